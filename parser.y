@@ -1,0 +1,321 @@
+/*
+ * parser.y: the grammar of the adgen language (DESIGN.md, "The input language"), building the
+ * syntax tree of ast.c. A file is a list of items, each ended by a line break or ';':
+ *   f(x, y) = expr           one-line definition
+ *   g(x) { a = expr; return expr }   block definition with named intermediates
+ *   expr                     a bare expression (the whole file then is one function)
+ * A definition's head is parsed as a call and checked to hold plain names, which keeps the
+ * grammar LALR(1) without a conflict between `f(x) = ...` and an expression starting `f(x)`.
+ */
+
+%code requires {
+#include "adgen.h"
+typedef void *yyscan_t;
+
+typedef struct { Ast *head, *tail; int n; } AstList;
+typedef struct { Stmt *head, *tail; } StmtList;
+
+/* Spans run from the first symbol's start to the last one's end; an empty rule sits at the
+ * end of what precedes it. */
+#define YYLLOC_DEFAULT(Cur, Rhs, N)                                  \
+    do {                                                             \
+        if (N) {                                                     \
+            (Cur).first_line = YYRHSLOC(Rhs, 1).first_line;          \
+            (Cur).first_column = YYRHSLOC(Rhs, 1).first_column;      \
+            (Cur).begin = YYRHSLOC(Rhs, 1).begin;                    \
+            (Cur).last_line = YYRHSLOC(Rhs, N).last_line;            \
+            (Cur).last_column = YYRHSLOC(Rhs, N).last_column;        \
+            (Cur).end = YYRHSLOC(Rhs, N).end;                        \
+        } else {                                                     \
+            (Cur).first_line = (Cur).last_line = YYRHSLOC(Rhs, 0).last_line;       \
+            (Cur).first_column = (Cur).last_column = YYRHSLOC(Rhs, 0).last_column; \
+            (Cur).begin = (Cur).end = YYRHSLOC(Rhs, 0).end;          \
+        }                                                            \
+    } while (0)
+}
+
+%code {
+#include <string.h>
+
+int yylex(YYSTYPE *lval, Loc *lloc, yyscan_t scanner);
+static void yyerror(Loc *loc, yyscan_t scanner, Parse *ps, const char *msg);
+static void add_def(Parse *ps, Def *d);
+static Def *new_def(Parse *ps, Loc loc, Ast *head);
+static void add_arg(AstList *l, Ast *a);
+
+/* Deep nesting is legal input: let bison's heap-allocated stack grow far. */
+#define YYMAXDEPTH 10000000
+}
+
+/* reentrant: no globals, several parses per process (tests, later an API) */
+%define api.pure full
+/* TOK_ prefix keeps token names out of the C namespace of the rest of adgen */
+%define api.token.prefix {TOK_}
+/* our Loc carries byte offsets too, for carets and for quoting the source in comments */
+%define api.location.type {Loc}
+%locations
+/* messages in adgen's words: "expected ..., found ..." */
+%define parse.error custom
+/* exact expected-token lists, not ones widened by default reductions */
+%define parse.lac full
+/* the grammar is conflict-free; any new conflict must be explained */
+%expect 0
+/* the scanner goes to both yylex and yyparse; the parse state only to yyparse */
+%param {yyscan_t scanner}
+%parse-param {Parse *ps}
+
+%union {
+    double num;
+    const char *id;
+    Ast *ast;
+    AstList list;
+    StmtList stmts;
+    Stmt *stmt;
+    Def *def;
+}
+
+%token END 0 "end of file"
+%token <num> NUMBER "number"
+%token <id> IDENT "identifier"
+%token RETURN "'return'"
+%token NEWLINE "end of line"
+%token POW "'^'"
+
+%left '+' '-'
+%left '*' '/'
+
+%type <ast> expr unary power primary call
+%type <list> args arglist
+%type <stmts> blines body
+%type <stmt> stmt
+%type <def> item
+
+%%
+
+file:
+    %empty
+  | file line
+  ;
+
+line:
+    end
+  | item end            { add_def(ps, $1); }
+  ;
+
+end: NEWLINE | ';' ;
+
+item:
+    call '=' expr       { $$ = new_def(ps, @$, $1); if ($$) $$->expr = $3; }
+  | call '{' body '}'   {
+                            $$ = new_def(ps, @$, $1);
+                            if ($$) {
+                                $$->body = $3.head;
+                                $$->close_loc = @4;
+                            }
+                        }
+  | expr                {
+                            $$ = arena_alloc(ps->arena, sizeof *$$);
+                            $$->loc = @$;
+                            $$->expr = $1;
+                            $$->bare = 1;
+                        }
+  ;
+
+body:
+    blines
+  | blines stmt         {
+                            $$ = $1;
+                            if ($$.tail)
+                                $$.tail->next = $2;
+                            else
+                                $$.head = $2;
+                            $$.tail = $2;
+                        }
+  ;
+
+blines:
+    %empty              { $$.head = $$.tail = NULL; }
+  | blines end
+  | blines stmt end     {
+                            $$ = $1;
+                            if ($$.tail)
+                                $$.tail->next = $2;
+                            else
+                                $$.head = $2;
+                            $$.tail = $2;
+                        }
+  ;
+
+stmt:
+    IDENT '=' expr      {
+                            $$ = arena_alloc(ps->arena, sizeof *$$);
+                            $$->loc = @$;
+                            $$->name = $1;
+                            $$->name_loc = @1;
+                            $$->expr = $3;
+                        }
+  | RETURN expr         {
+                            $$ = arena_alloc(ps->arena, sizeof *$$);
+                            $$->loc = @$;
+                            $$->expr = $2;
+                        }
+  ;
+
+expr:
+    expr '+' expr       { $$ = ast_binary(ps, A_ADD, @$, $1, $3); }
+  | expr '-' expr       { $$ = ast_binary(ps, A_SUB, @$, $1, $3); }
+  | expr '*' expr       { $$ = ast_binary(ps, A_MUL, @$, $1, $3); }
+  | expr '/' expr       { $$ = ast_binary(ps, A_DIV, @$, $1, $3); }
+  | unary
+  ;
+
+/* '^' binds tighter than unary minus (-x^2 is -(x^2)) and its right operand may carry a
+ * sign (2^-x); right recursion through unary makes it right-associative. */
+unary:
+    '-' unary           { $$ = ast_binary(ps, A_NEG, @$, $2, NULL); }
+  | '+' unary           { $$ = ast_binary(ps, A_POS, @$, $2, NULL); }
+  | power
+  ;
+
+power:
+    primary
+  | primary POW unary   { $$ = ast_binary(ps, A_POW, @$, $1, $3); }
+  ;
+
+primary:
+    NUMBER              { $$ = ast_new(ps, A_NUM, @$); $$->num = $1; }
+  | IDENT               { $$ = ast_new(ps, A_VAR, @$); $$->name = $1; }
+  | call
+  | '(' expr ')'        { $$ = $2; }
+  ;
+
+call:
+    IDENT '(' args ')'  {
+                            $$ = ast_new(ps, A_CALL, @$);
+                            $$->name = $1;
+                            $$->args = $3.head;
+                            $$->nargs = $3.n;
+                        }
+  ;
+
+args:
+    %empty              { $$.head = $$.tail = NULL; $$.n = 0; }
+  | arglist
+  ;
+
+arglist:
+    expr                { $$.head = $$.tail = NULL; $$.n = 0; add_arg(&$$, $1); }
+  | arglist ',' expr    { $$ = $1; add_arg(&$$, $3); }
+  ;
+
+%%
+
+static void add_arg(AstList *l, Ast *a)
+{
+    if (l->tail)
+        l->tail->next = a;
+    else
+        l->head = a;
+    l->tail = a;
+    l->n++;
+}
+
+/* A definition head `name(p1, ..., pn)`: the call's arguments must be plain names. */
+static Def *new_def(Parse *ps, Loc loc, Ast *head)
+{
+    for (Ast *a = head->args; a; a = a->next) {
+        if (a->kind != A_VAR) {
+            diag_error(ps->diag, a->loc, "expected an input name in the definition of '%s'",
+                       head->name);
+            return NULL;
+        }
+    }
+    Def *d = arena_alloc(ps->arena, sizeof *d);
+    d->loc = loc;
+    d->name = head->name;
+    d->name_loc = head->loc;
+    d->name_loc.end = d->name_loc.begin + strlen(head->name);
+    d->name_loc.last_line = d->name_loc.first_line;
+    d->name_loc.last_column = d->name_loc.first_column + (int)strlen(head->name) - 1;
+    d->params = head->args;
+    d->nparams = head->nargs;
+    return d;
+}
+
+static void add_def(Parse *ps, Def *d)
+{
+    if (!d)
+        return;
+    if (ps->last)
+        ps->last->next = d;
+    else
+        ps->defs = d;
+    ps->last = d;
+}
+
+static void yyerror(Loc *loc, yyscan_t scanner, Parse *ps, const char *msg)
+{
+    (void)scanner;
+    if (strcmp(msg, "memory exhausted") == 0)
+        diag_error(ps->diag, *loc, "expression nested too deeply");
+    else
+        diag_error(ps->diag, *loc, "%s", msg);
+}
+
+/* A token's name for messages: string aliases lose their quotes. */
+static void put_symbol(Buf *b, yysymbol_kind_t sym)
+{
+    const char *name = yysymbol_name(sym);
+    size_t n = strlen(name);
+    if (n >= 2 && name[0] == '"')
+        buf_putn(b, name + 1, n - 2);
+    else
+        buf_putn(b, name, n);
+}
+
+static int is_expr_start(yysymbol_kind_t s)
+{
+    const char *name = yysymbol_name(s);
+    return s == YYSYMBOL_NUMBER || s == YYSYMBOL_IDENT || strcmp(name, "'('") == 0 ||
+           strcmp(name, "'-'") == 0 || strcmp(name, "'+'") == 0;
+}
+
+static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner, Parse *ps)
+{
+    (void)scanner;
+    enum { MAX = 24 };
+    yysymbol_kind_t expected[MAX];
+    int n = yypcontext_expected_tokens(ctx, expected, MAX);
+    if (n < 0)
+        n = 0;
+    Buf b = {0};
+    /* An expression can start with five tokens; name them once as "expression". */
+    int want_expr = 0;
+    for (int i = 0; i < n; i++)
+        if (expected[i] == YYSYMBOL_NUMBER)
+            want_expr = 1;
+    int m = 0;
+    for (int i = 0; i < n; i++)
+        if (!(want_expr && is_expr_start(expected[i])))
+            expected[m++] = expected[i];
+    int items = m + want_expr;
+    if (items > 0)
+        buf_printf(&b, "expected ");
+    for (int i = 0; i < items; i++) {
+        if (i > 0)
+            buf_printf(&b, i == items - 1 ? " or " : ", ");
+        if (want_expr && i == 0)
+            buf_printf(&b, "expression");
+        else
+            put_symbol(&b, expected[i - want_expr]);
+    }
+    buf_printf(&b, items > 0 ? ", found " : "unexpected ");
+    const Loc *loc = yypcontext_location(ctx);
+    yysymbol_kind_t found = yypcontext_token(ctx);
+    put_symbol(&b, found);
+    if (found == YYSYMBOL_IDENT || found == YYSYMBOL_NUMBER)
+        buf_printf(&b, " '%.*s'", (int)(loc->end - loc->begin), ps->diag->src + loc->begin);
+    diag_error(ps->diag, *loc, "%s", b.data);
+    buf_free(&b);
+    return 0;
+}

@@ -1,0 +1,265 @@
+/*
+ * dag.c: the expression DAG. Nodes live in one growable array addressed by NodeId; a node's
+ * operands always have smaller ids, so id order is a topological order (the forward sweep is
+ * a loop up, the reverse sweep a loop down). dag_op hash-conses: building a node equal to an
+ * existing one returns the existing id, which is what turns x^2 + exp(x^2) into the book's
+ * shared a..f (eqs. 5.123-5.128). Before interning, dag_op folds constants and applies only
+ * rewrites that give bit-identical IEEE results for every input: x*1 -> x, x + (-y) -> x - y,
+ * -(-x) -> x; never x*0 -> 0 or x-x -> 0 (wrong for NaN, inf, -0), and never a fold whose
+ * result is not finite. Only correctly rounded operations are folded, so the folded constant
+ * is the value the generated code would compute at run time.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "adgen.h"
+
+/* Largest |n| for which x^n becomes multiplications; beyond it pow() is more accurate. */
+#define MAX_INT_POWER 64
+
+int node_arity(NodeKind k)
+{
+    if (k == N_CONST || k == N_INPUT || k == N_NONE)
+        return 0;
+    if (k < N_ADD)
+        return 1;
+    if (k < N_IFEQ)
+        return 2;
+    return 3;
+}
+
+const char *node_name(NodeKind k)
+{
+    static const char *const names[N_KINDS] = {
+        [N_NONE] = "?", [N_CONST] = "const", [N_INPUT] = "input",
+        [N_NEG] = "-", [N_SIN] = "sin", [N_COS] = "cos", [N_TAN] = "tan",
+        [N_ASIN] = "asin", [N_ACOS] = "acos", [N_ATAN] = "atan", [N_SINH] = "sinh",
+        [N_COSH] = "cosh", [N_TANH] = "tanh", [N_EXP] = "exp", [N_LOG] = "log",
+        [N_SQRT] = "sqrt", [N_ABS] = "fabs", [N_SIGN] = "sign",
+        [N_ADD] = "+", [N_SUB] = "-", [N_MUL] = "*", [N_DIV] = "/", [N_POW] = "pow",
+        [N_ATAN2] = "atan2", [N_HYPOT] = "hypot", [N_MIN] = "fmin", [N_MAX] = "fmax",
+        [N_IFEQ] = "ifeq", [N_IFNE] = "ifne",
+    };
+    return (unsigned)k < N_KINDS ? names[k] : "?";
+}
+
+void dag_init(Dag *d)
+{
+    memset(d, 0, sizeof *d);
+    d->cap = 64;
+    d->nodes = xrealloc(NULL, d->cap * sizeof *d->nodes);
+    memset(&d->nodes[0], 0, sizeof d->nodes[0]);
+    d->len = 1;
+    d->tcap = 128;
+    d->table = xrealloc(NULL, d->tcap * sizeof *d->table);
+    memset(d->table, 0, d->tcap * sizeof *d->table);
+}
+
+void dag_free(Dag *d)
+{
+    free(d->nodes);
+    free(d->table);
+    memset(d, 0, sizeof *d);
+}
+
+static uint64_t bits_of(double v)
+{
+    uint64_t u;
+    memcpy(&u, &v, sizeof u);
+    return u;
+}
+
+static uint32_t hash_node(const Node *n)
+{
+    uint64_t h = n->kind;
+    h = h * 0x9E3779B97F4A7C15u + n->a;
+    h = h * 0x9E3779B97F4A7C15u + n->b;
+    h = h * 0x9E3779B97F4A7C15u + n->c;
+    h = h * 0x9E3779B97F4A7C15u + bits_of(n->k);
+    return (uint32_t)(h ^ (h >> 29));
+}
+
+static int same_node(const Node *x, const Node *y)
+{
+    return x->kind == y->kind && x->a == y->a && x->b == y->b && x->c == y->c &&
+           bits_of(x->k) == bits_of(y->k);
+}
+
+static void grow_table(Dag *d)
+{
+    free(d->table);
+    d->tcap *= 2;
+    d->table = xrealloc(NULL, d->tcap * sizeof *d->table);
+    memset(d->table, 0, d->tcap * sizeof *d->table);
+    for (NodeId id = 1; id < d->len; id++) {
+        uint32_t j = hash_node(&d->nodes[id]) & (d->tcap - 1);
+        while (d->table[j])
+            j = (j + 1) & (d->tcap - 1);
+        d->table[j] = id;
+    }
+}
+
+static NodeId intern_node(Dag *d, Node n)
+{
+    uint32_t j = hash_node(&n) & (d->tcap - 1);
+    for (NodeId id; (id = d->table[j]) != 0; j = (j + 1) & (d->tcap - 1))
+        if (same_node(&d->nodes[id], &n))
+            return id;
+    if (d->len == UINT32_MAX) {
+        fputs("adgen: expression too large\n", stderr);
+        abort();
+    }
+    if (d->len == d->cap) {
+        d->cap *= 2;
+        d->nodes = xrealloc(d->nodes, d->cap * sizeof *d->nodes);
+    }
+    NodeId id = d->len++;
+    d->nodes[id] = n;
+    d->table[j] = id;
+    if (2 * (uint64_t)d->len > d->tcap)
+        grow_table(d);
+    return id;
+}
+
+NodeId dag_const(Dag *d, double v)
+{
+    Node n = {.kind = N_CONST, .k = v};
+    return intern_node(d, n);
+}
+
+NodeId dag_input(Dag *d, int position)
+{
+    Node n = {.kind = N_INPUT, .k = position};
+    return intern_node(d, n);
+}
+
+int dag_is_const(const Dag *d, NodeId n, double v)
+{
+    return d->nodes[n].kind == N_CONST && bits_of(d->nodes[n].k) == bits_of(v);
+}
+
+static int is_const(const Dag *d, NodeId n)
+{
+    return n && d->nodes[n].kind == N_CONST;
+}
+
+static int is_kind(const Dag *d, NodeId n, NodeKind k)
+{
+    return n && d->nodes[n].kind == k;
+}
+
+/* Operations whose result is the correctly rounded (or exact) value of the operation, so a
+ * compile-time fold equals what any conforming C implementation computes at run time. */
+static int foldable(NodeKind k)
+{
+    switch (k) {
+    case N_NEG: case N_ADD: case N_SUB: case N_MUL: case N_DIV: case N_SQRT:
+    case N_ABS: case N_SIGN: case N_IFEQ: case N_IFNE:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+NodeId dag_op(Dag *d, NodeKind k, NodeId a, NodeId b, NodeId c)
+{
+    int ar = node_arity(k);
+    if (foldable(k) && is_const(d, a) && (ar < 2 || is_const(d, b)) &&
+        (ar < 3 || is_const(d, c))) {
+        double v = eval_op(k, d->nodes[a].k, ar > 1 ? d->nodes[b].k : 0,
+                           ar > 2 ? d->nodes[c].k : 0);
+        if (isfinite(v))
+            return dag_const(d, v);
+    }
+    switch (k) {
+    case N_NEG:
+        if (is_kind(d, a, N_NEG))
+            return d->nodes[a].a;
+        break;
+    case N_ADD:
+        if (a == b) /* x + x and 2 * x round identically, overflow included */
+            return dag_op(d, N_MUL, a, dag_const(d, 2.0), 0);
+        if (dag_is_const(d, b, -0.0))
+            return a;
+        if (dag_is_const(d, a, -0.0))
+            return b;
+        if (is_kind(d, b, N_NEG))
+            return dag_op(d, N_SUB, a, d->nodes[b].a, 0);
+        if (is_kind(d, a, N_NEG))
+            return dag_op(d, N_SUB, b, d->nodes[a].a, 0);
+        if (is_const(d, b) && d->nodes[b].k < 0)
+            return dag_op(d, N_SUB, a, dag_const(d, -d->nodes[b].k), 0);
+        break;
+    case N_SUB:
+        if (dag_is_const(d, b, 0.0))
+            return a;
+        if (is_kind(d, b, N_NEG))
+            return dag_op(d, N_ADD, a, d->nodes[b].a, 0);
+        if (is_const(d, b) && d->nodes[b].k < 0)
+            return dag_op(d, N_ADD, a, dag_const(d, -d->nodes[b].k), 0);
+        break;
+    case N_MUL:
+        if (dag_is_const(d, a, 1.0))
+            return b;
+        if (dag_is_const(d, b, 1.0))
+            return a;
+        if (dag_is_const(d, a, -1.0))
+            return dag_op(d, N_NEG, b, 0, 0);
+        if (dag_is_const(d, b, -1.0))
+            return dag_op(d, N_NEG, a, 0, 0);
+        break;
+    case N_DIV:
+        if (dag_is_const(d, b, 1.0))
+            return a;
+        if (dag_is_const(d, b, -1.0))
+            return dag_op(d, N_NEG, a, 0, 0);
+        break;
+    default:
+        break;
+    }
+    /* IEEE addition and multiplication commute exactly: one canonical operand order. */
+    if ((k == N_ADD || k == N_MUL) && a > b) {
+        NodeId t = a;
+        a = b;
+        b = t;
+    }
+    Node n = {.kind = (uint8_t)k, .a = a, .b = b, .c = c};
+    return intern_node(d, n);
+}
+
+NodeId dag_unary(Dag *d, NodeKind k, NodeId a)
+{
+    return dag_op(d, k, a, 0, 0);
+}
+
+NodeId dag_binary(Dag *d, NodeKind k, NodeId a, NodeId b)
+{
+    return dag_op(d, k, a, b, 0);
+}
+
+/* x^b: integer constant exponents become multiplications by repeated squaring (x^2 is x*x,
+ * x^-2 is 1/(x*x)), x^0.5 is sqrt(x), x^0 is 1 (as pow gives even for NaN), x^1 is x. */
+NodeId dag_pow(Dag *d, NodeId a, NodeId b)
+{
+    if (!is_const(d, b))
+        return dag_binary(d, N_POW, a, b);
+    double e = d->nodes[b].k;
+    if (e == 0)
+        return dag_const(d, 1.0);
+    if (e == 0.5)
+        return dag_unary(d, N_SQRT, a);
+    if (e != floor(e) || fabs(e) > MAX_INT_POWER)
+        return dag_binary(d, N_POW, a, b);
+    long n = labs((long)e);
+    NodeId result = 0, base = a;
+    for (;;) {
+        if (n & 1)
+            result = result ? dag_binary(d, N_MUL, result, base) : base;
+        n >>= 1;
+        if (!n)
+            break;
+        base = dag_binary(d, N_MUL, base, base);
+    }
+    return e < 0 ? dag_binary(d, N_DIV, dag_const(d, 1.0), result) : result;
+}
