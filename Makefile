@@ -45,8 +45,22 @@ $(patsubst src/%.c,build/%.o,$(SRCS)): build/parser.h
 build:
 	mkdir -p build
 
--include $(wildcard build/*.d)
+# ---- tests: each tests/test_*.c is one cmocka program, run from the top directory -------------
 
-.PHONY: all clean
+TESTS := $(patsubst tests/%.c,build/tests/%,$(wildcard tests/test_*.c))
+
+build/tests/%: tests/%.c tests/testutil.h $(LIB_OBJS) | build/tests
+	$(CC) $(STD) $(CPPFLAGS) $(CFLAGS) $(WARN) -MMD -MP -o $@ $< $(LIB_OBJS) -lcmocka $(LDLIBS)
+
+build/tests:
+	mkdir -p build/tests
+
+test: adgen $(TESTS)
+	@fail=0; for t in $(TESTS); do echo "== $$t"; $$t || fail=1; done; \
+	if [ $$fail = 0 ]; then echo "all test programs passed"; else echo "FAILED"; exit 1; fi
+
+-include $(wildcard build/*.d build/tests/*.d)
+
+.PHONY: all clean test
 clean:
 	rm -rf build adgen

@@ -1,0 +1,192 @@
+/* test_reverse.c: every derivative rule of reverse.c against its closed form, evaluated by
+ * the DAG interpreter; the sum over consumers (eq. 5.145); adjoints only where they matter. */
+#include "testutil.h"
+
+/* The gradient of the first function of src at in[], through the interpreter. */
+static double gradient(const char *src, const double *in, double *grad)
+{
+    Compiled c;
+    if (compile_string(&c, src, 1) != 0)
+        fail_msg("unexpected errors:\n%s", c.messages);
+    const Func *f = &c.prog.funcs[0];
+    double *v = calloc(f->dag.len, sizeof *v);
+    eval_dag(&f->dag, in, v);
+    for (int i = 0; i < f->ninputs; i++)
+        grad[i] = v[f->grad[i]];
+    double value = v[f->output];
+    free(v);
+    compiled_free(&c);
+    return value;
+}
+
+static double d1(const char *src, double x)
+{
+    double g;
+    gradient(src, &x, &g);
+    return g;
+}
+
+static const double points[] = {-2.5, -0.7, -0.1, 0.3, 0.9, 1.7, 3.0};
+#define NPOINTS (sizeof points / sizeof *points)
+
+static void test_reverse_unary_rules(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < NPOINTS; i++) {
+        double x = points[i];
+        assert_near(d1("f(x) = -x", x), -1, 0);
+        assert_near(d1("f(x) = sin(x)", x), cos(x), 1e-15);
+        assert_near(d1("f(x) = cos(x)", x), -sin(x), 1e-15);
+        assert_near(d1("f(x) = tan(x)", x), 1 / (cos(x) * cos(x)), 1e-14);
+        assert_near(d1("f(x) = sinh(x)", x), cosh(x), 1e-15);
+        assert_near(d1("f(x) = cosh(x)", x), sinh(x), 1e-15);
+        assert_near(d1("f(x) = tanh(x)", x), 1 / (cosh(x) * cosh(x)), 1e-14);
+        assert_near(d1("f(x) = exp(x)", x), exp(x), 1e-15);
+        assert_near(d1("f(x) = atan(x)", x), 1 / (1 + x * x), 1e-15);
+        assert_near(d1("f(x) = abs(x)", x), x > 0 ? 1 : -1, 0);
+        assert_near(d1("f(x) = x^3", x), 3 * x * x, 1e-15);
+        assert_near(d1("f(x) = x^-2", x), -2 / (x * x * x), 1e-14);
+        assert_near(d1("f(x) = 2^x", x), log(2) * pow(2, x), 1e-15);
+        double y = fabs(x);
+        assert_near(d1("f(x) = log(x)", y), 1 / y, 1e-15);
+        assert_near(d1("f(x) = sqrt(x)", y), 0.5 / sqrt(y), 1e-15);
+        assert_near(d1("f(x) = x^0.5", y), 0.5 / sqrt(y), 1e-15);
+        assert_near(d1("f(x) = x^1.5", y), 1.5 * sqrt(y), 1e-15);
+        assert_near(d1("f(x) = x^-0.25", y), -0.25 * pow(y, -1.25), 1e-15);
+        double u = x / 3.5; /* inside (-1, 1) */
+        assert_near(d1("f(x) = asin(x)", u), 1 / sqrt(1 - u * u), 1e-15);
+        assert_near(d1("f(x) = acos(x)", u), -1 / sqrt(1 - u * u), 1e-15);
+    }
+}
+
+static void test_reverse_binary_rules(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < NPOINTS; i++) {
+        for (size_t j = 0; j < NPOINTS; j++) {
+            double in[2] = {points[i], points[j]}, g[2];
+            double x = in[0], y = in[1];
+            gradient("f(x, y) = x + y", in, g);
+            assert_near(g[0], 1, 0);
+            assert_near(g[1], 1, 0);
+            gradient("f(x, y) = x - y", in, g);
+            assert_near(g[0], 1, 0);
+            assert_near(g[1], -1, 0);
+            gradient("f(x, y) = x * y", in, g);
+            assert_near(g[0], y, 0);
+            assert_near(g[1], x, 0);
+            gradient("f(x, y) = x / y", in, g);
+            assert_near(g[0], 1 / y, 1e-15);
+            assert_near(g[1], -x / (y * y), 1e-15);
+            gradient("f(x, y) = atan2(y, x)", in, g);
+            assert_near(g[0], -y / (x * x + y * y), 1e-15);
+            assert_near(g[1], x / (x * x + y * y), 1e-15);
+            gradient("f(x, y) = hypot(x, y)", in, g);
+            assert_near(g[0], x / sqrt(x * x + y * y), 1e-15);
+            assert_near(g[1], y / sqrt(x * x + y * y), 1e-15);
+            if (x != y) {
+                gradient("f(x, y) = min(x, y)", in, g);
+                assert_near(g[0], x < y, 0);
+                assert_near(g[1], y < x, 0);
+                gradient("f(x, y) = max(x, y)", in, g);
+                assert_near(g[0], x > y, 0);
+                assert_near(g[1], y > x, 0);
+            }
+            double px[2] = {fabs(x), y};
+            gradient("f(x, y) = pow(x, y)", px, g);
+            assert_near(g[0], y * pow(px[0], y - 1), 1e-14);
+            assert_near(g[1], pow(px[0], y) * log(px[0]), 1e-14);
+            gradient("f(x, y) = x^y", px, g);
+            assert_near(g[1], pow(px[0], y) * log(px[0]), 1e-14);
+        }
+    }
+}
+
+static void test_reverse_eq5109_matches_eq5110(void **state)
+{
+    (void)state;
+    for (double x = -2; x <= 2; x += 0.125) {
+        double e = exp(x * x), c = x * x + e;
+        double closed = 2 * x * (1 / (2 * sqrt(c)) - sin(c)) * (1 + e); /* eq. 5.110 */
+        double g;
+        double v = gradient("f(x) = sqrt(x^2 + exp(x^2)) + cos(x^2 + exp(x^2))", &x, &g);
+        assert_near(v, sqrt(c) + cos(c), 1e-15);
+        assert_near(g, closed, 1e-13);
+    }
+}
+
+static void test_reverse_sums_over_consumers(void **state)
+{
+    (void)state;
+    /* x reaches the output along three paths: eq. 5.145 sums them */
+    for (size_t i = 0; i < NPOINTS; i++) {
+        double x = points[i];
+        assert_near(d1("f(x) = x*x + x + sin(x)", x), 2 * x + 1 + cos(x), 1e-15);
+        /* f = e^x + x e^2x, f' = e^x + (1 + 2x) e^2x */
+        assert_near(d1("f(x) { a = exp(x); b = a * x; return a + b * a }", x),
+                    exp(x) + (1 + 2 * x) * exp(2 * x), 1e-13);
+    }
+}
+
+static int has_kind(const Dag *d, NodeKind k)
+{
+    for (NodeId id = 1; id < d->len; id++)
+        if (d->nodes[id].kind == k)
+            return 1;
+    return 0;
+}
+
+static void test_reverse_only_active_nodes_get_adjoints(void **state)
+{
+    (void)state;
+    Compiled c;
+    /* sin(2) does not depend on x: no cos(2) is built for it */
+    assert_int_equal(compile_string(&c, "f(x) = x * sin(2)", 1), 0);
+    assert_false(has_kind(&c.prog.funcs[0].dag, N_COS));
+    compiled_free(&c);
+    /* an unused intermediate lies on no path to the output: no -sin(x) for its cos */
+    assert_int_equal(compile_string(&c, "f(x) { u = cos(x); return x * x }", 1), 0);
+    assert_false(has_kind(&c.prog.funcs[0].dag, N_SIN));
+    compiled_free(&c);
+    /* an input the output ignores has gradient exactly 0 */
+    assert_int_equal(compile_string(&c, "f(x, y) = exp(x)", 1), 0);
+    const Func *f = &c.prog.funcs[0];
+    assert_true(dag_is_const(&f->dag, f->grad[1], 0.0));
+    assert_false(has_kind(&f->dag, N_LOG));
+    compiled_free(&c);
+    /* a constant exponent gets no log() term */
+    assert_int_equal(compile_string(&c, "f(x) = pow(x, 2.5)", 1), 0);
+    assert_false(has_kind(&c.prog.funcs[0].dag, N_LOG));
+    compiled_free(&c);
+}
+
+static void test_reverse_reuses_primal_nodes(void **state)
+{
+    (void)state;
+    Compiled c;
+    /* d exp(x)/dx is the node exp(x) itself, so the gradient adds no second exp */
+    assert_int_equal(compile_string(&c, "f(x) = exp(x)", 1), 0);
+    const Func *f = &c.prog.funcs[0];
+    assert_int_equal(f->grad[0], f->output);
+    compiled_free(&c);
+    /* d sqrt(x)/dx = 0.5 / sqrt(x) divides by the primal node */
+    assert_int_equal(compile_string(&c, "f(x) = sqrt(x)", 1), 0);
+    f = &c.prog.funcs[0];
+    const Node *g = &f->dag.nodes[f->grad[0]];
+    assert_int_equal(g->kind, N_DIV);
+    assert_int_equal(g->b, f->output);
+    compiled_free(&c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_reverse_unary_rules),
+        cmocka_unit_test(test_reverse_binary_rules),
+        cmocka_unit_test(test_reverse_eq5109_matches_eq5110),
+        cmocka_unit_test(test_reverse_sums_over_consumers),
+        cmocka_unit_test(test_reverse_only_active_nodes_get_adjoints),
+        cmocka_unit_test(test_reverse_reuses_primal_nodes),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

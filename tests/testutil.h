@@ -1,0 +1,102 @@
+/*
+ * testutil.h: helpers shared by the cmocka tests. cmocka 1.1.5 has no double comparison,
+ * so the one tolerance check lives here; so do the helpers that compile a source string in
+ * memory and that run a shell command capturing its output.
+ */
+#ifndef TESTUTIL_H
+#define TESTUTIL_H
+
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include <cmocka.h>
+
+#include "adgen.h"
+
+/* |actual - expected| <= tol * max(1, |expected|): relative for large values, absolute near
+ * zero, where a relative error means nothing. */
+#define assert_near(actual, expected, tol) \
+    assert_near_((actual), (expected), (tol), #actual, __FILE__, __LINE__)
+
+static inline void assert_near_(double actual, double expected, double tol, const char *what,
+                                const char *file, int line)
+{
+    double scale = fabs(expected) > 1 ? fabs(expected) : 1;
+    if (actual == expected || fabs(actual - expected) <= tol * scale)
+        return;
+    print_error("%s = %.17g, expected %.17g (error %.3g, tolerance %.3g)\n", what, actual,
+                expected, fabs(actual - expected) / scale, tol);
+    _fail(file, line);
+}
+
+/* A source string taken through parse, sema and (optionally) reverse, in memory. Messages
+ * are captured in `messages`. */
+typedef struct {
+    Arena arena;
+    Parse parse;
+    Diag diag;
+    Program prog;
+    char *messages;
+    size_t messages_len;
+    int errors;
+} Compiled;
+
+static inline int compile_string(Compiled *c, const char *src, int with_reverse)
+{
+    memset(c, 0, sizeof *c);
+    c->diag.file = "test.expr";
+    c->diag.src = src;
+    c->diag.len = strlen(src);
+    c->diag.out = open_memstream(&c->messages, &c->messages_len);
+    c->parse.arena = &c->arena;
+    c->parse.diag = &c->diag;
+    c->parse.names = intern_new();
+    c->errors = parse_source(&c->parse);
+    if (c->errors == 0)
+        c->errors = sema_program(&c->parse, "test", &c->prog);
+    if (c->errors == 0 && with_reverse)
+        for (int i = 0; i < c->prog.nfuncs; i++)
+            reverse_func(&c->prog.funcs[i]);
+    fflush(c->diag.out);
+    return c->errors;
+}
+
+static inline void compiled_free(Compiled *c)
+{
+    fclose(c->diag.out);
+    free(c->messages);
+    program_free(&c->prog);
+    intern_free(c->parse.names);
+    arena_free(&c->arena);
+}
+
+/* Runs a shell command; returns its exit status (or -1 when it did not exit normally) and,
+ * when out is not NULL, what it wrote to standard output (malloc'ed). */
+static inline int run_command(const char *cmd, char **out)
+{
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        return -1;
+    Buf b = {0};
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, p)) > 0)
+        buf_putn(&b, chunk, n);
+    if (!b.data)
+        buf_putn(&b, "", 0);
+    int status = pclose(p);
+    if (out)
+        *out = b.data;
+    else
+        buf_free(&b);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+#endif
