@@ -61,6 +61,30 @@ test: adgen $(TESTS)
 
 -include $(wildcard build/*.d build/tests/*.d)
 
-.PHONY: all clean test
+# ---- demo: differentiate eq. 5.109, compile the result with a driver, run it ------------------
+
+DEMO_CFLAGS := -std=c99 -Wall -Wextra -pedantic -Werror -O2
+
+demo: adgen | build/demo
+	./adgen samples/eq5109.expr -o build/demo/eq5109.c --header build/demo/eq5109.h
+	@echo "--- generated C (build/demo/eq5109.c):"
+	@cat build/demo/eq5109.c
+	$(CC) $(DEMO_CFLAGS) -Ibuild/demo -o build/demo/demo samples/demo.c build/demo/eq5109.c -lm
+	@echo "--- f and its gradient beside the closed form of eq. 5.110:"
+	@build/demo/demo
+
+build/demo:
+	mkdir -p build/demo
+
+# ---- install ----------------------------------------------------------------------------------
+
+install: adgen
+	install -d $(DESTDIR)$(BINDIR)
+	install -m 755 adgen $(DESTDIR)$(BINDIR)/adgen
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/adgen
+
+.PHONY: all clean test demo install uninstall
 clean:
 	rm -rf build adgen
