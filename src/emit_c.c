@@ -140,7 +140,8 @@ static int usable(const NameSet *s, const char *name)
 static const char *claim(NameSet *s, const char *want)
 {
     Buf b = {0};
-    buf_printf(&b, "%s", want);
+    /* a name reserved by its prefix (__x, _X) cannot be fixed by a suffix: prefix it */
+    buf_printf(&b, "%s%s", want[0] == '_' ? "v" : "", want);
     if (!usable(s, b.data)) {
         buf_printf(&b, "_");
         size_t base = b.len;

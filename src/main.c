@@ -241,7 +241,6 @@ int main(int argc, char **argv)
     const char *out_path = "-", *header_path = NULL;
     opterr = 0;
     for (;;) {
-        int prev = optind;
         int c = getopt_long(argc, argv, ":o:hV", options, NULL);
         if (c == -1)
             break;
@@ -250,8 +249,9 @@ int main(int argc, char **argv)
         case OPT_HEADER: header_path = optarg; break;
         case 'h': fputs(usage_text, stdout); return EXIT_OK;
         case 'V': printf("adgen %s\n", ADGEN_VERSION); return EXIT_OK;
-        case ':': return usage_error("option '%s' requires an argument", argv[prev]);
-        default: return usage_error("unrecognized option '%s'", argv[prev]);
+        /* GNU getopt may have moved operands: the option just read is argv[optind - 1] */
+        case ':': return usage_error("option '%s' requires an argument", argv[optind - 1]);
+        default: return usage_error("unrecognized option '%s'", argv[optind - 1]);
         }
     }
     if (optind == argc)

@@ -107,8 +107,10 @@ static void propagate(Rev *r, NodeId w, NodeId wbar)
             NodeId p = dag_pow(d, a, dag_binary(d, N_SUB, b, one));
             contribute(r, a, MUL(wbar, MUL(b, p)));
         }
+        /* d(a^b)/db = a^b log(a); at a = 0 it is 0 (0^b is flat in b), not 0 * -inf */
         if (db)
-            contribute(r, b, MUL(wbar, MUL(w, dag_unary(d, N_LOG, a))));
+            contribute(r, b, dag_op(d, N_IFNE, a, dag_const(d, 0.0),
+                                    MUL(wbar, MUL(w, dag_unary(d, N_LOG, a)))));
         break;
     case N_ATAN2: {
         NodeId q = DIV(wbar, dag_binary(d, N_ADD, MUL(a, a), MUL(b, b)));

@@ -297,12 +297,12 @@ static void assign(Lower *L, Stmt *s, NodeId n)
         diag_note(diag, b->loc, "'%s' first assigned here", s->name);
         return;
     }
-    if (!n)
-        return;
+    /* bound even when its expression failed (n == 0): later uses then stay silent */
     b = scope_add(&L->scope, s->name);
     b->node = n;
     b->loc = s->name_loc;
-    name_node(L->f, n, s->name);
+    if (n)
+        name_node(L->f, n, s->name);
 }
 
 static void lower_block(Lower *L, Def *def)

@@ -1,0 +1,286 @@
+/* test_e2e.c: adgen end to end, as a user builds against it. Every samples/NAME.expr, and the
+ * test-only tests/e2e/allfuncs.expr that uses every v1 operation, goes through ./adgen; the
+ * generated C is compiled with gcc at -Werror together with its checker tests/e2e/<stem>.c,
+ * which compares the value and every partial with a hand-written reference (closed forms,
+ * central differences where a closed form is too long) and exits non-zero on a mismatch. The
+ * generated C must also compile with clang and as C++, and eq5109 (one line) and eq5123 (the
+ * book's chain a..f) must compute the same bits. Scratch files go to build/tests/e2e. */
+#include "testutil.h"
+
+#include <dirent.h>
+#include <sys/stat.h>
+
+#define OUT "build/tests/e2e"
+#define GCC "gcc -std=c99 -Wall -Wextra -pedantic -Werror -O2"
+#define CLANG "clang -std=c99 -Wall -Wextra -pedantic -Werror"
+#define GXX "g++ -x c++ -Wall -Wextra -pedantic -Werror"
+#define ALLFUNCS "tests/e2e/allfuncs.expr"
+
+/* ---- helpers -------------------------------------------------------------------------------- */
+
+/* Runs the command made from fmt through the shell, standard error merged into standard
+ * output; returns the exit status and stores the output (malloc'ed) in *out. */
+static int runf(char **out, const char *fmt, ...) PRINTF_LIKE(2, 3);
+
+static int runf(char **out, const char *fmt, ...)
+{
+    char cmd[8192];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(cmd, sizeof cmd - 8, fmt, ap);
+    va_end(ap);
+    assert_true(n > 0 && (size_t)n < sizeof cmd - 8);
+    strcat(cmd, " 2>&1");
+    return run_command(cmd, out);
+}
+
+static int exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The stems of samples/NAME.expr, sorted; *n gets their number. Free with free_list. */
+static char **sample_stems(size_t *n)
+{
+    DIR *dir = opendir("samples");
+    if (!dir)
+        fail_msg("cannot open samples/: run from the repository top directory");
+    char **stems = NULL;
+    size_t len = 0;
+    for (struct dirent *ent; (ent = readdir(dir));) {
+        size_t l = strlen(ent->d_name);
+        if (l <= 5 || strcmp(ent->d_name + l - 5, ".expr") != 0)
+            continue;
+        stems = realloc(stems, (len + 1) * sizeof *stems);
+        assert_non_null(stems);
+        stems[len] = strndup(ent->d_name, l - 5);
+        assert_non_null(stems[len]);
+        len++;
+    }
+    closedir(dir);
+    if (len == 0)
+        fail_msg("no samples/NAME.expr found");
+    qsort(stems, len, sizeof *stems, by_name);
+    *n = len;
+    return stems;
+}
+
+static void free_list(char **list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(list[i]);
+    free(list);
+}
+
+/* Runs adgen on expr, writing OUT/<stem>.c and OUT/<stem>.h; returns 0 on success, else
+ * reports why and returns 1. */
+static int generate(const char *expr, const char *stem)
+{
+    char *log;
+    int rc = runf(&log, "timeout 60 ./adgen %s -o " OUT "/%s.c --header " OUT "/%s.h", expr,
+                  stem, stem);
+    if (rc != 0)
+        print_error("adgen %s: exit status %d\n%s", expr, rc, log);
+    free(log);
+    return rc != 0;
+}
+
+/* The checker's report, a line at a time (print_message truncates long messages). */
+static void print_lines(const char *expr, const char *stem, const char *text)
+{
+    print_message("%s (checker tests/e2e/%s.c):\n", expr, stem);
+    for (const char *s = text; *s;) {
+        const char *nl = strchr(s, '\n');
+        int len = nl ? (int)(nl - s) : (int)strlen(s);
+        print_message("    %.*s\n", len, s);
+        s += nl ? len + 1 : len;
+    }
+}
+
+/* adgen on expr, the generated C compiled with gcc together with tests/e2e/<stem>.c, the
+ * checker run. Prints the checker's report; returns the number of problems. */
+static int check_with_checker(const char *expr, const char *stem)
+{
+    char *log;
+    if (generate(expr, stem))
+        return 1;
+    int rc = runf(&log, GCC " -I" OUT " -o " OUT "/%s tests/e2e/%s.c " OUT "/%s.c -lm", stem,
+                  stem, stem);
+    if (rc != 0) {
+        print_error("%s: compiling the generated C with tests/e2e/%s.c failed (status %d):\n%s",
+                    expr, stem, rc, log);
+        free(log);
+        return 1;
+    }
+    free(log);
+    rc = runf(&log, "timeout 60 " OUT "/%s", stem);
+    print_lines(expr, stem, log);
+    if (rc != 0)
+        print_error("%s: the checker failed (exit status %d)\n", expr, rc);
+    free(log);
+    return rc != 0;
+}
+
+/* Fails the test, loudly, when the compiler `tool` is not installed: the generated C is
+ * promised to compile with it, so a missing compiler must not pass as a skip. */
+static void require_tool(const char *tool)
+{
+    char *log;
+    int rc = runf(&log, "command -v %s", tool);
+    free(log);
+    if (rc != 0)
+        fail_msg("%s is not installed: the generated C must be checked with %s; install it "
+                 "(apt-get install %s) or run .ci/run",
+                 tool, tool, tool);
+}
+
+/* adgen on expr, then the generated C alone compiled by `compiler` (a command prefix);
+ * returns the number of problems. */
+static int compile_generated(const char *expr, const char *stem, const char *compiler,
+                             const char *suffix)
+{
+    char *log;
+    if (generate(expr, stem))
+        return 1;
+    int rc = runf(&log, "%s -c -o " OUT "/%s.%s.o " OUT "/%s.c", compiler, stem, suffix, stem);
+    if (rc != 0)
+        print_error("%s: `%s` rejects the generated C (status %d):\n%s", expr, compiler, rc,
+                    log);
+    free(log);
+    return rc != 0;
+}
+
+/* Every sample and allfuncs compiled by `compiler`. */
+static void compile_all(const char *compiler, const char *suffix)
+{
+    size_t n;
+    char **stems = sample_stems(&n);
+    int problems = 0;
+    for (size_t i = 0; i < n; i++) {
+        char expr[512];
+        snprintf(expr, sizeof expr, "samples/%s.expr", stems[i]);
+        problems += compile_generated(expr, stems[i], compiler, suffix);
+    }
+    problems += compile_generated(ALLFUNCS, "allfuncs", compiler, suffix);
+    free_list(stems, n);
+    assert_int_equal(problems, 0);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    if (run_command("mkdir -p " OUT, NULL) != 0 || !exists("./adgen")) {
+        fprintf(stderr, "test_e2e: run from the top directory after `make`\n");
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- tests ---------------------------------------------------------------------------------- */
+
+/* A sample nobody checks is a sample whose gradient nobody knows to be right. */
+static void test_samples_have_checkers(void **state)
+{
+    (void)state;
+    size_t n;
+    char **stems = sample_stems(&n);
+    int missing = 0;
+    for (size_t i = 0; i < n; i++) {
+        char path[512];
+        snprintf(path, sizeof path, "tests/e2e/%s.c", stems[i]);
+        if (!exists(path)) {
+            print_error("samples/%s.expr has no checker %s\n", stems[i], path);
+            missing++;
+        }
+    }
+    free_list(stems, n);
+    assert_int_equal(missing, 0);
+}
+
+static void test_samples_match_references(void **state)
+{
+    (void)state;
+    size_t n;
+    char **stems = sample_stems(&n);
+    int problems = 0;
+    for (size_t i = 0; i < n; i++) {
+        char expr[512];
+        snprintf(expr, sizeof expr, "samples/%s.expr", stems[i]);
+        problems += check_with_checker(expr, stems[i]);
+    }
+    free_list(stems, n);
+    assert_int_equal(problems, 0);
+}
+
+static void test_allfuncs_match_references(void **state)
+{
+    (void)state;
+    assert_int_equal(check_with_checker(ALLFUNCS, "allfuncs"), 0);
+}
+
+static void test_generated_compiles_with_clang(void **state)
+{
+    (void)state;
+    require_tool("clang");
+    compile_all(CLANG, "clang");
+}
+
+static void test_generated_compiles_as_cxx(void **state)
+{
+    (void)state;
+    require_tool("g++");
+    compile_all(GXX, "cxx");
+}
+
+/* The book's structure: eq. 5.109 written on one line and as the chain of intermediates
+ * a..f of eqs. 5.123-5.128 lower to the same DAG, so f and f_grad compute the same bits.
+ * tests/e2e/print_f.c prints them in hexadecimal at a dozen points for each. */
+static void test_eq5109_same_bits_as_eq5123(void **state)
+{
+    (void)state;
+    static const char *const stems[] = {"eq5109", "eq5123"};
+    char *printed[2];
+    for (int i = 0; i < 2; i++) {
+        char expr[512], *log;
+        snprintf(expr, sizeof expr, "samples/%s.expr", stems[i]);
+        assert_int_equal(generate(expr, stems[i]), 0);
+        int rc = runf(&log,
+                      GCC " -I" OUT " '-DADGEN_HEADER=\"%s.h\"' -o " OUT "/print_%s "
+                          "tests/e2e/print_f.c " OUT "/%s.c -lm",
+                      stems[i], stems[i], stems[i]);
+        if (rc != 0)
+            fail_msg("compiling tests/e2e/print_f.c with %s failed:\n%s", expr, log);
+        free(log);
+        rc = runf(&printed[i], "timeout 60 " OUT "/print_%s", stems[i]);
+        assert_int_equal(rc, 0);
+    }
+    int lines = 0;
+    for (const char *s = printed[0]; (s = strchr(s, '\n')); s++)
+        lines++;
+    assert_int_equal(lines, 12);
+    if (strcmp(printed[0], printed[1]) != 0)
+        fail_msg("f(x), f_grad's value and df/dx differ in some bit\n--- eq5109:\n%s"
+                 "--- eq5123:\n%s",
+                 printed[0], printed[1]);
+    free(printed[0]);
+    free(printed[1]);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_samples_have_checkers),
+        cmocka_unit_test(test_samples_match_references),
+        cmocka_unit_test(test_allfuncs_match_references),
+        cmocka_unit_test(test_generated_compiles_with_clang),
+        cmocka_unit_test(test_generated_compiles_as_cxx),
+        cmocka_unit_test(test_eq5109_same_bits_as_eq5123),
+    };
+    return cmocka_run_group_tests(tests, setup, NULL);
+}
