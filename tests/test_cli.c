@@ -31,23 +31,6 @@ static int runf(char **out, const char *fmt, ...)
     return run_command(cmd, out);
 }
 
-/* The whole file, NUL-terminated, or NULL when it cannot be read. */
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    Buf b = {0};
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        buf_putn(&b, chunk, n);
-    if (!b.data)
-        buf_putn(&b, "", 0);
-    fclose(f);
-    return b.data;
-}
-
 static void spit(const char *path, const char *text)
 {
     FILE *f = fopen(path, "wb");
@@ -88,7 +71,7 @@ static void assert_contains_(const char *text, const char *needle, const char *f
 /* Reads a file expected to exist. */
 static char *must_read(const char *path)
 {
-    char *text = slurp(path);
+    char *text = read_file(path);
     if (!text)
         fail_msg("cannot read %s", path);
     return text;
@@ -106,7 +89,7 @@ static char *build_and_run(const char *name, const char *driver, const char *gen
                   defines, name, path, gen_c, name);
     if (rc != 0) {
         snprintf(path, sizeof path, OUT "/%s_cc.stderr", name);
-        char *msg = slurp(path);
+        char *msg = read_file(path);
         fail_msg("compiling the %s driver failed:\n%s", name, msg ? msg : "");
     }
     char *out;
@@ -162,7 +145,7 @@ static int check_failed_run(const char *name, const char *out, const char *expec
     snprintf(err, sizeof err, OUT "/%s.stderr", name);
     char *stdout_text;
     int status = runf(&stdout_text, "timeout 10 ./adgen %s -o %s 2>%s", expr, out, err);
-    char *actual = slurp(err);
+    char *actual = read_file(err);
     int problems = 0;
     if (status != 1) {
         print_error("%s: exit status %d, expected 1\n", expr, status);
@@ -193,7 +176,7 @@ static int check_error_case(const char *name)
     snprintf(err_path, sizeof err_path, "tests/errors/%s.err", name);
     snprintf(out, sizeof out, OUT "/%s.c", name);
     snprintf(prefix, sizeof prefix, "%s.c.", name);
-    char *expected = slurp(err_path);
+    char *expected = read_file(err_path);
     if (!expected) {
         print_error("%s: missing\n", err_path);
         return 1;
@@ -210,7 +193,7 @@ static int check_error_case(const char *name)
     spit(out, precious);
     assert_int_equal(stat(out, &before), 0);
     problems += check_failed_run(name, out, expected, 1);
-    char *kept = slurp(out);
+    char *kept = read_file(out);
     if (!kept || strcmp(kept, precious) != 0 || stat(out, &after) != 0 ||
         after.st_ino != before.st_ino) {
         print_error("%s: a failed run touched the existing %s\n", name, out);

@@ -22,19 +22,6 @@ static const Node *node(const Func *f, NodeId id)
     return &f->dag.nodes[id];
 }
 
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    Buf b = {0};
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        buf_putn(&b, chunk, n);
-    fclose(f);
-    return b.data;
-}
-
 static void test_dag_eq5109_has_the_books_six_operations(void **state)
 {
     (void)state;
@@ -63,6 +50,8 @@ static void test_dag_eq5109_and_eq5123_lower_to_one_dag(void **state)
 {
     (void)state;
     char *one = read_file("samples/eq5109.expr"), *chain = read_file("samples/eq5123.expr");
+    assert_non_null(one);
+    assert_non_null(chain);
     Compiled c1, c2;
     const Func *f1 = lower(&c1, one), *f2 = lower(&c2, chain);
     assert_int_equal(f1->dag.len, f2->dag.len);

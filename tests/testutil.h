@@ -77,6 +77,29 @@ static inline void compiled_free(Compiled *c)
     arena_free(&c->arena);
 }
 
+/* Appends everything f holds to b; b ends NUL-terminated even when f is empty. */
+static inline void read_stream(FILE *f, Buf *b)
+{
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        buf_putn(b, chunk, n);
+    if (!b->data)
+        buf_putn(b, "", 0);
+}
+
+/* The whole file, NUL-terminated (malloc'ed), or NULL when it cannot be opened. */
+static inline char *read_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    Buf b = {0};
+    read_stream(f, &b);
+    fclose(f);
+    return b.data;
+}
+
 /* Runs a shell command; returns its exit status (or -1 when it did not exit normally) and,
  * when out is not NULL, what it wrote to standard output (malloc'ed). */
 static inline int run_command(const char *cmd, char **out)
@@ -85,12 +108,7 @@ static inline int run_command(const char *cmd, char **out)
     if (!p)
         return -1;
     Buf b = {0};
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, p)) > 0)
-        buf_putn(&b, chunk, n);
-    if (!b.data)
-        buf_putn(&b, "", 0);
+    read_stream(p, &b);
     int status = pclose(p);
     if (out)
         *out = b.data;
