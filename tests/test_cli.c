@@ -22,13 +22,11 @@ static int runf(char **out, const char *fmt, ...) PRINTF_LIKE(2, 3);
 
 static int runf(char **out, const char *fmt, ...)
 {
-    char cmd[8192];
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(cmd, sizeof cmd, fmt, ap);
+    int rc = run_vcommand(out, "", fmt, ap);
     va_end(ap);
-    assert_true(n > 0 && (size_t)n < sizeof cmd);
-    return run_command(cmd, out);
+    return rc;
 }
 
 static void spit(const char *path, const char *text)

@@ -24,14 +24,11 @@ static int runf(char **out, const char *fmt, ...) PRINTF_LIKE(2, 3);
 
 static int runf(char **out, const char *fmt, ...)
 {
-    char cmd[8192];
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(cmd, sizeof cmd - 8, fmt, ap);
+    int rc = run_vcommand(out, " 2>&1", fmt, ap);
     va_end(ap);
-    assert_true(n > 0 && (size_t)n < sizeof cmd - 8);
-    strcat(cmd, " 2>&1");
-    return run_command(cmd, out);
+    return rc;
 }
 
 static int exists(const char *path)

@@ -117,4 +117,16 @@ static inline int run_command(const char *cmd, char **out)
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+/* run_command on the command made from fmt and its arguments, followed by suffix (a
+ * redirection, say). */
+static inline int run_vcommand(char **out, const char *suffix, const char *fmt, va_list ap)
+{
+    Buf cmd = {0};
+    buf_vprintf(&cmd, fmt, ap);
+    buf_printf(&cmd, "%s", suffix);
+    int rc = run_command(cmd.data, out);
+    buf_free(&cmd);
+    return rc;
+}
+
 #endif
