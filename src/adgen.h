@@ -192,6 +192,8 @@ typedef struct {
     NodeId output;
     const char **node_names; /* per node id: source name of a named intermediate, or NULL */
     uint32_t names_cap;
+    int *node_line;       /* per node id: the source line it came from, 0 if none */
+    uint32_t lines_cap;
     NodeId *grad;         /* per input: its adjoint node, filled by reverse */
     NodeId *adj;          /* per primal node: its adjoint node (0: none), filled by reverse */
     uint32_t nprimal;     /* nodes below this id are the primal's */
@@ -206,6 +208,8 @@ typedef struct {
  * function. Returns the number of errors (diagnostics go through diag). */
 int sema_program(Parse *p, const char *stem, Program *prog);
 void program_free(Program *prog);
+/* Gives nodes from..f->dag.len-1 that have no source line yet the line `line`. */
+void func_mark_lines(Func *f, NodeId from, int line);
 
 /* ---- reverse.c: reverse mode as a graph transformation ------------------------------------ */
 
@@ -216,12 +220,49 @@ void reverse_func(Func *f);
 
 /* Evaluates nodes 1..d->len-1 given the inputs; values has d->len entries. */
 void eval_dag(const Dag *d, const double *inputs, double *values);
+/* f's value at x, and its gradient through f's adjoint nodes (after reverse) into grad. */
+double eval_grad(const Func *f, const double *x, double *grad);
 double eval_op(NodeKind k, double a, double b, double c);
 
 /* ---- emit_c.c: scheduling, naming, printing C --------------------------------------------- */
 
-void emit_source(const Program *prog, const Diag *diag, Buf *out);
-/* header_name is the header's path; its file name makes the include guard. */
-void emit_header(const Program *prog, const Diag *diag, const char *header_name, Buf *out);
+typedef enum { REAL_DOUBLE, REAL_FLOAT, REAL_LONG_DOUBLE } RealType;
+
+typedef struct {
+    RealType real;            /* the C type of every value, with its libm names and literals */
+    const char *prefix;       /* prepended to every generated function name ("" for none) */
+    const char *name;         /* the name of the file's one function, or NULL */
+    int file_static;          /* static functions, for #include-ing the source */
+    int accumulate;           /* the gradient adds into *x_bar instead of storing */
+    const char *line_file;    /* #line directives name this input; NULL: none */
+    const char *out_file;     /* where #line returns after a function; NULL: no return */
+    const char *header_name;  /* the header's path: its file name makes the include guard */
+} EmitOptions;
+
+/* Reports (through diag) options that cannot apply to prog; returns the number of errors. */
+int emit_check(const Program *prog, Diag *diag, const EmitOptions *opt);
+void emit_source(const Program *prog, const Diag *diag, const EmitOptions *opt, Buf *out);
+void emit_header(const Program *prog, const Diag *diag, const EmitOptions *opt, Buf *out);
+
+/* ---- compile.c: the pipeline in memory ---------------------------------------------------- */
+
+/* One input taken through parse, sema and reverse; prog lives until unit_free. */
+typedef struct {
+    Arena arena;
+    Interner *names;
+    Diag diag;
+    Program prog;
+} Unit;
+
+/* u must be zeroed. Diagnostics name `file` and go to messages; stem names a bare
+ * expression's function. Returns the number of errors (prog is usable only when 0). */
+int unit_compile(Unit *u, const char *file, const char *src, size_t len, const char *stem,
+                 FILE *messages);
+void unit_free(Unit *u);
+
+/* unit_compile, then emit the source, and the header when h_text is not NULL. Returns the
+ * number of errors; the texts are complete only when it is 0. */
+int compile_source(const char *file, const char *src, size_t len, const char *stem,
+                   const EmitOptions *opt, FILE *messages, Buf *c_text, Buf *h_text);
 
 #endif

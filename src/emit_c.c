@@ -158,29 +158,43 @@ static const char *claim(NameSet *s, const char *want)
 
 /* ---- numbers -------------------------------------------------------------------------------- */
 
-/* The shortest %g form that reads back to the same double, always with a '.' or exponent so
- * that it is a double constant in C. */
-static void put_double(Buf *out, double v)
+static const char *const real_type[] = {"double", "float", "long double"};
+static const char *const real_suffix[] = {"", "f", "l"};   /* of the <math.h> functions */
+static const char *const literal_suffix[] = {"", "f", "L"};
+
+/* v as a constant of the given type: the shortest %g form that reads back to the same value
+ * of that type, always with a '.' or an exponent, and the type's suffix. Long double
+ * constants carry the double's digits: constants are parsed and folded in double. The C
+ * library prints '.' because adgen never calls setlocale: the output is locale-independent. */
+static void put_real(Buf *out, double v, RealType real)
 {
     char s[40];
+    if (real == REAL_FLOAT) {
+        float f = (float)v;
+        if (isinf(f)) {
+            buf_printf(out, "%sHUGE_VALF", f < 0 ? "-" : "");
+            return;
+        }
+        v = f;
+    }
     if (v == floor(v) && fabs(v) < 1e15) {
-        buf_printf(out, "%.1f", v); /* whole numbers in plain notation: 100.0, not 1e+02 */
+        /* whole numbers in plain notation: 100.0, not 1e+02 */
+        buf_printf(out, "%.1f%s", v, literal_suffix[real]);
         return;
     }
     for (int prec = 1; prec <= 17; prec++) {
         snprintf(s, sizeof s, "%.*g", prec, v);
-        if (strtod(s, NULL) == v)
+        if (real == REAL_FLOAT ? strtof(s, NULL) == (float)v : strtod(s, NULL) == v)
             break;
     }
-    buf_printf(out, "%s", s);
-    if (!strpbrk(s, ".e"))
-        buf_printf(out, ".0");
+    buf_printf(out, "%s%s%s", s, strpbrk(s, ".e") ? "" : ".0", literal_suffix[real]);
 }
 
 /* ---- per-definition state -------------------------------------------------------------------- */
 
 typedef struct {
     const Func *f;
+    const EmitOptions *opt;
     const char *name, *grad_name;
     const char **param;     /* per input */
     const char **gparam;    /* per input: its gradient pointer */
@@ -324,7 +338,7 @@ static void put_expr(Buf *out, const Body *b, NodeId id)
 {
     const Node *nd = &b->e->f->dag.nodes[id];
     if (nd->kind == N_CONST)
-        put_double(out, nd->k);
+        put_real(out, nd->k, b->e->opt->real);
     else if (nd->kind == N_INPUT || b->local[id])
         buf_printf(out, "%s", b->e->local[id]);
     else
@@ -335,6 +349,7 @@ static void put_expr(Buf *out, const Body *b, NodeId id)
 static void put_node(Buf *out, const Body *b, NodeId id)
 {
     const Node *nd = &b->e->f->dag.nodes[id];
+    RealType real = b->e->opt->real;
     switch (nd->kind) {
     case N_ADD: case N_SUB: case N_MUL: case N_DIV: {
         int p = nd->kind == N_ADD || nd->kind == N_SUB ? P_ADD : P_MUL;
@@ -350,9 +365,13 @@ static void put_node(Buf *out, const Body *b, NodeId id)
     case N_SIGN:
         buf_printf(out, "(");
         put_operand(out, b, nd->a, P_PRIMARY);
-        buf_printf(out, " > 0 ? 1.0 : ");
+        buf_printf(out, " > 0 ? ");
+        put_real(out, 1.0, real);
+        buf_printf(out, " : ");
         put_operand(out, b, nd->a, P_PRIMARY);
-        buf_printf(out, " < 0 ? -1.0 : ");
+        buf_printf(out, " < 0 ? ");
+        put_real(out, -1.0, real);
+        buf_printf(out, " : ");
         put_operand(out, b, nd->a, P_PRIMARY);
         buf_printf(out, ")");
         break;
@@ -362,15 +381,19 @@ static void put_node(Buf *out, const Body *b, NodeId id)
         buf_printf(out, " == ");
         put_operand(out, b, nd->b, P_ADD);
         buf_printf(out, " ? ");
-        if (nd->kind == N_IFNE)
-            buf_printf(out, "0.0 : ");
+        if (nd->kind == N_IFNE) {
+            put_real(out, 0.0, real);
+            buf_printf(out, " : ");
+        }
         put_operand(out, b, nd->c, P_ADD);
-        if (nd->kind == N_IFEQ)
-            buf_printf(out, " : 0.0");
+        if (nd->kind == N_IFEQ) {
+            buf_printf(out, " : ");
+            put_real(out, 0.0, real);
+        }
         buf_printf(out, ")");
         break;
     default: {
-        buf_printf(out, "%s(", node_name(nd->kind));
+        buf_printf(out, "%s%s(", node_name(nd->kind), real_suffix[real]);
         put_expr(out, b, nd->a);
         if (node_arity(nd->kind) == 2) {
             buf_printf(out, ", ");
@@ -449,37 +472,112 @@ static void put_source_comment(Buf *out, const Diag *diag, const Def_ *e)
     buf_free(&text);
 }
 
+/* ---- #line directives ---------------------------------------------------------------------- */
+
+/* The output and what the compiler will take its current line to be: after a `#line N "in"`
+ * the next output line is line N of the input, and each newline advances it. */
+typedef struct {
+    Buf *out;
+    const EmitOptions *opt;
+    int in_source;       /* a directive naming the input is in force */
+    long source_line;    /* the input line that the line after the directive stands for */
+    long mark_newlines;  /* the newlines written up to the end of that directive */
+    size_t scanned;      /* out->data[0..scanned) has been counted: */
+    long newlines;       /* this many newlines */
+} Emitter;
+
+static long count_newlines(Emitter *em, size_t upto)
+{
+    for (; em->scanned < upto; em->scanned++)
+        em->newlines += em->out->data[em->scanned] == '\n';
+    return em->newlines;
+}
+
+static void put_line_directive(Emitter *em, long line, const char *file)
+{
+    buf_printf(em->out, "#line %ld \"", line);
+    for (const unsigned char *c = (const unsigned char *)file; *c; c++) {
+        if (*c == '"' || *c == '\\')
+            buf_printf(em->out, "\\%c", *c);
+        else if (*c < 0x20 || *c > 0x7e)
+            buf_printf(em->out, "\\%03o", *c);
+        else
+            buf_printf(em->out, "%c", *c);
+    }
+    buf_printf(em->out, "\"\n");
+}
+
+/* Makes the next output line stand for input line `line` (when #line is on and the line is
+ * known), writing a directive only when the current mapping does not already say so. */
+static void at_source_line(Emitter *em, int line)
+{
+    if (!em->opt->line_file || line <= 0)
+        return;
+    long now = count_newlines(em, em->out->len);
+    if (em->in_source && em->source_line + (now - em->mark_newlines) == line)
+        return;
+    put_line_directive(em, line, em->opt->line_file);
+    em->in_source = 1;
+    em->source_line = line;
+    em->mark_newlines = count_newlines(em, em->out->len);
+}
+
+/* Points the compiler back at the generated file, if its name is known. */
+static void at_output_line(Emitter *em)
+{
+    if (!em->in_source || !em->opt->out_file)
+        return;
+    /* the directive sits on line newlines + 1; the line after it is line newlines + 2 */
+    put_line_directive(em, count_newlines(em, em->out->len) + 2, em->opt->out_file);
+    em->in_source = 0;
+}
+
+/* ---- functions ------------------------------------------------------------------------------ */
+
 static void put_prototype(Buf *out, const Def_ *e, int grad)
 {
     const Func *f = e->f;
-    buf_printf(out, "double %s(", grad ? e->grad_name : e->name);
+    const char *real = real_type[e->opt->real];
+    if (e->opt->file_static)
+        buf_printf(out, "static ADGEN_UNUSED ");
+    buf_printf(out, "%s %s(", real, grad ? e->grad_name : e->name);
     if (f->ninputs == 0)
         buf_printf(out, "void");
     for (int i = 0; i < f->ninputs; i++)
-        buf_printf(out, "%sdouble %s", i ? ", " : "", e->param[i]);
+        buf_printf(out, "%s%s %s", i ? ", " : "", real, e->param[i]);
     for (int i = 0; grad && i < f->ninputs; i++)
-        buf_printf(out, ", double *%s", e->gparam[i]);
+        buf_printf(out, ", %s *%s", real, e->gparam[i]);
     buf_printf(out, ")");
 }
 
 static void put_grad_comment(Buf *out, const Def_ *e)
 {
     const Func *f = e->f;
+    int n = f->ninputs;
     buf_printf(out, "/* Returns %s(", e->name);
-    for (int i = 0; i < f->ninputs; i++)
+    for (int i = 0; i < n; i++)
         buf_printf(out, "%s%s", i ? ", " : "", e->param[i]);
     buf_printf(out, ")");
-    if (f->ninputs > 0)
-        buf_printf(out, " and overwrites *%s", e->gparam[0]);
-    for (int i = 1; i < f->ninputs; i++)
-        buf_printf(out, "%s*%s", i == f->ninputs - 1 ? " and " : ", ", e->gparam[i]);
-    if (f->ninputs > 0)
-        buf_printf(out, " with the partial derivative%s", f->ninputs > 1 ? "s" : "");
+    if (n > 0 && e->opt->accumulate)
+        buf_printf(out, " and adds the partial derivative%s to ", n > 1 ? "s" : "");
+    else if (n > 0)
+        buf_printf(out, " and overwrites ");
+    for (int i = 0; i < n; i++)
+        buf_printf(out, "%s*%s", i == 0 ? "" : i == n - 1 ? " and " : ", ", e->gparam[i]);
+    if (n > 0 && !e->opt->accumulate)
+        buf_printf(out, " with the partial derivative%s", n > 1 ? "s" : "");
     buf_printf(out, ". */\n");
 }
 
-static void put_body(Buf *out, const Body *b, const NodeId *roots, int nroots, int grad)
+static int line_of(const Func *f, NodeId id)
 {
+    int line = id < f->lines_cap ? f->node_line[id] : 0;
+    return line ? line : f->def->loc.first_line;
+}
+
+static void put_body(Emitter *em, const Body *b, const NodeId *roots, int nroots, int grad)
+{
+    Buf *out = em->out;
     const Def_ *e = b->e;
     const Func *f = e->f;
     const Dag *d = &f->dag;
@@ -497,23 +595,33 @@ static void put_body(Buf *out, const Body *b, const NodeId *roots, int nroots, i
                        want == 1 ? "forward sweep (eq. 5.143)" : "reverse sweep (eq. 5.145)");
             section = want;
         }
-        buf_printf(out, "    const double %s = ", e->local[id]);
+        at_source_line(em, line_of(f, id));
+        buf_printf(out, "    const %s %s = ", real_type[e->opt->real], e->local[id]);
         put_node(out, b, id);
         buf_printf(out, ";\n");
     }
     if (grad && section)
         buf_printf(out, "\n");
     for (int i = 1; i < nroots; i++) {
-        buf_printf(out, "    *%s = ", e->gparam[i - 1]);
+        if (e->opt->accumulate && dag_is_const(d, roots[i], 0.0)) {
+            buf_printf(out, "    (void)%s; /* %s does not depend on it */\n", e->gparam[i - 1],
+                       e->name);
+            continue;
+        }
+        at_source_line(em, line_of(f, roots[i]));
+        buf_printf(out, "    *%s %s= ", e->gparam[i - 1], e->opt->accumulate ? "+" : "");
         put_expr(out, b, roots[i]);
         buf_printf(out, ";\n");
     }
+    at_source_line(em, line_of(f, roots[0]));
     buf_printf(out, "    return ");
     put_expr(out, b, roots[0]);
     buf_printf(out, ";\n}\n");
+    at_output_line(em);
 }
 
-static void global_names(const Program *prog, NameSet *global, Def_ *defs)
+static void global_names(const Program *prog, const EmitOptions *opt, NameSet *global,
+                         Def_ *defs)
 {
     for (size_t i = 0; i < sizeof reserved_words / sizeof *reserved_words; i++)
         set_add(global, reserved_words[i]);
@@ -525,10 +633,15 @@ static void global_names(const Program *prog, NameSet *global, Def_ *defs)
         snprintf(variant, sizeof variant, "%sl", math_functions[i]);
         set_add(global, arena_strndup(global->arena, variant, strlen(variant)));
     }
+    set_add(global, "ADGEN_UNUSED");
     for (int i = 0; i < prog->nfuncs; i++) {
-        defs[i].f = &prog->funcs[i];
-        defs[i].name = claim(global, prog->funcs[i].name);
         Buf want = {0};
+        defs[i].f = &prog->funcs[i];
+        defs[i].opt = opt;
+        buf_printf(&want, "%s%s", opt->prefix ? opt->prefix : "",
+                   opt->name ? opt->name : prog->funcs[i].name);
+        defs[i].name = claim(global, want.data);
+        want.len = 0;
         buf_printf(&want, "%s_grad", defs[i].name);
         defs[i].grad_name = claim(global, want.data);
         buf_free(&want);
@@ -587,18 +700,34 @@ static void header_comment(Buf *out, const Diag *diag)
                base_name(diag->file));
 }
 
-void emit_source(const Program *prog, const Diag *diag, Buf *out)
+int emit_check(const Program *prog, Diag *diag, const EmitOptions *opt)
+{
+    if (opt->name && prog->nfuncs > 1) {
+        const Def *second = prog->funcs[1].def;
+        diag_error(diag, second->bare ? second->loc : second->name_loc,
+                   "--name renames a file's only function, but this file defines %d",
+                   prog->nfuncs);
+    }
+    return diag->errors;
+}
+
+void emit_source(const Program *prog, const Diag *diag, const EmitOptions *opt, Buf *out)
 {
     Arena arena = {0};
     NameSet global;
     set_init(&global, &arena);
     Def_ *defs = arena_alloc(&arena, (size_t)prog->nfuncs * sizeof *defs);
-    global_names(prog, &global, defs);
+    global_names(prog, opt, &global, defs);
+    Emitter em = {.out = out, .opt = opt};
 
     for (int i = 0; i < prog->nfuncs; i++)
         name_params(&defs[i], &global, &arena);
     header_comment(out, diag);
     buf_printf(out, "#include <math.h>\n\n");
+    if (opt->file_static)
+        buf_printf(out, "#ifndef ADGEN_UNUSED\n#if defined(__GNUC__)\n"
+                        "#define ADGEN_UNUSED __attribute__((unused))\n#else\n"
+                        "#define ADGEN_UNUSED\n#endif\n#endif\n\n");
     for (int i = 0; i < prog->nfuncs; i++) {
         put_prototype(out, &defs[i], 0);
         buf_printf(out, ";\n");
@@ -609,17 +738,20 @@ void emit_source(const Program *prog, const Diag *diag, Buf *out)
         Def_ *e = &defs[i];
         Body primal, grad;
         NodeId *roots;
+        int line = e->f->def->loc.first_line;
         plan_bodies(e, &arena, &primal, &grad, &roots);
         buf_printf(out, "\n");
         put_source_comment(out, diag, e);
+        at_source_line(&em, line);
         put_prototype(out, e, 0);
         buf_printf(out, "\n");
-        put_body(out, &primal, roots, 1, 0);
+        put_body(&em, &primal, roots, 1, 0);
         buf_printf(out, "\n");
         put_grad_comment(out, e);
+        at_source_line(&em, line);
         put_prototype(out, e, 1);
         buf_printf(out, "\n");
-        put_body(out, &grad, roots, e->f->ninputs + 1, 1);
+        put_body(&em, &grad, roots, e->f->ninputs + 1, 1);
         free_body(&primal);
         free_body(&grad);
         set_free(&e->names);
@@ -639,13 +771,14 @@ static void put_guard(Buf *out, const char *header_name)
     }
 }
 
-void emit_header(const Program *prog, const Diag *diag, const char *header_name, Buf *out)
+void emit_header(const Program *prog, const Diag *diag, const EmitOptions *opt, Buf *out)
 {
+    const char *header_name = opt->header_name ? opt->header_name : "adgen.h";
     Arena arena = {0};
     NameSet global;
     set_init(&global, &arena);
     Def_ *defs = arena_alloc(&arena, (size_t)prog->nfuncs * sizeof *defs);
-    global_names(prog, &global, defs);
+    global_names(prog, opt, &global, defs);
 
     header_comment(out, diag);
     buf_printf(out, "#ifndef ");

@@ -4,6 +4,7 @@
  * folding computes with.
  */
 #include <math.h>
+#include <stdlib.h>
 
 #include "adgen.h"
 
@@ -52,4 +53,15 @@ void eval_dag(const Dag *d, const double *inputs, double *values)
         else
             values[id] = eval_op(n->kind, values[n->a], values[n->b], values[n->c]);
     }
+}
+
+double eval_grad(const Func *f, const double *x, double *grad)
+{
+    double *values = xrealloc(NULL, (size_t)f->dag.len * sizeof *values);
+    eval_dag(&f->dag, x, values);
+    for (int i = 0; i < f->ninputs; i++)
+        grad[i] = values[f->grad[i]];
+    double value = values[f->output];
+    free(values);
+    return value;
 }

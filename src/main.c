@@ -17,13 +17,32 @@ enum { EXIT_OK = 0, EXIT_INPUT = 1, EXIT_USAGE = 2 };
 
 static const char usage_text[] =
     "Usage: adgen [OPTION]... FILE\n"
+    "  or:  adgen eval [--function=NAME] FILE [NAME=VALUE]...\n"
     "Compile the scalar functions defined in FILE to C: each function NAME and its\n"
     "reverse-mode gradient NAME_grad. With FILE '-', read standard input.\n"
+    "'adgen eval' prints a function's value and gradient at a point, computed by\n"
+    "interpreting the same graph the C is generated from.\n"
     "\n"
-    "  -o, --output=FILE   write the C source to FILE instead of standard output\n"
-    "      --header=FILE   also write a header declaring the functions to FILE\n"
-    "  -h, --help          display this help and exit\n"
-    "  -V, --version       output version information and exit\n"
+    "Output:\n"
+    "  -o, --output=FILE     write the C source to FILE instead of standard output\n"
+    "      --header=FILE     also write a header declaring the functions to FILE\n"
+    "      --check           write nothing; exit 0 if the -o (and --header) files hold\n"
+    "                        exactly what would be written, 1 if not\n"
+    "  -MD                   also write a make dependency file (the -o FILE with .d)\n"
+    "  -MF FILE              write the dependency file to FILE (implies -MD)\n"
+    "  -MT TARGET            name TARGET in it instead of the output files (repeatable)\n"
+    "\n"
+    "Generated code:\n"
+    "      --real=TYPE       float, double (the default) or 'long double'\n"
+    "      --prefix=PREFIX   start every generated function name with PREFIX\n"
+    "      --name=NAME       call the file's only function NAME (and NAME_grad)\n"
+    "      --static          make the functions static, for #include-ing the source\n"
+    "      --accumulate      NAME_grad adds to *x_bar instead of overwriting it\n"
+    "      --no-line         no #line directives (default: statements point at the\n"
+    "                        lines of FILE they came from)\n"
+    "\n"
+    "  -h, --help            display this help and exit\n"
+    "  -V, --version         output version information and exit\n"
     "\n"
     "Input, one definition per line or block ('#' starts a comment):\n"
     "  f(x, y) = x*y + sin(x)\n"
@@ -35,7 +54,8 @@ static const char usage_text[] =
     "  double f_grad(double x1, ..., double xn, double *x1_bar, ..., double *xn_bar);\n"
     "f_grad returns f and stores (overwrites) each partial derivative df/dxi in *xi_bar.\n"
     "\n"
-    "Exit status: 0 success, 1 errors in the input, 2 usage or I/O errors.\n";
+    "Exit status: 0 success, 1 errors in the input (or, with --check, stale output),\n"
+    "2 usage or I/O errors.\n";
 
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -176,77 +196,307 @@ static int commit(Output *o)
     return rc;
 }
 
-/* Writes the source and the header: both are prepared before either replaces its file. */
-static int write_outputs(const char *out_path, const Buf *c_text, const char *header_path,
-                         const Buf *h_text)
+/* Writes every text to its path: all are prepared before any replaces its file. */
+static int write_outputs(Output *outs, const Buf *texts, int n)
 {
-    Output c = {out_path, NULL}, h = {header_path, NULL};
-    if (header_path && prepare(&h, h_text) != 0)
-        return EXIT_USAGE;
-    if (prepare(&c, c_text) != 0) {
-        discard(&h);
-        return EXIT_USAGE;
+    for (int i = 0; i < n; i++) {
+        if (prepare(&outs[i], &texts[i]) != 0) {
+            while (i-- > 0)
+                discard(&outs[i]);
+            return EXIT_USAGE;
+        }
     }
-    if (commit(&h) != 0) {
-        discard(&c);
-        return EXIT_USAGE;
+    int status = EXIT_OK;
+    for (int i = 0; i < n; i++) {
+        if (status == EXIT_OK && commit(&outs[i]) != 0)
+            status = EXIT_USAGE;
+        discard(&outs[i]);
     }
-    return commit(&c) == 0 ? EXIT_OK : EXIT_USAGE;
+    return status;
 }
 
-static int compile(const char *path, const char *out_path, const char *header_path)
+/* --check: 0 when every file holds its text, 1 when one differs or is missing. */
+static int check_outputs(const Output *outs, const Buf *texts, int n)
+{
+    int status = EXIT_OK;
+    for (int i = 0; i < n; i++) {
+        Buf old = {0};
+        FILE *f = fopen(outs[i].path, "rb");
+        int same = f && read_all(f, &old) == 0 && old.len == texts[i].len &&
+                   memcmp(old.data, texts[i].data, old.len) == 0;
+        if (!f && errno != ENOENT) {
+            fprintf(stderr, "adgen: cannot open '%s': %s\n", outs[i].path, strerror(errno));
+            status = EXIT_USAGE;
+        } else if (!same && status == EXIT_OK) {
+            fprintf(stderr, "adgen: '%s' is %s\n", outs[i].path,
+                    f ? "out of date" : "missing");
+            status = EXIT_INPUT;
+        }
+        if (f)
+            fclose(f);
+        buf_free(&old);
+    }
+    return status;
+}
+
+/* A file name in a make rule: spaces and '#' escaped with '\', '$' doubled. */
+static void put_make_name(Buf *b, const char *name)
+{
+    for (const char *c = name; *c; c++) {
+        if (*c == ' ' || *c == '\t' || *c == '#')
+            buf_printf(b, "\\");
+        buf_printf(b, *c == '$' ? "$$" : "%c", *c);
+    }
+}
+
+typedef struct {
+    const char *input, *out_path, *header_path, *dep_path;
+    const char **dep_targets;
+    int ndep_targets, write_deps, check;
+    EmitOptions emit;
+} Options;
+
+/* The make rule of the outputs, like gcc -MD: targets, then every file the input read. */
+static void depfile_text(const Options *o, Buf *b)
+{
+    for (int i = 0; i < o->ndep_targets; i++) {
+        buf_printf(b, "%s", i ? " " : "");
+        put_make_name(b, o->dep_targets[i]);
+    }
+    if (!o->ndep_targets) {
+        put_make_name(b, o->out_path);
+        if (o->header_path) {
+            buf_printf(b, " ");
+            put_make_name(b, o->header_path);
+        }
+    }
+    buf_printf(b, ":");
+    if (strcmp(o->input, "-") != 0) {
+        buf_printf(b, " ");
+        put_make_name(b, o->input);
+    }
+    buf_printf(b, "\n");
+}
+
+static int compile(Options *o)
+{
+    Buf src = {0};
+    if (read_input(o->input, &src) != 0) {
+        buf_free(&src);
+        return EXIT_USAGE;
+    }
+    const char *shown = strcmp(o->input, "-") == 0 ? "<stdin>" : o->input;
+    char *stem = file_stem(o->input);
+    Buf texts[3] = {{0}, {0}, {0}};
+    Output outs[3] = {{o->out_path, NULL}, {o->header_path, NULL}, {o->dep_path, NULL}};
+    int n = 1;
+    int status = EXIT_INPUT;
+
+    if (compile_source(shown, src.data, src.len, stem, &o->emit, stderr, &texts[0],
+                       o->header_path ? &texts[1] : NULL) == 0) {
+        if (o->header_path)
+            n = 2;
+        if (o->check) {
+            status = check_outputs(outs, texts, n);
+        } else {
+            if (o->write_deps) {
+                if (n == 1)
+                    outs[1] = outs[2];
+                depfile_text(o, &texts[n++]);
+            }
+            status = write_outputs(outs, texts, n);
+        }
+    }
+    for (int i = 0; i < 3; i++)
+        buf_free(&texts[i]);
+    free(stem);
+    buf_free(&src);
+    return status;
+}
+
+/* ---- adgen eval FILE NAME=VALUE... ---------------------------------------------------------- */
+
+static int evaluate(const char *path, const char *function, char **assignments, int n)
 {
     Buf src = {0};
     if (read_input(path, &src) != 0) {
         buf_free(&src);
         return EXIT_USAGE;
     }
-    Diag diag = {strcmp(path, "-") == 0 ? "<stdin>" : path, src.data, src.len, stderr, 0};
-    Arena arena = {0};
-    Parse parse = {.arena = &arena, .diag = &diag, .names = intern_new()};
-    Program prog = {0};
     char *stem = file_stem(path);
-    Buf c_text = {0}, h_text = {0};
+    Unit u = {0};
     int status = EXIT_INPUT;
-
-    if (parse_source(&parse) == 0 && sema_program(&parse, stem, &prog) == 0) {
-        for (int i = 0; i < prog.nfuncs; i++)
-            reverse_func(&prog.funcs[i]);
-        emit_source(&prog, &diag, &c_text);
-        if (header_path)
-            emit_header(&prog, &diag, header_path, &h_text);
-        status = write_outputs(out_path, &c_text, header_path, &h_text);
+    if (unit_compile(&u, strcmp(path, "-") == 0 ? "<stdin>" : path, src.data, src.len, stem,
+                     stderr) != 0)
+        goto done;
+    const Func *f = NULL;
+    for (int i = 0; i < u.prog.nfuncs; i++)
+        if (!function || strcmp(u.prog.funcs[i].name, function) == 0)
+            f = f ? f : &u.prog.funcs[i];
+    status = EXIT_USAGE;
+    if (!f) {
+        fprintf(stderr, "adgen: '%s' defines no function '%s'\n", path, function);
+        goto done;
     }
-
-    buf_free(&c_text);
-    buf_free(&h_text);
+    if (!function && u.prog.nfuncs > 1) {
+        fprintf(stderr, "adgen: '%s' defines %d functions; choose one with --function\n", path,
+                u.prog.nfuncs);
+        goto done;
+    }
+    double *x = xrealloc(NULL, (size_t)(f->ninputs + 1) * 2 * sizeof *x), *grad = x + f->ninputs + 1;
+    char *given = xrealloc(NULL, (size_t)f->ninputs + 1);
+    memset(given, 0, (size_t)f->ninputs + 1);
+    int ok = 1;
+    for (int a = 0; a < n && ok; a++) {
+        char *eq = strchr(assignments[a], '='), *end;
+        int i = 0;
+        while (eq && i < f->ninputs && (strlen(f->inputs[i]) != (size_t)(eq - assignments[a]) ||
+                                        strncmp(f->inputs[i], assignments[a], (size_t)(eq - assignments[a])) != 0))
+            i++;
+        ok = 0;
+        if (!eq)
+            fprintf(stderr, "adgen: '%s' is not NAME=VALUE\n", assignments[a]);
+        else if (i == f->ninputs)
+            fprintf(stderr, "adgen: '%s' has no input '%.*s'\n", f->name,
+                    (int)(eq - assignments[a]), assignments[a]);
+        else if (errno = 0, x[i] = strtod(eq + 1, &end), end == eq + 1 || *end || errno == ERANGE)
+            fprintf(stderr, "adgen: '%s' is not a number\n", eq + 1);
+        else
+            ok = given[i] = 1;
+    }
+    for (int i = 0; i < f->ninputs && ok; i++)
+        if (!given[i]) {
+            fprintf(stderr, "adgen: no value for input '%s' of '%s'\n", f->inputs[i], f->name);
+            ok = 0;
+        }
+    if (ok) {
+        double value = eval_grad(f, x, grad);
+        printf("%s = %.17g\n", f->name, value);
+        for (int i = 0; i < f->ninputs; i++)
+            printf("d%s/d%s = %.17g\n", f->name, f->inputs[i], grad[i]);
+        status = EXIT_OK;
+    } else {
+        fputs("Try 'adgen --help' for more information.\n", stderr);
+    }
+    free(x);
+    free(given);
+done:
+    unit_free(&u);
     free(stem);
-    program_free(&prog);
-    intern_free(parse.names);
-    arena_free(&arena);
     buf_free(&src);
     return status;
 }
 
-int main(int argc, char **argv)
+static int eval_main(int argc, char **argv)
 {
-    enum { OPT_HEADER = 256 };
+    static const struct option options[] = {
+        {"function", required_argument, NULL, 'f'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *function = NULL;
+    /* '+': stop at the first operand, so that the NAME=VALUE pairs stay in place */
+    for (int c; (c = getopt_long(argc, argv, "+:f:", options, NULL)) != -1;) {
+        switch (c) {
+        case 'f': function = optarg; break;
+        case ':': return usage_error("option '%s' requires an argument", argv[optind - 1]);
+        default: return usage_error("unrecognized option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind == argc)
+        return usage_error("%s", "eval: no input file");
+    return evaluate(argv[optind], function, argv + optind + 1, argc - optind - 1);
+}
+
+/* ---- options ---------------------------------------------------------------------------------- */
+
+static int is_identifier(const char *s, int allow_empty)
+{
+    if (!*s)
+        return allow_empty;
+    if (*s >= '0' && *s <= '9')
+        return 0;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+              (*s >= '0' && *s <= '9') || *s == '_'))
+            return 0;
+    return 1;
+}
+
+/* FILE.c -> FILE.d; a name with no extension gets .d appended. */
+static char *default_depfile(const char *out)
+{
+    const char *base = strrchr(out, '/');
+    const char *dot = strrchr(base ? base + 1 : out, '.');
+    size_t n = dot ? (size_t)(dot - out) : strlen(out);
+    char *d = xrealloc(NULL, n + 3);
+    memcpy(d, out, n);
+    memcpy(d + n, ".d", 3);
+    return d;
+}
+
+enum {
+    OPT_HEADER = 256, OPT_CHECK, OPT_MD, OPT_MF, OPT_MT, OPT_REAL, OPT_PREFIX, OPT_NAME,
+    OPT_STATIC, OPT_ACCUMULATE, OPT_LINE, OPT_NO_LINE
+};
+
+static int parse_options(int argc, char **argv, Options *o)
+{
     static const struct option options[] = {
         {"output", required_argument, NULL, 'o'},
         {"header", required_argument, NULL, OPT_HEADER},
+        {"check", no_argument, NULL, OPT_CHECK},
+        {"MD", no_argument, NULL, OPT_MD},
+        {"MF", required_argument, NULL, OPT_MF},
+        {"MT", required_argument, NULL, OPT_MT},
+        {"real", required_argument, NULL, OPT_REAL},
+        {"prefix", required_argument, NULL, OPT_PREFIX},
+        {"name", required_argument, NULL, OPT_NAME},
+        {"static", no_argument, NULL, OPT_STATIC},
+        {"accumulate", no_argument, NULL, OPT_ACCUMULATE},
+        {"line", no_argument, NULL, OPT_LINE},
+        {"no-line", no_argument, NULL, OPT_NO_LINE},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
-    const char *out_path = "-", *header_path = NULL;
-    opterr = 0;
-    for (;;) {
-        int c = getopt_long(argc, argv, ":o:hV", options, NULL);
-        if (c == -1)
-            break;
+    int lines = 1;
+    for (int c; (c = getopt_long_only(argc, argv, ":o:hV", options, NULL)) != -1;) {
         switch (c) {
-        case 'o': out_path = optarg; break;
-        case OPT_HEADER: header_path = optarg; break;
+        case 'o': o->out_path = optarg; break;
+        case OPT_HEADER: o->header_path = optarg; break;
+        case OPT_CHECK: o->check = 1; break;
+        case OPT_MD: o->write_deps = 1; break;
+        case OPT_MF: o->write_deps = 1; o->dep_path = optarg; break;
+        case OPT_MT:
+            o->dep_targets = xrealloc(o->dep_targets,
+                                      (size_t)(o->ndep_targets + 1) * sizeof *o->dep_targets);
+            o->dep_targets[o->ndep_targets++] = optarg;
+            break;
+        case OPT_REAL:
+            if (strcmp(optarg, "double") == 0)
+                o->emit.real = REAL_DOUBLE;
+            else if (strcmp(optarg, "float") == 0)
+                o->emit.real = REAL_FLOAT;
+            else if (strcmp(optarg, "long double") == 0 || strcmp(optarg, "long-double") == 0)
+                o->emit.real = REAL_LONG_DOUBLE;
+            else
+                return usage_error("--real takes float, double or 'long double', not '%s'",
+                                   optarg);
+            break;
+        case OPT_PREFIX:
+            if (!is_identifier(optarg, 1))
+                return usage_error("--prefix '%s' cannot start a C identifier", optarg);
+            o->emit.prefix = optarg;
+            break;
+        case OPT_NAME:
+            if (!is_identifier(optarg, 0))
+                return usage_error("--name '%s' is not a C identifier", optarg);
+            o->emit.name = optarg;
+            break;
+        case OPT_STATIC: o->emit.file_static = 1; break;
+        case OPT_ACCUMULATE: o->emit.accumulate = 1; break;
+        case OPT_LINE: lines = 1; break;
+        case OPT_NO_LINE: lines = 0; break;
         case 'h': fputs(usage_text, stdout); return EXIT_OK;
         case 'V': printf("adgen %s\n", ADGEN_VERSION); return EXIT_OK;
         /* GNU getopt may have moved operands: the option just read is argv[optind - 1] */
@@ -258,7 +508,40 @@ int main(int argc, char **argv)
         return usage_error("%s", "no input file");
     if (argc - optind > 1)
         return usage_error("more than one input file ('%s')", argv[optind + 1]);
-    if (header_path && strcmp(header_path, "-") == 0)
+    o->input = argv[optind];
+    int to_stdout = strcmp(o->out_path, "-") == 0;
+    if (o->header_path && strcmp(o->header_path, "-") == 0)
         return usage_error("%s", "the header cannot go to standard output");
-    return compile(argv[optind], out_path, header_path);
+    if (o->header_path && o->emit.file_static)
+        return usage_error("%s", "--static functions cannot be declared in a --header");
+    if (o->check && to_stdout)
+        return usage_error("%s", "--check compares with the -o FILE: give one");
+    if (o->write_deps && !o->dep_path && to_stdout)
+        return usage_error("%s", "-MD names its file after -o FILE: give one, or -MF FILE");
+    if (o->write_deps && !o->ndep_targets && to_stdout)
+        return usage_error("%s", "the dependency file needs -o FILE or -MT TARGET");
+    if (lines)
+        o->emit.line_file = strcmp(o->input, "-") == 0 ? "<stdin>" : o->input;
+    if (!to_stdout)
+        o->emit.out_file = o->out_path;
+    o->emit.header_name = o->header_path;
+    return -1;
+}
+
+int main(int argc, char **argv)
+{
+    opterr = 0;
+    if (argc > 1 && strcmp(argv[1], "eval") == 0)
+        return eval_main(argc - 1, argv + 1);
+    Options o = {.out_path = "-"};
+    int status = parse_options(argc, argv, &o);
+    if (status < 0) {
+        char *dep_path = o.write_deps && !o.dep_path ? default_depfile(o.out_path) : NULL;
+        if (dep_path)
+            o.dep_path = dep_path;
+        status = compile(&o);
+        free(dep_path);
+    }
+    free(o.dep_targets);
+    return status;
 }

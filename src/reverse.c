@@ -186,12 +186,15 @@ void reverse_func(Func *f)
     for (NodeId id = f->output; id > 0; id--) {
         if (!r.active[id])
             continue;
+        NodeId mark = d->len;
         NodeId wbar = id == f->output ? dag_const(d, 1.0) : sum_terms(&r, id); /* eq. 5.144 */
         f->adj[id] = wbar;
         if (d->nodes[id].kind == N_INPUT)
             f->grad[(int)d->nodes[id].k] = wbar;
         else
             propagate(&r, id, wbar);
+        /* an adjoint statement points at the line of the primal it differentiates */
+        func_mark_lines(f, mark, id < f->lines_cap ? f->node_line[id] : 0);
     }
     free(r.active);
     free(r.head);

@@ -229,6 +229,7 @@ static NodeId lower_expr(Lower *L, Ast *root)
         }
         top--;
         NodeId a = e->lhs ? e->lhs->node : 0, b = e->rhs ? e->rhs->node : 0;
+        NodeId mark = d->len;
         int failed = (e->lhs && !a) || (e->rhs && !b);
         switch (e->kind) {
         case A_NUM: e->node = dag_const(d, e->num); break;
@@ -242,8 +243,22 @@ static NodeId lower_expr(Lower *L, Ast *root)
         case A_DIV: e->node = failed ? 0 : dag_binary(d, N_DIV, a, b); break;
         case A_POW: e->node = failed ? 0 : dag_pow(d, a, b); break;
         }
+        func_mark_lines(L->f, mark, e->loc.first_line);
     }
     return root->node;
+}
+
+void func_mark_lines(Func *f, NodeId from, int line)
+{
+    if (f->lines_cap < f->dag.len) {
+        uint32_t cap = f->dag.cap;
+        f->node_line = xrealloc(f->node_line, cap * sizeof *f->node_line);
+        memset(f->node_line + f->lines_cap, 0, (cap - f->lines_cap) * sizeof *f->node_line);
+        f->lines_cap = cap;
+    }
+    for (NodeId id = from; id < f->dag.len; id++)
+        if (!f->node_line[id])
+            f->node_line[id] = line;
 }
 
 static void name_node(Func *f, NodeId n, const char *name)
@@ -463,6 +478,7 @@ void program_free(Program *prog)
     for (int i = 0; i < prog->nfuncs; i++) {
         dag_free(&prog->funcs[i].dag);
         free(prog->funcs[i].node_names);
+        free(prog->funcs[i].node_line);
         free(prog->funcs[i].grad);
         free(prog->funcs[i].adj);
     }

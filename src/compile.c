@@ -1,0 +1,42 @@
+/*
+ * compile.c: the pipeline in memory, from source text to differentiated definitions
+ * (unit_compile) and on to the C text of the source and the header (compile_source). The
+ * command line, `adgen eval` and the fuzzer all go through here, so what is fuzzed is what
+ * runs. Diagnostics go to the given stream; nothing here touches a file.
+ */
+#include "adgen.h"
+
+int unit_compile(Unit *u, const char *file, const char *src, size_t len, const char *stem,
+                 FILE *messages)
+{
+    Diag diag = {file, src, len, messages, 0};
+    Parse parse = {.arena = &u->arena, .diag = &u->diag};
+    u->diag = diag;
+    u->names = parse.names = intern_new();
+    if (parse_source(&parse) == 0 && sema_program(&parse, stem, &u->prog) == 0)
+        for (int i = 0; i < u->prog.nfuncs; i++)
+            reverse_func(&u->prog.funcs[i]);
+    return u->diag.errors;
+}
+
+void unit_free(Unit *u)
+{
+    program_free(&u->prog);
+    intern_free(u->names);
+    arena_free(&u->arena);
+}
+
+int compile_source(const char *file, const char *src, size_t len, const char *stem,
+                   const EmitOptions *opt, FILE *messages, Buf *c_text, Buf *h_text)
+{
+    Unit u = {0};
+    if (unit_compile(&u, file, src, len, stem, messages) == 0 &&
+        emit_check(&u.prog, &u.diag, opt) == 0) {
+        emit_source(&u.prog, &u.diag, opt, c_text);
+        if (h_text)
+            emit_header(&u.prog, &u.diag, opt, h_text);
+    }
+    int errors = u.diag.errors;
+    unit_free(&u);
+    return errors;
+}
