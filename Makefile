@@ -10,7 +10,9 @@ LDLIBS   += -lm
 FLEX     ?= flex
 BISON    ?= bison
 PREFIX   ?= /usr/local
-BINDIR   := $(PREFIX)/bin
+BINDIR   ?= $(PREFIX)/bin
+MANDIR   ?= $(PREFIX)/share/man
+DATADIR  ?= $(PREFIX)/share
 
 SRCS     := $(wildcard src/*.c)
 LIB_OBJS := $(patsubst src/%.c,build/%.o,$(filter-out src/main.c,$(SRCS))) \
@@ -78,12 +80,17 @@ build/demo:
 
 # ---- install ----------------------------------------------------------------------------------
 
+# bin/adgen, the manual page and the make rule projects include (adgen.mk).
 install: adgen
-	install -d $(DESTDIR)$(BINDIR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DATADIR)/adgen
 	install -m 755 adgen $(DESTDIR)$(BINDIR)/adgen
+	install -m 644 adgen.1 $(DESTDIR)$(MANDIR)/man1/adgen.1
+	install -m 644 adgen.mk $(DESTDIR)$(DATADIR)/adgen/adgen.mk
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/adgen
+	rm -f $(DESTDIR)$(BINDIR)/adgen $(DESTDIR)$(MANDIR)/man1/adgen.1 \
+	      $(DESTDIR)$(DATADIR)/adgen/adgen.mk
+	rmdir $(DESTDIR)$(DATADIR)/adgen 2>/dev/null || true
 
 .PHONY: all clean test demo install uninstall
 clean:
