@@ -1,0 +1,583 @@
+/* test_build.c: adgen inside a build, as its users meet it. `make install DESTDIR=...` lays
+ * out bin/adgen, the man page and adgen.mk; samples/project, copied clean, builds with the
+ * installed rule under make -j, does nothing on a second make, rebuilds only what depends on
+ * the .expr after a touch, and retries after a failed adgen run that left no target behind.
+ * Also: --check, depfiles, byte-identical output in a German locale, #line directives as the
+ * compiler reads them, and the emission options (--real, --prefix, --name, --static,
+ * --accumulate) compiled, run and checked against closed forms. The man page renders
+ * without groff warnings and documents every option --help lists.
+ * Scratch files go to build/tests/build-out. */
+#include "testutil.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define OUT "build/tests/build-out"
+#define ROOT OUT "/root"
+#define WARN_FLAGS "-std=c99 -Wall -Wextra -pedantic -Werror"
+
+/* ---- helpers -------------------------------------------------------------------------------- */
+
+static int runf(char **out, const char *fmt, ...) PRINTF_LIKE(2, 3);
+
+static int runf(char **out, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = run_vcommand(out, "", fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+static void spit(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(text, 1, strlen(text), f), strlen(text));
+    assert_int_equal(fclose(f), 0);
+}
+
+static int exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+static time_t mtime(const char *dir, const char *name)
+{
+    char path[512];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (stat(path, &st) != 0)
+        fail_msg("%s is missing", path);
+    return st.st_mtime;
+}
+
+static void assert_contains(const char *haystack, const char *needle)
+{
+    if (!strstr(haystack, needle))
+        fail_msg("expected to find \"%s\" in:\n%s", needle, haystack);
+}
+
+static const char *cwd(void)
+{
+    static char dir[4096];
+    if (!dir[0])
+        assert_non_null(getcwd(dir, sizeof dir));
+    return dir;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    return runf(NULL, "rm -rf " OUT " && mkdir -p " OUT);
+}
+
+/* ---- install ---------------------------------------------------------------------------------- */
+
+static void install(void)
+{
+    assert_int_equal(runf(NULL, "make -s install DESTDIR=%s/" ROOT " PREFIX=/usr/local "
+                                ">/dev/null", cwd()), 0);
+}
+
+static void test_install_tree(void **state)
+{
+    (void)state;
+    install();
+    struct stat st;
+    assert_int_equal(stat(ROOT "/usr/local/bin/adgen", &st), 0);
+    assert_true(st.st_mode & S_IXUSR);
+    assert_true(exists(ROOT "/usr/local/share/man/man1/adgen.1"));
+    assert_true(exists(ROOT "/usr/local/share/adgen/adgen.mk"));
+    char *out = NULL;
+    assert_int_equal(runf(&out, ROOT "/usr/local/bin/adgen --version"), 0);
+    assert_contains(out, "adgen ");
+    free(out);
+    assert_int_equal(runf(NULL, "make -s uninstall DESTDIR=%s/" ROOT " PREFIX=/usr/local",
+                          cwd()), 0);
+    assert_false(exists(ROOT "/usr/local/bin/adgen"));
+    assert_false(exists(ROOT "/usr/local/share/man/man1/adgen.1"));
+    assert_false(exists(ROOT "/usr/local/share/adgen"));
+}
+
+/* ---- samples/project with the installed rule -------------------------------------------------- */
+
+#define PROJECT OUT "/project"
+
+/* make in the project copy with the installed adgen and adgen.mk; stdout and stderr to out */
+static int make_project(char **out, const char *args)
+{
+    return runf(out, "make -C " PROJECT " --no-print-directory %s ADGEN=%s/" ROOT
+                     "/usr/local/bin/adgen ADGEN_MK=%s/" ROOT
+                     "/usr/local/share/adgen/adgen.mk 2>&1",
+                args, cwd(), cwd());
+}
+
+static void fresh_project(void)
+{
+    assert_int_equal(runf(NULL, "rm -rf " PROJECT " && cp -R samples/project " PROJECT), 0);
+    assert_int_equal(make_project(NULL, "clean"), 0);
+}
+
+static void test_project_builds_and_runs(void **state)
+{
+    (void)state;
+    install();
+    fresh_project();
+    char *out = NULL;
+    assert_int_equal(make_project(&out, "-j4"), 0);
+    free(out);
+    assert_int_equal(runf(&out, PROJECT "/fit"), 0);
+    assert_contains(out, ": ok");
+    free(out);
+
+    /* a second make has nothing to do */
+    assert_int_equal(make_project(NULL, "-q"), 0);
+    assert_int_equal(make_project(&out, "-j4"), 0);
+    assert_contains(out, "Nothing to be done");
+    assert_null(strstr(out, "adgen"));
+    free(out);
+}
+
+static void test_project_touch_rebuilds_dependents_only(void **state)
+{
+    (void)state;
+    install();
+    fresh_project();
+    assert_int_equal(make_project(NULL, "-j4"), 0);
+    /* everything an hour old, then the model edited now */
+    assert_int_equal(runf(NULL, "touch -d '1 hour ago' " PROJECT "/* && touch " PROJECT
+                                "/model.expr"), 0);
+    time_t old = mtime(PROJECT, "data.o");
+    char *out = NULL;
+    assert_int_equal(make_project(&out, "-j4"), 0);
+    free(out);
+    const char *rebuilt[] = {"model.c", "model.h", "model.adgen.d", "model.o", "fit.o", "fit"};
+    for (size_t i = 0; i < sizeof rebuilt / sizeof *rebuilt; i++)
+        if (mtime(PROJECT, rebuilt[i]) <= old)
+            fail_msg("%s was not rebuilt after model.expr changed", rebuilt[i]);
+    assert_true(mtime(PROJECT, "data.o") == old);
+    assert_true(mtime(PROJECT, "data.c") == old);
+}
+
+static const char broken_model[] = "resid(a, k, c, t, y) = a*exp(-k*t) + c - y +\n";
+
+static void test_project_failed_run_retries(void **state)
+{
+    (void)state;
+    install();
+    char *out = NULL;
+
+    /* from a clean copy: the failed run leaves no generated file at all */
+    fresh_project();
+    char *good = read_file(PROJECT "/model.expr");
+    assert_non_null(good);
+    spit(PROJECT "/model.expr", broken_model);
+    assert_int_not_equal(make_project(&out, "-j4"), 0);
+    assert_contains(out, "model.expr:1:");
+    free(out);
+    assert_false(exists(PROJECT "/model.c"));
+    assert_false(exists(PROJECT "/model.h"));
+    assert_false(exists(PROJECT "/model.adgen.d"));
+    assert_int_equal(runf(&out, "ls " PROJECT), 0);
+    assert_null(strstr(out, "adgen-")); /* no temporary file left either */
+    free(out);
+
+    /* with earlier outputs: they stay as they were, and the next make runs adgen again */
+    spit(PROJECT "/model.expr", good);
+    assert_int_equal(make_project(NULL, "-j4"), 0);
+    char *before = read_file(PROJECT "/model.c");
+    spit(PROJECT "/model.expr", broken_model);
+    assert_int_equal(runf(NULL, "touch -d '1 hour ago' " PROJECT "/model.c " PROJECT
+                                "/model.h"), 0);
+    for (int attempt = 0; attempt < 2; attempt++) {
+        assert_int_not_equal(make_project(&out, ""), 0);
+        assert_contains(out, "adgen");
+        assert_contains(out, "error:");
+        free(out);
+    }
+    char *after = read_file(PROJECT "/model.c");
+    assert_string_equal(before, after);
+    spit(PROJECT "/model.expr", good);
+    assert_int_equal(make_project(NULL, ""), 0);
+    assert_int_equal(runf(NULL, PROJECT "/fit > /dev/null"), 0);
+    free(before);
+    free(after);
+    free(good);
+}
+
+/* ---- --check and depfiles --------------------------------------------------------------------- */
+
+static void test_check_fresh_and_stale(void **state)
+{
+    (void)state;
+    spit(OUT "/chk.expr", "f(x, y) = x*y + sin(x)\n");
+    const char *gen = "./adgen " OUT "/chk.expr -o " OUT "/chk.c --header=" OUT "/chk.h";
+    char *err = NULL;
+    /* nothing generated yet: the outputs are missing */
+    assert_int_equal(runf(&err, "%s --check 2>&1", gen), 1);
+    assert_contains(err, "missing");
+    free(err);
+    assert_false(exists(OUT "/chk.c"));
+    assert_int_equal(runf(NULL, "%s", gen), 0);
+    assert_int_equal(runf(NULL, "%s --check", gen), 0);
+    /* the same options matter: output made with others is not current */
+    assert_int_equal(runf(NULL, "%s --check --real=float 2>/dev/null", gen), 1);
+
+    char *c_before = read_file(OUT "/chk.c"), *h_before = read_file(OUT "/chk.h");
+    spit(OUT "/chk.expr", "f(x, y) = x*y + cos(x)\n");
+    assert_int_equal(runf(&err, "%s --check 2>&1", gen), 1);
+    assert_contains(err, "out of date");
+    free(err);
+    /* --check wrote nothing */
+    char *c_after = read_file(OUT "/chk.c"), *h_after = read_file(OUT "/chk.h");
+    assert_string_equal(c_before, c_after);
+    assert_string_equal(h_before, h_after);
+    /* a header-only change is found as well */
+    assert_int_equal(runf(NULL, "%s && echo '/* edited */' >> " OUT "/chk.h", gen), 0);
+    assert_int_equal(runf(NULL, "%s --check 2>/dev/null", gen), 1);
+    /* --check needs a file to compare with */
+    assert_int_equal(runf(NULL, "./adgen --check " OUT "/chk.expr 2>/dev/null"), 2);
+    free(c_before);
+    free(h_before);
+    free(c_after);
+    free(h_after);
+}
+
+static void test_depfile(void **state)
+{
+    (void)state;
+    assert_int_equal(runf(NULL, "mkdir -p '" OUT "/dir with space'"), 0);
+    spit(OUT "/dir with space/m$x.expr", "f(x) = x^2\n");
+    assert_int_equal(runf(NULL, "./adgen -MD -o " OUT "/dep.c --header " OUT "/dep.h '" OUT
+                                "/dir with space/m$x.expr'"), 0);
+    char *d = read_file(OUT "/dep.d");
+    assert_non_null(d);
+    /* make's escapes: a space as '\ ', a dollar doubled */
+    assert_string_equal(d, OUT "/dep.c " OUT "/dep.h: " OUT "/dir\\ with\\ space/m$$x.expr\n");
+    free(d);
+
+    /* -MF names the file and -MT the targets */
+    spit(OUT "/dep2.expr", "f(x) = x^2\n");
+    assert_int_equal(runf(NULL, "./adgen -MF " OUT "/deps.mk -MT gen -MT 'all files' -o " OUT
+                                "/dep2.c " OUT "/dep2.expr"), 0);
+    d = read_file(OUT "/deps.mk");
+    assert_string_equal(d, "gen all\\ files: " OUT "/dep2.expr\n");
+    free(d);
+
+    /* make reads the first rule back: the escaped name is the input, so dep.c is remade
+     * exactly when the input is newer */
+    spit(OUT "/test.mk", "include " OUT "/dep.d\n" OUT "/dep.c:\n\t@echo remade\n");
+    char *out = NULL;
+    assert_int_equal(runf(NULL, "touch -d '1 hour ago' '" OUT "/dir with space/m$x.expr'"), 0);
+    assert_int_equal(runf(&out, "make -s -f " OUT "/test.mk " OUT "/dep.c 2>&1"), 0);
+    assert_null(strstr(out, "remade"));
+    free(out);
+    assert_int_equal(runf(NULL, "touch '" OUT "/dir with space/m$x.expr'"), 0);
+    assert_int_equal(runf(&out, "make -s -f " OUT "/test.mk " OUT "/dep.c 2>&1"), 0);
+    assert_contains(out, "remade");
+    free(out);
+
+    /* without -o there is no name to derive the depfile's from */
+    assert_int_equal(runf(NULL, "./adgen -MD " OUT "/dep2.expr > /dev/null 2>&1"), 2);
+    /* a failed run writes no depfile */
+    spit(OUT "/bad.expr", "f(x) = x +\n");
+    assert_int_equal(runf(NULL, "./adgen -MD -o " OUT "/bad.c " OUT "/bad.expr 2>/dev/null"), 1);
+    assert_false(exists(OUT "/bad.d"));
+    assert_false(exists(OUT "/bad.c"));
+}
+
+/* ---- reproducible output ---------------------------------------------------------------------- */
+
+static void test_output_locale_independent(void **state)
+{
+    (void)state;
+    char *out = NULL;
+    /* the locale must exist and use a decimal comma, or this test proves nothing */
+    assert_int_equal(runf(&out, "LC_ALL=de_DE.UTF-8 locale decimal_point 2>&1"), 0);
+    if (strcmp(out, ",\n") != 0)
+        fail_msg("the de_DE.UTF-8 locale is not installed (locale decimal_point printed "
+                 "'%s'); .ci/run generates it with locale-gen", out);
+    free(out);
+    spit(OUT "/loc.expr", "f(x, y) = 0.5*x + 1.5e-3*y^2.5 + 1e-300*x/3 + 123456.789\n");
+    assert_int_equal(runf(NULL, "LC_ALL=C ./adgen " OUT "/loc.expr -o " OUT "/loc_c.c"), 0);
+    assert_int_equal(runf(NULL, "LC_ALL=de_DE.UTF-8 LANG=de_DE.UTF-8 ./adgen " OUT
+                                "/loc.expr -o " OUT "/loc_de.c"), 0);
+    char *c = read_file(OUT "/loc_c.c"), *de = read_file(OUT "/loc_de.c");
+    assert_contains(c, "0.5");
+    /* the texts differ only in the output file's name in the #line directives */
+    char *p;
+    while ((p = strstr(de, "loc_de.c")) != NULL)
+        memcpy(p, "loc_c.c", 8), memmove(p + 7, p + 8, strlen(p + 8) + 1);
+    assert_string_equal(c, de);
+    free(c);
+    free(de);
+}
+
+/* ---- #line ------------------------------------------------------------------------------------ */
+
+static const char line_src[] =
+    "# a model over several lines\n"
+    "m(x, y) {\n"
+    "    a = x * y\n"
+    "\n"
+    "    b = min(a, y)    # a tie test: == in the gradient\n"
+    "    c = (exp(b) +\n"
+    "         sqrt(a^2 + 1))\n"
+    "    return c / 3\n"
+    "}\n";
+
+/* The source line the compiler assigns to each line of text, from its #line directives
+ * (0 for lines that stand for the generated file itself). */
+static int mapped_line(const char *text, const char *upto, const char *file)
+{
+    int line = 0, in_file = 0;
+    for (const char *s = text; s < upto; s = strchr(s, '\n') + 1) {
+        int n;
+        char name[256];
+        if (sscanf(s, "#line %d \"%255[^\"]\"", &n, name) == 2) {
+            line = n;
+            in_file = strcmp(name, file) == 0;
+        } else {
+            line++;
+        }
+    }
+    return in_file ? line : 0;
+}
+
+static void test_line_directives(void **state)
+{
+    (void)state;
+    spit(OUT "/lines.expr", line_src);
+    assert_int_equal(runf(NULL, "./adgen " OUT "/lines.expr -o " OUT "/lines.c"), 0);
+    char *c = read_file(OUT "/lines.c");
+    const char *file = OUT "/lines.expr";
+
+    /* each named statement stands for the line it is written on in lines.expr */
+    const struct { const char *stmt; int line; } expect[] = {
+        {"const double a = ", 3}, {"const double b = ", 5}, {"const double c = ", 6},
+        {"\n    return ", 8},
+    };
+    for (size_t i = 0; i < sizeof expect / sizeof *expect; i++) {
+        const char *at = strstr(c, expect[i].stmt);
+        assert_non_null(at);
+        at += at[0] == '\n';
+        while (at > c && at[-1] != '\n')
+            at--;
+        int got = mapped_line(c, at, file);
+        if (got != expect[i].line)
+            fail_msg("'%s' maps to line %d of lines.expr, expected %d", expect[i].stmt, got,
+                     expect[i].line);
+    }
+    /* every directive back to lines.c names the line that follows it */
+    int physical = 1;
+    for (const char *s = c; *s; s = strchr(s, '\n') + 1, physical++) {
+        int n, matched = 0;
+        if (sscanf(s, "#line %d \"" OUT "/lines.c\"%n", &n, &matched) == 1 && matched &&
+            n != physical + 1)
+            fail_msg("line %d: '#line %d' should say %d", physical, n, physical + 1);
+    }
+
+    /* what the compiler reports: -Wfloat-equal on min's tie test, which the adjoint of
+     * `a = x * y` (line 3) holds, is reported in lines.expr, never in lines.c */
+    char *out = NULL;
+    assert_int_equal(runf(&out, "gcc -std=c99 -Wfloat-equal -c -o " OUT "/lines.o " OUT
+                                "/lines.c 2>&1"), 0);
+    assert_contains(out, "lines.expr:3:");
+    assert_null(strstr(out, "lines.c:"));
+    free(out);
+
+    assert_int_equal(runf(&out, "./adgen --no-line " OUT "/lines.expr"), 0);
+    assert_null(strstr(out, "#line"));
+    free(out);
+    free(c);
+}
+
+/* ---- emission options, compiled and run ------------------------------------------------------- */
+
+/* f(x, y) = x*y + sin(x)*exp(y/2): f_x = y + cos(x) exp(y/2), f_y = x + sin(x) exp(y/2)/2 */
+static const char opt_src[] = "f(x, y, z) = x*y + sin(x)*exp(y/2)\n";
+
+static const char real_driver[] =
+    "#include <math.h>\n"
+    "#include <stdio.h>\n"
+    "#include \"fl.h\"\n"
+    "#include \"ld.h\"\n"
+    "int main(void)\n"
+    "{\n"
+    "    int bad = 0;\n"
+    "    for (double x = -2.0; x <= 2.0; x += 0.25) {\n"
+    "        double y = 0.7 - x / 3;\n"
+    "        double fx = y + cos(x) * exp(y / 2), fy = x + sin(x) * exp(y / 2) / 2;\n"
+    "        double v = x * y + sin(x) * exp(y / 2);\n"
+    "        float g[3] = {9, 9, 9};\n"
+    "        long double h[3] = {9, 9, 9};\n"
+    "        double vf = (double)fl_f_grad((float)x, (float)y, 1.0f, &g[0], &g[1], &g[2]);\n"
+    "        long double vl = ld_f_grad(x, y, 1.0L, &h[0], &h[1], &h[2]);\n"
+    "        /* float: a few ulps of float; long double: of double, its inputs' precision */\n"
+    "        bad |= fabs(vf - v) > 1e-5 * (1 + fabs(v))\n"
+    "            || fabs((double)g[0] - fx) > 1e-5 * (1 + fabs(fx))\n"
+    "            || fabs((double)g[1] - fy) > 1e-5 * (1 + fabs(fy)) || g[2] != 0.0f;\n"
+    "        bad |= fabsl(vl - v) > 1e-14 * (1 + fabs(v)) || fabsl(h[0] - fx) > 1e-14 * (1 + fabs(fx))\n"
+    "            || fabsl(h[1] - fy) > 1e-14 * (1 + fabs(fy)) || h[2] != 0.0L;\n"
+    "        bad |= (double)fl_f((float)x, (float)y, 0.0f) != vf || ld_f(x, y, 0.0L) != vl;\n"
+    "    }\n"
+    "    puts(bad ? \"mismatch\" : \"ok\");\n"
+    "    return bad;\n"
+    "}\n";
+
+static void test_real_float_and_long_double(void **state)
+{
+    (void)state;
+    spit(OUT "/real.expr", opt_src);
+    spit(OUT "/real_driver.c", real_driver);
+    assert_int_equal(runf(NULL, "./adgen --real=float --prefix=fl_ " OUT "/real.expr -o " OUT
+                                "/fl.c --header " OUT "/fl.h"), 0);
+    assert_int_equal(runf(NULL, "./adgen '--real=long double' --prefix=ld_ " OUT
+                                "/real.expr -o " OUT "/ld.c --header " OUT "/ld.h"), 0);
+    char *fl = read_file(OUT "/fl.c");
+    assert_contains(fl, "float fl_f(float x, float y, float z)");
+    assert_contains(fl, "sinf(");
+    assert_null(strstr(fl, "double"));
+    free(fl);
+    const char *compilers[] = {"gcc", "clang"};
+    for (int i = 0; i < 2; i++) {
+        /* the generated code must not promote: the flags hold for it, not for the driver */
+        char *out = NULL;
+        int rc = runf(&out, "%s " WARN_FLAGS " -Wdouble-promotion -Wfloat-conversion -c -o "
+                            OUT "/fl.o " OUT "/fl.c 2>&1 && %s " WARN_FLAGS
+                            " -Wdouble-promotion -Wfloat-conversion -c -o " OUT "/ld.o " OUT
+                            "/ld.c 2>&1 && %s " WARN_FLAGS " -I" OUT " -o " OUT "/real_test "
+                            OUT "/real_driver.c " OUT "/fl.o " OUT "/ld.o -lm 2>&1 && " OUT
+                            "/real_test",
+                      compilers[i], compilers[i], compilers[i]);
+        if (rc != 0)
+            fail_msg("%s: %s", compilers[i], out);
+        assert_contains(out, "ok");
+        free(out);
+    }
+}
+
+static const char static_tu1[] =
+    "#include \"st.c\"\n"
+    "double use_value(double x);\n"
+    "double use_value(double x) { return st_f(x, 2.0, 0.0); }\n";
+
+static const char static_tu2[] =
+    "#include <math.h>\n"
+    "#include <stdio.h>\n"
+    "#include \"st.c\"\n"
+    "double use_value(double x);\n"
+    "int main(void)\n"
+    "{\n"
+    "    double gx = 10, gy = 20, gz = 30, x = 0.3, y = 2.0;\n"
+    "    double v = st_f_grad(x, y, 5.0, &gx, &gy, &gz);\n"
+    "    v = st_f_grad(x, y, 5.0, &gx, &gy, &gz);\n"
+    "    /* --accumulate: two calls add twice the gradient to what was there */\n"
+    "    double fx = y + cos(x) * exp(y / 2), fy = x + sin(x) * exp(y / 2) / 2;\n"
+    "    int bad = fabs(gx - (10 + 2 * fx)) > 1e-13 || fabs(gy - (20 + 2 * fy)) > 1e-13\n"
+    "              || gz != 30 || v != use_value(x);\n"
+    "    puts(bad ? \"mismatch\" : \"ok\");\n"
+    "    return bad;\n"
+    "}\n";
+
+static void test_static_accumulate_prefix(void **state)
+{
+    (void)state;
+    spit(OUT "/st.expr", opt_src);
+    spit(OUT "/tu1.c", static_tu1);
+    spit(OUT "/tu2.c", static_tu2);
+    assert_int_equal(runf(NULL, "./adgen --static --accumulate --prefix=st_ " OUT
+                                "/st.expr -o " OUT "/st.c"), 0);
+    /* each unit #includes the source and uses one function: no unused-function warning, no
+     * duplicate symbol at link time */
+    const char *compilers[] = {"gcc", "clang"};
+    for (int i = 0; i < 2; i++) {
+        char *out = NULL;
+        int rc = runf(&out, "%s " WARN_FLAGS " -Wmissing-prototypes -I" OUT " -o " OUT
+                            "/st_test " OUT "/tu1.c " OUT "/tu2.c -lm 2>&1 && " OUT "/st_test",
+                      compilers[i]);
+        if (rc != 0)
+            fail_msg("%s: %s", compilers[i], out);
+        assert_contains(out, "ok");
+        free(out);
+    }
+    /* a header cannot declare static functions */
+    assert_int_equal(runf(NULL, "./adgen --static --header " OUT "/st.h " OUT
+                                "/st.expr > /dev/null 2>&1"), 2);
+}
+
+static void test_name_option(void **state)
+{
+    (void)state;
+    spit(OUT "/bare.expr", "x*y + sin(x)\n");
+    spit(OUT "/name_driver.c",
+         "#include <math.h>\n#include \"energy.h\"\n"
+         "int main(void) { double gx, gy; double v = energy_grad(1.0, 2.0, &gx, &gy);\n"
+         "    return !(v == energy(1.0, 2.0) && fabs(gx - (2.0 + cos(1.0))) < 1e-15 && gy == 1.0); }\n");
+    assert_int_equal(runf(NULL, "./adgen --name=energy " OUT "/bare.expr -o " OUT
+                                "/energy.c --header " OUT "/energy.h"), 0);
+    assert_int_equal(runf(NULL, "gcc " WARN_FLAGS " -I" OUT " -o " OUT "/name_test " OUT
+                                "/name_driver.c " OUT "/energy.c -lm && " OUT "/name_test"), 0);
+
+    /* --name needs a file with one function: located error, nothing written */
+    spit(OUT "/two.expr", "f(x) = x\ng(x) = 2*x\n");
+    char *err = NULL;
+    assert_int_equal(runf(&err, "./adgen --name=h " OUT "/two.expr -o " OUT "/two.c 2>&1"), 1);
+    assert_contains(err, OUT "/two.expr:2:1: error: --name");
+    free(err);
+    assert_false(exists(OUT "/two.c"));
+    /* names that are not C identifiers are usage errors */
+    assert_int_equal(runf(NULL, "./adgen --name=2x " OUT "/bare.expr >/dev/null 2>&1"), 2);
+    assert_int_equal(runf(NULL, "./adgen --prefix=a-b " OUT "/bare.expr >/dev/null 2>&1"), 2);
+    assert_int_equal(runf(NULL, "./adgen --real=half " OUT "/bare.expr >/dev/null 2>&1"), 2);
+}
+
+/* ---- the man page ----------------------------------------------------------------------------- */
+
+static void test_man_page(void **state)
+{
+    (void)state;
+    char *out = NULL;
+    /* groff -ww: every warning; its messages go to stderr, the page to /dev/null */
+    assert_int_equal(runf(&out, "groff -ww -man -Tutf8 adgen.1 2>&1 >/dev/null"), 0);
+    assert_string_equal(out, "");
+    free(out);
+    char *page = NULL;
+    assert_int_equal(runf(&page, "MANWIDTH=80 MANPAGER=cat man -l adgen.1 2>&1"), 0);
+    /* every long option of --help is documented */
+    char *help = NULL;
+    assert_int_equal(runf(&help, "./adgen --help"), 0);
+    int options = 0;
+    for (char *s = help; (s = strstr(s, "--")) != NULL; s += 2) {
+        size_t n = strspn(s + 2, "abcdefghijklmnopqrstuvwxyz-");
+        char option[64];
+        snprintf(option, sizeof option, "--%.*s", (int)n, s + 2);
+        if (!strstr(page, option))
+            fail_msg("the man page does not document %s", option);
+        options++;
+    }
+    assert_true(options >= 12);
+    free(help);
+    free(page);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_install_tree),
+        cmocka_unit_test(test_project_builds_and_runs),
+        cmocka_unit_test(test_project_touch_rebuilds_dependents_only),
+        cmocka_unit_test(test_project_failed_run_retries),
+        cmocka_unit_test(test_check_fresh_and_stale),
+        cmocka_unit_test(test_depfile),
+        cmocka_unit_test(test_output_locale_independent),
+        cmocka_unit_test(test_line_directives),
+        cmocka_unit_test(test_real_float_and_long_double),
+        cmocka_unit_test(test_static_accumulate_prefix),
+        cmocka_unit_test(test_name_option),
+        cmocka_unit_test(test_man_page),
+    };
+    return cmocka_run_group_tests(tests, setup, NULL);
+}
