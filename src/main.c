@@ -65,6 +65,20 @@ static int usage_error(const char *fmt, const char *arg)
     return EXIT_USAGE;
 }
 
+/* getopt's complaint ('?' or ':') as a usage error. A long option is the word just read,
+ * which GNU getopt has moved to argv[optind - 1] (shown as the user spelled -MF and -MT); a
+ * short one is named by optopt, as it may sit inside a cluster such as -xV. */
+static int bad_option(int c, char **argv)
+{
+    char name[3] = {'-', (char)optopt, '\0'};
+    const char *word = optind > 0 ? argv[optind - 1] : "";
+    const char *option = strncmp(word, "--", 2) != 0 ? name :
+                         strncmp(word, "--M", 3) == 0 && strlen(word) == 4 ? word + 1 : word;
+    if (c == ':')
+        return usage_error("option '%s' requires an argument", option);
+    return usage_error("unrecognized option '%s'", option);
+}
+
 static int read_all(FILE *in, Buf *b)
 {
     char chunk[65536];
@@ -398,8 +412,7 @@ static int eval_main(int argc, char **argv)
     for (int c; (c = getopt_long(argc, argv, "+:f:", options, NULL)) != -1;) {
         switch (c) {
         case 'f': function = optarg; break;
-        case ':': return usage_error("option '%s' requires an argument", argv[optind - 1]);
-        default: return usage_error("unrecognized option '%s'", argv[optind - 1]);
+        default: return bad_option(c, argv);
         }
     }
     if (optind == argc)
@@ -460,7 +473,7 @@ static int parse_options(int argc, char **argv, Options *o)
         {NULL, 0, NULL, 0},
     };
     int lines = 1;
-    for (int c; (c = getopt_long_only(argc, argv, ":o:hV", options, NULL)) != -1;) {
+    for (int c; (c = getopt_long(argc, argv, ":o:hV", options, NULL)) != -1;) {
         switch (c) {
         case 'o': o->out_path = optarg; break;
         case OPT_HEADER: o->header_path = optarg; break;
@@ -499,9 +512,7 @@ static int parse_options(int argc, char **argv, Options *o)
         case OPT_NO_LINE: lines = 0; break;
         case 'h': fputs(usage_text, stdout); return EXIT_OK;
         case 'V': printf("adgen %s\n", ADGEN_VERSION); return EXIT_OK;
-        /* GNU getopt may have moved operands: the option just read is argv[optind - 1] */
-        case ':': return usage_error("option '%s' requires an argument", argv[optind - 1]);
-        default: return usage_error("unrecognized option '%s'", argv[optind - 1]);
+        default: return bad_option(c, argv);
         }
     }
     if (optind == argc)
@@ -528,11 +539,37 @@ static int parse_options(int argc, char **argv, Options *o)
     return -1;
 }
 
+/* gcc's -MD, -MF FILE and -MT TARGET, spelled with one dash, become the long options --MD,
+ * --MF and --MT, so that getopt_long can read them and other single-dash words stay errors. */
+static char **gcc_dep_options(int argc, char **argv, Arena *arena)
+{
+    char **args = arena_alloc(arena, (size_t)(argc + 1) * sizeof *args);
+    int i = 0;
+    for (; i < argc && strcmp(argv[i], "--") != 0; i++) {
+        const char *a = argv[i];
+        args[i] = argv[i];
+        if (i == 0 || a[0] != '-' || a[1] != 'M' || !a[2] || !strchr("DFT", a[2]) ||
+            (a[2] == 'D' && a[3]))
+            continue;
+        size_t n = strlen(a) + 3;
+        args[i] = arena_alloc(arena, n);
+        if (a[3]) /* -MFfile: the argument joined on */
+            snprintf(args[i], n, "--M%c=%s", a[2], a + 3);
+        else
+            snprintf(args[i], n, "--M%c", a[2]);
+    }
+    for (; i <= argc; i++)
+        args[i] = argv[i];
+    return args;
+}
+
 int main(int argc, char **argv)
 {
     opterr = 0;
     if (argc > 1 && strcmp(argv[1], "eval") == 0)
         return eval_main(argc - 1, argv + 1);
+    Arena arena = {0};
+    argv = gcc_dep_options(argc, argv, &arena);
     Options o = {.out_path = "-"};
     int status = parse_options(argc, argv, &o);
     if (status < 0) {
@@ -543,5 +580,6 @@ int main(int argc, char **argv)
         free(dep_path);
     }
     free(o.dep_targets);
+    arena_free(&arena);
     return status;
 }

@@ -532,6 +532,13 @@ static void test_name_option(void **state)
     assert_int_equal(runf(NULL, "./adgen --name=2x " OUT "/bare.expr >/dev/null 2>&1"), 2);
     assert_int_equal(runf(NULL, "./adgen --prefix=a-b " OUT "/bare.expr >/dev/null 2>&1"), 2);
     assert_int_equal(runf(NULL, "./adgen --real=half " OUT "/bare.expr >/dev/null 2>&1"), 2);
+    /* options are named as the user wrote them, inside a cluster or in gcc's spelling */
+    assert_int_equal(runf(&err, "./adgen " OUT "/bare.expr -MF 2>&1"), 2);
+    assert_contains(err, "option '-MF' requires an argument");
+    free(err);
+    assert_int_equal(runf(&err, "./adgen -xV " OUT "/bare.expr 2>&1"), 2);
+    assert_contains(err, "unrecognized option '-x'");
+    free(err);
 }
 
 /* ---- the man page ----------------------------------------------------------------------------- */
