@@ -330,6 +330,38 @@ static int compile(Options *o)
 
 /* ---- adgen eval FILE NAME=VALUE... ---------------------------------------------------------- */
 
+/* NAME=VALUE into x[the input's position]; 0 on success, -1 after a message. */
+static int assign_input(const Func *f, const char *assignment, double *x, char *given)
+{
+    const char *eq = strchr(assignment, '=');
+    if (!eq) {
+        fprintf(stderr, "adgen: '%s' is not NAME=VALUE\n", assignment);
+        return -1;
+    }
+    size_t len = (size_t)(eq - assignment);
+    int i = 0;
+    while (i < f->ninputs && !(strlen(f->inputs[i]) == len &&
+                               strncmp(f->inputs[i], assignment, len) == 0))
+        i++;
+    if (i == f->ninputs) {
+        fprintf(stderr, "adgen: '%s' has no input '%.*s'\n", f->name, (int)len, assignment);
+        return -1;
+    }
+    if (given[i]) {
+        fprintf(stderr, "adgen: input '%s' is given twice\n", f->inputs[i]);
+        return -1;
+    }
+    char *end;
+    errno = 0;
+    x[i] = strtod(eq + 1, &end);
+    if (end == eq + 1 || *end || errno == ERANGE) {
+        fprintf(stderr, "adgen: '%s' is not a number\n", eq + 1);
+        return -1;
+    }
+    given[i] = 1;
+    return 0;
+}
+
 static int evaluate(const char *path, const char *function, char **assignments, int n)
 {
     Buf src = {0};
@@ -357,27 +389,13 @@ static int evaluate(const char *path, const char *function, char **assignments, 
                 u.prog.nfuncs);
         goto done;
     }
-    double *x = xrealloc(NULL, (size_t)(f->ninputs + 1) * 2 * sizeof *x), *grad = x + f->ninputs + 1;
+    double *x = xrealloc(NULL, (size_t)(f->ninputs + 1) * 2 * sizeof *x);
+    double *grad = x + f->ninputs + 1;
     char *given = xrealloc(NULL, (size_t)f->ninputs + 1);
     memset(given, 0, (size_t)f->ninputs + 1);
     int ok = 1;
-    for (int a = 0; a < n && ok; a++) {
-        char *eq = strchr(assignments[a], '='), *end;
-        int i = 0;
-        while (eq && i < f->ninputs && (strlen(f->inputs[i]) != (size_t)(eq - assignments[a]) ||
-                                        strncmp(f->inputs[i], assignments[a], (size_t)(eq - assignments[a])) != 0))
-            i++;
-        ok = 0;
-        if (!eq)
-            fprintf(stderr, "adgen: '%s' is not NAME=VALUE\n", assignments[a]);
-        else if (i == f->ninputs)
-            fprintf(stderr, "adgen: '%s' has no input '%.*s'\n", f->name,
-                    (int)(eq - assignments[a]), assignments[a]);
-        else if (errno = 0, x[i] = strtod(eq + 1, &end), end == eq + 1 || *end || errno == ERANGE)
-            fprintf(stderr, "adgen: '%s' is not a number\n", eq + 1);
-        else
-            ok = given[i] = 1;
-    }
+    for (int a = 0; a < n && ok; a++)
+        ok = assign_input(f, assignments[a], x, given) == 0;
     for (int i = 0; i < f->ninputs && ok; i++)
         if (!given[i]) {
             fprintf(stderr, "adgen: no value for input '%s' of '%s'\n", f->inputs[i], f->name);

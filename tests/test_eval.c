@@ -1,0 +1,148 @@
+/* test_eval.c: `adgen eval FILE NAME=VALUE...`, as a user runs it: the value and gradient it
+ * prints against closed forms, choosing a function with --function, standard input, and the
+ * errors (a missing, unknown or repeated input, a malformed value, an ambiguous file, an
+ * error in the source) with their exit statuses. Scratch files go to build/tests/eval-out. */
+#include "testutil.h"
+
+#define OUT "build/tests/eval-out"
+
+static int runf(char **out, const char *fmt, ...) PRINTF_LIKE(2, 3);
+
+static int runf(char **out, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = run_vcommand(out, "", fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+static void spit(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(text, 1, strlen(text), f), strlen(text));
+    assert_int_equal(fclose(f), 0);
+}
+
+static void assert_contains(const char *haystack, const char *needle)
+{
+    if (!strstr(haystack, needle))
+        fail_msg("expected to find \"%s\" in:\n%s", needle, haystack);
+}
+
+/* The number printed after "label = " in out. */
+static double value_of(const char *out, const char *label)
+{
+    char key[64];
+    snprintf(key, sizeof key, "%s = ", label);
+    const char *at = strstr(out, key);
+    if (!at)
+        fail_msg("no '%s' in:\n%s", key, out);
+    return strtod(at + strlen(key), NULL);
+}
+
+static const char models[] =
+    "# two functions: eval needs --function to choose\n"
+    "gauss(x, mu, s) = -0.5*((x - mu)/s)^2 - log(s) - 0.5*log(2*pi)\n"
+    "arm(t1, t2) {\n"
+    "    px = cos(t1) + 0.5*cos(t1 + t2)\n"
+    "    py = sin(t1) + 0.5*sin(t1 + t2)\n"
+    "    return hypot(px, py)\n"
+    "}\n";
+
+static int setup(void **state)
+{
+    (void)state;
+    if (runf(NULL, "rm -rf " OUT " && mkdir -p " OUT) != 0)
+        return -1;
+    spit(OUT "/models.expr", models);
+    return 0;
+}
+
+static void test_eval_gaussian_log_likelihood(void **state)
+{
+    (void)state;
+    char *out = NULL;
+    double x = 1.3, mu = 0.4, s = 0.7;
+    assert_int_equal(runf(&out, "./adgen eval --function=gauss " OUT "/models.expr x=1.3 "
+                                "mu=0.4 s=0.7"), 0);
+    double z = (x - mu) / s;
+    assert_near(value_of(out, "gauss"), -0.5 * z * z - log(s) - 0.5 * log(2 * 3.14159265358979323846), 1e-15);
+    assert_near(value_of(out, "dgauss/dx"), -z / s, 1e-15);
+    assert_near(value_of(out, "dgauss/dmu"), z / s, 1e-15);
+    assert_near(value_of(out, "dgauss/ds"), z * z / s - 1 / s, 1e-15);
+    free(out);
+}
+
+static void test_eval_arm_reach_in_any_order(void **state)
+{
+    (void)state;
+    char *out = NULL;
+    /* inputs in any order, and the short option */
+    assert_int_equal(runf(&out, "./adgen eval -f arm " OUT "/models.expr t2=0.9 t1=-0.2"), 0);
+    /* |p|^2 = 1.25 + cos(t2): the reach depends on t2 only */
+    double t2 = 0.9, r = sqrt(1.25 + cos(t2));
+    assert_near(value_of(out, "arm"), r, 1e-15);
+    assert_near(value_of(out, "darm/dt1"), 0.0, 1e-15);
+    assert_near(value_of(out, "darm/dt2"), -sin(t2) / (2 * r), 1e-15);
+    free(out);
+}
+
+static void test_eval_stdin_and_bare_expression(void **state)
+{
+    (void)state;
+    char *out = NULL;
+    assert_int_equal(runf(&out, "echo 'x*y + sin(x)' | ./adgen eval - x=0 y=2"), 0);
+    assert_string_equal(out, "f = 0\ndf/dx = 3\ndf/dy = 0\n");
+    free(out);
+}
+
+static void test_eval_errors(void **state)
+{
+    (void)state;
+    const struct {
+        const char *args;
+        int status;
+        const char *message;
+    } cases[] = {
+        {OUT "/models.expr x=1", 2, "defines 2 functions; choose one with --function"},
+        {"--function=nope " OUT "/models.expr", 2, "defines no function 'nope'"},
+        {"-f arm " OUT "/models.expr t1=1", 2, "no value for input 't2' of 'arm'"},
+        {"-f arm " OUT "/models.expr t1=1 t2=2 t3=3", 2, "'arm' has no input 't3'"},
+        {"-f arm " OUT "/models.expr t1=1 t2=2 t1=3", 2, "input 't1' is given twice"},
+        {"-f arm " OUT "/models.expr t1=1 t2=abc", 2, "'abc' is not a number"},
+        {"-f arm " OUT "/models.expr t1=1 t2=", 2, "'' is not a number"},
+        {"-f arm " OUT "/models.expr t1=1 t2=1e999", 2, "'1e999' is not a number"},
+        {"-f arm " OUT "/models.expr t1=1 t2", 2, "'t2' is not NAME=VALUE"},
+        {OUT "/missing.expr x=1", 2, "cannot open"},
+        {"", 2, "no input file"},
+        {"--bogus " OUT "/models.expr", 2, "unrecognized option '--bogus'"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char *out = NULL;
+        int rc = runf(&out, "./adgen eval %s 2>&1", cases[i].args);
+        if (rc != cases[i].status)
+            fail_msg("adgen eval %s: exit %d, expected %d:\n%s", cases[i].args, rc,
+                     cases[i].status, out);
+        assert_contains(out, cases[i].message);
+        free(out);
+    }
+    /* an error in the source is located, as when compiling, and is exit status 1 */
+    spit(OUT "/bad.expr", "f(x) = sine(x)\n");
+    char *out = NULL;
+    assert_int_equal(runf(&out, "./adgen eval " OUT "/bad.expr x=1 2>&1"), 1);
+    assert_contains(out, OUT "/bad.expr:1:8: error: unknown function 'sine'");
+    free(out);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_eval_gaussian_log_likelihood),
+        cmocka_unit_test(test_eval_arm_reach_in_any_order),
+        cmocka_unit_test(test_eval_stdin_and_bare_expression),
+        cmocka_unit_test(test_eval_errors),
+    };
+    return cmocka_run_group_tests(tests, setup, NULL);
+}
