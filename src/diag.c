@@ -5,26 +5,39 @@
  */
 #include "adgen.h"
 
-/* Prints the line holding loc and a caret under its span. Tabs in the line are copied into
- * the marker line so the caret stays aligned however the terminal expands them. */
+#define SHOW_BEFORE 80   /* at most this many bytes of a long line are shown before loc */
+#define SHOW_WIDTH 160   /* and this many in all; cuts are marked "..." */
+
+static int line_ends_at(const Diag *d, size_t i)
+{
+    return i >= d->len || d->src[i] == '\n' ||
+           (d->src[i] == '\r' && (i + 1 == d->len || d->src[i + 1] == '\n'));
+}
+
+/* Prints the line holding loc and a caret under its span; of a long line, only a window
+ * around loc, so that a message about a 10 MB one-line expression stays readable (and each
+ * message costs a bounded time). Tabs in the line are copied into the marker line so the
+ * caret stays aligned however the terminal expands them. */
 static void show_line(const Diag *d, Loc loc)
 {
     if (!d->src || loc.begin > d->len)
         return;
     size_t start = loc.begin;
-    while (start > 0 && d->src[start - 1] != '\n')
+    while (start > 0 && d->src[start - 1] != '\n' && loc.begin - start < SHOW_BEFORE)
         start--;
+    int cut_left = start > 0 && d->src[start - 1] != '\n';
     size_t end = loc.begin;
-    while (end < d->len && d->src[end] != '\n')
+    while (!line_ends_at(d, end) && end - start < SHOW_WIDTH)
         end++;
-    if (end > start && d->src[end - 1] == '\r')
-        end--;
-    fputc(' ', d->out);
+    int cut_right = !line_ends_at(d, end);
+    fputs(cut_left ? " ..." : " ", d->out);
     for (size_t i = start; i < end; i++) {
         unsigned char c = (unsigned char)d->src[i];
         fputc(c == '\t' || (c >= 0x20 && c != 0x7f) ? c : ' ', d->out);
     }
-    fputs("\n ", d->out);
+    fputs(cut_right ? "...\n " : "\n ", d->out);
+    if (cut_left)
+        fputs("   ", d->out);
     for (size_t i = start; i < loc.begin; i++)
         fputc(d->src[i] == '\t' ? '\t' : ' ', d->out);
     fputc('^', d->out);
