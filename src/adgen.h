@@ -42,6 +42,7 @@ typedef struct {
 void buf_printf(Buf *b, const char *fmt, ...) PRINTF_LIKE(2, 3);
 void buf_vprintf(Buf *b, const char *fmt, va_list ap);
 void buf_putn(Buf *b, const char *s, size_t n);
+void buf_puts(Buf *b, const char *s);
 void buf_free(Buf *b);
 
 /* ---- diag.c: located diagnostics, gcc-style ---------------------------------------------- */
@@ -160,10 +161,17 @@ typedef struct {
     double k;         /* N_CONST: the value; N_INPUT: the input's position */
 } Node;
 
+/* A hash-table entry keeps its node's hash, so that probing and growing compare and move
+ * slots without touching the (much larger, randomly placed) nodes. */
+typedef struct {
+    NodeId id;        /* 0: empty */
+    uint32_t hash;
+} DagSlot;
+
 typedef struct {
     Node *nodes;      /* nodes[0] is unused */
     uint32_t len, cap;
-    NodeId *table;    /* open addressing over node ids */
+    DagSlot *table;   /* open addressing over node ids */
     uint32_t tcap;
 } Dag;
 

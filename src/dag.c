@@ -77,7 +77,10 @@ static uint32_t hash_node(const Node *n)
     h = h * 0x9E3779B97F4A7C15u + n->b;
     h = h * 0x9E3779B97F4A7C15u + n->c;
     h = h * 0x9E3779B97F4A7C15u + bits_of(n->k);
-    return (uint32_t)(h ^ (h >> 29));
+    /* a multiply carries low bits only upwards: fold the high half back before masking */
+    h ^= h >> 32;
+    h *= 0xD6E8FEB86659FD93u;
+    return (uint32_t)(h ^ (h >> 32));
 }
 
 static int same_node(const Node *x, const Node *y)
@@ -88,23 +91,27 @@ static int same_node(const Node *x, const Node *y)
 
 static void grow_table(Dag *d)
 {
-    free(d->table);
+    DagSlot *old = d->table;
+    uint32_t old_cap = d->tcap;
     d->tcap *= 2;
     d->table = xrealloc(NULL, d->tcap * sizeof *d->table);
     memset(d->table, 0, d->tcap * sizeof *d->table);
-    for (NodeId id = 1; id < d->len; id++) {
-        uint32_t j = hash_node(&d->nodes[id]) & (d->tcap - 1);
-        while (d->table[j])
+    for (uint32_t i = 0; i < old_cap; i++) {
+        if (!old[i].id)
+            continue;
+        uint32_t j = old[i].hash & (d->tcap - 1);
+        while (d->table[j].id)
             j = (j + 1) & (d->tcap - 1);
-        d->table[j] = id;
+        d->table[j] = old[i];
     }
+    free(old);
 }
 
 static NodeId intern_node(Dag *d, Node n)
 {
-    uint32_t j = hash_node(&n) & (d->tcap - 1);
-    for (NodeId id; (id = d->table[j]) != 0; j = (j + 1) & (d->tcap - 1))
-        if (same_node(&d->nodes[id], &n))
+    uint32_t h = hash_node(&n), j = h & (d->tcap - 1);
+    for (NodeId id; (id = d->table[j].id) != 0; j = (j + 1) & (d->tcap - 1))
+        if (d->table[j].hash == h && same_node(&d->nodes[id], &n))
             return id;
     if (d->len == UINT32_MAX) {
         fputs("adgen: expression too large\n", stderr);
@@ -116,7 +123,8 @@ static NodeId intern_node(Dag *d, Node n)
     }
     NodeId id = d->len++;
     d->nodes[id] = n;
-    d->table[j] = id;
+    d->table[j].id = id;
+    d->table[j].hash = h;
     if (2 * (uint64_t)d->len > d->tcap)
         grow_table(d);
     return id;

@@ -182,11 +182,18 @@ static void put_real(Buf *out, double v, RealType real)
         buf_printf(out, "%.1f%s", v, literal_suffix[real]);
         return;
     }
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(s, sizeof s, "%.*g", prec, v);
+    /* reading back is exact from some precision on (9 digits for float, 17 for double):
+     * search for the first */
+    int lo = 1, hi = 17;
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        snprintf(s, sizeof s, "%.*g", mid, v);
         if (real == REAL_FLOAT ? strtof(s, NULL) == (float)v : strtod(s, NULL) == v)
-            break;
+            hi = mid;
+        else
+            lo = mid + 1;
     }
+    snprintf(s, sizeof s, "%.*g", lo, v);
     buf_printf(out, "%s%s%s", s, strpbrk(s, ".e") ? "" : ".0", literal_suffix[real]);
 }
 
@@ -323,9 +330,9 @@ static void put_expr(Buf *out, const Body *b, NodeId id);
 static void put_operand(Buf *out, const Body *b, NodeId id, int min_prec)
 {
     if (prec_of(b, id) < min_prec) {
-        buf_printf(out, "(");
+        buf_puts(out, "(");
         put_expr(out, b, id);
-        buf_printf(out, ")");
+        buf_puts(out, ")");
     } else {
         put_expr(out, b, id);
     }
@@ -340,7 +347,7 @@ static void put_expr(Buf *out, const Body *b, NodeId id)
     if (nd->kind == N_CONST)
         put_real(out, nd->k, b->e->opt->real);
     else if (nd->kind == N_INPUT || b->local[id])
-        buf_printf(out, "%s", b->e->local[id]);
+        buf_puts(out, b->e->local[id]);
     else
         put_node(out, b, id);
 }
@@ -359,47 +366,47 @@ static void put_node(Buf *out, const Body *b, NodeId id)
         break;
     }
     case N_NEG:
-        buf_printf(out, "-");
+        buf_puts(out, "-");
         put_operand(out, b, nd->a, P_PRIMARY);
         break;
     case N_SIGN:
-        buf_printf(out, "(");
+        buf_puts(out, "(");
         put_operand(out, b, nd->a, P_PRIMARY);
-        buf_printf(out, " > 0 ? ");
+        buf_puts(out, " > 0 ? ");
         put_real(out, 1.0, real);
-        buf_printf(out, " : ");
+        buf_puts(out, " : ");
         put_operand(out, b, nd->a, P_PRIMARY);
-        buf_printf(out, " < 0 ? ");
+        buf_puts(out, " < 0 ? ");
         put_real(out, -1.0, real);
-        buf_printf(out, " : ");
+        buf_puts(out, " : ");
         put_operand(out, b, nd->a, P_PRIMARY);
-        buf_printf(out, ")");
+        buf_puts(out, ")");
         break;
     case N_IFEQ: case N_IFNE:
-        buf_printf(out, "(");
+        buf_puts(out, "(");
         put_operand(out, b, nd->a, P_ADD);
-        buf_printf(out, " == ");
+        buf_puts(out, " == ");
         put_operand(out, b, nd->b, P_ADD);
-        buf_printf(out, " ? ");
+        buf_puts(out, " ? ");
         if (nd->kind == N_IFNE) {
             put_real(out, 0.0, real);
-            buf_printf(out, " : ");
+            buf_puts(out, " : ");
         }
         put_operand(out, b, nd->c, P_ADD);
         if (nd->kind == N_IFEQ) {
-            buf_printf(out, " : ");
+            buf_puts(out, " : ");
             put_real(out, 0.0, real);
         }
-        buf_printf(out, ")");
+        buf_puts(out, ")");
         break;
     default: {
         buf_printf(out, "%s%s(", node_name(nd->kind), real_suffix[real]);
         put_expr(out, b, nd->a);
         if (node_arity(nd->kind) == 2) {
-            buf_printf(out, ", ");
+            buf_puts(out, ", ");
             put_expr(out, b, nd->b);
         }
-        buf_printf(out, ")");
+        buf_puts(out, ")");
         break;
     }
     }
@@ -461,13 +468,13 @@ static void put_source_comment(Buf *out, const Diag *diag, const Def_ *e)
     if (!strchr(text.data, '\n')) {
         buf_printf(out, "/* %s */\n", text.data);
     } else {
-        buf_printf(out, "/*\n");
+        buf_puts(out, "/*\n");
         for (char *line = text.data, *nl; line; line = nl ? nl + 1 : NULL) {
             nl = strchr(line, '\n');
             int n = nl ? (int)(nl - line) : (int)strlen(line);
             buf_printf(out, n ? " * %.*s\n" : " *\n", n, line);
         }
-        buf_printf(out, " */\n");
+        buf_puts(out, " */\n");
     }
     buf_free(&text);
 }
@@ -504,7 +511,7 @@ static void put_line_directive(Emitter *em, long line, const char *file)
         else
             buf_printf(em->out, "%c", *c);
     }
-    buf_printf(em->out, "\"\n");
+    buf_puts(em->out, "\"\n");
 }
 
 /* Makes the next output line stand for input line `line` (when #line is on and the line is
@@ -539,15 +546,15 @@ static void put_prototype(Buf *out, const Def_ *e, int grad)
     const Func *f = e->f;
     const char *real = real_type[e->opt->real];
     if (e->opt->file_static)
-        buf_printf(out, "static ADGEN_UNUSED ");
+        buf_puts(out, "static ADGEN_UNUSED ");
     buf_printf(out, "%s %s(", real, grad ? e->grad_name : e->name);
     if (f->ninputs == 0)
-        buf_printf(out, "void");
+        buf_puts(out, "void");
     for (int i = 0; i < f->ninputs; i++)
         buf_printf(out, "%s%s %s", i ? ", " : "", real, e->param[i]);
     for (int i = 0; grad && i < f->ninputs; i++)
         buf_printf(out, ", %s *%s", real, e->gparam[i]);
-    buf_printf(out, ")");
+    buf_puts(out, ")");
 }
 
 static void put_grad_comment(Buf *out, const Def_ *e)
@@ -557,16 +564,16 @@ static void put_grad_comment(Buf *out, const Def_ *e)
     buf_printf(out, "/* Returns %s(", e->name);
     for (int i = 0; i < n; i++)
         buf_printf(out, "%s%s", i ? ", " : "", e->param[i]);
-    buf_printf(out, ")");
+    buf_puts(out, ")");
     if (n > 0 && e->opt->accumulate)
         buf_printf(out, " and adds the partial derivative%s to ", n > 1 ? "s" : "");
     else if (n > 0)
-        buf_printf(out, " and overwrites ");
+        buf_puts(out, " and overwrites ");
     for (int i = 0; i < n; i++)
         buf_printf(out, "%s*%s", i == 0 ? "" : i == n - 1 ? " and " : ", ", e->gparam[i]);
     if (n > 0 && !e->opt->accumulate)
         buf_printf(out, " with the partial derivative%s", n > 1 ? "s" : "");
-    buf_printf(out, ". */\n");
+    buf_puts(out, ". */\n");
 }
 
 static int line_of(const Func *f, NodeId id)
@@ -581,7 +588,7 @@ static void put_body(Emitter *em, const Body *b, const NodeId *roots, int nroots
     const Def_ *e = b->e;
     const Func *f = e->f;
     const Dag *d = &f->dag;
-    buf_printf(out, "{\n");
+    buf_puts(out, "{\n");
     for (NodeId id = 1; id < d->len; id++)
         if (d->nodes[id].kind == N_INPUT && !b->needed[id])
             buf_printf(out, "    (void)%s;\n", e->local[id]);
@@ -598,10 +605,10 @@ static void put_body(Emitter *em, const Body *b, const NodeId *roots, int nroots
         at_source_line(em, line_of(f, id));
         buf_printf(out, "    const %s %s = ", real_type[e->opt->real], e->local[id]);
         put_node(out, b, id);
-        buf_printf(out, ";\n");
+        buf_puts(out, ";\n");
     }
     if (grad && section)
-        buf_printf(out, "\n");
+        buf_puts(out, "\n");
     for (int i = 1; i < nroots; i++) {
         if (e->opt->accumulate && dag_is_const(d, roots[i], 0.0)) {
             buf_printf(out, "    (void)%s; /* %s does not depend on it */\n", e->gparam[i - 1],
@@ -611,12 +618,12 @@ static void put_body(Emitter *em, const Body *b, const NodeId *roots, int nroots
         at_source_line(em, line_of(f, roots[i]));
         buf_printf(out, "    *%s %s= ", e->gparam[i - 1], e->opt->accumulate ? "+" : "");
         put_expr(out, b, roots[i]);
-        buf_printf(out, ";\n");
+        buf_puts(out, ";\n");
     }
     at_source_line(em, line_of(f, roots[0]));
-    buf_printf(out, "    return ");
+    buf_puts(out, "    return ");
     put_expr(out, b, roots[0]);
-    buf_printf(out, ";\n}\n");
+    buf_puts(out, ";\n}\n");
     at_output_line(em);
 }
 
@@ -723,16 +730,16 @@ void emit_source(const Program *prog, const Diag *diag, const EmitOptions *opt, 
     for (int i = 0; i < prog->nfuncs; i++)
         name_params(&defs[i], &global, &arena);
     header_comment(out, diag);
-    buf_printf(out, "#include <math.h>\n\n");
+    buf_puts(out, "#include <math.h>\n\n");
     if (opt->file_static)
         buf_printf(out, "#ifndef ADGEN_UNUSED\n#if defined(__GNUC__)\n"
                         "#define ADGEN_UNUSED __attribute__((unused))\n#else\n"
                         "#define ADGEN_UNUSED\n#endif\n#endif\n\n");
     for (int i = 0; i < prog->nfuncs; i++) {
         put_prototype(out, &defs[i], 0);
-        buf_printf(out, ";\n");
+        buf_puts(out, ";\n");
         put_prototype(out, &defs[i], 1);
-        buf_printf(out, ";\n");
+        buf_puts(out, ";\n");
     }
     for (int i = 0; i < prog->nfuncs; i++) {
         Def_ *e = &defs[i];
@@ -740,17 +747,17 @@ void emit_source(const Program *prog, const Diag *diag, const EmitOptions *opt, 
         NodeId *roots;
         int line = e->f->def->loc.first_line;
         plan_bodies(e, &arena, &primal, &grad, &roots);
-        buf_printf(out, "\n");
+        buf_puts(out, "\n");
         put_source_comment(out, diag, e);
         at_source_line(&em, line);
         put_prototype(out, e, 0);
-        buf_printf(out, "\n");
+        buf_puts(out, "\n");
         put_body(&em, &primal, roots, 1, 0);
-        buf_printf(out, "\n");
+        buf_puts(out, "\n");
         put_grad_comment(out, e);
         at_source_line(&em, line);
         put_prototype(out, e, 1);
-        buf_printf(out, "\n");
+        buf_puts(out, "\n");
         put_body(&em, &grad, roots, e->f->ninputs + 1, 1);
         free_body(&primal);
         free_body(&grad);
@@ -763,7 +770,7 @@ void emit_source(const Program *prog, const Diag *diag, const EmitOptions *opt, 
 /* ADGEN_<FILE NAME>: letters and digits upper-cased, everything else '_'. */
 static void put_guard(Buf *out, const char *header_name)
 {
-    buf_printf(out, "ADGEN_");
+    buf_puts(out, "ADGEN_");
     for (const char *c = base_name(header_name); *c; c++) {
         unsigned char u = (unsigned char)*c;
         buf_printf(out, "%c", (u >= 'a' && u <= 'z') ? u - 'a' + 'A' :
@@ -781,24 +788,24 @@ void emit_header(const Program *prog, const Diag *diag, const EmitOptions *opt, 
     global_names(prog, opt, &global, defs);
 
     header_comment(out, diag);
-    buf_printf(out, "#ifndef ");
+    buf_puts(out, "#ifndef ");
     put_guard(out, header_name);
-    buf_printf(out, "\n#define ");
+    buf_puts(out, "\n#define ");
     put_guard(out, header_name);
-    buf_printf(out, "\n\n#ifdef __cplusplus\nextern \"C\" {\n#endif\n");
+    buf_puts(out, "\n\n#ifdef __cplusplus\nextern \"C\" {\n#endif\n");
     for (int i = 0; i < prog->nfuncs; i++) {
         Def_ *e = &defs[i];
         name_params(e, &global, &arena);
-        buf_printf(out, "\n");
+        buf_puts(out, "\n");
         put_source_comment(out, diag, e);
         put_prototype(out, e, 0);
-        buf_printf(out, ";\n");
+        buf_puts(out, ";\n");
         put_grad_comment(out, e);
         put_prototype(out, e, 1);
-        buf_printf(out, ";\n");
+        buf_puts(out, ";\n");
         set_free(&e->names);
     }
-    buf_printf(out, "\n#ifdef __cplusplus\n}\n#endif\n\n#endif\n");
+    buf_puts(out, "\n#ifdef __cplusplus\n}\n#endif\n\n#endif\n");
     set_free(&global);
     arena_free(&arena);
 }
