@@ -206,6 +206,8 @@ typedef struct {
     const char **param;     /* per input */
     const char **gparam;    /* per input: its gradient pointer */
     const char **local;     /* per node: the C name when it is a parameter or a local */
+    const char **literal;   /* per constant node: its text, once printed */
+    Arena *arena;
     NodeId *adj_of;         /* per node: the primal op node whose adjoint it is, or 0 */
     NameSet names;
     unsigned temps;
@@ -344,9 +346,17 @@ static void put_node(Buf *out, const Body *b, NodeId id);
 static void put_expr(Buf *out, const Body *b, NodeId id)
 {
     const Node *nd = &b->e->f->dag.nodes[id];
-    if (nd->kind == N_CONST)
-        put_real(out, nd->k, b->e->opt->real);
-    else if (nd->kind == N_INPUT || b->local[id])
+    if (nd->kind == N_CONST) {
+        /* a constant is printed in both functions and often several times: format it once */
+        const char **text = &b->e->literal[id];
+        if (!*text) {
+            Buf t = {0};
+            put_real(&t, nd->k, b->e->opt->real);
+            *text = arena_strndup(b->e->arena, t.data, t.len);
+            buf_free(&t);
+        }
+        buf_puts(out, *text);
+    } else if (nd->kind == N_INPUT || b->local[id])
         buf_puts(out, b->e->local[id]);
     else
         put_node(out, b, id);
@@ -662,6 +672,8 @@ static void name_params(Def_ *e, const NameSet *global, Arena *arena)
     uint32_t n = f->dag.len;
     set_copy(&e->names, global);
     e->local = arena_alloc(arena, n * sizeof *e->local);
+    e->literal = arena_alloc(arena, n * sizeof *e->literal);
+    e->arena = arena;
     e->param = arena_alloc(arena, (size_t)(f->ninputs + 1) * sizeof *e->param);
     e->gparam = arena_alloc(arena, (size_t)(f->ninputs + 1) * sizeof *e->gparam);
     for (NodeId id = 1; id < n; id++) {
