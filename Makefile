@@ -78,6 +78,17 @@ demo: adgen | build/demo
 build/demo:
 	mkdir -p build/demo
 
+# ---- bench: adgen on large inputs, and its gradient against a hand-written adjoint ------------
+
+bench: adgen build/bench/bench
+	build/bench/bench
+
+build/bench/bench: tests/bench.c | build/bench
+	$(CC) $(STD) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $<
+
+build/bench:
+	mkdir -p build/bench
+
 # ---- install ----------------------------------------------------------------------------------
 
 # bin/adgen, the manual page and the make rule projects include (adgen.mk).
@@ -92,6 +103,6 @@ uninstall:
 	      $(DESTDIR)$(DATADIR)/adgen/adgen.mk
 	rmdir $(DESTDIR)$(DATADIR)/adgen 2>/dev/null || true
 
-.PHONY: all clean test demo install uninstall
+.PHONY: all clean test demo bench install uninstall
 clean:
 	rm -rf build adgen

@@ -71,6 +71,10 @@ static void propagate(Rev *r, NodeId w, NodeId wbar)
     case N_ADD: contribute(r, a, wbar); contribute(r, b, wbar); break;
     case N_SUB: contribute(r, a, wbar); if (db) contribute(r, b, NEG(wbar)); break;
     case N_MUL:
+        if (a == b) { /* a square: one term 2*(wbar*a), which equals wbar*a + wbar*a exactly */
+            contribute(r, a, MUL(dag_const(d, 2.0), MUL(wbar, a)));
+            break;
+        }
         if (da)
             contribute(r, a, MUL(wbar, b));
         if (db)

@@ -1,0 +1,266 @@
+/*
+ * bench.c: `make bench`, run from the top directory after `make`. Two questions:
+ *
+ * 1. How fast is adgen on big inputs? It writes large expressions to build/bench/, runs
+ *    ./adgen on each (best of three), and reports wall time and peak memory against the
+ *    target: a million operations in about a second.
+ * 2. How fast is the gradient it generates? For the extended Rosenbrock function in 100
+ *    variables it compiles adgen's f and f_grad beside a careful hand-written adjoint, checks
+ *    that the gradients agree, and reports the cost of a gradient relative to one evaluation
+ *    of f (reverse mode promises a small constant) and to the hand-written one.
+ *
+ * The inputs are made by a fixed-seed generator, so runs compare. Times are wall-clock on
+ * whatever else the machine is doing: read them as a trend, not to the millisecond.
+ */
+#define _DEFAULT_SOURCE /* wait4, for the memory a run used */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DIR "build/bench"
+#define TARGET_OPS_PER_SECOND 1e6
+
+static uint64_t rng = 0x9E3779B97F4A7C15u;
+
+/* splitmix64, as a uniform double in [0, 1) */
+static double uniform(void)
+{
+    uint64_t z = (rng += 0x9E3779B97F4A7C15u);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9u;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBu;
+    return (double)((z ^ (z >> 31)) >> 11) / 9007199254740992.0;
+}
+
+static FILE *create(const char *path)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        perror(path);
+        exit(2);
+    }
+    return f;
+}
+
+static void finish(FILE *f, const char *path)
+{
+    if (ferror(f) || fclose(f) != 0) {
+        perror(path);
+        exit(2);
+    }
+}
+
+/* A bare sum of `terms` terms a*sin(x*b) + c*exp(y*d) over 50 + 50 inputs, with random
+ * constants so no two terms share a node: 8 operations per term (4 products, sin, exp and
+ * 2 sums), 8 * terms - 1 in all. */
+static long gen_sum(const char *path, long terms)
+{
+    FILE *f = create(path);
+    for (long i = 0; i < terms; i++)
+        fprintf(f, "%s%.6f*sin(x%ld*%.6f) + %.6f*exp(y%ld*%.6f)", i ? " +\n  " : "(",
+                uniform(), i % 50, uniform(), uniform(), (i * 7) % 50, uniform() / 10);
+    fputs(")\n", f);
+    finish(f, path);
+    return 8 * terms - 1;
+}
+
+/* A block of `stmts` statements, each using the two before it: 4 operations a statement. */
+static long gen_block(const char *path, long stmts)
+{
+    FILE *f = create(path);
+    fputs("f(x, y) {\n    t0 = x\n    t1 = y\n", f);
+    for (long i = 2; i < stmts + 2; i++)
+        fprintf(f, "    t%ld = t%ld * %.6f + sin(t%ld) * t%ld\n", i, i - 1, uniform(), i - 2,
+                i - 1);
+    fprintf(f, "    return t%ld\n}\n", stmts + 1);
+    finish(f, path);
+    return 4 * stmts;
+}
+
+/* sin(sin(...sin(x)...)): the deepest expression, one operation per level. */
+static long gen_chain(const char *path, long depth)
+{
+    FILE *f = create(path);
+    for (long i = 0; i < depth; i++)
+        fputs("sin(", f);
+    fputc('x', f);
+    for (long i = 0; i < depth; i++)
+        fputc(')', f);
+    fputc('\n', f);
+    finish(f, path);
+    return depth;
+}
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+/* Runs argv; returns its wall time, and its peak resident memory in MB through rss_mb. */
+static double run(char *const argv[], double *rss_mb)
+{
+    double start = now();
+    pid_t pid = fork();
+    if (pid == 0) {
+        execv(argv[0], argv);
+        perror(argv[0]);
+        _exit(127);
+    }
+    int status;
+    struct rusage ru;
+    if (pid < 0 || wait4(pid, &status, 0, &ru) != pid || !WIFEXITED(status) ||
+        WEXITSTATUS(status) != 0) {
+        fprintf(stderr, "bench: %s failed\n", argv[0]);
+        exit(1);
+    }
+    *rss_mb = ru.ru_maxrss / 1024.0;
+    return now() - start;
+}
+
+static long file_size(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f || fseek(f, 0, SEEK_END) != 0)
+        return -1;
+    long n = ftell(f);
+    fclose(f);
+    return n;
+}
+
+static void compile_speed(void)
+{
+    static const struct {
+        const char *name;
+        long (*gen)(const char *, long);
+        long size;
+    } cases[] = {
+        {"sum, 125,000 terms", gen_sum, 125000},
+        {"sum, 250,000 terms", gen_sum, 250000},
+        {"block, 100,000 statements", gen_block, 100000},
+        {"sin chain, 100,000 deep", gen_chain, 100000},
+    };
+    printf("adgen on large inputs (best of 3; --no-line)\n");
+    printf("  %-28s %10s %8s %9s %8s %9s %12s\n", "input", "operations", "in MB", "out MB",
+           "seconds", "peak MB", "ops/second");
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char in[256], out[256];
+        snprintf(in, sizeof in, DIR "/input%zu.expr", i);
+        snprintf(out, sizeof out, DIR "/input%zu.c", i);
+        long ops = cases[i].gen(in, cases[i].size);
+        char *argv[] = {"./adgen", "--no-line", in, "-o", out, NULL};
+        double best = 1e30, rss = 0;
+        for (int r = 0; r < 3; r++) {
+            double mb, t = run(argv, &mb);
+            if (t < best)
+                best = t, rss = mb;
+        }
+        double rate = ops / best;
+        printf("  %-28s %10ld %8.1f %9.1f %8.2f %9.0f %12.0f%s\n", cases[i].name, ops,
+               file_size(in) / 1e6, file_size(out) / 1e6, best, rss, rate,
+               rate < TARGET_OPS_PER_SECOND ? "  (below target)" : "");
+    }
+    printf("  target: %.0f operations a second (a million-node expression in about a "
+           "second)\n\n", TARGET_OPS_PER_SECOND);
+}
+
+#define N 100
+
+/* The driver: adgen's rosen and rosen_grad (100 inputs, spelled out) beside a hand-written
+ * adjoint over an array, timed on the same points. */
+static void write_driver(const char *path)
+{
+    FILE *f = create(path);
+    fputs("#include <math.h>\n#include <stdio.h>\n#include <time.h>\n#include \"rosen.h\"\n"
+          "#define N 100\n"
+          "static double now(void)\n{\n    struct timespec t;\n"
+          "    clock_gettime(CLOCK_MONOTONIC, &t);\n    return t.tv_sec + t.tv_nsec * 1e-9;\n}\n"
+          "/* the careful hand-written adjoint: one forward loop, adjoints accumulated */\n"
+          "static double hand_grad(const double *x, double *g)\n{\n    double f = 0;\n"
+          "    for (int i = 0; i < N; i++)\n        g[i] = 0;\n"
+          "    for (int i = 0; i < N - 1; i++) {\n"
+          "        double a = x[i + 1] - x[i] * x[i], b = 1 - x[i];\n"
+          "        f += 100 * a * a + b * b;\n"
+          "        g[i] += -400 * a * x[i] - 2 * b;\n        g[i + 1] += 200 * a;\n    }\n"
+          "    return f;\n}\n",
+          f);
+    fputs("static double gen_value(const double *x)\n{\n    return rosen(", f);
+    for (int i = 0; i < N; i++)
+        fprintf(f, "%sx[%d]", i ? ", " : "", i);
+    fputs(");\n}\nstatic double gen_grad(const double *x, double *g)\n{\n    return rosen_grad(",
+          f);
+    for (int i = 0; i < N; i++)
+        fprintf(f, "x[%d], ", i);
+    for (int i = 0; i < N; i++)
+        fprintf(f, "%s&g[%d]", i ? ", " : "", i);
+    fputs(");\n}\n", f);
+    fputs("int main(void)\n{\n    static double x[N], g1[N], g2[N];\n"
+          "    volatile double sink = 0;\n    const long reps = 200000;\n"
+          "    for (int i = 0; i < N; i++)\n        x[i] = 0.5 + 0.01 * i;\n"
+          "    double v1 = gen_grad(x, g1), v2 = hand_grad(x, g2), err = fabs(v1 - v2);\n"
+          "    for (int i = 0; i < N; i++)\n"
+          "        err = fmax(err, fabs(g1[i] - g2[i]) / fmax(1, fabs(g2[i])));\n"
+          "    if (err > 1e-12) {\n        printf(\"gradients differ: %g\\n\", err);\n"
+          "        return 1;\n    }\n"
+          "    double t[3];\n    for (int k = 0; k < 3; k++) {\n"
+          "        double best = 1e30;\n        for (int r = 0; r < 5; r++) {\n"
+          "            double start = now();\n"
+          "            for (long i = 0; i < reps; i++) {\n"
+          "                x[i % N] += 1e-12;\n"
+          "                sink = sink + (k == 0 ? gen_value(x) : k == 1 ? gen_grad(x, g1)\n"
+          "                                                          : hand_grad(x, g2));\n"
+          "            }\n            double e = (now() - start) / reps;\n"
+          "            best = e < best ? e : best;\n        }\n        t[k] = best;\n    }\n"
+          "    printf(\"  f                        %7.1f ns\\n\", t[0] * 1e9);\n"
+          "    printf(\"  f_grad (adgen)           %7.1f ns  %5.2f x f\\n\", t[1] * 1e9, "
+          "t[1] / t[0]);\n"
+          "    printf(\"  hand-written adjoint     %7.1f ns  %5.2f x f\\n\", t[2] * 1e9, "
+          "t[2] / t[0]);\n"
+          "    printf(\"  adgen / hand-written     %7.2f\\n\", t[1] / t[2]);\n"
+          "    printf(\"  largest gradient difference %.1e\\n\", err);\n"
+          "    return 0;\n}\n",
+          f);
+    finish(f, path);
+}
+
+static int gradient_speed(void)
+{
+    FILE *f = create(DIR "/rosen.expr");
+    fputs("# the extended Rosenbrock function in 100 variables\nrosen(", f);
+    for (int i = 0; i < N; i++)
+        fprintf(f, "%sx%d", i ? ", " : "", i);
+    fputs(") = ", f);
+    for (int i = 0; i < N - 1; i++)
+        fprintf(f, "%s100*(x%d - x%d^2)^2 + (1 - x%d)^2", i ? " +\n    " : "(", i + 1, i, i);
+    fputs(")\n", f);
+    finish(f, DIR "/rosen.expr");
+    write_driver(DIR "/rosen_bench.c");
+    const char *cc = getenv("CC") ? getenv("CC") : "cc";
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "./adgen " DIR "/rosen.expr -o " DIR "/rosen.c --header " DIR "/rosen.h && "
+             "%s -std=c99 -D_POSIX_C_SOURCE=200809L -O2 -I" DIR " -o " DIR "/rosen_bench "
+             DIR "/rosen_bench.c " DIR "/rosen.c -lm",
+             cc);
+    if (system(cmd) != 0) {
+        fprintf(stderr, "bench: building the gradient benchmark failed\n");
+        return 1;
+    }
+    printf("Generated gradient, extended Rosenbrock in %d variables (%s -O2, best of 5):\n", N,
+           cc);
+    fflush(stdout);
+    return system(DIR "/rosen_bench") != 0;
+}
+
+int main(void)
+{
+    if (system("mkdir -p " DIR) != 0)
+        return 2;
+    compile_speed();
+    return gradient_speed();
+}
