@@ -7,15 +7,17 @@
 #     app.o: model.h
 #
 # `make` then runs adgen on model.expr to make model.c and model.h (one run makes both),
-# again only when model.expr, or anything it reads, changes. Variables, set before the
-# include line or on the command line:
+# again only when model.expr changes, and links with -lm, which the generated code needs.
+# Variables, set before the include line or on the command line:
 #   ADGEN        the adgen to run (default: adgen from PATH)
 #   ADGENFLAGS   options for it, such as --real=float, --prefix=model_ or --no-line
-#   ADGEN_EXPR   the .expr files of the project (default: those in this directory)
+#   ADGEN_EXPR   the .expr files whose outputs make must keep rather than delete as
+#                intermediate files (default: those in this directory)
 
 ADGEN      ?= adgen
 ADGENFLAGS ?=
 ADGEN_EXPR ?= $(wildcard *.expr)
+LDLIBS     += -lm
 
 # A pattern rule with two targets is made by one run of its recipe, whatever the make -j.
 # adgen writes its files only when it succeeded (each through a temporary file and a
@@ -25,7 +27,14 @@ ADGEN_EXPR ?= $(wildcard *.expr)
 %.c %.h: %.expr $(wildcard $(ADGEN))
 	$(ADGEN) $(ADGENFLAGS) -MD -MF $*.adgen.d -o $*.c --header $*.h $<
 
-# Generated sources are worth keeping to read and to debug: not intermediate files to delete.
+# Generated sources are worth keeping to read and to debug: not intermediate files to
+# delete. (An empty .SECONDARY would make every target of the project secondary.)
+ifneq ($(strip $(ADGEN_EXPR)),)
 .SECONDARY: $(ADGEN_EXPR:.expr=.c) $(ADGEN_EXPR:.expr=.h)
+endif
 
+# The depfiles' rules must not become the project's default goal, when this file is
+# included before the project's first rule.
+adgen_default_goal := $(.DEFAULT_GOAL)
 -include $(ADGEN_EXPR:.expr=.adgen.d)
+.DEFAULT_GOAL := $(adgen_default_goal)

@@ -223,6 +223,11 @@ NodeId dag_op(Dag *d, NodeKind k, NodeId a, NodeId b, NodeId c)
         if (dag_is_const(d, b, -1.0))
             return dag_op(d, N_NEG, a, 0, 0);
         break;
+    case N_IFEQ: case N_IFNE:
+        /* a test between constants is decided here: the value or zero, whatever c is */
+        if (is_const(d, a) && is_const(d, b))
+            return (k == N_IFEQ) == (d->nodes[a].k == d->nodes[b].k) ? c : dag_const(d, 0.0);
+        break;
     default:
         break;
     }

@@ -130,20 +130,23 @@ static void set_free(NameSet *s)
 
 static int usable(const NameSet *s, const char *name)
 {
-    /* identifiers reserved to the implementation by C99 7.1.3 */
-    if (name[0] == '_' && (name[1] == '_' || (name[1] >= 'A' && name[1] <= 'Z')))
-        return 0;
     return !set_has(s, name);
 }
 
-/* Claims `want`, or the first free of want_, want_2, want_3, ... */
+/* Claims `want` made a name C and C++ leave to programs: no leading '_' (C reserves those
+ * at file scope) and no "__" (C++ reserves it anywhere); a taken name gets `_`, then `_2`,
+ * `_3`, ... appended. */
 static const char *claim(NameSet *s, const char *want)
 {
     Buf b = {0};
-    /* a name reserved by its prefix (__x, _X) cannot be fixed by a suffix: prefix it */
-    buf_printf(&b, "%s%s", want[0] == '_' ? "v" : "", want);
+    if (want[0] == '_')
+        buf_puts(&b, "v");
+    for (const char *c = want; *c; c++)
+        if (*c != '_' || !b.len || b.data[b.len - 1] != '_')
+            buf_putn(&b, c, 1);
     if (!usable(s, b.data)) {
-        buf_printf(&b, "_");
+        if (b.data[b.len - 1] != '_')
+            buf_puts(&b, "_");
         size_t base = b.len;
         for (unsigned k = 2; !usable(s, b.data); k++) {
             b.len = base;
@@ -721,6 +724,18 @@ static void header_comment(Buf *out, const Diag *diag)
 
 int emit_check(const Program *prog, Diag *diag, const EmitOptions *opt)
 {
+    /* f_grad beside f: one of them would be renamed, and C calling f_grad would get the
+     * other function */
+    for (int i = 0; i < prog->nfuncs; i++) {
+        const Func *f = &prog->funcs[i];
+        size_t n = strlen(f->name);
+        for (int j = 0; j < prog->nfuncs && n > 5; j++)
+            if (strncmp(f->name, prog->funcs[j].name, n - 5) == 0 &&
+                strlen(prog->funcs[j].name) == n - 5 && strcmp(f->name + n - 5, "_grad") == 0)
+                diag_error(diag, f->def->bare ? f->def->loc : f->def->name_loc,
+                           "'%s' is also the name of the gradient of '%s'", f->name,
+                           prog->funcs[j].name);
+    }
     if (opt->name && prog->nfuncs > 1) {
         const Def *second = prog->funcs[1].def;
         diag_error(diag, second->bare ? second->loc : second->name_loc,
@@ -747,12 +762,15 @@ void emit_source(const Program *prog, const Diag *diag, const EmitOptions *opt, 
         buf_printf(out, "#ifndef ADGEN_UNUSED\n#if defined(__GNUC__)\n"
                         "#define ADGEN_UNUSED __attribute__((unused))\n#else\n"
                         "#define ADGEN_UNUSED\n#endif\n#endif\n\n");
+    /* compiled as C++, the definitions take the C linkage the header declares */
+    buf_puts(out, "#ifdef __cplusplus\nextern \"C\" {\n#endif\n");
     for (int i = 0; i < prog->nfuncs; i++) {
         put_prototype(out, &defs[i], 0);
         buf_puts(out, ";\n");
         put_prototype(out, &defs[i], 1);
         buf_puts(out, ";\n");
     }
+    buf_puts(out, "#ifdef __cplusplus\n}\n#endif\n");
     for (int i = 0; i < prog->nfuncs; i++) {
         Def_ *e = &defs[i];
         Body primal, grad;
@@ -779,15 +797,23 @@ void emit_source(const Program *prog, const Diag *diag, const EmitOptions *opt, 
     arena_free(&arena);
 }
 
-/* ADGEN_<FILE NAME>: letters and digits upper-cased, everything else '_'. */
-static void put_guard(Buf *out, const char *header_name)
+/* ADGEN_<FILE NAME>_<FIRST FUNCTION>: letters and digits upper-cased, runs of anything else
+ * one '_' (C++ reserves "__" anywhere). The function keeps two model.h of different
+ * directories apart. */
+static void put_guard(Buf *out, const char *header_name, const char *function)
 {
-    buf_puts(out, "ADGEN_");
-    for (const char *c = base_name(header_name); *c; c++) {
+    Buf text = {0};
+    buf_printf(&text, "ADGEN_%s_%s", base_name(header_name), function);
+    for (const char *c = text.data; *c; c++) {
         unsigned char u = (unsigned char)*c;
-        buf_printf(out, "%c", (u >= 'a' && u <= 'z') ? u - 'a' + 'A' :
-                              ((u >= 'A' && u <= 'Z') || (u >= '0' && u <= '9')) ? u : '_');
+        if ((u >= 'A' && u <= 'Z') || (u >= '0' && u <= '9'))
+            buf_printf(out, "%c", u);
+        else if (u >= 'a' && u <= 'z')
+            buf_printf(out, "%c", u - 'a' + 'A');
+        else if (out->data[out->len - 1] != '_')
+            buf_puts(out, "_");
     }
+    buf_free(&text);
 }
 
 void emit_header(const Program *prog, const Diag *diag, const EmitOptions *opt, Buf *out)
@@ -801,9 +827,9 @@ void emit_header(const Program *prog, const Diag *diag, const EmitOptions *opt, 
 
     header_comment(out, diag);
     buf_puts(out, "#ifndef ");
-    put_guard(out, header_name);
+    put_guard(out, header_name, defs[0].name);
     buf_puts(out, "\n#define ");
-    put_guard(out, header_name);
+    put_guard(out, header_name, defs[0].name);
     buf_puts(out, "\n\n#ifdef __cplusplus\nextern \"C\" {\n#endif\n");
     for (int i = 0; i < prog->nfuncs; i++) {
         Def_ *e = &defs[i];

@@ -27,9 +27,11 @@ typedef struct {
     uint32_t nterms, cap;
 } Rev;
 
+/* A term that is the constant +0 (a derivative decided zero at compile time, such as
+ * d(0^y)/dy) is left out: adding it could only turn a -0 sum into +0. */
 static void contribute(Rev *r, NodeId to, NodeId term)
 {
-    if (!r->active[to])
+    if (!r->active[to] || dag_is_const(r->d, term, 0.0))
         return;
     if (r->nterms >= r->cap) {
         r->cap = r->cap ? 2 * r->cap : 64;
@@ -51,7 +53,7 @@ static NodeId sum_terms(Rev *r, NodeId id)
     NodeId s = 0;
     for (uint32_t t = r->head[id]; t; t = r->terms[t].next)
         s = s ? dag_binary(r->d, N_ADD, s, r->terms[t].term) : r->terms[t].term;
-    return s;
+    return s ? s : dag_const(r->d, 0.0);
 }
 
 /* The local derivative rules: w = op(a, b) with adjoint wbar adds terms to a and b. Terms
