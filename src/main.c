@@ -4,8 +4,10 @@
  * leaves no file and never touches an existing one), and maps the outcome to the exit
  * status: 0 success, 1 bad input, 2 usage or I/O error.
  */
+#define _XOPEN_SOURCE 700 /* realpath */
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -38,8 +40,8 @@ static const char usage_text[] =
     "      --name=NAME       call the file's only function NAME (and NAME_grad)\n"
     "      --static          make the functions static, for #include-ing the source\n"
     "      --accumulate      NAME_grad adds to *x_bar instead of overwriting it\n"
-    "      --no-line         no #line directives (default: statements point at the\n"
-    "                        lines of FILE they came from)\n"
+    "      --no-line         no #line directives (the default, --line: statements\n"
+    "                        point at the lines of FILE they came from)\n"
     "\n"
     "  -h, --help            display this help and exit\n"
     "  -V, --version         output version information and exit\n"
@@ -128,7 +130,8 @@ static char *file_stem(const char *path)
 /* A file prepared to replace `path`: text goes to `tmp`, renamed over `path` at commit. */
 typedef struct {
     const char *path;
-    char *tmp;  /* NULL: write path directly (standard output or a device) */
+    char *tmp;   /* NULL: write path directly (standard output or a device) */
+    char *real;  /* when path is a symbolic link: the file it names, which tmp replaces */
 } Output;
 
 static int write_text(FILE *f, const Buf *text)
@@ -148,7 +151,13 @@ static int prepare(Output *o, const Buf *text)
         fprintf(stderr, "adgen: error writing standard output: %s\n", strerror(errno));
         return -1;
     }
-    if (stat(o->path, &st) == 0 && !S_ISREG(st.st_mode)) {
+    /* through a symbolic link, replace the file it names and keep the link, as a compiler
+     * writing through it would (a dangling link, with nothing to name, is replaced) */
+    if (lstat(o->path, &st) == 0 && S_ISLNK(st.st_mode))
+        o->real = realpath(o->path, NULL);
+    const char *path = o->real ? o->real : o->path;
+    int exists = stat(path, &st) == 0;
+    if (exists && !S_ISREG(st.st_mode)) {
         /* a device or pipe (/dev/null, /dev/stdout) cannot be replaced: write it in place */
         FILE *f = fopen(o->path, "wb");
         int ok = f && write_text(f, text) == 0;
@@ -159,9 +168,9 @@ static int prepare(Output *o, const Buf *text)
         fprintf(stderr, "adgen: cannot write '%s': %s\n", o->path, strerror(errno));
         return -1;
     }
-    size_t n = strlen(o->path);
+    size_t n = strlen(path);
     o->tmp = xrealloc(NULL, n + 16);
-    snprintf(o->tmp, n + 16, "%s.adgen-XXXXXX", o->path);
+    snprintf(o->tmp, n + 16, "%s.adgen-XXXXXX", path);
     int fd = mkstemp(o->tmp);
     if (fd < 0) {
         fprintf(stderr, "adgen: cannot create '%s': %s\n", o->path, strerror(errno));
@@ -169,10 +178,12 @@ static int prepare(Output *o, const Buf *text)
         o->tmp = NULL;
         return -1;
     }
+    /* a new file gets the usual 0666 less the umask; a replaced one keeps its mode */
     mode_t mask = umask(0);
     umask(mask);
+    mode_t mode = exists ? st.st_mode & 07777 : 0666 & ~mask;
     FILE *f = fdopen(fd, "wb");
-    int ok = f && fchmod(fd, 0666 & ~mask) == 0 && write_text(f, text) == 0;
+    int ok = f && fchmod(fd, mode) == 0 && write_text(f, text) == 0;
     int saved = errno;
     if (f ? fclose(f) != 0 : close(fd) != 0)
         ok = 0;
@@ -189,18 +200,18 @@ static int prepare(Output *o, const Buf *text)
 
 static void discard(Output *o)
 {
-    if (o->tmp) {
+    if (o->tmp)
         unlink(o->tmp);
-        free(o->tmp);
-        o->tmp = NULL;
-    }
+    free(o->tmp);
+    free(o->real);
+    o->tmp = o->real = NULL;
 }
 
 static int commit(Output *o)
 {
     if (!o->tmp)
         return 0;
-    int rc = rename(o->tmp, o->path);
+    int rc = rename(o->tmp, o->real ? o->real : o->path);
     if (rc != 0) {
         fprintf(stderr, "adgen: cannot write '%s': %s\n", o->path, strerror(errno));
         unlink(o->tmp);
@@ -215,8 +226,8 @@ static int write_outputs(Output *outs, const Buf *texts, int n)
 {
     for (int i = 0; i < n; i++) {
         if (prepare(&outs[i], &texts[i]) != 0) {
-            while (i-- > 0)
-                discard(&outs[i]);
+            for (int j = 0; j <= i; j++)
+                discard(&outs[j]);
             return EXIT_USAGE;
         }
     }
@@ -292,8 +303,36 @@ static void depfile_text(const Options *o, Buf *b)
     buf_printf(b, "\n");
 }
 
+/* Whether two paths name one regular file (devices such as /dev/null may be shared). */
+static int same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    if (!a || !b || strcmp(a, "-") == 0 || strcmp(b, "-") == 0)
+        return 0;
+    int ea = stat(a, &sa) == 0, eb = stat(b, &sb) == 0;
+    if (ea && eb)
+        return S_ISREG(sa.st_mode) && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+    return !ea && !eb && strcmp(a, b) == 0;
+}
+
+/* No output may replace the input or another output. */
+static int check_paths(const Options *o)
+{
+    const char *outs[] = {o->out_path, o->header_path, o->write_deps ? o->dep_path : NULL};
+    for (int i = 0; i < 3; i++) {
+        if (same_file(outs[i], o->input))
+            return usage_error("the output '%s' is the input file", outs[i]);
+        for (int j = 0; j < i; j++)
+            if (same_file(outs[i], outs[j]))
+                return usage_error("'%s' is given for two outputs", outs[i]);
+    }
+    return 0;
+}
+
 static int compile(Options *o)
 {
+    if (check_paths(o) != 0)
+        return EXIT_USAGE;
     Buf src = {0};
     if (read_input(o->input, &src) != 0) {
         buf_free(&src);
@@ -302,7 +341,8 @@ static int compile(Options *o)
     const char *shown = strcmp(o->input, "-") == 0 ? "<stdin>" : o->input;
     char *stem = file_stem(o->input);
     Buf texts[3] = {{0}, {0}, {0}};
-    Output outs[3] = {{o->out_path, NULL}, {o->header_path, NULL}, {o->dep_path, NULL}};
+    Output outs[3] = {{o->out_path, NULL, NULL}, {o->header_path, NULL, NULL},
+                      {o->dep_path, NULL, NULL}};
     int n = 1;
     int status = EXIT_INPUT;
 
@@ -354,8 +394,12 @@ static int assign_input(const Func *f, const char *assignment, double *x, char *
     char *end;
     errno = 0;
     x[i] = strtod(eq + 1, &end);
-    if (end == eq + 1 || *end || errno == ERANGE) {
+    if (end == eq + 1 || *end) {
         fprintf(stderr, "adgen: '%s' is not a number\n", eq + 1);
+        return -1;
+    }
+    if (errno == ERANGE && (x[i] == HUGE_VAL || x[i] == -HUGE_VAL)) {
+        fprintf(stderr, "adgen: '%s' is out of the range of a double\n", eq + 1);
         return -1;
     }
     given[i] = 1;
@@ -423,13 +467,15 @@ static int eval_main(int argc, char **argv)
 {
     static const struct option options[] = {
         {"function", required_argument, NULL, 'f'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *function = NULL;
-    /* '+': stop at the first operand, so that the NAME=VALUE pairs stay in place */
-    for (int c; (c = getopt_long(argc, argv, "+:f:", options, NULL)) != -1;) {
+    /* options may come anywhere: NAME=VALUE never starts with '-', even for x=-1 */
+    for (int c; (c = getopt_long(argc, argv, ":f:h", options, NULL)) != -1;) {
         switch (c) {
         case 'f': function = optarg; break;
+        case 'h': fputs(usage_text, stdout); return EXIT_OK;
         default: return bad_option(c, argv);
         }
     }
@@ -581,11 +627,20 @@ static char **gcc_dep_options(int argc, char **argv, Arena *arena)
     return args;
 }
 
+/* What went to standard output (help, version, eval's results) must have got there. */
+static int flush_stdout(int status)
+{
+    if (fflush(stdout) == 0 && !ferror(stdout))
+        return status;
+    fprintf(stderr, "adgen: error writing standard output: %s\n", strerror(errno));
+    return EXIT_USAGE;
+}
+
 int main(int argc, char **argv)
 {
     opterr = 0;
     if (argc > 1 && strcmp(argv[1], "eval") == 0)
-        return eval_main(argc - 1, argv + 1);
+        return flush_stdout(eval_main(argc - 1, argv + 1));
     Arena arena = {0};
     argv = gcc_dep_options(argc, argv, &arena);
     Options o = {.out_path = "-"};
@@ -599,5 +654,5 @@ int main(int argc, char **argv)
     }
     free(o.dep_targets);
     arena_free(&arena);
-    return status;
+    return flush_stdout(status);
 }

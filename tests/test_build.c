@@ -161,6 +161,52 @@ static void test_project_touch_rebuilds_dependents_only(void **state)
     assert_true(mtime(PROJECT, "data.c") == old);
 }
 
+/* The README's "Use it in your build" lines, as they stand, make a working project: the
+ * include first (its depfiles must not become the default goal) and no -lm of one's own. */
+static void test_readme_three_lines(void **state)
+{
+    (void)state;
+    install();
+    char *readme = read_file("README.md");
+    assert_non_null(readme);
+    const char *start = strstr(readme, "    include /usr/local/share/adgen/adgen.mk\n");
+    assert_non_null(start);
+    Buf mk = {0};
+    buf_printf(&mk, "include %s/" ROOT "/usr/local/share/adgen/adgen.mk\n", cwd());
+    const char *line = strchr(start, '\n') + 1;
+    for (int i = 0; i < 2; i++) {
+        const char *end = strchr(line, '\n');
+        assert_true(strncmp(line, "    ", 4) == 0);
+        buf_putn(&mk, line + 4, (size_t)(end - line - 4));
+        buf_puts(&mk, "\n");
+        line = end + 1;
+    }
+    assert_string_equal(mk.data + mk.len - 34, "app: app.o model.o\napp.o: model.h\n");
+    assert_int_equal(runf(NULL, "rm -rf " OUT "/readme && mkdir " OUT "/readme"), 0);
+    spit(OUT "/readme/Makefile", mk.data);
+    spit(OUT "/readme/model.expr", "f(x) = exp(x) * sin(x)\n");
+    spit(OUT "/readme/app.c", "#include <stdio.h>\n#include \"model.h\"\n"
+                              "int main(void) { double g, v = f_grad(1.0, &g);\n"
+                              "    printf(\"%.6f %.6f\\n\", v, g); return 0; }\n");
+    const char *make = "make -C " OUT "/readme --no-print-directory ADGEN=%s/" ROOT
+                       "/usr/local/bin/adgen 2>&1";
+    char *out = NULL;
+    assert_int_equal(runf(&out, make, cwd()), 0);
+    free(out);
+    assert_int_equal(runf(&out, OUT "/readme/app"), 0);
+    /* f = e sin 1, f' = e (sin 1 + cos 1) */
+    assert_string_equal(out, "2.287355 3.756049\n");
+    free(out);
+    /* after an edit of app.c, a plain make remakes app, not just a depfile's target */
+    assert_int_equal(runf(NULL, "touch -d '1 hour ago' " OUT "/readme/* && touch " OUT
+                                "/readme/app.c"), 0);
+    assert_int_equal(runf(&out, make, cwd()), 0);
+    assert_contains(out, "-o app");
+    free(out);
+    buf_free(&mk);
+    free(readme);
+}
+
 static const char broken_model[] = "resid(a, k, c, t, y) = a*exp(-k*t) + c - y +\n";
 
 static void test_project_failed_run_retries(void **state)
@@ -541,6 +587,65 @@ static void test_name_option(void **state)
     free(err);
 }
 
+/* Compiled as C++, the source has the C linkage its header declares; two headers named
+ * model.h in different directories have different include guards. */
+static void test_cxx_and_guards(void **state)
+{
+    (void)state;
+    assert_int_equal(runf(NULL, "mkdir -p " OUT "/robot " OUT "/pend"), 0);
+    spit(OUT "/robot/model.expr", "arm(t) = cos(t) + 0.5*cos(2*t)\n");
+    spit(OUT "/pend/model.expr", "energy(t) = 1 - cos(t)\n");
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(runf(NULL, "./adgen " OUT "/%s/model.expr -o " OUT "/%s/model.cpp "
+                                    "--header " OUT "/%s/model.h",
+                              i ? "pend" : "robot", i ? "pend" : "robot", i ? "pend" : "robot"),
+                         0);
+    spit(OUT "/both.cpp", "#include <cmath>\n#include \"robot/model.h\"\n#include \"pend/model.h\"\n"
+                          "int main() { double g; return !(arm(0) == 1.5 && energy_grad(1, &g) == "
+                          "1 - std::cos(1.0) && g == std::sin(1.0)); }\n");
+    char *out = NULL;
+    int rc = runf(&out, "g++ -Wall -Wextra -Werror -I" OUT " -o " OUT "/both " OUT "/both.cpp "
+                        OUT "/robot/model.cpp " OUT "/pend/model.cpp 2>&1 && " OUT "/both");
+    if (rc != 0)
+        fail_msg("%s", out);
+    free(out);
+}
+
+/* An output never replaces the input or another output; a symbolic link is written
+ * through, and a replaced file keeps its mode. */
+static void test_output_paths(void **state)
+{
+    (void)state;
+    spit(OUT "/in.expr", "f(x) = x^3\n");
+    char *err = NULL;
+    assert_int_equal(runf(&err, "./adgen -o ./" OUT "/in.expr " OUT "/in.expr 2>&1"), 2);
+    assert_contains(err, "is the input file");
+    free(err);
+    assert_int_equal(runf(&err, "./adgen -o " OUT "/o.c --header " OUT "/o.c " OUT
+                                "/in.expr 2>&1"), 2);
+    assert_contains(err, "given for two outputs");
+    free(err);
+    assert_int_equal(runf(NULL, "./adgen -MD -o " OUT "/o.d " OUT "/in.expr 2>/dev/null"), 2);
+    char *in = read_file(OUT "/in.expr");
+    assert_string_equal(in, "f(x) = x^3\n");
+    free(in);
+    assert_false(exists(OUT "/o.c"));
+    /* devices are not files to protect */
+    assert_int_equal(runf(NULL, "./adgen -o /dev/null --header /dev/null " OUT "/in.expr"), 0);
+
+    assert_int_equal(runf(NULL, "cd " OUT " && rm -f target.c link.c && echo old > target.c "
+                                "&& chmod 640 target.c && ln -s target.c link.c"), 0);
+    assert_int_equal(runf(NULL, "./adgen -o " OUT "/link.c " OUT "/in.expr"), 0);
+    struct stat st;
+    assert_int_equal(lstat(OUT "/link.c", &st), 0);
+    assert_true(S_ISLNK(st.st_mode));
+    assert_int_equal(stat(OUT "/target.c", &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0640);
+    char *c = read_file(OUT "/target.c");
+    assert_contains(c, "double f_grad(double x, double *x_bar)");
+    free(c);
+}
+
 /* ---- the man page ----------------------------------------------------------------------------- */
 
 static void test_man_page(void **state)
@@ -577,6 +682,7 @@ int main(void)
         cmocka_unit_test(test_project_builds_and_runs),
         cmocka_unit_test(test_project_touch_rebuilds_dependents_only),
         cmocka_unit_test(test_project_failed_run_retries),
+        cmocka_unit_test(test_readme_three_lines),
         cmocka_unit_test(test_check_fresh_and_stale),
         cmocka_unit_test(test_depfile),
         cmocka_unit_test(test_output_locale_independent),
@@ -584,6 +690,8 @@ int main(void)
         cmocka_unit_test(test_real_float_and_long_double),
         cmocka_unit_test(test_static_accumulate_prefix),
         cmocka_unit_test(test_name_option),
+        cmocka_unit_test(test_cxx_and_guards),
+        cmocka_unit_test(test_output_paths),
         cmocka_unit_test(test_man_page),
     };
     return cmocka_run_group_tests(tests, setup, NULL);

@@ -1,7 +1,7 @@
 /* test_eval.c: `adgen eval FILE NAME=VALUE...`, as a user runs it: the value and gradient it
  * prints against closed forms, choosing a function with --function, standard input, and the
- * errors (a missing, unknown or repeated input, a malformed value, an ambiguous file, an
- * error in the source) with their exit statuses. Scratch files go to build/tests/eval-out. */
+ * errors (a missing, unknown or repeated input, a malformed or out-of-range value, an
+ * ambiguous file, an error in the source, a full standard output) with their exit statuses. Scratch files go to build/tests/eval-out. */
 #include "testutil.h"
 
 #define OUT "build/tests/eval-out"
@@ -79,8 +79,8 @@ static void test_eval_arm_reach_in_any_order(void **state)
 {
     (void)state;
     char *out = NULL;
-    /* inputs in any order, and the short option */
-    assert_int_equal(runf(&out, "./adgen eval -f arm " OUT "/models.expr t2=0.9 t1=-0.2"), 0);
+    /* inputs in any order, a negative value, and the option after them */
+    assert_int_equal(runf(&out, "./adgen eval " OUT "/models.expr t2=0.9 t1=-0.2 -f arm"), 0);
     /* |p|^2 = 1.25 + cos(t2): the reach depends on t2 only */
     double t2 = 0.9, r = sqrt(1.25 + cos(t2));
     assert_near(value_of(out, "arm"), r, 1e-15);
@@ -113,7 +113,7 @@ static void test_eval_errors(void **state)
         {"-f arm " OUT "/models.expr t1=1 t2=2 t1=3", 2, "input 't1' is given twice"},
         {"-f arm " OUT "/models.expr t1=1 t2=abc", 2, "'abc' is not a number"},
         {"-f arm " OUT "/models.expr t1=1 t2=", 2, "'' is not a number"},
-        {"-f arm " OUT "/models.expr t1=1 t2=1e999", 2, "'1e999' is not a number"},
+        {"-f arm " OUT "/models.expr t1=1 t2=1e999", 2, "'1e999' is out of the range of a double"},
         {"-f arm " OUT "/models.expr t1=1 t2", 2, "'t2' is not NAME=VALUE"},
         {OUT "/missing.expr x=1", 2, "cannot open"},
         {"", 2, "no input file"},
@@ -128,6 +128,13 @@ static void test_eval_errors(void **state)
         assert_contains(out, cases[i].message);
         free(out);
     }
+    /* help goes to standard output, and a failure to write it is an error */
+    char *help = NULL;
+    assert_int_equal(runf(&help, "./adgen eval --help"), 0);
+    assert_contains(help, "adgen eval");
+    free(help);
+    assert_int_equal(runf(NULL, "echo x | ./adgen eval - x=1 > /dev/full 2>/dev/null"), 2);
+
     /* an error in the source is located, as when compiling, and is exit status 1 */
     spit(OUT "/bad.expr", "f(x) = sine(x)\n");
     char *out = NULL;
