@@ -316,6 +316,8 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner, Pars
     if (found == YYSYMBOL_IDENT || found == YYSYMBOL_NUMBER)
         buf_printf(&b, " '%.*s'", (int)(loc->end - loc->begin), ps->diag->src + loc->begin);
     diag_error(ps->diag, *loc, "%s", b.data);
+    if (found == YYSYMBOL_YYEOF && ps->paren_depth > 0)
+        diag_note(ps->diag, ps->parens[ps->paren_depth - 1], "to match this '('");
     buf_free(&b);
     return 0;
 }

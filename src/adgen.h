@@ -122,6 +122,8 @@ typedef struct {
     Interner *names;
     Def *defs, *last;
     int paren_depth;      /* scanner: line breaks inside parentheses are spaces */
+    Loc *parens;          /* scanner: where each of the paren_depth open '(' stands */
+    size_t parens_cap;
     int eof_newline;      /* scanner: the end of the input has been reported as a line end */
     int line, column;     /* scanner: the position of the next character */
     size_t offset;
