@@ -66,6 +66,9 @@ void diag_error(Diag *d, Loc loc, const char *fmt, ...) PRINTF_LIKE(3, 4);
 void diag_note(Diag *d, Loc loc, const char *fmt, ...) PRINTF_LIKE(3, 4);
 void diag_warning(Diag *d, Loc loc, const char *fmt, ...) PRINTF_LIKE(3, 4);
 
+/* The C type the generated code computes in. */
+typedef enum { REAL_DOUBLE, REAL_FLOAT, REAL_LONG_DOUBLE } RealType;
+
 /* ---- ast.c: syntax tree and interned identifiers ------------------------------------------ */
 
 typedef enum {
@@ -127,6 +130,7 @@ typedef struct {
     int eof_newline;      /* scanner: the end of the input has been reported as a line end */
     int line, column;     /* scanner: the position of the next character */
     size_t offset;
+    RealType real;        /* sema: the type the code will compute in */
 } Parse;
 
 Interner *intern_new(void);
@@ -175,6 +179,7 @@ typedef struct {
     uint32_t len, cap;
     DagSlot *table;   /* open addressing over node ids */
     uint32_t tcap;
+    int fold;         /* fold constant operations that round: only right in double */
 } Dag;
 
 int node_arity(NodeKind k);
@@ -204,6 +209,8 @@ typedef struct {
     uint32_t names_cap;
     int *node_line;       /* per node id: the source line it came from, 0 if none */
     uint32_t lines_cap;
+    const char **node_text; /* per constant node, when not computing in double: its spelling */
+    uint32_t texts_cap;
     NodeId *grad;         /* per input: its adjoint node, filled by reverse */
     NodeId *adj;          /* per primal node: its adjoint node (0: none), filled by reverse */
     uint32_t nprimal;     /* nodes below this id are the primal's */
@@ -236,8 +243,6 @@ double eval_op(NodeKind k, double a, double b, double c);
 
 /* ---- emit_c.c: scheduling, naming, printing C --------------------------------------------- */
 
-typedef enum { REAL_DOUBLE, REAL_FLOAT, REAL_LONG_DOUBLE } RealType;
-
 typedef struct {
     RealType real;            /* the C type of every value, with its libm names and literals */
     const char *prefix;       /* prepended to every generated function name ("" for none) */
@@ -262,9 +267,10 @@ typedef struct {
     Interner *names;
     Diag diag;
     Program prog;
+    RealType real;    /* set before unit_compile: the type the code will compute in */
 } Unit;
 
-/* u must be zeroed. Diagnostics name `file` and go to messages; stem names a bare
+/* u must be zeroed but for u->real. Diagnostics name `file` and go to messages; stem names a bare
  * expression's function. Returns the number of errors (prog is usable only when 0). */
 int unit_compile(Unit *u, const char *file, const char *src, size_t len, const char *stem,
                  FILE *messages);

@@ -51,6 +51,7 @@ void dag_init(Dag *d)
     d->nodes = xrealloc(NULL, d->cap * sizeof *d->nodes);
     memset(&d->nodes[0], 0, sizeof d->nodes[0]);
     d->len = 1;
+    d->fold = 1;
     d->tcap = 128;
     d->table = xrealloc(NULL, d->tcap * sizeof *d->table);
     memset(d->table, 0, d->tcap * sizeof *d->table);
@@ -173,7 +174,7 @@ static int foldable(NodeKind k)
 NodeId dag_op(Dag *d, NodeKind k, NodeId a, NodeId b, NodeId c)
 {
     int ar = node_arity(k);
-    if (foldable(k) && is_const(d, a) && (ar < 2 || is_const(d, b)) &&
+    if (d->fold && foldable(k) && is_const(d, a) && (ar < 2 || is_const(d, b)) &&
         (ar < 3 || is_const(d, c))) {
         double v = eval_op(k, d->nodes[a].k, ar > 1 ? d->nodes[b].k : 0,
                            ar > 2 ? d->nodes[c].k : 0);
@@ -225,7 +226,7 @@ NodeId dag_op(Dag *d, NodeKind k, NodeId a, NodeId b, NodeId c)
         break;
     case N_IFEQ: case N_IFNE:
         /* a test between constants is decided here: the value or zero, whatever c is */
-        if (is_const(d, a) && is_const(d, b))
+        if (d->fold && is_const(d, a) && is_const(d, b))
             return (k == N_IFEQ) == (d->nodes[a].k == d->nodes[b].k) ? c : dag_const(d, 0.0);
         break;
     default:

@@ -166,9 +166,10 @@ static const char *const real_suffix[] = {"", "f", "l"};   /* of the <math.h> fu
 static const char *const literal_suffix[] = {"", "f", "L"};
 
 /* v as a constant of the given type: the shortest %g form that reads back to the same value
- * of that type, always with a '.' or an exponent, and the type's suffix. Long double
- * constants carry the double's digits: constants are parsed and folded in double. The C
- * library prints '.' because adgen never calls setlocale: the output is locale-independent. */
+ * of that type, always with a '.' or an exponent, and the type's suffix. This prints the
+ * constants adgen makes (0.5, 2.0, and folded ones in double); those of the source keep their
+ * spelling in float and long double code. The C library prints '.' because adgen never calls
+ * setlocale: the output is locale-independent. */
 static void put_real(Buf *out, double v, RealType real)
 {
     char s[40];
@@ -353,8 +354,14 @@ static void put_expr(Buf *out, const Body *b, NodeId id)
         /* a constant is printed in both functions and often several times: format it once */
         const char **text = &b->e->literal[id];
         if (!*text) {
+            const Func *f = b->e->f;
+            const char *spelled = id < f->texts_cap ? f->node_text[id] : NULL;
             Buf t = {0};
-            put_real(&t, nd->k, b->e->opt->real);
+            if (spelled) /* the digits as written: '.0' where C needs a floating constant */
+                buf_printf(&t, "%s%s%s", spelled, strpbrk(spelled, ".eE") ? "" : ".0",
+                           literal_suffix[b->e->opt->real]);
+            else
+                put_real(&t, nd->k, b->e->opt->real);
             *text = arena_strndup(b->e->arena, t.data, t.len);
             buf_free(&t);
         }

@@ -144,6 +144,29 @@ static void unknown_function(Lower *L, const Ast *e)
         diag_error(L->p->diag, loc, "unknown function '%s'", e->name);
 }
 
+/* pi to more digits than any long double holds */
+#define PI_DIGITS "3.14159265358979323846264338327950288"
+
+/* The constant v, written `text` in the source. Code that computes in float or long double
+ * prints the text, so that the C compiler rounds what the user wrote to that type directly
+ * (0.1f, or pi to long double precision) rather than a double's digits. */
+static NodeId spelled_const(Lower *L, double v, const char *text, size_t len)
+{
+    Func *f = L->f;
+    NodeId n = dag_const(&f->dag, v);
+    if (L->p->real == REAL_DOUBLE)
+        return n;
+    if (f->texts_cap < f->dag.len) {
+        uint32_t cap = f->dag.cap;
+        f->node_text = xrealloc(f->node_text, cap * sizeof *f->node_text);
+        memset(f->node_text + f->texts_cap, 0, (cap - f->texts_cap) * sizeof *f->node_text);
+        f->texts_cap = cap;
+    }
+    if (!f->node_text[n])
+        f->node_text[n] = arena_strndup(L->p->arena, text, len);
+    return n;
+}
+
 static NodeId lower_var(Lower *L, const Ast *e)
 {
     Binding *b = scope_find(&L->scope, e->name);
@@ -152,7 +175,7 @@ static NodeId lower_var(Lower *L, const Ast *e)
         return b->node;
     }
     if (strcmp(e->name, "pi") == 0)
-        return dag_const(&L->f->dag, 3.14159265358979323846);
+        return spelled_const(L, 3.14159265358979323846, PI_DIGITS, strlen(PI_DIGITS));
     diag_error(L->p->diag, e->loc, "unknown variable '%s'", e->name);
     return 0;
 }
@@ -232,7 +255,10 @@ static NodeId lower_expr(Lower *L, Ast *root)
         NodeId mark = d->len;
         int failed = (e->lhs && !a) || (e->rhs && !b);
         switch (e->kind) {
-        case A_NUM: e->node = dag_const(d, e->num); break;
+        case A_NUM:
+            e->node = spelled_const(L, e->num, L->p->diag->src + e->loc.begin,
+                                    e->loc.end - e->loc.begin);
+            break;
         case A_VAR: e->node = lower_var(L, e); break;
         case A_CALL: e->node = lower_call(L, e); break;
         case A_POS: e->node = a; break;
@@ -396,6 +422,7 @@ static void lower_def(Lower *L, Def *def, Func *f)
     f->def = def;
     f->name = def->name;
     dag_init(&f->dag);
+    f->dag.fold = L->p->real == REAL_DOUBLE;
     scope_init(&L->scope);
     f->ninputs = def->nparams;
     f->inputs = arena_alloc(L->p->arena, (size_t)(def->nparams + 1) * sizeof *f->inputs);
@@ -479,6 +506,7 @@ void program_free(Program *prog)
         dag_free(&prog->funcs[i].dag);
         free(prog->funcs[i].node_names);
         free(prog->funcs[i].node_line);
+        free(prog->funcs[i].node_text);
         free(prog->funcs[i].grad);
         free(prog->funcs[i].adj);
     }

@@ -482,6 +482,15 @@ static void test_real_float_and_long_double(void **state)
                                 "/fl.c --header " OUT "/fl.h"), 0);
     assert_int_equal(runf(NULL, "./adgen '--real=long double' --prefix=ld_ " OUT
                                 "/real.expr -o " OUT "/ld.c --header " OUT "/ld.h"), 0);
+    /* long double constants as written: pi and 0.1 to long double precision, not a
+     * double's; checked against acosl(-1) and the C compiler's own 0.1L */
+    spit(OUT "/ldpi.expr", "g(x) = pi*x + 0.1*x - 1/3\n");
+    spit(OUT "/ldpi_main.c", "#include <math.h>\n#include \"ldpi.h\"\n"
+                             "int main(void) { return g(1.0L) != acosl(-1.0L) + 0.1L - 1.0L / 3.0L; }\n");
+    assert_int_equal(runf(NULL, "./adgen '--real=long double' " OUT "/ldpi.expr -o " OUT
+                                "/ldpi.c --header " OUT "/ldpi.h && gcc " WARN_FLAGS " -I" OUT
+                                " -o " OUT "/ldpi " OUT "/ldpi_main.c " OUT "/ldpi.c -lm && "
+                                OUT "/ldpi"), 0);
     char *fl = read_file(OUT "/fl.c");
     assert_contains(fl, "float fl_f(float x, float y, float z)");
     assert_contains(fl, "sinf(");
