@@ -18,31 +18,6 @@
 
 /* ---- helpers -------------------------------------------------------------------------------- */
 
-static int runf(char **out, const char *fmt, ...) PRINTF_LIKE(2, 3);
-
-static int runf(char **out, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int rc = run_vcommand(out, "", fmt, ap);
-    va_end(ap);
-    return rc;
-}
-
-static void spit(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(text, 1, strlen(text), f), strlen(text));
-    assert_int_equal(fclose(f), 0);
-}
-
-static int exists(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0;
-}
-
 static time_t mtime(const char *dir, const char *name)
 {
     char path[512];
@@ -51,12 +26,6 @@ static time_t mtime(const char *dir, const char *name)
     if (stat(path, &st) != 0)
         fail_msg("%s is missing", path);
     return st.st_mtime;
-}
-
-static void assert_contains(const char *haystack, const char *needle)
-{
-    if (!strstr(haystack, needle))
-        fail_msg("expected to find \"%s\" in:\n%s", needle, haystack);
 }
 
 static const char *cwd(void)

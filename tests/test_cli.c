@@ -16,33 +16,6 @@
 
 /* ---- helpers -------------------------------------------------------------------------------- */
 
-/* Runs the command made from fmt (through the shell) and returns its exit status; its
- * standard output goes to *out (malloc'ed) when out is not NULL. */
-static int runf(char **out, const char *fmt, ...) PRINTF_LIKE(2, 3);
-
-static int runf(char **out, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int rc = run_vcommand(out, "", fmt, ap);
-    va_end(ap);
-    return rc;
-}
-
-static void spit(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(text, 1, strlen(text), f), strlen(text));
-    assert_int_equal(fclose(f), 0);
-}
-
-static int exists(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0;
-}
-
 /* Names in OUT that start with prefix (leftover temporary files of an output). */
 static int count_prefixed(const char *prefix)
 {
@@ -54,16 +27,6 @@ static int count_prefixed(const char *prefix)
             n++;
     closedir(dir);
     return n;
-}
-
-#define assert_contains(text, needle) assert_contains_((text), (needle), __FILE__, __LINE__)
-
-static void assert_contains_(const char *text, const char *needle, const char *file, int line)
-{
-    if (text && strstr(text, needle))
-        return;
-    print_error("expected to find\n%s\nin\n%s\n", needle, text ? text : "(no text)");
-    _fail(file, line);
 }
 
 /* Reads a file expected to exist. */

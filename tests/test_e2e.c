@@ -20,21 +20,15 @@
 
 /* Runs the command made from fmt through the shell, standard error merged into standard
  * output; returns the exit status and stores the output (malloc'ed) in *out. */
-static int runf(char **out, const char *fmt, ...) PRINTF_LIKE(2, 3);
+static int run_merged(char **out, const char *fmt, ...) PRINTF_LIKE(2, 3);
 
-static int runf(char **out, const char *fmt, ...)
+static int run_merged(char **out, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
     int rc = run_vcommand(out, " 2>&1", fmt, ap);
     va_end(ap);
     return rc;
-}
-
-static int exists(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0;
 }
 
 static int by_name(const void *a, const void *b)
@@ -80,7 +74,7 @@ static void free_list(char **list, size_t n)
 static int generate(const char *expr, const char *stem)
 {
     char *log;
-    int rc = runf(&log, "timeout 60 ./adgen %s -o " OUT "/%s.c --header " OUT "/%s.h", expr,
+    int rc = run_merged(&log, "timeout 60 ./adgen %s -o " OUT "/%s.c --header " OUT "/%s.h", expr,
                   stem, stem);
     if (rc != 0)
         print_error("adgen %s: exit status %d\n%s", expr, rc, log);
@@ -107,7 +101,7 @@ static int check_with_checker(const char *expr, const char *stem)
     char *log;
     if (generate(expr, stem))
         return 1;
-    int rc = runf(&log, GCC " -I" OUT " -o " OUT "/%s tests/e2e/%s.c " OUT "/%s.c -lm", stem,
+    int rc = run_merged(&log, GCC " -I" OUT " -o " OUT "/%s tests/e2e/%s.c " OUT "/%s.c -lm", stem,
                   stem, stem);
     if (rc != 0) {
         print_error("%s: compiling the generated C with tests/e2e/%s.c failed (status %d):\n%s",
@@ -116,7 +110,7 @@ static int check_with_checker(const char *expr, const char *stem)
         return 1;
     }
     free(log);
-    rc = runf(&log, "timeout 60 " OUT "/%s", stem);
+    rc = run_merged(&log, "timeout 60 " OUT "/%s", stem);
     print_lines(expr, stem, log);
     if (rc != 0)
         print_error("%s: the checker failed (exit status %d)\n", expr, rc);
@@ -129,7 +123,7 @@ static int check_with_checker(const char *expr, const char *stem)
 static void require_tool(const char *tool)
 {
     char *log;
-    int rc = runf(&log, "command -v %s", tool);
+    int rc = run_merged(&log, "command -v %s", tool);
     free(log);
     if (rc != 0)
         fail_msg("%s is not installed: the generated C must be checked with %s; install it "
@@ -145,7 +139,7 @@ static int compile_generated(const char *expr, const char *stem, const char *com
     char *log;
     if (generate(expr, stem))
         return 1;
-    int rc = runf(&log, "%s -c -o " OUT "/%s.%s.o " OUT "/%s.c", compiler, stem, suffix, stem);
+    int rc = run_merged(&log, "%s -c -o " OUT "/%s.%s.o " OUT "/%s.c", compiler, stem, suffix, stem);
     if (rc != 0)
         print_error("%s: `%s` rejects the generated C (status %d):\n%s", expr, compiler, rc,
                     log);
@@ -247,14 +241,14 @@ static void test_eq5109_same_bits_as_eq5123(void **state)
         char expr[512], *log;
         snprintf(expr, sizeof expr, "samples/%s.expr", stems[i]);
         assert_int_equal(generate(expr, stems[i]), 0);
-        int rc = runf(&log,
+        int rc = run_merged(&log,
                       GCC " -I" OUT " '-DADGEN_HEADER=\"%s.h\"' -o " OUT "/print_%s "
                           "tests/e2e/print_f.c " OUT "/%s.c -lm",
                       stems[i], stems[i], stems[i]);
         if (rc != 0)
             fail_msg("compiling tests/e2e/print_f.c with %s failed:\n%s", expr, log);
         free(log);
-        rc = runf(&printed[i], "timeout 60 " OUT "/print_%s", stems[i]);
+        rc = run_merged(&printed[i], "timeout 60 " OUT "/print_%s", stems[i]);
         assert_int_equal(rc, 0);
     }
     int lines = 0;

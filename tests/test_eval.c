@@ -6,31 +6,6 @@
 
 #define OUT "build/tests/eval-out"
 
-static int runf(char **out, const char *fmt, ...) PRINTF_LIKE(2, 3);
-
-static int runf(char **out, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int rc = run_vcommand(out, "", fmt, ap);
-    va_end(ap);
-    return rc;
-}
-
-static void spit(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(text, 1, strlen(text), f), strlen(text));
-    assert_int_equal(fclose(f), 0);
-}
-
-static void assert_contains(const char *haystack, const char *needle)
-{
-    if (!strstr(haystack, needle))
-        fail_msg("expected to find \"%s\" in:\n%s", needle, haystack);
-}
-
 /* The number printed after "label = " in out. */
 static double value_of(const char *out, const char *label)
 {

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <cmocka.h>
@@ -127,6 +128,45 @@ static inline int run_vcommand(char **out, const char *suffix, const char *fmt, 
     int rc = run_command(cmd.data, out);
     buf_free(&cmd);
     return rc;
+}
+
+/* Runs the command made from fmt (through the shell) and returns its exit status; its
+ * standard output goes to *out (malloc'ed) when out is not NULL. */
+static inline int runf(char **out, const char *fmt, ...) PRINTF_LIKE(2, 3);
+
+static inline int runf(char **out, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = run_vcommand(out, "", fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+/* Writes text to path, failing the test when it cannot. */
+static inline void spit(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(text, 1, strlen(text), f), strlen(text));
+    assert_int_equal(fclose(f), 0);
+}
+
+static inline int exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+#define assert_contains(text, needle) assert_contains_((text), (needle), __FILE__, __LINE__)
+
+static inline void assert_contains_(const char *text, const char *needle, const char *file,
+                                    int line)
+{
+    if (text && strstr(text, needle))
+        return;
+    print_error("expected to find\n%s\nin\n%s\n", needle, text ? text : "(no text)");
+    _fail(file, line);
 }
 
 #endif
