@@ -62,7 +62,41 @@ test: adgen $(TESTS)
 	@fail=0; for t in $(TESTS); do echo "== $$t"; $$t || fail=1; done; \
 	if [ $$fail = 0 ]; then echo "all test programs passed"; else echo "FAILED"; exit 1; fi
 
--include $(wildcard build/*.d build/tests/*.d)
+-include $(wildcard build/*.d build/tests/*.d build/fuzz/*.d)
+
+# ---- fuzzing: `make fuzz [FUZZ_TIME=seconds]` runs libFuzzer over compile_source ----------------
+# Separate objects in build/fuzz/ (clang, coverage and sanitizers). The corpus grows in
+# build/fuzz/corpus across runs; the seeds are the samples and the test inputs, each behind
+# option bytes that pick a few emission-option sets (see tests/fuzz_adgen.c).
+
+FUZZ_CC     ?= clang
+FUZZ_TIME   ?= 60
+FUZZ_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_CFLAGS := -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN)
+FUZZ_OBJS   := $(patsubst build/%,build/fuzz/%,$(LIB_OBJS))
+FUZZ_SEEDS  := $(wildcard samples/*.expr tests/errors/*.expr tests/e2e/*.expr)
+
+build/fuzz/%.o: src/%.c build/parser.h
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(STD) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(WARN) -MMD -MP \
+	    -c -o $@ $<
+
+build/fuzz/%.o: build/%.c build/parser.h build/lexer.h
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(STD) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
+
+build/fuzz/fuzz_adgen: tests/fuzz_adgen.c $(FUZZ_OBJS)
+	$(FUZZ_CC) $(STD) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(WARN) -o $@ $< \
+	    $(FUZZ_OBJS) $(LDLIBS)
+
+fuzz: build/fuzz/fuzz_adgen
+	rm -rf build/fuzz/seeds && mkdir -p build/fuzz/seeds build/fuzz/corpus build/fuzz/crashes
+	for f in $(FUZZ_SEEDS); do n=$$(echo $$f | tr / _); \
+	    for o in 000 066 301; do printf "\\$$o" | cat - $$f > build/fuzz/seeds/$$o-$$n; done; \
+	done
+	build/fuzz/fuzz_adgen -max_total_time=$(FUZZ_TIME) -timeout=10 -rss_limit_mb=2048 \
+	    -max_len=16384 -dict=tests/fuzz.dict -print_final_stats=1 \
+	    -artifact_prefix=build/fuzz/crashes/ build/fuzz/corpus build/fuzz/seeds
 
 # ---- demo: differentiate eq. 5.109, compile the result with a driver, run it ------------------
 
@@ -104,6 +138,6 @@ uninstall:
 	      $(DESTDIR)$(DATADIR)/adgen/adgen.mk
 	rmdir $(DESTDIR)$(DATADIR)/adgen 2>/dev/null || true
 
-.PHONY: all clean test demo bench install uninstall
+.PHONY: all clean test demo bench install uninstall fuzz
 clean:
 	rm -rf build adgen
