@@ -431,10 +431,11 @@ static void lower_def(Lower *L, Def *def, Func *f)
         f->inputs[i] = a->name;
         add_input(L, a, i);
     }
-    if (def->body)
-        lower_block(L, def);
-    else
+    /* a block's body may be empty ("f(x) { }"); only one-line definitions have an expr */
+    if (def->expr)
         f->output = lower_expr(L, def->expr);
+    else
+        lower_block(L, def);
     name_node(f, 1, NULL); /* sizes node_names to the DAG */
     scope_free(&L->scope);
 }
