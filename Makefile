@@ -58,11 +58,50 @@ build/tests/%: tests/%.c tests/testutil.h $(LIB_OBJS) | build/tests
 build/tests:
 	mkdir -p build/tests
 
-test: adgen $(TESTS)
-	@fail=0; for t in $(TESTS); do echo "== $$t"; $$t || fail=1; done; \
-	if [ $$fail = 0 ]; then echo "all test programs passed"; else echo "FAILED"; exit 1; fi
+# ---- sanitizers: adgen and the tests under ASan and UBSan, objects apart in build/asan/ -------
 
--include $(wildcard build/*.d build/tests/*.d build/fuzz/*.d)
+SAN_FLAGS    := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+SAN_LIB_OBJS := $(patsubst build/%,build/asan/%,$(LIB_OBJS))
+SAN_OBJS     := $(SAN_LIB_OBJS) build/asan/main.o
+SAN_TESTS    := $(patsubst build/%,build/asan/%,$(TESTS))
+# A sanitizer report exits 99, which no test can mistake for one of adgen's statuses; leak
+# checking is on for adgen and for the test programs. The path is absolute because some tests
+# run make in other directories.
+SAN_ENV      := ADGEN=$(CURDIR)/build/asan/adgen ASAN_OPTIONS=exitcode=99:detect_leaks=1 \
+                UBSAN_OPTIONS=exitcode=99:print_stacktrace=1
+
+build/asan/%.o: src/%.c build/parser.h
+	@mkdir -p $(@D)
+	$(CC) $(STD) $(CPPFLAGS) $(CFLAGS) $(SAN_FLAGS) $(WARN) -MMD -MP -c -o $@ $<
+
+build/asan/%.o: build/%.c build/parser.h build/lexer.h
+	@mkdir -p $(@D)
+	$(CC) $(STD) $(CPPFLAGS) $(CFLAGS) $(SAN_FLAGS) -MMD -MP -c -o $@ $<
+
+build/asan/adgen: $(SAN_OBJS)
+	$(CC) $(CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $(SAN_OBJS) $(LDLIBS)
+
+build/asan/tests/%: tests/%.c tests/testutil.h $(SAN_LIB_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(STD) $(CPPFLAGS) $(CFLAGS) $(SAN_FLAGS) $(WARN) -MMD -MP -o $@ $< $(SAN_LIB_OBJS) \
+	    -lcmocka $(LDLIBS)
+
+# `make test` runs every test program twice: as built above, then built with ASan and UBSan
+# against build/asan/adgen (above). SANITIZE=1 runs only the sanitized pass,
+# SANITIZE=0 only the plain one. The passes run one after the other (they share scratch
+# directories); everything they need builds in parallel under make -j.
+TEST_PLAIN := $(if $(filter 1,$(SANITIZE)),,adgen $(TESTS))
+TEST_SAN   := $(if $(filter 0,$(SANITIZE)),,build/asan/adgen $(SAN_TESTS))
+
+# $(call run_tests,PROGRAMS,ENVIRONMENT,LABEL): every program runs even after a failure.
+run_tests = fail=0; for t in $(1); do echo "== $$t"; $(2) $$t || fail=1; done; \
+	if [ $$fail = 0 ]; then echo "all test programs passed$(3)"; else echo "FAILED$(3)"; exit 1; fi
+
+test: $(TEST_PLAIN) $(TEST_SAN)
+	@$(if $(TEST_PLAIN),$(call run_tests,$(TESTS)))
+	@$(if $(TEST_SAN),$(call run_tests,$(SAN_TESTS),$(SAN_ENV), (ASan, UBSan)))
+
+-include $(wildcard build/*.d build/tests/*.d build/asan/*.d build/asan/tests/*.d build/fuzz/*.d)
 
 # ---- fuzzing: `make fuzz [FUZZ_TIME=seconds]` runs libFuzzer over compile_source ----------------
 # Separate objects in build/fuzz/ (clang, coverage and sanitizers). The corpus grows in
@@ -71,6 +110,7 @@ test: adgen $(TESTS)
 
 FUZZ_CC     ?= clang
 FUZZ_TIME   ?= 60
+FUZZ_FLAGS  ?=
 FUZZ_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS := -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN)
 FUZZ_OBJS   := $(patsubst build/%,build/fuzz/%,$(LIB_OBJS))
@@ -95,7 +135,7 @@ fuzz: build/fuzz/fuzz_adgen
 	    for o in 000 066 301; do printf "\\$$o" | cat - $$f > build/fuzz/seeds/$$o-$$n; done; \
 	done
 	build/fuzz/fuzz_adgen -max_total_time=$(FUZZ_TIME) -timeout=10 -rss_limit_mb=2048 \
-	    -max_len=16384 -dict=tests/fuzz.dict -print_final_stats=1 \
+	    -max_len=16384 -dict=tests/fuzz.dict -print_final_stats=1 $(FUZZ_FLAGS) \
 	    -artifact_prefix=build/fuzz/crashes/ build/fuzz/corpus build/fuzz/seeds
 
 # ---- demo: differentiate eq. 5.109, compile the result with a driver, run it ------------------

@@ -228,7 +228,7 @@ static void test_check_fresh_and_stale(void **state)
 {
     (void)state;
     spit(OUT "/chk.expr", "f(x, y) = x*y + sin(x)\n");
-    const char *gen = "./adgen " OUT "/chk.expr -o " OUT "/chk.c --header=" OUT "/chk.h";
+    const char *gen = ADGEN_CMD " " OUT "/chk.expr -o " OUT "/chk.c --header=" OUT "/chk.h";
     char *err = NULL;
     /* nothing generated yet: the outputs are missing */
     assert_int_equal(runf(&err, "%s --check 2>&1", gen), 1);
@@ -253,7 +253,7 @@ static void test_check_fresh_and_stale(void **state)
     assert_int_equal(runf(NULL, "%s && echo '/* edited */' >> " OUT "/chk.h", gen), 0);
     assert_int_equal(runf(NULL, "%s --check 2>/dev/null", gen), 1);
     /* --check needs a file to compare with */
-    assert_int_equal(runf(NULL, "./adgen --check " OUT "/chk.expr 2>/dev/null"), 2);
+    assert_int_equal(runf(NULL, ADGEN_CMD " --check " OUT "/chk.expr 2>/dev/null"), 2);
     free(c_before);
     free(h_before);
     free(c_after);
@@ -265,7 +265,7 @@ static void test_depfile(void **state)
     (void)state;
     assert_int_equal(runf(NULL, "mkdir -p '" OUT "/dir with space'"), 0);
     spit(OUT "/dir with space/m$x.expr", "f(x) = x^2\n");
-    assert_int_equal(runf(NULL, "./adgen -MD -o " OUT "/dep.c --header " OUT "/dep.h '" OUT
+    assert_int_equal(runf(NULL, ADGEN_CMD " -MD -o " OUT "/dep.c --header " OUT "/dep.h '" OUT
                                 "/dir with space/m$x.expr'"), 0);
     char *d = read_file(OUT "/dep.d");
     assert_non_null(d);
@@ -275,7 +275,7 @@ static void test_depfile(void **state)
 
     /* -MF names the file and -MT the targets */
     spit(OUT "/dep2.expr", "f(x) = x^2\n");
-    assert_int_equal(runf(NULL, "./adgen -MF " OUT "/deps.mk -MT gen -MT 'all files' -o " OUT
+    assert_int_equal(runf(NULL, ADGEN_CMD " -MF " OUT "/deps.mk -MT gen -MT 'all files' -o " OUT
                                 "/dep2.c " OUT "/dep2.expr"), 0);
     d = read_file(OUT "/deps.mk");
     assert_string_equal(d, "gen all\\ files: " OUT "/dep2.expr\n");
@@ -295,10 +295,11 @@ static void test_depfile(void **state)
     free(out);
 
     /* without -o there is no name to derive the depfile's from */
-    assert_int_equal(runf(NULL, "./adgen -MD " OUT "/dep2.expr > /dev/null 2>&1"), 2);
+    assert_int_equal(runf(NULL, ADGEN_CMD " -MD " OUT "/dep2.expr > /dev/null 2>&1"), 2);
     /* a failed run writes no depfile */
     spit(OUT "/bad.expr", "f(x) = x +\n");
-    assert_int_equal(runf(NULL, "./adgen -MD -o " OUT "/bad.c " OUT "/bad.expr 2>/dev/null"), 1);
+    assert_int_equal(runf(NULL, ADGEN_CMD " -MD -o " OUT "/bad.c " OUT "/bad.expr 2>/dev/null"),
+                     1);
     assert_false(exists(OUT "/bad.d"));
     assert_false(exists(OUT "/bad.c"));
 }
@@ -316,8 +317,8 @@ static void test_output_locale_independent(void **state)
                  "'%s'); .ci/run generates it with locale-gen", out);
     free(out);
     spit(OUT "/loc.expr", "f(x, y) = 0.5*x + 1.5e-3*y^2.5 + 1e-300*x/3 + 123456.789\n");
-    assert_int_equal(runf(NULL, "LC_ALL=C ./adgen " OUT "/loc.expr -o " OUT "/loc_c.c"), 0);
-    assert_int_equal(runf(NULL, "LC_ALL=de_DE.UTF-8 LANG=de_DE.UTF-8 ./adgen " OUT
+    assert_int_equal(runf(NULL, "LC_ALL=C " ADGEN_CMD " " OUT "/loc.expr -o " OUT "/loc_c.c"), 0);
+    assert_int_equal(runf(NULL, "LC_ALL=de_DE.UTF-8 LANG=de_DE.UTF-8 " ADGEN_CMD " " OUT
                                 "/loc.expr -o " OUT "/loc_de.c"), 0);
     char *c = read_file(OUT "/loc_c.c"), *de = read_file(OUT "/loc_de.c");
     assert_contains(c, "0.5");
@@ -365,7 +366,7 @@ static void test_line_directives(void **state)
 {
     (void)state;
     spit(OUT "/lines.expr", line_src);
-    assert_int_equal(runf(NULL, "./adgen " OUT "/lines.expr -o " OUT "/lines.c"), 0);
+    assert_int_equal(runf(NULL, ADGEN_CMD " " OUT "/lines.expr -o " OUT "/lines.c"), 0);
     char *c = read_file(OUT "/lines.c");
     const char *file = OUT "/lines.expr";
 
@@ -403,7 +404,7 @@ static void test_line_directives(void **state)
     assert_null(strstr(out, "lines.c:"));
     free(out);
 
-    assert_int_equal(runf(&out, "./adgen --no-line " OUT "/lines.expr"), 0);
+    assert_int_equal(runf(&out, ADGEN_CMD " --no-line " OUT "/lines.expr"), 0);
     assert_null(strstr(out, "#line"));
     free(out);
     free(c);
@@ -447,16 +448,16 @@ static void test_real_float_and_long_double(void **state)
     (void)state;
     spit(OUT "/real.expr", opt_src);
     spit(OUT "/real_driver.c", real_driver);
-    assert_int_equal(runf(NULL, "./adgen --real=float --prefix=fl_ " OUT "/real.expr -o " OUT
+    assert_int_equal(runf(NULL, ADGEN_CMD " --real=float --prefix=fl_ " OUT "/real.expr -o " OUT
                                 "/fl.c --header " OUT "/fl.h"), 0);
-    assert_int_equal(runf(NULL, "./adgen '--real=long double' --prefix=ld_ " OUT
+    assert_int_equal(runf(NULL, ADGEN_CMD " '--real=long double' --prefix=ld_ " OUT
                                 "/real.expr -o " OUT "/ld.c --header " OUT "/ld.h"), 0);
     /* long double constants as written: pi and 0.1 to long double precision, not a
      * double's; checked against acosl(-1) and the C compiler's own 0.1L */
     spit(OUT "/ldpi.expr", "g(x) = pi*x + 0.1*x - 1/3\n");
     spit(OUT "/ldpi_main.c", "#include <math.h>\n#include \"ldpi.h\"\n"
                              "int main(void) { return g(1.0L) != acosl(-1.0L) + 0.1L - 1.0L / 3.0L; }\n");
-    assert_int_equal(runf(NULL, "./adgen '--real=long double' " OUT "/ldpi.expr -o " OUT
+    assert_int_equal(runf(NULL, ADGEN_CMD " '--real=long double' " OUT "/ldpi.expr -o " OUT
                                 "/ldpi.c --header " OUT "/ldpi.h && gcc " WARN_FLAGS " -I" OUT
                                 " -o " OUT "/ldpi " OUT "/ldpi_main.c " OUT "/ldpi.c -lm && "
                                 OUT "/ldpi"), 0);
@@ -512,7 +513,7 @@ static void test_static_accumulate_prefix(void **state)
     spit(OUT "/st.expr", opt_src);
     spit(OUT "/tu1.c", static_tu1);
     spit(OUT "/tu2.c", static_tu2);
-    assert_int_equal(runf(NULL, "./adgen --static --accumulate --prefix=st_ " OUT
+    assert_int_equal(runf(NULL, ADGEN_CMD " --static --accumulate --prefix=st_ " OUT
                                 "/st.expr -o " OUT "/st.c"), 0);
     /* each unit #includes the source and uses one function: no unused-function warning, no
      * duplicate symbol at link time */
@@ -528,7 +529,7 @@ static void test_static_accumulate_prefix(void **state)
         free(out);
     }
     /* a header cannot declare static functions */
-    assert_int_equal(runf(NULL, "./adgen --static --header " OUT "/st.h " OUT
+    assert_int_equal(runf(NULL, ADGEN_CMD " --static --header " OUT "/st.h " OUT
                                 "/st.expr > /dev/null 2>&1"), 2);
 }
 
@@ -540,7 +541,7 @@ static void test_name_option(void **state)
          "#include <math.h>\n#include \"energy.h\"\n"
          "int main(void) { double gx, gy; double v = energy_grad(1.0, 2.0, &gx, &gy);\n"
          "    return !(v == energy(1.0, 2.0) && fabs(gx - (2.0 + cos(1.0))) < 1e-15 && gy == 1.0); }\n");
-    assert_int_equal(runf(NULL, "./adgen --name=energy " OUT "/bare.expr -o " OUT
+    assert_int_equal(runf(NULL, ADGEN_CMD " --name=energy " OUT "/bare.expr -o " OUT
                                 "/energy.c --header " OUT "/energy.h"), 0);
     assert_int_equal(runf(NULL, "gcc " WARN_FLAGS " -I" OUT " -o " OUT "/name_test " OUT
                                 "/name_driver.c " OUT "/energy.c -lm && " OUT "/name_test"), 0);
@@ -548,19 +549,19 @@ static void test_name_option(void **state)
     /* --name needs a file with one function: located error, nothing written */
     spit(OUT "/two.expr", "f(x) = x\ng(x) = 2*x\n");
     char *err = NULL;
-    assert_int_equal(runf(&err, "./adgen --name=h " OUT "/two.expr -o " OUT "/two.c 2>&1"), 1);
+    assert_int_equal(runf(&err, ADGEN_CMD " --name=h " OUT "/two.expr -o " OUT "/two.c 2>&1"), 1);
     assert_contains(err, OUT "/two.expr:2:1: error: --name");
     free(err);
     assert_false(exists(OUT "/two.c"));
     /* names that are not C identifiers are usage errors */
-    assert_int_equal(runf(NULL, "./adgen --name=2x " OUT "/bare.expr >/dev/null 2>&1"), 2);
-    assert_int_equal(runf(NULL, "./adgen --prefix=a-b " OUT "/bare.expr >/dev/null 2>&1"), 2);
-    assert_int_equal(runf(NULL, "./adgen --real=half " OUT "/bare.expr >/dev/null 2>&1"), 2);
+    assert_int_equal(runf(NULL, ADGEN_CMD " --name=2x " OUT "/bare.expr >/dev/null 2>&1"), 2);
+    assert_int_equal(runf(NULL, ADGEN_CMD " --prefix=a-b " OUT "/bare.expr >/dev/null 2>&1"), 2);
+    assert_int_equal(runf(NULL, ADGEN_CMD " --real=half " OUT "/bare.expr >/dev/null 2>&1"), 2);
     /* options are named as the user wrote them, inside a cluster or in gcc's spelling */
-    assert_int_equal(runf(&err, "./adgen " OUT "/bare.expr -MF 2>&1"), 2);
+    assert_int_equal(runf(&err, ADGEN_CMD " " OUT "/bare.expr -MF 2>&1"), 2);
     assert_contains(err, "option '-MF' requires an argument");
     free(err);
-    assert_int_equal(runf(&err, "./adgen -xV " OUT "/bare.expr 2>&1"), 2);
+    assert_int_equal(runf(&err, ADGEN_CMD " -xV " OUT "/bare.expr 2>&1"), 2);
     assert_contains(err, "unrecognized option '-x'");
     free(err);
 }
@@ -574,7 +575,7 @@ static void test_cxx_and_guards(void **state)
     spit(OUT "/robot/model.expr", "arm(t) = cos(t) + 0.5*cos(2*t)\n");
     spit(OUT "/pend/model.expr", "energy(t) = 1 - cos(t)\n");
     for (int i = 0; i < 2; i++)
-        assert_int_equal(runf(NULL, "./adgen " OUT "/%s/model.expr -o " OUT "/%s/model.cpp "
+        assert_int_equal(runf(NULL, ADGEN_CMD " " OUT "/%s/model.expr -o " OUT "/%s/model.cpp "
                                     "--header " OUT "/%s/model.h",
                               i ? "pend" : "robot", i ? "pend" : "robot", i ? "pend" : "robot"),
                          0);
@@ -596,24 +597,24 @@ static void test_output_paths(void **state)
     (void)state;
     spit(OUT "/in.expr", "f(x) = x^3\n");
     char *err = NULL;
-    assert_int_equal(runf(&err, "./adgen -o ./" OUT "/in.expr " OUT "/in.expr 2>&1"), 2);
+    assert_int_equal(runf(&err, ADGEN_CMD " -o ./" OUT "/in.expr " OUT "/in.expr 2>&1"), 2);
     assert_contains(err, "is the input file");
     free(err);
-    assert_int_equal(runf(&err, "./adgen -o " OUT "/o.c --header " OUT "/o.c " OUT
+    assert_int_equal(runf(&err, ADGEN_CMD " -o " OUT "/o.c --header " OUT "/o.c " OUT
                                 "/in.expr 2>&1"), 2);
     assert_contains(err, "given for two outputs");
     free(err);
-    assert_int_equal(runf(NULL, "./adgen -MD -o " OUT "/o.d " OUT "/in.expr 2>/dev/null"), 2);
+    assert_int_equal(runf(NULL, ADGEN_CMD " -MD -o " OUT "/o.d " OUT "/in.expr 2>/dev/null"), 2);
     char *in = read_file(OUT "/in.expr");
     assert_string_equal(in, "f(x) = x^3\n");
     free(in);
     assert_false(exists(OUT "/o.c"));
     /* devices are not files to protect */
-    assert_int_equal(runf(NULL, "./adgen -o /dev/null --header /dev/null " OUT "/in.expr"), 0);
+    assert_int_equal(runf(NULL, ADGEN_CMD " -o /dev/null --header /dev/null " OUT "/in.expr"), 0);
 
     assert_int_equal(runf(NULL, "cd " OUT " && rm -f target.c link.c && echo old > target.c "
                                 "&& chmod 640 target.c && ln -s target.c link.c"), 0);
-    assert_int_equal(runf(NULL, "./adgen -o " OUT "/link.c " OUT "/in.expr"), 0);
+    assert_int_equal(runf(NULL, ADGEN_CMD " -o " OUT "/link.c " OUT "/in.expr"), 0);
     struct stat st;
     assert_int_equal(lstat(OUT "/link.c", &st), 0);
     assert_true(S_ISLNK(st.st_mode));
@@ -638,7 +639,7 @@ static void test_man_page(void **state)
     assert_int_equal(runf(&page, "MANWIDTH=80 MANPAGER=cat man -l adgen.1 2>&1"), 0);
     /* every long option of --help is documented */
     char *help = NULL;
-    assert_int_equal(runf(&help, "./adgen --help"), 0);
+    assert_int_equal(runf(&help, ADGEN_CMD " --help"), 0);
     int options = 0;
     for (char *s = help; (s = strstr(s, "--")) != NULL; s += 2) {
         size_t n = strspn(s + 2, "abcdefghijklmnopqrstuvwxyz-");

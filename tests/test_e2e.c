@@ -74,8 +74,8 @@ static void free_list(char **list, size_t n)
 static int generate(const char *expr, const char *stem)
 {
     char *log;
-    int rc = run_merged(&log, "timeout 60 ./adgen %s -o " OUT "/%s.c --header " OUT "/%s.h", expr,
-                  stem, stem);
+    int rc = run_merged(&log, "timeout 60 " ADGEN_CMD " %s -o " OUT "/%s.c --header " OUT
+                              "/%s.h", expr, stem, stem);
     if (rc != 0)
         print_error("adgen %s: exit status %d\n%s", expr, rc, log);
     free(log);
@@ -166,7 +166,7 @@ static void compile_all(const char *compiler, const char *suffix)
 static int setup(void **state)
 {
     (void)state;
-    if (run_command("mkdir -p " OUT, NULL) != 0 || !exists("./adgen")) {
+    if (run_command("mkdir -p " OUT, NULL) != 0 || !exists_adgen()) {
         fprintf(stderr, "test_e2e: run from the top directory after `make`\n");
         return -1;
     }

@@ -40,7 +40,7 @@ static void test_eval_gaussian_log_likelihood(void **state)
     (void)state;
     char *out = NULL;
     double x = 1.3, mu = 0.4, s = 0.7;
-    assert_int_equal(runf(&out, "./adgen eval --function=gauss " OUT "/models.expr x=1.3 "
+    assert_int_equal(runf(&out, ADGEN_CMD " eval --function=gauss " OUT "/models.expr x=1.3 "
                                 "mu=0.4 s=0.7"), 0);
     double z = (x - mu) / s;
     assert_near(value_of(out, "gauss"), -0.5 * z * z - log(s) - 0.5 * log(2 * 3.14159265358979323846), 1e-15);
@@ -55,7 +55,7 @@ static void test_eval_arm_reach_in_any_order(void **state)
     (void)state;
     char *out = NULL;
     /* inputs in any order, a negative value, and the option after them */
-    assert_int_equal(runf(&out, "./adgen eval " OUT "/models.expr t2=0.9 t1=-0.2 -f arm"), 0);
+    assert_int_equal(runf(&out, ADGEN_CMD " eval " OUT "/models.expr t2=0.9 t1=-0.2 -f arm"), 0);
     /* |p|^2 = 1.25 + cos(t2): the reach depends on t2 only */
     double t2 = 0.9, r = sqrt(1.25 + cos(t2));
     assert_near(value_of(out, "arm"), r, 1e-15);
@@ -68,7 +68,7 @@ static void test_eval_stdin_and_bare_expression(void **state)
 {
     (void)state;
     char *out = NULL;
-    assert_int_equal(runf(&out, "echo 'x*y + sin(x)' | ./adgen eval - x=0 y=2"), 0);
+    assert_int_equal(runf(&out, "echo 'x*y + sin(x)' | " ADGEN_CMD " eval - x=0 y=2"), 0);
     assert_string_equal(out, "f = 0\ndf/dx = 3\ndf/dy = 0\n");
     free(out);
 }
@@ -96,7 +96,7 @@ static void test_eval_errors(void **state)
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         char *out = NULL;
-        int rc = runf(&out, "./adgen eval %s 2>&1", cases[i].args);
+        int rc = runf(&out, ADGEN_CMD " eval %s 2>&1", cases[i].args);
         if (rc != cases[i].status)
             fail_msg("adgen eval %s: exit %d, expected %d:\n%s", cases[i].args, rc,
                      cases[i].status, out);
@@ -105,15 +105,15 @@ static void test_eval_errors(void **state)
     }
     /* help goes to standard output, and a failure to write it is an error */
     char *help = NULL;
-    assert_int_equal(runf(&help, "./adgen eval --help"), 0);
+    assert_int_equal(runf(&help, ADGEN_CMD " eval --help"), 0);
     assert_contains(help, "adgen eval");
     free(help);
-    assert_int_equal(runf(NULL, "echo x | ./adgen eval - x=1 > /dev/full 2>/dev/null"), 2);
+    assert_int_equal(runf(NULL, "echo x | " ADGEN_CMD " eval - x=1 > /dev/full 2>/dev/null"), 2);
 
     /* an error in the source is located, as when compiling, and is exit status 1 */
     spit(OUT "/bad.expr", "f(x) = sine(x)\n");
     char *out = NULL;
-    assert_int_equal(runf(&out, "./adgen eval " OUT "/bad.expr x=1 2>&1"), 1);
+    assert_int_equal(runf(&out, ADGEN_CMD " eval " OUT "/bad.expr x=1 2>&1"), 1);
     assert_contains(out, OUT "/bad.expr:1:8: error: unknown function 'sine'");
     free(out);
 }

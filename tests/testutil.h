@@ -101,6 +101,10 @@ static inline char *read_file(const char *path)
     return b.data;
 }
 
+/* The adgen under test, as a word of a shell command: $ADGEN when set (the sanitized pass of
+ * `make test` points it at build/asan/adgen), else ./adgen. */
+#define ADGEN_CMD "\"${ADGEN:-./adgen}\""
+
 /* Runs a shell command; returns its exit status (or -1 when it did not exit normally) and,
  * when out is not NULL, what it wrote to standard output (malloc'ed). */
 static inline int run_command(const char *cmd, char **out)
@@ -167,6 +171,12 @@ static inline void assert_contains_(const char *text, const char *needle, const 
         return;
     print_error("expected to find\n%s\nin\n%s\n", needle, text ? text : "(no text)");
     _fail(file, line);
+}
+
+/* Whether the adgen under test is there to run. */
+static inline int exists_adgen(void)
+{
+    return run_command("test -x " ADGEN_CMD, NULL) == 0;
 }
 
 #endif
