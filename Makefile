@@ -86,11 +86,40 @@ build/asan/tests/%: tests/%.c tests/testutil.h $(SAN_LIB_OBJS)
 	$(CC) $(STD) $(CPPFLAGS) $(CFLAGS) $(SAN_FLAGS) $(WARN) -MMD -MP -o $@ $< $(SAN_LIB_OBJS) \
 	    -lcmocka $(LDLIBS)
 
+# ---- memcheck: valgrind over adgen on every sample and every error case ----------------------
+# Each run must end with its expected status (0 for samples, 1 for error cases), and valgrind
+# must find no error and no leak of any kind (status 99 otherwise). Logs go to build/memcheck/.
+
+VALGRIND ?= valgrind
+MEMCHECK := $(VALGRIND) -q --leak-check=full --show-leak-kinds=all --errors-for-leak-kinds=all \
+            --error-exitcode=99
+MEMCHECK_OK  := $(wildcard samples/*.expr tests/e2e/*.expr)
+MEMCHECK_BAD := $(wildcard tests/errors/*.expr)
+
+# $(call memcheck_run,EXPECTED STATUS,INPUT,ADGEN ARGUMENTS)
+memcheck_run = $(MEMCHECK) --log-file=build/memcheck/$$(echo $(2) | tr / _).log ./adgen $(3) \
+	>/dev/null 2>&1; rc=$$?; if [ $$rc != $(1) ]; then fail=1; \
+	echo "memcheck: adgen $(3): status $$rc, expected $(1)"; \
+	cat build/memcheck/$$(echo $(2) | tr / _).log; fi
+
+memcheck: adgen
+	@command -v $(VALGRIND) >/dev/null || { echo "memcheck: no $(VALGRIND)" >&2; exit 1; }
+	@rm -rf build/memcheck && mkdir -p build/memcheck
+	@fail=0; \
+	for f in $(MEMCHECK_OK); do \
+	    $(call memcheck_run,0,$$f,$$f -o build/memcheck/out.c --header build/memcheck/out.h -MD); \
+	    $(call memcheck_run,0,$$f-opts,--real=float --prefix=p_ --accumulate --no-line $$f); \
+	done; \
+	for f in $(MEMCHECK_BAD); do \
+	    $(call memcheck_run,1,$$f,$$f -o build/memcheck/bad.c); \
+	done; \
+	if [ $$fail = 0 ]; then echo "memcheck: no error, no leak"; else exit 1; fi
+
 # `make test` runs every test program twice: as built above, then built with ASan and UBSan
 # against build/asan/adgen (above). SANITIZE=1 runs only the sanitized pass,
 # SANITIZE=0 only the plain one. The passes run one after the other (they share scratch
 # directories); everything they need builds in parallel under make -j.
-TEST_PLAIN := $(if $(filter 1,$(SANITIZE)),,adgen $(TESTS))
+TEST_PLAIN := $(if $(filter 1,$(SANITIZE)),,adgen $(TESTS) memcheck)
 TEST_SAN   := $(if $(filter 0,$(SANITIZE)),,build/asan/adgen $(SAN_TESTS))
 
 # $(call run_tests,PROGRAMS,ENVIRONMENT,LABEL): every program runs even after a failure.
@@ -178,6 +207,6 @@ uninstall:
 	      $(DESTDIR)$(DATADIR)/adgen/adgen.mk
 	rmdir $(DESTDIR)$(DATADIR)/adgen 2>/dev/null || true
 
-.PHONY: all clean test demo bench install uninstall fuzz
+.PHONY: all clean test demo bench install uninstall fuzz memcheck
 clean:
 	rm -rf build adgen
