@@ -247,10 +247,13 @@ static int check_outputs(const Output *outs, const Buf *texts, int n)
     for (int i = 0; i < n; i++) {
         Buf old = {0};
         FILE *f = fopen(outs[i].path, "rb");
-        int same = f && read_all(f, &old) == 0 && old.len == texts[i].len &&
+        /* a directory opens for reading on Linux and fails only at the read */
+        int unreadable = f && read_all(f, &old) != 0;
+        int same = f && !unreadable && old.len == texts[i].len &&
                    memcmp(old.data, texts[i].data, old.len) == 0;
-        if (!f && errno != ENOENT) {
-            fprintf(stderr, "adgen: cannot open '%s': %s\n", outs[i].path, strerror(errno));
+        if ((!f && errno != ENOENT) || unreadable) {
+            fprintf(stderr, "adgen: cannot %s '%s': %s\n", f ? "read" : "open", outs[i].path,
+                    strerror(errno));
             status = EXIT_USAGE;
         } else if (!same && status == EXIT_OK) {
             fprintf(stderr, "adgen: '%s' is %s\n", outs[i].path,

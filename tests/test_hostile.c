@@ -1,0 +1,377 @@
+/* test_hostile.c: adgen against hostile and huge inputs, as other people's builds may feed
+ * it: 100,000-deep parentheses, unary minus and calls (no stack overflow, also in the ASan
+ * pass), a 10 MB expression, NUL bytes, invalid UTF-8, a 10,000-character identifier, an
+ * unreadable input, a full disk (/dev/full and a file size limit) and unwritable outputs for
+ * the source, the header and the dependency file, and --check against a directory. Each run
+ * ends with correct output or a located message, the documented exit status, and no partial
+ * or temporary file. What test_cli.c and tests/errors/ cover already (empty and comment-only
+ * files, CRLF, no final newline, 1e999, 0x1p3, a missing or directory input, -o /dev/full)
+ * is not repeated. Inputs are generated here, into build/tests/hostile. */
+#include "testutil.h"
+
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define OUT "build/tests/hostile"
+#define C99 "gcc -std=c99 -Wall -Wextra -pedantic -Werror"
+#define DEEP 100000
+
+/* ---- helpers -------------------------------------------------------------------------------- */
+
+static void write_bytes(const char *path, const char *data, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(data, 1, len, f), len);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* Fails when OUT holds a file whose name starts with `prefix`: an output (or the temporary
+ * file of one) that a failed run left behind. */
+static void assert_no_file(const char *prefix)
+{
+    DIR *dir = opendir(OUT);
+    assert_non_null(dir);
+    for (struct dirent *ent; (ent = readdir(dir));)
+        if (strncmp(ent->d_name, prefix, strlen(prefix)) == 0)
+            fail_msg("a failed run left " OUT "/%s behind", ent->d_name);
+    closedir(dir);
+}
+
+static char *must_read(const char *path)
+{
+    char *text = read_file(path);
+    if (!text)
+        fail_msg("cannot read %s", path);
+    return text;
+}
+
+/* Runs adgen with args, standard error to OUT/stderr; returns the status and the message. */
+static int adgen_err(char **err, const char *args)
+{
+    int status = runf(NULL, "timeout 120 " ADGEN_CMD " %s >/dev/null 2>" OUT "/stderr", args);
+    *err = must_read(OUT "/stderr");
+    return status;
+}
+
+/* The value and derivative `adgen eval` prints for the one-input function in path at x. */
+static void eval_at(const char *path, const char *x, double *value, double *slope)
+{
+    char *out;
+    assert_int_equal(runf(&out, "timeout 120 " ADGEN_CMD " eval %s x=%s", path, x), 0);
+    const char *d = strstr(out, "\nd");
+    if (sscanf(out, "%*s = %lf", value) != 1 || !d || sscanf(d, "%*s = %lf", slope) != 1)
+        fail_msg("unexpected output of adgen eval %s:\n%s", path, out);
+    free(out);
+}
+
+/* A source made of `head`, then `n` copies of `repeat`, then `middle`, then `n` copies of
+ * `close`, then a line break. */
+static void write_nested(const char *path, const char *head, const char *repeat,
+                         const char *middle, const char *close, size_t n)
+{
+    Buf b = {0};
+    buf_printf(&b, "%s", head);
+    for (size_t i = 0; i < n; i++)
+        buf_printf(&b, "%s", repeat);
+    buf_printf(&b, "%s", middle);
+    for (size_t i = 0; i < n; i++)
+        buf_printf(&b, "%s", close);
+    buf_printf(&b, "\n");
+    write_bytes(path, b.data, b.len);
+    buf_free(&b);
+}
+
+/* adgen path -o OUT/<name>.c must succeed and write C that compiles. */
+static void assert_compiles(const char *path, const char *name)
+{
+    assert_int_equal(runf(NULL, "timeout 120 " ADGEN_CMD " %s -o " OUT "/%s.c", path, name), 0);
+    assert_int_equal(runf(NULL, C99 " -c -o " OUT "/%s.o " OUT "/%s.c", name, name), 0);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    if (run_command("rm -rf " OUT " && mkdir -p " OUT, NULL) != 0 || !exists_adgen()) {
+        fprintf(stderr, "test_hostile: run from the top directory after `make`\n");
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- deep and huge -------------------------------------------------------------------------- */
+
+static void test_hostile_nested_parentheses(void **state)
+{
+    (void)state;
+    write_nested(OUT "/parens.expr", "f(x) = 2 * ", "(", "x + 1", ")", DEEP);
+    assert_compiles(OUT "/parens.expr", "parens");
+    double v, d;
+    eval_at(OUT "/parens.expr", "3", &v, &d);
+    assert_near(v, 8, 0);
+    assert_near(d, 2, 0);
+}
+
+/* An even and an odd number of signs: the chain must not be cut short anywhere. */
+static void test_hostile_unary_minus_chain(void **state)
+{
+    (void)state;
+    write_nested(OUT "/minus.expr", "f(x) = ", "-", "x*x", "", DEEP);
+    write_nested(OUT "/minus1.expr", "f(x) = ", "-", "x*x", "", DEEP + 1);
+    assert_compiles(OUT "/minus.expr", "minus");
+    assert_compiles(OUT "/minus1.expr", "minus1");
+    double v, d;
+    eval_at(OUT "/minus.expr", "3", &v, &d);
+    assert_near(v, 9, 0);
+    assert_near(d, 6, 0);
+    eval_at(OUT "/minus1.expr", "3", &v, &d);
+    assert_near(v, -9, 0);
+    assert_near(d, -6, 0);
+}
+
+/* sin(sin(...sin(x)...)): unlike parentheses and signs this does not fold away, so the DAG,
+ * the adjoint sweep and the emitted C are all 100,000 deep. Checked against the chain rule
+ * computed here. */
+static void test_hostile_nested_calls(void **state)
+{
+    (void)state;
+    write_nested(OUT "/sines.expr", "f(x) = ", "sin(", "x", ")", DEEP);
+    assert_int_equal(runf(NULL, "timeout 120 " ADGEN_CMD " --no-line " OUT "/sines.expr -o " OUT
+                                "/sines.c --header " OUT "/sines.h"),
+                     0);
+    char *c = must_read(OUT "/sines.c");
+    size_t n = strlen(c);
+    assert_true(n > 2 && strcmp(c + n - 2, "}\n") == 0);
+    assert_contains(c, "double f_grad(double x, double *x_bar)");
+    free(c);
+    double x = 0.5, slope = 1, v, d;
+    for (int i = 0; i < DEEP; i++) {
+        slope *= cos(x);
+        x = sin(x);
+    }
+    eval_at(OUT "/sines.expr", "0.5", &v, &d);
+    assert_near(v, x, 1e-9);
+    assert_near(d, slope, 1e-9);
+}
+
+/* 10 MB on one line: x + x*1.5 + x*1.5 + ... */
+static void test_hostile_ten_megabyte_expression(void **state)
+{
+    (void)state;
+    static const char term[] = " + x*1.5";
+    size_t n = 10 * 1024 * 1024 / (sizeof term - 1);
+    write_nested(OUT "/huge.expr", "f(x) = x", term, "", "", n);
+    assert_int_equal(runf(NULL, "timeout 120 " ADGEN_CMD " --no-line " OUT "/huge.expr -o " OUT
+                                "/huge.c --header " OUT "/huge.h"),
+                     0);
+    char *c = must_read(OUT "/huge.c");
+    size_t len = strlen(c);
+    assert_true(len > 10 * 1024 * 1024 && strcmp(c + len - 2, "}\n") == 0);
+    free(c);
+    double v, d;
+    eval_at(OUT "/huge.expr", "2", &v, &d);
+    assert_near(v, 2 * (1 + 1.5 * (double)n), 1e-12);
+    assert_near(d, 1 + 1.5 * (double)n, 1e-12);
+}
+
+static void test_hostile_long_identifier(void **state)
+{
+    (void)state;
+    Buf name = {0}, src = {0};
+    for (int i = 0; i < 10000; i++)
+        buf_putn(&name, "abcdefghijklmnopqrstuvwxyz_" + i % 27, 1);
+    buf_printf(&src, "f(%s) = %s * %s\n", name.data, name.data, name.data);
+    spit(OUT "/longid.expr", src.data);
+    assert_compiles(OUT "/longid.expr", "longid");
+    char *c = must_read(OUT "/longid.c");
+    assert_contains(c, name.data);
+    free(c);
+    buf_free(&name);
+    buf_free(&src);
+}
+
+/* ---- bytes that are not the language -------------------------------------------------------- */
+
+static void test_hostile_nul_bytes(void **state)
+{
+    (void)state;
+    static const char in_expr[] = "f(x) = x\0 + 1\n";
+    write_bytes(OUT "/nul.expr", in_expr, sizeof in_expr - 1);
+    char *err;
+    assert_int_equal(adgen_err(&err, OUT "/nul.expr -o " OUT "/nul.c"), 1);
+    assert_contains(err, OUT "/nul.expr:1:9: error: invalid byte 0x00\n");
+    assert_no_file("nul.c");
+    free(err);
+
+    /* a comment may hold anything up to the line break */
+    static const char in_comment[] = "# a\0b\nf(x) = x\n";
+    write_bytes(OUT "/nulc.expr", in_comment, sizeof in_comment - 1);
+    assert_compiles(OUT "/nulc.expr", "nulc");
+}
+
+static void test_hostile_invalid_utf8(void **state)
+{
+    (void)state;
+    char *err;
+    spit(OUT "/utf.expr", "f(x) = (x +\n    \xc3\x28 + 1)\n");
+    assert_int_equal(adgen_err(&err, OUT "/utf.expr -o " OUT "/utf.c"), 1);
+    assert_contains(err, OUT "/utf.expr:2:5: error: invalid byte 0xc3\n");
+    assert_no_file("utf.c");
+    free(err);
+
+    spit(OUT "/utf2.expr", "g(y) = y * \xff\xfe\n");
+    assert_int_equal(adgen_err(&err, OUT "/utf2.expr -o " OUT "/utf2.c"), 1);
+    assert_contains(err, OUT "/utf2.expr:1:12: error: invalid byte 0xff\n");
+    assert_no_file("utf2.c");
+    free(err);
+
+    /* valid UTF-8 is not an identifier either */
+    spit(OUT "/utf3.expr", "f(\xc3\xa9) = 1\n");
+    assert_int_equal(adgen_err(&err, OUT "/utf3.expr -o " OUT "/utf3.c"), 1);
+    assert_contains(err, OUT "/utf3.expr:1:3: error: invalid byte 0xc3\n");
+    free(err);
+
+    spit(OUT "/utfc.expr", "# caf\xc3\xa9 \xff\xfe\nf(x) = x\n");
+    assert_compiles(OUT "/utfc.expr", "utfc");
+}
+
+/* ---- files that cannot be read or written --------------------------------------------------- */
+
+/* chmod 000 stops reads only for other users than root. As root, adgen runs as nobody
+ * (setpriv), after a control run that shows nobody can read the same file once it is
+ * readable again. */
+static void test_hostile_unreadable_input(void **state)
+{
+    (void)state;
+    const char *as = geteuid() == 0 ? "setpriv --reuid=65534 --regid=65534 --clear-groups " : "";
+    if (*as && runf(NULL, "command -v setpriv >/dev/null") != 0)
+        fail_msg("running as root: setpriv (util-linux) is needed to test an unreadable file");
+    spit(OUT "/locked.expr", "f(x) = x*x\n");
+    char *out;
+    assert_int_equal(chmod(OUT "/locked.expr", 0644), 0);
+    assert_int_equal(runf(&out, "%s" ADGEN_CMD " " OUT "/locked.expr", as), 0);
+    assert_contains(out, "double f_grad(");
+    free(out);
+
+    assert_int_equal(chmod(OUT "/locked.expr", 0), 0);
+    assert_int_equal(runf(&out, "%s" ADGEN_CMD " " OUT "/locked.expr 2>" OUT "/stderr", as), 2);
+    assert_string_equal(out, "");
+    free(out);
+    char *err = must_read(OUT "/stderr");
+    assert_string_equal(err, "adgen: cannot open '" OUT "/locked.expr': Permission denied\n");
+    free(err);
+    assert_int_equal(chmod(OUT "/locked.expr", 0644), 0);
+}
+
+/* A file that opens but fails at the read: /proc/self/mem at offset 0 (EIO). */
+static void test_hostile_read_error(void **state)
+{
+    (void)state;
+    char *err;
+    assert_int_equal(adgen_err(&err, "/proc/self/mem -o " OUT "/mem.c"), 2);
+    assert_string_equal(err, "adgen: cannot read '/proc/self/mem': Input/output error\n");
+    assert_no_file("mem.c");
+    free(err);
+}
+
+static void test_hostile_full_device(void **state)
+{
+    (void)state;
+    spit(OUT "/ok.expr", "f(x, y) = x*y + sin(x)\n");
+    char *err;
+    assert_int_equal(adgen_err(&err, OUT "/ok.expr -o " OUT "/full.c --header /dev/full"), 2);
+    assert_string_equal(err, "adgen: cannot write '/dev/full': No space left on device\n");
+    free(err);
+    assert_no_file("full.");
+
+    assert_int_equal(adgen_err(&err, OUT "/ok.expr -o /dev/full --header " OUT "/full.h"), 2);
+    free(err);
+    assert_int_equal(adgen_err(&err, OUT "/ok.expr -o " OUT "/full.c --header " OUT
+                                    "/full.h -MF /dev/full"),
+                     2);
+    assert_string_equal(err, "adgen: cannot write '/dev/full': No space left on device\n");
+    free(err);
+    assert_no_file("full.");
+}
+
+/* A disk that fills up under a regular file: the file size limit makes writes fail with
+ * EFBIG (SIGXFSZ ignored), so adgen's temporary file fails midway and must vanish. */
+static void test_hostile_disk_full_midway(void **state)
+{
+    (void)state;
+    Buf src = {0};
+    buf_printf(&src, "f(x) = x");
+    for (int i = 1; i < 300; i++)
+        buf_printf(&src, " + sin(%d*x)", i);
+    buf_printf(&src, "\n");
+    spit(OUT "/long.expr", src.data);
+    buf_free(&src);
+    static const char *const outputs[] = {
+        "-o " OUT "/limit.c",
+        "-o " OUT "/limit.c --header " OUT "/limit.h -MD",
+    };
+    for (size_t i = 0; i < sizeof outputs / sizeof *outputs; i++) {
+        int status = runf(NULL, "trap '' XFSZ; ulimit -f 8 && " ADGEN_CMD " " OUT
+                                "/long.expr %s 2>" OUT "/stderr", outputs[i]);
+        char *err = must_read(OUT "/stderr");
+        assert_int_equal(status, 2);
+        assert_string_equal(err, "adgen: cannot write '" OUT "/limit.c': File too large\n");
+        free(err);
+        assert_no_file("limit.");
+    }
+}
+
+/* -MF that cannot be written: neither the source nor the header may appear. */
+static void test_hostile_unwritable_depfile(void **state)
+{
+    (void)state;
+    spit(OUT "/ok.expr", "f(x, y) = x*y + sin(x)\n");
+    static const char *const depfiles[] = {"/nonexistent-dir/x.d", OUT};
+    for (size_t i = 0; i < sizeof depfiles / sizeof *depfiles; i++) {
+        char args[512], *err;
+        snprintf(args, sizeof args, OUT "/ok.expr -o " OUT "/dep.c --header " OUT
+                 "/dep.h -MF %s", depfiles[i]);
+        assert_int_equal(adgen_err(&err, args), 2);
+        assert_contains(err, depfiles[i]);
+        free(err);
+        assert_no_file("dep.");
+    }
+}
+
+/* --check compares with what is there; a directory there is an I/O error, not stale output. */
+static void test_hostile_check_directory(void **state)
+{
+    (void)state;
+    spit(OUT "/ok.expr", "f(x, y) = x*y + sin(x)\n");
+    char *err;
+    assert_int_equal(adgen_err(&err, "--check " OUT "/ok.expr -o " OUT), 2);
+    assert_string_equal(err, "adgen: cannot read '" OUT "': Is a directory\n");
+    free(err);
+
+    assert_int_equal(runf(NULL, ADGEN_CMD " " OUT "/ok.expr -o " OUT "/chk.c"), 0);
+    assert_int_equal(adgen_err(&err, "--check " OUT "/ok.expr -o " OUT "/chk.c --header " OUT),
+                     2);
+    assert_string_equal(err, "adgen: cannot read '" OUT "': Is a directory\n");
+    free(err);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_hostile_nested_parentheses),
+        cmocka_unit_test(test_hostile_unary_minus_chain),
+        cmocka_unit_test(test_hostile_nested_calls),
+        cmocka_unit_test(test_hostile_ten_megabyte_expression),
+        cmocka_unit_test(test_hostile_long_identifier),
+        cmocka_unit_test(test_hostile_nul_bytes),
+        cmocka_unit_test(test_hostile_invalid_utf8),
+        cmocka_unit_test(test_hostile_unreadable_input),
+        cmocka_unit_test(test_hostile_read_error),
+        cmocka_unit_test(test_hostile_full_device),
+        cmocka_unit_test(test_hostile_disk_full_midway),
+        cmocka_unit_test(test_hostile_unwritable_depfile),
+        cmocka_unit_test(test_hostile_check_directory),
+    };
+    return cmocka_run_group_tests(tests, setup, NULL);
+}
