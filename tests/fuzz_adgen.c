@@ -2,11 +2,13 @@
  * fuzz_adgen.c: libFuzzer entry point over the whole pipeline in memory (compile_source:
  * parse, sema, DAG, reverse, emit). The first input byte chooses the emission options, so
  * every combination the command line can ask for is reached; the rest is the source text.
- * A crash, a sanitizer report, a leak or a timeout is a finding. Built and run by `make fuzz`.
+ * A crash, a sanitizer report, a leak, a timeout or output that differs between two runs on
+ * the same input is a finding. Built and run by `make fuzz`.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "adgen.h"
 
@@ -38,9 +40,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         .out_file = bits & 0x40 ? "out.c" : NULL,
         .header_name = "out.h",
     };
+    const char *src = (const char *)data + 1;
     Buf c_text = {0}, h_text = {0};
-    compile_source("in.expr", (const char *)data + 1, size - 1, "in", &opt, sink(), &c_text,
-                   bits & 0x80 ? &h_text : NULL);
+    if (compile_source("in.expr", src, size - 1, "in", &opt, sink(), &c_text,
+                       bits & 0x80 ? &h_text : NULL) == 0) {
+        /* reproducible builds: a second run (other addresses) must write the same bytes */
+        Buf c2 = {0}, h2 = {0};
+        compile_source("in.expr", src, size - 1, "in", &opt, sink(), &c2, &h2);
+        if (c2.len != c_text.len || memcmp(c2.data, c_text.data, c_text.len) != 0 ||
+            (h_text.len && (h2.len != h_text.len || memcmp(h2.data, h_text.data, h2.len) != 0)))
+            abort();
+        buf_free(&c2);
+        buf_free(&h2);
+    }
     buf_free(&c_text);
     buf_free(&h_text);
     return 0;
