@@ -64,11 +64,16 @@ static const char *const math_functions[] = {
 
 /* ---- a set of C names --------------------------------------------------------------------- */
 
-typedef struct {
+/* A definition's own names sit in a small set whose `outer` holds the file's names (keywords,
+ * <math.h>, the functions): copying those into every definition made many definitions cost
+ * quadratic time and memory. */
+typedef struct NameSet NameSet;
+struct NameSet {
     const char **slots;
     size_t cap, len;
     Arena *arena;
-} NameSet;
+    const NameSet *outer;  /* also taken, or NULL */
+};
 
 static size_t hash_str(const char *s)
 {
@@ -84,13 +89,13 @@ static int set_has(const NameSet *s, const char *name)
     for (; s->slots[j]; j = (j + 1) & (s->cap - 1))
         if (strcmp(s->slots[j], name) == 0)
             return 1;
-    return 0;
+    return s->outer && set_has(s->outer, name);
 }
 
 static void set_add(NameSet *s, const char *name)
 {
     if (2 * (s->len + 1) > s->cap) {
-        NameSet bigger = {NULL, s->cap * 2, 0, s->arena};
+        NameSet bigger = {NULL, s->cap * 2, 0, s->arena, s->outer};
         bigger.slots = xrealloc(NULL, bigger.cap * sizeof *bigger.slots);
         memset(bigger.slots, 0, bigger.cap * sizeof *bigger.slots);
         for (size_t i = 0; i < s->cap; i++)
@@ -106,20 +111,15 @@ static void set_add(NameSet *s, const char *name)
     s->len++;
 }
 
-static void set_init(NameSet *s, Arena *arena)
+/* cap: a power of two */
+static void set_init(NameSet *s, Arena *arena, size_t cap, const NameSet *outer)
 {
-    s->cap = 512;
+    s->cap = cap;
     s->len = 0;
     s->arena = arena;
+    s->outer = outer;
     s->slots = xrealloc(NULL, s->cap * sizeof *s->slots);
     memset(s->slots, 0, s->cap * sizeof *s->slots);
-}
-
-static void set_copy(NameSet *dst, const NameSet *src)
-{
-    *dst = *src;
-    dst->slots = xrealloc(NULL, src->cap * sizeof *src->slots);
-    memcpy(dst->slots, src->slots, src->cap * sizeof *src->slots);
 }
 
 static void set_free(NameSet *s)
@@ -680,7 +680,7 @@ static void name_params(Def_ *e, const NameSet *global, Arena *arena)
 {
     const Func *f = e->f;
     uint32_t n = f->dag.len;
-    set_copy(&e->names, global);
+    set_init(&e->names, arena, 16, global);
     e->local = arena_alloc(arena, n * sizeof *e->local);
     e->literal = arena_alloc(arena, n * sizeof *e->literal);
     e->arena = arena;
@@ -756,7 +756,7 @@ void emit_source(const Program *prog, const Diag *diag, const EmitOptions *opt, 
 {
     Arena arena = {0};
     NameSet global;
-    set_init(&global, &arena);
+    set_init(&global, &arena, 512, NULL);
     Def_ *defs = arena_alloc(&arena, (size_t)prog->nfuncs * sizeof *defs);
     global_names(prog, opt, &global, defs);
     Emitter em = {.out = out, .opt = opt};
@@ -828,7 +828,7 @@ void emit_header(const Program *prog, const Diag *diag, const EmitOptions *opt, 
     const char *header_name = opt->header_name ? opt->header_name : "adgen.h";
     Arena arena = {0};
     NameSet global;
-    set_init(&global, &arena);
+    set_init(&global, &arena, 512, NULL);
     Def_ *defs = arena_alloc(&arena, (size_t)prog->nfuncs * sizeof *defs);
     global_names(prog, opt, &global, defs);
 

@@ -1,12 +1,12 @@
 /* test_hostile.c: adgen against hostile and huge inputs, as other people's builds may feed
  * it: 100,000-deep parentheses, unary minus and calls (no stack overflow, also in the ASan
- * pass), a 10 MB expression, NUL bytes, invalid UTF-8, a 10,000-character identifier, an
- * unreadable input, a full disk (/dev/full and a file size limit) and unwritable outputs for
- * the source, the header and the dependency file, and --check against a directory. Each run
- * ends with correct output or a located message, the documented exit status, and no partial
- * or temporary file. What test_cli.c and tests/errors/ cover already (empty and comment-only
- * files, CRLF, no final newline, 1e999, 0x1p3, a missing or directory input, -o /dev/full)
- * is not repeated. Inputs are generated here, into build/tests/hostile. */
+ * pass), a 10 MB expression, 20,000 definitions, NUL bytes, invalid UTF-8, a 10,000-character
+ * identifier, an unreadable input, a full disk (/dev/full and a file size limit) and
+ * unwritable outputs for the source, the header and the dependency file, and --check against
+ * a directory. Each run ends with correct output or a located message, the documented exit
+ * status, and no partial or temporary file. What test_cli.c and tests/errors/ cover already
+ * (empty and comment-only files, CRLF, no final newline, 1e999, 0x1p3, a missing or directory
+ * input, -o /dev/full) is not repeated. Inputs are generated here, into build/tests/hostile. */
 #include "testutil.h"
 
 #include <dirent.h>
@@ -173,6 +173,27 @@ static void test_hostile_ten_megabyte_expression(void **state)
     eval_at(OUT "/huge.expr", "2", &v, &d);
     assert_near(v, 2 * (1 + 1.5 * (double)n), 1e-12);
     assert_near(d, 1 + 1.5 * (double)n, 1e-12);
+}
+
+/* 20,000 one-line definitions (400 kB). Each definition's names used to start as a copy of
+ * all the file's names: quadratic, 74 s and 20 GB here. The first definition's inputs are
+ * named after generated functions, so they must still be renamed. */
+static void test_hostile_many_definitions(void **state)
+{
+    (void)state;
+    Buf src = {0};
+    buf_printf(&src, "f0(f1, f0_grad) = f1 * f0_grad\n");
+    for (int i = 1; i < 20000; i++)
+        buf_printf(&src, "f%d(x) = x*%d\n", i, i);
+    spit(OUT "/many.expr", src.data);
+    buf_free(&src);
+    assert_int_equal(runf(NULL, "timeout 60 " ADGEN_CMD " " OUT "/many.expr -o " OUT
+                                "/many.c --header " OUT "/many.h"),
+                     0);
+    char *c = must_read(OUT "/many.c");
+    assert_contains(c, "double f0(double f1_, double f0_grad_)");
+    assert_contains(c, "double f19999_grad(double x, double *x_bar)");
+    free(c);
 }
 
 static void test_hostile_long_identifier(void **state)
@@ -363,6 +384,7 @@ int main(void)
         cmocka_unit_test(test_hostile_unary_minus_chain),
         cmocka_unit_test(test_hostile_nested_calls),
         cmocka_unit_test(test_hostile_ten_megabyte_expression),
+        cmocka_unit_test(test_hostile_many_definitions),
         cmocka_unit_test(test_hostile_long_identifier),
         cmocka_unit_test(test_hostile_nul_bytes),
         cmocka_unit_test(test_hostile_invalid_utf8),
