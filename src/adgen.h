@@ -62,6 +62,9 @@ typedef struct {
     int errors;
 } Diag;
 
+/* The loc of a message about the whole input (printed without a position). */
+#define DIAG_WHOLE_FILE ((Loc){0, 0, 0, 0, 0, 0})
+
 void diag_error(Diag *d, Loc loc, const char *fmt, ...) PRINTF_LIKE(3, 4);
 void diag_note(Diag *d, Loc loc, const char *fmt, ...) PRINTF_LIKE(3, 4);
 void diag_warning(Diag *d, Loc loc, const char *fmt, ...) PRINTF_LIKE(3, 4);

@@ -47,12 +47,17 @@ static void show_line(const Diag *d, Loc loc)
     fputc('\n', d->out);
 }
 
+/* A loc with line 0 (DIAG_WHOLE_FILE) is about the whole input: no position, no quote. */
 static void report(Diag *d, Loc loc, const char *severity, const char *fmt, va_list ap)
 {
-    fprintf(d->out, "%s:%d:%d: %s: ", d->file, loc.first_line, loc.first_column, severity);
+    if (loc.first_line > 0)
+        fprintf(d->out, "%s:%d:%d: %s: ", d->file, loc.first_line, loc.first_column, severity);
+    else
+        fprintf(d->out, "%s: %s: ", d->file, severity);
     vfprintf(d->out, fmt, ap);
     fputc('\n', d->out);
-    show_line(d, loc);
+    if (loc.first_line > 0)
+        show_line(d, loc);
 }
 
 void diag_error(Diag *d, Loc loc, const char *fmt, ...)
