@@ -236,7 +236,7 @@ static void test_hostile_long_identifier(void **state)
     (void)state;
     Buf name = {0}, src = {0};
     for (int i = 0; i < 10000; i++)
-        buf_putn(&name, "abcdefghijklmnopqrstuvwxyz_" + i % 27, 1);
+        buf_putn(&name, &"abcdefghijklmnopqrstuvwxyz_"[i % 27], 1);
     buf_printf(&src, "f(%s) = %s * %s\n", name.data, name.data, name.data);
     spit(OUT "/longid.expr", src.data);
     assert_compiles(OUT "/longid.expr", "longid");
