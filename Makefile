@@ -1,6 +1,7 @@
 # adgen: a source-to-source reverse-mode automatic differentiator.
 # Everything built goes to build/; `make`, `make test`, `make demo`, `make bench`, `make install`,
-# `make uninstall`, `make clean`.
+# `make uninstall`, `make clean`; for reliability `make memcheck` and `make fuzz` (both also
+# described in README.md, "Reliability").
 
 CC       ?= cc
 CFLAGS   ?= -O2 -g
