@@ -116,9 +116,9 @@ memcheck: adgen
 	done; \
 	if [ $$fail = 0 ]; then echo "memcheck: no error, no leak"; else exit 1; fi
 
-# `make test` runs every test program twice: as built above, then built with ASan and UBSan
-# against build/asan/adgen (above). SANITIZE=1 runs only the sanitized pass,
-# SANITIZE=0 only the plain one. The passes run one after the other (they share scratch
+# `make test` runs memcheck and every test program twice: as built above, then built with ASan
+# and UBSan against build/asan/adgen. SANITIZE=1 runs only the sanitized pass, SANITIZE=0 only
+# the plain one and memcheck. The passes run one after the other (they share scratch
 # directories); everything they need builds in parallel under make -j.
 TEST_PLAIN := $(if $(filter 1,$(SANITIZE)),,adgen $(TESTS) memcheck)
 TEST_SAN   := $(if $(filter 0,$(SANITIZE)),,build/asan/adgen $(SAN_TESTS))
