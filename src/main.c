@@ -221,14 +221,24 @@ static int commit(Output *o)
     return rc;
 }
 
-/* Writes every text to its path: all are prepared before any replaces its file. */
+/* Standard output and devices are written in place, which cannot be taken back. */
+static int in_place(const Output *o)
+{
+    struct stat st;
+    return strcmp(o->path, "-") == 0 || (stat(o->path, &st) == 0 && !S_ISREG(st.st_mode));
+}
+
+/* Writes every text to its path: all are prepared before any replaces its file, and the ones
+ * written in place come last, so that a file that cannot be written leaves them untouched. */
 static int write_outputs(Output *outs, const Buf *texts, int n)
 {
-    for (int i = 0; i < n; i++) {
-        if (prepare(&outs[i], &texts[i]) != 0) {
-            for (int j = 0; j <= i; j++)
-                discard(&outs[j]);
-            return EXIT_USAGE;
+    for (int last = 0; last < 2; last++) {
+        for (int i = 0; i < n; i++) {
+            if (in_place(&outs[i]) == last && prepare(&outs[i], &texts[i]) != 0) {
+                for (int j = 0; j < n; j++)
+                    discard(&outs[j]);
+                return EXIT_USAGE;
+            }
         }
     }
     int status = EXIT_OK;

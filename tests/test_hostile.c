@@ -351,6 +351,27 @@ static void test_hostile_full_device(void **state)
     assert_no_file("full.");
 }
 
+/* Standard output cannot be taken back once written: a header or dependency file that
+ * cannot be written must fail the run before the C reaches it. */
+static void test_hostile_stdout_untouched_on_failure(void **state)
+{
+    (void)state;
+    spit(OUT "/ok.expr", "f(x, y) = x*y + sin(x)\n");
+    static const char *const args[] = {
+        OUT "/ok.expr --header /nonexistent-dir/x.h",
+        OUT "/ok.expr -o /dev/stdout --header /nonexistent-dir/x.h",
+        OUT "/ok.expr -o /dev/stdout -MF /nonexistent-dir/x.d",
+    };
+    for (size_t i = 0; i < sizeof args / sizeof *args; i++) {
+        char *out;
+        int status = runf(&out, ADGEN_CMD " %s 2>/dev/null", args[i]);
+        if (status != 2 || out[0])
+            fail_msg("adgen %s: status %d, expected 2, and standard output:\n%s", args[i],
+                     status, out);
+        free(out);
+    }
+}
+
 /* A disk that fills up under a regular file: the file size limit makes writes fail with
  * EFBIG (SIGXFSZ ignored), so adgen's temporary file fails midway and must vanish. */
 static void test_hostile_disk_full_midway(void **state)
@@ -427,6 +448,7 @@ int main(void)
         cmocka_unit_test(test_hostile_unreadable_input),
         cmocka_unit_test(test_hostile_read_error),
         cmocka_unit_test(test_hostile_full_device),
+        cmocka_unit_test(test_hostile_stdout_untouched_on_failure),
         cmocka_unit_test(test_hostile_disk_full_midway),
         cmocka_unit_test(test_hostile_unwritable_depfile),
         cmocka_unit_test(test_hostile_check_directory),
