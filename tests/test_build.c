@@ -15,6 +15,8 @@
 #define OUT "build/tests/build-out"
 #define ROOT OUT "/root"
 #define WARN_FLAGS "-std=c99 -Wall -Wextra -pedantic -Werror"
+/* a make of its own: not the flags (-s, -j, -n) of the make running the tests */
+#define MAKE "env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make"
 
 /* ---- helpers -------------------------------------------------------------------------------- */
 
@@ -46,7 +48,7 @@ static int setup(void **state)
 
 static void install(void)
 {
-    assert_int_equal(runf(NULL, "make -s install DESTDIR=%s/" ROOT " PREFIX=/usr/local "
+    assert_int_equal(runf(NULL, MAKE " -s install DESTDIR=%s/" ROOT " PREFIX=/usr/local "
                                 ">/dev/null", cwd()), 0);
 }
 
@@ -63,7 +65,7 @@ static void test_install_tree(void **state)
     assert_int_equal(runf(&out, ROOT "/usr/local/bin/adgen --version"), 0);
     assert_contains(out, "adgen ");
     free(out);
-    assert_int_equal(runf(NULL, "make -s uninstall DESTDIR=%s/" ROOT " PREFIX=/usr/local",
+    assert_int_equal(runf(NULL, MAKE " -s uninstall DESTDIR=%s/" ROOT " PREFIX=/usr/local",
                           cwd()), 0);
     assert_false(exists(ROOT "/usr/local/bin/adgen"));
     assert_false(exists(ROOT "/usr/local/share/man/man1/adgen.1"));
@@ -77,7 +79,7 @@ static void test_install_tree(void **state)
 /* make in the project copy with the installed adgen and adgen.mk; stdout and stderr to out */
 static int make_project(char **out, const char *args)
 {
-    return runf(out, "make -C " PROJECT " --no-print-directory %s ADGEN=%s/" ROOT
+    return runf(out, MAKE " -C " PROJECT " --no-print-directory %s ADGEN=%s/" ROOT
                      "/usr/local/bin/adgen ADGEN_MK=%s/" ROOT
                      "/usr/local/share/adgen/adgen.mk 2>&1",
                 args, cwd(), cwd());
@@ -157,7 +159,7 @@ static void test_readme_three_lines(void **state)
     spit(OUT "/readme/app.c", "#include <stdio.h>\n#include \"model.h\"\n"
                               "int main(void) { double g, v = f_grad(1.0, &g);\n"
                               "    printf(\"%.6f %.6f\\n\", v, g); return 0; }\n");
-    const char *make = "make -C " OUT "/readme --no-print-directory ADGEN=%s/" ROOT
+    const char *make = MAKE " -C " OUT "/readme --no-print-directory ADGEN=%s/" ROOT
                        "/usr/local/bin/adgen 2>&1";
     char *out = NULL;
     assert_int_equal(runf(&out, make, cwd()), 0);
@@ -286,11 +288,11 @@ static void test_depfile(void **state)
     spit(OUT "/test.mk", "include " OUT "/dep.d\n" OUT "/dep.c:\n\t@echo remade\n");
     char *out = NULL;
     assert_int_equal(runf(NULL, "touch -d '1 hour ago' '" OUT "/dir with space/m$x.expr'"), 0);
-    assert_int_equal(runf(&out, "make -s -f " OUT "/test.mk " OUT "/dep.c 2>&1"), 0);
+    assert_int_equal(runf(&out, MAKE " -s -f " OUT "/test.mk " OUT "/dep.c 2>&1"), 0);
     assert_null(strstr(out, "remade"));
     free(out);
     assert_int_equal(runf(NULL, "touch '" OUT "/dir with space/m$x.expr'"), 0);
-    assert_int_equal(runf(&out, "make -s -f " OUT "/test.mk " OUT "/dep.c 2>&1"), 0);
+    assert_int_equal(runf(&out, MAKE " -s -f " OUT "/test.mk " OUT "/dep.c 2>&1"), 0);
     assert_contains(out, "remade");
     free(out);
 
