@@ -1,5 +1,6 @@
 # adgen: a source-to-source reverse-mode automatic differentiator.
-# Everything built goes to build/; `make`, `make test`, `make demo`, `make bench`, `make install`,
+# Everything built goes to build/; `make`, `make test`, `make demo`, `make bench`, `make difftest`,
+# `make install`,
 # `make uninstall`, `make clean`.
 
 CC       ?= cc
@@ -64,6 +65,10 @@ test: adgen $(TESTS)
 
 -include $(wildcard build/*.d build/tests/*.d)
 
+# More of the differential test than `make test` runs: make difftest N=100000 SEED=7
+difftest: adgen build/tests/test_diff
+	ADGEN_DIFF_N=$(N) ADGEN_DIFF_SEED=$(SEED) build/tests/test_diff
+
 # ---- demo: differentiate eq. 5.109, compile the result with a driver, run it ------------------
 
 DEMO_CFLAGS := -std=c99 -Wall -Wextra -pedantic -Werror -O2
@@ -104,6 +109,6 @@ uninstall:
 	      $(DESTDIR)$(DATADIR)/adgen/adgen.mk
 	rmdir $(DESTDIR)$(DATADIR)/adgen 2>/dev/null || true
 
-.PHONY: all clean test demo bench install uninstall
+.PHONY: all clean test demo bench install uninstall difftest
 clean:
 	rm -rf build adgen

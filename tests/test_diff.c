@@ -129,7 +129,9 @@ static void write_text(const char *path, const char *text)
         fail_msg("cannot write %s: %s", path, strerror(errno));
 }
 
-/* One line per function and point: f(x), the value f_grad returns, and the gradient. */
+/* The batch's C file, and its driver, which prints one line per function and point: f(x),
+ * the value f_grad returns, and the gradient. The driver's own names start with drv_, which
+ * no generated name does. */
 static void write_batch(Case *cases, int n, int batch)
 {
     Buf src = {0}, drv = {0};
@@ -151,12 +153,12 @@ static void write_batch(Case *cases, int n, int batch)
                 buf_putn(&args, "", 0);
                 for (int k = 0; k < nin; k++)
                     buf_printf(&args, "%s(%a)", k ? ", " : "", cases[i].points[j][p * nin + k]);
-                buf_printf(&drv, "    {\n        double g[%d] = {0};\n", nin ? nin : 1);
-                buf_printf(&drv, "        double v = %s(%s", cases[i].cname[2 * j + 1],
+                buf_printf(&drv, "    {\n        double drv_g[%d] = {0};\n", nin ? nin : 1);
+                buf_printf(&drv, "        double drv_v = %s(%s", cases[i].cname[2 * j + 1],
                            args.data);
                 for (int k = 0; k < nin; k++)
-                    buf_printf(&drv, "%s&g[%d]", nin ? ", " : "", k);
-                buf_printf(&drv, ");\n        drv_put(%s(%s), v, %d, g);\n    }\n",
+                    buf_printf(&drv, ", &drv_g[%d]", k);
+                buf_printf(&drv, ");\n        drv_put(%s(%s), drv_v, %d, drv_g);\n    }\n",
                            cases[i].cname[2 * j], args.data, nin);
                 buf_free(&args);
             }
@@ -172,32 +174,50 @@ static void write_batch(Case *cases, int n, int batch)
     buf_free(&drv);
 }
 
-/* Compiles and runs batches first..first+n-1, `jobs` at a time; returns the shell's status
- * and its messages in *log. */
-static int run_batches(int first, int n, int jobs, char **log)
+/* Compiles and runs batches. The C must compile warning-free with gcc -O2 and clang; the
+ * program run is built with -fno-builtin besides: gcc folds a libm call on constants, such as
+ * sin(1), to the correctly rounded value where glibc may be 1 ulp off, and a long chain
+ * amplified that ulp to 1e-9 of a gradient (seed 1560). Without the folding, the C calls the
+ * same libm as the interpreter, so (a) can demand agreement to the last bits. Batches 0..n-1
+ * run `jobs` at a time; returns the shell's status and its messages in *log. */
+static int run_batches(int n, int jobs, char **log)
 {
     Buf cmd = {0};
     buf_printf(&cmd, "cd " OUT " && for b in");
-    for (int b = first; b < first + n; b++)
+    for (int b = 0; b < n; b++)
         buf_printf(&cmd, " %d", b);
-    buf_printf(&cmd, "; do echo $b; done | xargs -P %d -I{} sh -c '" GCC " -o b{} b{}.c "
-                     "b{}_main.c -lm && " CLANG " b{}.c && ./b{} > b{}.out' 2>&1", jobs);
+    buf_printf(&cmd, "; do echo $b; done | xargs -P %d -I{} sh -c '" GCC " -c -o b{}.o b{}.c "
+                     "&& " GCC " -fno-builtin -o b{} b{}.c b{}_main.c -lm && " CLANG " b{}.c "
+                     "&& ./b{} > b{}.out' 2>&1", jobs);
     int rc = run_command(cmd.data, log);
     buf_free(&cmd);
     return rc;
 }
 
+/* cmocka's print_error cuts long messages: a long text goes in pieces. */
+static void print_long(const char *text)
+{
+    for (size_t n = strlen(text), i = 0; i < n; i += 512)
+        print_error("%.512s", text + i);
+    print_error("\n");
+}
+
 /* A batch failed to build: find and report the programs whose C alone fails. */
 static void report_build_failure(Case *cases, int n, const char *log)
 {
-    print_error("compiling a batch failed:\n%s\n", log);
+    print_error("building a batch failed:\n");
+    print_long(log);
     for (int i = 0; i < n; i++) {
         write_text(OUT "/single.c", cases[i].c_text.data);
         char *out = NULL;
         if (run_command(GCC " -c -o " OUT "/single.o " OUT "/single.c 2>&1 && " CLANG " "
-                        OUT "/single.c 2>&1", &out) != 0)
-            print_error("seed %llu: its C does not compile:\n%s\nprogram:\n%s\n",
-                        (unsigned long long)cases[i].seed, out, cases[i].text.data);
+                        OUT "/single.c 2>&1", &out) != 0) {
+            print_error("seed %llu: its C does not compile:\n",
+                        (unsigned long long)cases[i].seed);
+            print_long(out);
+            print_error("program:\n");
+            print_long(cases[i].text.data);
+        }
         free(out);
     }
 }
@@ -214,6 +234,7 @@ typedef struct {
 typedef struct {
     Check a_value, a_grad, b_grad, c_grad;
     long points, skipped;        /* function-points; those without a finite reference */
+    long b_skipped;              /* finite ones where a primal intermediate overflowed */
     long components, fd_skipped; /* gradient components at finite points; not checked by (c) */
     int reported, failures;
 } Stats;
@@ -249,8 +270,10 @@ static void report(Stats *st, Case *c, int fn, const double *x, const char *msg)
     buf_putn(&where, "", 0);
     print_error("seed %llu, function %s at %s: %s\n", (unsigned long long)c->seed, f->name,
                 where.data, msg);
-    if (!c->failed && st->reported++ < MAX_REPORTS)
-        print_error("program (seed %llu):\n%s\n", (unsigned long long)c->seed, c->text.data);
+    if (!c->failed && st->reported++ < MAX_REPORTS) {
+        print_error("program (seed %llu):\n", (unsigned long long)c->seed);
+        print_long(c->text.data);
+    }
     c->failed = 1;
     buf_free(&where);
 }
@@ -264,6 +287,19 @@ static double magnitude(const double *v, uint32_t from, uint32_t to)
         if (isfinite(v[id]) && fabs(v[id]) > m)
             m = fabs(v[id]);
     return m;
+}
+
+/* Whether some node's operands sit exactly on its kink at x. */
+static int on_kink(const Func *f, const double *x, double *v)
+{
+    eval_dag(&f->dag, x, v);
+    for (NodeId id = 1; id < f->nprimal; id++) {
+        const Node *nd = &f->dag.nodes[id];
+        if ((nd->kind == N_ABS && v[nd->a] == 0) ||
+            ((nd->kind == N_MIN || nd->kind == N_MAX) && v[nd->a] == v[nd->b]))
+            return 1;
+    }
+    return 0;
 }
 
 static double primal_at(const Func *f, double *x, int i, double h, double *v)
@@ -284,27 +320,44 @@ static double primal_at(const Func *f, double *x, int i, double h, double *v)
  *   not small: w + 2^65 - 2^65 is flat in floating point but has derivative 1;
  * - the gradient's own rounding error, eps G for the reverse sweep's largest term G, is not
  *   small: terms of 1e21 that cancel leave no correct digit in any order of summation;
- * - the one-sided quotients disagree (a kink within h: abs, min, max; or a curvature so
- *   large that no difference quotient approximates the derivative), or the central
- *   quotients at h and 2h do (Richardson's estimate of the truncation error is too large).
+ * - the one-sided quotients disagree by more than the curvature explains: smooth, their
+ *   difference is h f'' and doubles with h, while a kink at x (max(x, 1) at x = 1) leaves a
+ *   jump that does not; or they disagree so much that no quotient approximates f';
+ * - the central quotients at h and 2h disagree (a kink near x, or a truncation error too
+ *   large by Richardson's estimate);
+ * - forward mode's derivative changes by more than 1% between x - h and x + h: a term like
+ *   sin(6e8 x) has a derivative of 6e8 at x that no quotient over h resolves, while its
+ *   amplitude is too small for the quotients to show it;
+ * - x lies exactly on a kink of some node (abs at 0, a tie of min or max): there the
+ *   derivative follows the documented convention, not the one the function's two sides
+ *   average to; min(2^|x|, 2^x) is smooth at 0 with derivative log 2, but the convention
+ *   gives the first operand, whose abs'(0) = 0.
  * Otherwise the derivative must match within 1e-5 of max(1, |g|).
  */
 static void check_fd(Stats *st, Case *c, int fn, double *x, int i, double g, double *v,
                      double mv, double mg)
 {
     const Func *f = &c->unit.prog.funcs[fn];
-    double h = 1e-5 * (fabs(x[i]) > 1 ? fabs(x[i]) : 1);
+    double h = 1e-5 * (fabs(x[i]) > 1 ? fabs(x[i]) : 1), tp[8], tm[8], saved = x[i];
+    x[i] = saved + h;
+    eval_tangent(f, x, tp);
+    x[i] = saved - h;
+    eval_tangent(f, x, tm);
+    x[i] = saved;
     double f0 = primal_at(f, x, i, 0, v);
     double fp = primal_at(f, x, i, h, v), fm = primal_at(f, x, i, -h, v);
     double fp2 = primal_at(f, x, i, 2 * h, v), fm2 = primal_at(f, x, i, -2 * h, v);
     double d1 = (fp - fm) / (2 * h), d2 = (fp2 - fm2) / (4 * h);
     double fwd = (fp - f0) / h, bwd = (f0 - fm) / h;
+    double fwd2 = (fp2 - f0) / (2 * h), bwd2 = (f0 - fm2) / (2 * h);
     double unit = fabs(d1) > 1 ? fabs(d1) : 1;
     double tol = st->c_grad.tol;
     if (!isfinite(f0) || !isfinite(fp) || !isfinite(fm) || !isfinite(fp2) ||
         !isfinite(fm2) || 64 * DBL_EPSILON * mv / h > 0.1 * tol * unit ||
         1024 * DBL_EPSILON * mg > 0.1 * tol * unit || fabs(fwd - bwd) > 1e-2 * unit ||
-        fabs(d1 - d2) > 0.1 * tol * unit) {
+        fabs((fwd2 - bwd2) - 2 * (fwd - bwd)) > 0.1 * tol * unit ||
+        fabs(d1 - d2) > 0.1 * tol * unit || !(fabs(tp[i] - tm[i]) <= 1e-2 * unit) ||
+        on_kink(f, x, v)) {
         st->fd_skipped++;
         return;
     }
@@ -332,17 +385,12 @@ static void compare_point(Stats *st, Case *c, int fn, double *x, char **line)
     char msg[200];
 
     /*
-     * (a) The C and eval_grad compute the same DAG with the same libm calls, and gcc in ISO
-     * mode contracts no a*b+c into an fma: they differ only where gcc folds a libm call on
-     * constants (correctly rounded, through MPFR) and glibc is 1 ulp off, and by what the
-     * operations after it amplify that ulp. 1e-12 of the program's largest value allows an
-     * amplification of about 4500 on the largest intermediate; in practice most results are
-     * bit-identical.
+     * (a) The C and eval_grad compute the same DAG with the same libm calls (the program is
+     * built with -fno-builtin, see run_batches), and gcc in ISO C mode contracts no a*b+c
+     * into an fma: the results must be the same doubles.
      */
-    double mv = magnitude(v, 1, f->nprimal), mg = magnitude(v, 1, f->dag.len);
     st->points++;
-    if (!check(&st->a_value, primal, rv, fmax(fabs(rv), mv)) ||
-        !check(&st->a_value, value, rv, fmax(fabs(rv), mv))) {
+    if (!check(&st->a_value, primal, rv, fabs(rv)) || !check(&st->a_value, value, rv, fabs(rv))) {
         snprintf(msg, sizeof msg, "value: the C gives %.17g and %.17g, eval_grad %.17g",
                  primal, value, rv);
         report(st, c, fn, x, msg);
@@ -350,7 +398,7 @@ static void compare_point(Stats *st, Case *c, int fn, double *x, char **line)
     int finite = isfinite(rv);
     for (int i = 0; i < n; i++) {
         finite = finite && isfinite(rg[i]);
-        if (!check(&st->a_grad, g[i], rg[i], fmax(fabs(rg[i]), mg))) {
+        if (!check(&st->a_grad, g[i], rg[i], fabs(rg[i]))) {
             snprintf(msg, sizeof msg, "d/d%s: the C gives %.17g, eval_grad %.17g",
                      f->inputs[i], g[i], rg[i]);
             report(st, c, fn, x, msg);
@@ -361,6 +409,13 @@ static void compare_point(Stats *st, Case *c, int fn, double *x, char **line)
         free(v);
         return;
     }
+    /* an intermediate that overflowed makes the order of operations matter beyond rounding:
+     * reverse mode's (wbar / b) * w is 0 for b = inf, forward mode's (tb / b) * w is NaN */
+    int overflow = 0;
+    for (NodeId id = 1; id < f->nprimal; id++)
+        overflow |= !isfinite(v[id]);
+    st->b_skipped += overflow;
+    double mv = magnitude(v, 1, f->nprimal), mg = magnitude(v, 1, f->dag.len);
     for (int i = 0; i < n; i++) {
         /*
          * (b) Forward and reverse mode sum the same products of the same partials over the
@@ -369,7 +424,7 @@ static void compare_point(Stats *st, Case *c, int fn, double *x, char **line)
          * magnitude of the reverse sweep (which holds every term) and allowed 1e-10 of it:
          * thousands of roundings, far below any wrong rule, which is off by O(1).
          */
-        if (!check(&st->b_grad, g[i], tg[i], fmax(fabs(tg[i]), mg))) {
+        if (!overflow && !check(&st->b_grad, g[i], tg[i], fmax(fabs(tg[i]), mg))) {
             snprintf(msg, sizeof msg, "d/d%s: the C gives %.17g, eval_tangent %.17g",
                      f->inputs[i], g[i], tg[i]);
             report(st, c, fn, x, msg);
@@ -425,8 +480,8 @@ static void test_diff_random_programs(void **state)
     mkdir("build/tests", 0777);
     mkdir(OUT, 0777);
     Stats st = {
-        .a_value = {"(a) value, C vs eval_grad", 1e-12, 0, 0},
-        .a_grad = {"(a) gradient, C vs eval_grad", 1e-12, 0, 0},
+        .a_value = {"(a) value, C vs eval_grad", 0, 0, 0},
+        .a_grad = {"(a) gradient, C vs eval_grad", 0, 0, 0},
         .b_grad = {"(b) gradient, C vs eval_tangent", 1e-10, 0, 0},
         .c_grad = {"(c) gradient, C vs central differences", 1e-5, 0, 0},
     };
@@ -443,9 +498,9 @@ static void test_diff_random_programs(void **state)
         for (int b = 0; b < nbatches; b++)
             write_batch(cases + b * BATCH, b == nbatches - 1 ? count - b * BATCH : BATCH, b);
         char *log = NULL;
-        if (run_batches(0, nbatches, jobs, &log) != 0) {
+        if (run_batches(nbatches, jobs, &log) != 0) {
             report_build_failure(cases, count, log);
-            fail_msg("the generated C of the programs above does not compile");
+            fail_msg("a batch of generated C and its driver does not build");
         }
         free(log);
         for (int b = 0; b < nbatches; b++)
@@ -462,13 +517,19 @@ static void test_diff_random_programs(void **state)
     print_check(&st.a_grad);
     print_check(&st.b_grad);
     print_check(&st.c_grad);
+    print_message("  eval_tangent skipped at %ld function-points (an intermediate overflowed)\n",
+                  st.b_skipped);
     print_message("  central differences skipped at %ld of %ld components (kinks, "
                   "ill-conditioning)\n", st.fd_skipped, st.components);
     if (st.failures)
         fail_msg("%d mismatches", st.failures);
-    /* a test that compares nothing passes vacuously: demand that most points count */
-    assert_true(st.skipped * 4 < st.points);
-    assert_true(st.fd_skipped * 2 < st.components);
+    /* a test that compares nothing passes vacuously: demand that most points count (a
+     * rerun of one seed may have a few points only) */
+    if (n >= 100) {
+        assert_true(st.skipped * 4 < st.points);
+        assert_true(st.b_skipped * 10 < st.points);
+        assert_true(st.fd_skipped * 2 < st.components);
+    }
 }
 
 static void test_diff_generator_is_reproducible(void **state)
