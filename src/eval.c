@@ -106,10 +106,16 @@ static double tangent(const Node *n, double w, const double *v, const double *t,
     case N_SQRT: return 0.5 / w * ta;
     case N_ABS: return eval_op(N_SIGN, a, 0, 0) * ta; /* abs'(0) = 0 */
     case N_POW:
-        /* d(a^b)/db = a^b log(a), taken as 0 at a = 0 where a^b is flat in b */
-        return TERM(ha, b * pow(a, b - 1) * ta) + TERM(hb, a == 0 ? 0.0 : w * log(a) * tb);
-    case N_ATAN2: return (TERM(ha, ta * b) - TERM(hb, tb * a)) / (a * a + b * b);
-    case N_HYPOT: return (TERM(ha, ta * a) + TERM(hb, tb * b)) / w;
+        /* d(a^b)/da is 0 at b = 0 (a^0 = 1 for every a); d(a^b)/db = a^b log(a) is 0 at
+         * a = 0, where a^b is flat in b */
+        return TERM(ha, b == 0 ? 0.0 : b * pow(a, b - 1) * ta) +
+               TERM(hb, a == 0 ? 0.0 : w * log(a) * tb);
+    /* a partial with a zero factor is 0, also at the origin where the formula is 0/0 */
+    case N_ATAN2:
+        return TERM(ha, b == 0 ? 0.0 : ta * b / (a * a + b * b)) -
+               TERM(hb, a == 0 ? 0.0 : tb * a / (a * a + b * b));
+    case N_HYPOT:
+        return TERM(ha, a == 0 ? 0.0 : ta * a / w) + TERM(hb, b == 0 ? 0.0 : tb * b / w);
     case N_MIN:
     case N_MAX:
         /* the operand the result equals carries the tangent; on a tie, the first */
