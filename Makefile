@@ -1,7 +1,6 @@
 # adgen: a source-to-source reverse-mode automatic differentiator.
 # Everything built goes to build/; `make`, `make test`, `make demo`, `make bench`, `make difftest`,
-# `make install`,
-# `make uninstall`, `make clean`.
+# `make install`, `make uninstall`, `make clean`.
 
 CC       ?= cc
 CFLAGS   ?= -O2 -g

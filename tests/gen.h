@@ -382,6 +382,13 @@ static void gen_def(Rng *rng, Buf *out, const GenSize *size, const char *name, i
         free(g.pool[i]);
 }
 
+/* Whether a is b_grad: adgen rejects a definition named after another's gradient. */
+static int gen_is_grad_of(const char *a, const char *b)
+{
+    size_t n = strlen(b);
+    return strncmp(a, b, n) == 0 && strcmp(a + n, "_grad") == 0;
+}
+
 /* A whole program drawn from seed, appended to out. */
 static inline void gen_program(Buf *out, uint64_t seed, const GenSize *size)
 {
@@ -400,7 +407,8 @@ static inline void gen_program(Buf *out, uint64_t seed, const GenSize *size)
             name = gen_names[rng_below(&rng, GEN_NNAMES)];
             taken = 0;
             for (int e = 0; e < d; e++)
-                taken |= strcmp(names[e], name) == 0;
+                taken |= strcmp(names[e], name) == 0 || gen_is_grad_of(names[e], name) ||
+                         gen_is_grad_of(name, names[e]);
         } while (taken);
         names[d] = name;
         gen_def(&rng, out, size, name, 0);
