@@ -86,7 +86,7 @@ static void gen_number(Gen *g)
 {
     static const char *const forms[] = {
         "0.5", ".5", "1", "1.", "2", "3", "0.25", "1.5e-3", "2E+1", "1.5", "0.1", "7", "1e0",
-        "2.5", "0.75", "10", "3e-1",
+        "2.5", "0.75", "10", "3e-1", "0", "0.0",
     };
     buf_printf(g->out, "%s", forms[rng_below(g->rng, sizeof forms / sizeof *forms)]);
 }
