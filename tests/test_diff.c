@@ -205,7 +205,7 @@ static void print_long(const char *text)
 /* A batch failed to build: find and report the programs whose C alone fails. */
 static void report_build_failure(Case *cases, int n, const char *log)
 {
-    print_error("building a batch failed:\n");
+    print_error("building or running a batch failed:\n");
     print_long(log);
     for (int i = 0; i < n; i++) {
         write_text(OUT "/single.c", cases[i].c_text.data);
@@ -475,6 +475,8 @@ static void print_check(const Check *k)
 static void test_diff_random_programs(void **state)
 {
     (void)state;
+    if (run_command("command -v gcc && command -v clang && command -v xargs", NULL) != 0)
+        fail_msg("the differential test needs gcc, clang and xargs");
     long n = env_long("ADGEN_DIFF_N", 300);
     uint64_t seed0 = (uint64_t)env_long("ADGEN_DIFF_SEED", 1);
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -502,7 +504,7 @@ static void test_diff_random_programs(void **state)
         char *log = NULL;
         if (run_batches(nbatches, jobs, &log) != 0) {
             report_build_failure(cases, count, log);
-            fail_msg("a batch of generated C and its driver does not build");
+            fail_msg("a batch of generated C and its driver did not build or run");
         }
         free(log);
         for (int b = 0; b < nbatches; b++)
