@@ -128,6 +128,25 @@ static double tangent(const Node *n, double w, const double *v, const double *t,
 
 #undef TERM
 
+/* Whether node n depends on the swept input through a term that is not a guarded zero. A tie
+ * of min or max, and the guards of pow, atan2 and hypot, are selections in reverse.c (p == q
+ * ? 0 : v), which give an exact 0 whatever v is; here the node then stops depending on that
+ * operand, so that no 0 * inf further on turns the exact 0 into a NaN reverse mode never
+ * makes. (abs'(0) = 0 is a product in both, and stays one.) */
+static int depends(const Node *n, double w, const double *v, const uint8_t *dep)
+{
+    double a = v[n->a], b = v[n->b];
+    int ha = dep[n->a], hb = dep[n->b];
+    switch ((NodeKind)n->kind) {
+    case N_MIN:
+    case N_MAX: return w == a ? ha : hb;
+    case N_POW:
+    case N_ATAN2: return (ha && b != 0) || (hb && a != 0);
+    case N_HYPOT: return (ha && a != 0) || (hb && b != 0);
+    default: return ha || hb || dep[n->c];
+    }
+}
+
 double eval_tangent(const Func *f, const double *x, double *grad)
 {
     const Dag *d = &f->dag;
@@ -143,7 +162,7 @@ double eval_tangent(const Func *f, const double *x, double *grad)
             if (nd->kind == N_INPUT)
                 dep[id] = (int)nd->k == i;
             else
-                dep[id] = dep[nd->a] || dep[nd->b] || dep[nd->c];
+                dep[id] = depends(nd, v[id], v, dep);
             if (!dep[id])
                 t[id] = 0;
             else

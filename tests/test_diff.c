@@ -234,7 +234,7 @@ typedef struct {
 typedef struct {
     Check a_value, a_grad, b_grad, c_grad;
     long points, skipped;        /* function-points; those without a finite reference */
-    long b_skipped;              /* finite ones where a primal intermediate overflowed */
+    long b_skipped;              /* finite ones where an intermediate overflowed */
     long components, fd_skipped; /* gradient components at finite points; not checked by (c) */
     int reported, failures;
 } Stats;
@@ -412,10 +412,13 @@ static void compare_point(Stats *st, Case *c, int fn, double *x, char **line)
         return;
     }
     /* an intermediate that overflowed makes the order of operations matter beyond rounding:
-     * reverse mode's (wbar / b) * w is 0 for b = inf, forward mode's (tb / b) * w is NaN */
+     * reverse mode's (wbar / b) * w is 0 for b = inf, forward mode's (tb / b) * w is NaN; a
+     * tangent of 1e6 times a partial of 1e304 is inf, its adjoint times the partial is not */
     int overflow = 0;
     for (NodeId id = 1; id < f->nprimal; id++)
         overflow |= !isfinite(v[id]);
+    for (int i = 0; i < n; i++)
+        overflow |= !isfinite(tg[i]);
     st->b_skipped += overflow;
     double mv = magnitude(v, 1, f->nprimal), mg = magnitude(v, 1, f->dag.len);
     for (int i = 0; i < n; i++) {
@@ -531,7 +534,7 @@ static void test_diff_random_programs(void **state)
      * rerun of one seed may have a few points only) */
     if (n >= 100) {
         assert_true(st.skipped * 4 < st.points);
-        assert_true(st.b_skipped * 10 < st.points);
+        assert_true(st.b_skipped * 50 < st.points);
         assert_true(st.fd_skipped * 2 < st.components);
     }
 }

@@ -112,6 +112,16 @@ static void test_tangent_conventions_match_reverse(void **state)
     in[1] = 2;
     tangent_of("f(x, y) = x^y", in, g);
     assert_true(g[0] == 0 && g[1] == 0);
+    /* atan2's guarded partials at the origin are an exact 0 in reverse mode, whatever the
+     * infinite asin'(1) above them: forward mode must not make 0 * inf = NaN of them */
+    const char *guarded = "f(x) = asin(0.5^atan2(x, x)) + x";
+    assert_true(t1(guarded, 0) == 1);
+    Compiled c;
+    assert_int_equal(compile_string(&c, guarded, 1), 0);
+    double x = 0, grad;
+    eval_grad(&c.prog.funcs[0], &x, &grad);
+    assert_true(grad == 1);
+    compiled_free(&c);
 }
 
 int main(void)
