@@ -147,7 +147,7 @@ static int depends(const Node *n, double w, const double *v, const uint8_t *dep)
     }
 }
 
-double eval_tangent(const Func *f, const double *x, double *grad)
+double eval_tangent(const Func *f, const double *x, double *grad, double *scale)
 {
     const Dag *d = &f->dag;
     uint32_t n = f->nprimal ? f->nprimal : d->len; /* before reverse, all nodes are primal */
@@ -157,6 +157,7 @@ double eval_tangent(const Func *f, const double *x, double *grad)
     t[0] = 0;
     dep[0] = 0;
     for (int i = 0; i < f->ninputs; i++) {
+        double largest = 0;
         for (NodeId id = 1; id < n; id++) {
             const Node *nd = &d->nodes[id];
             if (nd->kind == N_INPUT)
@@ -167,8 +168,12 @@ double eval_tangent(const Func *f, const double *x, double *grad)
                 t[id] = 0;
             else
                 t[id] = nd->kind == N_INPUT ? 1.0 : tangent(nd, v[id], v, t, dep);
+            if (isfinite(t[id]) && fabs(t[id]) > largest)
+                largest = fabs(t[id]);
         }
         grad[i] = t[f->output];
+        if (scale)
+            scale[i] = largest;
     }
     double value = v[f->output];
     free(v);

@@ -103,7 +103,7 @@ static void test_domain_interpreters(void **state)
         double g[2];
         double v = eval_grad(f, edges[k].x, g);
         check(k, v, g, "eval_grad", f->ninputs);
-        v = eval_tangent(f, edges[k].x, g);
+        v = eval_tangent(f, edges[k].x, g, NULL);
         check(k, v, g, "eval_tangent", f->ninputs);
         compiled_free(&c);
     }

@@ -9,7 +9,7 @@ static double tangent_of(const char *src, const double *in, double *grad)
     Compiled c;
     if (compile_string(&c, src, 1) != 0)
         fail_msg("unexpected errors:\n%s", c.messages);
-    double value = eval_tangent(&c.prog.funcs[0], in, grad);
+    double value = eval_tangent(&c.prog.funcs[0], in, grad, NULL);
     compiled_free(&c);
     return value;
 }
@@ -97,6 +97,19 @@ static void test_tangent_sums_paths_and_ignores_other_inputs(void **state)
     }
 }
 
+static void test_tangent_reports_its_scale(void **state)
+{
+    (void)state;
+    /* tangents of 1e20 cancel to 1: the rounding scale of the result is 1e20 */
+    Compiled c;
+    assert_int_equal(compile_string(&c, "f(x) { a = 1e20 * x; return a - a + x }", 1), 0);
+    double x = 0.5, grad, scale;
+    eval_tangent(&c.prog.funcs[0], &x, &grad, &scale);
+    assert_true(grad == 1);
+    assert_true(scale == 1e20);
+    compiled_free(&c);
+}
+
 static void test_tangent_conventions_match_reverse(void **state)
 {
     (void)state;
@@ -130,6 +143,7 @@ int main(void)
         cmocka_unit_test(test_tangent_unary_rules),
         cmocka_unit_test(test_tangent_binary_rules),
         cmocka_unit_test(test_tangent_sums_paths_and_ignores_other_inputs),
+        cmocka_unit_test(test_tangent_reports_its_scale),
         cmocka_unit_test(test_tangent_conventions_match_reverse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
