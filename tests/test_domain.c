@@ -67,6 +67,8 @@ static const Edge edges[] = {
     {"f(y, x) = atan2(y, x)", {0, 1}, 0, {1, 0}},
     {"f(y, x) = atan2(y, x)", {0, -1}, PI, {-1, 0}},
     {"f(y, x) = atan2(y, x)", {2, 0}, PI / 2, {0, -0.5}},
+    /* these zeros are exact: asin'(1) = inf above them makes no NaN */
+    {"f(x) = asin(0.5^atan2(x, x)) + x", {0}, PI / 2, {1}},
 };
 #define NEDGES (sizeof edges / sizeof *edges)
 
