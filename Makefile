@@ -1,7 +1,7 @@
 # adgen: a source-to-source reverse-mode automatic differentiator.
 # Everything built goes to build/; `make`, `make test`, `make demo`, `make bench`, `make install`,
-# `make uninstall`, `make clean`; for reliability `make memcheck` and `make fuzz` (both also
-# described in README.md, "Reliability").
+# `make uninstall`, `make clean`; for reliability `make memcheck`, `make fuzz` and
+# `make difftest` (described in README.md, "Reliability" and "Domain edges").
 
 CC       ?= cc
 CFLAGS   ?= -O2 -g
@@ -168,6 +168,10 @@ fuzz: build/fuzz/fuzz_adgen
 	    -max_len=16384 -dict=tests/fuzz.dict -print_final_stats=1 $(FUZZ_FLAGS) \
 	    -artifact_prefix=build/fuzz/crashes/ build/fuzz/corpus build/fuzz/seeds
 
+# More of the differential test than `make test` runs: make difftest N=100000 SEED=7
+difftest: adgen build/tests/test_diff
+	ADGEN_DIFF_N=$(N) ADGEN_DIFF_SEED=$(SEED) build/tests/test_diff
+
 # ---- demo: differentiate eq. 5.109, compile the result with a driver, run it ------------------
 
 DEMO_CFLAGS := -std=c99 -Wall -Wextra -pedantic -Werror -O2
@@ -208,6 +212,6 @@ uninstall:
 	      $(DESTDIR)$(DATADIR)/adgen/adgen.mk
 	rmdir $(DESTDIR)$(DATADIR)/adgen 2>/dev/null || true
 
-.PHONY: all clean test demo bench install uninstall fuzz memcheck
+.PHONY: all clean test demo bench install uninstall fuzz memcheck difftest
 clean:
 	rm -rf build adgen

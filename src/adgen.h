@@ -243,6 +243,11 @@ void eval_dag(const Dag *d, const double *inputs, double *values);
 /* f's value at x, and its gradient through f's adjoint nodes (after reverse) into grad. */
 double eval_grad(const Func *f, const double *x, double *grad);
 double eval_op(NodeKind k, double a, double b, double c);
+/* f's value at x, and its gradient into grad by forward mode (one tangent sweep per input)
+ * over the primal nodes only: a second implementation of every derivative rule, independent
+ * of reverse.c, with the same conventions at kinks and domain edges. Unless scale is NULL,
+ * scale[i] gets the largest finite |tangent| of sweep i, the size of its rounding errors. */
+double eval_tangent(const Func *f, const double *x, double *grad, double *scale);
 
 /* ---- emit_c.c: scheduling, naming, printing C --------------------------------------------- */
 

@@ -68,6 +68,7 @@ static void propagate(Rev *r, NodeId w, NodeId wbar)
 #define MUL(x, y) dag_binary(d, N_MUL, x, y)
 #define DIV(x, y) dag_binary(d, N_DIV, x, y)
 #define NEG(x) dag_unary(d, N_NEG, x)
+#define IFNZ(p, v) dag_op(d, N_IFNE, p, dag_const(d, 0.0), v) /* p == 0 ? 0 : v */
     switch ((NodeKind)n.kind) {
     case N_NEG: contribute(r, a, NEG(wbar)); break;
     case N_ADD: contribute(r, a, wbar); contribute(r, b, wbar); break;
@@ -109,29 +110,33 @@ static void propagate(Rev *r, NodeId w, NodeId wbar)
     case N_SQRT: contribute(r, a, MUL(wbar, DIV(dag_const(d, 0.5), w))); break;
     case N_ABS: contribute(r, a, MUL(wbar, dag_unary(d, N_SIGN, a))); break;
     case N_POW:
+        /* d(a^b)/da = b a^(b-1); at b = 0 it is 0 (a^0 = 1 for every a), not 0 * 0^-1 */
         if (da) {
             NodeId p = dag_pow(d, a, dag_binary(d, N_SUB, b, one));
-            contribute(r, a, MUL(wbar, MUL(b, p)));
+            contribute(r, a, IFNZ(b, MUL(wbar, MUL(b, p))));
         }
         /* d(a^b)/db = a^b log(a); at a = 0 it is 0 (0^b is flat in b), not 0 * -inf */
         if (db)
-            contribute(r, b, dag_op(d, N_IFNE, a, dag_const(d, 0.0),
-                                    MUL(wbar, MUL(w, dag_unary(d, N_LOG, a)))));
+            contribute(r, b, IFNZ(a, MUL(wbar, MUL(w, dag_unary(d, N_LOG, a)))));
         break;
+    /* The partials of atan2 and hypot have the other (atan2) or the same (hypot) operand as
+     * a factor: where that operand is 0 the partial is 0 even at the origin, where the
+     * formula would be 0/0 (atan2 is constant along either axis on each side of 0; hypot's
+     * gradient 0 there matches abs'(0) = 0 for hypot(x, 0) = |x|). */
     case N_ATAN2: {
         NodeId q = DIV(wbar, dag_binary(d, N_ADD, MUL(a, a), MUL(b, b)));
         if (da)
-            contribute(r, a, MUL(q, b));
+            contribute(r, a, IFNZ(b, MUL(q, b)));
         if (db)
-            contribute(r, b, NEG(MUL(q, a)));
+            contribute(r, b, IFNZ(a, NEG(MUL(q, a))));
         break;
     }
     case N_HYPOT: {
         NodeId q = DIV(wbar, w);
         if (da)
-            contribute(r, a, MUL(q, a));
+            contribute(r, a, IFNZ(a, MUL(q, a)));
         if (db)
-            contribute(r, b, MUL(q, b));
+            contribute(r, b, IFNZ(b, MUL(q, b)));
         break;
     }
     case N_MIN:
@@ -148,6 +153,7 @@ static void propagate(Rev *r, NodeId w, NodeId wbar)
 #undef MUL
 #undef DIV
 #undef NEG
+#undef IFNZ
 }
 
 void reverse_func(Func *f)

@@ -1,0 +1,420 @@
+/*
+ * gen.h: a random program generator for the differential test. gen_program(seed) writes a
+ * valid adgen program drawn from the whole v1 language: every builtin, every operator and
+ * spelling (^ and **, unary - and +), pi, numbers in every form, one-line definitions, blocks
+ * with named intermediates used several times, bare expressions, several definitions per
+ * file, deep chains and nests, integer, fractional and negative powers, and names that clash
+ * with C keywords, <math.h> and the names adgen generates. Each function argument is usually
+ * wrapped in a guard that keeps it in the function's domain at moderate inputs
+ * (log(1 + e^2), asin(tanh(e)), ...); unguarded forms come often enough that the test also
+ * meets points out of the domain. The PRNG is splitmix64 and nothing else feeds the choices,
+ * so a seed always gives the same text.
+ */
+#ifndef GEN_H
+#define GEN_H
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "adgen.h"
+
+typedef struct {
+    uint64_t state;
+} Rng;
+
+static inline uint64_t rng_next(Rng *r)
+{
+    uint64_t z = (r->state += 0x9E3779B97F4A7C15u);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9u;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBu;
+    return z ^ (z >> 31);
+}
+
+/* Uniform in [0, n); the bias of the modulo is far below what the tests could notice. */
+static inline unsigned rng_below(Rng *r, unsigned n)
+{
+    return (unsigned)(rng_next(r) % n);
+}
+
+/* Uniform in [0, 1), from the top 53 bits. */
+static inline double rng_unit(Rng *r)
+{
+    return (double)(rng_next(r) >> 11) * 0x1p-53;
+}
+
+static inline int rng_chance(Rng *r, unsigned percent)
+{
+    return rng_below(r, 100) < percent;
+}
+
+/* Size limits of a program. */
+typedef struct {
+    int max_defs;    /* definitions per file */
+    int max_inputs;  /* inputs per definition */
+    int max_depth;   /* nesting of one expression */
+    int max_stmts;   /* named intermediates per block */
+} GenSize;
+
+/* Names for inputs, intermediates and definitions: plain ones, and ones adgen must rename
+ * because they are C or C++ keywords, <math.h> names (builtins used as variables included),
+ * names it generates itself, or reserved to the C implementation. */
+static const char *const gen_names[] = {
+    "x", "y", "z", "w", "a", "b", "c", "u", "v", "s", "q", "r2",
+    "int", "double", "float", "const", "if", "for", "while", "auto", "class", "new", "this",
+    "exp", "sin", "log", "sqrt", "abs", "min", "max", "pow", "hypot", "sinf", "cosl",
+    "fabs", "y0", "j1", "gamma", "NAN", "INFINITY", "HUGE_VAL", "M_PI", "errno",
+    "main", "f_grad", "x_bar", "t1", "t2", "t1_bar", "g_grad", "f", "g", "_x", "__y", "_Bool",
+};
+#define GEN_NNAMES (sizeof gen_names / sizeof *gen_names)
+
+/* The state of one definition being written. */
+typedef struct {
+    Rng *rng;
+    Buf *out;
+    const GenSize *size;
+    const char *vars[64];  /* names in scope: inputs, then intermediates as they appear */
+    int used[64];          /* intermediates: read at least once */
+    int nvars, ninputs;
+    char *pool[8];         /* recent subexpressions, repeated to make shared nodes */
+    int npool;
+} Gen;
+
+static void gen_expr(Gen *g, int depth);
+
+static void gen_number(Gen *g)
+{
+    static const char *const forms[] = {
+        "0.5", ".5", "1", "1.", "2", "3", "0.25", "1.5e-3", "2E+1", "1.5", "0.1", "7", "1e0",
+        "2.5", "0.75", "10", "3e-1", "0", "0.0",
+    };
+    buf_printf(g->out, "%s", forms[rng_below(g->rng, sizeof forms / sizeof *forms)]);
+}
+
+static void gen_leaf(Gen *g)
+{
+    unsigned k = rng_below(g->rng, 10);
+    if (g->nvars == 0 || k == 0) {
+        gen_number(g);
+    } else if (k == 1) {
+        buf_printf(g->out, "pi");
+    } else {
+        /* lean towards the latest intermediates, so that chains form and get reused */
+        int recent = g->nvars - g->ninputs < 3 ? g->nvars - g->ninputs : 3;
+        int i = (int)rng_below(g->rng, (unsigned)g->nvars);
+        if (recent > 0 && rng_chance(g->rng, 40))
+            i = g->nvars - 1 - (int)rng_below(g->rng, (unsigned)recent);
+        g->used[i] = 1;
+        buf_printf(g->out, "%s", g->vars[i]);
+    }
+}
+
+/* (e) for a fresh subexpression e; sometimes a line break inside the parentheses, which
+ * continues the expression. */
+static void gen_paren(Gen *g, int depth)
+{
+    buf_printf(g->out, rng_chance(g->rng, 3) ? "(\n        " : "(");
+    gen_expr(g, depth);
+    buf_printf(g->out, ")");
+}
+
+/* A value kept positive and moderate for log, sqrt, pow bases and divisors. */
+static void gen_positive(Gen *g, int depth)
+{
+    Buf *o = g->out;
+    switch (rng_below(g->rng, 7)) {
+    case 0: buf_printf(o, "(1 + "); gen_paren(g, depth); buf_printf(o, "^2)"); break;
+    case 1: buf_printf(o, "exp(sin"); gen_paren(g, depth); buf_printf(o, ")"); break;
+    case 2: buf_printf(o, "cosh(tanh"); gen_paren(g, depth); buf_printf(o, ")"); break;
+    case 3: buf_printf(o, "(abs"); gen_paren(g, depth); buf_printf(o, " + 0.5)"); break;
+    case 4: buf_printf(o, "hypot("); gen_expr(g, depth); buf_printf(o, ", 0.75)"); break;
+    case 5: buf_printf(o, "(2 + cos"); gen_paren(g, depth); buf_printf(o, ")"); break;
+    default: buf_printf(o, "(0.5 + "); gen_paren(g, depth); buf_printf(o, " ** 2)"); break;
+    }
+}
+
+/* A value in (-1, 1) for asin and acos. */
+static void gen_unit_interval(Gen *g, int depth)
+{
+    Buf *o = g->out;
+    switch (rng_below(g->rng, 3)) {
+    case 0: buf_printf(o, "tanh"); gen_paren(g, depth); break;
+    case 1: buf_printf(o, "(0.9 * sin"); gen_paren(g, depth); buf_printf(o, ")"); break;
+    default: buf_printf(o, "(atan"); gen_paren(g, depth); buf_printf(o, " / 2)"); break;
+    }
+}
+
+/* A moderate value for exp, sinh, cosh and tan. */
+static void gen_moderate(Gen *g, int depth)
+{
+    Buf *o = g->out;
+    switch (rng_below(g->rng, 3)) {
+    case 0: buf_printf(o, "sin"); gen_paren(g, depth); break;
+    case 1: buf_printf(o, "tanh"); gen_paren(g, depth); break;
+    default: buf_printf(o, "(atan"); gen_paren(g, depth); buf_printf(o, " * 0.6)"); break;
+    }
+}
+
+/* An argument: guarded by `guard` most of the time, raw otherwise. */
+static void gen_arg(Gen *g, int depth, void (*guard)(Gen *, int))
+{
+    if (rng_chance(g->rng, 88))
+        guard(g, depth);
+    else
+        gen_expr(g, depth);
+}
+
+static void gen_call(Gen *g, int depth)
+{
+    static const char *const plain[] = {"sin", "cos", "atan", "tanh", "abs"};
+    static const char *const moderate[] = {"exp", "sinh", "cosh", "tan"};
+    Buf *o = g->out;
+    switch (rng_below(g->rng, 9)) {
+    case 0:
+    case 1:
+        buf_printf(o, "%s(", plain[rng_below(g->rng, 5)]);
+        gen_expr(g, depth);
+        break;
+    case 2:
+        buf_printf(o, "%s(", moderate[rng_below(g->rng, 4)]);
+        gen_arg(g, depth, gen_moderate);
+        break;
+    case 3:
+        buf_printf(o, "%s(", rng_chance(g->rng, 50) ? "log" : "sqrt");
+        gen_arg(g, depth, gen_positive);
+        break;
+    case 4:
+        buf_printf(o, "%s(", rng_chance(g->rng, 50) ? "asin" : "acos");
+        gen_arg(g, depth, gen_unit_interval);
+        break;
+    case 5:
+        buf_printf(o, "pow(");
+        gen_arg(g, depth, gen_positive);
+        buf_printf(o, ", ");
+        gen_expr(g, depth);
+        break;
+    default: {
+        static const char *const two[] = {"atan2", "hypot", "min", "max"};
+        buf_printf(o, "%s(", two[rng_below(g->rng, 4)]);
+        gen_expr(g, depth);
+        buf_printf(o, ", ");
+        gen_expr(g, depth);
+        break;
+    }
+    }
+    buf_printf(o, ")");
+}
+
+static void gen_power(Gen *g, int depth)
+{
+    static const char *const whole[] = {"2", "3", "4", "5", "7", "-1", "-2", "-3", "0", "1",
+                                        "64", "65", "-65", "2."};
+    static const char *const fraction[] = {"0.5", "1.5", "-0.5", "2.5", "0.3", "-1.5", "1.25"};
+    Buf *o = g->out;
+    const char *op = rng_chance(g->rng, 25) ? "**" : "^";
+    switch (rng_below(g->rng, 4)) {
+    case 0:
+        /* an integer power of anything: it becomes multiplications; large ones of a small
+         * base keep the value finite */
+        if (rng_chance(g->rng, 80)) {
+            gen_paren(g, depth);
+            buf_printf(o, "%s%s", op, whole[rng_below(g->rng, 10)]);
+        } else {
+            buf_printf(o, "(0.5 + 0.5 * tanh");
+            gen_paren(g, depth);
+            buf_printf(o, ")%s%s", op, whole[10 + rng_below(g->rng, 4)]);
+        }
+        break;
+    case 1:
+        gen_arg(g, depth, gen_positive);
+        buf_printf(o, "%s%s", op, fraction[rng_below(g->rng, 7)]);
+        break;
+    case 2:
+        /* a variable exponent, which may carry a sign: 2^-x */
+        gen_arg(g, depth, gen_positive);
+        buf_printf(o, "%s%s", op, rng_chance(g->rng, 30) ? "-" : "");
+        gen_paren(g, depth);
+        break;
+    default:
+        buf_printf(o, "%s%s", rng_chance(g->rng, 50) ? "2" : "pi", op);
+        gen_moderate(g, depth);
+        break;
+    }
+}
+
+/* Appends a copy of out[from..] to the pool of subexpressions to repeat. */
+static void gen_remember(Gen *g, size_t from)
+{
+    size_t n = g->out->len - from;
+    if (n > 200)
+        return;
+    int slot = g->npool < 8 ? g->npool++ : (int)rng_below(g->rng, 8);
+    free(g->pool[slot]);
+    g->pool[slot] = strndup(g->out->data + from, n);
+}
+
+static void gen_expr(Gen *g, int depth)
+{
+    Buf *o = g->out;
+    if (depth <= 0 || rng_chance(g->rng, 12)) {
+        gen_leaf(g);
+        return;
+    }
+    if (g->npool && rng_chance(g->rng, 10)) {
+        /* the same text again: hash-consing makes it one node with two consumers */
+        buf_printf(o, "(%s)", g->pool[rng_below(g->rng, (unsigned)g->npool)]);
+        return;
+    }
+    size_t from = o->len;
+    unsigned k = rng_below(g->rng, 16);
+    if (k < 5) {
+        static const char *const ops[] = {" + ", " - ", " * ", "+", "*"};
+        gen_paren(g, depth - 1);
+        buf_printf(o, "%s", ops[k]);
+        gen_paren(g, depth - 1);
+    } else if (k < 7) {
+        gen_paren(g, depth - 1);
+        buf_printf(o, " / ");
+        gen_arg(g, depth - 1, gen_positive);
+    } else if (k < 8) {
+        buf_printf(o, "%s", rng_chance(g->rng, 70) ? "-" : "+");
+        gen_paren(g, depth - 1);
+    } else if (k < 13) {
+        gen_call(g, depth - 1);
+    } else {
+        gen_power(g, depth - 1);
+    }
+    gen_remember(g, from);
+}
+
+/* A name not yet in scope (nor the definition's own: adgen allows it, but it reads badly). */
+static const char *gen_fresh_name(Gen *g, const char *def_name)
+{
+    for (;;) {
+        const char *name = gen_names[rng_below(g->rng, GEN_NNAMES)];
+        int taken = strcmp(name, def_name) == 0;
+        for (int i = 0; i < g->nvars && !taken; i++)
+            taken = strcmp(g->vars[i], name) == 0;
+        if (!taken)
+            return name;
+    }
+}
+
+/* A deep nest of bounded functions around one expression: tanh(sin(atan(... x ...))). */
+static void gen_nest(Gen *g, int n)
+{
+    static const char *const bounded[] = {"sin", "tanh", "atan", "cos"};
+    for (int i = 0; i < n; i++)
+        buf_printf(g->out, "%s(", bounded[rng_below(g->rng, 4)]);
+    gen_expr(g, 2);
+    for (int i = 0; i < n; i++)
+        buf_printf(g->out, i % 3 == 1 ? " * 1.1)" : ")");
+}
+
+/* The body of a block: intermediates, each a fresh expression or a link of a long chain,
+ * then a return that reads every intermediate nothing else has read. */
+static void gen_block(Gen *g, const char *def_name)
+{
+    Buf *o = g->out;
+    int chain = rng_chance(g->rng, 15);
+    int n = 1 + (int)rng_below(g->rng, (unsigned)g->size->max_stmts);
+    if (chain)
+        n = 20 + (int)rng_below(g->rng, 28);
+    if (n > 48 - g->nvars) /* leave names free for gen_fresh_name to find */
+        n = 48 - g->nvars;
+    for (int i = 0; i < n; i++) {
+        const char *name = gen_fresh_name(g, def_name);
+        buf_printf(o, "    %s = ", name);
+        if (chain && g->nvars > g->ninputs) {
+            /* a contraction of the previous link, so that a long chain stays moderate */
+            const char *prev = g->vars[g->nvars - 1];
+            g->used[g->nvars - 1] = 1;
+            buf_printf(o, "%s(%s) * 0.9 + ", rng_chance(g->rng, 50) ? "sin" : "tanh", prev);
+            gen_paren(g, 1);
+        } else {
+            gen_expr(g, 1 + (int)rng_below(g->rng, (unsigned)g->size->max_depth));
+        }
+        buf_printf(o, rng_chance(g->rng, 20) ? "; " : rng_chance(g->rng, 10) ?
+                                                         "  # an intermediate\n" : "\n");
+        g->used[g->nvars] = 0;
+        g->vars[g->nvars++] = name;
+    }
+    buf_printf(o, "    return ");
+    gen_expr(g, 1 + (int)rng_below(g->rng, (unsigned)g->size->max_depth));
+    for (int i = g->ninputs; i < g->nvars; i++)
+        if (!g->used[i])
+            buf_printf(o, " %s %s", rng_chance(g->rng, 50) ? "+" : "-", g->vars[i]);
+    buf_printf(o, "\n}\n");
+}
+
+/* One definition, named `name`; a bare expression when `bare`. */
+static void gen_def(Rng *rng, Buf *out, const GenSize *size, const char *name, int bare)
+{
+    Gen g = {.rng = rng, .out = out, .size = size};
+    int ninputs = (int)rng_below(rng, (unsigned)size->max_inputs + 1);
+    if (ninputs == 0 && (bare || rng_chance(rng, 70)))
+        ninputs = 1; /* a definition without inputs is rare; a bare one needs a variable */
+    for (int i = 0; i < ninputs; i++) {
+        g.vars[g.nvars] = gen_fresh_name(&g, name);
+        g.used[g.nvars++] = 1;
+    }
+    g.ninputs = ninputs;
+    if (bare) {
+        gen_expr(&g, size->max_depth);
+        buf_printf(out, "\n");
+    } else {
+        buf_printf(out, "%s(", name);
+        for (int i = 0; i < ninputs; i++)
+            buf_printf(out, "%s%s", i ? ", " : "", g.vars[i]);
+        if (rng_chance(rng, 60)) {
+            buf_printf(out, ") {\n");
+            gen_block(&g, name);
+        } else {
+            buf_printf(out, ") = ");
+            if (rng_chance(rng, 8))
+                gen_nest(&g, 20 + (int)rng_below(rng, 60));
+            else
+                gen_expr(&g, 1 + (int)rng_below(rng, (unsigned)size->max_depth));
+            buf_printf(out, "\n");
+        }
+    }
+    for (int i = 0; i < g.npool; i++)
+        free(g.pool[i]);
+}
+
+/* Whether a is b_grad: adgen rejects a definition named after another's gradient. */
+static int gen_is_grad_of(const char *a, const char *b)
+{
+    size_t n = strlen(b);
+    return strncmp(a, b, n) == 0 && strcmp(a + n, "_grad") == 0;
+}
+
+/* A whole program drawn from seed, appended to out. */
+static inline void gen_program(Buf *out, uint64_t seed, const GenSize *size)
+{
+    Rng rng = {seed};
+    buf_printf(out, "# adgen differential test, seed %llu\n", (unsigned long long)seed);
+    if (rng_chance(&rng, 8)) {
+        gen_def(&rng, out, size, "", 1);
+        return;
+    }
+    int ndefs = 1 + (int)rng_below(&rng, (unsigned)size->max_defs);
+    const char *names[16];
+    for (int d = 0; d < ndefs && d < 16; d++) {
+        const char *name;
+        int taken;
+        do {
+            name = gen_names[rng_below(&rng, GEN_NNAMES)];
+            taken = 0;
+            for (int e = 0; e < d; e++)
+                taken |= strcmp(names[e], name) == 0 || gen_is_grad_of(names[e], name) ||
+                         gen_is_grad_of(name, names[e]);
+        } while (taken);
+        names[d] = name;
+        gen_def(&rng, out, size, name, 0);
+        if (rng_chance(&rng, 30))
+            buf_printf(out, "\n");
+    }
+}
+
+#endif

@@ -1,0 +1,181 @@
+/* test_domain.c: the gradient at the edges of the functions' domains and at kinks, as the
+ * README's "Domain edges" promises it. Each case states its expected value and gradient, from
+ * the mathematics or the documented convention; the interpreter over the reverse sweep
+ * (eval_grad), forward mode (eval_tangent) and the generated C, compiled with gcc and run,
+ * must all give exactly that: finite values to rounding, infinities with their sign, NaN
+ * only where the README says there is no derivative. Scratch files go to build/tests/domain. */
+#include "testutil.h"
+
+#include <float.h>
+#include <sys/stat.h>
+
+#define OUT "build/tests/domain"
+#define GCC "gcc -std=c99 -O2 -Wall -Wextra -pedantic -Werror"
+#define PI 3.14159265358979323846
+
+typedef struct {
+    const char *src;  /* one definition */
+    double x[2];      /* the point */
+    double value, grad[2];
+} Edge;
+
+static const Edge edges[] = {
+    /* sqrt: the derivative 1/(2 sqrt(x)) is genuinely infinite at 0 */
+    {"f(x) = sqrt(x)", {0}, 0, {INFINITY}},
+    {"f(x) = x^0.5", {0}, 0, {INFINITY}},
+    /* sqrt(x^2) = |x| has no derivative at 0: 1/(2|x|) * 2x is inf * 0 */
+    {"f(x) = sqrt(x^2)", {0}, 0, {NAN}},
+    /* log: -inf with derivative +inf */
+    {"f(x) = log(x)", {0}, -INFINITY, {INFINITY}},
+    /* 0^y with a variable exponent: d/dx is y 0^(y-1), except 0 at y = 0, where x^0 = 1 for
+     * every x; d/dy is 0 at x = 0 */
+    {"f(x, y) = pow(x, y)", {0, 0}, 1, {0, 0}},
+    {"f(x, y) = x^y", {0, 1}, 0, {1, 0}},
+    {"f(x, y) = x^y", {0, 2}, 0, {0, 0}},
+    {"f(x, y) = x**y", {0, 0.5}, 0, {INFINITY, 0}},
+    {"f(x, y) = x^y", {0, -1}, INFINITY, {-INFINITY, 0}},
+    /* the same with constant exponents, which become 1, x, x*x, sqrt(x) and 1/x */
+    {"f(x) = x^0", {0}, 1, {0}},
+    {"f(x) = x^1", {0}, 0, {1}},
+    {"f(x) = x^2", {0}, 0, {0}},
+    {"f(x) = pow(x, 0.5)", {0}, 0, {INFINITY}},
+    {"f(x) = x^-1", {0}, INFINITY, {-INFINITY}},
+    /* a negative base with an integer exponent: d/dx = y x^(y-1); x^y is undefined for x < 0
+     * and non-integer y, so d/dy (x^y log x) is NaN */
+    {"f(x) = x^3", {-2}, -8, {12}},
+    {"f(x) = x^-3", {-2}, -0.125, {-0.1875}},
+    {"f(x) = x^65", {-1}, -1, {65}},
+    {"f(x, y) = x^y", {-2, 3}, -8, {12, NAN}},
+    {"f(x, y) = pow(x, y)", {-2, -2}, 0.25, {0.25, NAN}},
+    /* abs'(0) = 0 */
+    {"f(x) = abs(x)", {0}, 0, {0}},
+    {"f(x) = abs(x) + x", {0}, 0, {1}},
+    /* min and max: a tie gives the whole derivative to the first operand */
+    {"f(x, y) = min(x, y)", {1, 1}, 1, {1, 0}},
+    {"f(x, y) = max(x, y)", {1, 1}, 1, {1, 0}},
+    {"f(x, y) = max(y, x)", {1, 1}, 1, {0, 1}},
+    {"f(x) = max(x, 1)", {1}, 1, {1}},
+    {"f(x) = min(1, x)", {1}, 1, {0}},
+    /* hypot(0, 0): gradient 0, as abs'(0) for hypot(x, 0) = |x|; off the origin, a zero
+     * operand has partial 0 */
+    {"f(x, y) = hypot(x, y)", {0, 0}, 0, {0, 0}},
+    {"f(x, y) = hypot(x, y)", {0, 2}, 2, {0, 1}},
+    {"f(x) = hypot(x, 0)", {0}, 0, {0}},
+    /* atan2(0, 0): gradient 0 (atan2 is constant along each half-axis through the origin);
+     * off the origin the usual x/(x^2+y^2), -y/(x^2+y^2) */
+    {"f(y, x) = atan2(y, x)", {0, 0}, 0, {0, 0}},
+    {"f(y, x) = atan2(y, x)", {0, 1}, 0, {1, 0}},
+    {"f(y, x) = atan2(y, x)", {0, -1}, PI, {-1, 0}},
+    {"f(y, x) = atan2(y, x)", {2, 0}, PI / 2, {0, -0.5}},
+    /* these zeros are exact: asin'(1) = inf above them makes no NaN */
+    {"f(x) = asin(0.5^atan2(x, x)) + x", {0}, PI / 2, {1}},
+};
+#define NEDGES (sizeof edges / sizeof *edges)
+
+/* got equals want: NaN for NaN, the same infinity, or finite within rounding. */
+static void assert_same(double got, double want, const char *what, size_t k)
+{
+    int ok = isnan(want) ? isnan(got)
+             : isinf(want) ? got == want
+                           : fabs(got - want) <= 4 * DBL_EPSILON * fmax(1, fabs(want));
+    if (!ok)
+        fail_msg("%s of case %zu (%s at %g, %g): %.17g, expected %.17g", what, k,
+                 edges[k].src, edges[k].x[0], edges[k].x[1], got, want);
+}
+
+static void check(size_t k, double value, const double *grad, const char *who, int n)
+{
+    char what[64];
+    snprintf(what, sizeof what, "%s value", who);
+    assert_same(value, edges[k].value, what, k);
+    for (int i = 0; i < n; i++) {
+        snprintf(what, sizeof what, "%s d/dx%d", who, i + 1);
+        assert_same(grad[i], edges[k].grad[i], what, k);
+    }
+}
+
+static void test_domain_interpreters(void **state)
+{
+    (void)state;
+    for (size_t k = 0; k < NEDGES; k++) {
+        Compiled c;
+        if (compile_string(&c, edges[k].src, 1) != 0)
+            fail_msg("%s: %s", edges[k].src, c.messages);
+        const Func *f = &c.prog.funcs[0];
+        double g[2];
+        double v = eval_grad(f, edges[k].x, g);
+        check(k, v, g, "eval_grad", f->ninputs);
+        v = eval_tangent(f, edges[k].x, g, NULL);
+        check(k, v, g, "eval_tangent", f->ninputs);
+        compiled_free(&c);
+    }
+}
+
+/* Every case's C in one file (prefix eK_), a driver printing value and gradient with %a. */
+static void test_domain_generated_c(void **state)
+{
+    (void)state;
+    mkdir("build/tests", 0777);
+    mkdir(OUT, 0777);
+    Buf src = {0}, drv = {0};
+    int nin[NEDGES];
+    buf_printf(&drv, "#include <stdio.h>\n");
+    for (size_t k = 0; k < NEDGES; k++) {
+        char prefix[16];
+        snprintf(prefix, sizeof prefix, "e%zu_", k);
+        EmitOptions opt = {.prefix = prefix};
+        Buf c_text = {0};
+        if (compile_source("edge.expr", edges[k].src, strlen(edges[k].src), "edge", &opt,
+                           stderr, &c_text, NULL) != 0)
+            fail_msg("%s does not compile", edges[k].src);
+        buf_printf(&src, "%s", c_text.data);
+        buf_free(&c_text);
+        nin[k] = edges[k].src[3] == ')' ? 1 : 2; /* "f(x) ..." or "f(x, y) ..." */
+        if (nin[k] == 1)
+            buf_printf(&drv, "double e%zu_f_grad(double, double *);\n", k);
+        else
+            buf_printf(&drv, "double e%zu_f_grad(double, double, double *, double *);\n", k);
+    }
+    buf_printf(&drv, "int main(void)\n{\n    double g[2] = {0, 0}, v;\n");
+    for (size_t k = 0; k < NEDGES; k++) {
+        if (nin[k] == 1)
+            buf_printf(&drv, "    v = e%zu_f_grad(%a, &g[0]);\n", k, edges[k].x[0]);
+        else
+            buf_printf(&drv, "    v = e%zu_f_grad(%a, %a, &g[0], &g[1]);\n", k, edges[k].x[0],
+                       edges[k].x[1]);
+        buf_printf(&drv, "    printf(\"%%a %%a %%a\\n\", v, g[0], g[1]);\n");
+    }
+    buf_printf(&drv, "    return 0;\n}\n");
+    FILE *f = fopen(OUT "/edges.c", "w");
+    assert_non_null(f);
+    fputs(src.data, f);
+    fclose(f);
+    f = fopen(OUT "/main.c", "w");
+    assert_non_null(f);
+    fputs(drv.data, f);
+    fclose(f);
+    buf_free(&src);
+    buf_free(&drv);
+    char *out = NULL;
+    int rc = run_command(GCC " -o " OUT "/edges " OUT "/edges.c " OUT "/main.c -lm 2>&1 && "
+                         OUT "/edges", &out);
+    if (rc != 0)
+        fail_msg("building or running the generated C failed:\n%s", out);
+    char *p = out;
+    for (size_t k = 0; k < NEDGES; k++) {
+        double v = strtod(p, &p), g[2];
+        g[0] = strtod(p, &p);
+        g[1] = strtod(p, &p);
+        check(k, v, g, "generated C", nin[k]);
+    }
+    free(out);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_domain_interpreters),
+        cmocka_unit_test(test_domain_generated_c),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
