@@ -8,13 +8,7 @@ static double gradient(const char *src, const double *in, double *grad)
     Compiled c;
     if (compile_string(&c, src, 1) != 0)
         fail_msg("unexpected errors:\n%s", c.messages);
-    const Func *f = &c.prog.funcs[0];
-    double *v = calloc(f->dag.len, sizeof *v);
-    eval_dag(&f->dag, in, v);
-    for (int i = 0; i < f->ninputs; i++)
-        grad[i] = v[f->grad[i]];
-    double value = v[f->output];
-    free(v);
+    double value = eval_grad(&c.prog.funcs[0], in, grad);
     compiled_free(&c);
     return value;
 }
