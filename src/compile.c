@@ -15,7 +15,7 @@ int unit_compile(Unit *u, const char *file, const char *src, size_t len, const c
     u->names = parse.names = intern_new();
     if (parse_source(&parse) == 0 && sema_program(&parse, stem, &u->prog) == 0)
         for (int i = 0; i < u->prog.nfuncs; i++)
-            reverse_func(&u->prog.funcs[i]);
+            func_differentiate(&u->prog.funcs[i]);
     return u->diag.errors;
 }
 

@@ -18,38 +18,21 @@
 /* Largest |n| for which x^n becomes multiplications; beyond it pow() is more accurate. */
 #define MAX_INT_POWER 64
 
-int node_arity(NodeKind k)
-{
-    if (k == N_CONST || k == N_INPUT || k == N_NONE)
-        return 0;
-    if (k < N_ADD)
-        return 1;
-    if (k < N_IFEQ)
-        return 2;
-    return 3;
-}
-
-const char *node_name(NodeKind k)
-{
-    static const char *const names[N_KINDS] = {
-        [N_NONE] = "?", [N_CONST] = "const", [N_INPUT] = "input",
-        [N_NEG] = "-", [N_SIN] = "sin", [N_COS] = "cos", [N_TAN] = "tan",
-        [N_ASIN] = "asin", [N_ACOS] = "acos", [N_ATAN] = "atan", [N_SINH] = "sinh",
-        [N_COSH] = "cosh", [N_TANH] = "tanh", [N_EXP] = "exp", [N_LOG] = "log",
-        [N_SQRT] = "sqrt", [N_ABS] = "fabs", [N_SIGN] = "sign",
-        [N_ADD] = "+", [N_SUB] = "-", [N_MUL] = "*", [N_DIV] = "/", [N_POW] = "pow",
-        [N_ATAN2] = "atan2", [N_HYPOT] = "hypot", [N_MIN] = "fmin", [N_MAX] = "fmax",
-        [N_IFEQ] = "ifeq", [N_IFNE] = "ifne",
-    };
-    return (unsigned)k < N_KINDS ? names[k] : "?";
-}
+const OpInfo op_info[N_KINDS] = {
+#define X(kind, lang, ar, c, form, fold, cost, sel, lin, value) \
+    [N_##kind] = {lang, ar, c, form, fold, cost, sel, lin},
+    OPS(X)
+#undef X
+};
 
 void dag_init(Dag *d)
 {
     memset(d, 0, sizeof *d);
     d->cap = 64;
     d->nodes = xrealloc(NULL, d->cap * sizeof *d->nodes);
+    d->meta = xrealloc(NULL, d->cap * sizeof *d->meta);
     memset(&d->nodes[0], 0, sizeof d->nodes[0]);
+    memset(&d->meta[0], 0, sizeof d->meta[0]);
     d->len = 1;
     d->fold = 1;
     d->tcap = 128;
@@ -60,6 +43,7 @@ void dag_init(Dag *d)
 void dag_free(Dag *d)
 {
     free(d->nodes);
+    free(d->meta);
     free(d->table);
     memset(d, 0, sizeof *d);
 }
@@ -121,9 +105,11 @@ static NodeId intern_node(Dag *d, Node n)
     if (d->len == d->cap) {
         d->cap *= 2;
         d->nodes = xrealloc(d->nodes, d->cap * sizeof *d->nodes);
+        d->meta = xrealloc(d->meta, d->cap * sizeof *d->meta);
     }
     NodeId id = d->len++;
     d->nodes[id] = n;
+    memset(&d->meta[id], 0, sizeof d->meta[id]);
     d->table[j].id = id;
     d->table[j].hash = h;
     if (2 * (uint64_t)d->len > d->tcap)
@@ -137,9 +123,9 @@ NodeId dag_const(Dag *d, double v)
     return intern_node(d, n);
 }
 
-NodeId dag_input(Dag *d, int position)
+NodeId dag_input(Dag *d, uint32_t slot)
 {
-    Node n = {.kind = N_INPUT, .k = position};
+    Node n = {.kind = N_INPUT, .k = slot};
     return intern_node(d, n);
 }
 
@@ -158,35 +144,12 @@ static int is_kind(const Dag *d, NodeId n, NodeKind k)
     return n && d->nodes[n].kind == k;
 }
 
-/* Operations whose result is the correctly rounded (or exact) value of the operation, so a
- * compile-time fold equals what any conforming C implementation computes at run time. */
-static int foldable(NodeKind k)
+/* The IEEE-exact rewrites of op(a, b, c), or 0 when none applies. */
+static NodeId rewrite(Dag *d, NodeKind k, NodeId a, NodeId b, NodeId c)
 {
-    switch (k) {
-    case N_NEG: case N_ADD: case N_SUB: case N_MUL: case N_DIV: case N_SQRT:
-    case N_ABS: case N_SIGN: case N_IFEQ: case N_IFNE:
-        return 1;
-    default:
-        return 0;
-    }
-}
-
-NodeId dag_op(Dag *d, NodeKind k, NodeId a, NodeId b, NodeId c)
-{
-    int ar = node_arity(k);
-    if (d->fold && foldable(k) && is_const(d, a) && (ar < 2 || is_const(d, b)) &&
-        (ar < 3 || is_const(d, c))) {
-        double v = eval_op(k, d->nodes[a].k, ar > 1 ? d->nodes[b].k : 0,
-                           ar > 2 ? d->nodes[c].k : 0);
-        if (isfinite(v))
-            return dag_const(d, v);
-    }
-    switch (k) {
-    case N_NEG:
-        if (is_kind(d, a, N_NEG))
-            return d->nodes[a].a;
-        break;
-    case N_ADD:
+    if (k == N_NEG && is_kind(d, a, N_NEG))
+        return d->nodes[a].a;
+    if (k == N_ADD) {
         if (a == b) /* x + x and 2 * x round identically, overflow included */
             return dag_op(d, N_MUL, a, dag_const(d, 2.0), 0);
         if (dag_is_const(d, b, -0.0))
@@ -199,39 +162,48 @@ NodeId dag_op(Dag *d, NodeKind k, NodeId a, NodeId b, NodeId c)
             return dag_op(d, N_SUB, b, d->nodes[a].a, 0);
         if (is_const(d, b) && d->nodes[b].k < 0)
             return dag_op(d, N_SUB, a, dag_const(d, -d->nodes[b].k), 0);
-        break;
-    case N_SUB:
+    }
+    if (k == N_SUB) {
         if (dag_is_const(d, b, 0.0))
             return a;
         if (is_kind(d, b, N_NEG))
             return dag_op(d, N_ADD, a, d->nodes[b].a, 0);
         if (is_const(d, b) && d->nodes[b].k < 0)
             return dag_op(d, N_ADD, a, dag_const(d, -d->nodes[b].k), 0);
-        break;
-    case N_MUL:
-        if (dag_is_const(d, a, 1.0))
-            return b;
-        if (dag_is_const(d, b, 1.0))
-            return a;
-        if (dag_is_const(d, a, -1.0))
-            return dag_op(d, N_NEG, b, 0, 0);
-        if (dag_is_const(d, b, -1.0))
-            return dag_op(d, N_NEG, a, 0, 0);
-        break;
-    case N_DIV:
-        if (dag_is_const(d, b, 1.0))
-            return a;
-        if (dag_is_const(d, b, -1.0))
-            return dag_op(d, N_NEG, a, 0, 0);
-        break;
-    case N_IFEQ: case N_IFNE:
-        /* a test between constants is decided here: the value or zero, whatever c is */
-        if (d->fold && is_const(d, a) && is_const(d, b))
-            return (k == N_IFEQ) == (d->nodes[a].k == d->nodes[b].k) ? c : dag_const(d, 0.0);
-        break;
-    default:
-        break;
     }
+    if (k == N_MUL || k == N_DIV) {
+        if (k == N_MUL && dag_is_const(d, a, 1.0))
+            return b;
+        if (k == N_MUL && dag_is_const(d, a, -1.0))
+            return dag_op(d, N_NEG, b, 0, 0);
+        if (dag_is_const(d, b, 1.0))
+            return a;
+        if (dag_is_const(d, b, -1.0))
+            return dag_op(d, N_NEG, a, 0, 0);
+    }
+    if (k == N_IF) {
+        /* a test between constants is decided here, whatever the other operands are */
+        if (d->fold && is_const(d, a))
+            return d->nodes[a].k != 0 ? b : c;
+        if (b == c)
+            return b;
+    }
+    return 0;
+}
+
+NodeId dag_op(Dag *d, NodeKind k, NodeId a, NodeId b, NodeId c)
+{
+    int ar = node_arity(k);
+    if (d->fold && op_info[k].fold && is_const(d, a) && (ar < 2 || is_const(d, b)) &&
+        (ar < 3 || is_const(d, c))) {
+        double v = eval_op(k, d->nodes[a].k, ar > 1 ? d->nodes[b].k : 0,
+                           ar > 2 ? d->nodes[c].k : 0);
+        if (isfinite(v))
+            return dag_const(d, v);
+    }
+    NodeId r = rewrite(d, k, a, b, c);
+    if (r)
+        return r;
     /* IEEE addition and multiplication commute exactly: one canonical operand order. */
     if ((k == N_ADD || k == N_MUL) && a > b) {
         NodeId t = a;
@@ -276,4 +248,33 @@ NodeId dag_pow(Dag *d, NodeId a, NodeId b)
         base = dag_binary(d, N_MUL, base, base);
     }
     return e < 0 ? dag_binary(d, N_DIV, dag_const(d, 1.0), result) : result;
+}
+
+void dag_mark_lines(Dag *d, NodeId from, int line)
+{
+    for (NodeId id = from; id < d->len; id++)
+        if (!d->meta[id].line)
+            d->meta[id].line = line;
+}
+
+void dag_set_role(Dag *d, NodeId from, NodeId q, Role role, NodeId p)
+{
+    if (q >= from && node_is_op(d, q) && node_is_op(d, p) && d->meta[q].role == ROLE_NONE) {
+        d->meta[q].role = (uint8_t)role;
+        d->meta[q].of = p;
+    }
+}
+
+void nodemap_init(NodeMap *m, uint32_t len)
+{
+    m->len = len;
+    m->of = xrealloc(NULL, (len ? len : 1) * sizeof *m->of);
+    memset(m->of, 0, (len ? len : 1) * sizeof *m->of);
+}
+
+void nodemap_free(NodeMap *m)
+{
+    free(m->of);
+    m->of = NULL;
+    m->len = 0;
 }

@@ -1,46 +1,27 @@
 /*
  * eval.c: an interpreter over the DAG, with the same C library calls the generated code
  * makes. It is the reference the unit tests use for the derivative rules and what constant
- * folding computes with. eval_tangent differentiates in forward mode over the primal nodes
- * alone, with its own copy of every derivative rule: the differential test checks reverse.c
- * and the generated C against it.
+ * folding computes with; its values come from the table of ops.h. eval_tangent differentiates
+ * in forward mode over the primal nodes alone, with its own copy of every derivative rule
+ * and of the strong zeros: the tests check deriv.c, both transforms and the generated C
+ * against it.
  */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "adgen.h"
 
 double eval_op(NodeKind k, double a, double b, double c)
 {
+    (void)a, (void)b, (void)c;
     switch (k) {
-    case N_NEG: return -a;
-    case N_SIN: return sin(a);
-    case N_COS: return cos(a);
-    case N_TAN: return tan(a);
-    case N_ASIN: return asin(a);
-    case N_ACOS: return acos(a);
-    case N_ATAN: return atan(a);
-    case N_SINH: return sinh(a);
-    case N_COSH: return cosh(a);
-    case N_TANH: return tanh(a);
-    case N_EXP: return exp(a);
-    case N_LOG: return log(a);
-    case N_SQRT: return sqrt(a);
-    case N_ABS: return fabs(a);
-    case N_SIGN: return a > 0 ? 1.0 : a < 0 ? -1.0 : a;
-    case N_ADD: return a + b;
-    case N_SUB: return a - b;
-    case N_MUL: return a * b;
-    case N_DIV: return a / b;
-    case N_POW: return pow(a, b);
-    case N_ATAN2: return atan2(a, b);
-    case N_HYPOT: return hypot(a, b);
-    case N_MIN: return fmin(a, b);
-    case N_MAX: return fmax(a, b);
-    case N_IFEQ: return a == b ? c : 0.0;
-    case N_IFNE: return a == b ? 0.0 : c;
-    default: return NAN;
+#define X(kind, lang, ar, cname, form, fold, cost, sel, lin, value) \
+    case N_##kind: return value;
+    OPS(X)
+#undef X
     }
+    return NAN;
 }
 
 /* Evaluates nodes 1..len-1. */
@@ -52,7 +33,7 @@ static void eval_nodes(const Dag *d, uint32_t len, const double *inputs, double 
         if (n->kind == N_CONST)
             values[id] = n->k;
         else if (n->kind == N_INPUT)
-            values[id] = inputs[(int)n->k];
+            values[id] = inputs[(uint32_t)n->k];
         else
             values[id] = eval_op(n->kind, values[n->a], values[n->b], values[n->c]);
     }
@@ -67,84 +48,75 @@ double eval_grad(const Func *f, const double *x, double *grad)
 {
     double *values = xrealloc(NULL, (size_t)f->dag.len * sizeof *values);
     eval_dag(&f->dag, x, values);
-    for (int i = 0; i < f->ninputs; i++)
+    for (uint32_t i = 0; i < f->ninputs; i++)
         grad[i] = values[f->grad[i]];
-    double value = values[f->output];
+    double value = values[f->roots[0]];
     free(values);
     return value;
 }
 
-/* An operand's term of a tangent sum, built only when the operand depends on the swept
- * input: reverse.c builds no term for an inactive operand, so neither may an infinite
- * partial times a zero tangent here (0 * inf would be a NaN reverse mode never makes). */
-#define TERM(dep, expr) ((dep) ? (expr) : 0.0)
-
-/* The tangent of node n with value w, from its operands' values v, tangents t and
- * dependence on the swept input. */
-static double tangent(const Node *n, double w, const double *v, const double *t,
-                      const uint8_t *dep)
+/* The term of operand j (0: a, 1: b) of node n with value w and operand values a, b, when
+ * that operand's tangent is x: the partial times x, with the conventions of the README's
+ * "Domain edges" written as selections (an exact 0 whatever x is). */
+static double term(const Node *n, int j, double w, double a, double b, double x)
 {
-    double a = v[n->a], b = v[n->b], ta = t[n->a], tb = t[n->b];
-    int ha = dep[n->a], hb = dep[n->b];
     switch ((NodeKind)n->kind) {
-    case N_NEG: return -ta;
-    case N_ADD: return TERM(ha, ta) + TERM(hb, tb);
-    case N_SUB: return TERM(ha, ta) - TERM(hb, tb);
-    case N_MUL: return TERM(ha, ta * b) + TERM(hb, a * tb);
-    case N_DIV: return TERM(ha, ta / b) - TERM(hb, tb * w / b);
-    case N_SIN: return cos(a) * ta;
-    case N_COS: return -sin(a) * ta;
-    case N_TAN: return (1 + w * w) * ta;
-    case N_ASIN: return ta / sqrt(1 - a * a);
-    case N_ACOS: return -ta / sqrt(1 - a * a);
-    case N_ATAN: return ta / (1 + a * a);
-    case N_SINH: return cosh(a) * ta;
-    case N_COSH: return sinh(a) * ta;
-    case N_TANH: return (1 - w * w) * ta;
-    case N_EXP: return w * ta;
-    case N_LOG: return ta / a;
-    case N_SQRT: return 0.5 / w * ta;
-    case N_ABS: return eval_op(N_SIGN, a, 0, 0) * ta; /* abs'(0) = 0 */
+    case N_NONE: case N_CONST: case N_INPUT:
+    case N_EQ: case N_NE: case N_LT: case N_LE: case N_GT: case N_GE:
+        return 0;
+    case N_NEG: return -x;
+    case N_ADD: return x;
+    case N_SUB: return j == 0 ? x : -x;
+    case N_MUL: return j == 0 ? x * b : a * x;
+    case N_DIV: return j == 0 ? x / b : -(x * w / b);
+    case N_SIN: return cos(a) * x;
+    case N_COS: return -sin(a) * x;
+    case N_TAN: return (1 + w * w) * x;
+    case N_ASIN: return x / sqrt(1 - a * a);
+    case N_ACOS: return -x / sqrt(1 - a * a);
+    case N_ATAN: return x / (1 + a * a);
+    case N_SINH: return cosh(a) * x;
+    case N_COSH: return sinh(a) * x;
+    case N_TANH: return (1 - w * w) * x;
+    case N_EXP: return w * x;
+    case N_LOG: return x / a;
+    case N_SQRT: return 0.5 / w * x;
+    case N_ABS: return a > 0 ? x : a < 0 ? -x : a; /* abs'(0) = 0 */
     case N_POW:
         /* d(a^b)/da is 0 at b = 0 (a^0 = 1 for every a); d(a^b)/db = a^b log(a) is 0 at
          * a = 0, where a^b is flat in b */
-        return TERM(ha, b == 0 ? 0.0 : b * pow(a, b - 1) * ta) +
-               TERM(hb, a == 0 ? 0.0 : w * log(a) * tb);
+        if (j == 0)
+            return b == 0 ? 0 : b * pow(a, b - 1) * x;
+        return a == 0 ? 0 : w * log(a) * x;
     /* a partial with a zero factor is 0, also at the origin where the formula is 0/0 */
     case N_ATAN2:
-        return TERM(ha, b == 0 ? 0.0 : ta * b / (a * a + b * b)) -
-               TERM(hb, a == 0 ? 0.0 : tb * a / (a * a + b * b));
+        if (j == 0)
+            return b == 0 ? 0 : x * b / (a * a + b * b);
+        return a == 0 ? 0 : -(x * a / (a * a + b * b));
     case N_HYPOT:
-        return TERM(ha, a == 0 ? 0.0 : ta * a / w) + TERM(hb, b == 0 ? 0.0 : tb * b / w);
+        if (j == 0)
+            return a == 0 ? 0 : x * a / w;
+        return b == 0 ? 0 : x * b / w;
     case N_MIN:
     case N_MAX:
-        /* the operand the result equals carries the tangent; on a tie, the first */
-        return w == a ? TERM(ha, ta) : TERM(hb, tb);
-    default:
-        /* sema builds only the kinds above into a primal */
-        abort();
+        /* the operand the result equals carries the tangent; on a tie, each half */
+        if (a == b)
+            return x / 2;
+        return w == (j == 0 ? a : b) ? x : 0;
+    case N_IF:
+        /* a is the condition, b and c the branches: only the chosen one carries x */
+        if (j == 0)
+            return 0;
+        return (a != 0) == (j == 1) ? x : 0;
     }
+    abort();
 }
 
-#undef TERM
-
-/* Whether node n depends on the swept input through a term that is not a guarded zero. A tie
- * of min or max, and the guards of pow, atan2 and hypot, are selections in reverse.c (p == q
- * ? 0 : v), which give an exact 0 whatever v is; here the node then stops depending on that
- * operand, so that no 0 * inf further on turns the exact 0 into a NaN reverse mode never
- * makes. (abs'(0) = 0 is a product in both, and stays one.) */
-static int depends(const Node *n, double w, const double *v, const uint8_t *dep)
+/* Whether a term of this kind may be an exact 0 chosen by a test (a strong zero). */
+static int selects(NodeKind k)
 {
-    double a = v[n->a], b = v[n->b];
-    int ha = dep[n->a], hb = dep[n->b];
-    switch ((NodeKind)n->kind) {
-    case N_MIN:
-    case N_MAX: return w == a ? ha : hb;
-    case N_POW:
-    case N_ATAN2: return (ha && b != 0) || (hb && a != 0);
-    case N_HYPOT: return (ha && a != 0) || (hb && b != 0);
-    default: return ha || hb || dep[n->c];
-    }
+    return k == N_ABS || k == N_MIN || k == N_MAX || k == N_POW || k == N_ATAN2 ||
+           k == N_HYPOT || k == N_IF;
 }
 
 double eval_tangent(const Func *f, const double *x, double *grad, double *scale)
@@ -152,31 +124,43 @@ double eval_tangent(const Func *f, const double *x, double *grad, double *scale)
     const Dag *d = &f->dag;
     uint32_t n = f->nprimal ? f->nprimal : d->len; /* before reverse, all nodes are primal */
     double *v = xrealloc(NULL, 2 * (size_t)n * sizeof *v), *t = v + n;
-    uint8_t *dep = xrealloc(NULL, n);
+    /* has: the node depends on the swept input; sel: its tangent may be a strong zero */
+    uint8_t *has = xrealloc(NULL, 2 * (size_t)n), *sel = has + n;
     eval_nodes(d, n, x, v);
-    t[0] = 0;
-    dep[0] = 0;
-    for (int i = 0; i < f->ninputs; i++) {
+    for (uint32_t i = 0; i < f->ninputs; i++) {
         double largest = 0;
+        memset(has, 0, 2 * (size_t)n);
         for (NodeId id = 1; id < n; id++) {
             const Node *nd = &d->nodes[id];
-            if (nd->kind == N_INPUT)
-                dep[id] = (int)nd->k == i;
-            else
-                dep[id] = depends(nd, v[id], v, dep);
-            if (!dep[id])
-                t[id] = 0;
-            else
-                t[id] = nd->kind == N_INPUT ? 1.0 : tangent(nd, v[id], v, t, dep);
+            t[id] = 0;
+            if (nd->kind == N_INPUT) {
+                has[id] = (uint32_t)nd->k == i;
+                t[id] = has[id];
+                continue;
+            }
+            NodeId ops[3] = {nd->a, nd->b, nd->c};
+            int all_sel = 1;
+            for (int j = 0; j < node_arity(nd->kind); j++) {
+                NodeId o = ops[j];
+                if (!has[o] || (nd->kind == N_IF && j == 0) || op_info[nd->kind].form == F_CMP)
+                    continue;
+                /* a strong zero stays zero whatever its partial: no 0 * inf */
+                double tj = sel[o] && t[o] == 0 ? 0 : term(nd, j, v[id], v[nd->a], v[nd->b],
+                                                            t[o]);
+                t[id] = has[id] ? t[id] + tj : tj;
+                has[id] = 1;
+                all_sel = all_sel && (sel[o] || selects(nd->kind));
+            }
+            sel[id] = has[id] && all_sel;
             if (isfinite(t[id]) && fabs(t[id]) > largest)
                 largest = fabs(t[id]);
         }
-        grad[i] = t[f->output];
+        grad[i] = has[f->roots[0]] ? t[f->roots[0]] : 0;
         if (scale)
             scale[i] = largest;
     }
-    double value = v[f->output];
+    double value = v[f->roots[0]];
     free(v);
-    free(dep);
+    free(has);
     return value;
 }

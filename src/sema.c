@@ -11,19 +11,6 @@
 
 #include "adgen.h"
 
-static const struct {
-    const char *name;
-    NodeKind kind;
-    int arity;
-} builtins[] = {
-    {"sin", N_SIN, 1}, {"cos", N_COS, 1}, {"tan", N_TAN, 1}, {"asin", N_ASIN, 1},
-    {"acos", N_ACOS, 1}, {"atan", N_ATAN, 1}, {"sinh", N_SINH, 1}, {"cosh", N_COSH, 1},
-    {"tanh", N_TANH, 1}, {"exp", N_EXP, 1}, {"log", N_LOG, 1}, {"sqrt", N_SQRT, 1},
-    {"abs", N_ABS, 1}, {"pow", N_POW, 2}, {"atan2", N_ATAN2, 2}, {"hypot", N_HYPOT, 2},
-    {"min", N_MIN, 2}, {"max", N_MAX, 2},
-};
-#define NBUILTINS (sizeof builtins / sizeof builtins[0])
-
 /* A name in scope: an input or a named intermediate, or a defined function. */
 typedef struct {
     const char *name;
@@ -129,11 +116,11 @@ static void unknown_function(Lower *L, const Ast *e)
 {
     const char *best = NULL;
     size_t best_d = 3;
-    for (size_t i = 0; i < NBUILTINS; i++) {
-        size_t dist = edit_distance(e->name, builtins[i].name);
+    for (int k = 0; k < N_KINDS; k++) {
+        size_t dist = op_info[k].lang ? edit_distance(e->name, op_info[k].lang) : 99;
         if (dist < best_d) {
             best_d = dist;
-            best = builtins[i].name;
+            best = op_info[k].lang;
         }
     }
     Loc loc = e->loc;
@@ -152,18 +139,10 @@ static void unknown_function(Lower *L, const Ast *e)
  * (0.1f, or pi to long double precision) rather than a double's digits. */
 static NodeId spelled_const(Lower *L, double v, const char *text, size_t len)
 {
-    Func *f = L->f;
-    NodeId n = dag_const(&f->dag, v);
-    if (L->p->real == REAL_DOUBLE)
-        return n;
-    if (f->texts_cap < f->dag.len) {
-        uint32_t cap = f->dag.cap;
-        f->node_text = xrealloc(f->node_text, cap * sizeof *f->node_text);
-        memset(f->node_text + f->texts_cap, 0, (cap - f->texts_cap) * sizeof *f->node_text);
-        f->texts_cap = cap;
-    }
-    if (!f->node_text[n])
-        f->node_text[n] = arena_strndup(L->p->arena, text, len);
+    Dag *d = &L->f->dag;
+    NodeId n = dag_const(d, v);
+    if (L->p->real != REAL_DOUBLE && !d->meta[n].label)
+        d->meta[n].label = arena_strndup(L->p->arena, text, len);
     return n;
 }
 
@@ -182,30 +161,30 @@ static NodeId lower_var(Lower *L, const Ast *e)
 
 static NodeId lower_call(Lower *L, const Ast *e)
 {
-    size_t i = 0;
-    while (i < NBUILTINS && strcmp(builtins[i].name, e->name) != 0)
-        i++;
-    if (i == NBUILTINS) {
+    int k = 0;
+    while (k < N_KINDS && !(op_info[k].lang && strcmp(op_info[k].lang, e->name) == 0))
+        k++;
+    if (k == N_KINDS) {
         unknown_function(L, e);
         return 0;
     }
-    if (e->nargs != builtins[i].arity) {
+    int arity = op_info[k].arity;
+    if (e->nargs != arity) {
         diag_error(L->p->diag, e->loc, "'%s' takes %d argument%s, but %d %s given", e->name,
-                   builtins[i].arity, builtins[i].arity == 1 ? "" : "s", e->nargs,
-                   e->nargs == 1 ? "was" : "were");
+                   arity, arity == 1 ? "" : "s", e->nargs, e->nargs == 1 ? "was" : "were");
         return 0;
     }
-    NodeId arg[2] = {0, 0};
-    int k = 0;
+    NodeId arg[3] = {0, 0, 0};
+    int i = 0;
     for (const Ast *a = e->args; a; a = a->next) {
         if (!a->node)
             return 0;
-        arg[k++] = a->node;
+        arg[i++] = a->node;
     }
     Dag *d = &L->f->dag;
-    if (builtins[i].kind == N_POW)
+    if (k == N_POW)
         return dag_pow(d, arg[0], arg[1]);
-    return dag_op(d, builtins[i].kind, arg[0], arg[1], 0);
+    return dag_op(d, (NodeKind)k, arg[0], arg[1], arg[2]);
 }
 
 static void push(Lower *L, size_t *top, Ast *e)
@@ -269,38 +248,18 @@ static NodeId lower_expr(Lower *L, Ast *root)
         case A_DIV: e->node = failed ? 0 : dag_binary(d, N_DIV, a, b); break;
         case A_POW: e->node = failed ? 0 : dag_pow(d, a, b); break;
         }
-        func_mark_lines(L->f, mark, e->loc.first_line);
+        dag_mark_lines(d, mark, e->loc.first_line);
     }
     return root->node;
 }
 
-void func_mark_lines(Func *f, NodeId from, int line)
-{
-    if (f->lines_cap < f->dag.len) {
-        uint32_t cap = f->dag.cap;
-        f->node_line = xrealloc(f->node_line, cap * sizeof *f->node_line);
-        memset(f->node_line + f->lines_cap, 0, (cap - f->lines_cap) * sizeof *f->node_line);
-        f->lines_cap = cap;
-    }
-    for (NodeId id = from; id < f->dag.len; id++)
-        if (!f->node_line[id])
-            f->node_line[id] = line;
-}
-
 static void name_node(Func *f, NodeId n, const char *name)
 {
-    if (f->names_cap < f->dag.len) {
-        uint32_t cap = f->dag.cap;
-        f->node_names = xrealloc(f->node_names, cap * sizeof *f->node_names);
-        memset(f->node_names + f->names_cap, 0, (cap - f->names_cap) * sizeof *f->node_names);
-        f->names_cap = cap;
-    }
-    NodeKind k = f->dag.nodes[n].kind;
-    if (k != N_CONST && k != N_INPUT && !f->node_names[n])
-        f->node_names[n] = name;
+    if (node_is_op(&f->dag, n) && !f->dag.meta[n].label)
+        f->dag.meta[n].label = name;
 }
 
-static void add_input(Lower *L, Ast *param, int position)
+static void add_input(Lower *L, Ast *param, uint32_t slot)
 {
     Diag *diag = L->p->diag;
     if (strcmp(param->name, "pi") == 0) {
@@ -314,7 +273,7 @@ static void add_input(Lower *L, Ast *param, int position)
         return;
     }
     b = scope_add(&L->scope, param->name);
-    b->node = dag_input(&L->f->dag, position);
+    b->node = dag_input(&L->f->dag, slot);
     b->loc = param->loc;
     b->is_input = 1;
     b->used = 1;
@@ -360,7 +319,7 @@ static void lower_block(Lower *L, Def *def)
             assign(L, s, n);
         } else {
             ret = s;
-            L->f->output = n;
+            L->f->roots[0] = n;
         }
     }
     if (!ret) {
@@ -424,19 +383,30 @@ static void lower_def(Lower *L, Def *def, Func *f)
     dag_init(&f->dag);
     f->dag.fold = L->p->real == REAL_DOUBLE;
     scope_init(&L->scope);
-    f->ninputs = def->nparams;
-    f->inputs = arena_alloc(L->p->arena, (size_t)(def->nparams + 1) * sizeof *f->inputs);
-    int i = 0;
-    for (Ast *a = def->params; a; a = a->next, i++) {
-        f->inputs[i] = a->name;
-        add_input(L, a, i);
+    f->nparams = def->nparams;
+    f->ninputs = (uint32_t)def->nparams;
+    f->params = arena_alloc(L->p->arena, (size_t)(def->nparams + 1) * sizeof *f->params);
+    f->input = xrealloc(NULL, (f->ninputs + 1) * sizeof *f->input);
+    uint32_t slot = 0;
+    for (Ast *a = def->params; a; a = a->next, slot++) {
+        Param *p = &f->params[slot];
+        p->name = a->name;
+        p->loc = a->loc;
+        p->kind = PARAM_DIFF;
+        p->first = slot;
+        p->size = 1;
+        add_input(L, a, slot);
+        f->input[slot] = dag_input(&f->dag, slot);
     }
+    f->nroots = 1;
+    f->roots = arena_alloc(L->p->arena, sizeof *f->roots);
+    f->roots[0] = 0;
+    f->entries = 1u << ENTRY_VALUE | 1u << ENTRY_GRAD;
     /* a block's body may be empty ("f(x) { }"); only one-line definitions have an expr */
     if (def->expr)
-        f->output = lower_expr(L, def->expr);
+        f->roots[0] = lower_expr(L, def->expr);
     else
         lower_block(L, def);
-    name_node(f, 1, NULL); /* sizes node_names to the DAG */
     scope_free(&L->scope);
 }
 
@@ -505,11 +475,9 @@ void program_free(Program *prog)
 {
     for (int i = 0; i < prog->nfuncs; i++) {
         dag_free(&prog->funcs[i].dag);
-        free(prog->funcs[i].node_names);
-        free(prog->funcs[i].node_line);
-        free(prog->funcs[i].node_text);
+        free(prog->funcs[i].input);
         free(prog->funcs[i].grad);
-        free(prog->funcs[i].adj);
+        nodemap_free(&prog->funcs[i].adj);
     }
     free(prog->funcs);
     prog->funcs = NULL;

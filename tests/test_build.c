@@ -614,7 +614,7 @@ static void test_output_paths(void **state)
     /* devices are not files to protect */
     assert_int_equal(runf(NULL, ADGEN_CMD " -o /dev/null --header /dev/null " OUT "/in.expr"), 0);
 
-    assert_int_equal(runf(NULL, "cd " OUT " && rm -f target.c link.c && echo old > target.c "
+    assert_int_equal(runf(NULL, "cd " OUT " && rm -f target.c link.c && echo '" OLD_GENERATED "' > target.c "
                                 "&& chmod 640 target.c && ln -s target.c link.c"), 0);
     assert_int_equal(runf(NULL, ADGEN_CMD " -o " OUT "/link.c " OUT "/in.expr"), 0);
     struct stat st;

@@ -29,7 +29,7 @@ static void test_dag_eq5109_has_the_books_six_operations(void **state)
     const Func *f = lower(&c, "f(x) = sqrt(x^2 + exp(x^2)) + cos(x^2 + exp(x^2))");
     assert_int_equal(count_ops(&f->dag), 6);
     /* f = d + e, d = sqrt(c), e = cos(c), c = a + b, b = exp(a), a = x*x */
-    const Node *fn = node(f, f->output);
+    const Node *fn = node(f, f->roots[0]);
     assert_int_equal(fn->kind, N_ADD);
     const Node *d = node(f, fn->a), *e = node(f, fn->b);
     assert_int_equal(d->kind, N_SQRT);
@@ -55,7 +55,7 @@ static void test_dag_eq5109_and_eq5123_lower_to_one_dag(void **state)
     Compiled c1, c2;
     const Func *f1 = lower(&c1, one), *f2 = lower(&c2, chain);
     assert_int_equal(f1->dag.len, f2->dag.len);
-    assert_int_equal(f1->output, f2->output);
+    assert_int_equal(f1->roots[0], f2->roots[0]);
     for (NodeId id = 1; id < f1->dag.len; id++) {
         const Node *a = node(f1, id), *b = node(f2, id);
         assert_int_equal(a->kind, b->kind);
@@ -64,8 +64,8 @@ static void test_dag_eq5109_and_eq5123_lower_to_one_dag(void **state)
         assert_memory_equal(&a->k, &b->k, sizeof a->k);
     }
     /* the chain's names are kept: c names the node a + b */
-    const Node *d = node(f2, node(f2, f2->output)->a);
-    assert_string_equal(f2->node_names[d->a], "c");
+    const Node *d = node(f2, node(f2, f2->roots[0])->a);
+    assert_string_equal(f2->dag.meta[d->a].label, "c");
     compiled_free(&c1);
     compiled_free(&c2);
     free(one);
@@ -90,7 +90,7 @@ static void test_dag_folds_constants(void **state)
     (void)state;
     Compiled c;
     const Func *f = lower(&c, "f(x) = x * (2*3 - 1/4) + pi/2");
-    const Node *sum = node(f, f->output);
+    const Node *sum = node(f, f->roots[0]);
     assert_int_equal(sum->kind, N_ADD);
     const Node *prod = node(f, sum->a), *half_pi = node(f, sum->b);
     assert_int_equal(half_pi->kind, N_CONST);
@@ -107,22 +107,22 @@ static void test_dag_refuses_inexact_folds(void **state)
     Compiled c;
     /* x*0 is NaN for x = inf, x-x is NaN for inf, x+0 is +0 for x = -0: all stay */
     const Func *f = lower(&c, "f(x) = x*0");
-    assert_int_equal(node(f, f->output)->kind, N_MUL);
+    assert_int_equal(node(f, f->roots[0])->kind, N_MUL);
     compiled_free(&c);
     f = lower(&c, "f(x) = x - x");
-    assert_int_equal(node(f, f->output)->kind, N_SUB);
+    assert_int_equal(node(f, f->roots[0])->kind, N_SUB);
     compiled_free(&c);
     f = lower(&c, "f(x) = x + 0");
-    assert_int_equal(node(f, f->output)->kind, N_ADD);
+    assert_int_equal(node(f, f->roots[0])->kind, N_ADD);
     compiled_free(&c);
     f = lower(&c, "f(x) = x + 1/0");        /* no folding to inf */
-    assert_int_equal(node(f, node(f, f->output)->b)->kind, N_DIV);
+    assert_int_equal(node(f, node(f, f->roots[0])->b)->kind, N_DIV);
     compiled_free(&c);
     f = lower(&c, "f(x) = x + exp(1)");     /* libm results are not folded */
-    assert_int_equal(node(f, node(f, f->output)->b)->kind, N_EXP);
+    assert_int_equal(node(f, node(f, f->roots[0])->b)->kind, N_EXP);
     compiled_free(&c);
     f = lower(&c, "f(x) = x*-0.0 + x*0.0"); /* -0.0 and 0.0 are distinct constants */
-    assert_int_not_equal(node(f, f->output)->a, node(f, f->output)->b);
+    assert_int_not_equal(node(f, f->roots[0])->a, node(f, f->roots[0])->b);
     compiled_free(&c);
 }
 
@@ -131,19 +131,19 @@ static void test_dag_exact_rewrites(void **state)
     (void)state;
     Compiled c;
     const Func *f = lower(&c, "f(x) = x * 1 / 1");
-    assert_int_equal(node(f, f->output)->kind, N_INPUT);
+    assert_int_equal(node(f, f->roots[0])->kind, N_INPUT);
     compiled_free(&c);
     f = lower(&c, "f(x) = -(-x)");
-    assert_int_equal(node(f, f->output)->kind, N_INPUT);
+    assert_int_equal(node(f, f->roots[0])->kind, N_INPUT);
     compiled_free(&c);
     f = lower(&c, "f(x, y) = x + -y");
-    assert_int_equal(node(f, f->output)->kind, N_SUB);
+    assert_int_equal(node(f, f->roots[0])->kind, N_SUB);
     compiled_free(&c);
     f = lower(&c, "f(x) = x * -1");
-    assert_int_equal(node(f, f->output)->kind, N_NEG);
+    assert_int_equal(node(f, f->roots[0])->kind, N_NEG);
     compiled_free(&c);
     f = lower(&c, "f(x) = x + x");
-    assert_int_equal(node(f, f->output)->kind, N_MUL);
+    assert_int_equal(node(f, f->roots[0])->kind, N_MUL);
     compiled_free(&c);
 }
 
@@ -152,7 +152,7 @@ static void test_dag_integer_powers_are_multiplications(void **state)
     (void)state;
     Compiled c;
     const Func *f = lower(&c, "f(x) = x^2");
-    const Node *sq = node(f, f->output);
+    const Node *sq = node(f, f->roots[0]);
     assert_int_equal(sq->kind, N_MUL);
     assert_int_equal(sq->a, sq->b);
     compiled_free(&c);
@@ -160,15 +160,15 @@ static void test_dag_integer_powers_are_multiplications(void **state)
     assert_int_equal(count_ops(&f->dag), 2); /* (x*x)*(x*x) */
     compiled_free(&c);
     f = lower(&c, "f(x) = x^-2");
-    assert_int_equal(node(f, f->output)->kind, N_DIV);
-    assert_int_equal(node(f, node(f, f->output)->b)->kind, N_MUL);
+    assert_int_equal(node(f, f->roots[0])->kind, N_DIV);
+    assert_int_equal(node(f, node(f, f->roots[0])->b)->kind, N_MUL);
     compiled_free(&c);
     f = lower(&c, "f(x) = x^0.5 + pow(x, 1.5)");
-    assert_int_equal(node(f, node(f, f->output)->a)->kind, N_SQRT);
-    assert_int_equal(node(f, node(f, f->output)->b)->kind, N_POW);
+    assert_int_equal(node(f, node(f, f->roots[0])->a)->kind, N_SQRT);
+    assert_int_equal(node(f, node(f, f->roots[0])->b)->kind, N_POW);
     compiled_free(&c);
     f = lower(&c, "f(x) = x^0 + x^1");
-    assert_int_equal(node(f, f->output)->kind, N_ADD);
+    assert_int_equal(node(f, f->roots[0])->kind, N_ADD);
     assert_int_equal(count_ops(&f->dag), 1);
     compiled_free(&c);
 }

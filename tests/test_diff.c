@@ -71,7 +71,7 @@ static void choose_points(Case *c)
     Program *prog = &c->unit.prog;
     c->points = calloc((size_t)prog->nfuncs, sizeof *c->points);
     for (int i = 0; i < prog->nfuncs; i++) {
-        int n = prog->funcs[i].ninputs;
+        int n = (int)prog->funcs[i].ninputs;
         c->points[i] = calloc((size_t)(NPOINTS * n + 1), sizeof **c->points);
         for (int k = 0; k < NPOINTS * n; k++)
             c->points[i][k] = rng_chance(&rng, 16) ? special[rng_below(&rng, 6)]
@@ -147,7 +147,7 @@ static void write_batch(Case *cases, int n, int batch)
     for (int i = 0; i < n; i++) {
         const Program *prog = &cases[i].unit.prog;
         for (int j = 0; j < prog->nfuncs; j++) {
-            int nin = prog->funcs[j].ninputs;
+            int nin = (int)prog->funcs[j].ninputs;
             for (int p = 0; p < NPOINTS; p++) {
                 Buf args = {0};
                 buf_putn(&args, "", 0);
@@ -265,8 +265,8 @@ static void report(Stats *st, Case *c, int fn, const double *x, const char *msg)
     st->failures++;
     const Func *f = &c->unit.prog.funcs[fn];
     Buf where = {0};
-    for (int k = 0; k < f->ninputs; k++)
-        buf_printf(&where, "%s%s = %.17g", k ? ", " : "", f->inputs[k], x[k]);
+    for (int k = 0; k < (int)f->ninputs; k++)
+        buf_printf(&where, "%s%s = %.17g", k ? ", " : "", f->params[k].name, x[k]);
     buf_putn(&where, "", 0);
     print_error("seed %llu, function %s at %s: %s\n", (unsigned long long)c->seed, f->name,
                 where.data, msg);
@@ -308,7 +308,7 @@ static double primal_at(const Func *f, double *x, int i, double h, double *v)
     x[i] = saved + h;
     eval_dag(&f->dag, x, v);
     x[i] = saved;
-    return v[f->output];
+    return v[f->roots[0]];
 }
 
 /*
@@ -366,7 +366,7 @@ static void check_fd(Stats *st, Case *c, int fn, double *x, int i, double g, dou
     if (!check(&st->c_grad, g, d1, fabs(g) > 1 ? fabs(g) : 1)) {
         char msg[160];
         snprintf(msg, sizeof msg, "d/d%s: the C gives %.17g, central differences %.17g",
-                 f->inputs[i], g, d1);
+                 f->params[i].name, g, d1);
         report(st, c, fn, x, msg);
     }
 }
@@ -375,7 +375,7 @@ static void check_fd(Stats *st, Case *c, int fn, double *x, int i, double g, dou
 static void compare_point(Stats *st, Case *c, int fn, double *x, char **line)
 {
     const Func *f = &c->unit.prog.funcs[fn];
-    int n = f->ninputs;
+    int n = (int)f->ninputs;
     double primal = strtod(*line, line), value = strtod(*line, line);
     double g[8], rg[8], tg[8], ts[8];
     for (int i = 0; i < n; i++)
@@ -402,7 +402,7 @@ static void compare_point(Stats *st, Case *c, int fn, double *x, char **line)
         finite = finite && isfinite(rg[i]);
         if (!check(&st->a_grad, g[i], rg[i], fabs(rg[i]))) {
             snprintf(msg, sizeof msg, "d/d%s: the C gives %.17g, eval_grad %.17g",
-                     f->inputs[i], g[i], rg[i]);
+                     f->params[i].name, g[i], rg[i]);
             report(st, c, fn, x, msg);
         }
     }
@@ -434,7 +434,7 @@ static void compare_point(Stats *st, Case *c, int fn, double *x, char **line)
         double scale = fmax(fabs(tg[i]), fmax(mg, ts[i]));
         if (!overflow && !check(&st->b_grad, g[i], tg[i], scale)) {
             snprintf(msg, sizeof msg, "d/d%s: the C gives %.17g, eval_tangent %.17g",
-                     f->inputs[i], g[i], tg[i]);
+                     f->params[i].name, g[i], tg[i]);
             report(st, c, fn, x, msg);
         }
         st->components++;
@@ -455,7 +455,7 @@ static void compare_batch(Stats *st, Case *cases, int n, int batch)
     for (int i = 0; i < n; i++) {
         const Program *prog = &cases[i].unit.prog;
         for (int j = 0; j < prog->nfuncs; j++) {
-            int nin = prog->funcs[j].ninputs;
+            int nin = (int)prog->funcs[j].ninputs;
             for (int p = 0; p < NPOINTS; p++) {
                 double x[8];
                 memcpy(x, &cases[i].points[j][p * nin], (size_t)nin * sizeof *x);

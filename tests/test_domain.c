@@ -50,12 +50,18 @@ static const Edge edges[] = {
     /* abs'(0) = 0 */
     {"f(x) = abs(x)", {0}, 0, {0}},
     {"f(x) = abs(x) + x", {0}, 0, {1}},
-    /* min and max: a tie gives the whole derivative to the first operand */
-    {"f(x, y) = min(x, y)", {1, 1}, 1, {1, 0}},
-    {"f(x, y) = max(x, y)", {1, 1}, 1, {1, 0}},
-    {"f(x, y) = max(y, x)", {1, 1}, 1, {0, 1}},
-    {"f(x) = max(x, 1)", {1}, 1, {1}},
-    {"f(x) = min(1, x)", {1}, 1, {0}},
+    /* min and max: a tie gives each operand half the derivative, the average of the two
+     * sides, which is the derivative of a function smooth through the tie */
+    {"f(x, y) = min(x, y)", {1, 1}, 1, {0.5, 0.5}},
+    {"f(x, y) = max(x, y)", {1, 1}, 1, {0.5, 0.5}},
+    {"f(x, y) = max(y, x)", {1, 1}, 1, {0.5, 0.5}},
+    {"f(x) = max(x, 1)", {1}, 1, {0.5}},
+    {"f(x) = min(1, x)", {1}, 1, {0.5}},
+    {"f(x) = max(x, x)", {2}, 2, {1}},
+    /* smooth through a tie: the stable softplus has derivative 1/2 at 0; min(x, 1)^2 +
+     * 2 log(max(x, 1)) is C^1 with derivative 2 at 1 */
+    {"f(z) = max(z, 0) + log(1 + exp(-abs(z)))", {0}, 0.69314718055994531, {0.5}},
+    {"f(x) = min(x, 1)^2 + 2*log(max(x, 1))", {1}, 1, {2}},
     /* hypot(0, 0): gradient 0, as abs'(0) for hypot(x, 0) = |x|; off the origin, a zero
      * operand has partial 0 */
     {"f(x, y) = hypot(x, y)", {0, 0}, 0, {0, 0}},
@@ -69,6 +75,14 @@ static const Edge edges[] = {
     {"f(y, x) = atan2(y, x)", {2, 0}, PI / 2, {0, -0.5}},
     /* these zeros are exact: asin'(1) = inf above them makes no NaN */
     {"f(x) = asin(0.5^atan2(x, x)) + x", {0}, PI / 2, {1}},
+    /* and strong: an infinite derivative below them, on the path they select away, makes
+     * no NaN either (the function is flat there) */
+    {"f(x) = max(1, sqrt(x))", {0}, 1, {0}},
+    {"f(x) = atan2(sqrt(x), sqrt(x))", {0}, 0, {0}},
+    {"f(x) = sqrt(max(0, x))", {-1}, 0, {0}},
+    {"f(x) = max(log(x), 0) + x", {0}, 0, {1}},
+    {"f(x) = sqrt(abs(x))", {0}, 0, {0}},
+    {"f(x, y) = hypot(sqrt(x), y)", {0, 3}, 3, {0, 1}},
 };
 #define NEDGES (sizeof edges / sizeof *edges)
 
@@ -104,9 +118,9 @@ static void test_domain_interpreters(void **state)
         const Func *f = &c.prog.funcs[0];
         double g[2];
         double v = eval_grad(f, edges[k].x, g);
-        check(k, v, g, "eval_grad", f->ninputs);
+        check(k, v, g, "eval_grad", (int)f->ninputs);
         v = eval_tangent(f, edges[k].x, g, NULL);
-        check(k, v, g, "eval_tangent", f->ninputs);
+        check(k, v, g, "eval_tangent", (int)f->ninputs);
         compiled_free(&c);
     }
 }

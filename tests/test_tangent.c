@@ -70,8 +70,8 @@ static void test_tangent_binary_rules(void **state)
             assert_near(g[0], x / sqrt(r2), 1e-15);
             assert_near(g[1], y / sqrt(r2), 1e-15);
             tangent_of("f(x, y) = min(x, y) + 2 * max(x, y)", in, g);
-            assert_near(g[0], x < y ? 1 : x > y ? 2 : 3, 0); /* a tie: both pick x */
-            assert_near(g[1], x < y ? 2 : x > y ? 1 : 0, 0);
+            assert_near(g[0], x < y ? 1 : x > y ? 2 : 1.5, 0); /* a tie: half each */
+            assert_near(g[1], x < y ? 2 : x > y ? 1 : 1.5, 0);
             double px[2] = {fabs(x), y};
             tangent_of("f(x, y) = pow(x, y)", px, g);
             assert_near(g[0], y * pow(px[0], y - 1), 1e-14);
@@ -116,11 +116,11 @@ static void test_tangent_conventions_match_reverse(void **state)
     double in[2] = {0, 0}, g[2];
     assert_true(t1("f(x) = abs(x)", 0) == 0);
     assert_true(t1("f(x) = sqrt(x)", 0) == INFINITY);
-    /* a tie gives the whole tangent to the first operand */
+    /* a tie gives each operand half the tangent */
     tangent_of("f(x, y) = min(x, y)", in, g);
-    assert_true(g[0] == 1 && g[1] == 0);
+    assert_true(g[0] == 0.5 && g[1] == 0.5);
     tangent_of("f(x, y) = max(y, x)", in, g);
-    assert_true(g[0] == 0 && g[1] == 1);
+    assert_true(g[0] == 0.5 && g[1] == 0.5);
     /* 0^y is flat in y */
     in[1] = 2;
     tangent_of("f(x, y) = x^y", in, g);

@@ -1,0 +1,84 @@
+/*
+ * cli.c: what adgen's commands share: the help text, usage errors in GNU style, and the check
+ * that what went to standard output got there.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <string.h>
+
+#include "adgen.h"
+
+const char cli_usage[] =
+    "Usage: adgen [OPTION]... FILE\n"
+    "  or:  adgen eval [--function=NAME] FILE [NAME=VALUE]...\n"
+    "Compile the scalar functions defined in FILE to C: each function NAME and its\n"
+    "reverse-mode gradient NAME_grad. With FILE '-', read standard input.\n"
+    "'adgen eval' prints a function's value and gradient at a point, computed by\n"
+    "interpreting the same graph the C is generated from.\n"
+    "\n"
+    "Output:\n"
+    "  -o, --output=FILE     write the C source to FILE instead of standard output\n"
+    "      --header=FILE     also write a header declaring the functions to FILE\n"
+    "      --check           write nothing; exit 0 if the -o (and --header) files hold\n"
+    "                        exactly what would be written, 1 if not\n"
+    "  -MD                   also write a make dependency file (the -o FILE with .d)\n"
+    "  -MF FILE              write the dependency file to FILE (implies -MD)\n"
+    "  -MT TARGET            name TARGET in it instead of the output files (repeatable)\n"
+    "      --force           replace an output file even if adgen did not write it\n"
+    "\n"
+    "Generated code:\n"
+    "      --real=TYPE       float, double (the default) or 'long double'\n"
+    "      --prefix=PREFIX   start every generated function name with PREFIX\n"
+    "      --name=NAME       call the file's only function NAME (and NAME_grad)\n"
+    "      --static          make the functions static, for #include-ing the source\n"
+    "      --accumulate      NAME_grad adds to *x_bar instead of overwriting it\n"
+    "      --no-line         no #line directives (the default, --line: statements\n"
+    "                        point at the lines of FILE they came from)\n"
+    "\n"
+    "  -h, --help            display this help and exit\n"
+    "  -V, --version         output version information and exit\n"
+    "\n"
+    "Input, one definition per line or block ('#' starts a comment):\n"
+    "  f(x, y) = x*y + sin(x)\n"
+    "  g(x) { a = x^2; b = exp(a); return sqrt(a + b) }\n"
+    "A file holding a bare expression defines one function named after the file.\n"
+    "\n"
+    "Generated API, for f(x1, ..., xn):\n"
+    "  double f(double x1, ..., double xn);\n"
+    "  double f_grad(double x1, ..., double xn, double *x1_bar, ..., double *xn_bar);\n"
+    "f_grad returns f and stores (overwrites) each partial derivative df/dxi in *xi_bar.\n"
+    "\n"
+    "Exit status: 0 success, 1 errors in the input (or, with --check, stale output),\n"
+    "2 usage or I/O errors.\n";
+
+int cli_usage_error(const char *fmt, const char *arg)
+{
+    fputs("adgen: ", stderr);
+    fprintf(stderr, fmt, arg);
+    fputs("\nTry 'adgen --help' for more information.\n", stderr);
+    return EXIT_USAGE;
+}
+
+/* getopt's complaint ('?' or ':') as a usage error. A long option is the word just read,
+ * which GNU getopt has moved to argv[optind - 1] (shown as the user spelled -MF and -MT); a
+ * short one is named by optopt, as it may sit inside a cluster such as -xV. */
+int cli_bad_option(int c, char **argv)
+{
+    char name[3] = {'-', (char)optopt, '\0'};
+    const char *word = optind > 0 ? argv[optind - 1] : "";
+    const char *option = strncmp(word, "--", 2) != 0 ? name :
+                         strncmp(word, "--M", 3) == 0 && strlen(word) == 4 ? word + 1 : word;
+    if (c == ':')
+        return cli_usage_error("option '%s' requires an argument", option);
+    return cli_usage_error("unrecognized option '%s'", option);
+}
+
+/* What went to standard output (help, version, eval's results) must have got there. */
+int cli_flush_stdout(int status)
+{
+    if (fflush(stdout) == 0 && !ferror(stdout))
+        return status;
+    fprintf(stderr, "adgen: error writing standard output: %s\n", strerror(errno));
+    return EXIT_USAGE;
+}
+

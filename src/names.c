@@ -1,0 +1,141 @@
+/*
+ * names.c: the C names of the generated code. Every name of a definition is claimed in one
+ * set, inside the file's set holding C and C++ keywords, <math.h> names and the generated
+ * functions, so no user name can capture or shadow one; a taken name gets `_`, then `_2`,
+ * `_3`, ... appended, and no claimed name starts with '_' or holds "__".
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "adgen.h"
+
+static const char *const reserved_words[] = {
+    /* C99 */
+    "auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else",
+    "enum", "extern", "float", "for", "goto", "if", "inline", "int", "long", "register",
+    "restrict", "return", "short", "signed", "sizeof", "static", "struct", "switch",
+    "typedef", "union", "unsigned", "void", "volatile", "while",
+    /* C++ */
+    "alignas", "alignof", "and", "and_eq", "asm", "bitand", "bitor", "bool", "catch",
+    "char8_t", "char16_t", "char32_t", "class", "compl", "concept", "consteval", "constexpr",
+    "constinit", "const_cast", "co_await", "co_return", "co_yield", "decltype", "delete",
+    "dynamic_cast", "explicit", "export", "false", "friend", "mutable", "namespace", "new",
+    "noexcept", "not", "not_eq", "nullptr", "operator", "or", "or_eq", "private",
+    "protected", "public", "reinterpret_cast", "requires", "static_assert", "static_cast",
+    "template", "this", "thread_local", "throw", "true", "try", "typeid", "typename",
+    "using", "virtual", "wchar_t", "xor", "xor_eq",
+    /* macros and names <math.h> may bring in */
+    "fpclassify", "isfinite", "isinf", "isnan", "isnormal", "signbit", "isgreater",
+    "isgreaterequal", "isless", "islessequal", "islessgreater", "isunordered", "HUGE_VAL",
+    "HUGE_VALF", "HUGE_VALL", "INFINITY", "NAN", "FP_INFINITE", "FP_NAN", "FP_NORMAL",
+    "FP_SUBNORMAL", "FP_ZERO", "FP_FAST_FMA", "FP_FAST_FMAF", "FP_FAST_FMAL", "FP_ILOGB0",
+    "FP_ILOGBNAN", "MATH_ERRNO", "MATH_ERREXCEPT", "math_errhandling", "float_t",
+    "double_t", "signgam", "M_E", "M_LOG2E", "M_LOG10E", "M_LN2", "M_LN10", "M_PI",
+    "M_PI_2", "M_PI_4", "M_1_PI", "M_2_PI", "M_2_SQRTPI", "M_SQRT2", "M_SQRT1_2", "NULL",
+    "abs", "labs", "div", "std", "errno", "main",
+};
+
+/* <math.h> functions; each also reserves its float (f) and long double (l) variant. */
+static const char *const math_functions[] = {
+    "acos", "asin", "atan", "atan2", "cos", "sin", "tan", "acosh", "asinh", "atanh", "cosh",
+    "sinh", "tanh", "exp", "exp2", "expm1", "frexp", "ilogb", "ldexp", "log", "log10",
+    "log1p", "log2", "logb", "modf", "scalbn", "scalbln", "cbrt", "fabs", "hypot", "pow",
+    "sqrt", "erf", "erfc", "lgamma", "tgamma", "ceil", "floor", "nearbyint", "rint", "lrint",
+    "llrint", "round", "lround", "llround", "trunc", "fmod", "remainder", "remquo",
+    "copysign", "nan", "nextafter", "nexttoward", "fdim", "fmax", "fmin", "fma", "j0", "j1",
+    "jn", "y0", "y1", "yn", "gamma", "drem", "finite", "significand", "exp10", "pow10",
+    "sincos", "scalb", "lgamma_r", "gamma_r", "isinf", "isnan",
+};
+
+static size_t hash_str(const char *s)
+{
+    size_t h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}
+
+int names_taken(const NameSet *s, const char *name)
+{
+    size_t j = hash_str(name) & (s->cap - 1);
+    for (; s->slots[j]; j = (j + 1) & (s->cap - 1))
+        if (strcmp(s->slots[j], name) == 0)
+            return 1;
+    return s->outer && names_taken(s->outer, name);
+}
+
+static void add(NameSet *s, const char *name)
+{
+    if (2 * (s->len + 1) > s->cap) {
+        NameSet bigger = {NULL, s->cap * 2, 0, s->arena, s->outer};
+        bigger.slots = xrealloc(NULL, bigger.cap * sizeof *bigger.slots);
+        memset(bigger.slots, 0, bigger.cap * sizeof *bigger.slots);
+        for (size_t i = 0; i < s->cap; i++)
+            if (s->slots[i])
+                add(&bigger, s->slots[i]);
+        free(s->slots);
+        *s = bigger;
+    }
+    size_t j = hash_str(name) & (s->cap - 1);
+    while (s->slots[j])
+        j = (j + 1) & (s->cap - 1);
+    s->slots[j] = name;
+    s->len++;
+}
+
+void names_init(NameSet *s, Arena *arena, size_t cap, const NameSet *outer)
+{
+    s->cap = cap;
+    s->len = 0;
+    s->arena = arena;
+    s->outer = outer;
+    s->slots = xrealloc(NULL, s->cap * sizeof *s->slots);
+    memset(s->slots, 0, s->cap * sizeof *s->slots);
+}
+
+void names_free(NameSet *s)
+{
+    free(s->slots);
+    s->slots = NULL;
+}
+
+/* Claims `want` made a name C and C++ leave to programs: no leading '_' (C reserves those
+ * at file scope) and no "__" (C++ reserves it anywhere); a taken name gets `_`, then `_2`,
+ * `_3`, ... appended. */
+const char *names_claim(NameSet *s, const char *want)
+{
+    Buf b = {0};
+    if (want[0] == '_')
+        buf_puts(&b, "v");
+    for (const char *c = want; *c; c++)
+        if (*c != '_' || !b.len || b.data[b.len - 1] != '_')
+            buf_putn(&b, c, 1);
+    if (names_taken(s, b.data)) {
+        if (b.data[b.len - 1] != '_')
+            buf_puts(&b, "_");
+        size_t base = b.len;
+        for (unsigned k = 2; names_taken(s, b.data); k++) {
+            b.len = base;
+            buf_printf(&b, "%u", k);
+        }
+    }
+    const char *name = arena_strndup(s->arena, b.data, b.len);
+    buf_free(&b);
+    add(s, name);
+    return name;
+}
+
+void names_reserve_c(NameSet *s)
+{
+    for (size_t i = 0; i < sizeof reserved_words / sizeof *reserved_words; i++)
+        add(s, reserved_words[i]);
+    char variant[32];
+    for (size_t i = 0; i < sizeof math_functions / sizeof *math_functions; i++) {
+        add(s, math_functions[i]);
+        snprintf(variant, sizeof variant, "%sf", math_functions[i]);
+        add(s, arena_strndup(s->arena, variant, strlen(variant)));
+        snprintf(variant, sizeof variant, "%sl", math_functions[i]);
+        add(s, arena_strndup(s->arena, variant, strlen(variant)));
+    }
+    add(s, "ADGEN_UNUSED");
+}

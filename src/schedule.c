@@ -1,0 +1,214 @@
+/*
+ * schedule.c: what each function body computes, and the names of its locals. Input: a
+ * differentiated Func and the roots of one entry point (what it returns and stores). Output:
+ * a Body, the operations and inputs those roots need in id order (a topological order, so
+ * the forward sweep comes first and the reverse sweep after it), each marked as a named local
+ * or as printed inside its single consumer; and, per definition, one C name per node, the
+ * same in all its bodies. Printers (emit_c.c today) take it from there.
+ *
+ * A body is collected by a walk from its roots, so its cost follows the body's size, not the
+ * DAG's: several entry points of one definition cost the sum of their bodies. A node gets a
+ * local when it is a named intermediate of the source, an adjoint or tangent a transform made
+ * (named `p_bar` or `p_dot` after a named primal p), used more than once, or would make an
+ * inlined expression deeper than MAX_INLINE; that bound keeps the printer's recursion depth
+ * constant whatever the input. Comparisons are always inlined into the selection they test.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "adgen.h"
+
+#define MAX_INLINE 6
+
+void sched_init(Sched *s, const Func *f, Arena *arena, const NameSet *file_names)
+{
+    uint32_t n = f->dag.len;
+    memset(s, 0, sizeof *s);
+    s->f = f;
+    s->arena = arena;
+    names_init(&s->names, arena, 16, file_names);
+    s->local = arena_alloc(arena, n * sizeof *s->local);
+    s->stamp = xrealloc(NULL, n * sizeof *s->stamp);
+    memset(s->stamp, 0, n * sizeof *s->stamp);
+    s->param = arena_alloc(arena, (size_t)(f->nparams + 1) * sizeof *s->param);
+    s->gparam = arena_alloc(arena, (size_t)(f->nparams + 1) * sizeof *s->gparam);
+    /* parameters and gradient pointers are claimed before any local */
+    for (int p = 0; p < f->nparams; p++)
+        s->local[f->input[f->params[p].first]] = s->param[p] =
+            names_claim(&s->names, f->params[p].name);
+    for (int p = 0; p < f->nparams; p++) {
+        if (f->params[p].kind != PARAM_DIFF)
+            continue;
+        Buf want = {0};
+        buf_printf(&want, "%s_bar", f->params[p].name);
+        s->gparam[p] = names_claim(&s->names, want.data);
+        buf_free(&want);
+    }
+}
+
+void sched_free(Sched *s)
+{
+    names_free(&s->names);
+    free(s->stamp);
+    s->stamp = NULL;
+}
+
+void sched_entry(const Func *f, EntryKind k, Arena *arena, Entry *e)
+{
+    e->kind = k;
+    e->nroots = f->nroots;
+    if (k == ENTRY_GRAD)
+        for (int p = 0; p < f->nparams; p++)
+            if (f->params[p].kind == PARAM_DIFF)
+                e->nroots += (int)f->params[p].size;
+    e->roots = arena_alloc(arena, (size_t)e->nroots * sizeof *e->roots);
+    int r = 0;
+    for (; r < f->nroots; r++)
+        e->roots[r] = f->roots[r];
+    for (int p = 0; k == ENTRY_GRAD && p < f->nparams; p++)
+        for (uint32_t i = 0; f->params[p].kind == PARAM_DIFF && i < f->params[p].size; i++)
+            e->roots[r++] = f->grad[f->params[p].first + i];
+}
+
+static int by_id(const void *x, const void *y)
+{
+    NodeId a = *(const NodeId *)x, b = *(const NodeId *)y;
+    return (a > b) - (a < b);
+}
+
+long body_find(const Body *b, NodeId id)
+{
+    uint32_t lo = 0, hi = b->n;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (b->nodes[mid] < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < b->n && b->nodes[lo] == id ? (long)lo : -1;
+}
+
+/* The operations and inputs reachable from the roots, ascending. */
+static void collect(Sched *s, const NodeId *roots, int nroots, Body *b)
+{
+    const Dag *d = &s->f->dag;
+    uint32_t cap = 64, top = 0;
+    NodeId *stack = xrealloc(NULL, cap * sizeof *stack);
+    s->generation++;
+    b->n = 0;
+    b->nodes = NULL;
+    uint32_t nodes_cap = 0;
+    for (int r = 0; r < nroots; r++) {
+        stack[top++] = roots[r];
+        while (top > 0) {
+            NodeId id = stack[--top];
+            if (!id || d->nodes[id].kind == N_CONST || s->stamp[id] == s->generation)
+                continue;
+            s->stamp[id] = s->generation;
+            if (b->n == nodes_cap) {
+                nodes_cap = nodes_cap ? 2 * nodes_cap : 64;
+                b->nodes = xrealloc(b->nodes, nodes_cap * sizeof *b->nodes);
+            }
+            b->nodes[b->n++] = id;
+            const Node *nd = &d->nodes[id];
+            NodeId ops[3] = {nd->a, nd->b, nd->c};
+            for (int i = 0; i < node_arity(nd->kind); i++) {
+                if (top == cap) {
+                    cap *= 2;
+                    stack = xrealloc(stack, cap * sizeof *stack);
+                }
+                stack[top++] = ops[i];
+            }
+        }
+    }
+    free(stack);
+    if (b->n)
+        qsort(b->nodes, b->n, sizeof *b->nodes, by_id);
+}
+
+/* Which nodes get a local: see the comment at the top. */
+static void choose_locals(const Sched *s, const NodeId *roots, int nroots, Body *b)
+{
+    const Dag *d = &s->f->dag;
+    uint32_t *uses = xrealloc(NULL, (b->n + 1) * sizeof *uses);
+    uint8_t *height = xrealloc(NULL, b->n + 1);
+    memset(uses, 0, (b->n + 1) * sizeof *uses);
+    memset(height, 0, b->n + 1);
+    b->local = xrealloc(NULL, b->n + 1);
+    memset(b->local, 0, b->n + 1);
+    for (int r = 0; r < nroots; r++) {
+        long p = body_find(b, roots[r]);
+        if (p >= 0)
+            uses[p]++;
+    }
+    for (uint32_t k = 0; k < b->n; k++) {
+        const Node *nd = &d->nodes[b->nodes[k]];
+        NodeId ops[3] = {nd->a, nd->b, nd->c};
+        for (int i = 0; i < node_arity(nd->kind); i++) {
+            long p = body_find(b, ops[i]);
+            if (p >= 0)
+                uses[p]++;
+        }
+    }
+    for (uint32_t k = 0; k < b->n; k++) {
+        NodeId id = b->nodes[k];
+        if (!node_is_op(d, id))
+            continue;
+        const Node *nd = &d->nodes[id];
+        NodeId ops[3] = {nd->a, nd->b, nd->c};
+        int h = 0;
+        for (int i = 0; i < node_arity(nd->kind); i++) {
+            long p = body_find(b, ops[i]);
+            if (p >= 0 && height[p] > h)
+                h = height[p];
+        }
+        int named = d->meta[id].label || d->meta[id].role != ROLE_NONE;
+        if (op_info[nd->kind].form != F_CMP && (named || uses[k] > 1 || h + 1 > MAX_INLINE))
+            b->local[k] = 1;
+        else
+            height[k] = (uint8_t)(h + 1);
+    }
+    free(uses);
+    free(height);
+}
+
+static void name_locals(Sched *s, const Body *b)
+{
+    const Dag *d = &s->f->dag;
+    for (uint32_t k = 0; k < b->n; k++) {
+        NodeId id = b->nodes[k];
+        if (!b->local[k] || s->local[id])
+            continue;
+        const NodeMeta *m = &d->meta[id];
+        if (m->label) {
+            s->local[id] = names_claim(&s->names, m->label);
+        } else if (m->role != ROLE_NONE && s->local[m->of]) {
+            Buf want = {0};
+            buf_printf(&want, "%s_%s", s->local[m->of], m->role == ROLE_ADJOINT ? "bar" : "dot");
+            s->local[id] = names_claim(&s->names, want.data);
+            buf_free(&want);
+        } else {
+            char want[24];
+            do
+                snprintf(want, sizeof want, "t%u", ++s->temps);
+            while (names_taken(&s->names, want));
+            s->local[id] = names_claim(&s->names, want);
+        }
+    }
+}
+
+void sched_body(Sched *s, const NodeId *roots, int nroots, Body *b)
+{
+    collect(s, roots, nroots, b);
+    choose_locals(s, roots, nroots, b);
+    name_locals(s, b);
+}
+
+void body_free(Body *b)
+{
+    free(b->nodes);
+    free(b->local);
+    b->nodes = NULL;
+    b->local = NULL;
+}
