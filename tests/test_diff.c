@@ -37,6 +37,8 @@ typedef struct {
     Unit unit;         /* the same program in memory, for the interpreters */
     char **cname;      /* per function: the C names of NAME and NAME_grad, from the header */
     double **points;   /* per function: NPOINTS rows of its inputs */
+    NodeId **forward;  /* per function and input: its derivative by forward.c's transform */
+    uint32_t *swept;   /* per function: its DAG's length before those nodes were added */
     int failed;        /* a mismatch has been reported */
 } Case;
 
@@ -79,6 +81,30 @@ static void choose_points(Case *c)
     }
 }
 
+/* forward.c's transform over each function's primal, one sweep per input seeded with 1: the
+ * nodes (d) evaluates. */
+static void forward_derivatives(Case *c)
+{
+    Program *prog = &c->unit.prog;
+    c->forward = calloc((size_t)prog->nfuncs, sizeof *c->forward);
+    c->swept = calloc((size_t)prog->nfuncs, sizeof *c->swept);
+    for (int i = 0; i < prog->nfuncs; i++) {
+        Func *f = &prog->funcs[i];
+        c->swept[i] = f->dag.len;
+        NodeId *seeds = calloc(f->ninputs + 1, sizeof *seeds);
+        c->forward[i] = calloc(f->ninputs + 1, sizeof **c->forward);
+        for (uint32_t s = 0; s < f->ninputs; s++) {
+            NodeMap tan;
+            seeds[s] = dag_const(&f->dag, 1.0);
+            forward_sweep(&f->dag, f->nprimal, seeds, &tan);
+            c->forward[i][s] = tan.of[f->roots[0]];
+            nodemap_free(&tan);
+            seeds[s] = 0;
+        }
+        free(seeds);
+    }
+}
+
 /* Generates program `seed` and compiles it in memory; `prefix` names its C functions. */
 static void case_init(Case *c, uint64_t seed, const char *prefix)
 {
@@ -103,6 +129,7 @@ static void case_init(Case *c, uint64_t seed, const char *prefix)
     free(messages);
     c->cname = header_names(c->h_text.data, c->unit.prog.nfuncs);
     choose_points(c);
+    forward_derivatives(c);
 }
 
 static void case_free(Case *c)
@@ -111,7 +138,10 @@ static void case_free(Case *c)
         free(c->cname[2 * i]);
         free(c->cname[2 * i + 1]);
         free(c->points[i]);
+        free(c->forward[i]);
     }
+    free(c->forward);
+    free(c->swept);
     free(c->cname);
     free(c->points);
     unit_free(&c->unit);
@@ -174,8 +204,8 @@ static void write_batch(Case *cases, int n, int batch)
     buf_free(&drv);
 }
 
-/* Compiles and runs batches. The C must compile warning-free with gcc -O2 and clang; the
- * program run is built with -fno-builtin besides: gcc folds a libm call on constants, such as
+/* Compiles and runs batches. The C must compile warning-free with gcc -O2 and clang; gcc
+ * builds the program run, once, with -fno-builtin besides: gcc folds a libm call on constants, such as
  * sin(1), to the correctly rounded value where glibc may be 1 ulp off, and a long chain
  * amplified that ulp to 1e-9 of a gradient (seed 1560). Without the folding, the C calls the
  * same libm as the interpreter, so (a) can demand agreement to the last bits. Batches 0..n-1
@@ -186,9 +216,8 @@ static int run_batches(int n, int jobs, char **log)
     buf_printf(&cmd, "cd " OUT " && for b in");
     for (int b = 0; b < n; b++)
         buf_printf(&cmd, " %d", b);
-    buf_printf(&cmd, "; do echo $b; done | xargs -P %d -I{} sh -c '" GCC " -c -o b{}.o b{}.c "
-                     "&& " GCC " -fno-builtin -o b{} b{}.c b{}_main.c -lm && " CLANG " b{}.c "
-                     "&& ./b{} > b{}.out' 2>&1", jobs);
+    buf_printf(&cmd, "; do echo $b; done | xargs -P %d -I{} sh -c '" GCC " -fno-builtin -o b{} "
+                     "b{}.c b{}_main.c -lm && " CLANG " b{}.c && ./b{} > b{}.out' 2>&1", jobs);
     int rc = run_command(cmd.data, log);
     buf_free(&cmd);
     return rc;
@@ -232,7 +261,7 @@ typedef struct {
 } Check;
 
 typedef struct {
-    Check a_value, a_grad, b_grad, c_grad;
+    Check a_value, a_grad, b_grad, c_grad, d_grad;
     long points, skipped;        /* function-points; those without a finite reference */
     long b_skipped;              /* finite ones where an intermediate overflowed */
     long components, fd_skipped; /* gradient components at finite points; not checked by (c) */
@@ -382,6 +411,9 @@ static void compare_point(Stats *st, Case *c, int fn, double *x, char **line)
         g[i] = strtod(*line, line);
     double *v = xrealloc(NULL, (size_t)f->dag.len * sizeof *v);
     eval_dag(&f->dag, x, v);
+    double fg[8]; /* (d): forward.c's derivatives, read before (c) reuses v */
+    for (int i = 0; i < n; i++)
+        fg[i] = c->forward[fn][i] ? v[c->forward[fn][i]] : 0;
     double rv = eval_grad(f, x, rg);
     eval_tangent(f, x, tg, ts);
     char msg[200];
@@ -420,7 +452,8 @@ static void compare_point(Stats *st, Case *c, int fn, double *x, char **line)
     for (int i = 0; i < n; i++)
         overflow |= !isfinite(tg[i]);
     st->b_skipped += overflow;
-    double mv = magnitude(v, 1, f->nprimal), mg = magnitude(v, 1, f->dag.len);
+    double mv = magnitude(v, 1, f->nprimal), mg = magnitude(v, 1, c->swept[fn]);
+    double mf = magnitude(v, c->swept[fn], f->dag.len);
     for (int i = 0; i < n; i++) {
         /*
          * (b) Forward and reverse mode sum the same products of the same partials over the
@@ -435,6 +468,13 @@ static void compare_point(Stats *st, Case *c, int fn, double *x, char **line)
         if (!overflow && !check(&st->b_grad, g[i], tg[i], scale)) {
             snprintf(msg, sizeof msg, "d/d%s: the C gives %.17g, eval_tangent %.17g",
                      f->params[i].name, g[i], tg[i]);
+            report(st, c, fn, x, msg);
+        }
+        /* (d) forward.c's tangent nodes against eval_tangent: the same terms in other
+         * orders of rounding, as in (b) */
+        if (!overflow && !check(&st->d_grad, fg[i], tg[i], fmax(fmax(fabs(tg[i]), mf), ts[i]))) {
+            snprintf(msg, sizeof msg, "d/d%s: forward.c gives %.17g, eval_tangent %.17g",
+                     f->params[i].name, fg[i], tg[i]);
             report(st, c, fn, x, msg);
         }
         st->components++;
@@ -494,6 +534,7 @@ static void test_diff_random_programs(void **state)
         .a_grad = {"(a) gradient, C vs eval_grad", 0, 0, 0},
         .b_grad = {"(b) gradient, C vs eval_tangent", 1e-10, 0, 0},
         .c_grad = {"(c) gradient, C vs central differences", 1e-5, 0, 0},
+        .d_grad = {"(d) forward.c vs eval_tangent", 1e-10, 0, 0},
     };
     Case *cases = calloc((size_t)(BATCH * jobs), sizeof *cases);
     for (long start = 0; start < n; start += (long)BATCH * jobs) {
@@ -527,6 +568,7 @@ static void test_diff_random_programs(void **state)
     print_check(&st.a_grad);
     print_check(&st.b_grad);
     print_check(&st.c_grad);
+    print_check(&st.d_grad);
     print_message("  eval_tangent skipped at %ld function-points (an intermediate overflowed)\n",
                   st.b_skipped);
     print_message("  central differences skipped at %ld of %ld components (kinks, "
