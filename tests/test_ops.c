@@ -1,0 +1,149 @@
+/* test_ops.c: every row of the operation table (src/ops.h) is complete and right. For each
+ * kind with operands: the interpreter computes it, its derivative rule (deriv.c) gives in
+ * reverse mode and in forward mode the partials that central differences of the interpreter
+ * give at a point inside its domain, and a kind with a name in the language is reachable from
+ * the language with the table's arity. A kind added without a rule does not compile; one whose
+ * rule is wrong or empty fails here. */
+#include "testutil.h"
+
+/* Candidate points, one of which lies inside every kind's domain away from its kinks. */
+static const double points[][3] = {
+    {0.3, 0.7, 0.45}, {0.6, -0.8, 1.7}, {1.3, 2.2, -0.5}, {-0.4, 0.9, 2.5},
+};
+#define NPOINTS (sizeof points / sizeof *points)
+#define H 1e-6
+
+static double value_at(NodeKind k, const double *p)
+{
+    return eval_op(k, p[0], p[1], p[2]);
+}
+
+/* Central difference of kind k in operand i at p, or NaN where it is not defined. */
+static double central(NodeKind k, const double *p, int i)
+{
+    double q[3] = {p[0], p[1], p[2]}, h = H * fmax(1, fabs(p[i]));
+    q[i] = p[i] + h;
+    double up = value_at(k, q);
+    q[i] = p[i] - h;
+    double down = value_at(k, q);
+    return (up - down) / (2 * h);
+}
+
+/* A point where k and its neighbours are finite, and not on a tie (min, max, comparisons). */
+static const double *point_for(NodeKind k)
+{
+    for (size_t j = 0; j < NPOINTS; j++) {
+        const double *p = points[j];
+        int ok = isfinite(value_at(k, p));
+        for (int i = 0; i < node_arity(k); i++)
+            ok = ok && isfinite(central(k, p, i));
+        if (ok)
+            return p;
+    }
+    return NULL;
+}
+
+/* op(x0, x1, x2) over fresh inputs, unfolded. */
+static NodeId build(Dag *d, NodeKind k)
+{
+    dag_init(d);
+    NodeId in[3] = {dag_input(d, 0), dag_input(d, 1), dag_input(d, 2)};
+    int ar = node_arity(k);
+    return dag_op(d, k, in[0], ar > 1 ? in[1] : 0, ar > 2 ? in[2] : 0);
+}
+
+static void test_ops_table_complete(void **state)
+{
+    (void)state;
+    for (int k = 0; k < N_KINDS; k++) {
+        const OpInfo *op = &op_info[k];
+        assert_non_null(op->c);
+        if (op->arity == 0)
+            continue;
+        if (!point_for((NodeKind)k))
+            fail_msg("kind %s: the interpreter gives no finite value at any test point", op->c);
+        assert_true(op->cost >= 1);
+    }
+}
+
+static void test_ops_rules_match_differences(void **state)
+{
+    (void)state;
+    for (int k = 0; k < N_KINDS; k++) {
+        if (node_arity((NodeKind)k) == 0)
+            continue;
+        const double *p = point_for((NodeKind)k);
+        Dag d;
+        NodeId w = build(&d, (NodeKind)k);
+        NodeId one = dag_const(&d, 1.0);
+        NodeMap adj;
+        reverse_sweep(&d, 1, &w, &one, NULL, &adj);
+        NodeId grads[3];
+        for (int i = 0; i < 3; i++)
+            grads[i] = adj.of[dag_input(&d, (uint32_t)i)];
+        NodeId tangents[3] = {0, 0, 0};
+        for (int i = 0; i < node_arity((NodeKind)k); i++) {
+            NodeId seeds[3] = {0, 0, 0};
+            seeds[i] = one;
+            NodeMap tan;
+            forward_sweep(&d, w + 1, seeds, &tan);
+            tangents[i] = tan.of[w];
+            nodemap_free(&tan);
+        }
+        double *v = xrealloc(NULL, d.len * sizeof *v);
+        eval_dag(&d, p, v);
+        assert_true(v[w] == value_at((NodeKind)k, p));
+        for (int i = 0; i < node_arity((NodeKind)k); i++) {
+            double want = central((NodeKind)k, p, i);
+            double rev = grads[i] ? v[grads[i]] : 0, fwd = tangents[i] ? v[tangents[i]] : 0;
+            if (fabs(rev - want) > 1e-6 * fmax(1, fabs(want)) ||
+                fabs(fwd - want) > 1e-6 * fmax(1, fabs(want)))
+                fail_msg("kind %s, operand %d at (%g, %g, %g): reverse %.10g, forward %.10g, "
+                         "central differences %.10g", op_info[k].c, i, p[0], p[1], p[2], rev,
+                         fwd, want);
+        }
+        free(v);
+        nodemap_free(&adj);
+        dag_free(&d);
+    }
+}
+
+static void test_ops_language_names(void **state)
+{
+    (void)state;
+    for (int k = 0; k < N_KINDS; k++) {
+        const OpInfo *op = &op_info[k];
+        if (!op->lang)
+            continue;
+        Buf src = {0};
+        buf_printf(&src, "f(x, y, z) = %s(", op->lang);
+        for (int i = 0; i < op->arity; i++)
+            buf_printf(&src, "%s%c", i ? ", " : "", "xyz"[i]);
+        buf_printf(&src, ") + 0*x*y*z\n");
+        Compiled c;
+        if (compile_string(&c, src.data, 1) != 0)
+            fail_msg("%s: %s", src.data, c.messages);
+        const double *p = point_for((NodeKind)k);
+        double g[3];
+        double value = eval_grad(&c.prog.funcs[0], p, g);
+        assert_near(value, value_at((NodeKind)k, p), 1e-15);
+        compiled_free(&c);
+        /* one argument too many is an error naming the arity */
+        buf_free(&src);
+        buf_printf(&src, "f(x) = %s(x, x, x, x)\n", op->lang);
+        assert_int_equal(compile_string(&c, src.data, 0), 1);
+        assert_contains(c.messages, "takes");
+        compiled_free(&c);
+        buf_free(&src);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ops_table_complete),
+        cmocka_unit_test(test_ops_rules_match_differences),
+        cmocka_unit_test(test_ops_language_names),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
