@@ -116,11 +116,12 @@ memcheck: adgen
 	done; \
 	if [ $$fail = 0 ]; then echo "memcheck: no error, no leak"; else exit 1; fi
 
-# `make test` runs memcheck and every test program twice: as built above, then built with ASan
-# and UBSan against build/asan/adgen. SANITIZE=1 runs only the sanitized pass, SANITIZE=0 only
-# the plain one and memcheck. The passes run one after the other (they share scratch
-# directories); everything they need builds in parallel under make -j.
-TEST_PLAIN := $(if $(filter 1,$(SANITIZE)),,adgen $(TESTS) memcheck)
+# `make test` runs every test program twice: as built above, then built with ASan and UBSan
+# against build/asan/adgen; between the two, memcheck. SANITIZE=1 runs only the sanitized pass,
+# SANITIZE=0 only the plain one and memcheck. The passes run one after the other (they share
+# scratch directories), each even when the one before failed; everything they need builds in
+# parallel under make -j.
+TEST_PLAIN := $(if $(filter 1,$(SANITIZE)),,adgen $(TESTS))
 TEST_SAN   := $(if $(filter 0,$(SANITIZE)),,build/asan/adgen $(SAN_TESTS))
 
 # $(call run_tests,PROGRAMS,ENVIRONMENT,LABEL): every program runs even after a failure.
@@ -128,8 +129,11 @@ run_tests = fail=0; for t in $(1); do echo "== $$t"; $(2) $$t || fail=1; done; \
 	if [ $$fail = 0 ]; then echo "all test programs passed$(3)"; else echo "FAILED$(3)"; exit 1; fi
 
 test: $(TEST_PLAIN) $(TEST_SAN)
-	@$(if $(TEST_PLAIN),$(call run_tests,$(TESTS)))
-	@$(if $(TEST_SAN),$(call run_tests,$(SAN_TESTS),$(SAN_ENV), (ASan, UBSan)))
+	@status=0; \
+	$(if $(TEST_PLAIN),( $(call run_tests,$(TESTS)) ) || status=1; \
+	    $(MAKE) --no-print-directory memcheck || status=1;) \
+	$(if $(TEST_SAN),( $(call run_tests,$(SAN_TESTS),$(SAN_ENV), (ASan, UBSan)) ) || status=1;) \
+	exit $$status
 
 -include $(wildcard build/*.d build/tests/*.d build/asan/*.d build/asan/tests/*.d build/fuzz/*.d)
 

@@ -1,5 +1,5 @@
 /*
- * parser.y: the grammar of the adgen language (DESIGN.md, "The input language"), building the
+ * parser.y: the grammar of the adgen language (README, "The input language"), building the
  * syntax tree of ast.c. A file is a list of items, each ended by a line break or ';':
  *   f(x, y) = expr           one-line definition
  *   g(x) { a = expr; return expr }   block definition with named intermediates

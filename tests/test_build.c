@@ -178,6 +178,39 @@ static void test_readme_three_lines(void **state)
     free(readme);
 }
 
+/* A hand-written robust.c next to robust.expr: make runs the rule, adgen refuses to replace
+ * the file, make fails naming it, and the file survives (and a second make fails again rather
+ * than taking the file for up to date). */
+static void test_project_keeps_hand_written_file(void **state)
+{
+    (void)state;
+    install();
+    assert_int_equal(runf(NULL, "rm -rf " OUT "/robust && mkdir " OUT "/robust"), 0);
+    Buf mk = {0};
+    buf_printf(&mk, "include %s/" ROOT "/usr/local/share/adgen/adgen.mk\n"
+                    "app: app.o robust.o\napp.o: robust.h\n", cwd());
+    spit(OUT "/robust/Makefile", mk.data);
+    buf_free(&mk);
+    const char *mine = "/* robust.c: my own, written by hand */\n"
+                       "double robust(double x) { return x; }\n";
+    spit(OUT "/robust/robust.c", mine);
+    spit(OUT "/robust/robust.expr", "robust(x) = log(1 + x^2)\n");
+    spit(OUT "/robust/app.c", "#include \"robust.h\"\nint main(void) { return 0; }\n");
+    assert_int_equal(runf(NULL, "touch -d '1 hour ago' " OUT "/robust/robust.c"), 0);
+    const char *make = MAKE " -C " OUT "/robust --no-print-directory ADGEN=%s/" ROOT
+                       "/usr/local/bin/adgen 2>&1";
+    for (int run = 0; run < 2; run++) {
+        char *out = NULL;
+        assert_int_not_equal(runf(&out, make, cwd()), 0);
+        assert_contains(out, "refusing to overwrite 'robust.c'");
+        free(out);
+        char *kept = read_file(OUT "/robust/robust.c");
+        assert_non_null(kept);
+        assert_string_equal(kept, mine);
+        free(kept);
+    }
+}
+
 static const char broken_model[] = "resid(a, k, c, t, y) = a*exp(-k*t) + c - y +\n";
 
 static void test_project_failed_run_retries(void **state)
@@ -312,16 +345,22 @@ static void test_output_locale_independent(void **state)
 {
     (void)state;
     char *out = NULL;
+    /* a German locale, with a decimal comma, compiled into the build tree: no root needed,
+     * only the locale sources of the `locales` package (the README's apt-get line) */
+    assert_int_equal(runf(NULL, "rm -rf " OUT "/locale && mkdir -p " OUT "/locale"), 0);
+    runf(NULL, "localedef -i de_DE -f UTF-8 " OUT "/locale/de_DE.UTF-8 >/dev/null 2>&1");
     /* the locale must exist and use a decimal comma, or this test proves nothing */
-    assert_int_equal(runf(&out, "LC_ALL=de_DE.UTF-8 locale decimal_point 2>&1"), 0);
+    assert_int_equal(runf(&out, "LOCPATH=" OUT "/locale LC_ALL=de_DE.UTF-8 locale decimal_point "
+                                "2>&1"), 0);
     if (strcmp(out, ",\n") != 0)
-        fail_msg("the de_DE.UTF-8 locale is not installed (locale decimal_point printed "
-                 "'%s'); .ci/run generates it with locale-gen", out);
+        fail_msg("cannot make the de_DE.UTF-8 locale (locale decimal_point printed '%s'): "
+                 "localedef needs /usr/share/i18n/locales/de_DE, from the locales package",
+                 out);
     free(out);
     spit(OUT "/loc.expr", "f(x, y) = 0.5*x + 1.5e-3*y^2.5 + 1e-300*x/3 + 123456.789\n");
     assert_int_equal(runf(NULL, "LC_ALL=C " ADGEN_CMD " " OUT "/loc.expr -o " OUT "/loc_c.c"), 0);
-    assert_int_equal(runf(NULL, "LC_ALL=de_DE.UTF-8 LANG=de_DE.UTF-8 " ADGEN_CMD " " OUT
-                                "/loc.expr -o " OUT "/loc_de.c"), 0);
+    assert_int_equal(runf(NULL, "LOCPATH=" OUT "/locale LC_ALL=de_DE.UTF-8 LANG=de_DE.UTF-8 "
+                                ADGEN_CMD " " OUT "/loc.expr -o " OUT "/loc_de.c"), 0);
     char *c = read_file(OUT "/loc_c.c"), *de = read_file(OUT "/loc_de.c");
     assert_contains(c, "0.5");
     /* the texts differ only in the output file's name in the #line directives */
@@ -664,6 +703,7 @@ int main(void)
         cmocka_unit_test(test_project_touch_rebuilds_dependents_only),
         cmocka_unit_test(test_project_failed_run_retries),
         cmocka_unit_test(test_readme_three_lines),
+        cmocka_unit_test(test_project_keeps_hand_written_file),
         cmocka_unit_test(test_check_fresh_and_stale),
         cmocka_unit_test(test_depfile),
         cmocka_unit_test(test_output_locale_independent),
