@@ -364,6 +364,7 @@ void put_spelled(Buf *out, const char *spelled, RealType real);
 typedef struct {
     EntryKind kind;
     NodeId *roots;
+    int *param;       /* per root: the parameter whose pointer it goes through; -1: returned */
     int nroots;
 } Entry;
 
@@ -373,6 +374,8 @@ typedef struct {
     NodeId *nodes;     /* the operations and inputs the roots need, ascending */
     uint32_t n;
     uint8_t *local;    /* per position */
+    uint32_t *index;   /* node id -> position + 1, open addressing (0: empty) */
+    uint32_t mask;
 } Body;
 
 /* Per definition: the names of its C locals, the same in all its bodies. */

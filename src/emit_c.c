@@ -352,16 +352,6 @@ static int line_of(const Func *f, NodeId id)
     return line ? line : f->def->loc.first_line;
 }
 
-/* The pointer parameter root r (r >= 1) of an entry is stored through. */
-static const char *store_target(const DefOut *e, int r)
-{
-    const Func *f = e->s.f;
-    for (int i = 0; i < f->nparams; i++)
-        if (f->params[i].kind == PARAM_DIFF && --r == 0)
-            return e->s.gparam[i];
-    abort();
-}
-
 static void put_body(Emitter *em, const DefOut *e, const Entry *entry, const Body *b)
 {
     Buf *out = em->out;
@@ -392,7 +382,7 @@ static void put_body(Emitter *em, const DefOut *e, const Entry *entry, const Bod
     if (sweeps == 2 && section)
         buf_puts(out, "\n");
     for (int r = 1; r < entry->nroots; r++) {
-        const char *target = store_target(e, r);
+        const char *target = e->s.gparam[entry->param[r]];
         if (e->opt->accumulate && dag_is_const(d, entry->roots[r], 0.0)) {
             buf_printf(out, "    (void)%s; /* %s does not depend on it */\n", target,
                        e->fn[ENTRY_VALUE]);

@@ -62,12 +62,18 @@ void sched_entry(const Func *f, EntryKind k, Arena *arena, Entry *e)
             if (f->params[p].kind == PARAM_DIFF)
                 e->nroots += (int)f->params[p].size;
     e->roots = arena_alloc(arena, (size_t)e->nroots * sizeof *e->roots);
+    e->param = arena_alloc(arena, (size_t)e->nroots * sizeof *e->param);
     int r = 0;
-    for (; r < f->nroots; r++)
+    for (; r < f->nroots; r++) {
         e->roots[r] = f->roots[r];
-    for (int p = 0; k == ENTRY_GRAD && p < f->nparams; p++)
-        for (uint32_t i = 0; f->params[p].kind == PARAM_DIFF && i < f->params[p].size; i++)
-            e->roots[r++] = f->grad[f->params[p].first + i];
+        e->param[r] = -1;
+    }
+    for (int p = 0; k == ENTRY_GRAD && p < f->nparams; p++) {
+        for (uint32_t i = 0; f->params[p].kind == PARAM_DIFF && i < f->params[p].size; i++) {
+            e->roots[r] = f->grad[f->params[p].first + i];
+            e->param[r++] = p;
+        }
+    }
 }
 
 static int by_id(const void *x, const void *y)
@@ -76,17 +82,34 @@ static int by_id(const void *x, const void *y)
     return (a > b) - (a < b);
 }
 
+static uint32_t slot_of(NodeId id, uint32_t mask)
+{
+    return (uint32_t)(id * 2654435761u) & mask;
+}
+
 long body_find(const Body *b, NodeId id)
 {
-    uint32_t lo = 0, hi = b->n;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (b->nodes[mid] < id)
-            lo = mid + 1;
-        else
-            hi = mid;
+    for (uint32_t j = slot_of(id, b->mask); b->index[j]; j = (j + 1) & b->mask)
+        if (b->nodes[b->index[j] - 1] == id)
+            return (long)b->index[j] - 1;
+    return -1;
+}
+
+/* The open-addressing index from node id to position, at most half full. */
+static void index_body(Body *b)
+{
+    uint32_t cap = 16;
+    while (cap < 2 * (uint64_t)b->n + 2)
+        cap *= 2;
+    b->mask = cap - 1;
+    b->index = xrealloc(NULL, cap * sizeof *b->index);
+    memset(b->index, 0, cap * sizeof *b->index);
+    for (uint32_t k = 0; k < b->n; k++) {
+        uint32_t j = slot_of(b->nodes[k], b->mask);
+        while (b->index[j])
+            j = (j + 1) & b->mask;
+        b->index[j] = k + 1;
     }
-    return lo < b->n && b->nodes[lo] == id ? (long)lo : -1;
 }
 
 /* The operations and inputs reachable from the roots, ascending. */
@@ -125,6 +148,7 @@ static void collect(Sched *s, const NodeId *roots, int nroots, Body *b)
     free(stack);
     if (b->n)
         qsort(b->nodes, b->n, sizeof *b->nodes, by_id);
+    index_body(b);
 }
 
 /* Which nodes get a local: see the comment at the top. */
@@ -209,6 +233,8 @@ void body_free(Body *b)
 {
     free(b->nodes);
     free(b->local);
+    free(b->index);
     b->nodes = NULL;
     b->local = NULL;
+    b->index = NULL;
 }
