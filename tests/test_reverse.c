@@ -172,6 +172,37 @@ static void test_reverse_reuses_primal_nodes(void **state)
     compiled_free(&c);
 }
 
+/* Several roots, each seeded: a seed is one more term, so a root that feeds another keeps its
+ * own. With roots a = x^2 and sin(a) and seeds 1 and 3, x's adjoint is d(a + 3 sin(a))/dx =
+ * 2x (1 + 3 cos(x^2)); data slots (wrt 0) get no adjoint. */
+static void test_reverse_several_roots_and_seeds(void **state)
+{
+    (void)state;
+    Compiled c;
+    assert_int_equal(compile_string(&c, "f(x, y) { a = x^2; return sin(a) * y }", 0), 0);
+    Func *f = &c.prog.funcs[0];
+    Dag *d = &f->dag;
+    NodeId out = f->roots[0], a = d->nodes[d->nodes[out].a].a;
+    if (d->nodes[a].kind != N_MUL) /* sin(a) * y: the operands are ordered by id */
+        a = d->nodes[d->nodes[out].b].a;
+    assert_int_equal(d->nodes[a].kind, N_MUL);
+    NodeId roots[2] = {a, out}, seeds[2] = {dag_const(d, 1.0), dag_const(d, 3.0)};
+    uint8_t wrt[2] = {1, 0};
+    NodeMap adj;
+    reverse_sweep(d, 2, roots, seeds, wrt, &adj);
+    assert_int_equal(adj.of[f->input[1]], 0);
+    double *v = xrealloc(NULL, d->len * sizeof *v);
+    for (size_t i = 0; i < NPOINTS; i++) {
+        double in[2] = {points[i], 0.7};
+        eval_dag(d, in, v);
+        double x = in[0];
+        assert_near(v[adj.of[f->input[0]]], 2 * x * (1 + 3 * 0.7 * cos(x * x)), 1e-14);
+    }
+    free(v);
+    nodemap_free(&adj);
+    compiled_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -181,6 +212,7 @@ int main(void)
         cmocka_unit_test(test_reverse_sums_over_consumers),
         cmocka_unit_test(test_reverse_only_active_nodes_get_adjoints),
         cmocka_unit_test(test_reverse_reuses_primal_nodes),
+        cmocka_unit_test(test_reverse_several_roots_and_seeds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -137,10 +137,35 @@ static void test_tangent_conventions_match_reverse(void **state)
     compiled_free(&c);
 }
 
+/* forward.c's transform: no tangent is a structural zero. Seeding x alone in x*y + sin(y)
+ * gives y itself as the tangent (x*y's term is 1*y, folded), and builds no cos(y) and no
+ * product with a zero. */
+static void test_forward_transform_structural_zero(void **state)
+{
+    (void)state;
+    Compiled c;
+    assert_int_equal(compile_string(&c, "f(x, y) = x*y + sin(y)", 0), 0);
+    Func *f = &c.prog.funcs[0];
+    NodeId seeds[2] = {dag_const(&f->dag, 1.0), 0};
+    NodeMap tan;
+    uint32_t before = f->dag.len;
+    forward_sweep(&f->dag, before, seeds, &tan);
+    assert_int_equal(tan.of[f->roots[0]], f->input[1]);
+    for (NodeId id = 1; id < f->dag.len; id++) {
+        assert_int_not_equal(f->dag.nodes[id].kind, N_COS);
+        if (f->dag.nodes[id].kind == N_MUL)
+            assert_false(dag_is_const(&f->dag, f->dag.nodes[id].a, 0.0) ||
+                         dag_is_const(&f->dag, f->dag.nodes[id].b, 0.0));
+    }
+    nodemap_free(&tan);
+    compiled_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tangent_unary_rules),
+        cmocka_unit_test(test_forward_transform_structural_zero),
         cmocka_unit_test(test_tangent_binary_rules),
         cmocka_unit_test(test_tangent_sums_paths_and_ignores_other_inputs),
         cmocka_unit_test(test_tangent_reports_its_scale),
