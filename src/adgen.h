@@ -374,8 +374,7 @@ typedef struct {
     NodeId *nodes;     /* the operations and inputs the roots need, ascending */
     uint32_t n;
     uint8_t *local;    /* per position */
-    uint32_t *index;   /* node id -> position + 1, open addressing (0: empty) */
-    uint32_t mask;
+    uint32_t generation; /* its marks in Sched.stamp, while it is the active body */
 } Body;
 
 /* Per definition: the names of its C locals, the same in all its bodies. */
@@ -386,7 +385,8 @@ typedef struct {
     const char **param;  /* per parameter: its C name */
     const char **gparam; /* per parameter: its gradient pointer's C name */
     const char **local;  /* per node: its C name once it is a parameter or a local */
-    uint32_t *stamp;     /* per node: scratch marks of the body being collected */
+    uint32_t *stamp;     /* per node: the generation of the body that last marked it */
+    uint32_t *pos;       /* per node: its position in that body */
     uint32_t generation;
     unsigned temps;
 } Sched;
@@ -400,8 +400,10 @@ void sched_entry(const Func *f, EntryKind k, Arena *arena, Entry *e);
  * of a named primal, else t1, t2, ... */
 void sched_body(Sched *s, const NodeId *roots, int nroots, Body *b);
 void body_free(Body *b);
-/* The position of node id in b, or -1. */
-long body_find(const Body *b, NodeId id);
+/* Makes b the body whose positions body_find reads (a freshly scheduled body is). */
+void sched_activate(Sched *s, Body *b);
+/* The position of node id in b, the active body, or -1. */
+long body_find(const Sched *s, const Body *b, NodeId id);
 
 /* ---- emit_c.c: printing C ------------------------------------------------------------------ */
 

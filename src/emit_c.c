@@ -51,7 +51,7 @@ static const Dag *dag_of(const Printer *p)
 
 static int is_local(const Printer *p, NodeId id)
 {
-    long k = body_find(p->b, id);
+    long k = body_find(&p->e->s, p->b, id);
     return k >= 0 && p->b->local[k];
 }
 
@@ -361,7 +361,7 @@ static void put_body(Emitter *em, const DefOut *e, const Entry *entry, const Bod
     int sweeps = entry_kind[entry->kind].sweeps;
     buf_puts(out, "{\n");
     for (int i = 0; i < f->nparams; i++)
-        if (body_find(b, f->input[f->params[i].first]) < 0)
+        if (body_find(&e->s, b, f->input[f->params[i].first]) < 0)
             buf_printf(out, "    (void)%s;\n", e->s.param[i]);
     int section = 0;
     for (uint32_t k = 0; k < b->n; k++) {
@@ -515,6 +515,7 @@ void emit_source(const Program *prog, const Diag *diag, const EmitOptions *opt, 
             at_source_line(&em, f->def->loc.first_line);
             put_prototype(out, e, (EntryKind)k);
             buf_puts(out, "\n");
+            sched_activate(&e->s, &bodies[k]);
             put_body(&em, e, &entries[k], &bodies[k]);
             body_free(&bodies[k]);
         }

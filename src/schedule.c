@@ -7,7 +7,8 @@
  * same in all its bodies. Printers (emit_c.c today) take it from there.
  *
  * A body is collected by a walk from its roots, so its cost follows the body's size, not the
- * DAG's: several entry points of one definition cost the sum of their bodies. A node gets a
+ * DAG's (ordering it scans at most 16 ids per node): several entry points of one definition
+ * cost the sum of their bodies. A node gets a
  * local when it is a named intermediate of the source, an adjoint or tangent a transform made
  * (named `p_bar` or `p_dot` after a named primal p), used more than once, or would make an
  * inlined expression deeper than MAX_INLINE; that bound keeps the printer's recursion depth
@@ -30,6 +31,7 @@ void sched_init(Sched *s, const Func *f, Arena *arena, const NameSet *file_names
     s->local = arena_alloc(arena, n * sizeof *s->local);
     s->stamp = xrealloc(NULL, n * sizeof *s->stamp);
     memset(s->stamp, 0, n * sizeof *s->stamp);
+    s->pos = xrealloc(NULL, n * sizeof *s->pos);
     s->param = arena_alloc(arena, (size_t)(f->nparams + 1) * sizeof *s->param);
     s->gparam = arena_alloc(arena, (size_t)(f->nparams + 1) * sizeof *s->gparam);
     /* parameters and gradient pointers are claimed before any local */
@@ -50,7 +52,9 @@ void sched_free(Sched *s)
 {
     names_free(&s->names);
     free(s->stamp);
+    free(s->pos);
     s->stamp = NULL;
+    s->pos = NULL;
 }
 
 void sched_entry(const Func *f, EntryKind k, Arena *arena, Entry *e)
@@ -82,58 +86,44 @@ static int by_id(const void *x, const void *y)
     return (a > b) - (a < b);
 }
 
-static uint32_t slot_of(NodeId id, uint32_t mask)
+long body_find(const Sched *s, const Body *b, NodeId id)
 {
-    return (uint32_t)(id * 2654435761u) & mask;
+    return s->stamp[id] == b->generation ? (long)s->pos[id] : -1;
 }
 
-long body_find(const Body *b, NodeId id)
+void sched_activate(Sched *s, Body *b)
 {
-    for (uint32_t j = slot_of(id, b->mask); b->index[j]; j = (j + 1) & b->mask)
-        if (b->nodes[b->index[j] - 1] == id)
-            return (long)b->index[j] - 1;
-    return -1;
-}
-
-/* The open-addressing index from node id to position, at most half full. */
-static void index_body(Body *b)
-{
-    uint32_t cap = 16;
-    while (cap < 2 * (uint64_t)b->n + 2)
-        cap *= 2;
-    b->mask = cap - 1;
-    b->index = xrealloc(NULL, cap * sizeof *b->index);
-    memset(b->index, 0, cap * sizeof *b->index);
+    b->generation = ++s->generation;
     for (uint32_t k = 0; k < b->n; k++) {
-        uint32_t j = slot_of(b->nodes[k], b->mask);
-        while (b->index[j])
-            j = (j + 1) & b->mask;
-        b->index[j] = k + 1;
+        s->stamp[b->nodes[k]] = b->generation;
+        s->pos[b->nodes[k]] = k;
     }
 }
 
-/* The operations and inputs reachable from the roots, ascending. */
+/* The operations and inputs reachable from the roots, ascending: sorted when they are few
+ * against the span of their ids, else read off the marks in id order. */
 static void collect(Sched *s, const NodeId *roots, int nroots, Body *b)
 {
     const Dag *d = &s->f->dag;
-    uint32_t cap = 64, top = 0;
-    NodeId *stack = xrealloc(NULL, cap * sizeof *stack);
-    s->generation++;
+    uint32_t cap = 64, top = 0, nodes_cap = 0;
+    NodeId *stack = xrealloc(NULL, cap * sizeof *stack), lo = UINT32_MAX, hi = 0;
+    uint32_t mark = ++s->generation;
     b->n = 0;
     b->nodes = NULL;
-    uint32_t nodes_cap = 0;
     for (int r = 0; r < nroots; r++) {
         stack[top++] = roots[r];
         while (top > 0) {
             NodeId id = stack[--top];
-            if (!id || d->nodes[id].kind == N_CONST || s->stamp[id] == s->generation)
+            if (!id || d->nodes[id].kind == N_CONST || s->stamp[id] == mark)
                 continue;
-            s->stamp[id] = s->generation;
+            s->stamp[id] = mark;
             if (b->n == nodes_cap) {
                 nodes_cap = nodes_cap ? 2 * nodes_cap : 64;
                 b->nodes = xrealloc(b->nodes, nodes_cap * sizeof *b->nodes);
             }
             b->nodes[b->n++] = id;
+            lo = id < lo ? id : lo;
+            hi = id > hi ? id : hi;
             const Node *nd = &d->nodes[id];
             NodeId ops[3] = {nd->a, nd->b, nd->c};
             for (int i = 0; i < node_arity(nd->kind); i++) {
@@ -146,9 +136,15 @@ static void collect(Sched *s, const NodeId *roots, int nroots, Body *b)
         }
     }
     free(stack);
-    if (b->n)
+    if (b->n && (uint64_t)b->n * 16 < (uint64_t)(hi - lo)) {
         qsort(b->nodes, b->n, sizeof *b->nodes, by_id);
-    index_body(b);
+    } else if (b->n) {
+        uint32_t k = 0;
+        for (NodeId id = lo; id <= hi; id++)
+            if (s->stamp[id] == mark)
+                b->nodes[k++] = id;
+    }
+    sched_activate(s, b);
 }
 
 /* Which nodes get a local: see the comment at the top. */
@@ -162,7 +158,7 @@ static void choose_locals(const Sched *s, const NodeId *roots, int nroots, Body 
     b->local = xrealloc(NULL, b->n + 1);
     memset(b->local, 0, b->n + 1);
     for (int r = 0; r < nroots; r++) {
-        long p = body_find(b, roots[r]);
+        long p = body_find(s, b, roots[r]);
         if (p >= 0)
             uses[p]++;
     }
@@ -170,7 +166,7 @@ static void choose_locals(const Sched *s, const NodeId *roots, int nroots, Body 
         const Node *nd = &d->nodes[b->nodes[k]];
         NodeId ops[3] = {nd->a, nd->b, nd->c};
         for (int i = 0; i < node_arity(nd->kind); i++) {
-            long p = body_find(b, ops[i]);
+            long p = body_find(s, b, ops[i]);
             if (p >= 0)
                 uses[p]++;
         }
@@ -183,7 +179,7 @@ static void choose_locals(const Sched *s, const NodeId *roots, int nroots, Body 
         NodeId ops[3] = {nd->a, nd->b, nd->c};
         int h = 0;
         for (int i = 0; i < node_arity(nd->kind); i++) {
-            long p = body_find(b, ops[i]);
+            long p = body_find(s, b, ops[i]);
             if (p >= 0 && height[p] > h)
                 h = height[p];
         }
@@ -233,8 +229,6 @@ void body_free(Body *b)
 {
     free(b->nodes);
     free(b->local);
-    free(b->index);
     b->nodes = NULL;
     b->local = NULL;
-    b->index = NULL;
 }
