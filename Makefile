@@ -5,7 +5,7 @@
 
 CC       ?= cc
 CFLAGS   ?= -O2 -g
-WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror=switch
 CPPFLAGS += -Isrc -Ibuild
 STD      := -std=c99 -D_POSIX_C_SOURCE=200809L
 LDLIBS   += -lm

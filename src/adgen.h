@@ -1,8 +1,11 @@
 /*
  * adgen.h: the one private header of adgen, a section per pipeline stage.
  *
- *   source text --lexer.l/parser.y--> Def list (AST) --sema--> Dag per definition
- *   --reverse--> adjoint nodes in the same Dag --emit_c--> C text --main--> files
+ *   source text --lexer.l/parser.y--> Def list (AST) --sema--> Func per definition (params,
+ *   Dag, roots, entry points) --reverse/forward (rules of deriv.c)--> adjoint and tangent nodes
+ *   in the same Dag --schedule--> a Body per entry point --emit_c--> C text --output--> files
+ *
+ * main.c reads the options and runs the stages through compile.c; evalcmd.c is `adgen eval`.
  */
 #ifndef ADGEN_H
 #define ADGEN_H
@@ -167,7 +170,7 @@ enum {
 #undef X
 };
 
-typedef enum { F_LEAF, F_NEG, F_ADD, F_MUL, F_CMP, F_IF, F_CALL } OpForm;
+typedef enum { F_LEAF, F_NEG, F_ADD, F_MUL, F_CMP, F_LOGIC, F_NOT, F_IF, F_CALL } OpForm;
 
 /* A row of ops.h. */
 typedef struct {
@@ -248,11 +251,12 @@ void nodemap_free(NodeMap *m);
 /* The term (d w / d operand i) * x, with the guards of the kind's conventions at kinks and
  * domain edges, or 0 when there is none (operand i is not a value operand, or its partial is
  * structurally zero). x is an adjoint of w (reverse mode) or a tangent of operand i (forward
- * mode): the partial is a scalar, so one rule serves both. When x_sel says x may be a strong
- * zero (an exact 0 chosen by a test upstream), the term is 0 wherever x is, so that an
- * infinite partial cannot turn a selected-away path into NaN; *term_sel tells the same of
- * the term. */
-NodeId deriv_term(Dag *d, NodeId w, int i, NodeId x, int x_sel, int *term_sel);
+ * mode): the partial is a scalar, so one rule serves both. x_zero is the condition (a node; 0:
+ * never) under which x is a strong zero, an exact 0 a selection made upstream: the term is then
+ * 0 too, whatever its partial. *term_zero gets the term's own condition. */
+NodeId deriv_term(Dag *d, NodeId w, int i, NodeId x, NodeId x_zero, NodeId *term_zero);
+/* The condition of a sum of two terms with conditions p and q (0: never): both. */
+NodeId deriv_both(Dag *d, NodeId p, NodeId q);
 
 /* ---- sema.c: names, arities, checks; lowering to the DAG ---------------------------------- */
 
@@ -449,10 +453,17 @@ int compile_source(const char *file, const char *src, size_t len, const char *st
 
 enum { EXIT_OK = 0, EXIT_INPUT = 1, EXIT_USAGE = 2 };
 
+/* How an output tells an existing file adgen wrote from one it must not replace. */
+typedef enum {
+    PROTECT_C,   /* it starts with `mine`, the start of adgen's first line */
+    PROTECT_DEPS /* it starts with `mine`, its first target, ended by ' ' or ':' */
+} Protect;
+
 /* A file prepared to replace `path`: text goes to `tmp`, renamed over `path` at commit. */
 typedef struct {
     const char *path;
-    int protect; /* refuse to replace a file adgen did not write */
+    Protect protect;
+    const char *mine;
     char *tmp;   /* NULL: write path directly (standard output or a device) */
     char *real;  /* when path is a symbolic link: the file it names, which tmp replaces */
 } Output;
@@ -465,8 +476,9 @@ char *output_stem(const char *path);
 int output_write(Output *outs, const Buf *texts, int n, int force);
 /* --check: 0 when every file holds its text, 1 when one differs or is missing, 2 on error. */
 int output_check(const Output *outs, const Buf *texts, int n);
-/* The make rule of the outputs, like gcc -MD: targets, then the file the input read. */
-void output_depfile(Buf *b, const char **targets, int ntargets, const char *input);
+/* The make rule of the outputs, like gcc -MD: targets, then the file the input read. Returns
+ * the length of the first target's text (b must start empty). */
+size_t output_depfile(Buf *b, const char **targets, int ntargets, const char *input);
 /* Whether two paths name one regular file (devices such as /dev/null may be shared). */
 int output_same_file(const char *a, const char *b);
 

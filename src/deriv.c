@@ -8,31 +8,51 @@
  *
  * Conventions where a derivative does not exist (README, "Domain edges") are selections, not
  * products: abs'(0) = 0, a tie of min or max splits x evenly, and the guards of pow, atan2 and
- * hypot give an exact 0. Such a 0 is a strong zero: when x may be one (it comes from a
- * selection), a term that multiplies x by a computed partial is itself selected away where x
- * is 0, so an infinite partial on an untaken path (max(1, sqrt(x)) at 0) cannot make a NaN.
+ * hypot give an exact 0, as does the branch an `if` did not take. Such a 0 is a strong zero:
+ * each term carries the condition (a node) under which a selection took it away, and a term
+ * built on x by a computed partial is itself selected away under x's condition, so an infinite
+ * partial on an untaken path (max(1, sqrt(x)) at 0) cannot make a NaN. The condition is the
+ * selections' own tests, not x == 0: a zero that arithmetic makes stays an ordinary zero
+ * (0 * inf is NaN, as IEEE says).
  */
 #include <math.h>
 
 #include "adgen.h"
 
-typedef NodeId (*Rule)(Dag *d, Node n, NodeId w, int i, NodeId x);
+/* What a rule sees: node w = op(a, b, c) and operand i, the term's factor x; a rule that
+ * selects sets zero to the condition under which its term is a selected-away 0. */
+typedef struct {
+    Dag *d;
+    Node n;
+    NodeId w, x, zero;
+    int i;
+} Ctx;
 
-#define MUL(x, y) dag_binary(d, N_MUL, x, y)
-#define DIV(x, y) dag_binary(d, N_DIV, x, y)
-#define ADD(x, y) dag_binary(d, N_ADD, x, y)
-#define SUB(x, y) dag_binary(d, N_SUB, x, y)
-#define NEG(x) dag_unary(d, N_NEG, x)
-#define K(v) dag_const(d, v)
-#define IF(c, x, y) dag_op(d, N_IF, c, x, y)
-#define CMP(k, x, y) dag_binary(d, k, x, y)
-/* p == 0 ? 0 : v: a guarded term, an exact 0 where the factor p is */
-#define UNLESS_ZERO(p, v) IF(CMP(N_EQ, p, K(0.0)), K(0.0), v)
+typedef NodeId (*Rule)(Ctx *c);
 
-/* Kinds without value operands: no terms. Comparisons are flat: their derivative is 0. */
-static NodeId no_term(Dag *d, Node n, NodeId w, int i, NodeId x)
+#define MUL(p, q) dag_binary(c->d, N_MUL, p, q)
+#define DIV(p, q) dag_binary(c->d, N_DIV, p, q)
+#define ADD(p, q) dag_binary(c->d, N_ADD, p, q)
+#define SUB(p, q) dag_binary(c->d, N_SUB, p, q)
+#define NEG(p) dag_unary(c->d, N_NEG, p)
+#define CALL(k, p) dag_unary(c->d, k, p)
+#define K(v) dag_const(c->d, v)
+#define IF(t, p, q) dag_op(c->d, N_IF, t, p, q)
+#define CMP(k, p, q) dag_binary(c->d, k, p, q)
+#define A (c->n.a)
+#define B (c->n.b)
+
+/* p == 0 ? 0 : v: a guarded term, a strong zero where the factor p is 0 */
+static NodeId unless_zero(Ctx *c, NodeId p, NodeId v)
 {
-    (void)d, (void)n, (void)w, (void)i, (void)x;
+    c->zero = CMP(N_EQ, p, K(0.0));
+    return IF(c->zero, K(0.0), v);
+}
+
+/* Kinds without value operands: no terms. Comparisons and logic are flat: derivative 0. */
+static NodeId no_term(Ctx *c)
+{
+    (void)c;
     return 0;
 }
 
@@ -45,176 +65,100 @@ static NodeId no_term(Dag *d, Node n, NodeId w, int i, NodeId x)
 #define rule_LE no_term
 #define rule_GT no_term
 #define rule_GE no_term
+#define rule_AND no_term
+#define rule_OR no_term
+#define rule_NOT no_term
 
-static NodeId rule_NEG(Dag *d, Node n, NodeId w, int i, NodeId x)
-{
-    (void)n, (void)w, (void)i;
-    return NEG(x);
-}
-
-static NodeId rule_SIN(Dag *d, Node n, NodeId w, int i, NodeId x)
-{
-    (void)w, (void)i;
-    return MUL(x, dag_unary(d, N_COS, n.a));
-}
-
-static NodeId rule_COS(Dag *d, Node n, NodeId w, int i, NodeId x)
-{
-    (void)w, (void)i;
-    return NEG(MUL(x, dag_unary(d, N_SIN, n.a)));
-}
-
-static NodeId rule_TAN(Dag *d, Node n, NodeId w, int i, NodeId x)
-{
-    (void)n, (void)i;
-    return MUL(x, ADD(K(1.0), MUL(w, w)));
-}
-
-static NodeId arcsine_root(Dag *d, NodeId a)
-{
-    return dag_unary(d, N_SQRT, SUB(K(1.0), MUL(a, a)));
-}
-
-static NodeId rule_ASIN(Dag *d, Node n, NodeId w, int i, NodeId x)
-{
-    (void)w, (void)i;
-    return DIV(x, arcsine_root(d, n.a));
-}
-
-static NodeId rule_ACOS(Dag *d, Node n, NodeId w, int i, NodeId x)
-{
-    (void)w, (void)i;
-    return NEG(DIV(x, arcsine_root(d, n.a)));
-}
-
-static NodeId rule_ATAN(Dag *d, Node n, NodeId w, int i, NodeId x)
-{
-    (void)w, (void)i;
-    return DIV(x, ADD(K(1.0), MUL(n.a, n.a)));
-}
-
-static NodeId rule_SINH(Dag *d, Node n, NodeId w, int i, NodeId x)
-{
-    (void)w, (void)i;
-    return MUL(x, dag_unary(d, N_COSH, n.a));
-}
-
-static NodeId rule_COSH(Dag *d, Node n, NodeId w, int i, NodeId x)
-{
-    (void)w, (void)i;
-    return MUL(x, dag_unary(d, N_SINH, n.a));
-}
-
-static NodeId rule_TANH(Dag *d, Node n, NodeId w, int i, NodeId x)
-{
-    (void)n, (void)i;
-    return MUL(x, SUB(K(1.0), MUL(w, w)));
-}
-
-static NodeId rule_EXP(Dag *d, Node n, NodeId w, int i, NodeId x)
-{
-    (void)n, (void)i;
-    return MUL(x, w);
-}
-
-static NodeId rule_LOG(Dag *d, Node n, NodeId w, int i, NodeId x)
-{
-    (void)w, (void)i;
-    return DIV(x, n.a);
-}
-
-static NodeId rule_SQRT(Dag *d, Node n, NodeId w, int i, NodeId x)
-{
-    (void)n, (void)i;
-    return MUL(x, DIV(K(0.5), w));
-}
+static NodeId rule_NEG(Ctx *c) { return NEG(c->x); }
+static NodeId rule_SIN(Ctx *c) { return MUL(c->x, CALL(N_COS, A)); }
+static NodeId rule_COS(Ctx *c) { return NEG(MUL(c->x, CALL(N_SIN, A))); }
+static NodeId rule_TAN(Ctx *c) { return MUL(c->x, ADD(K(1.0), MUL(c->w, c->w))); }
+static NodeId arcsine_root(Ctx *c) { return CALL(N_SQRT, SUB(K(1.0), MUL(A, A))); }
+static NodeId rule_ASIN(Ctx *c) { return DIV(c->x, arcsine_root(c)); }
+static NodeId rule_ACOS(Ctx *c) { return NEG(DIV(c->x, arcsine_root(c))); }
+static NodeId rule_ATAN(Ctx *c) { return DIV(c->x, ADD(K(1.0), MUL(A, A))); }
+static NodeId rule_SINH(Ctx *c) { return MUL(c->x, CALL(N_COSH, A)); }
+static NodeId rule_COSH(Ctx *c) { return MUL(c->x, CALL(N_SINH, A)); }
+static NodeId rule_TANH(Ctx *c) { return MUL(c->x, SUB(K(1.0), MUL(c->w, c->w))); }
+static NodeId rule_EXP(Ctx *c) { return MUL(c->x, c->w); }
+static NodeId rule_LOG(Ctx *c) { return DIV(c->x, A); }
+static NodeId rule_SQRT(Ctx *c) { return MUL(c->x, DIV(K(0.5), c->w)); }
 
 /* abs'(0) = 0 by selection: the third branch is the operand itself, an exact zero at the kink
  * (and NaN for NaN), never x times 0 */
-static NodeId rule_ABS(Dag *d, Node n, NodeId w, int i, NodeId x)
+static NodeId rule_ABS(Ctx *c)
 {
-    (void)w, (void)i;
-    NodeId zero = K(0.0);
-    return IF(CMP(N_GT, n.a, zero), x, IF(CMP(N_LT, n.a, zero), NEG(x), n.a));
+    c->zero = CMP(N_EQ, A, K(0.0));
+    return IF(CMP(N_GT, A, K(0.0)), c->x, IF(CMP(N_LT, A, K(0.0)), NEG(c->x), A));
 }
 
-static NodeId rule_ADD(Dag *d, Node n, NodeId w, int i, NodeId x)
+static NodeId rule_ADD(Ctx *c) { return c->x; }
+static NodeId rule_SUB(Ctx *c) { return c->i == 0 ? c->x : NEG(c->x); }
+
+static NodeId rule_MUL(Ctx *c)
 {
-    (void)d, (void)n, (void)w, (void)i;
-    return x;
+    if (A == B) /* a square: one term 2*(x*a), which equals x*a + x*a exactly */
+        return c->i == 0 ? MUL(K(2.0), MUL(c->x, A)) : 0;
+    return MUL(c->x, c->i == 0 ? B : A);
 }
 
-static NodeId rule_SUB(Dag *d, Node n, NodeId w, int i, NodeId x)
+static NodeId rule_DIV(Ctx *c)
 {
-    (void)n, (void)w;
-    return i == 0 ? x : NEG(x);
-}
-
-static NodeId rule_MUL(Dag *d, Node n, NodeId w, int i, NodeId x)
-{
-    (void)w;
-    if (n.a == n.b) /* a square: one term 2*(x*a), which equals x*a + x*a exactly */
-        return i == 0 ? MUL(K(2.0), MUL(x, n.a)) : 0;
-    return MUL(x, i == 0 ? n.b : n.a);
-}
-
-static NodeId rule_DIV(Dag *d, Node n, NodeId w, int i, NodeId x)
-{
-    NodeId q = DIV(x, n.b);
-    return i == 0 ? q : NEG(MUL(q, w));
+    NodeId q = DIV(c->x, B);
+    return c->i == 0 ? q : NEG(MUL(q, c->w));
 }
 
 /* d(a^b)/da = b a^(b-1), 0 at b = 0 (a^0 = 1 for every a), not 0 * 0^-1; d(a^b)/db =
  * a^b log(a), 0 at a = 0 (0^b is flat in b), not 0 * -inf */
-static NodeId rule_POW(Dag *d, Node n, NodeId w, int i, NodeId x)
+static NodeId rule_POW(Ctx *c)
 {
-    if (i == 0)
-        return UNLESS_ZERO(n.b, MUL(x, MUL(n.b, dag_pow(d, n.a, SUB(n.b, K(1.0))))));
-    return UNLESS_ZERO(n.a, MUL(x, MUL(w, dag_unary(d, N_LOG, n.a))));
+    if (c->i == 0)
+        return unless_zero(c, B, MUL(c->x, MUL(B, dag_pow(c->d, A, SUB(B, K(1.0))))));
+    return unless_zero(c, A, MUL(c->x, MUL(c->w, CALL(N_LOG, A))));
 }
 
 /* The partials of atan2 and hypot have the other (atan2) or the same (hypot) operand as a
  * factor: where that operand is 0 the partial is 0 even at the origin, where the formula
  * would be 0/0 (atan2 is constant along either axis on each side of 0; hypot's gradient 0
  * there matches abs'(0) = 0 for hypot(x, 0) = |x|). */
-static NodeId rule_ATAN2(Dag *d, Node n, NodeId w, int i, NodeId x)
+static NodeId rule_ATAN2(Ctx *c)
 {
-    (void)w;
-    NodeId q = DIV(x, ADD(MUL(n.a, n.a), MUL(n.b, n.b)));
-    if (i == 0)
-        return UNLESS_ZERO(n.b, MUL(q, n.b));
-    return UNLESS_ZERO(n.a, NEG(MUL(q, n.a)));
+    NodeId q = DIV(c->x, ADD(MUL(A, A), MUL(B, B)));
+    if (c->i == 0)
+        return unless_zero(c, B, MUL(q, B));
+    return unless_zero(c, A, NEG(MUL(q, A)));
 }
 
-static NodeId rule_HYPOT(Dag *d, Node n, NodeId w, int i, NodeId x)
+static NodeId rule_HYPOT(Ctx *c)
 {
-    NodeId q = DIV(x, w), mine = i == 0 ? n.a : n.b;
-    return UNLESS_ZERO(mine, MUL(q, mine));
+    NodeId mine = c->i == 0 ? A : B;
+    return unless_zero(c, mine, MUL(DIV(c->x, c->w), mine));
 }
 
 /* The operand the result equals gets x; on a tie each gets half, the average of the two
  * sides' derivatives (as abs'(0) = 0 averages -1 and 1), which is the derivative wherever the
  * function is smooth through the tie (softplus as max(z, 0) + log(1 + exp(-|z|))). */
-static NodeId min_max(Dag *d, Node n, NodeId w, int i, NodeId x)
+static NodeId min_max(Ctx *c)
 {
-    NodeId mine = i == 0 ? n.a : n.b;
-    return IF(CMP(N_EQ, n.a, n.b), MUL(K(0.5), x), IF(CMP(N_EQ, w, mine), x, K(0.0)));
+    NodeId mine = c->i == 0 ? A : B, tie = CMP(N_EQ, A, B), picked = CMP(N_EQ, c->w, mine);
+    c->zero = dag_op(c->d, N_NOT, dag_binary(c->d, N_OR, tie, picked), 0, 0);
+    return IF(tie, MUL(K(0.5), c->x), IF(picked, c->x, K(0.0)));
 }
 
 #define rule_MIN min_max
 #define rule_MAX min_max
 
 /* Only the chosen branch gets x; the condition is flat. */
-static NodeId rule_IF(Dag *d, Node n, NodeId w, int i, NodeId x)
+static NodeId rule_IF(Ctx *c)
 {
-    (void)w;
-    if (i == 0)
+    if (c->i == 0)
         return 0;
-    return i == 1 ? IF(n.a, x, K(0.0)) : IF(n.a, K(0.0), x);
+    c->zero = c->i == 1 ? dag_op(c->d, N_NOT, A, 0, 0) : A;
+    return c->i == 1 ? IF(A, c->x, K(0.0)) : IF(A, K(0.0), c->x);
 }
 
 static const Rule rules[N_KINDS] = {
-#define X(kind, lang, ar, c, form, fold, cost, sel, lin, value) [N_##kind] = rule_##kind,
+#define X(kind, lang, ar, cname, form, fold, cost, sel, lin, value) [N_##kind] = rule_##kind,
     OPS(X)
 #undef X
 };
@@ -243,12 +187,24 @@ static int scales(const Dag *d, NodeId t, NodeId x)
     return t == x;
 }
 
-NodeId deriv_term(Dag *d, NodeId w, int i, NodeId x, int x_sel, int *term_sel)
+/* Conditions of strong zeros, 0 meaning never: a term is selected away when its factor is
+ * or its own selection does; a sum when every term is. */
+static NodeId either(Dag *d, NodeId p, NodeId q)
 {
-    Node n = d->nodes[w];
-    NodeId t = rules[n.kind](d, n, w, i, x);
-    *term_sel = x_sel || op_info[n.kind].sel;
-    if (t && x_sel && !op_info[n.kind].lin && !scales(d, t, x))
-        t = UNLESS_ZERO(x, t);
+    return p && q ? dag_binary(d, N_OR, p, q) : p ? p : q;
+}
+
+NodeId deriv_both(Dag *d, NodeId p, NodeId q)
+{
+    return p && q ? dag_binary(d, N_AND, p, q) : 0;
+}
+
+NodeId deriv_term(Dag *d, NodeId w, int i, NodeId x, NodeId x_zero, NodeId *term_zero)
+{
+    Ctx c = {d, d->nodes[w], w, x, 0, i};
+    NodeId t = rules[c.n.kind](&c);
+    if (t && x_zero && !op_info[c.n.kind].lin && !scales(d, t, x))
+        t = dag_op(d, N_IF, x_zero, dag_const(d, 0.0), t);
+    *term_zero = either(d, x_zero, c.zero);
     return t;
 }

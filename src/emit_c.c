@@ -66,7 +66,7 @@ static int prec_of(const Printer *p, NodeId id)
     case F_ADD: return P_ADD;
     case F_MUL: return P_MUL;
     case F_NEG: return P_UNARY;
-    case F_LEAF: case F_CMP: case F_IF: case F_CALL: return P_PRIMARY;
+    case F_LEAF: case F_CMP: case F_LOGIC: case F_NOT: case F_IF: case F_CALL: return P_PRIMARY;
     }
     return P_PRIMARY;
 }
@@ -111,19 +111,62 @@ static void put_expr(Buf *out, const Printer *p, NodeId id)
     }
 }
 
-/* A test: a comparison as C writes it, anything else compared with zero. */
-static void put_condition(Buf *out, const Printer *p, NodeId id)
+static int is_boolean(NodeKind k)
+{
+    OpForm f = op_info[k].form;
+    return f == F_CMP || f == F_LOGIC || f == F_NOT;
+}
+
+static void put_condition(Buf *out, const Printer *p, NodeId id);
+
+/* An operand of && or || or !: a nested logic operation in parentheses (gcc asks for them
+ * around && within ||), a comparison or a name bare. */
+static void put_logic_operand(Buf *out, const Printer *p, NodeId id)
+{
+    NodeKind k = dag_of(p)->nodes[id].kind;
+    int paren = (op_info[k].form == F_LOGIC || op_info[k].form == F_NOT) && !is_local(p, id);
+    buf_puts(out, paren ? "(" : "");
+    put_condition(out, p, id);
+    buf_puts(out, paren ? ")" : "");
+}
+
+/* A test as C writes it: a comparison or logic spelled out, anything else compared with
+ * zero. */
+static void put_test(Buf *out, const Printer *p, NodeId id)
 {
     const Node *nd = &dag_of(p)->nodes[id];
-    if (op_info[nd->kind].form == F_CMP) {
+    OpForm form = op_info[nd->kind].form;
+    if (form == F_CMP) {
         put_operand(out, p, nd->a, P_ADD);
         buf_printf(out, " %s ", op_info[nd->kind].c);
         put_operand(out, p, nd->b, P_ADD);
+    } else if (form == F_LOGIC) {
+        put_logic_operand(out, p, nd->a);
+        buf_printf(out, " %s ", op_info[nd->kind].c);
+        put_logic_operand(out, p, nd->b);
+    } else if (form == F_NOT) {
+        buf_puts(out, "!");
+        if (is_boolean(dag_of(p)->nodes[nd->a].kind) && !is_local(p, nd->a)) {
+            buf_puts(out, "(");
+            put_condition(out, p, nd->a);
+            buf_puts(out, ")");
+        } else {
+            put_condition(out, p, nd->a);
+        }
     } else {
         put_operand(out, p, id, P_ADD);
         buf_puts(out, " != ");
         put_real(out, 0.0, p->e->opt->real);
     }
+}
+
+/* A test, or the name of the boolean local that holds it. */
+static void put_condition(Buf *out, const Printer *p, NodeId id)
+{
+    if (is_boolean(dag_of(p)->nodes[id].kind) && is_local(p, id))
+        buf_puts(out, p->e->s.local[id]);
+    else
+        put_test(out, p, id);
 }
 
 /* An operation node's expression in terms of its operands. */
@@ -144,24 +187,32 @@ static void put_node(Buf *out, const Printer *p, NodeId id)
         buf_puts(out, "-");
         put_operand(out, p, nd->a, P_PRIMARY);
         break;
-    case F_CMP: /* as a value: 1 or 0 */
+    case F_CMP: case F_LOGIC: case F_NOT: /* as a value: 1 or 0 */
         buf_puts(out, "(");
-        put_condition(out, p, id);
+        put_test(out, p, id);
         buf_puts(out, " ? ");
         put_real(out, 1.0, real);
         buf_puts(out, " : ");
         put_real(out, 0.0, real);
         buf_puts(out, ")");
         break;
-    case F_IF:
+    case F_IF: {
+        /* (!c ? u : v) reads better as (c ? v : u) */
+        NodeId test = nd->a, yes = nd->b, no = nd->c;
+        if (dag_of(p)->nodes[test].kind == N_NOT && !is_local(p, test)) {
+            test = dag_of(p)->nodes[test].a;
+            yes = nd->c;
+            no = nd->b;
+        }
         buf_puts(out, "(");
-        put_condition(out, p, nd->a);
+        put_condition(out, p, test);
         buf_puts(out, " ? ");
-        put_operand(out, p, nd->b, P_ADD);
+        put_operand(out, p, yes, P_ADD);
         buf_puts(out, " : ");
-        put_operand(out, p, nd->c, P_ADD);
+        put_operand(out, p, no, P_ADD);
         buf_puts(out, ")");
         break;
+    }
     case F_CALL: {
         NodeId ops[3] = {nd->a, nd->b, nd->c};
         buf_printf(out, "%s%s(", op->c, real_suffix[real]);
@@ -375,8 +426,13 @@ static void put_body(Emitter *em, const DefOut *e, const Entry *entry, const Bod
             section = want;
         }
         at_source_line(em, line_of(f, id));
-        buf_printf(out, "    const %s %s = ", real_type[e->opt->real], e->s.local[id]);
-        put_node(out, &pr, id);
+        if (is_boolean(d->nodes[id].kind)) { /* a test several selections share */
+            buf_printf(out, "    const int %s = ", e->s.local[id]);
+            put_test(out, &pr, id);
+        } else {
+            buf_printf(out, "    const %s %s = ", real_type[e->opt->real], e->s.local[id]);
+            put_node(out, &pr, id);
+        }
         buf_puts(out, ";\n");
     }
     if (sweeps == 2 && section)

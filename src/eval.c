@@ -57,12 +57,15 @@ double eval_grad(const Func *f, const double *x, double *grad)
 
 /* The term of operand j (0: a, 1: b) of node n with value w and operand values a, b, when
  * that operand's tangent is x: the partial times x, with the conventions of the README's
- * "Domain edges" written as selections (an exact 0 whatever x is). */
-static double term(const Node *n, int j, double w, double a, double b, double x)
+ * "Domain edges" written as selections (an exact 0 whatever x is). *zero tells whether a
+ * selection made it that 0 (a strong zero). */
+static double term(const Node *n, int j, double w, double a, double b, double x, int *zero)
 {
+    *zero = 0;
     switch ((NodeKind)n->kind) {
     case N_NONE: case N_CONST: case N_INPUT:
     case N_EQ: case N_NE: case N_LT: case N_LE: case N_GT: case N_GE:
+    case N_AND: case N_OR: case N_NOT:
         return 0;
     case N_NEG: return -x;
     case N_ADD: return x;
@@ -81,42 +84,50 @@ static double term(const Node *n, int j, double w, double a, double b, double x)
     case N_EXP: return w * x;
     case N_LOG: return x / a;
     case N_SQRT: return 0.5 / w * x;
-    case N_ABS: return a > 0 ? x : a < 0 ? -x : a; /* abs'(0) = 0 */
+    case N_ABS: /* abs'(0) = 0 */
+        *zero = a == 0;
+        return a > 0 ? x : a < 0 ? -x : a;
     case N_POW:
         /* d(a^b)/da is 0 at b = 0 (a^0 = 1 for every a); d(a^b)/db = a^b log(a) is 0 at
          * a = 0, where a^b is flat in b */
+        *zero = (j == 0 ? b : a) == 0;
         if (j == 0)
             return b == 0 ? 0 : b * pow(a, b - 1) * x;
         return a == 0 ? 0 : w * log(a) * x;
     /* a partial with a zero factor is 0, also at the origin where the formula is 0/0 */
     case N_ATAN2:
+        *zero = (j == 0 ? b : a) == 0;
         if (j == 0)
             return b == 0 ? 0 : x * b / (a * a + b * b);
         return a == 0 ? 0 : -(x * a / (a * a + b * b));
     case N_HYPOT:
+        *zero = (j == 0 ? a : b) == 0;
         if (j == 0)
             return a == 0 ? 0 : x * a / w;
         return b == 0 ? 0 : x * b / w;
     case N_MIN:
     case N_MAX:
         /* the operand the result equals carries the tangent; on a tie, each half */
+        *zero = a != b && w != (j == 0 ? a : b);
         if (a == b)
             return x / 2;
-        return w == (j == 0 ? a : b) ? x : 0;
+        return *zero ? 0 : x;
     case N_IF:
         /* a is the condition, b and c the branches: only the chosen one carries x */
         if (j == 0)
             return 0;
-        return (a != 0) == (j == 1) ? x : 0;
+        *zero = (a != 0) != (j == 1);
+        return *zero ? 0 : x;
     }
     abort();
 }
 
-/* Whether a term of this kind may be an exact 0 chosen by a test (a strong zero). */
-static int selects(NodeKind k)
+/* Kinds whose every term is x, -x, x/2 or a selected 0, never x times a computed partial: a
+ * strong zero x needs no guard there. */
+static int linear(NodeKind k)
 {
-    return k == N_ABS || k == N_MIN || k == N_MAX || k == N_POW || k == N_ATAN2 ||
-           k == N_HYPOT || k == N_IF;
+    return k == N_NEG || k == N_ADD || k == N_SUB || k == N_ABS || k == N_MIN || k == N_MAX ||
+           k == N_IF;
 }
 
 double eval_tangent(const Func *f, const double *x, double *grad, double *scale)
@@ -124,8 +135,8 @@ double eval_tangent(const Func *f, const double *x, double *grad, double *scale)
     const Dag *d = &f->dag;
     uint32_t n = f->nprimal ? f->nprimal : d->len; /* before reverse, all nodes are primal */
     double *v = xrealloc(NULL, 2 * (size_t)n * sizeof *v), *t = v + n;
-    /* has: the node depends on the swept input; sel: its tangent may be a strong zero */
-    uint8_t *has = xrealloc(NULL, 2 * (size_t)n), *sel = has + n;
+    /* has: the node depends on the swept input; zero: its tangent is a strong zero */
+    uint8_t *has = xrealloc(NULL, 2 * (size_t)n), *zero = has + n;
     eval_nodes(d, n, x, v);
     for (uint32_t i = 0; i < f->ninputs; i++) {
         double largest = 0;
@@ -139,19 +150,23 @@ double eval_tangent(const Func *f, const double *x, double *grad, double *scale)
                 continue;
             }
             NodeId ops[3] = {nd->a, nd->b, nd->c};
-            int all_sel = 1;
+            int all = 1;
             for (int j = 0; j < node_arity(nd->kind); j++) {
                 NodeId o = ops[j];
-                if (!has[o] || (nd->kind == N_IF && j == 0) || op_info[nd->kind].form == F_CMP)
+                int own;
+                double tj = term(nd, j, v[id], v[nd->a], v[nd->b], t[o], &own);
+                if (!has[o] || op_info[nd->kind].form == F_CMP ||
+                    op_info[nd->kind].form == F_LOGIC || op_info[nd->kind].form == F_NOT ||
+                    (nd->kind == N_IF && j == 0))
                     continue;
                 /* a strong zero stays zero whatever its partial: no 0 * inf */
-                double tj = sel[o] && t[o] == 0 ? 0 : term(nd, j, v[id], v[nd->a], v[nd->b],
-                                                            t[o]);
+                if (zero[o] && !linear(nd->kind))
+                    tj = 0;
                 t[id] = has[id] ? t[id] + tj : tj;
                 has[id] = 1;
-                all_sel = all_sel && (sel[o] || selects(nd->kind));
+                all = all && (zero[o] || own);
             }
-            sel[id] = has[id] && all_sel;
+            zero[id] = has[id] && all;
             if (isfinite(t[id]) && fabs(t[id]) > largest)
                 largest = fabs(t[id]);
         }

@@ -4,7 +4,8 @@
  * tangent, the sum over its operands of the terms of deriv.c, the rules reverse mode uses.
  * Nodes are visited up in id order, a topological order, so an operand's tangent is complete
  * before its consumers use it. No tangent is a structural zero: an input without a seed, and
- * a node none of whose operands has a tangent, build nothing (no x * 0 nodes).
+ * a node none of whose operands has a tangent, build nothing (no x * 0 nodes). Each tangent
+ * also has the condition under which it is a strong zero (deriv.c).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -13,8 +14,9 @@
 
 void forward_sweep(Dag *d, uint32_t n, const NodeId *seeds, NodeMap *tan)
 {
-    uint8_t *sel = xrealloc(NULL, n ? n : 1); /* per node: its tangent may be a strong zero */
-    memset(sel, 0, n ? n : 1);
+    /* per node: when its tangent is a strong zero (0: never) */
+    NodeId *zero = xrealloc(NULL, (n ? n : 1) * sizeof *zero);
+    memset(zero, 0, (n ? n : 1) * sizeof *zero);
     nodemap_init(tan, n);
     NodeId from = d->len;
     for (NodeId id = 1; id < n; id++) {
@@ -23,22 +25,24 @@ void forward_sweep(Dag *d, uint32_t n, const NodeId *seeds, NodeMap *tan)
             tan->of[id] = seeds[(uint32_t)nd.k];
             continue;
         }
-        NodeId mark = d->len, sum = 0, ops[3] = {nd.a, nd.b, nd.c};
-        int all_sel = 1;
+        NodeId mark = d->len, sum = 0, all = 0, ops[3] = {nd.a, nd.b, nd.c};
+        int touched = 0, live = 0;
         for (int i = 0; i < node_arity(nd.kind); i++) {
             if (!tan->of[ops[i]])
                 continue;
-            int term_sel;
-            NodeId t = deriv_term(d, id, i, tan->of[ops[i]], sel[ops[i]], &term_sel);
+            NodeId z, t = deriv_term(d, id, i, tan->of[ops[i]], zero[ops[i]], &z);
+            touched |= t != 0;
+            /* a constant +0 term adds nothing but could turn a -0 sum into +0 */
             if (!t || dag_is_const(d, t, 0.0))
                 continue;
             sum = sum ? dag_binary(d, N_ADD, sum, t) : t;
-            all_sel = all_sel && term_sel;
+            live |= !z;
+            all = z && !live ? (all ? deriv_both(d, all, z) : z) : 0;
         }
-        tan->of[id] = sum;
-        sel[id] = sum && all_sel;
+        tan->of[id] = sum ? sum : touched ? dag_const(d, 0.0) : 0;
+        zero[id] = live ? 0 : all;
         dag_set_role(d, from, sum, ROLE_TANGENT, id);
         dag_mark_lines(d, mark, d->meta[id].line);
     }
-    free(sel);
+    free(zero);
 }

@@ -17,14 +17,14 @@ typedef struct {
     EmitOptions emit;
 } Options;
 
-/* The make rule of the outputs: the -MT targets, or the files written. */
-static void depfile_text(const Options *o, Buf *b)
+/* The make rule of the outputs: the -MT targets, or the files written. Returns the length of
+ * the first target's text. */
+static size_t depfile_text(const Options *o, Buf *b)
 {
     const char *written[2] = {o->out_path, o->header_path};
     if (o->ndep_targets)
-        output_depfile(b, o->dep_targets, o->ndep_targets, o->input);
-    else
-        output_depfile(b, written, o->header_path ? 2 : 1, o->input);
+        return output_depfile(b, o->dep_targets, o->ndep_targets, o->input);
+    return output_depfile(b, written, o->header_path ? 2 : 1, o->input);
 }
 
 /* No output may replace the input or another output. */
@@ -53,8 +53,12 @@ static int compile(Options *o)
     const char *shown = strcmp(o->input, "-") == 0 ? "<stdin>" : o->input;
     char *stem = output_stem(o->input);
     Buf texts[3] = {{0}, {0}, {0}};
-    Output outs[3] = {{o->out_path, 1, NULL, NULL}, {o->header_path, 1, NULL, NULL},
-                      {o->dep_path, 0, NULL, NULL}};
+    /* what the first line of a file adgen wrote starts with */
+    const char *mark = "/* " GENERATED_MARK " ";
+    Output outs[3] = {{o->out_path, PROTECT_C, mark, NULL, NULL},
+                      {o->header_path, PROTECT_C, mark, NULL, NULL},
+                      {o->dep_path, PROTECT_DEPS, NULL, NULL, NULL}};
+    char *first_target = NULL;
     int n = 1;
     int status = EXIT_INPUT;
 
@@ -68,13 +72,16 @@ static int compile(Options *o)
             if (o->write_deps) {
                 if (n == 1)
                     outs[1] = outs[2];
-                depfile_text(o, &texts[n++]);
+                size_t len = depfile_text(o, &texts[n]);
+                first_target = strndup(texts[n].data, len);
+                outs[n++].mine = first_target;
             }
             status = output_write(outs, texts, n, o->force);
         }
     }
     for (int i = 0; i < 3; i++)
         buf_free(&texts[i]);
+    free(first_target);
     free(stem);
     buf_free(&src);
     return status;

@@ -10,7 +10,8 @@
  *   ar     arity (operands a, b, c)
  *   c      the C spelling: an operator, or the <math.h> name that --real suffixes (sinf, sinl)
  *   form   how C writes it (F_CALL name(a, b), F_ADD/F_MUL infix at that precedence, F_NEG
- *          prefix minus, F_CMP a comparison, F_IF a selection, F_LEAF none)
+ *          prefix minus, F_CMP a comparison, F_LOGIC && or ||, F_NOT !, F_IF a selection,
+ *          F_LEAF none)
  *   fold   folding a constant operation is exact (correctly rounded in any C implementation)
  *   cost   a weight for reports: what one evaluation costs against an addition
  *   sel    a term of its derivative may be an exact 0 chosen by a test (a kink's convention, an
@@ -50,13 +51,16 @@
     X(HYPOT, "hypot", 2, "hypot", F_CALL, 0,   20,  1,  0,  hypot(a, b))                      \
     X(MIN,   "min",   2, "fmin",  F_CALL, 0,   2,   1,  1,  fmin(a, b))                       \
     X(MAX,   "max",   2, "fmax",  F_CALL, 0,   2,   1,  1,  fmax(a, b))                       \
-    /* comparisons give 1 or 0; internal for now (the conditions of selections) */            \
+    /* comparisons and logic give 1 or 0; internal for now (the conditions of selections) */            \
     X(EQ,    NULL,    2, "==",    F_CMP,  1,   1,   0,  1,  a == b)                           \
     X(NE,    NULL,    2, "!=",    F_CMP,  1,   1,   0,  1,  a != b)                           \
     X(LT,    NULL,    2, "<",     F_CMP,  1,   1,   0,  1,  a < b)                            \
     X(LE,    NULL,    2, "<=",    F_CMP,  1,   1,   0,  1,  a <= b)                           \
     X(GT,    NULL,    2, ">",     F_CMP,  1,   1,   0,  1,  a > b)                            \
     X(GE,    NULL,    2, ">=",    F_CMP,  1,   1,   0,  1,  a >= b)                           \
+    X(AND,   NULL,    2, "&&",    F_LOGIC, 1,  1,   0,  1,  a != 0 && b != 0)                 \
+    X(OR,    NULL,    2, "||",    F_LOGIC, 1,  1,   0,  1,  a != 0 || b != 0)                 \
+    X(NOT,   NULL,    1, "!",     F_NOT,  1,   1,   0,  1,  a == 0)                           \
     /* a != 0 ? b : c: only the chosen operand reaches the result */                          \
     X(IF,    NULL,    3, "?:",    F_IF,   1,   1,   1,  1,  a != 0 ? b : c)
 

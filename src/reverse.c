@@ -6,8 +6,9 @@
  * hash-consing shares work across both sweeps. Nodes are visited from the highest root down
  * in id order, a reverse topological order, so a node's adjoint is complete, the sum over its
  * consumers of eq. 5.145, before it is propagated to its operands. Only nodes that depend on
- * a differentiated input and lie on a path to a root get adjoints; a node with no term has
- * none (a structural zero, which builds nothing further).
+ * a differentiated input and lie on a path to a root get adjoints; a node none of whose
+ * consumers made a term has none (a structural zero, which builds nothing further). Each
+ * adjoint also has the condition under which it is a strong zero (deriv.c).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -20,20 +21,29 @@ typedef struct {
     uint32_t next;
 } Term;
 
+/* Per node, what its consumers' terms have told so far. */
+enum { TOUCHED = 1, LIVE = 2 }; /* a term was made; one has no strong-zero condition */
+
 typedef struct {
     Dag *d;
     uint8_t *active;
-    uint8_t *sel;          /* per node: every term so far may be a strong zero */
+    uint8_t *seen;         /* per node: TOUCHED, LIVE */
+    NodeId *zero;          /* per node: when every term so far is a strong zero */
     uint32_t *head, *tail; /* per primal node: its terms, 0 when none */
     Term *terms;
     uint32_t nterms, cap;
 } Rev;
 
 /* A term that is the constant +0 (a derivative decided zero at compile time, such as
- * d(0^y)/dy) is left out: adding it could only turn a -0 sum into +0. */
-static void contribute(Rev *r, NodeId to, NodeId term, int sel)
+ * d(0^y)/dy, or the seed times a constant 0 factor) is left out of the sum: adding it could
+ * only turn a -0 sum into +0. The node still gets an adjoint, that 0, so that an infinite
+ * partial below it makes the NaN that 0 * inf is. */
+static void contribute(Rev *r, NodeId to, NodeId term, NodeId zero)
 {
-    if (!r->active[to] || !term || dag_is_const(r->d, term, 0.0))
+    if (!r->active[to] || !term)
+        return;
+    r->seen[to] |= TOUCHED;
+    if (dag_is_const(r->d, term, 0.0))
         return;
     if (r->nterms >= r->cap) {
         r->cap = r->cap ? 2 * r->cap : 64;
@@ -47,17 +57,19 @@ static void contribute(Rev *r, NodeId to, NodeId term, int sel)
     else
         r->head[to] = t;
     r->tail[to] = t;
-    if (!sel)
-        r->sel[to] = 0;
+    if (!zero)
+        r->seen[to] |= LIVE;
+    else
+        r->zero[to] = r->zero[to] ? deriv_both(r->d, r->zero[to], zero) : zero;
 }
 
-/* eq. 5.145: the adjoint of a node is the sum of its consumers' terms (0: none). */
+/* eq. 5.145: the adjoint of a node is the sum of its consumers' terms (0: none was made). */
 static NodeId sum_terms(Rev *r, NodeId id)
 {
     NodeId s = 0;
     for (uint32_t t = r->head[id]; t; t = r->terms[t].next)
         s = s ? dag_binary(r->d, N_ADD, s, r->terms[t].term) : r->terms[t].term;
-    return s;
+    return s ? s : r->seen[id] ? dag_const(r->d, 0.0) : 0;
 }
 
 /* active = depends on a differentiated input (a loop up) and reaches a root (a loop down). */
@@ -98,10 +110,12 @@ void reverse_sweep(Dag *d, int nroots, const NodeId *roots, const NodeId *seeds,
     uint32_t n = d->len;
     Rev r = {.d = d};
     r.active = xrealloc(NULL, n);
-    r.sel = xrealloc(NULL, n);
+    r.seen = xrealloc(NULL, n);
+    r.zero = xrealloc(NULL, n * sizeof *r.zero);
     r.head = xrealloc(NULL, n * sizeof *r.head);
     r.tail = xrealloc(NULL, n * sizeof *r.tail);
-    memset(r.sel, 1, n);
+    memset(r.seen, 0, n);
+    memset(r.zero, 0, n * sizeof *r.zero);
     memset(r.head, 0, n * sizeof *r.head);
     memset(r.tail, 0, n * sizeof *r.tail);
     r.nterms = 1; /* term 0 means "none" */
@@ -120,19 +134,20 @@ void reverse_sweep(Dag *d, int nroots, const NodeId *roots, const NodeId *seeds,
         adj->of[id] = wbar;
         dag_set_role(d, n, wbar, ROLE_ADJOINT, id);
         Node nd = d->nodes[id];
-        NodeId ops[3] = {nd.a, nd.b, nd.c};
+        NodeId ops[3] = {nd.a, nd.b, nd.c}, wzero = r.seen[id] & LIVE ? 0 : r.zero[id];
         for (int i = 0; i < node_arity(nd.kind); i++) {
             if (!r.active[ops[i]])
                 continue;
-            int sel;
-            NodeId term = deriv_term(d, id, i, wbar, r.sel[id], &sel);
-            contribute(&r, ops[i], term, sel);
+            NodeId zero;
+            NodeId term = deriv_term(d, id, i, wbar, wzero, &zero);
+            contribute(&r, ops[i], term, zero);
         }
         /* an adjoint statement points at the line of the primal it differentiates */
         dag_mark_lines(d, mark, d->meta[id].line);
     }
     free(r.active);
-    free(r.sel);
+    free(r.seen);
+    free(r.zero);
     free(r.head);
     free(r.tail);
     free(r.terms);

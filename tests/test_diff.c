@@ -359,9 +359,9 @@ static double primal_at(const Func *f, double *x, int i, double h, double *v)
  *   that no quotient over h resolves, while its amplitude is too small for the quotients
  *   to show it;
  * - x lies exactly on a kink of some node (abs at 0, a tie of min or max): there the
- *   derivative follows the documented convention, not the one the function's two sides
- *   average to; min(2^|x|, 2^x) is smooth at 0 with derivative log 2, but the convention
- *   gives the first operand, whose abs'(0) = 0.
+ *   derivative follows the documented convention, which need not be the function's; min(2^|x|,
+ *   2^x) is smooth at 0 with derivative log 2, but the tie gives each operand half, and
+ *   abs'(0) = 0 makes the first half 0: log(2)/2.
  * Otherwise the derivative must match within 1e-5 of max(1, |g|).
  */
 static void check_fd(Stats *st, Case *c, int fn, double *x, int i, double g, double *v,

@@ -83,6 +83,12 @@ static const Edge edges[] = {
     {"f(x) = max(log(x), 0) + x", {0}, 0, {1}},
     {"f(x) = sqrt(abs(x))", {0}, 0, {0}},
     {"f(x, y) = hypot(sqrt(x), y)", {0, 3}, 3, {0, 1}},
+    /* but a zero that arithmetic makes is an ordinary one, also below a selection: 0 * inf
+     * is NaN (the function has no derivative there, or another one than 0) */
+    {"f(x) = max(sqrt(x)^2, -1)", {0}, 0, {NAN}},
+    {"f(x, y) = max((sqrt(x) - y)^2, -1)", {0, 0}, 0, {NAN, 0}},
+    {"f(x, y) = 0*sqrt(x) + y", {0, 1}, 1, {NAN, 1}},
+    {"f(x) = (x^2.5)^0.4", {0}, 0, {NAN}},
 };
 #define NEDGES (sizeof edges / sizeof *edges)
 

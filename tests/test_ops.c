@@ -1,9 +1,10 @@
 /* test_ops.c: every row of the operation table (src/ops.h) is complete and right. For each
  * kind with operands: the interpreter computes it, its derivative rule (deriv.c) gives in
- * reverse mode and in forward mode the partials that central differences of the interpreter
- * give at a point inside its domain, and a kind with a name in the language is reachable from
- * the language with the table's arity. A kind added without a rule does not compile; one whose
- * rule is wrong or empty fails here. */
+ * reverse mode and in forward mode, and eval_tangent's own rule gives, the partials that
+ * central differences of the interpreter give at a point inside its domain, and a kind with a
+ * name in the language is reachable from the language with the table's arity. A kind added
+ * without a rule, or without a case in eval_tangent (-Werror=switch), does not compile; one
+ * whose rule is wrong or empty fails here. */
 #include "testutil.h"
 
 /* Candidate points, one of which lies inside every kind's domain away from its kinks. */
@@ -73,8 +74,18 @@ static void test_ops_rules_match_differences(void **state)
         if (node_arity((NodeKind)k) == 0)
             continue;
         const double *p = point_for((NodeKind)k);
+        Func f;
+        memset(&f, 0, sizeof f);
         Dag d;
         NodeId w = build(&d, (NodeKind)k);
+        /* eval_tangent, the oracle, sees the primal alone: op(x0, x1, x2) */
+        f.dag = d;
+        f.ninputs = 3;
+        f.roots = &w;
+        f.nroots = 1;
+        f.nprimal = w + 1;
+        double oracle[3];
+        eval_tangent(&f, p, oracle, NULL);
         NodeId one = dag_const(&d, 1.0);
         NodeMap adj;
         reverse_sweep(&d, 1, &w, &one, NULL, &adj);
@@ -96,11 +107,11 @@ static void test_ops_rules_match_differences(void **state)
         for (int i = 0; i < node_arity((NodeKind)k); i++) {
             double want = central((NodeKind)k, p, i);
             double rev = grads[i] ? v[grads[i]] : 0, fwd = tangents[i] ? v[tangents[i]] : 0;
-            if (fabs(rev - want) > 1e-6 * fmax(1, fabs(want)) ||
-                fabs(fwd - want) > 1e-6 * fmax(1, fabs(want)))
+            double tol = 1e-6 * fmax(1, fabs(want));
+            if (fabs(rev - want) > tol || fabs(fwd - want) > tol || fabs(oracle[i] - want) > tol)
                 fail_msg("kind %s, operand %d at (%g, %g, %g): reverse %.10g, forward %.10g, "
-                         "central differences %.10g", op_info[k].c, i, p[0], p[1], p[2], rev,
-                         fwd, want);
+                         "eval_tangent %.10g, central differences %.10g", op_info[k].c, i, p[0],
+                         p[1], p[2], rev, fwd, oracle[i], want);
         }
         free(v);
         nodemap_free(&adj);
