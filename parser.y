@@ -12,7 +12,7 @@
 #include "adgen.h"
 typedef void *yyscan_t;
 
-typedef struct { Ast *head, *tail; int n; } AstList;
+typedef struct { Ast *head, *tail; int n, ndiff; } AstList;
 typedef struct { Stmt *head, *tail; } StmtList;
 
 /* Spans run from the first symbol's start to the last one's end; an empty rule sits at the
@@ -40,6 +40,10 @@ typedef struct { Stmt *head, *tail; } StmtList;
 int yylex(YYSTYPE *lval, Loc *lloc, yyscan_t scanner);
 static void yyerror(Loc *loc, yyscan_t scanner, Parse *ps, const char *msg);
 static void add_def(Parse *ps, Def *d);
+static void add_const(Parse *ps, Loc loc, const char *name, Ast *expr);
+static Stmt *new_stmt(Parse *ps, StmtKind kind, Loc loc);
+static Ast *new_cmp(Parse *ps, Loc loc, int op, Ast *lhs, Ast *rhs);
+static void join_args(AstList *l, AstList *more);
 static Def *new_def(Parse *ps, Loc loc, Ast *head);
 static void add_arg(AstList *l, Ast *a);
 
@@ -80,12 +84,23 @@ static void add_arg(AstList *l, Ast *a);
 %token RETURN "'return'"
 %token NEWLINE "end of line"
 %token POW "'^'"
+%token DOTDOT "'..'"
+%token LE "'<='"
+%token GE "'>='"
+%token EQ "'=='"
+%token NE "'!='"
+%token AND "'&&'"
+%token OR "'||'"
+%token NOT "'!'"
 
+%left OR
+%left AND
+%nonassoc '<' '>' LE GE EQ NE
 %left '+' '-'
 %left '*' '/'
 
-%type <ast> expr unary power primary call
-%type <list> args arglist
+%type <ast> expr unary power primary call arg
+%type <list> args arglist indices
 %type <stmts> blines body
 %type <stmt> stmt
 %type <def> item
@@ -105,7 +120,8 @@ line:
 end: NEWLINE | ';' ;
 
 item:
-    call '=' expr       { $$ = new_def(ps, @$, $1); if ($$) $$->expr = $3; }
+    IDENT '=' expr      { add_const(ps, @$, $1, $3); $$ = NULL; }
+  | call '=' expr       { $$ = new_def(ps, @$, $1); if ($$) $$->expr = $3; }
   | call '{' body '}'   {
                             $$ = new_def(ps, @$, $1);
                             if ($$) {
@@ -148,21 +164,55 @@ blines:
 
 stmt:
     IDENT '=' expr      {
-                            $$ = arena_alloc(ps->arena, sizeof *$$);
-                            $$->loc = @$;
+                            $$ = new_stmt(ps, S_ASSIGN, @$);
                             $$->name = $1;
                             $$->name_loc = @1;
                             $$->expr = $3;
                         }
+  | IDENT indices '=' expr {
+                            $$ = new_stmt(ps, S_ELEM, @$);
+                            $$->name = $1;
+                            $$->name_loc = @1;
+                            $$->index = $2.head;
+                            $$->nindex = $2.n;
+                            $$->expr = $4;
+                        }
   | RETURN expr         {
-                            $$ = arena_alloc(ps->arena, sizeof *$$);
-                            $$->loc = @$;
+                            $$ = new_stmt(ps, S_RETURN, @$);
                             $$->expr = $2;
+                        }
+    /* `for` is no keyword, so that v1 programs may keep it as a name */
+  | IDENT IDENT '=' expr DOTDOT expr '{' body '}' {
+                            $$ = NULL;
+                            if (strcmp($1, "for") != 0) {
+                                diag_error(ps->diag, @1, "expected a statement, found '%s' "
+                                           "(a loop starts with 'for')", $1);
+                                YYERROR;
+                            }
+                            $$ = new_stmt(ps, S_FOR, @$);
+                            $$->name = $2;
+                            $$->name_loc = @2;
+                            $$->from = $4;
+                            $$->to = $6;
+                            $$->body = $8.head;
                         }
   ;
 
+indices:
+    '[' expr ']'        { $$.head = $$.tail = NULL; $$.n = 0; add_arg(&$$, $2); }
+  | indices '[' expr ']' { $$ = $1; add_arg(&$$, $3); }
+  ;
+
 expr:
-    expr '+' expr       { $$ = ast_binary(ps, A_ADD, @$, $1, $3); }
+    expr OR expr        { $$ = ast_binary(ps, A_OR, @$, $1, $3); }
+  | expr AND expr       { $$ = ast_binary(ps, A_AND, @$, $1, $3); }
+  | expr '<' expr       { $$ = new_cmp(ps, @$, N_LT, $1, $3); }
+  | expr '>' expr       { $$ = new_cmp(ps, @$, N_GT, $1, $3); }
+  | expr LE expr        { $$ = new_cmp(ps, @$, N_LE, $1, $3); }
+  | expr GE expr        { $$ = new_cmp(ps, @$, N_GE, $1, $3); }
+  | expr EQ expr        { $$ = new_cmp(ps, @$, N_EQ, $1, $3); }
+  | expr NE expr        { $$ = new_cmp(ps, @$, N_NE, $1, $3); }
+  | expr '+' expr       { $$ = ast_binary(ps, A_ADD, @$, $1, $3); }
   | expr '-' expr       { $$ = ast_binary(ps, A_SUB, @$, $1, $3); }
   | expr '*' expr       { $$ = ast_binary(ps, A_MUL, @$, $1, $3); }
   | expr '/' expr       { $$ = ast_binary(ps, A_DIV, @$, $1, $3); }
@@ -174,6 +224,7 @@ expr:
 unary:
     '-' unary           { $$ = ast_binary(ps, A_NEG, @$, $2, NULL); }
   | '+' unary           { $$ = ast_binary(ps, A_POS, @$, $2, NULL); }
+  | NOT unary           { $$ = ast_binary(ps, A_NOT, @$, $2, NULL); }
   | power
   ;
 
@@ -185,6 +236,12 @@ power:
 primary:
     NUMBER              { $$ = ast_new(ps, A_NUM, @$); $$->num = $1; }
   | IDENT               { $$ = ast_new(ps, A_VAR, @$); $$->name = $1; }
+  | IDENT indices       {
+                            $$ = ast_new(ps, A_INDEX, @$);
+                            $$->name = $1;
+                            $$->args = $2.head;
+                            $$->nargs = $2.n;
+                        }
   | call
   | '(' expr ')'        { $$ = $2; }
   ;
@@ -195,20 +252,74 @@ call:
                             $$->name = $1;
                             $$->args = $3.head;
                             $$->nargs = $3.n;
+                            $$->ndiff = $3.ndiff;
                         }
   ;
 
+/* A ';' separates a definition's differentiated inputs from its data inputs. */
 args:
-    %empty              { $$.head = $$.tail = NULL; $$.n = 0; }
-  | arglist
+    %empty              { $$.head = $$.tail = NULL; $$.n = 0; $$.ndiff = -1; }
+  | arglist             { $$ = $1; $$.ndiff = -1; }
+  | arglist ';'         { $$ = $1; $$.ndiff = $1.n; }
+  | ';' arglist         { $$ = $2; $$.ndiff = 0; }
+  | arglist ';' arglist { $$ = $1; $$.ndiff = $1.n; join_args(&$$, &$3); }
   ;
 
 arglist:
-    expr                { $$.head = $$.tail = NULL; $$.n = 0; add_arg(&$$, $1); }
-  | arglist ',' expr    { $$ = $1; add_arg(&$$, $3); }
+    arg                 { $$.head = $$.tail = NULL; $$.n = 0; add_arg(&$$, $1); }
+  | arglist ',' arg     { $$ = $1; add_arg(&$$, $3); }
+  ;
+
+/* the first argument of sum and prod: i = a..b */
+arg:
+    expr
+  | IDENT '=' expr DOTDOT expr {
+                            $$ = ast_binary(ps, A_RANGE, @$, $3, $5);
+                            $$->name = $1;
+                        }
   ;
 
 %%
+
+static void join_args(AstList *l, AstList *more)
+{
+    if (!more->head)
+        return;
+    if (l->tail)
+        l->tail->next = more->head;
+    else
+        l->head = more->head;
+    l->tail = more->tail;
+    l->n += more->n;
+}
+
+static Stmt *new_stmt(Parse *ps, StmtKind kind, Loc loc)
+{
+    Stmt *s = arena_alloc(ps->arena, sizeof *s);
+    s->kind = kind;
+    s->loc = loc;
+    return s;
+}
+
+static Ast *new_cmp(Parse *ps, Loc loc, int op, Ast *lhs, Ast *rhs)
+{
+    Ast *a = ast_binary(ps, A_CMP, loc, lhs, rhs);
+    a->op = op;
+    return a;
+}
+
+static void add_const(Parse *ps, Loc loc, const char *name, Ast *expr)
+{
+    Const *c = arena_alloc(ps->arena, sizeof *c);
+    c->name = name;
+    c->loc = loc;
+    c->expr = expr;
+    if (ps->last_const)
+        ps->last_const->next = c;
+    else
+        ps->consts = c;
+    ps->last_const = c;
+}
 
 static void add_arg(AstList *l, Ast *a)
 {
@@ -220,11 +331,12 @@ static void add_arg(AstList *l, Ast *a)
     l->n++;
 }
 
-/* A definition head `name(p1, ..., pn)`: the call's arguments must be plain names. */
+/* A definition head `name(p1, ..., pn)` or `name(p1, ...; d1, ...)`: the call's arguments
+ * must be names, or names with sizes (x[N], A[M][N]). */
 static Def *new_def(Parse *ps, Loc loc, Ast *head)
 {
     for (Ast *a = head->args; a; a = a->next) {
-        if (a->kind != A_VAR) {
+        if (a->kind != A_VAR && a->kind != A_INDEX) {
             diag_error(ps->diag, a->loc, "expected an input name in the definition of '%s'",
                        head->name);
             return NULL;
@@ -239,6 +351,7 @@ static Def *new_def(Parse *ps, Loc loc, Ast *head)
     d->name_loc.last_column = d->name_loc.first_column + (int)strlen(head->name) - 1;
     d->params = head->args;
     d->nparams = head->nargs;
+    d->ndiff = head->ndiff < 0 ? head->nargs : head->ndiff;
     return d;
 }
 
@@ -273,11 +386,22 @@ static void put_symbol(Buf *b, yysymbol_kind_t sym)
         buf_putn(b, name, n);
 }
 
+/* The binary operators, named once as "operator" where any of them may come. */
+static int is_operator(yysymbol_kind_t s)
+{
+    static const char *const ops[] = {"'^'", "'<='", "'>='", "'=='", "'!='", "'&&'", "'||'",
+                                      "'<'", "'>'", "'+'", "'-'", "'*'", "'/'"};
+    for (size_t i = 0; i < sizeof ops / sizeof *ops; i++)
+        if (strcmp(yysymbol_name(s), ops[i]) == 0)
+            return 1;
+    return 0;
+}
+
 static int is_expr_start(yysymbol_kind_t s)
 {
     const char *name = yysymbol_name(s);
-    return s == YYSYMBOL_NUMBER || s == YYSYMBOL_IDENT || strcmp(name, "'('") == 0 ||
-           strcmp(name, "'-'") == 0 || strcmp(name, "'+'") == 0;
+    return s == YYSYMBOL_NUMBER || s == YYSYMBOL_IDENT || s == YYSYMBOL_NOT ||
+           strcmp(name, "'('") == 0 || strcmp(name, "'-'") == 0 || strcmp(name, "'+'") == 0;
 }
 
 static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner, Parse *ps)
@@ -289,29 +413,41 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner, Pars
     if (n < 0)
         n = 0;
     Buf b = {0};
-    /* An expression can start with five tokens; name them once as "expression". */
+    /* An expression can start with six tokens; name them once as "expression". */
     int want_expr = 0;
     for (int i = 0; i < n; i++)
         if (expected[i] == YYSYMBOL_NUMBER)
             want_expr = 1;
-    int m = 0;
-    for (int i = 0; i < n; i++)
-        if (!(want_expr && is_expr_start(expected[i])))
+    int m = 0, want_operator = 0;
+    for (int i = 0; i < n; i++) {
+        if (want_expr && is_expr_start(expected[i]))
+            continue;
+        if (!want_expr && is_operator(expected[i]))
+            want_operator = 1;
+        else
             expected[m++] = expected[i];
-    int items = m + want_expr;
+    }
+    int named = want_expr + want_operator, items = m + named;
     if (items > 0)
         buf_printf(&b, "expected ");
     for (int i = 0; i < items; i++) {
         if (i > 0)
             buf_printf(&b, i == items - 1 ? " or " : ", ");
-        if (want_expr && i == 0)
-            buf_printf(&b, "expression");
+        if (i < named)
+            buf_printf(&b, want_expr ? "expression" : "operator");
         else
-            put_symbol(&b, expected[i - want_expr]);
+            put_symbol(&b, expected[i - named]);
     }
-    buf_printf(&b, items > 0 ? ", found " : "unexpected ");
     const Loc *loc = yypcontext_location(ctx);
     yysymbol_kind_t found = yypcontext_token(ctx);
+    /* the input ended after an operator that wants an operand: point at the operator */
+    if (found == YYSYMBOL_YYEOF && ps->paren_depth == 0 && ps->last_loc.end > 0 &&
+        ps->last_token != TOK_NEWLINE) {
+        loc = &ps->last_loc;
+        buf_printf(&b, " after '%.*s'", (int)(loc->end - loc->begin),
+                   ps->diag->src + loc->begin);
+    }
+    buf_printf(&b, items > 0 ? ", found " : "unexpected ");
     put_symbol(&b, found);
     if (found == YYSYMBOL_IDENT || found == YYSYMBOL_NUMBER)
         buf_printf(&b, " '%.*s'", (int)(loc->end - loc->begin), ps->diag->src + loc->begin);

@@ -65,6 +65,8 @@ typedef struct {
     size_t len;
     FILE *out;           /* where messages go (stderr) */
     int errors;
+    int muted;           /* messages are counted but not printed (sema: an inlined body, whose
+                            own lowering reports them) */
 } Diag;
 
 /* The loc of a message about the whole input (printed without a position). */
@@ -85,7 +87,12 @@ typedef enum {
     A_NEG,    /* -lhs */
     A_POS,    /* +lhs */
     A_ADD, A_SUB, A_MUL, A_DIV, A_POW, /* lhs op rhs */
+    A_CMP,    /* lhs op rhs, op one of N_EQ N_NE N_LT N_LE N_GT N_GE */
+    A_AND, A_OR, /* lhs and rhs, lhs or rhs */
+    A_NOT,    /* not lhs */
     A_CALL,   /* name(args...) */
+    A_INDEX,  /* name[args]...: an array element (in a head: an array input, its sizes) */
+    A_RANGE,  /* name = lhs .. rhs: the range of sum and prod */
 } AstKind;
 
 typedef struct Ast Ast;
@@ -94,19 +101,34 @@ struct Ast {
     Loc loc;
     double num;
     const char *name;  /* interned */
+    int op;            /* A_CMP: the NodeKind of the comparison */
     Ast *lhs, *rhs;
-    Ast *args;         /* A_CALL: first argument, chained through next */
+    Ast *args;         /* A_CALL, A_INDEX: first argument or index, chained through next */
     int nargs;
+    int ndiff;         /* A_CALL: arguments before a ';' (data inputs follow), -1 if none */
     Ast *next;
     uint32_t node;     /* sema: the DAG node this expression lowered to */
 };
 
+typedef enum {
+    S_ASSIGN, /* name = expr */
+    S_ELEM,   /* name[index]... = expr: an element of a local array */
+    S_RETURN, /* return expr */
+    S_FOR,    /* for name = from .. to { body } */
+} StmtKind;
+
 typedef struct Stmt Stmt;
 struct Stmt {
+    StmtKind kind;
     Loc loc;
-    const char *name;  /* assigned name; NULL for return */
+    const char *name;  /* the name assigned, or the loop variable */
     Loc name_loc;
+    Ast *index;        /* S_ELEM: the indices, chained through next */
+    int nindex;
     Ast *expr;
+    Ast *from, *to;    /* S_FOR: the range */
+    Stmt *body;        /* S_FOR: the statements repeated */
+    int used;          /* sema: a name it assigned was read */
     Stmt *next;
 };
 
@@ -115,13 +137,23 @@ struct Def {
     Loc loc;           /* the whole definition */
     const char *name;
     Loc name_loc;
-    Ast *params;       /* A_VAR nodes chained through next */
+    Ast *params;       /* A_VAR (scalar) and A_INDEX (array) nodes chained through next */
     int nparams;
+    int ndiff;         /* the differentiated inputs come first; the rest are data */
     Stmt *body;        /* block definitions */
     Loc close_loc;     /* the closing brace of a block */
     Ast *expr;         /* one-line definitions and bare expressions */
     int bare;          /* a bare expression: sema names it and finds its inputs */
     Def *next;
+};
+
+/* A file-level constant `NAME = expr`. */
+typedef struct Const Const;
+struct Const {
+    const char *name;
+    Loc loc;
+    Ast *expr;
+    Const *next;
 };
 
 typedef struct Interner Interner;
@@ -132,13 +164,19 @@ typedef struct {
     Diag *diag;
     Interner *names;
     Def *defs, *last;
+    Const *consts, *last_const;
     int paren_depth;      /* scanner: line breaks inside parentheses are spaces */
     Loc *parens;          /* scanner: where each of the paren_depth open '(' stands */
     size_t parens_cap;
     int eof_newline;      /* scanner: the end of the input has been reported as a line end */
+    int last_token;       /* scanner: the token returned last (a binary operator continues) */
+    Loc last_loc;         /* scanner: where it stands */
     int line, column;     /* scanner: the position of the next character */
     size_t offset;
     RealType real;        /* sema: the type the code will compute in */
+    const char **defines; /* sema: -D NAME=VALUE, overriding or adding file constants */
+    int ndefines;
+    uint32_t max_nodes;   /* sema: unrolling beyond this many nodes is an error (0: default) */
 } Parse;
 
 Interner *intern_new(void);
@@ -262,13 +300,17 @@ NodeId deriv_both(Dag *d, NodeId p, NodeId q);
 
 typedef enum { PARAM_DIFF, PARAM_DATA } ParamKind;
 
-/* A parameter of a definition: a scalar today, an array later, each scalar one input slot. */
+#define MAX_RANK 8 /* indices of an array */
+
+/* A parameter of a definition: a scalar or an array (row-major), each scalar one input slot. */
 typedef struct {
     const char *name;
     Loc loc;
     ParamKind kind;
-    uint32_t first;   /* its first input slot */
-    uint32_t size;    /* its number of slots */
+    int rank;                /* 0: a scalar */
+    uint32_t dims[MAX_RANK];
+    uint32_t first;          /* its first input slot */
+    uint32_t size;           /* its number of slots */
 } Param;
 
 /* The entry points a definition can be emitted as. */
@@ -369,6 +411,7 @@ typedef struct {
     EntryKind kind;
     NodeId *roots;
     int *param;       /* per root: the parameter whose pointer it goes through; -1: returned */
+    uint32_t *elem;   /* per root: the element of that parameter's array (0 for a scalar) */
     int nroots;
 } Entry;
 
@@ -420,6 +463,9 @@ typedef struct {
     const char *line_file;    /* #line directives name this input; NULL: none */
     const char *out_file;     /* where #line returns after a function; NULL: no return */
     const char *header_name;  /* the header's path: its file name makes the include guard */
+    const char **defines;     /* for sema: -D NAME=VALUE, checked by main */
+    int ndefines;
+    uint32_t max_nodes;       /* for sema: the unrolling limit (0: the default) */
 } EmitOptions;
 
 /* Reports (through diag) options that cannot apply to prog; returns the number of errors. */
@@ -436,6 +482,9 @@ typedef struct {
     Diag diag;
     Program prog;
     RealType real;    /* set before unit_compile: the type the code will compute in */
+    const char **defines; /* and -D NAME=VALUE, and the node limit (0: the default) */
+    int ndefines;
+    uint32_t max_nodes;
 } Unit;
 
 /* u must be zeroed but for u->real. Diagnostics name `file` and go to messages; stem names a bare
@@ -491,6 +540,9 @@ int cli_usage_error(const char *fmt, const char *arg);
 int cli_bad_option(int c, char **argv);
 /* What went to standard output must have got there: status, or EXIT_USAGE. */
 int cli_flush_stdout(int status);
+/* -D NAME=VALUE added to *defines (checked); --max-nodes=N into *out. 0, or EXIT_USAGE. */
+int cli_add_define(const char ***defines, int *n, const char *arg);
+int cli_max_nodes(const char *arg, uint32_t *out);
 
 /* ---- evalcmd.c: adgen eval ------------------------------------------------------------------ */
 

@@ -4,13 +4,15 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "adgen.h"
 
 const char cli_usage[] =
     "Usage: adgen [OPTION]... FILE\n"
-    "  or:  adgen eval [--function=NAME] FILE [NAME=VALUE]...\n"
+    "  or:  adgen eval [--function=NAME] [-D NAME=VALUE]... FILE [NAME=VALUE]...\n"
     "Compile the scalar functions defined in FILE to C: each function NAME and its\n"
     "reverse-mode gradient NAME_grad. With FILE '-', read standard input.\n"
     "'adgen eval' prints a function's value and gradient at a point, computed by\n"
@@ -34,6 +36,11 @@ const char cli_usage[] =
     "      --accumulate      NAME_grad adds to *x_bar instead of overwriting it\n"
     "      --no-line         no #line directives (the default, --line: statements\n"
     "                        point at the lines of FILE they came from)\n"
+    "\n"
+    "Input:\n"
+    "  -D, --define NAME=VALUE  set the file constant NAME (as cc -D does)\n"
+    "      --max-nodes=N     unrolling loops, sums and calls past N operations is an\n"
+    "                        error (default 10000000)\n"
     "\n"
     "  -h, --help            display this help and exit\n"
     "  -V, --version         output version information and exit\n"
@@ -82,3 +89,34 @@ int cli_flush_stdout(int status)
     return EXIT_USAGE;
 }
 
+
+/* -D NAME=VALUE: NAME an identifier, VALUE a finite number. */
+int cli_add_define(const char ***defines, int *n, const char *arg)
+{
+    size_t len = strcspn(arg, "=");
+    int ok = len > 0 && arg[len] == '=' && !(arg[0] >= '0' && arg[0] <= '9');
+    for (size_t i = 0; ok && i < len; i++)
+        ok = (arg[i] >= 'a' && arg[i] <= 'z') || (arg[i] >= 'A' && arg[i] <= 'Z') ||
+             (arg[i] >= '0' && arg[i] <= '9') || arg[i] == '_';
+    if (!ok)
+        return cli_usage_error("-D takes NAME=VALUE, not '%s'", arg);
+    char *end;
+    double v = strtod(arg + len + 1, &end);
+    if (end == arg + len + 1 || *end || !isfinite(v))
+        return cli_usage_error("-D %s: the value is not a finite number", arg);
+    *defines = xrealloc(*defines, (size_t)(*n + 1) * sizeof **defines);
+    (*defines)[(*n)++] = arg;
+    return 0;
+}
+
+/* --max-nodes=N: a positive count. */
+int cli_max_nodes(const char *arg, uint32_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull(arg, &end, 10);
+    if (end == arg || *end || errno || n == 0 || n > 4000000000ull || arg[0] == '-')
+        return cli_usage_error("--max-nodes takes a count from 1 to 4000000000, not '%s'", arg);
+    *out = (uint32_t)n;
+    return 0;
+}

@@ -9,8 +9,9 @@
 int unit_compile(Unit *u, const char *file, const char *src, size_t len, const char *stem,
                  FILE *messages)
 {
-    Diag diag = {file, src, len, messages, 0};
-    Parse parse = {.arena = &u->arena, .diag = &u->diag, .real = u->real};
+    Diag diag = {.file = file, .src = src, .len = len, .out = messages};
+    Parse parse = {.arena = &u->arena, .diag = &u->diag, .real = u->real,
+                   .defines = u->defines, .ndefines = u->ndefines, .max_nodes = u->max_nodes};
     u->diag = diag;
     u->names = parse.names = intern_new();
     if (parse_source(&parse) == 0 && sema_program(&parse, stem, &u->prog) == 0)
@@ -29,7 +30,8 @@ void unit_free(Unit *u)
 int compile_source(const char *file, const char *src, size_t len, const char *stem,
                    const EmitOptions *opt, FILE *messages, Buf *c_text, Buf *h_text)
 {
-    Unit u = {.real = opt->real};
+    Unit u = {.real = opt->real, .defines = opt->defines, .ndefines = opt->ndefines,
+              .max_nodes = opt->max_nodes};
     if (unit_compile(&u, file, src, len, stem, messages) == 0 &&
         emit_check(&u.prog, &u.diag, opt) == 0) {
         emit_source(&u.prog, &u.diag, opt, c_text);

@@ -50,6 +50,8 @@ static void show_line(const Diag *d, Loc loc)
 /* A loc with line 0 (DIAG_WHOLE_FILE) is about the whole input: no position, no quote. */
 static void report(Diag *d, Loc loc, const char *severity, const char *fmt, va_list ap)
 {
+    if (d->muted)
+        return;
     if (loc.first_line > 0)
         fprintf(d->out, "%s:%d:%d: %s: ", d->file, loc.first_line, loc.first_column, severity);
     else

@@ -368,7 +368,8 @@ static void put_prototype(Buf *out, const DefOut *e, EntryKind k)
     if (f->nparams == 0)
         buf_puts(out, "void");
     for (int i = 0; i < f->nparams; i++)
-        buf_printf(out, "%s%s %s", i ? ", " : "", real, e->s.param[i]);
+        buf_printf(out, "%s%s%s %s%s", i ? ", " : "", f->params[i].rank ? "const " : "", real,
+                   f->params[i].rank ? "*" : "", e->s.param[i]);
     for (int i = 0; k == ENTRY_GRAD && i < f->nparams; i++)
         if (f->params[i].kind == PARAM_DIFF)
             buf_printf(out, ", %s *%s", real, e->s.gparam[i]);
@@ -379,21 +380,31 @@ static void put_grad_comment(Buf *out, const DefOut *e)
 {
     const Func *f = e->s.f;
     int n = 0;
-    for (int i = 0; i < f->nparams; i++)
+    uint32_t scalars = 0;
+    for (int i = 0; i < f->nparams; i++) {
         n += f->params[i].kind == PARAM_DIFF;
+        scalars += f->params[i].kind == PARAM_DIFF ? f->params[i].size : 0;
+    }
     buf_printf(out, "/* Returns %s(", e->fn[ENTRY_VALUE]);
     for (int i = 0; i < f->nparams; i++)
         buf_printf(out, "%s%s", i ? ", " : "", e->s.param[i]);
     buf_puts(out, ")");
     if (n > 0 && e->opt->accumulate)
-        buf_printf(out, " and adds the partial derivative%s to ", n > 1 ? "s" : "");
+        buf_printf(out, " and adds the partial derivative%s to ", scalars > 1 ? "s" : "");
     else if (n > 0)
         buf_puts(out, " and overwrites ");
-    for (int i = 0, k = 0; i < f->nparams; i++)
-        if (f->params[i].kind == PARAM_DIFF)
-            buf_printf(out, "%s*%s", k++ == 0 ? "" : k == n ? " and " : ", ", e->s.gparam[i]);
+    for (int i = 0, k = 0; i < f->nparams; i++) {
+        const Param *p = &f->params[i];
+        if (p->kind != PARAM_DIFF)
+            continue;
+        buf_printf(out, "%s", k++ == 0 ? "" : k == n ? " and " : ", ");
+        if (p->rank)
+            buf_printf(out, "%s[0..%u]", e->s.gparam[i], p->size - 1);
+        else
+            buf_printf(out, "*%s", e->s.gparam[i]);
+    }
     if (n > 0 && !e->opt->accumulate)
-        buf_printf(out, " with the partial derivative%s", n > 1 ? "s" : "");
+        buf_printf(out, " with the partial derivative%s", scalars > 1 ? "s" : "");
     buf_puts(out, ". */\n");
 }
 
@@ -411,9 +422,14 @@ static void put_body(Emitter *em, const DefOut *e, const Entry *entry, const Bod
     Printer pr = {e, b};
     int sweeps = entry_kind[entry->kind].sweeps;
     buf_puts(out, "{\n");
-    for (int i = 0; i < f->nparams; i++)
-        if (body_find(&e->s, b, f->input[f->params[i].first]) < 0)
+    for (int i = 0; i < f->nparams; i++) {
+        const Param *pa = &f->params[i];
+        uint32_t k = 0;
+        while (k < pa->size && body_find(&e->s, b, f->input[pa->first + k]) < 0)
+            k++;
+        if (k == pa->size)
             buf_printf(out, "    (void)%s;\n", e->s.param[i]);
+    }
     int section = 0;
     for (uint32_t k = 0; k < b->n; k++) {
         NodeId id = b->nodes[k];
@@ -439,13 +455,20 @@ static void put_body(Emitter *em, const DefOut *e, const Entry *entry, const Bod
         buf_puts(out, "\n");
     for (int r = 1; r < entry->nroots; r++) {
         const char *target = e->s.gparam[entry->param[r]];
+        int array = f->params[entry->param[r]].rank > 0;
         if (e->opt->accumulate && dag_is_const(d, entry->roots[r], 0.0)) {
-            buf_printf(out, "    (void)%s; /* %s does not depend on it */\n", target,
-                       e->fn[ENTRY_VALUE]);
+            /* (void) once for the whole array: no statement per untouched element */
+            if (!array || entry->elem[r] == 0)
+                buf_printf(out, "    (void)%s; /* %s does not depend on %s */\n", target,
+                           e->fn[ENTRY_VALUE], array ? "some of its elements" : "it");
             continue;
         }
         at_source_line(em, line_of(f, entry->roots[r]));
-        buf_printf(out, "    *%s %s= ", target, e->opt->accumulate ? "+" : "");
+        if (array)
+            buf_printf(out, "    %s[%u] %s= ", target, entry->elem[r],
+                       e->opt->accumulate ? "+" : "");
+        else
+            buf_printf(out, "    *%s %s= ", target, e->opt->accumulate ? "+" : "");
         put_expr(out, &pr, entry->roots[r]);
         buf_puts(out, ";\n");
     }

@@ -27,27 +27,41 @@ static int assign_input(const Func *f, const char *assignment, double *x, char *
         fprintf(stderr, "adgen: '%s' has no input '%.*s'\n", f->name, (int)len, assignment);
         return -1;
     }
-    uint32_t i = f->params[p].first;
-    if (given[i]) {
-        fprintf(stderr, "adgen: input '%s' is given twice\n", f->params[p].name);
+    const Param *pa = &f->params[p];
+    if (given[pa->first]) {
+        fprintf(stderr, "adgen: input '%s' is given twice\n", pa->name);
         return -1;
     }
-    char *end;
-    errno = 0;
-    x[i] = strtod(eq + 1, &end);
-    if (end == eq + 1 || *end) {
-        fprintf(stderr, "adgen: '%s' is not a number\n", eq + 1);
-        return -1;
+    /* an array's elements in row-major order, separated by commas */
+    const char *s = eq + 1;
+    for (uint32_t k = 0; k < pa->size; k++) {
+        char *end;
+        errno = 0;
+        double v = strtod(s, &end);
+        size_t n = strcspn(s, ",");
+        if (end == s || end != s + n) {
+            fprintf(stderr, "adgen: '%.*s' is not a number\n", (int)n, s);
+            return -1;
+        }
+        if (errno == ERANGE && (v == HUGE_VAL || v == -HUGE_VAL)) {
+            fprintf(stderr, "adgen: '%.*s' is out of the range of a double\n", (int)n, s);
+            return -1;
+        }
+        if ((k + 1 < pa->size) != (*end == ',')) {
+            fprintf(stderr, "adgen: '%s' has %u element%s: give %s\n", pa->name, pa->size,
+                    pa->size == 1 ? "" : "s", pa->size == 1 ? "one number" :
+                    "that many numbers separated by ','");
+            return -1;
+        }
+        x[pa->first + k] = v;
+        s = end + (*end == ',');
     }
-    if (errno == ERANGE && (x[i] == HUGE_VAL || x[i] == -HUGE_VAL)) {
-        fprintf(stderr, "adgen: '%s' is out of the range of a double\n", eq + 1);
-        return -1;
-    }
-    given[i] = 1;
+    given[pa->first] = 1;
     return 0;
 }
 
-static int evaluate(const char *path, const char *function, char **assignments, int n)
+static int evaluate(Unit *u, const char *path, const char *function, char **assignments,
+                    int n)
 {
     Buf src = {0};
     if (output_read(path, &src) != 0) {
@@ -55,23 +69,22 @@ static int evaluate(const char *path, const char *function, char **assignments, 
         return EXIT_USAGE;
     }
     char *stem = output_stem(path);
-    Unit u = {0};
     int status = EXIT_INPUT;
-    if (unit_compile(&u, strcmp(path, "-") == 0 ? "<stdin>" : path, src.data, src.len, stem,
+    if (unit_compile(u, strcmp(path, "-") == 0 ? "<stdin>" : path, src.data, src.len, stem,
                      stderr) != 0)
         goto done;
     const Func *f = NULL;
-    for (int i = 0; i < u.prog.nfuncs; i++)
-        if (!function || strcmp(u.prog.funcs[i].name, function) == 0)
-            f = f ? f : &u.prog.funcs[i];
+    for (int i = 0; i < u->prog.nfuncs; i++)
+        if (!function || strcmp(u->prog.funcs[i].name, function) == 0)
+            f = f ? f : &u->prog.funcs[i];
     status = EXIT_USAGE;
     if (!f) {
         fprintf(stderr, "adgen: '%s' defines no function '%s'\n", path, function);
         goto done;
     }
-    if (!function && u.prog.nfuncs > 1) {
+    if (!function && u->prog.nfuncs > 1) {
         fprintf(stderr, "adgen: '%s' defines %d functions; choose one with --function\n", path,
-                u.prog.nfuncs);
+                u->prog.nfuncs);
         goto done;
     }
     double *x = xrealloc(NULL, (size_t)(f->ninputs + 1) * 2 * sizeof *x);
@@ -90,10 +103,18 @@ static int evaluate(const char *path, const char *function, char **assignments, 
     if (ok) {
         double value = eval_grad(f, x, grad);
         printf("%s = %.17g\n", f->name, value);
-        for (int p = 0; p < f->nparams; p++)
-            if (f->params[p].kind == PARAM_DIFF)
-                printf("d%s/d%s = %.17g\n", f->name, f->params[p].name,
-                       grad[f->params[p].first]);
+        for (int p = 0; p < f->nparams; p++) {
+            const Param *pa = &f->params[p];
+            for (uint32_t k = 0; pa->kind == PARAM_DIFF && k < pa->size; k++) {
+                printf("d%s/d%s", f->name, pa->name);
+                /* an element as the source writes it: x[1][2] */
+                for (int r = 0, stride = (int)pa->size; r < pa->rank; r++) {
+                    stride /= (int)pa->dims[r];
+                    printf("[%u]", (unsigned)(k / (uint32_t)stride % pa->dims[r]));
+                }
+                printf(" = %.17g\n", grad[pa->first + k]);
+            }
+        }
         status = EXIT_OK;
     } else {
         fputs("Try 'adgen --help' for more information.\n", stderr);
@@ -101,7 +122,7 @@ static int evaluate(const char *path, const char *function, char **assignments, 
     free(x);
     free(given);
 done:
-    unit_free(&u);
+    unit_free(u);
     free(stem);
     buf_free(&src);
     return status;
@@ -111,20 +132,34 @@ int evalcmd_main(int argc, char **argv)
 {
     static const struct option options[] = {
         {"function", required_argument, NULL, 'f'},
+        {"define", required_argument, NULL, 'D'},
+        {"max-nodes", required_argument, NULL, 'M'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *function = NULL;
+    Unit u = {0};
+    int status = -1;
     /* options may come anywhere: NAME=VALUE never starts with '-', even for x=-1 */
-    for (int c; (c = getopt_long(argc, argv, ":f:h", options, NULL)) != -1;) {
+    for (int c; status < 0 && (c = getopt_long(argc, argv, ":f:D:h", options, NULL)) != -1;) {
         switch (c) {
         case 'f': function = optarg; break;
-        case 'h': fputs(cli_usage, stdout); return EXIT_OK;
-        default: return cli_bad_option(c, argv);
+        case 'D':
+            if (cli_add_define(&u.defines, &u.ndefines, optarg) != 0)
+                status = EXIT_USAGE;
+            break;
+        case 'M':
+            if (cli_max_nodes(optarg, &u.max_nodes) != 0)
+                status = EXIT_USAGE;
+            break;
+        case 'h': fputs(cli_usage, stdout); status = EXIT_OK; break;
+        default: status = cli_bad_option(c, argv); break;
         }
     }
-    if (optind == argc)
-        return cli_usage_error("%s", "eval: no input file");
-    return evaluate(argv[optind], function, argv + optind + 1, argc - optind - 1);
+    if (status < 0 && optind == argc)
+        status = cli_usage_error("%s", "eval: no input file");
+    if (status < 0)
+        status = evaluate(&u, argv[optind], function, argv + optind + 1, argc - optind - 1);
+    free(u.defines);
+    return status;
 }
-

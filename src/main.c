@@ -116,7 +116,7 @@ static char *default_depfile(const char *out)
 
 enum {
     OPT_HEADER = 256, OPT_CHECK, OPT_MD, OPT_MF, OPT_MT, OPT_REAL, OPT_PREFIX, OPT_NAME,
-    OPT_STATIC, OPT_ACCUMULATE, OPT_LINE, OPT_NO_LINE, OPT_FORCE
+    OPT_STATIC, OPT_ACCUMULATE, OPT_LINE, OPT_NO_LINE, OPT_FORCE, OPT_MAX_NODES
 };
 
 static int parse_options(int argc, char **argv, Options *o)
@@ -126,6 +126,8 @@ static int parse_options(int argc, char **argv, Options *o)
         {"header", required_argument, NULL, OPT_HEADER},
         {"check", no_argument, NULL, OPT_CHECK},
         {"force", no_argument, NULL, OPT_FORCE},
+        {"define", required_argument, NULL, 'D'},
+        {"max-nodes", required_argument, NULL, OPT_MAX_NODES},
         {"MD", no_argument, NULL, OPT_MD},
         {"MF", required_argument, NULL, OPT_MF},
         {"MT", required_argument, NULL, OPT_MT},
@@ -141,12 +143,20 @@ static int parse_options(int argc, char **argv, Options *o)
         {NULL, 0, NULL, 0},
     };
     int lines = 1;
-    for (int c; (c = getopt_long(argc, argv, ":o:hV", options, NULL)) != -1;) {
+    for (int c; (c = getopt_long(argc, argv, ":o:D:hV", options, NULL)) != -1;) {
         switch (c) {
         case 'o': o->out_path = optarg; break;
         case OPT_HEADER: o->header_path = optarg; break;
         case OPT_CHECK: o->check = 1; break;
         case OPT_FORCE: o->force = 1; break;
+        case 'D':
+            if (cli_add_define(&o->emit.defines, &o->emit.ndefines, optarg) != 0)
+                return EXIT_USAGE;
+            break;
+        case OPT_MAX_NODES:
+            if (cli_max_nodes(optarg, &o->emit.max_nodes) != 0)
+                return EXIT_USAGE;
+            break;
         case OPT_MD: o->write_deps = 1; break;
         case OPT_MF: o->write_deps = 1; o->dep_path = optarg; break;
         case OPT_MT:
@@ -249,6 +259,7 @@ int main(int argc, char **argv)
         free(dep_path);
     }
     free(o.dep_targets);
+    free(o.emit.defines);
     arena_free(&arena);
     return cli_flush_stdout(status);
 }

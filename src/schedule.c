@@ -34,10 +34,22 @@ void sched_init(Sched *s, const Func *f, Arena *arena, const NameSet *file_names
     s->pos = xrealloc(NULL, n * sizeof *s->pos);
     s->param = arena_alloc(arena, (size_t)(f->nparams + 1) * sizeof *s->param);
     s->gparam = arena_alloc(arena, (size_t)(f->nparams + 1) * sizeof *s->gparam);
-    /* parameters and gradient pointers are claimed before any local */
-    for (int p = 0; p < f->nparams; p++)
-        s->local[f->input[f->params[p].first]] = s->param[p] =
-            names_claim(&s->names, f->params[p].name);
+    /* parameters and gradient pointers are claimed before any local; an element of an array
+     * input is named by its place in the row-major array */
+    for (int p = 0; p < f->nparams; p++) {
+        const Param *pa = &f->params[p];
+        s->param[p] = names_claim(&s->names, pa->name);
+        for (uint32_t i = 0; i < pa->size; i++) {
+            if (!pa->rank) {
+                s->local[f->input[pa->first]] = s->param[p];
+                continue;
+            }
+            Buf elem = {0};
+            buf_printf(&elem, "%s[%u]", s->param[p], i);
+            s->local[f->input[pa->first + i]] = arena_strndup(arena, elem.data, elem.len);
+            buf_free(&elem);
+        }
+    }
     for (int p = 0; p < f->nparams; p++) {
         if (f->params[p].kind != PARAM_DIFF)
             continue;
@@ -67,6 +79,7 @@ void sched_entry(const Func *f, EntryKind k, Arena *arena, Entry *e)
                 e->nroots += (int)f->params[p].size;
     e->roots = arena_alloc(arena, (size_t)e->nroots * sizeof *e->roots);
     e->param = arena_alloc(arena, (size_t)e->nroots * sizeof *e->param);
+    e->elem = arena_alloc(arena, (size_t)e->nroots * sizeof *e->elem);
     int r = 0;
     for (; r < f->nroots; r++) {
         e->roots[r] = f->roots[r];
@@ -75,6 +88,7 @@ void sched_entry(const Func *f, EntryKind k, Arena *arena, Entry *e)
     for (int p = 0; k == ENTRY_GRAD && p < f->nparams; p++) {
         for (uint32_t i = 0; f->params[p].kind == PARAM_DIFF && i < f->params[p].size; i++) {
             e->roots[r] = f->grad[f->params[p].first + i];
+            e->elem[r] = i;
             e->param[r++] = p;
         }
     }

@@ -1,29 +1,112 @@
 /*
- * sema.c: checks the definitions and lowers each to a DAG. Input: the Def list of the parser.
- * Output: a Program with one Func per definition, its inputs as nodes 1..n, its output node
- * and the source names of named intermediates. Every error is located and counted; the walk
- * over an expression is iterative (an explicit stack), so nesting depth is bounded by memory,
- * not by the C stack.
+ * sema.c: checks the definitions and lowers each to a DAG. Input: the Def and Const lists of
+ * the parser. Output: a Program with one Func per definition: its parameters (scalars and
+ * arrays, differentiated or data, one input slot per scalar), its output node and the source
+ * names of named intermediates. File constants, loop variables and indices are evaluated here;
+ * `for` loops and `sum`/`prod` are unrolled and calls to definitions inlined, so the DAG holds
+ * plain arithmetic and hash-consing shares work across iterations and calls. Every error is
+ * located and counted; the walk over an expression is iterative (an explicit stack), and what
+ * recurses (loops, sums and calls inside each other) is bounded by MAX_NESTING.
  */
 #include <ctype.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "adgen.h"
 
-/* A name in scope: an input or a named intermediate, or a defined function. */
+/* Sums, loops and calls inside each other: the source's nesting, not its size. */
+#define MAX_NESTING 1000
+#define DEFAULT_MAX_NODES 10000000u
+
+/* ---- arrays ---------------------------------------------------------------------------------- */
+
+/* An input array (elements are input slots) or a local one (elements assigned one by one). */
 typedef struct {
     const char *name;
+    Loc loc;
+    int rank;
+    int64_t dims[MAX_RANK];   /* an input's sizes */
+    const Param *param;       /* an input: its parameter; NULL for a local array */
+} Array;
+
+/* An element of a local array, keyed by the array and its indices. */
+typedef struct {
+    const Array *array;       /* NULL: an empty slot */
+    int64_t idx[MAX_RANK];
     NodeId node;
     Loc loc;
-    int is_input;
-    int used;
+} Elem;
+
+typedef struct {
+    Elem *slots;
+    size_t cap, len;
+} ElemTable;
+
+static size_t elem_hash(const Array *a, const int64_t *idx)
+{
+    uint64_t h = (uint64_t)(uintptr_t)a * 0x9E3779B97F4A7C15u;
+    for (int i = 0; i < a->rank; i++)
+        h = (h ^ (uint64_t)idx[i]) * 0x100000001B3u;
+    return (size_t)(h ^ (h >> 29));
+}
+
+static Elem *elem_find(ElemTable *t, const Array *a, const int64_t *idx, int add)
+{
+    if (add && 2 * (t->len + 1) > t->cap) {
+        ElemTable bigger = {NULL, t->cap ? 2 * t->cap : 256, 0};
+        bigger.slots = xrealloc(NULL, bigger.cap * sizeof *bigger.slots);
+        memset(bigger.slots, 0, bigger.cap * sizeof *bigger.slots);
+        for (size_t i = 0; i < t->cap; i++)
+            if (t->slots[i].array)
+                *elem_find(&bigger, t->slots[i].array, t->slots[i].idx, 1) = t->slots[i];
+        free(t->slots);
+        *t = bigger;
+    }
+    if (!t->cap)
+        return NULL;
+    size_t j = elem_hash(a, idx) & (t->cap - 1);
+    for (; t->slots[j].array; j = (j + 1) & (t->cap - 1))
+        if (t->slots[j].array == a &&
+            memcmp(t->slots[j].idx, idx, (size_t)a->rank * sizeof *idx) == 0)
+            return &t->slots[j];
+    if (!add)
+        return NULL;
+    t->len++;
+    t->slots[j].array = a;
+    memcpy(t->slots[j].idx, idx, (size_t)a->rank * sizeof *idx);
+    return &t->slots[j];
+}
+
+/* ---- names in scope --------------------------------------------------------------------------- */
+
+typedef enum { B_SCALAR, B_ARRAY, B_LOOP, B_CONST } BindKind;
+
+typedef struct {
+    const char *name;
+    BindKind kind;
+    NodeId node;        /* B_SCALAR */
+    Array *array;       /* B_ARRAY */
+    double value;       /* B_LOOP, B_CONST */
+    const char *text;   /* B_CONST: its spelling, when it is a number */
+    Loc loc;
+    int frame;          /* the inlined body it belongs to; 0: the file */
+    int input;          /* an input of the definition */
+    int *used;          /* set when it is read */
+    uint32_t prev;      /* the binding of the same name it shadows (index + 1), 0: none */
 } Binding;
 
-/* Open addressing over interned name pointers. */
 typedef struct {
-    Binding *slots;
-    size_t cap, len;
+    const char *name;
+    uint32_t top;       /* index + 1 of the innermost binding, 0: none */
+} NameSlot;
+
+/* A stack of bindings, and per name its innermost one. */
+typedef struct {
+    Binding *v;
+    uint32_t len, cap;
+    NameSlot *slots;
+    size_t scap, slen;
 } Scope;
 
 static size_t hash_ptr(const void *p)
@@ -32,47 +115,65 @@ static size_t hash_ptr(const void *p)
     return (size_t)((u >> 4) * 0x9E3779B97F4A7C15u >> 7);
 }
 
-static void scope_init(Scope *s)
+static NameSlot *name_slot(Scope *s, const char *name)
 {
-    s->cap = 64;
-    s->len = 0;
-    s->slots = xrealloc(NULL, s->cap * sizeof *s->slots);
-    memset(s->slots, 0, s->cap * sizeof *s->slots);
-}
-
-static Binding *scope_find(Scope *s, const char *name)
-{
-    size_t j = hash_ptr(name) & (s->cap - 1);
-    for (; s->slots[j].name; j = (j + 1) & (s->cap - 1))
+    if (2 * (s->slen + 1) > s->scap) {
+        Scope bigger = {NULL, 0, 0, NULL, s->scap ? 2 * s->scap : 64, 0};
+        bigger.slots = xrealloc(NULL, bigger.scap * sizeof *bigger.slots);
+        memset(bigger.slots, 0, bigger.scap * sizeof *bigger.slots);
+        for (size_t i = 0; i < s->scap; i++)
+            if (s->slots[i].name)
+                *name_slot(&bigger, s->slots[i].name) = s->slots[i];
+        free(s->slots);
+        s->slots = bigger.slots;
+        s->scap = bigger.scap;
+        s->slen = bigger.slen;
+    }
+    size_t j = hash_ptr(name) & (s->scap - 1);
+    for (; s->slots[j].name; j = (j + 1) & (s->scap - 1))
         if (s->slots[j].name == name)
             return &s->slots[j];
-    return NULL;
-}
-
-static Binding *scope_add(Scope *s, const char *name)
-{
-    if (2 * (s->len + 1) > s->cap) {
-        Scope bigger = {NULL, s->cap * 2, 0};
-        bigger.slots = xrealloc(NULL, bigger.cap * sizeof *bigger.slots);
-        memset(bigger.slots, 0, bigger.cap * sizeof *bigger.slots);
-        for (size_t i = 0; i < s->cap; i++)
-            if (s->slots[i].name)
-                *scope_add(&bigger, s->slots[i].name) = s->slots[i];
-        free(s->slots);
-        *s = bigger;
-    }
-    size_t j = hash_ptr(name) & (s->cap - 1);
-    while (s->slots[j].name)
-        j = (j + 1) & (s->cap - 1);
-    s->len++;
+    s->slen++;
     s->slots[j].name = name;
     return &s->slots[j];
 }
 
-static void scope_free(Scope *s)
+static Binding *bind(Scope *s, const char *name, BindKind kind, Loc loc, int frame)
 {
-    free(s->slots);
+    if (s->len == s->cap) {
+        s->cap = s->cap ? 2 * s->cap : 64;
+        s->v = xrealloc(s->v, s->cap * sizeof *s->v);
+    }
+    NameSlot *slot = name_slot(s, name);
+    Binding *b = &s->v[s->len];
+    memset(b, 0, sizeof *b);
+    b->name = name;
+    b->kind = kind;
+    b->loc = loc;
+    b->frame = frame;
+    b->prev = slot->top;
+    slot->top = ++s->len;
+    return b;
 }
+
+static void unbind_to(Scope *s, uint32_t mark)
+{
+    while (s->len > mark) {
+        Binding *b = &s->v[--s->len];
+        name_slot(s, b->name)->top = b->prev;
+    }
+}
+
+/* The binding of name visible in frame: its own or the file's. */
+static Binding *lookup(Scope *s, const char *name, int frame)
+{
+    uint32_t i = name_slot(s, name)->top;
+    while (i && s->v[i - 1].frame != frame && s->v[i - 1].frame != 0)
+        i = s->v[i - 1].prev;
+    return i ? &s->v[i - 1] : NULL;
+}
+
+/* ---- the lowering state ------------------------------------------------------------------------ */
 
 typedef struct {
     Ast *e;
@@ -80,12 +181,34 @@ typedef struct {
 } Frame;
 
 typedef struct {
+    const Def *def;
+    int id;
+} Call;
+
+typedef struct {
     Parse *p;
+    Diag *diag;
     Func *f;
+    Dag *d;
     Scope scope;
-    Frame *stack;
-    size_t stack_cap;
+    ElemTable elems;
+    Frame *stack;           /* the explicit stack of lower_expr */
+    size_t stack_top, stack_cap;
+    Call *calls;            /* the bodies being lowered, outermost first */
+    int ncalls, calls_cap, next_frame;
+    int depth;              /* sums, loops and calls open */
+    int stop;               /* the node limit was hit: lower nothing more */
+    int recursion_reported; /* a cycle of calls has been reported */
+    uint32_t max_nodes;
+    Def **defs;             /* every definition, by name */
+    size_t defs_cap;
+    Arena *arena;
 } Lower;
+
+static int frame_id(const Lower *L)
+{
+    return L->calls[L->ncalls - 1].id;
+}
 
 static size_t edit_distance(const char *a, const char *b)
 {
@@ -112,6 +235,9 @@ static size_t edit_distance(const char *a, const char *b)
     return row[lb];
 }
 
+/* The language's functions beside the table's: if, sum and prod. */
+static const char *const special_functions[] = {"if", "sum", "prod"};
+
 static void unknown_function(Lower *L, const Ast *e)
 {
     const char *best = NULL;
@@ -123,12 +249,19 @@ static void unknown_function(Lower *L, const Ast *e)
             best = op_info[k].lang;
         }
     }
+    for (size_t i = 0; i < sizeof special_functions / sizeof *special_functions; i++) {
+        size_t dist = edit_distance(e->name, special_functions[i]);
+        if (dist < best_d) {
+            best_d = dist;
+            best = special_functions[i];
+        }
+    }
     Loc loc = e->loc;
     loc.end = loc.begin + strlen(e->name);
     if (best)
-        diag_error(L->p->diag, loc, "unknown function '%s'; did you mean '%s'?", e->name, best);
+        diag_error(L->diag, loc, "unknown function '%s'; did you mean '%s'?", e->name, best);
     else
-        diag_error(L->p->diag, loc, "unknown function '%s'", e->name);
+        diag_error(L->diag, loc, "unknown function '%s'", e->name);
 }
 
 /* pi to more digits than any long double holds */
@@ -137,40 +270,434 @@ static void unknown_function(Lower *L, const Ast *e)
 /* The constant v, written `text` in the source. Code that computes in float or long double
  * prints the text, so that the C compiler rounds what the user wrote to that type directly
  * (0.1f, or pi to long double precision) rather than a double's digits. */
-static NodeId spelled_const(Lower *L, double v, const char *text, size_t len)
+static NodeId spelled_const(Lower *L, double v, const char *text)
 {
-    Dag *d = &L->f->dag;
-    NodeId n = dag_const(d, v);
-    if (L->p->real != REAL_DOUBLE && !d->meta[n].label)
-        d->meta[n].label = arena_strndup(L->p->arena, text, len);
+    NodeId n = dag_const(L->d, v);
+    if (text && L->p->real != REAL_DOUBLE && !L->d->meta[n].label)
+        L->d->meta[n].label = text;
     return n;
 }
 
+static const char *source_text(Lower *L, Loc loc)
+{
+    return arena_strndup(L->arena, L->diag->src + loc.begin, loc.end - loc.begin);
+}
+
+/* The node limit: unrolling a loop or sum past it is an error at the loop. */
+static int over_limit(Lower *L, Loc loc)
+{
+    if (L->stop)
+        return 1;
+    if (L->d->len <= L->max_nodes)
+        return 0;
+    diag_error(L->diag, loc, "this unrolls to more than %u operations (the limit; "
+                             "--max-nodes raises it)", L->max_nodes);
+    L->stop = 1;
+    return 1;
+}
+
+static int enter(Lower *L, Loc loc)
+{
+    if (L->depth >= MAX_NESTING) {
+        diag_error(L->diag, loc, "sums, loops and calls nested more than %d deep", MAX_NESTING);
+        return 0;
+    }
+    L->depth++;
+    return 1;
+}
+
+/* ---- integer and constant arithmetic ------------------------------------------------------- */
+
+#define INT_LIMIT 4503599627370496.0 /* 2^52: integers exact in a double, and far from overflow */
+
+/* An index or bound: integer arithmetic (+ - *, unary minus, parentheses) over numbers, integer
+ * constants and loop variables. Returns 0 after an error. Depth-limited recursion: such an
+ * expression is written by hand and short. */
+static int int_eval(Lower *L, const Ast *e, int64_t *out, int depth)
+{
+    if (depth > 100) {
+        diag_error(L->diag, e->loc, "index expression nested too deeply");
+        return 0;
+    }
+    double v = 0;
+    int64_t a, b;
+    switch (e->kind) {
+    case A_NUM:
+        v = e->num;
+        break;
+    case A_VAR: {
+        Binding *bd = lookup(&L->scope, e->name, frame_id(L));
+        if (!bd || (bd->kind != B_LOOP && bd->kind != B_CONST)) {
+            diag_error(L->diag, e->loc, "'%s' in an index or bound: only numbers, constants "
+                                        "and loop variables may appear there", e->name);
+            return 0;
+        }
+        if (bd->used)
+            *bd->used = 1;
+        v = bd->value;
+        break;
+    }
+    case A_POS:
+        return int_eval(L, e->lhs, out, depth + 1);
+    case A_NEG:
+        if (!int_eval(L, e->lhs, &a, depth + 1))
+            return 0;
+        v = -(double)a;
+        break;
+    case A_ADD: case A_SUB: case A_MUL:
+        if (!int_eval(L, e->lhs, &a, depth + 1) || !int_eval(L, e->rhs, &b, depth + 1))
+            return 0;
+        v = e->kind == A_ADD ? (double)a + (double)b :
+            e->kind == A_SUB ? (double)a - (double)b : (double)a * (double)b;
+        break;
+    case A_DIV: case A_POW: case A_CMP: case A_AND: case A_OR: case A_NOT: case A_CALL:
+    case A_INDEX: case A_RANGE:
+        diag_error(L->diag, e->loc, "an index or bound is integer arithmetic: + - * of numbers, "
+                                    "constants and loop variables");
+        return 0;
+    }
+    if (v != floor(v) || fabs(v) > INT_LIMIT) {
+        diag_error(L->diag, e->loc, "an index or bound must be an integer, not %.17g", v);
+        return 0;
+    }
+    *out = (int64_t)v;
+    return 1;
+}
+
+/* A file constant's value: arithmetic and functions of numbers and earlier constants. */
+static int const_eval(Lower *L, const Ast *e, double *out, int depth)
+{
+    if (depth > 100) {
+        diag_error(L->diag, e->loc, "constant expression nested too deeply");
+        return 0;
+    }
+    double a = 0, b = 0;
+    switch (e->kind) {
+    case A_NUM:
+        *out = e->num;
+        return 1;
+    case A_VAR: {
+        Binding *bd = lookup(&L->scope, e->name, 0);
+        if (bd && bd->kind == B_CONST) {
+            *out = bd->value;
+            return 1;
+        }
+        if (strcmp(e->name, "pi") == 0) {
+            *out = 3.14159265358979323846;
+            return 1;
+        }
+        diag_error(L->diag, e->loc, "'%s' is not a constant defined before this one", e->name);
+        return 0;
+    }
+    case A_POS:
+        return const_eval(L, e->lhs, out, depth + 1);
+    case A_NEG: case A_ADD: case A_SUB: case A_MUL: case A_DIV: case A_POW:
+        if (!const_eval(L, e->lhs, &a, depth + 1) ||
+            (e->rhs && !const_eval(L, e->rhs, &b, depth + 1)))
+            return 0;
+        *out = e->kind == A_NEG ? -a : e->kind == A_ADD ? a + b : e->kind == A_SUB ? a - b :
+               e->kind == A_MUL ? a * b : e->kind == A_DIV ? a / b : pow(a, b);
+        break;
+    case A_CALL: {
+        int k = 0;
+        while (k < N_KINDS && !(op_info[k].lang && strcmp(op_info[k].lang, e->name) == 0))
+            k++;
+        if (k == N_KINDS || e->nargs != op_info[k].arity) {
+            diag_error(L->diag, e->loc, "a constant may call only the functions of ops, with "
+                                        "their number of arguments");
+            return 0;
+        }
+        double v[3] = {0, 0, 0};
+        int i = 0;
+        for (const Ast *x = e->args; x; x = x->next)
+            if (!const_eval(L, x, &v[i++], depth + 1))
+                return 0;
+        *out = eval_op((NodeKind)k, v[0], v[1], v[2]);
+        break;
+    }
+    case A_CMP: case A_AND: case A_OR: case A_NOT: case A_INDEX: case A_RANGE:
+        diag_error(L->diag, e->loc, "a constant is a number, arithmetic or a function of "
+                                    "numbers and earlier constants");
+        return 0;
+    }
+    if (!isfinite(*out)) {
+        diag_error(L->diag, e->loc, "this constant is not finite (%g)", *out);
+        return 0;
+    }
+    return 1;
+}
+
+/* ---- expressions ------------------------------------------------------------------------------ */
+
+static NodeId lower_expr(Lower *L, Ast *root);
+
 static NodeId lower_var(Lower *L, const Ast *e)
 {
-    Binding *b = scope_find(&L->scope, e->name);
+    Binding *b = lookup(&L->scope, e->name, frame_id(L));
     if (b) {
-        b->used = 1;
-        return b->node;
+        if (b->used)
+            *b->used = 1;
+        switch (b->kind) {
+        case B_SCALAR: return b->node;
+        case B_LOOP: return dag_const(L->d, b->value);
+        case B_CONST: return spelled_const(L, b->value, b->text);
+        case B_ARRAY:
+            diag_error(L->diag, e->loc, "'%s' is an array: index it (%s[i])", e->name, e->name);
+            return 0;
+        }
     }
     if (strcmp(e->name, "pi") == 0)
-        return spelled_const(L, 3.14159265358979323846, PI_DIGITS, strlen(PI_DIGITS));
-    diag_error(L->p->diag, e->loc, "unknown variable '%s'", e->name);
+        return spelled_const(L, 3.14159265358979323846, PI_DIGITS);
+    diag_error(L->diag, e->loc, "unknown variable '%s'", e->name);
     return 0;
 }
 
-static NodeId lower_call(Lower *L, const Ast *e)
+/* The indices of e (an A_INDEX or S_ELEM's list) into idx, checked against the array. */
+static int eval_indices(Lower *L, const Array *a, const Ast *first, int n, Loc loc, int64_t *idx)
 {
+    if (n != a->rank) {
+        diag_error(L->diag, loc, "'%s' has %d ind%s, but %d %s given", a->name, a->rank,
+                   a->rank == 1 ? "ex" : "ices", n, n == 1 ? "was" : "were");
+        return 0;
+    }
+    int i = 0;
+    for (const Ast *x = first; x; x = x->next, i++) {
+        if (!int_eval(L, x, &idx[i], 0))
+            return 0;
+        if (idx[i] < 0 || (a->param && idx[i] >= a->dims[i])) {
+            if (a->param)
+                diag_error(L->diag, x->loc, "index %lld is out of bounds: '%s' has indices "
+                                            "0..%lld there", (long long)idx[i], a->name,
+                           (long long)a->dims[i] - 1);
+            else
+                diag_error(L->diag, x->loc, "index %lld is negative", (long long)idx[i]);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static NodeId lower_index(Lower *L, const Ast *e)
+{
+    Binding *b = lookup(&L->scope, e->name, frame_id(L));
+    if (!b || b->kind != B_ARRAY) {
+        diag_error(L->diag, e->loc, b ? "'%s' is not an array" : "unknown array '%s'", e->name);
+        return 0;
+    }
+    if (b->used)
+        *b->used = 1;
+    const Array *a = b->array;
+    int64_t idx[MAX_RANK];
+    if (!eval_indices(L, a, e->args, e->nargs, e->loc, idx))
+        return 0;
+    if (a->param) {
+        int64_t flat = 0;
+        for (int i = 0; i < a->rank; i++)
+            flat = flat * a->dims[i] + idx[i];
+        return L->f->input[a->param->first + (uint32_t)flat];
+    }
+    Elem *el = elem_find(&L->elems, a, idx, 0);
+    if (!el) {
+        Buf s = {0};
+        for (int i = 0; i < a->rank; i++)
+            buf_printf(&s, "[%lld]", (long long)idx[i]);
+        diag_error(L->diag, e->loc, "'%s%s' is read before it is assigned", a->name, s.data);
+        buf_free(&s);
+        return 0;
+    }
+    return el->node;
+}
+
+/* sum(i = a..b, body) and prod(...), unrolled. An empty range is written b = a - 1. */
+static NodeId lower_reduction(Lower *L, Ast *e, int is_sum)
+{
+    Ast *range = e->args, *body = range ? range->next : NULL;
+    if (e->nargs != 2 || range->kind != A_RANGE) {
+        diag_error(L->diag, e->loc, "'%s' takes a range and an expression: %s(i = 0..N-1, "
+                                    "x[i])", e->name, e->name);
+        return 0;
+    }
+    int64_t from, to;
+    if (!int_eval(L, range->lhs, &from, 0) || !int_eval(L, range->rhs, &to, 0))
+        return 0;
+    if (to < from - 1) {
+        diag_error(L->diag, range->loc, "the range %lld..%lld is reversed (an empty range is "
+                                        "written a..a-1)", (long long)from, (long long)to);
+        return 0;
+    }
+    if (!enter(L, e->loc))
+        return 0;
+    NodeId acc = 0;
+    int failed = 0;
+    for (int64_t i = from; i <= to && !failed; i++) {
+        uint32_t mark = L->scope.len;
+        Binding *b = bind(&L->scope, range->name, B_LOOP, range->loc, frame_id(L));
+        b->value = (double)i;
+        NodeId t = lower_expr(L, body);
+        unbind_to(&L->scope, mark);
+        failed = !t || over_limit(L, e->loc);
+        if (!failed)
+            acc = !acc ? t : dag_binary(L->d, is_sum ? N_ADD : N_MUL, acc, t);
+    }
+    L->depth--;
+    if (failed)
+        return 0;
+    return acc ? acc : dag_const(L->d, is_sum ? 0.0 : 1.0);
+}
+
+static NodeId lower_body(Lower *L, Def *def);
+
+/* A call of a definition, inlined: its parameters bound to the arguments' nodes and arrays,
+ * its body lowered in a frame of its own. Its errors are its own definition's, reported when
+ * that is lowered: here they are muted, and only the call's own mistakes are reported. */
+static NodeId lower_call_def(Lower *L, Ast *e, Def *def)
+{
+    if (e->ndiff >= 0) {
+        diag_error(L->diag, e->loc, "a call lists its arguments with ','; ';' separates data "
+                                    "inputs in a definition's head");
+        return 0;
+    }
+    for (int i = 0; i < L->ncalls; i++) {
+        if (L->calls[i].def != def)
+            continue;
+        /* a cycle is reported where it closes, once, even inside a muted inlined body (where
+         * each definition of the cycle would otherwise wait for another to report it) */
+        int muted = L->diag->muted;
+        L->diag->muted = 0;
+        if (!L->recursion_reported) {
+            diag_error(L->diag, e->loc, "'%s' calls itself%s: recursion cannot be unrolled",
+                       def->name, i + 1 < L->ncalls ? " through other definitions" : "");
+            diag_note(L->diag, def->name_loc, "'%s' is defined here", def->name);
+        }
+        L->recursion_reported = 1;
+        L->diag->muted = muted;
+        return 0;
+    }
+    if (e->nargs != def->nparams) {
+        diag_error(L->diag, e->loc, "'%s' takes %d argument%s, but %d %s given", def->name,
+                   def->nparams, def->nparams == 1 ? "" : "s", e->nargs,
+                   e->nargs == 1 ? "was" : "were");
+        diag_note(L->diag, def->name_loc, "'%s' is defined here", def->name);
+        return 0;
+    }
+    if (!enter(L, e->loc))
+        return 0;
+    int frame = ++L->next_frame;
+    uint32_t mark = L->scope.len;
+    /* the arguments are bound in the caller's frame before the callee's is entered */
+    const Ast *p = def->params;
+    int ok = 1;
+    for (Ast *a = e->args; a && ok; a = a->next, p = p->next) {
+        if (p->kind == A_VAR) {
+            if (a->kind == A_VAR) {
+                Binding *ab = lookup(&L->scope, a->name, frame_id(L));
+                if (ab && ab->kind == B_ARRAY) {
+                    diag_error(L->diag, a->loc, "'%s' is an array, but '%s' of '%s' is a "
+                                                "scalar", a->name, p->name, def->name);
+                    ok = 0;
+                    break;
+                }
+            }
+            NodeId n = a->node;
+            ok = n != 0;
+            if (ok)
+                bind(&L->scope, p->name, B_SCALAR, p->loc, frame)->node = n;
+            continue;
+        }
+        Binding *ab = a->kind == A_VAR ? lookup(&L->scope, a->name, frame_id(L)) : NULL;
+        if (!ab || ab->kind != B_ARRAY) {
+            diag_error(L->diag, a->loc, "'%s' of '%s' is an array: pass a whole array by its "
+                                        "name", p->name, def->name);
+            ok = 0;
+            break;
+        }
+        if (ab->used)
+            *ab->used = 1;
+        Array *arr = ab->array;
+        int rank = 0;
+        int64_t dims[MAX_RANK];
+        for (const Ast *x = p->args; x; x = x->next)
+            if (!int_eval(L, x, &dims[rank++], 0))
+                ok = 0;
+        if (ok && (rank != arr->rank ||
+                   (arr->param && memcmp(dims, arr->dims, (size_t)rank * sizeof *dims) != 0))) {
+            Buf want = {0}, have = {0};
+            for (int i = 0; i < rank; i++)
+                buf_printf(&want, "[%lld]", (long long)dims[i]);
+            for (int i = 0; i < arr->rank; i++)
+                buf_printf(&have, arr->param ? "[%lld]" : "[]", (long long)arr->dims[i]);
+            diag_error(L->diag, a->loc, "'%s' is %s, but '%s' of '%s' is %s", a->name,
+                       have.data, p->name, def->name, want.data);
+            buf_free(&want);
+            buf_free(&have);
+            ok = 0;
+        }
+        if (ok)
+            bind(&L->scope, p->name, B_ARRAY, p->loc, frame)->array = arr;
+    }
+    NodeId result = 0;
+    if (ok) {
+        if (L->ncalls == L->calls_cap) {
+            L->calls_cap *= 2;
+            L->calls = xrealloc(L->calls, (size_t)L->calls_cap * sizeof *L->calls);
+        }
+        L->calls[L->ncalls].def = def;
+        L->calls[L->ncalls++].id = frame;
+        int errors = L->diag->errors;
+        L->diag->muted++;
+        result = lower_body(L, def);
+        L->diag->muted--;
+        L->ncalls--;
+        if (L->diag->errors != errors)
+            result = 0;
+    }
+    unbind_to(&L->scope, mark);
+    L->depth--;
+    return result;
+}
+
+static Def *find_def(const Lower *L, const char *name)
+{
+    for (size_t j = hash_ptr(name) & (L->defs_cap - 1); L->defs[j];
+         j = (j + 1) & (L->defs_cap - 1))
+        if (L->defs[j]->name == name)
+            return L->defs[j];
+    return NULL;
+}
+
+/* Whether e is a call whose arguments lower_call lowers itself (sum, prod) or takes as names
+ * (arrays passed to a definition). */
+static int is_reduction(const Ast *e)
+{
+    return e->kind == A_CALL && (strcmp(e->name, "sum") == 0 || strcmp(e->name, "prod") == 0);
+}
+
+static NodeId lower_call(Lower *L, Ast *e)
+{
+    if (is_reduction(e))
+        return lower_reduction(L, e, e->name[0] == 's');
+    if (strcmp(e->name, "if") == 0) {
+        if (e->nargs != 3) {
+            diag_error(L->diag, e->loc, "'if' takes 3 arguments, a condition and two values, "
+                                        "but %d %s given", e->nargs, e->nargs == 1 ? "was" : "were");
+            return 0;
+        }
+        NodeId c = e->args->node, a = e->args->next->node, b = e->args->next->next->node;
+        return c && a && b ? dag_op(L->d, N_IF, c, a, b) : 0;
+    }
     int k = 0;
     while (k < N_KINDS && !(op_info[k].lang && strcmp(op_info[k].lang, e->name) == 0))
         k++;
     if (k == N_KINDS) {
+        Def *def = find_def(L, e->name);
+        if (def)
+            return lower_call_def(L, e, def);
         unknown_function(L, e);
         return 0;
     }
     int arity = op_info[k].arity;
-    if (e->nargs != arity) {
-        diag_error(L->p->diag, e->loc, "'%s' takes %d argument%s, but %d %s given", e->name,
+    if (e->nargs != arity || e->ndiff >= 0) {
+        diag_error(L->diag, e->loc, "'%s' takes %d argument%s, but %d %s given", e->name,
                    arity, arity == 1 ? "" : "s", e->nargs, e->nargs == 1 ? "was" : "were");
         return 0;
     }
@@ -181,233 +708,422 @@ static NodeId lower_call(Lower *L, const Ast *e)
             return 0;
         arg[i++] = a->node;
     }
-    Dag *d = &L->f->dag;
     if (k == N_POW)
-        return dag_pow(d, arg[0], arg[1]);
-    return dag_op(d, (NodeKind)k, arg[0], arg[1], arg[2]);
+        return dag_pow(L->d, arg[0], arg[1]);
+    return dag_op(L->d, (NodeKind)k, arg[0], arg[1], arg[2]);
 }
 
-static void push(Lower *L, size_t *top, Ast *e)
+/* An argument lower_call takes by name (an array passed to a definition) is not lowered. */
+static int lowered_arg(Lower *L, const Ast *call, const Ast *a)
 {
-    if (*top == L->stack_cap) {
+    if (a->kind == A_RANGE)
+        return 0;
+    if (a->kind != A_VAR || is_reduction(call))
+        return 1;
+    Binding *b = lookup(&L->scope, a->name, frame_id(L));
+    return !b || b->kind != B_ARRAY || !find_def(L, call->name);
+}
+
+static void push(Lower *L, Ast *e)
+{
+    if (L->stack_top == L->stack_cap) {
         L->stack_cap = L->stack_cap ? 2 * L->stack_cap : 256;
         L->stack = xrealloc(L->stack, L->stack_cap * sizeof *L->stack);
     }
-    L->stack[*top].e = e;
-    L->stack[*top].expanded = 0;
-    (*top)++;
+    L->stack[L->stack_top].e = e;
+    L->stack[L->stack_top].expanded = 0;
+    L->stack_top++;
 }
 
 /* Post-order over the tree with an explicit stack: an entry is seen once to push its
  * operands and once more, when they are done, to build its node. Operands are pushed right
  * to left so that errors come out in source order. A failed operand yields 0 and its
- * parent fails silently: one message per mistake. */
+ * parent fails silently: one message per mistake. Sums and calls lower their bodies with a
+ * nested lower_expr on the same stack, above this one's entries. */
 static NodeId lower_expr(Lower *L, Ast *root)
 {
-    Dag *d = &L->f->dag;
-    size_t top = 0;
-    push(L, &top, root);
-    while (top > 0) {
-        Frame *fr = &L->stack[top - 1];
+    Dag *d = L->d;
+    size_t base = L->stack_top;
+    if (L->stop)
+        return 0;
+    push(L, root);
+    while (L->stack_top > base) {
+        Frame *fr = &L->stack[L->stack_top - 1];
         Ast *e = fr->e;
         if (!fr->expanded) {
             fr->expanded = 1;
-            size_t base = top;
-            if (e->kind == A_CALL) {
+            size_t first = L->stack_top;
+            if (e->kind == A_CALL && !is_reduction(e)) {
                 for (Ast *a = e->args; a; a = a->next)
-                    push(L, &top, a);
-            } else {
+                    if (lowered_arg(L, e, a))
+                        push(L, a);
+                    else
+                        a->node = 0;
+            } else if (e->kind != A_INDEX && e->kind != A_CALL) {
                 if (e->lhs)
-                    push(L, &top, e->lhs);
+                    push(L, e->lhs);
                 if (e->rhs)
-                    push(L, &top, e->rhs);
+                    push(L, e->rhs);
             }
-            for (size_t i = base, j = top - 1; i < j; i++, j--) {
+            for (size_t i = first, j = L->stack_top - 1; i < j && j > 0; i++, j--) {
                 Frame t = L->stack[i];
                 L->stack[i] = L->stack[j];
                 L->stack[j] = t;
             }
             continue;
         }
-        top--;
+        L->stack_top--;
         NodeId a = e->lhs ? e->lhs->node : 0, b = e->rhs ? e->rhs->node : 0;
         NodeId mark = d->len;
         int failed = (e->lhs && !a) || (e->rhs && !b);
         switch (e->kind) {
         case A_NUM:
-            e->node = spelled_const(L, e->num, L->p->diag->src + e->loc.begin,
-                                    e->loc.end - e->loc.begin);
+            e->node = spelled_const(L, e->num, NULL);
+            if (L->p->real != REAL_DOUBLE && !d->meta[e->node].label)
+                d->meta[e->node].label = source_text(L, e->loc);
             break;
         case A_VAR: e->node = lower_var(L, e); break;
+        case A_INDEX: e->node = lower_index(L, e); break;
         case A_CALL: e->node = lower_call(L, e); break;
+        case A_RANGE:
+            diag_error(L->diag, e->loc, "a range 'i = a..b' is the first argument of sum or "
+                                        "prod only");
+            e->node = 0;
+            break;
         case A_POS: e->node = a; break;
         case A_NEG: e->node = failed ? 0 : dag_unary(d, N_NEG, a); break;
+        case A_NOT: e->node = failed ? 0 : dag_unary(d, N_NOT, a); break;
         case A_ADD: e->node = failed ? 0 : dag_binary(d, N_ADD, a, b); break;
         case A_SUB: e->node = failed ? 0 : dag_binary(d, N_SUB, a, b); break;
         case A_MUL: e->node = failed ? 0 : dag_binary(d, N_MUL, a, b); break;
         case A_DIV: e->node = failed ? 0 : dag_binary(d, N_DIV, a, b); break;
         case A_POW: e->node = failed ? 0 : dag_pow(d, a, b); break;
+        case A_CMP: e->node = failed ? 0 : dag_binary(d, (NodeKind)e->op, a, b); break;
+        case A_AND: e->node = failed ? 0 : dag_binary(d, N_AND, a, b); break;
+        case A_OR: e->node = failed ? 0 : dag_binary(d, N_OR, a, b); break;
         }
         dag_mark_lines(d, mark, e->loc.first_line);
     }
-    return root->node;
+    return L->stop ? 0 : root->node;
 }
 
-static void name_node(Func *f, NodeId n, const char *name)
+/* ---- statements ------------------------------------------------------------------------------- */
+
+static void name_node(Lower *L, NodeId n, const char *name)
 {
-    if (node_is_op(&f->dag, n) && !f->dag.meta[n].label)
-        f->dag.meta[n].label = name;
+    if (node_is_op(L->d, n) && !L->d->meta[n].label)
+        L->d->meta[n].label = name;
 }
 
-static void add_input(Lower *L, Ast *param, uint32_t slot)
+/* Whether name may be assigned here: not pi, an input, a loop variable, a constant, or a name
+ * this body already assigned. */
+static int assignable(Lower *L, const char *name, Loc loc)
 {
-    Diag *diag = L->p->diag;
-    if (strcmp(param->name, "pi") == 0) {
-        diag_error(diag, param->loc, "'pi' is a predefined constant and cannot name an input");
-        return;
+    if (strcmp(name, "pi") == 0) {
+        diag_error(L->diag, loc, "cannot assign to 'pi', a predefined constant");
+        return 0;
     }
-    Binding *b = scope_find(&L->scope, param->name);
-    if (b) {
-        diag_error(diag, param->loc, "duplicate input '%s'", param->name);
-        diag_note(diag, b->loc, "'%s' first declared here", param->name);
-        return;
-    }
-    b = scope_add(&L->scope, param->name);
-    b->node = dag_input(&L->f->dag, slot);
-    b->loc = param->loc;
-    b->is_input = 1;
-    b->used = 1;
+    Binding *b = lookup(&L->scope, name, frame_id(L));
+    if (!b)
+        return 1;
+    if (b->input)
+        diag_error(L->diag, loc, "cannot assign to input '%s'", name);
+    else if (b->kind == B_LOOP)
+        diag_error(L->diag, loc, "cannot assign to loop variable '%s'", name);
+    else if (b->kind == B_CONST)
+        diag_error(L->diag, loc, "cannot assign to '%s', a constant of the file", name);
+    else if (b->kind == B_ARRAY)
+        diag_error(L->diag, loc, "'%s' is an array: assign its elements (%s[i] = ...)", name,
+                   name);
+    else
+        diag_error(L->diag, loc, "'%s' is assigned twice", name);
+    diag_note(L->diag, b->loc, b->input ? "'%s' is declared as an input here" :
+                               b->kind == B_LOOP ? "'%s' is the loop variable here" :
+                               "'%s' first assigned here", name);
+    return 0;
 }
 
-static void assign(Lower *L, Stmt *s, NodeId n)
+static void assign_elem(Lower *L, Stmt *s, NodeId n)
 {
-    Diag *diag = L->p->diag;
-    if (strcmp(s->name, "pi") == 0) {
-        diag_error(diag, s->name_loc, "cannot assign to 'pi', a predefined constant");
+    Binding *b = lookup(&L->scope, s->name, frame_id(L));
+    if (!b || b->kind != B_ARRAY || b->array->param) {
+        if (b && b->kind == B_ARRAY)
+            diag_error(L->diag, s->name_loc, "cannot assign to input '%s'", s->name);
+        else
+            assignable(L, s->name, s->name_loc);
         return;
     }
-    Binding *b = scope_find(&L->scope, s->name);
-    if (b && b->is_input) {
-        diag_error(diag, s->name_loc, "cannot assign to input '%s'", s->name);
-        diag_note(diag, b->loc, "'%s' is declared as an input here", s->name);
+    Array *a = b->array;
+    int64_t idx[MAX_RANK];
+    if (!eval_indices(L, a, s->index, s->nindex, s->name_loc, idx))
+        return;
+    Elem *el = elem_find(&L->elems, a, idx, 1);
+    if (el->node || el->loc.first_line) {
+        Buf t = {0};
+        for (int i = 0; i < a->rank; i++)
+            buf_printf(&t, "[%lld]", (long long)idx[i]);
+        diag_error(L->diag, s->name_loc, "'%s%s' is assigned twice", s->name, t.data);
+        diag_note(L->diag, el->loc, "'%s%s' first assigned here", s->name, t.data);
+        buf_free(&t);
         return;
     }
-    if (b) {
-        diag_error(diag, s->name_loc, "'%s' is assigned twice", s->name);
-        diag_note(diag, b->loc, "'%s' first assigned here", s->name);
-        return;
-    }
-    /* bound even when its expression failed (n == 0): later uses then stay silent */
-    b = scope_add(&L->scope, s->name);
-    b->node = n;
-    b->loc = s->name_loc;
-    if (n)
-        name_node(L->f, n, s->name);
-}
-
-static void lower_block(Lower *L, Def *def)
-{
-    Diag *diag = L->p->diag;
-    Stmt *ret = NULL;
-    for (Stmt *s = def->body; s; s = s->next) {
-        if (ret) {
-            diag_error(diag, s->loc, "statement after 'return' in '%s'", def->name);
-            return;
-        }
-        NodeId n = lower_expr(L, s->expr);
-        if (s->name) {
-            assign(L, s, n);
-        } else {
-            ret = s;
-            L->f->roots[0] = n;
-        }
-    }
-    if (!ret) {
-        diag_error(diag, def->close_loc, "missing 'return' in the body of '%s'", def->name);
-        return;
-    }
-    for (Stmt *s = def->body; s; s = s->next) {
-        Binding *b = s->name ? scope_find(&L->scope, s->name) : NULL;
-        if (b && !b->is_input && !b->used && b->loc.begin == s->name_loc.begin)
-            diag_warning(diag, s->name_loc, "'%s' is assigned but never used", s->name);
+    el->node = n;
+    el->loc = s->loc;
+    if (n && !L->diag->muted) {
+        Buf t = {0};
+        buf_puts(&t, s->name);
+        for (int i = 0; i < a->rank; i++)
+            buf_printf(&t, "_%lld", (long long)idx[i]);
+        name_node(L, n, arena_strndup(L->arena, t.data, t.len));
+        buf_free(&t);
     }
 }
 
-/* A bare expression's inputs: its free variables in order of first appearance. */
-static void free_variables(Lower *L, Def *def)
+/* Lowers statements; sets *ret to the returned node (when one returns). 0 on an error that
+ * stops the body. */
+static int lower_stmts(Lower *L, Def *def, Stmt *first, int in_loop, NodeId *ret, Stmt **returned)
 {
-    Parse *p = L->p;
-    Scope seen;
-    scope_init(&seen);
-    Ast *params = NULL, *last = NULL;
-    size_t top = 0;
-    push(L, &top, def->expr);
-    while (top > 0) {
-        Ast *e = L->stack[--top].e;
-        if (e->kind == A_VAR && strcmp(e->name, "pi") != 0 && !scope_find(&seen, e->name)) {
-            scope_add(&seen, e->name);
-            Ast *param = ast_new(p, A_VAR, e->loc);
-            param->name = e->name;
-            if (last)
-                last->next = param;
-            else
-                params = param;
-            last = param;
-            def->nparams++;
+    for (Stmt *s = first; s; s = s->next) {
+        if (*returned) {
+            diag_error(L->diag, s->loc, "statement after 'return' in '%s'", def->name);
+            return 0;
         }
-        size_t base = top;
-        if (e->kind == A_CALL) {
-            for (Ast *a = e->args; a; a = a->next)
-                push(L, &top, a);
-        } else {
-            if (e->lhs)
-                push(L, &top, e->lhs);
-            if (e->rhs)
-                push(L, &top, e->rhs);
+        switch (s->kind) {
+        case S_ASSIGN: {
+            NodeId n = lower_expr(L, s->expr);
+            if (L->stop)
+                return 0;
+            if (!assignable(L, s->name, s->name_loc)) {
+                s->used = 1; /* no warning about what was never assigned */
+                break;
+            }
+            /* bound even when its expression failed (n == 0): later uses then stay silent */
+            Binding *b = bind(&L->scope, s->name, B_SCALAR, s->name_loc, frame_id(L));
+            b->node = n;
+            b->used = &s->used;
+            if (n && !L->diag->muted)
+                name_node(L, n, s->name);
+            break;
         }
-        for (size_t i = base, j = top ? top - 1 : 0; i < j; i++, j--) {
-            Frame t = L->stack[i];
-            L->stack[i] = L->stack[j];
-            L->stack[j] = t;
+        case S_ELEM:
+            assign_elem(L, s, lower_expr(L, s->expr));
+            if (L->stop)
+                return 0;
+            break;
+        case S_RETURN:
+            if (in_loop) {
+                diag_error(L->diag, s->loc, "'return' inside a loop");
+                return 0;
+            }
+            *ret = lower_expr(L, s->expr);
+            *returned = s;
+            break;
+        case S_FOR: {
+            int64_t from, to;
+            if (!int_eval(L, s->from, &from, 0) || !int_eval(L, s->to, &to, 0))
+                break;
+            if (to < from - 1) {
+                Loc range = s->from->loc;
+                range.end = s->to->loc.end;
+                diag_error(L->diag, range, "the range %lld..%lld is reversed (an empty range "
+                                           "is written a..a-1)", (long long)from, (long long)to);
+                break;
+            }
+            if (!assignable(L, s->name, s->name_loc) || !enter(L, s->loc))
+                break;
+            for (int64_t i = from; i <= to; i++) {
+                uint32_t mark = L->scope.len;
+                int errors = L->diag->errors;
+                bind(&L->scope, s->name, B_LOOP, s->name_loc, frame_id(L))->value = (double)i;
+                Stmt *inner_return = NULL;
+                int ok = lower_stmts(L, def, s->body, 1, ret, &inner_return);
+                unbind_to(&L->scope, mark);
+                /* an error in one iteration would be the same in the next: one message */
+                if (!ok || L->diag->errors != errors || over_limit(L, s->loc)) {
+                    L->depth--;
+                    return 0;
+                }
+            }
+            L->depth--;
+            break;
+        }
         }
     }
-    def->params = params;
-    scope_free(&seen);
+    return 1;
+}
+
+/* Binds the local arrays a body assigns (in loops too), so that they outlive the loop's
+ * iterations. */
+static void declare_arrays(Lower *L, Stmt *first)
+{
+    for (Stmt *s = first; s; s = s->next) {
+        if (s->kind == S_FOR)
+            declare_arrays(L, s->body);
+        if (s->kind != S_ELEM)
+            continue;
+        Binding *b = lookup(&L->scope, s->name, frame_id(L));
+        if (b && b->kind == B_ARRAY && !b->array->param && b->frame == frame_id(L)) {
+            if (b->array->rank != s->nindex) {
+                diag_error(L->diag, s->name_loc, "'%s' has %d ind%s, but %d %s given", s->name,
+                           b->array->rank, b->array->rank == 1 ? "ex" : "ices", s->nindex,
+                           s->nindex == 1 ? "was" : "were");
+                diag_note(L->diag, b->loc, "'%s' first assigned here", s->name);
+            }
+            continue;
+        }
+        if (b && b->frame == frame_id(L))
+            continue; /* an input or a constant: assign_elem reports it */
+        if (s->nindex > MAX_RANK) {
+            diag_error(L->diag, s->name_loc, "'%s' has %d indices; at most %d", s->name,
+                       s->nindex, MAX_RANK);
+            continue;
+        }
+        Array *a = arena_alloc(L->arena, sizeof *a);
+        a->name = s->name;
+        a->loc = s->name_loc;
+        a->rank = s->nindex;
+        bind(&L->scope, s->name, B_ARRAY, s->name_loc, frame_id(L))->array = a;
+    }
+}
+
+static void warn_unused(Lower *L, Stmt *first)
+{
+    for (Stmt *s = first; s; s = s->next) {
+        if (s->kind == S_FOR)
+            warn_unused(L, s->body);
+        else if (s->kind == S_ASSIGN && !s->used && s->name_loc.first_line)
+            diag_warning(L->diag, s->name_loc, "'%s' is assigned but never used", s->name);
+    }
+}
+
+/* A definition's body: its local arrays, then its statements or its expression. */
+static NodeId lower_body(Lower *L, Def *def)
+{
+    if (def->expr)
+        return lower_expr(L, def->expr);
+    declare_arrays(L, def->body);
+    NodeId ret = 0;
+    Stmt *returned = NULL;
+    if (!lower_stmts(L, def, def->body, 0, &ret, &returned) || L->stop)
+        return 0;
+    if (!returned) {
+        diag_error(L->diag, def->close_loc, "missing 'return' in the body of '%s'", def->name);
+        return 0;
+    }
+    return ret;
+}
+
+/* ---- definitions ------------------------------------------------------------------------------ */
+
+/* The parameters: names, sizes, kinds; each scalar an input slot. */
+static int lower_params(Lower *L, Def *def, Func *f)
+{
+    int ok = 1;
+    f->nparams = def->nparams;
+    f->params = arena_alloc(L->arena, (size_t)(def->nparams + 1) * sizeof *f->params);
+    uint64_t slots = 0;
+    int i = 0;
+    for (Ast *a = def->params; a; a = a->next, i++) {
+        Param *p = &f->params[i];
+        p->name = a->name;
+        p->loc = a->loc;
+        p->kind = i < def->ndiff ? PARAM_DIFF : PARAM_DATA;
+        p->size = 1;
+        for (Ast *x = a->kind == A_INDEX ? a->args : NULL; x; x = x->next) {
+            int64_t n;
+            if (p->rank == MAX_RANK) {
+                diag_error(L->diag, x->loc, "an array has at most %d indices", MAX_RANK);
+                ok = 0;
+                break;
+            }
+            if (!int_eval(L, x, &n, 0)) {
+                ok = 0;
+                break;
+            }
+            if (n < 1 || n > (int64_t)UINT32_MAX) {
+                diag_error(L->diag, x->loc, "an array size must be at least 1, not %lld",
+                           (long long)n);
+                ok = 0;
+                break;
+            }
+            p->dims[p->rank++] = (uint32_t)n;
+            p->size = (uint32_t)((uint64_t)p->size * (uint64_t)n > UINT32_MAX ? 0 :
+                                 (uint64_t)p->size * (uint64_t)n);
+        }
+        p->first = (uint32_t)slots;
+        slots += p->size;
+        if (!p->size || slots > L->max_nodes) {
+            diag_error(L->diag, a->loc, "the inputs have more than %u elements", L->max_nodes);
+            return 0;
+        }
+    }
+    f->ninputs = (uint32_t)slots;
+    return ok;
+}
+
+static void bind_params(Lower *L, Func *f)
+{
+    for (int i = 0; i < f->nparams; i++) {
+        Param *p = &f->params[i];
+        const char *name = p->name;
+        if (strcmp(name, "pi") == 0) {
+            diag_error(L->diag, p->loc, "'pi' is a predefined constant and cannot name an input");
+            continue;
+        }
+        Binding *b = lookup(&L->scope, name, frame_id(L));
+        if (b && b->frame != 0) {
+            diag_error(L->diag, p->loc, "duplicate input '%s'", name);
+            diag_note(L->diag, b->loc, "'%s' first declared here", name);
+            continue;
+        }
+        b = bind(&L->scope, name, p->rank ? B_ARRAY : B_SCALAR, p->loc, frame_id(L));
+        b->input = 1;
+        if (!p->rank) {
+            b->node = f->input[p->first];
+            continue;
+        }
+        Array *a = arena_alloc(L->arena, sizeof *a);
+        a->name = name;
+        a->loc = p->loc;
+        a->rank = p->rank;
+        for (int k = 0; k < p->rank; k++)
+            a->dims[k] = p->dims[k];
+        a->param = p;
+        b->array = a;
+    }
 }
 
 static void lower_def(Lower *L, Def *def, Func *f)
 {
     L->f = f;
+    L->d = &f->dag;
     f->def = def;
     f->name = def->name;
     dag_init(&f->dag);
     f->dag.fold = L->p->real == REAL_DOUBLE;
-    scope_init(&L->scope);
-    f->nparams = def->nparams;
-    f->ninputs = (uint32_t)def->nparams;
-    f->params = arena_alloc(L->p->arena, (size_t)(def->nparams + 1) * sizeof *f->params);
-    f->input = xrealloc(NULL, (f->ninputs + 1) * sizeof *f->input);
-    uint32_t slot = 0;
-    for (Ast *a = def->params; a; a = a->next, slot++) {
-        Param *p = &f->params[slot];
-        p->name = a->name;
-        p->loc = a->loc;
-        p->kind = PARAM_DIFF;
-        p->first = slot;
-        p->size = 1;
-        add_input(L, a, slot);
-        f->input[slot] = dag_input(&f->dag, slot);
-    }
     f->nroots = 1;
-    f->roots = arena_alloc(L->p->arena, sizeof *f->roots);
-    f->roots[0] = 0;
+    f->roots = arena_alloc(L->arena, sizeof *f->roots);
     f->entries = 1u << ENTRY_VALUE | 1u << ENTRY_GRAD;
-    /* a block's body may be empty ("f(x) { }"); only one-line definitions have an expr */
-    if (def->expr)
-        f->roots[0] = lower_expr(L, def->expr);
-    else
-        lower_block(L, def);
-    scope_free(&L->scope);
+    L->calls[0].def = def;
+    L->calls[0].id = ++L->next_frame;
+    L->ncalls = 1;
+    L->stop = 0;
+    uint32_t mark = L->scope.len;
+    int ok = lower_params(L, def, f);
+    f->input = xrealloc(NULL, (f->ninputs + 1) * sizeof *f->input);
+    for (uint32_t s = 0; ok && s < f->ninputs; s++)
+        f->input[s] = dag_input(&f->dag, s);
+    if (ok) {
+        int errors = L->diag->errors;
+        bind_params(L, f);
+        f->roots[0] = lower_body(L, def);
+        if (def->body && L->diag->errors == errors)
+            warn_unused(L, def->body);
+    }
+    unbind_to(&L->scope, mark);
+    L->elems.len = 0;
+    if (L->elems.slots)
+        memset(L->elems.slots, 0, L->elems.cap * sizeof *L->elems.slots);
 }
 
 /* A file name's stem made a C identifier: "dir/my-model.expr" -> "my_model". */
@@ -421,6 +1137,96 @@ static const char *stem_identifier(Parse *p, const char *stem)
     const char *name = intern(p->names, p->arena, b.data, b.len);
     buf_free(&b);
     return name;
+}
+
+/* A bare expression's inputs: its free variables in order of first appearance (not pi, a
+ * constant of the file or a range's variable). */
+static void free_variables(Lower *L, Def *def)
+{
+    Parse *p = L->p;
+    Scope seen = {0};
+    Ast *params = NULL, *last = NULL;
+    size_t base = L->stack_top;
+    push(L, def->expr);
+    while (L->stack_top > base) {
+        Ast *e = L->stack[--L->stack_top].e;
+        if (e->kind == A_RANGE)
+            bind(&seen, e->name, B_LOOP, e->loc, 1);
+        if (e->kind == A_VAR && strcmp(e->name, "pi") != 0 && !lookup(&seen, e->name, 1) &&
+            !lookup(&L->scope, e->name, 0)) {
+            bind(&seen, e->name, B_SCALAR, e->loc, 1);
+            Ast *param = ast_new(p, A_VAR, e->loc);
+            param->name = e->name;
+            if (last)
+                last->next = param;
+            else
+                params = param;
+            last = param;
+            def->nparams++;
+        }
+        size_t first = L->stack_top;
+        if (e->kind == A_CALL || e->kind == A_INDEX) {
+            for (Ast *a = e->args; a; a = a->next)
+                push(L, a);
+        } else {
+            if (e->lhs)
+                push(L, e->lhs);
+            if (e->rhs)
+                push(L, e->rhs);
+        }
+        for (size_t i = first, j = L->stack_top ? L->stack_top - 1 : 0; i < j; i++, j--) {
+            Frame t = L->stack[i];
+            L->stack[i] = L->stack[j];
+            L->stack[j] = t;
+        }
+    }
+    def->params = params;
+    def->ndiff = def->nparams;
+    free(seen.v);
+    free(seen.slots);
+}
+
+/* The file constants, in order, with -D overrides (and additions). */
+static void lower_consts(Lower *L)
+{
+    Parse *p = L->p;
+    for (Const *c = p->consts; c; c = c->next) {
+        Binding *prev = lookup(&L->scope, c->name, 0);
+        if (prev) {
+            diag_error(L->diag, c->loc, "constant '%s' is defined twice", c->name);
+            diag_note(L->diag, prev->loc, "'%s' first defined here", c->name);
+            continue;
+        }
+        if (strcmp(c->name, "pi") == 0) {
+            diag_error(L->diag, c->loc, "cannot redefine 'pi', a predefined constant");
+            continue;
+        }
+        double v = 0;
+        const char *text = NULL;
+        for (int i = 0; i < p->ndefines; i++) {
+            size_t n = strcspn(p->defines[i], "=");
+            if (strncmp(p->defines[i], c->name, n) == 0 && c->name[n] == '\0')
+                text = p->defines[i] + n + 1; /* the last -D wins, as with cc */
+        }
+        if (text)
+            v = strtod(text, NULL);
+        else if (!const_eval(L, c->expr, &v, 0))
+            continue;
+        else if (c->expr->kind == A_NUM)
+            text = source_text(L, c->expr->loc);
+        Binding *b = bind(&L->scope, c->name, B_CONST, c->loc, 0);
+        b->value = v;
+        b->text = text;
+    }
+    for (int i = 0; i < p->ndefines; i++) {
+        size_t n = strcspn(p->defines[i], "=");
+        const char *name = intern(p->names, p->arena, p->defines[i], n);
+        if (lookup(&L->scope, name, 0))
+            continue;
+        Binding *b = bind(&L->scope, name, B_CONST, DIAG_WHOLE_FILE, 0);
+        b->text = p->defines[i] + n + 1;
+        b->value = strtod(b->text, NULL);
+    }
 }
 
 int sema_program(Parse *p, const char *stem, Program *prog)
@@ -447,27 +1253,46 @@ int sema_program(Parse *p, const char *stem, Program *prog)
         d->name_loc = d->loc;
     }
 
-    Scope defined;
-    scope_init(&defined);
-    Lower L = {.p = p};
+    Lower L = {.p = p, .diag = diag, .arena = p->arena};
+    L.max_nodes = p->max_nodes ? p->max_nodes : DEFAULT_MAX_NODES;
+    L.calls_cap = 16;
+    L.calls = xrealloc(NULL, (size_t)L.calls_cap * sizeof *L.calls);
+    L.defs_cap = 16;
+    while (L.defs_cap < 2 * (size_t)ndefs)
+        L.defs_cap *= 2;
+    L.defs = xrealloc(NULL, L.defs_cap * sizeof *L.defs);
+    memset(L.defs, 0, L.defs_cap * sizeof *L.defs);
+    lower_consts(&L);
+
     prog->funcs = xrealloc(NULL, (size_t)ndefs * sizeof *prog->funcs);
     memset(prog->funcs, 0, (size_t)ndefs * sizeof *prog->funcs);
     prog->nfuncs = 0;
     for (Def *d = p->defs; d; d = d->next) {
-        Binding *b = scope_find(&defined, d->name);
-        if (b) {
+        Def *prev = find_def(&L, d->name);
+        if (prev) {
             diag_error(diag, d->name_loc, "redefinition of '%s'", d->name);
-            diag_note(diag, b->loc, "previous definition of '%s' is here", d->name);
+            diag_note(diag, prev->name_loc, "previous definition of '%s' is here", d->name);
+            d->name = NULL;
             continue;
         }
-        b = scope_add(&defined, d->name);
-        b->loc = d->name_loc;
+        size_t j = hash_ptr(d->name) & (L.defs_cap - 1);
+        while (L.defs[j])
+            j = (j + 1) & (L.defs_cap - 1);
+        L.defs[j] = d;
+    }
+    for (Def *d = p->defs; d; d = d->next) {
+        if (!d->name)
+            continue;
         if (d->bare)
             free_variables(&L, d);
         lower_def(&L, d, &prog->funcs[prog->nfuncs++]);
     }
-    scope_free(&defined);
+    free(L.scope.v);
+    free(L.scope.slots);
+    free(L.elems.slots);
     free(L.stack);
+    free(L.calls);
+    free(L.defs);
     return diag->errors - errors_before;
 }
 

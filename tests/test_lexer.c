@@ -113,17 +113,17 @@ static void test_lexer_locations(void **state)
 {
     (void)state;
     Lexer L;
-    lex_open(&L, "f(x) =\n  sqrt(x)");
+    lex_open(&L, "f(x) = x\n  sqrt(x)");
     YYSTYPE v;
     Loc loc;
-    for (int i = 0; i < 6; i++) /* f ( x ) = NEWLINE */
+    for (int i = 0; i < 7; i++) /* f ( x ) = x NEWLINE */
         next(&L, &v, &loc);
     assert_int_equal(next(&L, &v, &loc), TOK_IDENT);
     assert_int_equal(loc.first_line, 2);
     assert_int_equal(loc.first_column, 3);
     assert_int_equal(loc.last_column, 6);
-    assert_int_equal(loc.begin, 9);
-    assert_int_equal(loc.end, 13);
+    assert_int_equal(loc.begin, 11);
+    assert_int_equal(loc.end, 15);
     lex_close(&L);
 }
 
