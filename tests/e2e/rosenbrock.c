@@ -10,6 +10,11 @@
  * log(1 + exp(-z)); with dL/dz = -exp(-z) / (1 + exp(-z)) = -1 / (1 + exp(z)):
  *     dL/dw1 = 0.5 dL/dz,   dL/dw2 = -1.25 dL/dz,   dL/db = dL/dz.
  * Points: z = 0, moderate z of both signs, and |z| = 13, 14.5, 50 where p saturates.
+ *
+ * rosen(x[100]) = sum_i 100 (x[i+1] - x[i]^2)^2 + (1 - x[i])^2, the extended form:
+ *     d/dx[k] = -400 x[k] (x[k+1] - x[k]^2) - 2 (1 - x[k])   (k < 99)
+ *             + 200 (x[k] - x[k-1]^2)                         (k > 0).
+ * Points: the minimum (all 1), the classic start (-1.2, 1, -1.2, ...), and random vectors.
  */
 #include <stdlib.h>
 
@@ -70,9 +75,47 @@ static int check_logloss(void)
     return check_end(&c);
 }
 
+static double ref_rosen(const double *x, double *g)
+{
+    double f = 0;
+    for (int k = 0; k < 100; k++)
+        g[k] = 0;
+    for (int i = 0; i < 99; i++) {
+        double u = x[i + 1] - x[i] * x[i];
+        f += 100 * u * u + (1 - x[i]) * (1 - x[i]);
+        g[i] += -400 * x[i] * u - 2 * (1 - x[i]);
+        g[i + 1] += 200 * u;
+    }
+    return f;
+}
+
+static int check_rosen(void)
+{
+    static char labels[100][8];
+    const char *names[100];
+    for (int k = 0; k < 100; k++) {
+        snprintf(labels[k], sizeof labels[k], "x[%d]", k);
+        names[k] = labels[k];
+    }
+    Check c = check_begin("rosen", TOL_CLOSED, TOL_CLOSED);
+    unsigned long state = 100;
+    for (int p = 0; p < 6; p++) {
+        double x[100], g[100], r[100];
+        for (int k = 0; k < 100; k++) {
+            state = state * 6364136223846793005ul + 1442695040888963407ul;
+            x[k] = p == 0 ? 1 : p == 1 ? (k % 2 ? 1 : -1.2) :
+                   (double)(state >> 11) / 9007199254740992.0 * 4 - 2;
+        }
+        double v = rosen(x), gv = rosen_grad(x, g), rv = ref_rosen(x, r);
+        check_point(&c, 100, x, names, v, gv, g, rv, r);
+    }
+    return check_end(&c);
+}
+
 int main(void)
 {
     int failed = check_rosenbrock();
     failed |= check_logloss();
+    failed |= check_rosen();
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
