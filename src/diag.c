@@ -38,12 +38,15 @@ static void show_line(const Diag *d, Loc loc)
     fputs(cut_right ? "...\n " : "\n ", d->out);
     if (cut_left)
         fputs("   ", d->out);
+    /* one column per character: UTF-8 continuation bytes take none */
     for (size_t i = start; i < loc.begin; i++)
-        fputc(d->src[i] == '\t' ? '\t' : ' ', d->out);
+        if (((unsigned char)d->src[i] & 0xC0) != 0x80)
+            fputc(d->src[i] == '\t' ? '\t' : ' ', d->out);
     fputc('^', d->out);
     size_t last = loc.end < end ? loc.end : end;
     for (size_t i = loc.begin + 1; i < last; i++)
-        fputc('~', d->out);
+        if (((unsigned char)d->src[i] & 0xC0) != 0x80)
+            fputc('~', d->out);
     fputc('\n', d->out);
 }
 

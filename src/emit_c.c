@@ -282,6 +282,8 @@ static void put_source_comment(Buf *out, const Diag *diag, const DefOut *e)
     }
     if (cut)
         buf_printf(&text, " ...");
+    if (def->bare && f->nparams > 1)
+        buf_printf(&text, "\n(a bare expression: its inputs in the order they first appear)");
     if (!strchr(text.data, '\n')) {
         buf_printf(out, "/* %s */\n", text.data);
     } else {

@@ -238,8 +238,40 @@ static size_t edit_distance(const char *a, const char *b)
 /* The language's functions beside the table's: if, sum and prod. */
 static const char *const special_functions[] = {"if", "sum", "prod"};
 
+/* Names users know from C or mathematics that adgen spells otherwise or lacks: what to say
+ * instead of a guess by spelling, which could name a function of another meaning (log for
+ * log1p, fmax for fma). */
+static const struct {
+    const char *name, *advice;
+} known_names[] = {
+    {"ln", "the natural logarithm is 'log'"},
+    {"fabs", "the absolute value is 'abs'"},
+    {"fmin", "the minimum is 'min'"},
+    {"fmax", "the maximum is 'max'"},
+    {"arcsin", "the inverse sine is 'asin'"},
+    {"arccos", "the inverse cosine is 'acos'"},
+    {"arctan", "the inverse tangent is 'atan' (or 'atan2')"},
+    {"fma", "not supported: write x*y + z"},
+    {"exp2", "not supported: write 2^x"},
+    {"exp10", "not supported: write 10^x"},
+    {"pow10", "not supported: write 10^x"},
+    {"sqr", "not supported: write x^2"},
+    {"square", "not supported: write x^2"},
+    {"fmod", "not supported (it has jumps)"},
+    {"round", "not supported (it has jumps)"},
+    {"trunc", "not supported (it has jumps)"},
+};
+
 static void unknown_function(Lower *L, const Ast *e)
 {
+    Loc at = e->loc;
+    at.end = at.begin + strlen(e->name);
+    for (size_t i = 0; i < sizeof known_names / sizeof *known_names; i++) {
+        if (strcmp(e->name, known_names[i].name) == 0) {
+            diag_error(L->diag, at, "unknown function '%s': %s", e->name, known_names[i].advice);
+            return;
+        }
+    }
     const char *best = NULL;
     size_t best_d = 3;
     for (int k = 0; k < N_KINDS; k++) {

@@ -285,7 +285,7 @@ static void test_hostile_invalid_utf8(void **state)
     /* valid UTF-8 is not an identifier either */
     spit(OUT "/utf3.expr", "f(\xc3\xa9) = 1\n");
     assert_int_equal(adgen_err(&err, OUT "/utf3.expr -o " OUT "/utf3.c"), 1);
-    assert_contains(err, OUT "/utf3.expr:1:3: error: invalid byte 0xc3\n");
+    assert_contains(err, OUT "/utf3.expr:1:3: error: invalid character '\xc3\xa9' (U+00E9)\n");
     free(err);
 
     spit(OUT "/utfc.expr", "# caf\xc3\xa9 \xff\xfe\nf(x) = x\n");

@@ -147,7 +147,7 @@ static void test_lexer_errors(void **state)
 {
     (void)state;
     expect_lex_error("x @ y", "t.expr:1:3: error: invalid character '@'");
-    expect_lex_error("x\n\xc3\xa9", "t.expr:2:1: error: invalid byte 0xc3");
+    expect_lex_error("x\n\xc3\xa9", "t.expr:2:1: error: invalid character '\xc3\xa9' (U+00E9)");
     expect_lex_error("1e999", "t.expr:1:1: error: number '1e999' is out of the range of a double");
     expect_lex_error("1e-999", "number '1e-999' is out of the range of a double");
     expect_lex_error("y = 0x1p3", "t.expr:1:5: error: invalid number '0x1p3'");
