@@ -83,6 +83,15 @@ static const Edge edges[] = {
     {"f(x) = max(log(x), 0) + x", {0}, 0, {1}},
     {"f(x) = sqrt(abs(x))", {0}, 0, {0}},
     {"f(x, y) = hypot(sqrt(x), y)", {0, 3}, 3, {0, 1}},
+    /* the branch an if does not take puts no NaN or infinity into the value or the gradient */
+    {"f(x) = if(x > 0, sqrt(x), 0)", {-1}, 0, {0}},
+    {"f(x) = if(x > 0, sqrt(x), 0)", {4}, 2, {0.25}},
+    {"f(x) = if(x > 1e-8, sin(x)/x, 1 - x^2/6)", {0}, 1, {0}},
+    {"f(x) = if(x > 0, log(x), x)", {0}, 0, {1}},
+    {"f(x) = if(x >= 0, x, sqrt(x))", {0}, 0, {1}},
+    {"f(x, y) = if(x < y, log(y - x), sqrt(x - y))", {1, 1}, 0, {INFINITY, -INFINITY}},
+    {"f(x) = if(x > 0 && x < 1, x^2, 1/x)", {0.5}, 0.25, {1}},
+    {"f(x) = if(!(x > 0), -x, x)", {-2}, 2, {-1}},
     /* but a zero that arithmetic makes is an ordinary one, also below a selection: 0 * inf
      * is NaN (the function has no derivative there, or another one than 0) */
     {"f(x) = max(sqrt(x)^2, -1)", {0}, 0, {NAN}},

@@ -118,9 +118,69 @@ static void test_eval_errors(void **state)
     free(out);
 }
 
+/* Arrays as comma lists in row-major order, data inputs without derivatives, -D for a size,
+ * and the errors of a list of the wrong length. */
+static void test_eval_arrays_data_and_defines(void **state)
+{
+    (void)state;
+    spit(OUT "/lin.expr", "N = 3\n"
+                          "lin(w[N], b; X[2][N], y[2]) = sum(n = 0..1, "
+                          "(sum(j = 0..N-1, w[j]*X[n][j]) + b - y[n])^2)\n");
+    char *out = NULL;
+    assert_int_equal(runf(&out, ADGEN_CMD " eval " OUT "/lin.expr w=1,2,3 b=0.5 "
+                                "X=1,0,2,0,1,1 y=3,4"), 0);
+    /* residuals r0 = 1 + 6 + 0.5 - 3 = 4.5, r1 = 2 + 3 + 0.5 - 4 = 1.5 */
+    assert_near(value_of(out, "lin"), 4.5 * 4.5 + 1.5 * 1.5, 1e-15);
+    assert_near(value_of(out, "dlin/dw[0]"), 2 * 4.5 * 1, 1e-15);
+    assert_near(value_of(out, "dlin/dw[1]"), 2 * 1.5 * 1, 1e-15);
+    assert_near(value_of(out, "dlin/dw[2]"), 2 * 4.5 * 2 + 2 * 1.5 * 1, 1e-15);
+    assert_near(value_of(out, "dlin/db"), 2 * 4.5 + 2 * 1.5, 1e-15);
+    assert_null(strstr(out, "dlin/dX"));
+    assert_null(strstr(out, "dlin/dy"));
+    free(out);
+    /* -D N=2: two weights and two columns */
+    assert_int_equal(runf(&out, ADGEN_CMD " eval -D N=2 " OUT "/lin.expr w=1,2 b=0 X=1,1,1,1 "
+                                "y=0,0"), 0);
+    assert_near(value_of(out, "lin"), 18, 1e-15);
+    assert_null(strstr(out, "dlin/dw[2]"));
+    free(out);
+    assert_int_equal(runf(&out, ADGEN_CMD " eval " OUT "/lin.expr w=1,2 b=0 X=1,1,1,1,1,1 "
+                                "y=0,0 2>&1"), 2);
+    assert_contains(out, "'w' has 3 elements");
+    free(out);
+    assert_int_equal(runf(&out, ADGEN_CMD " eval -D 2N=1 " OUT "/lin.expr 2>&1"), 2);
+    assert_contains(out, "-D takes NAME=VALUE");
+    free(out);
+    assert_int_equal(runf(&out, ADGEN_CMD " eval -D N=three " OUT "/lin.expr 2>&1"), 2);
+    assert_contains(out, "not a finite number");
+    free(out);
+}
+
+/* Unrolling past --max-nodes is an error at the loop, not an exhausted memory. */
+static void test_eval_unroll_limit(void **state)
+{
+    (void)state;
+    spit(OUT "/big.expr", "f(x) = sum(i = 0..9999, sin(x + i))\n");
+    char *out = NULL;
+    assert_int_equal(runf(&out, ADGEN_CMD " eval --max-nodes=1000 " OUT "/big.expr x=1 2>&1"),
+                     1);
+    assert_contains(out, "big.expr:1:8: error: this unrolls to more than 1000 operations");
+    free(out);
+    assert_int_equal(runf(&out, ADGEN_CMD " eval --max-nodes=0 " OUT "/big.expr x=1 2>&1"), 2);
+    free(out);
+    assert_int_equal(runf(&out, ADGEN_CMD " eval " OUT "/big.expr x=1"), 0);
+    double want = 0;
+    for (int i = 0; i < 10000; i++)
+        want += sin(1.0 + i);
+    assert_near(value_of(out, "f"), want, 1e-12);
+    free(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_eval_arrays_data_and_defines),
+        cmocka_unit_test(test_eval_unroll_limit),
         cmocka_unit_test(test_eval_gaussian_log_likelihood),
         cmocka_unit_test(test_eval_arm_reach_in_any_order),
         cmocka_unit_test(test_eval_stdin_and_bare_expression),
