@@ -211,6 +211,44 @@ static void test_project_keeps_hand_written_file(void **state)
     }
 }
 
+/* The README's examples of the model language, as they stand, go through adgen and the C
+ * compiles warning-free: the documentation cannot drift from the language. */
+static void test_readme_models(void **state)
+{
+    (void)state;
+    char *readme = read_file("README.md");
+    assert_non_null(readme);
+    const char *start = strstr(readme, "### Models:");
+    const char *end = start ? strstr(start, "- **Indices and bounds**") : NULL;
+    assert_non_null(end);
+    Buf src = {0};
+    for (const char *line = start; line < end;) {
+        const char *nl = strchr(line, '\n');
+        if (strncmp(line, "    ", 4) == 0) {
+            buf_putn(&src, line + 4, (size_t)(nl - line - 4));
+            buf_puts(&src, "\n");
+        }
+        line = nl + 1;
+    }
+    assert_int_equal(runf(NULL, "mkdir -p " OUT "/models"), 0);
+    spit(OUT "/models/models.expr", src.data);
+    char *out = NULL;
+    assert_int_equal(runf(&out, ADGEN_CMD " " OUT "/models/models.expr -o " OUT
+                                "/models/models.c --header " OUT "/models/models.h 2>&1 && gcc "
+                                WARN_FLAGS " -c -o " OUT "/models/models.o " OUT
+                                "/models/models.c 2>&1"), 0);
+    free(out);
+    /* the signatures the README shows beside the examples */
+    char *h = read_file(OUT "/models/models.h");
+    assert_contains(h, "double rosen_grad(const double *x, double *x_bar);");
+    assert_contains(h, "double huber_grad(double r, double delta, double *r_bar);");
+    assert_contains(h, "double mlp(const double *A0, const double *b0, const double *A1, "
+                       "const double *b1, const double *x, const double *y);");
+    free(h);
+    buf_free(&src);
+    free(readme);
+}
+
 static const char broken_model[] = "resid(a, k, c, t, y) = a*exp(-k*t) + c - y +\n";
 
 static void test_project_failed_run_retries(void **state)
@@ -703,6 +741,7 @@ int main(void)
         cmocka_unit_test(test_project_touch_rebuilds_dependents_only),
         cmocka_unit_test(test_project_failed_run_retries),
         cmocka_unit_test(test_readme_three_lines),
+        cmocka_unit_test(test_readme_models),
         cmocka_unit_test(test_project_keeps_hand_written_file),
         cmocka_unit_test(test_check_fresh_and_stale),
         cmocka_unit_test(test_depfile),
