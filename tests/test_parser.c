@@ -36,30 +36,30 @@ static void parsed_free(Parsed *p)
 /* The tree in a fully parenthesized prefix form, e.g. (+ x (^ y 2)). */
 static void show(Buf *b, const Ast *e)
 {
+    static const char *const ops[] = {[A_NEG] = "neg", [A_POS] = "pos", [A_ADD] = "+",
+                                      [A_SUB] = "-", [A_MUL] = "*", [A_DIV] = "/", [A_POW] = "^",
+                                      [A_AND] = "&&", [A_OR] = "||", [A_NOT] = "!"};
     switch (e->kind) {
     case A_NUM: buf_printf(b, "%g", e->num); return;
     case A_VAR: buf_printf(b, "%s", e->name); return;
-    case A_CALL:
-        buf_printf(b, "(%s", e->name);
+    case A_CALL: case A_INDEX:
+        buf_printf(b, "(%s%s", e->name, e->kind == A_INDEX ? "[]" : "");
         for (const Ast *a = e->args; a; a = a->next) {
             buf_printf(b, " ");
             show(b, a);
         }
         buf_printf(b, ")");
         return;
-    default: {
-        static const char *const ops[] = {[A_NEG] = "neg", [A_POS] = "pos", [A_ADD] = "+",
-                                          [A_SUB] = "-", [A_MUL] = "*", [A_DIV] = "/",
-                                          [A_POW] = "^"};
-        buf_printf(b, "(%s ", ops[e->kind]);
-        show(b, e->lhs);
-        if (e->rhs) {
-            buf_printf(b, " ");
-            show(b, e->rhs);
-        }
-        buf_printf(b, ")");
+    case A_RANGE: buf_printf(b, "(= %s ", e->name); break;
+    case A_CMP: buf_printf(b, "(%s ", op_info[e->op].c); break;
+    default: buf_printf(b, "(%s ", ops[e->kind]); break;
     }
+    show(b, e->lhs);
+    if (e->rhs) {
+        buf_printf(b, " ");
+        show(b, e->rhs);
     }
+    buf_printf(b, ")");
 }
 
 static void expect_tree(const char *src, const char *tree)
@@ -89,13 +89,53 @@ static void test_parser_precedence(void **state)
     expect_tree("f(a) = +a - -a", "(- (pos a) (neg a))");
     expect_tree("f(x, y) = atan2(y, x) + pi", "(+ (atan2 y x) pi)");
     expect_tree("f(x) = -2^2", "(neg (^ 2 2))");
+    /* comparisons below arithmetic, && below them, || lowest; ! as C's */
+    expect_tree("f(x, y, z, w) = x + 1 < y * 2 && !z || w",
+                "(|| (&& (< (+ x 1) (* y 2)) (! z)) w)");
+    expect_tree("f(x) = if(x >= 0, x, -x)", "(if (>= x 0) x (neg x))");
+    /* indices and the range of a sum: 0..N is not the number 0. */
+    expect_tree("f(A[2][3]) = A[1][2*i]", "(A[] 1 (* 2 i))");
+    expect_tree("f(x[3]) = sum(i = 0..N-1, x[i]^i)", "(sum (= i 0 (- N 1)) (^ (x[] i) i))");
+}
+
+static void test_parser_model_heads_and_statements(void **state)
+{
+    (void)state;
+    Parsed p;
+    assert_int_equal(parse(&p, "N = 3\nf(x[N], b; y[N], d) {\n    for i = 0..N-1 {\n"
+                               "        h[i] = x[i]*y[i]\n    }\n    return sum(i = 0..N-1, "
+                               "h[i]) + b*d\n}\n"), 0);
+    assert_non_null(p.parse.consts);
+    assert_string_equal(p.parse.consts->name, "N");
+    const Def *d = p.parse.defs;
+    assert_int_equal(d->nparams, 4);
+    assert_int_equal(d->ndiff, 2);
+    assert_int_equal(d->params->kind, A_INDEX);
+    const Stmt *loop = d->body;
+    assert_int_equal(loop->kind, S_FOR);
+    assert_string_equal(loop->name, "i");
+    assert_int_equal(loop->body->kind, S_ELEM);
+    assert_int_equal(loop->body->nindex, 1);
+    assert_int_equal(loop->next->kind, S_RETURN);
+    parsed_free(&p);
+    /* `for` stays a name where no loop is written (v1 files may use it) */
+    assert_int_equal(parse(&p, "f(for) {\n    if = for * 2\n    return if\n}\n"), 0);
+    assert_int_equal(p.parse.defs->body->kind, S_ASSIGN);
+    parsed_free(&p);
 }
 
 static void test_parser_line_structure(void **state)
 {
     (void)state;
-    /* a line break inside parentheses continues the expression */
+    /* a line break inside parentheses continues the expression, and so does one after an
+     * operator (blank lines and comments between too); a block's '{' may start a line */
     expect_tree("f(x) = (x +\n  1) * sin(x,\n 2)\n", "(* (+ x 1) (sin x 2))");
+    expect_tree("f(x) = x *\n\n  # two\n  2\n", "(* x 2)");
+    expect_tree("f(x) =\n  x\n", "x");
+    Parsed q;
+    assert_int_equal(parse(&q, "g(x)\n# the body\n{\n    return x\n}\n"), 0);
+    assert_int_equal(q.parse.defs->body->kind, S_RETURN);
+    parsed_free(&q);
     Parsed p;
     assert_int_equal(parse(&p, "\n# a comment\nf(x) = x; g(y) = y\n\nh(z) = z"), 0);
     const char *names[] = {"f", "g", "h"};
@@ -175,6 +215,8 @@ static void test_parser_syntax_errors(void **state)
     expect_syntax_error("f(x) = (x + 1\ng(x) = x",
                         "t.expr:2:1: error: expected operator or ')', found identifier 'g'");
     expect_syntax_error("f(x) = x)", "t.expr:1:9: error: ");
+    /* comparisons do not chain: a < b < c is not what it reads as */
+    expect_syntax_error("f(a, b, c) = a < b < c", "t.expr:1:20: error: expected operator");
     expect_syntax_error("f(x+1) = x", "t.expr:1:3: error: expected an input name in the "
                                       "definition of 'f'");
     expect_syntax_error("f(x) {\n  a = x\n", "t.expr:3:1: error: ");
@@ -188,6 +230,7 @@ int main(void)
         cmocka_unit_test(test_parser_precedence),
         cmocka_unit_test(test_parser_line_structure),
         cmocka_unit_test(test_parser_block),
+        cmocka_unit_test(test_parser_model_heads_and_statements),
         cmocka_unit_test(test_parser_bare_expression),
         cmocka_unit_test(test_parser_locations),
         cmocka_unit_test(test_parser_syntax_errors),
