@@ -1,10 +1,14 @@
 /*
  * gen.h: a random program generator for the differential test. gen_program(seed) writes a
- * valid adgen program drawn from the whole v1 language: every builtin, every operator and
+ * valid adgen program drawn from the whole language: every builtin, every operator and
  * spelling (^ and **, unary - and +), pi, numbers in every form, one-line definitions, blocks
  * with named intermediates used several times, bare expressions, several definitions per
  * file, deep chains and nests, integer, fractional and negative powers, and names that clash
- * with C keywords, <math.h> and the names adgen generates. Each function argument is usually
+ * with C keywords, <math.h> and the names adgen generates; and the language of models: a
+ * file constant K, array inputs (sized by numbers or K), data inputs after ';', elements by
+ * constant and loop-variable indices, sum and prod, for loops filling local arrays (with
+ * scalars local to an iteration), if with comparisons, &&, || and !, and calls of earlier
+ * definitions. Each function argument is usually
  * wrapped in a guard that keeps it in the function's domain at moderate inputs
  * (log(1 + e^2), asin(tanh(e)), ...); unguarded forms come often enough that the test also
  * meets points out of the domain. The PRNG is splitmix64 and nothing else feeds the choices,
@@ -78,6 +82,16 @@ typedef struct {
     int nvars, ninputs;
     char *pool[8];         /* recent subexpressions, repeated to make shared nodes */
     int npool;
+    struct {
+        const char *name;
+        int size;
+    } arr[8];              /* arrays in scope: inputs, data and local ones */
+    int narr;
+    const char *loopvar;   /* inside a sum or a for loop: its variable, 0..looplen-1 */
+    int looplen;
+    const char *const *callable; /* earlier definitions of scalar inputs, and their arity */
+    const int *arity;
+    int ncallable;
 } Gen;
 
 static void gen_expr(Gen *g, int depth);
@@ -91,8 +105,33 @@ static void gen_number(Gen *g)
     buf_printf(g->out, "%s", forms[rng_below(g->rng, sizeof forms / sizeof *forms)]);
 }
 
+/* An element of an array in scope: indexed by the loop variable where the sizes match, else
+ * by a constant index (sometimes written as arithmetic). */
+static void gen_element(Gen *g)
+{
+    int a = (int)rng_below(g->rng, (unsigned)g->narr);
+    int size = g->arr[a].size;
+    if (g->loopvar && size == g->looplen && rng_chance(g->rng, 75)) {
+        buf_printf(g->out, "%s[%s]", g->arr[a].name, g->loopvar);
+    } else {
+        int k = (int)rng_below(g->rng, (unsigned)size);
+        if (rng_chance(g->rng, 20))
+            buf_printf(g->out, "%s[%d - 1]", g->arr[a].name, k + 1);
+        else
+            buf_printf(g->out, "%s[%d]", g->arr[a].name, k);
+    }
+}
+
 static void gen_leaf(Gen *g)
 {
+    if (g->narr && rng_chance(g->rng, 30)) {
+        gen_element(g);
+        return;
+    }
+    if (g->loopvar && rng_chance(g->rng, 8)) {
+        buf_printf(g->out, "%s", g->loopvar); /* a loop variable is a number too */
+        return;
+    }
     unsigned k = rng_below(g->rng, 10);
     if (g->nvars == 0 || k == 0) {
         gen_number(g);
@@ -246,11 +285,74 @@ static void gen_power(Gen *g, int depth)
 static void gen_remember(Gen *g, size_t from)
 {
     size_t n = g->out->len - from;
-    if (n > 200)
+    if (n > 200 || g->loopvar) /* a loop's text names its variable: not valid elsewhere */
         return;
     int slot = g->npool < 8 ? g->npool++ : (int)rng_below(g->rng, 8);
     free(g->pool[slot]);
     g->pool[slot] = strndup(g->out->data + from, n);
+}
+
+/* A condition: comparisons joined by && and ||, or negated. */
+static void gen_condition(Gen *g, int depth)
+{
+    static const char *const cmp[] = {" < ", " <= ", " > ", " >= ", " == ", " != "};
+    Buf *o = g->out;
+    switch (depth > 0 ? rng_below(g->rng, 5) : 4) {
+    case 0:
+        buf_printf(o, "(");
+        gen_condition(g, depth - 1);
+        buf_printf(o, ") %s (", rng_chance(g->rng, 50) ? "&&" : "||");
+        gen_condition(g, depth - 1);
+        buf_printf(o, ")");
+        break;
+    case 1:
+        buf_printf(o, "!(");
+        gen_condition(g, depth - 1);
+        buf_printf(o, ")");
+        break;
+    default:
+        gen_paren(g, depth);
+        buf_printf(o, "%s", cmp[rng_below(g->rng, 6)]);
+        gen_paren(g, depth);
+        break;
+    }
+}
+
+/* The model language: if(c, a, b); a sum or prod over an array in scope; a call of an
+ * earlier definition. `which` picks; what does not fit falls back to a leaf. */
+static void gen_model(Gen *g, int depth, unsigned which)
+{
+    Buf *o = g->out;
+    if (which == 0 || which == 1) {
+        buf_printf(o, "if(");
+        gen_condition(g, depth);
+        buf_printf(o, ", ");
+        gen_expr(g, depth);
+        buf_printf(o, ", ");
+        gen_expr(g, depth);
+        buf_printf(o, ")");
+    } else if (which == 2 && g->narr && !g->loopvar) {
+        /* prod only over few factors: the product of four moderate values stays moderate */
+        int a = (int)rng_below(g->rng, (unsigned)g->narr), is_prod = rng_chance(g->rng, 25);
+        g->loopvar = "i";
+        g->looplen = g->arr[a].size;
+        buf_printf(o, "%s(i = 0..%d, ", is_prod ? "prod" : "sum", g->looplen - 1);
+        if (is_prod)
+            buf_printf(o, "tanh");
+        gen_paren(g, depth);
+        buf_printf(o, ")");
+        g->loopvar = NULL;
+    } else if (which == 3 && g->ncallable) {
+        int d = (int)rng_below(g->rng, (unsigned)g->ncallable);
+        buf_printf(o, "%s(", g->callable[d]);
+        for (int i = 0; i < g->arity[d]; i++) {
+            buf_printf(o, i ? ", " : "");
+            gen_expr(g, depth);
+        }
+        buf_printf(o, ")");
+    } else {
+        gen_leaf(g);
+    }
 }
 
 static void gen_expr(Gen *g, int depth)
@@ -266,7 +368,12 @@ static void gen_expr(Gen *g, int depth)
         return;
     }
     size_t from = o->len;
-    unsigned k = rng_below(g->rng, 16);
+    unsigned k = rng_below(g->rng, 20);
+    if (k >= 16) {
+        gen_model(g, depth - 1, k - 16);
+        gen_remember(g, from);
+        return;
+    }
     if (k < 5) {
         static const char *const ops[] = {" + ", " - ", " * ", "+", "*"};
         gen_paren(g, depth - 1);
@@ -295,6 +402,8 @@ static const char *gen_fresh_name(Gen *g, const char *def_name)
         int taken = strcmp(name, def_name) == 0;
         for (int i = 0; i < g->nvars && !taken; i++)
             taken = strcmp(g->vars[i], name) == 0;
+        for (int i = 0; i < g->narr && !taken; i++)
+            taken = strcmp(g->arr[i].name, name) == 0;
         if (!taken)
             return name;
     }
@@ -311,6 +420,31 @@ static void gen_nest(Gen *g, int n)
         buf_printf(g->out, i % 3 == 1 ? " * 1.1)" : ")");
 }
 
+/* A for loop filling a local array of an array's size, element by element, sometimes with
+ * a scalar local to each iteration; the array is in scope after it. */
+static void gen_loop(Gen *g)
+{
+    static const char *const locals[] = {"h", "h2", "h3", "h4", "h5", "h6", "h7", "h8"};
+    Buf *o = g->out;
+    int a = (int)rng_below(g->rng, (unsigned)g->narr), per_iteration = rng_chance(g->rng, 40);
+    const char *name = locals[g->narr - 1];
+    g->loopvar = "k";
+    g->looplen = g->arr[a].size;
+    buf_printf(o, "    for k = 0..%d%s{\n", g->looplen - 1, rng_chance(g->rng, 20) ? "\n    " : " ");
+    if (per_iteration) {
+        buf_printf(o, "        zk = ");
+        gen_expr(g, 2);
+        buf_printf(o, "\n        %s[k] = zk * ", name);
+    } else {
+        buf_printf(o, "        %s[k] = ", name);
+    }
+    gen_paren(g, 2);
+    buf_printf(o, "\n    }\n");
+    g->loopvar = NULL;
+    g->arr[g->narr].name = name;
+    g->arr[g->narr++].size = g->looplen;
+}
+
 /* The body of a block: intermediates, each a fresh expression or a link of a long chain,
  * then a return that reads every intermediate nothing else has read. */
 static void gen_block(Gen *g, const char *def_name)
@@ -323,6 +457,8 @@ static void gen_block(Gen *g, const char *def_name)
     if (n > 48 - g->nvars) /* leave names free for gen_fresh_name to find */
         n = 48 - g->nvars;
     for (int i = 0; i < n; i++) {
+        if (g->narr && g->narr < 8 && !chain && rng_chance(g->rng, 20))
+            gen_loop(g);
         const char *name = gen_fresh_name(g, def_name);
         buf_printf(o, "    %s = ", name);
         if (chain && g->nvars > g->ninputs) {
@@ -347,25 +483,49 @@ static void gen_block(Gen *g, const char *def_name)
     buf_printf(o, "\n}\n");
 }
 
-/* One definition, named `name`; a bare expression when `bare`. */
-static void gen_def(Rng *rng, Buf *out, const GenSize *size, const char *name, int bare)
+/* One definition, named `name`; a bare expression when `bare`. Some inputs are arrays
+ * (`v[3]`, or sized by the file's constant K), and some data after ';'. */
+static void gen_def(Rng *rng, Buf *out, const GenSize *size, const char *name, int bare,
+                    const char *const *callable, const int *arity, int ncallable, int konst)
 {
-    Gen g = {.rng = rng, .out = out, .size = size};
+    Gen g = {.rng = rng, .out = out, .size = size, .callable = callable, .arity = arity,
+             .ncallable = ncallable};
     int ninputs = (int)rng_below(rng, (unsigned)size->max_inputs + 1);
     if (ninputs == 0 && (bare || rng_chance(rng, 70)))
         ninputs = 1; /* a definition without inputs is rare; a bare one needs a variable */
+    /* per input: 0 a scalar, else an array of that size; the last ndata are data */
+    int sizes[8] = {0}, ndata = 0;
+    const char *names[8];
     for (int i = 0; i < ninputs; i++) {
-        g.vars[g.nvars] = gen_fresh_name(&g, name);
+        if (!bare && rng_chance(rng, 30))
+            sizes[i] = konst && rng_chance(rng, 40) ? -konst : 1 + (int)rng_below(rng, 4);
+        names[i] = gen_fresh_name(&g, name);
+        if (sizes[i]) {
+            /* an array is no scalar variable: it is reached through gen_element */
+            g.arr[g.narr].name = names[i];
+            g.arr[g.narr++].size = sizes[i] < 0 ? -sizes[i] : sizes[i];
+            g.vars[g.nvars] = names[i];
+            g.used[g.nvars] = 1;
+            continue;
+        }
+        g.vars[g.nvars] = names[i];
         g.used[g.nvars++] = 1;
     }
-    g.ninputs = ninputs;
+    if (!bare && ninputs > 1 && rng_chance(rng, 25))
+        ndata = 1 + (int)rng_below(rng, (unsigned)(ninputs > 2 ? 2 : 1));
+    g.ninputs = g.nvars;
     if (bare) {
         gen_expr(&g, size->max_depth);
         buf_printf(out, "\n");
     } else {
         buf_printf(out, "%s(", name);
-        for (int i = 0; i < ninputs; i++)
-            buf_printf(out, "%s%s", i ? ", " : "", g.vars[i]);
+        for (int i = 0; i < ninputs; i++) {
+            buf_printf(out, "%s%s", i == 0 ? "" : i == ninputs - ndata ? "; " : ", ", names[i]);
+            if (sizes[i] < 0)
+                buf_printf(out, "[K]");
+            else if (sizes[i])
+                buf_printf(out, "[%d]", sizes[i]);
+        }
         if (rng_chance(rng, 60)) {
             buf_printf(out, ") {\n");
             gen_block(&g, name);
@@ -382,6 +542,18 @@ static void gen_def(Rng *rng, Buf *out, const GenSize *size, const char *name, i
         free(g.pool[i]);
 }
 
+/* Whether a definition's name is one the language calls a function of its own: a call of it
+ * means that function, not the definition. */
+static int gen_is_language_function(const char *name)
+{
+    if (strcmp(name, "if") == 0 || strcmp(name, "sum") == 0 || strcmp(name, "prod") == 0)
+        return 1;
+    for (int k = 0; k < N_KINDS; k++)
+        if (op_info[k].lang && strcmp(op_info[k].lang, name) == 0)
+            return 1;
+    return 0;
+}
+
 /* Whether a is b_grad: adgen rejects a definition named after another's gradient. */
 static int gen_is_grad_of(const char *a, const char *b)
 {
@@ -395,11 +567,17 @@ static inline void gen_program(Buf *out, uint64_t seed, const GenSize *size)
     Rng rng = {seed};
     buf_printf(out, "# adgen differential test, seed %llu\n", (unsigned long long)seed);
     if (rng_chance(&rng, 8)) {
-        gen_def(&rng, out, size, "", 1);
+        gen_def(&rng, out, size, "", 1, NULL, NULL, 0, 0);
         return;
     }
+    int konst = 0;
+    if (rng_chance(&rng, 20)) {
+        konst = 1 + (int)rng_below(&rng, 4);
+        buf_printf(out, "K = %d\n", konst);
+    }
     int ndefs = 1 + (int)rng_below(&rng, (unsigned)size->max_defs);
-    const char *names[16];
+    const char *names[16], *callable[16];
+    int arity[16], ncallable = 0;
     for (int d = 0; d < ndefs && d < 16; d++) {
         const char *name;
         int taken;
@@ -411,7 +589,19 @@ static inline void gen_program(Buf *out, uint64_t seed, const GenSize *size)
                          gen_is_grad_of(name, names[e]);
         } while (taken);
         names[d] = name;
-        gen_def(&rng, out, size, name, 0);
+        size_t start = out->len;
+        gen_def(&rng, out, size, name, 0, callable, arity, ncallable, konst);
+        /* a definition of scalar inputs only may be called by later ones */
+        const char *head = out->data + start + strlen(name) + 1;
+        size_t head_len = strcspn(head, ")");
+        if (!gen_is_language_function(name) && !memchr(head, '[', head_len) &&
+            !memchr(head, ';', head_len)) {
+            int n = head_len ? 1 : 0;
+            for (size_t i = 0; i < head_len; i++)
+                n += head[i] == ',';
+            callable[ncallable] = name;
+            arity[ncallable++] = n;
+        }
         if (rng_chance(&rng, 30))
             buf_printf(out, "\n");
     }

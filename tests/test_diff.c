@@ -27,6 +27,7 @@
 #define NPOINTS 4            /* points per function */
 #define BATCH 40             /* programs per compiled file */
 #define MAX_REPORTS 5        /* mismatching programs printed in full */
+#define MAX_SLOTS 32         /* input slots of a generated function (gen.h keeps below) */
 
 /* ---- one program ----------------------------------------------------------------------- */
 
@@ -177,21 +178,35 @@ static void write_batch(Case *cases, int n, int batch)
     for (int i = 0; i < n; i++) {
         const Program *prog = &cases[i].unit.prog;
         for (int j = 0; j < prog->nfuncs; j++) {
-            int nin = (int)prog->funcs[j].ninputs;
-            for (int p = 0; p < NPOINTS; p++) {
-                Buf args = {0};
-                buf_putn(&args, "", 0);
-                for (int k = 0; k < nin; k++)
-                    buf_printf(&args, "%s(%a)", k ? ", " : "", cases[i].points[j][p * nin + k]);
-                buf_printf(&drv, "    {\n        double drv_g[%d] = {0};\n", nin ? nin : 1);
-                buf_printf(&drv, "        double drv_v = %s(%s", cases[i].cname[2 * j + 1],
-                           args.data);
-                for (int k = 0; k < nin; k++)
-                    buf_printf(&drv, ", &drv_g[%d]", k);
-                buf_printf(&drv, ");\n        drv_put(%s(%s), drv_v, %d, drv_g);\n    }\n",
-                           cases[i].cname[2 * j], args.data, nin);
-                buf_free(&args);
+            const Func *f = &prog->funcs[j];
+            int nin = (int)f->ninputs;
+            /* a scalar input passes its slot, an array a pointer to its first; the gradient
+             * pointers of the differentiated ones point into drv_g, whose data slots stay 0 */
+            Buf args = {0}, grads = {0};
+            buf_putn(&args, "", 0);
+            buf_putn(&grads, "", 0);
+            for (int k = 0; k < f->nparams; k++) {
+                const Param *pa = &f->params[k];
+                buf_printf(&args, "%s%sdrv_x[%u]", k ? ", " : "", pa->rank ? "&" : "",
+                           pa->first);
+                if (pa->kind == PARAM_DIFF)
+                    buf_printf(&grads, ", &drv_g[%u]", pa->first);
             }
+            for (int p = 0; p < NPOINTS; p++) {
+                buf_printf(&drv, "    {\n        double drv_x[%d] = {", nin ? nin : 1);
+                for (int k = 0; k < nin; k++)
+                    buf_printf(&drv, "%s%a", k ? ", " : "", cases[i].points[j][p * nin + k]);
+                buf_printf(&drv, "%s};\n        double drv_g[%d] = {0};\n", nin ? "" : "0",
+                           nin ? nin : 1);
+                if (!nin) /* a function without inputs reads no slot */
+                    buf_printf(&drv, "        (void)drv_x;\n");
+                buf_printf(&drv, "        double drv_v = %s(%s%s);\n", cases[i].cname[2 * j + 1],
+                           args.data, grads.data);
+                buf_printf(&drv, "        drv_put(%s(%s), drv_v, %d, drv_g);\n    }\n",
+                           cases[i].cname[2 * j], args.data, nin);
+            }
+            buf_free(&args);
+            buf_free(&grads);
         }
     }
     buf_printf(&drv, "    return 0;\n}\n");
@@ -289,13 +304,35 @@ static int check(Check *k, double got, double want, double scale)
     return err <= k->tol;
 }
 
+/* The parameter that holds input slot i of f. */
+static const Param *param_of(const Func *f, int i)
+{
+    int p = 0;
+    while (p + 1 < f->nparams && (int)f->params[p + 1].first <= i)
+        p++;
+    return &f->params[p];
+}
+
+/* Slot i as the source names it: x, or v[2] of an array (flat). */
+static const char *slot_name(const Func *f, int i, char *buf, size_t n)
+{
+    const Param *p = param_of(f, i);
+    if (p->rank)
+        snprintf(buf, n, "%s[%u]", p->name, (unsigned)i - p->first);
+    else
+        snprintf(buf, n, "%s", p->name);
+    return buf;
+}
+
 static void report(Stats *st, Case *c, int fn, const double *x, const char *msg)
 {
     st->failures++;
     const Func *f = &c->unit.prog.funcs[fn];
     Buf where = {0};
+    char name[64];
     for (int k = 0; k < (int)f->ninputs; k++)
-        buf_printf(&where, "%s%s = %.17g", k ? ", " : "", f->params[k].name, x[k]);
+        buf_printf(&where, "%s%s = %.17g", k ? ", " : "", slot_name(f, k, name, sizeof name),
+                   x[k]);
     buf_putn(&where, "", 0);
     print_error("seed %llu, function %s at %s: %s\n", (unsigned long long)c->seed, f->name,
                 where.data, msg);
@@ -324,8 +361,13 @@ static int on_kink(const Func *f, const double *x, double *v)
     eval_dag(&f->dag, x, v);
     for (NodeId id = 1; id < f->nprimal; id++) {
         const Node *nd = &f->dag.nodes[id];
+        /* a comparison on its tie switches an if's branch there; one of a NaN (0/0 at x, a
+         * number beside it) decides the branch at x alone */
+        int tie = op_info[nd->kind].form == F_CMP || nd->kind == N_MIN || nd->kind == N_MAX;
+        if (op_info[nd->kind].form == F_CMP && (isnan(v[nd->a]) || isnan(v[nd->b])))
+            return 1;
         if ((nd->kind == N_ABS && v[nd->a] == 0) ||
-            ((nd->kind == N_MIN || nd->kind == N_MAX) && v[nd->a] == v[nd->b]))
+            (tie && nd->a != nd->b && v[nd->a] == v[nd->b]))
             return 1;
     }
     return 0;
@@ -393,9 +435,9 @@ static void check_fd(Stats *st, Case *c, int fn, double *x, int i, double g, dou
         return;
     }
     if (!check(&st->c_grad, g, d1, fabs(g) > 1 ? fabs(g) : 1)) {
-        char msg[160];
+        char msg[160], name[64];
         snprintf(msg, sizeof msg, "d/d%s: the C gives %.17g, central differences %.17g",
-                 f->params[i].name, g, d1);
+                 slot_name(f, i, name, sizeof name), g, d1);
         report(st, c, fn, x, msg);
     }
 }
@@ -406,12 +448,13 @@ static void compare_point(Stats *st, Case *c, int fn, double *x, char **line)
     const Func *f = &c->unit.prog.funcs[fn];
     int n = (int)f->ninputs;
     double primal = strtod(*line, line), value = strtod(*line, line);
-    double g[8], rg[8], tg[8], ts[8];
+    double g[MAX_SLOTS], rg[MAX_SLOTS], tg[MAX_SLOTS], ts[MAX_SLOTS];
+    char name[64];
     for (int i = 0; i < n; i++)
         g[i] = strtod(*line, line);
     double *v = xrealloc(NULL, (size_t)f->dag.len * sizeof *v);
     eval_dag(&f->dag, x, v);
-    double fg[8]; /* (d): forward.c's derivatives, read before (c) reuses v */
+    double fg[MAX_SLOTS]; /* (d): forward.c's derivatives, read before (c) reuses v */
     for (int i = 0; i < n; i++)
         fg[i] = c->forward[fn][i] ? v[c->forward[fn][i]] : 0;
     double rv = eval_grad(f, x, rg);
@@ -434,7 +477,7 @@ static void compare_point(Stats *st, Case *c, int fn, double *x, char **line)
         finite = finite && isfinite(rg[i]);
         if (!check(&st->a_grad, g[i], rg[i], fabs(rg[i]))) {
             snprintf(msg, sizeof msg, "d/d%s: the C gives %.17g, eval_grad %.17g",
-                     f->params[i].name, g[i], rg[i]);
+                     slot_name(f, i, name, sizeof name), g[i], rg[i]);
             report(st, c, fn, x, msg);
         }
     }
@@ -450,11 +493,14 @@ static void compare_point(Stats *st, Case *c, int fn, double *x, char **line)
     for (NodeId id = 1; id < f->nprimal; id++)
         overflow |= !isfinite(v[id]);
     for (int i = 0; i < n; i++)
-        overflow |= !isfinite(tg[i]);
+        overflow |= param_of(f, i)->kind == PARAM_DIFF && !isfinite(tg[i]);
     st->b_skipped += overflow;
     double mv = magnitude(v, 1, f->nprimal), mg = magnitude(v, 1, c->swept[fn]);
     double mf = magnitude(v, c->swept[fn], f->dag.len);
     for (int i = 0; i < n; i++) {
+        if (param_of(f, i)->kind == PARAM_DATA)
+            continue; /* no derivative in the C, nor in eval_grad */
+        slot_name(f, i, name, sizeof name);
         /*
          * (b) Forward and reverse mode sum the same products of the same partials over the
          * same paths, in other orders. Each result carries rounding errors of a few ulps of
@@ -466,15 +512,15 @@ static void compare_point(Stats *st, Case *c, int fn, double *x, char **line)
          */
         double scale = fmax(fabs(tg[i]), fmax(mg, ts[i]));
         if (!overflow && !check(&st->b_grad, g[i], tg[i], scale)) {
-            snprintf(msg, sizeof msg, "d/d%s: the C gives %.17g, eval_tangent %.17g",
-                     f->params[i].name, g[i], tg[i]);
+            snprintf(msg, sizeof msg, "d/d%s: the C gives %.17g, eval_tangent %.17g", name,
+                     g[i], tg[i]);
             report(st, c, fn, x, msg);
         }
         /* (d) forward.c's tangent nodes against eval_tangent: the same terms in other
          * orders of rounding, as in (b) */
         if (!overflow && !check(&st->d_grad, fg[i], tg[i], fmax(fmax(fabs(tg[i]), mf), ts[i]))) {
-            snprintf(msg, sizeof msg, "d/d%s: forward.c gives %.17g, eval_tangent %.17g",
-                     f->params[i].name, fg[i], tg[i]);
+            snprintf(msg, sizeof msg, "d/d%s: forward.c gives %.17g, eval_tangent %.17g", name,
+                     fg[i], tg[i]);
             report(st, c, fn, x, msg);
         }
         st->components++;
@@ -497,7 +543,7 @@ static void compare_batch(Stats *st, Case *cases, int n, int batch)
         for (int j = 0; j < prog->nfuncs; j++) {
             int nin = (int)prog->funcs[j].ninputs;
             for (int p = 0; p < NPOINTS; p++) {
-                double x[8];
+                double x[MAX_SLOTS];
                 memcpy(x, &cases[i].points[j][p * nin], (size_t)nin * sizeof *x);
                 compare_point(st, &cases[i], j, x, &line);
             }
@@ -579,7 +625,8 @@ static void test_diff_random_programs(void **state)
      * rerun of one seed may have a few points only) */
     if (n >= 100) {
         assert_true(st.skipped * 4 < st.points);
-        assert_true(st.b_skipped * 50 < st.points);
+        /* an if's untaken branch may hold an infinity or NaN that makes a point skipped */
+        assert_true(st.b_skipped * 10 < st.points);
         assert_true(st.fd_skipped * 2 < st.components);
     }
 }
