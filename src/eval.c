@@ -12,6 +12,8 @@
 
 #include "adgen.h"
 
+#define PI 3.14159265358979323846
+
 double eval_op(NodeKind k, double a, double b, double c)
 {
     (void)a, (void)b, (void)c;
@@ -84,6 +86,16 @@ static double term(const Node *n, int j, double w, double a, double b, double x,
     case N_EXP: return w * x;
     case N_LOG: return x / a;
     case N_SQRT: return 0.5 / w * x;
+    case N_ASINH: return x / hypot(1, a);
+    case N_ACOSH: return x / (sqrt(a - 1) * sqrt(a + 1));
+    case N_ATANH: return x / ((1 - a) * (1 + a));
+    case N_EXPM1: return exp(a) * x;
+    case N_LOG1P: return x / (1 + a);
+    case N_LOG2: return x / (a * log(2.0));
+    case N_LOG10: return x / (a * log(10.0));
+    case N_CBRT: return x / (3 * w * w);
+    case N_ERF: return 2 / sqrt(PI) * exp(-(a * a)) * x;
+    case N_ERFC: return -(2 / sqrt(PI) * exp(-(a * a)) * x);
     case N_ABS: /* abs'(0) = 0 */
         *zero = a == 0;
         return a > 0 ? x : a < 0 ? -x : a;

@@ -42,6 +42,16 @@
     X(LOG,   "log",   1, "log",   F_CALL, 0,   20,  0,  0,  log(a))                           \
     X(SQRT,  "sqrt",  1, "sqrt",  F_CALL, 1,   6,   0,  0,  sqrt(a))                          \
     X(ABS,   "abs",   1, "fabs",  F_CALL, 1,   1,   1,  1,  fabs(a))                          \
+    X(ASINH, "asinh", 1, "asinh", F_CALL, 0,   30,  0,  0,  asinh(a))                         \
+    X(ACOSH, "acosh", 1, "acosh", F_CALL, 0,   30,  0,  0,  acosh(a))                         \
+    X(ATANH, "atanh", 1, "atanh", F_CALL, 0,   30,  0,  0,  atanh(a))                         \
+    X(EXPM1, "expm1", 1, "expm1", F_CALL, 0,   20,  0,  0,  expm1(a))                         \
+    X(LOG1P, "log1p", 1, "log1p", F_CALL, 0,   20,  0,  0,  log1p(a))                         \
+    X(LOG2,  "log2",  1, "log2",  F_CALL, 0,   20,  0,  0,  log2(a))                          \
+    X(LOG10, "log10", 1, "log10", F_CALL, 0,   20,  0,  0,  log10(a))                         \
+    X(CBRT,  "cbrt",  1, "cbrt",  F_CALL, 0,   20,  0,  0,  cbrt(a))                          \
+    X(ERF,   "erf",   1, "erf",   F_CALL, 0,   25,  0,  0,  erf(a))                           \
+    X(ERFC,  "erfc",  1, "erfc",  F_CALL, 0,   25,  0,  0,  erfc(a))                          \
     X(ADD,   NULL,    2, "+",     F_ADD,  1,   1,   0,  1,  a + b)                            \
     X(SUB,   NULL,    2, "-",     F_ADD,  1,   1,   0,  1,  a - b)                            \
     X(MUL,   NULL,    2, "*",     F_MUL,  1,   1,   0,  0,  a * b)                            \

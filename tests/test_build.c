@@ -9,6 +9,7 @@
  * Scratch files go to build/tests/build-out. */
 #include "testutil.h"
 
+#include <ctype.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -502,6 +503,12 @@ static void test_real_float_and_long_double(void **state)
                                 "/ldpi.c --header " OUT "/ldpi.h && gcc " WARN_FLAGS " -I" OUT
                                 " -o " OUT "/ldpi " OUT "/ldpi_main.c " OUT "/ldpi.c -lm && "
                                 OUT "/ldpi"), 0);
+    /* so are the constants of derivatives: ln 2 of log2' to long double precision */
+    char *ld = NULL;
+    assert_int_equal(runf(&ld, "echo 'h(x) = log2(x)' | " ADGEN_CMD " '--real=long double' -"),
+                     0);
+    assert_contains(ld, "0.693147180559945309417232121458176568L");
+    free(ld);
     char *fl = read_file(OUT "/fl.c");
     assert_contains(fl, "float fl_f(float x, float y, float z)");
     assert_contains(fl, "sinf(");
@@ -668,6 +675,16 @@ static void test_output_paths(void **state)
 
 /* ---- the man page ----------------------------------------------------------------------------- */
 
+/* Whether word stands in text apart from longer words (log1p is not log). */
+static int has_word(const char *text, const char *word)
+{
+    size_t n = strlen(word);
+    for (const char *s = text; (s = strstr(s, word)) != NULL; s += n)
+        if ((s == text || !isalnum((unsigned char)s[-1])) && !isalnum((unsigned char)s[n]))
+            return 1;
+    return 0;
+}
+
 static void test_man_page(void **state)
 {
     (void)state;
@@ -691,6 +708,10 @@ static void test_man_page(void **state)
         options++;
     }
     assert_true(options >= 12);
+    /* and every function of the language */
+    for (int k = 0; k < N_KINDS; k++)
+        if (op_info[k].lang && !has_word(page, op_info[k].lang))
+            fail_msg("the man page does not list the function %s", op_info[k].lang);
     free(help);
     free(page);
 }
