@@ -49,7 +49,10 @@ static NodeId unless_zero(Ctx *c, NodeId p, NodeId v)
     return IF(c->zero, K(0.0), v);
 }
 
-/* Kinds without value operands: no terms. Comparisons and logic are flat: derivative 0. */
+/* Kinds without value operands: no terms. Comparisons, logic and the steps floor and ceil are
+ * flat wherever they have a derivative, and taken as flat at their steps too (0 on both
+ * sides, the jump ignored): no term, a structural zero, so that no infinite partial of a
+ * consumer makes a NaN of it (sqrt(floor(x)) at x = 0.5). */
 static NodeId no_term(Ctx *c)
 {
     (void)c;
@@ -68,6 +71,8 @@ static NodeId no_term(Ctx *c)
 #define rule_AND no_term
 #define rule_OR no_term
 #define rule_NOT no_term
+#define rule_FLOOR no_term
+#define rule_CEIL no_term
 
 static NodeId rule_NEG(Ctx *c) { return NEG(c->x); }
 static NodeId rule_SIN(Ctx *c) { return MUL(c->x, CALL(N_COS, A)); }

@@ -67,7 +67,7 @@ static double term(const Node *n, int j, double w, double a, double b, double x,
     switch ((NodeKind)n->kind) {
     case N_NONE: case N_CONST: case N_INPUT:
     case N_EQ: case N_NE: case N_LT: case N_LE: case N_GT: case N_GE:
-    case N_AND: case N_OR: case N_NOT:
+    case N_AND: case N_OR: case N_NOT: case N_FLOOR: case N_CEIL:
         return 0;
     case N_NEG: return -x;
     case N_ADD: return x;
@@ -134,6 +134,16 @@ static double term(const Node *n, int j, double w, double a, double b, double x,
     abort();
 }
 
+/* Whether operand j of n passes no tangent on, not even a 0 that a consumer's infinite
+ * partial would make a NaN: comparisons, logic, the test of a selection, and the steps floor
+ * and ceil (flat, and taken as flat at their steps). */
+static int flat(const Node *n, int j)
+{
+    OpForm form = op_info[n->kind].form;
+    return form == F_CMP || form == F_LOGIC || form == F_NOT || (n->kind == N_IF && j == 0) ||
+           n->kind == N_FLOOR || n->kind == N_CEIL;
+}
+
 /* Kinds whose every term is x, -x, x/2 or a selected 0, never x times a computed partial: a
  * strong zero x needs no guard there. */
 static int linear(NodeKind k)
@@ -167,9 +177,7 @@ double eval_tangent(const Func *f, const double *x, double *grad, double *scale)
                 NodeId o = ops[j];
                 int own;
                 double tj = term(nd, j, v[id], v[nd->a], v[nd->b], t[o], &own);
-                if (!has[o] || op_info[nd->kind].form == F_CMP ||
-                    op_info[nd->kind].form == F_LOGIC || op_info[nd->kind].form == F_NOT ||
-                    (nd->kind == N_IF && j == 0))
+                if (!has[o] || flat(nd, j))
                     continue;
                 /* a strong zero stays zero whatever its partial: no 0 * inf */
                 if (zero[o] && !linear(nd->kind))

@@ -52,6 +52,9 @@
     X(CBRT,  "cbrt",  1, "cbrt",  F_CALL, 0,   20,  0,  0,  cbrt(a))                          \
     X(ERF,   "erf",   1, "erf",   F_CALL, 0,   25,  0,  0,  erf(a))                           \
     X(ERFC,  "erfc",  1, "erfc",  F_CALL, 0,   25,  0,  0,  erfc(a))                          \
+    /* steps: flat wherever they have a derivative, and exact */                              \
+    X(FLOOR, "floor", 1, "floor", F_CALL, 1,   2,   0,  1,  floor(a))                         \
+    X(CEIL,  "ceil",  1, "ceil",  F_CALL, 1,   2,   0,  1,  ceil(a))                          \
     X(ADD,   NULL,    2, "+",     F_ADD,  1,   1,   0,  1,  a + b)                            \
     X(SUB,   NULL,    2, "-",     F_ADD,  1,   1,   0,  1,  a - b)                            \
     X(MUL,   NULL,    2, "*",     F_MUL,  1,   1,   0,  0,  a * b)                            \

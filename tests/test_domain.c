@@ -67,6 +67,13 @@ static const Edge edges[] = {
     {"f(x) = erfc(x)", {INFINITY}, 0, {0}},
     {"f(x) = erfc(x)", {-INFINITY}, 2, {0}},
     {"f(x) = erf(x) - erfc(x)", {0}, -1, {2.2567583341910251}},
+    /* floor and ceil: derivative 0, also at their steps, and no term at all, so that an
+     * infinite partial above them makes no NaN */
+    {"f(x) = floor(x)", {1}, 1, {0}},
+    {"f(x) = ceil(x)", {1}, 1, {0}},
+    {"f(x) = floor(x) + ceil(x) + x", {-0.5}, -1.5, {1}},
+    {"f(x) = sqrt(floor(x)) + x", {0.5}, 0.5, {1}},
+    {"f(x) = 1 / ceil(x) + x", {-0.5}, -INFINITY, {1}},
     /* abs'(0) = 0 */
     {"f(x) = abs(x)", {0}, 0, {0}},
     {"f(x) = abs(x) + x", {0}, 0, {1}},
