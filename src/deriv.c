@@ -49,8 +49,8 @@ static NodeId unless_zero(Ctx *c, NodeId p, NodeId v)
     return IF(c->zero, K(0.0), v);
 }
 
-/* Kinds without value operands: no terms. Comparisons, logic and the steps floor and ceil are
- * flat wherever they have a derivative, and taken as flat at their steps too (0 on both
+/* Kinds without value operands: no terms. Comparisons, logic and the steps floor, ceil and
+ * sign are flat wherever they have a derivative, and taken as flat at their steps too (0 on both
  * sides, the jump ignored): no term, a structural zero, so that no infinite partial of a
  * consumer makes a NaN of it (sqrt(floor(x)) at x = 0.5). */
 static NodeId no_term(Ctx *c)
@@ -73,6 +73,7 @@ static NodeId no_term(Ctx *c)
 #define rule_NOT no_term
 #define rule_FLOOR no_term
 #define rule_CEIL no_term
+#define rule_SIGN no_term
 
 static NodeId rule_NEG(Ctx *c) { return NEG(c->x); }
 static NodeId rule_SIN(Ctx *c) { return MUL(c->x, CALL(N_COS, A)); }
@@ -146,6 +147,15 @@ static NodeId rule_ABS(Ctx *c)
 {
     c->zero = CMP(N_EQ, A, K(0.0));
     return IF(CMP(N_GT, A, K(0.0)), c->x, IF(CMP(N_LT, A, K(0.0)), NEG(c->x), A));
+}
+
+/* relu'(0) = 0 by selection: x where the operand is positive, else a selected 0 (also for
+ * NaN, where relu is 0) */
+static NodeId rule_RELU(Ctx *c)
+{
+    NodeId positive = CMP(N_GT, A, K(0.0));
+    c->zero = dag_op(c->d, N_NOT, positive, 0, 0);
+    return IF(positive, c->x, K(0.0));
 }
 
 static NodeId rule_ADD(Ctx *c) { return c->x; }

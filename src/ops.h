@@ -8,10 +8,11 @@
  *   kind   the enum member is N_<kind>
  *   lang   the name in the input language, or NULL for an operator or an internal kind
  *   ar     arity (operands a, b, c)
- *   c      the C spelling: an operator, or the <math.h> name that --real suffixes (sinf, sinl)
+ *   c      the C spelling: an operator, the <math.h> name that --real suffixes (sinf, sinl),
+ *          or a template, a C expression of the operand '@' (OpForm in adgen.h)
  *   form   how C writes it (F_CALL name(a, b), F_ADD/F_MUL infix at that precedence, F_NEG
  *          prefix minus, F_CMP a comparison, F_LOGIC && or ||, F_NOT !, F_IF a selection,
- *          F_LEAF none)
+ *          F_TEMPLATE the template, F_LEAF none)
  *   fold   folding a constant operation is exact (correctly rounded in any C implementation)
  *   cost   a weight for reports: what one evaluation costs against an addition
  *   sel    a term of its derivative may be an exact 0 chosen by a test (a kink's convention, an
@@ -55,6 +56,11 @@
     /* steps: flat wherever they have a derivative, and exact */                              \
     X(FLOOR, "floor", 1, "floor", F_CALL, 1,   2,   0,  1,  floor(a))                         \
     X(CEIL,  "ceil",  1, "ceil",  F_CALL, 1,   2,   0,  1,  ceil(a))                          \
+    /* no <math.h> counterpart: templates. sign is a step, and keeps the sign of a zero and   \
+     * a NaN; relu(NaN) is 0, as max(x, 0) (fmax drops a NaN operand) */                      \
+    X(SIGN,  "sign",  1, "(@ > 0 ? 1 : (@ < 0 ? -1 : @))", F_TEMPLATE, 1, 2, 0, 1,            \
+      a > 0 ? 1 : a < 0 ? -1 : a)                                                             \
+    X(RELU,  "relu",  1, "(@ > 0 ? @ : 0)", F_TEMPLATE, 1, 2, 1, 1, a > 0 ? a : 0)            \
     X(ADD,   NULL,    2, "+",     F_ADD,  1,   1,   0,  1,  a + b)                            \
     X(SUB,   NULL,    2, "-",     F_ADD,  1,   1,   0,  1,  a - b)                            \
     X(MUL,   NULL,    2, "*",     F_MUL,  1,   1,   0,  0,  a * b)                            \

@@ -74,6 +74,18 @@ static const Edge edges[] = {
     {"f(x) = floor(x) + ceil(x) + x", {-0.5}, -1.5, {1}},
     {"f(x) = sqrt(floor(x)) + x", {0.5}, 0.5, {1}},
     {"f(x) = 1 / ceil(x) + x", {-0.5}, -INFINITY, {1}},
+    /* relu'(0) = 0, as abs'(0), a strong zero; relu(NaN) = 0, as max(x, 0) */
+    {"f(x) = relu(x)", {0}, 0, {0}},
+    {"f(x) = relu(x) + x", {0}, 0, {1}},
+    {"f(x) = relu(x)", {2}, 2, {1}},
+    {"f(x) = relu(x)", {-1}, 0, {0}},
+    {"f(x) = relu(x)", {NAN}, 0, {0}},
+    {"f(x) = relu(-sqrt(x))", {0}, 0, {0}},
+    /* sign: a step, derivative 0, no term; sign(NaN) is NaN */
+    {"f(x) = sign(x)", {0}, 0, {0}},
+    {"f(x) = sign(x)", {NAN}, NAN, {0}},
+    {"f(x) = sign(x) * x", {-2}, 2, {-1}},
+    {"f(x) = sqrt(sign(x)) + x", {0}, 0, {1}},
     /* abs'(0) = 0 */
     {"f(x) = abs(x)", {0}, 0, {0}},
     {"f(x) = abs(x) + x", {0}, 0, {1}},
@@ -158,11 +170,13 @@ static void test_domain_interpreters(void **state)
     }
 }
 
-/* x as a C constant: %a, which prints an infinity as inf, HUGE_VAL for one. */
+/* x as a C constant: %a, which prints inf and nan, HUGE_VAL and NAN for those. */
 static void put_arg(Buf *b, double x)
 {
     if (isinf(x))
         buf_printf(b, "%sHUGE_VAL", x < 0 ? "-" : "");
+    else if (isnan(x))
+        buf_puts(b, "NAN");
     else
         buf_printf(b, "%a", x);
 }
