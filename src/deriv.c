@@ -158,6 +158,10 @@ static NodeId rule_RELU(Ctx *c)
     return IF(positive, c->x, K(0.0));
 }
 
+/* sigmoid' = s (1 - s) with s the node itself; softplus' is the sigmoid of its operand */
+static NodeId rule_SIGMOID(Ctx *c) { return MUL(c->x, MUL(c->w, SUB(K(1.0), c->w))); }
+static NodeId rule_SOFTPLUS(Ctx *c) { return MUL(c->x, CALL(N_SIGMOID, A)); }
+
 static NodeId rule_ADD(Ctx *c) { return c->x; }
 static NodeId rule_SUB(Ctx *c) { return c->i == 0 ? c->x : NEG(c->x); }
 

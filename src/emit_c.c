@@ -170,14 +170,17 @@ static void put_condition(Buf *out, const Printer *p, NodeId id)
         put_test(out, p, id);
 }
 
-/* A template of ops.h (see OpForm) with the node `operand` for '@': the operand in
- * parentheses unless it is primary, as -@ must not make --1.0 of a constant -1. */
-static void put_template(Buf *out, const Printer *p, const char *t, NodeId operand)
+/* A template of ops.h (see OpForm) with the node `operand` for '@': bare where it is a whole
+ * argument, exp(@), else in parentheses unless it is primary, as -@ must not make --1.0 of a
+ * constant -1. */
+static void put_template(Buf *out, const Printer *p, const char *text, NodeId operand)
 {
     RealType real = p->e->opt->real;
-    while (*t) {
+    for (const char *t = text; *t;) {
         if (*t == '@') {
-            put_operand(out, p, operand, P_PRIMARY);
+            int whole = t > text && (t[-1] == '(' || t[-1] == ',') &&
+                        (t[1] == ')' || t[1] == ',');
+            put_operand(out, p, operand, whole ? P_TERNARY : P_PRIMARY);
             t++;
         } else if (*t >= '0' && *t <= '9') {
             char *end;

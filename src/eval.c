@@ -99,6 +99,9 @@ static double term(const Node *n, int j, double w, double a, double b, double x,
     case N_ABS: /* abs'(0) = 0 */
         *zero = a == 0;
         return a > 0 ? x : a < 0 ? -x : a;
+    /* the logistic function's derivative e^-|a| / (1 + e^-|a|)^2, symmetric in a */
+    case N_SIGMOID: return exp(-fabs(a)) / ((1 + exp(-fabs(a))) * (1 + exp(-fabs(a)))) * x;
+    case N_SOFTPLUS: return x / (1 + exp(-a));
     case N_RELU: /* relu'(0) = 0, and 0 for NaN, where relu is 0 */
         *zero = !(a > 0);
         return a > 0 ? x : 0;

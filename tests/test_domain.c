@@ -86,6 +86,17 @@ static const Edge edges[] = {
     {"f(x) = sign(x)", {NAN}, NAN, {0}},
     {"f(x) = sign(x) * x", {-2}, 2, {-1}},
     {"f(x) = sqrt(sign(x)) + x", {0}, 0, {1}},
+    /* the stable forms at extreme arguments: sigmoid and softplus take exp of -|x| only, so
+     * neither inf / inf nor an overflow; sigmoid' = s (1 - s) and softplus' = sigmoid are 0
+     * or 1 there; erf' and erfc' underflow to 0 */
+    {"f(x) = sigmoid(x)", {1000}, 1, {0}},
+    {"f(x) = sigmoid(x)", {-1000}, 0, {0}},
+    {"f(x) = sigmoid(x)", {0}, 0.5, {0.25}},
+    {"f(x) = softplus(x)", {1000}, 1000, {1}},
+    {"f(x) = softplus(x)", {-1000}, 0, {0}},
+    {"f(x) = softplus(x)", {0}, 0.69314718055994531, {0.5}},
+    {"f(x) = erf(x) + erfc(x)", {40}, 1, {0}},
+    {"f(x) = erf(x)", {-40}, -1, {0}},
     /* abs'(0) = 0 */
     {"f(x) = abs(x)", {0}, 0, {0}},
     {"f(x) = abs(x) + x", {0}, 0, {1}},
