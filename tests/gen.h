@@ -1,6 +1,6 @@
 /*
  * gen.h: a random program generator for the differential test. gen_program(seed) writes a
- * valid adgen program drawn from the whole v1 language: every builtin, every operator and
+ * valid adgen program drawn from the whole language: every builtin, every operator and
  * spelling (^ and **, unary - and +), pi, numbers in every form, one-line definitions, blocks
  * with named intermediates used several times, bare expressions, several definitions per
  * file, deep chains and nests, integer, fractional and negative powers, and names that clash
