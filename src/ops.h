@@ -65,8 +65,8 @@
      * overflow of softplus = max(x, 0) + log(1 + exp(-|x|)) for large x */                   \
     X(SIGMOID, "sigmoid", 1, "(@ >= 0 ? 1 / (1 + exp(-@)) : exp(@) / (1 + exp(@)))",          \
       F_TEMPLATE, 0, 30, 0, 0, a >= 0 ? 1 / (1 + exp(-a)) : exp(a) / (1 + exp(a)))            \
-    X(SOFTPLUS, "softplus", 1, "(fmax(@, 0) + log1p(exp(-fabs(@))))", F_TEMPLATE, 0, 45, 0, 0,\
-      fmax(a, 0) + log1p(exp(-fabs(a))))                                                      \
+    X(SOFTPLUS, "softplus", 1, "(fmax(@, 0) + log1p(exp(-fabs(@))))",                         \
+      F_TEMPLATE, 0, 45, 0, 0, fmax(a, 0) + log1p(exp(-fabs(a))))                             \
     X(ADD,   NULL,    2, "+",     F_ADD,  1,   1,   0,  1,  a + b)                            \
     X(SUB,   NULL,    2, "-",     F_ADD,  1,   1,   0,  1,  a - b)                            \
     X(MUL,   NULL,    2, "*",     F_MUL,  1,   1,   0,  0,  a * b)                            \
