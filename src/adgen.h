@@ -208,13 +208,21 @@ enum {
 #undef X
 };
 
-typedef enum { F_LEAF, F_NEG, F_ADD, F_MUL, F_CMP, F_LOGIC, F_NOT, F_IF, F_CALL } OpForm;
+/* How C writes a kind (ops.h). F_TEMPLATE, for a function <math.h> lacks, is a unary
+ * operation written as the C expression of its `c` column: '@' stands for the operand, a
+ * lowercase name before '(' is a <math.h> function (suffixed for --real: expf, expl), a number
+ * is a constant of the --real type (1.0f), anything else is copied. A template is fully
+ * parenthesized, so that it reads as one primary expression wherever it stands and gcc finds
+ * nothing to warn about inside it. */
+typedef enum {
+    F_LEAF, F_NEG, F_ADD, F_MUL, F_CMP, F_LOGIC, F_NOT, F_IF, F_CALL, F_TEMPLATE
+} OpForm;
 
 /* A row of ops.h. */
 typedef struct {
     const char *lang;  /* the name in the language, or NULL */
     int arity;
-    const char *c;     /* C operator or <math.h> name */
+    const char *c;     /* C operator, <math.h> name or template */
     OpForm form;
     int fold, cost, sel, lin;
 } OpInfo;

@@ -49,7 +49,10 @@ static NodeId unless_zero(Ctx *c, NodeId p, NodeId v)
     return IF(c->zero, K(0.0), v);
 }
 
-/* Kinds without value operands: no terms. Comparisons and logic are flat: derivative 0. */
+/* Kinds without value operands: no terms. Comparisons, logic and the steps floor, ceil and
+ * sign are flat wherever they have a derivative, and taken as flat at their steps too (0 on both
+ * sides, the jump ignored): no term, a structural zero, so that no infinite partial of a
+ * consumer makes a NaN of it (sqrt(floor(x)) at x = 0.5). */
 static NodeId no_term(Ctx *c)
 {
     (void)c;
@@ -68,6 +71,9 @@ static NodeId no_term(Ctx *c)
 #define rule_AND no_term
 #define rule_OR no_term
 #define rule_NOT no_term
+#define rule_FLOOR no_term
+#define rule_CEIL no_term
+#define rule_SIGN no_term
 
 static NodeId rule_NEG(Ctx *c) { return NEG(c->x); }
 static NodeId rule_SIN(Ctx *c) { return MUL(c->x, CALL(N_COS, A)); }
@@ -84,6 +90,57 @@ static NodeId rule_EXP(Ctx *c) { return MUL(c->x, c->w); }
 static NodeId rule_LOG(Ctx *c) { return DIV(c->x, A); }
 static NodeId rule_SQRT(Ctx *c) { return MUL(c->x, DIV(K(0.5), c->w)); }
 
+/* A constant of mathematics, spelled beyond any long double's precision: v to double
+ * precision, and for code in float or long double (a DAG that does not fold, see sema.c) the
+ * digits, which the C compiler rounds to that type directly, as sema does for pi. */
+static NodeId math_const(Ctx *c, double v, const char *digits)
+{
+    NodeId n = K(v);
+    if (!c->d->fold && !c->d->meta[n].label)
+        c->d->meta[n].label = digits;
+    return n;
+}
+
+#define MATH_CONST(v) math_const(c, v, #v)
+
+/* asinh' = 1/sqrt(1 + a^2) as 1/hypot(1, a): no overflow of a^2 for |a| > 1e154 */
+static NodeId rule_ASINH(Ctx *c) { return DIV(c->x, dag_binary(c->d, N_HYPOT, K(1.0), A)); }
+
+/* acosh' = 1/sqrt((a - 1)(a + 1)), +inf at 1; the factors apart, exact near 1, and each
+ * under its own root, so that no product overflows for a > 1e154 */
+static NodeId rule_ACOSH(Ctx *c)
+{
+    return DIV(c->x, MUL(CALL(N_SQRT, SUB(A, K(1.0))), CALL(N_SQRT, ADD(A, K(1.0)))));
+}
+
+/* atanh' = 1/(1 - a^2), factored: exact near +-1, where it is infinite */
+static NodeId rule_ATANH(Ctx *c)
+{
+    return DIV(c->x, MUL(SUB(K(1.0), A), ADD(K(1.0), A)));
+}
+
+static NodeId rule_EXPM1(Ctx *c) { return MUL(c->x, ADD(c->w, K(1.0))); }
+static NodeId rule_LOG1P(Ctx *c) { return DIV(c->x, ADD(K(1.0), A)); }
+static NodeId rule_LOG2(Ctx *c)
+{
+    return DIV(c->x, MUL(A, MATH_CONST(0.693147180559945309417232121458176568)));
+}
+static NodeId rule_LOG10(Ctx *c)
+{
+    return DIV(c->x, MUL(A, MATH_CONST(2.30258509299404568401799145468436421)));
+}
+/* cbrt' = 1/(3 w^2): w^2 neither overflows nor underflows where a is finite and not 0 */
+static NodeId rule_CBRT(Ctx *c) { return DIV(c->x, MUL(K(3.0), MUL(c->w, c->w))); }
+
+/* erf' = 2/sqrt(pi) exp(-a^2), and erfc' its negative; one node for both */
+static NodeId gaussian(Ctx *c)
+{
+    return MUL(MATH_CONST(1.12837916709551257389615890312154517),
+               CALL(N_EXP, NEG(MUL(A, A))));
+}
+static NodeId rule_ERF(Ctx *c) { return MUL(c->x, gaussian(c)); }
+static NodeId rule_ERFC(Ctx *c) { return NEG(MUL(c->x, gaussian(c))); }
+
 /* abs'(0) = 0 by selection: the third branch is the operand itself, an exact zero at the kink
  * (and NaN for NaN), never x times 0 */
 static NodeId rule_ABS(Ctx *c)
@@ -91,6 +148,19 @@ static NodeId rule_ABS(Ctx *c)
     c->zero = CMP(N_EQ, A, K(0.0));
     return IF(CMP(N_GT, A, K(0.0)), c->x, IF(CMP(N_LT, A, K(0.0)), NEG(c->x), A));
 }
+
+/* relu'(0) = 0 by selection: x where the operand is positive, else a selected 0 (also for
+ * NaN, where relu is 0) */
+static NodeId rule_RELU(Ctx *c)
+{
+    NodeId positive = CMP(N_GT, A, K(0.0));
+    c->zero = dag_op(c->d, N_NOT, positive, 0, 0);
+    return IF(positive, c->x, K(0.0));
+}
+
+/* sigmoid' = s (1 - s) with s the node itself; softplus' is the sigmoid of its operand */
+static NodeId rule_SIGMOID(Ctx *c) { return MUL(c->x, MUL(c->w, SUB(K(1.0), c->w))); }
+static NodeId rule_SOFTPLUS(Ctx *c) { return MUL(c->x, CALL(N_SIGMOID, A)); }
 
 static NodeId rule_ADD(Ctx *c) { return c->x; }
 static NodeId rule_SUB(Ctx *c) { return c->i == 0 ? c->x : NEG(c->x); }

@@ -66,7 +66,8 @@ static int prec_of(const Printer *p, NodeId id)
     case F_ADD: return P_ADD;
     case F_MUL: return P_MUL;
     case F_NEG: return P_UNARY;
-    case F_LEAF: case F_CMP: case F_LOGIC: case F_NOT: case F_IF: case F_CALL: return P_PRIMARY;
+    case F_LEAF: case F_CMP: case F_LOGIC: case F_NOT: case F_IF: case F_CALL: case F_TEMPLATE:
+        return P_PRIMARY;
     }
     return P_PRIMARY;
 }
@@ -169,6 +170,34 @@ static void put_condition(Buf *out, const Printer *p, NodeId id)
         put_test(out, p, id);
 }
 
+/* A template of ops.h (see OpForm) with the node `operand` for '@': bare where it is a whole
+ * argument, exp(@), else in parentheses unless it is primary, as -@ must not make --1.0 of a
+ * constant -1. */
+static void put_template(Buf *out, const Printer *p, const char *text, NodeId operand)
+{
+    RealType real = p->e->opt->real;
+    for (const char *t = text; *t;) {
+        if (*t == '@') {
+            int whole = t > text && (t[-1] == '(' || t[-1] == ',') &&
+                        (t[1] == ')' || t[1] == ',');
+            put_operand(out, p, operand, whole ? P_TERNARY : P_PRIMARY);
+            t++;
+        } else if (*t >= '0' && *t <= '9') {
+            char *end;
+            put_real(out, strtod(t, &end), real);
+            t = end;
+        } else if (*t >= 'a' && *t <= 'z') {
+            size_t n = strspn(t, "abcdefghijklmnopqrstuvwxyz0123456789");
+            buf_putn(out, t, n);
+            if (t[n] == '(')
+                buf_puts(out, real_suffix[real]);
+            t += n;
+        } else {
+            buf_putn(out, t++, 1);
+        }
+    }
+}
+
 /* An operation node's expression in terms of its operands. */
 static void put_node(Buf *out, const Printer *p, NodeId id)
 {
@@ -223,6 +252,9 @@ static void put_node(Buf *out, const Printer *p, NodeId id)
         buf_puts(out, ")");
         break;
     }
+    case F_TEMPLATE:
+        put_template(out, p, op->c, nd->a);
+        break;
     case F_LEAF:
         abort(); /* constants and inputs are printed by put_expr */
     }

@@ -12,6 +12,8 @@
 
 #include "adgen.h"
 
+#define PI 3.14159265358979323846
+
 double eval_op(NodeKind k, double a, double b, double c)
 {
     (void)a, (void)b, (void)c;
@@ -65,7 +67,7 @@ static double term(const Node *n, int j, double w, double a, double b, double x,
     switch ((NodeKind)n->kind) {
     case N_NONE: case N_CONST: case N_INPUT:
     case N_EQ: case N_NE: case N_LT: case N_LE: case N_GT: case N_GE:
-    case N_AND: case N_OR: case N_NOT:
+    case N_AND: case N_OR: case N_NOT: case N_FLOOR: case N_CEIL: case N_SIGN:
         return 0;
     case N_NEG: return -x;
     case N_ADD: return x;
@@ -84,9 +86,25 @@ static double term(const Node *n, int j, double w, double a, double b, double x,
     case N_EXP: return w * x;
     case N_LOG: return x / a;
     case N_SQRT: return 0.5 / w * x;
+    case N_ASINH: return x / hypot(1, a);
+    case N_ACOSH: return x / (sqrt(a - 1) * sqrt(a + 1));
+    case N_ATANH: return x / ((1 - a) * (1 + a));
+    case N_EXPM1: return exp(a) * x;
+    case N_LOG1P: return x / (1 + a);
+    case N_LOG2: return x / (a * log(2.0));
+    case N_LOG10: return x / (a * log(10.0));
+    case N_CBRT: return x / (3 * w * w);
+    case N_ERF: return 2 / sqrt(PI) * exp(-(a * a)) * x;
+    case N_ERFC: return -(2 / sqrt(PI) * exp(-(a * a)) * x);
     case N_ABS: /* abs'(0) = 0 */
         *zero = a == 0;
         return a > 0 ? x : a < 0 ? -x : a;
+    /* the logistic function's derivative e^-|a| / (1 + e^-|a|)^2, symmetric in a */
+    case N_SIGMOID: return exp(-fabs(a)) / ((1 + exp(-fabs(a))) * (1 + exp(-fabs(a)))) * x;
+    case N_SOFTPLUS: return x / (1 + exp(-a));
+    case N_RELU: /* relu'(0) = 0, and 0 for NaN, where relu is 0 */
+        *zero = !(a > 0);
+        return a > 0 ? x : 0;
     case N_POW:
         /* d(a^b)/da is 0 at b = 0 (a^0 = 1 for every a); d(a^b)/db = a^b log(a) is 0 at
          * a = 0, where a^b is flat in b */
@@ -122,12 +140,22 @@ static double term(const Node *n, int j, double w, double a, double b, double x,
     abort();
 }
 
+/* Whether operand j of n passes no tangent on, not even a 0 that a consumer's infinite
+ * partial would make a NaN: comparisons, logic, the test of a selection, and the steps floor,
+ * ceil and sign (flat, and taken as flat at their steps). */
+static int flat(const Node *n, int j)
+{
+    OpForm form = op_info[n->kind].form;
+    return form == F_CMP || form == F_LOGIC || form == F_NOT || (n->kind == N_IF && j == 0) ||
+           n->kind == N_FLOOR || n->kind == N_CEIL || n->kind == N_SIGN;
+}
+
 /* Kinds whose every term is x, -x, x/2 or a selected 0, never x times a computed partial: a
  * strong zero x needs no guard there. */
 static int linear(NodeKind k)
 {
-    return k == N_NEG || k == N_ADD || k == N_SUB || k == N_ABS || k == N_MIN || k == N_MAX ||
-           k == N_IF;
+    return k == N_NEG || k == N_ADD || k == N_SUB || k == N_ABS || k == N_RELU || k == N_MIN ||
+           k == N_MAX || k == N_IF;
 }
 
 double eval_tangent(const Func *f, const double *x, double *grad, double *scale)
@@ -155,9 +183,7 @@ double eval_tangent(const Func *f, const double *x, double *grad, double *scale)
                 NodeId o = ops[j];
                 int own;
                 double tj = term(nd, j, v[id], v[nd->a], v[nd->b], t[o], &own);
-                if (!has[o] || op_info[nd->kind].form == F_CMP ||
-                    op_info[nd->kind].form == F_LOGIC || op_info[nd->kind].form == F_NOT ||
-                    (nd->kind == N_IF && j == 0))
+                if (!has[o] || flat(nd, j))
                     continue;
                 /* a strong zero stays zero whatever its partial: no 0 * inf */
                 if (zero[o] && !linear(nd->kind))

@@ -8,10 +8,11 @@
  *   kind   the enum member is N_<kind>
  *   lang   the name in the input language, or NULL for an operator or an internal kind
  *   ar     arity (operands a, b, c)
- *   c      the C spelling: an operator, or the <math.h> name that --real suffixes (sinf, sinl)
+ *   c      the C spelling: an operator, the <math.h> name that --real suffixes (sinf, sinl),
+ *          or a template, a C expression of the operand '@' (OpForm in adgen.h)
  *   form   how C writes it (F_CALL name(a, b), F_ADD/F_MUL infix at that precedence, F_NEG
  *          prefix minus, F_CMP a comparison, F_LOGIC && or ||, F_NOT !, F_IF a selection,
- *          F_LEAF none)
+ *          F_TEMPLATE the template, F_LEAF none)
  *   fold   folding a constant operation is exact (correctly rounded in any C implementation)
  *   cost   a weight for reports: what one evaluation costs against an addition
  *   sel    a term of its derivative may be an exact 0 chosen by a test (a kink's convention, an
@@ -42,6 +43,30 @@
     X(LOG,   "log",   1, "log",   F_CALL, 0,   20,  0,  0,  log(a))                           \
     X(SQRT,  "sqrt",  1, "sqrt",  F_CALL, 1,   6,   0,  0,  sqrt(a))                          \
     X(ABS,   "abs",   1, "fabs",  F_CALL, 1,   1,   1,  1,  fabs(a))                          \
+    X(ASINH, "asinh", 1, "asinh", F_CALL, 0,   30,  0,  0,  asinh(a))                         \
+    X(ACOSH, "acosh", 1, "acosh", F_CALL, 0,   30,  0,  0,  acosh(a))                         \
+    X(ATANH, "atanh", 1, "atanh", F_CALL, 0,   30,  0,  0,  atanh(a))                         \
+    X(EXPM1, "expm1", 1, "expm1", F_CALL, 0,   20,  0,  0,  expm1(a))                         \
+    X(LOG1P, "log1p", 1, "log1p", F_CALL, 0,   20,  0,  0,  log1p(a))                         \
+    X(LOG2,  "log2",  1, "log2",  F_CALL, 0,   20,  0,  0,  log2(a))                          \
+    X(LOG10, "log10", 1, "log10", F_CALL, 0,   20,  0,  0,  log10(a))                         \
+    X(CBRT,  "cbrt",  1, "cbrt",  F_CALL, 0,   20,  0,  0,  cbrt(a))                          \
+    X(ERF,   "erf",   1, "erf",   F_CALL, 0,   25,  0,  0,  erf(a))                           \
+    X(ERFC,  "erfc",  1, "erfc",  F_CALL, 0,   25,  0,  0,  erfc(a))                          \
+    /* steps: flat wherever they have a derivative, and exact */                              \
+    X(FLOOR, "floor", 1, "floor", F_CALL, 1,   2,   0,  1,  floor(a))                         \
+    X(CEIL,  "ceil",  1, "ceil",  F_CALL, 1,   2,   0,  1,  ceil(a))                          \
+    /* no <math.h> counterpart: templates. sign is a step, and keeps the sign of a zero and   \
+     * a NaN; relu(NaN) is 0, as max(x, 0) (fmax drops a NaN operand) */                      \
+    X(SIGN,  "sign",  1, "(@ > 0 ? 1 : (@ < 0 ? -1 : @))", F_TEMPLATE, 1, 2, 0, 1,            \
+      a > 0 ? 1 : a < 0 ? -1 : a)                                                             \
+    X(RELU,  "relu",  1, "(@ > 0 ? @ : 0)", F_TEMPLATE, 1, 2, 1, 1, a > 0 ? a : 0)            \
+    /* stable: exp of a non-positive argument only, so no inf / inf at -1000 or 1000, and no  \
+     * overflow of softplus = max(x, 0) + log(1 + exp(-|x|)) for large x */                   \
+    X(SIGMOID, "sigmoid", 1, "(@ >= 0 ? 1 / (1 + exp(-@)) : exp(@) / (1 + exp(@)))",          \
+      F_TEMPLATE, 0, 30, 0, 0, a >= 0 ? 1 / (1 + exp(-a)) : exp(a) / (1 + exp(a)))            \
+    X(SOFTPLUS, "softplus", 1, "(fmax(@, 0) + log1p(exp(-fabs(@))))",                         \
+      F_TEMPLATE, 0, 45, 0, 0, fmax(a, 0) + log1p(exp(-fabs(a))))                             \
     X(ADD,   NULL,    2, "+",     F_ADD,  1,   1,   0,  1,  a + b)                            \
     X(SUB,   NULL,    2, "-",     F_ADD,  1,   1,   0,  1,  a - b)                            \
     X(MUL,   NULL,    2, "*",     F_MUL,  1,   1,   0,  0,  a * b)                            \

@@ -12,7 +12,8 @@
  * local when it is a named intermediate of the source, an adjoint or tangent a transform made
  * (named `p_bar` or `p_dot` after a named primal p), used more than once, or would make an
  * inlined expression deeper than MAX_INLINE; that bound keeps the printer's recursion depth
- * constant whatever the input. Comparisons are always inlined into the selection they test.
+ * constant whatever the input. An operand a template names twice (relu's) counts as used
+ * twice. Comparisons are always inlined into the selection they test.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -161,6 +162,18 @@ static void collect(Sched *s, const NodeId *roots, int nroots, Body *b)
     sched_activate(s, b);
 }
 
+/* How often the C of a node of kind k names its operands: once, but a template once per '@',
+ * so that an operand it names twice gets a local instead of being computed twice. */
+static uint32_t operand_uses(NodeKind k)
+{
+    if (op_info[k].form != F_TEMPLATE)
+        return 1;
+    uint32_t n = 0;
+    for (const char *s = op_info[k].c; *s; s++)
+        n += *s == '@';
+    return n;
+}
+
 /* Which nodes get a local: see the comment at the top. */
 static void choose_locals(const Sched *s, const NodeId *roots, int nroots, Body *b)
 {
@@ -182,7 +195,7 @@ static void choose_locals(const Sched *s, const NodeId *roots, int nroots, Body 
         for (int i = 0; i < node_arity(nd->kind); i++) {
             long p = body_find(s, b, ops[i]);
             if (p >= 0)
-                uses[p]++;
+                uses[p] += operand_uses(nd->kind);
         }
     }
     for (uint32_t k = 0; k < b->n; k++) {

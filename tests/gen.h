@@ -157,7 +157,8 @@ static void gen_paren(Gen *g, int depth)
     buf_printf(g->out, ")");
 }
 
-/* A value kept positive and moderate for log, sqrt, pow bases and divisors. */
+/* A value kept positive and moderate for log, log1p, log2, log10, sqrt, pow bases and
+ * divisors. */
 static void gen_positive(Gen *g, int depth)
 {
     Buf *o = g->out;
@@ -172,7 +173,7 @@ static void gen_positive(Gen *g, int depth)
     }
 }
 
-/* A value in (-1, 1) for asin and acos. */
+/* A value in (-1, 1) for asin, acos and atanh. */
 static void gen_unit_interval(Gen *g, int depth)
 {
     Buf *o = g->out;
@@ -183,7 +184,19 @@ static void gen_unit_interval(Gen *g, int depth)
     }
 }
 
-/* A moderate value for exp, sinh, cosh and tan. */
+/* A value of at least 1 for acosh: 1 exactly, its domain edge, at 0 for the first two. */
+static void gen_above_one(Gen *g, int depth)
+{
+    Buf *o = g->out;
+    switch (rng_below(g->rng, 4)) {
+    case 0: buf_printf(o, "(1 + "); gen_paren(g, depth); buf_printf(o, "^2)"); break;
+    case 1: buf_printf(o, "hypot("); gen_expr(g, depth); buf_printf(o, ", 1)"); break;
+    case 2: buf_printf(o, "(1.25 + abs"); gen_paren(g, depth); buf_printf(o, ")"); break;
+    default: buf_printf(o, "(2 + cos"); gen_paren(g, depth); buf_printf(o, ")"); break;
+    }
+}
+
+/* A moderate value for exp, expm1, sinh, cosh and tan. */
 static void gen_moderate(Gen *g, int depth)
 {
     Buf *o = g->out;
@@ -203,27 +216,35 @@ static void gen_arg(Gen *g, int depth, void (*guard)(Gen *, int))
         gen_expr(g, depth);
 }
 
+/* One of a list of names. */
+#define GEN_PICK(g, list) ((list)[rng_below((g)->rng, sizeof(list) / sizeof *(list))])
+
 static void gen_call(Gen *g, int depth)
 {
-    static const char *const plain[] = {"sin", "cos", "atan", "tanh", "abs"};
-    static const char *const moderate[] = {"exp", "sinh", "cosh", "tan"};
+    /* defined everywhere; the steps floor, ceil and sign among them */
+    static const char *const plain[] = {"sin", "cos", "atan", "tanh", "abs", "asinh", "cbrt",
+                                        "erf", "erfc", "floor", "ceil", "sign", "relu",
+                                        "sigmoid", "softplus"};
+    static const char *const moderate[] = {"exp", "expm1", "sinh", "cosh", "tan"};
+    static const char *const positive[] = {"log", "log1p", "log2", "log10", "sqrt"};
+    static const char *const unit[] = {"asin", "acos", "atanh"};
     Buf *o = g->out;
-    switch (rng_below(g->rng, 9)) {
+    switch (rng_below(g->rng, 10)) {
     case 0:
     case 1:
-        buf_printf(o, "%s(", plain[rng_below(g->rng, 5)]);
+        buf_printf(o, "%s(", GEN_PICK(g, plain));
         gen_expr(g, depth);
         break;
     case 2:
-        buf_printf(o, "%s(", moderate[rng_below(g->rng, 4)]);
+        buf_printf(o, "%s(", GEN_PICK(g, moderate));
         gen_arg(g, depth, gen_moderate);
         break;
     case 3:
-        buf_printf(o, "%s(", rng_chance(g->rng, 50) ? "log" : "sqrt");
+        buf_printf(o, "%s(", GEN_PICK(g, positive));
         gen_arg(g, depth, gen_positive);
         break;
     case 4:
-        buf_printf(o, "%s(", rng_chance(g->rng, 50) ? "asin" : "acos");
+        buf_printf(o, "%s(", GEN_PICK(g, unit));
         gen_arg(g, depth, gen_unit_interval);
         break;
     case 5:
@@ -232,9 +253,13 @@ static void gen_call(Gen *g, int depth)
         buf_printf(o, ", ");
         gen_expr(g, depth);
         break;
+    case 6:
+        buf_printf(o, "acosh(");
+        gen_arg(g, depth, gen_above_one);
+        break;
     default: {
         static const char *const two[] = {"atan2", "hypot", "min", "max"};
-        buf_printf(o, "%s(", two[rng_below(g->rng, 4)]);
+        buf_printf(o, "%s(", GEN_PICK(g, two));
         gen_expr(g, depth);
         buf_printf(o, ", ");
         gen_expr(g, depth);
@@ -412,9 +437,9 @@ static const char *gen_fresh_name(Gen *g, const char *def_name)
 /* A deep nest of bounded functions around one expression: tanh(sin(atan(... x ...))). */
 static void gen_nest(Gen *g, int n)
 {
-    static const char *const bounded[] = {"sin", "tanh", "atan", "cos"};
+    static const char *const bounded[] = {"sin", "tanh", "atan", "cos", "sigmoid", "erf"};
     for (int i = 0; i < n; i++)
-        buf_printf(g->out, "%s(", bounded[rng_below(g->rng, 4)]);
+        buf_printf(g->out, "%s(", GEN_PICK(g, bounded));
     gen_expr(g, 2);
     for (int i = 0; i < n; i++)
         buf_printf(g->out, i % 3 == 1 ? " * 1.1)" : ")");

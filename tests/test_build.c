@@ -9,6 +9,7 @@
  * Scratch files go to build/tests/build-out. */
 #include "testutil.h"
 
+#include <ctype.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -540,6 +541,12 @@ static void test_real_float_and_long_double(void **state)
                                 "/ldpi.c --header " OUT "/ldpi.h && gcc " WARN_FLAGS " -I" OUT
                                 " -o " OUT "/ldpi " OUT "/ldpi_main.c " OUT "/ldpi.c -lm && "
                                 OUT "/ldpi"), 0);
+    /* so are the constants of derivatives: ln 2 of log2' to long double precision */
+    char *ld = NULL;
+    assert_int_equal(runf(&ld, "echo 'h(x) = log2(x)' | " ADGEN_CMD " '--real=long double' -"),
+                     0);
+    assert_contains(ld, "0.693147180559945309417232121458176568L");
+    free(ld);
     char *fl = read_file(OUT "/fl.c");
     assert_contains(fl, "float fl_f(float x, float y, float z)");
     assert_contains(fl, "sinf(");
@@ -555,6 +562,93 @@ static void test_real_float_and_long_double(void **state)
                             "/ld.c 2>&1 && %s " WARN_FLAGS " -I" OUT " -o " OUT "/real_test "
                             OUT "/real_driver.c " OUT "/fl.o " OUT "/ld.o -lm 2>&1 && " OUT
                             "/real_test",
+                      compilers[i], compilers[i], compilers[i]);
+        if (rc != 0)
+            fail_msg("%s: %s", compilers[i], out);
+        assert_contains(out, "ok");
+        free(out);
+    }
+}
+
+/* Every function of the language beyond opt_src's; the stable forms at extreme arguments. */
+static const char funcs_src[] =
+    "sig(x) = sigmoid(x)\n"
+    "sp(x) = softplus(x)\n"
+    "er(x) = erf(x) - erfc(x)\n"
+    "all(x) = (asinh(x) + acosh(1 + x^2) + atanh(x/2) + expm1(x) + log1p(x^2) + log2(1 + x^2)\n"
+    "          + log10(2 + x) + cbrt(x) + floor(x) + ceil(x) + sign(x) + relu(x))\n";
+
+static const char funcs_driver[] =
+    "#include <math.h>\n"
+    "#include <stdio.h>\n"
+    "#include \"fs.h\"\n"
+    "#include \"ls.h\"\n"
+    "/* all(x) and its derivative, in double, for x away from 0, the integers and +-2 */\n"
+    "static double all(double x, double *d)\n"
+    "{\n"
+    "    double x2 = x * x, c = cbrt(x), s = x > 0 ? 1 : -1;\n"
+    "    *d = 1 / sqrt(1 + x2) + 2 * s / sqrt(x2 + 2) + 0.5 / (1 - x2 / 4) + exp(x)\n"
+    "         + 2 * x / (1 + x2) + 2 * x / ((1 + x2) * log(2.0)) + 1 / ((2 + x) * log(10.0))\n"
+    "         + 1 / (3 * c * c) + (x > 0);\n"
+    "    return asinh(x) + acosh(1 + x2) + atanh(x / 2) + expm1(x) + log1p(x2) + log2(1 + x2)\n"
+    "           + log10(2 + x) + c + floor(x) + ceil(x) + s + (x > 0 ? x : 0);\n"
+    "}\n"
+    "int main(void)\n"
+    "{\n"
+    "    int bad = 0;\n"
+    "    float g;\n"
+    "    long double h;\n"
+    "    /* exp(-x) underflows for x = 1e5 in long double too, and erfc(200) */\n"
+    "    for (int i = 0; i < 2; i++) {\n"
+    "        double x = i ? -1e5 : 1e5, one = x > 0;\n"
+    "        bad |= fs_sig_grad((float)x, &g) != one || g != 0;\n"
+    "        bad |= ls_sig_grad(x, &h) != one || h != 0;\n"
+    "        bad |= fs_sp_grad((float)x, &g) != (x > 0 ? x : 0) || g != one;\n"
+    "        bad |= ls_sp_grad(x, &h) != (x > 0 ? x : 0) || h != one;\n"
+    "        bad |= fs_er_grad((float)x / 500, &g) != (x > 0 ? 1 : -3) || g != 0;\n"
+    "        bad |= ls_er_grad(x / 500, &h) != (x > 0 ? 1 : -3) || h != 0;\n"
+    "    }\n"
+    "    static const double at[] = {0.7, -1.3, 1.6, -0.45};\n"
+    "    for (int i = 0; i < 4; i++) {\n"
+    "        double d, v = all(at[i], &d);\n"
+    "        double vf = (double)fs_all_grad((float)at[i], &g);\n"
+    "        long double vl = ls_all_grad(at[i], &h);\n"
+    "        /* float: a few ulps of float; long double: of double, the reference's */\n"
+    "        bad |= fabs(vf - v) > 1e-5 * (1 + fabs(v));\n"
+    "        bad |= fabs((double)g - d) > 1e-5 * (1 + fabs(d));\n"
+    "        bad |= fabsl(vl - v) > 1e-14 * (1 + fabs(v));\n"
+    "        bad |= fabsl(h - d) > 1e-14 * (1 + fabs(d));\n"
+    "    }\n"
+    "    puts(bad ? \"mismatch\" : \"ok\");\n"
+    "    return bad;\n"
+    "}\n";
+
+/* The functions beyond <math.h>'s and the stable forms print in the --real type: compiled
+ * with the promotion warnings on, run at extreme arguments, checked against double. */
+static void test_real_functions(void **state)
+{
+    (void)state;
+    spit(OUT "/funcs.expr", funcs_src);
+    spit(OUT "/funcs_driver.c", funcs_driver);
+    assert_int_equal(runf(NULL, ADGEN_CMD " --real=float --prefix=fs_ " OUT "/funcs.expr -o "
+                                OUT "/fs.c --header " OUT "/fs.h"), 0);
+    assert_int_equal(runf(NULL, ADGEN_CMD " '--real=long double' --prefix=ls_ " OUT
+                                "/funcs.expr -o " OUT "/ls.c --header " OUT "/ls.h"), 0);
+    char *fs = read_file(OUT "/fs.c"), *ls = read_file(OUT "/ls.c");
+    assert_contains(fs, "(x >= 0.0f ? 1.0f / (1.0f + expf(-x)) : expf(x) / (1.0f + expf(x)))");
+    assert_contains(ls, "(fmaxl(x, 0.0L) + log1pl(expl(-fabsl(x))))");
+    assert_null(strstr(fs, "double"));
+    free(fs);
+    free(ls);
+    const char *compilers[] = {"gcc", "clang"};
+    for (int i = 0; i < 2; i++) {
+        char *out = NULL;
+        int rc = runf(&out, "%s " WARN_FLAGS " -Wdouble-promotion -Wfloat-conversion -c -o "
+                            OUT "/fs.o " OUT "/fs.c 2>&1 && %s " WARN_FLAGS
+                            " -Wdouble-promotion -Wfloat-conversion -c -o " OUT "/ls.o " OUT
+                            "/ls.c 2>&1 && %s " WARN_FLAGS " -I" OUT " -o " OUT "/funcs_test "
+                            OUT "/funcs_driver.c " OUT "/fs.o " OUT "/ls.o -lm 2>&1 && " OUT
+                            "/funcs_test",
                       compilers[i], compilers[i], compilers[i]);
         if (rc != 0)
             fail_msg("%s: %s", compilers[i], out);
@@ -706,6 +800,16 @@ static void test_output_paths(void **state)
 
 /* ---- the man page ----------------------------------------------------------------------------- */
 
+/* Whether word stands in text apart from longer words (log1p is not log). */
+static int has_word(const char *text, const char *word)
+{
+    size_t n = strlen(word);
+    for (const char *s = text; (s = strstr(s, word)) != NULL; s += n)
+        if ((s == text || !isalnum((unsigned char)s[-1])) && !isalnum((unsigned char)s[n]))
+            return 1;
+    return 0;
+}
+
 static void test_man_page(void **state)
 {
     (void)state;
@@ -729,6 +833,10 @@ static void test_man_page(void **state)
         options++;
     }
     assert_true(options >= 12);
+    /* and every function of the language */
+    for (int k = 0; k < N_KINDS; k++)
+        if (op_info[k].lang && !has_word(page, op_info[k].lang))
+            fail_msg("the man page does not list the function %s", op_info[k].lang);
     free(help);
     free(page);
 }
@@ -748,6 +856,7 @@ int main(void)
         cmocka_unit_test(test_output_locale_independent),
         cmocka_unit_test(test_line_directives),
         cmocka_unit_test(test_real_float_and_long_double),
+        cmocka_unit_test(test_real_functions),
         cmocka_unit_test(test_static_accumulate_prefix),
         cmocka_unit_test(test_name_option),
         cmocka_unit_test(test_cxx_and_guards),

@@ -355,7 +355,7 @@ static double magnitude(const double *v, uint32_t from, uint32_t to)
     return m;
 }
 
-/* Whether some node's operands sit exactly on its kink at x. */
+/* Whether some node's operands sit exactly on its kink or step at x. */
 static int on_kink(const Func *f, const double *x, double *v)
 {
     eval_dag(&f->dag, x, v);
@@ -364,9 +364,11 @@ static int on_kink(const Func *f, const double *x, double *v)
         /* a comparison on its tie switches an if's branch there; one of a NaN (0/0 at x, a
          * number beside it) decides the branch at x alone */
         int tie = op_info[nd->kind].form == F_CMP || nd->kind == N_MIN || nd->kind == N_MAX;
+        int step = nd->kind == N_FLOOR || nd->kind == N_CEIL;
         if (op_info[nd->kind].form == F_CMP && (isnan(v[nd->a]) || isnan(v[nd->b])))
             return 1;
-        if ((nd->kind == N_ABS && v[nd->a] == 0) ||
+        if (((nd->kind == N_ABS || nd->kind == N_RELU || nd->kind == N_SIGN) && v[nd->a] == 0) ||
+            (step && v[nd->a] == floor(v[nd->a])) ||
             (tie && nd->a != nd->b && v[nd->a] == v[nd->b]))
             return 1;
     }
@@ -400,10 +402,10 @@ static double primal_at(const Func *f, double *x, int i, double h, double *v)
  *   the second difference of f shows: a term like sin(6e8 x) has a derivative of 6e8 at x
  *   that no quotient over h resolves, while its amplitude is too small for the quotients
  *   to show it;
- * - x lies exactly on a kink of some node (abs at 0, a tie of min or max): there the
- *   derivative follows the documented convention, which need not be the function's; min(2^|x|,
- *   2^x) is smooth at 0 with derivative log 2, but the tie gives each operand half, and
- *   abs'(0) = 0 makes the first half 0: log(2)/2.
+ * - x lies exactly on a kink or step of some node (abs, relu or sign at 0, floor or ceil at
+ *   an integer, a tie of min or max): there the derivative follows the documented convention,
+ *   which need not be the function's; min(2^|x|, 2^x) is smooth at 0 with derivative log 2,
+ *   but the tie gives each operand half, and abs'(0) = 0 makes the first half 0: log(2)/2.
  * Otherwise the derivative must match within 1e-5 of max(1, |g|).
  */
 static void check_fd(Stats *st, Case *c, int fn, double *x, int i, double g, double *v,

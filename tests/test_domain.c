@@ -47,6 +47,56 @@ static const Edge edges[] = {
     {"f(x) = x^65", {-1}, -1, {65}},
     {"f(x, y) = x^y", {-2, 3}, -8, {12, NAN}},
     {"f(x, y) = pow(x, y)", {-2, -2}, 0.25, {0.25, NAN}},
+    /* acosh' = 1/sqrt((x - 1)(x + 1)) is infinite at 1; at 1e200 (x^2 overflows) it is
+     * 1e-200, as asinh' = 1/hypot(1, x) is */
+    {"f(x) = acosh(x)", {1}, 0, {INFINITY}},
+    {"f(x) = acosh(x)", {1e200}, 461.21016577936908, {1e-200}},
+    {"f(x) = asinh(x)", {-1e200}, -461.21016577936908, {1e-200}},
+    /* atanh' = 1/((1 - x)(1 + x)) at +-1, log1p' = 1/(1 + x) at -1, cbrt' = 1/(3 cbrt(x)^2)
+     * at 0, log2' = 1/(x ln 2) and log10' = 1/(x ln 10) at 0: genuinely infinite */
+    {"f(x) = atanh(x)", {1}, INFINITY, {INFINITY}},
+    {"f(x) = atanh(x)", {-1}, -INFINITY, {INFINITY}},
+    {"f(x) = log1p(x)", {-1}, -INFINITY, {INFINITY}},
+    {"f(x) = cbrt(x)", {0}, 0, {INFINITY}},
+    {"f(x) = log2(x)", {0}, -INFINITY, {INFINITY}},
+    {"f(x) = log10(x)", {0}, -INFINITY, {INFINITY}},
+    {"f(x) = log2(x) + log10(x)", {8}, 3.9030899869919438, {0.2346236903490269}},
+    /* erf' = 2/sqrt(pi) exp(-x^2) is 0 at +-inf, and erfc' = -erf' */
+    {"f(x) = erf(x)", {INFINITY}, 1, {0}},
+    {"f(x) = erf(x)", {-INFINITY}, -1, {0}},
+    {"f(x) = erfc(x)", {INFINITY}, 0, {0}},
+    {"f(x) = erfc(x)", {-INFINITY}, 2, {0}},
+    {"f(x) = erf(x) - erfc(x)", {0}, -1, {2.2567583341910251}},
+    /* floor and ceil: derivative 0, also at their steps, and no term at all, so that an
+     * infinite partial above them makes no NaN */
+    {"f(x) = floor(x)", {1}, 1, {0}},
+    {"f(x) = ceil(x)", {1}, 1, {0}},
+    {"f(x) = floor(x) + ceil(x) + x", {-0.5}, -1.5, {1}},
+    {"f(x) = sqrt(floor(x)) + x", {0.5}, 0.5, {1}},
+    {"f(x) = 1 / ceil(x) + x", {-0.5}, -INFINITY, {1}},
+    /* relu'(0) = 0, as abs'(0), a strong zero; relu(NaN) = 0, as max(x, 0) */
+    {"f(x) = relu(x)", {0}, 0, {0}},
+    {"f(x) = relu(x) + x", {0}, 0, {1}},
+    {"f(x) = relu(x)", {2}, 2, {1}},
+    {"f(x) = relu(x)", {-1}, 0, {0}},
+    {"f(x) = relu(x)", {NAN}, 0, {0}},
+    {"f(x) = relu(-sqrt(x))", {0}, 0, {0}},
+    /* sign: a step, derivative 0, no term; sign(NaN) is NaN */
+    {"f(x) = sign(x)", {0}, 0, {0}},
+    {"f(x) = sign(x)", {NAN}, NAN, {0}},
+    {"f(x) = sign(x) * x", {-2}, 2, {-1}},
+    {"f(x) = sqrt(sign(x)) + x", {0}, 0, {1}},
+    /* the stable forms at extreme arguments: sigmoid and softplus take exp of -|x| only, so
+     * neither inf / inf nor an overflow; sigmoid' = s (1 - s) and softplus' = sigmoid are 0
+     * or 1 there; erf' and erfc' underflow to 0 */
+    {"f(x) = sigmoid(x)", {1000}, 1, {0}},
+    {"f(x) = sigmoid(x)", {-1000}, 0, {0}},
+    {"f(x) = sigmoid(x)", {0}, 0.5, {0.25}},
+    {"f(x) = softplus(x)", {1000}, 1000, {1}},
+    {"f(x) = softplus(x)", {-1000}, 0, {0}},
+    {"f(x) = softplus(x)", {0}, 0.69314718055994531, {0.5}},
+    {"f(x) = erf(x) + erfc(x)", {40}, 1, {0}},
+    {"f(x) = erf(x)", {-40}, -1, {0}},
     /* abs'(0) = 0 */
     {"f(x) = abs(x)", {0}, 0, {0}},
     {"f(x) = abs(x) + x", {0}, 0, {1}},
@@ -140,6 +190,17 @@ static void test_domain_interpreters(void **state)
     }
 }
 
+/* x as a C constant: %a, which prints inf and nan, HUGE_VAL and NAN for those. */
+static void put_arg(Buf *b, double x)
+{
+    if (isinf(x))
+        buf_printf(b, "%sHUGE_VAL", x < 0 ? "-" : "");
+    else if (isnan(x))
+        buf_puts(b, "NAN");
+    else
+        buf_printf(b, "%a", x);
+}
+
 /* Every case's C in one file (prefix eK_), a driver printing value and gradient with %a. */
 static void test_domain_generated_c(void **state)
 {
@@ -148,7 +209,7 @@ static void test_domain_generated_c(void **state)
     mkdir(OUT, 0777);
     Buf src = {0}, drv = {0};
     int nin[NEDGES];
-    buf_printf(&drv, "#include <stdio.h>\n");
+    buf_printf(&drv, "#include <math.h>\n#include <stdio.h>\n");
     for (size_t k = 0; k < NEDGES; k++) {
         char prefix[16];
         snprintf(prefix, sizeof prefix, "e%zu_", k);
@@ -167,11 +228,12 @@ static void test_domain_generated_c(void **state)
     }
     buf_printf(&drv, "int main(void)\n{\n    double g[2] = {0, 0}, v;\n");
     for (size_t k = 0; k < NEDGES; k++) {
-        if (nin[k] == 1)
-            buf_printf(&drv, "    v = e%zu_f_grad(%a, &g[0]);\n", k, edges[k].x[0]);
-        else
-            buf_printf(&drv, "    v = e%zu_f_grad(%a, %a, &g[0], &g[1]);\n", k, edges[k].x[0],
-                       edges[k].x[1]);
+        buf_printf(&drv, "    v = e%zu_f_grad(", k);
+        for (int i = 0; i < nin[k]; i++) {
+            put_arg(&drv, edges[k].x[i]);
+            buf_puts(&drv, ", ");
+        }
+        buf_printf(&drv, nin[k] == 1 ? "&g[0]);\n" : "&g[0], &g[1]);\n");
         buf_printf(&drv, "    printf(\"%%a %%a %%a\\n\", v, g[0], g[1]);\n");
     }
     buf_printf(&drv, "    return 0;\n}\n");

@@ -1,5 +1,5 @@
 /* test_e2e.c: adgen end to end, as a user builds against it. Every samples/NAME.expr, and the
- * test-only tests/e2e/allfuncs.expr that uses every v1 operation, goes through ./adgen; the
+ * test-only tests/e2e/allfuncs.expr that uses every operation, goes through ./adgen; the
  * generated C is compiled with gcc at -Werror together with its checker tests/e2e/<stem>.c,
  * which compares the value and every partial with a hand-written reference (closed forms,
  * central differences where a closed form is too long) and exits non-zero on a mismatch. The

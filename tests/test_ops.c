@@ -149,12 +149,51 @@ static void test_ops_language_names(void **state)
     }
 }
 
+/* A template is one parenthesized expression naming its operand; the operand is computed
+ * once, in a local, however often the template names it. */
+static void test_ops_templates(void **state)
+{
+    (void)state;
+    for (int k = 0; k < N_KINDS; k++) {
+        const OpInfo *op = &op_info[k];
+        if (op->form != F_TEMPLATE)
+            continue;
+        assert_int_equal(op->arity, 1);
+        assert_non_null(strchr(op->c, '@'));
+        size_t n = strlen(op->c);
+        int depth = 0;
+        for (size_t i = 0; i < n; i++) {
+            depth += (op->c[i] == '(') - (op->c[i] == ')');
+            if (depth == 0 && i + 1 < n)
+                fail_msg("template %s is not one parenthesized expression", op->c);
+        }
+        assert_int_equal(depth, 0);
+        Buf src = {0}, c_text = {0};
+        buf_printf(&src, "f(x, y) = %s(x*y)\n", op->lang);
+        EmitOptions opt = {0};
+        assert_int_equal(compile_source("t.expr", src.data, src.len, "t", &opt, stderr, &c_text,
+                                        NULL), 0);
+        /* once in f, once in f_grad */
+        const char *s = c_text.data;
+        int products = 0;
+        while ((s = strstr(s, "x * y")) != NULL) {
+            products++;
+            s++;
+        }
+        if (products != 2)
+            fail_msg("%s(x*y) computes x * y %d times:\n%s", op->lang, products, c_text.data);
+        buf_free(&src);
+        buf_free(&c_text);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ops_table_complete),
         cmocka_unit_test(test_ops_rules_match_differences),
         cmocka_unit_test(test_ops_language_names),
+        cmocka_unit_test(test_ops_templates),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,6 @@
 /*
  * allfuncs.c: checks the functions adgen generates from tests/e2e/allfuncs.expr, the input
- * that uses every v1 operation. Each function has a reference written from its formula and
+ * that uses every operation. Each function has a reference written from its formula and
  * a gradient derived by hand (mixed, too long to derive, uses central differences of its
  * reference instead). The points lie inside every domain and away from every kink, tie and
  * branch cut, so that the derivative exists and a wrong branch shows.
@@ -122,6 +122,40 @@ static double ref_twoarg(const double *in, double *g)
     return atan2(y, x) + r + m * big + fabs(x - 2 * y);
 }
 
+#define LN10 2.30258509299404568402
+#define TWO_OVER_SQRT_PI 1.12837916709551257390
+
+/* d/dx = 2/sqrt(1 + 4x^2) + 2x/sqrt((x^2 + 1.5)^2 - 1) + (1/3)/(1 - x^2/9) + e^(x/2)/2
+ *        + 2x/(1 + x^2) + 2x/((x^2 + 1) ln 2) + 1/((3 + x) ln 10) + 1/(3 x^(2/3))
+ *        + 2/sqrt(pi) (e^-x^2 + e^(-x^2/4)) */
+static double ref_special(const double *in, double *g)
+{
+    double x = in[0], x2 = x * x, c = cbrt(x);
+    g[0] = 2 / sqrt(1 + 4 * x2) + 2 * x / sqrt((x2 + 1.5) * (x2 + 1.5) - 1) +
+           1 / (3 * (1 - x2 / 9)) + exp(x / 2) / 2 + 2 * x / (1 + x2) +
+           2 * x / ((x2 + 1) * LN2) + 1 / ((3 + x) * LN10) + 1 / (3 * c * c) +
+           TWO_OVER_SQRT_PI * (exp(-x2) + exp(-x2 / 4));
+    return asinh(2 * x) + acosh(x2 + 1.5) + atanh(x / 3) + expm1(x / 2) + log1p(x2) +
+           log2(x2 + 1) + log10(3 + x) + c + erf(x) - 2 * erfc(x / 2);
+}
+
+static double logistic(double t)
+{
+    return 1 / (1 + exp(-t)); /* 0 for t << 0, where exp(-t) is inf */
+}
+
+/* with a = x - y, s = sigmoid(xy), q = 2x - y:
+ * d/dx = [a > 0] s + relu(a) s (1 - s) y + 2 sigmoid(q) + sign(y)
+ * d/dy = -[a > 0] s + relu(a) s (1 - s) x - sigmoid(q) + floor(x) */
+static double ref_neural(const double *in, double *g)
+{
+    double x = in[0], y = in[1], a = x - y, r = a > 0 ? a : 0, s = logistic(x * y);
+    double q = 2 * x - y, softplus = q > 0 ? q + log1p(exp(-q)) : log1p(exp(q));
+    g[0] = (a > 0) * s + r * s * (1 - s) * y + 2 * logistic(q) + sign(y);
+    g[1] = -(a > 0) * s + r * s * (1 - s) * x - logistic(q) + floor(x);
+    return r * s + softplus + sign(y) * x + floor(x) * y + ceil(y);
+}
+
 static double ref_unused(const double *in, double *g)
 {
     g[0] = 0;
@@ -197,6 +231,14 @@ static double gen_twoarg(const double *in, double *g, int grad)
 {
     return grad ? twoarg_grad(in[0], in[1], &g[0], &g[1]) : twoarg(in[0], in[1]);
 }
+static double gen_special(const double *in, double *g, int grad)
+{
+    return grad ? special_grad(in[0], &g[0]) : special(in[0]);
+}
+static double gen_neural(const double *in, double *g, int grad)
+{
+    return grad ? neural_grad(in[0], in[1], &g[0], &g[1]) : neural(in[0], in[1]);
+}
 static double gen_unused(const double *in, double *g, int grad)
 {
     return grad ? unused_grad(in[0], in[1], in[2], &g[0], &g[1], &g[2])
@@ -256,6 +298,12 @@ int main(void)
     /* away from x = y, x^2 = y, x = 2y, the origin and the atan2 cut y = 0, x < 0 */
     static const double twoarg_pts[][2] = {{1.5, 0.5}, {-2, 1}, {-0.5, -3}, {3, -1},
                                            {0.3, 2},   {2, 5},  {0, 1},     {-1, -0.2}};
+    static const double special_pts[][1] = {{-2.5}, {-1.2}, {-0.3}, {0.4}, {1.1}, {2.7}};
+    /* away from x = y, y = 0 and integers; the last two where exp(-xy) and exp(2x - y)
+     * overflow in the naive forms */
+    static const double neural_pts[][2] = {{1.5, 0.5},  {-0.7, 1.3},   {2.3, -1.6},
+                                           {0.2, 2.6},  {-1.4, -0.45}, {3.7, 2.2},
+                                           {40.5, -30.5}, {-800.5, 2.5}};
     static const double unused_pts[][3] = {{1, 2, 3}, {-4, 0, 7.5}, {0, -1, 0}};
     /* away from s = t, b = 3 and c = 0 by far more than the difference step. The last point
      * is the hardest for central differences: log(|c| + u^2) at c = 0.05 has a third
@@ -276,6 +324,8 @@ int main(void)
     failed |= RUN(trig, 1, trig_pts, TOL_CLOSED);
     failed |= RUN(hyper, 1, hyper_pts, TOL_CLOSED);
     failed |= RUN(twoarg, 2, twoarg_pts, TOL_CLOSED);
+    failed |= RUN(special, 1, special_pts, TOL_CLOSED);
+    failed |= RUN(neural, 2, neural_pts, TOL_CLOSED);
     failed |= RUN(unused, 3, unused_pts, TOL_CLOSED);
     failed |= run("mixed", 3, mixed_names, &mixed_pts[0][0],
                   sizeof mixed_pts / sizeof mixed_pts[0], gen_mixed, ref_mixed, TOL_CD);
