@@ -412,7 +412,8 @@ static void check_fd(Stats *st, Case *c, int fn, double *x, int i, double g, dou
                      double mv, double mg)
 {
     const Func *f = &c->unit.prog.funcs[fn];
-    double h = 1e-5 * (fabs(x[i]) > 1 ? fabs(x[i]) : 1), tp[8], tm[8], saved = x[i];
+    double h = 1e-5 * (fabs(x[i]) > 1 ? fabs(x[i]) : 1), tp[MAX_SLOTS], tm[MAX_SLOTS];
+    double saved = x[i];
     x[i] = saved + h;
     eval_tangent(f, x, tp, NULL);
     x[i] = saved - h;
