@@ -308,7 +308,7 @@ NodeId deriv_both(Dag *d, NodeId p, NodeId q);
 
 typedef enum { PARAM_DIFF, PARAM_DATA } ParamKind;
 
-#define MAX_RANK 8 /* indices of an array */
+#define MAX_RANK 4 /* indices of an array */
 
 /* A parameter of a definition: a scalar or an array (row-major), each scalar one input slot. */
 typedef struct {

@@ -26,7 +26,7 @@ typedef struct {
     const char *name;
     Loc loc;
     int rank;
-    int64_t dims[MAX_RANK];   /* an input's sizes */
+    int64_t dims[MAX_RANK];   /* an input's sizes; a local array's extents so far */
     const Param *param;       /* an input: its parameter; NULL for a local array */
 } Array;
 
@@ -35,7 +35,7 @@ typedef struct {
     const Array *array;       /* NULL: an empty slot */
     int64_t idx[MAX_RANK];
     NodeId node;
-    Loc loc;
+    const Stmt *stmt;         /* the assignment */
 } Elem;
 
 typedef struct {
@@ -92,6 +92,7 @@ typedef struct {
     Loc loc;
     int frame;          /* the inlined body it belongs to; 0: the file */
     int input;          /* an input of the definition */
+    int failed;         /* B_CONST: its expression failed; uses stay silent */
     int *used;          /* set when it is read */
     uint32_t prev;      /* the binding of the same name it shadows (index + 1), 0: none */
 } Binding;
@@ -183,6 +184,7 @@ typedef struct {
 typedef struct {
     const Def *def;
     int id;
+    Loc at;             /* the call, for notes on what fails inside it */
 } Call;
 
 typedef struct {
@@ -199,6 +201,7 @@ typedef struct {
     int depth;              /* sums, loops and calls open */
     int stop;               /* the node limit was hit: lower nothing more */
     int recursion_reported; /* a cycle of calls has been reported */
+    int def_errors;         /* the error count when the current definition began */
     uint32_t max_nodes;
     Def **defs;             /* every definition, by name */
     size_t defs_cap;
@@ -288,6 +291,16 @@ static void unknown_function(Lower *L, const Ast *e)
             best = special_functions[i];
         }
     }
+    for (size_t j = 0; j < L->defs_cap; j++) {
+        size_t dist = L->defs[j] ? edit_distance(e->name, L->defs[j]->name) : 99;
+        if (dist < best_d) {
+            best_d = dist;
+            best = L->defs[j]->name;
+        }
+    }
+    /* a short name is as close to many others: g is not a misspelled log */
+    if (best && best_d >= strlen(e->name))
+        best = NULL;
     Loc loc = e->loc;
     loc.end = loc.begin + strlen(e->name);
     if (best)
@@ -315,6 +328,19 @@ static const char *source_text(Lower *L, Loc loc)
     return arena_strndup(L->arena, L->diag->src + loc.begin, loc.end - loc.begin);
 }
 
+/* An error that depends on the caller's arrays or on the whole unrolling: reported even inside
+ * a muted inlined body (whose own lowering cannot see it), with a note at each call on the
+ * way there. */
+static void context_error(Lower *L, Loc loc, const char *fmt, const char *a, const char *b)
+{
+    int muted = L->diag->muted;
+    L->diag->muted = 0;
+    diag_error(L->diag, loc, fmt, a, b);
+    for (int i = L->ncalls - 1; i > 0; i--)
+        diag_note(L->diag, L->calls[i].at, "in this call of '%s'", L->calls[i].def->name);
+    L->diag->muted = muted;
+}
+
 /* The node limit: unrolling a loop or sum past it is an error at the loop. */
 static int over_limit(Lower *L, Loc loc)
 {
@@ -322,8 +348,10 @@ static int over_limit(Lower *L, Loc loc)
         return 1;
     if (L->d->len <= L->max_nodes)
         return 0;
-    diag_error(L->diag, loc, "this unrolls to more than %u operations (the limit; "
-                             "--max-nodes raises it)", L->max_nodes);
+    char limit[32];
+    snprintf(limit, sizeof limit, "%u", L->max_nodes);
+    context_error(L, loc, "this unrolls to more than %s operations (the limit; --max-nodes "
+                          "raises it)%s", limit, "");
     L->stop = 1;
     return 1;
 }
@@ -359,11 +387,18 @@ static int int_eval(Lower *L, const Ast *e, int64_t *out, int depth)
         break;
     case A_VAR: {
         Binding *bd = lookup(&L->scope, e->name, frame_id(L));
-        if (!bd || (bd->kind != B_LOOP && bd->kind != B_CONST)) {
-            diag_error(L->diag, e->loc, "'%s' in an index or bound: only numbers, constants "
-                                        "and loop variables may appear there", e->name);
+        if (!bd) {
+            diag_error(L->diag, e->loc, "unknown constant '%s'", e->name);
             return 0;
         }
+        if (bd->kind != B_LOOP && bd->kind != B_CONST) {
+            diag_error(L->diag, e->loc, "'%s' in an index, bound or size: only numbers, "
+                                        "constants and loop variables may appear there",
+                       e->name);
+            return 0;
+        }
+        if (bd->failed)
+            return 0;
         if (bd->used)
             *bd->used = 1;
         v = bd->value;
@@ -384,12 +419,16 @@ static int int_eval(Lower *L, const Ast *e, int64_t *out, int depth)
         break;
     case A_DIV: case A_POW: case A_CMP: case A_AND: case A_OR: case A_NOT: case A_CALL:
     case A_INDEX: case A_RANGE:
-        diag_error(L->diag, e->loc, "an index or bound is integer arithmetic: + - * of numbers, "
-                                    "constants and loop variables");
+        diag_error(L->diag, e->loc, "an index, bound or size is integer arithmetic: + - * of "
+                                    "numbers, constants and loop variables");
         return 0;
     }
-    if (v != floor(v) || fabs(v) > INT_LIMIT) {
-        diag_error(L->diag, e->loc, "an index or bound must be an integer, not %.17g", v);
+    if (fabs(v) > INT_LIMIT) {
+        diag_error(L->diag, e->loc, "an index, bound or size of %.17g is too large", v);
+        return 0;
+    }
+    if (v != floor(v)) {
+        diag_error(L->diag, e->loc, "an index, bound or size must be an integer, not %.17g", v);
         return 0;
     }
     *out = (int64_t)v;
@@ -472,7 +511,7 @@ static NodeId lower_var(Lower *L, const Ast *e)
         switch (b->kind) {
         case B_SCALAR: return b->node;
         case B_LOOP: return dag_const(L->d, b->value);
-        case B_CONST: return spelled_const(L, b->value, b->text);
+        case B_CONST: return b->failed ? 0 : spelled_const(L, b->value, b->text);
         case B_ARRAY:
             diag_error(L->diag, e->loc, "'%s' is an array: index it (%s[i])", e->name, e->name);
             return 0;
@@ -530,11 +569,14 @@ static NodeId lower_index(Lower *L, const Ast *e)
     }
     Elem *el = elem_find(&L->elems, a, idx, 0);
     if (!el) {
-        Buf s = {0};
-        for (int i = 0; i < a->rank; i++)
-            buf_printf(&s, "[%lld]", (long long)idx[i]);
-        diag_error(L->diag, e->loc, "'%s%s' is read before it is assigned", a->name, s.data);
-        buf_free(&s);
+        /* after another error this is most likely its consequence (a loop that did not run) */
+        if (L->diag->errors == L->def_errors) {
+            Buf t = {0};
+            for (int i = 0; i < a->rank; i++)
+                buf_printf(&t, "[%lld]", (long long)idx[i]);
+            context_error(L, e->loc, "'%s%s' is read before it is assigned", a->name, t.data);
+            buf_free(&t);
+        }
         return 0;
     }
     return el->node;
@@ -555,6 +597,14 @@ static NodeId lower_reduction(Lower *L, Ast *e, int is_sum)
     if (to < from - 1) {
         diag_error(L->diag, range->loc, "the range %lld..%lld is reversed (an empty range is "
                                         "written a..a-1)", (long long)from, (long long)to);
+        return 0;
+    }
+    Binding *shadowed = lookup(&L->scope, range->name, frame_id(L));
+    /* an enclosing sum's or loop's variable may be reused; an input or local may not */
+    if (strcmp(range->name, "pi") == 0 ||
+        (shadowed && shadowed->frame == frame_id(L) && shadowed->kind != B_LOOP)) {
+        diag_error(L->diag, range->loc, "the range's variable '%s' would hide %s", range->name,
+                   shadowed ? "a name of this definition" : "the constant pi");
         return 0;
     }
     if (!enter(L, e->loc))
@@ -648,16 +698,21 @@ static NodeId lower_call_def(Lower *L, Ast *e, Def *def)
         Array *arr = ab->array;
         int rank = 0;
         int64_t dims[MAX_RANK];
-        for (const Ast *x = p->args; x; x = x->next)
+        /* the sizes are the callee's, whose own lowering reports their errors */
+        L->diag->muted++;
+        for (const Ast *x = p->args; x && rank < MAX_RANK; x = x->next)
             if (!int_eval(L, x, &dims[rank++], 0))
                 ok = 0;
-        if (ok && (rank != arr->rank ||
-                   (arr->param && memcmp(dims, arr->dims, (size_t)rank * sizeof *dims) != 0))) {
+        L->diag->muted--;
+        if (!ok)
+            break;
+        /* a local array's shape is the extent of the elements assigned so far */
+        if (rank != arr->rank || memcmp(dims, arr->dims, (size_t)rank * sizeof *dims) != 0) {
             Buf want = {0}, have = {0};
             for (int i = 0; i < rank; i++)
                 buf_printf(&want, "[%lld]", (long long)dims[i]);
             for (int i = 0; i < arr->rank; i++)
-                buf_printf(&have, arr->param ? "[%lld]" : "[]", (long long)arr->dims[i]);
+                buf_printf(&have, "[%lld]", (long long)arr->dims[i]);
             diag_error(L->diag, a->loc, "'%s' is %s, but '%s' of '%s' is %s", a->name,
                        have.data, p->name, def->name, want.data);
             buf_free(&want);
@@ -674,6 +729,7 @@ static NodeId lower_call_def(Lower *L, Ast *e, Def *def)
             L->calls = xrealloc(L->calls, (size_t)L->calls_cap * sizeof *L->calls);
         }
         L->calls[L->ncalls].def = def;
+        L->calls[L->ncalls].at = e->loc;
         L->calls[L->ncalls++].id = frame;
         int errors = L->diag->errors;
         L->diag->muted++;
@@ -753,7 +809,16 @@ static int lowered_arg(Lower *L, const Ast *call, const Ast *a)
     if (a->kind != A_VAR || is_reduction(call))
         return 1;
     Binding *b = lookup(&L->scope, a->name, frame_id(L));
-    return !b || b->kind != B_ARRAY || !find_def(L, call->name);
+    if (!b || b->kind != B_ARRAY)
+        return 1;
+    /* a function of the language takes values: an array there is an error of lower_var; any
+     * other call passes arrays by name (or fails as an unknown function, once) */
+    if (strcmp(call->name, "if") == 0)
+        return 1;
+    for (int k = 0; k < N_KINDS; k++)
+        if (op_info[k].lang && strcmp(op_info[k].lang, call->name) == 0)
+            return 1;
+    return 0;
 }
 
 static void push(Lower *L, Ast *e)
@@ -890,17 +955,20 @@ static void assign_elem(Lower *L, Stmt *s, NodeId n)
     if (!eval_indices(L, a, s->index, s->nindex, s->name_loc, idx))
         return;
     Elem *el = elem_find(&L->elems, a, idx, 1);
-    if (el->node || el->loc.first_line) {
+    if (el->stmt) {
         Buf t = {0};
         for (int i = 0; i < a->rank; i++)
             buf_printf(&t, "[%lld]", (long long)idx[i]);
         diag_error(L->diag, s->name_loc, "'%s%s' is assigned twice", s->name, t.data);
-        diag_note(L->diag, el->loc, "'%s%s' first assigned here", s->name, t.data);
+        diag_note(L->diag, el->stmt->loc, "'%s%s' first assigned here", s->name, t.data);
         buf_free(&t);
         return;
     }
     el->node = n;
-    el->loc = s->loc;
+    el->stmt = s;
+    for (int i = 0; i < a->rank; i++)
+        if (idx[i] + 1 > a->dims[i])
+            a->dims[i] = idx[i] + 1;
     if (n && !L->diag->muted) {
         Buf t = {0};
         buf_puts(&t, s->name);
@@ -986,23 +1054,27 @@ static int lower_stmts(Lower *L, Def *def, Stmt *first, int in_loop, NodeId *ret
 
 /* Binds the local arrays a body assigns (in loops too), so that they outlive the loop's
  * iterations. */
-static void declare_arrays(Lower *L, Stmt *first)
+static int assigns_scalar(const Stmt *first, const char *name)
+{
+    for (const Stmt *s = first; s; s = s->next)
+        if ((s->kind == S_ASSIGN && s->name == name) ||
+            (s->kind == S_FOR && assigns_scalar(s->body, name)))
+            return 1;
+    return 0;
+}
+
+static void declare_arrays(Lower *L, const Stmt *body, Stmt *first)
 {
     for (Stmt *s = first; s; s = s->next) {
         if (s->kind == S_FOR)
-            declare_arrays(L, s->body);
+            declare_arrays(L, body, s->body);
         if (s->kind != S_ELEM)
             continue;
         Binding *b = lookup(&L->scope, s->name, frame_id(L));
-        if (b && b->kind == B_ARRAY && !b->array->param && b->frame == frame_id(L)) {
-            if (b->array->rank != s->nindex) {
-                diag_error(L->diag, s->name_loc, "'%s' has %d ind%s, but %d %s given", s->name,
-                           b->array->rank, b->array->rank == 1 ? "ex" : "ices", s->nindex,
-                           s->nindex == 1 ? "was" : "were");
-                diag_note(L->diag, b->loc, "'%s' first assigned here", s->name);
-            }
-            continue;
-        }
+        if (b && b->kind == B_ARRAY && !b->array->param && b->frame == frame_id(L))
+            continue; /* assign_elem checks each assignment's indices */
+        if (assigns_scalar(body, s->name))
+            continue; /* a scalar: assign_elem reports its elements */
         if (b && b->frame == frame_id(L))
             continue; /* an input or a constant: assign_elem reports it */
         if (s->nindex > MAX_RANK) {
@@ -1033,7 +1105,7 @@ static NodeId lower_body(Lower *L, Def *def)
 {
     if (def->expr)
         return lower_expr(L, def->expr);
-    declare_arrays(L, def->body);
+    declare_arrays(L, def->body, def->body);
     NodeId ret = 0;
     Stmt *returned = NULL;
     if (!lower_stmts(L, def, def->body, 0, &ret, &returned) || L->stop)
@@ -1140,6 +1212,7 @@ static void lower_def(Lower *L, Def *def, Func *f)
     L->calls[0].id = ++L->next_frame;
     L->ncalls = 1;
     L->stop = 0;
+    L->def_errors = L->diag->errors;
     uint32_t mark = L->scope.len;
     int ok = lower_params(L, def, f);
     f->input = xrealloc(NULL, (f->ninputs + 1) * sizeof *f->input);
@@ -1240,19 +1313,26 @@ static void lower_consts(Lower *L)
             if (strncmp(p->defines[i], c->name, n) == 0 && c->name[n] == '\0')
                 text = p->defines[i] + n + 1; /* the last -D wins, as with cc */
         }
+        int failed = 0;
         if (text)
             v = strtod(text, NULL);
         else if (!const_eval(L, c->expr, &v, 0))
-            continue;
+            failed = 1;
         else if (c->expr->kind == A_NUM)
             text = source_text(L, c->expr->loc);
         Binding *b = bind(&L->scope, c->name, B_CONST, c->loc, 0);
         b->value = v;
         b->text = text;
+        b->failed = failed;
     }
-    for (int i = 0; i < p->ndefines; i++) {
+    for (int i = p->ndefines - 1; i >= 0; i--) { /* the last -D of a name wins, as with cc */
         size_t n = strcspn(p->defines[i], "=");
         const char *name = intern(p->names, p->arena, p->defines[i], n);
+        if (strcmp(name, "pi") == 0) {
+            diag_error(L->diag, DIAG_WHOLE_FILE, "-D cannot redefine 'pi', a predefined "
+                                                 "constant");
+            continue;
+        }
         if (lookup(&L->scope, name, 0))
             continue;
         Binding *b = bind(&L->scope, name, B_CONST, DIAG_WHOLE_FILE, 0);
