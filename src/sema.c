@@ -753,8 +753,8 @@ static Def *find_def(const Lower *L, const char *name)
     return NULL;
 }
 
-/* Whether e is a call whose arguments lower_call lowers itself (sum, prod) or takes as names
- * (arrays passed to a definition). */
+/* Whether e is sum or prod, whose arguments lower_reduction lowers itself, once per
+ * iteration. */
 static int is_reduction(const Ast *e)
 {
     return e->kind == A_CALL && (strcmp(e->name, "sum") == 0 || strcmp(e->name, "prod") == 0);
@@ -801,7 +801,8 @@ static NodeId lower_call(Lower *L, Ast *e)
     return dag_op(L->d, (NodeKind)k, arg[0], arg[1], arg[2]);
 }
 
-/* An argument lower_call takes by name (an array passed to a definition) is not lowered. */
+/* Whether an argument of call is lowered to a value first: not a range, nor an array passed
+ * by name to anything but a function of the language. */
 static int lowered_arg(Lower *L, const Ast *call, const Ast *a)
 {
     if (a->kind == A_RANGE)
