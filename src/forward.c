@@ -31,13 +31,18 @@ void forward_sweep(Dag *d, uint32_t n, const NodeId *seeds, NodeMap *tan)
             if (!tan->of[ops[i]])
                 continue;
             NodeId z, t = deriv_term(d, id, i, tan->of[ops[i]], zero[ops[i]], &z);
-            touched |= t != 0;
-            /* a constant +0 term adds nothing but could turn a -0 sum into +0 */
-            if (!t || dag_is_const(d, t, 0.0))
+            if (!t)
+                continue;
+            touched = 1;
+            if (!z)
+                live = 1;
+            else if (!live)
+                all = all ? deriv_both(d, all, z) : z;
+            /* a constant +0 term (a selection decided when adgen ran, or 0 * constant) adds
+             * nothing but could turn a -0 sum into +0; its condition still counts */
+            if (dag_is_const(d, t, 0.0))
                 continue;
             sum = sum ? dag_binary(d, N_ADD, sum, t) : t;
-            live |= !z;
-            all = z && !live ? (all ? deriv_both(d, all, z) : z) : 0;
         }
         tan->of[id] = sum ? sum : touched ? dag_const(d, 0.0) : 0;
         zero[id] = live ? 0 : all;

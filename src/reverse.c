@@ -36,13 +36,16 @@ typedef struct {
 
 /* A term that is the constant +0 (a derivative decided zero at compile time, such as
  * d(0^y)/dy, or the seed times a constant 0 factor) is left out of the sum: adding it could
- * only turn a -0 sum into +0. The node still gets an adjoint, that 0, so that an infinite
- * partial below it makes the NaN that 0 * inf is. */
+ * only turn a -0 sum into +0. Its strong-zero condition still counts, and the node still gets
+ * an adjoint, that 0: strong where a selection decided it, so that an infinite partial below
+ * it makes the NaN that 0 * inf is only where arithmetic made the 0. */
 static void contribute(Rev *r, NodeId to, NodeId term, NodeId zero)
 {
     if (!r->active[to] || !term)
         return;
-    r->seen[to] |= TOUCHED;
+    r->seen[to] |= TOUCHED | (zero ? 0 : LIVE);
+    if (zero)
+        r->zero[to] = r->zero[to] ? deriv_both(r->d, r->zero[to], zero) : zero;
     if (dag_is_const(r->d, term, 0.0))
         return;
     if (r->nterms >= r->cap) {
@@ -57,10 +60,6 @@ static void contribute(Rev *r, NodeId to, NodeId term, NodeId zero)
     else
         r->head[to] = t;
     r->tail[to] = t;
-    if (!zero)
-        r->seen[to] |= LIVE;
-    else
-        r->zero[to] = r->zero[to] ? deriv_both(r->d, r->zero[to], zero) : zero;
 }
 
 /* eq. 5.145: the adjoint of a node is the sum of its consumers' terms (0: none was made). */

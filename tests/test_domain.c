@@ -133,6 +133,9 @@ static const Edge edges[] = {
     {"f(x) = max(log(x), 0) + x", {0}, 0, {1}},
     {"f(x) = sqrt(abs(x))", {0}, 0, {0}},
     {"f(x, y) = hypot(sqrt(x), y)", {0, 3}, 3, {0, 1}},
+    /* also where the selection is decided when adgen runs (atan2(0, x) is flat in x) */
+    {"f(x) = sqrt(atan2(0, x))", {1}, 0, {0}},
+    {"f(x) = sqrt(atan2(-0.0, x)) + x", {2}, 2, {1}},
     /* the branch an if does not take puts no NaN or infinity into the value or the gradient */
     {"f(x) = if(x > 0, sqrt(x), 0)", {-1}, 0, {0}},
     {"f(x) = if(x > 0, sqrt(x), 0)", {4}, 2, {0.25}},

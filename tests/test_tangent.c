@@ -161,11 +161,32 @@ static void test_forward_transform_structural_zero(void **state)
     compiled_free(&c);
 }
 
+/* forward.c's transform keeps a strong zero that a selection decided when adgen ran: atan2(0, x)
+ * is flat in x, its guard folds to a constant 0 term, and sqrt's infinite partial at 0 above it
+ * must not make 0 * inf (seed 20269848 of the differential test). */
+static void test_forward_transform_folded_strong_zero(void **state)
+{
+    (void)state;
+    Compiled c;
+    assert_int_equal(compile_string(&c, "f(x) = sqrt(atan2(0, x)) + x", 0), 0);
+    Func *f = &c.prog.funcs[0];
+    NodeId seeds[1] = {dag_const(&f->dag, 1.0)};
+    NodeMap tan;
+    forward_sweep(&f->dag, f->dag.len, seeds, &tan);
+    double x = 1, *v = xrealloc(NULL, f->dag.len * sizeof *v);
+    eval_dag(&f->dag, &x, v);
+    assert_true(v[tan.of[f->roots[0]]] == 1);
+    free(v);
+    nodemap_free(&tan);
+    compiled_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tangent_unary_rules),
         cmocka_unit_test(test_forward_transform_structural_zero),
+        cmocka_unit_test(test_forward_transform_folded_strong_zero),
         cmocka_unit_test(test_tangent_binary_rules),
         cmocka_unit_test(test_tangent_sums_paths_and_ignores_other_inputs),
         cmocka_unit_test(test_tangent_reports_its_scale),
