@@ -196,14 +196,14 @@ typedef uint32_t NodeId; /* 0 means none; children always have smaller ids than 
 #include "ops.h"
 
 typedef enum {
-#define X(kind, lang, ar, c, form, fold, cost, sel, lin, value) N_##kind,
+#define X(kind, lang, ar, c, form, fold, cost, lin, value) N_##kind,
     OPS(X)
 #undef X
 } NodeKind;
 
 /* The number of kinds, apart from the enum so that a switch over every kind is complete. */
 enum {
-#define X(kind, lang, ar, c, form, fold, cost, sel, lin, value) +1
+#define X(kind, lang, ar, c, form, fold, cost, lin, value) +1
     N_KINDS = 0 OPS(X)
 #undef X
 };
@@ -224,7 +224,7 @@ typedef struct {
     int arity;
     const char *c;     /* C operator, <math.h> name or template */
     OpForm form;
-    int fold, cost, sel, lin;
+    int fold, cost, lin;
 } OpInfo;
 
 extern const OpInfo op_info[N_KINDS];
