@@ -523,6 +523,29 @@ static const char real_driver[] =
     "    return bad;\n"
     "}\n";
 
+/* OUT/<f>.c (float code) and OUT/<l>.c (long double code) compiled with gcc and with clang
+ * under -Wdouble-promotion -Wfloat-conversion (the generated code must not promote: the flags
+ * hold for it, not for the driver), linked with OUT/<driver>.c into OUT/<exe> and run: it must
+ * print "ok". */
+static void build_real_pair(const char *f, const char *l, const char *driver, const char *exe)
+{
+    const char *compilers[] = {"gcc", "clang"};
+    for (int i = 0; i < 2; i++) {
+        const char *cc = compilers[i];
+        char *out = NULL;
+        int rc = runf(&out, "%s " WARN_FLAGS " -Wdouble-promotion -Wfloat-conversion -c -o "
+                            OUT "/%s.o " OUT "/%s.c 2>&1 && %s " WARN_FLAGS
+                            " -Wdouble-promotion -Wfloat-conversion -c -o " OUT "/%s.o " OUT
+                            "/%s.c 2>&1 && %s " WARN_FLAGS " -I" OUT " -o " OUT "/%s " OUT
+                            "/%s.c " OUT "/%s.o " OUT "/%s.o -lm 2>&1 && " OUT "/%s",
+                      cc, f, f, cc, l, l, cc, exe, driver, f, l, exe);
+        if (rc != 0)
+            fail_msg("%s: %s", cc, out);
+        assert_contains(out, "ok");
+        free(out);
+    }
+}
+
 static void test_real_float_and_long_double(void **state)
 {
     (void)state;
@@ -552,22 +575,7 @@ static void test_real_float_and_long_double(void **state)
     assert_contains(fl, "sinf(");
     assert_null(strstr(fl, "double"));
     free(fl);
-    const char *compilers[] = {"gcc", "clang"};
-    for (int i = 0; i < 2; i++) {
-        /* the generated code must not promote: the flags hold for it, not for the driver */
-        char *out = NULL;
-        int rc = runf(&out, "%s " WARN_FLAGS " -Wdouble-promotion -Wfloat-conversion -c -o "
-                            OUT "/fl.o " OUT "/fl.c 2>&1 && %s " WARN_FLAGS
-                            " -Wdouble-promotion -Wfloat-conversion -c -o " OUT "/ld.o " OUT
-                            "/ld.c 2>&1 && %s " WARN_FLAGS " -I" OUT " -o " OUT "/real_test "
-                            OUT "/real_driver.c " OUT "/fl.o " OUT "/ld.o -lm 2>&1 && " OUT
-                            "/real_test",
-                      compilers[i], compilers[i], compilers[i]);
-        if (rc != 0)
-            fail_msg("%s: %s", compilers[i], out);
-        assert_contains(out, "ok");
-        free(out);
-    }
+    build_real_pair("fl", "ld", "real_driver", "real_test");
 }
 
 /* Every function of the language beyond opt_src's; the stable forms at extreme arguments. */
@@ -640,21 +648,7 @@ static void test_real_functions(void **state)
     assert_null(strstr(fs, "double"));
     free(fs);
     free(ls);
-    const char *compilers[] = {"gcc", "clang"};
-    for (int i = 0; i < 2; i++) {
-        char *out = NULL;
-        int rc = runf(&out, "%s " WARN_FLAGS " -Wdouble-promotion -Wfloat-conversion -c -o "
-                            OUT "/fs.o " OUT "/fs.c 2>&1 && %s " WARN_FLAGS
-                            " -Wdouble-promotion -Wfloat-conversion -c -o " OUT "/ls.o " OUT
-                            "/ls.c 2>&1 && %s " WARN_FLAGS " -I" OUT " -o " OUT "/funcs_test "
-                            OUT "/funcs_driver.c " OUT "/fs.o " OUT "/ls.o -lm 2>&1 && " OUT
-                            "/funcs_test",
-                      compilers[i], compilers[i], compilers[i]);
-        if (rc != 0)
-            fail_msg("%s: %s", compilers[i], out);
-        assert_contains(out, "ok");
-        free(out);
-    }
+    build_real_pair("fs", "ls", "funcs_driver", "funcs_test");
 }
 
 static const char static_tu1[] =
