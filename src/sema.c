@@ -238,6 +238,15 @@ static size_t edit_distance(const char *a, const char *b)
     return row[lb];
 }
 
+/* The kind of the table's function called `name` in the language, or N_KINDS. */
+static int function_kind(const char *name)
+{
+    int k = 0;
+    while (k < N_KINDS && !(op_info[k].lang && strcmp(op_info[k].lang, name) == 0))
+        k++;
+    return k;
+}
+
 /* The language's functions beside the table's: if, sum and prod. */
 static const char *const special_functions[] = {"if", "sum", "prod"};
 
@@ -470,12 +479,11 @@ static int const_eval(Lower *L, const Ast *e, double *out, int depth)
                e->kind == A_MUL ? a * b : e->kind == A_DIV ? a / b : pow(a, b);
         break;
     case A_CALL: {
-        int k = 0;
-        while (k < N_KINDS && !(op_info[k].lang && strcmp(op_info[k].lang, e->name) == 0))
-            k++;
+        int k = function_kind(e->name);
         if (k == N_KINDS || e->nargs != op_info[k].arity) {
-            diag_error(L->diag, e->loc, "a constant may call only the functions of ops, with "
-                                        "their number of arguments");
+            diag_error(L->diag, e->loc, "a constant may call only the language's functions "
+                                        "(not if, sum, prod or a definition), with their "
+                                        "number of arguments");
             return 0;
         }
         double v[3] = {0, 0, 0};
@@ -773,9 +781,7 @@ static NodeId lower_call(Lower *L, Ast *e)
         NodeId c = e->args->node, a = e->args->next->node, b = e->args->next->next->node;
         return c && a && b ? dag_op(L->d, N_IF, c, a, b) : 0;
     }
-    int k = 0;
-    while (k < N_KINDS && !(op_info[k].lang && strcmp(op_info[k].lang, e->name) == 0))
-        k++;
+    int k = function_kind(e->name);
     if (k == N_KINDS) {
         Def *def = find_def(L, e->name);
         if (def)
@@ -814,12 +820,7 @@ static int lowered_arg(Lower *L, const Ast *call, const Ast *a)
         return 1;
     /* a function of the language takes values: an array there is an error of lower_var; any
      * other call passes arrays by name (or fails as an unknown function, once) */
-    if (strcmp(call->name, "if") == 0)
-        return 1;
-    for (int k = 0; k < N_KINDS; k++)
-        if (op_info[k].lang && strcmp(op_info[k].lang, call->name) == 0)
-            return 1;
-    return 0;
+    return strcmp(call->name, "if") == 0 || function_kind(call->name) < N_KINDS;
 }
 
 static void push(Lower *L, Ast *e)
