@@ -244,6 +244,11 @@ primary:
                         }
   | call
   | '(' expr ')'        { $$ = $2; }
+  | '[' arglist ']'     {
+                            $$ = ast_new(ps, A_LIST, @$);
+                            $$->args = $2.head;
+                            $$->nargs = $2.n;
+                        }
   ;
 
 call:

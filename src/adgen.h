@@ -93,6 +93,7 @@ typedef enum {
     A_CALL,   /* name(args...) */
     A_INDEX,  /* name[args]...: an array element (in a head: an array input, its sizes) */
     A_RANGE,  /* name = lhs .. rhs: the range of sum and prod */
+    A_LIST,   /* [args]: a definition's several results */
 } AstKind;
 
 typedef struct Ast Ast;
@@ -321,8 +322,39 @@ typedef struct {
     uint32_t size;           /* its number of slots */
 } Param;
 
-/* The entry points a definition can be emitted as. */
-typedef enum { ENTRY_VALUE, ENTRY_GRAD, ENTRY_KINDS } EntryKind;
+/* The entry points a definition can be emitted as, in the order a file has them. */
+typedef enum {
+    ENTRY_VALUE, ENTRY_GRAD, ENTRY_JVP, ENTRY_VJP, ENTRY_JAC, ENTRY_JAC_SPARSE, ENTRY_HVP,
+    ENTRY_HESS, ENTRY_HESS_SPARSE, ENTRY_KINDS
+} EntryKind;
+
+/* --emit=all: every entry point the function's result has */
+#define EMIT_ALL (1u << 31)
+
+/* The entry points only a scalar result has (a gradient, second order). */
+#define ENTRIES_SCALAR (1u << ENTRY_GRAD | 1u << ENTRY_HVP | 1u << ENTRY_HESS | \
+                        1u << ENTRY_HESS_SPARSE)
+
+/* The structural nonzeros of a Jacobian or of a Hessian's lower triangle, by row then column,
+ * with the node computing each. */
+typedef struct {
+    uint32_t nnz;
+    uint32_t *row, *col;
+    NodeId *node;
+    uint32_t groups;  /* sweeps that computed them (columns or rows sharing a sweep) */
+    int reverse;      /* 1: reverse sweeps over groups of rows; 0: forward over columns */
+} Sparse;
+
+/* The position of entry (i, j) in s, or s->nnz when it is not a structural nonzero. */
+uint32_t sparse_find(const Sparse *s, uint32_t i, uint32_t j);
+
+/* A run of nodes a transform added, and what a reader should call it. */
+typedef struct {
+    NodeId first;
+    const char *title;
+} Sweep;
+
+#define MAX_SWEEPS 8
 
 typedef struct {
     const char *name;     /* the source name of the function */
@@ -334,10 +366,24 @@ typedef struct {
     Dag dag;
     NodeId *roots;        /* the outputs */
     int nroots;
+    int vector;           /* the result is a list or an array: a `double *` gets it */
     unsigned entries;     /* bit 1 << EntryKind per entry point to emit */
-    uint32_t nprimal;     /* nodes below this id are the primal's (set by func_differentiate) */
+    /* set by func_differentiate: */
+    uint32_t nprimal;     /* nodes below this id are the primal's */
+    uint32_t ndiff;       /* the differentiated scalars: the columns of a Jacobian */
+    uint32_t *diff;       /* per differentiated scalar: its input slot */
+    uint32_t nslots;      /* input slots: ninputs, then the seeds of the modes: */
+    uint32_t dot_slot;    /*   the first of ndiff tangents of the inputs (jvp, hvp) */
+    uint32_t bar_slot;    /*   the first of nroots cotangents of the outputs (vjp) */
     NodeMap adj;          /* per primal node: its adjoint */
     NodeId *grad;         /* per input slot: its adjoint, the constant 0 for a data slot */
+    NodeId zero;          /* the constant 0 */
+    NodeId *jvp;          /* per root: its tangent along the dot slots */
+    NodeId *vjp;          /* per differentiated scalar: its adjoint from the bar slots */
+    NodeId *hvp;          /* per differentiated scalar: the tangent of its adjoint */
+    Sparse jac, hess;     /* the Jacobian (nroots x ndiff), the Hessian's lower triangle */
+    Sweep sweeps[MAX_SWEEPS]; /* the transforms' runs of nodes, ascending */
+    int nsweeps;
 } Func;
 
 typedef struct {
@@ -346,9 +392,21 @@ typedef struct {
 } Program;
 
 /* Checks the definitions and lowers each to a DAG. stem names a bare-expression file's
- * function. Returns the number of errors (diagnostics go through diag). */
+ * function. Returns the number of errors (diagnostics go through diag). Each Func gets the
+ * default entries: the value and the gradient, or for a vector result the Jacobian. */
 int sema_program(Parse *p, const char *stem, Program *prog);
 void program_free(Program *prog);
+
+/* ---- modes.c: the entry points, as compositions of the two sweeps --------------------------- */
+
+/* The language names of the entry kinds ("grad", "jac-sparse"), and the C suffixes. */
+extern const char *const entry_name[ENTRY_KINDS];
+extern const char *const entry_suffix[ENTRY_KINDS];
+/* Reports (through diag) an entry in f->entries that f's result does not have; 0 if none. */
+int func_check_entries(const Func *f, Diag *diag);
+/* Builds, in f's DAG, the nodes of every entry point in f->entries. */
+void func_differentiate(Func *f);
+void func_free(Func *f);
 
 /* ---- reverse.c: reverse mode as a graph transformation ------------------------------------ */
 
@@ -358,8 +416,6 @@ void program_free(Program *prog);
  * adj->of[n] is n's adjoint, 0 where none was made. */
 void reverse_sweep(Dag *d, int nroots, const NodeId *roots, const NodeId *seeds,
                    const uint8_t *wrt, NodeMap *adj);
-/* The gradient entry: reverse_sweep of f's output seeded with 1 into f->adj and f->grad. */
-void func_differentiate(Func *f);
 
 /* ---- forward.c: forward (tangent) mode as a graph transformation --------------------------- */
 
@@ -367,6 +423,11 @@ void func_differentiate(Func *f);
  * (0: none, a structural zero that builds no node). tan->of[node] is its tangent, 0 where it
  * has none. */
 void forward_sweep(Dag *d, uint32_t n, const NodeId *seeds, NodeMap *tan);
+/* The same over the nodes ids[0..count) only (ascending; they must include every node below
+ * them whose tangent is not 0), into tan and zero (per node: its tangent and its strong-zero
+ * condition, 0 on entry for the nodes visited), which the caller clears after. */
+void forward_sweep_nodes(Dag *d, const NodeId *ids, uint32_t count, const NodeId *seeds,
+                         NodeId *tan, NodeId *zero);
 
 /* ---- eval.c: interpreter over the DAG ----------------------------------------------------- */
 
@@ -413,14 +474,29 @@ void put_spelled(Buf *out, const char *spelled, RealType real);
 
 /* ---- schedule.c: bodies of entry points, collected from their roots, and their names ------- */
 
-/* An entry point of a function: its roots are what it returns (roots[0]) and what it stores
- * through its pointer parameters (roots[1..]). */
+/* A parameter an entry point has after the definition's inputs. */
+typedef struct {
+    const char *name;
+    int out;          /* a pointer the entry stores through; else a value or array it reads */
+    int array;        /* elements name[k]; else one scalar (*name when out) */
+    int param;        /* the input it belongs to (x_bar, x_dot), or -1 */
+    uint32_t size;
+    uint32_t slot;    /* not out: the input slot of its first element */
+    int fill;         /* out: zeroed by a loop; only its nonzero elements are stored after */
+} Arg;
+
+/* An entry point of a function: what it returns, and what it stores through its pointer
+ * parameters. */
 typedef struct {
     EntryKind kind;
-    NodeId *roots;
-    int *param;       /* per root: the parameter whose pointer it goes through; -1: returned */
-    uint32_t *elem;   /* per root: the element of that parameter's array (0 for a scalar) */
-    int nroots;
+    NodeId ret;       /* the returned value; 0: the function is void */
+    Arg *args;        /* after the inputs */
+    int nargs;
+    NodeId *roots;    /* stored, then ret when there is one */
+    int *arg;         /* per stored root: the Arg it goes through */
+    uint32_t *elem;   /* per stored root: its element of that Arg */
+    uint32_t nstores, nroots;
+    const Sparse *pattern; /* the sparse entries: their pattern */
 } Entry;
 
 /* The nodes one function body computes, in id order (a topological order), each with
@@ -438,7 +514,10 @@ typedef struct {
     Arena *arena;
     NameSet names;       /* the definition's own, inside the file's */
     const char **param;  /* per parameter: its C name */
-    const char **gparam; /* per parameter: its gradient pointer's C name */
+    const char **gparam; /* per parameter: its gradient pointer's C name (x_bar) */
+    const char **dparam; /* per parameter: its tangent's (x_dot) */
+    const char **hparam; /* per parameter: its Hessian-vector product's (x_hv) */
+    const char *out, *out_dot, *out_bar, *jac, *jac_nz, *hess, *hess_nz;
     const char **local;  /* per node: its C name once it is a parameter or a local */
     uint32_t *stamp;     /* per node: the generation of the body that last marked it */
     uint32_t *pos;       /* per node: its position in that body */
@@ -448,8 +527,9 @@ typedef struct {
 
 void sched_init(Sched *s, const Func *f, Arena *arena, const NameSet *file_names);
 void sched_free(Sched *s);
-/* The entry of kind k of f (roots allocated in arena). */
-void sched_entry(const Func *f, EntryKind k, Arena *arena, Entry *e);
+/* The entry of kind k of s's function (allocated in s's arena). */
+void sched_entry(const Sched *s, EntryKind k, Entry *e);
+void entry_free(Entry *e);
 /* Collects the body of the roots (cost in the size of the body, not of the DAG), chooses
  * its locals and names them: by source name, as the adjoint (`p_bar`) or tangent (`p_dot`)
  * of a named primal, else t1, t2, ... */
@@ -474,6 +554,7 @@ typedef struct {
     const char **defines;     /* for sema: -D NAME=VALUE, checked by main */
     int ndefines;
     uint32_t max_nodes;       /* for sema: the unrolling limit (0: the default) */
+    unsigned emit;            /* the entry points (bits of EntryKind); 0: the defaults */
 } EmitOptions;
 
 /* Reports (through diag) options that cannot apply to prog; returns the number of errors. */
@@ -493,6 +574,7 @@ typedef struct {
     const char **defines; /* and -D NAME=VALUE, and the node limit (0: the default) */
     int ndefines;
     uint32_t max_nodes;
+    unsigned emit;    /* the entry points wanted (bits of EntryKind); 0: each function's default */
 } Unit;
 
 /* u must be zeroed but for u->real. Diagnostics name `file` and go to messages; stem names a bare
@@ -551,6 +633,8 @@ int cli_flush_stdout(int status);
 /* -D NAME=VALUE added to *defines (checked); --max-nodes=N into *out. 0, or EXIT_USAGE. */
 int cli_add_define(const char ***defines, int *n, const char *arg);
 int cli_max_nodes(const char *arg, uint32_t *out);
+/* --emit=LIST into bits of EntryKind (EMIT_ALL for 'all'). 0, or EXIT_USAGE. */
+int cli_emit(const char *arg, unsigned *out);
 
 /* ---- evalcmd.c: adgen eval ------------------------------------------------------------------ */
 

@@ -33,7 +33,11 @@ const char cli_usage[] =
     "      --prefix=PREFIX   start every generated function name with PREFIX\n"
     "      --name=NAME       call the file's only function NAME (and NAME_grad)\n"
     "      --static          make the functions static, for #include-ing the source\n"
-    "      --accumulate      NAME_grad adds to *x_bar instead of overwriting it\n"
+    "      --emit=LIST       the entry points to write besides NAME: a comma-separated\n"
+    "                        list of grad, jvp, vjp, jac, jac-sparse, hvp, hess,\n"
+    "                        hess-sparse, or 'all' (every one each function has); the\n"
+    "                        default is grad (jac for a function returning a list)\n"
+    "      --accumulate      NAME_grad and NAME_vjp add to *x_bar instead of overwriting\n"
     "      --no-line         no #line directives (the default, --line: statements\n"
     "                        point at the lines of FILE they came from)\n"
     "\n"
@@ -57,6 +61,36 @@ const char cli_usage[] =
     "\n"
     "Exit status: 0 success, 1 errors in the input (or, with --check, stale output),\n"
     "2 usage or I/O errors.\n";
+
+int cli_emit(const char *arg, unsigned *out)
+{
+    *out = 0;
+    for (const char *s = arg; *s;) {
+        size_t n = strcspn(s, ",");
+        int found = n == 3 && strncmp(s, "all", 3) == 0;
+        if (found)
+            *out |= EMIT_ALL;
+        for (int k = 0; k < ENTRY_KINDS && !found; k++) {
+            if (strlen(entry_name[k]) == n && strncmp(s, entry_name[k], n) == 0) {
+                *out |= 1u << k;
+                found = 1;
+            }
+        }
+        if (!found) {
+            fprintf(stderr, "adgen: --emit: unknown entry point '%.*s' (grad, jvp, vjp, jac, "
+                            "jac-sparse, hvp, hess, hess-sparse or all)\n"
+                            "Try 'adgen --help' for more information.\n", (int)n, s);
+            return EXIT_USAGE;
+        }
+        s += n;
+        if (*s == ',' && !s[1])
+            return cli_usage_error("--emit: '%s' ends with ','", arg);
+        s += *s == ',';
+    }
+    if (!*out)
+        return cli_usage_error("%s", "--emit needs at least one entry point");
+    return 0;
+}
 
 int cli_usage_error(const char *fmt, const char *arg)
 {

@@ -14,9 +14,18 @@ int unit_compile(Unit *u, const char *file, const char *src, size_t len, const c
                    .defines = u->defines, .ndefines = u->ndefines, .max_nodes = u->max_nodes};
     u->diag = diag;
     u->names = parse.names = intern_new();
-    if (parse_source(&parse) == 0 && sema_program(&parse, stem, &u->prog) == 0)
-        for (int i = 0; i < u->prog.nfuncs; i++)
-            func_differentiate(&u->prog.funcs[i]);
+    if (parse_source(&parse) != 0 || sema_program(&parse, stem, &u->prog) != 0)
+        return u->diag.errors;
+    for (int i = 0; i < u->prog.nfuncs; i++) {
+        Func *f = &u->prog.funcs[i];
+        if (u->emit & EMIT_ALL)
+            f->entries = ((1u << ENTRY_KINDS) - 1) & ~(f->vector ? ENTRIES_SCALAR : 0u);
+        else if (u->emit)
+            f->entries = 1u << ENTRY_VALUE | u->emit;
+        func_check_entries(f, &u->diag);
+    }
+    for (int i = 0; i < u->prog.nfuncs && !u->diag.errors; i++)
+        func_differentiate(&u->prog.funcs[i]);
     return u->diag.errors;
 }
 
@@ -31,7 +40,7 @@ int compile_source(const char *file, const char *src, size_t len, const char *st
                    const EmitOptions *opt, FILE *messages, Buf *c_text, Buf *h_text)
 {
     Unit u = {.real = opt->real, .defines = opt->defines, .ndefines = opt->ndefines,
-              .max_nodes = opt->max_nodes};
+              .max_nodes = opt->max_nodes, .emit = opt->emit};
     if (unit_compile(&u, file, src, len, stem, messages) == 0 &&
         emit_check(&u.prog, &u.diag, opt) == 0) {
         emit_source(&u.prog, &u.diag, opt, c_text);

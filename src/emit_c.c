@@ -16,21 +16,14 @@
 #define MAX_COMMENT_LINES 12
 #define MAX_COMMENT_COLS 96
 
-/* What each entry point is called after the definition, and whether it has two sweeps. */
-static const struct {
-    const char *suffix;
-    int sweeps;
-} entry_kind[ENTRY_KINDS] = {
-    [ENTRY_VALUE] = {"", 1},
-    [ENTRY_GRAD] = {"_grad", 2},
-};
-
 /* ---- per-definition state -------------------------------------------------------------------- */
 
 typedef struct {
     Sched s;
     const EmitOptions *opt;
     const char *fn[ENTRY_KINDS]; /* the C names of the entry points */
+    const char *row[ENTRY_KINDS], *col[ENTRY_KINDS]; /* a sparse entry's pattern arrays */
+    const char *index;           /* the loop variable that zeroes a dense matrix */
     const char **literal;        /* per constant node: its text, once printed */
 } DefOut;
 
@@ -392,54 +385,181 @@ static void at_output_line(Emitter *em)
 
 /* ---- functions ------------------------------------------------------------------------------ */
 
-static void put_prototype(Buf *out, const DefOut *e, EntryKind k)
+static void put_prototype(Buf *out, const DefOut *e, const Entry *entry)
 {
     const Func *f = e->s.f;
     const char *real = real_type[e->opt->real];
     if (e->opt->file_static)
         buf_puts(out, "static ADGEN_UNUSED ");
-    buf_printf(out, "%s %s(", real, e->fn[k]);
-    if (f->nparams == 0)
+    buf_printf(out, "%s %s(", entry->ret ? real : "void", e->fn[entry->kind]);
+    if (f->nparams + entry->nargs == 0)
         buf_puts(out, "void");
     for (int i = 0; i < f->nparams; i++)
         buf_printf(out, "%s%s%s %s%s", i ? ", " : "", f->params[i].rank ? "const " : "", real,
                    f->params[i].rank ? "*" : "", e->s.param[i]);
-    for (int i = 0; k == ENTRY_GRAD && i < f->nparams; i++)
-        if (f->params[i].kind == PARAM_DIFF)
-            buf_printf(out, ", %s *%s", real, e->s.gparam[i]);
+    for (int i = 0; i < entry->nargs; i++) {
+        const Arg *a = &entry->args[i];
+        buf_printf(out, "%s%s%s %s%s", f->nparams + i ? ", " : "",
+                   !a->out && a->array ? "const " : "", real, a->out || a->array ? "*" : "",
+                   a->name);
+    }
     buf_puts(out, ")");
 }
 
-static void put_grad_comment(Buf *out, const DefOut *e)
+/* "name" for a scalar argument (*name for a pointer), "name[0..n-1]" for an array. */
+static void put_arg_ref(Buf *out, const Arg *a)
+{
+    if (a->array)
+        buf_printf(out, "%s[0..%u]", a->name, a->size ? a->size - 1 : 0);
+    else
+        buf_printf(out, "%s%s", a->out ? "*" : "", a->name);
+}
+
+/* The args of `entry` that belong to inputs, `out` or not, listed "a, b and c". */
+static void put_arg_list(Buf *out, const Entry *entry, int outs)
+{
+    int n = 0, k = 0;
+    for (int i = 0; i < entry->nargs; i++)
+        n += entry->args[i].param >= 0 && entry->args[i].out == outs;
+    for (int i = 0; i < entry->nargs; i++) {
+        const Arg *a = &entry->args[i];
+        if (a->param < 0 || a->out != outs)
+            continue;
+        buf_printf(out, "%s", k++ == 0 ? "" : k == n ? " and " : ", ");
+        put_arg_ref(out, a);
+    }
+}
+
+static const Arg *find_arg(const Entry *entry, const char *name)
+{
+    for (int i = 0; i < entry->nargs; i++)
+        if (entry->args[i].name == name)
+            return &entry->args[i];
+    return NULL;
+}
+
+/* The differentiated scalars in order, the columns of a Jacobian: "x[0..9], then y". */
+static void put_columns(Buf *out, const DefOut *e)
 {
     const Func *f = e->s.f;
-    int n = 0;
-    uint32_t scalars = 0;
-    for (int i = 0; i < f->nparams; i++) {
-        n += f->params[i].kind == PARAM_DIFF;
-        scalars += f->params[i].kind == PARAM_DIFF ? f->params[i].size : 0;
-    }
-    buf_printf(out, "/* Returns %s(", e->fn[ENTRY_VALUE]);
+    int n = 0, k = 0;
     for (int i = 0; i < f->nparams; i++)
-        buf_printf(out, "%s%s", i ? ", " : "", e->s.param[i]);
-    buf_puts(out, ")");
-    if (n > 0 && e->opt->accumulate)
-        buf_printf(out, " and adds the partial derivative%s to ", scalars > 1 ? "s" : "");
-    else if (n > 0)
-        buf_puts(out, " and overwrites ");
-    for (int i = 0, k = 0; i < f->nparams; i++) {
+        n += f->params[i].kind == PARAM_DIFF;
+    for (int i = 0; i < f->nparams; i++) {
         const Param *p = &f->params[i];
         if (p->kind != PARAM_DIFF)
             continue;
-        buf_printf(out, "%s", k++ == 0 ? "" : k == n ? " and " : ", ");
+        buf_printf(out, "%s%s", k++ == 0 ? "" : k == n ? " then " : ", ", e->s.param[i]);
         if (p->rank)
-            buf_printf(out, "%s[0..%u]", e->s.gparam[i], p->size - 1);
-        else
-            buf_printf(out, "*%s", e->s.gparam[i]);
+            buf_printf(out, "[0..%u]", p->size - 1);
     }
-    if (n > 0 && !e->opt->accumulate)
-        buf_printf(out, " with the partial derivative%s", scalars > 1 ? "s" : "");
-    buf_puts(out, ". */\n");
+}
+
+/* What a gradient or a vector-Jacobian product stores. */
+static void put_what(Buf *t, const Entry *entry, const DefOut *e)
+{
+    const Func *f = e->s.f;
+    if (entry->kind == ENTRY_GRAD)
+        buf_printf(t, "the partial derivative%s", f->ndiff > 1 ? "s" : "");
+    else if (f->vector)
+        buf_printf(t, "the product of %s[0..%d] and the Jacobian (J^T %s)", e->s.out_bar,
+                   f->nroots - 1, e->s.out_bar);
+    else
+        buf_printf(t, "%s times the partial derivative%s", e->s.out_bar,
+                   f->ndiff > 1 ? "s" : "");
+}
+
+/* What an entry point computes, in a comment before its prototype. */
+static void put_entry_comment(Buf *out, const DefOut *e, const Entry *entry)
+{
+    const Func *f = e->s.f;
+    const char *value = e->fn[ENTRY_VALUE];
+    Buf t = {0};
+    if (f->vector)
+        buf_printf(&t, "Stores the %d values of %s in %s[0..%d]", f->nroots, value, e->s.out,
+                   f->nroots - 1);
+    else
+        buf_printf(&t, "Returns %s(", value);
+    for (int i = 0; !f->vector && i < f->nparams; i++)
+        buf_printf(&t, "%s%s", i ? ", " : "", e->s.param[i]);
+    buf_puts(&t, f->vector ? "" : ")");
+    int accumulate = e->opt->accumulate && (entry->kind == ENTRY_GRAD || entry->kind == ENTRY_VJP);
+    const char *verb = accumulate ? "adds" : "stores";
+    switch (entry->kind) {
+    case ENTRY_VALUE:
+        if (!f->vector) {
+            buf_free(&t);
+            return;
+        }
+        break;
+    case ENTRY_GRAD: case ENTRY_VJP:
+        if (!f->ndiff)
+            break;
+        buf_puts(&t, accumulate ? " and adds " : " and overwrites ");
+        if (accumulate) {
+            put_what(&t, entry, e);
+            buf_puts(&t, " to ");
+            put_arg_list(&t, entry, 1);
+        } else {
+            put_arg_list(&t, entry, 1);
+            buf_puts(&t, " with ");
+            put_what(&t, entry, e);
+        }
+        break;
+    case ENTRY_JVP:
+        buf_printf(&t, " and %s in ", verb);
+        put_arg_ref(&t, find_arg(entry, e->s.out_dot));
+        buf_puts(&t, " the derivative along the direction ");
+        put_arg_list(&t, entry, 0);
+        buf_puts(&t, " (J times it)");
+        break;
+    case ENTRY_JAC: case ENTRY_HESS: {
+        int jac = entry->kind == ENTRY_JAC;
+        uint32_t rows = jac ? (uint32_t)f->nroots : f->ndiff;
+        buf_printf(&t, " and stores its %s in %s[0..%llu], row-major, %u x %u: entry (i, j) is "
+                   "the derivative of %s by the %s scalar j, in the order ", jac ? "Jacobian" :
+                   "Hessian (symmetric)", jac ? e->s.jac : e->s.hess,
+                   (unsigned long long)rows * f->ndiff - ((uint64_t)rows * f->ndiff > 0),
+                   rows, f->ndiff, jac ? (f->vector ? "value i" : "the value") :
+                   "partial derivative i", "differentiated");
+        put_columns(&t, e);
+        break;
+    }
+    case ENTRY_JAC_SPARSE: case ENTRY_HESS_SPARSE: {
+        int jac = entry->kind == ENTRY_JAC_SPARSE;
+        buf_printf(&t, " and stores the %u structural nonzeros of its %s in %s[0..%u]: entry k "
+                   "is (%s[k], %s[k]), by row, then column; the columns are ", entry->pattern->nnz,
+                   jac ? "Jacobian" : "Hessian's lower triangle", jac ? e->s.jac_nz : e->s.hess_nz,
+                   entry->pattern->nnz ? entry->pattern->nnz - 1 : 0, e->row[entry->kind],
+                   e->col[entry->kind]);
+        put_columns(&t, e);
+        break;
+    }
+    case ENTRY_HVP:
+        buf_printf(&t, " and %s in ", verb);
+        put_arg_list(&t, entry, 1);
+        buf_puts(&t, " the Hessian times the direction ");
+        put_arg_list(&t, entry, 0);
+        break;
+    case ENTRY_KINDS:
+        abort();
+    }
+    buf_puts(&t, ".");
+    /* wrapped at 96 columns */
+    buf_puts(out, "/*");
+    size_t col = 2;
+    for (char *w = t.data, *sp; *w; w = sp ? sp + 1 : w + strlen(w)) {
+        sp = strchr(w, ' ');
+        size_t n = sp ? (size_t)(sp - w) : strlen(w);
+        if (col + 1 + n > 96) {
+            buf_puts(out, "\n *");
+            col = 2;
+        }
+        buf_printf(out, " %.*s", (int)n, w);
+        col += 1 + n;
+    }
+    buf_puts(out, " */\n");
+    buf_free(&t);
 }
 
 static int line_of(const Func *f, NodeId id)
@@ -448,13 +568,22 @@ static int line_of(const Func *f, NodeId id)
     return line ? line : f->def->loc.first_line;
 }
 
+/* Which of f's sweeps node id belongs to. */
+static int sweep_of(const Func *f, NodeId id)
+{
+    int k = 0;
+    while (k + 1 < f->nsweeps && f->sweeps[k + 1].first <= id)
+        k++;
+    return k;
+}
+
 static void put_body(Emitter *em, const DefOut *e, const Entry *entry, const Body *b)
 {
     Buf *out = em->out;
     const Func *f = e->s.f;
     const Dag *d = &f->dag;
     Printer pr = {e, b};
-    int sweeps = entry_kind[entry->kind].sweeps;
+    int titled = entry->kind != ENTRY_VALUE;
     buf_puts(out, "{\n");
     for (int i = 0; i < f->nparams; i++) {
         const Param *pa = &f->params[i];
@@ -464,15 +593,25 @@ static void put_body(Emitter *em, const DefOut *e, const Entry *entry, const Bod
         if (k == pa->size)
             buf_printf(out, "    (void)%s;\n", e->s.param[i]);
     }
-    int section = 0;
+    /* an argument nothing reads or stores (a direction the result does not depend on) */
+    for (int i = 0; i < entry->nargs; i++) {
+        const Arg *a = &entry->args[i];
+        int used = a->fill;
+        for (uint32_t r = 0; r < entry->nstores && !used; r++)
+            used = entry->arg[r] == i;
+        for (uint32_t k = 0; !a->out && k < a->size && !used; k++)
+            used = body_find(&e->s, b, f->input[a->slot + k]) >= 0;
+        if (!used)
+            buf_printf(out, "    (void)%s;\n", a->name);
+    }
+    int section = -1;
     for (uint32_t k = 0; k < b->n; k++) {
         NodeId id = b->nodes[k];
         if (!b->local[k])
             continue;
-        int want = id < f->nprimal ? 1 : 2;
-        if (sweeps == 2 && section != want) {
-            buf_printf(out, "%s    /* %s */\n", section ? "\n" : "",
-                       want == 1 ? "forward sweep (eq. 5.143)" : "reverse sweep (eq. 5.145)");
+        int want = sweep_of(f, id);
+        if (titled && section != want) {
+            buf_printf(out, "%s    /* %s */\n", section >= 0 ? "\n" : "", f->sweeps[want].title);
             section = want;
         }
         at_source_line(em, line_of(f, id));
@@ -485,32 +624,73 @@ static void put_body(Emitter *em, const DefOut *e, const Entry *entry, const Bod
         }
         buf_puts(out, ";\n");
     }
-    if (sweeps == 2 && section)
+    if (titled && section >= 0)
         buf_puts(out, "\n");
-    for (int r = 1; r < entry->nroots; r++) {
-        const char *target = e->s.gparam[entry->param[r]];
-        int array = f->params[entry->param[r]].rank > 0;
-        if (e->opt->accumulate && dag_is_const(d, entry->roots[r], 0.0)) {
+    int accumulate = e->opt->accumulate && (entry->kind == ENTRY_GRAD || entry->kind == ENTRY_VJP);
+    for (int i = 0; i < entry->nargs; i++)
+        if (entry->args[i].fill)
+            buf_printf(out, "    for (int %s = 0; %s < %u; %s++)\n        %s[%s] = %s;\n",
+                       e->index, e->index, entry->args[i].size, e->index, entry->args[i].name,
+                       e->index, e->opt->real == REAL_FLOAT ? "0.0f" :
+                       e->opt->real == REAL_LONG_DOUBLE ? "0.0L" : "0.0");
+    for (uint32_t r = 0; r < entry->nstores; r++) {
+        const Arg *a = &entry->args[entry->arg[r]];
+        if (accumulate && dag_is_const(d, entry->roots[r], 0.0)) {
             /* (void) once for the whole array: no statement per untouched element */
-            if (!array || entry->elem[r] == 0)
-                buf_printf(out, "    (void)%s; /* %s does not depend on %s */\n", target,
-                           e->fn[ENTRY_VALUE], array ? "some of its elements" : "it");
+            if (!a->array || entry->elem[r] == 0)
+                buf_printf(out, "    (void)%s; /* %s does not depend on %s */\n", a->name,
+                           e->fn[ENTRY_VALUE], a->array ? "some of its elements" : "it");
             continue;
         }
         at_source_line(em, line_of(f, entry->roots[r]));
-        if (array)
-            buf_printf(out, "    %s[%u] %s= ", target, entry->elem[r],
-                       e->opt->accumulate ? "+" : "");
+        if (a->array)
+            buf_printf(out, "    %s[%u] %s= ", a->name, entry->elem[r], accumulate ? "+" : "");
         else
-            buf_printf(out, "    *%s %s= ", target, e->opt->accumulate ? "+" : "");
+            buf_printf(out, "    *%s %s= ", a->name, accumulate ? "+" : "");
         put_expr(out, &pr, entry->roots[r]);
         buf_puts(out, ";\n");
     }
-    at_source_line(em, line_of(f, entry->roots[0]));
-    buf_puts(out, "    return ");
-    put_expr(out, &pr, entry->roots[0]);
-    buf_puts(out, ";\n}\n");
+    if (entry->ret) {
+        at_source_line(em, line_of(f, entry->ret));
+        buf_puts(out, "    return ");
+        put_expr(out, &pr, entry->ret);
+        buf_puts(out, ";\n");
+    }
+    buf_puts(out, "}\n");
     at_output_line(em);
+}
+
+/* A sparse entry's pattern arrays: declared (the header, the prototypes), or defined. An
+ * empty pattern has arrays of one unused element, as C has no empty arrays. */
+static void put_pattern(Buf *out, const DefOut *e, const Entry *entry, int define)
+{
+    const Sparse *sp = entry->pattern;
+    const uint32_t *lists[2] = {sp->row, sp->col};
+    const char *names[2] = {e->row[entry->kind], e->col[entry->kind]};
+    for (int w = 0; w < 2; w++) {
+        if (define && e->opt->file_static)
+            buf_puts(out, "static ADGEN_UNUSED ");
+        else if (!define)
+            buf_puts(out, "extern ");
+        buf_printf(out, "const int %s[%u]", names[w], sp->nnz ? sp->nnz : 1);
+        if (!define) {
+            buf_puts(out, ";\n");
+            continue;
+        }
+        buf_puts(out, " = {");
+        for (uint32_t k = 0; k < sp->nnz || k == 0; k++) {
+            buf_printf(out, "%s%s%u", k ? "," : "", k % 16 ? " " : "\n    ",
+                       sp->nnz ? lists[w][k] : 0);
+        }
+        buf_puts(out, "\n};\n");
+    }
+}
+
+/* A C name upper-cased, for a macro. */
+static void put_upper(Buf *out, const char *name)
+{
+    for (const char *c = name; *c; c++)
+        buf_printf(out, "%c", *c >= 'a' && *c <= 'z' ? *c - 'a' + 'A' : *c);
 }
 
 /* The file's names, then each definition's entry points, claimed in order. */
@@ -529,13 +709,20 @@ static DefOut *name_functions(const Program *prog, const EmitOptions *opt, NameS
                 continue;
             Buf want = {0};
             if (base)
-                buf_printf(&want, "%s%s", base, entry_kind[k].suffix);
+                buf_printf(&want, "%s%s", base, entry_suffix[k]);
             else
                 buf_printf(&want, "%s%s%s", opt->prefix ? opt->prefix : "",
-                           opt->name ? opt->name : f->name, entry_kind[k].suffix);
+                           opt->name ? opt->name : f->name, entry_suffix[k]);
             defs[i].fn[k] = names_claim(file_names, want.data);
             if (!base)
                 base = defs[i].fn[k];
+            if (k == ENTRY_JAC_SPARSE || k == ENTRY_HESS_SPARSE) {
+                buf_printf(&want, "_row");
+                defs[i].row[k] = names_claim(file_names, want.data);
+                want.len -= 4;
+                buf_printf(&want, "_col");
+                defs[i].col[k] = names_claim(file_names, want.data);
+            }
             buf_free(&want);
         }
     }
@@ -586,6 +773,21 @@ void emit_source(const Program *prog, const Diag *diag, const EmitOptions *opt, 
 
     for (int i = 0; i < prog->nfuncs; i++)
         start_definition(&defs[i], &prog->funcs[i], &file_names, &arena);
+    /* the bodies, scheduled before anything prints: those with two sweeps first, so that a
+     * node they share with the value function has the same name in both */
+    Entry(*entries)[ENTRY_KINDS] = arena_alloc(&arena, (size_t)prog->nfuncs * sizeof *entries);
+    Body(*bodies)[ENTRY_KINDS] = arena_alloc(&arena, (size_t)prog->nfuncs * sizeof *bodies);
+    for (int i = 0; i < prog->nfuncs; i++) {
+        DefOut *e = &defs[i];
+        for (int k = ENTRY_KINDS - 1; k >= 0; k--) {
+            if (e->s.f->entries & 1u << k) {
+                sched_entry(&e->s, (EntryKind)k, &entries[i][k]);
+                sched_body(&e->s, entries[i][k].roots, (int)entries[i][k].nroots,
+                           &bodies[i][k]);
+            }
+        }
+        e->index = names_claim(&e->s.names, "k");
+    }
     header_comment(out, diag);
     buf_puts(out, "#include <math.h>\n\n");
     if (opt->file_static)
@@ -597,8 +799,10 @@ void emit_source(const Program *prog, const Diag *diag, const EmitOptions *opt, 
     for (int i = 0; i < prog->nfuncs; i++) {
         for (int k = 0; k < ENTRY_KINDS; k++) {
             if (prog->funcs[i].entries & 1u << k) {
-                put_prototype(out, &defs[i], (EntryKind)k);
+                put_prototype(out, &defs[i], &entries[i][k]);
                 buf_puts(out, ";\n");
+                if (entries[i][k].pattern && !opt->file_static)
+                    put_pattern(out, &defs[i], &entries[i][k], 0);
             }
         }
     }
@@ -606,31 +810,24 @@ void emit_source(const Program *prog, const Diag *diag, const EmitOptions *opt, 
     for (int i = 0; i < prog->nfuncs; i++) {
         DefOut *e = &defs[i];
         const Func *f = e->s.f;
-        Entry entries[ENTRY_KINDS];
-        Body bodies[ENTRY_KINDS];
-        /* the bodies with two sweeps are scheduled first, so that a node they share with the
-         * value function has the same name in both */
-        for (int k = ENTRY_KINDS - 1; k >= 0; k--) {
-            if (f->entries & 1u << k) {
-                sched_entry(f, (EntryKind)k, &arena, &entries[k]);
-                sched_body(&e->s, entries[k].roots, entries[k].nroots, &bodies[k]);
-            }
-        }
         buf_puts(out, "\n");
         put_source_comment(out, diag, e);
         for (int k = 0; k < ENTRY_KINDS; k++) {
             if (!(f->entries & 1u << k))
                 continue;
-            if (k == ENTRY_GRAD) {
+            Entry *entry = &entries[i][k];
+            if (k != ENTRY_VALUE)
                 buf_puts(out, "\n");
-                put_grad_comment(out, e);
-            }
+            if (entry->pattern)
+                put_pattern(out, e, entry, 1);
+            put_entry_comment(out, e, entry);
             at_source_line(&em, f->def->loc.first_line);
-            put_prototype(out, e, (EntryKind)k);
+            put_prototype(out, e, entry);
             buf_puts(out, "\n");
-            sched_activate(&e->s, &bodies[k]);
-            put_body(&em, e, &entries[k], &bodies[k]);
-            body_free(&bodies[k]);
+            sched_activate(&e->s, &bodies[i][k]);
+            put_body(&em, e, entry, &bodies[i][k]);
+            body_free(&bodies[i][k]);
+            entry_free(entry);
         }
         sched_free(&e->s);
     }
@@ -679,10 +876,18 @@ void emit_header(const Program *prog, const Diag *diag, const EmitOptions *opt, 
         for (int k = 0; k < ENTRY_KINDS; k++) {
             if (!(prog->funcs[i].entries & 1u << k))
                 continue;
-            if (k == ENTRY_GRAD)
-                put_grad_comment(out, e);
-            put_prototype(out, e, (EntryKind)k);
+            Entry entry;
+            sched_entry(&e->s, (EntryKind)k, &entry);
+            put_entry_comment(out, e, &entry);
+            put_prototype(out, e, &entry);
             buf_puts(out, ";\n");
+            if (entry.pattern) {
+                buf_puts(out, "#define ");
+                put_upper(out, e->fn[k]);
+                buf_printf(out, "_NNZ %u\n", entry.pattern->nnz);
+                put_pattern(out, e, &entry, 0);
+            }
+            entry_free(&entry);
         }
         sched_free(&e->s);
     }

@@ -12,42 +12,54 @@
 
 #include "adgen.h"
 
+/* The tangent of node id from its operands' (an input's from its seed), and its strong-zero
+ * condition. */
+static void tangent_of(Dag *d, NodeId id, const NodeId *seeds, NodeId *tan, NodeId *zero)
+{
+    Node nd = d->nodes[id];
+    if (nd.kind == N_INPUT) {
+        tan[id] = seeds[(uint32_t)nd.k];
+        return;
+    }
+    NodeId from = d->len, sum = 0, all = 0, ops[3] = {nd.a, nd.b, nd.c};
+    int touched = 0, live = 0;
+    for (int i = 0; i < node_arity(nd.kind); i++) {
+        if (!tan[ops[i]])
+            continue;
+        NodeId z, t = deriv_term(d, id, i, tan[ops[i]], zero[ops[i]], &z);
+        if (!t)
+            continue;
+        touched = 1;
+        if (!z)
+            live = 1;
+        else if (!live)
+            all = all ? deriv_both(d, all, z) : z;
+        /* a constant +0 term (a selection decided when adgen ran, or 0 * constant) adds
+         * nothing but could turn a -0 sum into +0; its condition still counts */
+        if (dag_is_const(d, t, 0.0))
+            continue;
+        sum = sum ? dag_binary(d, N_ADD, sum, t) : t;
+    }
+    tan[id] = sum ? sum : touched ? dag_const(d, 0.0) : 0;
+    zero[id] = live ? 0 : all;
+    dag_set_role(d, from, sum, ROLE_TANGENT, id);
+    dag_mark_lines(d, from, d->meta[id].line);
+}
+
 void forward_sweep(Dag *d, uint32_t n, const NodeId *seeds, NodeMap *tan)
 {
     /* per node: when its tangent is a strong zero (0: never) */
     NodeId *zero = xrealloc(NULL, (n ? n : 1) * sizeof *zero);
     memset(zero, 0, (n ? n : 1) * sizeof *zero);
     nodemap_init(tan, n);
-    NodeId from = d->len;
-    for (NodeId id = 1; id < n; id++) {
-        Node nd = d->nodes[id];
-        if (nd.kind == N_INPUT) {
-            tan->of[id] = seeds[(uint32_t)nd.k];
-            continue;
-        }
-        NodeId mark = d->len, sum = 0, all = 0, ops[3] = {nd.a, nd.b, nd.c};
-        int touched = 0, live = 0;
-        for (int i = 0; i < node_arity(nd.kind); i++) {
-            if (!tan->of[ops[i]])
-                continue;
-            NodeId z, t = deriv_term(d, id, i, tan->of[ops[i]], zero[ops[i]], &z);
-            if (!t)
-                continue;
-            touched = 1;
-            if (!z)
-                live = 1;
-            else if (!live)
-                all = all ? deriv_both(d, all, z) : z;
-            /* a constant +0 term (a selection decided when adgen ran, or 0 * constant) adds
-             * nothing but could turn a -0 sum into +0; its condition still counts */
-            if (dag_is_const(d, t, 0.0))
-                continue;
-            sum = sum ? dag_binary(d, N_ADD, sum, t) : t;
-        }
-        tan->of[id] = sum ? sum : touched ? dag_const(d, 0.0) : 0;
-        zero[id] = live ? 0 : all;
-        dag_set_role(d, from, sum, ROLE_TANGENT, id);
-        dag_mark_lines(d, mark, d->meta[id].line);
-    }
+    for (NodeId id = 1; id < n; id++)
+        tangent_of(d, id, seeds, tan->of, zero);
     free(zero);
+}
+
+void forward_sweep_nodes(Dag *d, const NodeId *ids, uint32_t count, const NodeId *seeds,
+                         NodeId *tan, NodeId *zero)
+{
+    for (uint32_t k = 0; k < count; k++)
+        tangent_of(d, ids[k], seeds, tan, zero);
 }

@@ -116,7 +116,7 @@ static char *default_depfile(const char *out)
 
 enum {
     OPT_HEADER = 256, OPT_CHECK, OPT_MD, OPT_MF, OPT_MT, OPT_REAL, OPT_PREFIX, OPT_NAME,
-    OPT_STATIC, OPT_ACCUMULATE, OPT_LINE, OPT_NO_LINE, OPT_FORCE, OPT_MAX_NODES
+    OPT_STATIC, OPT_ACCUMULATE, OPT_LINE, OPT_NO_LINE, OPT_FORCE, OPT_MAX_NODES, OPT_EMIT
 };
 
 static int parse_options(int argc, char **argv, Options *o)
@@ -136,6 +136,7 @@ static int parse_options(int argc, char **argv, Options *o)
         {"name", required_argument, NULL, OPT_NAME},
         {"static", no_argument, NULL, OPT_STATIC},
         {"accumulate", no_argument, NULL, OPT_ACCUMULATE},
+        {"emit", required_argument, NULL, OPT_EMIT},
         {"line", no_argument, NULL, OPT_LINE},
         {"no-line", no_argument, NULL, OPT_NO_LINE},
         {"help", no_argument, NULL, 'h'},
@@ -187,6 +188,10 @@ static int parse_options(int argc, char **argv, Options *o)
             break;
         case OPT_STATIC: o->emit.file_static = 1; break;
         case OPT_ACCUMULATE: o->emit.accumulate = 1; break;
+        case OPT_EMIT:
+            if (cli_emit(optarg, &o->emit.emit) != 0)
+                return EXIT_USAGE;
+            break;
         case OPT_LINE: lines = 1; break;
         case OPT_NO_LINE: lines = 0; break;
         case 'h': fputs(cli_usage, stdout); return EXIT_OK;

@@ -151,20 +151,3 @@ void reverse_sweep(Dag *d, int nroots, const NodeId *roots, const NodeId *seeds,
     free(r.tail);
     free(r.terms);
 }
-
-void func_differentiate(Func *f)
-{
-    Dag *d = &f->dag;
-    uint8_t *wrt = xrealloc(NULL, f->ninputs + 1);
-    memset(wrt, 0, f->ninputs + 1);
-    for (int p = 0; p < f->nparams; p++)
-        memset(wrt + f->params[p].first, f->params[p].kind == PARAM_DIFF, f->params[p].size);
-    f->nprimal = d->len;
-    NodeId seed = dag_const(d, 1.0);
-    reverse_sweep(d, 1, f->roots, &seed, wrt, &f->adj);
-    NodeId zero = dag_const(d, 0.0);
-    f->grad = xrealloc(NULL, (f->ninputs + 1) * sizeof *f->grad);
-    for (uint32_t s = 0; s < f->ninputs; s++)
-        f->grad[s] = f->adj.of[f->input[s]] ? f->adj.of[f->input[s]] : zero;
-    free(wrt);
-}

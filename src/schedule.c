@@ -22,9 +22,36 @@
 
 #define MAX_INLINE 6
 
+/* Claims name + suffix, e.g. "x_bar". */
+static const char *claim2(Sched *s, const char *name, const char *suffix)
+{
+    Buf want = {0};
+    buf_printf(&want, "%s%s", name, suffix);
+    const char *got = names_claim(&s->names, want.data);
+    buf_free(&want);
+    return got;
+}
+
+/* Names input slots first .. first + size - 1 as the scalar `name` or the elements name[k]. */
+static void name_slots(Sched *s, uint32_t first, uint32_t size, int array, const char *name)
+{
+    const Func *f = s->f;
+    for (uint32_t i = 0; i < size; i++) {
+        if (!array) {
+            s->local[f->input[first + i]] = name;
+            continue;
+        }
+        Buf elem = {0};
+        buf_printf(&elem, "%s[%u]", name, i);
+        s->local[f->input[first + i]] = arena_strndup(s->arena, elem.data, elem.len);
+        buf_free(&elem);
+    }
+}
+
 void sched_init(Sched *s, const Func *f, Arena *arena, const NameSet *file_names)
 {
     uint32_t n = f->dag.len;
+    unsigned want = f->entries;
     memset(s, 0, sizeof *s);
     s->f = f;
     s->arena = arena;
@@ -33,32 +60,49 @@ void sched_init(Sched *s, const Func *f, Arena *arena, const NameSet *file_names
     s->stamp = xrealloc(NULL, n * sizeof *s->stamp);
     memset(s->stamp, 0, n * sizeof *s->stamp);
     s->pos = xrealloc(NULL, n * sizeof *s->pos);
-    s->param = arena_alloc(arena, (size_t)(f->nparams + 1) * sizeof *s->param);
-    s->gparam = arena_alloc(arena, (size_t)(f->nparams + 1) * sizeof *s->gparam);
-    /* parameters and gradient pointers are claimed before any local; an element of an array
-     * input is named by its place in the row-major array */
+    size_t np = (size_t)(f->nparams + 1);
+    s->param = arena_alloc(arena, np * sizeof *s->param);
+    s->gparam = arena_alloc(arena, np * sizeof *s->gparam);
+    s->dparam = arena_alloc(arena, np * sizeof *s->dparam);
+    s->hparam = arena_alloc(arena, np * sizeof *s->hparam);
+    /* parameters, then the pointers and seeds of the entry points, before any local; an
+     * element of an array is named by its place in the row-major array */
     for (int p = 0; p < f->nparams; p++) {
         const Param *pa = &f->params[p];
         s->param[p] = names_claim(&s->names, pa->name);
-        for (uint32_t i = 0; i < pa->size; i++) {
-            if (!pa->rank) {
-                s->local[f->input[pa->first]] = s->param[p];
-                continue;
-            }
-            Buf elem = {0};
-            buf_printf(&elem, "%s[%u]", s->param[p], i);
-            s->local[f->input[pa->first + i]] = arena_strndup(arena, elem.data, elem.len);
-            buf_free(&elem);
-        }
+        name_slots(s, pa->first, pa->size, pa->rank > 0, s->param[p]);
     }
+    uint32_t dot = f->dot_slot;
     for (int p = 0; p < f->nparams; p++) {
-        if (f->params[p].kind != PARAM_DIFF)
+        const Param *pa = &f->params[p];
+        if (pa->kind != PARAM_DIFF)
             continue;
-        Buf want = {0};
-        buf_printf(&want, "%s_bar", f->params[p].name);
-        s->gparam[p] = names_claim(&s->names, want.data);
-        buf_free(&want);
+        if (want & (1u << ENTRY_GRAD | 1u << ENTRY_VJP))
+            s->gparam[p] = claim2(s, pa->name, "_bar");
+        if (want & (1u << ENTRY_JVP | 1u << ENTRY_HVP)) {
+            s->dparam[p] = claim2(s, pa->name, "_dot");
+            name_slots(s, dot, pa->size, pa->rank > 0, s->dparam[p]);
+            dot += pa->size;
+        }
+        if (want & 1u << ENTRY_HVP)
+            s->hparam[p] = claim2(s, pa->name, "_hv");
     }
+    if (f->vector)
+        s->out = names_claim(&s->names, "out");
+    if (want & 1u << ENTRY_JVP)
+        s->out_dot = names_claim(&s->names, "out_dot");
+    if (want & 1u << ENTRY_VJP) {
+        s->out_bar = names_claim(&s->names, "out_bar");
+        name_slots(s, f->bar_slot, (uint32_t)f->nroots, f->vector, s->out_bar);
+    }
+    if (want & 1u << ENTRY_JAC)
+        s->jac = names_claim(&s->names, "jac");
+    if (want & 1u << ENTRY_JAC_SPARSE)
+        s->jac_nz = names_claim(&s->names, "jac_nz");
+    if (want & 1u << ENTRY_HESS)
+        s->hess = names_claim(&s->names, "hess");
+    if (want & 1u << ENTRY_HESS_SPARSE)
+        s->hess_nz = names_claim(&s->names, "hess_nz");
 }
 
 void sched_free(Sched *s)
@@ -70,29 +114,180 @@ void sched_free(Sched *s)
     s->pos = NULL;
 }
 
-void sched_entry(const Func *f, EntryKind k, Arena *arena, Entry *e)
+/* ---- entry points ------------------------------------------------------------------------- */
+
+typedef struct {
+    const Sched *s;
+    Entry *e;
+    uint32_t cap;
+} EntryBuilder;
+
+static int add_arg(EntryBuilder *eb, const char *name, int out, int array, uint32_t size,
+                   int param, uint32_t slot)
 {
-    e->kind = k;
-    e->nroots = f->nroots;
-    if (k == ENTRY_GRAD)
-        for (int p = 0; p < f->nparams; p++)
-            if (f->params[p].kind == PARAM_DIFF)
-                e->nroots += (int)f->params[p].size;
-    e->roots = arena_alloc(arena, (size_t)e->nroots * sizeof *e->roots);
-    e->param = arena_alloc(arena, (size_t)e->nroots * sizeof *e->param);
-    e->elem = arena_alloc(arena, (size_t)e->nroots * sizeof *e->elem);
-    int r = 0;
-    for (; r < f->nroots; r++) {
-        e->roots[r] = f->roots[r];
-        e->param[r] = -1;
+    Entry *e = eb->e;
+    e->args = xrealloc(e->args, (size_t)(e->nargs + 1) * sizeof *e->args);
+    Arg *a = &e->args[e->nargs];
+    a->name = name;
+    a->out = out;
+    a->array = array;
+    a->size = size;
+    a->param = param;
+    a->slot = slot;
+    a->fill = 0;
+    return e->nargs++;
+}
+
+static void add_store(EntryBuilder *eb, int arg, uint32_t elem, NodeId node)
+{
+    Entry *e = eb->e;
+    if (e->nstores == eb->cap) {
+        eb->cap = eb->cap ? 2 * eb->cap : 16;
+        e->roots = xrealloc(e->roots, (eb->cap + 1) * sizeof *e->roots);
+        e->arg = xrealloc(e->arg, eb->cap * sizeof *e->arg);
+        e->elem = xrealloc(e->elem, eb->cap * sizeof *e->elem);
     }
-    for (int p = 0; k == ENTRY_GRAD && p < f->nparams; p++) {
-        for (uint32_t i = 0; f->params[p].kind == PARAM_DIFF && i < f->params[p].size; i++) {
-            e->roots[r] = f->grad[f->params[p].first + i];
-            e->elem[r] = i;
-            e->param[r++] = p;
+    e->roots[e->nstores] = node;
+    e->arg[e->nstores] = arg;
+    e->elem[e->nstores++] = elem;
+}
+
+/* The values of f: returned, or stored through `out`. */
+static void add_values(EntryBuilder *eb)
+{
+    const Func *f = eb->s->f;
+    if (!f->vector) {
+        eb->e->ret = f->roots[0];
+        return;
+    }
+    int out = add_arg(eb, eb->s->out, 1, 1, (uint32_t)f->nroots, -1, 0);
+    for (int r = 0; r < f->nroots; r++)
+        add_store(eb, out, (uint32_t)r, f->roots[r]);
+}
+
+/* Per differentiated input, a pointer (`names` per parameter) that gets the values of nodes
+ * (one per differentiated scalar). */
+static void add_per_input(EntryBuilder *eb, const char **names, int out, const NodeId *nodes)
+{
+    const Func *f = eb->s->f;
+    uint32_t k = 0;
+    for (int p = 0; p < f->nparams; p++) {
+        const Param *pa = &f->params[p];
+        if (pa->kind != PARAM_DIFF)
+            continue;
+        int a = add_arg(eb, names[p], out, pa->rank > 0, pa->size, p, f->dot_slot + k);
+        for (uint32_t i = 0; nodes && i < pa->size; i++)
+            add_store(eb, a, i, nodes[k + i]);
+        k += pa->size;
+    }
+}
+
+/* A dense matrix of rows x cols from the nonzeros of sp (mirrored too when `mirror`). */
+static void add_dense(EntryBuilder *eb, const char *name, uint32_t rows, uint32_t cols,
+                      const Sparse *sp, int mirror)
+{
+    uint64_t size = (uint64_t)rows * cols;
+    int a = add_arg(eb, name, 1, 1, (uint32_t)size, -1, 0);
+    uint64_t stored = (uint64_t)sp->nnz * (mirror ? 2 : 1);
+    /* a loop zeroes a matrix with more than a few zeros; the nonzeros are stored after */
+    if (size > stored + 8) {
+        eb->e->args[a].fill = 1;
+        for (uint32_t k = 0; k < sp->nnz; k++) {
+            add_store(eb, a, sp->row[k] * cols + sp->col[k], sp->node[k]);
+            if (mirror && sp->row[k] != sp->col[k])
+                add_store(eb, a, sp->col[k] * cols + sp->row[k], sp->node[k]);
+        }
+        return;
+    }
+    for (uint32_t i = 0; i < rows; i++) {
+        for (uint32_t j = 0; j < cols; j++) {
+            /* above the diagonal, (i, j) of a mirrored matrix is (j, i) */
+            uint32_t k = mirror && j > i ? sparse_find(sp, j, i) : sparse_find(sp, i, j);
+            add_store(eb, a, i * cols + j, k < sp->nnz ? sp->node[k] : eb->s->f->zero);
         }
     }
+}
+
+static void add_sparse(EntryBuilder *eb, const char *name, const Sparse *sp)
+{
+    int a = add_arg(eb, name, 1, 1, sp->nnz, -1, 0);
+    for (uint32_t k = 0; k < sp->nnz; k++)
+        add_store(eb, a, k, sp->node[k]);
+    eb->e->pattern = sp;
+}
+
+void sched_entry(const Sched *s, EntryKind k, Entry *e)
+{
+    const Func *f = s->f;
+    EntryBuilder eb = {s, e, 0};
+    memset(e, 0, sizeof *e);
+    e->kind = k;
+    switch (k) {
+    case ENTRY_VALUE:
+        add_values(&eb);
+        break;
+    case ENTRY_GRAD: {
+        NodeId *g = xrealloc(NULL, (f->ndiff + 1) * sizeof *g);
+        for (uint32_t i = 0; i < f->ndiff; i++)
+            g[i] = f->grad[f->diff[i]];
+        e->ret = f->roots[0];
+        add_per_input(&eb, s->gparam, 1, g);
+        free(g);
+        break;
+    }
+    case ENTRY_JVP:
+        add_per_input(&eb, s->dparam, 0, NULL);
+        add_values(&eb);
+        if (f->vector) {
+            int a = add_arg(&eb, s->out_dot, 1, 1, (uint32_t)f->nroots, -1, 0);
+            for (int r = 0; r < f->nroots; r++)
+                add_store(&eb, a, (uint32_t)r, f->jvp[r]);
+        } else {
+            add_store(&eb, add_arg(&eb, s->out_dot, 1, 0, 1, -1, 0), 0, f->jvp[0]);
+        }
+        break;
+    case ENTRY_VJP:
+        add_arg(&eb, s->out_bar, 0, f->vector, (uint32_t)f->nroots, -1, f->bar_slot);
+        add_values(&eb);
+        add_per_input(&eb, s->gparam, 1, f->vjp);
+        break;
+    case ENTRY_JAC:
+        add_values(&eb);
+        add_dense(&eb, s->jac, (uint32_t)f->nroots, f->ndiff, &f->jac, 0);
+        break;
+    case ENTRY_JAC_SPARSE:
+        add_values(&eb);
+        add_sparse(&eb, s->jac_nz, &f->jac);
+        break;
+    case ENTRY_HVP:
+        e->ret = f->roots[0];
+        add_per_input(&eb, s->dparam, 0, NULL);
+        add_per_input(&eb, s->hparam, 1, f->hvp);
+        break;
+    case ENTRY_HESS:
+        e->ret = f->roots[0];
+        add_dense(&eb, s->hess, f->ndiff, f->ndiff, &f->hess, 1);
+        break;
+    case ENTRY_HESS_SPARSE:
+        e->ret = f->roots[0];
+        add_sparse(&eb, s->hess_nz, &f->hess);
+        break;
+    case ENTRY_KINDS:
+        abort();
+    }
+    e->nroots = e->nstores;
+    if (!e->roots)
+        e->roots = xrealloc(NULL, sizeof *e->roots);
+    if (e->ret)
+        e->roots[e->nroots++] = e->ret;
+}
+
+void entry_free(Entry *e)
+{
+    free(e->args);
+    free(e->roots);
+    free(e->arg);
+    free(e->elem);
 }
 
 static int by_id(const void *x, const void *y)

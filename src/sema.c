@@ -427,7 +427,7 @@ static int int_eval(Lower *L, const Ast *e, int64_t *out, int depth)
             e->kind == A_SUB ? (double)a - (double)b : (double)a * (double)b;
         break;
     case A_DIV: case A_POW: case A_CMP: case A_AND: case A_OR: case A_NOT: case A_CALL:
-    case A_INDEX: case A_RANGE:
+    case A_INDEX: case A_RANGE: case A_LIST:
         diag_error(L->diag, e->loc, "an index, bound or size is integer arithmetic: + - * of "
                                     "numbers, constants and loop variables");
         return 0;
@@ -494,7 +494,7 @@ static int const_eval(Lower *L, const Ast *e, double *out, int depth)
         *out = eval_op((NodeKind)k, v[0], v[1], v[2]);
         break;
     }
-    case A_CMP: case A_AND: case A_OR: case A_NOT: case A_INDEX: case A_RANGE:
+    case A_CMP: case A_AND: case A_OR: case A_NOT: case A_INDEX: case A_RANGE: case A_LIST:
         diag_error(L->diag, e->loc, "a constant is a number, arithmetic or a function of "
                                     "numbers and earlier constants");
         return 0;
@@ -635,7 +635,14 @@ static NodeId lower_reduction(Lower *L, Ast *e, int is_sum)
     return acc ? acc : dag_const(L->d, is_sum ? 0.0 : 1.0);
 }
 
-static NodeId lower_body(Lower *L, Def *def);
+/* What a definition returns: one value, or the elements of a list or of an array. */
+typedef struct {
+    NodeId *nodes;
+    uint32_t n;
+    int vector;
+} Result;
+
+static int lower_body(Lower *L, Def *def, Result *r);
 
 /* A call of a definition, inlined: its parameters bound to the arguments' nodes and arrays,
  * its body lowered in a frame of its own. Its errors are its own definition's, reported when
@@ -740,12 +747,18 @@ static NodeId lower_call_def(Lower *L, Ast *e, Def *def)
         L->calls[L->ncalls].at = e->loc;
         L->calls[L->ncalls++].id = frame;
         int errors = L->diag->errors;
+        Result r;
         L->diag->muted++;
-        result = lower_body(L, def);
+        int lowered = lower_body(L, def, &r);
         L->diag->muted--;
         L->ncalls--;
-        if (L->diag->errors != errors)
+        result = lowered && L->diag->errors == errors ? r.nodes[0] : 0;
+        if (lowered && r.vector) {
+            diag_error(L->diag, e->loc, "'%s' returns %u values; a call takes one value",
+                       def->name, r.n);
+            diag_note(L->diag, def->name_loc, "'%s' is defined here", def->name);
             result = 0;
+        }
     }
     unbind_to(&L->scope, mark);
     L->depth--;
@@ -889,6 +902,11 @@ static NodeId lower_expr(Lower *L, Ast *root)
                                         "prod only");
             e->node = 0;
             break;
+        case A_LIST:
+            diag_error(L->diag, e->loc, "a list [...] is only the whole result of a definition "
+                                        "(return [u, v])");
+            e->node = 0;
+            break;
         case A_POS: e->node = a; break;
         case A_NEG: e->node = failed ? 0 : dag_unary(d, N_NEG, a); break;
         case A_NOT: e->node = failed ? 0 : dag_unary(d, N_NOT, a); break;
@@ -981,9 +999,78 @@ static void assign_elem(Lower *L, Stmt *s, NodeId n)
     }
 }
 
-/* Lowers statements; sets *ret to the returned node (when one returns). 0 on an error that
- * stops the body. */
-static int lower_stmts(Lower *L, Def *def, Stmt *first, int in_loop, NodeId *ret, Stmt **returned)
+/* The elements of an array named as a result, row-major; 0 after an error. */
+static int array_result(Lower *L, const Ast *e, const Array *a, Result *r)
+{
+    uint64_t n = 1;
+    for (int i = 0; i < a->rank; i++)
+        n *= (uint64_t)a->dims[i];
+    if (n > L->max_nodes) {
+        diag_error(L->diag, e->loc, "'%s' has more than %u elements", a->name, L->max_nodes);
+        return 0;
+    }
+    r->n = (uint32_t)n;
+    r->nodes = arena_alloc(L->arena, r->n * sizeof *r->nodes);
+    for (uint32_t k = 0; k < r->n; k++) {
+        if (a->param) {
+            r->nodes[k] = L->f->input[a->param->first + k];
+            continue;
+        }
+        int64_t idx[MAX_RANK];
+        for (int i = a->rank - 1, rest = (int)k; i >= 0; rest /= (int)a->dims[i], i--)
+            idx[i] = rest % a->dims[i];
+        const Elem *el = elem_find(&L->elems, a, idx, 0);
+        if (!el) {
+            Buf t = {0};
+            for (int i = 0; i < a->rank; i++)
+                buf_printf(&t, "[%lld]", (long long)idx[i]);
+            diag_error(L->diag, e->loc, "'%s' is returned, but '%s%s' is never assigned",
+                       a->name, a->name, t.data);
+            buf_free(&t);
+            return 0;
+        }
+        if (!el->node)
+            return 0;
+        r->nodes[k] = el->node;
+    }
+    return 1;
+}
+
+/* A definition's result: a list [u, v], a whole array, or one value. 0 after an error. */
+static int lower_result(Lower *L, Ast *e, Result *r)
+{
+    r->vector = 1;
+    if (e->kind == A_VAR) {
+        Binding *b = lookup(&L->scope, e->name, frame_id(L));
+        if (b && b->kind == B_ARRAY) {
+            if (b->used)
+                *b->used = 1;
+            return array_result(L, e, b->array, r);
+        }
+    }
+    if (e->kind != A_LIST) {
+        r->vector = 0;
+        r->n = 1;
+        r->nodes = arena_alloc(L->arena, sizeof *r->nodes);
+        r->nodes[0] = lower_expr(L, e);
+        return r->nodes[0] != 0;
+    }
+    r->n = (uint32_t)e->nargs;
+    r->nodes = arena_alloc(L->arena, r->n * sizeof *r->nodes);
+    int ok = 1;
+    uint32_t k = 0;
+    for (Ast *x = e->args; x; x = x->next) {
+        r->nodes[k] = x->kind == A_LIST ? 0 : lower_expr(L, x);
+        if (x->kind == A_LIST)
+            diag_error(L->diag, x->loc, "a list inside a list: a result is one flat list");
+        ok = ok && r->nodes[k++] && !L->stop;
+    }
+    return ok;
+}
+
+/* Lowers statements; sets *ret to the result (when one returns). 0 on an error that stops the
+ * body. */
+static int lower_stmts(Lower *L, Def *def, Stmt *first, int in_loop, Result *ret, Stmt **returned)
 {
     for (Stmt *s = first; s; s = s->next) {
         if (*returned) {
@@ -1017,7 +1104,8 @@ static int lower_stmts(Lower *L, Def *def, Stmt *first, int in_loop, NodeId *ret
                 diag_error(L->diag, s->loc, "'return' inside a loop");
                 return 0;
             }
-            *ret = lower_expr(L, s->expr);
+            if (!lower_result(L, s->expr, ret))
+                return 0;
             *returned = s;
             break;
         case S_FOR: {
@@ -1103,20 +1191,19 @@ static void warn_unused(Lower *L, Stmt *first)
 }
 
 /* A definition's body: its local arrays, then its statements or its expression. */
-static NodeId lower_body(Lower *L, Def *def)
+static int lower_body(Lower *L, Def *def, Result *r)
 {
     if (def->expr)
-        return lower_expr(L, def->expr);
+        return lower_result(L, def->expr, r) && !L->stop;
     declare_arrays(L, def->body, def->body);
-    NodeId ret = 0;
     Stmt *returned = NULL;
-    if (!lower_stmts(L, def, def->body, 0, &ret, &returned) || L->stop)
+    if (!lower_stmts(L, def, def->body, 0, r, &returned) || L->stop)
         return 0;
     if (!returned) {
         diag_error(L->diag, def->close_loc, "missing 'return' in the body of '%s'", def->name);
         return 0;
     }
-    return ret;
+    return 1;
 }
 
 /* ---- definitions ------------------------------------------------------------------------------ */
@@ -1223,7 +1310,13 @@ static void lower_def(Lower *L, Def *def, Func *f)
     if (ok) {
         int errors = L->diag->errors;
         bind_params(L, f);
-        f->roots[0] = lower_body(L, def);
+        Result r;
+        if (lower_body(L, def, &r)) {
+            f->roots = r.nodes;
+            f->nroots = (int)r.n;
+            f->vector = r.vector;
+            f->entries = 1u << ENTRY_VALUE | 1u << (r.vector ? ENTRY_JAC : ENTRY_GRAD);
+        }
         if (def->body && L->diag->errors == errors)
             warn_unused(L, def->body);
     }
@@ -1272,7 +1365,7 @@ static void free_variables(Lower *L, Def *def)
             def->nparams++;
         }
         size_t first = L->stack_top;
-        if (e->kind == A_CALL || e->kind == A_INDEX) {
+        if (e->kind == A_CALL || e->kind == A_INDEX || e->kind == A_LIST) {
             for (Ast *a = e->args; a; a = a->next)
                 push(L, a);
         } else {
@@ -1412,12 +1505,8 @@ int sema_program(Parse *p, const char *stem, Program *prog)
 
 void program_free(Program *prog)
 {
-    for (int i = 0; i < prog->nfuncs; i++) {
-        dag_free(&prog->funcs[i].dag);
-        free(prog->funcs[i].input);
-        free(prog->funcs[i].grad);
-        nodemap_free(&prog->funcs[i].adj);
-    }
+    for (int i = 0; i < prog->nfuncs; i++)
+        func_free(&prog->funcs[i]);
     free(prog->funcs);
     prog->funcs = NULL;
     prog->nfuncs = 0;

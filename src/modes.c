@@ -1,0 +1,664 @@
+/*
+ * modes.c: every entry point of a definition as a composition of the two transformations on
+ * its one DAG. Input: a Func from sema, with f->entries saying which entry points to build.
+ * Output: nodes in the same DAG and, in the Func, the roots of each entry point:
+ *
+ *   grad        reverse sweep seeded with 1 (eq. 5.144)
+ *   jvp         forward sweep seeded with the input tangents (eq. 5.121)
+ *   vjp         reverse sweep seeded with the output cotangents
+ *   hvp         forward sweep over the gradient's nodes (forward over reverse)
+ *   jac, hess   compressed sweeps: forward over groups of columns, or reverse over groups of
+ *               rows, that share no row (column) of the structural pattern
+ *
+ * The pattern of a Jacobian or a Hessian is what the sweeps themselves build: a tangent or an
+ * adjoint that no term reached is no node, so an entry is structurally zero exactly when the
+ * sweep from its column (or row) makes nothing there. The columns (rows) are then colored
+ * greedily so that two of one color never share a row (column), and one sweep per color
+ * seeded with all of its columns gives every entry directly (distance-2 coloring, as in
+ * Curtis, Powell and Reid). Forward sweeps visit only the cone of their seeds: the nodes that
+ * depend on them and lead to what the entry returns, so a sweep of the tridiagonal Hessian of
+ * the extended Rosenbrock function costs a few nodes, not the whole graph.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "adgen.h"
+
+const char *const entry_name[ENTRY_KINDS] = {
+    [ENTRY_VALUE] = "value", [ENTRY_GRAD] = "grad", [ENTRY_JVP] = "jvp", [ENTRY_VJP] = "vjp",
+    [ENTRY_JAC] = "jac", [ENTRY_JAC_SPARSE] = "jac-sparse", [ENTRY_HVP] = "hvp",
+    [ENTRY_HESS] = "hess", [ENTRY_HESS_SPARSE] = "hess-sparse",
+};
+
+const char *const entry_suffix[ENTRY_KINDS] = {
+    [ENTRY_VALUE] = "", [ENTRY_GRAD] = "_grad", [ENTRY_JVP] = "_jvp", [ENTRY_VJP] = "_vjp",
+    [ENTRY_JAC] = "_jac", [ENTRY_JAC_SPARSE] = "_jac_sparse", [ENTRY_HVP] = "_hvp",
+    [ENTRY_HESS] = "_hess", [ENTRY_HESS_SPARSE] = "_hess_sparse",
+};
+
+int func_check_entries(const Func *f, Diag *diag)
+{
+    unsigned wrong = f->vector ? f->entries & ENTRIES_SCALAR : 0;
+    if (!wrong)
+        return 0;
+    Buf asked = {0}, fits = {0};
+    for (int k = 0; k < ENTRY_KINDS; k++) {
+        if (wrong & 1u << k)
+            buf_printf(&asked, "%s%s", asked.len ? ", " : "", entry_name[k]);
+        else if (k != ENTRY_VALUE && !(ENTRIES_SCALAR & 1u << k))
+            buf_printf(&fits, "%s%s", fits.len ? ", " : "", entry_name[k]);
+    }
+    const Def *def = f->def;
+    diag_error(diag, def->bare ? def->loc : def->name_loc,
+               "'%s' returns %d values, so it has no %s (a scalar result's); the modes of a "
+               "vector result are %s", f->name, f->nroots, asked.data, fits.data);
+    buf_free(&asked);
+    buf_free(&fits);
+    return 1;
+}
+
+/* ---- helpers ----------------------------------------------------------------------------------- */
+
+static void begin_sweep(Func *f, const char *title)
+{
+    NodeId first = f->dag.len;
+    if (f->nsweeps > 0 && f->sweeps[f->nsweeps - 1].first == first)
+        f->nsweeps--; /* the one before added nothing */
+    if (f->nsweeps < MAX_SWEEPS) {
+        f->sweeps[f->nsweeps].first = first;
+        f->sweeps[f->nsweeps++].title = title;
+    }
+}
+
+static NodeId *new_ids(uint32_t n)
+{
+    NodeId *v = xrealloc(NULL, (n ? n : 1) * sizeof *v);
+    memset(v, 0, (n ? n : 1) * sizeof *v);
+    return v;
+}
+
+/* A tangent or adjoint that is a node and not the constant 0 (which a selection decided). */
+static int nonzero(const Dag *d, NodeId n)
+{
+    return n && !dag_is_const(d, n, 0.0);
+}
+
+/* ---- cones: the nodes a seed reaches, on the way to what is wanted ------------------------------- */
+
+/* The consumers of every node below n that leads to a target, and marks for collecting. */
+typedef struct {
+    Dag *d;
+    uint32_t n;
+    uint8_t *need;      /* per node: a target is reached from it */
+    uint32_t *start;    /* per node: its consumers are user[start[id] .. start[id + 1]) */
+    NodeId *user;
+    uint32_t *stamp;
+    uint32_t generation;
+    NodeId *tan, *zero; /* the sweep's, per node, cleared after each */
+    NodeId *list;
+    uint32_t nlist, cap;
+} Cone;
+
+static void cone_init(Cone *c, Dag *d, const NodeId *targets, uint32_t ntargets)
+{
+    uint32_t n = d->len;
+    memset(c, 0, sizeof *c);
+    c->d = d;
+    c->n = n;
+    c->need = xrealloc(NULL, n);
+    memset(c->need, 0, n);
+    for (uint32_t k = 0; k < ntargets; k++)
+        c->need[targets[k]] = 1;
+    c->start = xrealloc(NULL, (n + 1) * sizeof *c->start);
+    memset(c->start, 0, (n + 1) * sizeof *c->start);
+    for (NodeId id = n - 1; id > 0; id--) {
+        if (!c->need[id])
+            continue;
+        const Node *nd = &d->nodes[id];
+        NodeId ops[3] = {nd->a, nd->b, nd->c};
+        for (int i = 0; i < node_arity(nd->kind); i++) {
+            c->need[ops[i]] = 1;
+            c->start[ops[i] + 1]++;
+        }
+    }
+    for (uint32_t id = 0; id < n; id++)
+        c->start[id + 1] += c->start[id];
+    c->user = xrealloc(NULL, (c->start[n] + 1) * sizeof *c->user);
+    uint32_t *fill = xrealloc(NULL, (n + 1) * sizeof *fill);
+    memcpy(fill, c->start, (n + 1) * sizeof *fill);
+    for (NodeId id = 1; id < n; id++) {
+        if (!c->need[id])
+            continue;
+        const Node *nd = &d->nodes[id];
+        NodeId ops[3] = {nd->a, nd->b, nd->c};
+        for (int i = 0; i < node_arity(nd->kind); i++)
+            c->user[fill[ops[i]]++] = id;
+    }
+    free(fill);
+    c->stamp = xrealloc(NULL, n * sizeof *c->stamp);
+    memset(c->stamp, 0, n * sizeof *c->stamp);
+    c->tan = new_ids(n);
+    c->zero = new_ids(n);
+}
+
+static void cone_free(Cone *c)
+{
+    free(c->need);
+    free(c->start);
+    free(c->user);
+    free(c->stamp);
+    free(c->tan);
+    free(c->zero);
+    free(c->list);
+}
+
+static int ascending(const void *x, const void *y)
+{
+    NodeId a = *(const NodeId *)x, b = *(const NodeId *)y;
+    return (a > b) - (a < b);
+}
+
+static void cone_push(Cone *c, NodeId id)
+{
+    if (c->stamp[id] == c->generation || !c->need[id])
+        return;
+    c->stamp[id] = c->generation;
+    if (c->nlist == c->cap) {
+        c->cap = c->cap ? 2 * c->cap : 64;
+        c->list = xrealloc(c->list, c->cap * sizeof *c->list);
+    }
+    c->list[c->nlist++] = id;
+}
+
+/* A forward sweep from the input slots slots[0..nslots) with seeds (per slot), over their
+ * cone; c->tan holds the tangents until cone_clear. */
+static void cone_sweep(Cone *c, const uint32_t *slots, uint32_t nslots, const NodeId *input,
+                       const NodeId *seeds)
+{
+    c->generation++;
+    c->nlist = 0;
+    for (uint32_t k = 0; k < nslots; k++)
+        cone_push(c, input[slots[k]]);
+    for (uint32_t k = 0; k < c->nlist; k++)
+        for (uint32_t u = c->start[c->list[k]]; u < c->start[c->list[k] + 1]; u++)
+            cone_push(c, c->user[u]);
+    qsort(c->list, c->nlist, sizeof *c->list, ascending);
+    forward_sweep_nodes(c->d, c->list, c->nlist, seeds, c->tan, c->zero);
+}
+
+static void cone_clear(Cone *c)
+{
+    for (uint32_t k = 0; k < c->nlist; k++)
+        c->tan[c->list[k]] = c->zero[c->list[k]] = 0;
+}
+
+/* ---- patterns and their coloring ------------------------------------------------------------------ */
+
+/* A pattern as lists: per line (row or column) the ascending indices of its nonzeros. */
+typedef struct {
+    uint32_t n;
+    uint32_t *start;  /* line i: idx[start[i] .. start[i + 1]) */
+    uint32_t *idx;
+    uint32_t len, cap;
+} Lines;
+
+static void lines_add(Lines *l, uint32_t i)
+{
+    if (l->len == l->cap) {
+        l->cap = l->cap ? 2 * l->cap : 64;
+        l->idx = xrealloc(l->idx, l->cap * sizeof *l->idx);
+    }
+    l->idx[l->len++] = i;
+}
+
+/* Starts line l->n (call after its last one's entries). */
+static void lines_next(Lines *l)
+{
+    l->start = xrealloc(l->start, (l->n + 2) * sizeof *l->start);
+    if (l->n == 0)
+        l->start[0] = 0;
+    l->start[++l->n] = l->len;
+}
+
+static void lines_free(Lines *l)
+{
+    free(l->start);
+    free(l->idx);
+}
+
+/* The transpose of a pattern of lines over `other` indices. */
+static Lines transpose(const Lines *l, uint32_t other)
+{
+    Lines t = {0};
+    t.n = other;
+    t.start = xrealloc(NULL, (other + 1) * sizeof *t.start);
+    memset(t.start, 0, (other + 1) * sizeof *t.start);
+    for (uint32_t k = 0; k < l->len; k++)
+        t.start[l->idx[k] + 1]++;
+    for (uint32_t i = 0; i < other; i++)
+        t.start[i + 1] += t.start[i];
+    t.len = t.cap = l->len;
+    t.idx = xrealloc(NULL, (t.len + 1) * sizeof *t.idx);
+    uint32_t *fill = xrealloc(NULL, (other + 1) * sizeof *fill);
+    memcpy(fill, t.start, (other + 1) * sizeof *fill);
+    for (uint32_t i = 0; i < l->n; i++)
+        for (uint32_t k = l->start[i]; k < l->start[i + 1]; k++)
+            t.idx[fill[l->idx[k]]++] = i;
+    free(fill);
+    return t;
+}
+
+/* Colors the lines of `lines` (each a list of `cross` indices; `cross` lists per cross index
+ * the lines through it) so that no two lines of a color share a cross index. Returns the
+ * number of colors; color[i] per line. */
+static uint32_t color_lines(const Lines *lines, const Lines *cross, uint32_t *color)
+{
+    uint32_t ncolors = 0;
+    uint32_t *seen = xrealloc(NULL, (lines->n + 1) * sizeof *seen);
+    memset(seen, 0, (lines->n + 1) * sizeof *seen);
+    for (uint32_t i = 0; i < lines->n; i++) {
+        /* seen[c] == i + 1: color c is taken by a line sharing a cross index with line i */
+        for (uint32_t k = lines->start[i]; k < lines->start[i + 1]; k++) {
+            uint32_t x = lines->idx[k];
+            for (uint32_t m = cross->start[x]; m < cross->start[x + 1]; m++)
+                if (cross->idx[m] < i)
+                    seen[color[cross->idx[m]]] = i + 1;
+        }
+        uint32_t c = 0;
+        while (seen[c] == i + 1)
+            c++;
+        color[i] = c;
+        if (c + 1 > ncolors)
+            ncolors = c + 1;
+    }
+    free(seen);
+    return ncolors;
+}
+
+/* ---- the gradient, jvp, vjp, hvp --------------------------------------------------------------- */
+
+static uint8_t *diff_mask(const Func *f)
+{
+    uint8_t *wrt = xrealloc(NULL, f->nslots + 1);
+    memset(wrt, 0, f->nslots + 1);
+    for (uint32_t k = 0; k < f->ndiff; k++)
+        wrt[f->diff[k]] = 1;
+    return wrt;
+}
+
+/* Per differentiated scalar: its adjoint in adj, the constant 0 where it has none. */
+static NodeId *input_adjoints(Func *f, const NodeMap *adj)
+{
+    NodeId *v = new_ids(f->ndiff), zero = dag_const(&f->dag, 0.0);
+    for (uint32_t k = 0; k < f->ndiff; k++) {
+        NodeId a = adj->of[f->input[f->diff[k]]];
+        v[k] = a ? a : zero;
+    }
+    return v;
+}
+
+static void gradient(Func *f)
+{
+    Dag *d = &f->dag;
+    uint8_t *wrt = diff_mask(f);
+    begin_sweep(f, "reverse sweep (eq. 5.145)");
+    NodeId seed = dag_const(d, 1.0);
+    reverse_sweep(d, 1, f->roots, &seed, wrt, &f->adj);
+    NodeId zero = dag_const(d, 0.0);
+    f->grad = new_ids(f->ninputs);
+    for (uint32_t s = 0; s < f->ninputs; s++)
+        f->grad[s] = f->adj.of[f->input[s]] ? f->adj.of[f->input[s]] : zero;
+    free(wrt);
+}
+
+/* Seeds per slot: the tangent inputs on the differentiated slots, 0 elsewhere. */
+static NodeId *tangent_seeds(const Func *f)
+{
+    NodeId *seeds = new_ids(f->nslots);
+    for (uint32_t k = 0; k < f->ndiff; k++)
+        seeds[f->diff[k]] = f->input[f->dot_slot + k];
+    return seeds;
+}
+
+static void jvp(Func *f)
+{
+    Dag *d = &f->dag;
+    NodeId *seeds = tangent_seeds(f), zero = dag_const(d, 0.0);
+    NodeMap tan;
+    begin_sweep(f, "tangent sweep (eq. 5.121)");
+    forward_sweep(d, f->nprimal, seeds, &tan);
+    f->jvp = new_ids((uint32_t)f->nroots);
+    for (int r = 0; r < f->nroots; r++)
+        f->jvp[r] = tan.of[f->roots[r]] ? tan.of[f->roots[r]] : zero;
+    nodemap_free(&tan);
+    free(seeds);
+}
+
+static void vjp(Func *f)
+{
+    Dag *d = &f->dag;
+    uint8_t *wrt = diff_mask(f);
+    NodeId *seeds = new_ids((uint32_t)f->nroots);
+    for (int r = 0; r < f->nroots; r++)
+        seeds[r] = f->input[f->bar_slot + (uint32_t)r];
+    NodeMap adj;
+    begin_sweep(f, "reverse sweep (eq. 5.145)");
+    reverse_sweep(d, f->nroots, f->roots, seeds, wrt, &adj);
+    f->vjp = input_adjoints(f, &adj);
+    nodemap_free(&adj);
+    free(seeds);
+    free(wrt);
+}
+
+/* The gradient's node per differentiated scalar. */
+static NodeId *gradient_targets(const Func *f)
+{
+    NodeId *g = new_ids(f->ndiff);
+    for (uint32_t k = 0; k < f->ndiff; k++)
+        g[k] = f->grad[f->diff[k]];
+    return g;
+}
+
+/* Forward over reverse: the tangent of the gradient along the tangent inputs. */
+static void hvp(Func *f)
+{
+    Dag *d = &f->dag;
+    NodeId *seeds = tangent_seeds(f), zero = dag_const(d, 0.0), *g = gradient_targets(f);
+    Cone cone;
+    cone_init(&cone, d, g, f->ndiff);
+    begin_sweep(f, "tangent sweep of both (forward over reverse)");
+    cone_sweep(&cone, f->diff, f->ndiff, f->input, seeds);
+    f->hvp = new_ids(f->ndiff);
+    for (uint32_t k = 0; k < f->ndiff; k++)
+        f->hvp[k] = cone.tan[g[k]] ? cone.tan[g[k]] : zero;
+    cone_free(&cone);
+    free(seeds);
+    free(g);
+}
+
+/* ---- Jacobians and Hessians ------------------------------------------------------------------------ */
+
+/* What a compressed matrix is made of: targets (the roots of a Jacobian, the gradient of a
+ * Hessian) as rows, the differentiated scalars as columns. */
+typedef struct {
+    Func *f;
+    const NodeId *target;
+    uint32_t rows;
+    Cone cone;
+} Matrix;
+
+/* Per column: the rows whose target its forward sweep reaches. */
+static Lines forward_pattern(Matrix *m)
+{
+    Func *f = m->f;
+    Lines cols = {0};
+    NodeId one = dag_const(&f->dag, 1.0);
+    NodeId *seeds = new_ids(f->nslots);
+    for (uint32_t j = 0; j < f->ndiff; j++) {
+        seeds[f->diff[j]] = one;
+        cone_sweep(&m->cone, &f->diff[j], 1, f->input, seeds);
+        for (uint32_t i = 0; i < m->rows; i++)
+            if (m->target[i] < m->cone.n && nonzero(&f->dag, m->cone.tan[m->target[i]]))
+                lines_add(&cols, i);
+        lines_next(&cols);
+        cone_clear(&m->cone);
+        seeds[f->diff[j]] = 0;
+    }
+    free(seeds);
+    return cols;
+}
+
+/* Per row (a root of f): the columns its reverse sweep reaches. */
+static Lines reverse_pattern(Func *f, uint8_t *wrt)
+{
+    Lines rows = {0};
+    NodeId one = dag_const(&f->dag, 1.0);
+    for (int r = 0; r < f->nroots; r++) {
+        NodeMap adj;
+        reverse_sweep(&f->dag, 1, &f->roots[r], &one, wrt, &adj);
+        for (uint32_t j = 0; j < f->ndiff; j++)
+            if (nonzero(&f->dag, adj.of[f->input[f->diff[j]]]))
+                lines_add(&rows, j);
+        lines_next(&rows);
+        nodemap_free(&adj);
+    }
+    return rows;
+}
+
+/* The nonzeros of the pattern `rows` (per row its columns) into s, row by row, the lower
+ * triangle only when `lower`. */
+static void sparse_from(Sparse *s, const Lines *rows, int lower)
+{
+    s->nnz = 0;
+    for (uint32_t i = 0; i < rows->n; i++)
+        for (uint32_t k = rows->start[i]; k < rows->start[i + 1]; k++)
+            s->nnz += !lower || rows->idx[k] <= i;
+    s->row = xrealloc(NULL, (s->nnz + 1) * sizeof *s->row);
+    s->col = xrealloc(NULL, (s->nnz + 1) * sizeof *s->col);
+    s->node = new_ids(s->nnz);
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < rows->n; i++)
+        for (uint32_t k = rows->start[i]; k < rows->start[i + 1]; k++)
+            if (!lower || rows->idx[k] <= i) {
+                s->row[n] = i;
+                s->col[n++] = rows->idx[k];
+            }
+}
+
+/* Forward sweeps, one per color of columns: entry (i, j) is row i's tangent in j's sweep. */
+static void forward_compressed(Matrix *m, const Lines *rows, const Lines *cols, Sparse *s)
+{
+    Func *f = m->f;
+    uint32_t *color = new_ids(f->ndiff);
+    s->groups = color_lines(cols, rows, color);
+    s->reverse = 0;
+    NodeId one = dag_const(&f->dag, 1.0);
+    NodeId *seeds = new_ids(f->nslots);
+    uint32_t *slots = new_ids(f->ndiff);
+    for (uint32_t c = 0; c < s->groups; c++) {
+        uint32_t n = 0;
+        for (uint32_t j = 0; j < f->ndiff; j++)
+            if (color[j] == c) {
+                slots[n++] = f->diff[j];
+                seeds[f->diff[j]] = one;
+            }
+        cone_sweep(&m->cone, slots, n, f->input, seeds);
+        for (uint32_t k = 0; k < s->nnz; k++)
+            if (color[s->col[k]] == c)
+                s->node[k] = m->cone.tan[m->target[s->row[k]]];
+        cone_clear(&m->cone);
+        for (uint32_t k = 0; k < n; k++)
+            seeds[slots[k]] = 0;
+    }
+    free(seeds);
+    free(slots);
+    free(color);
+}
+
+/* Reverse sweeps, one per color of rows (roots of f). */
+static void reverse_compressed(Func *f, const Lines *rows, const Lines *cols, uint8_t *wrt,
+                               Sparse *s)
+{
+    uint32_t *color = new_ids((uint32_t)f->nroots);
+    s->groups = color_lines(rows, cols, color);
+    s->reverse = 1;
+    NodeId *roots = new_ids((uint32_t)f->nroots), *seeds = new_ids((uint32_t)f->nroots);
+    NodeId one = dag_const(&f->dag, 1.0);
+    for (uint32_t c = 0; c < s->groups; c++) {
+        int n = 0;
+        for (int r = 0; r < f->nroots; r++)
+            if (color[r] == c) {
+                roots[n] = f->roots[r];
+                seeds[n++] = one;
+            }
+        NodeMap adj;
+        reverse_sweep(&f->dag, n, roots, seeds, wrt, &adj);
+        for (uint32_t k = 0; k < s->nnz; k++)
+            if (color[s->row[k]] == c)
+                s->node[k] = adj.of[f->input[f->diff[s->col[k]]]];
+        nodemap_free(&adj);
+    }
+    free(roots);
+    free(seeds);
+    free(color);
+}
+
+/* The pattern and nodes of the Jacobian: reverse sweeps over rows when there are fewer rows
+ * than columns (so a scalar's Jacobian is its gradient's one sweep), else forward sweeps
+ * over columns; either compressed by the coloring of the fewer groups. */
+static void jacobian(Func *f)
+{
+    uint8_t *wrt = diff_mask(f);
+    Lines rows, cols;
+    Matrix m = {f, f->roots, (uint32_t)f->nroots, {0}};
+    int by_rows = (uint32_t)f->nroots < f->ndiff;
+    cone_init(&m.cone, &f->dag, f->roots, (uint32_t)f->nroots);
+    begin_sweep(f, by_rows ? "reverse sweeps (eq. 5.145)" : "tangent sweeps (eq. 5.121)");
+    if (by_rows) {
+        rows = reverse_pattern(f, wrt);
+        cols = transpose(&rows, f->ndiff);
+    } else {
+        cols = forward_pattern(&m);
+        rows = transpose(&cols, (uint32_t)f->nroots);
+    }
+    sparse_from(&f->jac, &rows, 0);
+    uint32_t *color = new_ids(f->ndiff > (uint32_t)f->nroots ? f->ndiff : (uint32_t)f->nroots);
+    uint32_t col_groups = color_lines(&cols, &rows, color);
+    uint32_t row_groups = color_lines(&rows, &cols, color);
+    free(color);
+    if (row_groups < col_groups)
+        reverse_compressed(f, &rows, &cols, wrt, &f->jac);
+    else
+        forward_compressed(&m, &rows, &cols, &f->jac);
+    cone_free(&m.cone);
+    lines_free(&rows);
+    lines_free(&cols);
+    free(wrt);
+}
+
+uint32_t sparse_find(const Sparse *s, uint32_t i, uint32_t j)
+{
+    uint32_t lo = 0, hi = s->nnz;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (s->row[mid] < i || (s->row[mid] == i && s->col[mid] < j))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < s->nnz && s->row[lo] == i && s->col[lo] == j ? lo : s->nnz;
+}
+
+/* The Hessian's lower triangle, forward over reverse: the tangents of the gradient in sweeps
+ * over groups of columns. Entry (i, j) of the lower triangle is taken from column j's sweep,
+ * or from column i's when only (j, i) is in the pattern; the full Hessian mirrors it, so it
+ * is exactly symmetric. */
+static void hessian(Func *f)
+{
+    NodeId *g = gradient_targets(f);
+    Matrix m = {f, g, f->ndiff, {0}};
+    begin_sweep(f, "tangent sweeps of both (forward over reverse)");
+    cone_init(&m.cone, &f->dag, g, f->ndiff);
+    Lines cols = forward_pattern(&m), rows = transpose(&cols, f->ndiff);
+    /* symmetric closure: (i, j) or (j, i) makes both */
+    Lines both = {0};
+    uint8_t *mark = xrealloc(NULL, f->ndiff + 1);
+    memset(mark, 0, f->ndiff + 1);
+    for (uint32_t i = 0; i < f->ndiff; i++) {
+        for (uint32_t k = rows.start[i]; k < rows.start[i + 1]; k++)
+            mark[rows.idx[k]] = 1;
+        for (uint32_t k = cols.start[i]; k < cols.start[i + 1]; k++)
+            mark[cols.idx[k]] = 1;
+        for (uint32_t j = 0; j < f->ndiff; j++)
+            if (mark[j]) {
+                lines_add(&both, j);
+                mark[j] = 0;
+            }
+        lines_next(&both);
+    }
+    free(mark);
+    Sparse full = {0};
+    sparse_from(&full, &rows, 0);
+    forward_compressed(&m, &rows, &cols, &full);
+    sparse_from(&f->hess, &both, 1);
+    f->hess.groups = full.groups;
+    /* each lower entry from the computed one at (i, j), else at (j, i) */
+    for (uint32_t k = 0; k < f->hess.nnz; k++) {
+        uint32_t i = f->hess.row[k], j = f->hess.col[k], a = sparse_find(&full, i, j);
+        if (a == full.nnz)
+            a = sparse_find(&full, j, i);
+        f->hess.node[k] = full.node[a];
+    }
+    free(full.row);
+    free(full.col);
+    free(full.node);
+    cone_free(&m.cone);
+    lines_free(&rows);
+    lines_free(&cols);
+    lines_free(&both);
+    free(g);
+}
+
+/* ---- the whole ------------------------------------------------------------------------------------- */
+
+void func_differentiate(Func *f)
+{
+    Dag *d = &f->dag;
+    unsigned want = f->entries;
+    f->nprimal = d->len;
+    f->ndiff = 0;
+    for (int p = 0; p < f->nparams; p++)
+        f->ndiff += f->params[p].kind == PARAM_DIFF ? f->params[p].size : 0;
+    f->diff = new_ids(f->ndiff);
+    for (int p = 0, k = 0; p < f->nparams; p++)
+        for (uint32_t i = 0; f->params[p].kind == PARAM_DIFF && i < f->params[p].size; i++)
+            f->diff[k++] = f->params[p].first + i;
+    /* the seeds' input slots, after the inputs' */
+    f->nslots = f->ninputs;
+    f->dot_slot = f->nslots;
+    if (want & (1u << ENTRY_JVP | 1u << ENTRY_HVP))
+        f->nslots += f->ndiff;
+    f->bar_slot = f->nslots;
+    if (want & 1u << ENTRY_VJP)
+        f->nslots += (uint32_t)f->nroots;
+    f->input = xrealloc(f->input, (f->nslots + 1) * sizeof *f->input);
+    for (uint32_t s = f->ninputs; s < f->nslots; s++)
+        f->input[s] = dag_input(d, s);
+    f->zero = dag_const(d, 0.0);
+    f->nsweeps = 0;
+    begin_sweep(f, "forward sweep (eq. 5.143)");
+    f->sweeps[0].first = 1;
+
+    if (!f->vector)
+        gradient(f); /* also what `adgen eval` and the tests read */
+    if (want & 1u << ENTRY_JVP)
+        jvp(f);
+    if (want & 1u << ENTRY_VJP)
+        vjp(f);
+    if (want & (1u << ENTRY_JAC | 1u << ENTRY_JAC_SPARSE))
+        jacobian(f);
+    if (!f->vector && want & 1u << ENTRY_HVP)
+        hvp(f);
+    if (!f->vector && want & (1u << ENTRY_HESS | 1u << ENTRY_HESS_SPARSE))
+        hessian(f);
+    if (f->nsweeps > 1 && f->sweeps[f->nsweeps - 1].first == d->len)
+        f->nsweeps--;
+}
+
+void func_free(Func *f)
+{
+    dag_free(&f->dag);
+    free(f->input);
+    free(f->grad);
+    nodemap_free(&f->adj);
+    free(f->diff);
+    free(f->jvp);
+    free(f->vjp);
+    free(f->hvp);
+    Sparse *sp[2] = {&f->jac, &f->hess};
+    for (int i = 0; i < 2; i++) {
+        free(sp[i]->row);
+        free(sp[i]->col);
+        free(sp[i]->node);
+    }
+}
