@@ -406,7 +406,8 @@ static int is_expr_start(yysymbol_kind_t s)
 {
     const char *name = yysymbol_name(s);
     return s == YYSYMBOL_NUMBER || s == YYSYMBOL_IDENT || s == YYSYMBOL_NOT ||
-           strcmp(name, "'('") == 0 || strcmp(name, "'-'") == 0 || strcmp(name, "'+'") == 0;
+           strcmp(name, "'('") == 0 || strcmp(name, "'-'") == 0 || strcmp(name, "'+'") == 0 ||
+           strcmp(name, "'['") == 0;
 }
 
 static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner, Parse *ps)
@@ -418,7 +419,7 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner, Pars
     if (n < 0)
         n = 0;
     Buf b = {0};
-    /* An expression can start with six tokens; name them once as "expression". */
+    /* An expression can start with seven tokens; name them once as "expression". */
     int want_expr = 0;
     for (int i = 0; i < n; i++)
         if (expected[i] == YYSYMBOL_NUMBER)

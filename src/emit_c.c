@@ -748,12 +748,16 @@ int emit_check(const Program *prog, Diag *diag, const EmitOptions *opt)
     for (int i = 0; i < prog->nfuncs; i++) {
         const Func *f = &prog->funcs[i];
         size_t n = strlen(f->name);
-        for (int j = 0; j < prog->nfuncs && n > 5; j++)
-            if (strncmp(f->name, prog->funcs[j].name, n - 5) == 0 &&
-                strlen(prog->funcs[j].name) == n - 5 && strcmp(f->name + n - 5, "_grad") == 0)
-                diag_error(diag, f->def->bare ? f->def->loc : f->def->name_loc,
-                           "'%s' is also the name of the gradient of '%s'", f->name,
-                           prog->funcs[j].name);
+        for (int j = 0; j < prog->nfuncs; j++) {
+            const Func *g = &prog->funcs[j];
+            size_t m = strlen(g->name);
+            for (int k = 1; k < ENTRY_KINDS; k++)
+                if (g->entries & 1u << k && n > m && strncmp(f->name, g->name, m) == 0 &&
+                    strcmp(f->name + m, entry_suffix[k]) == 0)
+                    diag_error(diag, f->def->bare ? f->def->loc : f->def->name_loc,
+                               "'%s' is also the name of the %s entry point of '%s'", f->name,
+                               entry_name[k], g->name);
+        }
     }
     if (opt->name && prog->nfuncs > 1) {
         const Def *second = prog->funcs[1].def;
