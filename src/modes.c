@@ -526,7 +526,9 @@ static void jacobian(Func *f)
     uint32_t col_groups = color_lines(&cols, &rows, color);
     uint32_t row_groups = color_lines(&rows, &cols, color);
     free(color);
-    if (row_groups < col_groups)
+    /* a tie goes to reverse sweeps when there are fewer rows (so a scalar's Jacobian is its
+     * gradient, to the bit) */
+    if (row_groups < col_groups || (row_groups == col_groups && f->nroots <= (int)f->ndiff))
         reverse_compressed(f, &rows, &cols, wrt, &f->jac);
     else
         forward_compressed(&m, &rows, &cols, &f->jac);
