@@ -434,6 +434,9 @@ void forward_sweep_nodes(Dag *d, const NodeId *ids, uint32_t count, const NodeId
 double eval_op(NodeKind k, double a, double b, double c);
 /* Evaluates nodes 1..d->len-1 given the input slots; values has d->len entries. */
 void eval_dag(const Dag *d, const double *inputs, double *values);
+/* The value of every node of f at x (the input slots; the seeds of the modes are 0),
+ * allocated. */
+double *eval_func(const Func *f, const double *x);
 /* f's value at x, and its gradient through f's adjoint nodes (after reverse) into grad. */
 double eval_grad(const Func *f, const double *x, double *grad);
 /* f's value at x, and its gradient into grad by forward mode (one tangent sweep per input)

@@ -12,11 +12,12 @@
 
 const char cli_usage[] =
     "Usage: adgen [OPTION]... FILE\n"
-    "  or:  adgen eval [--function=NAME] [-D NAME=VALUE]... FILE [NAME=VALUE]...\n"
+    "  or:  adgen eval [--function=NAME] [--jac] [--hess] [-D NAME=VALUE]... FILE\n"
+    "                  [NAME=VALUE]...\n"
     "Compile the scalar functions defined in FILE to C: each function NAME and its\n"
     "reverse-mode gradient NAME_grad. With FILE '-', read standard input.\n"
-    "'adgen eval' prints a function's value and gradient at a point, computed by\n"
-    "interpreting the same graph the C is generated from.\n"
+    "'adgen eval' prints a function's value and gradient (--jac: Jacobian, --hess:\n"
+    "also Hessian) at a point, computed by interpreting the graph the C comes from.\n"
     "\n"
     "Output:\n"
     "  -o, --output=FILE     write the C source to FILE instead of standard output\n"

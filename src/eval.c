@@ -46,10 +46,21 @@ void eval_dag(const Dag *d, const double *inputs, double *values)
     eval_nodes(d, d->len, inputs, values);
 }
 
+double *eval_func(const Func *f, const double *x)
+{
+    uint32_t slots = f->nslots > f->ninputs ? f->nslots : f->ninputs;
+    double *in = xrealloc(NULL, (slots + 1) * sizeof *in);
+    memset(in, 0, (slots + 1) * sizeof *in);
+    memcpy(in, x, f->ninputs * sizeof *in);
+    double *values = xrealloc(NULL, (size_t)f->dag.len * sizeof *values);
+    eval_dag(&f->dag, in, values);
+    free(in);
+    return values;
+}
+
 double eval_grad(const Func *f, const double *x, double *grad)
 {
-    double *values = xrealloc(NULL, (size_t)f->dag.len * sizeof *values);
-    eval_dag(&f->dag, x, values);
+    double *values = eval_func(f, x);
     for (uint32_t i = 0; i < f->ninputs; i++)
         grad[i] = values[f->grad[i]];
     double value = values[f->roots[0]];

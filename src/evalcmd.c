@@ -1,6 +1,7 @@
 /*
- * evalcmd.c: `adgen eval FILE NAME=VALUE...`: a function's value and gradient at a point,
- * computed by interpreting the graph the C is generated from (eval.c).
+ * evalcmd.c: `adgen eval FILE NAME=VALUE...`: a function's value and gradient (a vector
+ * result's Jacobian) at a point, and with --jac, --hess its Jacobian and Hessian, computed
+ * by interpreting the graph the C is generated from (eval.c), every entry point built.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -60,8 +61,22 @@ static int assign_input(const Func *f, const char *assignment, double *x, char *
     return 0;
 }
 
+/* An input slot as the source writes it: x, or an element x[1][2]. */
+static void put_element(const Func *f, uint32_t slot)
+{
+    const Param *pa = f->params;
+    while (slot >= pa->first + pa->size)
+        pa++;
+    printf("%s", pa->name);
+    uint32_t k = slot - pa->first;
+    for (int r = 0, stride = (int)pa->size; r < pa->rank; r++) {
+        stride /= (int)pa->dims[r];
+        printf("[%u]", (unsigned)(k / (uint32_t)stride % pa->dims[r]));
+    }
+}
+
 static int evaluate(Unit *u, const char *path, const char *function, char **assignments,
-                    int n)
+                    int n, int want_jac, int want_hess)
 {
     Buf src = {0};
     if (output_read(path, &src) != 0) {
@@ -87,8 +102,7 @@ static int evaluate(Unit *u, const char *path, const char *function, char **assi
                 u->prog.nfuncs);
         goto done;
     }
-    double *x = xrealloc(NULL, (size_t)(f->ninputs + 1) * 2 * sizeof *x);
-    double *grad = x + f->ninputs + 1;
+    double *x = xrealloc(NULL, (size_t)(f->ninputs + 1) * sizeof *x);
     char *given = xrealloc(NULL, (size_t)f->ninputs + 1);
     memset(given, 0, (size_t)f->ninputs + 1);
     int ok = 1;
@@ -100,21 +114,44 @@ static int evaluate(Unit *u, const char *path, const char *function, char **assi
                     f->name);
             ok = 0;
         }
+    if (ok && want_hess && f->vector) {
+        fprintf(stderr, "adgen: '%s' returns %d values, so it has no Hessian\n", f->name,
+                f->nroots);
+        ok = 0;
+    }
     if (ok) {
-        double value = eval_grad(f, x, grad);
-        printf("%s = %.17g\n", f->name, value);
-        for (int p = 0; p < f->nparams; p++) {
-            const Param *pa = &f->params[p];
-            for (uint32_t k = 0; pa->kind == PARAM_DIFF && k < pa->size; k++) {
-                printf("d%s/d%s", f->name, pa->name);
-                /* an element as the source writes it: x[1][2] */
-                for (int r = 0, stride = (int)pa->size; r < pa->rank; r++) {
-                    stride /= (int)pa->dims[r];
-                    printf("[%u]", (unsigned)(k / (uint32_t)stride % pa->dims[r]));
-                }
-                printf(" = %.17g\n", grad[pa->first + k]);
+        double *v = eval_func(f, x);
+        for (int r = 0; r < f->nroots; r++) {
+            printf("%s", f->name);
+            if (f->vector)
+                printf("[%d]", r);
+            printf(" = %.17g\n", v[f->roots[r]]);
+        }
+        /* the gradient, or the Jacobian's rows, then the Hessian's */
+        const Sparse *sp = f->vector || want_jac ? &f->jac : NULL;
+        for (int r = 0; r < f->nroots; r++) {
+            for (uint32_t k = 0; k < f->ndiff; k++) {
+                printf("d%s", f->name);
+                if (f->vector)
+                    printf("[%d]", r);
+                printf("/d");
+                put_element(f, f->diff[k]);
+                uint32_t at = sp ? sparse_find(sp, (uint32_t)r, k) : 0;
+                double d = !sp ? v[f->grad[f->diff[k]]] : at < sp->nnz ? v[sp->node[at]] : 0.0;
+                printf(" = %.17g\n", d);
             }
         }
+        for (uint32_t i = 0; want_hess && i < f->ndiff; i++) {
+            for (uint32_t k = 0; k < f->ndiff; k++) {
+                printf("d2%s/d", f->name);
+                put_element(f, f->diff[i]);
+                printf("d");
+                put_element(f, f->diff[k]);
+                uint32_t at = k > i ? sparse_find(&f->hess, k, i) : sparse_find(&f->hess, i, k);
+                printf(" = %.17g\n", at < f->hess.nnz ? v[f->hess.node[at]] : 0.0);
+            }
+        }
+        free(v);
         status = EXIT_OK;
     } else {
         fputs("Try 'adgen --help' for more information.\n", stderr);
@@ -134,12 +171,14 @@ int evalcmd_main(int argc, char **argv)
         {"function", required_argument, NULL, 'f'},
         {"define", required_argument, NULL, 'D'},
         {"max-nodes", required_argument, NULL, 'M'},
+        {"jac", no_argument, NULL, 'J'},
+        {"hess", no_argument, NULL, 'H'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *function = NULL;
-    Unit u = {0};
-    int status = -1;
+    Unit u = {.emit = EMIT_ALL};
+    int status = -1, want_jac = 0, want_hess = 0;
     /* options may come anywhere: NAME=VALUE never starts with '-', even for x=-1 */
     for (int c; status < 0 && (c = getopt_long(argc, argv, ":f:D:h", options, NULL)) != -1;) {
         switch (c) {
@@ -152,6 +191,8 @@ int evalcmd_main(int argc, char **argv)
             if (cli_max_nodes(optarg, &u.max_nodes) != 0)
                 status = EXIT_USAGE;
             break;
+        case 'J': want_jac = 1; break;
+        case 'H': want_hess = 1; break;
         case 'h': fputs(cli_usage, stdout); status = EXIT_OK; break;
         default: status = cli_bad_option(c, argv); break;
         }
@@ -159,7 +200,8 @@ int evalcmd_main(int argc, char **argv)
     if (status < 0 && optind == argc)
         status = cli_usage_error("%s", "eval: no input file");
     if (status < 0)
-        status = evaluate(&u, argv[optind], function, argv + optind + 1, argc - optind - 1);
+        status = evaluate(&u, argv[optind], function, argv + optind + 1, argc - optind - 1,
+                          want_jac, want_hess);
     free(u.defines);
     return status;
 }

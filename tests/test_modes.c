@@ -494,12 +494,49 @@ static void test_modes_misfit_is_an_error(void **state)
     free(out);
 }
 
+static double value_after(const char *out, const char *name)
+{
+    const char *s = strstr(out, name);
+    if (!s)
+        fail_msg("no '%s' in:\n%s", name, out);
+    return strtod(s + strlen(name), NULL);
+}
+
+/* adgen eval --jac --hess against closed forms. */
+static void test_modes_eval_jacobian_and_hessian(void **state)
+{
+    (void)state;
+    char *out = NULL;
+    spit(OUT "/eval.expr", "f(x, y) = x*y + sin(x)\n"
+                           "r(p[2]; t[2]) = [p[0]*exp(p[1]*t[0]), p[0]*exp(p[1]*t[1])]\n");
+    assert_int_equal(runf(&out, ADGEN_CMD " eval --hess --function=f " OUT "/eval.expr x=0.7 "
+                                "y=-2"), 0);
+    assert_near(value_after(out, "d2f/dxdx = "), -sin(0.7), 1e-15);
+    assert_near(value_after(out, "d2f/dxdy = "), 1.0, 0);
+    assert_near(value_after(out, "d2f/dydx = "), 1.0, 0);
+    assert_near(value_after(out, "d2f/dydy = "), 0.0, 0);
+    assert_near(value_after(out, "df/dx = "), -2 + cos(0.7), 1e-15);
+    free(out);
+    assert_int_equal(runf(&out, ADGEN_CMD " eval --function=r " OUT "/eval.expr p=1.5,0.25 "
+                                "t=2,-1"), 0);
+    assert_near(value_after(out, "r[1] = "), 1.5 * exp(-0.25), 1e-15);
+    assert_near(value_after(out, "dr[0]/dp[0] = "), exp(0.5), 1e-15);
+    assert_near(value_after(out, "dr[0]/dp[1] = "), 1.5 * 2 * exp(0.5), 1e-15);
+    assert_near(value_after(out, "dr[1]/dp[1] = "), -1.5 * exp(-0.25), 1e-15);
+    free(out);
+    assert_int_equal(runf(&out, ADGEN_CMD " eval --hess --function=r " OUT "/eval.expr "
+                                "p=1,1 t=0,0 2>&1"), 2);
+    assert_contains(out, "'r' returns 2 values, so it has no Hessian");
+    free(out);
+}
+
 int main(void)
 {
     mkdir("build/tests", 0777);
     mkdir(OUT, 0777);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_modes_misfit_is_an_error),
+        cmocka_unit_test(test_modes_eval_jacobian_and_hessian),
         cmocka_unit_test(test_modes_samples_and_vector_models),
         cmocka_unit_test(test_modes_random_programs),
     };
