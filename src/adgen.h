@@ -535,8 +535,9 @@ void sched_entry(const Sched *s, EntryKind k, Entry *e);
 void entry_free(Entry *e);
 /* Collects the body of the roots (cost in the size of the body, not of the DAG), chooses
  * its locals and names them: by source name, as the adjoint (`p_bar`) or tangent (`p_dot`)
- * of a named primal, else t1, t2, ... */
-void sched_body(Sched *s, const NodeId *roots, int nroots, Body *b);
+ * of a named primal, else t1, t2, ... In id order, or `interleaved`: each node a transform
+ * made right after the last primal node it needs (a tangent after its primal). */
+void sched_body(Sched *s, const NodeId *roots, int nroots, Body *b, int interleaved);
 void body_free(Body *b);
 /* Makes b the body whose positions body_find reads (a freshly scheduled body is). */
 void sched_activate(Sched *s, Body *b);

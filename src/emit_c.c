@@ -583,7 +583,8 @@ static void put_body(Emitter *em, const DefOut *e, const Entry *entry, const Bod
     const Func *f = e->s.f;
     const Dag *d = &f->dag;
     Printer pr = {e, b};
-    int titled = entry->kind != ENTRY_VALUE;
+    /* a forward sweep carrying the tangents (eq. 5.121) is one section */
+    int titled = entry->kind != ENTRY_VALUE && entry->kind != ENTRY_JVP;
     buf_puts(out, "{\n");
     for (int i = 0; i < f->nparams; i++) {
         const Param *pa = &f->params[i];
@@ -787,7 +788,7 @@ void emit_source(const Program *prog, const Diag *diag, const EmitOptions *opt, 
             if (e->s.f->entries & 1u << k) {
                 sched_entry(&e->s, (EntryKind)k, &entries[i][k]);
                 sched_body(&e->s, entries[i][k].roots, (int)entries[i][k].nroots,
-                           &bodies[i][k]);
+                           &bodies[i][k], k == ENTRY_JVP);
             }
         }
         e->index = names_claim(&e->s.names, "k");

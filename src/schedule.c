@@ -415,34 +415,86 @@ static void choose_locals(const Sched *s, const NodeId *roots, int nroots, Body 
     free(height);
 }
 
+/* Names the locals: the primal's first, so that an adjoint or a tangent scheduled before its
+ * primal (a tangent of an interleaved body) is still named after it. */
 static void name_locals(Sched *s, const Body *b)
 {
     const Dag *d = &s->f->dag;
-    for (uint32_t k = 0; k < b->n; k++) {
-        NodeId id = b->nodes[k];
-        if (!b->local[k] || s->local[id])
-            continue;
-        const NodeMeta *m = &d->meta[id];
-        if (m->label) {
-            s->local[id] = names_claim(&s->names, m->label);
-        } else if (m->role != ROLE_NONE && s->local[m->of]) {
-            Buf want = {0};
-            buf_printf(&want, "%s_%s", s->local[m->of], m->role == ROLE_ADJOINT ? "bar" : "dot");
-            s->local[id] = names_claim(&s->names, want.data);
-            buf_free(&want);
-        } else {
-            char want[24];
-            do
-                snprintf(want, sizeof want, "t%u", ++s->temps);
-            while (names_taken(&s->names, want));
-            s->local[id] = names_claim(&s->names, want);
+    for (int pass = 0; pass < 2; pass++) {
+        for (uint32_t k = 0; k < b->n; k++) {
+            NodeId id = b->nodes[k];
+            const NodeMeta *m = &d->meta[id];
+            if (!b->local[k] || s->local[id] || (m->role != ROLE_NONE) != pass)
+                continue;
+            if (m->label) {
+                s->local[id] = names_claim(&s->names, m->label);
+            } else if (m->role != ROLE_NONE && s->local[m->of]) {
+                Buf want = {0};
+                buf_printf(&want, "%s_%s", s->local[m->of],
+                           m->role == ROLE_ADJOINT ? "bar" : "dot");
+                s->local[id] = names_claim(&s->names, want.data);
+                buf_free(&want);
+            } else {
+                char want[24];
+                do
+                    snprintf(want, sizeof want, "t%u", ++s->temps);
+                while (names_taken(&s->names, want));
+                s->local[id] = names_claim(&s->names, want);
+            }
         }
     }
 }
 
-void sched_body(Sched *s, const NodeId *roots, int nroots, Body *b)
+/* Sorted by key, then id. */
+typedef struct {
+    NodeId key, id;
+} Keyed;
+
+static int by_key(const void *x, const void *y)
+{
+    const Keyed *a = x, *b = y;
+    return a->key != b->key ? (a->key > b->key) - (a->key < b->key) : (a->id > b->id) - (a->id < b->id);
+}
+
+/* Moves each node a transform made to just after the last primal node it depends on, so a
+ * tangent follows its primal (eq. 5.121: a, a', b, b', ...); still a topological order, as
+ * a node's key is at least its operands' (and a tangent's at least its primal's). */
+static void interleave(Sched *s, Body *b)
+{
+    const Func *f = s->f;
+    Keyed *k = xrealloc(NULL, (b->n + 1) * sizeof *k);
+    for (uint32_t i = 0; i < b->n; i++) {
+        NodeId id = b->nodes[i], key = 0;
+        const Node *nd = &f->dag.nodes[id];
+        if (id < f->nprimal) {
+            key = id;
+        } else if (node_is_op(&f->dag, id)) {
+            NodeId ops[3] = {nd->a, nd->b, nd->c};
+            for (int o = 0; o < node_arity(nd->kind); o++) {
+                long p = body_find(s, b, ops[o]);
+                if (p >= 0 && k[p].key > key)
+                    key = k[p].key;
+            }
+            /* and the tangent of p after p */
+            if (f->dag.meta[id].role != ROLE_NONE && f->dag.meta[id].of > key &&
+                body_find(s, b, f->dag.meta[id].of) >= 0)
+                key = f->dag.meta[id].of;
+        }
+        k[i].key = key;
+        k[i].id = id;
+    }
+    qsort(k, b->n, sizeof *k, by_key);
+    for (uint32_t i = 0; i < b->n; i++)
+        b->nodes[i] = k[i].id;
+    free(k);
+    sched_activate(s, b);
+}
+
+void sched_body(Sched *s, const NodeId *roots, int nroots, Body *b, int interleaved)
 {
     collect(s, roots, nroots, b);
+    if (interleaved)
+        interleave(s, b);
     choose_locals(s, roots, nroots, b);
     name_locals(s, b);
 }
