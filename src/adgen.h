@@ -328,8 +328,10 @@ typedef enum {
     ENTRY_HESS, ENTRY_HESS_SPARSE, ENTRY_KINDS
 } EntryKind;
 
-/* --emit=all: every entry point the function's result has */
-#define EMIT_ALL (1u << 31)
+/* With bits of EntryKind: the entry points among them the function's result has (--emit=all
+ * asks for all of them; `adgen eval` for what it may print). */
+#define EMIT_FITTING (1u << 31)
+#define EMIT_ALL (EMIT_FITTING | ((1u << ENTRY_KINDS) - 1))
 
 /* The entry points only a scalar result has (a gradient, second order). */
 #define ENTRIES_SCALAR (1u << ENTRY_GRAD | 1u << ENTRY_HVP | 1u << ENTRY_HESS | \

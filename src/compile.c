@@ -18,8 +18,9 @@ int unit_compile(Unit *u, const char *file, const char *src, size_t len, const c
         return u->diag.errors;
     for (int i = 0; i < u->prog.nfuncs; i++) {
         Func *f = &u->prog.funcs[i];
-        if (u->emit & EMIT_ALL)
-            f->entries = ((1u << ENTRY_KINDS) - 1) & ~(f->vector ? ENTRIES_SCALAR : 0u);
+        if (u->emit & EMIT_FITTING)
+            f->entries = (1u << ENTRY_VALUE | (u->emit & ~EMIT_FITTING)) &
+                         ~(f->vector ? ENTRIES_SCALAR : 0u);
         else if (u->emit)
             f->entries = 1u << ENTRY_VALUE | u->emit;
         func_check_entries(f, &u->diag);

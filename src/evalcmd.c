@@ -1,7 +1,7 @@
 /*
  * evalcmd.c: `adgen eval FILE NAME=VALUE...`: a function's value and gradient (a vector
  * result's Jacobian) at a point, and with --jac, --hess its Jacobian and Hessian, computed
- * by interpreting the graph the C is generated from (eval.c), every entry point built.
+ * by interpreting the graph the C is generated from (eval.c).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -177,7 +177,7 @@ int evalcmd_main(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     const char *function = NULL;
-    Unit u = {.emit = EMIT_ALL};
+    Unit u = {0};
     int status = -1, want_jac = 0, want_hess = 0;
     /* options may come anywhere: NAME=VALUE never starts with '-', even for x=-1 */
     for (int c; status < 0 && (c = getopt_long(argc, argv, ":f:D:h", options, NULL)) != -1;) {
@@ -199,6 +199,8 @@ int evalcmd_main(int argc, char **argv)
     }
     if (status < 0 && optind == argc)
         status = cli_usage_error("%s", "eval: no input file");
+    /* what it may print, among what each function has */
+    u.emit = EMIT_FITTING | 1u << ENTRY_GRAD | 1u << ENTRY_JAC | (want_hess ? 1u << ENTRY_HESS : 0);
     if (status < 0)
         status = evaluate(&u, argv[optind], function, argv + optind + 1, argc - optind - 1,
                           want_jac, want_hess);

@@ -182,7 +182,8 @@ static void cone_sweep(Cone *c, const uint32_t *slots, uint32_t nslots, const No
     for (uint32_t k = 0; k < c->nlist; k++)
         for (uint32_t u = c->start[c->list[k]]; u < c->start[c->list[k] + 1]; u++)
             cone_push(c, c->user[u]);
-    qsort(c->list, c->nlist, sizeof *c->list, ascending);
+    if (c->nlist > 1)
+        qsort(c->list, c->nlist, sizeof *c->list, ascending);
     forward_sweep_nodes(c->d, c->list, c->nlist, seeds, c->tan, c->zero);
 }
 
