@@ -15,8 +15,10 @@ int unit_compile(Unit *u, const char *file, const char *src, size_t len, const c
     u->diag = diag;
     u->names = parse.names = intern_new();
     if (parse_source(&parse) == 0 && sema_program(&parse, stem, &u->prog) == 0)
-        for (int i = 0; i < u->prog.nfuncs; i++)
+        for (int i = 0; i < u->prog.nfuncs; i++) {
+            u->prog.funcs[i].shared = u->prog.funcs[i].dag.hits;
             func_differentiate(&u->prog.funcs[i]);
+        }
     return u->diag.errors;
 }
 
