@@ -587,5 +587,12 @@ int cli_max_nodes(const char *arg, uint32_t *out);
 /* ---- evalcmd.c: adgen eval ------------------------------------------------------------------ */
 
 int evalcmd_main(int argc, char **argv);
+/* NAME=VALUE (an array's elements separated by ',') into x at the input's slots, marking
+ * given[its first slot]; 0 on success, -1 after a message. */
+int evalcmd_assign(const Func *f, const char *assignment, double *x, char *given);
+
+/* ---- checkcmd.c: adgen check ------------------------------------------------------------- */
+
+int checkcmd_main(int argc, char **argv);
 
 #endif

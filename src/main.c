@@ -318,6 +318,8 @@ int main(int argc, char **argv)
     opterr = 0;
     if (argc > 1 && strcmp(argv[1], "eval") == 0)
         return cli_flush_stdout(evalcmd_main(argc - 1, argv + 1));
+    if (argc > 1 && strcmp(argv[1], "check") == 0)
+        return cli_flush_stdout(checkcmd_main(argc - 1, argv + 1));
     Arena arena = {0};
     argv = gcc_dep_options(argc, argv, &arena);
     Options o = {.out_path = "-"};
