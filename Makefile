@@ -204,17 +204,19 @@ build/bench:
 
 # ---- install ----------------------------------------------------------------------------------
 
-# bin/adgen, the manual page and the make rule projects include (adgen.mk).
+# bin/adgen, the manual page, the make rule projects include (adgen.mk) and the CMake
+# package (find_package(adgen) finds share/adgen/cmake/adgenConfig.cmake under the prefix).
 install: adgen
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DATADIR)/adgen
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DATADIR)/adgen/cmake
 	install -m 755 adgen $(DESTDIR)$(BINDIR)/adgen
 	install -m 644 adgen.1 $(DESTDIR)$(MANDIR)/man1/adgen.1
 	install -m 644 adgen.mk $(DESTDIR)$(DATADIR)/adgen/adgen.mk
+	install -m 644 adgenConfig.cmake $(DESTDIR)$(DATADIR)/adgen/cmake/adgenConfig.cmake
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/adgen $(DESTDIR)$(MANDIR)/man1/adgen.1 \
-	      $(DESTDIR)$(DATADIR)/adgen/adgen.mk
-	rmdir $(DESTDIR)$(DATADIR)/adgen 2>/dev/null || true
+	      $(DESTDIR)$(DATADIR)/adgen/adgen.mk $(DESTDIR)$(DATADIR)/adgen/cmake/adgenConfig.cmake
+	rmdir $(DESTDIR)$(DATADIR)/adgen/cmake $(DESTDIR)$(DATADIR)/adgen 2>/dev/null || true
 
 .PHONY: all clean test demo bench install uninstall fuzz memcheck difftest
 clean:
