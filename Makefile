@@ -1,6 +1,6 @@
 # adgen: a source-to-source reverse-mode automatic differentiator.
-# Everything built goes to build/; `make`, `make test`, `make demo`, `make bench`, `make install`,
-# `make uninstall`, `make clean`; for reliability `make memcheck`, `make fuzz` and
+# Everything built goes to build/; `make`, `make test`, `make demo`, `make docs`, `make bench`,
+# `make install`, `make uninstall`, `make clean`; for reliability `make memcheck`, `make fuzz` and
 # `make difftest` (described in README.md, "Reliability" and "Domain edges").
 
 CC       ?= cc
@@ -191,6 +191,15 @@ demo: adgen | build/demo
 build/demo:
 	mkdir -p build/demo
 
+# ---- docs: the picture of eq. 5.109 (as the book's chain a..f) and its reverse sweep ----------
+# Committed, and shown in the README beside `adgen --explain`; needs Graphviz's dot.
+
+docs: samples/eq5123-adjoint.svg
+
+samples/eq5123-adjoint.svg: samples/eq5123.expr adgen | build
+	./adgen --dot=adjoint $< >build/eq5123-adjoint.dot
+	dot -Tsvg -o $@ build/eq5123-adjoint.dot
+
 # ---- bench: adgen on large inputs, and its gradient against a hand-written adjoint ------------
 
 bench: adgen build/bench/bench
@@ -218,6 +227,6 @@ uninstall:
 	      $(DESTDIR)$(DATADIR)/adgen/adgen.mk $(DESTDIR)$(DATADIR)/adgen/cmake/adgenConfig.cmake
 	rmdir $(DESTDIR)$(DATADIR)/adgen/cmake $(DESTDIR)$(DATADIR)/adgen 2>/dev/null || true
 
-.PHONY: all clean test demo bench install uninstall fuzz memcheck difftest
+.PHONY: all clean test demo docs bench install uninstall fuzz memcheck difftest
 clean:
 	rm -rf build adgen
