@@ -1,6 +1,6 @@
 # adgen: a source-to-source reverse-mode automatic differentiator.
-# Everything built goes to build/; `make`, `make test`, `make demo`, `make bench`, `make install`,
-# `make uninstall`, `make clean`; for reliability `make memcheck`, `make fuzz` and
+# Everything built goes to build/; `make`, `make test`, `make demo`, `make docs`, `make bench`,
+# `make install`, `make uninstall`, `make clean`; for reliability `make memcheck`, `make fuzz` and
 # `make difftest` (described in README.md, "Reliability" and "Domain edges").
 
 CC       ?= cc
@@ -191,6 +191,15 @@ demo: adgen | build/demo
 build/demo:
 	mkdir -p build/demo
 
+# ---- docs: the picture of eq. 5.109 (as the book's chain a..f) and its reverse sweep ----------
+# Committed, and shown in the README beside `adgen --explain`; needs Graphviz's dot.
+
+docs: samples/eq5123-adjoint.svg
+
+samples/eq5123-adjoint.svg: samples/eq5123.expr adgen | build
+	./adgen --dot=adjoint $< >build/eq5123-adjoint.dot
+	dot -Tsvg -o $@ build/eq5123-adjoint.dot
+
 # ---- bench: adgen on large inputs, and its gradient against a hand-written adjoint ------------
 
 bench: adgen build/bench/bench
@@ -204,18 +213,20 @@ build/bench:
 
 # ---- install ----------------------------------------------------------------------------------
 
-# bin/adgen, the manual page and the make rule projects include (adgen.mk).
+# bin/adgen, the manual page, the make rule projects include (adgen.mk) and the CMake
+# package (find_package(adgen) finds share/adgen/cmake/adgenConfig.cmake under the prefix).
 install: adgen
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DATADIR)/adgen
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DATADIR)/adgen/cmake
 	install -m 755 adgen $(DESTDIR)$(BINDIR)/adgen
 	install -m 644 adgen.1 $(DESTDIR)$(MANDIR)/man1/adgen.1
 	install -m 644 adgen.mk $(DESTDIR)$(DATADIR)/adgen/adgen.mk
+	install -m 644 adgenConfig.cmake $(DESTDIR)$(DATADIR)/adgen/cmake/adgenConfig.cmake
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/adgen $(DESTDIR)$(MANDIR)/man1/adgen.1 \
-	      $(DESTDIR)$(DATADIR)/adgen/adgen.mk
-	rmdir $(DESTDIR)$(DATADIR)/adgen 2>/dev/null || true
+	      $(DESTDIR)$(DATADIR)/adgen/adgen.mk $(DESTDIR)$(DATADIR)/adgen/cmake/adgenConfig.cmake
+	rmdir $(DESTDIR)$(DATADIR)/adgen/cmake $(DESTDIR)$(DATADIR)/adgen 2>/dev/null || true
 
-.PHONY: all clean test demo bench install uninstall fuzz memcheck difftest
+.PHONY: all clean test demo docs bench install uninstall fuzz memcheck difftest
 clean:
 	rm -rf build adgen

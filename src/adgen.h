@@ -244,6 +244,8 @@ typedef struct {
                           float or long double code: its spelling in the source; else NULL */
     int line;          /* the source line it came from, 0 if none */
     uint8_t role;      /* for an operation a transform made: what it is of `of` */
+    uint16_t column;   /* where its expression starts on that line; 0 if none or past 65535
+                          (it fills padding: the struct stays 24 bytes) */
     NodeId of;
 } NodeMeta;
 
@@ -261,6 +263,7 @@ typedef struct {
     DagSlot *table;   /* open addressing over node ids */
     uint32_t tcap;
     int fold;         /* fold constant operations that round: only right in double */
+    uint32_t hits;    /* operations dag_op found already built (sharing hash-consing made) */
 } Dag;
 
 /* Per node id below len: a node of the same DAG (an adjoint, a tangent), 0 for none. */
@@ -287,6 +290,8 @@ NodeId dag_pow(Dag *d, NodeId a, NodeId b);
 int dag_is_const(const Dag *d, NodeId n, double v);
 /* Gives nodes from..len-1 that have no source line yet the line `line`. */
 void dag_mark_lines(Dag *d, NodeId from, int line);
+/* The same with the column where their expression starts. */
+void dag_mark_loc(Dag *d, NodeId from, int line, int column);
 /* Records that q, made at or after `from` by a transform, is the `role` of p, unless q
  * already has a role or q or p is not an operation. */
 void dag_set_role(Dag *d, NodeId from, NodeId q, Role role, NodeId p);
@@ -370,6 +375,8 @@ typedef struct {
     int nroots;
     int vector;           /* the result is a list or an array: a `double *` gets it */
     unsigned entries;     /* bit 1 << EntryKind per entry point to emit */
+    uint32_t shared;      /* operations the source built again, found by hash-consing (set by
+                             unit_compile before differentiating) */
     /* set by func_differentiate: */
     uint32_t nprimal;     /* nodes below this id are the primal's */
     uint32_t ndiff;       /* the differentiated scalars: the columns of a Jacobian */
@@ -568,6 +575,31 @@ int emit_check(const Program *prog, Diag *diag, const EmitOptions *opt);
 void emit_source(const Program *prog, const Diag *diag, const EmitOptions *opt, Buf *out);
 void emit_header(const Program *prog, const Diag *diag, const EmitOptions *opt, Buf *out);
 
+/* ---- explain.c: the graph and the sweeps for readers (--dot, --explain) -------------------- */
+
+typedef enum { EXPLAIN_TEXT, EXPLAIN_LATEX, EXPLAIN_MARKDOWN } ExplainStyle;
+
+/* The sweeps of every function of prog as equations in the book's notation (eqs. 5.123-5.142):
+ * the forward sweep, the local partials, the reverse sweep and the same with the partials
+ * substituted. Adds the partials' nodes to each DAG (so nothing is emitted from prog after). */
+void explain_program(Program *prog, ExplainStyle style, Buf *out);
+/* The computational graph of every function (fig. 5.11) in Graphviz DOT; with adjoint, also the
+ * reverse sweep's edges, each labelled with its local partial. */
+void explain_dot(Program *prog, int adjoint, Buf *out);
+
+/* ---- report.c: costs, sharing and the places where a derivative is not finite (--report) -- */
+
+/* Per function: operations of the function and of its gradient by kind, their weighted ratio
+ * beside the cheap-gradient bound, the operations hash-consing shared, the temporaries of the
+ * C, then a `file:line:col: note:` line per place where the derivative is undefined or
+ * unbounded (diag names the file). */
+void report_program(Program *prog, const Diag *diag, Buf *out);
+/* A note on node id of f's primal when its derivative is undefined, unbounded or jumps
+ * somewhere (a kink, a branch switch, a domain edge), else NULL. */
+const char *report_domain_note(const Func *f, NodeId id);
+/* "file:line:col" of node id of f (shorter when the column or line is unknown). */
+void report_put_loc(Buf *out, const Diag *diag, const Func *f, NodeId id);
+
 /* ---- compile.c: the pipeline in memory ---------------------------------------------------- */
 
 /* One input taken through parse, sema and reverse; prog lives until unit_free. */
@@ -645,5 +677,12 @@ int cli_emit(const char *arg, unsigned *out);
 /* ---- evalcmd.c: adgen eval ------------------------------------------------------------------ */
 
 int evalcmd_main(int argc, char **argv);
+/* NAME=VALUE (an array's elements separated by ',') into x at the input's slots, marking
+ * given[its first slot]; 0 on success, -1 after a message. */
+int evalcmd_assign(const Func *f, const char *assignment, double *x, char *given);
+
+/* ---- checkcmd.c: adgen check ------------------------------------------------------------- */
+
+int checkcmd_main(int argc, char **argv);
 
 #endif

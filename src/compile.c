@@ -18,6 +18,7 @@ int unit_compile(Unit *u, const char *file, const char *src, size_t len, const c
         return u->diag.errors;
     for (int i = 0; i < u->prog.nfuncs; i++) {
         Func *f = &u->prog.funcs[i];
+        f->shared = f->dag.hits;
         if (u->emit & EMIT_FITTING)
             f->entries = (1u << ENTRY_VALUE | (u->emit & ~EMIT_FITTING)) &
                          ~(f->vector ? ENTRIES_SCALAR : 0u);

@@ -96,8 +96,10 @@ static NodeId intern_node(Dag *d, Node n)
 {
     uint32_t h = hash_node(&n), j = h & (d->tcap - 1);
     for (NodeId id; (id = d->table[j].id) != 0; j = (j + 1) & (d->tcap - 1))
-        if (d->table[j].hash == h && same_node(&d->nodes[id], &n))
+        if (d->table[j].hash == h && same_node(&d->nodes[id], &n)) {
+            d->hits += node_is_op(d, id);
             return id;
+        }
     if (d->len == UINT32_MAX) {
         fputs("adgen: expression too large\n", stderr);
         abort();
@@ -255,6 +257,16 @@ void dag_mark_lines(Dag *d, NodeId from, int line)
     for (NodeId id = from; id < d->len; id++)
         if (!d->meta[id].line)
             d->meta[id].line = line;
+}
+
+void dag_mark_loc(Dag *d, NodeId from, int line, int column)
+{
+    for (NodeId id = from; id < d->len; id++) {
+        if (d->meta[id].line)
+            continue;
+        d->meta[id].line = line;
+        d->meta[id].column = column > 0 && column <= UINT16_MAX ? (uint16_t)column : 0;
+    }
 }
 
 void dag_set_role(Dag *d, NodeId from, NodeId q, Role role, NodeId p)

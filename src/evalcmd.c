@@ -11,8 +11,7 @@
 
 #include "adgen.h"
 
-/* NAME=VALUE into x[the input's position]; 0 on success, -1 after a message. */
-static int assign_input(const Func *f, const char *assignment, double *x, char *given)
+int evalcmd_assign(const Func *f, const char *assignment, double *x, char *given)
 {
     const char *eq = strchr(assignment, '=');
     if (!eq) {
@@ -107,7 +106,7 @@ static int evaluate(Unit *u, const char *path, const char *function, char **assi
     memset(given, 0, (size_t)f->ninputs + 1);
     int ok = 1;
     for (int a = 0; a < n && ok; a++)
-        ok = assign_input(f, assignments[a], x, given) == 0;
+        ok = evalcmd_assign(f, assignments[a], x, given) == 0;
     for (int p = 0; p < f->nparams && ok; p++)
         if (!given[f->params[p].first]) {
             fprintf(stderr, "adgen: no value for input '%s' of '%s'\n", f->params[p].name,

@@ -10,10 +10,15 @@
 
 #include "adgen.h"
 
+/* What adgen writes: C, or (to standard output) a text about the input. */
+typedef enum { SHOW_C, SHOW_DOT, SHOW_DOT_ADJOINT, SHOW_EXPLAIN, SHOW_REPORT } Show;
+
 typedef struct {
     const char *input, *out_path, *header_path, *dep_path;
     const char **dep_targets;
     int ndep_targets, write_deps, check, force;
+    Show show;
+    ExplainStyle style;
     EmitOptions emit;
 } Options;
 
@@ -87,6 +92,46 @@ static int compile(Options *o)
     return status;
 }
 
+/* --dot, --explain, --report: the graph, the sweeps or the report, to standard output. */
+static int show(const Options *o)
+{
+    Buf src = {0}, text = {0};
+    if (output_read(o->input, &src) != 0) {
+        buf_free(&src);
+        return EXIT_USAGE;
+    }
+    char *stem = output_stem(o->input);
+    Unit u = {.real = o->emit.real, .defines = o->emit.defines, .ndefines = o->emit.ndefines,
+              .max_nodes = o->emit.max_nodes};
+    int status = EXIT_INPUT;
+    if (unit_compile(&u, strcmp(o->input, "-") == 0 ? "<stdin>" : o->input, src.data, src.len,
+                     stem, stderr) == 0 && o->show != SHOW_REPORT) {
+        /* the pictures and the sweeps are of one value and its gradient */
+        for (int i = 0; i < u.prog.nfuncs; i++) {
+            const Def *def = u.prog.funcs[i].def;
+            if (u.prog.funcs[i].vector)
+                diag_error(&u.diag, def->bare ? def->loc : def->name_loc,
+                           "'%s' returns %d values; --dot and --explain show a function of "
+                           "one value", u.prog.funcs[i].name, u.prog.funcs[i].nroots);
+        }
+    }
+    if (u.diag.errors == 0) {
+        if (o->show == SHOW_DOT || o->show == SHOW_DOT_ADJOINT)
+            explain_dot(&u.prog, o->show == SHOW_DOT_ADJOINT, &text);
+        else if (o->show == SHOW_EXPLAIN)
+            explain_program(&u.prog, o->style, &text);
+        else
+            report_program(&u.prog, &u.diag, &text);
+        fwrite(text.data, 1, text.len, stdout);
+        status = EXIT_OK;
+    }
+    unit_free(&u);
+    buf_free(&text);
+    free(stem);
+    buf_free(&src);
+    return status;
+}
+
 /* ---- options ---------------------------------------------------------------------------------- */
 
 static int is_identifier(const char *s, int allow_empty)
@@ -116,8 +161,34 @@ static char *default_depfile(const char *out)
 
 enum {
     OPT_HEADER = 256, OPT_CHECK, OPT_MD, OPT_MF, OPT_MT, OPT_REAL, OPT_PREFIX, OPT_NAME,
-    OPT_STATIC, OPT_ACCUMULATE, OPT_LINE, OPT_NO_LINE, OPT_FORCE, OPT_MAX_NODES, OPT_EMIT
+    OPT_STATIC, OPT_ACCUMULATE, OPT_LINE, OPT_NO_LINE, OPT_FORCE, OPT_MAX_NODES, OPT_EMIT,
+    OPT_DOT, OPT_EXPLAIN, OPT_REPORT
 };
+
+/* --dot[=adjoint], --explain[=text|latex|markdown], --report: one of them. */
+static int set_show(Options *o, int opt, const char *arg)
+{
+    if (o->show != SHOW_C)
+        return cli_usage_error("%s", "--dot, --explain and --report exclude each other");
+    if (opt == OPT_REPORT) {
+        o->show = SHOW_REPORT;
+    } else if (opt == OPT_DOT) {
+        if (arg && strcmp(arg, "adjoint") != 0)
+            return cli_usage_error("--dot takes 'adjoint' or nothing, not '%s'", arg);
+        o->show = arg ? SHOW_DOT_ADJOINT : SHOW_DOT;
+    } else {
+        o->show = SHOW_EXPLAIN;
+        if (!arg || strcmp(arg, "text") == 0)
+            o->style = EXPLAIN_TEXT;
+        else if (strcmp(arg, "latex") == 0)
+            o->style = EXPLAIN_LATEX;
+        else if (strcmp(arg, "markdown") == 0)
+            o->style = EXPLAIN_MARKDOWN;
+        else
+            return cli_usage_error("--explain takes text, latex or markdown, not '%s'", arg);
+    }
+    return 0;
+}
 
 static int parse_options(int argc, char **argv, Options *o)
 {
@@ -139,6 +210,9 @@ static int parse_options(int argc, char **argv, Options *o)
         {"emit", required_argument, NULL, OPT_EMIT},
         {"line", no_argument, NULL, OPT_LINE},
         {"no-line", no_argument, NULL, OPT_NO_LINE},
+        {"dot", optional_argument, NULL, OPT_DOT},
+        {"explain", optional_argument, NULL, OPT_EXPLAIN},
+        {"report", no_argument, NULL, OPT_REPORT},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -194,6 +268,10 @@ static int parse_options(int argc, char **argv, Options *o)
             break;
         case OPT_LINE: lines = 1; break;
         case OPT_NO_LINE: lines = 0; break;
+        case OPT_DOT: case OPT_EXPLAIN: case OPT_REPORT:
+            if (set_show(o, c, optarg) != 0)
+                return EXIT_USAGE;
+            break;
         case 'h': fputs(cli_usage, stdout); return EXIT_OK;
         case 'V': printf("adgen %s\n", ADGEN_VERSION); return EXIT_OK;
         default: return cli_bad_option(c, argv);
@@ -205,6 +283,9 @@ static int parse_options(int argc, char **argv, Options *o)
         return cli_usage_error("more than one input file ('%s')", argv[optind + 1]);
     o->input = argv[optind];
     int to_stdout = strcmp(o->out_path, "-") == 0;
+    if (o->show != SHOW_C && (!to_stdout || o->header_path || o->check || o->write_deps))
+        return cli_usage_error("%s", "--dot, --explain and --report write to standard output: "
+                                     "-o, --header, --check and -MD do not apply");
     if (o->header_path && strcmp(o->header_path, "-") == 0)
         return cli_usage_error("%s", "the header cannot go to standard output");
     if (o->header_path && o->emit.file_static)
@@ -252,6 +333,8 @@ int main(int argc, char **argv)
     opterr = 0;
     if (argc > 1 && strcmp(argv[1], "eval") == 0)
         return cli_flush_stdout(evalcmd_main(argc - 1, argv + 1));
+    if (argc > 1 && strcmp(argv[1], "check") == 0)
+        return cli_flush_stdout(checkcmd_main(argc - 1, argv + 1));
     Arena arena = {0};
     argv = gcc_dep_options(argc, argv, &arena);
     Options o = {.out_path = "-"};
@@ -260,7 +343,7 @@ int main(int argc, char **argv)
         char *dep_path = o.write_deps && !o.dep_path ? default_depfile(o.out_path) : NULL;
         if (dep_path)
             o.dep_path = dep_path;
-        status = compile(&o);
+        status = o.show == SHOW_C ? compile(&o) : show(&o);
         free(dep_path);
     }
     free(o.dep_targets);

@@ -919,7 +919,7 @@ static NodeId lower_expr(Lower *L, Ast *root)
         case A_AND: e->node = failed ? 0 : dag_binary(d, N_AND, a, b); break;
         case A_OR: e->node = failed ? 0 : dag_binary(d, N_OR, a, b); break;
         }
-        dag_mark_lines(d, mark, e->loc.first_line);
+        dag_mark_loc(d, mark, e->loc.first_line, e->loc.first_column);
     }
     return L->stop ? 0 : root->node;
 }

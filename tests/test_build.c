@@ -5,7 +5,8 @@
  * Also: --check, depfiles, byte-identical output in a German locale, #line directives as the
  * compiler reads them, and the emission options (--real, --prefix, --name, --static,
  * --accumulate) compiled, run and checked against closed forms. The man page renders
- * without groff warnings and documents every option --help lists.
+ * without groff warnings and documents every option --help lists. The CMake package, installed,
+ * builds a tiny project that runs and rebuilds after an edit of its .expr.
  * Scratch files go to build/tests/build-out. */
 #include "testutil.h"
 
@@ -62,6 +63,7 @@ static void test_install_tree(void **state)
     assert_true(st.st_mode & S_IXUSR);
     assert_true(exists(ROOT "/usr/local/share/man/man1/adgen.1"));
     assert_true(exists(ROOT "/usr/local/share/adgen/adgen.mk"));
+    assert_true(exists(ROOT "/usr/local/share/adgen/cmake/adgenConfig.cmake"));
     char *out = NULL;
     assert_int_equal(runf(&out, ROOT "/usr/local/bin/adgen --version"), 0);
     assert_contains(out, "adgen ");
@@ -792,6 +794,62 @@ static void test_output_paths(void **state)
     free(c);
 }
 
+/* ---- the CMake package ---------------------------------------------------------------------- */
+
+#define CMAKE_PROJECT OUT "/cmake"
+
+/* The closed form of eq. 5.110 for the program to compare with. */
+static const char cmake_app[] =
+    "#include <math.h>\n#include <stdio.h>\n#include \"model.h\"\n"
+    "int main(void)\n{\n"
+    "    double x = 0.7, g, u = x * x + exp(x * x);\n"
+    "    double f = m_f_grad(x, &g);\n"
+    "    double want = 2 * x * (1 / (2 * sqrt(u)) - sin(u)) * (1 + exp(x * x));\n"
+    "    if (fabs(f - (sqrt(u) + cos(u))) > 1e-14 || fabs(g - want) > 1e-13) {\n"
+    "        printf(\"wrong: %.17g %.17g\\n\", f, g);\n        return 1;\n    }\n"
+    "    puts(\"ok\");\n    return 0;\n}\n";
+
+static void test_cmake_package(void **state)
+{
+    (void)state;
+    if (runf(NULL, "command -v cmake >/dev/null") != 0)
+        fail_msg("cmake is missing: the CMake package cannot be tested (apt-get install cmake)");
+    install();
+    assert_true(exists(ROOT "/usr/local/share/adgen/cmake/adgenConfig.cmake"));
+    assert_int_equal(runf(NULL, "rm -rf " CMAKE_PROJECT " && mkdir -p " CMAKE_PROJECT), 0);
+    spit(CMAKE_PROJECT "/CMakeLists.txt",
+         "cmake_minimum_required(VERSION 3.13)\nproject(tiny C)\n"
+         "find_package(adgen REQUIRED)\n"
+         "add_executable(app app.c)\n"
+         "adgen_generate(app model.expr OPTIONS --prefix=m_ --no-line)\n");
+    spit(CMAKE_PROJECT "/app.c", cmake_app);
+    spit(CMAKE_PROJECT "/model.expr", "f(x) = sqrt(x^2 + exp(x^2)) + cos(x^2 + exp(x^2))\n");
+    char *out = NULL;
+    int rc = runf(&out, "cmake -S " CMAKE_PROJECT " -B " CMAKE_PROJECT "/build "
+                        "-DCMAKE_PREFIX_PATH=%s/" ROOT "/usr/local 2>&1 && "
+                        "cmake --build " CMAKE_PROJECT "/build 2>&1", cwd());
+    if (rc != 0)
+        fail_msg("the CMake project does not build:\n%s", out);
+    free(out);
+    /* the installed adgen ran, into the binary directory, with the options and a depfile */
+    assert_true(exists(CMAKE_PROJECT "/build/model.c"));
+    assert_true(exists(CMAKE_PROJECT "/build/model.adgen.d"));
+    assert_int_equal(runf(&out, CMAKE_PROJECT "/build/app"), 0);
+    assert_string_equal(out, "ok\n");
+    free(out);
+    /* an edit of the .expr regenerates and rebuilds */
+    spit(CMAKE_PROJECT "/model.expr", "f(x) = sqrt(x^2 + exp(x^2)) + cos(x^2 + exp(x^2))\n"
+                                      "g(x) = x*x\n");
+    assert_int_equal(runf(NULL, "touch -d '+2 seconds' " CMAKE_PROJECT "/model.expr"), 0);
+    assert_int_equal(runf(NULL, "cmake --build " CMAKE_PROJECT "/build >/dev/null 2>&1"), 0);
+    char *h = read_file(CMAKE_PROJECT "/build/model.h");
+    assert_non_null(h);
+    assert_contains(h, "m_g_grad");
+    free(h);
+    assert_int_equal(runf(&out, CMAKE_PROJECT "/build/app"), 0);
+    free(out);
+}
+
 /* ---- the man page ----------------------------------------------------------------------------- */
 
 /* Whether word stands in text apart from longer words (log1p is not log). */
@@ -855,6 +913,7 @@ int main(void)
         cmocka_unit_test(test_name_option),
         cmocka_unit_test(test_cxx_and_guards),
         cmocka_unit_test(test_output_paths),
+        cmocka_unit_test(test_cmake_package),
         cmocka_unit_test(test_man_page),
     };
     return cmocka_run_group_tests(tests, setup, NULL);

@@ -1,0 +1,923 @@
+/*
+ * explain.c: the graph and the sweeps for readers, from the DAG the C is generated from.
+ * Input: differentiated Funcs. Output: Graphviz DOT of the computational graph (fig. 5.11),
+ * optionally with the reverse sweep's edges labelled by their local partials (--dot,
+ * --dot=adjoint), or the sweeps as equations in the book's notation (--explain): the forward
+ * sweep (eqs. 5.123-5.128), the local partials (eqs. 5.129-5.134), the reverse sweep
+ * (eqs. 5.135-5.138) and the same with the partials substituted (eqs. 5.139-5.142), as plain
+ * text, a LaTeX align* block or Markdown.
+ *
+ * Every operation of the primal is one equation and has a name: its source name, the
+ * function's name for the output (the book's f), else t1, t2, ... in id order. A local partial
+ * is what deriv.c builds for a factor 1 (so it is the rule the gradient uses, after the same
+ * folding), printed with the differentiated node spelled out (d exp(a)/da = exp(a), not b).
+ * Printing recurses only into expressions of bounded depth: a partial's own nodes (at most
+ * MAX_DEPTH deep) and, in a collapsed DOT graph, operations inlined at most MAX_INLINE deep.
+ * The walks over the graph are loops in id order.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "adgen.h"
+
+#define MAX_DEPTH 12    /* a partial's expression: deeper parts print as "..." */
+#define MAX_INLINE 4    /* a collapsed DOT node shows at most this many levels of operations */
+#define COLLAPSE_OVER 40 /* DOT graphs with more operations inline the unnamed single-use ones */
+
+/* One term of eq. 5.145: consumer w of node v (its operand i) and the partial dw/dv. */
+typedef struct {
+    NodeId v, w, partial;
+    uint32_t next;
+} Term;
+
+typedef struct {
+    Func *f;
+    Dag *d;
+    uint32_t n;          /* the primal's nodes: ids below n */
+    ExplainStyle style;
+    Arena arena;
+    NameSet names;
+    const char **name;   /* per primal node in the body: its name */
+    uint8_t *body;       /* per primal node: reached from the output */
+    uint8_t *inlined;    /* DOT: printed inside its one consumer */
+    NodeId root, expand; /* expand: printed as its definition, not its name */
+    uint32_t *head, *tail, *count; /* per primal node: its terms, in consumer order */
+    Term *terms;
+    uint32_t nterms;
+    int lines;           /* LaTeX: equations since the last heading (each ends with \\) */
+} Ex;
+
+/* ---- names ------------------------------------------------------------------------------- */
+
+static const char *element_name(Ex *x, const Param *pa, uint32_t k)
+{
+    Buf t = {0};
+    buf_puts(&t, pa->name);
+    for (int r = 0, stride = (int)pa->size; r < pa->rank; r++) {
+        stride /= (int)pa->dims[r];
+        buf_printf(&t, "[%u]", (unsigned)(k / (uint32_t)stride % pa->dims[r]));
+    }
+    const char *s = arena_strndup(&x->arena, t.data, t.len);
+    buf_free(&t);
+    return s;
+}
+
+static void choose_inlined(Ex *x);
+
+/* The body (a loop down from the output, ids being topological) and the names of its nodes;
+ * collapse: inline unnamed single-use operations (choose_inlined), which get no name. */
+static void ex_init(Ex *x, Func *f, ExplainStyle style, int collapse)
+{
+    memset(x, 0, sizeof *x);
+    x->f = f;
+    x->d = &f->dag;
+    x->n = f->nprimal;
+    x->style = style;
+    x->root = f->roots[0];
+    x->name = arena_alloc(&x->arena, x->n * sizeof *x->name);
+    memset(x->name, 0, x->n * sizeof *x->name);
+    x->body = xrealloc(NULL, x->n);
+    x->inlined = xrealloc(NULL, x->n);
+    memset(x->body, 0, x->n);
+    memset(x->inlined, 0, x->n);
+    x->body[x->root] = 1;
+    for (NodeId id = x->root; id > 0; id--) {
+        if (!x->body[id])
+            continue;
+        const Node *nd = &x->d->nodes[id];
+        x->body[nd->a] = x->body[nd->b] = x->body[nd->c] = 1;
+    }
+    x->body[0] = 0;
+    if (collapse)
+        choose_inlined(x);
+    names_init(&x->names, &x->arena, 16, NULL);
+    for (int p = 0; p < f->nparams; p++) {
+        const Param *pa = &f->params[p];
+        names_claim(&x->names, pa->name);
+        for (uint32_t k = 0; k < pa->size; k++)
+            x->name[f->input[pa->first + k]] = pa->rank ? element_name(x, pa, k) : pa->name;
+    }
+    for (NodeId id = 1; id < x->n; id++)
+        if (x->body[id] && node_is_op(x->d, id) && x->d->meta[id].label)
+            x->name[id] = names_claim(&x->names, x->d->meta[id].label);
+    if (!x->name[x->root] && node_is_op(x->d, x->root))
+        x->name[x->root] = names_claim(&x->names, f->name);
+    unsigned temps = 0;
+    for (NodeId id = 1; id < x->n; id++) {
+        if (!x->body[id] || x->name[id] || !node_is_op(x->d, id) || x->inlined[id])
+            continue;
+        char want[24];
+        do
+            snprintf(want, sizeof want, "t%u", ++temps);
+        while (names_taken(&x->names, want));
+        x->name[id] = names_claim(&x->names, want);
+    }
+}
+
+static void ex_free(Ex *x)
+{
+    names_free(&x->names);
+    free(x->body);
+    free(x->inlined);
+    free(x->head);
+    free(x->tail);
+    free(x->count);
+    free(x->terms);
+    arena_free(&x->arena);
+}
+
+static int has_adjoint(const Ex *x, NodeId id)
+{
+    return id && id < x->n && id < x->f->adj.len && x->f->adj.of[id];
+}
+
+/* The local partials, from deriv.c's rules with the factor 1, chained per operand in the
+ * order of the consumers' ids (the book's order of terms in eqs. 5.135-5.138). */
+static void ex_terms(Ex *x)
+{
+    x->head = xrealloc(NULL, x->n * sizeof *x->head);
+    x->tail = xrealloc(NULL, x->n * sizeof *x->tail);
+    x->count = xrealloc(NULL, x->n * sizeof *x->count);
+    memset(x->head, 0, x->n * sizeof *x->head);
+    memset(x->tail, 0, x->n * sizeof *x->tail);
+    memset(x->count, 0, x->n * sizeof *x->count);
+    uint32_t cap = 64;
+    x->terms = xrealloc(NULL, cap * sizeof *x->terms);
+    x->nterms = 1; /* term 0 means none */
+    NodeId one = dag_const(x->d, 1.0);
+    for (NodeId w = 1; w < x->n; w++) {
+        if (!x->body[w] || !has_adjoint(x, w) || !node_is_op(x->d, w))
+            continue;
+        Node nd = x->d->nodes[w];
+        NodeId ops[3] = {nd.a, nd.b, nd.c};
+        for (int i = 0; i < node_arity(nd.kind); i++) {
+            NodeId zero, v = ops[i];
+            if (!has_adjoint(x, v))
+                continue;
+            NodeId p = deriv_term(x->d, w, i, one, 0, &zero);
+            if (!p || dag_is_const(x->d, p, 0.0))
+                continue;
+            if (x->nterms == cap) {
+                cap *= 2;
+                x->terms = xrealloc(x->terms, cap * sizeof *x->terms);
+            }
+            uint32_t t = x->nterms++;
+            x->terms[t] = (Term){v, w, p, 0};
+            if (x->tail[v])
+                x->terms[x->tail[v]].next = t;
+            else
+                x->head[v] = t;
+            x->tail[v] = t;
+            x->count[v]++;
+        }
+    }
+}
+
+/* A node whose one term comes from the output: its adjoint is that local partial. */
+static int direct(const Ex *x, NodeId v)
+{
+    return x->count[v] == 1 && x->terms[x->head[v]].w == x->root;
+}
+
+/* ---- expressions ------------------------------------------------------------------------- */
+
+enum { P_OR = 1, P_AND, P_CMP, P_ADD, P_MUL, P_UNARY, P_POW, P_PRIMARY };
+
+static int is_latex(const Ex *x)
+{
+    return x->style != EXPLAIN_TEXT;
+}
+
+/* Whether id prints as a name (or a number), not as an operation. */
+static int is_named(const Ex *x, NodeId id)
+{
+    return id < x->n && x->name[id] && id != x->expand && !x->inlined[id];
+}
+
+static int prec_of(const Ex *x, NodeId id)
+{
+    const Node *nd = &x->d->nodes[id];
+    if (nd->kind == N_CONST)
+        return signbit(nd->k) ? P_UNARY : P_PRIMARY;
+    if (is_named(x, id))
+        return P_PRIMARY;
+    switch (nd->kind) {
+    case N_ADD: case N_SUB: return P_ADD;
+    case N_MUL:
+        if (nd->a == nd->b)
+            return P_POW;
+        return P_MUL;
+    case N_DIV: return is_latex(x) ? P_PRIMARY : P_MUL;
+    case N_NEG: case N_NOT: return P_UNARY;
+    case N_POW: return P_POW;
+    case N_OR: return P_OR;
+    case N_AND: return P_AND;
+    default: return op_info[nd->kind].form == F_CMP ? P_CMP : P_PRIMARY;
+    }
+}
+
+/* A number as the language writes it: the shortest form that reads back to it. */
+static void put_number(Buf *out, double v)
+{
+    char s[40];
+    if (isinf(v)) {
+        buf_puts(out, v < 0 ? "-inf" : "inf");
+        return;
+    }
+    int p = 1;
+    do
+        snprintf(s, sizeof s, "%.*g", p, v);
+    while (strtod(s, NULL) != v && ++p <= 17);
+    buf_puts(out, s);
+}
+
+/* A name in LaTeX: one letter and digits as a subscript (t1: t_{1}), longer ones upright
+ * italic; the [i][j] of an element as a subscript i,j. */
+static void put_latex_name(Buf *out, const char *s)
+{
+    size_t stem = strcspn(s, "[");
+    size_t letters = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ");
+    int simple = letters == 1 && strspn(s + 1, "0123456789") == stem - 1;
+    if (simple) {
+        buf_putn(out, s, 1);
+        if (stem > 1) {
+            buf_puts(out, "_{");
+            buf_putn(out, s + 1, stem - 1);
+            buf_puts(out, "}");
+        }
+    } else {
+        buf_puts(out, "\\mathit{");
+        for (size_t i = 0; i < stem; i++)
+            buf_puts(out, s[i] == '_' ? "\\_" : (char[]){s[i], 0});
+        buf_puts(out, "}");
+    }
+    if (!s[stem])
+        return;
+    buf_puts(out, "_{");
+    for (const char *c = s + stem; *c; c++)
+        if (*c >= '0' && *c <= '9')
+            buf_putn(out, c, 1);
+        else if (*c == '[' && c != s + stem)
+            buf_puts(out, ",");
+    buf_puts(out, "}");
+}
+
+static void put_name(const Ex *x, Buf *out, const char *s)
+{
+    if (is_latex(x))
+        put_latex_name(out, s);
+    else
+        buf_puts(out, s);
+}
+
+static void put_expr(Ex *x, Buf *out, NodeId id, int depth);
+
+static void put_operand(Ex *x, Buf *out, NodeId id, int min_prec, int depth)
+{
+    int paren = prec_of(x, id) < min_prec;
+    buf_puts(out, paren ? (is_latex(x) ? "\\left(" : "(") : "");
+    put_expr(x, out, id, depth);
+    buf_puts(out, paren ? (is_latex(x) ? "\\right)" : ")") : "");
+}
+
+/* The LaTeX command of a function, or NULL for \operatorname. */
+static const char *latex_function(NodeKind k)
+{
+    switch (k) {
+    case N_SIN: return "\\sin"; case N_COS: return "\\cos"; case N_TAN: return "\\tan";
+    case N_ASIN: return "\\arcsin"; case N_ACOS: return "\\arccos";
+    case N_ATAN: return "\\arctan"; case N_SINH: return "\\sinh"; case N_COSH: return "\\cosh";
+    case N_TANH: return "\\tanh"; case N_EXP: return "\\exp"; case N_LOG: return "\\log";
+    case N_MIN: return "\\min"; case N_MAX: return "\\max";
+    default: return NULL;
+    }
+}
+
+static void put_call(Ex *x, Buf *out, const Node *nd, int depth)
+{
+    const char *lang = nd->kind == N_IF ? "if" : op_info[nd->kind].lang;
+    const char *tex = latex_function(nd->kind);
+    if (is_latex(x) && tex)
+        buf_puts(out, tex);
+    else if (is_latex(x))
+        buf_printf(out, "\\operatorname{%s}", lang);
+    else
+        buf_puts(out, lang);
+    buf_puts(out, is_latex(x) ? "\\left(" : "(");
+    NodeId ops[3] = {nd->a, nd->b, nd->c};
+    for (int i = 0; i < node_arity(nd->kind); i++) {
+        buf_puts(out, i ? ", " : "");
+        put_expr(x, out, ops[i], depth + 1);
+    }
+    buf_puts(out, is_latex(x) ? "\\right)" : ")");
+}
+
+static const char *latex_operator(NodeKind k)
+{
+    switch (k) {
+    case N_EQ: return " = "; case N_NE: return " \\ne "; case N_LT: return " < ";
+    case N_LE: return " \\le "; case N_GT: return " > "; case N_GE: return " \\ge ";
+    case N_AND: return " \\land "; case N_OR: return " \\lor ";
+    default: return NULL;
+    }
+}
+
+/* A node as an expression of named nodes; recursion only through unnamed nodes, which are a
+ * partial's own (bounded by its rule) or inlined ones (bounded by MAX_INLINE). */
+static void put_expr(Ex *x, Buf *out, NodeId id, int depth)
+{
+    const Node *nd = &x->d->nodes[id];
+    if (nd->kind == N_CONST) {
+        put_number(out, nd->k);
+        return;
+    }
+    if (is_named(x, id)) {
+        put_name(x, out, x->name[id]);
+        return;
+    }
+    if (depth > MAX_DEPTH) {
+        buf_puts(out, is_latex(x) ? "\\ldots" : "...");
+        return;
+    }
+    int tex = is_latex(x);
+    depth++;
+    switch (nd->kind) {
+    case N_NEG:
+        buf_puts(out, "-");
+        put_operand(x, out, nd->a, P_UNARY, depth);
+        break;
+    case N_NOT:
+        buf_puts(out, tex ? "\\lnot " : "!");
+        put_operand(x, out, nd->a, P_UNARY, depth);
+        break;
+    case N_ADD: case N_SUB:
+        put_operand(x, out, nd->a, P_ADD, depth);
+        buf_puts(out, nd->kind == N_ADD ? " + " : " - ");
+        put_operand(x, out, nd->b, P_MUL, depth);
+        break;
+    case N_MUL:
+        if (nd->a == nd->b) {
+            put_operand(x, out, nd->a, P_PRIMARY, depth);
+            buf_puts(out, tex ? "^{2}" : "^2");
+            break;
+        }
+    {
+        /* a constant factor first, as the book writes 2x (operands are ordered by id) */
+        int swap = x->d->nodes[nd->b].kind == N_CONST && x->d->nodes[nd->a].kind != N_CONST;
+        NodeId l = swap ? nd->b : nd->a, r = swap ? nd->a : nd->b;
+        put_operand(x, out, l, P_MUL, depth);
+        buf_puts(out, !tex ? "*" : x->d->nodes[l].kind == N_CONST &&
+                 prec_of(x, r) == P_PRIMARY ? " " : " \\cdot ");
+        put_operand(x, out, r, P_UNARY, depth);
+        break;
+    }
+    case N_DIV:
+        if (tex) {
+            buf_puts(out, "\\frac{");
+            put_expr(x, out, nd->a, depth);
+            buf_puts(out, "}{");
+            put_expr(x, out, nd->b, depth);
+            buf_puts(out, "}");
+            break;
+        }
+        put_operand(x, out, nd->a, P_MUL, depth);
+        buf_puts(out, "/");
+        put_operand(x, out, nd->b, P_UNARY, depth);
+        break;
+    case N_POW:
+        put_operand(x, out, nd->a, P_PRIMARY, depth);
+        buf_puts(out, tex ? "^{" : "^");
+        if (tex)
+            put_expr(x, out, nd->b, depth);
+        else
+            put_operand(x, out, nd->b, P_POW, depth);
+        buf_puts(out, tex ? "}" : "");
+        break;
+    case N_SQRT:
+        if (!tex) {
+            put_call(x, out, nd, depth);
+            break;
+        }
+        buf_puts(out, "\\sqrt{");
+        put_expr(x, out, nd->a, depth);
+        buf_puts(out, "}");
+        break;
+    case N_ABS:
+        if (!tex) {
+            put_call(x, out, nd, depth);
+            break;
+        }
+        buf_puts(out, "\\left\\lvert ");
+        put_expr(x, out, nd->a, depth);
+        buf_puts(out, "\\right\\rvert ");
+        break;
+    default:
+        if (op_info[nd->kind].form == F_CMP || op_info[nd->kind].form == F_LOGIC) {
+            int p = op_info[nd->kind].form == F_CMP ? P_CMP + 1 : prec_of(x, id) + 1;
+            put_operand(x, out, nd->a, p - 1, depth);
+            buf_puts(out, tex ? latex_operator(nd->kind) : "");
+            if (!tex)
+                buf_printf(out, " %s ", op_info[nd->kind].c);
+            put_operand(x, out, nd->b, p, depth);
+        } else {
+            put_call(x, out, nd, depth);
+        }
+        break;
+    }
+}
+
+/* A node's definition: its operation over named operands. */
+static void put_definition(Ex *x, Buf *out, NodeId id)
+{
+    NodeId saved = x->expand;
+    x->expand = id;
+    put_expr(x, out, id, 0);
+    x->expand = saved;
+}
+
+/* A local partial, with the node differentiated spelled out. */
+static void put_partial_value(Ex *x, Buf *out, const Term *t, int min_prec)
+{
+    NodeId saved = x->expand;
+    x->expand = t->w;
+    put_operand(x, out, t->partial, min_prec, 0);
+    x->expand = saved;
+}
+
+/* d<of>/d<by> in the style: df/dc, or \frac{\partial f}{\partial c}. */
+static void put_d(const Ex *x, Buf *out, NodeId of, NodeId by)
+{
+    if (is_latex(x)) {
+        buf_puts(out, "\\frac{\\partial ");
+        put_name(x, out, x->name[of]);
+        buf_puts(out, "}{\\partial ");
+        put_name(x, out, x->name[by]);
+        buf_puts(out, "}");
+    } else {
+        buf_printf(out, "d%s/d%s", x->name[of], x->name[by]);
+    }
+}
+
+/* ---- --explain ----------------------------------------------------------------------------- */
+
+/* Equations in LaTeX are separated by \\, which must not follow the last one. */
+static void line_start(Ex *x, Buf *out)
+{
+    if (!is_latex(x))
+        buf_puts(out, "    ");
+    else if (x->lines++ > 0)
+        buf_puts(out, " \\\\\n");
+}
+
+static void line_mid(const Ex *x, Buf *out)
+{
+    buf_puts(out, is_latex(x) ? " &= " : " = ");
+}
+
+static void line_end(const Ex *x, Buf *out)
+{
+    buf_puts(out, is_latex(x) ? "" : "\n");
+}
+
+/* A heading before a group of equations (in LaTeX \intertext, which follows a \\). */
+static void heading(Ex *x, Buf *out, const char *text)
+{
+    switch (x->style) {
+    case EXPLAIN_TEXT: buf_printf(out, "%s:\n", text); break;
+    case EXPLAIN_LATEX:
+        if (x->lines)
+            buf_printf(out, " \\\\\n\\intertext{%s:}\n", text);
+        else
+            buf_printf(out, "%% %s:\n", text);
+        break;
+    case EXPLAIN_MARKDOWN: buf_printf(out, "\n%s:\n\n$$\n\\begin{aligned}\n", text); break;
+    }
+    x->lines = 0;
+}
+
+static void heading_end(Ex *x, Buf *out)
+{
+    if (x->style == EXPLAIN_MARKDOWN) {
+        buf_puts(out, "\n\\end{aligned}\n$$\n");
+        x->lines = 0;
+    }
+}
+
+static void ex_forward(Ex *x, Buf *out)
+{
+    heading(x, out, "forward sweep (eq. 5.143)");
+    for (NodeId id = 1; id < x->n; id++) {
+        if (!x->body[id] || !node_is_op(x->d, id))
+            continue;
+        line_start(x, out);
+        put_name(x, out, x->name[id]);
+        line_mid(x, out);
+        put_definition(x, out, id);
+        line_end(x, out);
+    }
+    heading_end(x, out);
+}
+
+/* In the order of the consumers and their operands (eqs. 5.129-5.134). */
+static void ex_partials(Ex *x, Buf *out)
+{
+    heading(x, out, "local partials");
+    for (uint32_t t = 1; t < x->nterms; t++) {
+        line_start(x, out);
+        put_d(x, out, x->terms[t].w, x->terms[t].v);
+        line_mid(x, out);
+        put_partial_value(x, out, &x->terms[t], 0);
+        line_end(x, out);
+    }
+    heading_end(x, out);
+}
+
+/* The adjoint sweep, eq. 5.145 per node, from the output down: symbolically (eqs.
+ * 5.135-5.138), or with the partials substituted (eqs. 5.139-5.142). A node whose adjoint is
+ * its one local partial (consumed by the output alone) has no line of its own: its partial is
+ * its adjoint; the substituted form writes its value. */
+static void ex_reverse(Ex *x, Buf *out, int substituted)
+{
+    const char *times = is_latex(x) ? " \\cdot " : " * ";
+    for (NodeId v = x->root; v > 0; v--) {
+        if (v == x->root || !x->body[v] || !has_adjoint(x, v))
+            continue;
+        int input = x->d->nodes[v].kind == N_INPUT;
+        if (direct(x, v) && !(substituted && input))
+            continue;
+        line_start(x, out);
+        put_d(x, out, x->root, v);
+        line_mid(x, out);
+        if (!x->head[v])
+            buf_puts(out, "0");
+        for (uint32_t t = x->head[v]; t; t = x->terms[t].next) {
+            const Term *term = &x->terms[t];
+            buf_puts(out, t == x->head[v] ? "" : " + ");
+            if (term->w == x->root) {
+                put_partial_value(x, out, term, P_ADD + 1);
+            } else if (!substituted) {
+                put_d(x, out, x->root, term->w);
+                buf_puts(out, " ");
+                put_d(x, out, term->w, v);
+            } else {
+                if (direct(x, term->w))
+                    put_partial_value(x, out, &x->terms[x->head[term->w]], P_MUL);
+                else
+                    put_d(x, out, x->root, term->w);
+                buf_puts(out, times);
+                put_partial_value(x, out, term, P_PRIMARY);
+            }
+        }
+        line_end(x, out);
+    }
+}
+
+static void explain_func(Func *f, ExplainStyle style, Buf *out)
+{
+    Ex x;
+    ex_init(&x, f, style, 0);
+    ex_terms(&x);
+    Buf head = {0};
+    for (int p = 0; p < f->nparams; p++) {
+        buf_printf(&head, "%s%s%s", p == 0 ? "" : p == f->def->ndiff ? "; " : ", ",
+                   f->params[p].name, f->params[p].rank ? "[]" : "");
+    }
+    switch (style) {
+    case EXPLAIN_TEXT: buf_printf(out, "%s(%s)\n", f->name, head.data ? head.data : ""); break;
+    case EXPLAIN_LATEX:
+        buf_printf(out, "%% %s(%s)\n\\begin{align*}\n", f->name, head.data ? head.data : "");
+        break;
+    case EXPLAIN_MARKDOWN:
+        buf_printf(out, "### `%s(%s)`\n", f->name, head.data ? head.data : "");
+        break;
+    }
+    buf_free(&head);
+    ex_forward(&x, out);
+    if (node_is_op(x.d, x.root) && has_adjoint(&x, x.root)) {
+        ex_partials(&x, out);
+        Buf h = {0};
+        buf_puts(&h, "reverse sweep (eq. 5.145), from ");
+        if (style == EXPLAIN_TEXT) {
+            put_d(&x, &h, x.root, x.root);
+        } else {
+            buf_puts(&h, "$");
+            put_d(&x, &h, x.root, x.root);
+            buf_puts(&h, "$");
+        }
+        buf_puts(&h, " = 1");
+        heading(&x, out, h.data);
+        buf_free(&h);
+        ex_reverse(&x, out, 0);
+        heading_end(&x, out);
+        heading(&x, out, "the partials substituted");
+        ex_reverse(&x, out, 1);
+        heading_end(&x, out);
+    }
+    if (style == EXPLAIN_LATEX)
+        buf_puts(out, "\n\\end{align*}\n");
+    ex_free(&x);
+}
+
+void explain_program(Program *prog, ExplainStyle style, Buf *out)
+{
+    for (int i = 0; i < prog->nfuncs; i++) {
+        buf_puts(out, i ? "\n" : "");
+        explain_func(&prog->funcs[i], style, out);
+    }
+    if (!out->data)
+        buf_putn(out, "", 0);
+}
+
+/* ---- --dot ----------------------------------------------------------------------------------- */
+
+/* The operations a DOT graph of f shows: all of them, unless there are more than
+ * COLLAPSE_OVER; then array inputs are one node each and operations without a source name
+ * used by one operation are printed inside it, at most MAX_INLINE deep. */
+static uint32_t count_ops(const Func *f)
+{
+    const Dag *d = &f->dag;
+    uint8_t *seen = xrealloc(NULL, f->nprimal);
+    memset(seen, 0, f->nprimal);
+    seen[f->roots[0]] = 1;
+    uint32_t ops = 0;
+    for (NodeId id = f->roots[0]; id > 0; id--) {
+        if (!seen[id])
+            continue;
+        ops += node_is_op(d, id);
+        seen[d->nodes[id].a] = seen[d->nodes[id].b] = seen[d->nodes[id].c] = 1;
+    }
+    free(seen);
+    return ops;
+}
+
+static void choose_inlined(Ex *x)
+{
+    uint32_t *uses = xrealloc(NULL, x->n * sizeof *uses);
+    uint8_t *height = xrealloc(NULL, x->n);
+    memset(uses, 0, x->n * sizeof *uses);
+    memset(height, 0, x->n);
+    for (NodeId w = 1; w < x->n; w++) {
+        const Node *nd = &x->d->nodes[w];
+        if (!x->body[w] || !node_is_op(x->d, w))
+            continue;
+        uses[nd->a]++;
+        uses[nd->b] += nd->b != nd->a;
+        uses[nd->c] += nd->c != nd->a && nd->c != nd->b;
+    }
+    for (NodeId id = 1; id < x->n; id++) {
+        const Node *nd = &x->d->nodes[id];
+        if (!x->body[id] || !node_is_op(x->d, id))
+            continue;
+        int h = 0;
+        NodeId ops[3] = {nd->a, nd->b, nd->c};
+        for (int i = 0; i < node_arity(nd->kind); i++)
+            if (x->inlined[ops[i]] && height[ops[i]] > h)
+                h = height[ops[i]];
+        height[id] = (uint8_t)(h + 1);
+        x->inlined[id] = id != x->root && !x->d->meta[id].label && uses[id] == 1 &&
+                         h + 1 <= MAX_INLINE;
+    }
+    free(uses);
+    free(height);
+}
+
+/* What a DOT node stands for: an array input (collapsed) or the node itself. */
+static long dot_node(const Ex *x, NodeId id, int collapse)
+{
+    const Node *nd = &x->d->nodes[id];
+    if (collapse && nd->kind == N_INPUT) {
+        for (int p = 0; p < x->f->nparams; p++) {
+            const Param *pa = &x->f->params[p];
+            if (pa->rank && (uint32_t)nd->k >= pa->first && (uint32_t)nd->k < pa->first + pa->size)
+                return -1 - p;
+        }
+    }
+    return id;
+}
+
+static void put_dot_id(Buf *out, int fn, long node)
+{
+    if (node < 0)
+        buf_printf(out, "f%dp%ld", fn, -1 - node);
+    else
+        buf_printf(out, "f%dn%ld", fn, node);
+}
+
+/* A DOT string: quotes and backslashes escaped; a newline as \n. */
+static void put_dot_string(Buf *out, const char *s)
+{
+    buf_puts(out, "\"");
+    for (; *s; s++) {
+        if (*s == '\n')
+            buf_puts(out, "\\n");
+        else if (*s == '"' || *s == '\\')
+            buf_printf(out, "\\%c", *s);
+        else
+            buf_putn(out, s, 1);
+    }
+    buf_puts(out, "\"");
+}
+
+/* The nodes a shown node reads: its operands, through the operations inlined in it. */
+static uint32_t shown_operands(const Ex *x, NodeId w, int collapse, long **list, uint32_t *cap)
+{
+    uint32_t n = 0, top = 0, scap = 16;
+    NodeId *stack = xrealloc(NULL, scap * sizeof *stack);
+    const Node *nd = &x->d->nodes[w];
+    stack[top++] = nd->c;
+    stack[top++] = nd->b;
+    stack[top++] = nd->a;
+    while (top > 0) {
+        NodeId id = stack[--top];
+        if (!id || x->d->nodes[id].kind == N_CONST)
+            continue;
+        if (x->inlined[id]) {
+            const Node *op = &x->d->nodes[id];
+            if (top + 3 > scap) {
+                scap *= 2;
+                stack = xrealloc(stack, scap * sizeof *stack);
+            }
+            stack[top++] = op->c;
+            stack[top++] = op->b;
+            stack[top++] = op->a;
+            continue;
+        }
+        long node = dot_node(x, id, collapse);
+        uint32_t k = 0;
+        while (k < n && (*list)[k] != node)
+            k++;
+        if (k < n)
+            continue;
+        if (n == *cap) {
+            *cap = *cap ? 2 * *cap : 16;
+            *list = xrealloc(*list, *cap * sizeof **list);
+        }
+        (*list)[n++] = node;
+    }
+    free(stack);
+    return n;
+}
+
+typedef struct {
+    const char *stem;
+    NodeId id;
+} Clustered;
+
+static int by_stem(const void *p, const void *q)
+{
+    const Clustered *a = p, *b = q;
+    int c = strcmp(a->stem, b->stem);
+    return c ? c : (a->id > b->id) - (a->id < b->id);
+}
+
+/* A source name's stem when it names an element of a local array (f1_3: f1), else NULL. */
+static const char *element_stem(Ex *x, const char *label)
+{
+    size_t n = strlen(label), end = n;
+    while (end > 0) {
+        size_t k = end;
+        while (k > 0 && label[k - 1] >= '0' && label[k - 1] <= '9')
+            k--;
+        if (k == end || k < 2 || label[k - 1] != '_')
+            break;
+        end = k - 1;
+    }
+    return end < n ? arena_strndup(&x->arena, label, end) : NULL;
+}
+
+static void dot_func(Func *f, int fn, int nfuncs, int adjoint, Buf *out)
+{
+    int collapse = count_ops(f) > COLLAPSE_OVER;
+    Ex x;
+    ex_init(&x, f, EXPLAIN_TEXT, collapse);
+    if (adjoint && !collapse)
+        ex_terms(&x);
+    const char *indent = nfuncs > 1 ? "        " : "    ";
+    if (nfuncs > 1) {
+        buf_printf(out, "    subgraph cluster_f%d {\n        label=", fn);
+        put_dot_string(out, f->name);
+        buf_puts(out, ";\n");
+    }
+    /* inputs, as boxes; arrays collapsed into one box each */
+    for (int p = 0; p < f->nparams; p++) {
+        const Param *pa = &f->params[p];
+        for (uint32_t k = 0; k < pa->size; k++) {
+            NodeId in = f->input[pa->first + k];
+            if (!x.body[in] && !(collapse && pa->rank))
+                continue;
+            if (collapse && pa->rank && k > 0)
+                break;
+            Buf label = {0};
+            buf_puts(&label, collapse && pa->rank ? pa->name : x.name[in]);
+            for (int r = 0; collapse && r < pa->rank; r++)
+                buf_printf(&label, "[%u]", pa->dims[r]);
+            if (pa->kind == PARAM_DATA)
+                buf_puts(&label, "\n(data)");
+            buf_puts(out, indent);
+            put_dot_id(out, fn, dot_node(&x, in, collapse));
+            buf_puts(out, " [shape=box, label=");
+            put_dot_string(out, label.data);
+            buf_puts(out, "];\n");
+            buf_free(&label);
+        }
+    }
+    /* operations; the elements of a local array in a cluster */
+    Clustered *cl = xrealloc(NULL, (x.n + 1) * sizeof *cl);
+    uint32_t ncl = 0;
+    for (NodeId id = 1; id < x.n; id++) {
+        if (!x.body[id] || !node_is_op(x.d, id) || x.inlined[id])
+            continue;
+        const char *stem = x.d->meta[id].label ? element_stem(&x, x.d->meta[id].label) : NULL;
+        if (stem) {
+            cl[ncl++] = (Clustered){stem, id};
+            continue;
+        }
+        Buf label = {0};
+        buf_printf(&label, "%s\n", x.name[id]);
+        put_definition(&x, &label, id);
+        buf_puts(out, indent);
+        put_dot_id(out, fn, id);
+        buf_puts(out, id == x.root ? " [peripheries=2, label=" : " [label=");
+        put_dot_string(out, label.data);
+        buf_puts(out, "];\n");
+        buf_free(&label);
+    }
+    qsort(cl, ncl, sizeof *cl, by_stem);
+    for (uint32_t k = 0; k < ncl; k++) {
+        if (k == 0 || strcmp(cl[k].stem, cl[k - 1].stem) != 0) {
+            buf_printf(out, "%ssubgraph cluster_f%d_%s {\n%s    label=", indent, fn, cl[k].stem,
+                       indent);
+            put_dot_string(out, cl[k].stem);
+            buf_printf(out, "; style=rounded;\n");
+        }
+        Buf label = {0};
+        buf_printf(&label, "%s\n", x.name[cl[k].id]);
+        put_definition(&x, &label, cl[k].id);
+        buf_printf(out, "%s    ", indent);
+        put_dot_id(out, fn, cl[k].id);
+        buf_puts(out, cl[k].id == x.root ? " [peripheries=2, label=" : " [label=");
+        put_dot_string(out, label.data);
+        buf_puts(out, "];\n");
+        buf_free(&label);
+        if (k + 1 == ncl || strcmp(cl[k].stem, cl[k + 1].stem) != 0)
+            buf_printf(out, "%s}\n", indent);
+    }
+    free(cl);
+    /* data flow, and against it the adjoints' flow (eq. 5.145), labelled with the partials */
+    long *list = NULL;
+    uint32_t cap = 0;
+    for (NodeId w = 1; w < x.n; w++) {
+        if (!x.body[w] || !node_is_op(x.d, w) || x.inlined[w])
+            continue;
+        uint32_t n = shown_operands(&x, w, collapse, &list, &cap);
+        for (uint32_t k = 0; k < n; k++) {
+            buf_puts(out, indent);
+            put_dot_id(out, fn, list[k]);
+            buf_puts(out, " -> ");
+            put_dot_id(out, fn, w);
+            buf_puts(out, ";\n");
+        }
+        if (!adjoint || !has_adjoint(&x, w))
+            continue;
+        for (uint32_t k = 0; collapse && k < n; k++) {
+            if (list[k] >= 0 && !has_adjoint(&x, (NodeId)list[k]))
+                continue;
+            buf_puts(out, indent);
+            put_dot_id(out, fn, w);
+            buf_puts(out, " -> ");
+            put_dot_id(out, fn, list[k]);
+            buf_puts(out, " [style=dashed, color=red, constraint=false];\n");
+        }
+    }
+    for (uint32_t t = 1; adjoint && !collapse && t < x.nterms; t++) {
+        Buf label = {0};
+        put_d(&x, &label, x.terms[t].w, x.terms[t].v);
+        buf_puts(&label, " = ");
+        put_partial_value(&x, &label, &x.terms[t], 0);
+        buf_puts(out, indent);
+        put_dot_id(out, fn, x.terms[t].w);
+        buf_puts(out, " -> ");
+        put_dot_id(out, fn, x.terms[t].v);
+        buf_puts(out, " [style=dashed, color=red, fontcolor=red, constraint=false, label=");
+        put_dot_string(out, label.data);
+        buf_puts(out, "];\n");
+        buf_free(&label);
+    }
+    free(list);
+    if (nfuncs > 1)
+        buf_puts(out, "    }\n");
+    ex_free(&x);
+}
+
+void explain_dot(Program *prog, int adjoint, Buf *out)
+{
+    buf_printf(out, "/* " GENERATED_MARK " %s: the computational graph (fig. 5.11)%s. */\n"
+               "digraph adgen {\n", ADGEN_VERSION,
+               adjoint ? " and, dashed, its reverse sweep" : "");
+    buf_puts(out, "    rankdir=LR;\n    node [fontname=\"Helvetica\"];\n"
+                  "    edge [fontname=\"Helvetica\", fontsize=10];\n");
+    for (int i = 0; i < prog->nfuncs; i++)
+        dot_func(&prog->funcs[i], i, prog->nfuncs, adjoint, out);
+    buf_puts(out, "}\n");
+}

@@ -1,0 +1,247 @@
+/*
+ * report.c: `adgen --report`, what a function and its gradient cost and where the gradient is
+ * not to be trusted. Input: differentiated Funcs. Output, per function: the operations of the
+ * function and of the gradient entry point by kind (the bodies the C is printed from, so each
+ * count is the number of those operators or calls in the C), their weights from ops.h and the
+ * ratio beside the cheap-gradient bound, the operations hash-consing shared, the named locals
+ * (temporaries) of each C function, and a `file:line:col: note:` per source place where the
+ * derivative is undefined, unbounded or jumps (domain edges, kinks, branch switches), once per
+ * place. Walks are loops in id order.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "adgen.h"
+
+/* Reverse mode costs at most this many times the function (the cheap gradient principle,
+ * Griewank and Walther, "Evaluating Derivatives", 2nd ed., section 4.6). */
+#define CHEAP_GRADIENT_BOUND 4
+
+const char *report_domain_note(const Func *f, NodeId id)
+{
+    const Node *nd = &f->dag.nodes[id];
+    switch (nd->kind) {
+    case N_SQRT: return "sqrt: derivative infinite where its argument is 0, undefined below";
+    case N_CBRT: return "cbrt: derivative infinite where its argument is 0";
+    case N_LOG: case N_LOG2: case N_LOG10:
+        return "log: undefined where its argument is <= 0 (derivative infinite at 0)";
+    case N_LOG1P: return "log1p: undefined where its argument is <= -1";
+    case N_ASIN: case N_ACOS:
+        return "asin/acos: derivative infinite where the argument is -1 or 1, undefined beyond";
+    case N_ACOSH: return "acosh: derivative infinite where its argument is 1, undefined below";
+    case N_ATANH: return "atanh: infinite where its argument is -1 or 1";
+    case N_TAN: return "tan: infinite where the cosine of its argument is 0";
+    case N_DIV:
+        if (f->dag.nodes[nd->b].kind == N_CONST)
+            return NULL;
+        return "division: unbounded where the divisor is 0";
+    case N_POW:
+        if (f->dag.nodes[nd->a].kind == N_CONST)
+            return NULL;
+        if (f->dag.nodes[nd->b].kind == N_CONST)
+            return "power of a variable base: derivative infinite or undefined where the base "
+                   "is 0 (exponent below 1), undefined where it is negative";
+        return "pow with a variable base: undefined where the base is negative; at base 0 the "
+               "derivative in the exponent is taken as 0";
+    case N_ABS: return "abs: kink at 0 (the derivative there is taken as 0)";
+    case N_RELU: return "relu: kink at 0 (the derivative there is taken as 0)";
+    case N_MIN: return "min: kink where its operands are equal (each gets half there)";
+    case N_MAX: return "max: kink where its operands are equal (each gets half there)";
+    case N_IF: return "if: branch switch where the condition changes; the derivative jumps";
+    case N_FLOOR: case N_CEIL: return "floor/ceil: jumps at integers (derivative taken as 0)";
+    case N_SIGN: return "sign: jumps at 0 (derivative taken as 0)";
+    case N_HYPOT: return "hypot: kink where both arguments are 0";
+    case N_ATAN2: return "atan2: undefined where both arguments are 0";
+    default: return NULL;
+    }
+}
+
+void report_put_loc(Buf *out, const Diag *diag, const Func *f, NodeId id)
+{
+    const NodeMeta *m = &f->dag.meta[id];
+    buf_puts(out, diag->file);
+    if (m->line)
+        buf_printf(out, ":%d", m->line);
+    if (m->line && m->column)
+        buf_printf(out, ":%d", m->column);
+}
+
+/* Per kind, the operations of the body of the roots (the nodes they reach). */
+static uint32_t count_body(const Func *f, const NodeId *roots, int nroots, uint32_t *per_kind)
+{
+    const Dag *d = &f->dag;
+    uint8_t *seen = xrealloc(NULL, d->len);
+    memset(seen, 0, d->len);
+    NodeId top = 0;
+    for (int r = 0; r < nroots; r++) {
+        seen[roots[r]] = 1;
+        top = roots[r] > top ? roots[r] : top;
+    }
+    uint32_t ops = 0;
+    memset(per_kind, 0, N_KINDS * sizeof *per_kind);
+    for (NodeId id = top; id > 0; id--) {
+        if (!seen[id])
+            continue;
+        const Node *nd = &d->nodes[id];
+        seen[nd->a] = seen[nd->b] = seen[nd->c] = 1;
+        if (node_is_op(d, id)) {
+            per_kind[nd->kind]++;
+            ops++;
+        }
+    }
+    free(seen);
+    return ops;
+}
+
+static unsigned long weighted(const uint32_t *per_kind)
+{
+    unsigned long w = 0;
+    for (int k = 0; k < N_KINDS; k++)
+        w += (unsigned long)per_kind[k] * (unsigned long)op_info[k].cost;
+    return w;
+}
+
+/* The named locals the C of the entry point declares (schedule.c decides them). */
+static uint32_t temporaries(Sched *s, const Entry *e)
+{
+    Body b;
+    sched_body(s, e->roots, (int)e->nroots, &b, 0);
+    uint32_t n = 0;
+    for (uint32_t k = 0; k < b.n; k++)
+        n += b.local[k] && node_is_op(&s->f->dag, b.nodes[k]);
+    body_free(&b);
+    return n;
+}
+
+static const char *kind_name(NodeKind k)
+{
+    switch (k) {
+    case N_ADD: return "add (+)";
+    case N_SUB: return "sub (-)";
+    case N_NEG: return "neg (-)";
+    case N_MUL: return "mul (*)";
+    case N_DIV: return "div (/)";
+    case N_AND: return "and (&&)";
+    case N_OR: return "or (||)";
+    case N_NOT: return "not (!)";
+    case N_IF: return "if (?:)";
+    default: return op_info[k].lang ? op_info[k].lang : op_info[k].c;
+    }
+}
+
+typedef struct {
+    int line, column;
+    const char *text;
+    NodeId id;
+} Note;
+
+static int by_place(const void *p, const void *q)
+{
+    const Note *a = p, *b = q;
+    if (a->line != b->line)
+        return a->line < b->line ? -1 : 1;
+    if (a->column != b->column)
+        return a->column < b->column ? -1 : 1;
+    return strcmp(a->text, b->text);
+}
+
+/* The notes of the function's operations whose operands depend on a differentiated input,
+ * one per place and text. */
+static void domain_notes(const Func *f, const Diag *diag, Buf *out)
+{
+    const Dag *d = &f->dag;
+    uint32_t n = f->nprimal;
+    uint8_t *dep = xrealloc(NULL, n), *body = xrealloc(NULL, n);
+    memset(body, 0, n);
+    memset(dep, 0, n);
+    for (int p = 0; p < f->nparams; p++)
+        for (uint32_t k = 0; f->params[p].kind == PARAM_DIFF && k < f->params[p].size; k++)
+            dep[f->input[f->params[p].first + k]] = 1;
+    for (NodeId id = 1; id < n; id++) {
+        const Node *nd = &d->nodes[id];
+        if (nd->kind != N_INPUT)
+            dep[id] = dep[nd->a] || dep[nd->b] || dep[nd->c];
+    }
+    NodeId top = 0;
+    for (int r = 0; r < f->nroots; r++) {
+        body[f->roots[r]] = 1;
+        top = f->roots[r] > top ? f->roots[r] : top;
+    }
+    Note *notes = NULL;
+    uint32_t nnotes = 0, cap = 0;
+    for (NodeId id = top; id > 0; id--) {
+        if (!body[id])
+            continue;
+        const Node *nd = &d->nodes[id];
+        body[nd->a] = body[nd->b] = body[nd->c] = 1;
+        const char *text = dep[id] || (nd->kind == N_IF && dep[nd->a]) ?
+                           report_domain_note(f, id) : NULL;
+        if (!text)
+            continue;
+        if (nnotes == cap) {
+            cap = cap ? 2 * cap : 16;
+            notes = xrealloc(notes, cap * sizeof *notes);
+        }
+        notes[nnotes++] = (Note){d->meta[id].line, d->meta[id].column, text, id};
+    }
+    if (nnotes)
+        qsort(notes, nnotes, sizeof *notes, by_place);
+    for (uint32_t k = 0; k < nnotes; k++) {
+        if (k > 0 && by_place(&notes[k], &notes[k - 1]) == 0)
+            continue;
+        report_put_loc(out, diag, f, notes[k].id);
+        buf_printf(out, ": note: %s\n", notes[k].text);
+    }
+    free(notes);
+    free(dep);
+    free(body);
+}
+
+static void report_func(Func *f, const Diag *diag, NameSet *file_names, Arena *arena, Buf *out)
+{
+    uint32_t value[N_KINDS], grad[N_KINDS];
+    /* the derivative entry point: the gradient, or a vector result's Jacobian */
+    Entry ev, eg;
+    Sched s;
+    sched_init(&s, f, arena, file_names);
+    sched_entry(&s, ENTRY_VALUE, &ev);
+    sched_entry(&s, f->vector ? ENTRY_JAC : ENTRY_GRAD, &eg);
+    uint32_t ops_value = count_body(f, ev.roots, (int)ev.nroots, value);
+    uint32_t ops_grad = count_body(f, eg.roots, (int)eg.nroots, grad);
+    uint32_t temps_value = temporaries(&s, &ev), temps_grad = temporaries(&s, &eg);
+    entry_free(&ev);
+    entry_free(&eg);
+    sched_free(&s);
+
+    buf_printf(out, "%s: %s:%d:%d\n  %-22s %10s %10s\n", f->name, diag->file, f->def->name_loc.first_line,
+               f->def->name_loc.first_column, "operations", f->name,
+               f->vector ? "jacobian" : "gradient");
+    for (int k = 0; k < N_KINDS; k++)
+        if (value[k] || grad[k])
+            buf_printf(out, "  %-22s %10u %10u\n", kind_name((NodeKind)k), value[k], grad[k]);
+    buf_printf(out, "  %-22s %10u %10u\n", "all", ops_value, ops_grad);
+    unsigned long wv = weighted(value), wg = weighted(grad);
+    buf_printf(out, "  %-22s %10lu %10lu", "weighted (ops.h cost)", wv, wg);
+    if (wv)
+        buf_printf(out, "   ratio %.2f (cheap-gradient bound %d)", (double)wg / (double)wv,
+                   CHEAP_GRADIENT_BOUND);
+    buf_printf(out, "\n  %-22s %10u %10u\n", "temporaries", temps_value, temps_grad);
+    buf_printf(out, "  sharing: %u operation%s built again by the source, shared by "
+                    "hash-consing\n", f->shared, f->shared == 1 ? "" : "s");
+    domain_notes(f, diag, out);
+}
+
+void report_program(Program *prog, const Diag *diag, Buf *out)
+{
+    Arena arena = {0};
+    NameSet file_names;
+    names_init(&file_names, &arena, 16, NULL);
+    for (int i = 0; i < prog->nfuncs; i++) {
+        buf_puts(out, i ? "\n" : "");
+        report_func(&prog->funcs[i], diag, &file_names, &arena, out);
+    }
+    if (!out->data)
+        buf_putn(out, "", 0);
+    names_free(&file_names);
+    arena_free(&arena);
+}
