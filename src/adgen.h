@@ -296,6 +296,8 @@ void dag_mark_loc(Dag *d, NodeId from, int line, int column);
  * already has a role or q or p is not an operation. */
 void dag_set_role(Dag *d, NodeId from, NodeId q, Role role, NodeId p);
 void nodemap_init(NodeMap *m, uint32_t len);
+/* qsort's comparison of NodeIds, ascending. */
+int node_id_order(const void *x, const void *y);
 void nodemap_free(NodeMap *m);
 
 /* ---- deriv.c: the local partials, one rule per kind of ops.h ------------------------------ */

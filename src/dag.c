@@ -277,6 +277,12 @@ void dag_set_role(Dag *d, NodeId from, NodeId q, Role role, NodeId p)
     }
 }
 
+int node_id_order(const void *x, const void *y)
+{
+    NodeId a = *(const NodeId *)x, b = *(const NodeId *)y;
+    return (a > b) - (a < b);
+}
+
 void nodemap_init(NodeMap *m, uint32_t len)
 {
     m->len = len;

@@ -152,12 +152,6 @@ static void cone_free(Cone *c)
     free(c->list);
 }
 
-static int ascending(const void *x, const void *y)
-{
-    NodeId a = *(const NodeId *)x, b = *(const NodeId *)y;
-    return (a > b) - (a < b);
-}
-
 static void cone_push(Cone *c, NodeId id)
 {
     if (c->stamp[id] == c->generation || !c->need[id])
@@ -183,7 +177,7 @@ static void cone_sweep(Cone *c, const uint32_t *slots, uint32_t nslots, const No
         for (uint32_t u = c->start[c->list[k]]; u < c->start[c->list[k] + 1]; u++)
             cone_push(c, c->user[u]);
     if (c->nlist > 1)
-        qsort(c->list, c->nlist, sizeof *c->list, ascending);
+        qsort(c->list, c->nlist, sizeof *c->list, node_id_order);
     forward_sweep_nodes(c->d, c->list, c->nlist, seeds, c->tan, c->zero);
 }
 

@@ -290,12 +290,6 @@ void entry_free(Entry *e)
     free(e->elem);
 }
 
-static int by_id(const void *x, const void *y)
-{
-    NodeId a = *(const NodeId *)x, b = *(const NodeId *)y;
-    return (a > b) - (a < b);
-}
-
 long body_find(const Sched *s, const Body *b, NodeId id)
 {
     return s->stamp[id] == b->generation ? (long)s->pos[id] : -1;
@@ -347,7 +341,7 @@ static void collect(Sched *s, const NodeId *roots, int nroots, Body *b)
     }
     free(stack);
     if (b->n && (uint64_t)b->n * 16 < (uint64_t)(hi - lo)) {
-        qsort(b->nodes, b->n, sizeof *b->nodes, by_id);
+        qsort(b->nodes, b->n, sizeof *b->nodes, node_id_order);
     } else if (b->n) {
         uint32_t k = 0;
         for (NodeId id = lo; id <= hi; id++)

@@ -9,9 +9,10 @@
  *    that the gradients agree, and reports the cost of a gradient relative to one evaluation
  *    of f (reverse mode promises a small constant) and to the hand-written one.
  *
- * 3. How fast are the other entry points? For the extended Rosenbrock function in 1000
- *    variables: jvp, grad, hvp and the sparse and dense Hessians relative to f, beside a
- *    hand-written tridiagonal Hessian (checked equal to adgen's sparse one).
+ * 3. How fast are the other entry points? jvp, grad, hvp and the Hessian relative to f for
+ *    eq. 5.109 and the seed's network; for the extended Rosenbrock function in 1000
+ *    variables also the sparse Hessian, beside a hand-written tridiagonal one (checked equal
+ *    to adgen's).
  *
  * The inputs are made by a fixed-seed generator, so runs compare. Times are wall-clock on
  * whatever else the machine is doing: read them as a trend, not to the millisecond.
@@ -27,6 +28,12 @@
 #include <unistd.h>
 
 #define DIR "build/bench"
+
+/* The clock every timing driver reads. */
+static const char driver_clock[] =
+    "#include <time.h>\n"
+    "static double now(void)\n{\n    struct timespec t;\n"
+    "    clock_gettime(CLOCK_MONOTONIC, &t);\n    return t.tv_sec + t.tv_nsec * 1e-9;\n}\n";
 #define TARGET_OPS_PER_SECOND 1e6
 
 static uint64_t rng = 0x9E3779B97F4A7C15u;
@@ -180,10 +187,9 @@ static void compile_speed(void)
 static void write_driver(const char *path)
 {
     FILE *f = create(path);
-    fputs("#include <math.h>\n#include <stdio.h>\n#include <time.h>\n#include \"rosen.h\"\n"
+    fputs(driver_clock, f);
+    fputs("#include <math.h>\n#include <stdio.h>\n#include \"rosen.h\"\n"
           "#define N 100\n"
-          "static double now(void)\n{\n    struct timespec t;\n"
-          "    clock_gettime(CLOCK_MONOTONIC, &t);\n    return t.tv_sec + t.tv_nsec * 1e-9;\n}\n"
           "/* the careful hand-written adjoint: one forward loop, adjoints accumulated */\n"
           "static double hand_grad(const double *x, double *g)\n{\n    double f = 0;\n"
           "    for (int i = 0; i < N; i++)\n        g[i] = 0;\n"
@@ -259,10 +265,9 @@ static int gradient_speed(void)
 static void write_modes_driver(const char *path)
 {
     FILE *f = create(path);
-    fputs("#include <math.h>\n#include <stdio.h>\n#include <time.h>\n#include \"rosen1000.h\"\n"
+    fputs(driver_clock, f);
+    fputs("#include <math.h>\n#include <stdio.h>\n#include \"rosen1000.h\"\n"
           "#define N 1000\n"
-          "static double now(void)\n{\n    struct timespec t;\n"
-          "    clock_gettime(CLOCK_MONOTONIC, &t);\n    return t.tv_sec + t.tv_nsec * 1e-9;\n}\n"
           "/* the hand-written Hessian's lower triangle, in the pattern's order (row, then\n"
           " * column: (i, i-1) before (i, i)) */\n"
           "static double hand_hess(const double *x, double *h)\n{\n    double f = 0;\n"
@@ -349,11 +354,80 @@ static int modes_speed(void)
     return system(DIR "/modes_bench") != 0;
 }
 
+/* ---- derivative modes on the samples ------------------------------------------------------ */
+
+/* eq. 5.109 and the seed's network (58 parameters): each entry point's time over f's. */
+static void write_samples_driver(const char *path)
+{
+    FILE *f = create(path);
+    fputs(driver_clock, f);
+    fputs("#include <stdio.h>\n#include \"e.h\"\n#include \"m.h\"\n"
+          "static double x = 0.7, P[58], D[58], G[58], HV[58], H[58 * 58], xy[6] = {0.1, -0.2, "
+          "0.3, 0.4, 0.5, -0.6};\n"
+          "#define MLP(p) p, p + 32, p + 40, p + 56\n"
+          "static double run(int c, int k)\n{\n    double o;\n"
+          "    if (c == 0) {\n        switch (k) {\n"
+          "        case 0: return e_f(x);\n"
+          "        case 1: return e_f_jvp(x, 1.0, &o) + o;\n"
+          "        case 2: return e_f_grad(x, G);\n"
+          "        case 3: return e_f_hvp(x, 1.0, HV);\n"
+          "        default: return e_f_hess(x, H);\n        }\n    }\n"
+          "    switch (k) {\n"
+          "    case 0: return m_mlp(MLP(P), xy, xy + 4);\n"
+          "    case 1: return m_mlp_jvp(MLP(P), xy, xy + 4, MLP(D), &o) + o;\n"
+          "    case 2: return m_mlp_grad(MLP(P), xy, xy + 4, MLP(G));\n"
+          "    case 3: return m_mlp_hvp(MLP(P), xy, xy + 4, MLP(D), MLP(HV));\n"
+          "    default: return m_mlp_hess(MLP(P), xy, xy + 4, H);\n    }\n}\n"
+          "int main(void)\n{\n    volatile double sink = 0;\n"
+          "    static const char *name[] = {\"eq. 5.109\", \"network (mlp.expr, 58)\"};\n"
+          "    for (int i = 0; i < 58; i++) {\n        P[i] = 0.1 * ((i * 7) % 11) - 0.5;\n"
+          "        D[i] = 1.0 / (i + 1);\n    }\n"
+          "    printf(\"  %-24s %9s %7s %7s %7s %7s\\n\", \"\", \"f\", \"jvp\", \"grad\", \"hvp\","
+          " \"hess\");\n"
+          "    for (int c = 0; c < 2; c++) {\n        double t[5];\n"
+          "        for (int k = 0; k < 5; k++) {\n"
+          "            long reps = c == 0 ? 2000000 : k == 4 ? 2000 : 200000;\n"
+          "            double best = 1e30;\n"
+          "            for (int r = 0; r < 5; r++) {\n                double start = now();\n"
+          "                for (long i = 0; i < reps; i++) {\n"
+          "                    x += 1e-15;\n                    P[i % 58] += 1e-15;\n"
+          "                    sink = sink + run(c, k);\n                }\n"
+          "                double e = (now() - start) / reps;\n"
+          "                best = e < best ? e : best;\n            }\n            t[k] = best;\n"
+          "        }\n"
+          "        printf(\"  %-24s %6.1f ns %6.2fx %6.2fx %6.2fx %6.2fx\\n\", name[c], t[0] * 1e9,\n"
+          "               t[1] / t[0], t[2] / t[0], t[3] / t[0], t[4] / t[0]);\n    }\n"
+          "    return 0;\n}\n",
+          f);
+    finish(f, path);
+}
+
+static int samples_speed(void)
+{
+    write_samples_driver(DIR "/samples_bench.c");
+    const char *cc = getenv("CC") ? getenv("CC") : "cc";
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd,
+             "./adgen --emit=grad,jvp,hvp,hess --no-line --prefix=e_ samples/eq5109.expr -o "
+             DIR "/e.c --header " DIR "/e.h && ./adgen --emit=grad,jvp,hvp,hess --no-line "
+             "--prefix=m_ samples/mlp.expr -o " DIR "/m.c --header " DIR "/m.h && "
+             "%s -std=c99 -D_POSIX_C_SOURCE=200809L -O2 -I" DIR " -o " DIR "/samples_bench "
+             DIR "/samples_bench.c " DIR "/e.c " DIR "/m.c -lm", cc);
+    if (system(cmd) != 0) {
+        fprintf(stderr, "bench: building the samples benchmark failed\n");
+        return 1;
+    }
+    printf("\nDerivative modes on the samples, time over f (%s -O2, best of 5):\n", cc);
+    fflush(stdout);
+    return system(DIR "/samples_bench") != 0;
+}
+
 int main(void)
 {
     if (system("mkdir -p " DIR) != 0)
         return 2;
     compile_speed();
     int status = gradient_speed();
+    status |= samples_speed();
     return modes_speed() || status;
 }
