@@ -174,6 +174,12 @@ static NodeId rewrite(Dag *d, NodeKind k, NodeId a, NodeId b, NodeId c)
             return dag_op(d, N_ADD, a, dag_const(d, -d->nodes[b].k), 0);
     }
     if (k == N_MUL || k == N_DIV) {
+        /* (-a) * b = -(a * b) and a / (-b) = -(a / b) exactly (rounding is symmetric): the
+         * negation moves out, where a sum takes it as a subtraction */
+        if (is_kind(d, a, N_NEG))
+            return dag_op(d, N_NEG, dag_op(d, k, d->nodes[a].a, b, 0), 0, 0);
+        if (is_kind(d, b, N_NEG))
+            return dag_op(d, N_NEG, dag_op(d, k, a, d->nodes[b].a, 0), 0, 0);
         if (k == N_MUL && dag_is_const(d, a, 1.0))
             return b;
         if (k == N_MUL && dag_is_const(d, a, -1.0))

@@ -165,10 +165,23 @@ static NodeId rule_SOFTPLUS(Ctx *c) { return MUL(c->x, CALL(N_SIGMOID, A)); }
 static NodeId rule_ADD(Ctx *c) { return c->x; }
 static NodeId rule_SUB(Ctx *c) { return c->i == 0 ? c->x : NEG(c->x); }
 
+/* 2 * y, with a constant factor of y doubled instead (2 * (100 * t) is 200 * t, the same
+ * but where 100 * t is subnormal) */
+static NodeId twice(Ctx *c, NodeId y)
+{
+    const Node *n = &c->d->nodes[y];
+    for (int i = 0; n->kind == N_MUL && i < 2; i++) {
+        NodeId k = i ? n->b : n->a, other = i ? n->a : n->b;
+        if (c->d->fold && c->d->nodes[k].kind == N_CONST && isfinite(2 * c->d->nodes[k].k))
+            return MUL(K(2 * c->d->nodes[k].k), other);
+    }
+    return MUL(K(2.0), y);
+}
+
 static NodeId rule_MUL(Ctx *c)
 {
     if (A == B) /* a square: one term 2*(x*a), which equals x*a + x*a exactly */
-        return c->i == 0 ? MUL(K(2.0), MUL(c->x, A)) : 0;
+        return c->i == 0 ? twice(c, MUL(c->x, A)) : 0;
     return MUL(c->x, c->i == 0 ? B : A);
 }
 

@@ -145,6 +145,39 @@ static void test_dag_exact_rewrites(void **state)
     f = lower(&c, "f(x) = x + x");
     assert_int_equal(node(f, f->roots[0])->kind, N_MUL);
     compiled_free(&c);
+    /* a negation moves out of a product or quotient, and a sum takes it as a subtraction:
+     * z - x*y, one node fewer; -x*y and x*-y are one node */
+    f = lower(&c, "f(x, y, z) = z + (-x)*y");
+    assert_int_equal(node(f, f->roots[0])->kind, N_SUB);
+    assert_int_equal(node(f, node(f, f->roots[0])->b)->kind, N_MUL);
+    compiled_free(&c);
+    f = lower(&c, "f(x, y) = (-x)*y - x*(-y) + x/(-y)");
+    assert_int_equal(node(f, f->roots[0])->kind, N_SUB);
+    compiled_free(&c);
+}
+
+/* The moved negations are exact: -(a*b) and (-a)*b, a/(-b) and -(a/b) are the same doubles
+ * for every operand, signed zeros, infinities and subnormal results included (a NaN is a NaN
+ * either way; IEEE gives its sign no meaning). */
+static void test_dag_negation_moves_are_exact(void **state)
+{
+    (void)state;
+    static const double v[] = {0.0, -0.0, 1.0, -3.5, 1e-310, -7e300, 0.1, INFINITY, -INFINITY,
+                               2.5e-320};
+    int n = (int)(sizeof v / sizeof *v);
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < n; j++) {
+            volatile double a = v[i], b = v[j];
+            double p = (-a) * b, q = -(a * b), r = a / (-b), s = -(a / b);
+            if (isnan(p) || isnan(q))
+                assert_true(isnan(p) && isnan(q));
+            else
+                assert_memory_equal(&p, &q, sizeof p);
+            if (isnan(r) || isnan(s))
+                assert_true(isnan(r) && isnan(s));
+            else
+                assert_memory_equal(&r, &s, sizeof r);
+        }
 }
 
 static void test_dag_integer_powers_are_multiplications(void **state)
@@ -182,6 +215,7 @@ int main(void)
         cmocka_unit_test(test_dag_folds_constants),
         cmocka_unit_test(test_dag_refuses_inexact_folds),
         cmocka_unit_test(test_dag_exact_rewrites),
+        cmocka_unit_test(test_dag_negation_moves_are_exact),
         cmocka_unit_test(test_dag_integer_powers_are_multiplications),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
