@@ -24,6 +24,7 @@ typedef struct {
     const char *fn[ENTRY_KINDS]; /* the C names of the entry points */
     const char *row[ENTRY_KINDS], *col[ENTRY_KINDS]; /* a sparse entry's pattern arrays */
     const char *index;           /* the loop variable that zeroes a dense matrix */
+    const char *work;            /* the work array of a chunked body */
     const char **literal;        /* per constant node: its text, once printed */
 } DefOut;
 
@@ -577,6 +578,17 @@ static int sweep_of(const Func *f, NodeId id)
     return k;
 }
 
+/* The loops zeroing the dense matrices whose nonzeros alone are stored. */
+static void put_fill_loops(Buf *out, const DefOut *e, const Entry *entry)
+{
+    for (int i = 0; i < entry->nargs; i++)
+        if (entry->args[i].fill)
+            buf_printf(out, "    for (int %s = 0; %s < %u; %s++)\n        %s[%s] = %s;\n",
+                       e->index, e->index, entry->args[i].size, e->index, entry->args[i].name,
+                       e->index, e->opt->real == REAL_FLOAT ? "0.0f" :
+                       e->opt->real == REAL_LONG_DOUBLE ? "0.0L" : "0.0");
+}
+
 static void put_body(Emitter *em, const DefOut *e, const Entry *entry, const Body *b)
 {
     Buf *out = em->out;
@@ -628,12 +640,7 @@ static void put_body(Emitter *em, const DefOut *e, const Entry *entry, const Bod
     if (titled && section >= 0)
         buf_puts(out, "\n");
     int accumulate = e->opt->accumulate && (entry->kind == ENTRY_GRAD || entry->kind == ENTRY_VJP);
-    for (int i = 0; i < entry->nargs; i++)
-        if (entry->args[i].fill)
-            buf_printf(out, "    for (int %s = 0; %s < %u; %s++)\n        %s[%s] = %s;\n",
-                       e->index, e->index, entry->args[i].size, e->index, entry->args[i].name,
-                       e->index, e->opt->real == REAL_FLOAT ? "0.0f" :
-                       e->opt->real == REAL_LONG_DOUBLE ? "0.0L" : "0.0");
+    put_fill_loops(out, e, entry);
     for (uint32_t r = 0; r < entry->nstores; r++) {
         const Arg *a = &entry->args[entry->arg[r]];
         if (accumulate && dag_is_const(d, entry->roots[r], 0.0)) {
@@ -692,6 +699,326 @@ static void put_upper(Buf *out, const char *name)
 {
     for (const char *c = name; *c; c++)
         buf_printf(out, "%c", *c >= 'a' && *c <= 'z' ? *c - 'a' + 'A' : *c);
+}
+
+/* ---- large bodies, in chunks -------------------------------------------------------------------- */
+
+/* A statement of a chunked body: a local (its position in the body) or a store (-1 - its
+ * index among the entry's stores). */
+typedef struct {
+    long *stmt;
+    uint32_t nstmts;
+    uint32_t *start;     /* chunk c is stmt[start[c] .. start[c + 1]) */
+    uint32_t nchunks;
+    uint32_t *def;       /* per body position: the chunk defining it */
+    uint32_t *last;      /* per body position: the last chunk that reads it */
+    uint32_t nslots;     /* the work array */
+    const char **saved;  /* per body position: its name before it became w[j] */
+    /* per chunk, the parameters it reads or stores through (inputs, then the entry's args) */
+    uint32_t **uses;
+    uint32_t *nuses;
+    uint32_t *stamp;     /* per parameter: 1 + the last chunk that listed it */
+    uint32_t *owner;     /* per input slot: its parameter (args after the inputs) */
+} Chunks;
+
+/* Store r's place: after its root, or first when the root is a constant or an input. */
+static long store_after(const DefOut *e, const Body *b, const Entry *entry, uint32_t r)
+{
+    return body_find(&e->s, b, entry->roots[r]);
+}
+
+static void use_param(Chunks *ch, uint32_t c, uint32_t param)
+{
+    if (ch->stamp[param] == c + 1)
+        return;
+    ch->stamp[param] = c + 1;
+    ch->uses[c] = xrealloc(ch->uses[c], (ch->nuses[c] + 1) * sizeof **ch->uses);
+    ch->uses[c][ch->nuses[c]++] = param;
+}
+
+/* What the expression of node id, printed in chunk c, reads: locals and inputs. */
+static void note_uses(Chunks *ch, const DefOut *e, const Body *b, NodeId id, uint32_t c, int top)
+{
+    const Dag *d = &e->s.f->dag;
+    const Node *nd = &d->nodes[id];
+    if (nd->kind == N_CONST)
+        return;
+    if (nd->kind == N_INPUT) {
+        use_param(ch, c, ch->owner[(uint32_t)nd->k]);
+        return;
+    }
+    long k = body_find(&e->s, b, id);
+    if (!top && b->local[k]) {
+        ch->last[k] = c > ch->last[k] ? c : ch->last[k];
+        return;
+    }
+    NodeId ops[3] = {nd->a, nd->b, nd->c};
+    for (int i = 0; i < node_arity(nd->kind); i++)
+        note_uses(ch, e, b, ops[i], c, 0);
+}
+
+static void chunks_free(Chunks *ch)
+{
+    for (uint32_t c = 0; c < ch->nchunks; c++)
+        free(ch->uses[c]);
+    free(ch->uses);
+    free(ch->nuses);
+    free(ch->stmt);
+    free(ch->start);
+    free(ch->def);
+    free(ch->last);
+    free(ch->saved);
+    free(ch->stamp);
+    free(ch->owner);
+}
+
+/* Splits a large body into chunks, finds what crosses from one to a later one and gives it a
+ * slot of the work array w (a slot is reused once no later chunk reads its value). */
+static void chunks_plan(Chunks *ch, DefOut *e, const Entry *entry, const Body *b)
+{
+    const Func *f = e->s.f;
+    memset(ch, 0, sizeof *ch);
+    /* statements: each local, each store right after its root */
+    uint32_t *after = xrealloc(NULL, (b->n + 2) * sizeof *after), nstores = entry->nstores;
+    memset(after, 0, (b->n + 2) * sizeof *after);
+    for (uint32_t r = 0; r < nstores; r++)
+        after[store_after(e, b, entry, r) + 1]++;
+    ch->stmt = xrealloc(NULL, (b->n + nstores + 1) * sizeof *ch->stmt);
+    for (uint32_t r = 0; r < nstores; r++)
+        if (store_after(e, b, entry, r) < 0)
+            ch->stmt[ch->nstmts++] = -1 - (long)r;
+    /* stores by their root's position: a counting sort */
+    uint32_t *first = xrealloc(NULL, (b->n + 2) * sizeof *first), *order;
+    first[0] = 0;
+    for (uint32_t k = 0; k <= b->n; k++)
+        first[k + 1] = first[k] + after[k];
+    order = xrealloc(NULL, (nstores + 1) * sizeof *order);
+    for (uint32_t r = 0; r < nstores; r++)
+        order[first[store_after(e, b, entry, r) + 1]++] = r;
+    uint32_t next = after[0];
+    for (uint32_t k = 0; k < b->n; k++) {
+        if (b->local[k])
+            ch->stmt[ch->nstmts++] = (long)k;
+        for (uint32_t m = 0; m < after[k + 1]; m++)
+            ch->stmt[ch->nstmts++] = -1 - (long)order[next++];
+    }
+    free(after);
+    free(first);
+    free(order);
+    /* chunks of CHUNK_STATEMENTS */
+    ch->nchunks = (ch->nstmts + CHUNK_STATEMENTS - 1) / CHUNK_STATEMENTS;
+    ch->nchunks = ch->nchunks ? ch->nchunks : 1;
+    ch->start = xrealloc(NULL, (ch->nchunks + 1) * sizeof *ch->start);
+    for (uint32_t c = 0; c <= ch->nchunks; c++)
+        ch->start[c] = c * CHUNK_STATEMENTS < ch->nstmts ? c * CHUNK_STATEMENTS : ch->nstmts;
+    /* parameters: the inputs, then the entry's args; an input slot's owner */
+    uint32_t nowners = (uint32_t)f->nparams + (uint32_t)entry->nargs;
+    ch->stamp = xrealloc(NULL, (nowners + 1) * sizeof *ch->stamp);
+    memset(ch->stamp, 0, (nowners + 1) * sizeof *ch->stamp);
+    uint32_t nslots = f->nslots > f->ninputs ? f->nslots : f->ninputs;
+    ch->owner = xrealloc(NULL, (nslots + 1) * sizeof *ch->owner);
+    for (int p = 0; p < f->nparams; p++)
+        for (uint32_t i = 0; i < f->params[p].size; i++)
+            ch->owner[f->params[p].first + i] = (uint32_t)p;
+    for (int a = 0; a < entry->nargs; a++)
+        for (uint32_t i = 0; !entry->args[a].out && i < entry->args[a].size; i++)
+            ch->owner[entry->args[a].slot + i] = (uint32_t)f->nparams + (uint32_t)a;
+    ch->uses = xrealloc(NULL, ch->nchunks * sizeof *ch->uses);
+    ch->nuses = xrealloc(NULL, ch->nchunks * sizeof *ch->nuses);
+    memset(ch->uses, 0, ch->nchunks * sizeof *ch->uses);
+    memset(ch->nuses, 0, ch->nchunks * sizeof *ch->nuses);
+    ch->def = xrealloc(NULL, (b->n + 1) * sizeof *ch->def);
+    ch->last = xrealloc(NULL, (b->n + 1) * sizeof *ch->last);
+    memset(ch->last, 0, (b->n + 1) * sizeof *ch->last);
+    for (uint32_t c = 0; c < ch->nchunks; c++) {
+        for (uint32_t i = ch->start[c]; i < ch->start[c + 1]; i++) {
+            long st = ch->stmt[i];
+            if (st >= 0) {
+                ch->def[st] = ch->last[st] = c;
+                note_uses(ch, e, b, b->nodes[st], c, 1);
+            } else {
+                uint32_t r = (uint32_t)(-1 - st);
+                use_param(ch, c, (uint32_t)f->nparams + (uint32_t)entry->arg[r]);
+                note_uses(ch, e, b, entry->roots[r], c, 0);
+            }
+        }
+    }
+    uint32_t lastc = ch->nchunks - 1;
+    if (entry->ret)
+        note_uses(ch, e, b, entry->ret, lastc, 0);
+    for (int a = 0; a < entry->nargs; a++)
+        if (entry->args[a].fill)
+            use_param(ch, lastc, (uint32_t)f->nparams + (uint32_t)a);
+    /* slots for the values read in a later chunk, reused when their last reader is done */
+    ch->saved = xrealloc(NULL, (b->n + 1) * sizeof *ch->saved);
+    uint32_t *free_slots = xrealloc(NULL, (b->n + 1) * sizeof *free_slots), nfree = 0;
+    uint32_t *slot_of = xrealloc(NULL, (b->n + 1) * sizeof *slot_of);
+    long *ending = xrealloc(NULL, (b->n + 1) * sizeof *ending);
+    uint32_t nending = 0;
+    for (uint32_t c = 0; c < ch->nchunks; c++) {
+        uint32_t keep = 0;
+        for (uint32_t m = 0; m < nending; m++) {
+            if (ch->last[ending[m]] < c)
+                free_slots[nfree++] = slot_of[ending[m]];
+            else
+                ending[keep++] = ending[m];
+        }
+        nending = keep;
+        for (uint32_t i = ch->start[c]; i < ch->start[c + 1]; i++) {
+            long st = ch->stmt[i];
+            if (st < 0 || ch->last[st] == c)
+                continue;
+            slot_of[st] = nfree ? free_slots[--nfree] : ch->nslots++;
+            ending[nending++] = st;
+            NodeId id = b->nodes[st];
+            char name[32];
+            snprintf(name, sizeof name, "%s[%u]", e->work, slot_of[st]);
+            ch->saved[st] = e->s.local[id];
+            e->s.local[id] = arena_strndup(e->s.arena, name, strlen(name));
+        }
+    }
+    free(free_slots);
+    free(ending);
+    /* a value kept in w is marked by its saved name */
+    for (uint32_t k = 0; k < b->n; k++)
+        if (!(b->local[k] && ch->last[k] != ch->def[k]))
+            ch->saved[k] = NULL;
+    free(slot_of);
+}
+
+/* The names back, for the definition's other bodies. */
+static void chunks_restore(Chunks *ch, DefOut *e, const Body *b)
+{
+    for (uint32_t k = 0; k < b->n; k++)
+        if (ch->saved[k])
+            e->s.local[b->nodes[k]] = ch->saved[k];
+}
+
+/* The C name of parameter p (an input, then the entry's args) and whether it is a pointer. */
+static const char *param_name(const DefOut *e, const Entry *entry, uint32_t p)
+{
+    const Func *f = e->s.f;
+    return p < (uint32_t)f->nparams ? e->s.param[p] : entry->args[p - f->nparams].name;
+}
+
+static void put_param_decl(Buf *out, const DefOut *e, const Entry *entry, uint32_t p)
+{
+    const Func *f = e->s.f;
+    const char *real = real_type[e->opt->real];
+    if (p < (uint32_t)f->nparams) {
+        int array = f->params[p].rank > 0;
+        buf_printf(out, "%s%s %s%s", array ? "const " : "", real, array ? "*" : "",
+                   e->s.param[p]);
+        return;
+    }
+    const Arg *a = &entry->args[p - f->nparams];
+    buf_printf(out, "%s%s %s%s", !a->out && a->array ? "const " : "", real,
+               a->out || a->array ? "*" : "", a->name);
+}
+
+/* The statements of chunk c. */
+static void put_chunk_statements(Emitter *em, const DefOut *e, const Entry *entry,
+                                 const Body *b, const Chunks *ch, uint32_t c)
+{
+    Buf *out = em->out;
+    const Func *f = e->s.f;
+    const Dag *d = &f->dag;
+    Printer pr = {e, b};
+    int accumulate = e->opt->accumulate && (entry->kind == ENTRY_GRAD || entry->kind == ENTRY_VJP);
+    for (uint32_t i = ch->start[c]; i < ch->start[c + 1]; i++) {
+        long st = ch->stmt[i];
+        if (st >= 0) {
+            NodeId id = b->nodes[st];
+            at_source_line(em, line_of(f, id));
+            if (ch->saved[st])
+                buf_printf(out, "    %s = ", e->s.local[id]);
+            else
+                buf_printf(out, "    const %s %s = ",
+                           is_boolean(d->nodes[id].kind) ? "int" : real_type[e->opt->real],
+                           e->s.local[id]);
+            if (is_boolean(d->nodes[id].kind))
+                put_test(out, &pr, id);
+            else
+                put_node(out, &pr, id);
+            buf_puts(out, ";\n");
+            continue;
+        }
+        uint32_t r = (uint32_t)(-1 - st);
+        const Arg *a = &entry->args[entry->arg[r]];
+        at_source_line(em, line_of(f, entry->roots[r]));
+        if (a->array)
+            buf_printf(out, "    %s[%u] %s= ", a->name, entry->elem[r], accumulate ? "+" : "");
+        else
+            buf_printf(out, "    *%s %s= ", a->name, accumulate ? "+" : "");
+        put_expr(out, &pr, entry->roots[r]);
+        buf_puts(out, ";\n");
+    }
+}
+
+/* The chunks but the last, each a static function taking the parameters it reads and w. */
+static void put_chunk_functions(Emitter *em, DefOut *e, const Entry *entry, const Body *b,
+                                const Chunks *ch, NameSet *file_names, const char **names)
+{
+    Buf *out = em->out;
+    for (uint32_t c = 0; c + 1 < ch->nchunks; c++) {
+        char want[64];
+        snprintf(want, sizeof want, "part%u", c + 1);
+        Buf full = {0};
+        buf_printf(&full, "%s_%s", e->fn[entry->kind], want);
+        names[c] = names_claim(file_names, full.data);
+        buf_free(&full);
+        buf_printf(out, "\n/* %s, statements %u to %u of %u */\nstatic void %s(", e->fn[entry->kind],
+                   ch->start[c] + 1, ch->start[c + 1], ch->nstmts, names[c]);
+        for (uint32_t u = 0; u < ch->nuses[c]; u++) {
+            put_param_decl(out, e, entry, ch->uses[c][u]);
+            buf_puts(out, ", ");
+        }
+        buf_printf(out, "%s *%s)\n{\n    (void)%s;\n", real_type[e->opt->real], e->work, e->work);
+        put_chunk_statements(em, e, entry, b, ch, c);
+        buf_puts(out, "}\n");
+        at_output_line(em);
+    }
+}
+
+/* The entry point's body: the work array, the calls of the chunks, the last chunk, the
+ * return. */
+static void put_chunked_body(Emitter *em, const DefOut *e, const Entry *entry, const Body *b,
+                             const Chunks *ch, const char **names)
+{
+    Buf *out = em->out;
+    const Func *f = e->s.f;
+    Printer pr = {e, b};
+    uint32_t lastc = ch->nchunks - 1, nowners = (uint32_t)f->nparams + (uint32_t)entry->nargs;
+    buf_puts(out, "{\n");
+    /* parameters no chunk reads */
+    uint8_t *used = xrealloc(NULL, nowners + 1);
+    memset(used, 0, nowners + 1);
+    for (uint32_t c = 0; c < ch->nchunks; c++)
+        for (uint32_t u = 0; u < ch->nuses[c]; u++)
+            used[ch->uses[c][u]] = 1;
+    for (uint32_t p = 0; p < nowners; p++)
+        if (!used[p])
+            buf_printf(out, "    (void)%s;\n", param_name(e, entry, p));
+    free(used);
+    if (ch->nslots)
+        buf_printf(out, "    %s %s[%u];\n", real_type[e->opt->real], e->work, ch->nslots);
+    /* the zeros first: the chunks store the nonzeros */
+    put_fill_loops(out, e, entry);
+    for (uint32_t c = 0; c < lastc; c++) {
+        buf_printf(out, "    %s(", names[c]);
+        for (uint32_t u = 0; u < ch->nuses[c]; u++)
+            buf_printf(out, "%s, ", param_name(e, entry, ch->uses[c][u]));
+        buf_printf(out, "%s);\n", ch->nslots ? e->work : "0");
+    }
+    put_chunk_statements(em, e, entry, b, ch, lastc);
+    if (entry->ret) {
+        at_source_line(em, line_of(f, entry->ret));
+        buf_puts(out, "    return ");
+        put_expr(out, &pr, entry->ret);
+        buf_puts(out, ";\n");
+    }
+    buf_puts(out, "}\n");
+    at_output_line(em);
 }
 
 /* The file's names, then each definition's entry points, claimed in order. */
@@ -792,6 +1119,7 @@ void emit_source(const Program *prog, const Diag *diag, const EmitOptions *opt, 
             }
         }
         e->index = names_claim(&e->s.names, "k");
+        e->work = names_claim(&e->s.names, "w");
     }
     header_comment(out, diag);
     buf_puts(out, "#include <math.h>\n\n");
@@ -821,6 +1149,16 @@ void emit_source(const Program *prog, const Diag *diag, const EmitOptions *opt, 
             if (!(f->entries & 1u << k))
                 continue;
             Entry *entry = &entries[i][k];
+            Body *b = &bodies[i][k];
+            sched_activate(&e->s, b);
+            /* a large body: its chunks first, as static functions */
+            Chunks ch;
+            const char **names = NULL;
+            if (b->n > LARGE_BODY) {
+                chunks_plan(&ch, e, entry, b);
+                names = xrealloc(NULL, ch.nchunks * sizeof *names);
+                put_chunk_functions(&em, e, entry, b, &ch, &file_names, names);
+            }
             if (k != ENTRY_VALUE)
                 buf_puts(out, "\n");
             if (entry->pattern)
@@ -829,9 +1167,15 @@ void emit_source(const Program *prog, const Diag *diag, const EmitOptions *opt, 
             at_source_line(&em, f->def->loc.first_line);
             put_prototype(out, e, entry);
             buf_puts(out, "\n");
-            sched_activate(&e->s, &bodies[i][k]);
-            put_body(&em, e, entry, &bodies[i][k]);
-            body_free(&bodies[i][k]);
+            if (b->n > LARGE_BODY) {
+                put_chunked_body(&em, e, entry, b, &ch, names);
+                chunks_restore(&ch, e, b);
+                chunks_free(&ch);
+                free(names);
+            } else {
+                put_body(&em, e, entry, b);
+            }
+            body_free(b);
             entry_free(entry);
         }
         sched_free(&e->s);

@@ -487,7 +487,7 @@ static void interleave(Sched *s, Body *b)
 void sched_body(Sched *s, const NodeId *roots, int nroots, Body *b, int interleaved)
 {
     collect(s, roots, nroots, b);
-    if (interleaved)
+    if (interleaved || b->n > LARGE_BODY)
         interleave(s, b);
     choose_locals(s, roots, nroots, b);
     name_locals(s, b);

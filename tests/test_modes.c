@@ -44,6 +44,16 @@ static const char vector_models[] =
     "    return w\n"
     "}\n"
     "mixed(a, b[2]; d) = [a*b[0], b[1]/(d*d + 1), a, 3]\n"
+    "# bodies past LARGE_BODY nodes, printed in chunks with a work array\n"
+    "chain(x0, h) {\n"
+    "    s[0] = x0\n"
+    "    for k = 0..149 { s[k+1] = s[k] + h*sin(s[k])*cos(s[k] + 0.3) }\n"
+    "    return s[150]\n"
+    "}\n"
+    "many(x[4]) {\n"
+    "    for i = 0..199 { v[i] = x[0]*sin(i*x[1]/200) + x[2]^2*cos(i*x[3]/200) }\n"
+    "    return v\n"
+    "}\n"
     "# the extended Rosenbrock function: a tridiagonal Hessian\n"
     "ext(x[8]) = sum(i = 0..6, 100*(x[i+1] - x[i]^2)^2 + (1 - x[i])^2)\n"
     "sep(x[4], y) = sum(i = 0..3, exp(x[i]/4)) + y^3 + x[0]*y\n"
@@ -53,6 +63,7 @@ static const char vector_models[] =
 /* The checks, in C: the same for every function, through wrappers of one signature. */
 static const char driver_checks[] =
     "#include <math.h>\n#include <stdio.h>\n#include <string.h>\n\n"
+    "enum { NI = 64, NO = 1024 }; /* inputs and values a checked function has at most */\n"
     "typedef struct {\n"
     "    const char *name;\n"
     "    int n, nd, m, vec;\n"
@@ -112,13 +123,12 @@ static const char driver_checks[] =
     "    if (fabs(c - d) > 1e-5 * (fabs(c) + fabs(d)) + 1e-7 * (fabs(g0) + 1))\n"
     "        fail(f, what, i, j, d, c);\n}\n"
     "static double value_i(const Fn *f, const double *x, int i)\n{\n"
-    "    double out[64];\n    f->val(x, out);\n    return out[i];\n}\n"
+    "    static double out[NO];\n    f->val(x, out);\n    return out[i];\n}\n"
     "static double grad_i(const Fn *f, const double *x, int i)\n{\n"
-    "    double g[64];\n    f->grad(x, g);\n    return g[i];\n}\n"
+    "    double g[NI];\n    f->grad(x, g);\n    return g[i];\n}\n"
     "static void check(const Fn *f)\n{\n"
-    "    enum { N = 64 };\n"
-    "    double x[N], v[N], u[N], out[N], o2[N], jv[N], g[N], g2[N], hv[N];\n"
-    "    static double J[N * N], H[N * N], nz[N * N];\n"
+    "    double x[NI], v[NI], g[NI], g2[NI], hv[NI];\n"
+    "    static double u[NO], out[NO], o2[NO], jv[NO], J[NO * NI], H[NI * NI], nz[NO * NI];\n"
     "    for (int point = 0; point < 3; point++) {\n"
     "        int m = f->m, nd = f->nd;\n"
     "        for (int s = 0; s < f->n; s++)\n            x[s] = uniform(-1.5, 1.5);\n"
@@ -155,7 +165,7 @@ static const char driver_checks[] =
     "        near(f, \"<u, J v> = <J^T u, v>\", 0, 0, ujv, gv, scale2);\n"
     "        /* the sparse Jacobian: its pattern holds every nonzero */\n"
     "        f->jacs(x, o2, nz);\n"
-    "        static char in[N * N];\n"
+    "        static char in[NO * NI];\n"
     "        memset(in, 0, sizeof in);\n"
     "        for (int k = 0; k < f->jnnz; k++) {\n"
     "            exact(f, \"jac_sparse\", f->jrow[k], f->jcol[k], nz[k],\n"
@@ -396,7 +406,7 @@ static char *run_programs(Prog *progs, int n, const char *stem)
         const Program *prog = &progs[i].unit.prog;
         for (int j = 0; j < prog->nfuncs; j++) {
             const Func *f = &prog->funcs[j];
-            if (f->ninputs > 64 || f->nroots > 64)
+            if (f->ninputs > 64 || f->nroots > 1024)
                 continue; /* the driver's arrays */
             char id[32];
             snprintf(id, sizeof id, "w%d_%d", i, j);
