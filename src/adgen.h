@@ -555,7 +555,7 @@ void sched_body(Sched *s, const NodeId *roots, int nroots, Body *b, int interlea
  * its own, so that C compilers, superlinear in a function's size, stay linear in adgen's
  * output, and no function's frame grows with it. */
 #define LARGE_BODY 2000
-#define CHUNK_STATEMENTS 1000
+#define CHUNK_STATEMENTS 500
 void body_free(Body *b);
 /* Makes b the body whose positions body_find reads (a freshly scheduled body is). */
 void sched_activate(Sched *s, Body *b);
