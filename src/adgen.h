@@ -413,8 +413,8 @@ void program_free(Program *prog);
 /* The language names of the entry kinds ("grad", "jac-sparse"), and the C suffixes. */
 extern const char *const entry_name[ENTRY_KINDS];
 extern const char *const entry_suffix[ENTRY_KINDS];
-/* Reports (through diag) an entry in f->entries that f's result does not have; 0 if none. */
-int func_check_entries(const Func *f, Diag *diag);
+/* Reports (through diag) the entries in `asked` that f's result does not have; 0 if none. */
+int func_check_entries(const Func *f, unsigned asked, Diag *diag);
 /* Builds, in f's DAG, the nodes of every entry point in f->entries. */
 void func_differentiate(Func *f);
 void func_free(Func *f);
@@ -680,7 +680,8 @@ int cli_flush_stdout(int status);
 /* -D NAME=VALUE added to *defines (checked); --max-nodes=N into *out. 0, or EXIT_USAGE. */
 int cli_add_define(const char ***defines, int *n, const char *arg);
 int cli_max_nodes(const char *arg, uint32_t *out);
-/* --emit=LIST into bits of EntryKind (EMIT_ALL for 'all'). 0, or EXIT_USAGE. */
+/* --emit=LIST added to the bits of EntryKind in *out (EMIT_ALL for 'all'): the option may
+ * be repeated. 0, or EXIT_USAGE. */
 int cli_emit(const char *arg, unsigned *out);
 
 /* ---- evalcmd.c: adgen eval ------------------------------------------------------------------ */

@@ -29,6 +29,7 @@ typedef struct {
     double tol;
     uint32_t n;                /* nodes of the DAG */
     double *v0, *vp, *vm;      /* node values at x, x + h e_i, x - h e_i */
+    double *vt;                /* at x +- h/2 e_i, one after the other */
     double *x, *grad;
     double rounding;           /* a first-order bound of f's rounding error at x */
     int failed;
@@ -117,8 +118,9 @@ static int explain_places(Check *c, Buf *out)
                   "a kink or jump within the step";
         double dist = edge_distance(c, c->v0, id);
         NodeId arg = edge_operand(c, id);
-        if (!why && dist >= 0 && c->vp[arg] != c->vm[arg] &&
-            (!isfinite(c->v0[id]) || dist <= fabs(c->vp[arg] - c->vm[arg])))
+        if (!why && dist >= 0 &&
+            (dist == 0 || (c->vp[arg] != c->vm[arg] &&
+                           (!isfinite(c->v0[id]) || dist <= fabs(c->vp[arg] - c->vm[arg])))))
             why = dist == 0 ? "an infinite derivative: the argument is at the edge" :
                   "an infinite or undefined derivative within the step";
         if (!why)
@@ -133,6 +135,24 @@ static int explain_places(Check *c, Buf *out)
         notes++;
     }
     buf_free(&seen);
+    return notes;
+}
+
+/* Where the value at x is NaN: the operations that make a NaN of operands that are not. */
+static int explain_nan(Check *c, Buf *out)
+{
+    const Func *f = c->f;
+    int notes = 0;
+    buf_printf(out, "  %s is not a number at this point\n", f->name);
+    for (NodeId id = 1; id < f->nprimal; id++) {
+        const Node *nd = &f->dag.nodes[id];
+        if (!node_is_op(&f->dag, id) || !isnan(c->v0[id]) || isnan(c->v0[nd->a]) ||
+            (nd->b && isnan(c->v0[nd->b])) || (nd->c && isnan(c->v0[nd->c])))
+            continue;
+        report_put_loc(out, c->diag, f, id);
+        buf_printf(out, ": note: not a number here: %s\n", report_domain_note(f, id));
+        notes++;
+    }
     return notes;
 }
 
@@ -167,13 +187,24 @@ static double check_slot(Check *c, uint32_t i, Buf *out)
     c->x[i] = xi - h;
     eval_dag(d, c->x, c->vm);
     c->x[i] = xi;
-    double fp = c->vp[root], fm = c->vm[root], fd = (fp - fm) / (2 * h), ad = c->grad[i];
+    /* and at +-h/2, for Richardson's extrapolation: its error is O(h^4), so a function that
+     * curves within the step is not taken for a wrong derivative (sin(1000 x)) */
+    c->x[i] = xi + h / 2;
+    eval_dag(d, c->x, c->vt);
+    double fp2 = c->vt[root];
+    c->x[i] = xi - h / 2;
+    eval_dag(d, c->x, c->vt);
+    double fm2 = c->vt[root];
+    c->x[i] = xi;
+    double fp = c->vp[root], fm = c->vm[root], ad = c->grad[i];
+    double fd1 = (fp - fm) / (2 * h), fd2 = (fp2 - fm2) / h, fd = (4 * fd2 - fd1) / 3;
     double big = fabs(ad) > fabs(fd) ? fabs(ad) : fabs(fd);
-    double noise = (4 * DBL_EPSILON * (fabs(fp) + fabs(fm)) + 2 * c->rounding) / (2 * h);
+    double noise = (4 * DBL_EPSILON * (fabs(fp) + fabs(fm)) + 2 * c->rounding) / (2 * h) / 3 +
+                   (4 * DBL_EPSILON * (fabs(fp2) + fabs(fm2)) + 2 * c->rounding) / h * 4 / 3;
     double err = ad == fd ? 0 : fabs(ad - fd);
     double rel = err == 0 ? 0 : big > 0 && isfinite(big) ? err / big : INFINITY;
     if (isnan(err))
-        rel = isnan(ad) && isnan(fd) ? 0 : INFINITY;
+        rel = INFINITY; /* a NaN on either side, or both: nothing agrees */
     if (rel == 0 || err <= c->tol * big + noise)
         return rel;
     c->failed = 1;
@@ -190,8 +221,10 @@ static double check_slot(Check *c, uint32_t i, Buf *out)
     put_value(out, ad);
     buf_puts(out, " from the graph, ");
     put_value(out, fd);
-    buf_printf(out, " by central differences (step %.3g): disagreement %.3g\n", h, rel);
-    int notes = explain_places(c, out);
+    buf_printf(out, " by central differences (step %.3g, extrapolated): disagreement %.3g\n",
+               h, rel);
+    int notes = isnan(c->v0[root]) ? explain_nan(c, out) : 0;
+    notes += explain_places(c, out);
     /* rounding in the largest intermediate, magnified by 1/h */
     double largest = 0;
     for (NodeId id = 1; id < f->nprimal; id++)
@@ -219,10 +252,11 @@ static double default_value(int k, uint32_t slot)
 static int check_func(const Func *f, const Diag *diag, double tol, char **assignments, int n,
                       Buf *out)
 {
-    Check c = {f, diag, tol, f->dag.len, NULL, NULL, NULL, NULL, NULL, 0, 0};
-    c.v0 = xrealloc(NULL, 3 * (size_t)c.n * sizeof *c.v0);
+    Check c = {.f = f, .diag = diag, .tol = tol, .n = f->dag.len};
+    c.v0 = xrealloc(NULL, 4 * (size_t)c.n * sizeof *c.v0);
     c.vp = c.v0 + c.n;
     c.vm = c.vp + c.n;
+    c.vt = c.vm + c.n;
     c.x = xrealloc(NULL, 2 * ((size_t)f->ninputs + 1) * sizeof *c.x);
     c.grad = c.x + f->ninputs + 1;
     char *given = xrealloc(NULL, (size_t)f->ninputs + 1);
@@ -288,7 +322,7 @@ static int check(Unit *u, const char *path, const char *function, double tol,
     if (unit_compile(u, strcmp(path, "-") == 0 ? "<stdin>" : path, src.data, src.len, stem,
                      stderr) != 0)
         goto done;
-    int chosen = 0, failed = 0;
+    int chosen = 0, failed = 0, checked = 0;
     for (int i = 0; i < u->prog.nfuncs; i++)
         chosen += !function || strcmp(u->prog.funcs[i].name, function) == 0;
     status = EXIT_USAGE;
@@ -315,6 +349,7 @@ static int check(Unit *u, const char *path, const char *function, double tol,
                              "gradients)\n", f->name, f->nroots);
             continue;
         }
+        checked++;
         int r = check_func(&u->prog.funcs[i], &u->diag, tol, assignments, n, &out);
         if (r < 0) {
             fputs("Try 'adgen --help' for more information.\n", stderr);
@@ -325,6 +360,12 @@ static int check(Unit *u, const char *path, const char *function, double tol,
     if (out.data)
         fwrite(out.data, 1, out.len, stdout);
     status = failed ? EXIT_INPUT : EXIT_OK;
+    if (!checked) {
+        /* a gate that checked nothing must not pass */
+        fprintf(stderr, "adgen: check compares gradients, and no function of '%s' returns one "
+                        "value\n", path);
+        status = EXIT_USAGE;
+    }
 done:
     unit_free(u);
     buf_free(&out);

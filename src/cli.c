@@ -82,7 +82,6 @@ const char cli_usage[] =
 
 int cli_emit(const char *arg, unsigned *out)
 {
-    *out = 0;
     for (const char *s = arg; *s;) {
         size_t n = strcspn(s, ",");
         int found = n == 3 && strncmp(s, "all", 3) == 0;
@@ -105,7 +104,7 @@ int cli_emit(const char *arg, unsigned *out)
             return cli_usage_error("--emit: '%s' ends with ','", arg);
         s += *s == ',';
     }
-    if (!*out)
+    if (!*arg)
         return cli_usage_error("%s", "--emit needs at least one entry point");
     return 0;
 }

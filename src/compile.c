@@ -16,16 +16,20 @@ int unit_compile(Unit *u, const char *file, const char *src, size_t len, const c
     u->names = parse.names = intern_new();
     if (parse_source(&parse) != 0 || sema_program(&parse, stem, &u->prog) != 0)
         return u->diag.errors;
+    /* each function gets the entry points asked for that it has; one that no function has
+     * is an error (with EMIT_FITTING, not even that) */
+    unsigned had = 0;
     for (int i = 0; i < u->prog.nfuncs; i++) {
         Func *f = &u->prog.funcs[i];
         f->shared = f->dag.hits;
-        if (u->emit & EMIT_FITTING)
+        if (u->emit)
             f->entries = (1u << ENTRY_VALUE | (u->emit & ~EMIT_FITTING)) &
                          ~(f->vector ? ENTRIES_SCALAR : 0u);
-        else if (u->emit)
-            f->entries = 1u << ENTRY_VALUE | u->emit;
-        func_check_entries(f, &u->diag);
+        had |= f->entries;
     }
+    unsigned missing = u->emit & ~EMIT_FITTING & ~had;
+    if (missing && !(u->emit & EMIT_FITTING))
+        func_check_entries(&u->prog.funcs[0], missing, &u->diag);
     for (int i = 0; i < u->prog.nfuncs && !u->diag.errors; i++)
         func_differentiate(&u->prog.funcs[i]);
     return u->diag.errors;

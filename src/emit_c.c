@@ -23,6 +23,7 @@ typedef struct {
     const EmitOptions *opt;
     const char *fn[ENTRY_KINDS]; /* the C names of the entry points */
     const char *row[ENTRY_KINDS], *col[ENTRY_KINDS]; /* a sparse entry's pattern arrays */
+    const char *nnz[ENTRY_KINDS];                    /* and its count's macro */
     const char *index;           /* the loop variable that zeroes a dense matrix */
     const char *work;            /* the work array of a chunked body */
     const char **literal;        /* per constant node: its text, once printed */
@@ -477,8 +478,8 @@ static void put_entry_comment(Buf *out, const DefOut *e, const Entry *entry)
     const char *value = e->fn[ENTRY_VALUE];
     Buf t = {0};
     if (f->vector)
-        buf_printf(&t, "Stores the %d values of %s in %s[0..%d]", f->nroots, value, e->s.out,
-                   f->nroots - 1);
+        buf_printf(&t, "Stores the %d value%s of %s in %s[0..%d]", f->nroots,
+                   f->nroots == 1 ? "" : "s", value, e->s.out, f->nroots - 1);
     else
         buf_printf(&t, "Returns %s(", value);
     for (int i = 0; !f->vector && i < f->nparams; i++)
@@ -486,7 +487,13 @@ static void put_entry_comment(Buf *out, const DefOut *e, const Entry *entry)
     buf_puts(&t, f->vector ? "" : ")");
     int accumulate = e->opt->accumulate && (entry->kind == ENTRY_GRAD || entry->kind == ENTRY_VJP);
     const char *verb = accumulate ? "adds" : "stores";
-    switch (entry->kind) {
+    if (!f->ndiff && entry->kind != ENTRY_VALUE)
+        buf_puts(&t, "; it has no differentiated input, so there is no derivative to store");
+    else if (entry->pattern && !entry->pattern->nnz)
+        buf_printf(&t, "; its %s is structurally zero, so nothing is stored through %s",
+                   entry->kind == ENTRY_JAC_SPARSE ? "Jacobian" : "Hessian",
+                   entry->kind == ENTRY_JAC_SPARSE ? e->s.jac_nz : e->s.hess_nz);
+    else switch (entry->kind) {
     case ENTRY_VALUE:
         if (!f->vector) {
             buf_free(&t);
@@ -528,8 +535,9 @@ static void put_entry_comment(Buf *out, const DefOut *e, const Entry *entry)
     }
     case ENTRY_JAC_SPARSE: case ENTRY_HESS_SPARSE: {
         int jac = entry->kind == ENTRY_JAC_SPARSE;
-        buf_printf(&t, " and stores the %u structural nonzeros of its %s in %s[0..%u]: entry k "
-                   "is (%s[k], %s[k]), by row, then column; the columns are ", entry->pattern->nnz,
+        buf_printf(&t, " and stores the %u structural nonzero%s of its %s in %s[0..%u]: entry "
+                   "k is (%s[k], %s[k]), by row, then column; the columns are ", entry->pattern->nnz,
+                   entry->pattern->nnz == 1 ? "" : "s",
                    jac ? "Jacobian" : "Hessian's lower triangle", jac ? e->s.jac_nz : e->s.hess_nz,
                    entry->pattern->nnz ? entry->pattern->nnz - 1 : 0, e->row[entry->kind],
                    e->col[entry->kind]);
@@ -576,6 +584,39 @@ static int sweep_of(const Func *f, NodeId id)
     while (k + 1 < f->nsweeps && f->sweeps[k + 1].first <= id)
         k++;
     return k;
+}
+
+/* Whether a store through a adds (--accumulate: the partial derivatives of a gradient or a
+ * vector-Jacobian product, not the values). */
+static int adds_into(const DefOut *e, const Entry *entry, const Arg *a)
+{
+    return e->opt->accumulate && (entry->kind == ENTRY_GRAD || entry->kind == ENTRY_VJP) &&
+           a->param >= 0;
+}
+
+/* Store r of the entry: `x_bar[3] = ...;`, or with --accumulate `+=`, where a constant 0 is
+ * no statement. */
+static void put_store(Emitter *em, const Printer *pr, const Entry *entry, uint32_t r)
+{
+    const DefOut *e = pr->e;
+    const Func *f = e->s.f;
+    Buf *out = em->out;
+    const Arg *a = &entry->args[entry->arg[r]];
+    int adds = adds_into(e, entry, a);
+    if (adds && dag_is_const(&f->dag, entry->roots[r], 0.0)) {
+        /* (void) once for the whole array: no statement per untouched element */
+        if (!a->array || entry->elem[r] == 0)
+            buf_printf(out, "    (void)%s; /* %s does not depend on %s */\n", a->name,
+                       e->fn[ENTRY_VALUE], a->array ? "some of its elements" : "it");
+        return;
+    }
+    at_source_line(em, line_of(f, entry->roots[r]));
+    if (a->array)
+        buf_printf(out, "    %s[%u] %s= ", a->name, entry->elem[r], adds ? "+" : "");
+    else
+        buf_printf(out, "    *%s %s= ", a->name, adds ? "+" : "");
+    put_expr(out, pr, entry->roots[r]);
+    buf_puts(out, ";\n");
 }
 
 /* The loops zeroing the dense matrices whose nonzeros alone are stored. */
@@ -639,25 +680,9 @@ static void put_body(Emitter *em, const DefOut *e, const Entry *entry, const Bod
     }
     if (titled && section >= 0)
         buf_puts(out, "\n");
-    int accumulate = e->opt->accumulate && (entry->kind == ENTRY_GRAD || entry->kind == ENTRY_VJP);
     put_fill_loops(out, e, entry);
-    for (uint32_t r = 0; r < entry->nstores; r++) {
-        const Arg *a = &entry->args[entry->arg[r]];
-        if (accumulate && dag_is_const(d, entry->roots[r], 0.0)) {
-            /* (void) once for the whole array: no statement per untouched element */
-            if (!a->array || entry->elem[r] == 0)
-                buf_printf(out, "    (void)%s; /* %s does not depend on %s */\n", a->name,
-                           e->fn[ENTRY_VALUE], a->array ? "some of its elements" : "it");
-            continue;
-        }
-        at_source_line(em, line_of(f, entry->roots[r]));
-        if (a->array)
-            buf_printf(out, "    %s[%u] %s= ", a->name, entry->elem[r], accumulate ? "+" : "");
-        else
-            buf_printf(out, "    *%s %s= ", a->name, accumulate ? "+" : "");
-        put_expr(out, &pr, entry->roots[r]);
-        buf_puts(out, ";\n");
-    }
+    for (uint32_t r = 0; r < entry->nstores; r++)
+        put_store(em, &pr, entry, r);
     if (entry->ret) {
         at_source_line(em, line_of(f, entry->ret));
         buf_puts(out, "    return ");
@@ -924,7 +949,6 @@ static void put_chunk_statements(Emitter *em, const DefOut *e, const Entry *entr
     const Func *f = e->s.f;
     const Dag *d = &f->dag;
     Printer pr = {e, b};
-    int accumulate = e->opt->accumulate && (entry->kind == ENTRY_GRAD || entry->kind == ENTRY_VJP);
     for (uint32_t i = ch->start[c]; i < ch->start[c + 1]; i++) {
         long st = ch->stmt[i];
         if (st >= 0) {
@@ -943,15 +967,7 @@ static void put_chunk_statements(Emitter *em, const DefOut *e, const Entry *entr
             buf_puts(out, ";\n");
             continue;
         }
-        uint32_t r = (uint32_t)(-1 - st);
-        const Arg *a = &entry->args[entry->arg[r]];
-        at_source_line(em, line_of(f, entry->roots[r]));
-        if (a->array)
-            buf_printf(out, "    %s[%u] %s= ", a->name, entry->elem[r], accumulate ? "+" : "");
-        else
-            buf_printf(out, "    *%s %s= ", a->name, accumulate ? "+" : "");
-        put_expr(out, &pr, entry->roots[r]);
-        buf_puts(out, ";\n");
+        put_store(em, &pr, entry, (uint32_t)(-1 - st));
     }
 }
 
@@ -1045,11 +1061,18 @@ static DefOut *name_functions(const Program *prog, const EmitOptions *opt, NameS
             if (!base)
                 base = defs[i].fn[k];
             if (k == ENTRY_JAC_SPARSE || k == ENTRY_HESS_SPARSE) {
-                buf_printf(&want, "_row");
-                defs[i].row[k] = names_claim(file_names, want.data);
-                want.len -= 4;
-                buf_printf(&want, "_col");
-                defs[i].col[k] = names_claim(file_names, want.data);
+                Buf name = {0};
+                buf_printf(&name, "%s_row", defs[i].fn[k]);
+                defs[i].row[k] = names_claim(file_names, name.data);
+                name.len = 0;
+                buf_printf(&name, "%s_col", defs[i].fn[k]);
+                defs[i].col[k] = names_claim(file_names, name.data);
+                /* the count's macro, upper-cased: f and F must not share one */
+                name.len = 0;
+                put_upper(&name, defs[i].fn[k]);
+                buf_puts(&name, "_NNZ");
+                defs[i].nnz[k] = names_claim(file_names, name.data);
+                buf_free(&name);
             }
             buf_free(&want);
         }
@@ -1161,6 +1184,8 @@ void emit_source(const Program *prog, const Diag *diag, const EmitOptions *opt, 
             }
             if (k != ENTRY_VALUE)
                 buf_puts(out, "\n");
+            if (entry->pattern && opt->file_static) /* no header: the count here */
+                buf_printf(out, "#define %s %u\n", e->nnz[k], entry->pattern->nnz);
             if (entry->pattern)
                 put_pattern(out, e, entry, 1);
             put_entry_comment(out, e, entry);
@@ -1231,9 +1256,7 @@ void emit_header(const Program *prog, const Diag *diag, const EmitOptions *opt, 
             put_prototype(out, e, &entry);
             buf_puts(out, ";\n");
             if (entry.pattern) {
-                buf_puts(out, "#define ");
-                put_upper(out, e->fn[k]);
-                buf_printf(out, "_NNZ %u\n", entry.pattern->nnz);
+                buf_printf(out, "#define %s %u\n", e->nnz[k], entry.pattern->nnz);
                 put_pattern(out, e, &entry, 0);
             }
             entry_free(&entry);

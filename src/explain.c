@@ -621,8 +621,10 @@ static void explain_func(Func *f, ExplainStyle style, Buf *out)
 
 void explain_program(Program *prog, ExplainStyle style, Buf *out)
 {
-    for (int i = 0; i < prog->nfuncs; i++) {
-        buf_puts(out, i ? "\n" : "");
+    for (int i = 0, shown = 0; i < prog->nfuncs; i++) {
+        if (prog->funcs[i].vector) /* a function of one value and its gradient only */
+            continue;
+        buf_puts(out, shown++ ? "\n" : "");
         explain_func(&prog->funcs[i], style, out);
     }
     if (!out->data)
@@ -918,6 +920,7 @@ void explain_dot(Program *prog, int adjoint, Buf *out)
     buf_puts(out, "    rankdir=LR;\n    node [fontname=\"Helvetica\"];\n"
                   "    edge [fontname=\"Helvetica\", fontsize=10];\n");
     for (int i = 0; i < prog->nfuncs; i++)
-        dot_func(&prog->funcs[i], i, prog->nfuncs, adjoint, out);
+        if (!prog->funcs[i].vector) /* a function of one value and its gradient only */
+            dot_func(&prog->funcs[i], i, prog->nfuncs, adjoint, out);
     buf_puts(out, "}\n");
 }

@@ -106,13 +106,24 @@ static int show(const Options *o)
     int status = EXIT_INPUT;
     if (unit_compile(&u, strcmp(o->input, "-") == 0 ? "<stdin>" : o->input, src.data, src.len,
                      stem, stderr) == 0 && o->show != SHOW_REPORT) {
-        /* the pictures and the sweeps are of one value and its gradient */
+        /* the pictures and the sweeps are of one value and its gradient: the others are
+         * left out, and a file of none of those is an error */
+        int scalars = 0;
+        for (int i = 0; i < u.prog.nfuncs; i++)
+            scalars += !u.prog.funcs[i].vector;
         for (int i = 0; i < u.prog.nfuncs; i++) {
-            const Def *def = u.prog.funcs[i].def;
-            if (u.prog.funcs[i].vector)
-                diag_error(&u.diag, def->bare ? def->loc : def->name_loc,
-                           "'%s' returns %d values; --dot and --explain show a function of "
-                           "one value", u.prog.funcs[i].name, u.prog.funcs[i].nroots);
+            const Func *f = &u.prog.funcs[i];
+            Loc loc = f->def->bare ? f->def->loc : f->def->name_loc;
+            if (!f->vector)
+                continue;
+            if (scalars)
+                diag_warning(&u.diag, loc, "'%s' returns %d value%s and is left out: --dot "
+                             "and --explain show functions of one value", f->name, f->nroots,
+                             f->nroots == 1 ? "" : "s");
+            else
+                diag_error(&u.diag, loc, "'%s' returns %d value%s; --dot and --explain show "
+                           "functions of one value", f->name, f->nroots,
+                           f->nroots == 1 ? "" : "s");
         }
     }
     if (u.diag.errors == 0) {

@@ -36,23 +36,23 @@ const char *const entry_suffix[ENTRY_KINDS] = {
     [ENTRY_HESS] = "_hess", [ENTRY_HESS_SPARSE] = "_hess_sparse",
 };
 
-int func_check_entries(const Func *f, Diag *diag)
+int func_check_entries(const Func *f, unsigned asked, Diag *diag)
 {
-    unsigned wrong = f->vector ? f->entries & ENTRIES_SCALAR : 0;
+    unsigned wrong = f->vector ? asked & ENTRIES_SCALAR : 0;
     if (!wrong)
         return 0;
-    Buf asked = {0}, fits = {0};
+    Buf names = {0}, fits = {0};
     for (int k = 0; k < ENTRY_KINDS; k++) {
         if (wrong & 1u << k)
-            buf_printf(&asked, "%s%s", asked.len ? ", " : "", entry_name[k]);
+            buf_printf(&names, "%s%s", names.len ? ", " : "", entry_name[k]);
         else if (k != ENTRY_VALUE && !(ENTRIES_SCALAR & 1u << k))
             buf_printf(&fits, "%s%s", fits.len ? ", " : "", entry_name[k]);
     }
     const Def *def = f->def;
     diag_error(diag, def->bare ? def->loc : def->name_loc,
-               "'%s' returns %d values, so it has no %s (a scalar result's); the modes of a "
-               "vector result are %s", f->name, f->nroots, asked.data, fits.data);
-    buf_free(&asked);
+               "'%s' returns %d value%s, so it has no %s (a scalar result's); the modes of a "
+               "vector result are %s", f->name, f->nroots, f->nroots == 1 ? "" : "s", names.data, fits.data);
+    buf_free(&names);
     buf_free(&fits);
     return 1;
 }

@@ -123,6 +123,32 @@ static void test_check_usage(void **state)
     free(err);
 }
 
+/* A function that curves within the step is not a wrong derivative (the differences are
+ * extrapolated); sqrt at 0 is named even where its argument is the same on both sides; a NaN
+ * at the point fails, naming where it comes from; a file of vector results checks nothing and
+ * says so, with status 2. */
+static void test_check_curvature_nan_and_vectors(void **state)
+{
+    (void)state;
+    char *out = NULL;
+    spit(OUT "/curve.expr", "f(x) = sin(1000*x) + exp(30*x)\n");
+    assert_int_equal(runf(&out, ADGEN_CMD " check " OUT "/curve.expr x=1"), 0);
+    free(out);
+    spit(OUT "/sq.expr", "f(x) = sqrt(x^2)\n");
+    assert_int_equal(runf(&out, ADGEN_CMD " check " OUT "/sq.expr x=0"), 1);
+    assert_contains(out, "sq.expr:1:8: note: an infinite derivative");
+    free(out);
+    spit(OUT "/nan.expr", "g(x, y) = x + acos(y)\n");
+    assert_int_equal(runf(&out, ADGEN_CMD " check " OUT "/nan.expr x=1 y=2"), 1);
+    assert_contains(out, "g is not a number at this point");
+    assert_contains(out, "nan.expr:1:15: note: not a number here");
+    free(out);
+    spit(OUT "/vec.expr", "r(x) = [x, abs(x - 1)]\n");
+    assert_int_equal(runf(&out, ADGEN_CMD " check " OUT "/vec.expr x=1.000000001 2>&1"), 2);
+    assert_contains(out, "no function of");
+    free(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -131,6 +157,7 @@ int main(void)
         cmocka_unit_test(test_check_branch_switch),
         cmocka_unit_test(test_check_infinite_derivative),
         cmocka_unit_test(test_check_usage),
+        cmocka_unit_test(test_check_curvature_nan_and_vectors),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

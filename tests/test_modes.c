@@ -548,12 +548,54 @@ static void test_modes_eval_jacobian_and_hessian(void **state)
     free(out);
 }
 
+/* Review findings: --accumulate adds only into the partial derivatives, not the values; two
+ * functions whose names differ in case get two count macros; a file of scalar and vector
+ * functions takes each mode where it fits, and --emit may be repeated. */
+static void test_modes_accumulate_names_and_mixed_files(void **state)
+{
+    (void)state;
+    char *out = NULL;
+    spit(OUT "/acc.expr", "polar(r, t) = [r*cos(t), r*sin(t)]\n");
+    spit(OUT "/acc_main.c",
+         "#include <math.h>\n#include <stdio.h>\n#include \"acc.h\"\n"
+         "int main(void)\n{\n"
+         "    double out[2] = {7, 7}, u[2] = {1, 0}, rb = 10, tb = 20;\n"
+         "    polar_vjp(2.0, 0.5, u, out, &rb, &tb);\n"
+         "    /* values stored; d out[0]/dr = cos t, d out[0]/dt = -r sin t added */\n"
+         "    return !(out[0] == 2 * cos(0.5) && out[1] == 2 * sin(0.5) &&\n"
+         "             fabs(rb - (10 + cos(0.5))) < 1e-15 && fabs(tb - (20 - 2 * sin(0.5))) < 1e-14);\n"
+         "}\n");
+    assert_int_equal(runf(&out, ADGEN_CMD " --emit=vjp --accumulate " OUT "/acc.expr -o " OUT
+                                "/acc.c --header " OUT "/acc.h && " GCC " -o " OUT "/acc "
+                                OUT "/acc.c " OUT "/acc_main.c -lm 2>&1 && " OUT "/acc"), 0);
+    free(out);
+    spit(OUT "/case.expr", "f(x, y) = x*y\nF(x) = x^3\n");
+    spit(OUT "/case_main.c", "#include \"case.h\"\n"
+                             "int main(void)\n{\n    double a[F_HESS_SPARSE_NNZ], b[F_HESS_SPARSE_NNZ_];\n"
+                             "    return !(sizeof a / sizeof *a == 1 && sizeof b / sizeof *b == 1 &&\n"
+                             "             F_JAC_SPARSE_NNZ == 2 && F_JAC_SPARSE_NNZ_ == 1 &&\n"
+                             "             f_hess_sparse(1, 2, a) == 2 && F_hess_sparse(2, b) == 8 &&\n"
+                             "             a[0] == 1 && b[0] == 12);\n}\n");
+    assert_int_equal(runf(&out, ADGEN_CMD " --emit=jac-sparse,hess-sparse " OUT "/case.expr -o "
+                                OUT "/case.c --header " OUT "/case.h && " GCC " -o " OUT
+                                "/case " OUT "/case.c " OUT "/case_main.c -lm 2>&1 && " OUT
+                                "/case"), 0);
+    free(out);
+    spit(OUT "/mixed.expr", "polar(r, t) = [r*cos(t), r*sin(t)]\nsq(x) = x^2\n");
+    assert_int_equal(runf(&out, ADGEN_CMD " --emit=grad --emit=jac " OUT "/mixed.expr"), 0);
+    assert_contains(out, "double sq_grad(double x, double *x_bar)");
+    assert_contains(out, "void polar_jac(double r, double t, double *out, double *jac)");
+    assert_null(strstr(out, "polar_grad"));
+    free(out);
+}
+
 int main(void)
 {
     mkdir("build/tests", 0777);
     mkdir(OUT, 0777);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_modes_misfit_is_an_error),
+        cmocka_unit_test(test_modes_accumulate_names_and_mixed_files),
         cmocka_unit_test(test_modes_eval_jacobian_and_hessian),
         cmocka_unit_test(test_modes_samples_and_vector_models),
         cmocka_unit_test(test_modes_random_programs),
