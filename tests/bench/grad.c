@@ -293,9 +293,8 @@ static double ir_count(const char *self, const char *dir, int i, int k, long cal
 
 static int ir_all(const char *self, const char *dir)
 {
-    printf("Instructions per call under callgrind, %s -O2 (%d calls after one outside the "
-           "count; the loop's own\n%s per call subtracted)\n", compiler(), IR_CALLS,
-           "instructions, measured with an empty function,");
+    printf("Instructions per call under callgrind, %s -O2 (%d calls after one uncounted; "
+           "minus the loop's own,\nmeasured with an empty function)\n", compiler(), IR_CALLS);
     printf("  %-20s %10s %10s %10s %7s %7s %10s\n", "case", "f", "grad", "hand", "grad/f",
            "hand/f", "adgen/hand");
     int status = 0;
