@@ -248,6 +248,9 @@ BENCH_GRAD := $(BENCH_COMPILERS:%=build/bench/grad-%)
 
 bench: adgen build/bench/bench $(BENCH_GRAD)
 	@for g in $(BENCH_GRAD); do $$g; echo; done
+	@if [ -f /usr/include/adolc/adolc.h ]; then echo "ADOL-C: installed, but its" \
+	    "taped-gradient column is not written yet"; else echo "ADOL-C: no" \
+	    "/usr/include/adolc/adolc.h (libadolc-dev), so no taped-gradient column"; fi; echo
 	build/bench/bench
 
 bench-ir: $(BENCH_GRAD)

@@ -207,27 +207,38 @@ typedef struct {
     int status;               /* exit status, or 128 + the signal */
 } Usage;
 
-/* Runs argv (looked up in PATH) to its end. */
-static Usage spawn(char *const argv[])
+/* Starts argv (looked up in PATH); finish() waits for it. */
+static pid_t start(char *const argv[])
 {
-    Usage u = {0, 0, 0, 127};
-    double start = now();
     pid_t pid = fork();
     if (pid == 0) {
         execvp(argv[0], argv);
         perror(argv[0]);
         _exit(127);
     }
+    return pid;
+}
+
+/* Waits for a process start() began at `began` (now()'s clock); status 127 if it failed. */
+static Usage finish_run(pid_t pid, double began)
+{
+    Usage u = {0, 0, 0, 127};
     int status;
     struct rusage ru;
     if (pid < 0 || wait4(pid, &status, 0, &ru) != pid)
         return u;
-    u.wall = now() - start;
+    u.wall = now() - began;
     u.cpu = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec * 1e-6 + ru.ru_stime.tv_sec +
             ru.ru_stime.tv_usec * 1e-6;
     u.rss_mb = ru.ru_maxrss / 1024.0;
     u.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     return u;
+}
+
+static Usage spawn(char *const argv[])
+{
+    double began = now();
+    return finish_run(start(argv), began);
 }
 
 /* The largest frame in a gcc -fstack-usage file, in bytes; -1 if none could be read. */
@@ -250,34 +261,52 @@ static long largest_frame(const char *su)
 #define SCALE_SIZES 4
 #define TARGET_FRAME 65536
 
-/* One compile of the scaling table: `gcc OPT -fstack-usage -c`, capped at `cap` seconds
+/* A compile of the scaling table: `gcc OPT -fstack-usage -c`, capped at `cap` seconds
  * through timeout(1). A compile is not started when the one of the size before took over a
- * tenth of the cap (*skip): at 10 times the C, linear growth would already pass the cap,
- * and gcc on such code grows faster than that. Fills in the CPU seconds (-1: over the
- * cap) and the largest frame (-1: none). */
-static void cc_capped(const char *opt, const char *c_file, int cap, int *skip, double *secs,
-                      long *frame)
+ * tenth of the cap (skip): at 10 times the C, linear growth would already pass the cap, and
+ * gcc on such code grows faster than that. The -O2 and -O0 compiles of one size run side by
+ * side (the machine's 2 cores; the table reports CPU time, which that barely changes). */
+typedef struct {
+    const char *opt;
+    int skip;         /* the size before went over the cap or a tenth of it */
+    pid_t pid;        /* running, or -1 */
+    double began;
+    char obj[256], su[256];
+    double secs;      /* CPU seconds, -1 over the cap or not run */
+    long frame;       /* the largest frame, -1 none */
+} Compile;
+
+static void cc_start(Compile *c, const char *c_file, int cap)
 {
-    *secs = -1;
-    *frame = -1;
-    if (*skip)
+    static char capstr[32];
+    c->pid = -1;
+    c->secs = -1;
+    c->frame = -1;
+    if (c->skip)
         return;
-    char capstr[32], obj[256], su[256];
     snprintf(capstr, sizeof capstr, "%d", cap);
-    snprintf(obj, sizeof obj, DIR "/scale%s.o", opt);
-    snprintf(su, sizeof su, DIR "/scale%s.su", opt);
-    remove(su);
+    snprintf(c->obj, sizeof c->obj, DIR "/scale%s.o", c->opt);
+    snprintf(c->su, sizeof c->su, DIR "/scale%s.su", c->opt);
+    remove(c->su);
     char *argv[] = {"timeout", capstr, "gcc", "-std=c99", "-Wall", "-Wextra", "-pedantic",
-                    "-Werror", (char *)opt, "-fstack-usage", "-c", (char *)c_file, "-o", obj,
-                    NULL};
-    Usage u = spawn(argv);
+                    "-Werror", (char *)c->opt, "-fstack-usage", "-c", (char *)c_file, "-o",
+                    c->obj, NULL};
+    c->began = now();
+    c->pid = start(argv);
+}
+
+static void cc_finish(Compile *c, const char *c_file, int cap)
+{
+    if (c->pid < 0)
+        return;
+    Usage u = finish_run(c->pid, c->began);
     if (u.status == 0) {
-        *secs = u.cpu;
-        *frame = largest_frame(su);
+        c->secs = u.cpu;
+        c->frame = largest_frame(c->su);
     } else if (u.status != 124) {
-        fprintf(stderr, "bench: gcc %s on %s failed (status %d)\n", opt, c_file, u.status);
+        fprintf(stderr, "bench: gcc %s on %s failed (status %d)\n", c->opt, c_file, u.status);
     }
-    *skip = u.status != 0 || u.cpu * 10 > cap;
+    c->skip = u.status != 0 || u.cpu * 10 > cap;
 }
 
 static void print_secs(double secs, int cap, double before)
@@ -285,9 +314,9 @@ static void print_secs(double secs, int cap, double before)
     if (secs < 0)
         printf(" %8s %6s", cap > 0 ? ">cap" : "-", "");
     else if (before > 0)
-        printf(" %8.2f %5.1fx", secs, secs / before);
+        printf(" %8.3f %5.1fx", secs, secs / before);
     else
-        printf(" %8.2f %6s", secs, "");
+        printf(" %8.3f %6s", secs, "");
 }
 
 static void print_frame(long frame)
@@ -312,16 +341,17 @@ static void scaling(void)
     };
     const char *t = getenv("BENCH_CC_TIMEOUT");
     int cap = t && atoi(t) > 0 ? atoi(t) : 120;
-    printf("Scaling: adgen (default options) and gcc on its output, CPU seconds (best of 3 "
-           "below 10^6 operations);\ngcc -O2 -c and -O0 -c capped at %d s (>cap: over it, or "
-           "not started when the size before took\nover %d s); frames: the largest of the "
-           "generated functions (gcc -fstack-usage, ! above 64 KB)\n", cap, cap / 10);
+    printf("Scaling: adgen (default options) and gcc on its output, CPU seconds (adgen: best "
+           "of 3 below 10^6\noperations); gcc -O2 -c and -O0 -c side by side, each capped at "
+           "%d s (>cap: over it, or not started\nwhen the size before took over %d s); frames: "
+           "the largest of the generated functions (gcc\n-fstack-usage, ! above 64 KB)\n", cap,
+           cap / 10);
     printf("  %-10s %8s %8s %6s %8s %6s %7s %8s %6s %8s %6s %9s %9s\n", "shape", "ops",
            "adgen s", "growth", "peak MB", "B/op", "C B/op", "-O2 s", "growth", "-O0 s",
            "growth", "frame -O0", "frame -O2");
     for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++) {
         double adgen_before = 0, o2_before = 0, o0_before = 0;
-        int skip_o2 = 0, skip_o0 = 0;
+        Compile o2 = {.opt = "-O2"}, o0 = {.opt = "-O0"};
         long ops = 1000;
         for (int k = 0; k < SCALE_SIZES; k++, ops *= 10) {
             const char *in = DIR "/scale.expr", *out = DIR "/scale.c";
@@ -339,23 +369,23 @@ static void scaling(void)
                 if (u.cpu < best.cpu)
                     best = u;
             }
-            double o2, o0;
-            long f2, f0;
-            cc_capped("-O2", out, cap, &skip_o2, &o2, &f2);
-            cc_capped("-O0", out, cap, &skip_o0, &o0, &f0);
+            cc_start(&o2, out, cap);
+            cc_start(&o0, out, cap);
+            cc_finish(&o2, out, cap);
+            cc_finish(&o0, out, cap);
             printf("  %-10s %8ld", k ? "" : shapes[s].name, n);
             print_secs(best.cpu, 0, adgen_before);
             printf(" %8.0f %6.0f %7.1f", best.rss_mb, best.rss_mb * 1048576 / n,
                    (double)file_size(out) / n);
-            print_secs(o2, cap, o2_before);
-            print_secs(o0, cap, o0_before);
-            print_frame(f0);
-            print_frame(f2);
+            print_secs(o2.secs, cap, o2_before);
+            print_secs(o0.secs, cap, o0_before);
+            print_frame(o0.frame);
+            print_frame(o2.frame);
             putchar('\n');
             fflush(stdout);
             adgen_before = best.cpu;
-            o2_before = o2;
-            o0_before = o0;
+            o2_before = o2.secs;
+            o0_before = o0.secs;
         }
     }
     printf("  targets: 10^6 operations in 1 s, growth <= 11x per 10x; <= 400 B/op of memory; "

@@ -7,8 +7,11 @@
  *
  *   grad-CC            for each case: checks NAME_grad against the hand adjoint, then times
  *                      f, NAME_grad and the hand adjoint interleaved (a batch of each in
- *                      turn, BENCH_RUNS batches of about BENCH_BATCH_MS ms, after a warm-up)
- *                      and prints the medians and their ratios.
+ *                      turn, BENCH_RUNS batches of about BENCH_BATCH_MS ms each, default
+ *                      101 of 2 ms, after a warm-up) and prints the medians and their
+ *                      ratios. Short batches, many of them: on a loaded machine a
+ *                      preemption spoils a few batches, which the median drops, rather
+ *                      than a large share of one function's time.
  *   grad-CC --ir DIR   the same cases' instructions per call under callgrind, one valgrind
  *                      run per case and function (its files in DIR).
  *   grad-CC --ir-one CASE KIND N
@@ -171,17 +174,17 @@ static long env_long(const char *name, long dflt, long lo, long hi)
     return v < lo ? lo : v > hi ? hi : v;
 }
 
-#define MAX_RUNS 101
+#define MAX_RUNS 1001
 
 /* Median seconds per call of f, NAME_grad and the hand adjoint, in t[F..HAND]. */
 static void time_case(const Case *c, int runs, double batch_s, double *t)
 {
     long reps[HAND + 1];
     for (int k = F; k <= HAND; k++) {
-        /* warm-up and calibration: double the batch until it takes 2 ms */
+        /* warm-up and calibration: double the batch until it takes 20 ms */
         long r = 1;
         double e;
-        while ((e = batch(c->fn[k], r)) * r < 2e-3)
+        while ((e = batch(c->fn[k], r)) * r < 2e-2)
             r *= 2;
         reps[k] = (long)(batch_s / e) + 1;
     }
@@ -206,8 +209,8 @@ static const char *compiler(void)
 
 static int time_all(void)
 {
-    int runs = (int)env_long("BENCH_RUNS", 11, 1, MAX_RUNS);
-    double batch_s = env_long("BENCH_BATCH_MS", 20, 1, 10000) * 1e-3;
+    int runs = (int)env_long("BENCH_RUNS", 101, 1, MAX_RUNS);
+    double batch_s = env_long("BENCH_BATCH_MS", 2, 1, 10000) * 1e-3;
     int status = 0;
     printf("Generated gradient beside a hand-written adjoint, %s -O2 (median of %d interleaved "
            "batches of ~%.0f ms)\n", compiler(), runs, batch_s * 1e3);
