@@ -203,14 +203,66 @@ samples/eq5123-adjoint.svg: samples/eq5123.expr adgen | build
 
 # ---- bench: adgen on large inputs, and its gradient against a hand-written adjoint ------------
 
-bench: adgen build/bench/bench
+# The gradient tables (issue 12): each case's adgen output, compiled with gcc and with clang
+# at -O2 beside the hand-written adjoints of tests/bench/hand.c and the driver
+# tests/bench/grad.c, into build/bench/grad-gcc and build/bench/grad-clang. `make bench` times
+# them, then runs build/bench/bench (adgen on large inputs, the scaling table, the derivative
+# modes); `make bench-ir` counts their instructions under callgrind.
+BENCH_COMPILERS := gcc clang
+BENCH_CASES     := eq5109 gauss mlp rosen100 rosen1000 chain
+BENCH_GEN       := build/bench/gen
+BENCH_CFLAGS    := -std=c99 -Wall -Wextra -pedantic -Werror -O2
+
+# $(call bench_case,NAME,INPUT,ADGEN OPTIONS): one adgen run writes NAME.c and NAME.h
+define bench_case
+$(BENCH_GEN)/$(1).c $(BENCH_GEN)/$(1).h &: $(2) adgen | $(BENCH_GEN)
+	./adgen --no-line $(3) $(2) -o $(BENCH_GEN)/$(1).c --header $(BENCH_GEN)/$(1).h
+endef
+$(eval $(call bench_case,eq5109,samples/eq5109.expr,--name=eq5109))
+$(eval $(call bench_case,gauss,tests/bench/gauss.expr,))
+$(eval $(call bench_case,mlp,samples/mlp.expr,))
+$(eval $(call bench_case,rosen100,samples/rosenbrock.expr,-D N=100 --prefix=r100_))
+$(eval $(call bench_case,rosen1000,samples/rosenbrock.expr,-D N=1000 --prefix=r1k_))
+$(eval $(call bench_case,chain,tests/bench/chain.expr,))
+
+# $(call bench_compiler,CC): build/bench/CC/*.o and build/bench/grad-CC
+define bench_compiler
+build/bench/$(1)/%.o: $(BENCH_GEN)/%.c | build/bench/$(1)
+	$(1) $(BENCH_CFLAGS) -c -o $$@ $$<
+
+build/bench/$(1)/hand.o: tests/bench/hand.c tests/bench/hand.h | build/bench/$(1)
+	$(1) $(BENCH_CFLAGS) -c -o $$@ $$<
+
+build/bench/$(1)/grad.o: tests/bench/grad.c tests/bench/hand.h \
+        $(BENCH_CASES:%=$(BENCH_GEN)/%.h) | build/bench/$(1)
+	$(1) $(BENCH_CFLAGS) -D_POSIX_C_SOURCE=200809L -I$(BENCH_GEN) -Itests/bench -c -o $$@ $$<
+
+build/bench/grad-$(1): $(patsubst %,build/bench/$(1)/%.o,grad hand $(BENCH_CASES))
+	$(1) -o $$@ $$^ -lm
+
+build/bench/$(1):
+	mkdir -p $$@
+endef
+$(foreach c,$(BENCH_COMPILERS),$(eval $(call bench_compiler,$(c))))
+
+BENCH_GRAD := $(BENCH_COMPILERS:%=build/bench/grad-%)
+
+bench: adgen build/bench/bench $(BENCH_GRAD)
+	@for g in $(BENCH_GRAD); do $$g; echo; done
+	@if [ -f /usr/include/adolc/adolc.h ]; then echo "ADOL-C: installed, but its" \
+	    "taped-gradient column is not written yet"; else echo "ADOL-C: no" \
+	    "/usr/include/adolc/adolc.h (libadolc-dev), so no taped-gradient column"; fi; echo
 	build/bench/bench
+
+bench-ir: $(BENCH_GRAD)
+	@command -v $(VALGRIND) >/dev/null || { echo "bench-ir: no $(VALGRIND)" >&2; exit 1; }
+	@for g in $(BENCH_GRAD); do $$g --ir build/bench; echo; done
 
 build/bench/bench: tests/bench.c | build/bench
 	$(CC) $(STD) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $<
 
-build/bench:
-	mkdir -p build/bench
+build/bench $(BENCH_GEN):
+	mkdir -p $@
 
 # ---- install ----------------------------------------------------------------------------------
 
@@ -228,6 +280,6 @@ uninstall:
 	      $(DESTDIR)$(DATADIR)/adgen/adgen.mk $(DESTDIR)$(DATADIR)/adgen/cmake/adgenConfig.cmake
 	rmdir $(DESTDIR)$(DATADIR)/adgen/cmake $(DESTDIR)$(DATADIR)/adgen 2>/dev/null || true
 
-.PHONY: all clean test demo docs bench install uninstall fuzz memcheck difftest
+.PHONY: all clean test demo docs bench bench-ir install uninstall fuzz memcheck difftest
 clean:
 	rm -rf build adgen

@@ -1,20 +1,23 @@
 /*
- * bench.c: `make bench`, run from the top directory after `make`. Two questions:
+ * bench.c: `make bench`, run from the top directory after `make`, after the gradient tables of
+ * tests/bench/grad.c (build/bench/grad-gcc and grad-clang). Three questions:
  *
  * 1. How fast is adgen on big inputs? It writes large expressions to build/bench/, runs
  *    ./adgen on each (best of three), and reports wall time and peak memory against the
  *    target: a million operations in about a second.
- * 2. How fast is the gradient it generates? For the extended Rosenbrock function in 100
- *    variables it compiles adgen's f and f_grad beside a careful hand-written adjoint, checks
- *    that the gradients agree, and reports the cost of a gradient relative to one evaluation
- *    of f (reverse mode promises a small constant) and to the hand-written one.
- *
+ * 2. How do adgen and the C compiler scale? The scaling table: synthetic inputs of 10^3 to
+ *    10^6 operations in four shapes (a wide sum, a deep chain, many statements, heavy
+ *    sharing): adgen's CPU time and peak memory, the bytes of C it writes per operation,
+ *    `gcc -O2 -c` on that C (capped) and the largest stack frame of the generated functions
+ *    at -O0 and -O2 (`gcc -fstack-usage`), with the growth from one size to the next.
  * 3. How fast are the other entry points? jvp, grad, hvp and the Hessian relative to f for
  *    eq. 5.109 and the seed's network; for the extended Rosenbrock function in 1000
  *    variables also the sparse Hessian, beside a hand-written tridiagonal one (checked equal
  *    to adgen's).
  *
- * The inputs are made by a fixed-seed generator, so runs compare. Times are wall-clock on
+ * BENCH_SECTIONS (a comma list of large, scaling, samples, modes; default all) chooses what
+ * runs, BENCH_CC_TIMEOUT the cap on each compile of the scaling table (seconds, default 120).
+ * The inputs are made by a fixed-seed generator, so runs compare. Times are measured on
  * whatever else the machine is doing: read them as a trend, not to the millisecond.
  */
 #define _DEFAULT_SOURCE /* wait4, for the memory a run used */
@@ -180,80 +183,214 @@ static void compile_speed(void)
            "second)\n\n", TARGET_OPS_PER_SECOND);
 }
 
-#define N 100
+/* ---- scaling: adgen and the C compiler from 10^3 to 10^6 operations ---------------------- */
 
-/* The driver: adgen's rosen and rosen_grad (the array API: rosen(x[N])) beside a hand-written
- * adjoint over the same array, timed on the same points. */
-static void write_driver(const char *path)
+/* Heavy sharing: each statement spells the sum u = t[i-1]*c + t[i-2] three times, which
+ * hash-consing makes one node: 9 operations written, 5 in the graph (u, its product, u*u,
+ * sin u and the sum); the count returned is the graph's. */
+static long gen_shared(const char *path, long stmts)
 {
     FILE *f = create(path);
-    fputs(driver_clock, f);
-    fputs("#include <math.h>\n#include <stdio.h>\n#include \"rosen.h\"\n"
-          "#define N 100\n"
-          "/* the careful hand-written adjoint: one forward loop, adjoints accumulated */\n"
-          "static double hand_grad(const double *x, double *g)\n{\n    double f = 0;\n"
-          "    for (int i = 0; i < N; i++)\n        g[i] = 0;\n"
-          "    for (int i = 0; i < N - 1; i++) {\n"
-          "        double a = x[i + 1] - x[i] * x[i], b = 1 - x[i];\n"
-          "        f += 100 * a * a + b * b;\n"
-          "        g[i] += -400 * a * x[i] - 2 * b;\n        g[i + 1] += 200 * a;\n    }\n"
-          "    return f;\n}\n",
-          f);
-    fputs("static double gen_value(const double *x)\n{\n    return rosen(x);\n}\n"
-          "static double gen_grad(const double *x, double *g)\n{\n    return rosen_grad(x, g);"
-          "\n}\n", f);
-    fputs("int main(void)\n{\n    static double x[N], g1[N], g2[N];\n"
-          "    volatile double sink = 0;\n    const long reps = 200000;\n"
-          "    for (int i = 0; i < N; i++)\n        x[i] = 0.5 + 0.01 * i;\n"
-          "    double v1 = gen_grad(x, g1), v2 = hand_grad(x, g2), err = fabs(v1 - v2);\n"
-          "    for (int i = 0; i < N; i++)\n"
-          "        err = fmax(err, fabs(g1[i] - g2[i]) / fmax(1, fabs(g2[i])));\n"
-          "    if (err > 1e-12) {\n        printf(\"gradients differ: %g\\n\", err);\n"
-          "        return 1;\n    }\n"
-          "    double t[3];\n    for (int k = 0; k < 3; k++) {\n"
-          "        double best = 1e30;\n        for (int r = 0; r < 5; r++) {\n"
-          "            double start = now();\n"
-          "            for (long i = 0; i < reps; i++) {\n"
-          "                x[i % N] += 1e-12;\n"
-          "                sink = sink + (k == 0 ? gen_value(x) : k == 1 ? gen_grad(x, g1)\n"
-          "                                                          : hand_grad(x, g2));\n"
-          "            }\n            double e = (now() - start) / reps;\n"
-          "            best = e < best ? e : best;\n        }\n        t[k] = best;\n    }\n"
-          "    printf(\"  f                        %7.1f ns\\n\", t[0] * 1e9);\n"
-          "    printf(\"  f_grad (adgen)           %7.1f ns  %5.2f x f\\n\", t[1] * 1e9, "
-          "t[1] / t[0]);\n"
-          "    printf(\"  hand-written adjoint     %7.1f ns  %5.2f x f\\n\", t[2] * 1e9, "
-          "t[2] / t[0]);\n"
-          "    printf(\"  adgen / hand-written     %7.2f\\n\", t[1] / t[2]);\n"
-          "    printf(\"  largest gradient difference %.1e\\n\", err);\n"
-          "    return 0;\n}\n",
-          f);
+    fputs("f(x, y) {\n    t0 = x\n    t1 = y\n", f);
+    for (long i = 2; i < stmts + 2; i++) {
+        double c = uniform();
+        fprintf(f, "    t%ld = (t%ld*%.6f + t%ld)*(t%ld*%.6f + t%ld) + sin(t%ld*%.6f + t%ld)\n", i,
+                i - 1, c, i - 2, i - 1, c, i - 2, i - 1, c, i - 2);
+    }
+    fprintf(f, "    return t%ld\n}\n", stmts + 1);
     finish(f, path);
+    return 5 * stmts;
 }
 
-static int gradient_speed(void)
+typedef struct {
+    double wall, cpu, rss_mb; /* seconds; CPU is user + system of the process and its children */
+    int status;               /* exit status, or 128 + the signal */
+} Usage;
+
+/* Starts argv (looked up in PATH); finish() waits for it. */
+static pid_t start(char *const argv[])
 {
-    FILE *f = create(DIR "/rosen.expr");
-    fprintf(f, "# the extended Rosenbrock function in %d variables\n"
-               "rosen(x[%d]) = sum(i = 0..%d, 100*(x[i+1] - x[i]^2)^2 + (1 - x[i])^2)\n",
-            N, N, N - 2);
-    finish(f, DIR "/rosen.expr");
-    write_driver(DIR "/rosen_bench.c");
-    const char *cc = getenv("CC") ? getenv("CC") : "cc";
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd,
-             "./adgen " DIR "/rosen.expr -o " DIR "/rosen.c --header " DIR "/rosen.h && "
-             "%s -std=c99 -D_POSIX_C_SOURCE=200809L -O2 -I" DIR " -o " DIR "/rosen_bench "
-             DIR "/rosen_bench.c " DIR "/rosen.c -lm",
-             cc);
-    if (system(cmd) != 0) {
-        fprintf(stderr, "bench: building the gradient benchmark failed\n");
-        return 1;
+    pid_t pid = fork();
+    if (pid == 0) {
+        execvp(argv[0], argv);
+        perror(argv[0]);
+        _exit(127);
     }
-    printf("Generated gradient, extended Rosenbrock in %d variables (%s -O2, best of 5):\n", N,
-           cc);
-    fflush(stdout);
-    return system(DIR "/rosen_bench") != 0;
+    return pid;
+}
+
+/* Waits for a process start() began at `began` (now()'s clock); status 127 if it failed. */
+static Usage finish_run(pid_t pid, double began)
+{
+    Usage u = {0, 0, 0, 127};
+    int status;
+    struct rusage ru;
+    if (pid < 0 || wait4(pid, &status, 0, &ru) != pid)
+        return u;
+    u.wall = now() - began;
+    u.cpu = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec * 1e-6 + ru.ru_stime.tv_sec +
+            ru.ru_stime.tv_usec * 1e-6;
+    u.rss_mb = ru.ru_maxrss / 1024.0;
+    u.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return u;
+}
+
+static Usage spawn(char *const argv[])
+{
+    double began = now();
+    return finish_run(start(argv), began);
+}
+
+/* The largest frame in a gcc -fstack-usage file, in bytes; -1 if none could be read. */
+static long largest_frame(const char *su)
+{
+    FILE *f = fopen(su, "r");
+    if (!f)
+        return -1;
+    char line[4096];
+    long most = -1;
+    while (fgets(line, sizeof line, f)) {
+        char *tab = strchr(line, '\t');
+        long n = tab ? strtol(tab + 1, NULL, 10) : -1;
+        most = n > most ? n : most;
+    }
+    fclose(f);
+    return most;
+}
+
+#define SCALE_SIZES 4
+#define TARGET_FRAME 65536
+
+/* A compile of the scaling table: `gcc OPT -fstack-usage -c`, capped at `cap` seconds
+ * through timeout(1). A compile is not started when the one of the size before took over a
+ * tenth of the cap (skip): at 10 times the C, linear growth would already pass the cap, and
+ * gcc on such code grows faster than that. The -O2 and -O0 compiles of one size run side by
+ * side (the machine's 2 cores; the table reports CPU time, which that barely changes). */
+typedef struct {
+    const char *opt;
+    int skip;         /* the size before went over the cap or a tenth of it */
+    pid_t pid;        /* running, or -1 */
+    double began;
+    char obj[256], su[256];
+    double secs;      /* CPU seconds, -1 over the cap or not run */
+    long frame;       /* the largest frame, -1 none */
+} Compile;
+
+static void cc_start(Compile *c, const char *c_file, int cap)
+{
+    static char capstr[32];
+    c->pid = -1;
+    c->secs = -1;
+    c->frame = -1;
+    if (c->skip)
+        return;
+    snprintf(capstr, sizeof capstr, "%d", cap);
+    snprintf(c->obj, sizeof c->obj, DIR "/scale%s.o", c->opt);
+    snprintf(c->su, sizeof c->su, DIR "/scale%s.su", c->opt);
+    remove(c->su);
+    char *argv[] = {"timeout", capstr, "gcc", "-std=c99", "-Wall", "-Wextra", "-pedantic",
+                    "-Werror", (char *)c->opt, "-fstack-usage", "-c", (char *)c_file, "-o",
+                    c->obj, NULL};
+    c->began = now();
+    c->pid = start(argv);
+}
+
+static void cc_finish(Compile *c, const char *c_file, int cap)
+{
+    if (c->pid < 0)
+        return;
+    Usage u = finish_run(c->pid, c->began);
+    if (u.status == 0) {
+        c->secs = u.cpu;
+        c->frame = largest_frame(c->su);
+    } else if (u.status != 124) {
+        fprintf(stderr, "bench: gcc %s on %s failed (status %d)\n", c->opt, c_file, u.status);
+    }
+    c->skip = u.status != 0 || u.cpu * 10 > cap;
+}
+
+static void print_secs(double secs, int cap, double before)
+{
+    if (secs < 0)
+        printf(" %8s %6s", cap > 0 ? ">cap" : "-", "");
+    else if (before > 0)
+        printf(" %8.3f %5.1fx", secs, secs / before);
+    else
+        printf(" %8.3f %6s", secs, "");
+}
+
+static void print_frame(long frame)
+{
+    if (frame < 0)
+        printf(" %9s", "-");
+    else
+        printf(" %8.1fK%s", frame / 1024.0, frame > TARGET_FRAME ? "!" : "");
+}
+
+static void scaling(void)
+{
+    static const struct {
+        const char *name;
+        long (*gen)(const char *, long);
+        long ops_per_unit; /* operations a unit of gen's size argument makes */
+    } shapes[] = {
+        {"wide sum", gen_sum, 8},
+        {"deep chain", gen_chain, 1},
+        {"statements", gen_block, 4},
+        {"sharing", gen_shared, 5},
+    };
+    const char *t = getenv("BENCH_CC_TIMEOUT");
+    int cap = t && atoi(t) > 0 ? atoi(t) : 120;
+    printf("Scaling: adgen (default options) and gcc on its output, CPU seconds (adgen: best "
+           "of 3 below 10^6\noperations); gcc -O2 -c and -O0 -c side by side, each capped at "
+           "%d s (>cap: over it, or not started\nwhen the size before took over %d s); frames: "
+           "the largest of the generated functions (gcc\n-fstack-usage, ! above 64 KB)\n", cap,
+           cap / 10);
+    printf("  %-10s %8s %8s %6s %8s %6s %7s %8s %6s %8s %6s %9s %9s\n", "shape", "ops",
+           "adgen s", "growth", "peak MB", "B/op", "C B/op", "-O2 s", "growth", "-O0 s",
+           "growth", "frame -O0", "frame -O2");
+    for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++) {
+        double adgen_before = 0, o2_before = 0, o0_before = 0;
+        Compile o2 = {.opt = "-O2"}, o0 = {.opt = "-O0"};
+        long ops = 1000;
+        for (int k = 0; k < SCALE_SIZES; k++, ops *= 10) {
+            const char *in = DIR "/scale.expr", *out = DIR "/scale.c";
+            rng = 0x9E3779B97F4A7C15u;
+            long n = shapes[s].gen(in, (ops + shapes[s].ops_per_unit / 2) /
+                                           shapes[s].ops_per_unit);
+            char *argv[] = {"./adgen", (char *)in, "-o", (char *)out, NULL};
+            Usage best = {0, 1e30, 0, 0};
+            for (int r = 0; r < (ops < 1000000 ? 3 : 1); r++) {
+                Usage u = spawn(argv);
+                if (u.status != 0) {
+                    fprintf(stderr, "bench: adgen failed on %s (status %d)\n", in, u.status);
+                    exit(1);
+                }
+                if (u.cpu < best.cpu)
+                    best = u;
+            }
+            cc_start(&o2, out, cap);
+            cc_start(&o0, out, cap);
+            cc_finish(&o2, out, cap);
+            cc_finish(&o0, out, cap);
+            printf("  %-10s %8ld", k ? "" : shapes[s].name, n);
+            print_secs(best.cpu, 0, adgen_before);
+            printf(" %8.0f %6.0f %7.1f", best.rss_mb, best.rss_mb * 1048576 / n,
+                   (double)file_size(out) / n);
+            print_secs(o2.secs, cap, o2_before);
+            print_secs(o0.secs, cap, o0_before);
+            print_frame(o0.frame);
+            print_frame(o2.frame);
+            putchar('\n');
+            fflush(stdout);
+            adgen_before = best.cpu;
+            o2_before = o2.secs;
+            o0_before = o0.secs;
+        }
+    }
+    printf("  targets: 10^6 operations in 1 s, growth <= 11x per 10x; <= 400 B/op of memory; "
+           "gcc -O2 on 10^5\n  operations in 30 s, linear; no frame above 64 KB at -O0 and "
+           "-O2\n\n");
 }
 
 /* ---- derivative modes on Rosenbrock-1000 ------------------------------------------------ */
@@ -422,12 +559,31 @@ static int samples_speed(void)
     return system(DIR "/samples_bench") != 0;
 }
 
+/* Whether BENCH_SECTIONS (a comma list; unset or empty: all) names `name`. */
+static int section(const char *name)
+{
+    const char *list = getenv("BENCH_SECTIONS");
+    if (!list || !*list)
+        return 1;
+    size_t n = strlen(name);
+    for (const char *p = list; (p = strstr(p, name)) != NULL; p += n)
+        if ((p == list || p[-1] == ',') && (p[n] == ',' || p[n] == '\0'))
+            return 1;
+    return 0;
+}
+
 int main(void)
 {
     if (system("mkdir -p " DIR) != 0)
         return 2;
-    compile_speed();
-    int status = gradient_speed();
-    status |= samples_speed();
-    return modes_speed() || status;
+    int status = 0;
+    if (section("large"))
+        compile_speed();
+    if (section("scaling"))
+        scaling();
+    if (section("samples"))
+        status |= samples_speed();
+    if (section("modes"))
+        status |= modes_speed();
+    return status;
 }

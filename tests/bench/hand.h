@@ -1,0 +1,18 @@
+/*
+ * hand.h: the hand-written reverse-mode adjoints `make bench` times adgen's gradients
+ * against (tests/bench/hand.c). Each has the signature of the generated NAME_grad, returns
+ * the function's value and overwrites the gradient.
+ */
+#ifndef BENCH_HAND_H
+#define BENCH_HAND_H
+
+double hand_eq5109(double x, double *x_bar);
+double hand_gauss(double x, double mu, double sigma, double *x_bar, double *mu_bar,
+                  double *sigma_bar);
+double hand_mlp(const double *A0, const double *b0, const double *A1, const double *b1,
+                const double *x, const double *y, double *A0_bar, double *b0_bar,
+                double *A1_bar, double *b1_bar);
+double hand_rosen(int n, const double *x, double *x_bar);
+double hand_chain(double x0, double *x0_bar);
+
+#endif
