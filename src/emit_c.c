@@ -2,10 +2,12 @@
  * emit_c.c: the C printer. Input: a Program whose Funcs have been differentiated, and for
  * each entry point its Body from schedule.c. Output: C99 text that includes only <math.h>,
  * with the entry points of every definition (README, "The generated API"), and the header
- * declaring them. A body prints as `const` locals in id order, then the stores through the
+ * declaring them. A body prints as `const` locals in its order, then the stores through the
  * pointer parameters, then the return; a node that is not a local is printed inside its one
- * consumer, to a depth schedule.c bounds. `#line` directives map statements to the lines of
- * the input they came from, written only where the mapping would otherwise be wrong.
+ * consumer, to a depth schedule.c bounds. A large body prints in chunks (static functions
+ * and a work array, see LARGE_BODY), each store right after its value. `#line` directives
+ * map statements to the lines of the input they came from, written only where the mapping
+ * would otherwise be wrong.
  */
 #include <math.h>
 #include <stdlib.h>
