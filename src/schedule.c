@@ -366,6 +366,34 @@ static uint32_t operand_uses(NodeKind k)
 }
 
 /* Which nodes get a local: see the comment at the top. */
+/* In a large body, sin(x) and cos(x) both get locals, which an interleaved order puts side
+ * by side after x, in one chunk: the forward sweep's sin and the reverse sweep's cos of one
+ * value are then one sincos to gcc, not two calls in two functions. Per position: 1 when
+ * its node is such a sin or cos. */
+static uint8_t *trig_pairs(const Sched *s, const Body *b)
+{
+    const Dag *d = &s->f->dag;
+    uint8_t *has = xrealloc(NULL, b->n + 1), *pair = xrealloc(NULL, b->n + 1);
+    memset(has, 0, b->n + 1);
+    memset(pair, 0, b->n + 1);
+    for (int pass = 0; pass < 2; pass++) {
+        for (uint32_t k = 0; k < b->n; k++) {
+            const Node *nd = &d->nodes[b->nodes[k]];
+            if (nd->kind != N_SIN && nd->kind != N_COS)
+                continue;
+            long p = body_find(s, b, nd->a);
+            if (p < 0)
+                continue;
+            if (pass == 0)
+                has[p] |= nd->kind == N_SIN ? 1 : 2;
+            else
+                pair[k] = has[p] == 3;
+        }
+    }
+    free(has);
+    return pair;
+}
+
 static void choose_locals(const Sched *s, const NodeId *roots, int nroots, Body *b)
 {
     const Dag *d = &s->f->dag;
@@ -375,6 +403,7 @@ static void choose_locals(const Sched *s, const NodeId *roots, int nroots, Body 
     memset(height, 0, b->n + 1);
     b->local = xrealloc(NULL, b->n + 1);
     memset(b->local, 0, b->n + 1);
+    uint8_t *pairs = b->n > LARGE_BODY ? trig_pairs(s, b) : NULL;
     for (int r = 0; r < nroots; r++) {
         long p = body_find(s, b, roots[r]);
         if (p >= 0)
@@ -402,13 +431,15 @@ static void choose_locals(const Sched *s, const NodeId *roots, int nroots, Body 
                 h = height[p];
         }
         int named = d->meta[id].label || d->meta[id].role != ROLE_NONE;
-        if (op_info[nd->kind].form != F_CMP && (named || uses[k] > 1 || h + 1 > MAX_INLINE))
+        if (op_info[nd->kind].form != F_CMP &&
+            (named || uses[k] > 1 || h + 1 > MAX_INLINE || (pairs && pairs[k])))
             b->local[k] = 1;
         else
             height[k] = (uint8_t)(h + 1);
     }
     free(uses);
     free(height);
+    free(pairs);
 }
 
 /* Names the locals: the primal's first, so that an adjoint or a tangent scheduled before its
