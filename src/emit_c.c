@@ -621,6 +621,19 @@ static void put_store(Emitter *em, const Printer *pr, const Entry *entry, uint32
     buf_puts(out, ";\n");
 }
 
+/* The return statement (when the entry returns a value) and the end of the function. */
+static void put_return(Emitter *em, const Printer *pr, const Entry *entry)
+{
+    if (entry->ret) {
+        at_source_line(em, line_of(pr->e->s.f, entry->ret));
+        buf_puts(em->out, "    return ");
+        put_expr(em->out, pr, entry->ret);
+        buf_puts(em->out, ";\n");
+    }
+    buf_puts(em->out, "}\n");
+    at_output_line(em);
+}
+
 /* The loops zeroing the dense matrices whose nonzeros alone are stored. */
 static void put_fill_loops(Buf *out, const DefOut *e, const Entry *entry)
 {
@@ -685,14 +698,7 @@ static void put_body(Emitter *em, const DefOut *e, const Entry *entry, const Bod
     put_fill_loops(out, e, entry);
     for (uint32_t r = 0; r < entry->nstores; r++)
         put_store(em, &pr, entry, r);
-    if (entry->ret) {
-        at_source_line(em, line_of(f, entry->ret));
-        buf_puts(out, "    return ");
-        put_expr(out, &pr, entry->ret);
-        buf_puts(out, ";\n");
-    }
-    buf_puts(out, "}\n");
-    at_output_line(em);
+    put_return(em, &pr, entry);
 }
 
 /* A sparse entry's pattern arrays: declared (the header, the prototypes), or defined. An
@@ -1029,14 +1035,7 @@ static void put_chunked_body(Emitter *em, const DefOut *e, const Entry *entry, c
         buf_printf(out, "%s);\n", ch->nslots ? e->work : "0");
     }
     put_chunk_statements(em, e, entry, b, ch, lastc);
-    if (entry->ret) {
-        at_source_line(em, line_of(f, entry->ret));
-        buf_puts(out, "    return ");
-        put_expr(out, &pr, entry->ret);
-        buf_puts(out, ";\n");
-    }
-    buf_puts(out, "}\n");
-    at_output_line(em);
+    put_return(em, &pr, entry);
 }
 
 /* The file's names, then each definition's entry points, claimed in order. */
