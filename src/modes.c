@@ -440,12 +440,12 @@ static void sparse_from(Sparse *s, const Lines *rows, int lower)
             }
 }
 
-/* Forward sweeps, one per color of columns: entry (i, j) is row i's tangent in j's sweep. */
-static void forward_compressed(Matrix *m, const Lines *rows, const Lines *cols, Sparse *s)
+/* Forward sweeps, one per color of columns (color[j], groups of them): entry (i, j) is row
+ * i's tangent in j's sweep. */
+static void forward_compressed(Matrix *m, const uint32_t *color, uint32_t groups, Sparse *s)
 {
     Func *f = m->f;
-    uint32_t *color = new_ids(f->ndiff);
-    s->groups = color_lines(cols, rows, color);
+    s->groups = groups;
     s->reverse = 0;
     NodeId one = dag_const(&f->dag, 1.0);
     NodeId *seeds = new_ids(f->nslots);
@@ -467,15 +467,13 @@ static void forward_compressed(Matrix *m, const Lines *rows, const Lines *cols, 
     }
     free(seeds);
     free(slots);
-    free(color);
 }
 
-/* Reverse sweeps, one per color of rows (roots of f). */
-static void reverse_compressed(Func *f, const Lines *rows, const Lines *cols, uint8_t *wrt,
+/* Reverse sweeps, one per color of rows (roots of f; color[r], groups of them). */
+static void reverse_compressed(Func *f, const uint32_t *color, uint32_t groups, uint8_t *wrt,
                                Sparse *s)
 {
-    uint32_t *color = new_ids((uint32_t)f->nroots);
-    s->groups = color_lines(rows, cols, color);
+    s->groups = groups;
     s->reverse = 1;
     NodeId *roots = new_ids((uint32_t)f->nroots), *seeds = new_ids((uint32_t)f->nroots);
     NodeId one = dag_const(&f->dag, 1.0);
@@ -495,7 +493,6 @@ static void reverse_compressed(Func *f, const Lines *rows, const Lines *cols, ui
     }
     free(roots);
     free(seeds);
-    free(color);
 }
 
 /* The pattern and nodes of the Jacobian: reverse sweeps over rows when there are fewer rows
@@ -517,16 +514,17 @@ static void jacobian(Func *f)
         rows = transpose(&cols, (uint32_t)f->nroots);
     }
     sparse_from(&f->jac, &rows, 0);
-    uint32_t *color = new_ids(f->ndiff > (uint32_t)f->nroots ? f->ndiff : (uint32_t)f->nroots);
-    uint32_t col_groups = color_lines(&cols, &rows, color);
-    uint32_t row_groups = color_lines(&rows, &cols, color);
-    free(color);
+    uint32_t *col_color = new_ids(f->ndiff), *row_color = new_ids((uint32_t)f->nroots);
+    uint32_t col_groups = color_lines(&cols, &rows, col_color);
+    uint32_t row_groups = color_lines(&rows, &cols, row_color);
     /* a tie goes to reverse sweeps when there are fewer rows (so a scalar's Jacobian is its
      * gradient, to the bit) */
     if (row_groups < col_groups || (row_groups == col_groups && f->nroots <= (int)f->ndiff))
-        reverse_compressed(f, &rows, &cols, wrt, &f->jac);
+        reverse_compressed(f, row_color, row_groups, wrt, &f->jac);
     else
-        forward_compressed(&m, &rows, &cols, &f->jac);
+        forward_compressed(&m, col_color, col_groups, &f->jac);
+    free(col_color);
+    free(row_color);
     cone_free(&m.cone);
     lines_free(&rows);
     lines_free(&cols);
@@ -576,7 +574,9 @@ static void hessian(Func *f)
     free(mark);
     Sparse full = {0};
     sparse_from(&full, &rows, 0);
-    forward_compressed(&m, &rows, &cols, &full);
+    uint32_t *color = new_ids(f->ndiff);
+    forward_compressed(&m, color, color_lines(&cols, &rows, color), &full);
+    free(color);
     sparse_from(&f->hess, &both, 1);
     f->hess.groups = full.groups;
     /* each lower entry from the computed one at (i, j), else at (j, i) */
