@@ -550,11 +550,12 @@ void entry_free(Entry *e);
  * made right after the last primal node it needs (a tangent after its primal). */
 void sched_body(Sched *s, const NodeId *roots, int nroots, Body *b, int interleaved);
 
-/* A body with more locals than this is large: it is interleaved (so that few values live
- * long) and printed in chunks of CHUNK_STATEMENTS statements, each but the last a function of
- * its own, so that C compilers, superlinear in a function's size, stay linear in adgen's
- * output, and no function's frame grows with it. */
-#define LARGE_BODY 2000
+/* A body of more nodes than this is large: it is interleaved (so that few values live long;
+ * below it, the book's order of a forward then a reverse sweep reads better and costs
+ * nothing measurable) and printed in chunks of CHUNK_STATEMENTS statements, each but the last
+ * a function of its own, so that C compilers, superlinear in a function's size, stay linear
+ * in adgen's output, and no function's frame grows with it. */
+#define LARGE_BODY 600
 #define CHUNK_STATEMENTS 500
 void body_free(Body *b);
 /* Makes b the body whose positions body_find reads (a freshly scheduled body is). */

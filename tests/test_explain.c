@@ -343,15 +343,17 @@ static void test_dot_network_collapsed(void **state)
 /* ---- --report --------------------------------------------------------------------------------- */
 
 /* The text of C function `name`'s body in the C source, comments removed (malloc'ed). */
-static char *c_body(const char *c, const char *name)
+/* The body of the function `type name(...)` without comments and directives; NULL when
+ * there is none. */
+static char *one_body(const char *c, const char *type, const char *name)
 {
     char head[128];
-    snprintf(head, sizeof head, "\ndouble %s(", name);
+    snprintf(head, sizeof head, "\n%s %s(", type, name);
     const char *s = c;
     for (;;) {
         s = strstr(s, head);
         if (!s)
-            fail_msg("no definition of %s in the C", name);
+            return NULL;
         const char *close = strchr(s, ')');
         if (close && strncmp(close, ")\n{", 3) == 0)
             break;
@@ -372,6 +374,27 @@ static char *c_body(const char *c, const char *name)
         buf_putn(&b, p, 1);
     }
     return b.data;
+}
+
+/* A function's body and, when adgen printed it in chunks, its chunks' (NAME_part1, ...). */
+static char *c_body(const char *c, const char *name)
+{
+    char *body = one_body(c, "double", name);
+    if (!body)
+        fail_msg("no definition of %s in the C", name);
+    Buf all = {0};
+    buf_puts(&all, body);
+    free(body);
+    for (int k = 1;; k++) {
+        char part[128];
+        snprintf(part, sizeof part, "%s_part%d", name, k);
+        char *more = one_body(c, "static void", part);
+        if (!more)
+            break;
+        buf_puts(&all, more);
+        free(more);
+    }
+    return all.data;
 }
 
 static int count_str(const char *text, const char *needle)
@@ -454,10 +477,11 @@ static void test_report_counts_match_c(void **state)
                 for (size_t k = 0; k < sizeof calls / sizeof *calls; k++)
                     assert_int_equal(report_count(sec, calls[k][0], col),
                                      count_str(body, calls[k][1]));
-                /* locals: values, and tests kept for several selections */
+                /* locals: values, and tests kept for several selections; in a chunked
+                 * body those a later chunk reads live in the work array w */
                 assert_int_equal(report_count(sec, "temporaries", col),
                                  count_str(body, "const double ") +
-                                 count_str(body, "const int "));
+                                 count_str(body, "const int ") + count_str(body, "\n    w["));
                 free(body);
             }
             functions++;
