@@ -749,7 +749,7 @@ typedef struct {
     const char **saved;  /* per body position: its name before it became w[j] */
     /* per chunk, the parameters it reads or stores through (inputs, then the entry's args) */
     uint32_t **uses;
-    uint32_t *nuses;
+    uint32_t *nuses, *caps;
     uint32_t *stamp;     /* per parameter: 1 + the last chunk that listed it */
     uint32_t *owner;     /* per input slot: its parameter (args after the inputs) */
 } Chunks;
@@ -765,7 +765,10 @@ static void use_param(Chunks *ch, uint32_t c, uint32_t param)
     if (ch->stamp[param] == c + 1)
         return;
     ch->stamp[param] = c + 1;
-    ch->uses[c] = xrealloc(ch->uses[c], (ch->nuses[c] + 1) * sizeof **ch->uses);
+    if (ch->nuses[c] == ch->caps[c]) {
+        ch->caps[c] = ch->caps[c] ? 2 * ch->caps[c] : 16;
+        ch->uses[c] = xrealloc(ch->uses[c], ch->caps[c] * sizeof **ch->uses);
+    }
     ch->uses[c][ch->nuses[c]++] = param;
 }
 
@@ -796,6 +799,7 @@ static void chunks_free(Chunks *ch)
         free(ch->uses[c]);
     free(ch->uses);
     free(ch->nuses);
+    free(ch->caps);
     free(ch->stmt);
     free(ch->start);
     free(ch->def);
@@ -858,8 +862,10 @@ static void chunks_plan(Chunks *ch, DefOut *e, const Entry *entry, const Body *b
             ch->owner[entry->args[a].slot + i] = (uint32_t)f->nparams + (uint32_t)a;
     ch->uses = xrealloc(NULL, ch->nchunks * sizeof *ch->uses);
     ch->nuses = xrealloc(NULL, ch->nchunks * sizeof *ch->nuses);
+    ch->caps = xrealloc(NULL, ch->nchunks * sizeof *ch->caps);
     memset(ch->uses, 0, ch->nchunks * sizeof *ch->uses);
     memset(ch->nuses, 0, ch->nchunks * sizeof *ch->nuses);
+    memset(ch->caps, 0, ch->nchunks * sizeof *ch->caps);
     ch->def = xrealloc(NULL, (b->n + 1) * sizeof *ch->def);
     ch->last = xrealloc(NULL, (b->n + 1) * sizeof *ch->last);
     memset(ch->last, 0, (b->n + 1) * sizeof *ch->last);
@@ -886,23 +892,21 @@ static void chunks_plan(Chunks *ch, DefOut *e, const Entry *entry, const Body *b
     ch->saved = xrealloc(NULL, (b->n + 1) * sizeof *ch->saved);
     uint32_t *free_slots = xrealloc(NULL, (b->n + 1) * sizeof *free_slots), nfree = 0;
     uint32_t *slot_of = xrealloc(NULL, (b->n + 1) * sizeof *slot_of);
-    long *ending = xrealloc(NULL, (b->n + 1) * sizeof *ending);
-    uint32_t nending = 0;
+    /* per chunk, the values whose last reader it is, chained through next_ending */
+    long *ending = xrealloc(NULL, (ch->nchunks + 1) * sizeof *ending);
+    long *next_ending = xrealloc(NULL, (b->n + 1) * sizeof *next_ending);
+    for (uint32_t c = 0; c <= ch->nchunks; c++)
+        ending[c] = -1;
     for (uint32_t c = 0; c < ch->nchunks; c++) {
-        uint32_t keep = 0;
-        for (uint32_t m = 0; m < nending; m++) {
-            if (ch->last[ending[m]] < c)
-                free_slots[nfree++] = slot_of[ending[m]];
-            else
-                ending[keep++] = ending[m];
-        }
-        nending = keep;
+        for (long k = c ? ending[c - 1] : -1; k >= 0; k = next_ending[k])
+            free_slots[nfree++] = slot_of[k];
         for (uint32_t i = ch->start[c]; i < ch->start[c + 1]; i++) {
             long st = ch->stmt[i];
             if (st < 0 || ch->last[st] == c)
                 continue;
             slot_of[st] = nfree ? free_slots[--nfree] : ch->nslots++;
-            ending[nending++] = st;
+            next_ending[st] = ending[ch->last[st]];
+            ending[ch->last[st]] = st;
             NodeId id = b->nodes[st];
             char name[32];
             snprintf(name, sizeof name, "%s[%u]", e->work, slot_of[st]);
@@ -912,6 +916,7 @@ static void chunks_plan(Chunks *ch, DefOut *e, const Entry *entry, const Body *b
     }
     free(free_slots);
     free(ending);
+    free(next_ending);
     /* a value kept in w is marked by its saved name */
     for (uint32_t k = 0; k < b->n; k++)
         if (!(b->local[k] && ch->last[k] != ch->def[k]))
