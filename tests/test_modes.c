@@ -468,6 +468,39 @@ static void test_modes_samples_and_vector_models(void **state)
         prog_free(&progs[i]);
 }
 
+/* Vector results over a random program: per function of scalar inputs, a definition that
+ * returns a list of calls of it (the inputs reversed, combined), so that every mode of a
+ * vector result meets the generator's expressions, not only the models above. */
+static void append_vector_results(Buf *text)
+{
+    Compiled c;
+    if (compile_string(&c, text->data, 0) != 0)
+        fail_msg("a generated program does not compile:\n%s", text->data);
+    Buf more = {0};
+    for (int i = 0; i < c.prog.nfuncs; i++) {
+        const Func *f = &c.prog.funcs[i];
+        int scalar = f->nparams > 0 && !f->vector && !f->def->bare &&
+                     !gen_is_language_function(f->name);
+        for (int p = 0; p < f->nparams; p++)
+            scalar = scalar && f->params[p].rank == 0;
+        if (!scalar)
+            continue;
+        Buf args = {0}, back = {0};
+        for (int p = 0; p < f->nparams; p++) {
+            buf_printf(&args, "%sa%d", p ? ", " : "", p);
+            buf_printf(&back, "%sa%d", p ? ", " : "", f->nparams - 1 - p);
+        }
+        buf_printf(&more, "vec%d(%s) = [%s(%s), %s(%s)*a0, a0 + %s(%s)^2]\n", i, args.data,
+                   f->name, args.data, f->name, back.data, f->name, args.data);
+        buf_free(&args);
+        buf_free(&back);
+    }
+    compiled_free(&c);
+    if (more.data)
+        buf_puts(text, more.data);
+    buf_free(&more);
+}
+
 static void test_modes_random_programs(void **state)
 {
     (void)state;
@@ -480,6 +513,7 @@ static void test_modes_random_programs(void **state)
     for (int i = 0; i < n; i++) {
         Buf text = {0};
         gen_program(&text, seed + (uint64_t)i, &size);
+        append_vector_results(&text);
         char prefix[16];
         snprintf(prefix, sizeof prefix, "r%d_", i);
         prog_init(&progs[i], text.data, prefix);
