@@ -681,6 +681,10 @@ int cli_flush_stdout(int status);
 /* -D NAME=VALUE added to *defines (checked); --max-nodes=N into *out. 0, or EXIT_USAGE. */
 int cli_add_define(const char ***defines, int *n, const char *arg);
 int cli_max_nodes(const char *arg, uint32_t *out);
+/* The options `adgen eval` and `adgen check` share: -f NAME, -D, --max-nodes (as 'M') and
+ * -h, into *function and u; 1 when c was one of them (*status set after --help or an
+ * error), else 0. */
+int cli_unit_option(int c, Unit *u, const char **function, int *status);
 /* --emit=LIST added to the bits of EntryKind in *out (EMIT_ALL for 'all'): the option may
  * be repeated. 0, or EXIT_USAGE. */
 int cli_emit(const char *arg, unsigned *out);

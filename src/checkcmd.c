@@ -391,23 +391,16 @@ int checkcmd_main(int argc, char **argv)
     for (int c; status < 0 && (c = getopt_long(argc, argv, ":f:D:h", options, NULL)) != -1;) {
         char *end;
         switch (c) {
-        case 'f': function = optarg; break;
         case 't':
             errno = 0;
             tol = strtod(optarg, &end);
             if (end == optarg || *end || errno || !(tol > 0) || !isfinite(tol))
                 status = cli_usage_error("--tol takes a positive number, not '%s'", optarg);
             break;
-        case 'D':
-            if (cli_add_define(&u.defines, &u.ndefines, optarg) != 0)
-                status = EXIT_USAGE;
+        default:
+            if (!cli_unit_option(c, &u, &function, &status))
+                status = cli_bad_option(c, argv);
             break;
-        case 'M':
-            if (cli_max_nodes(optarg, &u.max_nodes) != 0)
-                status = EXIT_USAGE;
-            break;
-        case 'h': fputs(cli_usage, stdout); status = EXIT_OK; break;
-        default: status = cli_bad_option(c, argv); break;
         }
     }
     if (status < 0 && optind == argc)

@@ -181,19 +181,12 @@ int evalcmd_main(int argc, char **argv)
     /* options may come anywhere: NAME=VALUE never starts with '-', even for x=-1 */
     for (int c; status < 0 && (c = getopt_long(argc, argv, ":f:D:h", options, NULL)) != -1;) {
         switch (c) {
-        case 'f': function = optarg; break;
-        case 'D':
-            if (cli_add_define(&u.defines, &u.ndefines, optarg) != 0)
-                status = EXIT_USAGE;
-            break;
-        case 'M':
-            if (cli_max_nodes(optarg, &u.max_nodes) != 0)
-                status = EXIT_USAGE;
-            break;
         case 'J': want_jac = 1; break;
         case 'H': want_hess = 1; break;
-        case 'h': fputs(cli_usage, stdout); status = EXIT_OK; break;
-        default: status = cli_bad_option(c, argv); break;
+        default:
+            if (!cli_unit_option(c, &u, &function, &status))
+                status = cli_bad_option(c, argv);
+            break;
         }
     }
     if (status < 0 && optind == argc)
