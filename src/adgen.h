@@ -318,16 +318,19 @@ typedef enum { PARAM_DIFF, PARAM_DATA } ParamKind;
 
 #define MAX_RANK 4 /* indices of an array */
 
-/* A parameter of a definition: a scalar or an array (row-major), each scalar one input slot. */
+/* A parameter of a definition: a scalar or an array (row-major), each scalar one input slot;
+ * or an array whose first size is known at run time, which has no slots (kept loops read it). */
 typedef struct {
     const char *name;
     Loc loc;
     ParamKind kind;
     int rank;                /* 0: a scalar */
-    uint32_t dims[MAX_RANK];
+    uint32_t dims[MAX_RANK]; /* dims[0] is 0 when it is a run-time size: */
+    int rt_size;             /* the Func's size it is, or -1 */
     uint32_t first;          /* its first input slot */
     uint32_t size;           /* its number of slots */
 } Param;
+
 
 /* The entry points a definition can be emitted as, in the order a file has them. */
 typedef enum {
@@ -343,6 +346,49 @@ typedef enum {
 /* The entry points only a scalar result has (a gradient, second order). */
 #define ENTRIES_SCALAR (1u << ENTRY_GRAD | 1u << ENTRY_HVP | 1u << ENTRY_HESS | \
                         1u << ENTRY_HESS_SPARSE)
+
+/* ---- kept loops: sizes known at run time ------------------------------------------------- */
+
+#define MAX_SIZES 4 /* run-time sizes of a definition */
+
+/* An integer of the generated code: k + c[0] i + c[1] n_0 + c[2] n_1 + ..., where i is the
+ * variable of the kept loop and n_s the definition's run-time sizes. */
+typedef struct {
+    int64_t k;
+    int64_t c[1 + MAX_SIZES];
+} Affine;
+
+/* An element of a run-time array that a kept loop reads: param's element at flat offset at. */
+typedef struct {
+    int param;
+    Affine at;
+} Load;
+
+typedef struct Func Func;
+
+/* A sum over a range that depends on a run-time size, kept as a C loop: the function reads its
+ * value through input slot `slot`. Its body is a Func of one iteration: input slot 0 is the
+ * index (a value), then the loads, then the captures (values of the function the iteration
+ * reads, which the loop does not change: loop-invariant work is the function's); its root is
+ * the summand. */
+typedef struct {
+    Loc loc;
+    const char *var;      /* the source's name of the index */
+    Affine lo, hi;        /* the range, in the sizes */
+    Func *body;
+    uint32_t nload;
+    Load *load;           /* body slot 1 + k */
+    uint32_t ncap;
+    NodeId *cap;          /* body slot 1 + nload + k: this node of the function */
+    uint32_t slot;        /* the function's slot of the sum */
+    /* set by func_differentiate: */
+    int active;           /* the sum depends on a differentiated input */
+    uint8_t *cap_active;  /* per capture: it does (the body differentiates with respect to it) */
+    uint32_t bar_slot;    /* grad, vjp: ncap slots, the captures' adjoint terms the loop sums */
+    uint32_t dot_slot;    /* jvp: the sum's tangent */
+    NodeId seed[ENTRY_KINDS]; /* grad, vjp: the function's node of the sum's adjoint */
+    NodeId *cap_dot;      /* jvp: per capture, its tangent (a node of the function) */
+} Loop;
 
 /* The structural nonzeros of a Jacobian or of a Hessian's lower triangle, by row then column,
  * with the node computing each. */
@@ -365,7 +411,7 @@ typedef struct {
 
 #define MAX_SWEEPS 8
 
-typedef struct {
+struct Func {
     const char *name;     /* the source name of the function */
     Def *def;
     Param *params;
@@ -395,7 +441,13 @@ typedef struct {
     Sparse jac, hess;     /* the Jacobian (nroots x ndiff), the Hessian's lower triangle */
     Sweep sweeps[MAX_SWEEPS]; /* the transforms' runs of nodes, ascending */
     int nsweeps;
-} Func;
+    /* run-time sizes and kept loops (none in a definition whose sizes are all constants) */
+    int nsizes;
+    const char *size[MAX_SIZES];  /* the source's names, C parameters before the inputs */
+    uint32_t size_slot[MAX_SIZES]; /* the input slot of its value in expressions, or 0 */
+    Loop *loops;
+    int nloops;
+};
 
 typedef struct {
     Func *funcs;
@@ -413,7 +465,10 @@ void program_free(Program *prog);
 /* The language names of the entry kinds ("grad", "jac-sparse"), and the C suffixes. */
 extern const char *const entry_name[ENTRY_KINDS];
 extern const char *const entry_suffix[ENTRY_KINDS];
-/* Reports (through diag) the entries in `asked` that f's result does not have; 0 if none. */
+/* The entry points f cannot have (bits of EntryKind): second order and Jacobians for a vector
+ * result, all but grad, jvp and vjp for a definition with kept loops. */
+unsigned func_misfits(const Func *f);
+/* Reports (through diag) the entries in `asked` that f does not have; 0 if none. */
 int func_check_entries(const Func *f, unsigned asked, Diag *diag);
 /* Builds, in f's DAG, the nodes of every entry point in f->entries. */
 void func_differentiate(Func *f);
@@ -527,6 +582,8 @@ typedef struct {
     const Func *f;
     Arena *arena;
     NameSet names;       /* the definition's own, inside the file's */
+    const char *size[MAX_SIZES]; /* per run-time size: its C name */
+    uint8_t *keep;       /* per node: a local in any body that has it (what a kept loop reads) */
     const char **param;  /* per parameter: its C name */
     const char **gparam; /* per parameter: its gradient pointer's C name (x_bar) */
     const char **dparam; /* per parameter: its tangent's (x_dot) */

@@ -23,8 +23,7 @@ int unit_compile(Unit *u, const char *file, const char *src, size_t len, const c
         Func *f = &u->prog.funcs[i];
         f->shared = f->dag.hits;
         if (u->emit)
-            f->entries = (1u << ENTRY_VALUE | (u->emit & ~EMIT_FITTING)) &
-                         ~(f->vector ? ENTRIES_SCALAR : 0u);
+            f->entries = (1u << ENTRY_VALUE | (u->emit & ~EMIT_FITTING)) & ~func_misfits(f);
         had |= f->entries;
     }
     unsigned missing = u->emit & ~EMIT_FITTING & ~had;

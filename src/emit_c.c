@@ -20,7 +20,10 @@
 
 /* ---- per-definition state -------------------------------------------------------------------- */
 
-typedef struct {
+typedef struct Runs Runs;
+typedef struct DefOut DefOut;
+
+struct DefOut {
     Sched s;
     const EmitOptions *opt;
     const char *fn[ENTRY_KINDS]; /* the C names of the entry points */
@@ -29,7 +32,11 @@ typedef struct {
     const char *index;           /* the loop variable that zeroes a dense matrix */
     const char *work;            /* the work array of a chunked body */
     const char **literal;        /* per constant node: its text, once printed */
-} DefOut;
+    DefOut *loops;               /* per kept loop: its iteration's */
+    const char **loop_var;       /* per kept loop: its index's C name */
+};
+
+static const char *const literal_zero[] = {"0.0", "0.0f", "0.0L"};
 
 /* A body being printed. */
 typedef struct {
@@ -396,31 +403,41 @@ static void put_prototype(Buf *out, const DefOut *e, const Entry *entry)
     if (e->opt->file_static)
         buf_puts(out, "static ADGEN_UNUSED ");
     buf_printf(out, "%s %s(", entry->ret ? real : "void", e->fn[entry->kind]);
-    if (f->nparams + entry->nargs == 0)
+    if (f->nsizes + f->nparams + entry->nargs == 0)
         buf_puts(out, "void");
+    for (int k = 0; k < f->nsizes; k++)
+        buf_printf(out, "%slong %s", k ? ", " : "", e->s.size[k]);
     for (int i = 0; i < f->nparams; i++)
-        buf_printf(out, "%s%s%s %s%s", i ? ", " : "", f->params[i].rank ? "const " : "", real,
-                   f->params[i].rank ? "*" : "", e->s.param[i]);
+        buf_printf(out, "%s%s%s %s%s", i + f->nsizes ? ", " : "",
+                   f->params[i].rank ? "const " : "", real, f->params[i].rank ? "*" : "",
+                   e->s.param[i]);
     for (int i = 0; i < entry->nargs; i++) {
         const Arg *a = &entry->args[i];
-        buf_printf(out, "%s%s%s %s%s", f->nparams + i ? ", " : "",
+        buf_printf(out, "%s%s%s %s%s", f->nsizes + f->nparams + i ? ", " : "",
                    !a->out && a->array ? "const " : "", real, a->out || a->array ? "*" : "",
                    a->name);
     }
     buf_puts(out, ")");
 }
 
+static void put_rt_length(Buf *out, const DefOut *e, const Param *pa);
+
 /* "name" for a scalar argument (*name for a pointer), "name[0..n-1]" for an array. */
-static void put_arg_ref(Buf *out, const Arg *a)
+static void put_arg_ref(Buf *out, const DefOut *e, const Arg *a)
 {
-    if (a->array)
+    const Param *pa = a->param >= 0 ? &e->s.f->params[a->param] : NULL;
+    if (pa && pa->rt_size >= 0) {
+        buf_printf(out, "%s[0..", a->name);
+        put_rt_length(out, e, pa);
+        buf_puts(out, "-1]");
+    } else if (a->array)
         buf_printf(out, "%s[0..%u]", a->name, a->size ? a->size - 1 : 0);
     else
         buf_printf(out, "%s%s", a->out ? "*" : "", a->name);
 }
 
 /* The args of `entry` that belong to inputs, `out` or not, listed "a, b and c". */
-static void put_arg_list(Buf *out, const Entry *entry, int outs)
+static void put_arg_list(Buf *out, const DefOut *e, const Entry *entry, int outs)
 {
     int n = 0, k = 0;
     for (int i = 0; i < entry->nargs; i++)
@@ -430,7 +447,7 @@ static void put_arg_list(Buf *out, const Entry *entry, int outs)
         if (a->param < 0 || a->out != outs)
             continue;
         buf_printf(out, "%s", k++ == 0 ? "" : k == n ? " and " : ", ");
-        put_arg_ref(out, a);
+        put_arg_ref(out, e, a);
     }
 }
 
@@ -484,6 +501,8 @@ static void put_entry_comment(Buf *out, const DefOut *e, const Entry *entry)
                    f->nroots == 1 ? "" : "s", value, e->s.out, f->nroots - 1);
     else
         buf_printf(&t, "Returns %s(", value);
+    for (int k = 0; !f->vector && k < f->nsizes; k++)
+        buf_printf(&t, "%s, ", e->s.size[k]);
     for (int i = 0; !f->vector && i < f->nparams; i++)
         buf_printf(&t, "%s%s", i ? ", " : "", e->s.param[i]);
     buf_puts(&t, f->vector ? "" : ")");
@@ -509,18 +528,18 @@ static void put_entry_comment(Buf *out, const DefOut *e, const Entry *entry)
         if (accumulate) {
             put_what(&t, entry, e);
             buf_puts(&t, " to ");
-            put_arg_list(&t, entry, 1);
+            put_arg_list(&t, e, entry, 1);
         } else {
-            put_arg_list(&t, entry, 1);
+            put_arg_list(&t, e, entry, 1);
             buf_puts(&t, " with ");
             put_what(&t, entry, e);
         }
         break;
     case ENTRY_JVP:
         buf_printf(&t, " and %s in ", verb);
-        put_arg_ref(&t, find_arg(entry, e->s.out_dot));
+        put_arg_ref(&t, e, find_arg(entry, e->s.out_dot));
         buf_puts(&t, " the derivative along the direction ");
-        put_arg_list(&t, entry, 0);
+        put_arg_list(&t, e, entry, 0);
         buf_puts(&t, " (J times it)");
         break;
     case ENTRY_JAC: case ENTRY_HESS: {
@@ -548,9 +567,9 @@ static void put_entry_comment(Buf *out, const DefOut *e, const Entry *entry)
     }
     case ENTRY_HVP:
         buf_printf(&t, " and %s in ", verb);
-        put_arg_list(&t, entry, 1);
+        put_arg_list(&t, e, entry, 1);
         buf_puts(&t, " the Hessian times the direction ");
-        put_arg_list(&t, entry, 0);
+        put_arg_list(&t, e, entry, 0);
         break;
     case ENTRY_KINDS:
         abort();
@@ -645,21 +664,403 @@ static void put_fill_loops(Buf *out, const DefOut *e, const Entry *entry)
                        e->opt->real == REAL_LONG_DOUBLE ? "0.0L" : "0.0");
 }
 
-static void put_body(Emitter *em, const DefOut *e, const Entry *entry, const Body *b)
+/* A local's statement: `const double t1 = ...;` */
+static void put_local(Emitter *em, const Printer *pr, NodeId id, const char *indent)
+{
+    const DefOut *e = pr->e;
+    const Func *f = e->s.f;
+    Buf *out = em->out;
+    at_source_line(em, line_of(f, id));
+    if (is_boolean(f->dag.nodes[id].kind)) { /* a test several selections share */
+        buf_printf(out, "%sconst int %s = ", indent, e->s.local[id]);
+        put_test(out, pr, id);
+    } else {
+        buf_printf(out, "%sconst %s %s = ", indent, real_type[e->opt->real], e->s.local[id]);
+        put_node(out, pr, id);
+    }
+    buf_puts(out, ";\n");
+}
+
+/* ---- kept loops ------------------------------------------------------------------------------ */
+
+/* A kept loop printed in an entry point: the sum (and its tangent), or the reverse loop that
+ * sums the captures' adjoint terms and adds into the run-time arrays' gradients. */
+typedef enum { RUN_VALUE, RUN_TANGENT, RUN_REVERSE } RunKind;
+
+typedef struct {
+    int loop;
+    RunKind kind;
+} Run;
+
+/* An entry point's runs, in an order that gives each what it reads: the sums in the order of
+ * the source, then the reverse loops backwards; each printed just before the first statement
+ * that reads what it defines. */
+struct Runs {
+    Run *run;
+    int n;
+    int next;          /* the first not printed yet */
+    int *slot_run;     /* per input slot: the run defining it, or -1 */
+    uint32_t nslots;
+};
+
+static int reverse_entry(EntryKind k)
+{
+    return k == ENTRY_GRAD || k == ENTRY_VJP;
+}
+
+/* The runs of an entry point, and its body: collected from its roots and the nodes its runs
+ * read (kept as locals), until no run is added. */
+static void plan_runs(DefOut *e, const Entry *entry, Body *b, Runs *rs)
+{
+    Sched *s = &e->s;
+    const Func *f = s->f;
+    uint32_t n = entry->nroots;
+    NodeId *roots = xrealloc(NULL, (n + 1) * sizeof *roots);
+    memcpy(roots, entry->roots, n * sizeof *roots);
+    uint8_t *on = xrealloc(NULL, (size_t)f->nloops * 3);
+    memset(on, 0, (size_t)f->nloops * 3);
+    for (;;) {
+        sched_body(s, roots, (int)n, b, 0);
+        int added = 0;
+        for (int i = 0; i < f->nloops; i++) {
+            const Loop *lp = &f->loops[i];
+            int sum = body_find(s, b, f->input[lp->slot]) >= 0;
+            int dot = entry->kind == ENTRY_JVP && lp->active &&
+                      body_find(s, b, f->input[lp->dot_slot]) >= 0;
+            int bar = 0;
+            for (uint32_t c = 0; c < lp->ncap; c++)
+                bar |= body_find(s, b, f->input[lp->bar_slot + c]) >= 0;
+            for (uint32_t l = 0; l < lp->nload; l++)
+                bar |= f->params[lp->load[l].param].kind == PARAM_DIFF;
+            int want[3] = {sum && !(entry->kind == ENTRY_JVP && lp->active),
+                           (sum || dot) && entry->kind == ENTRY_JVP && lp->active,
+                           reverse_entry(entry->kind) && lp->active && bar};
+            for (int r = 0; r < 3; r++) {
+                if (!want[r] || on[3 * i + r])
+                    continue;
+                on[3 * i + r] = 1;
+                added = 1;
+                roots = xrealloc(roots, (n + 2 * lp->ncap + 2) * sizeof *roots);
+                for (uint32_t c = 0; c < lp->ncap; c++) {
+                    roots[n++] = lp->cap[c];
+                    if (r == RUN_TANGENT)
+                        roots[n++] = lp->cap_dot[c];
+                }
+                if (r == RUN_REVERSE)
+                    roots[n++] = lp->seed[entry->kind];
+            }
+        }
+        if (!added)
+            break;
+        for (uint32_t r = entry->nroots; r < n; r++)
+            s->keep[roots[r]] = 1;
+        body_free(b);
+    }
+    free(roots);
+    rs->n = 0;
+    rs->next = 0;
+    rs->run = xrealloc(NULL, ((size_t)f->nloops * 2 + 1) * sizeof *rs->run);
+    for (int i = 0; i < f->nloops; i++)
+        for (int r = RUN_VALUE; r <= RUN_TANGENT; r++)
+            if (on[3 * i + r])
+                rs->run[rs->n++] = (Run){i, (RunKind)r};
+    for (int i = f->nloops - 1; i >= 0; i--)
+        if (on[3 * i + RUN_REVERSE])
+            rs->run[rs->n++] = (Run){i, RUN_REVERSE};
+    free(on);
+    rs->nslots = f->nslots;
+    rs->slot_run = xrealloc(NULL, (rs->nslots + 1) * sizeof *rs->slot_run);
+    for (uint32_t k = 0; k < rs->nslots; k++)
+        rs->slot_run[k] = -1;
+    for (int j = 0; j < rs->n; j++) {
+        const Loop *lp = &f->loops[rs->run[j].loop];
+        if (rs->run[j].kind == RUN_REVERSE) {
+            for (uint32_t c = 0; c < lp->ncap; c++)
+                rs->slot_run[lp->bar_slot + c] = j;
+            continue;
+        }
+        rs->slot_run[lp->slot] = j;
+        if (rs->run[j].kind == RUN_TANGENT)
+            rs->slot_run[lp->dot_slot] = j;
+    }
+}
+
+static void runs_free(Runs *rs)
+{
+    free(rs->run);
+    free(rs->slot_run);
+}
+
+/* The last run node id's expression reads (through the operands printed inside it), or -1. */
+static int run_needed(const Printer *p, const Runs *rs, NodeId id, int top)
+{
+    const Node *nd = &dag_of(p)->nodes[id];
+    if (nd->kind == N_INPUT)
+        return (uint32_t)nd->k < rs->nslots ? rs->slot_run[(uint32_t)nd->k] : -1;
+    if (nd->kind == N_CONST || (!top && is_local(p, id)))
+        return -1;
+    NodeId ops[3] = {nd->a, nd->b, nd->c};
+    int need = -1;
+    for (int i = 0; i < node_arity(nd->kind); i++) {
+        int r = run_needed(p, rs, ops[i], 0);
+        need = r > need ? r : need;
+    }
+    return need;
+}
+
+/* An affine integer of the generated code: "3 * i + 1", "N - 1". */
+static void put_c_affine(Buf *out, const DefOut *e, const char *var, const Affine *a)
+{
+    size_t start = out->len;
+    for (int j = 0; j <= MAX_SIZES; j++) {
+        int64_t c = a->c[j];
+        if (!c)
+            continue;
+        if (out->len > start)
+            buf_puts(out, c < 0 ? " - " : " + ");
+        else if (c < 0)
+            buf_puts(out, "-");
+        if (c != 1 && c != -1)
+            buf_printf(out, "%lld * ", (long long)(c < 0 ? -c : c));
+        buf_puts(out, j == 0 ? var : e->s.size[j - 1]);
+    }
+    if (out->len == start)
+        buf_printf(out, "%lld", (long long)a->k);
+    else if (a->k)
+        buf_printf(out, " %c %lld", a->k < 0 ? '-' : '+', (long long)(a->k < 0 ? -a->k : a->k));
+}
+
+/* A node of the function as the loop's statements read it. */
+static const char *outer_text(const Printer *p, NodeId id)
+{
+    Buf t = {0};
+    put_expr(&t, p, id);
+    const char *s = arena_strndup(p->e->s.arena, t.data, t.len);
+    buf_free(&t);
+    return s;
+}
+
+/* "X[3 * i + 1]" */
+static const char *load_text(const DefOut *e, const char *array, const char *var,
+                             const Affine *at)
+{
+    Buf t = {0};
+    buf_printf(&t, "%s[", array);
+    put_c_affine(&t, e, var, at);
+    buf_puts(&t, "]");
+    const char *s = arena_strndup(e->s.arena, t.data, t.len);
+    buf_free(&t);
+    return s;
+}
+
+static void put_local(Emitter *em, const Printer *pr, NodeId id, const char *indent);
+
+/* Run r: the declarations of what it sums, the loop, its statements, the sums. */
+static void put_run(Emitter *em, const DefOut *e, const Entry *entry, const Body *b, const Run *r)
+{
+    const Func *f = e->s.f;
+    const Loop *lp = &f->loops[r->loop];
+    DefOut *be = &e->loops[r->loop];
+    const Func *body = lp->body;
+    Buf *out = em->out;
+    Printer outer = {e, b};
+    const char *var = e->loop_var[r->loop], *real = real_type[e->opt->real];
+    const char *zero = literal_zero[e->opt->real];
+    const char **name = be->s.local;
+    Buf t = {0};
+    buf_printf(&t, "(%s)%s", real, var);
+    name[body->input[0]] = arena_strndup(e->s.arena, t.data, t.len);
+    buf_free(&t);
+    for (uint32_t l = 0; l < lp->nload; l++)
+        name[body->input[1 + l]] = load_text(e, e->s.param[lp->load[l].param], var,
+                                             &lp->load[l].at);
+    for (uint32_t c = 0; c < lp->ncap; c++)
+        name[body->input[1 + lp->nload + c]] = outer_text(&outer, lp->cap[c]);
+    NodeId *roots = xrealloc(NULL, (body->ndiff + 2) * sizeof *roots);
+    uint32_t n = 0;
+    if (r->kind == RUN_REVERSE) {
+        name[body->input[body->bar_slot]] = outer_text(&outer, lp->seed[entry->kind]);
+        for (uint32_t k = 0; k < body->ndiff; k++)
+            roots[n++] = body->vjp[k];
+    } else {
+        roots[n++] = body->roots[0];
+        if (r->kind == RUN_TANGENT)
+            roots[n++] = body->jvp[0];
+        for (uint32_t k = 0; r->kind == RUN_TANGENT && k < body->ndiff; k++) {
+            uint32_t slot = body->diff[k];
+            NodeId dot = body->input[body->dot_slot + k];
+            if (slot <= lp->nload)
+                name[dot] = load_text(e, e->s.dparam[lp->load[slot - 1].param], var,
+                                      &lp->load[slot - 1].at);
+            else
+                name[dot] = outer_text(&outer, lp->cap_dot[slot - 1 - lp->nload]);
+        }
+    }
+    const char *sum = e->s.local[f->input[lp->slot]];
+    if (r->kind == RUN_VALUE)
+        buf_printf(out, "    %s %s = %s;\n", real, sum, zero);
+    else if (r->kind == RUN_TANGENT)
+        buf_printf(out, "    %s %s = %s, %s = %s;\n", real, sum, zero,
+                   e->s.local[f->input[lp->dot_slot]], zero);
+    for (uint32_t c = 0; r->kind == RUN_REVERSE && c < lp->ncap; c++)
+        if (lp->cap_active[c])
+            buf_printf(out, "    %s %s = %s;\n", real, e->s.local[f->input[lp->bar_slot + c]],
+                       zero);
+    Affine end = lp->hi;
+    end.k++;
+    at_source_line(em, lp->loc.first_line);
+    buf_printf(out, "    /* %s */\n", r->kind == RUN_REVERSE ? "the summands' adjoints, summed" :
+                                    "the sum, kept as a loop");
+    buf_printf(out, "    for (long %s = ", var);
+    put_c_affine(out, e, var, &lp->lo);
+    buf_printf(out, "; %s < ", var);
+    put_c_affine(out, e, var, &end);
+    buf_printf(out, "; %s++) {\n", var);
+    Body bb;
+    sched_body(&be->s, roots, (int)n, &bb, 0);
+    Printer pr = {be, &bb};
+    for (uint32_t k = 0; k < bb.n; k++)
+        if (bb.local[k])
+            put_local(em, &pr, bb.nodes[k], "        ");
+    if (r->kind != RUN_REVERSE) {
+        buf_printf(out, "        %s += ", sum);
+        put_expr(out, &pr, body->roots[0]);
+        buf_puts(out, ";\n");
+    }
+    if (r->kind == RUN_TANGENT && !dag_is_const(&body->dag, body->jvp[0], 0.0)) {
+        buf_printf(out, "        %s += ", e->s.local[f->input[lp->dot_slot]]);
+        put_expr(out, &pr, body->jvp[0]);
+        buf_puts(out, ";\n");
+    }
+    for (uint32_t k = 0; r->kind == RUN_REVERSE && k < body->ndiff; k++) {
+        uint32_t slot = body->diff[k];
+        if (dag_is_const(&body->dag, body->vjp[k], 0.0))
+            continue;
+        if (slot <= lp->nload) {
+            const Load *ld = &lp->load[slot - 1];
+            buf_printf(out, "        %s += ", load_text(e, e->s.gparam[ld->param], var, &ld->at));
+        } else {
+            buf_printf(out, "        %s += ",
+                       e->s.local[f->input[lp->bar_slot + slot - 1 - lp->nload]]);
+        }
+        put_expr(out, &pr, body->vjp[k]);
+        buf_puts(out, ";\n");
+    }
+    buf_puts(out, "    }\n");
+    body_free(&bb);
+    free(roots);
+}
+
+/* The last run to print before the statement of node id, which reads run `need`: that, and
+ * the sums the source has before it. */
+static int runs_before(const DefOut *e, const Runs *rs, NodeId id, int need)
+{
+    const Func *f = e->s.f;
+    for (int j = rs->next; j < rs->n; j++)
+        if (rs->run[j].kind != RUN_REVERSE && f->input[f->loops[rs->run[j].loop].slot] < id &&
+            j > need)
+            need = j;
+    return need;
+}
+
+/* Prints the runs up to and including run `last`. */
+static void put_runs_to(Emitter *em, const DefOut *e, const Entry *entry, const Body *b,
+                        Runs *rs, int last)
+{
+    for (; rs->next <= last && rs->next < rs->n; rs->next++)
+        put_run(em, e, entry, b, &rs->run[rs->next]);
+}
+
+/* C names of what the kept loops define, after the bodies are scheduled (a capture's
+ * adjoint term is named after the capture). */
+static void name_loops(DefOut *e)
+{
+    Sched *s = &e->s;
+    const Func *f = s->f;
+    for (int i = 0; i < f->nloops; i++) {
+        const Loop *lp = &f->loops[i];
+        Buf want = {0};
+        e->loop_var[i] = names_claim(&s->names, lp->var);
+        buf_printf(&want, "sum_%s", lp->var);
+        s->local[f->input[lp->slot]] = names_claim(&s->names, want.data);
+        buf_puts(&want, "_dot");
+        if (lp->active && f->entries & 1u << ENTRY_JVP)
+            s->local[f->input[lp->dot_slot]] = names_claim(&s->names, want.data);
+        for (uint32_t c = 0; c < lp->ncap; c++) {
+            want.len = 0;
+            const char *cap = s->local[lp->cap[c]] ? s->local[lp->cap[c]] : "c";
+            for (const char *x = cap; *x; x++)
+                if ((*x >= 'a' && *x <= 'z') || (*x >= 'A' && *x <= 'Z') ||
+                    (*x >= '0' && *x <= '9') || (*x == '_' && want.len))
+                    buf_printf(&want, "%c", *x);
+                else if (want.len && want.data[want.len - 1] != '_')
+                    buf_puts(&want, "_");
+            if (want.len && want.data[want.len - 1] == '_')
+                want.len--;
+            buf_printf(&want, "%s_acc", want.len ? "" : "c");
+            s->local[f->input[lp->bar_slot + c]] = names_claim(&s->names, want.data);
+        }
+        buf_free(&want);
+    }
+}
+
+
+/* What the entry point's kept loops read and write: per parameter, 1 when a run reads its
+ * elements (or the tangent's, or writes the gradient's); per size, 1 when used. */
+static void runs_use(const DefOut *e, const Entry *entry, const Runs *rs, uint8_t *param,
+                     uint8_t *size)
+{
+    const Func *f = e->s.f;
+    for (int j = 0; rs && j < rs->n; j++) {
+        const Loop *lp = &f->loops[rs->run[j].loop];
+        const Affine *ends[2] = {&lp->lo, &lp->hi};
+        for (int i = 0; i < 2; i++)
+            for (int k = 0; k < f->nsizes; k++)
+                size[k] |= ends[i]->c[1 + k] != 0;
+        for (uint32_t l = 0; l < lp->nload; l++) {
+            param[lp->load[l].param] = 1;
+            for (int k = 0; k < f->nsizes; k++)
+                size[k] |= lp->load[l].at.c[1 + k] != 0;
+        }
+    }
+    for (int p = 0; p < f->nparams; p++)
+        if (f->params[p].rt_size >= 0 && reverse_entry(entry->kind) && !e->opt->accumulate &&
+            f->params[p].kind == PARAM_DIFF)
+            size[f->params[p].rt_size] = 1;
+}
+
+/* The elements of a run-time array: "3 * N". */
+static void put_rt_length(Buf *out, const DefOut *e, const Param *pa)
+{
+    uint64_t row = 1;
+    for (int i = 1; i < pa->rank; i++)
+        row *= pa->dims[i];
+    if (row != 1)
+        buf_printf(out, "%llu * ", (unsigned long long)row);
+    buf_puts(out, e->s.size[pa->rt_size]);
+}
+
+static void put_body(Emitter *em, const DefOut *e, const Entry *entry, const Body *b, Runs *rs)
 {
     Buf *out = em->out;
     const Func *f = e->s.f;
-    const Dag *d = &f->dag;
     Printer pr = {e, b};
+    uint8_t *loaded = xrealloc(NULL, (size_t)f->nparams + 1), size_used[MAX_SIZES] = {0};
+    memset(loaded, 0, (size_t)f->nparams + 1);
+    runs_use(e, entry, rs, loaded, size_used);
     /* a forward sweep carrying the tangents (eq. 5.121) is one section */
     int titled = entry->kind != ENTRY_VALUE && entry->kind != ENTRY_JVP;
     buf_puts(out, "{\n");
+    for (int k = 0; k < f->nsizes; k++)
+        if (!size_used[k] && (f->size_slot[k] == UINT32_MAX ||
+                              body_find(&e->s, b, f->input[f->size_slot[k]]) < 0))
+            buf_printf(out, "    (void)%s;\n", e->s.size[k]);
     for (int i = 0; i < f->nparams; i++) {
         const Param *pa = &f->params[i];
         uint32_t k = 0;
         while (k < pa->size && body_find(&e->s, b, f->input[pa->first + k]) < 0)
             k++;
-        if (k == pa->size)
+        if (k == pa->size && !loaded[i])
             buf_printf(out, "    (void)%s;\n", e->s.param[i]);
     }
     /* an argument nothing reads or stores (a direction the result does not depend on) */
@@ -670,29 +1071,38 @@ static void put_body(Emitter *em, const DefOut *e, const Entry *entry, const Bod
             used = entry->arg[r] == i;
         for (uint32_t k = 0; !a->out && k < a->size && !used; k++)
             used = body_find(&e->s, b, f->input[a->slot + k]) >= 0;
+        if (a->param >= 0 && f->params[a->param].rt_size >= 0)
+            used = loaded[a->param] && (a->out || entry->kind == ENTRY_JVP) &&
+                   f->params[a->param].kind == PARAM_DIFF;
+        if (a->param >= 0 && f->params[a->param].rt_size >= 0 && a->out &&
+            !e->opt->accumulate) {
+            /* a run-time array's gradient: zeroed here, added into by the reverse loops */
+            buf_printf(out, "    for (long %s = 0; %s < ", e->index, e->index);
+            put_rt_length(out, e, &f->params[a->param]);
+            buf_printf(out, "; %s++)\n        %s[%s] = %s;\n", e->index, a->name, e->index,
+                       literal_zero[e->opt->real]);
+            used = 1;
+        }
         if (!used)
             buf_printf(out, "    (void)%s;\n", a->name);
     }
+    free(loaded);
     int section = -1;
     for (uint32_t k = 0; k < b->n; k++) {
         NodeId id = b->nodes[k];
         if (!b->local[k])
             continue;
         int want = sweep_of(f, id);
+        if (rs)
+            put_runs_to(em, e, entry, b, rs, runs_before(e, rs, id, run_needed(&pr, rs, id, 1)));
         if (titled && section != want) {
             buf_printf(out, "%s    /* %s */\n", section >= 0 ? "\n" : "", f->sweeps[want].title);
             section = want;
         }
-        at_source_line(em, line_of(f, id));
-        if (is_boolean(d->nodes[id].kind)) { /* a test several selections share */
-            buf_printf(out, "    const int %s = ", e->s.local[id]);
-            put_test(out, &pr, id);
-        } else {
-            buf_printf(out, "    const %s %s = ", real_type[e->opt->real], e->s.local[id]);
-            put_node(out, &pr, id);
-        }
-        buf_puts(out, ";\n");
+        put_local(em, &pr, id, "    ");
     }
+    if (rs)
+        put_runs_to(em, e, entry, b, rs, rs->n - 1);
     if (titled && section >= 0)
         buf_puts(out, "\n");
     put_fill_loops(out, e, entry);
@@ -1090,6 +1500,27 @@ static void start_definition(DefOut *e, const Func *f, const NameSet *file_names
 {
     sched_init(&e->s, f, arena, file_names);
     e->literal = arena_alloc(arena, f->dag.len * sizeof *e->literal);
+    for (int k = 0; k < f->nsizes; k++) {
+        if (f->size_slot[k] == UINT32_MAX)
+            continue;
+        Buf t = {0};
+        buf_printf(&t, "(%s)%s", real_type[e->opt->real], e->s.size[k]);
+        e->s.local[f->input[f->size_slot[k]]] = arena_strndup(arena, t.data, t.len);
+        buf_free(&t);
+    }
+    e->loops = arena_alloc(arena, ((size_t)f->nloops + 1) * sizeof *e->loops);
+    e->loop_var = arena_alloc(arena, ((size_t)f->nloops + 1) * sizeof *e->loop_var);
+    for (int i = 0; i < f->nloops; i++) {
+        e->loops[i].opt = e->opt;
+        start_definition(&e->loops[i], f->loops[i].body, &e->s.names, arena);
+    }
+}
+
+static void end_definition(DefOut *e)
+{
+    for (int i = 0; i < e->s.f->nloops; i++)
+        end_definition(&e->loops[i]);
+    sched_free(&e->s);
 }
 
 static void header_comment(Buf *out, const Diag *diag)
@@ -1138,17 +1569,22 @@ void emit_source(const Program *prog, const Diag *diag, const EmitOptions *opt, 
      * node they share with the value function has the same name in both */
     Entry(*entries)[ENTRY_KINDS] = arena_alloc(&arena, (size_t)prog->nfuncs * sizeof *entries);
     Body(*bodies)[ENTRY_KINDS] = arena_alloc(&arena, (size_t)prog->nfuncs * sizeof *bodies);
+    Runs(*runs)[ENTRY_KINDS] = arena_alloc(&arena, (size_t)prog->nfuncs * sizeof *runs);
     for (int i = 0; i < prog->nfuncs; i++) {
         DefOut *e = &defs[i];
         for (int k = ENTRY_KINDS - 1; k >= 0; k--) {
-            if (e->s.f->entries & 1u << k) {
-                sched_entry(&e->s, (EntryKind)k, &entries[i][k]);
+            if (!(e->s.f->entries & 1u << k))
+                continue;
+            sched_entry(&e->s, (EntryKind)k, &entries[i][k]);
+            if (e->s.f->nloops)
+                plan_runs(e, &entries[i][k], &bodies[i][k], &runs[i][k]);
+            else
                 sched_body(&e->s, entries[i][k].roots, (int)entries[i][k].nroots,
                            &bodies[i][k], k == ENTRY_JVP);
-            }
         }
         e->index = names_claim(&e->s.names, "k");
         e->work = names_claim(&e->s.names, "w");
+        name_loops(e);
     }
     header_comment(out, diag);
     buf_puts(out, "#include <math.h>\n\n");
@@ -1183,7 +1619,8 @@ void emit_source(const Program *prog, const Diag *diag, const EmitOptions *opt, 
             /* a large body: its chunks first, as static functions */
             Chunks ch;
             const char **names = NULL;
-            if (b->n > LARGE_BODY) {
+            int chunked = b->n > LARGE_BODY && !f->nloops;
+            if (chunked) {
                 chunks_plan(&ch, e, entry, b);
                 names = xrealloc(NULL, ch.nchunks * sizeof *names);
                 put_chunk_functions(&em, e, entry, b, &ch, &file_names, names);
@@ -1198,18 +1635,20 @@ void emit_source(const Program *prog, const Diag *diag, const EmitOptions *opt, 
             at_source_line(&em, f->def->loc.first_line);
             put_prototype(out, e, entry);
             buf_puts(out, "\n");
-            if (b->n > LARGE_BODY) {
+            if (chunked) {
                 put_chunked_body(&em, e, entry, b, &ch, names);
                 chunks_restore(&ch, e, b);
                 chunks_free(&ch);
                 free(names);
             } else {
-                put_body(&em, e, entry, b);
+                put_body(&em, e, entry, b, f->nloops ? &runs[i][k] : NULL);
             }
+            if (f->nloops)
+                runs_free(&runs[i][k]);
             body_free(b);
             entry_free(entry);
         }
-        sched_free(&e->s);
+        end_definition(e);
     }
     names_free(&file_names);
     arena_free(&arena);
@@ -1267,7 +1706,7 @@ void emit_header(const Program *prog, const Diag *diag, const EmitOptions *opt, 
             }
             entry_free(&entry);
         }
-        sched_free(&e->s);
+        end_definition(e);
     }
     buf_puts(out, "\n#ifdef __cplusplus\n}\n#endif\n\n#endif\n");
     names_free(&file_names);

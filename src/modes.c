@@ -36,22 +36,38 @@ const char *const entry_suffix[ENTRY_KINDS] = {
     [ENTRY_HESS] = "_hess", [ENTRY_HESS_SPARSE] = "_hess_sparse",
 };
 
+/* The entry points of a definition with kept loops. */
+#define ENTRIES_KEPT (1u << ENTRY_VALUE | 1u << ENTRY_GRAD | 1u << ENTRY_JVP | 1u << ENTRY_VJP)
+
+unsigned func_misfits(const Func *f)
+{
+    if (f->nsizes || f->nloops)
+        return ((1u << ENTRY_KINDS) - 1) & ~ENTRIES_KEPT;
+    return f->vector ? ENTRIES_SCALAR : 0;
+}
+
 int func_check_entries(const Func *f, unsigned asked, Diag *diag)
 {
-    unsigned wrong = f->vector ? asked & ENTRIES_SCALAR : 0;
+    unsigned wrong = asked & func_misfits(f);
     if (!wrong)
         return 0;
     Buf names = {0}, fits = {0};
     for (int k = 0; k < ENTRY_KINDS; k++) {
         if (wrong & 1u << k)
             buf_printf(&names, "%s%s", names.len ? ", " : "", entry_name[k]);
-        else if (k != ENTRY_VALUE && !(ENTRIES_SCALAR & 1u << k))
+        else if (k != ENTRY_VALUE && !(func_misfits(f) & 1u << k))
             buf_printf(&fits, "%s%s", fits.len ? ", " : "", entry_name[k]);
     }
     const Def *def = f->def;
-    diag_error(diag, def->bare ? def->loc : def->name_loc,
-               "'%s' returns %d value%s, so it has no %s (a scalar result's); the modes of a "
-               "vector result are %s", f->name, f->nroots, f->nroots == 1 ? "" : "s", names.data, fits.data);
+    if (f->nsizes || f->nloops)
+        diag_error(diag, def->bare ? def->loc : def->name_loc,
+                   "'%s' has sizes known only at run time, so it has no %s yet; its modes are "
+                   "%s (or give the sizes with -D)", f->name, names.data, fits.data);
+    else
+        diag_error(diag, def->bare ? def->loc : def->name_loc,
+                   "'%s' returns %d value%s, so it has no %s (a scalar result's); the modes of "
+                   "a vector result are %s", f->name, f->nroots, f->nroots == 1 ? "" : "s",
+                   names.data, fits.data);
     buf_free(&names);
     buf_free(&fits);
     return 1;
@@ -292,13 +308,93 @@ static NodeId *input_adjoints(Func *f, const NodeMap *adj)
     return v;
 }
 
+/* ---- kept loops ------------------------------------------------------------------------------- */
+
+/* Which kept sums depend on a differentiated input (`active`), and which of their captures do;
+ * the iterations differentiate with respect to those and to the loads of differentiated
+ * arrays. */
+static void loops_activity(Func *f, const uint8_t *wrt)
+{
+    const Dag *d = &f->dag;
+    uint8_t *dep = xrealloc(NULL, f->nprimal);
+    int *loop_of = xrealloc(NULL, (f->ninputs + 1) * sizeof *loop_of);
+    for (uint32_t s = 0; s < f->ninputs; s++)
+        loop_of[s] = -1;
+    for (int i = 0; i < f->nloops; i++)
+        loop_of[f->loops[i].slot] = i;
+    dep[0] = 0;
+    for (NodeId id = 1; id < f->nprimal; id++) {
+        const Node *nd = &d->nodes[id];
+        if (nd->kind != N_INPUT) {
+            dep[id] = dep[nd->a] | dep[nd->b] | dep[nd->c];
+            continue;
+        }
+        uint32_t s = (uint32_t)nd->k;
+        dep[id] = s < f->ninputs && wrt[s];
+        if (s >= f->ninputs || loop_of[s] < 0)
+            continue;
+        Loop *lp = &f->loops[loop_of[s]];
+        Func *body = lp->body;
+        lp->cap_active = xrealloc(NULL, lp->ncap + 1);
+        for (uint32_t l = 0; l < lp->nload; l++) {
+            int diff = f->params[lp->load[l].param].kind == PARAM_DIFF;
+            body->params[1 + l].kind = diff ? PARAM_DIFF : PARAM_DATA;
+            lp->active |= diff;
+        }
+        for (uint32_t c = 0; c < lp->ncap; c++) {
+            lp->cap_active[c] = dep[lp->cap[c]];
+            body->params[1 + lp->nload + c].kind = dep[lp->cap[c]] ? PARAM_DIFF : PARAM_DATA;
+            lp->active |= dep[lp->cap[c]];
+        }
+        dep[id] = (uint8_t)lp->active;
+    }
+    free(dep);
+    free(loop_of);
+}
+
+/* A reverse sweep through kept sums: each active capture is one more root, seeded with its
+ * slot of the terms the reverse loop sums, and each active sum's slot is differentiated, so
+ * that its adjoint is the seed of that loop. */
+static void loop_reverse(Func *f, int nroots, const NodeId *roots, const NodeId *seeds,
+                         const uint8_t *wrt, NodeMap *adj, EntryKind kind)
+{
+    uint32_t n = (uint32_t)nroots;
+    for (int i = 0; i < f->nloops; i++)
+        n += f->loops[i].active ? f->loops[i].ncap : 0;
+    NodeId *r = new_ids(n), *sd = new_ids(n);
+    uint8_t *w = xrealloc(NULL, f->nslots + 1);
+    memcpy(w, wrt, f->nslots + 1);
+    memcpy(r, roots, (size_t)nroots * sizeof *r);
+    memcpy(sd, seeds, (size_t)nroots * sizeof *sd);
+    n = (uint32_t)nroots;
+    for (int i = 0; i < f->nloops; i++) {
+        Loop *lp = &f->loops[i];
+        if (!lp->active)
+            continue;
+        w[lp->slot] = 1;
+        for (uint32_t c = 0; c < lp->ncap; c++, n++) {
+            r[n] = lp->cap[c];
+            sd[n] = f->input[lp->bar_slot + c];
+        }
+    }
+    reverse_sweep(&f->dag, (int)n, r, sd, w, adj);
+    for (int i = 0; i < f->nloops; i++) {
+        Loop *lp = &f->loops[i];
+        NodeId a = lp->active ? adj->of[f->input[lp->slot]] : 0;
+        lp->seed[kind] = a ? a : f->zero;
+    }
+    free(r);
+    free(sd);
+    free(w);
+}
+
 static void gradient(Func *f)
 {
     Dag *d = &f->dag;
     uint8_t *wrt = diff_mask(f);
     begin_sweep(f, "reverse sweep (eq. 5.145)");
     NodeId seed = dag_const(d, 1.0);
-    reverse_sweep(d, 1, f->roots, &seed, wrt, &f->adj);
+    loop_reverse(f, 1, f->roots, &seed, wrt, &f->adj, ENTRY_GRAD);
     NodeId zero = dag_const(d, 0.0);
     f->grad = new_ids(f->ninputs);
     for (uint32_t s = 0; s < f->ninputs; s++)
@@ -320,8 +416,17 @@ static void jvp(Func *f)
     Dag *d = &f->dag;
     NodeId *seeds = tangent_seeds(f), zero = dag_const(d, 0.0);
     NodeMap tan;
+    for (int i = 0; i < f->nloops; i++)
+        if (f->loops[i].active)
+            seeds[f->loops[i].slot] = f->input[f->loops[i].dot_slot];
     begin_sweep(f, "tangent sweep (eq. 5.121)");
     forward_sweep(d, f->nprimal, seeds, &tan);
+    for (int i = 0; i < f->nloops; i++) {
+        Loop *lp = &f->loops[i];
+        lp->cap_dot = new_ids(lp->ncap);
+        for (uint32_t c = 0; c < lp->ncap; c++)
+            lp->cap_dot[c] = tan.of[lp->cap[c]] ? tan.of[lp->cap[c]] : zero;
+    }
     f->jvp = new_ids((uint32_t)f->nroots);
     for (int r = 0; r < f->nroots; r++)
         f->jvp[r] = tan.of[f->roots[r]] ? tan.of[f->roots[r]] : zero;
@@ -331,14 +436,13 @@ static void jvp(Func *f)
 
 static void vjp(Func *f)
 {
-    Dag *d = &f->dag;
     uint8_t *wrt = diff_mask(f);
     NodeId *seeds = new_ids((uint32_t)f->nroots);
     for (int r = 0; r < f->nroots; r++)
         seeds[r] = f->input[f->bar_slot + (uint32_t)r];
     NodeMap adj;
     begin_sweep(f, "reverse sweep (eq. 5.145)");
-    reverse_sweep(d, f->nroots, f->roots, seeds, wrt, &adj);
+    loop_reverse(f, f->nroots, f->roots, seeds, wrt, &adj, ENTRY_VJP);
     f->vjp = input_adjoints(f, &adj);
     nodemap_free(&adj);
     free(seeds);
@@ -618,6 +722,20 @@ void func_differentiate(Func *f)
     f->bar_slot = f->nslots;
     if (want & 1u << ENTRY_VJP)
         f->nslots += (uint32_t)f->nroots;
+    /* the kept loops': their iterations differentiated, the terms they sum */
+    uint8_t *wrt = diff_mask(f);
+    loops_activity(f, wrt);
+    free(wrt);
+    for (int i = 0; i < f->nloops; i++) {
+        Loop *lp = &f->loops[i];
+        lp->bar_slot = f->nslots;
+        f->nslots += lp->ncap;
+        lp->dot_slot = f->nslots;
+        f->nslots += (want & 1u << ENTRY_JVP) != 0;
+        lp->body->entries = 1u << ENTRY_VALUE | (want & (1u << ENTRY_JVP)) |
+                            (want & (1u << ENTRY_GRAD | 1u << ENTRY_VJP) ? 1u << ENTRY_VJP : 0);
+        func_differentiate(lp->body);
+    }
     f->input = xrealloc(f->input, (f->nslots + 1) * sizeof *f->input);
     for (uint32_t s = f->ninputs; s < f->nslots; s++)
         f->input[s] = dag_input(d, s);
@@ -644,6 +762,15 @@ void func_differentiate(Func *f)
 
 void func_free(Func *f)
 {
+    for (int i = 0; i < f->nloops; i++) {
+        Loop *lp = &f->loops[i];
+        func_free(lp->body);
+        free(lp->load);
+        free(lp->cap);
+        free(lp->cap_active);
+        free(lp->cap_dot);
+    }
+    free(f->loops);
     dag_free(&f->dag);
     free(f->input);
     free(f->grad);

@@ -62,6 +62,10 @@ void sched_init(Sched *s, const Func *f, Arena *arena, const NameSet *file_names
     s->stamp = xrealloc(NULL, n * sizeof *s->stamp);
     memset(s->stamp, 0, n * sizeof *s->stamp);
     s->pos = xrealloc(NULL, n * sizeof *s->pos);
+    s->keep = xrealloc(NULL, n);
+    memset(s->keep, 0, n);
+    for (int k = 0; k < f->nsizes; k++)
+        s->size[k] = names_claim(&s->names, f->size[k]);
     size_t np = (size_t)(f->nparams + 1);
     s->param = arena_alloc(arena, np * sizeof *s->param);
     s->gparam = arena_alloc(arena, np * sizeof *s->gparam);
@@ -112,8 +116,10 @@ void sched_free(Sched *s)
     names_free(&s->names);
     free(s->stamp);
     free(s->pos);
+    free(s->keep);
     s->stamp = NULL;
     s->pos = NULL;
+    s->keep = NULL;
 }
 
 /* ---- entry points ------------------------------------------------------------------------- */
@@ -432,7 +438,7 @@ static void choose_locals(const Sched *s, const NodeId *roots, int nroots, Body 
         }
         int named = d->meta[id].label || d->meta[id].role != ROLE_NONE;
         if (op_info[nd->kind].form != F_CMP &&
-            (named || uses[k] > 1 || h + 1 > MAX_INLINE || (pairs && pairs[k])))
+            (named || uses[k] > 1 || h + 1 > MAX_INLINE || (pairs && pairs[k]) || s->keep[id]))
             b->local[k] = 1;
         else
             height[k] = (uint8_t)(h + 1);
@@ -520,7 +526,7 @@ static void interleave(Sched *s, Body *b)
 void sched_body(Sched *s, const NodeId *roots, int nroots, Body *b, int interleaved)
 {
     collect(s, roots, nroots, b);
-    if (interleaved || b->n > LARGE_BODY)
+    if (!s->f->nloops && (interleaved || b->n > LARGE_BODY))
         interleave(s, b);
     choose_locals(s, roots, nroots, b);
     name_locals(s, b);

@@ -26,8 +26,13 @@ typedef struct {
     const char *name;
     Loc loc;
     int rank;
-    int64_t dims[MAX_RANK];   /* an input's sizes; a local array's extents so far */
+    int64_t dims[MAX_RANK];   /* an input's sizes (dims[0] is 0 for a run-time size); a
+                                 local array's extents so far */
     const Param *param;       /* an input: its parameter; NULL for a local array */
+    const Stmt *map;          /* a local array a loop over a run-time range assigns: that loop */
+    int64_t map_off;          /* its first index is the loop's variable plus this */
+    Affine map_lo, map_hi;    /* the loop's range */
+    int assigned;             /* an element was assigned outside such a loop */
 } Array;
 
 /* An element of a local array, keyed by the array and its indices. */
@@ -80,14 +85,16 @@ static Elem *elem_find(ElemTable *t, const Array *a, const int64_t *idx, int add
 
 /* ---- names in scope --------------------------------------------------------------------------- */
 
-typedef enum { B_SCALAR, B_ARRAY, B_LOOP, B_CONST } BindKind;
+typedef enum { B_SCALAR, B_ARRAY, B_LOOP, B_CONST, B_SIZE } BindKind;
 
 typedef struct {
     const char *name;
     BindKind kind;
     NodeId node;        /* B_SCALAR */
     Array *array;       /* B_ARRAY */
-    double value;       /* B_LOOP, B_CONST */
+    double value;       /* B_LOOP, B_CONST; B_SIZE: its number */
+    Affine aff;         /* B_LOOP: its value, in a kept loop's variable; B_SIZE: the size */
+    int level;          /* 1: bound inside a kept loop's iteration, whose nodes are its body's */
     const char *text;   /* B_CONST: its spelling, when it is a number */
     Loc loc;
     int frame;          /* the inlined body it belongs to; 0: the file */
@@ -108,6 +115,7 @@ typedef struct {
     uint32_t len, cap;
     NameSlot *slots;
     size_t scap, slen;
+    int level;          /* what new bindings get */
 } Scope;
 
 static size_t hash_ptr(const void *p)
@@ -119,7 +127,7 @@ static size_t hash_ptr(const void *p)
 static NameSlot *name_slot(Scope *s, const char *name)
 {
     if (2 * (s->slen + 1) > s->scap) {
-        Scope bigger = {NULL, 0, 0, NULL, s->scap ? 2 * s->scap : 64, 0};
+        Scope bigger = {NULL, 0, 0, NULL, s->scap ? 2 * s->scap : 64, 0, 0};
         bigger.slots = xrealloc(NULL, bigger.scap * sizeof *bigger.slots);
         memset(bigger.slots, 0, bigger.scap * sizeof *bigger.slots);
         for (size_t i = 0; i < s->scap; i++)
@@ -152,6 +160,7 @@ static Binding *bind(Scope *s, const char *name, BindKind kind, Loc loc, int fra
     b->kind = kind;
     b->loc = loc;
     b->frame = frame;
+    b->level = s->level;
     b->prev = slot->top;
     slot->top = ++s->len;
     return b;
@@ -187,11 +196,51 @@ typedef struct {
     Loc at;             /* the call, for notes on what fails inside it */
 } Call;
 
+/* An iteration of a loop over a run-time range that assigns arrays (a map), lowered where a
+ * kept sum reads one of its elements: the elements it assigns with its variable at `at`. */
+typedef struct {
+    const Stmt *loop;
+    Affine at;
+    int done;
+} MapIter;
+
+typedef struct {
+    const Array *array;
+    int64_t idx[MAX_RANK];    /* idx[0] unused: the iteration's */
+    NodeId node;
+    uint32_t iter;
+} MapElem;
+
+/* The iteration of a kept sum being lowered into a DAG of its own. Its input slots come in
+ * the order the body meets them: the index (slot 0), loads and captures; kept_finish orders
+ * them and moves what does not change with the index out of the loop. */
+typedef struct {
+    Dag dag;
+    Affine lo, hi;            /* the range (checks of indices) */
+    const char *var;
+    uint32_t nslots;
+    uint8_t *slot_kind;       /* per slot: SLOT_INDEX, SLOT_LOAD, SLOT_CAPTURE */
+    uint32_t *slot_ref;       /* its load's or capture's number */
+    Load *load;
+    uint32_t nload;
+    NodeId *cap;              /* per capture: the function's node */
+    uint32_t ncap;
+    MapIter *iters;
+    uint32_t niters;
+    MapElem *elems;
+    uint32_t nelems;
+    int lazy;                 /* lowering a map's iteration: its indices were checked */
+    uint32_t iter;            /* that iteration */
+} Kept;
+
+enum { SLOT_INDEX, SLOT_LOAD, SLOT_CAPTURE };
+
 typedef struct {
     Parse *p;
     Diag *diag;
     Func *f;
-    Dag *d;
+    Dag *d;                 /* the function's DAG, or a kept loop's iteration's */
+    Kept *kept;             /* the kept loop being lowered, or NULL */
     Scope scope;
     ElemTable elems;
     Frame *stack;           /* the explicit stack of lower_expr */
@@ -379,17 +428,67 @@ static int enter(Lower *L, Loc loc)
 
 #define INT_LIMIT 4503599627370496.0 /* 2^52: integers exact in a double, and far from overflow */
 
+static int aff_is_const(const Affine *a)
+{
+    for (int j = 0; j <= MAX_SIZES; j++)
+        if (a->c[j])
+            return 0;
+    return 1;
+}
+
+static Affine aff_num(int64_t k)
+{
+    Affine a;
+    memset(&a, 0, sizeof a);
+    a.k = k;
+    return a;
+}
+
+/* a + m b */
+static Affine aff_add(Affine a, const Affine *b, int64_t m)
+{
+    a.k += m * b->k;
+    for (int j = 0; j <= MAX_SIZES; j++)
+        a.c[j] += m * b->c[j];
+    return a;
+}
+
+static int aff_eq(const Affine *a, const Affine *b)
+{
+    Affine d = aff_add(*a, b, -1);
+    return d.k == 0 && aff_is_const(&d);
+}
+
+/* a with the kept loop's variable replaced by v (v in the sizes only). */
+static Affine aff_at(const Affine *a, const Affine *v)
+{
+    Affine r = *a;
+    r.c[0] = 0;
+    return aff_add(r, v, a->c[0]);
+}
+
+static int aff_too_large(const Affine *a)
+{
+    if (fabs((double)a->k) > INT_LIMIT)
+        return 1;
+    for (int j = 0; j <= MAX_SIZES; j++)
+        if (fabs((double)a->c[j]) > INT_LIMIT)
+            return 1;
+    return 0;
+}
+
 /* An index or bound: integer arithmetic (+ - *, unary minus, parentheses) over numbers, integer
- * constants and loop variables. Returns 0 after an error. Depth-limited recursion: such an
- * expression is written by hand and short. */
-static int int_eval(Lower *L, const Ast *e, int64_t *out, int depth)
+ * constants, loop variables and run-time sizes, affine in the kept loop's variable and the
+ * sizes. Returns 0 after an error. Depth-limited recursion: such an expression is written by
+ * hand and short. */
+static int aff_eval(Lower *L, const Ast *e, Affine *out, int depth)
 {
     if (depth > 100) {
         diag_error(L->diag, e->loc, "index expression nested too deeply");
         return 0;
     }
     double v = 0;
-    int64_t a, b;
+    Affine a, b;
     switch (e->kind) {
     case A_NUM:
         v = e->num;
@@ -400,7 +499,7 @@ static int int_eval(Lower *L, const Ast *e, int64_t *out, int depth)
             diag_error(L->diag, e->loc, "unknown constant '%s'", e->name);
             return 0;
         }
-        if (bd->kind != B_LOOP && bd->kind != B_CONST) {
+        if (bd->kind != B_LOOP && bd->kind != B_CONST && bd->kind != B_SIZE) {
             diag_error(L->diag, e->loc, "'%s' in an index, bound or size: only numbers, "
                                         "constants and loop variables may appear there",
                        e->name);
@@ -410,22 +509,51 @@ static int int_eval(Lower *L, const Ast *e, int64_t *out, int depth)
             return 0;
         if (bd->used)
             *bd->used = 1;
+        if (bd->kind != B_CONST) {
+            *out = bd->aff;
+            return 1;
+        }
         v = bd->value;
         break;
     }
     case A_POS:
-        return int_eval(L, e->lhs, out, depth + 1);
+        return aff_eval(L, e->lhs, out, depth + 1);
     case A_NEG:
-        if (!int_eval(L, e->lhs, &a, depth + 1))
+        if (!aff_eval(L, e->lhs, &a, depth + 1))
             return 0;
-        v = -(double)a;
-        break;
+        *out = aff_add(aff_num(0), &a, -1);
+        return 1;
     case A_ADD: case A_SUB: case A_MUL:
-        if (!int_eval(L, e->lhs, &a, depth + 1) || !int_eval(L, e->rhs, &b, depth + 1))
+        if (!aff_eval(L, e->lhs, &a, depth + 1) || !aff_eval(L, e->rhs, &b, depth + 1))
             return 0;
-        v = e->kind == A_ADD ? (double)a + (double)b :
-            e->kind == A_SUB ? (double)a - (double)b : (double)a * (double)b;
-        break;
+        if (e->kind == A_MUL) {
+            if (!aff_is_const(&a) && !aff_is_const(&b)) {
+                diag_error(L->diag, e->loc, "a product of two values known only at run time "
+                                            "(sizes, or the variable of a loop over a run-time "
+                                            "range): an index or bound is linear in them");
+                return 0;
+            }
+            if (!aff_is_const(&a)) {
+                Affine t = a;
+                a = b;
+                b = t;
+            }
+            int big = fabs((double)a.k * (double)b.k) > INT_LIMIT;
+            for (int j = 0; j <= MAX_SIZES; j++)
+                big = big || fabs((double)a.k * (double)b.c[j]) > INT_LIMIT;
+            if (big) {
+                diag_error(L->diag, e->loc, "an index, bound or size is too large");
+                return 0;
+            }
+            *out = aff_add(aff_num(0), &b, a.k);
+        } else {
+            *out = aff_add(a, &b, e->kind == A_ADD ? 1 : -1);
+        }
+        if (aff_too_large(out)) {
+            diag_error(L->diag, e->loc, "an index, bound or size is too large");
+            return 0;
+        }
+        return 1;
     case A_DIV: case A_POW: case A_CMP: case A_AND: case A_OR: case A_NOT: case A_CALL:
     case A_INDEX: case A_RANGE: case A_LIST:
         diag_error(L->diag, e->loc, "an index, bound or size is integer arithmetic: + - * of "
@@ -440,7 +568,22 @@ static int int_eval(Lower *L, const Ast *e, int64_t *out, int depth)
         diag_error(L->diag, e->loc, "an index, bound or size must be an integer, not %.17g", v);
         return 0;
     }
-    *out = (int64_t)v;
+    *out = aff_num((int64_t)v);
+    return 1;
+}
+
+/* The same where a number is needed when adgen runs. */
+static int int_eval(Lower *L, const Ast *e, int64_t *out, int depth)
+{
+    Affine a;
+    if (!aff_eval(L, e, &a, depth))
+        return 0;
+    if (!aff_is_const(&a)) {
+        diag_error(L->diag, e->loc, "this must be a number when adgen runs, but it depends on "
+                                    "a size known only at run time");
+        return 0;
+    }
+    *out = a.k;
     return 1;
 }
 
@@ -508,6 +651,170 @@ static int const_eval(Lower *L, const Ast *e, double *out, int depth)
 
 /* ---- expressions ------------------------------------------------------------------------------ */
 
+/* ---- loops kept at run time ---------------------------------------------------------------- */
+
+/* Makes room for element n of an array grown by doubling. */
+static void *grow(void *p, uint32_t n, size_t size)
+{
+    if (n == 0 || (n & (n - 1)) == 0)
+        p = xrealloc(p, (size_t)(n ? 2 * n : 1) * size);
+    return p;
+}
+
+/* A new input slot of the function (a run-time size's value, a kept sum), and its node. */
+static NodeId new_slot(Lower *L, uint32_t *slot)
+{
+    Func *f = L->f;
+    f->input = xrealloc(f->input, (f->ninputs + 2) * sizeof *f->input);
+    *slot = f->ninputs;
+    f->input[f->ninputs] = dag_input(&f->dag, f->ninputs);
+    return f->input[f->ninputs++];
+}
+
+/* A node of the function read by the kept loop's iteration: an input slot of the iteration. */
+static NodeId kept_capture(Lower *L, NodeId outer)
+{
+    Kept *k = L->kept;
+    const Node *nd = &L->f->dag.nodes[outer];
+    if (!outer)
+        return 0;
+    if (nd->kind == N_CONST) {
+        NodeId c = dag_const(L->d, nd->k);
+        if (L->f->dag.meta[outer].label && !L->d->meta[c].label)
+            L->d->meta[c].label = L->f->dag.meta[outer].label;
+        return c;
+    }
+    for (uint32_t s = 0; s < k->nslots; s++)
+        if (k->slot_kind[s] == SLOT_CAPTURE && k->cap[k->slot_ref[s]] == outer)
+            return dag_input(L->d, s);
+    k->cap = grow(k->cap, k->ncap, sizeof *k->cap);
+    k->slot_kind = grow(k->slot_kind, k->nslots, sizeof *k->slot_kind);
+    k->slot_ref = grow(k->slot_ref, k->nslots, sizeof *k->slot_ref);
+    k->slot_kind[k->nslots] = SLOT_CAPTURE;
+    k->slot_ref[k->nslots] = k->ncap;
+    k->cap[k->ncap++] = outer;
+    return dag_input(L->d, k->nslots++);
+}
+
+static NodeId kept_load(Lower *L, int param, const Affine *at)
+{
+    Kept *k = L->kept;
+    for (uint32_t s = 0; s < k->nslots; s++) {
+        const Load *ld = &k->load[k->slot_ref[s]];
+        if (k->slot_kind[s] == SLOT_LOAD && ld->param == param && aff_eq(&ld->at, at))
+            return dag_input(L->d, s);
+    }
+    k->load = grow(k->load, k->nload, sizeof *k->load);
+    k->slot_kind = grow(k->slot_kind, k->nslots, sizeof *k->slot_kind);
+    k->slot_ref = grow(k->slot_ref, k->nslots, sizeof *k->slot_ref);
+    k->slot_kind[k->nslots] = SLOT_LOAD;
+    k->slot_ref[k->nslots] = k->nload;
+    k->load[k->nload].param = param;
+    k->load[k->nload++].at = *at;
+    return dag_input(L->d, k->nslots++);
+}
+
+/* The value of run-time size s in expressions: an input slot of the function. */
+static NodeId size_value(Lower *L, int s)
+{
+    Func *f = L->f;
+    if (f->size_slot[s] == UINT32_MAX)
+        new_slot(L, &f->size_slot[s]);
+    NodeId n = f->input[f->size_slot[s]];
+    return L->kept ? kept_capture(L, n) : n;
+}
+
+/* An affine integer as a value of the current DAG. */
+static NodeId affine_value(Lower *L, const Affine *a)
+{
+    Dag *d = L->d;
+    NodeId v = a->k ? dag_const(d, (double)a->k) : 0;
+    for (int j = 0; j <= MAX_SIZES; j++) {
+        if (!a->c[j])
+            continue;
+        NodeId x = j == 0 ? dag_input(d, 0) : size_value(L, j - 1);
+        if (a->c[j] != 1)
+            x = dag_binary(d, N_MUL, dag_const(d, (double)a->c[j]), x);
+        v = v ? dag_binary(d, N_ADD, v, x) : x;
+    }
+    return v ? v : dag_const(d, 0.0);
+}
+
+/* a as the source would write it: "N - 1", "2*i + 1". */
+static void put_affine(Buf *t, const Lower *L, const Affine *a)
+{
+    size_t start = t->len;
+    for (int j = 0; j <= MAX_SIZES; j++) {
+        int64_t c = a->c[j];
+        if (!c)
+            continue;
+        const char *name = j == 0 ? L->kept->var : L->f->size[j - 1];
+        if (t->len > start)
+            buf_puts(t, c < 0 ? " - " : " + ");
+        else if (c < 0)
+            buf_puts(t, "-");
+        if (c != 1 && c != -1)
+            buf_printf(t, "%lld*", (long long)(c < 0 ? -c : c));
+        buf_puts(t, name);
+    }
+    if (t->len == start)
+        buf_printf(t, "%lld", (long long)a->k);
+    else if (a->k)
+        buf_printf(t, " %c %lld", a->k < 0 ? '-' : '+', (long long)(a->k < 0 ? -a->k : a->k));
+}
+
+/* Whether e >= 0 for all sizes >= 0 with g >= 0 (e and g in the sizes only). By Farkas'
+ * lemma this holds (when some sizes satisfy g >= 0) exactly when e - l g has no negative
+ * coefficient for some l >= 0: an interval of l per coefficient. */
+static int aff_nonneg_given(const Affine *e, const Affine *g)
+{
+    double lo = 0, hi = INFINITY;
+    for (int j = 0; j <= MAX_SIZES; j++) {
+        double ej = j == 0 ? (double)e->k : (double)e->c[j];
+        double gj = j == 0 ? (double)g->k : (double)g->c[j];
+        if (gj > 0)
+            hi = fmin(hi, ej / gj);
+        else if (gj < 0)
+            lo = fmax(lo, ej / gj);
+        else if (ej < 0)
+            return 0;
+    }
+    return lo <= hi;
+}
+
+/* Whether lo <= v(i) <= hi for every i of the kept loop's range (v affine in i and the sizes;
+ * lo and hi in the sizes). When not, an error names what may be out of bounds. */
+static int kept_in_range(Lower *L, const Affine *v, const Affine *lo, const Affine *hi,
+                         Loc loc, const char *what)
+{
+    Kept *k = L->kept;
+    if (k->lazy)
+        return 1; /* a map's iteration: its reads were checked for the map's range */
+    Affine g = aff_add(k->hi, &k->lo, -1), ends[2] = {aff_at(v, &k->lo), aff_at(v, &k->hi)};
+    for (int i = 0; i < 2; i++) {
+        Affine below = aff_add(ends[i], lo, -1), above = aff_add(*hi, &ends[i], -1);
+        if (aff_nonneg_given(&below, &g) && aff_nonneg_given(&above, &g))
+            continue;
+        Buf t = {0};
+        put_affine(&t, L, &k->lo);
+        buf_puts(&t, "..");
+        put_affine(&t, L, &k->hi);
+        buf_puts(&t, " makes it ");
+        put_affine(&t, L, &ends[0]);
+        buf_puts(&t, "..");
+        put_affine(&t, L, &ends[1]);
+        buf_puts(&t, ", outside ");
+        put_affine(&t, L, lo);
+        buf_puts(&t, "..");
+        put_affine(&t, L, hi);
+        diag_error(L->diag, loc, "%s may be out of bounds for some sizes: %s = %s", what,
+                   k->var, t.data);
+        buf_free(&t);
+        return 0;
+    }
+    return 1;
+}
+
 static NodeId lower_expr(Lower *L, Ast *root);
 
 static NodeId lower_var(Lower *L, const Ast *e)
@@ -517,8 +824,10 @@ static NodeId lower_var(Lower *L, const Ast *e)
         if (b->used)
             *b->used = 1;
         switch (b->kind) {
-        case B_SCALAR: return b->node;
-        case B_LOOP: return dag_const(L->d, b->value);
+        case B_SCALAR: return L->kept && b->level == 0 ? kept_capture(L, b->node) : b->node;
+        case B_LOOP: return aff_is_const(&b->aff) ? dag_const(L->d, (double)b->aff.k) :
+                                                    affine_value(L, &b->aff);
+        case B_SIZE: return size_value(L, (int)b->value);
         case B_CONST: return b->failed ? 0 : spelled_const(L, b->value, b->text);
         case B_ARRAY:
             diag_error(L->diag, e->loc, "'%s' is an array: index it (%s[i])", e->name, e->name);
@@ -531,8 +840,9 @@ static NodeId lower_var(Lower *L, const Ast *e)
     return 0;
 }
 
-/* The indices of e (an A_INDEX or S_ELEM's list) into idx, checked against the array. */
-static int eval_indices(Lower *L, const Array *a, const Ast *first, int n, Loc loc, int64_t *idx)
+/* The indices of e (an A_INDEX or S_ELEM's list) into idx; those that are numbers checked
+ * against the array. */
+static int aff_indices(Lower *L, const Array *a, const Ast *first, int n, Loc loc, Affine *idx)
 {
     if (n != a->rank) {
         diag_error(L->diag, loc, "'%s' has %d ind%s, but %d %s given", a->name, a->rank,
@@ -541,19 +851,87 @@ static int eval_indices(Lower *L, const Array *a, const Ast *first, int n, Loc l
     }
     int i = 0;
     for (const Ast *x = first; x; x = x->next, i++) {
-        if (!int_eval(L, x, &idx[i], 0))
+        if (!aff_eval(L, x, &idx[i], 0))
             return 0;
-        if (idx[i] < 0 || (a->param && idx[i] >= a->dims[i])) {
-            if (a->param)
+        if (!aff_is_const(&idx[i]))
+            continue;
+        int64_t v = idx[i].k;
+        int bounded = a->param && (i > 0 || a->param->rt_size < 0);
+        if (v < 0 || (bounded && v >= a->dims[i])) {
+            if (bounded)
                 diag_error(L->diag, x->loc, "index %lld is out of bounds: '%s' has indices "
-                                            "0..%lld there", (long long)idx[i], a->name,
+                                            "0..%lld there", (long long)v, a->name,
                            (long long)a->dims[i] - 1);
             else
-                diag_error(L->diag, x->loc, "index %lld is negative", (long long)idx[i]);
+                diag_error(L->diag, x->loc, "index %lld is negative", (long long)v);
             return 0;
         }
     }
     return 1;
+}
+
+/* The same where every index must be a number when adgen runs. */
+static int eval_indices(Lower *L, const Array *a, const Ast *first, int n, Loc loc, int64_t *idx)
+{
+    Affine v[MAX_RANK];
+    if (!aff_indices(L, a, first, n, loc, v))
+        return 0;
+    const Ast *x = first;
+    for (int i = 0; i < n; i++, x = x->next) {
+        if (!aff_is_const(&v[i])) {
+            diag_error(L->diag, x->loc, "this index must be a number when adgen runs, but it "
+                                        "depends on a size known only at run time");
+            return 0;
+        }
+        idx[i] = v[i].k;
+    }
+    return 1;
+}
+
+static NodeId lower_map_elem(Lower *L, const Array *a, const Affine *idx, const Ast *e);
+
+/* An element of a run-time array or of a map, or one whose index changes with the kept
+ * loop's variable: a load, or a map's iteration. */
+static NodeId kept_index(Lower *L, const Ast *e, const Array *a, const Affine *idx)
+{
+    if (!L->kept) {
+        diag_error(L->diag, e->loc, a->map ? "'%s' is assigned in a loop over a run-time range: "
+                                             "read its elements in a sum over such a range" :
+                                             "'%s' has a size known only at run time: read its "
+                                             "elements in a sum over a run-time range", a->name);
+        return 0;
+    }
+    if (a->map)
+        return lower_map_elem(L, a, idx, e);
+    if (!a->param) {
+        diag_error(L->diag, e->loc, "'%s' is assigned element by element, so its indices must "
+                                    "be numbers when adgen runs", a->name);
+        return 0;
+    }
+    int p = (int)(a->param - L->f->params);
+    if (a->param->rt_size < 0) {
+        diag_error(L->diag, e->loc, "'%s' has a constant size: inside a loop over a run-time "
+                                    "range, its indices must be numbers when adgen runs",
+                   a->name);
+        return 0;
+    }
+    Affine flat = aff_num(0);
+    const Ast *x = e->args;
+    for (int i = 0; i < a->rank; i++, x = x->next) {
+        Affine lo = aff_num(0), hi = aff_num(a->dims[i] - 1);
+        if (i == 0) {
+            hi = aff_num(-1);
+            hi.c[1 + a->param->rt_size] = 1;
+        }
+        Buf what = {0};
+        buf_printf(&what, "index '%s' of '%s'", source_text(L, x->loc), a->name);
+        int ok = kept_in_range(L, &idx[i], &lo, &hi, x->loc, what.data);
+        buf_free(&what);
+        if (!ok)
+            return 0;
+        flat = aff_add(idx[i], &flat, a->dims[i]);
+    }
+    return kept_load(L, p, &flat);
 }
 
 static NodeId lower_index(Lower *L, const Ast *e)
@@ -566,28 +944,249 @@ static NodeId lower_index(Lower *L, const Ast *e)
     if (b->used)
         *b->used = 1;
     const Array *a = b->array;
-    int64_t idx[MAX_RANK];
-    if (!eval_indices(L, a, e->args, e->nargs, e->loc, idx))
+    Affine v[MAX_RANK];
+    if (!aff_indices(L, a, e->args, e->nargs, e->loc, v))
         return 0;
+    int numbers = 1;
+    for (int i = 0; i < a->rank; i++)
+        numbers = numbers && aff_is_const(&v[i]);
+    if (!numbers || a->map || (a->param && a->param->rt_size >= 0))
+        return kept_index(L, e, a, v);
+    int64_t idx[MAX_RANK];
+    for (int i = 0; i < a->rank; i++)
+        idx[i] = v[i].k;
+    NodeId n;
     if (a->param) {
         int64_t flat = 0;
         for (int i = 0; i < a->rank; i++)
             flat = flat * a->dims[i] + idx[i];
-        return L->f->input[a->param->first + (uint32_t)flat];
-    }
-    Elem *el = elem_find(&L->elems, a, idx, 0);
-    if (!el) {
-        /* after another error this is most likely its consequence (a loop that did not run) */
-        if (L->diag->errors == L->def_errors) {
-            Buf t = {0};
-            for (int i = 0; i < a->rank; i++)
-                buf_printf(&t, "[%lld]", (long long)idx[i]);
-            context_error(L, e->loc, "'%s%s' is read before it is assigned", a->name, t.data);
-            buf_free(&t);
+        n = L->f->input[a->param->first + (uint32_t)flat];
+    } else {
+        Elem *el = elem_find(&L->elems, a, idx, 0);
+        if (!el) {
+            /* after another error this is most likely its consequence (a loop that did not
+             * run) */
+            if (L->diag->errors == L->def_errors) {
+                Buf t = {0};
+                for (int i = 0; i < a->rank; i++)
+                    buf_printf(&t, "[%lld]", (long long)idx[i]);
+                context_error(L, e->loc, "'%s%s' is read before it is assigned", a->name, t.data);
+                buf_free(&t);
+            }
+            return 0;
         }
+        n = el->node;
+    }
+    return L->kept ? kept_capture(L, n) : n;
+}
+
+static void kept_begin(Lower *L, Kept *k, const Affine *lo, const Affine *hi, const char *var)
+{
+    memset(k, 0, sizeof *k);
+    dag_init(&k->dag);
+    k->dag.fold = L->f->dag.fold;
+    k->lo = *lo;
+    k->hi = *hi;
+    k->var = var;
+    k->slot_kind = grow(NULL, 0, 1);
+    k->slot_ref = grow(NULL, 0, sizeof *k->slot_ref);
+    k->slot_kind[0] = SLOT_INDEX;
+    k->slot_ref[0] = 0;
+    k->nslots = 1;
+    dag_input(&k->dag, 0);
+    L->kept = k;
+    L->d = &k->dag;
+    L->scope.level = 1;
+}
+
+static void kept_end(Lower *L, Kept *k)
+{
+    L->kept = NULL;
+    L->d = &L->f->dag;
+    L->scope.level = 0;
+    dag_free(&k->dag);
+    free(k->slot_kind);
+    free(k->slot_ref);
+    free(k->load);
+    free(k->cap);
+    free(k->iters);
+    free(k->elems);
+}
+
+static Affine aff_var(void)
+{
+    Affine a = aff_num(0);
+    a.c[0] = 1;
+    return a;
+}
+
+static void bind_loop(Lower *L, const char *name, Loc loc, const Affine *value)
+{
+    Binding *b = bind(&L->scope, name, B_LOOP, loc, frame_id(L));
+    b->aff = *value;
+    b->value = (double)value->k;
+}
+
+/* Copies what a reader sees of node `from` of d (its source name and place) to node `to` of
+ * nd, unless `to` has its own. */
+static void copy_meta(Dag *nd, NodeId to, const Dag *d, NodeId from)
+{
+    NodeMeta *m = &nd->meta[to];
+    if (!m->label)
+        m->label = d->meta[from].label;
+    if (!m->line) {
+        m->line = d->meta[from].line;
+        m->column = d->meta[from].column;
+    }
+}
+
+/* The iteration's node of a value that does not change with the index: a capture. */
+static NodeId finish_capture(Dag *nb, NodeId **cap, uint32_t *ncap, uint32_t first, NodeId outer)
+{
+    for (uint32_t c = 0; c < *ncap; c++)
+        if ((*cap)[c] == outer)
+            return dag_input(nb, first + c);
+    *cap = grow(*cap, *ncap, sizeof **cap);
+    (*cap)[*ncap] = outer;
+    return dag_input(nb, first + (*ncap)++);
+}
+
+/* The kept sum of the iteration k over its range: a Loop of the function, whose sum is read
+ * through a new input slot (returned). The iteration is rebuilt: the nodes that do not depend
+ * on the index or a load are built in the function instead (hoisted out of the loop), and
+ * the iteration reads those it needs as captures; its slots become the index, the loads, then
+ * the captures. */
+static NodeId kept_finish(Lower *L, Kept *k, NodeId root, Loc loc)
+{
+    Func *f = L->f;
+    Dag *d = &k->dag, *outer = &f->dag;
+    uint32_t n = d->len;
+    uint8_t *live = xrealloc(NULL, n), *varies = xrealloc(NULL, n);
+    NodeId *to = xrealloc(NULL, n * sizeof *to);
+    memset(live, 0, n);
+    memset(varies, 0, n);
+    live[root] = 1;
+    for (NodeId id = root; id > 0; id--)
+        if (live[id])
+            live[d->nodes[id].a] = live[d->nodes[id].b] = live[d->nodes[id].c] = 1;
+    Dag nb;
+    dag_init(&nb);
+    nb.fold = d->fold;
+    dag_input(&nb, 0);
+    for (uint32_t l = 0; l < k->nload; l++)
+        dag_input(&nb, 1 + l);
+    uint32_t first = 1 + k->nload, ncap = 0;
+    NodeId *cap = NULL;
+    for (NodeId id = 1; id < n; id++) {
+        if (!live[id])
+            continue;
+        const Node *nd = &d->nodes[id];
+        if (nd->kind == N_CONST) {
+            to[id] = 0;
+            continue;
+        }
+        if (nd->kind == N_INPUT) {
+            uint32_t s = (uint32_t)nd->k;
+            varies[id] = k->slot_kind[s] != SLOT_CAPTURE;
+            to[id] = k->slot_kind[s] == SLOT_INDEX ? dag_input(&nb, 0) :
+                     k->slot_kind[s] == SLOT_LOAD ? dag_input(&nb, 1 + k->slot_ref[s]) :
+                     k->cap[k->slot_ref[s]];
+            continue;
+        }
+        NodeId ops[3] = {nd->a, nd->b, nd->c}, m[3] = {0, 0, 0};
+        int ar = node_arity(nd->kind);
+        for (int i = 0; i < ar; i++)
+            varies[id] |= varies[ops[i]];
+        Dag *into = varies[id] ? &nb : outer;
+        for (int i = 0; i < ar; i++) {
+            const Node *o = &d->nodes[ops[i]];
+            if (o->kind == N_CONST) {
+                m[i] = dag_const(into, o->k);
+                copy_meta(into, m[i], d, ops[i]);
+            } else if (varies[ops[i]] || !varies[id]) {
+                m[i] = to[ops[i]];
+            } else {
+                m[i] = finish_capture(&nb, &cap, &ncap, first, to[ops[i]]);
+            }
+        }
+        to[id] = dag_op(into, (NodeKind)nd->kind, m[0], m[1], m[2]);
+        copy_meta(into, to[id], d, id);
+    }
+    NodeId body_root;
+    if (d->nodes[root].kind == N_CONST)
+        body_root = dag_const(&nb, d->nodes[root].k);
+    else if (varies[root])
+        body_root = to[root];
+    else
+        body_root = finish_capture(&nb, &cap, &ncap, first, to[root]);
+    free(live);
+    free(varies);
+    free(to);
+
+    Func *body = arena_alloc(L->arena, sizeof *body);
+    memset(body, 0, sizeof *body);
+    body->name = k->var;
+    body->def = f->def;
+    body->dag = nb;
+    body->ninputs = first + ncap;
+    body->input = xrealloc(NULL, (body->ninputs + 1) * sizeof *body->input);
+    body->nparams = (int)body->ninputs;
+    body->params = arena_alloc(L->arena, (body->ninputs + 1) * sizeof *body->params);
+    memset(body->params, 0, (body->ninputs + 1) * sizeof *body->params);
+    for (uint32_t s = 0; s < body->ninputs; s++) {
+        body->input[s] = dag_input(&body->dag, s);
+        body->params[s].name = s == 0 ? k->var : s < first ? "load" : "capture";
+        body->params[s].loc = loc;
+        body->params[s].kind = PARAM_DATA;
+        body->params[s].rt_size = -1;
+        body->params[s].first = s;
+        body->params[s].size = 1;
+    }
+    body->nroots = 1;
+    body->roots = arena_alloc(L->arena, sizeof *body->roots);
+    body->roots[0] = body_root;
+    body->entries = 1u << ENTRY_VALUE;
+
+    f->loops = grow(f->loops, (uint32_t)f->nloops, sizeof *f->loops);
+    Loop *lp = &f->loops[f->nloops++];
+    memset(lp, 0, sizeof *lp);
+    lp->loc = loc;
+    lp->var = k->var;
+    lp->lo = k->lo;
+    lp->hi = k->hi;
+    lp->body = body;
+    lp->nload = k->nload;
+    lp->load = xrealloc(NULL, (k->nload + 1) * sizeof *lp->load);
+    memcpy(lp->load, k->load, k->nload * sizeof *lp->load);
+    lp->ncap = ncap;
+    lp->cap = cap ? cap : xrealloc(NULL, sizeof *cap);
+    return new_slot(L, &lp->slot);
+}
+
+/* sum(i = lo..hi, body) over a range that depends on a run-time size: kept as a loop. */
+static NodeId lower_kept_sum(Lower *L, Ast *e, const Ast *range, Ast *body, const Affine *lo,
+                             const Affine *hi)
+{
+    if (L->kept) {
+        diag_error(L->diag, range->loc, "a sum over a run-time range inside a loop over "
+                                        "one: only the outer loop can be kept (not supported "
+                                        "yet)");
         return 0;
     }
-    return el->node;
+    if (!enter(L, e->loc))
+        return 0;
+    Kept k;
+    kept_begin(L, &k, lo, hi, range->name);
+    uint32_t mark = L->scope.len;
+    Affine i = aff_var();
+    bind_loop(L, range->name, range->loc, &i);
+    NodeId g = lower_expr(L, body);
+    unbind_to(&L->scope, mark);
+    L->d = &L->f->dag;
+    NodeId r = g && !L->stop ? kept_finish(L, &k, g, e->loc) : 0;
+    kept_end(L, &k);
+    L->depth--;
+    return r;
 }
 
 /* sum(i = a..b, body) and prod(...), unrolled. An empty range is written b = a - 1. */
@@ -599,12 +1198,19 @@ static NodeId lower_reduction(Lower *L, Ast *e, int is_sum)
                                     "x[i])", e->name, e->name);
         return 0;
     }
-    int64_t from, to;
-    if (!int_eval(L, range->lhs, &from, 0) || !int_eval(L, range->rhs, &to, 0))
+    Affine lo, hi;
+    if (!aff_eval(L, range->lhs, &lo, 0) || !aff_eval(L, range->rhs, &hi, 0))
         return 0;
-    if (to < from - 1) {
+    int64_t from = lo.k, to = hi.k;
+    int kept = !aff_is_const(&lo) || !aff_is_const(&hi);
+    if (!kept && to < from - 1) {
         diag_error(L->diag, range->loc, "the range %lld..%lld is reversed (an empty range is "
                                         "written a..a-1)", (long long)from, (long long)to);
+        return 0;
+    }
+    if (kept && !is_sum) {
+        diag_error(L->diag, range->loc, "a product over a run-time range is not supported: "
+                                        "for positive factors write exp(sum(..., log(...)))");
         return 0;
     }
     Binding *shadowed = lookup(&L->scope, range->name, frame_id(L));
@@ -615,14 +1221,16 @@ static NodeId lower_reduction(Lower *L, Ast *e, int is_sum)
                    shadowed ? "a name of this definition" : "the constant pi");
         return 0;
     }
+    if (kept)
+        return lower_kept_sum(L, e, range, body, &lo, &hi);
     if (!enter(L, e->loc))
         return 0;
     NodeId acc = 0;
     int failed = 0;
     for (int64_t i = from; i <= to && !failed; i++) {
         uint32_t mark = L->scope.len;
-        Binding *b = bind(&L->scope, range->name, B_LOOP, range->loc, frame_id(L));
-        b->value = (double)i;
+        Affine at = aff_num(i);
+        bind_loop(L, range->name, range->loc, &at);
         NodeId t = lower_expr(L, body);
         unbind_to(&L->scope, mark);
         failed = !t || over_limit(L, e->loc);
@@ -763,6 +1371,188 @@ static NodeId lower_call_def(Lower *L, Ast *e, Def *def)
     unbind_to(&L->scope, mark);
     L->depth--;
     return result;
+}
+
+static int lower_stmts(Lower *L, Def *def, Stmt *first, int in_loop, Result *ret,
+                       Stmt **returned);
+static int assignable(Lower *L, const char *name, Loc loc);
+
+/* Lowers the statements of the kept `for` loop with its variable at `at` (in the current kept
+ * loop's iteration): the elements they assign are recorded as that iteration's. check: this
+ * is the loop's own lowering, once, which reports its errors; the others are muted. */
+static uint32_t lower_map_iter(Lower *L, const Stmt *loop, const Affine *at, int check)
+{
+    Kept *k = L->kept;
+    k->iters = grow(k->iters, k->niters, sizeof *k->iters);
+    uint32_t it = k->niters++, prev = k->iter;
+    int lazy = k->lazy;
+    k->iters[it].loop = loop;
+    k->iters[it].at = *at;
+    k->iters[it].done = 0;
+    if (!enter(L, loop->loc))
+        return it;
+    k->iter = it;
+    k->lazy = !check;
+    L->diag->muted += !check;
+    uint32_t mark = L->scope.len;
+    bind_loop(L, loop->name, loop->name_loc, at);
+    Stmt *returned = NULL;
+    Result r;
+    lower_stmts(L, L->f->def, loop->body, 1, &r, &returned);
+    unbind_to(&L->scope, mark);
+    L->diag->muted -= !check;
+    k->iters[it].done = 1;
+    k->iter = prev;
+    k->lazy = lazy;
+    L->depth--;
+    return it;
+}
+
+static NodeId lower_map_elem(Lower *L, const Array *a, const Affine *idx, const Ast *e)
+{
+    Kept *k = L->kept;
+    Affine off = aff_num(a->map_off), at = aff_add(idx[0], &off, -1);
+    int64_t rest[MAX_RANK] = {0};
+    const Ast *x = e->args;
+    for (int i = 1; i < a->rank; i++) {
+        x = x->next;
+        if (!aff_is_const(&idx[i])) {
+            diag_error(L->diag, x->loc, "only the first index of '%s' may change with a loop "
+                                        "over a run-time range", a->name);
+            return 0;
+        }
+        rest[i] = idx[i].k;
+    }
+    Affine lo = aff_add(a->map_lo, &off, 1), hi = aff_add(a->map_hi, &off, 1);
+    Buf what = {0};
+    buf_printf(&what, "index '%s' of '%s'", source_text(L, e->args->loc), a->name);
+    int ok = kept_in_range(L, &idx[0], &lo, &hi, e->args->loc, what.data);
+    buf_free(&what);
+    if (!ok)
+        return 0;
+    uint32_t it = 0;
+    while (it < k->niters && !(k->iters[it].loop == a->map && aff_eq(&k->iters[it].at, &at)))
+        it++;
+    if (it == k->niters) {
+        for (uint32_t j = 0; j < k->niters; j++) {
+            if (k->iters[j].loop == a->map && !k->iters[j].done) {
+                diag_error(L->diag, e->loc, "'%s' is read at another iteration of the loop "
+                                            "over a run-time range that assigns it: a "
+                                            "recurrence, which such a loop cannot be yet",
+                           a->name);
+                return 0;
+            }
+        }
+        it = lower_map_iter(L, a->map, &at, 0);
+    }
+    for (uint32_t j = 0; j < k->nelems; j++) {
+        const MapElem *m = &k->elems[j];
+        if (m->iter == it && m->array == a &&
+            memcmp(m->idx + 1, rest + 1, (size_t)(a->rank - 1) * sizeof *rest) == 0)
+            return m->node;
+    }
+    if (L->diag->errors == L->def_errors)
+        diag_error(L->diag, e->loc, k->iters[it].done ? "this element of '%s' is never assigned "
+                                                        "by the loop over a run-time range" :
+                                                        "this element of '%s' is read before "
+                                                        "it is assigned", a->name);
+    return 0;
+}
+
+/* An element assignment inside a kept `for` loop's iteration. */
+static void map_assign(Lower *L, Stmt *s, Array *a, NodeId n)
+{
+    Kept *k = L->kept;
+    if (!k || !k->niters || k->iters[k->iter].loop != a->map) {
+        diag_error(L->diag, s->name_loc, "'%s' is assigned in a loop over a run-time range "
+                                         "(line %d), so not elsewhere", s->name,
+                   a->map->loc.first_line);
+        return;
+    }
+    Affine v[MAX_RANK];
+    if (!aff_indices(L, a, s->index, s->nindex, s->name_loc, v))
+        return;
+    Affine off = aff_add(v[0], &k->iters[k->iter].at, -1);
+    if (!aff_is_const(&off) || (a->map_off != INT64_MIN && off.k != a->map_off)) {
+        diag_error(L->diag, s->index->loc, "a loop over a run-time range assigns the elements "
+                                           "of an array at its variable plus one number "
+                                           "(%s[%s], %s[%s + 1])", s->name, a->map->name,
+                   s->name, a->map->name);
+        return;
+    }
+    a->map_off = off.k;
+    MapElem m = {a, {0}, n, k->iter};
+    const Ast *x = s->index;
+    for (int i = 1; i < a->rank; i++) {
+        x = x->next;
+        if (!aff_is_const(&v[i])) {
+            diag_error(L->diag, x->loc, "only the first index of '%s' may change with a loop "
+                                        "over a run-time range", a->name);
+            return;
+        }
+        m.idx[i] = v[i].k;
+    }
+    for (uint32_t j = 0; j < k->nelems; j++) {
+        const MapElem *o = &k->elems[j];
+        if (o->iter == m.iter && o->array == a &&
+            memcmp(o->idx + 1, m.idx + 1, (size_t)(a->rank - 1) * sizeof *m.idx) == 0) {
+            diag_error(L->diag, s->name_loc, "this element of '%s' is assigned twice in one "
+                                             "iteration", s->name);
+            return;
+        }
+    }
+    k->elems = grow(k->elems, k->nelems, sizeof *k->elems);
+    k->elems[k->nelems++] = m;
+    if (n && node_is_op(L->d, n) && !L->d->meta[n].label)
+        L->d->meta[n].label = s->name;
+}
+
+/* Marks the local arrays a kept `for` loop assigns as its maps. */
+static int mark_maps(Lower *L, const Stmt *loop, const Stmt *first, const Affine *lo,
+                     const Affine *hi)
+{
+    for (const Stmt *s = first; s; s = s->next) {
+        if (s->kind == S_FOR && !mark_maps(L, loop, s->body, lo, hi))
+            return 0;
+        if (s->kind != S_ELEM)
+            continue;
+        Binding *b = lookup(&L->scope, s->name, frame_id(L));
+        if (!b || b->kind != B_ARRAY || b->array->param)
+            continue; /* assign_elem reports it */
+        Array *a = b->array;
+        if (a->assigned || (a->map && a->map != loop)) {
+            diag_error(L->diag, s->name_loc, "'%s' is also assigned outside this loop over a "
+                                             "run-time range: a recurrence (x[k+1] = f(x[k])), "
+                                             "which such a loop cannot be yet", s->name);
+            return 0;
+        }
+        a->map = loop;
+        a->map_lo = *lo;
+        a->map_hi = *hi;
+        a->map_off = INT64_MIN;
+    }
+    return 1;
+}
+
+/* A `for` loop over a run-time range: its arrays are maps, whose elements a kept sum computes
+ * where it reads them (the loop itself prints nothing). Its statements are lowered once here
+ * with its own variable, for their errors. */
+static int kept_map(Lower *L, Stmt *s, const Affine *lo, const Affine *hi)
+{
+    if (L->kept) {
+        diag_error(L->diag, s->loc, "a loop over a run-time range inside another: only the "
+                                    "outer one can be kept (not supported yet)");
+        return 0;
+    }
+    if (!assignable(L, s->name, s->name_loc) || !mark_maps(L, s, s->body, lo, hi))
+        return 0;
+    int errors = L->diag->errors;
+    Kept k;
+    kept_begin(L, &k, lo, hi, s->name);
+    Affine i = aff_var();
+    lower_map_iter(L, s, &i, 1);
+    kept_end(L, &k);
+    return L->diag->errors == errors;
 }
 
 static Def *find_def(const Lower *L, const char *name)
@@ -971,9 +1761,14 @@ static void assign_elem(Lower *L, Stmt *s, NodeId n)
         return;
     }
     Array *a = b->array;
+    if (a->map) {
+        map_assign(L, s, a, n);
+        return;
+    }
     int64_t idx[MAX_RANK];
     if (!eval_indices(L, a, s->index, s->nindex, s->name_loc, idx))
         return;
+    a->assigned = 1;
     Elem *el = elem_find(&L->elems, a, idx, 1);
     if (el->stmt) {
         Buf t = {0};
@@ -1002,6 +1797,11 @@ static void assign_elem(Lower *L, Stmt *s, NodeId n)
 /* The elements of an array named as a result, row-major; 0 after an error. */
 static int array_result(Lower *L, const Ast *e, const Array *a, Result *r)
 {
+    if (a->map || (a->param && a->param->rt_size >= 0)) {
+        diag_error(L->diag, e->loc, "'%s' has a size known only at run time, which a result "
+                                    "cannot have", a->name);
+        return 0;
+    }
     uint64_t n = 1;
     for (int i = 0; i < a->rank; i++)
         n *= (uint64_t)a->dims[i];
@@ -1090,7 +1890,7 @@ static int lower_stmts(Lower *L, Def *def, Stmt *first, int in_loop, Result *ret
             Binding *b = bind(&L->scope, s->name, B_SCALAR, s->name_loc, frame_id(L));
             b->node = n;
             b->used = &s->used;
-            if (n && !L->diag->muted)
+            if (n && (!L->diag->muted || L->kept))
                 name_node(L, n, s->name);
             break;
         }
@@ -1109,9 +1909,15 @@ static int lower_stmts(Lower *L, Def *def, Stmt *first, int in_loop, Result *ret
             *returned = s;
             break;
         case S_FOR: {
-            int64_t from, to;
-            if (!int_eval(L, s->from, &from, 0) || !int_eval(L, s->to, &to, 0))
+            Affine lo, hi;
+            if (!aff_eval(L, s->from, &lo, 0) || !aff_eval(L, s->to, &hi, 0))
                 break;
+            if (!aff_is_const(&lo) || !aff_is_const(&hi)) {
+                if (!kept_map(L, s, &lo, &hi))
+                    return 0;
+                break;
+            }
+            int64_t from = lo.k, to = hi.k;
             if (to < from - 1) {
                 Loc range = s->from->loc;
                 range.end = s->to->loc.end;
@@ -1124,7 +1930,8 @@ static int lower_stmts(Lower *L, Def *def, Stmt *first, int in_loop, Result *ret
             for (int64_t i = from; i <= to; i++) {
                 uint32_t mark = L->scope.len;
                 int errors = L->diag->errors;
-                bind(&L->scope, s->name, B_LOOP, s->name_loc, frame_id(L))->value = (double)i;
+                Affine at = aff_num(i);
+                bind_loop(L, s->name, s->name_loc, &at);
                 Stmt *inner_return = NULL;
                 int ok = lower_stmts(L, def, s->body, 1, ret, &inner_return);
                 unbind_to(&L->scope, mark);
@@ -1208,6 +2015,25 @@ static int lower_body(Lower *L, Def *def, Result *r)
 
 /* ---- definitions ------------------------------------------------------------------------------ */
 
+/* A name a definition's head uses as an array's size without defining it: a size known at run
+ * time (a C parameter of every entry point). */
+static int declare_size(Lower *L, const Ast *x)
+{
+    Func *f = L->f;
+    if (f->nsizes == MAX_SIZES) {
+        diag_error(L->diag, x->loc, "'%s' is unknown, and a definition has at most %d sizes "
+                                    "known at run time", x->name, MAX_SIZES);
+        return 0;
+    }
+    Binding *b = bind(&L->scope, x->name, B_SIZE, x->loc, frame_id(L));
+    b->value = f->nsizes;
+    b->aff = aff_num(0);
+    b->aff.c[1 + f->nsizes] = 1;
+    f->size_slot[f->nsizes] = UINT32_MAX;
+    f->size[f->nsizes++] = x->name;
+    return 1;
+}
+
 /* The parameters: names, sizes, kinds; each scalar an input slot. */
 static int lower_params(Lower *L, Def *def, Func *f)
 {
@@ -1221,18 +2047,40 @@ static int lower_params(Lower *L, Def *def, Func *f)
         p->name = a->name;
         p->loc = a->loc;
         p->kind = i < def->ndiff ? PARAM_DIFF : PARAM_DATA;
+        p->rt_size = -1;
         p->size = 1;
         for (Ast *x = a->kind == A_INDEX ? a->args : NULL; x; x = x->next) {
-            int64_t n;
             if (p->rank == MAX_RANK) {
                 diag_error(L->diag, x->loc, "an array has at most %d indices", MAX_RANK);
                 ok = 0;
                 break;
             }
-            if (!int_eval(L, x, &n, 0)) {
+            if (x->kind == A_VAR && p->rank == 0 && strcmp(x->name, "pi") != 0 &&
+                !lookup(&L->scope, x->name, frame_id(L)) && !declare_size(L, x))
+                return 0;
+            Affine v;
+            if (!aff_eval(L, x, &v, 0)) {
                 ok = 0;
                 break;
             }
+            if (!aff_is_const(&v)) {
+                int s = 0;
+                while (s < MAX_SIZES && !v.c[1 + s])
+                    s++;
+                Affine just = aff_num(0);
+                just.c[1 + s] = 1;
+                if (p->rank > 0 || !aff_eq(&v, &just)) {
+                    diag_error(L->diag, x->loc, "only an array's first size may be known at "
+                                                "run time, and it is then a name alone "
+                                                "(x[n][3])");
+                    ok = 0;
+                    break;
+                }
+                p->rt_size = s;
+                p->dims[p->rank++] = 0;
+                continue;
+            }
+            int64_t n = v.k;
             if (n < 1 || n > (int64_t)UINT32_MAX) {
                 diag_error(L->diag, x->loc, "an array size must be at least 1, not %lld",
                            (long long)n);
@@ -1243,9 +2091,11 @@ static int lower_params(Lower *L, Def *def, Func *f)
             p->size = (uint32_t)((uint64_t)p->size * (uint64_t)n > UINT32_MAX ? 0 :
                                  (uint64_t)p->size * (uint64_t)n);
         }
+        if (p->rt_size >= 0)
+            p->size = 0;
         p->first = (uint32_t)slots;
         slots += p->size;
-        if (!p->size || slots > L->max_nodes) {
+        if ((!p->size && p->rt_size < 0) || slots > L->max_nodes) {
             diag_error(L->diag, a->loc, "the inputs have more than %u elements", L->max_nodes);
             return 0;
         }
@@ -1311,7 +2161,12 @@ static void lower_def(Lower *L, Def *def, Func *f)
         int errors = L->diag->errors;
         bind_params(L, f);
         Result r;
-        if (lower_body(L, def, &r)) {
+        int lowered = lower_body(L, def, &r);
+        if (lowered && r.vector && (f->nsizes || f->nloops)) {
+            diag_error(L->diag, def->name_loc, "'%s' has sizes known only at run time, so it "
+                                               "returns one value (not a list or an array)",
+                       def->name);
+        } else if (lowered) {
             f->roots = r.nodes;
             f->nroots = (int)r.n;
             f->vector = r.vector;
