@@ -366,11 +366,12 @@ typedef struct {
 
 typedef struct Func Func;
 
-/* A sum over a range that depends on a run-time size, kept as a C loop: the function reads its
- * value through input slot `slot`. Its body is a Func of one iteration: input slot 0 is the
- * index (a value), then the loads, then the captures (values of the function the iteration
- * reads, which the loop does not change: loop-invariant work is the function's); its root is
- * the summand. */
+/* A loop over a range that depends on a run-time size, kept as a C loop: a sum, or a
+ * recurrence (x[k+1] = f(x[k])) carrying nstate scalars. The function reads its results (the
+ * sum, or the last states) through input slots slot, slot + 1, ... Its body is a Func of one
+ * iteration: input slot 0 is the index (a value), then the loads, the states, then the
+ * captures (values of the function the iteration reads, which the loop does not change:
+ * loop-invariant work is the function's); its roots are the summand, or the next states. */
 typedef struct {
     Loc loc;
     const char *var;      /* the source's name of the index */
@@ -378,16 +379,21 @@ typedef struct {
     Func *body;
     uint32_t nload;
     Load *load;           /* body slot 1 + k */
+    uint32_t nstate;      /* 0: a sum */
+    const char **state_name; /* per state: its array's name, with its constant indices */
+    NodeId *init;         /* body slot 1 + nload + k: its value before the loop (a node of the
+                             function) */
     uint32_t ncap;
-    NodeId *cap;          /* body slot 1 + nload + k: this node of the function */
-    uint32_t slot;        /* the function's slot of the sum */
+    NodeId *cap;          /* body slot 1 + nload + nstate + k: this node of the function */
+    uint32_t slot;        /* the function's slot of the sum or of the first last state */
     /* set by func_differentiate: */
     int active;           /* the sum depends on a differentiated input */
     uint8_t *cap_active;  /* per capture: it does (the body differentiates with respect to it) */
-    uint32_t bar_slot;    /* grad, vjp: ncap slots, the captures' adjoint terms the loop sums */
-    uint32_t dot_slot;    /* jvp: the sum's tangent */
-    NodeId seed[ENTRY_KINDS]; /* grad, vjp: the function's node of the sum's adjoint */
-    NodeId *cap_dot;      /* jvp: per capture, its tangent (a node of the function) */
+    uint32_t bar_slot;    /* grad, vjp: ncap + nstate slots, the captures' adjoint terms the
+                             loop sums, then the adjoints of the states' first values */
+    uint32_t dot_slot;    /* jvp: the results' tangents */
+    NodeId *seed[ENTRY_KINDS]; /* grad, vjp: per result, the function's node of its adjoint */
+    NodeId *cap_dot;      /* jvp: per capture, then per state's first value, its tangent */
 } Loop;
 
 /* The structural nonzeros of a Jacobian or of a Hessian's lower triangle, by row then column,
@@ -465,6 +471,8 @@ void program_free(Program *prog);
 /* The language names of the entry kinds ("grad", "jac-sparse"), and the C suffixes. */
 extern const char *const entry_name[ENTRY_KINDS];
 extern const char *const entry_suffix[ENTRY_KINDS];
+/* A kept loop's results: its sum, or its last states. */
+uint32_t loop_results(const Loop *lp);
 /* The entry points f cannot have (bits of EntryKind): second order and Jacobians for a vector
  * result, all but grad, jvp and vjp for a definition with kept loops. */
 unsigned func_misfits(const Func *f);
@@ -589,6 +597,7 @@ typedef struct {
     const char **dparam; /* per parameter: its tangent's (x_dot) */
     const char **hparam; /* per parameter: its Hessian-vector product's (x_hv) */
     const char *out, *out_dot, *out_bar, *jac, *jac_nz, *hess, *hess_nz;
+    const char *work;    /* the states a recurrence's reverse loop reads (grad, vjp), or NULL */
     const char **local;  /* per node: its C name once it is a parameter or a local */
     uint32_t *stamp;     /* per node: the generation of the body that last marked it */
     uint32_t *pos;       /* per node: its position in that body */

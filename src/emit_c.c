@@ -32,6 +32,7 @@ struct DefOut {
     const char *index;           /* the loop variable that zeroes a dense matrix */
     const char *work;            /* the work array of a chunked body */
     const char **literal;        /* per constant node: its text, once printed */
+    const char *work_macro;      /* NAME_WORK(sizes): the doubles `work` must hold */
     DefOut *loops;               /* per kept loop: its iteration's */
     const char **loop_var;       /* per kept loop: its index's C name */
 };
@@ -490,6 +491,12 @@ static void put_what(Buf *t, const Entry *entry, const DefOut *e)
                    f->ndiff > 1 ? "s" : "");
 }
 
+/* An entry point with a reverse sweep. */
+static int reverse_entry(EntryKind k)
+{
+    return k == ENTRY_GRAD || k == ENTRY_VJP;
+}
+
 /* What an entry point computes, in a comment before its prototype. */
 static void put_entry_comment(Buf *out, const DefOut *e, const Entry *entry)
 {
@@ -573,6 +580,12 @@ static void put_entry_comment(Buf *out, const DefOut *e, const Entry *entry)
         break;
     case ENTRY_KINDS:
         abort();
+    }
+    if (e->work_macro && reverse_entry(entry->kind)) {
+        buf_printf(&t, "; %s must hold %s(", e->s.work, e->work_macro);
+        for (int k = 0; k < f->nsizes; k++)
+            buf_printf(&t, "%s%s", k ? ", " : "", e->s.size[k]);
+        buf_puts(&t, ") doubles (the recurrence's states, for its reverse loop)");
     }
     buf_puts(&t, ".");
     /* wrapped at 96 columns */
@@ -703,9 +716,13 @@ struct Runs {
     uint32_t nslots;
 };
 
-static int reverse_entry(EntryKind k)
+/* Whether the body has one of the n input slots from `slot`. */
+static int has_slots(const Sched *s, const Body *b, uint32_t slot, uint32_t n)
 {
-    return k == ENTRY_GRAD || k == ENTRY_VJP;
+    for (uint32_t j = 0; j < n; j++)
+        if (body_find(s, b, s->f->input[slot + j]) >= 0)
+            return 1;
+    return 0;
 }
 
 /* The runs of an entry point, and its body: collected from its roots and the nodes its runs
@@ -724,30 +741,31 @@ static void plan_runs(DefOut *e, const Entry *entry, Body *b, Runs *rs)
         int added = 0;
         for (int i = 0; i < f->nloops; i++) {
             const Loop *lp = &f->loops[i];
-            int sum = body_find(s, b, f->input[lp->slot]) >= 0;
-            int dot = entry->kind == ENTRY_JVP && lp->active &&
-                      body_find(s, b, f->input[lp->dot_slot]) >= 0;
-            int bar = 0;
-            for (uint32_t c = 0; c < lp->ncap; c++)
-                bar |= body_find(s, b, f->input[lp->bar_slot + c]) >= 0;
+            uint32_t nout = loop_results(lp);
+            int tangent = entry->kind == ENTRY_JVP && lp->active;
+            int sum = has_slots(s, b, lp->slot, nout);
+            int dot = tangent && has_slots(s, b, lp->dot_slot, nout);
+            int bar = has_slots(s, b, lp->bar_slot, lp->ncap + lp->nstate);
             for (uint32_t l = 0; l < lp->nload; l++)
                 bar |= f->params[lp->load[l].param].kind == PARAM_DIFF;
-            int want[3] = {sum && !(entry->kind == ENTRY_JVP && lp->active),
-                           (sum || dot) && entry->kind == ENTRY_JVP && lp->active,
-                           reverse_entry(entry->kind) && lp->active && bar};
+            int reverse = reverse_entry(entry->kind) && lp->active && bar;
+            /* a recurrence's reverse loop reads the states its forward loop stored */
+            int want[3] = {(sum || (reverse && lp->nstate)) && !tangent, (sum || dot) && tangent,
+                           reverse};
             for (int r = 0; r < 3; r++) {
                 if (!want[r] || on[3 * i + r])
                     continue;
                 on[3 * i + r] = 1;
                 added = 1;
-                roots = xrealloc(roots, (n + 2 * lp->ncap + 2) * sizeof *roots);
-                for (uint32_t c = 0; c < lp->ncap; c++) {
-                    roots[n++] = lp->cap[c];
+                uint32_t more = 2 * (lp->ncap + lp->nstate) + nout;
+                roots = xrealloc(roots, (n + more + 1) * sizeof *roots);
+                for (uint32_t c = 0; c < lp->ncap + lp->nstate; c++) {
+                    roots[n++] = c < lp->ncap ? lp->cap[c] : lp->init[c - lp->ncap];
                     if (r == RUN_TANGENT)
                         roots[n++] = lp->cap_dot[c];
                 }
-                if (r == RUN_REVERSE)
-                    roots[n++] = lp->seed[entry->kind];
+                for (uint32_t j = 0; r == RUN_REVERSE && j < nout; j++)
+                    roots[n++] = lp->seed[entry->kind][j];
             }
         }
         if (!added)
@@ -775,13 +793,15 @@ static void plan_runs(DefOut *e, const Entry *entry, Body *b, Runs *rs)
     for (int j = 0; j < rs->n; j++) {
         const Loop *lp = &f->loops[rs->run[j].loop];
         if (rs->run[j].kind == RUN_REVERSE) {
-            for (uint32_t c = 0; c < lp->ncap; c++)
+            for (uint32_t c = 0; c < lp->ncap + lp->nstate; c++)
                 rs->slot_run[lp->bar_slot + c] = j;
             continue;
         }
-        rs->slot_run[lp->slot] = j;
-        if (rs->run[j].kind == RUN_TANGENT)
-            rs->slot_run[lp->dot_slot] = j;
+        for (uint32_t k = 0; k < loop_results(lp); k++) {
+            rs->slot_run[lp->slot + k] = j;
+            if (rs->run[j].kind == RUN_TANGENT)
+                rs->slot_run[lp->dot_slot + k] = j;
+        }
     }
 }
 
@@ -855,7 +875,18 @@ static const char *load_text(const DefOut *e, const char *array, const char *var
 
 static void put_local(Emitter *em, const Printer *pr, NodeId id, const char *indent);
 
-/* Run r: the declarations of what it sums, the loop, its statements, the sums. */
+/* Where a recurrence's reverse loop finds state j of iteration `var`: "work[2 * k + 1]". */
+static const char *work_text(const DefOut *e, const Loop *lp, const char *var, uint32_t j)
+{
+    Affine at;
+    memset(&at, 0, sizeof at);
+    at.c[0] = lp->nstate;
+    at.k = (int64_t)j - (int64_t)lp->nstate * lp->lo.k;
+    return load_text(e, e->s.work, var, &at);
+}
+
+/* Run r: the declarations of what it computes, the loop, its statements, then the sums and
+ * the new states. */
 static void put_run(Emitter *em, const DefOut *e, const Entry *entry, const Body *b, const Run *r)
 {
     const Func *f = e->s.f;
@@ -865,8 +896,9 @@ static void put_run(Emitter *em, const DefOut *e, const Entry *entry, const Body
     Buf *out = em->out;
     Printer outer = {e, b};
     const char *var = e->loop_var[r->loop], *real = real_type[e->opt->real];
-    const char *zero = literal_zero[e->opt->real];
-    const char **name = be->s.local;
+    const char *zero = literal_zero[e->opt->real], **name = be->s.local, **local = e->s.local;
+    uint32_t nout = loop_results(lp), st0 = 1 + lp->nload, cap0 = st0 + lp->nstate;
+    int rec = lp->nstate > 0, back = r->kind == RUN_REVERSE;
     Buf t = {0};
     buf_printf(&t, "(%s)%s", real, var);
     name[body->input[0]] = arena_strndup(e->s.arena, t.data, t.len);
@@ -875,91 +907,138 @@ static void put_run(Emitter *em, const DefOut *e, const Entry *entry, const Body
         name[body->input[1 + l]] = load_text(e, e->s.param[lp->load[l].param], var,
                                              &lp->load[l].at);
     for (uint32_t c = 0; c < lp->ncap; c++)
-        name[body->input[1 + lp->nload + c]] = outer_text(&outer, lp->cap[c]);
-    NodeId *roots = xrealloc(NULL, (body->ndiff + 2) * sizeof *roots);
-    uint32_t n = 0;
-    if (r->kind == RUN_REVERSE) {
-        name[body->input[body->bar_slot]] = outer_text(&outer, lp->seed[entry->kind]);
-        for (uint32_t k = 0; k < body->ndiff; k++)
-            roots[n++] = body->vjp[k];
-    } else {
-        roots[n++] = body->roots[0];
-        if (r->kind == RUN_TANGENT)
-            roots[n++] = body->jvp[0];
+        name[body->input[cap0 + c]] = outer_text(&outer, lp->cap[c]);
+    for (uint32_t j = 0; j < lp->nstate; j++)
+        name[body->input[st0 + j]] = back ? work_text(e, lp, var, j) :
+                                            local[f->input[lp->slot + j]];
+    /* what the iteration computes, and where it goes: added (a sum) or assigned (a state) */
+    uint32_t cap = 2 * nout + body->ndiff + 1, n = 0;
+    NodeId *roots = xrealloc(NULL, cap * sizeof *roots);
+    const char **into = xrealloc(NULL, cap * sizeof *into);
+    uint8_t *adds = xrealloc(NULL, cap);
+    if (!back) {
+        for (uint32_t j = 0; j < nout; j++, n++) {
+            roots[n] = body->roots[j];
+            into[n] = local[f->input[lp->slot + j]];
+            adds[n] = !rec;
+        }
+        for (uint32_t j = 0; r->kind == RUN_TANGENT && j < nout; j++, n++) {
+            roots[n] = body->jvp[j];
+            into[n] = local[f->input[lp->dot_slot + j]];
+            adds[n] = !rec;
+        }
         for (uint32_t k = 0; r->kind == RUN_TANGENT && k < body->ndiff; k++) {
             uint32_t slot = body->diff[k];
             NodeId dot = body->input[body->dot_slot + k];
-            if (slot <= lp->nload)
+            if (slot < st0)
                 name[dot] = load_text(e, e->s.dparam[lp->load[slot - 1].param], var,
                                       &lp->load[slot - 1].at);
+            else if (slot < cap0)
+                name[dot] = local[f->input[lp->dot_slot + slot - st0]];
             else
-                name[dot] = outer_text(&outer, lp->cap_dot[slot - 1 - lp->nload]);
+                name[dot] = outer_text(&outer, lp->cap_dot[slot - cap0]);
+        }
+    } else {
+        for (uint32_t j = 0; j < nout; j++)
+            name[body->input[body->bar_slot + j]] =
+                rec ? local[f->input[lp->bar_slot + lp->ncap + j]] :
+                      outer_text(&outer, lp->seed[entry->kind][j]);
+        for (uint32_t k = 0; k < body->ndiff; k++, n++) {
+            uint32_t slot = body->diff[k];
+            roots[n] = body->vjp[k];
+            adds[n] = slot >= cap0 || slot < st0;
+            if (slot < st0)
+                into[n] = load_text(e, e->s.gparam[lp->load[slot - 1].param], var,
+                                    &lp->load[slot - 1].at);
+            else if (slot < cap0)
+                into[n] = local[f->input[lp->bar_slot + lp->ncap + slot - st0]];
+            else
+                into[n] = local[f->input[lp->bar_slot + slot - cap0]];
         }
     }
-    const char *sum = e->s.local[f->input[lp->slot]];
-    if (r->kind == RUN_VALUE)
-        buf_printf(out, "    %s %s = %s;\n", real, sum, zero);
-    else if (r->kind == RUN_TANGENT)
-        buf_printf(out, "    %s %s = %s, %s = %s;\n", real, sum, zero,
-                   e->s.local[f->input[lp->dot_slot]], zero);
-    for (uint32_t c = 0; r->kind == RUN_REVERSE && c < lp->ncap; c++)
-        if (lp->cap_active[c])
-            buf_printf(out, "    %s %s = %s;\n", real, e->s.local[f->input[lp->bar_slot + c]],
-                       zero);
+    /* what the loop carries */
+    for (uint32_t j = 0; !back && j < nout; j++)
+        buf_printf(out, "    %s %s = %s;\n", real, local[f->input[lp->slot + j]],
+                   rec ? outer_text(&outer, lp->init[j]) : zero);
+    for (uint32_t j = 0; r->kind == RUN_TANGENT && j < nout; j++)
+        buf_printf(out, "    %s %s = %s;\n", real, local[f->input[lp->dot_slot + j]],
+                   rec ? outer_text(&outer, lp->cap_dot[lp->ncap + j]) : zero);
+    for (uint32_t c = 0; back && c < lp->ncap + lp->nstate; c++)
+        if (c >= lp->ncap || lp->cap_active[c])
+            buf_printf(out, "    %s %s = %s;\n", real, local[f->input[lp->bar_slot + c]],
+                       c < lp->ncap ? zero : outer_text(&outer, lp->seed[entry->kind][c - lp->ncap]));
     Affine end = lp->hi;
     end.k++;
     at_source_line(em, lp->loc.first_line);
-    buf_printf(out, "    /* %s */\n", r->kind == RUN_REVERSE ? "the summands' adjoints, summed" :
-                                    "the sum, kept as a loop");
+    buf_printf(out, "    /* %s */\n", back ? (rec ? "the recurrence backwards: the adjoints of "
+                                                       "its states and of what it reads" :
+                                                 "the summands' adjoints, summed") :
+                                          rec ? "the recurrence, kept as a loop" :
+                                                "the sum, kept as a loop");
     buf_printf(out, "    for (long %s = ", var);
-    put_c_affine(out, e, var, &lp->lo);
-    buf_printf(out, "; %s < ", var);
-    put_c_affine(out, e, var, &end);
-    buf_printf(out, "; %s++) {\n", var);
+    put_c_affine(out, e, var, back && rec ? &lp->hi : &lp->lo);
+    buf_printf(out, "; %s %s ", var, back && rec ? ">=" : "<");
+    put_c_affine(out, e, var, back && rec ? &lp->lo : &end);
+    buf_printf(out, "; %s%s) {\n", var, back && rec ? "--" : "++");
+    if (rec && !back && reverse_entry(entry->kind))
+        for (uint32_t j = 0; j < lp->nstate; j++)
+            buf_printf(out, "        %s = %s;\n", work_text(e, lp, var, j),
+                       local[f->input[lp->slot + j]]);
+    /* new states are assigned after every value that reads the old ones */
+    for (uint32_t k = 0; rec && n > 1 && k < n; k++)
+        be->s.keep[roots[k]] = 1;
     Body bb;
     sched_body(&be->s, roots, (int)n, &bb, 0);
     Printer pr = {be, &bb};
     for (uint32_t k = 0; k < bb.n; k++)
         if (bb.local[k])
             put_local(em, &pr, bb.nodes[k], "        ");
-    if (r->kind != RUN_REVERSE) {
-        buf_printf(out, "        %s += ", sum);
-        put_expr(out, &pr, body->roots[0]);
-        buf_puts(out, ";\n");
-    }
-    if (r->kind == RUN_TANGENT && !dag_is_const(&body->dag, body->jvp[0], 0.0)) {
-        buf_printf(out, "        %s += ", e->s.local[f->input[lp->dot_slot]]);
-        put_expr(out, &pr, body->jvp[0]);
-        buf_puts(out, ";\n");
-    }
-    for (uint32_t k = 0; r->kind == RUN_REVERSE && k < body->ndiff; k++) {
-        uint32_t slot = body->diff[k];
-        if (dag_is_const(&body->dag, body->vjp[k], 0.0))
+    for (uint32_t k = 0; k < n; k++) {
+        if ((adds[k] && dag_is_const(&body->dag, roots[k], 0.0)) ||
+            (body->dag.nodes[roots[k]].kind == N_INPUT && name[roots[k]] == into[k]))
             continue;
-        if (slot <= lp->nload) {
-            const Load *ld = &lp->load[slot - 1];
-            buf_printf(out, "        %s += ", load_text(e, e->s.gparam[ld->param], var, &ld->at));
-        } else {
-            buf_printf(out, "        %s += ",
-                       e->s.local[f->input[lp->bar_slot + slot - 1 - lp->nload]]);
-        }
-        put_expr(out, &pr, body->vjp[k]);
+        buf_printf(out, "        %s %s= ", into[k], adds[k] ? "+" : "");
+        put_expr(out, &pr, roots[k]);
         buf_puts(out, ";\n");
     }
     buf_puts(out, "    }\n");
     body_free(&bb);
     free(roots);
+    free(into);
+    free(adds);
 }
 
-/* The last run to print before the statement of node id, which reads run `need`: that, and
- * the sums the source has before it. */
-static int runs_before(const DefOut *e, const Runs *rs, NodeId id, int need)
+/* Whether the statement at position k of b comes after every local run r reads. */
+static int run_ready(const DefOut *e, const Entry *entry, const Body *b, const Run *r, long k)
 {
     const Func *f = e->s.f;
-    for (int j = rs->next; j < rs->n; j++)
-        if (rs->run[j].kind != RUN_REVERSE && f->input[f->loops[rs->run[j].loop].slot] < id &&
-            j > need)
-            need = j;
+    const Loop *lp = &f->loops[r->loop];
+    for (uint32_t c = 0; c < lp->ncap + lp->nstate; c++) {
+        NodeId v[2] = {c < lp->ncap ? lp->cap[c] : lp->init[c - lp->ncap],
+                       r->kind == RUN_TANGENT ? lp->cap_dot[c] : 0};
+        for (int i = 0; i < 2; i++)
+            if (v[i] && body_find(&e->s, b, v[i]) >= k)
+                return 0;
+    }
+    for (uint32_t j = 0; r->kind == RUN_REVERSE && j < loop_results(lp); j++)
+        if (body_find(&e->s, b, lp->seed[entry->kind][j]) >= k)
+            return 0;
+    return 1;
+}
+
+/* The last run to print before the statement at position k of b, which reads run `need`:
+ * that, and the loops the source has before it whose inputs are printed. */
+static int runs_before(const DefOut *e, const Entry *entry, const Body *b, const Runs *rs,
+                       long k, int need)
+{
+    const Func *f = e->s.f;
+    for (int j = need < rs->next ? rs->next : need + 1; j < rs->n; j++) {
+        const Run *r = &rs->run[j];
+        if (r->kind == RUN_REVERSE || f->input[f->loops[r->loop].slot] > b->nodes[k] ||
+            !run_ready(e, entry, b, r, k))
+            break;
+        need = j;
+    }
     return need;
 }
 
@@ -971,39 +1050,51 @@ static void put_runs_to(Emitter *em, const DefOut *e, const Entry *entry, const 
         put_run(em, e, entry, b, &rs->run[rs->next]);
 }
 
+/* A C identifier made of text ("w[0]" -> "w_0"), then suffix; "c" + suffix when none. */
+static const char *claim_ident(Sched *s, const char *text, const char *suffix)
+{
+    Buf want = {0};
+    for (const char *x = text; *x; x++)
+        if ((*x >= 'a' && *x <= 'z') || (*x >= 'A' && *x <= 'Z') || (*x >= '0' && *x <= '9') ||
+            (*x == '_' && want.len))
+            buf_printf(&want, "%c", *x);
+        else if (want.len && want.data[want.len - 1] != '_')
+            buf_puts(&want, "_");
+    if (want.len && want.data[want.len - 1] == '_')
+        want.len--;
+    buf_printf(&want, "%s%s", want.len ? "" : "c", suffix);
+    const char *name = names_claim(&s->names, want.data);
+    buf_free(&want);
+    return name;
+}
+
 /* C names of what the kept loops define, after the bodies are scheduled (a capture's
- * adjoint term is named after the capture). */
+ * adjoint term is named after the capture): "sum_n", a recurrence's state "x_k". */
 static void name_loops(DefOut *e)
 {
     Sched *s = &e->s;
     const Func *f = s->f;
     for (int i = 0; i < f->nloops; i++) {
         const Loop *lp = &f->loops[i];
-        Buf want = {0};
         e->loop_var[i] = names_claim(&s->names, lp->var);
-        buf_printf(&want, "sum_%s", lp->var);
-        s->local[f->input[lp->slot]] = names_claim(&s->names, want.data);
-        buf_puts(&want, "_dot");
-        if (lp->active && f->entries & 1u << ENTRY_JVP)
-            s->local[f->input[lp->dot_slot]] = names_claim(&s->names, want.data);
-        for (uint32_t c = 0; c < lp->ncap; c++) {
-            want.len = 0;
-            const char *cap = s->local[lp->cap[c]] ? s->local[lp->cap[c]] : "c";
-            for (const char *x = cap; *x; x++)
-                if ((*x >= 'a' && *x <= 'z') || (*x >= 'A' && *x <= 'Z') ||
-                    (*x >= '0' && *x <= '9') || (*x == '_' && want.len))
-                    buf_printf(&want, "%c", *x);
-                else if (want.len && want.data[want.len - 1] != '_')
-                    buf_puts(&want, "_");
-            if (want.len && want.data[want.len - 1] == '_')
-                want.len--;
-            buf_printf(&want, "%s_acc", want.len ? "" : "c");
-            s->local[f->input[lp->bar_slot + c]] = names_claim(&s->names, want.data);
+        for (uint32_t j = 0; j < loop_results(lp); j++) {
+            Buf want = {0};
+            if (lp->nstate)
+                buf_printf(&want, "%s_%s", lp->state_name[j], lp->var);
+            else
+                buf_printf(&want, "sum_%s", lp->var);
+            const char *v = s->local[f->input[lp->slot + j]] = names_claim(&s->names, want.data);
+            if (lp->active && f->entries & 1u << ENTRY_JVP)
+                s->local[f->input[lp->dot_slot + j]] = claim_ident(s, v, "_dot");
+            if (lp->nstate)
+                s->local[f->input[lp->bar_slot + lp->ncap + j]] = claim_ident(s, v, "_bar");
+            buf_free(&want);
         }
-        buf_free(&want);
+        for (uint32_t c = 0; c < lp->ncap; c++)
+            s->local[f->input[lp->bar_slot + c]] =
+                claim_ident(s, s->local[lp->cap[c]] ? s->local[lp->cap[c]] : "", "_acc");
     }
 }
-
 
 /* What the entry point's kept loops read and write: per parameter, 1 when a run reads its
  * elements (or the tangent's, or writes the gradient's); per size, 1 when used. */
@@ -1074,6 +1165,8 @@ static void put_body(Emitter *em, const DefOut *e, const Entry *entry, const Bod
         if (a->param >= 0 && f->params[a->param].rt_size >= 0)
             used = loaded[a->param] && (a->out || entry->kind == ENTRY_JVP) &&
                    f->params[a->param].kind == PARAM_DIFF;
+        for (int j = 0; rs && a->name == e->s.work && j < rs->n; j++)
+            used |= f->loops[rs->run[j].loop].nstate > 0;
         if (a->param >= 0 && f->params[a->param].rt_size >= 0 && a->out &&
             !e->opt->accumulate) {
             /* a run-time array's gradient: zeroed here, added into by the reverse loops */
@@ -1094,7 +1187,8 @@ static void put_body(Emitter *em, const DefOut *e, const Entry *entry, const Bod
             continue;
         int want = sweep_of(f, id);
         if (rs)
-            put_runs_to(em, e, entry, b, rs, runs_before(e, rs, id, run_needed(&pr, rs, id, 1)));
+            put_runs_to(em, e, entry, b, rs,
+                        runs_before(e, entry, b, rs, (long)k, run_needed(&pr, rs, id, 1)));
         if (titled && section != want) {
             buf_printf(out, "%s    /* %s */\n", section >= 0 ? "\n" : "", f->sweeps[want].title);
             section = want;
@@ -1492,8 +1586,51 @@ static DefOut *name_functions(const Program *prog, const EmitOptions *opt, NameS
             }
             buf_free(&want);
         }
+        for (int l = 0; l < f->nloops; l++) {
+            if (!f->loops[l].nstate || !(f->entries & (1u << ENTRY_GRAD | 1u << ENTRY_VJP)))
+                continue;
+            Buf name = {0};
+            put_upper(&name, defs[i].fn[ENTRY_VALUE]);
+            buf_puts(&name, "_WORK");
+            defs[i].work_macro = names_claim(file_names, name.data);
+            buf_free(&name);
+        }
     }
     return defs;
+}
+
+/* #define NAME_WORK(n) ...: the states of the recurrence, for each iteration. */
+static void put_work_macro(Buf *out, const DefOut *e)
+{
+    const Func *f = e->s.f;
+    if (!e->work_macro)
+        return;
+    buf_printf(out, "#define %s(", e->work_macro);
+    for (int k = 0; k < f->nsizes; k++)
+        buf_printf(out, "%s%s", k ? ", " : "", e->s.size[k]);
+    buf_puts(out, ") ");
+    for (int i = 0; i < f->nloops; i++) {
+        const Loop *lp = &f->loops[i];
+        if (!lp->nstate)
+            continue;
+        Affine trips = lp->hi;
+        trips.k += 1 - lp->lo.k;
+        Buf t = {0};
+        for (int j = 1; j <= MAX_SIZES; j++) {
+            int64_t c = trips.c[j];
+            if (!c)
+                continue;
+            buf_printf(&t, "%s", t.len ? (c < 0 ? " - " : " + ") : (c < 0 ? "-" : ""));
+            if (c != 1 && c != -1)
+                buf_printf(&t, "%lld * ", (long long)(c < 0 ? -c : c));
+            buf_printf(&t, "(%s)", e->s.size[j - 1]);
+        }
+        if (trips.k || !t.len)
+            buf_printf(&t, "%s%lld", t.len ? (trips.k < 0 ? " - " : " + ") : "",
+                       (long long)(t.len && trips.k < 0 ? -trips.k : trips.k));
+        buf_printf(out, "((%s) > 0 ? %u * (%s) : 0)\n", t.data, lp->nstate, t.data);
+        buf_free(&t);
+    }
 }
 
 static void start_definition(DefOut *e, const Func *f, const NameSet *file_names, Arena *arena)
@@ -1582,9 +1719,9 @@ void emit_source(const Program *prog, const Diag *diag, const EmitOptions *opt, 
                 sched_body(&e->s, entries[i][k].roots, (int)entries[i][k].nroots,
                            &bodies[i][k], k == ENTRY_JVP);
         }
+        name_loops(e);
         e->index = names_claim(&e->s.names, "k");
         e->work = names_claim(&e->s.names, "w");
-        name_loops(e);
     }
     header_comment(out, diag);
     buf_puts(out, "#include <math.h>\n\n");
@@ -1610,6 +1747,8 @@ void emit_source(const Program *prog, const Diag *diag, const EmitOptions *opt, 
         const Func *f = e->s.f;
         buf_puts(out, "\n");
         put_source_comment(out, diag, e);
+        if (opt->file_static) /* no header: the macro here */
+            put_work_macro(out, e);
         for (int k = 0; k < ENTRY_KINDS; k++) {
             if (!(f->entries & 1u << k))
                 continue;
@@ -1692,6 +1831,7 @@ void emit_header(const Program *prog, const Diag *diag, const EmitOptions *opt, 
         start_definition(e, &prog->funcs[i], &file_names, &arena);
         buf_puts(out, "\n");
         put_source_comment(out, diag, e);
+        put_work_macro(out, e);
         for (int k = 0; k < ENTRY_KINDS; k++) {
             if (!(prog->funcs[i].entries & 1u << k))
                 continue;

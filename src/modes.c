@@ -310,6 +310,11 @@ static NodeId *input_adjoints(Func *f, const NodeMap *adj)
 
 /* ---- kept loops ------------------------------------------------------------------------------- */
 
+uint32_t loop_results(const Loop *lp)
+{
+    return lp->nstate ? lp->nstate : 1;
+}
+
 /* Which kept sums depend on a differentiated input (`active`), and which of their captures do;
  * the iterations differentiate with respect to those and to the loads of differentiated
  * arrays. */
@@ -321,7 +326,8 @@ static void loops_activity(Func *f, const uint8_t *wrt)
     for (uint32_t s = 0; s < f->ninputs; s++)
         loop_of[s] = -1;
     for (int i = 0; i < f->nloops; i++)
-        loop_of[f->loops[i].slot] = i;
+        for (uint32_t j = 0; j < loop_results(&f->loops[i]); j++)
+            loop_of[f->loops[i].slot + j] = i;
     dep[0] = 0;
     for (NodeId id = 1; id < f->nprimal; id++) {
         const Node *nd = &d->nodes[id];
@@ -335,17 +341,26 @@ static void loops_activity(Func *f, const uint8_t *wrt)
             continue;
         Loop *lp = &f->loops[loop_of[s]];
         Func *body = lp->body;
+        if (lp->cap_active) {
+            dep[id] = (uint8_t)lp->active;
+            continue;
+        }
         lp->cap_active = xrealloc(NULL, lp->ncap + 1);
+        for (uint32_t j = 0; j < lp->nstate; j++)
+            lp->active |= dep[lp->init[j]];
         for (uint32_t l = 0; l < lp->nload; l++) {
             int diff = f->params[lp->load[l].param].kind == PARAM_DIFF;
             body->params[1 + l].kind = diff ? PARAM_DIFF : PARAM_DATA;
             lp->active |= diff;
         }
+        uint32_t cap0 = 1 + lp->nload + lp->nstate;
         for (uint32_t c = 0; c < lp->ncap; c++) {
             lp->cap_active[c] = dep[lp->cap[c]];
-            body->params[1 + lp->nload + c].kind = dep[lp->cap[c]] ? PARAM_DIFF : PARAM_DATA;
+            body->params[cap0 + c].kind = dep[lp->cap[c]] ? PARAM_DIFF : PARAM_DATA;
             lp->active |= dep[lp->cap[c]];
         }
+        for (uint32_t j = 0; j < lp->nstate; j++)
+            body->params[1 + lp->nload + j].kind = lp->active ? PARAM_DIFF : PARAM_DATA;
         dep[id] = (uint8_t)lp->active;
     }
     free(dep);
@@ -360,7 +375,7 @@ static void loop_reverse(Func *f, int nroots, const NodeId *roots, const NodeId 
 {
     uint32_t n = (uint32_t)nroots;
     for (int i = 0; i < f->nloops; i++)
-        n += f->loops[i].active ? f->loops[i].ncap : 0;
+        n += f->loops[i].active ? f->loops[i].ncap + f->loops[i].nstate : 0;
     NodeId *r = new_ids(n), *sd = new_ids(n);
     uint8_t *w = xrealloc(NULL, f->nslots + 1);
     memcpy(w, wrt, f->nslots + 1);
@@ -371,17 +386,21 @@ static void loop_reverse(Func *f, int nroots, const NodeId *roots, const NodeId 
         Loop *lp = &f->loops[i];
         if (!lp->active)
             continue;
-        w[lp->slot] = 1;
-        for (uint32_t c = 0; c < lp->ncap; c++, n++) {
-            r[n] = lp->cap[c];
+        for (uint32_t j = 0; j < loop_results(lp); j++)
+            w[lp->slot + j] = 1;
+        for (uint32_t c = 0; c < lp->ncap + lp->nstate; c++, n++) {
+            r[n] = c < lp->ncap ? lp->cap[c] : lp->init[c - lp->ncap];
             sd[n] = f->input[lp->bar_slot + c];
         }
     }
     reverse_sweep(&f->dag, (int)n, r, sd, w, adj);
     for (int i = 0; i < f->nloops; i++) {
         Loop *lp = &f->loops[i];
-        NodeId a = lp->active ? adj->of[f->input[lp->slot]] : 0;
-        lp->seed[kind] = a ? a : f->zero;
+        lp->seed[kind] = new_ids(loop_results(lp));
+        for (uint32_t j = 0; j < loop_results(lp); j++) {
+            NodeId a = lp->active ? adj->of[f->input[lp->slot + j]] : 0;
+            lp->seed[kind][j] = a ? a : f->zero;
+        }
     }
     free(r);
     free(sd);
@@ -417,15 +436,17 @@ static void jvp(Func *f)
     NodeId *seeds = tangent_seeds(f), zero = dag_const(d, 0.0);
     NodeMap tan;
     for (int i = 0; i < f->nloops; i++)
-        if (f->loops[i].active)
-            seeds[f->loops[i].slot] = f->input[f->loops[i].dot_slot];
+        for (uint32_t j = 0; f->loops[i].active && j < loop_results(&f->loops[i]); j++)
+            seeds[f->loops[i].slot + j] = f->input[f->loops[i].dot_slot + j];
     begin_sweep(f, "tangent sweep (eq. 5.121)");
     forward_sweep(d, f->nprimal, seeds, &tan);
     for (int i = 0; i < f->nloops; i++) {
         Loop *lp = &f->loops[i];
-        lp->cap_dot = new_ids(lp->ncap);
-        for (uint32_t c = 0; c < lp->ncap; c++)
-            lp->cap_dot[c] = tan.of[lp->cap[c]] ? tan.of[lp->cap[c]] : zero;
+        lp->cap_dot = new_ids(lp->ncap + lp->nstate);
+        for (uint32_t c = 0; c < lp->ncap + lp->nstate; c++) {
+            NodeId v = c < lp->ncap ? lp->cap[c] : lp->init[c - lp->ncap];
+            lp->cap_dot[c] = tan.of[v] ? tan.of[v] : zero;
+        }
     }
     f->jvp = new_ids((uint32_t)f->nroots);
     for (int r = 0; r < f->nroots; r++)
@@ -729,9 +750,9 @@ void func_differentiate(Func *f)
     for (int i = 0; i < f->nloops; i++) {
         Loop *lp = &f->loops[i];
         lp->bar_slot = f->nslots;
-        f->nslots += lp->ncap;
+        f->nslots += lp->ncap + lp->nstate;
         lp->dot_slot = f->nslots;
-        f->nslots += (want & 1u << ENTRY_JVP) != 0;
+        f->nslots += want & 1u << ENTRY_JVP ? loop_results(lp) : 0;
         lp->body->entries = 1u << ENTRY_VALUE | (want & (1u << ENTRY_JVP)) |
                             (want & (1u << ENTRY_GRAD | 1u << ENTRY_VJP) ? 1u << ENTRY_VJP : 0);
         func_differentiate(lp->body);
@@ -769,6 +790,9 @@ void func_free(Func *f)
         free(lp->cap);
         free(lp->cap_active);
         free(lp->cap_dot);
+        free(lp->init);
+        for (int k = 0; k < ENTRY_KINDS; k++)
+            free(lp->seed[k]);
     }
     free(f->loops);
     dag_free(&f->dag);

@@ -109,6 +109,9 @@ void sched_init(Sched *s, const Func *f, Arena *arena, const NameSet *file_names
         s->hess = names_claim(&s->names, "hess");
     if (want & 1u << ENTRY_HESS_SPARSE)
         s->hess_nz = names_claim(&s->names, "hess_nz");
+    for (int i = 0; i < f->nloops; i++)
+        if (f->loops[i].nstate && !s->work && want & (1u << ENTRY_GRAD | 1u << ENTRY_VJP))
+            s->work = names_claim(&s->names, "work");
 }
 
 void sched_free(Sched *s)
@@ -283,6 +286,8 @@ void sched_entry(const Sched *s, EntryKind k, Entry *e)
     case ENTRY_KINDS:
         abort();
     }
+    if (s->work && (k == ENTRY_GRAD || k == ENTRY_VJP))
+        add_arg(&eb, s->work, 1, 1, 0, -1, 0);
     e->nroots = e->nstores;
     if (!e->roots)
         e->roots = xrealloc(NULL, sizeof *e->roots);

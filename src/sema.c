@@ -33,6 +33,7 @@ typedef struct {
     int64_t map_off;          /* its first index is the loop's variable plus this */
     Affine map_lo, map_hi;    /* the loop's range */
     int assigned;             /* an element was assigned outside such a loop */
+    int state;                /* and the loop assigns the rest: a recurrence's state */
 } Array;
 
 /* An element of a local array, keyed by the array and its indices. */
@@ -211,6 +212,24 @@ typedef struct {
     uint32_t iter;
 } MapElem;
 
+/* A scalar a recurrence carries from one iteration to the next: element idx (idx[0] unused) of
+ * the array, its value before the loop, its slot in the iteration and its next value. */
+typedef struct {
+    const Array *array;
+    int64_t idx[MAX_RANK];
+    NodeId init;
+    uint32_t slot;
+    NodeId next;
+} RecState;
+
+/* A recurrence's last state: element `at` of the array, read after the loop. */
+typedef struct {
+    const Array *array;
+    int64_t idx[MAX_RANK];
+    Affine at;
+    NodeId node;
+} Final;
+
 /* The iteration of a kept sum being lowered into a DAG of its own. Its input slots come in
  * the order the body meets them: the index (slot 0), loads and captures; kept_finish orders
  * them and moves what does not change with the index out of the loop. */
@@ -231,9 +250,12 @@ typedef struct {
     uint32_t nelems;
     int lazy;                 /* lowering a map's iteration: its indices were checked */
     uint32_t iter;            /* that iteration */
+    const Stmt *rec;          /* a recurrence being lowered: its loop */
+    RecState *state;          /* its state scalars */
+    uint32_t nstate;
 } Kept;
 
-enum { SLOT_INDEX, SLOT_LOAD, SLOT_CAPTURE };
+enum { SLOT_INDEX, SLOT_LOAD, SLOT_CAPTURE, SLOT_STATE };
 
 typedef struct {
     Parse *p;
@@ -241,6 +263,8 @@ typedef struct {
     Func *f;
     Dag *d;                 /* the function's DAG, or a kept loop's iteration's */
     Kept *kept;             /* the kept loop being lowered, or NULL */
+    Final *finals;          /* the last states of the definition's recurrences */
+    uint32_t nfinals;
     Scope scope;
     ElemTable elems;
     Frame *stack;           /* the explicit stack of lower_expr */
@@ -889,6 +913,7 @@ static int eval_indices(Lower *L, const Array *a, const Ast *first, int n, Loc l
 }
 
 static NodeId lower_map_elem(Lower *L, const Array *a, const Affine *idx, const Ast *e);
+static NodeId state_index(Lower *L, const Ast *e, const Array *a, const Affine *idx);
 
 /* An element of a run-time array or of a map, or one whose index changes with the kept
  * loop's variable: a load, or a map's iteration. */
@@ -947,6 +972,8 @@ static NodeId lower_index(Lower *L, const Ast *e)
     Affine v[MAX_RANK];
     if (!aff_indices(L, a, e->args, e->nargs, e->loc, v))
         return 0;
+    if (a->state)
+        return state_index(L, e, a, v);
     int numbers = 1;
     for (int i = 0; i < a->rank; i++)
         numbers = numbers && aff_is_const(&v[i]);
@@ -1051,31 +1078,43 @@ static NodeId finish_capture(Dag *nb, NodeId **cap, uint32_t *ncap, uint32_t fir
     return dag_input(nb, first + (*ncap)++);
 }
 
-/* The kept sum of the iteration k over its range: a Loop of the function, whose sum is read
- * through a new input slot (returned). The iteration is rebuilt: the nodes that do not depend
- * on the index or a load are built in the function instead (hoisted out of the loop), and
- * the iteration reads those it needs as captures; its slots become the index, the loads, then
- * the captures. */
-static NodeId kept_finish(Lower *L, Kept *k, NodeId root, Loc loc)
+/* The iteration's node of root r of k, rebuilt in nb. */
+static NodeId finish_root(Dag *nb, const Dag *d, NodeId r, const uint8_t *varies,
+                          const NodeId *to, NodeId **cap, uint32_t *ncap, uint32_t first)
+{
+    if (d->nodes[r].kind == N_CONST)
+        return dag_const(nb, d->nodes[r].k);
+    return varies[r] ? to[r] : finish_capture(nb, cap, ncap, first, to[r]);
+}
+
+/* The kept loop of the iteration k over its range: a Loop of the function, whose results (a
+ * sum, or a recurrence's last states) are read through new input slots (the first returned).
+ * The roots are the summand, or the states' next values. The iteration is rebuilt: the nodes
+ * that do not depend on the index, a load or a state are built in the function instead
+ * (hoisted out of the loop), and the iteration reads those it needs as captures; its slots
+ * become the index, the loads, the states, then the captures. */
+static NodeId kept_finish(Lower *L, Kept *k, const NodeId *roots, uint32_t nroots, Loc loc)
 {
     Func *f = L->f;
     Dag *d = &k->dag, *outer = &f->dag;
     uint32_t n = d->len;
     uint8_t *live = xrealloc(NULL, n), *varies = xrealloc(NULL, n);
-    NodeId *to = xrealloc(NULL, n * sizeof *to);
+    NodeId *to = xrealloc(NULL, n * sizeof *to), top = 0;
     memset(live, 0, n);
     memset(varies, 0, n);
-    live[root] = 1;
-    for (NodeId id = root; id > 0; id--)
+    for (uint32_t r = 0; r < nroots; r++) {
+        live[roots[r]] = 1;
+        top = roots[r] > top ? roots[r] : top;
+    }
+    for (NodeId id = top; id > 0; id--)
         if (live[id])
             live[d->nodes[id].a] = live[d->nodes[id].b] = live[d->nodes[id].c] = 1;
     Dag nb;
     dag_init(&nb);
     nb.fold = d->fold;
-    dag_input(&nb, 0);
-    for (uint32_t l = 0; l < k->nload; l++)
-        dag_input(&nb, 1 + l);
-    uint32_t first = 1 + k->nload, ncap = 0;
+    uint32_t first = 1 + k->nload + k->nstate, ncap = 0;
+    for (uint32_t s = 0; s < first; s++)
+        dag_input(&nb, s);
     NodeId *cap = NULL;
     for (NodeId id = 1; id < n; id++) {
         if (!live[id])
@@ -1087,9 +1126,11 @@ static NodeId kept_finish(Lower *L, Kept *k, NodeId root, Loc loc)
         }
         if (nd->kind == N_INPUT) {
             uint32_t s = (uint32_t)nd->k;
-            varies[id] = k->slot_kind[s] != SLOT_CAPTURE;
-            to[id] = k->slot_kind[s] == SLOT_INDEX ? dag_input(&nb, 0) :
-                     k->slot_kind[s] == SLOT_LOAD ? dag_input(&nb, 1 + k->slot_ref[s]) :
+            uint8_t kind = k->slot_kind[s];
+            varies[id] = kind != SLOT_CAPTURE;
+            to[id] = kind == SLOT_INDEX ? dag_input(&nb, 0) :
+                     kind == SLOT_LOAD ? dag_input(&nb, 1 + k->slot_ref[s]) :
+                     kind == SLOT_STATE ? dag_input(&nb, 1 + k->nload + k->slot_ref[s]) :
                      k->cap[k->slot_ref[s]];
             continue;
         }
@@ -1112,19 +1153,14 @@ static NodeId kept_finish(Lower *L, Kept *k, NodeId root, Loc loc)
         to[id] = dag_op(into, (NodeKind)nd->kind, m[0], m[1], m[2]);
         copy_meta(into, to[id], d, id);
     }
-    NodeId body_root;
-    if (d->nodes[root].kind == N_CONST)
-        body_root = dag_const(&nb, d->nodes[root].k);
-    else if (varies[root])
-        body_root = to[root];
-    else
-        body_root = finish_capture(&nb, &cap, &ncap, first, to[root]);
+    NodeId *body_roots = arena_alloc(L->arena, (nroots + 1) * sizeof *body_roots);
+    for (uint32_t r = 0; r < nroots; r++)
+        body_roots[r] = finish_root(&nb, d, roots[r], varies, to, &cap, &ncap, first);
     free(live);
     free(varies);
     free(to);
 
     Func *body = arena_alloc(L->arena, sizeof *body);
-    memset(body, 0, sizeof *body);
     body->name = k->var;
     body->def = f->def;
     body->dag = nb;
@@ -1132,19 +1168,19 @@ static NodeId kept_finish(Lower *L, Kept *k, NodeId root, Loc loc)
     body->input = xrealloc(NULL, (body->ninputs + 1) * sizeof *body->input);
     body->nparams = (int)body->ninputs;
     body->params = arena_alloc(L->arena, (body->ninputs + 1) * sizeof *body->params);
-    memset(body->params, 0, (body->ninputs + 1) * sizeof *body->params);
     for (uint32_t s = 0; s < body->ninputs; s++) {
         body->input[s] = dag_input(&body->dag, s);
-        body->params[s].name = s == 0 ? k->var : s < first ? "load" : "capture";
+        body->params[s].name = s == 0 ? k->var : s <= k->nload ? "load" :
+                               s < first ? "state" : "capture";
         body->params[s].loc = loc;
         body->params[s].kind = PARAM_DATA;
         body->params[s].rt_size = -1;
         body->params[s].first = s;
         body->params[s].size = 1;
     }
-    body->nroots = 1;
-    body->roots = arena_alloc(L->arena, sizeof *body->roots);
-    body->roots[0] = body_root;
+    body->nroots = (int)nroots;
+    body->roots = body_roots;
+    body->vector = nroots > 1;
     body->entries = 1u << ENTRY_VALUE;
 
     f->loops = grow(f->loops, (uint32_t)f->nloops, sizeof *f->loops);
@@ -1158,9 +1194,18 @@ static NodeId kept_finish(Lower *L, Kept *k, NodeId root, Loc loc)
     lp->nload = k->nload;
     lp->load = xrealloc(NULL, (k->nload + 1) * sizeof *lp->load);
     memcpy(lp->load, k->load, k->nload * sizeof *lp->load);
+    lp->nstate = k->nstate;
+    lp->init = xrealloc(NULL, (k->nstate + 1) * sizeof *lp->init);
+    for (uint32_t j = 0; j < k->nstate; j++)
+        lp->init[j] = k->state[j].init;
     lp->ncap = ncap;
     lp->cap = cap ? cap : xrealloc(NULL, sizeof *cap);
-    return new_slot(L, &lp->slot);
+    NodeId out = new_slot(L, &lp->slot);
+    for (uint32_t j = 1; j < k->nstate; j++) {
+        uint32_t slot;
+        new_slot(L, &slot);
+    }
+    return out;
 }
 
 /* sum(i = lo..hi, body) over a range that depends on a run-time size: kept as a loop. */
@@ -1183,7 +1228,7 @@ static NodeId lower_kept_sum(Lower *L, Ast *e, const Ast *range, Ast *body, cons
     NodeId g = lower_expr(L, body);
     unbind_to(&L->scope, mark);
     L->d = &L->f->dag;
-    NodeId r = g && !L->stop ? kept_finish(L, &k, g, e->loc) : 0;
+    NodeId r = g && !L->stop ? kept_finish(L, &k, &g, 1, e->loc) : 0;
     kept_end(L, &k);
     L->depth--;
     return r;
@@ -1507,12 +1552,247 @@ static void map_assign(Lower *L, Stmt *s, Array *a, NodeId n)
         L->d->meta[n].label = s->name;
 }
 
-/* Marks the local arrays a kept `for` loop assigns as its maps. */
-static int mark_maps(Lower *L, const Stmt *loop, const Stmt *first, const Affine *lo,
-                     const Affine *hi)
+/* Whether x is the loop variable plus an integer (k, k + 1, 1 + k, k - 2): *off gets it. */
+static int var_plus(Lower *L, const Ast *x, const char *var, int64_t *off)
+{
+    const Ast *num = NULL;
+    int64_t sign = 1;
+    *off = 0;
+    if (x->kind == A_VAR && x->name == var)
+        return 1;
+    if ((x->kind == A_ADD || x->kind == A_SUB) && x->lhs->kind == A_VAR && x->lhs->name == var) {
+        num = x->rhs;
+        sign = x->kind == A_ADD ? 1 : -1;
+    } else if (x->kind == A_ADD && x->rhs->kind == A_VAR && x->rhs->name == var) {
+        num = x->lhs;
+    }
+    double v = num && num->kind == A_NUM ? num->num : NAN;
+    if (num && num->kind == A_VAR) {
+        Binding *b = lookup(&L->scope, num->name, frame_id(L));
+        v = b && b->kind == B_CONST ? b->value : NAN;
+    }
+    if (!(fabs(v) <= 1e9) || v != floor(v))
+        return 0;
+    *off = sign * (int64_t)v;
+    return 1;
+}
+
+/* A recurrence's state element idx (idx[0] unused) in the iteration being lowered: its slot,
+ * made on first use from its value before the loop. */
+static NodeId state_slot(Lower *L, const Array *a, const int64_t *idx, Loc loc)
+{
+    Kept *k = L->kept;
+    for (uint32_t j = 0; j < k->nstate; j++)
+        if (k->state[j].array == a &&
+            memcmp(k->state[j].idx + 1, idx + 1, (size_t)(a->rank - 1) * sizeof *idx) == 0)
+            return dag_input(L->d, k->state[j].slot);
+    int64_t at[MAX_RANK];
+    memcpy(at, idx, sizeof at);
+    at[0] = k->lo.k + a->map_off - 1;
+    Elem *el = elem_find(&L->elems, a, at, 0);
+    if (!el || !el->node) {
+        if (!el) {
+            Buf t = {0};
+            for (int i = 0; i < a->rank; i++)
+                buf_printf(&t, "[%lld]", (long long)at[i]);
+            diag_error(L->diag, loc, "the recurrence starts from '%s%s', which is not assigned "
+                                     "before its loop", a->name, t.data);
+            buf_free(&t);
+        }
+        return 0;
+    }
+    k->state = grow(k->state, k->nstate, sizeof *k->state);
+    k->slot_kind = grow(k->slot_kind, k->nslots, sizeof *k->slot_kind);
+    k->slot_ref = grow(k->slot_ref, k->nslots, sizeof *k->slot_ref);
+    RecState *st = &k->state[k->nstate];
+    memset(st, 0, sizeof *st);
+    st->array = a;
+    memcpy(st->idx, idx, sizeof st->idx);
+    st->init = el->node;
+    st->slot = k->nslots;
+    k->slot_kind[k->nslots] = SLOT_STATE;
+    k->slot_ref[k->nslots] = k->nstate++;
+    return dag_input(L->d, k->nslots++);
+}
+
+/* The constant trailing indices of a state or map element into rest; 0 after an error. */
+static int trailing(Lower *L, const Array *a, const Ast *first, const Affine *idx, int64_t *rest)
+{
+    const Ast *x = first;
+    memset(rest, 0, MAX_RANK * sizeof *rest);
+    for (int i = 1; i < a->rank; i++) {
+        x = x->next;
+        if (!aff_is_const(&idx[i])) {
+            diag_error(L->diag, x->loc, "only the first index of '%s' may change with a loop "
+                                        "over a run-time range", a->name);
+            return 0;
+        }
+        rest[i] = idx[i].k;
+    }
+    return 1;
+}
+
+/* An element of a recurrence's state array: the previous or this iteration's inside its loop,
+ * one assigned before it, or the last after it. */
+static NodeId state_index(Lower *L, const Ast *e, const Array *a, const Affine *idx)
+{
+    Kept *k = L->kept;
+    int64_t rest[MAX_RANK];
+    if (!trailing(L, a, e->args, idx, rest))
+        return 0;
+    if (k && k->rec == a->map) {
+        Affine prev = aff_var(), cur = aff_var();
+        prev.k = a->map_off - 1;
+        cur.k = a->map_off;
+        if (aff_eq(&idx[0], &prev))
+            return state_slot(L, a, rest, e->loc);
+        for (uint32_t j = 0; aff_eq(&idx[0], &cur) && j < k->nstate; j++)
+            if (k->state[j].array == a && k->state[j].next &&
+                memcmp(k->state[j].idx + 1, rest + 1, (size_t)(a->rank - 1) * sizeof *rest) == 0)
+                return k->state[j].next;
+        Buf t = {0};
+        put_affine(&t, L, &prev);
+        diag_error(L->diag, e->loc, "inside the loop that assigns it, the recurrence '%s' is "
+                                    "read at the iteration before ('%s[%s]') or after its "
+                                    "assignment in this one", a->name, a->name, t.data);
+        buf_free(&t);
+        return 0;
+    }
+    if (aff_is_const(&idx[0])) {
+        int64_t at[MAX_RANK];
+        memcpy(at, rest, sizeof at);
+        at[0] = idx[0].k;
+        Elem *el = elem_find(&L->elems, a, at, 0);
+        if (el)
+            return L->kept ? kept_capture(L, el->node) : el->node;
+    }
+    for (uint32_t j = 0; j < L->nfinals; j++) {
+        const Final *fi = &L->finals[j];
+        if (fi->array == a && aff_eq(&fi->at, &idx[0]) &&
+            memcmp(fi->idx + 1, rest + 1, (size_t)(a->rank - 1) * sizeof *rest) == 0)
+            return L->kept ? kept_capture(L, fi->node) : fi->node;
+    }
+    diag_error(L->diag, e->loc, "'%s' is the state of a recurrence over a run-time range: after "
+                                "its loop, only its elements before the loop and its last are "
+                                "kept", a->name);
+    return 0;
+}
+
+/* An element assignment of a recurrence's state in its loop: the next value. */
+static void state_assign(Lower *L, Stmt *s, Array *a, NodeId n)
+{
+    Kept *k = L->kept;
+    if (!k || k->rec != a->map) {
+        diag_error(L->diag, s->name_loc, "'%s' is the state of the recurrence at line %d: only "
+                                         "that loop assigns its elements after the first",
+                   s->name, a->map->loc.first_line);
+        return;
+    }
+    Affine v[MAX_RANK], cur = aff_var();
+    int64_t rest[MAX_RANK];
+    if (!aff_indices(L, a, s->index, s->nindex, s->name_loc, v) ||
+        !trailing(L, a, s->index, v, rest))
+        return;
+    cur.k = a->map_off;
+    if (!aff_eq(&v[0], &cur))
+        return; /* mark_loops found the form */
+    if (!state_slot(L, a, rest, s->name_loc))
+        return;
+    for (uint32_t j = 0; j < k->nstate; j++) {
+        RecState *st = &k->state[j];
+        if (st->array != a ||
+            memcmp(st->idx + 1, rest + 1, (size_t)(a->rank - 1) * sizeof *rest) != 0)
+            continue;
+        if (st->next) {
+            diag_error(L->diag, s->name_loc, "this element of '%s' is assigned twice in one "
+                                             "iteration", s->name);
+            return;
+        }
+        st->next = n;
+        if (n && node_is_op(L->d, n) && !L->d->meta[n].label)
+            L->d->meta[n].label = s->name;
+    }
+}
+
+/* A recurrence over a run-time range: its iteration lowered once, with the states as inputs,
+ * into a Loop whose last states the function reads after it. */
+static int lower_recurrence(Lower *L, Stmt *s, const Affine *lo, const Affine *hi)
+{
+    if (!aff_is_const(lo)) {
+        diag_error(L->diag, s->from->loc, "a recurrence over a run-time range starts at a "
+                                          "number (its first states are assigned before it)");
+        return 0;
+    }
+    for (int i = 0; i < L->f->nloops; i++) {
+        if (L->f->loops[i].nstate) {
+            diag_error(L->diag, s->loc, "a second recurrence over a run-time range in one "
+                                        "definition (not supported yet)");
+            return 0;
+        }
+    }
+    int errors = L->diag->errors;
+    Kept k;
+    kept_begin(L, &k, lo, hi, s->name);
+    k.rec = s;
+    k.iters = grow(NULL, 0, sizeof *k.iters);
+    k.iters[0].loop = s;
+    k.iters[0].at = aff_var();
+    k.iters[0].done = 0;
+    k.niters = 1;
+    uint32_t mark = L->scope.len;
+    Affine i = aff_var();
+    bind_loop(L, s->name, s->name_loc, &i);
+    Stmt *returned = NULL;
+    Result r;
+    int ok = lower_stmts(L, L->f->def, s->body, 1, &r, &returned) && !L->stop &&
+             L->diag->errors == errors;
+    unbind_to(&L->scope, mark);
+    k.iters[0].done = 1;
+    NodeId *roots = xrealloc(NULL, (k.nstate + 1) * sizeof *roots);
+    for (uint32_t j = 0; ok && j < k.nstate; j++) {
+        roots[j] = k.state[j].next;
+        if (!roots[j]) {
+            diag_error(L->diag, s->loc, "the loop reads the state '%s' but does not assign its "
+                                        "next element", k.state[j].array->name);
+            ok = 0;
+        }
+    }
+    if (ok && k.nstate) {
+        kept_finish(L, &k, roots, k.nstate, s->loc);
+        Loop *lp = &L->f->loops[L->f->nloops - 1];
+        lp->state_name = arena_alloc(L->arena, k.nstate * sizeof *lp->state_name);
+        for (uint32_t j = 0; j < k.nstate; j++) {
+            Buf t = {0};
+            buf_puts(&t, k.state[j].array->name);
+            for (int d = 1; d < k.state[j].array->rank; d++)
+                buf_printf(&t, "_%lld", (long long)k.state[j].idx[d]);
+            lp->state_name[j] = arena_strndup(L->arena, t.data, t.len);
+            buf_free(&t);
+        }
+        for (uint32_t j = 0; j < k.nstate; j++) {
+            L->finals = grow(L->finals, L->nfinals, sizeof *L->finals);
+            Final *fi = &L->finals[L->nfinals++];
+            fi->array = k.state[j].array;
+            memcpy(fi->idx, k.state[j].idx, sizeof fi->idx);
+            Affine off = aff_num(fi->array->map_off);
+            fi->at = aff_add(*hi, &off, 1);
+            fi->node = L->f->input[lp->slot + j];
+        }
+    }
+    free(roots);
+    free(k.state);
+    kept_end(L, &k);
+    return ok;
+}
+
+/* Marks the local arrays a kept `for` loop assigns: the states of a recurrence (elements
+ * assigned before the loop, which assigns the rest at its variable plus a number), or maps.
+ * *states: whether there is a state. */
+static int mark_loops(Lower *L, const Stmt *loop, const Stmt *first, const Affine *lo,
+                      const Affine *hi, int *states)
 {
     for (const Stmt *s = first; s; s = s->next) {
-        if (s->kind == S_FOR && !mark_maps(L, loop, s->body, lo, hi))
+        if (s->kind == S_FOR && !mark_loops(L, loop, s->body, lo, hi, states))
             return 0;
         if (s->kind != S_ELEM)
             continue;
@@ -1520,32 +1800,50 @@ static int mark_maps(Lower *L, const Stmt *loop, const Stmt *first, const Affine
         if (!b || b->kind != B_ARRAY || b->array->param)
             continue; /* assign_elem reports it */
         Array *a = b->array;
-        if (a->assigned || (a->map && a->map != loop)) {
-            diag_error(L->diag, s->name_loc, "'%s' is also assigned outside this loop over a "
-                                             "run-time range: a recurrence (x[k+1] = f(x[k])), "
-                                             "which such a loop cannot be yet", s->name);
+        if (a->map && a->map != loop) {
+            diag_error(L->diag, s->name_loc, "'%s' is also assigned in the loop over a "
+                                             "run-time range at line %d", s->name,
+                       a->map->loc.first_line);
+            return 0;
+        }
+        int64_t off = INT64_MIN;
+        if (a->assigned && !var_plus(L, s->index, loop->name, &off)) {
+            diag_error(L->diag, s->index->loc, "a recurrence over a run-time range assigns "
+                                               "its state at the loop's variable plus a "
+                                               "number (%s[%s + 1] = f(%s[%s]))", s->name,
+                       loop->name, s->name, loop->name);
+            return 0;
+        }
+        if (a->map && a->map_off != off) {
+            diag_error(L->diag, s->index->loc, "'%s' is assigned at two offsets from the "
+                                               "loop's variable", s->name);
             return 0;
         }
         a->map = loop;
         a->map_lo = *lo;
         a->map_hi = *hi;
-        a->map_off = INT64_MIN;
+        a->map_off = off;
+        a->state = a->assigned;
+        *states |= a->state;
     }
     return 1;
 }
 
-/* A `for` loop over a run-time range: its arrays are maps, whose elements a kept sum computes
- * where it reads them (the loop itself prints nothing). Its statements are lowered once here
- * with its own variable, for their errors. */
-static int kept_map(Lower *L, Stmt *s, const Affine *lo, const Affine *hi)
+/* A `for` loop over a run-time range: a recurrence, or maps, whose elements a kept sum
+ * computes where it reads them (the loop itself prints nothing); a map's statements are
+ * lowered once here with its own variable, for their errors. */
+static int kept_for(Lower *L, Stmt *s, const Affine *lo, const Affine *hi)
 {
     if (L->kept) {
         diag_error(L->diag, s->loc, "a loop over a run-time range inside another: only the "
                                     "outer one can be kept (not supported yet)");
         return 0;
     }
-    if (!assignable(L, s->name, s->name_loc) || !mark_maps(L, s, s->body, lo, hi))
+    int states = 0;
+    if (!assignable(L, s->name, s->name_loc) || !mark_loops(L, s, s->body, lo, hi, &states))
         return 0;
+    if (states)
+        return lower_recurrence(L, s, lo, hi);
     int errors = L->diag->errors;
     Kept k;
     kept_begin(L, &k, lo, hi, s->name);
@@ -1762,7 +2060,10 @@ static void assign_elem(Lower *L, Stmt *s, NodeId n)
     }
     Array *a = b->array;
     if (a->map) {
-        map_assign(L, s, a, n);
+        if (a->state)
+            state_assign(L, s, a, n);
+        else
+            map_assign(L, s, a, n);
         return;
     }
     int64_t idx[MAX_RANK];
@@ -1913,7 +2214,7 @@ static int lower_stmts(Lower *L, Def *def, Stmt *first, int in_loop, Result *ret
             if (!aff_eval(L, s->from, &lo, 0) || !aff_eval(L, s->to, &hi, 0))
                 break;
             if (!aff_is_const(&lo) || !aff_is_const(&hi)) {
-                if (!kept_map(L, s, &lo, &hi))
+                if (!kept_for(L, s, &lo, &hi))
                     return 0;
                 break;
             }
@@ -2035,18 +2336,80 @@ static int declare_size(Lower *L, const Ast *x)
 }
 
 /* The parameters: names, sizes, kinds; each scalar an input slot. */
+/* Whether `name` is read in an index or a range's bound of the expression. Iterative: an
+ * expression may be deep; its indices and bounds are short. */
+static int in_index(Lower *L, Ast *root, const char *name)
+{
+    size_t base = L->stack_top;
+    int found = 0;
+    push(L, root);
+    while (L->stack_top > base) {
+        Frame fr = L->stack[--L->stack_top];
+        const Ast *e = fr.e;
+        found |= fr.expanded && e->kind == A_VAR && e->name == name;
+        if (e->kind == A_RANGE) {
+            push(L, e->lhs);
+            push(L, e->rhs);
+            L->stack[L->stack_top - 1].expanded = L->stack[L->stack_top - 2].expanded = 1;
+            continue;
+        }
+        for (Ast *a = e->kind == A_CALL || e->kind == A_INDEX || e->kind == A_LIST ? e->args :
+                      NULL; a; a = a->next) {
+            push(L, a);
+            L->stack[L->stack_top - 1].expanded = fr.expanded || e->kind == A_INDEX;
+        }
+        Ast *ops[2] = {e->lhs, e->rhs};
+        for (int i = 0; i < 2 && e->kind != A_RANGE; i++) {
+            if (!ops[i])
+                continue;
+            push(L, ops[i]);
+            L->stack[L->stack_top - 1].expanded = fr.expanded;
+        }
+    }
+    return found;
+}
+
+static int stmts_index(Lower *L, Stmt *first, const char *name)
+{
+    for (Stmt *s = first; s; s = s->next) {
+        for (Ast *x = s->index; x; x = x->next)
+            if (in_index(L, x, name))
+                return 1;
+        if ((s->expr && in_index(L, s->expr, name)) ||
+            (s->kind == S_FOR && (in_index(L, s->from, name) || in_index(L, s->to, name) ||
+                                  stmts_index(L, s->body, name))))
+            return 1;
+    }
+    return 0;
+}
+
+/* Whether a data input of a definition is a size: a scalar read in an index or a bound. */
+static int is_size_input(Lower *L, const Def *def, const Ast *a, int position)
+{
+    if (a->kind != A_VAR || position < def->ndiff)
+        return 0;
+    Binding *b = lookup(&L->scope, a->name, frame_id(L));
+    if (b && b->kind == B_SIZE)
+        return 1;
+    return (def->expr && in_index(L, def->expr, a->name)) || stmts_index(L, def->body, a->name);
+}
+
 static int lower_params(Lower *L, Def *def, Func *f)
 {
     int ok = 1;
-    f->nparams = def->nparams;
     f->params = arena_alloc(L->arena, (size_t)(def->nparams + 1) * sizeof *f->params);
     uint64_t slots = 0;
-    int i = 0;
-    for (Ast *a = def->params; a; a = a->next, i++) {
-        Param *p = &f->params[i];
+    int i = 0, position = 0;
+    for (Ast *a = def->params; a; a = a->next, position++) {
+        if (is_size_input(L, def, a, position)) {
+            if (!lookup(&L->scope, a->name, frame_id(L)) && !declare_size(L, a))
+                return 0;
+            continue;
+        }
+        Param *p = &f->params[i++];
         p->name = a->name;
         p->loc = a->loc;
-        p->kind = i < def->ndiff ? PARAM_DIFF : PARAM_DATA;
+        p->kind = position < def->ndiff ? PARAM_DIFF : PARAM_DATA;
         p->rt_size = -1;
         p->size = 1;
         for (Ast *x = a->kind == A_INDEX ? a->args : NULL; x; x = x->next) {
@@ -2100,6 +2463,7 @@ static int lower_params(Lower *L, Def *def, Func *f)
             return 0;
         }
     }
+    f->nparams = i;
     f->ninputs = (uint32_t)slots;
     return ok;
 }
@@ -2151,6 +2515,7 @@ static void lower_def(Lower *L, Def *def, Func *f)
     L->calls[0].id = ++L->next_frame;
     L->ncalls = 1;
     L->stop = 0;
+    L->nfinals = 0;
     L->def_errors = L->diag->errors;
     uint32_t mark = L->scope.len;
     int ok = lower_params(L, def, f);
@@ -2353,6 +2718,7 @@ int sema_program(Parse *p, const char *stem, Program *prog)
     free(L.scope.slots);
     free(L.elems.slots);
     free(L.stack);
+    free(L.finals);
     free(L.calls);
     free(L.defs);
     return diag->errors - errors_before;
