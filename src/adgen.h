@@ -391,9 +391,12 @@ typedef struct {
     uint8_t *cap_active;  /* per capture: it does (the body differentiates with respect to it) */
     uint32_t bar_slot;    /* grad, vjp: ncap + nstate slots, the captures' adjoint terms the
                              loop sums, then the adjoints of the states' first values */
-    uint32_t dot_slot;    /* jvp: the results' tangents */
-    NodeId *seed[ENTRY_KINDS]; /* grad, vjp: per result, the function's node of its adjoint */
-    NodeId *cap_dot;      /* jvp: per capture, then per state's first value, its tangent */
+    uint32_t dot_slot;    /* jvp, hvp: the results' tangents */
+    uint32_t hbar_slot;   /* hvp: the tangents of the bar_slot ones */
+    NodeId *seed[ENTRY_KINDS]; /* grad, vjp: per result, the function's node of its adjoint;
+                                  hvp: the tangent of grad's */
+    NodeId *cap_dot[ENTRY_KINDS]; /* jvp, hvp: per capture, then per state's first value, its
+                                     tangent */
 } Loop;
 
 /* The structural nonzeros of a Jacobian or of a Hessian's lower triangle, by row then column,
@@ -447,6 +450,9 @@ struct Func {
     Sparse jac, hess;     /* the Jacobian (nroots x ndiff), the Hessian's lower triangle */
     Sweep sweeps[MAX_SWEEPS]; /* the transforms' runs of nodes, ascending */
     int nsweeps;
+    int iteration;        /* a kept loop's body: hvp is the tangent of vjp, along the dot
+                             slots and the bar_dot slots (the cotangents' tangents) */
+    uint32_t bar_dot_slot;
     /* run-time sizes and kept loops (none in a definition whose sizes are all constants) */
     int nsizes;
     const char *size[MAX_SIZES];  /* the source's names, C parameters before the inputs */

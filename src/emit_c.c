@@ -696,9 +696,10 @@ static void put_local(Emitter *em, const Printer *pr, NodeId id, const char *ind
 
 /* ---- kept loops ------------------------------------------------------------------------------ */
 
-/* A kept loop printed in an entry point: the sum (and its tangent), or the reverse loop that
- * sums the captures' adjoint terms and adds into the run-time arrays' gradients. */
-typedef enum { RUN_VALUE, RUN_TANGENT, RUN_REVERSE } RunKind;
+/* A kept loop printed in an entry point: the sum or the recurrence (and its tangent), or the
+ * reverse loop that sums the captures' adjoint terms and adds into the run-time arrays'
+ * gradients (and for a Hessian-vector product, their tangents too). */
+typedef enum { RUN_VALUE, RUN_TANGENT, RUN_REVERSE, RUN_REVERSE_TANGENT, RUN_KINDS } RunKind;
 
 typedef struct {
     int loop;
@@ -734,38 +735,44 @@ static void plan_runs(DefOut *e, const Entry *entry, Body *b, Runs *rs)
     uint32_t n = entry->nroots;
     NodeId *roots = xrealloc(NULL, (n + 1) * sizeof *roots);
     memcpy(roots, entry->roots, n * sizeof *roots);
-    uint8_t *on = xrealloc(NULL, (size_t)f->nloops * 3);
-    memset(on, 0, (size_t)f->nloops * 3);
+    uint8_t *on = xrealloc(NULL, (size_t)f->nloops * RUN_KINDS);
+    memset(on, 0, (size_t)f->nloops * RUN_KINDS);
+    int hvp = entry->kind == ENTRY_HVP;
     for (;;) {
         sched_body(s, roots, (int)n, b, 0);
         int added = 0;
         for (int i = 0; i < f->nloops; i++) {
             const Loop *lp = &f->loops[i];
             uint32_t nout = loop_results(lp);
-            int tangent = entry->kind == ENTRY_JVP && lp->active;
+            int tangent = (entry->kind == ENTRY_JVP || hvp) && lp->active;
             int sum = has_slots(s, b, lp->slot, nout);
             int dot = tangent && has_slots(s, b, lp->dot_slot, nout);
-            int bar = has_slots(s, b, lp->bar_slot, lp->ncap + lp->nstate);
+            int bar = has_slots(s, b, lp->bar_slot, lp->ncap + lp->nstate) ||
+                      (hvp && has_slots(s, b, lp->hbar_slot, lp->ncap));
             for (uint32_t l = 0; l < lp->nload; l++)
                 bar |= f->params[lp->load[l].param].kind == PARAM_DIFF;
-            int reverse = reverse_entry(entry->kind) && lp->active && bar;
+            int reverse = (reverse_entry(entry->kind) || hvp) && lp->active && bar;
             /* a recurrence's reverse loop reads the states its forward loop stored */
-            int want[3] = {(sum || (reverse && lp->nstate)) && !tangent, (sum || dot) && tangent,
-                           reverse};
-            for (int r = 0; r < 3; r++) {
-                if (!want[r] || on[3 * i + r])
+            int want[RUN_KINDS] = {(sum || (reverse && lp->nstate)) && !(tangent && dot),
+                                   tangent && dot, reverse && !hvp, reverse && hvp};
+            for (int r = 0; r < RUN_KINDS; r++) {
+                if (!want[r] || on[RUN_KINDS * i + r])
                     continue;
-                on[3 * i + r] = 1;
+                on[RUN_KINDS * i + r] = 1;
                 added = 1;
-                uint32_t more = 2 * (lp->ncap + lp->nstate) + nout;
+                uint32_t more = 2 * (lp->ncap + lp->nstate) + 2 * nout;
                 roots = xrealloc(roots, (n + more + 1) * sizeof *roots);
                 for (uint32_t c = 0; c < lp->ncap + lp->nstate; c++) {
                     roots[n++] = c < lp->ncap ? lp->cap[c] : lp->init[c - lp->ncap];
-                    if (r == RUN_TANGENT)
-                        roots[n++] = lp->cap_dot[c];
+                    if (r == RUN_TANGENT || r == RUN_REVERSE_TANGENT)
+                        roots[n++] = lp->cap_dot[entry->kind][c];
                 }
                 for (uint32_t j = 0; r == RUN_REVERSE && j < nout; j++)
                     roots[n++] = lp->seed[entry->kind][j];
+                if (r == RUN_REVERSE_TANGENT) {
+                    roots[n++] = lp->seed[ENTRY_GRAD][0];
+                    roots[n++] = lp->seed[ENTRY_HVP][0];
+                }
             }
         }
         if (!added)
@@ -780,11 +787,12 @@ static void plan_runs(DefOut *e, const Entry *entry, Body *b, Runs *rs)
     rs->run = xrealloc(NULL, ((size_t)f->nloops * 2 + 1) * sizeof *rs->run);
     for (int i = 0; i < f->nloops; i++)
         for (int r = RUN_VALUE; r <= RUN_TANGENT; r++)
-            if (on[3 * i + r])
+            if (on[RUN_KINDS * i + r])
                 rs->run[rs->n++] = (Run){i, (RunKind)r};
     for (int i = f->nloops - 1; i >= 0; i--)
-        if (on[3 * i + RUN_REVERSE])
-            rs->run[rs->n++] = (Run){i, RUN_REVERSE};
+        for (int r = RUN_REVERSE; r <= RUN_REVERSE_TANGENT; r++)
+            if (on[RUN_KINDS * i + r])
+                rs->run[rs->n++] = (Run){i, (RunKind)r};
     free(on);
     rs->nslots = f->nslots;
     rs->slot_run = xrealloc(NULL, (rs->nslots + 1) * sizeof *rs->slot_run);
@@ -792,9 +800,11 @@ static void plan_runs(DefOut *e, const Entry *entry, Body *b, Runs *rs)
         rs->slot_run[k] = -1;
     for (int j = 0; j < rs->n; j++) {
         const Loop *lp = &f->loops[rs->run[j].loop];
-        if (rs->run[j].kind == RUN_REVERSE) {
+        if (rs->run[j].kind >= RUN_REVERSE) {
             for (uint32_t c = 0; c < lp->ncap + lp->nstate; c++)
                 rs->slot_run[lp->bar_slot + c] = j;
+            for (uint32_t c = 0; rs->run[j].kind == RUN_REVERSE_TANGENT && c < lp->ncap; c++)
+                rs->slot_run[lp->hbar_slot + c] = j;
             continue;
         }
         for (uint32_t k = 0; k < loop_results(lp); k++) {
@@ -898,7 +908,8 @@ static void put_run(Emitter *em, const DefOut *e, const Entry *entry, const Body
     const char *var = e->loop_var[r->loop], *real = real_type[e->opt->real];
     const char *zero = literal_zero[e->opt->real], **name = be->s.local, **local = e->s.local;
     uint32_t nout = loop_results(lp), st0 = 1 + lp->nload, cap0 = st0 + lp->nstate;
-    int rec = lp->nstate > 0, back = r->kind == RUN_REVERSE;
+    int rec = lp->nstate > 0, back = r->kind >= RUN_REVERSE;
+    int tangent = r->kind == RUN_TANGENT || r->kind == RUN_REVERSE_TANGENT;
     Buf t = {0};
     buf_printf(&t, "(%s)%s", real, var);
     name[body->input[0]] = arena_strndup(e->s.arena, t.data, t.len);
@@ -912,39 +923,40 @@ static void put_run(Emitter *em, const DefOut *e, const Entry *entry, const Body
         name[body->input[st0 + j]] = back ? work_text(e, lp, var, j) :
                                             local[f->input[lp->slot + j]];
     /* what the iteration computes, and where it goes: added (a sum) or assigned (a state) */
-    uint32_t cap = 2 * nout + body->ndiff + 1, n = 0;
+    uint32_t cap = 2 * nout + 2 * body->ndiff + 1, n = 0;
     NodeId *roots = xrealloc(NULL, cap * sizeof *roots);
     const char **into = xrealloc(NULL, cap * sizeof *into);
     uint8_t *adds = xrealloc(NULL, cap);
+    uint32_t *slot_of = xrealloc(NULL, cap * sizeof *slot_of); /* a sum's slot, or none */
+    for (uint32_t k = 0; k < cap; k++)
+        slot_of[k] = UINT32_MAX;
     if (!back) {
         for (uint32_t j = 0; j < nout; j++, n++) {
             roots[n] = body->roots[j];
             into[n] = local[f->input[lp->slot + j]];
             adds[n] = !rec;
+            slot_of[n] = rec ? UINT32_MAX : lp->slot + j;
         }
         for (uint32_t j = 0; r->kind == RUN_TANGENT && j < nout; j++, n++) {
             roots[n] = body->jvp[j];
             into[n] = local[f->input[lp->dot_slot + j]];
             adds[n] = !rec;
-        }
-        for (uint32_t k = 0; r->kind == RUN_TANGENT && k < body->ndiff; k++) {
-            uint32_t slot = body->diff[k];
-            NodeId dot = body->input[body->dot_slot + k];
-            if (slot < st0)
-                name[dot] = load_text(e, e->s.dparam[lp->load[slot - 1].param], var,
-                                      &lp->load[slot - 1].at);
-            else if (slot < cap0)
-                name[dot] = local[f->input[lp->dot_slot + slot - st0]];
-            else
-                name[dot] = outer_text(&outer, lp->cap_dot[slot - cap0]);
+            slot_of[n] = rec ? UINT32_MAX : lp->dot_slot + j;
         }
     } else {
+        EntryKind seed = r->kind == RUN_REVERSE_TANGENT ? ENTRY_GRAD : entry->kind;
         for (uint32_t j = 0; j < nout; j++)
             name[body->input[body->bar_slot + j]] =
                 rec ? local[f->input[lp->bar_slot + lp->ncap + j]] :
-                      outer_text(&outer, lp->seed[entry->kind][j]);
+                      outer_text(&outer, lp->seed[seed][j]);
+        if (r->kind == RUN_REVERSE_TANGENT)
+            name[body->input[body->bar_dot_slot]] = outer_text(&outer, lp->seed[ENTRY_HVP][0]);
         for (uint32_t k = 0; k < body->ndiff; k++, n++) {
             uint32_t slot = body->diff[k];
+            if (r->kind == RUN_REVERSE_TANGENT && slot < st0) {
+                n--; /* the hvp stores no gradient of a run-time array */
+                continue;
+            }
             roots[n] = body->vjp[k];
             adds[n] = slot >= cap0 || slot < st0;
             if (slot < st0)
@@ -954,19 +966,57 @@ static void put_run(Emitter *em, const DefOut *e, const Entry *entry, const Body
                 into[n] = local[f->input[lp->bar_slot + lp->ncap + slot - st0]];
             else
                 into[n] = local[f->input[lp->bar_slot + slot - cap0]];
+            if (slot >= cap0)
+                slot_of[n] = lp->bar_slot + slot - cap0;
+        }
+        for (uint32_t k = 0; r->kind == RUN_REVERSE_TANGENT && k < body->ndiff; k++, n++) {
+            uint32_t slot = body->diff[k];
+            roots[n] = body->hvp[k];
+            adds[n] = 1;
+            if (slot < st0)
+                into[n] = load_text(e, e->s.hparam[lp->load[slot - 1].param], var,
+                                    &lp->load[slot - 1].at);
+            else
+                into[n] = local[f->input[lp->hbar_slot + slot - cap0]];
+            if (slot >= cap0)
+                slot_of[n] = lp->hbar_slot + slot - cap0;
         }
     }
+    for (uint32_t k = 0; tangent && k < body->ndiff; k++) {
+        uint32_t slot = body->diff[k];
+        NodeId dot = body->input[body->dot_slot + k];
+        if (slot < st0)
+            name[dot] = load_text(e, e->s.dparam[lp->load[slot - 1].param], var,
+                                  &lp->load[slot - 1].at);
+        else if (slot < cap0)
+            name[dot] = local[f->input[lp->dot_slot + slot - st0]];
+        else
+            name[dot] = outer_text(&outer, lp->cap_dot[entry->kind][slot - cap0]);
+    }
+    /* a sum the function does not read is not computed */
+    uint32_t kept = 0;
+    for (uint32_t k = 0; k < n; k++) {
+        if (slot_of[k] != UINT32_MAX && body_find(&e->s, b, f->input[slot_of[k]]) < 0)
+            continue;
+        roots[kept] = roots[k];
+        into[kept] = into[k];
+        adds[kept] = adds[k];
+        slot_of[kept++] = slot_of[k];
+    }
+    n = kept;
     /* what the loop carries */
-    for (uint32_t j = 0; !back && j < nout; j++)
+    for (uint32_t k = 0; k < n; k++)
+        if (slot_of[k] != UINT32_MAX)
+            buf_printf(out, "    %s %s = %s;\n", real, into[k], zero);
+    for (uint32_t j = 0; rec && !back && j < nout; j++)
         buf_printf(out, "    %s %s = %s;\n", real, local[f->input[lp->slot + j]],
-                   rec ? outer_text(&outer, lp->init[j]) : zero);
-    for (uint32_t j = 0; r->kind == RUN_TANGENT && j < nout; j++)
+                   outer_text(&outer, lp->init[j]));
+    for (uint32_t j = 0; rec && r->kind == RUN_TANGENT && j < nout; j++)
         buf_printf(out, "    %s %s = %s;\n", real, local[f->input[lp->dot_slot + j]],
-                   rec ? outer_text(&outer, lp->cap_dot[lp->ncap + j]) : zero);
-    for (uint32_t c = 0; back && c < lp->ncap + lp->nstate; c++)
-        if (c >= lp->ncap || lp->cap_active[c])
-            buf_printf(out, "    %s %s = %s;\n", real, local[f->input[lp->bar_slot + c]],
-                       c < lp->ncap ? zero : outer_text(&outer, lp->seed[entry->kind][c - lp->ncap]));
+                   outer_text(&outer, lp->cap_dot[entry->kind][lp->ncap + j]));
+    for (uint32_t j = 0; rec && back && j < lp->nstate; j++)
+        buf_printf(out, "    %s %s = %s;\n", real, local[f->input[lp->bar_slot + lp->ncap + j]],
+                   outer_text(&outer, lp->seed[entry->kind][j]));
     Affine end = lp->hi;
     end.k++;
     at_source_line(em, lp->loc.first_line);
@@ -1006,6 +1056,7 @@ static void put_run(Emitter *em, const DefOut *e, const Entry *entry, const Body
     free(roots);
     free(into);
     free(adds);
+    free(slot_of);
 }
 
 /* Whether the statement at position k of b comes after every local run r reads. */
@@ -1015,7 +1066,7 @@ static int run_ready(const DefOut *e, const Entry *entry, const Body *b, const R
     const Loop *lp = &f->loops[r->loop];
     for (uint32_t c = 0; c < lp->ncap + lp->nstate; c++) {
         NodeId v[2] = {c < lp->ncap ? lp->cap[c] : lp->init[c - lp->ncap],
-                       r->kind == RUN_TANGENT ? lp->cap_dot[c] : 0};
+                       r->kind == RUN_TANGENT ? lp->cap_dot[entry->kind][c] : 0};
         for (int i = 0; i < 2; i++)
             if (v[i] && body_find(&e->s, b, v[i]) >= k)
                 return 0;
@@ -1034,7 +1085,7 @@ static int runs_before(const DefOut *e, const Entry *entry, const Body *b, const
     const Func *f = e->s.f;
     for (int j = need < rs->next ? rs->next : need + 1; j < rs->n; j++) {
         const Run *r = &rs->run[j];
-        if (r->kind == RUN_REVERSE || f->input[f->loops[r->loop].slot] > b->nodes[k] ||
+        if (r->kind >= RUN_REVERSE || f->input[f->loops[r->loop].slot] > b->nodes[k] ||
             !run_ready(e, entry, b, r, k))
             break;
         need = j;
@@ -1084,15 +1135,18 @@ static void name_loops(DefOut *e)
             else
                 buf_printf(&want, "sum_%s", lp->var);
             const char *v = s->local[f->input[lp->slot + j]] = names_claim(&s->names, want.data);
-            if (lp->active && f->entries & 1u << ENTRY_JVP)
+            if (lp->active && f->entries & (1u << ENTRY_JVP | 1u << ENTRY_HVP))
                 s->local[f->input[lp->dot_slot + j]] = claim_ident(s, v, "_dot");
             if (lp->nstate)
                 s->local[f->input[lp->bar_slot + lp->ncap + j]] = claim_ident(s, v, "_bar");
             buf_free(&want);
         }
-        for (uint32_t c = 0; c < lp->ncap; c++)
-            s->local[f->input[lp->bar_slot + c]] =
+        for (uint32_t c = 0; c < lp->ncap; c++) {
+            const char *acc = s->local[f->input[lp->bar_slot + c]] =
                 claim_ident(s, s->local[lp->cap[c]] ? s->local[lp->cap[c]] : "", "_acc");
+            if (f->entries & 1u << ENTRY_HVP)
+                s->local[f->input[lp->hbar_slot + c]] = claim_ident(s, acc, "_dot");
+        }
     }
 }
 

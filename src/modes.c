@@ -37,12 +37,16 @@ const char *const entry_suffix[ENTRY_KINDS] = {
 };
 
 /* The entry points of a definition with kept loops. */
-#define ENTRIES_KEPT (1u << ENTRY_VALUE | 1u << ENTRY_GRAD | 1u << ENTRY_JVP | 1u << ENTRY_VJP)
+#define ENTRIES_KEPT (1u << ENTRY_VALUE | 1u << ENTRY_GRAD | 1u << ENTRY_JVP | 1u << ENTRY_VJP | \
+                      1u << ENTRY_HVP)
 
 unsigned func_misfits(const Func *f)
 {
+    int recurrence = 0;
+    for (int i = 0; i < f->nloops; i++)
+        recurrence |= f->loops[i].nstate > 0;
     if (f->nsizes || f->nloops)
-        return ((1u << ENTRY_KINDS) - 1) & ~ENTRIES_KEPT;
+        return (((1u << ENTRY_KINDS) - 1) & ~ENTRIES_KEPT) | (recurrence ? 1u << ENTRY_HVP : 0);
     return f->vector ? ENTRIES_SCALAR : 0;
 }
 
@@ -442,10 +446,10 @@ static void jvp(Func *f)
     forward_sweep(d, f->nprimal, seeds, &tan);
     for (int i = 0; i < f->nloops; i++) {
         Loop *lp = &f->loops[i];
-        lp->cap_dot = new_ids(lp->ncap + lp->nstate);
+        lp->cap_dot[ENTRY_JVP] = new_ids(lp->ncap + lp->nstate);
         for (uint32_t c = 0; c < lp->ncap + lp->nstate; c++) {
             NodeId v = c < lp->ncap ? lp->cap[c] : lp->init[c - lp->ncap];
-            lp->cap_dot[c] = tan.of[v] ? tan.of[v] : zero;
+            lp->cap_dot[ENTRY_JVP][c] = tan.of[v] ? tan.of[v] : zero;
         }
     }
     f->jvp = new_ids((uint32_t)f->nroots);
@@ -479,21 +483,82 @@ static NodeId *gradient_targets(const Func *f)
     return g;
 }
 
-/* Forward over reverse: the tangent of the gradient along the tangent inputs. */
+/* Forward over reverse: the tangent of the gradient along the tangent inputs. Through kept
+ * sums: their slots are seeded with their tangents, and the slots of the captures' adjoint
+ * terms with theirs (which the loops compute), and the captures and the sums' adjoints are
+ * targets too (the loops read their tangents). */
 static void hvp(Func *f)
 {
     Dag *d = &f->dag;
     NodeId *seeds = tangent_seeds(f), zero = dag_const(d, 0.0), *g = gradient_targets(f);
+    uint32_t nt = f->ndiff, ns = f->ndiff;
+    for (int i = 0; i < f->nloops; i++)
+        if (f->loops[i].active)
+            nt += f->loops[i].ncap + 1, ns += f->loops[i].ncap + 1;
+    NodeId *targets = new_ids(nt);
+    uint32_t *slots = xrealloc(NULL, (ns + 1) * sizeof *slots);
+    memcpy(targets, g, f->ndiff * sizeof *g);
+    memcpy(slots, f->diff, f->ndiff * sizeof *slots);
+    nt = ns = f->ndiff;
+    for (int i = 0; i < f->nloops; i++) {
+        const Loop *lp = &f->loops[i];
+        if (!lp->active)
+            continue;
+        seeds[lp->slot] = f->input[lp->dot_slot];
+        slots[ns++] = lp->slot;
+        targets[nt++] = lp->seed[ENTRY_GRAD][0];
+        for (uint32_t c = 0; c < lp->ncap; c++) {
+            seeds[lp->bar_slot + c] = f->input[lp->hbar_slot + c];
+            slots[ns++] = lp->bar_slot + c;
+            targets[nt++] = lp->cap[c];
+        }
+    }
     Cone cone;
-    cone_init(&cone, d, g, f->ndiff);
+    cone_init(&cone, d, targets, nt);
     begin_sweep(f, "tangent sweep of both (forward over reverse)");
-    cone_sweep(&cone, f->diff, f->ndiff, f->input, seeds);
+    cone_sweep(&cone, slots, ns, f->input, seeds);
     f->hvp = new_ids(f->ndiff);
     for (uint32_t k = 0; k < f->ndiff; k++)
         f->hvp[k] = cone.tan[g[k]] ? cone.tan[g[k]] : zero;
+    for (int i = 0; i < f->nloops; i++) {
+        Loop *lp = &f->loops[i];
+        NodeId s = lp->seed[ENTRY_GRAD][0];
+        lp->seed[ENTRY_HVP] = new_ids(1);
+        lp->seed[ENTRY_HVP][0] = lp->active && cone.tan[s] ? cone.tan[s] : zero;
+        lp->cap_dot[ENTRY_HVP] = new_ids(lp->ncap);
+        for (uint32_t c = 0; c < lp->ncap; c++)
+            lp->cap_dot[ENTRY_HVP][c] = lp->active && cone.tan[lp->cap[c]] ?
+                                        cone.tan[lp->cap[c]] : zero;
+    }
     cone_free(&cone);
     free(seeds);
     free(g);
+    free(targets);
+    free(slots);
+}
+
+/* A kept loop's iteration: the tangent of its vjp along the dot and bar_dot slots (what the
+ * loop of a Hessian-vector product sums). */
+static void vjp_tangent(Func *f)
+{
+    Dag *d = &f->dag;
+    NodeId *seeds = tangent_seeds(f), zero = dag_const(d, 0.0);
+    uint32_t *slots = xrealloc(NULL, (f->ndiff + (uint32_t)f->nroots + 1) * sizeof *slots);
+    memcpy(slots, f->diff, f->ndiff * sizeof *slots);
+    for (int r = 0; r < f->nroots; r++) {
+        seeds[f->bar_slot + (uint32_t)r] = f->input[f->bar_dot_slot + (uint32_t)r];
+        slots[f->ndiff + (uint32_t)r] = f->bar_slot + (uint32_t)r;
+    }
+    Cone cone;
+    cone_init(&cone, d, f->vjp, f->ndiff);
+    begin_sweep(f, "tangent sweep of both (forward over reverse)");
+    cone_sweep(&cone, slots, f->ndiff + (uint32_t)f->nroots, f->input, seeds);
+    f->hvp = new_ids(f->ndiff);
+    for (uint32_t k = 0; k < f->ndiff; k++)
+        f->hvp[k] = cone.tan[f->vjp[k]] ? cone.tan[f->vjp[k]] : zero;
+    cone_free(&cone);
+    free(seeds);
+    free(slots);
 }
 
 /* ---- Jacobians and Hessians ------------------------------------------------------------------------ */
@@ -743,6 +808,9 @@ void func_differentiate(Func *f)
     f->bar_slot = f->nslots;
     if (want & 1u << ENTRY_VJP)
         f->nslots += (uint32_t)f->nroots;
+    f->bar_dot_slot = f->nslots;
+    if (f->iteration && want & 1u << ENTRY_HVP)
+        f->nslots += (uint32_t)f->nroots;
     /* the kept loops': their iterations differentiated, the terms they sum */
     uint8_t *wrt = diff_mask(f);
     loops_activity(f, wrt);
@@ -752,9 +820,13 @@ void func_differentiate(Func *f)
         lp->bar_slot = f->nslots;
         f->nslots += lp->ncap + lp->nstate;
         lp->dot_slot = f->nslots;
-        f->nslots += want & 1u << ENTRY_JVP ? loop_results(lp) : 0;
-        lp->body->entries = 1u << ENTRY_VALUE | (want & (1u << ENTRY_JVP)) |
-                            (want & (1u << ENTRY_GRAD | 1u << ENTRY_VJP) ? 1u << ENTRY_VJP : 0);
+        f->nslots += want & (1u << ENTRY_JVP | 1u << ENTRY_HVP) ? loop_results(lp) : 0;
+        lp->hbar_slot = f->nslots;
+        f->nslots += want & 1u << ENTRY_HVP ? lp->ncap : 0;
+        lp->body->entries = 1u << ENTRY_VALUE | (want & 1u << ENTRY_HVP) |
+                            (want & (1u << ENTRY_JVP | 1u << ENTRY_HVP) ? 1u << ENTRY_JVP : 0) |
+                            (want & (1u << ENTRY_GRAD | 1u << ENTRY_VJP | 1u << ENTRY_HVP) ?
+                             1u << ENTRY_VJP : 0);
         func_differentiate(lp->body);
     }
     f->input = xrealloc(f->input, (f->nslots + 1) * sizeof *f->input);
@@ -773,7 +845,9 @@ void func_differentiate(Func *f)
         vjp(f);
     if (want & (1u << ENTRY_JAC | 1u << ENTRY_JAC_SPARSE))
         jacobian(f);
-    if (!f->vector && want & 1u << ENTRY_HVP)
+    if (f->iteration && want & 1u << ENTRY_HVP)
+        vjp_tangent(f);
+    else if (!f->vector && want & 1u << ENTRY_HVP)
         hvp(f);
     if (!f->vector && want & (1u << ENTRY_HESS | 1u << ENTRY_HESS_SPARSE))
         hessian(f);
@@ -789,10 +863,11 @@ void func_free(Func *f)
         free(lp->load);
         free(lp->cap);
         free(lp->cap_active);
-        free(lp->cap_dot);
         free(lp->init);
-        for (int k = 0; k < ENTRY_KINDS; k++)
+        for (int k = 0; k < ENTRY_KINDS; k++) {
             free(lp->seed[k]);
+            free(lp->cap_dot[k]);
+        }
     }
     free(f->loops);
     dag_free(&f->dag);

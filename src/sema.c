@@ -1163,6 +1163,7 @@ static NodeId kept_finish(Lower *L, Kept *k, const NodeId *roots, uint32_t nroot
     Func *body = arena_alloc(L->arena, sizeof *body);
     body->name = k->var;
     body->def = f->def;
+    body->iteration = 1;
     body->dag = nb;
     body->ninputs = first + ncap;
     body->input = xrealloc(NULL, (body->ninputs + 1) * sizeof *body->input);
