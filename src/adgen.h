@@ -479,6 +479,10 @@ extern const char *const entry_name[ENTRY_KINDS];
 extern const char *const entry_suffix[ENTRY_KINDS];
 /* A kept loop's results: its sum, or its last states. */
 uint32_t loop_results(const Loop *lp);
+/* "N, M": f's sizes known only at run time, or NULL when it has none (allocated). The
+ * interpreter (eval, check) and the pictures (--dot, --explain, --report) need them given with
+ * -D. */
+char *func_sizes_list(const Func *f);
 /* The entry points f cannot have (bits of EntryKind): second order and Jacobians for a vector
  * result, all but grad, jvp and vjp for a definition with kept loops. */
 unsigned func_misfits(const Func *f);

@@ -622,7 +622,7 @@ static void explain_func(Func *f, ExplainStyle style, Buf *out)
 void explain_program(Program *prog, ExplainStyle style, Buf *out)
 {
     for (int i = 0, shown = 0; i < prog->nfuncs; i++) {
-        if (prog->funcs[i].vector) /* a function of one value and its gradient only */
+        if (prog->funcs[i].vector || prog->funcs[i].nsizes) /* one value, constant sizes */
             continue;
         buf_puts(out, shown++ ? "\n" : "");
         explain_func(&prog->funcs[i], style, out);
@@ -920,7 +920,7 @@ void explain_dot(Program *prog, int adjoint, Buf *out)
     buf_puts(out, "    rankdir=LR;\n    node [fontname=\"Helvetica\"];\n"
                   "    edge [fontname=\"Helvetica\", fontsize=10];\n");
     for (int i = 0; i < prog->nfuncs; i++)
-        if (!prog->funcs[i].vector) /* a function of one value and its gradient only */
+        if (!prog->funcs[i].vector && !prog->funcs[i].nsizes) /* one value, constant sizes */
             dot_func(&prog->funcs[i], i, prog->nfuncs, adjoint, out);
     buf_puts(out, "}\n");
 }

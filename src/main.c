@@ -105,18 +105,26 @@ static int show(const Options *o)
               .max_nodes = o->emit.max_nodes};
     int status = EXIT_INPUT;
     if (unit_compile(&u, strcmp(o->input, "-") == 0 ? "<stdin>" : o->input, src.data, src.len,
-                     stem, stderr) == 0 && o->show != SHOW_REPORT) {
-        /* the pictures and the sweeps are of one value and its gradient: the others are
-         * left out, and a file of none of those is an error */
-        int scalars = 0;
+                     stem, stderr) == 0) {
+        /* the pictures and the sweeps are of one value and its gradient, and all three of
+         * constant sizes: the others are left out, and a file of none of those is an error */
+        int shown = 0, report = o->show == SHOW_REPORT;
         for (int i = 0; i < u.prog.nfuncs; i++)
-            scalars += !u.prog.funcs[i].vector;
+            shown += !u.prog.funcs[i].nsizes && (report || !u.prog.funcs[i].vector);
         for (int i = 0; i < u.prog.nfuncs; i++) {
             const Func *f = &u.prog.funcs[i];
             Loc loc = f->def->bare ? f->def->loc : f->def->name_loc;
-            if (!f->vector)
+            char *sizes = func_sizes_list(f);
+            if (sizes && shown)
+                diag_warning(&u.diag, loc, "'%s' has sizes known only at run time (%s) and is "
+                             "left out: give them with -D NAME=VALUE to show it", f->name, sizes);
+            else if (sizes)
+                diag_error(&u.diag, loc, "'%s' has sizes known only at run time (%s): give "
+                           "them with -D NAME=VALUE to show it", f->name, sizes);
+            free(sizes);
+            if (!f->vector || f->nsizes || report)
                 continue;
-            if (scalars)
+            if (shown)
                 diag_warning(&u.diag, loc, "'%s' returns %d value%s and is left out: --dot "
                              "and --explain show functions of one value", f->name, f->nroots,
                              f->nroots == 1 ? "" : "s");

@@ -314,6 +314,16 @@ static NodeId *input_adjoints(Func *f, const NodeMap *adj)
 
 /* ---- kept loops ------------------------------------------------------------------------------- */
 
+char *func_sizes_list(const Func *f)
+{
+    if (!f->nsizes)
+        return NULL;
+    Buf b = {0};
+    for (int k = 0; k < f->nsizes; k++)
+        buf_printf(&b, "%s%s", k ? ", " : "", f->size[k]);
+    return b.data;
+}
+
 uint32_t loop_results(const Loop *lp)
 {
     return lp->nstate ? lp->nstate : 1;

@@ -236,8 +236,10 @@ void report_program(Program *prog, const Diag *diag, Buf *out)
     Arena arena = {0};
     NameSet file_names;
     names_init(&file_names, &arena, 16, NULL);
-    for (int i = 0; i < prog->nfuncs; i++) {
-        buf_puts(out, i ? "\n" : "");
+    for (int i = 0, shown = 0; i < prog->nfuncs; i++) {
+        if (prog->funcs[i].nsizes) /* constant sizes only: main.c says so */
+            continue;
+        buf_puts(out, shown++ ? "\n" : "");
         report_func(&prog->funcs[i], diag, &file_names, &arena, out);
     }
     if (!out->data)
