@@ -178,6 +178,8 @@ typedef struct {
     const char **defines; /* sema: -D NAME=VALUE, overriding or adding file constants */
     int ndefines;
     uint32_t max_nodes;   /* sema: unrolling beyond this many nodes is an error (0: default) */
+    uint32_t unroll;      /* sema: a sum over more terms of a constant range is kept as a
+                             loop when it can be (0: every one is unrolled) */
 } Parse;
 
 Interner *intern_new(void);
@@ -327,6 +329,7 @@ typedef struct {
     int rank;                /* 0: a scalar */
     uint32_t dims[MAX_RANK]; /* dims[0] is 0 when it is a run-time size: */
     int rt_size;             /* the Func's size it is, or -1 */
+    int loaded;              /* a kept loop reads its elements (and adds into its gradient) */
     uint32_t first;          /* its first input slot */
     uint32_t size;           /* its number of slots */
 } Param;
@@ -653,6 +656,7 @@ typedef struct {
     const char **defines;     /* for sema: -D NAME=VALUE, checked by main */
     int ndefines;
     uint32_t max_nodes;       /* for sema: the unrolling limit (0: the default) */
+    uint32_t unroll;          /* for sema: --unroll=N (0: all) */
     unsigned emit;            /* the entry points (bits of EntryKind); 0: the defaults */
 } EmitOptions;
 
@@ -698,6 +702,7 @@ typedef struct {
     const char **defines; /* and -D NAME=VALUE, and the node limit (0: the default) */
     int ndefines;
     uint32_t max_nodes;
+    uint32_t unroll;  /* --unroll=N (0: all) */
     unsigned emit;    /* the entry points wanted (bits of EntryKind); 0: each function's default */
 } Unit;
 

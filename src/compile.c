@@ -11,7 +11,8 @@ int unit_compile(Unit *u, const char *file, const char *src, size_t len, const c
 {
     Diag diag = {.file = file, .src = src, .len = len, .out = messages};
     Parse parse = {.arena = &u->arena, .diag = &u->diag, .real = u->real,
-                   .defines = u->defines, .ndefines = u->ndefines, .max_nodes = u->max_nodes};
+                   .defines = u->defines, .ndefines = u->ndefines, .max_nodes = u->max_nodes,
+                   .unroll = u->unroll};
     u->diag = diag;
     u->names = parse.names = intern_new();
     if (parse_source(&parse) != 0 || sema_program(&parse, stem, &u->prog) != 0)
@@ -45,7 +46,7 @@ int compile_source(const char *file, const char *src, size_t len, const char *st
                    const EmitOptions *opt, FILE *messages, Buf *c_text, Buf *h_text)
 {
     Unit u = {.real = opt->real, .defines = opt->defines, .ndefines = opt->ndefines,
-              .max_nodes = opt->max_nodes, .emit = opt->emit};
+              .max_nodes = opt->max_nodes, .unroll = opt->unroll, .emit = opt->emit};
     if (unit_compile(&u, file, src, len, stem, messages) == 0 &&
         emit_check(&u.prog, &u.diag, opt) == 0) {
         emit_source(&u.prog, &u.diag, opt, c_text);

@@ -636,10 +636,12 @@ static void put_store(Emitter *em, const Printer *pr, const Entry *entry, uint32
     const Func *f = e->s.f;
     Buf *out = em->out;
     const Arg *a = &entry->args[entry->arg[r]];
-    int adds = adds_into(e, entry, a);
+    /* a kept loop adds into the gradient of the arrays it reads, zeroed first */
+    int loaded = a->param >= 0 && f->params[a->param].loaded;
+    int adds = adds_into(e, entry, a) || loaded;
     if (adds && dag_is_const(&f->dag, entry->roots[r], 0.0)) {
         /* (void) once for the whole array: no statement per untouched element */
-        if (!a->array || entry->elem[r] == 0)
+        if (!loaded && (!a->array || entry->elem[r] == 0))
             buf_printf(out, "    (void)%s; /* %s does not depend on %s */\n", a->name,
                        e->fn[ENTRY_VALUE], a->array ? "some of its elements" : "it");
         return;
@@ -704,6 +706,7 @@ typedef enum { RUN_VALUE, RUN_TANGENT, RUN_REVERSE, RUN_REVERSE_TANGENT, RUN_KIN
 typedef struct {
     int loop;
     RunKind kind;
+    int fused;         /* a reverse run that also computes the sum (its value run is gone) */
 } Run;
 
 /* An entry point's runs, in an order that gives each what it reads: the sums in the order of
@@ -724,6 +727,89 @@ static int has_slots(const Sched *s, const Body *b, uint32_t slot, uint32_t n)
         if (body_find(s, b, s->f->input[slot + j]) >= 0)
             return 1;
     return 0;
+}
+
+/* Whether node id of the function reads, through its operands, a slot with mask[slot] set.
+ * Iterative; marks what it visited in seen. */
+static int reads_slots(const Func *f, NodeId id, const uint8_t *mask, uint8_t *seen)
+{
+    uint32_t top = 0, cap = 64;
+    NodeId *stack = xrealloc(NULL, cap * sizeof *stack);
+    int found = 0;
+    stack[top++] = id;
+    while (top && !found) {
+        NodeId n = stack[--top];
+        const Node *nd = &f->dag.nodes[n];
+        if (!n || seen[n])
+            continue;
+        seen[n] = 1;
+        if (nd->kind == N_INPUT) {
+            found = mask[(uint32_t)nd->k];
+            continue;
+        }
+        if (top + 3 > cap) {
+            cap *= 2;
+            stack = xrealloc(stack, cap * sizeof *stack);
+        }
+        stack[top++] = nd->a;
+        stack[top++] = nd->b;
+        stack[top++] = nd->c;
+    }
+    free(stack);
+    return found;
+}
+
+/* Whether the statement of node id (top) reads node `target` inside its expression. */
+static int inline_reads(const Sched *s, const Body *b, NodeId id, NodeId target, int top)
+{
+    const Node *nd = &s->f->dag.nodes[id];
+    if (id == target)
+        return 1;
+    if (!node_is_op(&s->f->dag, id))
+        return 0;
+    long k = body_find(s, b, id);
+    if (!top && k >= 0 && b->local[k])
+        return 0;
+    NodeId ops[3] = {nd->a, nd->b, nd->c};
+    for (int i = 0; i < node_arity(nd->kind); i++)
+        if (inline_reads(s, b, ops[i], target, 0))
+            return 1;
+    return 0;
+}
+
+/* Per loop: 1 when its sum and its reverse loop can be one loop: the adjoint of the sum (the
+ * seed) reads no loop's result, and no statement of the body reads the sum (only what is
+ * stored and returned does), so the loop can run where the reverse loop runs. */
+static uint8_t *fusible(const DefOut *e, const Entry *entry, const Body *b, const uint8_t *on)
+{
+    const Func *f = e->s.f;
+    uint8_t *fuse = xrealloc(NULL, (size_t)f->nloops + 1);
+    memset(fuse, 0, (size_t)f->nloops + 1);
+    uint8_t *seen = xrealloc(NULL, f->dag.len), *mask = xrealloc(NULL, f->nslots + 1);
+    memset(mask, 0, f->nslots + 1);
+    for (int i = 0; i < f->nloops; i++) {
+        const Loop *lp = &f->loops[i];
+        uint32_t nout = loop_results(lp);
+        for (uint32_t j = 0; j < nout; j++)
+            mask[lp->slot + j] = 1;
+        for (uint32_t c = 0; c < lp->ncap + lp->nstate; c++)
+            mask[lp->bar_slot + c] = 1;
+    }
+    for (int i = 0; i < f->nloops; i++) {
+        const Loop *lp = &f->loops[i];
+        if (lp->nstate || !on[RUN_KINDS * i + RUN_VALUE] || !on[RUN_KINDS * i + RUN_REVERSE])
+            continue;
+        memset(seen, 0, f->dag.len);
+        if (reads_slots(f, lp->seed[entry->kind][0], mask, seen))
+            continue;
+        fuse[i] = 1;
+        for (uint32_t k = 0; k < b->n && fuse[i]; k++)
+            if (b->local[k] && inline_reads(&e->s, b, b->nodes[k], f->input[lp->slot], 1))
+                fuse[i] = 0;
+    }
+    free(seen);
+    free(mask);
+    return fuse;
 }
 
 /* The runs of an entry point, and its body: collected from its roots and the nodes its runs
@@ -784,16 +870,18 @@ static void plan_runs(DefOut *e, const Entry *entry, Body *b, Runs *rs)
     free(roots);
     rs->n = 0;
     rs->next = 0;
+    uint8_t *fuse = fusible(e, entry, b, on);
     rs->run = xrealloc(NULL, ((size_t)f->nloops * 2 + 1) * sizeof *rs->run);
     for (int i = 0; i < f->nloops; i++)
         for (int r = RUN_VALUE; r <= RUN_TANGENT; r++)
-            if (on[RUN_KINDS * i + r])
-                rs->run[rs->n++] = (Run){i, (RunKind)r};
+            if (on[RUN_KINDS * i + r] && !(r == RUN_VALUE && fuse[i]))
+                rs->run[rs->n++] = (Run){i, (RunKind)r, 0};
     for (int i = f->nloops - 1; i >= 0; i--)
         for (int r = RUN_REVERSE; r <= RUN_REVERSE_TANGENT; r++)
             if (on[RUN_KINDS * i + r])
-                rs->run[rs->n++] = (Run){i, (RunKind)r};
+                rs->run[rs->n++] = (Run){i, (RunKind)r, r == RUN_REVERSE && fuse[i]};
     free(on);
+    free(fuse);
     rs->nslots = f->nslots;
     rs->slot_run = xrealloc(NULL, (rs->nslots + 1) * sizeof *rs->slot_run);
     for (uint32_t k = 0; k < rs->nslots; k++)
@@ -813,6 +901,9 @@ static void plan_runs(DefOut *e, const Entry *entry, Body *b, Runs *rs)
                 rs->slot_run[lp->dot_slot + k] = j;
         }
     }
+    for (int j = 0; j < rs->n; j++)
+        if (rs->run[j].fused)
+            rs->slot_run[f->loops[rs->run[j].loop].slot] = j;
 }
 
 static void runs_free(Runs *rs)
@@ -951,6 +1042,12 @@ static void put_run(Emitter *em, const DefOut *e, const Entry *entry, const Body
                       outer_text(&outer, lp->seed[seed][j]);
         if (r->kind == RUN_REVERSE_TANGENT)
             name[body->input[body->bar_dot_slot]] = outer_text(&outer, lp->seed[ENTRY_HVP][0]);
+        if (r->fused) {
+            roots[n] = body->roots[0];
+            into[n] = local[f->input[lp->slot]];
+            adds[n] = 1;
+            slot_of[n++] = lp->slot;
+        }
         for (uint32_t k = 0; k < body->ndiff; k++, n++) {
             uint32_t slot = body->diff[k];
             if (r->kind == RUN_REVERSE_TANGENT && slot < st0) {
@@ -1022,6 +1119,8 @@ static void put_run(Emitter *em, const DefOut *e, const Entry *entry, const Body
     at_source_line(em, lp->loc.first_line);
     buf_printf(out, "    /* %s */\n", back ? (rec ? "the recurrence backwards: the adjoints of "
                                                        "its states and of what it reads" :
+                                                 r->fused ? "the sum and its summands' "
+                                                            "adjoints, in one loop" :
                                                  "the summands' adjoints, summed") :
                                           rec ? "the recurrence, kept as a loop" :
                                                 "the sum, kept as a loop");
@@ -1180,6 +1279,10 @@ static void put_rt_length(Buf *out, const DefOut *e, const Param *pa)
     uint64_t row = 1;
     for (int i = 1; i < pa->rank; i++)
         row *= pa->dims[i];
+    if (pa->rt_size < 0) {
+        buf_printf(out, "%u", pa->size);
+        return;
+    }
     if (row != 1)
         buf_printf(out, "%llu * ", (unsigned long long)row);
     buf_puts(out, e->s.size[pa->rt_size]);
@@ -1221,8 +1324,8 @@ static void put_body(Emitter *em, const DefOut *e, const Entry *entry, const Bod
                    f->params[a->param].kind == PARAM_DIFF;
         for (int j = 0; rs && a->name == e->s.work && j < rs->n; j++)
             used |= f->loops[rs->run[j].loop].nstate > 0;
-        if (a->param >= 0 && f->params[a->param].rt_size >= 0 && a->out &&
-            !e->opt->accumulate) {
+        if (a->param >= 0 && (f->params[a->param].rt_size >= 0 || f->params[a->param].loaded) &&
+            a->out && !adds_into(e, entry, a)) {
             /* a run-time array's gradient: zeroed here, added into by the reverse loops */
             buf_printf(out, "    for (long %s = 0; %s < ", e->index, e->index);
             put_rt_length(out, e, &f->params[a->param]);

@@ -180,7 +180,7 @@ static char *default_depfile(const char *out)
 
 enum {
     OPT_HEADER = 256, OPT_CHECK, OPT_MD, OPT_MF, OPT_MT, OPT_REAL, OPT_PREFIX, OPT_NAME,
-    OPT_STATIC, OPT_ACCUMULATE, OPT_LINE, OPT_NO_LINE, OPT_FORCE, OPT_MAX_NODES, OPT_EMIT,
+    OPT_STATIC, OPT_ACCUMULATE, OPT_LINE, OPT_NO_LINE, OPT_FORCE, OPT_MAX_NODES, OPT_UNROLL, OPT_EMIT,
     OPT_DOT, OPT_EXPLAIN, OPT_REPORT
 };
 
@@ -218,6 +218,7 @@ static int parse_options(int argc, char **argv, Options *o)
         {"force", no_argument, NULL, OPT_FORCE},
         {"define", required_argument, NULL, 'D'},
         {"max-nodes", required_argument, NULL, OPT_MAX_NODES},
+        {"unroll", required_argument, NULL, OPT_UNROLL},
         {"MD", no_argument, NULL, OPT_MD},
         {"MF", required_argument, NULL, OPT_MF},
         {"MT", required_argument, NULL, OPT_MT},
@@ -249,6 +250,12 @@ static int parse_options(int argc, char **argv, Options *o)
             break;
         case OPT_MAX_NODES:
             if (cli_max_nodes(optarg, &o->emit.max_nodes) != 0)
+                return EXIT_USAGE;
+            break;
+        case OPT_UNROLL:
+            if (strcmp(optarg, "all") == 0)
+                o->emit.unroll = 0;
+            else if (cli_max_nodes(optarg, &o->emit.unroll) != 0)
                 return EXIT_USAGE;
             break;
         case OPT_MD: o->write_deps = 1; break;

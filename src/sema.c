@@ -276,6 +276,7 @@ typedef struct {
     int recursion_reported; /* a cycle of calls has been reported */
     int def_errors;         /* the error count when the current definition began */
     uint32_t max_nodes;
+    uint32_t unroll;        /* --unroll: sums of constant ranges past this many terms are kept */
     Def **defs;             /* every definition, by name */
     size_t defs_cap;
     Arena *arena;
@@ -934,17 +935,11 @@ static NodeId kept_index(Lower *L, const Ast *e, const Array *a, const Affine *i
         return 0;
     }
     int p = (int)(a->param - L->f->params);
-    if (a->param->rt_size < 0) {
-        diag_error(L->diag, e->loc, "'%s' has a constant size: inside a loop over a run-time "
-                                    "range, its indices must be numbers when adgen runs",
-                   a->name);
-        return 0;
-    }
     Affine flat = aff_num(0);
     const Ast *x = e->args;
     for (int i = 0; i < a->rank; i++, x = x->next) {
         Affine lo = aff_num(0), hi = aff_num(a->dims[i] - 1);
-        if (i == 0) {
+        if (i == 0 && a->param->rt_size >= 0) {
             hi = aff_num(-1);
             hi.c[1 + a->param->rt_size] = 1;
         }
@@ -956,6 +951,7 @@ static NodeId kept_index(Lower *L, const Ast *e, const Array *a, const Affine *i
             return 0;
         flat = aff_add(idx[i], &flat, a->dims[i]);
     }
+    L->f->params[p].loaded = 1;
     return kept_load(L, p, &flat);
 }
 
@@ -1269,6 +1265,17 @@ static NodeId lower_reduction(Lower *L, Ast *e, int is_sum)
     }
     if (kept)
         return lower_kept_sum(L, e, range, body, &lo, &hi);
+    if (is_sum && L->unroll && to - from + 1 > (int64_t)L->unroll && !L->kept) {
+        /* a trial: what cannot be kept is unrolled, and the trial's messages are not the
+         * source's mistakes (the unrolled sum reports its own) */
+        int errors = L->diag->errors;
+        L->diag->muted++;
+        NodeId r = lower_kept_sum(L, e, range, body, &lo, &hi);
+        L->diag->muted--;
+        if (r)
+            return r;
+        L->diag->errors = errors;
+    }
     if (!enter(L, e->loc))
         return 0;
     NodeId acc = 0;
@@ -2501,7 +2508,7 @@ static void bind_params(Lower *L, Func *f)
     }
 }
 
-static void lower_def(Lower *L, Def *def, Func *f)
+static void lower_def_once(Lower *L, Def *def, Func *f)
 {
     L->f = f;
     L->d = &f->dag;
@@ -2528,7 +2535,9 @@ static void lower_def(Lower *L, Def *def, Func *f)
         bind_params(L, f);
         Result r;
         int lowered = lower_body(L, def, &r);
-        if (lowered && r.vector && (f->nsizes || f->nloops)) {
+        if (lowered && r.vector && !f->nsizes && f->nloops) {
+            f->vector = 1; /* sums kept by --unroll: lower_def unrolls them */
+        } else if (lowered && r.vector && f->nsizes) {
             diag_error(L->diag, def->name_loc, "'%s' has sizes known only at run time, so it "
                                                "returns one value (not a list or an array)",
                        def->name);
@@ -2545,6 +2554,21 @@ static void lower_def(Lower *L, Def *def, Func *f)
     L->elems.len = 0;
     if (L->elems.slots)
         memset(L->elems.slots, 0, L->elems.cap * sizeof *L->elems.slots);
+}
+
+/* A definition; one of several values is lowered again without kept sums (--unroll), which
+ * only a function of one value has. */
+static void lower_def(Lower *L, Def *def, Func *f)
+{
+    lower_def_once(L, def, f);
+    if (!f->vector || !f->nloops || f->nsizes)
+        return;
+    func_free(f);
+    memset(f, 0, sizeof *f);
+    uint32_t unroll = L->unroll;
+    L->unroll = 0;
+    lower_def_once(L, def, f);
+    L->unroll = unroll;
 }
 
 /* A file name's stem made a C identifier: "dir/my-model.expr" -> "my_model". */
@@ -2683,6 +2707,7 @@ int sema_program(Parse *p, const char *stem, Program *prog)
 
     Lower L = {.p = p, .diag = diag, .arena = p->arena};
     L.max_nodes = p->max_nodes ? p->max_nodes : DEFAULT_MAX_NODES;
+    L.unroll = p->unroll;
     L.calls_cap = 16;
     L.calls = xrealloc(NULL, (size_t)L.calls_cap * sizeof *L.calls);
     L.defs_cap = 16;
