@@ -392,8 +392,10 @@ typedef struct {
     /* set by func_differentiate: */
     int active;           /* the sum depends on a differentiated input */
     uint8_t *cap_active;  /* per capture: it does (the body differentiates with respect to it) */
-    uint32_t bar_slot;    /* grad, vjp: ncap + nstate slots, the captures' adjoint terms the
-                             loop sums, then the adjoints of the states' first values */
+    uint32_t bar_slot;    /* grad (and hvp): ncap + nstate slots, the captures' adjoint terms
+                             the loop sums, then the adjoints of the states' first values */
+    uint32_t vbar_slot;   /* the same for vjp (its reverse sweep's nodes are apart from
+                             grad's, so that each sweep's nodes come in its own order) */
     uint32_t dot_slot;    /* jvp, hvp: the results' tangents */
     uint32_t hbar_slot;   /* hvp: the tangents of the bar_slot ones */
     NodeId *seed[ENTRY_KINDS]; /* grad, vjp: per result, the function's node of its adjoint;
@@ -482,6 +484,8 @@ extern const char *const entry_name[ENTRY_KINDS];
 extern const char *const entry_suffix[ENTRY_KINDS];
 /* A kept loop's results: its sum, or its last states. */
 uint32_t loop_results(const Loop *lp);
+/* The first of a kept loop's bar slots in entry point k's reverse sweep. */
+uint32_t loop_bar(const Loop *lp, EntryKind k);
 /* "N, M": f's sizes known only at run time, or NULL when it has none (allocated). The
  * interpreter (eval, check) and the pictures (--dot, --explain, --report) need them given with
  * -D. */

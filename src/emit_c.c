@@ -793,7 +793,7 @@ static uint8_t *fusible(const DefOut *e, const Entry *entry, const Body *b, cons
         for (uint32_t j = 0; j < nout; j++)
             mask[lp->slot + j] = 1;
         for (uint32_t c = 0; c < lp->ncap + lp->nstate; c++)
-            mask[lp->bar_slot + c] = 1;
+            mask[loop_bar(lp, entry->kind) + c] = 1;
     }
     for (int i = 0; i < f->nloops; i++) {
         const Loop *lp = &f->loops[i];
@@ -812,65 +812,152 @@ static uint8_t *fusible(const DefOut *e, const Entry *entry, const Body *b, cons
     return fuse;
 }
 
-/* The runs of an entry point, and its body: collected from its roots and the nodes its runs
- * read (kept as locals), until no run is added. */
-static void plan_runs(DefOut *e, const Entry *entry, Body *b, Runs *rs)
+static void runs_free(Runs *rs);
+
+/* What a run's iteration computes: a node of its body, and where it goes. */
+typedef enum {
+    OUT_RESULT,     /* result idx: added into a sum, or a state's next value */
+    OUT_RESULT_DOT, /* its tangent */
+    OUT_LOAD_BAR,   /* added into load idx's element of the gradient */
+    OUT_LOAD_HV,    /* of the Hessian-vector product */
+    OUT_STATE_BAR,  /* state idx's adjoint, the next iteration's (backwards) */
+    OUT_CAP_BAR,    /* capture idx's adjoint term, summed */
+    OUT_CAP_HV      /* its tangent */
+} OutKind;
+
+typedef struct {
+    NodeId node;
+    OutKind kind;
+    uint32_t idx;
+} RunOut;
+
+/* The function's slot an output sums into (a sum nobody reads is not computed), or none. */
+static uint32_t out_slot(const Loop *lp, EntryKind k, const RunOut *o)
+{
+    switch (o->kind) {
+    case OUT_RESULT: return lp->nstate ? UINT32_MAX : lp->slot + o->idx;
+    case OUT_RESULT_DOT: return lp->nstate ? UINT32_MAX : lp->dot_slot + o->idx;
+    case OUT_CAP_BAR: return loop_bar(lp, k) + o->idx;
+    case OUT_CAP_HV: return lp->hbar_slot + o->idx;
+    case OUT_LOAD_BAR: case OUT_LOAD_HV: case OUT_STATE_BAR: return UINT32_MAX;
+    }
+    return UINT32_MAX;
+}
+
+/* The outputs of run r the entry point needs, into *outs (allocated); their number. */
+static uint32_t run_outputs(const DefOut *e, const Entry *entry, const Body *b, const Run *r,
+                            RunOut **outs)
+{
+    const Func *f = e->s.f;
+    const Loop *lp = &f->loops[r->loop];
+    const Func *body = lp->body;
+    uint32_t nout = loop_results(lp), st0 = 1 + lp->nload, cap0 = st0 + lp->nstate, n = 0;
+    RunOut *o = xrealloc(NULL, (2 * nout + 2 * body->ndiff + 2) * sizeof *o);
+    if (r->kind < RUN_REVERSE || r->fused)
+        for (uint32_t j = 0; j < nout; j++)
+            o[n++] = (RunOut){body->roots[j], OUT_RESULT, j};
+    for (uint32_t j = 0; r->kind == RUN_TANGENT && j < nout; j++)
+        o[n++] = (RunOut){body->jvp[j], OUT_RESULT_DOT, j};
+    for (uint32_t k = 0; r->kind >= RUN_REVERSE && k < body->ndiff; k++) {
+        uint32_t slot = body->diff[k];
+        if (slot < st0 && r->kind == RUN_REVERSE)
+            o[n++] = (RunOut){body->vjp[k], OUT_LOAD_BAR, slot - 1};
+        else if (slot >= st0 && slot < cap0)
+            o[n++] = (RunOut){body->vjp[k], OUT_STATE_BAR, slot - st0};
+        else if (slot >= cap0)
+            o[n++] = (RunOut){body->vjp[k], OUT_CAP_BAR, slot - cap0};
+        if (r->kind != RUN_REVERSE_TANGENT)
+            continue;
+        if (slot < st0)
+            o[n++] = (RunOut){body->hvp[k], OUT_LOAD_HV, slot - 1};
+        else if (slot >= cap0)
+            o[n++] = (RunOut){body->hvp[k], OUT_CAP_HV, slot - cap0};
+    }
+    uint32_t kept = 0;
+    for (uint32_t k = 0; k < n; k++) {
+        uint32_t slot = out_slot(lp, entry->kind, &o[k]);
+        if (slot == UINT32_MAX || body_find(&e->s, b, f->input[slot]) >= 0)
+            o[kept++] = o[k];
+    }
+    *outs = o;
+    return kept;
+}
+
+/* The function's nodes run r reads (through the names of its iteration's inputs), added to
+ * roots[*n...]: the captures, tangents and seeds its outputs need, and a recurrence's first
+ * states. */
+static void run_reads(const DefOut *e, const Body *b, const Entry *entry, const Run *r,
+                      NodeId **roots, uint32_t *n)
+{
+    const Func *f = e->s.f;
+    const Loop *lp = &f->loops[r->loop];
+    const Func *body = lp->body;
+    const Dag *d = &body->dag;
+    RunOut *o;
+    uint32_t nouts = run_outputs(e, entry, b, r, &o), st0 = 1 + lp->nload, cap0 = st0 + lp->nstate;
+    uint8_t *reach = xrealloc(NULL, d->len);
+    memset(reach, 0, d->len);
+    for (uint32_t k = 0; k < nouts; k++)
+        reach[o[k].node] = 1;
+    for (NodeId id = d->len - 1; id > 0; id--)
+        if (reach[id])
+            reach[d->nodes[id].a] = reach[d->nodes[id].b] = reach[d->nodes[id].c] = 1;
+    *roots = xrealloc(*roots, (*n + 3 * (lp->ncap + lp->nstate) + 4) * sizeof **roots);
+    int tangent = r->kind == RUN_TANGENT || r->kind == RUN_REVERSE_TANGENT;
+    for (uint32_t c = 0; c < lp->ncap; c++)
+        if (reach[body->input[cap0 + c]])
+            (*roots)[(*n)++] = lp->cap[c];
+    for (uint32_t j = 0; j < lp->nstate; j++) {
+        if (r->kind < RUN_REVERSE)
+            (*roots)[(*n)++] = lp->init[j];
+        if (r->kind == RUN_TANGENT)
+            (*roots)[(*n)++] = lp->cap_dot[entry->kind][lp->ncap + j];
+        if (r->kind == RUN_REVERSE)
+            (*roots)[(*n)++] = lp->seed[entry->kind][j];
+    }
+    for (uint32_t k = 0; tangent && k < body->ndiff; k++)
+        if (body->diff[k] >= cap0 && reach[body->input[body->dot_slot + k]])
+            (*roots)[(*n)++] = lp->cap_dot[entry->kind][body->diff[k] - cap0];
+    if (!lp->nstate && r->kind == RUN_REVERSE && reach[body->input[body->bar_slot]])
+        (*roots)[(*n)++] = lp->seed[entry->kind][0];
+    if (r->kind == RUN_REVERSE_TANGENT) {
+        if (reach[body->input[body->bar_slot]])
+            (*roots)[(*n)++] = lp->seed[ENTRY_GRAD][0];
+        if (reach[body->input[body->bar_dot_slot]])
+            (*roots)[(*n)++] = lp->seed[ENTRY_HVP][0];
+    }
+    free(reach);
+    free(o);
+}
+
+/* Which runs the body b needs (on[RUN_KINDS * loop + kind]), then their order in rs. */
+static void choose_runs(DefOut *e, const Entry *entry, const Body *b, Runs *rs)
 {
     Sched *s = &e->s;
     const Func *f = s->f;
-    uint32_t n = entry->nroots;
-    NodeId *roots = xrealloc(NULL, (n + 1) * sizeof *roots);
-    memcpy(roots, entry->roots, n * sizeof *roots);
-    uint8_t *on = xrealloc(NULL, (size_t)f->nloops * RUN_KINDS);
-    memset(on, 0, (size_t)f->nloops * RUN_KINDS);
     int hvp = entry->kind == ENTRY_HVP;
-    for (;;) {
-        sched_body(s, roots, (int)n, b, 0);
-        int added = 0;
-        for (int i = 0; i < f->nloops; i++) {
-            const Loop *lp = &f->loops[i];
-            uint32_t nout = loop_results(lp);
-            int tangent = (entry->kind == ENTRY_JVP || hvp) && lp->active;
-            int sum = has_slots(s, b, lp->slot, nout);
-            int dot = tangent && has_slots(s, b, lp->dot_slot, nout);
-            int bar = has_slots(s, b, lp->bar_slot, lp->ncap + lp->nstate) ||
-                      (hvp && has_slots(s, b, lp->hbar_slot, lp->ncap));
-            for (uint32_t l = 0; l < lp->nload; l++)
-                bar |= f->params[lp->load[l].param].kind == PARAM_DIFF;
-            int reverse = (reverse_entry(entry->kind) || hvp) && lp->active && bar;
-            /* a recurrence's reverse loop reads the states its forward loop stored */
-            int want[RUN_KINDS] = {(sum || (reverse && lp->nstate)) && !(tangent && dot),
-                                   tangent && dot, reverse && !hvp, reverse && hvp};
-            for (int r = 0; r < RUN_KINDS; r++) {
-                if (!want[r] || on[RUN_KINDS * i + r])
-                    continue;
-                on[RUN_KINDS * i + r] = 1;
-                added = 1;
-                uint32_t more = 2 * (lp->ncap + lp->nstate) + 2 * nout;
-                roots = xrealloc(roots, (n + more + 1) * sizeof *roots);
-                for (uint32_t c = 0; c < lp->ncap + lp->nstate; c++) {
-                    roots[n++] = c < lp->ncap ? lp->cap[c] : lp->init[c - lp->ncap];
-                    if (r == RUN_TANGENT || r == RUN_REVERSE_TANGENT)
-                        roots[n++] = lp->cap_dot[entry->kind][c];
-                }
-                for (uint32_t j = 0; r == RUN_REVERSE && j < nout; j++)
-                    roots[n++] = lp->seed[entry->kind][j];
-                if (r == RUN_REVERSE_TANGENT) {
-                    roots[n++] = lp->seed[ENTRY_GRAD][0];
-                    roots[n++] = lp->seed[ENTRY_HVP][0];
-                }
-            }
-        }
-        if (!added)
-            break;
-        for (uint32_t r = entry->nroots; r < n; r++)
-            s->keep[roots[r]] = 1;
-        body_free(b);
+    uint8_t *on = xrealloc(NULL, (size_t)f->nloops * RUN_KINDS + 1);
+    memset(on, 0, (size_t)f->nloops * RUN_KINDS + 1);
+    for (int i = 0; i < f->nloops; i++) {
+        const Loop *lp = &f->loops[i];
+        uint32_t nout = loop_results(lp);
+        int tangent = (entry->kind == ENTRY_JVP || hvp) && lp->active;
+        int sum = has_slots(s, b, lp->slot, nout);
+        int dot = tangent && has_slots(s, b, lp->dot_slot, nout);
+        int bar = has_slots(s, b, loop_bar(lp, entry->kind), lp->ncap + lp->nstate) ||
+                  (hvp && has_slots(s, b, lp->hbar_slot, lp->ncap));
+        for (uint32_t l = 0; l < lp->nload; l++)
+            bar |= f->params[lp->load[l].param].kind == PARAM_DIFF;
+        int reverse = (reverse_entry(entry->kind) || hvp) && lp->active && bar;
+        /* a recurrence's reverse loop reads the states its forward loop stored */
+        on[RUN_KINDS * i + RUN_VALUE] = (sum || (reverse && lp->nstate)) && !(tangent && dot);
+        on[RUN_KINDS * i + RUN_TANGENT] = tangent && dot;
+        on[RUN_KINDS * i + RUN_REVERSE] = reverse && !hvp;
+        on[RUN_KINDS * i + RUN_REVERSE_TANGENT] = reverse && hvp;
     }
-    free(roots);
+    uint8_t *fuse = fusible(e, entry, b, on);
     rs->n = 0;
     rs->next = 0;
-    uint8_t *fuse = fusible(e, entry, b, on);
     rs->run = xrealloc(NULL, ((size_t)f->nloops * 2 + 1) * sizeof *rs->run);
     for (int i = 0; i < f->nloops; i++)
         for (int r = RUN_VALUE; r <= RUN_TANGENT; r++)
@@ -890,9 +977,11 @@ static void plan_runs(DefOut *e, const Entry *entry, Body *b, Runs *rs)
         const Loop *lp = &f->loops[rs->run[j].loop];
         if (rs->run[j].kind >= RUN_REVERSE) {
             for (uint32_t c = 0; c < lp->ncap + lp->nstate; c++)
-                rs->slot_run[lp->bar_slot + c] = j;
+                rs->slot_run[loop_bar(lp, entry->kind) + c] = j;
             for (uint32_t c = 0; rs->run[j].kind == RUN_REVERSE_TANGENT && c < lp->ncap; c++)
                 rs->slot_run[lp->hbar_slot + c] = j;
+            if (rs->run[j].fused)
+                rs->slot_run[lp->slot] = j;
             continue;
         }
         for (uint32_t k = 0; k < loop_results(lp); k++) {
@@ -901,9 +990,36 @@ static void plan_runs(DefOut *e, const Entry *entry, Body *b, Runs *rs)
                 rs->slot_run[lp->dot_slot + k] = j;
         }
     }
-    for (int j = 0; j < rs->n; j++)
-        if (rs->run[j].fused)
-            rs->slot_run[f->loops[rs->run[j].loop].slot] = j;
+}
+
+/* The runs of an entry point, and its body: collected from its roots and the nodes its runs
+ * read, until they need nothing more (what a run reads can only add to the body); those
+ * nodes are kept as locals, computed once outside the loops. */
+static void plan_runs(DefOut *e, const Entry *entry, Body *b, Runs *rs)
+{
+    Sched *s = &e->s;
+    uint32_t n = entry->nroots, before = 0;
+    NodeId *roots = xrealloc(NULL, (n + 1) * sizeof *roots);
+    memcpy(roots, entry->roots, n * sizeof *roots);
+    for (;;) {
+        sched_body(s, roots, (int)n, b, 0);
+        choose_runs(e, entry, b, rs);
+        n = entry->nroots;
+        for (int j = 0; j < rs->n; j++)
+            run_reads(e, b, entry, &rs->run[j], &roots, &n);
+        if (n == before)
+            break;
+        before = n;
+        body_free(b);
+        runs_free(rs);
+    }
+    for (uint32_t k = entry->nroots; k < n; k++)
+        s->keep[roots[k]] = 1;
+    body_free(b);
+    sched_body(s, roots, (int)n, b, 0);
+    for (uint32_t k = entry->nroots; k < n; k++)
+        s->keep[roots[k]] = 0;
+    free(roots);
 }
 
 static void runs_free(Runs *rs)
@@ -1000,7 +1116,13 @@ static void put_run(Emitter *em, const DefOut *e, const Entry *entry, const Body
     const char *zero = literal_zero[e->opt->real], **name = be->s.local, **local = e->s.local;
     uint32_t nout = loop_results(lp), st0 = 1 + lp->nload, cap0 = st0 + lp->nstate;
     int rec = lp->nstate > 0, back = r->kind >= RUN_REVERSE;
-    int tangent = r->kind == RUN_TANGENT || r->kind == RUN_REVERSE_TANGENT;
+    RunOut *o;
+    uint32_t n = run_outputs(e, entry, b, r, &o), bar = loop_bar(lp, entry->kind);
+    if (!n) {
+        free(o);
+        return;
+    }
+    /* the names of the iteration's inputs */
     Buf t = {0};
     buf_printf(&t, "(%s)%s", real, var);
     name[body->input[0]] = arena_strndup(e->s.arena, t.data, t.len);
@@ -1013,73 +1135,17 @@ static void put_run(Emitter *em, const DefOut *e, const Entry *entry, const Body
     for (uint32_t j = 0; j < lp->nstate; j++)
         name[body->input[st0 + j]] = back ? work_text(e, lp, var, j) :
                                             local[f->input[lp->slot + j]];
-    /* what the iteration computes, and where it goes: added (a sum) or assigned (a state) */
-    uint32_t cap = 2 * nout + 2 * body->ndiff + 1, n = 0;
-    NodeId *roots = xrealloc(NULL, cap * sizeof *roots);
-    const char **into = xrealloc(NULL, cap * sizeof *into);
-    uint8_t *adds = xrealloc(NULL, cap);
-    uint32_t *slot_of = xrealloc(NULL, cap * sizeof *slot_of); /* a sum's slot, or none */
-    for (uint32_t k = 0; k < cap; k++)
-        slot_of[k] = UINT32_MAX;
-    if (!back) {
-        for (uint32_t j = 0; j < nout; j++, n++) {
-            roots[n] = body->roots[j];
-            into[n] = local[f->input[lp->slot + j]];
-            adds[n] = !rec;
-            slot_of[n] = rec ? UINT32_MAX : lp->slot + j;
-        }
-        for (uint32_t j = 0; r->kind == RUN_TANGENT && j < nout; j++, n++) {
-            roots[n] = body->jvp[j];
-            into[n] = local[f->input[lp->dot_slot + j]];
-            adds[n] = !rec;
-            slot_of[n] = rec ? UINT32_MAX : lp->dot_slot + j;
-        }
-    } else {
+    if (back) {
         EntryKind seed = r->kind == RUN_REVERSE_TANGENT ? ENTRY_GRAD : entry->kind;
         for (uint32_t j = 0; j < nout; j++)
             name[body->input[body->bar_slot + j]] =
-                rec ? local[f->input[lp->bar_slot + lp->ncap + j]] :
+                rec ? local[f->input[bar + lp->ncap + j]] :
                       outer_text(&outer, lp->seed[seed][j]);
         if (r->kind == RUN_REVERSE_TANGENT)
             name[body->input[body->bar_dot_slot]] = outer_text(&outer, lp->seed[ENTRY_HVP][0]);
-        if (r->fused) {
-            roots[n] = body->roots[0];
-            into[n] = local[f->input[lp->slot]];
-            adds[n] = 1;
-            slot_of[n++] = lp->slot;
-        }
-        for (uint32_t k = 0; k < body->ndiff; k++, n++) {
-            uint32_t slot = body->diff[k];
-            if (r->kind == RUN_REVERSE_TANGENT && slot < st0) {
-                n--; /* the hvp stores no gradient of a run-time array */
-                continue;
-            }
-            roots[n] = body->vjp[k];
-            adds[n] = slot >= cap0 || slot < st0;
-            if (slot < st0)
-                into[n] = load_text(e, e->s.gparam[lp->load[slot - 1].param], var,
-                                    &lp->load[slot - 1].at);
-            else if (slot < cap0)
-                into[n] = local[f->input[lp->bar_slot + lp->ncap + slot - st0]];
-            else
-                into[n] = local[f->input[lp->bar_slot + slot - cap0]];
-            if (slot >= cap0)
-                slot_of[n] = lp->bar_slot + slot - cap0;
-        }
-        for (uint32_t k = 0; r->kind == RUN_REVERSE_TANGENT && k < body->ndiff; k++, n++) {
-            uint32_t slot = body->diff[k];
-            roots[n] = body->hvp[k];
-            adds[n] = 1;
-            if (slot < st0)
-                into[n] = load_text(e, e->s.hparam[lp->load[slot - 1].param], var,
-                                    &lp->load[slot - 1].at);
-            else
-                into[n] = local[f->input[lp->hbar_slot + slot - cap0]];
-            if (slot >= cap0)
-                slot_of[n] = lp->hbar_slot + slot - cap0;
-        }
     }
-    for (uint32_t k = 0; tangent && k < body->ndiff; k++) {
+    for (uint32_t k = 0; (r->kind == RUN_TANGENT || r->kind == RUN_REVERSE_TANGENT) &&
+                         k < body->ndiff; k++) {
         uint32_t slot = body->diff[k];
         NodeId dot = body->input[body->dot_slot + k];
         if (slot < st0)
@@ -1090,20 +1156,36 @@ static void put_run(Emitter *em, const DefOut *e, const Entry *entry, const Body
         else
             name[dot] = outer_text(&outer, lp->cap_dot[entry->kind][slot - cap0]);
     }
-    /* a sum the function does not read is not computed */
-    uint32_t kept = 0;
+    /* where each output goes: added into a sum or a gradient, or assigned (a state) */
+    NodeId *roots = xrealloc(NULL, n * sizeof *roots);
+    const char **into = xrealloc(NULL, n * sizeof *into);
+    uint8_t *adds = xrealloc(NULL, n);
     for (uint32_t k = 0; k < n; k++) {
-        if (slot_of[k] != UINT32_MAX && body_find(&e->s, b, f->input[slot_of[k]]) < 0)
-            continue;
-        roots[kept] = roots[k];
-        into[kept] = into[k];
-        adds[kept] = adds[k];
-        slot_of[kept++] = slot_of[k];
+        const Load *ld = &lp->load[o[k].idx < lp->nload ? o[k].idx : 0];
+        roots[k] = o[k].node;
+        adds[k] = 1;
+        switch (o[k].kind) {
+        case OUT_RESULT:
+            into[k] = local[f->input[lp->slot + o[k].idx]];
+            adds[k] = !rec;
+            break;
+        case OUT_RESULT_DOT:
+            into[k] = local[f->input[lp->dot_slot + o[k].idx]];
+            adds[k] = !rec;
+            break;
+        case OUT_LOAD_BAR: into[k] = load_text(e, e->s.gparam[ld->param], var, &ld->at); break;
+        case OUT_LOAD_HV: into[k] = load_text(e, e->s.hparam[ld->param], var, &ld->at); break;
+        case OUT_STATE_BAR:
+            into[k] = local[f->input[bar + lp->ncap + o[k].idx]];
+            adds[k] = 0;
+            break;
+        case OUT_CAP_BAR: into[k] = local[f->input[bar + o[k].idx]]; break;
+        case OUT_CAP_HV: into[k] = local[f->input[lp->hbar_slot + o[k].idx]]; break;
+        }
     }
-    n = kept;
     /* what the loop carries */
     for (uint32_t k = 0; k < n; k++)
-        if (slot_of[k] != UINT32_MAX)
+        if (out_slot(lp, entry->kind, &o[k]) != UINT32_MAX)
             buf_printf(out, "    %s %s = %s;\n", real, into[k], zero);
     for (uint32_t j = 0; rec && !back && j < nout; j++)
         buf_printf(out, "    %s %s = %s;\n", real, local[f->input[lp->slot + j]],
@@ -1112,7 +1194,7 @@ static void put_run(Emitter *em, const DefOut *e, const Entry *entry, const Body
         buf_printf(out, "    %s %s = %s;\n", real, local[f->input[lp->dot_slot + j]],
                    outer_text(&outer, lp->cap_dot[entry->kind][lp->ncap + j]));
     for (uint32_t j = 0; rec && back && j < lp->nstate; j++)
-        buf_printf(out, "    %s %s = %s;\n", real, local[f->input[lp->bar_slot + lp->ncap + j]],
+        buf_printf(out, "    %s %s = %s;\n", real, local[f->input[bar + lp->ncap + j]],
                    outer_text(&outer, lp->seed[entry->kind][j]));
     Affine end = lp->hi;
     end.k++;
@@ -1155,7 +1237,7 @@ static void put_run(Emitter *em, const DefOut *e, const Entry *entry, const Body
     free(roots);
     free(into);
     free(adds);
-    free(slot_of);
+    free(o);
 }
 
 /* Whether the statement at position k of b comes after every local run r reads. */
@@ -1236,13 +1318,18 @@ static void name_loops(DefOut *e)
             const char *v = s->local[f->input[lp->slot + j]] = names_claim(&s->names, want.data);
             if (lp->active && f->entries & (1u << ENTRY_JVP | 1u << ENTRY_HVP))
                 s->local[f->input[lp->dot_slot + j]] = claim_ident(s, v, "_dot");
-            if (lp->nstate)
-                s->local[f->input[lp->bar_slot + lp->ncap + j]] = claim_ident(s, v, "_bar");
+            const char *bar = lp->nstate ? claim_ident(s, v, "_bar") : NULL;
+            if (bar)
+                s->local[f->input[lp->bar_slot + lp->ncap + j]] = bar;
+            if (bar && f->entries & 1u << ENTRY_VJP)
+                s->local[f->input[lp->vbar_slot + lp->ncap + j]] = bar;
             buf_free(&want);
         }
         for (uint32_t c = 0; c < lp->ncap; c++) {
             const char *acc = s->local[f->input[lp->bar_slot + c]] =
                 claim_ident(s, s->local[lp->cap[c]] ? s->local[lp->cap[c]] : "", "_acc");
+            if (f->entries & 1u << ENTRY_VJP)
+                s->local[f->input[lp->vbar_slot + c]] = acc;
             if (f->entries & 1u << ENTRY_HVP)
                 s->local[f->input[lp->hbar_slot + c]] = claim_ident(s, acc, "_dot");
         }

@@ -324,6 +324,11 @@ char *func_sizes_list(const Func *f)
     return b.data;
 }
 
+uint32_t loop_bar(const Loop *lp, EntryKind k)
+{
+    return k == ENTRY_VJP ? lp->vbar_slot : lp->bar_slot;
+}
+
 uint32_t loop_results(const Loop *lp)
 {
     return lp->nstate ? lp->nstate : 1;
@@ -404,7 +409,7 @@ static void loop_reverse(Func *f, int nroots, const NodeId *roots, const NodeId 
             w[lp->slot + j] = 1;
         for (uint32_t c = 0; c < lp->ncap + lp->nstate; c++, n++) {
             r[n] = c < lp->ncap ? lp->cap[c] : lp->init[c - lp->ncap];
-            sd[n] = f->input[lp->bar_slot + c];
+            sd[n] = f->input[loop_bar(lp, kind) + c];
         }
     }
     reverse_sweep(&f->dag, (int)n, r, sd, w, adj);
@@ -829,6 +834,8 @@ void func_differentiate(Func *f)
         Loop *lp = &f->loops[i];
         lp->bar_slot = f->nslots;
         f->nslots += lp->ncap + lp->nstate;
+        lp->vbar_slot = f->nslots;
+        f->nslots += want & 1u << ENTRY_VJP ? lp->ncap + lp->nstate : 0;
         lp->dot_slot = f->nslots;
         f->nslots += want & (1u << ENTRY_JVP | 1u << ENTRY_HVP) ? loop_results(lp) : 0;
         lp->hbar_slot = f->nslots;
