@@ -1526,14 +1526,8 @@ static void map_assign(Lower *L, Stmt *s, Array *a, NodeId n)
     if (!aff_indices(L, a, s->index, s->nindex, s->name_loc, v))
         return;
     Affine off = aff_add(v[0], &k->iters[k->iter].at, -1);
-    if (!aff_is_const(&off) || (a->map_off != INT64_MIN && off.k != a->map_off)) {
-        diag_error(L->diag, s->index->loc, "a loop over a run-time range assigns the elements "
-                                           "of an array at its variable plus one number "
-                                           "(%s[%s], %s[%s + 1])", s->name, a->map->name,
-                   s->name, a->map->name);
-        return;
-    }
-    a->map_off = off.k;
+    if (!aff_is_const(&off) || off.k != a->map_off)
+        return; /* mark_loops found the form */
     MapElem m = {a, {0}, n, k->iter};
     const Ast *x = s->index;
     for (int i = 1; i < a->rank; i++) {
@@ -1814,12 +1808,18 @@ static int mark_loops(Lower *L, const Stmt *loop, const Stmt *first, const Affin
                        a->map->loc.first_line);
             return 0;
         }
-        int64_t off = INT64_MIN;
-        if (a->assigned && !var_plus(L, s->index, loop->name, &off)) {
-            diag_error(L->diag, s->index->loc, "a recurrence over a run-time range assigns "
-                                               "its state at the loop's variable plus a "
-                                               "number (%s[%s + 1] = f(%s[%s]))", s->name,
-                       loop->name, s->name, loop->name);
+        int64_t off;
+        if (!var_plus(L, s->index, loop->name, &off)) {
+            if (a->assigned)
+                diag_error(L->diag, s->index->loc, "a recurrence over a run-time range assigns "
+                                                   "its state at the loop's variable plus a "
+                                                   "number (%s[%s + 1] = f(%s[%s]))", s->name,
+                           loop->name, s->name, loop->name);
+            else
+                diag_error(L->diag, s->index->loc, "a loop over a run-time range assigns the "
+                                                   "elements of an array at its variable plus "
+                                                   "a number (%s[%s], %s[%s + 1])", s->name,
+                           loop->name, s->name, loop->name);
             return 0;
         }
         if (a->map && a->map_off != off) {
@@ -2426,9 +2426,18 @@ static int lower_params(Lower *L, Def *def, Func *f)
                 ok = 0;
                 break;
             }
-            if (x->kind == A_VAR && p->rank == 0 && strcmp(x->name, "pi") != 0 &&
-                !lookup(&L->scope, x->name, frame_id(L)) && !declare_size(L, x))
-                return 0;
+            if (x->kind == A_VAR && strcmp(x->name, "pi") != 0 &&
+                !lookup(&L->scope, x->name, frame_id(L))) {
+                if (p->rank > 0) {
+                    diag_error(L->diag, x->loc, "'%s' is not a constant, and only an array's "
+                                                "first size may be known at run time "
+                                                "(x[%s][3])", x->name, x->name);
+                    ok = 0;
+                    break;
+                }
+                if (!declare_size(L, x))
+                    return 0;
+            }
             Affine v;
             if (!aff_eval(L, x, &v, 0)) {
                 ok = 0;
