@@ -402,6 +402,11 @@ typedef struct {
                                   hvp: the tangent of grad's */
     NodeId *cap_dot[ENTRY_KINDS]; /* jvp, hvp: per capture, then per state's first value, its
                                      tangent */
+    NodeId *tape;         /* a recurrence's: the iteration's values its reverse loop reads that
+                             depend on the states, not on the adjoints: stored by the forward
+                             loop of grad and vjp (ntape doubles per iteration), so that the
+                             reverse loop computes only what the adjoints need */
+    uint32_t ntape;
 } Loop;
 
 /* The structural nonzeros of a Jacobian or of a Hessian's lower triangle, by row then column,
@@ -608,7 +613,9 @@ typedef struct {
     Arena *arena;
     NameSet names;       /* the definition's own, inside the file's */
     const char *size[MAX_SIZES]; /* per run-time size: its C name */
-    uint8_t *keep;       /* per node: a local in any body that has it (what a kept loop reads) */
+    uint8_t *keep;       /* per node: KEEP_LOCAL, a local in any body that has it (what a kept
+                            loop reads); KEEP_LEAF, read by its name, not computed (a value a
+                            reverse loop takes from the work array) */
     const char **param;  /* per parameter: its C name */
     const char **gparam; /* per parameter: its gradient pointer's C name (x_bar) */
     const char **dparam; /* per parameter: its tangent's (x_dot) */
@@ -621,6 +628,8 @@ typedef struct {
     uint32_t generation;
     unsigned temps;
 } Sched;
+
+enum { KEEP_LOCAL = 1, KEEP_LEAF = 2 };
 
 void sched_init(Sched *s, const Func *f, Arena *arena, const NameSet *file_names);
 void sched_free(Sched *s);

@@ -65,7 +65,7 @@ static int prec_of(const Printer *p, NodeId id)
     const Node *nd = &dag_of(p)->nodes[id];
     if (nd->kind == N_CONST)
         return nd->k < 0 || (nd->k == 0 && signbit(nd->k)) ? P_UNARY : P_PRIMARY;
-    if (nd->kind == N_INPUT || is_local(p, id))
+    if (nd->kind == N_INPUT || is_local(p, id) || p->e->s.keep[id] == KEEP_LEAF)
         return P_PRIMARY;
     switch (op_info[nd->kind].form) {
     case F_ADD: return P_ADD;
@@ -110,7 +110,7 @@ static void put_expr(Buf *out, const Printer *p, NodeId id)
             buf_free(&t);
         }
         buf_puts(out, *text);
-    } else if (nd->kind == N_INPUT || is_local(p, id)) {
+    } else if (nd->kind == N_INPUT || is_local(p, id) || p->e->s.keep[id] == KEEP_LEAF) {
         buf_puts(out, p->e->s.local[id]);
     } else {
         put_node(out, p, id);
@@ -585,7 +585,7 @@ static void put_entry_comment(Buf *out, const DefOut *e, const Entry *entry)
         buf_printf(&t, "; %s must hold %s(", e->s.work, e->work_macro);
         for (int k = 0; k < f->nsizes; k++)
             buf_printf(&t, "%s%s", k ? ", " : "", e->s.size[k]);
-        buf_puts(&t, ") doubles (the recurrence's states, for its reverse loop)");
+        buf_puts(&t, ") doubles (what the recurrence's reverse loop reads of each iteration)");
     }
     buf_puts(&t, ".");
     /* wrapped at 96 columns */
@@ -822,7 +822,8 @@ typedef enum {
     OUT_LOAD_HV,    /* of the Hessian-vector product */
     OUT_STATE_BAR,  /* state idx's adjoint, the next iteration's (backwards) */
     OUT_CAP_BAR,    /* capture idx's adjoint term, summed */
-    OUT_CAP_HV      /* its tangent */
+    OUT_CAP_HV,     /* its tangent */
+    OUT_TAPE        /* a recurrence's tape entry idx, stored for the reverse loop */
 } OutKind;
 
 typedef struct {
@@ -839,7 +840,7 @@ static uint32_t out_slot(const Loop *lp, EntryKind k, const RunOut *o)
     case OUT_RESULT_DOT: return lp->nstate ? UINT32_MAX : lp->dot_slot + o->idx;
     case OUT_CAP_BAR: return loop_bar(lp, k) + o->idx;
     case OUT_CAP_HV: return lp->hbar_slot + o->idx;
-    case OUT_LOAD_BAR: case OUT_LOAD_HV: case OUT_STATE_BAR: return UINT32_MAX;
+    case OUT_LOAD_BAR: case OUT_LOAD_HV: case OUT_STATE_BAR: case OUT_TAPE: return UINT32_MAX;
     }
     return UINT32_MAX;
 }
@@ -852,7 +853,10 @@ static uint32_t run_outputs(const DefOut *e, const Entry *entry, const Body *b, 
     const Loop *lp = &f->loops[r->loop];
     const Func *body = lp->body;
     uint32_t nout = loop_results(lp), st0 = 1 + lp->nload, cap0 = st0 + lp->nstate, n = 0;
-    RunOut *o = xrealloc(NULL, (2 * nout + 2 * body->ndiff + 2) * sizeof *o);
+    RunOut *o = xrealloc(NULL, (2 * nout + 2 * body->ndiff + lp->ntape + 2) * sizeof *o);
+    /* the tape first: it reads the states before the new ones replace them */
+    for (uint32_t t = 0; r->kind == RUN_VALUE && reverse_entry(entry->kind) && t < lp->ntape; t++)
+        o[n++] = (RunOut){lp->tape[t], OUT_TAPE, t};
     if (r->kind < RUN_REVERSE || r->fused)
         for (uint32_t j = 0; j < nout; j++)
             o[n++] = (RunOut){body->roots[j], OUT_RESULT, j};
@@ -1092,13 +1096,13 @@ static const char *load_text(const DefOut *e, const char *array, const char *var
 
 static void put_local(Emitter *em, const Printer *pr, NodeId id, const char *indent);
 
-/* Where a recurrence's reverse loop finds state j of iteration `var`: "work[2 * k + 1]". */
-static const char *work_text(const DefOut *e, const Loop *lp, const char *var, uint32_t j)
+/* Where a recurrence's reverse loop finds tape entry t of iteration `var`: "work[2 * k + 1]". */
+static const char *work_text(const DefOut *e, const Loop *lp, const char *var, uint32_t t)
 {
     Affine at;
     memset(&at, 0, sizeof at);
-    at.c[0] = lp->nstate;
-    at.k = (int64_t)j - (int64_t)lp->nstate * lp->lo.k;
+    at.c[0] = lp->ntape;
+    at.k = (int64_t)t - (int64_t)lp->ntape * lp->lo.k;
     return load_text(e, e->s.work, var, &at);
 }
 
@@ -1132,9 +1136,15 @@ static void put_run(Emitter *em, const DefOut *e, const Entry *entry, const Body
                                              &lp->load[l].at);
     for (uint32_t c = 0; c < lp->ncap; c++)
         name[body->input[cap0 + c]] = outer_text(&outer, lp->cap[c]);
-    for (uint32_t j = 0; j < lp->nstate; j++)
-        name[body->input[st0 + j]] = back ? work_text(e, lp, var, j) :
-                                            local[f->input[lp->slot + j]];
+    for (uint32_t j = 0; !back && j < lp->nstate; j++)
+        name[body->input[st0 + j]] = local[f->input[lp->slot + j]];
+    /* the reverse loop reads the tape the forward loop stored (put back after) */
+    const char **names_before = xrealloc(NULL, (lp->ntape + 1) * sizeof *names_before);
+    uint8_t *keep_before = xrealloc(NULL, lp->ntape + 1);
+    for (uint32_t j = 0; rec && back && j < lp->ntape; j++) {
+        keep_before[j] = be->s.keep[lp->tape[j]];
+        be->s.keep[lp->tape[j]] = KEEP_LEAF;
+    }
     if (back) {
         EntryKind seed = r->kind == RUN_REVERSE_TANGENT ? ENTRY_GRAD : entry->kind;
         for (uint32_t j = 0; j < nout; j++)
@@ -1181,6 +1191,10 @@ static void put_run(Emitter *em, const DefOut *e, const Entry *entry, const Body
             break;
         case OUT_CAP_BAR: into[k] = local[f->input[bar + o[k].idx]]; break;
         case OUT_CAP_HV: into[k] = local[f->input[lp->hbar_slot + o[k].idx]]; break;
+        case OUT_TAPE:
+            into[k] = work_text(e, lp, var, o[k].idx);
+            adds[k] = 0;
+            break;
         }
     }
     /* what the loop carries */
@@ -1211,15 +1225,15 @@ static void put_run(Emitter *em, const DefOut *e, const Entry *entry, const Body
     buf_printf(out, "; %s %s ", var, back && rec ? ">=" : "<");
     put_c_affine(out, e, var, back && rec ? &lp->lo : &end);
     buf_printf(out, "; %s%s) {\n", var, back && rec ? "--" : "++");
-    if (rec && !back && reverse_entry(entry->kind))
-        for (uint32_t j = 0; j < lp->nstate; j++)
-            buf_printf(out, "        %s = %s;\n", work_text(e, lp, var, j),
-                       local[f->input[lp->slot + j]]);
     /* new states are assigned after every value that reads the old ones */
     for (uint32_t k = 0; rec && n > 1 && k < n; k++)
         be->s.keep[roots[k]] = 1;
     Body bb;
     sched_body(&be->s, roots, (int)n, &bb, 0);
+    for (uint32_t j = 0; rec && back && j < lp->ntape; j++) {
+        names_before[j] = name[lp->tape[j]];
+        name[lp->tape[j]] = work_text(e, lp, var, j);
+    }
     Printer pr = {be, &bb};
     for (uint32_t k = 0; k < bb.n; k++)
         if (bb.local[k])
@@ -1234,6 +1248,12 @@ static void put_run(Emitter *em, const DefOut *e, const Entry *entry, const Body
     }
     buf_puts(out, "    }\n");
     body_free(&bb);
+    for (uint32_t j = 0; rec && back && j < lp->ntape; j++) {
+        name[lp->tape[j]] = names_before[j];
+        be->s.keep[lp->tape[j]] = keep_before[j];
+    }
+    free(names_before);
+    free(keep_before);
     free(roots);
     free(into);
     free(adds);
@@ -1872,7 +1892,7 @@ static void put_work_macro(Buf *out, const DefOut *e)
         if (trips.k || !t.len)
             buf_printf(&t, "%s%lld", t.len ? (trips.k < 0 ? " - " : " + ") : "",
                        (long long)(t.len && trips.k < 0 ? -trips.k : trips.k));
-        buf_printf(out, "((%s) > 0 ? %u * (%s) : 0)\n", t.data, lp->nstate, t.data);
+        buf_printf(out, "((%s) > 0 ? %u * (%s) : 0)\n", t.data, lp->ntape, t.data);
         buf_free(&t);
     }
 }

@@ -386,6 +386,66 @@ static void loops_activity(Func *f, const uint8_t *wrt)
     free(loop_of);
 }
 
+/* A recurrence's tape: the nodes its reverse loop reads that depend on the states and not on
+ * the adjoints (the bar slots), and that a node depending on the adjoints reads (or that are
+ * an output): what the forward loop stores for it. */
+static void loop_tape(Loop *lp)
+{
+    const Func *body = lp->body;
+    const Dag *d = &body->dag;
+    uint32_t n = d->len, st0 = 1 + lp->nload;
+    uint8_t *reach = xrealloc(NULL, n), *bar = xrealloc(NULL, n), *state = xrealloc(NULL, n);
+    uint8_t *tape = xrealloc(NULL, n);
+    memset(reach, 0, n);
+    memset(tape, 0, n);
+    bar[0] = state[0] = 0;
+    for (uint32_t k = 0; k < body->ndiff; k++)
+        reach[body->vjp[k]] = 1;
+    for (NodeId id = n - 1; id > 0; id--)
+        if (reach[id])
+            reach[d->nodes[id].a] = reach[d->nodes[id].b] = reach[d->nodes[id].c] = 1;
+    for (NodeId id = 1; id < n; id++) {
+        const Node *nd = &d->nodes[id];
+        uint32_t s = (uint32_t)nd->k;
+        if (nd->kind == N_INPUT) {
+            bar[id] = s >= body->bar_slot && s < body->bar_slot + (uint32_t)body->nroots;
+            state[id] = s >= st0 && s < st0 + lp->nstate;
+        } else {
+            bar[id] = bar[nd->a] | bar[nd->b] | bar[nd->c];
+            state[id] = state[nd->a] | state[nd->b] | state[nd->c];
+        }
+    }
+    for (NodeId id = 1; id < n; id++) {
+        if (!reach[id] || !bar[id])
+            continue;
+        const Node *nd = &d->nodes[id];
+        NodeId ops[3] = {nd->a, nd->b, nd->c};
+        for (int i = 0; i < node_arity(nd->kind); i++)
+            tape[ops[i]] |= !bar[ops[i]] && state[ops[i]];
+    }
+    for (uint32_t k = 0; k < body->ndiff; k++)
+        tape[body->vjp[k]] |= !bar[body->vjp[k]] && state[body->vjp[k]];
+    /* what an addition or a product of taped values gives is computed again, not taped */
+    for (NodeId id = n - 1; id > 0; id--) {
+        const Node *nd = &d->nodes[id];
+        if (!tape[id] || nd->kind == N_INPUT || op_info[nd->kind].cost > 1)
+            continue;
+        tape[id] = 0;
+        NodeId ops[3] = {nd->a, nd->b, nd->c};
+        for (int i = 0; i < node_arity(nd->kind); i++)
+            tape[ops[i]] |= state[ops[i]];
+    }
+    lp->tape = new_ids(n);
+    lp->ntape = 0;
+    for (NodeId id = 1; id < n; id++)
+        if (tape[id])
+            lp->tape[lp->ntape++] = id;
+    free(reach);
+    free(bar);
+    free(state);
+    free(tape);
+}
+
 /* A reverse sweep through kept sums: each active capture is one more root, seeded with its
  * slot of the terms the reverse loop sums, and each active sum's slot is differentiated, so
  * that its adjoint is the seed of that loop. */
@@ -845,6 +905,8 @@ void func_differentiate(Func *f)
                             (want & (1u << ENTRY_GRAD | 1u << ENTRY_VJP | 1u << ENTRY_HVP) ?
                              1u << ENTRY_VJP : 0);
         func_differentiate(lp->body);
+        if (lp->nstate && want & (1u << ENTRY_GRAD | 1u << ENTRY_VJP))
+            loop_tape(lp);
     }
     f->input = xrealloc(f->input, (f->nslots + 1) * sizeof *f->input);
     for (uint32_t s = f->ninputs; s < f->nslots; s++)
@@ -881,6 +943,7 @@ void func_free(Func *f)
         free(lp->cap);
         free(lp->cap_active);
         free(lp->init);
+        free(lp->tape);
         for (int k = 0; k < ENTRY_KINDS; k++) {
             free(lp->seed[k]);
             free(lp->cap_dot[k]);

@@ -341,6 +341,8 @@ static void collect(Sched *s, const NodeId *roots, int nroots, Body *b)
             b->nodes[b->n++] = id;
             lo = id < lo ? id : lo;
             hi = id > hi ? id : hi;
+            if (s->keep[id] == KEEP_LEAF)
+                continue;
             const Node *nd = &d->nodes[id];
             NodeId ops[3] = {nd->a, nd->b, nd->c};
             for (int i = 0; i < node_arity(nd->kind); i++) {
@@ -423,7 +425,7 @@ static void choose_locals(const Sched *s, const NodeId *roots, int nroots, Body 
     for (uint32_t k = 0; k < b->n; k++) {
         const Node *nd = &d->nodes[b->nodes[k]];
         NodeId ops[3] = {nd->a, nd->b, nd->c};
-        for (int i = 0; i < node_arity(nd->kind); i++) {
+        for (int i = 0; s->keep[b->nodes[k]] != KEEP_LEAF && i < node_arity(nd->kind); i++) {
             long p = body_find(s, b, ops[i]);
             if (p >= 0)
                 uses[p] += operand_uses(nd->kind);
@@ -431,7 +433,7 @@ static void choose_locals(const Sched *s, const NodeId *roots, int nroots, Body 
     }
     for (uint32_t k = 0; k < b->n; k++) {
         NodeId id = b->nodes[k];
-        if (!node_is_op(d, id))
+        if (!node_is_op(d, id) || s->keep[id] == KEEP_LEAF)
             continue;
         const Node *nd = &d->nodes[id];
         NodeId ops[3] = {nd->a, nd->b, nd->c};
