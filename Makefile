@@ -70,7 +70,8 @@ SAN_TESTS    := $(patsubst build/%,build/asan/%,$(TESTS))
 # run make in other directories. The random programs this pass compiles are fewer: it checks
 # adgen's memory, and the C they give is the plain pass's, whose numbers it has checked.
 SAN_ENV      := ADGEN=$(CURDIR)/build/asan/adgen ASAN_OPTIONS=exitcode=99:detect_leaks=1 \
-                UBSAN_OPTIONS=exitcode=99:print_stacktrace=1 ADGEN_DIFF_N=100 ADGEN_MODES_N=5
+                UBSAN_OPTIONS=exitcode=99:print_stacktrace=1 ADGEN_DIFF_N=100 ADGEN_MODES_N=5 \
+                ADGEN_KEPT_N=5
 
 build/asan/%.o: src/%.c build/parser.h
 	@mkdir -p $(@D)

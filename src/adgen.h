@@ -402,6 +402,10 @@ typedef struct {
                                   hvp: the tangent of grad's */
     NodeId *cap_dot[ENTRY_KINDS]; /* jvp, hvp: per capture, then per state's first value, its
                                      tangent */
+    NodeId *seed_zero[ENTRY_KINDS]; /* per result: when its seed is a strong zero (0: never) */
+    NodeId *cap_dot_zero[ENTRY_KINDS]; /* per capture: when its tangent is one */
+    uint32_t flag_slot;   /* the body's slots of those conditions: per capture (its tangent's),
+                             then per result the seed's, then the seed's tangent's */
     NodeId *tape;         /* a recurrence's: the iteration's values its reverse loop reads that
                              depend on the states, not on the adjoints: stored by the forward
                              loop of grad and vjp (ntape doubles per iteration), so that the
@@ -463,6 +467,10 @@ struct Func {
     int iteration;        /* a kept loop's body: hvp is the tangent of vjp, along the dot
                              slots and the bar_dot slots (the cotangents' tangents) */
     uint32_t bar_dot_slot;
+    NodeId *slot_zero;           /* a body: per input slot, the node of the condition under
+                                    which its tangent seed is a strong zero (0: never) */
+    const NodeId *root_zero;     /* per root, its cotangent's (bar slot) */
+    const NodeId *root_dot_zero; /* per root, its cotangent's tangent's (bar_dot slot) */
     /* run-time sizes and kept loops (none in a definition whose sizes are all constants) */
     int nsizes;
     const char *size[MAX_SIZES];  /* the source's names, C parameters before the inputs */
@@ -512,6 +520,11 @@ void func_free(Func *f);
  * adj->of[n] is n's adjoint, 0 where none was made. */
 void reverse_sweep(Dag *d, int nroots, const NodeId *roots, const NodeId *seeds,
                    const uint8_t *wrt, NodeMap *adj);
+/* The same with seed k a strong zero under condition seed_zero[k] (0: never); unless adj_zero
+ * is NULL, adj_zero->of[n] gets the condition under which n's adjoint is a strong zero. */
+void reverse_sweep_z(Dag *d, int nroots, const NodeId *roots, const NodeId *seeds,
+                     const NodeId *seed_zero, const uint8_t *wrt, NodeMap *adj,
+                     NodeMap *adj_zero);
 
 /* ---- forward.c: forward (tangent) mode as a graph transformation --------------------------- */
 
@@ -519,9 +532,14 @@ void reverse_sweep(Dag *d, int nroots, const NodeId *roots, const NodeId *seeds,
  * (0: none, a structural zero that builds no node). tan->of[node] is its tangent, 0 where it
  * has none. */
 void forward_sweep(Dag *d, uint32_t n, const NodeId *seeds, NodeMap *tan);
+/* The same with the seed of slot s a strong zero under condition seed_zero[s] (0: never);
+ * unless tan_zero is NULL, it gets each tangent's strong-zero condition. */
+void forward_sweep_z(Dag *d, uint32_t n, const NodeId *seeds, const NodeId *seed_zero,
+                     NodeMap *tan, NodeMap *tan_zero);
 /* The same over the nodes ids[0..count) only (ascending; they must include every node below
  * them whose tangent is not 0), into tan and zero (per node: its tangent and its strong-zero
- * condition, 0 on entry for the nodes visited), which the caller clears after. */
+ * condition, 0 on entry for the nodes visited but an input's, which is its seed's), which
+ * the caller clears after. */
 void forward_sweep_nodes(Dag *d, const NodeId *ids, uint32_t count, const NodeId *seeds,
                          NodeId *tan, NodeId *zero);
 

@@ -151,14 +151,11 @@ static void put_test(Buf *out, const Printer *p, NodeId id)
         buf_printf(out, " %s ", op_info[nd->kind].c);
         put_logic_operand(out, p, nd->b);
     } else if (form == F_NOT) {
-        buf_puts(out, "!");
-        if (is_boolean(dag_of(p)->nodes[nd->a].kind) && !is_local(p, nd->a)) {
-            buf_puts(out, "(");
-            put_condition(out, p, nd->a);
-            buf_puts(out, ")");
-        } else {
-            put_condition(out, p, nd->a);
-        }
+        /* bare only before a boolean local's name: !(x != 0.0), not !x != 0.0 */
+        int bare = is_boolean(dag_of(p)->nodes[nd->a].kind) && is_local(p, nd->a);
+        buf_puts(out, bare ? "!" : "!(");
+        put_condition(out, p, nd->a);
+        buf_puts(out, bare ? "" : ")");
     } else {
         put_operand(out, p, id, P_ADD);
         buf_puts(out, " != ");
@@ -718,6 +715,7 @@ struct Runs {
     int next;          /* the first not printed yet */
     int *slot_run;     /* per input slot: the run defining it, or -1 */
     uint32_t nslots;
+    uint8_t *done;     /* per position of the body: its local is printed */
 };
 
 /* Whether the body has one of the n input slots from `slot`. */
@@ -887,6 +885,28 @@ static uint32_t run_outputs(const DefOut *e, const Entry *entry, const Body *b, 
     return kept;
 }
 
+/* Per flag slot of run r's iteration (see Loop.flag_slot), the condition of the function it
+ * stands for (0: none); allocated. */
+static NodeId *run_flags(const Loop *lp, const Entry *entry, const Run *r)
+{
+    uint32_t nout = loop_results(lp), n = lp->ncap + 2 * nout;
+    EntryKind seed = r->kind == RUN_REVERSE_TANGENT ? ENTRY_GRAD : entry->kind;
+    NodeId *flag = xrealloc(NULL, (n + 1) * sizeof *flag);
+    for (uint32_t i = 0; i < n; i++) {
+        flag[i] = 0;
+        if (i < lp->ncap && (r->kind == RUN_TANGENT || r->kind == RUN_REVERSE_TANGENT) &&
+            lp->cap_dot_zero[entry->kind])
+            flag[i] = lp->cap_dot_zero[entry->kind][i];
+        else if (i >= lp->ncap && i < lp->ncap + nout && r->kind >= RUN_REVERSE &&
+                 lp->seed_zero[seed])
+            flag[i] = lp->seed_zero[seed][i - lp->ncap];
+        else if (i >= lp->ncap + nout && r->kind == RUN_REVERSE_TANGENT &&
+                 lp->seed_zero[ENTRY_HVP])
+            flag[i] = lp->seed_zero[ENTRY_HVP][i - lp->ncap - nout];
+    }
+    return flag;
+}
+
 /* The function's nodes run r reads (through the names of its iteration's inputs), added to
  * roots[*n...]: the captures, tangents and seeds its outputs need, and a recurrence's first
  * states. */
@@ -930,6 +950,14 @@ static void run_reads(const DefOut *e, const Body *b, const Entry *entry, const 
         if (reach[body->input[body->bar_dot_slot]])
             (*roots)[(*n)++] = lp->seed[ENTRY_HVP][0];
     }
+    /* the strong-zero conditions of the tangents and seeds it reads */
+    NodeId *flag = run_flags(lp, entry, r);
+    uint32_t nflag = lp->ncap + 2 * loop_results(lp);
+    *roots = xrealloc(*roots, (*n + nflag + 1) * sizeof **roots);
+    for (uint32_t i = 0; i < nflag; i++)
+        if (flag[i] && reach[body->input[lp->flag_slot + i]])
+            (*roots)[(*n)++] = flag[i];
+    free(flag);
     free(reach);
     free(o);
 }
@@ -1013,14 +1041,13 @@ static void plan_runs(DefOut *e, const Entry *entry, Body *b, Runs *rs)
             run_reads(e, b, entry, &rs->run[j], &roots, &n);
         if (n == before)
             break;
+        /* what the runs read are locals, in the body choose_runs reads next */
+        for (uint32_t k = entry->nroots; k < n; k++)
+            s->keep[roots[k]] = KEEP_LOCAL;
         before = n;
         body_free(b);
         runs_free(rs);
     }
-    for (uint32_t k = entry->nroots; k < n; k++)
-        s->keep[roots[k]] = 1;
-    body_free(b);
-    sched_body(s, roots, (int)n, b, 0);
     for (uint32_t k = entry->nroots; k < n; k++)
         s->keep[roots[k]] = 0;
     free(roots);
@@ -1030,6 +1057,7 @@ static void runs_free(Runs *rs)
 {
     free(rs->run);
     free(rs->slot_run);
+    free(rs->done);
 }
 
 /* The last run node id's expression reads (through the operands printed inside it), or -1. */
@@ -1075,7 +1103,7 @@ static void put_c_affine(Buf *out, const DefOut *e, const char *var, const Affin
 static const char *outer_text(const Printer *p, NodeId id)
 {
     Buf t = {0};
-    put_expr(&t, p, id);
+    put_operand(&t, p, id, P_PRIMARY); /* the loop prints it as a name: "(-1.0)" */
     const char *s = arena_strndup(p->e->s.arena, t.data, t.len);
     buf_free(&t);
     return s;
@@ -1166,6 +1194,10 @@ static void put_run(Emitter *em, const DefOut *e, const Entry *entry, const Body
         else
             name[dot] = outer_text(&outer, lp->cap_dot[entry->kind][slot - cap0]);
     }
+    NodeId *flag = run_flags(lp, entry, r);
+    for (uint32_t i = 0; i < lp->ncap + 2 * nout; i++)
+        name[body->input[lp->flag_slot + i]] = flag[i] ? outer_text(&outer, flag[i]) : zero;
+    free(flag);
     /* where each output goes: added into a sum or a gradient, or assigned (a state) */
     NodeId *roots = xrealloc(NULL, n * sizeof *roots);
     const char **into = xrealloc(NULL, n * sizeof *into);
@@ -1295,11 +1327,65 @@ static int runs_before(const DefOut *e, const Entry *entry, const Body *b, const
 }
 
 /* Prints the runs up to and including run `last`. */
+static void pull_local(Emitter *em, const DefOut *e, const Entry *entry, const Body *b,
+                       Runs *rs, long k);
+
+/* The locals node id's expression reads (through the operands printed inside it), printed
+ * first if they are not yet. */
+static void pull_operands(Emitter *em, const DefOut *e, const Entry *entry, const Body *b,
+                          Runs *rs, NodeId id, int top)
+{
+    const Dag *d = &e->s.f->dag;
+    if (!node_is_op(d, id) || e->s.keep[id] == KEEP_LEAF)
+        return;
+    long k = body_find(&e->s, b, id);
+    if (!top && k >= 0 && b->local[k]) {
+        pull_local(em, e, entry, b, rs, k);
+        return;
+    }
+    const Node *nd = &d->nodes[id];
+    NodeId ops[3] = {nd->a, nd->b, nd->c};
+    for (int i = 0; i < node_arity(nd->kind); i++)
+        pull_operands(em, e, entry, b, rs, ops[i], 0);
+}
+
+/* Prints the runs up to and including run `last`, each after the locals it reads. A run may
+ * need a local the body has after the statement that needs the run (a tangent the tangent
+ * loop reads, after a primal that reads the sum): that local is printed first, out of the
+ * body's order, after what it reads in turn. */
 static void put_runs_to(Emitter *em, const DefOut *e, const Entry *entry, const Body *b,
                         Runs *rs, int last)
 {
-    for (; rs->next <= last && rs->next < rs->n; rs->next++)
-        put_run(em, e, entry, b, &rs->run[rs->next]);
+    while (rs->next <= last && rs->next < rs->n) {
+        int j = rs->next;
+        NodeId *in = NULL;
+        uint32_t n = 0;
+        run_reads(e, b, entry, &rs->run[j], &in, &n);
+        for (uint32_t i = 0; i < n; i++) {
+            long k = body_find(&e->s, b, in[i]);
+            if (k >= 0 && b->local[k])
+                pull_local(em, e, entry, b, rs, k);
+        }
+        free(in);
+        if (rs->next != j)
+            continue;
+        put_run(em, e, entry, b, &rs->run[j]);
+        rs->next = j + 1;
+    }
+}
+
+/* The local at position k, after what it reads (locals and runs), unless it is printed. */
+static void pull_local(Emitter *em, const DefOut *e, const Entry *entry, const Body *b,
+                       Runs *rs, long k)
+{
+    if (rs->done[k])
+        return;
+    rs->done[k] = 1;
+    NodeId id = b->nodes[k];
+    Printer pr = {e, b};
+    pull_operands(em, e, entry, b, rs, id, 1);
+    put_runs_to(em, e, entry, b, rs, run_needed(&pr, rs, id, 1));
+    put_local(em, &pr, id, "    ");
 }
 
 /* A C identifier made of text ("w[0]" -> "w_0"), then suffix; "c" + suffix when none. */
@@ -1356,27 +1442,52 @@ static void name_loops(DefOut *e)
     }
 }
 
-/* What the entry point's kept loops read and write: per parameter, 1 when a run reads its
- * elements (or the tangent's, or writes the gradient's); per size, 1 when used. */
-static void runs_use(const DefOut *e, const Entry *entry, const Runs *rs, uint8_t *param,
-                     uint8_t *size)
+/* What the entry point's kept loops read and write, per parameter: USE_VALUE when a run
+ * reads its elements, USE_DOT its tangent's, USE_WRITE when it adds into its gradient (or its
+ * Hessian-vector product's); per size, 1 when a run or a zeroed gradient names it. */
+enum { USE_VALUE = 1, USE_DOT = 2, USE_WRITE = 4 };
+
+static void runs_use(const DefOut *e, const Entry *entry, const Body *b, const Runs *rs,
+                     uint8_t *param, uint8_t *size)
 {
     const Func *f = e->s.f;
     for (int j = 0; rs && j < rs->n; j++) {
         const Loop *lp = &f->loops[rs->run[j].loop];
+        const Func *body = lp->body;
+        const Dag *d = &body->dag;
+        RunOut *o;
+        uint32_t n = run_outputs(e, entry, b, &rs->run[j], &o);
+        uint8_t *reach = xrealloc(NULL, d->len);
+        memset(reach, 0, d->len);
+        for (uint32_t k = 0; k < n; k++) {
+            reach[o[k].node] = 1;
+            if ((o[k].kind == OUT_LOAD_BAR || o[k].kind == OUT_LOAD_HV) &&
+                !dag_is_const(d, o[k].node, 0.0))
+                param[lp->load[o[k].idx].param] |= USE_WRITE;
+        }
+        for (NodeId id = d->len - 1; id > 0; id--)
+            if (reach[id])
+                reach[d->nodes[id].a] = reach[d->nodes[id].b] = reach[d->nodes[id].c] = 1;
         const Affine *ends[2] = {&lp->lo, &lp->hi};
-        for (int i = 0; i < 2; i++)
+        for (int i = 0; n && i < 2; i++)
             for (int k = 0; k < f->nsizes; k++)
                 size[k] |= ends[i]->c[1 + k] != 0;
         for (uint32_t l = 0; l < lp->nload; l++) {
-            param[lp->load[l].param] = 1;
+            if (!reach[body->input[1 + l]])
+                continue;
+            param[lp->load[l].param] |= USE_VALUE;
             for (int k = 0; k < f->nsizes; k++)
                 size[k] |= lp->load[l].at.c[1 + k] != 0;
         }
+        for (uint32_t k = 0; body->dot_slot < body->nslots && k < body->ndiff; k++)
+            if (body->diff[k] <= lp->nload && reach[body->input[body->dot_slot + k]])
+                param[lp->load[body->diff[k] - 1].param] |= USE_DOT;
+        free(reach);
+        free(o);
     }
     for (int p = 0; p < f->nparams; p++)
-        if (f->params[p].rt_size >= 0 && reverse_entry(entry->kind) && !e->opt->accumulate &&
-            f->params[p].kind == PARAM_DIFF)
+        if (f->params[p].rt_size >= 0 && f->params[p].kind == PARAM_DIFF &&
+            ((reverse_entry(entry->kind) && !e->opt->accumulate) || entry->kind == ENTRY_HVP))
             size[f->params[p].rt_size] = 1;
 }
 
@@ -1402,7 +1513,7 @@ static void put_body(Emitter *em, const DefOut *e, const Entry *entry, const Bod
     Printer pr = {e, b};
     uint8_t *loaded = xrealloc(NULL, (size_t)f->nparams + 1), size_used[MAX_SIZES] = {0};
     memset(loaded, 0, (size_t)f->nparams + 1);
-    runs_use(e, entry, rs, loaded, size_used);
+    runs_use(e, entry, b, rs, loaded, size_used);
     /* a forward sweep carrying the tangents (eq. 5.121) is one section */
     int titled = entry->kind != ENTRY_VALUE && entry->kind != ENTRY_JVP;
     buf_puts(out, "{\n");
@@ -1415,7 +1526,7 @@ static void put_body(Emitter *em, const DefOut *e, const Entry *entry, const Bod
         uint32_t k = 0;
         while (k < pa->size && body_find(&e->s, b, f->input[pa->first + k]) < 0)
             k++;
-        if (k == pa->size && !loaded[i])
+        if (k == pa->size && !(loaded[i] & USE_VALUE))
             buf_printf(out, "    (void)%s;\n", e->s.param[i]);
     }
     /* an argument nothing reads or stores (a direction the result does not depend on) */
@@ -1426,11 +1537,10 @@ static void put_body(Emitter *em, const DefOut *e, const Entry *entry, const Bod
             used = entry->arg[r] == i;
         for (uint32_t k = 0; !a->out && k < a->size && !used; k++)
             used = body_find(&e->s, b, f->input[a->slot + k]) >= 0;
-        if (a->param >= 0 && f->params[a->param].rt_size >= 0)
-            used = loaded[a->param] && (a->out || entry->kind == ENTRY_JVP) &&
-                   f->params[a->param].kind == PARAM_DIFF;
+        if (a->param >= 0)
+            used |= (loaded[a->param] & (a->out ? USE_WRITE : USE_DOT)) != 0;
         for (int j = 0; rs && a->name == e->s.work && j < rs->n; j++)
-            used |= f->loops[rs->run[j].loop].nstate > 0;
+            used |= f->loops[rs->run[j].loop].ntape > 0;
         if (a->param >= 0 && (f->params[a->param].rt_size >= 0 || f->params[a->param].loaded) &&
             a->out && !adds_into(e, entry, a)) {
             /* a run-time array's gradient: zeroed here, added into by the reverse loops */
@@ -1445,9 +1555,13 @@ static void put_body(Emitter *em, const DefOut *e, const Entry *entry, const Bod
     }
     free(loaded);
     int section = -1;
+    if (rs) {
+        rs->done = xrealloc(NULL, b->n + 1);
+        memset(rs->done, 0, b->n + 1);
+    }
     for (uint32_t k = 0; k < b->n; k++) {
         NodeId id = b->nodes[k];
-        if (!b->local[k])
+        if (!b->local[k] || (rs && rs->done[k]))
             continue;
         int want = sweep_of(f, id);
         if (rs)
@@ -1457,7 +1571,10 @@ static void put_body(Emitter *em, const DefOut *e, const Entry *entry, const Bod
             buf_printf(out, "%s    /* %s */\n", section >= 0 ? "\n" : "", f->sweeps[want].title);
             section = want;
         }
-        put_local(em, &pr, id, "    ");
+        if (rs)
+            pull_local(em, e, entry, b, rs, (long)k);
+        else
+            put_local(em, &pr, id, "    ");
     }
     if (rs)
         put_runs_to(em, e, entry, b, rs, rs->n - 1);

@@ -14,11 +14,14 @@
 
 /* The tangent of node id from its operands' (an input's from its seed), and its strong-zero
  * condition. */
-static void tangent_of(Dag *d, NodeId id, const NodeId *seeds, NodeId *tan, NodeId *zero)
+static void tangent_of(Dag *d, NodeId id, const NodeId *seeds, const NodeId *seed_zero,
+                       NodeId *tan, NodeId *zero)
 {
     Node nd = d->nodes[id];
     if (nd.kind == N_INPUT) {
         tan[id] = seeds[(uint32_t)nd.k];
+        if (seed_zero)
+            zero[id] = seed_zero[(uint32_t)nd.k];
         return;
     }
     NodeId from = d->len, sum = 0, all = 0, ops[3] = {nd.a, nd.b, nd.c};
@@ -48,12 +51,22 @@ static void tangent_of(Dag *d, NodeId id, const NodeId *seeds, NodeId *tan, Node
 
 void forward_sweep(Dag *d, uint32_t n, const NodeId *seeds, NodeMap *tan)
 {
+    forward_sweep_z(d, n, seeds, NULL, tan, NULL);
+}
+
+void forward_sweep_z(Dag *d, uint32_t n, const NodeId *seeds, const NodeId *seed_zero,
+                     NodeMap *tan, NodeMap *tan_zero)
+{
     /* per node: when its tangent is a strong zero (0: never) */
     NodeId *zero = xrealloc(NULL, (n ? n : 1) * sizeof *zero);
     memset(zero, 0, (n ? n : 1) * sizeof *zero);
     nodemap_init(tan, n);
     for (NodeId id = 1; id < n; id++)
-        tangent_of(d, id, seeds, tan->of, zero);
+        tangent_of(d, id, seeds, seed_zero, tan->of, zero);
+    if (tan_zero) {
+        nodemap_init(tan_zero, n);
+        memcpy(tan_zero->of, zero, (n ? n : 1) * sizeof *zero);
+    }
     free(zero);
 }
 
@@ -61,5 +74,5 @@ void forward_sweep_nodes(Dag *d, const NodeId *ids, uint32_t count, const NodeId
                          NodeId *tan, NodeId *zero)
 {
     for (uint32_t k = 0; k < count; k++)
-        tangent_of(d, ids[k], seeds, tan, zero);
+        tangent_of(d, ids[k], seeds, NULL, tan, zero);
 }

@@ -446,6 +446,31 @@ static void loop_tape(Loop *lp)
     free(tape);
 }
 
+/* A body's strong-zero conditions of what crosses into it, its flag slots: per capture slot
+ * (its tangent), per root (its cotangent, its cotangent's tangent). */
+static void body_flags(Loop *lp)
+{
+    Func *body = lp->body;
+    uint32_t nout = loop_results(lp), cap0 = 1 + lp->nload + lp->nstate;
+    NodeId *z = new_ids(body->ninputs + 2 * nout);
+    for (uint32_t c = 0; c < lp->ncap; c++)
+        z[cap0 + c] = body->input[lp->flag_slot + c];
+    for (uint32_t j = 0; j < nout; j++) {
+        z[body->ninputs + j] = body->input[lp->flag_slot + lp->ncap + j];
+        z[body->ninputs + nout + j] = body->input[lp->flag_slot + lp->ncap + nout + j];
+    }
+    body->slot_zero = z;
+    body->root_zero = z + body->ninputs;
+    body->root_dot_zero = z + body->ninputs + nout;
+}
+
+/* The condition that what a kept loop summed into slot `slot` is exactly 0: it then counts
+ * as a strong zero, as where every term of the unrolled sum is one (and the empty sum). */
+static NodeId summed_zero(Func *f, uint32_t slot)
+{
+    return dag_binary(&f->dag, N_EQ, f->input[slot], f->zero);
+}
+
 /* A reverse sweep through kept sums: each active capture is one more root, seeded with its
  * slot of the terms the reverse loop sums, and each active sum's slot is differentiated, so
  * that its adjoint is the seed of that loop. */
@@ -455,7 +480,7 @@ static void loop_reverse(Func *f, int nroots, const NodeId *roots, const NodeId 
     uint32_t n = (uint32_t)nroots;
     for (int i = 0; i < f->nloops; i++)
         n += f->loops[i].active ? f->loops[i].ncap + f->loops[i].nstate : 0;
-    NodeId *r = new_ids(n), *sd = new_ids(n);
+    NodeId *r = new_ids(n), *sd = new_ids(n), *sz = new_ids(n);
     uint8_t *w = xrealloc(NULL, f->nslots + 1);
     memcpy(w, wrt, f->nslots + 1);
     memcpy(r, roots, (size_t)nroots * sizeof *r);
@@ -470,19 +495,27 @@ static void loop_reverse(Func *f, int nroots, const NodeId *roots, const NodeId 
         for (uint32_t c = 0; c < lp->ncap + lp->nstate; c++, n++) {
             r[n] = c < lp->ncap ? lp->cap[c] : lp->init[c - lp->ncap];
             sd[n] = f->input[loop_bar(lp, kind) + c];
+            sz[n] = c < lp->ncap ? summed_zero(f, loop_bar(lp, kind) + c) : 0;
         }
     }
-    reverse_sweep(&f->dag, (int)n, r, sd, w, adj);
+    for (int k = 0; f->root_zero && k < nroots; k++)
+        sz[k] = f->root_zero[k];
+    NodeMap adj_zero;
+    reverse_sweep_z(&f->dag, (int)n, r, sd, sz, w, adj, &adj_zero);
     for (int i = 0; i < f->nloops; i++) {
         Loop *lp = &f->loops[i];
         lp->seed[kind] = new_ids(loop_results(lp));
+        lp->seed_zero[kind] = new_ids(loop_results(lp));
         for (uint32_t j = 0; j < loop_results(lp); j++) {
             NodeId a = lp->active ? adj->of[f->input[lp->slot + j]] : 0;
             lp->seed[kind][j] = a ? a : f->zero;
+            lp->seed_zero[kind][j] = a ? adj_zero.of[f->input[lp->slot + j]] : 0;
         }
     }
+    nodemap_free(&adj_zero);
     free(r);
     free(sd);
+    free(sz);
     free(w);
 }
 
@@ -513,20 +546,31 @@ static void jvp(Func *f)
 {
     Dag *d = &f->dag;
     NodeId *seeds = tangent_seeds(f), zero = dag_const(d, 0.0);
-    NodeMap tan;
-    for (int i = 0; i < f->nloops; i++)
-        for (uint32_t j = 0; f->loops[i].active && j < loop_results(&f->loops[i]); j++)
-            seeds[f->loops[i].slot + j] = f->input[f->loops[i].dot_slot + j];
+    NodeMap tan, tan_zero;
+    NodeId *sz = new_ids(f->nslots);
+    for (uint32_t s = 0; f->slot_zero && s < f->ninputs; s++)
+        sz[s] = f->slot_zero[s];
+    for (int i = 0; i < f->nloops; i++) {
+        const Loop *lp = &f->loops[i];
+        for (uint32_t j = 0; lp->active && j < loop_results(lp); j++)
+            seeds[lp->slot + j] = f->input[lp->dot_slot + j];
+        sz[lp->slot] = lp->nstate || !lp->active ? 0 : summed_zero(f, lp->dot_slot);
+    }
     begin_sweep(f, "tangent sweep (eq. 5.121)");
-    forward_sweep(d, f->nprimal, seeds, &tan);
+    forward_sweep_z(d, f->nprimal, seeds, sz, &tan, &tan_zero);
+    free(sz);
     for (int i = 0; i < f->nloops; i++) {
         Loop *lp = &f->loops[i];
         lp->cap_dot[ENTRY_JVP] = new_ids(lp->ncap + lp->nstate);
+        lp->cap_dot_zero[ENTRY_JVP] = new_ids(lp->ncap);
         for (uint32_t c = 0; c < lp->ncap + lp->nstate; c++) {
             NodeId v = c < lp->ncap ? lp->cap[c] : lp->init[c - lp->ncap];
             lp->cap_dot[ENTRY_JVP][c] = tan.of[v] ? tan.of[v] : zero;
+            if (c < lp->ncap)
+                lp->cap_dot_zero[ENTRY_JVP][c] = tan_zero.of[v];
         }
     }
+    nodemap_free(&tan_zero);
     f->jvp = new_ids((uint32_t)f->nroots);
     for (int r = 0; r < f->nroots; r++)
         f->jvp[r] = tan.of[f->roots[r]] ? tan.of[f->roots[r]] : zero;
@@ -590,6 +634,14 @@ static void hvp(Func *f)
     }
     Cone cone;
     cone_init(&cone, d, targets, nt);
+    for (int i = 0; i < f->nloops; i++) {
+        const Loop *lp = &f->loops[i];
+        if (!lp->active)
+            continue;
+        cone.zero[f->input[lp->slot]] = summed_zero(f, lp->dot_slot);
+        for (uint32_t c = 0; c < lp->ncap; c++)
+            cone.zero[f->input[lp->bar_slot + c]] = summed_zero(f, lp->hbar_slot + c);
+    }
     begin_sweep(f, "tangent sweep of both (forward over reverse)");
     cone_sweep(&cone, slots, ns, f->input, seeds);
     f->hvp = new_ids(f->ndiff);
@@ -599,11 +651,16 @@ static void hvp(Func *f)
         Loop *lp = &f->loops[i];
         NodeId s = lp->seed[ENTRY_GRAD][0];
         lp->seed[ENTRY_HVP] = new_ids(1);
+        lp->seed_zero[ENTRY_HVP] = new_ids(1);
         lp->seed[ENTRY_HVP][0] = lp->active && cone.tan[s] ? cone.tan[s] : zero;
+        lp->seed_zero[ENTRY_HVP][0] = lp->active && cone.tan[s] ? cone.zero[s] : 0;
         lp->cap_dot[ENTRY_HVP] = new_ids(lp->ncap);
-        for (uint32_t c = 0; c < lp->ncap; c++)
-            lp->cap_dot[ENTRY_HVP][c] = lp->active && cone.tan[lp->cap[c]] ?
-                                        cone.tan[lp->cap[c]] : zero;
+        lp->cap_dot_zero[ENTRY_HVP] = new_ids(lp->ncap);
+        for (uint32_t c = 0; c < lp->ncap; c++) {
+            int has = lp->active && cone.tan[lp->cap[c]];
+            lp->cap_dot[ENTRY_HVP][c] = has ? cone.tan[lp->cap[c]] : zero;
+            lp->cap_dot_zero[ENTRY_HVP][c] = has ? cone.zero[lp->cap[c]] : 0;
+        }
     }
     cone_free(&cone);
     free(seeds);
@@ -626,6 +683,10 @@ static void vjp_tangent(Func *f)
     }
     Cone cone;
     cone_init(&cone, d, f->vjp, f->ndiff);
+    for (uint32_t k = 0; f->slot_zero && k < f->ndiff; k++)
+        cone.zero[f->input[f->diff[k]]] = f->slot_zero[f->diff[k]];
+    for (int r = 0; f->root_dot_zero && r < f->nroots; r++)
+        cone.zero[f->input[f->bar_slot + (uint32_t)r]] = f->root_dot_zero[r];
     begin_sweep(f, "tangent sweep of both (forward over reverse)");
     cone_sweep(&cone, slots, f->ndiff + (uint32_t)f->nroots, f->input, seeds);
     f->hvp = new_ids(f->ndiff);
@@ -904,6 +965,7 @@ void func_differentiate(Func *f)
                             (want & (1u << ENTRY_JVP | 1u << ENTRY_HVP) ? 1u << ENTRY_JVP : 0) |
                             (want & (1u << ENTRY_GRAD | 1u << ENTRY_VJP | 1u << ENTRY_HVP) ?
                              1u << ENTRY_VJP : 0);
+        body_flags(lp);
         func_differentiate(lp->body);
         if (lp->nstate && want & (1u << ENTRY_GRAD | 1u << ENTRY_VJP))
             loop_tape(lp);
@@ -936,6 +998,7 @@ void func_differentiate(Func *f)
 
 void func_free(Func *f)
 {
+    free(f->slot_zero);
     for (int i = 0; i < f->nloops; i++) {
         Loop *lp = &f->loops[i];
         func_free(lp->body);
@@ -947,6 +1010,8 @@ void func_free(Func *f)
         for (int k = 0; k < ENTRY_KINDS; k++) {
             free(lp->seed[k]);
             free(lp->cap_dot[k]);
+            free(lp->seed_zero[k]);
+            free(lp->cap_dot_zero[k]);
         }
     }
     free(f->loops);

@@ -106,6 +106,13 @@ static NodeId find_active(Rev *r, int nroots, const NodeId *roots, const uint8_t
 void reverse_sweep(Dag *d, int nroots, const NodeId *roots, const NodeId *seeds,
                    const uint8_t *wrt, NodeMap *adj)
 {
+    reverse_sweep_z(d, nroots, roots, seeds, NULL, wrt, adj, NULL);
+}
+
+void reverse_sweep_z(Dag *d, int nroots, const NodeId *roots, const NodeId *seeds,
+                     const NodeId *seed_zero, const uint8_t *wrt, NodeMap *adj,
+                     NodeMap *adj_zero)
+{
     uint32_t n = d->len;
     Rev r = {.d = d};
     r.active = xrealloc(NULL, n);
@@ -119,10 +126,12 @@ void reverse_sweep(Dag *d, int nroots, const NodeId *roots, const NodeId *seeds,
     memset(r.tail, 0, n * sizeof *r.tail);
     r.nterms = 1; /* term 0 means "none" */
     nodemap_init(adj, n);
+    if (adj_zero)
+        nodemap_init(adj_zero, n);
 
     NodeId top = find_active(&r, nroots, roots, wrt, n);
     for (int k = 0; k < nroots; k++)
-        contribute(&r, roots[k], seeds[k], 0); /* eq. 5.144: the seed is one more term */
+        contribute(&r, roots[k], seeds[k], seed_zero ? seed_zero[k] : 0); /* eq. 5.144 */
     for (NodeId id = top; id > 0; id--) {
         if (!r.active[id])
             continue;
@@ -134,6 +143,8 @@ void reverse_sweep(Dag *d, int nroots, const NodeId *roots, const NodeId *seeds,
         dag_set_role(d, n, wbar, ROLE_ADJOINT, id);
         Node nd = d->nodes[id];
         NodeId ops[3] = {nd.a, nd.b, nd.c}, wzero = r.seen[id] & LIVE ? 0 : r.zero[id];
+        if (adj_zero)
+            adj_zero->of[id] = wzero;
         for (int i = 0; i < node_arity(nd.kind); i++) {
             if (!r.active[ops[i]])
                 continue;

@@ -1161,14 +1161,16 @@ static NodeId kept_finish(Lower *L, Kept *k, const NodeId *roots, uint32_t nroot
     body->def = f->def;
     body->iteration = 1;
     body->dag = nb;
-    body->ninputs = first + ncap;
+    /* and the strong-zero conditions of what crosses into the loop: per capture (of its
+     * tangent), per result (of its seed), per result (of its seed's tangent) */
+    body->ninputs = first + ncap + ncap + 2 * nroots;
     body->input = xrealloc(NULL, (body->ninputs + 1) * sizeof *body->input);
     body->nparams = (int)body->ninputs;
     body->params = arena_alloc(L->arena, (body->ninputs + 1) * sizeof *body->params);
     for (uint32_t s = 0; s < body->ninputs; s++) {
         body->input[s] = dag_input(&body->dag, s);
         body->params[s].name = s == 0 ? k->var : s <= k->nload ? "load" :
-                               s < first ? "state" : "capture";
+                               s < first ? "state" : s < first + ncap ? "capture" : "flag";
         body->params[s].loc = loc;
         body->params[s].kind = PARAM_DATA;
         body->params[s].rt_size = -1;
@@ -1197,6 +1199,7 @@ static NodeId kept_finish(Lower *L, Kept *k, const NodeId *roots, uint32_t nroot
         lp->init[j] = k->state[j].init;
     lp->ncap = ncap;
     lp->cap = cap ? cap : xrealloc(NULL, sizeof *cap);
+    lp->flag_slot = first + ncap;
     NodeId out = new_slot(L, &lp->slot);
     for (uint32_t j = 1; j < k->nstate; j++) {
         uint32_t slot;

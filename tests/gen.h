@@ -632,4 +632,76 @@ static inline void gen_program(Buf *out, uint64_t seed, const GenSize *size)
     }
 }
 
+/* ---- programs with loops kept at run time -------------------------------------------- */
+
+/* What gen_kept_program chose: the head is always f(p[2], q, x[n]; y[n]) (x differentiated)
+ * or f(p[2], q; x[n], y[n]) (x data), n a size known at run time. */
+typedef struct {
+    int x_diff;      /* x is differentiated */
+    int recurrence;  /* the body has a recurrence (no hvp, a work array) */
+} GenKept;
+
+/* An expression of depth about `depth` over the given names (they are printed as they are:
+ * "x[i]" is a name here) and, inside a loop, its variable. */
+static void gen_kept_expr(Rng *rng, Buf *out, const char *const *names, int n,
+                          const char *loopvar, int depth)
+{
+    static const GenSize size = {1, 4, 3, 4};
+    Gen g = {.rng = rng, .out = out, .size = &size, .loopvar = loopvar};
+    for (int i = 0; i < n; i++) {
+        g.vars[i] = names[i];
+        g.used[i] = 1;
+    }
+    g.nvars = g.ninputs = n;
+    gen_expr(&g, depth);
+    for (int i = 0; i < g.npool; i++)
+        free(g.pool[i]);
+}
+
+/* A definition with sums over a run-time range (one of them reading x[i+1]), sometimes a map
+ * a sum reads and sometimes a recurrence, drawn from seed: the same text with -D n=K is its
+ * unrolled form. */
+static inline void gen_kept_program(Buf *out, uint64_t seed, GenKept *k)
+{
+    Rng rng = {seed};
+    k->x_diff = rng_chance(&rng, 50);
+    k->recurrence = rng_chance(&rng, 35);
+    int map = rng_chance(&rng, 40);
+    buf_printf(out, "# adgen kept-loop test, seed %llu\n", (unsigned long long)seed);
+    buf_printf(out, "f(p[2], q%s; %sy[n]) {\n", k->x_diff ? ", x[n]" : "",
+               k->x_diff ? "" : "x[n], ");
+    static const char *const outer[] = {"p[0]", "p[1]", "q"};
+    buf_printf(out, "    a = ");
+    gen_kept_expr(&rng, out, outer, 3, NULL, 2);
+    if (map) {
+        static const char *const in_map[] = {"p[0]", "a", "x[i]", "y[i]"};
+        static const char *const in_map2[] = {"z", "p[1]", "x[i]"};
+        buf_printf(out, "\n    for i = 0..n-1 {\n        z = ");
+        gen_kept_expr(&rng, out, in_map, 4, "i", 2);
+        buf_printf(out, "\n        h[i] = ");
+        gen_kept_expr(&rng, out, in_map2, 3, "i", 2);
+        buf_printf(out, "\n    }");
+    }
+    static const char *const in_sum[] = {"p[0]", "p[1]", "q", "a", "x[i]", "y[i]", "h[i]"};
+    buf_printf(out, "\n    s1 = sum(i = 0..n-1, ");
+    gen_kept_expr(&rng, out, in_sum, map ? 7 : 6, "i", 3);
+    static const char *const in_sum2[] = {"p[0]", "a", "x[i]", "x[i+1]", "y[i+1]"};
+    buf_printf(out, ")\n    s2 = sum(i = 0..n-2, ");
+    gen_kept_expr(&rng, out, in_sum2, 5, "i", 3);
+    buf_printf(out, ")\n");
+    if (k->recurrence) {
+        static const char *const init[] = {"p[1]", "q"};
+        static const char *const step[] = {"r[k]", "x[k]", "p[0]", "q"};
+        buf_printf(out, "    r[0] = ");
+        gen_kept_expr(&rng, out, init, 2, NULL, 1);
+        buf_printf(out, "\n    for k = 0..n-1 { r[k+1] = r[k] + 0.25*tanh(");
+        gen_kept_expr(&rng, out, step, 4, "k", 2);
+        buf_printf(out, ") }\n");
+    }
+    static const char *const result[] = {"a", "s1", "s2", "p[0]", "q", "r[n]"};
+    buf_printf(out, "    return ");
+    gen_kept_expr(&rng, out, result, k->recurrence ? 6 : 5, NULL, 2);
+    buf_printf(out, " + s1 - s2%s\n}\n", k->recurrence ? " + r[n]" : "");
+}
+
 #endif
