@@ -591,7 +591,7 @@ static void kept_adgen(const char *what, const char *input, const char *define, 
         double t = run(argv, &rss);
         best = t < best ? t : best;
     }
-    printf("  %-44s %8.3f s %9ld B %7ld lines\n", what, best, file_size(c_file),
+    printf("  %-48s %7.3f s %8ld B %6ld lines\n", what, best, file_size(c_file),
            file_lines(c_file));
 }
 

@@ -275,9 +275,8 @@ static int chain_table(void)
 {
     static const double steps[] = {0.001, 0.0005};
     int status = 0;
-    printf("The recurrence x[k+1] = x[k] + h sin(x[k]) cos(x[k] + 0.3) over n = %ld steps "
-           "(tests/bench/chain_n.expr),\n%s -O2 (medians of interleaved calls)\n", CHAIN_N,
-           compiler());
+    printf("Recurrence x[k+1] = x[k] + h sin(x[k]) cos(x[k] + 0.3), n = %ld steps, %s -O2\n"
+           "(tests/bench/chain_n.expr; medians of interleaved calls)\n", CHAIN_N, compiler());
     printf("  %-9s %5s %9s %8s %7s %7s %9s %9s %7s  %s\n", "h", "runs", "f ms", "f ns/st",
            "grad/f", "hand/f", "grad/hand", "rel. diff", "work MB", "misses");
     for (int i = 0; i < 2; i++) {
