@@ -226,6 +226,14 @@ $(eval $(call bench_case,rosen100,samples/rosenbrock.expr,-D N=100 --prefix=r100
 $(eval $(call bench_case,rosen1000,samples/rosenbrock.expr,-D N=1000 --prefix=r1k_))
 $(eval $(call bench_case,chain,tests/bench/chain.expr,))
 
+# The kept-loops tables (issue 13): sizes known at run time, one generated file whatever the
+# data's size, timed by tests/bench/kept.c (build/bench/kept-CC, run by the section `kept` of
+# build/bench/bench); chain_n50 is the recurrence unrolled at n = 50, to check the kept one by.
+BENCH_KEPT_CASES := logistic chain_n chain_n50
+$(eval $(call bench_case,logistic,tests/bench/logistic.expr,))
+$(eval $(call bench_case,chain_n,tests/bench/chain_n.expr,))
+$(eval $(call bench_case,chain_n50,tests/bench/chain_n.expr,-D n=50 --prefix=u50_))
+
 # $(call bench_compiler,CC): build/bench/CC/*.o and build/bench/grad-CC
 define bench_compiler
 build/bench/$(1)/%.o: $(BENCH_GEN)/%.c | build/bench/$(1)
@@ -241,14 +249,22 @@ build/bench/$(1)/grad.o: tests/bench/grad.c tests/bench/hand.h \
 build/bench/grad-$(1): $(patsubst %,build/bench/$(1)/%.o,grad hand $(BENCH_CASES))
 	$(1) -o $$@ $$^ -lm
 
+build/bench/$(1)/kept.o: tests/bench/kept.c tests/bench/hand.h \
+        $(BENCH_KEPT_CASES:%=$(BENCH_GEN)/%.h) | build/bench/$(1)
+	$(1) $(BENCH_CFLAGS) -D_POSIX_C_SOURCE=200809L -I$(BENCH_GEN) -Itests/bench -c -o $$@ $$<
+
+build/bench/kept-$(1): $(patsubst %,build/bench/$(1)/%.o,kept hand $(BENCH_KEPT_CASES))
+	$(1) -o $$@ $$^ -lm
+
 build/bench/$(1):
 	mkdir -p $$@
 endef
 $(foreach c,$(BENCH_COMPILERS),$(eval $(call bench_compiler,$(c))))
 
 BENCH_GRAD := $(BENCH_COMPILERS:%=build/bench/grad-%)
+BENCH_KEPT := $(BENCH_COMPILERS:%=build/bench/kept-%)
 
-bench: adgen build/bench/bench $(BENCH_GRAD)
+bench: adgen build/bench/bench $(BENCH_GRAD) $(BENCH_KEPT)
 	@for g in $(BENCH_GRAD); do $$g; echo; done
 	@if [ -f /usr/include/adolc/adolc.h ]; then echo "ADOL-C: installed, but its" \
 	    "taped-gradient column is not written yet"; else echo "ADOL-C: no" \

@@ -1,6 +1,6 @@
 /*
  * bench.c: `make bench`, run from the top directory after `make`, after the gradient tables of
- * tests/bench/grad.c (build/bench/grad-gcc and grad-clang). Three questions:
+ * tests/bench/grad.c (build/bench/grad-gcc and grad-clang). Four questions:
  *
  * 1. How fast is adgen on big inputs? It writes large expressions to build/bench/, runs
  *    ./adgen on each (best of three), and reports wall time and peak memory against the
@@ -15,8 +15,13 @@
  *    variables also the sparse Hessian, beside a hand-written tridiagonal one (checked equal
  *    to adgen's).
  *
- * BENCH_SECTIONS (a comma list of large, scaling, samples, modes; default all) chooses what
- * runs, BENCH_CC_TIMEOUT the cap on each compile of the scaling table (seconds, default 120).
+ * 4. Kept loops (issue 13): adgen's time and the C's size for a logistic regression and a
+ *    recurrence whose sizes are known at run time, then build/bench/kept-gcc and kept-clang
+ *    (tests/bench/kept.c): their gradients beside hand-written loop adjoints at N = 10^3 to
+ *    10^7 points and n = 10^6 steps.
+ *
+ * BENCH_SECTIONS (a comma list of large, scaling, samples, modes, kept; default all) chooses
+ * what runs, BENCH_CC_TIMEOUT the cap on each compile of the scaling table (seconds, default 120).
  * The inputs are made by a fixed-seed generator, so runs compare. Times are measured on
  * whatever else the machine is doing: read them as a trend, not to the millisecond.
  */
@@ -559,6 +564,67 @@ static int samples_speed(void)
     return system(DIR "/samples_bench") != 0;
 }
 
+/* Lines in a file; -1 if it cannot be read. */
+static long file_lines(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return -1;
+    long n = 0;
+    for (int c; (c = getc(f)) != EOF;)
+        n += c == '\n';
+    fclose(f);
+    return n;
+}
+
+/* adgen on `input` with `define` (a -D option, or NULL) into DIR/NAME.c: best wall time of
+ * three, printed with the C's size. */
+static void kept_adgen(const char *what, const char *input, const char *define, const char *name)
+{
+    char c_file[256], h_file[256];
+    snprintf(c_file, sizeof c_file, DIR "/%s.c", name);
+    snprintf(h_file, sizeof h_file, DIR "/%s.h", name);
+    char *argv[] = {"./adgen", "--no-line", (char *)input, "-o", c_file, "--header", h_file,
+                    define ? "-D" : NULL, (char *)define, NULL};
+    double best = 1e30, rss;
+    for (int i = 0; i < 3; i++) {
+        double t = run(argv, &rss);
+        best = t < best ? t : best;
+    }
+    printf("  %-48s %7.3f s %8ld B %6ld lines\n", what, best, file_size(c_file),
+           file_lines(c_file));
+}
+
+/* Kept loops (issue 13): adgen on the inputs whose sizes are known at run time (N and n are
+ * arguments of the generated code, so adgen's time and the C's size are the same for every
+ * N), the logistic regression unrolled at N = 1000 beside them, then the tables of
+ * build/bench/kept-gcc and kept-clang (tests/bench/kept.c), which `make bench` builds. */
+static int kept_speed(void)
+{
+    printf("\nKept loops: adgen and the C it writes (best of 3, --no-line), the same for "
+           "every N\n");
+    kept_adgen("logistic regression (tests/bench/logistic.expr)", "tests/bench/logistic.expr",
+               NULL, "kept_logistic");
+    kept_adgen("recurrence (tests/bench/chain_n.expr)", "tests/bench/chain_n.expr", NULL,
+               "kept_chain");
+    kept_adgen("logistic regression unrolled, -D N=1000", "tests/bench/logistic.expr",
+               "N=1000", "kept_logistic1000");
+    fflush(stdout);
+    int status = 0;
+    static const char *const drivers[] = {DIR "/kept-gcc", DIR "/kept-clang"};
+    for (int i = 0; i < 2; i++) {
+        if (access(drivers[i], X_OK) != 0) {
+            fprintf(stderr, "bench: no %s (make bench builds it)\n", drivers[i]);
+            status = 1;
+            continue;
+        }
+        putchar('\n');
+        fflush(stdout);
+        status |= system(drivers[i]) != 0;
+    }
+    return status;
+}
+
 /* Whether BENCH_SECTIONS (a comma list; unset or empty: all) names `name`. */
 static int section(const char *name)
 {
@@ -585,5 +651,7 @@ int main(void)
         status |= samples_speed();
     if (section("modes"))
         status |= modes_speed();
+    if (section("kept"))
+        status |= kept_speed();
     return status;
 }

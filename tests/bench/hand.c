@@ -101,3 +101,52 @@ double hand_chain(double x0, double *x0_bar)
     *x0_bar = x_bar;
     return x;
 }
+
+/* Logistic regression over N points (tests/bench/logistic.expr), in one pass: each point's z,
+ * its loss in the .expr's stable form max(z, 0) + log(1 + e^-|z|) - y z, and its reverse step
+ * right away (the loss's adjoint is 1/N, applied once at the end). By the chain rule
+ * dloss/dz = [z > 0] - sign(z) u/(1 + u) - y with u = e^-|z|: one exp, one reciprocal. */
+double hand_logistic(long N, const double *w, double b, const double *X, const double *y,
+                     double *w_bar, double *b_bar)
+{
+    double f = 0, g0 = 0, g1 = 0, g2 = 0, gb = 0;
+    for (long n = 0; n < N; n++) {
+        const double *x = X + 3 * n;
+        double z = x[0] * w[0] + x[1] * w[1] + x[2] * w[2] + b;
+        double u = exp(-fabs(z)), ur = u / (1.0 + u);
+        f += fmax(z, 0.0) + log(1.0 + u) - y[n] * z;
+        double z_bar = (z > 0 ? 1.0 - ur : ur) - y[n];
+        g0 += z_bar * x[0];
+        g1 += z_bar * x[1];
+        g2 += z_bar * x[2];
+        gb += z_bar;
+    }
+    double s = 1.0 / (double)N;
+    w_bar[0] = g0 * s;
+    w_bar[1] = g1 * s;
+    w_bar[2] = g2 * s;
+    *b_bar = gb * s;
+    return f / (double)N;
+}
+
+/* chain.expr's recurrence over n steps with h an input (tests/bench/chain_n.expr): the
+ * forward loop stores each step's partials dx[k+1]/dx[k] and dx[k+1]/dh in work (2n
+ * doubles, twice what the generated code keeps), the reverse loop only multiplies and adds. */
+double hand_chain_n(long n, double x0, double h, double *x0_bar, double *h_bar, double *work)
+{
+    double x = x0;
+    for (long k = 0; k < n; k++) {
+        double s = sin(x), c = cos(x), y = x + 0.3, s3 = sin(y), c3 = cos(y);
+        work[2 * k] = 1.0 + h * (c * c3 - s * s3);
+        work[2 * k + 1] = s * c3;
+        x += h * s * c3;
+    }
+    double x_bar = 1.0, hb = 0.0;
+    for (long k = n - 1; k >= 0; k--) {
+        hb += x_bar * work[2 * k + 1];
+        x_bar *= work[2 * k];
+    }
+    *x0_bar = x_bar;
+    *h_bar = hb;
+    return x;
+}

@@ -14,5 +14,9 @@ double hand_mlp(const double *A0, const double *b0, const double *A1, const doub
                 double *A1_bar, double *b1_bar);
 double hand_rosen(int n, const double *x, double *x_bar);
 double hand_chain(double x0, double *x0_bar);
+/* The kept-loops cases (build/bench/kept-CC); hand_chain_n's work holds 2n doubles. */
+double hand_logistic(long N, const double *w, double b, const double *X, const double *y,
+                     double *w_bar, double *b_bar);
+double hand_chain_n(long n, double x0, double h, double *x0_bar, double *h_bar, double *work);
 
 #endif
