@@ -10,7 +10,8 @@
  *
  *   the recurrence x[k+1] = x[k] + h sin(x[k]) cos(x[k] + 0.3) (tests/bench/chain_n.expr) over
  *   n = 10^6 steps, h = 0.001: chain, chain_grad with its CHAIN_WORK(n) doubles, and
- *   hand_chain_n (2n doubles of stored partials); target grad/f <= 3.
+ *   hand_chain_n (2n doubles of stored partials; chain_grad stores CHAIN_WORK(n)); target
+ *   grad/f <= 3.
  *
  * Before timing, the gradients are checked: against the hand adjoints (relative 1e-12), the
  * kept recurrence against its unrolled form (the same .expr with -D n=50) and against central
@@ -291,8 +292,9 @@ static int chain_table(void)
     for (int i = 0; i < 2; i++)
         chain_grad(CHAIN_N, X0, steps[i], &d[i][0], &d[i][1], work);
     H = steps[0];
-    printf("  memory: chain_grad's work, CHAIN_WORK(n) = n doubles (8n bytes); the hand adjoint "
-           "keeps 2n\n");
+    printf("  memory: chain_grad's work, CHAIN_WORK(n) = %ld doubles (%.0f bytes a step); the "
+           "hand adjoint keeps 2 a step\n", (long)CHAIN_WORK(CHAIN_N),
+           8.0 * CHAIN_WORK(CHAIN_N) / CHAIN_N);
     printf("  at h = %g the states settle on x = pi/2 - 0.3 and dx[n]/dx[k], about "
            "exp(-0.955 h (n - k)),\n  goes subnormal over the reverse loop's last ~3%% of steps "
            "(dx[n]/dx0 = %.1e), which the CPU\n  pays for in microcode; at h = %g it stays "
