@@ -1192,7 +1192,8 @@ static NodeId kept_finish(Lower *L, Kept *k, const NodeId *roots, uint32_t nroot
     lp->body = body;
     lp->nload = k->nload;
     lp->load = xrealloc(NULL, (k->nload + 1) * sizeof *lp->load);
-    memcpy(lp->load, k->load, k->nload * sizeof *lp->load);
+    if (k->nload)
+        memcpy(lp->load, k->load, k->nload * sizeof *lp->load);
     lp->nstate = k->nstate;
     lp->init = xrealloc(NULL, (k->nstate + 1) * sizeof *lp->init);
     for (uint32_t j = 0; j < k->nstate; j++)
