@@ -398,6 +398,10 @@ typedef struct {
                              grad's, so that each sweep's nodes come in its own order) */
     uint32_t dot_slot;    /* jvp, hvp: the results' tangents */
     uint32_t hbar_slot;   /* hvp: the tangents of the bar_slot ones */
+    uint32_t live_bar[ENTRY_KINDS]; /* grad, vjp: ncap slots, 1 where a capture's adjoint term
+                             was not a strong zero in some iteration (else the sum is one);
+                             hvp: the same of their tangents */
+    uint32_t live_dot[ENTRY_KINDS]; /* jvp, hvp: a sum's tangent's (one slot) */
     NodeId *seed[ENTRY_KINDS]; /* grad, vjp: per result, the function's node of its adjoint;
                                   hvp: the tangent of grad's */
     NodeId *cap_dot[ENTRY_KINDS]; /* jvp, hvp: per capture, then per state's first value, its
@@ -467,6 +471,8 @@ struct Func {
     int iteration;        /* a kept loop's body: hvp is the tangent of vjp, along the dot
                              slots and the bar_dot slots (the cotangents' tangents) */
     uint32_t bar_dot_slot;
+    NodeId *jvp_zero, *vjp_zero, *hvp_zero; /* per jvp, vjp, hvp node: when it is a strong
+                                               zero (0: never) */
     NodeId *slot_zero;           /* a body: per input slot, the node of the condition under
                                     which its tangent seed is a strong zero (0: never) */
     const NodeId *root_zero;     /* per root, its cotangent's (bar slot) */

@@ -189,6 +189,20 @@ static NodeId rewrite(Dag *d, NodeKind k, NodeId a, NodeId b, NodeId c)
         if (dag_is_const(d, b, -1.0))
             return dag_op(d, N_NEG, a, 0, 0);
     }
+    if ((k == N_AND || k == N_OR) && d->fold) {
+        /* a constant operand decides, or leaves the other, when that one is 0 or 1 itself */
+        for (int i = 0; i < 2; i++) {
+            NodeId x = i ? b : a, y = i ? a : b;
+            if (!is_const(d, x))
+                continue;
+            int t = d->nodes[x].k != 0;
+            if (t == (k == N_OR))
+                return dag_const(d, t ? 1.0 : 0.0);
+            OpForm form = op_info[d->nodes[y].kind].form;
+            if (form == F_CMP || form == F_LOGIC || form == F_NOT)
+                return y;
+        }
+    }
     if (k == N_IF) {
         /* a test between constants is decided here, whatever the other operands are */
         if (d->fold && is_const(d, a))

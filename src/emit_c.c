@@ -35,6 +35,7 @@ struct DefOut {
     const char *work_macro;      /* NAME_WORK(sizes): the doubles `work` must hold */
     DefOut *loops;               /* per kept loop: its iteration's */
     const char **loop_var;       /* per kept loop: its index's C name */
+    const char *never;           /* a condition a loop's iteration takes that is never true */
 };
 
 static const char *const literal_zero[] = {"0.0", "0.0f", "0.0L"};
@@ -792,6 +793,8 @@ static uint8_t *fusible(const DefOut *e, const Entry *entry, const Body *b, cons
             mask[lp->slot + j] = 1;
         for (uint32_t c = 0; c < lp->ncap + lp->nstate; c++)
             mask[loop_bar(lp, entry->kind) + c] = 1;
+        for (uint32_t c = 0; c < lp->ncap; c++)
+            mask[lp->live_bar[entry->kind == ENTRY_HVP ? ENTRY_GRAD : entry->kind] + c] = 1;
     }
     for (int i = 0; i < f->nloops; i++) {
         const Loop *lp = &f->loops[i];
@@ -821,7 +824,9 @@ typedef enum {
     OUT_STATE_BAR,  /* state idx's adjoint, the next iteration's (backwards) */
     OUT_CAP_BAR,    /* capture idx's adjoint term, summed */
     OUT_CAP_HV,     /* its tangent */
-    OUT_TAPE        /* a recurrence's tape entry idx, stored for the reverse loop */
+    OUT_TAPE,       /* a recurrence's tape entry idx, stored for the reverse loop */
+    OUT_LIVE        /* slot idx gets 1 where the node, a strong-zero condition of a term
+                       summed (0: none), is false: the sum had a live term */
 } OutKind;
 
 typedef struct {
@@ -838,6 +843,7 @@ static uint32_t out_slot(const Loop *lp, EntryKind k, const RunOut *o)
     case OUT_RESULT_DOT: return lp->nstate ? UINT32_MAX : lp->dot_slot + o->idx;
     case OUT_CAP_BAR: return loop_bar(lp, k) + o->idx;
     case OUT_CAP_HV: return lp->hbar_slot + o->idx;
+    case OUT_LIVE: return o->idx;
     case OUT_LOAD_BAR: case OUT_LOAD_HV: case OUT_STATE_BAR: case OUT_TAPE: return UINT32_MAX;
     }
     return UINT32_MAX;
@@ -851,29 +857,37 @@ static uint32_t run_outputs(const DefOut *e, const Entry *entry, const Body *b, 
     const Loop *lp = &f->loops[r->loop];
     const Func *body = lp->body;
     uint32_t nout = loop_results(lp), st0 = 1 + lp->nload, cap0 = st0 + lp->nstate, n = 0;
-    RunOut *o = xrealloc(NULL, (2 * nout + 2 * body->ndiff + lp->ntape + 2) * sizeof *o);
+    RunOut *o = xrealloc(NULL, (4 * nout + 4 * body->ndiff + lp->ntape + 2) * sizeof *o);
+    EntryKind bar = r->kind == RUN_REVERSE_TANGENT ? ENTRY_GRAD : entry->kind;
     /* the tape first: it reads the states before the new ones replace them */
     for (uint32_t t = 0; r->kind == RUN_VALUE && reverse_entry(entry->kind) && t < lp->ntape; t++)
         o[n++] = (RunOut){lp->tape[t], OUT_TAPE, t};
     if (r->kind < RUN_REVERSE || r->fused)
         for (uint32_t j = 0; j < nout; j++)
             o[n++] = (RunOut){body->roots[j], OUT_RESULT, j};
-    for (uint32_t j = 0; r->kind == RUN_TANGENT && j < nout; j++)
+    for (uint32_t j = 0; r->kind == RUN_TANGENT && j < nout; j++) {
         o[n++] = (RunOut){body->jvp[j], OUT_RESULT_DOT, j};
+        if (!lp->nstate)
+            o[n++] = (RunOut){body->jvp_zero[j], OUT_LIVE, lp->live_dot[entry->kind]};
+    }
     for (uint32_t k = 0; r->kind >= RUN_REVERSE && k < body->ndiff; k++) {
         uint32_t slot = body->diff[k];
         if (slot < st0 && r->kind == RUN_REVERSE)
             o[n++] = (RunOut){body->vjp[k], OUT_LOAD_BAR, slot - 1};
         else if (slot >= st0 && slot < cap0)
             o[n++] = (RunOut){body->vjp[k], OUT_STATE_BAR, slot - st0};
-        else if (slot >= cap0)
+        else if (slot >= cap0) {
             o[n++] = (RunOut){body->vjp[k], OUT_CAP_BAR, slot - cap0};
+            o[n++] = (RunOut){body->vjp_zero[k], OUT_LIVE, lp->live_bar[bar] + slot - cap0};
+        }
         if (r->kind != RUN_REVERSE_TANGENT)
             continue;
-        if (slot < st0)
+        if (slot < st0) {
             o[n++] = (RunOut){body->hvp[k], OUT_LOAD_HV, slot - 1};
-        else if (slot >= cap0)
+        } else if (slot >= cap0) {
             o[n++] = (RunOut){body->hvp[k], OUT_CAP_HV, slot - cap0};
+            o[n++] = (RunOut){body->hvp_zero[k], OUT_LIVE, lp->live_bar[ENTRY_HVP] + slot - cap0};
+        }
     }
     uint32_t kept = 0;
     for (uint32_t k = 0; k < n; k++) {
@@ -922,7 +936,7 @@ static void run_reads(const DefOut *e, const Body *b, const Entry *entry, const 
     uint8_t *reach = xrealloc(NULL, d->len);
     memset(reach, 0, d->len);
     for (uint32_t k = 0; k < nouts; k++)
-        reach[o[k].node] = 1;
+        reach[o[k].node] = o[k].node != 0;
     for (NodeId id = d->len - 1; id > 0; id--)
         if (reach[id])
             reach[d->nodes[id].a] = reach[d->nodes[id].b] = reach[d->nodes[id].c] = 1;
@@ -1008,10 +1022,15 @@ static void choose_runs(DefOut *e, const Entry *entry, const Body *b, Runs *rs)
     for (int j = 0; j < rs->n; j++) {
         const Loop *lp = &f->loops[rs->run[j].loop];
         if (rs->run[j].kind >= RUN_REVERSE) {
+            EntryKind bar = rs->run[j].kind == RUN_REVERSE_TANGENT ? ENTRY_GRAD : entry->kind;
             for (uint32_t c = 0; c < lp->ncap + lp->nstate; c++)
                 rs->slot_run[loop_bar(lp, entry->kind) + c] = j;
-            for (uint32_t c = 0; rs->run[j].kind == RUN_REVERSE_TANGENT && c < lp->ncap; c++)
+            for (uint32_t c = 0; c < lp->ncap; c++)
+                rs->slot_run[lp->live_bar[bar] + c] = j;
+            for (uint32_t c = 0; rs->run[j].kind == RUN_REVERSE_TANGENT && c < lp->ncap; c++) {
                 rs->slot_run[lp->hbar_slot + c] = j;
+                rs->slot_run[lp->live_bar[ENTRY_HVP] + c] = j;
+            }
             if (rs->run[j].fused)
                 rs->slot_run[lp->slot] = j;
             continue;
@@ -1021,6 +1040,8 @@ static void choose_runs(DefOut *e, const Entry *entry, const Body *b, Runs *rs)
             if (rs->run[j].kind == RUN_TANGENT)
                 rs->slot_run[lp->dot_slot + k] = j;
         }
+        if (rs->run[j].kind == RUN_TANGENT && !lp->nstate)
+            rs->slot_run[lp->live_dot[entry->kind]] = j;
     }
 }
 
@@ -1196,8 +1217,8 @@ static void put_run(Emitter *em, const DefOut *e, const Entry *entry, const Body
     }
     NodeId *flag = run_flags(lp, entry, r);
     for (uint32_t i = 0; i < lp->ncap + 2 * nout; i++)
-        name[body->input[lp->flag_slot + i]] = flag[i] ? outer_text(&outer, flag[i]) : zero;
-    free(flag);
+        if (flag[i])
+            name[body->input[lp->flag_slot + i]] = outer_text(&outer, flag[i]);
     /* where each output goes: added into a sum or a gradient, or assigned (a state) */
     NodeId *roots = xrealloc(NULL, n * sizeof *roots);
     const char **into = xrealloc(NULL, n * sizeof *into);
@@ -1227,8 +1248,25 @@ static void put_run(Emitter *em, const DefOut *e, const Entry *entry, const Body
             into[k] = work_text(e, lp, var, o[k].idx);
             adds[k] = 0;
             break;
+        case OUT_LIVE: into[k] = local[f->input[o[k].idx]]; break;
         }
     }
+    /* new states are assigned after every value that reads the old ones */
+    for (uint32_t k = 0; rec && n > 1 && k < n; k++)
+        be->s.keep[roots[k]] = 1;
+    Body bb;
+    sched_body(&be->s, roots, (int)n, &bb, 0);
+    /* a condition that is never true here is a variable, not a constant: C++ compilers warn
+     * about constant operands of && and || */
+    int never = 0;
+    for (uint32_t i = 0; i < lp->ncap + 2 * nout; i++) {
+        NodeId in = body->input[lp->flag_slot + i];
+        if (!flag[i] && body_find(&be->s, &bb, in) >= 0) {
+            name[in] = e->never;
+            never = 1;
+        }
+    }
+    free(flag);
     /* what the loop carries */
     for (uint32_t k = 0; k < n; k++)
         if (out_slot(lp, entry->kind, &o[k]) != UINT32_MAX)
@@ -1257,11 +1295,8 @@ static void put_run(Emitter *em, const DefOut *e, const Entry *entry, const Body
     buf_printf(out, "; %s %s ", var, back && rec ? ">=" : "<");
     put_c_affine(out, e, var, back && rec ? &lp->lo : &end);
     buf_printf(out, "; %s%s) {\n", var, back && rec ? "--" : "++");
-    /* new states are assigned after every value that reads the old ones */
-    for (uint32_t k = 0; rec && n > 1 && k < n; k++)
-        be->s.keep[roots[k]] = 1;
-    Body bb;
-    sched_body(&be->s, roots, (int)n, &bb, 0);
+    if (never) /* not const: C++ would take it for a constant operand */
+        buf_printf(out, "        int %s = 0;\n", e->never);
     for (uint32_t j = 0; rec && back && j < lp->ntape; j++) {
         names_before[j] = name[lp->tape[j]];
         name[lp->tape[j]] = work_text(e, lp, var, j);
@@ -1271,6 +1306,16 @@ static void put_run(Emitter *em, const DefOut *e, const Entry *entry, const Body
         if (bb.local[k])
             put_local(em, &pr, bb.nodes[k], "        ");
     for (uint32_t k = 0; k < n; k++) {
+        if (o[k].kind == OUT_LIVE) {
+            buf_puts(out, "        ");
+            if (roots[k]) {
+                buf_puts(out, "if (!(");
+                put_condition(out, &pr, roots[k]);
+                buf_puts(out, ")) ");
+            }
+            buf_printf(out, "%s = 1;\n", into[k]);
+            continue;
+        }
         if ((adds[k] && dag_is_const(&body->dag, roots[k], 0.0)) ||
             (body->dag.nodes[roots[k]].kind == N_INPUT && name[roots[k]] == into[k]))
             continue;
@@ -1415,6 +1460,7 @@ static void name_loops(DefOut *e)
     for (int i = 0; i < f->nloops; i++) {
         const Loop *lp = &f->loops[i];
         e->loop_var[i] = names_claim(&s->names, lp->var);
+        e->never = e->never ? e->never : names_claim(&s->names, "never");
         for (uint32_t j = 0; j < loop_results(lp); j++) {
             Buf want = {0};
             if (lp->nstate)
@@ -1438,7 +1484,16 @@ static void name_loops(DefOut *e)
                 s->local[f->input[lp->vbar_slot + c]] = acc;
             if (f->entries & 1u << ENTRY_HVP)
                 s->local[f->input[lp->hbar_slot + c]] = claim_ident(s, acc, "_dot");
+            static const EntryKind bars[] = {ENTRY_GRAD, ENTRY_VJP, ENTRY_HVP};
+            for (int k = 0; k < 3; k++)
+                if (bars[k] == ENTRY_GRAD || f->entries & 1u << bars[k])
+                    s->local[f->input[lp->live_bar[bars[k]] + c]] =
+                        claim_ident(s, acc, bars[k] == ENTRY_HVP ? "_dot_live" : "_live");
         }
+        for (int k = ENTRY_JVP; !lp->nstate && k <= ENTRY_HVP; k += ENTRY_HVP - ENTRY_JVP)
+            if (f->entries & 1u << k)
+                s->local[f->input[lp->live_dot[k]]] =
+                    claim_ident(s, s->local[f->input[lp->slot]], "_dot_live");
     }
 }
 
@@ -1460,7 +1515,7 @@ static void runs_use(const DefOut *e, const Entry *entry, const Body *b, const R
         uint8_t *reach = xrealloc(NULL, d->len);
         memset(reach, 0, d->len);
         for (uint32_t k = 0; k < n; k++) {
-            reach[o[k].node] = 1;
+            reach[o[k].node] = o[k].node != 0;
             if ((o[k].kind == OUT_LOAD_BAR || o[k].kind == OUT_LOAD_HV) &&
                 !dag_is_const(d, o[k].node, 0.0))
                 param[lp->load[o[k].idx].param] |= USE_WRITE;

@@ -448,16 +448,30 @@ static void loop_tape(Loop *lp)
 
 /* A body's strong-zero conditions of what crosses into it, its flag slots: per capture slot
  * (its tangent), per root (its cotangent, its cotangent's tangent). */
+static int any_of(NodeId *const *per_kind, const EntryKind *kinds, int nkinds, uint32_t i)
+{
+    for (int k = 0; k < nkinds; k++)
+        if (per_kind[kinds[k]] && per_kind[kinds[k]][i])
+            return 1;
+    return 0;
+}
+
+/* Only a flag some entry point has a condition for is read: the others are never. */
 static void body_flags(Loop *lp)
 {
+    static const EntryKind tangents[] = {ENTRY_JVP, ENTRY_HVP}, seeds[] = {ENTRY_GRAD, ENTRY_VJP};
+    static const EntryKind seed_dots[] = {ENTRY_HVP};
     Func *body = lp->body;
     uint32_t nout = loop_results(lp), cap0 = 1 + lp->nload + lp->nstate;
     NodeId *z = new_ids(body->ninputs + 2 * nout);
     for (uint32_t c = 0; c < lp->ncap; c++)
-        z[cap0 + c] = body->input[lp->flag_slot + c];
+        if (any_of(lp->cap_dot_zero, tangents, 2, c))
+            z[cap0 + c] = body->input[lp->flag_slot + c];
     for (uint32_t j = 0; j < nout; j++) {
-        z[body->ninputs + j] = body->input[lp->flag_slot + lp->ncap + j];
-        z[body->ninputs + nout + j] = body->input[lp->flag_slot + lp->ncap + nout + j];
+        if (any_of(lp->seed_zero, seeds, 2, j))
+            z[body->ninputs + j] = body->input[lp->flag_slot + lp->ncap + j];
+        if (any_of(lp->seed_zero, seed_dots, 1, j))
+            z[body->ninputs + nout + j] = body->input[lp->flag_slot + lp->ncap + nout + j];
     }
     body->slot_zero = z;
     body->root_zero = z + body->ninputs;
@@ -475,7 +489,7 @@ static NodeId summed_zero(Func *f, uint32_t slot)
  * slot of the terms the reverse loop sums, and each active sum's slot is differentiated, so
  * that its adjoint is the seed of that loop. */
 static void loop_reverse(Func *f, int nroots, const NodeId *roots, const NodeId *seeds,
-                         const uint8_t *wrt, NodeMap *adj, EntryKind kind)
+                         const uint8_t *wrt, NodeMap *adj, NodeMap *adj_zero, EntryKind kind)
 {
     uint32_t n = (uint32_t)nroots;
     for (int i = 0; i < f->nloops; i++)
@@ -495,13 +509,12 @@ static void loop_reverse(Func *f, int nroots, const NodeId *roots, const NodeId 
         for (uint32_t c = 0; c < lp->ncap + lp->nstate; c++, n++) {
             r[n] = c < lp->ncap ? lp->cap[c] : lp->init[c - lp->ncap];
             sd[n] = f->input[loop_bar(lp, kind) + c];
-            sz[n] = c < lp->ncap ? summed_zero(f, loop_bar(lp, kind) + c) : 0;
+            sz[n] = c < lp->ncap ? summed_zero(f, lp->live_bar[kind] + c) : 0;
         }
     }
     for (int k = 0; f->root_zero && k < nroots; k++)
         sz[k] = f->root_zero[k];
-    NodeMap adj_zero;
-    reverse_sweep_z(&f->dag, (int)n, r, sd, sz, w, adj, &adj_zero);
+    reverse_sweep_z(&f->dag, (int)n, r, sd, sz, w, adj, adj_zero);
     for (int i = 0; i < f->nloops; i++) {
         Loop *lp = &f->loops[i];
         lp->seed[kind] = new_ids(loop_results(lp));
@@ -509,10 +522,9 @@ static void loop_reverse(Func *f, int nroots, const NodeId *roots, const NodeId 
         for (uint32_t j = 0; j < loop_results(lp); j++) {
             NodeId a = lp->active ? adj->of[f->input[lp->slot + j]] : 0;
             lp->seed[kind][j] = a ? a : f->zero;
-            lp->seed_zero[kind][j] = a ? adj_zero.of[f->input[lp->slot + j]] : 0;
+            lp->seed_zero[kind][j] = a ? adj_zero->of[f->input[lp->slot + j]] : 0;
         }
     }
-    nodemap_free(&adj_zero);
     free(r);
     free(sd);
     free(sz);
@@ -525,7 +537,9 @@ static void gradient(Func *f)
     uint8_t *wrt = diff_mask(f);
     begin_sweep(f, "reverse sweep (eq. 5.145)");
     NodeId seed = dag_const(d, 1.0);
-    loop_reverse(f, 1, f->roots, &seed, wrt, &f->adj, ENTRY_GRAD);
+    NodeMap adj_zero;
+    loop_reverse(f, 1, f->roots, &seed, wrt, &f->adj, &adj_zero, ENTRY_GRAD);
+    nodemap_free(&adj_zero);
     NodeId zero = dag_const(d, 0.0);
     f->grad = new_ids(f->ninputs);
     for (uint32_t s = 0; s < f->ninputs; s++)
@@ -554,7 +568,7 @@ static void jvp(Func *f)
         const Loop *lp = &f->loops[i];
         for (uint32_t j = 0; lp->active && j < loop_results(lp); j++)
             seeds[lp->slot + j] = f->input[lp->dot_slot + j];
-        sz[lp->slot] = lp->nstate || !lp->active ? 0 : summed_zero(f, lp->dot_slot);
+        sz[lp->slot] = lp->nstate || !lp->active ? 0 : summed_zero(f, lp->live_dot[ENTRY_JVP]);
     }
     begin_sweep(f, "tangent sweep (eq. 5.121)");
     forward_sweep_z(d, f->nprimal, seeds, sz, &tan, &tan_zero);
@@ -570,10 +584,13 @@ static void jvp(Func *f)
                 lp->cap_dot_zero[ENTRY_JVP][c] = tan_zero.of[v];
         }
     }
-    nodemap_free(&tan_zero);
     f->jvp = new_ids((uint32_t)f->nroots);
-    for (int r = 0; r < f->nroots; r++)
+    f->jvp_zero = new_ids((uint32_t)f->nroots);
+    for (int r = 0; r < f->nroots; r++) {
         f->jvp[r] = tan.of[f->roots[r]] ? tan.of[f->roots[r]] : zero;
+        f->jvp_zero[r] = tan.of[f->roots[r]] ? tan_zero.of[f->roots[r]] : 0;
+    }
+    nodemap_free(&tan_zero);
     nodemap_free(&tan);
     free(seeds);
 }
@@ -584,11 +601,15 @@ static void vjp(Func *f)
     NodeId *seeds = new_ids((uint32_t)f->nroots);
     for (int r = 0; r < f->nroots; r++)
         seeds[r] = f->input[f->bar_slot + (uint32_t)r];
-    NodeMap adj;
+    NodeMap adj, adj_zero;
     begin_sweep(f, "reverse sweep (eq. 5.145)");
-    loop_reverse(f, f->nroots, f->roots, seeds, wrt, &adj, ENTRY_VJP);
+    loop_reverse(f, f->nroots, f->roots, seeds, wrt, &adj, &adj_zero, ENTRY_VJP);
     f->vjp = input_adjoints(f, &adj);
+    f->vjp_zero = new_ids(f->ndiff);
+    for (uint32_t k = 0; k < f->ndiff; k++)
+        f->vjp_zero[k] = adj.of[f->input[f->diff[k]]] ? adj_zero.of[f->input[f->diff[k]]] : 0;
     nodemap_free(&adj);
+    nodemap_free(&adj_zero);
     free(seeds);
     free(wrt);
 }
@@ -638,9 +659,9 @@ static void hvp(Func *f)
         const Loop *lp = &f->loops[i];
         if (!lp->active)
             continue;
-        cone.zero[f->input[lp->slot]] = summed_zero(f, lp->dot_slot);
+        cone.zero[f->input[lp->slot]] = summed_zero(f, lp->live_dot[ENTRY_HVP]);
         for (uint32_t c = 0; c < lp->ncap; c++)
-            cone.zero[f->input[lp->bar_slot + c]] = summed_zero(f, lp->hbar_slot + c);
+            cone.zero[f->input[lp->bar_slot + c]] = summed_zero(f, lp->live_bar[ENTRY_HVP] + c);
     }
     begin_sweep(f, "tangent sweep of both (forward over reverse)");
     cone_sweep(&cone, slots, ns, f->input, seeds);
@@ -690,8 +711,11 @@ static void vjp_tangent(Func *f)
     begin_sweep(f, "tangent sweep of both (forward over reverse)");
     cone_sweep(&cone, slots, f->ndiff + (uint32_t)f->nroots, f->input, seeds);
     f->hvp = new_ids(f->ndiff);
-    for (uint32_t k = 0; k < f->ndiff; k++)
+    f->hvp_zero = new_ids(f->ndiff);
+    for (uint32_t k = 0; k < f->ndiff; k++) {
         f->hvp[k] = cone.tan[f->vjp[k]] ? cone.tan[f->vjp[k]] : zero;
+        f->hvp_zero[k] = cone.tan[f->vjp[k]] ? cone.zero[f->vjp[k]] : 0;
+    }
     cone_free(&cone);
     free(seeds);
     free(slots);
@@ -961,14 +985,20 @@ void func_differentiate(Func *f)
         f->nslots += want & (1u << ENTRY_JVP | 1u << ENTRY_HVP) ? loop_results(lp) : 0;
         lp->hbar_slot = f->nslots;
         f->nslots += want & 1u << ENTRY_HVP ? lp->ncap : 0;
+        /* whether the sums above had a live term */
+        static const EntryKind bars[] = {ENTRY_GRAD, ENTRY_VJP, ENTRY_HVP};
+        for (int k = 0; k < 3; k++) {
+            lp->live_bar[bars[k]] = f->nslots;
+            f->nslots += bars[k] == ENTRY_GRAD || want & 1u << bars[k] ? lp->ncap : 0;
+        }
+        for (int k = ENTRY_JVP; k <= ENTRY_HVP; k += ENTRY_HVP - ENTRY_JVP) {
+            lp->live_dot[k] = f->nslots;
+            f->nslots += want & 1u << k ? 1 : 0;
+        }
         lp->body->entries = 1u << ENTRY_VALUE | (want & 1u << ENTRY_HVP) |
                             (want & (1u << ENTRY_JVP | 1u << ENTRY_HVP) ? 1u << ENTRY_JVP : 0) |
                             (want & (1u << ENTRY_GRAD | 1u << ENTRY_VJP | 1u << ENTRY_HVP) ?
                              1u << ENTRY_VJP : 0);
-        body_flags(lp);
-        func_differentiate(lp->body);
-        if (lp->nstate && want & (1u << ENTRY_GRAD | 1u << ENTRY_VJP))
-            loop_tape(lp);
     }
     f->input = xrealloc(f->input, (f->nslots + 1) * sizeof *f->input);
     for (uint32_t s = f->ninputs; s < f->nslots; s++)
@@ -994,11 +1024,22 @@ void func_differentiate(Func *f)
         hessian(f);
     if (f->nsweeps > 1 && f->sweeps[f->nsweeps - 1].first == d->len)
         f->nsweeps--;
+    /* the iterations, once the function's sweeps say which strong zeros enter them */
+    for (int i = 0; i < f->nloops; i++) {
+        Loop *lp = &f->loops[i];
+        body_flags(lp);
+        func_differentiate(lp->body);
+        if (lp->nstate && want & (1u << ENTRY_GRAD | 1u << ENTRY_VJP))
+            loop_tape(lp);
+    }
 }
 
 void func_free(Func *f)
 {
     free(f->slot_zero);
+    free(f->jvp_zero);
+    free(f->vjp_zero);
+    free(f->hvp_zero);
     for (int i = 0; i < f->nloops; i++) {
         Loop *lp = &f->loops[i];
         func_free(lp->body);

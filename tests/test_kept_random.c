@@ -6,7 +6,7 @@
  * and checks, in C, that the value, the gradient, jvp, vjp and hvp agree to rounding: the
  * unrolled form is the independent route, the one the rest of the tests check against
  * finite differences and the interpreter. The generated C must compile warning-free with gcc
- * and clang at -std=c99 -pedantic -Werror.
+ * and clang at -std=c99 -pedantic -Werror, and with clang as C++.
  * ADGEN_KEPT_N programs (default 30) from seed ADGEN_KEPT_SEED (default 1).
  */
 #include "testutil.h"
@@ -16,6 +16,7 @@
 #define OUT "build/tests/kept_random"
 #define GCC "gcc -std=c99 -O0 -Wall -Wextra -pedantic -Werror"
 #define CLANG "clang -std=c99 -Wall -Wextra -pedantic -Werror -fsyntax-only"
+#define CLANGXX "clang++ -x c++ -Wall -Wextra -Werror -fsyntax-only"
 
 static const int sizes[] = {1, 2, 5};
 enum { NSIZES = sizeof sizes / sizeof *sizes };
@@ -146,7 +147,7 @@ static char *check_program(uint64_t seed)
     snprintf(path, sizeof path, "%s/main.c", dir);
     spit(path, drv.data);
     rc = runf(&log, "cd %s && " GCC " -o main main.c %s -lm 2>&1 && " CLANG " k.c 2>&1 && "
-                    "./main 2>&1", dir, files.data);
+                    CLANGXX " k.c 2>&1 && ./main 2>&1", dir, files.data);
     if (rc != 0)
         fail_msg("seed %llu: status %d\n%s\n%s", (unsigned long long)seed, rc, log, text.data);
     buf_free(&text);
@@ -202,8 +203,9 @@ static int setup(void **state)
 {
     (void)state;
     if (!exists_adgen() || run_command("command -v gcc >/dev/null && command -v clang "
-                                       ">/dev/null", NULL) != 0) {
-        fprintf(stderr, "test_kept_random: needs adgen (make), gcc and clang\n");
+                                       ">/dev/null && command -v clang++ >/dev/null",
+                                       NULL) != 0) {
+        fprintf(stderr, "test_kept_random: needs adgen (make), gcc, clang and clang++\n");
         return -1;
     }
     return runf(NULL, "mkdir -p " OUT);
