@@ -799,6 +799,9 @@ int cli_flush_stdout(int status);
 /* -D NAME=VALUE added to *defines (checked); --max-nodes=N into *out. 0, or EXIT_USAGE. */
 int cli_add_define(const char ***defines, int *n, const char *arg);
 int cli_max_nodes(const char *arg, uint32_t *out);
+/* A positive count of at most 4000000000 into *out: 0, or EXIT_USAGE after a usage error
+ * saying that option takes `what`. */
+int cli_count(const char *option, const char *what, const char *arg, uint32_t *out);
 /* The options `adgen eval` and `adgen check` share: -f NAME, -D, --max-nodes (as 'M') and
  * -h, into *function and u; 1 when c was one of them (*status set after --help or an
  * error), else 0. */

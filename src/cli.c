@@ -180,14 +180,23 @@ int cli_add_define(const char ***defines, int *n, const char *arg)
     return 0;
 }
 
-/* --max-nodes=N: a positive count. */
-int cli_max_nodes(const char *arg, uint32_t *out)
+int cli_count(const char *option, const char *what, const char *arg, uint32_t *out)
 {
     char *end;
     errno = 0;
     unsigned long long n = strtoull(arg, &end, 10);
-    if (end == arg || *end || errno || n == 0 || n > 4000000000ull || arg[0] == '-')
-        return cli_usage_error("--max-nodes takes a count from 1 to 4000000000, not '%s'", arg);
+    if (end == arg || *end || errno || n == 0 || n > 4000000000ull || arg[0] == '-') {
+        Buf msg = {0};
+        buf_printf(&msg, "%s takes %s, not '%s'", option, what, arg);
+        int status = cli_usage_error("%s", msg.data);
+        buf_free(&msg);
+        return status;
+    }
     *out = (uint32_t)n;
     return 0;
+}
+
+int cli_max_nodes(const char *arg, uint32_t *out)
+{
+    return cli_count("--max-nodes", "a count from 1 to 4000000000", arg, out);
 }

@@ -489,6 +489,8 @@ static void put_what(Buf *t, const Entry *entry, const DefOut *e)
                    f->ndiff > 1 ? "s" : "");
 }
 
+static void put_c_affine(Buf *out, const DefOut *e, const char *var, const Affine *a);
+
 /* An entry point with a reverse sweep. */
 static int reverse_entry(EntryKind k)
 {
@@ -579,11 +581,27 @@ static void put_entry_comment(Buf *out, const DefOut *e, const Entry *entry)
     case ENTRY_KINDS:
         abort();
     }
+    /* a recurrence's range reversed would read a state the loop never computed */
+    for (int i = 0; i < f->nloops; i++) {
+        const Loop *lp = &f->loops[i];
+        Affine trips = lp->hi;
+        trips.k += 1 - lp->lo.k;
+        int sure = trips.k >= 0;
+        for (int j = 1; j <= MAX_SIZES; j++)
+            sure = sure && trips.c[j] >= 0;
+        if (!lp->nstate || sure)
+            continue;
+        buf_puts(&t, "; it needs ");
+        put_c_affine(&t, e, lp->var, &trips);
+        buf_printf(&t, " >= 0 (the recurrence at line %d may run no step, not fewer)",
+                   lp->loc.first_line);
+    }
     if (e->work_macro && reverse_entry(entry->kind)) {
         buf_printf(&t, "; %s must hold %s(", e->s.work, e->work_macro);
         for (int k = 0; k < f->nsizes; k++)
             buf_printf(&t, "%s%s", k ? ", " : "", e->s.size[k]);
-        buf_puts(&t, ") doubles (what the recurrence's reverse loop reads of each iteration)");
+        buf_printf(&t, ") values of its type %s (what the recurrence's reverse loop reads of "
+                   "each iteration)", real_type[e->opt->real]);
     }
     buf_puts(&t, ".");
     /* wrapped at 96 columns */

@@ -255,7 +255,8 @@ static int parse_options(int argc, char **argv, Options *o)
         case OPT_UNROLL:
             if (strcmp(optarg, "all") == 0)
                 o->emit.unroll = 0;
-            else if (cli_max_nodes(optarg, &o->emit.unroll) != 0)
+            else if (cli_count("--unroll", "a count of terms from 1 to 4000000000, or all",
+                               optarg, &o->emit.unroll) != 0)
                 return EXIT_USAGE;
             break;
         case OPT_MD: o->write_deps = 1; break;

@@ -63,10 +63,15 @@ int func_check_entries(const Func *f, unsigned asked, Diag *diag)
             buf_printf(&fits, "%s%s", fits.len ? ", " : "", entry_name[k]);
     }
     const Def *def = f->def;
+    int recurrence = 0;
+    for (int i = 0; i < f->nloops; i++)
+        recurrence |= f->loops[i].nstate > 0;
     if (f->nsizes || f->nloops)
         diag_error(diag, def->bare ? def->loc : def->name_loc,
-                   "'%s' has sizes known only at run time, so it has no %s yet; its modes are "
-                   "%s (or give the sizes with -D)", f->name, names.data, fits.data);
+                   "'%s' has %s, so it has no %s yet; its modes are %s (or give the sizes "
+                   "with -D)", f->name, recurrence && wrong == 1u << ENTRY_HVP ?
+                   "a recurrence kept as a loop" : f->nsizes ? "sizes known only at run time" :
+                   "loops kept by --unroll", names.data, fits.data);
     else
         diag_error(diag, def->bare ? def->loc : def->name_loc,
                    "'%s' returns %d value%s, so it has no %s (a scalar result's); the modes of "
