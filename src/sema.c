@@ -1659,8 +1659,9 @@ static NodeId state_index(Lower *L, const Ast *e, const Array *a, const Affine *
         Buf t = {0};
         put_affine(&t, L, &prev);
         diag_error(L->diag, e->loc, "inside the loop that assigns it, the recurrence '%s' is "
-                                    "read at the iteration before ('%s[%s]') or after its "
-                                    "assignment in this one", a->name, a->name, t.data);
+                                    "read only at the element before the one it assigns "
+                                    "('%s[%s]'), or at that one once assigned", a->name,
+                   a->name, t.data);
         buf_free(&t);
         return 0;
     }
@@ -2350,11 +2351,12 @@ static int declare_size(Lower *L, const Ast *x)
 /* The parameters: names, sizes, kinds; each scalar an input slot. */
 /* Whether `name` is read in an index or a range's bound of the expression. Iterative: an
  * expression may be deep; its indices and bounds are short. */
-static int in_index(Lower *L, Ast *root, const char *name)
+static int in_index(Lower *L, Ast *root, const char *name, int bound)
 {
     size_t base = L->stack_top;
     int found = 0;
     push(L, root);
+    L->stack[L->stack_top - 1].expanded = bound;
     while (L->stack_top > base) {
         Frame fr = L->stack[--L->stack_top];
         const Ast *e = fr.e;
@@ -2385,10 +2387,10 @@ static int stmts_index(Lower *L, Stmt *first, const char *name)
 {
     for (Stmt *s = first; s; s = s->next) {
         for (Ast *x = s->index; x; x = x->next)
-            if (in_index(L, x, name))
+            if (in_index(L, x, name, 1))
                 return 1;
-        if ((s->expr && in_index(L, s->expr, name)) ||
-            (s->kind == S_FOR && (in_index(L, s->from, name) || in_index(L, s->to, name) ||
+        if ((s->expr && in_index(L, s->expr, name, 0)) ||
+            (s->kind == S_FOR && (in_index(L, s->from, name, 1) || in_index(L, s->to, name, 1) ||
                                   stmts_index(L, s->body, name))))
             return 1;
     }
@@ -2403,7 +2405,8 @@ static int is_size_input(Lower *L, const Def *def, const Ast *a, int position)
     Binding *b = lookup(&L->scope, a->name, frame_id(L));
     if (b && b->kind == B_SIZE)
         return 1;
-    return (def->expr && in_index(L, def->expr, a->name)) || stmts_index(L, def->body, a->name);
+    return (def->expr && in_index(L, def->expr, a->name, 0)) ||
+           stmts_index(L, def->body, a->name);
 }
 
 static int lower_params(Lower *L, Def *def, Func *f)
