@@ -2397,6 +2397,18 @@ static int stmts_index(Lower *L, Stmt *first, const char *name)
     return 0;
 }
 
+/* A name in a size's expression that is neither a constant nor a size, or NULL. Depth-limited
+ * recursion: aff_eval reports what is deeper. */
+static const Ast *unknown_name(Lower *L, const Ast *e, int depth)
+{
+    if (!e || depth > 100)
+        return NULL;
+    if (e->kind == A_VAR)
+        return strcmp(e->name, "pi") != 0 && !lookup(&L->scope, e->name, frame_id(L)) ? e : NULL;
+    const Ast *u = unknown_name(L, e->lhs, depth + 1);
+    return u ? u : unknown_name(L, e->rhs, depth + 1);
+}
+
 /* Whether a data input of a definition is a size: a scalar read in an index or a bound. */
 static int is_size_input(Lower *L, const Def *def, const Ast *a, int position)
 {
@@ -2444,6 +2456,15 @@ static int lower_params(Lower *L, Def *def, Func *f)
                 }
                 if (!declare_size(L, x))
                     return 0;
+            }
+            const Ast *unknown = x->kind != A_VAR ? unknown_name(L, x, 0) : NULL;
+            if (unknown) {
+                diag_error(L->diag, unknown->loc, "'%s' is not a constant, and a size known at "
+                                                  "run time is a name alone (x[%s], not an "
+                                                  "expression of it)", unknown->name,
+                           unknown->name);
+                ok = 0;
+                break;
             }
             Affine v;
             if (!aff_eval(L, x, &v, 0)) {
