@@ -210,7 +210,7 @@ samples/eq5123-adjoint.svg: samples/eq5123.expr adgen | build
 # them, then runs build/bench/bench (adgen on large inputs, the scaling table, the derivative
 # modes); `make bench-ir` counts their instructions under callgrind.
 BENCH_COMPILERS := gcc clang
-BENCH_CASES     := eq5109 gauss mlp rosen100 rosen1000 chain
+BENCH_CASES     := eq5109 gauss mlp rosen100 rosen1000 rosen1000k chain
 BENCH_GEN       := build/bench/gen
 BENCH_CFLAGS    := -std=c99 -Wall -Wextra -pedantic -Werror -O2
 
@@ -224,6 +224,7 @@ $(eval $(call bench_case,gauss,tests/bench/gauss.expr,))
 $(eval $(call bench_case,mlp,samples/mlp.expr,))
 $(eval $(call bench_case,rosen100,samples/rosenbrock.expr,-D N=100 --prefix=r100_))
 $(eval $(call bench_case,rosen1000,samples/rosenbrock.expr,-D N=1000 --prefix=r1k_))
+$(eval $(call bench_case,rosen1000k,samples/rosenbrock.expr,-D N=1000 --unroll=100 --prefix=r1kk_))
 $(eval $(call bench_case,chain,tests/bench/chain.expr,))
 
 # The kept-loops tables (issue 13): sizes known at run time, one generated file whatever the

@@ -35,6 +35,7 @@
 #include "mlp.h"
 #include "rosen100.h"
 #include "rosen1000.h"
+#include "rosen1000k.h"
 
 /* One call of a timed function on the case's fixed inputs; g receives a gradient (f and
  * the empty call ignore it). */
@@ -81,6 +82,10 @@ static double r1k_f(double *g) { (void)g; return r1k_rosen(rosen_x); }
 static double r1k_g(double *g) { return r1k_rosen_grad(rosen_x, g); }
 static double r1k_h(double *g) { return hand_rosen(1000, rosen_x, g); }
 
+/* the same with --unroll=100: its sum a C loop */
+static double r1kk_f(double *g) { (void)g; return r1kk_rosen(rosen_x); }
+static double r1kk_g(double *g) { return r1kk_rosen_grad(rosen_x, g); }
+
 static double chain_f(double *g) { (void)g; return chain(0.7); }
 static double chain_g(double *g) { return chain_grad(0.7, g); }
 static double chain_h(double *g) { return hand_chain(0.7, g); }
@@ -100,6 +105,7 @@ static const Case cases[] = {
     {"network (mlp, 58)", 58, 0, {mlp_f, mlp_g, mlp_h, empty}},
     {"Rosenbrock-100", 100, 1, {r100_f, r100_g, r100_h, empty}},
     {"Rosenbrock-1000", 1000, 1, {r1k_f, r1k_g, r1k_h, empty}},
+    {"  --unroll=100", 1000, 1, {r1kk_f, r1kk_g, r1k_h, empty}},
     {"chain, 1000 steps", 1, 1, {chain_f, chain_g, chain_h, empty}},
 };
 #define NCASE ((int)(sizeof cases / sizeof *cases))
