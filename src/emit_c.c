@@ -1552,7 +1552,7 @@ static void runs_use(const DefOut *e, const Entry *entry, const Body *b, const R
             for (int k = 0; k < f->nsizes; k++)
                 size[k] |= lp->load[l].at.c[1 + k] != 0;
         }
-        for (uint32_t k = 0; body->dot_slot < body->nslots && k < body->ndiff; k++)
+        for (uint32_t k = 0; body->entries & 1u << ENTRY_JVP && k < body->ndiff; k++)
             if (body->diff[k] <= lp->nload && reach[body->input[body->dot_slot + k]])
                 param[lp->load[body->diff[k] - 1].param] |= USE_DOT;
         free(reach);

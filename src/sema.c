@@ -34,6 +34,7 @@ typedef struct {
     Affine map_lo, map_hi;    /* the loop's range */
     int assigned;             /* an element was assigned outside such a loop */
     int state;                /* and the loop assigns the rest: a recurrence's state */
+    uint32_t map_scope;       /* the bindings in sight at the loop */
 } Array;
 
 /* An element of a local array, keyed by the array and its indices. */
@@ -117,6 +118,8 @@ typedef struct {
     NameSlot *slots;
     size_t scap, slen;
     int level;          /* what new bindings get */
+    uint32_t hide_lo, hide_hi; /* bindings hide_lo..hide_hi-1 are out of sight (a map's
+                                  statements lowered again in a sum see the map's scope) */
 } Scope;
 
 static size_t hash_ptr(const void *p)
@@ -128,7 +131,7 @@ static size_t hash_ptr(const void *p)
 static NameSlot *name_slot(Scope *s, const char *name)
 {
     if (2 * (s->slen + 1) > s->scap) {
-        Scope bigger = {NULL, 0, 0, NULL, s->scap ? 2 * s->scap : 64, 0, 0};
+        Scope bigger = {NULL, 0, 0, NULL, s->scap ? 2 * s->scap : 64, 0, 0, 0, 0};
         bigger.slots = xrealloc(NULL, bigger.scap * sizeof *bigger.slots);
         memset(bigger.slots, 0, bigger.scap * sizeof *bigger.slots);
         for (size_t i = 0; i < s->scap; i++)
@@ -179,7 +182,8 @@ static void unbind_to(Scope *s, uint32_t mark)
 static Binding *lookup(Scope *s, const char *name, int frame)
 {
     uint32_t i = name_slot(s, name)->top;
-    while (i && s->v[i - 1].frame != frame && s->v[i - 1].frame != 0)
+    while (i && ((s->v[i - 1].frame != frame && s->v[i - 1].frame != 0) ||
+                 (i - 1 >= s->hide_lo && i - 1 < s->hide_hi)))
         i = s->v[i - 1].prev;
     return i ? &s->v[i - 1] : NULL;
 }
@@ -1437,7 +1441,8 @@ static int assignable(Lower *L, const char *name, Loc loc);
 /* Lowers the statements of the kept `for` loop with its variable at `at` (in the current kept
  * loop's iteration): the elements they assign are recorded as that iteration's. check: this
  * is the loop's own lowering, once, which reports its errors; the others are muted. */
-static uint32_t lower_map_iter(Lower *L, const Stmt *loop, const Affine *at, int check)
+static uint32_t lower_map_iter(Lower *L, const Stmt *loop, const Affine *at, int check,
+                               uint32_t scope)
 {
     Kept *k = L->kept;
     k->iters = grow(k->iters, k->niters, sizeof *k->iters);
@@ -1451,12 +1456,18 @@ static uint32_t lower_map_iter(Lower *L, const Stmt *loop, const Affine *at, int
     k->iter = it;
     k->lazy = !check;
     L->diag->muted += !check;
-    uint32_t mark = L->scope.len;
+    uint32_t mark = L->scope.len, hide_lo = L->scope.hide_lo, hide_hi = L->scope.hide_hi;
+    if (!check) { /* what was bound after the loop (a sum's variable) is out of sight */
+        L->scope.hide_lo = scope;
+        L->scope.hide_hi = mark;
+    }
     bind_loop(L, loop->name, loop->name_loc, at);
     Stmt *returned = NULL;
     Result r;
     lower_stmts(L, L->f->def, loop->body, 1, &r, &returned);
     unbind_to(&L->scope, mark);
+    L->scope.hide_lo = hide_lo;
+    L->scope.hide_hi = hide_hi;
     L->diag->muted -= !check;
     k->iters[it].done = 1;
     k->iter = prev;
@@ -1500,7 +1511,7 @@ static NodeId lower_map_elem(Lower *L, const Array *a, const Affine *idx, const 
                 return 0;
             }
         }
-        it = lower_map_iter(L, a->map, &at, 0);
+        it = lower_map_iter(L, a->map, &at, 0, a->map_scope);
     }
     for (uint32_t j = 0; j < k->nelems; j++) {
         const MapElem *m = &k->elems[j];
@@ -1836,6 +1847,7 @@ static int mark_loops(Lower *L, const Stmt *loop, const Stmt *first, const Affin
         a->map_lo = *lo;
         a->map_hi = *hi;
         a->map_off = off;
+        a->map_scope = L->scope.len;
         a->state = a->assigned;
         *states |= a->state;
     }
@@ -1861,7 +1873,7 @@ static int kept_for(Lower *L, Stmt *s, const Affine *lo, const Affine *hi)
     Kept k;
     kept_begin(L, &k, lo, hi, s->name);
     Affine i = aff_var();
-    lower_map_iter(L, s, &i, 1);
+    lower_map_iter(L, s, &i, 1, 0);
     kept_end(L, &k);
     return L->diag->errors == errors;
 }
