@@ -122,8 +122,13 @@ static const Model models[] = {
             "cst(b; y[n]) = b^2 + sum(i = 0..n-1, sin(b)*b)\n",
      "want_v = p_b[0] * p_b[0];\n        want_g_b[0] = 2 * p_b[0];", 1,
      "a loop-invariant summand: its tangent is declared after the kept loop that adds it up "
-     "(C that does not compile)",
-     JVP},
+     "(C that does not compile); and a kept sum that reads no run-time array makes adgen "
+     "memcpy from NULL (sema.c kept_finish, load with nload 0: UBSan stops the sanitized "
+     "adgen); cst2 checks the rest",
+     ALL},
+    {"cst2", "# a summand that does not depend on the index, but reads an array at n-1\n"
+             "cst2(b, x[n]) = b^2 + sum(i = 0..n-1, b*x[n-1])\n",
+     "want_v = p_b[0] * p_b[0];\n        want_g_b[0] = 2 * p_b[0];", 1, NULL, 0},
     {"lse", "# a function of a kept sum\n"
             "lse(x[n], b) = b^2 + log(1 + sum(i = 0..n-1, exp(b*x[i])))\n",
      "want_v = p_b[0] * p_b[0];\n        want_g_b[0] = 2 * p_b[0];", 1, NULL, 0},
