@@ -136,6 +136,23 @@ static const Model models[] = {
              "pair(a, x[m]; y[n]) = a^2 + sum(i = 0..m-1, a*x[i]^2) +\n"
              "    sum(j = 0..n-1, sin(a*y[j]))\n",
      "want_v = p_a[0] * p_a[0];\n        want_g_a[0] = 2 * p_a[0];", 1, NULL, 0},
+    {"huber", "# a branch in the summand, a data scalar\n"
+              "huber(r[n]; d) = sum(i = 0..n-1, if(abs(r[i]) <= d, r[i]^2/2, "
+              "d*(abs(r[i]) - d/2)))\n",
+     "want_v = 0;", 1, NULL, 0},
+    {"callee", "# a call in the summand, a constant of the file\n"
+               "c0 = 0.25\n"
+               "sq(u) = u*u\n"
+               "callee(x[n], b) = sum(i = 0..n-1, sq(x[i] - b)*c0)\n",
+     "want_v = 0;", 1, NULL, 0},
+    {"shift", "# a map read at i and i+1\n"
+              "shift(x[n]; a[n]) {\n"
+              "    for i = 0..n-1 {\n"
+              "        r[i] = x[i] - a[i]\n"
+              "    }\n"
+              "    return sum(i = 0..n-2, r[i]*r[i+1])\n"
+              "}\n",
+     "want_v = 0;", 1, NULL, 0},
     {"diff2", "# a stencil: a range from 1, x[i-1] and x[i+1] (empty up to n = 2)\n"
               "diff2(x[n]) = sum(i = 1..n-2, (x[i-1] - 2*x[i] + x[i+1])^2)\n",
      "want_v = 0;", 2, NULL, 0},
@@ -582,13 +599,54 @@ static void build_drivers(void)
     buf_free(&san_main);
 }
 
+/* The three compilations, at once (each a test below): the driver against the unrolled code
+ * with gcc and clang; the kept code's driver under the sanitizers; the kept code alone,
+ * optimized (gcc warns of more then) and as C++ (the generated code's contract). Each job
+ * leaves OUT/JOB.log and its status in OUT/JOB.rc. */
+static const char *const jobs[][2] = {
+    {"plain", GCC " -O0 -o check check.c -lm && " CLANG " check.c"},
+    {"san", GCC " -O0 " SAN " -o check_san check_san.c -lm"},
+    {"kept", GCC " -O2 -c -o kept_all.o kept_all.c && " GXX " kept_all.c"},
+};
+
+static int compiled;
+
+static void compile_all(void)
+{
+    if (compiled++)
+        return;
+    build_drivers();
+    Buf cmd = {0};
+    buf_puts(&cmd, "cd " OUT " && rm -f *.rc && { ");
+    for (size_t i = 0; i < sizeof jobs / sizeof *jobs; i++)
+        buf_printf(&cmd, "{ %s; } >%s.log 2>&1; echo $? >%s.rc & ", jobs[i][1], jobs[i][0],
+                   jobs[i][0]);
+    buf_puts(&cmd, "wait; }");
+    assert_int_equal(runf(NULL, "%s", cmd.data), 0);
+    buf_free(&cmd);
+}
+
+/* Fails the test when the job failed, with its messages. */
+static void job_done(int i)
+{
+    char path[128];
+    snprintf(path, sizeof path, OUT "/%s.rc", jobs[i][0]);
+    char *rc = read_file(path);
+    snprintf(path, sizeof path, OUT "/%s.log", jobs[i][0]);
+    char *log = read_file(path);
+    if (!rc || atoi(rc) != 0)
+        fail_msg("%s: status %s\n%s", jobs[i][1], rc ? rc : "(none)", log ? log : "");
+    free(rc);
+    free(log);
+}
+
 static void test_kept_against_unrolled(void **state)
 {
     (void)state;
-    build_drivers();
+    compile_all();
+    job_done(0);
     char *log = NULL;
-    int rc = runf(&log, "cd " OUT " && " GCC " -O0 -o check check.c -lm 2>&1 && " CLANG
-                        " check.c 2>&1 && ./check 2>&1");
+    int rc = runf(&log, "cd " OUT " && ./check 2>&1");
     printf("%s", log ? log : "");
     if (rc != 0)
         fail_msg("the kept code against the unrolled: status %d", rc);
@@ -600,11 +658,10 @@ static void test_kept_against_unrolled(void **state)
 static void test_kept_sanitized_large_n(void **state)
 {
     (void)state;
-    if (!exists(OUT "/check_san.c"))
-        build_drivers();
+    compile_all();
+    job_done(1);
     char *log = NULL;
-    int rc = runf(&log, "cd " OUT " && " GCC " -O0 " SAN " -o check_san check_san.c -lm 2>&1 "
-                        "&& ./check_san 2>&1");
+    int rc = runf(&log, "cd " OUT " && ./check_san 2>&1");
     printf("%s", log ? log : "");
     if (rc != 0)
         fail_msg("the kept code under ASan and UBSan: status %d", rc);
@@ -613,19 +670,11 @@ static void test_kept_sanitized_large_n(void **state)
     free(log);
 }
 
-/* The kept code alone, optimized (gcc warns of more then) and as C++ (the generated code's
- * contract). */
 static void test_kept_compiles_optimized_and_as_cxx(void **state)
 {
     (void)state;
-    if (!exists(OUT "/kept_all.c"))
-        build_drivers();
-    char *log = NULL;
-    int rc = runf(&log, "cd " OUT " && " GCC " -O2 -c -o kept_all.o kept_all.c 2>&1 && " GXX
-                        " kept_all.c 2>&1");
-    if (rc != 0)
-        fail_msg("the kept code at -O2 and as C++: status %d\n%s", rc, log);
-    free(log);
+    compile_all();
+    job_done(2);
 }
 
 /* The contract: sizes first, in the order the head names them; run-time arrays and their
@@ -758,8 +807,6 @@ int main(void)
 {
     mkdir("build/tests", 0777);
     mkdir(OUT, 0777);
-    unlink(OUT "/check_san.c");
-    unlink(OUT "/kept_all.c");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kept_signatures),
         cmocka_unit_test(test_kept_missing_modes_are_errors),
