@@ -4,24 +4,30 @@
  * and vjp, and again with --accumulate), and per size K the same file with -D SIZE=K,
  * unrolled as before, under a prefix of its own: the independent reference. One driver
  * #includes all that C (so gcc and clang compile every generated line at -std=c99 -pedantic
- * -Werror) and checks, at random points and directions:
+ * -Werror -Wvla) and checks, at three random points and directions per size:
  *   - the kept value, gradient, jvp and vjp against the unrolled ones at n = 1, 2, 3, 7, to
- *     rounding (relative 1e-12, the scale taken from the magnitudes of the vector compared);
- *   - at the sizes the unrolled form cannot have (n = 0: an array has at least one element)
- *     against the model's closed form (an empty sum is 0);
- *   - each entry's value is the value function's, bit for bit; jvp = <grad, v>; vjp = u grad;
- *     --accumulate adds the gradient to what the caller's x_bar held.
+ *     rounding (relative 1e-12 of the larger of the value and the magnitude of the vector
+ *     compared, or of the terms a jvp sums);
+ *   - at the sizes the unrolled form cannot have (n = 0: an array has at least one element;
+ *     a range that reverses) against the model's closed form: an empty sum is 0, 0/0 is NaN;
+ *   - each entry's value is the value function's, bit for bit; jvp = <grad, v> where the
+ *     value is finite; vjp = u grad; a gradient overwrites its output, and with --accumulate
+ *     adds to what the caller's x_bar held (run-time arrays included).
  * The kept C has no allocation (no malloc, alloca or variable-length array) and keeps its
- * loops; it is generated once and called at every n. A second driver, of the kept code only,
- * runs under ASan and UBSan at n = 0, 1 and 100000 with every array malloc'ed to exactly its
- * size, so that a read past an end is caught. Errors of kept loops are golden files in
- * tests/errors (runtime_*.expr); the modes a kept function lacks are checked here.
+ * loops; it is generated once, whatever n, and called at every n. A second driver, of the
+ * kept code only, runs under ASan and UBSan at n = 0, 1 and 100000 with every array malloc'ed
+ * to exactly its size, so that a read past an end is caught; there it checks the closed form
+ * at 0, finite results and the modes against each other elsewhere. The kept code alone is
+ * also compiled at -O2 and as C++. The three compilations run at once. Errors of kept loops
+ * are golden files in tests/errors (runtime_*.expr); the modes a kept function lacks are
+ * checked here.
  *
  * A model adgen gets wrong is listed with the bug (`bug`, and `broken`: the entry points it
- * breaks); its other entry points are still checked, and test_kept_known_bugs reports it as
- * skipped. ADGEN_KEPT_BUGS=1 checks the broken entry points too (to see a fix).
+ * breaks, ALL when adgen fails on it); its other entry points are still checked, and
+ * test_kept_known_bugs reports it, with the runs of adgen known to go wrong, as skipped.
+ * ADGEN_KEPT_BUGS=1 checks all of them (to see a fix).
  * Not yet implemented, so not here: recurrences over a run-time range, hvp of kept loops,
- * nested kept loops (a model of those is one more row of `models`).
+ * nested kept loops (a model of those is one more row of `models`, with its closed form).
  */
 #include "testutil.h"
 
