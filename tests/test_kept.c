@@ -18,9 +18,9 @@
  * kept code only, runs under ASan and UBSan at n = 0, 1 and 100000 with every array malloc'ed
  * to exactly its size, so that a read past an end is caught; there it checks the closed form
  * at 0, finite results and the modes against each other elsewhere. The kept code alone is
- * also compiled at -O2 and as C++. The three compilations run at once. Errors of kept loops
- * are golden files in tests/errors (runtime_*.expr); the modes a kept function lacks are
- * checked here.
+ * also compiled at -O1 and as C++, and in float (--real=float). The three compilations run
+ * at once. Errors of kept loops are golden files in tests/errors (runtime_*.expr); the modes
+ * a kept function lacks are checked here.
  *
  * A model adgen gets wrong is listed with the bug (`bug`, and `broken`: the entry points it
  * breaks, ALL when adgen fails on it); its other entry points are still checked, and
@@ -536,7 +536,7 @@ static long count_after(const char *log, const char *word)
  * unrolled) and OUT/check_san.c (the kept code alone, for the sanitizers). */
 static void build_drivers(void)
 {
-    Buf plain = {0}, san = {0}, plain_main = {0}, san_main = {0}, all = {0};
+    Buf plain = {0}, san = {0}, plain_main = {0}, san_main = {0}, all = {0}, flt = {0};
     buf_puts(&plain, driver_head);
     buf_puts(&san, driver_head);
     for (int i = 0; i < NMODELS; i++) {
@@ -558,9 +558,13 @@ static void build_drivers(void)
         opt.len = 0;
         buf_printf(&opt, "--emit=grad%s --accumulate --prefix=a_", broken(m) & VJP ? "" : ",vjp");
         free(generate(m, "a", opt.data));
+        opt.len = 0;
+        buf_printf(&opt, "%s --real=float --prefix=f_", emit);
+        free(generate(m, "f", opt.data));
         buf_printf(&plain, "#include \"%s_k.c\"\n#include \"%s_a.c\"\n", m->name, m->name);
         buf_printf(&san, "#include \"%s_k.c\"\n#include \"%s_a.c\"\n", m->name, m->name);
         buf_printf(&all, "#include \"%s_k.c\"\n#include \"%s_a.c\"\n", m->name, m->name);
+        buf_printf(&flt, "#include \"%s_f.c\"\n", m->name);
         long ks[8];
         int nk = 0;
         for (size_t s = 0; s < sizeof plain_sizes / sizeof *plain_sizes; s++) {
@@ -598,7 +602,9 @@ static void build_drivers(void)
     spit(OUT "/check.c", plain.data);
     spit(OUT "/check_san.c", san.data);
     spit(OUT "/kept_all.c", all.data);
+    spit(OUT "/kept_float.c", flt.data);
     buf_free(&all);
+    buf_free(&flt);
     buf_free(&plain);
     buf_free(&san);
     buf_free(&plain_main);
@@ -607,12 +613,13 @@ static void build_drivers(void)
 
 /* The three compilations, at once (each a test below): the driver against the unrolled code
  * with gcc and clang; the kept code's driver under the sanitizers; the kept code alone,
- * optimized (gcc warns of more then) and as C++ (the generated code's contract). Each job
- * leaves OUT/JOB.log and its status in OUT/JOB.rc. */
+ * optimized (gcc warns of more then) and as C++ (the generated code's contract), and in
+ * float. Each job leaves OUT/JOB.log and its status in OUT/JOB.rc. */
 static const char *const jobs[][2] = {
     {"plain", GCC " -O0 -o check check.c -lm && " CLANG " check.c"},
     {"san", GCC " -O0 " SAN " -o check_san check_san.c -lm"},
-    {"kept", GCC " -O2 -c -o kept_all.o kept_all.c && " GXX " kept_all.c"},
+    {"kept", GCC " -O1 -c -o kept_all.o kept_all.c && " GXX " kept_all.c && " GCC
+             " -fsyntax-only kept_float.c"},
 };
 
 static int compiled;
