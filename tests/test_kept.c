@@ -159,6 +159,26 @@ static const Model models[] = {
               "    return sum(i = 0..n-2, r[i]*r[i+1])\n"
               "}\n",
      "want_v = 0;", 1, NULL, 0},
+    {"prod2", "# a product of two kept sums; a range 1..n; the size and the loop variable as\n"
+              "# numbers, the latter in a condition\n"
+              "prod2(x[n], y[n], b) = b^2 + sum(i = 1..n, x[i-1]*n) *\n"
+              "    sum(i = 0..n-1, y[i]/n + if(i < 2, x[i], b))\n",
+     "want_v = p_b[0] * p_b[0];\n        want_g_b[0] = 2 * p_b[0];", 1, NULL, 0},
+    {"maps2", "# two maps, one of the other, read at i and i-1\n"
+              "maps2(x[n], b) {\n"
+              "    for i = 0..n-1 {\n"
+              "        r[i] = x[i]*b\n"
+              "        s[i] = sin(r[i])\n"
+              "    }\n"
+              "    return b^2 + sum(i = 1..n-1, r[i-1]*s[i] + s[i-1])\n"
+              "}\n",
+     "want_v = p_b[0] * p_b[0];\n        want_g_b[0] = 2 * p_b[0];", 1, NULL, 0},
+    {"softmean", "# a kept sum divided by another (read after the loop, not in it)\n"
+                 "softmean(x[n], b) {\n"
+                 "    q = sum(i = 0..n-1, exp(x[i]*b))\n"
+                 "    return b^2 + sum(i = 0..n-1, x[i]*exp(x[i]*b))/q\n"
+                 "}\n",
+     "want_v = NAN; /* 0/0 */", 1, NULL, 0},
     {"diff2", "# a stencil: a range from 1, x[i-1] and x[i+1] (empty up to n = 2)\n"
               "diff2(x[n]) = sum(i = 1..n-2, (x[i-1] - 2*x[i] + x[i+1])^2)\n",
      "want_v = 0;", 2, NULL, 0},
