@@ -88,8 +88,9 @@ static const Model models[] = {
      "            want_g_v[j] = p_v[j];\n"
      "        }",
      1,
-     "a kept sum reading a map through a constant sum whose variable has the name of the map's "
-     "inner for (j): adgen exits with status 1 and no message; net2 with q checks the rest",
+     "a kept sum reading a map, where a variable of the sum (here the inner sum's j) has the "
+     "name of one in the map's body (its inner for's j): adgen exits with status 1 and no "
+     "message (see also the known bad runs); net2 with q checks the rest",
      ALL},
     {"net2",
      "# a 3-4-1 network over n data points: a two-dimensional map, an inner constant loop\n"
@@ -779,6 +780,16 @@ static const struct {
     {"f(x[3][n]) = sum(j = 0..n-1, x[0][j])\n", "%s", NULL,
      "only an array's first size may be known at run time",
      "a run-time size named first in a later dimension is reported as \"unknown constant 'n'\""},
+    {"f(w; X[N]) {\n"
+     "    for n = 0..N-1 {\n"
+     "        z = w*X[n]\n"
+     "        loss[n] = z^2\n"
+     "    }\n"
+     "    return sum(z = 0..N-1, loss[z])\n"
+     "}\n",
+     "%s", "double f_grad(long N, double w, const double *X, double *w_bar)", NULL,
+     "a kept sum whose variable has the name of a scalar of the map it reads (z): adgen exits "
+     "with status 1 and no message (with -D N=3 it is right)"},
     {"f(x[n]) = sum(i = 0..n-1, x[i])\n", "eval %s x=1,2", "f = 3\n", "",
      "adgen eval of a function with run-time sizes prints an uninitialised value (valgrind: "
      "evalcmd.c:127) with status 0"},
