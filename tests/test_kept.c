@@ -180,6 +180,10 @@ static const Model models[] = {
                  "    return b^2 + sum(i = 0..n-1, x[i]*exp(x[i]*b))/q\n"
                  "}\n",
      "want_v = NAN; /* 0/0 */", 1, NULL, 0},
+    {"edges", "# indices in bounds only where the loop runs: a range from -1, x[0], x[1]\n"
+              "edges(x[n], b) = b^2 + sum(i = -1..n-2, x[i+1]*x[0]*b) +\n"
+              "    sum(i = 0..n-2, x[i]*x[1])\n",
+     "want_v = p_b[0] * p_b[0];\n        want_g_b[0] = 2 * p_b[0];", 1, NULL, 0},
     {"diff2", "# a stencil: a range from 1, x[i-1] and x[i+1] (empty up to n = 2)\n"
               "diff2(x[n]) = sum(i = 1..n-2, (x[i-1] - 2*x[i] + x[i+1])^2)\n",
      "want_v = 0;", 2, NULL, 0},
