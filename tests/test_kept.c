@@ -321,8 +321,8 @@ static void arg(Buf *b, const char *fmt, ...)
 }
 
 /* The arguments of a call: the sizes (kept code only), the inputs, then per differentiated
- * input `per` with the parameter's name for %s (a scalar's value through `scalar`, an array
- * through `array`), then `tail`. */
+ * input `scalar` or `array` (NULL: none) with the input's name for %s, then `tail`; a tail
+ * "BEFORE:X" puts X before the per-input arguments instead (a vjp's out_bar). */
 static char *call_args(const Head *h, int kept, const char *scalar, const char *array,
                        const char *tail)
 {
@@ -754,7 +754,8 @@ static void test_kept_size_independent_of_n(void **state)
     free(b);
 }
 
-/* Modes a function of run-time sizes does not have yet: an error naming those it has. */
+/* Modes a function of run-time sizes does not have yet: an error naming those it has; with
+ * --emit=all it gets those it has. */
 static void test_kept_missing_modes_are_errors(void **state)
 {
     (void)state;
@@ -772,6 +773,14 @@ static void test_kept_missing_modes_are_errors(void **state)
         assert_contains(out, want);
         free(out);
     }
+    /* all: each function takes the modes it has */
+    char *out = NULL;
+    assert_int_equal(runf(&out, ADGEN_CMD " --emit=all " OUT "/modes.expr"), 0);
+    assert_contains(out, "double f_vjp(long n, const double *x, double b, double out_bar, "
+                         "double *x_bar, double *b_bar);\n");
+    assert_null(strstr(out, "f_hvp"));
+    assert_null(strstr(out, "f_hess"));
+    free(out);
 }
 
 /* Known bugs: the checks they keep out, skipped with their reproductions (run them with
