@@ -27,8 +27,9 @@
  * breaks, ALL when adgen fails on it); its other entry points are still checked, and
  * test_kept_known_bugs reports it, with the runs of adgen known to go wrong, as skipped.
  * ADGEN_KEPT_BUGS=1 checks all of them (to see a fix).
- * Not here yet: recurrences over a run-time range (their work array), nested kept loops (a
- * model of those is one more row of `models`, with its closed form).
+ * A recurrence's grad and vjp take a work array, malloc'ed to exactly NAME_WORK(sizes)
+ * doubles (the header's macro). Not here yet: nested kept loops (a model of those is one
+ * more row of `models`, with its closed form).
  */
 #include "testutil.h"
 
@@ -56,6 +57,7 @@ typedef struct {
     int kmin;     /* the least size the unrolled form has (1 unless a range reverses) */
     const char *bug; /* a known adgen bug, with a reproduction */
     int broken;      /* the entry points the bug breaks */
+    int rec;         /* a recurrence: grad and vjp take a work array, there is no hvp */
 } Model;
 
 static const Model models[] = {
@@ -68,13 +70,13 @@ static const Model models[] = {
      "    }\n"
      "    return sum(n = 0..N-1, loss[n]) / N\n"
      "}\n",
-     "want_v = NAN; /* 0/0 */", 1, NULL, 0},
+     "want_v = NAN; /* 0/0 */", 1, NULL, 0, 0},
     {"lsq", "# least squares: a differentiated run-time array\n"
             "lsq(x[n]; a[n]) = sum(i = 0..n-1, (x[i] - a[i])^2)\n",
-     "want_v = 0;", 1, NULL, 0},
+     "want_v = 0;", 1, NULL, 0, 0},
     {"rosen", "# Rosenbrock: x[i+1], a range ending at n-2\n"
               "rosen(x[n]) = sum(i = 0..n-2, 100*(x[i+1] - x[i]^2)^2 + (1 - x[i])^2)\n",
-     "want_v = 0;", 1, NULL, 0},
+     "want_v = 0;", 1, NULL, 0, 0},
     {"net",
      "# a 3-4-1 network over n data points: a two-dimensional map, an inner constant loop\n"
      "net(W[4][3], c[4], v[4]; X[n][3], y[n]) {\n"
@@ -95,7 +97,7 @@ static const Model models[] = {
      "a kept sum reading a map, where a variable of the sum (here the inner sum's j) has the "
      "name of one in the map's body (its inner for's j): adgen exits with status 1 and no "
      "message (see also the known bad runs); net2 with q checks the rest",
-     ALL},
+     ALL, 0},
     {"net2",
      "# a 3-4-1 network over n data points: a two-dimensional map, an inner constant loop\n"
      "# (the inner sum's variable q: see 'net')\n"
@@ -113,22 +115,22 @@ static const Model models[] = {
      "                want_g_v[j] = p_v[j];\n"
      "                want_hv_v[j] = d_v[j];\n"
      "            }",
-     1, NULL, 0},
+     1, NULL, 0, 0},
     {"var",
      "# mean, then variance: a kept sum that reads an earlier one\n"
      "var(x[n]) {\n"
      "    m = sum(i = 0..n-1, x[i])/n\n"
      "    return sum(i = 0..n-1, (x[i] - m)^2)/n\n"
      "}\n",
-     "want_v = NAN; /* 0/0 */", 1, NULL, 0},
+     "want_v = NAN; /* 0/0 */", 1, NULL, 0, 0},
     {"wsum", "# the loop variable as a number\n"
              "wsum(x[n], b) = b^2 + sum(i = 0..n-1, i*x[i]*b + cos(i*b)/(i + 1))\n",
 "want_v = p_b[0] * p_b[0];\n"
      "            want_g_b[0] = 2 * p_b[0];\n"
-     "            want_hv_b[0] = 2 * d_b[0];", 1, NULL, 0},
+     "            want_hv_b[0] = 2 * d_b[0];", 1, NULL, 0, 0},
     {"rev", "# reversed indexing\n"
             "rev(x[n]; a[n]) = sum(i = 0..n-1, a[i]*x[n-1-i]^2 + x[i]*x[n-1-i])\n",
-     "want_v = 0;", 1, NULL, 0},
+     "want_v = 0;", 1, NULL, 0, 0},
     {"cst", "# a summand that does not depend on the index (and data never read)\n"
             "cst(b; y[n]) = b^2 + sum(i = 0..n-1, sin(b)*b)\n",
 "want_v = p_b[0] * p_b[0];\n"
@@ -137,32 +139,32 @@ static const Model models[] = {
      "a kept sum that reads no run-time array makes adgen memcpy from NULL (sema.c "
      "kept_finish, its loads with nload 0): UBSan stops the sanitized adgen; cst2 checks the "
      "rest",
-     ALL},
+     ALL, 0},
     {"cst2", "# a summand that does not depend on the index, but reads an array at n-1\n"
              "cst2(b, x[n]) = b^2 + sum(i = 0..n-1, b*x[n-1])\n",
 "want_v = p_b[0] * p_b[0];\n"
      "            want_g_b[0] = 2 * p_b[0];\n"
-     "            want_hv_b[0] = 2 * d_b[0];", 1, NULL, 0},
+     "            want_hv_b[0] = 2 * d_b[0];", 1, NULL, 0, 0},
     {"lse", "# a function of a kept sum\n"
             "lse(x[n], b) = b^2 + log(1 + sum(i = 0..n-1, exp(b*x[i])))\n",
 "want_v = p_b[0] * p_b[0];\n"
      "            want_g_b[0] = 2 * p_b[0];\n"
-     "            want_hv_b[0] = 2 * d_b[0];", 1, NULL, 0},
+     "            want_hv_b[0] = 2 * d_b[0];", 1, NULL, 0, 0},
     {"pair", "# two sizes: they come first, in the order the head names them (m, then n)\n"
              "pair(a, x[m]; y[n]) = a^2 + sum(i = 0..m-1, a*x[i]^2) +\n"
              "    sum(j = 0..n-1, sin(a*y[j]))\n",
      "want_v = p_a[0] * p_a[0];\n"
      "            want_g_a[0] = 2 * p_a[0];\n"
-     "            want_hv_a[0] = 2 * d_a[0];", 1, NULL, 0},
+     "            want_hv_a[0] = 2 * d_a[0];", 1, NULL, 0, 0},
     {"huber", "# a branch in the summand, a data scalar\n"
               "huber(r[n]; d) = sum(i = 0..n-1, if(abs(r[i]) <= d, r[i]^2/2, "
               "d*(abs(r[i]) - d/2)))\n",
-     "want_v = 0;", 1, NULL, 0},
+     "want_v = 0;", 1, NULL, 0, 0},
     {"callee", "# a call in the summand, a constant of the file\n"
                "c0 = 0.25\n"
                "sq(u) = u*u\n"
                "callee(x[n], b) = sum(i = 0..n-1, sq(x[i] - b)*c0)\n",
-     "want_v = 0;", 1, NULL, 0},
+     "want_v = 0;", 1, NULL, 0, 0},
     {"shift", "# a map read at i and i+1\n"
               "shift(x[n]; a[n]) {\n"
               "    for i = 0..n-1 {\n"
@@ -170,14 +172,14 @@ static const Model models[] = {
               "    }\n"
               "    return sum(i = 0..n-2, r[i]*r[i+1])\n"
               "}\n",
-     "want_v = 0;", 1, NULL, 0},
+     "want_v = 0;", 1, NULL, 0, 0},
     {"prod2", "# a product of two kept sums; a range 1..n; the size and the loop variable as\n"
               "# numbers, the latter in a condition\n"
               "prod2(x[n], y[n], b) = b^2 + sum(i = 1..n, x[i-1]*n) *\n"
               "    sum(i = 0..n-1, y[i]/n + if(i < 2, x[i], b))\n",
 "want_v = p_b[0] * p_b[0];\n"
      "            want_g_b[0] = 2 * p_b[0];\n"
-     "            want_hv_b[0] = 2 * d_b[0];", 1, NULL, 0},
+     "            want_hv_b[0] = 2 * d_b[0];", 1, NULL, 0, 0},
     {"maps2", "# two maps, one of the other, read at i and i-1\n"
               "maps2(x[n], b) {\n"
               "    for i = 0..n-1 {\n"
@@ -188,22 +190,32 @@ static const Model models[] = {
               "}\n",
 "want_v = p_b[0] * p_b[0];\n"
      "            want_g_b[0] = 2 * p_b[0];\n"
-     "            want_hv_b[0] = 2 * d_b[0];", 1, NULL, 0},
+     "            want_hv_b[0] = 2 * d_b[0];", 1, NULL, 0, 0},
     {"softmean", "# a kept sum divided by another (read after the loop, not in it)\n"
                  "softmean(x[n], b) {\n"
                  "    q = sum(i = 0..n-1, exp(x[i]*b))\n"
                  "    return b^2 + sum(i = 0..n-1, x[i]*exp(x[i]*b))/q\n"
                  "}\n",
-     "want_v = NAN; /* 0/0 */", 1, NULL, 0},
+     "want_v = NAN; /* 0/0 */", 1, NULL, 0, 0},
     {"edges", "# indices in bounds only where the loop runs: a range from -1, x[0], x[1]\n"
               "edges(x[n], b) = b^2 + sum(i = -1..n-2, x[i+1]*x[0]*b) +\n"
               "    sum(i = 0..n-2, x[i]*x[1])\n",
 "want_v = p_b[0] * p_b[0];\n"
      "            want_g_b[0] = 2 * p_b[0];\n"
-     "            want_hv_b[0] = 2 * d_b[0];", 1, NULL, 0},
+     "            want_hv_b[0] = 2 * d_b[0];", 1, NULL, 0, 0},
+    {"chain", "# a recurrence over a run-time range, reading data (grad and vjp take a work\n"
+              "# array of CHAIN_WORK(n) doubles)\n"
+              "chain(x0, h; c[n]) {\n"
+              "    x[0] = x0\n"
+              "    for k = 0..n-1 { x[k+1] = x[k] + 0.1*h*sin(x[k])*cos(x[k] + c[k]) }\n"
+              "    return x[n]\n"
+              "}\n",
+     "want_v = p_x0[0];\n"
+     "            want_g_x0[0] = 1;",
+     1, NULL, 0, 1},
     {"diff2", "# a stencil: a range from 1, x[i-1] and x[i+1] (empty up to n = 2)\n"
               "diff2(x[n]) = sum(i = 1..n-2, (x[i-1] - 2*x[i] + x[i+1])^2)\n",
-     "want_v = 0;", 2, NULL, 0},
+     "want_v = 0;", 2, NULL, 0, 0},
 };
 enum { NMODELS = sizeof models / sizeof *models };
 
@@ -218,10 +230,16 @@ static int with_bugs(void)
     return env && strcmp(env, "1") == 0;
 }
 
-/* The entry points of a model checked in this run. */
+/* The entry points of a model that a known bug breaks in this run. */
 static int broken(const Model *m)
 {
     return m->bug && !with_bugs() ? m->broken : 0;
+}
+
+/* The entry points of a model not checked: those broken, and those it cannot have. */
+static int skipped(const Model *m)
+{
+    return broken(m) | (m->rec ? HVP : 0);
 }
 
 /* ---- the head: parameters, their shapes, the sizes in order of first appearance ---------- */
@@ -313,12 +331,13 @@ static const char driver_head[] =
     "static void exact(const char *m, const char *what, long n, long k, double got, double want)\n"
     "{\n    n_checks++;\n    if (!same(got, want))\n        fail(m, what, n, k, got, want);\n}\n"
     "/* got = want to rounding: relative to want, or to scale, the magnitude of the vector or\n"
-    " * of the terms want sums, when that is larger */\n"
+    " * of the terms want sums, when that is larger; near the subnormals (a recurrence's\n"
+    " * derivatives decay) absolutely */\n"
     "static void near(const char *m, const char *what, long n, long k, double got, double want,\n"
     "                 double scale, double tol)\n{\n"
     "    n_checks++;\n"
     "    double s = fabs(want) > scale ? fabs(want) : scale;\n"
-    "    if (!same(got, want) && !(fabs(got - want) <= tol * s))\n"
+    "    if (!same(got, want) && !(fabs(got - want) <= tol * s + 1e-290))\n"
     "        fail(m, what, n, k, got, want);\n}\n"
     "static void finite(const char *m, const char *what, long n, long k, double got)\n{\n"
     "    n_checks++;\n    if (!isfinite(got))\n        fail(m, what, n, k, got, 0);\n}\n"
@@ -339,7 +358,8 @@ static void arg(Buf *b, const char *fmt, ...)
 
 /* The arguments of a call: the sizes (kept > 0), the inputs (kept >= 0), then per differentiated
  * input `scalar` or `array` (NULL: none) with the input's name for %s, then `tail`; a tail
- * "BEFORE:X" puts X before the per-input arguments instead (a vjp's out_bar). */
+ * "BEFORE:X" puts X before the per-input arguments instead (a vjp's out_bar), "BEFORE:X|Y"
+ * X before and Y after them. */
 static char *call_args(const Head *h, int kept, const char *scalar, const char *array,
                        const char *tail)
 {
@@ -350,8 +370,9 @@ static char *call_args(const Head *h, int kept, const char *scalar, const char *
     for (int k = 0; kept >= 0 && k < h->np; k++)
         arg(&b, h->p[k].rank ? "p_%s" : "p_%s[0]", h->p[k].name);
     if (tail && strncmp(tail, "BEFORE:", 7) == 0) {
-        arg(&b, "%s", tail + 7);
-        tail = NULL;
+        size_t n = strcspn(tail + 7, "|");
+        arg(&b, "%.*s", (int)n, tail + 7);
+        tail = tail[7 + n] ? tail + 8 + n : NULL;
     }
     for (int k = 0; scalar && k < h->np; k++)
         if (h->p[k].diff)
@@ -380,11 +401,11 @@ static void each_diff(Buf *d, const Head *h, const char *indent, const char *stm
 
 /* check_NAME(K, how): one model at base size K at `points` random points; how is 0 for the
  * closed form, K for the unrolled build uK_, -1 for finite results only. */
-static void put_check(Buf *d, const Model *m, const Head *h, int unrolled, int nk,
-                      const long *ks)
+static void put_check(Buf *d, const Model *m, const Head *h, const char *work, int unrolled,
+                      int nk, const long *ks)
 {
     const char *M = m->name;
-    int nojvp = broken(m) & JVP, novjp = broken(m) & VJP, nohvp = broken(m) & HVP;
+    int nojvp = skipped(m) & JVP, novjp = skipped(m) & VJP, nohvp = skipped(m) & HVP;
     buf_printf(d, "static void check_%s(long K, int how, int points)\n{\n", M);
     buf_printf(d, "    const char *M = \"%s\";\n", M);
     for (int z = 0; z < h->nsizes; z++)
@@ -412,10 +433,17 @@ static void put_check(Buf *d, const Model *m, const Head *h, int unrolled, int n
     }
     buf_puts(d, "        const double ub = uniform(-1, 1);\n        double jk = 0;\n"
                 "        (void)ub;\n        (void)jk;\n");
+    if (work[0]) {
+        buf_printf(d, "        double *work = vec(%s(", work);
+        for (int z = 0; z < h->nsizes; z++)
+            buf_printf(d, "%ss_%s", z ? ", " : "", h->size[z]);
+        buf_puts(d, "), 7, 8);\n");
+    }
     char *a = call_args(h, 1, NULL, NULL, NULL);
     buf_printf(d, "        const double vk = k_%s(%s);\n", M, a);
     free(a);
-    a = call_args(h, 1, "gk_%s", "gk_%s", NULL);
+    const char *w = work[0] ? "work" : NULL;
+    a = call_args(h, 1, "gk_%s", "gk_%s", w);
     buf_printf(d, "        exact(M, \"grad's value\", K, 0, k_%s_grad(%s), vk);\n", M, a);
     free(a);
     if (!nojvp) {
@@ -424,15 +452,15 @@ static void put_check(Buf *d, const Model *m, const Head *h, int unrolled, int n
         free(a);
     }
     if (!novjp) {
-        a = call_args(h, 1, "bk_%s", "bk_%s", "BEFORE:ub");
+        a = call_args(h, 1, "bk_%s", "bk_%s", w ? "BEFORE:ub|work" : "BEFORE:ub");
         buf_printf(d, "        exact(M, \"vjp's value\", K, 0, k_%s_vjp(%s), vk);\n", M, a);
         free(a);
-        a = call_args(h, 1, "va_%s", "va_%s", "BEFORE:ub");
+        a = call_args(h, 1, "va_%s", "va_%s", w ? "BEFORE:ub|work" : "BEFORE:ub");
         buf_printf(d, "        exact(M, \"accumulating vjp's value\", K, 0, a_%s_vjp(%s), vk);\n",
                    M, a);
         free(a);
     }
-    a = call_args(h, 1, "ga_%s", "ga_%s", NULL);
+    a = call_args(h, 1, "ga_%s", "ga_%s", w);
     buf_printf(d, "        exact(M, \"accumulating grad's value\", K, 0, a_%s_grad(%s), vk);\n", M,
                a);
     free(a);
@@ -566,6 +594,8 @@ static void put_check(Buf *d, const Model *m, const Head *h, int unrolled, int n
                           "        free(va_%s);\n        free(hk_%s);\n",
                        n, n, n, n, n, n, n, n);
     }
+    if (work[0])
+        buf_puts(d, "        free(work);\n");
     buf_puts(d, "    }\n}\n\n");
 }
 
@@ -620,19 +650,38 @@ static void build_drivers(void)
         char path[256], emit[64], *text;
         snprintf(path, sizeof path, OUT "/%s.expr", m->name);
         spit(path, m->src);
-        snprintf(emit, sizeof emit, "--emit=grad%s%s%s", broken(m) & JVP ? "" : ",jvp",
-                 broken(m) & VJP ? "" : ",vjp", broken(m) & HVP ? "" : ",hvp");
+        snprintf(emit, sizeof emit, "--emit=grad%s%s%s", skipped(m) & JVP ? "" : ",jvp",
+                 skipped(m) & VJP ? "" : ",vjp", skipped(m) & HVP ? "" : ",hvp");
         Buf opt = {0};
         buf_printf(&opt, "%s --prefix=k_", emit);
+        if (m->rec)
+            buf_printf(&opt, " --header=" OUT "/%s_k.h", m->name);
         text = generate(m, "k", opt.data);
         check_kept_text(m, text);
         free(text);
+        /* a recurrence's work array: its size is the header's macro NAME_WORK(sizes) */
+        char work[64] = "";
+        if (m->rec) {
+            snprintf(path, sizeof path, OUT "/%s_k.h", m->name);
+            text = read_file(path);
+            assert_non_null(text);
+            const char *w = strstr(text, "_WORK(");
+            assert_non_null(w);
+            while (w > text && w[-1] != ' ')
+                w--;
+            snprintf(work, sizeof work, "%.*s", (int)strcspn(w, "("), w);
+            free(text);
+        }
         opt.len = 0;
-        buf_printf(&opt, "--emit=grad%s --accumulate --prefix=a_", broken(m) & VJP ? "" : ",vjp");
+        buf_printf(&opt, "--emit=grad%s --accumulate --prefix=a_", skipped(m) & VJP ? "" : ",vjp");
         free(generate(m, "a", opt.data));
         opt.len = 0;
         buf_printf(&opt, "%s --real=float --prefix=f_", emit);
         free(generate(m, "f", opt.data));
+        if (m->rec) {
+            buf_printf(&plain, "#include \"%s_k.h\"\n", m->name);
+            buf_printf(&san, "#include \"%s_k.h\"\n", m->name);
+        }
         buf_printf(&plain, "#include \"%s_k.c\"\n#include \"%s_a.c\"\n", m->name, m->name);
         buf_printf(&san, "#include \"%s_k.c\"\n#include \"%s_a.c\"\n", m->name, m->name);
         buf_printf(&all, "#include \"%s_k.c\"\n#include \"%s_a.c\"\n", m->name, m->name);
@@ -656,8 +705,8 @@ static void build_drivers(void)
         buf_free(&opt);
         buf_puts(&plain, "\n");
         buf_puts(&san, "\n");
-        put_check(&plain, m, &h, 1, nk, ks);
-        put_check(&san, m, &h, 0, 0, NULL);
+        put_check(&plain, m, &h, work, 1, nk, ks);
+        put_check(&san, m, &h, work, 0, 0, NULL);
         for (size_t s = 0; s < sizeof plain_sizes / sizeof *plain_sizes; s++)
             buf_printf(&plain_main, "    check_%s(%ld, %ld, 3);\n", m->name, plain_sizes[s],
                        plain_sizes[s] < m->kmin ? 0 : plain_sizes[s]);
