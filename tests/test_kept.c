@@ -23,10 +23,6 @@
  * a kept function lacks, and the commands that need the sizes (eval, --explain, ...) are
  * checked here.
  *
- * A model adgen gets wrong is listed with the bug (`bug`, and `broken`: the entry points it
- * breaks, ALL when adgen fails on it); its other entry points are still checked, and
- * test_kept_known_bugs reports it, with the runs of adgen known to go wrong, as skipped.
- * ADGEN_KEPT_BUGS=1 checks all of them (to see a fix).
  * A recurrence's grad and vjp take a work array, malloc'ed to exactly NAME_WORK(sizes)
  * doubles (the header's macro). Not here yet: nested kept loops (a model of those is one
  * more row of `models`, with its closed form).
@@ -44,9 +40,6 @@
 #define GXX "g++ -x c++ -Wall -Wextra -pedantic -Werror -fsyntax-only"
 #define SAN "-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
 
-/* the entry points a known bug breaks (ACC: the --accumulate ones; ALL: adgen fails) */
-enum { JVP = 1, VJP = 2, HVP = 4, ACC = 8, ALL = 15 };
-
 typedef struct {
     const char *name; /* the function checked, and the stem of its files */
     const char *src;
@@ -55,8 +48,6 @@ typedef struct {
      * the inputs p_NAME[k]; a NaN value skips the derivatives */
     const char *closed;
     int kmin;     /* the least size the unrolled form has (1 unless a range reverses) */
-    const char *bug; /* a known adgen bug, with a reproduction */
-    int broken;      /* the entry points the bug breaks */
     int rec;         /* a recurrence: grad and vjp take a work array, there is no hvp */
 } Model;
 
@@ -70,16 +61,13 @@ static const Model models[] = {
      "    }\n"
      "    return sum(n = 0..N-1, loss[n]) / N\n"
      "}\n",
-     "want_v = NAN; /* 0/0 */", 1, NULL, 0, 0},
+     "want_v = NAN; /* 0/0 */", 1, 0},
     {"lsq", "# least squares: a differentiated run-time array\n"
             "lsq(x[n]; a[n]) = sum(i = 0..n-1, (x[i] - a[i])^2)\n",
-     "want_v = 0;", 1, NULL, 0, 0},
+     "want_v = 0;", 1, 0},
     {"rosen", "# Rosenbrock: x[i+1], a range ending at n-2\n"
               "rosen(x[n]) = sum(i = 0..n-2, 100*(x[i+1] - x[i]^2)^2 + (1 - x[i])^2)\n",
-     "want_v = 0;", 1,
-     "adgen reads an uninitialised value in emit_c.c runs_use (valgrind; a SEGV in the "
-     "sanitized adgen) on --accumulate of a kept sum whose reverse loop adds into a run-time "
-     "x_bar at two indices", ACC, 0},
+     "want_v = 0;", 1, 0},
     {"net",
      "# a 3-4-1 network over n data points: a two-dimensional map, an inner constant loop\n"
      "net(W[4][3], c[4], v[4]; X[n][3], y[n]) {\n"
@@ -96,11 +84,7 @@ static const Model models[] = {
      "                want_g_v[j] = p_v[j];\n"
      "                want_hv_v[j] = d_v[j];\n"
      "            }",
-     1,
-     "a kept sum reading a map, where a variable of the sum (here the inner sum's j) has the "
-     "name of one in the map's body (its inner for's j): adgen exits with status 1 and no "
-     "message (see also the known bad runs); net2 with q checks the rest",
-     ALL, 0},
+     1, 0},
     {"net2",
      "# a 3-4-1 network over n data points: a two-dimensional map, an inner constant loop\n"
      "# (the inner sum's variable q: see 'net')\n"
@@ -118,55 +102,52 @@ static const Model models[] = {
      "                want_g_v[j] = p_v[j];\n"
      "                want_hv_v[j] = d_v[j];\n"
      "            }",
-     1, NULL, 0, 0},
+     1, 0},
     {"var",
      "# mean, then variance: a kept sum that reads an earlier one\n"
      "var(x[n]) {\n"
      "    m = sum(i = 0..n-1, x[i])/n\n"
      "    return sum(i = 0..n-1, (x[i] - m)^2)/n\n"
      "}\n",
-     "want_v = NAN; /* 0/0 */", 1, NULL, 0, 0},
+     "want_v = NAN; /* 0/0 */", 1, 0},
     {"wsum", "# the loop variable as a number\n"
              "wsum(x[n], b) = b^2 + sum(i = 0..n-1, i*x[i]*b + cos(i*b)/(i + 1))\n",
      "want_v = p_b[0] * p_b[0];\n"
      "            want_g_b[0] = 2 * p_b[0];\n"
-     "            want_hv_b[0] = 2 * d_b[0];", 1, NULL, 0, 0},
+     "            want_hv_b[0] = 2 * d_b[0];", 1, 0},
     {"rev", "# reversed indexing\n"
             "rev(x[n]; a[n]) = sum(i = 0..n-1, a[i]*x[n-1-i]^2 + x[i]*x[n-1-i])\n",
-     "want_v = 0;", 1,
-     "adgen reads an uninitialised value in emit_c.c runs_use (valgrind; a SEGV in the "
-     "sanitized adgen) on --accumulate of a kept sum whose reverse loop adds into a run-time "
-     "x_bar at two indices", ACC, 0},
+     "want_v = 0;", 1, 0},
     {"cst", "# a summand that does not depend on the index (and data never read)\n"
             "cst(b; y[n]) = b^2 + sum(i = 0..n-1, sin(b)*b)\n",
      "want_v = p_b[0] * p_b[0];\n"
      "            want_g_b[0] = 2 * p_b[0];\n"
-     "            want_hv_b[0] = 2 * d_b[0];", 1, NULL, 0, 0},
+     "            want_hv_b[0] = 2 * d_b[0];", 1, 0},
     {"cst2", "# a summand that does not depend on the index, but reads an array at n-1\n"
              "cst2(b, x[n]) = b^2 + sum(i = 0..n-1, b*x[n-1])\n",
      "want_v = p_b[0] * p_b[0];\n"
      "            want_g_b[0] = 2 * p_b[0];\n"
-     "            want_hv_b[0] = 2 * d_b[0];", 1, NULL, 0, 0},
+     "            want_hv_b[0] = 2 * d_b[0];", 1, 0},
     {"lse", "# a function of a kept sum\n"
             "lse(x[n], b) = b^2 + log(1 + sum(i = 0..n-1, exp(b*x[i])))\n",
      "want_v = p_b[0] * p_b[0];\n"
      "            want_g_b[0] = 2 * p_b[0];\n"
-     "            want_hv_b[0] = 2 * d_b[0];", 1, NULL, 0, 0},
+     "            want_hv_b[0] = 2 * d_b[0];", 1, 0},
     {"pair", "# two sizes: they come first, in the order the head names them (m, then n)\n"
              "pair(a, x[m]; y[n]) = a^2 + sum(i = 0..m-1, a*x[i]^2) +\n"
              "    sum(j = 0..n-1, sin(a*y[j]))\n",
      "want_v = p_a[0] * p_a[0];\n"
      "            want_g_a[0] = 2 * p_a[0];\n"
-     "            want_hv_a[0] = 2 * d_a[0];", 1, NULL, 0, 0},
+     "            want_hv_a[0] = 2 * d_a[0];", 1, 0},
     {"huber", "# a branch in the summand, a data scalar\n"
               "huber(r[n]; d) = sum(i = 0..n-1, if(abs(r[i]) <= d, r[i]^2/2, "
               "d*(abs(r[i]) - d/2)))\n",
-     "want_v = 0;", 1, NULL, 0, 0},
+     "want_v = 0;", 1, 0},
     {"callee", "# a call in the summand, a constant of the file\n"
                "c0 = 0.25\n"
                "sq(u) = u*u\n"
                "callee(x[n], b) = sum(i = 0..n-1, sq(x[i] - b)*c0)\n",
-     "want_v = 0;", 1, NULL, 0, 0},
+     "want_v = 0;", 1, 0},
     {"shift", "# a map read at i and i+1\n"
               "shift(x[n]; a[n]) {\n"
               "    for i = 0..n-1 {\n"
@@ -174,20 +155,14 @@ static const Model models[] = {
               "    }\n"
               "    return sum(i = 0..n-2, r[i]*r[i+1])\n"
               "}\n",
-     "want_v = 0;", 1,
-     "adgen reads an uninitialised value in emit_c.c runs_use (valgrind; a SEGV in the "
-     "sanitized adgen) on --accumulate of a kept sum whose reverse loop adds into a run-time "
-     "x_bar at two indices", ACC, 0},
+     "want_v = 0;", 1, 0},
     {"prod2", "# a product of two kept sums; a range 1..n; the size and the loop variable as\n"
               "# numbers, the latter in a condition\n"
               "prod2(x[n], y[n], b) = b^2 + sum(i = 1..n, x[i-1]*n) *\n"
               "    sum(i = 0..n-1, y[i]/n + if(i < 2, x[i], b))\n",
      "want_v = p_b[0] * p_b[0];\n"
      "            want_g_b[0] = 2 * p_b[0];\n"
-     "            want_hv_b[0] = 2 * d_b[0];", 1,
-     "adgen reads an uninitialised value in emit_c.c runs_use (valgrind; a SEGV in the "
-     "sanitized adgen) on --accumulate of a kept sum whose reverse loop adds into a run-time "
-     "x_bar at two indices", ACC, 0},
+     "            want_hv_b[0] = 2 * d_b[0];", 1, 0},
     {"maps2", "# two maps, one of the other, read at i and i-1\n"
               "maps2(x[n], b) {\n"
               "    for i = 0..n-1 {\n"
@@ -198,25 +173,19 @@ static const Model models[] = {
               "}\n",
      "want_v = p_b[0] * p_b[0];\n"
      "            want_g_b[0] = 2 * p_b[0];\n"
-     "            want_hv_b[0] = 2 * d_b[0];", 1,
-     "adgen reads an uninitialised value in emit_c.c runs_use (valgrind; a SEGV in the "
-     "sanitized adgen) on --accumulate of a kept sum whose reverse loop adds into a run-time "
-     "x_bar at two indices", ACC, 0},
+     "            want_hv_b[0] = 2 * d_b[0];", 1, 0},
     {"softmean", "# a kept sum divided by another (read after the loop, not in it)\n"
                  "softmean(x[n], b) {\n"
                  "    q = sum(i = 0..n-1, exp(x[i]*b))\n"
                  "    return b^2 + sum(i = 0..n-1, x[i]*exp(x[i]*b))/q\n"
                  "}\n",
-     "want_v = NAN; /* 0/0 */", 1, NULL, 0, 0},
+     "want_v = NAN; /* 0/0 */", 1, 0},
     {"edges", "# indices in bounds only where the loop runs: a range from -1, x[0], x[1]\n"
               "edges(x[n], b) = b^2 + sum(i = -1..n-2, x[i+1]*x[0]*b) +\n"
               "    sum(i = 0..n-2, x[i]*x[1])\n",
      "want_v = p_b[0] * p_b[0];\n"
      "            want_g_b[0] = 2 * p_b[0];\n"
-     "            want_hv_b[0] = 2 * d_b[0];", 1,
-     "adgen reads an uninitialised value in emit_c.c runs_use (valgrind; a SEGV in the "
-     "sanitized adgen) on --accumulate of a kept sum whose reverse loop adds into a run-time "
-     "x_bar at two indices", ACC, 0},
+     "            want_hv_b[0] = 2 * d_b[0];", 1, 0},
     {"chain", "# a recurrence over a run-time range, reading data (grad and vjp take a work\n"
               "# array of CHAIN_WORK(n) doubles)\n"
               "chain(x0, h; c[n]) {\n"
@@ -226,13 +195,21 @@ static const Model models[] = {
               "}\n",
      "want_v = p_x0[0];\n"
      "            want_g_x0[0] = 1;",
-     1, NULL, 0, 1},
+     1, 1},
     {"diff2", "# a stencil: a range from 1, x[i-1] and x[i+1] (empty up to n = 2)\n"
               "diff2(x[n]) = sum(i = 1..n-2, (x[i-1] - 2*x[i] + x[i+1])^2)\n",
-     "want_v = 0;", 2, 
-     "adgen reads an uninitialised value in emit_c.c runs_use (valgrind; a SEGV in the "
-     "sanitized adgen) on --accumulate of a kept sum whose reverse loop adds into a run-time "
-     "x_bar at two indices", ACC, 0},
+     "want_v = 0;", 2,  0},
+    {"scope",
+     "# a sum's variable named like a scalar of the map it reads: the map's statements see\n"
+     "# the map's scope\n"
+     "scope(w; X[N]) {\n"
+     "    for n = 0..N-1 {\n"
+     "        z = w*X[n]\n"
+     "        loss[n] = z^2\n"
+     "    }\n"
+     "    return sum(z = 0..N-1, loss[z])\n"
+     "}\n",
+     "want_v = 0;", 1, 0},
 };
 enum { NMODELS = sizeof models / sizeof *models };
 
@@ -240,24 +217,6 @@ enum { NMODELS = sizeof models / sizeof *models };
  * under the sanitizers. */
 static const long plain_sizes[] = {0, 1, 2, 3, 7};
 static const long san_sizes[] = {0, 1, 100000};
-
-static int with_bugs(void)
-{
-    const char *env = getenv("ADGEN_KEPT_BUGS");
-    return env && strcmp(env, "1") == 0;
-}
-
-/* The entry points of a model that a known bug breaks in this run. */
-static int broken(const Model *m)
-{
-    return m->bug && !with_bugs() ? m->broken : 0;
-}
-
-/* The entry points of a model not checked: those broken, and those it cannot have. */
-static int skipped(const Model *m)
-{
-    return broken(m) | (m->rec ? HVP : 0);
-}
 
 /* ---- the head: parameters, their shapes, the sizes in order of first appearance ---------- */
 
@@ -422,8 +381,7 @@ static void put_check(Buf *d, const Model *m, const Head *h, const char *work, i
                       int nk, const long *ks)
 {
     const char *M = m->name;
-    int nojvp = skipped(m) & JVP, novjp = skipped(m) & VJP, nohvp = skipped(m) & HVP;
-    int noacc = skipped(m) & ACC;
+    int nohvp = m->rec; /* a recurrence has no hvp */
     buf_printf(d, "static void check_%s(long K, int how, int points)\n{\n", M);
     buf_printf(d, "    const char *M = \"%s\";\n", M);
     for (int z = 0; z < h->nsizes; z++)
@@ -464,25 +422,19 @@ static void put_check(Buf *d, const Model *m, const Head *h, const char *work, i
     a = call_args(h, 1, "gk_%s", "gk_%s", w);
     buf_printf(d, "        exact(M, \"grad's value\", K, 0, k_%s_grad(%s), vk);\n", M, a);
     free(a);
-    if (!nojvp) {
-        a = call_args(h, 1, "d_%s[0]", "d_%s", "&jk");
-        buf_printf(d, "        exact(M, \"jvp's value\", K, 0, k_%s_jvp(%s), vk);\n", M, a);
-        free(a);
-    }
-    if (!novjp) {
-        a = call_args(h, 1, "bk_%s", "bk_%s", w ? "BEFORE:ub|work" : "BEFORE:ub");
-        buf_printf(d, "        exact(M, \"vjp's value\", K, 0, k_%s_vjp(%s), vk);\n", M, a);
-        free(a);
-        a = call_args(h, 1, "va_%s", "va_%s", w ? "BEFORE:ub|work" : "BEFORE:ub");
-        if (!noacc)
-            buf_printf(d, "        exact(M, \"accumulating vjp's value\", K, 0, a_%s_vjp(%s), "
-                          "vk);\n", M, a);
-        free(a);
-    }
+    a = call_args(h, 1, "d_%s[0]", "d_%s", "&jk");
+    buf_printf(d, "        exact(M, \"jvp's value\", K, 0, k_%s_jvp(%s), vk);\n", M, a);
+    free(a);
+    a = call_args(h, 1, "bk_%s", "bk_%s", w ? "BEFORE:ub|work" : "BEFORE:ub");
+    buf_printf(d, "        exact(M, \"vjp's value\", K, 0, k_%s_vjp(%s), vk);\n", M, a);
+    free(a);
+    a = call_args(h, 1, "va_%s", "va_%s", w ? "BEFORE:ub|work" : "BEFORE:ub");
+    buf_printf(d, "        exact(M, \"accumulating vjp's value\", K, 0, a_%s_vjp(%s), vk);\n",
+               M, a);
+    free(a);
     a = call_args(h, 1, "ga_%s", "ga_%s", w);
-    if (!noacc)
-        buf_printf(d, "        exact(M, \"accumulating grad's value\", K, 0, a_%s_grad(%s), "
-                      "vk);\n", M, a);
+    buf_printf(d, "        exact(M, \"accumulating grad's value\", K, 0, a_%s_grad(%s), "
+                  "vk);\n", M, a);
     free(a);
     if (!nohvp) {
         char *hv = call_args(h, -1, "hk_%s", "hk_%s", NULL);
@@ -499,19 +451,14 @@ static void put_check(Buf *d, const Model *m, const Head *h, const char *work, i
     each_diff(d, h, "        ", "gd += gk_@[k] * d_@[k], gdscale += fabs(gk_@[k] * d_@[k]);");
     /* where the value is NaN (0/0 at n = 0) the jvp is NaN, the gradient what the empty
      * loops leave: 0 */
-    if (!nojvp)
-        buf_puts(d, "        if (isfinite(vk))\n"
-                    "            near(M, \"jvp = <grad, v>\", K, 0, jk, gd, gdscale, tol);\n");
-    if (!novjp) {
-        each_diff(d, h, "        ", "near(M, \"vjp = u grad\", K, k, bk_@[k], ub * gk_@[k], "
-                                    "fabs(ub) * gmax, tol);");
-        if (!noacc)
-            each_diff(d, h, "        ", "near(M, \"accumulated vjp\", K, k, va_@[k], rv_@[k] + "
-                                        "bk_@[k], 1 + fabs(ub) * gmax, 1e-14);");
-    }
-    if (!noacc)
-        each_diff(d, h, "        ", "near(M, \"accumulated grad\", K, k, ga_@[k], ra_@[k] + "
-                                    "gk_@[k], 1 + gmax, 1e-14);");
+    buf_puts(d, "        if (isfinite(vk))\n"
+                "            near(M, \"jvp = <grad, v>\", K, 0, jk, gd, gdscale, tol);\n");
+    each_diff(d, h, "        ", "near(M, \"vjp = u grad\", K, k, bk_@[k], ub * gk_@[k], "
+                                "fabs(ub) * gmax, tol);");
+    each_diff(d, h, "        ", "near(M, \"accumulated vjp\", K, k, va_@[k], rv_@[k] + "
+                                "bk_@[k], 1 + fabs(ub) * gmax, 1e-14);");
+    each_diff(d, h, "        ", "near(M, \"accumulated grad\", K, k, ga_@[k], ra_@[k] + "
+                                "gk_@[k], 1 + gmax, 1e-14);");
     buf_puts(d, "        switch (how) {\n");
     /* the closed form at the sizes the unrolled form cannot have */
     buf_puts(d, "        case 0: {\n            double want_v = 0;\n");
@@ -529,9 +476,8 @@ static void put_check(Buf *d, const Model *m, const Head *h, const char *work, i
                                         "wd += want_g_@[k] * d_@[k];");
     each_diff(d, h, "                ", "near(M, \"grad (closed form)\", K, k, gk_@[k], "
                                         "want_g_@[k], wmax, 1e-14);");
-    if (!nojvp)
-        buf_puts(d, "                near(M, \"jvp (closed form)\", K, 0, jk, wd, wmax, "
-                    "1e-14);\n");
+    buf_puts(d, "                near(M, \"jvp (closed form)\", K, 0, jk, wd, wmax, "
+                "1e-14);\n");
     if (!nohvp) {
         buf_puts(d, "                double hmax = 0;\n");
         each_diff(d, h, "                ", "hmax = maxabs(want_hv_@ + k, 1, hmax);");
@@ -547,8 +493,7 @@ static void put_check(Buf *d, const Model *m, const Head *h, const char *work, i
     /* finite results where the closed form is not wanted: the sanitized runs */
     buf_puts(d, "        case -1:\n            finite(M, \"value\", K, 0, vk);\n");
     each_diff(d, h, "            ", "finite(M, \"grad\", K, k, gk_@[k]);");
-    if (!nojvp)
-        buf_puts(d, "            finite(M, \"jvp\", K, 0, jk);\n");
+    buf_puts(d, "            finite(M, \"jvp\", K, 0, jk);\n");
     if (!nohvp)
         each_diff(d, h, "            ", "finite(M, \"hvp\", K, k, hk_@[k]);");
     buf_puts(d, "            break;\n");
@@ -574,19 +519,15 @@ static void put_check(Buf *d, const Model *m, const Head *h, const char *work, i
         each_diff(d, h, "            ", "umax = maxabs(gu_@ + k, 1, umax), uscale += "
                                         "fabs(gu_@[k] * d_@[k]);");
         each_diff(d, h, "            ", "near(M, \"grad\", K, k, gk_@[k], gu_@[k], umax, 1e-12);");
-        if (!nojvp) {
-            a = call_args(h, 0, "d_%s[0]", "d_%s", "&ju");
-            buf_printf(d, "            u%ld_%s_jvp(%s);\n", K, M, a);
-            free(a);
-            buf_puts(d, "            near(M, \"jvp\", K, 0, jk, ju, uscale, 1e-12);\n");
-        }
-        if (!novjp) {
-            a = call_args(h, 0, "bu_%s", "bu_%s", "BEFORE:ub");
-            buf_printf(d, "            u%ld_%s_vjp(%s);\n", K, M, a);
-            free(a);
-            each_diff(d, h, "            ", "near(M, \"vjp\", K, k, bk_@[k], bu_@[k], "
-                                            "fabs(ub) * umax, 1e-12);");
-        }
+        a = call_args(h, 0, "d_%s[0]", "d_%s", "&ju");
+        buf_printf(d, "            u%ld_%s_jvp(%s);\n", K, M, a);
+        free(a);
+        buf_puts(d, "            near(M, \"jvp\", K, 0, jk, ju, uscale, 1e-12);\n");
+        a = call_args(h, 0, "bu_%s", "bu_%s", "BEFORE:ub");
+        buf_printf(d, "            u%ld_%s_vjp(%s);\n", K, M, a);
+        free(a);
+        each_diff(d, h, "            ", "near(M, \"vjp\", K, k, bk_@[k], bu_@[k], "
+                                        "fabs(ub) * umax, 1e-12);");
         if (!nohvp) {
             char *hv = call_args(h, -1, "hu_%s", "hu_%s", NULL);
             a = call_args(h, 0, "d_%s[0]", "d_%s", hv);
@@ -665,15 +606,12 @@ static void build_drivers(void)
     buf_puts(&san, driver_head);
     for (int i = 0; i < NMODELS; i++) {
         const Model *m = &models[i];
-        if (broken(m) == ALL)
-            continue;
         Head h;
         parse_head(m, &h);
         char path[256], emit[64], *text;
         snprintf(path, sizeof path, OUT "/%s.expr", m->name);
         spit(path, m->src);
-        snprintf(emit, sizeof emit, "--emit=grad%s%s%s", skipped(m) & JVP ? "" : ",jvp",
-                 skipped(m) & VJP ? "" : ",vjp", skipped(m) & HVP ? "" : ",hvp");
+        snprintf(emit, sizeof emit, "--emit=grad,jvp,vjp%s", m->rec ? "" : ",hvp");
         Buf opt = {0};
         buf_printf(&opt, "%s --prefix=k_", emit);
         if (m->rec)
@@ -695,9 +633,8 @@ static void build_drivers(void)
             free(text);
         }
         opt.len = 0;
-        buf_printf(&opt, "--emit=grad%s --accumulate --prefix=a_", skipped(m) & VJP ? "" : ",vjp");
-        if (!(skipped(m) & ACC))
-            free(generate(m, "a", opt.data));
+        buf_puts(&opt, "--emit=grad,vjp --accumulate --prefix=a_");
+        free(generate(m, "a", opt.data));
         opt.len = 0;
         buf_printf(&opt, "%s --real=float --prefix=f_", emit);
         free(generate(m, "f", opt.data));
@@ -708,8 +645,7 @@ static void build_drivers(void)
         Buf *to[] = {&plain, &san, &all};
         for (int t = 0; t < 3; t++) {
             buf_printf(to[t], "#include \"%s_k.c\"\n", m->name);
-            if (!(skipped(m) & ACC))
-                buf_printf(to[t], "#include \"%s_a.c\"\n", m->name);
+            buf_printf(to[t], "#include \"%s_a.c\"\n", m->name);
         }
         buf_printf(&flt, "#include \"%s_f.c\"\n", m->name);
         long ks[8];
@@ -966,71 +902,6 @@ static void test_kept_other_commands_ask_for_sizes(void **state)
     }
 }
 
-/* Known bugs: the checks they keep out, skipped with their reproductions (run them with
- * ADGEN_KEPT_BUGS=1). A run of adgen on a file: what it must print when it succeeds (NULL: it
- * must not) and in its message when it fails with status 1 or 2 (NULL: it must not fail), so
- * that either a fix or a documented refusal passes. */
-static const struct {
-    const char *src, *command, *ok, *err, *bug;
-} known_bad_runs[] = {
-    {"f(w; X[N]) {\n"
-     "    for n = 0..N-1 {\n"
-     "        z = w*X[n]\n"
-     "        loss[n] = z^2\n"
-     "    }\n"
-     "    return sum(z = 0..N-1, loss[z])\n"
-     "}\n",
-     "%s", "double f_grad(long N, double w, const double *X, double *w_bar)", NULL,
-     "a kept sum whose variable has the name of a scalar of the map it reads (z): adgen exits "
-     "with status 1 and no message (with -D N=3 it is right)"},
-};
-
-static void test_kept_known_bugs(void **state)
-{
-    (void)state;
-    int skipped = 0;
-    for (int i = 0; i < NMODELS; i++)
-        if (broken(&models[i])) {
-            char what[64];
-            snprintf(what, sizeof what, "%s%s%s%s%s", models[i].broken == ALL ? " all" : "",
-                     models[i].broken != ALL && models[i].broken & JVP ? " jvp" : "",
-                     models[i].broken != ALL && models[i].broken & VJP ? " vjp" : "",
-                     models[i].broken != ALL && models[i].broken & HVP ? " hvp" : "",
-                     models[i].broken != ALL && models[i].broken & ACC ? " --accumulate" : "");
-            printf("KNOWN BUG (%s of '%s' not checked): %s\n%s", what + 1, models[i].name,
-                   models[i].bug, models[i].src);
-            skipped++;
-        }
-    int failed = 0;
-    for (size_t i = 0; i < sizeof known_bad_runs / sizeof *known_bad_runs; i++) {
-        char cmd[256];
-        snprintf(cmd, sizeof cmd, known_bad_runs[i].command, OUT "/bad.expr");
-        if (!with_bugs()) {
-            printf("KNOWN BUG (adgen %s not checked): %s\n%s", cmd, known_bad_runs[i].bug,
-                   known_bad_runs[i].src);
-            skipped++;
-            continue;
-        }
-        char *out = NULL;
-        spit(OUT "/bad.expr", known_bad_runs[i].src);
-        int rc = runf(&out, "timeout 10 " ADGEN_CMD " %s 2>&1", cmd);
-        const char *want = rc == 0 ? known_bad_runs[i].ok
-                           : rc == 1 || rc == 2 ? known_bad_runs[i].err : NULL;
-        if (!want || !strstr(out, want) || !out[0]) {
-            print_error("adgen %s: status %d\n%s\n(%s)\n", cmd, rc, out,
-                        known_bad_runs[i].bug);
-            failed++;
-        }
-        free(out);
-    }
-    if (failed)
-        fail_msg("%d known bugs still there", failed);
-    if (skipped) {
-        printf("%d known bugs: their checks skipped (ADGEN_KEPT_BUGS=1 runs them)\n", skipped);
-        skip();
-    }
-}
-
 int main(void)
 {
     mkdir("build/tests", 0777);
@@ -1046,7 +917,6 @@ int main(void)
         cmocka_unit_test(test_kept_against_unrolled),
         cmocka_unit_test(test_kept_sanitized_large_n),
         cmocka_unit_test(test_kept_compiles_optimized_and_as_cxx),
-        cmocka_unit_test(test_kept_known_bugs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
