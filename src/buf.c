@@ -26,8 +26,89 @@ void buf_putn(Buf *b, const char *s, size_t n)
     b->data[b->len] = '\0';
 }
 
+/* The conversions the emitters use for nearly every statement: %s %c %d %u %%, with l, ll or z
+ * before d and u, and no flags, width or precision. 1 when fmt has only those. */
+static int plain_format(const char *fmt)
+{
+    for (const char *p = fmt; (p = strchr(p, '%')) != NULL;) {
+        p++;
+        if (*p == '%' || *p == 's' || *p == 'c') {
+            p++;
+            continue;
+        }
+        if (*p == 'z')
+            p++;
+        else if (*p == 'l' && *++p == 'l')
+            p++;
+        if (*p != 'd' && *p != 'u')
+            return 0;
+        p++;
+    }
+    return 1;
+}
+
+static void put_decimal(Buf *b, unsigned long long v, int negative)
+{
+    char digits[24];
+    size_t n = 0;
+    do
+        digits[sizeof digits - ++n] = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    if (negative)
+        digits[sizeof digits - ++n] = '-';
+    buf_putn(b, digits + sizeof digits - n, n);
+}
+
+/* A plain_format format, formatted here: vsnprintf sets up a stream and a locale per call,
+ * which cost more than the formatting of a statement's few fields. */
+static void plain_printf(Buf *b, const char *fmt, va_list ap)
+{
+    buf_putn(b, "", 0); /* the text is there and terminated even for an empty format */
+    for (const char *p = fmt; *p;) {
+        const char *pct = strchr(p, '%');
+        if (!pct) {
+            buf_puts(b, p);
+            return;
+        }
+        buf_putn(b, p, (size_t)(pct - p));
+        p = pct + 1;
+        char size = 0; /* 'l' long, 'L' long long, 'z' size_t, 0 int */
+        if (*p == 'z' || *p == 'l')
+            size = *p++;
+        if (size == 'l' && *p == 'l') {
+            size = 'L';
+            p++;
+        }
+        char conv = *p++;
+        if (conv == '%') {
+            buf_putn(b, "%", 1);
+        } else if (conv == 's') {
+            buf_puts(b, va_arg(ap, const char *));
+        } else if (conv == 'c') {
+            char c = (char)va_arg(ap, int);
+            buf_putn(b, &c, 1);
+        } else if (conv == 'u') {
+            unsigned long long v = size == 'L'   ? va_arg(ap, unsigned long long)
+                                   : size == 'l' ? va_arg(ap, unsigned long)
+                                   : size == 'z' ? va_arg(ap, size_t)
+                                                 : va_arg(ap, unsigned);
+            put_decimal(b, v, 0);
+        } else {
+            long long v = size == 'L'   ? va_arg(ap, long long)
+                          : size == 'l' ? va_arg(ap, long)
+                          : size == 'z' ? (long long)va_arg(ap, size_t)
+                                        : va_arg(ap, int);
+            put_decimal(b, v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v, v < 0);
+        }
+    }
+}
+
 void buf_vprintf(Buf *b, const char *fmt, va_list ap)
 {
+    if (plain_format(fmt)) {
+        plain_printf(b, fmt, ap);
+        return;
+    }
     /* format into the room there is; only text that does not fit is formatted twice */
     reserve(b, 64);
     va_list ap2;
