@@ -18,33 +18,18 @@ static void reserve(Buf *b, size_t extra)
     b->cap = cap;
 }
 
-void buf_putn(Buf *b, const char *s, size_t n)
+/* Appends n bytes without the terminating '\0', which the caller writes last. */
+static void append(Buf *b, const char *s, size_t n)
 {
     reserve(b, n);
     memcpy(b->data + b->len, s, n);
     b->len += n;
-    b->data[b->len] = '\0';
 }
 
-/* The conversions the emitters use for nearly every statement: %s %c %d %u %%, with l, ll or z
- * before d and u, and no flags, width or precision. 1 when fmt has only those. */
-static int plain_format(const char *fmt)
+void buf_putn(Buf *b, const char *s, size_t n)
 {
-    for (const char *p = fmt; (p = strchr(p, '%')) != NULL;) {
-        p++;
-        if (*p == '%' || *p == 's' || *p == 'c') {
-            p++;
-            continue;
-        }
-        if (*p == 'z')
-            p++;
-        else if (*p == 'l' && *++p == 'l')
-            p++;
-        if (*p != 'd' && *p != 'u')
-            return 0;
-        p++;
-    }
-    return 1;
+    append(b, s, n);
+    b->data[b->len] = '\0';
 }
 
 static void put_decimal(Buf *b, unsigned long long v, int negative)
@@ -56,22 +41,27 @@ static void put_decimal(Buf *b, unsigned long long v, int negative)
     while ((v /= 10) != 0);
     if (negative)
         digits[sizeof digits - ++n] = '-';
-    buf_putn(b, digits + sizeof digits - n, n);
+    append(b, digits + sizeof digits - n, n);
 }
 
-/* A plain_format format, formatted here: vsnprintf sets up a stream and a locale per call,
- * which cost more than the formatting of a statement's few fields. */
-static void plain_printf(Buf *b, const char *fmt, va_list ap)
+/* Formats the conversions the emitters use for nearly every statement here: %s %c %d %u %%,
+ * with l, ll or z before d and u, and no flags, width or precision; vsnprintf sets up a
+ * stream and a locale per call, which cost more than the few fields of a statement. Returns
+ * 0, having consumed ap partly, at the first other conversion. */
+static int plain_printf(Buf *b, const char *fmt, va_list ap)
 {
-    buf_putn(b, "", 0); /* the text is there and terminated even for an empty format */
-    for (const char *p = fmt; *p;) {
-        const char *pct = strchr(p, '%');
-        if (!pct) {
-            buf_puts(b, p);
-            return;
+    const char *p = fmt;
+    for (;;) {
+        const char *run = p;
+        while (*p && *p != '%')
+            p++;
+        if (p > run)
+            append(b, run, (size_t)(p - run));
+        if (!*p++) {
+            reserve(b, 0);
+            b->data[b->len] = '\0';
+            return 1;
         }
-        buf_putn(b, p, (size_t)(pct - p));
-        p = pct + 1;
         char size = 0; /* 'l' long, 'L' long long, 'z' size_t, 0 int */
         if (*p == 'z' || *p == 'l')
             size = *p++;
@@ -80,38 +70,45 @@ static void plain_printf(Buf *b, const char *fmt, va_list ap)
             p++;
         }
         char conv = *p++;
-        if (conv == '%') {
-            buf_putn(b, "%", 1);
+        if (size && conv != 'd' && conv != 'u')
+            return 0;
+        if (conv == '%' || conv == 'c') {
+            reserve(b, 1);
+            b->data[b->len++] = conv == '%' ? '%' : (char)va_arg(ap, int);
         } else if (conv == 's') {
-            buf_puts(b, va_arg(ap, const char *));
-        } else if (conv == 'c') {
-            char c = (char)va_arg(ap, int);
-            buf_putn(b, &c, 1);
+            const char *arg = va_arg(ap, const char *);
+            append(b, arg, strlen(arg));
         } else if (conv == 'u') {
             unsigned long long v = size == 'L'   ? va_arg(ap, unsigned long long)
                                    : size == 'l' ? va_arg(ap, unsigned long)
                                    : size == 'z' ? va_arg(ap, size_t)
                                                  : va_arg(ap, unsigned);
             put_decimal(b, v, 0);
-        } else {
+        } else if (conv == 'd') {
             long long v = size == 'L'   ? va_arg(ap, long long)
                           : size == 'l' ? va_arg(ap, long)
                           : size == 'z' ? (long long)va_arg(ap, size_t)
                                         : va_arg(ap, int);
             put_decimal(b, v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v, v < 0);
+        } else {
+            return 0;
         }
     }
 }
 
 void buf_vprintf(Buf *b, const char *fmt, va_list ap)
 {
-    if (plain_format(fmt)) {
-        plain_printf(b, fmt, ap);
-        return;
-    }
-    /* format into the room there is; only text that does not fit is formatted twice */
-    reserve(b, 64);
+    size_t len = b->len;
     va_list ap2;
+    va_copy(ap2, ap);
+    int plain = plain_printf(b, fmt, ap2);
+    va_end(ap2);
+    if (plain)
+        return;
+    /* anything else is the C library's: format into the room there is; only text that does
+     * not fit is formatted twice */
+    b->len = len;
+    reserve(b, 64);
     va_copy(ap2, ap);
     size_t room = b->cap - b->len;
     int n = vsnprintf(b->data + b->len, room, fmt, ap2);
