@@ -55,16 +55,22 @@ static size_t hash_str(const char *s)
     return h;
 }
 
-int names_taken(const NameSet *s, const char *name)
+/* The sets are probed with one hash of the name. */
+static int taken(const NameSet *s, const char *name, size_t h)
 {
-    size_t j = hash_str(name) & (s->cap - 1);
-    for (; s->slots[j]; j = (j + 1) & (s->cap - 1))
-        if (strcmp(s->slots[j], name) == 0)
-            return 1;
-    return s->outer && names_taken(s->outer, name);
+    for (; s; s = s->outer)
+        for (size_t j = h & (s->cap - 1); s->slots[j]; j = (j + 1) & (s->cap - 1))
+            if (strcmp(s->slots[j], name) == 0)
+                return 1;
+    return 0;
 }
 
-static void add(NameSet *s, const char *name)
+int names_taken(const NameSet *s, const char *name)
+{
+    return taken(s, name, hash_str(name));
+}
+
+static void add_hashed(NameSet *s, const char *name, size_t h)
 {
     if (2 * (s->len + 1) > s->cap) {
         NameSet bigger = {NULL, s->cap * 2, 0, s->arena, s->outer};
@@ -72,15 +78,20 @@ static void add(NameSet *s, const char *name)
         memset(bigger.slots, 0, bigger.cap * sizeof *bigger.slots);
         for (size_t i = 0; i < s->cap; i++)
             if (s->slots[i])
-                add(&bigger, s->slots[i]);
+                add_hashed(&bigger, s->slots[i], hash_str(s->slots[i]));
         free(s->slots);
         *s = bigger;
     }
-    size_t j = hash_str(name) & (s->cap - 1);
+    size_t j = h & (s->cap - 1);
     while (s->slots[j])
         j = (j + 1) & (s->cap - 1);
     s->slots[j] = name;
     s->len++;
+}
+
+static void add(NameSet *s, const char *name)
+{
+    add_hashed(s, name, hash_str(name));
 }
 
 void names_init(NameSet *s, Arena *arena, size_t cap, const NameSet *outer)
@@ -104,6 +115,15 @@ void names_free(NameSet *s)
  * `_3`, ... appended. */
 const char *names_claim(NameSet *s, const char *want)
 {
+    if (want[0] != '_' && !strstr(want, "__")) {
+        /* the usual case: the name as it is, if free */
+        size_t h = hash_str(want);
+        if (!taken(s, want, h)) {
+            const char *name = arena_strndup(s->arena, want, strlen(want));
+            add_hashed(s, name, h);
+            return name;
+        }
+    }
     Buf b = {0};
     if (want[0] == '_')
         buf_puts(&b, "v");
