@@ -460,6 +460,7 @@ static void choose_locals(const Sched *s, const NodeId *roots, int nroots, Body 
 static void name_locals(Sched *s, const Body *b)
 {
     const Dag *d = &s->f->dag;
+    Buf want = {0}; /* one buffer for every name made */
     for (int pass = 0; pass < 2; pass++) {
         for (uint32_t k = 0; k < b->n; k++) {
             NodeId id = b->nodes[k];
@@ -469,20 +470,20 @@ static void name_locals(Sched *s, const Body *b)
             if (m->label) {
                 s->local[id] = names_claim(&s->names, m->label);
             } else if (m->role != ROLE_NONE && s->local[m->of]) {
-                Buf want = {0};
+                want.len = 0;
                 buf_printf(&want, "%s_%s", s->local[m->of],
                            m->role == ROLE_ADJOINT ? "bar" : "dot");
                 s->local[id] = names_claim(&s->names, want.data);
-                buf_free(&want);
             } else {
-                char want[24];
-                do
-                    snprintf(want, sizeof want, "t%u", ++s->temps);
-                while (names_taken(&s->names, want));
-                s->local[id] = names_claim(&s->names, want);
+                do {
+                    want.len = 0;
+                    buf_printf(&want, "t%u", ++s->temps);
+                } while (names_taken(&s->names, want.data));
+                s->local[id] = names_claim(&s->names, want.data);
             }
         }
     }
+    buf_free(&want);
 }
 
 /* Sorted by key, then id. */
@@ -494,6 +495,36 @@ static int by_key(const void *x, const void *y)
 {
     const Keyed *a = x, *b = y;
     return a->key != b->key ? (a->key > b->key) - (a->key < b->key) : (a->id > b->id) - (a->id < b->id);
+}
+
+/* Puts the nodes of b, which are in id order, in the order of k (their keys, in b's order):
+ * by key, then id. A counting sort when the keys span few values per node (it is stable, and
+ * the nodes are in id order), else qsort. */
+static void sort_by_key(Keyed *k, Body *b)
+{
+    if (!b->n)
+        return;
+    NodeId lo = k[0].key, hi = k[0].key;
+    for (uint32_t i = 1; i < b->n; i++) {
+        lo = k[i].key < lo ? k[i].key : lo;
+        hi = k[i].key > hi ? k[i].key : hi;
+    }
+    if ((uint64_t)b->n * 16 < (uint64_t)(hi - lo)) {
+        qsort(k, b->n, sizeof *k, by_key);
+        for (uint32_t i = 0; i < b->n; i++)
+            b->nodes[i] = k[i].id;
+        return;
+    }
+    size_t span = (size_t)(hi - lo) + 2;
+    uint32_t *start = xrealloc(NULL, span * sizeof *start);
+    memset(start, 0, span * sizeof *start);
+    for (uint32_t i = 0; i < b->n; i++)
+        start[k[i].key - lo + 1]++;
+    for (size_t j = 1; j < span; j++)
+        start[j] += start[j - 1];
+    for (uint32_t i = 0; i < b->n; i++)
+        b->nodes[start[k[i].key - lo]++] = k[i].id;
+    free(start);
 }
 
 /* Moves each node a transform made to just after the last primal node it depends on, so a
@@ -523,9 +554,7 @@ static void interleave(Sched *s, Body *b)
         k[i].key = key;
         k[i].id = id;
     }
-    qsort(k, b->n, sizeof *k, by_key);
-    for (uint32_t i = 0; i < b->n; i++)
-        b->nodes[i] = k[i].id;
+    sort_by_key(k, b);
     free(k);
     sched_activate(s, b);
 }
