@@ -162,6 +162,7 @@ typedef struct Interner Interner;
 /* The state shared by parser actions and the scanner. */
 typedef struct {
     Arena *arena;
+    Arena *tree;          /* the Ast nodes, which lowering is the last to read; NULL: arena */
     Diag *diag;
     Interner *names;
     Def *defs, *last;
@@ -732,6 +733,8 @@ void report_put_loc(Buf *out, const Diag *diag, const Func *f, NodeId id);
 /* One input taken through parse, sema and reverse; prog lives until unit_free. */
 typedef struct {
     Arena arena;
+    Arena tree;       /* the syntax tree's nodes (Ast), freed once lowered: after
+                         unit_compile a Def keeps its names and places, not its expressions */
     Interner *names;
     Diag diag;
     Program prog;

@@ -1,14 +1,18 @@
 /*
- * arena.c: memory. One bump arena per run holds the syntax tree and interned names; it is
- * freed at once, so no stage frees single objects. Allocation failure is fatal (exit 2 is
- * main's business, but an out-of-memory compiler cannot recover, so it aborts with a message).
+ * arena.c: memory. A bump arena holds the syntax tree (freed once lowered), another the
+ * definitions and interned names (freed at the end of the run); each is freed at once, so no
+ * stage frees single objects. Allocation failure is fatal (exit 2 is main's business, but an
+ * out-of-memory compiler cannot recover, so it aborts with a message).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "adgen.h"
 
-#define BLOCK_SIZE (64 * 1024)
+/* Blocks above malloc's usual mmap threshold (128 KB in glibc) are mapped apart, so the
+ * syntax tree's arena, freed once lowered, goes back to the system instead of staying in
+ * the heap beside what lives on. */
+#define BLOCK_SIZE (1024 * 1024)
 
 struct ArenaBlock {
     ArenaBlock *next;

@@ -73,7 +73,7 @@ const char *intern(Interner *in, Arena *a, const char *s, size_t n)
 
 Ast *ast_new(Parse *p, AstKind kind, Loc loc)
 {
-    Ast *n = arena_alloc(p->arena, sizeof *n);
+    Ast *n = arena_alloc(p->tree ? p->tree : p->arena, sizeof *n);
     n->kind = kind;
     n->loc = loc;
     return n;

@@ -10,12 +10,16 @@ int unit_compile(Unit *u, const char *file, const char *src, size_t len, const c
                  FILE *messages)
 {
     Diag diag = {.file = file, .src = src, .len = len, .out = messages};
-    Parse parse = {.arena = &u->arena, .diag = &u->diag, .real = u->real,
+    Parse parse = {.arena = &u->arena, .tree = &u->tree, .diag = &u->diag, .real = u->real,
                    .defines = u->defines, .ndefines = u->ndefines, .max_nodes = u->max_nodes,
                    .unroll = u->unroll};
     u->diag = diag;
     u->names = parse.names = intern_new();
-    if (parse_source(&parse) != 0 || sema_program(&parse, stem, &u->prog) != 0)
+    int failed = parse_source(&parse) != 0 || sema_program(&parse, stem, &u->prog) != 0;
+    /* the expressions are in the DAG now: later stages read only the definitions (Def), for
+     * their names and places */
+    arena_free(&u->tree);
+    if (failed)
         return u->diag.errors;
     /* each function gets the entry points asked for that it has; one that no function has
      * is an error (with EMIT_FITTING, not even that) */
