@@ -283,6 +283,8 @@ static inline int node_is_op(const Dag *d, NodeId n)
 
 void dag_init(Dag *d);
 void dag_free(Dag *d);
+/* Frees the hash-consing table once no node will be built (printing reads nodes only). */
+void dag_seal(Dag *d);
 NodeId dag_const(Dag *d, double v);
 NodeId dag_input(Dag *d, uint32_t slot);
 /* Builds op(a, b, c) (unused operands 0) after IEEE-exact folding and rewriting. */

@@ -53,6 +53,9 @@ int compile_source(const char *file, const char *src, size_t len, const char *st
               .max_nodes = opt->max_nodes, .unroll = opt->unroll, .emit = opt->emit};
     if (unit_compile(&u, file, src, len, stem, messages) == 0 &&
         emit_check(&u.prog, &u.diag, opt) == 0) {
+        /* printing builds no node: the tables go before the text grows */
+        for (int i = 0; i < u.prog.nfuncs; i++)
+            dag_seal(&u.prog.funcs[i].dag);
         emit_source(&u.prog, &u.diag, opt, c_text);
         if (h_text)
             emit_header(&u.prog, &u.diag, opt, h_text);

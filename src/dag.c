@@ -48,6 +48,13 @@ void dag_free(Dag *d)
     memset(d, 0, sizeof *d);
 }
 
+void dag_seal(Dag *d)
+{
+    free(d->table);
+    d->table = NULL;
+    d->tcap = 0;
+}
+
 static uint64_t bits_of(double v)
 {
     uint64_t u;
@@ -94,6 +101,10 @@ static void grow_table(Dag *d)
 
 static NodeId intern_node(Dag *d, Node n)
 {
+    if (!d->table) {
+        fputs("adgen: internal error: a node built in a sealed DAG\n", stderr);
+        abort();
+    }
     uint32_t h = hash_node(&n), j = h & (d->tcap - 1);
     for (NodeId id; (id = d->table[j].id) != 0; j = (j + 1) & (d->tcap - 1))
         if (d->table[j].hash == h && same_node(&d->nodes[id], &n)) {
