@@ -345,27 +345,44 @@ typedef struct {
     long mark_newlines;  /* the newlines written up to the end of that directive */
     size_t scanned;      /* out->data[0..scanned) has been counted: */
     long newlines;       /* this many newlines */
+    Buf escaped;         /* the file name escaped_of, escaped */
+    const char *escaped_of;
 } Emitter;
 
 static long count_newlines(Emitter *em, size_t upto)
 {
-    for (; em->scanned < upto; em->scanned++)
-        em->newlines += em->out->data[em->scanned] == '\n';
+    const char *at = em->out->data + em->scanned, *end = em->out->data + upto;
+    while (at < end && (at = memchr(at, '\n', (size_t)(end - at))) != NULL) {
+        em->newlines++;
+        at++;
+    }
+    em->scanned = upto;
     return em->newlines;
+}
+
+/* A file name as a string literal's body, escaped once per file (a directive per statement
+ * would otherwise escape it again each time). */
+static const char *escaped(Emitter *em, const char *file)
+{
+    if (file == em->escaped_of)
+        return em->escaped.data;
+    em->escaped.len = 0;
+    buf_putn(&em->escaped, "", 0);
+    for (const unsigned char *c = (const unsigned char *)file; *c; c++) {
+        if (*c == '"' || *c == '\\')
+            buf_printf(&em->escaped, "\\%c", *c);
+        else if (*c < 0x20 || *c > 0x7e)
+            buf_printf(&em->escaped, "\\%03o", *c);
+        else
+            buf_putn(&em->escaped, (const char *)c, 1);
+    }
+    em->escaped_of = file;
+    return em->escaped.data;
 }
 
 static void put_line_directive(Emitter *em, long line, const char *file)
 {
-    buf_printf(em->out, "#line %ld \"", line);
-    for (const unsigned char *c = (const unsigned char *)file; *c; c++) {
-        if (*c == '"' || *c == '\\')
-            buf_printf(em->out, "\\%c", *c);
-        else if (*c < 0x20 || *c > 0x7e)
-            buf_printf(em->out, "\\%03o", *c);
-        else
-            buf_printf(em->out, "%c", *c);
-    }
-    buf_puts(em->out, "\"\n");
+    buf_printf(em->out, "#line %ld \"%s\"\n", line, escaped(em, file));
 }
 
 /* Makes the next output line stand for input line `line` (when #line is on and the line is
@@ -2243,6 +2260,7 @@ void emit_source(const Program *prog, const Diag *diag, const EmitOptions *opt, 
         }
         end_definition(e);
     }
+    buf_free(&em.escaped);
     names_free(&file_names);
     arena_free(&arena);
 }
