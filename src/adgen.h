@@ -804,6 +804,9 @@ int cli_flush_stdout(int status);
 /* -D NAME=VALUE added to *defines (checked); --max-nodes=N into *out. 0, or EXIT_USAGE. */
 int cli_add_define(const char ***defines, int *n, const char *arg);
 int cli_max_nodes(const char *arg, uint32_t *out);
+/* Whether f has sizes known only at run time, which `adgen eval` and `check` need given with
+ * -D: then a message saying so, that they cannot `verb` it. */
+int cli_sizes_refused(const Func *f, const char *verb);
 /* A positive count of at most 4000000000 into *out: 0, or EXIT_USAGE after a usage error
  * saying that option takes `what`. */
 int cli_count(const char *option, const char *what, const char *arg, uint32_t *out);

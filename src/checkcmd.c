@@ -344,13 +344,8 @@ static int check(Unit *u, const char *path, const char *function, double tol,
                     f->name, f->nroots);
             goto done;
         }
-        char *sizes = func_sizes_list(f);
-        if (sizes) {
-            fprintf(stderr, "adgen: '%s' has sizes known only at run time (%s): give them "
-                            "with -D NAME=VALUE to check it\n", f->name, sizes);
-            free(sizes);
+        if (cli_sizes_refused(f, "check"))
             goto done;
-        }
         if (f->vector) {
             buf_printf(&out, "%s: not checked (it returns %d values; check compares "
                              "gradients)\n", f->name, f->nroots);

@@ -180,6 +180,16 @@ int cli_add_define(const char ***defines, int *n, const char *arg)
     return 0;
 }
 
+int cli_sizes_refused(const Func *f, const char *verb)
+{
+    char *sizes = func_sizes_list(f);
+    if (sizes)
+        fprintf(stderr, "adgen: '%s' has sizes known only at run time (%s): give them with -D "
+                        "NAME=VALUE to %s it\n", f->name, sizes, verb);
+    free(sizes);
+    return sizes != NULL;
+}
+
 int cli_count(const char *option, const char *what, const char *arg, uint32_t *out)
 {
     char *end;

@@ -101,13 +101,8 @@ static int evaluate(Unit *u, const char *path, const char *function, char **assi
                 u->prog.nfuncs);
         goto done;
     }
-    char *sizes = func_sizes_list(f);
-    if (sizes) {
-        fprintf(stderr, "adgen: '%s' has sizes known only at run time (%s): give them with -D "
-                        "NAME=VALUE to evaluate it\n", f->name, sizes);
-        free(sizes);
+    if (cli_sizes_refused(f, "evaluate"))
         goto done;
-    }
     double *x = xrealloc(NULL, (size_t)(f->ninputs + 1) * sizeof *x);
     char *given = xrealloc(NULL, (size_t)f->ninputs + 1);
     memset(given, 0, (size_t)f->ninputs + 1);

@@ -1476,12 +1476,11 @@ static uint32_t lower_map_iter(Lower *L, const Stmt *loop, const Affine *at, int
     return it;
 }
 
-static NodeId lower_map_elem(Lower *L, const Array *a, const Affine *idx, const Ast *e)
+/* The constant trailing indices of a state or map element into rest; 0 after an error. */
+static int trailing(Lower *L, const Array *a, const Ast *first, const Affine *idx, int64_t *rest)
 {
-    Kept *k = L->kept;
-    Affine off = aff_num(a->map_off), at = aff_add(idx[0], &off, -1);
-    int64_t rest[MAX_RANK] = {0};
-    const Ast *x = e->args;
+    const Ast *x = first;
+    memset(rest, 0, MAX_RANK * sizeof *rest);
     for (int i = 1; i < a->rank; i++) {
         x = x->next;
         if (!aff_is_const(&idx[i])) {
@@ -1491,6 +1490,16 @@ static NodeId lower_map_elem(Lower *L, const Array *a, const Affine *idx, const 
         }
         rest[i] = idx[i].k;
     }
+    return 1;
+}
+
+static NodeId lower_map_elem(Lower *L, const Array *a, const Affine *idx, const Ast *e)
+{
+    Kept *k = L->kept;
+    Affine off = aff_num(a->map_off), at = aff_add(idx[0], &off, -1);
+    int64_t rest[MAX_RANK];
+    if (!trailing(L, a, e->args, idx, rest))
+        return 0;
     Affine lo = aff_add(a->map_lo, &off, 1), hi = aff_add(a->map_hi, &off, 1);
     Buf what = {0};
     buf_printf(&what, "index '%s' of '%s'", source_text(L, e->args->loc), a->name);
@@ -1544,16 +1553,8 @@ static void map_assign(Lower *L, Stmt *s, Array *a, NodeId n)
     if (!aff_is_const(&off) || off.k != a->map_off)
         return; /* mark_loops found the form */
     MapElem m = {a, {0}, n, k->iter};
-    const Ast *x = s->index;
-    for (int i = 1; i < a->rank; i++) {
-        x = x->next;
-        if (!aff_is_const(&v[i])) {
-            diag_error(L->diag, x->loc, "only the first index of '%s' may change with a loop "
-                                        "over a run-time range", a->name);
-            return;
-        }
-        m.idx[i] = v[i].k;
-    }
+    if (!trailing(L, a, s->index, v, m.idx))
+        return;
     for (uint32_t j = 0; j < k->nelems; j++) {
         const MapElem *o = &k->elems[j];
         if (o->iter == m.iter && o->array == a &&
@@ -1632,22 +1633,6 @@ static NodeId state_slot(Lower *L, const Array *a, const int64_t *idx, Loc loc)
     return dag_input(L->d, k->nslots++);
 }
 
-/* The constant trailing indices of a state or map element into rest; 0 after an error. */
-static int trailing(Lower *L, const Array *a, const Ast *first, const Affine *idx, int64_t *rest)
-{
-    const Ast *x = first;
-    memset(rest, 0, MAX_RANK * sizeof *rest);
-    for (int i = 1; i < a->rank; i++) {
-        x = x->next;
-        if (!aff_is_const(&idx[i])) {
-            diag_error(L->diag, x->loc, "only the first index of '%s' may change with a loop "
-                                        "over a run-time range", a->name);
-            return 0;
-        }
-        rest[i] = idx[i].k;
-    }
-    return 1;
-}
 
 /* An element of a recurrence's state array: the previous or this iteration's inside its loop,
  * one assigned before it, or the last after it. */
