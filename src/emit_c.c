@@ -5,7 +5,9 @@
  * declaring them. A body prints as `const` locals in its order, then the stores through the
  * pointer parameters, then the return; a node that is not a local is printed inside its one
  * consumer, to a depth schedule.c bounds. A large body prints in chunks (static functions
- * and a work array, see LARGE_BODY), each store right after its value. `#line` directives
+ * and a work array, see LARGE_BODY), each store right after its value. A kept loop prints as a
+ * C `for` over its iteration's body (a Run: the sum, its tangent, the reverse loop) just
+ * before the first statement that reads what it computes. `#line` directives
  * map statements to the lines of the input they came from, written only where the mapping
  * would otherwise be wrong.
  */

@@ -18,6 +18,12 @@
  * Curtis, Powell and Reid). Forward sweeps visit only the cone of their seeds: the nodes that
  * depend on them and lead to what the entry returns, so a sweep of the tridiagonal Hessian of
  * the extended Rosenbrock function costs a few nodes, not the whole graph.
+ *
+ * Kept loops: the function sees a loop's results (a sum, a recurrence's last states) as input
+ * slots, and the loops' reverse results (the adjoint terms of the values an iteration reads)
+ * as more slots, each seeding its value as one more root of the reverse sweep; the iterations
+ * are Funcs of their own, differentiated here too (vjp, jvp, and the tangent of vjp for hvp)
+ * once the function's sweeps say which strong zeros enter them.
  */
 #include <stdlib.h>
 #include <string.h>

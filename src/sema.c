@@ -4,7 +4,10 @@
  * arrays, differentiated or data, one input slot per scalar), its output node and the source
  * names of named intermediates. File constants, loop variables and indices are evaluated here;
  * `for` loops and `sum`/`prod` are unrolled and calls to definitions inlined, so the DAG holds
- * plain arithmetic and hash-consing shares work across iterations and calls. Every error is
+ * plain arithmetic and hash-consing shares work across iterations and calls. A loop over a
+ * range that depends on a size known at run time is kept instead (a Loop: its iteration a
+ * Func of its own, read by the function through input slots; see "loops kept at run time"
+ * below, and --unroll for sums over constant ranges). Every error is
  * located and counted; the walk over an expression is iterative (an explicit stack), and what
  * recurses (loops, sums and calls inside each other) is bounded by MAX_NESTING.
  */
