@@ -243,14 +243,14 @@ build/bench/$(1)/%.o: $(BENCH_GEN)/%.c | build/bench/$(1)
 build/bench/$(1)/hand.o: tests/bench/hand.c tests/bench/hand.h | build/bench/$(1)
 	$(1) $(BENCH_CFLAGS) -c -o $$@ $$<
 
-build/bench/$(1)/grad.o: tests/bench/grad.c tests/bench/hand.h \
+build/bench/$(1)/grad.o: tests/bench/grad.c tests/bench/hand.h tests/bench/timing.h \
         $(BENCH_CASES:%=$(BENCH_GEN)/%.h) | build/bench/$(1)
 	$(1) $(BENCH_CFLAGS) -D_POSIX_C_SOURCE=200809L -I$(BENCH_GEN) -Itests/bench -c -o $$@ $$<
 
 build/bench/grad-$(1): $(patsubst %,build/bench/$(1)/%.o,grad hand $(BENCH_CASES))
 	$(1) -o $$@ $$^ -lm
 
-build/bench/$(1)/kept.o: tests/bench/kept.c tests/bench/hand.h \
+build/bench/$(1)/kept.o: tests/bench/kept.c tests/bench/hand.h tests/bench/timing.h \
         $(BENCH_KEPT_CASES:%=$(BENCH_GEN)/%.h) | build/bench/$(1)
 	$(1) $(BENCH_CFLAGS) -D_POSIX_C_SOURCE=200809L -I$(BENCH_GEN) -Itests/bench -c -o $$@ $$<
 

@@ -26,7 +26,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "chain.h"
 #include "eq5109.h"
@@ -36,10 +35,7 @@
 #include "rosen100.h"
 #include "rosen1000.h"
 #include "rosen1000k.h"
-
-/* One call of a timed function on the case's fixed inputs; g receives a gradient (f and
- * the empty call ignore it). */
-typedef double Fn(double *g);
+#include "timing.h"
 
 enum { F, GRAD, HAND, EMPTY, NKIND };
 static const char *const kind_name[NKIND] = {"f", "grad", "hand", "empty"};
@@ -139,48 +135,6 @@ static double difference(const Case *c)
 }
 
 /* ---- timing ------------------------------------------------------------------------------- */
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + t.tv_nsec * 1e-9;
-}
-
-static volatile double sink;
-
-/* Seconds per call over `reps` calls. */
-static double batch(Fn *fn, long reps)
-{
-    static double g[1000];
-    double s = 0, start = now();
-    for (long i = 0; i < reps; i++)
-        s += fn(g);
-    double t = now() - start;
-    sink = s;
-    return t / reps;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-static long env_long(const char *name, long dflt, long lo, long hi)
-{
-    const char *s = getenv(name);
-    long v = s && *s ? strtol(s, NULL, 10) : dflt;
-    return v < lo ? lo : v > hi ? hi : v;
-}
-
-#define MAX_RUNS 1001
 
 /* Median seconds per call of f, NAME_grad and the hand adjoint, in t[F..HAND]. */
 static void time_case(const Case *c, int runs, double batch_s, double *t)

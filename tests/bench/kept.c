@@ -27,14 +27,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "chain_n.h"
 #include "chain_n50.h"
 #include "hand.h"
 #include "logistic.h"
-
-typedef double Fn(double *g);
+#include "timing.h"
 
 enum { F, GRAD, HAND, NKIND };
 
@@ -42,7 +40,6 @@ enum { F, GRAD, HAND, NKIND };
 #define TARGET_VS_F 3.0
 #define ROW_SECONDS 3.0
 #define MIN_RUNS 11
-#define MAX_RUNS 1001
 
 /* ---- the inputs and the calls ------------------------------------------------------------- */
 
@@ -153,45 +150,6 @@ static double against_differences(double h)
 }
 
 /* ---- timing ------------------------------------------------------------------------------- */
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + t.tv_nsec * 1e-9;
-}
-
-static volatile double sink;
-
-/* Seconds per call over `reps` calls. */
-static double batch(Fn *fn, long reps)
-{
-    double g[5], s = 0, start = now();
-    for (long i = 0; i < reps; i++)
-        s += fn(g);
-    double t = now() - start;
-    sink = s;
-    return t / reps;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-static long env_long(const char *name, long dflt, long lo, long hi)
-{
-    const char *s = getenv(name);
-    long v = s && *s ? strtol(s, NULL, 10) : dflt;
-    return v < lo ? lo : v > hi ? hi : v;
-}
 
 /* Median seconds per call of f, grad and hand in t; returns the number of batches. */
 static int time_row(Fn *const *fn, double *t)

@@ -1,0 +1,57 @@
+/*
+ * timing.h: the clock and the statistics the timing tables of `make bench` share
+ * (tests/bench/grad.c, tests/bench/kept.c). Static functions: each table includes it once.
+ */
+#ifndef ADGEN_BENCH_TIMING_H
+#define ADGEN_BENCH_TIMING_H
+
+#include <stdlib.h>
+#include <time.h>
+
+/* One timed call: a function value, with its gradient (if any) written to g. */
+typedef double Fn(double *g);
+
+#define MAX_RUNS 1001
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+static volatile double sink;
+
+/* Seconds per call over `reps` calls; g holds the widest gradient of any table. */
+static double batch(Fn *fn, long reps)
+{
+    static double g[1000];
+    double s = 0, start = now();
+    for (long i = 0; i < reps; i++)
+        s += fn(g);
+    double t = now() - start;
+    sink = s;
+    return t / reps;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* The integer in environment variable `name`, clamped to [lo, hi]; dflt when unset. */
+static long env_long(const char *name, long dflt, long lo, long hi)
+{
+    const char *s = getenv(name);
+    long v = s && *s ? strtol(s, NULL, 10) : dflt;
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
+#endif
