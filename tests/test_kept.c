@@ -321,17 +321,6 @@ static const char driver_head[] =
     "    for (long k = 0; k < len; k++)\n        m = fabs(v[k]) > m ? fabs(v[k]) : m;\n"
     "    return m;\n}\n\n";
 
-/* Appends one argument to a list. */
-static void arg(Buf *b, const char *fmt, ...) PRINTF_LIKE(2, 3);
-static void arg(Buf *b, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    buf_puts(b, b->len ? ", " : "");
-    buf_vprintf(b, fmt, ap);
-    va_end(ap);
-}
-
 /* The arguments of a call: the sizes (kept > 0), the inputs (kept >= 0), then per differentiated
  * input `scalar` or `array` (NULL: none) with the input's name for %s, then `tail`; a tail
  * "BEFORE:X" puts X before the per-input arguments instead (a vjp's out_bar), "BEFORE:X|Y"

@@ -266,17 +266,6 @@ static char *next_name(const char **at, int array)
     return NULL;
 }
 
-/* Appends one argument to a call's list. */
-static void arg(Buf *b, const char *fmt, ...) PRINTF_LIKE(2, 3);
-static void arg(Buf *b, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    buf_puts(b, b->len ? ", " : "");
-    buf_vprintf(b, fmt, ap);
-    va_end(ap);
-}
-
 /* The inputs, from x: a scalar its slot, an array a pointer to its first. */
 static void put_inputs(Buf *b, const Func *f)
 {

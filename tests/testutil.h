@@ -151,6 +151,18 @@ static inline int runf(char **out, const char *fmt, ...)
     return rc;
 }
 
+/* Appends one argument to a comma-separated list (a C call's, in generated drivers). */
+static inline void arg(Buf *b, const char *fmt, ...) PRINTF_LIKE(2, 3);
+
+static inline void arg(Buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    buf_puts(b, b->len ? ", " : "");
+    buf_vprintf(b, fmt, ap);
+    va_end(ap);
+}
+
 /* Writes text to path, failing the test when it cannot. */
 static inline void spit(const char *path, const char *text)
 {
