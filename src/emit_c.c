@@ -38,6 +38,9 @@ struct DefOut {
     DefOut *loops;               /* per kept loop: its iteration's */
     const char **loop_var;       /* per kept loop: its index's C name */
     const char *never;           /* a condition a loop's iteration takes that is never true */
+    const char **old;            /* copies of carried values' old ones in an iteration where
+                                    states trade values: as many as a loop has states */
+    uint32_t nold;
 };
 
 static const char *const literal_zero[] = {"0.0", "0.0f", "0.0L"};
@@ -886,6 +889,42 @@ static uint32_t out_slot(const Loop *lp, EntryKind k, const RunOut *o)
     return UINT32_MAX;
 }
 
+/* Drops from the n outputs o of a loop those that do nothing: a zero added into a
+ * gradient's element, and a state's adjoint nobody reads (neither the function after the
+ * loop, as the adjoint of the state's first value, nor another output's statement in the
+ * iteration). Returns how many are left. */
+static uint32_t drop_idle_outputs(const DefOut *e, const Body *b, const Loop *lp, RunOut *o,
+                                  uint32_t n, uint32_t bar)
+{
+    const Func *f = e->s.f, *body = lp->body;
+    const Dag *d = &body->dag;
+    uint8_t *need = xrealloc(NULL, n + 1), *reach = xrealloc(NULL, d->len);
+    for (uint32_t k = 0; k < n; k++)
+        need[k] = o[k].kind == OUT_STATE_BAR ?
+                  body_find(&e->s, b, f->input[bar + lp->ncap + o[k].idx]) >= 0 :
+                  !((o[k].kind == OUT_LOAD_BAR || o[k].kind == OUT_LOAD_HV) &&
+                    dag_is_const(d, o[k].node, 0.0));
+    for (int changed = 1; changed;) {
+        changed = 0;
+        memset(reach, 0, d->len);
+        for (uint32_t k = 0; k < n; k++)
+            reach[o[k].node] = need[k] && o[k].node != 0;
+        for (NodeId id = d->len - 1; id > 0; id--)
+            if (reach[id])
+                reach[d->nodes[id].a] = reach[d->nodes[id].b] = reach[d->nodes[id].c] = 1;
+        for (uint32_t k = 0; k < n; k++)
+            if (!need[k] && reach[body->input[body->bar_slot + o[k].idx]])
+                need[k] = changed = 1;
+    }
+    uint32_t kept = 0;
+    for (uint32_t k = 0; k < n; k++)
+        if (need[k])
+            o[kept++] = o[k];
+    free(need);
+    free(reach);
+    return kept;
+}
+
 /* The outputs of run r the entry point needs, into *outs (allocated); their number. */
 static uint32_t run_outputs(const DefOut *e, const Entry *entry, const Body *b, const Run *r,
                             RunOut **outs)
@@ -933,7 +972,7 @@ static uint32_t run_outputs(const DefOut *e, const Entry *entry, const Body *b, 
             o[kept++] = o[k];
     }
     *outs = o;
-    return kept;
+    return drop_idle_outputs(e, b, lp, o, kept, loop_bar(lp, entry->kind));
 }
 
 /* Per flag slot of run r's iteration (see Loop.flag_slot), the condition of the function it
@@ -987,9 +1026,10 @@ static void run_reads(const DefOut *e, const Body *b, const Entry *entry, const 
             (*roots)[(*n)++] = lp->init[j];
         if (r->kind == RUN_TANGENT)
             (*roots)[(*n)++] = lp->cap_dot[entry->kind][lp->ncap + j];
-        if (r->kind == RUN_REVERSE)
-            (*roots)[(*n)++] = lp->seed[entry->kind][j];
     }
+    for (uint32_t k = 0; k < nouts; k++) /* the adjoints of the states the loop carries */
+        if (o[k].kind == OUT_STATE_BAR)
+            (*roots)[(*n)++] = lp->seed[entry->kind][o[k].idx];
     for (uint32_t k = 0; tangent && k < body->ndiff; k++)
         if (body->diff[k] >= cap0 && reach[body->input[body->dot_slot + k]])
             (*roots)[(*n)++] = lp->cap_dot[entry->kind][body->diff[k] - cap0];
@@ -1192,6 +1232,78 @@ static const char *work_text(const DefOut *e, const Loop *lp, const char *var, u
     return load_text(e, e->s.work, var, &at);
 }
 
+/* Whether output k of a run assigns what the loop carries (a state, its tangent or its
+ * adjoint), which the iteration's other statements read the old value of. */
+static int carried(const RunOut *o, const uint8_t *adds, uint32_t k)
+{
+    return !adds[k] && o[k].kind != OUT_TAPE && o[k].kind != OUT_LIVE;
+}
+
+/* The statements of a run's iteration after its locals: first what reads the carried values
+ * (sums, gradients, the tape), then the carried values' new ones, each assigned once no
+ * statement left reads its old value; a cycle (states that trade values) goes through a copy
+ * of one old value. */
+static void put_run_outputs(Buf *out, const Printer *pr, const char *const *old, const RunOut *o,
+                            const NodeId *roots, const char **into, const uint8_t *adds,
+                            uint32_t n)
+{
+    const Func *body = pr->e->s.f;
+    const char **name = pr->e->s.local, **from = xrealloc(NULL, (n + 1) * sizeof *from);
+    uint8_t *done = xrealloc(NULL, n + 1);
+    for (uint32_t k = 0; k < n; k++) {
+        int input = body->dag.nodes[roots[k]].kind == N_INPUT;
+        from[k] = input ? name[roots[k]] : NULL;
+        done[k] = !carried(o, adds, k) || (input && from[k] == into[k]);
+        if (o[k].kind == OUT_LIVE) {
+            buf_puts(out, "        ");
+            if (roots[k]) {
+                buf_puts(out, "if (!(");
+                put_condition(out, pr, roots[k]);
+                buf_puts(out, ")) ");
+            }
+            buf_printf(out, "%s = 1;\n", into[k]);
+        } else if (!done[k] || (adds[k] && dag_is_const(&body->dag, roots[k], 0.0))) {
+            continue;
+        } else if (!(input && from[k] == into[k])) {
+            buf_printf(out, "        %s %s= ", into[k], adds[k] ? "+" : "");
+            put_expr(out, pr, roots[k]);
+            buf_puts(out, ";\n");
+        }
+    }
+    for (uint32_t copies = 0;;) {
+        long next = -1, first = -1;
+        for (uint32_t k = 0; k < n && next < 0; k++) {
+            if (done[k])
+                continue;
+            first = first < 0 ? (long)k : first;
+            int read = 0;
+            for (uint32_t j = 0; j < n && !read; j++)
+                read = j != k && !done[j] && from[j] == into[k];
+            next = read ? -1 : (long)k;
+        }
+        if (first < 0)
+            break;
+        if (next < 0) { /* a cycle: keep the old value of the first before assigning it */
+            buf_printf(out, "        const %s %s = %s;\n", real_type[pr->e->opt->real],
+                       old[copies], into[first]);
+            for (uint32_t j = 0; j < n; j++)
+                if (!done[j] && from[j] == into[first])
+                    from[j] = old[copies];
+            copies++;
+            next = first;
+        }
+        buf_printf(out, "        %s = ", into[next]);
+        if (from[next])
+            buf_puts(out, from[next]);
+        else
+            put_expr(out, pr, roots[next]);
+        buf_puts(out, ";\n");
+        done[next] = 1;
+    }
+    free(from);
+    free(done);
+}
+
 /* Run r: the declarations of what it computes, the loop, its statements, then the sums and
  * the new states. */
 static void put_run(Emitter *em, const DefOut *e, const Entry *entry, const Body *b, const Run *r)
@@ -1314,9 +1426,10 @@ static void put_run(Emitter *em, const DefOut *e, const Entry *entry, const Body
     for (uint32_t j = 0; rec && r->kind == RUN_TANGENT && j < nout; j++)
         buf_printf(out, "    %s %s = %s;\n", real, local[f->input[lp->dot_slot + j]],
                    outer_text(&outer, lp->cap_dot[entry->kind][lp->ncap + j]));
-    for (uint32_t j = 0; rec && back && j < lp->nstate; j++)
-        buf_printf(out, "    %s %s = %s;\n", real, local[f->input[bar + lp->ncap + j]],
-                   outer_text(&outer, lp->seed[entry->kind][j]));
+    for (uint32_t k = 0; k < n; k++)
+        if (o[k].kind == OUT_STATE_BAR)
+            buf_printf(out, "    %s %s = %s;\n", real, into[k],
+                       outer_text(&outer, lp->seed[entry->kind][o[k].idx]));
     Affine end = lp->hi;
     end.k++;
     at_source_line(em, lp->loc.first_line);
@@ -1342,24 +1455,7 @@ static void put_run(Emitter *em, const DefOut *e, const Entry *entry, const Body
     for (uint32_t k = 0; k < bb.n; k++)
         if (bb.local[k])
             put_local(em, &pr, bb.nodes[k], "        ");
-    for (uint32_t k = 0; k < n; k++) {
-        if (o[k].kind == OUT_LIVE) {
-            buf_puts(out, "        ");
-            if (roots[k]) {
-                buf_puts(out, "if (!(");
-                put_condition(out, &pr, roots[k]);
-                buf_puts(out, ")) ");
-            }
-            buf_printf(out, "%s = 1;\n", into[k]);
-            continue;
-        }
-        if ((adds[k] && dag_is_const(&body->dag, roots[k], 0.0)) ||
-            (body->dag.nodes[roots[k]].kind == N_INPUT && name[roots[k]] == into[k]))
-            continue;
-        buf_printf(out, "        %s %s= ", into[k], adds[k] ? "+" : "");
-        put_expr(out, &pr, roots[k]);
-        buf_puts(out, ";\n");
-    }
+    put_run_outputs(out, &pr, e->old, o, roots, into, adds, n);
     buf_puts(out, "    }\n");
     body_free(&bb);
     for (uint32_t j = 0; rec && back && j < lp->ntape; j++) {
@@ -1498,6 +1594,11 @@ static void name_loops(DefOut *e)
         const Loop *lp = &f->loops[i];
         e->loop_var[i] = names_claim(&s->names, lp->var);
         e->never = e->never ? e->never : names_claim(&s->names, "never");
+        if (lp->nstate > e->nold && lp->nstate > 1) {
+            e->old = xrealloc(e->old, lp->nstate * sizeof *e->old);
+            while (e->nold < lp->nstate)
+                e->old[e->nold++] = names_claim(&s->names, "old");
+        }
         for (uint32_t j = 0; j < loop_results(lp); j++) {
             Buf want = {0};
             if (lp->nstate)
@@ -2130,6 +2231,7 @@ static void end_definition(DefOut *e)
 {
     for (int i = 0; i < e->s.f->nloops; i++)
         end_definition(&e->loops[i]);
+    free(e->old);
     sched_free(&e->s);
 }
 

@@ -196,6 +196,68 @@ static const Model models[] = {
      "want_v = p_x0[0];\n"
      "            want_g_x0[0] = 1;",
      1, 1},
+    {"affine", "# a recurrence that reads a value of the function (issue 24, A, halved to stay\n"
+               "# finite at large n: the reverse loop added a's term after it had moved the\n"
+               "# state's adjoint back a step)\n"
+               "affine(a; y[n]) {\n"
+               "    s[0] = 0\n"
+               "    for k = 0..n-1 { s[k+1] = s[k]/2 + a }\n"
+               "    return s[n]\n"
+               "}\n",
+     "want_v = 0;", 1, 1},
+    {"hold", "# a state that is the value read, whatever the last one\n"
+             "hold(a, b; y[n]) {\n"
+             "    s[0] = b\n"
+             "    for k = 0..n-1 { s[k+1] = a }\n"
+             "    return s[n] + a*b\n"
+             "}\n",
+     "want_v = p_b[0] + p_a[0] * p_b[0];\n"
+     "            want_g_a[0] = p_b[0];\n"
+     "            want_g_b[0] = 1 + p_a[0];", 1, 1},
+    {"floors", "# a state whose adjoint is zero (issue 24, B: set but not used)\n"
+               "floors(x[n]) {\n"
+               "    s[0] = 0\n"
+               "    for k = 0..n-1 { s[k+1] = floor(x[k]) }\n"
+               "    return s[n]\n"
+               "}\n",
+     "want_v = 0;", 1, 1},
+    {"trade", "# states that take each other's old values, one through a product\n"
+              "trade(a, b, c; d[n]) {\n"
+              "    x[0] = a\n"
+              "    y[0] = b\n"
+              "    for k = 0..n-1 {\n"
+              "        x[k+1] = y[k]\n"
+              "        y[k+1] = x[k]*c\n"
+              "    }\n"
+              "    return x[n] + 3*y[n]\n"
+              "}\n",
+     "want_v = p_a[0] + 3 * p_b[0];\n"
+     "            want_g_a[0] = 1;\n"
+     "            want_g_b[0] = 3;", 1, 1},
+    {"swap", "# states that swap values (a cycle of plain copies), and a third in a chain\n"
+             "swap(a, b, c; d[n]) {\n"
+             "    x[0] = a\n"
+             "    y[0] = b\n"
+             "    z[0] = c\n"
+             "    for k = 0..n-1 {\n"
+             "        x[k+1] = y[k]\n"
+             "        y[k+1] = x[k]\n"
+             "        z[k+1] = y[k]*d[k] + z[k]\n"
+             "    }\n"
+             "    return x[n] + 3*y[n] + 5*z[n]\n"
+             "}\n",
+     "want_v = p_a[0] + 3 * p_b[0] + 5 * p_c[0];\n"
+     "            want_g_a[0] = 1;\n"
+     "            want_g_b[0] = 3;\n"
+     "            want_g_c[0] = 5;", 1, 1},
+    {"reads", "# a recurrence reading a value of the function twice and a hoisted one\n"
+              "reads(a, x0; c[n]) {\n"
+              "    s[0] = x0\n"
+              "    for k = 0..n-1 { s[k+1] = sin(s[k]*a) + a*c[k] + a^2 }\n"
+              "    return s[n]\n"
+              "}\n",
+     "want_v = p_x0[0];\n"
+     "            want_g_x0[0] = 1;", 1, 1},
     {"diff2", "# a stencil: a range from 1, x[i-1] and x[i+1] (empty up to n = 2)\n"
               "diff2(x[n]) = sum(i = 1..n-2, (x[i-1] - 2*x[i] + x[i+1])^2)\n",
      "want_v = 0;", 2,  0},
