@@ -119,7 +119,8 @@ memcheck: adgen
 	if [ $$fail = 0 ]; then echo "memcheck: no error, no leak"; else exit 1; fi
 
 # `make test` runs every test program twice: as built above, then built with ASan and UBSan
-# against build/asan/adgen; between the two, memcheck. SANITIZE=1 runs only the sanitized pass,
+# against build/asan/adgen, with the fuzz target over its seeds (make fuzz-seeds); between the
+# two, memcheck. SANITIZE=1 runs only the sanitized pass,
 # SANITIZE=0 only the plain one and memcheck. The passes run one after the other (they share
 # scratch directories), each even when the one before failed; everything they need builds in
 # parallel under make -j.
@@ -130,11 +131,14 @@ TEST_SAN   := $(if $(filter 0,$(SANITIZE)),,build/asan/adgen $(SAN_TESTS))
 run_tests = fail=0; for t in $(1); do echo "== $$t"; $(2) $$t || fail=1; done; \
 	if [ $$fail = 0 ]; then echo "all test programs passed$(3)"; else echo "FAILED$(3)"; exit 1; fi
 
-test: $(TEST_PLAIN) $(TEST_SAN)
+test: $(TEST_PLAIN) $(TEST_SAN) $(if $(TEST_SAN),build/fuzz/fuzz_adgen build/fuzz/seeds)
 	@status=0; \
 	$(if $(TEST_PLAIN),( $(call run_tests,$(TESTS)) ) || status=1; \
 	    $(MAKE) --no-print-directory memcheck || status=1;) \
-	$(if $(TEST_SAN),( $(call run_tests,$(SAN_TESTS),$(SAN_ENV), (ASan, UBSan)) ) || status=1;) \
+	$(if $(TEST_SAN),( $(call run_tests,$(SAN_TESTS),$(SAN_ENV), (ASan, UBSan)) ) || status=1; \
+	    if $(MAKE) --no-print-directory fuzz-seeds >build/fuzz/seeds.log 2>&1; then \
+	    echo "every fuzz seed ran clean (clang ASan, UBSan)"; else \
+	    status=1; tail -40 build/fuzz/seeds.log; echo "FAILED: make fuzz-seeds (clang ASan, UBSan)"; fi;) \
 	exit $$status
 
 -include $(wildcard build/*.d build/tests/*.d build/asan/*.d build/asan/tests/*.d build/fuzz/*.d)
@@ -165,11 +169,19 @@ build/fuzz/fuzz_adgen: tests/fuzz_adgen.c $(FUZZ_OBJS)
 	$(FUZZ_CC) $(STD) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(WARN) -o $@ $< \
 	    $(FUZZ_OBJS) $(LDLIBS)
 
-fuzz: build/fuzz/fuzz_adgen
-	rm -rf build/fuzz/seeds && mkdir -p build/fuzz/seeds build/fuzz/corpus build/fuzz/crashes
+build/fuzz/seeds: $(FUZZ_SEEDS)
+	rm -rf $@ && mkdir -p $@
 	for f in $(FUZZ_SEEDS); do n=$$(echo $$f | tr / _); \
-	    for o in 000 066 301; do printf "\\$$o" | cat - $$f > build/fuzz/seeds/$$o-$$n; done; \
+	    for o in 000 066 301; do printf "\\$$o" | cat - $$f > $@/$$o-$$n; done; \
 	done
+
+# Part of `make test`: every seed once through the fuzz target, so that clang's sanitizer
+# checks (pointer arithmetic on NULL among them, which gcc's UBSan lacks) run in CI.
+fuzz-seeds: build/fuzz/fuzz_adgen build/fuzz/seeds
+	build/fuzz/fuzz_adgen -runs=0 -timeout=10 -rss_limit_mb=2048 build/fuzz/seeds
+
+fuzz: build/fuzz/fuzz_adgen build/fuzz/seeds
+	mkdir -p build/fuzz/corpus build/fuzz/crashes
 	build/fuzz/fuzz_adgen -max_total_time=$(FUZZ_TIME) -timeout=10 -rss_limit_mb=2048 \
 	    -max_len=16384 -dict=tests/fuzz.dict -print_final_stats=1 $(FUZZ_FLAGS) \
 	    -artifact_prefix=build/fuzz/crashes/ build/fuzz/corpus build/fuzz/seeds
@@ -177,6 +189,16 @@ fuzz: build/fuzz/fuzz_adgen
 # More of the differential test than `make test` runs: make difftest N=100000 SEED=7
 difftest: adgen build/tests/test_diff
 	ADGEN_DIFF_N=$(N) ADGEN_DIFF_SEED=$(SEED) build/tests/test_diff
+
+# A change meant to keep behaviour prints the same C: `make same-output BASE=REV` builds REV's
+# adgen in build/base and compares the two on every input (tests/same_output.sh; run `make
+# test` first so that the inputs the test programs write are there too).
+BASE ?= HEAD
+same-output: adgen
+	rm -rf build/base && mkdir -p build/base
+	git archive $(BASE) | tar -x -C build/base
+	$(MAKE) -C build/base adgen >/dev/null
+	tests/same_output.sh build/base/adgen ./adgen
 
 # ---- demo: differentiate eq. 5.109, compile the result with a driver, run it ------------------
 
@@ -298,6 +320,7 @@ uninstall:
 	      $(DESTDIR)$(DATADIR)/adgen/adgen.mk $(DESTDIR)$(DATADIR)/adgen/cmake/adgenConfig.cmake
 	rmdir $(DESTDIR)$(DATADIR)/adgen/cmake $(DESTDIR)$(DATADIR)/adgen 2>/dev/null || true
 
-.PHONY: all clean test demo docs bench bench-ir install uninstall fuzz memcheck difftest
+.PHONY: all clean test demo docs bench bench-ir install uninstall fuzz fuzz-seeds memcheck difftest \
+        same-output
 clean:
 	rm -rf build adgen

@@ -732,8 +732,10 @@ static NodeId kept_load(Lower *L, int param, const Affine *at)
 {
     Kept *k = L->kept;
     for (uint32_t s = 0; s < k->nslots; s++) {
+        if (k->slot_kind[s] != SLOT_LOAD) /* k->load may be NULL: no pointer into it */
+            continue;
         const Load *ld = &k->load[k->slot_ref[s]];
-        if (k->slot_kind[s] == SLOT_LOAD && ld->param == param && aff_eq(&ld->at, at))
+        if (ld->param == param && aff_eq(&ld->at, at))
             return dag_input(L->d, s);
     }
     k->load = grow(k->load, k->nload, sizeof *k->load);
