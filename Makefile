@@ -194,11 +194,19 @@ difftest: adgen build/tests/test_diff
 # adgen in build/base and compares the two on every input (tests/same_output.sh; run `make
 # test` first so that the inputs the test programs write are there too).
 BASE ?= HEAD
-same-output: adgen
+same-output: adgen build/corpus
 	rm -rf build/base && mkdir -p build/base
 	git archive $(BASE) | tar -x -C build/base
 	$(MAKE) -C build/base adgen >/dev/null
 	tests/same_output.sh build/base/adgen ./adgen
+
+# Programs of the random generators as files (tests/gen_corpus.c): CORPUS_N of each kind.
+CORPUS_N ?= 100
+build/gen_corpus: tests/gen_corpus.c tests/gen.h $(LIB_OBJS)
+	$(CC) $(STD) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $< $(LIB_OBJS) $(LDLIBS)
+
+build/corpus: build/gen_corpus
+	rm -rf $@ && mkdir -p $@ && build/gen_corpus $@ $(CORPUS_N)
 
 # ---- demo: differentiate eq. 5.109, compile the result with a driver, run it ------------------
 

@@ -5,9 +5,9 @@
 #
 #   tests/same_output.sh OLD_ADGEN NEW_ADGEN [INPUT]...
 #
-# The inputs default to the samples, the end-to-end, error and bench inputs, and every .expr
-# the test programs left under build/tests (kept models, random programs: run `make test`
-# first to have them). Per input and option set it compares standard output, standard error,
+# The inputs default to the samples, the end-to-end, error and bench inputs, the random
+# generators' programs in build/corpus (make build/corpus) and every .expr the test programs
+# left under build/tests (kept models and more: run `make test` first to have them). Per input and option set it compares standard output, standard error,
 # the exit status and the files written (-o, --header); it prints each difference and exits 1
 # if there was one.
 set -u
@@ -15,7 +15,7 @@ old=$(realpath "$1") new=$(realpath "$2")
 shift 2
 if [ $# -eq 0 ]; then
     set -- samples/*.expr tests/e2e/*.expr tests/errors/*.expr tests/bench/*.expr
-    while IFS= read -r f; do set -- "$@" "$f"; done < <(find build/tests -name '*.expr' 2>/dev/null |
+    while IFS= read -r f; do set -- "$@" "$f"; done < <(find build/corpus build/tests -name '*.expr' 2>/dev/null |
                                                         LC_ALL=C sort)
 fi
 sizes=(-D n=3 -D N=3 -D m=2 -D M=2 -D T=3 -D K=2)
