@@ -338,20 +338,63 @@ typedef struct {
 } Param;
 
 
+#include "entries.h"
+
 /* The entry points a definition can be emitted as, in the order a file has them. */
 typedef enum {
-    ENTRY_VALUE, ENTRY_GRAD, ENTRY_JVP, ENTRY_VJP, ENTRY_JAC, ENTRY_JAC_SPARSE, ENTRY_HVP,
-    ENTRY_HESS, ENTRY_HESS_SPARSE, ENTRY_KINDS
+#define X(kind, word, suffix, sweep, scalar, kept, sparse) ENTRY_##kind,
+    ENTRIES(X)
+#undef X
+    ENTRY_KINDS
 } EntryKind;
+
+/* How an entry point's nodes come from the two transformations. */
+typedef enum {
+    SWEEP_NONE,            /* the value only */
+    SWEEP_REVERSE,         /* one reverse sweep, seeded with 1 or the cotangents */
+    SWEEP_FORWARD,         /* one forward sweep, seeded with the inputs' tangents */
+    SWEEP_FORWARD_REVERSE, /* a forward sweep over the gradient's nodes */
+    SWEEP_COMPRESSED,      /* forward (or reverse) sweeps over groups of columns (rows) */
+    SWEEP_COMPRESSED_HESS  /* forward sweeps over the gradient, over groups of columns */
+} SweepShape;
+
+/* A row of entries.h. */
+typedef struct {
+    const char *word, *suffix;
+    SweepShape sweep;
+    int scalar, kept, sparse;
+} EntryInfo;
+
+extern const EntryInfo entry_info[ENTRY_KINDS];
+
+/* The entry points whose column is set, as bits of EntryKind. */
+enum {
+#define X(kind, word, suffix, sweep, scalar, kept, sparse) | (scalar ? 1u << ENTRY_##kind : 0)
+    ENTRIES_SCALAR = 0 ENTRIES(X),
+#undef X
+#define X(kind, word, suffix, sweep, scalar, kept, sparse) | (kept ? 1u << ENTRY_##kind : 0)
+    ENTRIES_KEPT = 0 ENTRIES(X),
+#undef X
+#define X(kind, word, suffix, sweep, scalar, kept, sparse) \
+    | (sweep == SWEEP_REVERSE ? 1u << ENTRY_##kind : 0)
+    ENTRIES_REVERSE = 0 ENTRIES(X), /* those of entry_reverse */
+#undef X
+#define X(kind, word, suffix, sweep, scalar, kept, sparse) \
+    | (sweep == SWEEP_FORWARD || sweep == SWEEP_FORWARD_REVERSE ? 1u << ENTRY_##kind : 0)
+    ENTRIES_TANGENTS = 0 ENTRIES(X) /* those of entry_tangents */
+#undef X
+};
+
+/* An entry point with a reverse sweep of its own: it stores adjoints through x_bar (added to
+ * with --accumulate), and a kept recurrence's takes a work array. */
+static inline int entry_reverse(EntryKind k) { return (ENTRIES_REVERSE >> k) & 1; }
+/* An entry point seeded with the inputs' tangents (x_dot): the result's tangent comes too. */
+static inline int entry_tangents(EntryKind k) { return (ENTRIES_TANGENTS >> k) & 1; }
 
 /* With bits of EntryKind: the entry points among them the function's result has (--emit=all
  * asks for all of them; `adgen eval` for what it may print). */
 #define EMIT_FITTING (1u << 31)
 #define EMIT_ALL (EMIT_FITTING | ((1u << ENTRY_KINDS) - 1))
-
-/* The entry points only a scalar result has (a gradient, second order). */
-#define ENTRIES_SCALAR (1u << ENTRY_GRAD | 1u << ENTRY_HVP | 1u << ENTRY_HESS | \
-                        1u << ENTRY_HESS_SPARSE)
 
 /* ---- kept loops: sizes known at run time ------------------------------------------------- */
 
@@ -501,9 +544,6 @@ void program_free(Program *prog);
 
 /* ---- modes.c: the entry points, as compositions of the two sweeps --------------------------- */
 
-/* The language names of the entry kinds ("grad", "jac-sparse"), and the C suffixes. */
-extern const char *const entry_name[ENTRY_KINDS];
-extern const char *const entry_suffix[ENTRY_KINDS];
 /* A kept loop's results: its sum, or its last states. */
 uint32_t loop_results(const Loop *lp);
 /* The first of a kept loop's bar slots in entry point k's reverse sweep. */

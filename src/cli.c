@@ -91,7 +91,7 @@ int cli_emit(const char *arg, unsigned *out)
         if (found)
             *out |= EMIT_ALL;
         for (int k = 0; k < ENTRY_KINDS && !found; k++) {
-            if (strlen(entry_name[k]) == n && strncmp(s, entry_name[k], n) == 0) {
+            if (strlen(entry_info[k].word) == n && strncmp(s, entry_info[k].word, n) == 0) {
                 *out |= 1u << k;
                 found = 1;
             }

@@ -513,12 +513,6 @@ static void put_what(Buf *t, const Entry *entry, const DefOut *e)
 
 static void put_c_affine(Buf *out, const DefOut *e, const char *var, const Affine *a);
 
-/* An entry point with a reverse sweep. */
-static int reverse_entry(EntryKind k)
-{
-    return k == ENTRY_GRAD || k == ENTRY_VJP;
-}
-
 /* What an entry point computes, in a comment before its prototype. */
 static void put_entry_comment(Buf *out, const DefOut *e, const Entry *entry)
 {
@@ -535,7 +529,7 @@ static void put_entry_comment(Buf *out, const DefOut *e, const Entry *entry)
     for (int i = 0; !f->vector && i < f->nparams; i++)
         buf_printf(&t, "%s%s", i ? ", " : "", e->s.param[i]);
     buf_puts(&t, f->vector ? "" : ")");
-    int accumulate = e->opt->accumulate && (entry->kind == ENTRY_GRAD || entry->kind == ENTRY_VJP);
+    int accumulate = e->opt->accumulate && entry_reverse(entry->kind);
     const char *verb = accumulate ? "adds" : "stores";
     if (!f->ndiff && entry->kind != ENTRY_VALUE)
         buf_puts(&t, "; it has no differentiated input, so there is no derivative to store");
@@ -618,7 +612,7 @@ static void put_entry_comment(Buf *out, const DefOut *e, const Entry *entry)
         buf_printf(&t, " >= 0 (the recurrence at line %d may run no step, not fewer)",
                    lp->loc.first_line);
     }
-    if (e->work_macro && reverse_entry(entry->kind)) {
+    if (e->work_macro && entry_reverse(entry->kind)) {
         buf_printf(&t, "; %s must hold %s(", e->s.work, e->work_macro);
         for (int k = 0; k < f->nsizes; k++)
             buf_printf(&t, "%s%s", k ? ", " : "", e->s.size[k]);
@@ -662,7 +656,7 @@ static int sweep_of(const Func *f, NodeId id)
  * vector-Jacobian product, not the values). */
 static int adds_into(const DefOut *e, const Entry *entry, const Arg *a)
 {
-    return e->opt->accumulate && (entry->kind == ENTRY_GRAD || entry->kind == ENTRY_VJP) &&
+    return e->opt->accumulate && entry_reverse(entry->kind) &&
            a->param >= 0;
 }
 
@@ -936,7 +930,7 @@ static uint32_t run_outputs(const DefOut *e, const Entry *entry, const Body *b, 
     RunOut *o = xrealloc(NULL, (4 * nout + 4 * body->ndiff + lp->ntape + 2) * sizeof *o);
     EntryKind bar = r->kind == RUN_REVERSE_TANGENT ? ENTRY_GRAD : entry->kind;
     /* the tape first: it reads the states before the new ones replace them */
-    for (uint32_t t = 0; r->kind == RUN_VALUE && reverse_entry(entry->kind) && t < lp->ntape; t++)
+    for (uint32_t t = 0; r->kind == RUN_VALUE && entry_reverse(entry->kind) && t < lp->ntape; t++)
         o[n++] = (RunOut){lp->tape[t], OUT_TAPE, t};
     if (r->kind < RUN_REVERSE || r->fused)
         for (uint32_t j = 0; j < nout; j++)
@@ -1071,7 +1065,7 @@ static void choose_runs(DefOut *e, const Entry *entry, const Body *b, Runs *rs)
                   (hvp && has_slots(s, b, lp->hbar_slot, lp->ncap));
         for (uint32_t l = 0; l < lp->nload; l++)
             bar |= f->params[lp->load[l].param].kind == PARAM_DIFF;
-        int reverse = (reverse_entry(entry->kind) || hvp) && lp->active && bar;
+        int reverse = (entry_reverse(entry->kind) || hvp) && lp->active && bar;
         /* a recurrence's reverse loop reads the states its forward loop stored */
         on[RUN_KINDS * i + RUN_VALUE] = (sum || (reverse && lp->nstate)) && !(tangent && dot);
         on[RUN_KINDS * i + RUN_TANGENT] = tangent && dot;
@@ -1606,7 +1600,7 @@ static void name_loops(DefOut *e)
             else
                 buf_printf(&want, "sum_%s", lp->var);
             const char *v = s->local[f->input[lp->slot + j]] = names_claim(&s->names, want.data);
-            if (lp->active && f->entries & (1u << ENTRY_JVP | 1u << ENTRY_HVP))
+            if (lp->active && f->entries & ENTRIES_TANGENTS)
                 s->local[f->input[lp->dot_slot + j]] = claim_ident(s, v, "_dot");
             const char *bar = lp->nstate ? claim_ident(s, v, "_bar") : NULL;
             if (bar)
@@ -1628,8 +1622,8 @@ static void name_loops(DefOut *e)
                     s->local[f->input[lp->live_bar[bars[k]] + c]] =
                         claim_ident(s, acc, bars[k] == ENTRY_HVP ? "_dot_live" : "_live");
         }
-        for (int k = ENTRY_JVP; !lp->nstate && k <= ENTRY_HVP; k += ENTRY_HVP - ENTRY_JVP)
-            if (f->entries & 1u << k)
+        for (int k = 0; !lp->nstate && k < ENTRY_KINDS; k++)
+            if (entry_tangents(k) && f->entries & 1u << k)
                 s->local[f->input[lp->live_dot[k]]] =
                     claim_ident(s, s->local[f->input[lp->slot]], "_dot_live");
     }
@@ -1680,7 +1674,7 @@ static void runs_use(const DefOut *e, const Entry *entry, const Body *b, const R
     }
     for (int p = 0; p < f->nparams; p++)
         if (f->params[p].rt_size >= 0 && f->params[p].kind == PARAM_DIFF &&
-            ((reverse_entry(entry->kind) && !e->opt->accumulate) || entry->kind == ENTRY_HVP))
+            ((entry_reverse(entry->kind) && !e->opt->accumulate) || entry->kind == ENTRY_HVP))
             size[f->params[p].rt_size] = 1;
 }
 
@@ -2137,14 +2131,14 @@ static DefOut *name_functions(const Program *prog, const EmitOptions *opt, NameS
                 continue;
             Buf want = {0};
             if (base)
-                buf_printf(&want, "%s%s", base, entry_suffix[k]);
+                buf_printf(&want, "%s%s", base, entry_info[k].suffix);
             else
                 buf_printf(&want, "%s%s%s", opt->prefix ? opt->prefix : "",
-                           opt->name ? opt->name : f->name, entry_suffix[k]);
+                           opt->name ? opt->name : f->name, entry_info[k].suffix);
             defs[i].fn[k] = names_claim(file_names, want.data);
             if (!base)
                 base = defs[i].fn[k];
-            if (k == ENTRY_JAC_SPARSE || k == ENTRY_HESS_SPARSE) {
+            if (entry_info[k].sparse) {
                 Buf name = {0};
                 buf_printf(&name, "%s_row", defs[i].fn[k]);
                 defs[i].row[k] = names_claim(file_names, name.data);
@@ -2161,7 +2155,7 @@ static DefOut *name_functions(const Program *prog, const EmitOptions *opt, NameS
             buf_free(&want);
         }
         for (int l = 0; l < f->nloops; l++) {
-            if (!f->loops[l].nstate || !(f->entries & (1u << ENTRY_GRAD | 1u << ENTRY_VJP)))
+            if (!f->loops[l].nstate || !(f->entries & ENTRIES_REVERSE))
                 continue;
             Buf name = {0};
             put_upper(&name, defs[i].fn[ENTRY_VALUE]);
@@ -2253,10 +2247,10 @@ int emit_check(const Program *prog, Diag *diag, const EmitOptions *opt)
             size_t m = strlen(g->name);
             for (int k = 1; k < ENTRY_KINDS; k++)
                 if (g->entries & 1u << k && n > m && strncmp(f->name, g->name, m) == 0 &&
-                    strcmp(f->name + m, entry_suffix[k]) == 0)
+                    strcmp(f->name + m, entry_info[k].suffix) == 0)
                     diag_error(diag, f->def->bare ? f->def->loc : f->def->name_loc,
                                "'%s' is also the name of the %s entry point of '%s'", f->name,
-                               entry_name[k], g->name);
+                               entry_info[k].word, g->name);
         }
     }
     if (opt->name && prog->nfuncs > 1) {

@@ -30,21 +30,12 @@
 
 #include "adgen.h"
 
-const char *const entry_name[ENTRY_KINDS] = {
-    [ENTRY_VALUE] = "value", [ENTRY_GRAD] = "grad", [ENTRY_JVP] = "jvp", [ENTRY_VJP] = "vjp",
-    [ENTRY_JAC] = "jac", [ENTRY_JAC_SPARSE] = "jac-sparse", [ENTRY_HVP] = "hvp",
-    [ENTRY_HESS] = "hess", [ENTRY_HESS_SPARSE] = "hess-sparse",
+const EntryInfo entry_info[ENTRY_KINDS] = {
+#define X(kind, word, suffix, sweep, scalar, kept, sparse) \
+    [ENTRY_##kind] = {word, suffix, sweep, scalar, kept, sparse},
+    ENTRIES(X)
+#undef X
 };
-
-const char *const entry_suffix[ENTRY_KINDS] = {
-    [ENTRY_VALUE] = "", [ENTRY_GRAD] = "_grad", [ENTRY_JVP] = "_jvp", [ENTRY_VJP] = "_vjp",
-    [ENTRY_JAC] = "_jac", [ENTRY_JAC_SPARSE] = "_jac_sparse", [ENTRY_HVP] = "_hvp",
-    [ENTRY_HESS] = "_hess", [ENTRY_HESS_SPARSE] = "_hess_sparse",
-};
-
-/* The entry points of a definition with kept loops. */
-#define ENTRIES_KEPT (1u << ENTRY_VALUE | 1u << ENTRY_GRAD | 1u << ENTRY_JVP | 1u << ENTRY_VJP | \
-                      1u << ENTRY_HVP)
 
 unsigned func_misfits(const Func *f)
 {
@@ -64,9 +55,9 @@ int func_check_entries(const Func *f, unsigned asked, Diag *diag)
     Buf names = {0}, fits = {0};
     for (int k = 0; k < ENTRY_KINDS; k++) {
         if (wrong & 1u << k)
-            buf_printf(&names, "%s%s", names.len ? ", " : "", entry_name[k]);
+            buf_printf(&names, "%s%s", names.len ? ", " : "", entry_info[k].word);
         else if (k != ENTRY_VALUE && !(func_misfits(f) & 1u << k))
-            buf_printf(&fits, "%s%s", fits.len ? ", " : "", entry_name[k]);
+            buf_printf(&fits, "%s%s", fits.len ? ", " : "", entry_info[k].word);
     }
     const Def *def = f->def;
     int recurrence = 0;
@@ -974,7 +965,7 @@ void func_differentiate(Func *f)
     /* the seeds' input slots, after the inputs' */
     f->nslots = f->ninputs;
     f->dot_slot = f->nslots;
-    if (want & (1u << ENTRY_JVP | 1u << ENTRY_HVP))
+    if (want & ENTRIES_TANGENTS)
         f->nslots += f->ndiff;
     f->bar_slot = f->nslots;
     if (want & 1u << ENTRY_VJP)
@@ -993,7 +984,7 @@ void func_differentiate(Func *f)
         lp->vbar_slot = f->nslots;
         f->nslots += want & 1u << ENTRY_VJP ? lp->ncap + lp->nstate : 0;
         lp->dot_slot = f->nslots;
-        f->nslots += want & (1u << ENTRY_JVP | 1u << ENTRY_HVP) ? loop_results(lp) : 0;
+        f->nslots += want & ENTRIES_TANGENTS ? loop_results(lp) : 0;
         lp->hbar_slot = f->nslots;
         f->nslots += want & 1u << ENTRY_HVP ? lp->ncap : 0;
         /* whether the sums above had a live term */
@@ -1002,12 +993,14 @@ void func_differentiate(Func *f)
             lp->live_bar[bars[k]] = f->nslots;
             f->nslots += bars[k] == ENTRY_GRAD || want & 1u << bars[k] ? lp->ncap : 0;
         }
-        for (int k = ENTRY_JVP; k <= ENTRY_HVP; k += ENTRY_HVP - ENTRY_JVP) {
+        for (int k = 0; k < ENTRY_KINDS; k++) {
+            if (!entry_tangents(k))
+                continue;
             lp->live_dot[k] = f->nslots;
             f->nslots += want & 1u << k ? 1 : 0;
         }
         lp->body->entries = 1u << ENTRY_VALUE | (want & 1u << ENTRY_HVP) |
-                            (want & (1u << ENTRY_JVP | 1u << ENTRY_HVP) ? 1u << ENTRY_JVP : 0) |
+                            (want & ENTRIES_TANGENTS ? 1u << ENTRY_JVP : 0) |
                             (want & (1u << ENTRY_GRAD | 1u << ENTRY_VJP | 1u << ENTRY_HVP) ?
                              1u << ENTRY_VJP : 0);
     }
@@ -1040,7 +1033,7 @@ void func_differentiate(Func *f)
         Loop *lp = &f->loops[i];
         body_flags(lp);
         func_differentiate(lp->body);
-        if (lp->nstate && want & (1u << ENTRY_GRAD | 1u << ENTRY_VJP))
+        if (lp->nstate && want & ENTRIES_REVERSE)
             loop_tape(lp);
     }
 }

@@ -83,9 +83,9 @@ void sched_init(Sched *s, const Func *f, Arena *arena, const NameSet *file_names
         const Param *pa = &f->params[p];
         if (pa->kind != PARAM_DIFF)
             continue;
-        if (want & (1u << ENTRY_GRAD | 1u << ENTRY_VJP))
+        if (want & ENTRIES_REVERSE)
             s->gparam[p] = claim2(s, pa->name, "_bar");
-        if (want & (1u << ENTRY_JVP | 1u << ENTRY_HVP)) {
+        if (want & ENTRIES_TANGENTS) {
             s->dparam[p] = claim2(s, pa->name, "_dot");
             name_slots(s, dot, pa->size, pa->rank > 0, s->dparam[p]);
             dot += pa->size;
@@ -110,7 +110,7 @@ void sched_init(Sched *s, const Func *f, Arena *arena, const NameSet *file_names
     if (want & 1u << ENTRY_HESS_SPARSE)
         s->hess_nz = names_claim(&s->names, "hess_nz");
     for (int i = 0; i < f->nloops; i++)
-        if (f->loops[i].nstate && !s->work && want & (1u << ENTRY_GRAD | 1u << ENTRY_VJP))
+        if (f->loops[i].nstate && !s->work && want & ENTRIES_REVERSE)
             s->work = names_claim(&s->names, "work");
 }
 
@@ -286,7 +286,7 @@ void sched_entry(const Sched *s, EntryKind k, Entry *e)
     case ENTRY_KINDS:
         abort();
     }
-    if (s->work && (k == ENTRY_GRAD || k == ENTRY_VJP))
+    if (s->work && entry_reverse(k))
         add_arg(&eb, s->work, 1, 1, 0, -1, 0);
     e->nroots = e->nstores;
     if (!e->roots)
