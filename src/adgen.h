@@ -300,6 +300,10 @@ void dag_mark_loc(Dag *d, NodeId from, int line, int column);
 /* Records that q, made at or after `from` by a transform, is the `role` of p, unless q
  * already has a role or q or p is not an operation. */
 void dag_set_role(Dag *d, NodeId from, NodeId q, Role role, NodeId p);
+/* Marks in mark (a byte per node) every node the marked ones at or below top read, through
+ * their operands: one pass down the ids, since operands come before their nodes. mark[0]
+ * may be set after (the absent operand). */
+void dag_reach(const Dag *d, NodeId top, uint8_t *mark);
 void nodemap_init(NodeMap *m, uint32_t len);
 /* qsort's comparison of NodeIds, ascending. */
 int node_id_order(const void *x, const void *y);

@@ -327,3 +327,10 @@ void nodemap_free(NodeMap *m)
     m->of = NULL;
     m->len = 0;
 }
+
+void dag_reach(const Dag *d, NodeId top, uint8_t *mark)
+{
+    for (NodeId id = top; id > 0; id--)
+        if (mark[id])
+            mark[d->nodes[id].a] = mark[d->nodes[id].b] = mark[d->nodes[id].c] = 1;
+}

@@ -82,12 +82,7 @@ static void ex_init(Ex *x, Func *f, ExplainStyle style, int collapse)
     memset(x->body, 0, x->n);
     memset(x->inlined, 0, x->n);
     x->body[x->root] = 1;
-    for (NodeId id = x->root; id > 0; id--) {
-        if (!x->body[id])
-            continue;
-        const Node *nd = &x->d->nodes[id];
-        x->body[nd->a] = x->body[nd->b] = x->body[nd->c] = 1;
-    }
+    dag_reach(x->d, x->root, x->body);
     x->body[0] = 0;
     if (collapse)
         choose_inlined(x);

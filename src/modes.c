@@ -403,9 +403,7 @@ static void loop_tape(Loop *lp)
     bar[0] = state[0] = 0;
     for (uint32_t k = 0; k < body->ndiff; k++)
         reach[body->vjp[k]] = 1;
-    for (NodeId id = n - 1; id > 0; id--)
-        if (reach[id])
-            reach[d->nodes[id].a] = reach[d->nodes[id].b] = reach[d->nodes[id].c] = 1;
+    dag_reach(d, n - 1, reach);
     for (NodeId id = 1; id < n; id++) {
         const Node *nd = &d->nodes[id];
         uint32_t s = (uint32_t)nd->k;
