@@ -5,7 +5,8 @@
  *   Dag, roots, entry points) --reverse/forward (rules of deriv.c)--> adjoint and tangent nodes
  *   in the same Dag --schedule--> a Body per entry point --emit_c--> C text --output--> files
  *
- * main.c reads the options and runs the stages through compile.c; evalcmd.c is `adgen eval`.
+ * main.c dispatches to the commands: gencmd.c (C from the input, through compile.c),
+ * evalcmd.c (`adgen eval`) and checkcmd.c (`adgen check`), which share cli.c.
  */
 #ifndef ADGEN_H
 #define ADGEN_H
@@ -861,13 +862,17 @@ int cli_unit_option(int c, Unit *u, const char **function, int *status);
 /* --emit=LIST added to the bits of EntryKind in *out (EMIT_ALL for 'all'): the option may
  * be repeated. 0, or EXIT_USAGE. */
 int cli_emit(const char *arg, unsigned *out);
+/* NAME=VALUE (an array's elements separated by ',') into x at the input's slots, marking
+ * given[its first slot] (`adgen eval` and `check`); 0 on success, -1 after a message. */
+int cli_assign(const Func *f, const char *assignment, double *x, char *given);
+
+/* ---- gencmd.c: adgen [OPTION]... FILE, C from the input ----------------------------------- */
+
+int gencmd_main(int argc, char **argv);
 
 /* ---- evalcmd.c: adgen eval ------------------------------------------------------------------ */
 
 int evalcmd_main(int argc, char **argv);
-/* NAME=VALUE (an array's elements separated by ',') into x at the input's slots, marking
- * given[its first slot]; 0 on success, -1 after a message. */
-int evalcmd_assign(const Func *f, const char *assignment, double *x, char *given);
 
 /* ---- checkcmd.c: adgen check ------------------------------------------------------------- */
 

@@ -262,7 +262,7 @@ static int check_func(const Func *f, const Diag *diag, double tol, char **assign
     char *given = xrealloc(NULL, (size_t)f->ninputs + 1);
     memset(given, 0, (size_t)f->ninputs + 1);
     for (int a = 0; a < n; a++)
-        if (evalcmd_assign(f, assignments[a], c.x, given) != 0) {
+        if (cli_assign(f, assignments[a], c.x, given) != 0) {
             free(c.v0);
             free(c.x);
             free(given);

@@ -11,55 +11,6 @@
 
 #include "adgen.h"
 
-int evalcmd_assign(const Func *f, const char *assignment, double *x, char *given)
-{
-    const char *eq = strchr(assignment, '=');
-    if (!eq) {
-        fprintf(stderr, "adgen: '%s' is not NAME=VALUE\n", assignment);
-        return -1;
-    }
-    size_t len = (size_t)(eq - assignment);
-    int p = 0;
-    while (p < f->nparams && !(strlen(f->params[p].name) == len &&
-                               strncmp(f->params[p].name, assignment, len) == 0))
-        p++;
-    if (p == f->nparams) {
-        fprintf(stderr, "adgen: '%s' has no input '%.*s'\n", f->name, (int)len, assignment);
-        return -1;
-    }
-    const Param *pa = &f->params[p];
-    if (given[pa->first]) {
-        fprintf(stderr, "adgen: input '%s' is given twice\n", pa->name);
-        return -1;
-    }
-    /* an array's elements in row-major order, separated by commas */
-    const char *s = eq + 1;
-    for (uint32_t k = 0; k < pa->size; k++) {
-        char *end;
-        errno = 0;
-        double v = strtod(s, &end);
-        size_t n = strcspn(s, ",");
-        if (end == s || end != s + n) {
-            fprintf(stderr, "adgen: '%.*s' is not a number\n", (int)n, s);
-            return -1;
-        }
-        if (errno == ERANGE && (v == HUGE_VAL || v == -HUGE_VAL)) {
-            fprintf(stderr, "adgen: '%.*s' is out of the range of a double\n", (int)n, s);
-            return -1;
-        }
-        if ((k + 1 < pa->size) != (*end == ',')) {
-            fprintf(stderr, "adgen: '%s' has %u element%s: give %s\n", pa->name, pa->size,
-                    pa->size == 1 ? "" : "s", pa->size == 1 ? "one number" :
-                    "that many numbers separated by ','");
-            return -1;
-        }
-        x[pa->first + k] = v;
-        s = end + (*end == ',');
-    }
-    given[pa->first] = 1;
-    return 0;
-}
-
 /* An input slot as the source writes it: x, or an element x[1][2]. */
 static void put_element(const Func *f, uint32_t slot)
 {
@@ -108,7 +59,7 @@ static int evaluate(Unit *u, const char *path, const char *function, char **assi
     memset(given, 0, (size_t)f->ninputs + 1);
     int ok = 1;
     for (int a = 0; a < n && ok; a++)
-        ok = evalcmd_assign(f, assignments[a], x, given) == 0;
+        ok = cli_assign(f, assignments[a], x, given) == 0;
     for (int p = 0; p < f->nparams && ok; p++)
         if (!given[f->params[p].first]) {
             fprintf(stderr, "adgen: no value for input '%s' of '%s'\n", f->params[p].name,
