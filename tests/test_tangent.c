@@ -1,6 +1,7 @@
 /* test_tangent.c: eval_tangent, the forward-mode interpreter the differential test checks
- * reverse mode against: every rule against its closed form, sums over paths, inputs the
- * output ignores, and the conventions at kinks that reverse.c implements. */
+ * reverse mode against: sums over paths, inputs the output ignores, the rounding scale it
+ * reports; and forward.c's transform: structural and strong zeros. Each rule, and the
+ * conventions at kinks that both modes share, is checked in test_rules.c. */
 #include "testutil.h"
 
 /* The value and forward-mode gradient of the first function of src at in[]. */
@@ -23,62 +24,6 @@ static double t1(const char *src, double x)
 
 static const double points[] = {-2.5, -0.7, -0.1, 0.3, 0.9, 1.7, 3.0};
 #define NPOINTS (sizeof points / sizeof *points)
-
-static void test_tangent_unary_rules(void **state)
-{
-    (void)state;
-    for (size_t i = 0; i < NPOINTS; i++) {
-        double x = points[i], y = fabs(x), u = x / 3.5;
-        assert_near(t1("f(x) = -x", x), -1, 0);
-        assert_near(t1("f(x) = +x", x), 1, 0);
-        assert_near(t1("f(x) = sin(x)", x), cos(x), 1e-15);
-        assert_near(t1("f(x) = cos(x)", x), -sin(x), 1e-15);
-        assert_near(t1("f(x) = tan(x)", x), 1 / (cos(x) * cos(x)), 1e-14);
-        assert_near(t1("f(x) = sinh(x)", x), cosh(x), 1e-15);
-        assert_near(t1("f(x) = cosh(x)", x), sinh(x), 1e-15);
-        assert_near(t1("f(x) = tanh(x)", x), 1 / (cosh(x) * cosh(x)), 1e-14);
-        assert_near(t1("f(x) = exp(x)", x), exp(x), 1e-15);
-        assert_near(t1("f(x) = atan(x)", x), 1 / (1 + x * x), 1e-15);
-        assert_near(t1("f(x) = abs(x)", x), x > 0 ? 1 : -1, 0);
-        assert_near(t1("f(x) = x^3", x), 3 * x * x, 1e-15);
-        assert_near(t1("f(x) = x**-2", x), -2 / (x * x * x), 1e-14);
-        assert_near(t1("f(x) = 2^x", x), log(2) * pow(2, x), 1e-15);
-        assert_near(t1("f(x) = x^67", x), 67 * pow(x, 66), 1e-14);
-        assert_near(t1("f(x) = log(x)", y), 1 / y, 1e-15);
-        assert_near(t1("f(x) = sqrt(x)", y), 0.5 / sqrt(y), 1e-15);
-        assert_near(t1("f(x) = x^1.5", y), 1.5 * sqrt(y), 1e-15);
-        assert_near(t1("f(x) = x^-0.25", y), -0.25 * pow(y, -1.25), 1e-15);
-        assert_near(t1("f(x) = asin(x)", u), 1 / sqrt(1 - u * u), 1e-15);
-        assert_near(t1("f(x) = acos(x)", u), -1 / sqrt(1 - u * u), 1e-15);
-    }
-}
-
-static void test_tangent_binary_rules(void **state)
-{
-    (void)state;
-    for (size_t i = 0; i < NPOINTS; i++) {
-        for (size_t j = 0; j < NPOINTS; j++) {
-            double in[2] = {points[i], points[j]}, g[2];
-            double x = in[0], y = in[1], r2 = x * x + y * y;
-            tangent_of("f(x, y) = x * y - x / y", in, g);
-            assert_near(g[0], y - 1 / y, 1e-15);
-            assert_near(g[1], x + x / (y * y), 1e-15);
-            tangent_of("f(x, y) = atan2(y, x)", in, g);
-            assert_near(g[0], -y / r2, 1e-15);
-            assert_near(g[1], x / r2, 1e-15);
-            tangent_of("f(x, y) = hypot(x, y)", in, g);
-            assert_near(g[0], x / sqrt(r2), 1e-15);
-            assert_near(g[1], y / sqrt(r2), 1e-15);
-            tangent_of("f(x, y) = min(x, y) + 2 * max(x, y)", in, g);
-            assert_near(g[0], x < y ? 1 : x > y ? 2 : 1.5, 0); /* a tie: half each */
-            assert_near(g[1], x < y ? 2 : x > y ? 1 : 1.5, 0);
-            double px[2] = {fabs(x), y};
-            tangent_of("f(x, y) = pow(x, y)", px, g);
-            assert_near(g[0], y * pow(px[0], y - 1), 1e-14);
-            assert_near(g[1], pow(px[0], y) * log(px[0]), 1e-14);
-        }
-    }
-}
 
 static void test_tangent_sums_paths_and_ignores_other_inputs(void **state)
 {
@@ -107,33 +52,6 @@ static void test_tangent_reports_its_scale(void **state)
     eval_tangent(&c.prog.funcs[0], &x, &grad, &scale);
     assert_true(grad == 1);
     assert_true(scale == 1e20);
-    compiled_free(&c);
-}
-
-static void test_tangent_conventions_match_reverse(void **state)
-{
-    (void)state;
-    double in[2] = {0, 0}, g[2];
-    assert_true(t1("f(x) = abs(x)", 0) == 0);
-    assert_true(t1("f(x) = sqrt(x)", 0) == INFINITY);
-    /* a tie gives each operand half the tangent */
-    tangent_of("f(x, y) = min(x, y)", in, g);
-    assert_true(g[0] == 0.5 && g[1] == 0.5);
-    tangent_of("f(x, y) = max(y, x)", in, g);
-    assert_true(g[0] == 0.5 && g[1] == 0.5);
-    /* 0^y is flat in y */
-    in[1] = 2;
-    tangent_of("f(x, y) = x^y", in, g);
-    assert_true(g[0] == 0 && g[1] == 0);
-    /* atan2's guarded partials at the origin are an exact 0 in reverse mode, whatever the
-     * infinite asin'(1) above them: forward mode must not make 0 * inf = NaN of them */
-    const char *guarded = "f(x) = asin(0.5^atan2(x, x)) + x";
-    assert_true(t1(guarded, 0) == 1);
-    Compiled c;
-    assert_int_equal(compile_string(&c, guarded, 1), 0);
-    double x = 0, grad;
-    eval_grad(&c.prog.funcs[0], &x, &grad);
-    assert_true(grad == 1);
     compiled_free(&c);
 }
 
@@ -184,13 +102,10 @@ static void test_forward_transform_folded_strong_zero(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_tangent_unary_rules),
         cmocka_unit_test(test_forward_transform_structural_zero),
         cmocka_unit_test(test_forward_transform_folded_strong_zero),
-        cmocka_unit_test(test_tangent_binary_rules),
         cmocka_unit_test(test_tangent_sums_paths_and_ignores_other_inputs),
         cmocka_unit_test(test_tangent_reports_its_scale),
-        cmocka_unit_test(test_tangent_conventions_match_reverse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
