@@ -5,10 +5,10 @@
  * with named intermediates used several times, bare expressions, several definitions per
  * file, deep chains and nests, integer, fractional and negative powers, and names that clash
  * with C keywords, <math.h> and the names adgen generates; and the language of models: a
- * file constant K, array inputs (sized by numbers or K), data inputs after ';', elements by
- * constant and loop-variable indices, sum and prod, for loops filling local arrays (with
- * scalars local to an iteration), if with comparisons, &&, || and !, and calls of earlier
- * definitions. Each function argument is usually
+ * file constant K (a size and a number), array inputs (sized by numbers or K), data inputs
+ * after ';', elements by constant and loop-variable indices, sum and prod (sometimes over an
+ * empty range), for loops filling local arrays of one or two indices (with scalars local to
+ * an iteration), if with comparisons, &&, || and !, and calls of earlier definitions. Each function argument is usually
  * wrapped in a guard that keeps it in the function's domain at moderate inputs
  * (log(1 + e^2), asin(tanh(e)), ...); unguarded forms come often enough that the test also
  * meets points out of the domain. The PRNG is splitmix64 and nothing else feeds the choices,
@@ -85,13 +85,18 @@ typedef struct {
     struct {
         const char *name;
         int size;
+        int cols;          /* a local array of two indices: its second size; else 0 */
     } arr[8];              /* arrays in scope: inputs, data and local ones */
     int narr;
     const char *loopvar;   /* inside a sum or a for loop: its variable, 0..looplen-1 */
     int looplen;
-    const char *const *callable; /* earlier definitions of scalar inputs, and their arity */
+    const char *const *callable; /* earlier definitions, their arity and per input its size
+                                    (0: a scalar) */
     const int *arity;
+    const int (*shape)[8];
     int ncallable;
+    int konst;             /* the file's constant K, a number in expressions too; 0: none */
+    int calling;           /* the definition gen_can_call checked */
 } Gen;
 
 static void gen_expr(Gen *g, int depth);
@@ -120,6 +125,8 @@ static void gen_element(Gen *g)
         else
             buf_printf(g->out, "%s[%d]", g->arr[a].name, k);
     }
+    if (g->arr[a].cols)
+        buf_printf(g->out, "[%u]", rng_below(g->rng, (unsigned)g->arr[a].cols));
 }
 
 static void gen_leaf(Gen *g)
@@ -130,6 +137,10 @@ static void gen_leaf(Gen *g)
     }
     if (g->loopvar && rng_chance(g->rng, 8)) {
         buf_printf(g->out, "%s", g->loopvar); /* a loop variable is a number too */
+        return;
+    }
+    if (g->konst && rng_chance(g->rng, 3)) {
+        buf_printf(g->out, "K"); /* and so is a size */
         return;
     }
     unsigned k = rng_below(g->rng, 10);
@@ -343,6 +354,31 @@ static void gen_condition(Gen *g, int depth)
     }
 }
 
+/* An array in scope of one index and that size, drawn, or -1. */
+static int gen_array_of(Gen *g, int size)
+{
+    int found[8], n = 0;
+    for (int a = 0; a < g->narr; a++)
+        if (g->arr[a].size == size && !g->arr[a].cols)
+            found[n++] = a;
+    return n ? found[rng_below(g->rng, (unsigned)n)] : -1;
+}
+
+/* Whether definition d can be called here: an array of the size of each array input is in
+ * scope. Sets g->calling. */
+static int gen_can_call(Gen *g, int d)
+{
+    g->calling = d;
+    for (int i = 0; i < g->arity[d]; i++) {
+        int a = -1;
+        for (int b = 0; b < g->narr && a < 0; b++)
+            a = g->arr[b].size == g->shape[d][i] && !g->arr[b].cols ? b : -1;
+        if (g->shape[d][i] && a < 0)
+            return 0;
+    }
+    return 1;
+}
+
 /* The model language: if(c, a, b); a sum or prod over an array in scope; a call of an
  * earlier definition. `which` picks; what does not fit falls back to a leaf. */
 static void gen_model(Gen *g, int depth, unsigned which)
@@ -361,18 +397,28 @@ static void gen_model(Gen *g, int depth, unsigned which)
         int a = (int)rng_below(g->rng, (unsigned)g->narr), is_prod = rng_chance(g->rng, 25);
         g->loopvar = "i";
         g->looplen = g->arr[a].size;
-        buf_printf(o, "%s(i = 0..%d, ", is_prod ? "prod" : "sum", g->looplen - 1);
+        /* an empty range: the sum is 0, the product 1, and what the term reads is unread */
+        int empty = rng_chance(g->rng, 8), used[64];
+        memcpy(used, g->used, sizeof used);
+        buf_printf(o, "%s(i = %d..%d, ", is_prod ? "prod" : "sum", empty ? g->looplen : 0,
+                   g->looplen - 1);
         if (is_prod)
             buf_printf(o, "tanh");
         gen_paren(g, depth);
         buf_printf(o, ")");
+        if (empty)
+            memcpy(g->used, used, sizeof used);
         g->loopvar = NULL;
-    } else if (which == 3 && g->ncallable) {
-        int d = (int)rng_below(g->rng, (unsigned)g->ncallable);
+    } else if (which == 3 && g->ncallable && gen_can_call(g, (int)rng_below(g->rng,
+                                                                         (unsigned)g->ncallable))) {
+        int d = g->calling;
         buf_printf(o, "%s(", g->callable[d]);
         for (int i = 0; i < g->arity[d]; i++) {
             buf_printf(o, i ? ", " : "");
-            gen_expr(g, depth);
+            if (g->shape[d][i])
+                buf_printf(o, "%s", g->arr[gen_array_of(g, g->shape[d][i])].name);
+            else
+                gen_expr(g, depth);
         }
         buf_printf(o, ")");
     } else {
@@ -456,17 +502,23 @@ static void gen_loop(Gen *g)
     g->loopvar = "k";
     g->looplen = g->arr[a].size;
     buf_printf(o, "    for k = 0..%d%s{\n", g->looplen - 1, rng_chance(g->rng, 20) ? "\n    " : " ");
+    int cols = rng_chance(g->rng, 25) ? 2 : 0; /* h[k][0] and h[k][1] */
     if (per_iteration) {
         buf_printf(o, "        zk = ");
         gen_expr(g, 2);
-        buf_printf(o, "\n        %s[k] = zk * ", name);
+        buf_printf(o, "\n        %s[k]%s = zk * ", name, cols ? "[0]" : "");
     } else {
-        buf_printf(o, "        %s[k] = ", name);
+        buf_printf(o, "        %s[k]%s = ", name, cols ? "[0]" : "");
     }
     gen_paren(g, 2);
+    if (cols) {
+        buf_printf(o, "\n        %s[k][1] = ", name);
+        gen_paren(g, 2);
+    }
     buf_printf(o, "\n    }\n");
     g->loopvar = NULL;
     g->arr[g->narr].name = name;
+    g->arr[g->narr].cols = cols;
     g->arr[g->narr++].size = g->looplen;
 }
 
@@ -511,10 +563,11 @@ static void gen_block(Gen *g, const char *def_name)
 /* One definition, named `name`; a bare expression when `bare`. Some inputs are arrays
  * (`v[3]`, or sized by the file's constant K), and some data after ';'. */
 static void gen_def(Rng *rng, Buf *out, const GenSize *size, const char *name, int bare,
-                    const char *const *callable, const int *arity, int ncallable, int konst)
+                    const char *const *callable, const int *arity, const int (*shape)[8],
+                    int ncallable, int konst)
 {
     Gen g = {.rng = rng, .out = out, .size = size, .callable = callable, .arity = arity,
-             .ncallable = ncallable};
+             .shape = shape, .ncallable = ncallable, .konst = konst};
     int ninputs = (int)rng_below(rng, (unsigned)size->max_inputs + 1);
     if (ninputs == 0 && (bare || rng_chance(rng, 70)))
         ninputs = 1; /* a definition without inputs is rare; a bare one needs a variable */
@@ -592,7 +645,7 @@ static inline void gen_program(Buf *out, uint64_t seed, const GenSize *size)
     Rng rng = {seed};
     buf_printf(out, "# adgen differential test, seed %llu\n", (unsigned long long)seed);
     if (rng_chance(&rng, 8)) {
-        gen_def(&rng, out, size, "", 1, NULL, NULL, 0, 0);
+        gen_def(&rng, out, size, "", 1, NULL, NULL, NULL, 0, 0);
         return;
     }
     int konst = 0;
@@ -602,7 +655,7 @@ static inline void gen_program(Buf *out, uint64_t seed, const GenSize *size)
     }
     int ndefs = 1 + (int)rng_below(&rng, (unsigned)size->max_defs);
     const char *names[16], *callable[16];
-    int arity[16], ncallable = 0;
+    int arity[16], shape[16][8], ncallable = 0;
     for (int d = 0; d < ndefs && d < 16; d++) {
         const char *name;
         int taken;
@@ -615,15 +668,19 @@ static inline void gen_program(Buf *out, uint64_t seed, const GenSize *size)
         } while (taken);
         names[d] = name;
         size_t start = out->len;
-        gen_def(&rng, out, size, name, 0, callable, arity, ncallable, konst);
-        /* a definition of scalar inputs only may be called by later ones */
+        gen_def(&rng, out, size, name, 0, callable, arity, (const int (*)[8])shape, ncallable,
+                konst);
+        /* a definition without data may be called by later ones, with arrays of its sizes */
         const char *head = out->data + start + strlen(name) + 1;
         size_t head_len = strcspn(head, ")");
-        if (!gen_is_language_function(name) && !memchr(head, '[', head_len) &&
-            !memchr(head, ';', head_len)) {
-            int n = head_len ? 1 : 0;
-            for (size_t i = 0; i < head_len; i++)
-                n += head[i] == ',';
+        if (!gen_is_language_function(name) && !memchr(head, ';', head_len)) {
+            int n = 0;
+            for (const char *p = head; p < head + head_len; p++) {
+                if (p == head || p[-1] == ',')
+                    shape[ncallable][n++] = 0;
+                if (*p == '[')
+                    shape[ncallable][n - 1] = p[1] == 'K' ? konst : atoi(p + 1);
+            }
             callable[ncallable] = name;
             arity[ncallable++] = n;
         }

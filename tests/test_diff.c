@@ -14,6 +14,7 @@
  */
 #include "testutil.h"
 
+#include "coverage.h"
 #include "gen.h"
 
 #include <errno.h>
@@ -106,6 +107,9 @@ static void forward_derivatives(Case *c)
     }
 }
 
+/* What the programs of this run drew. */
+static Coverage coverage = {.generator = "gen_program"};
+
 /* Generates program `seed` and compiles it in memory; `prefix` names its C functions. */
 static void case_init(Case *c, uint64_t seed, const char *prefix)
 {
@@ -128,6 +132,7 @@ static void case_init(Case *c, uint64_t seed, const char *prefix)
         fail_msg("seed %llu: adgen rejected a generated program:\n%s\n%s",
                  (unsigned long long)seed, messages, c->text.data);
     free(messages);
+    coverage_count(&coverage, c->text.data, &c->unit.prog);
     c->cname = header_names(c->h_text.data, c->unit.prog.nfuncs);
     choose_points(c);
     forward_derivatives(c);
@@ -622,8 +627,17 @@ static void test_diff_random_programs(void **state)
                   st.b_skipped);
     print_message("  central differences skipped at %ld of %ld components (kinks, "
                   "ill-conditioning)\n", st.fd_skipped, st.components);
+    static const int drawn[] = {CV_ARRAY, CV_ARRAY2, CV_DATA, CV_SUM, CV_PROD, CV_FOR,
+                                CV_ITER_SCALAR, CV_IF, CV_CALL, CV_CALL_ARRAY, CV_EMPTY_RANGE,
+                                CV_SIZE_NUMBER};
+    coverage_want(&coverage, drawn, sizeof drawn / sizeof *drawn, 1, 1u << ENTRY_GRAD);
+    int low = coverage_report(&coverage, stdout);
     if (st.failures)
         fail_msg("%d mismatches", st.failures);
+    /* too few programs to tell a rare construct from a missing one: from 200 on */
+    if (low && n >= 200)
+        fail_msg("%d constructs gen_program is meant to draw came in under 2%% of programs",
+                 low);
     /* a test that compares nothing passes vacuously: demand that most points count (a
      * rerun of one seed may have a few points only) */
     if (n >= 100) {

@@ -1,0 +1,271 @@
+/*
+ * coverage.h: what a random program generator drew. A generator is only as good as what it
+ * draws (issue 24: bug A's shape was never drawn), so each run of a random test counts, per
+ * construct of the language, the programs that have it, prints the table, and fails when a
+ * construct its generator is meant to draw comes in under COVERAGE_MIN of the programs.
+ *
+ * Constructs are read off the compiled program where it says (parameters, kept loops, the
+ * kinds of the primal DAG and of the loops' iterations, the entry points) and off the text
+ * where only the source says (sum, for, a scalar local to an iteration, calls, empty ranges).
+ */
+#ifndef COVERAGE_H
+#define COVERAGE_H
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "adgen.h"
+
+#define COVERAGE_MIN 0.02
+
+enum {
+    CV_ARRAY, CV_ARRAY2, CV_DATA, CV_SUM, CV_PROD, CV_FOR, CV_ITER_SCALAR, CV_REC_CONST,
+    CV_KEPT_SUM, CV_REC_KEPT, CV_REC_READS_OUTSIDE, CV_STATES2, CV_CAPTURE, CV_IF, CV_CALL,
+    CV_CALL_ARRAY, CV_VECTOR, CV_EMPTY_RANGE, CV_SIZE_NUMBER, CV_RUNTIME_SIZE, CV_FIXED
+};
+
+static const char *const coverage_fixed[CV_FIXED] = {
+    [CV_ARRAY] = "array inputs",
+    [CV_ARRAY2] = "two-dimensional arrays",
+    [CV_DATA] = "data inputs (after ';')",
+    [CV_SUM] = "sum",
+    [CV_PROD] = "prod",
+    [CV_FOR] = "for loops (maps)",
+    [CV_ITER_SCALAR] = "scalars local to an iteration",
+    [CV_REC_CONST] = "recurrences over a constant range",
+    [CV_KEPT_SUM] = "sums kept at run time",
+    [CV_REC_KEPT] = "recurrences kept at run time",
+    [CV_REC_READS_OUTSIDE] = "kept recurrences adding a value read from outside",
+    [CV_STATES2] = "kept recurrences of several states",
+    [CV_CAPTURE] = "values of the function read inside kept loops",
+    [CV_IF] = "if",
+    [CV_CALL] = "calls of definitions",
+    [CV_CALL_ARRAY] = "calls passing arrays",
+    [CV_VECTOR] = "vector results",
+    [CV_EMPTY_RANGE] = "empty constant ranges",
+    [CV_SIZE_NUMBER] = "sizes read as numbers",
+    [CV_RUNTIME_SIZE] = "sizes known at run time",
+};
+
+/* The rows: the fixed constructs, then one per kind of ops.h that is an operation, then one
+ * per entry point. */
+enum { CV_KINDS = CV_FIXED, CV_ENTRIES = CV_KINDS + N_KINDS, CV_ROWS = CV_ENTRIES + ENTRY_KINDS };
+
+typedef struct {
+    const char *generator;
+    long programs;
+    long hits[CV_ROWS];
+    unsigned char want[CV_ROWS]; /* the generator is meant to draw it */
+} Coverage;
+
+/* Whether word (an identifier) stands in text as a whole word at p. */
+static int cv_word_at(const char *text, const char *p, const char *word)
+{
+    size_t n = strlen(word);
+    return strncmp(p, word, n) == 0 && (p == text || !(isalnum((unsigned char)p[-1]) ||
+                                                       p[-1] == '_')) &&
+           !(isalnum((unsigned char)p[n]) || p[n] == '_');
+}
+
+/* Whether the text calls the function `name` (not only defines it: a definition starts a
+ * line). */
+static int cv_calls(const char *text, const char *name)
+{
+    size_t n = strlen(name);
+    for (int k = 0; k < N_KINDS; k++) /* a definition named so is never called by it */
+        if (op_info[k].lang && strcmp(op_info[k].lang, name) == 0)
+            return 0;
+    for (const char *p = strstr(text, name); p; p = strstr(p + 1, name))
+        if (cv_word_at(text, p, name) && p[n] == '(' && p != text && p[-1] != '\n')
+            return 1;
+    return 0;
+}
+
+/* A range lo..hi of two integers with lo > hi. */
+static int cv_empty_range(const char *text)
+{
+    for (const char *p = strstr(text, ".."); p; p = strstr(p + 2, "..")) {
+        const char *q = p;
+        while (q > text && (isdigit((unsigned char)q[-1]) || q[-1] == '-'))
+            q--;
+        if (q == p || !isdigit((unsigned char)p[2]) || (q > text && (isalpha((unsigned char)
+                                                                       q[-1]) || q[-1] == '_')))
+            continue;
+        char *end;
+        long lo = strtol(q, NULL, 10), hi = strtol(p + 2, &end, 10);
+        if (lo > hi && !(isalnum((unsigned char)*end) || *end == '_' || *end == '-' ||
+                         *end == '+'))
+            return 1;
+    }
+    return 0;
+}
+
+/* A scalar assigned inside a for block: `name =` on a line of a block opened by `for`. */
+static int cv_iteration_scalar(const char *text)
+{
+    int depth = 0, in_for = 0;
+    for (const char *line = text; *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 :
+                                                                      line + strlen(line)) {
+        const char *p = line;
+        while (*p == ' ')
+            p++;
+        if (strncmp(p, "for ", 4) == 0 && strchr(p, '{') && strchr(p, '{') < strchr(p, '\n')) {
+            in_for = depth + 1;
+            depth++;
+            continue;
+        }
+        const char *q = p;
+        while (isalnum((unsigned char)*q) || *q == '_')
+            q++;
+        if (in_for && q > p && strncmp(q, " = ", 3) == 0)
+            return 1;
+        for (const char *c = p; *c && *c != '\n'; c++) {
+            depth += *c == '{';
+            depth -= *c == '}';
+        }
+        if (depth < in_for)
+            in_for = 0;
+    }
+    return 0;
+}
+
+/* A size (a file constant or a run-time size) read as a number: outside [] and ranges. */
+static int cv_size_number(const char *text, const char *size)
+{
+    size_t n = strlen(size);
+    for (const char *p = strstr(text, size); p; p = strstr(p + 1, size)) {
+        if (!cv_word_at(text, p, size))
+            continue;
+        int bracket = 0;
+        for (const char *b = p; b > text && b[-1] != '\n'; b--)
+            bracket += (b[-1] == '[') - (b[-1] == ']');
+        const char *after = p + n;
+        while (*after == ' ' || *after == '-' || *after == '+' || isdigit((unsigned char)*after))
+            after++;
+        int bound = strncmp(after, "..", 2) == 0 || (p >= text + 2 && p[-1] == '.' &&
+                                                    p[-2] == '.');
+        int defined = p == text || p[-1] == '\n' || (p[n] == ' ' && p[n + 1] == '=');
+        if (!bracket && !bound && !defined && p[n] != '[' && p[n] != ']')
+            return 1;
+    }
+    return 0;
+}
+
+static void cv_kinds(Coverage *cv, uint8_t *seen, const Dag *d, uint32_t n)
+{
+    for (NodeId id = 1; id < n; id++) {
+        NodeKind k = (NodeKind)d->nodes[id].kind;
+        if (node_is_op(d, id) && !seen[k]) {
+            seen[k] = 1;
+            cv->hits[CV_KINDS + k]++;
+        }
+    }
+}
+
+/* Counts one program: its text, and what it compiled to. */
+static void coverage_count(Coverage *cv, const char *text, const Program *prog)
+{
+    unsigned char has[CV_FIXED] = {0};
+    uint8_t seen[N_KINDS] = {0};
+    unsigned entries = 0;
+    cv->programs++;
+    has[CV_SUM] = strstr(text, "sum(") != NULL;
+    has[CV_PROD] = strstr(text, "prod(") != NULL;
+    has[CV_FOR] = strstr(text, "for ") != NULL;
+    has[CV_IF] = strstr(text, "if(") != NULL;
+    has[CV_ITER_SCALAR] = cv_iteration_scalar(text);
+    has[CV_EMPTY_RANGE] = cv_empty_range(text);
+    has[CV_ARRAY2] = strstr(text, "][") != NULL;
+    int recurrence_text = strstr(text, "+1] =") || strstr(text, "+ 1] =");
+    has[CV_SIZE_NUMBER] = cv_size_number(text, "K");
+    for (int i = 0; i < prog->nfuncs; i++) {
+        const Func *f = &prog->funcs[i];
+        entries |= f->entries;
+        has[CV_VECTOR] |= f->vector;
+        has[CV_RUNTIME_SIZE] |= f->nsizes > 0;
+        for (int s = 0; s < f->nsizes; s++)
+            has[CV_SIZE_NUMBER] |= cv_size_number(text, f->size[s]);
+        int array_param = 0;
+        for (int p = 0; p < f->nparams; p++) {
+            has[CV_ARRAY] |= f->params[p].rank > 0;
+            has[CV_ARRAY2] |= f->params[p].rank > 1;
+            has[CV_DATA] |= f->params[p].kind == PARAM_DATA;
+            array_param |= f->params[p].rank > 0;
+        }
+        if (cv_calls(text, f->name)) {
+            has[CV_CALL] = 1;
+            has[CV_CALL_ARRAY] |= array_param;
+        }
+        cv_kinds(cv, seen, &f->dag, f->nprimal ? f->nprimal : f->dag.len);
+        for (int l = 0; l < f->nloops; l++) {
+            const Loop *lp = &f->loops[l];
+            const Func *body = lp->body;
+            has[lp->nstate ? CV_REC_KEPT : CV_KEPT_SUM] = 1;
+            has[CV_STATES2] |= lp->nstate > 1;
+            has[CV_CAPTURE] |= lp->ncap > 0;
+            cv_kinds(cv, seen, &body->dag, body->nprimal ? body->nprimal : body->dag.len);
+            /* a next state that adds a capture: its adjoint term is the state's own */
+            for (uint32_t j = 0; j < lp->nstate; j++) {
+                const Node *nd = &body->dag.nodes[body->roots[j]];
+                uint32_t cap0 = 1 + lp->nload + lp->nstate;
+                for (int o = 0; o < 2 && nd->kind == N_ADD; o++) {
+                    const Node *x = &body->dag.nodes[o ? nd->b : nd->a];
+                    has[CV_REC_READS_OUTSIDE] |= x->kind == N_INPUT && (uint32_t)x->k >= cap0 &&
+                                                 (uint32_t)x->k < cap0 + lp->ncap;
+                }
+            }
+        }
+    }
+    has[CV_REC_CONST] = recurrence_text && !has[CV_REC_KEPT];
+    for (int c = 0; c < CV_FIXED; c++)
+        cv->hits[c] += has[c];
+    for (int k = 0; k < ENTRY_KINDS; k++)
+        cv->hits[CV_ENTRIES + k] += (entries >> k) & 1;
+}
+
+/* The generator is meant to draw these: the fixed rows named, every operation (when ops is
+ * set), and the entry points of `entries`. */
+static void coverage_want(Coverage *cv, const int *fixed, int nfixed, int ops, unsigned entries)
+{
+    for (int i = 0; i < nfixed; i++)
+        cv->want[fixed[i]] = 1;
+    for (int k = 0; ops && k < N_KINDS; k++)
+        cv->want[CV_KINDS + k] = op_info[k].form != F_LEAF;
+    for (int k = 0; k < ENTRY_KINDS; k++)
+        cv->want[CV_ENTRIES + k] = (entries >> k) & 1;
+}
+
+static const char *cv_row_name(int r, char *buf, size_t n)
+{
+    if (r < CV_FIXED)
+        return coverage_fixed[r];
+    if (r < CV_ENTRIES) {
+        int k = r - CV_KINDS;
+        snprintf(buf, n, "operation %s", op_info[k].lang ? op_info[k].lang : op_info[k].c);
+        return buf;
+    }
+    snprintf(buf, n, "entry point %s", entry_info[r - CV_ENTRIES].word);
+    return buf;
+}
+
+/* Prints the table (the rows drawn, and the wanted ones even when never drawn; a wanted row
+ * under COVERAGE_MIN is marked) and returns how many wanted rows are under it. */
+static int coverage_report(const Coverage *cv, FILE *out)
+{
+    int low = 0;
+    char buf[64];
+    fprintf(out, "coverage of %s: %ld programs\n", cv->generator, cv->programs);
+    for (int r = 0; r < CV_ROWS; r++) {
+        if (!cv->hits[r] && !cv->want[r])
+            continue;
+        double share = cv->programs ? (double)cv->hits[r] / (double)cv->programs : 0;
+        int under = cv->want[r] && share < COVERAGE_MIN;
+        low += under;
+        fprintf(out, "  %-52s %6ld  %5.1f%%%s\n", cv_row_name(r, buf, sizeof buf), cv->hits[r],
+                100 * share, under ? "  UNDER 2%" : cv->want[r] ? "" : "  (not required)");
+    }
+    return low;
+}
+
+#endif
