@@ -228,7 +228,8 @@ static void gen_arg(Gen *g, int depth, void (*guard)(Gen *, int))
 }
 
 /* One of a list of names. */
-#define GEN_PICK(g, list) ((list)[rng_below((g)->rng, sizeof(list) / sizeof *(list))])
+#define GEN_PICK_RNG(rng, list) ((list)[rng_below((rng), sizeof(list) / sizeof *(list))])
+#define GEN_PICK(g, list) GEN_PICK_RNG((g)->rng, list)
 
 static void gen_call(Gen *g, int depth)
 {
@@ -716,7 +717,8 @@ static void gen_kept_expr(Rng *rng, Buf *out, const char *const *names, int n,
 }
 
 /* A definition with sums over a run-time range (one of them reading x[i+1]), sometimes a map
- * a sum reads and sometimes a recurrence, drawn from seed: the same text with -D n=K is its
+ * a sum reads and sometimes a recurrence (a bounded step, a value from outside added as it
+ * is, or two states trading values), drawn from seed: the same text with -D n=K is its
  * unrolled form. */
 static inline void gen_kept_program(Buf *out, uint64_t seed, GenKept *k)
 {
@@ -749,11 +751,28 @@ static inline void gen_kept_program(Buf *out, uint64_t seed, GenKept *k)
     if (k->recurrence) {
         static const char *const init[] = {"p[1]", "q"};
         static const char *const step[] = {"r[k]", "x[k]", "p[0]", "q"};
+        static const char *const step2[] = {"r[k]", "u[k]", "x[k]", "p[0]", "q", "a"};
+        static const char *const outside[] = {"p[0]", "q", "a", "a*q"};
         buf_printf(out, "    r[0] = ");
         gen_kept_expr(&rng, out, init, 2, NULL, 1);
-        buf_printf(out, "\n    for k = 0..n-1 { r[k+1] = r[k] + 0.25*tanh(");
-        gen_kept_expr(&rng, out, step, 4, "k", 2);
-        buf_printf(out, ") }\n");
+        switch (rng_below(&rng, 3)) {
+        case 0:
+            buf_printf(out, "\n    for k = 0..n-1 { r[k+1] = r[k] + 0.25*tanh(");
+            gen_kept_expr(&rng, out, step, 4, "k", 2);
+            buf_printf(out, ") }\n");
+            break;
+        case 1: /* a value read from outside added as it is: its adjoint term is r's own */
+            buf_printf(out, "\n    for k = 0..n-1 { r[k+1] = 0.5*r[k] + %s }\n",
+                       GEN_PICK_RNG(&rng, outside));
+            break;
+        default: /* two states that trade values */
+            buf_printf(out, "\n    u[0] = ");
+            gen_kept_expr(&rng, out, init, 2, NULL, 1);
+            buf_printf(out, "\n    for k = 0..n-1 {\n        r[k+1] = u[k] + 0.25*tanh(");
+            gen_kept_expr(&rng, out, step2, 6, "k", 2);
+            buf_printf(out, ")\n        u[k+1] = r[k]\n    }\n");
+            break;
+        }
     }
     static const char *const result[] = {"a", "s1", "s2", "p[0]", "q", "r[n]"};
     buf_printf(out, "    return ");

@@ -11,6 +11,7 @@
  */
 #include "testutil.h"
 
+#include "coverage.h"
 #include "gen.h"
 
 #define OUT "build/tests/kept_random"
@@ -162,27 +163,50 @@ static unsigned long env_or(const char *name, unsigned long dflt)
     return v && *v ? strtoul(v, NULL, 10) : dflt;
 }
 
+/* Adds what program `text` drew to cv: it is compiled in memory with the kept modes. */
+static void count_program(Coverage *cv, const char *text)
+{
+    Unit u = {.emit = EMIT_FITTING | ENTRIES_KEPT};
+    FILE *quiet = fopen("/dev/null", "w");
+    assert_int_equal(unit_compile(&u, "f.expr", text, strlen(text), "f", quiet), 0);
+    fclose(quiet);
+    coverage_count(cv, text, &u.prog);
+    unit_free(&u);
+}
+
 static void test_kept_random_programs(void **state)
 {
     (void)state;
     unsigned long n = env_or("ADGEN_KEPT_N", 30), seed = env_or("ADGEN_KEPT_SEED", 1);
     long checks = 0, recurrences = 0, diff_x = 0;
+    Coverage cv = {.generator = "gen_kept_program"};
     for (unsigned long i = 0; i < n; i++) {
         GenKept g;
         Buf probe = {0};
         gen_kept_program(&probe, seed + i, &g);
+        count_program(&cv, probe.data);
         buf_free(&probe);
         recurrences += g.recurrence;
         diff_x += g.x_diff;
         char *log = check_program(seed + i);
-        const char *c = strstr(log, "checks ");
-        assert_non_null(c);
-        checks += strtol(c + 7, NULL, 10);
+        long got = -1;
+        assert_int_equal(sscanf(strstr(log, "checks ") ? strstr(log, "checks ") : "", "checks %ld",
+                                &got), 1);
+        checks += got;
         free(log);
     }
     printf("%lu programs (%ld with a recurrence, %ld with x differentiated), %ld checks, "
            "0 failures\n", n, recurrences, diff_x, checks);
     assert_true(checks > (long)n * 30);
+    static const int drawn[] = {CV_ARRAY, CV_DATA, CV_SUM, CV_FOR, CV_ITER_SCALAR, CV_IF,
+                                CV_KEPT_SUM, CV_REC_KEPT, CV_REC_READS_OUTSIDE, CV_STATES2,
+                                CV_CAPTURE, CV_RUNTIME_SIZE};
+    coverage_want(&cv, drawn, sizeof drawn / sizeof *drawn, 0, ENTRIES_KEPT & ~1u);
+    int low = coverage_report(&cv, stdout);
+    /* too few programs to tell a rare construct from a missing one: from 200 on */
+    if (low && n >= 200)
+        fail_msg("%d constructs gen_kept_program is meant to draw came in under 2%% of "
+                 "programs", low);
 }
 
 /* The generator is deterministic: a seed gives the same text. */
