@@ -200,14 +200,14 @@ typedef uint32_t NodeId; /* 0 means none; children always have smaller ids than 
 #include "ops.h"
 
 typedef enum {
-#define X(kind, lang, ar, c, form, fold, cost, lin, value) N_##kind,
+#define X(kind, ...) N_##kind,
     OPS(X)
 #undef X
 } NodeKind;
 
 /* The number of kinds, apart from the enum so that a switch over every kind is complete. */
 enum {
-#define X(kind, lang, ar, c, form, fold, cost, lin, value) +1
+#define X(kind, ...) +1
     N_KINDS = 0 OPS(X)
 #undef X
 };
