@@ -17,43 +17,28 @@
  * Griewank and Walther, "Evaluating Derivatives", 2nd ed., section 4.6). */
 #define CHEAP_GRADIENT_BOUND 4
 
+NodeId report_edge_operand(const Func *f, NodeId id)
+{
+    const Node *nd = &f->dag.nodes[id];
+    switch (op_info[nd->kind].edge) {
+    case EDGE_NONE: return 0;
+    case EDGE_ZERO: case EDGE_ONE: case EDGE_MINUS_ONE: case EDGE_UNIT: return nd->a;
+    case EDGE_DIVISOR: return f->dag.nodes[nd->b].kind == N_CONST ? 0 : nd->b;
+    case EDGE_BASE: return f->dag.nodes[nd->a].kind == N_CONST ? 0 : nd->a;
+    }
+    return 0;
+}
+
 const char *report_domain_note(const Func *f, NodeId id)
 {
     const Node *nd = &f->dag.nodes[id];
-    switch (nd->kind) {
-    case N_SQRT: return "sqrt: derivative infinite where its argument is 0, undefined below";
-    case N_CBRT: return "cbrt: derivative infinite where its argument is 0";
-    case N_LOG: case N_LOG2: case N_LOG10:
-        return "log: undefined where its argument is <= 0 (derivative infinite at 0)";
-    case N_LOG1P: return "log1p: undefined where its argument is <= -1";
-    case N_ASIN: case N_ACOS:
-        return "asin/acos: derivative infinite where the argument is -1 or 1, undefined beyond";
-    case N_ACOSH: return "acosh: derivative infinite where its argument is 1, undefined below";
-    case N_ATANH: return "atanh: infinite where its argument is -1 or 1";
-    case N_TAN: return "tan: infinite where the cosine of its argument is 0";
-    case N_DIV:
-        if (f->dag.nodes[nd->b].kind == N_CONST)
-            return NULL;
-        return "division: unbounded where the divisor is 0";
-    case N_POW:
-        if (f->dag.nodes[nd->a].kind == N_CONST)
-            return NULL;
-        if (f->dag.nodes[nd->b].kind == N_CONST)
-            return "power of a variable base: derivative infinite or undefined where the base "
-                   "is 0 (exponent below 1), undefined where it is negative";
-        return "pow with a variable base: undefined where the base is negative; at base 0 the "
-               "derivative in the exponent is taken as 0";
-    case N_ABS: return "abs: kink at 0 (the derivative there is taken as 0)";
-    case N_RELU: return "relu: kink at 0 (the derivative there is taken as 0)";
-    case N_MIN: return "min: kink where its operands are equal (each gets half there)";
-    case N_MAX: return "max: kink where its operands are equal (each gets half there)";
-    case N_IF: return "if: branch switch where the condition changes; the derivative jumps";
-    case N_FLOOR: case N_CEIL: return "floor/ceil: jumps at integers (derivative taken as 0)";
-    case N_SIGN: return "sign: jumps at 0 (derivative taken as 0)";
-    case N_HYPOT: return "hypot: kink where both arguments are 0";
-    case N_ATAN2: return "atan2: undefined where both arguments are 0";
-    default: return NULL;
-    }
+    const OpInfo *op = &op_info[nd->kind];
+    if (op->edge != EDGE_NONE && !report_edge_operand(f, id))
+        return NULL;
+    if (op->edge == EDGE_BASE && f->dag.nodes[nd->b].kind == N_CONST)
+        return "power of a variable base: derivative infinite or undefined where the base "
+               "is 0 (exponent below 1), undefined where it is negative";
+    return op->note;
 }
 
 void report_put_loc(Buf *out, const Diag *diag, const Func *f, NodeId id)
