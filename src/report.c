@@ -159,8 +159,7 @@ static void domain_notes(const Func *f, const Diag *diag, Buf *out)
             continue;
         const Node *nd = &d->nodes[id];
         body[nd->a] = body[nd->b] = body[nd->c] = 1;
-        const char *text = dep[id] || (nd->kind == N_IF && dep[nd->a]) ?
-                           report_domain_note(f, id) : NULL;
+        const char *text = dep[id] ? report_domain_note(f, id) : NULL;
         if (!text)
             continue;
         if (nnotes == cap) {
