@@ -252,6 +252,8 @@ typedef struct {
     const char *c;     /* C operator, <math.h> name or template */
     OpForm form;
     int fold, cost, lin;
+    const char *word;  /* a name where lang has none (add, if), or NULL */
+    const char *tex;   /* LaTeX command or operator, or NULL */
     OpEdge edge;
     OpKink kink;
     const char *note;  /* what --report and check say of its edge or kink, or NULL */

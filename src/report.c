@@ -98,20 +98,17 @@ static uint32_t temporaries(Sched *s, const Entry *e)
     return n;
 }
 
-static const char *kind_name(NodeKind k)
+/* A kind as the report lists it: its name in the language, else a word for it and its C
+ * operator (add (+)), else that operator. */
+static const char *kind_name(NodeKind k, char *buf, size_t size)
 {
-    switch (k) {
-    case N_ADD: return "add (+)";
-    case N_SUB: return "sub (-)";
-    case N_NEG: return "neg (-)";
-    case N_MUL: return "mul (*)";
-    case N_DIV: return "div (/)";
-    case N_AND: return "and (&&)";
-    case N_OR: return "or (||)";
-    case N_NOT: return "not (!)";
-    case N_IF: return "if (?:)";
-    default: return op_info[k].lang ? op_info[k].lang : op_info[k].c;
-    }
+    const OpInfo *op = &op_info[k];
+    if (op->lang)
+        return op->lang;
+    if (!op->word)
+        return op->c;
+    snprintf(buf, size, "%s (%s)", op->word, op->c);
+    return buf;
 }
 
 typedef struct {
@@ -200,9 +197,11 @@ static void report_func(Func *f, const Diag *diag, NameSet *file_names, Arena *a
     buf_printf(out, "%s: %s:%d:%d\n  %-22s %10s %10s\n", f->name, diag->file, f->def->name_loc.first_line,
                f->def->name_loc.first_column, "operations", f->name,
                f->vector ? "jacobian" : "gradient");
+    char name[32];
     for (int k = 0; k < N_KINDS; k++)
         if (value[k] || grad[k])
-            buf_printf(out, "  %-22s %10u %10u\n", kind_name((NodeKind)k), value[k], grad[k]);
+            buf_printf(out, "  %-22s %10u %10u\n", kind_name((NodeKind)k, name, sizeof name),
+                       value[k], grad[k]);
     buf_printf(out, "  %-22s %10u %10u\n", "all", ops_value, ops_grad);
     unsigned long wv = weighted(value), wg = weighted(grad);
     buf_printf(out, "  %-22s %10lu %10lu", "weighted (ops.h cost)", wv, wg);

@@ -62,6 +62,11 @@ static void test_ops_table_complete(void **state)
         assert_non_null(op->c);
         if (op->arity == 0)
             continue;
+        /* what --report lists it as and --explain writes it with */
+        if (!op->lang && op->form != F_CMP && !op->word)
+            fail_msg("kind %s has neither a name in the language nor a word", op->c);
+        if ((op->form == F_CMP || op->form == F_LOGIC) && !op->tex)
+            fail_msg("operator %s has no LaTeX", op->c);
         if (!point_for((NodeKind)k))
             fail_msg("kind %s: the interpreter gives no finite value at any test point", op->c);
         assert_true(op->cost >= 1);
