@@ -201,14 +201,14 @@ typedef uint32_t NodeId; /* 0 means none; children always have smaller ids than 
 #include "ops.h"
 
 typedef enum {
-#define X(kind, lang, ar, c, form, fold, cost, lin, value) N_##kind,
+#define X(kind, ...) N_##kind,
     OPS(X)
 #undef X
 } NodeKind;
 
 /* The number of kinds, apart from the enum so that a switch over every kind is complete. */
 enum {
-#define X(kind, lang, ar, c, form, fold, cost, lin, value) +1
+#define X(kind, ...) +1
     N_KINDS = 0 OPS(X)
 #undef X
 };
@@ -223,6 +223,29 @@ typedef enum {
     F_LEAF, F_NEG, F_ADD, F_MUL, F_CMP, F_LOGIC, F_NOT, F_IF, F_CALL, F_TEMPLATE
 } OpForm;
 
+/* Where a kind's derivative is infinite or undefined, as `adgen check` measures how far
+ * an operand is from it (ops.h's edge column). */
+typedef enum {
+    EDGE_NONE,      /* nowhere, or nowhere check measures (tan's poles) */
+    EDGE_ZERO,      /* the operand at 0: |a| */
+    EDGE_ONE,       /* at 1: |a - 1| */
+    EDGE_MINUS_ONE, /* at -1: |a + 1| */
+    EDGE_UNIT,      /* at -1 and 1: |1 - |a|| */
+    EDGE_DIVISOR,   /* the divisor at 0, |b|, unless it is a constant */
+    EDGE_BASE,      /* the base of a power at 0, |a|, unless it is a constant */
+} OpEdge;
+
+/* Where a kind has a kink, a jump or a branch switch, as check tells its sides apart: by a
+ * number of the operands (or of the value) that changes there (ops.h's kink column). */
+typedef enum {
+    KINK_NONE,   /* none: smooth wherever it is defined */
+    KINK_SIGN,   /* at a = 0: the sign of a */
+    KINK_ORDER,  /* at a = b: the sign of a - b */
+    KINK_ORIGIN, /* at a = b = 0: whether a or b is not 0 */
+    KINK_STEP,   /* where the value steps: the value itself */
+    KINK_BRANCH, /* where the condition a changes: whether a is not 0 */
+} OpKink;
+
 /* A row of ops.h. */
 typedef struct {
     const char *lang;  /* the name in the language, or NULL */
@@ -230,6 +253,11 @@ typedef struct {
     const char *c;     /* C operator, <math.h> name or template */
     OpForm form;
     int fold, cost, lin;
+    const char *word;  /* a name where lang has none (add, if), or NULL */
+    const char *tex;   /* LaTeX command or operator, or NULL */
+    OpEdge edge;
+    OpKink kink;
+    const char *note;  /* what --report and check say of its edge or kink, or NULL */
 } OpInfo;
 
 extern const OpInfo op_info[N_KINDS];
@@ -772,6 +800,9 @@ void report_program(Program *prog, const Diag *diag, Buf *out);
 /* A note on node id of f's primal when its derivative is undefined, unbounded or jumps
  * somewhere (a kink, a branch switch, a domain edge), else NULL. */
 const char *report_domain_note(const Func *f, NodeId id);
+/* The operand of node id whose value reaches its domain edge (ops.h's edge column), or 0 when
+ * it has none: a constant divisor or base is none, only a value the inputs move is. */
+NodeId report_edge_operand(const Func *f, NodeId id);
 /* "file:line:col" of node id of f (shorter when the column or line is unknown). */
 void report_put_loc(Buf *out, const Diag *diag, const Func *f, NodeId id);
 

@@ -60,45 +60,39 @@ static void put_value(Buf *out, double v)
         buf_printf(out, "%.17g", v);
 }
 
-/* Which side of its kink or branch point a node is on, from the values of its operands; -2
- * for a node without one. */
+/* Which side of its kink or branch point a node is on, from the values of its operands (a
+ * step's from its own); -2 for a node without one. */
 static double side(const Check *c, const double *v, NodeId id)
 {
     const Node *nd = &c->f->dag.nodes[id];
     double a = v[nd->a], b = nd->b ? v[nd->b] : 0;
-    switch (nd->kind) {
-    case N_ABS: case N_RELU: case N_SIGN: return (a > 0) - (a < 0);
-    case N_MIN: case N_MAX: return (a > b) - (a < b);
-    case N_IF: return a != 0;
-    case N_FLOOR: return floor(a);
-    case N_CEIL: return ceil(a);
-    case N_HYPOT: case N_ATAN2: return a != 0 || b != 0;
-    default: return -2;
+    switch (op_info[nd->kind].kink) {
+    case KINK_NONE: return -2;
+    case KINK_SIGN: return (a > 0) - (a < 0);
+    case KINK_ORDER: return (a > b) - (a < b);
+    case KINK_ORIGIN: return a != 0 || b != 0;
+    case KINK_STEP: return v[id];
+    case KINK_BRANCH: return a != 0;
     }
+    return -2;
 }
 
 /* How far an operation's argument is from where its derivative is infinite or undefined;
  * -1 for an operation without such a place. */
 static double edge_distance(const Check *c, const double *v, NodeId id)
 {
-    const Node *nd = &c->f->dag.nodes[id];
-    double a = v[nd->a];
-    switch (nd->kind) {
-    case N_SQRT: case N_CBRT: case N_LOG: case N_LOG2: case N_LOG10: return fabs(a);
-    case N_LOG1P: return fabs(a + 1);
-    case N_ASIN: case N_ACOS: case N_ATANH: return fabs(1 - fabs(a));
-    case N_ACOSH: return fabs(a - 1);
-    case N_DIV: return c->f->dag.nodes[nd->b].kind == N_CONST ? -1 : fabs(v[nd->b]);
-    case N_POW: return c->f->dag.nodes[nd->a].kind == N_CONST ? -1 : fabs(a);
-    default: return -1;
+    NodeId arg = report_edge_operand(c->f, id);
+    if (!arg)
+        return -1;
+    double a = v[arg];
+    switch (op_info[c->f->dag.nodes[id].kind].edge) {
+    case EDGE_NONE: return -1;
+    case EDGE_ZERO: case EDGE_DIVISOR: case EDGE_BASE: return fabs(a);
+    case EDGE_ONE: return fabs(a - 1);
+    case EDGE_MINUS_ONE: return fabs(a + 1);
+    case EDGE_UNIT: return fabs(1 - fabs(a));
     }
-}
-
-/* The operand whose edge_distance it is. */
-static NodeId edge_operand(const Check *c, NodeId id)
-{
-    const Node *nd = &c->f->dag.nodes[id];
-    return nd->kind == N_DIV ? nd->b : nd->a;
+    return -1;
 }
 
 /* Notes on why input slot i disagrees: the kinks, branch switches and domain edges within
@@ -114,10 +108,10 @@ static int explain_places(Check *c, Buf *out)
         const char *why = NULL;
         double sm = side(c, c->vm, id), sp = side(c, c->vp, id);
         if (sm != -2 && sm != sp)
-            why = f->dag.nodes[id].kind == N_IF ? "the branch switches within the step" :
-                  "a kink or jump within the step";
+            why = op_info[f->dag.nodes[id].kind].kink == KINK_BRANCH ?
+                  "the branch switches within the step" : "a kink or jump within the step";
         double dist = edge_distance(c, c->v0, id);
-        NodeId arg = edge_operand(c, id);
+        NodeId arg = report_edge_operand(f, id);
         if (!why && dist >= 0 &&
             (dist == 0 || (c->vp[arg] != c->vm[arg] &&
                            (!isfinite(c->v0[id]) || dist <= fabs(c->vp[arg] - c->vm[arg])))))

@@ -19,8 +19,8 @@
 #define MAX_INT_POWER 64
 
 const OpInfo op_info[N_KINDS] = {
-#define X(kind, lang, ar, c, form, fold, cost, lin, value) \
-    [N_##kind] = {lang, ar, c, form, fold, cost, lin},
+#define X(kind, lang, ar, c, form, fold, cost, lin, value, word, tex, edge, kink, note) \
+    [N_##kind] = {lang, ar, c, form, fold, cost, lin, word, tex, edge, kink, note},
     OPS(X)
 #undef X
 };

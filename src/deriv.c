@@ -241,7 +241,7 @@ static NodeId rule_IF(Ctx *c)
 }
 
 static const Rule rules[N_KINDS] = {
-#define X(kind, lang, ar, cname, form, fold, cost, lin, value) [N_##kind] = rule_##kind,
+#define X(kind, ...) [N_##kind] = rule_##kind,
     OPS(X)
 #undef X
 };

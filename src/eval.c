@@ -18,7 +18,7 @@ double eval_op(NodeKind k, double a, double b, double c)
 {
     (void)a, (void)b, (void)c;
     switch (k) {
-#define X(kind, lang, ar, cname, form, fold, cost, lin, value) \
+#define X(kind, lang, ar, cname, form, fold, cost, lin, value, ...) \
     case N_##kind: return value;
     OPS(X)
 #undef X

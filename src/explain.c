@@ -190,6 +190,7 @@ static int is_named(const Ex *x, NodeId id)
     return id < x->n && x->name[id] && id != x->expand && !x->inlined[id];
 }
 
+/* The language writes an operation as C does (its form), but a power as x^y. */
 static int prec_of(const Ex *x, NodeId id)
 {
     const Node *nd = &x->d->nodes[id];
@@ -197,19 +198,19 @@ static int prec_of(const Ex *x, NodeId id)
         return signbit(nd->k) ? P_UNARY : P_PRIMARY;
     if (is_named(x, id))
         return P_PRIMARY;
-    switch (nd->kind) {
-    case N_ADD: case N_SUB: return P_ADD;
-    case N_MUL:
-        if (nd->a == nd->b)
-            return P_POW;
-        return P_MUL;
-    case N_DIV: return is_latex(x) ? P_PRIMARY : P_MUL;
-    case N_NEG: case N_NOT: return P_UNARY;
-    case N_POW: return P_POW;
-    case N_OR: return P_OR;
-    case N_AND: return P_AND;
-    default: return op_info[nd->kind].form == F_CMP ? P_CMP : P_PRIMARY;
+    switch (op_info[nd->kind].form) {
+    case F_ADD: return P_ADD;
+    case F_MUL:
+        if (nd->kind == N_DIV)
+            return is_latex(x) ? P_PRIMARY : P_MUL;
+        return nd->a == nd->b ? P_POW : P_MUL;
+    case F_NEG: case F_NOT: return P_UNARY;
+    case F_CMP: return P_CMP;
+    case F_LOGIC: return nd->kind == N_AND ? P_AND : P_OR;
+    case F_CALL: return nd->kind == N_POW ? P_POW : P_PRIMARY;
+    case F_LEAF: case F_IF: case F_TEMPLATE: return P_PRIMARY;
     }
+    return P_PRIMARY;
 }
 
 /* A number as the language writes it: the shortest form that reads back to it. */
@@ -276,29 +277,16 @@ static void put_operand(Ex *x, Buf *out, NodeId id, int min_prec, int depth)
     buf_puts(out, paren ? (is_latex(x) ? "\\right)" : ")") : "");
 }
 
-/* The LaTeX command of a function, or NULL for \operatorname. */
-static const char *latex_function(NodeKind k)
-{
-    switch (k) {
-    case N_SIN: return "\\sin"; case N_COS: return "\\cos"; case N_TAN: return "\\tan";
-    case N_ASIN: return "\\arcsin"; case N_ACOS: return "\\arccos";
-    case N_ATAN: return "\\arctan"; case N_SINH: return "\\sinh"; case N_COSH: return "\\cosh";
-    case N_TANH: return "\\tanh"; case N_EXP: return "\\exp"; case N_LOG: return "\\log";
-    case N_MIN: return "\\min"; case N_MAX: return "\\max";
-    default: return NULL;
-    }
-}
-
 static void put_call(Ex *x, Buf *out, const Node *nd, int depth)
 {
-    const char *lang = nd->kind == N_IF ? "if" : op_info[nd->kind].lang;
-    const char *tex = latex_function(nd->kind);
-    if (is_latex(x) && tex)
-        buf_puts(out, tex);
+    const OpInfo *op = &op_info[nd->kind];
+    const char *name = op->lang ? op->lang : op->word;
+    if (is_latex(x) && op->tex)
+        buf_puts(out, op->tex);
     else if (is_latex(x))
-        buf_printf(out, "\\operatorname{%s}", lang);
+        buf_printf(out, "\\operatorname{%s}", name);
     else
-        buf_puts(out, lang);
+        buf_puts(out, name);
     buf_puts(out, is_latex(x) ? "\\left(" : "(");
     NodeId ops[3] = {nd->a, nd->b, nd->c};
     for (int i = 0; i < node_arity(nd->kind); i++) {
@@ -306,16 +294,6 @@ static void put_call(Ex *x, Buf *out, const Node *nd, int depth)
         put_expr(x, out, ops[i], depth + 1);
     }
     buf_puts(out, is_latex(x) ? "\\right)" : ")");
-}
-
-static const char *latex_operator(NodeKind k)
-{
-    switch (k) {
-    case N_EQ: return " = "; case N_NE: return " \\ne "; case N_LT: return " < ";
-    case N_LE: return " \\le "; case N_GT: return " > "; case N_GE: return " \\ge ";
-    case N_AND: return " \\land "; case N_OR: return " \\lor ";
-    default: return NULL;
-    }
 }
 
 /* A node as an expression of named nodes; recursion only through unnamed nodes, which are a
@@ -336,88 +314,76 @@ static void put_expr(Ex *x, Buf *out, NodeId id, int depth)
         return;
     }
     int tex = is_latex(x);
+    const OpInfo *op = &op_info[nd->kind];
     depth++;
-    switch (nd->kind) {
-    case N_NEG:
+    switch (op->form) {
+    case F_NEG:
         buf_puts(out, "-");
         put_operand(x, out, nd->a, P_UNARY, depth);
         break;
-    case N_NOT:
+    case F_NOT:
         buf_puts(out, tex ? "\\lnot " : "!");
         put_operand(x, out, nd->a, P_UNARY, depth);
         break;
-    case N_ADD: case N_SUB:
+    case F_ADD:
         put_operand(x, out, nd->a, P_ADD, depth);
-        buf_puts(out, nd->kind == N_ADD ? " + " : " - ");
+        buf_printf(out, " %s ", op->c);
         put_operand(x, out, nd->b, P_MUL, depth);
         break;
-    case N_MUL:
-        if (nd->a == nd->b) {
+    case F_MUL:
+        if (nd->kind == N_MUL && nd->a == nd->b) {
             put_operand(x, out, nd->a, P_PRIMARY, depth);
             buf_puts(out, tex ? "^{2}" : "^2");
-            break;
-        }
-    {
-        /* a constant factor first, as the book writes 2x (operands are ordered by id) */
-        int swap = x->d->nodes[nd->b].kind == N_CONST && x->d->nodes[nd->a].kind != N_CONST;
-        NodeId l = swap ? nd->b : nd->a, r = swap ? nd->a : nd->b;
-        put_operand(x, out, l, P_MUL, depth);
-        buf_puts(out, !tex ? "*" : x->d->nodes[l].kind == N_CONST &&
-                 prec_of(x, r) == P_PRIMARY ? " " : " \\cdot ");
-        put_operand(x, out, r, P_UNARY, depth);
-        break;
-    }
-    case N_DIV:
-        if (tex) {
+        } else if (nd->kind == N_MUL) {
+            /* a constant factor first, as the book writes 2x (operands are ordered by id) */
+            int swap = x->d->nodes[nd->b].kind == N_CONST && x->d->nodes[nd->a].kind != N_CONST;
+            NodeId l = swap ? nd->b : nd->a, r = swap ? nd->a : nd->b;
+            put_operand(x, out, l, P_MUL, depth);
+            buf_puts(out, !tex ? "*" : x->d->nodes[l].kind == N_CONST &&
+                     prec_of(x, r) == P_PRIMARY ? " " : " \\cdot ");
+            put_operand(x, out, r, P_UNARY, depth);
+        } else if (tex) {
             buf_puts(out, "\\frac{");
             put_expr(x, out, nd->a, depth);
             buf_puts(out, "}{");
             put_expr(x, out, nd->b, depth);
             buf_puts(out, "}");
-            break;
+        } else {
+            put_operand(x, out, nd->a, P_MUL, depth);
+            buf_puts(out, "/");
+            put_operand(x, out, nd->b, P_UNARY, depth);
         }
-        put_operand(x, out, nd->a, P_MUL, depth);
-        buf_puts(out, "/");
-        put_operand(x, out, nd->b, P_UNARY, depth);
         break;
-    case N_POW:
-        put_operand(x, out, nd->a, P_PRIMARY, depth);
-        buf_puts(out, tex ? "^{" : "^");
-        if (tex)
-            put_expr(x, out, nd->b, depth);
-        else
-            put_operand(x, out, nd->b, P_POW, depth);
-        buf_puts(out, tex ? "}" : "");
+    case F_CMP: case F_LOGIC: {
+        int p = op->form == F_CMP ? P_CMP + 1 : prec_of(x, id) + 1;
+        put_operand(x, out, nd->a, p - 1, depth);
+        buf_printf(out, " %s ", tex ? op->tex : op->c);
+        put_operand(x, out, nd->b, p, depth);
         break;
-    case N_SQRT:
-        if (!tex) {
-            put_call(x, out, nd, depth);
-            break;
-        }
-        buf_puts(out, "\\sqrt{");
-        put_expr(x, out, nd->a, depth);
-        buf_puts(out, "}");
-        break;
-    case N_ABS:
-        if (!tex) {
-            put_call(x, out, nd, depth);
-            break;
-        }
-        buf_puts(out, "\\left\\lvert ");
-        put_expr(x, out, nd->a, depth);
-        buf_puts(out, "\\right\\rvert ");
-        break;
-    default:
-        if (op_info[nd->kind].form == F_CMP || op_info[nd->kind].form == F_LOGIC) {
-            int p = op_info[nd->kind].form == F_CMP ? P_CMP + 1 : prec_of(x, id) + 1;
-            put_operand(x, out, nd->a, p - 1, depth);
-            buf_puts(out, tex ? latex_operator(nd->kind) : "");
-            if (!tex)
-                buf_printf(out, " %s ", op_info[nd->kind].c);
-            put_operand(x, out, nd->b, p, depth);
+    }
+    case F_CALL:
+        if (nd->kind == N_POW) {
+            put_operand(x, out, nd->a, P_PRIMARY, depth);
+            buf_puts(out, tex ? "^{" : "^");
+            if (tex)
+                put_expr(x, out, nd->b, depth);
+            else
+                put_operand(x, out, nd->b, P_POW, depth);
+            buf_puts(out, tex ? "}" : "");
+        } else if (tex && nd->kind == N_SQRT) {
+            buf_puts(out, "\\sqrt{");
+            put_expr(x, out, nd->a, depth);
+            buf_puts(out, "}");
+        } else if (tex && nd->kind == N_ABS) {
+            buf_puts(out, "\\left\\lvert ");
+            put_expr(x, out, nd->a, depth);
+            buf_puts(out, "\\right\\rvert ");
         } else {
             put_call(x, out, nd, depth);
         }
+        break;
+    case F_LEAF: case F_IF: case F_TEMPLATE:
+        put_call(x, out, nd, depth);
         break;
     }
 }

@@ -17,43 +17,28 @@
  * Griewank and Walther, "Evaluating Derivatives", 2nd ed., section 4.6). */
 #define CHEAP_GRADIENT_BOUND 4
 
+NodeId report_edge_operand(const Func *f, NodeId id)
+{
+    const Node *nd = &f->dag.nodes[id];
+    switch (op_info[nd->kind].edge) {
+    case EDGE_NONE: return 0;
+    case EDGE_ZERO: case EDGE_ONE: case EDGE_MINUS_ONE: case EDGE_UNIT: return nd->a;
+    case EDGE_DIVISOR: return f->dag.nodes[nd->b].kind == N_CONST ? 0 : nd->b;
+    case EDGE_BASE: return f->dag.nodes[nd->a].kind == N_CONST ? 0 : nd->a;
+    }
+    return 0;
+}
+
 const char *report_domain_note(const Func *f, NodeId id)
 {
     const Node *nd = &f->dag.nodes[id];
-    switch (nd->kind) {
-    case N_SQRT: return "sqrt: derivative infinite where its argument is 0, undefined below";
-    case N_CBRT: return "cbrt: derivative infinite where its argument is 0";
-    case N_LOG: case N_LOG2: case N_LOG10:
-        return "log: undefined where its argument is <= 0 (derivative infinite at 0)";
-    case N_LOG1P: return "log1p: undefined where its argument is <= -1";
-    case N_ASIN: case N_ACOS:
-        return "asin/acos: derivative infinite where the argument is -1 or 1, undefined beyond";
-    case N_ACOSH: return "acosh: derivative infinite where its argument is 1, undefined below";
-    case N_ATANH: return "atanh: infinite where its argument is -1 or 1";
-    case N_TAN: return "tan: infinite where the cosine of its argument is 0";
-    case N_DIV:
-        if (f->dag.nodes[nd->b].kind == N_CONST)
-            return NULL;
-        return "division: unbounded where the divisor is 0";
-    case N_POW:
-        if (f->dag.nodes[nd->a].kind == N_CONST)
-            return NULL;
-        if (f->dag.nodes[nd->b].kind == N_CONST)
-            return "power of a variable base: derivative infinite or undefined where the base "
-                   "is 0 (exponent below 1), undefined where it is negative";
-        return "pow with a variable base: undefined where the base is negative; at base 0 the "
-               "derivative in the exponent is taken as 0";
-    case N_ABS: return "abs: kink at 0 (the derivative there is taken as 0)";
-    case N_RELU: return "relu: kink at 0 (the derivative there is taken as 0)";
-    case N_MIN: return "min: kink where its operands are equal (each gets half there)";
-    case N_MAX: return "max: kink where its operands are equal (each gets half there)";
-    case N_IF: return "if: branch switch where the condition changes; the derivative jumps";
-    case N_FLOOR: case N_CEIL: return "floor/ceil: jumps at integers (derivative taken as 0)";
-    case N_SIGN: return "sign: jumps at 0 (derivative taken as 0)";
-    case N_HYPOT: return "hypot: kink where both arguments are 0";
-    case N_ATAN2: return "atan2: undefined where both arguments are 0";
-    default: return NULL;
-    }
+    const OpInfo *op = &op_info[nd->kind];
+    if (op->edge != EDGE_NONE && !report_edge_operand(f, id))
+        return NULL;
+    if (op->edge == EDGE_BASE && f->dag.nodes[nd->b].kind == N_CONST)
+        return "power of a variable base: derivative infinite or undefined where the base "
+               "is 0 (exponent below 1), undefined where it is negative";
+    return op->note;
 }
 
 void report_put_loc(Buf *out, const Diag *diag, const Func *f, NodeId id)
@@ -113,20 +98,17 @@ static uint32_t temporaries(Sched *s, const Entry *e)
     return n;
 }
 
-static const char *kind_name(NodeKind k)
+/* A kind as the report lists it: its name in the language, else a word for it and its C
+ * operator (add (+)), else that operator. */
+static const char *kind_name(NodeKind k, char *buf, size_t size)
 {
-    switch (k) {
-    case N_ADD: return "add (+)";
-    case N_SUB: return "sub (-)";
-    case N_NEG: return "neg (-)";
-    case N_MUL: return "mul (*)";
-    case N_DIV: return "div (/)";
-    case N_AND: return "and (&&)";
-    case N_OR: return "or (||)";
-    case N_NOT: return "not (!)";
-    case N_IF: return "if (?:)";
-    default: return op_info[k].lang ? op_info[k].lang : op_info[k].c;
-    }
+    const OpInfo *op = &op_info[k];
+    if (op->lang)
+        return op->lang;
+    if (!op->word)
+        return op->c;
+    snprintf(buf, size, "%s (%s)", op->word, op->c);
+    return buf;
 }
 
 typedef struct {
@@ -174,8 +156,7 @@ static void domain_notes(const Func *f, const Diag *diag, Buf *out)
             continue;
         const Node *nd = &d->nodes[id];
         body[nd->a] = body[nd->b] = body[nd->c] = 1;
-        const char *text = dep[id] || (nd->kind == N_IF && dep[nd->a]) ?
-                           report_domain_note(f, id) : NULL;
+        const char *text = dep[id] ? report_domain_note(f, id) : NULL;
         if (!text)
             continue;
         if (nnotes == cap) {
@@ -216,9 +197,11 @@ static void report_func(Func *f, const Diag *diag, NameSet *file_names, Arena *a
     buf_printf(out, "%s: %s:%d:%d\n  %-22s %10s %10s\n", f->name, diag->file, f->def->name_loc.first_line,
                f->def->name_loc.first_column, "operations", f->name,
                f->vector ? "jacobian" : "gradient");
+    char name[32];
     for (int k = 0; k < N_KINDS; k++)
         if (value[k] || grad[k])
-            buf_printf(out, "  %-22s %10u %10u\n", kind_name((NodeKind)k), value[k], grad[k]);
+            buf_printf(out, "  %-22s %10u %10u\n", kind_name((NodeKind)k, name, sizeof name),
+                       value[k], grad[k]);
     buf_printf(out, "  %-22s %10u %10u\n", "all", ops_value, ops_grad);
     unsigned long wv = weighted(value), wg = weighted(grad);
     buf_printf(out, "  %-22s %10lu %10lu", "weighted (ops.h cost)", wv, wg);

@@ -2,9 +2,10 @@
  * kind with operands: the interpreter computes it, its derivative rule (deriv.c) gives in
  * reverse mode and in forward mode, and eval_tangent's own rule gives, the partials that
  * central differences of the interpreter give at a point inside its domain, and a kind with a
- * name in the language is reachable from the language with the table's arity. A kind added
- * without a rule, or without a case in eval_tangent (-Werror=switch), does not compile; one
- * whose rule is wrong or empty fails here. */
+ * name in the language is reachable from the language with the table's arity; a kind's edge
+ * column is where its rule's partial is infinite or undefined. A kind added without a rule,
+ * or without a case in eval_tangent (-Werror=switch), does not compile; one whose rule is
+ * wrong or empty fails here. */
 #include "testutil.h"
 
 /* Candidate points, one of which lies inside every kind's domain away from its kinks. */
@@ -61,6 +62,11 @@ static void test_ops_table_complete(void **state)
         assert_non_null(op->c);
         if (op->arity == 0)
             continue;
+        /* what --report lists it as and --explain writes it with */
+        if (!op->lang && op->form != F_CMP && !op->word)
+            fail_msg("kind %s has neither a name in the language nor a word", op->c);
+        if ((op->form == F_CMP || op->form == F_LOGIC) && !op->tex)
+            fail_msg("operator %s has no LaTeX", op->c);
         if (!point_for((NodeKind)k))
             fail_msg("kind %s: the interpreter gives no finite value at any test point", op->c);
         assert_true(op->cost >= 1);
@@ -187,6 +193,46 @@ static void test_ops_templates(void **state)
     }
 }
 
+/* The edge column is where the kind's derivative rule (deriv.c) gives an infinite or
+ * undefined partial in the operand the column names; a kind with an edge or a kink has the
+ * note --report and check print there. */
+static void test_ops_edges_and_kinks(void **state)
+{
+    (void)state;
+    for (int k = 0; k < N_KINDS; k++) {
+        const OpInfo *op = &op_info[k];
+        if ((op->edge != EDGE_NONE || op->kink != KINK_NONE) && !op->note)
+            fail_msg("kind %s has an edge or a kink and no note", op->c);
+        /* the operand at the edge, the others 0.5 */
+        int at = op->edge == EDGE_DIVISOR;
+        double edges[2] = {NAN, NAN};
+        switch (op->edge) {
+        case EDGE_NONE: continue;
+        case EDGE_ZERO: case EDGE_DIVISOR: case EDGE_BASE: edges[0] = 0; break;
+        case EDGE_ONE: edges[0] = 1; break;
+        case EDGE_MINUS_ONE: edges[0] = -1; break;
+        case EDGE_UNIT: edges[0] = -1, edges[1] = 1; break;
+        }
+        for (int e = 0; e < 2 && !isnan(edges[e]); e++) {
+            double p[3] = {0.5, 0.5, 0.5};
+            p[at] = edges[e];
+            Dag d;
+            NodeId w = build(&d, (NodeKind)k), one = dag_const(&d, 1.0);
+            NodeMap adj;
+            reverse_sweep(&d, 1, &w, &one, NULL, &adj);
+            NodeId g = adj.of[dag_input(&d, (uint32_t)at)];
+            double *v = xrealloc(NULL, d.len * sizeof *v);
+            eval_dag(&d, p, v);
+            if (!g || isfinite(v[g]))
+                fail_msg("kind %s: operand %d at %g is no edge: partial %g", op->c, at,
+                         edges[e], g ? v[g] : 0);
+            free(v);
+            nodemap_free(&adj);
+            dag_free(&d);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -194,6 +240,7 @@ int main(void)
         cmocka_unit_test(test_ops_rules_match_differences),
         cmocka_unit_test(test_ops_language_names),
         cmocka_unit_test(test_ops_templates),
+        cmocka_unit_test(test_ops_edges_and_kinks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
