@@ -143,8 +143,18 @@ static int explain_nan(Check *c, Buf *out)
         if (!node_is_op(&f->dag, id) || !isnan(c->v0[id]) || isnan(c->v0[nd->a]) ||
             (nd->b && isnan(c->v0[nd->b])) || (nd->c && isnan(c->v0[nd->c])))
             continue;
+        const char *note = report_domain_note(f, id);
         report_put_loc(out, c->diag, f, id);
-        buf_printf(out, ": note: not a number here: %s\n", report_domain_note(f, id));
+        if (note) {
+            buf_printf(out, ": note: not a number here: %s\n", note);
+        } else { /* no domain edge: infinite operands (inf - inf, 0 * inf) */
+            buf_printf(out, ": note: not a number here, from the operand%s %g",
+                       node_arity(nd->kind) > 1 ? "s" : "", c->v0[nd->a]);
+            for (int i = 1; i < node_arity(nd->kind); i++)
+                buf_printf(out, "%s %g", i + 1 == node_arity(nd->kind) ? " and" : ",",
+                           c->v0[i == 1 ? nd->b : nd->c]);
+            buf_puts(out, "\n");
+        }
         notes++;
     }
     return notes;

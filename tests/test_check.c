@@ -107,6 +107,21 @@ static void test_check_infinite_derivative(void **state)
     free(out);
 }
 
+/* A NaN no domain edge explains (inf - inf): check used to crash printing a missing note. */
+static void test_check_nan_of_infinities(void **state)
+{
+    (void)state;
+    const char *src = "f(x) = exp(1000*x) - exp(1000*x)\n";
+    spit(OUT "/infs.expr", src);
+    char *out = NULL, want[128];
+    assert_int_equal(runf(&out, ADGEN_CMD " check " OUT "/infs.expr x=1"), 1);
+    place(want, sizeof want, OUT "/infs.expr", src, "exp(1000*x) -");
+    assert_contains(out, want);
+    assert_contains(out, "note: not a number here, from the operands inf and inf");
+    assert_contains(out, "f: FAILED");
+    free(out);
+}
+
 static void test_check_usage(void **state)
 {
     (void)state;
@@ -156,6 +171,7 @@ int main(void)
         cmocka_unit_test(test_check_kink),
         cmocka_unit_test(test_check_branch_switch),
         cmocka_unit_test(test_check_infinite_derivative),
+        cmocka_unit_test(test_check_nan_of_infinities),
         cmocka_unit_test(test_check_usage),
         cmocka_unit_test(test_check_curvature_nan_and_vectors),
     };
