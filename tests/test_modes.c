@@ -17,6 +17,7 @@
  */
 #include "testutil.h"
 
+#include "coverage.h"
 #include "gen.h"
 
 #include <sys/stat.h>
@@ -499,6 +500,7 @@ static void test_modes_random_programs(void **state)
     uint64_t seed = env ? strtoull(env, NULL, 10) : 1;
     Prog *progs = calloc((size_t)n + 1, sizeof *progs);
     GenSize size = {3, 4, 5, 8};
+    Coverage cv = {.generator = "gen_program with --emit=all"};
     for (int i = 0; i < n; i++) {
         Buf text = {0};
         gen_program(&text, seed + (uint64_t)i, &size);
@@ -506,6 +508,7 @@ static void test_modes_random_programs(void **state)
         char prefix[16];
         snprintf(prefix, sizeof prefix, "r%d_", i);
         prog_init(&progs[i], text.data, prefix);
+        coverage_count(&cv, text.data, &progs[i].unit.prog);
         buf_free(&text);
     }
     char *log = run_programs(progs, n, "random");
@@ -513,6 +516,13 @@ static void test_modes_random_programs(void **state)
     assert_int_equal(count_after(log, "failures "), 0);
     assert_true(count_after(log, "checks ") > 20 * n);
     free(log);
+    static const int drawn[] = {CV_ARRAY, CV_DATA, CV_SUM, CV_FOR, CV_IF, CV_CALL, CV_VECTOR};
+    coverage_want(&cv, drawn, sizeof drawn / sizeof *drawn, 0, (1u << ENTRY_KINDS) - 1);
+    int low = coverage_report(&cv, stdout);
+    /* too few programs to tell a rare construct from a missing one: from 200 on */
+    if (low && n >= 200)
+        fail_msg("%d constructs the modes test is meant to draw came in under 2%% of programs",
+                 low);
     for (int i = 0; i < n; i++)
         prog_free(&progs[i]);
     free(progs);
