@@ -499,15 +499,19 @@ typedef struct {
 int sema_program(Parse *p, const char *stem, Program *prog);
 void program_free(Program *prog);
 
+/* ---- func.c: a Func's and a Loop's accessors and release (below sema and modes) ----------- */
+
+/* A kept loop's results: its sum, or its last states. */
+uint32_t loop_results(const Loop *lp);
+/* The first of a kept loop's bar slots in entry point k's reverse sweep. */
+uint32_t loop_bar(const Loop *lp, EntryKind k);
+void func_free(Func *f);
+
 /* ---- modes.c: the entry points, as compositions of the two sweeps --------------------------- */
 
 /* The language names of the entry kinds ("grad", "jac-sparse"), and the C suffixes. */
 extern const char *const entry_name[ENTRY_KINDS];
 extern const char *const entry_suffix[ENTRY_KINDS];
-/* A kept loop's results: its sum, or its last states. */
-uint32_t loop_results(const Loop *lp);
-/* The first of a kept loop's bar slots in entry point k's reverse sweep. */
-uint32_t loop_bar(const Loop *lp, EntryKind k);
 /* "N, M": f's sizes known only at run time, or NULL when it has none (allocated). The
  * interpreter (eval, check) and the pictures (--dot, --explain, --report) need them given with
  * -D. */
@@ -519,7 +523,6 @@ unsigned func_misfits(const Func *f);
 int func_check_entries(const Func *f, unsigned asked, Diag *diag);
 /* Builds, in f's DAG, the nodes of every entry point in f->entries. */
 void func_differentiate(Func *f);
-void func_free(Func *f);
 
 /* ---- reverse.c: reverse mode as a graph transformation ------------------------------------ */
 
