@@ -9,394 +9,23 @@
  * Func of its own, read by the function through input slots; see "loops kept at run time"
  * below, and --unroll for sums over constant ranges). Every error is
  * located and counted; the walk over an expression is iterative (an explicit stack), and what
- * recurses (loops, sums and calls inside each other) is bounded by MAX_NESTING.
+ * recurses (loops, sums and calls inside each other) is bounded by MAX_NESTING. Beside it
+ * (private header sema.h), scope.c names in scope and suggests names for unknown ones.
  */
 #include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "adgen.h"
+#include "sema.h"
 
 /* Sums, loops and calls inside each other: the source's nesting, not its size. */
 #define MAX_NESTING 1000
 #define DEFAULT_MAX_NODES 10000000u
 
-/* ---- arrays ---------------------------------------------------------------------------------- */
-
-/* An input array (elements are input slots) or a local one (elements assigned one by one). */
-typedef struct {
-    const char *name;
-    Loc loc;
-    int rank;
-    int64_t dims[MAX_RANK];   /* an input's sizes (dims[0] is 0 for a run-time size); a
-                                 local array's extents so far */
-    const Param *param;       /* an input: its parameter; NULL for a local array */
-    const Stmt *map;          /* a local array a loop over a run-time range assigns: that loop */
-    int64_t map_off;          /* its first index is the loop's variable plus this */
-    Affine map_lo, map_hi;    /* the loop's range */
-    int assigned;             /* an element was assigned outside such a loop */
-    int state;                /* and the loop assigns the rest: a recurrence's state */
-    uint32_t map_scope;       /* the bindings in sight at the loop */
-} Array;
-
-/* An element of a local array, keyed by the array and its indices. */
-typedef struct {
-    const Array *array;       /* NULL: an empty slot */
-    int64_t idx[MAX_RANK];
-    NodeId node;
-    const Stmt *stmt;         /* the assignment */
-} Elem;
-
-typedef struct {
-    Elem *slots;
-    size_t cap, len;
-} ElemTable;
-
-static size_t elem_hash(const Array *a, const int64_t *idx)
-{
-    uint64_t h = (uint64_t)(uintptr_t)a * 0x9E3779B97F4A7C15u;
-    for (int i = 0; i < a->rank; i++)
-        h = (h ^ (uint64_t)idx[i]) * 0x100000001B3u;
-    return (size_t)(h ^ (h >> 29));
-}
-
-static Elem *elem_find(ElemTable *t, const Array *a, const int64_t *idx, int add)
-{
-    if (add && 2 * (t->len + 1) > t->cap) {
-        ElemTable bigger = {NULL, t->cap ? 2 * t->cap : 256, 0};
-        bigger.slots = xrealloc(NULL, bigger.cap * sizeof *bigger.slots);
-        memset(bigger.slots, 0, bigger.cap * sizeof *bigger.slots);
-        for (size_t i = 0; i < t->cap; i++)
-            if (t->slots[i].array)
-                *elem_find(&bigger, t->slots[i].array, t->slots[i].idx, 1) = t->slots[i];
-        free(t->slots);
-        *t = bigger;
-    }
-    if (!t->cap)
-        return NULL;
-    size_t j = elem_hash(a, idx) & (t->cap - 1);
-    for (; t->slots[j].array; j = (j + 1) & (t->cap - 1))
-        if (t->slots[j].array == a &&
-            memcmp(t->slots[j].idx, idx, (size_t)a->rank * sizeof *idx) == 0)
-            return &t->slots[j];
-    if (!add)
-        return NULL;
-    t->len++;
-    t->slots[j].array = a;
-    memcpy(t->slots[j].idx, idx, (size_t)a->rank * sizeof *idx);
-    return &t->slots[j];
-}
-
-/* ---- names in scope --------------------------------------------------------------------------- */
-
-typedef enum { B_SCALAR, B_ARRAY, B_LOOP, B_CONST, B_SIZE } BindKind;
-
-typedef struct {
-    const char *name;
-    BindKind kind;
-    NodeId node;        /* B_SCALAR */
-    Array *array;       /* B_ARRAY */
-    double value;       /* B_LOOP, B_CONST; B_SIZE: its number */
-    Affine aff;         /* B_LOOP: its value, in a kept loop's variable; B_SIZE: the size */
-    int level;          /* 1: bound inside a kept loop's iteration, whose nodes are its body's */
-    const char *text;   /* B_CONST: its spelling, when it is a number */
-    Loc loc;
-    int frame;          /* the inlined body it belongs to; 0: the file */
-    int input;          /* an input of the definition */
-    int failed;         /* B_CONST: its expression failed; uses stay silent */
-    int *used;          /* set when it is read */
-    uint32_t prev;      /* the binding of the same name it shadows (index + 1), 0: none */
-} Binding;
-
-typedef struct {
-    const char *name;
-    uint32_t top;       /* index + 1 of the innermost binding, 0: none */
-} NameSlot;
-
-/* A stack of bindings, and per name its innermost one. */
-typedef struct {
-    Binding *v;
-    uint32_t len, cap;
-    NameSlot *slots;
-    size_t scap, slen;
-    int level;          /* what new bindings get */
-    uint32_t hide_lo, hide_hi; /* bindings hide_lo..hide_hi-1 are out of sight (a map's
-                                  statements lowered again in a sum see the map's scope) */
-} Scope;
-
-static size_t hash_ptr(const void *p)
-{
-    uintptr_t u = (uintptr_t)p;
-    return (size_t)((u >> 4) * 0x9E3779B97F4A7C15u >> 7);
-}
-
-static NameSlot *name_slot(Scope *s, const char *name)
-{
-    if (2 * (s->slen + 1) > s->scap) {
-        Scope bigger = {NULL, 0, 0, NULL, s->scap ? 2 * s->scap : 64, 0, 0, 0, 0};
-        bigger.slots = xrealloc(NULL, bigger.scap * sizeof *bigger.slots);
-        memset(bigger.slots, 0, bigger.scap * sizeof *bigger.slots);
-        for (size_t i = 0; i < s->scap; i++)
-            if (s->slots[i].name)
-                *name_slot(&bigger, s->slots[i].name) = s->slots[i];
-        free(s->slots);
-        s->slots = bigger.slots;
-        s->scap = bigger.scap;
-        s->slen = bigger.slen;
-    }
-    size_t j = hash_ptr(name) & (s->scap - 1);
-    for (; s->slots[j].name; j = (j + 1) & (s->scap - 1))
-        if (s->slots[j].name == name)
-            return &s->slots[j];
-    s->slen++;
-    s->slots[j].name = name;
-    return &s->slots[j];
-}
-
-static Binding *bind(Scope *s, const char *name, BindKind kind, Loc loc, int frame)
-{
-    if (s->len == s->cap) {
-        s->cap = s->cap ? 2 * s->cap : 64;
-        s->v = xrealloc(s->v, s->cap * sizeof *s->v);
-    }
-    NameSlot *slot = name_slot(s, name);
-    Binding *b = &s->v[s->len];
-    memset(b, 0, sizeof *b);
-    b->name = name;
-    b->kind = kind;
-    b->loc = loc;
-    b->frame = frame;
-    b->level = s->level;
-    b->prev = slot->top;
-    slot->top = ++s->len;
-    return b;
-}
-
-static void unbind_to(Scope *s, uint32_t mark)
-{
-    while (s->len > mark) {
-        Binding *b = &s->v[--s->len];
-        name_slot(s, b->name)->top = b->prev;
-    }
-}
-
-/* The binding of name visible in frame: its own or the file's. */
-static Binding *lookup(Scope *s, const char *name, int frame)
-{
-    uint32_t i = name_slot(s, name)->top;
-    while (i && ((s->v[i - 1].frame != frame && s->v[i - 1].frame != 0) ||
-                 (i - 1 >= s->hide_lo && i - 1 < s->hide_hi)))
-        i = s->v[i - 1].prev;
-    return i ? &s->v[i - 1] : NULL;
-}
-
-/* ---- the lowering state ------------------------------------------------------------------------ */
-
-typedef struct {
-    Ast *e;
-    int expanded;
-} Frame;
-
-typedef struct {
-    const Def *def;
-    int id;
-    Loc at;             /* the call, for notes on what fails inside it */
-} Call;
-
-/* An iteration of a loop over a run-time range that assigns arrays (a map), lowered where a
- * kept sum reads one of its elements: the elements it assigns with its variable at `at`. */
-typedef struct {
-    const Stmt *loop;
-    Affine at;
-    int done;
-} MapIter;
-
-typedef struct {
-    const Array *array;
-    int64_t idx[MAX_RANK];    /* idx[0] unused: the iteration's */
-    NodeId node;
-    uint32_t iter;
-} MapElem;
-
-/* A scalar a recurrence carries from one iteration to the next: element idx (idx[0] unused) of
- * the array, its value before the loop, its slot in the iteration and its next value. */
-typedef struct {
-    const Array *array;
-    int64_t idx[MAX_RANK];
-    NodeId init;
-    uint32_t slot;
-    NodeId next;
-} RecState;
-
-/* A recurrence's last state: element `at` of the array, read after the loop. */
-typedef struct {
-    const Array *array;
-    int64_t idx[MAX_RANK];
-    Affine at;
-    NodeId node;
-} Final;
-
-/* The iteration of a kept sum being lowered into a DAG of its own. Its input slots come in
- * the order the body meets them: the index (slot 0), loads and captures; kept_finish orders
- * them and moves what does not change with the index out of the loop. */
-typedef struct {
-    Dag dag;
-    Affine lo, hi;            /* the range (checks of indices) */
-    const char *var;
-    uint32_t nslots;
-    uint8_t *slot_kind;       /* per slot: SLOT_INDEX, SLOT_LOAD, SLOT_CAPTURE */
-    uint32_t *slot_ref;       /* its load's or capture's number */
-    Load *load;
-    uint32_t nload;
-    NodeId *cap;              /* per capture: the function's node */
-    uint32_t ncap;
-    MapIter *iters;
-    uint32_t niters;
-    MapElem *elems;
-    uint32_t nelems;
-    int lazy;                 /* lowering a map's iteration: its indices were checked */
-    uint32_t iter;            /* that iteration */
-    const Stmt *rec;          /* a recurrence being lowered: its loop */
-    RecState *state;          /* its state scalars */
-    uint32_t nstate;
-} Kept;
-
-enum { SLOT_INDEX, SLOT_LOAD, SLOT_CAPTURE, SLOT_STATE };
-
-typedef struct {
-    Parse *p;
-    Diag *diag;
-    Func *f;
-    Dag *d;                 /* the function's DAG, or a kept loop's iteration's */
-    Kept *kept;             /* the kept loop being lowered, or NULL */
-    Final *finals;          /* the last states of the definition's recurrences */
-    uint32_t nfinals;
-    Scope scope;
-    ElemTable elems;
-    Frame *stack;           /* the explicit stack of lower_expr */
-    size_t stack_top, stack_cap;
-    Call *calls;            /* the bodies being lowered, outermost first */
-    int ncalls, calls_cap, next_frame;
-    int depth;              /* sums, loops and calls open */
-    int stop;               /* the node limit was hit: lower nothing more */
-    int recursion_reported; /* a cycle of calls has been reported */
-    int def_errors;         /* the error count when the current definition began */
-    uint32_t max_nodes;
-    uint32_t unroll;        /* --unroll: sums of constant ranges past this many terms are kept */
-    Def **defs;             /* every definition, by name */
-    size_t defs_cap;
-    Arena *arena;
-} Lower;
-
 static int frame_id(const Lower *L)
 {
     return L->calls[L->ncalls - 1].id;
-}
-
-static size_t edit_distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 16 || lb > 16)
-        return 99;
-    size_t row[17];
-    for (size_t j = 0; j <= lb; j++)
-        row[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        size_t diag = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t up = row[j];
-            size_t best = diag + (a[i - 1] != b[j - 1]);
-            if (up + 1 < best)
-                best = up + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            row[j] = best;
-            diag = up;
-        }
-    }
-    return row[lb];
-}
-
-/* The kind of the table's function called `name` in the language, or N_KINDS. */
-static int function_kind(const char *name)
-{
-    int k = 0;
-    while (k < N_KINDS && !(op_info[k].lang && strcmp(op_info[k].lang, name) == 0))
-        k++;
-    return k;
-}
-
-/* The language's functions beside the table's: if, sum and prod. */
-static const char *const special_functions[] = {"if", "sum", "prod"};
-
-/* Names users know from C or mathematics that adgen spells otherwise or lacks: what to say
- * instead of a guess by spelling, which could name a function of another meaning (log for
- * log1p, fmax for fma). */
-static const struct {
-    const char *name, *advice;
-} known_names[] = {
-    {"ln", "the natural logarithm is 'log'"},
-    {"fabs", "the absolute value is 'abs'"},
-    {"fmin", "the minimum is 'min'"},
-    {"fmax", "the maximum is 'max'"},
-    {"arcsin", "the inverse sine is 'asin'"},
-    {"arccos", "the inverse cosine is 'acos'"},
-    {"arctan", "the inverse tangent is 'atan' (or 'atan2')"},
-    {"fma", "not supported: write x*y + z"},
-    {"exp2", "not supported: write 2^x"},
-    {"exp10", "not supported: write 10^x"},
-    {"pow10", "not supported: write 10^x"},
-    {"sqr", "not supported: write x^2"},
-    {"square", "not supported: write x^2"},
-    {"fmod", "not supported (it has jumps)"},
-    {"round", "not supported (it has jumps)"},
-    {"trunc", "not supported (it has jumps)"},
-};
-
-static void unknown_function(Lower *L, const Ast *e)
-{
-    Loc at = e->loc;
-    at.end = at.begin + strlen(e->name);
-    for (size_t i = 0; i < sizeof known_names / sizeof *known_names; i++) {
-        if (strcmp(e->name, known_names[i].name) == 0) {
-            diag_error(L->diag, at, "unknown function '%s': %s", e->name, known_names[i].advice);
-            return;
-        }
-    }
-    const char *best = NULL;
-    size_t best_d = 3;
-    for (int k = 0; k < N_KINDS; k++) {
-        size_t dist = op_info[k].lang ? edit_distance(e->name, op_info[k].lang) : 99;
-        if (dist < best_d) {
-            best_d = dist;
-            best = op_info[k].lang;
-        }
-    }
-    for (size_t i = 0; i < sizeof special_functions / sizeof *special_functions; i++) {
-        size_t dist = edit_distance(e->name, special_functions[i]);
-        if (dist < best_d) {
-            best_d = dist;
-            best = special_functions[i];
-        }
-    }
-    for (size_t j = 0; j < L->defs_cap; j++) {
-        size_t dist = L->defs[j] ? edit_distance(e->name, L->defs[j]->name) : 99;
-        if (dist < best_d) {
-            best_d = dist;
-            best = L->defs[j]->name;
-        }
-    }
-    /* a short name is as close to many others: g is not a misspelled log */
-    if (best && best_d >= strlen(e->name))
-        best = NULL;
-    Loc loc = e->loc;
-    loc.end = loc.begin + strlen(e->name);
-    if (best)
-        diag_error(L->diag, loc, "unknown function '%s'; did you mean '%s'?", e->name, best);
-    else
-        diag_error(L->diag, loc, "unknown function '%s'", e->name);
 }
 
 /* pi to more digits than any long double holds */
@@ -456,7 +85,7 @@ static int enter(Lower *L, Loc loc)
     return 1;
 }
 
-/* ---- integer and constant arithmetic ------------------------------------------------------- */
+/* ---- integer and constant arithmetic ------------------------------------------------------ */
 
 #define INT_LIMIT 4503599627370496.0 /* 2^52: integers exact in a double, and far from overflow */
 
@@ -526,7 +155,7 @@ static int aff_eval(Lower *L, const Ast *e, Affine *out, int depth)
         v = e->num;
         break;
     case A_VAR: {
-        Binding *bd = lookup(&L->scope, e->name, frame_id(L));
+        Binding *bd = scope_lookup(&L->scope, e->name, frame_id(L));
         if (!bd) {
             diag_error(L->diag, e->loc, "unknown constant '%s'", e->name);
             return 0;
@@ -604,7 +233,7 @@ static int aff_eval(Lower *L, const Ast *e, Affine *out, int depth)
     return 1;
 }
 
-/* The same where a number is needed when adgen runs. */
+/* An index, bound or size (aff_eval) where a number is needed when adgen runs. */
 static int int_eval(Lower *L, const Ast *e, int64_t *out, int depth)
 {
     Affine a;
@@ -632,7 +261,7 @@ static int const_eval(Lower *L, const Ast *e, double *out, int depth)
         *out = e->num;
         return 1;
     case A_VAR: {
-        Binding *bd = lookup(&L->scope, e->name, 0);
+        Binding *bd = scope_lookup(&L->scope, e->name, 0);
         if (bd && bd->kind == B_CONST) {
             *out = bd->value;
             return 1;
@@ -654,7 +283,7 @@ static int const_eval(Lower *L, const Ast *e, double *out, int depth)
                e->kind == A_MUL ? a * b : e->kind == A_DIV ? a / b : pow(a, b);
         break;
     case A_CALL: {
-        int k = function_kind(e->name);
+        int k = scope_function_kind(e->name);
         if (k == N_KINDS || e->nargs != op_info[k].arity) {
             diag_error(L->diag, e->loc, "a constant may call only the language's functions "
                                         "(not if, sum, prod or a definition), with their "
@@ -681,9 +310,9 @@ static int const_eval(Lower *L, const Ast *e, double *out, int depth)
     return 1;
 }
 
-/* ---- expressions ------------------------------------------------------------------------------ */
+/* ---- expressions -------------------------------------------------------------------------- */
 
-/* ---- loops kept at run time ---------------------------------------------------------------- */
+/* ---- loops kept at run time --------------------------------------------------------------- */
 
 /* Makes room for element n of an array grown by doubling. */
 static void *grow(void *p, uint32_t n, size_t size)
@@ -853,7 +482,7 @@ static NodeId lower_expr(Lower *L, Ast *root);
 
 static NodeId lower_var(Lower *L, const Ast *e)
 {
-    Binding *b = lookup(&L->scope, e->name, frame_id(L));
+    Binding *b = scope_lookup(&L->scope, e->name, frame_id(L));
     if (b) {
         if (b->used)
             *b->used = 1;
@@ -904,7 +533,7 @@ static int aff_indices(Lower *L, const Array *a, const Ast *first, int n, Loc lo
     return 1;
 }
 
-/* The same where every index must be a number when adgen runs. */
+/* An element's indices (aff_indices) where each must be a number when adgen runs. */
 static int eval_indices(Lower *L, const Array *a, const Ast *first, int n, Loc loc, int64_t *idx)
 {
     Affine v[MAX_RANK];
@@ -966,7 +595,7 @@ static NodeId kept_index(Lower *L, const Ast *e, const Array *a, const Affine *i
 
 static NodeId lower_index(Lower *L, const Ast *e)
 {
-    Binding *b = lookup(&L->scope, e->name, frame_id(L));
+    Binding *b = scope_lookup(&L->scope, e->name, frame_id(L));
     if (!b || b->kind != B_ARRAY) {
         diag_error(L->diag, e->loc, b ? "'%s' is not an array" : "unknown array '%s'", e->name);
         return 0;
@@ -994,7 +623,7 @@ static NodeId lower_index(Lower *L, const Ast *e)
             flat = flat * a->dims[i] + idx[i];
         n = L->f->input[a->param->first + (uint32_t)flat];
     } else {
-        Elem *el = elem_find(&L->elems, a, idx, 0);
+        Elem *el = scope_elem_find(&L->elems, a, idx, 0);
         if (!el) {
             /* after another error this is most likely its consequence (a loop that did not
              * run) */
@@ -1054,7 +683,7 @@ static Affine aff_var(void)
 
 static void bind_loop(Lower *L, const char *name, Loc loc, const Affine *value)
 {
-    Binding *b = bind(&L->scope, name, B_LOOP, loc, frame_id(L));
+    Binding *b = scope_bind(&L->scope, name, B_LOOP, loc, frame_id(L));
     b->aff = *value;
     b->value = (double)value->k;
 }
@@ -1236,7 +865,7 @@ static NodeId lower_kept_sum(Lower *L, Ast *e, const Ast *range, Ast *body, cons
     Affine i = aff_var();
     bind_loop(L, range->name, range->loc, &i);
     NodeId g = lower_expr(L, body);
-    unbind_to(&L->scope, mark);
+    scope_unbind_to(&L->scope, mark);
     L->d = &L->f->dag;
     NodeId r = g && !L->stop ? kept_finish(L, &k, &g, 1, e->loc) : 0;
     kept_end(L, &k);
@@ -1268,7 +897,7 @@ static NodeId lower_reduction(Lower *L, Ast *e, int is_sum)
                                         "for positive factors write exp(sum(..., log(...)))");
         return 0;
     }
-    Binding *shadowed = lookup(&L->scope, range->name, frame_id(L));
+    Binding *shadowed = scope_lookup(&L->scope, range->name, frame_id(L));
     /* an enclosing sum's or loop's variable may be reused; an input or local may not */
     if (strcmp(range->name, "pi") == 0 ||
         (shadowed && shadowed->frame == frame_id(L) && shadowed->kind != B_LOOP)) {
@@ -1298,7 +927,7 @@ static NodeId lower_reduction(Lower *L, Ast *e, int is_sum)
         Affine at = aff_num(i);
         bind_loop(L, range->name, range->loc, &at);
         NodeId t = lower_expr(L, body);
-        unbind_to(&L->scope, mark);
+        scope_unbind_to(&L->scope, mark);
         failed = !t || over_limit(L, e->loc);
         if (!failed)
             acc = !acc ? t : dag_binary(L->d, is_sum ? N_ADD : N_MUL, acc, t);
@@ -1361,7 +990,7 @@ static NodeId lower_call_def(Lower *L, Ast *e, Def *def)
     for (Ast *a = e->args; a && ok; a = a->next, p = p->next) {
         if (p->kind == A_VAR) {
             if (a->kind == A_VAR) {
-                Binding *ab = lookup(&L->scope, a->name, frame_id(L));
+                Binding *ab = scope_lookup(&L->scope, a->name, frame_id(L));
                 if (ab && ab->kind == B_ARRAY) {
                     diag_error(L->diag, a->loc, "'%s' is an array, but '%s' of '%s' is a "
                                                 "scalar", a->name, p->name, def->name);
@@ -1372,10 +1001,10 @@ static NodeId lower_call_def(Lower *L, Ast *e, Def *def)
             NodeId n = a->node;
             ok = n != 0;
             if (ok)
-                bind(&L->scope, p->name, B_SCALAR, p->loc, frame)->node = n;
+                scope_bind(&L->scope, p->name, B_SCALAR, p->loc, frame)->node = n;
             continue;
         }
-        Binding *ab = a->kind == A_VAR ? lookup(&L->scope, a->name, frame_id(L)) : NULL;
+        Binding *ab = a->kind == A_VAR ? scope_lookup(&L->scope, a->name, frame_id(L)) : NULL;
         if (!ab || ab->kind != B_ARRAY) {
             diag_error(L->diag, a->loc, "'%s' of '%s' is an array: pass a whole array by its "
                                         "name", p->name, def->name);
@@ -1409,7 +1038,7 @@ static NodeId lower_call_def(Lower *L, Ast *e, Def *def)
             ok = 0;
         }
         if (ok)
-            bind(&L->scope, p->name, B_ARRAY, p->loc, frame)->array = arr;
+            scope_bind(&L->scope, p->name, B_ARRAY, p->loc, frame)->array = arr;
     }
     NodeId result = 0;
     if (ok) {
@@ -1434,7 +1063,7 @@ static NodeId lower_call_def(Lower *L, Ast *e, Def *def)
             result = 0;
         }
     }
-    unbind_to(&L->scope, mark);
+    scope_unbind_to(&L->scope, mark);
     L->depth--;
     return result;
 }
@@ -1470,7 +1099,7 @@ static uint32_t lower_map_iter(Lower *L, const Stmt *loop, const Affine *at, int
     Stmt *returned = NULL;
     Result r;
     lower_stmts(L, L->f->def, loop->body, 1, &r, &returned);
-    unbind_to(&L->scope, mark);
+    scope_unbind_to(&L->scope, mark);
     L->scope.hide_lo = hide_lo;
     L->scope.hide_hi = hide_hi;
     L->diag->muted -= !check;
@@ -1591,7 +1220,7 @@ static int var_plus(Lower *L, const Ast *x, const char *var, int64_t *off)
     }
     double v = num && num->kind == A_NUM ? num->num : NAN;
     if (num && num->kind == A_VAR) {
-        Binding *b = lookup(&L->scope, num->name, frame_id(L));
+        Binding *b = scope_lookup(&L->scope, num->name, frame_id(L));
         v = b && b->kind == B_CONST ? b->value : NAN;
     }
     if (!(fabs(v) <= 1e9) || v != floor(v))
@@ -1612,7 +1241,7 @@ static NodeId state_slot(Lower *L, const Array *a, const int64_t *idx, Loc loc)
     int64_t at[MAX_RANK];
     memcpy(at, idx, sizeof at);
     at[0] = k->lo.k + a->map_off - 1;
-    Elem *el = elem_find(&L->elems, a, at, 0);
+    Elem *el = scope_elem_find(&L->elems, a, at, 0);
     if (!el || !el->node) {
         if (!el) {
             Buf t = {0};
@@ -1637,7 +1266,6 @@ static NodeId state_slot(Lower *L, const Array *a, const int64_t *idx, Loc loc)
     k->slot_ref[k->nslots] = k->nstate++;
     return dag_input(L->d, k->nslots++);
 }
-
 
 /* An element of a recurrence's state array: the previous or this iteration's inside its loop,
  * one assigned before it, or the last after it. */
@@ -1670,7 +1298,7 @@ static NodeId state_index(Lower *L, const Ast *e, const Array *a, const Affine *
         int64_t at[MAX_RANK];
         memcpy(at, rest, sizeof at);
         at[0] = idx[0].k;
-        Elem *el = elem_find(&L->elems, a, at, 0);
+        Elem *el = scope_elem_find(&L->elems, a, at, 0);
         if (el)
             return L->kept ? kept_capture(L, el->node) : el->node;
     }
@@ -1754,7 +1382,7 @@ static int lower_recurrence(Lower *L, Stmt *s, const Affine *lo, const Affine *h
     Result r;
     int ok = lower_stmts(L, L->f->def, s->body, 1, &r, &returned) && !L->stop &&
              L->diag->errors == errors;
-    unbind_to(&L->scope, mark);
+    scope_unbind_to(&L->scope, mark);
     k.iters[0].done = 1;
     NodeId *roots = xrealloc(NULL, (k.nstate + 1) * sizeof *roots);
     for (uint32_t j = 0; ok && j < k.nstate; j++) {
@@ -1804,7 +1432,7 @@ static int mark_loops(Lower *L, const Stmt *loop, const Stmt *first, const Affin
             return 0;
         if (s->kind != S_ELEM)
             continue;
-        Binding *b = lookup(&L->scope, s->name, frame_id(L));
+        Binding *b = scope_lookup(&L->scope, s->name, frame_id(L));
         if (!b || b->kind != B_ARRAY || b->array->param)
             continue; /* assign_elem reports it */
         Array *a = b->array;
@@ -1868,15 +1496,6 @@ static int kept_for(Lower *L, Stmt *s, const Affine *lo, const Affine *hi)
     return L->diag->errors == errors;
 }
 
-static Def *find_def(const Lower *L, const char *name)
-{
-    for (size_t j = hash_ptr(name) & (L->defs_cap - 1); L->defs[j];
-         j = (j + 1) & (L->defs_cap - 1))
-        if (L->defs[j]->name == name)
-            return L->defs[j];
-    return NULL;
-}
-
 /* Whether e is sum or prod, whose arguments lower_reduction lowers itself, once per
  * iteration. */
 static int is_reduction(const Ast *e)
@@ -1891,18 +1510,19 @@ static NodeId lower_call(Lower *L, Ast *e)
     if (strcmp(e->name, "if") == 0) {
         if (e->nargs != 3) {
             diag_error(L->diag, e->loc, "'if' takes 3 arguments, a condition and two values, "
-                                        "but %d %s given", e->nargs, e->nargs == 1 ? "was" : "were");
+                                        "but %d %s given", e->nargs,
+                       e->nargs == 1 ? "was" : "were");
             return 0;
         }
         NodeId c = e->args->node, a = e->args->next->node, b = e->args->next->next->node;
         return c && a && b ? dag_op(L->d, N_IF, c, a, b) : 0;
     }
-    int k = function_kind(e->name);
+    int k = scope_function_kind(e->name);
     if (k == N_KINDS) {
-        Def *def = find_def(L, e->name);
+        Def *def = scope_find_def(L, e->name);
         if (def)
             return lower_call_def(L, e, def);
-        unknown_function(L, e);
+        scope_unknown_function(L, e);
         return 0;
     }
     int arity = op_info[k].arity;
@@ -1931,12 +1551,12 @@ static int lowered_arg(Lower *L, const Ast *call, const Ast *a)
         return 0;
     if (a->kind != A_VAR || is_reduction(call))
         return 1;
-    Binding *b = lookup(&L->scope, a->name, frame_id(L));
+    Binding *b = scope_lookup(&L->scope, a->name, frame_id(L));
     if (!b || b->kind != B_ARRAY)
         return 1;
     /* a function of the language takes values: an array there is an error of lower_var; any
      * other call passes arrays by name (or fails as an unknown function, once) */
-    return strcmp(call->name, "if") == 0 || function_kind(call->name) < N_KINDS;
+    return strcmp(call->name, "if") == 0 || scope_function_kind(call->name) < N_KINDS;
 }
 
 static void push(Lower *L, Ast *e)
@@ -2027,7 +1647,7 @@ static NodeId lower_expr(Lower *L, Ast *root)
     return L->stop ? 0 : root->node;
 }
 
-/* ---- statements ------------------------------------------------------------------------------- */
+/* ---- statements --------------------------------------------------------------------------- */
 
 static void name_node(Lower *L, NodeId n, const char *name)
 {
@@ -2043,7 +1663,7 @@ static int assignable(Lower *L, const char *name, Loc loc)
         diag_error(L->diag, loc, "cannot assign to 'pi', a predefined constant");
         return 0;
     }
-    Binding *b = lookup(&L->scope, name, frame_id(L));
+    Binding *b = scope_lookup(&L->scope, name, frame_id(L));
     if (!b)
         return 1;
     if (b->input)
@@ -2065,7 +1685,7 @@ static int assignable(Lower *L, const char *name, Loc loc)
 
 static void assign_elem(Lower *L, Stmt *s, NodeId n)
 {
-    Binding *b = lookup(&L->scope, s->name, frame_id(L));
+    Binding *b = scope_lookup(&L->scope, s->name, frame_id(L));
     if (!b || b->kind != B_ARRAY || b->array->param) {
         if (b && b->kind == B_ARRAY)
             diag_error(L->diag, s->name_loc, "cannot assign to input '%s'", s->name);
@@ -2085,7 +1705,7 @@ static void assign_elem(Lower *L, Stmt *s, NodeId n)
     if (!eval_indices(L, a, s->index, s->nindex, s->name_loc, idx))
         return;
     a->assigned = 1;
-    Elem *el = elem_find(&L->elems, a, idx, 1);
+    Elem *el = scope_elem_find(&L->elems, a, idx, 1);
     if (el->stmt) {
         Buf t = {0};
         for (int i = 0; i < a->rank; i++)
@@ -2135,7 +1755,7 @@ static int array_result(Lower *L, const Ast *e, const Array *a, Result *r)
         int64_t idx[MAX_RANK];
         for (int i = a->rank - 1, rest = (int)k; i >= 0; rest /= (int)a->dims[i], i--)
             idx[i] = rest % a->dims[i];
-        const Elem *el = elem_find(&L->elems, a, idx, 0);
+        const Elem *el = scope_elem_find(&L->elems, a, idx, 0);
         if (!el) {
             Buf t = {0};
             for (int i = 0; i < a->rank; i++)
@@ -2157,7 +1777,7 @@ static int lower_result(Lower *L, Ast *e, Result *r)
 {
     r->vector = 1;
     if (e->kind == A_VAR) {
-        Binding *b = lookup(&L->scope, e->name, frame_id(L));
+        Binding *b = scope_lookup(&L->scope, e->name, frame_id(L));
         if (b && b->kind == B_ARRAY) {
             if (b->used)
                 *b->used = 1;
@@ -2203,7 +1823,7 @@ static int lower_stmts(Lower *L, Def *def, Stmt *first, int in_loop, Result *ret
                 break;
             }
             /* bound even when its expression failed (n == 0): later uses then stay silent */
-            Binding *b = bind(&L->scope, s->name, B_SCALAR, s->name_loc, frame_id(L));
+            Binding *b = scope_bind(&L->scope, s->name, B_SCALAR, s->name_loc, frame_id(L));
             b->node = n;
             b->used = &s->used;
             if (n && (!L->diag->muted || L->kept))
@@ -2250,7 +1870,7 @@ static int lower_stmts(Lower *L, Def *def, Stmt *first, int in_loop, Result *ret
                 bind_loop(L, s->name, s->name_loc, &at);
                 Stmt *inner_return = NULL;
                 int ok = lower_stmts(L, def, s->body, 1, ret, &inner_return);
-                unbind_to(&L->scope, mark);
+                scope_unbind_to(&L->scope, mark);
                 /* an error in one iteration would be the same in the next: one message */
                 if (!ok || L->diag->errors != errors || over_limit(L, s->loc)) {
                     L->depth--;
@@ -2265,8 +1885,7 @@ static int lower_stmts(Lower *L, Def *def, Stmt *first, int in_loop, Result *ret
     return 1;
 }
 
-/* Binds the local arrays a body assigns (in loops too), so that they outlive the loop's
- * iterations. */
+/* Whether the statements (or a loop among them) assign the scalar name. */
 static int assigns_scalar(const Stmt *first, const char *name)
 {
     for (const Stmt *s = first; s; s = s->next)
@@ -2276,6 +1895,8 @@ static int assigns_scalar(const Stmt *first, const char *name)
     return 0;
 }
 
+/* Binds the local arrays a body assigns (in loops too), so that they outlive the loop's
+ * iterations. */
 static void declare_arrays(Lower *L, const Stmt *body, Stmt *first)
 {
     for (Stmt *s = first; s; s = s->next) {
@@ -2283,7 +1904,7 @@ static void declare_arrays(Lower *L, const Stmt *body, Stmt *first)
             declare_arrays(L, body, s->body);
         if (s->kind != S_ELEM)
             continue;
-        Binding *b = lookup(&L->scope, s->name, frame_id(L));
+        Binding *b = scope_lookup(&L->scope, s->name, frame_id(L));
         if (b && b->kind == B_ARRAY && !b->array->param && b->frame == frame_id(L))
             continue; /* assign_elem checks each assignment's indices */
         if (assigns_scalar(body, s->name))
@@ -2299,7 +1920,7 @@ static void declare_arrays(Lower *L, const Stmt *body, Stmt *first)
         a->name = s->name;
         a->loc = s->name_loc;
         a->rank = s->nindex;
-        bind(&L->scope, s->name, B_ARRAY, s->name_loc, frame_id(L))->array = a;
+        scope_bind(&L->scope, s->name, B_ARRAY, s->name_loc, frame_id(L))->array = a;
     }
 }
 
@@ -2329,7 +1950,7 @@ static int lower_body(Lower *L, Def *def, Result *r)
     return 1;
 }
 
-/* ---- definitions ------------------------------------------------------------------------------ */
+/* ---- definitions -------------------------------------------------------------------------- */
 
 /* A name a definition's head uses as an array's size without defining it: a size known at run
  * time (a C parameter of every entry point). */
@@ -2341,7 +1962,7 @@ static int declare_size(Lower *L, const Ast *x)
                                     "known at run time", x->name, MAX_SIZES);
         return 0;
     }
-    Binding *b = bind(&L->scope, x->name, B_SIZE, x->loc, frame_id(L));
+    Binding *b = scope_bind(&L->scope, x->name, B_SIZE, x->loc, frame_id(L));
     b->value = f->nsizes;
     b->aff = aff_num(0);
     b->aff.c[1 + f->nsizes] = 1;
@@ -2350,7 +1971,6 @@ static int declare_size(Lower *L, const Ast *x)
     return 1;
 }
 
-/* The parameters: names, sizes, kinds; each scalar an input slot. */
 /* Whether `name` is read in an index or a range's bound of the expression. Iterative: an
  * expression may be deep; its indices and bounds are short. */
 static int in_index(Lower *L, Ast *root, const char *name, int bound)
@@ -2406,7 +2026,8 @@ static const Ast *unknown_name(Lower *L, const Ast *e, int depth)
     if (!e || depth > 100)
         return NULL;
     if (e->kind == A_VAR)
-        return strcmp(e->name, "pi") != 0 && !lookup(&L->scope, e->name, frame_id(L)) ? e : NULL;
+        return strcmp(e->name, "pi") != 0 && !scope_lookup(&L->scope, e->name, frame_id(L)) ?
+               e : NULL;
     const Ast *u = unknown_name(L, e->lhs, depth + 1);
     return u ? u : unknown_name(L, e->rhs, depth + 1);
 }
@@ -2416,13 +2037,14 @@ static int is_size_input(Lower *L, const Def *def, const Ast *a, int position)
 {
     if (a->kind != A_VAR || position < def->ndiff)
         return 0;
-    Binding *b = lookup(&L->scope, a->name, frame_id(L));
+    Binding *b = scope_lookup(&L->scope, a->name, frame_id(L));
     if (b && b->kind == B_SIZE)
         return 1;
     return (def->expr && in_index(L, def->expr, a->name, 0)) ||
            stmts_index(L, def->body, a->name);
 }
 
+/* The parameters: names, sizes, kinds; each scalar an input slot. */
 static int lower_params(Lower *L, Def *def, Func *f)
 {
     int ok = 1;
@@ -2431,7 +2053,7 @@ static int lower_params(Lower *L, Def *def, Func *f)
     int i = 0, position = 0;
     for (Ast *a = def->params; a; a = a->next, position++) {
         if (is_size_input(L, def, a, position)) {
-            if (!lookup(&L->scope, a->name, frame_id(L)) && !declare_size(L, a))
+            if (!scope_lookup(&L->scope, a->name, frame_id(L)) && !declare_size(L, a))
                 return 0;
             continue;
         }
@@ -2448,7 +2070,7 @@ static int lower_params(Lower *L, Def *def, Func *f)
                 break;
             }
             if (x->kind == A_VAR && strcmp(x->name, "pi") != 0 &&
-                !lookup(&L->scope, x->name, frame_id(L))) {
+                !scope_lookup(&L->scope, x->name, frame_id(L))) {
                 if (p->rank > 0) {
                     diag_error(L->diag, x->loc, "'%s' is not a constant, and only an array's "
                                                 "first size may be known at run time "
@@ -2524,13 +2146,13 @@ static void bind_params(Lower *L, Func *f)
             diag_error(L->diag, p->loc, "'pi' is a predefined constant and cannot name an input");
             continue;
         }
-        Binding *b = lookup(&L->scope, name, frame_id(L));
+        Binding *b = scope_lookup(&L->scope, name, frame_id(L));
         if (b && b->frame != 0) {
             diag_error(L->diag, p->loc, "duplicate input '%s'", name);
             diag_note(L->diag, b->loc, "'%s' first declared here", name);
             continue;
         }
-        b = bind(&L->scope, name, p->rank ? B_ARRAY : B_SCALAR, p->loc, frame_id(L));
+        b = scope_bind(&L->scope, name, p->rank ? B_ARRAY : B_SCALAR, p->loc, frame_id(L));
         b->input = 1;
         if (!p->rank) {
             b->node = f->input[p->first];
@@ -2589,7 +2211,7 @@ static void lower_def_once(Lower *L, Def *def, Func *f)
         if (def->body && L->diag->errors == errors)
             warn_unused(L, def->body);
     }
-    unbind_to(&L->scope, mark);
+    scope_unbind_to(&L->scope, mark);
     L->elems.len = 0;
     if (L->elems.slots)
         memset(L->elems.slots, 0, L->elems.cap * sizeof *L->elems.slots);
@@ -2635,10 +2257,10 @@ static void free_variables(Lower *L, Def *def)
     while (L->stack_top > base) {
         Ast *e = L->stack[--L->stack_top].e;
         if (e->kind == A_RANGE)
-            bind(&seen, e->name, B_LOOP, e->loc, 1);
-        if (e->kind == A_VAR && strcmp(e->name, "pi") != 0 && !lookup(&seen, e->name, 1) &&
-            !lookup(&L->scope, e->name, 0)) {
-            bind(&seen, e->name, B_SCALAR, e->loc, 1);
+            scope_bind(&seen, e->name, B_LOOP, e->loc, 1);
+        if (e->kind == A_VAR && strcmp(e->name, "pi") != 0 && !scope_lookup(&seen, e->name, 1) &&
+            !scope_lookup(&L->scope, e->name, 0)) {
+            scope_bind(&seen, e->name, B_SCALAR, e->loc, 1);
             Ast *param = ast_new(p, A_VAR, e->loc);
             param->name = e->name;
             if (last)
@@ -2675,7 +2297,7 @@ static void lower_consts(Lower *L)
 {
     Parse *p = L->p;
     for (Const *c = p->consts; c; c = c->next) {
-        Binding *prev = lookup(&L->scope, c->name, 0);
+        Binding *prev = scope_lookup(&L->scope, c->name, 0);
         if (prev) {
             diag_error(L->diag, c->loc, "constant '%s' is defined twice", c->name);
             diag_note(L->diag, prev->loc, "'%s' first defined here", c->name);
@@ -2699,7 +2321,7 @@ static void lower_consts(Lower *L)
             failed = 1;
         else if (c->expr->kind == A_NUM)
             text = source_text(L, c->expr->loc);
-        Binding *b = bind(&L->scope, c->name, B_CONST, c->loc, 0);
+        Binding *b = scope_bind(&L->scope, c->name, B_CONST, c->loc, 0);
         b->value = v;
         b->text = text;
         b->failed = failed;
@@ -2712,9 +2334,9 @@ static void lower_consts(Lower *L)
                                                  "constant");
             continue;
         }
-        if (lookup(&L->scope, name, 0))
+        if (scope_lookup(&L->scope, name, 0))
             continue;
-        Binding *b = bind(&L->scope, name, B_CONST, DIAG_WHOLE_FILE, 0);
+        Binding *b = scope_bind(&L->scope, name, B_CONST, DIAG_WHOLE_FILE, 0);
         b->text = p->defines[i] + n + 1;
         b->value = strtod(b->text, NULL);
     }
@@ -2760,17 +2382,13 @@ int sema_program(Parse *p, const char *stem, Program *prog)
     memset(prog->funcs, 0, (size_t)ndefs * sizeof *prog->funcs);
     prog->nfuncs = 0;
     for (Def *d = p->defs; d; d = d->next) {
-        Def *prev = find_def(&L, d->name);
+        Def *prev = scope_add_def(&L, d);
         if (prev) {
             diag_error(diag, d->name_loc, "redefinition of '%s'", d->name);
             diag_note(diag, prev->name_loc, "previous definition of '%s' is here", d->name);
             d->name = NULL;
             continue;
         }
-        size_t j = hash_ptr(d->name) & (L.defs_cap - 1);
-        while (L.defs[j])
-            j = (j + 1) & (L.defs_cap - 1);
-        L.defs[j] = d;
     }
     for (Def *d = p->defs; d; d = d->next) {
         if (!d->name)

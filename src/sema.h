@@ -1,0 +1,190 @@
+/*
+ * sema.h: the private header of the semantic stage, a section per file; its public API
+ * (sema_program, Func, Loop) is in adgen.h. The files share one lowering state, Lower.
+ */
+#ifndef SEMA_H
+#define SEMA_H
+
+#include "adgen.h"
+
+typedef struct Lower Lower;
+
+/* ---- scope.c: names in sight, arrays' elements, definitions and suggestions --------------- */
+
+/* An input array (elements are input slots) or a local one (elements assigned one by one). */
+typedef struct {
+    const char *name;
+    Loc loc;
+    int rank;
+    int64_t dims[MAX_RANK];   /* an input's sizes (dims[0] is 0 for a run-time size); a
+                                 local array's extents so far */
+    const Param *param;       /* an input: its parameter; NULL for a local array */
+    const Stmt *map;          /* a local array a loop over a run-time range assigns: that loop */
+    int64_t map_off;          /* its first index is the loop's variable plus this */
+    Affine map_lo, map_hi;    /* the loop's range */
+    int assigned;             /* an element was assigned outside such a loop */
+    int state;                /* and the loop assigns the rest: a recurrence's state */
+    uint32_t map_scope;       /* the bindings in sight at the loop */
+} Array;
+
+/* An element of a local array, keyed by the array and its indices. */
+typedef struct {
+    const Array *array;       /* NULL: an empty slot */
+    int64_t idx[MAX_RANK];
+    NodeId node;
+    const Stmt *stmt;         /* the assignment */
+} Elem;
+
+typedef struct {
+    Elem *slots;
+    size_t cap, len;
+} ElemTable;
+
+typedef enum { B_SCALAR, B_ARRAY, B_LOOP, B_CONST, B_SIZE } BindKind;
+
+typedef struct {
+    const char *name;
+    BindKind kind;
+    NodeId node;        /* B_SCALAR */
+    Array *array;       /* B_ARRAY */
+    double value;       /* B_LOOP, B_CONST; B_SIZE: its number */
+    Affine aff;         /* B_LOOP: its value, in a kept loop's variable; B_SIZE: the size */
+    int level;          /* 1: bound inside a kept loop's iteration, whose nodes are its body's */
+    const char *text;   /* B_CONST: its spelling, when it is a number */
+    Loc loc;
+    int frame;          /* the inlined body it belongs to; 0: the file */
+    int input;          /* an input of the definition */
+    int failed;         /* B_CONST: its expression failed; uses stay silent */
+    int *used;          /* set when it is read */
+    uint32_t prev;      /* the binding of the same name it shadows (index + 1), 0: none */
+} Binding;
+
+typedef struct {
+    const char *name;
+    uint32_t top;       /* index + 1 of the innermost binding, 0: none */
+} NameSlot;
+
+/* A stack of bindings, and per name its innermost one. */
+typedef struct {
+    Binding *v;
+    uint32_t len, cap;
+    NameSlot *slots;
+    size_t scap, slen;
+    int level;          /* what new bindings get */
+    uint32_t hide_lo, hide_hi; /* bindings hide_lo..hide_hi-1 are out of sight (a map's
+                                  statements lowered again in a sum see the map's scope) */
+} Scope;
+
+/* The element idx of local array a: NULL when it has none, unless add makes it. */
+Elem *scope_elem_find(ElemTable *t, const Array *a, const int64_t *idx, int add);
+/* A new binding of name, innermost, in frame (0: the file's). */
+Binding *scope_bind(Scope *s, const char *name, BindKind kind, Loc loc, int frame);
+/* Drops the bindings made since s->len was mark. */
+void scope_unbind_to(Scope *s, uint32_t mark);
+Binding *scope_lookup(Scope *s, const char *name, int frame);
+/* The definition called name, or NULL. */
+Def *scope_find_def(const Lower *L, const char *name);
+Def *scope_add_def(Lower *L, Def *def);
+int scope_function_kind(const char *name);
+/* The error of a call of an unknown function, with a suggestion when one is near. */
+void scope_unknown_function(Lower *L, const Ast *e);
+
+/* ---- sema.c: the lowering state ----------------------------------------------------------- */
+
+typedef struct {
+    Ast *e;
+    int expanded;
+} Frame;
+
+typedef struct {
+    const Def *def;
+    int id;
+    Loc at;             /* the call, for notes on what fails inside it */
+} Call;
+
+/* An iteration of a loop over a run-time range that assigns arrays (a map), lowered where a
+ * kept sum reads one of its elements: the elements it assigns with its variable at `at`. */
+typedef struct {
+    const Stmt *loop;
+    Affine at;
+    int done;
+} MapIter;
+
+typedef struct {
+    const Array *array;
+    int64_t idx[MAX_RANK];    /* idx[0] unused: the iteration's */
+    NodeId node;
+    uint32_t iter;
+} MapElem;
+
+/* A scalar a recurrence carries from one iteration to the next: element idx (idx[0] unused) of
+ * the array, its value before the loop, its slot in the iteration and its next value. */
+typedef struct {
+    const Array *array;
+    int64_t idx[MAX_RANK];
+    NodeId init;
+    uint32_t slot;
+    NodeId next;
+} RecState;
+
+/* A recurrence's last state: element `at` of the array, read after the loop. */
+typedef struct {
+    const Array *array;
+    int64_t idx[MAX_RANK];
+    Affine at;
+    NodeId node;
+} Final;
+
+/* The iteration of a kept sum being lowered into a DAG of its own. Its input slots come in
+ * the order the body meets them: the index (slot 0), loads and captures; kept_finish orders
+ * them and moves what does not change with the index out of the loop. */
+typedef struct {
+    Dag dag;
+    Affine lo, hi;            /* the range (checks of indices) */
+    const char *var;
+    uint32_t nslots;
+    uint8_t *slot_kind;       /* per slot: SLOT_INDEX, SLOT_LOAD, SLOT_CAPTURE */
+    uint32_t *slot_ref;       /* its load's or capture's number */
+    Load *load;
+    uint32_t nload;
+    NodeId *cap;              /* per capture: the function's node */
+    uint32_t ncap;
+    MapIter *iters;
+    uint32_t niters;
+    MapElem *elems;
+    uint32_t nelems;
+    int lazy;                 /* lowering a map's iteration: its indices were checked */
+    uint32_t iter;            /* that iteration */
+    const Stmt *rec;          /* a recurrence being lowered: its loop */
+    RecState *state;          /* its state scalars */
+    uint32_t nstate;
+} Kept;
+
+enum { SLOT_INDEX, SLOT_LOAD, SLOT_CAPTURE, SLOT_STATE };
+
+struct Lower {
+    Parse *p;
+    Diag *diag;
+    Func *f;
+    Dag *d;                 /* the function's DAG, or a kept loop's iteration's */
+    Kept *kept;             /* the kept loop being lowered, or NULL */
+    Final *finals;          /* the last states of the definition's recurrences */
+    uint32_t nfinals;
+    Scope scope;
+    ElemTable elems;
+    Frame *stack;           /* the explicit stack of lower_expr */
+    size_t stack_top, stack_cap;
+    Call *calls;            /* the bodies being lowered, outermost first */
+    int ncalls, calls_cap, next_frame;
+    int depth;              /* sums, loops and calls open */
+    int stop;               /* the node limit was hit: lower nothing more */
+    int recursion_reported; /* a cycle of calls has been reported */
+    int def_errors;         /* the error count when the current definition began */
+    uint32_t max_nodes;
+    uint32_t unroll;        /* --unroll: sums of constant ranges past this many terms are kept */
+    Def **defs;             /* every definition, by name */
+    size_t defs_cap;
+    Arena *arena;
+};
+
+#endif
