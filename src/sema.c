@@ -10,7 +10,8 @@
  * below, and --unroll for sums over constant ranges). Every error is
  * located and counted; the walk over an expression is iterative (an explicit stack), and what
  * recurses (loops, sums and calls inside each other) is bounded by MAX_NESTING. Beside it
- * (private header sema.h), scope.c names in scope and suggests names for unknown ones.
+ * (private header sema.h), scope.c names in scope and suggests names for unknown ones; affine.c
+ * evaluates indices, bounds and sizes and proves indices in bounds.
  */
 #include <ctype.h>
 #include <math.h>
@@ -22,11 +23,6 @@
 /* Sums, loops and calls inside each other: the source's nesting, not its size. */
 #define MAX_NESTING 1000
 #define DEFAULT_MAX_NODES 10000000u
-
-static int frame_id(const Lower *L)
-{
-    return L->calls[L->ncalls - 1].id;
-}
 
 /* pi to more digits than any long double holds */
 #define PI_DIGITS "3.14159265358979323846264338327950288"
@@ -87,159 +83,13 @@ static int enter(Lower *L, Loc loc)
 
 /* ---- integer and constant arithmetic ------------------------------------------------------ */
 
-#define INT_LIMIT 4503599627370496.0 /* 2^52: integers exact in a double, and far from overflow */
-
-static int aff_is_const(const Affine *a)
-{
-    for (int j = 0; j <= MAX_SIZES; j++)
-        if (a->c[j])
-            return 0;
-    return 1;
-}
-
-static Affine aff_num(int64_t k)
-{
-    Affine a;
-    memset(&a, 0, sizeof a);
-    a.k = k;
-    return a;
-}
-
-/* a + m b */
-static Affine aff_add(Affine a, const Affine *b, int64_t m)
-{
-    a.k += m * b->k;
-    for (int j = 0; j <= MAX_SIZES; j++)
-        a.c[j] += m * b->c[j];
-    return a;
-}
-
-static int aff_eq(const Affine *a, const Affine *b)
-{
-    Affine d = aff_add(*a, b, -1);
-    return d.k == 0 && aff_is_const(&d);
-}
-
-/* a with the kept loop's variable replaced by v (v in the sizes only). */
-static Affine aff_at(const Affine *a, const Affine *v)
-{
-    Affine r = *a;
-    r.c[0] = 0;
-    return aff_add(r, v, a->c[0]);
-}
-
-static int aff_too_large(const Affine *a)
-{
-    if (fabs((double)a->k) > INT_LIMIT)
-        return 1;
-    for (int j = 0; j <= MAX_SIZES; j++)
-        if (fabs((double)a->c[j]) > INT_LIMIT)
-            return 1;
-    return 0;
-}
-
-/* An index or bound: integer arithmetic (+ - *, unary minus, parentheses) over numbers, integer
- * constants, loop variables and run-time sizes, affine in the kept loop's variable and the
- * sizes. Returns 0 after an error. Depth-limited recursion: such an expression is written by
- * hand and short. */
-static int aff_eval(Lower *L, const Ast *e, Affine *out, int depth)
-{
-    if (depth > 100) {
-        diag_error(L->diag, e->loc, "index expression nested too deeply");
-        return 0;
-    }
-    double v = 0;
-    Affine a, b;
-    switch (e->kind) {
-    case A_NUM:
-        v = e->num;
-        break;
-    case A_VAR: {
-        Binding *bd = scope_lookup(&L->scope, e->name, frame_id(L));
-        if (!bd) {
-            diag_error(L->diag, e->loc, "unknown constant '%s'", e->name);
-            return 0;
-        }
-        if (bd->kind != B_LOOP && bd->kind != B_CONST && bd->kind != B_SIZE) {
-            diag_error(L->diag, e->loc, "'%s' in an index, bound or size: only numbers, "
-                                        "constants and loop variables may appear there",
-                       e->name);
-            return 0;
-        }
-        if (bd->failed)
-            return 0;
-        if (bd->used)
-            *bd->used = 1;
-        if (bd->kind != B_CONST) {
-            *out = bd->aff;
-            return 1;
-        }
-        v = bd->value;
-        break;
-    }
-    case A_POS:
-        return aff_eval(L, e->lhs, out, depth + 1);
-    case A_NEG:
-        if (!aff_eval(L, e->lhs, &a, depth + 1))
-            return 0;
-        *out = aff_add(aff_num(0), &a, -1);
-        return 1;
-    case A_ADD: case A_SUB: case A_MUL:
-        if (!aff_eval(L, e->lhs, &a, depth + 1) || !aff_eval(L, e->rhs, &b, depth + 1))
-            return 0;
-        if (e->kind == A_MUL) {
-            if (!aff_is_const(&a) && !aff_is_const(&b)) {
-                diag_error(L->diag, e->loc, "a product of two values known only at run time "
-                                            "(sizes, or the variable of a loop over a run-time "
-                                            "range): an index or bound is linear in them");
-                return 0;
-            }
-            if (!aff_is_const(&a)) {
-                Affine t = a;
-                a = b;
-                b = t;
-            }
-            int big = fabs((double)a.k * (double)b.k) > INT_LIMIT;
-            for (int j = 0; j <= MAX_SIZES; j++)
-                big = big || fabs((double)a.k * (double)b.c[j]) > INT_LIMIT;
-            if (big) {
-                diag_error(L->diag, e->loc, "an index, bound or size is too large");
-                return 0;
-            }
-            *out = aff_add(aff_num(0), &b, a.k);
-        } else {
-            *out = aff_add(a, &b, e->kind == A_ADD ? 1 : -1);
-        }
-        if (aff_too_large(out)) {
-            diag_error(L->diag, e->loc, "an index, bound or size is too large");
-            return 0;
-        }
-        return 1;
-    case A_DIV: case A_POW: case A_CMP: case A_AND: case A_OR: case A_NOT: case A_CALL:
-    case A_INDEX: case A_RANGE: case A_LIST:
-        diag_error(L->diag, e->loc, "an index, bound or size is integer arithmetic: + - * of "
-                                    "numbers, constants and loop variables");
-        return 0;
-    }
-    if (fabs(v) > INT_LIMIT) {
-        diag_error(L->diag, e->loc, "an index, bound or size of %.17g is too large", v);
-        return 0;
-    }
-    if (v != floor(v)) {
-        diag_error(L->diag, e->loc, "an index, bound or size must be an integer, not %.17g", v);
-        return 0;
-    }
-    *out = aff_num((int64_t)v);
-    return 1;
-}
-
-/* An index, bound or size (aff_eval) where a number is needed when adgen runs. */
+/* An index, bound or size (affine_eval) where a number is needed when adgen runs. */
 static int int_eval(Lower *L, const Ast *e, int64_t *out, int depth)
 {
     Affine a;
-    if (!aff_eval(L, e, &a, depth))
+    if (!affine_eval(L, e, &a, depth))
         return 0;
-    if (!aff_is_const(&a)) {
+    if (!affine_is_const(&a)) {
         diag_error(L->diag, e->loc, "this must be a number when adgen runs, but it depends on "
                                     "a size known only at run time");
         return 0;
@@ -364,7 +214,7 @@ static NodeId kept_load(Lower *L, int param, const Affine *at)
         if (k->slot_kind[s] != SLOT_LOAD) /* k->load may be NULL: no pointer into it */
             continue;
         const Load *ld = &k->load[k->slot_ref[s]];
-        if (ld->param == param && aff_eq(&ld->at, at))
+        if (ld->param == param && affine_eq(&ld->at, at))
             return dag_input(L->d, s);
     }
     k->load = grow(k->load, k->nload, sizeof *k->load);
@@ -403,92 +253,17 @@ static NodeId affine_value(Lower *L, const Affine *a)
     return v ? v : dag_const(d, 0.0);
 }
 
-/* a as the source would write it: "N - 1", "2*i + 1". */
-static void put_affine(Buf *t, const Lower *L, const Affine *a)
-{
-    size_t start = t->len;
-    for (int j = 0; j <= MAX_SIZES; j++) {
-        int64_t c = a->c[j];
-        if (!c)
-            continue;
-        const char *name = j == 0 ? L->kept->var : L->f->size[j - 1];
-        if (t->len > start)
-            buf_puts(t, c < 0 ? " - " : " + ");
-        else if (c < 0)
-            buf_puts(t, "-");
-        if (c != 1 && c != -1)
-            buf_printf(t, "%lld*", (long long)(c < 0 ? -c : c));
-        buf_puts(t, name);
-    }
-    if (t->len == start)
-        buf_printf(t, "%lld", (long long)a->k);
-    else if (a->k)
-        buf_printf(t, " %c %lld", a->k < 0 ? '-' : '+', (long long)(a->k < 0 ? -a->k : a->k));
-}
-
-/* Whether e >= 0 for all sizes >= 0 with g >= 0 (e and g in the sizes only). By Farkas'
- * lemma this holds (when some sizes satisfy g >= 0) exactly when e - l g has no negative
- * coefficient for some l >= 0: an interval of l per coefficient. */
-static int aff_nonneg_given(const Affine *e, const Affine *g)
-{
-    double lo = 0, hi = INFINITY;
-    for (int j = 0; j <= MAX_SIZES; j++) {
-        double ej = j == 0 ? (double)e->k : (double)e->c[j];
-        double gj = j == 0 ? (double)g->k : (double)g->c[j];
-        if (gj > 0)
-            hi = fmin(hi, ej / gj);
-        else if (gj < 0)
-            lo = fmax(lo, ej / gj);
-        else if (ej < 0)
-            return 0;
-    }
-    return lo <= hi;
-}
-
-/* Whether lo <= v(i) <= hi for every i of the kept loop's range (v affine in i and the sizes;
- * lo and hi in the sizes). When not, an error names what may be out of bounds. */
-static int kept_in_range(Lower *L, const Affine *v, const Affine *lo, const Affine *hi,
-                         Loc loc, const char *what)
-{
-    Kept *k = L->kept;
-    if (k->lazy)
-        return 1; /* a map's iteration: its reads were checked for the map's range */
-    Affine g = aff_add(k->hi, &k->lo, -1), ends[2] = {aff_at(v, &k->lo), aff_at(v, &k->hi)};
-    for (int i = 0; i < 2; i++) {
-        Affine below = aff_add(ends[i], lo, -1), above = aff_add(*hi, &ends[i], -1);
-        if (aff_nonneg_given(&below, &g) && aff_nonneg_given(&above, &g))
-            continue;
-        Buf t = {0};
-        put_affine(&t, L, &k->lo);
-        buf_puts(&t, "..");
-        put_affine(&t, L, &k->hi);
-        buf_puts(&t, " makes it ");
-        put_affine(&t, L, &ends[0]);
-        buf_puts(&t, "..");
-        put_affine(&t, L, &ends[1]);
-        buf_puts(&t, ", outside ");
-        put_affine(&t, L, lo);
-        buf_puts(&t, "..");
-        put_affine(&t, L, hi);
-        diag_error(L->diag, loc, "%s may be out of bounds for some sizes: %s = %s", what,
-                   k->var, t.data);
-        buf_free(&t);
-        return 0;
-    }
-    return 1;
-}
-
 static NodeId lower_expr(Lower *L, Ast *root);
 
 static NodeId lower_var(Lower *L, const Ast *e)
 {
-    Binding *b = scope_lookup(&L->scope, e->name, frame_id(L));
+    Binding *b = scope_lookup(&L->scope, e->name, lower_frame(L));
     if (b) {
         if (b->used)
             *b->used = 1;
         switch (b->kind) {
         case B_SCALAR: return L->kept && b->level == 0 ? kept_capture(L, b->node) : b->node;
-        case B_LOOP: return aff_is_const(&b->aff) ? dag_const(L->d, (double)b->aff.k) :
+        case B_LOOP: return affine_is_const(&b->aff) ? dag_const(L->d, (double)b->aff.k) :
                                                     affine_value(L, &b->aff);
         case B_SIZE: return size_value(L, (int)b->value);
         case B_CONST: return b->failed ? 0 : spelled_const(L, b->value, b->text);
@@ -503,45 +278,15 @@ static NodeId lower_var(Lower *L, const Ast *e)
     return 0;
 }
 
-/* The indices of e (an A_INDEX or S_ELEM's list) into idx; those that are numbers checked
- * against the array. */
-static int aff_indices(Lower *L, const Array *a, const Ast *first, int n, Loc loc, Affine *idx)
-{
-    if (n != a->rank) {
-        diag_error(L->diag, loc, "'%s' has %d ind%s, but %d %s given", a->name, a->rank,
-                   a->rank == 1 ? "ex" : "ices", n, n == 1 ? "was" : "were");
-        return 0;
-    }
-    int i = 0;
-    for (const Ast *x = first; x; x = x->next, i++) {
-        if (!aff_eval(L, x, &idx[i], 0))
-            return 0;
-        if (!aff_is_const(&idx[i]))
-            continue;
-        int64_t v = idx[i].k;
-        int bounded = a->param && (i > 0 || a->param->rt_size < 0);
-        if (v < 0 || (bounded && v >= a->dims[i])) {
-            if (bounded)
-                diag_error(L->diag, x->loc, "index %lld is out of bounds: '%s' has indices "
-                                            "0..%lld there", (long long)v, a->name,
-                           (long long)a->dims[i] - 1);
-            else
-                diag_error(L->diag, x->loc, "index %lld is negative", (long long)v);
-            return 0;
-        }
-    }
-    return 1;
-}
-
-/* An element's indices (aff_indices) where each must be a number when adgen runs. */
+/* An element's indices (affine_indices) where each must be a number when adgen runs. */
 static int eval_indices(Lower *L, const Array *a, const Ast *first, int n, Loc loc, int64_t *idx)
 {
     Affine v[MAX_RANK];
-    if (!aff_indices(L, a, first, n, loc, v))
+    if (!affine_indices(L, a, first, n, loc, v))
         return 0;
     const Ast *x = first;
     for (int i = 0; i < n; i++, x = x->next) {
-        if (!aff_is_const(&v[i])) {
+        if (!affine_is_const(&v[i])) {
             diag_error(L->diag, x->loc, "this index must be a number when adgen runs, but it "
                                         "depends on a size known only at run time");
             return 0;
@@ -573,21 +318,21 @@ static NodeId kept_index(Lower *L, const Ast *e, const Array *a, const Affine *i
         return 0;
     }
     int p = (int)(a->param - L->f->params);
-    Affine flat = aff_num(0);
+    Affine flat = affine_num(0);
     const Ast *x = e->args;
     for (int i = 0; i < a->rank; i++, x = x->next) {
-        Affine lo = aff_num(0), hi = aff_num(a->dims[i] - 1);
+        Affine lo = affine_num(0), hi = affine_num(a->dims[i] - 1);
         if (i == 0 && a->param->rt_size >= 0) {
-            hi = aff_num(-1);
+            hi = affine_num(-1);
             hi.c[1 + a->param->rt_size] = 1;
         }
         Buf what = {0};
         buf_printf(&what, "index '%s' of '%s'", source_text(L, x->loc), a->name);
-        int ok = kept_in_range(L, &idx[i], &lo, &hi, x->loc, what.data);
+        int ok = affine_in_range(L, &idx[i], &lo, &hi, x->loc, what.data);
         buf_free(&what);
         if (!ok)
             return 0;
-        flat = aff_add(idx[i], &flat, a->dims[i]);
+        flat = affine_add(idx[i], &flat, a->dims[i]);
     }
     L->f->params[p].loaded = 1;
     return kept_load(L, p, &flat);
@@ -595,7 +340,7 @@ static NodeId kept_index(Lower *L, const Ast *e, const Array *a, const Affine *i
 
 static NodeId lower_index(Lower *L, const Ast *e)
 {
-    Binding *b = scope_lookup(&L->scope, e->name, frame_id(L));
+    Binding *b = scope_lookup(&L->scope, e->name, lower_frame(L));
     if (!b || b->kind != B_ARRAY) {
         diag_error(L->diag, e->loc, b ? "'%s' is not an array" : "unknown array '%s'", e->name);
         return 0;
@@ -604,13 +349,13 @@ static NodeId lower_index(Lower *L, const Ast *e)
         *b->used = 1;
     const Array *a = b->array;
     Affine v[MAX_RANK];
-    if (!aff_indices(L, a, e->args, e->nargs, e->loc, v))
+    if (!affine_indices(L, a, e->args, e->nargs, e->loc, v))
         return 0;
     if (a->state)
         return state_index(L, e, a, v);
     int numbers = 1;
     for (int i = 0; i < a->rank; i++)
-        numbers = numbers && aff_is_const(&v[i]);
+        numbers = numbers && affine_is_const(&v[i]);
     if (!numbers || a->map || (a->param && a->param->rt_size >= 0))
         return kept_index(L, e, a, v);
     int64_t idx[MAX_RANK];
@@ -676,14 +421,14 @@ static void kept_end(Lower *L, Kept *k)
 
 static Affine aff_var(void)
 {
-    Affine a = aff_num(0);
+    Affine a = affine_num(0);
     a.c[0] = 1;
     return a;
 }
 
 static void bind_loop(Lower *L, const char *name, Loc loc, const Affine *value)
 {
-    Binding *b = scope_bind(&L->scope, name, B_LOOP, loc, frame_id(L));
+    Binding *b = scope_bind(&L->scope, name, B_LOOP, loc, lower_frame(L));
     b->aff = *value;
     b->value = (double)value->k;
 }
@@ -883,10 +628,10 @@ static NodeId lower_reduction(Lower *L, Ast *e, int is_sum)
         return 0;
     }
     Affine lo, hi;
-    if (!aff_eval(L, range->lhs, &lo, 0) || !aff_eval(L, range->rhs, &hi, 0))
+    if (!affine_eval(L, range->lhs, &lo, 0) || !affine_eval(L, range->rhs, &hi, 0))
         return 0;
     int64_t from = lo.k, to = hi.k;
-    int kept = !aff_is_const(&lo) || !aff_is_const(&hi);
+    int kept = !affine_is_const(&lo) || !affine_is_const(&hi);
     if (!kept && to < from - 1) {
         diag_error(L->diag, range->loc, "the range %lld..%lld is reversed (an empty range is "
                                         "written a..a-1)", (long long)from, (long long)to);
@@ -897,10 +642,10 @@ static NodeId lower_reduction(Lower *L, Ast *e, int is_sum)
                                         "for positive factors write exp(sum(..., log(...)))");
         return 0;
     }
-    Binding *shadowed = scope_lookup(&L->scope, range->name, frame_id(L));
+    Binding *shadowed = scope_lookup(&L->scope, range->name, lower_frame(L));
     /* an enclosing sum's or loop's variable may be reused; an input or local may not */
     if (strcmp(range->name, "pi") == 0 ||
-        (shadowed && shadowed->frame == frame_id(L) && shadowed->kind != B_LOOP)) {
+        (shadowed && shadowed->frame == lower_frame(L) && shadowed->kind != B_LOOP)) {
         diag_error(L->diag, range->loc, "the range's variable '%s' would hide %s", range->name,
                    shadowed ? "a name of this definition" : "the constant pi");
         return 0;
@@ -924,7 +669,7 @@ static NodeId lower_reduction(Lower *L, Ast *e, int is_sum)
     int failed = 0;
     for (int64_t i = from; i <= to && !failed; i++) {
         uint32_t mark = L->scope.len;
-        Affine at = aff_num(i);
+        Affine at = affine_num(i);
         bind_loop(L, range->name, range->loc, &at);
         NodeId t = lower_expr(L, body);
         scope_unbind_to(&L->scope, mark);
@@ -990,7 +735,7 @@ static NodeId lower_call_def(Lower *L, Ast *e, Def *def)
     for (Ast *a = e->args; a && ok; a = a->next, p = p->next) {
         if (p->kind == A_VAR) {
             if (a->kind == A_VAR) {
-                Binding *ab = scope_lookup(&L->scope, a->name, frame_id(L));
+                Binding *ab = scope_lookup(&L->scope, a->name, lower_frame(L));
                 if (ab && ab->kind == B_ARRAY) {
                     diag_error(L->diag, a->loc, "'%s' is an array, but '%s' of '%s' is a "
                                                 "scalar", a->name, p->name, def->name);
@@ -1004,7 +749,7 @@ static NodeId lower_call_def(Lower *L, Ast *e, Def *def)
                 scope_bind(&L->scope, p->name, B_SCALAR, p->loc, frame)->node = n;
             continue;
         }
-        Binding *ab = a->kind == A_VAR ? scope_lookup(&L->scope, a->name, frame_id(L)) : NULL;
+        Binding *ab = a->kind == A_VAR ? scope_lookup(&L->scope, a->name, lower_frame(L)) : NULL;
         if (!ab || ab->kind != B_ARRAY) {
             diag_error(L->diag, a->loc, "'%s' of '%s' is an array: pass a whole array by its "
                                         "name", p->name, def->name);
@@ -1117,7 +862,7 @@ static int trailing(Lower *L, const Array *a, const Ast *first, const Affine *id
     memset(rest, 0, MAX_RANK * sizeof *rest);
     for (int i = 1; i < a->rank; i++) {
         x = x->next;
-        if (!aff_is_const(&idx[i])) {
+        if (!affine_is_const(&idx[i])) {
             diag_error(L->diag, x->loc, "only the first index of '%s' may change with a loop "
                                         "over a run-time range", a->name);
             return 0;
@@ -1130,19 +875,19 @@ static int trailing(Lower *L, const Array *a, const Ast *first, const Affine *id
 static NodeId lower_map_elem(Lower *L, const Array *a, const Affine *idx, const Ast *e)
 {
     Kept *k = L->kept;
-    Affine off = aff_num(a->map_off), at = aff_add(idx[0], &off, -1);
+    Affine off = affine_num(a->map_off), at = affine_add(idx[0], &off, -1);
     int64_t rest[MAX_RANK];
     if (!trailing(L, a, e->args, idx, rest))
         return 0;
-    Affine lo = aff_add(a->map_lo, &off, 1), hi = aff_add(a->map_hi, &off, 1);
+    Affine lo = affine_add(a->map_lo, &off, 1), hi = affine_add(a->map_hi, &off, 1);
     Buf what = {0};
     buf_printf(&what, "index '%s' of '%s'", source_text(L, e->args->loc), a->name);
-    int ok = kept_in_range(L, &idx[0], &lo, &hi, e->args->loc, what.data);
+    int ok = affine_in_range(L, &idx[0], &lo, &hi, e->args->loc, what.data);
     buf_free(&what);
     if (!ok)
         return 0;
     uint32_t it = 0;
-    while (it < k->niters && !(k->iters[it].loop == a->map && aff_eq(&k->iters[it].at, &at)))
+    while (it < k->niters && !(k->iters[it].loop == a->map && affine_eq(&k->iters[it].at, &at)))
         it++;
     if (it == k->niters) {
         for (uint32_t j = 0; j < k->niters; j++) {
@@ -1181,10 +926,10 @@ static void map_assign(Lower *L, Stmt *s, Array *a, NodeId n)
         return;
     }
     Affine v[MAX_RANK];
-    if (!aff_indices(L, a, s->index, s->nindex, s->name_loc, v))
+    if (!affine_indices(L, a, s->index, s->nindex, s->name_loc, v))
         return;
-    Affine off = aff_add(v[0], &k->iters[k->iter].at, -1);
-    if (!aff_is_const(&off) || off.k != a->map_off)
+    Affine off = affine_add(v[0], &k->iters[k->iter].at, -1);
+    if (!affine_is_const(&off) || off.k != a->map_off)
         return; /* mark_loops found the form */
     MapElem m = {a, {0}, n, k->iter};
     if (!trailing(L, a, s->index, v, m.idx))
@@ -1220,7 +965,7 @@ static int var_plus(Lower *L, const Ast *x, const char *var, int64_t *off)
     }
     double v = num && num->kind == A_NUM ? num->num : NAN;
     if (num && num->kind == A_VAR) {
-        Binding *b = scope_lookup(&L->scope, num->name, frame_id(L));
+        Binding *b = scope_lookup(&L->scope, num->name, lower_frame(L));
         v = b && b->kind == B_CONST ? b->value : NAN;
     }
     if (!(fabs(v) <= 1e9) || v != floor(v))
@@ -1279,14 +1024,14 @@ static NodeId state_index(Lower *L, const Ast *e, const Array *a, const Affine *
         Affine prev = aff_var(), cur = aff_var();
         prev.k = a->map_off - 1;
         cur.k = a->map_off;
-        if (aff_eq(&idx[0], &prev))
+        if (affine_eq(&idx[0], &prev))
             return state_slot(L, a, rest, e->loc);
-        for (uint32_t j = 0; aff_eq(&idx[0], &cur) && j < k->nstate; j++)
+        for (uint32_t j = 0; affine_eq(&idx[0], &cur) && j < k->nstate; j++)
             if (k->state[j].array == a && k->state[j].next &&
                 memcmp(k->state[j].idx + 1, rest + 1, (size_t)(a->rank - 1) * sizeof *rest) == 0)
                 return k->state[j].next;
         Buf t = {0};
-        put_affine(&t, L, &prev);
+        affine_put(&t, L, &prev);
         diag_error(L->diag, e->loc, "inside the loop that assigns it, the recurrence '%s' is "
                                     "read only at the element before the one it assigns "
                                     "('%s[%s]'), or at that one once assigned", a->name,
@@ -1294,7 +1039,7 @@ static NodeId state_index(Lower *L, const Ast *e, const Array *a, const Affine *
         buf_free(&t);
         return 0;
     }
-    if (aff_is_const(&idx[0])) {
+    if (affine_is_const(&idx[0])) {
         int64_t at[MAX_RANK];
         memcpy(at, rest, sizeof at);
         at[0] = idx[0].k;
@@ -1304,7 +1049,7 @@ static NodeId state_index(Lower *L, const Ast *e, const Array *a, const Affine *
     }
     for (uint32_t j = 0; j < L->nfinals; j++) {
         const Final *fi = &L->finals[j];
-        if (fi->array == a && aff_eq(&fi->at, &idx[0]) &&
+        if (fi->array == a && affine_eq(&fi->at, &idx[0]) &&
             memcmp(fi->idx + 1, rest + 1, (size_t)(a->rank - 1) * sizeof *rest) == 0)
             return L->kept ? kept_capture(L, fi->node) : fi->node;
     }
@@ -1326,11 +1071,11 @@ static void state_assign(Lower *L, Stmt *s, Array *a, NodeId n)
     }
     Affine v[MAX_RANK], cur = aff_var();
     int64_t rest[MAX_RANK];
-    if (!aff_indices(L, a, s->index, s->nindex, s->name_loc, v) ||
+    if (!affine_indices(L, a, s->index, s->nindex, s->name_loc, v) ||
         !trailing(L, a, s->index, v, rest))
         return;
     cur.k = a->map_off;
-    if (!aff_eq(&v[0], &cur))
+    if (!affine_eq(&v[0], &cur))
         return; /* mark_loops found the form */
     if (!state_slot(L, a, rest, s->name_loc))
         return;
@@ -1354,7 +1099,7 @@ static void state_assign(Lower *L, Stmt *s, Array *a, NodeId n)
  * into a Loop whose last states the function reads after it. */
 static int lower_recurrence(Lower *L, Stmt *s, const Affine *lo, const Affine *hi)
 {
-    if (!aff_is_const(lo)) {
+    if (!affine_is_const(lo)) {
         diag_error(L->diag, s->from->loc, "a recurrence over a run-time range starts at a "
                                           "number (its first states are assigned before it)");
         return 0;
@@ -1410,8 +1155,8 @@ static int lower_recurrence(Lower *L, Stmt *s, const Affine *lo, const Affine *h
             Final *fi = &L->finals[L->nfinals++];
             fi->array = k.state[j].array;
             memcpy(fi->idx, k.state[j].idx, sizeof fi->idx);
-            Affine off = aff_num(fi->array->map_off);
-            fi->at = aff_add(*hi, &off, 1);
+            Affine off = affine_num(fi->array->map_off);
+            fi->at = affine_add(*hi, &off, 1);
             fi->node = L->f->input[lp->slot + j];
         }
     }
@@ -1432,7 +1177,7 @@ static int mark_loops(Lower *L, const Stmt *loop, const Stmt *first, const Affin
             return 0;
         if (s->kind != S_ELEM)
             continue;
-        Binding *b = scope_lookup(&L->scope, s->name, frame_id(L));
+        Binding *b = scope_lookup(&L->scope, s->name, lower_frame(L));
         if (!b || b->kind != B_ARRAY || b->array->param)
             continue; /* assign_elem reports it */
         Array *a = b->array;
@@ -1551,7 +1296,7 @@ static int lowered_arg(Lower *L, const Ast *call, const Ast *a)
         return 0;
     if (a->kind != A_VAR || is_reduction(call))
         return 1;
-    Binding *b = scope_lookup(&L->scope, a->name, frame_id(L));
+    Binding *b = scope_lookup(&L->scope, a->name, lower_frame(L));
     if (!b || b->kind != B_ARRAY)
         return 1;
     /* a function of the language takes values: an array there is an error of lower_var; any
@@ -1663,7 +1408,7 @@ static int assignable(Lower *L, const char *name, Loc loc)
         diag_error(L->diag, loc, "cannot assign to 'pi', a predefined constant");
         return 0;
     }
-    Binding *b = scope_lookup(&L->scope, name, frame_id(L));
+    Binding *b = scope_lookup(&L->scope, name, lower_frame(L));
     if (!b)
         return 1;
     if (b->input)
@@ -1685,7 +1430,7 @@ static int assignable(Lower *L, const char *name, Loc loc)
 
 static void assign_elem(Lower *L, Stmt *s, NodeId n)
 {
-    Binding *b = scope_lookup(&L->scope, s->name, frame_id(L));
+    Binding *b = scope_lookup(&L->scope, s->name, lower_frame(L));
     if (!b || b->kind != B_ARRAY || b->array->param) {
         if (b && b->kind == B_ARRAY)
             diag_error(L->diag, s->name_loc, "cannot assign to input '%s'", s->name);
@@ -1777,7 +1522,7 @@ static int lower_result(Lower *L, Ast *e, Result *r)
 {
     r->vector = 1;
     if (e->kind == A_VAR) {
-        Binding *b = scope_lookup(&L->scope, e->name, frame_id(L));
+        Binding *b = scope_lookup(&L->scope, e->name, lower_frame(L));
         if (b && b->kind == B_ARRAY) {
             if (b->used)
                 *b->used = 1;
@@ -1823,7 +1568,7 @@ static int lower_stmts(Lower *L, Def *def, Stmt *first, int in_loop, Result *ret
                 break;
             }
             /* bound even when its expression failed (n == 0): later uses then stay silent */
-            Binding *b = scope_bind(&L->scope, s->name, B_SCALAR, s->name_loc, frame_id(L));
+            Binding *b = scope_bind(&L->scope, s->name, B_SCALAR, s->name_loc, lower_frame(L));
             b->node = n;
             b->used = &s->used;
             if (n && (!L->diag->muted || L->kept))
@@ -1846,9 +1591,9 @@ static int lower_stmts(Lower *L, Def *def, Stmt *first, int in_loop, Result *ret
             break;
         case S_FOR: {
             Affine lo, hi;
-            if (!aff_eval(L, s->from, &lo, 0) || !aff_eval(L, s->to, &hi, 0))
+            if (!affine_eval(L, s->from, &lo, 0) || !affine_eval(L, s->to, &hi, 0))
                 break;
-            if (!aff_is_const(&lo) || !aff_is_const(&hi)) {
+            if (!affine_is_const(&lo) || !affine_is_const(&hi)) {
                 if (!kept_for(L, s, &lo, &hi))
                     return 0;
                 break;
@@ -1866,7 +1611,7 @@ static int lower_stmts(Lower *L, Def *def, Stmt *first, int in_loop, Result *ret
             for (int64_t i = from; i <= to; i++) {
                 uint32_t mark = L->scope.len;
                 int errors = L->diag->errors;
-                Affine at = aff_num(i);
+                Affine at = affine_num(i);
                 bind_loop(L, s->name, s->name_loc, &at);
                 Stmt *inner_return = NULL;
                 int ok = lower_stmts(L, def, s->body, 1, ret, &inner_return);
@@ -1904,12 +1649,12 @@ static void declare_arrays(Lower *L, const Stmt *body, Stmt *first)
             declare_arrays(L, body, s->body);
         if (s->kind != S_ELEM)
             continue;
-        Binding *b = scope_lookup(&L->scope, s->name, frame_id(L));
-        if (b && b->kind == B_ARRAY && !b->array->param && b->frame == frame_id(L))
+        Binding *b = scope_lookup(&L->scope, s->name, lower_frame(L));
+        if (b && b->kind == B_ARRAY && !b->array->param && b->frame == lower_frame(L))
             continue; /* assign_elem checks each assignment's indices */
         if (assigns_scalar(body, s->name))
             continue; /* a scalar: assign_elem reports its elements */
-        if (b && b->frame == frame_id(L))
+        if (b && b->frame == lower_frame(L))
             continue; /* an input or a constant: assign_elem reports it */
         if (s->nindex > MAX_RANK) {
             diag_error(L->diag, s->name_loc, "'%s' has %d indices; at most %d", s->name,
@@ -1920,7 +1665,7 @@ static void declare_arrays(Lower *L, const Stmt *body, Stmt *first)
         a->name = s->name;
         a->loc = s->name_loc;
         a->rank = s->nindex;
-        scope_bind(&L->scope, s->name, B_ARRAY, s->name_loc, frame_id(L))->array = a;
+        scope_bind(&L->scope, s->name, B_ARRAY, s->name_loc, lower_frame(L))->array = a;
     }
 }
 
@@ -1962,9 +1707,9 @@ static int declare_size(Lower *L, const Ast *x)
                                     "known at run time", x->name, MAX_SIZES);
         return 0;
     }
-    Binding *b = scope_bind(&L->scope, x->name, B_SIZE, x->loc, frame_id(L));
+    Binding *b = scope_bind(&L->scope, x->name, B_SIZE, x->loc, lower_frame(L));
     b->value = f->nsizes;
-    b->aff = aff_num(0);
+    b->aff = affine_num(0);
     b->aff.c[1 + f->nsizes] = 1;
     f->size_slot[f->nsizes] = UINT32_MAX;
     f->size[f->nsizes++] = x->name;
@@ -2020,13 +1765,13 @@ static int stmts_index(Lower *L, Stmt *first, const char *name)
 }
 
 /* A name in a size's expression that is neither a constant nor a size, or NULL. Depth-limited
- * recursion: aff_eval reports what is deeper. */
+ * recursion: affine_eval reports what is deeper. */
 static const Ast *unknown_name(Lower *L, const Ast *e, int depth)
 {
     if (!e || depth > 100)
         return NULL;
     if (e->kind == A_VAR)
-        return strcmp(e->name, "pi") != 0 && !scope_lookup(&L->scope, e->name, frame_id(L)) ?
+        return strcmp(e->name, "pi") != 0 && !scope_lookup(&L->scope, e->name, lower_frame(L)) ?
                e : NULL;
     const Ast *u = unknown_name(L, e->lhs, depth + 1);
     return u ? u : unknown_name(L, e->rhs, depth + 1);
@@ -2037,7 +1782,7 @@ static int is_size_input(Lower *L, const Def *def, const Ast *a, int position)
 {
     if (a->kind != A_VAR || position < def->ndiff)
         return 0;
-    Binding *b = scope_lookup(&L->scope, a->name, frame_id(L));
+    Binding *b = scope_lookup(&L->scope, a->name, lower_frame(L));
     if (b && b->kind == B_SIZE)
         return 1;
     return (def->expr && in_index(L, def->expr, a->name, 0)) ||
@@ -2053,7 +1798,7 @@ static int lower_params(Lower *L, Def *def, Func *f)
     int i = 0, position = 0;
     for (Ast *a = def->params; a; a = a->next, position++) {
         if (is_size_input(L, def, a, position)) {
-            if (!scope_lookup(&L->scope, a->name, frame_id(L)) && !declare_size(L, a))
+            if (!scope_lookup(&L->scope, a->name, lower_frame(L)) && !declare_size(L, a))
                 return 0;
             continue;
         }
@@ -2070,7 +1815,7 @@ static int lower_params(Lower *L, Def *def, Func *f)
                 break;
             }
             if (x->kind == A_VAR && strcmp(x->name, "pi") != 0 &&
-                !scope_lookup(&L->scope, x->name, frame_id(L))) {
+                !scope_lookup(&L->scope, x->name, lower_frame(L))) {
                 if (p->rank > 0) {
                     diag_error(L->diag, x->loc, "'%s' is not a constant, and only an array's "
                                                 "first size may be known at run time "
@@ -2091,17 +1836,17 @@ static int lower_params(Lower *L, Def *def, Func *f)
                 break;
             }
             Affine v;
-            if (!aff_eval(L, x, &v, 0)) {
+            if (!affine_eval(L, x, &v, 0)) {
                 ok = 0;
                 break;
             }
-            if (!aff_is_const(&v)) {
+            if (!affine_is_const(&v)) {
                 int s = 0;
                 while (s < MAX_SIZES && !v.c[1 + s])
                     s++;
-                Affine just = aff_num(0);
+                Affine just = affine_num(0);
                 just.c[1 + s] = 1;
-                if (p->rank > 0 || !aff_eq(&v, &just)) {
+                if (p->rank > 0 || !affine_eq(&v, &just)) {
                     diag_error(L->diag, x->loc, "only an array's first size may be known at "
                                                 "run time, and it is then a name alone "
                                                 "(x[n][3])");
@@ -2146,13 +1891,13 @@ static void bind_params(Lower *L, Func *f)
             diag_error(L->diag, p->loc, "'pi' is a predefined constant and cannot name an input");
             continue;
         }
-        Binding *b = scope_lookup(&L->scope, name, frame_id(L));
+        Binding *b = scope_lookup(&L->scope, name, lower_frame(L));
         if (b && b->frame != 0) {
             diag_error(L->diag, p->loc, "duplicate input '%s'", name);
             diag_note(L->diag, b->loc, "'%s' first declared here", name);
             continue;
         }
-        b = scope_bind(&L->scope, name, p->rank ? B_ARRAY : B_SCALAR, p->loc, frame_id(L));
+        b = scope_bind(&L->scope, name, p->rank ? B_ARRAY : B_SCALAR, p->loc, lower_frame(L));
         b->input = 1;
         if (!p->rank) {
             b->node = f->input[p->first];

@@ -89,6 +89,18 @@ int scope_function_kind(const char *name);
 /* The error of a call of an unknown function, with a suggestion when one is near. */
 void scope_unknown_function(Lower *L, const Ast *e);
 
+/* ---- affine.c: integers of indices, ranges and sizes; proofs of bounds -------------------- */
+
+int affine_is_const(const Affine *a);
+Affine affine_num(int64_t k);
+Affine affine_add(Affine a, const Affine *b, int64_t m);
+int affine_eq(const Affine *a, const Affine *b);
+int affine_eval(Lower *L, const Ast *e, Affine *out, int depth);
+int affine_indices(Lower *L, const Array *a, const Ast *first, int n, Loc loc, Affine *idx);
+void affine_put(Buf *t, const Lower *L, const Affine *a);
+int affine_in_range(Lower *L, const Affine *v, const Affine *lo, const Affine *hi, Loc loc,
+                    const char *what);
+
 /* ---- sema.c: the lowering state ----------------------------------------------------------- */
 
 typedef struct {
@@ -186,5 +198,11 @@ struct Lower {
     size_t defs_cap;
     Arena *arena;
 };
+
+/* The frame of the body being lowered: the definition's own, or an inlined call's. */
+static inline int lower_frame(const Lower *L)
+{
+    return L->calls[L->ncalls - 1].id;
+}
 
 #endif
