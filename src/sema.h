@@ -101,18 +101,7 @@ void affine_put(Buf *t, const Lower *L, const Affine *a);
 int affine_in_range(Lower *L, const Affine *v, const Affine *lo, const Affine *hi, Loc loc,
                     const char *what);
 
-/* ---- sema.c: the lowering state ----------------------------------------------------------- */
-
-typedef struct {
-    Ast *e;
-    int expanded;
-} Frame;
-
-typedef struct {
-    const Def *def;
-    int id;
-    Loc at;             /* the call, for notes on what fails inside it */
-} Call;
+/* ---- kept.c: loops over run-time ranges, kept as loops ------------------------------------ */
 
 /* An iteration of a loop over a run-time range that assigns arrays (a map), lowered where a
  * kept sum reads one of its elements: the elements it assigns with its variable at `at`. */
@@ -174,6 +163,35 @@ typedef struct {
 
 enum { SLOT_INDEX, SLOT_LOAD, SLOT_CAPTURE, SLOT_STATE };
 
+NodeId kept_capture(Lower *L, NodeId outer);
+NodeId kept_index(Lower *L, const Ast *e, const Array *a, const Affine *idx);
+NodeId kept_state_index(Lower *L, const Ast *e, const Array *a, const Affine *idx);
+void kept_map_assign(Lower *L, Stmt *s, Array *a, NodeId n);
+void kept_state_assign(Lower *L, Stmt *s, Array *a, NodeId n);
+NodeId kept_sum(Lower *L, Ast *e, const Ast *range, Ast *body, const Affine *lo,
+                const Affine *hi);
+int kept_for(Lower *L, Stmt *s, const Affine *lo, const Affine *hi);
+
+/* ---- sema.c: the lowering state ----------------------------------------------------------- */
+
+typedef struct {
+    Ast *e;
+    int expanded;
+} Frame;
+
+typedef struct {
+    const Def *def;
+    int id;
+    Loc at;             /* the call, for notes on what fails inside it */
+} Call;
+
+/* What a definition returns: one value, or the elements of a list or of an array. */
+typedef struct {
+    NodeId *nodes;
+    uint32_t n;
+    int vector;
+} Result;
+
 struct Lower {
     Parse *p;
     Diag *diag;
@@ -204,5 +222,18 @@ static inline int lower_frame(const Lower *L)
 {
     return L->calls[L->ncalls - 1].id;
 }
+
+/* The source text at loc (allocated in the arena). */
+const char *lower_source_text(Lower *L, Loc loc);
+/* Enters a sum, loop or call: 0 after an error when they nest too deep. */
+int lower_enter(Lower *L, Loc loc);
+NodeId lower_new_slot(Lower *L, uint32_t *slot);
+/* Binds a loop's (or sum's) variable to its value. */
+void lower_bind_loop(Lower *L, const char *name, Loc loc, const Affine *value);
+/* Pushes an expression onto the explicit stack of the walks over expressions. */
+void lower_push(Lower *L, Ast *e);
+int lower_assignable(Lower *L, const char *name, Loc loc);
+NodeId lower_expr(Lower *L, Ast *root);
+int lower_stmts(Lower *L, Def *def, Stmt *first, int in_loop, Result *ret, Stmt **returned);
 
 #endif
