@@ -319,6 +319,9 @@ NodeId deriv_both(Dag *d, NodeId p, NodeId q);
 
 /* ---- sema.c: names, arities, checks; lowering to the DAG ---------------------------------- */
 
+/* The stage is sema.c and the files of its private header, src/sema.h: scope.c, affine.c,
+ * lower.c and kept.c. */
+
 typedef enum { PARAM_DIFF, PARAM_DATA } ParamKind;
 
 #define MAX_RANK 4 /* indices of an array */

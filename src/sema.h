@@ -172,7 +172,7 @@ NodeId kept_sum(Lower *L, Ast *e, const Ast *range, Ast *body, const Affine *lo,
                 const Affine *hi);
 int kept_for(Lower *L, Stmt *s, const Affine *lo, const Affine *hi);
 
-/* ---- sema.c: the lowering state ----------------------------------------------------------- */
+/* ---- lower.c: the lowering state; expressions, calls and statements ----------------------- */
 
 typedef struct {
     Ast *e;
@@ -235,5 +235,6 @@ void lower_push(Lower *L, Ast *e);
 int lower_assignable(Lower *L, const char *name, Loc loc);
 NodeId lower_expr(Lower *L, Ast *root);
 int lower_stmts(Lower *L, Def *def, Stmt *first, int in_loop, Result *ret, Stmt **returned);
+int lower_body(Lower *L, Def *def, Result *r);
 
 #endif
