@@ -147,16 +147,14 @@ static NodeId finish_root(Dag *nb, const Dag *d, NodeId r, const uint8_t *varies
     return varies[r] ? to[r] : finish_capture(nb, cap, ncap, first, to[r]);
 }
 
-/* The kept loop of the iteration k over its range: a Loop of the function, whose results (a
- * sum, or a recurrence's last states) are read through new input slots (the first returned).
- * The roots are the summand, or the states' next values. The iteration is rebuilt: the nodes
- * that do not depend on the index, a load or a state are built in the function instead
- * (hoisted out of the loop), and the iteration reads those it needs as captures; its slots
- * become the index, the loads, the states, then the captures. */
-static NodeId kept_finish(Lower *L, Kept *k, const NodeId *roots, uint32_t nroots, Loc loc)
+/* The iteration k rebuilt into nb, whose slots are the index, the loads, the states, then
+ * the captures: a node that depends on none of the first three is built in the function
+ * instead (hoisted out of the loop) and read as a capture, cap[c] the function's node of
+ * capture c. Returns the roots' nodes in nb. */
+static NodeId *hoist(Lower *L, Kept *k, const NodeId *roots, uint32_t nroots, Dag *nb,
+                     NodeId **cap, uint32_t *ncap)
 {
-    Func *f = L->f;
-    Dag *d = &k->dag, *outer = &f->dag;
+    Dag *d = &k->dag, *outer = &L->f->dag;
     uint32_t n = d->len;
     uint8_t *live = xrealloc(NULL, n), *varies = xrealloc(NULL, n);
     NodeId *to = xrealloc(NULL, n * sizeof *to), top = 0;
@@ -169,13 +167,11 @@ static NodeId kept_finish(Lower *L, Kept *k, const NodeId *roots, uint32_t nroot
     for (NodeId id = top; id > 0; id--)
         if (live[id])
             live[d->nodes[id].a] = live[d->nodes[id].b] = live[d->nodes[id].c] = 1;
-    Dag nb;
-    dag_init(&nb);
-    nb.fold = d->fold;
-    uint32_t first = 1 + k->nload + k->nstate, ncap = 0;
+    dag_init(nb);
+    nb->fold = d->fold;
+    uint32_t first = 1 + k->nload + k->nstate;
     for (uint32_t s = 0; s < first; s++)
-        dag_input(&nb, s);
-    NodeId *cap = NULL;
+        dag_input(nb, s);
     for (NodeId id = 1; id < n; id++) {
         if (!live[id])
             continue;
@@ -188,9 +184,9 @@ static NodeId kept_finish(Lower *L, Kept *k, const NodeId *roots, uint32_t nroot
             uint32_t s = (uint32_t)nd->k;
             uint8_t kind = k->slot_kind[s];
             varies[id] = kind != SLOT_CAPTURE;
-            to[id] = kind == SLOT_INDEX ? dag_input(&nb, 0) :
-                     kind == SLOT_LOAD ? dag_input(&nb, 1 + k->slot_ref[s]) :
-                     kind == SLOT_STATE ? dag_input(&nb, 1 + k->nload + k->slot_ref[s]) :
+            to[id] = kind == SLOT_INDEX ? dag_input(nb, 0) :
+                     kind == SLOT_LOAD ? dag_input(nb, 1 + k->slot_ref[s]) :
+                     kind == SLOT_STATE ? dag_input(nb, 1 + k->nload + k->slot_ref[s]) :
                      k->cap[k->slot_ref[s]];
             continue;
         }
@@ -198,7 +194,7 @@ static NodeId kept_finish(Lower *L, Kept *k, const NodeId *roots, uint32_t nroot
         int ar = node_arity(nd->kind);
         for (int i = 0; i < ar; i++)
             varies[id] |= varies[ops[i]];
-        Dag *into = varies[id] ? &nb : outer;
+        Dag *into = varies[id] ? nb : outer;
         for (int i = 0; i < ar; i++) {
             const Node *o = &d->nodes[ops[i]];
             if (o->kind == N_CONST) {
@@ -207,7 +203,7 @@ static NodeId kept_finish(Lower *L, Kept *k, const NodeId *roots, uint32_t nroot
             } else if (varies[ops[i]] || !varies[id]) {
                 m[i] = to[ops[i]];
             } else {
-                m[i] = finish_capture(&nb, &cap, &ncap, first, to[ops[i]]);
+                m[i] = finish_capture(nb, cap, ncap, first, to[ops[i]]);
             }
         }
         to[id] = dag_op(into, (NodeKind)nd->kind, m[0], m[1], m[2]);
@@ -215,16 +211,24 @@ static NodeId kept_finish(Lower *L, Kept *k, const NodeId *roots, uint32_t nroot
     }
     NodeId *body_roots = arena_alloc(L->arena, (nroots + 1) * sizeof *body_roots);
     for (uint32_t r = 0; r < nroots; r++)
-        body_roots[r] = finish_root(&nb, d, roots[r], varies, to, &cap, &ncap, first);
+        body_roots[r] = finish_root(nb, d, roots[r], varies, to, cap, ncap, first);
     free(live);
     free(varies);
     free(to);
+    return body_roots;
+}
 
+/* The Func of one iteration, of DAG nb and these roots: its slots are hoist's (the index, the
+ * loads, the states, the ncap captures), then flags. */
+static Func *iteration_func(Lower *L, const Kept *k, const Dag *nb, NodeId *roots,
+                            uint32_t nroots, uint32_t ncap, Loc loc)
+{
+    uint32_t first = 1 + k->nload + k->nstate;
     Func *body = arena_alloc(L->arena, sizeof *body);
     body->name = k->var;
-    body->def = f->def;
+    body->def = L->f->def;
     body->iteration = 1;
-    body->dag = nb;
+    body->dag = *nb;
     /* and the strong-zero conditions of what crosses into the loop: per capture (of its
      * tangent), per result (of its seed), per result (of its seed's tangent) */
     body->ninputs = first + ncap + ncap + 2 * nroots;
@@ -242,9 +246,26 @@ static NodeId kept_finish(Lower *L, Kept *k, const NodeId *roots, uint32_t nroot
         body->params[s].size = 1;
     }
     body->nroots = (int)nroots;
-    body->roots = body_roots;
+    body->roots = roots;
     body->vector = nroots > 1;
     body->entries = 1u << ENTRY_VALUE;
+    return body;
+}
+
+/* The kept loop of the iteration k over its range: a Loop of the function, whose results (a
+ * sum, or a recurrence's last states) are read through new input slots (the first returned).
+ * The roots are the summand, or the states' next values. The iteration is rebuilt: the nodes
+ * that do not depend on the index, a load or a state are built in the function instead
+ * (hoisted out of the loop), and the iteration reads those it needs as captures; its slots
+ * become the index, the loads, the states, then the captures. */
+static NodeId kept_finish(Lower *L, Kept *k, const NodeId *roots, uint32_t nroots, Loc loc)
+{
+    Func *f = L->f;
+    Dag nb;
+    uint32_t first = 1 + k->nload + k->nstate, ncap = 0;
+    NodeId *cap = NULL;
+    NodeId *body_roots = hoist(L, k, roots, nroots, &nb, &cap, &ncap);
+    Func *body = iteration_func(L, k, &nb, body_roots, nroots, ncap, loc);
 
     f->loops = grow(f->loops, (uint32_t)f->nloops, sizeof *f->loops);
     Loop *lp = &f->loops[f->nloops++];

@@ -274,6 +274,122 @@ static int int_eval(Lower *L, const Ast *e, int64_t *out, int depth)
     return 1;
 }
 
+/* Whether def is being lowered already: a call closes a cycle. A cycle is reported where it
+ * closes, once, even inside a muted inlined body (where each definition of the cycle would
+ * otherwise wait for another to report it). */
+static int calls_itself(Lower *L, const Ast *e, const Def *def)
+{
+    for (int i = 0; i < L->ncalls; i++) {
+        if (L->calls[i].def != def)
+            continue;
+        int muted = L->diag->muted;
+        L->diag->muted = 0;
+        if (!L->recursion_reported) {
+            diag_error(L->diag, e->loc, "'%s' calls itself%s: recursion cannot be unrolled",
+                       def->name, i + 1 < L->ncalls ? " through other definitions" : "");
+            diag_note(L->diag, def->name_loc, "'%s' is defined here", def->name);
+        }
+        L->recursion_reported = 1;
+        L->diag->muted = muted;
+        return 1;
+    }
+    return 0;
+}
+
+/* Binds array parameter p of def, in the callee's frame, to argument a: an array of the
+ * caller, by name, of p's shape. 0 after an error. */
+static int bind_array_arg(Lower *L, const Ast *a, const Ast *p, const Def *def, int frame)
+{
+    Binding *ab = a->kind == A_VAR ? scope_lookup(&L->scope, a->name, lower_frame(L)) : NULL;
+    if (!ab || ab->kind != B_ARRAY) {
+        diag_error(L->diag, a->loc, "'%s' of '%s' is an array: pass a whole array by its "
+                                    "name", p->name, def->name);
+        return 0;
+    }
+    if (ab->used)
+        *ab->used = 1;
+    Array *arr = ab->array;
+    int rank = 0, ok = 1;
+    int64_t dims[MAX_RANK];
+    /* the sizes are the callee's, whose own lowering reports their errors */
+    L->diag->muted++;
+    for (const Ast *x = p->args; x && rank < MAX_RANK; x = x->next)
+        if (!int_eval(L, x, &dims[rank++], 0))
+            ok = 0;
+    L->diag->muted--;
+    if (!ok)
+        return 0;
+    /* a local array's shape is the extent of the elements assigned so far */
+    if (rank != arr->rank || memcmp(dims, arr->dims, (size_t)rank * sizeof *dims) != 0) {
+        Buf want = {0}, have = {0};
+        for (int i = 0; i < rank; i++)
+            buf_printf(&want, "[%lld]", (long long)dims[i]);
+        for (int i = 0; i < arr->rank; i++)
+            buf_printf(&have, "[%lld]", (long long)arr->dims[i]);
+        diag_error(L->diag, a->loc, "'%s' is %s, but '%s' of '%s' is %s", a->name,
+                   have.data, p->name, def->name, want.data);
+        buf_free(&want);
+        buf_free(&have);
+        return 0;
+    }
+    scope_bind(&L->scope, p->name, B_ARRAY, p->loc, frame)->array = arr;
+    return 1;
+}
+
+/* Binds the parameters of def, in the callee's frame, to the arguments of call e: the
+ * arguments are bound in the caller's frame before the callee's is entered. 0 after an
+ * error. */
+static int bind_args(Lower *L, const Ast *e, const Def *def, int frame)
+{
+    const Ast *p = def->params;
+    for (const Ast *a = e->args; a; a = a->next, p = p->next) {
+        if (p->kind == A_VAR) {
+            if (a->kind == A_VAR) {
+                Binding *ab = scope_lookup(&L->scope, a->name, lower_frame(L));
+                if (ab && ab->kind == B_ARRAY) {
+                    diag_error(L->diag, a->loc, "'%s' is an array, but '%s' of '%s' is a "
+                                                "scalar", a->name, p->name, def->name);
+                    return 0;
+                }
+            }
+            NodeId n = a->node;
+            if (!n)
+                return 0;
+            scope_bind(&L->scope, p->name, B_SCALAR, p->loc, frame)->node = n;
+            continue;
+        }
+        if (!bind_array_arg(L, a, p, def, frame))
+            return 0;
+    }
+    return 1;
+}
+
+/* The body of def lowered for call e in frame, muted: its one value, or 0. */
+static NodeId inline_body(Lower *L, const Ast *e, Def *def, int frame)
+{
+    if (L->ncalls == L->calls_cap) {
+        L->calls_cap *= 2;
+        L->calls = xrealloc(L->calls, (size_t)L->calls_cap * sizeof *L->calls);
+    }
+    L->calls[L->ncalls].def = def;
+    L->calls[L->ncalls].at = e->loc;
+    L->calls[L->ncalls++].id = frame;
+    int errors = L->diag->errors;
+    Result r;
+    L->diag->muted++;
+    int lowered = lower_body(L, def, &r);
+    L->diag->muted--;
+    L->ncalls--;
+    NodeId result = lowered && L->diag->errors == errors ? r.nodes[0] : 0;
+    if (lowered && r.vector) {
+        diag_error(L->diag, e->loc, "'%s' returns %u values; a call takes one value",
+                   def->name, r.n);
+        diag_note(L->diag, def->name_loc, "'%s' is defined here", def->name);
+        result = 0;
+    }
+    return result;
+}
+
 /* A call of a definition, inlined: its parameters bound to the arguments' nodes and arrays,
  * its body lowered in a frame of its own. Its errors are its own definition's, reported when
  * that is lowered: here they are muted, and only the call's own mistakes are reported. */
@@ -284,22 +400,8 @@ static NodeId lower_call_def(Lower *L, Ast *e, Def *def)
                                     "inputs in a definition's head");
         return 0;
     }
-    for (int i = 0; i < L->ncalls; i++) {
-        if (L->calls[i].def != def)
-            continue;
-        /* a cycle is reported where it closes, once, even inside a muted inlined body (where
-         * each definition of the cycle would otherwise wait for another to report it) */
-        int muted = L->diag->muted;
-        L->diag->muted = 0;
-        if (!L->recursion_reported) {
-            diag_error(L->diag, e->loc, "'%s' calls itself%s: recursion cannot be unrolled",
-                       def->name, i + 1 < L->ncalls ? " through other definitions" : "");
-            diag_note(L->diag, def->name_loc, "'%s' is defined here", def->name);
-        }
-        L->recursion_reported = 1;
-        L->diag->muted = muted;
+    if (calls_itself(L, e, def))
         return 0;
-    }
     if (e->nargs != def->nparams) {
         diag_error(L->diag, e->loc, "'%s' takes %d argument%s, but %d %s given", def->name,
                    def->nparams, def->nparams == 1 ? "" : "s", e->nargs,
@@ -311,85 +413,7 @@ static NodeId lower_call_def(Lower *L, Ast *e, Def *def)
         return 0;
     int frame = ++L->next_frame;
     uint32_t mark = L->scope.len;
-    /* the arguments are bound in the caller's frame before the callee's is entered */
-    const Ast *p = def->params;
-    int ok = 1;
-    for (Ast *a = e->args; a && ok; a = a->next, p = p->next) {
-        if (p->kind == A_VAR) {
-            if (a->kind == A_VAR) {
-                Binding *ab = scope_lookup(&L->scope, a->name, lower_frame(L));
-                if (ab && ab->kind == B_ARRAY) {
-                    diag_error(L->diag, a->loc, "'%s' is an array, but '%s' of '%s' is a "
-                                                "scalar", a->name, p->name, def->name);
-                    ok = 0;
-                    break;
-                }
-            }
-            NodeId n = a->node;
-            ok = n != 0;
-            if (ok)
-                scope_bind(&L->scope, p->name, B_SCALAR, p->loc, frame)->node = n;
-            continue;
-        }
-        Binding *ab = a->kind == A_VAR ? scope_lookup(&L->scope, a->name, lower_frame(L)) : NULL;
-        if (!ab || ab->kind != B_ARRAY) {
-            diag_error(L->diag, a->loc, "'%s' of '%s' is an array: pass a whole array by its "
-                                        "name", p->name, def->name);
-            ok = 0;
-            break;
-        }
-        if (ab->used)
-            *ab->used = 1;
-        Array *arr = ab->array;
-        int rank = 0;
-        int64_t dims[MAX_RANK];
-        /* the sizes are the callee's, whose own lowering reports their errors */
-        L->diag->muted++;
-        for (const Ast *x = p->args; x && rank < MAX_RANK; x = x->next)
-            if (!int_eval(L, x, &dims[rank++], 0))
-                ok = 0;
-        L->diag->muted--;
-        if (!ok)
-            break;
-        /* a local array's shape is the extent of the elements assigned so far */
-        if (rank != arr->rank || memcmp(dims, arr->dims, (size_t)rank * sizeof *dims) != 0) {
-            Buf want = {0}, have = {0};
-            for (int i = 0; i < rank; i++)
-                buf_printf(&want, "[%lld]", (long long)dims[i]);
-            for (int i = 0; i < arr->rank; i++)
-                buf_printf(&have, "[%lld]", (long long)arr->dims[i]);
-            diag_error(L->diag, a->loc, "'%s' is %s, but '%s' of '%s' is %s", a->name,
-                       have.data, p->name, def->name, want.data);
-            buf_free(&want);
-            buf_free(&have);
-            ok = 0;
-        }
-        if (ok)
-            scope_bind(&L->scope, p->name, B_ARRAY, p->loc, frame)->array = arr;
-    }
-    NodeId result = 0;
-    if (ok) {
-        if (L->ncalls == L->calls_cap) {
-            L->calls_cap *= 2;
-            L->calls = xrealloc(L->calls, (size_t)L->calls_cap * sizeof *L->calls);
-        }
-        L->calls[L->ncalls].def = def;
-        L->calls[L->ncalls].at = e->loc;
-        L->calls[L->ncalls++].id = frame;
-        int errors = L->diag->errors;
-        Result r;
-        L->diag->muted++;
-        int lowered = lower_body(L, def, &r);
-        L->diag->muted--;
-        L->ncalls--;
-        result = lowered && L->diag->errors == errors ? r.nodes[0] : 0;
-        if (lowered && r.vector) {
-            diag_error(L->diag, e->loc, "'%s' returns %u values; a call takes one value",
-                       def->name, r.n);
-            diag_note(L->diag, def->name_loc, "'%s' is defined here", def->name);
-            result = 0;
-        }
-    }
+    NodeId result = bind_args(L, e, def, frame) ? inline_body(L, e, def, frame) : 0;
     scope_unbind_to(&L->scope, mark);
     L->depth--;
     return result;
