@@ -352,6 +352,9 @@ NodeId deriv_both(Dag *d, NodeId p, NodeId q);
 
 /* ---- sema.c: names, arities, checks; lowering to the DAG ---------------------------------- */
 
+/* The stage is sema.c and the files of its private header, src/sema.h: scope.c, affine.c,
+ * lower.c and kept.c. */
+
 typedef enum { PARAM_DIFF, PARAM_DATA } ParamKind;
 
 #define MAX_RANK 4 /* indices of an array */
@@ -575,12 +578,16 @@ typedef struct {
 int sema_program(Parse *p, const char *stem, Program *prog);
 void program_free(Program *prog);
 
-/* ---- modes.c: the entry points, as compositions of the two sweeps --------------------------- */
+/* ---- func.c: a Func's and a Loop's accessors and release (below sema and modes) ----------- */
 
 /* A kept loop's results: its sum, or its last states. */
 uint32_t loop_results(const Loop *lp);
 /* The first of a kept loop's bar slots in entry point k's reverse sweep. */
 uint32_t loop_bar(const Loop *lp, EntryKind k);
+void func_free(Func *f);
+
+/* ---- modes.c: the entry points, as compositions of the two sweeps --------------------------- */
+
 /* "N, M": f's sizes known only at run time, or NULL when it has none (allocated). The
  * interpreter (eval, check) and the pictures (--dot, --explain, --report) need them given with
  * -D. */
@@ -592,7 +599,6 @@ unsigned func_misfits(const Func *f);
 int func_check_entries(const Func *f, unsigned asked, Diag *diag);
 /* Builds, in f's DAG, the nodes of every entry point in f->entries. */
 void func_differentiate(Func *f);
-void func_free(Func *f);
 
 /* ---- reverse.c: reverse mode as a graph transformation ------------------------------------ */
 

@@ -326,16 +326,6 @@ char *func_sizes_list(const Func *f)
     return b.data;
 }
 
-uint32_t loop_bar(const Loop *lp, EntryKind k)
-{
-    return k == ENTRY_VJP ? lp->vbar_slot : lp->bar_slot;
-}
-
-uint32_t loop_results(const Loop *lp)
-{
-    return lp->nstate ? lp->nstate : 1;
-}
-
 /* Which kept sums depend on a differentiated input (`active`), and which of their captures do;
  * the iterations differentiate with respect to those and to the loads of differentiated
  * arrays. */
@@ -1033,43 +1023,5 @@ void func_differentiate(Func *f)
         func_differentiate(lp->body);
         if (lp->nstate && want & ENTRIES_REVERSE)
             loop_tape(lp);
-    }
-}
-
-void func_free(Func *f)
-{
-    free(f->slot_zero);
-    free(f->jvp_zero);
-    free(f->vjp_zero);
-    free(f->hvp_zero);
-    for (int i = 0; i < f->nloops; i++) {
-        Loop *lp = &f->loops[i];
-        func_free(lp->body);
-        free(lp->load);
-        free(lp->cap);
-        free(lp->cap_active);
-        free(lp->init);
-        free(lp->tape);
-        for (int k = 0; k < ENTRY_KINDS; k++) {
-            free(lp->seed[k]);
-            free(lp->cap_dot[k]);
-            free(lp->seed_zero[k]);
-            free(lp->cap_dot_zero[k]);
-        }
-    }
-    free(f->loops);
-    dag_free(&f->dag);
-    free(f->input);
-    free(f->grad);
-    nodemap_free(&f->adj);
-    free(f->diff);
-    free(f->jvp);
-    free(f->vjp);
-    free(f->hvp);
-    Sparse *sp[2] = {&f->jac, &f->hess};
-    for (int i = 0; i < 2; i++) {
-        free(sp[i]->row);
-        free(sp[i]->col);
-        free(sp[i]->node);
     }
 }

@@ -1,623 +1,24 @@
 /*
- * sema.c: checks the definitions and lowers each to a DAG. Input: the Def and Const lists of
- * the parser. Output: a Program with one Func per definition: its parameters (scalars and
- * arrays, differentiated or data, one input slot per scalar), its output node and the source
- * names of named intermediates. File constants, loop variables and indices are evaluated here;
- * `for` loops and `sum`/`prod` are unrolled and calls to definitions inlined, so the DAG holds
- * plain arithmetic and hash-consing shares work across iterations and calls. A loop over a
- * range that depends on a size known at run time is kept instead (a Loop: its iteration a
- * Func of its own, read by the function through input slots; see "loops kept at run time"
- * below, and --unroll for sums over constant ranges). Every error is
- * located and counted; the walk over an expression is iterative (an explicit stack), and what
- * recurses (loops, sums and calls inside each other) is bounded by MAX_NESTING.
+ * sema.c: checks the definitions and lowers each to a DAG (sema_program, the stage's entry).
+ * Input: the Def and Const lists of the parser. Output: a Program with one Func per
+ * definition: its parameters (scalars and arrays, differentiated or data, one input slot per
+ * scalar; sizes known at run time), its output nodes and the source names of named
+ * intermediates. This file holds the file constants (and -D), the definitions by name, each
+ * definition's head and a bare expression's inputs; lower.c lowers the bodies, with scope.c,
+ * affine.c and kept.c (the stage's private header is sema.h). Invariants: every error is
+ * located and counted; a definition is lowered whole before the next, once, or twice when
+ * --unroll kept a sum of a vector result (the second time without).
  */
 #include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "adgen.h"
+#include "sema.h"
 
-/* Sums, loops and calls inside each other: the source's nesting, not its size. */
-#define MAX_NESTING 1000
 #define DEFAULT_MAX_NODES 10000000u
 
-/* ---- arrays ---------------------------------------------------------------------------------- */
-
-/* An input array (elements are input slots) or a local one (elements assigned one by one). */
-typedef struct {
-    const char *name;
-    Loc loc;
-    int rank;
-    int64_t dims[MAX_RANK];   /* an input's sizes (dims[0] is 0 for a run-time size); a
-                                 local array's extents so far */
-    const Param *param;       /* an input: its parameter; NULL for a local array */
-    const Stmt *map;          /* a local array a loop over a run-time range assigns: that loop */
-    int64_t map_off;          /* its first index is the loop's variable plus this */
-    Affine map_lo, map_hi;    /* the loop's range */
-    int assigned;             /* an element was assigned outside such a loop */
-    int state;                /* and the loop assigns the rest: a recurrence's state */
-    uint32_t map_scope;       /* the bindings in sight at the loop */
-} Array;
-
-/* An element of a local array, keyed by the array and its indices. */
-typedef struct {
-    const Array *array;       /* NULL: an empty slot */
-    int64_t idx[MAX_RANK];
-    NodeId node;
-    const Stmt *stmt;         /* the assignment */
-} Elem;
-
-typedef struct {
-    Elem *slots;
-    size_t cap, len;
-} ElemTable;
-
-static size_t elem_hash(const Array *a, const int64_t *idx)
-{
-    uint64_t h = (uint64_t)(uintptr_t)a * 0x9E3779B97F4A7C15u;
-    for (int i = 0; i < a->rank; i++)
-        h = (h ^ (uint64_t)idx[i]) * 0x100000001B3u;
-    return (size_t)(h ^ (h >> 29));
-}
-
-static Elem *elem_find(ElemTable *t, const Array *a, const int64_t *idx, int add)
-{
-    if (add && 2 * (t->len + 1) > t->cap) {
-        ElemTable bigger = {NULL, t->cap ? 2 * t->cap : 256, 0};
-        bigger.slots = xrealloc(NULL, bigger.cap * sizeof *bigger.slots);
-        memset(bigger.slots, 0, bigger.cap * sizeof *bigger.slots);
-        for (size_t i = 0; i < t->cap; i++)
-            if (t->slots[i].array)
-                *elem_find(&bigger, t->slots[i].array, t->slots[i].idx, 1) = t->slots[i];
-        free(t->slots);
-        *t = bigger;
-    }
-    if (!t->cap)
-        return NULL;
-    size_t j = elem_hash(a, idx) & (t->cap - 1);
-    for (; t->slots[j].array; j = (j + 1) & (t->cap - 1))
-        if (t->slots[j].array == a &&
-            memcmp(t->slots[j].idx, idx, (size_t)a->rank * sizeof *idx) == 0)
-            return &t->slots[j];
-    if (!add)
-        return NULL;
-    t->len++;
-    t->slots[j].array = a;
-    memcpy(t->slots[j].idx, idx, (size_t)a->rank * sizeof *idx);
-    return &t->slots[j];
-}
-
-/* ---- names in scope --------------------------------------------------------------------------- */
-
-typedef enum { B_SCALAR, B_ARRAY, B_LOOP, B_CONST, B_SIZE } BindKind;
-
-typedef struct {
-    const char *name;
-    BindKind kind;
-    NodeId node;        /* B_SCALAR */
-    Array *array;       /* B_ARRAY */
-    double value;       /* B_LOOP, B_CONST; B_SIZE: its number */
-    Affine aff;         /* B_LOOP: its value, in a kept loop's variable; B_SIZE: the size */
-    int level;          /* 1: bound inside a kept loop's iteration, whose nodes are its body's */
-    const char *text;   /* B_CONST: its spelling, when it is a number */
-    Loc loc;
-    int frame;          /* the inlined body it belongs to; 0: the file */
-    int input;          /* an input of the definition */
-    int failed;         /* B_CONST: its expression failed; uses stay silent */
-    int *used;          /* set when it is read */
-    uint32_t prev;      /* the binding of the same name it shadows (index + 1), 0: none */
-} Binding;
-
-typedef struct {
-    const char *name;
-    uint32_t top;       /* index + 1 of the innermost binding, 0: none */
-} NameSlot;
-
-/* A stack of bindings, and per name its innermost one. */
-typedef struct {
-    Binding *v;
-    uint32_t len, cap;
-    NameSlot *slots;
-    size_t scap, slen;
-    int level;          /* what new bindings get */
-    uint32_t hide_lo, hide_hi; /* bindings hide_lo..hide_hi-1 are out of sight (a map's
-                                  statements lowered again in a sum see the map's scope) */
-} Scope;
-
-static size_t hash_ptr(const void *p)
-{
-    uintptr_t u = (uintptr_t)p;
-    return (size_t)((u >> 4) * 0x9E3779B97F4A7C15u >> 7);
-}
-
-static NameSlot *name_slot(Scope *s, const char *name)
-{
-    if (2 * (s->slen + 1) > s->scap) {
-        Scope bigger = {NULL, 0, 0, NULL, s->scap ? 2 * s->scap : 64, 0, 0, 0, 0};
-        bigger.slots = xrealloc(NULL, bigger.scap * sizeof *bigger.slots);
-        memset(bigger.slots, 0, bigger.scap * sizeof *bigger.slots);
-        for (size_t i = 0; i < s->scap; i++)
-            if (s->slots[i].name)
-                *name_slot(&bigger, s->slots[i].name) = s->slots[i];
-        free(s->slots);
-        s->slots = bigger.slots;
-        s->scap = bigger.scap;
-        s->slen = bigger.slen;
-    }
-    size_t j = hash_ptr(name) & (s->scap - 1);
-    for (; s->slots[j].name; j = (j + 1) & (s->scap - 1))
-        if (s->slots[j].name == name)
-            return &s->slots[j];
-    s->slen++;
-    s->slots[j].name = name;
-    return &s->slots[j];
-}
-
-static Binding *bind(Scope *s, const char *name, BindKind kind, Loc loc, int frame)
-{
-    if (s->len == s->cap) {
-        s->cap = s->cap ? 2 * s->cap : 64;
-        s->v = xrealloc(s->v, s->cap * sizeof *s->v);
-    }
-    NameSlot *slot = name_slot(s, name);
-    Binding *b = &s->v[s->len];
-    memset(b, 0, sizeof *b);
-    b->name = name;
-    b->kind = kind;
-    b->loc = loc;
-    b->frame = frame;
-    b->level = s->level;
-    b->prev = slot->top;
-    slot->top = ++s->len;
-    return b;
-}
-
-static void unbind_to(Scope *s, uint32_t mark)
-{
-    while (s->len > mark) {
-        Binding *b = &s->v[--s->len];
-        name_slot(s, b->name)->top = b->prev;
-    }
-}
-
-/* The binding of name visible in frame: its own or the file's. */
-static Binding *lookup(Scope *s, const char *name, int frame)
-{
-    uint32_t i = name_slot(s, name)->top;
-    while (i && ((s->v[i - 1].frame != frame && s->v[i - 1].frame != 0) ||
-                 (i - 1 >= s->hide_lo && i - 1 < s->hide_hi)))
-        i = s->v[i - 1].prev;
-    return i ? &s->v[i - 1] : NULL;
-}
-
-/* ---- the lowering state ------------------------------------------------------------------------ */
-
-typedef struct {
-    Ast *e;
-    int expanded;
-} Frame;
-
-typedef struct {
-    const Def *def;
-    int id;
-    Loc at;             /* the call, for notes on what fails inside it */
-} Call;
-
-/* An iteration of a loop over a run-time range that assigns arrays (a map), lowered where a
- * kept sum reads one of its elements: the elements it assigns with its variable at `at`. */
-typedef struct {
-    const Stmt *loop;
-    Affine at;
-    int done;
-} MapIter;
-
-typedef struct {
-    const Array *array;
-    int64_t idx[MAX_RANK];    /* idx[0] unused: the iteration's */
-    NodeId node;
-    uint32_t iter;
-} MapElem;
-
-/* A scalar a recurrence carries from one iteration to the next: element idx (idx[0] unused) of
- * the array, its value before the loop, its slot in the iteration and its next value. */
-typedef struct {
-    const Array *array;
-    int64_t idx[MAX_RANK];
-    NodeId init;
-    uint32_t slot;
-    NodeId next;
-} RecState;
-
-/* A recurrence's last state: element `at` of the array, read after the loop. */
-typedef struct {
-    const Array *array;
-    int64_t idx[MAX_RANK];
-    Affine at;
-    NodeId node;
-} Final;
-
-/* The iteration of a kept sum being lowered into a DAG of its own. Its input slots come in
- * the order the body meets them: the index (slot 0), loads and captures; kept_finish orders
- * them and moves what does not change with the index out of the loop. */
-typedef struct {
-    Dag dag;
-    Affine lo, hi;            /* the range (checks of indices) */
-    const char *var;
-    uint32_t nslots;
-    uint8_t *slot_kind;       /* per slot: SLOT_INDEX, SLOT_LOAD, SLOT_CAPTURE */
-    uint32_t *slot_ref;       /* its load's or capture's number */
-    Load *load;
-    uint32_t nload;
-    NodeId *cap;              /* per capture: the function's node */
-    uint32_t ncap;
-    MapIter *iters;
-    uint32_t niters;
-    MapElem *elems;
-    uint32_t nelems;
-    int lazy;                 /* lowering a map's iteration: its indices were checked */
-    uint32_t iter;            /* that iteration */
-    const Stmt *rec;          /* a recurrence being lowered: its loop */
-    RecState *state;          /* its state scalars */
-    uint32_t nstate;
-} Kept;
-
-enum { SLOT_INDEX, SLOT_LOAD, SLOT_CAPTURE, SLOT_STATE };
-
-typedef struct {
-    Parse *p;
-    Diag *diag;
-    Func *f;
-    Dag *d;                 /* the function's DAG, or a kept loop's iteration's */
-    Kept *kept;             /* the kept loop being lowered, or NULL */
-    Final *finals;          /* the last states of the definition's recurrences */
-    uint32_t nfinals;
-    Scope scope;
-    ElemTable elems;
-    Frame *stack;           /* the explicit stack of lower_expr */
-    size_t stack_top, stack_cap;
-    Call *calls;            /* the bodies being lowered, outermost first */
-    int ncalls, calls_cap, next_frame;
-    int depth;              /* sums, loops and calls open */
-    int stop;               /* the node limit was hit: lower nothing more */
-    int recursion_reported; /* a cycle of calls has been reported */
-    int def_errors;         /* the error count when the current definition began */
-    uint32_t max_nodes;
-    uint32_t unroll;        /* --unroll: sums of constant ranges past this many terms are kept */
-    Def **defs;             /* every definition, by name */
-    size_t defs_cap;
-    Arena *arena;
-} Lower;
-
-static int frame_id(const Lower *L)
-{
-    return L->calls[L->ncalls - 1].id;
-}
-
-static size_t edit_distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 16 || lb > 16)
-        return 99;
-    size_t row[17];
-    for (size_t j = 0; j <= lb; j++)
-        row[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        size_t diag = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t up = row[j];
-            size_t best = diag + (a[i - 1] != b[j - 1]);
-            if (up + 1 < best)
-                best = up + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            row[j] = best;
-            diag = up;
-        }
-    }
-    return row[lb];
-}
-
-/* The kind of the table's function called `name` in the language, or N_KINDS. */
-static int function_kind(const char *name)
-{
-    int k = 0;
-    while (k < N_KINDS && !(op_info[k].lang && strcmp(op_info[k].lang, name) == 0))
-        k++;
-    return k;
-}
-
-/* The language's functions beside the table's: if, sum and prod. */
-static const char *const special_functions[] = {"if", "sum", "prod"};
-
-/* Names users know from C or mathematics that adgen spells otherwise or lacks: what to say
- * instead of a guess by spelling, which could name a function of another meaning (log for
- * log1p, fmax for fma). */
-static const struct {
-    const char *name, *advice;
-} known_names[] = {
-    {"ln", "the natural logarithm is 'log'"},
-    {"fabs", "the absolute value is 'abs'"},
-    {"fmin", "the minimum is 'min'"},
-    {"fmax", "the maximum is 'max'"},
-    {"arcsin", "the inverse sine is 'asin'"},
-    {"arccos", "the inverse cosine is 'acos'"},
-    {"arctan", "the inverse tangent is 'atan' (or 'atan2')"},
-    {"fma", "not supported: write x*y + z"},
-    {"exp2", "not supported: write 2^x"},
-    {"exp10", "not supported: write 10^x"},
-    {"pow10", "not supported: write 10^x"},
-    {"sqr", "not supported: write x^2"},
-    {"square", "not supported: write x^2"},
-    {"fmod", "not supported (it has jumps)"},
-    {"round", "not supported (it has jumps)"},
-    {"trunc", "not supported (it has jumps)"},
-};
-
-static void unknown_function(Lower *L, const Ast *e)
-{
-    Loc at = e->loc;
-    at.end = at.begin + strlen(e->name);
-    for (size_t i = 0; i < sizeof known_names / sizeof *known_names; i++) {
-        if (strcmp(e->name, known_names[i].name) == 0) {
-            diag_error(L->diag, at, "unknown function '%s': %s", e->name, known_names[i].advice);
-            return;
-        }
-    }
-    const char *best = NULL;
-    size_t best_d = 3;
-    for (int k = 0; k < N_KINDS; k++) {
-        size_t dist = op_info[k].lang ? edit_distance(e->name, op_info[k].lang) : 99;
-        if (dist < best_d) {
-            best_d = dist;
-            best = op_info[k].lang;
-        }
-    }
-    for (size_t i = 0; i < sizeof special_functions / sizeof *special_functions; i++) {
-        size_t dist = edit_distance(e->name, special_functions[i]);
-        if (dist < best_d) {
-            best_d = dist;
-            best = special_functions[i];
-        }
-    }
-    for (size_t j = 0; j < L->defs_cap; j++) {
-        size_t dist = L->defs[j] ? edit_distance(e->name, L->defs[j]->name) : 99;
-        if (dist < best_d) {
-            best_d = dist;
-            best = L->defs[j]->name;
-        }
-    }
-    /* a short name is as close to many others: g is not a misspelled log */
-    if (best && best_d >= strlen(e->name))
-        best = NULL;
-    Loc loc = e->loc;
-    loc.end = loc.begin + strlen(e->name);
-    if (best)
-        diag_error(L->diag, loc, "unknown function '%s'; did you mean '%s'?", e->name, best);
-    else
-        diag_error(L->diag, loc, "unknown function '%s'", e->name);
-}
-
-/* pi to more digits than any long double holds */
-#define PI_DIGITS "3.14159265358979323846264338327950288"
-
-/* The constant v, written `text` in the source. Code that computes in float or long double
- * prints the text, so that the C compiler rounds what the user wrote to that type directly
- * (0.1f, or pi to long double precision) rather than a double's digits. */
-static NodeId spelled_const(Lower *L, double v, const char *text)
-{
-    NodeId n = dag_const(L->d, v);
-    if (text && L->p->real != REAL_DOUBLE && !L->d->meta[n].label)
-        L->d->meta[n].label = text;
-    return n;
-}
-
-static const char *source_text(Lower *L, Loc loc)
-{
-    return arena_strndup(L->arena, L->diag->src + loc.begin, loc.end - loc.begin);
-}
-
-/* An error that depends on the caller's arrays or on the whole unrolling: reported even inside
- * a muted inlined body (whose own lowering cannot see it), with a note at each call on the
- * way there. */
-static void context_error(Lower *L, Loc loc, const char *fmt, const char *a, const char *b)
-{
-    int muted = L->diag->muted;
-    L->diag->muted = 0;
-    diag_error(L->diag, loc, fmt, a, b);
-    for (int i = L->ncalls - 1; i > 0; i--)
-        diag_note(L->diag, L->calls[i].at, "in this call of '%s'", L->calls[i].def->name);
-    L->diag->muted = muted;
-}
-
-/* The node limit: unrolling a loop or sum past it is an error at the loop. */
-static int over_limit(Lower *L, Loc loc)
-{
-    if (L->stop)
-        return 1;
-    if (L->d->len <= L->max_nodes)
-        return 0;
-    char limit[32];
-    snprintf(limit, sizeof limit, "%u", L->max_nodes);
-    context_error(L, loc, "this unrolls to more than %s operations (the limit; --max-nodes "
-                          "raises it)%s", limit, "");
-    L->stop = 1;
-    return 1;
-}
-
-static int enter(Lower *L, Loc loc)
-{
-    if (L->depth >= MAX_NESTING) {
-        diag_error(L->diag, loc, "sums, loops and calls nested more than %d deep", MAX_NESTING);
-        return 0;
-    }
-    L->depth++;
-    return 1;
-}
-
-/* ---- integer and constant arithmetic ------------------------------------------------------- */
-
-#define INT_LIMIT 4503599627370496.0 /* 2^52: integers exact in a double, and far from overflow */
-
-static int aff_is_const(const Affine *a)
-{
-    for (int j = 0; j <= MAX_SIZES; j++)
-        if (a->c[j])
-            return 0;
-    return 1;
-}
-
-static Affine aff_num(int64_t k)
-{
-    Affine a;
-    memset(&a, 0, sizeof a);
-    a.k = k;
-    return a;
-}
-
-/* a + m b */
-static Affine aff_add(Affine a, const Affine *b, int64_t m)
-{
-    a.k += m * b->k;
-    for (int j = 0; j <= MAX_SIZES; j++)
-        a.c[j] += m * b->c[j];
-    return a;
-}
-
-static int aff_eq(const Affine *a, const Affine *b)
-{
-    Affine d = aff_add(*a, b, -1);
-    return d.k == 0 && aff_is_const(&d);
-}
-
-/* a with the kept loop's variable replaced by v (v in the sizes only). */
-static Affine aff_at(const Affine *a, const Affine *v)
-{
-    Affine r = *a;
-    r.c[0] = 0;
-    return aff_add(r, v, a->c[0]);
-}
-
-static int aff_too_large(const Affine *a)
-{
-    if (fabs((double)a->k) > INT_LIMIT)
-        return 1;
-    for (int j = 0; j <= MAX_SIZES; j++)
-        if (fabs((double)a->c[j]) > INT_LIMIT)
-            return 1;
-    return 0;
-}
-
-/* An index or bound: integer arithmetic (+ - *, unary minus, parentheses) over numbers, integer
- * constants, loop variables and run-time sizes, affine in the kept loop's variable and the
- * sizes. Returns 0 after an error. Depth-limited recursion: such an expression is written by
- * hand and short. */
-static int aff_eval(Lower *L, const Ast *e, Affine *out, int depth)
-{
-    if (depth > 100) {
-        diag_error(L->diag, e->loc, "index expression nested too deeply");
-        return 0;
-    }
-    double v = 0;
-    Affine a, b;
-    switch (e->kind) {
-    case A_NUM:
-        v = e->num;
-        break;
-    case A_VAR: {
-        Binding *bd = lookup(&L->scope, e->name, frame_id(L));
-        if (!bd) {
-            diag_error(L->diag, e->loc, "unknown constant '%s'", e->name);
-            return 0;
-        }
-        if (bd->kind != B_LOOP && bd->kind != B_CONST && bd->kind != B_SIZE) {
-            diag_error(L->diag, e->loc, "'%s' in an index, bound or size: only numbers, "
-                                        "constants and loop variables may appear there",
-                       e->name);
-            return 0;
-        }
-        if (bd->failed)
-            return 0;
-        if (bd->used)
-            *bd->used = 1;
-        if (bd->kind != B_CONST) {
-            *out = bd->aff;
-            return 1;
-        }
-        v = bd->value;
-        break;
-    }
-    case A_POS:
-        return aff_eval(L, e->lhs, out, depth + 1);
-    case A_NEG:
-        if (!aff_eval(L, e->lhs, &a, depth + 1))
-            return 0;
-        *out = aff_add(aff_num(0), &a, -1);
-        return 1;
-    case A_ADD: case A_SUB: case A_MUL:
-        if (!aff_eval(L, e->lhs, &a, depth + 1) || !aff_eval(L, e->rhs, &b, depth + 1))
-            return 0;
-        if (e->kind == A_MUL) {
-            if (!aff_is_const(&a) && !aff_is_const(&b)) {
-                diag_error(L->diag, e->loc, "a product of two values known only at run time "
-                                            "(sizes, or the variable of a loop over a run-time "
-                                            "range): an index or bound is linear in them");
-                return 0;
-            }
-            if (!aff_is_const(&a)) {
-                Affine t = a;
-                a = b;
-                b = t;
-            }
-            int big = fabs((double)a.k * (double)b.k) > INT_LIMIT;
-            for (int j = 0; j <= MAX_SIZES; j++)
-                big = big || fabs((double)a.k * (double)b.c[j]) > INT_LIMIT;
-            if (big) {
-                diag_error(L->diag, e->loc, "an index, bound or size is too large");
-                return 0;
-            }
-            *out = aff_add(aff_num(0), &b, a.k);
-        } else {
-            *out = aff_add(a, &b, e->kind == A_ADD ? 1 : -1);
-        }
-        if (aff_too_large(out)) {
-            diag_error(L->diag, e->loc, "an index, bound or size is too large");
-            return 0;
-        }
-        return 1;
-    case A_DIV: case A_POW: case A_CMP: case A_AND: case A_OR: case A_NOT: case A_CALL:
-    case A_INDEX: case A_RANGE: case A_LIST:
-        diag_error(L->diag, e->loc, "an index, bound or size is integer arithmetic: + - * of "
-                                    "numbers, constants and loop variables");
-        return 0;
-    }
-    if (fabs(v) > INT_LIMIT) {
-        diag_error(L->diag, e->loc, "an index, bound or size of %.17g is too large", v);
-        return 0;
-    }
-    if (v != floor(v)) {
-        diag_error(L->diag, e->loc, "an index, bound or size must be an integer, not %.17g", v);
-        return 0;
-    }
-    *out = aff_num((int64_t)v);
-    return 1;
-}
-
-/* The same where a number is needed when adgen runs. */
-static int int_eval(Lower *L, const Ast *e, int64_t *out, int depth)
-{
-    Affine a;
-    if (!aff_eval(L, e, &a, depth))
-        return 0;
-    if (!aff_is_const(&a)) {
-        diag_error(L->diag, e->loc, "this must be a number when adgen runs, but it depends on "
-                                    "a size known only at run time");
-        return 0;
-    }
-    *out = a.k;
-    return 1;
-}
+/* ---- file constants ----------------------------------------------------------------------- */
 
 /* A file constant's value: arithmetic and functions of numbers and earlier constants. */
 static int const_eval(Lower *L, const Ast *e, double *out, int depth)
@@ -632,7 +33,7 @@ static int const_eval(Lower *L, const Ast *e, double *out, int depth)
         *out = e->num;
         return 1;
     case A_VAR: {
-        Binding *bd = lookup(&L->scope, e->name, 0);
+        Binding *bd = scope_lookup(&L->scope, e->name, 0);
         if (bd && bd->kind == B_CONST) {
             *out = bd->value;
             return 1;
@@ -654,7 +55,7 @@ static int const_eval(Lower *L, const Ast *e, double *out, int depth)
                e->kind == A_MUL ? a * b : e->kind == A_DIV ? a / b : pow(a, b);
         break;
     case A_CALL: {
-        int k = function_kind(e->name);
+        int k = scope_function_kind(e->name);
         if (k == N_KINDS || e->nargs != op_info[k].arity) {
             diag_error(L->diag, e->loc, "a constant may call only the language's functions "
                                         "(not if, sum, prod or a definition), with their "
@@ -681,1655 +82,117 @@ static int const_eval(Lower *L, const Ast *e, double *out, int depth)
     return 1;
 }
 
-/* ---- expressions ------------------------------------------------------------------------------ */
-
-/* ---- loops kept at run time ---------------------------------------------------------------- */
-
-/* Makes room for element n of an array grown by doubling. */
-static void *grow(void *p, uint32_t n, size_t size)
+/* The file constants, in order, with -D overrides (and additions). */
+static void lower_consts(Lower *L)
 {
-    if (n == 0 || (n & (n - 1)) == 0)
-        p = xrealloc(p, (size_t)(n ? 2 * n : 1) * size);
-    return p;
-}
-
-/* A new input slot of the function (a run-time size's value, a kept sum), and its node. */
-static NodeId new_slot(Lower *L, uint32_t *slot)
-{
-    Func *f = L->f;
-    f->input = xrealloc(f->input, (f->ninputs + 2) * sizeof *f->input);
-    *slot = f->ninputs;
-    f->input[f->ninputs] = dag_input(&f->dag, f->ninputs);
-    return f->input[f->ninputs++];
-}
-
-/* A node of the function read by the kept loop's iteration: an input slot of the iteration. */
-static NodeId kept_capture(Lower *L, NodeId outer)
-{
-    Kept *k = L->kept;
-    const Node *nd = &L->f->dag.nodes[outer];
-    if (!outer)
-        return 0;
-    if (nd->kind == N_CONST) {
-        NodeId c = dag_const(L->d, nd->k);
-        if (L->f->dag.meta[outer].label && !L->d->meta[c].label)
-            L->d->meta[c].label = L->f->dag.meta[outer].label;
-        return c;
-    }
-    for (uint32_t s = 0; s < k->nslots; s++)
-        if (k->slot_kind[s] == SLOT_CAPTURE && k->cap[k->slot_ref[s]] == outer)
-            return dag_input(L->d, s);
-    k->cap = grow(k->cap, k->ncap, sizeof *k->cap);
-    k->slot_kind = grow(k->slot_kind, k->nslots, sizeof *k->slot_kind);
-    k->slot_ref = grow(k->slot_ref, k->nslots, sizeof *k->slot_ref);
-    k->slot_kind[k->nslots] = SLOT_CAPTURE;
-    k->slot_ref[k->nslots] = k->ncap;
-    k->cap[k->ncap++] = outer;
-    return dag_input(L->d, k->nslots++);
-}
-
-static NodeId kept_load(Lower *L, int param, const Affine *at)
-{
-    Kept *k = L->kept;
-    for (uint32_t s = 0; s < k->nslots; s++) {
-        if (k->slot_kind[s] != SLOT_LOAD) /* k->load may be NULL: no pointer into it */
-            continue;
-        const Load *ld = &k->load[k->slot_ref[s]];
-        if (ld->param == param && aff_eq(&ld->at, at))
-            return dag_input(L->d, s);
-    }
-    k->load = grow(k->load, k->nload, sizeof *k->load);
-    k->slot_kind = grow(k->slot_kind, k->nslots, sizeof *k->slot_kind);
-    k->slot_ref = grow(k->slot_ref, k->nslots, sizeof *k->slot_ref);
-    k->slot_kind[k->nslots] = SLOT_LOAD;
-    k->slot_ref[k->nslots] = k->nload;
-    k->load[k->nload].param = param;
-    k->load[k->nload++].at = *at;
-    return dag_input(L->d, k->nslots++);
-}
-
-/* The value of run-time size s in expressions: an input slot of the function. */
-static NodeId size_value(Lower *L, int s)
-{
-    Func *f = L->f;
-    if (f->size_slot[s] == UINT32_MAX)
-        new_slot(L, &f->size_slot[s]);
-    NodeId n = f->input[f->size_slot[s]];
-    return L->kept ? kept_capture(L, n) : n;
-}
-
-/* An affine integer as a value of the current DAG. */
-static NodeId affine_value(Lower *L, const Affine *a)
-{
-    Dag *d = L->d;
-    NodeId v = a->k ? dag_const(d, (double)a->k) : 0;
-    for (int j = 0; j <= MAX_SIZES; j++) {
-        if (!a->c[j])
-            continue;
-        NodeId x = j == 0 ? dag_input(d, 0) : size_value(L, j - 1);
-        if (a->c[j] != 1)
-            x = dag_binary(d, N_MUL, dag_const(d, (double)a->c[j]), x);
-        v = v ? dag_binary(d, N_ADD, v, x) : x;
-    }
-    return v ? v : dag_const(d, 0.0);
-}
-
-/* a as the source would write it: "N - 1", "2*i + 1". */
-static void put_affine(Buf *t, const Lower *L, const Affine *a)
-{
-    size_t start = t->len;
-    for (int j = 0; j <= MAX_SIZES; j++) {
-        int64_t c = a->c[j];
-        if (!c)
-            continue;
-        const char *name = j == 0 ? L->kept->var : L->f->size[j - 1];
-        if (t->len > start)
-            buf_puts(t, c < 0 ? " - " : " + ");
-        else if (c < 0)
-            buf_puts(t, "-");
-        if (c != 1 && c != -1)
-            buf_printf(t, "%lld*", (long long)(c < 0 ? -c : c));
-        buf_puts(t, name);
-    }
-    if (t->len == start)
-        buf_printf(t, "%lld", (long long)a->k);
-    else if (a->k)
-        buf_printf(t, " %c %lld", a->k < 0 ? '-' : '+', (long long)(a->k < 0 ? -a->k : a->k));
-}
-
-/* Whether e >= 0 for all sizes >= 0 with g >= 0 (e and g in the sizes only). By Farkas'
- * lemma this holds (when some sizes satisfy g >= 0) exactly when e - l g has no negative
- * coefficient for some l >= 0: an interval of l per coefficient. */
-static int aff_nonneg_given(const Affine *e, const Affine *g)
-{
-    double lo = 0, hi = INFINITY;
-    for (int j = 0; j <= MAX_SIZES; j++) {
-        double ej = j == 0 ? (double)e->k : (double)e->c[j];
-        double gj = j == 0 ? (double)g->k : (double)g->c[j];
-        if (gj > 0)
-            hi = fmin(hi, ej / gj);
-        else if (gj < 0)
-            lo = fmax(lo, ej / gj);
-        else if (ej < 0)
-            return 0;
-    }
-    return lo <= hi;
-}
-
-/* Whether lo <= v(i) <= hi for every i of the kept loop's range (v affine in i and the sizes;
- * lo and hi in the sizes). When not, an error names what may be out of bounds. */
-static int kept_in_range(Lower *L, const Affine *v, const Affine *lo, const Affine *hi,
-                         Loc loc, const char *what)
-{
-    Kept *k = L->kept;
-    if (k->lazy)
-        return 1; /* a map's iteration: its reads were checked for the map's range */
-    Affine g = aff_add(k->hi, &k->lo, -1), ends[2] = {aff_at(v, &k->lo), aff_at(v, &k->hi)};
-    for (int i = 0; i < 2; i++) {
-        Affine below = aff_add(ends[i], lo, -1), above = aff_add(*hi, &ends[i], -1);
-        if (aff_nonneg_given(&below, &g) && aff_nonneg_given(&above, &g))
-            continue;
-        Buf t = {0};
-        put_affine(&t, L, &k->lo);
-        buf_puts(&t, "..");
-        put_affine(&t, L, &k->hi);
-        buf_puts(&t, " makes it ");
-        put_affine(&t, L, &ends[0]);
-        buf_puts(&t, "..");
-        put_affine(&t, L, &ends[1]);
-        buf_puts(&t, ", outside ");
-        put_affine(&t, L, lo);
-        buf_puts(&t, "..");
-        put_affine(&t, L, hi);
-        diag_error(L->diag, loc, "%s may be out of bounds for some sizes: %s = %s", what,
-                   k->var, t.data);
-        buf_free(&t);
-        return 0;
-    }
-    return 1;
-}
-
-static NodeId lower_expr(Lower *L, Ast *root);
-
-static NodeId lower_var(Lower *L, const Ast *e)
-{
-    Binding *b = lookup(&L->scope, e->name, frame_id(L));
-    if (b) {
-        if (b->used)
-            *b->used = 1;
-        switch (b->kind) {
-        case B_SCALAR: return L->kept && b->level == 0 ? kept_capture(L, b->node) : b->node;
-        case B_LOOP: return aff_is_const(&b->aff) ? dag_const(L->d, (double)b->aff.k) :
-                                                    affine_value(L, &b->aff);
-        case B_SIZE: return size_value(L, (int)b->value);
-        case B_CONST: return b->failed ? 0 : spelled_const(L, b->value, b->text);
-        case B_ARRAY:
-            diag_error(L->diag, e->loc, "'%s' is an array: index it (%s[i])", e->name, e->name);
-            return 0;
-        }
-    }
-    if (strcmp(e->name, "pi") == 0)
-        return spelled_const(L, 3.14159265358979323846, PI_DIGITS);
-    diag_error(L->diag, e->loc, "unknown variable '%s'", e->name);
-    return 0;
-}
-
-/* The indices of e (an A_INDEX or S_ELEM's list) into idx; those that are numbers checked
- * against the array. */
-static int aff_indices(Lower *L, const Array *a, const Ast *first, int n, Loc loc, Affine *idx)
-{
-    if (n != a->rank) {
-        diag_error(L->diag, loc, "'%s' has %d ind%s, but %d %s given", a->name, a->rank,
-                   a->rank == 1 ? "ex" : "ices", n, n == 1 ? "was" : "were");
-        return 0;
-    }
-    int i = 0;
-    for (const Ast *x = first; x; x = x->next, i++) {
-        if (!aff_eval(L, x, &idx[i], 0))
-            return 0;
-        if (!aff_is_const(&idx[i]))
-            continue;
-        int64_t v = idx[i].k;
-        int bounded = a->param && (i > 0 || a->param->rt_size < 0);
-        if (v < 0 || (bounded && v >= a->dims[i])) {
-            if (bounded)
-                diag_error(L->diag, x->loc, "index %lld is out of bounds: '%s' has indices "
-                                            "0..%lld there", (long long)v, a->name,
-                           (long long)a->dims[i] - 1);
-            else
-                diag_error(L->diag, x->loc, "index %lld is negative", (long long)v);
-            return 0;
-        }
-    }
-    return 1;
-}
-
-/* The same where every index must be a number when adgen runs. */
-static int eval_indices(Lower *L, const Array *a, const Ast *first, int n, Loc loc, int64_t *idx)
-{
-    Affine v[MAX_RANK];
-    if (!aff_indices(L, a, first, n, loc, v))
-        return 0;
-    const Ast *x = first;
-    for (int i = 0; i < n; i++, x = x->next) {
-        if (!aff_is_const(&v[i])) {
-            diag_error(L->diag, x->loc, "this index must be a number when adgen runs, but it "
-                                        "depends on a size known only at run time");
-            return 0;
-        }
-        idx[i] = v[i].k;
-    }
-    return 1;
-}
-
-static NodeId lower_map_elem(Lower *L, const Array *a, const Affine *idx, const Ast *e);
-static NodeId state_index(Lower *L, const Ast *e, const Array *a, const Affine *idx);
-
-/* An element of a run-time array or of a map, or one whose index changes with the kept
- * loop's variable: a load, or a map's iteration. */
-static NodeId kept_index(Lower *L, const Ast *e, const Array *a, const Affine *idx)
-{
-    if (!L->kept) {
-        diag_error(L->diag, e->loc, a->map ? "'%s' is assigned in a loop over a run-time range: "
-                                             "read its elements in a sum over such a range" :
-                                             "'%s' has a size known only at run time: read its "
-                                             "elements in a sum over a run-time range", a->name);
-        return 0;
-    }
-    if (a->map)
-        return lower_map_elem(L, a, idx, e);
-    if (!a->param) {
-        diag_error(L->diag, e->loc, "'%s' is assigned element by element, so its indices must "
-                                    "be numbers when adgen runs", a->name);
-        return 0;
-    }
-    int p = (int)(a->param - L->f->params);
-    Affine flat = aff_num(0);
-    const Ast *x = e->args;
-    for (int i = 0; i < a->rank; i++, x = x->next) {
-        Affine lo = aff_num(0), hi = aff_num(a->dims[i] - 1);
-        if (i == 0 && a->param->rt_size >= 0) {
-            hi = aff_num(-1);
-            hi.c[1 + a->param->rt_size] = 1;
-        }
-        Buf what = {0};
-        buf_printf(&what, "index '%s' of '%s'", source_text(L, x->loc), a->name);
-        int ok = kept_in_range(L, &idx[i], &lo, &hi, x->loc, what.data);
-        buf_free(&what);
-        if (!ok)
-            return 0;
-        flat = aff_add(idx[i], &flat, a->dims[i]);
-    }
-    L->f->params[p].loaded = 1;
-    return kept_load(L, p, &flat);
-}
-
-static NodeId lower_index(Lower *L, const Ast *e)
-{
-    Binding *b = lookup(&L->scope, e->name, frame_id(L));
-    if (!b || b->kind != B_ARRAY) {
-        diag_error(L->diag, e->loc, b ? "'%s' is not an array" : "unknown array '%s'", e->name);
-        return 0;
-    }
-    if (b->used)
-        *b->used = 1;
-    const Array *a = b->array;
-    Affine v[MAX_RANK];
-    if (!aff_indices(L, a, e->args, e->nargs, e->loc, v))
-        return 0;
-    if (a->state)
-        return state_index(L, e, a, v);
-    int numbers = 1;
-    for (int i = 0; i < a->rank; i++)
-        numbers = numbers && aff_is_const(&v[i]);
-    if (!numbers || a->map || (a->param && a->param->rt_size >= 0))
-        return kept_index(L, e, a, v);
-    int64_t idx[MAX_RANK];
-    for (int i = 0; i < a->rank; i++)
-        idx[i] = v[i].k;
-    NodeId n;
-    if (a->param) {
-        int64_t flat = 0;
-        for (int i = 0; i < a->rank; i++)
-            flat = flat * a->dims[i] + idx[i];
-        n = L->f->input[a->param->first + (uint32_t)flat];
-    } else {
-        Elem *el = elem_find(&L->elems, a, idx, 0);
-        if (!el) {
-            /* after another error this is most likely its consequence (a loop that did not
-             * run) */
-            if (L->diag->errors == L->def_errors) {
-                Buf t = {0};
-                for (int i = 0; i < a->rank; i++)
-                    buf_printf(&t, "[%lld]", (long long)idx[i]);
-                context_error(L, e->loc, "'%s%s' is read before it is assigned", a->name, t.data);
-                buf_free(&t);
-            }
-            return 0;
-        }
-        n = el->node;
-    }
-    return L->kept ? kept_capture(L, n) : n;
-}
-
-static void kept_begin(Lower *L, Kept *k, const Affine *lo, const Affine *hi, const char *var)
-{
-    memset(k, 0, sizeof *k);
-    dag_init(&k->dag);
-    k->dag.fold = L->f->dag.fold;
-    k->lo = *lo;
-    k->hi = *hi;
-    k->var = var;
-    k->slot_kind = grow(NULL, 0, 1);
-    k->slot_ref = grow(NULL, 0, sizeof *k->slot_ref);
-    k->slot_kind[0] = SLOT_INDEX;
-    k->slot_ref[0] = 0;
-    k->nslots = 1;
-    dag_input(&k->dag, 0);
-    L->kept = k;
-    L->d = &k->dag;
-    L->scope.level = 1;
-}
-
-static void kept_end(Lower *L, Kept *k)
-{
-    L->kept = NULL;
-    L->d = &L->f->dag;
-    L->scope.level = 0;
-    dag_free(&k->dag);
-    free(k->slot_kind);
-    free(k->slot_ref);
-    free(k->load);
-    free(k->cap);
-    free(k->iters);
-    free(k->elems);
-}
-
-static Affine aff_var(void)
-{
-    Affine a = aff_num(0);
-    a.c[0] = 1;
-    return a;
-}
-
-static void bind_loop(Lower *L, const char *name, Loc loc, const Affine *value)
-{
-    Binding *b = bind(&L->scope, name, B_LOOP, loc, frame_id(L));
-    b->aff = *value;
-    b->value = (double)value->k;
-}
-
-/* Copies what a reader sees of node `from` of d (its source name and place) to node `to` of
- * nd, unless `to` has its own. */
-static void copy_meta(Dag *nd, NodeId to, const Dag *d, NodeId from)
-{
-    NodeMeta *m = &nd->meta[to];
-    if (!m->label)
-        m->label = d->meta[from].label;
-    if (!m->line) {
-        m->line = d->meta[from].line;
-        m->column = d->meta[from].column;
-    }
-}
-
-/* The iteration's node of a value that does not change with the index: a capture. */
-static NodeId finish_capture(Dag *nb, NodeId **cap, uint32_t *ncap, uint32_t first, NodeId outer)
-{
-    for (uint32_t c = 0; c < *ncap; c++)
-        if ((*cap)[c] == outer)
-            return dag_input(nb, first + c);
-    *cap = grow(*cap, *ncap, sizeof **cap);
-    (*cap)[*ncap] = outer;
-    return dag_input(nb, first + (*ncap)++);
-}
-
-/* The iteration's node of root r of k, rebuilt in nb. */
-static NodeId finish_root(Dag *nb, const Dag *d, NodeId r, const uint8_t *varies,
-                          const NodeId *to, NodeId **cap, uint32_t *ncap, uint32_t first)
-{
-    if (d->nodes[r].kind == N_CONST)
-        return dag_const(nb, d->nodes[r].k);
-    return varies[r] ? to[r] : finish_capture(nb, cap, ncap, first, to[r]);
-}
-
-/* The kept loop of the iteration k over its range: a Loop of the function, whose results (a
- * sum, or a recurrence's last states) are read through new input slots (the first returned).
- * The roots are the summand, or the states' next values. The iteration is rebuilt: the nodes
- * that do not depend on the index, a load or a state are built in the function instead
- * (hoisted out of the loop), and the iteration reads those it needs as captures; its slots
- * become the index, the loads, the states, then the captures. */
-static NodeId kept_finish(Lower *L, Kept *k, const NodeId *roots, uint32_t nroots, Loc loc)
-{
-    Func *f = L->f;
-    Dag *d = &k->dag, *outer = &f->dag;
-    uint32_t n = d->len;
-    uint8_t *live = xrealloc(NULL, n), *varies = xrealloc(NULL, n);
-    NodeId *to = xrealloc(NULL, n * sizeof *to), top = 0;
-    memset(live, 0, n);
-    memset(varies, 0, n);
-    for (uint32_t r = 0; r < nroots; r++) {
-        live[roots[r]] = 1;
-        top = roots[r] > top ? roots[r] : top;
-    }
-    for (NodeId id = top; id > 0; id--)
-        if (live[id])
-            live[d->nodes[id].a] = live[d->nodes[id].b] = live[d->nodes[id].c] = 1;
-    Dag nb;
-    dag_init(&nb);
-    nb.fold = d->fold;
-    uint32_t first = 1 + k->nload + k->nstate, ncap = 0;
-    for (uint32_t s = 0; s < first; s++)
-        dag_input(&nb, s);
-    NodeId *cap = NULL;
-    for (NodeId id = 1; id < n; id++) {
-        if (!live[id])
-            continue;
-        const Node *nd = &d->nodes[id];
-        if (nd->kind == N_CONST) {
-            to[id] = 0;
+    Parse *p = L->p;
+    for (Const *c = p->consts; c; c = c->next) {
+        Binding *prev = scope_lookup(&L->scope, c->name, 0);
+        if (prev) {
+            diag_error(L->diag, c->loc, "constant '%s' is defined twice", c->name);
+            diag_note(L->diag, prev->loc, "'%s' first defined here", c->name);
             continue;
         }
-        if (nd->kind == N_INPUT) {
-            uint32_t s = (uint32_t)nd->k;
-            uint8_t kind = k->slot_kind[s];
-            varies[id] = kind != SLOT_CAPTURE;
-            to[id] = kind == SLOT_INDEX ? dag_input(&nb, 0) :
-                     kind == SLOT_LOAD ? dag_input(&nb, 1 + k->slot_ref[s]) :
-                     kind == SLOT_STATE ? dag_input(&nb, 1 + k->nload + k->slot_ref[s]) :
-                     k->cap[k->slot_ref[s]];
+        if (strcmp(c->name, "pi") == 0) {
+            diag_error(L->diag, c->loc, "cannot redefine 'pi', a predefined constant");
             continue;
         }
-        NodeId ops[3] = {nd->a, nd->b, nd->c}, m[3] = {0, 0, 0};
-        int ar = node_arity(nd->kind);
-        for (int i = 0; i < ar; i++)
-            varies[id] |= varies[ops[i]];
-        Dag *into = varies[id] ? &nb : outer;
-        for (int i = 0; i < ar; i++) {
-            const Node *o = &d->nodes[ops[i]];
-            if (o->kind == N_CONST) {
-                m[i] = dag_const(into, o->k);
-                copy_meta(into, m[i], d, ops[i]);
-            } else if (varies[ops[i]] || !varies[id]) {
-                m[i] = to[ops[i]];
-            } else {
-                m[i] = finish_capture(&nb, &cap, &ncap, first, to[ops[i]]);
-            }
+        double v = 0;
+        const char *text = NULL;
+        for (int i = 0; i < p->ndefines; i++) {
+            size_t n = strcspn(p->defines[i], "=");
+            if (strncmp(p->defines[i], c->name, n) == 0 && c->name[n] == '\0')
+                text = p->defines[i] + n + 1; /* the last -D wins, as with cc */
         }
-        to[id] = dag_op(into, (NodeKind)nd->kind, m[0], m[1], m[2]);
-        copy_meta(into, to[id], d, id);
+        int failed = 0;
+        if (text)
+            v = strtod(text, NULL);
+        else if (!const_eval(L, c->expr, &v, 0))
+            failed = 1;
+        else if (c->expr->kind == A_NUM)
+            text = lower_source_text(L, c->expr->loc);
+        Binding *b = scope_bind(&L->scope, c->name, B_CONST, c->loc, 0);
+        b->value = v;
+        b->text = text;
+        b->failed = failed;
     }
-    NodeId *body_roots = arena_alloc(L->arena, (nroots + 1) * sizeof *body_roots);
-    for (uint32_t r = 0; r < nroots; r++)
-        body_roots[r] = finish_root(&nb, d, roots[r], varies, to, &cap, &ncap, first);
-    free(live);
-    free(varies);
-    free(to);
-
-    Func *body = arena_alloc(L->arena, sizeof *body);
-    body->name = k->var;
-    body->def = f->def;
-    body->iteration = 1;
-    body->dag = nb;
-    /* and the strong-zero conditions of what crosses into the loop: per capture (of its
-     * tangent), per result (of its seed), per result (of its seed's tangent) */
-    body->ninputs = first + ncap + ncap + 2 * nroots;
-    body->input = xrealloc(NULL, (body->ninputs + 1) * sizeof *body->input);
-    body->nparams = (int)body->ninputs;
-    body->params = arena_alloc(L->arena, (body->ninputs + 1) * sizeof *body->params);
-    for (uint32_t s = 0; s < body->ninputs; s++) {
-        body->input[s] = dag_input(&body->dag, s);
-        body->params[s].name = s == 0 ? k->var : s <= k->nload ? "load" :
-                               s < first ? "state" : s < first + ncap ? "capture" : "flag";
-        body->params[s].loc = loc;
-        body->params[s].kind = PARAM_DATA;
-        body->params[s].rt_size = -1;
-        body->params[s].first = s;
-        body->params[s].size = 1;
-    }
-    body->nroots = (int)nroots;
-    body->roots = body_roots;
-    body->vector = nroots > 1;
-    body->entries = 1u << ENTRY_VALUE;
-
-    f->loops = grow(f->loops, (uint32_t)f->nloops, sizeof *f->loops);
-    Loop *lp = &f->loops[f->nloops++];
-    memset(lp, 0, sizeof *lp);
-    lp->loc = loc;
-    lp->var = k->var;
-    lp->lo = k->lo;
-    lp->hi = k->hi;
-    lp->body = body;
-    lp->nload = k->nload;
-    lp->load = xrealloc(NULL, (k->nload + 1) * sizeof *lp->load);
-    if (k->nload)
-        memcpy(lp->load, k->load, k->nload * sizeof *lp->load);
-    lp->nstate = k->nstate;
-    lp->init = xrealloc(NULL, (k->nstate + 1) * sizeof *lp->init);
-    for (uint32_t j = 0; j < k->nstate; j++)
-        lp->init[j] = k->state[j].init;
-    lp->ncap = ncap;
-    lp->cap = cap ? cap : xrealloc(NULL, sizeof *cap);
-    lp->flag_slot = first + ncap;
-    NodeId out = new_slot(L, &lp->slot);
-    for (uint32_t j = 1; j < k->nstate; j++) {
-        uint32_t slot;
-        new_slot(L, &slot);
-    }
-    return out;
-}
-
-/* sum(i = lo..hi, body) over a range that depends on a run-time size: kept as a loop. */
-static NodeId lower_kept_sum(Lower *L, Ast *e, const Ast *range, Ast *body, const Affine *lo,
-                             const Affine *hi)
-{
-    if (L->kept) {
-        diag_error(L->diag, range->loc, "a sum over a run-time range inside a loop over "
-                                        "one: only the outer loop can be kept (not supported "
-                                        "yet)");
-        return 0;
-    }
-    if (!enter(L, e->loc))
-        return 0;
-    Kept k;
-    kept_begin(L, &k, lo, hi, range->name);
-    uint32_t mark = L->scope.len;
-    Affine i = aff_var();
-    bind_loop(L, range->name, range->loc, &i);
-    NodeId g = lower_expr(L, body);
-    unbind_to(&L->scope, mark);
-    L->d = &L->f->dag;
-    NodeId r = g && !L->stop ? kept_finish(L, &k, &g, 1, e->loc) : 0;
-    kept_end(L, &k);
-    L->depth--;
-    return r;
-}
-
-/* sum(i = a..b, body) and prod(...), unrolled. An empty range is written b = a - 1. */
-static NodeId lower_reduction(Lower *L, Ast *e, int is_sum)
-{
-    Ast *range = e->args, *body = range ? range->next : NULL;
-    if (e->nargs != 2 || range->kind != A_RANGE) {
-        diag_error(L->diag, e->loc, "'%s' takes a range and an expression: %s(i = 0..N-1, "
-                                    "x[i])", e->name, e->name);
-        return 0;
-    }
-    Affine lo, hi;
-    if (!aff_eval(L, range->lhs, &lo, 0) || !aff_eval(L, range->rhs, &hi, 0))
-        return 0;
-    int64_t from = lo.k, to = hi.k;
-    int kept = !aff_is_const(&lo) || !aff_is_const(&hi);
-    if (!kept && to < from - 1) {
-        diag_error(L->diag, range->loc, "the range %lld..%lld is reversed (an empty range is "
-                                        "written a..a-1)", (long long)from, (long long)to);
-        return 0;
-    }
-    if (kept && !is_sum) {
-        diag_error(L->diag, range->loc, "a product over a run-time range is not supported: "
-                                        "for positive factors write exp(sum(..., log(...)))");
-        return 0;
-    }
-    Binding *shadowed = lookup(&L->scope, range->name, frame_id(L));
-    /* an enclosing sum's or loop's variable may be reused; an input or local may not */
-    if (strcmp(range->name, "pi") == 0 ||
-        (shadowed && shadowed->frame == frame_id(L) && shadowed->kind != B_LOOP)) {
-        diag_error(L->diag, range->loc, "the range's variable '%s' would hide %s", range->name,
-                   shadowed ? "a name of this definition" : "the constant pi");
-        return 0;
-    }
-    if (kept)
-        return lower_kept_sum(L, e, range, body, &lo, &hi);
-    if (is_sum && L->unroll && to - from + 1 > (int64_t)L->unroll && !L->kept) {
-        /* a trial: what cannot be kept is unrolled, and the trial's messages are not the
-         * source's mistakes (the unrolled sum reports its own) */
-        int errors = L->diag->errors;
-        L->diag->muted++;
-        NodeId r = lower_kept_sum(L, e, range, body, &lo, &hi);
-        L->diag->muted--;
-        if (r)
-            return r;
-        L->diag->errors = errors;
-    }
-    if (!enter(L, e->loc))
-        return 0;
-    NodeId acc = 0;
-    int failed = 0;
-    for (int64_t i = from; i <= to && !failed; i++) {
-        uint32_t mark = L->scope.len;
-        Affine at = aff_num(i);
-        bind_loop(L, range->name, range->loc, &at);
-        NodeId t = lower_expr(L, body);
-        unbind_to(&L->scope, mark);
-        failed = !t || over_limit(L, e->loc);
-        if (!failed)
-            acc = !acc ? t : dag_binary(L->d, is_sum ? N_ADD : N_MUL, acc, t);
-    }
-    L->depth--;
-    if (failed)
-        return 0;
-    return acc ? acc : dag_const(L->d, is_sum ? 0.0 : 1.0);
-}
-
-/* What a definition returns: one value, or the elements of a list or of an array. */
-typedef struct {
-    NodeId *nodes;
-    uint32_t n;
-    int vector;
-} Result;
-
-static int lower_body(Lower *L, Def *def, Result *r);
-
-/* A call of a definition, inlined: its parameters bound to the arguments' nodes and arrays,
- * its body lowered in a frame of its own. Its errors are its own definition's, reported when
- * that is lowered: here they are muted, and only the call's own mistakes are reported. */
-static NodeId lower_call_def(Lower *L, Ast *e, Def *def)
-{
-    if (e->ndiff >= 0) {
-        diag_error(L->diag, e->loc, "a call lists its arguments with ','; ';' separates data "
-                                    "inputs in a definition's head");
-        return 0;
-    }
-    for (int i = 0; i < L->ncalls; i++) {
-        if (L->calls[i].def != def)
-            continue;
-        /* a cycle is reported where it closes, once, even inside a muted inlined body (where
-         * each definition of the cycle would otherwise wait for another to report it) */
-        int muted = L->diag->muted;
-        L->diag->muted = 0;
-        if (!L->recursion_reported) {
-            diag_error(L->diag, e->loc, "'%s' calls itself%s: recursion cannot be unrolled",
-                       def->name, i + 1 < L->ncalls ? " through other definitions" : "");
-            diag_note(L->diag, def->name_loc, "'%s' is defined here", def->name);
-        }
-        L->recursion_reported = 1;
-        L->diag->muted = muted;
-        return 0;
-    }
-    if (e->nargs != def->nparams) {
-        diag_error(L->diag, e->loc, "'%s' takes %d argument%s, but %d %s given", def->name,
-                   def->nparams, def->nparams == 1 ? "" : "s", e->nargs,
-                   e->nargs == 1 ? "was" : "were");
-        diag_note(L->diag, def->name_loc, "'%s' is defined here", def->name);
-        return 0;
-    }
-    if (!enter(L, e->loc))
-        return 0;
-    int frame = ++L->next_frame;
-    uint32_t mark = L->scope.len;
-    /* the arguments are bound in the caller's frame before the callee's is entered */
-    const Ast *p = def->params;
-    int ok = 1;
-    for (Ast *a = e->args; a && ok; a = a->next, p = p->next) {
-        if (p->kind == A_VAR) {
-            if (a->kind == A_VAR) {
-                Binding *ab = lookup(&L->scope, a->name, frame_id(L));
-                if (ab && ab->kind == B_ARRAY) {
-                    diag_error(L->diag, a->loc, "'%s' is an array, but '%s' of '%s' is a "
-                                                "scalar", a->name, p->name, def->name);
-                    ok = 0;
-                    break;
-                }
-            }
-            NodeId n = a->node;
-            ok = n != 0;
-            if (ok)
-                bind(&L->scope, p->name, B_SCALAR, p->loc, frame)->node = n;
+    for (int i = p->ndefines - 1; i >= 0; i--) { /* the last -D of a name wins, as with cc */
+        size_t n = strcspn(p->defines[i], "=");
+        const char *name = intern(p->names, p->arena, p->defines[i], n);
+        if (strcmp(name, "pi") == 0) {
+            diag_error(L->diag, DIAG_WHOLE_FILE, "-D cannot redefine 'pi', a predefined "
+                                                 "constant");
             continue;
         }
-        Binding *ab = a->kind == A_VAR ? lookup(&L->scope, a->name, frame_id(L)) : NULL;
-        if (!ab || ab->kind != B_ARRAY) {
-            diag_error(L->diag, a->loc, "'%s' of '%s' is an array: pass a whole array by its "
-                                        "name", p->name, def->name);
-            ok = 0;
-            break;
-        }
-        if (ab->used)
-            *ab->used = 1;
-        Array *arr = ab->array;
-        int rank = 0;
-        int64_t dims[MAX_RANK];
-        /* the sizes are the callee's, whose own lowering reports their errors */
-        L->diag->muted++;
-        for (const Ast *x = p->args; x && rank < MAX_RANK; x = x->next)
-            if (!int_eval(L, x, &dims[rank++], 0))
-                ok = 0;
-        L->diag->muted--;
-        if (!ok)
-            break;
-        /* a local array's shape is the extent of the elements assigned so far */
-        if (rank != arr->rank || memcmp(dims, arr->dims, (size_t)rank * sizeof *dims) != 0) {
-            Buf want = {0}, have = {0};
-            for (int i = 0; i < rank; i++)
-                buf_printf(&want, "[%lld]", (long long)dims[i]);
-            for (int i = 0; i < arr->rank; i++)
-                buf_printf(&have, "[%lld]", (long long)arr->dims[i]);
-            diag_error(L->diag, a->loc, "'%s' is %s, but '%s' of '%s' is %s", a->name,
-                       have.data, p->name, def->name, want.data);
-            buf_free(&want);
-            buf_free(&have);
-            ok = 0;
-        }
-        if (ok)
-            bind(&L->scope, p->name, B_ARRAY, p->loc, frame)->array = arr;
-    }
-    NodeId result = 0;
-    if (ok) {
-        if (L->ncalls == L->calls_cap) {
-            L->calls_cap *= 2;
-            L->calls = xrealloc(L->calls, (size_t)L->calls_cap * sizeof *L->calls);
-        }
-        L->calls[L->ncalls].def = def;
-        L->calls[L->ncalls].at = e->loc;
-        L->calls[L->ncalls++].id = frame;
-        int errors = L->diag->errors;
-        Result r;
-        L->diag->muted++;
-        int lowered = lower_body(L, def, &r);
-        L->diag->muted--;
-        L->ncalls--;
-        result = lowered && L->diag->errors == errors ? r.nodes[0] : 0;
-        if (lowered && r.vector) {
-            diag_error(L->diag, e->loc, "'%s' returns %u values; a call takes one value",
-                       def->name, r.n);
-            diag_note(L->diag, def->name_loc, "'%s' is defined here", def->name);
-            result = 0;
-        }
-    }
-    unbind_to(&L->scope, mark);
-    L->depth--;
-    return result;
-}
-
-static int lower_stmts(Lower *L, Def *def, Stmt *first, int in_loop, Result *ret,
-                       Stmt **returned);
-static int assignable(Lower *L, const char *name, Loc loc);
-
-/* Lowers the statements of the kept `for` loop with its variable at `at` (in the current kept
- * loop's iteration): the elements they assign are recorded as that iteration's. check: this
- * is the loop's own lowering, once, which reports its errors; the others are muted. */
-static uint32_t lower_map_iter(Lower *L, const Stmt *loop, const Affine *at, int check,
-                               uint32_t scope)
-{
-    Kept *k = L->kept;
-    k->iters = grow(k->iters, k->niters, sizeof *k->iters);
-    uint32_t it = k->niters++, prev = k->iter;
-    int lazy = k->lazy;
-    k->iters[it].loop = loop;
-    k->iters[it].at = *at;
-    k->iters[it].done = 0;
-    if (!enter(L, loop->loc))
-        return it;
-    k->iter = it;
-    k->lazy = !check;
-    L->diag->muted += !check;
-    uint32_t mark = L->scope.len, hide_lo = L->scope.hide_lo, hide_hi = L->scope.hide_hi;
-    if (!check) { /* what was bound after the loop (a sum's variable) is out of sight */
-        L->scope.hide_lo = scope;
-        L->scope.hide_hi = mark;
-    }
-    bind_loop(L, loop->name, loop->name_loc, at);
-    Stmt *returned = NULL;
-    Result r;
-    lower_stmts(L, L->f->def, loop->body, 1, &r, &returned);
-    unbind_to(&L->scope, mark);
-    L->scope.hide_lo = hide_lo;
-    L->scope.hide_hi = hide_hi;
-    L->diag->muted -= !check;
-    k->iters[it].done = 1;
-    k->iter = prev;
-    k->lazy = lazy;
-    L->depth--;
-    return it;
-}
-
-/* The constant trailing indices of a state or map element into rest; 0 after an error. */
-static int trailing(Lower *L, const Array *a, const Ast *first, const Affine *idx, int64_t *rest)
-{
-    const Ast *x = first;
-    memset(rest, 0, MAX_RANK * sizeof *rest);
-    for (int i = 1; i < a->rank; i++) {
-        x = x->next;
-        if (!aff_is_const(&idx[i])) {
-            diag_error(L->diag, x->loc, "only the first index of '%s' may change with a loop "
-                                        "over a run-time range", a->name);
-            return 0;
-        }
-        rest[i] = idx[i].k;
-    }
-    return 1;
-}
-
-static NodeId lower_map_elem(Lower *L, const Array *a, const Affine *idx, const Ast *e)
-{
-    Kept *k = L->kept;
-    Affine off = aff_num(a->map_off), at = aff_add(idx[0], &off, -1);
-    int64_t rest[MAX_RANK];
-    if (!trailing(L, a, e->args, idx, rest))
-        return 0;
-    Affine lo = aff_add(a->map_lo, &off, 1), hi = aff_add(a->map_hi, &off, 1);
-    Buf what = {0};
-    buf_printf(&what, "index '%s' of '%s'", source_text(L, e->args->loc), a->name);
-    int ok = kept_in_range(L, &idx[0], &lo, &hi, e->args->loc, what.data);
-    buf_free(&what);
-    if (!ok)
-        return 0;
-    uint32_t it = 0;
-    while (it < k->niters && !(k->iters[it].loop == a->map && aff_eq(&k->iters[it].at, &at)))
-        it++;
-    if (it == k->niters) {
-        for (uint32_t j = 0; j < k->niters; j++) {
-            if (k->iters[j].loop == a->map && !k->iters[j].done) {
-                diag_error(L->diag, e->loc, "'%s' is read at another iteration of the loop "
-                                            "over a run-time range that assigns it: a "
-                                            "recurrence, which such a loop cannot be yet",
-                           a->name);
-                return 0;
-            }
-        }
-        it = lower_map_iter(L, a->map, &at, 0, a->map_scope);
-    }
-    for (uint32_t j = 0; j < k->nelems; j++) {
-        const MapElem *m = &k->elems[j];
-        if (m->iter == it && m->array == a &&
-            memcmp(m->idx + 1, rest + 1, (size_t)(a->rank - 1) * sizeof *rest) == 0)
-            return m->node;
-    }
-    if (L->diag->errors == L->def_errors)
-        diag_error(L->diag, e->loc, k->iters[it].done ? "this element of '%s' is never assigned "
-                                                        "by the loop over a run-time range" :
-                                                        "this element of '%s' is read before "
-                                                        "it is assigned", a->name);
-    return 0;
-}
-
-/* An element assignment inside a kept `for` loop's iteration. */
-static void map_assign(Lower *L, Stmt *s, Array *a, NodeId n)
-{
-    Kept *k = L->kept;
-    if (!k || !k->niters || k->iters[k->iter].loop != a->map) {
-        diag_error(L->diag, s->name_loc, "'%s' is assigned in a loop over a run-time range "
-                                         "(line %d), so not elsewhere", s->name,
-                   a->map->loc.first_line);
-        return;
-    }
-    Affine v[MAX_RANK];
-    if (!aff_indices(L, a, s->index, s->nindex, s->name_loc, v))
-        return;
-    Affine off = aff_add(v[0], &k->iters[k->iter].at, -1);
-    if (!aff_is_const(&off) || off.k != a->map_off)
-        return; /* mark_loops found the form */
-    MapElem m = {a, {0}, n, k->iter};
-    if (!trailing(L, a, s->index, v, m.idx))
-        return;
-    for (uint32_t j = 0; j < k->nelems; j++) {
-        const MapElem *o = &k->elems[j];
-        if (o->iter == m.iter && o->array == a &&
-            memcmp(o->idx + 1, m.idx + 1, (size_t)(a->rank - 1) * sizeof *m.idx) == 0) {
-            diag_error(L->diag, s->name_loc, "this element of '%s' is assigned twice in one "
-                                             "iteration", s->name);
-            return;
-        }
-    }
-    k->elems = grow(k->elems, k->nelems, sizeof *k->elems);
-    k->elems[k->nelems++] = m;
-    if (n && node_is_op(L->d, n) && !L->d->meta[n].label)
-        L->d->meta[n].label = s->name;
-}
-
-/* Whether x is the loop variable plus an integer (k, k + 1, 1 + k, k - 2): *off gets it. */
-static int var_plus(Lower *L, const Ast *x, const char *var, int64_t *off)
-{
-    const Ast *num = NULL;
-    int64_t sign = 1;
-    *off = 0;
-    if (x->kind == A_VAR && x->name == var)
-        return 1;
-    if ((x->kind == A_ADD || x->kind == A_SUB) && x->lhs->kind == A_VAR && x->lhs->name == var) {
-        num = x->rhs;
-        sign = x->kind == A_ADD ? 1 : -1;
-    } else if (x->kind == A_ADD && x->rhs->kind == A_VAR && x->rhs->name == var) {
-        num = x->lhs;
-    }
-    double v = num && num->kind == A_NUM ? num->num : NAN;
-    if (num && num->kind == A_VAR) {
-        Binding *b = lookup(&L->scope, num->name, frame_id(L));
-        v = b && b->kind == B_CONST ? b->value : NAN;
-    }
-    if (!(fabs(v) <= 1e9) || v != floor(v))
-        return 0;
-    *off = sign * (int64_t)v;
-    return 1;
-}
-
-/* A recurrence's state element idx (idx[0] unused) in the iteration being lowered: its slot,
- * made on first use from its value before the loop. */
-static NodeId state_slot(Lower *L, const Array *a, const int64_t *idx, Loc loc)
-{
-    Kept *k = L->kept;
-    for (uint32_t j = 0; j < k->nstate; j++)
-        if (k->state[j].array == a &&
-            memcmp(k->state[j].idx + 1, idx + 1, (size_t)(a->rank - 1) * sizeof *idx) == 0)
-            return dag_input(L->d, k->state[j].slot);
-    int64_t at[MAX_RANK];
-    memcpy(at, idx, sizeof at);
-    at[0] = k->lo.k + a->map_off - 1;
-    Elem *el = elem_find(&L->elems, a, at, 0);
-    if (!el || !el->node) {
-        if (!el) {
-            Buf t = {0};
-            for (int i = 0; i < a->rank; i++)
-                buf_printf(&t, "[%lld]", (long long)at[i]);
-            diag_error(L->diag, loc, "the recurrence starts from '%s%s', which is not assigned "
-                                     "before its loop", a->name, t.data);
-            buf_free(&t);
-        }
-        return 0;
-    }
-    k->state = grow(k->state, k->nstate, sizeof *k->state);
-    k->slot_kind = grow(k->slot_kind, k->nslots, sizeof *k->slot_kind);
-    k->slot_ref = grow(k->slot_ref, k->nslots, sizeof *k->slot_ref);
-    RecState *st = &k->state[k->nstate];
-    memset(st, 0, sizeof *st);
-    st->array = a;
-    memcpy(st->idx, idx, sizeof st->idx);
-    st->init = el->node;
-    st->slot = k->nslots;
-    k->slot_kind[k->nslots] = SLOT_STATE;
-    k->slot_ref[k->nslots] = k->nstate++;
-    return dag_input(L->d, k->nslots++);
-}
-
-
-/* An element of a recurrence's state array: the previous or this iteration's inside its loop,
- * one assigned before it, or the last after it. */
-static NodeId state_index(Lower *L, const Ast *e, const Array *a, const Affine *idx)
-{
-    Kept *k = L->kept;
-    int64_t rest[MAX_RANK];
-    if (!trailing(L, a, e->args, idx, rest))
-        return 0;
-    if (k && k->rec == a->map) {
-        Affine prev = aff_var(), cur = aff_var();
-        prev.k = a->map_off - 1;
-        cur.k = a->map_off;
-        if (aff_eq(&idx[0], &prev))
-            return state_slot(L, a, rest, e->loc);
-        for (uint32_t j = 0; aff_eq(&idx[0], &cur) && j < k->nstate; j++)
-            if (k->state[j].array == a && k->state[j].next &&
-                memcmp(k->state[j].idx + 1, rest + 1, (size_t)(a->rank - 1) * sizeof *rest) == 0)
-                return k->state[j].next;
-        Buf t = {0};
-        put_affine(&t, L, &prev);
-        diag_error(L->diag, e->loc, "inside the loop that assigns it, the recurrence '%s' is "
-                                    "read only at the element before the one it assigns "
-                                    "('%s[%s]'), or at that one once assigned", a->name,
-                   a->name, t.data);
-        buf_free(&t);
-        return 0;
-    }
-    if (aff_is_const(&idx[0])) {
-        int64_t at[MAX_RANK];
-        memcpy(at, rest, sizeof at);
-        at[0] = idx[0].k;
-        Elem *el = elem_find(&L->elems, a, at, 0);
-        if (el)
-            return L->kept ? kept_capture(L, el->node) : el->node;
-    }
-    for (uint32_t j = 0; j < L->nfinals; j++) {
-        const Final *fi = &L->finals[j];
-        if (fi->array == a && aff_eq(&fi->at, &idx[0]) &&
-            memcmp(fi->idx + 1, rest + 1, (size_t)(a->rank - 1) * sizeof *rest) == 0)
-            return L->kept ? kept_capture(L, fi->node) : fi->node;
-    }
-    diag_error(L->diag, e->loc, "'%s' is the state of a recurrence over a run-time range: after "
-                                "its loop, only its elements before the loop and its last are "
-                                "kept", a->name);
-    return 0;
-}
-
-/* An element assignment of a recurrence's state in its loop: the next value. */
-static void state_assign(Lower *L, Stmt *s, Array *a, NodeId n)
-{
-    Kept *k = L->kept;
-    if (!k || k->rec != a->map) {
-        diag_error(L->diag, s->name_loc, "'%s' is the state of the recurrence at line %d: only "
-                                         "that loop assigns its elements after the first",
-                   s->name, a->map->loc.first_line);
-        return;
-    }
-    Affine v[MAX_RANK], cur = aff_var();
-    int64_t rest[MAX_RANK];
-    if (!aff_indices(L, a, s->index, s->nindex, s->name_loc, v) ||
-        !trailing(L, a, s->index, v, rest))
-        return;
-    cur.k = a->map_off;
-    if (!aff_eq(&v[0], &cur))
-        return; /* mark_loops found the form */
-    if (!state_slot(L, a, rest, s->name_loc))
-        return;
-    for (uint32_t j = 0; j < k->nstate; j++) {
-        RecState *st = &k->state[j];
-        if (st->array != a ||
-            memcmp(st->idx + 1, rest + 1, (size_t)(a->rank - 1) * sizeof *rest) != 0)
+        if (scope_lookup(&L->scope, name, 0))
             continue;
-        if (st->next) {
-            diag_error(L->diag, s->name_loc, "this element of '%s' is assigned twice in one "
-                                             "iteration", s->name);
-            return;
-        }
-        st->next = n;
-        if (n && node_is_op(L->d, n) && !L->d->meta[n].label)
-            L->d->meta[n].label = s->name;
+        Binding *b = scope_bind(&L->scope, name, B_CONST, DIAG_WHOLE_FILE, 0);
+        b->text = p->defines[i] + n + 1;
+        b->value = strtod(b->text, NULL);
     }
 }
 
-/* A recurrence over a run-time range: its iteration lowered once, with the states as inputs,
- * into a Loop whose last states the function reads after it. */
-static int lower_recurrence(Lower *L, Stmt *s, const Affine *lo, const Affine *hi)
+/* ---- a definition's head: its name, inputs and run-time sizes ----------------------------- */
+
+/* A file name's stem made a C identifier: "dir/my-model.expr" -> "my_model". */
+static const char *stem_identifier(Parse *p, const char *stem)
 {
-    if (!aff_is_const(lo)) {
-        diag_error(L->diag, s->from->loc, "a recurrence over a run-time range starts at a "
-                                          "number (its first states are assigned before it)");
-        return 0;
-    }
-    for (int i = 0; i < L->f->nloops; i++) {
-        if (L->f->loops[i].nstate) {
-            diag_error(L->diag, s->loc, "a second recurrence over a run-time range in one "
-                                        "definition (not supported yet)");
-            return 0;
-        }
-    }
-    int errors = L->diag->errors;
-    Kept k;
-    kept_begin(L, &k, lo, hi, s->name);
-    k.rec = s;
-    k.iters = grow(NULL, 0, sizeof *k.iters);
-    k.iters[0].loop = s;
-    k.iters[0].at = aff_var();
-    k.iters[0].done = 0;
-    k.niters = 1;
-    uint32_t mark = L->scope.len;
-    Affine i = aff_var();
-    bind_loop(L, s->name, s->name_loc, &i);
-    Stmt *returned = NULL;
-    Result r;
-    int ok = lower_stmts(L, L->f->def, s->body, 1, &r, &returned) && !L->stop &&
-             L->diag->errors == errors;
-    unbind_to(&L->scope, mark);
-    k.iters[0].done = 1;
-    NodeId *roots = xrealloc(NULL, (k.nstate + 1) * sizeof *roots);
-    for (uint32_t j = 0; ok && j < k.nstate; j++) {
-        roots[j] = k.state[j].next;
-        if (!roots[j]) {
-            diag_error(L->diag, s->loc, "the loop reads the state '%s' but does not assign its "
-                                        "next element", k.state[j].array->name);
-            ok = 0;
-        }
-    }
-    if (ok && k.nstate) {
-        kept_finish(L, &k, roots, k.nstate, s->loc);
-        Loop *lp = &L->f->loops[L->f->nloops - 1];
-        lp->state_name = arena_alloc(L->arena, k.nstate * sizeof *lp->state_name);
-        for (uint32_t j = 0; j < k.nstate; j++) {
-            Buf t = {0};
-            buf_puts(&t, k.state[j].array->name);
-            for (int d = 1; d < k.state[j].array->rank; d++)
-                buf_printf(&t, "_%lld", (long long)k.state[j].idx[d]);
-            lp->state_name[j] = arena_strndup(L->arena, t.data, t.len);
-            buf_free(&t);
-        }
-        for (uint32_t j = 0; j < k.nstate; j++) {
-            L->finals = grow(L->finals, L->nfinals, sizeof *L->finals);
-            Final *fi = &L->finals[L->nfinals++];
-            fi->array = k.state[j].array;
-            memcpy(fi->idx, k.state[j].idx, sizeof fi->idx);
-            Affine off = aff_num(fi->array->map_off);
-            fi->at = aff_add(*hi, &off, 1);
-            fi->node = L->f->input[lp->slot + j];
-        }
-    }
-    free(roots);
-    free(k.state);
-    kept_end(L, &k);
-    return ok;
+    Buf b = {0};
+    if (!isalpha((unsigned char)stem[0]) && stem[0] != '_')
+        buf_printf(&b, "f_");
+    for (const char *c = stem; *c; c++)
+        buf_printf(&b, "%c", isalnum((unsigned char)*c) ? *c : '_');
+    const char *name = intern(p->names, p->arena, b.data, b.len);
+    buf_free(&b);
+    return name;
 }
 
-/* Marks the local arrays a kept `for` loop assigns: the states of a recurrence (elements
- * assigned before the loop, which assigns the rest at its variable plus a number), or maps.
- * *states: whether there is a state. */
-static int mark_loops(Lower *L, const Stmt *loop, const Stmt *first, const Affine *lo,
-                      const Affine *hi, int *states)
+/* A bare expression's inputs: its free variables in order of first appearance (not pi, a
+ * constant of the file or a range's variable). */
+static void free_variables(Lower *L, Def *def)
 {
-    for (const Stmt *s = first; s; s = s->next) {
-        if (s->kind == S_FOR && !mark_loops(L, loop, s->body, lo, hi, states))
-            return 0;
-        if (s->kind != S_ELEM)
-            continue;
-        Binding *b = lookup(&L->scope, s->name, frame_id(L));
-        if (!b || b->kind != B_ARRAY || b->array->param)
-            continue; /* assign_elem reports it */
-        Array *a = b->array;
-        if (a->map && a->map != loop) {
-            diag_error(L->diag, s->name_loc, "'%s' is also assigned in the loop over a "
-                                             "run-time range at line %d", s->name,
-                       a->map->loc.first_line);
-            return 0;
-        }
-        int64_t off;
-        if (!var_plus(L, s->index, loop->name, &off)) {
-            if (a->assigned)
-                diag_error(L->diag, s->index->loc, "a recurrence over a run-time range assigns "
-                                                   "its state at the loop's variable plus a "
-                                                   "number (%s[%s + 1] = f(%s[%s]))", s->name,
-                           loop->name, s->name, loop->name);
-            else
-                diag_error(L->diag, s->index->loc, "a loop over a run-time range assigns the "
-                                                   "elements of an array at its variable plus "
-                                                   "a number (%s[%s], %s[%s + 1])", s->name,
-                           loop->name, s->name, loop->name);
-            return 0;
-        }
-        if (a->map && a->map_off != off) {
-            diag_error(L->diag, s->index->loc, "'%s' is assigned at two offsets from the "
-                                               "loop's variable", s->name);
-            return 0;
-        }
-        a->map = loop;
-        a->map_lo = *lo;
-        a->map_hi = *hi;
-        a->map_off = off;
-        a->map_scope = L->scope.len;
-        a->state = a->assigned;
-        *states |= a->state;
-    }
-    return 1;
-}
-
-/* A `for` loop over a run-time range: a recurrence, or maps, whose elements a kept sum
- * computes where it reads them (the loop itself prints nothing); a map's statements are
- * lowered once here with its own variable, for their errors. */
-static int kept_for(Lower *L, Stmt *s, const Affine *lo, const Affine *hi)
-{
-    if (L->kept) {
-        diag_error(L->diag, s->loc, "a loop over a run-time range inside another: only the "
-                                    "outer one can be kept (not supported yet)");
-        return 0;
-    }
-    int states = 0;
-    if (!assignable(L, s->name, s->name_loc) || !mark_loops(L, s, s->body, lo, hi, &states))
-        return 0;
-    if (states)
-        return lower_recurrence(L, s, lo, hi);
-    int errors = L->diag->errors;
-    Kept k;
-    kept_begin(L, &k, lo, hi, s->name);
-    Affine i = aff_var();
-    lower_map_iter(L, s, &i, 1, 0);
-    kept_end(L, &k);
-    return L->diag->errors == errors;
-}
-
-static Def *find_def(const Lower *L, const char *name)
-{
-    for (size_t j = hash_ptr(name) & (L->defs_cap - 1); L->defs[j];
-         j = (j + 1) & (L->defs_cap - 1))
-        if (L->defs[j]->name == name)
-            return L->defs[j];
-    return NULL;
-}
-
-/* Whether e is sum or prod, whose arguments lower_reduction lowers itself, once per
- * iteration. */
-static int is_reduction(const Ast *e)
-{
-    return e->kind == A_CALL && (strcmp(e->name, "sum") == 0 || strcmp(e->name, "prod") == 0);
-}
-
-static NodeId lower_call(Lower *L, Ast *e)
-{
-    if (is_reduction(e))
-        return lower_reduction(L, e, e->name[0] == 's');
-    if (strcmp(e->name, "if") == 0) {
-        if (e->nargs != 3) {
-            diag_error(L->diag, e->loc, "'if' takes 3 arguments, a condition and two values, "
-                                        "but %d %s given", e->nargs, e->nargs == 1 ? "was" : "were");
-            return 0;
-        }
-        NodeId c = e->args->node, a = e->args->next->node, b = e->args->next->next->node;
-        return c && a && b ? dag_op(L->d, N_IF, c, a, b) : 0;
-    }
-    int k = function_kind(e->name);
-    if (k == N_KINDS) {
-        Def *def = find_def(L, e->name);
-        if (def)
-            return lower_call_def(L, e, def);
-        unknown_function(L, e);
-        return 0;
-    }
-    int arity = op_info[k].arity;
-    if (e->nargs != arity || e->ndiff >= 0) {
-        diag_error(L->diag, e->loc, "'%s' takes %d argument%s, but %d %s given", e->name,
-                   arity, arity == 1 ? "" : "s", e->nargs, e->nargs == 1 ? "was" : "were");
-        return 0;
-    }
-    NodeId arg[3] = {0, 0, 0};
-    int i = 0;
-    for (const Ast *a = e->args; a; a = a->next) {
-        if (!a->node)
-            return 0;
-        arg[i++] = a->node;
-    }
-    if (k == N_POW)
-        return dag_pow(L->d, arg[0], arg[1]);
-    return dag_op(L->d, (NodeKind)k, arg[0], arg[1], arg[2]);
-}
-
-/* Whether an argument of call is lowered to a value first: not a range, nor an array passed
- * by name to anything but a function of the language. */
-static int lowered_arg(Lower *L, const Ast *call, const Ast *a)
-{
-    if (a->kind == A_RANGE)
-        return 0;
-    if (a->kind != A_VAR || is_reduction(call))
-        return 1;
-    Binding *b = lookup(&L->scope, a->name, frame_id(L));
-    if (!b || b->kind != B_ARRAY)
-        return 1;
-    /* a function of the language takes values: an array there is an error of lower_var; any
-     * other call passes arrays by name (or fails as an unknown function, once) */
-    return strcmp(call->name, "if") == 0 || function_kind(call->name) < N_KINDS;
-}
-
-static void push(Lower *L, Ast *e)
-{
-    if (L->stack_top == L->stack_cap) {
-        L->stack_cap = L->stack_cap ? 2 * L->stack_cap : 256;
-        L->stack = xrealloc(L->stack, L->stack_cap * sizeof *L->stack);
-    }
-    L->stack[L->stack_top].e = e;
-    L->stack[L->stack_top].expanded = 0;
-    L->stack_top++;
-}
-
-/* Post-order over the tree with an explicit stack: an entry is seen once to push its
- * operands and once more, when they are done, to build its node. Operands are pushed right
- * to left so that errors come out in source order. A failed operand yields 0 and its
- * parent fails silently: one message per mistake. Sums and calls lower their bodies with a
- * nested lower_expr on the same stack, above this one's entries. */
-static NodeId lower_expr(Lower *L, Ast *root)
-{
-    Dag *d = L->d;
+    Parse *p = L->p;
+    Scope seen = {0};
+    Ast *params = NULL, *last = NULL;
     size_t base = L->stack_top;
-    if (L->stop)
-        return 0;
-    push(L, root);
+    lower_push(L, def->expr);
     while (L->stack_top > base) {
-        Frame *fr = &L->stack[L->stack_top - 1];
-        Ast *e = fr->e;
-        if (!fr->expanded) {
-            fr->expanded = 1;
-            size_t first = L->stack_top;
-            if (e->kind == A_CALL && !is_reduction(e)) {
-                for (Ast *a = e->args; a; a = a->next)
-                    if (lowered_arg(L, e, a))
-                        push(L, a);
-                    else
-                        a->node = 0;
-            } else if (e->kind != A_INDEX && e->kind != A_CALL) {
-                if (e->lhs)
-                    push(L, e->lhs);
-                if (e->rhs)
-                    push(L, e->rhs);
-            }
-            for (size_t i = first, j = L->stack_top - 1; i < j && j > 0; i++, j--) {
-                Frame t = L->stack[i];
-                L->stack[i] = L->stack[j];
-                L->stack[j] = t;
-            }
-            continue;
+        Ast *e = L->stack[--L->stack_top].e;
+        if (e->kind == A_RANGE)
+            scope_bind(&seen, e->name, B_LOOP, e->loc, 1);
+        if (e->kind == A_VAR && strcmp(e->name, "pi") != 0 && !scope_lookup(&seen, e->name, 1) &&
+            !scope_lookup(&L->scope, e->name, 0)) {
+            scope_bind(&seen, e->name, B_SCALAR, e->loc, 1);
+            Ast *param = ast_new(p, A_VAR, e->loc);
+            param->name = e->name;
+            if (last)
+                last->next = param;
+            else
+                params = param;
+            last = param;
+            def->nparams++;
         }
-        L->stack_top--;
-        NodeId a = e->lhs ? e->lhs->node : 0, b = e->rhs ? e->rhs->node : 0;
-        NodeId mark = d->len;
-        int failed = (e->lhs && !a) || (e->rhs && !b);
-        switch (e->kind) {
-        case A_NUM:
-            e->node = spelled_const(L, e->num, NULL);
-            if (L->p->real != REAL_DOUBLE && !d->meta[e->node].label)
-                d->meta[e->node].label = source_text(L, e->loc);
-            break;
-        case A_VAR: e->node = lower_var(L, e); break;
-        case A_INDEX: e->node = lower_index(L, e); break;
-        case A_CALL: e->node = lower_call(L, e); break;
-        case A_RANGE:
-            diag_error(L->diag, e->loc, "a range 'i = a..b' is the first argument of sum or "
-                                        "prod only");
-            e->node = 0;
-            break;
-        case A_LIST:
-            diag_error(L->diag, e->loc, "a list [...] is only the whole result of a definition "
-                                        "(return [u, v])");
-            e->node = 0;
-            break;
-        case A_POS: e->node = a; break;
-        case A_NEG: e->node = failed ? 0 : dag_unary(d, N_NEG, a); break;
-        case A_NOT: e->node = failed ? 0 : dag_unary(d, N_NOT, a); break;
-        case A_ADD: e->node = failed ? 0 : dag_binary(d, N_ADD, a, b); break;
-        case A_SUB: e->node = failed ? 0 : dag_binary(d, N_SUB, a, b); break;
-        case A_MUL: e->node = failed ? 0 : dag_binary(d, N_MUL, a, b); break;
-        case A_DIV: e->node = failed ? 0 : dag_binary(d, N_DIV, a, b); break;
-        case A_POW: e->node = failed ? 0 : dag_pow(d, a, b); break;
-        case A_CMP: e->node = failed ? 0 : dag_binary(d, (NodeKind)e->op, a, b); break;
-        case A_AND: e->node = failed ? 0 : dag_binary(d, N_AND, a, b); break;
-        case A_OR: e->node = failed ? 0 : dag_binary(d, N_OR, a, b); break;
+        size_t first = L->stack_top;
+        if (e->kind == A_CALL || e->kind == A_INDEX || e->kind == A_LIST) {
+            for (Ast *a = e->args; a; a = a->next)
+                lower_push(L, a);
+        } else {
+            if (e->lhs)
+                lower_push(L, e->lhs);
+            if (e->rhs)
+                lower_push(L, e->rhs);
         }
-        dag_mark_loc(d, mark, e->loc.first_line, e->loc.first_column);
-    }
-    return L->stop ? 0 : root->node;
-}
-
-/* ---- statements ------------------------------------------------------------------------------- */
-
-static void name_node(Lower *L, NodeId n, const char *name)
-{
-    if (node_is_op(L->d, n) && !L->d->meta[n].label)
-        L->d->meta[n].label = name;
-}
-
-/* Whether name may be assigned here: not pi, an input, a loop variable, a constant, or a name
- * this body already assigned. */
-static int assignable(Lower *L, const char *name, Loc loc)
-{
-    if (strcmp(name, "pi") == 0) {
-        diag_error(L->diag, loc, "cannot assign to 'pi', a predefined constant");
-        return 0;
-    }
-    Binding *b = lookup(&L->scope, name, frame_id(L));
-    if (!b)
-        return 1;
-    if (b->input)
-        diag_error(L->diag, loc, "cannot assign to input '%s'", name);
-    else if (b->kind == B_LOOP)
-        diag_error(L->diag, loc, "cannot assign to loop variable '%s'", name);
-    else if (b->kind == B_CONST)
-        diag_error(L->diag, loc, "cannot assign to '%s', a constant of the file", name);
-    else if (b->kind == B_ARRAY)
-        diag_error(L->diag, loc, "'%s' is an array: assign its elements (%s[i] = ...)", name,
-                   name);
-    else
-        diag_error(L->diag, loc, "'%s' is assigned twice", name);
-    diag_note(L->diag, b->loc, b->input ? "'%s' is declared as an input here" :
-                               b->kind == B_LOOP ? "'%s' is the loop variable here" :
-                               "'%s' first assigned here", name);
-    return 0;
-}
-
-static void assign_elem(Lower *L, Stmt *s, NodeId n)
-{
-    Binding *b = lookup(&L->scope, s->name, frame_id(L));
-    if (!b || b->kind != B_ARRAY || b->array->param) {
-        if (b && b->kind == B_ARRAY)
-            diag_error(L->diag, s->name_loc, "cannot assign to input '%s'", s->name);
-        else
-            assignable(L, s->name, s->name_loc);
-        return;
-    }
-    Array *a = b->array;
-    if (a->map) {
-        if (a->state)
-            state_assign(L, s, a, n);
-        else
-            map_assign(L, s, a, n);
-        return;
-    }
-    int64_t idx[MAX_RANK];
-    if (!eval_indices(L, a, s->index, s->nindex, s->name_loc, idx))
-        return;
-    a->assigned = 1;
-    Elem *el = elem_find(&L->elems, a, idx, 1);
-    if (el->stmt) {
-        Buf t = {0};
-        for (int i = 0; i < a->rank; i++)
-            buf_printf(&t, "[%lld]", (long long)idx[i]);
-        diag_error(L->diag, s->name_loc, "'%s%s' is assigned twice", s->name, t.data);
-        diag_note(L->diag, el->stmt->loc, "'%s%s' first assigned here", s->name, t.data);
-        buf_free(&t);
-        return;
-    }
-    el->node = n;
-    el->stmt = s;
-    for (int i = 0; i < a->rank; i++)
-        if (idx[i] + 1 > a->dims[i])
-            a->dims[i] = idx[i] + 1;
-    if (n && !L->diag->muted) {
-        Buf t = {0};
-        buf_puts(&t, s->name);
-        for (int i = 0; i < a->rank; i++)
-            buf_printf(&t, "_%lld", (long long)idx[i]);
-        name_node(L, n, arena_strndup(L->arena, t.data, t.len));
-        buf_free(&t);
-    }
-}
-
-/* The elements of an array named as a result, row-major; 0 after an error. */
-static int array_result(Lower *L, const Ast *e, const Array *a, Result *r)
-{
-    if (a->map || (a->param && a->param->rt_size >= 0)) {
-        diag_error(L->diag, e->loc, "'%s' has a size known only at run time, which a result "
-                                    "cannot have", a->name);
-        return 0;
-    }
-    uint64_t n = 1;
-    for (int i = 0; i < a->rank; i++)
-        n *= (uint64_t)a->dims[i];
-    if (n > L->max_nodes) {
-        diag_error(L->diag, e->loc, "'%s' has more than %u elements", a->name, L->max_nodes);
-        return 0;
-    }
-    r->n = (uint32_t)n;
-    r->nodes = arena_alloc(L->arena, r->n * sizeof *r->nodes);
-    for (uint32_t k = 0; k < r->n; k++) {
-        if (a->param) {
-            r->nodes[k] = L->f->input[a->param->first + k];
-            continue;
-        }
-        int64_t idx[MAX_RANK];
-        for (int i = a->rank - 1, rest = (int)k; i >= 0; rest /= (int)a->dims[i], i--)
-            idx[i] = rest % a->dims[i];
-        const Elem *el = elem_find(&L->elems, a, idx, 0);
-        if (!el) {
-            Buf t = {0};
-            for (int i = 0; i < a->rank; i++)
-                buf_printf(&t, "[%lld]", (long long)idx[i]);
-            diag_error(L->diag, e->loc, "'%s' is returned, but '%s%s' is never assigned",
-                       a->name, a->name, t.data);
-            buf_free(&t);
-            return 0;
-        }
-        if (!el->node)
-            return 0;
-        r->nodes[k] = el->node;
-    }
-    return 1;
-}
-
-/* A definition's result: a list [u, v], a whole array, or one value. 0 after an error. */
-static int lower_result(Lower *L, Ast *e, Result *r)
-{
-    r->vector = 1;
-    if (e->kind == A_VAR) {
-        Binding *b = lookup(&L->scope, e->name, frame_id(L));
-        if (b && b->kind == B_ARRAY) {
-            if (b->used)
-                *b->used = 1;
-            return array_result(L, e, b->array, r);
+        for (size_t i = first, j = L->stack_top ? L->stack_top - 1 : 0; i < j; i++, j--) {
+            Frame t = L->stack[i];
+            L->stack[i] = L->stack[j];
+            L->stack[j] = t;
         }
     }
-    if (e->kind != A_LIST) {
-        r->vector = 0;
-        r->n = 1;
-        r->nodes = arena_alloc(L->arena, sizeof *r->nodes);
-        r->nodes[0] = lower_expr(L, e);
-        return r->nodes[0] != 0;
-    }
-    r->n = (uint32_t)e->nargs;
-    r->nodes = arena_alloc(L->arena, r->n * sizeof *r->nodes);
-    int ok = 1;
-    uint32_t k = 0;
-    for (Ast *x = e->args; x; x = x->next) {
-        r->nodes[k] = x->kind == A_LIST ? 0 : lower_expr(L, x);
-        if (x->kind == A_LIST)
-            diag_error(L->diag, x->loc, "a list inside a list: a result is one flat list");
-        ok = ok && r->nodes[k++] && !L->stop;
-    }
-    return ok;
+    def->params = params;
+    def->ndiff = def->nparams;
+    free(seen.v);
+    free(seen.slots);
 }
-
-/* Lowers statements; sets *ret to the result (when one returns). 0 on an error that stops the
- * body. */
-static int lower_stmts(Lower *L, Def *def, Stmt *first, int in_loop, Result *ret, Stmt **returned)
-{
-    for (Stmt *s = first; s; s = s->next) {
-        if (*returned) {
-            diag_error(L->diag, s->loc, "statement after 'return' in '%s'", def->name);
-            return 0;
-        }
-        switch (s->kind) {
-        case S_ASSIGN: {
-            NodeId n = lower_expr(L, s->expr);
-            if (L->stop)
-                return 0;
-            if (!assignable(L, s->name, s->name_loc)) {
-                s->used = 1; /* no warning about what was never assigned */
-                break;
-            }
-            /* bound even when its expression failed (n == 0): later uses then stay silent */
-            Binding *b = bind(&L->scope, s->name, B_SCALAR, s->name_loc, frame_id(L));
-            b->node = n;
-            b->used = &s->used;
-            if (n && (!L->diag->muted || L->kept))
-                name_node(L, n, s->name);
-            break;
-        }
-        case S_ELEM:
-            assign_elem(L, s, lower_expr(L, s->expr));
-            if (L->stop)
-                return 0;
-            break;
-        case S_RETURN:
-            if (in_loop) {
-                diag_error(L->diag, s->loc, "'return' inside a loop");
-                return 0;
-            }
-            if (!lower_result(L, s->expr, ret))
-                return 0;
-            *returned = s;
-            break;
-        case S_FOR: {
-            Affine lo, hi;
-            if (!aff_eval(L, s->from, &lo, 0) || !aff_eval(L, s->to, &hi, 0))
-                break;
-            if (!aff_is_const(&lo) || !aff_is_const(&hi)) {
-                if (!kept_for(L, s, &lo, &hi))
-                    return 0;
-                break;
-            }
-            int64_t from = lo.k, to = hi.k;
-            if (to < from - 1) {
-                Loc range = s->from->loc;
-                range.end = s->to->loc.end;
-                diag_error(L->diag, range, "the range %lld..%lld is reversed (an empty range "
-                                           "is written a..a-1)", (long long)from, (long long)to);
-                break;
-            }
-            if (!assignable(L, s->name, s->name_loc) || !enter(L, s->loc))
-                break;
-            for (int64_t i = from; i <= to; i++) {
-                uint32_t mark = L->scope.len;
-                int errors = L->diag->errors;
-                Affine at = aff_num(i);
-                bind_loop(L, s->name, s->name_loc, &at);
-                Stmt *inner_return = NULL;
-                int ok = lower_stmts(L, def, s->body, 1, ret, &inner_return);
-                unbind_to(&L->scope, mark);
-                /* an error in one iteration would be the same in the next: one message */
-                if (!ok || L->diag->errors != errors || over_limit(L, s->loc)) {
-                    L->depth--;
-                    return 0;
-                }
-            }
-            L->depth--;
-            break;
-        }
-        }
-    }
-    return 1;
-}
-
-/* Binds the local arrays a body assigns (in loops too), so that they outlive the loop's
- * iterations. */
-static int assigns_scalar(const Stmt *first, const char *name)
-{
-    for (const Stmt *s = first; s; s = s->next)
-        if ((s->kind == S_ASSIGN && s->name == name) ||
-            (s->kind == S_FOR && assigns_scalar(s->body, name)))
-            return 1;
-    return 0;
-}
-
-static void declare_arrays(Lower *L, const Stmt *body, Stmt *first)
-{
-    for (Stmt *s = first; s; s = s->next) {
-        if (s->kind == S_FOR)
-            declare_arrays(L, body, s->body);
-        if (s->kind != S_ELEM)
-            continue;
-        Binding *b = lookup(&L->scope, s->name, frame_id(L));
-        if (b && b->kind == B_ARRAY && !b->array->param && b->frame == frame_id(L))
-            continue; /* assign_elem checks each assignment's indices */
-        if (assigns_scalar(body, s->name))
-            continue; /* a scalar: assign_elem reports its elements */
-        if (b && b->frame == frame_id(L))
-            continue; /* an input or a constant: assign_elem reports it */
-        if (s->nindex > MAX_RANK) {
-            diag_error(L->diag, s->name_loc, "'%s' has %d indices; at most %d", s->name,
-                       s->nindex, MAX_RANK);
-            continue;
-        }
-        Array *a = arena_alloc(L->arena, sizeof *a);
-        a->name = s->name;
-        a->loc = s->name_loc;
-        a->rank = s->nindex;
-        bind(&L->scope, s->name, B_ARRAY, s->name_loc, frame_id(L))->array = a;
-    }
-}
-
-static void warn_unused(Lower *L, Stmt *first)
-{
-    for (Stmt *s = first; s; s = s->next) {
-        if (s->kind == S_FOR)
-            warn_unused(L, s->body);
-        else if (s->kind == S_ASSIGN && !s->used && s->name_loc.first_line)
-            diag_warning(L->diag, s->name_loc, "'%s' is assigned but never used", s->name);
-    }
-}
-
-/* A definition's body: its local arrays, then its statements or its expression. */
-static int lower_body(Lower *L, Def *def, Result *r)
-{
-    if (def->expr)
-        return lower_result(L, def->expr, r) && !L->stop;
-    declare_arrays(L, def->body, def->body);
-    Stmt *returned = NULL;
-    if (!lower_stmts(L, def, def->body, 0, r, &returned) || L->stop)
-        return 0;
-    if (!returned) {
-        diag_error(L->diag, def->close_loc, "missing 'return' in the body of '%s'", def->name);
-        return 0;
-    }
-    return 1;
-}
-
-/* ---- definitions ------------------------------------------------------------------------------ */
 
 /* A name a definition's head uses as an array's size without defining it: a size known at run
  * time (a C parameter of every entry point). */
@@ -2341,44 +204,43 @@ static int declare_size(Lower *L, const Ast *x)
                                     "known at run time", x->name, MAX_SIZES);
         return 0;
     }
-    Binding *b = bind(&L->scope, x->name, B_SIZE, x->loc, frame_id(L));
+    Binding *b = scope_bind(&L->scope, x->name, B_SIZE, x->loc, lower_frame(L));
     b->value = f->nsizes;
-    b->aff = aff_num(0);
+    b->aff = affine_num(0);
     b->aff.c[1 + f->nsizes] = 1;
     f->size_slot[f->nsizes] = UINT32_MAX;
     f->size[f->nsizes++] = x->name;
     return 1;
 }
 
-/* The parameters: names, sizes, kinds; each scalar an input slot. */
 /* Whether `name` is read in an index or a range's bound of the expression. Iterative: an
  * expression may be deep; its indices and bounds are short. */
 static int in_index(Lower *L, Ast *root, const char *name, int bound)
 {
     size_t base = L->stack_top;
     int found = 0;
-    push(L, root);
+    lower_push(L, root);
     L->stack[L->stack_top - 1].expanded = bound;
     while (L->stack_top > base) {
         Frame fr = L->stack[--L->stack_top];
         const Ast *e = fr.e;
         found |= fr.expanded && e->kind == A_VAR && e->name == name;
         if (e->kind == A_RANGE) {
-            push(L, e->lhs);
-            push(L, e->rhs);
+            lower_push(L, e->lhs);
+            lower_push(L, e->rhs);
             L->stack[L->stack_top - 1].expanded = L->stack[L->stack_top - 2].expanded = 1;
             continue;
         }
         for (Ast *a = e->kind == A_CALL || e->kind == A_INDEX || e->kind == A_LIST ? e->args :
                       NULL; a; a = a->next) {
-            push(L, a);
+            lower_push(L, a);
             L->stack[L->stack_top - 1].expanded = fr.expanded || e->kind == A_INDEX;
         }
         Ast *ops[2] = {e->lhs, e->rhs};
         for (int i = 0; i < 2 && e->kind != A_RANGE; i++) {
             if (!ops[i])
                 continue;
-            push(L, ops[i]);
+            lower_push(L, ops[i]);
             L->stack[L->stack_top - 1].expanded = fr.expanded;
         }
     }
@@ -2400,13 +262,14 @@ static int stmts_index(Lower *L, Stmt *first, const char *name)
 }
 
 /* A name in a size's expression that is neither a constant nor a size, or NULL. Depth-limited
- * recursion: aff_eval reports what is deeper. */
+ * recursion: affine_eval reports what is deeper. */
 static const Ast *unknown_name(Lower *L, const Ast *e, int depth)
 {
     if (!e || depth > 100)
         return NULL;
     if (e->kind == A_VAR)
-        return strcmp(e->name, "pi") != 0 && !lookup(&L->scope, e->name, frame_id(L)) ? e : NULL;
+        return strcmp(e->name, "pi") != 0 && !scope_lookup(&L->scope, e->name, lower_frame(L)) ?
+               e : NULL;
     const Ast *u = unknown_name(L, e->lhs, depth + 1);
     return u ? u : unknown_name(L, e->rhs, depth + 1);
 }
@@ -2416,13 +279,14 @@ static int is_size_input(Lower *L, const Def *def, const Ast *a, int position)
 {
     if (a->kind != A_VAR || position < def->ndiff)
         return 0;
-    Binding *b = lookup(&L->scope, a->name, frame_id(L));
+    Binding *b = scope_lookup(&L->scope, a->name, lower_frame(L));
     if (b && b->kind == B_SIZE)
         return 1;
     return (def->expr && in_index(L, def->expr, a->name, 0)) ||
            stmts_index(L, def->body, a->name);
 }
 
+/* The parameters: names, sizes, kinds; each scalar an input slot. */
 static int lower_params(Lower *L, Def *def, Func *f)
 {
     int ok = 1;
@@ -2431,7 +295,7 @@ static int lower_params(Lower *L, Def *def, Func *f)
     int i = 0, position = 0;
     for (Ast *a = def->params; a; a = a->next, position++) {
         if (is_size_input(L, def, a, position)) {
-            if (!lookup(&L->scope, a->name, frame_id(L)) && !declare_size(L, a))
+            if (!scope_lookup(&L->scope, a->name, lower_frame(L)) && !declare_size(L, a))
                 return 0;
             continue;
         }
@@ -2448,7 +312,7 @@ static int lower_params(Lower *L, Def *def, Func *f)
                 break;
             }
             if (x->kind == A_VAR && strcmp(x->name, "pi") != 0 &&
-                !lookup(&L->scope, x->name, frame_id(L))) {
+                !scope_lookup(&L->scope, x->name, lower_frame(L))) {
                 if (p->rank > 0) {
                     diag_error(L->diag, x->loc, "'%s' is not a constant, and only an array's "
                                                 "first size may be known at run time "
@@ -2469,17 +333,17 @@ static int lower_params(Lower *L, Def *def, Func *f)
                 break;
             }
             Affine v;
-            if (!aff_eval(L, x, &v, 0)) {
+            if (!affine_eval(L, x, &v, 0)) {
                 ok = 0;
                 break;
             }
-            if (!aff_is_const(&v)) {
+            if (!affine_is_const(&v)) {
                 int s = 0;
                 while (s < MAX_SIZES && !v.c[1 + s])
                     s++;
-                Affine just = aff_num(0);
+                Affine just = affine_num(0);
                 just.c[1 + s] = 1;
-                if (p->rank > 0 || !aff_eq(&v, &just)) {
+                if (p->rank > 0 || !affine_eq(&v, &just)) {
                     diag_error(L->diag, x->loc, "only an array's first size may be known at "
                                                 "run time, and it is then a name alone "
                                                 "(x[n][3])");
@@ -2524,13 +388,13 @@ static void bind_params(Lower *L, Func *f)
             diag_error(L->diag, p->loc, "'pi' is a predefined constant and cannot name an input");
             continue;
         }
-        Binding *b = lookup(&L->scope, name, frame_id(L));
+        Binding *b = scope_lookup(&L->scope, name, lower_frame(L));
         if (b && b->frame != 0) {
             diag_error(L->diag, p->loc, "duplicate input '%s'", name);
             diag_note(L->diag, b->loc, "'%s' first declared here", name);
             continue;
         }
-        b = bind(&L->scope, name, p->rank ? B_ARRAY : B_SCALAR, p->loc, frame_id(L));
+        b = scope_bind(&L->scope, name, p->rank ? B_ARRAY : B_SCALAR, p->loc, lower_frame(L));
         b->input = 1;
         if (!p->rank) {
             b->node = f->input[p->first];
@@ -2544,6 +408,18 @@ static void bind_params(Lower *L, Func *f)
             a->dims[k] = p->dims[k];
         a->param = p;
         b->array = a;
+    }
+}
+
+/* ---- definitions -------------------------------------------------------------------------- */
+
+static void warn_unused(Lower *L, Stmt *first)
+{
+    for (Stmt *s = first; s; s = s->next) {
+        if (s->kind == S_FOR)
+            warn_unused(L, s->body);
+        else if (s->kind == S_ASSIGN && !s->used && s->name_loc.first_line)
+            diag_warning(L->diag, s->name_loc, "'%s' is assigned but never used", s->name);
     }
 }
 
@@ -2589,7 +465,7 @@ static void lower_def_once(Lower *L, Def *def, Func *f)
         if (def->body && L->diag->errors == errors)
             warn_unused(L, def->body);
     }
-    unbind_to(&L->scope, mark);
+    scope_unbind_to(&L->scope, mark);
     L->elems.len = 0;
     if (L->elems.slots)
         memset(L->elems.slots, 0, L->elems.cap * sizeof *L->elems.slots);
@@ -2608,116 +484,6 @@ static void lower_def(Lower *L, Def *def, Func *f)
     L->unroll = 0;
     lower_def_once(L, def, f);
     L->unroll = unroll;
-}
-
-/* A file name's stem made a C identifier: "dir/my-model.expr" -> "my_model". */
-static const char *stem_identifier(Parse *p, const char *stem)
-{
-    Buf b = {0};
-    if (!isalpha((unsigned char)stem[0]) && stem[0] != '_')
-        buf_printf(&b, "f_");
-    for (const char *c = stem; *c; c++)
-        buf_printf(&b, "%c", isalnum((unsigned char)*c) ? *c : '_');
-    const char *name = intern(p->names, p->arena, b.data, b.len);
-    buf_free(&b);
-    return name;
-}
-
-/* A bare expression's inputs: its free variables in order of first appearance (not pi, a
- * constant of the file or a range's variable). */
-static void free_variables(Lower *L, Def *def)
-{
-    Parse *p = L->p;
-    Scope seen = {0};
-    Ast *params = NULL, *last = NULL;
-    size_t base = L->stack_top;
-    push(L, def->expr);
-    while (L->stack_top > base) {
-        Ast *e = L->stack[--L->stack_top].e;
-        if (e->kind == A_RANGE)
-            bind(&seen, e->name, B_LOOP, e->loc, 1);
-        if (e->kind == A_VAR && strcmp(e->name, "pi") != 0 && !lookup(&seen, e->name, 1) &&
-            !lookup(&L->scope, e->name, 0)) {
-            bind(&seen, e->name, B_SCALAR, e->loc, 1);
-            Ast *param = ast_new(p, A_VAR, e->loc);
-            param->name = e->name;
-            if (last)
-                last->next = param;
-            else
-                params = param;
-            last = param;
-            def->nparams++;
-        }
-        size_t first = L->stack_top;
-        if (e->kind == A_CALL || e->kind == A_INDEX || e->kind == A_LIST) {
-            for (Ast *a = e->args; a; a = a->next)
-                push(L, a);
-        } else {
-            if (e->lhs)
-                push(L, e->lhs);
-            if (e->rhs)
-                push(L, e->rhs);
-        }
-        for (size_t i = first, j = L->stack_top ? L->stack_top - 1 : 0; i < j; i++, j--) {
-            Frame t = L->stack[i];
-            L->stack[i] = L->stack[j];
-            L->stack[j] = t;
-        }
-    }
-    def->params = params;
-    def->ndiff = def->nparams;
-    free(seen.v);
-    free(seen.slots);
-}
-
-/* The file constants, in order, with -D overrides (and additions). */
-static void lower_consts(Lower *L)
-{
-    Parse *p = L->p;
-    for (Const *c = p->consts; c; c = c->next) {
-        Binding *prev = lookup(&L->scope, c->name, 0);
-        if (prev) {
-            diag_error(L->diag, c->loc, "constant '%s' is defined twice", c->name);
-            diag_note(L->diag, prev->loc, "'%s' first defined here", c->name);
-            continue;
-        }
-        if (strcmp(c->name, "pi") == 0) {
-            diag_error(L->diag, c->loc, "cannot redefine 'pi', a predefined constant");
-            continue;
-        }
-        double v = 0;
-        const char *text = NULL;
-        for (int i = 0; i < p->ndefines; i++) {
-            size_t n = strcspn(p->defines[i], "=");
-            if (strncmp(p->defines[i], c->name, n) == 0 && c->name[n] == '\0')
-                text = p->defines[i] + n + 1; /* the last -D wins, as with cc */
-        }
-        int failed = 0;
-        if (text)
-            v = strtod(text, NULL);
-        else if (!const_eval(L, c->expr, &v, 0))
-            failed = 1;
-        else if (c->expr->kind == A_NUM)
-            text = source_text(L, c->expr->loc);
-        Binding *b = bind(&L->scope, c->name, B_CONST, c->loc, 0);
-        b->value = v;
-        b->text = text;
-        b->failed = failed;
-    }
-    for (int i = p->ndefines - 1; i >= 0; i--) { /* the last -D of a name wins, as with cc */
-        size_t n = strcspn(p->defines[i], "=");
-        const char *name = intern(p->names, p->arena, p->defines[i], n);
-        if (strcmp(name, "pi") == 0) {
-            diag_error(L->diag, DIAG_WHOLE_FILE, "-D cannot redefine 'pi', a predefined "
-                                                 "constant");
-            continue;
-        }
-        if (lookup(&L->scope, name, 0))
-            continue;
-        Binding *b = bind(&L->scope, name, B_CONST, DIAG_WHOLE_FILE, 0);
-        b->text = p->defines[i] + n + 1;
-        b->value = strtod(b->text, NULL);
-    }
 }
 
 int sema_program(Parse *p, const char *stem, Program *prog)
@@ -2760,17 +526,13 @@ int sema_program(Parse *p, const char *stem, Program *prog)
     memset(prog->funcs, 0, (size_t)ndefs * sizeof *prog->funcs);
     prog->nfuncs = 0;
     for (Def *d = p->defs; d; d = d->next) {
-        Def *prev = find_def(&L, d->name);
+        Def *prev = scope_add_def(&L, d);
         if (prev) {
             diag_error(diag, d->name_loc, "redefinition of '%s'", d->name);
             diag_note(diag, prev->name_loc, "previous definition of '%s' is here", d->name);
             d->name = NULL;
             continue;
         }
-        size_t j = hash_ptr(d->name) & (L.defs_cap - 1);
-        while (L.defs[j])
-            j = (j + 1) & (L.defs_cap - 1);
-        L.defs[j] = d;
     }
     for (Def *d = p->defs; d; d = d->next) {
         if (!d->name)

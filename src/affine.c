@@ -1,0 +1,268 @@
+/*
+ * affine.c: the integers of indices, ranges and sizes, and the proofs that indices stay in
+ * bounds. Input: an expression of the syntax tree in the lowering's scope. Output: its affine
+ * form k + c[0] i + c[1] n_0 + ... in the variable i of the kept loop being lowered and the
+ * run-time sizes n_s (an Affine), or a located error; the form as the source would write it;
+ * and whether a form stays within bounds over a kept loop's whole range for every value of
+ * the sizes (Farkas' lemma). Invariants: every constant and coefficient stays within 2^52 in
+ * magnitude (exact in a double, far from overflow); a product has a constant factor.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "sema.h"
+
+#define INT_LIMIT 4503599627370496.0 /* 2^52: integers exact in a double, and far from overflow */
+
+int affine_is_const(const Affine *a)
+{
+    for (int j = 0; j <= MAX_SIZES; j++)
+        if (a->c[j])
+            return 0;
+    return 1;
+}
+
+Affine affine_num(int64_t k)
+{
+    Affine a;
+    memset(&a, 0, sizeof a);
+    a.k = k;
+    return a;
+}
+
+/* a + m b */
+Affine affine_add(Affine a, const Affine *b, int64_t m)
+{
+    a.k += m * b->k;
+    for (int j = 0; j <= MAX_SIZES; j++)
+        a.c[j] += m * b->c[j];
+    return a;
+}
+
+int affine_eq(const Affine *a, const Affine *b)
+{
+    Affine d = affine_add(*a, b, -1);
+    return d.k == 0 && affine_is_const(&d);
+}
+
+/* a with the kept loop's variable replaced by v (v in the sizes only). */
+static Affine aff_at(const Affine *a, const Affine *v)
+{
+    Affine r = *a;
+    r.c[0] = 0;
+    return affine_add(r, v, a->c[0]);
+}
+
+static int aff_too_large(const Affine *a)
+{
+    if (fabs((double)a->k) > INT_LIMIT)
+        return 1;
+    for (int j = 0; j <= MAX_SIZES; j++)
+        if (fabs((double)a->c[j]) > INT_LIMIT)
+            return 1;
+    return 0;
+}
+
+/* ---- evaluation --------------------------------------------------------------------------- */
+
+/* An index or bound: integer arithmetic (+ - *, unary minus, parentheses) over numbers, integer
+ * constants, loop variables and run-time sizes, affine in the kept loop's variable and the
+ * sizes. Returns 0 after an error. Depth-limited recursion: such an expression is written by
+ * hand and short. */
+int affine_eval(Lower *L, const Ast *e, Affine *out, int depth)
+{
+    if (depth > 100) {
+        diag_error(L->diag, e->loc, "index expression nested too deeply");
+        return 0;
+    }
+    double v = 0;
+    Affine a, b;
+    switch (e->kind) {
+    case A_NUM:
+        v = e->num;
+        break;
+    case A_VAR: {
+        Binding *bd = scope_lookup(&L->scope, e->name, lower_frame(L));
+        if (!bd) {
+            diag_error(L->diag, e->loc, "unknown constant '%s'", e->name);
+            return 0;
+        }
+        if (bd->kind != B_LOOP && bd->kind != B_CONST && bd->kind != B_SIZE) {
+            diag_error(L->diag, e->loc, "'%s' in an index, bound or size: only numbers, "
+                                        "constants and loop variables may appear there",
+                       e->name);
+            return 0;
+        }
+        if (bd->failed)
+            return 0;
+        if (bd->used)
+            *bd->used = 1;
+        if (bd->kind != B_CONST) {
+            *out = bd->aff;
+            return 1;
+        }
+        v = bd->value;
+        break;
+    }
+    case A_POS:
+        return affine_eval(L, e->lhs, out, depth + 1);
+    case A_NEG:
+        if (!affine_eval(L, e->lhs, &a, depth + 1))
+            return 0;
+        *out = affine_add(affine_num(0), &a, -1);
+        return 1;
+    case A_ADD: case A_SUB: case A_MUL:
+        if (!affine_eval(L, e->lhs, &a, depth + 1) || !affine_eval(L, e->rhs, &b, depth + 1))
+            return 0;
+        if (e->kind == A_MUL) {
+            if (!affine_is_const(&a) && !affine_is_const(&b)) {
+                diag_error(L->diag, e->loc, "a product of two values known only at run time "
+                                            "(sizes, or the variable of a loop over a run-time "
+                                            "range): an index or bound is linear in them");
+                return 0;
+            }
+            if (!affine_is_const(&a)) {
+                Affine t = a;
+                a = b;
+                b = t;
+            }
+            int big = fabs((double)a.k * (double)b.k) > INT_LIMIT;
+            for (int j = 0; j <= MAX_SIZES; j++)
+                big = big || fabs((double)a.k * (double)b.c[j]) > INT_LIMIT;
+            if (big) {
+                diag_error(L->diag, e->loc, "an index, bound or size is too large");
+                return 0;
+            }
+            *out = affine_add(affine_num(0), &b, a.k);
+        } else {
+            *out = affine_add(a, &b, e->kind == A_ADD ? 1 : -1);
+        }
+        if (aff_too_large(out)) {
+            diag_error(L->diag, e->loc, "an index, bound or size is too large");
+            return 0;
+        }
+        return 1;
+    case A_DIV: case A_POW: case A_CMP: case A_AND: case A_OR: case A_NOT: case A_CALL:
+    case A_INDEX: case A_RANGE: case A_LIST:
+        diag_error(L->diag, e->loc, "an index, bound or size is integer arithmetic: + - * of "
+                                    "numbers, constants and loop variables");
+        return 0;
+    }
+    if (fabs(v) > INT_LIMIT) {
+        diag_error(L->diag, e->loc, "an index, bound or size of %.17g is too large", v);
+        return 0;
+    }
+    if (v != floor(v)) {
+        diag_error(L->diag, e->loc, "an index, bound or size must be an integer, not %.17g", v);
+        return 0;
+    }
+    *out = affine_num((int64_t)v);
+    return 1;
+}
+
+/* The indices of e (an A_INDEX or S_ELEM's list) into idx; those that are numbers checked
+ * against the array. */
+int affine_indices(Lower *L, const Array *a, const Ast *first, int n, Loc loc, Affine *idx)
+{
+    if (n != a->rank) {
+        diag_error(L->diag, loc, "'%s' has %d ind%s, but %d %s given", a->name, a->rank,
+                   a->rank == 1 ? "ex" : "ices", n, n == 1 ? "was" : "were");
+        return 0;
+    }
+    int i = 0;
+    for (const Ast *x = first; x; x = x->next, i++) {
+        if (!affine_eval(L, x, &idx[i], 0))
+            return 0;
+        if (!affine_is_const(&idx[i]))
+            continue;
+        int64_t v = idx[i].k;
+        int bounded = a->param && (i > 0 || a->param->rt_size < 0);
+        if (v < 0 || (bounded && v >= a->dims[i])) {
+            if (bounded)
+                diag_error(L->diag, x->loc, "index %lld is out of bounds: '%s' has indices "
+                                            "0..%lld there", (long long)v, a->name,
+                           (long long)a->dims[i] - 1);
+            else
+                diag_error(L->diag, x->loc, "index %lld is negative", (long long)v);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* ---- printing and range proofs ------------------------------------------------------------ */
+
+/* a as the source would write it: "N - 1", "2*i + 1". */
+void affine_put(Buf *t, const Lower *L, const Affine *a)
+{
+    size_t start = t->len;
+    for (int j = 0; j <= MAX_SIZES; j++) {
+        int64_t c = a->c[j];
+        if (!c)
+            continue;
+        const char *name = j == 0 ? L->kept->var : L->f->size[j - 1];
+        if (t->len > start)
+            buf_puts(t, c < 0 ? " - " : " + ");
+        else if (c < 0)
+            buf_puts(t, "-");
+        if (c != 1 && c != -1)
+            buf_printf(t, "%lld*", (long long)(c < 0 ? -c : c));
+        buf_puts(t, name);
+    }
+    if (t->len == start)
+        buf_printf(t, "%lld", (long long)a->k);
+    else if (a->k)
+        buf_printf(t, " %c %lld", a->k < 0 ? '-' : '+', (long long)(a->k < 0 ? -a->k : a->k));
+}
+
+/* Whether e >= 0 for all sizes >= 0 with g >= 0 (e and g in the sizes only). By Farkas'
+ * lemma this holds (when some sizes satisfy g >= 0) exactly when e - l g has no negative
+ * coefficient for some l >= 0: an interval of l per coefficient. */
+static int aff_nonneg_given(const Affine *e, const Affine *g)
+{
+    double lo = 0, hi = INFINITY;
+    for (int j = 0; j <= MAX_SIZES; j++) {
+        double ej = j == 0 ? (double)e->k : (double)e->c[j];
+        double gj = j == 0 ? (double)g->k : (double)g->c[j];
+        if (gj > 0)
+            hi = fmin(hi, ej / gj);
+        else if (gj < 0)
+            lo = fmax(lo, ej / gj);
+        else if (ej < 0)
+            return 0;
+    }
+    return lo <= hi;
+}
+
+/* Whether lo <= v(i) <= hi for every i of the kept loop's range (v affine in i and the sizes;
+ * lo and hi in the sizes). When not, an error names what may be out of bounds. */
+int affine_in_range(Lower *L, const Affine *v, const Affine *lo, const Affine *hi,
+                    Loc loc, const char *what)
+{
+    Kept *k = L->kept;
+    if (k->lazy)
+        return 1; /* a map's iteration: its reads were checked for the map's range */
+    Affine g = affine_add(k->hi, &k->lo, -1), ends[2] = {aff_at(v, &k->lo), aff_at(v, &k->hi)};
+    for (int i = 0; i < 2; i++) {
+        Affine below = affine_add(ends[i], lo, -1), above = affine_add(*hi, &ends[i], -1);
+        if (aff_nonneg_given(&below, &g) && aff_nonneg_given(&above, &g))
+            continue;
+        Buf t = {0};
+        affine_put(&t, L, &k->lo);
+        buf_puts(&t, "..");
+        affine_put(&t, L, &k->hi);
+        buf_puts(&t, " makes it ");
+        affine_put(&t, L, &ends[0]);
+        buf_puts(&t, "..");
+        affine_put(&t, L, &ends[1]);
+        buf_puts(&t, ", outside ");
+        affine_put(&t, L, lo);
+        buf_puts(&t, "..");
+        affine_put(&t, L, hi);
+        diag_error(L->diag, loc, "%s may be out of bounds for some sizes: %s = %s", what,
+                   k->var, t.data);
+        buf_free(&t);
+        return 0;
+    }
+    return 1;
+}

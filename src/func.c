@@ -1,0 +1,58 @@
+/*
+ * func.c: what every stage reads of a Func and a Loop beside their fields, and their release.
+ * Input: a Func as sema built it, differentiated by modes or not (the arrays a stage has not
+ * made are NULL, which free takes). Output: a kept loop's counts of slots, and nothing left
+ * allocated of a Func. Invariants: below sema and modes, which both call it; it calls neither,
+ * only dag.c.
+ */
+#include <stdlib.h>
+
+#include "adgen.h"
+
+uint32_t loop_bar(const Loop *lp, EntryKind k)
+{
+    return k == ENTRY_VJP ? lp->vbar_slot : lp->bar_slot;
+}
+
+uint32_t loop_results(const Loop *lp)
+{
+    return lp->nstate ? lp->nstate : 1;
+}
+
+void func_free(Func *f)
+{
+    free(f->slot_zero);
+    free(f->jvp_zero);
+    free(f->vjp_zero);
+    free(f->hvp_zero);
+    for (int i = 0; i < f->nloops; i++) {
+        Loop *lp = &f->loops[i];
+        func_free(lp->body);
+        free(lp->load);
+        free(lp->cap);
+        free(lp->cap_active);
+        free(lp->init);
+        free(lp->tape);
+        for (int k = 0; k < ENTRY_KINDS; k++) {
+            free(lp->seed[k]);
+            free(lp->cap_dot[k]);
+            free(lp->seed_zero[k]);
+            free(lp->cap_dot_zero[k]);
+        }
+    }
+    free(f->loops);
+    dag_free(&f->dag);
+    free(f->input);
+    free(f->grad);
+    nodemap_free(&f->adj);
+    free(f->diff);
+    free(f->jvp);
+    free(f->vjp);
+    free(f->hvp);
+    Sparse *sp[2] = {&f->jac, &f->hess};
+    for (int i = 0; i < 2; i++) {
+        free(sp[i]->row);
+        free(sp[i]->col);
+        free(sp[i]->node);
+    }
+}

@@ -1,0 +1,792 @@
+/*
+ * kept.c: loops over a range that depends on a size known at run time, kept as C loops.
+ * Input: a sum over such a range, or a `for` loop over one, met by lower.c. Output: a Loop of
+ * the function, whose body is a Func of one iteration, and the input slots through which the
+ * function reads its results. The iteration is lowered into a DAG of its own (Kept), which
+ * reads the index, the loads of run-time arrays, a recurrence's states and captures (values
+ * of the function) through its input slots; kept_finish then hoists what does not change
+ * with the index into the function. A `for` loop is a recurrence (states assigned before it,
+ * the rest in it: x[k+1] = f(x[k])), lowered once with its states as inputs, or maps, whose
+ * elements are lowered where a kept sum reads them. Invariants: one loop is kept at a time
+ * (none inside another); every index an iteration reads is proven in bounds for all sizes; a
+ * map's statements are lowered once with its own variable for their errors, else muted.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sema.h"
+
+/* ---- an iteration and its input slots ----------------------------------------------------- */
+
+/* Makes room for element n of an array grown by doubling. */
+static void *grow(void *p, uint32_t n, size_t size)
+{
+    if (n == 0 || (n & (n - 1)) == 0)
+        p = xrealloc(p, (size_t)(n ? 2 * n : 1) * size);
+    return p;
+}
+
+static Affine aff_var(void)
+{
+    Affine a = affine_num(0);
+    a.c[0] = 1;
+    return a;
+}
+
+/* A node of the function read by the kept loop's iteration: an input slot of the iteration. */
+NodeId kept_capture(Lower *L, NodeId outer)
+{
+    Kept *k = L->kept;
+    const Node *nd = &L->f->dag.nodes[outer];
+    if (!outer)
+        return 0;
+    if (nd->kind == N_CONST) {
+        NodeId c = dag_const(L->d, nd->k);
+        if (L->f->dag.meta[outer].label && !L->d->meta[c].label)
+            L->d->meta[c].label = L->f->dag.meta[outer].label;
+        return c;
+    }
+    for (uint32_t s = 0; s < k->nslots; s++)
+        if (k->slot_kind[s] == SLOT_CAPTURE && k->cap[k->slot_ref[s]] == outer)
+            return dag_input(L->d, s);
+    k->cap = grow(k->cap, k->ncap, sizeof *k->cap);
+    k->slot_kind = grow(k->slot_kind, k->nslots, sizeof *k->slot_kind);
+    k->slot_ref = grow(k->slot_ref, k->nslots, sizeof *k->slot_ref);
+    k->slot_kind[k->nslots] = SLOT_CAPTURE;
+    k->slot_ref[k->nslots] = k->ncap;
+    k->cap[k->ncap++] = outer;
+    return dag_input(L->d, k->nslots++);
+}
+
+static NodeId kept_load(Lower *L, int param, const Affine *at)
+{
+    Kept *k = L->kept;
+    for (uint32_t s = 0; s < k->nslots; s++) {
+        if (k->slot_kind[s] != SLOT_LOAD) /* k->load may be NULL: no pointer into it */
+            continue;
+        const Load *ld = &k->load[k->slot_ref[s]];
+        if (ld->param == param && affine_eq(&ld->at, at))
+            return dag_input(L->d, s);
+    }
+    k->load = grow(k->load, k->nload, sizeof *k->load);
+    k->slot_kind = grow(k->slot_kind, k->nslots, sizeof *k->slot_kind);
+    k->slot_ref = grow(k->slot_ref, k->nslots, sizeof *k->slot_ref);
+    k->slot_kind[k->nslots] = SLOT_LOAD;
+    k->slot_ref[k->nslots] = k->nload;
+    k->load[k->nload].param = param;
+    k->load[k->nload++].at = *at;
+    return dag_input(L->d, k->nslots++);
+}
+
+static void kept_begin(Lower *L, Kept *k, const Affine *lo, const Affine *hi, const char *var)
+{
+    memset(k, 0, sizeof *k);
+    dag_init(&k->dag);
+    k->dag.fold = L->f->dag.fold;
+    k->lo = *lo;
+    k->hi = *hi;
+    k->var = var;
+    k->slot_kind = grow(NULL, 0, 1);
+    k->slot_ref = grow(NULL, 0, sizeof *k->slot_ref);
+    k->slot_kind[0] = SLOT_INDEX;
+    k->slot_ref[0] = 0;
+    k->nslots = 1;
+    dag_input(&k->dag, 0);
+    L->kept = k;
+    L->d = &k->dag;
+    L->scope.level = 1;
+}
+
+static void kept_end(Lower *L, Kept *k)
+{
+    L->kept = NULL;
+    L->d = &L->f->dag;
+    L->scope.level = 0;
+    dag_free(&k->dag);
+    free(k->slot_kind);
+    free(k->slot_ref);
+    free(k->load);
+    free(k->cap);
+    free(k->iters);
+    free(k->elems);
+}
+
+/* ---- the iteration made a Loop: hoisting -------------------------------------------------- */
+
+/* Copies what a reader sees of node `from` of d (its source name and place) to node `to` of
+ * nd, unless `to` has its own. */
+static void copy_meta(Dag *nd, NodeId to, const Dag *d, NodeId from)
+{
+    NodeMeta *m = &nd->meta[to];
+    if (!m->label)
+        m->label = d->meta[from].label;
+    if (!m->line) {
+        m->line = d->meta[from].line;
+        m->column = d->meta[from].column;
+    }
+}
+
+/* The iteration's node of a value that does not change with the index: a capture. */
+static NodeId finish_capture(Dag *nb, NodeId **cap, uint32_t *ncap, uint32_t first, NodeId outer)
+{
+    for (uint32_t c = 0; c < *ncap; c++)
+        if ((*cap)[c] == outer)
+            return dag_input(nb, first + c);
+    *cap = grow(*cap, *ncap, sizeof **cap);
+    (*cap)[*ncap] = outer;
+    return dag_input(nb, first + (*ncap)++);
+}
+
+/* The iteration's node of root r of k, rebuilt in nb. */
+static NodeId finish_root(Dag *nb, const Dag *d, NodeId r, const uint8_t *varies,
+                          const NodeId *to, NodeId **cap, uint32_t *ncap, uint32_t first)
+{
+    if (d->nodes[r].kind == N_CONST)
+        return dag_const(nb, d->nodes[r].k);
+    return varies[r] ? to[r] : finish_capture(nb, cap, ncap, first, to[r]);
+}
+
+/* The iteration k rebuilt into nb, whose slots are the index, the loads, the states, then
+ * the captures: a node that depends on none of the first three is built in the function
+ * instead (hoisted out of the loop) and read as a capture, cap[c] the function's node of
+ * capture c. Returns the roots' nodes in nb. */
+static NodeId *hoist(Lower *L, Kept *k, const NodeId *roots, uint32_t nroots, Dag *nb,
+                     NodeId **cap, uint32_t *ncap)
+{
+    Dag *d = &k->dag, *outer = &L->f->dag;
+    uint32_t n = d->len;
+    uint8_t *live = xrealloc(NULL, n), *varies = xrealloc(NULL, n);
+    NodeId *to = xrealloc(NULL, n * sizeof *to), top = 0;
+    memset(live, 0, n);
+    memset(varies, 0, n);
+    for (uint32_t r = 0; r < nroots; r++) {
+        live[roots[r]] = 1;
+        top = roots[r] > top ? roots[r] : top;
+    }
+    for (NodeId id = top; id > 0; id--)
+        if (live[id])
+            live[d->nodes[id].a] = live[d->nodes[id].b] = live[d->nodes[id].c] = 1;
+    dag_init(nb);
+    nb->fold = d->fold;
+    uint32_t first = 1 + k->nload + k->nstate;
+    for (uint32_t s = 0; s < first; s++)
+        dag_input(nb, s);
+    for (NodeId id = 1; id < n; id++) {
+        if (!live[id])
+            continue;
+        const Node *nd = &d->nodes[id];
+        if (nd->kind == N_CONST) {
+            to[id] = 0;
+            continue;
+        }
+        if (nd->kind == N_INPUT) {
+            uint32_t s = (uint32_t)nd->k;
+            uint8_t kind = k->slot_kind[s];
+            varies[id] = kind != SLOT_CAPTURE;
+            to[id] = kind == SLOT_INDEX ? dag_input(nb, 0) :
+                     kind == SLOT_LOAD ? dag_input(nb, 1 + k->slot_ref[s]) :
+                     kind == SLOT_STATE ? dag_input(nb, 1 + k->nload + k->slot_ref[s]) :
+                     k->cap[k->slot_ref[s]];
+            continue;
+        }
+        NodeId ops[3] = {nd->a, nd->b, nd->c}, m[3] = {0, 0, 0};
+        int ar = node_arity(nd->kind);
+        for (int i = 0; i < ar; i++)
+            varies[id] |= varies[ops[i]];
+        Dag *into = varies[id] ? nb : outer;
+        for (int i = 0; i < ar; i++) {
+            const Node *o = &d->nodes[ops[i]];
+            if (o->kind == N_CONST) {
+                m[i] = dag_const(into, o->k);
+                copy_meta(into, m[i], d, ops[i]);
+            } else if (varies[ops[i]] || !varies[id]) {
+                m[i] = to[ops[i]];
+            } else {
+                m[i] = finish_capture(nb, cap, ncap, first, to[ops[i]]);
+            }
+        }
+        to[id] = dag_op(into, (NodeKind)nd->kind, m[0], m[1], m[2]);
+        copy_meta(into, to[id], d, id);
+    }
+    NodeId *body_roots = arena_alloc(L->arena, (nroots + 1) * sizeof *body_roots);
+    for (uint32_t r = 0; r < nroots; r++)
+        body_roots[r] = finish_root(nb, d, roots[r], varies, to, cap, ncap, first);
+    free(live);
+    free(varies);
+    free(to);
+    return body_roots;
+}
+
+/* The Func of one iteration, of DAG nb and these roots: its slots are hoist's (the index, the
+ * loads, the states, the ncap captures), then flags. */
+static Func *iteration_func(Lower *L, const Kept *k, const Dag *nb, NodeId *roots,
+                            uint32_t nroots, uint32_t ncap, Loc loc)
+{
+    uint32_t first = 1 + k->nload + k->nstate;
+    Func *body = arena_alloc(L->arena, sizeof *body);
+    body->name = k->var;
+    body->def = L->f->def;
+    body->iteration = 1;
+    body->dag = *nb;
+    /* and the strong-zero conditions of what crosses into the loop: per capture (of its
+     * tangent), per result (of its seed), per result (of its seed's tangent) */
+    body->ninputs = first + ncap + ncap + 2 * nroots;
+    body->input = xrealloc(NULL, (body->ninputs + 1) * sizeof *body->input);
+    body->nparams = (int)body->ninputs;
+    body->params = arena_alloc(L->arena, (body->ninputs + 1) * sizeof *body->params);
+    for (uint32_t s = 0; s < body->ninputs; s++) {
+        body->input[s] = dag_input(&body->dag, s);
+        body->params[s].name = s == 0 ? k->var : s <= k->nload ? "load" :
+                               s < first ? "state" : s < first + ncap ? "capture" : "flag";
+        body->params[s].loc = loc;
+        body->params[s].kind = PARAM_DATA;
+        body->params[s].rt_size = -1;
+        body->params[s].first = s;
+        body->params[s].size = 1;
+    }
+    body->nroots = (int)nroots;
+    body->roots = roots;
+    body->vector = nroots > 1;
+    body->entries = 1u << ENTRY_VALUE;
+    return body;
+}
+
+/* The kept loop of the iteration k over its range: a Loop of the function, whose results (a
+ * sum, or a recurrence's last states) are read through new input slots (the first returned).
+ * The roots are the summand, or the states' next values. The iteration is rebuilt: the nodes
+ * that do not depend on the index, a load or a state are built in the function instead
+ * (hoisted out of the loop), and the iteration reads those it needs as captures; its slots
+ * become the index, the loads, the states, then the captures. */
+static NodeId kept_finish(Lower *L, Kept *k, const NodeId *roots, uint32_t nroots, Loc loc)
+{
+    Func *f = L->f;
+    Dag nb;
+    uint32_t first = 1 + k->nload + k->nstate, ncap = 0;
+    NodeId *cap = NULL;
+    NodeId *body_roots = hoist(L, k, roots, nroots, &nb, &cap, &ncap);
+    Func *body = iteration_func(L, k, &nb, body_roots, nroots, ncap, loc);
+
+    f->loops = grow(f->loops, (uint32_t)f->nloops, sizeof *f->loops);
+    Loop *lp = &f->loops[f->nloops++];
+    memset(lp, 0, sizeof *lp);
+    lp->loc = loc;
+    lp->var = k->var;
+    lp->lo = k->lo;
+    lp->hi = k->hi;
+    lp->body = body;
+    lp->nload = k->nload;
+    lp->load = xrealloc(NULL, (k->nload + 1) * sizeof *lp->load);
+    if (k->nload)
+        memcpy(lp->load, k->load, k->nload * sizeof *lp->load);
+    lp->nstate = k->nstate;
+    lp->init = xrealloc(NULL, (k->nstate + 1) * sizeof *lp->init);
+    for (uint32_t j = 0; j < k->nstate; j++)
+        lp->init[j] = k->state[j].init;
+    lp->ncap = ncap;
+    lp->cap = cap ? cap : xrealloc(NULL, sizeof *cap);
+    lp->flag_slot = first + ncap;
+    NodeId out = lower_new_slot(L, &lp->slot);
+    for (uint32_t j = 1; j < k->nstate; j++) {
+        uint32_t slot;
+        lower_new_slot(L, &slot);
+    }
+    return out;
+}
+
+/* ---- sums --------------------------------------------------------------------------------- */
+
+/* sum(i = lo..hi, body) over a range that depends on a run-time size: kept as a loop. */
+NodeId kept_sum(Lower *L, Ast *e, const Ast *range, Ast *body, const Affine *lo,
+                const Affine *hi)
+{
+    if (L->kept) {
+        diag_error(L->diag, range->loc, "a sum over a run-time range inside a loop over "
+                                        "one: only the outer loop can be kept (not supported "
+                                        "yet)");
+        return 0;
+    }
+    if (!lower_enter(L, e->loc))
+        return 0;
+    Kept k;
+    kept_begin(L, &k, lo, hi, range->name);
+    uint32_t mark = L->scope.len;
+    Affine i = aff_var();
+    lower_bind_loop(L, range->name, range->loc, &i);
+    NodeId g = lower_expr(L, body);
+    scope_unbind_to(&L->scope, mark);
+    L->d = &L->f->dag;
+    NodeId r = g && !L->stop ? kept_finish(L, &k, &g, 1, e->loc) : 0;
+    kept_end(L, &k);
+    L->depth--;
+    return r;
+}
+
+/* ---- elements an iteration reads: loads and maps ------------------------------------------ */
+
+/* The constant trailing indices of a state or map element into rest; 0 after an error. */
+static int trailing(Lower *L, const Array *a, const Ast *first, const Affine *idx, int64_t *rest)
+{
+    const Ast *x = first;
+    memset(rest, 0, MAX_RANK * sizeof *rest);
+    for (int i = 1; i < a->rank; i++) {
+        x = x->next;
+        if (!affine_is_const(&idx[i])) {
+            diag_error(L->diag, x->loc, "only the first index of '%s' may change with a loop "
+                                        "over a run-time range", a->name);
+            return 0;
+        }
+        rest[i] = idx[i].k;
+    }
+    return 1;
+}
+
+/* Lowers the statements of the kept `for` loop with its variable at `at` (in the current kept
+ * loop's iteration): the elements they assign are recorded as that iteration's. check: this
+ * is the loop's own lowering, once, which reports its errors; the others are muted. */
+static uint32_t lower_map_iter(Lower *L, const Stmt *loop, const Affine *at, int check,
+                               uint32_t scope)
+{
+    Kept *k = L->kept;
+    k->iters = grow(k->iters, k->niters, sizeof *k->iters);
+    uint32_t it = k->niters++, prev = k->iter;
+    int lazy = k->lazy;
+    k->iters[it].loop = loop;
+    k->iters[it].at = *at;
+    k->iters[it].done = 0;
+    if (!lower_enter(L, loop->loc))
+        return it;
+    k->iter = it;
+    k->lazy = !check;
+    L->diag->muted += !check;
+    uint32_t mark = L->scope.len, hide_lo = L->scope.hide_lo, hide_hi = L->scope.hide_hi;
+    if (!check) { /* what was bound after the loop (a sum's variable) is out of sight */
+        L->scope.hide_lo = scope;
+        L->scope.hide_hi = mark;
+    }
+    lower_bind_loop(L, loop->name, loop->name_loc, at);
+    Stmt *returned = NULL;
+    Result r;
+    lower_stmts(L, L->f->def, loop->body, 1, &r, &returned);
+    scope_unbind_to(&L->scope, mark);
+    L->scope.hide_lo = hide_lo;
+    L->scope.hide_hi = hide_hi;
+    L->diag->muted -= !check;
+    k->iters[it].done = 1;
+    k->iter = prev;
+    k->lazy = lazy;
+    L->depth--;
+    return it;
+}
+
+static NodeId lower_map_elem(Lower *L, const Array *a, const Affine *idx, const Ast *e)
+{
+    Kept *k = L->kept;
+    Affine off = affine_num(a->map_off), at = affine_add(idx[0], &off, -1);
+    int64_t rest[MAX_RANK];
+    if (!trailing(L, a, e->args, idx, rest))
+        return 0;
+    Affine lo = affine_add(a->map_lo, &off, 1), hi = affine_add(a->map_hi, &off, 1);
+    Buf what = {0};
+    buf_printf(&what, "index '%s' of '%s'", lower_source_text(L, e->args->loc), a->name);
+    int ok = affine_in_range(L, &idx[0], &lo, &hi, e->args->loc, what.data);
+    buf_free(&what);
+    if (!ok)
+        return 0;
+    uint32_t it = 0;
+    while (it < k->niters && !(k->iters[it].loop == a->map && affine_eq(&k->iters[it].at, &at)))
+        it++;
+    if (it == k->niters) {
+        for (uint32_t j = 0; j < k->niters; j++) {
+            if (k->iters[j].loop == a->map && !k->iters[j].done) {
+                diag_error(L->diag, e->loc, "'%s' is read at another iteration of the loop "
+                                            "over a run-time range that assigns it: a "
+                                            "recurrence, which such a loop cannot be yet",
+                           a->name);
+                return 0;
+            }
+        }
+        it = lower_map_iter(L, a->map, &at, 0, a->map_scope);
+    }
+    for (uint32_t j = 0; j < k->nelems; j++) {
+        const MapElem *m = &k->elems[j];
+        if (m->iter == it && m->array == a &&
+            memcmp(m->idx + 1, rest + 1, (size_t)(a->rank - 1) * sizeof *rest) == 0)
+            return m->node;
+    }
+    if (L->diag->errors == L->def_errors)
+        diag_error(L->diag, e->loc, k->iters[it].done ? "this element of '%s' is never assigned "
+                                                        "by the loop over a run-time range" :
+                                                        "this element of '%s' is read before "
+                                                        "it is assigned", a->name);
+    return 0;
+}
+
+/* An element of a run-time array or of a map, or one whose index changes with the kept
+ * loop's variable: a load, or a map's iteration. */
+NodeId kept_index(Lower *L, const Ast *e, const Array *a, const Affine *idx)
+{
+    if (!L->kept) {
+        diag_error(L->diag, e->loc, a->map ? "'%s' is assigned in a loop over a run-time range: "
+                                             "read its elements in a sum over such a range" :
+                                             "'%s' has a size known only at run time: read its "
+                                             "elements in a sum over a run-time range", a->name);
+        return 0;
+    }
+    if (a->map)
+        return lower_map_elem(L, a, idx, e);
+    if (!a->param) {
+        diag_error(L->diag, e->loc, "'%s' is assigned element by element, so its indices must "
+                                    "be numbers when adgen runs", a->name);
+        return 0;
+    }
+    int p = (int)(a->param - L->f->params);
+    Affine flat = affine_num(0);
+    const Ast *x = e->args;
+    for (int i = 0; i < a->rank; i++, x = x->next) {
+        Affine lo = affine_num(0), hi = affine_num(a->dims[i] - 1);
+        if (i == 0 && a->param->rt_size >= 0) {
+            hi = affine_num(-1);
+            hi.c[1 + a->param->rt_size] = 1;
+        }
+        Buf what = {0};
+        buf_printf(&what, "index '%s' of '%s'", lower_source_text(L, x->loc), a->name);
+        int ok = affine_in_range(L, &idx[i], &lo, &hi, x->loc, what.data);
+        buf_free(&what);
+        if (!ok)
+            return 0;
+        flat = affine_add(idx[i], &flat, a->dims[i]);
+    }
+    L->f->params[p].loaded = 1;
+    return kept_load(L, p, &flat);
+}
+
+/* An element assignment inside a kept `for` loop's iteration. */
+void kept_map_assign(Lower *L, Stmt *s, Array *a, NodeId n)
+{
+    Kept *k = L->kept;
+    if (!k || !k->niters || k->iters[k->iter].loop != a->map) {
+        diag_error(L->diag, s->name_loc, "'%s' is assigned in a loop over a run-time range "
+                                         "(line %d), so not elsewhere", s->name,
+                   a->map->loc.first_line);
+        return;
+    }
+    Affine v[MAX_RANK];
+    if (!affine_indices(L, a, s->index, s->nindex, s->name_loc, v))
+        return;
+    Affine off = affine_add(v[0], &k->iters[k->iter].at, -1);
+    if (!affine_is_const(&off) || off.k != a->map_off)
+        return; /* mark_loops found the form */
+    MapElem m = {a, {0}, n, k->iter};
+    if (!trailing(L, a, s->index, v, m.idx))
+        return;
+    for (uint32_t j = 0; j < k->nelems; j++) {
+        const MapElem *o = &k->elems[j];
+        if (o->iter == m.iter && o->array == a &&
+            memcmp(o->idx + 1, m.idx + 1, (size_t)(a->rank - 1) * sizeof *m.idx) == 0) {
+            diag_error(L->diag, s->name_loc, "this element of '%s' is assigned twice in one "
+                                             "iteration", s->name);
+            return;
+        }
+    }
+    k->elems = grow(k->elems, k->nelems, sizeof *k->elems);
+    k->elems[k->nelems++] = m;
+    if (n && node_is_op(L->d, n) && !L->d->meta[n].label)
+        L->d->meta[n].label = s->name;
+}
+
+/* ---- recurrences -------------------------------------------------------------------------- */
+
+/* A recurrence's state element idx (idx[0] unused) in the iteration being lowered: its slot,
+ * made on first use from its value before the loop. */
+static NodeId state_slot(Lower *L, const Array *a, const int64_t *idx, Loc loc)
+{
+    Kept *k = L->kept;
+    for (uint32_t j = 0; j < k->nstate; j++)
+        if (k->state[j].array == a &&
+            memcmp(k->state[j].idx + 1, idx + 1, (size_t)(a->rank - 1) * sizeof *idx) == 0)
+            return dag_input(L->d, k->state[j].slot);
+    int64_t at[MAX_RANK];
+    memcpy(at, idx, sizeof at);
+    at[0] = k->lo.k + a->map_off - 1;
+    Elem *el = scope_elem_find(&L->elems, a, at, 0);
+    if (!el || !el->node) {
+        if (!el) {
+            Buf t = {0};
+            for (int i = 0; i < a->rank; i++)
+                buf_printf(&t, "[%lld]", (long long)at[i]);
+            diag_error(L->diag, loc, "the recurrence starts from '%s%s', which is not assigned "
+                                     "before its loop", a->name, t.data);
+            buf_free(&t);
+        }
+        return 0;
+    }
+    k->state = grow(k->state, k->nstate, sizeof *k->state);
+    k->slot_kind = grow(k->slot_kind, k->nslots, sizeof *k->slot_kind);
+    k->slot_ref = grow(k->slot_ref, k->nslots, sizeof *k->slot_ref);
+    RecState *st = &k->state[k->nstate];
+    memset(st, 0, sizeof *st);
+    st->array = a;
+    memcpy(st->idx, idx, sizeof st->idx);
+    st->init = el->node;
+    st->slot = k->nslots;
+    k->slot_kind[k->nslots] = SLOT_STATE;
+    k->slot_ref[k->nslots] = k->nstate++;
+    return dag_input(L->d, k->nslots++);
+}
+
+/* An element of a recurrence's state array: the previous or this iteration's inside its loop,
+ * one assigned before it, or the last after it. */
+NodeId kept_state_index(Lower *L, const Ast *e, const Array *a, const Affine *idx)
+{
+    Kept *k = L->kept;
+    int64_t rest[MAX_RANK];
+    if (!trailing(L, a, e->args, idx, rest))
+        return 0;
+    if (k && k->rec == a->map) {
+        Affine prev = aff_var(), cur = aff_var();
+        prev.k = a->map_off - 1;
+        cur.k = a->map_off;
+        if (affine_eq(&idx[0], &prev))
+            return state_slot(L, a, rest, e->loc);
+        for (uint32_t j = 0; affine_eq(&idx[0], &cur) && j < k->nstate; j++)
+            if (k->state[j].array == a && k->state[j].next &&
+                memcmp(k->state[j].idx + 1, rest + 1, (size_t)(a->rank - 1) * sizeof *rest) == 0)
+                return k->state[j].next;
+        Buf t = {0};
+        affine_put(&t, L, &prev);
+        diag_error(L->diag, e->loc, "inside the loop that assigns it, the recurrence '%s' is "
+                                    "read only at the element before the one it assigns "
+                                    "('%s[%s]'), or at that one once assigned", a->name,
+                   a->name, t.data);
+        buf_free(&t);
+        return 0;
+    }
+    if (affine_is_const(&idx[0])) {
+        int64_t at[MAX_RANK];
+        memcpy(at, rest, sizeof at);
+        at[0] = idx[0].k;
+        Elem *el = scope_elem_find(&L->elems, a, at, 0);
+        if (el)
+            return L->kept ? kept_capture(L, el->node) : el->node;
+    }
+    for (uint32_t j = 0; j < L->nfinals; j++) {
+        const Final *fi = &L->finals[j];
+        if (fi->array == a && affine_eq(&fi->at, &idx[0]) &&
+            memcmp(fi->idx + 1, rest + 1, (size_t)(a->rank - 1) * sizeof *rest) == 0)
+            return L->kept ? kept_capture(L, fi->node) : fi->node;
+    }
+    diag_error(L->diag, e->loc, "'%s' is the state of a recurrence over a run-time range: after "
+                                "its loop, only its elements before the loop and its last are "
+                                "kept", a->name);
+    return 0;
+}
+
+/* An element assignment of a recurrence's state in its loop: the next value. */
+void kept_state_assign(Lower *L, Stmt *s, Array *a, NodeId n)
+{
+    Kept *k = L->kept;
+    if (!k || k->rec != a->map) {
+        diag_error(L->diag, s->name_loc, "'%s' is the state of the recurrence at line %d: only "
+                                         "that loop assigns its elements after the first",
+                   s->name, a->map->loc.first_line);
+        return;
+    }
+    Affine v[MAX_RANK], cur = aff_var();
+    int64_t rest[MAX_RANK];
+    if (!affine_indices(L, a, s->index, s->nindex, s->name_loc, v) ||
+        !trailing(L, a, s->index, v, rest))
+        return;
+    cur.k = a->map_off;
+    if (!affine_eq(&v[0], &cur))
+        return; /* mark_loops found the form */
+    if (!state_slot(L, a, rest, s->name_loc))
+        return;
+    for (uint32_t j = 0; j < k->nstate; j++) {
+        RecState *st = &k->state[j];
+        if (st->array != a ||
+            memcmp(st->idx + 1, rest + 1, (size_t)(a->rank - 1) * sizeof *rest) != 0)
+            continue;
+        if (st->next) {
+            diag_error(L->diag, s->name_loc, "this element of '%s' is assigned twice in one "
+                                             "iteration", s->name);
+            return;
+        }
+        st->next = n;
+        if (n && node_is_op(L->d, n) && !L->d->meta[n].label)
+            L->d->meta[n].label = s->name;
+    }
+}
+
+/* A recurrence over a run-time range: its iteration lowered once, with the states as inputs,
+ * into a Loop whose last states the function reads after it. */
+static int lower_recurrence(Lower *L, Stmt *s, const Affine *lo, const Affine *hi)
+{
+    if (!affine_is_const(lo)) {
+        diag_error(L->diag, s->from->loc, "a recurrence over a run-time range starts at a "
+                                          "number (its first states are assigned before it)");
+        return 0;
+    }
+    for (int i = 0; i < L->f->nloops; i++) {
+        if (L->f->loops[i].nstate) {
+            diag_error(L->diag, s->loc, "a second recurrence over a run-time range in one "
+                                        "definition (not supported yet)");
+            return 0;
+        }
+    }
+    int errors = L->diag->errors;
+    Kept k;
+    kept_begin(L, &k, lo, hi, s->name);
+    k.rec = s;
+    k.iters = grow(NULL, 0, sizeof *k.iters);
+    k.iters[0].loop = s;
+    k.iters[0].at = aff_var();
+    k.iters[0].done = 0;
+    k.niters = 1;
+    uint32_t mark = L->scope.len;
+    Affine i = aff_var();
+    lower_bind_loop(L, s->name, s->name_loc, &i);
+    Stmt *returned = NULL;
+    Result r;
+    int ok = lower_stmts(L, L->f->def, s->body, 1, &r, &returned) && !L->stop &&
+             L->diag->errors == errors;
+    scope_unbind_to(&L->scope, mark);
+    k.iters[0].done = 1;
+    NodeId *roots = xrealloc(NULL, (k.nstate + 1) * sizeof *roots);
+    for (uint32_t j = 0; ok && j < k.nstate; j++) {
+        roots[j] = k.state[j].next;
+        if (!roots[j]) {
+            diag_error(L->diag, s->loc, "the loop reads the state '%s' but does not assign its "
+                                        "next element", k.state[j].array->name);
+            ok = 0;
+        }
+    }
+    if (ok && k.nstate) {
+        kept_finish(L, &k, roots, k.nstate, s->loc);
+        Loop *lp = &L->f->loops[L->f->nloops - 1];
+        lp->state_name = arena_alloc(L->arena, k.nstate * sizeof *lp->state_name);
+        for (uint32_t j = 0; j < k.nstate; j++) {
+            Buf t = {0};
+            buf_puts(&t, k.state[j].array->name);
+            for (int d = 1; d < k.state[j].array->rank; d++)
+                buf_printf(&t, "_%lld", (long long)k.state[j].idx[d]);
+            lp->state_name[j] = arena_strndup(L->arena, t.data, t.len);
+            buf_free(&t);
+        }
+        for (uint32_t j = 0; j < k.nstate; j++) {
+            L->finals = grow(L->finals, L->nfinals, sizeof *L->finals);
+            Final *fi = &L->finals[L->nfinals++];
+            fi->array = k.state[j].array;
+            memcpy(fi->idx, k.state[j].idx, sizeof fi->idx);
+            Affine off = affine_num(fi->array->map_off);
+            fi->at = affine_add(*hi, &off, 1);
+            fi->node = L->f->input[lp->slot + j];
+        }
+    }
+    free(roots);
+    free(k.state);
+    kept_end(L, &k);
+    return ok;
+}
+
+/* ---- for loops over run-time ranges ------------------------------------------------------- */
+
+/* Whether x is the loop variable plus an integer (k, k + 1, 1 + k, k - 2): *off gets it. */
+static int var_plus(Lower *L, const Ast *x, const char *var, int64_t *off)
+{
+    const Ast *num = NULL;
+    int64_t sign = 1;
+    *off = 0;
+    if (x->kind == A_VAR && x->name == var)
+        return 1;
+    if ((x->kind == A_ADD || x->kind == A_SUB) && x->lhs->kind == A_VAR && x->lhs->name == var) {
+        num = x->rhs;
+        sign = x->kind == A_ADD ? 1 : -1;
+    } else if (x->kind == A_ADD && x->rhs->kind == A_VAR && x->rhs->name == var) {
+        num = x->lhs;
+    }
+    double v = num && num->kind == A_NUM ? num->num : NAN;
+    if (num && num->kind == A_VAR) {
+        Binding *b = scope_lookup(&L->scope, num->name, lower_frame(L));
+        v = b && b->kind == B_CONST ? b->value : NAN;
+    }
+    if (!(fabs(v) <= 1e9) || v != floor(v))
+        return 0;
+    *off = sign * (int64_t)v;
+    return 1;
+}
+
+/* Marks the local arrays a kept `for` loop assigns: the states of a recurrence (elements
+ * assigned before the loop, which assigns the rest at its variable plus a number), or maps.
+ * *states: whether there is a state. */
+static int mark_loops(Lower *L, const Stmt *loop, const Stmt *first, const Affine *lo,
+                      const Affine *hi, int *states)
+{
+    for (const Stmt *s = first; s; s = s->next) {
+        if (s->kind == S_FOR && !mark_loops(L, loop, s->body, lo, hi, states))
+            return 0;
+        if (s->kind != S_ELEM)
+            continue;
+        Binding *b = scope_lookup(&L->scope, s->name, lower_frame(L));
+        if (!b || b->kind != B_ARRAY || b->array->param)
+            continue; /* assign_elem reports it */
+        Array *a = b->array;
+        if (a->map && a->map != loop) {
+            diag_error(L->diag, s->name_loc, "'%s' is also assigned in the loop over a "
+                                             "run-time range at line %d", s->name,
+                       a->map->loc.first_line);
+            return 0;
+        }
+        int64_t off;
+        if (!var_plus(L, s->index, loop->name, &off)) {
+            if (a->assigned)
+                diag_error(L->diag, s->index->loc, "a recurrence over a run-time range assigns "
+                                                   "its state at the loop's variable plus a "
+                                                   "number (%s[%s + 1] = f(%s[%s]))", s->name,
+                           loop->name, s->name, loop->name);
+            else
+                diag_error(L->diag, s->index->loc, "a loop over a run-time range assigns the "
+                                                   "elements of an array at its variable plus "
+                                                   "a number (%s[%s], %s[%s + 1])", s->name,
+                           loop->name, s->name, loop->name);
+            return 0;
+        }
+        if (a->map && a->map_off != off) {
+            diag_error(L->diag, s->index->loc, "'%s' is assigned at two offsets from the "
+                                               "loop's variable", s->name);
+            return 0;
+        }
+        a->map = loop;
+        a->map_lo = *lo;
+        a->map_hi = *hi;
+        a->map_off = off;
+        a->map_scope = L->scope.len;
+        a->state = a->assigned;
+        *states |= a->state;
+    }
+    return 1;
+}
+
+/* A `for` loop over a run-time range: a recurrence, or maps, whose elements a kept sum
+ * computes where it reads them (the loop itself prints nothing); a map's statements are
+ * lowered once here with its own variable, for their errors. */
+int kept_for(Lower *L, Stmt *s, const Affine *lo, const Affine *hi)
+{
+    if (L->kept) {
+        diag_error(L->diag, s->loc, "a loop over a run-time range inside another: only the "
+                                    "outer one can be kept (not supported yet)");
+        return 0;
+    }
+    int states = 0;
+    if (!lower_assignable(L, s->name, s->name_loc) || !mark_loops(L, s, s->body, lo, hi, &states))
+        return 0;
+    if (states)
+        return lower_recurrence(L, s, lo, hi);
+    int errors = L->diag->errors;
+    Kept k;
+    kept_begin(L, &k, lo, hi, s->name);
+    Affine i = aff_var();
+    lower_map_iter(L, s, &i, 1, 0);
+    kept_end(L, &k);
+    return L->diag->errors == errors;
+}

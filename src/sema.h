@@ -1,0 +1,240 @@
+/*
+ * sema.h: the private header of the semantic stage, a section per file; its public API
+ * (sema_program, Func, Loop) is in adgen.h. The files share one lowering state, Lower.
+ */
+#ifndef SEMA_H
+#define SEMA_H
+
+#include "adgen.h"
+
+typedef struct Lower Lower;
+
+/* ---- scope.c: names in sight, arrays' elements, definitions and suggestions --------------- */
+
+/* An input array (elements are input slots) or a local one (elements assigned one by one). */
+typedef struct {
+    const char *name;
+    Loc loc;
+    int rank;
+    int64_t dims[MAX_RANK];   /* an input's sizes (dims[0] is 0 for a run-time size); a
+                                 local array's extents so far */
+    const Param *param;       /* an input: its parameter; NULL for a local array */
+    const Stmt *map;          /* a local array a loop over a run-time range assigns: that loop */
+    int64_t map_off;          /* its first index is the loop's variable plus this */
+    Affine map_lo, map_hi;    /* the loop's range */
+    int assigned;             /* an element was assigned outside such a loop */
+    int state;                /* and the loop assigns the rest: a recurrence's state */
+    uint32_t map_scope;       /* the bindings in sight at the loop */
+} Array;
+
+/* An element of a local array, keyed by the array and its indices. */
+typedef struct {
+    const Array *array;       /* NULL: an empty slot */
+    int64_t idx[MAX_RANK];
+    NodeId node;
+    const Stmt *stmt;         /* the assignment */
+} Elem;
+
+typedef struct {
+    Elem *slots;
+    size_t cap, len;
+} ElemTable;
+
+typedef enum { B_SCALAR, B_ARRAY, B_LOOP, B_CONST, B_SIZE } BindKind;
+
+typedef struct {
+    const char *name;
+    BindKind kind;
+    NodeId node;        /* B_SCALAR */
+    Array *array;       /* B_ARRAY */
+    double value;       /* B_LOOP, B_CONST; B_SIZE: its number */
+    Affine aff;         /* B_LOOP: its value, in a kept loop's variable; B_SIZE: the size */
+    int level;          /* 1: bound inside a kept loop's iteration, whose nodes are its body's */
+    const char *text;   /* B_CONST: its spelling, when it is a number */
+    Loc loc;
+    int frame;          /* the inlined body it belongs to; 0: the file */
+    int input;          /* an input of the definition */
+    int failed;         /* B_CONST: its expression failed; uses stay silent */
+    int *used;          /* set when it is read */
+    uint32_t prev;      /* the binding of the same name it shadows (index + 1), 0: none */
+} Binding;
+
+typedef struct {
+    const char *name;
+    uint32_t top;       /* index + 1 of the innermost binding, 0: none */
+} NameSlot;
+
+/* A stack of bindings, and per name its innermost one. */
+typedef struct {
+    Binding *v;
+    uint32_t len, cap;
+    NameSlot *slots;
+    size_t scap, slen;
+    int level;          /* what new bindings get */
+    uint32_t hide_lo, hide_hi; /* bindings hide_lo..hide_hi-1 are out of sight (a map's
+                                  statements lowered again in a sum see the map's scope) */
+} Scope;
+
+/* The element idx of local array a: NULL when it has none, unless add makes it. */
+Elem *scope_elem_find(ElemTable *t, const Array *a, const int64_t *idx, int add);
+/* A new binding of name, innermost, in frame (0: the file's). */
+Binding *scope_bind(Scope *s, const char *name, BindKind kind, Loc loc, int frame);
+/* Drops the bindings made since s->len was mark. */
+void scope_unbind_to(Scope *s, uint32_t mark);
+Binding *scope_lookup(Scope *s, const char *name, int frame);
+/* The definition called name, or NULL. */
+Def *scope_find_def(const Lower *L, const char *name);
+Def *scope_add_def(Lower *L, Def *def);
+int scope_function_kind(const char *name);
+/* The error of a call of an unknown function, with a suggestion when one is near. */
+void scope_unknown_function(Lower *L, const Ast *e);
+
+/* ---- affine.c: integers of indices, ranges and sizes; proofs of bounds -------------------- */
+
+int affine_is_const(const Affine *a);
+Affine affine_num(int64_t k);
+Affine affine_add(Affine a, const Affine *b, int64_t m);
+int affine_eq(const Affine *a, const Affine *b);
+int affine_eval(Lower *L, const Ast *e, Affine *out, int depth);
+int affine_indices(Lower *L, const Array *a, const Ast *first, int n, Loc loc, Affine *idx);
+void affine_put(Buf *t, const Lower *L, const Affine *a);
+int affine_in_range(Lower *L, const Affine *v, const Affine *lo, const Affine *hi, Loc loc,
+                    const char *what);
+
+/* ---- kept.c: loops over run-time ranges, kept as loops ------------------------------------ */
+
+/* An iteration of a loop over a run-time range that assigns arrays (a map), lowered where a
+ * kept sum reads one of its elements: the elements it assigns with its variable at `at`. */
+typedef struct {
+    const Stmt *loop;
+    Affine at;
+    int done;
+} MapIter;
+
+typedef struct {
+    const Array *array;
+    int64_t idx[MAX_RANK];    /* idx[0] unused: the iteration's */
+    NodeId node;
+    uint32_t iter;
+} MapElem;
+
+/* A scalar a recurrence carries from one iteration to the next: element idx (idx[0] unused) of
+ * the array, its value before the loop, its slot in the iteration and its next value. */
+typedef struct {
+    const Array *array;
+    int64_t idx[MAX_RANK];
+    NodeId init;
+    uint32_t slot;
+    NodeId next;
+} RecState;
+
+/* A recurrence's last state: element `at` of the array, read after the loop. */
+typedef struct {
+    const Array *array;
+    int64_t idx[MAX_RANK];
+    Affine at;
+    NodeId node;
+} Final;
+
+/* The iteration of a kept sum being lowered into a DAG of its own. Its input slots come in
+ * the order the body meets them: the index (slot 0), loads and captures; kept_finish orders
+ * them and moves what does not change with the index out of the loop. */
+typedef struct {
+    Dag dag;
+    Affine lo, hi;            /* the range (checks of indices) */
+    const char *var;
+    uint32_t nslots;
+    uint8_t *slot_kind;       /* per slot: SLOT_INDEX, SLOT_LOAD, SLOT_CAPTURE */
+    uint32_t *slot_ref;       /* its load's or capture's number */
+    Load *load;
+    uint32_t nload;
+    NodeId *cap;              /* per capture: the function's node */
+    uint32_t ncap;
+    MapIter *iters;
+    uint32_t niters;
+    MapElem *elems;
+    uint32_t nelems;
+    int lazy;                 /* lowering a map's iteration: its indices were checked */
+    uint32_t iter;            /* that iteration */
+    const Stmt *rec;          /* a recurrence being lowered: its loop */
+    RecState *state;          /* its state scalars */
+    uint32_t nstate;
+} Kept;
+
+enum { SLOT_INDEX, SLOT_LOAD, SLOT_CAPTURE, SLOT_STATE };
+
+NodeId kept_capture(Lower *L, NodeId outer);
+NodeId kept_index(Lower *L, const Ast *e, const Array *a, const Affine *idx);
+NodeId kept_state_index(Lower *L, const Ast *e, const Array *a, const Affine *idx);
+void kept_map_assign(Lower *L, Stmt *s, Array *a, NodeId n);
+void kept_state_assign(Lower *L, Stmt *s, Array *a, NodeId n);
+NodeId kept_sum(Lower *L, Ast *e, const Ast *range, Ast *body, const Affine *lo,
+                const Affine *hi);
+int kept_for(Lower *L, Stmt *s, const Affine *lo, const Affine *hi);
+
+/* ---- lower.c: the lowering state; expressions, calls and statements ----------------------- */
+
+typedef struct {
+    Ast *e;
+    int expanded;
+} Frame;
+
+typedef struct {
+    const Def *def;
+    int id;
+    Loc at;             /* the call, for notes on what fails inside it */
+} Call;
+
+/* What a definition returns: one value, or the elements of a list or of an array. */
+typedef struct {
+    NodeId *nodes;
+    uint32_t n;
+    int vector;
+} Result;
+
+struct Lower {
+    Parse *p;
+    Diag *diag;
+    Func *f;
+    Dag *d;                 /* the function's DAG, or a kept loop's iteration's */
+    Kept *kept;             /* the kept loop being lowered, or NULL */
+    Final *finals;          /* the last states of the definition's recurrences */
+    uint32_t nfinals;
+    Scope scope;
+    ElemTable elems;
+    Frame *stack;           /* the explicit stack of lower_expr */
+    size_t stack_top, stack_cap;
+    Call *calls;            /* the bodies being lowered, outermost first */
+    int ncalls, calls_cap, next_frame;
+    int depth;              /* sums, loops and calls open */
+    int stop;               /* the node limit was hit: lower nothing more */
+    int recursion_reported; /* a cycle of calls has been reported */
+    int def_errors;         /* the error count when the current definition began */
+    uint32_t max_nodes;
+    uint32_t unroll;        /* --unroll: sums of constant ranges past this many terms are kept */
+    Def **defs;             /* every definition, by name */
+    size_t defs_cap;
+    Arena *arena;
+};
+
+/* The frame of the body being lowered: the definition's own, or an inlined call's. */
+static inline int lower_frame(const Lower *L)
+{
+    return L->calls[L->ncalls - 1].id;
+}
+
+/* The source text at loc (allocated in the arena). */
+const char *lower_source_text(Lower *L, Loc loc);
+/* Enters a sum, loop or call: 0 after an error when they nest too deep. */
+int lower_enter(Lower *L, Loc loc);
+NodeId lower_new_slot(Lower *L, uint32_t *slot);
+/* Binds a loop's (or sum's) variable to its value. */
+void lower_bind_loop(Lower *L, const char *name, Loc loc, const Affine *value);
+/* Pushes an expression onto the explicit stack of the walks over expressions. */
+void lower_push(Lower *L, Ast *e);
+int lower_assignable(Lower *L, const char *name, Loc loc);
+NodeId lower_expr(Lower *L, Ast *root);
+int lower_stmts(Lower *L, Def *def, Stmt *first, int in_loop, Result *ret, Stmt **returned);
+int lower_body(Lower *L, Def *def, Result *r);
+
+#endif
