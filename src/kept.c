@@ -164,9 +164,7 @@ static NodeId *hoist(Lower *L, Kept *k, const NodeId *roots, uint32_t nroots, Da
         live[roots[r]] = 1;
         top = roots[r] > top ? roots[r] : top;
     }
-    for (NodeId id = top; id > 0; id--)
-        if (live[id])
-            live[d->nodes[id].a] = live[d->nodes[id].b] = live[d->nodes[id].c] = 1;
+    dag_reach(d, top, live);
     dag_init(nb);
     nb->fold = d->fold;
     uint32_t first = 1 + k->nload + k->nstate;
