@@ -451,6 +451,24 @@ typedef struct {
 
 typedef struct Func Func;
 
+/* One sweep of a function through a kept loop (an entry point's): what it seeds the
+ * iteration with, and the function's input slots where the loop's sums of it land. The
+ * reverse sweeps are grad's and vjp's; hvp's is the tangent of grad's, whose slots it reads. */
+typedef struct {
+    NodeId *seed;         /* reverse: per result, the function's node of its adjoint; hvp: the
+                             tangent of grad's */
+    NodeId *seed_zero;    /* per result: when its seed is a strong zero (0: never) */
+    NodeId *cap_dot;      /* tangent sweeps (jvp, hvp): per capture, then per state's first
+                             value, its tangent */
+    NodeId *cap_dot_zero; /* per capture: when its tangent is one */
+    uint32_t bar;         /* grad, vjp: ncap + nstate slots, the captures' adjoint terms the
+                             loop sums, then the adjoints of the states' first values; hvp: ncap
+                             slots, the tangents of grad's terms */
+    uint32_t live_bar;    /* grad, vjp, hvp: ncap slots, 1 where a capture's term was not a
+                             strong zero in some iteration (else the sum is one) */
+    uint32_t live_dot;    /* jvp, hvp: the same of a sum's tangent (one slot) */
+} LoopSweep;
+
 /* A loop over a range that depends on a run-time size, kept as a C loop: a sum, or a
  * recurrence (x[k+1] = f(x[k])) carrying nstate scalars. The function reads its results (the
  * sum, or the last states) through input slots slot, slot + 1, ... Its body is a Func of one
@@ -474,22 +492,8 @@ typedef struct {
     /* set by func_differentiate: */
     int active;           /* the sum depends on a differentiated input */
     uint8_t *cap_active;  /* per capture: it does (the body differentiates with respect to it) */
-    uint32_t bar_slot;    /* grad (and hvp): ncap + nstate slots, the captures' adjoint terms
-                             the loop sums, then the adjoints of the states' first values */
-    uint32_t vbar_slot;   /* the same for vjp (its reverse sweep's nodes are apart from
-                             grad's, so that each sweep's nodes come in its own order) */
-    uint32_t dot_slot;    /* jvp, hvp: the results' tangents */
-    uint32_t hbar_slot;   /* hvp: the tangents of the bar_slot ones */
-    uint32_t live_bar[ENTRY_KINDS]; /* grad, vjp: ncap slots, 1 where a capture's adjoint term
-                             was not a strong zero in some iteration (else the sum is one);
-                             hvp: the same of their tangents */
-    uint32_t live_dot[ENTRY_KINDS]; /* jvp, hvp: a sum's tangent's (one slot) */
-    NodeId *seed[ENTRY_KINDS]; /* grad, vjp: per result, the function's node of its adjoint;
-                                  hvp: the tangent of grad's */
-    NodeId *cap_dot[ENTRY_KINDS]; /* jvp, hvp: per capture, then per state's first value, its
-                                     tangent */
-    NodeId *seed_zero[ENTRY_KINDS]; /* per result: when its seed is a strong zero (0: never) */
-    NodeId *cap_dot_zero[ENTRY_KINDS]; /* per capture: when its tangent is one */
+    uint32_t dot_slot;    /* jvp, hvp: the results' tangents (one set for both) */
+    LoopSweep sweep[ENTRY_KINDS]; /* per entry point, the sweep through the loop it makes */
     uint32_t flag_slot;   /* the body's slots of those conditions: per capture (its tangent's),
                              then per result the seed's, then the seed's tangent's */
     NodeId *tape;         /* a recurrence's: the iteration's values its reverse loop reads that
@@ -582,8 +586,29 @@ void program_free(Program *prog);
 
 /* A kept loop's results: its sum, or its last states. */
 uint32_t loop_results(const Loop *lp);
-/* The first of a kept loop's bar slots in entry point k's reverse sweep. */
+/* The first of a kept loop's bar slots in entry point k's reverse sweep: vjp's own, else
+ * grad's (hvp's reverse loop is the tangent of grad's). */
 uint32_t loop_bar(const Loop *lp, EntryKind k);
+
+/* The layout of a kept loop's iteration: its body's input slots are the index (slot 0), the
+ * loads, the states, the captures, then the seeds its own modes add, then the flag slots
+ * from lp->flag_slot: per capture its tangent's strong-zero condition, per result its
+ * seed's, then per result its seed's tangent's. */
+static inline uint32_t loop_load_slot(const Loop *lp, uint32_t l) { (void)lp; return 1 + l; }
+static inline uint32_t loop_state_slot(const Loop *lp, uint32_t j) { return 1 + lp->nload + j; }
+static inline uint32_t loop_cap_slot(const Loop *lp, uint32_t c)
+{
+    return 1 + lp->nload + lp->nstate + c;
+}
+static inline uint32_t loop_cap_flag(const Loop *lp, uint32_t c) { return lp->flag_slot + c; }
+static inline uint32_t loop_seed_flag(const Loop *lp, uint32_t j)
+{
+    return lp->flag_slot + lp->ncap + j;
+}
+static inline uint32_t loop_seed_dot_flag(const Loop *lp, uint32_t j)
+{
+    return lp->flag_slot + lp->ncap + (lp->nstate ? lp->nstate : 1) + j;
+}
 void func_free(Func *f);
 
 /* ---- modes.c: the entry points, as compositions of the two sweeps --------------------------- */

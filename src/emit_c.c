@@ -828,14 +828,14 @@ static uint8_t *fusible(const DefOut *e, const Entry *entry, const Body *b, cons
         for (uint32_t c = 0; c < lp->ncap + lp->nstate; c++)
             mask[loop_bar(lp, entry->kind) + c] = 1;
         for (uint32_t c = 0; c < lp->ncap; c++)
-            mask[lp->live_bar[entry->kind == ENTRY_HVP ? ENTRY_GRAD : entry->kind] + c] = 1;
+            mask[lp->sweep[entry->kind == ENTRY_HVP ? ENTRY_GRAD : entry->kind].live_bar + c] = 1;
     }
     for (int i = 0; i < f->nloops; i++) {
         const Loop *lp = &f->loops[i];
         if (lp->nstate || !on[RUN_KINDS * i + RUN_VALUE] || !on[RUN_KINDS * i + RUN_REVERSE])
             continue;
         memset(seen, 0, f->dag.len);
-        if (reads_slots(f, lp->seed[entry->kind][0], mask, seen))
+        if (reads_slots(f, lp->sweep[entry->kind].seed[0], mask, seen))
             continue;
         fuse[i] = 1;
         for (uint32_t k = 0; k < b->n && fuse[i]; k++)
@@ -876,7 +876,7 @@ static uint32_t out_slot(const Loop *lp, EntryKind k, const RunOut *o)
     case OUT_RESULT: return lp->nstate ? UINT32_MAX : lp->slot + o->idx;
     case OUT_RESULT_DOT: return lp->nstate ? UINT32_MAX : lp->dot_slot + o->idx;
     case OUT_CAP_BAR: return loop_bar(lp, k) + o->idx;
-    case OUT_CAP_HV: return lp->hbar_slot + o->idx;
+    case OUT_CAP_HV: return lp->sweep[ENTRY_HVP].bar + o->idx;
     case OUT_LIVE: return o->idx;
     case OUT_LOAD_BAR: case OUT_LOAD_HV: case OUT_STATE_BAR: case OUT_TAPE: return UINT32_MAX;
     }
@@ -938,7 +938,7 @@ static uint32_t run_outputs(const DefOut *e, const Entry *entry, const Body *b, 
     for (uint32_t j = 0; r->kind == RUN_TANGENT && j < nout; j++) {
         o[n++] = (RunOut){body->jvp[j], OUT_RESULT_DOT, j};
         if (!lp->nstate)
-            o[n++] = (RunOut){body->jvp_zero[j], OUT_LIVE, lp->live_dot[entry->kind]};
+            o[n++] = (RunOut){body->jvp_zero[j], OUT_LIVE, lp->sweep[entry->kind].live_dot};
     }
     for (uint32_t k = 0; r->kind >= RUN_REVERSE && k < body->ndiff; k++) {
         uint32_t slot = body->diff[k];
@@ -948,7 +948,7 @@ static uint32_t run_outputs(const DefOut *e, const Entry *entry, const Body *b, 
             o[n++] = (RunOut){body->vjp[k], OUT_STATE_BAR, slot - st0};
         else if (slot >= cap0) {
             o[n++] = (RunOut){body->vjp[k], OUT_CAP_BAR, slot - cap0};
-            o[n++] = (RunOut){body->vjp_zero[k], OUT_LIVE, lp->live_bar[bar] + slot - cap0};
+            o[n++] = (RunOut){body->vjp_zero[k], OUT_LIVE, lp->sweep[bar].live_bar + slot - cap0};
         }
         if (r->kind != RUN_REVERSE_TANGENT)
             continue;
@@ -956,7 +956,7 @@ static uint32_t run_outputs(const DefOut *e, const Entry *entry, const Body *b, 
             o[n++] = (RunOut){body->hvp[k], OUT_LOAD_HV, slot - 1};
         } else if (slot >= cap0) {
             o[n++] = (RunOut){body->hvp[k], OUT_CAP_HV, slot - cap0};
-            o[n++] = (RunOut){body->hvp_zero[k], OUT_LIVE, lp->live_bar[ENTRY_HVP] + slot - cap0};
+            o[n++] = (RunOut){body->hvp_zero[k], OUT_LIVE, lp->sweep[ENTRY_HVP].live_bar + slot - cap0};
         }
     }
     uint32_t kept = 0;
@@ -979,14 +979,14 @@ static NodeId *run_flags(const Loop *lp, const Entry *entry, const Run *r)
     for (uint32_t i = 0; i < n; i++) {
         flag[i] = 0;
         if (i < lp->ncap && (r->kind == RUN_TANGENT || r->kind == RUN_REVERSE_TANGENT) &&
-            lp->cap_dot_zero[entry->kind])
-            flag[i] = lp->cap_dot_zero[entry->kind][i];
+            lp->sweep[entry->kind].cap_dot_zero)
+            flag[i] = lp->sweep[entry->kind].cap_dot_zero[i];
         else if (i >= lp->ncap && i < lp->ncap + nout && r->kind >= RUN_REVERSE &&
-                 lp->seed_zero[seed])
-            flag[i] = lp->seed_zero[seed][i - lp->ncap];
+                 lp->sweep[seed].seed_zero)
+            flag[i] = lp->sweep[seed].seed_zero[i - lp->ncap];
         else if (i >= lp->ncap + nout && r->kind == RUN_REVERSE_TANGENT &&
-                 lp->seed_zero[ENTRY_HVP])
-            flag[i] = lp->seed_zero[ENTRY_HVP][i - lp->ncap - nout];
+                 lp->sweep[ENTRY_HVP].seed_zero)
+            flag[i] = lp->sweep[ENTRY_HVP].seed_zero[i - lp->ncap - nout];
     }
     return flag;
 }
@@ -1019,21 +1019,21 @@ static void run_reads(const DefOut *e, const Body *b, const Entry *entry, const 
         if (r->kind < RUN_REVERSE)
             (*roots)[(*n)++] = lp->init[j];
         if (r->kind == RUN_TANGENT)
-            (*roots)[(*n)++] = lp->cap_dot[entry->kind][lp->ncap + j];
+            (*roots)[(*n)++] = lp->sweep[entry->kind].cap_dot[lp->ncap + j];
     }
     for (uint32_t k = 0; k < nouts; k++) /* the adjoints of the states the loop carries */
         if (o[k].kind == OUT_STATE_BAR)
-            (*roots)[(*n)++] = lp->seed[entry->kind][o[k].idx];
+            (*roots)[(*n)++] = lp->sweep[entry->kind].seed[o[k].idx];
     for (uint32_t k = 0; tangent && k < body->ndiff; k++)
         if (body->diff[k] >= cap0 && reach[body->input[body->dot_slot + k]])
-            (*roots)[(*n)++] = lp->cap_dot[entry->kind][body->diff[k] - cap0];
+            (*roots)[(*n)++] = lp->sweep[entry->kind].cap_dot[body->diff[k] - cap0];
     if (!lp->nstate && r->kind == RUN_REVERSE && reach[body->input[body->bar_slot]])
-        (*roots)[(*n)++] = lp->seed[entry->kind][0];
+        (*roots)[(*n)++] = lp->sweep[entry->kind].seed[0];
     if (r->kind == RUN_REVERSE_TANGENT) {
         if (reach[body->input[body->bar_slot]])
-            (*roots)[(*n)++] = lp->seed[ENTRY_GRAD][0];
+            (*roots)[(*n)++] = lp->sweep[ENTRY_GRAD].seed[0];
         if (reach[body->input[body->bar_dot_slot]])
-            (*roots)[(*n)++] = lp->seed[ENTRY_HVP][0];
+            (*roots)[(*n)++] = lp->sweep[ENTRY_HVP].seed[0];
     }
     /* the strong-zero conditions of the tangents and seeds it reads */
     NodeId *flag = run_flags(lp, entry, r);
@@ -1062,7 +1062,7 @@ static void choose_runs(DefOut *e, const Entry *entry, const Body *b, Runs *rs)
         int sum = has_slots(s, b, lp->slot, nout);
         int dot = tangent && has_slots(s, b, lp->dot_slot, nout);
         int bar = has_slots(s, b, loop_bar(lp, entry->kind), lp->ncap + lp->nstate) ||
-                  (hvp && has_slots(s, b, lp->hbar_slot, lp->ncap));
+                  (hvp && has_slots(s, b, lp->sweep[ENTRY_HVP].bar, lp->ncap));
         for (uint32_t l = 0; l < lp->nload; l++)
             bar |= f->params[lp->load[l].param].kind == PARAM_DIFF;
         int reverse = (entry_reverse(entry->kind) || hvp) && lp->active && bar;
@@ -1097,10 +1097,10 @@ static void choose_runs(DefOut *e, const Entry *entry, const Body *b, Runs *rs)
             for (uint32_t c = 0; c < lp->ncap + lp->nstate; c++)
                 rs->slot_run[loop_bar(lp, entry->kind) + c] = j;
             for (uint32_t c = 0; c < lp->ncap; c++)
-                rs->slot_run[lp->live_bar[bar] + c] = j;
+                rs->slot_run[lp->sweep[bar].live_bar + c] = j;
             for (uint32_t c = 0; rs->run[j].kind == RUN_REVERSE_TANGENT && c < lp->ncap; c++) {
-                rs->slot_run[lp->hbar_slot + c] = j;
-                rs->slot_run[lp->live_bar[ENTRY_HVP] + c] = j;
+                rs->slot_run[lp->sweep[ENTRY_HVP].bar + c] = j;
+                rs->slot_run[lp->sweep[ENTRY_HVP].live_bar + c] = j;
             }
             if (rs->run[j].fused)
                 rs->slot_run[lp->slot] = j;
@@ -1112,7 +1112,7 @@ static void choose_runs(DefOut *e, const Entry *entry, const Body *b, Runs *rs)
                 rs->slot_run[lp->dot_slot + k] = j;
         }
         if (rs->run[j].kind == RUN_TANGENT && !lp->nstate)
-            rs->slot_run[lp->live_dot[entry->kind]] = j;
+            rs->slot_run[lp->sweep[entry->kind].live_dot] = j;
     }
 }
 
@@ -1342,9 +1342,9 @@ static void put_run(Emitter *em, const DefOut *e, const Entry *entry, const Body
         for (uint32_t j = 0; j < nout; j++)
             name[body->input[body->bar_slot + j]] =
                 rec ? local[f->input[bar + lp->ncap + j]] :
-                      outer_text(&outer, lp->seed[seed][j]);
+                      outer_text(&outer, lp->sweep[seed].seed[j]);
         if (r->kind == RUN_REVERSE_TANGENT)
-            name[body->input[body->bar_dot_slot]] = outer_text(&outer, lp->seed[ENTRY_HVP][0]);
+            name[body->input[body->bar_dot_slot]] = outer_text(&outer, lp->sweep[ENTRY_HVP].seed[0]);
     }
     for (uint32_t k = 0; (r->kind == RUN_TANGENT || r->kind == RUN_REVERSE_TANGENT) &&
                          k < body->ndiff; k++) {
@@ -1356,7 +1356,7 @@ static void put_run(Emitter *em, const DefOut *e, const Entry *entry, const Body
         else if (slot < cap0)
             name[dot] = local[f->input[lp->dot_slot + slot - st0]];
         else
-            name[dot] = outer_text(&outer, lp->cap_dot[entry->kind][slot - cap0]);
+            name[dot] = outer_text(&outer, lp->sweep[entry->kind].cap_dot[slot - cap0]);
     }
     NodeId *flag = run_flags(lp, entry, r);
     for (uint32_t i = 0; i < lp->ncap + 2 * nout; i++)
@@ -1386,7 +1386,7 @@ static void put_run(Emitter *em, const DefOut *e, const Entry *entry, const Body
             adds[k] = 0;
             break;
         case OUT_CAP_BAR: into[k] = local[f->input[bar + o[k].idx]]; break;
-        case OUT_CAP_HV: into[k] = local[f->input[lp->hbar_slot + o[k].idx]]; break;
+        case OUT_CAP_HV: into[k] = local[f->input[lp->sweep[ENTRY_HVP].bar + o[k].idx]]; break;
         case OUT_TAPE:
             into[k] = work_text(e, lp, var, o[k].idx);
             adds[k] = 0;
@@ -1419,11 +1419,11 @@ static void put_run(Emitter *em, const DefOut *e, const Entry *entry, const Body
                    outer_text(&outer, lp->init[j]));
     for (uint32_t j = 0; rec && r->kind == RUN_TANGENT && j < nout; j++)
         buf_printf(out, "    %s %s = %s;\n", real, local[f->input[lp->dot_slot + j]],
-                   outer_text(&outer, lp->cap_dot[entry->kind][lp->ncap + j]));
+                   outer_text(&outer, lp->sweep[entry->kind].cap_dot[lp->ncap + j]));
     for (uint32_t k = 0; k < n; k++)
         if (o[k].kind == OUT_STATE_BAR)
             buf_printf(out, "    %s %s = %s;\n", real, into[k],
-                       outer_text(&outer, lp->seed[entry->kind][o[k].idx]));
+                       outer_text(&outer, lp->sweep[entry->kind].seed[o[k].idx]));
     Affine end = lp->hi;
     end.k++;
     at_source_line(em, lp->loc.first_line);
@@ -1471,13 +1471,13 @@ static int run_ready(const DefOut *e, const Entry *entry, const Body *b, const R
     const Loop *lp = &f->loops[r->loop];
     for (uint32_t c = 0; c < lp->ncap + lp->nstate; c++) {
         NodeId v[2] = {c < lp->ncap ? lp->cap[c] : lp->init[c - lp->ncap],
-                       r->kind == RUN_TANGENT ? lp->cap_dot[entry->kind][c] : 0};
+                       r->kind == RUN_TANGENT ? lp->sweep[entry->kind].cap_dot[c] : 0};
         for (int i = 0; i < 2; i++)
             if (v[i] && body_find(&e->s, b, v[i]) >= k)
                 return 0;
     }
     for (uint32_t j = 0; r->kind == RUN_REVERSE && j < loop_results(lp); j++)
-        if (body_find(&e->s, b, lp->seed[entry->kind][j]) >= k)
+        if (body_find(&e->s, b, lp->sweep[entry->kind].seed[j]) >= k)
             return 0;
     return 1;
 }
@@ -1604,27 +1604,27 @@ static void name_loops(DefOut *e)
                 s->local[f->input[lp->dot_slot + j]] = claim_ident(s, v, "_dot");
             const char *bar = lp->nstate ? claim_ident(s, v, "_bar") : NULL;
             if (bar)
-                s->local[f->input[lp->bar_slot + lp->ncap + j]] = bar;
+                s->local[f->input[lp->sweep[ENTRY_GRAD].bar + lp->ncap + j]] = bar;
             if (bar && f->entries & 1u << ENTRY_VJP)
-                s->local[f->input[lp->vbar_slot + lp->ncap + j]] = bar;
+                s->local[f->input[lp->sweep[ENTRY_VJP].bar + lp->ncap + j]] = bar;
             buf_free(&want);
         }
         for (uint32_t c = 0; c < lp->ncap; c++) {
-            const char *acc = s->local[f->input[lp->bar_slot + c]] =
+            const char *acc = s->local[f->input[lp->sweep[ENTRY_GRAD].bar + c]] =
                 claim_ident(s, s->local[lp->cap[c]] ? s->local[lp->cap[c]] : "", "_acc");
             if (f->entries & 1u << ENTRY_VJP)
-                s->local[f->input[lp->vbar_slot + c]] = acc;
+                s->local[f->input[lp->sweep[ENTRY_VJP].bar + c]] = acc;
             if (f->entries & 1u << ENTRY_HVP)
-                s->local[f->input[lp->hbar_slot + c]] = claim_ident(s, acc, "_dot");
+                s->local[f->input[lp->sweep[ENTRY_HVP].bar + c]] = claim_ident(s, acc, "_dot");
             static const EntryKind bars[] = {ENTRY_GRAD, ENTRY_VJP, ENTRY_HVP};
             for (int k = 0; k < 3; k++)
                 if (bars[k] == ENTRY_GRAD || f->entries & 1u << bars[k])
-                    s->local[f->input[lp->live_bar[bars[k]] + c]] =
+                    s->local[f->input[lp->sweep[bars[k]].live_bar + c]] =
                         claim_ident(s, acc, bars[k] == ENTRY_HVP ? "_dot_live" : "_live");
         }
         for (int k = 0; !lp->nstate && k < ENTRY_KINDS; k++)
             if (entry_tangents(k) && f->entries & 1u << k)
-                s->local[f->input[lp->live_dot[k]]] =
+                s->local[f->input[lp->sweep[k].live_dot]] =
                     claim_ident(s, s->local[f->input[lp->slot]], "_dot_live");
     }
 }

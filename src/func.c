@@ -11,7 +11,7 @@
 
 uint32_t loop_bar(const Loop *lp, EntryKind k)
 {
-    return k == ENTRY_VJP ? lp->vbar_slot : lp->bar_slot;
+    return k == ENTRY_VJP ? lp->sweep[ENTRY_VJP].bar : lp->sweep[ENTRY_GRAD].bar;
 }
 
 uint32_t loop_results(const Loop *lp)
@@ -34,10 +34,10 @@ void func_free(Func *f)
         free(lp->init);
         free(lp->tape);
         for (int k = 0; k < ENTRY_KINDS; k++) {
-            free(lp->seed[k]);
-            free(lp->cap_dot[k]);
-            free(lp->seed_zero[k]);
-            free(lp->cap_dot_zero[k]);
+            free(lp->sweep[k].seed);
+            free(lp->sweep[k].cap_dot);
+            free(lp->sweep[k].seed_zero);
+            free(lp->sweep[k].cap_dot_zero);
         }
     }
     free(f->loops);

@@ -361,17 +361,17 @@ static void loops_activity(Func *f, const uint8_t *wrt)
             lp->active |= dep[lp->init[j]];
         for (uint32_t l = 0; l < lp->nload; l++) {
             int diff = f->params[lp->load[l].param].kind == PARAM_DIFF;
-            body->params[1 + l].kind = diff ? PARAM_DIFF : PARAM_DATA;
+            body->params[loop_load_slot(lp, l)].kind = diff ? PARAM_DIFF : PARAM_DATA;
             lp->active |= diff;
         }
-        uint32_t cap0 = 1 + lp->nload + lp->nstate;
+        uint32_t cap0 = loop_cap_slot(lp, 0);
         for (uint32_t c = 0; c < lp->ncap; c++) {
             lp->cap_active[c] = dep[lp->cap[c]];
             body->params[cap0 + c].kind = dep[lp->cap[c]] ? PARAM_DIFF : PARAM_DATA;
             lp->active |= dep[lp->cap[c]];
         }
         for (uint32_t j = 0; j < lp->nstate; j++)
-            body->params[1 + lp->nload + j].kind = lp->active ? PARAM_DIFF : PARAM_DATA;
+            body->params[loop_state_slot(lp, j)].kind = lp->active ? PARAM_DIFF : PARAM_DATA;
         dep[id] = (uint8_t)lp->active;
     }
     free(dep);
@@ -385,7 +385,7 @@ static void loop_tape(Loop *lp)
 {
     const Func *body = lp->body;
     const Dag *d = &body->dag;
-    uint32_t n = d->len, st0 = 1 + lp->nload;
+    uint32_t n = d->len, st0 = loop_state_slot(lp, 0);
     uint8_t *reach = xrealloc(NULL, n), *bar = xrealloc(NULL, n), *state = xrealloc(NULL, n);
     uint8_t *tape = xrealloc(NULL, n);
     memset(reach, 0, n);
@@ -436,32 +436,34 @@ static void loop_tape(Loop *lp)
     free(tape);
 }
 
-/* A body's strong-zero conditions of what crosses into it, its flag slots: per capture slot
- * (its tangent), per root (its cotangent, its cotangent's tangent). */
-static int any_of(NodeId *const *per_kind, const EntryKind *kinds, int nkinds, uint32_t i)
+/* Whether the sweep of an entry point in `kinds` has a strong-zero condition at i: of a
+ * seed (per result), else of a capture's tangent. */
+static int any_zero(const Loop *lp, unsigned kinds, int seed, uint32_t i)
 {
-    for (int k = 0; k < nkinds; k++)
-        if (per_kind[kinds[k]] && per_kind[kinds[k]][i])
+    for (int k = 0; k < ENTRY_KINDS; k++) {
+        const NodeId *z = seed ? lp->sweep[k].seed_zero : lp->sweep[k].cap_dot_zero;
+        if ((kinds >> k & 1) && z && z[i])
             return 1;
+    }
     return 0;
 }
 
-/* Only a flag some entry point has a condition for is read: the others are never. */
+/* A body's strong-zero conditions of what crosses into it, its flag slots: per capture (its
+ * tangent), per result (its cotangent, its cotangent's tangent). Only a flag some entry
+ * point has a condition for is read: the others are never. */
 static void body_flags(Loop *lp)
 {
-    static const EntryKind tangents[] = {ENTRY_JVP, ENTRY_HVP}, seeds[] = {ENTRY_GRAD, ENTRY_VJP};
-    static const EntryKind seed_dots[] = {ENTRY_HVP};
     Func *body = lp->body;
-    uint32_t nout = loop_results(lp), cap0 = 1 + lp->nload + lp->nstate;
+    uint32_t nout = loop_results(lp);
     NodeId *z = new_ids(body->ninputs + 2 * nout);
     for (uint32_t c = 0; c < lp->ncap; c++)
-        if (any_of(lp->cap_dot_zero, tangents, 2, c))
-            z[cap0 + c] = body->input[lp->flag_slot + c];
+        if (any_zero(lp, ENTRIES_TANGENTS, 0, c))
+            z[loop_cap_slot(lp, c)] = body->input[loop_cap_flag(lp, c)];
     for (uint32_t j = 0; j < nout; j++) {
-        if (any_of(lp->seed_zero, seeds, 2, j))
-            z[body->ninputs + j] = body->input[lp->flag_slot + lp->ncap + j];
-        if (any_of(lp->seed_zero, seed_dots, 1, j))
-            z[body->ninputs + nout + j] = body->input[lp->flag_slot + lp->ncap + nout + j];
+        if (any_zero(lp, ENTRIES_REVERSE, 1, j))
+            z[body->ninputs + j] = body->input[loop_seed_flag(lp, j)];
+        if (any_zero(lp, 1u << ENTRY_HVP, 1, j))
+            z[body->ninputs + nout + j] = body->input[loop_seed_dot_flag(lp, j)];
     }
     body->slot_zero = z;
     body->root_zero = z + body->ninputs;
@@ -499,7 +501,7 @@ static void loop_reverse(Func *f, int nroots, const NodeId *roots, const NodeId 
         for (uint32_t c = 0; c < lp->ncap + lp->nstate; c++, n++) {
             r[n] = c < lp->ncap ? lp->cap[c] : lp->init[c - lp->ncap];
             sd[n] = f->input[loop_bar(lp, kind) + c];
-            sz[n] = c < lp->ncap ? summed_zero(f, lp->live_bar[kind] + c) : 0;
+            sz[n] = c < lp->ncap ? summed_zero(f, lp->sweep[kind].live_bar + c) : 0;
         }
     }
     for (int k = 0; f->root_zero && k < nroots; k++)
@@ -507,12 +509,12 @@ static void loop_reverse(Func *f, int nroots, const NodeId *roots, const NodeId 
     reverse_sweep_z(&f->dag, (int)n, r, sd, sz, w, adj, adj_zero);
     for (int i = 0; i < f->nloops; i++) {
         Loop *lp = &f->loops[i];
-        lp->seed[kind] = new_ids(loop_results(lp));
-        lp->seed_zero[kind] = new_ids(loop_results(lp));
+        lp->sweep[kind].seed = new_ids(loop_results(lp));
+        lp->sweep[kind].seed_zero = new_ids(loop_results(lp));
         for (uint32_t j = 0; j < loop_results(lp); j++) {
             NodeId a = lp->active ? adj->of[f->input[lp->slot + j]] : 0;
-            lp->seed[kind][j] = a ? a : f->zero;
-            lp->seed_zero[kind][j] = a ? adj_zero->of[f->input[lp->slot + j]] : 0;
+            lp->sweep[kind].seed[j] = a ? a : f->zero;
+            lp->sweep[kind].seed_zero[j] = a ? adj_zero->of[f->input[lp->slot + j]] : 0;
         }
     }
     free(r);
@@ -558,20 +560,20 @@ static void jvp(Func *f)
         const Loop *lp = &f->loops[i];
         for (uint32_t j = 0; lp->active && j < loop_results(lp); j++)
             seeds[lp->slot + j] = f->input[lp->dot_slot + j];
-        sz[lp->slot] = lp->nstate || !lp->active ? 0 : summed_zero(f, lp->live_dot[ENTRY_JVP]);
+        sz[lp->slot] = lp->nstate || !lp->active ? 0 : summed_zero(f, lp->sweep[ENTRY_JVP].live_dot);
     }
     begin_sweep(f, "tangent sweep (eq. 5.121)");
     forward_sweep_z(d, f->nprimal, seeds, sz, &tan, &tan_zero);
     free(sz);
     for (int i = 0; i < f->nloops; i++) {
         Loop *lp = &f->loops[i];
-        lp->cap_dot[ENTRY_JVP] = new_ids(lp->ncap + lp->nstate);
-        lp->cap_dot_zero[ENTRY_JVP] = new_ids(lp->ncap);
+        lp->sweep[ENTRY_JVP].cap_dot = new_ids(lp->ncap + lp->nstate);
+        lp->sweep[ENTRY_JVP].cap_dot_zero = new_ids(lp->ncap);
         for (uint32_t c = 0; c < lp->ncap + lp->nstate; c++) {
             NodeId v = c < lp->ncap ? lp->cap[c] : lp->init[c - lp->ncap];
-            lp->cap_dot[ENTRY_JVP][c] = tan.of[v] ? tan.of[v] : zero;
+            lp->sweep[ENTRY_JVP].cap_dot[c] = tan.of[v] ? tan.of[v] : zero;
             if (c < lp->ncap)
-                lp->cap_dot_zero[ENTRY_JVP][c] = tan_zero.of[v];
+                lp->sweep[ENTRY_JVP].cap_dot_zero[c] = tan_zero.of[v];
         }
     }
     f->jvp = new_ids((uint32_t)f->nroots);
@@ -636,10 +638,10 @@ static void hvp(Func *f)
             continue;
         seeds[lp->slot] = f->input[lp->dot_slot];
         slots[ns++] = lp->slot;
-        targets[nt++] = lp->seed[ENTRY_GRAD][0];
+        targets[nt++] = lp->sweep[ENTRY_GRAD].seed[0];
         for (uint32_t c = 0; c < lp->ncap; c++) {
-            seeds[lp->bar_slot + c] = f->input[lp->hbar_slot + c];
-            slots[ns++] = lp->bar_slot + c;
+            seeds[lp->sweep[ENTRY_GRAD].bar + c] = f->input[lp->sweep[ENTRY_HVP].bar + c];
+            slots[ns++] = lp->sweep[ENTRY_GRAD].bar + c;
             targets[nt++] = lp->cap[c];
         }
     }
@@ -649,9 +651,9 @@ static void hvp(Func *f)
         const Loop *lp = &f->loops[i];
         if (!lp->active)
             continue;
-        cone.zero[f->input[lp->slot]] = summed_zero(f, lp->live_dot[ENTRY_HVP]);
+        cone.zero[f->input[lp->slot]] = summed_zero(f, lp->sweep[ENTRY_HVP].live_dot);
         for (uint32_t c = 0; c < lp->ncap; c++)
-            cone.zero[f->input[lp->bar_slot + c]] = summed_zero(f, lp->live_bar[ENTRY_HVP] + c);
+            cone.zero[f->input[lp->sweep[ENTRY_GRAD].bar + c]] = summed_zero(f, lp->sweep[ENTRY_HVP].live_bar + c);
     }
     begin_sweep(f, "tangent sweep of both (forward over reverse)");
     cone_sweep(&cone, slots, ns, f->input, seeds);
@@ -660,17 +662,17 @@ static void hvp(Func *f)
         f->hvp[k] = cone.tan[g[k]] ? cone.tan[g[k]] : zero;
     for (int i = 0; i < f->nloops; i++) {
         Loop *lp = &f->loops[i];
-        NodeId s = lp->seed[ENTRY_GRAD][0];
-        lp->seed[ENTRY_HVP] = new_ids(1);
-        lp->seed_zero[ENTRY_HVP] = new_ids(1);
-        lp->seed[ENTRY_HVP][0] = lp->active && cone.tan[s] ? cone.tan[s] : zero;
-        lp->seed_zero[ENTRY_HVP][0] = lp->active && cone.tan[s] ? cone.zero[s] : 0;
-        lp->cap_dot[ENTRY_HVP] = new_ids(lp->ncap);
-        lp->cap_dot_zero[ENTRY_HVP] = new_ids(lp->ncap);
+        NodeId s = lp->sweep[ENTRY_GRAD].seed[0];
+        lp->sweep[ENTRY_HVP].seed = new_ids(1);
+        lp->sweep[ENTRY_HVP].seed_zero = new_ids(1);
+        lp->sweep[ENTRY_HVP].seed[0] = lp->active && cone.tan[s] ? cone.tan[s] : zero;
+        lp->sweep[ENTRY_HVP].seed_zero[0] = lp->active && cone.tan[s] ? cone.zero[s] : 0;
+        lp->sweep[ENTRY_HVP].cap_dot = new_ids(lp->ncap);
+        lp->sweep[ENTRY_HVP].cap_dot_zero = new_ids(lp->ncap);
         for (uint32_t c = 0; c < lp->ncap; c++) {
             int has = lp->active && cone.tan[lp->cap[c]];
-            lp->cap_dot[ENTRY_HVP][c] = has ? cone.tan[lp->cap[c]] : zero;
-            lp->cap_dot_zero[ENTRY_HVP][c] = has ? cone.zero[lp->cap[c]] : 0;
+            lp->sweep[ENTRY_HVP].cap_dot[c] = has ? cone.tan[lp->cap[c]] : zero;
+            lp->sweep[ENTRY_HVP].cap_dot_zero[c] = has ? cone.zero[lp->cap[c]] : 0;
         }
     }
     cone_free(&cone);
@@ -967,24 +969,24 @@ void func_differentiate(Func *f)
     free(wrt);
     for (int i = 0; i < f->nloops; i++) {
         Loop *lp = &f->loops[i];
-        lp->bar_slot = f->nslots;
+        lp->sweep[ENTRY_GRAD].bar = f->nslots;
         f->nslots += lp->ncap + lp->nstate;
-        lp->vbar_slot = f->nslots;
+        lp->sweep[ENTRY_VJP].bar = f->nslots;
         f->nslots += want & 1u << ENTRY_VJP ? lp->ncap + lp->nstate : 0;
         lp->dot_slot = f->nslots;
         f->nslots += want & ENTRIES_TANGENTS ? loop_results(lp) : 0;
-        lp->hbar_slot = f->nslots;
+        lp->sweep[ENTRY_HVP].bar = f->nslots;
         f->nslots += want & 1u << ENTRY_HVP ? lp->ncap : 0;
         /* whether the sums above had a live term */
         static const EntryKind bars[] = {ENTRY_GRAD, ENTRY_VJP, ENTRY_HVP};
         for (int k = 0; k < 3; k++) {
-            lp->live_bar[bars[k]] = f->nslots;
+            lp->sweep[bars[k]].live_bar = f->nslots;
             f->nslots += bars[k] == ENTRY_GRAD || want & 1u << bars[k] ? lp->ncap : 0;
         }
         for (int k = 0; k < ENTRY_KINDS; k++) {
             if (!entry_tangents(k))
                 continue;
-            lp->live_dot[k] = f->nslots;
+            lp->sweep[k].live_dot = f->nslots;
             f->nslots += want & 1u << k ? 1 : 0;
         }
         lp->body->entries = 1u << ENTRY_VALUE | (want & 1u << ENTRY_HVP) |
