@@ -7,15 +7,15 @@
  * consumer, to a depth schedule.c bounds. A large body prints in chunks (static functions
  * and a work array, see LARGE_BODY), each store right after its value. A kept loop prints as a
  * C `for` over its iteration's body (a Run: the sum, its tangent, the reverse loop) just
- * before the first statement that reads what it computes. `#line` directives
- * map statements to the lines of the input they came from, written only where the mapping
- * would otherwise be wrong.
+ * before the first statement that reads what it computes. Statements carry `#line`
+ * directives (lines.c).
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "adgen.h"
+#include "emit.h"
 
 #define MAX_COMMENT_LINES 12
 #define MAX_COMMENT_COLS 96
@@ -338,83 +338,6 @@ static void put_source_comment(Buf *out, const Diag *diag, const DefOut *e)
     buf_free(&text);
 }
 
-/* ---- #line directives ---------------------------------------------------------------------- */
-
-/* The output and what the compiler will take its current line to be: after a `#line N "in"`
- * the next output line is line N of the input, and each newline advances it. */
-typedef struct {
-    Buf *out;
-    const EmitOptions *opt;
-    int in_source;       /* a directive naming the input is in force */
-    long source_line;    /* the input line that the line after the directive stands for */
-    long mark_newlines;  /* the newlines written up to the end of that directive */
-    size_t scanned;      /* out->data[0..scanned) has been counted: */
-    long newlines;       /* this many newlines */
-    Buf escaped;         /* the file name escaped_of, escaped */
-    const char *escaped_of;
-} Emitter;
-
-static long count_newlines(Emitter *em, size_t upto)
-{
-    const char *at = em->out->data + em->scanned, *end = em->out->data + upto;
-    while (at < end && (at = memchr(at, '\n', (size_t)(end - at))) != NULL) {
-        em->newlines++;
-        at++;
-    }
-    em->scanned = upto;
-    return em->newlines;
-}
-
-/* A file name as a string literal's body, escaped once per file (a directive per statement
- * would otherwise escape it again each time). */
-static const char *escaped(Emitter *em, const char *file)
-{
-    if (file == em->escaped_of)
-        return em->escaped.data;
-    em->escaped.len = 0;
-    buf_putn(&em->escaped, "", 0);
-    for (const unsigned char *c = (const unsigned char *)file; *c; c++) {
-        if (*c == '"' || *c == '\\')
-            buf_printf(&em->escaped, "\\%c", *c);
-        else if (*c < 0x20 || *c > 0x7e)
-            buf_printf(&em->escaped, "\\%03o", *c);
-        else
-            buf_putn(&em->escaped, (const char *)c, 1);
-    }
-    em->escaped_of = file;
-    return em->escaped.data;
-}
-
-static void put_line_directive(Emitter *em, long line, const char *file)
-{
-    buf_printf(em->out, "#line %ld \"%s\"\n", line, escaped(em, file));
-}
-
-/* Makes the next output line stand for input line `line` (when #line is on and the line is
- * known), writing a directive only when the current mapping does not already say so. */
-static void at_source_line(Emitter *em, int line)
-{
-    if (!em->opt->line_file || line <= 0)
-        return;
-    long now = count_newlines(em, em->out->len);
-    if (em->in_source && em->source_line + (now - em->mark_newlines) == line)
-        return;
-    put_line_directive(em, line, em->opt->line_file);
-    em->in_source = 1;
-    em->source_line = line;
-    em->mark_newlines = count_newlines(em, em->out->len);
-}
-
-/* Points the compiler back at the generated file, if its name is known. */
-static void at_output_line(Emitter *em)
-{
-    if (!em->in_source || !em->opt->out_file)
-        return;
-    /* the directive sits on line newlines + 1; the line after it is line newlines + 2 */
-    put_line_directive(em, count_newlines(em, em->out->len) + 2, em->opt->out_file);
-    em->in_source = 0;
-}
-
 /* ---- functions ------------------------------------------------------------------------------ */
 
 static void put_prototype(Buf *out, const DefOut *e, const Entry *entry)
@@ -643,12 +566,6 @@ static void put_entry_comment(Buf *out, const DefOut *e, const Entry *entry)
     buf_free(&t);
 }
 
-static int line_of(const Func *f, NodeId id)
-{
-    int line = f->dag.meta[id].line;
-    return line ? line : f->def->loc.first_line;
-}
-
 /* Which of f's sweeps node id belongs to. */
 static int sweep_of(const Func *f, NodeId id)
 {
@@ -684,7 +601,7 @@ static void put_store(Emitter *em, const Printer *pr, const Entry *entry, uint32
                        e->fn[ENTRY_VALUE], a->array ? "some of its elements" : "it");
         return;
     }
-    at_source_line(em, line_of(f, entry->roots[r]));
+    lines_at_source(em, lines_of(f, entry->roots[r]));
     if (a->array)
         buf_printf(out, "    %s[%u] %s= ", a->name, entry->elem[r], adds ? "+" : "");
     else
@@ -697,13 +614,13 @@ static void put_store(Emitter *em, const Printer *pr, const Entry *entry, uint32
 static void put_return(Emitter *em, const Printer *pr, const Entry *entry)
 {
     if (entry->ret) {
-        at_source_line(em, line_of(pr->e->s.f, entry->ret));
+        lines_at_source(em, lines_of(pr->e->s.f, entry->ret));
         buf_puts(em->out, "    return ");
         put_expr(em->out, pr, entry->ret);
         buf_puts(em->out, ";\n");
     }
     buf_puts(em->out, "}\n");
-    at_output_line(em);
+    lines_at_output(em);
 }
 
 /* The loops zeroing the dense matrices whose nonzeros alone are stored. */
@@ -723,7 +640,7 @@ static void put_local(Emitter *em, const Printer *pr, NodeId id, const char *ind
     const DefOut *e = pr->e;
     const Func *f = e->s.f;
     Buf *out = em->out;
-    at_source_line(em, line_of(f, id));
+    lines_at_source(em, lines_of(f, id));
     if (is_boolean(f->dag.nodes[id].kind)) { /* a test several selections share */
         buf_printf(out, "%sconst int %s = ", indent, e->s.local[id]);
         put_test(out, pr, id);
@@ -1432,7 +1349,7 @@ static void put_run(Emitter *em, const DefOut *e, const Entry *entry, const Body
                        outer_text(&outer, lp->seed[entry->kind][o[k].idx]));
     Affine end = lp->hi;
     end.k++;
-    at_source_line(em, lp->loc.first_line);
+    lines_at_source(em, lp->loc.first_line);
     buf_printf(out, "    /* %s */\n", back ? (rec ? "the recurrence backwards: the adjoints of "
                                                        "its states and of what it reads" :
                                                  r->fused ? "the sum and its summands' "
@@ -2044,7 +1961,7 @@ static void put_chunk_statements(Emitter *em, const DefOut *e, const Entry *entr
         long st = ch->stmt[i];
         if (st >= 0) {
             NodeId id = b->nodes[st];
-            at_source_line(em, line_of(f, id));
+            lines_at_source(em, lines_of(f, id));
             if (ch->saved[st])
                 buf_printf(out, "    %s = ", e->s.local[id]);
             else
@@ -2083,7 +2000,7 @@ static void put_chunk_functions(Emitter *em, DefOut *e, const Entry *entry, cons
         buf_printf(out, "%s *%s)\n{\n    (void)%s;\n", real_type[e->opt->real], e->work, e->work);
         put_chunk_statements(em, e, entry, b, ch, c);
         buf_puts(out, "}\n");
-        at_output_line(em);
+        lines_at_output(em);
     }
 }
 
@@ -2346,7 +2263,7 @@ void emit_source(const Program *prog, const Diag *diag, const EmitOptions *opt, 
             if (entry->pattern)
                 put_pattern(out, e, entry, 1);
             put_entry_comment(out, e, entry);
-            at_source_line(&em, f->def->loc.first_line);
+            lines_at_source(&em, f->def->loc.first_line);
             put_prototype(out, e, entry);
             buf_puts(out, "\n");
             if (chunked) {
