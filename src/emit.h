@@ -4,11 +4,35 @@
  *
  *   emit_c.c  the C file's frame: names, prototypes, comments, the header, and their order
  *   lines.c   #line directives
+ *   print.c   expressions and statements
  */
 #ifndef EMIT_H
 #define EMIT_H
 
 #include "adgen.h"
+
+/* ---- emit_c.c: the C file's frame; per definition, what the files print from ----------------- */
+
+/* Per definition: the names of its C functions and locals, and what printing it needs. */
+typedef struct DefOut DefOut;
+
+struct DefOut {
+    Sched s;
+    const EmitOptions *opt;
+    const char *fn[ENTRY_KINDS]; /* the C names of the entry points */
+    const char *row[ENTRY_KINDS], *col[ENTRY_KINDS]; /* a sparse entry's pattern arrays */
+    const char *nnz[ENTRY_KINDS];                    /* and its count's macro */
+    const char *index;           /* the loop variable that zeroes a dense matrix */
+    const char *work;            /* the work array of a chunked body */
+    const char **literal;        /* per constant node: its text, once printed */
+    const char *work_macro;      /* NAME_WORK(sizes): the doubles `work` must hold */
+    DefOut *loops;               /* per kept loop: its iteration's */
+    const char **loop_var;       /* per kept loop: its index's C name */
+    const char *never;           /* a condition a loop's iteration takes that is never true */
+    const char **old;            /* copies of carried values' old ones in an iteration where
+                                    states trade values: as many as a loop has states */
+    uint32_t nold;
+};
 
 /* ---- lines.c: #line directives --------------------------------------------------------------- */
 
@@ -33,5 +57,48 @@ void lines_at_source(Emitter *em, int line);
 void lines_at_output(Emitter *em);
 /* The input line of node id of f: its own, else its definition's first. */
 int lines_of(const Func *f, NodeId id);
+
+/* ---- print.c: expressions and statements ----------------------------------------------------- */
+
+/* The precedence of C's expressions that adgen prints, loosest first. */
+enum { P_TERNARY, P_ADD, P_MUL, P_UNARY, P_PRIMARY };
+
+/* A body being printed. */
+typedef struct {
+    const DefOut *e;
+    const Body *b;
+} Printer;
+
+/* A reference to a node: its name when it has one, else its expression inlined. */
+void print_expr(Buf *out, const Printer *p, NodeId id);
+/* The same in parentheses when its precedence is below min_prec (a P_ value). */
+void print_operand(Buf *out, const Printer *p, NodeId id, int min_prec);
+/* An operation node's expression in terms of its operands. */
+void print_node(Buf *out, const Printer *p, NodeId id);
+/* A test as C writes it: a comparison or logic spelled out, anything else compared with
+ * zero. */
+void print_test(Buf *out, const Printer *p, NodeId id);
+/* A test, or the name of the boolean local that holds it. */
+void print_condition(Buf *out, const Printer *p, NodeId id);
+/* Whether a kind is a comparison or logic, which C computes as an int. */
+int print_is_boolean(NodeKind k);
+/* Whether node id is a local of the body being printed. */
+int print_is_local(const Printer *p, NodeId id);
+/* An affine integer of the generated code: "3 * i + 1", "N - 1". */
+void print_affine(Buf *out, const DefOut *e, const char *var, const Affine *a);
+/* The elements of a run-time array: "3 * N". */
+void print_rt_length(Buf *out, const DefOut *e, const Param *pa);
+/* A local's statement: `const double t1 = ...;` */
+void print_local(Emitter *em, const Printer *pr, NodeId id, const char *indent);
+/* Store r of the entry: `x_bar[3] = ...;`, or with --accumulate `+=`, where a constant 0 is
+ * no statement. */
+void print_store(Emitter *em, const Printer *pr, const Entry *entry, uint32_t r);
+/* The return statement (when the entry returns a value) and the end of the function. */
+void print_return(Emitter *em, const Printer *pr, const Entry *entry);
+/* The loops zeroing the dense matrices whose nonzeros alone are stored. */
+void print_fill_loops(Buf *out, const DefOut *e, const Entry *entry);
+/* Whether a store through a adds (--accumulate: the partial derivatives of a gradient or a
+ * vector-Jacobian product, not the values). */
+int print_adds_into(const DefOut *e, const Entry *entry, const Arg *a);
 
 #endif

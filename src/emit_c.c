@@ -3,14 +3,12 @@
  * each entry point its Body from schedule.c. Output: C99 text that includes only <math.h>,
  * with the entry points of every definition (README, "The generated API"), and the header
  * declaring them. A body prints as `const` locals in its order, then the stores through the
- * pointer parameters, then the return; a node that is not a local is printed inside its one
- * consumer, to a depth schedule.c bounds. A large body prints in chunks (static functions
- * and a work array, see LARGE_BODY), each store right after its value. A kept loop prints as a
- * C `for` over its iteration's body (a Run: the sum, its tangent, the reverse loop) just
- * before the first statement that reads what it computes. Statements carry `#line`
- * directives (lines.c).
+ * pointer parameters, then the return (each statement, and the expressions inside it, by
+ * print.c). A large body prints in chunks (static functions and a work array, see
+ * LARGE_BODY), each store right after its value. A kept loop prints as a C `for` over its
+ * iteration's body (a Run: the sum, its tangent, the reverse loop) just before the first
+ * statement that reads what it computes. Statements carry `#line` directives (lines.c).
  */
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,253 +18,9 @@
 #define MAX_COMMENT_LINES 12
 #define MAX_COMMENT_COLS 96
 
-/* ---- per-definition state -------------------------------------------------------------------- */
-
 typedef struct Runs Runs;
-typedef struct DefOut DefOut;
-
-struct DefOut {
-    Sched s;
-    const EmitOptions *opt;
-    const char *fn[ENTRY_KINDS]; /* the C names of the entry points */
-    const char *row[ENTRY_KINDS], *col[ENTRY_KINDS]; /* a sparse entry's pattern arrays */
-    const char *nnz[ENTRY_KINDS];                    /* and its count's macro */
-    const char *index;           /* the loop variable that zeroes a dense matrix */
-    const char *work;            /* the work array of a chunked body */
-    const char **literal;        /* per constant node: its text, once printed */
-    const char *work_macro;      /* NAME_WORK(sizes): the doubles `work` must hold */
-    DefOut *loops;               /* per kept loop: its iteration's */
-    const char **loop_var;       /* per kept loop: its index's C name */
-    const char *never;           /* a condition a loop's iteration takes that is never true */
-    const char **old;            /* copies of carried values' old ones in an iteration where
-                                    states trade values: as many as a loop has states */
-    uint32_t nold;
-};
 
 static const char *const literal_zero[] = {"0.0", "0.0f", "0.0L"};
-
-/* A body being printed. */
-typedef struct {
-    const DefOut *e;
-    const Body *b;
-} Printer;
-
-/* ---- expressions ------------------------------------------------------------------------------ */
-
-enum { P_TERNARY, P_ADD, P_MUL, P_UNARY, P_PRIMARY };
-
-static const Dag *dag_of(const Printer *p)
-{
-    return &p->e->s.f->dag;
-}
-
-static int is_local(const Printer *p, NodeId id)
-{
-    long k = body_find(&p->e->s, p->b, id);
-    return k >= 0 && p->b->local[k];
-}
-
-static int prec_of(const Printer *p, NodeId id)
-{
-    const Node *nd = &dag_of(p)->nodes[id];
-    if (nd->kind == N_CONST)
-        return nd->k < 0 || (nd->k == 0 && signbit(nd->k)) ? P_UNARY : P_PRIMARY;
-    if (nd->kind == N_INPUT || is_local(p, id) || p->e->s.keep[id] == KEEP_LEAF)
-        return P_PRIMARY;
-    switch (op_info[nd->kind].form) {
-    case F_ADD: return P_ADD;
-    case F_MUL: return P_MUL;
-    case F_NEG: return P_UNARY;
-    case F_LEAF: case F_CMP: case F_LOGIC: case F_NOT: case F_IF: case F_CALL: case F_TEMPLATE:
-        return P_PRIMARY;
-    }
-    return P_PRIMARY;
-}
-
-static void put_expr(Buf *out, const Printer *p, NodeId id);
-
-static void put_operand(Buf *out, const Printer *p, NodeId id, int min_prec)
-{
-    if (prec_of(p, id) < min_prec) {
-        buf_puts(out, "(");
-        put_expr(out, p, id);
-        buf_puts(out, ")");
-    } else {
-        put_expr(out, p, id);
-    }
-}
-
-static void put_node(Buf *out, const Printer *p, NodeId id);
-
-/* A reference to a node: its name when it has one, else its expression inlined. */
-static void put_expr(Buf *out, const Printer *p, NodeId id)
-{
-    const Dag *d = dag_of(p);
-    const Node *nd = &d->nodes[id];
-    if (nd->kind == N_CONST) {
-        /* a constant is printed in several functions and often several times: format it once */
-        const char **text = &p->e->literal[id];
-        if (!*text) {
-            Buf t = {0};
-            if (d->meta[id].label)
-                put_spelled(&t, d->meta[id].label, p->e->opt->real);
-            else
-                put_real(&t, nd->k, p->e->opt->real);
-            *text = arena_strndup(p->e->s.arena, t.data, t.len);
-            buf_free(&t);
-        }
-        buf_puts(out, *text);
-    } else if (nd->kind == N_INPUT || is_local(p, id) || p->e->s.keep[id] == KEEP_LEAF) {
-        buf_puts(out, p->e->s.local[id]);
-    } else {
-        put_node(out, p, id);
-    }
-}
-
-static int is_boolean(NodeKind k)
-{
-    OpForm f = op_info[k].form;
-    return f == F_CMP || f == F_LOGIC || f == F_NOT;
-}
-
-static void put_condition(Buf *out, const Printer *p, NodeId id);
-
-/* An operand of && or || or !: a nested logic operation in parentheses (gcc asks for them
- * around && within ||), a comparison or a name bare. */
-static void put_logic_operand(Buf *out, const Printer *p, NodeId id)
-{
-    NodeKind k = dag_of(p)->nodes[id].kind;
-    int paren = (op_info[k].form == F_LOGIC || op_info[k].form == F_NOT) && !is_local(p, id);
-    buf_puts(out, paren ? "(" : "");
-    put_condition(out, p, id);
-    buf_puts(out, paren ? ")" : "");
-}
-
-/* A test as C writes it: a comparison or logic spelled out, anything else compared with
- * zero. */
-static void put_test(Buf *out, const Printer *p, NodeId id)
-{
-    const Node *nd = &dag_of(p)->nodes[id];
-    OpForm form = op_info[nd->kind].form;
-    if (form == F_CMP) {
-        put_operand(out, p, nd->a, P_ADD);
-        buf_printf(out, " %s ", op_info[nd->kind].c);
-        put_operand(out, p, nd->b, P_ADD);
-    } else if (form == F_LOGIC) {
-        put_logic_operand(out, p, nd->a);
-        buf_printf(out, " %s ", op_info[nd->kind].c);
-        put_logic_operand(out, p, nd->b);
-    } else if (form == F_NOT) {
-        /* bare only before a boolean local's name: !(x != 0.0), not !x != 0.0 */
-        int bare = is_boolean(dag_of(p)->nodes[nd->a].kind) && is_local(p, nd->a);
-        buf_puts(out, bare ? "!" : "!(");
-        put_condition(out, p, nd->a);
-        buf_puts(out, bare ? "" : ")");
-    } else {
-        put_operand(out, p, id, P_ADD);
-        buf_puts(out, " != ");
-        put_real(out, 0.0, p->e->opt->real);
-    }
-}
-
-/* A test, or the name of the boolean local that holds it. */
-static void put_condition(Buf *out, const Printer *p, NodeId id)
-{
-    if (is_boolean(dag_of(p)->nodes[id].kind) && is_local(p, id))
-        buf_puts(out, p->e->s.local[id]);
-    else
-        put_test(out, p, id);
-}
-
-/* A template of ops.h (see OpForm) with the node `operand` for '@': bare where it is a whole
- * argument, exp(@), else in parentheses unless it is primary, as -@ must not make --1.0 of a
- * constant -1. */
-static void put_template(Buf *out, const Printer *p, const char *text, NodeId operand)
-{
-    RealType real = p->e->opt->real;
-    for (const char *t = text; *t;) {
-        if (*t == '@') {
-            int whole = t > text && (t[-1] == '(' || t[-1] == ',') &&
-                        (t[1] == ')' || t[1] == ',');
-            put_operand(out, p, operand, whole ? P_TERNARY : P_PRIMARY);
-            t++;
-        } else if (*t >= '0' && *t <= '9') {
-            char *end;
-            put_real(out, strtod(t, &end), real);
-            t = end;
-        } else if (*t >= 'a' && *t <= 'z') {
-            size_t n = strspn(t, "abcdefghijklmnopqrstuvwxyz0123456789");
-            buf_putn(out, t, n);
-            if (t[n] == '(')
-                buf_puts(out, real_suffix[real]);
-            t += n;
-        } else {
-            buf_putn(out, t++, 1);
-        }
-    }
-}
-
-/* An operation node's expression in terms of its operands. */
-static void put_node(Buf *out, const Printer *p, NodeId id)
-{
-    const Node *nd = &dag_of(p)->nodes[id];
-    const OpInfo *op = &op_info[nd->kind];
-    RealType real = p->e->opt->real;
-    switch (op->form) {
-    case F_ADD: case F_MUL: {
-        int prec = op->form == F_ADD ? P_ADD : P_MUL;
-        put_operand(out, p, nd->a, prec);
-        buf_printf(out, " %s ", op->c);
-        put_operand(out, p, nd->b, prec + 1); /* (a + b) + c but a + (b + c): keep the order */
-        break;
-    }
-    case F_NEG:
-        buf_puts(out, "-");
-        put_operand(out, p, nd->a, P_PRIMARY);
-        break;
-    case F_CMP: case F_LOGIC: case F_NOT: /* as a value: 1 or 0 */
-        buf_puts(out, "(");
-        put_test(out, p, id);
-        buf_puts(out, " ? ");
-        put_real(out, 1.0, real);
-        buf_puts(out, " : ");
-        put_real(out, 0.0, real);
-        buf_puts(out, ")");
-        break;
-    case F_IF: {
-        /* (!c ? u : v) reads better as (c ? v : u) */
-        NodeId test = nd->a, yes = nd->b, no = nd->c;
-        if (dag_of(p)->nodes[test].kind == N_NOT && !is_local(p, test)) {
-            test = dag_of(p)->nodes[test].a;
-            yes = nd->c;
-            no = nd->b;
-        }
-        buf_puts(out, "(");
-        put_condition(out, p, test);
-        buf_puts(out, " ? ");
-        put_operand(out, p, yes, P_ADD);
-        buf_puts(out, " : ");
-        put_operand(out, p, no, P_ADD);
-        buf_puts(out, ")");
-        break;
-    }
-    case F_CALL: {
-        NodeId ops[3] = {nd->a, nd->b, nd->c};
-        buf_printf(out, "%s%s(", op->c, real_suffix[real]);
-        for (int i = 0; i < op->arity; i++) {
-            buf_puts(out, i ? ", " : "");
-            put_expr(out, p, ops[i]);
-        }
-        buf_puts(out, ")");
-        break;
-    }
-    case F_TEMPLATE:
-        put_template(out, p, op->c, nd->a);
-        break;
-    case F_LEAF:
-        abort(); /* constants and inputs are printed by put_expr */
-    }
-}
 
 /* ---- comments ----------------------------------------------------------------------------------- */
 
@@ -364,15 +118,13 @@ static void put_prototype(Buf *out, const DefOut *e, const Entry *entry)
     buf_puts(out, ")");
 }
 
-static void put_rt_length(Buf *out, const DefOut *e, const Param *pa);
-
 /* "name" for a scalar argument (*name for a pointer), "name[0..n-1]" for an array. */
 static void put_arg_ref(Buf *out, const DefOut *e, const Arg *a)
 {
     const Param *pa = a->param >= 0 ? &e->s.f->params[a->param] : NULL;
     if (pa && pa->rt_size >= 0) {
         buf_printf(out, "%s[0..", a->name);
-        put_rt_length(out, e, pa);
+        print_rt_length(out, e, pa);
         buf_puts(out, "-1]");
     } else if (a->array)
         buf_printf(out, "%s[0..%u]", a->name, a->size ? a->size - 1 : 0);
@@ -433,8 +185,6 @@ static void put_what(Buf *t, const Entry *entry, const DefOut *e)
         buf_printf(t, "%s times the partial derivative%s", e->s.out_bar,
                    f->ndiff > 1 ? "s" : "");
 }
-
-static void put_c_affine(Buf *out, const DefOut *e, const char *var, const Affine *a);
 
 /* An entry point with a reverse sweep. */
 static int reverse_entry(EntryKind k)
@@ -537,7 +287,7 @@ static void put_entry_comment(Buf *out, const DefOut *e, const Entry *entry)
         if (!lp->nstate || sure)
             continue;
         buf_puts(&t, "; it needs ");
-        put_c_affine(&t, e, lp->var, &trips);
+        print_affine(&t, e, lp->var, &trips);
         buf_printf(&t, " >= 0 (the recurrence at line %d may run no step, not fewer)",
                    lp->loc.first_line);
     }
@@ -573,82 +323,6 @@ static int sweep_of(const Func *f, NodeId id)
     while (k + 1 < f->nsweeps && f->sweeps[k + 1].first <= id)
         k++;
     return k;
-}
-
-/* Whether a store through a adds (--accumulate: the partial derivatives of a gradient or a
- * vector-Jacobian product, not the values). */
-static int adds_into(const DefOut *e, const Entry *entry, const Arg *a)
-{
-    return e->opt->accumulate && (entry->kind == ENTRY_GRAD || entry->kind == ENTRY_VJP) &&
-           a->param >= 0;
-}
-
-/* Store r of the entry: `x_bar[3] = ...;`, or with --accumulate `+=`, where a constant 0 is
- * no statement. */
-static void put_store(Emitter *em, const Printer *pr, const Entry *entry, uint32_t r)
-{
-    const DefOut *e = pr->e;
-    const Func *f = e->s.f;
-    Buf *out = em->out;
-    const Arg *a = &entry->args[entry->arg[r]];
-    /* a kept loop adds into the gradient of the arrays it reads, zeroed first */
-    int loaded = a->param >= 0 && f->params[a->param].loaded;
-    int adds = adds_into(e, entry, a) || loaded;
-    if (adds && dag_is_const(&f->dag, entry->roots[r], 0.0)) {
-        /* (void) once for the whole array: no statement per untouched element */
-        if (!loaded && (!a->array || entry->elem[r] == 0))
-            buf_printf(out, "    (void)%s; /* %s does not depend on %s */\n", a->name,
-                       e->fn[ENTRY_VALUE], a->array ? "some of its elements" : "it");
-        return;
-    }
-    lines_at_source(em, lines_of(f, entry->roots[r]));
-    if (a->array)
-        buf_printf(out, "    %s[%u] %s= ", a->name, entry->elem[r], adds ? "+" : "");
-    else
-        buf_printf(out, "    *%s %s= ", a->name, adds ? "+" : "");
-    put_expr(out, pr, entry->roots[r]);
-    buf_puts(out, ";\n");
-}
-
-/* The return statement (when the entry returns a value) and the end of the function. */
-static void put_return(Emitter *em, const Printer *pr, const Entry *entry)
-{
-    if (entry->ret) {
-        lines_at_source(em, lines_of(pr->e->s.f, entry->ret));
-        buf_puts(em->out, "    return ");
-        put_expr(em->out, pr, entry->ret);
-        buf_puts(em->out, ";\n");
-    }
-    buf_puts(em->out, "}\n");
-    lines_at_output(em);
-}
-
-/* The loops zeroing the dense matrices whose nonzeros alone are stored. */
-static void put_fill_loops(Buf *out, const DefOut *e, const Entry *entry)
-{
-    for (int i = 0; i < entry->nargs; i++)
-        if (entry->args[i].fill)
-            buf_printf(out, "    for (int %s = 0; %s < %u; %s++)\n        %s[%s] = %s;\n",
-                       e->index, e->index, entry->args[i].size, e->index, entry->args[i].name,
-                       e->index, e->opt->real == REAL_FLOAT ? "0.0f" :
-                       e->opt->real == REAL_LONG_DOUBLE ? "0.0L" : "0.0");
-}
-
-/* A local's statement: `const double t1 = ...;` */
-static void put_local(Emitter *em, const Printer *pr, NodeId id, const char *indent)
-{
-    const DefOut *e = pr->e;
-    const Func *f = e->s.f;
-    Buf *out = em->out;
-    lines_at_source(em, lines_of(f, id));
-    if (is_boolean(f->dag.nodes[id].kind)) { /* a test several selections share */
-        buf_printf(out, "%sconst int %s = ", indent, e->s.local[id]);
-        put_test(out, pr, id);
-    } else {
-        buf_printf(out, "%sconst %s %s = ", indent, real_type[e->opt->real], e->s.local[id]);
-        put_node(out, pr, id);
-    }
-    buf_puts(out, ";\n");
 }
 
 /* ---- kept loops ------------------------------------------------------------------------------ */
@@ -1078,10 +752,10 @@ static void runs_free(Runs *rs)
 /* The last run node id's expression reads (through the operands printed inside it), or -1. */
 static int run_needed(const Printer *p, const Runs *rs, NodeId id, int top)
 {
-    const Node *nd = &dag_of(p)->nodes[id];
+    const Node *nd = &p->e->s.f->dag.nodes[id];
     if (nd->kind == N_INPUT)
         return (uint32_t)nd->k < rs->nslots ? rs->slot_run[(uint32_t)nd->k] : -1;
-    if (nd->kind == N_CONST || (!top && is_local(p, id)))
+    if (nd->kind == N_CONST || (!top && print_is_local(p, id)))
         return -1;
     NodeId ops[3] = {nd->a, nd->b, nd->c};
     int need = -1;
@@ -1092,33 +766,11 @@ static int run_needed(const Printer *p, const Runs *rs, NodeId id, int top)
     return need;
 }
 
-/* An affine integer of the generated code: "3 * i + 1", "N - 1". */
-static void put_c_affine(Buf *out, const DefOut *e, const char *var, const Affine *a)
-{
-    size_t start = out->len;
-    for (int j = 0; j <= MAX_SIZES; j++) {
-        int64_t c = a->c[j];
-        if (!c)
-            continue;
-        if (out->len > start)
-            buf_puts(out, c < 0 ? " - " : " + ");
-        else if (c < 0)
-            buf_puts(out, "-");
-        if (c != 1 && c != -1)
-            buf_printf(out, "%lld * ", (long long)(c < 0 ? -c : c));
-        buf_puts(out, j == 0 ? var : e->s.size[j - 1]);
-    }
-    if (out->len == start)
-        buf_printf(out, "%lld", (long long)a->k);
-    else if (a->k)
-        buf_printf(out, " %c %lld", a->k < 0 ? '-' : '+', (long long)(a->k < 0 ? -a->k : a->k));
-}
-
 /* A node of the function as the loop's statements read it. */
 static const char *outer_text(const Printer *p, NodeId id)
 {
     Buf t = {0};
-    put_operand(&t, p, id, P_PRIMARY); /* the loop prints it as a name: "(-1.0)" */
+    print_operand(&t, p, id, P_PRIMARY); /* the loop prints it as a name: "(-1.0)" */
     const char *s = arena_strndup(p->e->s.arena, t.data, t.len);
     buf_free(&t);
     return s;
@@ -1130,14 +782,12 @@ static const char *load_text(const DefOut *e, const char *array, const char *var
 {
     Buf t = {0};
     buf_printf(&t, "%s[", array);
-    put_c_affine(&t, e, var, at);
+    print_affine(&t, e, var, at);
     buf_puts(&t, "]");
     const char *s = arena_strndup(e->s.arena, t.data, t.len);
     buf_free(&t);
     return s;
 }
-
-static void put_local(Emitter *em, const Printer *pr, NodeId id, const char *indent);
 
 /* Where a recurrence's reverse loop finds tape entry t of iteration `var`: "work[2 * k + 1]". */
 static const char *work_text(const DefOut *e, const Loop *lp, const char *var, uint32_t t)
@@ -1175,7 +825,7 @@ static void put_run_outputs(Buf *out, const Printer *pr, const char *const *old,
             buf_puts(out, "        ");
             if (roots[k]) {
                 buf_puts(out, "if (!(");
-                put_condition(out, pr, roots[k]);
+                print_condition(out, pr, roots[k]);
                 buf_puts(out, ")) ");
             }
             buf_printf(out, "%s = 1;\n", into[k]);
@@ -1183,7 +833,7 @@ static void put_run_outputs(Buf *out, const Printer *pr, const char *const *old,
             continue;
         } else if (!(input && from[k] == into[k])) {
             buf_printf(out, "        %s %s= ", into[k], adds[k] ? "+" : "");
-            put_expr(out, pr, roots[k]);
+            print_expr(out, pr, roots[k]);
             buf_puts(out, ";\n");
         }
     }
@@ -1213,7 +863,7 @@ static void put_run_outputs(Buf *out, const Printer *pr, const char *const *old,
         if (from[next])
             buf_puts(out, from[next]);
         else
-            put_expr(out, pr, roots[next]);
+            print_expr(out, pr, roots[next]);
         buf_puts(out, ";\n");
         done[next] = 1;
     }
@@ -1358,9 +1008,9 @@ static void put_run(Emitter *em, const DefOut *e, const Entry *entry, const Body
                                           rec ? "the recurrence, kept as a loop" :
                                                 "the sum, kept as a loop");
     buf_printf(out, "    for (long %s = ", var);
-    put_c_affine(out, e, var, back && rec ? &lp->hi : &lp->lo);
+    print_affine(out, e, var, back && rec ? &lp->hi : &lp->lo);
     buf_printf(out, "; %s %s ", var, back && rec ? ">=" : "<");
-    put_c_affine(out, e, var, back && rec ? &lp->lo : &end);
+    print_affine(out, e, var, back && rec ? &lp->lo : &end);
     buf_printf(out, "; %s%s) {\n", var, back && rec ? "--" : "++");
     if (never) /* not const: C++ would take it for a constant operand */
         buf_printf(out, "        int %s = 0;\n", e->never);
@@ -1371,7 +1021,7 @@ static void put_run(Emitter *em, const DefOut *e, const Entry *entry, const Body
     Printer pr = {be, &bb};
     for (uint32_t k = 0; k < bb.n; k++)
         if (bb.local[k])
-            put_local(em, &pr, bb.nodes[k], "        ");
+            print_local(em, &pr, bb.nodes[k], "        ");
     put_run_outputs(out, &pr, e->old, o, roots, into, adds, n);
     buf_puts(out, "    }\n");
     body_free(&bb);
@@ -1480,7 +1130,7 @@ static void pull_local(Emitter *em, const DefOut *e, const Entry *entry, const B
     Printer pr = {e, b};
     pull_operands(em, e, entry, b, rs, id, 1);
     put_runs_to(em, e, entry, b, rs, run_needed(&pr, rs, id, 1));
-    put_local(em, &pr, id, "    ");
+    print_local(em, &pr, id, "    ");
 }
 
 /* A C identifier made of text ("w[0]" -> "w_0"), then suffix; "c" + suffix when none. */
@@ -1601,21 +1251,6 @@ static void runs_use(const DefOut *e, const Entry *entry, const Body *b, const R
             size[f->params[p].rt_size] = 1;
 }
 
-/* The elements of a run-time array: "3 * N". */
-static void put_rt_length(Buf *out, const DefOut *e, const Param *pa)
-{
-    uint64_t row = 1;
-    for (int i = 1; i < pa->rank; i++)
-        row *= pa->dims[i];
-    if (pa->rt_size < 0) {
-        buf_printf(out, "%u", pa->size);
-        return;
-    }
-    if (row != 1)
-        buf_printf(out, "%llu * ", (unsigned long long)row);
-    buf_puts(out, e->s.size[pa->rt_size]);
-}
-
 static void put_body(Emitter *em, const DefOut *e, const Entry *entry, const Body *b, Runs *rs)
 {
     Buf *out = em->out;
@@ -1652,10 +1287,10 @@ static void put_body(Emitter *em, const DefOut *e, const Entry *entry, const Bod
         for (int j = 0; rs && a->name == e->s.work && j < rs->n; j++)
             used |= f->loops[rs->run[j].loop].ntape > 0;
         if (a->param >= 0 && (f->params[a->param].rt_size >= 0 || f->params[a->param].loaded) &&
-            a->out && !adds_into(e, entry, a)) {
+            a->out && !print_adds_into(e, entry, a)) {
             /* a run-time array's gradient: zeroed here, added into by the reverse loops */
             buf_printf(out, "    for (long %s = 0; %s < ", e->index, e->index);
-            put_rt_length(out, e, &f->params[a->param]);
+            print_rt_length(out, e, &f->params[a->param]);
             buf_printf(out, "; %s++)\n        %s[%s] = %s;\n", e->index, a->name, e->index,
                        literal_zero[e->opt->real]);
             used = 1;
@@ -1684,16 +1319,16 @@ static void put_body(Emitter *em, const DefOut *e, const Entry *entry, const Bod
         if (rs)
             pull_local(em, e, entry, b, rs, (long)k);
         else
-            put_local(em, &pr, id, "    ");
+            print_local(em, &pr, id, "    ");
     }
     if (rs)
         put_runs_to(em, e, entry, b, rs, rs->n - 1);
     if (titled && section >= 0)
         buf_puts(out, "\n");
-    put_fill_loops(out, e, entry);
+    print_fill_loops(out, e, entry);
     for (uint32_t r = 0; r < entry->nstores; r++)
-        put_store(em, &pr, entry, r);
-    put_return(em, &pr, entry);
+        print_store(em, &pr, entry, r);
+    print_return(em, &pr, entry);
 }
 
 /* A sparse entry's pattern arrays: declared (the header, the prototypes), or defined. An
@@ -1966,16 +1601,16 @@ static void put_chunk_statements(Emitter *em, const DefOut *e, const Entry *entr
                 buf_printf(out, "    %s = ", e->s.local[id]);
             else
                 buf_printf(out, "    const %s %s = ",
-                           is_boolean(d->nodes[id].kind) ? "int" : real_type[e->opt->real],
+                           print_is_boolean(d->nodes[id].kind) ? "int" : real_type[e->opt->real],
                            e->s.local[id]);
-            if (is_boolean(d->nodes[id].kind))
-                put_test(out, &pr, id);
+            if (print_is_boolean(d->nodes[id].kind))
+                print_test(out, &pr, id);
             else
-                put_node(out, &pr, id);
+                print_node(out, &pr, id);
             buf_puts(out, ";\n");
             continue;
         }
-        put_store(em, &pr, entry, (uint32_t)(-1 - st));
+        print_store(em, &pr, entry, (uint32_t)(-1 - st));
     }
 }
 
@@ -2027,7 +1662,7 @@ static void put_chunked_body(Emitter *em, const DefOut *e, const Entry *entry, c
     if (ch->nslots)
         buf_printf(out, "    %s %s[%u];\n", real_type[e->opt->real], e->work, ch->nslots);
     /* the zeros first: the chunks store the nonzeros */
-    put_fill_loops(out, e, entry);
+    print_fill_loops(out, e, entry);
     for (uint32_t c = 0; c < lastc; c++) {
         buf_printf(out, "    %s(", names[c]);
         for (uint32_t u = 0; u < ch->nuses[c]; u++)
@@ -2035,7 +1670,7 @@ static void put_chunked_body(Emitter *em, const DefOut *e, const Entry *entry, c
         buf_printf(out, "%s);\n", ch->nslots ? e->work : "0");
     }
     put_chunk_statements(em, e, entry, b, ch, lastc);
-    put_return(em, &pr, entry);
+    print_return(em, &pr, entry);
 }
 
 /* The file's names, then each definition's entry points, claimed in order. */
