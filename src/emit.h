@@ -5,13 +5,14 @@
  *   emit_c.c  the C file's frame: names, prototypes, comments, the header, and their order
  *   lines.c   #line directives
  *   print.c   expressions and statements
+ *   runs.c    kept loops: the runs of an entry point, planned
  */
 #ifndef EMIT_H
 #define EMIT_H
 
 #include "adgen.h"
 
-/* ---- emit_c.c: the C file's frame; per definition, what the files print from ----------------- */
+/* ---- emit_c.c: the C file's frame; per definition, what the files print from ---------------- */
 
 /* Per definition: the names of its C functions and locals, and what printing it needs. */
 typedef struct DefOut DefOut;
@@ -34,7 +35,13 @@ struct DefOut {
     uint32_t nold;
 };
 
-/* ---- lines.c: #line directives --------------------------------------------------------------- */
+/* An entry point with a reverse sweep. */
+static inline int reverse_entry(EntryKind k)
+{
+    return k == ENTRY_GRAD || k == ENTRY_VJP;
+}
+
+/* ---- lines.c: #line directives -------------------------------------------------------------- */
 
 /* The output and what the compiler will take its current line to be: after a `#line N "in"`
  * the next output line is line N of the input, and each newline advances it. */
@@ -58,7 +65,7 @@ void lines_at_output(Emitter *em);
 /* The input line of node id of f: its own, else its definition's first. */
 int lines_of(const Func *f, NodeId id);
 
-/* ---- print.c: expressions and statements ----------------------------------------------------- */
+/* ---- print.c: expressions and statements ---------------------------------------------------- */
 
 /* The precedence of C's expressions that adgen prints, loosest first. */
 enum { P_TERNARY, P_ADD, P_MUL, P_UNARY, P_PRIMARY };
@@ -100,5 +107,79 @@ void print_fill_loops(Buf *out, const DefOut *e, const Entry *entry);
 /* Whether a store through a adds (--accumulate: the partial derivatives of a gradient or a
  * vector-Jacobian product, not the values). */
 int print_adds_into(const DefOut *e, const Entry *entry, const Arg *a);
+
+/* ---- runs.c: kept loops: the runs of an entry point, planned -------------------------------- */
+
+/* A kept loop printed in an entry point: the sum or the recurrence (and its tangent), or the
+ * reverse loop that sums the captures' adjoint terms and adds into the run-time arrays'
+ * gradients (and for a Hessian-vector product, their tangents too). */
+typedef enum { RUN_VALUE, RUN_TANGENT, RUN_REVERSE, RUN_REVERSE_TANGENT, RUN_KINDS } RunKind;
+
+typedef struct {
+    int loop;
+    RunKind kind;
+    int fused;         /* a reverse run that also computes the sum (its value run is gone) */
+} Run;
+
+/* An entry point's runs, in an order that gives each what it reads: the sums in the order of
+ * the source, then the reverse loops backwards; each printed just before the first statement
+ * that reads what it defines. */
+typedef struct {
+    Run *run;
+    int n;
+    int next;          /* the first not printed yet */
+    int *slot_run;     /* per input slot: the run defining it, or -1 */
+    uint32_t nslots;
+    uint8_t *done;     /* per position of the body: its local is printed */
+} Runs;
+
+/* What a run's iteration computes: a node of its body, and where it goes. */
+typedef enum {
+    OUT_RESULT,     /* result idx: added into a sum, or a state's next value */
+    OUT_RESULT_DOT, /* its tangent */
+    OUT_LOAD_BAR,   /* added into load idx's element of the gradient */
+    OUT_LOAD_HV,    /* of the Hessian-vector product */
+    OUT_STATE_BAR,  /* state idx's adjoint, the next iteration's (backwards) */
+    OUT_CAP_BAR,    /* capture idx's adjoint term, summed */
+    OUT_CAP_HV,     /* its tangent */
+    OUT_TAPE,       /* a recurrence's tape entry idx, stored for the reverse loop */
+    OUT_LIVE        /* slot idx gets 1 where the node, a strong-zero condition of a term
+                       summed (0: none), is false: the sum had a live term */
+} OutKind;
+
+typedef struct {
+    NodeId node;
+    OutKind kind;
+    uint32_t idx;
+} RunOut;
+
+/* The runs of an entry point, and its body: collected from its roots and the nodes its runs
+ * read, until they need nothing more (what a run reads can only add to the body); those
+ * nodes are kept as locals, computed once outside the loops. */
+void runs_plan(DefOut *e, const Entry *entry, Body *b, Runs *rs);
+/* Frees what runs_plan allocated in rs. */
+void runs_free(Runs *rs);
+/* The outputs of run r the entry point needs, into *outs (allocated); their number. */
+uint32_t runs_outputs(const DefOut *e, const Entry *entry, const Body *b, const Run *r,
+                      RunOut **outs);
+/* The function's slot an output sums into (a sum nobody reads is not computed), or none. */
+uint32_t runs_out_slot(const Loop *lp, EntryKind k, const RunOut *o);
+/* Per flag slot of run r's iteration (see Loop.flag_slot), the condition of the function it
+ * stands for (0: none); allocated. */
+NodeId *runs_flags(const Loop *lp, const Entry *entry, const Run *r);
+/* The function's nodes run r reads (through the names of its iteration's inputs), added to
+ * roots[*n...]: the captures, tangents and seeds its outputs need, and a recurrence's first
+ * states. */
+void runs_reads(const DefOut *e, const Body *b, const Entry *entry, const Run *r,
+                NodeId **roots, uint32_t *n);
+/* What the entry point's kept loops read and write, per parameter: USE_VALUE when a run
+ * reads its elements, USE_DOT its tangent's, USE_WRITE when it adds into its gradient (or its
+ * Hessian-vector product's); per size, 1 when a run or a zeroed gradient names it. */
+enum { USE_VALUE = 1, USE_DOT = 2, USE_WRITE = 4 };
+void runs_use(const DefOut *e, const Entry *entry, const Body *b, const Runs *rs,
+              uint8_t *param, uint8_t *size);
+/* C names of what the kept loops define, after the bodies are scheduled (a capture's
+ * adjoint term is named after the capture): "sum_n", a recurrence's state "x_k". */
+void runs_name_loops(DefOut *e);
 
 #endif

@@ -15,7 +15,7 @@
 #include "adgen.h"
 #include "emit.h"
 
-/* ---- expressions ----------------------------------------------------------------------------- */
+/* ---- expressions ---------------------------------------------------------------------------- */
 
 static const Dag *dag_of(const Printer *p)
 {
@@ -219,7 +219,7 @@ void print_node(Buf *out, const Printer *p, NodeId id)
     }
 }
 
-/* ---- statements ------------------------------------------------------------------------------ */
+/* ---- statements ----------------------------------------------------------------------------- */
 
 int print_adds_into(const DefOut *e, const Entry *entry, const Arg *a)
 {
@@ -290,7 +290,7 @@ void print_local(Emitter *em, const Printer *pr, NodeId id, const char *indent)
     buf_puts(out, ";\n");
 }
 
-/* ---- integers of the generated code ---------------------------------------------------------- */
+/* ---- integers of the generated code --------------------------------------------------------- */
 
 void print_affine(Buf *out, const DefOut *e, const char *var, const Affine *a)
 {
