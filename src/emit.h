@@ -6,6 +6,7 @@
  *   lines.c   #line directives
  *   print.c   expressions and statements
  *   runs.c    kept loops: the runs of an entry point, planned
+ *   loops.c   an entry point's body, its runs printed as C loops among its statements
  */
 #ifndef EMIT_H
 #define EMIT_H
@@ -181,5 +182,11 @@ void runs_use(const DefOut *e, const Entry *entry, const Body *b, const Runs *rs
 /* C names of what the kept loops define, after the bodies are scheduled (a capture's
  * adjoint term is named after the capture): "sum_n", a recurrence's state "x_k". */
 void runs_name_loops(DefOut *e);
+
+/* ---- loops.c: an entry point's body, with its kept loops' runs ------------------------------ */
+
+/* The body b of the entry point, its runs rs (NULL: it has none) each printed just before
+ * the first statement that reads what it computes: from the opening brace to the closing one. */
+void loops_put_body(Emitter *em, const DefOut *e, const Entry *entry, const Body *b, Runs *rs);
 
 #endif
