@@ -7,6 +7,7 @@
  *   print.c   expressions and statements
  *   runs.c    kept loops: the runs of an entry point, planned
  *   loops.c   an entry point's body, its runs printed as C loops among its statements
+ *   chunks.c  a large body in chunks
  */
 #ifndef EMIT_H
 #define EMIT_H
@@ -188,5 +189,40 @@ void runs_name_loops(DefOut *e);
 /* The body b of the entry point, its runs rs (NULL: it has none) each printed just before
  * the first statement that reads what it computes: from the opening brace to the closing one. */
 void loops_put_body(Emitter *em, const DefOut *e, const Entry *entry, const Body *b, Runs *rs);
+
+/* ---- chunks.c: a large body in chunks ------------------------------------------------------- */
+
+/* A statement of a chunked body: a local (its position in the body) or a store (-1 - its
+ * index among the entry's stores). */
+typedef struct {
+    long *stmt;
+    uint32_t nstmts;
+    uint32_t *start;     /* chunk c is stmt[start[c] .. start[c + 1]) */
+    uint32_t nchunks;
+    uint32_t *def;       /* per body position: the chunk defining it */
+    uint32_t *last;      /* per body position: the last chunk that reads it */
+    uint32_t nslots;     /* the work array */
+    const char **saved;  /* per body position: its name before it became w[j] */
+    /* per chunk, the parameters it reads or stores through (inputs, then the entry's args) */
+    uint32_t **uses;
+    uint32_t *nuses, *caps;
+    uint32_t *stamp;     /* per parameter: 1 + the last chunk that listed it */
+    uint32_t *owner;     /* per input slot: its parameter (args after the inputs) */
+} Chunks;
+
+/* Splits a large body into chunks, finds what crosses from one to a later one and gives it a
+ * slot of the work array w (a slot is reused once no later chunk reads its value). */
+void chunks_plan(Chunks *ch, DefOut *e, const Entry *entry, const Body *b);
+/* The chunks but the last, each a static function taking the parameters it reads and w. */
+void chunks_put_functions(Emitter *em, DefOut *e, const Entry *entry, const Body *b,
+                          const Chunks *ch, NameSet *file_names, const char **names);
+/* The entry point's body: the work array, the calls of the chunks, the last chunk, the
+ * return. */
+void chunks_put_body(Emitter *em, const DefOut *e, const Entry *entry, const Body *b,
+                     const Chunks *ch, const char **names);
+/* The names back, for the definition's other bodies. */
+void chunks_restore(Chunks *ch, DefOut *e, const Body *b);
+/* Frees what chunks_plan allocated in ch. */
+void chunks_free(Chunks *ch);
 
 #endif
