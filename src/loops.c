@@ -123,27 +123,22 @@ static void put_run_outputs(Buf *out, const Printer *pr, const char *const *old,
     free(done);
 }
 
-/* Run r: the declarations of what it computes, the loop, its statements, then the sums and
- * the new states. */
-static void put_run(Emitter *em, const DefOut *e, const Entry *entry, const Body *b, const Run *r)
+/* Names the inputs of run r's iteration, as its statements read them: the index, the loads
+ * and the captures, the states, the seeds of a reverse run, the tangents of a tangent run, and
+ * the strong-zero flags of its tangents and seeds. Returns those flags' conditions
+ * (runs_flags), allocated. */
+static NodeId *name_iteration_inputs(const DefOut *e, const Entry *entry, const Body *b,
+                                     const Run *r)
 {
     const Func *f = e->s.f;
     const Loop *lp = &f->loops[r->loop];
-    DefOut *be = &e->loops[r->loop];
     const Func *body = lp->body;
-    Buf *out = em->out;
     Printer outer = {e, b};
     const char *var = e->loop_var[r->loop], *real = real_type[e->opt->real];
-    const char *zero = literal_zero[e->opt->real], **name = be->s.local, **local = e->s.local;
+    const char **name = e->loops[r->loop].s.local, **local = e->s.local;
     uint32_t nout = loop_results(lp), st0 = 1 + lp->nload, cap0 = st0 + lp->nstate;
+    uint32_t bar = loop_bar(lp, entry->kind);
     int rec = lp->nstate > 0, back = r->kind >= RUN_REVERSE;
-    RunOut *o;
-    uint32_t n = runs_outputs(e, entry, b, r, &o), bar = loop_bar(lp, entry->kind);
-    if (!n) {
-        free(o);
-        return;
-    }
-    /* the names of the iteration's inputs */
     Buf t = {0};
     buf_printf(&t, "(%s)%s", real, var);
     name[body->input[0]] = arena_strndup(e->s.arena, t.data, t.len);
@@ -155,13 +150,6 @@ static void put_run(Emitter *em, const DefOut *e, const Entry *entry, const Body
         name[body->input[cap0 + c]] = outer_text(&outer, lp->cap[c]);
     for (uint32_t j = 0; !back && j < lp->nstate; j++)
         name[body->input[st0 + j]] = local[f->input[lp->slot + j]];
-    /* the reverse loop reads the tape the forward loop stored (put back after) */
-    const char **names_before = xrealloc(NULL, (lp->ntape + 1) * sizeof *names_before);
-    uint8_t *keep_before = xrealloc(NULL, lp->ntape + 1);
-    for (uint32_t j = 0; rec && back && j < lp->ntape; j++) {
-        keep_before[j] = be->s.keep[lp->tape[j]];
-        be->s.keep[lp->tape[j]] = KEEP_LEAF;
-    }
     if (back) {
         EntryKind seed = r->kind == RUN_REVERSE_TANGENT ? ENTRY_GRAD : entry->kind;
         for (uint32_t j = 0; j < nout; j++)
@@ -187,10 +175,63 @@ static void put_run(Emitter *em, const DefOut *e, const Entry *entry, const Body
     for (uint32_t i = 0; i < lp->ncap + 2 * nout; i++)
         if (flag[i])
             name[body->input[lp->flag_slot + i]] = outer_text(&outer, flag[i]);
-    /* where each output goes: added into a sum or a gradient, or assigned (a state) */
-    NodeId *roots = xrealloc(NULL, n * sizeof *roots);
-    const char **into = xrealloc(NULL, n * sizeof *into);
-    uint8_t *adds = xrealloc(NULL, n);
+    return flag;
+}
+
+/* What a recurrence's reverse loop changes in the scheduler of its iteration's definition to
+ * read the tape the forward loop stored, kept to be put back after: per tape entry its mark
+ * (a leaf while the loop is scheduled and printed) and its name (its element of the work
+ * array while the loop prints). */
+typedef struct {
+    int on;             /* a recurrence's reverse run: it reads the tape */
+    uint8_t *keep;
+    const char **name;
+} TapeSaved;
+
+/* Marks the tape as leaves, keeping the marks it had. */
+static void tape_mark(DefOut *be, const Loop *lp, const Run *r, TapeSaved *ts)
+{
+    ts->on = lp->nstate > 0 && r->kind >= RUN_REVERSE;
+    ts->name = xrealloc(NULL, (lp->ntape + 1) * sizeof *ts->name);
+    ts->keep = xrealloc(NULL, lp->ntape + 1);
+    for (uint32_t j = 0; ts->on && j < lp->ntape; j++) {
+        ts->keep[j] = be->s.keep[lp->tape[j]];
+        be->s.keep[lp->tape[j]] = KEEP_LEAF;
+    }
+}
+
+/* Names the tape's entries after their elements of the work array, keeping their names. */
+static void tape_name(const DefOut *e, const Run *r, TapeSaved *ts)
+{
+    const Loop *lp = &e->s.f->loops[r->loop];
+    const char **name = e->loops[r->loop].s.local;
+    for (uint32_t j = 0; ts->on && j < lp->ntape; j++) {
+        ts->name[j] = name[lp->tape[j]];
+        name[lp->tape[j]] = work_text(e, lp, e->loop_var[r->loop], j);
+    }
+}
+
+/* The tape's names and marks as they were. */
+static void tape_put_back(DefOut *be, const Loop *lp, TapeSaved *ts)
+{
+    for (uint32_t j = 0; ts->on && j < lp->ntape; j++) {
+        be->s.local[lp->tape[j]] = ts->name[j];
+        be->s.keep[lp->tape[j]] = ts->keep[j];
+    }
+    free(ts->name);
+    free(ts->keep);
+}
+
+/* Where each of run r's n outputs o goes, into[k]: added into a sum or a gradient (adds[k]),
+ * or assigned (a state, a tape entry); roots[k] is the node computing it. */
+static void route_outputs(const DefOut *e, const Entry *entry, const Run *r, const RunOut *o,
+                          uint32_t n, NodeId *roots, const char **into, uint8_t *adds)
+{
+    const Func *f = e->s.f;
+    const Loop *lp = &f->loops[r->loop];
+    const char *var = e->loop_var[r->loop], **local = e->s.local;
+    uint32_t bar = loop_bar(lp, entry->kind);
+    int rec = lp->nstate > 0;
     for (uint32_t k = 0; k < n; k++) {
         const Load *ld = &lp->load[o[k].idx < lp->nload ? o[k].idx : 0];
         roots[k] = o[k].node;
@@ -219,23 +260,45 @@ static void put_run(Emitter *em, const DefOut *e, const Entry *entry, const Body
         case OUT_LIVE: into[k] = local[f->input[o[k].idx]]; break;
         }
     }
+}
+
+/* The body of run r's iteration, of its n roots, into bb; the flags that are never true in it
+ * (flag[i] 0) are named e->never. Returns whether there is one. */
+static int schedule_iteration(const DefOut *e, const Run *r, const NodeId *roots, uint32_t n,
+                              const NodeId *flag, Body *bb)
+{
+    const Loop *lp = &e->s.f->loops[r->loop];
+    DefOut *be = &e->loops[r->loop];
+    const Func *body = lp->body;
     /* new states are assigned after every value that reads the old ones */
-    for (uint32_t k = 0; rec && n > 1 && k < n; k++)
+    for (uint32_t k = 0; lp->nstate && n > 1 && k < n; k++)
         be->s.keep[roots[k]] = 1;
-    Body bb;
-    sched_body(&be->s, roots, (int)n, &bb, 0);
+    sched_body(&be->s, roots, (int)n, bb, 0);
     /* a condition that is never true here is a variable, not a constant: C++ compilers warn
      * about constant operands of && and || */
     int never = 0;
-    for (uint32_t i = 0; i < lp->ncap + 2 * nout; i++) {
+    for (uint32_t i = 0; i < lp->ncap + 2 * loop_results(lp); i++) {
         NodeId in = body->input[lp->flag_slot + i];
-        if (!flag[i] && body_find(&be->s, &bb, in) >= 0) {
-            name[in] = e->never;
+        if (!flag[i] && body_find(&be->s, bb, in) >= 0) {
+            be->s.local[in] = e->never;
             never = 1;
         }
     }
-    free(flag);
-    /* what the loop carries */
+    return never;
+}
+
+/* The declarations before the loop of what it carries: the sums at 0, the states and their
+ * tangents at their first values, the states' adjoints at their seeds. */
+static void put_carried(Buf *out, const DefOut *e, const Entry *entry, const Body *b,
+                        const Run *r, const RunOut *o, const char *const *into, uint32_t n)
+{
+    const Func *f = e->s.f;
+    const Loop *lp = &f->loops[r->loop];
+    Printer outer = {e, b};
+    const char *real = real_type[e->opt->real], *zero = literal_zero[e->opt->real];
+    const char **local = e->s.local;
+    uint32_t nout = loop_results(lp);
+    int rec = lp->nstate > 0, back = r->kind >= RUN_REVERSE;
     for (uint32_t k = 0; k < n; k++)
         if (runs_out_slot(lp, entry->kind, &o[k]) != UINT32_MAX)
             buf_printf(out, "    %s %s = %s;\n", real, into[k], zero);
@@ -249,6 +312,16 @@ static void put_run(Emitter *em, const DefOut *e, const Entry *entry, const Body
         if (o[k].kind == OUT_STATE_BAR)
             buf_printf(out, "    %s %s = %s;\n", real, into[k],
                        outer_text(&outer, lp->seed[entry->kind][o[k].idx]));
+}
+
+/* The loop's comment and its `for`, forwards or (a recurrence's reverse loop) backwards,
+ * then the never-true flag when the iteration has one. */
+static void put_loop_head(Emitter *em, const DefOut *e, const Run *r, int never)
+{
+    const Loop *lp = &e->s.f->loops[r->loop];
+    Buf *out = em->out;
+    const char *var = e->loop_var[r->loop];
+    int rec = lp->nstate > 0, back = r->kind >= RUN_REVERSE;
     Affine end = lp->hi;
     end.k++;
     lines_at_source(em, lp->loc.first_line);
@@ -266,23 +339,41 @@ static void put_run(Emitter *em, const DefOut *e, const Entry *entry, const Body
     buf_printf(out, "; %s%s) {\n", var, back && rec ? "--" : "++");
     if (never) /* not const: C++ would take it for a constant operand */
         buf_printf(out, "        int %s = 0;\n", e->never);
-    for (uint32_t j = 0; rec && back && j < lp->ntape; j++) {
-        names_before[j] = name[lp->tape[j]];
-        name[lp->tape[j]] = work_text(e, lp, var, j);
+}
+
+/* Run r: the declarations of what it computes, the loop, its statements, then the sums and
+ * the new states. */
+static void put_run(Emitter *em, const DefOut *e, const Entry *entry, const Body *b, const Run *r)
+{
+    const Loop *lp = &e->s.f->loops[r->loop];
+    DefOut *be = &e->loops[r->loop];
+    RunOut *o;
+    uint32_t n = runs_outputs(e, entry, b, r, &o);
+    if (!n) {
+        free(o);
+        return;
     }
+    NodeId *flag = name_iteration_inputs(e, entry, b, r);
+    TapeSaved tape;
+    tape_mark(be, lp, r, &tape);
+    NodeId *roots = xrealloc(NULL, n * sizeof *roots);
+    const char **into = xrealloc(NULL, n * sizeof *into);
+    uint8_t *adds = xrealloc(NULL, n);
+    route_outputs(e, entry, r, o, n, roots, into, adds);
+    Body bb;
+    int never = schedule_iteration(e, r, roots, n, flag, &bb);
+    free(flag);
+    put_carried(em->out, e, entry, b, r, o, into, n);
+    put_loop_head(em, e, r, never);
+    tape_name(e, r, &tape);
     Printer pr = {be, &bb};
     for (uint32_t k = 0; k < bb.n; k++)
         if (bb.local[k])
             print_local(em, &pr, bb.nodes[k], "        ");
-    put_run_outputs(out, &pr, e->old, o, roots, into, adds, n);
-    buf_puts(out, "    }\n");
+    put_run_outputs(em->out, &pr, e->old, o, roots, into, adds, n);
+    buf_puts(em->out, "    }\n");
     body_free(&bb);
-    for (uint32_t j = 0; rec && back && j < lp->ntape; j++) {
-        name[lp->tape[j]] = names_before[j];
-        be->s.keep[lp->tape[j]] = keep_before[j];
-    }
-    free(names_before);
-    free(keep_before);
+    tape_put_back(be, lp, &tape);
     free(roots);
     free(into);
     free(adds);
