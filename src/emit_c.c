@@ -180,90 +180,108 @@ static void put_what(Buf *t, const Entry *entry, const DefOut *e)
                    f->ndiff > 1 ? "s" : "");
 }
 
-/* What an entry point computes, in a comment before its prototype. */
-static void put_entry_comment(Buf *out, const DefOut *e, const Entry *entry)
+/* The start of an entry point's comment: "Returns f(x, y)", or for a vector result where it
+ * stores its values. */
+static void put_returns(Buf *t, const DefOut *e)
 {
     const Func *f = e->s.f;
     const char *value = e->fn[ENTRY_VALUE];
-    Buf t = {0};
     if (f->vector)
-        buf_printf(&t, "Stores the %d value%s of %s in %s[0..%d]", f->nroots,
+        buf_printf(t, "Stores the %d value%s of %s in %s[0..%d]", f->nroots,
                    f->nroots == 1 ? "" : "s", value, e->s.out, f->nroots - 1);
     else
-        buf_printf(&t, "Returns %s(", value);
+        buf_printf(t, "Returns %s(", value);
     for (int k = 0; !f->vector && k < f->nsizes; k++)
-        buf_printf(&t, "%s, ", e->s.size[k]);
+        buf_printf(t, "%s, ", e->s.size[k]);
     for (int i = 0; !f->vector && i < f->nparams; i++)
-        buf_printf(&t, "%s%s", i ? ", " : "", e->s.param[i]);
-    buf_puts(&t, f->vector ? "" : ")");
-    int accumulate = e->opt->accumulate && (entry->kind == ENTRY_GRAD || entry->kind == ENTRY_VJP);
-    const char *verb = accumulate ? "adds" : "stores";
-    if (!f->ndiff && entry->kind != ENTRY_VALUE)
-        buf_puts(&t, "; it has no differentiated input, so there is no derivative to store");
-    else if (entry->pattern && !entry->pattern->nnz)
-        buf_printf(&t, "; its %s is structurally zero, so nothing is stored through %s",
-                   entry->kind == ENTRY_JAC_SPARSE ? "Jacobian" : "Hessian",
-                   entry->kind == ENTRY_JAC_SPARSE ? e->s.jac_nz : e->s.hess_nz);
-    else switch (entry->kind) {
-    case ENTRY_VALUE:
-        if (!f->vector) {
-            buf_free(&t);
-            return;
-        }
-        break;
-    case ENTRY_GRAD: case ENTRY_VJP:
-        if (!f->ndiff)
-            break;
-        buf_puts(&t, accumulate ? " and adds " : " and overwrites ");
-        if (accumulate) {
-            put_what(&t, entry, e);
-            buf_puts(&t, " to ");
-            put_arg_list(&t, e, entry, 1);
-        } else {
-            put_arg_list(&t, e, entry, 1);
-            buf_puts(&t, " with ");
-            put_what(&t, entry, e);
-        }
-        break;
-    case ENTRY_JVP:
-        buf_printf(&t, " and %s in ", verb);
-        put_arg_ref(&t, e, find_arg(entry, e->s.out_dot));
-        buf_puts(&t, " the derivative along the direction ");
-        put_arg_list(&t, e, entry, 0);
-        buf_puts(&t, " (J times it)");
-        break;
-    case ENTRY_JAC: case ENTRY_HESS: {
+        buf_printf(t, "%s%s", i ? ", " : "", e->s.param[i]);
+    buf_puts(t, f->vector ? "" : ")");
+}
+
+/* What a Jacobian or a Hessian stores, dense or sparse. */
+static void put_matrix(Buf *t, const DefOut *e, const Entry *entry)
+{
+    const Func *f = e->s.f;
+    if (entry->kind == ENTRY_JAC || entry->kind == ENTRY_HESS) {
         int jac = entry->kind == ENTRY_JAC;
         uint32_t rows = jac ? (uint32_t)f->nroots : f->ndiff;
-        buf_printf(&t, " and stores its %s in %s[0..%llu], row-major, %u x %u: entry (i, j) is "
+        buf_printf(t, " and stores its %s in %s[0..%llu], row-major, %u x %u: entry (i, j) is "
                    "the derivative of %s by the %s scalar j, in the order ", jac ? "Jacobian" :
                    "Hessian (symmetric)", jac ? e->s.jac : e->s.hess,
                    (unsigned long long)rows * f->ndiff - ((uint64_t)rows * f->ndiff > 0),
                    rows, f->ndiff, jac ? (f->vector ? "value i" : "the value") :
                    "partial derivative i", "differentiated");
-        put_columns(&t, e);
-        break;
-    }
-    case ENTRY_JAC_SPARSE: case ENTRY_HESS_SPARSE: {
+    } else {
         int jac = entry->kind == ENTRY_JAC_SPARSE;
-        buf_printf(&t, " and stores the %u structural nonzero%s of its %s in %s[0..%u]: entry "
-                   "k is (%s[k], %s[k]), by row, then column; the columns are ", entry->pattern->nnz,
-                   entry->pattern->nnz == 1 ? "" : "s",
+        buf_printf(t, " and stores the %u structural nonzero%s of its %s in %s[0..%u]: entry "
+                   "k is (%s[k], %s[k]), by row, then column; the columns are ",
+                   entry->pattern->nnz, entry->pattern->nnz == 1 ? "" : "s",
                    jac ? "Jacobian" : "Hessian's lower triangle", jac ? e->s.jac_nz : e->s.hess_nz,
                    entry->pattern->nnz ? entry->pattern->nnz - 1 : 0, e->row[entry->kind],
                    e->col[entry->kind]);
-        put_columns(&t, e);
-        break;
     }
+    put_columns(t, e);
+}
+
+/* What the entry point stores through its pointers, after put_returns's text. 0 when there is
+ * nothing to say: the value of a scalar result, which only returns it. */
+static int put_effect(Buf *t, const DefOut *e, const Entry *entry)
+{
+    const Func *f = e->s.f;
+    int accumulate = e->opt->accumulate && (entry->kind == ENTRY_GRAD || entry->kind == ENTRY_VJP);
+    const char *verb = accumulate ? "adds" : "stores";
+    if (!f->ndiff && entry->kind != ENTRY_VALUE)
+        buf_puts(t, "; it has no differentiated input, so there is no derivative to store");
+    else if (entry->pattern && !entry->pattern->nnz)
+        buf_printf(t, "; its %s is structurally zero, so nothing is stored through %s",
+                   entry->kind == ENTRY_JAC_SPARSE ? "Jacobian" : "Hessian",
+                   entry->kind == ENTRY_JAC_SPARSE ? e->s.jac_nz : e->s.hess_nz);
+    else switch (entry->kind) {
+    case ENTRY_VALUE:
+        if (!f->vector)
+            return 0;
+        break;
+    case ENTRY_GRAD: case ENTRY_VJP:
+        if (!f->ndiff)
+            break;
+        buf_puts(t, accumulate ? " and adds " : " and overwrites ");
+        if (accumulate) {
+            put_what(t, entry, e);
+            buf_puts(t, " to ");
+            put_arg_list(t, e, entry, 1);
+        } else {
+            put_arg_list(t, e, entry, 1);
+            buf_puts(t, " with ");
+            put_what(t, entry, e);
+        }
+        break;
+    case ENTRY_JVP:
+        buf_printf(t, " and %s in ", verb);
+        put_arg_ref(t, e, find_arg(entry, e->s.out_dot));
+        buf_puts(t, " the derivative along the direction ");
+        put_arg_list(t, e, entry, 0);
+        buf_puts(t, " (J times it)");
+        break;
+    case ENTRY_JAC: case ENTRY_HESS: case ENTRY_JAC_SPARSE: case ENTRY_HESS_SPARSE:
+        put_matrix(t, e, entry);
+        break;
     case ENTRY_HVP:
-        buf_printf(&t, " and %s in ", verb);
-        put_arg_list(&t, e, entry, 1);
-        buf_puts(&t, " the Hessian times the direction ");
-        put_arg_list(&t, e, entry, 0);
+        buf_printf(t, " and %s in ", verb);
+        put_arg_list(t, e, entry, 1);
+        buf_puts(t, " the Hessian times the direction ");
+        put_arg_list(t, e, entry, 0);
         break;
     case ENTRY_KINDS:
         abort();
     }
+    return 1;
+}
+
+/* What a caller of an entry point with kept recurrences must see to: a range that must not
+ * be reversed, the size of the work array. */
+static void put_caveats(Buf *t, const DefOut *e, const Entry *entry)
+{
+    const Func *f = e->s.f;
     /* a recurrence's range reversed would read a state the loop never computed */
     for (int i = 0; i < f->nloops; i++) {
         const Loop *lp = &f->loops[i];
@@ -274,23 +292,26 @@ static void put_entry_comment(Buf *out, const DefOut *e, const Entry *entry)
             sure = sure && trips.c[j] >= 0;
         if (!lp->nstate || sure)
             continue;
-        buf_puts(&t, "; it needs ");
-        print_affine(&t, e, lp->var, &trips);
-        buf_printf(&t, " >= 0 (the recurrence at line %d may run no step, not fewer)",
+        buf_puts(t, "; it needs ");
+        print_affine(t, e, lp->var, &trips);
+        buf_printf(t, " >= 0 (the recurrence at line %d may run no step, not fewer)",
                    lp->loc.first_line);
     }
     if (e->work_macro && reverse_entry(entry->kind)) {
-        buf_printf(&t, "; %s must hold %s(", e->s.work, e->work_macro);
+        buf_printf(t, "; %s must hold %s(", e->s.work, e->work_macro);
         for (int k = 0; k < f->nsizes; k++)
-            buf_printf(&t, "%s%s", k ? ", " : "", e->s.size[k]);
-        buf_printf(&t, ") values of its type %s (what the recurrence's reverse loop reads of "
+            buf_printf(t, "%s%s", k ? ", " : "", e->s.size[k]);
+        buf_printf(t, ") values of its type %s (what the recurrence's reverse loop reads of "
                    "each iteration)", real_type[e->opt->real]);
     }
-    buf_puts(&t, ".");
-    /* wrapped at 96 columns */
+}
+
+/* text as a comment, its words wrapped at 96 columns. */
+static void put_wrapped_comment(Buf *out, const char *text)
+{
     buf_puts(out, "/*");
     size_t col = 2;
-    for (char *w = t.data, *sp; *w; w = sp ? sp + 1 : w + strlen(w)) {
+    for (const char *w = text, *sp; *w; w = sp ? sp + 1 : w + strlen(w)) {
         sp = strchr(w, ' ');
         size_t n = sp ? (size_t)(sp - w) : strlen(w);
         if (col + 1 + n > 96) {
@@ -301,6 +322,18 @@ static void put_entry_comment(Buf *out, const DefOut *e, const Entry *entry)
         col += 1 + n;
     }
     buf_puts(out, " */\n");
+}
+
+/* What an entry point computes, in a comment before its prototype. */
+static void put_entry_comment(Buf *out, const DefOut *e, const Entry *entry)
+{
+    Buf t = {0};
+    put_returns(&t, e);
+    if (put_effect(&t, e, entry)) {
+        put_caveats(&t, e, entry);
+        buf_puts(&t, ".");
+        put_wrapped_comment(out, t.data);
+    }
     buf_free(&t);
 }
 
