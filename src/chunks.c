@@ -70,11 +70,9 @@ void chunks_free(Chunks *ch)
     free(ch->owner);
 }
 
-void chunks_plan(Chunks *ch, DefOut *e, const Entry *entry, const Body *b)
+/* The body's statements into ch->stmt: each local, each store right after its root. */
+static void order_statements(Chunks *ch, const DefOut *e, const Entry *entry, const Body *b)
 {
-    const Func *f = e->s.f;
-    memset(ch, 0, sizeof *ch);
-    /* statements: each local, each store right after its root */
     uint32_t *after = xrealloc(NULL, (b->n + 2) * sizeof *after), nstores = entry->nstores;
     memset(after, 0, (b->n + 2) * sizeof *after);
     for (uint32_t r = 0; r < nstores; r++)
@@ -101,12 +99,13 @@ void chunks_plan(Chunks *ch, DefOut *e, const Entry *entry, const Body *b)
     free(after);
     free(first);
     free(order);
-    /* chunks of CHUNK_STATEMENTS */
-    ch->nchunks = (ch->nstmts + CHUNK_STATEMENTS - 1) / CHUNK_STATEMENTS;
-    ch->nchunks = ch->nchunks ? ch->nchunks : 1;
-    ch->start = xrealloc(NULL, (ch->nchunks + 1) * sizeof *ch->start);
-    for (uint32_t c = 0; c <= ch->nchunks; c++)
-        ch->start[c] = c * CHUNK_STATEMENTS < ch->nstmts ? c * CHUNK_STATEMENTS : ch->nstmts;
+}
+
+/* Per chunk, the parameters it reads or stores through; per local, the chunk defining it and
+ * the last that reads it. */
+static void find_uses(Chunks *ch, const DefOut *e, const Entry *entry, const Body *b)
+{
+    const Func *f = e->s.f;
     /* parameters: the inputs, then the entry's args; an input slot's owner */
     uint32_t nowners = (uint32_t)f->nparams + (uint32_t)entry->nargs;
     ch->stamp = xrealloc(NULL, (nowners + 1) * sizeof *ch->stamp);
@@ -147,7 +146,12 @@ void chunks_plan(Chunks *ch, DefOut *e, const Entry *entry, const Body *b)
     for (int a = 0; a < entry->nargs; a++)
         if (entry->args[a].fill)
             use_param(ch, lastc, (uint32_t)f->nparams + (uint32_t)a);
-    /* slots for the values read in a later chunk, reused when their last reader is done */
+}
+
+/* Slots of w for the values read in a later chunk than their own, reused when their last
+ * reader is done; such a value is named w[j], its name before kept in ch->saved. */
+static void assign_slots(Chunks *ch, DefOut *e, const Body *b)
+{
     ch->saved = xrealloc(NULL, (b->n + 1) * sizeof *ch->saved);
     uint32_t *free_slots = xrealloc(NULL, (b->n + 1) * sizeof *free_slots), nfree = 0;
     uint32_t *slot_of = xrealloc(NULL, (b->n + 1) * sizeof *slot_of);
@@ -181,6 +185,20 @@ void chunks_plan(Chunks *ch, DefOut *e, const Entry *entry, const Body *b)
         if (!(b->local[k] && ch->last[k] != ch->def[k]))
             ch->saved[k] = NULL;
     free(slot_of);
+}
+
+void chunks_plan(Chunks *ch, DefOut *e, const Entry *entry, const Body *b)
+{
+    memset(ch, 0, sizeof *ch);
+    order_statements(ch, e, entry, b);
+    /* chunks of CHUNK_STATEMENTS */
+    ch->nchunks = (ch->nstmts + CHUNK_STATEMENTS - 1) / CHUNK_STATEMENTS;
+    ch->nchunks = ch->nchunks ? ch->nchunks : 1;
+    ch->start = xrealloc(NULL, (ch->nchunks + 1) * sizeof *ch->start);
+    for (uint32_t c = 0; c <= ch->nchunks; c++)
+        ch->start[c] = c * CHUNK_STATEMENTS < ch->nstmts ? c * CHUNK_STATEMENTS : ch->nstmts;
+    find_uses(ch, e, entry, b);
+    assign_slots(ch, e, b);
 }
 
 void chunks_restore(Chunks *ch, DefOut *e, const Body *b)
