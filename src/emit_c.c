@@ -517,36 +517,31 @@ int emit_check(const Program *prog, Diag *diag, const EmitOptions *opt)
     return diag->errors;
 }
 
-void emit_source(const Program *prog, const Diag *diag, const EmitOptions *opt, Buf *out)
+/* The bodies of e's entry points, scheduled before anything prints: those with two sweeps
+ * first, so that a node they share with the value function has the same name in both; then
+ * the names of what its kept loops define, and of the index and the work array. */
+static void schedule_definition(DefOut *e, Entry *entries, Body *bodies, Runs *runs)
 {
-    Arena arena = {0};
-    NameSet file_names;
-    DefOut *defs = name_functions(prog, opt, &file_names, &arena);
-    Emitter em = {.out = out, .opt = opt};
-
-    for (int i = 0; i < prog->nfuncs; i++)
-        start_definition(&defs[i], &prog->funcs[i], &file_names, &arena);
-    /* the bodies, scheduled before anything prints: those with two sweeps first, so that a
-     * node they share with the value function has the same name in both */
-    Entry(*entries)[ENTRY_KINDS] = arena_alloc(&arena, (size_t)prog->nfuncs * sizeof *entries);
-    Body(*bodies)[ENTRY_KINDS] = arena_alloc(&arena, (size_t)prog->nfuncs * sizeof *bodies);
-    Runs(*runs)[ENTRY_KINDS] = arena_alloc(&arena, (size_t)prog->nfuncs * sizeof *runs);
-    for (int i = 0; i < prog->nfuncs; i++) {
-        DefOut *e = &defs[i];
-        for (int k = ENTRY_KINDS - 1; k >= 0; k--) {
-            if (!(e->s.f->entries & 1u << k))
-                continue;
-            sched_entry(&e->s, (EntryKind)k, &entries[i][k]);
-            if (e->s.f->nloops)
-                runs_plan(e, &entries[i][k], &bodies[i][k], &runs[i][k]);
-            else
-                sched_body(&e->s, entries[i][k].roots, (int)entries[i][k].nroots,
-                           &bodies[i][k], k == ENTRY_JVP);
-        }
-        runs_name_loops(e);
-        e->index = names_claim(&e->s.names, "k");
-        e->work = names_claim(&e->s.names, "w");
+    for (int k = ENTRY_KINDS - 1; k >= 0; k--) {
+        if (!(e->s.f->entries & 1u << k))
+            continue;
+        sched_entry(&e->s, (EntryKind)k, &entries[k]);
+        if (e->s.f->nloops)
+            runs_plan(e, &entries[k], &bodies[k], &runs[k]);
+        else
+            sched_body(&e->s, entries[k].roots, (int)entries[k].nroots, &bodies[k],
+                       k == ENTRY_JVP);
     }
+    runs_name_loops(e);
+    e->index = names_claim(&e->s.names, "k");
+    e->work = names_claim(&e->s.names, "w");
+}
+
+/* The start of the source: the include, ADGEN_UNUSED for static functions, and every entry
+ * point's prototype (and a sparse one's pattern arrays) in C linkage. */
+static void put_preamble(Buf *out, const Program *prog, const Diag *diag,
+                         const EmitOptions *opt, const DefOut *defs, Entry (*entries)[ENTRY_KINDS])
+{
     header_comment(out, diag);
     buf_puts(out, "#include <math.h>\n\n");
     if (opt->file_static)
@@ -566,6 +561,66 @@ void emit_source(const Program *prog, const Diag *diag, const EmitOptions *opt, 
         }
     }
     buf_puts(out, "#ifdef __cplusplus\n}\n#endif\n");
+}
+
+/* An entry point's definition: a large body's chunks first, as static functions, then the
+ * pattern arrays, the comment, the prototype and the body (its runs rs, or NULL). Frees the
+ * body, the runs and the entry. */
+static void put_entry(Emitter *em, DefOut *e, Entry *entry, Body *b, Runs *rs,
+                      NameSet *file_names)
+{
+    Buf *out = em->out;
+    const Func *f = e->s.f;
+    const EmitOptions *opt = e->opt;
+    EntryKind k = entry->kind;
+    sched_activate(&e->s, b);
+    Chunks ch;
+    const char **names = NULL;
+    int chunked = b->n > LARGE_BODY && !f->nloops;
+    if (chunked) {
+        chunks_plan(&ch, e, entry, b);
+        names = xrealloc(NULL, ch.nchunks * sizeof *names);
+        chunks_put_functions(em, e, entry, b, &ch, file_names, names);
+    }
+    if (k != ENTRY_VALUE)
+        buf_puts(out, "\n");
+    if (entry->pattern && opt->file_static) /* no header: the count here */
+        buf_printf(out, "#define %s %u\n", e->nnz[k], entry->pattern->nnz);
+    if (entry->pattern)
+        put_pattern(out, e, entry, 1);
+    put_entry_comment(out, e, entry);
+    lines_at_source(em, f->def->loc.first_line);
+    put_prototype(out, e, entry);
+    buf_puts(out, "\n");
+    if (chunked) {
+        chunks_put_body(em, e, entry, b, &ch, names);
+        chunks_restore(&ch, e, b);
+        chunks_free(&ch);
+        free(names);
+    } else {
+        loops_put_body(em, e, entry, b, rs);
+    }
+    if (rs)
+        runs_free(rs);
+    body_free(b);
+    entry_free(entry);
+}
+
+void emit_source(const Program *prog, const Diag *diag, const EmitOptions *opt, Buf *out)
+{
+    Arena arena = {0};
+    NameSet file_names;
+    DefOut *defs = name_functions(prog, opt, &file_names, &arena);
+    Emitter em = {.out = out, .opt = opt};
+
+    for (int i = 0; i < prog->nfuncs; i++)
+        start_definition(&defs[i], &prog->funcs[i], &file_names, &arena);
+    Entry(*entries)[ENTRY_KINDS] = arena_alloc(&arena, (size_t)prog->nfuncs * sizeof *entries);
+    Body(*bodies)[ENTRY_KINDS] = arena_alloc(&arena, (size_t)prog->nfuncs * sizeof *bodies);
+    Runs(*runs)[ENTRY_KINDS] = arena_alloc(&arena, (size_t)prog->nfuncs * sizeof *runs);
+    for (int i = 0; i < prog->nfuncs; i++)
+        schedule_definition(&defs[i], entries[i], bodies[i], runs[i]);
+    put_preamble(out, prog, diag, opt, defs, entries);
     for (int i = 0; i < prog->nfuncs; i++) {
         DefOut *e = &defs[i];
         const Func *f = e->s.f;
@@ -573,44 +628,10 @@ void emit_source(const Program *prog, const Diag *diag, const EmitOptions *opt, 
         put_source_comment(out, diag, e);
         if (opt->file_static) /* no header: the macro here */
             put_work_macro(out, e);
-        for (int k = 0; k < ENTRY_KINDS; k++) {
-            if (!(f->entries & 1u << k))
-                continue;
-            Entry *entry = &entries[i][k];
-            Body *b = &bodies[i][k];
-            sched_activate(&e->s, b);
-            /* a large body: its chunks first, as static functions */
-            Chunks ch;
-            const char **names = NULL;
-            int chunked = b->n > LARGE_BODY && !f->nloops;
-            if (chunked) {
-                chunks_plan(&ch, e, entry, b);
-                names = xrealloc(NULL, ch.nchunks * sizeof *names);
-                chunks_put_functions(&em, e, entry, b, &ch, &file_names, names);
-            }
-            if (k != ENTRY_VALUE)
-                buf_puts(out, "\n");
-            if (entry->pattern && opt->file_static) /* no header: the count here */
-                buf_printf(out, "#define %s %u\n", e->nnz[k], entry->pattern->nnz);
-            if (entry->pattern)
-                put_pattern(out, e, entry, 1);
-            put_entry_comment(out, e, entry);
-            lines_at_source(&em, f->def->loc.first_line);
-            put_prototype(out, e, entry);
-            buf_puts(out, "\n");
-            if (chunked) {
-                chunks_put_body(&em, e, entry, b, &ch, names);
-                chunks_restore(&ch, e, b);
-                chunks_free(&ch);
-                free(names);
-            } else {
-                loops_put_body(&em, e, entry, b, f->nloops ? &runs[i][k] : NULL);
-            }
-            if (f->nloops)
-                runs_free(&runs[i][k]);
-            body_free(b);
-            entry_free(entry);
-        }
+        for (int k = 0; k < ENTRY_KINDS; k++)
+            if (f->entries & 1u << k)
+                put_entry(&em, e, &entries[i][k], &bodies[i][k],
+                          f->nloops ? &runs[i][k] : NULL, &file_names);
         end_definition(e);
     }
     buf_free(&em.escaped);
