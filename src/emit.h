@@ -8,6 +8,8 @@
  *   runs.c    kept loops: the runs of an entry point, planned
  *   loops.c   an entry point's body, its runs printed as C loops among its statements
  *   chunks.c  a large body in chunks
+ *
+ * After emit_c.c, which calls them all, a file calls only the files before it in this list.
  */
 #ifndef EMIT_H
 #define EMIT_H

@@ -1,11 +1,13 @@
 /*
  * emit_c.c: the C file's frame. Input: a Program whose Funcs have been differentiated. Output:
- * C99 text that includes only <math.h>, with the entry points of every definition (README,
- * "The generated API"), and the header declaring them. Per definition it claims the C names,
- * and schedules every entry point's body (schedule.c; with its kept loops' runs, runs.c)
- * before anything prints, so that a node two bodies share has one name in both; then it prints
- * the definition's source as a comment and, per entry point, a comment saying what it
- * computes, the prototype and the body (loops.c; a large one in chunks, chunks.c).
+ * the source, C99 that includes only <math.h>, with the entry points of every definition
+ * (README, "The generated API"), and the header declaring them. Per definition it claims the C
+ * names, and schedules every entry point's body (schedule.c; with its kept loops' runs,
+ * runs.c) before anything prints, so that a node two bodies share has one name in both; then
+ * it prints the definition's source as a comment and, per entry point, a comment saying what
+ * it computes, the prototype and the body (loops.c; a large one in chunks, chunks.c).
+ * Invariant: the source and the header claim their names through one name_functions, in one
+ * order, so that they agree.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -16,12 +18,107 @@
 #define MAX_COMMENT_LINES 12
 #define MAX_COMMENT_COLS 96
 
-/* ---- comments ----------------------------------------------------------------------------------- */
+/* ---- names and the state of a definition ---------------------------------------------------- */
+
+/* A C name upper-cased, for a macro. */
+static void put_upper(Buf *out, const char *name)
+{
+    for (const char *c = name; *c; c++)
+        buf_printf(out, "%c", *c >= 'a' && *c <= 'z' ? *c - 'a' + 'A' : *c);
+}
+
+/* The file's names, then each definition's entry points, claimed in order. */
+static DefOut *name_functions(const Program *prog, const EmitOptions *opt, NameSet *file_names,
+                              Arena *arena)
+{
+    names_init(file_names, arena, 512, NULL);
+    names_reserve_c(file_names);
+    DefOut *defs = arena_alloc(arena, (size_t)prog->nfuncs * sizeof *defs);
+    for (int i = 0; i < prog->nfuncs; i++) {
+        const Func *f = &prog->funcs[i];
+        const char *base = NULL;
+        defs[i].opt = opt;
+        for (int k = 0; k < ENTRY_KINDS; k++) {
+            if (!(f->entries & 1u << k))
+                continue;
+            Buf want = {0};
+            if (base)
+                buf_printf(&want, "%s%s", base, entry_suffix[k]);
+            else
+                buf_printf(&want, "%s%s%s", opt->prefix ? opt->prefix : "",
+                           opt->name ? opt->name : f->name, entry_suffix[k]);
+            defs[i].fn[k] = names_claim(file_names, want.data);
+            if (!base)
+                base = defs[i].fn[k];
+            if (k == ENTRY_JAC_SPARSE || k == ENTRY_HESS_SPARSE) {
+                Buf name = {0};
+                buf_printf(&name, "%s_row", defs[i].fn[k]);
+                defs[i].row[k] = names_claim(file_names, name.data);
+                name.len = 0;
+                buf_printf(&name, "%s_col", defs[i].fn[k]);
+                defs[i].col[k] = names_claim(file_names, name.data);
+                /* the count's macro, upper-cased: f and F must not share one */
+                name.len = 0;
+                put_upper(&name, defs[i].fn[k]);
+                buf_puts(&name, "_NNZ");
+                defs[i].nnz[k] = names_claim(file_names, name.data);
+                buf_free(&name);
+            }
+            buf_free(&want);
+        }
+        for (int l = 0; l < f->nloops; l++) {
+            if (!f->loops[l].nstate || !(f->entries & (1u << ENTRY_GRAD | 1u << ENTRY_VJP)))
+                continue;
+            Buf name = {0};
+            put_upper(&name, defs[i].fn[ENTRY_VALUE]);
+            buf_puts(&name, "_WORK");
+            defs[i].work_macro = names_claim(file_names, name.data);
+            buf_free(&name);
+        }
+    }
+    return defs;
+}
+
+static void start_definition(DefOut *e, const Func *f, const NameSet *file_names, Arena *arena)
+{
+    sched_init(&e->s, f, arena, file_names);
+    e->literal = arena_alloc(arena, f->dag.len * sizeof *e->literal);
+    for (int k = 0; k < f->nsizes; k++) {
+        if (f->size_slot[k] == UINT32_MAX)
+            continue;
+        Buf t = {0};
+        buf_printf(&t, "(%s)%s", real_type[e->opt->real], e->s.size[k]);
+        e->s.local[f->input[f->size_slot[k]]] = arena_strndup(arena, t.data, t.len);
+        buf_free(&t);
+    }
+    e->loops = arena_alloc(arena, ((size_t)f->nloops + 1) * sizeof *e->loops);
+    e->loop_var = arena_alloc(arena, ((size_t)f->nloops + 1) * sizeof *e->loop_var);
+    for (int i = 0; i < f->nloops; i++) {
+        e->loops[i].opt = e->opt;
+        start_definition(&e->loops[i], f->loops[i].body, &e->s.names, arena);
+    }
+}
+
+static void end_definition(DefOut *e)
+{
+    for (int i = 0; i < e->s.f->nloops; i++)
+        end_definition(&e->loops[i]);
+    free(e->old);
+    sched_free(&e->s);
+}
+
+/* ---- comments ------------------------------------------------------------------------------- */
 
 static const char *base_name(const char *path)
 {
     const char *slash = strrchr(path, '/');
     return slash ? slash + 1 : path;
+}
+
+static void header_comment(Buf *out, const Diag *diag)
+{
+    buf_printf(out, "/* Generated by adgen %s from %s. Do not edit. */\n", ADGEN_VERSION,
+               base_name(diag->file));
 }
 
 /* The definition's source as a comment: bytes that could end the comment, form a trigraph
@@ -84,32 +181,6 @@ static void put_source_comment(Buf *out, const Diag *diag, const DefOut *e)
         buf_puts(out, " */\n");
     }
     buf_free(&text);
-}
-
-/* ---- functions ------------------------------------------------------------------------------ */
-
-static void put_prototype(Buf *out, const DefOut *e, const Entry *entry)
-{
-    const Func *f = e->s.f;
-    const char *real = real_type[e->opt->real];
-    if (e->opt->file_static)
-        buf_puts(out, "static ADGEN_UNUSED ");
-    buf_printf(out, "%s %s(", entry->ret ? real : "void", e->fn[entry->kind]);
-    if (f->nsizes + f->nparams + entry->nargs == 0)
-        buf_puts(out, "void");
-    for (int k = 0; k < f->nsizes; k++)
-        buf_printf(out, "%slong %s", k ? ", " : "", e->s.size[k]);
-    for (int i = 0; i < f->nparams; i++)
-        buf_printf(out, "%s%s%s %s%s", i + f->nsizes ? ", " : "",
-                   f->params[i].rank ? "const " : "", real, f->params[i].rank ? "*" : "",
-                   e->s.param[i]);
-    for (int i = 0; i < entry->nargs; i++) {
-        const Arg *a = &entry->args[i];
-        buf_printf(out, "%s%s%s %s%s", f->nsizes + f->nparams + i ? ", " : "",
-                   !a->out && a->array ? "const " : "", real, a->out || a->array ? "*" : "",
-                   a->name);
-    }
-    buf_puts(out, ")");
 }
 
 /* "name" for a scalar argument (*name for a pointer), "name[0..n-1]" for an array. */
@@ -337,6 +408,32 @@ static void put_entry_comment(Buf *out, const DefOut *e, const Entry *entry)
     buf_free(&t);
 }
 
+/* ---- declarations --------------------------------------------------------------------------- */
+
+static void put_prototype(Buf *out, const DefOut *e, const Entry *entry)
+{
+    const Func *f = e->s.f;
+    const char *real = real_type[e->opt->real];
+    if (e->opt->file_static)
+        buf_puts(out, "static ADGEN_UNUSED ");
+    buf_printf(out, "%s %s(", entry->ret ? real : "void", e->fn[entry->kind]);
+    if (f->nsizes + f->nparams + entry->nargs == 0)
+        buf_puts(out, "void");
+    for (int k = 0; k < f->nsizes; k++)
+        buf_printf(out, "%slong %s", k ? ", " : "", e->s.size[k]);
+    for (int i = 0; i < f->nparams; i++)
+        buf_printf(out, "%s%s%s %s%s", i + f->nsizes ? ", " : "",
+                   f->params[i].rank ? "const " : "", real, f->params[i].rank ? "*" : "",
+                   e->s.param[i]);
+    for (int i = 0; i < entry->nargs; i++) {
+        const Arg *a = &entry->args[i];
+        buf_printf(out, "%s%s%s %s%s", f->nsizes + f->nparams + i ? ", " : "",
+                   !a->out && a->array ? "const " : "", real, a->out || a->array ? "*" : "",
+                   a->name);
+    }
+    buf_puts(out, ")");
+}
+
 /* A sparse entry's pattern arrays: declared (the header, the prototypes), or defined. An
  * empty pattern has arrays of one unused element, as C has no empty arrays. */
 static void put_pattern(Buf *out, const DefOut *e, const Entry *entry, int define)
@@ -361,65 +458,6 @@ static void put_pattern(Buf *out, const DefOut *e, const Entry *entry, int defin
         }
         buf_puts(out, "\n};\n");
     }
-}
-
-/* A C name upper-cased, for a macro. */
-static void put_upper(Buf *out, const char *name)
-{
-    for (const char *c = name; *c; c++)
-        buf_printf(out, "%c", *c >= 'a' && *c <= 'z' ? *c - 'a' + 'A' : *c);
-}
-
-/* The file's names, then each definition's entry points, claimed in order. */
-static DefOut *name_functions(const Program *prog, const EmitOptions *opt, NameSet *file_names,
-                              Arena *arena)
-{
-    names_init(file_names, arena, 512, NULL);
-    names_reserve_c(file_names);
-    DefOut *defs = arena_alloc(arena, (size_t)prog->nfuncs * sizeof *defs);
-    for (int i = 0; i < prog->nfuncs; i++) {
-        const Func *f = &prog->funcs[i];
-        const char *base = NULL;
-        defs[i].opt = opt;
-        for (int k = 0; k < ENTRY_KINDS; k++) {
-            if (!(f->entries & 1u << k))
-                continue;
-            Buf want = {0};
-            if (base)
-                buf_printf(&want, "%s%s", base, entry_suffix[k]);
-            else
-                buf_printf(&want, "%s%s%s", opt->prefix ? opt->prefix : "",
-                           opt->name ? opt->name : f->name, entry_suffix[k]);
-            defs[i].fn[k] = names_claim(file_names, want.data);
-            if (!base)
-                base = defs[i].fn[k];
-            if (k == ENTRY_JAC_SPARSE || k == ENTRY_HESS_SPARSE) {
-                Buf name = {0};
-                buf_printf(&name, "%s_row", defs[i].fn[k]);
-                defs[i].row[k] = names_claim(file_names, name.data);
-                name.len = 0;
-                buf_printf(&name, "%s_col", defs[i].fn[k]);
-                defs[i].col[k] = names_claim(file_names, name.data);
-                /* the count's macro, upper-cased: f and F must not share one */
-                name.len = 0;
-                put_upper(&name, defs[i].fn[k]);
-                buf_puts(&name, "_NNZ");
-                defs[i].nnz[k] = names_claim(file_names, name.data);
-                buf_free(&name);
-            }
-            buf_free(&want);
-        }
-        for (int l = 0; l < f->nloops; l++) {
-            if (!f->loops[l].nstate || !(f->entries & (1u << ENTRY_GRAD | 1u << ENTRY_VJP)))
-                continue;
-            Buf name = {0};
-            put_upper(&name, defs[i].fn[ENTRY_VALUE]);
-            buf_puts(&name, "_WORK");
-            defs[i].work_macro = names_claim(file_names, name.data);
-            buf_free(&name);
-        }
-    }
-    return defs;
 }
 
 /* #define NAME_WORK(n) ...: the states of the recurrence, for each iteration. */
@@ -456,39 +494,7 @@ static void put_work_macro(Buf *out, const DefOut *e)
     }
 }
 
-static void start_definition(DefOut *e, const Func *f, const NameSet *file_names, Arena *arena)
-{
-    sched_init(&e->s, f, arena, file_names);
-    e->literal = arena_alloc(arena, f->dag.len * sizeof *e->literal);
-    for (int k = 0; k < f->nsizes; k++) {
-        if (f->size_slot[k] == UINT32_MAX)
-            continue;
-        Buf t = {0};
-        buf_printf(&t, "(%s)%s", real_type[e->opt->real], e->s.size[k]);
-        e->s.local[f->input[f->size_slot[k]]] = arena_strndup(arena, t.data, t.len);
-        buf_free(&t);
-    }
-    e->loops = arena_alloc(arena, ((size_t)f->nloops + 1) * sizeof *e->loops);
-    e->loop_var = arena_alloc(arena, ((size_t)f->nloops + 1) * sizeof *e->loop_var);
-    for (int i = 0; i < f->nloops; i++) {
-        e->loops[i].opt = e->opt;
-        start_definition(&e->loops[i], f->loops[i].body, &e->s.names, arena);
-    }
-}
-
-static void end_definition(DefOut *e)
-{
-    for (int i = 0; i < e->s.f->nloops; i++)
-        end_definition(&e->loops[i]);
-    free(e->old);
-    sched_free(&e->s);
-}
-
-static void header_comment(Buf *out, const Diag *diag)
-{
-    buf_printf(out, "/* Generated by adgen %s from %s. Do not edit. */\n", ADGEN_VERSION,
-               base_name(diag->file));
-}
+/* ---- the source and the header -------------------------------------------------------------- */
 
 int emit_check(const Program *prog, Diag *diag, const EmitOptions *opt)
 {
