@@ -786,7 +786,7 @@ void sched_activate(Sched *s, Body *b);
 /* The position of node id in b, the active body, or -1. */
 long body_find(const Sched *s, const Body *b, NodeId id);
 
-/* ---- emit_c.c: printing C ------------------------------------------------------------------ */
+/* ---- emit_c.c: printing C (the stage's other files and their private types: emit.h) ------- */
 
 typedef struct {
     RealType real;            /* the C type of every value, with its libm names and literals */

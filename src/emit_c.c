@@ -1,279 +1,124 @@
 /*
- * emit_c.c: the C printer. Input: a Program whose Funcs have been differentiated, and for
- * each entry point its Body from schedule.c. Output: C99 text that includes only <math.h>,
- * with the entry points of every definition (README, "The generated API"), and the header
- * declaring them. A body prints as `const` locals in its order, then the stores through the
- * pointer parameters, then the return; a node that is not a local is printed inside its one
- * consumer, to a depth schedule.c bounds. A large body prints in chunks (static functions
- * and a work array, see LARGE_BODY), each store right after its value. A kept loop prints as a
- * C `for` over its iteration's body (a Run: the sum, its tangent, the reverse loop) just
- * before the first statement that reads what it computes. `#line` directives
- * map statements to the lines of the input they came from, written only where the mapping
- * would otherwise be wrong.
+ * emit_c.c: the C file's frame. Input: a Program whose Funcs have been differentiated. Output:
+ * the source, C99 that includes only <math.h>, with the entry points of every definition
+ * (README, "The generated API"), and the header declaring them. Per definition it claims the C
+ * names, and schedules every entry point's body (schedule.c; with its kept loops' runs,
+ * runs.c) before anything prints, so that a node two bodies share has one name in both; then
+ * it prints the definition's source as a comment and, per entry point, a comment saying what
+ * it computes, the prototype and the body (loops.c; a large one in chunks, chunks.c).
+ * Invariant: the source and the header claim their names through one name_functions, in one
+ * order, so that they agree.
  */
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "adgen.h"
+#include "emit.h"
 
 #define MAX_COMMENT_LINES 12
 #define MAX_COMMENT_COLS 96
 
-/* ---- per-definition state -------------------------------------------------------------------- */
+/* ---- names and the state of a definition ---------------------------------------------------- */
 
-typedef struct Runs Runs;
-typedef struct DefOut DefOut;
-
-struct DefOut {
-    Sched s;
-    const EmitOptions *opt;
-    const char *fn[ENTRY_KINDS]; /* the C names of the entry points */
-    const char *row[ENTRY_KINDS], *col[ENTRY_KINDS]; /* a sparse entry's pattern arrays */
-    const char *nnz[ENTRY_KINDS];                    /* and its count's macro */
-    const char *index;           /* the loop variable that zeroes a dense matrix */
-    const char *work;            /* the work array of a chunked body */
-    const char **literal;        /* per constant node: its text, once printed */
-    const char *work_macro;      /* NAME_WORK(sizes): the doubles `work` must hold */
-    DefOut *loops;               /* per kept loop: its iteration's */
-    const char **loop_var;       /* per kept loop: its index's C name */
-    const char *never;           /* a condition a loop's iteration takes that is never true */
-    const char **old;            /* copies of carried values' old ones in an iteration where
-                                    states trade values: as many as a loop has states */
-    uint32_t nold;
-};
-
-static const char *const literal_zero[] = {"0.0", "0.0f", "0.0L"};
-
-/* A body being printed. */
-typedef struct {
-    const DefOut *e;
-    const Body *b;
-} Printer;
-
-/* ---- expressions ------------------------------------------------------------------------------ */
-
-enum { P_TERNARY, P_ADD, P_MUL, P_UNARY, P_PRIMARY };
-
-static const Dag *dag_of(const Printer *p)
+/* A C name upper-cased, for a macro. */
+static void put_upper(Buf *out, const char *name)
 {
-    return &p->e->s.f->dag;
+    for (const char *c = name; *c; c++)
+        buf_printf(out, "%c", *c >= 'a' && *c <= 'z' ? *c - 'a' + 'A' : *c);
 }
 
-static int is_local(const Printer *p, NodeId id)
+/* The file's names, then each definition's entry points, claimed in order. */
+static DefOut *name_functions(const Program *prog, const EmitOptions *opt, NameSet *file_names,
+                              Arena *arena)
 {
-    long k = body_find(&p->e->s, p->b, id);
-    return k >= 0 && p->b->local[k];
-}
-
-static int prec_of(const Printer *p, NodeId id)
-{
-    const Node *nd = &dag_of(p)->nodes[id];
-    if (nd->kind == N_CONST)
-        return nd->k < 0 || (nd->k == 0 && signbit(nd->k)) ? P_UNARY : P_PRIMARY;
-    if (nd->kind == N_INPUT || is_local(p, id) || p->e->s.keep[id] == KEEP_LEAF)
-        return P_PRIMARY;
-    switch (op_info[nd->kind].form) {
-    case F_ADD: return P_ADD;
-    case F_MUL: return P_MUL;
-    case F_NEG: return P_UNARY;
-    case F_LEAF: case F_CMP: case F_LOGIC: case F_NOT: case F_IF: case F_CALL: case F_TEMPLATE:
-        return P_PRIMARY;
-    }
-    return P_PRIMARY;
-}
-
-static void put_expr(Buf *out, const Printer *p, NodeId id);
-
-static void put_operand(Buf *out, const Printer *p, NodeId id, int min_prec)
-{
-    if (prec_of(p, id) < min_prec) {
-        buf_puts(out, "(");
-        put_expr(out, p, id);
-        buf_puts(out, ")");
-    } else {
-        put_expr(out, p, id);
-    }
-}
-
-static void put_node(Buf *out, const Printer *p, NodeId id);
-
-/* A reference to a node: its name when it has one, else its expression inlined. */
-static void put_expr(Buf *out, const Printer *p, NodeId id)
-{
-    const Dag *d = dag_of(p);
-    const Node *nd = &d->nodes[id];
-    if (nd->kind == N_CONST) {
-        /* a constant is printed in several functions and often several times: format it once */
-        const char **text = &p->e->literal[id];
-        if (!*text) {
-            Buf t = {0};
-            if (d->meta[id].label)
-                put_spelled(&t, d->meta[id].label, p->e->opt->real);
+    names_init(file_names, arena, 512, NULL);
+    names_reserve_c(file_names);
+    DefOut *defs = arena_alloc(arena, (size_t)prog->nfuncs * sizeof *defs);
+    for (int i = 0; i < prog->nfuncs; i++) {
+        const Func *f = &prog->funcs[i];
+        const char *base = NULL;
+        defs[i].opt = opt;
+        for (int k = 0; k < ENTRY_KINDS; k++) {
+            if (!(f->entries & 1u << k))
+                continue;
+            Buf want = {0};
+            if (base)
+                buf_printf(&want, "%s%s", base, entry_info[k].suffix);
             else
-                put_real(&t, nd->k, p->e->opt->real);
-            *text = arena_strndup(p->e->s.arena, t.data, t.len);
-            buf_free(&t);
+                buf_printf(&want, "%s%s%s", opt->prefix ? opt->prefix : "",
+                           opt->name ? opt->name : f->name, entry_info[k].suffix);
+            defs[i].fn[k] = names_claim(file_names, want.data);
+            if (!base)
+                base = defs[i].fn[k];
+            if (entry_info[k].sparse) {
+                Buf name = {0};
+                buf_printf(&name, "%s_row", defs[i].fn[k]);
+                defs[i].row[k] = names_claim(file_names, name.data);
+                name.len = 0;
+                buf_printf(&name, "%s_col", defs[i].fn[k]);
+                defs[i].col[k] = names_claim(file_names, name.data);
+                /* the count's macro, upper-cased: f and F must not share one */
+                name.len = 0;
+                put_upper(&name, defs[i].fn[k]);
+                buf_puts(&name, "_NNZ");
+                defs[i].nnz[k] = names_claim(file_names, name.data);
+                buf_free(&name);
+            }
+            buf_free(&want);
         }
-        buf_puts(out, *text);
-    } else if (nd->kind == N_INPUT || is_local(p, id) || p->e->s.keep[id] == KEEP_LEAF) {
-        buf_puts(out, p->e->s.local[id]);
-    } else {
-        put_node(out, p, id);
-    }
-}
-
-static int is_boolean(NodeKind k)
-{
-    OpForm f = op_info[k].form;
-    return f == F_CMP || f == F_LOGIC || f == F_NOT;
-}
-
-static void put_condition(Buf *out, const Printer *p, NodeId id);
-
-/* An operand of && or || or !: a nested logic operation in parentheses (gcc asks for them
- * around && within ||), a comparison or a name bare. */
-static void put_logic_operand(Buf *out, const Printer *p, NodeId id)
-{
-    NodeKind k = dag_of(p)->nodes[id].kind;
-    int paren = (op_info[k].form == F_LOGIC || op_info[k].form == F_NOT) && !is_local(p, id);
-    buf_puts(out, paren ? "(" : "");
-    put_condition(out, p, id);
-    buf_puts(out, paren ? ")" : "");
-}
-
-/* A test as C writes it: a comparison or logic spelled out, anything else compared with
- * zero. */
-static void put_test(Buf *out, const Printer *p, NodeId id)
-{
-    const Node *nd = &dag_of(p)->nodes[id];
-    OpForm form = op_info[nd->kind].form;
-    if (form == F_CMP) {
-        put_operand(out, p, nd->a, P_ADD);
-        buf_printf(out, " %s ", op_info[nd->kind].c);
-        put_operand(out, p, nd->b, P_ADD);
-    } else if (form == F_LOGIC) {
-        put_logic_operand(out, p, nd->a);
-        buf_printf(out, " %s ", op_info[nd->kind].c);
-        put_logic_operand(out, p, nd->b);
-    } else if (form == F_NOT) {
-        /* bare only before a boolean local's name: !(x != 0.0), not !x != 0.0 */
-        int bare = is_boolean(dag_of(p)->nodes[nd->a].kind) && is_local(p, nd->a);
-        buf_puts(out, bare ? "!" : "!(");
-        put_condition(out, p, nd->a);
-        buf_puts(out, bare ? "" : ")");
-    } else {
-        put_operand(out, p, id, P_ADD);
-        buf_puts(out, " != ");
-        put_real(out, 0.0, p->e->opt->real);
-    }
-}
-
-/* A test, or the name of the boolean local that holds it. */
-static void put_condition(Buf *out, const Printer *p, NodeId id)
-{
-    if (is_boolean(dag_of(p)->nodes[id].kind) && is_local(p, id))
-        buf_puts(out, p->e->s.local[id]);
-    else
-        put_test(out, p, id);
-}
-
-/* A template of ops.h (see OpForm) with the node `operand` for '@': bare where it is a whole
- * argument, exp(@), else in parentheses unless it is primary, as -@ must not make --1.0 of a
- * constant -1. */
-static void put_template(Buf *out, const Printer *p, const char *text, NodeId operand)
-{
-    RealType real = p->e->opt->real;
-    for (const char *t = text; *t;) {
-        if (*t == '@') {
-            int whole = t > text && (t[-1] == '(' || t[-1] == ',') &&
-                        (t[1] == ')' || t[1] == ',');
-            put_operand(out, p, operand, whole ? P_TERNARY : P_PRIMARY);
-            t++;
-        } else if (*t >= '0' && *t <= '9') {
-            char *end;
-            put_real(out, strtod(t, &end), real);
-            t = end;
-        } else if (*t >= 'a' && *t <= 'z') {
-            size_t n = strspn(t, "abcdefghijklmnopqrstuvwxyz0123456789");
-            buf_putn(out, t, n);
-            if (t[n] == '(')
-                buf_puts(out, real_suffix[real]);
-            t += n;
-        } else {
-            buf_putn(out, t++, 1);
+        for (int l = 0; l < f->nloops; l++) {
+            if (!f->loops[l].nstate || !(f->entries & ENTRIES_REVERSE))
+                continue;
+            Buf name = {0};
+            put_upper(&name, defs[i].fn[ENTRY_VALUE]);
+            buf_puts(&name, "_WORK");
+            defs[i].work_macro = names_claim(file_names, name.data);
+            buf_free(&name);
         }
     }
+    return defs;
 }
 
-/* An operation node's expression in terms of its operands. */
-static void put_node(Buf *out, const Printer *p, NodeId id)
+static void start_definition(DefOut *e, const Func *f, const NameSet *file_names, Arena *arena)
 {
-    const Node *nd = &dag_of(p)->nodes[id];
-    const OpInfo *op = &op_info[nd->kind];
-    RealType real = p->e->opt->real;
-    switch (op->form) {
-    case F_ADD: case F_MUL: {
-        int prec = op->form == F_ADD ? P_ADD : P_MUL;
-        put_operand(out, p, nd->a, prec);
-        buf_printf(out, " %s ", op->c);
-        put_operand(out, p, nd->b, prec + 1); /* (a + b) + c but a + (b + c): keep the order */
-        break;
+    sched_init(&e->s, f, arena, file_names);
+    e->literal = arena_alloc(arena, f->dag.len * sizeof *e->literal);
+    for (int k = 0; k < f->nsizes; k++) {
+        if (f->size_slot[k] == UINT32_MAX)
+            continue;
+        Buf t = {0};
+        buf_printf(&t, "(%s)%s", real_type[e->opt->real], e->s.size[k]);
+        e->s.local[f->input[f->size_slot[k]]] = arena_strndup(arena, t.data, t.len);
+        buf_free(&t);
     }
-    case F_NEG:
-        buf_puts(out, "-");
-        put_operand(out, p, nd->a, P_PRIMARY);
-        break;
-    case F_CMP: case F_LOGIC: case F_NOT: /* as a value: 1 or 0 */
-        buf_puts(out, "(");
-        put_test(out, p, id);
-        buf_puts(out, " ? ");
-        put_real(out, 1.0, real);
-        buf_puts(out, " : ");
-        put_real(out, 0.0, real);
-        buf_puts(out, ")");
-        break;
-    case F_IF: {
-        /* (!c ? u : v) reads better as (c ? v : u) */
-        NodeId test = nd->a, yes = nd->b, no = nd->c;
-        if (dag_of(p)->nodes[test].kind == N_NOT && !is_local(p, test)) {
-            test = dag_of(p)->nodes[test].a;
-            yes = nd->c;
-            no = nd->b;
-        }
-        buf_puts(out, "(");
-        put_condition(out, p, test);
-        buf_puts(out, " ? ");
-        put_operand(out, p, yes, P_ADD);
-        buf_puts(out, " : ");
-        put_operand(out, p, no, P_ADD);
-        buf_puts(out, ")");
-        break;
-    }
-    case F_CALL: {
-        NodeId ops[3] = {nd->a, nd->b, nd->c};
-        buf_printf(out, "%s%s(", op->c, real_suffix[real]);
-        for (int i = 0; i < op->arity; i++) {
-            buf_puts(out, i ? ", " : "");
-            put_expr(out, p, ops[i]);
-        }
-        buf_puts(out, ")");
-        break;
-    }
-    case F_TEMPLATE:
-        put_template(out, p, op->c, nd->a);
-        break;
-    case F_LEAF:
-        abort(); /* constants and inputs are printed by put_expr */
+    e->loops = arena_alloc(arena, ((size_t)f->nloops + 1) * sizeof *e->loops);
+    e->loop_var = arena_alloc(arena, ((size_t)f->nloops + 1) * sizeof *e->loop_var);
+    for (int i = 0; i < f->nloops; i++) {
+        e->loops[i].opt = e->opt;
+        start_definition(&e->loops[i], f->loops[i].body, &e->s.names, arena);
     }
 }
 
-/* ---- comments ----------------------------------------------------------------------------------- */
+static void end_definition(DefOut *e)
+{
+    for (int i = 0; i < e->s.f->nloops; i++)
+        end_definition(&e->loops[i]);
+    free(e->old);
+    sched_free(&e->s);
+}
+
+/* ---- comments ------------------------------------------------------------------------------- */
 
 static const char *base_name(const char *path)
 {
     const char *slash = strrchr(path, '/');
     return slash ? slash + 1 : path;
+}
+
+static void header_comment(Buf *out, const Diag *diag)
+{
+    buf_printf(out, "/* Generated by adgen %s from %s. Do not edit. */\n", ADGEN_VERSION,
+               base_name(diag->file));
 }
 
 /* The definition's source as a comment: bytes that could end the comment, form a trigraph
@@ -338,118 +183,13 @@ static void put_source_comment(Buf *out, const Diag *diag, const DefOut *e)
     buf_free(&text);
 }
 
-/* ---- #line directives ---------------------------------------------------------------------- */
-
-/* The output and what the compiler will take its current line to be: after a `#line N "in"`
- * the next output line is line N of the input, and each newline advances it. */
-typedef struct {
-    Buf *out;
-    const EmitOptions *opt;
-    int in_source;       /* a directive naming the input is in force */
-    long source_line;    /* the input line that the line after the directive stands for */
-    long mark_newlines;  /* the newlines written up to the end of that directive */
-    size_t scanned;      /* out->data[0..scanned) has been counted: */
-    long newlines;       /* this many newlines */
-    Buf escaped;         /* the file name escaped_of, escaped */
-    const char *escaped_of;
-} Emitter;
-
-static long count_newlines(Emitter *em, size_t upto)
-{
-    const char *at = em->out->data + em->scanned, *end = em->out->data + upto;
-    while (at < end && (at = memchr(at, '\n', (size_t)(end - at))) != NULL) {
-        em->newlines++;
-        at++;
-    }
-    em->scanned = upto;
-    return em->newlines;
-}
-
-/* A file name as a string literal's body, escaped once per file (a directive per statement
- * would otherwise escape it again each time). */
-static const char *escaped(Emitter *em, const char *file)
-{
-    if (file == em->escaped_of)
-        return em->escaped.data;
-    em->escaped.len = 0;
-    buf_putn(&em->escaped, "", 0);
-    for (const unsigned char *c = (const unsigned char *)file; *c; c++) {
-        if (*c == '"' || *c == '\\')
-            buf_printf(&em->escaped, "\\%c", *c);
-        else if (*c < 0x20 || *c > 0x7e)
-            buf_printf(&em->escaped, "\\%03o", *c);
-        else
-            buf_putn(&em->escaped, (const char *)c, 1);
-    }
-    em->escaped_of = file;
-    return em->escaped.data;
-}
-
-static void put_line_directive(Emitter *em, long line, const char *file)
-{
-    buf_printf(em->out, "#line %ld \"%s\"\n", line, escaped(em, file));
-}
-
-/* Makes the next output line stand for input line `line` (when #line is on and the line is
- * known), writing a directive only when the current mapping does not already say so. */
-static void at_source_line(Emitter *em, int line)
-{
-    if (!em->opt->line_file || line <= 0)
-        return;
-    long now = count_newlines(em, em->out->len);
-    if (em->in_source && em->source_line + (now - em->mark_newlines) == line)
-        return;
-    put_line_directive(em, line, em->opt->line_file);
-    em->in_source = 1;
-    em->source_line = line;
-    em->mark_newlines = count_newlines(em, em->out->len);
-}
-
-/* Points the compiler back at the generated file, if its name is known. */
-static void at_output_line(Emitter *em)
-{
-    if (!em->in_source || !em->opt->out_file)
-        return;
-    /* the directive sits on line newlines + 1; the line after it is line newlines + 2 */
-    put_line_directive(em, count_newlines(em, em->out->len) + 2, em->opt->out_file);
-    em->in_source = 0;
-}
-
-/* ---- functions ------------------------------------------------------------------------------ */
-
-static void put_prototype(Buf *out, const DefOut *e, const Entry *entry)
-{
-    const Func *f = e->s.f;
-    const char *real = real_type[e->opt->real];
-    if (e->opt->file_static)
-        buf_puts(out, "static ADGEN_UNUSED ");
-    buf_printf(out, "%s %s(", entry->ret ? real : "void", e->fn[entry->kind]);
-    if (f->nsizes + f->nparams + entry->nargs == 0)
-        buf_puts(out, "void");
-    for (int k = 0; k < f->nsizes; k++)
-        buf_printf(out, "%slong %s", k ? ", " : "", e->s.size[k]);
-    for (int i = 0; i < f->nparams; i++)
-        buf_printf(out, "%s%s%s %s%s", i + f->nsizes ? ", " : "",
-                   f->params[i].rank ? "const " : "", real, f->params[i].rank ? "*" : "",
-                   e->s.param[i]);
-    for (int i = 0; i < entry->nargs; i++) {
-        const Arg *a = &entry->args[i];
-        buf_printf(out, "%s%s%s %s%s", f->nsizes + f->nparams + i ? ", " : "",
-                   !a->out && a->array ? "const " : "", real, a->out || a->array ? "*" : "",
-                   a->name);
-    }
-    buf_puts(out, ")");
-}
-
-static void put_rt_length(Buf *out, const DefOut *e, const Param *pa);
-
 /* "name" for a scalar argument (*name for a pointer), "name[0..n-1]" for an array. */
 static void put_arg_ref(Buf *out, const DefOut *e, const Arg *a)
 {
     const Param *pa = a->param >= 0 ? &e->s.f->params[a->param] : NULL;
     if (pa && pa->rt_size >= 0) {
         buf_printf(out, "%s[0..", a->name);
-        put_rt_length(out, e, pa);
+        print_rt_length(out, e, pa);
         buf_puts(out, "-1]");
     } else if (a->array)
         buf_printf(out, "%s[0..%u]", a->name, a->size ? a->size - 1 : 0);
@@ -511,92 +251,108 @@ static void put_what(Buf *t, const Entry *entry, const DefOut *e)
                    f->ndiff > 1 ? "s" : "");
 }
 
-static void put_c_affine(Buf *out, const DefOut *e, const char *var, const Affine *a);
-
-/* What an entry point computes, in a comment before its prototype. */
-static void put_entry_comment(Buf *out, const DefOut *e, const Entry *entry)
+/* The start of an entry point's comment: "Returns f(x, y)", or for a vector result where it
+ * stores its values. */
+static void put_returns(Buf *t, const DefOut *e)
 {
     const Func *f = e->s.f;
     const char *value = e->fn[ENTRY_VALUE];
-    Buf t = {0};
     if (f->vector)
-        buf_printf(&t, "Stores the %d value%s of %s in %s[0..%d]", f->nroots,
+        buf_printf(t, "Stores the %d value%s of %s in %s[0..%d]", f->nroots,
                    f->nroots == 1 ? "" : "s", value, e->s.out, f->nroots - 1);
     else
-        buf_printf(&t, "Returns %s(", value);
+        buf_printf(t, "Returns %s(", value);
     for (int k = 0; !f->vector && k < f->nsizes; k++)
-        buf_printf(&t, "%s, ", e->s.size[k]);
+        buf_printf(t, "%s, ", e->s.size[k]);
     for (int i = 0; !f->vector && i < f->nparams; i++)
-        buf_printf(&t, "%s%s", i ? ", " : "", e->s.param[i]);
-    buf_puts(&t, f->vector ? "" : ")");
-    int accumulate = e->opt->accumulate && entry_reverse(entry->kind);
-    const char *verb = accumulate ? "adds" : "stores";
-    if (!f->ndiff && entry->kind != ENTRY_VALUE)
-        buf_puts(&t, "; it has no differentiated input, so there is no derivative to store");
-    else if (entry->pattern && !entry->pattern->nnz)
-        buf_printf(&t, "; its %s is structurally zero, so nothing is stored through %s",
-                   entry->kind == ENTRY_JAC_SPARSE ? "Jacobian" : "Hessian",
-                   entry->kind == ENTRY_JAC_SPARSE ? e->s.jac_nz : e->s.hess_nz);
-    else switch (entry->kind) {
-    case ENTRY_VALUE:
-        if (!f->vector) {
-            buf_free(&t);
-            return;
-        }
-        break;
-    case ENTRY_GRAD: case ENTRY_VJP:
-        if (!f->ndiff)
-            break;
-        buf_puts(&t, accumulate ? " and adds " : " and overwrites ");
-        if (accumulate) {
-            put_what(&t, entry, e);
-            buf_puts(&t, " to ");
-            put_arg_list(&t, e, entry, 1);
-        } else {
-            put_arg_list(&t, e, entry, 1);
-            buf_puts(&t, " with ");
-            put_what(&t, entry, e);
-        }
-        break;
-    case ENTRY_JVP:
-        buf_printf(&t, " and %s in ", verb);
-        put_arg_ref(&t, e, find_arg(entry, e->s.out_dot));
-        buf_puts(&t, " the derivative along the direction ");
-        put_arg_list(&t, e, entry, 0);
-        buf_puts(&t, " (J times it)");
-        break;
-    case ENTRY_JAC: case ENTRY_HESS: {
+        buf_printf(t, "%s%s", i ? ", " : "", e->s.param[i]);
+    buf_puts(t, f->vector ? "" : ")");
+}
+
+/* What a Jacobian or a Hessian stores, dense or sparse. */
+static void put_matrix(Buf *t, const DefOut *e, const Entry *entry)
+{
+    const Func *f = e->s.f;
+    if (entry->kind == ENTRY_JAC || entry->kind == ENTRY_HESS) {
         int jac = entry->kind == ENTRY_JAC;
         uint32_t rows = jac ? (uint32_t)f->nroots : f->ndiff;
-        buf_printf(&t, " and stores its %s in %s[0..%llu], row-major, %u x %u: entry (i, j) is "
+        buf_printf(t, " and stores its %s in %s[0..%llu], row-major, %u x %u: entry (i, j) is "
                    "the derivative of %s by the %s scalar j, in the order ", jac ? "Jacobian" :
                    "Hessian (symmetric)", jac ? e->s.jac : e->s.hess,
                    (unsigned long long)rows * f->ndiff - ((uint64_t)rows * f->ndiff > 0),
                    rows, f->ndiff, jac ? (f->vector ? "value i" : "the value") :
                    "partial derivative i", "differentiated");
-        put_columns(&t, e);
-        break;
-    }
-    case ENTRY_JAC_SPARSE: case ENTRY_HESS_SPARSE: {
+    } else {
         int jac = entry->kind == ENTRY_JAC_SPARSE;
-        buf_printf(&t, " and stores the %u structural nonzero%s of its %s in %s[0..%u]: entry "
-                   "k is (%s[k], %s[k]), by row, then column; the columns are ", entry->pattern->nnz,
-                   entry->pattern->nnz == 1 ? "" : "s",
+        buf_printf(t, " and stores the %u structural nonzero%s of its %s in %s[0..%u]: entry "
+                   "k is (%s[k], %s[k]), by row, then column; the columns are ",
+                   entry->pattern->nnz, entry->pattern->nnz == 1 ? "" : "s",
                    jac ? "Jacobian" : "Hessian's lower triangle", jac ? e->s.jac_nz : e->s.hess_nz,
                    entry->pattern->nnz ? entry->pattern->nnz - 1 : 0, e->row[entry->kind],
                    e->col[entry->kind]);
-        put_columns(&t, e);
-        break;
     }
+    put_columns(t, e);
+}
+
+/* What the entry point stores through its pointers, after put_returns's text. 0 when there is
+ * nothing to say: the value of a scalar result, which only returns it. */
+static int put_effect(Buf *t, const DefOut *e, const Entry *entry)
+{
+    const Func *f = e->s.f;
+    int accumulate = e->opt->accumulate && entry_reverse(entry->kind);
+    const char *verb = accumulate ? "adds" : "stores";
+    if (!f->ndiff && entry->kind != ENTRY_VALUE)
+        buf_puts(t, "; it has no differentiated input, so there is no derivative to store");
+    else if (entry->pattern && !entry->pattern->nnz)
+        buf_printf(t, "; its %s is structurally zero, so nothing is stored through %s",
+                   entry->kind == ENTRY_JAC_SPARSE ? "Jacobian" : "Hessian",
+                   entry->kind == ENTRY_JAC_SPARSE ? e->s.jac_nz : e->s.hess_nz);
+    else switch (entry->kind) {
+    case ENTRY_VALUE:
+        if (!f->vector)
+            return 0;
+        break;
+    case ENTRY_GRAD: case ENTRY_VJP:
+        if (!f->ndiff)
+            break;
+        buf_puts(t, accumulate ? " and adds " : " and overwrites ");
+        if (accumulate) {
+            put_what(t, entry, e);
+            buf_puts(t, " to ");
+            put_arg_list(t, e, entry, 1);
+        } else {
+            put_arg_list(t, e, entry, 1);
+            buf_puts(t, " with ");
+            put_what(t, entry, e);
+        }
+        break;
+    case ENTRY_JVP:
+        buf_printf(t, " and %s in ", verb);
+        put_arg_ref(t, e, find_arg(entry, e->s.out_dot));
+        buf_puts(t, " the derivative along the direction ");
+        put_arg_list(t, e, entry, 0);
+        buf_puts(t, " (J times it)");
+        break;
+    case ENTRY_JAC: case ENTRY_HESS: case ENTRY_JAC_SPARSE: case ENTRY_HESS_SPARSE:
+        put_matrix(t, e, entry);
+        break;
     case ENTRY_HVP:
-        buf_printf(&t, " and %s in ", verb);
-        put_arg_list(&t, e, entry, 1);
-        buf_puts(&t, " the Hessian times the direction ");
-        put_arg_list(&t, e, entry, 0);
+        buf_printf(t, " and %s in ", verb);
+        put_arg_list(t, e, entry, 1);
+        buf_puts(t, " the Hessian times the direction ");
+        put_arg_list(t, e, entry, 0);
         break;
     case ENTRY_KINDS:
         abort();
     }
+    return 1;
+}
+
+/* What a caller of an entry point with kept recurrences must see to: a range that must not
+ * be reversed, the size of the work array. */
+static void put_caveats(Buf *t, const DefOut *e, const Entry *entry)
+{
+    const Func *f = e->s.f;
     /* a recurrence's range reversed would read a state the loop never computed */
     for (int i = 0; i < f->nloops; i++) {
         const Loop *lp = &f->loops[i];
@@ -607,23 +363,26 @@ static void put_entry_comment(Buf *out, const DefOut *e, const Entry *entry)
             sure = sure && trips.c[j] >= 0;
         if (!lp->nstate || sure)
             continue;
-        buf_puts(&t, "; it needs ");
-        put_c_affine(&t, e, lp->var, &trips);
-        buf_printf(&t, " >= 0 (the recurrence at line %d may run no step, not fewer)",
+        buf_puts(t, "; it needs ");
+        print_affine(t, e, lp->var, &trips);
+        buf_printf(t, " >= 0 (the recurrence at line %d may run no step, not fewer)",
                    lp->loc.first_line);
     }
     if (e->work_macro && entry_reverse(entry->kind)) {
-        buf_printf(&t, "; %s must hold %s(", e->s.work, e->work_macro);
+        buf_printf(t, "; %s must hold %s(", e->s.work, e->work_macro);
         for (int k = 0; k < f->nsizes; k++)
-            buf_printf(&t, "%s%s", k ? ", " : "", e->s.size[k]);
-        buf_printf(&t, ") values of its type %s (what the recurrence's reverse loop reads of "
+            buf_printf(t, "%s%s", k ? ", " : "", e->s.size[k]);
+        buf_printf(t, ") values of its type %s (what the recurrence's reverse loop reads of "
                    "each iteration)", real_type[e->opt->real]);
     }
-    buf_puts(&t, ".");
-    /* wrapped at 96 columns */
+}
+
+/* text as a comment, its words wrapped at 96 columns. */
+static void put_wrapped_comment(Buf *out, const char *text)
+{
     buf_puts(out, "/*");
     size_t col = 2;
-    for (char *w = t.data, *sp; *w; w = sp ? sp + 1 : w + strlen(w)) {
+    for (const char *w = text, *sp; *w; w = sp ? sp + 1 : w + strlen(w)) {
         sp = strchr(w, ' ');
         size_t n = sp ? (size_t)(sp - w) : strlen(w);
         if (col + 1 + n > 96) {
@@ -634,1143 +393,45 @@ static void put_entry_comment(Buf *out, const DefOut *e, const Entry *entry)
         col += 1 + n;
     }
     buf_puts(out, " */\n");
-    buf_free(&t);
 }
 
-static int line_of(const Func *f, NodeId id)
-{
-    int line = f->dag.meta[id].line;
-    return line ? line : f->def->loc.first_line;
-}
-
-/* Which of f's sweeps node id belongs to. */
-static int sweep_of(const Func *f, NodeId id)
-{
-    int k = 0;
-    while (k + 1 < f->nsweeps && f->sweeps[k + 1].first <= id)
-        k++;
-    return k;
-}
-
-/* Whether a store through a adds (--accumulate: the partial derivatives of a gradient or a
- * vector-Jacobian product, not the values). */
-static int adds_into(const DefOut *e, const Entry *entry, const Arg *a)
-{
-    return e->opt->accumulate && entry_reverse(entry->kind) &&
-           a->param >= 0;
-}
-
-/* Store r of the entry: `x_bar[3] = ...;`, or with --accumulate `+=`, where a constant 0 is
- * no statement. */
-static void put_store(Emitter *em, const Printer *pr, const Entry *entry, uint32_t r)
-{
-    const DefOut *e = pr->e;
-    const Func *f = e->s.f;
-    Buf *out = em->out;
-    const Arg *a = &entry->args[entry->arg[r]];
-    /* a kept loop adds into the gradient of the arrays it reads, zeroed first */
-    int loaded = a->param >= 0 && f->params[a->param].loaded;
-    int adds = adds_into(e, entry, a) || loaded;
-    if (adds && dag_is_const(&f->dag, entry->roots[r], 0.0)) {
-        /* (void) once for the whole array: no statement per untouched element */
-        if (!loaded && (!a->array || entry->elem[r] == 0))
-            buf_printf(out, "    (void)%s; /* %s does not depend on %s */\n", a->name,
-                       e->fn[ENTRY_VALUE], a->array ? "some of its elements" : "it");
-        return;
-    }
-    at_source_line(em, line_of(f, entry->roots[r]));
-    if (a->array)
-        buf_printf(out, "    %s[%u] %s= ", a->name, entry->elem[r], adds ? "+" : "");
-    else
-        buf_printf(out, "    *%s %s= ", a->name, adds ? "+" : "");
-    put_expr(out, pr, entry->roots[r]);
-    buf_puts(out, ";\n");
-}
-
-/* The return statement (when the entry returns a value) and the end of the function. */
-static void put_return(Emitter *em, const Printer *pr, const Entry *entry)
-{
-    if (entry->ret) {
-        at_source_line(em, line_of(pr->e->s.f, entry->ret));
-        buf_puts(em->out, "    return ");
-        put_expr(em->out, pr, entry->ret);
-        buf_puts(em->out, ";\n");
-    }
-    buf_puts(em->out, "}\n");
-    at_output_line(em);
-}
-
-/* The loops zeroing the dense matrices whose nonzeros alone are stored. */
-static void put_fill_loops(Buf *out, const DefOut *e, const Entry *entry)
-{
-    for (int i = 0; i < entry->nargs; i++)
-        if (entry->args[i].fill)
-            buf_printf(out, "    for (int %s = 0; %s < %u; %s++)\n        %s[%s] = %s;\n",
-                       e->index, e->index, entry->args[i].size, e->index, entry->args[i].name,
-                       e->index, e->opt->real == REAL_FLOAT ? "0.0f" :
-                       e->opt->real == REAL_LONG_DOUBLE ? "0.0L" : "0.0");
-}
-
-/* A local's statement: `const double t1 = ...;` */
-static void put_local(Emitter *em, const Printer *pr, NodeId id, const char *indent)
-{
-    const DefOut *e = pr->e;
-    const Func *f = e->s.f;
-    Buf *out = em->out;
-    at_source_line(em, line_of(f, id));
-    if (is_boolean(f->dag.nodes[id].kind)) { /* a test several selections share */
-        buf_printf(out, "%sconst int %s = ", indent, e->s.local[id]);
-        put_test(out, pr, id);
-    } else {
-        buf_printf(out, "%sconst %s %s = ", indent, real_type[e->opt->real], e->s.local[id]);
-        put_node(out, pr, id);
-    }
-    buf_puts(out, ";\n");
-}
-
-/* ---- kept loops ------------------------------------------------------------------------------ */
-
-/* A kept loop printed in an entry point: the sum or the recurrence (and its tangent), or the
- * reverse loop that sums the captures' adjoint terms and adds into the run-time arrays'
- * gradients (and for a Hessian-vector product, their tangents too). */
-typedef enum { RUN_VALUE, RUN_TANGENT, RUN_REVERSE, RUN_REVERSE_TANGENT, RUN_KINDS } RunKind;
-
-typedef struct {
-    int loop;
-    RunKind kind;
-    int fused;         /* a reverse run that also computes the sum (its value run is gone) */
-} Run;
-
-/* An entry point's runs, in an order that gives each what it reads: the sums in the order of
- * the source, then the reverse loops backwards; each printed just before the first statement
- * that reads what it defines. */
-struct Runs {
-    Run *run;
-    int n;
-    int next;          /* the first not printed yet */
-    int *slot_run;     /* per input slot: the run defining it, or -1 */
-    uint32_t nslots;
-    uint8_t *done;     /* per position of the body: its local is printed */
-};
-
-/* Whether the body has one of the n input slots from `slot`. */
-static int has_slots(const Sched *s, const Body *b, uint32_t slot, uint32_t n)
-{
-    for (uint32_t j = 0; j < n; j++)
-        if (body_find(s, b, s->f->input[slot + j]) >= 0)
-            return 1;
-    return 0;
-}
-
-/* Whether node id of the function reads, through its operands, a slot with mask[slot] set.
- * Iterative; marks what it visited in seen. */
-static int reads_slots(const Func *f, NodeId id, const uint8_t *mask, uint8_t *seen)
-{
-    uint32_t top = 0, cap = 64;
-    NodeId *stack = xrealloc(NULL, cap * sizeof *stack);
-    int found = 0;
-    stack[top++] = id;
-    while (top && !found) {
-        NodeId n = stack[--top];
-        const Node *nd = &f->dag.nodes[n];
-        if (!n || seen[n])
-            continue;
-        seen[n] = 1;
-        if (nd->kind == N_INPUT) {
-            found = mask[(uint32_t)nd->k];
-            continue;
-        }
-        if (top + 3 > cap) {
-            cap *= 2;
-            stack = xrealloc(stack, cap * sizeof *stack);
-        }
-        stack[top++] = nd->a;
-        stack[top++] = nd->b;
-        stack[top++] = nd->c;
-    }
-    free(stack);
-    return found;
-}
-
-/* Whether the statement of node id (top) reads node `target` inside its expression. */
-static int inline_reads(const Sched *s, const Body *b, NodeId id, NodeId target, int top)
-{
-    const Node *nd = &s->f->dag.nodes[id];
-    if (id == target)
-        return 1;
-    if (!node_is_op(&s->f->dag, id))
-        return 0;
-    long k = body_find(s, b, id);
-    if (!top && k >= 0 && b->local[k])
-        return 0;
-    NodeId ops[3] = {nd->a, nd->b, nd->c};
-    for (int i = 0; i < node_arity(nd->kind); i++)
-        if (inline_reads(s, b, ops[i], target, 0))
-            return 1;
-    return 0;
-}
-
-/* Per loop: 1 when its sum and its reverse loop can be one loop: the adjoint of the sum (the
- * seed) reads no loop's result, and no statement of the body reads the sum (only what is
- * stored and returned does), so the loop can run where the reverse loop runs. */
-static uint8_t *fusible(const DefOut *e, const Entry *entry, const Body *b, const uint8_t *on)
-{
-    const Func *f = e->s.f;
-    uint8_t *fuse = xrealloc(NULL, (size_t)f->nloops + 1);
-    memset(fuse, 0, (size_t)f->nloops + 1);
-    uint8_t *seen = xrealloc(NULL, f->dag.len), *mask = xrealloc(NULL, f->nslots + 1);
-    memset(mask, 0, f->nslots + 1);
-    for (int i = 0; i < f->nloops; i++) {
-        const Loop *lp = &f->loops[i];
-        uint32_t nout = loop_results(lp);
-        for (uint32_t j = 0; j < nout; j++)
-            mask[lp->slot + j] = 1;
-        for (uint32_t c = 0; c < lp->ncap + lp->nstate; c++)
-            mask[loop_bar(lp, entry->kind) + c] = 1;
-        for (uint32_t c = 0; c < lp->ncap; c++)
-            mask[lp->sweep[entry->kind == ENTRY_HVP ? ENTRY_GRAD : entry->kind].live_bar + c] = 1;
-    }
-    for (int i = 0; i < f->nloops; i++) {
-        const Loop *lp = &f->loops[i];
-        if (lp->nstate || !on[RUN_KINDS * i + RUN_VALUE] || !on[RUN_KINDS * i + RUN_REVERSE])
-            continue;
-        memset(seen, 0, f->dag.len);
-        if (reads_slots(f, lp->sweep[entry->kind].seed[0], mask, seen))
-            continue;
-        fuse[i] = 1;
-        for (uint32_t k = 0; k < b->n && fuse[i]; k++)
-            if (b->local[k] && inline_reads(&e->s, b, b->nodes[k], f->input[lp->slot], 1))
-                fuse[i] = 0;
-    }
-    free(seen);
-    free(mask);
-    return fuse;
-}
-
-static void runs_free(Runs *rs);
-
-/* What a run's iteration computes: a node of its body, and where it goes. */
-typedef enum {
-    OUT_RESULT,     /* result idx: added into a sum, or a state's next value */
-    OUT_RESULT_DOT, /* its tangent */
-    OUT_LOAD_BAR,   /* added into load idx's element of the gradient */
-    OUT_LOAD_HV,    /* of the Hessian-vector product */
-    OUT_STATE_BAR,  /* state idx's adjoint, the next iteration's (backwards) */
-    OUT_CAP_BAR,    /* capture idx's adjoint term, summed */
-    OUT_CAP_HV,     /* its tangent */
-    OUT_TAPE,       /* a recurrence's tape entry idx, stored for the reverse loop */
-    OUT_LIVE        /* slot idx gets 1 where the node, a strong-zero condition of a term
-                       summed (0: none), is false: the sum had a live term */
-} OutKind;
-
-typedef struct {
-    NodeId node;
-    OutKind kind;
-    uint32_t idx;
-} RunOut;
-
-/* The function's slot an output sums into (a sum nobody reads is not computed), or none. */
-static uint32_t out_slot(const Loop *lp, EntryKind k, const RunOut *o)
-{
-    switch (o->kind) {
-    case OUT_RESULT: return lp->nstate ? UINT32_MAX : lp->slot + o->idx;
-    case OUT_RESULT_DOT: return lp->nstate ? UINT32_MAX : lp->dot_slot + o->idx;
-    case OUT_CAP_BAR: return loop_bar(lp, k) + o->idx;
-    case OUT_CAP_HV: return lp->sweep[ENTRY_HVP].bar + o->idx;
-    case OUT_LIVE: return o->idx;
-    case OUT_LOAD_BAR: case OUT_LOAD_HV: case OUT_STATE_BAR: case OUT_TAPE: return UINT32_MAX;
-    }
-    return UINT32_MAX;
-}
-
-/* Drops from the n outputs o of a loop those that do nothing: a zero added into a
- * gradient's element, and a state's adjoint nobody reads (neither the function after the
- * loop, as the adjoint of the state's first value, nor another output's statement in the
- * iteration). Returns how many are left. */
-static uint32_t drop_idle_outputs(const DefOut *e, const Body *b, const Loop *lp, RunOut *o,
-                                  uint32_t n, uint32_t bar)
-{
-    const Func *f = e->s.f, *body = lp->body;
-    const Dag *d = &body->dag;
-    uint8_t *need = xrealloc(NULL, n + 1), *reach = xrealloc(NULL, d->len);
-    for (uint32_t k = 0; k < n; k++)
-        need[k] = o[k].kind == OUT_STATE_BAR ?
-                  body_find(&e->s, b, f->input[bar + lp->ncap + o[k].idx]) >= 0 :
-                  !((o[k].kind == OUT_LOAD_BAR || o[k].kind == OUT_LOAD_HV) &&
-                    dag_is_const(d, o[k].node, 0.0));
-    for (int changed = 1; changed;) {
-        changed = 0;
-        memset(reach, 0, d->len);
-        for (uint32_t k = 0; k < n; k++)
-            reach[o[k].node] = need[k] && o[k].node != 0;
-        for (NodeId id = d->len - 1; id > 0; id--)
-            if (reach[id])
-                reach[d->nodes[id].a] = reach[d->nodes[id].b] = reach[d->nodes[id].c] = 1;
-        for (uint32_t k = 0; k < n; k++)
-            if (!need[k] && reach[body->input[body->bar_slot + o[k].idx]])
-                need[k] = changed = 1;
-    }
-    uint32_t kept = 0;
-    for (uint32_t k = 0; k < n; k++)
-        if (need[k])
-            o[kept++] = o[k];
-    free(need);
-    free(reach);
-    return kept;
-}
-
-/* The outputs of run r the entry point needs, into *outs (allocated); their number. */
-static uint32_t run_outputs(const DefOut *e, const Entry *entry, const Body *b, const Run *r,
-                            RunOut **outs)
-{
-    const Func *f = e->s.f;
-    const Loop *lp = &f->loops[r->loop];
-    const Func *body = lp->body;
-    uint32_t nout = loop_results(lp), st0 = 1 + lp->nload, cap0 = st0 + lp->nstate, n = 0;
-    RunOut *o = xrealloc(NULL, (4 * nout + 4 * body->ndiff + lp->ntape + 2) * sizeof *o);
-    EntryKind bar = r->kind == RUN_REVERSE_TANGENT ? ENTRY_GRAD : entry->kind;
-    /* the tape first: it reads the states before the new ones replace them */
-    for (uint32_t t = 0; r->kind == RUN_VALUE && entry_reverse(entry->kind) && t < lp->ntape; t++)
-        o[n++] = (RunOut){lp->tape[t], OUT_TAPE, t};
-    if (r->kind < RUN_REVERSE || r->fused)
-        for (uint32_t j = 0; j < nout; j++)
-            o[n++] = (RunOut){body->roots[j], OUT_RESULT, j};
-    for (uint32_t j = 0; r->kind == RUN_TANGENT && j < nout; j++) {
-        o[n++] = (RunOut){body->jvp[j], OUT_RESULT_DOT, j};
-        if (!lp->nstate)
-            o[n++] = (RunOut){body->jvp_zero[j], OUT_LIVE, lp->sweep[entry->kind].live_dot};
-    }
-    for (uint32_t k = 0; r->kind >= RUN_REVERSE && k < body->ndiff; k++) {
-        uint32_t slot = body->diff[k];
-        if (slot < st0 && r->kind == RUN_REVERSE)
-            o[n++] = (RunOut){body->vjp[k], OUT_LOAD_BAR, slot - 1};
-        else if (slot >= st0 && slot < cap0)
-            o[n++] = (RunOut){body->vjp[k], OUT_STATE_BAR, slot - st0};
-        else if (slot >= cap0) {
-            o[n++] = (RunOut){body->vjp[k], OUT_CAP_BAR, slot - cap0};
-            o[n++] = (RunOut){body->vjp_zero[k], OUT_LIVE, lp->sweep[bar].live_bar + slot - cap0};
-        }
-        if (r->kind != RUN_REVERSE_TANGENT)
-            continue;
-        if (slot < st0) {
-            o[n++] = (RunOut){body->hvp[k], OUT_LOAD_HV, slot - 1};
-        } else if (slot >= cap0) {
-            o[n++] = (RunOut){body->hvp[k], OUT_CAP_HV, slot - cap0};
-            o[n++] = (RunOut){body->hvp_zero[k], OUT_LIVE, lp->sweep[ENTRY_HVP].live_bar + slot - cap0};
-        }
-    }
-    uint32_t kept = 0;
-    for (uint32_t k = 0; k < n; k++) {
-        uint32_t slot = out_slot(lp, entry->kind, &o[k]);
-        if (slot == UINT32_MAX || body_find(&e->s, b, f->input[slot]) >= 0)
-            o[kept++] = o[k];
-    }
-    *outs = o;
-    return drop_idle_outputs(e, b, lp, o, kept, loop_bar(lp, entry->kind));
-}
-
-/* Per flag slot of run r's iteration (see Loop.flag_slot), the condition of the function it
- * stands for (0: none); allocated. */
-static NodeId *run_flags(const Loop *lp, const Entry *entry, const Run *r)
-{
-    uint32_t nout = loop_results(lp), n = lp->ncap + 2 * nout;
-    EntryKind seed = r->kind == RUN_REVERSE_TANGENT ? ENTRY_GRAD : entry->kind;
-    NodeId *flag = xrealloc(NULL, (n + 1) * sizeof *flag);
-    for (uint32_t i = 0; i < n; i++) {
-        flag[i] = 0;
-        if (i < lp->ncap && (r->kind == RUN_TANGENT || r->kind == RUN_REVERSE_TANGENT) &&
-            lp->sweep[entry->kind].cap_dot_zero)
-            flag[i] = lp->sweep[entry->kind].cap_dot_zero[i];
-        else if (i >= lp->ncap && i < lp->ncap + nout && r->kind >= RUN_REVERSE &&
-                 lp->sweep[seed].seed_zero)
-            flag[i] = lp->sweep[seed].seed_zero[i - lp->ncap];
-        else if (i >= lp->ncap + nout && r->kind == RUN_REVERSE_TANGENT &&
-                 lp->sweep[ENTRY_HVP].seed_zero)
-            flag[i] = lp->sweep[ENTRY_HVP].seed_zero[i - lp->ncap - nout];
-    }
-    return flag;
-}
-
-/* The function's nodes run r reads (through the names of its iteration's inputs), added to
- * roots[*n...]: the captures, tangents and seeds its outputs need, and a recurrence's first
- * states. */
-static void run_reads(const DefOut *e, const Body *b, const Entry *entry, const Run *r,
-                      NodeId **roots, uint32_t *n)
-{
-    const Func *f = e->s.f;
-    const Loop *lp = &f->loops[r->loop];
-    const Func *body = lp->body;
-    const Dag *d = &body->dag;
-    RunOut *o;
-    uint32_t nouts = run_outputs(e, entry, b, r, &o), st0 = 1 + lp->nload, cap0 = st0 + lp->nstate;
-    uint8_t *reach = xrealloc(NULL, d->len);
-    memset(reach, 0, d->len);
-    for (uint32_t k = 0; k < nouts; k++)
-        reach[o[k].node] = o[k].node != 0;
-    for (NodeId id = d->len - 1; id > 0; id--)
-        if (reach[id])
-            reach[d->nodes[id].a] = reach[d->nodes[id].b] = reach[d->nodes[id].c] = 1;
-    *roots = xrealloc(*roots, (*n + 3 * (lp->ncap + lp->nstate) + 4) * sizeof **roots);
-    int tangent = r->kind == RUN_TANGENT || r->kind == RUN_REVERSE_TANGENT;
-    for (uint32_t c = 0; c < lp->ncap; c++)
-        if (reach[body->input[cap0 + c]])
-            (*roots)[(*n)++] = lp->cap[c];
-    for (uint32_t j = 0; j < lp->nstate; j++) {
-        if (r->kind < RUN_REVERSE)
-            (*roots)[(*n)++] = lp->init[j];
-        if (r->kind == RUN_TANGENT)
-            (*roots)[(*n)++] = lp->sweep[entry->kind].cap_dot[lp->ncap + j];
-    }
-    for (uint32_t k = 0; k < nouts; k++) /* the adjoints of the states the loop carries */
-        if (o[k].kind == OUT_STATE_BAR)
-            (*roots)[(*n)++] = lp->sweep[entry->kind].seed[o[k].idx];
-    for (uint32_t k = 0; tangent && k < body->ndiff; k++)
-        if (body->diff[k] >= cap0 && reach[body->input[body->dot_slot + k]])
-            (*roots)[(*n)++] = lp->sweep[entry->kind].cap_dot[body->diff[k] - cap0];
-    if (!lp->nstate && r->kind == RUN_REVERSE && reach[body->input[body->bar_slot]])
-        (*roots)[(*n)++] = lp->sweep[entry->kind].seed[0];
-    if (r->kind == RUN_REVERSE_TANGENT) {
-        if (reach[body->input[body->bar_slot]])
-            (*roots)[(*n)++] = lp->sweep[ENTRY_GRAD].seed[0];
-        if (reach[body->input[body->bar_dot_slot]])
-            (*roots)[(*n)++] = lp->sweep[ENTRY_HVP].seed[0];
-    }
-    /* the strong-zero conditions of the tangents and seeds it reads */
-    NodeId *flag = run_flags(lp, entry, r);
-    uint32_t nflag = lp->ncap + 2 * loop_results(lp);
-    *roots = xrealloc(*roots, (*n + nflag + 1) * sizeof **roots);
-    for (uint32_t i = 0; i < nflag; i++)
-        if (flag[i] && reach[body->input[lp->flag_slot + i]])
-            (*roots)[(*n)++] = flag[i];
-    free(flag);
-    free(reach);
-    free(o);
-}
-
-/* Which runs the body b needs (on[RUN_KINDS * loop + kind]), then their order in rs. */
-static void choose_runs(DefOut *e, const Entry *entry, const Body *b, Runs *rs)
-{
-    Sched *s = &e->s;
-    const Func *f = s->f;
-    int hvp = entry->kind == ENTRY_HVP;
-    uint8_t *on = xrealloc(NULL, (size_t)f->nloops * RUN_KINDS + 1);
-    memset(on, 0, (size_t)f->nloops * RUN_KINDS + 1);
-    for (int i = 0; i < f->nloops; i++) {
-        const Loop *lp = &f->loops[i];
-        uint32_t nout = loop_results(lp);
-        int tangent = (entry->kind == ENTRY_JVP || hvp) && lp->active;
-        int sum = has_slots(s, b, lp->slot, nout);
-        int dot = tangent && has_slots(s, b, lp->dot_slot, nout);
-        int bar = has_slots(s, b, loop_bar(lp, entry->kind), lp->ncap + lp->nstate) ||
-                  (hvp && has_slots(s, b, lp->sweep[ENTRY_HVP].bar, lp->ncap));
-        for (uint32_t l = 0; l < lp->nload; l++)
-            bar |= f->params[lp->load[l].param].kind == PARAM_DIFF;
-        int reverse = (entry_reverse(entry->kind) || hvp) && lp->active && bar;
-        /* a recurrence's reverse loop reads the states its forward loop stored */
-        on[RUN_KINDS * i + RUN_VALUE] = (sum || (reverse && lp->nstate)) && !(tangent && dot);
-        on[RUN_KINDS * i + RUN_TANGENT] = tangent && dot;
-        on[RUN_KINDS * i + RUN_REVERSE] = reverse && !hvp;
-        on[RUN_KINDS * i + RUN_REVERSE_TANGENT] = reverse && hvp;
-    }
-    uint8_t *fuse = fusible(e, entry, b, on);
-    rs->n = 0;
-    rs->next = 0;
-    rs->run = xrealloc(NULL, ((size_t)f->nloops * 2 + 1) * sizeof *rs->run);
-    for (int i = 0; i < f->nloops; i++)
-        for (int r = RUN_VALUE; r <= RUN_TANGENT; r++)
-            if (on[RUN_KINDS * i + r] && !(r == RUN_VALUE && fuse[i]))
-                rs->run[rs->n++] = (Run){i, (RunKind)r, 0};
-    for (int i = f->nloops - 1; i >= 0; i--)
-        for (int r = RUN_REVERSE; r <= RUN_REVERSE_TANGENT; r++)
-            if (on[RUN_KINDS * i + r])
-                rs->run[rs->n++] = (Run){i, (RunKind)r, r == RUN_REVERSE && fuse[i]};
-    free(on);
-    free(fuse);
-    rs->nslots = f->nslots;
-    rs->slot_run = xrealloc(NULL, (rs->nslots + 1) * sizeof *rs->slot_run);
-    for (uint32_t k = 0; k < rs->nslots; k++)
-        rs->slot_run[k] = -1;
-    for (int j = 0; j < rs->n; j++) {
-        const Loop *lp = &f->loops[rs->run[j].loop];
-        if (rs->run[j].kind >= RUN_REVERSE) {
-            EntryKind bar = rs->run[j].kind == RUN_REVERSE_TANGENT ? ENTRY_GRAD : entry->kind;
-            for (uint32_t c = 0; c < lp->ncap + lp->nstate; c++)
-                rs->slot_run[loop_bar(lp, entry->kind) + c] = j;
-            for (uint32_t c = 0; c < lp->ncap; c++)
-                rs->slot_run[lp->sweep[bar].live_bar + c] = j;
-            for (uint32_t c = 0; rs->run[j].kind == RUN_REVERSE_TANGENT && c < lp->ncap; c++) {
-                rs->slot_run[lp->sweep[ENTRY_HVP].bar + c] = j;
-                rs->slot_run[lp->sweep[ENTRY_HVP].live_bar + c] = j;
-            }
-            if (rs->run[j].fused)
-                rs->slot_run[lp->slot] = j;
-            continue;
-        }
-        for (uint32_t k = 0; k < loop_results(lp); k++) {
-            rs->slot_run[lp->slot + k] = j;
-            if (rs->run[j].kind == RUN_TANGENT)
-                rs->slot_run[lp->dot_slot + k] = j;
-        }
-        if (rs->run[j].kind == RUN_TANGENT && !lp->nstate)
-            rs->slot_run[lp->sweep[entry->kind].live_dot] = j;
-    }
-}
-
-/* The runs of an entry point, and its body: collected from its roots and the nodes its runs
- * read, until they need nothing more (what a run reads can only add to the body); those
- * nodes are kept as locals, computed once outside the loops. */
-static void plan_runs(DefOut *e, const Entry *entry, Body *b, Runs *rs)
-{
-    Sched *s = &e->s;
-    uint32_t n = entry->nroots, before = 0;
-    NodeId *roots = xrealloc(NULL, (n + 1) * sizeof *roots);
-    memcpy(roots, entry->roots, n * sizeof *roots);
-    for (;;) {
-        sched_body(s, roots, (int)n, b, 0);
-        choose_runs(e, entry, b, rs);
-        n = entry->nroots;
-        for (int j = 0; j < rs->n; j++)
-            run_reads(e, b, entry, &rs->run[j], &roots, &n);
-        if (n == before)
-            break;
-        /* what the runs read are locals, in the body choose_runs reads next */
-        for (uint32_t k = entry->nroots; k < n; k++)
-            s->keep[roots[k]] = KEEP_LOCAL;
-        before = n;
-        body_free(b);
-        runs_free(rs);
-    }
-    for (uint32_t k = entry->nroots; k < n; k++)
-        s->keep[roots[k]] = 0;
-    free(roots);
-}
-
-static void runs_free(Runs *rs)
-{
-    free(rs->run);
-    free(rs->slot_run);
-    free(rs->done);
-}
-
-/* The last run node id's expression reads (through the operands printed inside it), or -1. */
-static int run_needed(const Printer *p, const Runs *rs, NodeId id, int top)
-{
-    const Node *nd = &dag_of(p)->nodes[id];
-    if (nd->kind == N_INPUT)
-        return (uint32_t)nd->k < rs->nslots ? rs->slot_run[(uint32_t)nd->k] : -1;
-    if (nd->kind == N_CONST || (!top && is_local(p, id)))
-        return -1;
-    NodeId ops[3] = {nd->a, nd->b, nd->c};
-    int need = -1;
-    for (int i = 0; i < node_arity(nd->kind); i++) {
-        int r = run_needed(p, rs, ops[i], 0);
-        need = r > need ? r : need;
-    }
-    return need;
-}
-
-/* An affine integer of the generated code: "3 * i + 1", "N - 1". */
-static void put_c_affine(Buf *out, const DefOut *e, const char *var, const Affine *a)
-{
-    size_t start = out->len;
-    for (int j = 0; j <= MAX_SIZES; j++) {
-        int64_t c = a->c[j];
-        if (!c)
-            continue;
-        if (out->len > start)
-            buf_puts(out, c < 0 ? " - " : " + ");
-        else if (c < 0)
-            buf_puts(out, "-");
-        if (c != 1 && c != -1)
-            buf_printf(out, "%lld * ", (long long)(c < 0 ? -c : c));
-        buf_puts(out, j == 0 ? var : e->s.size[j - 1]);
-    }
-    if (out->len == start)
-        buf_printf(out, "%lld", (long long)a->k);
-    else if (a->k)
-        buf_printf(out, " %c %lld", a->k < 0 ? '-' : '+', (long long)(a->k < 0 ? -a->k : a->k));
-}
-
-/* A node of the function as the loop's statements read it. */
-static const char *outer_text(const Printer *p, NodeId id)
+/* What an entry point computes, in a comment before its prototype. */
+static void put_entry_comment(Buf *out, const DefOut *e, const Entry *entry)
 {
     Buf t = {0};
-    put_operand(&t, p, id, P_PRIMARY); /* the loop prints it as a name: "(-1.0)" */
-    const char *s = arena_strndup(p->e->s.arena, t.data, t.len);
+    put_returns(&t, e);
+    if (put_effect(&t, e, entry)) {
+        put_caveats(&t, e, entry);
+        buf_puts(&t, ".");
+        put_wrapped_comment(out, t.data);
+    }
     buf_free(&t);
-    return s;
 }
 
-/* "X[3 * i + 1]" */
-static const char *load_text(const DefOut *e, const char *array, const char *var,
-                             const Affine *at)
-{
-    Buf t = {0};
-    buf_printf(&t, "%s[", array);
-    put_c_affine(&t, e, var, at);
-    buf_puts(&t, "]");
-    const char *s = arena_strndup(e->s.arena, t.data, t.len);
-    buf_free(&t);
-    return s;
-}
+/* ---- declarations --------------------------------------------------------------------------- */
 
-static void put_local(Emitter *em, const Printer *pr, NodeId id, const char *indent);
-
-/* Where a recurrence's reverse loop finds tape entry t of iteration `var`: "work[2 * k + 1]". */
-static const char *work_text(const DefOut *e, const Loop *lp, const char *var, uint32_t t)
-{
-    Affine at;
-    memset(&at, 0, sizeof at);
-    at.c[0] = lp->ntape;
-    at.k = (int64_t)t - (int64_t)lp->ntape * lp->lo.k;
-    return load_text(e, e->s.work, var, &at);
-}
-
-/* Whether output k of a run assigns what the loop carries (a state, its tangent or its
- * adjoint), which the iteration's other statements read the old value of. */
-static int carried(const RunOut *o, const uint8_t *adds, uint32_t k)
-{
-    return !adds[k] && o[k].kind != OUT_TAPE && o[k].kind != OUT_LIVE;
-}
-
-/* The statements of a run's iteration after its locals: first what reads the carried values
- * (sums, gradients, the tape), then the carried values' new ones, each assigned once no
- * statement left reads its old value; a cycle (states that trade values) goes through a copy
- * of one old value. */
-static void put_run_outputs(Buf *out, const Printer *pr, const char *const *old, const RunOut *o,
-                            const NodeId *roots, const char **into, const uint8_t *adds,
-                            uint32_t n)
-{
-    const Func *body = pr->e->s.f;
-    const char **name = pr->e->s.local, **from = xrealloc(NULL, (n + 1) * sizeof *from);
-    uint8_t *done = xrealloc(NULL, n + 1);
-    for (uint32_t k = 0; k < n; k++) {
-        int input = body->dag.nodes[roots[k]].kind == N_INPUT;
-        from[k] = input ? name[roots[k]] : NULL;
-        done[k] = !carried(o, adds, k) || (input && from[k] == into[k]);
-        if (o[k].kind == OUT_LIVE) {
-            buf_puts(out, "        ");
-            if (roots[k]) {
-                buf_puts(out, "if (!(");
-                put_condition(out, pr, roots[k]);
-                buf_puts(out, ")) ");
-            }
-            buf_printf(out, "%s = 1;\n", into[k]);
-        } else if (!done[k] || (adds[k] && dag_is_const(&body->dag, roots[k], 0.0))) {
-            continue;
-        } else if (!(input && from[k] == into[k])) {
-            buf_printf(out, "        %s %s= ", into[k], adds[k] ? "+" : "");
-            put_expr(out, pr, roots[k]);
-            buf_puts(out, ";\n");
-        }
-    }
-    for (uint32_t copies = 0;;) {
-        long next = -1, first = -1;
-        for (uint32_t k = 0; k < n && next < 0; k++) {
-            if (done[k])
-                continue;
-            first = first < 0 ? (long)k : first;
-            int read = 0;
-            for (uint32_t j = 0; j < n && !read; j++)
-                read = j != k && !done[j] && from[j] == into[k];
-            next = read ? -1 : (long)k;
-        }
-        if (first < 0)
-            break;
-        if (next < 0) { /* a cycle: keep the old value of the first before assigning it */
-            buf_printf(out, "        const %s %s = %s;\n", real_type[pr->e->opt->real],
-                       old[copies], into[first]);
-            for (uint32_t j = 0; j < n; j++)
-                if (!done[j] && from[j] == into[first])
-                    from[j] = old[copies];
-            copies++;
-            next = first;
-        }
-        buf_printf(out, "        %s = ", into[next]);
-        if (from[next])
-            buf_puts(out, from[next]);
-        else
-            put_expr(out, pr, roots[next]);
-        buf_puts(out, ";\n");
-        done[next] = 1;
-    }
-    free(from);
-    free(done);
-}
-
-/* Run r: the declarations of what it computes, the loop, its statements, then the sums and
- * the new states. */
-static void put_run(Emitter *em, const DefOut *e, const Entry *entry, const Body *b, const Run *r)
+static void put_prototype(Buf *out, const DefOut *e, const Entry *entry)
 {
     const Func *f = e->s.f;
-    const Loop *lp = &f->loops[r->loop];
-    DefOut *be = &e->loops[r->loop];
-    const Func *body = lp->body;
-    Buf *out = em->out;
-    Printer outer = {e, b};
-    const char *var = e->loop_var[r->loop], *real = real_type[e->opt->real];
-    const char *zero = literal_zero[e->opt->real], **name = be->s.local, **local = e->s.local;
-    uint32_t nout = loop_results(lp), st0 = 1 + lp->nload, cap0 = st0 + lp->nstate;
-    int rec = lp->nstate > 0, back = r->kind >= RUN_REVERSE;
-    RunOut *o;
-    uint32_t n = run_outputs(e, entry, b, r, &o), bar = loop_bar(lp, entry->kind);
-    if (!n) {
-        free(o);
-        return;
-    }
-    /* the names of the iteration's inputs */
-    Buf t = {0};
-    buf_printf(&t, "(%s)%s", real, var);
-    name[body->input[0]] = arena_strndup(e->s.arena, t.data, t.len);
-    buf_free(&t);
-    for (uint32_t l = 0; l < lp->nload; l++)
-        name[body->input[1 + l]] = load_text(e, e->s.param[lp->load[l].param], var,
-                                             &lp->load[l].at);
-    for (uint32_t c = 0; c < lp->ncap; c++)
-        name[body->input[cap0 + c]] = outer_text(&outer, lp->cap[c]);
-    for (uint32_t j = 0; !back && j < lp->nstate; j++)
-        name[body->input[st0 + j]] = local[f->input[lp->slot + j]];
-    /* the reverse loop reads the tape the forward loop stored (put back after) */
-    const char **names_before = xrealloc(NULL, (lp->ntape + 1) * sizeof *names_before);
-    uint8_t *keep_before = xrealloc(NULL, lp->ntape + 1);
-    for (uint32_t j = 0; rec && back && j < lp->ntape; j++) {
-        keep_before[j] = be->s.keep[lp->tape[j]];
-        be->s.keep[lp->tape[j]] = KEEP_LEAF;
-    }
-    if (back) {
-        EntryKind seed = r->kind == RUN_REVERSE_TANGENT ? ENTRY_GRAD : entry->kind;
-        for (uint32_t j = 0; j < nout; j++)
-            name[body->input[body->bar_slot + j]] =
-                rec ? local[f->input[bar + lp->ncap + j]] :
-                      outer_text(&outer, lp->sweep[seed].seed[j]);
-        if (r->kind == RUN_REVERSE_TANGENT)
-            name[body->input[body->bar_dot_slot]] = outer_text(&outer, lp->sweep[ENTRY_HVP].seed[0]);
-    }
-    for (uint32_t k = 0; (r->kind == RUN_TANGENT || r->kind == RUN_REVERSE_TANGENT) &&
-                         k < body->ndiff; k++) {
-        uint32_t slot = body->diff[k];
-        NodeId dot = body->input[body->dot_slot + k];
-        if (slot < st0)
-            name[dot] = load_text(e, e->s.dparam[lp->load[slot - 1].param], var,
-                                  &lp->load[slot - 1].at);
-        else if (slot < cap0)
-            name[dot] = local[f->input[lp->dot_slot + slot - st0]];
-        else
-            name[dot] = outer_text(&outer, lp->sweep[entry->kind].cap_dot[slot - cap0]);
-    }
-    NodeId *flag = run_flags(lp, entry, r);
-    for (uint32_t i = 0; i < lp->ncap + 2 * nout; i++)
-        if (flag[i])
-            name[body->input[lp->flag_slot + i]] = outer_text(&outer, flag[i]);
-    /* where each output goes: added into a sum or a gradient, or assigned (a state) */
-    NodeId *roots = xrealloc(NULL, n * sizeof *roots);
-    const char **into = xrealloc(NULL, n * sizeof *into);
-    uint8_t *adds = xrealloc(NULL, n);
-    for (uint32_t k = 0; k < n; k++) {
-        const Load *ld = &lp->load[o[k].idx < lp->nload ? o[k].idx : 0];
-        roots[k] = o[k].node;
-        adds[k] = 1;
-        switch (o[k].kind) {
-        case OUT_RESULT:
-            into[k] = local[f->input[lp->slot + o[k].idx]];
-            adds[k] = !rec;
-            break;
-        case OUT_RESULT_DOT:
-            into[k] = local[f->input[lp->dot_slot + o[k].idx]];
-            adds[k] = !rec;
-            break;
-        case OUT_LOAD_BAR: into[k] = load_text(e, e->s.gparam[ld->param], var, &ld->at); break;
-        case OUT_LOAD_HV: into[k] = load_text(e, e->s.hparam[ld->param], var, &ld->at); break;
-        case OUT_STATE_BAR:
-            into[k] = local[f->input[bar + lp->ncap + o[k].idx]];
-            adds[k] = 0;
-            break;
-        case OUT_CAP_BAR: into[k] = local[f->input[bar + o[k].idx]]; break;
-        case OUT_CAP_HV: into[k] = local[f->input[lp->sweep[ENTRY_HVP].bar + o[k].idx]]; break;
-        case OUT_TAPE:
-            into[k] = work_text(e, lp, var, o[k].idx);
-            adds[k] = 0;
-            break;
-        case OUT_LIVE: into[k] = local[f->input[o[k].idx]]; break;
-        }
-    }
-    /* new states are assigned after every value that reads the old ones */
-    for (uint32_t k = 0; rec && n > 1 && k < n; k++)
-        be->s.keep[roots[k]] = 1;
-    Body bb;
-    sched_body(&be->s, roots, (int)n, &bb, 0);
-    /* a condition that is never true here is a variable, not a constant: C++ compilers warn
-     * about constant operands of && and || */
-    int never = 0;
-    for (uint32_t i = 0; i < lp->ncap + 2 * nout; i++) {
-        NodeId in = body->input[lp->flag_slot + i];
-        if (!flag[i] && body_find(&be->s, &bb, in) >= 0) {
-            name[in] = e->never;
-            never = 1;
-        }
-    }
-    free(flag);
-    /* what the loop carries */
-    for (uint32_t k = 0; k < n; k++)
-        if (out_slot(lp, entry->kind, &o[k]) != UINT32_MAX)
-            buf_printf(out, "    %s %s = %s;\n", real, into[k], zero);
-    for (uint32_t j = 0; rec && !back && j < nout; j++)
-        buf_printf(out, "    %s %s = %s;\n", real, local[f->input[lp->slot + j]],
-                   outer_text(&outer, lp->init[j]));
-    for (uint32_t j = 0; rec && r->kind == RUN_TANGENT && j < nout; j++)
-        buf_printf(out, "    %s %s = %s;\n", real, local[f->input[lp->dot_slot + j]],
-                   outer_text(&outer, lp->sweep[entry->kind].cap_dot[lp->ncap + j]));
-    for (uint32_t k = 0; k < n; k++)
-        if (o[k].kind == OUT_STATE_BAR)
-            buf_printf(out, "    %s %s = %s;\n", real, into[k],
-                       outer_text(&outer, lp->sweep[entry->kind].seed[o[k].idx]));
-    Affine end = lp->hi;
-    end.k++;
-    at_source_line(em, lp->loc.first_line);
-    buf_printf(out, "    /* %s */\n", back ? (rec ? "the recurrence backwards: the adjoints of "
-                                                       "its states and of what it reads" :
-                                                 r->fused ? "the sum and its summands' "
-                                                            "adjoints, in one loop" :
-                                                 "the summands' adjoints, summed") :
-                                          rec ? "the recurrence, kept as a loop" :
-                                                "the sum, kept as a loop");
-    buf_printf(out, "    for (long %s = ", var);
-    put_c_affine(out, e, var, back && rec ? &lp->hi : &lp->lo);
-    buf_printf(out, "; %s %s ", var, back && rec ? ">=" : "<");
-    put_c_affine(out, e, var, back && rec ? &lp->lo : &end);
-    buf_printf(out, "; %s%s) {\n", var, back && rec ? "--" : "++");
-    if (never) /* not const: C++ would take it for a constant operand */
-        buf_printf(out, "        int %s = 0;\n", e->never);
-    for (uint32_t j = 0; rec && back && j < lp->ntape; j++) {
-        names_before[j] = name[lp->tape[j]];
-        name[lp->tape[j]] = work_text(e, lp, var, j);
-    }
-    Printer pr = {be, &bb};
-    for (uint32_t k = 0; k < bb.n; k++)
-        if (bb.local[k])
-            put_local(em, &pr, bb.nodes[k], "        ");
-    put_run_outputs(out, &pr, e->old, o, roots, into, adds, n);
-    buf_puts(out, "    }\n");
-    body_free(&bb);
-    for (uint32_t j = 0; rec && back && j < lp->ntape; j++) {
-        name[lp->tape[j]] = names_before[j];
-        be->s.keep[lp->tape[j]] = keep_before[j];
-    }
-    free(names_before);
-    free(keep_before);
-    free(roots);
-    free(into);
-    free(adds);
-    free(o);
-}
-
-/* Whether the statement at position k of b comes after every local run r reads. */
-static int run_ready(const DefOut *e, const Entry *entry, const Body *b, const Run *r, long k)
-{
-    const Func *f = e->s.f;
-    const Loop *lp = &f->loops[r->loop];
-    for (uint32_t c = 0; c < lp->ncap + lp->nstate; c++) {
-        NodeId v[2] = {c < lp->ncap ? lp->cap[c] : lp->init[c - lp->ncap],
-                       r->kind == RUN_TANGENT ? lp->sweep[entry->kind].cap_dot[c] : 0};
-        for (int i = 0; i < 2; i++)
-            if (v[i] && body_find(&e->s, b, v[i]) >= k)
-                return 0;
-    }
-    for (uint32_t j = 0; r->kind == RUN_REVERSE && j < loop_results(lp); j++)
-        if (body_find(&e->s, b, lp->sweep[entry->kind].seed[j]) >= k)
-            return 0;
-    return 1;
-}
-
-/* The last run to print before the statement at position k of b, which reads run `need`:
- * that, and the loops the source has before it whose inputs are printed. */
-static int runs_before(const DefOut *e, const Entry *entry, const Body *b, const Runs *rs,
-                       long k, int need)
-{
-    const Func *f = e->s.f;
-    for (int j = need < rs->next ? rs->next : need + 1; j < rs->n; j++) {
-        const Run *r = &rs->run[j];
-        if (r->kind >= RUN_REVERSE || f->input[f->loops[r->loop].slot] > b->nodes[k] ||
-            !run_ready(e, entry, b, r, k))
-            break;
-        need = j;
-    }
-    return need;
-}
-
-/* Prints the runs up to and including run `last`. */
-static void pull_local(Emitter *em, const DefOut *e, const Entry *entry, const Body *b,
-                       Runs *rs, long k);
-
-/* The locals node id's expression reads (through the operands printed inside it), printed
- * first if they are not yet. */
-static void pull_operands(Emitter *em, const DefOut *e, const Entry *entry, const Body *b,
-                          Runs *rs, NodeId id, int top)
-{
-    const Dag *d = &e->s.f->dag;
-    if (!node_is_op(d, id) || e->s.keep[id] == KEEP_LEAF)
-        return;
-    long k = body_find(&e->s, b, id);
-    if (!top && k >= 0 && b->local[k]) {
-        pull_local(em, e, entry, b, rs, k);
-        return;
-    }
-    const Node *nd = &d->nodes[id];
-    NodeId ops[3] = {nd->a, nd->b, nd->c};
-    for (int i = 0; i < node_arity(nd->kind); i++)
-        pull_operands(em, e, entry, b, rs, ops[i], 0);
-}
-
-/* Prints the runs up to and including run `last`, each after the locals it reads. A run may
- * need a local the body has after the statement that needs the run (a tangent the tangent
- * loop reads, after a primal that reads the sum): that local is printed first, out of the
- * body's order, after what it reads in turn. */
-static void put_runs_to(Emitter *em, const DefOut *e, const Entry *entry, const Body *b,
-                        Runs *rs, int last)
-{
-    while (rs->next <= last && rs->next < rs->n) {
-        int j = rs->next;
-        NodeId *in = NULL;
-        uint32_t n = 0;
-        run_reads(e, b, entry, &rs->run[j], &in, &n);
-        for (uint32_t i = 0; i < n; i++) {
-            long k = body_find(&e->s, b, in[i]);
-            if (k >= 0 && b->local[k])
-                pull_local(em, e, entry, b, rs, k);
-        }
-        free(in);
-        if (rs->next != j)
-            continue;
-        put_run(em, e, entry, b, &rs->run[j]);
-        rs->next = j + 1;
-    }
-}
-
-/* The local at position k, after what it reads (locals and runs), unless it is printed. */
-static void pull_local(Emitter *em, const DefOut *e, const Entry *entry, const Body *b,
-                       Runs *rs, long k)
-{
-    if (rs->done[k])
-        return;
-    rs->done[k] = 1;
-    NodeId id = b->nodes[k];
-    Printer pr = {e, b};
-    pull_operands(em, e, entry, b, rs, id, 1);
-    put_runs_to(em, e, entry, b, rs, run_needed(&pr, rs, id, 1));
-    put_local(em, &pr, id, "    ");
-}
-
-/* A C identifier made of text ("w[0]" -> "w_0"), then suffix; "c" + suffix when none. */
-static const char *claim_ident(Sched *s, const char *text, const char *suffix)
-{
-    Buf want = {0};
-    for (const char *x = text; *x; x++)
-        if ((*x >= 'a' && *x <= 'z') || (*x >= 'A' && *x <= 'Z') || (*x >= '0' && *x <= '9') ||
-            (*x == '_' && want.len))
-            buf_printf(&want, "%c", *x);
-        else if (want.len && want.data[want.len - 1] != '_')
-            buf_puts(&want, "_");
-    if (want.len && want.data[want.len - 1] == '_')
-        want.len--;
-    buf_printf(&want, "%s%s", want.len ? "" : "c", suffix);
-    const char *name = names_claim(&s->names, want.data);
-    buf_free(&want);
-    return name;
-}
-
-/* C names of what the kept loops define, after the bodies are scheduled (a capture's
- * adjoint term is named after the capture): "sum_n", a recurrence's state "x_k". */
-static void name_loops(DefOut *e)
-{
-    Sched *s = &e->s;
-    const Func *f = s->f;
-    for (int i = 0; i < f->nloops; i++) {
-        const Loop *lp = &f->loops[i];
-        e->loop_var[i] = names_claim(&s->names, lp->var);
-        e->never = e->never ? e->never : names_claim(&s->names, "never");
-        if (lp->nstate > e->nold && lp->nstate > 1) {
-            e->old = xrealloc(e->old, lp->nstate * sizeof *e->old);
-            while (e->nold < lp->nstate)
-                e->old[e->nold++] = names_claim(&s->names, "old");
-        }
-        for (uint32_t j = 0; j < loop_results(lp); j++) {
-            Buf want = {0};
-            if (lp->nstate)
-                buf_printf(&want, "%s_%s", lp->state_name[j], lp->var);
-            else
-                buf_printf(&want, "sum_%s", lp->var);
-            const char *v = s->local[f->input[lp->slot + j]] = names_claim(&s->names, want.data);
-            if (lp->active && f->entries & ENTRIES_TANGENTS)
-                s->local[f->input[lp->dot_slot + j]] = claim_ident(s, v, "_dot");
-            const char *bar = lp->nstate ? claim_ident(s, v, "_bar") : NULL;
-            if (bar)
-                s->local[f->input[lp->sweep[ENTRY_GRAD].bar + lp->ncap + j]] = bar;
-            if (bar && f->entries & 1u << ENTRY_VJP)
-                s->local[f->input[lp->sweep[ENTRY_VJP].bar + lp->ncap + j]] = bar;
-            buf_free(&want);
-        }
-        for (uint32_t c = 0; c < lp->ncap; c++) {
-            const char *acc = s->local[f->input[lp->sweep[ENTRY_GRAD].bar + c]] =
-                claim_ident(s, s->local[lp->cap[c]] ? s->local[lp->cap[c]] : "", "_acc");
-            if (f->entries & 1u << ENTRY_VJP)
-                s->local[f->input[lp->sweep[ENTRY_VJP].bar + c]] = acc;
-            if (f->entries & 1u << ENTRY_HVP)
-                s->local[f->input[lp->sweep[ENTRY_HVP].bar + c]] = claim_ident(s, acc, "_dot");
-            static const EntryKind bars[] = {ENTRY_GRAD, ENTRY_VJP, ENTRY_HVP};
-            for (int k = 0; k < 3; k++)
-                if (bars[k] == ENTRY_GRAD || f->entries & 1u << bars[k])
-                    s->local[f->input[lp->sweep[bars[k]].live_bar + c]] =
-                        claim_ident(s, acc, bars[k] == ENTRY_HVP ? "_dot_live" : "_live");
-        }
-        for (int k = 0; !lp->nstate && k < ENTRY_KINDS; k++)
-            if (entry_tangents(k) && f->entries & 1u << k)
-                s->local[f->input[lp->sweep[k].live_dot]] =
-                    claim_ident(s, s->local[f->input[lp->slot]], "_dot_live");
-    }
-}
-
-/* What the entry point's kept loops read and write, per parameter: USE_VALUE when a run
- * reads its elements, USE_DOT its tangent's, USE_WRITE when it adds into its gradient (or its
- * Hessian-vector product's); per size, 1 when a run or a zeroed gradient names it. */
-enum { USE_VALUE = 1, USE_DOT = 2, USE_WRITE = 4 };
-
-static void runs_use(const DefOut *e, const Entry *entry, const Body *b, const Runs *rs,
-                     uint8_t *param, uint8_t *size)
-{
-    const Func *f = e->s.f;
-    for (int j = 0; rs && j < rs->n; j++) {
-        const Loop *lp = &f->loops[rs->run[j].loop];
-        const Func *body = lp->body;
-        const Dag *d = &body->dag;
-        RunOut *o;
-        uint32_t n = run_outputs(e, entry, b, &rs->run[j], &o);
-        uint8_t *reach = xrealloc(NULL, d->len);
-        memset(reach, 0, d->len);
-        for (uint32_t k = 0; k < n; k++) {
-            reach[o[k].node] = o[k].node != 0;
-            if ((o[k].kind == OUT_LOAD_BAR || o[k].kind == OUT_LOAD_HV) &&
-                !dag_is_const(d, o[k].node, 0.0))
-                param[lp->load[o[k].idx].param] |= USE_WRITE;
-        }
-        for (NodeId id = d->len - 1; id > 0; id--)
-            if (reach[id])
-                reach[d->nodes[id].a] = reach[d->nodes[id].b] = reach[d->nodes[id].c] = 1;
-        const Affine *ends[2] = {&lp->lo, &lp->hi};
-        for (int i = 0; n && i < 2; i++)
-            for (int k = 0; k < f->nsizes; k++)
-                size[k] |= ends[i]->c[1 + k] != 0;
-        for (uint32_t l = 0; l < lp->nload; l++) {
-            if (!reach[body->input[1 + l]])
-                continue;
-            param[lp->load[l].param] |= USE_VALUE;
-            for (int k = 0; k < f->nsizes; k++)
-                size[k] |= lp->load[l].at.c[1 + k] != 0;
-        }
-        for (uint32_t k = 0; body->entries & 1u << ENTRY_JVP && k < body->ndiff; k++)
-            if (body->diff[k] <= lp->nload && reach[body->input[body->dot_slot + k]])
-                param[lp->load[body->diff[k] - 1].param] |= USE_DOT;
-        free(reach);
-        free(o);
-    }
-    for (int p = 0; p < f->nparams; p++)
-        if (f->params[p].rt_size >= 0 && f->params[p].kind == PARAM_DIFF &&
-            ((entry_reverse(entry->kind) && !e->opt->accumulate) || entry->kind == ENTRY_HVP))
-            size[f->params[p].rt_size] = 1;
-}
-
-/* The elements of a run-time array: "3 * N". */
-static void put_rt_length(Buf *out, const DefOut *e, const Param *pa)
-{
-    uint64_t row = 1;
-    for (int i = 1; i < pa->rank; i++)
-        row *= pa->dims[i];
-    if (pa->rt_size < 0) {
-        buf_printf(out, "%u", pa->size);
-        return;
-    }
-    if (row != 1)
-        buf_printf(out, "%llu * ", (unsigned long long)row);
-    buf_puts(out, e->s.size[pa->rt_size]);
-}
-
-static void put_body(Emitter *em, const DefOut *e, const Entry *entry, const Body *b, Runs *rs)
-{
-    Buf *out = em->out;
-    const Func *f = e->s.f;
-    Printer pr = {e, b};
-    uint8_t *loaded = xrealloc(NULL, (size_t)f->nparams + 1), size_used[MAX_SIZES] = {0};
-    memset(loaded, 0, (size_t)f->nparams + 1);
-    runs_use(e, entry, b, rs, loaded, size_used);
-    /* a forward sweep carrying the tangents (eq. 5.121) is one section */
-    int titled = entry->kind != ENTRY_VALUE && entry->kind != ENTRY_JVP;
-    buf_puts(out, "{\n");
+    const char *real = real_type[e->opt->real];
+    if (e->opt->file_static)
+        buf_puts(out, "static ADGEN_UNUSED ");
+    buf_printf(out, "%s %s(", entry->ret ? real : "void", e->fn[entry->kind]);
+    if (f->nsizes + f->nparams + entry->nargs == 0)
+        buf_puts(out, "void");
     for (int k = 0; k < f->nsizes; k++)
-        if (!size_used[k] && (f->size_slot[k] == UINT32_MAX ||
-                              body_find(&e->s, b, f->input[f->size_slot[k]]) < 0))
-            buf_printf(out, "    (void)%s;\n", e->s.size[k]);
-    for (int i = 0; i < f->nparams; i++) {
-        const Param *pa = &f->params[i];
-        uint32_t k = 0;
-        while (k < pa->size && body_find(&e->s, b, f->input[pa->first + k]) < 0)
-            k++;
-        if (k == pa->size && !(loaded[i] & USE_VALUE))
-            buf_printf(out, "    (void)%s;\n", e->s.param[i]);
-    }
-    /* an argument nothing reads or stores (a direction the result does not depend on) */
+        buf_printf(out, "%slong %s", k ? ", " : "", e->s.size[k]);
+    for (int i = 0; i < f->nparams; i++)
+        buf_printf(out, "%s%s%s %s%s", i + f->nsizes ? ", " : "",
+                   f->params[i].rank ? "const " : "", real, f->params[i].rank ? "*" : "",
+                   e->s.param[i]);
     for (int i = 0; i < entry->nargs; i++) {
         const Arg *a = &entry->args[i];
-        int used = a->fill;
-        for (uint32_t r = 0; r < entry->nstores && !used; r++)
-            used = entry->arg[r] == i;
-        for (uint32_t k = 0; !a->out && k < a->size && !used; k++)
-            used = body_find(&e->s, b, f->input[a->slot + k]) >= 0;
-        if (a->param >= 0)
-            used |= (loaded[a->param] & (a->out ? USE_WRITE : USE_DOT)) != 0;
-        for (int j = 0; rs && a->name == e->s.work && j < rs->n; j++)
-            used |= f->loops[rs->run[j].loop].ntape > 0;
-        if (a->param >= 0 && (f->params[a->param].rt_size >= 0 || f->params[a->param].loaded) &&
-            a->out && !adds_into(e, entry, a)) {
-            /* a run-time array's gradient: zeroed here, added into by the reverse loops */
-            buf_printf(out, "    for (long %s = 0; %s < ", e->index, e->index);
-            put_rt_length(out, e, &f->params[a->param]);
-            buf_printf(out, "; %s++)\n        %s[%s] = %s;\n", e->index, a->name, e->index,
-                       literal_zero[e->opt->real]);
-            used = 1;
-        }
-        if (!used)
-            buf_printf(out, "    (void)%s;\n", a->name);
+        buf_printf(out, "%s%s%s %s%s", f->nsizes + f->nparams + i ? ", " : "",
+                   !a->out && a->array ? "const " : "", real, a->out || a->array ? "*" : "",
+                   a->name);
     }
-    free(loaded);
-    int section = -1;
-    if (rs) {
-        rs->done = xrealloc(NULL, b->n + 1);
-        memset(rs->done, 0, b->n + 1);
-    }
-    for (uint32_t k = 0; k < b->n; k++) {
-        NodeId id = b->nodes[k];
-        if (!b->local[k] || (rs && rs->done[k]))
-            continue;
-        int want = sweep_of(f, id);
-        if (rs)
-            put_runs_to(em, e, entry, b, rs,
-                        runs_before(e, entry, b, rs, (long)k, run_needed(&pr, rs, id, 1)));
-        if (titled && section != want) {
-            buf_printf(out, "%s    /* %s */\n", section >= 0 ? "\n" : "", f->sweeps[want].title);
-            section = want;
-        }
-        if (rs)
-            pull_local(em, e, entry, b, rs, (long)k);
-        else
-            put_local(em, &pr, id, "    ");
-    }
-    if (rs)
-        put_runs_to(em, e, entry, b, rs, rs->n - 1);
-    if (titled && section >= 0)
-        buf_puts(out, "\n");
-    put_fill_loops(out, e, entry);
-    for (uint32_t r = 0; r < entry->nstores; r++)
-        put_store(em, &pr, entry, r);
-    put_return(em, &pr, entry);
+    buf_puts(out, ")");
 }
 
 /* A sparse entry's pattern arrays: declared (the header, the prototypes), or defined. An
@@ -1797,374 +458,6 @@ static void put_pattern(Buf *out, const DefOut *e, const Entry *entry, int defin
         }
         buf_puts(out, "\n};\n");
     }
-}
-
-/* A C name upper-cased, for a macro. */
-static void put_upper(Buf *out, const char *name)
-{
-    for (const char *c = name; *c; c++)
-        buf_printf(out, "%c", *c >= 'a' && *c <= 'z' ? *c - 'a' + 'A' : *c);
-}
-
-/* ---- large bodies, in chunks -------------------------------------------------------------------- */
-
-/* A statement of a chunked body: a local (its position in the body) or a store (-1 - its
- * index among the entry's stores). */
-typedef struct {
-    long *stmt;
-    uint32_t nstmts;
-    uint32_t *start;     /* chunk c is stmt[start[c] .. start[c + 1]) */
-    uint32_t nchunks;
-    uint32_t *def;       /* per body position: the chunk defining it */
-    uint32_t *last;      /* per body position: the last chunk that reads it */
-    uint32_t nslots;     /* the work array */
-    const char **saved;  /* per body position: its name before it became w[j] */
-    /* per chunk, the parameters it reads or stores through (inputs, then the entry's args) */
-    uint32_t **uses;
-    uint32_t *nuses, *caps;
-    uint32_t *stamp;     /* per parameter: 1 + the last chunk that listed it */
-    uint32_t *owner;     /* per input slot: its parameter (args after the inputs) */
-} Chunks;
-
-/* Store r's place: after its root, or first when the root is a constant or an input. */
-static long store_after(const DefOut *e, const Body *b, const Entry *entry, uint32_t r)
-{
-    return body_find(&e->s, b, entry->roots[r]);
-}
-
-static void use_param(Chunks *ch, uint32_t c, uint32_t param)
-{
-    if (ch->stamp[param] == c + 1)
-        return;
-    ch->stamp[param] = c + 1;
-    if (ch->nuses[c] == ch->caps[c]) {
-        ch->caps[c] = ch->caps[c] ? 2 * ch->caps[c] : 16;
-        ch->uses[c] = xrealloc(ch->uses[c], ch->caps[c] * sizeof **ch->uses);
-    }
-    ch->uses[c][ch->nuses[c]++] = param;
-}
-
-/* What the expression of node id, printed in chunk c, reads: locals and inputs. */
-static void note_uses(Chunks *ch, const DefOut *e, const Body *b, NodeId id, uint32_t c, int top)
-{
-    const Dag *d = &e->s.f->dag;
-    const Node *nd = &d->nodes[id];
-    if (nd->kind == N_CONST)
-        return;
-    if (nd->kind == N_INPUT) {
-        use_param(ch, c, ch->owner[(uint32_t)nd->k]);
-        return;
-    }
-    long k = body_find(&e->s, b, id);
-    if (!top && b->local[k]) {
-        ch->last[k] = c > ch->last[k] ? c : ch->last[k];
-        return;
-    }
-    NodeId ops[3] = {nd->a, nd->b, nd->c};
-    for (int i = 0; i < node_arity(nd->kind); i++)
-        note_uses(ch, e, b, ops[i], c, 0);
-}
-
-static void chunks_free(Chunks *ch)
-{
-    for (uint32_t c = 0; c < ch->nchunks; c++)
-        free(ch->uses[c]);
-    free(ch->uses);
-    free(ch->nuses);
-    free(ch->caps);
-    free(ch->stmt);
-    free(ch->start);
-    free(ch->def);
-    free(ch->last);
-    free(ch->saved);
-    free(ch->stamp);
-    free(ch->owner);
-}
-
-/* Splits a large body into chunks, finds what crosses from one to a later one and gives it a
- * slot of the work array w (a slot is reused once no later chunk reads its value). */
-static void chunks_plan(Chunks *ch, DefOut *e, const Entry *entry, const Body *b)
-{
-    const Func *f = e->s.f;
-    memset(ch, 0, sizeof *ch);
-    /* statements: each local, each store right after its root */
-    uint32_t *after = xrealloc(NULL, (b->n + 2) * sizeof *after), nstores = entry->nstores;
-    memset(after, 0, (b->n + 2) * sizeof *after);
-    for (uint32_t r = 0; r < nstores; r++)
-        after[store_after(e, b, entry, r) + 1]++;
-    ch->stmt = xrealloc(NULL, (b->n + nstores + 1) * sizeof *ch->stmt);
-    for (uint32_t r = 0; r < nstores; r++)
-        if (store_after(e, b, entry, r) < 0)
-            ch->stmt[ch->nstmts++] = -1 - (long)r;
-    /* stores by their root's position: a counting sort */
-    uint32_t *first = xrealloc(NULL, (b->n + 2) * sizeof *first), *order;
-    first[0] = 0;
-    for (uint32_t k = 0; k <= b->n; k++)
-        first[k + 1] = first[k] + after[k];
-    order = xrealloc(NULL, (nstores + 1) * sizeof *order);
-    for (uint32_t r = 0; r < nstores; r++)
-        order[first[store_after(e, b, entry, r) + 1]++] = r;
-    uint32_t next = after[0];
-    for (uint32_t k = 0; k < b->n; k++) {
-        if (b->local[k])
-            ch->stmt[ch->nstmts++] = (long)k;
-        for (uint32_t m = 0; m < after[k + 1]; m++)
-            ch->stmt[ch->nstmts++] = -1 - (long)order[next++];
-    }
-    free(after);
-    free(first);
-    free(order);
-    /* chunks of CHUNK_STATEMENTS */
-    ch->nchunks = (ch->nstmts + CHUNK_STATEMENTS - 1) / CHUNK_STATEMENTS;
-    ch->nchunks = ch->nchunks ? ch->nchunks : 1;
-    ch->start = xrealloc(NULL, (ch->nchunks + 1) * sizeof *ch->start);
-    for (uint32_t c = 0; c <= ch->nchunks; c++)
-        ch->start[c] = c * CHUNK_STATEMENTS < ch->nstmts ? c * CHUNK_STATEMENTS : ch->nstmts;
-    /* parameters: the inputs, then the entry's args; an input slot's owner */
-    uint32_t nowners = (uint32_t)f->nparams + (uint32_t)entry->nargs;
-    ch->stamp = xrealloc(NULL, (nowners + 1) * sizeof *ch->stamp);
-    memset(ch->stamp, 0, (nowners + 1) * sizeof *ch->stamp);
-    uint32_t nslots = f->nslots > f->ninputs ? f->nslots : f->ninputs;
-    ch->owner = xrealloc(NULL, (nslots + 1) * sizeof *ch->owner);
-    for (int p = 0; p < f->nparams; p++)
-        for (uint32_t i = 0; i < f->params[p].size; i++)
-            ch->owner[f->params[p].first + i] = (uint32_t)p;
-    for (int a = 0; a < entry->nargs; a++)
-        for (uint32_t i = 0; !entry->args[a].out && i < entry->args[a].size; i++)
-            ch->owner[entry->args[a].slot + i] = (uint32_t)f->nparams + (uint32_t)a;
-    ch->uses = xrealloc(NULL, ch->nchunks * sizeof *ch->uses);
-    ch->nuses = xrealloc(NULL, ch->nchunks * sizeof *ch->nuses);
-    ch->caps = xrealloc(NULL, ch->nchunks * sizeof *ch->caps);
-    memset(ch->uses, 0, ch->nchunks * sizeof *ch->uses);
-    memset(ch->nuses, 0, ch->nchunks * sizeof *ch->nuses);
-    memset(ch->caps, 0, ch->nchunks * sizeof *ch->caps);
-    ch->def = xrealloc(NULL, (b->n + 1) * sizeof *ch->def);
-    ch->last = xrealloc(NULL, (b->n + 1) * sizeof *ch->last);
-    memset(ch->last, 0, (b->n + 1) * sizeof *ch->last);
-    for (uint32_t c = 0; c < ch->nchunks; c++) {
-        for (uint32_t i = ch->start[c]; i < ch->start[c + 1]; i++) {
-            long st = ch->stmt[i];
-            if (st >= 0) {
-                ch->def[st] = ch->last[st] = c;
-                note_uses(ch, e, b, b->nodes[st], c, 1);
-            } else {
-                uint32_t r = (uint32_t)(-1 - st);
-                use_param(ch, c, (uint32_t)f->nparams + (uint32_t)entry->arg[r]);
-                note_uses(ch, e, b, entry->roots[r], c, 0);
-            }
-        }
-    }
-    uint32_t lastc = ch->nchunks - 1;
-    if (entry->ret)
-        note_uses(ch, e, b, entry->ret, lastc, 0);
-    for (int a = 0; a < entry->nargs; a++)
-        if (entry->args[a].fill)
-            use_param(ch, lastc, (uint32_t)f->nparams + (uint32_t)a);
-    /* slots for the values read in a later chunk, reused when their last reader is done */
-    ch->saved = xrealloc(NULL, (b->n + 1) * sizeof *ch->saved);
-    uint32_t *free_slots = xrealloc(NULL, (b->n + 1) * sizeof *free_slots), nfree = 0;
-    uint32_t *slot_of = xrealloc(NULL, (b->n + 1) * sizeof *slot_of);
-    /* per chunk, the values whose last reader it is, chained through next_ending */
-    long *ending = xrealloc(NULL, (ch->nchunks + 1) * sizeof *ending);
-    long *next_ending = xrealloc(NULL, (b->n + 1) * sizeof *next_ending);
-    for (uint32_t c = 0; c <= ch->nchunks; c++)
-        ending[c] = -1;
-    for (uint32_t c = 0; c < ch->nchunks; c++) {
-        for (long k = c ? ending[c - 1] : -1; k >= 0; k = next_ending[k])
-            free_slots[nfree++] = slot_of[k];
-        for (uint32_t i = ch->start[c]; i < ch->start[c + 1]; i++) {
-            long st = ch->stmt[i];
-            if (st < 0 || ch->last[st] == c)
-                continue;
-            slot_of[st] = nfree ? free_slots[--nfree] : ch->nslots++;
-            next_ending[st] = ending[ch->last[st]];
-            ending[ch->last[st]] = st;
-            NodeId id = b->nodes[st];
-            char name[32];
-            snprintf(name, sizeof name, "%s[%u]", e->work, slot_of[st]);
-            ch->saved[st] = e->s.local[id];
-            e->s.local[id] = arena_strndup(e->s.arena, name, strlen(name));
-        }
-    }
-    free(free_slots);
-    free(ending);
-    free(next_ending);
-    /* a value kept in w is marked by its saved name */
-    for (uint32_t k = 0; k < b->n; k++)
-        if (!(b->local[k] && ch->last[k] != ch->def[k]))
-            ch->saved[k] = NULL;
-    free(slot_of);
-}
-
-/* The names back, for the definition's other bodies. */
-static void chunks_restore(Chunks *ch, DefOut *e, const Body *b)
-{
-    for (uint32_t k = 0; k < b->n; k++)
-        if (ch->saved[k])
-            e->s.local[b->nodes[k]] = ch->saved[k];
-}
-
-/* The C name of parameter p (an input, then the entry's args) and whether it is a pointer. */
-static const char *param_name(const DefOut *e, const Entry *entry, uint32_t p)
-{
-    const Func *f = e->s.f;
-    return p < (uint32_t)f->nparams ? e->s.param[p] : entry->args[p - f->nparams].name;
-}
-
-static void put_param_decl(Buf *out, const DefOut *e, const Entry *entry, uint32_t p)
-{
-    const Func *f = e->s.f;
-    const char *real = real_type[e->opt->real];
-    if (p < (uint32_t)f->nparams) {
-        int array = f->params[p].rank > 0;
-        buf_printf(out, "%s%s %s%s", array ? "const " : "", real, array ? "*" : "",
-                   e->s.param[p]);
-        return;
-    }
-    const Arg *a = &entry->args[p - f->nparams];
-    buf_printf(out, "%s%s %s%s", !a->out && a->array ? "const " : "", real,
-               a->out || a->array ? "*" : "", a->name);
-}
-
-/* The statements of chunk c. */
-static void put_chunk_statements(Emitter *em, const DefOut *e, const Entry *entry,
-                                 const Body *b, const Chunks *ch, uint32_t c)
-{
-    Buf *out = em->out;
-    const Func *f = e->s.f;
-    const Dag *d = &f->dag;
-    Printer pr = {e, b};
-    for (uint32_t i = ch->start[c]; i < ch->start[c + 1]; i++) {
-        long st = ch->stmt[i];
-        if (st >= 0) {
-            NodeId id = b->nodes[st];
-            at_source_line(em, line_of(f, id));
-            if (ch->saved[st])
-                buf_printf(out, "    %s = ", e->s.local[id]);
-            else
-                buf_printf(out, "    const %s %s = ",
-                           is_boolean(d->nodes[id].kind) ? "int" : real_type[e->opt->real],
-                           e->s.local[id]);
-            if (is_boolean(d->nodes[id].kind))
-                put_test(out, &pr, id);
-            else
-                put_node(out, &pr, id);
-            buf_puts(out, ";\n");
-            continue;
-        }
-        put_store(em, &pr, entry, (uint32_t)(-1 - st));
-    }
-}
-
-/* The chunks but the last, each a static function taking the parameters it reads and w. */
-static void put_chunk_functions(Emitter *em, DefOut *e, const Entry *entry, const Body *b,
-                                const Chunks *ch, NameSet *file_names, const char **names)
-{
-    Buf *out = em->out;
-    for (uint32_t c = 0; c + 1 < ch->nchunks; c++) {
-        char want[64];
-        snprintf(want, sizeof want, "part%u", c + 1);
-        Buf full = {0};
-        buf_printf(&full, "%s_%s", e->fn[entry->kind], want);
-        names[c] = names_claim(file_names, full.data);
-        buf_free(&full);
-        buf_printf(out, "\n/* %s, statements %u to %u of %u */\nstatic void %s(", e->fn[entry->kind],
-                   ch->start[c] + 1, ch->start[c + 1], ch->nstmts, names[c]);
-        for (uint32_t u = 0; u < ch->nuses[c]; u++) {
-            put_param_decl(out, e, entry, ch->uses[c][u]);
-            buf_puts(out, ", ");
-        }
-        buf_printf(out, "%s *%s)\n{\n    (void)%s;\n", real_type[e->opt->real], e->work, e->work);
-        put_chunk_statements(em, e, entry, b, ch, c);
-        buf_puts(out, "}\n");
-        at_output_line(em);
-    }
-}
-
-/* The entry point's body: the work array, the calls of the chunks, the last chunk, the
- * return. */
-static void put_chunked_body(Emitter *em, const DefOut *e, const Entry *entry, const Body *b,
-                             const Chunks *ch, const char **names)
-{
-    Buf *out = em->out;
-    const Func *f = e->s.f;
-    Printer pr = {e, b};
-    uint32_t lastc = ch->nchunks - 1, nowners = (uint32_t)f->nparams + (uint32_t)entry->nargs;
-    buf_puts(out, "{\n");
-    /* parameters no chunk reads */
-    uint8_t *used = xrealloc(NULL, nowners + 1);
-    memset(used, 0, nowners + 1);
-    for (uint32_t c = 0; c < ch->nchunks; c++)
-        for (uint32_t u = 0; u < ch->nuses[c]; u++)
-            used[ch->uses[c][u]] = 1;
-    for (uint32_t p = 0; p < nowners; p++)
-        if (!used[p])
-            buf_printf(out, "    (void)%s;\n", param_name(e, entry, p));
-    free(used);
-    if (ch->nslots)
-        buf_printf(out, "    %s %s[%u];\n", real_type[e->opt->real], e->work, ch->nslots);
-    /* the zeros first: the chunks store the nonzeros */
-    put_fill_loops(out, e, entry);
-    for (uint32_t c = 0; c < lastc; c++) {
-        buf_printf(out, "    %s(", names[c]);
-        for (uint32_t u = 0; u < ch->nuses[c]; u++)
-            buf_printf(out, "%s, ", param_name(e, entry, ch->uses[c][u]));
-        buf_printf(out, "%s);\n", ch->nslots ? e->work : "0");
-    }
-    put_chunk_statements(em, e, entry, b, ch, lastc);
-    put_return(em, &pr, entry);
-}
-
-/* The file's names, then each definition's entry points, claimed in order. */
-static DefOut *name_functions(const Program *prog, const EmitOptions *opt, NameSet *file_names,
-                              Arena *arena)
-{
-    names_init(file_names, arena, 512, NULL);
-    names_reserve_c(file_names);
-    DefOut *defs = arena_alloc(arena, (size_t)prog->nfuncs * sizeof *defs);
-    for (int i = 0; i < prog->nfuncs; i++) {
-        const Func *f = &prog->funcs[i];
-        const char *base = NULL;
-        defs[i].opt = opt;
-        for (int k = 0; k < ENTRY_KINDS; k++) {
-            if (!(f->entries & 1u << k))
-                continue;
-            Buf want = {0};
-            if (base)
-                buf_printf(&want, "%s%s", base, entry_info[k].suffix);
-            else
-                buf_printf(&want, "%s%s%s", opt->prefix ? opt->prefix : "",
-                           opt->name ? opt->name : f->name, entry_info[k].suffix);
-            defs[i].fn[k] = names_claim(file_names, want.data);
-            if (!base)
-                base = defs[i].fn[k];
-            if (entry_info[k].sparse) {
-                Buf name = {0};
-                buf_printf(&name, "%s_row", defs[i].fn[k]);
-                defs[i].row[k] = names_claim(file_names, name.data);
-                name.len = 0;
-                buf_printf(&name, "%s_col", defs[i].fn[k]);
-                defs[i].col[k] = names_claim(file_names, name.data);
-                /* the count's macro, upper-cased: f and F must not share one */
-                name.len = 0;
-                put_upper(&name, defs[i].fn[k]);
-                buf_puts(&name, "_NNZ");
-                defs[i].nnz[k] = names_claim(file_names, name.data);
-                buf_free(&name);
-            }
-            buf_free(&want);
-        }
-        for (int l = 0; l < f->nloops; l++) {
-            if (!f->loops[l].nstate || !(f->entries & ENTRIES_REVERSE))
-                continue;
-            Buf name = {0};
-            put_upper(&name, defs[i].fn[ENTRY_VALUE]);
-            buf_puts(&name, "_WORK");
-            defs[i].work_macro = names_claim(file_names, name.data);
-            buf_free(&name);
-        }
-    }
-    return defs;
 }
 
 /* #define NAME_WORK(n) ...: the states of the recurrence, for each iteration. */
@@ -2201,39 +494,7 @@ static void put_work_macro(Buf *out, const DefOut *e)
     }
 }
 
-static void start_definition(DefOut *e, const Func *f, const NameSet *file_names, Arena *arena)
-{
-    sched_init(&e->s, f, arena, file_names);
-    e->literal = arena_alloc(arena, f->dag.len * sizeof *e->literal);
-    for (int k = 0; k < f->nsizes; k++) {
-        if (f->size_slot[k] == UINT32_MAX)
-            continue;
-        Buf t = {0};
-        buf_printf(&t, "(%s)%s", real_type[e->opt->real], e->s.size[k]);
-        e->s.local[f->input[f->size_slot[k]]] = arena_strndup(arena, t.data, t.len);
-        buf_free(&t);
-    }
-    e->loops = arena_alloc(arena, ((size_t)f->nloops + 1) * sizeof *e->loops);
-    e->loop_var = arena_alloc(arena, ((size_t)f->nloops + 1) * sizeof *e->loop_var);
-    for (int i = 0; i < f->nloops; i++) {
-        e->loops[i].opt = e->opt;
-        start_definition(&e->loops[i], f->loops[i].body, &e->s.names, arena);
-    }
-}
-
-static void end_definition(DefOut *e)
-{
-    for (int i = 0; i < e->s.f->nloops; i++)
-        end_definition(&e->loops[i]);
-    free(e->old);
-    sched_free(&e->s);
-}
-
-static void header_comment(Buf *out, const Diag *diag)
-{
-    buf_printf(out, "/* Generated by adgen %s from %s. Do not edit. */\n", ADGEN_VERSION,
-               base_name(diag->file));
-}
+/* ---- the source and the header -------------------------------------------------------------- */
 
 int emit_check(const Program *prog, Diag *diag, const EmitOptions *opt)
 {
@@ -2262,36 +523,31 @@ int emit_check(const Program *prog, Diag *diag, const EmitOptions *opt)
     return diag->errors;
 }
 
-void emit_source(const Program *prog, const Diag *diag, const EmitOptions *opt, Buf *out)
+/* The bodies of e's entry points, scheduled before anything prints: those with two sweeps
+ * first, so that a node they share with the value function has the same name in both; then
+ * the names of what its kept loops define, and of the index and the work array. */
+static void schedule_definition(DefOut *e, Entry *entries, Body *bodies, Runs *runs)
 {
-    Arena arena = {0};
-    NameSet file_names;
-    DefOut *defs = name_functions(prog, opt, &file_names, &arena);
-    Emitter em = {.out = out, .opt = opt};
-
-    for (int i = 0; i < prog->nfuncs; i++)
-        start_definition(&defs[i], &prog->funcs[i], &file_names, &arena);
-    /* the bodies, scheduled before anything prints: those with two sweeps first, so that a
-     * node they share with the value function has the same name in both */
-    Entry(*entries)[ENTRY_KINDS] = arena_alloc(&arena, (size_t)prog->nfuncs * sizeof *entries);
-    Body(*bodies)[ENTRY_KINDS] = arena_alloc(&arena, (size_t)prog->nfuncs * sizeof *bodies);
-    Runs(*runs)[ENTRY_KINDS] = arena_alloc(&arena, (size_t)prog->nfuncs * sizeof *runs);
-    for (int i = 0; i < prog->nfuncs; i++) {
-        DefOut *e = &defs[i];
-        for (int k = ENTRY_KINDS - 1; k >= 0; k--) {
-            if (!(e->s.f->entries & 1u << k))
-                continue;
-            sched_entry(&e->s, (EntryKind)k, &entries[i][k]);
-            if (e->s.f->nloops)
-                plan_runs(e, &entries[i][k], &bodies[i][k], &runs[i][k]);
-            else
-                sched_body(&e->s, entries[i][k].roots, (int)entries[i][k].nroots,
-                           &bodies[i][k], k == ENTRY_JVP);
-        }
-        name_loops(e);
-        e->index = names_claim(&e->s.names, "k");
-        e->work = names_claim(&e->s.names, "w");
+    for (int k = ENTRY_KINDS - 1; k >= 0; k--) {
+        if (!(e->s.f->entries & 1u << k))
+            continue;
+        sched_entry(&e->s, (EntryKind)k, &entries[k]);
+        if (e->s.f->nloops)
+            runs_plan(e, &entries[k], &bodies[k], &runs[k]);
+        else
+            sched_body(&e->s, entries[k].roots, (int)entries[k].nroots, &bodies[k],
+                       k == ENTRY_JVP);
     }
+    runs_name_loops(e);
+    e->index = names_claim(&e->s.names, "k");
+    e->work = names_claim(&e->s.names, "w");
+}
+
+/* The start of the source: the include, ADGEN_UNUSED for static functions, and every entry
+ * point's prototype (and a sparse one's pattern arrays) in C linkage. */
+static void put_preamble(Buf *out, const Program *prog, const Diag *diag,
+                         const EmitOptions *opt, const DefOut *defs, Entry (*entries)[ENTRY_KINDS])
+{
     header_comment(out, diag);
     buf_puts(out, "#include <math.h>\n\n");
     if (opt->file_static)
@@ -2311,6 +567,66 @@ void emit_source(const Program *prog, const Diag *diag, const EmitOptions *opt, 
         }
     }
     buf_puts(out, "#ifdef __cplusplus\n}\n#endif\n");
+}
+
+/* An entry point's definition: a large body's chunks first, as static functions, then the
+ * pattern arrays, the comment, the prototype and the body (its runs rs, or NULL). Frees the
+ * body, the runs and the entry. */
+static void put_entry(Emitter *em, DefOut *e, Entry *entry, Body *b, Runs *rs,
+                      NameSet *file_names)
+{
+    Buf *out = em->out;
+    const Func *f = e->s.f;
+    const EmitOptions *opt = e->opt;
+    EntryKind k = entry->kind;
+    sched_activate(&e->s, b);
+    Chunks ch;
+    const char **names = NULL;
+    int chunked = b->n > LARGE_BODY && !f->nloops;
+    if (chunked) {
+        chunks_plan(&ch, e, entry, b);
+        names = xrealloc(NULL, ch.nchunks * sizeof *names);
+        chunks_put_functions(em, e, entry, b, &ch, file_names, names);
+    }
+    if (k != ENTRY_VALUE)
+        buf_puts(out, "\n");
+    if (entry->pattern && opt->file_static) /* no header: the count here */
+        buf_printf(out, "#define %s %u\n", e->nnz[k], entry->pattern->nnz);
+    if (entry->pattern)
+        put_pattern(out, e, entry, 1);
+    put_entry_comment(out, e, entry);
+    lines_at_source(em, f->def->loc.first_line);
+    put_prototype(out, e, entry);
+    buf_puts(out, "\n");
+    if (chunked) {
+        chunks_put_body(em, e, entry, b, &ch, names);
+        chunks_restore(&ch, e, b);
+        chunks_free(&ch);
+        free(names);
+    } else {
+        loops_put_body(em, e, entry, b, rs);
+    }
+    if (rs)
+        runs_free(rs);
+    body_free(b);
+    entry_free(entry);
+}
+
+void emit_source(const Program *prog, const Diag *diag, const EmitOptions *opt, Buf *out)
+{
+    Arena arena = {0};
+    NameSet file_names;
+    DefOut *defs = name_functions(prog, opt, &file_names, &arena);
+    Emitter em = {.out = out, .opt = opt};
+
+    for (int i = 0; i < prog->nfuncs; i++)
+        start_definition(&defs[i], &prog->funcs[i], &file_names, &arena);
+    Entry(*entries)[ENTRY_KINDS] = arena_alloc(&arena, (size_t)prog->nfuncs * sizeof *entries);
+    Body(*bodies)[ENTRY_KINDS] = arena_alloc(&arena, (size_t)prog->nfuncs * sizeof *bodies);
+    Runs(*runs)[ENTRY_KINDS] = arena_alloc(&arena, (size_t)prog->nfuncs * sizeof *runs);
+    for (int i = 0; i < prog->nfuncs; i++)
+        schedule_definition(&defs[i], entries[i], bodies[i], runs[i]);
+    put_preamble(out, prog, diag, opt, defs, entries);
     for (int i = 0; i < prog->nfuncs; i++) {
         DefOut *e = &defs[i];
         const Func *f = e->s.f;
@@ -2318,44 +634,10 @@ void emit_source(const Program *prog, const Diag *diag, const EmitOptions *opt, 
         put_source_comment(out, diag, e);
         if (opt->file_static) /* no header: the macro here */
             put_work_macro(out, e);
-        for (int k = 0; k < ENTRY_KINDS; k++) {
-            if (!(f->entries & 1u << k))
-                continue;
-            Entry *entry = &entries[i][k];
-            Body *b = &bodies[i][k];
-            sched_activate(&e->s, b);
-            /* a large body: its chunks first, as static functions */
-            Chunks ch;
-            const char **names = NULL;
-            int chunked = b->n > LARGE_BODY && !f->nloops;
-            if (chunked) {
-                chunks_plan(&ch, e, entry, b);
-                names = xrealloc(NULL, ch.nchunks * sizeof *names);
-                put_chunk_functions(&em, e, entry, b, &ch, &file_names, names);
-            }
-            if (k != ENTRY_VALUE)
-                buf_puts(out, "\n");
-            if (entry->pattern && opt->file_static) /* no header: the count here */
-                buf_printf(out, "#define %s %u\n", e->nnz[k], entry->pattern->nnz);
-            if (entry->pattern)
-                put_pattern(out, e, entry, 1);
-            put_entry_comment(out, e, entry);
-            at_source_line(&em, f->def->loc.first_line);
-            put_prototype(out, e, entry);
-            buf_puts(out, "\n");
-            if (chunked) {
-                put_chunked_body(&em, e, entry, b, &ch, names);
-                chunks_restore(&ch, e, b);
-                chunks_free(&ch);
-                free(names);
-            } else {
-                put_body(&em, e, entry, b, f->nloops ? &runs[i][k] : NULL);
-            }
-            if (f->nloops)
-                runs_free(&runs[i][k]);
-            body_free(b);
-            entry_free(entry);
-        }
+        for (int k = 0; k < ENTRY_KINDS; k++)
+            if (f->entries & 1u << k)
+                put_entry(&em, e, &entries[i][k], &bodies[i][k],
+                          f->nloops ? &runs[i][k] : NULL, &file_names);
         end_definition(e);
     }
     buf_free(&em.escaped);

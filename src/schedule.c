@@ -6,7 +6,7 @@
  * transform made right after the primal it needs: a jvp in eq. 5.121's order, and a large
  * body, so that few values live long), each marked as a named local or as printed inside its
  * single consumer; and, per definition, one C name per node, the same in all its bodies, and
- * the entry points' parameters. Printers (emit_c.c today) take it from there.
+ * the entry points' parameters. Printers (the emit stage, emit.h) take it from there.
  *
  * A body is collected by a walk from its roots, so its cost follows the body's size, not the
  * DAG's (ordering it scans at most 16 ids per node): several entry points of one definition

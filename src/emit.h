@@ -1,0 +1,224 @@
+/*
+ * emit.h: the private header of the emit stage, which prints differentiated Programs as C
+ * (emit_source and emit_header, declared in adgen.h), a section per file:
+ *
+ *   emit_c.c  the C file's frame: names, prototypes, comments, the header, and their order
+ *   lines.c   #line directives
+ *   print.c   expressions and statements
+ *   runs.c    kept loops: the runs of an entry point, planned
+ *   loops.c   an entry point's body, its runs printed as C loops among its statements
+ *   chunks.c  a large body in chunks
+ *
+ * After emit_c.c, which calls them all, a file calls only the files before it in this list.
+ */
+#ifndef EMIT_H
+#define EMIT_H
+
+#include "adgen.h"
+
+/* ---- emit_c.c: the C file's frame; per definition, what the files print from ---------------- */
+
+/* Per definition: the names of its C functions and locals, and what printing it needs. */
+typedef struct DefOut DefOut;
+
+struct DefOut {
+    Sched s;
+    const EmitOptions *opt;
+    const char *fn[ENTRY_KINDS]; /* the C names of the entry points */
+    const char *row[ENTRY_KINDS], *col[ENTRY_KINDS]; /* a sparse entry's pattern arrays */
+    const char *nnz[ENTRY_KINDS];                    /* and its count's macro */
+    const char *index;           /* the loop variable that zeroes a dense matrix */
+    const char *work;            /* the work array of a chunked body */
+    const char **literal;        /* per constant node: its text, once printed */
+    const char *work_macro;      /* NAME_WORK(sizes): the doubles `work` must hold */
+    DefOut *loops;               /* per kept loop: its iteration's */
+    const char **loop_var;       /* per kept loop: its index's C name */
+    const char *never;           /* a condition a loop's iteration takes that is never true */
+    const char **old;            /* copies of carried values' old ones in an iteration where
+                                    states trade values: as many as a loop has states */
+    uint32_t nold;
+};
+
+/* ---- lines.c: #line directives -------------------------------------------------------------- */
+
+/* The output and what the compiler will take its current line to be: after a `#line N "in"`
+ * the next output line is line N of the input, and each newline advances it. */
+typedef struct {
+    Buf *out;
+    const EmitOptions *opt;
+    int in_source;       /* a directive naming the input is in force */
+    long source_line;    /* the input line that the line after the directive stands for */
+    long mark_newlines;  /* the newlines written up to the end of that directive */
+    size_t scanned;      /* out->data[0..scanned) has been counted: */
+    long newlines;       /* this many newlines */
+    Buf escaped;         /* the file name escaped_of, escaped */
+    const char *escaped_of;
+} Emitter;
+
+/* Makes the next output line stand for input line `line` (when #line is on and the line is
+ * known), writing a directive only when the current mapping does not already say so. */
+void lines_at_source(Emitter *em, int line);
+/* Points the compiler back at the generated file, if its name is known. */
+void lines_at_output(Emitter *em);
+/* The input line of node id of f: its own, else its definition's first. */
+int lines_of(const Func *f, NodeId id);
+
+/* ---- print.c: expressions and statements ---------------------------------------------------- */
+
+/* The precedence of C's expressions that adgen prints, loosest first. */
+enum { P_TERNARY, P_ADD, P_MUL, P_UNARY, P_PRIMARY };
+
+/* A body being printed. */
+typedef struct {
+    const DefOut *e;
+    const Body *b;
+} Printer;
+
+/* A reference to a node: its name when it has one, else its expression inlined. */
+void print_expr(Buf *out, const Printer *p, NodeId id);
+/* The same in parentheses when its precedence is below min_prec (a P_ value). */
+void print_operand(Buf *out, const Printer *p, NodeId id, int min_prec);
+/* An operation node's expression in terms of its operands. */
+void print_node(Buf *out, const Printer *p, NodeId id);
+/* A test as C writes it: a comparison or logic spelled out, anything else compared with
+ * zero. */
+void print_test(Buf *out, const Printer *p, NodeId id);
+/* A test, or the name of the boolean local that holds it. */
+void print_condition(Buf *out, const Printer *p, NodeId id);
+/* Whether a kind is a comparison or logic, which C computes as an int. */
+int print_is_boolean(NodeKind k);
+/* Whether node id is a local of the body being printed. */
+int print_is_local(const Printer *p, NodeId id);
+/* An affine integer of the generated code: "3 * i + 1", "N - 1". */
+void print_affine(Buf *out, const DefOut *e, const char *var, const Affine *a);
+/* The elements of a run-time array: "3 * N". */
+void print_rt_length(Buf *out, const DefOut *e, const Param *pa);
+/* A local's statement: `const double t1 = ...;` */
+void print_local(Emitter *em, const Printer *pr, NodeId id, const char *indent);
+/* Store r of the entry: `x_bar[3] = ...;`, or with --accumulate `+=`, where a constant 0 is
+ * no statement. */
+void print_store(Emitter *em, const Printer *pr, const Entry *entry, uint32_t r);
+/* The return statement (when the entry returns a value) and the end of the function. */
+void print_return(Emitter *em, const Printer *pr, const Entry *entry);
+/* The loops zeroing the dense matrices whose nonzeros alone are stored. */
+void print_fill_loops(Buf *out, const DefOut *e, const Entry *entry);
+/* Whether a store through a adds (--accumulate: the partial derivatives of a gradient or a
+ * vector-Jacobian product, not the values). */
+int print_adds_into(const DefOut *e, const Entry *entry, const Arg *a);
+
+/* ---- runs.c: kept loops: the runs of an entry point, planned -------------------------------- */
+
+/* A kept loop printed in an entry point: the sum or the recurrence (and its tangent), or the
+ * reverse loop that sums the captures' adjoint terms and adds into the run-time arrays'
+ * gradients (and for a Hessian-vector product, their tangents too). */
+typedef enum { RUN_VALUE, RUN_TANGENT, RUN_REVERSE, RUN_REVERSE_TANGENT, RUN_KINDS } RunKind;
+
+typedef struct {
+    int loop;
+    RunKind kind;
+    int fused;         /* a reverse run that also computes the sum (its value run is gone) */
+} Run;
+
+/* An entry point's runs, in an order that gives each what it reads: the sums in the order of
+ * the source, then the reverse loops backwards; each printed just before the first statement
+ * that reads what it defines. */
+typedef struct {
+    Run *run;
+    int n;
+    int next;          /* the first not printed yet */
+    int *slot_run;     /* per input slot: the run defining it, or -1 */
+    uint32_t nslots;
+    uint8_t *done;     /* per position of the body: its local is printed */
+} Runs;
+
+/* What a run's iteration computes: a node of its body, and where it goes. */
+typedef enum {
+    OUT_RESULT,     /* result idx: added into a sum, or a state's next value */
+    OUT_RESULT_DOT, /* its tangent */
+    OUT_LOAD_BAR,   /* added into load idx's element of the gradient */
+    OUT_LOAD_HV,    /* of the Hessian-vector product */
+    OUT_STATE_BAR,  /* state idx's adjoint, the next iteration's (backwards) */
+    OUT_CAP_BAR,    /* capture idx's adjoint term, summed */
+    OUT_CAP_HV,     /* its tangent */
+    OUT_TAPE,       /* a recurrence's tape entry idx, stored for the reverse loop */
+    OUT_LIVE        /* slot idx gets 1 where the node, a strong-zero condition of a term
+                       summed (0: none), is false: the sum had a live term */
+} OutKind;
+
+typedef struct {
+    NodeId node;
+    OutKind kind;
+    uint32_t idx;
+} RunOut;
+
+/* The runs of an entry point, and its body: collected from its roots and the nodes its runs
+ * read, until they need nothing more (what a run reads can only add to the body); those
+ * nodes are kept as locals, computed once outside the loops. */
+void runs_plan(DefOut *e, const Entry *entry, Body *b, Runs *rs);
+/* Frees what runs_plan allocated in rs. */
+void runs_free(Runs *rs);
+/* The outputs of run r the entry point needs, into *outs (allocated); their number. */
+uint32_t runs_outputs(const DefOut *e, const Entry *entry, const Body *b, const Run *r,
+                      RunOut **outs);
+/* The function's slot an output sums into (a sum nobody reads is not computed), or none. */
+uint32_t runs_out_slot(const Loop *lp, EntryKind k, const RunOut *o);
+/* Per flag slot of run r's iteration (see Loop.flag_slot), the condition of the function it
+ * stands for (0: none); allocated. */
+NodeId *runs_flags(const Loop *lp, const Entry *entry, const Run *r);
+/* The function's nodes run r reads (through the names of its iteration's inputs), added to
+ * roots[*n...]: the captures, tangents and seeds its outputs need, and a recurrence's first
+ * states. */
+void runs_reads(const DefOut *e, const Body *b, const Entry *entry, const Run *r,
+                NodeId **roots, uint32_t *n);
+/* What the entry point's kept loops read and write, per parameter: USE_VALUE when a run
+ * reads its elements, USE_DOT its tangent's, USE_WRITE when it adds into its gradient (or its
+ * Hessian-vector product's); per size, 1 when a run or a zeroed gradient names it. */
+enum { USE_VALUE = 1, USE_DOT = 2, USE_WRITE = 4 };
+void runs_use(const DefOut *e, const Entry *entry, const Body *b, const Runs *rs,
+              uint8_t *param, uint8_t *size);
+/* C names of what the kept loops define, after the bodies are scheduled (a capture's
+ * adjoint term is named after the capture): "sum_n", a recurrence's state "x_k". */
+void runs_name_loops(DefOut *e);
+
+/* ---- loops.c: an entry point's body, with its kept loops' runs ------------------------------ */
+
+/* The body b of the entry point, its runs rs (NULL: it has none) each printed just before
+ * the first statement that reads what it computes: from the opening brace to the closing one. */
+void loops_put_body(Emitter *em, const DefOut *e, const Entry *entry, const Body *b, Runs *rs);
+
+/* ---- chunks.c: a large body in chunks ------------------------------------------------------- */
+
+/* A statement of a chunked body: a local (its position in the body) or a store (-1 - its
+ * index among the entry's stores). */
+typedef struct {
+    long *stmt;
+    uint32_t nstmts;
+    uint32_t *start;     /* chunk c is stmt[start[c] .. start[c + 1]) */
+    uint32_t nchunks;
+    uint32_t *def;       /* per body position: the chunk defining it */
+    uint32_t *last;      /* per body position: the last chunk that reads it */
+    uint32_t nslots;     /* the work array */
+    const char **saved;  /* per body position: its name before it became w[j] */
+    /* per chunk, the parameters it reads or stores through (inputs, then the entry's args) */
+    uint32_t **uses;
+    uint32_t *nuses, *caps;
+    uint32_t *stamp;     /* per parameter: 1 + the last chunk that listed it */
+    uint32_t *owner;     /* per input slot: its parameter (args after the inputs) */
+} Chunks;
+
+/* Splits a large body into chunks, finds what crosses from one to a later one and gives it a
+ * slot of the work array w (a slot is reused once no later chunk reads its value). */
+void chunks_plan(Chunks *ch, DefOut *e, const Entry *entry, const Body *b);
+/* The chunks but the last, each a static function taking the parameters it reads and w. */
+void chunks_put_functions(Emitter *em, DefOut *e, const Entry *entry, const Body *b,
+                          const Chunks *ch, NameSet *file_names, const char **names);
+/* The entry point's body: the work array, the calls of the chunks, the last chunk, the
+ * return. */
+void chunks_put_body(Emitter *em, const DefOut *e, const Entry *entry, const Body *b,
+                     const Chunks *ch, const char **names);
+/* The names back, for the definition's other bodies. */
+void chunks_restore(Chunks *ch, DefOut *e, const Body *b);
+/* Frees what chunks_plan allocated in ch. */
+void chunks_free(Chunks *ch);
+
+#endif

@@ -1,0 +1,586 @@
+/*
+ * loops.c: an entry point's body as C, with its kept loops' runs among its statements. Input: a
+ * scheduled Body and, for a definition with kept loops, its Runs (runs.c). Output: the body:
+ * the parameters it does not read marked (void), the run-time arrays' gradients zeroed, its
+ * locals in order under the titles of their sweeps, each run a C `for` over its iteration's
+ * body printed just before the first statement that reads what it computes, then the stores
+ * and the return. Invariants: a run prints after every local it reads (a local the body has
+ * later is pulled ahead, after what it reads in turn) and each local prints once; a run puts
+ * back the marks it changes in its iteration's scheduler.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "adgen.h"
+#include "emit.h"
+
+static const char *const literal_zero[] = {"0.0", "0.0f", "0.0L"};
+
+/* ---- a run as a C loop ---------------------------------------------------------------------- */
+
+/* A node of the function as the loop's statements read it. */
+static const char *outer_text(const Printer *p, NodeId id)
+{
+    Buf t = {0};
+    print_operand(&t, p, id, P_PRIMARY); /* the loop prints it as a name: "(-1.0)" */
+    const char *s = arena_strndup(p->e->s.arena, t.data, t.len);
+    buf_free(&t);
+    return s;
+}
+
+/* "X[3 * i + 1]" */
+static const char *load_text(const DefOut *e, const char *array, const char *var,
+                             const Affine *at)
+{
+    Buf t = {0};
+    buf_printf(&t, "%s[", array);
+    print_affine(&t, e, var, at);
+    buf_puts(&t, "]");
+    const char *s = arena_strndup(e->s.arena, t.data, t.len);
+    buf_free(&t);
+    return s;
+}
+
+/* Where a recurrence's reverse loop finds tape entry t of iteration `var`: "work[2 * k + 1]". */
+static const char *work_text(const DefOut *e, const Loop *lp, const char *var, uint32_t t)
+{
+    Affine at;
+    memset(&at, 0, sizeof at);
+    at.c[0] = lp->ntape;
+    at.k = (int64_t)t - (int64_t)lp->ntape * lp->lo.k;
+    return load_text(e, e->s.work, var, &at);
+}
+
+/* Whether output k of a run assigns what the loop carries (a state, its tangent or its
+ * adjoint), which the iteration's other statements read the old value of. */
+static int carried(const RunOut *o, const uint8_t *adds, uint32_t k)
+{
+    return !adds[k] && o[k].kind != OUT_TAPE && o[k].kind != OUT_LIVE;
+}
+
+/* The statements of a run's iteration after its locals: first what reads the carried values
+ * (sums, gradients, the tape), then the carried values' new ones, each assigned once no
+ * statement left reads its old value; a cycle (states that trade values) goes through a copy
+ * of one old value. */
+static void put_run_outputs(Buf *out, const Printer *pr, const char *const *old, const RunOut *o,
+                            const NodeId *roots, const char **into, const uint8_t *adds,
+                            uint32_t n)
+{
+    const Func *body = pr->e->s.f;
+    const char **name = pr->e->s.local, **from = xrealloc(NULL, (n + 1) * sizeof *from);
+    uint8_t *done = xrealloc(NULL, n + 1);
+    for (uint32_t k = 0; k < n; k++) {
+        int input = body->dag.nodes[roots[k]].kind == N_INPUT;
+        from[k] = input ? name[roots[k]] : NULL;
+        done[k] = !carried(o, adds, k) || (input && from[k] == into[k]);
+        if (o[k].kind == OUT_LIVE) {
+            buf_puts(out, "        ");
+            if (roots[k]) {
+                buf_puts(out, "if (!(");
+                print_condition(out, pr, roots[k]);
+                buf_puts(out, ")) ");
+            }
+            buf_printf(out, "%s = 1;\n", into[k]);
+        } else if (!done[k] || (adds[k] && dag_is_const(&body->dag, roots[k], 0.0))) {
+            continue;
+        } else if (!(input && from[k] == into[k])) {
+            buf_printf(out, "        %s %s= ", into[k], adds[k] ? "+" : "");
+            print_expr(out, pr, roots[k]);
+            buf_puts(out, ";\n");
+        }
+    }
+    for (uint32_t copies = 0;;) {
+        long next = -1, first = -1;
+        for (uint32_t k = 0; k < n && next < 0; k++) {
+            if (done[k])
+                continue;
+            first = first < 0 ? (long)k : first;
+            int read = 0;
+            for (uint32_t j = 0; j < n && !read; j++)
+                read = j != k && !done[j] && from[j] == into[k];
+            next = read ? -1 : (long)k;
+        }
+        if (first < 0)
+            break;
+        if (next < 0) { /* a cycle: keep the old value of the first before assigning it */
+            buf_printf(out, "        const %s %s = %s;\n", real_type[pr->e->opt->real],
+                       old[copies], into[first]);
+            for (uint32_t j = 0; j < n; j++)
+                if (!done[j] && from[j] == into[first])
+                    from[j] = old[copies];
+            copies++;
+            next = first;
+        }
+        buf_printf(out, "        %s = ", into[next]);
+        if (from[next])
+            buf_puts(out, from[next]);
+        else
+            print_expr(out, pr, roots[next]);
+        buf_puts(out, ";\n");
+        done[next] = 1;
+    }
+    free(from);
+    free(done);
+}
+
+/* Names the inputs of run r's iteration, as its statements read them: the index, the loads
+ * and the captures, the states, the seeds of a reverse run, the tangents of a tangent run, and
+ * the strong-zero flags of its tangents and seeds. Returns those flags' conditions
+ * (runs_flags), allocated. */
+static NodeId *name_iteration_inputs(const DefOut *e, const Entry *entry, const Body *b,
+                                     const Run *r)
+{
+    const Func *f = e->s.f;
+    const Loop *lp = &f->loops[r->loop];
+    const Func *body = lp->body;
+    Printer outer = {e, b};
+    const char *var = e->loop_var[r->loop], *real = real_type[e->opt->real];
+    const char **name = e->loops[r->loop].s.local, **local = e->s.local;
+    uint32_t nout = loop_results(lp), st0 = 1 + lp->nload, cap0 = st0 + lp->nstate;
+    uint32_t bar = loop_bar(lp, entry->kind);
+    int rec = lp->nstate > 0, back = r->kind >= RUN_REVERSE;
+    Buf t = {0};
+    buf_printf(&t, "(%s)%s", real, var);
+    name[body->input[0]] = arena_strndup(e->s.arena, t.data, t.len);
+    buf_free(&t);
+    for (uint32_t l = 0; l < lp->nload; l++)
+        name[body->input[1 + l]] = load_text(e, e->s.param[lp->load[l].param], var,
+                                             &lp->load[l].at);
+    for (uint32_t c = 0; c < lp->ncap; c++)
+        name[body->input[cap0 + c]] = outer_text(&outer, lp->cap[c]);
+    for (uint32_t j = 0; !back && j < lp->nstate; j++)
+        name[body->input[st0 + j]] = local[f->input[lp->slot + j]];
+    if (back) {
+        EntryKind seed = r->kind == RUN_REVERSE_TANGENT ? ENTRY_GRAD : entry->kind;
+        for (uint32_t j = 0; j < nout; j++)
+            name[body->input[body->bar_slot + j]] =
+                rec ? local[f->input[bar + lp->ncap + j]] :
+                      outer_text(&outer, lp->sweep[seed].seed[j]);
+        if (r->kind == RUN_REVERSE_TANGENT)
+            name[body->input[body->bar_dot_slot]] = outer_text(&outer, lp->sweep[ENTRY_HVP].seed[0]);
+    }
+    for (uint32_t k = 0; (r->kind == RUN_TANGENT || r->kind == RUN_REVERSE_TANGENT) &&
+                         k < body->ndiff; k++) {
+        uint32_t slot = body->diff[k];
+        NodeId dot = body->input[body->dot_slot + k];
+        if (slot < st0)
+            name[dot] = load_text(e, e->s.dparam[lp->load[slot - 1].param], var,
+                                  &lp->load[slot - 1].at);
+        else if (slot < cap0)
+            name[dot] = local[f->input[lp->dot_slot + slot - st0]];
+        else
+            name[dot] = outer_text(&outer, lp->sweep[entry->kind].cap_dot[slot - cap0]);
+    }
+    NodeId *flag = runs_flags(lp, entry, r);
+    for (uint32_t i = 0; i < lp->ncap + 2 * nout; i++)
+        if (flag[i])
+            name[body->input[lp->flag_slot + i]] = outer_text(&outer, flag[i]);
+    return flag;
+}
+
+/* What a recurrence's reverse loop changes in the scheduler of its iteration's definition to
+ * read the tape the forward loop stored, kept to be put back after: per tape entry its mark
+ * (a leaf while the loop is scheduled and printed) and its name (its element of the work
+ * array while the loop prints). */
+typedef struct {
+    int on;             /* a recurrence's reverse run: it reads the tape */
+    uint8_t *keep;
+    const char **name;
+} TapeSaved;
+
+/* Marks the tape as leaves, keeping the marks it had. */
+static void tape_mark(DefOut *be, const Loop *lp, const Run *r, TapeSaved *ts)
+{
+    ts->on = lp->nstate > 0 && r->kind >= RUN_REVERSE;
+    ts->name = xrealloc(NULL, (lp->ntape + 1) * sizeof *ts->name);
+    ts->keep = xrealloc(NULL, lp->ntape + 1);
+    for (uint32_t j = 0; ts->on && j < lp->ntape; j++) {
+        ts->keep[j] = be->s.keep[lp->tape[j]];
+        be->s.keep[lp->tape[j]] = KEEP_LEAF;
+    }
+}
+
+/* Names the tape's entries after their elements of the work array, keeping their names. */
+static void tape_name(const DefOut *e, const Run *r, TapeSaved *ts)
+{
+    const Loop *lp = &e->s.f->loops[r->loop];
+    const char **name = e->loops[r->loop].s.local;
+    for (uint32_t j = 0; ts->on && j < lp->ntape; j++) {
+        ts->name[j] = name[lp->tape[j]];
+        name[lp->tape[j]] = work_text(e, lp, e->loop_var[r->loop], j);
+    }
+}
+
+/* The tape's names and marks as they were. */
+static void tape_put_back(DefOut *be, const Loop *lp, TapeSaved *ts)
+{
+    for (uint32_t j = 0; ts->on && j < lp->ntape; j++) {
+        be->s.local[lp->tape[j]] = ts->name[j];
+        be->s.keep[lp->tape[j]] = ts->keep[j];
+    }
+    free(ts->name);
+    free(ts->keep);
+}
+
+/* Where each of run r's n outputs o goes, into[k]: added into a sum or a gradient (adds[k]),
+ * or assigned (a state, a tape entry); roots[k] is the node computing it. */
+static void route_outputs(const DefOut *e, const Entry *entry, const Run *r, const RunOut *o,
+                          uint32_t n, NodeId *roots, const char **into, uint8_t *adds)
+{
+    const Func *f = e->s.f;
+    const Loop *lp = &f->loops[r->loop];
+    const char *var = e->loop_var[r->loop], **local = e->s.local;
+    uint32_t bar = loop_bar(lp, entry->kind);
+    int rec = lp->nstate > 0;
+    for (uint32_t k = 0; k < n; k++) {
+        const Load *ld = &lp->load[o[k].idx < lp->nload ? o[k].idx : 0];
+        roots[k] = o[k].node;
+        adds[k] = 1;
+        switch (o[k].kind) {
+        case OUT_RESULT:
+            into[k] = local[f->input[lp->slot + o[k].idx]];
+            adds[k] = !rec;
+            break;
+        case OUT_RESULT_DOT:
+            into[k] = local[f->input[lp->dot_slot + o[k].idx]];
+            adds[k] = !rec;
+            break;
+        case OUT_LOAD_BAR: into[k] = load_text(e, e->s.gparam[ld->param], var, &ld->at); break;
+        case OUT_LOAD_HV: into[k] = load_text(e, e->s.hparam[ld->param], var, &ld->at); break;
+        case OUT_STATE_BAR:
+            into[k] = local[f->input[bar + lp->ncap + o[k].idx]];
+            adds[k] = 0;
+            break;
+        case OUT_CAP_BAR: into[k] = local[f->input[bar + o[k].idx]]; break;
+        case OUT_CAP_HV: into[k] = local[f->input[lp->sweep[ENTRY_HVP].bar + o[k].idx]]; break;
+        case OUT_TAPE:
+            into[k] = work_text(e, lp, var, o[k].idx);
+            adds[k] = 0;
+            break;
+        case OUT_LIVE: into[k] = local[f->input[o[k].idx]]; break;
+        }
+    }
+}
+
+/* The body of run r's iteration, of its n roots, into bb; the flags that are never true in it
+ * (flag[i] 0) are named e->never. Returns whether there is one. */
+static int schedule_iteration(const DefOut *e, const Run *r, const NodeId *roots, uint32_t n,
+                              const NodeId *flag, Body *bb)
+{
+    const Loop *lp = &e->s.f->loops[r->loop];
+    DefOut *be = &e->loops[r->loop];
+    const Func *body = lp->body;
+    /* new states are assigned after every value that reads the old ones */
+    for (uint32_t k = 0; lp->nstate && n > 1 && k < n; k++)
+        be->s.keep[roots[k]] = 1;
+    sched_body(&be->s, roots, (int)n, bb, 0);
+    /* a condition that is never true here is a variable, not a constant: C++ compilers warn
+     * about constant operands of && and || */
+    int never = 0;
+    for (uint32_t i = 0; i < lp->ncap + 2 * loop_results(lp); i++) {
+        NodeId in = body->input[lp->flag_slot + i];
+        if (!flag[i] && body_find(&be->s, bb, in) >= 0) {
+            be->s.local[in] = e->never;
+            never = 1;
+        }
+    }
+    return never;
+}
+
+/* The declarations before the loop of what it carries: the sums at 0, the states and their
+ * tangents at their first values, the states' adjoints at their seeds. */
+static void put_carried(Buf *out, const DefOut *e, const Entry *entry, const Body *b,
+                        const Run *r, const RunOut *o, const char *const *into, uint32_t n)
+{
+    const Func *f = e->s.f;
+    const Loop *lp = &f->loops[r->loop];
+    Printer outer = {e, b};
+    const char *real = real_type[e->opt->real], *zero = literal_zero[e->opt->real];
+    const char **local = e->s.local;
+    uint32_t nout = loop_results(lp);
+    int rec = lp->nstate > 0, back = r->kind >= RUN_REVERSE;
+    for (uint32_t k = 0; k < n; k++)
+        if (runs_out_slot(lp, entry->kind, &o[k]) != UINT32_MAX)
+            buf_printf(out, "    %s %s = %s;\n", real, into[k], zero);
+    for (uint32_t j = 0; rec && !back && j < nout; j++)
+        buf_printf(out, "    %s %s = %s;\n", real, local[f->input[lp->slot + j]],
+                   outer_text(&outer, lp->init[j]));
+    for (uint32_t j = 0; rec && r->kind == RUN_TANGENT && j < nout; j++)
+        buf_printf(out, "    %s %s = %s;\n", real, local[f->input[lp->dot_slot + j]],
+                   outer_text(&outer, lp->sweep[entry->kind].cap_dot[lp->ncap + j]));
+    for (uint32_t k = 0; k < n; k++)
+        if (o[k].kind == OUT_STATE_BAR)
+            buf_printf(out, "    %s %s = %s;\n", real, into[k],
+                       outer_text(&outer, lp->sweep[entry->kind].seed[o[k].idx]));
+}
+
+/* The loop's comment and its `for`, forwards or (a recurrence's reverse loop) backwards,
+ * then the never-true flag when the iteration has one. */
+static void put_loop_head(Emitter *em, const DefOut *e, const Run *r, int never)
+{
+    const Loop *lp = &e->s.f->loops[r->loop];
+    Buf *out = em->out;
+    const char *var = e->loop_var[r->loop];
+    int rec = lp->nstate > 0, back = r->kind >= RUN_REVERSE;
+    Affine end = lp->hi;
+    end.k++;
+    lines_at_source(em, lp->loc.first_line);
+    buf_printf(out, "    /* %s */\n", back ? (rec ? "the recurrence backwards: the adjoints of "
+                                                       "its states and of what it reads" :
+                                                 r->fused ? "the sum and its summands' "
+                                                            "adjoints, in one loop" :
+                                                 "the summands' adjoints, summed") :
+                                          rec ? "the recurrence, kept as a loop" :
+                                                "the sum, kept as a loop");
+    buf_printf(out, "    for (long %s = ", var);
+    print_affine(out, e, var, back && rec ? &lp->hi : &lp->lo);
+    buf_printf(out, "; %s %s ", var, back && rec ? ">=" : "<");
+    print_affine(out, e, var, back && rec ? &lp->lo : &end);
+    buf_printf(out, "; %s%s) {\n", var, back && rec ? "--" : "++");
+    if (never) /* not const: C++ would take it for a constant operand */
+        buf_printf(out, "        int %s = 0;\n", e->never);
+}
+
+/* Run r: the declarations of what it computes, the loop, its statements, then the sums and
+ * the new states. */
+static void put_run(Emitter *em, const DefOut *e, const Entry *entry, const Body *b, const Run *r)
+{
+    const Loop *lp = &e->s.f->loops[r->loop];
+    DefOut *be = &e->loops[r->loop];
+    RunOut *o;
+    uint32_t n = runs_outputs(e, entry, b, r, &o);
+    if (!n) {
+        free(o);
+        return;
+    }
+    NodeId *flag = name_iteration_inputs(e, entry, b, r);
+    TapeSaved tape;
+    tape_mark(be, lp, r, &tape);
+    NodeId *roots = xrealloc(NULL, n * sizeof *roots);
+    const char **into = xrealloc(NULL, n * sizeof *into);
+    uint8_t *adds = xrealloc(NULL, n);
+    route_outputs(e, entry, r, o, n, roots, into, adds);
+    Body bb;
+    int never = schedule_iteration(e, r, roots, n, flag, &bb);
+    free(flag);
+    put_carried(em->out, e, entry, b, r, o, into, n);
+    put_loop_head(em, e, r, never);
+    tape_name(e, r, &tape);
+    Printer pr = {be, &bb};
+    for (uint32_t k = 0; k < bb.n; k++)
+        if (bb.local[k])
+            print_local(em, &pr, bb.nodes[k], "        ");
+    put_run_outputs(em->out, &pr, e->old, o, roots, into, adds, n);
+    buf_puts(em->out, "    }\n");
+    body_free(&bb);
+    tape_put_back(be, lp, &tape);
+    free(roots);
+    free(into);
+    free(adds);
+    free(o);
+}
+
+/* ---- where the runs go among the statements ------------------------------------------------- */
+
+/* The last run node id's expression reads (through the operands printed inside it), or -1. */
+static int run_needed(const Printer *p, const Runs *rs, NodeId id, int top)
+{
+    const Node *nd = &p->e->s.f->dag.nodes[id];
+    if (nd->kind == N_INPUT)
+        return (uint32_t)nd->k < rs->nslots ? rs->slot_run[(uint32_t)nd->k] : -1;
+    if (nd->kind == N_CONST || (!top && print_is_local(p, id)))
+        return -1;
+    NodeId ops[3] = {nd->a, nd->b, nd->c};
+    int need = -1;
+    for (int i = 0; i < node_arity(nd->kind); i++) {
+        int r = run_needed(p, rs, ops[i], 0);
+        need = r > need ? r : need;
+    }
+    return need;
+}
+
+/* Whether the statement at position k of b comes after every local run r reads. */
+static int run_ready(const DefOut *e, const Entry *entry, const Body *b, const Run *r, long k)
+{
+    const Func *f = e->s.f;
+    const Loop *lp = &f->loops[r->loop];
+    for (uint32_t c = 0; c < lp->ncap + lp->nstate; c++) {
+        NodeId v[2] = {c < lp->ncap ? lp->cap[c] : lp->init[c - lp->ncap],
+                       r->kind == RUN_TANGENT ? lp->sweep[entry->kind].cap_dot[c] : 0};
+        for (int i = 0; i < 2; i++)
+            if (v[i] && body_find(&e->s, b, v[i]) >= k)
+                return 0;
+    }
+    for (uint32_t j = 0; r->kind == RUN_REVERSE && j < loop_results(lp); j++)
+        if (body_find(&e->s, b, lp->sweep[entry->kind].seed[j]) >= k)
+            return 0;
+    return 1;
+}
+
+/* The last run to print before the statement at position k of b, which reads run `need`:
+ * that, and the loops the source has before it whose inputs are printed. */
+static int runs_before(const DefOut *e, const Entry *entry, const Body *b, const Runs *rs,
+                       long k, int need)
+{
+    const Func *f = e->s.f;
+    for (int j = need < rs->next ? rs->next : need + 1; j < rs->n; j++) {
+        const Run *r = &rs->run[j];
+        if (r->kind >= RUN_REVERSE || f->input[f->loops[r->loop].slot] > b->nodes[k] ||
+            !run_ready(e, entry, b, r, k))
+            break;
+        need = j;
+    }
+    return need;
+}
+
+static void pull_local(Emitter *em, const DefOut *e, const Entry *entry, const Body *b,
+                       Runs *rs, long k);
+
+/* The locals node id's expression reads (through the operands printed inside it), printed
+ * first if they are not yet. */
+static void pull_operands(Emitter *em, const DefOut *e, const Entry *entry, const Body *b,
+                          Runs *rs, NodeId id, int top)
+{
+    const Dag *d = &e->s.f->dag;
+    if (!node_is_op(d, id) || e->s.keep[id] == KEEP_LEAF)
+        return;
+    long k = body_find(&e->s, b, id);
+    if (!top && k >= 0 && b->local[k]) {
+        pull_local(em, e, entry, b, rs, k);
+        return;
+    }
+    const Node *nd = &d->nodes[id];
+    NodeId ops[3] = {nd->a, nd->b, nd->c};
+    for (int i = 0; i < node_arity(nd->kind); i++)
+        pull_operands(em, e, entry, b, rs, ops[i], 0);
+}
+
+/* Prints the runs up to and including run `last`, each after the locals it reads. A run may
+ * need a local the body has after the statement that needs the run (a tangent the tangent
+ * loop reads, after a primal that reads the sum): that local is printed first, out of the
+ * body's order, after what it reads in turn. */
+static void put_runs_to(Emitter *em, const DefOut *e, const Entry *entry, const Body *b,
+                        Runs *rs, int last)
+{
+    while (rs->next <= last && rs->next < rs->n) {
+        int j = rs->next;
+        NodeId *in = NULL;
+        uint32_t n = 0;
+        runs_reads(e, b, entry, &rs->run[j], &in, &n);
+        for (uint32_t i = 0; i < n; i++) {
+            long k = body_find(&e->s, b, in[i]);
+            if (k >= 0 && b->local[k])
+                pull_local(em, e, entry, b, rs, k);
+        }
+        free(in);
+        if (rs->next != j)
+            continue;
+        put_run(em, e, entry, b, &rs->run[j]);
+        rs->next = j + 1;
+    }
+}
+
+/* The local at position k, after what it reads (locals and runs), unless it is printed. */
+static void pull_local(Emitter *em, const DefOut *e, const Entry *entry, const Body *b,
+                       Runs *rs, long k)
+{
+    if (rs->done[k])
+        return;
+    rs->done[k] = 1;
+    NodeId id = b->nodes[k];
+    Printer pr = {e, b};
+    pull_operands(em, e, entry, b, rs, id, 1);
+    put_runs_to(em, e, entry, b, rs, run_needed(&pr, rs, id, 1));
+    print_local(em, &pr, id, "    ");
+}
+
+/* ---- the body ------------------------------------------------------------------------------- */
+
+/* Which of f's sweeps node id belongs to. */
+static int sweep_of(const Func *f, NodeId id)
+{
+    int k = 0;
+    while (k + 1 < f->nsweeps && f->sweeps[k + 1].first <= id)
+        k++;
+    return k;
+}
+
+void loops_put_body(Emitter *em, const DefOut *e, const Entry *entry, const Body *b, Runs *rs)
+{
+    Buf *out = em->out;
+    const Func *f = e->s.f;
+    Printer pr = {e, b};
+    uint8_t *loaded = xrealloc(NULL, (size_t)f->nparams + 1), size_used[MAX_SIZES] = {0};
+    memset(loaded, 0, (size_t)f->nparams + 1);
+    runs_use(e, entry, b, rs, loaded, size_used);
+    /* a forward sweep carrying the tangents (eq. 5.121) is one section */
+    int titled = entry->kind != ENTRY_VALUE && entry->kind != ENTRY_JVP;
+    buf_puts(out, "{\n");
+    for (int k = 0; k < f->nsizes; k++)
+        if (!size_used[k] && (f->size_slot[k] == UINT32_MAX ||
+                              body_find(&e->s, b, f->input[f->size_slot[k]]) < 0))
+            buf_printf(out, "    (void)%s;\n", e->s.size[k]);
+    for (int i = 0; i < f->nparams; i++) {
+        const Param *pa = &f->params[i];
+        uint32_t k = 0;
+        while (k < pa->size && body_find(&e->s, b, f->input[pa->first + k]) < 0)
+            k++;
+        if (k == pa->size && !(loaded[i] & USE_VALUE))
+            buf_printf(out, "    (void)%s;\n", e->s.param[i]);
+    }
+    /* an argument nothing reads or stores (a direction the result does not depend on) */
+    for (int i = 0; i < entry->nargs; i++) {
+        const Arg *a = &entry->args[i];
+        int used = a->fill;
+        for (uint32_t r = 0; r < entry->nstores && !used; r++)
+            used = entry->arg[r] == i;
+        for (uint32_t k = 0; !a->out && k < a->size && !used; k++)
+            used = body_find(&e->s, b, f->input[a->slot + k]) >= 0;
+        if (a->param >= 0)
+            used |= (loaded[a->param] & (a->out ? USE_WRITE : USE_DOT)) != 0;
+        for (int j = 0; rs && a->name == e->s.work && j < rs->n; j++)
+            used |= f->loops[rs->run[j].loop].ntape > 0;
+        if (a->param >= 0 && (f->params[a->param].rt_size >= 0 || f->params[a->param].loaded) &&
+            a->out && !print_adds_into(e, entry, a)) {
+            /* a run-time array's gradient: zeroed here, added into by the reverse loops */
+            buf_printf(out, "    for (long %s = 0; %s < ", e->index, e->index);
+            print_rt_length(out, e, &f->params[a->param]);
+            buf_printf(out, "; %s++)\n        %s[%s] = %s;\n", e->index, a->name, e->index,
+                       literal_zero[e->opt->real]);
+            used = 1;
+        }
+        if (!used)
+            buf_printf(out, "    (void)%s;\n", a->name);
+    }
+    free(loaded);
+    int section = -1;
+    if (rs) {
+        rs->done = xrealloc(NULL, b->n + 1);
+        memset(rs->done, 0, b->n + 1);
+    }
+    for (uint32_t k = 0; k < b->n; k++) {
+        NodeId id = b->nodes[k];
+        if (!b->local[k] || (rs && rs->done[k]))
+            continue;
+        int want = sweep_of(f, id);
+        if (rs)
+            put_runs_to(em, e, entry, b, rs,
+                        runs_before(e, entry, b, rs, (long)k, run_needed(&pr, rs, id, 1)));
+        if (titled && section != want) {
+            buf_printf(out, "%s    /* %s */\n", section >= 0 ? "\n" : "", f->sweeps[want].title);
+            section = want;
+        }
+        if (rs)
+            pull_local(em, e, entry, b, rs, (long)k);
+        else
+            print_local(em, &pr, id, "    ");
+    }
+    if (rs)
+        put_runs_to(em, e, entry, b, rs, rs->n - 1);
+    if (titled && section >= 0)
+        buf_puts(out, "\n");
+    print_fill_loops(out, e, entry);
+    for (uint32_t r = 0; r < entry->nstores; r++)
+        print_store(em, &pr, entry, r);
+    print_return(em, &pr, entry);
+}

@@ -1,0 +1,496 @@
+/*
+ * runs.c: the kept loops' runs of an entry point, planned: scheduling, as schedule.c's is,
+ * done before anything prints. Input: a definition with kept loops (Func.loops), one of its
+ * entry points and its roots. Output: the entry's Body and its Runs: which loops it runs and
+ * as what (the sum or the recurrence, its tangent, the reverse loop, the reverse loop's
+ * tangent), a sum fused with its reverse loop where one loop can do both, in an order that
+ * gives each run what it reads (the forward runs as the source has them, the reverse runs
+ * backwards), and which input slots each defines; per run, the outputs its iteration computes
+ * (none that nobody reads) and the function's nodes it reads; and the C names of what the
+ * loops define. Invariant: the body holds every node a run reads, as a local computed once
+ * outside the loops (runs_plan schedules the body again until it does).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "adgen.h"
+#include "emit.h"
+
+/* Whether the body has one of the n input slots from `slot`. */
+static int has_slots(const Sched *s, const Body *b, uint32_t slot, uint32_t n)
+{
+    for (uint32_t j = 0; j < n; j++)
+        if (body_find(s, b, s->f->input[slot + j]) >= 0)
+            return 1;
+    return 0;
+}
+
+/* Whether node id of the function reads, through its operands, a slot with mask[slot] set.
+ * Iterative; marks what it visited in seen. */
+static int reads_slots(const Func *f, NodeId id, const uint8_t *mask, uint8_t *seen)
+{
+    uint32_t top = 0, cap = 64;
+    NodeId *stack = xrealloc(NULL, cap * sizeof *stack);
+    int found = 0;
+    stack[top++] = id;
+    while (top && !found) {
+        NodeId n = stack[--top];
+        const Node *nd = &f->dag.nodes[n];
+        if (!n || seen[n])
+            continue;
+        seen[n] = 1;
+        if (nd->kind == N_INPUT) {
+            found = mask[(uint32_t)nd->k];
+            continue;
+        }
+        if (top + 3 > cap) {
+            cap *= 2;
+            stack = xrealloc(stack, cap * sizeof *stack);
+        }
+        stack[top++] = nd->a;
+        stack[top++] = nd->b;
+        stack[top++] = nd->c;
+    }
+    free(stack);
+    return found;
+}
+
+/* Whether the statement of node id (top) reads node `target` inside its expression. */
+static int inline_reads(const Sched *s, const Body *b, NodeId id, NodeId target, int top)
+{
+    const Node *nd = &s->f->dag.nodes[id];
+    if (id == target)
+        return 1;
+    if (!node_is_op(&s->f->dag, id))
+        return 0;
+    long k = body_find(s, b, id);
+    if (!top && k >= 0 && b->local[k])
+        return 0;
+    NodeId ops[3] = {nd->a, nd->b, nd->c};
+    for (int i = 0; i < node_arity(nd->kind); i++)
+        if (inline_reads(s, b, ops[i], target, 0))
+            return 1;
+    return 0;
+}
+
+/* Per loop: 1 when its sum and its reverse loop can be one loop: the adjoint of the sum (the
+ * seed) reads no loop's result, and no statement of the body reads the sum (only what is
+ * stored and returned does), so the loop can run where the reverse loop runs. */
+static uint8_t *fusible(const DefOut *e, const Entry *entry, const Body *b, const uint8_t *on)
+{
+    const Func *f = e->s.f;
+    uint8_t *fuse = xrealloc(NULL, (size_t)f->nloops + 1);
+    memset(fuse, 0, (size_t)f->nloops + 1);
+    uint8_t *seen = xrealloc(NULL, f->dag.len), *mask = xrealloc(NULL, f->nslots + 1);
+    memset(mask, 0, f->nslots + 1);
+    for (int i = 0; i < f->nloops; i++) {
+        const Loop *lp = &f->loops[i];
+        uint32_t nout = loop_results(lp);
+        for (uint32_t j = 0; j < nout; j++)
+            mask[lp->slot + j] = 1;
+        for (uint32_t c = 0; c < lp->ncap + lp->nstate; c++)
+            mask[loop_bar(lp, entry->kind) + c] = 1;
+        for (uint32_t c = 0; c < lp->ncap; c++)
+            mask[lp->sweep[entry->kind == ENTRY_HVP ? ENTRY_GRAD : entry->kind].live_bar + c] = 1;
+    }
+    for (int i = 0; i < f->nloops; i++) {
+        const Loop *lp = &f->loops[i];
+        if (lp->nstate || !on[RUN_KINDS * i + RUN_VALUE] || !on[RUN_KINDS * i + RUN_REVERSE])
+            continue;
+        memset(seen, 0, f->dag.len);
+        if (reads_slots(f, lp->sweep[entry->kind].seed[0], mask, seen))
+            continue;
+        fuse[i] = 1;
+        for (uint32_t k = 0; k < b->n && fuse[i]; k++)
+            if (b->local[k] && inline_reads(&e->s, b, b->nodes[k], f->input[lp->slot], 1))
+                fuse[i] = 0;
+    }
+    free(seen);
+    free(mask);
+    return fuse;
+}
+
+uint32_t runs_out_slot(const Loop *lp, EntryKind k, const RunOut *o)
+{
+    switch (o->kind) {
+    case OUT_RESULT: return lp->nstate ? UINT32_MAX : lp->slot + o->idx;
+    case OUT_RESULT_DOT: return lp->nstate ? UINT32_MAX : lp->dot_slot + o->idx;
+    case OUT_CAP_BAR: return loop_bar(lp, k) + o->idx;
+    case OUT_CAP_HV: return lp->sweep[ENTRY_HVP].bar + o->idx;
+    case OUT_LIVE: return o->idx;
+    case OUT_LOAD_BAR: case OUT_LOAD_HV: case OUT_STATE_BAR: case OUT_TAPE: return UINT32_MAX;
+    }
+    return UINT32_MAX;
+}
+
+/* Drops from the n outputs o of a loop those that do nothing: a zero added into a
+ * gradient's element, and a state's adjoint nobody reads (neither the function after the
+ * loop, as the adjoint of the state's first value, nor another output's statement in the
+ * iteration). Returns how many are left. */
+static uint32_t drop_idle_outputs(const DefOut *e, const Body *b, const Loop *lp, RunOut *o,
+                                  uint32_t n, uint32_t bar)
+{
+    const Func *f = e->s.f, *body = lp->body;
+    const Dag *d = &body->dag;
+    uint8_t *need = xrealloc(NULL, n + 1), *reach = xrealloc(NULL, d->len);
+    for (uint32_t k = 0; k < n; k++)
+        need[k] = o[k].kind == OUT_STATE_BAR ?
+                  body_find(&e->s, b, f->input[bar + lp->ncap + o[k].idx]) >= 0 :
+                  !((o[k].kind == OUT_LOAD_BAR || o[k].kind == OUT_LOAD_HV) &&
+                    dag_is_const(d, o[k].node, 0.0));
+    for (int changed = 1; changed;) {
+        changed = 0;
+        memset(reach, 0, d->len);
+        for (uint32_t k = 0; k < n; k++)
+            reach[o[k].node] = need[k] && o[k].node != 0;
+        for (NodeId id = d->len - 1; id > 0; id--)
+            if (reach[id])
+                reach[d->nodes[id].a] = reach[d->nodes[id].b] = reach[d->nodes[id].c] = 1;
+        for (uint32_t k = 0; k < n; k++)
+            if (!need[k] && reach[body->input[body->bar_slot + o[k].idx]])
+                need[k] = changed = 1;
+    }
+    uint32_t kept = 0;
+    for (uint32_t k = 0; k < n; k++)
+        if (need[k])
+            o[kept++] = o[k];
+    free(need);
+    free(reach);
+    return kept;
+}
+
+uint32_t runs_outputs(const DefOut *e, const Entry *entry, const Body *b, const Run *r,
+                      RunOut **outs)
+{
+    const Func *f = e->s.f;
+    const Loop *lp = &f->loops[r->loop];
+    const Func *body = lp->body;
+    uint32_t nout = loop_results(lp), st0 = 1 + lp->nload, cap0 = st0 + lp->nstate, n = 0;
+    RunOut *o = xrealloc(NULL, (4 * nout + 4 * body->ndiff + lp->ntape + 2) * sizeof *o);
+    EntryKind bar = r->kind == RUN_REVERSE_TANGENT ? ENTRY_GRAD : entry->kind;
+    /* the tape first: it reads the states before the new ones replace them */
+    for (uint32_t t = 0; r->kind == RUN_VALUE && entry_reverse(entry->kind) && t < lp->ntape; t++)
+        o[n++] = (RunOut){lp->tape[t], OUT_TAPE, t};
+    if (r->kind < RUN_REVERSE || r->fused)
+        for (uint32_t j = 0; j < nout; j++)
+            o[n++] = (RunOut){body->roots[j], OUT_RESULT, j};
+    for (uint32_t j = 0; r->kind == RUN_TANGENT && j < nout; j++) {
+        o[n++] = (RunOut){body->jvp[j], OUT_RESULT_DOT, j};
+        if (!lp->nstate)
+            o[n++] = (RunOut){body->jvp_zero[j], OUT_LIVE, lp->sweep[entry->kind].live_dot};
+    }
+    for (uint32_t k = 0; r->kind >= RUN_REVERSE && k < body->ndiff; k++) {
+        uint32_t slot = body->diff[k];
+        if (slot < st0 && r->kind == RUN_REVERSE)
+            o[n++] = (RunOut){body->vjp[k], OUT_LOAD_BAR, slot - 1};
+        else if (slot >= st0 && slot < cap0)
+            o[n++] = (RunOut){body->vjp[k], OUT_STATE_BAR, slot - st0};
+        else if (slot >= cap0) {
+            o[n++] = (RunOut){body->vjp[k], OUT_CAP_BAR, slot - cap0};
+            o[n++] = (RunOut){body->vjp_zero[k], OUT_LIVE, lp->sweep[bar].live_bar + slot - cap0};
+        }
+        if (r->kind != RUN_REVERSE_TANGENT)
+            continue;
+        if (slot < st0) {
+            o[n++] = (RunOut){body->hvp[k], OUT_LOAD_HV, slot - 1};
+        } else if (slot >= cap0) {
+            o[n++] = (RunOut){body->hvp[k], OUT_CAP_HV, slot - cap0};
+            o[n++] = (RunOut){body->hvp_zero[k], OUT_LIVE, lp->sweep[ENTRY_HVP].live_bar + slot - cap0};
+        }
+    }
+    uint32_t kept = 0;
+    for (uint32_t k = 0; k < n; k++) {
+        uint32_t slot = runs_out_slot(lp, entry->kind, &o[k]);
+        if (slot == UINT32_MAX || body_find(&e->s, b, f->input[slot]) >= 0)
+            o[kept++] = o[k];
+    }
+    *outs = o;
+    return drop_idle_outputs(e, b, lp, o, kept, loop_bar(lp, entry->kind));
+}
+
+NodeId *runs_flags(const Loop *lp, const Entry *entry, const Run *r)
+{
+    uint32_t nout = loop_results(lp), n = lp->ncap + 2 * nout;
+    EntryKind seed = r->kind == RUN_REVERSE_TANGENT ? ENTRY_GRAD : entry->kind;
+    NodeId *flag = xrealloc(NULL, (n + 1) * sizeof *flag);
+    for (uint32_t i = 0; i < n; i++) {
+        flag[i] = 0;
+        if (i < lp->ncap && (r->kind == RUN_TANGENT || r->kind == RUN_REVERSE_TANGENT) &&
+            lp->sweep[entry->kind].cap_dot_zero)
+            flag[i] = lp->sweep[entry->kind].cap_dot_zero[i];
+        else if (i >= lp->ncap && i < lp->ncap + nout && r->kind >= RUN_REVERSE &&
+                 lp->sweep[seed].seed_zero)
+            flag[i] = lp->sweep[seed].seed_zero[i - lp->ncap];
+        else if (i >= lp->ncap + nout && r->kind == RUN_REVERSE_TANGENT &&
+                 lp->sweep[ENTRY_HVP].seed_zero)
+            flag[i] = lp->sweep[ENTRY_HVP].seed_zero[i - lp->ncap - nout];
+    }
+    return flag;
+}
+
+void runs_reads(const DefOut *e, const Body *b, const Entry *entry, const Run *r,
+                NodeId **roots, uint32_t *n)
+{
+    const Func *f = e->s.f;
+    const Loop *lp = &f->loops[r->loop];
+    const Func *body = lp->body;
+    const Dag *d = &body->dag;
+    RunOut *o;
+    uint32_t nouts = runs_outputs(e, entry, b, r, &o), st0 = 1 + lp->nload,
+             cap0 = st0 + lp->nstate;
+    uint8_t *reach = xrealloc(NULL, d->len);
+    memset(reach, 0, d->len);
+    for (uint32_t k = 0; k < nouts; k++)
+        reach[o[k].node] = o[k].node != 0;
+    for (NodeId id = d->len - 1; id > 0; id--)
+        if (reach[id])
+            reach[d->nodes[id].a] = reach[d->nodes[id].b] = reach[d->nodes[id].c] = 1;
+    *roots = xrealloc(*roots, (*n + 3 * (lp->ncap + lp->nstate) + 4) * sizeof **roots);
+    int tangent = r->kind == RUN_TANGENT || r->kind == RUN_REVERSE_TANGENT;
+    for (uint32_t c = 0; c < lp->ncap; c++)
+        if (reach[body->input[cap0 + c]])
+            (*roots)[(*n)++] = lp->cap[c];
+    for (uint32_t j = 0; j < lp->nstate; j++) {
+        if (r->kind < RUN_REVERSE)
+            (*roots)[(*n)++] = lp->init[j];
+        if (r->kind == RUN_TANGENT)
+            (*roots)[(*n)++] = lp->sweep[entry->kind].cap_dot[lp->ncap + j];
+    }
+    for (uint32_t k = 0; k < nouts; k++) /* the adjoints of the states the loop carries */
+        if (o[k].kind == OUT_STATE_BAR)
+            (*roots)[(*n)++] = lp->sweep[entry->kind].seed[o[k].idx];
+    for (uint32_t k = 0; tangent && k < body->ndiff; k++)
+        if (body->diff[k] >= cap0 && reach[body->input[body->dot_slot + k]])
+            (*roots)[(*n)++] = lp->sweep[entry->kind].cap_dot[body->diff[k] - cap0];
+    if (!lp->nstate && r->kind == RUN_REVERSE && reach[body->input[body->bar_slot]])
+        (*roots)[(*n)++] = lp->sweep[entry->kind].seed[0];
+    if (r->kind == RUN_REVERSE_TANGENT) {
+        if (reach[body->input[body->bar_slot]])
+            (*roots)[(*n)++] = lp->sweep[ENTRY_GRAD].seed[0];
+        if (reach[body->input[body->bar_dot_slot]])
+            (*roots)[(*n)++] = lp->sweep[ENTRY_HVP].seed[0];
+    }
+    /* the strong-zero conditions of the tangents and seeds it reads */
+    NodeId *flag = runs_flags(lp, entry, r);
+    uint32_t nflag = lp->ncap + 2 * loop_results(lp);
+    *roots = xrealloc(*roots, (*n + nflag + 1) * sizeof **roots);
+    for (uint32_t i = 0; i < nflag; i++)
+        if (flag[i] && reach[body->input[lp->flag_slot + i]])
+            (*roots)[(*n)++] = flag[i];
+    free(flag);
+    free(reach);
+    free(o);
+}
+
+/* Which runs the body b needs (on[RUN_KINDS * loop + kind]), then their order in rs. */
+static void choose_runs(DefOut *e, const Entry *entry, const Body *b, Runs *rs)
+{
+    Sched *s = &e->s;
+    const Func *f = s->f;
+    int hvp = entry->kind == ENTRY_HVP;
+    uint8_t *on = xrealloc(NULL, (size_t)f->nloops * RUN_KINDS + 1);
+    memset(on, 0, (size_t)f->nloops * RUN_KINDS + 1);
+    for (int i = 0; i < f->nloops; i++) {
+        const Loop *lp = &f->loops[i];
+        uint32_t nout = loop_results(lp);
+        int tangent = (entry->kind == ENTRY_JVP || hvp) && lp->active;
+        int sum = has_slots(s, b, lp->slot, nout);
+        int dot = tangent && has_slots(s, b, lp->dot_slot, nout);
+        int bar = has_slots(s, b, loop_bar(lp, entry->kind), lp->ncap + lp->nstate) ||
+                  (hvp && has_slots(s, b, lp->sweep[ENTRY_HVP].bar, lp->ncap));
+        for (uint32_t l = 0; l < lp->nload; l++)
+            bar |= f->params[lp->load[l].param].kind == PARAM_DIFF;
+        int reverse = (entry_reverse(entry->kind) || hvp) && lp->active && bar;
+        /* a recurrence's reverse loop reads the states its forward loop stored */
+        on[RUN_KINDS * i + RUN_VALUE] = (sum || (reverse && lp->nstate)) && !(tangent && dot);
+        on[RUN_KINDS * i + RUN_TANGENT] = tangent && dot;
+        on[RUN_KINDS * i + RUN_REVERSE] = reverse && !hvp;
+        on[RUN_KINDS * i + RUN_REVERSE_TANGENT] = reverse && hvp;
+    }
+    uint8_t *fuse = fusible(e, entry, b, on);
+    rs->n = 0;
+    rs->next = 0;
+    rs->run = xrealloc(NULL, ((size_t)f->nloops * 2 + 1) * sizeof *rs->run);
+    for (int i = 0; i < f->nloops; i++)
+        for (int r = RUN_VALUE; r <= RUN_TANGENT; r++)
+            if (on[RUN_KINDS * i + r] && !(r == RUN_VALUE && fuse[i]))
+                rs->run[rs->n++] = (Run){i, (RunKind)r, 0};
+    for (int i = f->nloops - 1; i >= 0; i--)
+        for (int r = RUN_REVERSE; r <= RUN_REVERSE_TANGENT; r++)
+            if (on[RUN_KINDS * i + r])
+                rs->run[rs->n++] = (Run){i, (RunKind)r, r == RUN_REVERSE && fuse[i]};
+    free(on);
+    free(fuse);
+    rs->nslots = f->nslots;
+    rs->slot_run = xrealloc(NULL, (rs->nslots + 1) * sizeof *rs->slot_run);
+    for (uint32_t k = 0; k < rs->nslots; k++)
+        rs->slot_run[k] = -1;
+    for (int j = 0; j < rs->n; j++) {
+        const Loop *lp = &f->loops[rs->run[j].loop];
+        if (rs->run[j].kind >= RUN_REVERSE) {
+            EntryKind bar = rs->run[j].kind == RUN_REVERSE_TANGENT ? ENTRY_GRAD : entry->kind;
+            for (uint32_t c = 0; c < lp->ncap + lp->nstate; c++)
+                rs->slot_run[loop_bar(lp, entry->kind) + c] = j;
+            for (uint32_t c = 0; c < lp->ncap; c++)
+                rs->slot_run[lp->sweep[bar].live_bar + c] = j;
+            for (uint32_t c = 0; rs->run[j].kind == RUN_REVERSE_TANGENT && c < lp->ncap; c++) {
+                rs->slot_run[lp->sweep[ENTRY_HVP].bar + c] = j;
+                rs->slot_run[lp->sweep[ENTRY_HVP].live_bar + c] = j;
+            }
+            if (rs->run[j].fused)
+                rs->slot_run[lp->slot] = j;
+            continue;
+        }
+        for (uint32_t k = 0; k < loop_results(lp); k++) {
+            rs->slot_run[lp->slot + k] = j;
+            if (rs->run[j].kind == RUN_TANGENT)
+                rs->slot_run[lp->dot_slot + k] = j;
+        }
+        if (rs->run[j].kind == RUN_TANGENT && !lp->nstate)
+            rs->slot_run[lp->sweep[entry->kind].live_dot] = j;
+    }
+}
+
+void runs_plan(DefOut *e, const Entry *entry, Body *b, Runs *rs)
+{
+    Sched *s = &e->s;
+    uint32_t n = entry->nroots, before = 0;
+    NodeId *roots = xrealloc(NULL, (n + 1) * sizeof *roots);
+    memcpy(roots, entry->roots, n * sizeof *roots);
+    for (;;) {
+        sched_body(s, roots, (int)n, b, 0);
+        choose_runs(e, entry, b, rs);
+        n = entry->nroots;
+        for (int j = 0; j < rs->n; j++)
+            runs_reads(e, b, entry, &rs->run[j], &roots, &n);
+        if (n == before)
+            break;
+        /* what the runs read are locals, in the body choose_runs reads next */
+        for (uint32_t k = entry->nroots; k < n; k++)
+            s->keep[roots[k]] = KEEP_LOCAL;
+        before = n;
+        body_free(b);
+        runs_free(rs);
+    }
+    for (uint32_t k = entry->nroots; k < n; k++)
+        s->keep[roots[k]] = 0;
+    free(roots);
+}
+
+void runs_free(Runs *rs)
+{
+    free(rs->run);
+    free(rs->slot_run);
+    free(rs->done);
+}
+
+/* A C identifier made of text ("w[0]" -> "w_0"), then suffix; "c" + suffix when none. */
+static const char *claim_ident(Sched *s, const char *text, const char *suffix)
+{
+    Buf want = {0};
+    for (const char *x = text; *x; x++)
+        if ((*x >= 'a' && *x <= 'z') || (*x >= 'A' && *x <= 'Z') || (*x >= '0' && *x <= '9') ||
+            (*x == '_' && want.len))
+            buf_printf(&want, "%c", *x);
+        else if (want.len && want.data[want.len - 1] != '_')
+            buf_puts(&want, "_");
+    if (want.len && want.data[want.len - 1] == '_')
+        want.len--;
+    buf_printf(&want, "%s%s", want.len ? "" : "c", suffix);
+    const char *name = names_claim(&s->names, want.data);
+    buf_free(&want);
+    return name;
+}
+
+void runs_name_loops(DefOut *e)
+{
+    Sched *s = &e->s;
+    const Func *f = s->f;
+    for (int i = 0; i < f->nloops; i++) {
+        const Loop *lp = &f->loops[i];
+        e->loop_var[i] = names_claim(&s->names, lp->var);
+        e->never = e->never ? e->never : names_claim(&s->names, "never");
+        if (lp->nstate > e->nold && lp->nstate > 1) {
+            e->old = xrealloc(e->old, lp->nstate * sizeof *e->old);
+            while (e->nold < lp->nstate)
+                e->old[e->nold++] = names_claim(&s->names, "old");
+        }
+        for (uint32_t j = 0; j < loop_results(lp); j++) {
+            Buf want = {0};
+            if (lp->nstate)
+                buf_printf(&want, "%s_%s", lp->state_name[j], lp->var);
+            else
+                buf_printf(&want, "sum_%s", lp->var);
+            const char *v = s->local[f->input[lp->slot + j]] = names_claim(&s->names, want.data);
+            if (lp->active && f->entries & ENTRIES_TANGENTS)
+                s->local[f->input[lp->dot_slot + j]] = claim_ident(s, v, "_dot");
+            const char *bar = lp->nstate ? claim_ident(s, v, "_bar") : NULL;
+            if (bar)
+                s->local[f->input[lp->sweep[ENTRY_GRAD].bar + lp->ncap + j]] = bar;
+            if (bar && f->entries & 1u << ENTRY_VJP)
+                s->local[f->input[lp->sweep[ENTRY_VJP].bar + lp->ncap + j]] = bar;
+            buf_free(&want);
+        }
+        for (uint32_t c = 0; c < lp->ncap; c++) {
+            const char *acc = s->local[f->input[lp->sweep[ENTRY_GRAD].bar + c]] =
+                claim_ident(s, s->local[lp->cap[c]] ? s->local[lp->cap[c]] : "", "_acc");
+            if (f->entries & 1u << ENTRY_VJP)
+                s->local[f->input[lp->sweep[ENTRY_VJP].bar + c]] = acc;
+            if (f->entries & 1u << ENTRY_HVP)
+                s->local[f->input[lp->sweep[ENTRY_HVP].bar + c]] = claim_ident(s, acc, "_dot");
+            static const EntryKind bars[] = {ENTRY_GRAD, ENTRY_VJP, ENTRY_HVP};
+            for (int k = 0; k < 3; k++)
+                if (bars[k] == ENTRY_GRAD || f->entries & 1u << bars[k])
+                    s->local[f->input[lp->sweep[bars[k]].live_bar + c]] =
+                        claim_ident(s, acc, bars[k] == ENTRY_HVP ? "_dot_live" : "_live");
+        }
+        for (int k = 0; !lp->nstate && k < ENTRY_KINDS; k++)
+            if (entry_tangents(k) && f->entries & 1u << k)
+                s->local[f->input[lp->sweep[k].live_dot]] =
+                    claim_ident(s, s->local[f->input[lp->slot]], "_dot_live");
+    }
+}
+
+void runs_use(const DefOut *e, const Entry *entry, const Body *b, const Runs *rs,
+              uint8_t *param, uint8_t *size)
+{
+    const Func *f = e->s.f;
+    for (int j = 0; rs && j < rs->n; j++) {
+        const Loop *lp = &f->loops[rs->run[j].loop];
+        const Func *body = lp->body;
+        const Dag *d = &body->dag;
+        RunOut *o;
+        uint32_t n = runs_outputs(e, entry, b, &rs->run[j], &o);
+        uint8_t *reach = xrealloc(NULL, d->len);
+        memset(reach, 0, d->len);
+        for (uint32_t k = 0; k < n; k++) {
+            reach[o[k].node] = o[k].node != 0;
+            if ((o[k].kind == OUT_LOAD_BAR || o[k].kind == OUT_LOAD_HV) &&
+                !dag_is_const(d, o[k].node, 0.0))
+                param[lp->load[o[k].idx].param] |= USE_WRITE;
+        }
+        for (NodeId id = d->len - 1; id > 0; id--)
+            if (reach[id])
+                reach[d->nodes[id].a] = reach[d->nodes[id].b] = reach[d->nodes[id].c] = 1;
+        const Affine *ends[2] = {&lp->lo, &lp->hi};
+        for (int i = 0; n && i < 2; i++)
+            for (int k = 0; k < f->nsizes; k++)
+                size[k] |= ends[i]->c[1 + k] != 0;
+        for (uint32_t l = 0; l < lp->nload; l++) {
+            if (!reach[body->input[1 + l]])
+                continue;
+            param[lp->load[l].param] |= USE_VALUE;
+            for (int k = 0; k < f->nsizes; k++)
+                size[k] |= lp->load[l].at.c[1 + k] != 0;
+        }
+        for (uint32_t k = 0; body->entries & 1u << ENTRY_JVP && k < body->ndiff; k++)
+            if (body->diff[k] <= lp->nload && reach[body->input[body->dot_slot + k]])
+                param[lp->load[body->diff[k] - 1].param] |= USE_DOT;
+        free(reach);
+        free(o);
+    }
+    for (int p = 0; p < f->nparams; p++)
+        if (f->params[p].rt_size >= 0 && f->params[p].kind == PARAM_DIFF &&
+            ((entry_reverse(entry->kind) && !e->opt->accumulate) || entry->kind == ENTRY_HVP))
+            size[f->params[p].rt_size] = 1;
+}
