@@ -143,9 +143,7 @@ static uint32_t drop_idle_outputs(const DefOut *e, const Body *b, const Loop *lp
         memset(reach, 0, d->len);
         for (uint32_t k = 0; k < n; k++)
             reach[o[k].node] = need[k] && o[k].node != 0;
-        for (NodeId id = d->len - 1; id > 0; id--)
-            if (reach[id])
-                reach[d->nodes[id].a] = reach[d->nodes[id].b] = reach[d->nodes[id].c] = 1;
+        dag_reach(d, d->len - 1, reach);
         for (uint32_t k = 0; k < n; k++)
             if (!need[k] && reach[body->input[body->bar_slot + o[k].idx]])
                 need[k] = changed = 1;
@@ -242,9 +240,7 @@ void runs_reads(const DefOut *e, const Body *b, const Entry *entry, const Run *r
     memset(reach, 0, d->len);
     for (uint32_t k = 0; k < nouts; k++)
         reach[o[k].node] = o[k].node != 0;
-    for (NodeId id = d->len - 1; id > 0; id--)
-        if (reach[id])
-            reach[d->nodes[id].a] = reach[d->nodes[id].b] = reach[d->nodes[id].c] = 1;
+    dag_reach(d, d->len - 1, reach);
     *roots = xrealloc(*roots, (*n + 3 * (lp->ncap + lp->nstate) + 4) * sizeof **roots);
     int tangent = r->kind == RUN_TANGENT || r->kind == RUN_REVERSE_TANGENT;
     for (uint32_t c = 0; c < lp->ncap; c++)
@@ -469,9 +465,7 @@ void runs_use(const DefOut *e, const Entry *entry, const Body *b, const Runs *rs
                 !dag_is_const(d, o[k].node, 0.0))
                 param[lp->load[o[k].idx].param] |= USE_WRITE;
         }
-        for (NodeId id = d->len - 1; id > 0; id--)
-            if (reach[id])
-                reach[d->nodes[id].a] = reach[d->nodes[id].b] = reach[d->nodes[id].c] = 1;
+        dag_reach(d, d->len - 1, reach);
         const Affine *ends[2] = {&lp->lo, &lp->hi};
         for (int i = 0; n && i < 2; i++)
             for (int k = 0; k < f->nsizes; k++)
