@@ -67,11 +67,12 @@ SAN_OBJS     := $(SAN_LIB_OBJS) build/asan/main.o
 SAN_TESTS    := $(patsubst build/%,build/asan/%,$(TESTS))
 # A sanitizer report exits 99, which no test can mistake for one of adgen's statuses; leak
 # checking is on for adgen and for the test programs. The path is absolute because some tests
-# run make in other directories. The random programs this pass compiles are fewer: it checks
-# adgen's memory, and the C they give is the plain pass's, whose numbers it has checked.
+# run make in other directories. SAN_SIZES: test_kept_random's programs are fewer in this pass
+# (each costs four sanitized adgen runs); the other random tests run at their full sizes, as
+# the C they give is the plain pass's and is not built again (TEST_CACHE).
+SAN_SIZES    ?= ADGEN_KEPT_N=5
 SAN_ENV      := ADGEN=$(CURDIR)/build/asan/adgen ASAN_OPTIONS=exitcode=99:detect_leaks=1 \
-                UBSAN_OPTIONS=exitcode=99:print_stacktrace=1 ADGEN_DIFF_N=100 ADGEN_MODES_N=5 \
-                ADGEN_KEPT_N=5
+                UBSAN_OPTIONS=exitcode=99:print_stacktrace=1 $(SAN_SIZES)
 
 build/asan/%.o: src/%.c build/parser.h
 	@mkdir -p $(@D)
@@ -89,59 +90,137 @@ build/asan/tests/%: tests/%.c tests/testutil.h $(SAN_LIB_OBJS)
 	$(CC) $(STD) $(CPPFLAGS) $(CFLAGS) $(SAN_FLAGS) $(WARN) -MMD -MP -o $@ $< $(SAN_LIB_OBJS) \
 	    -lcmocka $(LDLIBS)
 
+# ---- results: a run that fails leaves build/results/NAME.failed -----------------------------
+# Runs are recipes that succeed whatever the program does, so that under make -k every run
+# happens; the summaries below read the marks. Each run removes its own mark first.
+
+RESULTS := build/results
+# $(call mark,NAME): the file a failed run NAME leaves, holding NAME
+mark = $(RESULTS)/$(subst /,_,$(1)).failed
+# $(call failed,NAMES): a shell command that prints those of NAMES whose last run failed (the
+# shell looks: make's cached view of build/results would not see marks left after it started)
+failed = cat $(foreach n,$(1),$(call mark,$(n))) 2>/dev/null
+
 # ---- memcheck: valgrind over adgen on every sample and every error case ----------------------
 # Each run must end with its expected status (0 for samples, 1 for error cases), and valgrind
-# must find no error and no leak of any kind (status 99 otherwise). Logs go to build/memcheck/.
+# must find no error and no leak of any kind (status 99 otherwise). Samples run twice, with
+# files written and with other options to standard output. One target a run, so that make -j
+# runs them side by side; logs go to build/memcheck/.
 
 VALGRIND ?= valgrind
 MEMCHECK := $(VALGRIND) -q --leak-check=full --show-leak-kinds=all --errors-for-leak-kinds=all \
             --error-exitcode=99
-MEMCHECK_OK  := $(wildcard samples/*.expr tests/e2e/*.expr)
-MEMCHECK_BAD := $(wildcard tests/errors/*.expr)
+MEMCHECK_OK   := $(wildcard samples/*.expr tests/e2e/*.expr)
+MEMCHECK_BAD  := $(wildcard tests/errors/*.expr)
+MEMCHECK_RUNS := $(MEMCHECK_OK:%=memcheck/%) $(MEMCHECK_OK:%=memcheck/%-opts) \
+                 $(MEMCHECK_BAD:%=memcheck/%)
 
-# $(call memcheck_run,EXPECTED STATUS,INPUT,ADGEN ARGUMENTS)
-memcheck_run = $(MEMCHECK) --log-file=build/memcheck/$$(echo $(2) | tr / _).log ./adgen $(3) \
-	>/dev/null 2>&1; rc=$$?; if [ $$rc != $(1) ]; then fail=1; \
-	echo "memcheck: adgen $(3): status $$rc, expected $(1)"; \
-	cat build/memcheck/$$(echo $(2) | tr / _).log; fi
+# $(call memcheck_run,EXPECTED STATUS,ADGEN ARGUMENTS), in the recipe of memcheck/NAME
+memcheck_run = @m=$(call mark,$@); log=build/memcheck/$(subst /,_,$(@:memcheck/%=%)); \
+	mkdir -p $(RESULTS) build/memcheck; rm -f $$m; \
+	$(MEMCHECK) --log-file=$$log.log ./adgen $(2) >/dev/null 2>&1; rc=$$?; \
+	if [ $$rc != $(1) ]; then echo $(@:memcheck/%=%) >$$m; \
+	echo "memcheck: adgen $(2): status $$rc, expected $(1)"; cat $$log.log; fi
 
-memcheck: adgen
+$(MEMCHECK_OK:%=memcheck/%): memcheck/%: % adgen | valgrind-present
+	$(call memcheck_run,0,$< -o $$log.c --header $$log.h -MD)
+
+$(MEMCHECK_OK:%=memcheck/%-opts): memcheck/%-opts: % adgen | valgrind-present
+	$(call memcheck_run,0,--real=float --prefix=p_ --accumulate --no-line $<)
+
+$(MEMCHECK_BAD:%=memcheck/%): memcheck/%: % adgen | valgrind-present
+	$(call memcheck_run,1,$< -o $$log.c)
+
+valgrind-present:
 	@command -v $(VALGRIND) >/dev/null || { echo "memcheck: no $(VALGRIND)" >&2; exit 1; }
-	@rm -rf build/memcheck && mkdir -p build/memcheck
-	@fail=0; \
-	for f in $(MEMCHECK_OK); do \
-	    $(call memcheck_run,0,$$f,$$f -o build/memcheck/out.c --header build/memcheck/out.h -MD); \
-	    $(call memcheck_run,0,$$f-opts,--real=float --prefix=p_ --accumulate --no-line $$f); \
-	done; \
-	for f in $(MEMCHECK_BAD); do \
-	    $(call memcheck_run,1,$$f,$$f -o build/memcheck/bad.c); \
-	done; \
-	if [ $$fail = 0 ]; then echo "memcheck: no error, no leak"; else exit 1; fi
 
-# `make test` runs every test program twice: as built above, then built with ASan and UBSan
-# against build/asan/adgen, with the fuzz target over its seeds (make fuzz-seeds); between the
-# two, memcheck. SANITIZE=1 runs only the sanitized pass,
-# SANITIZE=0 only the plain one and memcheck. The passes run one after the other (they share
-# scratch directories), each even when the one before failed; everything they need builds in
-# parallel under make -j.
-TEST_PLAIN := $(if $(filter 1,$(SANITIZE)),,adgen $(TESTS))
-TEST_SAN   := $(if $(filter 0,$(SANITIZE)),,build/asan/adgen $(SAN_TESTS))
+MEMCHECK_SUMMARY = f=$$($(call failed,$(MEMCHECK_RUNS))); if [ -z "$$f" ]; then \
+	echo "memcheck: no error, no leak ($(words $(MEMCHECK_RUNS)) runs)"; else \
+	echo "FAILED: memcheck:" $$f; false; fi
 
-# $(call run_tests,PROGRAMS,ENVIRONMENT,LABEL): every program runs even after a failure.
-run_tests = fail=0; for t in $(1); do echo "== $$t"; $(2) $$t || fail=1; done; \
-	if [ $$fail = 0 ]; then echo "all test programs passed$(3)"; else echo "FAILED$(3)"; exit 1; fi
+memcheck: $(MEMCHECK_RUNS)
+	@$(MEMCHECK_SUMMARY)
 
-test: $(TEST_PLAIN) $(TEST_SAN) $(if $(TEST_SAN),build/fuzz/fuzz_adgen build/fuzz/seeds)
+# ---- make test --------------------------------------------------------------------------------
+# Every test program runs twice: as built (the plain pass), then built with ASan and UBSan
+# against build/asan/adgen (the sanitized pass); besides, memcheck, and the fuzz target over
+# its seeds (make fuzz-seeds). SANITIZE=1 runs only the sanitized pass and the seeds,
+# SANITIZE=0 only the plain pass and memcheck. One make does it all, TEST_JOBS things at a time
+# (2, or the -j make test was given): the builds, then the runs as soon as what they need is
+# built, the long ones first and memcheck's short ones last. A program's output is printed in
+# one piece when it ends (-Otarget); its sanitized run waits for its plain one (they share
+# scratch directories). Every run happens whatever the others did, and make test fails when
+# one failed (or a build did), naming them at the end.
+#
+# The sanitized pass's adgen writes the C of the plain pass's, byte for byte: TEST_CACHE
+# (build/cc-cache, emptied by each make test) is where the tests keep what building and
+# running generated C gave, so that the second pass meets the same bytes and does not build
+# them again (run_cached in tests/testutil.h). make check-all runs without it.
+TEST_JOBS  ?= 2
+# the fuzz target the seeds go through: clang at -O0 (make fuzz's at -O1 in build/fuzz/)
+FUZZ_SEEDS_DIR ?= build/fuzz-O0
+TEST_CACHE ?= $(CURDIR)/build/cc-cache
+TEST_ENV   := ADGEN_CC_CACHE=$(TEST_CACHE)
+# with the -j of the make that runs make test, its job slots; else TEST_JOBS
+TEST_J      = $(if $(findstring --jobserver,$(MAKEFLAGS)),,-j$(TEST_JOBS))
+
+# the runs, longest first (CPU seconds measured in the commit that wrote this); the rest in
+# name order, then memcheck's
+LONG_TESTS := test_hostile test_diff test_modes test_kept_random test_kept test_build test_e2e
+TEST_ORDER := $(filter $(LONG_TESTS:%=build/tests/%),$(TESTS)) \
+              $(filter-out $(LONG_TESTS:%=build/tests/%),$(TESTS))
+PLAIN_RUNS := $(if $(filter 1,$(SANITIZE)),,$(TEST_ORDER))
+SAN_RUNS   := $(if $(filter 0,$(SANITIZE)),,$(patsubst build/%,build/asan/%,$(TEST_ORDER)))
+RUN_PLAIN  := $(PLAIN_RUNS:%=run/%)
+RUN_SAN    := $(SAN_RUNS:%=run/%)
+RUN_MEM    := $(if $(PLAIN_RUNS),$(MEMCHECK_RUNS))
+RUN_FUZZ   := $(if $(SAN_RUNS),run/fuzz-seeds)
+
+# $(call run_test,PROGRAM,ENVIRONMENT): the program's output between two lines naming it
+run_test = @m=$(call mark,$(1)); mkdir -p $(RESULTS); rm -f $$m; start=$$(date +%s); \
+	echo "== $(1)"; if $(TEST_ENV) $(2) $(1); then \
+	echo "== $(1): passed in $$(( $$(date +%s) - start )) s"; else echo $(1) >$$m; \
+	echo "== $(1): FAILED"; fi
+
+$(RUN_PLAIN): run/%: % adgen
+	$(call run_test,$*)
+
+$(RUN_SAN): run/build/asan/%: build/asan/% build/asan/adgen adgen \
+        $(if $(PLAIN_RUNS),run/build/%)
+	$(call run_test,build/asan/$*,$(SAN_ENV))
+
+run/fuzz-seeds: $(FUZZ_SEEDS_DIR)/fuzz_adgen build/fuzz/seeds
+	@m=$(call mark,fuzz-seeds); mkdir -p $(RESULTS); rm -f $$m; \
+	if $(FUZZ_SEEDS_RUN) >build/fuzz/seeds.log 2>&1; then \
+	echo "every fuzz seed ran clean (clang ASan, UBSan: $(FUZZ_SEEDS_DIR)/fuzz_adgen)"; \
+	else echo fuzz-seeds >$$m; tail -40 build/fuzz/seeds.log; \
+	echo "FAILED: make fuzz-seeds (clang ASan, UBSan)"; fi
+
+# $(call pass_summary,RUNS,LABEL)
+pass_summary = f=$$($(call failed,$(1))); if [ -z "$$f" ]; then \
+	echo "all $(words $(1)) test programs passed$(2)"; else echo "FAILED$(2):" $$f; false; fi
+
+test-runs: $(RUN_PLAIN) $(RUN_SAN) $(RUN_FUZZ) $(RUN_MEM)
 	@status=0; \
-	$(if $(TEST_PLAIN),( $(call run_tests,$(TESTS)) ) || status=1; \
-	    $(MAKE) --no-print-directory memcheck || status=1;) \
-	$(if $(TEST_SAN),( $(call run_tests,$(SAN_TESTS),$(SAN_ENV), (ASan, UBSan)) ) || status=1; \
-	    if $(MAKE) --no-print-directory fuzz-seeds >build/fuzz/seeds.log 2>&1; then \
-	    echo "every fuzz seed ran clean (clang ASan, UBSan)"; else \
-	    status=1; tail -40 build/fuzz/seeds.log; echo "FAILED: make fuzz-seeds (clang ASan, UBSan)"; fi;) \
+	$(if $(PLAIN_RUNS),{ $(call pass_summary,$(PLAIN_RUNS)); } || status=1;) \
+	$(if $(RUN_MEM),{ $(MEMCHECK_SUMMARY); } || status=1;) \
+	$(if $(SAN_RUNS),{ $(call pass_summary,$(SAN_RUNS), (ASan, UBSan)); } || status=1;) \
+	$(if $(RUN_FUZZ),[ -z "$$($(call failed,fuzz-seeds))" ] || status=1;) \
 	exit $$status
 
--include $(wildcard build/*.d build/tests/*.d build/asan/*.d build/asan/tests/*.d build/fuzz/*.d)
+test:
+	@rm -rf $(RESULTS) build/cc-cache
+	@$(MAKE) --no-print-directory -k $(TEST_J) -Otarget test-runs || \
+	    { echo "FAILED: make test (see the runs and builds above)"; exit 1; }
+
+# Everything make test runs, and at their full sizes: the sanitized pass's random programs
+# too, every pass building its own C (no TEST_CACHE), and the fuzz seeds through make fuzz's
+# -O1 build, as make test did before it was fitted to five minutes on two cores.
+check-all:
+	@$(MAKE) --no-print-directory test TEST_CACHE= SAN_SIZES= FUZZ_SEEDS_DIR=build/fuzz
+
+-include $(wildcard build/*.d build/tests/*.d build/asan/*.d build/asan/tests/*.d build/fuzz/*.d \
+                    build/fuzz-O0/*.d)
 
 # ---- fuzzing: `make fuzz [FUZZ_TIME=seconds]` runs libFuzzer over compile_source ----------------
 # Separate objects in build/fuzz/ (clang, coverage and sanitizers). The corpus grows in
@@ -152,22 +231,29 @@ FUZZ_CC     ?= clang
 FUZZ_TIME   ?= 60
 FUZZ_FLAGS  ?=
 FUZZ_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=all
-FUZZ_CFLAGS := -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN)
-FUZZ_OBJS   := $(patsubst build/%,build/fuzz/%,$(LIB_OBJS))
+FUZZ_CFLAGS := -g -fno-omit-frame-pointer $(FUZZ_SAN)
 FUZZ_SEEDS  := $(wildcard samples/*.expr tests/errors/*.expr tests/e2e/*.expr)
 
-build/fuzz/%.o: src/%.c build/parser.h
-	@mkdir -p $(@D)
-	$(FUZZ_CC) $(STD) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(WARN) -MMD -MP \
-	    -c -o $@ $<
+# $(call fuzz_build,DIRECTORY,OPTIMIZATION): DIRECTORY/fuzz_adgen and its objects
+define fuzz_build
+$(1)/%.o: src/%.c build/parser.h
+	@mkdir -p $$(@D)
+	$$(FUZZ_CC) $$(STD) $$(CPPFLAGS) $(2) $$(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $$(WARN) \
+	    -MMD -MP -c -o $$@ $$<
 
-build/fuzz/%.o: build/%.c build/parser.h build/lexer.h
-	@mkdir -p $(@D)
-	$(FUZZ_CC) $(STD) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
+$(1)/%.o: build/%.c build/parser.h build/lexer.h
+	@mkdir -p $$(@D)
+	$$(FUZZ_CC) $$(STD) $$(CPPFLAGS) $(2) $$(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP \
+	    -c -o $$@ $$<
 
-build/fuzz/fuzz_adgen: tests/fuzz_adgen.c $(FUZZ_OBJS)
-	$(FUZZ_CC) $(STD) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(WARN) -o $@ $< \
-	    $(FUZZ_OBJS) $(LDLIBS)
+$(1)/fuzz_adgen: tests/fuzz_adgen.c $(patsubst build/%,$(1)/%,$(LIB_OBJS))
+	$$(FUZZ_CC) $$(STD) $$(CPPFLAGS) $(2) $$(FUZZ_CFLAGS) -fsanitize=fuzzer $$(WARN) -o $$@ $$< \
+	    $(patsubst build/%,$(1)/%,$(LIB_OBJS)) $$(LDLIBS)
+endef
+# -O1 to fuzz fast; the seeds' single pass needs no speed, and clang builds at -O0 in a
+# seventh of the time, every sanitizer check in place
+$(eval $(call fuzz_build,build/fuzz,-O1))
+$(eval $(call fuzz_build,build/fuzz-O0,-O0))
 
 build/fuzz/seeds: $(FUZZ_SEEDS)
 	rm -rf $@ && mkdir -p $@
@@ -175,10 +261,14 @@ build/fuzz/seeds: $(FUZZ_SEEDS)
 	    for o in 000 066 301; do printf "\\$$o" | cat - $$f > $@/$$o-$$n; done; \
 	done
 
-# Part of `make test`: every seed once through the fuzz target, so that clang's sanitizer
-# checks (pointer arithmetic on NULL among them, which gcc's UBSan lacks) run in CI.
-fuzz-seeds: build/fuzz/fuzz_adgen build/fuzz/seeds
-	build/fuzz/fuzz_adgen -runs=0 -timeout=10 -rss_limit_mb=2048 build/fuzz/seeds
+# Part of `make test`: every seed once through the fuzz target (FUZZ_SEEDS_DIR's, above), so
+# that clang's sanitizer checks (pointer arithmetic on NULL among them, which gcc's UBSan
+# lacks) run in CI.
+FUZZ_SEEDS_RUN  = $(FUZZ_SEEDS_DIR)/fuzz_adgen -runs=0 -timeout=10 -rss_limit_mb=2048 \
+                  build/fuzz/seeds
+
+fuzz-seeds: $(FUZZ_SEEDS_DIR)/fuzz_adgen build/fuzz/seeds
+	$(FUZZ_SEEDS_RUN)
 
 fuzz: build/fuzz/fuzz_adgen build/fuzz/seeds
 	mkdir -p build/fuzz/corpus build/fuzz/crashes
@@ -329,6 +419,7 @@ uninstall:
 	rmdir $(DESTDIR)$(DATADIR)/adgen/cmake $(DESTDIR)$(DATADIR)/adgen 2>/dev/null || true
 
 .PHONY: all clean test demo docs bench bench-ir install uninstall fuzz fuzz-seeds memcheck difftest \
-        same-output
+        same-output check-all test-runs valgrind-present $(MEMCHECK_RUNS) $(RUN_PLAIN) $(RUN_SAN) \
+        run/fuzz-seeds
 clean:
 	rm -rf build adgen

@@ -6,6 +6,7 @@
 #ifndef TESTUTIL_H
 #define TESTUTIL_H
 
+#include <errno.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -187,6 +188,125 @@ static inline void assert_contains_(const char *text, const char *needle, const 
         return;
     print_error("expected to find\n%s\nin\n%s\n", needle, text ? text : "(no text)");
     _fail(file, line);
+}
+
+/* ---- generated C built once per make test ----------------------------------------------------
+ * make test runs every program twice, as built and under the sanitizers, and the adgen of
+ * either pass writes the same C from the same input: building and running that C a second
+ * time checks nothing more. When $ADGEN_CC_CACHE names a directory (make test empties it
+ * first), run_cached keeps what a command that builds generated C and runs the result gave,
+ * under the command's text and the bytes of its inputs: every file adgen or the test wrote
+ * that the command reads (the files of the tree are the same in both passes). Met again with
+ * the same text and bytes, the command is not run: the files it made are put back and its
+ * output returned. Only a run that exited 0 is kept, so a failure is always this run's.
+ * Without $ADGEN_CC_CACHE it is run_command. */
+
+/* Appends the whole file to b; 0, or -1 when it cannot be read. */
+static inline int slurp(const char *path, Buf *b)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return -1;
+    read_stream(f, b);
+    int bad = ferror(f);
+    fclose(f);
+    return bad ? -1 : 0;
+}
+
+/* Copies a file and its permission bits; 0, or -1. */
+static inline int copy_file(const char *from, const char *to)
+{
+    struct stat st;
+    Buf b = {0};
+    if (stat(from, &st) != 0 || slurp(from, &b) != 0) {
+        buf_free(&b);
+        return -1;
+    }
+    FILE *f = fopen(to, "wb");
+    int ok = f && fwrite(b.data, 1, b.len, f) == b.len;
+    ok = f && fclose(f) == 0 && ok;
+    buf_free(&b);
+    return ok && chmod(to, st.st_mode & 07777) == 0 ? 0 : -1;
+}
+
+static inline int run_cached(char **out, const char *cmd, const char *const inputs[],
+                             const char *const made[])
+{
+    const char *dir = getenv("ADGEN_CC_CACHE");
+    if (!dir || !*dir)
+        return run_command(cmd, out);
+    /* the key: the command, then each input's name, length and bytes */
+    Buf key = {0}, text = {0};
+    buf_printf(&key, "%s\n", cmd);
+    for (int i = 0; inputs[i]; i++) {
+        text.len = 0;
+        if (slurp(inputs[i], &text) != 0) {
+            buf_free(&key);
+            buf_free(&text);
+            return run_command(cmd, out);
+        }
+        buf_printf(&key, "%s %zu\n", inputs[i], text.len);
+        buf_putn(&key, text.data, text.len);
+    }
+    uint64_t h = 14695981039346656037u; /* FNV-1a names the entry, the key itself decides */
+    for (size_t i = 0; i < key.len; i++)
+        h = (h ^ (unsigned char)key.data[i]) * 1099511628211u;
+    char stem[4096], path[4200];
+    snprintf(stem, sizeof stem, "%s/%016llx", dir, (unsigned long long)h);
+    snprintf(path, sizeof path, "%s.key", stem);
+    text.len = 0;
+    int hit = slurp(path, &text) == 0 && text.len == key.len &&
+              memcmp(text.data, key.data, key.len) == 0;
+    for (int i = 0; hit && made[i]; i++) {
+        snprintf(path, sizeof path, "%s.%d", stem, i);
+        hit = copy_file(path, made[i]) == 0;
+    }
+    snprintf(path, sizeof path, "%s.out", stem);
+    text.len = 0;
+    if (hit && slurp(path, &text) == 0) {
+        static int said;
+        if (!said++)
+            print_message("(generated C built and run earlier in this make test is not built "
+                          "again: the same bytes)\n");
+        buf_free(&key);
+        if (out)
+            *out = text.data;
+        else
+            buf_free(&text);
+        return 0;
+    }
+    buf_free(&text);
+    char *got = NULL;
+    int rc = run_command(cmd, &got);
+    /* kept: the made files and the output first, the key last, so that a half-kept entry
+     * is never met */
+    int kept = rc == 0 && (mkdir(dir, 0777) == 0 || errno == EEXIST);
+    for (int i = 0; kept && made[i]; i++) {
+        snprintf(path, sizeof path, "%s.%d", stem, i);
+        kept = copy_file(made[i], path) == 0;
+    }
+    FILE *f = NULL;
+    if (kept) {
+        snprintf(path, sizeof path, "%s.out", stem);
+        f = fopen(path, "wb");
+        kept = f && fputs(got ? got : "", f) != EOF;
+        kept = f && fclose(f) == 0 && kept;
+    }
+    if (kept) {
+        char tmp[4200];
+        snprintf(tmp, sizeof tmp, "%s.key.tmp", stem);
+        snprintf(path, sizeof path, "%s.key", stem);
+        f = fopen(tmp, "wb");
+        kept = f && fwrite(key.data, 1, key.len, f) == key.len;
+        if (f && fclose(f) == 0 && kept)
+            rename(tmp, path);
+    }
+    buf_free(&key);
+    if (out)
+        *out = got;
+    else
+        free(got);
+    return rc;
 }
 
 /* Whether the adgen under test is there to run. */
