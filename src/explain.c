@@ -749,59 +749,53 @@ static const char *element_stem(Ex *x, const char *label)
     return end < n ? arena_strndup(&x->arena, label, end) : NULL;
 }
 
-static void dot_func(Func *f, int fn, int nfuncs, int adjoint, Buf *out)
+/* A function's inputs in DOT, as boxes; arrays collapsed into one box each. */
+static void dot_inputs(const Ex *x, int fn, int collapse, const char *indent, Buf *out)
 {
-    int collapse = count_ops(f) > COLLAPSE_OVER;
-    Ex x;
-    ex_init(&x, f, EXPLAIN_TEXT, collapse);
-    if (adjoint && !collapse)
-        ex_terms(&x);
-    const char *indent = nfuncs > 1 ? "        " : "    ";
-    if (nfuncs > 1) {
-        buf_printf(out, "    subgraph cluster_f%d {\n        label=", fn);
-        put_dot_string(out, f->name);
-        buf_puts(out, ";\n");
-    }
-    /* inputs, as boxes; arrays collapsed into one box each */
+    const Func *f = x->f;
     for (int p = 0; p < f->nparams; p++) {
         const Param *pa = &f->params[p];
         for (uint32_t k = 0; k < pa->size; k++) {
             NodeId in = f->input[pa->first + k];
-            if (!x.body[in] && !(collapse && pa->rank))
+            if (!x->body[in] && !(collapse && pa->rank))
                 continue;
             if (collapse && pa->rank && k > 0)
                 break;
             Buf label = {0};
-            buf_puts(&label, collapse && pa->rank ? pa->name : x.name[in]);
+            buf_puts(&label, collapse && pa->rank ? pa->name : x->name[in]);
             for (int r = 0; collapse && r < pa->rank; r++)
                 buf_printf(&label, "[%u]", pa->dims[r]);
             if (pa->kind == PARAM_DATA)
                 buf_puts(&label, "\n(data)");
             buf_puts(out, indent);
-            put_dot_id(out, fn, dot_node(&x, in, collapse));
+            put_dot_id(out, fn, dot_node(x, in, collapse));
             buf_puts(out, " [shape=box, label=");
             put_dot_string(out, label.data);
             buf_puts(out, "];\n");
             buf_free(&label);
         }
     }
-    /* operations; the elements of a local array in a cluster */
-    Clustered *cl = xrealloc(NULL, (x.n + 1) * sizeof *cl);
+}
+
+/* Its operations; the elements of a local array in a cluster. */
+static void dot_operations(Ex *x, int fn, const char *indent, Buf *out)
+{
+    Clustered *cl = xrealloc(NULL, (x->n + 1) * sizeof *cl);
     uint32_t ncl = 0;
-    for (NodeId id = 1; id < x.n; id++) {
-        if (!x.body[id] || !node_is_op(x.d, id) || x.inlined[id])
+    for (NodeId id = 1; id < x->n; id++) {
+        if (!x->body[id] || !node_is_op(x->d, id) || x->inlined[id])
             continue;
-        const char *stem = x.d->meta[id].label ? element_stem(&x, x.d->meta[id].label) : NULL;
+        const char *stem = x->d->meta[id].label ? element_stem(x, x->d->meta[id].label) : NULL;
         if (stem) {
             cl[ncl++] = (Clustered){stem, id};
             continue;
         }
         Buf label = {0};
-        buf_printf(&label, "%s\n", x.name[id]);
-        put_definition(&x, &label, id);
+        buf_printf(&label, "%s\n", x->name[id]);
+        put_definition(x, &label, id);
         buf_puts(out, indent);
         put_dot_id(out, fn, id);
-        buf_puts(out, id == x.root ? " [peripheries=2, label=" : " [label=");
+        buf_puts(out, id == x->root ? " [peripheries=2, label=" : " [label=");
         put_dot_string(out, label.data);
         buf_puts(out, "];\n");
         buf_free(&label);
@@ -815,11 +809,11 @@ static void dot_func(Func *f, int fn, int nfuncs, int adjoint, Buf *out)
             buf_printf(out, "; style=rounded;\n");
         }
         Buf label = {0};
-        buf_printf(&label, "%s\n", x.name[cl[k].id]);
-        put_definition(&x, &label, cl[k].id);
+        buf_printf(&label, "%s\n", x->name[cl[k].id]);
+        put_definition(x, &label, cl[k].id);
         buf_printf(out, "%s    ", indent);
         put_dot_id(out, fn, cl[k].id);
-        buf_puts(out, cl[k].id == x.root ? " [peripheries=2, label=" : " [label=");
+        buf_puts(out, cl[k].id == x->root ? " [peripheries=2, label=" : " [label=");
         put_dot_string(out, label.data);
         buf_puts(out, "];\n");
         buf_free(&label);
@@ -827,13 +821,17 @@ static void dot_func(Func *f, int fn, int nfuncs, int adjoint, Buf *out)
             buf_printf(out, "%s}\n", indent);
     }
     free(cl);
-    /* data flow, and against it the adjoints' flow (eq. 5.145), labelled with the partials */
+}
+
+/* The data flow, and against it the adjoints' flow (eq. 5.145), labelled with the partials. */
+static void dot_edges(Ex *x, int fn, int adjoint, int collapse, const char *indent, Buf *out)
+{
     long *list = NULL;
     uint32_t cap = 0;
-    for (NodeId w = 1; w < x.n; w++) {
-        if (!x.body[w] || !node_is_op(x.d, w) || x.inlined[w])
+    for (NodeId w = 1; w < x->n; w++) {
+        if (!x->body[w] || !node_is_op(x->d, w) || x->inlined[w])
             continue;
-        uint32_t n = shown_operands(&x, w, collapse, &list, &cap);
+        uint32_t n = shown_operands(x, w, collapse, &list, &cap);
         for (uint32_t k = 0; k < n; k++) {
             buf_puts(out, indent);
             put_dot_id(out, fn, list[k]);
@@ -841,10 +839,10 @@ static void dot_func(Func *f, int fn, int nfuncs, int adjoint, Buf *out)
             put_dot_id(out, fn, w);
             buf_puts(out, ";\n");
         }
-        if (!adjoint || !has_adjoint(&x, w))
+        if (!adjoint || !has_adjoint(x, w))
             continue;
         for (uint32_t k = 0; collapse && k < n; k++) {
-            if (list[k] >= 0 && !has_adjoint(&x, (NodeId)list[k]))
+            if (list[k] >= 0 && !has_adjoint(x, (NodeId)list[k]))
                 continue;
             buf_puts(out, indent);
             put_dot_id(out, fn, w);
@@ -853,21 +851,39 @@ static void dot_func(Func *f, int fn, int nfuncs, int adjoint, Buf *out)
             buf_puts(out, " [style=dashed, color=red, constraint=false];\n");
         }
     }
-    for (uint32_t t = 1; adjoint && !collapse && t < x.nterms; t++) {
+    for (uint32_t t = 1; adjoint && !collapse && t < x->nterms; t++) {
         Buf label = {0};
-        put_d(&x, &label, x.terms[t].w, x.terms[t].v);
+        put_d(x, &label, x->terms[t].w, x->terms[t].v);
         buf_puts(&label, " = ");
-        put_partial_value(&x, &label, &x.terms[t], 0);
+        put_partial_value(x, &label, &x->terms[t], 0);
         buf_puts(out, indent);
-        put_dot_id(out, fn, x.terms[t].w);
+        put_dot_id(out, fn, x->terms[t].w);
         buf_puts(out, " -> ");
-        put_dot_id(out, fn, x.terms[t].v);
+        put_dot_id(out, fn, x->terms[t].v);
         buf_puts(out, " [style=dashed, color=red, fontcolor=red, constraint=false, label=");
         put_dot_string(out, label.data);
         buf_puts(out, "];\n");
         buf_free(&label);
     }
     free(list);
+}
+
+static void dot_func(Func *f, int fn, int nfuncs, int adjoint, Buf *out)
+{
+    int collapse = count_ops(f) > COLLAPSE_OVER;
+    Ex x;
+    ex_init(&x, f, EXPLAIN_TEXT, collapse);
+    if (adjoint && !collapse)
+        ex_terms(&x);
+    const char *indent = nfuncs > 1 ? "        " : "    ";
+    if (nfuncs > 1) {
+        buf_printf(out, "    subgraph cluster_f%d {\n        label=", fn);
+        put_dot_string(out, f->name);
+        buf_puts(out, ";\n");
+    }
+    dot_inputs(&x, fn, collapse, indent, out);
+    dot_operations(&x, fn, indent, out);
+    dot_edges(&x, fn, adjoint, collapse, indent, out);
     if (nfuncs > 1)
         buf_puts(out, "    }\n");
     ex_free(&x);

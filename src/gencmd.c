@@ -210,6 +210,32 @@ static int set_show(Options *o, int opt, const char *arg)
     return 0;
 }
 
+/* What the options say together: the combinations that cannot be, and what the emitter
+ * needs of the paths. -1 to go on, else an exit status. */
+static int finish_options(Options *o, int lines)
+{
+    int to_stdout = strcmp(o->out_path, "-") == 0;
+    if (o->show != SHOW_C && (!to_stdout || o->header_path || o->check || o->write_deps))
+        return cli_usage_error("%s", "--dot, --explain and --report write to standard output: "
+                                     "-o, --header, --check and -MD do not apply");
+    if (o->header_path && strcmp(o->header_path, "-") == 0)
+        return cli_usage_error("%s", "the header cannot go to standard output");
+    if (o->header_path && o->emit.file_static)
+        return cli_usage_error("%s", "--static functions cannot be declared in a --header");
+    if (o->check && to_stdout)
+        return cli_usage_error("%s", "--check compares with the -o FILE: give one");
+    if (o->write_deps && !o->dep_path && to_stdout)
+        return cli_usage_error("%s", "-MD names its file after -o FILE: give one, or -MF FILE");
+    if (o->write_deps && !o->ndep_targets && to_stdout)
+        return cli_usage_error("%s", "the dependency file needs -o FILE or -MT TARGET");
+    if (lines)
+        o->emit.line_file = strcmp(o->input, "-") == 0 ? "<stdin>" : o->input;
+    if (!to_stdout)
+        o->emit.out_file = o->out_path;
+    o->emit.header_name = o->header_path;
+    return -1;
+}
+
 static int parse_options(int argc, char **argv, Options *o)
 {
     static const struct option options[] = {
@@ -310,26 +336,7 @@ static int parse_options(int argc, char **argv, Options *o)
     if (argc - optind > 1)
         return cli_usage_error("more than one input file ('%s')", argv[optind + 1]);
     o->input = argv[optind];
-    int to_stdout = strcmp(o->out_path, "-") == 0;
-    if (o->show != SHOW_C && (!to_stdout || o->header_path || o->check || o->write_deps))
-        return cli_usage_error("%s", "--dot, --explain and --report write to standard output: "
-                                     "-o, --header, --check and -MD do not apply");
-    if (o->header_path && strcmp(o->header_path, "-") == 0)
-        return cli_usage_error("%s", "the header cannot go to standard output");
-    if (o->header_path && o->emit.file_static)
-        return cli_usage_error("%s", "--static functions cannot be declared in a --header");
-    if (o->check && to_stdout)
-        return cli_usage_error("%s", "--check compares with the -o FILE: give one");
-    if (o->write_deps && !o->dep_path && to_stdout)
-        return cli_usage_error("%s", "-MD names its file after -o FILE: give one, or -MF FILE");
-    if (o->write_deps && !o->ndep_targets && to_stdout)
-        return cli_usage_error("%s", "the dependency file needs -o FILE or -MT TARGET");
-    if (lines)
-        o->emit.line_file = strcmp(o->input, "-") == 0 ? "<stdin>" : o->input;
-    if (!to_stdout)
-        o->emit.out_file = o->out_path;
-    o->emit.header_name = o->header_path;
-    return -1;
+    return finish_options(o, lines);
 }
 
 /* gcc's -MD, -MF FILE and -MT TARGET, spelled with one dash, become the long options --MD,
