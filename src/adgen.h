@@ -610,6 +610,10 @@ static inline uint32_t loop_seed_dot_flag(const Loop *lp, uint32_t j)
     return lp->flag_slot + lp->ncap + (lp->nstate ? lp->nstate : 1) + j;
 }
 void func_free(Func *f);
+/* An affine integer as text: "3*i + 1", "N - 1" (the one printer: sema's messages with
+ * times "*", the generated C with " * "); var names the loop variable, size[s] size s. */
+void func_put_affine(Buf *out, const Affine *a, const char *var, const char *const *size,
+                     const char *times);
 
 /* ---- modes.c: the entry points, as compositions of the two sweeps --------------------------- */
 

@@ -195,24 +195,7 @@ int affine_indices(Lower *L, const Array *a, const Ast *first, int n, Loc loc, A
 /* a as the source would write it: "N - 1", "2*i + 1". */
 void affine_put(Buf *t, const Lower *L, const Affine *a)
 {
-    size_t start = t->len;
-    for (int j = 0; j <= MAX_SIZES; j++) {
-        int64_t c = a->c[j];
-        if (!c)
-            continue;
-        const char *name = j == 0 ? L->kept->var : L->f->size[j - 1];
-        if (t->len > start)
-            buf_puts(t, c < 0 ? " - " : " + ");
-        else if (c < 0)
-            buf_puts(t, "-");
-        if (c != 1 && c != -1)
-            buf_printf(t, "%lld*", (long long)(c < 0 ? -c : c));
-        buf_puts(t, name);
-    }
-    if (t->len == start)
-        buf_printf(t, "%lld", (long long)a->k);
-    else if (a->k)
-        buf_printf(t, " %c %lld", a->k < 0 ? '-' : '+', (long long)(a->k < 0 ? -a->k : a->k));
+    func_put_affine(t, a, L->kept->var, L->f->size, "*");
 }
 
 /* Whether e >= 0 for all sizes >= 0 with g >= 0 (e and g in the sizes only). By Farkas'

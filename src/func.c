@@ -56,3 +56,25 @@ void func_free(Func *f)
         free(sp[i]->node);
     }
 }
+
+void func_put_affine(Buf *out, const Affine *a, const char *var, const char *const *size,
+                     const char *times)
+{
+    size_t start = out->len;
+    for (int j = 0; j <= MAX_SIZES; j++) {
+        int64_t c = a->c[j];
+        if (!c)
+            continue;
+        if (out->len > start)
+            buf_puts(out, c < 0 ? " - " : " + ");
+        else if (c < 0)
+            buf_puts(out, "-");
+        if (c != 1 && c != -1)
+            buf_printf(out, "%lld%s", (long long)(c < 0 ? -c : c), times);
+        buf_puts(out, j == 0 ? var : size[j - 1]);
+    }
+    if (out->len == start)
+        buf_printf(out, "%lld", (long long)a->k);
+    else if (a->k)
+        buf_printf(out, " %c %lld", a->k < 0 ? '-' : '+', (long long)(a->k < 0 ? -a->k : a->k));
+}

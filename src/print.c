@@ -294,23 +294,7 @@ void print_local(Emitter *em, const Printer *pr, NodeId id, const char *indent)
 
 void print_affine(Buf *out, const DefOut *e, const char *var, const Affine *a)
 {
-    size_t start = out->len;
-    for (int j = 0; j <= MAX_SIZES; j++) {
-        int64_t c = a->c[j];
-        if (!c)
-            continue;
-        if (out->len > start)
-            buf_puts(out, c < 0 ? " - " : " + ");
-        else if (c < 0)
-            buf_puts(out, "-");
-        if (c != 1 && c != -1)
-            buf_printf(out, "%lld * ", (long long)(c < 0 ? -c : c));
-        buf_puts(out, j == 0 ? var : e->s.size[j - 1]);
-    }
-    if (out->len == start)
-        buf_printf(out, "%lld", (long long)a->k);
-    else if (a->k)
-        buf_printf(out, " %c %lld", a->k < 0 ? '-' : '+', (long long)(a->k < 0 ? -a->k : a->k));
+    func_put_affine(out, a, var, e->s.size, " * ");
 }
 
 void print_rt_length(Buf *out, const DefOut *e, const Param *pa)
