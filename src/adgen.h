@@ -792,8 +792,21 @@ long body_find(const Sched *s, const Body *b, NodeId id);
 
 /* ---- emit_c.c: printing C (the stage's other files and their private types: emit.h) ------- */
 
+/* What the front end and the sweeps are told: they make the program (compile.c). */
 typedef struct {
-    RealType real;            /* the C type of every value, with its libm names and literals */
+    RealType real;            /* the C type of every value: sema folds only what is exact in
+                                 it, and the printer writes its libm names and literals */
+    const char **defines;     /* -D NAME=VALUE, checked by the command line */
+    int ndefines;
+    uint32_t max_nodes;       /* the unrolling limit (0: the default) */
+    uint32_t unroll;          /* --unroll=N (0: all) */
+    unsigned emit;            /* the entry points (bits of EntryKind); 0: each function's
+                                 default */
+} CompileOptions;
+
+/* What the printer is told besides: how the C it writes is named and placed. */
+typedef struct {
+    CompileOptions compile;   /* what the program was made with */
     const char *prefix;       /* prepended to every generated function name ("" for none) */
     const char *name;         /* the name of the file's one function, or NULL */
     int file_static;          /* static functions, for #include-ing the source */
@@ -801,11 +814,6 @@ typedef struct {
     const char *line_file;    /* #line directives name this input; NULL: none */
     const char *out_file;     /* where #line returns after a function; NULL: no return */
     const char *header_name;  /* the header's path: its file name makes the include guard */
-    const char **defines;     /* for sema: -D NAME=VALUE, checked by main */
-    int ndefines;
-    uint32_t max_nodes;       /* for sema: the unrolling limit (0: the default) */
-    uint32_t unroll;          /* for sema: --unroll=N (0: all) */
-    unsigned emit;            /* the entry points (bits of EntryKind); 0: the defaults */
 } EmitOptions;
 
 /* Reports (through diag) options that cannot apply to prog; returns the number of errors. */
@@ -851,15 +859,10 @@ typedef struct {
     Interner *names;
     Diag diag;
     Program prog;
-    RealType real;    /* set before unit_compile: the type the code will compute in */
-    const char **defines; /* and -D NAME=VALUE, and the node limit (0: the default) */
-    int ndefines;
-    uint32_t max_nodes;
-    uint32_t unroll;  /* --unroll=N (0: all) */
-    unsigned emit;    /* the entry points wanted (bits of EntryKind); 0: each function's default */
+    CompileOptions opt; /* set before unit_compile */
 } Unit;
 
-/* u must be zeroed but for u->real. Diagnostics name `file` and go to messages; stem names a bare
+/* u must be zeroed but for u->opt. Diagnostics name `file` and go to messages; stem names a bare
  * expression's function. Returns the number of errors (prog is usable only when 0). */
 int unit_compile(Unit *u, const char *file, const char *src, size_t len, const char *stem,
                  FILE *messages);

@@ -413,6 +413,6 @@ int checkcmd_main(int argc, char **argv)
         status = cli_usage_error("%s", "check: no input file");
     if (status < 0)
         status = check(&u, argv[optind], function, tol, argv + optind + 1, argc - optind - 1);
-    free(u.defines);
+    free(u.opt.defines);
     return status;
 }

@@ -218,7 +218,7 @@ static const char *param_name(const DefOut *e, const Entry *entry, uint32_t p)
 static void put_param_decl(Buf *out, const DefOut *e, const Entry *entry, uint32_t p)
 {
     const Func *f = e->s.f;
-    const char *real = real_type[e->opt->real];
+    const char *real = real_type[e->opt->compile.real];
     if (p < (uint32_t)f->nparams) {
         int array = f->params[p].rank > 0;
         buf_printf(out, "%s%s %s%s", array ? "const " : "", real, array ? "*" : "",
@@ -246,9 +246,8 @@ static void put_chunk_statements(Emitter *em, const DefOut *e, const Entry *entr
             if (ch->saved[st])
                 buf_printf(out, "    %s = ", e->s.local[id]);
             else
-                buf_printf(out, "    const %s %s = ",
-                           print_is_boolean(d->nodes[id].kind) ? "int" : real_type[e->opt->real],
-                           e->s.local[id]);
+                buf_printf(out, "    const %s %s = ", print_is_boolean(d->nodes[id].kind) ?
+                           "int" : real_type[e->opt->compile.real], e->s.local[id]);
             if (print_is_boolean(d->nodes[id].kind))
                 print_test(out, &pr, id);
             else
@@ -277,7 +276,8 @@ void chunks_put_functions(Emitter *em, DefOut *e, const Entry *entry, const Body
             put_param_decl(out, e, entry, ch->uses[c][u]);
             buf_puts(out, ", ");
         }
-        buf_printf(out, "%s *%s)\n{\n    (void)%s;\n", real_type[e->opt->real], e->work, e->work);
+        buf_printf(out, "%s *%s)\n{\n    (void)%s;\n", real_type[e->opt->compile.real], e->work,
+                   e->work);
         put_chunk_statements(em, e, entry, b, ch, c);
         buf_puts(out, "}\n");
         lines_at_output(em);
@@ -303,7 +303,7 @@ void chunks_put_body(Emitter *em, const DefOut *e, const Entry *entry, const Bod
             buf_printf(out, "    (void)%s;\n", param_name(e, entry, p));
     free(used);
     if (ch->nslots)
-        buf_printf(out, "    %s %s[%u];\n", real_type[e->opt->real], e->work, ch->nslots);
+        buf_printf(out, "    %s %s[%u];\n", real_type[e->opt->compile.real], e->work, ch->nslots);
     /* the zeros first: the chunks store the nonzeros */
     print_fill_loops(out, e, entry);
     for (uint32_t c = 0; c < lastc; c++) {

@@ -117,11 +117,11 @@ int cli_unit_option(int c, Unit *u, const char **function, int *status)
     switch (c) {
     case 'f': *function = optarg; return 1;
     case 'D':
-        if (cli_add_define(&u->defines, &u->ndefines, optarg) != 0)
+        if (cli_add_define(&u->opt.defines, &u->opt.ndefines, optarg) != 0)
             *status = EXIT_USAGE;
         return 1;
     case 'M':
-        if (cli_max_nodes(optarg, &u->max_nodes) != 0)
+        if (cli_max_nodes(optarg, &u->opt.max_nodes) != 0)
             *status = EXIT_USAGE;
         return 1;
     case 'h': fputs(cli_usage, stdout); *status = EXIT_OK; return 1;

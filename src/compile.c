@@ -10,9 +10,9 @@ int unit_compile(Unit *u, const char *file, const char *src, size_t len, const c
                  FILE *messages)
 {
     Diag diag = {.file = file, .src = src, .len = len, .out = messages};
-    Parse parse = {.arena = &u->arena, .tree = &u->tree, .diag = &u->diag, .real = u->real,
-                   .defines = u->defines, .ndefines = u->ndefines, .max_nodes = u->max_nodes,
-                   .unroll = u->unroll};
+    Parse parse = {.arena = &u->arena, .tree = &u->tree, .diag = &u->diag, .real = u->opt.real,
+                   .defines = u->opt.defines, .ndefines = u->opt.ndefines,
+                   .max_nodes = u->opt.max_nodes, .unroll = u->opt.unroll};
     u->diag = diag;
     u->names = parse.names = intern_new();
     int failed = parse_source(&parse) != 0 || sema_program(&parse, stem, &u->prog) != 0;
@@ -27,12 +27,12 @@ int unit_compile(Unit *u, const char *file, const char *src, size_t len, const c
     for (int i = 0; i < u->prog.nfuncs; i++) {
         Func *f = &u->prog.funcs[i];
         f->shared = f->dag.hits;
-        if (u->emit)
-            f->entries = (1u << ENTRY_VALUE | (u->emit & ~EMIT_FITTING)) & ~func_misfits(f);
+        if (u->opt.emit)
+            f->entries = (1u << ENTRY_VALUE | (u->opt.emit & ~EMIT_FITTING)) & ~func_misfits(f);
         had |= f->entries;
     }
-    unsigned missing = u->emit & ~EMIT_FITTING & ~had;
-    if (missing && !(u->emit & EMIT_FITTING))
+    unsigned missing = u->opt.emit & ~EMIT_FITTING & ~had;
+    if (missing && !(u->opt.emit & EMIT_FITTING))
         func_check_entries(&u->prog.funcs[0], missing, &u->diag);
     for (int i = 0; i < u->prog.nfuncs && !u->diag.errors; i++)
         func_differentiate(&u->prog.funcs[i]);
@@ -49,8 +49,7 @@ void unit_free(Unit *u)
 int compile_source(const char *file, const char *src, size_t len, const char *stem,
                    const EmitOptions *opt, FILE *messages, Buf *c_text, Buf *h_text)
 {
-    Unit u = {.real = opt->real, .defines = opt->defines, .ndefines = opt->ndefines,
-              .max_nodes = opt->max_nodes, .unroll = opt->unroll, .emit = opt->emit};
+    Unit u = {.opt = opt->compile};
     if (unit_compile(&u, file, src, len, stem, messages) == 0 &&
         emit_check(&u.prog, &u.diag, opt) == 0) {
         /* printing builds no node: the tables go before the text grows */

@@ -87,7 +87,7 @@ static void start_definition(DefOut *e, const Func *f, const NameSet *file_names
         if (f->size_slot[k] == UINT32_MAX)
             continue;
         Buf t = {0};
-        buf_printf(&t, "(%s)%s", real_type[e->opt->real], e->s.size[k]);
+        buf_printf(&t, "(%s)%s", real_type[e->opt->compile.real], e->s.size[k]);
         e->s.local[f->input[f->size_slot[k]]] = arena_strndup(arena, t.data, t.len);
         buf_free(&t);
     }
@@ -373,7 +373,7 @@ static void put_caveats(Buf *t, const DefOut *e, const Entry *entry)
         for (int k = 0; k < f->nsizes; k++)
             buf_printf(t, "%s%s", k ? ", " : "", e->s.size[k]);
         buf_printf(t, ") values of its type %s (what the recurrence's reverse loop reads of "
-                   "each iteration)", real_type[e->opt->real]);
+                   "each iteration)", real_type[e->opt->compile.real]);
     }
 }
 
@@ -413,7 +413,7 @@ static void put_entry_comment(Buf *out, const DefOut *e, const Entry *entry)
 static void put_prototype(Buf *out, const DefOut *e, const Entry *entry)
 {
     const Func *f = e->s.f;
-    const char *real = real_type[e->opt->real];
+    const char *real = real_type[e->opt->compile.real];
     if (e->opt->file_static)
         buf_puts(out, "static ADGEN_UNUSED ");
     buf_printf(out, "%s %s(", entry->ret ? real : "void", e->fn[entry->kind]);

@@ -145,10 +145,11 @@ int evalcmd_main(int argc, char **argv)
     if (status < 0 && optind == argc)
         status = cli_usage_error("%s", "eval: no input file");
     /* what it may print, among what each function has */
-    u.emit = EMIT_FITTING | 1u << ENTRY_GRAD | 1u << ENTRY_JAC | (want_hess ? 1u << ENTRY_HESS : 0);
+    u.opt.emit = EMIT_FITTING | 1u << ENTRY_GRAD | 1u << ENTRY_JAC |
+                 (want_hess ? 1u << ENTRY_HESS : 0);
     if (status < 0)
         status = evaluate(&u, argv[optind], function, argv + optind + 1, argc - optind - 1,
                           want_jac, want_hess);
-    free(u.defines);
+    free(u.opt.defines);
     return status;
 }

@@ -102,8 +102,11 @@ static int show(const Options *o)
         return EXIT_USAGE;
     }
     char *stem = output_stem(o->input);
-    Unit u = {.real = o->emit.real, .defines = o->emit.defines, .ndefines = o->emit.ndefines,
-              .max_nodes = o->emit.max_nodes};
+    /* the pictures and the report are of the graph unrolled whole, with its default
+     * entry points */
+    Unit u = {.opt = o->emit.compile};
+    u.opt.unroll = 0;
+    u.opt.emit = 0;
     int status = EXIT_INPUT;
     if (unit_compile(&u, strcmp(o->input, "-") == 0 ? "<stdin>" : o->input, src.data, src.len,
                      stem, stderr) == 0) {
@@ -272,18 +275,18 @@ static int parse_options(int argc, char **argv, Options *o)
         case OPT_CHECK: o->check = 1; break;
         case OPT_FORCE: o->force = 1; break;
         case 'D':
-            if (cli_add_define(&o->emit.defines, &o->emit.ndefines, optarg) != 0)
+            if (cli_add_define(&o->emit.compile.defines, &o->emit.compile.ndefines, optarg) != 0)
                 return EXIT_USAGE;
             break;
         case OPT_MAX_NODES:
-            if (cli_max_nodes(optarg, &o->emit.max_nodes) != 0)
+            if (cli_max_nodes(optarg, &o->emit.compile.max_nodes) != 0)
                 return EXIT_USAGE;
             break;
         case OPT_UNROLL:
             if (strcmp(optarg, "all") == 0)
-                o->emit.unroll = 0;
+                o->emit.compile.unroll = 0;
             else if (cli_count("--unroll", "a count of terms from 1 to 4000000000, or all",
-                               optarg, &o->emit.unroll) != 0)
+                               optarg, &o->emit.compile.unroll) != 0)
                 return EXIT_USAGE;
             break;
         case OPT_MD: o->write_deps = 1; break;
@@ -295,11 +298,11 @@ static int parse_options(int argc, char **argv, Options *o)
             break;
         case OPT_REAL:
             if (strcmp(optarg, "double") == 0)
-                o->emit.real = REAL_DOUBLE;
+                o->emit.compile.real = REAL_DOUBLE;
             else if (strcmp(optarg, "float") == 0)
-                o->emit.real = REAL_FLOAT;
+                o->emit.compile.real = REAL_FLOAT;
             else if (strcmp(optarg, "long double") == 0 || strcmp(optarg, "long-double") == 0)
-                o->emit.real = REAL_LONG_DOUBLE;
+                o->emit.compile.real = REAL_LONG_DOUBLE;
             else
                 return cli_usage_error("--real takes float, double or 'long double', not '%s'",
                                    optarg);
@@ -317,7 +320,7 @@ static int parse_options(int argc, char **argv, Options *o)
         case OPT_STATIC: o->emit.file_static = 1; break;
         case OPT_ACCUMULATE: o->emit.accumulate = 1; break;
         case OPT_EMIT:
-            if (cli_emit(optarg, &o->emit.emit) != 0)
+            if (cli_emit(optarg, &o->emit.compile.emit) != 0)
                 return EXIT_USAGE;
             break;
         case OPT_LINE: lines = 1; break;
@@ -377,7 +380,7 @@ int gencmd_main(int argc, char **argv)
         free(dep_path);
     }
     free(o.dep_targets);
-    free(o.emit.defines);
+    free(o.emit.compile.defines);
     arena_free(&arena);
     return status;
 }

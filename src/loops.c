@@ -103,7 +103,7 @@ static void put_run_outputs(Buf *out, const Printer *pr, const char *const *old,
         if (first < 0)
             break;
         if (next < 0) { /* a cycle: keep the old value of the first before assigning it */
-            buf_printf(out, "        const %s %s = %s;\n", real_type[pr->e->opt->real],
+            buf_printf(out, "        const %s %s = %s;\n", real_type[pr->e->opt->compile.real],
                        old[copies], into[first]);
             for (uint32_t j = 0; j < n; j++)
                 if (!done[j] && from[j] == into[first])
@@ -134,7 +134,7 @@ static NodeId *name_iteration_inputs(const DefOut *e, const Entry *entry, const 
     const Loop *lp = &f->loops[r->loop];
     const Func *body = lp->body;
     Printer outer = {e, b};
-    const char *var = e->loop_var[r->loop], *real = real_type[e->opt->real];
+    const char *var = e->loop_var[r->loop], *real = real_type[e->opt->compile.real];
     const char **name = e->loops[r->loop].s.local, **local = e->s.local;
     uint32_t nout = loop_results(lp), st0 = 1 + lp->nload, cap0 = st0 + lp->nstate;
     uint32_t bar = loop_bar(lp, entry->kind);
@@ -157,7 +157,8 @@ static NodeId *name_iteration_inputs(const DefOut *e, const Entry *entry, const 
                 rec ? local[f->input[bar + lp->ncap + j]] :
                       outer_text(&outer, lp->sweep[seed].seed[j]);
         if (r->kind == RUN_REVERSE_TANGENT)
-            name[body->input[body->bar_dot_slot]] = outer_text(&outer, lp->sweep[ENTRY_HVP].seed[0]);
+            name[body->input[body->bar_dot_slot]] =
+                outer_text(&outer, lp->sweep[ENTRY_HVP].seed[0]);
     }
     for (uint32_t k = 0; (r->kind == RUN_TANGENT || r->kind == RUN_REVERSE_TANGENT) &&
                          k < body->ndiff; k++) {
@@ -295,7 +296,7 @@ static void put_carried(Buf *out, const DefOut *e, const Entry *entry, const Bod
     const Func *f = e->s.f;
     const Loop *lp = &f->loops[r->loop];
     Printer outer = {e, b};
-    const char *real = real_type[e->opt->real], *zero = literal_zero[e->opt->real];
+    const char *real = real_type[e->opt->compile.real], *zero = literal_zero[e->opt->compile.real];
     const char **local = e->s.local;
     uint32_t nout = loop_results(lp);
     int rec = lp->nstate > 0, back = r->kind >= RUN_REVERSE;
@@ -546,7 +547,7 @@ void loops_put_body(Emitter *em, const DefOut *e, const Entry *entry, const Body
             buf_printf(out, "    for (long %s = 0; %s < ", e->index, e->index);
             print_rt_length(out, e, &f->params[a->param]);
             buf_printf(out, "; %s++)\n        %s[%s] = %s;\n", e->index, a->name, e->index,
-                       literal_zero[e->opt->real]);
+                       literal_zero[e->opt->compile.real]);
             used = 1;
         }
         if (!used)

@@ -66,9 +66,9 @@ void print_expr(Buf *out, const Printer *p, NodeId id)
         if (!*text) {
             Buf t = {0};
             if (d->meta[id].label)
-                put_spelled(&t, d->meta[id].label, p->e->opt->real);
+                put_spelled(&t, d->meta[id].label, p->e->opt->compile.real);
             else
-                put_real(&t, nd->k, p->e->opt->real);
+                put_real(&t, nd->k, p->e->opt->compile.real);
             *text = arena_strndup(p->e->s.arena, t.data, t.len);
             buf_free(&t);
         }
@@ -118,7 +118,7 @@ void print_test(Buf *out, const Printer *p, NodeId id)
     } else {
         print_operand(out, p, id, P_ADD);
         buf_puts(out, " != ");
-        put_real(out, 0.0, p->e->opt->real);
+        put_real(out, 0.0, p->e->opt->compile.real);
     }
 }
 
@@ -135,7 +135,7 @@ void print_condition(Buf *out, const Printer *p, NodeId id)
  * constant -1. */
 static void put_template(Buf *out, const Printer *p, const char *text, NodeId operand)
 {
-    RealType real = p->e->opt->real;
+    RealType real = p->e->opt->compile.real;
     for (const char *t = text; *t;) {
         if (*t == '@') {
             int whole = t > text && (t[-1] == '(' || t[-1] == ',') &&
@@ -162,7 +162,7 @@ void print_node(Buf *out, const Printer *p, NodeId id)
 {
     const Node *nd = &dag_of(p)->nodes[id];
     const OpInfo *op = &op_info[nd->kind];
-    RealType real = p->e->opt->real;
+    RealType real = p->e->opt->compile.real;
     switch (op->form) {
     case F_ADD: case F_MUL: {
         int prec = op->form == F_ADD ? P_ADD : P_MUL;
@@ -270,8 +270,8 @@ void print_fill_loops(Buf *out, const DefOut *e, const Entry *entry)
         if (entry->args[i].fill)
             buf_printf(out, "    for (int %s = 0; %s < %u; %s++)\n        %s[%s] = %s;\n",
                        e->index, e->index, entry->args[i].size, e->index, entry->args[i].name,
-                       e->index, e->opt->real == REAL_FLOAT ? "0.0f" :
-                       e->opt->real == REAL_LONG_DOUBLE ? "0.0L" : "0.0");
+                       e->index, e->opt->compile.real == REAL_FLOAT ? "0.0f" :
+                       e->opt->compile.real == REAL_LONG_DOUBLE ? "0.0L" : "0.0");
 }
 
 void print_local(Emitter *em, const Printer *pr, NodeId id, const char *indent)
@@ -284,7 +284,8 @@ void print_local(Emitter *em, const Printer *pr, NodeId id, const char *indent)
         buf_printf(out, "%sconst int %s = ", indent, e->s.local[id]);
         print_test(out, pr, id);
     } else {
-        buf_printf(out, "%sconst %s %s = ", indent, real_type[e->opt->real], e->s.local[id]);
+        buf_printf(out, "%sconst %s %s = ", indent, real_type[e->opt->compile.real],
+                   e->s.local[id]);
         print_node(out, pr, id);
     }
     buf_puts(out, ";\n");

@@ -31,7 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     unsigned bits = data[0];
     EmitOptions opt = {
-        .real = (RealType)(bits % 3),
+        .compile.real = (RealType)(bits % 3),
         .prefix = bits & 0x04 ? "p_" : NULL,
         .name = bits & 0x08 ? "g" : NULL,
         .file_static = (bits & 0x10) != 0,

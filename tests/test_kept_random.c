@@ -182,7 +182,7 @@ static unsigned long env_or(const char *name, unsigned long dflt)
 /* Adds what program `text` drew to cv: it is compiled in memory with the kept modes. */
 static void count_program(Coverage *cv, const char *text)
 {
-    Unit u = {.emit = EMIT_FITTING | ENTRIES_KEPT};
+    Unit u = {.opt.emit = EMIT_FITTING | ENTRIES_KEPT};
     FILE *quiet = fopen("/dev/null", "w");
     assert_int_equal(unit_compile(&u, "f.expr", text, strlen(text), "f", quiet), 0);
     fclose(quiet);

@@ -224,13 +224,13 @@ static void prog_init(Prog *p, const char *text, const char *prefix)
 {
     memset(p, 0, sizeof *p);
     buf_puts(&p->text, text);
-    EmitOptions opt = {.prefix = prefix, .header_name = "modes.h", .emit = EMIT_ALL};
+    EmitOptions opt = {.compile.emit = EMIT_ALL, .prefix = prefix, .header_name = "modes.h"};
     char *messages = NULL;
     size_t mlen = 0;
     FILE *m = open_memstream(&messages, &mlen);
     int errors = compile_source("prog.expr", p->text.data, p->text.len, "prog", &opt, m,
                                 &p->c_text, &p->h_text);
-    p->unit.emit = EMIT_ALL;
+    p->unit.opt.emit = EMIT_ALL;
     errors += unit_compile(&p->unit, "prog.expr", p->text.data, p->text.len, "prog", m);
     fclose(m);
     if (errors)
