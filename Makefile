@@ -270,11 +270,13 @@ FUZZ_SEEDS_RUN  = $(FUZZ_SEEDS_DIR)/fuzz_adgen -runs=0 -timeout=10 -rss_limit_mb
 fuzz-seeds: $(FUZZ_SEEDS_DIR)/fuzz_adgen build/fuzz/seeds
 	$(FUZZ_SEEDS_RUN)
 
-fuzz: build/fuzz/fuzz_adgen build/fuzz/seeds
+# The random generators' programs (build/corpus: arrays, loops, kept sizes, vector results)
+# seed it too, so that mutations start inside the kept-loop extraction and the modes.
+fuzz: build/fuzz/fuzz_adgen build/fuzz/seeds build/corpus
 	mkdir -p build/fuzz/corpus build/fuzz/crashes
 	build/fuzz/fuzz_adgen -max_total_time=$(FUZZ_TIME) -timeout=10 -rss_limit_mb=2048 \
 	    -max_len=16384 -dict=tests/fuzz.dict -print_final_stats=1 $(FUZZ_FLAGS) \
-	    -artifact_prefix=build/fuzz/crashes/ build/fuzz/corpus build/fuzz/seeds
+	    -artifact_prefix=build/fuzz/crashes/ build/fuzz/corpus build/fuzz/seeds build/corpus
 
 # More of the differential test than `make test` runs: make difftest N=100000 SEED=7
 difftest: adgen build/tests/test_diff

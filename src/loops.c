@@ -62,9 +62,9 @@ static int carried(const RunOut *o, const uint8_t *adds, uint32_t k)
  * (sums, gradients, the tape), then the carried values' new ones, each assigned once no
  * statement left reads its old value; a cycle (states that trade values) goes through a copy
  * of one old value. */
-static void put_run_outputs(Buf *out, const Printer *pr, const char *const *old, const RunOut *o,
-                            const NodeId *roots, const char **into, const uint8_t *adds,
-                            uint32_t n)
+static void put_run_outputs(Buf *out, const Printer *pr, const char *const *old,
+                            const RunOut *o, const NodeId *roots, const char **into,
+                            const uint8_t *adds, uint32_t n)
 {
     const Func *body = pr->e->s.f;
     const char **name = pr->e->s.local, **from = xrealloc(NULL, (n + 1) * sizeof *from);

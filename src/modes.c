@@ -560,7 +560,8 @@ static void jvp(Func *f)
         const Loop *lp = &f->loops[i];
         for (uint32_t j = 0; lp->active && j < loop_results(lp); j++)
             seeds[lp->slot + j] = f->input[lp->dot_slot + j];
-        sz[lp->slot] = lp->nstate || !lp->active ? 0 : summed_zero(f, lp->sweep[ENTRY_JVP].live_dot);
+        sz[lp->slot] = lp->nstate || !lp->active ? 0 :
+                       summed_zero(f, lp->sweep[ENTRY_JVP].live_dot);
     }
     begin_sweep(f, "tangent sweep (eq. 5.121)");
     forward_sweep_z(d, f->nprimal, seeds, sz, &tan, &tan_zero);
@@ -653,7 +654,8 @@ static void hvp(Func *f)
             continue;
         cone.zero[f->input[lp->slot]] = summed_zero(f, lp->sweep[ENTRY_HVP].live_dot);
         for (uint32_t c = 0; c < lp->ncap; c++)
-            cone.zero[f->input[lp->sweep[ENTRY_GRAD].bar + c]] = summed_zero(f, lp->sweep[ENTRY_HVP].live_bar + c);
+            cone.zero[f->input[lp->sweep[ENTRY_GRAD].bar + c]] =
+                summed_zero(f, lp->sweep[ENTRY_HVP].live_bar + c);
     }
     begin_sweep(f, "tangent sweep of both (forward over reverse)");
     cone_sweep(&cone, slots, ns, f->input, seeds);

@@ -193,7 +193,8 @@ uint32_t runs_outputs(const DefOut *e, const Entry *entry, const Body *b, const 
             o[n++] = (RunOut){body->hvp[k], OUT_LOAD_HV, slot - 1};
         } else if (slot >= cap0) {
             o[n++] = (RunOut){body->hvp[k], OUT_CAP_HV, slot - cap0};
-            o[n++] = (RunOut){body->hvp_zero[k], OUT_LIVE, lp->sweep[ENTRY_HVP].live_bar + slot - cap0};
+            o[n++] = (RunOut){body->hvp_zero[k], OUT_LIVE,
+                              lp->sweep[ENTRY_HVP].live_bar + slot - cap0};
         }
     }
     uint32_t kept = 0;

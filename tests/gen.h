@@ -8,10 +8,10 @@
  * file constant K (a size and a number), array inputs (sized by numbers or K), data inputs
  * after ';', elements by constant and loop-variable indices, sum and prod (sometimes over an
  * empty range), for loops filling local arrays of one or two indices (with scalars local to
- * an iteration), if with comparisons, &&, || and !, and calls of earlier definitions. Each function argument is usually
- * wrapped in a guard that keeps it in the function's domain at moderate inputs
- * (log(1 + e^2), asin(tanh(e)), ...); unguarded forms come often enough that the test also
- * meets points out of the domain. The PRNG is splitmix64 and nothing else feeds the choices,
+ * an iteration), if with comparisons, &&, || and !, and calls of earlier definitions (passing
+ * scalars and arrays). Each function argument is usually wrapped in a guard that keeps it in
+ * the function's domain at moderate inputs (log(1 + e^2), asin(tanh(e)), ...); unguarded
+ * forms come often enough that the test also meets points out of the domain. The PRNG is splitmix64 and nothing else feeds the choices,
  * so a seed always gives the same text.
  */
 #ifndef GEN_H
