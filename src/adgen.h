@@ -493,7 +493,6 @@ typedef struct {
     int active;           /* the sum depends on a differentiated input */
     uint8_t *cap_active;  /* per capture: it does (the body differentiates with respect to it) */
     uint32_t dot_slot;    /* jvp, hvp: the results' tangents (one set for both) */
-    LoopSweep sweep[ENTRY_KINDS]; /* per entry point, the sweep through the loop it makes */
     uint32_t flag_slot;   /* the body's slots of those conditions: per capture (its tangent's),
                              then per result the seed's, then the seed's tangent's */
     NodeId *tape;         /* a recurrence's: the iteration's values its reverse loop reads that
@@ -515,6 +514,21 @@ typedef struct {
 
 /* The position of entry (i, j) in s, or s->nnz when it is not a structural nonzero. */
 uint32_t sparse_find(const Sparse *s, uint32_t i, uint32_t j);
+
+/* What differentiation built for one entry point: its result nodes, and its sweeps through the
+ * function's kept loops (an entry point sweeps each loop once today; a compressed Jacobian
+ * will sweep one several times). */
+typedef struct {
+    NodeId *node;     /* per result: grad's per input slot (the constant 0 for a data slot),
+                         jvp's per root (its tangent along the dot slots), vjp's per
+                         differentiated scalar (its adjoint from the bar slots), hvp's the
+                         same (the tangent of its adjoint) */
+    NodeId *zero;     /* a loop body's jvp, vjp, hvp: per result, when it is a strong zero
+                         (0: never) */
+    Sparse sparse;    /* jac's: the Jacobian (nroots x ndiff); hess's: the Hessian's lower
+                         triangle */
+    LoopSweep *loop;  /* per kept loop: the sweep through it */
+} Derived;
 
 /* A run of nodes a transform added, and what a reader should call it. */
 typedef struct {
@@ -546,19 +560,14 @@ struct Func {
     uint32_t dot_slot;    /*   the first of ndiff tangents of the inputs (jvp, hvp) */
     uint32_t bar_slot;    /*   the first of nroots cotangents of the outputs (vjp) */
     NodeMap adj;          /* per primal node: its adjoint */
-    NodeId *grad;         /* per input slot: its adjoint, the constant 0 for a data slot */
     NodeId zero;          /* the constant 0 */
-    NodeId *jvp;          /* per root: its tangent along the dot slots */
-    NodeId *vjp;          /* per differentiated scalar: its adjoint from the bar slots */
-    NodeId *hvp;          /* per differentiated scalar: the tangent of its adjoint */
-    Sparse jac, hess;     /* the Jacobian (nroots x ndiff), the Hessian's lower triangle */
+    Derived mode[ENTRY_KINDS]; /* per entry point, what it reads (jac-sparse's are jac's,
+                                  hess-sparse's hess's) */
     Sweep sweeps[MAX_SWEEPS]; /* the transforms' runs of nodes, ascending */
     int nsweeps;
     int iteration;        /* a kept loop's body: hvp is the tangent of vjp, along the dot
                              slots and the bar_dot slots (the cotangents' tangents) */
     uint32_t bar_dot_slot;
-    NodeId *jvp_zero, *vjp_zero, *hvp_zero; /* per jvp, vjp, hvp node: when it is a strong
-                                               zero (0: never) */
     NodeId *slot_zero;           /* a body: per input slot, the node of the condition under
                                     which its tangent seed is a strong zero (0: never) */
     const NodeId *root_zero;     /* per root, its cotangent's (bar slot) */
@@ -586,9 +595,11 @@ void program_free(Program *prog);
 
 /* A kept loop's results: its sum, or its last states. */
 uint32_t loop_results(const Loop *lp);
+/* Entry point k's sweep through f's kept loop lp. */
+LoopSweep *loop_sweep(const Func *f, const Loop *lp, EntryKind k);
 /* The first of a kept loop's bar slots in entry point k's reverse sweep: vjp's own, else
  * grad's (hvp's reverse loop is the tangent of grad's). */
-uint32_t loop_bar(const Loop *lp, EntryKind k);
+uint32_t loop_bar(const Func *f, const Loop *lp, EntryKind k);
 
 /* The layout of a kept loop's iteration: its body's input slots are the index (slot 0), the
  * loads, the states, the captures, then the seeds its own modes add, then the flag slots

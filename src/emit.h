@@ -161,10 +161,10 @@ void runs_free(Runs *rs);
 uint32_t runs_outputs(const DefOut *e, const Entry *entry, const Body *b, const Run *r,
                       RunOut **outs);
 /* The function's slot an output sums into (a sum nobody reads is not computed), or none. */
-uint32_t runs_out_slot(const Loop *lp, EntryKind k, const RunOut *o);
+uint32_t runs_out_slot(const Func *f, const Loop *lp, EntryKind k, const RunOut *o);
 /* Per flag slot of run r's iteration (see Loop.flag_slot), the condition of the function it
  * stands for (0: none); allocated. */
-NodeId *runs_flags(const Loop *lp, const Entry *entry, const Run *r);
+NodeId *runs_flags(const Func *f, const Loop *lp, const Entry *entry, const Run *r);
 /* The function's nodes run r reads (through the names of its iteration's inputs), added to
  * roots[*n...]: the captures, tangents and seeds its outputs need, and a recurrence's first
  * states. */

@@ -62,7 +62,7 @@ double eval_grad(const Func *f, const double *x, double *grad)
 {
     double *values = eval_func(f, x);
     for (uint32_t i = 0; i < f->ninputs; i++)
-        grad[i] = values[f->grad[i]];
+        grad[i] = values[f->mode[ENTRY_GRAD].node[i]];
     double value = values[f->roots[0]];
     free(values);
     return value;

@@ -80,7 +80,7 @@ static int evaluate(Unit *u, const char *path, const char *function, char **assi
             printf(" = %.17g\n", v[f->roots[r]]);
         }
         /* the gradient, or the Jacobian's rows, then the Hessian's */
-        const Sparse *sp = f->vector || want_jac ? &f->jac : NULL;
+        const Sparse *sp = f->vector || want_jac ? &f->mode[ENTRY_JAC].sparse : NULL;
         for (int r = 0; r < f->nroots; r++) {
             for (uint32_t k = 0; k < f->ndiff; k++) {
                 printf("d%s", f->name);
@@ -89,7 +89,8 @@ static int evaluate(Unit *u, const char *path, const char *function, char **assi
                 printf("/d");
                 put_element(f, f->diff[k]);
                 uint32_t at = sp ? sparse_find(sp, (uint32_t)r, k) : 0;
-                double d = !sp ? v[f->grad[f->diff[k]]] : at < sp->nnz ? v[sp->node[at]] : 0.0;
+                double d = !sp ? v[f->mode[ENTRY_GRAD].node[f->diff[k]]] :
+                           at < sp->nnz ? v[sp->node[at]] : 0.0;
                 printf(" = %.17g\n", d);
             }
         }
@@ -99,8 +100,9 @@ static int evaluate(Unit *u, const char *path, const char *function, char **assi
                 put_element(f, f->diff[i]);
                 printf("d");
                 put_element(f, f->diff[k]);
-                uint32_t at = k > i ? sparse_find(&f->hess, k, i) : sparse_find(&f->hess, i, k);
-                printf(" = %.17g\n", at < f->hess.nnz ? v[f->hess.node[at]] : 0.0);
+                const Sparse *hess = &f->mode[ENTRY_HESS].sparse;
+                uint32_t at = k > i ? sparse_find(hess, k, i) : sparse_find(hess, i, k);
+                printf(" = %.17g\n", at < hess->nnz ? v[hess->node[at]] : 0.0);
             }
         }
         free(v);

@@ -9,9 +9,14 @@
 
 #include "adgen.h"
 
-uint32_t loop_bar(const Loop *lp, EntryKind k)
+LoopSweep *loop_sweep(const Func *f, const Loop *lp, EntryKind k)
 {
-    return k == ENTRY_VJP ? lp->sweep[ENTRY_VJP].bar : lp->sweep[ENTRY_GRAD].bar;
+    return &f->mode[k].loop[lp - f->loops];
+}
+
+uint32_t loop_bar(const Func *f, const Loop *lp, EntryKind k)
+{
+    return loop_sweep(f, lp, k == ENTRY_VJP ? ENTRY_VJP : ENTRY_GRAD)->bar;
 }
 
 uint32_t loop_results(const Loop *lp)
@@ -22,9 +27,21 @@ uint32_t loop_results(const Loop *lp)
 void func_free(Func *f)
 {
     free(f->slot_zero);
-    free(f->jvp_zero);
-    free(f->vjp_zero);
-    free(f->hvp_zero);
+    for (int k = 0; k < ENTRY_KINDS; k++) {
+        Derived *m = &f->mode[k];
+        for (int i = 0; m->loop && i < f->nloops; i++) {
+            free(m->loop[i].seed);
+            free(m->loop[i].cap_dot);
+            free(m->loop[i].seed_zero);
+            free(m->loop[i].cap_dot_zero);
+        }
+        free(m->loop);
+        free(m->node);
+        free(m->zero);
+        free(m->sparse.row);
+        free(m->sparse.col);
+        free(m->sparse.node);
+    }
     for (int i = 0; i < f->nloops; i++) {
         Loop *lp = &f->loops[i];
         func_free(lp->body);
@@ -33,28 +50,12 @@ void func_free(Func *f)
         free(lp->cap_active);
         free(lp->init);
         free(lp->tape);
-        for (int k = 0; k < ENTRY_KINDS; k++) {
-            free(lp->sweep[k].seed);
-            free(lp->sweep[k].cap_dot);
-            free(lp->sweep[k].seed_zero);
-            free(lp->sweep[k].cap_dot_zero);
-        }
     }
     free(f->loops);
     dag_free(&f->dag);
     free(f->input);
-    free(f->grad);
     nodemap_free(&f->adj);
     free(f->diff);
-    free(f->jvp);
-    free(f->vjp);
-    free(f->hvp);
-    Sparse *sp[2] = {&f->jac, &f->hess};
-    for (int i = 0; i < 2; i++) {
-        free(sp[i]->row);
-        free(sp[i]->col);
-        free(sp[i]->node);
-    }
 }
 
 void func_put_affine(Buf *out, const Affine *a, const char *var, const char *const *size,

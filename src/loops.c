@@ -137,7 +137,7 @@ static NodeId *name_iteration_inputs(const DefOut *e, const Entry *entry, const 
     const char *var = e->loop_var[r->loop], *real = real_type[e->opt->compile.real];
     const char **name = e->loops[r->loop].s.local, **local = e->s.local;
     uint32_t nout = loop_results(lp), st0 = 1 + lp->nload, cap0 = st0 + lp->nstate;
-    uint32_t bar = loop_bar(lp, entry->kind);
+    uint32_t bar = loop_bar(f, lp, entry->kind);
     int rec = lp->nstate > 0, back = r->kind >= RUN_REVERSE;
     Buf t = {0};
     buf_printf(&t, "(%s)%s", real, var);
@@ -155,10 +155,10 @@ static NodeId *name_iteration_inputs(const DefOut *e, const Entry *entry, const 
         for (uint32_t j = 0; j < nout; j++)
             name[body->input[body->bar_slot + j]] =
                 rec ? local[f->input[bar + lp->ncap + j]] :
-                      outer_text(&outer, lp->sweep[seed].seed[j]);
+                      outer_text(&outer, loop_sweep(f, lp, seed)->seed[j]);
         if (r->kind == RUN_REVERSE_TANGENT)
             name[body->input[body->bar_dot_slot]] =
-                outer_text(&outer, lp->sweep[ENTRY_HVP].seed[0]);
+                outer_text(&outer, loop_sweep(f, lp, ENTRY_HVP)->seed[0]);
     }
     for (uint32_t k = 0; (r->kind == RUN_TANGENT || r->kind == RUN_REVERSE_TANGENT) &&
                          k < body->ndiff; k++) {
@@ -170,9 +170,10 @@ static NodeId *name_iteration_inputs(const DefOut *e, const Entry *entry, const 
         else if (slot < cap0)
             name[dot] = local[f->input[lp->dot_slot + slot - st0]];
         else
-            name[dot] = outer_text(&outer, lp->sweep[entry->kind].cap_dot[slot - cap0]);
+            name[dot] = outer_text(&outer,
+                                   loop_sweep(f, lp, entry->kind)->cap_dot[slot - cap0]);
     }
-    NodeId *flag = runs_flags(lp, entry, r);
+    NodeId *flag = runs_flags(f, lp, entry, r);
     for (uint32_t i = 0; i < lp->ncap + 2 * nout; i++)
         if (flag[i])
             name[body->input[lp->flag_slot + i]] = outer_text(&outer, flag[i]);
@@ -231,7 +232,7 @@ static void route_outputs(const DefOut *e, const Entry *entry, const Run *r, con
     const Func *f = e->s.f;
     const Loop *lp = &f->loops[r->loop];
     const char *var = e->loop_var[r->loop], **local = e->s.local;
-    uint32_t bar = loop_bar(lp, entry->kind);
+    uint32_t bar = loop_bar(f, lp, entry->kind);
     int rec = lp->nstate > 0;
     for (uint32_t k = 0; k < n; k++) {
         const Load *ld = &lp->load[o[k].idx < lp->nload ? o[k].idx : 0];
@@ -253,7 +254,9 @@ static void route_outputs(const DefOut *e, const Entry *entry, const Run *r, con
             adds[k] = 0;
             break;
         case OUT_CAP_BAR: into[k] = local[f->input[bar + o[k].idx]]; break;
-        case OUT_CAP_HV: into[k] = local[f->input[lp->sweep[ENTRY_HVP].bar + o[k].idx]]; break;
+        case OUT_CAP_HV:
+            into[k] = local[f->input[loop_sweep(f, lp, ENTRY_HVP)->bar + o[k].idx]];
+            break;
         case OUT_TAPE:
             into[k] = work_text(e, lp, var, o[k].idx);
             adds[k] = 0;
@@ -301,18 +304,18 @@ static void put_carried(Buf *out, const DefOut *e, const Entry *entry, const Bod
     uint32_t nout = loop_results(lp);
     int rec = lp->nstate > 0, back = r->kind >= RUN_REVERSE;
     for (uint32_t k = 0; k < n; k++)
-        if (runs_out_slot(lp, entry->kind, &o[k]) != UINT32_MAX)
+        if (runs_out_slot(f, lp, entry->kind, &o[k]) != UINT32_MAX)
             buf_printf(out, "    %s %s = %s;\n", real, into[k], zero);
     for (uint32_t j = 0; rec && !back && j < nout; j++)
         buf_printf(out, "    %s %s = %s;\n", real, local[f->input[lp->slot + j]],
                    outer_text(&outer, lp->init[j]));
     for (uint32_t j = 0; rec && r->kind == RUN_TANGENT && j < nout; j++)
         buf_printf(out, "    %s %s = %s;\n", real, local[f->input[lp->dot_slot + j]],
-                   outer_text(&outer, lp->sweep[entry->kind].cap_dot[lp->ncap + j]));
+                   outer_text(&outer, loop_sweep(f, lp, entry->kind)->cap_dot[lp->ncap + j]));
     for (uint32_t k = 0; k < n; k++)
         if (o[k].kind == OUT_STATE_BAR)
             buf_printf(out, "    %s %s = %s;\n", real, into[k],
-                       outer_text(&outer, lp->sweep[entry->kind].seed[o[k].idx]));
+                       outer_text(&outer, loop_sweep(f, lp, entry->kind)->seed[o[k].idx]));
 }
 
 /* The loop's comment and its `for`, forwards or (a recurrence's reverse loop) backwards,
@@ -407,13 +410,13 @@ static int run_ready(const DefOut *e, const Entry *entry, const Body *b, const R
     const Loop *lp = &f->loops[r->loop];
     for (uint32_t c = 0; c < lp->ncap + lp->nstate; c++) {
         NodeId v[2] = {c < lp->ncap ? lp->cap[c] : lp->init[c - lp->ncap],
-                       r->kind == RUN_TANGENT ? lp->sweep[entry->kind].cap_dot[c] : 0};
+                       r->kind == RUN_TANGENT ? loop_sweep(f, lp, entry->kind)->cap_dot[c] : 0};
         for (int i = 0; i < 2; i++)
             if (v[i] && body_find(&e->s, b, v[i]) >= k)
                 return 0;
     }
     for (uint32_t j = 0; r->kind == RUN_REVERSE && j < loop_results(lp); j++)
-        if (body_find(&e->s, b, lp->sweep[entry->kind].seed[j]) >= k)
+        if (body_find(&e->s, b, loop_sweep(f, lp, entry->kind)->seed[j]) >= k)
             return 0;
     return 1;
 }

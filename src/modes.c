@@ -1,7 +1,7 @@
 /*
  * modes.c: every entry point of a definition as a composition of the two transformations on
  * its one DAG. Input: a Func from sema, with f->entries saying which entry points to build.
- * Output: nodes in the same DAG and, in the Func, the roots of each entry point:
+ * Output: nodes in the same DAG and, in f->mode[kind], the roots of each entry point:
  *
  *   grad        reverse sweep seeded with 1 (eq. 5.144)
  *   jvp         forward sweep seeded with the input tangents (eq. 5.121)
@@ -10,14 +10,10 @@
  *   jac, hess   compressed sweeps: forward over groups of columns, or reverse over groups of
  *               rows, that share no row (column) of the structural pattern
  *
- * The pattern of a Jacobian or a Hessian is what the sweeps themselves build: a tangent or an
- * adjoint that no term reached is no node, so an entry is structurally zero exactly when the
- * sweep from its column (or row) makes nothing there. The columns (rows) are then colored
- * greedily so that two of one color never share a row (column), and one sweep per color
- * seeded with all of its columns gives every entry directly (distance-2 coloring, as in
- * Curtis, Powell and Reid). Forward sweeps visit only the cone of their seeds: the nodes that
- * depend on them and lead to what the entry returns, so a sweep of the tridiagonal Hessian of
- * the extended Rosenbrock function costs a few nodes, not the whole graph.
+ * The Jacobian and the Hessian are in sparse.c. Forward sweeps visit only the cone of their
+ * seeds: the nodes that depend on them and lead to what the entry returns, so a sweep of the
+ * tridiagonal Hessian of the extended Rosenbrock function costs a few nodes, not the whole
+ * graph.
  *
  * Kept loops: the function sees a loop's results (a sum, a recurrence's last states) as input
  * slots, and the loops' reverse results (the adjoint terms of the values an iteration reads)
@@ -28,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "adgen.h"
+#include "modes.h"
 
 const EntryInfo entry_info[ENTRY_KINDS] = {
 #define X(kind, word, suffix, sweep, scalar, kept, sparse) \
@@ -79,9 +75,9 @@ int func_check_entries(const Func *f, unsigned asked, Diag *diag)
     return 1;
 }
 
-/* ---- helpers ----------------------------------------------------------------------------------- */
+/* ---- helpers ----------------------------------------------------------------------------- */
 
-static void begin_sweep(Func *f, const char *title)
+void begin_sweep(Func *f, const char *title)
 {
     NodeId first = f->dag.len;
     if (f->nsweeps > 0 && f->sweeps[f->nsweeps - 1].first == first)
@@ -92,36 +88,21 @@ static void begin_sweep(Func *f, const char *title)
     }
 }
 
-static NodeId *new_ids(uint32_t n)
+NodeId *new_ids(uint32_t n)
 {
     NodeId *v = xrealloc(NULL, (n ? n : 1) * sizeof *v);
     memset(v, 0, (n ? n : 1) * sizeof *v);
     return v;
 }
 
-/* A tangent or adjoint that is a node and not the constant 0 (which a selection decided). */
-static int nonzero(const Dag *d, NodeId n)
+int nonzero(const Dag *d, NodeId n)
 {
     return n && !dag_is_const(d, n, 0.0);
 }
 
-/* ---- cones: the nodes a seed reaches, on the way to what is wanted ------------------------------- */
+/* ---- cones: the nodes a seed reaches, on the way to what is wanted ----------------------- */
 
-/* The consumers of every node below n that leads to a target, and marks for collecting. */
-typedef struct {
-    Dag *d;
-    uint32_t n;
-    uint8_t *need;      /* per node: a target is reached from it */
-    uint32_t *start;    /* per node: its consumers are user[start[id] .. start[id + 1]) */
-    NodeId *user;
-    uint32_t *stamp;
-    uint32_t generation;
-    NodeId *tan, *zero; /* the sweep's, per node, cleared after each */
-    NodeId *list;
-    uint32_t nlist, cap;
-} Cone;
-
-static void cone_init(Cone *c, Dag *d, const NodeId *targets, uint32_t ntargets)
+void cone_init(Cone *c, Dag *d, const NodeId *targets, uint32_t ntargets)
 {
     uint32_t n = d->len;
     memset(c, 0, sizeof *c);
@@ -163,7 +144,7 @@ static void cone_init(Cone *c, Dag *d, const NodeId *targets, uint32_t ntargets)
     c->zero = new_ids(n);
 }
 
-static void cone_free(Cone *c)
+void cone_free(Cone *c)
 {
     free(c->need);
     free(c->start);
@@ -186,9 +167,7 @@ static void cone_push(Cone *c, NodeId id)
     c->list[c->nlist++] = id;
 }
 
-/* A forward sweep from the input slots slots[0..nslots) with seeds (per slot), over their
- * cone; c->tan holds the tangents until cone_clear. */
-static void cone_sweep(Cone *c, const uint32_t *slots, uint32_t nslots, const NodeId *input,
+void cone_sweep(Cone *c, const uint32_t *slots, uint32_t nslots, const NodeId *input,
                        const NodeId *seeds)
 {
     c->generation++;
@@ -203,98 +182,14 @@ static void cone_sweep(Cone *c, const uint32_t *slots, uint32_t nslots, const No
     forward_sweep_nodes(c->d, c->list, c->nlist, seeds, c->tan, c->zero);
 }
 
-static void cone_clear(Cone *c)
+void cone_clear(Cone *c)
 {
     for (uint32_t k = 0; k < c->nlist; k++)
         c->tan[c->list[k]] = c->zero[c->list[k]] = 0;
 }
+/* ---- the gradient, jvp, vjp, hvp --------------------------------------------------------- */
 
-/* ---- patterns and their coloring ------------------------------------------------------------------ */
-
-/* A pattern as lists: per line (row or column) the ascending indices of its nonzeros. */
-typedef struct {
-    uint32_t n;
-    uint32_t *start;  /* line i: idx[start[i] .. start[i + 1]) */
-    uint32_t *idx;
-    uint32_t len, cap;
-} Lines;
-
-static void lines_add(Lines *l, uint32_t i)
-{
-    if (l->len == l->cap) {
-        l->cap = l->cap ? 2 * l->cap : 64;
-        l->idx = xrealloc(l->idx, l->cap * sizeof *l->idx);
-    }
-    l->idx[l->len++] = i;
-}
-
-/* Starts line l->n (call after its last one's entries). */
-static void lines_next(Lines *l)
-{
-    l->start = xrealloc(l->start, (l->n + 2) * sizeof *l->start);
-    if (l->n == 0)
-        l->start[0] = 0;
-    l->start[++l->n] = l->len;
-}
-
-static void lines_free(Lines *l)
-{
-    free(l->start);
-    free(l->idx);
-}
-
-/* The transpose of a pattern of lines over `other` indices. */
-static Lines transpose(const Lines *l, uint32_t other)
-{
-    Lines t = {0};
-    t.n = other;
-    t.start = xrealloc(NULL, (other + 1) * sizeof *t.start);
-    memset(t.start, 0, (other + 1) * sizeof *t.start);
-    for (uint32_t k = 0; k < l->len; k++)
-        t.start[l->idx[k] + 1]++;
-    for (uint32_t i = 0; i < other; i++)
-        t.start[i + 1] += t.start[i];
-    t.len = t.cap = l->len;
-    t.idx = xrealloc(NULL, (t.len + 1) * sizeof *t.idx);
-    uint32_t *fill = xrealloc(NULL, (other + 1) * sizeof *fill);
-    memcpy(fill, t.start, (other + 1) * sizeof *fill);
-    for (uint32_t i = 0; i < l->n; i++)
-        for (uint32_t k = l->start[i]; k < l->start[i + 1]; k++)
-            t.idx[fill[l->idx[k]]++] = i;
-    free(fill);
-    return t;
-}
-
-/* Colors the lines of `lines` (each a list of `cross` indices; `cross` lists per cross index
- * the lines through it) so that no two lines of a color share a cross index. Returns the
- * number of colors; color[i] per line. */
-static uint32_t color_lines(const Lines *lines, const Lines *cross, uint32_t *color)
-{
-    uint32_t ncolors = 0;
-    uint32_t *seen = xrealloc(NULL, (lines->n + 1) * sizeof *seen);
-    memset(seen, 0, (lines->n + 1) * sizeof *seen);
-    for (uint32_t i = 0; i < lines->n; i++) {
-        /* seen[c] == i + 1: color c is taken by a line sharing a cross index with line i */
-        for (uint32_t k = lines->start[i]; k < lines->start[i + 1]; k++) {
-            uint32_t x = lines->idx[k];
-            for (uint32_t m = cross->start[x]; m < cross->start[x + 1]; m++)
-                if (cross->idx[m] < i)
-                    seen[color[cross->idx[m]]] = i + 1;
-        }
-        uint32_t c = 0;
-        while (seen[c] == i + 1)
-            c++;
-        color[i] = c;
-        if (c + 1 > ncolors)
-            ncolors = c + 1;
-    }
-    free(seen);
-    return ncolors;
-}
-
-/* ---- the gradient, jvp, vjp, hvp --------------------------------------------------------------- */
-
-static uint8_t *diff_mask(const Func *f)
+uint8_t *diff_mask(const Func *f)
 {
     uint8_t *wrt = xrealloc(NULL, f->nslots + 1);
     memset(wrt, 0, f->nslots + 1);
@@ -314,7 +209,7 @@ static NodeId *input_adjoints(Func *f, const NodeMap *adj)
     return v;
 }
 
-/* ---- kept loops ------------------------------------------------------------------------------- */
+/* ---- kept loops -------------------------------------------------------------------------- */
 
 char *func_sizes_list(const Func *f)
 {
@@ -391,8 +286,9 @@ static void loop_tape(Loop *lp)
     memset(reach, 0, n);
     memset(tape, 0, n);
     bar[0] = state[0] = 0;
+    const NodeId *vjp = body->mode[ENTRY_VJP].node;
     for (uint32_t k = 0; k < body->ndiff; k++)
-        reach[body->vjp[k]] = 1;
+        reach[vjp[k]] = 1;
     dag_reach(d, n - 1, reach);
     for (NodeId id = 1; id < n; id++) {
         const Node *nd = &d->nodes[id];
@@ -414,7 +310,7 @@ static void loop_tape(Loop *lp)
             tape[ops[i]] |= !bar[ops[i]] && state[ops[i]];
     }
     for (uint32_t k = 0; k < body->ndiff; k++)
-        tape[body->vjp[k]] |= !bar[body->vjp[k]] && state[body->vjp[k]];
+        tape[vjp[k]] |= !bar[vjp[k]] && state[vjp[k]];
     /* what an addition or a product of taped values gives is computed again, not taped */
     for (NodeId id = n - 1; id > 0; id--) {
         const Node *nd = &d->nodes[id];
@@ -438,10 +334,11 @@ static void loop_tape(Loop *lp)
 
 /* Whether the sweep of an entry point in `kinds` has a strong-zero condition at i: of a
  * seed (per result), else of a capture's tangent. */
-static int any_zero(const Loop *lp, unsigned kinds, int seed, uint32_t i)
+static int any_zero(const Func *f, const Loop *lp, unsigned kinds, int seed, uint32_t i)
 {
     for (int k = 0; k < ENTRY_KINDS; k++) {
-        const NodeId *z = seed ? lp->sweep[k].seed_zero : lp->sweep[k].cap_dot_zero;
+        const LoopSweep *sw = loop_sweep(f, lp, k);
+        const NodeId *z = seed ? sw->seed_zero : sw->cap_dot_zero;
         if ((kinds >> k & 1) && z && z[i])
             return 1;
     }
@@ -451,18 +348,18 @@ static int any_zero(const Loop *lp, unsigned kinds, int seed, uint32_t i)
 /* A body's strong-zero conditions of what crosses into it, its flag slots: per capture (its
  * tangent), per result (its cotangent, its cotangent's tangent). Only a flag some entry
  * point has a condition for is read: the others are never. */
-static void body_flags(Loop *lp)
+static void body_flags(const Func *f, Loop *lp)
 {
     Func *body = lp->body;
     uint32_t nout = loop_results(lp);
     NodeId *z = new_ids(body->ninputs + 2 * nout);
     for (uint32_t c = 0; c < lp->ncap; c++)
-        if (any_zero(lp, ENTRIES_TANGENTS, 0, c))
+        if (any_zero(f, lp, ENTRIES_TANGENTS, 0, c))
             z[loop_cap_slot(lp, c)] = body->input[loop_cap_flag(lp, c)];
     for (uint32_t j = 0; j < nout; j++) {
-        if (any_zero(lp, ENTRIES_REVERSE, 1, j))
+        if (any_zero(f, lp, ENTRIES_REVERSE, 1, j))
             z[body->ninputs + j] = body->input[loop_seed_flag(lp, j)];
-        if (any_zero(lp, 1u << ENTRY_HVP, 1, j))
+        if (any_zero(f, lp, 1u << ENTRY_HVP, 1, j))
             z[body->ninputs + nout + j] = body->input[loop_seed_dot_flag(lp, j)];
     }
     body->slot_zero = z;
@@ -500,21 +397,22 @@ static void loop_reverse(Func *f, int nroots, const NodeId *roots, const NodeId 
             w[lp->slot + j] = 1;
         for (uint32_t c = 0; c < lp->ncap + lp->nstate; c++, n++) {
             r[n] = c < lp->ncap ? lp->cap[c] : lp->init[c - lp->ncap];
-            sd[n] = f->input[loop_bar(lp, kind) + c];
-            sz[n] = c < lp->ncap ? summed_zero(f, lp->sweep[kind].live_bar + c) : 0;
+            sd[n] = f->input[loop_bar(f, lp, kind) + c];
+            sz[n] = c < lp->ncap ? summed_zero(f, loop_sweep(f, lp, kind)->live_bar + c) : 0;
         }
     }
     for (int k = 0; f->root_zero && k < nroots; k++)
         sz[k] = f->root_zero[k];
     reverse_sweep_z(&f->dag, (int)n, r, sd, sz, w, adj, adj_zero);
     for (int i = 0; i < f->nloops; i++) {
-        Loop *lp = &f->loops[i];
-        lp->sweep[kind].seed = new_ids(loop_results(lp));
-        lp->sweep[kind].seed_zero = new_ids(loop_results(lp));
+        const Loop *lp = &f->loops[i];
+        LoopSweep *sw = loop_sweep(f, lp, kind);
+        sw->seed = new_ids(loop_results(lp));
+        sw->seed_zero = new_ids(loop_results(lp));
         for (uint32_t j = 0; j < loop_results(lp); j++) {
             NodeId a = lp->active ? adj->of[f->input[lp->slot + j]] : 0;
-            lp->sweep[kind].seed[j] = a ? a : f->zero;
-            lp->sweep[kind].seed_zero[j] = a ? adj_zero->of[f->input[lp->slot + j]] : 0;
+            sw->seed[j] = a ? a : f->zero;
+            sw->seed_zero[j] = a ? adj_zero->of[f->input[lp->slot + j]] : 0;
         }
     }
     free(r);
@@ -533,9 +431,9 @@ static void gradient(Func *f)
     loop_reverse(f, 1, f->roots, &seed, wrt, &f->adj, &adj_zero, ENTRY_GRAD);
     nodemap_free(&adj_zero);
     NodeId zero = dag_const(d, 0.0);
-    f->grad = new_ids(f->ninputs);
+    NodeId *grad = f->mode[ENTRY_GRAD].node = new_ids(f->ninputs);
     for (uint32_t s = 0; s < f->ninputs; s++)
-        f->grad[s] = f->adj.of[f->input[s]] ? f->adj.of[f->input[s]] : zero;
+        grad[s] = f->adj.of[f->input[s]] ? f->adj.of[f->input[s]] : zero;
     free(wrt);
 }
 
@@ -561,27 +459,29 @@ static void jvp(Func *f)
         for (uint32_t j = 0; lp->active && j < loop_results(lp); j++)
             seeds[lp->slot + j] = f->input[lp->dot_slot + j];
         sz[lp->slot] = lp->nstate || !lp->active ? 0 :
-                       summed_zero(f, lp->sweep[ENTRY_JVP].live_dot);
+                       summed_zero(f, loop_sweep(f, lp, ENTRY_JVP)->live_dot);
     }
     begin_sweep(f, "tangent sweep (eq. 5.121)");
     forward_sweep_z(d, f->nprimal, seeds, sz, &tan, &tan_zero);
     free(sz);
     for (int i = 0; i < f->nloops; i++) {
-        Loop *lp = &f->loops[i];
-        lp->sweep[ENTRY_JVP].cap_dot = new_ids(lp->ncap + lp->nstate);
-        lp->sweep[ENTRY_JVP].cap_dot_zero = new_ids(lp->ncap);
+        const Loop *lp = &f->loops[i];
+        LoopSweep *sw = loop_sweep(f, lp, ENTRY_JVP);
+        sw->cap_dot = new_ids(lp->ncap + lp->nstate);
+        sw->cap_dot_zero = new_ids(lp->ncap);
         for (uint32_t c = 0; c < lp->ncap + lp->nstate; c++) {
             NodeId v = c < lp->ncap ? lp->cap[c] : lp->init[c - lp->ncap];
-            lp->sweep[ENTRY_JVP].cap_dot[c] = tan.of[v] ? tan.of[v] : zero;
+            sw->cap_dot[c] = tan.of[v] ? tan.of[v] : zero;
             if (c < lp->ncap)
-                lp->sweep[ENTRY_JVP].cap_dot_zero[c] = tan_zero.of[v];
+                sw->cap_dot_zero[c] = tan_zero.of[v];
         }
     }
-    f->jvp = new_ids((uint32_t)f->nroots);
-    f->jvp_zero = new_ids((uint32_t)f->nroots);
+    Derived *m = &f->mode[ENTRY_JVP];
+    m->node = new_ids((uint32_t)f->nroots);
+    m->zero = new_ids((uint32_t)f->nroots);
     for (int r = 0; r < f->nroots; r++) {
-        f->jvp[r] = tan.of[f->roots[r]] ? tan.of[f->roots[r]] : zero;
-        f->jvp_zero[r] = tan.of[f->roots[r]] ? tan_zero.of[f->roots[r]] : 0;
+        m->node[r] = tan.of[f->roots[r]] ? tan.of[f->roots[r]] : zero;
+        m->zero[r] = tan.of[f->roots[r]] ? tan_zero.of[f->roots[r]] : 0;
     }
     nodemap_free(&tan_zero);
     nodemap_free(&tan);
@@ -597,22 +497,22 @@ static void vjp(Func *f)
     NodeMap adj, adj_zero;
     begin_sweep(f, "reverse sweep (eq. 5.145)");
     loop_reverse(f, f->nroots, f->roots, seeds, wrt, &adj, &adj_zero, ENTRY_VJP);
-    f->vjp = input_adjoints(f, &adj);
-    f->vjp_zero = new_ids(f->ndiff);
+    Derived *m = &f->mode[ENTRY_VJP];
+    m->node = input_adjoints(f, &adj);
+    m->zero = new_ids(f->ndiff);
     for (uint32_t k = 0; k < f->ndiff; k++)
-        f->vjp_zero[k] = adj.of[f->input[f->diff[k]]] ? adj_zero.of[f->input[f->diff[k]]] : 0;
+        m->zero[k] = adj.of[f->input[f->diff[k]]] ? adj_zero.of[f->input[f->diff[k]]] : 0;
     nodemap_free(&adj);
     nodemap_free(&adj_zero);
     free(seeds);
     free(wrt);
 }
 
-/* The gradient's node per differentiated scalar. */
-static NodeId *gradient_targets(const Func *f)
+NodeId *gradient_targets(const Func *f)
 {
     NodeId *g = new_ids(f->ndiff);
     for (uint32_t k = 0; k < f->ndiff; k++)
-        g[k] = f->grad[f->diff[k]];
+        g[k] = f->mode[ENTRY_GRAD].node[f->diff[k]];
     return g;
 }
 
@@ -639,10 +539,11 @@ static void hvp(Func *f)
             continue;
         seeds[lp->slot] = f->input[lp->dot_slot];
         slots[ns++] = lp->slot;
-        targets[nt++] = lp->sweep[ENTRY_GRAD].seed[0];
+        const LoopSweep *gs = loop_sweep(f, lp, ENTRY_GRAD), *hs = loop_sweep(f, lp, ENTRY_HVP);
+        targets[nt++] = gs->seed[0];
         for (uint32_t c = 0; c < lp->ncap; c++) {
-            seeds[lp->sweep[ENTRY_GRAD].bar + c] = f->input[lp->sweep[ENTRY_HVP].bar + c];
-            slots[ns++] = lp->sweep[ENTRY_GRAD].bar + c;
+            seeds[gs->bar + c] = f->input[hs->bar + c];
+            slots[ns++] = gs->bar + c;
             targets[nt++] = lp->cap[c];
         }
     }
@@ -652,29 +553,30 @@ static void hvp(Func *f)
         const Loop *lp = &f->loops[i];
         if (!lp->active)
             continue;
-        cone.zero[f->input[lp->slot]] = summed_zero(f, lp->sweep[ENTRY_HVP].live_dot);
+        const LoopSweep *gs = loop_sweep(f, lp, ENTRY_GRAD), *hs = loop_sweep(f, lp, ENTRY_HVP);
+        cone.zero[f->input[lp->slot]] = summed_zero(f, hs->live_dot);
         for (uint32_t c = 0; c < lp->ncap; c++)
-            cone.zero[f->input[lp->sweep[ENTRY_GRAD].bar + c]] =
-                summed_zero(f, lp->sweep[ENTRY_HVP].live_bar + c);
+            cone.zero[f->input[gs->bar + c]] = summed_zero(f, hs->live_bar + c);
     }
     begin_sweep(f, "tangent sweep of both (forward over reverse)");
     cone_sweep(&cone, slots, ns, f->input, seeds);
-    f->hvp = new_ids(f->ndiff);
+    NodeId *hv = f->mode[ENTRY_HVP].node = new_ids(f->ndiff);
     for (uint32_t k = 0; k < f->ndiff; k++)
-        f->hvp[k] = cone.tan[g[k]] ? cone.tan[g[k]] : zero;
+        hv[k] = cone.tan[g[k]] ? cone.tan[g[k]] : zero;
     for (int i = 0; i < f->nloops; i++) {
-        Loop *lp = &f->loops[i];
-        NodeId s = lp->sweep[ENTRY_GRAD].seed[0];
-        lp->sweep[ENTRY_HVP].seed = new_ids(1);
-        lp->sweep[ENTRY_HVP].seed_zero = new_ids(1);
-        lp->sweep[ENTRY_HVP].seed[0] = lp->active && cone.tan[s] ? cone.tan[s] : zero;
-        lp->sweep[ENTRY_HVP].seed_zero[0] = lp->active && cone.tan[s] ? cone.zero[s] : 0;
-        lp->sweep[ENTRY_HVP].cap_dot = new_ids(lp->ncap);
-        lp->sweep[ENTRY_HVP].cap_dot_zero = new_ids(lp->ncap);
+        const Loop *lp = &f->loops[i];
+        LoopSweep *hs = loop_sweep(f, lp, ENTRY_HVP);
+        NodeId s = loop_sweep(f, lp, ENTRY_GRAD)->seed[0];
+        hs->seed = new_ids(1);
+        hs->seed_zero = new_ids(1);
+        hs->seed[0] = lp->active && cone.tan[s] ? cone.tan[s] : zero;
+        hs->seed_zero[0] = lp->active && cone.tan[s] ? cone.zero[s] : 0;
+        hs->cap_dot = new_ids(lp->ncap);
+        hs->cap_dot_zero = new_ids(lp->ncap);
         for (uint32_t c = 0; c < lp->ncap; c++) {
             int has = lp->active && cone.tan[lp->cap[c]];
-            lp->sweep[ENTRY_HVP].cap_dot[c] = has ? cone.tan[lp->cap[c]] : zero;
-            lp->sweep[ENTRY_HVP].cap_dot_zero[c] = has ? cone.zero[lp->cap[c]] : 0;
+            hs->cap_dot[c] = has ? cone.tan[lp->cap[c]] : zero;
+            hs->cap_dot_zero[c] = has ? cone.zero[lp->cap[c]] : 0;
         }
     }
     cone_free(&cone);
@@ -697,250 +599,27 @@ static void vjp_tangent(Func *f)
         slots[f->ndiff + (uint32_t)r] = f->bar_slot + (uint32_t)r;
     }
     Cone cone;
-    cone_init(&cone, d, f->vjp, f->ndiff);
+    const NodeId *vjp = f->mode[ENTRY_VJP].node;
+    cone_init(&cone, d, vjp, f->ndiff);
     for (uint32_t k = 0; f->slot_zero && k < f->ndiff; k++)
         cone.zero[f->input[f->diff[k]]] = f->slot_zero[f->diff[k]];
     for (int r = 0; f->root_dot_zero && r < f->nroots; r++)
         cone.zero[f->input[f->bar_slot + (uint32_t)r]] = f->root_dot_zero[r];
     begin_sweep(f, "tangent sweep of both (forward over reverse)");
     cone_sweep(&cone, slots, f->ndiff + (uint32_t)f->nroots, f->input, seeds);
-    f->hvp = new_ids(f->ndiff);
-    f->hvp_zero = new_ids(f->ndiff);
+    Derived *m = &f->mode[ENTRY_HVP];
+    m->node = new_ids(f->ndiff);
+    m->zero = new_ids(f->ndiff);
     for (uint32_t k = 0; k < f->ndiff; k++) {
-        f->hvp[k] = cone.tan[f->vjp[k]] ? cone.tan[f->vjp[k]] : zero;
-        f->hvp_zero[k] = cone.tan[f->vjp[k]] ? cone.zero[f->vjp[k]] : 0;
+        m->node[k] = cone.tan[vjp[k]] ? cone.tan[vjp[k]] : zero;
+        m->zero[k] = cone.tan[vjp[k]] ? cone.zero[vjp[k]] : 0;
     }
     cone_free(&cone);
     free(seeds);
     free(slots);
 }
 
-/* ---- Jacobians and Hessians ------------------------------------------------------------------------ */
-
-/* What a compressed matrix is made of: targets (the roots of a Jacobian, the gradient of a
- * Hessian) as rows, the differentiated scalars as columns. */
-typedef struct {
-    Func *f;
-    const NodeId *target;
-    uint32_t rows;
-    Cone cone;
-} Matrix;
-
-/* Per column: the rows whose target its forward sweep reaches. */
-static Lines forward_pattern(Matrix *m)
-{
-    Func *f = m->f;
-    Lines cols = {0};
-    NodeId one = dag_const(&f->dag, 1.0);
-    NodeId *seeds = new_ids(f->nslots);
-    for (uint32_t j = 0; j < f->ndiff; j++) {
-        seeds[f->diff[j]] = one;
-        cone_sweep(&m->cone, &f->diff[j], 1, f->input, seeds);
-        for (uint32_t i = 0; i < m->rows; i++)
-            if (m->target[i] < m->cone.n && nonzero(&f->dag, m->cone.tan[m->target[i]]))
-                lines_add(&cols, i);
-        lines_next(&cols);
-        cone_clear(&m->cone);
-        seeds[f->diff[j]] = 0;
-    }
-    free(seeds);
-    return cols;
-}
-
-/* Per row (a root of f): the columns its reverse sweep reaches. */
-static Lines reverse_pattern(Func *f, uint8_t *wrt)
-{
-    Lines rows = {0};
-    NodeId one = dag_const(&f->dag, 1.0);
-    for (int r = 0; r < f->nroots; r++) {
-        NodeMap adj;
-        reverse_sweep(&f->dag, 1, &f->roots[r], &one, wrt, &adj);
-        for (uint32_t j = 0; j < f->ndiff; j++)
-            if (nonzero(&f->dag, adj.of[f->input[f->diff[j]]]))
-                lines_add(&rows, j);
-        lines_next(&rows);
-        nodemap_free(&adj);
-    }
-    return rows;
-}
-
-/* The nonzeros of the pattern `rows` (per row its columns) into s, row by row, the lower
- * triangle only when `lower`. */
-static void sparse_from(Sparse *s, const Lines *rows, int lower)
-{
-    s->nnz = 0;
-    for (uint32_t i = 0; i < rows->n; i++)
-        for (uint32_t k = rows->start[i]; k < rows->start[i + 1]; k++)
-            s->nnz += !lower || rows->idx[k] <= i;
-    s->row = xrealloc(NULL, (s->nnz + 1) * sizeof *s->row);
-    s->col = xrealloc(NULL, (s->nnz + 1) * sizeof *s->col);
-    s->node = new_ids(s->nnz);
-    uint32_t n = 0;
-    for (uint32_t i = 0; i < rows->n; i++)
-        for (uint32_t k = rows->start[i]; k < rows->start[i + 1]; k++)
-            if (!lower || rows->idx[k] <= i) {
-                s->row[n] = i;
-                s->col[n++] = rows->idx[k];
-            }
-}
-
-/* Forward sweeps, one per color of columns (color[j], groups of them): entry (i, j) is row
- * i's tangent in j's sweep. */
-static void forward_compressed(Matrix *m, const uint32_t *color, uint32_t groups, Sparse *s)
-{
-    Func *f = m->f;
-    s->groups = groups;
-    s->reverse = 0;
-    NodeId one = dag_const(&f->dag, 1.0);
-    NodeId *seeds = new_ids(f->nslots);
-    uint32_t *slots = new_ids(f->ndiff);
-    for (uint32_t c = 0; c < s->groups; c++) {
-        uint32_t n = 0;
-        for (uint32_t j = 0; j < f->ndiff; j++)
-            if (color[j] == c) {
-                slots[n++] = f->diff[j];
-                seeds[f->diff[j]] = one;
-            }
-        cone_sweep(&m->cone, slots, n, f->input, seeds);
-        for (uint32_t k = 0; k < s->nnz; k++)
-            if (color[s->col[k]] == c)
-                s->node[k] = m->cone.tan[m->target[s->row[k]]];
-        cone_clear(&m->cone);
-        for (uint32_t k = 0; k < n; k++)
-            seeds[slots[k]] = 0;
-    }
-    free(seeds);
-    free(slots);
-}
-
-/* Reverse sweeps, one per color of rows (roots of f; color[r], groups of them). */
-static void reverse_compressed(Func *f, const uint32_t *color, uint32_t groups, uint8_t *wrt,
-                               Sparse *s)
-{
-    s->groups = groups;
-    s->reverse = 1;
-    NodeId *roots = new_ids((uint32_t)f->nroots), *seeds = new_ids((uint32_t)f->nroots);
-    NodeId one = dag_const(&f->dag, 1.0);
-    for (uint32_t c = 0; c < s->groups; c++) {
-        int n = 0;
-        for (int r = 0; r < f->nroots; r++)
-            if (color[r] == c) {
-                roots[n] = f->roots[r];
-                seeds[n++] = one;
-            }
-        NodeMap adj;
-        reverse_sweep(&f->dag, n, roots, seeds, wrt, &adj);
-        for (uint32_t k = 0; k < s->nnz; k++)
-            if (color[s->row[k]] == c)
-                s->node[k] = adj.of[f->input[f->diff[s->col[k]]]];
-        nodemap_free(&adj);
-    }
-    free(roots);
-    free(seeds);
-}
-
-/* The pattern and nodes of the Jacobian: reverse sweeps over rows when there are fewer rows
- * than columns (so a scalar's Jacobian is its gradient's one sweep), else forward sweeps
- * over columns; either compressed by the coloring of the fewer groups. */
-static void jacobian(Func *f)
-{
-    uint8_t *wrt = diff_mask(f);
-    Lines rows, cols;
-    Matrix m = {f, f->roots, (uint32_t)f->nroots, {0}};
-    int by_rows = (uint32_t)f->nroots < f->ndiff;
-    cone_init(&m.cone, &f->dag, f->roots, (uint32_t)f->nroots);
-    begin_sweep(f, by_rows ? "reverse sweeps (eq. 5.145)" : "tangent sweeps (eq. 5.121)");
-    if (by_rows) {
-        rows = reverse_pattern(f, wrt);
-        cols = transpose(&rows, f->ndiff);
-    } else {
-        cols = forward_pattern(&m);
-        rows = transpose(&cols, (uint32_t)f->nroots);
-    }
-    sparse_from(&f->jac, &rows, 0);
-    uint32_t *col_color = new_ids(f->ndiff), *row_color = new_ids((uint32_t)f->nroots);
-    uint32_t col_groups = color_lines(&cols, &rows, col_color);
-    uint32_t row_groups = color_lines(&rows, &cols, row_color);
-    /* a tie goes to reverse sweeps when there are fewer rows (so a scalar's Jacobian is its
-     * gradient, to the bit) */
-    if (row_groups < col_groups || (row_groups == col_groups && f->nroots <= (int)f->ndiff))
-        reverse_compressed(f, row_color, row_groups, wrt, &f->jac);
-    else
-        forward_compressed(&m, col_color, col_groups, &f->jac);
-    free(col_color);
-    free(row_color);
-    cone_free(&m.cone);
-    lines_free(&rows);
-    lines_free(&cols);
-    free(wrt);
-}
-
-uint32_t sparse_find(const Sparse *s, uint32_t i, uint32_t j)
-{
-    uint32_t lo = 0, hi = s->nnz;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (s->row[mid] < i || (s->row[mid] == i && s->col[mid] < j))
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < s->nnz && s->row[lo] == i && s->col[lo] == j ? lo : s->nnz;
-}
-
-/* The Hessian's lower triangle, forward over reverse: the tangents of the gradient in sweeps
- * over groups of columns. Entry (i, j) of the lower triangle is taken from column j's sweep,
- * or from column i's when only (j, i) is in the pattern; the full Hessian mirrors it, so it
- * is exactly symmetric. */
-static void hessian(Func *f)
-{
-    NodeId *g = gradient_targets(f);
-    Matrix m = {f, g, f->ndiff, {0}};
-    begin_sweep(f, "tangent sweeps of both (forward over reverse)");
-    cone_init(&m.cone, &f->dag, g, f->ndiff);
-    Lines cols = forward_pattern(&m), rows = transpose(&cols, f->ndiff);
-    /* symmetric closure: (i, j) or (j, i) makes both */
-    Lines both = {0};
-    uint8_t *mark = xrealloc(NULL, f->ndiff + 1);
-    memset(mark, 0, f->ndiff + 1);
-    for (uint32_t i = 0; i < f->ndiff; i++) {
-        for (uint32_t k = rows.start[i]; k < rows.start[i + 1]; k++)
-            mark[rows.idx[k]] = 1;
-        for (uint32_t k = cols.start[i]; k < cols.start[i + 1]; k++)
-            mark[cols.idx[k]] = 1;
-        for (uint32_t j = 0; j < f->ndiff; j++)
-            if (mark[j]) {
-                lines_add(&both, j);
-                mark[j] = 0;
-            }
-        lines_next(&both);
-    }
-    free(mark);
-    Sparse full = {0};
-    sparse_from(&full, &rows, 0);
-    uint32_t *color = new_ids(f->ndiff);
-    forward_compressed(&m, color, color_lines(&cols, &rows, color), &full);
-    free(color);
-    sparse_from(&f->hess, &both, 1);
-    f->hess.groups = full.groups;
-    /* each lower entry from the computed one at (i, j), else at (j, i) */
-    for (uint32_t k = 0; k < f->hess.nnz; k++) {
-        uint32_t i = f->hess.row[k], j = f->hess.col[k], a = sparse_find(&full, i, j);
-        if (a == full.nnz)
-            a = sparse_find(&full, j, i);
-        f->hess.node[k] = full.node[a];
-    }
-    free(full.row);
-    free(full.col);
-    free(full.node);
-    cone_free(&m.cone);
-    lines_free(&rows);
-    lines_free(&cols);
-    lines_free(&both);
-    free(g);
-}
-
-/* ---- the whole ------------------------------------------------------------------------------------- */
+/* ---- the whole --------------------------------------------------------------------------- */
 
 void func_differentiate(Func *f)
 {
@@ -969,26 +648,30 @@ void func_differentiate(Func *f)
     uint8_t *wrt = diff_mask(f);
     loops_activity(f, wrt);
     free(wrt);
+    for (int k = 0; f->nloops && k < ENTRY_KINDS; k++) {
+        size_t bytes = (size_t)f->nloops * sizeof *f->mode[k].loop;
+        f->mode[k].loop = memset(xrealloc(NULL, bytes), 0, bytes);
+    }
     for (int i = 0; i < f->nloops; i++) {
         Loop *lp = &f->loops[i];
-        lp->sweep[ENTRY_GRAD].bar = f->nslots;
+        loop_sweep(f, lp, ENTRY_GRAD)->bar = f->nslots;
         f->nslots += lp->ncap + lp->nstate;
-        lp->sweep[ENTRY_VJP].bar = f->nslots;
+        loop_sweep(f, lp, ENTRY_VJP)->bar = f->nslots;
         f->nslots += want & 1u << ENTRY_VJP ? lp->ncap + lp->nstate : 0;
         lp->dot_slot = f->nslots;
         f->nslots += want & ENTRIES_TANGENTS ? loop_results(lp) : 0;
-        lp->sweep[ENTRY_HVP].bar = f->nslots;
+        loop_sweep(f, lp, ENTRY_HVP)->bar = f->nslots;
         f->nslots += want & 1u << ENTRY_HVP ? lp->ncap : 0;
         /* whether the sums above had a live term */
         static const EntryKind bars[] = {ENTRY_GRAD, ENTRY_VJP, ENTRY_HVP};
         for (int k = 0; k < 3; k++) {
-            lp->sweep[bars[k]].live_bar = f->nslots;
+            loop_sweep(f, lp, bars[k])->live_bar = f->nslots;
             f->nslots += bars[k] == ENTRY_GRAD || want & 1u << bars[k] ? lp->ncap : 0;
         }
         for (int k = 0; k < ENTRY_KINDS; k++) {
             if (!entry_tangents(k))
                 continue;
-            lp->sweep[k].live_dot = f->nslots;
+            loop_sweep(f, lp, k)->live_dot = f->nslots;
             f->nslots += want & 1u << k ? 1 : 0;
         }
         lp->body->entries = 1u << ENTRY_VALUE | (want & 1u << ENTRY_HVP) |
@@ -1011,19 +694,19 @@ void func_differentiate(Func *f)
     if (want & 1u << ENTRY_VJP)
         vjp(f);
     if (want & (1u << ENTRY_JAC | 1u << ENTRY_JAC_SPARSE))
-        jacobian(f);
+        modes_jacobian(f);
     if (f->iteration && want & 1u << ENTRY_HVP)
         vjp_tangent(f);
     else if (!f->vector && want & 1u << ENTRY_HVP)
         hvp(f);
     if (!f->vector && want & (1u << ENTRY_HESS | 1u << ENTRY_HESS_SPARSE))
-        hessian(f);
+        modes_hessian(f);
     if (f->nsweeps > 1 && f->sweeps[f->nsweeps - 1].first == d->len)
         f->nsweeps--;
     /* the iterations, once the function's sweeps say which strong zeros enter them */
     for (int i = 0; i < f->nloops; i++) {
         Loop *lp = &f->loops[i];
-        body_flags(lp);
+        body_flags(f, lp);
         func_differentiate(lp->body);
         if (lp->nstate && want & ENTRIES_REVERSE)
             loop_tape(lp);

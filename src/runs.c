@@ -89,16 +89,17 @@ static uint8_t *fusible(const DefOut *e, const Entry *entry, const Body *b, cons
         for (uint32_t j = 0; j < nout; j++)
             mask[lp->slot + j] = 1;
         for (uint32_t c = 0; c < lp->ncap + lp->nstate; c++)
-            mask[loop_bar(lp, entry->kind) + c] = 1;
+            mask[loop_bar(f, lp, entry->kind) + c] = 1;
         for (uint32_t c = 0; c < lp->ncap; c++)
-            mask[lp->sweep[entry->kind == ENTRY_HVP ? ENTRY_GRAD : entry->kind].live_bar + c] = 1;
+            mask[loop_sweep(f, lp, entry->kind == ENTRY_HVP ? ENTRY_GRAD : entry->kind)->live_bar +
+                 c] = 1;
     }
     for (int i = 0; i < f->nloops; i++) {
         const Loop *lp = &f->loops[i];
         if (lp->nstate || !on[RUN_KINDS * i + RUN_VALUE] || !on[RUN_KINDS * i + RUN_REVERSE])
             continue;
         memset(seen, 0, f->dag.len);
-        if (reads_slots(f, lp->sweep[entry->kind].seed[0], mask, seen))
+        if (reads_slots(f, loop_sweep(f, lp, entry->kind)->seed[0], mask, seen))
             continue;
         fuse[i] = 1;
         for (uint32_t k = 0; k < b->n && fuse[i]; k++)
@@ -110,13 +111,13 @@ static uint8_t *fusible(const DefOut *e, const Entry *entry, const Body *b, cons
     return fuse;
 }
 
-uint32_t runs_out_slot(const Loop *lp, EntryKind k, const RunOut *o)
+uint32_t runs_out_slot(const Func *f, const Loop *lp, EntryKind k, const RunOut *o)
 {
     switch (o->kind) {
     case OUT_RESULT: return lp->nstate ? UINT32_MAX : lp->slot + o->idx;
     case OUT_RESULT_DOT: return lp->nstate ? UINT32_MAX : lp->dot_slot + o->idx;
-    case OUT_CAP_BAR: return loop_bar(lp, k) + o->idx;
-    case OUT_CAP_HV: return lp->sweep[ENTRY_HVP].bar + o->idx;
+    case OUT_CAP_BAR: return loop_bar(f, lp, k) + o->idx;
+    case OUT_CAP_HV: return loop_sweep(f, lp, ENTRY_HVP)->bar + o->idx;
     case OUT_LIVE: return o->idx;
     case OUT_LOAD_BAR: case OUT_LOAD_HV: case OUT_STATE_BAR: case OUT_TAPE: return UINT32_MAX;
     }
@@ -163,6 +164,8 @@ uint32_t runs_outputs(const DefOut *e, const Entry *entry, const Body *b, const 
     const Func *f = e->s.f;
     const Loop *lp = &f->loops[r->loop];
     const Func *body = lp->body;
+    const Derived *jvp = &body->mode[ENTRY_JVP], *vjp = &body->mode[ENTRY_VJP],
+                  *hvp = &body->mode[ENTRY_HVP];
     uint32_t nout = loop_results(lp), st0 = 1 + lp->nload, cap0 = st0 + lp->nstate, n = 0;
     RunOut *o = xrealloc(NULL, (4 * nout + 4 * body->ndiff + lp->ntape + 2) * sizeof *o);
     EntryKind bar = r->kind == RUN_REVERSE_TANGENT ? ENTRY_GRAD : entry->kind;
@@ -173,56 +176,57 @@ uint32_t runs_outputs(const DefOut *e, const Entry *entry, const Body *b, const 
         for (uint32_t j = 0; j < nout; j++)
             o[n++] = (RunOut){body->roots[j], OUT_RESULT, j};
     for (uint32_t j = 0; r->kind == RUN_TANGENT && j < nout; j++) {
-        o[n++] = (RunOut){body->jvp[j], OUT_RESULT_DOT, j};
+        o[n++] = (RunOut){jvp->node[j], OUT_RESULT_DOT, j};
         if (!lp->nstate)
-            o[n++] = (RunOut){body->jvp_zero[j], OUT_LIVE, lp->sweep[entry->kind].live_dot};
+            o[n++] = (RunOut){jvp->zero[j], OUT_LIVE, loop_sweep(f, lp, entry->kind)->live_dot};
     }
     for (uint32_t k = 0; r->kind >= RUN_REVERSE && k < body->ndiff; k++) {
         uint32_t slot = body->diff[k];
         if (slot < st0 && r->kind == RUN_REVERSE)
-            o[n++] = (RunOut){body->vjp[k], OUT_LOAD_BAR, slot - 1};
+            o[n++] = (RunOut){vjp->node[k], OUT_LOAD_BAR, slot - 1};
         else if (slot >= st0 && slot < cap0)
-            o[n++] = (RunOut){body->vjp[k], OUT_STATE_BAR, slot - st0};
+            o[n++] = (RunOut){vjp->node[k], OUT_STATE_BAR, slot - st0};
         else if (slot >= cap0) {
-            o[n++] = (RunOut){body->vjp[k], OUT_CAP_BAR, slot - cap0};
-            o[n++] = (RunOut){body->vjp_zero[k], OUT_LIVE, lp->sweep[bar].live_bar + slot - cap0};
+            o[n++] = (RunOut){vjp->node[k], OUT_CAP_BAR, slot - cap0};
+            o[n++] = (RunOut){vjp->zero[k], OUT_LIVE,
+                              loop_sweep(f, lp, bar)->live_bar + slot - cap0};
         }
         if (r->kind != RUN_REVERSE_TANGENT)
             continue;
         if (slot < st0) {
-            o[n++] = (RunOut){body->hvp[k], OUT_LOAD_HV, slot - 1};
+            o[n++] = (RunOut){hvp->node[k], OUT_LOAD_HV, slot - 1};
         } else if (slot >= cap0) {
-            o[n++] = (RunOut){body->hvp[k], OUT_CAP_HV, slot - cap0};
-            o[n++] = (RunOut){body->hvp_zero[k], OUT_LIVE,
-                              lp->sweep[ENTRY_HVP].live_bar + slot - cap0};
+            o[n++] = (RunOut){hvp->node[k], OUT_CAP_HV, slot - cap0};
+            o[n++] = (RunOut){hvp->zero[k], OUT_LIVE,
+                              loop_sweep(f, lp, ENTRY_HVP)->live_bar + slot - cap0};
         }
     }
     uint32_t kept = 0;
     for (uint32_t k = 0; k < n; k++) {
-        uint32_t slot = runs_out_slot(lp, entry->kind, &o[k]);
+        uint32_t slot = runs_out_slot(f, lp, entry->kind, &o[k]);
         if (slot == UINT32_MAX || body_find(&e->s, b, f->input[slot]) >= 0)
             o[kept++] = o[k];
     }
     *outs = o;
-    return drop_idle_outputs(e, b, lp, o, kept, loop_bar(lp, entry->kind));
+    return drop_idle_outputs(e, b, lp, o, kept, loop_bar(f, lp, entry->kind));
 }
 
-NodeId *runs_flags(const Loop *lp, const Entry *entry, const Run *r)
+NodeId *runs_flags(const Func *f, const Loop *lp, const Entry *entry, const Run *r)
 {
     uint32_t nout = loop_results(lp), n = lp->ncap + 2 * nout;
-    EntryKind seed = r->kind == RUN_REVERSE_TANGENT ? ENTRY_GRAD : entry->kind;
+    const LoopSweep *own = loop_sweep(f, lp, entry->kind), *hs = loop_sweep(f, lp, ENTRY_HVP);
+    const LoopSweep *seed = r->kind == RUN_REVERSE_TANGENT ? loop_sweep(f, lp, ENTRY_GRAD) : own;
     NodeId *flag = xrealloc(NULL, (n + 1) * sizeof *flag);
     for (uint32_t i = 0; i < n; i++) {
         flag[i] = 0;
         if (i < lp->ncap && (r->kind == RUN_TANGENT || r->kind == RUN_REVERSE_TANGENT) &&
-            lp->sweep[entry->kind].cap_dot_zero)
-            flag[i] = lp->sweep[entry->kind].cap_dot_zero[i];
+            own->cap_dot_zero)
+            flag[i] = own->cap_dot_zero[i];
         else if (i >= lp->ncap && i < lp->ncap + nout && r->kind >= RUN_REVERSE &&
-                 lp->sweep[seed].seed_zero)
-            flag[i] = lp->sweep[seed].seed_zero[i - lp->ncap];
-        else if (i >= lp->ncap + nout && r->kind == RUN_REVERSE_TANGENT &&
-                 lp->sweep[ENTRY_HVP].seed_zero)
-            flag[i] = lp->sweep[ENTRY_HVP].seed_zero[i - lp->ncap - nout];
+                 seed->seed_zero)
+            flag[i] = seed->seed_zero[i - lp->ncap];
+        else if (i >= lp->ncap + nout && r->kind == RUN_REVERSE_TANGENT && hs->seed_zero)
+            flag[i] = hs->seed_zero[i - lp->ncap - nout];
     }
     return flag;
 }
@@ -242,6 +246,7 @@ void runs_reads(const DefOut *e, const Body *b, const Entry *entry, const Run *r
     for (uint32_t k = 0; k < nouts; k++)
         reach[o[k].node] = o[k].node != 0;
     dag_reach(d, d->len - 1, reach);
+    const LoopSweep *own = loop_sweep(f, lp, entry->kind);
     *roots = xrealloc(*roots, (*n + 3 * (lp->ncap + lp->nstate) + 4) * sizeof **roots);
     int tangent = r->kind == RUN_TANGENT || r->kind == RUN_REVERSE_TANGENT;
     for (uint32_t c = 0; c < lp->ncap; c++)
@@ -251,24 +256,24 @@ void runs_reads(const DefOut *e, const Body *b, const Entry *entry, const Run *r
         if (r->kind < RUN_REVERSE)
             (*roots)[(*n)++] = lp->init[j];
         if (r->kind == RUN_TANGENT)
-            (*roots)[(*n)++] = lp->sweep[entry->kind].cap_dot[lp->ncap + j];
+            (*roots)[(*n)++] = own->cap_dot[lp->ncap + j];
     }
     for (uint32_t k = 0; k < nouts; k++) /* the adjoints of the states the loop carries */
         if (o[k].kind == OUT_STATE_BAR)
-            (*roots)[(*n)++] = lp->sweep[entry->kind].seed[o[k].idx];
+            (*roots)[(*n)++] = own->seed[o[k].idx];
     for (uint32_t k = 0; tangent && k < body->ndiff; k++)
         if (body->diff[k] >= cap0 && reach[body->input[body->dot_slot + k]])
-            (*roots)[(*n)++] = lp->sweep[entry->kind].cap_dot[body->diff[k] - cap0];
+            (*roots)[(*n)++] = own->cap_dot[body->diff[k] - cap0];
     if (!lp->nstate && r->kind == RUN_REVERSE && reach[body->input[body->bar_slot]])
-        (*roots)[(*n)++] = lp->sweep[entry->kind].seed[0];
+        (*roots)[(*n)++] = own->seed[0];
     if (r->kind == RUN_REVERSE_TANGENT) {
         if (reach[body->input[body->bar_slot]])
-            (*roots)[(*n)++] = lp->sweep[ENTRY_GRAD].seed[0];
+            (*roots)[(*n)++] = loop_sweep(f, lp, ENTRY_GRAD)->seed[0];
         if (reach[body->input[body->bar_dot_slot]])
-            (*roots)[(*n)++] = lp->sweep[ENTRY_HVP].seed[0];
+            (*roots)[(*n)++] = loop_sweep(f, lp, ENTRY_HVP)->seed[0];
     }
     /* the strong-zero conditions of the tangents and seeds it reads */
-    NodeId *flag = runs_flags(lp, entry, r);
+    NodeId *flag = runs_flags(f, lp, entry, r);
     uint32_t nflag = lp->ncap + 2 * loop_results(lp);
     *roots = xrealloc(*roots, (*n + nflag + 1) * sizeof **roots);
     for (uint32_t i = 0; i < nflag; i++)
@@ -293,8 +298,8 @@ static void choose_runs(DefOut *e, const Entry *entry, const Body *b, Runs *rs)
         int tangent = (entry->kind == ENTRY_JVP || hvp) && lp->active;
         int sum = has_slots(s, b, lp->slot, nout);
         int dot = tangent && has_slots(s, b, lp->dot_slot, nout);
-        int bar = has_slots(s, b, loop_bar(lp, entry->kind), lp->ncap + lp->nstate) ||
-                  (hvp && has_slots(s, b, lp->sweep[ENTRY_HVP].bar, lp->ncap));
+        int bar = has_slots(s, b, loop_bar(f, lp, entry->kind), lp->ncap + lp->nstate) ||
+                  (hvp && has_slots(s, b, loop_sweep(f, lp, ENTRY_HVP)->bar, lp->ncap));
         for (uint32_t l = 0; l < lp->nload; l++)
             bar |= f->params[lp->load[l].param].kind == PARAM_DIFF;
         int reverse = (entry_reverse(entry->kind) || hvp) && lp->active && bar;
@@ -327,12 +332,13 @@ static void choose_runs(DefOut *e, const Entry *entry, const Body *b, Runs *rs)
         if (rs->run[j].kind >= RUN_REVERSE) {
             EntryKind bar = rs->run[j].kind == RUN_REVERSE_TANGENT ? ENTRY_GRAD : entry->kind;
             for (uint32_t c = 0; c < lp->ncap + lp->nstate; c++)
-                rs->slot_run[loop_bar(lp, entry->kind) + c] = j;
+                rs->slot_run[loop_bar(f, lp, entry->kind) + c] = j;
             for (uint32_t c = 0; c < lp->ncap; c++)
-                rs->slot_run[lp->sweep[bar].live_bar + c] = j;
+                rs->slot_run[loop_sweep(f, lp, bar)->live_bar + c] = j;
+            const LoopSweep *hs = loop_sweep(f, lp, ENTRY_HVP);
             for (uint32_t c = 0; rs->run[j].kind == RUN_REVERSE_TANGENT && c < lp->ncap; c++) {
-                rs->slot_run[lp->sweep[ENTRY_HVP].bar + c] = j;
-                rs->slot_run[lp->sweep[ENTRY_HVP].live_bar + c] = j;
+                rs->slot_run[hs->bar + c] = j;
+                rs->slot_run[hs->live_bar + c] = j;
             }
             if (rs->run[j].fused)
                 rs->slot_run[lp->slot] = j;
@@ -344,7 +350,7 @@ static void choose_runs(DefOut *e, const Entry *entry, const Body *b, Runs *rs)
                 rs->slot_run[lp->dot_slot + k] = j;
         }
         if (rs->run[j].kind == RUN_TANGENT && !lp->nstate)
-            rs->slot_run[lp->sweep[entry->kind].live_dot] = j;
+            rs->slot_run[loop_sweep(f, lp, entry->kind)->live_dot] = j;
     }
 }
 
@@ -405,6 +411,7 @@ void runs_name_loops(DefOut *e)
     const Func *f = s->f;
     for (int i = 0; i < f->nloops; i++) {
         const Loop *lp = &f->loops[i];
+        const LoopSweep *gs = loop_sweep(f, lp, ENTRY_GRAD), *vs = loop_sweep(f, lp, ENTRY_VJP);
         e->loop_var[i] = names_claim(&s->names, lp->var);
         e->never = e->never ? e->never : names_claim(&s->names, "never");
         if (lp->nstate > e->nold && lp->nstate > 1) {
@@ -423,27 +430,28 @@ void runs_name_loops(DefOut *e)
                 s->local[f->input[lp->dot_slot + j]] = claim_ident(s, v, "_dot");
             const char *bar = lp->nstate ? claim_ident(s, v, "_bar") : NULL;
             if (bar)
-                s->local[f->input[lp->sweep[ENTRY_GRAD].bar + lp->ncap + j]] = bar;
+                s->local[f->input[gs->bar + lp->ncap + j]] = bar;
             if (bar && f->entries & 1u << ENTRY_VJP)
-                s->local[f->input[lp->sweep[ENTRY_VJP].bar + lp->ncap + j]] = bar;
+                s->local[f->input[vs->bar + lp->ncap + j]] = bar;
             buf_free(&want);
         }
         for (uint32_t c = 0; c < lp->ncap; c++) {
-            const char *acc = s->local[f->input[lp->sweep[ENTRY_GRAD].bar + c]] =
+            const char *acc = s->local[f->input[gs->bar + c]] =
                 claim_ident(s, s->local[lp->cap[c]] ? s->local[lp->cap[c]] : "", "_acc");
             if (f->entries & 1u << ENTRY_VJP)
-                s->local[f->input[lp->sweep[ENTRY_VJP].bar + c]] = acc;
+                s->local[f->input[vs->bar + c]] = acc;
             if (f->entries & 1u << ENTRY_HVP)
-                s->local[f->input[lp->sweep[ENTRY_HVP].bar + c]] = claim_ident(s, acc, "_dot");
+                s->local[f->input[loop_sweep(f, lp, ENTRY_HVP)->bar + c]] =
+                    claim_ident(s, acc, "_dot");
             static const EntryKind bars[] = {ENTRY_GRAD, ENTRY_VJP, ENTRY_HVP};
             for (int k = 0; k < 3; k++)
                 if (bars[k] == ENTRY_GRAD || f->entries & 1u << bars[k])
-                    s->local[f->input[lp->sweep[bars[k]].live_bar + c]] =
+                    s->local[f->input[loop_sweep(f, lp, bars[k])->live_bar + c]] =
                         claim_ident(s, acc, bars[k] == ENTRY_HVP ? "_dot_live" : "_live");
         }
         for (int k = 0; !lp->nstate && k < ENTRY_KINDS; k++)
             if (entry_tangents(k) && f->entries & 1u << k)
-                s->local[f->input[lp->sweep[k].live_dot]] =
+                s->local[f->input[loop_sweep(f, lp, k)->live_dot]] =
                     claim_ident(s, s->local[f->input[lp->slot]], "_dot_live");
     }
 }

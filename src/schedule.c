@@ -240,7 +240,7 @@ void sched_entry(const Sched *s, EntryKind k, Entry *e)
     case ENTRY_GRAD: {
         NodeId *g = xrealloc(NULL, (f->ndiff + 1) * sizeof *g);
         for (uint32_t i = 0; i < f->ndiff; i++)
-            g[i] = f->grad[f->diff[i]];
+            g[i] = f->mode[ENTRY_GRAD].node[f->diff[i]];
         e->ret = f->roots[0];
         add_per_input(&eb, s->gparam, 1, g);
         free(g);
@@ -252,36 +252,37 @@ void sched_entry(const Sched *s, EntryKind k, Entry *e)
         if (f->vector) {
             int a = add_arg(&eb, s->out_dot, 1, 1, (uint32_t)f->nroots, -1, 0);
             for (int r = 0; r < f->nroots; r++)
-                add_store(&eb, a, (uint32_t)r, f->jvp[r]);
+                add_store(&eb, a, (uint32_t)r, f->mode[ENTRY_JVP].node[r]);
         } else {
-            add_store(&eb, add_arg(&eb, s->out_dot, 1, 0, 1, -1, 0), 0, f->jvp[0]);
+            add_store(&eb, add_arg(&eb, s->out_dot, 1, 0, 1, -1, 0), 0,
+                      f->mode[ENTRY_JVP].node[0]);
         }
         break;
     case ENTRY_VJP:
         add_arg(&eb, s->out_bar, 0, f->vector, (uint32_t)f->nroots, -1, f->bar_slot);
         add_values(&eb);
-        add_per_input(&eb, s->gparam, 1, f->vjp);
+        add_per_input(&eb, s->gparam, 1, f->mode[ENTRY_VJP].node);
         break;
     case ENTRY_JAC:
         add_values(&eb);
-        add_dense(&eb, s->jac, (uint32_t)f->nroots, f->ndiff, &f->jac, 0);
+        add_dense(&eb, s->jac, (uint32_t)f->nroots, f->ndiff, &f->mode[ENTRY_JAC].sparse, 0);
         break;
     case ENTRY_JAC_SPARSE:
         add_values(&eb);
-        add_sparse(&eb, s->jac_nz, &f->jac);
+        add_sparse(&eb, s->jac_nz, &f->mode[ENTRY_JAC].sparse);
         break;
     case ENTRY_HVP:
         e->ret = f->roots[0];
         add_per_input(&eb, s->dparam, 0, NULL);
-        add_per_input(&eb, s->hparam, 1, f->hvp);
+        add_per_input(&eb, s->hparam, 1, f->mode[ENTRY_HVP].node);
         break;
     case ENTRY_HESS:
         e->ret = f->roots[0];
-        add_dense(&eb, s->hess, f->ndiff, f->ndiff, &f->hess, 1);
+        add_dense(&eb, s->hess, f->ndiff, f->ndiff, &f->mode[ENTRY_HESS].sparse, 1);
         break;
     case ENTRY_HESS_SPARSE:
         e->ret = f->roots[0];
-        add_sparse(&eb, s->hess_nz, &f->hess);
+        add_sparse(&eb, s->hess_nz, &f->mode[ENTRY_HESS].sparse);
         break;
     case ENTRY_KINDS:
         abort();

@@ -368,10 +368,10 @@ static void put_function(Buf *drv, const Func *f, const char *id, const char **a
     else
         buf_puts(drv, "0, ");
     buf_printf(drv, "%s_jvp, %s_vjp, %s_jac, %s_jacs, %u, %s, %s, ", id, id, id, id,
-               f->jac.nnz, arr[0], arr[1]);
+               f->mode[ENTRY_JAC].sparse.nnz, arr[0], arr[1]);
     if (scalar)
-        buf_printf(drv, "%s_hvp, %s_hess, %s_hesss, %u, %s, %s};\n", id, id, id, f->hess.nnz,
-                   arr[2], arr[3]);
+        buf_printf(drv, "%s_hvp, %s_hess, %s_hesss, %u, %s, %s};\n", id, id, id,
+                   f->mode[ENTRY_HESS].sparse.nnz, arr[2], arr[3]);
     else
         buf_puts(drv, "0, 0, 0, 0, 0, 0};\n");
     buf_free(&c);

@@ -73,7 +73,7 @@ static void test_reverse_only_active_nodes_get_adjoints(void **state)
     /* an input the output ignores has gradient exactly 0 */
     assert_int_equal(compile_string(&c, "f(x, y) = exp(x)", 1), 0);
     const Func *f = &c.prog.funcs[0];
-    assert_true(dag_is_const(&f->dag, f->grad[1], 0.0));
+    assert_true(dag_is_const(&f->dag, f->mode[ENTRY_GRAD].node[1], 0.0));
     assert_false(has_kind(&f->dag, N_LOG));
     compiled_free(&c);
     /* a constant exponent gets no log() term */
@@ -89,12 +89,12 @@ static void test_reverse_reuses_primal_nodes(void **state)
     /* d exp(x)/dx is the node exp(x) itself, so the gradient adds no second exp */
     assert_int_equal(compile_string(&c, "f(x) = exp(x)", 1), 0);
     const Func *f = &c.prog.funcs[0];
-    assert_int_equal(f->grad[0], f->roots[0]);
+    assert_int_equal(f->mode[ENTRY_GRAD].node[0], f->roots[0]);
     compiled_free(&c);
     /* d sqrt(x)/dx = 0.5 / sqrt(x) divides by the primal node */
     assert_int_equal(compile_string(&c, "f(x) = sqrt(x)", 1), 0);
     f = &c.prog.funcs[0];
-    const Node *g = &f->dag.nodes[f->grad[0]];
+    const Node *g = &f->dag.nodes[f->mode[ENTRY_GRAD].node[0]];
     assert_int_equal(g->kind, N_DIV);
     assert_int_equal(g->b, f->roots[0]);
     compiled_free(&c);
