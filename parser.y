@@ -10,7 +10,11 @@
 
 %code requires {
 #include "adgen.h"
+/* flex declares it under the same guard */
+#ifndef YY_TYPEDEF_YY_SCANNER_T
+#define YY_TYPEDEF_YY_SCANNER_T
 typedef void *yyscan_t;
+#endif
 
 typedef struct { Ast *head, *tail; int n, ndiff; } AstList;
 typedef struct { Stmt *head, *tail; } StmtList;

@@ -496,24 +496,69 @@ static void put_work_macro(Buf *out, const DefOut *e)
 
 /* ---- the source and the header -------------------------------------------------------------- */
 
+typedef struct {
+    const char *name;
+    int index;
+} Named;
+
+static int named_order(const void *a, const void *b)
+{
+    return strcmp(((const Named *)a)->name, ((const Named *)b)->name);
+}
+
+/* The index of the function named like the first m bytes of `name` among the n sorted by
+ * name; -1 if none. */
+static int find_stem(const Named *sorted, int n, const char *name, size_t m)
+{
+    int lo = 0, hi = n;
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2, c = strncmp(sorted[mid].name, name, m);
+        if (c == 0 && sorted[mid].name[m] == '\0')
+            return sorted[mid].index;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return -1;
+}
+
 int emit_check(const Program *prog, Diag *diag, const EmitOptions *opt)
 {
     /* f_grad beside f: one of them would be renamed, and C calling f_grad would get the
-     * other function */
+     * other function. Each name is looked up without each suffix among the names sorted
+     * (pairwise, 20,000 definitions took 25 s); a name's messages come in the order of the
+     * functions it clashes with. */
+    Named *sorted = xrealloc(NULL, ((size_t)prog->nfuncs + 1) * sizeof *sorted);
+    for (int i = 0; i < prog->nfuncs; i++)
+        sorted[i] = (Named){prog->funcs[i].name, i};
+    qsort(sorted, (size_t)prog->nfuncs, sizeof *sorted, named_order);
     for (int i = 0; i < prog->nfuncs; i++) {
         const Func *f = &prog->funcs[i];
         size_t n = strlen(f->name);
-        for (int j = 0; j < prog->nfuncs; j++) {
-            const Func *g = &prog->funcs[j];
-            size_t m = strlen(g->name);
-            for (int k = 1; k < ENTRY_KINDS; k++)
-                if (g->entries & 1u << k && n > m && strncmp(f->name, g->name, m) == 0 &&
-                    strcmp(f->name + m, entry_info[k].suffix) == 0)
-                    diag_error(diag, f->def->bare ? f->def->loc : f->def->name_loc,
-                               "'%s' is also the name of the %s entry point of '%s'", f->name,
-                               entry_info[k].word, g->name);
+        int clash[ENTRY_KINDS], kind[ENTRY_KINDS], nclash = 0;
+        for (int k = 1; k < ENTRY_KINDS; k++) {
+            size_t len = strlen(entry_info[k].suffix);
+            if (n <= len || strcmp(f->name + n - len, entry_info[k].suffix) != 0)
+                continue;
+            int j = find_stem(sorted, prog->nfuncs, f->name, n - len), at = nclash++;
+            if (j < 0 || !(prog->funcs[j].entries & 1u << k)) {
+                nclash--;
+                continue;
+            }
+            for (; at > 0 && clash[at - 1] > j; at--) {
+                clash[at] = clash[at - 1];
+                kind[at] = kind[at - 1];
+            }
+            clash[at] = j;
+            kind[at] = k;
         }
+        for (int c = 0; c < nclash; c++)
+            diag_error(diag, f->def->bare ? f->def->loc : f->def->name_loc,
+                       "'%s' is also the name of the %s entry point of '%s'", f->name,
+                       entry_info[kind[c]].word, prog->funcs[clash[c]].name);
     }
+    free(sorted);
     if (opt->name && prog->nfuncs > 1) {
         const Def *second = prog->funcs[1].def;
         diag_error(diag, second->bare ? second->loc : second->name_loc,
