@@ -156,9 +156,10 @@ memcheck: $(MEMCHECK_RUNS)
 
 # ---- make test --------------------------------------------------------------------------------
 # Every test program runs twice: as built (the plain pass), then built with ASan and UBSan
-# against build/asan/adgen (the sanitized pass); besides, memcheck, and the fuzz target over
-# its seeds (make fuzz-seeds). SANITIZE=1 runs only the sanitized pass and the seeds,
-# SANITIZE=0 only the plain pass and memcheck.
+# against build/asan/adgen (the sanitized pass); besides, memcheck, the fuzz target over its
+# seeds (make fuzz-seeds), and the two adgens' output compared (run/same-compilers).
+# SANITIZE=1 runs only the sanitized pass, the seeds and the comparison, SANITIZE=0 only the
+# plain pass and memcheck.
 #
 # Two makes, each running TEST_JOBS things at a time (2, or the -j make test was given): the
 # first builds everything, the second runs everything. The runs start in the order of
@@ -190,7 +191,7 @@ PLAIN_RUNS := $(if $(PLAIN),$(TEST_NAMES:%=build/tests/%))
 SAN_RUNS   := $(if $(SANITIZED),$(TEST_NAMES:%=build/asan/tests/%))
 RUN_TESTS  := $(TEST_NAMES:%=run/%)
 RUN_MEM    := $(if $(PLAIN),$(MEMCHECK_RUNS))
-RUN_FUZZ   := $(if $(SANITIZED),run/fuzz-seeds)
+RUN_FUZZ   := $(if $(SANITIZED),run/fuzz-seeds run/same-compilers)
 TEST_BUILD := adgen $(PLAIN_RUNS) $(if $(SANITIZED),build/asan/adgen $(SAN_RUNS) \
               build/asan/fuzz_adgen build/fuzz/seeds)
 
@@ -214,6 +215,19 @@ run/fuzz-seeds: build/asan/fuzz_adgen build/fuzz/seeds
 	else echo fuzz-seeds >$$m; tail -40 build/fuzz/seeds.log; \
 	echo "FAILED: make fuzz-seeds (clang ASan, UBSan)"; fi
 
+# adgen's output does not depend on the compiler that built it (C leaves the order of a call's
+# arguments open, and a node's id is its order of making): the plain adgen (cc) and the
+# sanitized one (clang) write the same bytes for the samples, the end-to-end and bench inputs
+# under every option set of tests/same_output.sh. This is also what lets the sanitized pass
+# reuse the plain pass's builds of generated C (TEST_CACHE).
+SAME_INPUTS := $(wildcard samples/*.expr tests/e2e/*.expr tests/bench/*.expr)
+run/same-compilers: adgen build/asan/adgen
+	@m=$(call mark,same-compilers); mkdir -p $(RESULTS); rm -f $$m; \
+	if ASAN_OPTIONS=detect_leaks=0 tests/same_output.sh adgen build/asan/adgen $(SAME_INPUTS) \
+	    >build/same-compilers.log 2>&1; then tail -n 1 build/same-compilers.log; \
+	else echo same-compilers >$$m; tail -40 build/same-compilers.log; \
+	echo "FAILED: adgen built by $(CC) and by $(SAN_CC) write different C"; fi
+
 # $(call pass_summary,RUNS,LABEL)
 pass_summary = f=$$($(call failed,$(1))); if [ -z "$$f" ]; then \
 	echo "all $(words $(1)) test programs passed$(2)"; else echo "FAILED$(2):" $$f; false; fi
@@ -225,7 +239,7 @@ test-runs: $(RUN_TESTS) $(RUN_FUZZ) $(RUN_MEM)
 	$(if $(PLAIN),{ $(call pass_summary,$(PLAIN_RUNS)); } || status=1;) \
 	$(if $(RUN_MEM),{ $(MEMCHECK_SUMMARY); } || status=1;) \
 	$(if $(SANITIZED),{ $(call pass_summary,$(SAN_RUNS), (ASan, UBSan)); } || status=1;) \
-	$(if $(RUN_FUZZ),[ -z "$$($(call failed,fuzz-seeds))" ] || status=1;) \
+	$(if $(RUN_FUZZ),[ -z "$$($(call failed,fuzz-seeds same-compilers))" ] || status=1;) \
 	exit $$status
 
 test:

@@ -42,6 +42,11 @@ typedef NodeId (*Rule)(Ctx *c);
 #define A (c->n.a)
 #define B (c->n.b)
 
+/* C leaves the order in which a call's arguments are evaluated open, and each node gets the
+ * next id when it is made: a rule never makes nodes in two arguments of one call, so that the
+ * DAG, and the C printed from it, do not depend on the compiler that built adgen. Where two
+ * operands are new, the second is made first (the order of the C printed so far). */
+
 /* p == 0 ? 0 : v: a guarded term, a strong zero where the factor p is 0 */
 static NodeId unless_zero(Ctx *c, NodeId p, NodeId v)
 {
@@ -78,14 +83,18 @@ static NodeId no_term(Ctx *c)
 static NodeId rule_NEG(Ctx *c) { return NEG(c->x); }
 static NodeId rule_SIN(Ctx *c) { return MUL(c->x, CALL(N_COS, A)); }
 static NodeId rule_COS(Ctx *c) { return NEG(MUL(c->x, CALL(N_SIN, A))); }
-static NodeId rule_TAN(Ctx *c) { return MUL(c->x, ADD(K(1.0), MUL(c->w, c->w))); }
-static NodeId arcsine_root(Ctx *c) { return CALL(N_SQRT, SUB(K(1.0), MUL(A, A))); }
+/* 1 + p, 1 - p */
+static NodeId one_plus(Ctx *c, NodeId p) { return ADD(K(1.0), p); }
+static NodeId one_minus(Ctx *c, NodeId p) { return SUB(K(1.0), p); }
+
+static NodeId rule_TAN(Ctx *c) { return MUL(c->x, one_plus(c, MUL(c->w, c->w))); }
+static NodeId arcsine_root(Ctx *c) { return CALL(N_SQRT, one_minus(c, MUL(A, A))); }
 static NodeId rule_ASIN(Ctx *c) { return DIV(c->x, arcsine_root(c)); }
 static NodeId rule_ACOS(Ctx *c) { return NEG(DIV(c->x, arcsine_root(c))); }
-static NodeId rule_ATAN(Ctx *c) { return DIV(c->x, ADD(K(1.0), MUL(A, A))); }
+static NodeId rule_ATAN(Ctx *c) { return DIV(c->x, one_plus(c, MUL(A, A))); }
 static NodeId rule_SINH(Ctx *c) { return MUL(c->x, CALL(N_COSH, A)); }
 static NodeId rule_COSH(Ctx *c) { return MUL(c->x, CALL(N_SINH, A)); }
-static NodeId rule_TANH(Ctx *c) { return MUL(c->x, SUB(K(1.0), MUL(c->w, c->w))); }
+static NodeId rule_TANH(Ctx *c) { return MUL(c->x, one_minus(c, MUL(c->w, c->w))); }
 static NodeId rule_EXP(Ctx *c) { return MUL(c->x, c->w); }
 static NodeId rule_LOG(Ctx *c) { return DIV(c->x, A); }
 static NodeId rule_SQRT(Ctx *c) { return MUL(c->x, DIV(K(0.5), c->w)); }
@@ -110,13 +119,15 @@ static NodeId rule_ASINH(Ctx *c) { return DIV(c->x, dag_binary(c->d, N_HYPOT, K(
  * under its own root, so that no product overflows for a > 1e154 */
 static NodeId rule_ACOSH(Ctx *c)
 {
-    return DIV(c->x, MUL(CALL(N_SQRT, SUB(A, K(1.0))), CALL(N_SQRT, ADD(A, K(1.0)))));
+    NodeId above = CALL(N_SQRT, ADD(A, K(1.0)));
+    return DIV(c->x, MUL(CALL(N_SQRT, SUB(A, K(1.0))), above));
 }
 
 /* atanh' = 1/(1 - a^2), factored: exact near +-1, where it is infinite */
 static NodeId rule_ATANH(Ctx *c)
 {
-    return DIV(c->x, MUL(SUB(K(1.0), A), ADD(K(1.0), A)));
+    NodeId above = one_plus(c, A);
+    return DIV(c->x, MUL(one_minus(c, A), above));
 }
 
 static NodeId rule_EXPM1(Ctx *c) { return MUL(c->x, ADD(c->w, K(1.0))); }
@@ -130,13 +141,17 @@ static NodeId rule_LOG10(Ctx *c)
     return DIV(c->x, MUL(A, MATH_CONST(2.30258509299404568401799145468436421)));
 }
 /* cbrt' = 1/(3 w^2): w^2 neither overflows nor underflows where a is finite and not 0 */
-static NodeId rule_CBRT(Ctx *c) { return DIV(c->x, MUL(K(3.0), MUL(c->w, c->w))); }
+static NodeId rule_CBRT(Ctx *c)
+{
+    NodeId square = MUL(c->w, c->w);
+    return DIV(c->x, MUL(K(3.0), square));
+}
 
 /* erf' = 2/sqrt(pi) exp(-a^2), and erfc' its negative; one node for both */
 static NodeId gaussian(Ctx *c)
 {
-    return MUL(MATH_CONST(1.12837916709551257389615890312154517),
-               CALL(N_EXP, NEG(MUL(A, A))));
+    NodeId e = CALL(N_EXP, NEG(MUL(A, A)));
+    return MUL(MATH_CONST(1.12837916709551257389615890312154517), e);
 }
 static NodeId rule_ERF(Ctx *c) { return MUL(c->x, gaussian(c)); }
 static NodeId rule_ERFC(Ctx *c) { return NEG(MUL(c->x, gaussian(c))); }
@@ -146,7 +161,8 @@ static NodeId rule_ERFC(Ctx *c) { return NEG(MUL(c->x, gaussian(c))); }
 static NodeId rule_ABS(Ctx *c)
 {
     c->zero = CMP(N_EQ, A, K(0.0));
-    return IF(CMP(N_GT, A, K(0.0)), c->x, IF(CMP(N_LT, A, K(0.0)), NEG(c->x), A));
+    NodeId minus = NEG(c->x), below = IF(CMP(N_LT, A, K(0.0)), minus, A);
+    return IF(CMP(N_GT, A, K(0.0)), c->x, below);
 }
 
 /* relu'(0) = 0 by selection: x where the operand is positive, else a selected 0 (also for
@@ -206,7 +222,7 @@ static NodeId rule_POW(Ctx *c)
  * there matches abs'(0) = 0 for hypot(x, 0) = |x|). */
 static NodeId rule_ATAN2(Ctx *c)
 {
-    NodeId q = DIV(c->x, ADD(MUL(A, A), MUL(B, B)));
+    NodeId b2 = MUL(B, B), q = DIV(c->x, ADD(MUL(A, A), b2));
     if (c->i == 0)
         return unless_zero(c, B, MUL(q, B));
     return unless_zero(c, A, NEG(MUL(q, A)));
@@ -225,7 +241,8 @@ static NodeId min_max(Ctx *c)
 {
     NodeId mine = c->i == 0 ? A : B, tie = CMP(N_EQ, A, B), picked = CMP(N_EQ, c->w, mine);
     c->zero = dag_op(c->d, N_NOT, dag_binary(c->d, N_OR, tie, picked), 0, 0);
-    return IF(tie, MUL(K(0.5), c->x), IF(picked, c->x, K(0.0)));
+    NodeId alone = IF(picked, c->x, K(0.0));
+    return IF(tie, MUL(K(0.5), c->x), alone);
 }
 
 #define rule_MIN min_max
