@@ -143,29 +143,31 @@ Def *scope_add_def(Lower *L, Def *def)
 
 /* ---- the language's functions, and suggestions -------------------------------------------- */
 
+/* The optimal string alignment distance: insertions, deletions, substitutions, and swaps of
+ * two neighbours (sqtr for sqrt is one edit). */
 static size_t edit_distance(const char *a, const char *b)
 {
     size_t la = strlen(a), lb = strlen(b);
     if (la > 16 || lb > 16)
         return 99;
-    size_t row[17];
+    size_t d[17][17];
+    for (size_t i = 0; i <= la; i++)
+        d[i][0] = i;
     for (size_t j = 0; j <= lb; j++)
-        row[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        size_t diag = row[0];
-        row[0] = i;
+        d[0][j] = j;
+    for (size_t i = 1; i <= la; i++)
         for (size_t j = 1; j <= lb; j++) {
-            size_t up = row[j];
-            size_t best = diag + (a[i - 1] != b[j - 1]);
-            if (up + 1 < best)
-                best = up + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            row[j] = best;
-            diag = up;
+            size_t best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+            if (d[i - 1][j] + 1 < best)
+                best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best)
+                best = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                d[i - 2][j - 2] + 1 < best)
+                best = d[i - 2][j - 2] + 1;
+            d[i][j] = best;
         }
-    }
-    return row[lb];
+    return d[la][lb];
 }
 
 /* The kind of the table's function called `name` in the language, or N_KINDS. */
@@ -237,8 +239,9 @@ void scope_unknown_function(Lower *L, const Ast *e)
             best = L->defs[j]->name;
         }
     }
-    /* a short name is as close to many others: g is not a misspelled log */
-    if (best && best_d >= strlen(e->name))
+    /* a short name is as close to many others: one edit, or two in a name of six letters or
+     * more (g is not a misspelled log, nor foo a misspelled cos) */
+    if (best && (best_d >= strlen(e->name) || (best_d == 2 && strlen(e->name) < 6)))
         best = NULL;
     Loc loc = e->loc;
     loc.end = loc.begin + strlen(e->name);

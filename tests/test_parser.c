@@ -132,6 +132,12 @@ static void test_parser_line_structure(void **state)
     expect_tree("f(x) = (x +\n  1) * sin(x,\n 2)\n", "(* (+ x 1) (sin x 2))");
     expect_tree("f(x) = x *\n\n  # two\n  2\n", "(* x 2)");
     expect_tree("f(x) =\n  x\n", "x");
+    /* a line that starts with a binary operator continues the one before, whose operand it
+     * takes (a statement never starts with one): the long sums people break before the sign */
+    expect_tree("f(x, y) = x\n  + y\n  - 2*x\n", "(- (+ x y) (* 2 x))");
+    expect_tree("f(x, y) = x\n  # then\n\n  * y ^ 2\n", "(* x (^ y 2))");
+    expect_tree("f(x, y) = (x > 0)\n  && (y <= 1)\n  || x\n  == y\n",
+                "(|| (&& (> x 0) (<= y 1)) (== x y))");
     Parsed q;
     assert_int_equal(parse(&q, "g(x)\n# the body\n{\n    return x\n}\n"), 0);
     assert_int_equal(q.parse.defs->body->kind, S_RETURN);
