@@ -929,8 +929,12 @@ int cli_flush_stdout(int status);
 /* -D NAME=VALUE added to *defines (checked); --max-nodes=N into *out. 0, or EXIT_USAGE. */
 int cli_add_define(const char ***defines, int *n, const char *arg);
 int cli_max_nodes(const char *arg, uint32_t *out);
-/* Whether f has sizes known only at run time, which `adgen eval` and `check` need given with
- * -D: then a message saying so, that they cannot `verb` it. */
+/* The assignments among assignments[0..n) that name a size of f known only at run time
+ * (N=1000): each becomes a -D define of u's options and is marked in taken[]. The count of
+ * them, or -1 after a usage error (not a number). */
+int cli_take_sizes(Unit *u, const Func *f, char **assignments, int n, char *taken);
+/* Whether f has sizes known only at run time, which `adgen eval` and `check` need given as
+ * NAME=VALUE or with -D: then a message saying so, that they cannot `verb` it. */
 int cli_sizes_refused(const Func *f, const char *verb);
 /* A positive count of at most 4000000000 into *out: 0, or EXIT_USAGE after a usage error
  * saying that option takes `what`. */

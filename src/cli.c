@@ -180,12 +180,35 @@ int cli_add_define(const char ***defines, int *n, const char *arg)
     return 0;
 }
 
+int cli_take_sizes(Unit *u, const Func *f, char **assignments, int n, char *taken)
+{
+    int moved = 0;
+    for (int a = 0; a < n; a++) {
+        size_t len = strcspn(assignments[a], "=");
+        for (int s = 0; s < f->nsizes && !taken[a]; s++) {
+            if (assignments[a][len] != '=' || strlen(f->size[s]) != len ||
+                strncmp(f->size[s], assignments[a], len) != 0)
+                continue;
+            char *end;
+            double v = strtod(assignments[a] + len + 1, &end);
+            if (end == assignments[a] + len + 1 || *end || !isfinite(v)) {
+                cli_usage_error("size %s: the value is not a number", assignments[a]);
+                return -1;
+            }
+            cli_add_define(&u->opt.defines, &u->opt.ndefines, assignments[a]);
+            taken[a] = 1;
+            moved++;
+        }
+    }
+    return moved;
+}
+
 int cli_sizes_refused(const Func *f, const char *verb)
 {
     char *sizes = func_sizes_list(f);
     if (sizes)
-        fprintf(stderr, "adgen: '%s' has sizes known only at run time (%s): give them with -D "
-                        "NAME=VALUE to %s it\n", f->name, sizes, verb);
+        fprintf(stderr, "adgen: '%s' has sizes known only at run time (%s): give them as "
+                        "NAME=VALUE (or -D NAME=VALUE) to %s it\n", f->name, sizes, verb);
     free(sizes);
     return sizes != NULL;
 }

@@ -156,6 +156,33 @@ static void test_eval_arrays_data_and_defines(void **state)
     free(out);
 }
 
+/* A size known only at run time may be given as a value, N=2 beside the inputs, as users
+ * write it (the same as -D N=2); its value must be a number, and without it the message says
+ * how to give it. */
+static void test_eval_run_time_size_as_value(void **state)
+{
+    (void)state;
+    spit(OUT "/run.expr", "ls(w[2]; X[N][2], y[N]) = sum(n = 0..N-1, "
+                          "(w[0]*X[n][0] + w[1]*X[n][1] - y[n])^2)\n");
+    char *out = NULL;
+    assert_int_equal(runf(&out, ADGEN_CMD " eval " OUT "/run.expr w=1,2 N=2 X=1,0,1,1 "
+                                "y=0,1"), 0);
+    /* residuals r0 = 1 - 0 = 1, r1 = 1 + 2 - 1 = 2 */
+    assert_near(value_of(out, "ls"), 1 + 4, 1e-15);
+    assert_near(value_of(out, "dls/dw[0]"), 2 * 1 * 1 + 2 * 2 * 1, 1e-15);
+    assert_near(value_of(out, "dls/dw[1]"), 2 * 2 * 1, 1e-15);
+    free(out);
+    assert_int_equal(runf(&out, ADGEN_CMD " check " OUT "/run.expr N=3"), 0);
+    assert_contains(out, "ls: ok");
+    free(out);
+    assert_int_equal(runf(&out, ADGEN_CMD " eval " OUT "/run.expr w=1,2 N=two 2>&1"), 2);
+    assert_contains(out, "size N=two: the value is not a number");
+    free(out);
+    assert_int_equal(runf(&out, ADGEN_CMD " eval " OUT "/run.expr w=1,2 2>&1"), 2);
+    assert_contains(out, "give them as NAME=VALUE (or -D NAME=VALUE)");
+    free(out);
+}
+
 /* Unrolling past --max-nodes is an error at the loop, not an exhausted memory. */
 static void test_eval_unroll_limit(void **state)
 {
@@ -181,6 +208,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_eval_arrays_data_and_defines),
         cmocka_unit_test(test_eval_unroll_limit),
+        cmocka_unit_test(test_eval_run_time_size_as_value),
         cmocka_unit_test(test_eval_gaussian_log_likelihood),
         cmocka_unit_test(test_eval_arm_reach_in_any_order),
         cmocka_unit_test(test_eval_stdin_and_bare_expression),
