@@ -237,18 +237,28 @@ static void put_columns(Buf *out, const DefOut *e)
     }
 }
 
+/* The differentiated scalars: f->ndiff, and those of an array of a size known only at run
+ * time, which has no input slots (counted as 2: several, for the grammar of a comment). */
+static uint32_t differentiated(const Func *f)
+{
+    for (int i = 0; i < f->nparams; i++)
+        if (f->params[i].kind == PARAM_DIFF && f->params[i].rt_size >= 0)
+            return f->ndiff + 2;
+    return f->ndiff;
+}
+
 /* What a gradient or a vector-Jacobian product stores. */
 static void put_what(Buf *t, const Entry *entry, const DefOut *e)
 {
     const Func *f = e->s.f;
+    const char *s = differentiated(f) > 1 ? "s" : "";
     if (entry->kind == ENTRY_GRAD)
-        buf_printf(t, "the partial derivative%s", f->ndiff > 1 ? "s" : "");
+        buf_printf(t, "the partial derivative%s", s);
     else if (f->vector)
         buf_printf(t, "the product of %s[0..%d] and the Jacobian (J^T %s)", e->s.out_bar,
                    f->nroots - 1, e->s.out_bar);
     else
-        buf_printf(t, "%s times the partial derivative%s", e->s.out_bar,
-                   f->ndiff > 1 ? "s" : "");
+        buf_printf(t, "%s times the partial derivative%s", e->s.out_bar, s);
 }
 
 /* The start of an entry point's comment: "Returns f(x, y)", or for a vector result where it
@@ -301,7 +311,7 @@ static int put_effect(Buf *t, const DefOut *e, const Entry *entry)
     const Func *f = e->s.f;
     int accumulate = e->opt->accumulate && entry_reverse(entry->kind);
     const char *verb = accumulate ? "adds" : "stores";
-    if (!f->ndiff && entry->kind != ENTRY_VALUE)
+    if (!differentiated(f) && entry->kind != ENTRY_VALUE)
         buf_puts(t, "; it has no differentiated input, so there is no derivative to store");
     else if (entry->pattern && !entry->pattern->nnz)
         buf_printf(t, "; its %s is structurally zero, so nothing is stored through %s",
@@ -313,8 +323,6 @@ static int put_effect(Buf *t, const DefOut *e, const Entry *entry)
             return 0;
         break;
     case ENTRY_GRAD: case ENTRY_VJP:
-        if (!f->ndiff)
-            break;
         buf_puts(t, accumulate ? " and adds " : " and overwrites ");
         if (accumulate) {
             put_what(t, entry, e);

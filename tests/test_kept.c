@@ -884,6 +884,17 @@ static void test_kept_signatures(void **state)
     assert_contains(out, "double f_grad(long m, long n, double a, const double *x, "
                          "const double *y, const double *z, double *a_bar, double *x_bar);\n");
     free(out);
+    /* differentiated only through an array of run-time size: the entries' comments say what
+     * they store, not that there is no derivative */
+    spit(OUT "/sig3.expr", "rosen(x[N]) = sum(i = 0..N-2, 100*(x[i+1] - x[i]^2)^2 + "
+                           "(1 - x[i])^2)\n");
+    assert_int_equal(runf(&out, ADGEN_CMD " --emit=grad,hvp " OUT "/sig3.expr"), 0);
+    assert_null(strstr(out, "no differentiated input"));
+    assert_contains(out, "Returns rosen(N, x) and overwrites x_bar[0..N-1] with the partial "
+                         "derivatives.");
+    assert_contains(out, "stores in x_hv[0..N-1] the Hessian times the direction "
+                         "x_dot[0..N-1]");
+    free(out);
 }
 
 /* A kept loop's body is one body: a node budget far below any data's size suffices, as the
