@@ -549,12 +549,10 @@ int emit_check(const Program *prog, Diag *diag, const EmitOptions *opt)
             size_t len = strlen(entry_info[k].suffix);
             if (n <= len || strcmp(f->name + n - len, entry_info[k].suffix) != 0)
                 continue;
-            int j = find_stem(sorted, prog->nfuncs, f->name, n - len), at = nclash++;
-            if (j < 0 || !(prog->funcs[j].entries & 1u << k)) {
-                nclash--;
+            int j = find_stem(sorted, prog->nfuncs, f->name, n - len), at = nclash;
+            if (j < 0 || !(prog->funcs[j].entries & 1u << k))
                 continue;
-            }
-            for (; at > 0 && clash[at - 1] > j; at--) {
+            for (nclash++; at > 0 && clash[at - 1] > j; at--) {
                 clash[at] = clash[at - 1];
                 kind[at] = kind[at - 1];
             }
