@@ -929,10 +929,13 @@ int cli_flush_stdout(int status);
 /* -D NAME=VALUE added to *defines (checked); --max-nodes=N into *out. 0, or EXIT_USAGE. */
 int cli_add_define(const char ***defines, int *n, const char *arg);
 int cli_max_nodes(const char *arg, uint32_t *out);
-/* The assignments among assignments[0..n) that name a size of f known only at run time
- * (N=1000): each becomes a -D define of u's options and is marked in taken[]. The count of
- * them, or -1 after a usage error (not a number). */
-int cli_take_sizes(Unit *u, const Func *f, char **assignments, int n, char *taken);
+/* Sizes given as values: the assignments among assignments[0..*n) that name a size known only
+ * at run time of u's function number `at` (N=1000) become -D defines of u's options, and u is
+ * compiled again from src with them; the other assignments stay, in order, in
+ * assignments[0..*n). 0, or EXIT_USAGE after a usage error (a size that is not a number), or
+ * EXIT_INPUT when the source fails at those sizes. */
+int cli_sizes_given(Unit *u, int at, char **assignments, int *n, const char *file,
+                    const Buf *src, const char *stem);
 /* Whether f has sizes known only at run time, which `adgen eval` and `check` need given as
  * NAME=VALUE or with -D: then a message saying so, that they cannot `verb` it. */
 int cli_sizes_refused(const Func *f, const char *verb);

@@ -321,10 +321,10 @@ static int check(Unit *u, const char *path, const char *function, double tol,
         buf_free(&src);
         return EXIT_USAGE;
     }
-    char *stem = output_stem(path), **values = NULL;
+    char *stem = output_stem(path);
+    const char *file = strcmp(path, "-") == 0 ? "<stdin>" : path;
     int status = EXIT_INPUT;
-    if (unit_compile(u, strcmp(path, "-") == 0 ? "<stdin>" : path, src.data, src.len, stem,
-                     stderr) != 0)
+    if (unit_compile(u, file, src.data, src.len, stem, stderr) != 0)
         goto done;
     int chosen = 0, failed = 0, checked = 0;
     for (int i = 0; i < u->prog.nfuncs; i++)
@@ -341,31 +341,17 @@ static int check(Unit *u, const char *path, const char *function, double tol,
     }
     /* sizes given as values (N=3) are -D defines: compiled again with them, and the other
      * values kept for the inputs */
-    values = xrealloc(NULL, ((size_t)n + 1) * sizeof *values);
-    char *taken = NULL;
-    int nvalues = 0;
     for (int i = 0; n > 0 && i < u->prog.nfuncs; i++) {
         const Func *f = &u->prog.funcs[i];
         if ((function && strcmp(f->name, function) != 0) || !f->nsizes)
             continue;
-        taken = xrealloc(NULL, (size_t)n + 1);
-        memset(taken, 0, (size_t)n + 1);
-        int moved = cli_take_sizes(u, f, assignments, n, taken);
-        if (moved > 0) {
-            unit_free(u);
-            if (unit_compile(u, strcmp(path, "-") == 0 ? "<stdin>" : path, src.data, src.len,
-                             stem, stderr) != 0)
-                status = EXIT_INPUT;
-        }
-        if (moved < 0 || status == EXIT_INPUT) {
-            free(taken);
+        int r = cli_sizes_given(u, i, assignments, &n, file, &src, stem);
+        if (r) {
+            status = r;
             goto done;
         }
+        break;
     }
-    for (int a = 0; a < n; a++)
-        if (!taken || !taken[a])
-            values[nvalues++] = assignments[a];
-    free(taken);
     for (int i = 0; i < u->prog.nfuncs; i++) {
         const Func *f = &u->prog.funcs[i];
         if (function && strcmp(f->name, function) != 0)
@@ -383,7 +369,7 @@ static int check(Unit *u, const char *path, const char *function, double tol,
             continue;
         }
         checked++;
-        int r = check_func(&u->prog.funcs[i], &u->diag, tol, values, nvalues, &out);
+        int r = check_func(&u->prog.funcs[i], &u->diag, tol, assignments, n, &out);
         if (r < 0) {
             fputs("Try 'adgen --help' for more information.\n", stderr);
             goto done;
@@ -402,7 +388,6 @@ static int check(Unit *u, const char *path, const char *function, double tol,
 done:
     unit_free(u);
     buf_free(&out);
-    free(values);
     free(stem);
     buf_free(&src);
     return status;

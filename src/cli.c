@@ -180,27 +180,33 @@ int cli_add_define(const char ***defines, int *n, const char *arg)
     return 0;
 }
 
-int cli_take_sizes(Unit *u, const Func *f, char **assignments, int n, char *taken)
+int cli_sizes_given(Unit *u, int at, char **assignments, int *n, const char *file,
+                    const Buf *src, const char *stem)
 {
-    int moved = 0;
-    for (int a = 0; a < n; a++) {
+    const Func *f = &u->prog.funcs[at];
+    int kept = 0, moved = 0;
+    for (int a = 0; a < *n; a++) {
         size_t len = strcspn(assignments[a], "=");
-        for (int s = 0; s < f->nsizes && !taken[a]; s++) {
-            if (assignments[a][len] != '=' || strlen(f->size[s]) != len ||
-                strncmp(f->size[s], assignments[a], len) != 0)
-                continue;
-            char *end;
-            double v = strtod(assignments[a] + len + 1, &end);
-            if (end == assignments[a] + len + 1 || *end || !isfinite(v)) {
-                cli_usage_error("size %s: the value is not a number", assignments[a]);
-                return -1;
-            }
-            cli_add_define(&u->opt.defines, &u->opt.ndefines, assignments[a]);
-            taken[a] = 1;
-            moved++;
+        int s = 0;
+        while (s < f->nsizes && !(assignments[a][len] == '=' && strlen(f->size[s]) == len &&
+                                  strncmp(f->size[s], assignments[a], len) == 0))
+            s++;
+        if (s == f->nsizes) {
+            assignments[kept++] = assignments[a];
+            continue;
         }
+        char *end;
+        double v = strtod(assignments[a] + len + 1, &end);
+        if (end == assignments[a] + len + 1 || *end || !isfinite(v))
+            return cli_usage_error("size %s: the value is not a number", assignments[a]);
+        cli_add_define(&u->opt.defines, &u->opt.ndefines, assignments[a]);
+        moved++;
     }
-    return moved;
+    *n = kept;
+    if (!moved)
+        return 0;
+    unit_free(u);
+    return unit_compile(u, file, src->data, src->len, stem, stderr) != 0 ? EXIT_INPUT : 0;
 }
 
 int cli_sizes_refused(const Func *f, const char *verb)

@@ -34,9 +34,9 @@ static int evaluate(Unit *u, const char *path, const char *function, char **assi
         return EXIT_USAGE;
     }
     char *stem = output_stem(path);
+    const char *file = strcmp(path, "-") == 0 ? "<stdin>" : path;
     int status = EXIT_INPUT;
-    if (unit_compile(u, strcmp(path, "-") == 0 ? "<stdin>" : path, src.data, src.len, stem,
-                     stderr) != 0)
+    if (unit_compile(u, file, src.data, src.len, stem, stderr) != 0)
         goto done;
     const Func *f = NULL;
     for (int i = 0; i < u->prog.nfuncs; i++)
@@ -53,30 +53,23 @@ static int evaluate(Unit *u, const char *path, const char *function, char **assi
         goto done;
     }
     /* sizes given as values (N=3) are -D defines: compiled again with them */
-    char *taken = xrealloc(NULL, (size_t)n + 1);
-    memset(taken, 0, (size_t)n + 1);
-    int moved = f->nsizes ? cli_take_sizes(u, f, assignments, n, taken) : 0;
-    if (moved > 0) {
-        ptrdiff_t at = f - u->prog.funcs;
-        unit_free(u);
-        if (unit_compile(u, strcmp(path, "-") == 0 ? "<stdin>" : path, src.data, src.len, stem,
-                         stderr) != 0) {
-            status = EXIT_INPUT;
-            moved = -1;
+    if (f->nsizes) {
+        int at = (int)(f - u->prog.funcs), r = cli_sizes_given(u, at, assignments, &n, file,
+                                                               &src, stem);
+        if (r) {
+            status = r;
+            goto done;
         }
         f = &u->prog.funcs[at];
     }
-    if (moved < 0 || cli_sizes_refused(f, "evaluate")) {
-        free(taken);
+    if (cli_sizes_refused(f, "evaluate"))
         goto done;
-    }
     double *x = xrealloc(NULL, (size_t)(f->ninputs + 1) * sizeof *x);
     char *given = xrealloc(NULL, (size_t)f->ninputs + 1);
     memset(given, 0, (size_t)f->ninputs + 1);
     int ok = 1;
     for (int a = 0; a < n && ok; a++)
-        ok = taken[a] || cli_assign(f, assignments[a], x, given) == 0;
-    free(taken);
+        ok = cli_assign(f, assignments[a], x, given) == 0;
     for (int p = 0; p < f->nparams && ok; p++)
         if (!given[f->params[p].first]) {
             fprintf(stderr, "adgen: no value for input '%s' of '%s'\n", f->params[p].name,
