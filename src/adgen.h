@@ -378,7 +378,7 @@ typedef struct {
 
 /* The entry points a definition can be emitted as, in the order a file has them. */
 typedef enum {
-#define X(kind, word, suffix, sweep, scalar, kept, sparse) ENTRY_##kind,
+#define X(kind, word, suffix, sweep, scalar, kept, sparse, of) ENTRY_##kind,
     ENTRIES(X)
 #undef X
     ENTRY_KINDS
@@ -399,25 +399,30 @@ typedef struct {
     const char *word, *suffix;
     SweepShape sweep;
     int scalar, kept, sparse;
+    EntryKind of;
 } EntryInfo;
 
 extern const EntryInfo entry_info[ENTRY_KINDS];
 
 /* The entry points whose column is set, as bits of EntryKind. */
 enum {
-#define X(kind, word, suffix, sweep, scalar, kept, sparse) | (scalar ? 1u << ENTRY_##kind : 0)
+#define X(kind, word, suffix, sweep, scalar, kept, sparse, of) | (scalar ? 1u << ENTRY_##kind : 0)
     ENTRIES_SCALAR = 0 ENTRIES(X),
 #undef X
-#define X(kind, word, suffix, sweep, scalar, kept, sparse) | (kept ? 1u << ENTRY_##kind : 0)
+#define X(kind, word, suffix, sweep, scalar, kept, sparse, of) | (kept ? 1u << ENTRY_##kind : 0)
     ENTRIES_KEPT = 0 ENTRIES(X),
 #undef X
-#define X(kind, word, suffix, sweep, scalar, kept, sparse) \
+#define X(kind, word, suffix, sweep, scalar, kept, sparse, of) \
     | (sweep == SWEEP_REVERSE ? 1u << ENTRY_##kind : 0)
     ENTRIES_REVERSE = 0 ENTRIES(X), /* those of entry_reverse */
 #undef X
-#define X(kind, word, suffix, sweep, scalar, kept, sparse) \
+#define X(kind, word, suffix, sweep, scalar, kept, sparse, of) \
     | (sweep == SWEEP_FORWARD || sweep == SWEEP_FORWARD_REVERSE ? 1u << ENTRY_##kind : 0)
-    ENTRIES_TANGENTS = 0 ENTRIES(X) /* those of entry_tangents */
+    ENTRIES_TANGENTS = 0 ENTRIES(X), /* those of entry_tangents */
+#undef X
+#define X(kind, word, suffix, sweep, scalar, kept, sparse, of) \
+    | (ENTRY_##of != ENTRY_##kind ? 1u << ENTRY_##kind : 0)
+    ENTRIES_CKP = 0 ENTRIES(X) /* the checkpointed variants */
 #undef X
 };
 
@@ -426,6 +431,10 @@ enum {
 static inline int entry_reverse(EntryKind k) { return (ENTRIES_REVERSE >> k) & 1; }
 /* An entry point seeded with the inputs' tangents (x_dot): the result's tangent comes too. */
 static inline int entry_tangents(EntryKind k) { return (ENTRIES_TANGENTS >> k) & 1; }
+/* The entry point whose nodes entry point k prints (its own but for a checkpointed variant). */
+EntryKind entry_of(EntryKind k);
+/* With bits of EntryKind: those and the entry points whose nodes they print. */
+unsigned entries_built(unsigned kinds);
 
 /* With bits of EntryKind: the entry points among them the function's result has (--emit=all
  * asks for all of them; `adgen eval` for what it may print). */
@@ -728,6 +737,7 @@ typedef struct {
     uint32_t size;
     uint32_t slot;    /* not out: the input slot of its first element */
     int fill;         /* out: zeroed by a loop; only its nonzero elements are stored after */
+    int count;        /* a `long` read as is: a checkpointed variant's number of snapshots */
 } Arg;
 
 /* An entry point of a function: what it returns, and what it stores through its pointer
@@ -768,6 +778,7 @@ typedef struct {
     const char **hparam; /* per parameter: its Hessian-vector product's (x_hv) */
     const char *out, *out_dot, *out_bar, *jac, *jac_nz, *hess, *hess_nz;
     const char *work;    /* the states a recurrence's reverse loop reads (grad, vjp), or NULL */
+    const char *snaps;   /* a checkpointed variant's number of snapshots, or NULL */
     const char **local;  /* per node: its C name once it is a parameter or a local */
     uint32_t *stamp;     /* per node: the generation of the body that last marked it */
     uint32_t *pos;       /* per node: its position in that body */

@@ -41,8 +41,10 @@ const char cli_usage[] =
     "      --static          make the functions static, for #include-ing the source\n"
     "      --emit=LIST       the entry points to write besides NAME: a comma-separated\n"
     "                        list of grad, jvp, vjp, jac, jac-sparse, hvp, hess,\n"
-    "                        hess-sparse, or 'all' (every one each function has); the\n"
-    "                        default is grad (jac for a function returning a list)\n"
+    "                        hess-sparse, grad-ckp, vjp-ckp (checkpointed: a kept\n"
+    "                        recurrence in little memory), or 'all' (every one each\n"
+    "                        function has); the default is grad (jac for a function\n"
+    "                        returning a list)\n"
     "      --accumulate      NAME_grad and NAME_vjp add to *x_bar instead of overwriting\n"
     "      --no-line         no #line directives (the default, --line: statements\n"
     "                        point at the lines of FILE they came from)\n"
@@ -98,7 +100,7 @@ int cli_emit(const char *arg, unsigned *out)
         }
         if (!found) {
             fprintf(stderr, "adgen: --emit: unknown entry point '%.*s' (grad, jvp, vjp, jac, "
-                            "jac-sparse, hvp, hess, hess-sparse or all)\n"
+                            "jac-sparse, hvp, hess, hess-sparse, grad-ckp, vjp-ckp or all)\n"
                             "Try 'adgen --help' for more information.\n", (int)n, s);
             return EXIT_USAGE;
         }

@@ -6,6 +6,7 @@
  *   lines.c   #line directives
  *   print.c   expressions and statements
  *   runs.c    kept loops: the runs of an entry point, planned
+ *   ckp.c     a recurrence's checkpointed variants: the schedule around their iterations
  *   loops.c   an entry point's body, its runs printed as C loops among its statements
  *   chunks.c  a large body in chunks
  *
@@ -20,6 +21,10 @@
 
 /* Per definition: the names of its C functions and locals, and what printing it needs. */
 typedef struct DefOut DefOut;
+
+/* The file's checkpointing helpers (ckp.c), and a checkpointed variant's locals. */
+enum { CKP_SPLIT, CKP_NEXT, CKP_STEP, CKP_SAVE, CKP_FNS };
+enum { CKP_SNAPS, CKP_STATES, CKP_STEPS, CKP_LEVEL, CKP_NEXT_AT, CKP_END, CKP_TO, CKP_VARS };
 
 struct DefOut {
     Sched s;
@@ -37,6 +42,11 @@ struct DefOut {
     const char **old;            /* copies of carried values' old ones in an iteration where
                                     states trade values: as many as a loop has states */
     uint32_t nold;
+    const char *ckp_fn[CKP_FNS]; /* the file's checkpointing helpers, when a definition has a
+                                    checkpointed variant */
+    const char *work_ckp_macro;  /* NAME_WORK_CKP(sizes, snaps), or NULL */
+    const char *ckp_var[CKP_VARS]; /* a checkpointed variant's locals */
+    const char **ckp_state;      /* per state of the recurrence: its copy the reverse loop steps */
 };
 
 /* ---- lines.c: #line directives -------------------------------------------------------------- */
@@ -53,6 +63,7 @@ typedef struct {
     long newlines;       /* this many newlines */
     Buf escaped;         /* the file name escaped_of, escaped */
     const char *escaped_of;
+    int ckp_helpers;     /* the checkpointing helpers are printed (before their first use) */
 } Emitter;
 
 /* Makes the next output line stand for input line `line` (when #line is on and the line is
@@ -180,11 +191,39 @@ void runs_use(const DefOut *e, const Entry *entry, const Body *b, const Runs *rs
  * adjoint term is named after the capture): "sum_n", a recurrence's state "x_k". */
 void runs_name_loops(DefOut *e);
 
+/* ---- ckp.c: a recurrence's checkpointed variants, around their iterations ------------------ */
+
+/* Whether f has a checkpointed variant to print. */
+int ckp_wanted(const Func *f);
+/* Claims the file's helpers' names (after `first`, the file's first function) in fn. */
+void ckp_name_functions(const char **fn, NameSet *file_names, const char *first);
+/* Claims the locals of e's checkpointed variants, lp its recurrence. */
+void ckp_name_locals(DefOut *e, const Loop *lp);
+/* The helpers, once per file (static functions). */
+void ckp_put_helpers(Buf *out, const char *const *fn, RealType real);
+/* #define NAME_WORK_CKP(sizes, snaps) ...: one step's tape, the saved states and their steps. */
+void ckp_put_work_macro(Buf *out, const DefOut *e, const Loop *lp);
+/* The first pass's start: the stack in the work array, level 0 saved from the states named
+ * state[j], the `for` over the recurrence's steps (variable var) and the save of a level in
+ * it; the value iteration follows, then the loop's closing brace. */
+void ckp_put_first_head(Buf *out, const DefOut *e, const Loop *lp, const char *var,
+                        const char *const *state);
+/* The reverse loop's start: the states restored from the top level into e->ckp_state, then the
+ * `for` advancing them, which the value iteration follows. */
+void ckp_put_reverse_head(Buf *out, const DefOut *e, const Loop *lp, const char *var);
+/* After the advancing loop: the level saved when more than one step is left (and the next
+ * round begun); the taped iteration and the reverse one follow. */
+void ckp_put_reverse_save(Buf *out, const DefOut *e, const Loop *lp, const char *var);
+/* After the reverse iteration: the step reversed, its level dropped when it was saved there. */
+void ckp_put_reverse_tail(Buf *out, const DefOut *e, const char *var);
+
 /* ---- loops.c: an entry point's body, with its kept loops' runs ------------------------------ */
 
 /* The body b of the entry point, its runs rs (NULL: it has none) each printed just before
  * the first statement that reads what it computes: from the opening brace to the closing one. */
 void loops_put_body(Emitter *em, const DefOut *e, const Entry *entry, const Body *b, Runs *rs);
+/* Whether the entry point's runs rs checkpoint a recurrence (call ckp.c's helpers). */
+int loops_checkpoints(const DefOut *e, const Entry *entry, const Runs *rs);
 
 /* ---- chunks.c: a large body in chunks ------------------------------------------------------- */
 

@@ -72,10 +72,20 @@ static DefOut *name_functions(const Program *prog, const EmitOptions *opt, NameS
             Buf name = {0};
             put_upper(&name, defs[i].fn[ENTRY_VALUE]);
             buf_puts(&name, "_WORK");
-            defs[i].work_macro = names_claim(file_names, name.data);
+            if (f->entries & ENTRIES_REVERSE & ~ENTRIES_CKP)
+                defs[i].work_macro = names_claim(file_names, name.data);
+            buf_puts(&name, "_CKP");
+            if (ckp_wanted(f))
+                defs[i].work_ckp_macro = names_claim(file_names, name.data);
             buf_free(&name);
         }
     }
+    const char *ckp_fn[CKP_FNS] = {NULL};
+    for (int i = 0; i < prog->nfuncs; i++)
+        if (ckp_wanted(&prog->funcs[i]) && !ckp_fn[0])
+            ckp_name_functions(ckp_fn, file_names, defs[0].fn[ENTRY_VALUE]);
+    for (int i = 0; i < prog->nfuncs; i++)
+        memcpy(defs[i].ckp_fn, ckp_fn, sizeof ckp_fn);
     return defs;
 }
 
@@ -252,7 +262,7 @@ static void put_what(Buf *t, const Entry *entry, const DefOut *e)
 {
     const Func *f = e->s.f;
     const char *s = differentiated(f) > 1 ? "s" : "";
-    if (entry->kind == ENTRY_GRAD)
+    if (entry_of(entry->kind) == ENTRY_GRAD)
         buf_printf(t, "the partial derivative%s", s);
     else if (f->vector)
         buf_printf(t, "the product of %s[0..%d] and the Jacobian (J^T %s)", e->s.out_bar,
@@ -317,7 +327,7 @@ static int put_effect(Buf *t, const DefOut *e, const Entry *entry)
         buf_printf(t, "; its %s is structurally zero, so nothing is stored through %s",
                    entry->kind == ENTRY_JAC_SPARSE ? "Jacobian" : "Hessian",
                    entry->kind == ENTRY_JAC_SPARSE ? e->s.jac_nz : e->s.hess_nz);
-    else switch (entry->kind) {
+    else switch (entry_of(entry->kind)) {
     case ENTRY_VALUE:
         if (!f->vector)
             return 0;
@@ -350,7 +360,7 @@ static int put_effect(Buf *t, const DefOut *e, const Entry *entry)
         buf_puts(t, " the Hessian times the direction ");
         put_arg_list(t, e, entry, 0);
         break;
-    case ENTRY_KINDS:
+    case ENTRY_GRAD_CKP: case ENTRY_VJP_CKP: case ENTRY_KINDS:
         abort();
     }
     return 1;
@@ -376,7 +386,20 @@ static void put_caveats(Buf *t, const DefOut *e, const Entry *entry)
         buf_printf(t, " >= 0 (the recurrence at line %d may run no step, not fewer)",
                    lp->loc.first_line);
     }
-    if (e->work_macro && entry_reverse(entry->kind)) {
+    int ckp = entry_of(entry->kind) != entry->kind;
+    if (ckp && e->work_ckp_macro) {
+        buf_printf(t, "; it keeps %s + 1 states of the recurrence and computes the others "
+                   "again (binomial checkpointing: revolve's fewest forward steps for %s "
+                   "states, and one), each step taped just before it is reversed, with the "
+                   "numbers of %s to the bit; %s must hold %s(", e->s.snaps, e->s.snaps,
+                   e->fn[entry_of(entry->kind)] ? e->fn[entry_of(entry->kind)] : "the stored "
+                   "variant", e->s.work, e->work_ckp_macro);
+        for (int k = 0; k < f->nsizes; k++)
+            buf_printf(t, "%s, ", e->s.size[k]);
+        buf_printf(t, "%s) values of its type %s (one step's tape, the states saved and the "
+                   "steps they were saved at); %s < 1 counts as 1", e->s.snaps,
+                   real_type[e->opt->compile.real], e->s.snaps);
+    } else if (e->work_macro && entry_reverse(entry->kind) && !ckp) {
         buf_printf(t, "; %s must hold %s(", e->s.work, e->work_macro);
         for (int k = 0; k < f->nsizes; k++)
             buf_printf(t, "%s%s", k ? ", " : "", e->s.size[k]);
@@ -436,8 +459,8 @@ static void put_prototype(Buf *out, const DefOut *e, const Entry *entry)
     for (int i = 0; i < entry->nargs; i++) {
         const Arg *a = &entry->args[i];
         buf_printf(out, "%s%s%s %s%s", f->nsizes + f->nparams + i ? ", " : "",
-                   !a->out && a->array ? "const " : "", real, a->out || a->array ? "*" : "",
-                   a->name);
+                   !a->out && a->array ? "const " : "", a->count ? "long" : real,
+                   a->out || a->array ? "*" : "", a->name);
     }
     buf_puts(out, ")");
 }
@@ -472,6 +495,9 @@ static void put_pattern(Buf *out, const DefOut *e, const Entry *entry, int defin
 static void put_work_macro(Buf *out, const DefOut *e)
 {
     const Func *f = e->s.f;
+    for (int i = 0; e->work_ckp_macro && i < f->nloops; i++)
+        if (f->loops[i].nstate)
+            ckp_put_work_macro(out, e, &f->loops[i]);
     if (!e->work_macro)
         return;
     buf_printf(out, "#define %s(", e->work_macro);
@@ -577,19 +603,30 @@ int emit_check(const Program *prog, Diag *diag, const EmitOptions *opt)
 /* The bodies of e's entry points, scheduled before anything prints: those with two sweeps
  * first, so that a node they share with the value function has the same name in both; then
  * the names of what its kept loops define, and of the index and the work array. */
+static void schedule_entry(DefOut *e, EntryKind k, Entry *entries, Body *bodies, Runs *runs)
+{
+    sched_entry(&e->s, k, &entries[k]);
+    if (e->s.f->nloops)
+        runs_plan(e, &entries[k], &bodies[k], &runs[k]);
+    else
+        sched_body(&e->s, entries[k].roots, (int)entries[k].nroots, &bodies[k],
+                   k == ENTRY_JVP);
+}
+
 static void schedule_definition(DefOut *e, Entry *entries, Body *bodies, Runs *runs)
 {
-    for (int k = ENTRY_KINDS - 1; k >= 0; k--) {
-        if (!(e->s.f->entries & 1u << k))
-            continue;
-        sched_entry(&e->s, (EntryKind)k, &entries[k]);
-        if (e->s.f->nloops)
-            runs_plan(e, &entries[k], &bodies[k], &runs[k]);
-        else
-            sched_body(&e->s, entries[k].roots, (int)entries[k].nroots, &bodies[k],
-                       k == ENTRY_JVP);
-    }
+    unsigned want = e->s.f->entries;
+    for (int k = ENTRY_KINDS - 1; k >= 0; k--)
+        if (want & ~ENTRIES_CKP & 1u << k)
+            schedule_entry(e, (EntryKind)k, entries, bodies, runs);
+    /* a checkpointed variant after: its nodes are named as in its stored variant */
+    for (int k = ENTRY_KINDS - 1; k >= 0; k--)
+        if (want & ENTRIES_CKP & 1u << k)
+            schedule_entry(e, (EntryKind)k, entries, bodies, runs);
     runs_name_loops(e);
+    for (int i = 0; ckp_wanted(e->s.f) && i < e->s.f->nloops; i++)
+        if (e->s.f->loops[i].nstate)
+            ckp_name_locals(e, &e->s.f->loops[i]);
     e->index = names_claim(&e->s.names, "k");
     e->work = names_claim(&e->s.names, "w");
 }
@@ -600,7 +637,10 @@ static void put_preamble(Buf *out, const Program *prog, const Diag *diag,
                          const EmitOptions *opt, const DefOut *defs, Entry (*entries)[ENTRY_KINDS])
 {
     header_comment(out, diag);
-    buf_puts(out, "#include <math.h>\n\n");
+    buf_puts(out, "#include <math.h>\n");
+    if (defs[0].ckp_fn[0]) /* the checkpointing helpers' */
+        buf_puts(out, "#include <limits.h>\n#include <string.h>\n");
+    buf_puts(out, "\n");
     if (opt->file_static)
         buf_printf(out, "#ifndef ADGEN_UNUSED\n#if defined(__GNUC__)\n"
                         "#define ADGEN_UNUSED __attribute__((unused))\n#else\n"
@@ -638,6 +678,10 @@ static void put_entry(Emitter *em, DefOut *e, Entry *entry, Body *b, Runs *rs,
         chunks_plan(&ch, e, entry, b);
         names = xrealloc(NULL, ch.nchunks * sizeof *names);
         chunks_put_functions(em, e, entry, b, &ch, file_names, names);
+    }
+    if (rs && !em->ckp_helpers && loops_checkpoints(e, entry, rs)) {
+        ckp_put_helpers(out, e->ckp_fn, opt->compile.real);
+        em->ckp_helpers = 1;
     }
     if (k != ENTRY_VALUE)
         buf_puts(out, "\n");

@@ -11,12 +11,12 @@
 
 LoopSweep *loop_sweep(const Func *f, const Loop *lp, EntryKind k)
 {
-    return &f->mode[k].loop[lp - f->loops];
+    return &f->mode[entry_of(k)].loop[lp - f->loops];
 }
 
 uint32_t loop_bar(const Func *f, const Loop *lp, EntryKind k)
 {
-    return loop_sweep(f, lp, k == ENTRY_VJP ? ENTRY_VJP : ENTRY_GRAD)->bar;
+    return loop_sweep(f, lp, entry_of(k) == ENTRY_VJP ? ENTRY_VJP : ENTRY_GRAD)->bar;
 }
 
 uint32_t loop_results(const Loop *lp)

@@ -41,14 +41,43 @@ static const char *load_text(const DefOut *e, const char *array, const char *var
     return s;
 }
 
-/* Where a recurrence's reverse loop finds tape entry t of iteration `var`: "work[2 * k + 1]". */
-static const char *work_text(const DefOut *e, const Loop *lp, const char *var, uint32_t t)
+/* Where a recurrence's reverse loop finds tape entry t of iteration `var`: "work[2 * k + 1]";
+ * in a checkpointed variant, which tapes one step at a time, "work[1]". */
+static const char *work_text(const DefOut *e, const Loop *lp, const char *var, uint32_t t,
+                             int ckp)
 {
     Affine at;
     memset(&at, 0, sizeof at);
-    at.c[0] = lp->ntape;
-    at.k = (int64_t)t - (int64_t)lp->ntape * lp->lo.k;
+    at.c[0] = ckp ? 0 : lp->ntape;
+    at.k = (int64_t)t - at.c[0] * lp->lo.k;
     return load_text(e, e->s.work, var, &at);
+}
+
+/* Whether run r of the entry point is printed as a checkpointed variant's: the forward or
+ * the reverse loop of a recurrence whose reverse loop reads a tape. */
+static int ckp_on(const DefOut *e, const Entry *entry, const Run *r)
+{
+    const Loop *lp = &e->s.f->loops[r->loop];
+    return entry_of(entry->kind) != entry->kind && lp->nstate && lp->ntape &&
+           (r->kind == RUN_VALUE || r->kind == RUN_REVERSE);
+}
+
+int loops_checkpoints(const DefOut *e, const Entry *entry, const Runs *rs)
+{
+    for (int j = 0; j < rs->n; j++)
+        if (ckp_on(e, entry, &rs->run[j]))
+            return 1;
+    return 0;
+}
+
+/* Keeps the outputs of kind `kind` among o[0..n) (in order); their number. */
+static uint32_t keep_outputs(RunOut *o, uint32_t n, OutKind kind)
+{
+    uint32_t kept = 0;
+    for (uint32_t k = 0; k < n; k++)
+        if (o[k].kind == kind)
+            o[kept++] = o[k];
+    return kept;
 }
 
 /* Whether output k of a run assigns what the loop carries (a state, its tangent or its
@@ -64,7 +93,7 @@ static int carried(const RunOut *o, const uint8_t *adds, uint32_t k)
  * of one old value. */
 static void put_run_outputs(Buf *out, const Printer *pr, const char *const *old,
                             const RunOut *o, const NodeId *roots, const char **into,
-                            const uint8_t *adds, uint32_t n)
+                            const uint8_t *adds, uint32_t n, const char *indent)
 {
     const Func *body = pr->e->s.f;
     const char **name = pr->e->s.local, **from = xrealloc(NULL, (n + 1) * sizeof *from);
@@ -74,7 +103,7 @@ static void put_run_outputs(Buf *out, const Printer *pr, const char *const *old,
         from[k] = input ? name[roots[k]] : NULL;
         done[k] = !carried(o, adds, k) || (input && from[k] == into[k]);
         if (o[k].kind == OUT_LIVE) {
-            buf_puts(out, "        ");
+            buf_puts(out, indent);
             if (roots[k]) {
                 buf_puts(out, "if (!(");
                 print_condition(out, pr, roots[k]);
@@ -84,7 +113,7 @@ static void put_run_outputs(Buf *out, const Printer *pr, const char *const *old,
         } else if (!done[k] || (adds[k] && dag_is_const(&body->dag, roots[k], 0.0))) {
             continue;
         } else if (!(input && from[k] == into[k])) {
-            buf_printf(out, "        %s %s= ", into[k], adds[k] ? "+" : "");
+            buf_printf(out, "%s%s %s= ", indent, into[k], adds[k] ? "+" : "");
             print_expr(out, pr, roots[k]);
             buf_puts(out, ";\n");
         }
@@ -103,15 +132,15 @@ static void put_run_outputs(Buf *out, const Printer *pr, const char *const *old,
         if (first < 0)
             break;
         if (next < 0) { /* a cycle: keep the old value of the first before assigning it */
-            buf_printf(out, "        const %s %s = %s;\n", real_type[pr->e->opt->compile.real],
-                       old[copies], into[first]);
+            buf_printf(out, "%sconst %s %s = %s;\n", indent,
+                       real_type[pr->e->opt->compile.real], old[copies], into[first]);
             for (uint32_t j = 0; j < n; j++)
                 if (!done[j] && from[j] == into[first])
                     from[j] = old[copies];
             copies++;
             next = first;
         }
-        buf_printf(out, "        %s = ", into[next]);
+        buf_printf(out, "%s%s = ", indent, into[next]);
         if (from[next])
             buf_puts(out, from[next]);
         else
@@ -203,13 +232,13 @@ static void tape_mark(DefOut *be, const Loop *lp, const Run *r, TapeSaved *ts)
 }
 
 /* Names the tape's entries after their elements of the work array, keeping their names. */
-static void tape_name(const DefOut *e, const Run *r, TapeSaved *ts)
+static void tape_name(const DefOut *e, const Run *r, TapeSaved *ts, int ckp)
 {
     const Loop *lp = &e->s.f->loops[r->loop];
     const char **name = e->loops[r->loop].s.local;
     for (uint32_t j = 0; ts->on && j < lp->ntape; j++) {
         ts->name[j] = name[lp->tape[j]];
-        name[lp->tape[j]] = work_text(e, lp, e->loop_var[r->loop], j);
+        name[lp->tape[j]] = work_text(e, lp, e->loop_var[r->loop], j, ckp);
     }
 }
 
@@ -258,7 +287,7 @@ static void route_outputs(const DefOut *e, const Entry *entry, const Run *r, con
             into[k] = local[f->input[loop_sweep(f, lp, ENTRY_HVP)->bar + o[k].idx]];
             break;
         case OUT_TAPE:
-            into[k] = work_text(e, lp, var, o[k].idx);
+            into[k] = work_text(e, lp, var, o[k].idx, ckp_on(e, entry, r));
             adds[k] = 0;
             break;
         case OUT_LIVE: into[k] = local[f->input[o[k].idx]]; break;
@@ -318,9 +347,10 @@ static void put_carried(Buf *out, const DefOut *e, const Entry *entry, const Bod
                        outer_text(&outer, loop_sweep(f, lp, entry->kind)->seed[o[k].idx]));
 }
 
-/* The loop's comment and its `for`, forwards or (a recurrence's reverse loop) backwards,
- * then the never-true flag when the iteration has one. */
-static void put_loop_head(Emitter *em, const DefOut *e, const Run *r, int never)
+/* The loop's comment and its `for`, forwards or (a recurrence's reverse loop) backwards; in
+ * a checkpointed variant, the forward loop saving states (state: their names). */
+static void put_loop_head(Emitter *em, const DefOut *e, const Run *r, int ckp,
+                          const char *const *state)
 {
     const Loop *lp = &e->s.f->loops[r->loop];
     Buf *out = em->out;
@@ -329,6 +359,10 @@ static void put_loop_head(Emitter *em, const DefOut *e, const Run *r, int never)
     Affine end = lp->hi;
     end.k++;
     lines_at_source(em, lp->loc.first_line);
+    if (ckp) {
+        ckp_put_first_head(out, e, lp, var, state);
+        return;
+    }
     buf_printf(out, "    /* %s */\n", back ? (rec ? "the recurrence backwards: the adjoints of "
                                                        "its states and of what it reads" :
                                                  r->fused ? "the sum and its summands' "
@@ -341,46 +375,144 @@ static void put_loop_head(Emitter *em, const DefOut *e, const Run *r, int never)
     buf_printf(out, "; %s %s ", var, back && rec ? ">=" : "<");
     print_affine(out, e, var, back && rec ? &lp->lo : &end);
     buf_printf(out, "; %s%s) {\n", var, back && rec ? "--" : "++");
-    if (never) /* not const: C++ would take it for a constant operand */
-        buf_printf(out, "        int %s = 0;\n", e->never);
+}
+
+/* The iteration of run r computing its n outputs o (roots[k] into[k], added when adds[k]),
+ * its inputs named: the flags never true in it, its locals, then its outputs, at `indent`.
+ * Unless tape is NULL, the tape it reads is named once its body is scheduled (a local named
+ * after a tape entry is named after the value, not after where it is stored). */
+static void put_iteration(Emitter *em, const DefOut *e, const Run *r, const RunOut *o,
+                          const NodeId *roots, const char **into, const uint8_t *adds,
+                          uint32_t n, const NodeId *flag, TapeSaved *tape, int ckp,
+                          const char *indent)
+{
+    DefOut *be = &e->loops[r->loop];
+    Body bb;
+    if (schedule_iteration(e, r, roots, n, flag, &bb)) /* not const: C++ would take it for a
+                                                           constant operand */
+        buf_printf(em->out, "%sint %s = 0;\n", indent, e->never);
+    if (tape)
+        tape_name(e, r, tape, ckp);
+    Printer pr = {be, &bb};
+    for (uint32_t k = 0; k < bb.n; k++)
+        if (bb.local[k])
+            print_local(em, &pr, bb.nodes[k], indent);
+    put_run_outputs(em->out, &pr, e->old, o, roots, into, adds, n, indent);
+    body_free(&bb);
+}
+
+/* The outputs o[0..n) of run r routed (route_outputs), into arrays allocated together. */
+typedef struct {
+    NodeId *roots;
+    const char **into;
+    uint8_t *adds;
+} Routes;
+
+static void routes_make(Routes *rt, const DefOut *e, const Entry *entry, const Run *r,
+                        const RunOut *o, uint32_t n)
+{
+    rt->roots = xrealloc(NULL, (n + 1) * sizeof *rt->roots);
+    rt->into = xrealloc(NULL, (n + 1) * sizeof *rt->into);
+    rt->adds = xrealloc(NULL, n + 1);
+    route_outputs(e, entry, r, o, n, rt->roots, rt->into, rt->adds);
+}
+
+static void routes_free(Routes *rt)
+{
+    free(rt->roots);
+    free(rt->into);
+    free(rt->adds);
+}
+
+/* A checkpointed variant's reverse loop (run r, whose outputs o are routed in rt): in each
+ * round, the states restored from the top level of the saved ones and advanced (the value
+ * iteration), and saved when more than one step is left; else the step taped (the forward
+ * loop's tape iteration) and reversed (the iteration of run r). */
+static void put_ckp_reverse(Emitter *em, const DefOut *e, const Entry *entry, const Body *b,
+                            const Run *r, const RunOut *o, const Routes *rt, uint32_t n,
+                            const NodeId *flag)
+{
+    const Loop *lp = &e->s.f->loops[r->loop];
+    DefOut *be = &e->loops[r->loop];
+    const char *var = e->loop_var[r->loop], **name = be->s.local;
+    Buf *out = em->out;
+    lines_at_source(em, lp->loc.first_line);
+    ckp_put_reverse_head(out, e, lp, var);
+    /* the forward loop's iteration, on the restored states: its values, then its tape */
+    Run fwd = {r->loop, RUN_VALUE, 0};
+    RunOut *fo, *to;
+    uint32_t nf = runs_outputs(e, entry, b, &fwd, &fo);
+    to = xrealloc(NULL, (nf + 1) * sizeof *to);
+    memcpy(to, fo, nf * sizeof *fo);
+    uint32_t nt = keep_outputs(to, nf, OUT_TAPE);
+    nf = keep_outputs(fo, nf, OUT_RESULT);
+    free(name_iteration_inputs(e, entry, b, &fwd));
+    for (uint32_t j = 0; j < lp->nstate; j++)
+        name[be->s.f->input[loop_state_slot(lp, j)]] = e->ckp_state[j];
+    NodeId *none = xrealloc(NULL, (lp->ncap + 2 * loop_results(lp) + 1) * sizeof *none);
+    memset(none, 0, (lp->ncap + 2 * loop_results(lp) + 1) * sizeof *none);
+    Routes fr, tr;
+    routes_make(&fr, e, entry, &fwd, fo, nf);
+    for (uint32_t k = 0; k < nf; k++)
+        fr.into[k] = e->ckp_state[fo[k].idx];
+    put_iteration(em, e, &fwd, fo, fr.roots, fr.into, fr.adds, nf, none, NULL, 0,
+                  "                ");
+    ckp_put_reverse_save(out, e, lp, var);
+    routes_make(&tr, e, entry, &fwd, to, nt);
+    buf_puts(out, "        {\n");
+    put_iteration(em, e, &fwd, to, tr.roots, tr.into, tr.adds, nt, none, NULL, 0,
+                  "            ");
+    buf_puts(out, "        }\n        {\n");
+    free(name_iteration_inputs(e, entry, b, r));
+    TapeSaved tape;
+    tape_mark(be, lp, r, &tape);
+    put_iteration(em, e, r, o, rt->roots, rt->into, rt->adds, n, flag, &tape, 1, "            ");
+    buf_puts(out, "        }\n");
+    tape_put_back(be, lp, &tape);
+    ckp_put_reverse_tail(out, e, var);
+    routes_free(&fr);
+    routes_free(&tr);
+    free(none);
+    free(fo);
+    free(to);
 }
 
 /* Run r: the declarations of what it computes, the loop, its statements, then the sums and
  * the new states. */
 static void put_run(Emitter *em, const DefOut *e, const Entry *entry, const Body *b, const Run *r)
 {
-    const Loop *lp = &e->s.f->loops[r->loop];
+    const Func *f = e->s.f;
+    const Loop *lp = &f->loops[r->loop];
     DefOut *be = &e->loops[r->loop];
     RunOut *o;
     uint32_t n = runs_outputs(e, entry, b, r, &o);
+    int ckp = ckp_on(e, entry, r);
+    if (ckp && r->kind == RUN_VALUE) /* the first pass tapes nothing */
+        n = keep_outputs(o, n, OUT_RESULT);
     if (!n) {
         free(o);
         return;
     }
     NodeId *flag = name_iteration_inputs(e, entry, b, r);
-    TapeSaved tape;
-    tape_mark(be, lp, r, &tape);
-    NodeId *roots = xrealloc(NULL, n * sizeof *roots);
-    const char **into = xrealloc(NULL, n * sizeof *into);
-    uint8_t *adds = xrealloc(NULL, n);
-    route_outputs(e, entry, r, o, n, roots, into, adds);
-    Body bb;
-    int never = schedule_iteration(e, r, roots, n, flag, &bb);
+    Routes rt;
+    routes_make(&rt, e, entry, r, o, n);
+    put_carried(em->out, e, entry, b, r, o, rt.into, n);
+    if (ckp && r->kind == RUN_REVERSE) {
+        put_ckp_reverse(em, e, entry, b, r, o, &rt, n, flag);
+    } else {
+        const char **state = xrealloc(NULL, (lp->nstate + 1) * sizeof *state);
+        for (uint32_t j = 0; j < lp->nstate; j++)
+            state[j] = e->s.local[f->input[lp->slot + j]];
+        TapeSaved tape;
+        tape_mark(be, lp, r, &tape);
+        put_loop_head(em, e, r, ckp, state);
+        put_iteration(em, e, r, o, rt.roots, rt.into, rt.adds, n, flag, &tape, 0, "        ");
+        buf_puts(em->out, "    }\n");
+        tape_put_back(be, lp, &tape);
+        free(state);
+    }
     free(flag);
-    put_carried(em->out, e, entry, b, r, o, into, n);
-    put_loop_head(em, e, r, never);
-    tape_name(e, r, &tape);
-    Printer pr = {be, &bb};
-    for (uint32_t k = 0; k < bb.n; k++)
-        if (bb.local[k])
-            print_local(em, &pr, bb.nodes[k], "        ");
-    put_run_outputs(em->out, &pr, e->old, o, roots, into, adds, n);
-    buf_puts(em->out, "    }\n");
-    body_free(&bb);
-    tape_put_back(be, lp, &tape);
-    free(roots);
-    free(into);
-    free(adds);
+    routes_free(&rt);
     free(o);
 }
 
@@ -544,6 +676,8 @@ void loops_put_body(Emitter *em, const DefOut *e, const Entry *entry, const Body
             used |= (loaded[a->param] & (a->out ? USE_WRITE : USE_DOT)) != 0;
         for (int j = 0; rs && a->name == e->s.work && j < rs->n; j++)
             used |= f->loops[rs->run[j].loop].ntape > 0;
+        for (int j = 0; rs && a->count && j < rs->n; j++)
+            used |= ckp_on(e, entry, &rs->run[j]);
         if (a->param >= 0 && (f->params[a->param].rt_size >= 0 || f->params[a->param].loaded) &&
             a->out && !print_adds_into(e, entry, a)) {
             /* a run-time array's gradient: zeroed here, added into by the reverse loops */

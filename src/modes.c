@@ -27,20 +27,41 @@
 #include "modes.h"
 
 const EntryInfo entry_info[ENTRY_KINDS] = {
-#define X(kind, word, suffix, sweep, scalar, kept, sparse) \
-    [ENTRY_##kind] = {word, suffix, sweep, scalar, kept, sparse},
+#define X(kind, word, suffix, sweep, scalar, kept, sparse, of) \
+    [ENTRY_##kind] = {word, suffix, sweep, scalar, kept, sparse, ENTRY_##of},
     ENTRIES(X)
 #undef X
 };
 
+EntryKind entry_of(EntryKind k)
+{
+    return entry_info[k].of;
+}
+
+unsigned entries_built(unsigned kinds)
+{
+    for (int k = 0; k < ENTRY_KINDS; k++)
+        if (kinds & 1u << k)
+            kinds |= 1u << entry_info[k].of;
+    return kinds;
+}
+
+static int has_recurrence(const Func *f)
+{
+    for (int i = 0; i < f->nloops; i++)
+        if (f->loops[i].nstate)
+            return 1;
+    return 0;
+}
+
 unsigned func_misfits(const Func *f)
 {
-    int recurrence = 0;
-    for (int i = 0; i < f->nloops; i++)
-        recurrence |= f->loops[i].nstate > 0;
+    int recurrence = has_recurrence(f);
+    unsigned ckp = recurrence ? 0 : ENTRIES_CKP;
     if (f->nsizes || f->nloops)
-        return (((1u << ENTRY_KINDS) - 1) & ~ENTRIES_KEPT) | (recurrence ? 1u << ENTRY_HVP : 0);
-    return f->vector ? ENTRIES_SCALAR : 0;
+        return (((1u << ENTRY_KINDS) - 1) & ~ENTRIES_KEPT) | (recurrence ? 1u << ENTRY_HVP : 0) |
+               ckp;
+    return (f->vector ? ENTRIES_SCALAR : 0) | ckp;
 }
 
 int func_check_entries(const Func *f, unsigned asked, Diag *diag)
@@ -56,10 +77,13 @@ int func_check_entries(const Func *f, unsigned asked, Diag *diag)
             buf_printf(&fits, "%s%s", fits.len ? ", " : "", entry_info[k].word);
     }
     const Def *def = f->def;
-    int recurrence = 0;
-    for (int i = 0; i < f->nloops; i++)
-        recurrence |= f->loops[i].nstate > 0;
-    if (f->nsizes || f->nloops)
+    int recurrence = has_recurrence(f);
+    if (!(wrong & ~ENTRIES_CKP))
+        diag_error(diag, def->bare ? def->loc : def->name_loc,
+                   "'%s' has no recurrence kept as a loop, so it has no %s (a checkpointed "
+                   "variant recomputes a recurrence's steps from saved states); its modes are %s",
+                   f->name, names.data, fits.data);
+    else if (f->nsizes || f->nloops)
         diag_error(diag, def->bare ? def->loc : def->name_loc,
                    "'%s' has %s, so it has no %s yet; its modes are %s (or give the sizes "
                    "with -D)", f->name, recurrence && wrong == 1u << ENTRY_HVP ?
@@ -624,7 +648,7 @@ static void vjp_tangent(Func *f)
 void func_differentiate(Func *f)
 {
     Dag *d = &f->dag;
-    unsigned want = f->entries;
+    unsigned want = entries_built(f->entries);
     f->nprimal = d->len;
     f->ndiff = 0;
     for (int p = 0; p < f->nparams; p++)

@@ -409,6 +409,7 @@ void runs_name_loops(DefOut *e)
 {
     Sched *s = &e->s;
     const Func *f = s->f;
+    unsigned built = entries_built(f->entries);
     for (int i = 0; i < f->nloops; i++) {
         const Loop *lp = &f->loops[i];
         const LoopSweep *gs = loop_sweep(f, lp, ENTRY_GRAD), *vs = loop_sweep(f, lp, ENTRY_VJP);
@@ -426,31 +427,31 @@ void runs_name_loops(DefOut *e)
             else
                 buf_printf(&want, "sum_%s", lp->var);
             const char *v = s->local[f->input[lp->slot + j]] = names_claim(&s->names, want.data);
-            if (lp->active && f->entries & ENTRIES_TANGENTS)
+            if (lp->active && built & ENTRIES_TANGENTS)
                 s->local[f->input[lp->dot_slot + j]] = claim_ident(s, v, "_dot");
             const char *bar = lp->nstate ? claim_ident(s, v, "_bar") : NULL;
             if (bar)
                 s->local[f->input[gs->bar + lp->ncap + j]] = bar;
-            if (bar && f->entries & 1u << ENTRY_VJP)
+            if (bar && built & 1u << ENTRY_VJP)
                 s->local[f->input[vs->bar + lp->ncap + j]] = bar;
             buf_free(&want);
         }
         for (uint32_t c = 0; c < lp->ncap; c++) {
             const char *acc = s->local[f->input[gs->bar + c]] =
                 claim_ident(s, s->local[lp->cap[c]] ? s->local[lp->cap[c]] : "", "_acc");
-            if (f->entries & 1u << ENTRY_VJP)
+            if (built & 1u << ENTRY_VJP)
                 s->local[f->input[vs->bar + c]] = acc;
-            if (f->entries & 1u << ENTRY_HVP)
+            if (built & 1u << ENTRY_HVP)
                 s->local[f->input[loop_sweep(f, lp, ENTRY_HVP)->bar + c]] =
                     claim_ident(s, acc, "_dot");
             static const EntryKind bars[] = {ENTRY_GRAD, ENTRY_VJP, ENTRY_HVP};
             for (int k = 0; k < 3; k++)
-                if (bars[k] == ENTRY_GRAD || f->entries & 1u << bars[k])
+                if (bars[k] == ENTRY_GRAD || built & 1u << bars[k])
                     s->local[f->input[loop_sweep(f, lp, bars[k])->live_bar + c]] =
                         claim_ident(s, acc, bars[k] == ENTRY_HVP ? "_dot_live" : "_live");
         }
         for (int k = 0; !lp->nstate && k < ENTRY_KINDS; k++)
-            if (entry_tangents(k) && f->entries & 1u << k)
+            if (entry_tangents(k) && built & 1u << k)
                 s->local[f->input[loop_sweep(f, lp, k)->live_dot]] =
                     claim_ident(s, s->local[f->input[lp->slot]], "_dot_live");
     }

@@ -53,7 +53,7 @@ static void name_slots(Sched *s, uint32_t first, uint32_t size, int array, const
 void sched_init(Sched *s, const Func *f, Arena *arena, const NameSet *file_names)
 {
     uint32_t n = f->dag.len;
-    unsigned want = f->entries;
+    unsigned want = entries_built(f->entries);
     memset(s, 0, sizeof *s);
     s->f = f;
     s->arena = arena;
@@ -112,6 +112,8 @@ void sched_init(Sched *s, const Func *f, Arena *arena, const NameSet *file_names
     for (int i = 0; i < f->nloops; i++)
         if (f->loops[i].nstate && !s->work && want & ENTRIES_REVERSE)
             s->work = names_claim(&s->names, "work");
+    if (want & ENTRIES_CKP)
+        s->snaps = names_claim(&s->names, "snaps");
 }
 
 void sched_free(Sched *s)
@@ -146,6 +148,7 @@ static int add_arg(EntryBuilder *eb, const char *name, int out, int array, uint3
     a->param = param;
     a->slot = slot;
     a->fill = 0;
+    a->count = 0;
     return e->nargs++;
 }
 
@@ -233,7 +236,7 @@ void sched_entry(const Sched *s, EntryKind k, Entry *e)
     EntryBuilder eb = {s, e, 0};
     memset(e, 0, sizeof *e);
     e->kind = k;
-    switch (k) {
+    switch (entry_of(k)) {
     case ENTRY_VALUE:
         add_values(&eb);
         break;
@@ -284,8 +287,12 @@ void sched_entry(const Sched *s, EntryKind k, Entry *e)
         e->ret = f->roots[0];
         add_sparse(&eb, s->hess_nz, &f->mode[ENTRY_HESS].sparse);
         break;
-    case ENTRY_KINDS:
+    case ENTRY_GRAD_CKP: case ENTRY_VJP_CKP: case ENTRY_KINDS:
         abort();
+    }
+    if (s->snaps && entry_of(k) != k) {
+        int a = add_arg(&eb, s->snaps, 0, 0, 0, -1, 0);
+        e->args[a].count = 1;
     }
     if (s->work && entry_reverse(k))
         add_arg(&eb, s->work, 1, 1, 0, -1, 0);

@@ -357,6 +357,16 @@ static const char driver_head[] =
     "    if (len > 0 && !v) {\n        printf(\"out of memory\\n\");\n        exit(2);\n    }\n"
     "    for (long k = 0; k < len; k++)\n        v[k] = uniform(lo, hi);\n"
     "    return v;\n}\n"
+    "/* len copies of v, malloc'ed to exactly that size (drawing no random number) */\n"
+    "static double *fill(long len, double v)\n{\n"
+    "    double *f = malloc((size_t)len * sizeof *f);\n"
+    "    if (len > 0 && !f) {\n        printf(\"out of memory\\n\");\n        exit(2);\n    }\n"
+    "    for (long k = 0; k < len; k++)\n        f[k] = v;\n"
+    "    return f;\n}\n"
+    "static double *dup(const double *v, long len)\n{\n"
+    "    double *c = fill(len, 0);\n"
+    "    if (len > 0)\n        memcpy(c, v, (size_t)len * sizeof *c);\n"
+    "    return c;\n}\n"
     "static double *copy(const double *v, long len)\n{\n"
     "    double *c = vec(len, 0, 0);\n"
     "    if (len > 0)\n        memcpy(c, v, (size_t)len * sizeof *c);\n"
@@ -369,6 +379,9 @@ static const char driver_head[] =
     "static int same(double a, double b)\n{\n    return a == b || (isnan(a) && isnan(b));\n}\n"
     "static void exact(const char *m, const char *what, long n, long k, double got, double want)\n"
     "{\n    n_checks++;\n    if (!same(got, want))\n        fail(m, what, n, k, got, want);\n}\n"
+    "static void bits(const char *m, const char *what, long n, long k, double got, double want)\n"
+    "{\n    n_checks++;\n    if (memcmp(&got, &want, sizeof got) != 0)\n"
+    "        fail(m, what, n, k, got, want);\n}\n"
     "/* got = want to rounding: relative to want, or to scale, the magnitude of the vector or\n"
     " * of the terms want sums, when that is larger; near the subnormals (a recurrence's\n"
     " * derivatives decay) absolutely */\n"
@@ -425,6 +438,47 @@ static void each_diff(Buf *d, const Head *h, const char *indent, const char *stm
                 buf_putn(d, s, 1);
         buf_puts(d, "\n");
     }
+}
+
+/* A recurrence's checkpointed variants (grad-ckp, vjp-ckp, and grad-ckp adding into its
+ * gradient) against the stored ones, to the bit, at every number of snapshots from 0 (taken as
+ * 1) to past the number of steps, with the work array malloc'ed to exactly NAME_WORK_CKP; at a
+ * large size (under the sanitizers), at 10 and 30. */
+static void put_ckp_check(Buf *d, const Model *m, const Head *h, const char *work)
+{
+    const char *M = m->name;
+    buf_printf(d, "        for (long c = 0; c <= (K > 1000 ? 1 : K + 4); c++) {\n"
+                  "            const long snaps = K > 1000 ? 10 + 20 * c : c;\n"
+                  "            double *cw = fill((long)%s_CKP(", work);
+    for (int z = 0; z < h->nsizes; z++)
+        buf_printf(d, "s_%s, ", h->size[z]);
+    buf_puts(d, "snaps), 7.5);\n");
+    for (int k = 0; k < h->np; k++)
+        if (h->p[k].diff)
+            buf_printf(d, "            double *gc_%s = fill(len_%s, 7.5), *bc_%s = fill(len_%s, "
+                          "7.5), *ac_%s = dup(ra_%s, len_%s);\n", h->p[k].name, h->p[k].name,
+                       h->p[k].name, h->p[k].name, h->p[k].name, h->p[k].name, h->p[k].name);
+    char *a = call_args(h, 1, "gc_%s", "gc_%s", "snaps, cw");
+    buf_printf(d, "            bits(M, \"grad-ckp's value\", K, snaps, k_%s_grad_ckp(%s), vk);\n",
+               M, a);
+    free(a);
+    each_diff(d, h, "            ", "bits(M, \"grad-ckp\", K, snaps, gc_@[k], gk_@[k]);");
+    a = call_args(h, 1, "bc_%s", "bc_%s", "BEFORE:ub|snaps, cw");
+    buf_printf(d, "            bits(M, \"vjp-ckp's value\", K, snaps, k_%s_vjp_ckp(%s), vk);\n",
+               M, a);
+    free(a);
+    each_diff(d, h, "            ", "bits(M, \"vjp-ckp\", K, snaps, bc_@[k], bk_@[k]);");
+    a = call_args(h, 1, "ac_%s", "ac_%s", "snaps, cw");
+    buf_printf(d, "            a_%s_grad_ckp(%s);\n", M, a);
+    free(a);
+    each_diff(d, h, "            ", "bits(M, \"accumulating grad-ckp\", K, snaps, ac_@[k], "
+                                   "ga_@[k]);");
+    for (int k = 0; k < h->np; k++)
+        if (h->p[k].diff)
+            buf_printf(d, "            free(gc_%s);\n            free(bc_%s);\n"
+                          "            free(ac_%s);\n", h->p[k].name, h->p[k].name,
+                       h->p[k].name);
+    buf_puts(d, "            free(cw);\n        }\n");
 }
 
 /* check_NAME(K, how): one model at base size K at `points` random points; how is 0 for the
@@ -495,6 +549,8 @@ static void put_check(Buf *d, const Model *m, const Head *h, const char *work, i
         free(a);
         free(hv);
     }
+    if (m->rec)
+        put_ckp_check(d, m, h, work);
     /* the modes against each other (their sums in different orders at large n) */
     buf_puts(d, "        const double tol = K > 1000 ? 1e-9 : 1e-12;\n"
                 "        double gmax = 0, gd = 0, gdscale = 0;\n"
@@ -663,9 +719,10 @@ static void build_drivers(void)
         char path[256], emit[64], *text;
         snprintf(path, sizeof path, OUT "/%s.expr", m->name);
         spit(path, m->src);
+        /* the unrolled form has no recurrence to checkpoint */
         snprintf(emit, sizeof emit, "--emit=grad,jvp,vjp%s", m->rec ? "" : ",hvp");
         Buf opt = {0};
-        buf_printf(&opt, "%s --prefix=k_", emit);
+        buf_printf(&opt, "%s%s --prefix=k_", emit, m->rec ? ",grad-ckp,vjp-ckp" : "");
         if (m->rec)
             buf_printf(&opt, " --header=" OUT "/%s_k.h", m->name);
         text = generate(m, "k", opt.data);
@@ -685,10 +742,12 @@ static void build_drivers(void)
             free(text);
         }
         opt.len = 0;
-        buf_puts(&opt, "--emit=grad,vjp --accumulate --prefix=a_");
+        buf_printf(&opt, "--emit=grad,vjp%s --accumulate --prefix=a_",
+                   m->rec ? ",grad-ckp" : "");
         free(generate(m, "a", opt.data));
         opt.len = 0;
-        buf_printf(&opt, "%s --real=float --prefix=f_", emit);
+        buf_printf(&opt, "%s%s --real=float --prefix=f_", emit,
+                   m->rec ? ",grad-ckp,vjp-ckp" : "");
         free(generate(m, "f", opt.data));
         if (m->rec) {
             buf_printf(&plain, "#include \"%s_k.h\"\n", m->name);
