@@ -384,6 +384,13 @@ $(eval $(call bench_case,logistic,tests/bench/logistic.expr,))
 $(eval $(call bench_case,chain_n,tests/bench/chain_n.expr,))
 $(eval $(call bench_case,chain_n50,tests/bench/chain_n.expr,-D n=50 --prefix=u50_))
 
+# The checkpointing table (issue 20): grad and grad-ckp of two kept recurrences, timed by
+# tests/bench/ckp.c (build/bench/ckp-CC, run by the section `ckp` of build/bench/bench).
+BENCH_CKP_CASES := ck_chain ck_osc
+BENCH_CKP_EMIT  := --emit=grad --emit=grad-ckp --prefix=ck_
+$(eval $(call bench_case,ck_chain,tests/bench/chain_n.expr,$(BENCH_CKP_EMIT)))
+$(eval $(call bench_case,ck_osc,samples/oscillator.expr,$(BENCH_CKP_EMIT)))
+
 # $(call bench_compiler,CC): build/bench/CC/*.o and build/bench/grad-CC
 define bench_compiler
 build/bench/$(1)/%.o: $(BENCH_GEN)/%.c | build/bench/$(1)
@@ -406,6 +413,13 @@ build/bench/$(1)/kept.o: tests/bench/kept.c tests/bench/hand.h tests/bench/timin
 build/bench/kept-$(1): $(patsubst %,build/bench/$(1)/%.o,kept hand $(BENCH_KEPT_CASES))
 	$(1) -o $$@ $$^ -lm
 
+build/bench/$(1)/ckp.o: tests/bench/ckp.c tests/bench/timing.h \
+        $(BENCH_CKP_CASES:%=$(BENCH_GEN)/%.h) | build/bench/$(1)
+	$(1) $(BENCH_CFLAGS) -D_POSIX_C_SOURCE=200809L -I$(BENCH_GEN) -Itests/bench -c -o $$@ $$<
+
+build/bench/ckp-$(1): $(patsubst %,build/bench/$(1)/%.o,ckp $(BENCH_CKP_CASES))
+	$(1) -o $$@ $$^ -lm
+
 build/bench/$(1):
 	mkdir -p $$@
 endef
@@ -413,8 +427,9 @@ $(foreach c,$(BENCH_COMPILERS),$(eval $(call bench_compiler,$(c))))
 
 BENCH_GRAD := $(BENCH_COMPILERS:%=build/bench/grad-%)
 BENCH_KEPT := $(BENCH_COMPILERS:%=build/bench/kept-%)
+BENCH_CKP  := $(BENCH_COMPILERS:%=build/bench/ckp-%)
 
-bench: adgen build/bench/bench $(BENCH_GRAD) $(BENCH_KEPT)
+bench: adgen build/bench/bench $(BENCH_GRAD) $(BENCH_KEPT) $(BENCH_CKP)
 	@for g in $(BENCH_GRAD); do $$g; echo; done
 	@if [ -f /usr/include/adolc/adolc.h ]; then echo "ADOL-C: installed, but its" \
 	    "taped-gradient column is not written yet"; else echo "ADOL-C: no" \

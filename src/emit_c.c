@@ -1,11 +1,12 @@
 /*
  * emit_c.c: the C file's frame. Input: a Program whose Funcs have been differentiated. Output:
- * the source, C99 that includes only <math.h>, with the entry points of every definition
- * (README, "The generated API"), and the header declaring them. Per definition it claims the C
- * names, and schedules every entry point's body (schedule.c; with its kept loops' runs,
- * runs.c) before anything prints, so that a node two bodies share has one name in both; then
- * it prints the definition's source as a comment and, per entry point, a comment saying what
- * it computes, the prototype and the body (loops.c; a large one in chunks, chunks.c).
+ * the source, C99 that includes only <math.h> (and <limits.h> and <string.h> for ckp.c's
+ * helpers), with the entry points of every definition (README, "The generated API"), and the
+ * header declaring them. Per definition it claims the C names, and schedules every entry
+ * point's body (schedule.c; with its kept loops' runs, runs.c) before anything prints, so that
+ * a node two bodies share has one name in both; then it prints the definition's source as a
+ * comment and, per entry point, a comment saying what it computes, the prototype and the body
+ * (loops.c; a large one in chunks, chunks.c).
  * Invariant: the source and the header claim their names through one name_functions, in one
  * order, so that they agree.
  */

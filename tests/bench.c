@@ -20,7 +20,10 @@
  *    (tests/bench/kept.c): their gradients beside hand-written loop adjoints at N = 10^3 to
  *    10^7 points and n = 10^6 steps.
  *
- * BENCH_SECTIONS (a comma list of large, scaling, samples, modes, kept; default all) chooses
+ * 5. Checkpointing (issue 20): build/bench/ckp-gcc and ckp-clang (tests/bench/ckp.c): memory
+ *    and time of grad-ckp against grad for two recurrences, and 10^8 steps in bounded memory.
+ *
+ * BENCH_SECTIONS (a comma list of large, scaling, samples, modes, kept, ckp; default all) chooses
  * what runs, BENCH_CC_TIMEOUT the cap on each compile of the scaling table (seconds, default 120).
  * The inputs are made by a fixed-seed generator, so runs compare. Times are measured on
  * whatever else the machine is doing: read them as a trend, not to the millisecond.
@@ -625,6 +628,25 @@ static int kept_speed(void)
     return status;
 }
 
+/* Checkpointing (issue 20): the tables of build/bench/ckp-gcc and ckp-clang
+ * (tests/bench/ckp.c), which `make bench` builds. */
+static int ckp_speed(void)
+{
+    int status = 0;
+    static const char *const drivers[] = {DIR "/ckp-gcc", DIR "/ckp-clang"};
+    for (int i = 0; i < 2; i++) {
+        if (access(drivers[i], X_OK) != 0) {
+            fprintf(stderr, "bench: no %s (make bench builds it)\n", drivers[i]);
+            status = 1;
+            continue;
+        }
+        putchar('\n');
+        fflush(stdout);
+        status |= system(drivers[i]) != 0;
+    }
+    return status;
+}
+
 /* Whether BENCH_SECTIONS (a comma list; unset or empty: all) names `name`. */
 static int section(const char *name)
 {
@@ -653,5 +675,7 @@ int main(void)
         status |= modes_speed();
     if (section("kept"))
         status |= kept_speed();
+    if (section("ckp"))
+        status |= ckp_speed();
     return status;
 }
