@@ -24,8 +24,17 @@ enum { NSIZES = sizeof sizes / sizeof *sizes };
 
 /* The comparisons, shared by every program's driver. */
 static const char driver_head[] =
-    "#include <math.h>\n#include <stdio.h>\n#include <stdlib.h>\n\n"
+    "#include <math.h>\n#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n\n"
     "static long n_checks, n_fail;\n"
+    "/* a checkpointed variant against the stored one: the same bits */\n"
+    "static void bits(const char *what, int K, double ckp, double stored)\n"
+    "{\n"
+    "    n_checks++;\n"
+    "    if (memcmp(&ckp, &stored, sizeof ckp) == 0)\n"
+    "        return;\n"
+    "    n_fail++;\n"
+    "    printf(\"%s at n = %d: checkpointed %.17g, stored %.17g\\n\", what, K, ckp, stored);\n"
+    "}\n"
     "static double scale;\n"
     "/* to rounding: relative to the larger value, or to the scale of the vector it is in\n"
     " * (terms summed in another order cancel differently); NaN and infinities must match */\n"
@@ -82,6 +91,16 @@ static void put_size(Buf *d, int K, const GenKept *g)
     buf_printf(d, "        same(\"grad's value\", K, vk, vu);\n"
                   "        for (int i = 0; i < %d%s; i++)\n"
                   "            same(\"grad\", K, gk[i], gu[i]);\n", ng, g->x_diff ? " + K" : "");
+    /* the checkpointed gradient: grad's numbers to the bit, at every number of snapshots
+     * up to past the steps */
+    for (int c = 0; g->recurrence && c <= K + 1; c++) {
+        buf_printf(d, "        {\n            double ck[K_F_WORK_CKP(K, %d)], gc[2 + 1 + K];\n", c);
+        buf_printf(d, "            bits(\"grad-ckp's value\", K, k_f_grad_ckp(K, p, q, x, y, gc, "
+                      "gc + 2%s, %d, ck), vk);\n", g->x_diff ? ", gc + 3" : "", c);
+        buf_printf(d, "            for (int i = 0; i < %d%s; i++)\n"
+                      "                bits(\"grad-ckp\", K, gc[i], gk[i]);\n        }\n", ng,
+                   g->x_diff ? " + K" : "");
+    }
     /* jvp along (pd, qd, xd) */
     const char *xdot = g->x_diff ? ", xd" : "";
     buf_printf(d, "        k_f_jvp(K, p, q, x, y, pd, qd%s, &ok);\n", xdot);
@@ -92,6 +111,14 @@ static void put_size(Buf *d, int K, const GenKept *g)
     buf_printf(d, "        u%d_f_vjp(p, q, x, y, u, gu, gu + 2%s);\n", K, xbu);
     buf_printf(d, "        for (int i = 0; i < %d%s; i++)\n"
                   "            same(\"vjp\", K, gk[i], gu[i]);\n", ng, g->x_diff ? " + K" : "");
+    for (int c = 0; g->recurrence && c <= K + 1; c++) {
+        buf_printf(d, "        {\n            double ck[K_F_WORK_CKP(K, %d)], bc[2 + 1 + K];\n", c);
+        buf_printf(d, "            k_f_vjp_ckp(K, p, q, x, y, u, bc, bc + 2%s, %d, ck);\n",
+                   g->x_diff ? ", bc + 3" : "", c);
+        buf_printf(d, "            for (int i = 0; i < %d%s; i++)\n"
+                      "                bits(\"vjp-ckp\", K, bc[i], gk[i]);\n        }\n", ng,
+                   g->x_diff ? " + K" : "");
+    }
     if (!g->recurrence) {
         const char *xh = g->x_diff ? ", hk + 3" : "", *xhu = g->x_diff ? ", hu + 3" : "";
         buf_printf(d, "        k_f_hvp(K, p, q, x, y, pd, qd%s, hk, hk + 2%s);\n", xdot, xh);
@@ -117,7 +144,7 @@ static char *check_program(uint64_t seed)
     char path[256];
     snprintf(path, sizeof path, "%s/f.expr", dir);
     spit(path, text.data);
-    const char *modes = g.recurrence ? "grad,jvp,vjp" : "grad,jvp,vjp,hvp";
+    const char *modes = g.recurrence ? "grad,jvp,vjp,grad-ckp,vjp-ckp" : "grad,jvp,vjp,hvp";
     const char *umodes = "grad,jvp,vjp,hvp";
     int rc = runf(&log, "cd %s && \"${ADGEN:-../../../../adgen}\" --emit=%s --prefix=k_ f.expr "
                         "-o k.c --header k.h 2>&1", dir, modes);
@@ -140,7 +167,7 @@ static char *check_program(uint64_t seed)
         buf_printf(&drv, "#include \"u%d.h\"\n", sizes[s]);
         buf_printf(&files, " u%d.c", sizes[s]);
     }
-    buf_puts(&drv, "\nint main(void)\n{\n");
+    buf_puts(&drv, "\nint main(void)\n{\n    (void)bits; /* read where there is a recurrence */\n");
     for (int s = 0; s < NSIZES; s++)
         put_size(&drv, sizes[s], &g);
     buf_puts(&drv, "    printf(\"checks %ld failures %ld\\n\", n_checks, n_fail);\n"
