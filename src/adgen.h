@@ -433,8 +433,7 @@ static inline int entry_reverse(EntryKind k) { return (ENTRIES_REVERSE >> k) & 1
 static inline int entry_tangents(EntryKind k) { return (ENTRIES_TANGENTS >> k) & 1; }
 /* The entry point whose nodes entry point k prints (its own but for a checkpointed variant). */
 EntryKind entry_of(EntryKind k);
-/* With bits of EntryKind: those and the entry points whose nodes they print. */
-unsigned entries_built(unsigned kinds);
+
 
 /* With bits of EntryKind: the entry points among them the function's result has (--emit=all
  * asks for all of them; `adgen eval` for what it may print). */
@@ -642,8 +641,19 @@ void func_put_affine(Buf *out, const Affine *a, const char *var, const char *con
  * -D. */
 char *func_sizes_list(const Func *f);
 /* The entry points f cannot have (bits of EntryKind): second order and Jacobians for a vector
- * result, all but grad, jvp and vjp for a definition with kept loops. */
+ * result; for a definition with kept loops, the sparse ones, a Jacobian or a Hessian whose
+ * columns have a run-time number (an array of a run-time size differentiated), second order
+ * of a recurrence, and the checkpointed variants of a definition with no recurrence. */
 unsigned func_misfits(const Func *f);
+/* The entry point whose columns make f's entry point k, when f has kept loops: jvp's make
+ * the Jacobian, hvp's the Hessian, one call a differentiated scalar; else ENTRY_KINDS. */
+EntryKind func_columns(const Func *f, EntryKind k);
+/* The entry points f prints: those asked for, and those whose columns make one (printed as
+ * static helpers when not asked for). */
+unsigned func_printed(const Func *f);
+/* The entry points whose nodes f's differentiation builds: those printed, and those whose
+ * nodes a checkpointed variant prints. */
+unsigned func_built(const Func *f);
 /* Reports (through diag) the entries in `asked` that f does not have; 0 if none. */
 int func_check_entries(const Func *f, unsigned asked, Diag *diag);
 /* Builds, in f's DAG, the nodes of every entry point in f->entries. */

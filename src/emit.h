@@ -33,6 +33,10 @@ struct DefOut {
     const char *row[ENTRY_KINDS], *col[ENTRY_KINDS]; /* a sparse entry's pattern arrays */
     const char *nnz[ENTRY_KINDS];                    /* and its count's macro */
     const char *index;           /* the loop variable that zeroes a dense matrix */
+    unsigned helpers;            /* entry points printed as static helpers, not asked for: the
+                                    columns of a Jacobian or a Hessian of kept loops */
+    const char *col_var[4];      /* such a matrix's locals: the direction, the column, the row
+                                    index and the value */
     const char *work;            /* the work array of a chunked body */
     const char **literal;        /* per constant node: its text, once printed */
     const char *work_macro;      /* NAME_WORK(sizes): the doubles `work` must hold */

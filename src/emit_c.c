@@ -39,8 +39,9 @@ static DefOut *name_functions(const Program *prog, const EmitOptions *opt, NameS
         const Func *f = &prog->funcs[i];
         const char *base = NULL;
         defs[i].opt = opt;
+        defs[i].helpers = func_printed(f) & ~f->entries;
         for (int k = 0; k < ENTRY_KINDS; k++) {
-            if (!(f->entries & 1u << k))
+            if (!(func_printed(f) & 1u << k))
                 continue;
             Buf want = {0};
             if (base)
@@ -387,6 +388,13 @@ static void put_caveats(Buf *t, const DefOut *e, const Entry *entry)
         buf_printf(t, " >= 0 (the recurrence at line %d may run no step, not fewer)",
                    lp->loc.first_line);
     }
+    EntryKind columns = func_columns(f, entry->kind);
+    if (columns != ENTRY_KINDS)
+        buf_printf(t, "; it calls %s once per differentiated scalar, a column each", e->fn[columns]);
+    for (int k = 0; k < ENTRY_KINDS; k++)
+        if (e->helpers >> entry->kind & 1 && f->entries >> k & 1 &&
+            func_columns(f, (EntryKind)k) == entry->kind)
+            buf_printf(t, "; %s's columns (a static helper, not in the header)", e->fn[k]);
     int ckp = entry_of(entry->kind) != entry->kind;
     if (ckp && e->work_ckp_macro) {
         buf_printf(t, "; it keeps %s + 1 states of the recurrence and computes the others "
@@ -448,6 +456,8 @@ static void put_prototype(Buf *out, const DefOut *e, const Entry *entry)
     const char *real = real_type[e->opt->compile.real];
     if (e->opt->file_static)
         buf_puts(out, "static ADGEN_UNUSED ");
+    else if (e->helpers >> entry->kind & 1)
+        buf_puts(out, "static ");
     buf_printf(out, "%s %s(", entry->ret ? real : "void", e->fn[entry->kind]);
     if (f->nsizes + f->nparams + entry->nargs == 0)
         buf_puts(out, "void");
@@ -607,6 +617,8 @@ int emit_check(const Program *prog, Diag *diag, const EmitOptions *opt)
 static void schedule_entry(DefOut *e, EntryKind k, Entry *entries, Body *bodies, Runs *runs)
 {
     sched_entry(&e->s, k, &entries[k]);
+    if (func_columns(e->s.f, k) != ENTRY_KINDS) /* calls, not a body of its own */
+        return;
     if (e->s.f->nloops)
         runs_plan(e, &entries[k], &bodies[k], &runs[k]);
     else
@@ -616,7 +628,7 @@ static void schedule_entry(DefOut *e, EntryKind k, Entry *entries, Body *bodies,
 
 static void schedule_definition(DefOut *e, Entry *entries, Body *bodies, Runs *runs)
 {
-    unsigned want = e->s.f->entries;
+    unsigned want = func_printed(e->s.f);
     for (int k = ENTRY_KINDS - 1; k >= 0; k--)
         if (want & ~ENTRIES_CKP & 1u << k)
             schedule_entry(e, (EntryKind)k, entries, bodies, runs);
@@ -625,6 +637,12 @@ static void schedule_definition(DefOut *e, Entry *entries, Body *bodies, Runs *r
         if (want & ENTRIES_CKP & 1u << k)
             schedule_entry(e, (EntryKind)k, entries, bodies, runs);
     runs_name_loops(e);
+    static const char *const col_names[] = {"direction", "column", "i", "value"};
+    int columns = func_printed(e->s.f) != e->s.f->entries;
+    for (int k = 0; k < ENTRY_KINDS; k++)
+        columns |= (e->s.f->entries >> k & 1) && func_columns(e->s.f, (EntryKind)k) != ENTRY_KINDS;
+    for (int k = 0; columns && k < 4; k++)
+        e->col_var[k] = names_claim(&e->s.names, col_names[k]);
     for (int i = 0; ckp_wanted(e->s.f) && i < e->s.f->nloops; i++)
         if (e->s.f->loops[i].nstate)
             ckp_name_locals(e, &e->s.f->loops[i]);
@@ -659,6 +677,81 @@ static void put_preamble(Buf *out, const Program *prog, const Diag *diag,
         }
     }
     buf_puts(out, "#ifdef __cplusplus\n}\n#endif\n");
+}
+
+/* The offset of parameter p's first scalar among the differentiated ones. */
+static uint32_t diff_offset(const Func *f, int p)
+{
+    uint32_t off = 0;
+    for (int i = 0; i < p; i++)
+        off += f->params[i].kind == PARAM_DIFF ? f->params[i].size : 0;
+    return off;
+}
+
+/* The body of a Jacobian or a Hessian of a definition with kept loops: per differentiated
+ * scalar, one call of the entry point whose columns make it (jvp, hvp) along that scalar's
+ * unit direction, its column stored; a Hessian's upper triangle is then its lower one
+ * mirrored, so that it is exactly symmetric. */
+static void put_columns_body(Buf *out, const DefOut *e, const Entry *entry)
+{
+    const Func *f = e->s.f;
+    EntryKind ck = func_columns(f, entry->kind);
+    int hess = entry->kind == ENTRY_HESS;
+    uint32_t n = f->ndiff, rows = hess ? n : (uint32_t)f->nroots;
+    const char *real = real_type[e->opt->compile.real], *mat = hess ? e->s.hess : e->s.jac;
+    const char *dir = e->col_var[0], *col = e->col_var[1], *i = e->col_var[2];
+    const char *value = e->col_var[3], *j = e->index;
+    static const char *const one[] = {"1.0", "1.0f", "1.0L"}, *const zero[] = {"0.0", "0.0f",
+                                                                               "0.0L"};
+    Entry ce;
+    sched_entry(&e->s, ck, &ce);
+    Buf call = {0};
+    for (int k = 0; k < f->nsizes; k++)
+        buf_printf(&call, "%s, ", e->s.size[k]);
+    for (int p = 0; p < f->nparams; p++)
+        buf_printf(&call, "%s, ", e->s.param[p]);
+    for (int a = 0; a < ce.nargs; a++) {
+        const Arg *ar = &ce.args[a];
+        uint32_t off = ar->param >= 0 ? diff_offset(f, ar->param) : 0;
+        if (ar->param >= 0 && !ar->out && !ar->array)
+            buf_printf(&call, "%s[%u]", dir, off);
+        else if (ar->param >= 0)
+            buf_printf(&call, "%s + %u", ar->out ? col : dir, off);
+        else
+            buf_puts(&call, ar->name == e->s.out ? e->s.out : col);
+        buf_puts(&call, a + 1 < ce.nargs ? ", " : "");
+    }
+    entry_free(&ce);
+    /* the value (the columns' calls compute it too, but there may be none) */
+    Buf args = {0};
+    buf_putn(&args, "", 0);
+    for (int k = 0; k < f->nsizes + f->nparams; k++)
+        buf_printf(&args, "%s%s", k ? ", " : "", k < f->nsizes ? e->s.size[k] :
+                                                   e->s.param[k - f->nsizes]);
+    buf_puts(out, "{\n");
+    if (f->vector)
+        buf_printf(out, "    %s(%s%s%s);\n", e->fn[ENTRY_VALUE], args.data, args.len ? ", " : "",
+                   e->s.out);
+    else
+        buf_printf(out, "    const %s %s = %s(%s);\n", real, value, e->fn[ENTRY_VALUE],
+                   args.data);
+    buf_free(&args);
+    buf_printf(out, "    %s %s[%u], %s[%u];\n", real, dir, n ? n : 1, col, rows ? rows : 1);
+    buf_printf(out, "    for (long %s = 0; %s < %u; %s++) {\n", j, j, n, j);
+    buf_printf(out, "        for (long %s = 0; %s < %u; %s++)\n", i, i, n, i);
+    buf_printf(out, "            %s[%s] = %s == %s ? %s : %s;\n", dir, i, i, j,
+               one[e->opt->compile.real], zero[e->opt->compile.real]);
+    buf_printf(out, "        %s(%s);\n", e->fn[ck], call.data);
+    buf_printf(out, "        for (long %s = 0; %s < %u; %s++)\n", i, i, rows, i);
+    buf_printf(out, "            %s[%s * %u + %s] = %s[%s];\n    }\n", mat, i, n, j, col, i);
+    if (hess)
+        buf_printf(out, "    for (long %s = 0; %s < %u; %s++)\n        for (long %s = 0; %s < %s; "
+                        "%s++)\n            %s[%s * %u + %s] = %s[%s * %u + %s];\n", j, j, n, j,
+                   i, i, j, i, mat, i, n, j, mat, j, n, i);
+    if (!f->vector)
+        buf_printf(out, "    return %s;\n", value);
+    buf_free(&call);
+    buf_puts(out, "}\n");
 }
 
 /* An entry point's definition: a large body's chunks first, as static functions, then the
@@ -699,6 +792,8 @@ static void put_entry(Emitter *em, DefOut *e, Entry *entry, Body *b, Runs *rs,
         chunks_restore(&ch, e, b);
         chunks_free(&ch);
         free(names);
+    } else if (func_columns(f, k) != ENTRY_KINDS) {
+        put_columns_body(out, e, entry);
     } else {
         loops_put_body(em, e, entry, b, rs);
     }
@@ -731,7 +826,7 @@ void emit_source(const Program *prog, const Diag *diag, const EmitOptions *opt, 
         if (opt->file_static) /* no header: the macro here */
             put_work_macro(out, e);
         for (int k = 0; k < ENTRY_KINDS; k++)
-            if (f->entries & 1u << k)
+            if (func_printed(f) & 1u << k)
                 put_entry(&em, e, &entries[i][k], &bodies[i][k],
                           f->nloops ? &runs[i][k] : NULL, &file_names);
         end_definition(e);

@@ -38,14 +38,6 @@ EntryKind entry_of(EntryKind k)
     return entry_info[k].of;
 }
 
-unsigned entries_built(unsigned kinds)
-{
-    for (int k = 0; k < ENTRY_KINDS; k++)
-        if (kinds & 1u << k)
-            kinds |= 1u << entry_info[k].of;
-    return kinds;
-}
-
 static int has_recurrence(const Func *f)
 {
     for (int i = 0; i < f->nloops; i++)
@@ -54,14 +46,58 @@ static int has_recurrence(const Func *f)
     return 0;
 }
 
+/* The first differentiated array of a run-time size: a Jacobian of f would have a run-time
+ * number of columns; -1 if none. */
+static int runtime_column_param(const Func *f)
+{
+    for (int p = 0; p < f->nparams; p++)
+        if (f->params[p].kind == PARAM_DIFF && f->params[p].rt_size >= 0)
+            return p;
+    return -1;
+}
+
+static int runtime_columns(const Func *f)
+{
+    return runtime_column_param(f) >= 0;
+}
+
 unsigned func_misfits(const Func *f)
 {
     int recurrence = has_recurrence(f);
-    unsigned ckp = recurrence ? 0 : ENTRIES_CKP;
-    if (f->nsizes || f->nloops)
-        return (((1u << ENTRY_KINDS) - 1) & ~ENTRIES_KEPT) | (recurrence ? 1u << ENTRY_HVP : 0) |
-               ckp;
-    return (f->vector ? ENTRIES_SCALAR : 0) | ckp;
+    unsigned shape = (f->vector ? ENTRIES_SCALAR : 0) | (recurrence ? 0 : ENTRIES_CKP);
+    if (!f->nsizes && !f->nloops)
+        return shape;
+    unsigned fits = ENTRIES_KEPT;
+    if (!runtime_columns(f))
+        fits |= 1u << ENTRY_JAC | 1u << ENTRY_HESS;
+    if (recurrence)
+        fits &= ~(1u << ENTRY_HVP | 1u << ENTRY_HESS);
+    return (((1u << ENTRY_KINDS) - 1) & ~fits) | shape;
+}
+
+EntryKind func_columns(const Func *f, EntryKind k)
+{
+    if (!f->nsizes && !f->nloops)
+        return ENTRY_KINDS;
+    return k == ENTRY_JAC ? ENTRY_JVP : k == ENTRY_HESS ? ENTRY_HVP : ENTRY_KINDS;
+}
+
+unsigned func_printed(const Func *f)
+{
+    unsigned kinds = f->entries;
+    for (int k = 0; k < ENTRY_KINDS; k++)
+        if (f->entries & 1u << k && func_columns(f, (EntryKind)k) != ENTRY_KINDS)
+            kinds |= 1u << func_columns(f, (EntryKind)k);
+    return kinds;
+}
+
+unsigned func_built(const Func *f)
+{
+    unsigned kinds = func_printed(f);
+    for (int k = 0; k < ENTRY_KINDS; k++)
+        if (kinds & 1u << k)
+            kinds |= 1u << entry_info[k].of;
+    return kinds;
 }
 
 int func_check_entries(const Func *f, unsigned asked, Diag *diag)
@@ -83,10 +119,17 @@ int func_check_entries(const Func *f, unsigned asked, Diag *diag)
                    "'%s' has no recurrence kept as a loop, so it has no %s (a checkpointed "
                    "variant recomputes a recurrence's steps from saved states); its modes are %s",
                    f->name, names.data, fits.data);
+    else if (runtime_columns(f) && !(wrong & ~(1u << ENTRY_JAC | 1u << ENTRY_HESS)))
+        diag_error(diag, def->bare ? def->loc : def->name_loc,
+                   "'%s' differentiates '%s', whose size is known only at run time, so it has "
+                   "no %s yet (a column per element); its modes are %s (or give the sizes with "
+                   "-D)", f->name, f->params[runtime_column_param(f)].name, names.data,
+                   fits.data);
     else if (f->nsizes || f->nloops)
         diag_error(diag, def->bare ? def->loc : def->name_loc,
                    "'%s' has %s, so it has no %s yet; its modes are %s (or give the sizes "
-                   "with -D)", f->name, recurrence && wrong == 1u << ENTRY_HVP ?
+                   "with -D)", f->name, recurrence && !(wrong & ~(1u << ENTRY_HVP |
+                                                                 1u << ENTRY_HESS)) ?
                    "a recurrence kept as a loop" : f->nsizes ? "sizes known only at run time" :
                    "loops kept by --unroll", names.data, fits.data);
     else
@@ -648,7 +691,7 @@ static void vjp_tangent(Func *f)
 void func_differentiate(Func *f)
 {
     Dag *d = &f->dag;
-    unsigned want = entries_built(f->entries);
+    unsigned want = func_built(f);
     f->nprimal = d->len;
     f->ndiff = 0;
     for (int p = 0; p < f->nparams; p++)
@@ -717,13 +760,15 @@ void func_differentiate(Func *f)
         jvp(f);
     if (want & 1u << ENTRY_VJP)
         vjp(f);
-    if (want & (1u << ENTRY_JAC | 1u << ENTRY_JAC_SPARSE))
+    /* with kept loops, jvp's and hvp's columns make the Jacobian and the Hessian */
+    int kept = func_columns(f, ENTRY_JAC) != ENTRY_KINDS;
+    if (!kept && want & (1u << ENTRY_JAC | 1u << ENTRY_JAC_SPARSE))
         modes_jacobian(f);
     if (f->iteration && want & 1u << ENTRY_HVP)
         vjp_tangent(f);
     else if (!f->vector && want & 1u << ENTRY_HVP)
         hvp(f);
-    if (!f->vector && want & (1u << ENTRY_HESS | 1u << ENTRY_HESS_SPARSE))
+    if (!kept && !f->vector && want & (1u << ENTRY_HESS | 1u << ENTRY_HESS_SPARSE))
         modes_hessian(f);
     if (f->nsweeps > 1 && f->sweeps[f->nsweeps - 1].first == d->len)
         f->nsweeps--;

@@ -409,7 +409,7 @@ void runs_name_loops(DefOut *e)
 {
     Sched *s = &e->s;
     const Func *f = s->f;
-    unsigned built = entries_built(f->entries);
+    unsigned built = func_built(f);
     for (int i = 0; i < f->nloops; i++) {
         const Loop *lp = &f->loops[i];
         const LoopSweep *gs = loop_sweep(f, lp, ENTRY_GRAD), *vs = loop_sweep(f, lp, ENTRY_VJP);

@@ -53,7 +53,7 @@ static void name_slots(Sched *s, uint32_t first, uint32_t size, int array, const
 void sched_init(Sched *s, const Func *f, Arena *arena, const NameSet *file_names)
 {
     uint32_t n = f->dag.len;
-    unsigned want = entries_built(f->entries);
+    unsigned want = func_built(f);
     memset(s, 0, sizeof *s);
     s->f = f;
     s->arena = arena;
@@ -268,7 +268,10 @@ void sched_entry(const Sched *s, EntryKind k, Entry *e)
         break;
     case ENTRY_JAC:
         add_values(&eb);
-        add_dense(&eb, s->jac, (uint32_t)f->nroots, f->ndiff, &f->mode[ENTRY_JAC].sparse, 0);
+        if (func_columns(f, k) != ENTRY_KINDS) /* calls of jvp fill it */
+            add_arg(&eb, s->jac, 1, 1, (uint32_t)f->nroots * f->ndiff, -1, 0);
+        else
+            add_dense(&eb, s->jac, (uint32_t)f->nroots, f->ndiff, &f->mode[ENTRY_JAC].sparse, 0);
         break;
     case ENTRY_JAC_SPARSE:
         add_values(&eb);
@@ -281,7 +284,10 @@ void sched_entry(const Sched *s, EntryKind k, Entry *e)
         break;
     case ENTRY_HESS:
         e->ret = f->roots[0];
-        add_dense(&eb, s->hess, f->ndiff, f->ndiff, &f->mode[ENTRY_HESS].sparse, 1);
+        if (func_columns(f, k) != ENTRY_KINDS) /* calls of hvp fill it */
+            add_arg(&eb, s->hess, 1, 1, f->ndiff * f->ndiff, -1, 0);
+        else
+            add_dense(&eb, s->hess, f->ndiff, f->ndiff, &f->mode[ENTRY_HESS].sparse, 1);
         break;
     case ENTRY_HESS_SPARSE:
         e->ret = f->roots[0];

@@ -452,10 +452,6 @@ static void lower_def_once(Lower *L, Def *def, Func *f)
         int lowered = lower_body(L, def, &r);
         if (lowered && r.vector && !f->nsizes && f->nloops) {
             f->vector = 1; /* sums kept by --unroll: lower_def unrolls them */
-        } else if (lowered && r.vector && f->nsizes) {
-            diag_error(L->diag, def->name_loc, "'%s' has sizes known only at run time, so it "
-                                               "returns one value (not a list or an array)",
-                       def->name);
         } else if (lowered) {
             f->roots = r.nodes;
             f->nroots = (int)r.n;

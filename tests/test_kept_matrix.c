@@ -1,0 +1,293 @@
+/*
+ * test_kept_matrix.c: Jacobians and Hessians through loops kept at run time, and results of
+ * several values (issue 19). The models below have a size known only at run time and
+ * differentiated inputs of constant size; adgen writes their kept entry points once (jac, and
+ * for a scalar hess; jvp and vjp for a vector result), and per size K the same file with
+ * -D n=K, unrolled, whose Jacobian and Hessian come from the compressed sweeps of the
+ * unrolled graph: an independent route. One driver checks, at n = 1, 2 and 7 and two points
+ * each:
+ *   - the kept value, jac (and hess) against the unrolled ones to rounding;
+ *   - a vector result's kept jvp and vjp against the unrolled ones, and against its own
+ *     Jacobian (J v, u^T J);
+ *   - a Hessian is exactly symmetric;
+ *   - a checkpointed vjp of a vector result equals the stored one to the bit.
+ * The driver runs under ASan and UBSan with every array malloc'ed to exactly its size, and at
+ * n = 0 and n = 1000 the kept code alone (finite results, the Jacobian against jvp).
+ */
+#include "testutil.h"
+
+#define OUT "build/tests/kept_matrix"
+#define STRICT "-std=c99 -Wall -Wextra -pedantic -Werror -Wvla"
+#define SAN "-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
+
+typedef struct {
+    const char *name;
+    const char *src;
+    int nout;    /* values: 1 is a scalar result */
+    int ndiff;   /* differentiated scalars */
+    int ckp;     /* a recurrence: vjp-ckp too */
+    const char *args;  /* the inputs after n, in C: p (the differentiated scalars) and data */
+    const char *dots, *bars; /* a direction d and a cotangent's result vb as arguments */
+} Model;
+
+static const Model models[] = {
+    {"two",
+     "# a pendulum's two states after a recurrence of n steps\n"
+     "two(k, x0; n) {\n"
+     "    x[0] = x0\n"
+     "    v[0] = 0\n"
+     "    for i = 0..n-1 {\n"
+     "        x[i+1] = x[i] + 0.01*v[i]\n"
+     "        v[i+1] = v[i] - 0.01*k*sin(x[i])\n"
+     "    }\n"
+     "    return [x[n], v[n]*x[n]]\n"
+     "}\n",
+     2, 2, 1, "p[0], p[1]", "d[0], d[1]", "vb, vb + 1"},
+    {"moments",
+     "# three values from kept sums over data of a run-time size\n"
+     "moments(w[2], b; X[n]) {\n"
+     "    m = sum(i = 0..n-1, w[0]*X[i] + b)\n"
+     "    s = sum(i = 0..n-1, sin(w[1]*X[i]) * b)\n"
+     "    return [m, s*m, exp(w[0]) + s]\n"
+     "}\n",
+     3, 3, 0, "p, p[2], X", "d, d[2]", "vb, vb + 2"},
+    {"lr",
+     "# logistic regression's loss: a scalar whose Hessian comes from hvp's columns\n"
+     "lr(w[2], b; X[n][2], y[n]) {\n"
+     "    return sum(i = 0..n-1, log(1 + exp(w[0]*X[i][0] + w[1]*X[i][1] + b)) -\n"
+     "        y[i]*(w[0]*X[i][0] + w[1]*X[i][1] + b)) + (w[0]^2 + w[1]^2 + b^2)/2\n"
+     "}\n",
+     1, 3, 0, "p, p[2], X, y", NULL, NULL},
+    {"decay",
+     "# a scalar after a recurrence: its Jacobian is one row\n"
+     "decay(a, s0; n) {\n"
+     "    s[0] = s0\n"
+     "    for k = 0..n-1 { s[k+1] = s[k]*cos(a) + 0.1*sin(s[k]) }\n"
+     "    return s[n]^2\n"
+     "}\n",
+     1, 2, 1, "p[0], p[1]", NULL, NULL},
+};
+enum { NMODELS = sizeof models / sizeof *models };
+
+static const int sizes[] = {1, 2, 7};
+enum { NSIZES = sizeof sizes / sizeof *sizes };
+
+static const char driver_head[] =
+    "#include <math.h>\n#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n\n"
+    "static long n_checks, n_fail;\n"
+    "static void near(const char *m, const char *what, long n, long k, double got, double want,\n"
+    "                 double scale)\n{\n"
+    "    n_checks++;\n"
+    "    double s = fabs(want) > scale ? fabs(want) : scale;\n"
+    "    if (!(got == want || fabs(got - want) <= 1e-11 * s) && n_fail++ < 30)\n"
+    "        printf(\"FAIL %s at n = %ld: %s [%ld]: %.17g, expected %.17g\\n\", m, n, what, k,\n"
+    "               got, want);\n}\n"
+    "static void bits(const char *m, const char *what, long n, long k, double got, double want)\n"
+    "{\n    n_checks++;\n"
+    "    if (memcmp(&got, &want, sizeof got) != 0 && n_fail++ < 30)\n"
+    "        printf(\"FAIL %s at n = %ld: %s [%ld]: %.17g, expected the bits of %.17g\\n\", m, n,\n"
+    "               what, k, got, want);\n}\n"
+    "static double *vec(long len, double seed)\n{\n"
+    "    double *v = malloc((size_t)(len > 0 ? len : 1) * sizeof *v);\n"
+    "    if (!v)\n        exit(2);\n"
+    "    for (long i = 0; i < len; i++)\n        v[i] = sin(seed + 1.7 * (double)i);\n"
+    "    return v;\n}\n"
+    "static double big(const double *v, long len)\n{\n"
+    "    double m = 1;\n"
+    "    for (long i = 0; i < len; i++)\n        m = fabs(v[i]) > m ? fabs(v[i]) : m;\n"
+    "    return m;\n}\n\n";
+
+/* The kept entry points of model m called at size n (variable `n` of the driver), into the
+ * driver's arrays: value v, Jacobian J (NOUT x NDIFF), jvp jv along d, vjp vb of u, and for a
+ * scalar the Hessian H. */
+static void put_kept_calls(Buf *d, const Model *m)
+{
+    const char *N = m->name;
+    int vec = m->nout > 1;
+    if (vec) {
+        buf_printf(d, "        k_%s(n, %s, v);\n", N, m->args);
+        buf_printf(d, "        k_%s_jac(n, %s, vj, J);\n", N, m->args);
+        buf_printf(d, "        k_%s_jvp(n, %s, %s, vj, jv);\n", N, m->args, m->dots);
+        buf_printf(d, "        k_%s_vjp(n, %s, u, vj, %s%s);\n", N, m->args, m->bars,
+                   m->ckp ? ", work" : "");
+    } else {
+        buf_printf(d, "        v[0] = k_%s(n, %s);\n", N, m->args);
+        buf_printf(d, "        vj[0] = k_%s_jac(n, %s, J);\n", N, m->args);
+    }
+}
+
+static void put_model(Buf *d, const Model *m)
+{
+    const char *N = m->name;
+    char upper[64]; /* the work macros' prefix: K_NAME_ */
+    snprintf(upper, sizeof upper, "K_%s_", N);
+    for (char *c = upper; *c; c++)
+        *c = (char)(*c >= 'a' && *c <= 'z' ? *c - 'a' + 'A' : *c);
+    int vec = m->nout > 1, no = m->nout, nd = m->ndiff;
+    buf_printf(d, "static void check_%s(long n, int unrolled)\n{\n", N);
+    buf_printf(d, "    const char *M = \"%s\";\n", N);
+    buf_puts(d, "    for (int point = 0; point < 2; point++) {\n");
+    buf_printf(d, "        double *p = vec(%d, 0.3 + point), *X = vec(2 * n, 1 + point), "
+                  "*y = vec(n, 2 + point);\n", nd);
+    buf_printf(d, "        double *v = vec(%d, 0), *vj = vec(%d, 0), *J = vec(%d, 0), "
+                  "*H = vec(%d, 0);\n", no, no, no * nd, nd * nd);
+    buf_printf(d, "        double *d = vec(%d, 5), *u = vec(%d, 6), *jv = vec(%d, 0), "
+                  "*vb = vec(%d, 0);\n", nd, no, no, nd);
+    if (m->ckp && vec)
+        buf_printf(d, "        double *work = vec((long)%sWORK(n), 0), *cw = "
+                      "vec((long)%sWORK_CKP(n, 2), 0), *cb = vec(%d, 0);\n", upper, upper, nd);
+    else
+        buf_printf(d, "        double *work = vec(1, 0), *cw = vec(1, 0), *cb = vec(%d, 0);\n",
+                   nd);
+    buf_puts(d, "        (void)X;\n        (void)y;\n        (void)work;\n        (void)cw;\n"
+                "        (void)cb;\n        (void)H;\n        (void)u;\n        (void)jv;\n"
+                "        (void)vb;\n        (void)d;\n");
+    put_kept_calls(d, m);
+    buf_printf(d, "        for (int i = 0; i < %d; i++)\n"
+                  "            bits(M, \"jac's value\", n, i, vj[i], v[i]);\n", no);
+    /* the Jacobian against the products */
+    if (vec) {
+        buf_printf(d, "        for (int i = 0; i < %d; i++) {\n"
+                      "            double s = 0, sc = 0;\n"
+                      "            for (int j = 0; j < %d; j++)\n"
+                      "                s += J[i * %d + j] * d[j], sc += fabs(J[i * %d + j] * d[j]);\n"
+                      "            near(M, \"J v = jvp\", n, i, jv[i], s, sc);\n        }\n",
+                   no, nd, nd, nd);
+        buf_printf(d, "        for (int j = 0; j < %d; j++) {\n"
+                      "            double s = 0, sc = 0;\n"
+                      "            for (int i = 0; i < %d; i++)\n"
+                      "                s += u[i] * J[i * %d + j], sc += fabs(u[i] * J[i * %d + j]);\n"
+                      "            near(M, \"u J = vjp\", n, j, vb[j], s, sc);\n        }\n",
+                   nd, no, nd, nd);
+    }
+    if (m->ckp && vec) {
+        buf_printf(d, "        k_%s_vjp_ckp(n, %s, u, vj, cb, cb + 1, 2, cw);\n", N, m->args);
+        buf_printf(d, "        for (int j = 0; j < %d; j++)\n"
+                      "            bits(M, \"vjp-ckp\", n, j, cb[j], vb[j]);\n", nd);
+    }
+    if (!vec && !m->ckp) {
+        buf_printf(d, "        vj[0] = k_%s_hess(n, %s, H);\n", N, m->args);
+        buf_printf(d, "        bits(M, \"hess's value\", n, 0, vj[0], v[0]);\n"
+                      "        for (int i = 0; i < %d; i++)\n"
+                      "            for (int j = 0; j < %d; j++)\n"
+                      "                bits(M, \"hess symmetric\", n, i * %d + j, H[i * %d + j], "
+                      "H[j * %d + i]);\n", nd, nd, nd, nd, nd);
+    }
+    /* against the unrolled form */
+    buf_puts(d, "        switch (unrolled ? n : -1) {\n");
+    for (int s = 0; s < NSIZES; s++) {
+        int K = sizes[s];
+        buf_printf(d, "        case %d: {\n", K);
+        buf_printf(d, "            double *uv = vec(%d, 0), *uJ = vec(%d, 0), *uH = vec(%d, 0);\n",
+                   no, no * nd, nd * nd);
+        /* the unrolled form has no n parameter */
+        const char *args = m->args;
+        if (vec)
+            buf_printf(d, "            u%d_%s_jac(%s, uv, uJ);\n", K, N, args);
+        else
+            buf_printf(d, "            uv[0] = u%d_%s_jac(%s, uJ);\n", K, N, args);
+        buf_printf(d, "            for (int i = 0; i < %d; i++)\n"
+                      "                near(M, \"value\", n, i, v[i], uv[i], 1);\n"
+                      "            for (int i = 0; i < %d; i++)\n"
+                      "                near(M, \"jac\", n, i, J[i], uJ[i], big(uJ, %d));\n",
+                   no, no * nd, no * nd);
+        if (!vec && !m->ckp) {
+            buf_printf(d, "            u%d_%s_hess(%s, uH);\n", K, N, args);
+            buf_printf(d, "            for (int i = 0; i < %d; i++)\n"
+                          "                near(M, \"hess\", n, i, H[i], uH[i], big(uH, %d));\n",
+                       nd * nd, nd * nd);
+        }
+        buf_puts(d, "            free(uv);\n            free(uJ);\n            free(uH);\n"
+                    "            break;\n        }\n");
+    }
+    buf_puts(d, "        default:\n");
+    buf_printf(d, "            for (int i = 0; i < %d; i++)\n"
+                  "                if (!isfinite(J[i]) && n_fail++ < 30)\n"
+                  "                    printf(\"FAIL %%s at n = %%ld: jac not finite\\n\", M, n);\n",
+               no * nd);
+    buf_puts(d, "        }\n");
+    buf_puts(d, "        free(p);\n        free(X);\n        free(y);\n        free(v);\n"
+                "        free(vj);\n        free(J);\n        free(H);\n        free(d);\n"
+                "        free(u);\n        free(jv);\n        free(vb);\n        free(work);\n"
+                "        free(cw);\n        free(cb);\n    }\n}\n\n");
+}
+
+static void adgen(const Model *m, const char *options, const char *stem)
+{
+    char *out = NULL;
+    int rc = runf(&out, ADGEN_CMD " %s " OUT "/%s.expr -o " OUT "/%s.c --header " OUT
+                        "/%s.h 2>&1", options, m->name, stem, stem);
+    if (rc != 0)
+        fail_msg("adgen %s %s.expr: status %d\n%s", options, m->name, rc, out);
+    free(out);
+}
+
+static char *build_and_run(void)
+{
+    runf(NULL, "mkdir -p " OUT);
+    Buf d = {0}, main_body = {0}, files = {0};
+    buf_puts(&d, driver_head);
+    for (int i = 0; i < NMODELS; i++) {
+        const Model *m = &models[i];
+        char path[128], opt[256], stem[64];
+        snprintf(path, sizeof path, OUT "/%s.expr", m->name);
+        spit(path, m->src);
+        int vec = m->nout > 1;
+        snprintf(opt, sizeof opt, "--emit=jac%s%s --prefix=k_ --name=%s", vec ? ",jvp,vjp" : "",
+                 vec && m->ckp ? ",vjp-ckp" : !vec && !m->ckp ? ",hess" : "", m->name);
+        snprintf(stem, sizeof stem, "%s_k", m->name);
+        adgen(m, opt, stem);
+        buf_printf(&d, "#include \"%s.h\"\n", stem);
+        buf_printf(&files, " %s.c", stem);
+        for (int s = 0; s < NSIZES; s++) {
+            snprintf(opt, sizeof opt, "--emit=jac%s -D n=%d --prefix=u%d_", !vec && !m->ckp ?
+                     ",hess" : "", sizes[s], sizes[s]);
+            snprintf(stem, sizeof stem, "%s_u%d", m->name, sizes[s]);
+            adgen(m, opt, stem);
+            buf_printf(&d, "#include \"%s.h\"\n", stem);
+            buf_printf(&files, " %s.c", stem);
+        }
+        buf_puts(&d, "\n");
+        put_model(&d, m);
+        for (int s = 0; s < NSIZES; s++)
+            buf_printf(&main_body, "    check_%s(%d, 1);\n", m->name, sizes[s]);
+        buf_printf(&main_body, "    check_%s(0, 0);\n    check_%s(1000, 0);\n", m->name,
+                   m->name);
+    }
+    buf_printf(&d, "int main(void)\n{\n%s    printf(\"checks %%ld failures %%ld\\n\", n_checks, "
+                   "n_fail);\n    return n_fail != 0;\n}\n", main_body.data);
+    spit(OUT "/driver.c", d.data);
+    Buf cmd = {0};
+    buf_printf(&cmd, "cd " OUT " && gcc " STRICT " -O0 " SAN " -o driver driver.c%s -lm 2>&1 && "
+                     "clang " STRICT " -fsyntax-only%s 2>&1 && ./driver 2>&1", files.data,
+               files.data);
+    char *log = NULL;
+    int rc = runf(&log, "%s", cmd.data);
+    printf("%s", log ? log : "");
+    if (rc != 0)
+        fail_msg("the Jacobians through kept loops: status %d", rc);
+    buf_free(&cmd);
+    buf_free(&d);
+    buf_free(&main_body);
+    buf_free(&files);
+    return log;
+}
+
+static void test_kept_jacobians_and_hessians(void **state)
+{
+    (void)state;
+    char *log = build_and_run();
+    const char *at = strstr(log, "checks ");
+    long checks = at ? strtol(at + 7, NULL, 10) : 0;
+    assert_contains(log, "failures 0");
+    free(log);
+    assert_true(checks > 300);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_kept_jacobians_and_hessians),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
