@@ -580,6 +580,11 @@ struct Func {
                                     which its tangent seed is a strong zero (0: never) */
     const NodeId *root_zero;     /* per root, its cotangent's (bar slot) */
     const NodeId *root_dot_zero; /* per root, its cotangent's tangent's (bar_dot slot) */
+    uint8_t *none;               /* a body: in the layout of slot_zero, 1 where that seed is
+                                    structurally 0 in every entry point that passes it (a
+                                    capture's tangent no sweep has, a result's adjoint that
+                                    cancels): it builds no node, as in the unrolled form, where
+                                    0 times an infinite partial is no term, not NaN */
     /* run-time sizes and kept loops (none in a definition whose sizes are all constants) */
     int nsizes;
     const char *size[MAX_SIZES];  /* the source's names, C parameters before the inputs */

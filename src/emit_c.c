@@ -715,8 +715,10 @@ static void put_columns_body(Buf *out, const DefOut *e, const Entry *entry)
         uint32_t off = ar->param >= 0 ? diff_offset(f, ar->param) : 0;
         if (ar->param >= 0 && !ar->out && !ar->array)
             buf_printf(&call, "%s[%u]", dir, off);
-        else if (ar->param >= 0)
+        else if (ar->param >= 0 && off)
             buf_printf(&call, "%s + %u", ar->out ? col : dir, off);
+        else if (ar->param >= 0)
+            buf_puts(&call, ar->out ? col : dir);
         else
             buf_puts(&call, ar->name == e->s.out ? e->s.out : col);
         buf_puts(&call, a + 1 < ce.nargs ? ", " : "");

@@ -27,6 +27,7 @@ uint32_t loop_results(const Loop *lp)
 void func_free(Func *f)
 {
     free(f->slot_zero);
+    free(f->none);
     for (int k = 0; k < ENTRY_KINDS; k++) {
         Derived *m = &f->mode[k];
         for (int i = 0; m->loop && i < f->nloops; i++) {

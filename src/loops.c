@@ -80,6 +80,12 @@ static uint32_t keep_outputs(RunOut *o, uint32_t n, OutKind kind)
     return kept;
 }
 
+/* Whether node id is a constant other than 0: a condition that always holds. */
+static int nonzero_const(const Dag *d, NodeId id)
+{
+    return d->nodes[id].kind == N_CONST && d->nodes[id].k != 0;
+}
+
 /* Whether output k of a run assigns what the loop carries (a state, its tangent or its
  * adjoint), which the iteration's other statements read the old value of. */
 static int carried(const RunOut *o, const uint8_t *adds, uint32_t k)
@@ -102,7 +108,9 @@ static void put_run_outputs(Buf *out, const Printer *pr, const char *const *old,
         int input = body->dag.nodes[roots[k]].kind == N_INPUT;
         from[k] = input ? name[roots[k]] : NULL;
         done[k] = !carried(o, adds, k) || (input && from[k] == into[k]);
-        if (o[k].kind == OUT_LIVE) {
+        if (o[k].kind == OUT_LIVE && roots[k] && nonzero_const(&body->dag, roots[k])) {
+            continue; /* a term that is always a strong zero makes nothing live */
+        } else if (o[k].kind == OUT_LIVE) {
             buf_puts(out, indent);
             if (roots[k]) {
                 buf_puts(out, "if (!(");

@@ -265,6 +265,16 @@ uint8_t *diff_mask(const Func *f)
     return wrt;
 }
 
+/* A result's strong-zero condition, given the sweep's, cond, for its node (0: none): in a
+ * loop's iteration, a result that is structurally 0 always is one, as the unrolled form has no
+ * term there (what the loop sums of it makes nothing live). */
+static NodeId strong_zero(Func *f, NodeId node, NodeId cond)
+{
+    if (f->iteration && !nonzero(&f->dag, node))
+        return dag_const(&f->dag, 1.0);
+    return node ? cond : 0;
+}
+
 /* Per differentiated scalar: its adjoint in adj, the constant 0 where it has none. */
 static NodeId *input_adjoints(Func *f, const NodeMap *adj)
 {
@@ -432,6 +442,21 @@ static void body_flags(const Func *f, Loop *lp)
     body->slot_zero = z;
     body->root_zero = z + body->ninputs;
     body->root_dot_zero = z + body->ninputs + nout;
+    uint8_t *none = body->none = xrealloc(NULL, body->ninputs + 2 * nout);
+    memset(none, 0, body->ninputs);
+    memset(none + body->ninputs, 1, 2 * nout);
+    for (uint32_t c = 0; c < lp->ncap; c++)
+        none[loop_cap_slot(lp, c)] = 1;
+    for (int k = 0; k < ENTRY_KINDS; k++) {
+        const LoopSweep *sw = loop_sweep(f, lp, (EntryKind)k);
+        if (entry_of((EntryKind)k) != (EntryKind)k)
+            continue;
+        for (uint32_t c = 0; sw->cap_dot && c < lp->ncap; c++)
+            none[loop_cap_slot(lp, c)] &= !nonzero(&f->dag, sw->cap_dot[c]);
+        for (uint32_t j = 0; sw->seed && j < nout; j++)
+            none[body->ninputs + (k == ENTRY_HVP ? nout : 0) + j] &=
+                !nonzero(&f->dag, sw->seed[j]);
+    }
 }
 
 /* The condition that what a kept loop summed into slot `slot` is exactly 0: it then counts
@@ -504,12 +529,14 @@ static void gradient(Func *f)
     free(wrt);
 }
 
-/* Seeds per slot: the tangent inputs on the differentiated slots, 0 elsewhere. */
+/* Seeds per slot: the tangent inputs on the differentiated slots, 0 elsewhere (and where a
+ * loop's iteration gets none). */
 static NodeId *tangent_seeds(const Func *f)
 {
     NodeId *seeds = new_ids(f->nslots);
     for (uint32_t k = 0; k < f->ndiff; k++)
-        seeds[f->diff[k]] = f->input[f->dot_slot + k];
+        if (!f->none || !f->none[f->diff[k]])
+            seeds[f->diff[k]] = f->input[f->dot_slot + k];
     return seeds;
 }
 
@@ -548,7 +575,7 @@ static void jvp(Func *f)
     m->zero = new_ids((uint32_t)f->nroots);
     for (int r = 0; r < f->nroots; r++) {
         m->node[r] = tan.of[f->roots[r]] ? tan.of[f->roots[r]] : zero;
-        m->zero[r] = tan.of[f->roots[r]] ? tan_zero.of[f->roots[r]] : 0;
+        m->zero[r] = strong_zero(f, tan.of[f->roots[r]], tan_zero.of[f->roots[r]]);
     }
     nodemap_free(&tan_zero);
     nodemap_free(&tan);
@@ -560,7 +587,8 @@ static void vjp(Func *f)
     uint8_t *wrt = diff_mask(f);
     NodeId *seeds = new_ids((uint32_t)f->nroots);
     for (int r = 0; r < f->nroots; r++)
-        seeds[r] = f->input[f->bar_slot + (uint32_t)r];
+        if (!f->none || !f->none[f->ninputs + (uint32_t)r])
+            seeds[r] = f->input[f->bar_slot + (uint32_t)r];
     NodeMap adj, adj_zero;
     begin_sweep(f, "reverse sweep (eq. 5.145)");
     loop_reverse(f, f->nroots, f->roots, seeds, wrt, &adj, &adj_zero, ENTRY_VJP);
@@ -568,7 +596,8 @@ static void vjp(Func *f)
     m->node = input_adjoints(f, &adj);
     m->zero = new_ids(f->ndiff);
     for (uint32_t k = 0; k < f->ndiff; k++)
-        m->zero[k] = adj.of[f->input[f->diff[k]]] ? adj_zero.of[f->input[f->diff[k]]] : 0;
+        m->zero[k] = strong_zero(f, adj.of[f->input[f->diff[k]]],
+                                 adj_zero.of[f->input[f->diff[k]]]);
     nodemap_free(&adj);
     nodemap_free(&adj_zero);
     free(seeds);
@@ -662,7 +691,8 @@ static void vjp_tangent(Func *f)
     uint32_t *slots = xrealloc(NULL, (f->ndiff + (uint32_t)f->nroots + 1) * sizeof *slots);
     memcpy(slots, f->diff, f->ndiff * sizeof *slots);
     for (int r = 0; r < f->nroots; r++) {
-        seeds[f->bar_slot + (uint32_t)r] = f->input[f->bar_dot_slot + (uint32_t)r];
+        if (!f->none[f->ninputs + (uint32_t)f->nroots + (uint32_t)r])
+            seeds[f->bar_slot + (uint32_t)r] = f->input[f->bar_dot_slot + (uint32_t)r];
         slots[f->ndiff + (uint32_t)r] = f->bar_slot + (uint32_t)r;
     }
     Cone cone;
@@ -679,7 +709,7 @@ static void vjp_tangent(Func *f)
     m->zero = new_ids(f->ndiff);
     for (uint32_t k = 0; k < f->ndiff; k++) {
         m->node[k] = cone.tan[vjp[k]] ? cone.tan[vjp[k]] : zero;
-        m->zero[k] = cone.tan[vjp[k]] ? cone.zero[vjp[k]] : 0;
+        m->zero[k] = strong_zero(f, cone.tan[vjp[k]], cone.zero[vjp[k]]);
     }
     cone_free(&cone);
     free(seeds);
