@@ -503,6 +503,9 @@ typedef struct {
     uint32_t dot_slot;    /* jvp, hvp: the results' tangents (one set for both) */
     uint32_t flag_slot;   /* the body's slots of those conditions: per capture (its tangent's),
                              then per result the seed's, then the seed's tangent's */
+    uint32_t result;      /* a map returned: its iteration's roots, this many, are the
+                             function's values, stored at out[result * (i - lo) + k] (0: a sum
+                             or a recurrence) */
     NodeId *tape;         /* a recurrence's: the iteration's values its reverse loop reads that
                              depend on the states, not on the adjoints: stored by the forward
                              loop of grad and vjp (ntape doubles per iteration), so that the
@@ -591,6 +594,8 @@ struct Func {
     uint32_t size_slot[MAX_SIZES]; /* the input slot of its value in expressions, or 0 */
     Loop *loops;
     int nloops;
+    int result_loop;      /* 1 + the kept loop whose roots are the values (a map returned: f has
+                             no roots of its own), or 0 */
 };
 
 typedef struct {
@@ -606,7 +611,7 @@ void program_free(Program *prog);
 
 /* ---- func.c: a Func's and a Loop's accessors and release (below sema and modes) ----------- */
 
-/* A kept loop's results: its sum, or its last states. */
+/* A kept loop's results: its sum, its last states, or a returned map's values a step. */
 uint32_t loop_results(const Loop *lp);
 /* Entry point k's sweep through f's kept loop lp. */
 LoopSweep *loop_sweep(const Func *f, const Loop *lp, EntryKind k);

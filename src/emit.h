@@ -156,6 +156,8 @@ typedef enum {
     OUT_CAP_BAR,    /* capture idx's adjoint term, summed */
     OUT_CAP_HV,     /* its tangent */
     OUT_TAPE,       /* a recurrence's tape entry idx, stored for the reverse loop */
+    OUT_VALUE,      /* a returned map's value idx of the step, stored through out */
+    OUT_VALUE_DOT,  /* its tangent, through out_dot */
     OUT_LIVE        /* slot idx gets 1 where the node, a strong-zero condition of a term
                        summed (0: none), is false: the sum had a live term */
 } OutKind;

@@ -195,11 +195,27 @@ static void put_source_comment(Buf *out, const Diag *diag, const DefOut *e)
     buf_free(&text);
 }
 
+/* "out[0..2 * (n - 1) + 1]": the values of a returned map (out, out_dot or out_bar), as many
+ * as its loop's steps times its values a step. */
+static void put_values_ref(Buf *out, const DefOut *e, const char *name)
+{
+    const Loop *lp = &e->s.f->loops[e->s.f->result_loop - 1];
+    Affine last = lp->hi;
+    for (int s = 0; s <= MAX_SIZES; s++)
+        last.c[s] = (last.c[s] - lp->lo.c[s]) * lp->result;
+    last.k = (last.k - lp->lo.k) * lp->result + lp->result - 1;
+    buf_printf(out, "%s[0..", name);
+    print_affine(out, e, lp->var, &last);
+    buf_puts(out, "]");
+}
+
 /* "name" for a scalar argument (*name for a pointer), "name[0..n-1]" for an array. */
 static void put_arg_ref(Buf *out, const DefOut *e, const Arg *a)
 {
     const Param *pa = a->param >= 0 ? &e->s.f->params[a->param] : NULL;
-    if (pa && pa->rt_size >= 0) {
+    if (!pa && e->s.f->result_loop && a->array) {
+        put_values_ref(out, e, a->name);
+    } else if (pa && pa->rt_size >= 0) {
         buf_printf(out, "%s[0..", a->name);
         print_rt_length(out, e, pa);
         buf_puts(out, "-1]");
@@ -266,7 +282,11 @@ static void put_what(Buf *t, const Entry *entry, const DefOut *e)
     const char *s = differentiated(f) > 1 ? "s" : "";
     if (entry_of(entry->kind) == ENTRY_GRAD)
         buf_printf(t, "the partial derivative%s", s);
-    else if (f->vector)
+    else if (f->result_loop) {
+        buf_puts(t, "the product of ");
+        put_values_ref(t, e, e->s.out_bar);
+        buf_printf(t, " and the Jacobian (J^T %s)", e->s.out_bar);
+    } else if (f->vector)
         buf_printf(t, "the product of %s[0..%d] and the Jacobian (J^T %s)", e->s.out_bar,
                    f->nroots - 1, e->s.out_bar);
     else
@@ -279,7 +299,10 @@ static void put_returns(Buf *t, const DefOut *e)
 {
     const Func *f = e->s.f;
     const char *value = e->fn[ENTRY_VALUE];
-    if (f->vector)
+    if (f->result_loop) {
+        buf_printf(t, "Stores the values of %s in ", value);
+        put_values_ref(t, e, e->s.out);
+    } else if (f->vector)
         buf_printf(t, "Stores the %d value%s of %s in %s[0..%d]", f->nroots,
                    f->nroots == 1 ? "" : "s", value, e->s.out, f->nroots - 1);
     else

@@ -21,7 +21,7 @@ uint32_t loop_bar(const Func *f, const Loop *lp, EntryKind k)
 
 uint32_t loop_results(const Loop *lp)
 {
-    return lp->nstate ? lp->nstate : 1;
+    return lp->nstate ? lp->nstate : lp->result ? lp->result : 1;
 }
 
 void func_free(Func *f)

@@ -285,7 +285,7 @@ static NodeId kept_finish(Lower *L, Kept *k, const NodeId *roots, uint32_t nroot
     lp->cap = cap ? cap : xrealloc(NULL, sizeof *cap);
     lp->flag_slot = first + ncap;
     NodeId out = lower_new_slot(L, &lp->slot);
-    for (uint32_t j = 1; j < k->nstate; j++) {
+    for (uint32_t j = 1; j < nroots; j++) {
         uint32_t slot;
         lower_new_slot(L, &slot);
     }
@@ -377,9 +377,42 @@ static uint32_t lower_map_iter(Lower *L, const Stmt *loop, const Affine *at, int
     return it;
 }
 
-static NodeId lower_map_elem(Lower *L, const Array *a, const Affine *idx, const Ast *e)
+/* Element rest[1..] of map a at its loop's iteration `at` (in the current kept loop's
+ * iteration): that iteration's statements lowered where they are not yet. */
+static NodeId map_elem(Lower *L, const Array *a, const Affine *at, const int64_t *rest, Loc loc)
 {
     Kept *k = L->kept;
+    uint32_t it = 0;
+    while (it < k->niters && !(k->iters[it].loop == a->map && affine_eq(&k->iters[it].at, at)))
+        it++;
+    if (it == k->niters) {
+        for (uint32_t j = 0; j < k->niters; j++) {
+            if (k->iters[j].loop == a->map && !k->iters[j].done) {
+                diag_error(L->diag, loc, "'%s' is read at another iteration of the loop "
+                                         "over a run-time range that assigns it: a "
+                                         "recurrence, which such a loop cannot be yet",
+                           a->name);
+                return 0;
+            }
+        }
+        it = lower_map_iter(L, a->map, at, 0, a->map_scope);
+    }
+    for (uint32_t j = 0; j < k->nelems; j++) {
+        const MapElem *m = &k->elems[j];
+        if (m->iter == it && m->array == a &&
+            memcmp(m->idx + 1, rest + 1, (size_t)(a->rank - 1) * sizeof *rest) == 0)
+            return m->node;
+    }
+    if (L->diag->errors == L->def_errors)
+        diag_error(L->diag, loc, k->iters[it].done ? "this element of '%s' is never assigned "
+                                                     "by the loop over a run-time range" :
+                                                     "this element of '%s' is read before "
+                                                     "it is assigned", a->name);
+    return 0;
+}
+
+static NodeId lower_map_elem(Lower *L, const Array *a, const Affine *idx, const Ast *e)
+{
     Affine off = affine_num(a->map_off), at = affine_add(idx[0], &off, -1);
     int64_t rest[MAX_RANK];
     if (!trailing(L, a, e->args, idx, rest))
@@ -389,35 +422,56 @@ static NodeId lower_map_elem(Lower *L, const Array *a, const Affine *idx, const 
     buf_printf(&what, "index '%s' of '%s'", lower_source_text(L, e->args->loc), a->name);
     int ok = affine_in_range(L, &idx[0], &lo, &hi, e->args->loc, what.data);
     buf_free(&what);
-    if (!ok)
+    return ok ? map_elem(L, a, &at, rest, e->loc) : 0;
+}
+
+int kept_map_result(Lower *L, const Ast *e, const Array *a, Result *r)
+{
+    Affine off = affine_num(a->map_off), first = affine_add(a->map_lo, &off, 1);
+    if (!affine_is_const(&first) || first.k != 0) {
+        Buf t = {0};
+        func_put_affine(&t, &first, a->map->name, L->f->size, "*");
+        diag_error(L->diag, e->loc, "'%s' is returned, so its elements count from '%s[0]', but "
+                                    "its loop assigns them from '%s[%s]'", a->name, a->name,
+                   a->name, t.data);
+        buf_free(&t);
         return 0;
-    uint32_t it = 0;
-    while (it < k->niters && !(k->iters[it].loop == a->map && affine_eq(&k->iters[it].at, &at)))
-        it++;
-    if (it == k->niters) {
-        for (uint32_t j = 0; j < k->niters; j++) {
-            if (k->iters[j].loop == a->map && !k->iters[j].done) {
-                diag_error(L->diag, e->loc, "'%s' is read at another iteration of the loop "
-                                            "over a run-time range that assigns it: a "
-                                            "recurrence, which such a loop cannot be yet",
-                           a->name);
-                return 0;
-            }
-        }
-        it = lower_map_iter(L, a->map, &at, 0, a->map_scope);
     }
-    for (uint32_t j = 0; j < k->nelems; j++) {
-        const MapElem *m = &k->elems[j];
-        if (m->iter == it && m->array == a &&
-            memcmp(m->idx + 1, rest + 1, (size_t)(a->rank - 1) * sizeof *rest) == 0)
-            return m->node;
+    if (!lower_enter(L, e->loc))
+        return 0;
+    Kept k;
+    kept_begin(L, &k, &a->map_lo, &a->map_hi, a->map->name);
+    Affine at = aff_var();
+    /* the iteration lowered, its elements' extents beyond the first index are what it assigns */
+    int64_t first_elem[MAX_RANK] = {0}, extent[MAX_RANK] = {0};
+    int ok = map_elem(L, a, &at, first_elem, e->loc) != 0 && !L->stop;
+    for (uint32_t j = 0; ok && j < k.nelems; j++)
+        for (int d = 1; k.elems[j].array == a && d < a->rank; d++)
+            extent[d] = k.elems[j].idx[d] + 1 > extent[d] ? k.elems[j].idx[d] + 1 : extent[d];
+    uint32_t inner = 1;
+    for (int d = 1; d < a->rank; d++)
+        inner *= (uint32_t)extent[d];
+    NodeId *roots = xrealloc(NULL, (inner + 1) * sizeof *roots);
+    for (uint32_t t = 0; ok && t < inner; t++) {
+        int64_t rest[MAX_RANK] = {0};
+        for (int d = a->rank - 1, q = (int)t; d >= 1; q /= (int)extent[d], d--)
+            rest[d] = q % extent[d];
+        roots[t] = map_elem(L, a, &at, rest, e->loc);
+        ok = roots[t] && !L->stop;
     }
-    if (L->diag->errors == L->def_errors)
-        diag_error(L->diag, e->loc, k->iters[it].done ? "this element of '%s' is never assigned "
-                                                        "by the loop over a run-time range" :
-                                                        "this element of '%s' is read before "
-                                                        "it is assigned", a->name);
-    return 0;
+    L->d = &L->f->dag;
+    if (ok) {
+        kept_finish(L, &k, roots, inner, e->loc);
+        L->f->loops[L->f->nloops - 1].result = inner;
+        L->f->result_loop = L->f->nloops;
+    }
+    free(roots);
+    kept_end(L, &k);
+    L->depth--;
+    r->vector = 1;
+    r->n = 0;
+    r->nodes = arena_alloc(L->arena, sizeof *r->nodes);
+    return ok;
 }
 
 /* An element of a run-time array or of a map, or one whose index changes with the kept

@@ -90,7 +90,22 @@ static int nonzero_const(const Dag *d, NodeId id)
  * adjoint), which the iteration's other statements read the old value of. */
 static int carried(const RunOut *o, const uint8_t *adds, uint32_t k)
 {
-    return !adds[k] && o[k].kind != OUT_TAPE && o[k].kind != OUT_LIVE;
+    return !adds[k] && o[k].kind != OUT_TAPE && o[k].kind != OUT_LIVE &&
+           o[k].kind != OUT_VALUE && o[k].kind != OUT_VALUE_DOT;
+}
+
+/* Where a returned map's value j of iteration `var` is, in `array` (out, out_dot, out_bar):
+ * "out[2 * i + 1]". */
+static const char *value_text(const DefOut *e, const Loop *lp, const char *array,
+                              const char *var, uint32_t j)
+{
+    Affine at;
+    memset(&at, 0, sizeof at);
+    at.c[0] = lp->result;
+    for (int s = 1; s <= MAX_SIZES; s++)
+        at.c[s] = -(int64_t)lp->result * lp->lo.c[s];
+    at.k = (int64_t)j - (int64_t)lp->result * lp->lo.k;
+    return load_text(e, array, var, &at);
 }
 
 /* The statements of a run's iteration after its locals: first what reads the carried values
@@ -192,7 +207,8 @@ static NodeId *name_iteration_inputs(const DefOut *e, const Entry *entry, const 
         for (uint32_t j = 0; j < nout; j++)
             name[body->input[body->bar_slot + j]] =
                 rec ? local[f->input[bar + lp->ncap + j]] :
-                      outer_text(&outer, loop_sweep(f, lp, seed)->seed[j]);
+                lp->result ? value_text(e, lp, e->s.out_bar, var, j) :
+                             outer_text(&outer, loop_sweep(f, lp, seed)->seed[j]);
         if (r->kind == RUN_REVERSE_TANGENT)
             name[body->input[body->bar_dot_slot]] =
                 outer_text(&outer, loop_sweep(f, lp, ENTRY_HVP)->seed[0]);
@@ -298,6 +314,12 @@ static void route_outputs(const DefOut *e, const Entry *entry, const Run *r, con
             into[k] = work_text(e, lp, var, o[k].idx, ckp_on(e, entry, r));
             adds[k] = 0;
             break;
+        case OUT_VALUE:
+        case OUT_VALUE_DOT:
+            into[k] = value_text(e, lp, o[k].kind == OUT_VALUE ? e->s.out : e->s.out_dot, var,
+                                 o[k].idx);
+            adds[k] = 0;
+            break;
         case OUT_LIVE: into[k] = local[f->input[o[k].idx]]; break;
         }
     }
@@ -373,10 +395,16 @@ static void put_loop_head(Emitter *em, const DefOut *e, const Run *r, int ckp,
     }
     buf_printf(out, "    /* %s */\n", back ? (rec ? "the recurrence backwards: the adjoints of "
                                                        "its states and of what it reads" :
+                                                 lp->result && r->fused ? "the values and what "
+                                                                          "they add to the "
+                                                                          "adjoints, in one loop" :
+                                                 lp->result ? "what the values add to the "
+                                                              "adjoints" :
                                                  r->fused ? "the sum and its summands' "
                                                             "adjoints, in one loop" :
                                                  "the summands' adjoints, summed") :
                                           rec ? "the recurrence, kept as a loop" :
+                                          lp->result ? "the values, kept as a loop" :
                                                 "the sum, kept as a loop");
     buf_printf(out, "    for (long %s = ", var);
     print_affine(out, e, var, back && rec ? &lp->hi : &lp->lo);
@@ -555,7 +583,7 @@ static int run_ready(const DefOut *e, const Entry *entry, const Body *b, const R
             if (v[i] && body_find(&e->s, b, v[i]) >= k)
                 return 0;
     }
-    for (uint32_t j = 0; r->kind == RUN_REVERSE && j < loop_results(lp); j++)
+    for (uint32_t j = 0; r->kind == RUN_REVERSE && !lp->result && j < loop_results(lp); j++)
         if (body_find(&e->s, b, loop_sweep(f, lp, entry->kind)->seed[j]) >= k)
             return 0;
     return 1;
@@ -686,6 +714,11 @@ void loops_put_body(Emitter *em, const DefOut *e, const Entry *entry, const Body
             used |= f->loops[rs->run[j].loop].ntape > 0;
         for (int j = 0; rs && a->count && j < rs->n; j++)
             used |= ckp_on(e, entry, &rs->run[j]);
+        /* a returned map's values, tangents and cotangents: its loop's */
+        if (a->param < 0 && (a->name == e->s.out || a->name == e->s.out_dot ||
+                             a->name == e->s.out_bar))
+            for (int j = 0; rs && f->result_loop && j < rs->n; j++)
+                used |= rs->run[j].loop == f->result_loop - 1;
         if (a->param >= 0 && (f->params[a->param].rt_size >= 0 || f->params[a->param].loaded) &&
             a->out && !print_adds_into(e, entry, a)) {
             /* a run-time array's gradient: zeroed here, added into by the reverse loops */

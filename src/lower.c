@@ -676,6 +676,8 @@ static void assign_elem(Lower *L, Stmt *s, NodeId n)
 /* The elements of an array named as a result, row-major; 0 after an error. */
 static int array_result(Lower *L, const Ast *e, const Array *a, Result *r)
 {
+    if (a->map && !a->state)
+        return kept_map_result(L, e, a, r);
     if (a->map || (a->param && a->param->rt_size >= 0)) {
         diag_error(L->diag, e->loc, "'%s' has a size known only at run time, which a result "
                                     "cannot have", a->name);

@@ -72,6 +72,8 @@ unsigned func_misfits(const Func *f)
         fits |= 1u << ENTRY_JAC | 1u << ENTRY_HESS;
     if (recurrence)
         fits &= ~(1u << ENTRY_HVP | 1u << ENTRY_HESS);
+    if (f->result_loop) /* values of a run-time number: their products */
+        fits &= 1u << ENTRY_VALUE | 1u << ENTRY_JVP | 1u << ENTRY_VJP;
     return (((1u << ENTRY_KINDS) - 1) & ~fits) | shape;
 }
 
@@ -119,6 +121,11 @@ int func_check_entries(const Func *f, unsigned asked, Diag *diag)
                    "'%s' has no recurrence kept as a loop, so it has no %s (a checkpointed "
                    "variant recomputes a recurrence's steps from saved states); its modes are %s",
                    f->name, names.data, fits.data);
+    else if (f->result_loop)
+        diag_error(diag, def->bare ? def->loc : def->name_loc,
+                   "'%s' returns a number of values known only at run time, so it has no %s "
+                   "yet; its modes are %s (or give the sizes with -D)", f->name, names.data,
+                   fits.data);
     else if (runtime_columns(f) && !(wrong & ~(1u << ENTRY_JAC | 1u << ENTRY_HESS)))
         diag_error(diag, def->bare ? def->loc : def->name_loc,
                    "'%s' differentiates '%s', whose size is known only at run time, so it has "
@@ -298,6 +305,29 @@ char *func_sizes_list(const Func *f)
     return b.data;
 }
 
+/* Whether kept loop lp depends on a differentiated input (`active`), and which of its
+ * captures do, given dep (per node of the function before it: whether it does). */
+static void loop_activity(const Func *f, Loop *lp, const uint8_t *dep)
+{
+    Func *body = lp->body;
+    lp->cap_active = xrealloc(NULL, lp->ncap + 1);
+    for (uint32_t j = 0; j < lp->nstate; j++)
+        lp->active |= dep[lp->init[j]];
+    for (uint32_t l = 0; l < lp->nload; l++) {
+        int diff = f->params[lp->load[l].param].kind == PARAM_DIFF;
+        body->params[loop_load_slot(lp, l)].kind = diff ? PARAM_DIFF : PARAM_DATA;
+        lp->active |= diff;
+    }
+    uint32_t cap0 = loop_cap_slot(lp, 0);
+    for (uint32_t c = 0; c < lp->ncap; c++) {
+        lp->cap_active[c] = dep[lp->cap[c]];
+        body->params[cap0 + c].kind = dep[lp->cap[c]] ? PARAM_DIFF : PARAM_DATA;
+        lp->active |= dep[lp->cap[c]];
+    }
+    for (uint32_t j = 0; j < lp->nstate; j++)
+        body->params[loop_state_slot(lp, j)].kind = lp->active ? PARAM_DIFF : PARAM_DATA;
+}
+
 /* Which kept sums depend on a differentiated input (`active`), and which of their captures do;
  * the iterations differentiate with respect to those and to the loads of differentiated
  * arrays. */
@@ -312,7 +342,13 @@ static void loops_activity(Func *f, const uint8_t *wrt)
         for (uint32_t j = 0; j < loop_results(&f->loops[i]); j++)
             loop_of[f->loops[i].slot + j] = i;
     dep[0] = 0;
-    for (NodeId id = 1; id < f->nprimal; id++) {
+    for (NodeId id = 1; id <= f->nprimal; id++) {
+        if (id == f->nprimal) { /* then the loops the function does not read: a result */
+            for (int i = 0; i < f->nloops; i++)
+                if (!f->loops[i].cap_active)
+                    loop_activity(f, &f->loops[i], dep);
+            break;
+        }
         const Node *nd = &d->nodes[id];
         if (nd->kind != N_INPUT) {
             dep[id] = dep[nd->a] | dep[nd->b] | dep[nd->c];
@@ -323,27 +359,8 @@ static void loops_activity(Func *f, const uint8_t *wrt)
         if (s >= f->ninputs || loop_of[s] < 0)
             continue;
         Loop *lp = &f->loops[loop_of[s]];
-        Func *body = lp->body;
-        if (lp->cap_active) {
-            dep[id] = (uint8_t)lp->active;
-            continue;
-        }
-        lp->cap_active = xrealloc(NULL, lp->ncap + 1);
-        for (uint32_t j = 0; j < lp->nstate; j++)
-            lp->active |= dep[lp->init[j]];
-        for (uint32_t l = 0; l < lp->nload; l++) {
-            int diff = f->params[lp->load[l].param].kind == PARAM_DIFF;
-            body->params[loop_load_slot(lp, l)].kind = diff ? PARAM_DIFF : PARAM_DATA;
-            lp->active |= diff;
-        }
-        uint32_t cap0 = loop_cap_slot(lp, 0);
-        for (uint32_t c = 0; c < lp->ncap; c++) {
-            lp->cap_active[c] = dep[lp->cap[c]];
-            body->params[cap0 + c].kind = dep[lp->cap[c]] ? PARAM_DIFF : PARAM_DATA;
-            lp->active |= dep[lp->cap[c]];
-        }
-        for (uint32_t j = 0; j < lp->nstate; j++)
-            body->params[loop_state_slot(lp, j)].kind = lp->active ? PARAM_DIFF : PARAM_DATA;
+        if (!lp->cap_active)
+            loop_activity(f, lp, dep);
         dep[id] = (uint8_t)lp->active;
     }
     free(dep);
@@ -444,7 +461,7 @@ static void body_flags(const Func *f, Loop *lp)
     body->root_dot_zero = z + body->ninputs + nout;
     uint8_t *none = body->none = xrealloc(NULL, body->ninputs + 2 * nout);
     memset(none, 0, body->ninputs);
-    memset(none + body->ninputs, 1, 2 * nout);
+    memset(none + body->ninputs, !lp->result, 2 * nout);
     for (uint32_t c = 0; c < lp->ncap; c++)
         none[loop_cap_slot(lp, c)] = 1;
     for (int k = 0; k < ENTRY_KINDS; k++) {
@@ -453,7 +470,7 @@ static void body_flags(const Func *f, Loop *lp)
             continue;
         for (uint32_t c = 0; sw->cap_dot && c < lp->ncap; c++)
             none[loop_cap_slot(lp, c)] &= !nonzero(&f->dag, sw->cap_dot[c]);
-        for (uint32_t j = 0; sw->seed && j < nout; j++)
+        for (uint32_t j = 0; sw->seed && !lp->result && j < nout; j++)
             none[body->ninputs + (k == ENTRY_HVP ? nout : 0) + j] &=
                 !nonzero(&f->dag, sw->seed[j]);
     }

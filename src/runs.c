@@ -119,7 +119,9 @@ uint32_t runs_out_slot(const Func *f, const Loop *lp, EntryKind k, const RunOut 
     case OUT_CAP_BAR: return loop_bar(f, lp, k) + o->idx;
     case OUT_CAP_HV: return loop_sweep(f, lp, ENTRY_HVP)->bar + o->idx;
     case OUT_LIVE: return o->idx;
-    case OUT_LOAD_BAR: case OUT_LOAD_HV: case OUT_STATE_BAR: case OUT_TAPE: return UINT32_MAX;
+    case OUT_LOAD_BAR: case OUT_LOAD_HV: case OUT_STATE_BAR: case OUT_TAPE: case OUT_VALUE:
+    case OUT_VALUE_DOT:
+        return UINT32_MAX;
     }
     return UINT32_MAX;
 }
@@ -174,10 +176,10 @@ uint32_t runs_outputs(const DefOut *e, const Entry *entry, const Body *b, const 
         o[n++] = (RunOut){lp->tape[t], OUT_TAPE, t};
     if (r->kind < RUN_REVERSE || r->fused)
         for (uint32_t j = 0; j < nout; j++)
-            o[n++] = (RunOut){body->roots[j], OUT_RESULT, j};
+            o[n++] = (RunOut){body->roots[j], lp->result ? OUT_VALUE : OUT_RESULT, j};
     for (uint32_t j = 0; r->kind == RUN_TANGENT && j < nout; j++) {
-        o[n++] = (RunOut){jvp->node[j], OUT_RESULT_DOT, j};
-        if (!lp->nstate)
+        o[n++] = (RunOut){jvp->node[j], lp->result ? OUT_VALUE_DOT : OUT_RESULT_DOT, j};
+        if (!lp->nstate && !lp->result)
             o[n++] = (RunOut){jvp->zero[j], OUT_LIVE, loop_sweep(f, lp, entry->kind)->live_dot};
     }
     for (uint32_t k = 0; r->kind >= RUN_REVERSE && k < body->ndiff; k++) {
@@ -264,7 +266,8 @@ void runs_reads(const DefOut *e, const Body *b, const Entry *entry, const Run *r
     for (uint32_t k = 0; tangent && k < body->ndiff; k++)
         if (body->diff[k] >= cap0 && reach[body->input[body->dot_slot + k]])
             (*roots)[(*n)++] = own->cap_dot[body->diff[k] - cap0];
-    if (!lp->nstate && r->kind == RUN_REVERSE && reach[body->input[body->bar_slot]])
+    if (!lp->nstate && !lp->result && r->kind == RUN_REVERSE &&
+        reach[body->input[body->bar_slot]])
         (*roots)[(*n)++] = own->seed[0];
     if (r->kind == RUN_REVERSE_TANGENT) {
         if (reach[body->input[body->bar_slot]])
@@ -295,9 +298,11 @@ static void choose_runs(DefOut *e, const Entry *entry, const Body *b, Runs *rs)
     for (int i = 0; i < f->nloops; i++) {
         const Loop *lp = &f->loops[i];
         uint32_t nout = loop_results(lp);
-        int tangent = (entry->kind == ENTRY_JVP || hvp) && lp->active;
-        int sum = has_slots(s, b, lp->slot, nout);
-        int dot = tangent && has_slots(s, b, lp->dot_slot, nout);
+        /* a returned map's values are stored by every entry point (its tangents by jvp,
+         * zeros when it is not active) */
+        int tangent = (entry->kind == ENTRY_JVP || hvp) && (lp->active || lp->result);
+        int sum = lp->result || has_slots(s, b, lp->slot, nout);
+        int dot = tangent && (lp->result || has_slots(s, b, lp->dot_slot, nout));
         int bar = has_slots(s, b, loop_bar(f, lp, entry->kind), lp->ncap + lp->nstate) ||
                   (hvp && has_slots(s, b, loop_sweep(f, lp, ENTRY_HVP)->bar, lp->ncap));
         for (uint32_t l = 0; l < lp->nload; l++)

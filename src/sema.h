@@ -9,6 +9,13 @@
 
 typedef struct Lower Lower;
 
+/* What a definition returns: one value, or the elements of a list or of an array. */
+typedef struct {
+    NodeId *nodes;
+    uint32_t n;
+    int vector;
+} Result;
+
 /* ---- scope.c: names in sight, arrays' elements, definitions and suggestions --------------- */
 
 /* An input array (elements are input slots) or a local one (elements assigned one by one). */
@@ -168,6 +175,9 @@ NodeId kept_index(Lower *L, const Ast *e, const Array *a, const Affine *idx);
 NodeId kept_state_index(Lower *L, const Ast *e, const Array *a, const Affine *idx);
 void kept_map_assign(Lower *L, Stmt *s, Array *a, NodeId n);
 void kept_state_assign(Lower *L, Stmt *s, Array *a, NodeId n);
+/* `return r` of a map r over a run-time range: a kept loop whose iteration's roots are its
+ * elements, the function's values; r gets no node. 0 after an error. */
+int kept_map_result(Lower *L, const Ast *e, const Array *a, Result *r);
 NodeId kept_sum(Lower *L, Ast *e, const Ast *range, Ast *body, const Affine *lo,
                 const Affine *hi);
 int kept_for(Lower *L, Stmt *s, const Affine *lo, const Affine *hi);
@@ -184,13 +194,6 @@ typedef struct {
     int id;
     Loc at;             /* the call, for notes on what fails inside it */
 } Call;
-
-/* What a definition returns: one value, or the elements of a list or of an array. */
-typedef struct {
-    NodeId *nodes;
-    uint32_t n;
-    int vector;
-} Result;
 
 struct Lower {
     Parse *p;

@@ -13,6 +13,11 @@
  *   - a checkpointed vjp of a vector result equals the stored one to the bit.
  * The driver runs under ASan and UBSan with every array malloc'ed to exactly its size, and at
  * n = 0 and n = 1000 the kept code alone (finite results, the Jacobian against jvp).
+ *
+ * Results of a run-time number of values (a map returned, `return r` with r[i] assigned by a
+ * loop over 0..n-1): their value, jvp and vjp against the unrolled form's (K values) at the same
+ * sizes, each entry's values the value function's to the bit, and <u, J d> computed by jvp and
+ * by vjp alike; under the same sanitizers, with out, out_dot and out_bar exactly n values a step.
  */
 #include "testutil.h"
 
@@ -68,6 +73,50 @@ static const Model models[] = {
      1, 2, 1, "p[0], p[1]", NULL, NULL},
 };
 enum { NMODELS = sizeof models / sizeof *models };
+
+/* A definition returning a map: its values a step, the C arguments after n of its kept
+ * and unrolled calls (p: the differentiated scalars, X and Y data, x a differentiated array
+ * of n), a direction d (xd for x) and where a vjp stores (g, xb for x). */
+typedef struct {
+    const char *name;
+    const char *src;
+    int per, nscal; /* values a step; differentiated scalars (in p, d and g) */
+    const char *args, *dots, *bars;
+} MapModel;
+
+static const MapModel maps[] = {
+    {"res",
+     "# residuals of an exponential decay fit, one a data point\n"
+     "res(a, b; t[n], y[n]) {\n"
+     "    for i = 0..n-1 {\n"
+     "        r[i] = a*exp(-b*t[i]) - y[i]\n"
+     "    }\n"
+     "    return r\n"
+     "}\n",
+     1, 2, "p[0], p[1], X, Y", "d[0], d[1]", "g, g + 1"},
+    {"pts",
+     "# two values a step, and a value of the function read in the loop\n"
+     "pts(a, b; t[n]) {\n"
+     "    c = cos(a)*b\n"
+     "    for i = 0..n-1 {\n"
+     "        r[i][0] = a*cos(t[i]) + c\n"
+     "        r[i][1] = b*sin(a*t[i])\n"
+     "    }\n"
+     "    return r\n"
+     "}\n",
+     2, 2, "p[0], p[1], X", "d[0], d[1]", "g, g + 1"},
+    {"cen",
+     "# a differentiated array of n, centred by a kept sum\n"
+     "cen(x[n], s) {\n"
+     "    m = sum(i = 0..n-1, x[i])/n\n"
+     "    for i = 0..n-1 {\n"
+     "        r[i] = s*(x[i] - m)^2\n"
+     "    }\n"
+     "    return r\n"
+     "}\n",
+     1, 1, "x, p[0]", "xd, d[0]", "xb, g"},
+};
+enum { NMAPS = sizeof maps / sizeof *maps };
 
 static const int sizes[] = {1, 2, 7};
 enum { NSIZES = sizeof sizes / sizeof *sizes };
@@ -212,14 +261,82 @@ static void put_model(Buf *d, const Model *m)
                 "        free(cw);\n        free(cb);\n    }\n}\n\n");
 }
 
-static void adgen(const Model *m, const char *options, const char *stem)
+static void adgen(const char *name, const char *options, const char *stem)
 {
     char *out = NULL;
     int rc = runf(&out, ADGEN_CMD " %s " OUT "/%s.expr -o " OUT "/%s.c --header " OUT
-                        "/%s.h 2>&1", options, m->name, stem, stem);
+                        "/%s.h 2>&1", options, name, stem, stem);
     if (rc != 0)
-        fail_msg("adgen %s %s.expr: status %d\n%s", options, m->name, rc, out);
+        fail_msg("adgen %s %s.expr: status %d\n%s", options, name, rc, out);
     free(out);
+}
+
+/* check_NAME(n, unrolled) for a map model: its kept value, jvp and vjp (and the unrolled ones
+ * at the sizes of `sizes`). */
+static void put_map(Buf *d, const MapModel *m)
+{
+    const char *N = m->name;
+    buf_printf(d, "static void check_%s(long n, int unrolled)\n{\n", N);
+    buf_printf(d, "    const char *M = \"%s\";\n    const long len = %d * n;\n"
+                  "    const int nscal = %d;\n", N, m->per, m->nscal);
+    buf_puts(d, "    for (int point = 0; point < 2; point++) {\n"
+                "        double *p = vec(2, 0.3 + point), *X = vec(n, 1 + point), "
+                "*Y = vec(n, 2 + point);\n"
+                "        double *x = vec(n, 3 + point), *xd = vec(n, 4), *xb = vec(n, 0);\n"
+                "        double *d = vec(2, 5), *g = vec(2, 0), *u = vec(len, 6);\n"
+                "        double *v = vec(len, 0), *v2 = vec(len, 0), *v3 = vec(len, 0), "
+                "*jv = vec(len, 0);\n"
+                "        (void)X;\n        (void)Y;\n        (void)x;\n        (void)xd;\n"
+                "        (void)xb;\n");
+    buf_printf(d, "        k_%s(n, %s, v);\n", N, m->args);
+    buf_printf(d, "        k_%s_jvp(n, %s, %s, v2, jv);\n", N, m->args, m->dots);
+    buf_printf(d, "        k_%s_vjp(n, %s, u, v3, %s);\n", N, m->args, m->bars);
+    buf_puts(d, "        for (long i = 0; i < len; i++) {\n"
+                "            bits(M, \"jvp's values\", n, i, v2[i], v[i]);\n"
+                "            bits(M, \"vjp's values\", n, i, v3[i], v[i]);\n        }\n"
+                "        /* <u, J d> both ways */\n"
+                "        double ujd = 0, jtud = 0, sc = 0;\n"
+                "        for (long i = 0; i < len; i++)\n"
+                "            ujd += u[i] * jv[i], sc += fabs(u[i] * jv[i]);\n"
+                "        for (int j = 0; j < nscal; j++)\n"
+                "            jtud += g[j] * d[j], sc += fabs(g[j] * d[j]);\n");
+    if (strstr(m->args, "x,"))
+        buf_puts(d, "        for (long i = 0; i < n; i++)\n"
+                    "            jtud += xb[i] * xd[i], sc += fabs(xb[i] * xd[i]);\n");
+    buf_puts(d, "        near(M, \"<u, J d> = <J^T u, d>\", n, 0, ujd, jtud, sc);\n");
+    buf_puts(d, "        switch (unrolled ? n : -1) {\n");
+    for (int s = 0; s < NSIZES; s++) {
+        int K = sizes[s];
+        buf_printf(d, "        case %d: {\n", K);
+        buf_puts(d, "            double *uv = vec(len, 0), *uv2 = vec(len, 0), *ujv = vec(len, 0), "
+                    "*ug = vec(2, 0), *uxb = vec(n, 0);\n");
+        char bars[64];
+        snprintf(bars, sizeof bars, "%s", m->bars);
+        /* the unrolled vjp stores into ug and uxb */
+        buf_printf(d, "            u%d_%s(%s, uv);\n", K, N, m->args);
+        buf_printf(d, "            u%d_%s_jvp(%s, %s, uv2, ujv);\n", K, N, m->args, m->dots);
+        buf_printf(d, "            u%d_%s_vjp(%s, u, uv2, %s);\n", K, N, m->args,
+                   strstr(m->args, "x,") ? "uxb, ug" : "ug, ug + 1");
+        buf_puts(d, "            for (long i = 0; i < len; i++) {\n"
+                    "                near(M, \"value\", n, i, v[i], uv[i], 1);\n"
+                    "                near(M, \"jvp\", n, i, jv[i], ujv[i], big(ujv, len));\n"
+                    "            }\n"
+                    "            for (int j = 0; j < nscal; j++)\n"
+                    "                near(M, \"vjp\", n, j, g[j], ug[j], big(ug, nscal));\n"
+                    "            for (long i = 0; i < n; i++)\n"
+                    "                near(M, \"vjp of x\", n, i, xb[i], uxb[i], big(uxb, n));\n"
+                    "            free(uv);\n            free(uv2);\n            free(ujv);\n"
+                    "            free(ug);\n            free(uxb);\n            break;\n        }\n");
+    }
+    buf_puts(d, "        default:\n"
+                "            for (long i = 0; i < len; i++)\n"
+                "                if (!isfinite(jv[i]) && n_fail++ < 30)\n"
+                "                    printf(\"FAIL %s at n = %ld: jvp not finite\\n\", M, n);\n"
+                "        }\n");
+    buf_puts(d, "        free(p);\n        free(X);\n        free(Y);\n        free(x);\n"
+                "        free(xd);\n        free(xb);\n        free(d);\n        free(g);\n"
+                "        free(u);\n        free(v);\n        free(v2);\n        free(v3);\n"
+                "        free(jv);\n    }\n}\n\n");
 }
 
 static char *build_and_run(void)
@@ -236,19 +353,42 @@ static char *build_and_run(void)
         snprintf(opt, sizeof opt, "--emit=jac%s%s --prefix=k_ --name=%s", vec ? ",jvp,vjp" : "",
                  vec && m->ckp ? ",vjp-ckp" : !vec && !m->ckp ? ",hess" : "", m->name);
         snprintf(stem, sizeof stem, "%s_k", m->name);
-        adgen(m, opt, stem);
+        adgen(m->name, opt, stem);
         buf_printf(&d, "#include \"%s.h\"\n", stem);
         buf_printf(&files, " %s.c", stem);
         for (int s = 0; s < NSIZES; s++) {
             snprintf(opt, sizeof opt, "--emit=jac%s -D n=%d --prefix=u%d_", !vec && !m->ckp ?
                      ",hess" : "", sizes[s], sizes[s]);
             snprintf(stem, sizeof stem, "%s_u%d", m->name, sizes[s]);
-            adgen(m, opt, stem);
+            adgen(m->name, opt, stem);
             buf_printf(&d, "#include \"%s.h\"\n", stem);
             buf_printf(&files, " %s.c", stem);
         }
         buf_puts(&d, "\n");
         put_model(&d, m);
+        for (int s = 0; s < NSIZES; s++)
+            buf_printf(&main_body, "    check_%s(%d, 1);\n", m->name, sizes[s]);
+        buf_printf(&main_body, "    check_%s(0, 0);\n    check_%s(1000, 0);\n", m->name,
+                   m->name);
+    }
+    for (int i = 0; i < NMAPS; i++) {
+        const MapModel *m = &maps[i];
+        char path[128], opt[128], stem[64];
+        snprintf(path, sizeof path, OUT "/%s.expr", m->name);
+        spit(path, m->src);
+        snprintf(stem, sizeof stem, "%s_k", m->name);
+        adgen(m->name, "--emit=jvp,vjp --prefix=k_", stem);
+        buf_printf(&d, "#include \"%s.h\"\n", stem);
+        buf_printf(&files, " %s.c", stem);
+        for (int s = 0; s < NSIZES; s++) {
+            snprintf(opt, sizeof opt, "--emit=jvp,vjp -D n=%d --prefix=u%d_", sizes[s], sizes[s]);
+            snprintf(stem, sizeof stem, "%s_u%d", m->name, sizes[s]);
+            adgen(m->name, opt, stem);
+            buf_printf(&d, "#include \"%s.h\"\n", stem);
+            buf_printf(&files, " %s.c", stem);
+        }
+        buf_puts(&d, "\n");
+        put_map(&d, m);
         for (int s = 0; s < NSIZES; s++)
             buf_printf(&main_body, "    check_%s(%d, 1);\n", m->name, sizes[s]);
         buf_printf(&main_body, "    check_%s(0, 0);\n    check_%s(1000, 0);\n", m->name,
@@ -273,7 +413,7 @@ static char *build_and_run(void)
     return log;
 }
 
-static void test_kept_jacobians_and_hessians(void **state)
+static void test_kept_jacobians_hessians_and_returned_maps(void **state)
 {
     (void)state;
     char *log = build_and_run();
@@ -287,7 +427,7 @@ static void test_kept_jacobians_and_hessians(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_kept_jacobians_and_hessians),
+        cmocka_unit_test(test_kept_jacobians_hessians_and_returned_maps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
