@@ -461,7 +461,8 @@ static void body_flags(const Func *f, Loop *lp)
     body->root_dot_zero = z + body->ninputs + nout;
     uint8_t *none = body->none = xrealloc(NULL, body->ninputs + 2 * nout);
     memset(none, 0, body->ninputs);
-    memset(none + body->ninputs, !lp->result, 2 * nout);
+    /* a recurrence's seeds are the states' adjoints it carries, a returned map's the caller's */
+    memset(none + body->ninputs, !lp->result && !lp->nstate, 2 * nout);
     for (uint32_t c = 0; c < lp->ncap; c++)
         none[loop_cap_slot(lp, c)] = 1;
     for (int k = 0; k < ENTRY_KINDS; k++) {
@@ -470,7 +471,7 @@ static void body_flags(const Func *f, Loop *lp)
             continue;
         for (uint32_t c = 0; sw->cap_dot && c < lp->ncap; c++)
             none[loop_cap_slot(lp, c)] &= !nonzero(&f->dag, sw->cap_dot[c]);
-        for (uint32_t j = 0; sw->seed && !lp->result && j < nout; j++)
+        for (uint32_t j = 0; sw->seed && !lp->result && !lp->nstate && j < nout; j++)
             none[body->ninputs + (k == ENTRY_HVP ? nout : 0) + j] &=
                 !nonzero(&f->dag, sw->seed[j]);
     }

@@ -251,6 +251,19 @@ static const Model models[] = {
      "            want_g_a[0] = 1;\n"
      "            want_g_b[0] = 3;\n"
      "            want_g_c[0] = 5;", 1, 1},
+    {"unread", "# a state whose last value is not read (its adjoint's seed is 0) but whose\n"
+               "# adjoint the loop carries into the one read\n"
+               "unread(a, b; d[n]) {\n"
+               "    x[0] = a\n"
+               "    y[0] = b\n"
+               "    for k = 0..n-1 {\n"
+               "        x[k+1] = y[k]*sin(a)\n"
+               "        y[k+1] = x[k] + 0.5*y[k]\n"
+               "    }\n"
+               "    return x[n]\n"
+               "}\n",
+     "want_v = p_a[0];\n"
+     "            want_g_a[0] = 1;", 1, 1},
     {"reads", "# a recurrence reading a value of the function twice and a hoisted one\n"
               "reads(a, x0; c[n]) {\n"
               "    s[0] = x0\n"
