@@ -195,17 +195,23 @@ static void put_source_comment(Buf *out, const Diag *diag, const DefOut *e)
     buf_free(&text);
 }
 
-/* "out[0..2 * (n - 1) + 1]": the values of a returned map (out, out_dot or out_bar), as many
- * as its loop's steps times its values a step. */
-static void put_values_ref(Buf *out, const DefOut *e, const char *name)
+/* The number of values of a returned map, its loop's steps times its values a step, plus
+ * `plus`: "2 * n - 1". */
+static void put_values_count(Buf *out, const DefOut *e, int64_t plus)
 {
     const Loop *lp = &e->s.f->loops[e->s.f->result_loop - 1];
-    Affine last = lp->hi;
+    Affine count = lp->hi;
     for (int s = 0; s <= MAX_SIZES; s++)
-        last.c[s] = (last.c[s] - lp->lo.c[s]) * lp->result;
-    last.k = (last.k - lp->lo.k) * lp->result + lp->result - 1;
+        count.c[s] = (count.c[s] - lp->lo.c[s]) * lp->result;
+    count.k = (count.k - lp->lo.k + 1) * lp->result + plus;
+    print_affine(out, e, lp->var, &count);
+}
+
+/* "out[0..2 * n - 1]": the values of a returned map (out, out_dot or out_bar). */
+static void put_values_ref(Buf *out, const DefOut *e, const char *name)
+{
     buf_printf(out, "%s[0..", name);
-    print_affine(out, e, lp->var, &last);
+    put_values_count(out, e, -1);
     buf_puts(out, "]");
 }
 
@@ -318,7 +324,14 @@ static void put_returns(Buf *t, const DefOut *e)
 static void put_matrix(Buf *t, const DefOut *e, const Entry *entry)
 {
     const Func *f = e->s.f;
-    if (entry->kind == ENTRY_JAC || entry->kind == ENTRY_HESS) {
+    if (entry->kind == ENTRY_JAC && f->result_loop) {
+        buf_printf(t, " and stores its Jacobian in %s[0..", e->s.jac);
+        put_values_count(t, e, 0);
+        buf_printf(t, " * %u - 1], row-major, ", f->ndiff);
+        put_values_count(t, e, 0);
+        buf_printf(t, " x %u: entry (i, j) is the derivative of value i by the differentiated "
+                      "scalar j, in the order ", f->ndiff);
+    } else if (entry->kind == ENTRY_JAC || entry->kind == ENTRY_HESS) {
         int jac = entry->kind == ENTRY_JAC;
         uint32_t rows = jac ? (uint32_t)f->nroots : f->ndiff;
         buf_printf(t, " and stores its %s in %s[0..%llu], row-major, %u x %u: entry (i, j) is "
@@ -722,7 +735,9 @@ static void put_columns_body(Buf *out, const DefOut *e, const Entry *entry)
     int hess = entry->kind == ENTRY_HESS;
     uint32_t n = f->ndiff, rows = hess ? n : (uint32_t)f->nroots;
     const char *real = real_type[e->opt->compile.real], *mat = hess ? e->s.hess : e->s.jac;
-    const char *dir = e->col_var[0], *col = e->col_var[1], *i = e->col_var[2];
+    /* a returned map's column: jvp stores each value, then its tangent, through out */
+    const char *dir = e->col_var[0], *col = f->result_loop ? e->s.out : e->col_var[1];
+    const char *i = e->col_var[2];
     const char *value = e->col_var[3], *j = e->index;
     static const char *const one[] = {"1.0", "1.0f", "1.0L"}, *const zero[] = {"0.0", "0.0f",
                                                                                "0.0L"};
@@ -754,21 +769,32 @@ static void put_columns_body(Buf *out, const DefOut *e, const Entry *entry)
         buf_printf(&args, "%s%s", k ? ", " : "", k < f->nsizes ? e->s.size[k] :
                                                    e->s.param[k - f->nsizes]);
     buf_puts(out, "{\n");
-    if (f->vector)
+    if (f->vector && !f->result_loop)
         buf_printf(out, "    %s(%s%s%s);\n", e->fn[ENTRY_VALUE], args.data, args.len ? ", " : "",
                    e->s.out);
-    else
+    else if (!f->vector)
         buf_printf(out, "    const %s %s = %s(%s);\n", real, value, e->fn[ENTRY_VALUE],
                    args.data);
-    buf_free(&args);
-    buf_printf(out, "    %s %s[%u], %s[%u];\n", real, dir, n ? n : 1, col, rows ? rows : 1);
+    if (f->result_loop) /* a column of run-time length: out, whose values come last */
+        buf_printf(out, "    %s %s[%u];\n", real, dir, n ? n : 1);
+    else
+        buf_printf(out, "    %s %s[%u], %s[%u];\n", real, dir, n ? n : 1, col, rows ? rows : 1);
     buf_printf(out, "    for (long %s = 0; %s < %u; %s++) {\n", j, j, n, j);
     buf_printf(out, "        for (long %s = 0; %s < %u; %s++)\n", i, i, n, i);
     buf_printf(out, "            %s[%s] = %s == %s ? %s : %s;\n", dir, i, i, j,
                one[e->opt->compile.real], zero[e->opt->compile.real]);
     buf_printf(out, "        %s(%s);\n", e->fn[ck], call.data);
-    buf_printf(out, "        for (long %s = 0; %s < %u; %s++)\n", i, i, rows, i);
-    buf_printf(out, "            %s[%s * %u + %s] = %s[%s];\n    }\n", mat, i, n, j, col, i);
+    buf_printf(out, "        for (long %s = 0; %s < ", i, i);
+    if (f->result_loop)
+        put_values_count(out, e, 0);
+    else
+        buf_printf(out, "%u", rows);
+    buf_printf(out, "; %s++)\n            %s[%s * %u + %s] = %s[%s];\n    }\n", i, mat, i, n, j,
+               col, i);
+    if (f->result_loop)
+        buf_printf(out, "    %s(%s%s%s);\n", e->fn[ENTRY_VALUE], args.data, args.len ? ", " : "",
+                   e->s.out);
+    buf_free(&args);
     if (hess)
         buf_printf(out, "    for (long %s = 0; %s < %u; %s++)\n        for (long %s = 0; %s < %s; "
                         "%s++)\n            %s[%s * %u + %s] = %s[%s * %u + %s];\n", j, j, n, j,

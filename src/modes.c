@@ -72,8 +72,8 @@ unsigned func_misfits(const Func *f)
         fits |= 1u << ENTRY_JAC | 1u << ENTRY_HESS;
     if (recurrence)
         fits &= ~(1u << ENTRY_HVP | 1u << ENTRY_HESS);
-    if (f->result_loop) /* values of a run-time number: their products */
-        fits &= 1u << ENTRY_VALUE | 1u << ENTRY_JVP | 1u << ENTRY_VJP;
+    if (f->result_loop) /* values of a run-time number: their products, jvp's columns */
+        fits &= 1u << ENTRY_VALUE | 1u << ENTRY_JVP | 1u << ENTRY_VJP | 1u << ENTRY_JAC;
     return (((1u << ENTRY_KINDS) - 1) & ~fits) | shape;
 }
 

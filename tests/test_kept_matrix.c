@@ -81,6 +81,7 @@ typedef struct {
     const char *name;
     const char *src;
     int per, nscal; /* values a step; differentiated scalars (in p, d and g) */
+    int jac;        /* it has a Jacobian (its differentiated inputs have constant sizes) */
     const char *args, *dots, *bars;
 } MapModel;
 
@@ -93,7 +94,7 @@ static const MapModel maps[] = {
      "    }\n"
      "    return r\n"
      "}\n",
-     1, 2, "p[0], p[1], X, Y", "d[0], d[1]", "g, g + 1"},
+     1, 2, 1, "p[0], p[1], X, Y", "d[0], d[1]", "g, g + 1"},
     {"pts",
      "# two values a step, and a value of the function read in the loop\n"
      "pts(a, b; t[n]) {\n"
@@ -104,7 +105,7 @@ static const MapModel maps[] = {
      "    }\n"
      "    return r\n"
      "}\n",
-     2, 2, "p[0], p[1], X", "d[0], d[1]", "g, g + 1"},
+     2, 2, 1, "p[0], p[1], X", "d[0], d[1]", "g, g + 1"},
     {"cen",
      "# a differentiated array of n, centred by a kept sum\n"
      "cen(x[n], s) {\n"
@@ -114,7 +115,7 @@ static const MapModel maps[] = {
      "    }\n"
      "    return r\n"
      "}\n",
-     1, 1, "x, p[0]", "xd, d[0]", "xb, g"},
+     1, 1, 0, "x, p[0]", "xd, d[0]", "xb, g"},
 };
 enum { NMAPS = sizeof maps / sizeof *maps };
 
@@ -304,6 +305,18 @@ static void put_map(Buf *d, const MapModel *m)
         buf_puts(d, "        for (long i = 0; i < n; i++)\n"
                     "            jtud += xb[i] * xd[i], sc += fabs(xb[i] * xd[i]);\n");
     buf_puts(d, "        near(M, \"<u, J d> = <J^T u, d>\", n, 0, ujd, jtud, sc);\n");
+    if (m->jac) { /* the Jacobian, n x nscal a value a step: J d is jvp's */
+        buf_printf(d, "        {\n            double *J = vec(len * nscal, 0), *vj = vec(len, 0);\n"
+                      "            k_%s_jac(n, %s, vj, J);\n", N, m->args);
+        buf_puts(d, "            for (long i = 0; i < len; i++) {\n"
+                    "                double s = 0, sc2 = 0;\n"
+                    "                for (int j = 0; j < nscal; j++)\n"
+                    "                    s += J[i * nscal + j] * d[j], sc2 += fabs(J[i * nscal + j] "
+                    "* d[j]);\n"
+                    "                near(M, \"J d = jvp\", n, i, jv[i], s, sc2);\n"
+                    "                bits(M, \"jac's values\", n, i, vj[i], v[i]);\n"
+                    "            }\n            free(J);\n            free(vj);\n        }\n");
+    }
     buf_puts(d, "        switch (unrolled ? n : -1) {\n");
     for (int s = 0; s < NSIZES; s++) {
         int K = sizes[s];
@@ -377,7 +390,8 @@ static char *build_and_run(void)
         snprintf(path, sizeof path, OUT "/%s.expr", m->name);
         spit(path, m->src);
         snprintf(stem, sizeof stem, "%s_k", m->name);
-        adgen(m->name, "--emit=jvp,vjp --prefix=k_", stem);
+        adgen(m->name, m->jac ? "--emit=jvp,vjp,jac --prefix=k_" : "--emit=jvp,vjp --prefix=k_",
+              stem);
         buf_printf(&d, "#include \"%s.h\"\n", stem);
         buf_printf(&files, " %s.c", stem);
         for (int s = 0; s < NSIZES; s++) {
