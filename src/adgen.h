@@ -511,6 +511,8 @@ typedef struct {
                              loop of grad and vjp (ntape doubles per iteration), so that the
                              reverse loop computes only what the adjoints need */
     uint32_t ntape;
+    Affine work_at;       /* where its tape starts in the work array: after the tapes of the
+                             recurrences before it (ntape values a step each) */
 } Loop;
 
 /* The structural nonzeros of a Jacobian or of a Hessian's lower triangle, by row then column,

@@ -69,8 +69,9 @@ static DefOut *name_functions(const Program *prog, const EmitOptions *opt, NameS
             buf_free(&want);
         }
         for (int l = 0; l < f->nloops; l++) {
-            if (!f->loops[l].nstate || !(f->entries & ENTRIES_REVERSE))
-                continue;
+            if (!f->loops[l].nstate || !(f->entries & ENTRIES_REVERSE) || defs[i].work_macro ||
+                defs[i].work_ckp_macro)
+                continue; /* one macro for all the recurrences */
             Buf name = {0};
             put_upper(&name, defs[i].fn[ENTRY_VALUE]);
             buf_puts(&name, "_WORK");
@@ -550,11 +551,16 @@ static void put_work_macro(Buf *out, const DefOut *e)
     buf_printf(out, "#define %s(", e->work_macro);
     for (int k = 0; k < f->nsizes; k++)
         buf_printf(out, "%s%s", k ? ", " : "", e->s.size[k]);
-    buf_puts(out, ") ");
-    for (int i = 0; i < f->nloops; i++) {
+    int nrec = 0; /* several recurrences: their tapes' sum, in parentheses */
+    for (int i = 0; i < f->nloops; i++)
+        nrec += f->loops[i].nstate > 0;
+    buf_puts(out, nrec > 1 ? ") (" : ") ");
+    for (int i = 0, first = 1; i < f->nloops; i++) {
         const Loop *lp = &f->loops[i];
         if (!lp->nstate)
             continue;
+        buf_puts(out, first ? "" : " + ");
+        first = 0;
         Affine trips = lp->hi;
         trips.k += 1 - lp->lo.k;
         Buf t = {0};
@@ -570,9 +576,10 @@ static void put_work_macro(Buf *out, const DefOut *e)
         if (trips.k || !t.len)
             buf_printf(&t, "%s%lld", t.len ? (trips.k < 0 ? " - " : " + ") : "",
                        (long long)(t.len && trips.k < 0 ? -trips.k : trips.k));
-        buf_printf(out, "((%s) > 0 ? %u * (%s) : 0)\n", t.data, lp->ntape, t.data);
+        buf_printf(out, "((%s) > 0 ? %u * (%s) : 0)", t.data, lp->ntape, t.data);
         buf_free(&t);
     }
+    buf_puts(out, nrec > 1 ? ")\n" : "\n");
 }
 
 /* ---- the source and the header -------------------------------------------------------------- */

@@ -679,13 +679,6 @@ static int lower_recurrence(Lower *L, Stmt *s, const Affine *lo, const Affine *h
                                           "number (its first states are assigned before it)");
         return 0;
     }
-    for (int i = 0; i < L->f->nloops; i++) {
-        if (L->f->loops[i].nstate) {
-            diag_error(L->diag, s->loc, "a second recurrence over a run-time range in one "
-                                        "definition (not supported yet)");
-            return 0;
-        }
-    }
     int errors = L->diag->errors;
     Kept k;
     kept_begin(L, &k, lo, hi, s->name);

@@ -46,10 +46,11 @@ static const char *load_text(const DefOut *e, const char *array, const char *var
 static const char *work_text(const DefOut *e, const Loop *lp, const char *var, uint32_t t,
                              int ckp)
 {
-    Affine at;
-    memset(&at, 0, sizeof at);
+    Affine at = lp->work_at;
+    if (ckp)
+        memset(&at, 0, sizeof at);
     at.c[0] = ckp ? 0 : lp->ntape;
-    at.k = (int64_t)t - at.c[0] * lp->lo.k;
+    at.k += (int64_t)t - at.c[0] * lp->lo.k;
     return load_text(e, e->s.work, var, &at);
 }
 

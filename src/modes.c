@@ -38,12 +38,13 @@ EntryKind entry_of(EntryKind k)
     return entry_info[k].of;
 }
 
+/* The number of f's recurrences kept as loops. */
 static int has_recurrence(const Func *f)
 {
+    int n = 0;
     for (int i = 0; i < f->nloops; i++)
-        if (f->loops[i].nstate)
-            return 1;
-    return 0;
+        n += f->loops[i].nstate > 0;
+    return n;
 }
 
 /* The first differentiated array of a run-time size: a Jacobian of f would have a run-time
@@ -64,7 +65,7 @@ static int runtime_columns(const Func *f)
 unsigned func_misfits(const Func *f)
 {
     int recurrence = has_recurrence(f);
-    unsigned shape = (f->vector ? ENTRIES_SCALAR : 0) | (recurrence ? 0 : ENTRIES_CKP);
+    unsigned shape = (f->vector ? ENTRIES_SCALAR : 0) | (recurrence == 1 ? 0 : ENTRIES_CKP);
     if (!f->nsizes && !f->nloops)
         return shape;
     unsigned fits = ENTRIES_KEPT;
@@ -116,7 +117,12 @@ int func_check_entries(const Func *f, unsigned asked, Diag *diag)
     }
     const Def *def = f->def;
     int recurrence = has_recurrence(f);
-    if (!(wrong & ~ENTRIES_CKP))
+    if (!(wrong & ~ENTRIES_CKP) && recurrence > 1)
+        diag_error(diag, def->bare ? def->loc : def->name_loc,
+                   "'%s' has %d recurrences kept as loops, so it has no %s (a checkpointed "
+                   "variant schedules one recurrence, not yet several); its modes are %s",
+                   f->name, recurrence, names.data, fits.data);
+    else if (!(wrong & ~ENTRIES_CKP))
         diag_error(diag, def->bare ? def->loc : def->name_loc,
                    "'%s' has no recurrence kept as a loop, so it has no %s (a checkpointed "
                    "variant recomputes a recurrence's steps from saved states); its modes are %s",
@@ -821,11 +827,18 @@ void func_differentiate(Func *f)
     if (f->nsweeps > 1 && f->sweeps[f->nsweeps - 1].first == d->len)
         f->nsweeps--;
     /* the iterations, once the function's sweeps say which strong zeros enter them */
+    Affine at;
+    memset(&at, 0, sizeof at);
     for (int i = 0; i < f->nloops; i++) {
         Loop *lp = &f->loops[i];
         body_flags(f, lp);
         func_differentiate(lp->body);
         if (lp->nstate && want & ENTRIES_REVERSE)
             loop_tape(lp);
+        /* the recurrences' tapes one after another: ntape values a step each */
+        lp->work_at = at;
+        for (int s = 1; s <= MAX_SIZES; s++)
+            at.c[s] += (int64_t)lp->ntape * (lp->hi.c[s] - lp->lo.c[s]);
+        at.k += (int64_t)lp->ntape * (lp->hi.k - lp->lo.k + 1);
     }
 }

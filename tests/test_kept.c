@@ -49,7 +49,8 @@ typedef struct {
      * the inputs p_NAME[k]; a NaN value skips the derivatives */
     const char *closed;
     int kmin;     /* the least size the unrolled form has (1 unless a range reverses) */
-    int rec;         /* a recurrence: grad and vjp take a work array, there is no hvp */
+    int rec;         /* recurrences: grad and vjp take a work array, there is no hvp; with one,
+                        the checkpointed variants too */
 } Model;
 
 static const Model models[] = {
@@ -251,14 +252,25 @@ static const Model models[] = {
      "            want_g_a[0] = 1;\n"
      "            want_g_b[0] = 3;\n"
      "            want_g_c[0] = 5;", 1, 1},
+    {"seq", "# two recurrences one after the other, the second from the first's last state\n"
+            "seq(a, b; d[n]) {\n"
+            "    x[0] = a\n"
+            "    for k = 0..n-1 { x[k+1] = x[k] + 0.1*sin(x[k]*b + d[k]) }\n"
+            "    y[0] = x[n]*b\n"
+            "    for j = 0..n-1 { y[j+1] = y[j]*cos(a) + 0.2*tanh(y[j]) }\n"
+            "    return y[n] + x[n]^2\n"
+            "}\n",
+     "want_v = p_a[0] * p_b[0] + p_a[0] * p_a[0];\n"
+     "            want_g_a[0] = p_b[0] + 2 * p_a[0];\n"
+     "            want_g_b[0] = p_a[0];", 1, 2},
     {"unread", "# a state whose last value is not read (its adjoint's seed is 0) but whose\n"
                "# adjoint the loop carries into the one read\n"
                "unread(a, b; d[n]) {\n"
                "    x[0] = a\n"
                "    y[0] = b\n"
                "    for k = 0..n-1 {\n"
-               "        x[k+1] = y[k]*sin(a)\n"
-               "        y[k+1] = x[k] + 0.5*y[k]\n"
+               "        x[k+1] = 0.5*y[k]*sin(a)\n"
+               "        y[k+1] = 0.5*x[k] + 0.25*y[k]\n"
                "    }\n"
                "    return x[n]\n"
                "}\n",
@@ -562,7 +574,7 @@ static void put_check(Buf *d, const Model *m, const Head *h, const char *work, i
         free(a);
         free(hv);
     }
-    if (m->rec)
+    if (m->rec == 1)
         put_ckp_check(d, m, h, work);
     /* the modes against each other (their sums in different orders at large n) */
     buf_puts(d, "        const double tol = K > 1000 ? 1e-9 : 1e-12;\n"
@@ -735,7 +747,7 @@ static void build_drivers(void)
         /* the unrolled form has no recurrence to checkpoint */
         snprintf(emit, sizeof emit, "--emit=grad,jvp,vjp%s", m->rec ? "" : ",hvp");
         Buf opt = {0};
-        buf_printf(&opt, "%s%s --prefix=k_", emit, m->rec ? ",grad-ckp,vjp-ckp" : "");
+        buf_printf(&opt, "%s%s --prefix=k_", emit, m->rec == 1 ? ",grad-ckp,vjp-ckp" : "");
         if (m->rec)
             buf_printf(&opt, " --header=" OUT "/%s_k.h", m->name);
         text = generate(m, "k", opt.data);
@@ -756,11 +768,11 @@ static void build_drivers(void)
         }
         opt.len = 0;
         buf_printf(&opt, "--emit=grad,vjp%s --accumulate --prefix=a_",
-                   m->rec ? ",grad-ckp" : "");
+                   m->rec == 1 ? ",grad-ckp" : "");
         free(generate(m, "a", opt.data));
         opt.len = 0;
         buf_printf(&opt, "%s%s --real=float --prefix=f_", emit,
-                   m->rec ? ",grad-ckp,vjp-ckp" : "");
+                   m->rec == 1 ? ",grad-ckp,vjp-ckp" : "");
         free(generate(m, "f", opt.data));
         if (m->rec) {
             buf_printf(&plain, "#include \"%s_k.h\"\n", m->name);
