@@ -11,7 +11,8 @@
  *   suffix  appended to the function's C name
  *   sweep   how its nodes come (Sweep below)
  *   scalar  only a scalar result has it (a gradient, second order)
- *   kept    a definition with loops kept at run time has it
+ *   kept    a definition with loops kept at run time has it (a Jacobian and a Hessian when
+ *           their columns are of a constant number: those of jvp and hvp)
  *   sparse  it stores the structural nonzeros of a pattern, given as row and column arrays
  *   of      the entry point whose nodes it prints: its own, or for a checkpointed variant
  *           (which recomputes a kept recurrence from saved states instead of storing every
@@ -26,10 +27,10 @@
     X(GRAD,        "grad",        "_grad",        SWEEP_REVERSE,          1,     1,   0, GRAD)        \
     X(JVP,         "jvp",         "_jvp",         SWEEP_FORWARD,          0,     1,   0, JVP)         \
     X(VJP,         "vjp",         "_vjp",         SWEEP_REVERSE,          0,     1,   0, VJP)         \
-    X(JAC,         "jac",         "_jac",         SWEEP_COMPRESSED,       0,     0,   0, JAC)         \
+    X(JAC,         "jac",         "_jac",         SWEEP_COMPRESSED,       0,     1,   0, JAC)         \
     X(JAC_SPARSE,  "jac-sparse",  "_jac_sparse",  SWEEP_COMPRESSED,       0,     0,   1, JAC_SPARSE)  \
     X(HVP,         "hvp",         "_hvp",         SWEEP_FORWARD_REVERSE,  1,     1,   0, HVP)         \
-    X(HESS,        "hess",        "_hess",        SWEEP_COMPRESSED_HESS,  1,     0,   0, HESS)        \
+    X(HESS,        "hess",        "_hess",        SWEEP_COMPRESSED_HESS,  1,     1,   0, HESS)        \
     X(HESS_SPARSE, "hess-sparse", "_hess_sparse", SWEEP_COMPRESSED_HESS,  1,     0,   1, HESS_SPARSE) \
     X(GRAD_CKP,    "grad-ckp",    "_grad_ckp",    SWEEP_REVERSE,          1,     1,   0, GRAD)        \
     X(VJP_CKP,     "vjp-ckp",     "_vjp_ckp",     SWEEP_REVERSE,          0,     1,   0, VJP)

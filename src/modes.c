@@ -69,8 +69,8 @@ unsigned func_misfits(const Func *f)
     if (!f->nsizes && !f->nloops)
         return shape;
     unsigned fits = ENTRIES_KEPT;
-    if (!runtime_columns(f))
-        fits |= 1u << ENTRY_JAC | 1u << ENTRY_HESS;
+    if (runtime_columns(f))
+        fits &= ~(1u << ENTRY_JAC | 1u << ENTRY_HESS);
     if (recurrence)
         fits &= ~(1u << ENTRY_HVP | 1u << ENTRY_HESS);
     if (f->result_loop) /* values of a run-time number: their products, jvp's columns */

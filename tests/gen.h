@@ -697,6 +697,7 @@ static inline void gen_program(Buf *out, uint64_t seed, const GenSize *size)
 typedef struct {
     int x_diff;      /* x is differentiated */
     int recurrence;  /* the body has a recurrence (no hvp, a work array) */
+    int second;      /* and a second one after it, from its last state (no checkpointing) */
 } GenKept;
 
 /* An expression of depth about `depth` over the given names (they are printed as they are:
@@ -718,8 +719,8 @@ static void gen_kept_expr(Rng *rng, Buf *out, const char *const *names, int n,
 
 /* A definition with sums over a run-time range (one of them reading x[i+1]), sometimes a map
  * a sum reads and sometimes a recurrence (a bounded step, a value from outside added as it
- * is, or two states trading values), drawn from seed: the same text with -D n=K is its
- * unrolled form. */
+ * is, or two states trading values; sometimes a second one after it), drawn from seed: the
+ * same text with -D n=K is its unrolled form. */
 static inline void gen_kept_program(Buf *out, uint64_t seed, GenKept *k)
 {
     Rng rng = {seed};
@@ -774,10 +775,18 @@ static inline void gen_kept_program(Buf *out, uint64_t seed, GenKept *k)
             break;
         }
     }
+    k->second = k->recurrence && rng_chance(&rng, 30);
+    if (k->second) { /* a second recurrence from the first's last state */
+        static const char *const step3[] = {"w[k]", "r[n]", "p[1]", "a"};
+        buf_printf(out, "    w[0] = 0.5*r[n]\n    for k = 0..n-1 { w[k+1] = 0.5*w[k] + 0.25*sin(");
+        gen_kept_expr(&rng, out, step3, 4, "k", 2);
+        buf_printf(out, ") }\n");
+    }
     static const char *const result[] = {"a", "s1", "s2", "p[0]", "q", "r[n]"};
     buf_printf(out, "    return ");
     gen_kept_expr(&rng, out, result, k->recurrence ? 6 : 5, NULL, 2);
-    buf_printf(out, " + s1 - s2%s\n}\n", k->recurrence ? " + r[n]" : "");
+    buf_printf(out, " + s1 - s2%s%s\n}\n", k->recurrence ? " + r[n]" : "",
+               k->second ? " + w[n]" : "");
 }
 
 #endif

@@ -93,7 +93,7 @@ static void put_size(Buf *d, int K, const GenKept *g)
                   "            same(\"grad\", K, gk[i], gu[i]);\n", ng, g->x_diff ? " + K" : "");
     /* the checkpointed gradient: grad's numbers to the bit, at every number of snapshots
      * up to past the steps */
-    for (int c = 0; g->recurrence && c <= K + 1; c++) {
+    for (int c = 0; g->recurrence && !g->second && c <= K + 1; c++) {
         buf_printf(d, "        {\n            double ck[K_F_WORK_CKP(K, %d)], gc[2 + 1 + K];\n", c);
         buf_printf(d, "            bits(\"grad-ckp's value\", K, k_f_grad_ckp(K, p, q, x, y, gc, "
                       "gc + 2%s, %d, ck), vk);\n", g->x_diff ? ", gc + 3" : "", c);
@@ -111,13 +111,30 @@ static void put_size(Buf *d, int K, const GenKept *g)
     buf_printf(d, "        u%d_f_vjp(p, q, x, y, u, gu, gu + 2%s);\n", K, xbu);
     buf_printf(d, "        for (int i = 0; i < %d%s; i++)\n"
                   "            same(\"vjp\", K, gk[i], gu[i]);\n", ng, g->x_diff ? " + K" : "");
-    for (int c = 0; g->recurrence && c <= K + 1; c++) {
+    for (int c = 0; g->recurrence && !g->second && c <= K + 1; c++) {
         buf_printf(d, "        {\n            double ck[K_F_WORK_CKP(K, %d)], bc[2 + 1 + K];\n", c);
         buf_printf(d, "            k_f_vjp_ckp(K, p, q, x, y, u, bc, bc + 2%s, %d, ck);\n",
                    g->x_diff ? ", bc + 3" : "", c);
         buf_printf(d, "            for (int i = 0; i < %d%s; i++)\n"
                       "                bits(\"vjp-ckp\", K, bc[i], gk[i]);\n        }\n", ng,
                    g->x_diff ? " + K" : "");
+    }
+    /* with x data, the Jacobian (one row) and the Hessian are jvp's and hvp's columns */
+    if (!g->x_diff) {
+        buf_printf(d, "        {\n            double J[3], uJ[3];\n"
+                      "            bits(\"jac's value\", K, k_f_jac(K, p, q, x, y, J), vk);\n"
+                      "            u%d_f_jac(p, q, x, y, uJ);\n"
+                      "            scale = mag(uJ, 3);\n"
+                      "            for (int i = 0; i < 3; i++)\n"
+                      "                same(\"jac\", K, J[i], uJ[i]);\n        }\n", K);
+    }
+    if (!g->x_diff && !g->recurrence) {
+        buf_printf(d, "        {\n            double H[9], uH[9];\n"
+                      "            bits(\"hess's value\", K, k_f_hess(K, p, q, x, y, H), vk);\n"
+                      "            u%d_f_hess(p, q, x, y, uH);\n"
+                      "            scale = mag(uH, 9);\n"
+                      "            for (int i = 0; i < 9; i++)\n"
+                      "                same(\"hess\", K, H[i], uH[i]);\n        }\n", K);
     }
     if (!g->recurrence) {
         const char *xh = g->x_diff ? ", hk + 3" : "", *xhu = g->x_diff ? ", hu + 3" : "";
@@ -144,8 +161,12 @@ static char *check_program(uint64_t seed)
     char path[256];
     snprintf(path, sizeof path, "%s/f.expr", dir);
     spit(path, text.data);
-    const char *modes = g.recurrence ? "grad,jvp,vjp,grad-ckp,vjp-ckp" : "grad,jvp,vjp,hvp";
-    const char *umodes = "grad,jvp,vjp,hvp";
+    char modes[64];
+    snprintf(modes, sizeof modes, "grad,jvp,vjp%s%s", g.recurrence ? "" : ",hvp",
+             g.x_diff ? "" : g.recurrence ? ",jac" : ",jac,hess");
+    if (g.recurrence && !g.second)
+        strcat(modes, ",grad-ckp,vjp-ckp");
+    const char *umodes = "grad,jvp,vjp,hvp,jac,hess";
     int rc = runf(&log, "cd %s && \"${ADGEN:-../../../../adgen}\" --emit=%s --prefix=k_ f.expr "
                         "-o k.c --header k.h 2>&1", dir, modes);
     if (rc != 0)
@@ -221,7 +242,7 @@ static void test_kept_random_programs(void **state)
 {
     (void)state;
     unsigned long n = env_or("ADGEN_KEPT_N", 30), seed = env_or("ADGEN_KEPT_SEED", 1);
-    long checks = 0, recurrences = 0, diff_x = 0;
+    long checks = 0, recurrences = 0, diff_x = 0, seconds = 0;
     Coverage cv = {.generator = "gen_kept_program"};
     for (unsigned long i = 0; i < n; i++) {
         GenKept g;
@@ -230,6 +251,7 @@ static void test_kept_random_programs(void **state)
         count_program(&cv, probe.data);
         buf_free(&probe);
         recurrences += g.recurrence;
+        seconds += g.second;
         diff_x += g.x_diff;
         char *log = check_program(seed + i);
         long got = -1;
@@ -238,8 +260,8 @@ static void test_kept_random_programs(void **state)
         checks += got;
         free(log);
     }
-    printf("%lu programs (%ld with a recurrence, %ld with x differentiated), %ld checks, "
-           "0 failures\n", n, recurrences, diff_x, checks);
+    printf("%lu programs (%ld with a recurrence, %ld with two, %ld with x differentiated), %ld "
+           "checks, 0 failures\n", n, recurrences, seconds, diff_x, checks);
     assert_true(checks > (long)n * 30);
     static const int drawn[] = {CV_ARRAY, CV_DATA, CV_SUM, CV_FOR, CV_ITER_SCALAR, CV_IF,
                                 CV_KEPT_SUM, CV_REC_KEPT, CV_REC_READS_OUTSIDE, CV_STATES2,
