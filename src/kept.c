@@ -427,6 +427,16 @@ static NodeId lower_map_elem(Lower *L, const Array *a, const Affine *idx, const 
 
 int kept_map_result(Lower *L, const Ast *e, const Array *a, Result *r)
 {
+    if (L->ncalls > 1) { /* an inlined call's: its values would be the caller's */
+        int muted = L->diag->muted; /* the call's own mistake: reported at the call */
+        L->diag->muted = 0;
+        diag_error(L->diag, L->calls[L->ncalls - 1].at, "'%s' returns values of a number known "
+                                                        "only at run time, which a call cannot "
+                                                        "take (not supported yet)",
+                   L->calls[L->ncalls - 1].def->name);
+        L->diag->muted = muted;
+        return 0;
+    }
     Affine off = affine_num(a->map_off), first = affine_add(a->map_lo, &off, 1);
     if (!affine_is_const(&first) || first.k != 0) {
         Buf t = {0};

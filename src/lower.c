@@ -317,8 +317,20 @@ static int bind_array_arg(Lower *L, const Ast *a, const Ast *p, const Def *def, 
         if (!int_eval(L, x, &dims[rank++], 0))
             ok = 0;
     L->diag->muted--;
-    if (!ok)
+    if (!ok) {
+        /* a size known only at run time: the callee's kept loops would be the caller's */
+        int64_t v;
+        const Ast *x = p->args;
+        L->diag->muted++;
+        while (x && int_eval(L, x, &v, 0))
+            x = x->next;
+        L->diag->muted--;
+        if (x && x->kind == A_VAR)
+            diag_error(L->diag, a->loc, "'%s' of '%s' has a size known only at run time ('%s'), "
+                                        "which a call cannot pass (not supported yet)", p->name,
+                       def->name, x->name);
         return 0;
+    }
     /* a local array's shape is the extent of the elements assigned so far */
     if (rank != arr->rank || memcmp(dims, arr->dims, (size_t)rank * sizeof *dims) != 0) {
         Buf want = {0}, have = {0};
@@ -381,9 +393,13 @@ static NodeId inline_body(Lower *L, const Ast *e, Def *def, int frame)
     L->diag->muted--;
     L->ncalls--;
     NodeId result = lowered && L->diag->errors == errors ? r.nodes[0] : 0;
-    if (lowered && r.vector) {
-        diag_error(L->diag, e->loc, "'%s' returns %u values; a call takes one value",
-                   def->name, r.n);
+    if (lowered && r.vector && e == L->values_call && L->diag->errors == errors) {
+        *L->values = r; /* an assignment binds them: c = cons(x) */
+        result = 0;
+    } else if (lowered && r.vector) {
+        diag_error(L->diag, e->loc, "'%s' returns %u values; a call takes one value, or an "
+                                    "assignment binds them all (c = %s(...), then c[0], ...)",
+                   def->name, r.n, def->name);
         diag_note(L->diag, def->name_loc, "'%s' is defined here", def->name);
         result = 0;
     }
@@ -673,6 +689,33 @@ static void assign_elem(Lower *L, Stmt *s, NodeId n)
     }
 }
 
+/* c = cons(x) of a definition returning several values: c becomes a local array of them, in
+ * order, c[0] the first. */
+static void bind_values(Lower *L, Stmt *s, const Result *values)
+{
+    Array *a = arena_alloc(L->arena, sizeof *a);
+    a->name = s->name;
+    a->loc = s->name_loc;
+    a->rank = 1;
+    a->dims[0] = values->n;
+    a->assigned = 1;
+    Binding *b = scope_bind(&L->scope, s->name, B_ARRAY, s->name_loc, lower_frame(L));
+    b->array = a;
+    b->used = &s->used;
+    for (uint32_t k = 0; k < values->n; k++) {
+        int64_t idx[MAX_RANK] = {(int64_t)k};
+        Elem *el = scope_elem_find(&L->elems, a, idx, 1);
+        el->node = values->nodes[k];
+        el->stmt = s;
+        if (!L->diag->muted) {
+            Buf t = {0};
+            buf_printf(&t, "%s_%u", s->name, k);
+            name_node(L, values->nodes[k], arena_strndup(L->arena, t.data, t.len));
+            buf_free(&t);
+        }
+    }
+}
+
 /* The elements of an array named as a result, row-major; 0 after an error. */
 static int array_result(Lower *L, const Ast *e, const Array *a, Result *r)
 {
@@ -760,11 +803,22 @@ int lower_stmts(Lower *L, Def *def, Stmt *first, int in_loop, Result *ret, Stmt 
         }
         switch (s->kind) {
         case S_ASSIGN: {
+            Result values = {0};
+            const Ast *outer_call = L->values_call;
+            Result *outer_values = L->values;
+            L->values_call = s->expr->kind == A_CALL ? s->expr : NULL;
+            L->values = &values;
             NodeId n = lower_expr(L, s->expr);
+            L->values_call = outer_call;
+            L->values = outer_values;
             if (L->stop)
                 return 0;
             if (!lower_assignable(L, s->name, s->name_loc)) {
                 s->used = 1; /* no warning about what was never assigned */
+                break;
+            }
+            if (values.vector) {
+                bind_values(L, s, &values);
                 break;
             }
             /* bound even when its expression failed (n == 0): later uses then stay silent */

@@ -215,6 +215,8 @@ struct Lower {
     int def_errors;         /* the error count when the current definition began */
     uint32_t max_nodes;
     uint32_t unroll;        /* --unroll: sums of constant ranges past this many terms are kept */
+    const Ast *values_call; /* a call whose several values an assignment binds (c = cons(x)) */
+    Result *values;         /* where they go */
     Def **defs;             /* every definition, by name */
     size_t defs_cap;
     Arena *arena;
