@@ -229,6 +229,10 @@ NodeId *runs_flags(const Func *f, const Loop *lp, const Entry *entry, const Run 
             flag[i] = seed->seed_zero[i - lp->ncap];
         else if (i >= lp->ncap + nout && r->kind == RUN_REVERSE_TANGENT && hs->seed_zero)
             flag[i] = hs->seed_zero[i - lp->ncap - nout];
+        /* a condition folded to false is none: the iteration names it `never`, a variable,
+         * not the constant C compilers warn about as an operand of && and || */
+        if (flag[i] && dag_is_const(&f->dag, flag[i], 0.0))
+            flag[i] = 0;
     }
     return flag;
 }
