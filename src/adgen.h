@@ -855,6 +855,7 @@ typedef struct {
     const char *name;         /* the name of the file's one function, or NULL */
     int file_static;          /* static functions, for #include-ing the source */
     int accumulate;           /* the gradient adds into *x_bar instead of storing */
+    int csc;                  /* sparse entries in compressed column storage, not triplets */
     const char *line_file;    /* #line directives name this input; NULL: none */
     const char *out_file;     /* where #line returns after a function; NULL: no return */
     const char *header_name;  /* the header's path: its file name makes the include guard */

@@ -57,7 +57,7 @@ static DefOut *name_functions(const Program *prog, const EmitOptions *opt, NameS
                 buf_printf(&name, "%s_row", defs[i].fn[k]);
                 defs[i].row[k] = names_claim(file_names, name.data);
                 name.len = 0;
-                buf_printf(&name, "%s_col", defs[i].fn[k]);
+                buf_printf(&name, opt->csc ? "%s_colptr" : "%s_col", defs[i].fn[k]);
                 defs[i].col[k] = names_claim(file_names, name.data);
                 /* the count's macro, upper-cased: f and F must not share one */
                 name.len = 0;
@@ -343,12 +343,17 @@ static void put_matrix(Buf *t, const DefOut *e, const Entry *entry)
                    "partial derivative i", "differentiated");
     } else {
         int jac = entry->kind == ENTRY_JAC_SPARSE;
-        buf_printf(t, " and stores the %u structural nonzero%s of its %s in %s[0..%u]: entry "
-                   "k is (%s[k], %s[k]), by row, then column; the columns are ",
+        buf_printf(t, " and stores the %u structural nonzero%s of its %s in %s[0..%u]: ",
                    entry->pattern->nnz, entry->pattern->nnz == 1 ? "" : "s",
                    jac ? "Jacobian" : "Hessian's lower triangle", jac ? e->s.jac_nz : e->s.hess_nz,
-                   entry->pattern->nnz ? entry->pattern->nnz - 1 : 0, e->row[entry->kind],
-                   e->col[entry->kind]);
+                   entry->pattern->nnz ? entry->pattern->nnz - 1 : 0);
+        if (e->opt->csc)
+            buf_printf(t, "compressed column storage, entry k is in column j for %s[j] <= k < "
+                       "%s[j + 1] and at row %s[k], by column, then row; the columns are ",
+                       e->col[entry->kind], e->col[entry->kind], e->row[entry->kind]);
+        else
+            buf_printf(t, "entry k is (%s[k], %s[k]), by row, then column; the columns are ",
+                       e->row[entry->kind], e->col[entry->kind]);
     }
     put_columns(t, e);
 }
@@ -513,30 +518,76 @@ static void put_prototype(Buf *out, const DefOut *e, const Entry *entry)
     buf_puts(out, ")");
 }
 
+/* Per structural nonzero k of sp (by row, then column), its position in compressed column
+ * storage (by column, then row); *colptr (allocated) gets where each of the ncols columns
+ * starts, and the count at ncols. */
+static uint32_t *csc_positions(const Sparse *sp, uint32_t ncols, uint32_t **colptr)
+{
+    uint32_t *start = xrealloc(NULL, (ncols + 2) * sizeof *start);
+    uint32_t *pos = xrealloc(NULL, (sp->nnz + 1) * sizeof *pos);
+    memset(start, 0, (ncols + 2) * sizeof *start);
+    for (uint32_t k = 0; k < sp->nnz; k++)
+        start[sp->col[k] + 1]++;
+    for (uint32_t j = 0; j < ncols; j++)
+        start[j + 1] += start[j];
+    *colptr = xrealloc(NULL, (ncols + 1) * sizeof **colptr);
+    memcpy(*colptr, start, (ncols + 1) * sizeof **colptr);
+    for (uint32_t k = 0; k < sp->nnz; k++)
+        pos[k] = start[sp->col[k]]++;
+    free(start);
+    return pos;
+}
+
+/* In compressed column storage, a sparse entry's stores go to the nonzeros' positions there. */
+static void csc_stores(const DefOut *e, Entry *entry)
+{
+    if (!e->opt->csc || !entry->pattern)
+        return;
+    uint32_t *colptr, *pos = csc_positions(entry->pattern, e->s.f->ndiff, &colptr);
+    for (uint32_t r = 0; r < entry->nstores; r++)
+        entry->elem[r] = pos[entry->elem[r]];
+    free(pos);
+    free(colptr);
+}
+
 /* A sparse entry's pattern arrays: declared (the header, the prototypes), or defined. An
  * empty pattern has arrays of one unused element, as C has no empty arrays. */
 static void put_pattern(Buf *out, const DefOut *e, const Entry *entry, int define)
 {
     const Sparse *sp = entry->pattern;
+    uint32_t ncols = e->s.f->ndiff, *colptr = NULL, *rows = NULL;
     const uint32_t *lists[2] = {sp->row, sp->col};
+    uint32_t len[2] = {sp->nnz, sp->nnz};
+    if (e->opt->csc) { /* the rows by column, and where each column starts */
+        uint32_t *pos = csc_positions(sp, ncols, &colptr);
+        rows = xrealloc(NULL, (sp->nnz + 1) * sizeof *rows);
+        for (uint32_t k = 0; k < sp->nnz; k++)
+            rows[pos[k]] = sp->row[k];
+        free(pos);
+        lists[0] = rows;
+        lists[1] = colptr;
+        len[1] = ncols + 1;
+    }
     const char *names[2] = {e->row[entry->kind], e->col[entry->kind]};
     for (int w = 0; w < 2; w++) {
         if (define && e->opt->file_static)
             buf_puts(out, "static ADGEN_UNUSED ");
         else if (!define)
             buf_puts(out, "extern ");
-        buf_printf(out, "const int %s[%u]", names[w], sp->nnz ? sp->nnz : 1);
+        buf_printf(out, "const int %s[%u]", names[w], len[w] ? len[w] : 1);
         if (!define) {
             buf_puts(out, ";\n");
             continue;
         }
         buf_puts(out, " = {");
-        for (uint32_t k = 0; k < sp->nnz || k == 0; k++) {
+        for (uint32_t k = 0; k < len[w] || k == 0; k++) {
             buf_printf(out, "%s%s%u", k ? "," : "", k % 16 ? " " : "\n    ",
-                       sp->nnz ? lists[w][k] : 0);
+                       len[w] ? lists[w][k] : 0);
         }
         buf_puts(out, "\n};\n");
     }
+    free(colptr);
+    free(rows);
 }
 
 /* #define NAME_WORK(n) ...: the states of the recurrence, for each iteration. */
@@ -660,6 +711,7 @@ int emit_check(const Program *prog, Diag *diag, const EmitOptions *opt)
 static void schedule_entry(DefOut *e, EntryKind k, Entry *entries, Body *bodies, Runs *runs)
 {
     sched_entry(&e->s, k, &entries[k]);
+    csc_stores(e, &entries[k]);
     if (func_columns(e->s.f, k) != ENTRY_KINDS) /* calls, not a body of its own */
         return;
     if (e->s.f->nloops)

@@ -184,7 +184,7 @@ static char *default_depfile(const char *out)
 
 enum {
     OPT_HEADER = 256, OPT_CHECK, OPT_MD, OPT_MF, OPT_MT, OPT_REAL, OPT_PREFIX, OPT_NAME,
-    OPT_STATIC, OPT_ACCUMULATE, OPT_LINE, OPT_NO_LINE, OPT_FORCE, OPT_MAX_NODES, OPT_UNROLL, OPT_EMIT,
+    OPT_STATIC, OPT_ACCUMULATE, OPT_SPARSE, OPT_LINE, OPT_NO_LINE, OPT_FORCE, OPT_MAX_NODES, OPT_UNROLL, OPT_EMIT,
     OPT_DOT, OPT_EXPLAIN, OPT_REPORT
 };
 
@@ -257,6 +257,7 @@ static int parse_options(int argc, char **argv, Options *o)
         {"name", required_argument, NULL, OPT_NAME},
         {"static", no_argument, NULL, OPT_STATIC},
         {"accumulate", no_argument, NULL, OPT_ACCUMULATE},
+        {"sparse", required_argument, NULL, OPT_SPARSE},
         {"emit", required_argument, NULL, OPT_EMIT},
         {"line", no_argument, NULL, OPT_LINE},
         {"no-line", no_argument, NULL, OPT_NO_LINE},
@@ -319,6 +320,11 @@ static int parse_options(int argc, char **argv, Options *o)
             break;
         case OPT_STATIC: o->emit.file_static = 1; break;
         case OPT_ACCUMULATE: o->emit.accumulate = 1; break;
+        case OPT_SPARSE:
+            if (strcmp(optarg, "triplet") != 0 && strcmp(optarg, "csc") != 0)
+                return cli_usage_error("--sparse takes triplet or csc, not '%s'", optarg);
+            o->emit.csc = strcmp(optarg, "csc") == 0;
+            break;
         case OPT_EMIT:
             if (cli_emit(optarg, &o->emit.compile.emit) != 0)
                 return EXIT_USAGE;
