@@ -32,8 +32,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     unsigned bits = data[0];
     EmitOptions opt = {
         .compile.real = (RealType)(bits % 3),
+        .compile.emit = bits & 0x08 ? EMIT_ALL : 0, /* every entry point each function has */
         .prefix = bits & 0x04 ? "p_" : NULL,
-        .name = bits & 0x08 ? "g" : NULL,
+        .csc = (bits & 0x04) != 0,
+        .name = (bits & 0x0c) == 0x0c ? "g" : NULL,
         .file_static = (bits & 0x10) != 0,
         .accumulate = (bits & 0x20) != 0,
         .line_file = bits & 0x40 ? "in.expr" : NULL,
