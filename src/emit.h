@@ -7,6 +7,7 @@
  *   print.c   expressions and statements
  *   runs.c    kept loops: the runs of an entry point, planned
  *   ckp.c     a recurrence's checkpointed variants: the schedule around their iterations
+ *   matrix.c  the layout of some entry points' matrices: columns of jvp, compressed columns
  *   loops.c   an entry point's body, its runs printed as C loops among its statements
  *   chunks.c  a large body in chunks
  *
@@ -222,6 +223,19 @@ void ckp_put_reverse_head(Buf *out, const DefOut *e, const Loop *lp, const char 
 void ckp_put_reverse_save(Buf *out, const DefOut *e, const Loop *lp, const char *var);
 /* After the reverse iteration: the step reversed, its level dropped when it was saved there. */
 void ckp_put_reverse_tail(Buf *out, const DefOut *e, const char *var);
+
+/* ---- matrix.c: the layout of some entry points' matrices -------------------------------------- */
+
+/* The number of values of e's returned map plus `plus`, as C: "2 * n - 1". */
+void matrix_put_values_count(Buf *out, const DefOut *e, int64_t plus);
+/* Per structural nonzero k of sp (by row, then column), its position in compressed column
+ * storage; *colptr (allocated) gets where each of the ncols columns starts, and the count. */
+uint32_t *matrix_csc_positions(const Sparse *sp, uint32_t ncols, uint32_t **colptr);
+/* With --sparse=csc, a sparse entry's stores go to its nonzeros' positions in that storage. */
+void matrix_csc_stores(const DefOut *e, Entry *entry);
+/* The body of a Jacobian or a Hessian of a definition with kept loops: the columns of its jvp
+ * or hvp (func_columns), one call per differentiated scalar. */
+void matrix_put_columns(Buf *out, const DefOut *e, const Entry *entry);
 
 /* ---- loops.c: an entry point's body, with its kept loops' runs ------------------------------ */
 
