@@ -585,6 +585,8 @@ struct Func {
                                     which its tangent seed is a strong zero (0: never) */
     const NodeId *root_zero;     /* per root, its cotangent's (bar slot) */
     const NodeId *root_dot_zero; /* per root, its cotangent's tangent's (bar_dot slot) */
+    NodeId *root_seed;           /* a body: per result, the constant its adjoint is seeded
+                                    with in every entry point (a sum returned: 1), or 0 */
     uint8_t *none;               /* a body: in the layout of slot_zero, 1 where that seed is
                                     structurally 0 in every entry point that passes it (a
                                     capture's tangent no sweep has, a result's adjoint that

@@ -28,6 +28,7 @@ void func_free(Func *f)
 {
     free(f->slot_zero);
     free(f->none);
+    free(f->root_seed);
     for (int k = 0; k < ENTRY_KINDS; k++) {
         Derived *m = &f->mode[k];
         for (int i = 0; m->loop && i < f->nloops; i++) {

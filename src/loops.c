@@ -715,11 +715,13 @@ void loops_put_body(Emitter *em, const DefOut *e, const Entry *entry, const Body
             used |= f->loops[rs->run[j].loop].ntape > 0;
         for (int j = 0; rs && a->count && j < rs->n; j++)
             used |= ckp_on(e, entry, &rs->run[j]);
-        /* a returned map's values, tangents and cotangents: its loop's */
-        if (a->param < 0 && (a->name == e->s.out || a->name == e->s.out_dot ||
-                             a->name == e->s.out_bar))
-            for (int j = 0; rs && f->result_loop && j < rs->n; j++)
-                used |= rs->run[j].loop == f->result_loop - 1;
+        /* a returned map's values, tangents and cotangents: its loop's runs', the cotangents
+         * when it has a reverse run (not when the values depend on no differentiated input) */
+        for (int j = 0; rs && f->result_loop && a->param < 0 && j < rs->n; j++)
+            if (rs->run[j].loop == f->result_loop - 1)
+                used |= a->name == e->s.out ||
+                        (a->name == e->s.out_dot && rs->run[j].kind == RUN_TANGENT) ||
+                        (a->name == e->s.out_bar && rs->run[j].kind >= RUN_REVERSE);
         if (a->param >= 0 && (f->params[a->param].rt_size >= 0 || f->params[a->param].loaded) &&
             a->out && !print_adds_into(e, entry, a)) {
             /* a run-time array's gradient: zeroed here, added into by the reverse loops */

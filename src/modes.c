@@ -117,7 +117,16 @@ int func_check_entries(const Func *f, unsigned asked, Diag *diag)
     }
     const Def *def = f->def;
     int recurrence = has_recurrence(f);
-    if (!(wrong & ~ENTRIES_CKP) && recurrence > 1)
+    if (f->vector && (wrong & ENTRIES_SCALAR) && (f->nsizes || f->nloops))
+        diag_error(diag, def->bare ? def->loc : def->name_loc,
+                   "'%s' returns several values, so it has no %s (a scalar result's); its "
+                   "modes are %s", f->name, names.data, fits.data);
+    else if (f->result_loop)
+        diag_error(diag, def->bare ? def->loc : def->name_loc,
+                   "'%s' returns a number of values known only at run time, so it has no %s "
+                   "yet; its modes are %s (or give the sizes with -D)", f->name, names.data,
+                   fits.data);
+    else if (!(wrong & ~ENTRIES_CKP) && recurrence > 1)
         diag_error(diag, def->bare ? def->loc : def->name_loc,
                    "'%s' has %d recurrences kept as loops, so it has no %s (a checkpointed "
                    "variant schedules one recurrence, not yet several); its modes are %s",
@@ -127,11 +136,6 @@ int func_check_entries(const Func *f, unsigned asked, Diag *diag)
                    "'%s' has no recurrence kept as a loop, so it has no %s (a checkpointed "
                    "variant recomputes a recurrence's steps from saved states); its modes are %s",
                    f->name, names.data, fits.data);
-    else if (f->result_loop)
-        diag_error(diag, def->bare ? def->loc : def->name_loc,
-                   "'%s' returns a number of values known only at run time, so it has no %s "
-                   "yet; its modes are %s (or give the sizes with -D)", f->name, names.data,
-                   fits.data);
     else if (runtime_columns(f) && !(wrong & ~(1u << ENTRY_JAC | 1u << ENTRY_HESS)))
         diag_error(diag, def->bare ? def->loc : def->name_loc,
                    "'%s' differentiates '%s', whose size is known only at run time, so it has "
@@ -481,6 +485,25 @@ static void body_flags(const Func *f, Loop *lp)
             none[body->ninputs + (k == ENTRY_HVP ? nout : 0) + j] &=
                 !nonzero(&f->dag, sw->seed[j]);
     }
+    /* a sum's seed that is one number in every reverse sweep through it (1 for a sum
+     * returned): the iteration multiplies by that number, which folds (t * 1.0 is t) */
+    body->root_seed = new_ids(nout);
+    for (uint32_t j = 0; !lp->result && !lp->nstate && j < nout; j++) {
+        NodeId c = 0;
+        int same = 1;
+        static const EntryKind reverse[] = {ENTRY_GRAD, ENTRY_VJP};
+        for (int r = 0; r < 2; r++) {
+            const LoopSweep *sw = loop_sweep(f, lp, reverse[r]);
+            if (!sw->seed)
+                continue;
+            NodeId sd = sw->seed[j];
+            same = same && f->dag.nodes[sd].kind == N_CONST && !sw->seed_zero[j] &&
+                   (!c || memcmp(&f->dag.nodes[c].k, &f->dag.nodes[sd].k, sizeof(double)) == 0);
+            c = sd;
+        }
+        if (same && c && nonzero(&f->dag, c))
+            body->root_seed[j] = dag_const(&body->dag, f->dag.nodes[c].k);
+    }
 }
 
 /* The condition that what a kept loop summed into slot `slot` is exactly 0: it then counts
@@ -611,7 +634,9 @@ static void vjp(Func *f)
     uint8_t *wrt = diff_mask(f);
     NodeId *seeds = new_ids((uint32_t)f->nroots);
     for (int r = 0; r < f->nroots; r++)
-        if (!f->none || !f->none[f->ninputs + (uint32_t)r])
+        if (f->root_seed && f->root_seed[r])
+            seeds[r] = f->root_seed[r];
+        else if (!f->none || !f->none[f->ninputs + (uint32_t)r])
             seeds[r] = f->input[f->bar_slot + (uint32_t)r];
     NodeMap adj, adj_zero;
     begin_sweep(f, "reverse sweep (eq. 5.145)");

@@ -147,8 +147,9 @@ static uint32_t drop_idle_outputs(const DefOut *e, const Body *b, const Loop *lp
         for (uint32_t k = 0; k < n; k++)
             reach[o[k].node] = need[k] && o[k].node != 0;
         dag_reach(d, d->len - 1, reach);
-        for (uint32_t k = 0; k < n; k++)
-            if (!need[k] && reach[body->input[body->bar_slot + o[k].idx]])
+        for (uint32_t k = 0; k < n; k++) /* a state's adjoint read by what is kept */
+            if (!need[k] && o[k].kind == OUT_STATE_BAR &&
+                reach[body->input[body->bar_slot + o[k].idx]])
                 need[k] = changed = 1;
     }
     uint32_t kept = 0;

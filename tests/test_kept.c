@@ -287,6 +287,10 @@ static const Model models[] = {
     {"diff2", "# a stencil: a range from 1, x[i-1] and x[i+1] (empty up to n = 2)\n"
               "diff2(x[n]) = sum(i = 1..n-2, (x[i-1] - 2*x[i] + x[i+1])^2)\n",
      "want_v = 0;", 2,  0},
+    {"select", "# a summand that selects a number or an input: the adjoint of x[i] is a zero\n"
+               "# adgen drops (it read past its outputs when choosing which to keep)\n"
+               "select(q, x[n]; y[n]) = sum(i = 0..n-1, if(y[i] == x[i], 1, q))\n",
+     "want_v = 0;", 1, 0},
     {"scope",
      "# a sum's variable named like a scalar of the map it reads: the map's statements see\n"
      "# the map's scope\n"

@@ -116,6 +116,15 @@ static const MapModel maps[] = {
      "    return r\n"
      "}\n",
      1, 1, 0, "x, p[0]", "xd, d[0]", "xb, g"},
+    {"dat",
+     "# values that depend on no differentiated input: vjp reads no cotangent\n"
+     "dat(a; t[n]) {\n"
+     "    for i = 0..n-1 {\n"
+     "        r[i] = t[i]*t[i]\n"
+     "    }\n"
+     "    return r\n"
+     "}\n",
+     1, 1, 1, "p[0], X", "d[0]", "g"},
 };
 enum { NMAPS = sizeof maps / sizeof *maps };
 
@@ -329,7 +338,7 @@ static void put_map(Buf *d, const MapModel *m)
         buf_printf(d, "            u%d_%s(%s, uv);\n", K, N, m->args);
         buf_printf(d, "            u%d_%s_jvp(%s, %s, uv2, ujv);\n", K, N, m->args, m->dots);
         buf_printf(d, "            u%d_%s_vjp(%s, u, uv2, %s);\n", K, N, m->args,
-                   strstr(m->args, "x,") ? "uxb, ug" : "ug, ug + 1");
+                   strstr(m->args, "x,") ? "uxb, ug" : m->nscal == 1 ? "ug" : "ug, ug + 1");
         buf_puts(d, "            for (long i = 0; i < len; i++) {\n"
                     "                near(M, \"value\", n, i, v[i], uv[i], 1);\n"
                     "                near(M, \"jvp\", n, i, jv[i], ujv[i], big(ujv, len));\n"
