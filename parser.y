@@ -247,6 +247,12 @@ primary:
                             $$->nargs = $2.n;
                         }
   | call
+  | call indices        { /* one of the values of a definition returning several */
+                            $$ = ast_new(ps, A_INDEX, @$);
+                            $$->lhs = $1;
+                            $$->args = $2.head;
+                            $$->nargs = $2.n;
+                        }
   | '(' expr ')'        { $$ = $2; }
   | '[' arglist ']'     {
                             $$ = ast_new(ps, A_LIST, @$);
@@ -345,7 +351,7 @@ static void add_arg(AstList *l, Ast *a)
 static Def *new_def(Parse *ps, Loc loc, Ast *head)
 {
     for (Ast *a = head->args; a; a = a->next) {
-        if (a->kind != A_VAR && a->kind != A_INDEX) {
+        if (a->kind != A_VAR && (a->kind != A_INDEX || a->lhs)) {
             diag_error(ps->diag, a->loc, "expected an input name in the definition of '%s'",
                        head->name);
             return NULL;

@@ -482,6 +482,50 @@ static NodeId lower_call(Lower *L, Ast *e)
     return dag_op(L->d, (NodeKind)k, arg[0], arg[1], arg[2]);
 }
 
+/* The values of call e (a definition returning several) into *values, as an assignment binds
+ * them; its node when it has one value. */
+static NodeId lower_values(Lower *L, Ast *e, Result *values)
+{
+    const Ast *outer_call = L->values_call;
+    Result *outer_values = L->values;
+    L->values_call = e->kind == A_CALL ? e : NULL;
+    L->values = values;
+    NodeId n = lower_expr(L, e);
+    L->values_call = outer_call;
+    L->values = outer_values;
+    return n;
+}
+
+/* cons(x)[i]: one of the values of a definition returning several, i a number when adgen
+ * runs (a constant, or the variable of a loop unrolled). */
+static NodeId lower_call_index(Lower *L, Ast *e)
+{
+    Result values = {0};
+    NodeId n = lower_values(L, e->lhs, &values);
+    if (L->stop || (!n && !values.vector))
+        return 0;
+    const char *callee = e->lhs->name;
+    if (!values.vector) {
+        diag_error(L->diag, e->loc, "'%s' returns one value, which is not indexed", callee);
+        return 0;
+    }
+    int64_t k;
+    if (e->nargs != 1) {
+        diag_error(L->diag, e->loc, "the values of '%s' take one index, not %d", callee,
+                   e->nargs);
+        return 0;
+    }
+    if (!int_eval(L, e->args, &k, 0))
+        return 0;
+    if (k < 0 || k >= (int64_t)values.n) {
+        diag_error(L->diag, e->args->loc, "index %lld of the %u values of '%s' is out of "
+                                          "0..%u", (long long)k, values.n, callee,
+                   values.n - 1);
+        return 0;
+    }
+    return values.nodes[k];
+}
+
 /* Whether an argument of call is lowered to a value first: not a range, nor an array passed
  * by name to anything but a function of the language. */
 static int lowered_arg(Lower *L, const Ast *call, const Ast *a)
@@ -559,7 +603,7 @@ NodeId lower_expr(Lower *L, Ast *root)
                 d->meta[e->node].label = lower_source_text(L, e->loc);
             break;
         case A_VAR: e->node = lower_var(L, e); break;
-        case A_INDEX: e->node = lower_index(L, e); break;
+        case A_INDEX: e->node = e->lhs ? lower_call_index(L, e) : lower_index(L, e); break;
         case A_CALL: e->node = lower_call(L, e); break;
         case A_RANGE:
             diag_error(L->diag, e->loc, "a range 'i = a..b' is the first argument of sum or "
@@ -804,13 +848,7 @@ int lower_stmts(Lower *L, Def *def, Stmt *first, int in_loop, Result *ret, Stmt 
         switch (s->kind) {
         case S_ASSIGN: {
             Result values = {0};
-            const Ast *outer_call = L->values_call;
-            Result *outer_values = L->values;
-            L->values_call = s->expr->kind == A_CALL ? s->expr : NULL;
-            L->values = &values;
-            NodeId n = lower_expr(L, s->expr);
-            L->values_call = outer_call;
-            L->values = outer_values;
+            NodeId n = lower_values(L, s->expr, &values);
             if (L->stop)
                 return 0;
             if (!lower_assignable(L, s->name, s->name_loc)) {

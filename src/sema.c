@@ -176,6 +176,8 @@ static void free_variables(Lower *L, Def *def)
         if (e->kind == A_CALL || e->kind == A_INDEX || e->kind == A_LIST) {
             for (Ast *a = e->args; a; a = a->next)
                 lower_push(L, a);
+            if (e->kind == A_INDEX && e->lhs) /* a call's value: cons(x)[1] */
+                lower_push(L, e->lhs);
         } else {
             if (e->lhs)
                 lower_push(L, e->lhs);
@@ -236,7 +238,7 @@ static int in_index(Lower *L, Ast *root, const char *name, int bound)
             lower_push(L, a);
             L->stack[L->stack_top - 1].expanded = fr.expanded || e->kind == A_INDEX;
         }
-        Ast *ops[2] = {e->lhs, e->rhs};
+        Ast *ops[2] = {e->lhs, e->rhs}; /* (an A_INDEX's lhs: the call it indexes) */
         for (int i = 0; i < 2 && e->kind != A_RANGE; i++) {
             if (!ops[i])
                 continue;

@@ -1,8 +1,8 @@
 /*
  * hs071.c: checks samples/hs071.expr, IPOPT's example problem, against its closed forms: f and
  * f_grad, g and g_jac (2 x 4, row-major), and lag and lag_grad, the Lagrangian written from
- * f and the two values of g that `c = g(x)` binds, at points of the box 1 <= x <= 5 and
- * outside it, with several sigma and lambda.
+ * f and the two values of g that `c = g(x)` binds (and lag_sum, the same from g(x)[i]), at
+ * points of the box 1 <= x <= 5 and outside it, with several sigma and lambda.
  */
 #include "check.h"
 #include "hs071.h"
@@ -41,6 +41,7 @@ int main(void)
     Check cf = check_begin("f", TOL_CLOSED, TOL_CLOSED), cg = check_begin("g", TOL_CLOSED,
                                                                           TOL_CLOSED);
     Check cl = check_begin("lag", TOL_CLOSED, TOL_CLOSED);
+    Check cs = check_begin("lag_sum", TOL_CLOSED, TOL_CLOSED);
     for (size_t i = 0; i < sizeof pts / sizeof *pts; i++) {
         const double *x = pts[i];
         double fg[4], r[4], v[2], out[2], J[8], rv[2], rJ[8];
@@ -63,10 +64,14 @@ int main(void)
             for (int j = 0; j < 4; j++)
                 rl[j] = sigma * r[j] + lambda[0] * rJ[j] + lambda[1] * rJ[4 + j];
             check_point(&cl, 4, x, names, lv, lgv, lg, rlv, rl);
+            lv = lag_sum(x, sigma, lambda);
+            lgv = lag_sum_grad(x, sigma, lambda, lg);
+            check_point(&cs, 4, x, names, lv, lgv, lg, rlv, rl);
         }
     }
     int failed = check_end(&cf);
     failed |= check_end(&cg);
     failed |= check_end(&cl);
+    failed |= check_end(&cs);
     return failed;
 }
