@@ -214,6 +214,29 @@ int output_write(Output *outs, const Buf *texts, int n, int force)
 }
 
 /* --check: 0 when every file holds its text, 1 when one differs or is missing. */
+/* Where a file and the text that should be in it first differ: the line number, then the
+ * file's line and the new one (cut at 200 bytes), as a reader of --check's verdict needs. */
+static void put_first_difference(const char *path, const Buf *old, const Buf *text)
+{
+    size_t k = 0, line = 1, start = 0;
+    while (k < old->len && k < text->len && old->data[k] == text->data[k]) {
+        if (old->data[k++] == '\n') {
+            line++;
+            start = k;
+        }
+    }
+    const Buf *side[2] = {old, text};
+    fprintf(stderr, "%s:%zu: first difference:\n", path, line);
+    for (int w = 0; w < 2; w++) {
+        const char *from = side[w]->data ? side[w]->data + start : "";
+        size_t len = start < side[w]->len ? side[w]->len - start : 0;
+        const char *nl = len ? memchr(from, '\n', len) : NULL;
+        size_t n = nl ? (size_t)(nl - from) : len;
+        fprintf(stderr, "  %s %.*s%s\n", w ? "now:" : "was:", (int)(n > 200 ? 200 : n), from,
+                n > 200 ? "..." : len ? "" : "(the end of the file)");
+    }
+}
+
 int output_check(const Output *outs, const Buf *texts, int n)
 {
     int status = EXIT_OK;
@@ -231,6 +254,8 @@ int output_check(const Output *outs, const Buf *texts, int n)
         } else if (!same && status == EXIT_OK) {
             fprintf(stderr, "adgen: '%s' is %s\n", outs[i].path,
                     f ? "out of date" : "missing");
+            if (f)
+                put_first_difference(outs[i].path, &old, &texts[i]);
             status = EXIT_INPUT;
         }
         if (f)

@@ -320,6 +320,16 @@ static void test_check_fresh_and_stale(void **state)
     spit(OUT "/chk.expr", "f(x, y) = x*y + cos(x)\n");
     assert_int_equal(runf(&err, "%s --check 2>&1", gen), 1);
     assert_contains(err, "out of date");
+    /* and where: the first line that differs (the source's comment), as it was and would be */
+    const char *at = strstr(c_before, "/* f(x, y) = x*y + sin(x) */");
+    assert_non_null(at);
+    int line = 1;
+    for (const char *c = c_before; c < at; c++)
+        line += *c == '\n';
+    char want[200];
+    snprintf(want, sizeof want, "/chk.c:%d: first difference:\n  was: /* f(x, y) = x*y + sin(x) "
+                                "*/\n  now: /* f(x, y) = x*y + cos(x) */\n", line);
+    assert_contains(err, want);
     free(err);
     /* --check wrote nothing */
     char *c_after = read_file(OUT "/chk.c"), *h_after = read_file(OUT "/chk.h");
