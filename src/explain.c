@@ -540,9 +540,11 @@ static void explain_func(Func *f, ExplainStyle style, Buf *out)
     ex_init(&x, f, style, 0);
     ex_terms(&x);
     Buf head = {0};
-    for (int p = 0; p < f->nparams; p++) {
-        buf_printf(&head, "%s%s%s", p == 0 ? "" : p == f->def->ndiff ? "; " : ", ",
-                   f->params[p].name, f->params[p].rank ? "[]" : "");
+    for (int p = 0; p < f->nparams; p++) { /* the head as the source has it, sizes numbers */
+        buf_printf(&head, "%s%s", p == 0 ? "" : p == f->def->ndiff ? "; " : ", ",
+                   f->params[p].name);
+        for (int d = 0; d < f->params[p].rank; d++)
+            buf_printf(&head, "[%u]", f->params[p].dims[d]);
     }
     switch (style) {
     case EXPLAIN_TEXT: buf_printf(out, "%s(%s)\n", f->name, head.data ? head.data : ""); break;

@@ -252,6 +252,10 @@ static void test_explain_latex(void **state)
         check_latex(out, "aligned");
         free(out);
     }
+    /* a head's arrays with their sizes, as the source has them (the file's N = 100) */
+    assert_int_equal(runf(&out, ADGEN_CMD " --explain samples/rosenbrock.expr"), 0);
+    assert_contains(out, "\nrosen(x[100])\n");
+    free(out);
 }
 
 /* ---- --dot: fig. 5.11 ------------------------------------------------------------------------- */
