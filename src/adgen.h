@@ -861,6 +861,9 @@ typedef struct {
     const char *line_file;    /* #line directives name this input; NULL: none */
     const char *out_file;     /* where #line returns after a function; NULL: no return */
     const char *header_name;  /* the header's path: its file name makes the include guard */
+    const char *self_header;  /* the header as the source includes it (its path from the
+                                 source's directory), so that the compiler compares the two's
+                                 declarations; NULL: not included */
 } EmitOptions;
 
 /* Reports (through diag) options that cannot apply to prog; returns the number of errors. */

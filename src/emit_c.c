@@ -710,6 +710,8 @@ static void put_preamble(Buf *out, const Program *prog, const Diag *diag,
     buf_puts(out, "#include <math.h>\n");
     if (defs[0].ckp_fn[0]) /* the checkpointing helpers' */
         buf_puts(out, "#include <limits.h>\n#include <string.h>\n");
+    if (opt->self_header)
+        buf_printf(out, "#include \"%s\"\n", opt->self_header);
     buf_puts(out, "\n");
     if (opt->file_static)
         buf_printf(out, "#ifndef ADGEN_UNUSED\n#if defined(__GNUC__)\n"

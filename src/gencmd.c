@@ -5,6 +5,7 @@
  * --explain, --report). Returns the exit status: 0 success, 1 bad input, 2 usage or I/O
  * error.
  */
+#define _XOPEN_SOURCE 700 /* realpath */
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@ typedef enum { SHOW_C, SHOW_DOT, SHOW_DOT_ADJOINT, SHOW_EXPLAIN, SHOW_REPORT } S
 
 typedef struct {
     const char *input, *out_path, *header_path, *dep_path;
+    char *self_header;       /* the header's path from the source's directory (allocated) */
     const char **dep_targets;
     int ndep_targets, write_deps, check, force;
     Show show;
@@ -213,6 +215,42 @@ static int set_show(Options *o, int opt, const char *arg)
     return 0;
 }
 
+/* The directory of a path, resolved ("." for a bare file name); NULL when it cannot be. */
+static char *resolved_dir(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+    char *real = dir ? realpath(dir, NULL) : NULL;
+    free(dir);
+    return real;
+}
+
+/* The header's path from the source's directory ("model.h", "../include/model.h"), for the
+ * source's #include; NULL when a directory cannot be resolved. */
+static char *header_from_source(const char *source, const char *header)
+{
+    char *from = resolved_dir(source), *to = resolved_dir(header);
+    const char *base = strrchr(header, '/') ? strrchr(header, '/') + 1 : header;
+    Buf rel = {0};
+    if (from && to) {
+        /* the common directories, whole components only */
+        size_t common = 0;
+        for (size_t k = 0; from[k] && from[k] == to[k]; k++)
+            if (from[k + 1] == '/' || from[k + 1] == '\0')
+                if (to[k + 1] == '/' || to[k + 1] == '\0')
+                    common = k + 1;
+        for (const char *c = from + common; *c; c++)
+            if (*c == '/')
+                buf_puts(&rel, "../");
+        if (to[common] == '/')
+            buf_printf(&rel, "%s/", to + common + 1);
+        buf_puts(&rel, base);
+    }
+    free(from);
+    free(to);
+    return rel.data;
+}
+
 /* What the options say together: the combinations that cannot be, and what the emitter
  * needs of the paths. -1 to go on, else an exit status. */
 static int finish_options(Options *o, int lines)
@@ -236,6 +274,8 @@ static int finish_options(Options *o, int lines)
     if (!to_stdout)
         o->emit.out_file = o->out_path;
     o->emit.header_name = o->header_path;
+    if (!to_stdout && o->header_path)
+        o->emit.self_header = o->self_header = header_from_source(o->out_path, o->header_path);
     return -1;
 }
 
@@ -386,6 +426,7 @@ int gencmd_main(int argc, char **argv)
         free(dep_path);
     }
     free(o.dep_targets);
+    free(o.self_header);
     free(o.emit.compile.defines);
     arena_free(&arena);
     return status;

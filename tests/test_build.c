@@ -298,6 +298,38 @@ static void test_project_failed_run_retries(void **state)
     free(good);
 }
 
+/* The source includes its header, by its path from the source's directory, so that a
+ * prototype edited in one is a compile error, not a silent mismatch (issue 22). */
+static void test_source_includes_its_header(void **state)
+{
+    (void)state;
+    assert_int_equal(runf(NULL, "mkdir -p " OUT "/inc/a " OUT "/src"), 0);
+    spit(OUT "/inc/own.expr", "f(x, y) = x*y + sin(x)\n");
+    assert_int_equal(runf(NULL, ADGEN_CMD " " OUT "/inc/own.expr -o " OUT "/src/own.c "
+                                "--header " OUT "/inc/a/own.h"), 0);
+    char *c = read_file(OUT "/src/own.c");
+    assert_non_null(c);
+    assert_contains(c, "\n#include \"../inc/a/own.h\"\n");
+    free(c);
+    /* compiled from elsewhere, the include is found beside the source */
+    assert_int_equal(runf(NULL, "cd / && gcc -std=c99 -Wall -Wextra -pedantic -Werror -c "
+                                "\"$OLDPWD/" OUT "/src/own.c\" -o /dev/null"), 0);
+    /* a declaration that no longer matches the definition does not compile */
+    assert_int_equal(runf(NULL, "sed -i 's/^double f(double x, double y);/float f(double x, "
+                                "double y);/' " OUT "/inc/a/own.h"), 0);
+    char *h = read_file(OUT "/inc/a/own.h");
+    assert_contains(h, "float f(double x, double y);");
+    free(h);
+    assert_int_not_equal(runf(NULL, "gcc -std=c99 -c " OUT "/src/own.c -o /dev/null "
+                                    "2>/dev/null"), 0);
+    /* the same directory: the file name alone */
+    assert_int_equal(runf(NULL, ADGEN_CMD " " OUT "/inc/own.expr -o " OUT "/inc/own.c "
+                                "--header " OUT "/inc/own.h"), 0);
+    c = read_file(OUT "/inc/own.c");
+    assert_contains(c, "\n#include \"own.h\"\n");
+    free(c);
+}
+
 /* ---- --check and depfiles --------------------------------------------------------------------- */
 
 static void test_check_fresh_and_stale(void **state)
@@ -913,6 +945,7 @@ int main(void)
         cmocka_unit_test(test_readme_three_lines),
         cmocka_unit_test(test_readme_models),
         cmocka_unit_test(test_project_keeps_hand_written_file),
+        cmocka_unit_test(test_source_includes_its_header),
         cmocka_unit_test(test_check_fresh_and_stale),
         cmocka_unit_test(test_depfile),
         cmocka_unit_test(test_output_locale_independent),
