@@ -104,17 +104,23 @@ static int show(const Options *o)
         return EXIT_USAGE;
     }
     char *stem = output_stem(o->input);
-    /* the pictures and the report are of the graph unrolled whole, with its default
-     * entry points */
+    /* the pictures and the report are of the graph unrolled whole, with its default entry
+     * points; the report counts those --emit asks for too, where they fit */
     Unit u = {.opt = o->emit.compile};
     u.opt.unroll = 0;
-    u.opt.emit = 0;
+    u.opt.emit = o->show == SHOW_REPORT && o->emit.compile.emit ?
+                 o->emit.compile.emit | EMIT_FITTING | 1u << ENTRY_GRAD | 1u << ENTRY_JAC : 0;
     int status = EXIT_INPUT;
     if (unit_compile(&u, strcmp(o->input, "-") == 0 ? "<stdin>" : o->input, src.data, src.len,
                      stem, stderr) == 0) {
         /* the pictures and the sweeps are of one value and its gradient, and all three of
          * constant sizes: the others are left out, and a file of none of those is an error */
         int shown = 0, report = o->show == SHOW_REPORT;
+        for (int i = 0; report && o->emit.compile.emit && i < u.prog.nfuncs; i++) {
+            Func *f = &u.prog.funcs[i]; /* those asked for, and the default it is compared with */
+            f->entries &= o->emit.compile.emit | 1u << ENTRY_VALUE |
+                          1u << (f->vector ? ENTRY_JAC : ENTRY_GRAD);
+        }
         for (int i = 0; i < u.prog.nfuncs; i++)
             shown += !u.prog.funcs[i].nsizes && (report || !u.prog.funcs[i].vector);
         for (int i = 0; i < u.prog.nfuncs; i++) {

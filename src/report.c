@@ -178,6 +178,42 @@ static void domain_notes(const Func *f, const Diag *diag, Buf *out)
     free(body);
 }
 
+/* Per entry point asked for: its operations and the sweeps that make them (a compressed
+ * Jacobian's or Hessian's colours: the groups of columns or rows a sweep carries at once). */
+static void report_entries(const Func *f, const Sched *s, Buf *out)
+{
+    buf_printf(out, "  %-22s %10s   %s\n", "entry point", "operations", "sweeps");
+    for (int k = 1; k < ENTRY_KINDS; k++) {
+        if (!(f->entries & 1u << k))
+            continue;
+        Entry e;
+        uint32_t per_kind[N_KINDS];
+        sched_entry(s, (EntryKind)k, &e);
+        uint32_t ops = count_body(f, e.roots, (int)e.nroots, per_kind);
+        entry_free(&e);
+        buf_printf(out, "  %-22s %10u   ", entry_info[k].word, ops);
+        EntryKind columns = func_columns(f, (EntryKind)k);
+        const Sparse *sp = &f->mode[entry_of((EntryKind)k) == ENTRY_JAC_SPARSE ? ENTRY_JAC :
+                                    entry_of((EntryKind)k) == ENTRY_HESS_SPARSE ? ENTRY_HESS :
+                                    entry_of((EntryKind)k)].sparse;
+        if (columns != ENTRY_KINDS)
+            buf_printf(out, "%u calls of %s, a column each\n", f->ndiff,
+                       entry_info[columns].word);
+        else if (entry_info[k].sweep == SWEEP_COMPRESSED)
+            buf_printf(out, "%u %s, %u nonzero%s\n", sp->groups, sp->reverse ?
+                       "reverse (colours of the rows)" : "forward (colours of the columns)",
+                       sp->nnz, sp->nnz == 1 ? "" : "s");
+        else if (entry_info[k].sweep == SWEEP_COMPRESSED_HESS)
+            buf_printf(out, "1 reverse, %u forward over it (colours of the columns), %u "
+                       "nonzero%s in the lower triangle\n", sp->groups, sp->nnz,
+                       sp->nnz == 1 ? "" : "s");
+        else
+            buf_printf(out, "%s\n", entry_info[k].sweep == SWEEP_REVERSE ? "1 reverse" :
+                       entry_info[k].sweep == SWEEP_FORWARD ? "1 forward" :
+                       "1 reverse, 1 forward over it");
+    }
+}
+
 static void report_func(Func *f, const Diag *diag, NameSet *file_names, Arena *arena, Buf *out)
 {
     uint32_t value[N_KINDS], grad[N_KINDS];
@@ -192,7 +228,6 @@ static void report_func(Func *f, const Diag *diag, NameSet *file_names, Arena *a
     uint32_t temps_value = temporaries(&s, &ev), temps_grad = temporaries(&s, &eg);
     entry_free(&ev);
     entry_free(&eg);
-    sched_free(&s);
 
     buf_printf(out, "%s: %s:%d:%d\n  %-22s %10s %10s\n", f->name, diag->file, f->def->name_loc.first_line,
                f->def->name_loc.first_column, "operations", f->name,
@@ -211,6 +246,8 @@ static void report_func(Func *f, const Diag *diag, NameSet *file_names, Arena *a
     buf_printf(out, "\n  %-22s %10u %10u\n", "temporaries", temps_value, temps_grad);
     buf_printf(out, "  sharing: %u operation%s built again by the source, shared by "
                     "hash-consing\n", f->shared, f->shared == 1 ? "" : "s");
+    report_entries(f, &s, out);
+    sched_free(&s);
     domain_notes(f, diag, out);
 }
 

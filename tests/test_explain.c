@@ -499,6 +499,41 @@ static void test_report_counts_match_c(void **state)
 
 /* eq. 5.109 writes 11 operations (x^2 four times, exp(x^2) and x^2 + exp(x^2) twice each);
  * the book's chain has 6 (eqs. 5.123-5.128): sharing removed 5. */
+/* Each entry point asked for, with its sweeps: a sparse one's nonzeros are the header's count,
+ * its colours at most its columns (or rows), at least one. */
+static void test_report_entry_points(void **state)
+{
+    (void)state;
+    char *report = NULL, *header = NULL;
+    assert_int_equal(runf(&report, ADGEN_CMD " --report --emit=jac-sparse,hess-sparse "
+                                   "samples/hs071.expr"), 0);
+    assert_int_equal(runf(&header, ADGEN_CMD " --emit=jac-sparse,hess-sparse samples/hs071.expr "
+                                   "-o /dev/null --header=/dev/stdout"), 0);
+    static const char *const macros[] = {"G_JAC_SPARSE_NNZ ", "LAG_HESS_SPARSE_NNZ "};
+    static const char *const rows[] = {"\ng: ", "\nlag: "};
+    static const char *const entries[] = {"  jac-sparse ", "  hess-sparse "};
+    static const int lines[] = {2, 4}; /* g's 2 rows, lag's 4 columns */
+    for (int i = 0; i < 2; i++) {
+        const char *m = strstr(header, macros[i]);
+        assert_non_null(m);
+        long nnz = strtol(m + strlen(macros[i]), NULL, 10);
+        const char *at = strstr(report, rows[i]);
+        assert_non_null(at);
+        at = strstr(at, entries[i]);
+        assert_non_null(at);
+        long ops, colours, got;
+        assert_int_equal(sscanf(at + strlen(entries[i]), "%ld %ld", &ops, &colours), 2);
+        assert_true(colours >= 1 && colours <= lines[i]);
+        const char *nz = strstr(at, "), ");
+        assert_non_null(nz);
+        got = strtol(nz + 3, NULL, 10);
+        assert_int_equal(got, nnz);
+        assert_true(ops > 0);
+    }
+    free(report);
+    free(header);
+}
+
 static void test_report_sharing(void **state)
 {
     (void)state;
@@ -593,6 +628,7 @@ int main(void)
         cmocka_unit_test(test_dot_network_collapsed),
         cmocka_unit_test(test_report_counts_match_c),
         cmocka_unit_test(test_report_sharing),
+        cmocka_unit_test(test_report_entry_points),
         cmocka_unit_test(test_report_domain_notes),
         cmocka_unit_test(test_explain_usage_errors),
     };
