@@ -239,28 +239,32 @@ static void put_first_difference(const char *path, const Buf *old, const Buf *te
 
 int output_check(const Output *outs, const Buf *texts, int n)
 {
+    /* an output that cannot be read is an I/O error, whatever the others hold: reported
+     * alone, before any verdict on what is stale */
     int status = EXIT_OK;
-    for (int i = 0; i < n; i++) {
-        Buf old = {0};
-        FILE *f = fopen(outs[i].path, "rb");
-        /* a directory opens for reading on Linux and fails only at the read */
-        int unreadable = f && read_all(f, &old) != 0;
-        int same = f && !unreadable && old.len == texts[i].len &&
-                   memcmp(old.data, texts[i].data, old.len) == 0;
-        if ((!f && errno != ENOENT) || unreadable) {
-            fprintf(stderr, "adgen: cannot %s '%s': %s\n", f ? "read" : "open", outs[i].path,
-                    strerror(errno));
-            status = EXIT_USAGE;
-        } else if (!same && status == EXIT_OK) {
-            fprintf(stderr, "adgen: '%s' is %s\n", outs[i].path,
-                    f ? "out of date" : "missing");
+    for (int pass = 0; pass < 2 && status != EXIT_USAGE; pass++) {
+        for (int i = 0; i < n; i++) {
+            Buf old = {0};
+            FILE *f = fopen(outs[i].path, "rb");
+            /* a directory opens for reading on Linux and fails only at the read */
+            int unreadable = f && read_all(f, &old) != 0;
+            int same = f && !unreadable && old.len == texts[i].len &&
+                       memcmp(old.data, texts[i].data, old.len) == 0;
+            if (pass == 0 && ((!f && errno != ENOENT) || unreadable)) {
+                fprintf(stderr, "adgen: cannot %s '%s': %s\n", f ? "read" : "open",
+                        outs[i].path, strerror(errno));
+                status = EXIT_USAGE;
+            } else if (pass == 1 && !same && status == EXIT_OK) {
+                fprintf(stderr, "adgen: '%s' is %s\n", outs[i].path,
+                        f ? "out of date" : "missing");
+                if (f)
+                    put_first_difference(outs[i].path, &old, &texts[i]);
+                status = EXIT_INPUT;
+            }
             if (f)
-                put_first_difference(outs[i].path, &old, &texts[i]);
-            status = EXIT_INPUT;
+                fclose(f);
+            buf_free(&old);
         }
-        if (f)
-            fclose(f);
-        buf_free(&old);
     }
     return status;
 }
