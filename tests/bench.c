@@ -598,6 +598,27 @@ static void kept_adgen(const char *what, const char *input, const char *define, 
            file_lines(c_file));
 }
 
+/* Runs build/bench/NAME-gcc and NAME-clang, tables of their own; 1 when one is missing or
+ * fails. */
+static int run_drivers(const char *name)
+{
+    int status = 0;
+    static const char *const compilers[] = {"gcc", "clang"};
+    for (int i = 0; i < 2; i++) {
+        char driver[256];
+        snprintf(driver, sizeof driver, DIR "/%s-%s", name, compilers[i]);
+        if (access(driver, X_OK) != 0) {
+            fprintf(stderr, "bench: no %s (make bench builds it)\n", driver);
+            status = 1;
+            continue;
+        }
+        putchar('\n');
+        fflush(stdout);
+        status |= system(driver) != 0;
+    }
+    return status;
+}
+
 /* Kept loops (issue 13): adgen on the inputs whose sizes are known at run time (N and n are
  * arguments of the generated code, so adgen's time and the C's size are the same for every
  * N), the logistic regression unrolled at N = 1000 beside them, then the tables of
@@ -613,38 +634,14 @@ static int kept_speed(void)
     kept_adgen("logistic regression unrolled, -D N=1000", "tests/bench/logistic.expr",
                "N=1000", "kept_logistic1000");
     fflush(stdout);
-    int status = 0;
-    static const char *const drivers[] = {DIR "/kept-gcc", DIR "/kept-clang"};
-    for (int i = 0; i < 2; i++) {
-        if (access(drivers[i], X_OK) != 0) {
-            fprintf(stderr, "bench: no %s (make bench builds it)\n", drivers[i]);
-            status = 1;
-            continue;
-        }
-        putchar('\n');
-        fflush(stdout);
-        status |= system(drivers[i]) != 0;
-    }
-    return status;
+    return run_drivers("kept");
 }
 
 /* Checkpointing (issue 20): the tables of build/bench/ckp-gcc and ckp-clang
  * (tests/bench/ckp.c), which `make bench` builds. */
 static int ckp_speed(void)
 {
-    int status = 0;
-    static const char *const drivers[] = {DIR "/ckp-gcc", DIR "/ckp-clang"};
-    for (int i = 0; i < 2; i++) {
-        if (access(drivers[i], X_OK) != 0) {
-            fprintf(stderr, "bench: no %s (make bench builds it)\n", drivers[i]);
-            status = 1;
-            continue;
-        }
-        putchar('\n');
-        fflush(stdout);
-        status |= system(drivers[i]) != 0;
-    }
-    return status;
+    return run_drivers("ckp");
 }
 
 /* Whether BENCH_SECTIONS (a comma list; unset or empty: all) names `name`. */

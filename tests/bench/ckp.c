@@ -110,29 +110,13 @@ static void time_three(Fn *const *fn, double *t)
     int runs = (int)env_long("BENCH_RUNS", 7, 1, MAX_RUNS);
     static double v[3][MAX_RUNS];
     long reps[3];
-    for (int k = 0; k < 3; k++) {
-        long r = 1;
-        double e;
-        while ((e = batch(fn[k], r)) * r < 2e-2)
-            r *= 2;
-        reps[k] = r;
-    }
+    for (int k = 0; k < 3; k++)
+        calibrate(fn[k], &reps[k]);
     for (int r = 0; r < runs; r++)
         for (int k = 0; k < 3; k++)
             v[k][r] = batch(fn[k], reps[k]);
     for (int k = 0; k < 3; k++)
         t[k] = median(v[k], runs);
-}
-
-static const char *compiler(void)
-{
-#if defined(__clang__)
-    return "clang";
-#elif defined(__GNUC__)
-    return "gcc";
-#else
-    return "cc";
-#endif
 }
 
 /* 10^8 steps of the chain, checkpointed: the peak resident memory of this process. */

@@ -141,11 +141,8 @@ static void time_case(const Case *c, int runs, double batch_s, double *t)
 {
     long reps[HAND + 1];
     for (int k = F; k <= HAND; k++) {
-        /* warm-up and calibration: double the batch until it takes 20 ms */
-        long r = 1;
-        double e;
-        while ((e = batch(c->fn[k], r)) * r < 2e-2)
-            r *= 2;
+        long r;
+        double e = calibrate(c->fn[k], &r);
         reps[k] = (long)(batch_s / e) + 1;
     }
     double v[HAND + 1][MAX_RUNS];
@@ -154,17 +151,6 @@ static void time_case(const Case *c, int runs, double batch_s, double *t)
             v[k][r] = batch(c->fn[k], reps[k]);
     for (int k = F; k <= HAND; k++)
         t[k] = median(v[k], runs);
-}
-
-static const char *compiler(void)
-{
-#if defined(__clang__)
-    return "clang";
-#elif defined(__GNUC__)
-    return "gcc";
-#else
-    return "cc";
-#endif
 }
 
 static int time_all(void)

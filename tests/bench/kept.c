@@ -158,11 +158,8 @@ static int time_row(Fn *const *fn, double *t)
     double batch_s = env_long("BENCH_BATCH_MS", 2, 1, 10000) * 1e-3, round = 0;
     long reps[NKIND];
     for (int k = 0; k < NKIND; k++) {
-        /* warm-up and calibration: double the batch until it takes 20 ms */
-        long r = 1;
-        double e;
-        while ((e = batch(fn[k], r)) * r < 2e-2)
-            r *= 2;
+        long r;
+        double e = calibrate(fn[k], &r);
         reps[k] = (long)(batch_s / e) + 1;
         round += reps[k] * e;
     }
@@ -176,17 +173,6 @@ static int time_row(Fn *const *fn, double *t)
     for (int k = 0; k < NKIND; k++)
         t[k] = median(v[k], runs);
     return runs;
-}
-
-static const char *compiler(void)
-{
-#if defined(__clang__)
-    return "clang";
-#elif defined(__GNUC__)
-    return "gcc";
-#else
-    return "cc";
-#endif
 }
 
 /* One row, labelled `label`: the check, the times and what misses; returns 1 if the

@@ -34,6 +34,18 @@ static double batch(Fn *fn, long reps)
     return t / reps;
 }
 
+/* Warm-up and calibration: seconds per call of fn, its batch doubled until it takes 20 ms;
+ * *reps gets that batch's calls. */
+static double calibrate(Fn *fn, long *reps)
+{
+    long r = 1;
+    double e;
+    while ((e = batch(fn, r)) * r < 2e-2)
+        r *= 2;
+    *reps = r;
+    return e;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -52,6 +64,18 @@ static long env_long(const char *name, long dflt, long lo, long hi)
     const char *s = getenv(name);
     long v = s && *s ? strtol(s, NULL, 10) : dflt;
     return v < lo ? lo : v > hi ? hi : v;
+}
+
+/* The compiler that built the table, for its title. */
+static const char *compiler(void)
+{
+#if defined(__clang__)
+    return "clang";
+#elif defined(__GNUC__)
+    return "gcc";
+#else
+    return "cc";
+#endif
 }
 
 #endif
