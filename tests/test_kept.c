@@ -726,14 +726,6 @@ static void check_kept_text(const Model *m, const char *text)
         fail_msg("%s: no loop in the kept code:\n%s", m->name, text);
 }
 
-static long count_after(const char *log, const char *word)
-{
-    const char *s = strstr(log, word);
-    if (!s)
-        fail_msg("no '%s' in:\n%s", word, log);
-    return strtol(s + strlen(word), NULL, 10);
-}
-
 /* Writes the models' files, generates their C, and the drivers: OUT/check.c (kept against
  * unrolled) and OUT/check_san.c (the kept code alone, for the sanitizers). */
 static void build_drivers(void)

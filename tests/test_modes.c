@@ -427,13 +427,6 @@ static char *run_programs(Prog *progs, int n, const char *stem)
     return log;
 }
 
-static long count_after(const char *log, const char *word)
-{
-    const char *s = strstr(log, word);
-    assert_non_null(s);
-    return strtol(s + strlen(word), NULL, 10);
-}
-
 static void test_modes_samples_and_vector_models(void **state)
 {
     (void)state;

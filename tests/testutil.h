@@ -179,6 +179,16 @@ static inline int exists(const char *path)
     return stat(path, &st) == 0;
 }
 
+/* The number after `word` in a driver's log ("checks 123 failures 0"); fails the test when
+ * the word is not there. */
+static inline long count_after(const char *log, const char *word)
+{
+    const char *s = strstr(log, word);
+    if (!s)
+        fail_msg("no '%s' in:\n%s", word, log);
+    return strtol(s + strlen(word), NULL, 10);
+}
+
 #define assert_contains(text, needle) assert_contains_((text), (needle), __FILE__, __LINE__)
 
 static inline void assert_contains_(const char *text, const char *needle, const char *file,
