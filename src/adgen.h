@@ -451,11 +451,23 @@ typedef struct {
     int64_t c[1 + MAX_SIZES];
 } Affine;
 
-/* An element of a run-time array that a kept loop reads: param's element at flat offset at. */
+/* An element of a run-time array that a kept loop reads: param's element at flat offset at;
+ * or, when param < 0, element `at` of trajectory -1 - param of the function (Func.traj). */
 typedef struct {
     int param;
     Affine at;
 } Load;
+
+/* A state of a recurrence that a later kept loop reads at every step (x[k] after the loop
+ * over k, not only its last): a run-time array in the work array. The recurrence's forward
+ * loop stores the state before its first step and after each (len values from at); its
+ * tangent loop stores their tangents after them, at at + len; in a reverse sweep the readers
+ * add their adjoints there, which the recurrence's reverse loop adds into the state's. */
+typedef struct {
+    int loop;             /* the recurrence */
+    uint32_t state;
+    Affine at, len;       /* len: hi - lo + 2 of the recurrence */
+} Traj;
 
 typedef struct Func Func;
 
@@ -513,6 +525,8 @@ typedef struct {
     uint32_t ntape;
     Affine work_at;       /* where its tape starts in the work array: after the tapes of the
                              recurrences before it (ntape values a step each) */
+    int *traj;            /* a recurrence's: per state, 1 + its trajectory (Func.traj) when a
+                             later loop reads it at every step, else 0; NULL when none is */
 } Loop;
 
 /* The structural nonzeros of a Jacobian or of a Hessian's lower triangle, by row then column,
@@ -600,6 +614,9 @@ struct Func {
     int nloops;
     int result_loop;      /* 1 + the kept loop whose roots are the values (a map returned: f has
                              no roots of its own), or 0 */
+    Traj *traj;           /* the recurrences' states read at every step, after the tapes in the
+                             work array */
+    int ntraj;
 };
 
 typedef struct {
@@ -617,6 +634,10 @@ void program_free(Program *prog);
 
 /* A kept loop's results: its sum, its last states, or a returned map's values a step. */
 uint32_t loop_results(const Loop *lp);
+/* Whether what kept loop load ld reads depends on a differentiated input: an element of a
+ * differentiated array, or a trajectory of a recurrence that does (set by
+ * func_differentiate). */
+int load_diff(const Func *f, const Load *ld);
 /* Entry point k's sweep through f's kept loop lp. */
 LoopSweep *loop_sweep(const Func *f, const Loop *lp, EntryKind k);
 /* The first of a kept loop's bar slots in entry point k's reverse sweep: vjp's own, else

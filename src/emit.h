@@ -159,6 +159,10 @@ typedef enum {
     OUT_TAPE,       /* a recurrence's tape entry idx, stored for the reverse loop */
     OUT_VALUE,      /* a returned map's value idx of the step, stored through out */
     OUT_VALUE_DOT,  /* its tangent, through out_dot */
+    OUT_TRAJ,       /* state idx's next value, stored in its trajectory */
+    OUT_TRAJ_DOT,   /* its tangent, stored after the trajectory */
+    OUT_TRAJ_ZERO,  /* the trajectory's adjoint at the next value zeroed (a reverse sweep's
+                       forward loop, before the readers add into it) */
     OUT_LIVE        /* slot idx gets 1 where the node, a strong-zero condition of a term
                        summed (0: none), is false: the sum had a live term */
 } OutKind;

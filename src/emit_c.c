@@ -69,13 +69,13 @@ static DefOut *name_functions(const Program *prog, const EmitOptions *opt, NameS
             buf_free(&want);
         }
         for (int l = 0; l < f->nloops; l++) {
-            if (!f->loops[l].nstate || !(f->entries & ENTRIES_REVERSE) || defs[i].work_macro ||
-                defs[i].work_ckp_macro)
+            if (!f->loops[l].nstate || !(f->entries & ENTRIES_REVERSE || f->ntraj) ||
+                defs[i].work_macro || defs[i].work_ckp_macro)
                 continue; /* one macro for all the recurrences */
             Buf name = {0};
             put_upper(&name, defs[i].fn[ENTRY_VALUE]);
             buf_puts(&name, "_WORK");
-            if (f->entries & ENTRIES_REVERSE & ~ENTRIES_CKP)
+            if (f->entries & ENTRIES_REVERSE & ~ENTRIES_CKP || f->ntraj)
                 defs[i].work_macro = names_claim(file_names, name.data);
             buf_puts(&name, "_CKP");
             if (ckp_wanted(f))
@@ -438,12 +438,17 @@ static void put_caveats(Buf *t, const DefOut *e, const Entry *entry)
         buf_printf(t, "%s) values of its type %s (one step's tape, the states saved and the "
                    "steps they were saved at); %s < 1 counts as 1", e->s.snaps,
                    real_type[e->opt->compile.real], e->s.snaps);
-    } else if (e->work_macro && entry_reverse(entry->kind) && !ckp) {
+    } else if (e->work_macro && (entry_reverse(entry->kind) || f->ntraj) && !ckp) {
         buf_printf(t, "; %s must hold %s(", e->s.work, e->work_macro);
         for (int k = 0; k < f->nsizes; k++)
             buf_printf(t, "%s%s", k ? ", " : "", e->s.size[k]);
-        buf_printf(t, ") values of its type %s (what the recurrence's reverse loop reads of "
-                   "each iteration)", real_type[e->opt->compile.real]);
+        buf_printf(t, ") values of its type %s (%s)", real_type[e->opt->compile.real],
+                   !f->ntraj ? "what the recurrence's reverse loop reads of each iteration" :
+                   !entry_reverse(entry->kind) ? "the states of the recurrence that the loops "
+                                                 "after it read at every step, and their "
+                                                 "tangents" :
+                   "what the recurrence's reverse loop reads of each iteration, the states "
+                   "that the loops after it read at every step, and their adjoints");
     }
 }
 
@@ -546,7 +551,27 @@ static void put_pattern(Buf *out, const DefOut *e, const Entry *entry, int defin
     free(rows);
 }
 
-/* #define NAME_WORK(n) ...: the states of the recurrence, for each iteration. */
+/* A count in the sizes, as a macro's body has it: "(n) - 1". */
+static void put_macro_count(Buf *t, const DefOut *e, const Affine *count)
+{
+    size_t start = t->len;
+    for (int j = 1; j <= MAX_SIZES; j++) {
+        int64_t c = count->c[j];
+        if (!c)
+            continue;
+        buf_printf(t, "%s", t->len > start ? (c < 0 ? " - " : " + ") : (c < 0 ? "-" : ""));
+        if (c != 1 && c != -1)
+            buf_printf(t, "%lld * ", (long long)(c < 0 ? -c : c));
+        buf_printf(t, "(%s)", e->s.size[j - 1]);
+    }
+    int some = t->len > start;
+    if (count->k || !some)
+        buf_printf(t, "%s%lld", some ? (count->k < 0 ? " - " : " + ") : "",
+                   (long long)(some && count->k < 0 ? -count->k : count->k));
+}
+
+/* #define NAME_WORK(n) ...: the states of the recurrence, for each iteration; then the
+ * trajectories, twice (their values, and their tangents or adjoints). */
 static void put_work_macro(Buf *out, const DefOut *e)
 {
     const Func *f = e->s.f;
@@ -558,11 +583,12 @@ static void put_work_macro(Buf *out, const DefOut *e)
     buf_printf(out, "#define %s(", e->work_macro);
     for (int k = 0; k < f->nsizes; k++)
         buf_printf(out, "%s%s", k ? ", " : "", e->s.size[k]);
-    int nrec = 0; /* several recurrences: their tapes' sum, in parentheses */
+    int terms = f->ntraj; /* several: their sum, in parentheses */
     for (int i = 0; i < f->nloops; i++)
-        nrec += f->loops[i].nstate > 0;
-    buf_puts(out, nrec > 1 ? ") (" : ") ");
-    for (int i = 0, first = 1; i < f->nloops; i++) {
+        terms += f->loops[i].nstate > 0;
+    buf_puts(out, terms > 1 ? ") (" : ") ");
+    int first = 1;
+    for (int i = 0; i < f->nloops; i++) {
         const Loop *lp = &f->loops[i];
         if (!lp->nstate)
             continue;
@@ -571,22 +597,17 @@ static void put_work_macro(Buf *out, const DefOut *e)
         Affine trips = lp->hi;
         trips.k += 1 - lp->lo.k;
         Buf t = {0};
-        for (int j = 1; j <= MAX_SIZES; j++) {
-            int64_t c = trips.c[j];
-            if (!c)
-                continue;
-            buf_printf(&t, "%s", t.len ? (c < 0 ? " - " : " + ") : (c < 0 ? "-" : ""));
-            if (c != 1 && c != -1)
-                buf_printf(&t, "%lld * ", (long long)(c < 0 ? -c : c));
-            buf_printf(&t, "(%s)", e->s.size[j - 1]);
-        }
-        if (trips.k || !t.len)
-            buf_printf(&t, "%s%lld", t.len ? (trips.k < 0 ? " - " : " + ") : "",
-                       (long long)(t.len && trips.k < 0 ? -trips.k : trips.k));
+        put_macro_count(&t, e, &trips);
         buf_printf(out, "((%s) > 0 ? %u * (%s) : 0)", t.data, lp->ntape, t.data);
         buf_free(&t);
     }
-    buf_puts(out, nrec > 1 ? ")\n" : "\n");
+    for (int i = 0; i < f->ntraj; i++) {
+        buf_puts(out, first ? "2 * (" : " + 2 * (");
+        first = 0;
+        put_macro_count(out, e, &f->traj[i].len);
+        buf_puts(out, ")");
+    }
+    buf_puts(out, terms > 1 ? ")\n" : "\n");
 }
 
 /* ---- the source and the header -------------------------------------------------------------- */

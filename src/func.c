@@ -24,6 +24,12 @@ uint32_t loop_results(const Loop *lp)
     return lp->nstate ? lp->nstate : lp->result ? lp->result : 1;
 }
 
+int load_diff(const Func *f, const Load *ld)
+{
+    return ld->param >= 0 ? f->params[ld->param].kind == PARAM_DIFF :
+                            f->loops[f->traj[-1 - ld->param].loop].active;
+}
+
 void func_free(Func *f)
 {
     free(f->slot_zero);
@@ -52,8 +58,10 @@ void func_free(Func *f)
         free(lp->cap_active);
         free(lp->init);
         free(lp->tape);
+        free(lp->traj);
     }
     free(f->loops);
+    free(f->traj);
     dag_free(&f->dag);
     free(f->input);
     nodemap_free(&f->adj);

@@ -597,6 +597,37 @@ static NodeId state_slot(Lower *L, const Array *a, const int64_t *idx, Loc loc)
     return dag_input(L->d, k->nslots++);
 }
 
+/* Element m of the state of final fi's recurrence, read in another kept loop's iteration: a
+ * load of its trajectory, which the recurrence's loop stores, at m - (its first element). */
+static NodeId trajectory(Lower *L, const Final *fi, const Affine *m, Loc loc)
+{
+    Func *f = L->f;
+    Loop *rec = &f->loops[fi->loop];
+    Affine first = rec->lo, last = fi->at;
+    first.k += fi->array->map_off - 1;
+    Buf what = {0};
+    buf_printf(&what, "index '%s' of '%s'", lower_source_text(L, loc), fi->array->name);
+    int ok = affine_in_range(L, m, &first, &last, loc, what.data);
+    buf_free(&what);
+    if (!ok)
+        return 0;
+    if (!rec->traj)
+        rec->traj = memset(xrealloc(NULL, rec->nstate * sizeof *rec->traj), 0,
+                           rec->nstate * sizeof *rec->traj);
+    if (!rec->traj[fi->state]) {
+        f->traj = grow(f->traj, (uint32_t)f->ntraj, sizeof *f->traj);
+        Traj *t = &f->traj[f->ntraj];
+        memset(t, 0, sizeof *t);
+        t->loop = fi->loop;
+        t->state = fi->state;
+        t->len = affine_add(last, &first, -1);
+        t->len.k++;
+        rec->traj[fi->state] = ++f->ntraj;
+    }
+    Affine at = affine_add(*m, &first, -1);
+    return kept_load(L, -rec->traj[fi->state], &at);
+}
+
 /* An element of a recurrence's state array: the previous or this iteration's inside its loop,
  * one assigned before it, or the last after it. */
 NodeId kept_state_index(Lower *L, const Ast *e, const Array *a, const Affine *idx)
@@ -634,13 +665,18 @@ NodeId kept_state_index(Lower *L, const Ast *e, const Array *a, const Affine *id
     }
     for (uint32_t j = 0; j < L->nfinals; j++) {
         const Final *fi = &L->finals[j];
-        if (fi->array == a && affine_eq(&fi->at, &idx[0]) &&
-            memcmp(fi->idx + 1, rest + 1, (size_t)(a->rank - 1) * sizeof *rest) == 0)
+        if (fi->array != a ||
+            memcmp(fi->idx + 1, rest + 1, (size_t)(a->rank - 1) * sizeof *rest) != 0)
+            continue;
+        if (affine_eq(&fi->at, &idx[0]))
             return L->kept ? kept_capture(L, fi->node) : fi->node;
+        if (L->kept)
+            return trajectory(L, fi, &idx[0], e->args->loc);
     }
-    diag_error(L->diag, e->loc, "'%s' is the state of a recurrence over a run-time range: after "
-                                "its loop, only its elements before the loop and its last are "
-                                "kept", a->name);
+    diag_error(L->diag, e->loc, "'%s' is the state of a recurrence over a run-time range: "
+                                "outside a loop over such a range, only its elements before "
+                                "the loop and its last can be read (a sum over a run-time range "
+                                "reads the others)", a->name);
     return 0;
 }
 
@@ -736,6 +772,8 @@ static int lower_recurrence(Lower *L, Stmt *s, const Affine *lo, const Affine *h
             Affine off = affine_num(fi->array->map_off);
             fi->at = affine_add(*hi, &off, 1);
             fi->node = L->f->input[lp->slot + j];
+            fi->loop = L->f->nloops - 1;
+            fi->state = j;
         }
     }
     free(roots);

@@ -41,6 +41,39 @@ static const char *load_text(const DefOut *e, const char *array, const char *var
     return s;
 }
 
+/* Where kept loop load ld's element of iteration `var` is, of `which`: its array's or its
+ * trajectory's values (OUT_TRAJ), their tangents (OUT_TRAJ_DOT), or their adjoints
+ * (OUT_TRAJ_ZERO; of an array, its gradient or its Hessian-vector product: OUT_LOAD_BAR,
+ * OUT_LOAD_HV). */
+static const char *load_ref(const DefOut *e, const Load *ld, const char *var, OutKind which)
+{
+    if (ld->param >= 0)
+        return load_text(e, which == OUT_TRAJ ? e->s.param[ld->param] :
+                            which == OUT_TRAJ_DOT ? e->s.dparam[ld->param] :
+                            which == OUT_LOAD_HV ? e->s.hparam[ld->param] :
+                            e->s.gparam[ld->param], var, &ld->at);
+    const Traj *t = &e->s.f->traj[-1 - ld->param];
+    Affine at = ld->at;
+    for (int s = 0; s <= MAX_SIZES; s++)
+        at.c[s] += t->at.c[s] + (which == OUT_TRAJ ? 0 : t->len.c[s]);
+    at.k += t->at.k + (which == OUT_TRAJ ? 0 : t->len.k);
+    return load_text(e, e->s.work, var, &at);
+}
+
+/* Where a recurrence's state j is in its trajectory, of `which` (load_ref's): after the step
+ * of iteration `var` (after: 1), or before the first step (after: 0). A recurrence starts at
+ * a number. */
+static const char *traj_text(const DefOut *e, const Loop *lp, uint32_t j, const char *var,
+                             int after, OutKind which)
+{
+    Load ld;
+    memset(&ld, 0, sizeof ld);
+    ld.param = -lp->traj[j];
+    ld.at.c[0] = after;
+    ld.at.k = after ? 1 - lp->lo.k : 0;
+    return load_ref(e, &ld, var, which);
+}
+
 /* Where a recurrence's reverse loop finds tape entry t of iteration `var`: "work[2 * k + 1]";
  * in a checkpointed variant, which tapes one step at a time, "work[1]". */
 static const char *work_text(const DefOut *e, const Loop *lp, const char *var, uint32_t t,
@@ -91,8 +124,8 @@ static int nonzero_const(const Dag *d, NodeId id)
  * adjoint), which the iteration's other statements read the old value of. */
 static int carried(const RunOut *o, const uint8_t *adds, uint32_t k)
 {
-    return !adds[k] && o[k].kind != OUT_TAPE && o[k].kind != OUT_LIVE &&
-           o[k].kind != OUT_VALUE && o[k].kind != OUT_VALUE_DOT;
+    return !adds[k] && (o[k].kind == OUT_RESULT || o[k].kind == OUT_RESULT_DOT ||
+                        o[k].kind == OUT_STATE_BAR);
 }
 
 /* Where a returned map's value j of iteration `var` is, in `array` (out, out_dot, out_bar):
@@ -197,8 +230,7 @@ static NodeId *name_iteration_inputs(const DefOut *e, const Entry *entry, const 
     name[body->input[0]] = arena_strndup(e->s.arena, t.data, t.len);
     buf_free(&t);
     for (uint32_t l = 0; l < lp->nload; l++)
-        name[body->input[1 + l]] = load_text(e, e->s.param[lp->load[l].param], var,
-                                             &lp->load[l].at);
+        name[body->input[1 + l]] = load_ref(e, &lp->load[l], var, OUT_TRAJ);
     for (uint32_t c = 0; c < lp->ncap; c++)
         name[body->input[cap0 + c]] = outer_text(&outer, lp->cap[c]);
     for (uint32_t j = 0; !back && j < lp->nstate; j++)
@@ -219,8 +251,7 @@ static NodeId *name_iteration_inputs(const DefOut *e, const Entry *entry, const 
         uint32_t slot = body->diff[k];
         NodeId dot = body->input[body->dot_slot + k];
         if (slot < st0)
-            name[dot] = load_text(e, e->s.dparam[lp->load[slot - 1].param], var,
-                                  &lp->load[slot - 1].at);
+            name[dot] = load_ref(e, &lp->load[slot - 1], var, OUT_TRAJ_DOT);
         else if (slot < cap0)
             name[dot] = local[f->input[lp->dot_slot + slot - st0]];
         else
@@ -301,8 +332,12 @@ static void route_outputs(const DefOut *e, const Entry *entry, const Run *r, con
             into[k] = local[f->input[lp->dot_slot + o[k].idx]];
             adds[k] = !rec;
             break;
-        case OUT_LOAD_BAR: into[k] = load_text(e, e->s.gparam[ld->param], var, &ld->at); break;
-        case OUT_LOAD_HV: into[k] = load_text(e, e->s.hparam[ld->param], var, &ld->at); break;
+        case OUT_LOAD_BAR: into[k] = load_ref(e, ld, var, OUT_LOAD_BAR); break;
+        case OUT_LOAD_HV: into[k] = load_ref(e, ld, var, OUT_LOAD_HV); break;
+        case OUT_TRAJ: case OUT_TRAJ_DOT: case OUT_TRAJ_ZERO:
+            into[k] = traj_text(e, lp, o[k].idx, var, 1, o[k].kind);
+            adds[k] = 0;
+            break;
         case OUT_STATE_BAR:
             into[k] = local[f->input[bar + lp->ncap + o[k].idx]];
             adds[k] = 0;
@@ -376,6 +411,32 @@ static void put_carried(Buf *out, const DefOut *e, const Entry *entry, const Bod
         if (o[k].kind == OUT_STATE_BAR)
             buf_printf(out, "    %s %s = %s;\n", real, into[k],
                        outer_text(&outer, loop_sweep(f, lp, entry->kind)->seed[o[k].idx]));
+    /* the trajectories' first elements: the states before the loop */
+    for (uint32_t k = 0; k < n; k++) {
+        uint32_t j = o[k].idx;
+        if (o[k].kind == OUT_TRAJ || o[k].kind == OUT_TRAJ_DOT || o[k].kind == OUT_TRAJ_ZERO)
+            buf_printf(out, "    %s = %s;\n", traj_text(e, lp, j, e->loop_var[r->loop], 0,
+                                                        o[k].kind),
+                       o[k].kind == OUT_TRAJ ? local[f->input[lp->slot + j]] :
+                       o[k].kind == OUT_TRAJ_DOT ? local[f->input[lp->dot_slot + j]] : zero);
+    }
+}
+
+/* In a recurrence's reverse loop, the adjoints the readers of its trajectories added, into
+ * its states' (routed into[k]): of the state after step `var` at the top of the iteration
+ * (after: 1), of the state before the loop after it (0), where the body b reads that. */
+static void put_traj_adjoints(Buf *out, const DefOut *e, const Entry *entry, const Body *b,
+                              const Run *r, const RunOut *o, const char *const *into,
+                              uint32_t n, int after)
+{
+    const Func *f = e->s.f;
+    const Loop *lp = &f->loops[r->loop];
+    uint32_t bar = loop_bar(f, lp, entry->kind) + lp->ncap;
+    for (uint32_t k = 0; lp->traj && k < n; k++)
+        if (o[k].kind == OUT_STATE_BAR && lp->traj[o[k].idx] &&
+            (after || body_find(&e->s, b, f->input[bar + o[k].idx]) >= 0))
+            buf_printf(out, "%s%s += %s;\n", after ? "        " : "    ", into[k],
+                       traj_text(e, lp, o[k].idx, e->loop_var[r->loop], after, OUT_TRAJ_ZERO));
 }
 
 /* The loop's comment and its `for`, forwards or (a recurrence's reverse loop) backwards; in
@@ -543,8 +604,10 @@ static void put_run(Emitter *em, const DefOut *e, const Entry *entry, const Body
         TapeSaved tape;
         tape_mark(be, lp, r, &tape);
         put_loop_head(em, e, r, ckp, state);
+        put_traj_adjoints(em->out, e, entry, b, r, o, rt.into, n, 1);
         put_iteration(em, e, r, o, rt.roots, rt.into, rt.adds, n, flag, &tape, 0, "        ");
         buf_puts(em->out, "    }\n");
+        put_traj_adjoints(em->out, e, entry, b, r, o, rt.into, n, 0);
         tape_put_back(be, lp, &tape);
         free(state);
     }
@@ -712,7 +775,7 @@ void loops_put_body(Emitter *em, const DefOut *e, const Entry *entry, const Body
         if (a->param >= 0)
             used |= (loaded[a->param] & (a->out ? USE_WRITE : USE_DOT)) != 0;
         for (int j = 0; rs && a->name == e->s.work && j < rs->n; j++)
-            used |= f->loops[rs->run[j].loop].ntape > 0;
+            used |= f->loops[rs->run[j].loop].ntape > 0 || f->loops[rs->run[j].loop].traj;
         for (int j = 0; rs && a->count && j < rs->n; j++)
             used |= ckp_on(e, entry, &rs->run[j]);
         /* a returned map's values, tangents and cotangents: its loop's runs', the cotangents

@@ -99,7 +99,7 @@ void matrix_put_columns(Buf *out, const DefOut *e, const Entry *entry)
         else if (ar->param >= 0)
             buf_puts(&call, ar->out ? col : dir);
         else
-            buf_puts(&call, ar->name == e->s.out ? e->s.out : col);
+            buf_puts(&call, ar->name == e->s.out || ar->name == e->s.work ? ar->name : col);
         buf_puts(&call, a + 1 < ce.nargs ? ", " : "");
     }
     entry_free(&ce);
@@ -109,10 +109,13 @@ void matrix_put_columns(Buf *out, const DefOut *e, const Entry *entry)
     for (int k = 0; k < f->nsizes + f->nparams; k++)
         buf_printf(&args, "%s%s", k ? ", " : "", k < f->nsizes ? e->s.size[k] :
                                                    e->s.param[k - f->nsizes]);
+    if (f->vector)
+        buf_printf(&args, "%s%s", args.len ? ", " : "", e->s.out);
+    if (f->ntraj) /* the value reads the trajectories from the work array */
+        buf_printf(&args, "%s%s", args.len ? ", " : "", e->s.work);
     buf_puts(out, "{\n");
     if (f->vector && !f->result_loop)
-        buf_printf(out, "    %s(%s%s%s);\n", e->fn[ENTRY_VALUE], args.data, args.len ? ", " : "",
-                   e->s.out);
+        buf_printf(out, "    %s(%s);\n", e->fn[ENTRY_VALUE], args.data);
     else if (!f->vector)
         buf_printf(out, "    const %s %s = %s(%s);\n", real, value, e->fn[ENTRY_VALUE],
                    args.data);
@@ -133,8 +136,7 @@ void matrix_put_columns(Buf *out, const DefOut *e, const Entry *entry)
     buf_printf(out, "; %s++)\n            %s[%s * %u + %s] = %s[%s];\n    }\n", i, mat, i, n, j,
                col, i);
     if (f->result_loop)
-        buf_printf(out, "    %s(%s%s%s);\n", e->fn[ENTRY_VALUE], args.data, args.len ? ", " : "",
-                   e->s.out);
+        buf_printf(out, "    %s(%s);\n", e->fn[ENTRY_VALUE], args.data);
     buf_free(&args);
     if (hess)
         buf_printf(out, "    for (long %s = 0; %s < %u; %s++)\n        for (long %s = 0; %s < %s; "

@@ -65,7 +65,8 @@ static int runtime_columns(const Func *f)
 unsigned func_misfits(const Func *f)
 {
     int recurrence = has_recurrence(f);
-    unsigned shape = (f->vector ? ENTRIES_SCALAR : 0) | (recurrence == 1 ? 0 : ENTRIES_CKP);
+    unsigned shape = (f->vector ? ENTRIES_SCALAR : 0) |
+                     (recurrence == 1 && !f->ntraj ? 0 : ENTRIES_CKP);
     if (!f->nsizes && !f->nloops)
         return shape;
     unsigned fits = ENTRIES_KEPT;
@@ -126,6 +127,11 @@ int func_check_entries(const Func *f, unsigned asked, Diag *diag)
                    "'%s' returns a number of values known only at run time, so it has no %s "
                    "yet; its modes are %s (or give the sizes with -D)", f->name, names.data,
                    fits.data);
+    else if (!(wrong & ~ENTRIES_CKP) && recurrence && f->ntraj)
+        diag_error(diag, def->bare ? def->loc : def->name_loc,
+                   "'%s' reads the states of its recurrence at every step after its loop, so "
+                   "it has no %s (it stores them all, which a checkpointed variant means not "
+                   "to); its modes are %s", f->name, names.data, fits.data);
     else if (!(wrong & ~ENTRIES_CKP) && recurrence > 1)
         diag_error(diag, def->bare ? def->loc : def->name_loc,
                    "'%s' has %d recurrences kept as loops, so it has no %s (a checkpointed "
@@ -324,7 +330,11 @@ static void loop_activity(const Func *f, Loop *lp, const uint8_t *dep)
     for (uint32_t j = 0; j < lp->nstate; j++)
         lp->active |= dep[lp->init[j]];
     for (uint32_t l = 0; l < lp->nload; l++) {
-        int diff = f->params[lp->load[l].param].kind == PARAM_DIFF;
+        Loop *rec = lp->load[l].param < 0 ? &f->loops[f->traj[-1 - lp->load[l].param].loop] :
+                                            NULL;
+        if (rec && !rec->cap_active) /* a trajectory: the recurrence's activity first */
+            loop_activity(f, rec, dep);
+        int diff = load_diff(f, &lp->load[l]);
         body->params[loop_load_slot(lp, l)].kind = diff ? PARAM_DIFF : PARAM_DATA;
         lp->active |= diff;
     }
@@ -551,7 +561,9 @@ static void loop_reverse(Func *f, int nroots, const NodeId *roots, const NodeId 
         for (uint32_t j = 0; j < loop_results(lp); j++) {
             NodeId a = lp->active ? adj->of[f->input[lp->slot + j]] : 0;
             sw->seed[j] = a ? a : f->zero;
-            sw->seed_zero[j] = a ? adj_zero->of[f->input[lp->slot + j]] : 0;
+            /* a trajectory's adjoints join the state's in the loop: never a strong zero */
+            sw->seed_zero[j] = a && !(lp->traj && lp->traj[j]) ?
+                               adj_zero->of[f->input[lp->slot + j]] : 0;
         }
     }
     free(r);
@@ -865,5 +877,12 @@ void func_differentiate(Func *f)
         for (int s = 1; s <= MAX_SIZES; s++)
             at.c[s] += (int64_t)lp->ntape * (lp->hi.c[s] - lp->lo.c[s]);
         at.k += (int64_t)lp->ntape * (lp->hi.k - lp->lo.k + 1);
+    }
+    /* then the trajectories: len values, and len tangents or adjoints */
+    for (int t = 0; t < f->ntraj; t++) {
+        f->traj[t].at = at;
+        for (int s = 1; s <= MAX_SIZES; s++)
+            at.c[s] += 2 * f->traj[t].len.c[s];
+        at.k += 2 * f->traj[t].len.k;
     }
 }

@@ -120,7 +120,7 @@ uint32_t runs_out_slot(const Func *f, const Loop *lp, EntryKind k, const RunOut 
     case OUT_CAP_HV: return loop_sweep(f, lp, ENTRY_HVP)->bar + o->idx;
     case OUT_LIVE: return o->idx;
     case OUT_LOAD_BAR: case OUT_LOAD_HV: case OUT_STATE_BAR: case OUT_TAPE: case OUT_VALUE:
-    case OUT_VALUE_DOT:
+    case OUT_VALUE_DOT: case OUT_TRAJ: case OUT_TRAJ_DOT: case OUT_TRAJ_ZERO:
         return UINT32_MAX;
     }
     return UINT32_MAX;
@@ -170,11 +170,20 @@ uint32_t runs_outputs(const DefOut *e, const Entry *entry, const Body *b, const 
     const Derived *jvp = &body->mode[ENTRY_JVP], *vjp = &body->mode[ENTRY_VJP],
                   *hvp = &body->mode[ENTRY_HVP];
     uint32_t nout = loop_results(lp), st0 = 1 + lp->nload, cap0 = st0 + lp->nstate, n = 0;
-    RunOut *o = xrealloc(NULL, (4 * nout + 4 * body->ndiff + lp->ntape + 2) * sizeof *o);
+    RunOut *o = xrealloc(NULL, (7 * nout + 4 * body->ndiff + lp->ntape + 2) * sizeof *o);
     EntryKind bar = r->kind == RUN_REVERSE_TANGENT ? ENTRY_GRAD : entry->kind;
     /* the tape first: it reads the states before the new ones replace them */
     for (uint32_t t = 0; r->kind == RUN_VALUE && entry_reverse(entry->kind) && t < lp->ntape; t++)
         o[n++] = (RunOut){lp->tape[t], OUT_TAPE, t};
+    for (uint32_t j = 0; lp->traj && r->kind < RUN_REVERSE && j < nout; j++) {
+        if (!lp->traj[j])
+            continue;
+        o[n++] = (RunOut){body->roots[j], OUT_TRAJ, j};
+        if (r->kind == RUN_TANGENT)
+            o[n++] = (RunOut){jvp->node[j], OUT_TRAJ_DOT, j};
+        else if (entry_reverse(entry->kind))
+            o[n++] = (RunOut){body->zero, OUT_TRAJ_ZERO, j};
+    }
     if (r->kind < RUN_REVERSE || r->fused)
         for (uint32_t j = 0; j < nout; j++)
             o[n++] = (RunOut){body->roots[j], lp->result ? OUT_VALUE : OUT_RESULT, j};
@@ -311,13 +320,29 @@ static void choose_runs(DefOut *e, const Entry *entry, const Body *b, Runs *rs)
         int bar = has_slots(s, b, loop_bar(f, lp, entry->kind), lp->ncap + lp->nstate) ||
                   (hvp && has_slots(s, b, loop_sweep(f, lp, ENTRY_HVP)->bar, lp->ncap));
         for (uint32_t l = 0; l < lp->nload; l++)
-            bar |= f->params[lp->load[l].param].kind == PARAM_DIFF;
+            bar |= load_diff(f, &lp->load[l]);
         int reverse = (entry_reverse(entry->kind) || hvp) && lp->active && bar;
         /* a recurrence's reverse loop reads the states its forward loop stored */
         on[RUN_KINDS * i + RUN_VALUE] = (sum || (reverse && lp->nstate)) && !(tangent && dot);
         on[RUN_KINDS * i + RUN_TANGENT] = tangent && dot;
         on[RUN_KINDS * i + RUN_REVERSE] = reverse && !hvp;
         on[RUN_KINDS * i + RUN_REVERSE_TANGENT] = reverse && hvp;
+    }
+    /* a recurrence whose trajectory a loop reads runs before that loop: its values, its
+     * tangents before a tangent run, its reverse loop after a reverse run (later loops
+     * first: a reader may be a recurrence whose trajectory another reads) */
+    for (int i = f->nloops - 1; i >= 0; i--) {
+        const Loop *lp = &f->loops[i];
+        const uint8_t *ro = &on[RUN_KINDS * i];
+        for (uint32_t l = 0; l < lp->nload; l++) {
+            if (lp->load[l].param >= 0 || !(ro[RUN_VALUE] || ro[RUN_TANGENT] || ro[RUN_REVERSE]))
+                continue;
+            int t = f->traj[-1 - lp->load[l].param].loop;
+            uint8_t *to = &on[RUN_KINDS * t];
+            to[RUN_TANGENT] |= ro[RUN_TANGENT] && f->loops[t].active;
+            to[RUN_REVERSE] |= ro[RUN_REVERSE] && f->loops[t].active;
+            to[RUN_VALUE] = !to[RUN_TANGENT];
+        }
     }
     uint8_t *fuse = fusible(e, entry, b, on);
     rs->n = 0;
@@ -482,7 +507,7 @@ void runs_use(const DefOut *e, const Entry *entry, const Body *b, const Runs *rs
         for (uint32_t k = 0; k < n; k++) {
             reach[o[k].node] = o[k].node != 0;
             if ((o[k].kind == OUT_LOAD_BAR || o[k].kind == OUT_LOAD_HV) &&
-                !dag_is_const(d, o[k].node, 0.0))
+                !dag_is_const(d, o[k].node, 0.0) && lp->load[o[k].idx].param >= 0)
                 param[lp->load[o[k].idx].param] |= USE_WRITE;
         }
         dag_reach(d, d->len - 1, reach);
@@ -493,12 +518,14 @@ void runs_use(const DefOut *e, const Entry *entry, const Body *b, const Runs *rs
         for (uint32_t l = 0; l < lp->nload; l++) {
             if (!reach[body->input[1 + l]])
                 continue;
-            param[lp->load[l].param] |= USE_VALUE;
+            if (lp->load[l].param >= 0)
+                param[lp->load[l].param] |= USE_VALUE;
             for (int k = 0; k < f->nsizes; k++)
                 size[k] |= lp->load[l].at.c[1 + k] != 0;
         }
         for (uint32_t k = 0; body->entries & 1u << ENTRY_JVP && k < body->ndiff; k++)
-            if (body->diff[k] <= lp->nload && reach[body->input[body->dot_slot + k]])
+            if (body->diff[k] <= lp->nload && reach[body->input[body->dot_slot + k]] &&
+                lp->load[body->diff[k] - 1].param >= 0)
                 param[lp->load[body->diff[k] - 1].param] |= USE_DOT;
         free(reach);
         free(o);

@@ -110,7 +110,7 @@ void sched_init(Sched *s, const Func *f, Arena *arena, const NameSet *file_names
     if (want & 1u << ENTRY_HESS_SPARSE)
         s->hess_nz = names_claim(&s->names, "hess_nz");
     for (int i = 0; i < f->nloops; i++)
-        if (f->loops[i].nstate && !s->work && want & ENTRIES_REVERSE)
+        if (f->loops[i].nstate && !s->work && (want & ENTRIES_REVERSE || f->ntraj))
             s->work = names_claim(&s->names, "work");
     if (want & ENTRIES_CKP)
         s->snaps = names_claim(&s->names, "snaps");
@@ -300,7 +300,7 @@ void sched_entry(const Sched *s, EntryKind k, Entry *e)
         int a = add_arg(&eb, s->snaps, 0, 0, 0, -1, 0);
         e->args[a].count = 1;
     }
-    if (s->work && entry_reverse(k))
+    if (s->work && (entry_reverse(k) || f->ntraj)) /* trajectories: every entry point */
         add_arg(&eb, s->work, 1, 1, 0, -1, 0);
     e->nroots = e->nstores;
     if (!e->roots)

@@ -135,12 +135,15 @@ typedef struct {
     NodeId next;
 } RecState;
 
-/* A recurrence's last state: element `at` of the array, read after the loop. */
+/* A recurrence's last state: element `at` of the array, read after the loop; state `state`
+ * of the function's kept loop `loop`. */
 typedef struct {
     const Array *array;
     int64_t idx[MAX_RANK];
     Affine at;
     NodeId node;
+    int loop;
+    uint32_t state;
 } Final;
 
 /* The iteration of a kept sum being lowered into a DAG of its own. Its input slots come in

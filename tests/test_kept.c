@@ -51,6 +51,8 @@ typedef struct {
     int kmin;     /* the least size the unrolled form has (1 unless a range reverses) */
     int rec;         /* recurrences: grad and vjp take a work array, there is no hvp; with one,
                         the checkpointed variants too */
+    int traj;        /* a recurrence's states read at every step after its loop: every entry
+                        point takes the work array, and there is no checkpointed variant */
 } Model;
 
 static const Model models[] = {
@@ -63,13 +65,13 @@ static const Model models[] = {
      "    }\n"
      "    return sum(n = 0..N-1, loss[n]) / N\n"
      "}\n",
-     "want_v = NAN; /* 0/0 */", 1, 0},
+     "want_v = NAN; /* 0/0 */", 1, 0, 0},
     {"lsq", "# least squares: a differentiated run-time array\n"
             "lsq(x[n]; a[n]) = sum(i = 0..n-1, (x[i] - a[i])^2)\n",
-     "want_v = 0;", 1, 0},
+     "want_v = 0;", 1, 0, 0},
     {"rosen", "# Rosenbrock: x[i+1], a range ending at n-2\n"
               "rosen(x[n]) = sum(i = 0..n-2, 100*(x[i+1] - x[i]^2)^2 + (1 - x[i])^2)\n",
-     "want_v = 0;", 1, 0},
+     "want_v = 0;", 1, 0, 0},
     {"net",
      "# a 3-4-1 network over n data points: a two-dimensional map, an inner constant loop\n"
      "net(W[4][3], c[4], v[4]; X[n][3], y[n]) {\n"
@@ -86,7 +88,7 @@ static const Model models[] = {
      "                want_g_v[j] = p_v[j];\n"
      "                want_hv_v[j] = d_v[j];\n"
      "            }",
-     1, 0},
+     1, 0, 0},
     {"net2",
      "# a 3-4-1 network over n data points: a two-dimensional map, an inner constant loop\n"
      "# (the inner sum's variable q: see 'net')\n"
@@ -104,52 +106,52 @@ static const Model models[] = {
      "                want_g_v[j] = p_v[j];\n"
      "                want_hv_v[j] = d_v[j];\n"
      "            }",
-     1, 0},
+     1, 0, 0},
     {"var",
      "# mean, then variance: a kept sum that reads an earlier one\n"
      "var(x[n]) {\n"
      "    m = sum(i = 0..n-1, x[i])/n\n"
      "    return sum(i = 0..n-1, (x[i] - m)^2)/n\n"
      "}\n",
-     "want_v = NAN; /* 0/0 */", 1, 0},
+     "want_v = NAN; /* 0/0 */", 1, 0, 0},
     {"wsum", "# the loop variable as a number\n"
              "wsum(x[n], b) = b^2 + sum(i = 0..n-1, i*x[i]*b + cos(i*b)/(i + 1))\n",
      "want_v = p_b[0] * p_b[0];\n"
      "            want_g_b[0] = 2 * p_b[0];\n"
-     "            want_hv_b[0] = 2 * d_b[0];", 1, 0},
+     "            want_hv_b[0] = 2 * d_b[0];", 1, 0, 0},
     {"rev", "# reversed indexing\n"
             "rev(x[n]; a[n]) = sum(i = 0..n-1, a[i]*x[n-1-i]^2 + x[i]*x[n-1-i])\n",
-     "want_v = 0;", 1, 0},
+     "want_v = 0;", 1, 0, 0},
     {"cst", "# a summand that does not depend on the index (and data never read)\n"
             "cst(b; y[n]) = b^2 + sum(i = 0..n-1, sin(b)*b)\n",
      "want_v = p_b[0] * p_b[0];\n"
      "            want_g_b[0] = 2 * p_b[0];\n"
-     "            want_hv_b[0] = 2 * d_b[0];", 1, 0},
+     "            want_hv_b[0] = 2 * d_b[0];", 1, 0, 0},
     {"cst2", "# a summand that does not depend on the index, but reads an array at n-1\n"
              "cst2(b, x[n]) = b^2 + sum(i = 0..n-1, b*x[n-1])\n",
      "want_v = p_b[0] * p_b[0];\n"
      "            want_g_b[0] = 2 * p_b[0];\n"
-     "            want_hv_b[0] = 2 * d_b[0];", 1, 0},
+     "            want_hv_b[0] = 2 * d_b[0];", 1, 0, 0},
     {"lse", "# a function of a kept sum\n"
             "lse(x[n], b) = b^2 + log(1 + sum(i = 0..n-1, exp(b*x[i])))\n",
      "want_v = p_b[0] * p_b[0];\n"
      "            want_g_b[0] = 2 * p_b[0];\n"
-     "            want_hv_b[0] = 2 * d_b[0];", 1, 0},
+     "            want_hv_b[0] = 2 * d_b[0];", 1, 0, 0},
     {"pair", "# two sizes: they come first, in the order the head names them (m, then n)\n"
              "pair(a, x[m]; y[n]) = a^2 + sum(i = 0..m-1, a*x[i]^2) +\n"
              "    sum(j = 0..n-1, sin(a*y[j]))\n",
      "want_v = p_a[0] * p_a[0];\n"
      "            want_g_a[0] = 2 * p_a[0];\n"
-     "            want_hv_a[0] = 2 * d_a[0];", 1, 0},
+     "            want_hv_a[0] = 2 * d_a[0];", 1, 0, 0},
     {"huber", "# a branch in the summand, a data scalar\n"
               "huber(r[n]; d) = sum(i = 0..n-1, if(abs(r[i]) <= d, r[i]^2/2, "
               "d*(abs(r[i]) - d/2)))\n",
-     "want_v = 0;", 1, 0},
+     "want_v = 0;", 1, 0, 0},
     {"callee", "# a call in the summand, a constant of the file\n"
                "c0 = 0.25\n"
                "sq(u) = u*u\n"
                "callee(x[n], b) = sum(i = 0..n-1, sq(x[i] - b)*c0)\n",
-     "want_v = 0;", 1, 0},
+     "want_v = 0;", 1, 0, 0},
     {"shift", "# a map read at i and i+1\n"
               "shift(x[n]; a[n]) {\n"
               "    for i = 0..n-1 {\n"
@@ -157,14 +159,14 @@ static const Model models[] = {
               "    }\n"
               "    return sum(i = 0..n-2, r[i]*r[i+1])\n"
               "}\n",
-     "want_v = 0;", 1, 0},
+     "want_v = 0;", 1, 0, 0},
     {"prod2", "# a product of two kept sums; a range 1..n; the size and the loop variable as\n"
               "# numbers, the latter in a condition\n"
               "prod2(x[n], y[n], b) = b^2 + sum(i = 1..n, x[i-1]*n) *\n"
               "    sum(i = 0..n-1, y[i]/n + if(i < 2, x[i], b))\n",
      "want_v = p_b[0] * p_b[0];\n"
      "            want_g_b[0] = 2 * p_b[0];\n"
-     "            want_hv_b[0] = 2 * d_b[0];", 1, 0},
+     "            want_hv_b[0] = 2 * d_b[0];", 1, 0, 0},
     {"maps2", "# two maps, one of the other, read at i and i-1\n"
               "maps2(x[n], b) {\n"
               "    for i = 0..n-1 {\n"
@@ -175,19 +177,19 @@ static const Model models[] = {
               "}\n",
      "want_v = p_b[0] * p_b[0];\n"
      "            want_g_b[0] = 2 * p_b[0];\n"
-     "            want_hv_b[0] = 2 * d_b[0];", 1, 0},
+     "            want_hv_b[0] = 2 * d_b[0];", 1, 0, 0},
     {"softmean", "# a kept sum divided by another (read after the loop, not in it)\n"
                  "softmean(x[n], b) {\n"
                  "    q = sum(i = 0..n-1, exp(x[i]*b))\n"
                  "    return b^2 + sum(i = 0..n-1, x[i]*exp(x[i]*b))/q\n"
                  "}\n",
-     "want_v = NAN; /* 0/0 */", 1, 0},
+     "want_v = NAN; /* 0/0 */", 1, 0, 0},
     {"edges", "# indices in bounds only where the loop runs: a range from -1, x[0], x[1]\n"
               "edges(x[n], b) = b^2 + sum(i = -1..n-2, x[i+1]*x[0]*b) +\n"
               "    sum(i = 0..n-2, x[i]*x[1])\n",
      "want_v = p_b[0] * p_b[0];\n"
      "            want_g_b[0] = 2 * p_b[0];\n"
-     "            want_hv_b[0] = 2 * d_b[0];", 1, 0},
+     "            want_hv_b[0] = 2 * d_b[0];", 1, 0, 0},
     {"chain", "# a recurrence over a run-time range, reading data (grad and vjp take a work\n"
               "# array of CHAIN_WORK(n) doubles)\n"
               "chain(x0, h; c[n]) {\n"
@@ -197,7 +199,7 @@ static const Model models[] = {
               "}\n",
      "want_v = p_x0[0];\n"
      "            want_g_x0[0] = 1;",
-     1, 1},
+     1, 1, 0},
     {"affine", "# a recurrence that reads a value of the function (issue 24, A, halved to stay\n"
                "# finite at large n: the reverse loop added a's term after it had moved the\n"
                "# state's adjoint back a step)\n"
@@ -206,7 +208,7 @@ static const Model models[] = {
                "    for k = 0..n-1 { s[k+1] = s[k]/2 + a }\n"
                "    return s[n]\n"
                "}\n",
-     "want_v = 0;", 1, 1},
+     "want_v = 0;", 1, 1, 0},
     {"hold", "# a state that is the value read, whatever the last one\n"
              "hold(a, b; y[n]) {\n"
              "    s[0] = b\n"
@@ -215,14 +217,14 @@ static const Model models[] = {
              "}\n",
      "want_v = p_b[0] + p_a[0] * p_b[0];\n"
      "            want_g_a[0] = p_b[0];\n"
-     "            want_g_b[0] = 1 + p_a[0];", 1, 1},
+     "            want_g_b[0] = 1 + p_a[0];", 1, 1, 0},
     {"floors", "# a state whose adjoint is zero (issue 24, B: set but not used)\n"
                "floors(x[n]) {\n"
                "    s[0] = 0\n"
                "    for k = 0..n-1 { s[k+1] = floor(x[k]) }\n"
                "    return s[n]\n"
                "}\n",
-     "want_v = 0;", 1, 1},
+     "want_v = 0;", 1, 1, 0},
     {"trade", "# states that take each other's old values, one through a product\n"
               "trade(a, b, c; d[n]) {\n"
               "    x[0] = a\n"
@@ -235,7 +237,7 @@ static const Model models[] = {
               "}\n",
      "want_v = p_a[0] + 3 * p_b[0];\n"
      "            want_g_a[0] = 1;\n"
-     "            want_g_b[0] = 3;", 1, 1},
+     "            want_g_b[0] = 3;", 1, 1, 0},
     {"swap", "# states that swap values (a cycle of plain copies), and a third in a chain\n"
              "swap(a, b, c; d[n]) {\n"
              "    x[0] = a\n"
@@ -251,7 +253,7 @@ static const Model models[] = {
      "want_v = p_a[0] + 3 * p_b[0] + 5 * p_c[0];\n"
      "            want_g_a[0] = 1;\n"
      "            want_g_b[0] = 3;\n"
-     "            want_g_c[0] = 5;", 1, 1},
+     "            want_g_c[0] = 5;", 1, 1, 0},
     {"seq", "# two recurrences one after the other, the second from the first's last state\n"
             "seq(a, b; d[n]) {\n"
             "    x[0] = a\n"
@@ -262,7 +264,7 @@ static const Model models[] = {
             "}\n",
      "want_v = p_a[0] * p_b[0] + p_a[0] * p_a[0];\n"
      "            want_g_a[0] = p_b[0] + 2 * p_a[0];\n"
-     "            want_g_b[0] = p_a[0];", 1, 2},
+     "            want_g_b[0] = p_a[0];", 1, 2, 0},
     {"unread", "# a state whose last value is not read (its adjoint's seed is 0) but whose\n"
                "# adjoint the loop carries into the one read\n"
                "unread(a, b; d[n]) {\n"
@@ -275,7 +277,7 @@ static const Model models[] = {
                "    return x[n]\n"
                "}\n",
      "want_v = p_a[0];\n"
-     "            want_g_a[0] = 1;", 1, 1},
+     "            want_g_a[0] = 1;", 1, 1, 0},
     {"reads", "# a recurrence reading a value of the function twice and a hoisted one\n"
               "reads(a, x0; c[n]) {\n"
               "    s[0] = x0\n"
@@ -283,14 +285,39 @@ static const Model models[] = {
               "    return s[n]\n"
               "}\n",
      "want_v = p_x0[0];\n"
-     "            want_g_x0[0] = 1;", 1, 1},
+     "            want_g_x0[0] = 1;", 1, 1, 0},
     {"diff2", "# a stencil: a range from 1, x[i-1] and x[i+1] (empty up to n = 2)\n"
               "diff2(x[n]) = sum(i = 1..n-2, (x[i-1] - 2*x[i] + x[i+1])^2)\n",
-     "want_v = 0;", 2,  0},
+     "want_v = 0;", 2,  0, 0},
     {"select", "# a summand that selects a number or an input: the adjoint of x[i] is a zero\n"
                "# adgen drops (it read past its outputs when choosing which to keep)\n"
                "select(q, x[n]; y[n]) = sum(i = 0..n-1, if(y[i] == x[i], 1, q))\n",
-     "want_v = 0;", 1, 0},
+     "want_v = 0;", 1, 0, 0},
+    {"traj", "# an ODE fitted to observations after every step: a sum over the trajectory\n"
+             "# (x[k+1] for k = 0..n-1), beside the first and last states\n"
+             "traj(a, x0; obs[n]) {\n"
+             "    x[0] = x0\n"
+             "    for k = 0..n-1 { x[k+1] = x[k] + 0.1*sin(a*x[k]) }\n"
+             "    return sum(k = 0..n-1, (x[k+1] - obs[k])^2) + x[0]*x[n]\n"
+             "}\n",
+     "want_v = p_x0[0] * p_x0[0];\n"
+     "            want_g_x0[0] = 2 * p_x0[0];", 1, 1, 1},
+    {"traj2", "# two states' trajectories read at two offsets, one by a second recurrence\n"
+              "# that starts from a sum over the other\n"
+              "traj2(a, b; d[n]) {\n"
+              "    x[0] = a\n"
+              "    v[0] = b\n"
+              "    for k = 0..n-1 {\n"
+              "        x[k+1] = x[k] + 0.1*v[k]\n"
+              "        v[k+1] = v[k] - 0.1*sin(x[k]) + 0.01*d[k]\n"
+              "    }\n"
+              "    s = sum(k = 0..n-1, x[k]*x[k+1]*d[k])\n"
+              "    y[0] = s\n"
+              "    for j = 0..n-1 { y[j+1] = 0.5*y[j] + v[j+1]*a }\n"
+              "    return y[n] + s + v[n]\n"
+              "}\n",
+     "want_v = p_b[0];\n"
+     "            want_g_b[0] = 1;", 1, 2, 1},
     {"scope",
      "# a sum's variable named like a scalar of the map it reads: the map's statements see\n"
      "# the map's scope\n"
@@ -301,7 +328,7 @@ static const Model models[] = {
      "    }\n"
      "    return sum(z = 0..N-1, loss[z])\n"
      "}\n",
-     "want_v = 0;", 1, 0},
+     "want_v = 0;", 1, 0, 0},
 };
 enum { NMODELS = sizeof models / sizeof *models };
 
@@ -550,14 +577,14 @@ static void put_check(Buf *d, const Model *m, const Head *h, const char *work, i
             buf_printf(d, "%ss_%s", z ? ", " : "", h->size[z]);
         buf_puts(d, "), 7, 8);\n");
     }
-    char *a = call_args(h, 1, NULL, NULL, NULL);
+    const char *w = work[0] ? "work" : NULL;
+    char *a = call_args(h, 1, NULL, NULL, m->traj ? w : NULL);
     buf_printf(d, "        const double vk = k_%s(%s);\n", M, a);
     free(a);
-    const char *w = work[0] ? "work" : NULL;
     a = call_args(h, 1, "gk_%s", "gk_%s", w);
     buf_printf(d, "        exact(M, \"grad's value\", K, 0, k_%s_grad(%s), vk);\n", M, a);
     free(a);
-    a = call_args(h, 1, "d_%s[0]", "d_%s", "&jk");
+    a = call_args(h, 1, "d_%s[0]", "d_%s", m->traj ? "&jk, work" : "&jk");
     buf_printf(d, "        exact(M, \"jvp's value\", K, 0, k_%s_jvp(%s), vk);\n", M, a);
     free(a);
     a = call_args(h, 1, "bk_%s", "bk_%s", w ? "BEFORE:ub|work" : "BEFORE:ub");
@@ -578,7 +605,7 @@ static void put_check(Buf *d, const Model *m, const Head *h, const char *work, i
         free(a);
         free(hv);
     }
-    if (m->rec == 1)
+    if (m->rec == 1 && !m->traj)
         put_ckp_check(d, m, h, work);
     /* the modes against each other (their sums in different orders at large n) */
     buf_puts(d, "        const double tol = K > 1000 ? 1e-9 : 1e-12;\n"
@@ -743,7 +770,8 @@ static void build_drivers(void)
         /* the unrolled form has no recurrence to checkpoint */
         snprintf(emit, sizeof emit, "--emit=grad,jvp,vjp%s", m->rec ? "" : ",hvp");
         Buf opt = {0};
-        buf_printf(&opt, "%s%s --prefix=k_", emit, m->rec == 1 ? ",grad-ckp,vjp-ckp" : "");
+        int ckp = m->rec == 1 && !m->traj;
+        buf_printf(&opt, "%s%s --prefix=k_", emit, ckp ? ",grad-ckp,vjp-ckp" : "");
         if (m->rec)
             buf_printf(&opt, " --header=" OUT "/%s_k.h", m->name);
         text = generate(m, "k", opt.data);
@@ -763,12 +791,10 @@ static void build_drivers(void)
             free(text);
         }
         opt.len = 0;
-        buf_printf(&opt, "--emit=grad,vjp%s --accumulate --prefix=a_",
-                   m->rec == 1 ? ",grad-ckp" : "");
+        buf_printf(&opt, "--emit=grad,vjp%s --accumulate --prefix=a_", ckp ? ",grad-ckp" : "");
         free(generate(m, "a", opt.data));
         opt.len = 0;
-        buf_printf(&opt, "%s%s --real=float --prefix=f_", emit,
-                   m->rec == 1 ? ",grad-ckp,vjp-ckp" : "");
+        buf_printf(&opt, "%s%s --real=float --prefix=f_", emit, ckp ? ",grad-ckp,vjp-ckp" : "");
         free(generate(m, "f", opt.data));
         if (m->rec) {
             buf_printf(&plain, "#include \"%s_k.h\"\n", m->name);

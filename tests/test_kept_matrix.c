@@ -83,6 +83,8 @@ typedef struct {
     int per, nscal; /* values a step; differentiated scalars (in p, d and g) */
     int jac;        /* it has a Jacobian (its differentiated inputs have constant sizes) */
     const char *args, *dots, *bars;
+    int work;       /* its values read a recurrence's trajectory: every kept entry point
+                       takes a work array of K_NAME_WORK(n) values */
 } MapModel;
 
 static const MapModel maps[] = {
@@ -94,7 +96,7 @@ static const MapModel maps[] = {
      "    }\n"
      "    return r\n"
      "}\n",
-     1, 2, 1, "p[0], p[1], X, Y", "d[0], d[1]", "g, g + 1"},
+     1, 2, 1, "p[0], p[1], X, Y", "d[0], d[1]", "g, g + 1", 0},
     {"pts",
      "# two values a step, and a value of the function read in the loop\n"
      "pts(a, b; t[n]) {\n"
@@ -105,7 +107,7 @@ static const MapModel maps[] = {
      "    }\n"
      "    return r\n"
      "}\n",
-     2, 2, 1, "p[0], p[1], X", "d[0], d[1]", "g, g + 1"},
+     2, 2, 1, "p[0], p[1], X", "d[0], d[1]", "g, g + 1", 0},
     {"cen",
      "# a differentiated array of n, centred by a kept sum\n"
      "cen(x[n], s) {\n"
@@ -115,7 +117,7 @@ static const MapModel maps[] = {
      "    }\n"
      "    return r\n"
      "}\n",
-     1, 1, 0, "x, p[0]", "xd, d[0]", "xb, g"},
+     1, 1, 0, "x, p[0]", "xd, d[0]", "xb, g", 0},
     {"dat",
      "# values that depend on no differentiated input: vjp reads no cotangent\n"
      "dat(a; t[n]) {\n"
@@ -124,7 +126,23 @@ static const MapModel maps[] = {
      "    }\n"
      "    return r\n"
      "}\n",
-     1, 1, 1, "p[0], X", "d[0]", "g"},
+     1, 1, 1, "p[0], X", "d[0]", "g", 0},
+    {"osc",
+     "# residuals along a recurrence's trajectory: an oscillator observed after every step\n"
+     "osc(k, c; y[n]) {\n"
+     "    x[0] = 1\n"
+     "    v[0] = 0\n"
+     "    for i = 0..n-1 {\n"
+     "        x[i+1] = x[i] + 0.1*v[i]\n"
+     "        v[i+1] = v[i] - 0.1*(k*sin(x[i]) + c*v[i])\n"
+     "    }\n"
+     "    for i = 0..n-1 {\n"
+     "        r[i][0] = x[i+1] - y[i]\n"
+     "        r[i][1] = v[i]*x[i]\n"
+     "    }\n"
+     "    return r\n"
+     "}\n",
+     2, 2, 1, "p[0], p[1], X", "d[0], d[1]", "g, g + 1", 1},
 };
 enum { NMAPS = sizeof maps / sizeof *maps };
 
@@ -298,9 +316,16 @@ static void put_map(Buf *d, const MapModel *m)
                 "*jv = vec(len, 0);\n"
                 "        (void)X;\n        (void)Y;\n        (void)x;\n        (void)xd;\n"
                 "        (void)xb;\n");
-    buf_printf(d, "        k_%s(n, %s, v);\n", N, m->args);
-    buf_printf(d, "        k_%s_jvp(n, %s, %s, v2, jv);\n", N, m->args, m->dots);
-    buf_printf(d, "        k_%s_vjp(n, %s, u, v3, %s);\n", N, m->args, m->bars);
+    const char *work = m->work ? ", work" : "";
+    if (m->work) {
+        buf_puts(d, "        double *work = vec((long)K_");
+        for (const char *c = N; *c; c++)
+            buf_printf(d, "%c", *c >= 'a' && *c <= 'z' ? *c - 'a' + 'A' : *c);
+        buf_puts(d, "_WORK(n), 0);\n");
+    }
+    buf_printf(d, "        k_%s(n, %s, v%s);\n", N, m->args, work);
+    buf_printf(d, "        k_%s_jvp(n, %s, %s, v2, jv%s);\n", N, m->args, m->dots, work);
+    buf_printf(d, "        k_%s_vjp(n, %s, u, v3, %s%s);\n", N, m->args, m->bars, work);
     buf_puts(d, "        for (long i = 0; i < len; i++) {\n"
                 "            bits(M, \"jvp's values\", n, i, v2[i], v[i]);\n"
                 "            bits(M, \"vjp's values\", n, i, v3[i], v[i]);\n        }\n"
@@ -316,7 +341,7 @@ static void put_map(Buf *d, const MapModel *m)
     buf_puts(d, "        near(M, \"<u, J d> = <J^T u, d>\", n, 0, ujd, jtud, sc);\n");
     if (m->jac) { /* the Jacobian, n x nscal a value a step: J d is jvp's */
         buf_printf(d, "        {\n            double *J = vec(len * nscal, 0), *vj = vec(len, 0);\n"
-                      "            k_%s_jac(n, %s, vj, J);\n", N, m->args);
+                      "            k_%s_jac(n, %s, vj, J%s);\n", N, m->args, work);
         buf_puts(d, "            for (long i = 0; i < len; i++) {\n"
                     "                double s = 0, sc2 = 0;\n"
                     "                for (int j = 0; j < nscal; j++)\n"
@@ -358,7 +383,10 @@ static void put_map(Buf *d, const MapModel *m)
     buf_puts(d, "        free(p);\n        free(X);\n        free(Y);\n        free(x);\n"
                 "        free(xd);\n        free(xb);\n        free(d);\n        free(g);\n"
                 "        free(u);\n        free(v);\n        free(v2);\n        free(v3);\n"
-                "        free(jv);\n    }\n}\n\n");
+                "        free(jv);\n");
+    if (m->work)
+        buf_puts(d, "        free(work);\n");
+    buf_puts(d, "    }\n}\n\n");
 }
 
 static char *build_and_run(void)
