@@ -391,6 +391,13 @@ BENCH_CKP_EMIT  := --emit=grad --emit=grad-ckp --prefix=ck_
 $(eval $(call bench_case,ck_chain,tests/bench/chain_n.expr,$(BENCH_CKP_EMIT)))
 $(eval $(call bench_case,ck_osc,samples/oscillator.expr,$(BENCH_CKP_EMIT)))
 
+# The oscillator fit of samples/oscfit (issue 19): the residuals through a kept recurrence's
+# trajectory, and unrolled at T = 200; tests/bench/oscfit.c (build/bench/oscfit-CC, run by the
+# section `oscfit` of build/bench/bench) times their Jacobians.
+BENCH_OSCFIT_CASES := of_kept of_u200
+$(eval $(call bench_case,of_kept,samples/oscfit/model.expr,--emit=jac --prefix=of_))
+$(eval $(call bench_case,of_u200,samples/oscfit/model.expr,--emit=jac -D T=200 --prefix=u200_))
+
 # $(call bench_compiler,CC): build/bench/CC/*.o and build/bench/grad-CC
 define bench_compiler
 build/bench/$(1)/%.o: $(BENCH_GEN)/%.c | build/bench/$(1)
@@ -420,6 +427,13 @@ build/bench/$(1)/ckp.o: tests/bench/ckp.c tests/bench/timing.h \
 build/bench/ckp-$(1): $(patsubst %,build/bench/$(1)/%.o,ckp $(BENCH_CKP_CASES))
 	$(1) -o $$@ $$^ -lm
 
+build/bench/$(1)/oscfit.o: tests/bench/oscfit.c tests/bench/timing.h \
+        $(BENCH_OSCFIT_CASES:%=$(BENCH_GEN)/%.h) | build/bench/$(1)
+	$(1) $(BENCH_CFLAGS) -D_POSIX_C_SOURCE=200809L -I$(BENCH_GEN) -Itests/bench -c -o $$@ $$<
+
+build/bench/oscfit-$(1): $(patsubst %,build/bench/$(1)/%.o,oscfit $(BENCH_OSCFIT_CASES))
+	$(1) -o $$@ $$^ -lm
+
 build/bench/$(1):
 	mkdir -p $$@
 endef
@@ -428,8 +442,9 @@ $(foreach c,$(BENCH_COMPILERS),$(eval $(call bench_compiler,$(c))))
 BENCH_GRAD := $(BENCH_COMPILERS:%=build/bench/grad-%)
 BENCH_KEPT := $(BENCH_COMPILERS:%=build/bench/kept-%)
 BENCH_CKP  := $(BENCH_COMPILERS:%=build/bench/ckp-%)
+BENCH_OSCFIT := $(BENCH_COMPILERS:%=build/bench/oscfit-%)
 
-bench: adgen build/bench/bench $(BENCH_GRAD) $(BENCH_KEPT) $(BENCH_CKP)
+bench: adgen build/bench/bench $(BENCH_GRAD) $(BENCH_KEPT) $(BENCH_CKP) $(BENCH_OSCFIT)
 	@for g in $(BENCH_GRAD); do $$g; echo; done
 	@if [ -f /usr/include/adolc/adolc.h ]; then echo "ADOL-C: installed, but its" \
 	    "taped-gradient column is not written yet"; else echo "ADOL-C: no" \

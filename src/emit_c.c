@@ -585,12 +585,13 @@ static void put_work_macro(Buf *out, const DefOut *e)
         buf_printf(out, "%s%s", k ? ", " : "", e->s.size[k]);
     int terms = f->ntraj; /* several: their sum, in parentheses */
     for (int i = 0; i < f->nloops; i++)
-        terms += f->loops[i].nstate > 0;
-    buf_puts(out, terms > 1 ? ") (" : ") ");
+        terms += f->loops[i].nstate && f->loops[i].ntape;
+    int wrap = terms > 1 || f->ntraj; /* a product or a sum, in parentheses */
+    buf_puts(out, wrap ? ") (" : terms ? ") " : ") 0");
     int first = 1;
     for (int i = 0; i < f->nloops; i++) {
         const Loop *lp = &f->loops[i];
-        if (!lp->nstate)
+        if (!lp->nstate || !lp->ntape)
             continue;
         buf_puts(out, first ? "" : " + ");
         first = 0;
@@ -607,7 +608,7 @@ static void put_work_macro(Buf *out, const DefOut *e)
         put_macro_count(out, e, &f->traj[i].len);
         buf_puts(out, ")");
     }
-    buf_puts(out, terms > 1 ? ")\n" : "\n");
+    buf_puts(out, wrap ? ")\n" : "\n");
 }
 
 /* ---- the source and the header -------------------------------------------------------------- */

@@ -23,7 +23,11 @@
  * 5. Checkpointing (issue 20): build/bench/ckp-gcc and ckp-clang (tests/bench/ckp.c): memory
  *    and time of grad-ckp against grad for two recurrences, and 10^8 steps in bounded memory.
  *
- * BENCH_SECTIONS (a comma list of large, scaling, samples, modes, kept, ckp; default all) chooses
+ * 6. The oscillator fit (issue 19): adgen and gcc on samples/oscfit/model.expr, then
+ *    build/bench/oscfit-gcc and oscfit-clang (tests/bench/oscfit.c): its residuals' Jacobian
+ *    through the kept recurrence's trajectory against the unrolled one and the value.
+ *
+ * BENCH_SECTIONS (a comma list of large, scaling, samples, modes, kept, ckp, oscfit; default all) chooses
  * what runs, BENCH_CC_TIMEOUT the cap on each compile of the scaling table (seconds, default 120).
  * The inputs are made by a fixed-seed generator, so runs compare. Times are measured on
  * whatever else the machine is doing: read them as a trend, not to the millisecond.
@@ -582,7 +586,8 @@ static long file_lines(const char *path)
 
 /* adgen on `input` with `define` (a -D option, or NULL) into DIR/NAME.c: best wall time of
  * three, printed with the C's size. */
-static void kept_adgen(const char *what, const char *input, const char *define, const char *name)
+static double kept_adgen(const char *what, const char *input, const char *define,
+                         const char *name)
 {
     char c_file[256], h_file[256];
     snprintf(c_file, sizeof c_file, DIR "/%s.c", name);
@@ -596,6 +601,7 @@ static void kept_adgen(const char *what, const char *input, const char *define, 
     }
     printf("  %-48s %7.3f s %8ld B %6ld lines\n", what, best, file_size(c_file),
            file_lines(c_file));
+    return best;
 }
 
 /* Runs build/bench/NAME-gcc and NAME-clang, tables of their own; 1 when one is missing or
@@ -644,6 +650,34 @@ static int ckp_speed(void)
     return run_drivers("ckp");
 }
 
+/* The oscillator fit (issue 19): adgen and gcc -O2 on samples/oscfit/model.expr for its
+ * Jacobian with T known at run time (targets: adgen under 0.05 s, gcc -O2 under 2 s of CPU),
+ * and the same unrolled at T = 200; then the tables of build/bench/oscfit-gcc and oscfit-clang
+ * (tests/bench/oscfit.c), which `make bench` builds. */
+static int oscfit_speed(void)
+{
+    printf("\nOscillator fit (samples/oscfit/model.expr, --emit=jac): adgen (best of 3, "
+           "--no-line), then gcc -O2 -c (CPU)\n");
+    static const char *const what[] = {"T at run time", "unrolled, -D T=200"};
+    static const char *const define[] = {NULL, "T=200"}, *const name[] = {"oscfit", "oscfit200"};
+    int status = 0;
+    for (int i = 0; i < 2; i++) {
+        double secs = kept_adgen(what[i], "samples/oscfit/model.expr", define[i], name[i]);
+        char c_file[256], obj[256];
+        snprintf(c_file, sizeof c_file, DIR "/%s.c", name[i]);
+        snprintf(obj, sizeof obj, DIR "/%s.o", name[i]);
+        char *argv[] = {"gcc", "-std=c99", "-O2", "-c", c_file, "-o", obj, NULL};
+        Usage u = finish_run(start(argv), now());
+        int miss = i == 0 && (secs > 0.05 || u.cpu > 2.0);
+        printf("  %-48s %7.3f s CPU%s\n", "  gcc -O2", u.cpu,
+               i == 0 ? (miss ? "  (targets 0.05 s, 2 s) MISSES" : "  (targets 0.05 s, 2 s)") :
+                        "");
+        status |= miss || u.status != 0;
+    }
+    fflush(stdout);
+    return status | run_drivers("oscfit");
+}
+
 /* Whether BENCH_SECTIONS (a comma list; unset or empty: all) names `name`. */
 static int section(const char *name)
 {
@@ -674,5 +708,7 @@ int main(void)
         status |= kept_speed();
     if (section("ckp"))
         status |= ckp_speed();
+    if (section("oscfit"))
+        status |= oscfit_speed();
     return status;
 }

@@ -114,6 +114,29 @@ static void test_project_builds_and_runs(void **state)
     free(out);
 }
 
+/* samples/oscfit: an ODE fitted by Levenberg-Marquardt, the residuals reading a kept
+ * recurrence's trajectory; it recovers its parameters at the default 2,000 steps and at 300. */
+static void test_oscfit_sample_fits(void **state)
+{
+    (void)state;
+    install();
+    const char *dir = OUT "/oscfit";
+    assert_int_equal(runf(NULL, "rm -rf %s && cp -R samples/oscfit %s", dir, dir), 0);
+    char *out = NULL;
+    int rc = runf(&out, MAKE " -C %s --no-print-directory clean all ADGEN=%s/" ROOT
+                        "/usr/local/bin/adgen ADGEN_MK=%s/" ROOT
+                        "/usr/local/share/adgen/adgen.mk 2>&1", dir, cwd(), cwd());
+    if (rc != 0)
+        fail_msg("make in samples/oscfit: status %d\n%s", rc, out);
+    free(out);
+    static const char *const steps[] = {"", "300"};
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(runf(&out, "%s/fit %s", dir, steps[i]), 0);
+        assert_contains(out, ": ok");
+        free(out);
+    }
+}
+
 static void test_project_touch_rebuilds_dependents_only(void **state)
 {
     (void)state;
@@ -940,6 +963,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_install_tree),
         cmocka_unit_test(test_project_builds_and_runs),
+        cmocka_unit_test(test_oscfit_sample_fits),
         cmocka_unit_test(test_project_touch_rebuilds_dependents_only),
         cmocka_unit_test(test_project_failed_run_retries),
         cmocka_unit_test(test_readme_three_lines),

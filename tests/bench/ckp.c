@@ -103,22 +103,6 @@ static void *xmalloc(size_t bytes)
     return p;
 }
 
-/* Median seconds per call of each of the three, interleaved (BENCH_RUNS rounds, default 7),
- * in t. */
-static void time_three(Fn *const *fn, double *t)
-{
-    int runs = (int)env_long("BENCH_RUNS", 7, 1, MAX_RUNS);
-    static double v[3][MAX_RUNS];
-    long reps[3];
-    for (int k = 0; k < 3; k++)
-        calibrate(fn[k], &reps[k]);
-    for (int r = 0; r < runs; r++)
-        for (int k = 0; k < 3; k++)
-            v[k][r] = batch(fn[k], reps[k]);
-    for (int k = 0; k < 3; k++)
-        t[k] = median(v[k], runs);
-}
-
 /* 10^8 steps of the chain, checkpointed: the peak resident memory of this process. */
 static int huge(void)
 {
@@ -158,7 +142,7 @@ int main(int argc, char **argv)
                 a[0] = md->fn[1](a + 1);
                 b[0] = md->fn[2](b + 1);
                 int same = memcmp(a, b, (size_t)md->len * sizeof *a) == 0;
-                time_three(md->fn, t);
+                time_each(md->fn, 3, t);
                 double steps = (double)(revolve(n, snaps) + 1) / (double)n;
                 double ratio = t[2] / (steps * t[0] + t[1]);
                 int miss = ratio > TARGET;

@@ -66,6 +66,23 @@ static long env_long(const char *name, long dflt, long lo, long hi)
     return v < lo ? lo : v > hi ? hi : v;
 }
 
+/* Median seconds per call of each of the nfn functions (at most 8), interleaved: a calibrated
+ * batch of each in turn, BENCH_RUNS rounds (default 7), into t. Inline: the tables that time
+ * rows their own way (grad.c, kept.c) do not call it. */
+static inline void time_each(Fn *const *fn, int nfn, double *t)
+{
+    int runs = (int)env_long("BENCH_RUNS", 7, 1, MAX_RUNS);
+    static double v[8][MAX_RUNS];
+    long reps[8];
+    for (int k = 0; k < nfn; k++)
+        calibrate(fn[k], &reps[k]);
+    for (int r = 0; r < runs; r++)
+        for (int k = 0; k < nfn; k++)
+            v[k][r] = batch(fn[k], reps[k]);
+    for (int k = 0; k < nfn; k++)
+        t[k] = median(v[k], runs);
+}
+
 /* The compiler that built the table, for its title. */
 static const char *compiler(void)
 {
