@@ -22,7 +22,8 @@
 enum {
     CV_ARRAY, CV_ARRAY2, CV_DATA, CV_SUM, CV_PROD, CV_FOR, CV_ITER_SCALAR, CV_REC_CONST,
     CV_KEPT_SUM, CV_REC_KEPT, CV_REC_READS_OUTSIDE, CV_STATES2, CV_CAPTURE, CV_IF, CV_CALL,
-    CV_CALL_ARRAY, CV_VECTOR, CV_EMPTY_RANGE, CV_SIZE_NUMBER, CV_RUNTIME_SIZE, CV_FIXED
+    CV_CALL_ARRAY, CV_VECTOR, CV_EMPTY_RANGE, CV_SIZE_NUMBER, CV_RUNTIME_SIZE, CV_TRAJECTORY,
+    CV_FIXED
 };
 
 static const char *const coverage_fixed[CV_FIXED] = {
@@ -46,6 +47,7 @@ static const char *const coverage_fixed[CV_FIXED] = {
     [CV_EMPTY_RANGE] = "empty constant ranges",
     [CV_SIZE_NUMBER] = "sizes read as numbers",
     [CV_RUNTIME_SIZE] = "sizes known at run time",
+    [CV_TRAJECTORY] = "kept recurrences' states read at every step after the loop",
 };
 
 /* The rows: the fixed constructs, then one per kind of ops.h that is an operation, then one
@@ -184,6 +186,7 @@ static void coverage_count(Coverage *cv, const char *text, const Program *prog)
         entries |= f->entries;
         has[CV_VECTOR] |= f->vector;
         has[CV_RUNTIME_SIZE] |= f->nsizes > 0;
+        has[CV_TRAJECTORY] |= f->ntraj > 0;
         for (int s = 0; s < f->nsizes; s++)
             has[CV_SIZE_NUMBER] |= cv_size_number(text, f->size[s]);
         int array_param = 0;

@@ -698,6 +698,8 @@ typedef struct {
     int x_diff;      /* x is differentiated */
     int recurrence;  /* the body has a recurrence (no hvp, a work array) */
     int second;      /* and a second one after it, from its last state (no checkpointing) */
+    int traj;        /* a sum after it reads its trajectory (and the second one, if any, does
+                        too): every entry point takes the work array, no checkpointing */
 } GenKept;
 
 /* An expression of depth about `depth` over the given names (they are printed as they are:
@@ -719,8 +721,8 @@ static void gen_kept_expr(Rng *rng, Buf *out, const char *const *names, int n,
 
 /* A definition with sums over a run-time range (one of them reading x[i+1]), sometimes a map
  * a sum reads and sometimes a recurrence (a bounded step, a value from outside added as it
- * is, or two states trading values; sometimes a second one after it), drawn from seed: the
- * same text with -D n=K is its unrolled form. */
+ * is, or two states trading values; sometimes a second one after it, sometimes a sum over its
+ * trajectory), drawn from seed: the same text with -D n=K is its unrolled form. */
 static inline void gen_kept_program(Buf *out, uint64_t seed, GenKept *k)
 {
     Rng rng = {seed};
@@ -776,17 +778,24 @@ static inline void gen_kept_program(Buf *out, uint64_t seed, GenKept *k)
         }
     }
     k->second = k->recurrence && rng_chance(&rng, 30);
-    if (k->second) { /* a second recurrence from the first's last state */
-        static const char *const step3[] = {"w[k]", "r[n]", "p[1]", "a"};
+    k->traj = k->recurrence && rng_chance(&rng, 40);
+    if (k->second) { /* a second recurrence from the first's last state (its trajectory) */
+        static const char *const step3[] = {"w[k]", "r[n]", "p[1]", "a", "r[k+1]"};
         buf_printf(out, "    w[0] = 0.5*r[n]\n    for k = 0..n-1 { w[k+1] = 0.5*w[k] + 0.25*sin(");
-        gen_kept_expr(&rng, out, step3, 4, "k", 2);
+        gen_kept_expr(&rng, out, step3, k->traj ? 5 : 4, "k", 2);
         buf_printf(out, ") }\n");
+    }
+    if (k->traj) { /* a sum over the first recurrence's trajectory */
+        static const char *const in_traj[] = {"r[j]", "r[j+1]", "y[j]", "p[1]", "a"};
+        buf_printf(out, "    s3 = sum(j = 0..n-1, (r[j+1] - ");
+        gen_kept_expr(&rng, out, in_traj, 5, "j", 2);
+        buf_printf(out, ")^2)\n");
     }
     static const char *const result[] = {"a", "s1", "s2", "p[0]", "q", "r[n]"};
     buf_printf(out, "    return ");
     gen_kept_expr(&rng, out, result, k->recurrence ? 6 : 5, NULL, 2);
-    buf_printf(out, " + s1 - s2%s%s\n}\n", k->recurrence ? " + r[n]" : "",
-               k->second ? " + w[n]" : "");
+    buf_printf(out, " + s1 - s2%s%s%s\n}\n", k->recurrence ? " + r[n]" : "",
+               k->second ? " + w[n]" : "", k->traj ? " + s3" : "");
 }
 
 #endif

@@ -80,8 +80,11 @@ static void put_size(Buf *d, int K, const GenKept *g)
                 "            x[i] = draw();\n            y[i] = draw();\n"
                 "            xd[i] = draw();\n        }\n");
     /* the value */
+    /* a trajectory: every entry point takes the work array */
+    const char *all = g->traj ? ", work" : "";
     buf_printf(d, "        scale = 1;\n"
-                  "        same(\"value\", K, k_f(K, p, q, x, y), u%d_f(p, q, x, y));\n", K);
+                  "        same(\"value\", K, k_f(K, p, q, x, y%s), u%d_f(p, q, x, y));\n", all,
+               K);
     /* the gradient: p_bar, q_bar, then x_bar when x is differentiated */
     const char *xb = g->x_diff ? ", gk + 3" : "", *xbu = g->x_diff ? ", gu + 3" : "";
     int ng = 3;
@@ -93,7 +96,8 @@ static void put_size(Buf *d, int K, const GenKept *g)
                   "            same(\"grad\", K, gk[i], gu[i]);\n", ng, g->x_diff ? " + K" : "");
     /* the checkpointed gradient: grad's numbers to the bit, at every number of snapshots
      * up to past the steps */
-    for (int c = 0; g->recurrence && !g->second && c <= K + 1; c++) {
+    int ckp = g->recurrence && !g->second && !g->traj;
+    for (int c = 0; ckp && c <= K + 1; c++) {
         buf_printf(d, "        {\n            double ck[K_F_WORK_CKP(K, %d)], gc[2 + 1 + K];\n", c);
         buf_printf(d, "            bits(\"grad-ckp's value\", K, k_f_grad_ckp(K, p, q, x, y, gc, "
                       "gc + 2%s, %d, ck), vk);\n", g->x_diff ? ", gc + 3" : "", c);
@@ -103,7 +107,7 @@ static void put_size(Buf *d, int K, const GenKept *g)
     }
     /* jvp along (pd, qd, xd) */
     const char *xdot = g->x_diff ? ", xd" : "";
-    buf_printf(d, "        k_f_jvp(K, p, q, x, y, pd, qd%s, &ok);\n", xdot);
+    buf_printf(d, "        k_f_jvp(K, p, q, x, y, pd, qd%s, &ok%s);\n", xdot, all);
     buf_printf(d, "        u%d_f_jvp(p, q, x, y, pd, qd%s, &ou);\n", K, xdot);
     buf_puts(d, "        same(\"jvp\", K, ok, ou);\n");
     /* vjp with the cotangent u */
@@ -111,7 +115,7 @@ static void put_size(Buf *d, int K, const GenKept *g)
     buf_printf(d, "        u%d_f_vjp(p, q, x, y, u, gu, gu + 2%s);\n", K, xbu);
     buf_printf(d, "        for (int i = 0; i < %d%s; i++)\n"
                   "            same(\"vjp\", K, gk[i], gu[i]);\n", ng, g->x_diff ? " + K" : "");
-    for (int c = 0; g->recurrence && !g->second && c <= K + 1; c++) {
+    for (int c = 0; ckp && c <= K + 1; c++) {
         buf_printf(d, "        {\n            double ck[K_F_WORK_CKP(K, %d)], bc[2 + 1 + K];\n", c);
         buf_printf(d, "            k_f_vjp_ckp(K, p, q, x, y, u, bc, bc + 2%s, %d, ck);\n",
                    g->x_diff ? ", bc + 3" : "", c);
@@ -124,13 +128,13 @@ static void put_size(Buf *d, int K, const GenKept *g)
      * not strong: 0 times an infinite partial is NaN in both) */
     if (!g->x_diff) {
         buf_printf(d, "        {\n            double J[3], uJ, e[3];\n"
-                      "            bits(\"jac's value\", K, k_f_jac(K, p, q, x, y, J), vk);\n"
+                      "            bits(\"jac's value\", K, k_f_jac(K, p, q, x, y, J%s), vk);\n"
                       "            for (int j = 0; j < 3; j++) {\n"
                       "                for (int i = 0; i < 3; i++)\n"
                       "                    e[i] = i == j;\n"
                       "                u%d_f_jvp(p, q, x, y, e, e[2], &uJ);\n"
                       "                scale = fabs(uJ) > 1 ? fabs(uJ) : 1;\n"
-                      "                same(\"jac\", K, J[j], uJ);\n            }\n        }\n", K);
+                      "                same(\"jac\", K, J[j], uJ);\n            }\n        }\n", all, K);
     }
     if (!g->x_diff && !g->recurrence) {
         buf_printf(d, "        {\n            double H[9], uH[3], e[3];\n"
@@ -172,7 +176,7 @@ static char *check_program(uint64_t seed)
     char modes[64];
     snprintf(modes, sizeof modes, "grad,jvp,vjp%s%s", g.recurrence ? "" : ",hvp",
              g.x_diff ? "" : g.recurrence ? ",jac" : ",jac,hess");
-    if (g.recurrence && !g.second)
+    if (g.recurrence && !g.second && !g.traj)
         strcat(modes, ",grad-ckp,vjp-ckp");
     const char *umodes = "grad,jvp,vjp,hvp";
     int rc = runf(&log, "cd %s && \"${ADGEN:-../../../../adgen}\" --emit=%s --prefix=k_ f.expr "
@@ -250,7 +254,7 @@ static void test_kept_random_programs(void **state)
 {
     (void)state;
     unsigned long n = env_or("ADGEN_KEPT_N", 30), seed = env_or("ADGEN_KEPT_SEED", 1);
-    long checks = 0, recurrences = 0, diff_x = 0, seconds = 0;
+    long checks = 0, recurrences = 0, diff_x = 0, seconds = 0, trajs = 0;
     Coverage cv = {.generator = "gen_kept_program"};
     for (unsigned long i = 0; i < n; i++) {
         GenKept g;
@@ -260,6 +264,7 @@ static void test_kept_random_programs(void **state)
         buf_free(&probe);
         recurrences += g.recurrence;
         seconds += g.second;
+        trajs += g.traj;
         diff_x += g.x_diff;
         char *log = check_program(seed + i);
         long got = -1;
@@ -268,12 +273,13 @@ static void test_kept_random_programs(void **state)
         checks += got;
         free(log);
     }
-    printf("%lu programs (%ld with a recurrence, %ld with two, %ld with x differentiated), %ld "
-           "checks, 0 failures\n", n, recurrences, seconds, diff_x, checks);
+    printf("%lu programs (%ld with a recurrence, %ld with two, %ld reading a trajectory, %ld "
+           "with x differentiated), %ld checks, 0 failures\n", n, recurrences, seconds, trajs,
+           diff_x, checks);
     assert_true(checks > (long)n * 30);
     static const int drawn[] = {CV_ARRAY, CV_DATA, CV_SUM, CV_FOR, CV_ITER_SCALAR, CV_IF,
                                 CV_KEPT_SUM, CV_REC_KEPT, CV_REC_READS_OUTSIDE, CV_STATES2,
-                                CV_CAPTURE, CV_RUNTIME_SIZE};
+                                CV_CAPTURE, CV_RUNTIME_SIZE, CV_TRAJECTORY};
     coverage_want(&cv, drawn, sizeof drawn / sizeof *drawn, 0, ENTRIES_KEPT & ~1u);
     int low = coverage_report(&cv, stdout);
     /* too few programs to tell a rare construct from a missing one: from 200 on */
