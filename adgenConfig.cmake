@@ -6,9 +6,12 @@
 #
 # adgen_generate runs adgen at build time to make model.c and model.h in the current binary
 # directory (one run for both), adds them to the target with that directory on its include
-# path and links the target with libm. The rule depends on model.expr and on adgen itself, and
-# reads adgen's depfile (-MD), so editing the .expr regenerates and rebuilds what uses it.
-# ADGEN_EXECUTABLE is the adgen run: the one installed beside this file, else one on PATH.
+# path and links the target with libm (through its LINK_LIBRARIES property, so that the
+# project's own target_link_libraries calls may use either signature). The rule depends on
+# model.expr and on adgen itself, and reads adgen's depfile (-MD), so editing the .expr
+# regenerates and rebuilds what uses it, and a build with nothing changed runs nothing, with
+# Ninja and Makefiles at any cmake_minimum_required from 3.13. ADGEN_EXECUTABLE is the adgen
+# run: the one installed beside this file, else one on PATH.
 
 get_filename_component(_adgen_prefix "${CMAKE_CURRENT_LIST_DIR}/../../.." ABSOLUTE)
 find_program(ADGEN_EXECUTABLE adgen HINTS "${_adgen_prefix}/bin" NO_DEFAULT_PATH)
@@ -29,10 +32,24 @@ function(adgen_generate target expr)
     if(CMAKE_VERSION VERSION_GREATER_EQUAL 3.20 OR CMAKE_GENERATOR MATCHES "Ninja")
         set(depfile DEPFILE "${d}")
     endif()
+    # Ninja reads a depfile as it is unless policy CMP0116 is NEW (cmake_minimum_required 3.20
+    # or later): its targets must then be the outputs as Ninja names them, relative to the top
+    # binary directory, or every build runs adgen again
+    set(targets)
+    set(cmp0116 OLD)
+    if(POLICY CMP0116)
+        cmake_policy(GET CMP0116 cmp0116)
+    endif()
+    if(CMAKE_GENERATOR MATCHES "Ninja" AND NOT cmp0116 STREQUAL "NEW")
+        foreach(out "${c}" "${h}")
+            file(RELATIVE_PATH rel "${CMAKE_BINARY_DIR}" "${out}")
+            list(APPEND targets -MT "${rel}")
+        endforeach()
+    endif()
     add_custom_command(
         OUTPUT "${c}" "${h}"
-        COMMAND "${ADGEN_EXECUTABLE}" ${ARG_OPTIONS} -MD -MF "${d}" -o "${c}" --header "${h}"
-                "${source}"
+        COMMAND "${ADGEN_EXECUTABLE}" ${ARG_OPTIONS} -MD -MF "${d}" ${targets} -o "${c}"
+                --header "${h}" "${source}"
         DEPENDS "${source}" "${ADGEN_EXECUTABLE}"
         ${depfile}
         COMMENT "adgen ${expr}"
@@ -40,6 +57,11 @@ function(adgen_generate target expr)
     target_sources(${target} PRIVATE "${c}" "${h}")
     target_include_directories(${target} PRIVATE "${CMAKE_CURRENT_BINARY_DIR}")
     if(ADGEN_LIBM)
-        target_link_libraries(${target} PRIVATE "${ADGEN_LIBM}")
+        set_property(TARGET ${target} APPEND PROPERTY LINK_LIBRARIES "${ADGEN_LIBM}")
+        get_target_property(type ${target} TYPE)
+        if(type STREQUAL "STATIC_LIBRARY") # what links the library needs libm too
+            set_property(TARGET ${target} APPEND PROPERTY INTERFACE_LINK_LIBRARIES
+                         "$<LINK_ONLY:${ADGEN_LIBM}>")
+        endif()
     endif()
 endfunction()

@@ -915,6 +915,53 @@ static void test_cmake_package(void **state)
     free(out);
 }
 
+/* With Makefiles and Ninja, at cmake_minimum_required 3.13 (depfiles read as they are) and 3.20
+ * (CMP0116 NEW), beside the project's own target_link_libraries of the plain signature: the
+ * project builds and runs, and a second build runs nothing (an edit regenerates: above). */
+static void test_cmake_generators_settle(void **state)
+{
+    (void)state;
+    if (runf(NULL, "command -v cmake >/dev/null") != 0)
+        fail_msg("cmake is missing: the CMake package cannot be tested (apt-get install cmake)");
+    if (runf(NULL, "command -v ninja >/dev/null") != 0)
+        fail_msg("ninja is missing: the CMake package cannot be tested with Ninja (apt-get "
+                 "install ninja-build)");
+    install();
+    static const char *const generators[] = {"Unix Makefiles", "Ninja"};
+    static const char *const versions[] = {"3.13", "3.20"};
+    for (int g = 0; g < 2; g++) {
+        for (int v = 0; v < 2; v++) {
+            char text[512];
+            assert_int_equal(runf(NULL, "rm -rf " CMAKE_PROJECT " && mkdir -p " CMAKE_PROJECT),
+                             0);
+            snprintf(text, sizeof text,
+                     "cmake_minimum_required(VERSION %s)\nproject(tiny C)\n"
+                     "find_package(adgen REQUIRED)\n"
+                     "add_executable(app app.c)\n"
+                     "adgen_generate(app model.expr OPTIONS --prefix=m_ --no-line)\n"
+                     "target_link_libraries(app m)\n", versions[v]);
+            spit(CMAKE_PROJECT "/CMakeLists.txt", text);
+            spit(CMAKE_PROJECT "/app.c", cmake_app);
+            spit(CMAKE_PROJECT "/model.expr",
+                 "f(x) = sqrt(x^2 + exp(x^2)) + cos(x^2 + exp(x^2))\n");
+            char *out = NULL;
+            int rc = runf(&out, "cmake -G '%s' -S " CMAKE_PROJECT " -B " CMAKE_PROJECT "/build "
+                                "-DCMAKE_PREFIX_PATH=%s/" ROOT "/usr/local 2>&1 && "
+                                "cmake --build " CMAKE_PROJECT "/build 2>&1 && "
+                                CMAKE_PROJECT "/build/app", generators[g], cwd());
+            if (rc != 0)
+                fail_msg("%s, cmake_minimum_required %s: the project does not build and run:\n%s",
+                         generators[g], versions[v], out);
+            free(out);
+            assert_int_equal(runf(&out, "cmake --build " CMAKE_PROJECT "/build 2>&1"), 0);
+            if (strstr(out, "adgen") || strstr(out, "Building") || strstr(out, "Linking"))
+                fail_msg("%s, cmake_minimum_required %s: a second build with nothing changed "
+                         "did work:\n%s", generators[g], versions[v], out);
+            free(out);
+        }
+    }
+}
+
 /* ---- the man page ----------------------------------------------------------------------------- */
 
 /* Whether word stands in text apart from longer words (log1p is not log). */
@@ -981,6 +1028,7 @@ int main(void)
         cmocka_unit_test(test_cxx_and_guards),
         cmocka_unit_test(test_output_paths),
         cmocka_unit_test(test_cmake_package),
+        cmocka_unit_test(test_cmake_generators_settle),
         cmocka_unit_test(test_man_page),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
