@@ -3,6 +3,7 @@
  * syntax tree of ast.c. A file is a list of items, each ended by a line break or ';':
  *   f(x, y) = expr           one-line definition
  *   g(x) { a = expr; return expr }   block definition with named intermediates
+ *   inline h(x) = expr       a definition only inlined where it is called
  *   expr                     a bare expression (the whole file then is one function)
  * A definition's head is parsed as a call and checked to hold plain names, which keeps the
  * grammar LALR(1) without a conflict between `f(x) = ...` and an expression starting `f(x)`.
@@ -86,6 +87,7 @@ static void add_arg(AstList *l, Ast *a);
 %token <num> NUMBER "number"
 %token <id> IDENT "identifier"
 %token RETURN "'return'"
+%token INLINE "'inline'"
 %token NEWLINE "end of line"
 %token POW "'^'"
 %token DOTDOT "'..'"
@@ -107,7 +109,7 @@ static void add_arg(AstList *l, Ast *a);
 %type <list> args arglist indices
 %type <stmts> blines body
 %type <stmt> stmt
-%type <def> item
+%type <def> item def
 
 %%
 
@@ -125,12 +127,12 @@ end: NEWLINE | ';' ;
 
 item:
     IDENT '=' expr      { add_const(ps, @$, $1, $3); $$ = NULL; }
-  | call '=' expr       { $$ = new_def(ps, @$, $1); if ($$) $$->expr = $3; }
-  | call '{' body '}'   {
-                            $$ = new_def(ps, @$, $1);
+  | def
+  | INLINE def          { /* only inlined where it is called: no C function of its own */
+                            $$ = $2;
                             if ($$) {
-                                $$->body = $3.head;
-                                $$->close_loc = @4;
+                                $$->inline_only = 1;
+                                $$->loc = @$;
                             }
                         }
   | expr                {
@@ -138,6 +140,17 @@ item:
                             $$->loc = @$;
                             $$->expr = $1;
                             $$->bare = 1;
+                        }
+  ;
+
+def:
+    call '=' expr       { $$ = new_def(ps, @$, $1); if ($$) $$->expr = $3; }
+  | call '{' body '}'   {
+                            $$ = new_def(ps, @$, $1);
+                            if ($$) {
+                                $$->body = $3.head;
+                                $$->close_loc = @4;
+                            }
                         }
   ;
 

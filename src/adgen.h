@@ -146,6 +146,8 @@ struct Def {
     Loc close_loc;     /* the closing brace of a block */
     Ast *expr;         /* one-line definitions and bare expressions */
     int bare;          /* a bare expression: sema names it and finds its inputs */
+    int inline_only;   /* `inline f(...)`: only inlined where it is called, never emitted */
+    int called;        /* another definition calls it (set by sema) */
     Def *next;
 };
 

@@ -538,7 +538,17 @@ int sema_program(Parse *p, const char *stem, Program *prog)
         if (d->bare)
             free_variables(&L, d);
         lower_def(&L, d, &prog->funcs[prog->nfuncs++]);
+        if (d->inline_only) /* lowered for its errors; its callers inline it */
+            func_free(&prog->funcs[--prog->nfuncs]);
     }
+    for (Def *d = p->defs; prog->nfuncs && d; d = d->next)
+        if (d->name && d->inline_only && !d->called)
+            diag_warning(diag, d->name_loc, "'%s' is inline and nothing calls it, so it writes "
+                                            "nothing", d->name);
+    if (prog->nfuncs == 0 && diag->errors == errors_before)
+        diag_error(diag, p->defs->loc, "every definition is inline, so there is no function "
+                                       "to write: an inline definition is only inlined where "
+                                       "another calls it");
     free(L.scope.v);
     free(L.scope.slots);
     free(L.elems.slots);

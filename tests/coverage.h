@@ -22,8 +22,8 @@
 enum {
     CV_ARRAY, CV_ARRAY2, CV_DATA, CV_SUM, CV_PROD, CV_FOR, CV_ITER_SCALAR, CV_REC_CONST,
     CV_KEPT_SUM, CV_REC_KEPT, CV_REC_READS_OUTSIDE, CV_STATES2, CV_CAPTURE, CV_IF, CV_CALL,
-    CV_CALL_ARRAY, CV_VECTOR, CV_EMPTY_RANGE, CV_SIZE_NUMBER, CV_RUNTIME_SIZE, CV_TRAJECTORY,
-    CV_FIXED
+    CV_CALL_ARRAY, CV_INLINE, CV_VECTOR, CV_EMPTY_RANGE, CV_SIZE_NUMBER, CV_RUNTIME_SIZE,
+    CV_TRAJECTORY, CV_FIXED
 };
 
 static const char *const coverage_fixed[CV_FIXED] = {
@@ -43,6 +43,7 @@ static const char *const coverage_fixed[CV_FIXED] = {
     [CV_IF] = "if",
     [CV_CALL] = "calls of definitions",
     [CV_CALL_ARRAY] = "calls passing arrays",
+    [CV_INLINE] = "inline definitions",
     [CV_VECTOR] = "vector results",
     [CV_EMPTY_RANGE] = "empty constant ranges",
     [CV_SIZE_NUMBER] = "sizes read as numbers",
@@ -176,6 +177,7 @@ static void coverage_count(Coverage *cv, const char *text, const Program *prog)
     has[CV_PROD] = strstr(text, "prod(") != NULL;
     has[CV_FOR] = strstr(text, "for ") != NULL;
     has[CV_IF] = strstr(text, "if(") != NULL;
+    has[CV_INLINE] = strstr(text, "inline ") != NULL;
     has[CV_ITER_SCALAR] = cv_iteration_scalar(text);
     has[CV_EMPTY_RANGE] = cv_empty_range(text);
     has[CV_ARRAY2] = strstr(text, "][") != NULL;

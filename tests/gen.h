@@ -17,6 +17,7 @@
 #ifndef GEN_H
 #define GEN_H
 
+#include <ctype.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -640,6 +641,16 @@ static int gen_is_grad_of(const char *a, const char *b)
     return strncmp(a, b, n) == 0 && strcmp(a + n, "_grad") == 0;
 }
 
+/* Whether text calls `name(`, apart from longer names that end with it. */
+static int gen_called_after(const char *text, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = strstr(text, name); p; p = strstr(p + 1, name))
+        if (p[n] == '(' && (p == text || !(isalnum((unsigned char)p[-1]) || p[-1] == '_')))
+            return 1;
+    return 0;
+}
+
 /* A whole program drawn from seed, appended to out. */
 static inline void gen_program(Buf *out, uint64_t seed, const GenSize *size)
 {
@@ -656,7 +667,8 @@ static inline void gen_program(Buf *out, uint64_t seed, const GenSize *size)
     }
     int ndefs = 1 + (int)rng_below(&rng, (unsigned)size->max_defs);
     const char *names[16], *callable[16];
-    int arity[16], shape[16][8], ncallable = 0;
+    int arity[16], shape[16][8], ncallable = 0, called[16] = {0};
+    size_t starts[16];
     for (int d = 0; d < ndefs && d < 16; d++) {
         const char *name;
         int taken;
@@ -668,7 +680,7 @@ static inline void gen_program(Buf *out, uint64_t seed, const GenSize *size)
                          gen_is_grad_of(name, names[e]);
         } while (taken);
         names[d] = name;
-        size_t start = out->len;
+        size_t start = starts[d] = out->len;
         gen_def(&rng, out, size, name, 0, callable, arity, (const int (*)[8])shape, ncallable,
                 konst);
         /* a definition without data may be called by later ones, with arrays of its sizes */
@@ -684,9 +696,22 @@ static inline void gen_program(Buf *out, uint64_t seed, const GenSize *size)
             }
             callable[ncallable] = name;
             arity[ncallable++] = n;
+            called[d] = 1;
         }
         if (rng_chance(&rng, 30))
             buf_printf(out, "\n");
+    }
+    /* some helpers that later definitions call only inlined (`inline`), last first so that
+     * the earlier offsets hold */
+    for (int d = ndefs < 16 ? ndefs - 2 : 14; d >= 0; d--) {
+        if (!called[d] || !gen_called_after(out->data + starts[d + 1], names[d]) ||
+            !rng_chance(&rng, 40))
+            continue;
+        static const char word[] = "inline ";
+        size_t n = sizeof word - 1, tail = out->len - starts[d];
+        buf_puts(out, word); /* room for it */
+        memmove(out->data + starts[d] + n, out->data + starts[d], tail);
+        memcpy(out->data + starts[d], word, n);
     }
 }
 

@@ -962,6 +962,48 @@ static void test_cmake_generators_settle(void **state)
     }
 }
 
+/* ---- inline helpers ---------------------------------------------------------------------------- */
+
+/* Two files, each with the helper `inline sq(u) = u*u`, link into one program: an inline
+ * definition writes no C function (no sq, no sq_grad), only its callers, and their
+ * gradients are the closed forms. */
+static void test_inline_helpers_link_together(void **state)
+{
+    (void)state;
+    const char *dir = OUT "/inline";
+    assert_int_equal(runf(NULL, "rm -rf %s && mkdir -p %s", dir, dir), 0);
+    spit(OUT "/inline/a.expr", "inline sq(u) = u*u\nf(x) = sq(x) + sin(x)\n");
+    spit(OUT "/inline/b.expr", "inline sq(u) = u*u\ninline d2(a, b) = sq(a - b)\n"
+                               "g(x, y) = d2(x, y)*sq(y)\n");
+    spit(OUT "/inline/main.c",
+         "#include <math.h>\n#include <stdio.h>\n#include \"a.h\"\n#include \"b.h\"\n"
+         "int main(void)\n{\n"
+         "    double x = 0.7, y = -1.3, d = x - y, fx, gx, gy;\n"
+         "    f_grad(x, &fx);\n"
+         "    g_grad(x, y, &gx, &gy);\n"
+         "    if (fabs(fx - (2 * x + cos(x))) > 1e-15 || fabs(gx - 2 * d * y * y) > 1e-14 ||\n"
+         "        fabs(gy - (-2 * d * y * y + 2 * y * d * d)) > 1e-14) {\n"
+         "        puts(\"wrong\");\n        return 1;\n    }\n"
+         "    puts(\"ok\");\n    return 0;\n}\n");
+    char *out = NULL;
+    int rc = runf(&out, "cd %s && %s/adgen a.expr -o a.c --header a.h 2>&1 && %s/adgen b.expr "
+                        "-o b.c --header b.h 2>&1 && gcc -std=c99 -Wall -Wextra -pedantic -Werror "
+                        "-o main main.c a.c b.c -lm 2>&1 && ./main", dir, cwd(), cwd());
+    if (rc != 0)
+        fail_msg("two files with the same inline helper:\n%s", out);
+    assert_string_equal(out, "ok\n");
+    free(out);
+    for (int i = 0; i < 2; i++) {
+        char path[128];
+        snprintf(path, sizeof path, "%s/%s.c", dir, i ? "b" : "a");
+        char *c = read_file(path);
+        assert_non_null(c);
+        assert_null(strstr(c, "double sq("));
+        assert_null(strstr(c, "sq_grad"));
+        free(c);
+    }
+}
+
 /* ---- the man page ----------------------------------------------------------------------------- */
 
 /* Whether word stands in text apart from longer words (log1p is not log). */
@@ -1029,6 +1071,7 @@ int main(void)
         cmocka_unit_test(test_output_paths),
         cmocka_unit_test(test_cmake_package),
         cmocka_unit_test(test_cmake_generators_settle),
+        cmocka_unit_test(test_inline_helpers_link_together),
         cmocka_unit_test(test_man_page),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
