@@ -95,6 +95,43 @@ static double edge_distance(const Check *c, const double *v, NodeId id)
     return -1;
 }
 
+/* Whether node id's operands put it exactly on its kink or tie at the values v (max(a, b)
+ * with a = b, abs(0), floor of an integer, a comparison of equal values). */
+static int on_kink(const Check *c, const double *v, NodeId id)
+{
+    const Node *nd = &c->f->dag.nodes[id];
+    double a = v[nd->a], b = nd->b ? v[nd->b] : 0;
+    switch (op_info[nd->kind].kink) {
+    case KINK_NONE: case KINK_BRANCH: return 0;
+    case KINK_SIGN: return a == 0;
+    case KINK_ORDER: return a == b;
+    case KINK_ORIGIN: return a == 0 && b == 0;
+    case KINK_STEP: return a == floor(a);
+    }
+    return 0;
+}
+
+/* Notes on the places where the point (c->v0) is exactly on a kink or tie, which the check
+ * passes or fails like any other: the gradient there is adgen's convention for it. Once per
+ * source place over the whole check (seen: "line:column;" of those noted). */
+static void note_kinks(const Check *c, Buf *seen, Buf *out)
+{
+    const Func *f = c->f;
+    for (NodeId id = 1; id < f->nprimal; id++) {
+        if (!node_is_op(&f->dag, id) || !on_kink(c, c->v0, id))
+            continue;
+        char key[32];
+        snprintf(key, sizeof key, ";%d:%d;", f->dag.meta[id].line, f->dag.meta[id].column);
+        if (seen->data && strstr(seen->data, key))
+            continue;
+        buf_puts(seen, key);
+        report_put_loc(out, c->diag, f, id);
+        buf_printf(out, ": note: a point checked is exactly on this kink or tie, where the "
+                        "gradient is adgen's convention (README, \"Domain edges\"): %s\n",
+                   report_domain_note(f, id));
+    }
+}
+
 /* Notes on why input slot i disagrees: the kinks, branch switches and domain edges within
  * its step, once per source place; returns how many. */
 static int explain_places(Check *c, Buf *out)
@@ -178,7 +215,7 @@ static double rounding_bound(const Check *c)
 
 /* Central differences for slot i against the graph's gradient; returns the relative
  * disagreement, after reporting a failure. */
-static double check_slot(Check *c, uint32_t i, Buf *out)
+static double check_slot(Check *c, uint32_t i, double *allowed, Buf *out)
 {
     const Func *f = c->f;
     const Dag *d = &f->dag;
@@ -209,6 +246,7 @@ static double check_slot(Check *c, uint32_t i, Buf *out)
     double rel = err == 0 ? 0 : big > 0 && isfinite(big) ? err / big : INFINITY;
     if (isnan(err))
         rel = INFINITY; /* a NaN on either side, or both: nothing agrees */
+    *allowed = big > 0 && isfinite(big) ? (c->tol * big + noise) / big : c->tol;
     if (rel == 0 || err <= c->tol * big + noise)
         return rel;
     c->failed = 1;
@@ -225,8 +263,8 @@ static double check_slot(Check *c, uint32_t i, Buf *out)
     put_value(out, ad);
     buf_puts(out, " from the graph, ");
     put_value(out, fd);
-    buf_printf(out, " by central differences (step %.3g, extrapolated): disagreement %.3g\n",
-               h, rel);
+    buf_printf(out, " by central differences (step %.3g, extrapolated): disagreement %.3g, "
+                    "allowed %.3g\n", h, rel, *allowed);
     int notes = isnan(c->v0[root]) ? explain_nan(c, out) : 0;
     notes += explain_places(c, out);
     /* rounding in the largest intermediate, magnified by 1/h */
@@ -276,9 +314,12 @@ static int check_func(const Func *f, const Diag *diag, double tol, char **assign
     for (int p = 0; p < f->nparams; p++)
         all_given = all_given && given[f->params[p].first];
     int points = all_given ? 1 : CHECK_POINTS;
-    double *worst = xrealloc(NULL, ((size_t)f->ninputs + 1) * sizeof *worst);
-    memset(worst, 0, ((size_t)f->ninputs + 1) * sizeof *worst);
-    Buf failures = {0};
+    /* per parameter: its worst disagreement, and what was allowed there (the tolerance and
+     * the rounding error of the differences, relative to the derivative) */
+    double *worst = xrealloc(NULL, 2 * ((size_t)f->ninputs + 1) * sizeof *worst);
+    double *allowed = worst + f->ninputs + 1;
+    memset(worst, 0, 2 * ((size_t)f->ninputs + 1) * sizeof *worst);
+    Buf failures = {0}, kinks = {0}, seen = {0};
     for (int k = 0; k < points; k++) {
         for (int p = 0; p < f->nparams; p++)
             for (uint32_t s = 0; !given[f->params[p].first] && s < f->params[p].size; s++)
@@ -286,26 +327,41 @@ static int check_func(const Func *f, const Diag *diag, double tol, char **assign
         eval_grad(f, c.x, c.grad);
         eval_dag(&f->dag, c.x, c.v0);
         c.rounding = rounding_bound(&c);
+        note_kinks(&c, &seen, &kinks);
         for (int p = 0; p < f->nparams; p++) {
             const Param *pa = &f->params[p];
             for (uint32_t s = pa->first; pa->kind == PARAM_DIFF && s < pa->first + pa->size;
                  s++) {
-                double rel = check_slot(&c, s, &failures);
-                if (!(rel <= worst[p]))
+                double allow, rel = check_slot(&c, s, &allow, &failures);
+                if (!(rel <= worst[p])) {
                     worst[p] = rel;
+                    allowed[p] = allow;
+                }
             }
         }
     }
     buf_printf(out, "%s: %d point%s, central differences, tolerance %g\n", f->name, points,
                points == 1 ? "" : "s", tol);
-    for (int p = 0; p < f->nparams; p++)
-        if (f->params[p].kind == PARAM_DIFF)
-            buf_printf(out, "  %-12s worst relative disagreement %.2g\n", f->params[p].name,
-                       worst[p]);
+    buf_printf(out, "  %-12s %-20s %s\n", "input", "worst disagreement", "allowed there");
+    int rounding = 0;
+    for (int p = 0; p < f->nparams; p++) {
+        if (f->params[p].kind != PARAM_DIFF)
+            continue;
+        double allow = worst[p] > 0 ? allowed[p] : tol;
+        buf_printf(out, "  %-12s %-20.3g %.3g\n", f->params[p].name, worst[p], allow);
+        rounding |= allow > 1.1 * tol;
+    }
+    if (rounding)
+        buf_puts(out, "  (relative; allowed there: the tolerance, and beyond it the rounding "
+                      "error the central differences make at that point)\n");
+    if (kinks.data)
+        buf_puts(out, kinks.data);
     if (failures.data)
         buf_puts(out, failures.data);
     buf_printf(out, "%s: %s\n", f->name, c.failed ? "FAILED" : "ok");
     buf_free(&failures);
+    buf_free(&kinks);
+    buf_free(&seen);
     free(worst);
     free(given);
     free(c.v0);

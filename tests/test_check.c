@@ -71,6 +71,41 @@ static void test_check_kink(void **state)
                                           ">/dev/null"), 0);
 }
 
+/* The summary says what was allowed where the rounding of the differences widens the
+ * tolerance (the network's weights), in the same digits as the detail; a point exactly on a
+ * tie passes with a note naming the place and the convention there. */
+static void test_check_allowance_and_ties(void **state)
+{
+    (void)state;
+    char *out = NULL;
+    assert_int_equal(runf(&out, ADGEN_CMD " check samples/mlp.expr"), 0);
+    assert_contains(out, "  input        worst disagreement   allowed there\n");
+    assert_contains(out, "allowed there: the tolerance, and beyond it the rounding error");
+    /* A0's worst disagreement is above the tolerance and below its allowance */
+    const char *row = strstr(out, "\n  A0 ");
+    assert_non_null(row);
+    double worst = 0, allowed = 0;
+    assert_int_equal(sscanf(row, " A0 %lf %lf", &worst, &allowed), 2);
+    assert_true(worst > 1e-6 && worst < allowed);
+    free(out);
+    const char *src = "f(x, y) = max(x, y) + abs(x - 1)\n";
+    spit(OUT "/tie.expr", src);
+    char want[128];
+    assert_int_equal(runf(&out, ADGEN_CMD " check " OUT "/tie.expr x=1 y=1"), 0);
+    place(want, sizeof want, OUT "/tie.expr", src, "max(x, y)");
+    assert_contains(out, want);
+    assert_contains(out, "exactly on this kink or tie");
+    assert_contains(out, "each gets half there");
+    place(want, sizeof want, OUT "/tie.expr", src, "abs(x - 1)");
+    assert_contains(out, want);
+    assert_contains(out, "f: ok");
+    free(out);
+    /* off the ties: no note */
+    assert_int_equal(runf(&out, ADGEN_CMD " check " OUT "/tie.expr x=1.5 y=0.5"), 0);
+    assert_int_equal(notes(out), 0);
+    free(out);
+}
+
 static void test_check_branch_switch(void **state)
 {
     (void)state;
@@ -169,6 +204,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_check_samples_pass),
         cmocka_unit_test(test_check_kink),
+        cmocka_unit_test(test_check_allowance_and_ties),
         cmocka_unit_test(test_check_branch_switch),
         cmocka_unit_test(test_check_infinite_derivative),
         cmocka_unit_test(test_check_nan_of_infinities),
