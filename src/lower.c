@@ -51,12 +51,13 @@ static void context_error(Lower *L, Loc loc, const char *fmt, const char *a, con
     L->diag->muted = muted;
 }
 
-/* The node limit: unrolling a loop or sum past it is an error at the loop. */
-static int over_limit(Lower *L, Loc loc)
+/* The node limit: unrolling a loop or sum past it is an error at the loop; `sure` when the
+ * loop will pass it before it does. */
+static int over_limit(Lower *L, Loc loc, int sure)
 {
     if (L->stop)
         return 1;
-    if (L->d->len <= L->max_nodes)
+    if (L->d->len <= L->max_nodes && !sure)
         return 0;
     char limit[32];
     snprintf(limit, sizeof limit, "%u", L->max_nodes);
@@ -249,7 +250,12 @@ static NodeId lower_reduction(Lower *L, Ast *e, int is_sum)
         lower_bind_loop(L, range->name, range->loc, &at);
         NodeId t = lower_expr(L, body);
         scope_unbind_to(&L->scope, mark);
-        failed = !t || over_limit(L, e->loc);
+        /* a first term that is not a number: each one after it adds an operation at least
+         * (the sum's), so a range that would pass the limit does now, not after minutes of
+         * unrolling */
+        failed = !t || over_limit(L, e->loc, i == from && L->d->nodes[t].kind != N_CONST &&
+                                                 (int64_t)L->d->len + (to - from) >
+                                                     (int64_t)L->max_nodes);
         if (!failed)
             acc = !acc ? t : dag_binary(L->d, is_sum ? N_ADD : N_MUL, acc, t);
     }
@@ -910,7 +916,7 @@ int lower_stmts(Lower *L, Def *def, Stmt *first, int in_loop, Result *ret, Stmt 
                 int ok = lower_stmts(L, def, s->body, 1, ret, &inner_return);
                 scope_unbind_to(&L->scope, mark);
                 /* an error in one iteration would be the same in the next: one message */
-                if (!ok || L->diag->errors != errors || over_limit(L, s->loc)) {
+                if (!ok || L->diag->errors != errors || over_limit(L, s->loc, 0)) {
                     L->depth--;
                     return 0;
                 }

@@ -195,6 +195,13 @@ static void test_eval_unroll_limit(void **state)
     free(out);
     assert_int_equal(runf(&out, ADGEN_CMD " eval --max-nodes=0 " OUT "/big.expr x=1 2>&1"), 2);
     free(out);
+    /* a sum whose terms alone pass the limit is refused at its first term: 10^15 of them
+     * would otherwise unroll for days (timeout only catches that) */
+    spit(OUT "/huge.expr", "f(x; n) = sum(i = 0..n-1, x*i)\n");
+    assert_int_equal(runf(&out, "timeout 60 " ADGEN_CMD " eval -D n=1000000000000000 " OUT
+                                "/huge.expr x=1 2>&1"), 1);
+    assert_contains(out, "huge.expr:1:11: error: this unrolls to more than 10000000 operations");
+    free(out);
     assert_int_equal(runf(&out, ADGEN_CMD " eval " OUT "/big.expr x=1"), 0);
     double want = 0;
     for (int i = 0; i < 10000; i++)
