@@ -213,7 +213,7 @@ static void put_arg_ref(Buf *out, const DefOut *e, const Arg *a)
     } else if (pa && pa->rt_size >= 0) {
         buf_printf(out, "%s[0..", a->name);
         print_rt_length(out, e, pa);
-        buf_puts(out, "-1]");
+        buf_puts(out, pa->rank > 1 ? " - 1]" : "-1]"); /* "3 * N - 1", "N-1" */
     } else if (a->array)
         buf_printf(out, "%s[0..%u]", a->name, a->size ? a->size - 1 : 0);
     else
@@ -398,6 +398,33 @@ static int put_effect(Buf *t, const DefOut *e, const Entry *entry)
     return 1;
 }
 
+/* A head with no ';' that differentiates arrays of run-time sizes beside inputs of constant
+ * sizes (logit(w[3], b, X[N][3], y[N])): the data was likely meant to follow a ';', and the
+ * entry points store a derivative per element of it; said where they do. */
+static void put_runtime_diff(Buf *t, const DefOut *e, const Entry *entry)
+{
+    const Func *f = e->s.f;
+    int constant = 0, runtime = 0;
+    for (int p = 0; p < f->nparams; p++) {
+        if (f->params[p].kind != PARAM_DIFF)
+            return; /* a ';' is there: what is before it is meant */
+        runtime += f->params[p].rt_size >= 0;
+        constant += f->params[p].rt_size < 0;
+    }
+    if (!runtime || !constant || !(entry_reverse(entry->kind) || entry_tangents(entry->kind)))
+        return;
+    buf_puts(t, "; ");
+    for (int p = 0, k = 0; p < f->nparams; p++) {
+        if (f->params[p].rt_size < 0)
+            continue;
+        k++;
+        buf_printf(t, "%s%s", k == 1 ? "" : k == runtime ? " and " : ", ", f->params[p].name);
+    }
+    buf_printf(t, ", of %s known only at run time, %s differentiated, as every input before a "
+                  "';' is: data goes after one (%s(...; ...))", runtime > 1 ? "sizes" : "a size",
+               runtime > 1 ? "are" : "is", f->name);
+}
+
 /* What a caller of an entry point with kept recurrences must see to: a range that must not
  * be reversed, the size of the work array. */
 static void put_caveats(Buf *t, const DefOut *e, const Entry *entry)
@@ -418,6 +445,7 @@ static void put_caveats(Buf *t, const DefOut *e, const Entry *entry)
         buf_printf(t, " >= 0 (the recurrence at line %d may run no step, not fewer)",
                    lp->loc.first_line);
     }
+    put_runtime_diff(t, e, entry);
     EntryKind columns = func_columns(f, entry->kind);
     if (columns != ENTRY_KINDS)
         buf_printf(t, "; it calls %s once per differentiated scalar, a column each", e->fn[columns]);

@@ -1001,6 +1001,23 @@ static void test_kept_signatures(void **state)
     assert_contains(out, "stores in x_hv[0..N-1] the Hessian times the direction "
                          "x_dot[0..N-1]");
     free(out);
+    /* the ';' before the data forgotten: the entry points say what they differentiate */
+    spit(OUT "/sig4.expr", "logit(w[3], b, X[N][3], y[N]) = sum(i = 0..N-1, y[i]*(w[0]*X[i][0] "
+                           "+ w[1]*X[i][1] + w[2]*X[i][2] + b))\n");
+    assert_int_equal(runf(&out, ADGEN_CMD " " OUT "/sig4.expr"), 0);
+    assert_contains(out, "X_bar[0..3 * N - 1] and\n * y_bar[0..N-1] with the partial derivatives; "
+                         "X and y, of sizes known only at run time, are\n * differentiated, as "
+                         "every input before a ';' is: data goes after one (logit(...; ...)).");
+    free(out);
+    /* with the ';', or with only run-time arrays differentiated, no such note */
+    spit(OUT "/sig5.expr", "logit(w[3], b; X[N][3], y[N]) = sum(i = 0..N-1, y[i]*(w[0]*X[i][0] "
+                           "+ w[1]*X[i][1] + w[2]*X[i][2] + b))\n");
+    static const char *const plain[] = {OUT "/sig5.expr", OUT "/sig3.expr"};
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(runf(&out, ADGEN_CMD " %s", plain[i]), 0);
+        assert_null(strstr(out, "as every input before a ';'"));
+        free(out);
+    }
 }
 
 /* A kept loop's body is one body: a node budget far below any data's size suffices, as the
