@@ -287,7 +287,7 @@ build/fuzz/fuzz_adgen: tests/fuzz_adgen.c $(FUZZ_OBJS)
 build/fuzz/seeds: $(FUZZ_SEEDS)
 	rm -rf $@ && mkdir -p $@
 	for f in $(FUZZ_SEEDS); do n=$$(echo $$f | tr / _); \
-	    for o in 000 066 301 010; do printf "\\$$o" | cat - $$f > $@/$$o-$$n; done; \
+	    for o in 000 066 301 010 233; do printf "\\$$o" | cat - $$f > $@/$$o-$$n; done; \
 	done
 
 # Part of `make test`: every seed once through the fuzz target, built on the sanitized pass's

@@ -881,6 +881,8 @@ typedef struct {
     int file_static;          /* static functions, for #include-ing the source */
     int accumulate;           /* the gradient adds into *x_bar instead of storing */
     int csc;                  /* sparse entries in compressed column storage, not triplets */
+    int casadi;               /* --abi=casadi: CasADi's external functions under the entry
+                                 points' names, the native ones static (file_static is set) */
     const char *line_file;    /* #line directives name this input; NULL: none */
     const char *out_file;     /* where #line returns after a function; NULL: no return */
     const char *header_name;  /* the header's path: its file name makes the include guard */

@@ -31,6 +31,8 @@ struct DefOut {
     Sched s;
     const EmitOptions *opt;
     const char *fn[ENTRY_KINDS]; /* the C names of the entry points */
+    const char *abi_fn[ENTRY_KINDS]; /* --abi=casadi: the CasADi functions' names (those of
+                                        the entry points; theirs then end in _native) */
     const char *row[ENTRY_KINDS], *col[ENTRY_KINDS]; /* a sparse entry's pattern arrays */
     const char *nnz[ENTRY_KINDS];                    /* and its count's macro */
     const char *index;           /* the loop variable that zeroes a dense matrix */
@@ -283,5 +285,14 @@ void chunks_put_body(Emitter *em, const DefOut *e, const Entry *entry, const Bod
 void chunks_restore(Chunks *ch, DefOut *e, const Body *b);
 /* Frees what chunks_plan allocated in ch. */
 void chunks_free(Chunks *ch);
+
+/* ---- casadi.c: CasADi's external-function ABI (--abi=casadi) --------------------------------- */
+
+/* casadi_real (the --real type) and casadi_int, unless the includer defines them. */
+void casadi_put_types(Buf *out, RealType real);
+/* Per entry point asked for: the CasADi functions' prototypes and NAME_SZ_* macros. */
+void casadi_put_declarations(Buf *out, const DefOut *e);
+/* Per entry point asked for: the CasADi functions, which call the (static) native one. */
+void casadi_put_functions(Buf *out, const DefOut *e);
 
 #endif

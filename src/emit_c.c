@@ -49,6 +49,12 @@ static DefOut *name_functions(const Program *prog, const EmitOptions *opt, NameS
             else
                 buf_printf(&want, "%s%s%s", opt->prefix ? opt->prefix : "",
                            opt->name ? opt->name : f->name, entry_info[k].suffix);
+            if (opt->casadi) { /* CasADi's functions take the names, the native ones follow */
+                defs[i].abi_fn[k] = names_claim(file_names, want.data);
+                if (!base)
+                    base = defs[i].abi_fn[k];
+                buf_puts(&want, "_native");
+            }
             defs[i].fn[k] = names_claim(file_names, want.data);
             if (!base)
                 base = defs[i].fn[k];
@@ -702,6 +708,15 @@ int emit_check(const Program *prog, Diag *diag, const EmitOptions *opt)
                        entry_info[kind[c]].word, prog->funcs[clash[c]].name);
     }
     free(sorted);
+    for (int i = 0; opt->casadi && i < prog->nfuncs; i++) {
+        const Func *f = &prog->funcs[i];
+        const Def *d = f->def;
+        if (f->nsizes || f->nloops)
+            diag_error(diag, d->bare ? d->loc : d->name_loc, "--abi=casadi: '%s' has %s, but "
+                       "CasADi's functions have inputs and outputs of fixed sizes (give the "
+                       "sizes with -D, and no --unroll)", f->name, f->nsizes ? "sizes known only "
+                       "at run time" : "loops kept by --unroll");
+    }
     if (opt->name && prog->nfuncs > 1) {
         const Def *second = prog->funcs[1].def;
         diag_error(diag, second->bare ? second->loc : second->name_loc,
@@ -767,8 +782,12 @@ static void put_preamble(Buf *out, const Program *prog, const Diag *diag,
         buf_printf(out, "#ifndef ADGEN_UNUSED\n#if defined(__GNUC__)\n"
                         "#define ADGEN_UNUSED __attribute__((unused))\n#else\n"
                         "#define ADGEN_UNUSED\n#endif\n#endif\n\n");
+    if (opt->casadi && !opt->self_header) /* the CasADi functions' declarations */
+        casadi_put_types(out, opt->compile.real);
     /* compiled as C++, the definitions take the C linkage the header declares */
     buf_puts(out, "#ifdef __cplusplus\nextern \"C\" {\n#endif\n");
+    for (int i = 0; opt->casadi && !opt->self_header && i < prog->nfuncs; i++)
+        casadi_put_declarations(out, &defs[i]);
     for (int i = 0; i < prog->nfuncs; i++) {
         for (int k = 0; k < ENTRY_KINDS; k++) {
             if (prog->funcs[i].entries & 1u << k) {
@@ -857,6 +876,11 @@ void emit_source(const Program *prog, const Diag *diag, const EmitOptions *opt, 
             if (func_printed(f) & 1u << k)
                 put_entry(&em, e, &entries[i][k], &bodies[i][k],
                           f->nloops ? &runs[i][k] : NULL, &file_names);
+        if (opt->casadi) {
+            buf_puts(out, "\n#ifdef __cplusplus\nextern \"C\" {\n#endif\n");
+            casadi_put_functions(out, e);
+            buf_puts(out, "#ifdef __cplusplus\n}\n#endif\n");
+        }
         end_definition(e);
     }
     buf_free(&em.escaped);
@@ -896,12 +920,20 @@ void emit_header(const Program *prog, const Diag *diag, const EmitOptions *opt, 
     put_guard(out, header_name, first);
     buf_puts(out, "\n#define ");
     put_guard(out, header_name, first);
-    buf_puts(out, "\n\n#ifdef __cplusplus\nextern \"C\" {\n#endif\n");
+    buf_puts(out, "\n\n");
+    if (opt->casadi)
+        casadi_put_types(out, opt->compile.real);
+    buf_puts(out, "#ifdef __cplusplus\nextern \"C\" {\n#endif\n");
     for (int i = 0; i < prog->nfuncs; i++) {
         DefOut *e = &defs[i];
         start_definition(e, &prog->funcs[i], &file_names, &arena);
         buf_puts(out, "\n");
         put_source_comment(out, diag, e);
+        if (opt->casadi) { /* the native entry points are the source's own */
+            casadi_put_declarations(out, e);
+            end_definition(e);
+            continue;
+        }
         put_work_macro(out, e);
         for (int k = 0; k < ENTRY_KINDS; k++) {
             if (!(prog->funcs[i].entries & 1u << k))

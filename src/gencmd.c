@@ -192,7 +192,7 @@ static char *default_depfile(const char *out)
 
 enum {
     OPT_HEADER = 256, OPT_CHECK, OPT_MD, OPT_MF, OPT_MT, OPT_REAL, OPT_PREFIX, OPT_NAME,
-    OPT_STATIC, OPT_ACCUMULATE, OPT_SPARSE, OPT_LINE, OPT_NO_LINE, OPT_FORCE, OPT_MAX_NODES, OPT_UNROLL, OPT_EMIT,
+    OPT_STATIC, OPT_ACCUMULATE, OPT_SPARSE, OPT_ABI, OPT_LINE, OPT_NO_LINE, OPT_FORCE, OPT_MAX_NODES, OPT_UNROLL, OPT_EMIT,
     OPT_DOT, OPT_EXPLAIN, OPT_REPORT
 };
 
@@ -269,6 +269,11 @@ static int finish_options(Options *o, int lines)
         return cli_usage_error("%s", "the header cannot go to standard output");
     if (o->header_path && o->emit.file_static)
         return cli_usage_error("%s", "--static functions cannot be declared in a --header");
+    if (o->emit.casadi && o->emit.accumulate)
+        return cli_usage_error("%s", "--abi=casadi stores its outputs: --accumulate does not "
+                                     "apply");
+    if (o->emit.casadi) /* the native entry points, which CasADi's call, are the source's */
+        o->emit.file_static = 1;
     if (o->check && to_stdout)
         return cli_usage_error("%s", "--check compares with the -o FILE: give one");
     if (o->write_deps && !o->dep_path && to_stdout)
@@ -304,6 +309,7 @@ static int parse_options(int argc, char **argv, Options *o)
         {"static", no_argument, NULL, OPT_STATIC},
         {"accumulate", no_argument, NULL, OPT_ACCUMULATE},
         {"sparse", required_argument, NULL, OPT_SPARSE},
+        {"abi", required_argument, NULL, OPT_ABI},
         {"emit", required_argument, NULL, OPT_EMIT},
         {"line", no_argument, NULL, OPT_LINE},
         {"no-line", no_argument, NULL, OPT_NO_LINE},
@@ -370,6 +376,11 @@ static int parse_options(int argc, char **argv, Options *o)
             if (strcmp(optarg, "triplet") != 0 && strcmp(optarg, "csc") != 0)
                 return cli_usage_error("--sparse takes triplet or csc, not '%s'", optarg);
             o->emit.csc = strcmp(optarg, "csc") == 0;
+            break;
+        case OPT_ABI:
+            if (strcmp(optarg, "native") != 0 && strcmp(optarg, "casadi") != 0)
+                return cli_usage_error("--abi takes native or casadi, not '%s'", optarg);
+            o->emit.casadi = strcmp(optarg, "casadi") == 0;
             break;
         case OPT_EMIT:
             if (cli_emit(optarg, &o->emit.compile.emit) != 0)

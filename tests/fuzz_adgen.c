@@ -38,6 +38,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         .name = (bits & 0x0c) == 0x0c ? "g" : NULL,
         .file_static = (bits & 0x10) != 0,
         .accumulate = (bits & 0x20) != 0,
+        /* static, not accumulating, real 3 % 3 (double): CasADi's ABI */
+        .casadi = (bits & 0x33) == 0x13,
         .line_file = bits & 0x40 ? "in.expr" : NULL,
         .out_file = bits & 0x40 ? "out.c" : NULL,
         .header_name = "out.h",

@@ -28,6 +28,7 @@ sets=(
     "--emit=all --real=long_double"
     "--emit=all --accumulate --prefix=p_ --static"
     "--emit=all --unroll=4"
+    "--emit=all --abi=casadi"
     "--emit=all --no-line SIZES"
     "--dot"
     "--dot=adjoint"
