@@ -137,6 +137,27 @@ static void test_oscfit_sample_fits(void **state)
     }
 }
 
+/* samples/ipopt: IPOPT solves HS071 with adgen's gradient, sparse Jacobian and sparse
+ * Lagrangian Hessian, to Hock and Schittkowski's optimum (solve checks it). */
+static void test_ipopt_sample_solves(void **state)
+{
+    (void)state;
+    if (runf(NULL, "test -f /usr/include/coin/IpStdCInterface.h") != 0)
+        fail_msg("IPOPT's C interface is missing: samples/ipopt cannot be tested (apt-get "
+                 "install coinor-libipopt-dev)");
+    const char *dir = OUT "/ipopt";
+    assert_int_equal(runf(NULL, "rm -rf %s && mkdir -p %s/samples && cp -R samples/ipopt "
+                                "samples/hs071.expr %s/samples/", dir, dir, dir), 0);
+    char *out = NULL;
+    int rc = runf(&out, MAKE " -C %s/samples/ipopt --no-print-directory ADGEN=\"$(realpath "
+                        ADGEN_CMD ")\" 2>&1 && %s/samples/ipopt/solve", dir, dir);
+    if (rc != 0)
+        fail_msg("samples/ipopt: status %d\n%s", rc, out);
+    assert_contains(out, "IPOPT status 0, f = 17.01401");
+    assert_contains(out, ": ok");
+    free(out);
+}
+
 static void test_project_touch_rebuilds_dependents_only(void **state)
 {
     (void)state;
@@ -1053,6 +1074,7 @@ int main(void)
         cmocka_unit_test(test_install_tree),
         cmocka_unit_test(test_project_builds_and_runs),
         cmocka_unit_test(test_oscfit_sample_fits),
+        cmocka_unit_test(test_ipopt_sample_solves),
         cmocka_unit_test(test_project_touch_rebuilds_dependents_only),
         cmocka_unit_test(test_project_failed_run_retries),
         cmocka_unit_test(test_readme_three_lines),
