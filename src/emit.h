@@ -286,6 +286,10 @@ void chunks_restore(Chunks *ch, DefOut *e, const Body *b);
 /* Frees what chunks_plan allocated in ch. */
 void chunks_free(Chunks *ch);
 
+/* Under #ifdef ADGEN_CHECK, an entry point's checks of its run-time sizes (ADGEN_REQUIRE):
+ * each in 0..the largest its index arithmetic takes, a recurrence's steps not negative. */
+void emit_put_size_checks(Buf *out, const DefOut *e);
+
 /* ---- casadi.c: CasADi's external-function ABI (--abi=casadi) --------------------------------- */
 
 /* casadi_real (the --real type) and casadi_int, unless the includer defines them. */

@@ -431,12 +431,62 @@ static void put_runtime_diff(Buf *t, const DefOut *e, const Entry *entry)
                runtime > 1 ? "are" : "is", f->name);
 }
 
-/* What a caller of an entry point with kept recurrences must see to: a range that must not
- * be reversed, the size of the work array. */
-static void put_caveats(Buf *t, const DefOut *e, const Entry *entry)
+/* What divides LONG_MAX to give the largest run-time size the generated index arithmetic
+ * takes without overflowing a long: twice the largest sum of |coefficients| of an integer it
+ * computes (a loop's bounds, an index, where a tape or a trajectory starts, an array's
+ * length). */
+static long long size_divisor(const Func *f)
+{
+    int64_t m = 1;
+    const Affine *list[8];
+    for (int i = 0; i < f->nloops; i++) {
+        const Loop *lp = &f->loops[i];
+        int n = 0;
+        list[n++] = &lp->lo;
+        list[n++] = &lp->hi;
+        list[n++] = &lp->work_at;
+        for (uint32_t l = 0; l <= lp->nload; l++) {
+            if (l < lp->nload)
+                list[n++] = &lp->load[l].at;
+            for (int a = 0; a < n; a++) {
+                int64_t sum = list[a]->k < 0 ? -list[a]->k : list[a]->k;
+                for (int c = 0; c <= MAX_SIZES; c++)
+                    sum += list[a]->c[c] < 0 ? -list[a]->c[c] : list[a]->c[c];
+                /* a tape's ntape values a step, a trajectory's two regions */
+                sum *= 1 + (int64_t)lp->ntape + 2 * f->ntraj;
+                m = sum > m ? sum : m;
+            }
+            n = 0;
+        }
+    }
+    for (int p = 0; p < f->nparams; p++)
+        if (f->params[p].rt_size >= 0) {
+            int64_t row = 1;
+            for (int d = 1; d < f->params[p].rank; d++)
+                row *= f->params[p].dims[d];
+            m = row > m ? row : m;
+        }
+    return (long long)(2 * m);
+}
+
+/* The preconditions on the run-time sizes: each between 0 and size_limit, and a recurrence's
+ * number of steps not negative. `check`: as ADGEN_REQUIRE calls (compiled with -DADGEN_CHECK);
+ * else as the entry comment's words. */
+static void put_size_rules(Buf *t, const DefOut *e, int check)
 {
     const Func *f = e->s.f;
-    /* a recurrence's range reversed would read a state the loop never computed */
+    long long d = size_divisor(f);
+    for (int k = 0; k < f->nsizes; k++) {
+        const char *n = e->s.size[k];
+        if (check)
+            buf_printf(t, "    ADGEN_REQUIRE(%s >= 0 && %s <= LONG_MAX / %lld, \"%s: %s must be "
+                          "in 0..LONG_MAX / %lld\");\n", n, n, d, e->fn[ENTRY_VALUE], n, d);
+        else
+            buf_printf(t, "%s%s", k ? ", " : "; it needs ", n);
+    }
+    if (!check)
+        buf_printf(t, " in 0..LONG_MAX / %lld (so that its index arithmetic fits a long; "
+                      "-DADGEN_CHECK checks this)", d);
     for (int i = 0; i < f->nloops; i++) {
         const Loop *lp = &f->loops[i];
         Affine trips = lp->hi;
@@ -446,11 +496,37 @@ static void put_caveats(Buf *t, const DefOut *e, const Entry *entry)
             sure = sure && trips.c[j] >= 0;
         if (!lp->nstate || sure)
             continue;
-        buf_puts(t, "; it needs ");
-        print_affine(t, e, lp->var, &trips);
-        buf_printf(t, " >= 0 (the recurrence at line %d may run no step, not fewer)",
-                   lp->loc.first_line);
+        Buf c = {0};
+        print_affine(&c, e, lp->var, &trips);
+        if (check)
+            buf_printf(t, "    ADGEN_REQUIRE(%s >= 0, \"%s: the recurrence at line %d needs "
+                          "%s >= 0\");\n", c.data, e->fn[ENTRY_VALUE], lp->loc.first_line,
+                       c.data);
+        else
+            buf_printf(t, "; it needs %s >= 0 (the recurrence at line %d may run no step, not "
+                          "fewer)", c.data, lp->loc.first_line);
+        buf_free(&c);
     }
+}
+
+void emit_put_size_checks(Buf *out, const DefOut *e)
+{
+    if (!e->s.f->nsizes)
+        return;
+    buf_puts(out, "#ifdef ADGEN_CHECK\n");
+    put_size_rules(out, e, 1);
+    buf_puts(out, "#endif\n");
+}
+
+/* What a caller of an entry point with kept recurrences must see to: a range that must not
+ * be reversed, the size of the work array. */
+static void put_caveats(Buf *t, const DefOut *e, const Entry *entry)
+{
+    const Func *f = e->s.f;
+    /* a negative size, one whose index arithmetic overflows, a recurrence's range reversed
+     * (it would read a state the loop never computed) */
+    if (f->nsizes)
+        put_size_rules(t, e, 0);
     put_runtime_diff(t, e, entry);
     EntryKind columns = func_columns(f, entry->kind);
     if (columns != ENTRY_KINDS)
@@ -777,6 +853,15 @@ static void put_preamble(Buf *out, const Program *prog, const Diag *diag,
         buf_puts(out, "#include <limits.h>\n#include <string.h>\n");
     if (opt->self_header)
         buf_printf(out, "#include \"%s\"\n", opt->self_header);
+    int sizes = 0;
+    for (int i = 0; i < prog->nfuncs; i++)
+        sizes |= prog->funcs[i].nsizes > 0;
+    if (sizes) /* what the entry points require of the sizes, checked on request */
+        buf_puts(out, "#ifdef ADGEN_CHECK\n#include <limits.h>\n#include <stdio.h>\n"
+                      "#include <stdlib.h>\n"
+                      "#ifndef ADGEN_REQUIRE\n#define ADGEN_REQUIRE(ok, what) \\\n"
+                      "    ((ok) ? (void)0 : (fprintf(stderr, \"%s\\n\", what), abort()))\n"
+                      "#endif\n#endif\n");
     buf_puts(out, "\n");
     if (opt->file_static)
         buf_printf(out, "#ifndef ADGEN_UNUSED\n#if defined(__GNUC__)\n"

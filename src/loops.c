@@ -752,6 +752,7 @@ void loops_put_body(Emitter *em, const DefOut *e, const Entry *entry, const Body
     /* a forward sweep carrying the tangents (eq. 5.121) is one section */
     int titled = entry->kind != ENTRY_VALUE && entry->kind != ENTRY_JVP;
     buf_puts(out, "{\n");
+    emit_put_size_checks(out, e);
     for (int k = 0; k < f->nsizes; k++)
         if (!size_used[k] && (f->size_slot[k] == UINT32_MAX ||
                               body_find(&e->s, b, f->input[f->size_slot[k]]) < 0))

@@ -969,6 +969,20 @@ static void test_kept_compiles_optimized_and_as_cxx(void **state)
 
 /* The contract: sizes first, in the order the head names them; run-time arrays and their
  * gradients as pointers. */
+/* A comment's lines joined: "\n * " read as one space. */
+static void unwrap(char *text)
+{
+    char *to = text;
+    for (const char *from = text; *from;)
+        if (strncmp(from, "\n * ", 4) == 0) {
+            *to++ = ' ';
+            from += 4;
+        } else {
+            *to++ = *from++;
+        }
+    *to = '\0';
+}
+
 static void test_kept_signatures(void **state)
 {
     (void)state;
@@ -995,9 +1009,12 @@ static void test_kept_signatures(void **state)
     spit(OUT "/sig3.expr", "rosen(x[N]) = sum(i = 0..N-2, 100*(x[i+1] - x[i]^2)^2 + "
                            "(1 - x[i])^2)\n");
     assert_int_equal(runf(&out, ADGEN_CMD " --emit=grad,hvp " OUT "/sig3.expr"), 0);
+    unwrap(out);
     assert_null(strstr(out, "no differentiated input"));
+    /* with the sizes' preconditions: x_bar's length 1 * N and an index i + 1 */
     assert_contains(out, "Returns rosen(N, x) and overwrites x_bar[0..N-1] with the partial "
-                         "derivatives.");
+                         "derivatives; it needs N in 0..LONG_MAX / 6 (so that its index "
+                         "arithmetic fits a long; -DADGEN_CHECK checks this).");
     assert_contains(out, "stores in x_hv[0..N-1] the Hessian times the direction "
                          "x_dot[0..N-1]");
     free(out);
@@ -1005,8 +1022,9 @@ static void test_kept_signatures(void **state)
     spit(OUT "/sig4.expr", "logit(w[3], b, X[N][3], y[N]) = sum(i = 0..N-1, y[i]*(w[0]*X[i][0] "
                            "+ w[1]*X[i][1] + w[2]*X[i][2] + b))\n");
     assert_int_equal(runf(&out, ADGEN_CMD " " OUT "/sig4.expr"), 0);
-    assert_contains(out, "X_bar[0..3 * N - 1] and\n * y_bar[0..N-1] with the partial derivatives; "
-                         "X and y, of sizes known only at run time, are\n * differentiated, as "
+    unwrap(out);
+    assert_contains(out, "X_bar[0..3 * N - 1] and y_bar[0..N-1] with the partial derivatives; ");
+    assert_contains(out, "; X and y, of sizes known only at run time, are differentiated, as "
                          "every input before a ';' is: data goes after one (logit(...; ...)).");
     free(out);
     /* with the ';', or with only run-time arrays differentiated, no such note */
@@ -1018,6 +1036,60 @@ static void test_kept_signatures(void **state)
         assert_null(strstr(out, "as every input before a ';'"));
         free(out);
     }
+}
+
+/* Compiled with -DADGEN_CHECK, an entry point checks its sizes before it reads an element: a
+ * negative size, one whose index arithmetic would overflow a long and a recurrence's range
+ * reversed abort with the message (ADGEN_REQUIRE's default), or go to the includer's
+ * ADGEN_REQUIRE (here: print and exit, before any array is read); a size in range runs as
+ * without the checks. */
+static void test_kept_size_checks(void **state)
+{
+    (void)state;
+    spit(OUT "/chk.expr", "chk(a; y[n]) {\n    s[1] = a\n    for k = 1..n-1 { s[k+1] = s[k] + "
+                          "y[k] }\n    return s[n] + sum(i = 0..n-1, a*y[i])\n}\n");
+    spit(OUT "/chk_main.c",
+         "#include <limits.h>\n#include <stdio.h>\n#include <stdlib.h>\n"
+         "#define ADGEN_REQUIRE(ok, what) ((ok) ? (void)0 : "
+         "(printf(\"refused: %s\\n\", what), exit(0)))\n"
+         "#include \"chk.c\"\n"
+         "int main(int argc, char **argv)\n{\n"
+         "    static double y[4] = {1, 2, 3, 4}, work[64], g;\n"
+         "    long n = strtol(argv[1], NULL, 10);\n    (void)argc;\n"
+         "    printf(\"%g\\n\", chk_grad(n, 0.5, y, &g, work));\n"
+         "    return 0;\n}\n");
+    char *out = NULL;
+    int rc = runf(&out, ADGEN_CMD " --emit=grad " OUT "/chk.expr -o " OUT "/chk.c 2>&1 && cd "
+                        OUT " && gcc " STRICT " -DADGEN_CHECK -o chk_main chk_main.c -lm 2>&1 && "
+                        "gcc " STRICT " -DADGEN_CHECK -o chk_abort chk.c -c 2>&1 && " CLANG
+                        " -DADGEN_CHECK chk.c 2>&1 && " GXX " -DADGEN_CHECK chk.c 2>&1");
+    if (rc != 0)
+        fail_msg("-DADGEN_CHECK: status %d\n%s", rc, out);
+    free(out);
+    /* in range: the value, no failure; n = 0 reverses the recurrence 1..n-1; n = -1 is
+     * negative; LONG_MAX / 2 overflows */
+    assert_int_equal(runf(&out, OUT "/chk_main 3"), 0);
+    assert_string_equal(out, "8.5\n"); /* s[3] = 0.5 + 2 + 3, plus 0.5 * 6 */
+    free(out);
+    assert_int_equal(runf(&out, OUT "/chk_main 0"), 0);
+    assert_contains(out, "refused: chk: the recurrence at line 3 needs n - 1 >= 0");
+    free(out);
+    assert_int_equal(runf(&out, OUT "/chk_main -1"), 0);
+    assert_contains(out, "refused: chk: n must be in 0..LONG_MAX / ");
+    free(out);
+    assert_int_equal(runf(&out, OUT "/chk_main 4611686018427387903"), 0);
+    assert_contains(out, "refused: chk: n must be in 0..LONG_MAX / ");
+    free(out);
+    /* the default ADGEN_REQUIRE: the message on stderr, then abort */
+    spit(OUT "/chk_default.c", "#include \"chk.c\"\nint main(void)\n{\n"
+                               "    double y[1] = {1}, work[8], g;\n"
+                               "    chk_grad(-3, 0.5, y, &g, work);\n    return 0;\n}\n");
+    assert_int_equal(runf(&out, "cd " OUT " && gcc " STRICT " -DADGEN_CHECK -o chk_default "
+                                "chk_default.c -lm 2>&1"), 0);
+    free(out);
+    assert_true(runf(&out, OUT "/chk_default 2>&1") != 0);
+    assert_contains(out, "chk: n must be in 0..LONG_MAX / ");
+    free(out);
 }
 
 /* A kept loop's body is one body: a node budget far below any data's size suffices, as the
@@ -1137,6 +1209,7 @@ int main(void)
         cmocka_unit_test(test_kept_missing_modes_are_errors),
         cmocka_unit_test(test_kept_other_commands_ask_for_sizes),
         cmocka_unit_test(test_kept_size_independent_of_n),
+        cmocka_unit_test(test_kept_size_checks),
         cmocka_unit_test(test_kept_against_unrolled),
         cmocka_unit_test(test_kept_sanitized_large_n),
         cmocka_unit_test(test_kept_compiles_optimized_and_as_cxx),
