@@ -19,18 +19,26 @@ ADGENFLAGS ?=
 ADGEN_EXPR ?= $(wildcard *.expr)
 LDLIBS     += -lm
 
-# A pattern rule with two targets is made by one run of its recipe, whatever the make -j.
-# adgen writes its files only when it succeeded (each through a temporary file and a
-# rename), so a failed run leaves no target behind and the next make retries. The depfile
-# is named *.adgen.d so that it does not collide with the compiler's model.d. When ADGEN
-# is a path to a file (../adgen, /opt/bin/adgen), a newer adgen remakes the outputs.
-%.c %.h: %.expr $(wildcard $(ADGEN))
-	$(ADGEN) $(ADGENFLAGS) -MD -MF $*.adgen.d -o $*.c --header $*.h $<
+# One run of adgen makes model.c and model.h, whatever the make -j, and then gives the stamp
+# model.adgen.stamp the time of the newest of what it ran on. adgen writes its files only
+# when it succeeded (each through a temporary file and a rename), so a failed run leaves no
+# target and no stamp behind and the next make retries; and it leaves a file that already
+# holds what it would write as it is, time included (--keep-unchanged), so that make, which
+# looks at the files' times again after the run, builds nothing more when an edit of
+# model.expr (or a touch) changes nothing in the C (make -q then still names model.c, whose
+# empty rule has nothing to do). The depfile is named *.adgen.d so that it does not collide
+# with the compiler's model.d. When ADGEN is a path to a file (../adgen, /opt/bin/adgen), a
+# newer adgen runs again.
+%.adgen.stamp: %.expr $(wildcard $(ADGEN))
+	$(ADGEN) $(ADGENFLAGS) --keep-unchanged -MD -MF $*.adgen.d -MT $@ -o $*.c --header $*.h $<
+	@touch -r "$$(ls -t $^ | head -n 1)" $@
+%.c: %.adgen.stamp ;
+%.h: %.adgen.stamp ;
 
 # Generated sources are worth keeping to read and to debug: not intermediate files to
 # delete. (An empty .SECONDARY would make every target of the project secondary.)
 ifneq ($(strip $(ADGEN_EXPR)),)
-.SECONDARY: $(ADGEN_EXPR:.expr=.c) $(ADGEN_EXPR:.expr=.h)
+.SECONDARY: $(ADGEN_EXPR:.expr=.c) $(ADGEN_EXPR:.expr=.h) $(ADGEN_EXPR:.expr=.adgen.stamp)
 endif
 
 # The depfiles' rules must not become the project's default goal, when this file is

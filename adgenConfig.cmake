@@ -46,6 +46,11 @@ function(adgen_generate target expr)
             list(APPEND targets -MT "${rel}")
         endforeach()
     endif()
+    # Ninja looks at the outputs' times again after a custom command (restat): an output
+    # that holds what adgen would write is left as it is, and nothing is compiled again
+    if(CMAKE_GENERATOR MATCHES "Ninja")
+        list(APPEND targets --keep-unchanged)
+    endif()
     add_custom_command(
         OUTPUT "${c}" "${h}"
         COMMAND "${ADGEN_EXECUTABLE}" ${ARG_OPTIONS} -MD -MF "${d}" ${targets} -o "${c}"

@@ -971,8 +971,9 @@ typedef struct {
 int output_read(const char *path, Buf *src);
 /* A bare-expression file's function name: its file name without the extension. */
 char *output_stem(const char *path);
-/* Writes every text to its path, all or none; returns an exit status. */
-int output_write(Output *outs, const Buf *texts, int n, int force);
+/* Writes every text to its path, all or none; returns an exit status. keep: a C file or
+ * header that already holds its text is left as it is, its time too. */
+int output_write(Output *outs, const Buf *texts, int n, int force, int keep);
 /* --check: 0 when every file holds its text, 1 when one differs or is missing, 2 on error. */
 int output_check(const Output *outs, const Buf *texts, int n);
 /* The make rule of the outputs, like gcc -MD: targets, then the file the input read. Returns

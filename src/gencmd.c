@@ -19,7 +19,7 @@ typedef struct {
     const char *input, *out_path, *header_path, *dep_path;
     char *self_header;       /* the header's path from the source's directory (allocated) */
     const char **dep_targets;
-    int ndep_targets, write_deps, check, force;
+    int ndep_targets, write_deps, check, force, keep;
     Show show;
     ExplainStyle style;
     EmitOptions emit;
@@ -84,7 +84,7 @@ static int compile(Options *o)
                 first_target = strndup(texts[n].data, len);
                 outs[n++].mine = first_target;
             }
-            status = output_write(outs, texts, n, o->force);
+            status = output_write(outs, texts, n, o->force, o->keep);
         }
     }
     for (int i = 0; i < 3; i++)
@@ -192,7 +192,7 @@ static char *default_depfile(const char *out)
 
 enum {
     OPT_HEADER = 256, OPT_CHECK, OPT_MD, OPT_MF, OPT_MT, OPT_REAL, OPT_PREFIX, OPT_NAME,
-    OPT_STATIC, OPT_ACCUMULATE, OPT_SPARSE, OPT_ABI, OPT_LINE, OPT_NO_LINE, OPT_FORCE, OPT_MAX_NODES, OPT_UNROLL, OPT_EMIT,
+    OPT_STATIC, OPT_ACCUMULATE, OPT_SPARSE, OPT_ABI, OPT_LINE, OPT_NO_LINE, OPT_FORCE, OPT_KEEP, OPT_MAX_NODES, OPT_UNROLL, OPT_EMIT,
     OPT_DOT, OPT_EXPLAIN, OPT_REPORT
 };
 
@@ -297,6 +297,7 @@ static int parse_options(int argc, char **argv, Options *o)
         {"header", required_argument, NULL, OPT_HEADER},
         {"check", no_argument, NULL, OPT_CHECK},
         {"force", no_argument, NULL, OPT_FORCE},
+        {"keep-unchanged", no_argument, NULL, OPT_KEEP},
         {"define", required_argument, NULL, 'D'},
         {"max-nodes", required_argument, NULL, OPT_MAX_NODES},
         {"unroll", required_argument, NULL, OPT_UNROLL},
@@ -327,6 +328,7 @@ static int parse_options(int argc, char **argv, Options *o)
         case OPT_HEADER: o->header_path = optarg; break;
         case OPT_CHECK: o->check = 1; break;
         case OPT_FORCE: o->force = 1; break;
+        case OPT_KEEP: o->keep = 1; break;
         case 'D':
             if (cli_add_define(&o->emit.compile.defines, &o->emit.compile.ndefines, optarg) != 0)
                 return EXIT_USAGE;

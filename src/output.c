@@ -188,16 +188,37 @@ static int ours(const Output *o)
     return 0;
 }
 
+/* Whether the regular file at path holds exactly text: then it is left as it is (its time
+ * too), so that what make or Ninja builds from it is not built again. */
+static int holds(const char *path, const Buf *text)
+{
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size != text->len)
+        return 0;
+    FILE *f = fopen(path, "rb");
+    Buf old = {0};
+    int same = f && read_all(f, &old) == 0 && old.len == text->len &&
+               memcmp(old.data, text->data, old.len) == 0;
+    if (f)
+        fclose(f);
+    buf_free(&old);
+    return same;
+}
+
 /* Writes every text to its path: all are prepared before any replaces its file, and the ones
- * written in place come last, so that a file that cannot be written leaves them untouched. */
-int output_write(Output *outs, const Buf *texts, int n, int force)
+ * written in place come last, so that a file that cannot be written leaves them untouched.
+ * With keep, a C file or header that already holds its text is not written. */
+int output_write(Output *outs, const Buf *texts, int n, int force, int keep)
 {
     for (int i = 0; i < n && !force; i++)
         if (!ours(&outs[i]))
             return EXIT_USAGE;
     for (int last = 0; last < 2; last++) {
         for (int i = 0; i < n; i++) {
-            if (in_place(&outs[i]) == last && prepare(&outs[i], &texts[i]) != 0) {
+            if (in_place(&outs[i]) != last ||
+                (keep && outs[i].protect == PROTECT_C && holds(outs[i].path, &texts[i])))
+                continue;
+            if (prepare(&outs[i], &texts[i]) != 0) {
                 for (int j = 0; j < n; j++)
                     discard(&outs[j]);
                 return EXIT_USAGE;
