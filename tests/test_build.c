@@ -996,6 +996,17 @@ static void test_cmake_generators_settle(void **state)
                 fail_msg("%s, cmake_minimum_required %s: a second build with nothing changed "
                          "did work:\n%s", generators[g], versions[v], out);
             free(out);
+            if (g == 0)
+                continue;
+            /* Ninja: a touch of the model runs adgen, which leaves the C as it was, and
+             * compiles nothing (restat) */
+            assert_int_equal(runf(NULL, "touch -d '+2 seconds' " CMAKE_PROJECT "/model.expr"),
+                             0);
+            assert_int_equal(runf(&out, "cmake --build " CMAKE_PROJECT "/build 2>&1"), 0);
+            if (!strstr(out, "adgen") || strstr(out, "Building") || strstr(out, "Linking"))
+                fail_msg("Ninja, cmake_minimum_required %s: after a touch of the model:\n%s",
+                         versions[v], out);
+            free(out);
         }
     }
 }
