@@ -182,10 +182,10 @@ TEST_J      = $(if $(findstring --jobserver,$(MAKEFLAGS)),,-j$(TEST_JOBS))
 PLAIN      := $(if $(filter 1,$(SANITIZE)),,plain)
 SANITIZED  := $(if $(filter 0,$(SANITIZE)),,sanitized)
 # the tests by the CPU time of their two runs, most first (measured on two cores: hostile
-# 28 + 85 s, diff 104 + 3, modes 32 + 1, kept 20 + 7, kept_random 25 + 1, build 13 + 12, cli
-# 2 + 7, buf 3 + 6, e2e 8 + 1); the rest after them, in name order
-LONG_TESTS := test_hostile test_diff test_modes test_kept test_kept_random test_build test_cli \
-              test_buf test_e2e
+# 28 + 85 s, diff 104 + 3, embedded 22 + 22, modes 32 + 1, kept 20 + 7, kept_random 25 + 1,
+# build 13 + 12, cli 2 + 7, buf 3 + 6, e2e 8 + 1); the rest after them, in name order
+LONG_TESTS := test_hostile test_diff test_embedded test_modes test_kept test_kept_random \
+              test_build test_cli test_buf test_e2e
 TEST_NAMES := $(LONG_TESTS) $(filter-out $(LONG_TESTS),$(TESTS:build/tests/%=%))
 PLAIN_RUNS := $(if $(PLAIN),$(TEST_NAMES:%=build/tests/%))
 SAN_RUNS   := $(if $(SANITIZED),$(TEST_NAMES:%=build/asan/tests/%))

@@ -824,7 +824,10 @@ typedef struct {
     const char **dparam; /* per parameter: its tangent's (x_dot) */
     const char **hparam; /* per parameter: its Hessian-vector product's (x_hv) */
     const char *out, *out_dot, *out_bar, *jac, *jac_nz, *hess, *hess_nz;
-    const char *work;    /* the states a recurrence's reverse loop reads (grad, vjp), or NULL */
+    const char *work;    /* the states a recurrence's reverse loop reads (grad, vjp), or the
+                            values a chunked body passes (--max-stack), or NULL */
+    uint32_t chunk_work[ENTRY_KINDS]; /* per entry point: the values of a chunked body's work
+                                         array when the caller gives it (--max-stack) */
     const char *snaps;   /* a checkpointed variant's number of snapshots, or NULL */
     const char **local;  /* per node: its C name once it is a parameter or a local */
     uint32_t *stamp;     /* per node: the generation of the body that last marked it */
@@ -883,6 +886,8 @@ typedef struct {
     int csc;                  /* sparse entries in compressed column storage, not triplets */
     int casadi;               /* --abi=casadi: CasADi's external functions under the entry
                                  points' names, the native ones static (file_static is set) */
+    uint32_t max_stack;       /* --max-stack=BYTES: a large body in small chunks, the values
+                                 they pass in the caller's work array; 0: no bound */
     const char *line_file;    /* #line directives name this input; NULL: none */
     const char *out_file;     /* where #line returns after a function; NULL: no return */
     const char *header_name;  /* the header's path: its file name makes the include guard */
@@ -893,8 +898,12 @@ typedef struct {
 
 /* Reports (through diag) options that cannot apply to prog; returns the number of errors. */
 int emit_check(const Program *prog, Diag *diag, const EmitOptions *opt);
-void emit_source(const Program *prog, const Diag *diag, const EmitOptions *opt, Buf *out);
-void emit_header(const Program *prog, const Diag *diag, const EmitOptions *opt, Buf *out);
+/* emit_source prints the C and notes in work (nfuncs x ENTRY_KINDS) the values of the work
+ * array each entry point takes under --max-stack; emit_header, called after it, reads them. */
+void emit_source(const Program *prog, const Diag *diag, const EmitOptions *opt, Buf *out,
+                 uint32_t *work);
+void emit_header(const Program *prog, const Diag *diag, const EmitOptions *opt, Buf *out,
+                 const uint32_t *work);
 
 /* ---- explain.c: the graph and the sweeps for readers (--dot, --explain) -------------------- */
 

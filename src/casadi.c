@@ -9,6 +9,7 @@
  * NULL input reads as zeros and a NULL output is not stored; what the native entry point
  * stores in another order (a row-major Jacobian, triplets by row) goes through `w` first.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -30,11 +31,14 @@ typedef struct {
 typedef struct {
     Io *in, *out;
     int nin, nout;
-    int *order;           /* per native argument after the inputs: its input k, or -1 - its
-                             output k */
+    int *order;           /* per native argument after the inputs: its input k, -1 - its
+                             output k, or ABI_WORK */
     int nargs;
     uint32_t sz_w, max_in;
+    uint32_t work;        /* where the native's work array (--max-stack) starts in w */
 } Abi;
+
+enum { ABI_WORK = INT_MIN }; /* the native's work array: a part of w */
 
 static uint32_t io_numel(const Io *io)
 {
@@ -58,6 +62,10 @@ static void abi_make(const DefOut *e, const Entry *en, Abi *abi)
         abi->out[abi->nout++] = (Io){f->name, 1, 1, NULL, -1, NULL, 0, 0, 0};
     for (int i = 0; i < en->nargs; i++) {
         const Arg *a = &en->args[i];
+        if (a->name == e->s.work) {
+            abi->order[i] = ABI_WORK;
+            continue;
+        }
         uint32_t n = a->size ? a->size : 1;
         Io io = {a->name, n, 1, NULL, -1, a, !a->array && !a->out, 0, 0};
         if (a->name == e->s.jac || a->name == e->s.hess) { /* row-major: transposed */
@@ -82,6 +90,8 @@ static void abi_make(const DefOut *e, const Entry *en, Abi *abi)
         abi->out[i].w = abi->sz_w;
         abi->sz_w += io_numel(&abi->out[i]);
     }
+    abi->work = abi->sz_w;
+    abi->sz_w += e->s.chunk_work[en->kind];
 }
 
 static void abi_free(Abi *abi)
@@ -120,11 +130,11 @@ static void put_sparsity(Buf *out, const Io *io, int k)
 /* NAME_sparsity_in or _out, and NAME_name_in or _out. */
 static void put_table(Buf *out, const char *fn, const Io *io, int n, const char *which)
 {
-    buf_printf(out, "\nconst char *%s_name_%s(casadi_int i)\n{\n    switch (i) {\n", fn, which);
+    buf_printf(out, "\nADGEN_FUNC const char *%s_name_%s(casadi_int i)\n{\n    switch (i) {\n", fn, which);
     for (int k = 0; k < n; k++)
         buf_printf(out, "    case %d: return \"%s\";\n", k, io[k].name);
     buf_puts(out, "    default: return 0;\n    }\n}\n");
-    buf_printf(out, "\nconst casadi_int *%s_sparsity_%s(casadi_int i)\n{\n", fn, which);
+    buf_printf(out, "\nADGEN_FUNC const casadi_int *%s_sparsity_%s(casadi_int i)\n{\n", fn, which);
     for (int k = 0; k < n; k++)
         put_sparsity(out, &io[k], k);
     buf_puts(out, "    switch (i) {\n");
@@ -159,7 +169,7 @@ static void put_reorder(Buf *out, const Io *io, int k)
 static void put_eval(Buf *out, const DefOut *e, EntryKind kind, const Abi *abi)
 {
     const char *fn = e->abi_fn[kind];
-    buf_printf(out, "\nint %s(const casadi_real **arg, casadi_real **res, casadi_int *iw, "
+    buf_printf(out, "\nADGEN_FUNC int %s(const casadi_real **arg, casadi_real **res, casadi_int *iw, "
                     "casadi_real *w, int mem)\n{\n", fn);
     if (abi->nin)
         buf_printf(out, "    static const casadi_real zero[%u] = {0};\n",
@@ -190,7 +200,9 @@ static void put_eval(Buf *out, const DefOut *e, EntryKind kind, const Abi *abi)
             buf_printf(out, "%sa%d%s", n++ ? ", " : "", k, abi->in[k].scalar ? "[0]" : "");
     for (int i = 0; i < abi->nargs; i++) { /* the native's other arguments, in its order */
         int k = abi->order[i];
-        if (k >= 0)
+        if (k == ABI_WORK)
+            buf_printf(out, abi->work ? "%sw + %u" : "%sw", n++ ? ", " : "", abi->work);
+        else if (k >= 0)
             buf_printf(out, "%sa%d%s", n++ ? ", " : "", k, abi->in[k].scalar ? "[0]" : "");
         else
             buf_printf(out, "%sr%d", n++ ? ", " : "", -1 - k);
@@ -206,19 +218,19 @@ static void put_eval(Buf *out, const DefOut *e, EntryKind kind, const Abi *abi)
  * reference counting and memory, which the functions do not need. */
 static void put_rest(Buf *out, const char *fn, const Abi *abi)
 {
-    buf_printf(out, "\ncasadi_int %s_n_in(void)\n{\n    return %d;\n}\n", fn, abi->nin);
-    buf_printf(out, "\ncasadi_int %s_n_out(void)\n{\n    return %d;\n}\n", fn, abi->nout);
-    buf_printf(out, "\ncasadi_real %s_default_in(casadi_int i)\n{\n    (void)i;\n"
+    buf_printf(out, "\nADGEN_FUNC casadi_int %s_n_in(void)\n{\n    return %d;\n}\n", fn, abi->nin);
+    buf_printf(out, "\nADGEN_FUNC casadi_int %s_n_out(void)\n{\n    return %d;\n}\n", fn, abi->nout);
+    buf_printf(out, "\nADGEN_FUNC casadi_real %s_default_in(casadi_int i)\n{\n    (void)i;\n"
                     "    return 0;\n}\n", fn);
-    buf_printf(out, "\nint %s_work(casadi_int *sz_arg, casadi_int *sz_res, casadi_int *sz_iw, "
+    buf_printf(out, "\nADGEN_FUNC int %s_work(casadi_int *sz_arg, casadi_int *sz_res, casadi_int *sz_iw, "
                     "casadi_int *sz_w)\n{\n", fn);
     buf_printf(out, "    if (sz_arg)\n        *sz_arg = %d;\n    if (sz_res)\n        *sz_res = %d;\n"
                     "    if (sz_iw)\n        *sz_iw = 0;\n    if (sz_w)\n        *sz_w = %u;\n"
                     "    return 0;\n}\n", abi->nin, abi->nout, abi->sz_w);
-    buf_printf(out, "\nvoid %s_incref(void)\n{\n}\n", fn);
-    buf_printf(out, "\nvoid %s_decref(void)\n{\n}\n", fn);
-    buf_printf(out, "\nint %s_checkout(void)\n{\n    return 0;\n}\n", fn);
-    buf_printf(out, "\nvoid %s_release(int mem)\n{\n    (void)mem;\n}\n", fn);
+    buf_printf(out, "\nADGEN_FUNC void %s_incref(void)\n{\n}\n", fn);
+    buf_printf(out, "\nADGEN_FUNC void %s_decref(void)\n{\n}\n", fn);
+    buf_printf(out, "\nADGEN_FUNC int %s_checkout(void)\n{\n    return 0;\n}\n", fn);
+    buf_printf(out, "\nADGEN_FUNC void %s_release(int mem)\n{\n    (void)mem;\n}\n", fn);
 }
 
 void casadi_put_functions(Buf *out, const DefOut *e)
@@ -260,18 +272,18 @@ void casadi_put_declarations(Buf *out, const DefOut *e)
         Abi abi;
         sched_entry(&e->s, (EntryKind)k, &en);
         abi_make(e, &en, &abi);
-        buf_printf(out, "int %s(const casadi_real **arg, casadi_real **res, casadi_int *iw, "
+        buf_printf(out, "ADGEN_FUNC int %s(const casadi_real **arg, casadi_real **res, casadi_int *iw, "
                         "casadi_real *w, int mem);\n", fn);
-        buf_printf(out, "casadi_int %s_n_in(void);\ncasadi_int %s_n_out(void);\n", fn, fn);
-        buf_printf(out, "casadi_real %s_default_in(casadi_int i);\n", fn);
-        buf_printf(out, "const char *%s_name_in(casadi_int i);\n"
-                        "const char *%s_name_out(casadi_int i);\n", fn, fn);
-        buf_printf(out, "const casadi_int *%s_sparsity_in(casadi_int i);\n"
-                        "const casadi_int *%s_sparsity_out(casadi_int i);\n", fn, fn);
-        buf_printf(out, "int %s_work(casadi_int *sz_arg, casadi_int *sz_res, casadi_int *sz_iw, "
+        buf_printf(out, "ADGEN_FUNC casadi_int %s_n_in(void);\nADGEN_FUNC casadi_int %s_n_out(void);\n", fn, fn);
+        buf_printf(out, "ADGEN_FUNC casadi_real %s_default_in(casadi_int i);\n", fn);
+        buf_printf(out, "ADGEN_FUNC const char *%s_name_in(casadi_int i);\n"
+                        "ADGEN_FUNC const char *%s_name_out(casadi_int i);\n", fn, fn);
+        buf_printf(out, "ADGEN_FUNC const casadi_int *%s_sparsity_in(casadi_int i);\n"
+                        "ADGEN_FUNC const casadi_int *%s_sparsity_out(casadi_int i);\n", fn, fn);
+        buf_printf(out, "ADGEN_FUNC int %s_work(casadi_int *sz_arg, casadi_int *sz_res, casadi_int *sz_iw, "
                         "casadi_int *sz_w);\n", fn);
-        buf_printf(out, "void %s_incref(void);\nvoid %s_decref(void);\n", fn, fn);
-        buf_printf(out, "int %s_checkout(void);\nvoid %s_release(int mem);\n", fn, fn);
+        buf_printf(out, "ADGEN_FUNC void %s_incref(void);\nADGEN_FUNC void %s_decref(void);\n", fn, fn);
+        buf_printf(out, "ADGEN_FUNC int %s_checkout(void);\nADGEN_FUNC void %s_release(int mem);\n", fn, fn);
         buf_printf(out, "#define %s_SZ_ARG %d\n#define %s_SZ_RES %d\n#define %s_SZ_IW 0\n"
                         "#define %s_SZ_W %u\n", fn, abi.nin, fn, abi.nout, fn, fn, abi.sz_w);
         abi_free(&abi);

@@ -6,7 +6,7 @@
  * which calls them in order, then has the last chunk and the return. A value read in a later
  * chunk than its own lives in a slot of w, reused once no later chunk reads it. Invariant:
  * chunks_restore gives back the names chunks_plan changed to w[j], so the definition's other
- * bodies print as before.
+ * bodies print as before. Under --max-stack the chunks are smaller, and w is the caller's.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -187,16 +187,30 @@ static void assign_slots(Chunks *ch, DefOut *e, const Body *b)
     free(slot_of);
 }
 
+/* Statements a chunk: CHUNK_STATEMENTS, or under --max-stack one per 16 bytes of the bound
+ * (a chunk's frame holds at most its values, spilled), 64 at least. */
+static uint32_t chunk_statements(const EmitOptions *opt)
+{
+    uint32_t n = opt->max_stack / 16;
+    return !opt->max_stack || n > CHUNK_STATEMENTS ? CHUNK_STATEMENTS : n < 64 ? 64 : n;
+}
+
+int chunks_wanted(const DefOut *e, const Body *b)
+{
+    uint32_t large = e->opt->max_stack ? chunk_statements(e->opt) : LARGE_BODY;
+    return b->n > large && !e->s.f->nloops;
+}
+
 void chunks_plan(Chunks *ch, DefOut *e, const Entry *entry, const Body *b)
 {
     memset(ch, 0, sizeof *ch);
     order_statements(ch, e, entry, b);
-    /* chunks of CHUNK_STATEMENTS */
-    ch->nchunks = (ch->nstmts + CHUNK_STATEMENTS - 1) / CHUNK_STATEMENTS;
+    uint32_t size = chunk_statements(e->opt);
+    ch->nchunks = (ch->nstmts + size - 1) / size;
     ch->nchunks = ch->nchunks ? ch->nchunks : 1;
     ch->start = xrealloc(NULL, (ch->nchunks + 1) * sizeof *ch->start);
     for (uint32_t c = 0; c <= ch->nchunks; c++)
-        ch->start[c] = c * CHUNK_STATEMENTS < ch->nstmts ? c * CHUNK_STATEMENTS : ch->nstmts;
+        ch->start[c] = c * size < ch->nstmts ? c * size : ch->nstmts;
     find_uses(ch, e, entry, b);
     assign_slots(ch, e, b);
 }
@@ -270,7 +284,7 @@ void chunks_put_functions(Emitter *em, DefOut *e, const Entry *entry, const Body
         buf_printf(&full, "%s_%s", e->fn[entry->kind], want);
         names[c] = names_claim(file_names, full.data);
         buf_free(&full);
-        buf_printf(out, "\n/* %s, statements %u to %u of %u */\nstatic void %s(",
+        buf_printf(out, "\n/* %s, statements %u to %u of %u */\nstatic ADGEN_FUNC void %s(",
                    e->fn[entry->kind], ch->start[c] + 1, ch->start[c + 1], ch->nstmts, names[c]);
         for (uint32_t u = 0; u < ch->nuses[c]; u++) {
             put_param_decl(out, e, entry, ch->uses[c][u]);
@@ -298,12 +312,16 @@ void chunks_put_body(Emitter *em, const DefOut *e, const Entry *entry, const Bod
     for (uint32_t c = 0; c < ch->nchunks; c++)
         for (uint32_t u = 0; u < ch->nuses[c]; u++)
             used[ch->uses[c][u]] = 1;
+    const char *work = e->s.chunk_work[entry->kind] ? e->s.work : NULL; /* the caller's */
     for (uint32_t p = 0; p < nowners; p++)
-        if (!used[p])
+        if (!used[p] && param_name(e, entry, p) != work)
             buf_printf(out, "    (void)%s;\n", param_name(e, entry, p));
     free(used);
-    if (ch->nslots)
-        buf_printf(out, "    %s %s[%u];\n", real_type[e->opt->compile.real], e->work, ch->nslots);
+    const char *real = real_type[e->opt->compile.real];
+    if (work)
+        buf_printf(out, "    %s *const %s = %s;\n", real, e->work, work);
+    else if (ch->nslots)
+        buf_printf(out, "    %s %s[%u];\n", real, e->work, ch->nslots);
     /* the zeros first: the chunks store the nonzeros */
     print_fill_loops(out, e, entry);
     for (uint32_t c = 0; c < lastc; c++) {

@@ -71,7 +71,7 @@ void ckp_put_helpers(Buf *out, const char *const *fn, RealType real)
         " * a saved state and c >= 1 states to save them with (that one among them), advance\n"
         " * this many steps before saving the next: the least of the splits that take the fewest\n"
         " * forward steps in all, r l - C(c + r, r - 1) for the least r with C(c + r, c) >= l. */\n"
-        "static long %s(long l, long c)\n{\n"
+        "static ADGEN_FUNC long %s(long l, long c)\n{\n"
         "    long r = 0, b = 1, b1 = 0, b2 = 0, m;\n"
         "    if (c >= l - 1)\n        return 1;\n"
         "    if (c == 1)\n        return l - 1;\n"
@@ -84,19 +84,19 @@ void ckp_put_helpers(Buf *out, const char *const *fn, RealType real)
     buf_printf(out,
         "\n/* The step at which the first pass saves the next state after step `at` on its way\n"
         " * to step `end`, with `c` states left to save (`end` for none). */\n"
-        "static long %s(long at, long end, long c)\n{\n"
+        "static ADGEN_FUNC long %s(long at, long end, long c)\n{\n"
         "    return end - at > 1 && c > 1 ? at + %s(end - at, c) : end;\n}\n",
         fn[CKP_NEXT], fn[CKP_SPLIT]);
     buf_printf(out,
         "\n/* The step at which the state of level `level` was saved: the steps are longs after\n"
         " * the states in the work array. */\n"
-        "static long %s(const %s *steps, long level)\n{\n"
+        "static ADGEN_FUNC long %s(const %s *steps, long level)\n{\n"
         "    long step;\n"
         "    memcpy(&step, (const unsigned char *)steps + (size_t)level * sizeof step, "
         "sizeof step);\n"
         "    return step;\n}\n", fn[CKP_STEP], t);
     buf_printf(out,
-        "\nstatic void %s(%s *steps, long level, long step)\n{\n"
+        "\nstatic ADGEN_FUNC void %s(%s *steps, long level, long step)\n{\n"
         "    memcpy((unsigned char *)steps + (size_t)level * sizeof step, &step, sizeof step);\n"
         "}\n", fn[CKP_SAVE], t);
 }

@@ -4,6 +4,8 @@
  * command line, `adgen eval` and the fuzzer all go through here, so what is fuzzed is what
  * runs. Diagnostics go to the given stream; nothing here touches a file.
  */
+#include <stdlib.h>
+
 #include "adgen.h"
 
 int unit_compile(Unit *u, const char *file, const char *src, size_t len, const char *stem,
@@ -57,9 +59,12 @@ int compile_source(const char *file, const char *src, size_t len, const char *st
         /* printing builds no node: the tables go before the text grows */
         for (int i = 0; i < u.prog.nfuncs; i++)
             dag_seal(&u.prog.funcs[i].dag);
-        emit_source(&u.prog, &u.diag, opt, c_text);
+        uint32_t *work = xrealloc(NULL, ((size_t)u.prog.nfuncs * ENTRY_KINDS + 1) *
+                                            sizeof *work);
+        emit_source(&u.prog, &u.diag, opt, c_text, work);
         if (h_text)
-            emit_header(&u.prog, &u.diag, opt, h_text);
+            emit_header(&u.prog, &u.diag, opt, h_text, work);
+        free(work);
     }
     int errors = u.diag.errors;
     unit_free(&u);

@@ -274,6 +274,8 @@ typedef struct {
 /* Splits a large body into chunks, finds what crosses from one to a later one and gives it a
  * slot of the work array w (a slot is reused once no later chunk reads its value). */
 void chunks_plan(Chunks *ch, DefOut *e, const Entry *entry, const Body *b);
+/* Whether b, a body of e's definition, is printed in chunks. */
+int chunks_wanted(const DefOut *e, const Body *b);
 /* The chunks but the last, each a static function taking the parameters it reads and w. */
 void chunks_put_functions(Emitter *em, DefOut *e, const Entry *entry, const Body *b,
                           const Chunks *ch, NameSet *file_names, const char **names);

@@ -88,6 +88,13 @@ static DefOut *name_functions(const Program *prog, const EmitOptions *opt, NameS
                 defs[i].work_ckp_macro = names_claim(file_names, name.data);
             buf_free(&name);
         }
+        if (opt->max_stack && !f->nloops) { /* the chunks' values, if any */
+            Buf name = {0};
+            put_upper(&name, defs[i].fn[ENTRY_VALUE]);
+            buf_puts(&name, "_WORK");
+            defs[i].work_macro = names_claim(file_names, name.data);
+            buf_free(&name);
+        }
     }
     const char *ckp_fn[CKP_FNS] = {NULL};
     for (int i = 0; i < prog->nfuncs; i++)
@@ -118,6 +125,16 @@ static void start_definition(DefOut *e, const Func *f, const NameSet *file_names
     }
 }
 
+/* A definition the file prints: under --max-stack, a body without kept loops may take the
+ * values its chunks pass in a work array (named as a recurrence's). */
+static void start_top_definition(DefOut *e, const Func *f, const NameSet *file_names,
+                                 Arena *arena)
+{
+    start_definition(e, f, file_names, arena);
+    if (e->opt->max_stack && !f->nloops)
+        e->s.work = names_claim(&e->s.names, "work");
+}
+
 static void end_definition(DefOut *e)
 {
     for (int i = 0; i < e->s.f->nloops; i++)
@@ -132,6 +149,15 @@ static const char *base_name(const char *path)
 {
     const char *slash = strrchr(path, '/');
     return slash ? slash + 1 : path;
+}
+
+/* ADGEN_FUNC, empty unless the build defines it, qualifies every function the file defines
+ * and declares. */
+static void put_func_macro(Buf *out)
+{
+    buf_puts(out, "/* Define ADGEN_FUNC to qualify every function below (__host__ __device__, a section\n"
+                  " * attribute, inline); it goes after `static` where there is one. */\n"
+                  "#ifndef ADGEN_FUNC\n#define ADGEN_FUNC\n#endif\n\n");
 }
 
 static void header_comment(Buf *out, const Diag *diag)
@@ -548,7 +574,11 @@ static void put_caveats(Buf *t, const DefOut *e, const Entry *entry)
         buf_printf(t, "%s) values of its type %s (one step's tape, the states saved and the "
                    "steps they were saved at); %s < 1 counts as 1", e->s.snaps,
                    real_type[e->opt->compile.real], e->s.snaps);
-    } else if (e->work_macro && (entry_reverse(entry->kind) || f->ntraj) && !ckp) {
+    } else if (e->s.chunk_work[entry->kind]) {
+        buf_printf(t, "; %s must hold %s() values of its type %s (what the parts of its body "
+                   "pass on, which --max-stack keeps off the stack)", e->s.work, e->work_macro,
+                   real_type[e->opt->compile.real]);
+    } else if (f->nloops && e->work_macro && (entry_reverse(entry->kind) || f->ntraj) && !ckp) {
         buf_printf(t, "; %s must hold %s(", e->s.work, e->work_macro);
         for (int k = 0; k < f->nsizes; k++)
             buf_printf(t, "%s%s", k ? ", " : "", e->s.size[k]);
@@ -603,7 +633,7 @@ static void put_prototype(Buf *out, const DefOut *e, const Entry *entry)
         buf_puts(out, "static ADGEN_UNUSED ");
     else if (e->helpers >> entry->kind & 1)
         buf_puts(out, "static ");
-    buf_printf(out, "%s %s(", entry->ret ? real : "void", e->fn[entry->kind]);
+    buf_printf(out, "ADGEN_FUNC %s %s(", entry->ret ? real : "void", e->fn[entry->kind]);
     if (f->nsizes + f->nparams + entry->nargs == 0)
         buf_puts(out, "void");
     for (int k = 0; k < f->nsizes; k++)
@@ -690,6 +720,14 @@ static void put_work_macro(Buf *out, const DefOut *e)
             ckp_put_work_macro(out, e, &f->loops[i]);
     if (!e->work_macro)
         return;
+    if (!f->nloops) { /* --max-stack: the most any chunked entry point takes */
+        uint32_t most = 0;
+        for (int k = 0; k < ENTRY_KINDS; k++)
+            most = e->s.chunk_work[k] > most ? e->s.chunk_work[k] : most;
+        if (most)
+            buf_printf(out, "#define %s() %u\n", e->work_macro, most);
+        return;
+    }
     buf_printf(out, "#define %s(", e->work_macro);
     for (int k = 0; k < f->nsizes; k++)
         buf_printf(out, "%s%s", k ? ", " : "", e->s.size[k]);
@@ -811,11 +849,28 @@ static void schedule_entry(DefOut *e, EntryKind k, Entry *entries, Body *bodies,
     matrix_csc_stores(e, &entries[k]);
     if (func_columns(e->s.f, k) != ENTRY_KINDS) /* calls, not a body of its own */
         return;
-    if (e->s.f->nloops)
+    if (e->s.f->nloops) {
         runs_plan(e, &entries[k], &bodies[k], &runs[k]);
-    else
-        sched_body(&e->s, entries[k].roots, (int)entries[k].nroots, &bodies[k],
-                   k == ENTRY_JVP);
+        return;
+    }
+    sched_body(&e->s, entries[k].roots, (int)entries[k].nroots, &bodies[k], k == ENTRY_JVP);
+    if (!e->opt->max_stack || !chunks_wanted(e, &bodies[k]))
+        return;
+    /* --max-stack: the values the chunks pass are the caller's to hold, so the entry point
+     * takes a work array; a plan undone at once counts them */
+    Chunks ch;
+    sched_activate(&e->s, &bodies[k]);
+    e->work = "w";
+    chunks_plan(&ch, e, &entries[k], &bodies[k]);
+    chunks_restore(&ch, e, &bodies[k]);
+    e->work = NULL;
+    e->s.chunk_work[k] = ch.nslots;
+    chunks_free(&ch);
+    if (e->s.chunk_work[k]) {
+        entry_free(&entries[k]);
+        sched_entry(&e->s, k, &entries[k]);
+        matrix_csc_stores(e, &entries[k]);
+    }
 }
 
 static void schedule_definition(DefOut *e, Entry *entries, Body *bodies, Runs *runs)
@@ -863,6 +918,8 @@ static void put_preamble(Buf *out, const Program *prog, const Diag *diag,
                       "    ((ok) ? (void)0 : (fprintf(stderr, \"%s\\n\", what), abort()))\n"
                       "#endif\n#endif\n");
     buf_puts(out, "\n");
+    if (!opt->self_header) /* else the header has it */
+        put_func_macro(out);
     if (opt->file_static)
         buf_printf(out, "#ifndef ADGEN_UNUSED\n#if defined(__GNUC__)\n"
                         "#define ADGEN_UNUSED __attribute__((unused))\n#else\n"
@@ -899,7 +956,7 @@ static void put_entry(Emitter *em, DefOut *e, Entry *entry, Body *b, Runs *rs,
     sched_activate(&e->s, b);
     Chunks ch;
     const char **names = NULL;
-    int chunked = b->n > LARGE_BODY && !f->nloops;
+    int chunked = chunks_wanted(e, b);
     if (chunked) {
         chunks_plan(&ch, e, entry, b);
         names = xrealloc(NULL, ch.nchunks * sizeof *names);
@@ -935,7 +992,8 @@ static void put_entry(Emitter *em, DefOut *e, Entry *entry, Body *b, Runs *rs,
     entry_free(entry);
 }
 
-void emit_source(const Program *prog, const Diag *diag, const EmitOptions *opt, Buf *out)
+void emit_source(const Program *prog, const Diag *diag, const EmitOptions *opt, Buf *out,
+                 uint32_t *work)
 {
     Arena arena = {0};
     NameSet file_names;
@@ -943,12 +1001,14 @@ void emit_source(const Program *prog, const Diag *diag, const EmitOptions *opt, 
     Emitter em = {.out = out, .opt = opt};
 
     for (int i = 0; i < prog->nfuncs; i++)
-        start_definition(&defs[i], &prog->funcs[i], &file_names, &arena);
+        start_top_definition(&defs[i], &prog->funcs[i], &file_names, &arena);
     Entry(*entries)[ENTRY_KINDS] = arena_alloc(&arena, (size_t)prog->nfuncs * sizeof *entries);
     Body(*bodies)[ENTRY_KINDS] = arena_alloc(&arena, (size_t)prog->nfuncs * sizeof *bodies);
     Runs(*runs)[ENTRY_KINDS] = arena_alloc(&arena, (size_t)prog->nfuncs * sizeof *runs);
-    for (int i = 0; i < prog->nfuncs; i++)
+    for (int i = 0; i < prog->nfuncs; i++) {
         schedule_definition(&defs[i], entries[i], bodies[i], runs[i]);
+        memcpy(work + (size_t)i * ENTRY_KINDS, defs[i].s.chunk_work, sizeof defs[i].s.chunk_work);
+    }
     put_preamble(out, prog, diag, opt, defs, entries);
     for (int i = 0; i < prog->nfuncs; i++) {
         DefOut *e = &defs[i];
@@ -992,7 +1052,8 @@ static void put_guard(Buf *out, const char *header_name, const char *function)
     buf_free(&text);
 }
 
-void emit_header(const Program *prog, const Diag *diag, const EmitOptions *opt, Buf *out)
+void emit_header(const Program *prog, const Diag *diag, const EmitOptions *opt, Buf *out,
+                 const uint32_t *work)
 {
     const char *header_name = opt->header_name ? opt->header_name : "adgen.h";
     Arena arena = {0};
@@ -1006,12 +1067,14 @@ void emit_header(const Program *prog, const Diag *diag, const EmitOptions *opt, 
     buf_puts(out, "\n#define ");
     put_guard(out, header_name, first);
     buf_puts(out, "\n\n");
+    put_func_macro(out);
     if (opt->casadi)
         casadi_put_types(out, opt->compile.real);
     buf_puts(out, "#ifdef __cplusplus\nextern \"C\" {\n#endif\n");
     for (int i = 0; i < prog->nfuncs; i++) {
         DefOut *e = &defs[i];
-        start_definition(e, &prog->funcs[i], &file_names, &arena);
+        start_top_definition(e, &prog->funcs[i], &file_names, &arena);
+        memcpy(e->s.chunk_work, work + (size_t)i * ENTRY_KINDS, sizeof e->s.chunk_work);
         buf_puts(out, "\n");
         put_source_comment(out, diag, e);
         if (opt->casadi) { /* the native entry points are the source's own */

@@ -192,7 +192,7 @@ static char *default_depfile(const char *out)
 
 enum {
     OPT_HEADER = 256, OPT_CHECK, OPT_MD, OPT_MF, OPT_MT, OPT_REAL, OPT_PREFIX, OPT_NAME,
-    OPT_STATIC, OPT_ACCUMULATE, OPT_SPARSE, OPT_ABI, OPT_LINE, OPT_NO_LINE, OPT_FORCE, OPT_KEEP, OPT_MAX_NODES, OPT_UNROLL, OPT_EMIT,
+    OPT_STATIC, OPT_ACCUMULATE, OPT_SPARSE, OPT_ABI, OPT_MAX_STACK, OPT_LINE, OPT_NO_LINE, OPT_FORCE, OPT_KEEP, OPT_MAX_NODES, OPT_UNROLL, OPT_EMIT,
     OPT_DOT, OPT_EXPLAIN, OPT_REPORT
 };
 
@@ -311,6 +311,7 @@ static int parse_options(int argc, char **argv, Options *o)
         {"accumulate", no_argument, NULL, OPT_ACCUMULATE},
         {"sparse", required_argument, NULL, OPT_SPARSE},
         {"abi", required_argument, NULL, OPT_ABI},
+        {"max-stack", required_argument, NULL, OPT_MAX_STACK},
         {"emit", required_argument, NULL, OPT_EMIT},
         {"line", no_argument, NULL, OPT_LINE},
         {"no-line", no_argument, NULL, OPT_NO_LINE},
@@ -383,6 +384,14 @@ static int parse_options(int argc, char **argv, Options *o)
             if (strcmp(optarg, "native") != 0 && strcmp(optarg, "casadi") != 0)
                 return cli_usage_error("--abi takes native or casadi, not '%s'", optarg);
             o->emit.casadi = strcmp(optarg, "casadi") == 0;
+            break;
+        case OPT_MAX_STACK:
+            if (cli_count("--max-stack", "a number of bytes from 1024 to 4000000000", optarg,
+                          &o->emit.max_stack) != 0)
+                return EXIT_USAGE;
+            if (o->emit.max_stack < 1024)
+                return cli_usage_error("--max-stack takes a number of bytes from 1024 to "
+                                       "4000000000, not '%s'", optarg);
             break;
         case OPT_EMIT:
             if (cli_emit(optarg, &o->emit.compile.emit) != 0)

@@ -158,4 +158,5 @@ void names_reserve_c(NameSet *s)
         add(s, arena_strndup(s->arena, variant, strlen(variant)));
     }
     add(s, "ADGEN_UNUSED");
+    add(s, "ADGEN_FUNC");
 }

@@ -300,7 +300,8 @@ void sched_entry(const Sched *s, EntryKind k, Entry *e)
         int a = add_arg(&eb, s->snaps, 0, 0, 0, -1, 0);
         e->args[a].count = 1;
     }
-    if (s->work && (entry_reverse(k) || f->ntraj)) /* trajectories: every entry point */
+    /* a recurrence's tape (trajectories: every entry point), or a chunked body's values */
+    if (s->work && (s->chunk_work[k] || (f->nloops && (entry_reverse(k) || f->ntraj))))
         add_arg(&eb, s->work, 1, 1, 0, -1, 0);
     e->nroots = e->nstores;
     if (!e->roots)

@@ -40,6 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         .accumulate = (bits & 0x20) != 0,
         /* static, not accumulating, real 3 % 3 (double): CasADi's ABI */
         .casadi = (bits & 0x33) == 0x13,
+        .max_stack = (bits & 0x60) == 0x60 ? 1024 : 0, /* chunks of 64, work the caller's */
         .line_file = bits & 0x40 ? "in.expr" : NULL,
         .out_file = bits & 0x40 ? "out.c" : NULL,
         .header_name = "out.h",

@@ -29,6 +29,7 @@ sets=(
     "--emit=all --accumulate --prefix=p_ --static"
     "--emit=all --unroll=4"
     "--emit=all --abi=casadi"
+    "--emit=all --max-stack=1024"
     "--emit=all --no-line SIZES"
     "--dot"
     "--dot=adjoint"

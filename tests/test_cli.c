@@ -580,7 +580,7 @@ static void test_cli_header(void **state)
     assert_contains(h, "#ifdef __cplusplus\n}\n#endif\n");
     /* every prototype of the source, word for word */
     int protos = 0;
-    for (const char *s = c; (s = strstr(s, "\ndouble ")); s++) {
+    for (const char *s = c; (s = strstr(s, "\nADGEN_FUNC double ")); s++) {
         const char *eol = strchr(s + 1, '\n');
         if (eol[-1] != ';')
             continue;
@@ -607,8 +607,8 @@ static void test_cli_header(void **state)
 static void function_names(const char *header, char *fn, char *grad, size_t size)
 {
     fn[0] = grad[0] = '\0';
-    for (const char *s = header; (s = strstr(s, "\ndouble ")); s++) {
-        const char *name = s + 8;
+    for (const char *s = header; (s = strstr(s, "\nADGEN_FUNC double ")); s++) {
+        const char *name = s + 19;
         size_t n = strcspn(name, "(");
         char *dst = n > 5 && strncmp(name + n - 5, "_grad", 5) == 0 ? grad : fn;
         assert_true(n < size);

@@ -57,6 +57,8 @@ static char **header_names(const char *h, int nfuncs)
     int n = 0;
     for (const char *line = h; line && n < 2 * nfuncs; line = strchr(line, '\n')) {
         line += *line == '\n';
+        if (strncmp(line, "ADGEN_FUNC ", 11) == 0)
+            line += 11;
         if (strncmp(line, "double ", 7) != 0)
             continue;
         const char *name = line + 7, *paren = strchr(name, '(');

@@ -265,11 +265,70 @@ static void test_domain_generated_c(void **state)
     free(out);
 }
 
+/* The calls of exp in the body of the function `name` in c. */
+static int exp_calls(const char *c, const char *name)
+{
+    char head[64];
+    snprintf(head, sizeof head, "%s(double z, double *z_bar)\n{", name);
+    const char *s = strstr(c, head), *end = s ? strstr(s, "\n}\n") : NULL;
+    assert_non_null(end);
+    int n = 0;
+    for (const char *p = s; (p = strstr(p, "exp(")) && p < end; p++)
+        n++;
+    return n;
+}
+
+/* The README's answer to softplus's second exp ("Domain edges"): spelled out as max(z, 0) +
+ * log1p(exp(-abs(z))) the gradient calls exp once, softplus's two or three times, and both
+ * gradients are sigmoid(z) = 1 / (1 + e^-z) at every z, the tie at 0 (1/2) and both tails
+ * included. */
+static void test_softplus_spelled_out(void **state)
+{
+    (void)state;
+    static const char src[] = "sp(z) = softplus(z)\nso(z) = max(z, 0) + log1p(exp(-abs(z)))\n";
+    EmitOptions opt = {0};
+    Buf c = {0};
+    if (compile_source("sp.expr", src, strlen(src), "sp", &opt, stderr, &c, NULL) != 0)
+        fail_msg("%s does not compile", src);
+    /* softplus's: the value's, and the sigmoid's branches (one call for z >= 0, two below) */
+    assert_int_equal(exp_calls(c.data, "sp_grad"), 4);
+    assert_int_equal(exp_calls(c.data, "so_grad"), 1);
+    mkdir("build/tests", 0777);
+    mkdir(OUT, 0777);
+    spit(OUT "/sp.c", c.data);
+    buf_free(&c);
+    spit(OUT "/sp_main.c",
+         "#include <math.h>\n#include <stdio.h>\n"
+         "double sp_grad(double z, double *z_bar);\ndouble so_grad(double z, double *z_bar);\n"
+         "int main(void)\n{\n"
+         "    static const double zs[] = {-700, -30, -2, -0.5, -1e-300, 0, 1e-300, 0.5, 2, 30, 700};\n"
+         "    int bad = 0;\n"
+         "    for (int i = 0; i < (int)(sizeof zs / sizeof *zs); i++) {\n"
+         "        double z = zs[i], s = 1 / (1 + exp(-z)), g1, g2;\n"
+         "        double v1 = sp_grad(z, &g1), v2 = so_grad(z, &g2);\n"
+         "        if (fabs(g1 - s) > 1e-15 * s || fabs(g2 - s) > 1e-15 * s ||\n"
+         "            fabs(v1 - v2) > 1e-15 * fabs(v1)) {\n"
+         "            printf(\"z = %g: %a %a, sigmoid %a\\n\", z, g1, g2, s);\n"
+         "            bad = 1;\n"
+         "        }\n"
+         "    }\n"
+         "    puts(bad ? \"differ\" : \"same\");\n"
+         "    return bad;\n}\n");
+    char *out = NULL;
+    int rc = run_command(GCC " -o " OUT "/sp " OUT "/sp.c " OUT "/sp_main.c -lm 2>&1 && " OUT
+                         "/sp", &out);
+    if (rc != 0)
+        fail_msg("softplus spelled out:\n%s", out);
+    assert_string_equal(out, "same\n");
+    free(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_domain_interpreters),
         cmocka_unit_test(test_domain_generated_c),
+        cmocka_unit_test(test_softplus_spelled_out),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -383,7 +383,7 @@ static char *one_body(const char *c, const char *type, const char *name)
 /* A function's body and, when adgen printed it in chunks, its chunks' (NAME_part1, ...). */
 static char *c_body(const char *c, const char *name)
 {
-    char *body = one_body(c, "double", name);
+    char *body = one_body(c, "ADGEN_FUNC double", name);
     if (!body)
         fail_msg("no definition of %s in the C", name);
     Buf all = {0};
@@ -392,7 +392,7 @@ static char *c_body(const char *c, const char *name)
     for (int k = 1;; k++) {
         char part[128];
         snprintf(part, sizeof part, "%s_part%d", name, k);
-        char *more = one_body(c, "static void", part);
+        char *more = one_body(c, "static ADGEN_FUNC void", part);
         if (!more)
             break;
         buf_puts(&all, more);

@@ -246,12 +246,15 @@ static void prog_free(Prog *p)
     buf_free(&p->h_text);
 }
 
-/* The n-th name the header declares after `kind` ("double ", "void " or "extern const int "),
+/* The n-th name the header declares after `kind` ("double ", "void " or "extern const int ",
+ * after ADGEN_FUNC for a function),
  * reading from *at on; NULL when there is none. */
 static char *next_name(const char **at, int array)
 {
     for (const char *line = *at; line && *line; line = strchr(line, '\n'), line += !!line) {
         const char *name = NULL;
+        if (strncmp(line, "ADGEN_FUNC ", 11) == 0)
+            line += 11;
         if (!array && strncmp(line, "double ", 7) == 0)
             name = line + 7;
         else if (!array && strncmp(line, "void ", 5) == 0)

@@ -1,0 +1,182 @@
+/*
+ * test_embedded.c: the embedded profile (issue 22). samples/oscillator.expr unrolled at n = 25
+ * RK4 steps (-D n=25) has bodies of thousands of operations: by default the Hessian-vector
+ * product's frame holds its chunks' values, about 7 KB. With --max-stack=4096 every function adgen writes, compiled
+ * by gcc and by clang at -O2 (-fstack-usage), has a frame such that an entry point's plus the
+ * largest helper's stays within 4096 bytes, with no dynamic frame; the values move to the
+ * caller's work array, and the entry points give the same bits as the default build's (under
+ * ASan and UBSan, work malloc'ed to exactly OSC_WORK()), natively and through the CasADi ABI
+ * (its sz_w). ADGEN_FUNC, defined as a section attribute, reaches every function of a
+ * chunked, a checkpointing and a CasADi file (objdump -t: all in that section).
+ */
+#include "testutil.h"
+
+#define OUT "build/tests/embedded"
+#define FLAGS "-std=c99 -Wall -Wextra -pedantic -Werror"
+#define SAN "-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
+#define MODEL "samples/oscillator.expr -D n=25"
+
+static int setup(void **state)
+{
+    (void)state;
+    return runf(NULL, "rm -rf " OUT " && mkdir -p " OUT);
+}
+
+/* Runs adgen with args (a shell fragment), failing with its messages when it fails. */
+static void adgen(const char *args)
+{
+    char *out = NULL;
+    int rc = runf(&out, ADGEN_CMD " %s 2>&1", args);
+    if (rc != 0)
+        fail_msg("adgen %s: status %d\n%s", args, rc, out);
+    free(out);
+}
+
+/* The largest frame in a .su file among functions whose name has (or, when `has` is 0, has
+ * not) "_part"; a dynamic frame fails. */
+static long largest_frame(const char *su, int has)
+{
+    char *text = read_file(su);
+    assert_non_null(text);
+    long most = -1;
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+        char *tab = strchr(line, '\t');
+        assert_non_null(tab);
+        *tab = '\0';
+        if (strstr(tab + 1, "dynamic"))
+            fail_msg("%s: a dynamic frame: %s", su, line);
+        long size = strtol(tab + 1, NULL, 10);
+        if ((strstr(line, "_part") != NULL) == has && size > most)
+            most = size;
+    }
+    free(text);
+    return most;
+}
+
+/* Frames of the bounded and the default file, compiled by cc at -O2. */
+static void check_frames(const char *cc)
+{
+    char *out = NULL;
+    int rc = runf(&out, "cd " OUT " && %s " FLAGS " -O2 -fstack-usage -c s.c -o s-%s.o 2>&1 && "
+                        "%s " FLAGS " -O2 -fstack-usage -c d.c -o d-%s.o 2>&1", cc, cc, cc, cc);
+    if (rc != 0)
+        fail_msg("%s: status %d\n%s", cc, rc, out);
+    free(out);
+    char su[64];
+    snprintf(su, sizeof su, OUT "/s-%s.su", cc);
+    long entry = largest_frame(su, 0), helper = largest_frame(su, 1);
+    printf("%s --max-stack=4096: largest entry point frame %ld, largest helper frame %ld\n", cc,
+           entry, helper);
+    assert_true(entry > 0);
+    assert_true(entry + (helper > 0 ? helper : 0) <= 4096); /* clang inlines them: -1 */
+    snprintf(su, sizeof su, OUT "/d-%s.su", cc);
+    long plain = largest_frame(su, 0);
+    printf("%s default: largest entry point frame %ld\n", cc, plain);
+    assert_true(plain > 4096); /* the bound is not met by chance */
+}
+
+static const char driver[] =
+    "#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n"
+    "#include \"s.h\"\n#include \"d.h\"\n#include \"c.h\"\n"
+    "static int same(double a, double b) { return memcmp(&a, &b, sizeof a) == 0; }\n"
+    "int main(void)\n{\n"
+    "    double k = 1.3, c = 0.2, x0 = 0.9, dt = 0.01, xt = 0.3;\n"
+    "    double g[3], h[3], sg[3], sh[3], v[3] = {0.3, -1.1, 0.7};\n"
+    "    double *work = malloc(S_OSC_WORK() * sizeof *work);\n"
+    "    int bad = 0;\n"
+    "    double f = d_osc_grad(k, c, x0, dt, xt, g, g + 1, g + 2);\n"
+    "    double sf = s_osc_grad(k, c, x0, dt, xt, sg, sg + 1, sg + 2, work);\n"
+    "    bad |= !same(f, sf) || !same(f, s_osc(k, c, x0, dt, xt, work));\n"
+    "    d_osc_hvp(k, c, x0, dt, xt, v[0], v[1], v[2], h, h + 1, h + 2);\n"
+    "    s_osc_hvp(k, c, x0, dt, xt, v[0], v[1], v[2], sh, sh + 1, sh + 2, work);\n"
+    "    for (int i = 0; i < 3; i++)\n"
+    "        bad |= !same(g[i], sg[i]) || !same(h[i], sh[i]);\n"
+    "    /* the CasADi function with a w of exactly sz_w values */\n"
+    "    casadi_int sz_arg, sz_res, sz_iw, sz_w;\n"
+    "    osc_grad_work(&sz_arg, &sz_res, &sz_iw, &sz_w);\n"
+    "    double *w = malloc((size_t)sz_w * sizeof *w), cf, cg[3];\n"
+    "    const double *arg[5] = {&k, &c, &x0, &dt, &xt};\n"
+    "    double *res[4] = {&cf, cg, cg + 1, cg + 2};\n"
+    "    bad |= osc_grad(arg, res, NULL, w, 0) != 0 || !same(cf, f);\n"
+    "    for (int i = 0; i < 3; i++)\n"
+    "        bad |= !same(g[i], cg[i]);\n"
+    "    printf(\"%s: work %d values, casadi sz_w %lld\\n\", bad ? \"DIFFER\" : \"same bits\",\n"
+    "           (int)S_OSC_WORK(), sz_w);\n"
+    "    free(work);\n    free(w);\n"
+    "    return bad;\n}\n";
+
+static void test_max_stack(void **state)
+{
+    (void)state;
+    adgen("--emit=grad,hvp --max-stack=4096 --prefix=s_ " MODEL " -o " OUT "/s.c --header "
+          OUT "/s.h");
+    adgen("--emit=grad,hvp --prefix=d_ " MODEL " -o " OUT "/d.c --header " OUT "/d.h");
+    adgen("--emit=grad --abi=casadi --max-stack=1024 " MODEL " -o " OUT "/c.c --header " OUT
+          "/c.h");
+    char *h = read_file(OUT "/s.h");
+    assert_non_null(h);
+    assert_contains(h, "double *work);");
+    assert_contains(h, "work must hold S_OSC_WORK() values");
+    free(h);
+    check_frames("gcc");
+    check_frames("clang");
+    spit(OUT "/driver.c", driver);
+    char *out = NULL;
+    int rc = runf(&out, "cd " OUT " && gcc " FLAGS " " SAN " -o driver driver.c s.c d.c c.c "
+                        "-lm 2>&1 && ./driver 2>&1");
+    printf("%s", out ? out : "");
+    if (rc != 0)
+        fail_msg("the bounded build: status %d", rc);
+    assert_contains(out, "same bits");
+    free(out);
+}
+
+/* Every function symbol of object o is in section .text.adgen; returns how many there are. */
+static int functions_in_section(const char *o)
+{
+    char *out = NULL;
+    assert_int_equal(runf(&out, "objdump -t %s | awk '$3 == \"F\" || $2 == \"F\" || "
+                                "/ F / { print }'", o), 0);
+    int n = 0;
+    for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
+        if (!strstr(line, ".text.adgen"))
+            fail_msg("%s: a function outside ADGEN_FUNC's section: %s", o, line);
+        n++;
+    }
+    free(out);
+    return n;
+}
+
+static void test_func_macro(void **state)
+{
+    (void)state;
+    adgen("--max-stack=4096 " MODEL " -o " OUT "/m1.c --header " OUT "/m1.h");
+    adgen("--emit=grad-ckp samples/oscillator.expr -o " OUT "/m2.c --header " OUT "/m2.h");
+    adgen("--abi=casadi --emit=all samples/hs071.expr -o " OUT "/m3.c --header " OUT "/m3.h");
+    int counts[3];
+    for (int i = 0; i < 3; i++) {
+        char *out = NULL;
+        int rc = runf(&out, "cd " OUT " && gcc " FLAGS " -O0 '-DADGEN_FUNC=__attribute__(("
+                            "section(\".text.adgen\")))' -c m%d.c -o m%d.o 2>&1", i + 1, i + 1);
+        if (rc != 0)
+            fail_msg("m%d.c with ADGEN_FUNC: status %d\n%s", i + 1, rc, out);
+        free(out);
+        char o[64];
+        snprintf(o, sizeof o, OUT "/m%d.o", i + 1);
+        counts[i] = functions_in_section(o);
+    }
+    printf("functions in .text.adgen: %d chunked, %d checkpointing, %d CasADi\n", counts[0],
+           counts[1], counts[2]);
+    assert_true(counts[0] > 4); /* osc, osc_grad and their parts */
+    assert_true(counts[1] >= 6); /* osc, osc_grad_ckp and the schedule's helpers */
+    assert_true(counts[2] > 12 * 10); /* 12 entry points, their natives and ABI functions */
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_max_stack),
+        cmocka_unit_test(test_func_macro),
+    };
+    return cmocka_run_group_tests(tests, setup, NULL);
+}
