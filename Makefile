@@ -398,6 +398,11 @@ BENCH_OSCFIT_CASES := of_kept of_u200
 $(eval $(call bench_case,of_kept,samples/oscfit/model.expr,--emit=jac --prefix=of_))
 $(eval $(call bench_case,of_u200,samples/oscfit/model.expr,--emit=jac -D T=200 --prefix=u200_))
 
+# The swing-up of samples/ipopt (issue 21): the defects' sparse Jacobian and the Lagrangian's
+# sparse Hessian against tests/bench/swingup_hand.c, by tests/bench/swingup.c
+# (build/bench/swingup-CC, run by the section `swingup` of build/bench/bench).
+$(eval $(call bench_case,sw_nlp,samples/swingup.expr,--emit=jac-sparse --emit=hess-sparse --prefix=sw_))
+
 # $(call bench_compiler,CC): build/bench/CC/*.o and build/bench/grad-CC
 define bench_compiler
 build/bench/$(1)/%.o: $(BENCH_GEN)/%.c | build/bench/$(1)
@@ -434,6 +439,16 @@ build/bench/$(1)/oscfit.o: tests/bench/oscfit.c tests/bench/timing.h \
 build/bench/oscfit-$(1): $(patsubst %,build/bench/$(1)/%.o,oscfit $(BENCH_OSCFIT_CASES))
 	$(1) -o $$@ $$^ -lm
 
+build/bench/$(1)/swingup_hand.o: tests/bench/swingup_hand.c | build/bench/$(1)
+	$(1) $(BENCH_CFLAGS) -DHAND_PREFIX -c -o $$@ $$<
+
+build/bench/$(1)/swingup.o: tests/bench/swingup.c tests/bench/timing.h $(BENCH_GEN)/sw_nlp.h \
+        | build/bench/$(1)
+	$(1) $(BENCH_CFLAGS) -D_POSIX_C_SOURCE=200809L -I$(BENCH_GEN) -Itests/bench -c -o $$@ $$<
+
+build/bench/swingup-$(1): $(patsubst %,build/bench/$(1)/%.o,swingup swingup_hand sw_nlp)
+	$(1) -o $$@ $$^ -lm
+
 build/bench/$(1):
 	mkdir -p $$@
 endef
@@ -443,8 +458,10 @@ BENCH_GRAD := $(BENCH_COMPILERS:%=build/bench/grad-%)
 BENCH_KEPT := $(BENCH_COMPILERS:%=build/bench/kept-%)
 BENCH_CKP  := $(BENCH_COMPILERS:%=build/bench/ckp-%)
 BENCH_OSCFIT := $(BENCH_COMPILERS:%=build/bench/oscfit-%)
+BENCH_SWINGUP := $(BENCH_COMPILERS:%=build/bench/swingup-%)
 
-bench: adgen build/bench/bench $(BENCH_GRAD) $(BENCH_KEPT) $(BENCH_CKP) $(BENCH_OSCFIT)
+bench: adgen build/bench/bench $(BENCH_GRAD) $(BENCH_KEPT) $(BENCH_CKP) $(BENCH_OSCFIT) \
+        $(BENCH_SWINGUP)
 	@for g in $(BENCH_GRAD); do $$g; echo; done
 	@if [ -f /usr/include/adolc/adolc.h ]; then echo "ADOL-C: installed, but its" \
 	    "taped-gradient column is not written yet"; else echo "ADOL-C: no" \

@@ -130,7 +130,8 @@ static void put_sparsity(Buf *out, const Io *io, int k)
 /* NAME_sparsity_in or _out, and NAME_name_in or _out. */
 static void put_table(Buf *out, const char *fn, const Io *io, int n, const char *which)
 {
-    buf_printf(out, "\nADGEN_FUNC const char *%s_name_%s(casadi_int i)\n{\n    switch (i) {\n", fn, which);
+    buf_printf(out, "\nADGEN_FUNC const char *%s_name_%s(casadi_int i)\n{\n"
+                    "    switch (i) {\n", fn, which);
     for (int k = 0; k < n; k++)
         buf_printf(out, "    case %d: return \"%s\";\n", k, io[k].name);
     buf_puts(out, "    default: return 0;\n    }\n}\n");
@@ -169,8 +170,8 @@ static void put_reorder(Buf *out, const Io *io, int k)
 static void put_eval(Buf *out, const DefOut *e, EntryKind kind, const Abi *abi)
 {
     const char *fn = e->abi_fn[kind];
-    buf_printf(out, "\nADGEN_FUNC int %s(const casadi_real **arg, casadi_real **res, casadi_int *iw, "
-                    "casadi_real *w, int mem)\n{\n", fn);
+    buf_printf(out, "\nADGEN_FUNC int %s(const casadi_real **arg, casadi_real **res, "
+                    "casadi_int *iw, casadi_real *w, int mem)\n{\n", fn);
     if (abi->nin)
         buf_printf(out, "    static const casadi_real zero[%u] = {0};\n",
                    abi->max_in ? abi->max_in : 1);
@@ -218,13 +219,16 @@ static void put_eval(Buf *out, const DefOut *e, EntryKind kind, const Abi *abi)
  * reference counting and memory, which the functions do not need. */
 static void put_rest(Buf *out, const char *fn, const Abi *abi)
 {
-    buf_printf(out, "\nADGEN_FUNC casadi_int %s_n_in(void)\n{\n    return %d;\n}\n", fn, abi->nin);
-    buf_printf(out, "\nADGEN_FUNC casadi_int %s_n_out(void)\n{\n    return %d;\n}\n", fn, abi->nout);
+    buf_printf(out, "\nADGEN_FUNC casadi_int %s_n_in(void)\n{\n    return %d;\n}\n", fn,
+               abi->nin);
+    buf_printf(out, "\nADGEN_FUNC casadi_int %s_n_out(void)\n{\n    return %d;\n}\n", fn,
+               abi->nout);
     buf_printf(out, "\nADGEN_FUNC casadi_real %s_default_in(casadi_int i)\n{\n    (void)i;\n"
                     "    return 0;\n}\n", fn);
-    buf_printf(out, "\nADGEN_FUNC int %s_work(casadi_int *sz_arg, casadi_int *sz_res, casadi_int *sz_iw, "
-                    "casadi_int *sz_w)\n{\n", fn);
-    buf_printf(out, "    if (sz_arg)\n        *sz_arg = %d;\n    if (sz_res)\n        *sz_res = %d;\n"
+    buf_printf(out, "\nADGEN_FUNC int %s_work(casadi_int *sz_arg, casadi_int *sz_res, "
+                    "casadi_int *sz_iw, casadi_int *sz_w)\n{\n", fn);
+    buf_printf(out, "    if (sz_arg)\n        *sz_arg = %d;\n"
+                    "    if (sz_res)\n        *sz_res = %d;\n"
                     "    if (sz_iw)\n        *sz_iw = 0;\n    if (sz_w)\n        *sz_w = %u;\n"
                     "    return 0;\n}\n", abi->nin, abi->nout, abi->sz_w);
     buf_printf(out, "\nADGEN_FUNC void %s_incref(void)\n{\n}\n", fn);
@@ -272,18 +276,21 @@ void casadi_put_declarations(Buf *out, const DefOut *e)
         Abi abi;
         sched_entry(&e->s, (EntryKind)k, &en);
         abi_make(e, &en, &abi);
-        buf_printf(out, "ADGEN_FUNC int %s(const casadi_real **arg, casadi_real **res, casadi_int *iw, "
-                        "casadi_real *w, int mem);\n", fn);
-        buf_printf(out, "ADGEN_FUNC casadi_int %s_n_in(void);\nADGEN_FUNC casadi_int %s_n_out(void);\n", fn, fn);
+        buf_printf(out, "ADGEN_FUNC int %s(const casadi_real **arg, casadi_real **res, "
+                        "casadi_int *iw, casadi_real *w, int mem);\n", fn);
+        buf_printf(out, "ADGEN_FUNC casadi_int %s_n_in(void);\n"
+                        "ADGEN_FUNC casadi_int %s_n_out(void);\n", fn, fn);
         buf_printf(out, "ADGEN_FUNC casadi_real %s_default_in(casadi_int i);\n", fn);
         buf_printf(out, "ADGEN_FUNC const char *%s_name_in(casadi_int i);\n"
                         "ADGEN_FUNC const char *%s_name_out(casadi_int i);\n", fn, fn);
         buf_printf(out, "ADGEN_FUNC const casadi_int *%s_sparsity_in(casadi_int i);\n"
                         "ADGEN_FUNC const casadi_int *%s_sparsity_out(casadi_int i);\n", fn, fn);
-        buf_printf(out, "ADGEN_FUNC int %s_work(casadi_int *sz_arg, casadi_int *sz_res, casadi_int *sz_iw, "
-                        "casadi_int *sz_w);\n", fn);
-        buf_printf(out, "ADGEN_FUNC void %s_incref(void);\nADGEN_FUNC void %s_decref(void);\n", fn, fn);
-        buf_printf(out, "ADGEN_FUNC int %s_checkout(void);\nADGEN_FUNC void %s_release(int mem);\n", fn, fn);
+        buf_printf(out, "ADGEN_FUNC int %s_work(casadi_int *sz_arg, casadi_int *sz_res, "
+                        "casadi_int *sz_iw, casadi_int *sz_w);\n", fn);
+        buf_printf(out, "ADGEN_FUNC void %s_incref(void);\nADGEN_FUNC void %s_decref(void);\n",
+                   fn, fn);
+        buf_printf(out, "ADGEN_FUNC int %s_checkout(void);\n"
+                        "ADGEN_FUNC void %s_release(int mem);\n", fn, fn);
         buf_printf(out, "#define %s_SZ_ARG %d\n#define %s_SZ_RES %d\n#define %s_SZ_IW 0\n"
                         "#define %s_SZ_W %u\n", fn, abi.nin, fn, abi.nout, fn, fn, abi.sz_w);
         abi_free(&abi);

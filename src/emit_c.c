@@ -155,8 +155,8 @@ static const char *base_name(const char *path)
  * and declares. */
 static void put_func_macro(Buf *out)
 {
-    buf_puts(out, "/* Define ADGEN_FUNC to qualify every function below (__host__ __device__, a section\n"
-                  " * attribute, inline); it goes after `static` where there is one. */\n"
+    buf_puts(out, "/* Define ADGEN_FUNC to qualify every function below (__host__ __device__, a "
+                  "section\n * attribute, inline); it goes after `static` where there is one. */\n"
                   "#ifndef ADGEN_FUNC\n#define ADGEN_FUNC\n#endif\n\n");
 }
 

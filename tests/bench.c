@@ -27,8 +27,13 @@
  *    build/bench/oscfit-gcc and oscfit-clang (tests/bench/oscfit.c): its residuals' Jacobian
  *    through the kept recurrence's trajectory against the unrolled one and the value.
  *
- * BENCH_SECTIONS (a comma list of large, scaling, samples, modes, kept, ckp, oscfit; default all) chooses
- * what runs, BENCH_CC_TIMEOUT the cap on each compile of the scaling table (seconds, default 120).
+ * 7. The swing-up (issue 21): build/bench/swingup-gcc and swingup-clang
+ *    (tests/bench/swingup.c): the sparse Jacobian and Lagrangian Hessian IPOPT asks for,
+ *    against derivatives written by hand.
+ *
+ * BENCH_SECTIONS (a comma list of large, scaling, samples, modes, kept, ckp, oscfit, swingup;
+ * default all) chooses what runs, BENCH_CC_TIMEOUT the cap on each compile of the scaling table
+ * (seconds, default 120).
  * The inputs are made by a fixed-seed generator, so runs compare. Times are measured on
  * whatever else the machine is doing: read them as a trend, not to the millisecond.
  */
@@ -710,5 +715,7 @@ int main(void)
         status |= ckp_speed();
     if (section("oscfit"))
         status |= oscfit_speed();
+    if (section("swingup"))
+        status |= run_drivers("swingup");
     return status;
 }

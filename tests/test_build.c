@@ -137,8 +137,9 @@ static void test_oscfit_sample_fits(void **state)
     }
 }
 
-/* samples/ipopt: IPOPT solves HS071 with adgen's gradient, sparse Jacobian and sparse
- * Lagrangian Hessian, to Hock and Schittkowski's optimum (solve checks it). */
+/* samples/ipopt: IPOPT solves HS071 and the pendulum's swing-up with adgen's gradient, sparse
+ * Jacobian and sparse Lagrangian Hessian: HS071 to Hock and Schittkowski's optimum (solve
+ * checks it), the swing-up as it does with derivatives written by hand. */
 static void test_ipopt_sample_solves(void **state)
 {
     (void)state;
@@ -147,14 +148,45 @@ static void test_ipopt_sample_solves(void **state)
                  "install coinor-libipopt-dev)");
     const char *dir = OUT "/ipopt";
     assert_int_equal(runf(NULL, "rm -rf %s && mkdir -p %s/samples && cp -R samples/ipopt "
-                                "samples/hs071.expr %s/samples/", dir, dir, dir), 0);
+                                "samples/hs071.expr samples/swingup.expr %s/samples/", dir, dir,
+                          dir), 0);
     char *out = NULL;
     int rc = runf(&out, MAKE " -C %s/samples/ipopt --no-print-directory ADGEN=\"$(realpath "
                         ADGEN_CMD ")\" 2>&1 && %s/samples/ipopt/solve", dir, dir);
     if (rc != 0)
         fail_msg("samples/ipopt: status %d\n%s", rc, out);
-    assert_contains(out, "IPOPT status 0, f = 17.01401");
+    /* in IPOPT's own example's 8 iterations (its options; hand-written derivatives) */
+    assert_contains(out, "IPOPT status 0 after 8 iterations, f = 17.01401");
     assert_contains(out, ": ok");
+    free(out);
+    /* the swing-up converges with the exact Hessian, in the iterations and to the optimum of
+     * the same driver linked with derivatives written by hand */
+    char *hand = NULL;
+    rc = runf(&out, "%s/samples/ipopt/swingup", dir);
+    if (rc != 0)
+        fail_msg("samples/ipopt/swingup: status %d\n%s", rc, out);
+    printf("%s", out);
+    assert_contains(out, "IPOPT status 0 after ");
+    assert_contains(out, "swings back to theta = -");
+    rc = runf(&hand, "gcc -std=c99 -O2 -c tests/bench/swingup_hand.c -o %s/hand.o && gcc -o "
+                     "%s/swingup_hand %s/samples/ipopt/swingup.o %s/hand.o -lipopt -lm && "
+                     "%s/swingup_hand", dir, dir, dir, dir, dir);
+    if (rc != 0)
+        fail_msg("the swing-up with derivatives by hand: status %d\n%s", rc, hand);
+    assert_string_equal(out, hand);
+    free(out);
+    free(hand);
+    /* the Jacobian and the Lagrangian Hessian equal the hand's at random points, and the
+     * Hessian's pattern is the hand's (the union of the parts', nothing more) */
+    rc = runf(&out, ADGEN_CMD " --emit=jac-sparse,hess-sparse --prefix=sw_ samples/swingup.expr "
+                    "-o %s/sw_nlp.c --header %s/sw_nlp.h 2>&1 && gcc -std=c99 -O2 -DHAND_PREFIX "
+                    "-c tests/bench/swingup_hand.c -o %s/hand_p.o && gcc -std=c99 -O2 "
+                    "-D_POSIX_C_SOURCE=200809L -I%s -Itests/bench -o %s/check "
+                    "tests/bench/swingup.c %s/sw_nlp.c %s/hand_p.o -lm 2>&1 && %s/check --check",
+              dir, dir, dir, dir, dir, dir, dir, dir);
+    if (rc != 0)
+        fail_msg("tests/bench/swingup.c --check: status %d\n%s", rc, out);
+    assert_contains(out, "equal the hand-written ones");
     free(out);
 }
 

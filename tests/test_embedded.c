@@ -1,13 +1,14 @@
 /*
  * test_embedded.c: the embedded profile (issue 22). samples/oscillator.expr unrolled at n = 25
  * RK4 steps (-D n=25) has bodies of thousands of operations: by default the Hessian-vector
- * product's frame holds its chunks' values, about 7 KB. With --max-stack=4096 every function adgen writes, compiled
- * by gcc and by clang at -O2 (-fstack-usage), has a frame such that an entry point's plus the
- * largest helper's stays within 4096 bytes, with no dynamic frame; the values move to the
- * caller's work array, and the entry points give the same bits as the default build's (under
- * ASan and UBSan, work malloc'ed to exactly OSC_WORK()), natively and through the CasADi ABI
- * (its sz_w). ADGEN_FUNC, defined as a section attribute, reaches every function of a
- * chunked, a checkpointing and a CasADi file (objdump -t: all in that section).
+ * product's frame holds its chunks' values, about 7 KB. With --max-stack=4096 every function
+ * adgen writes, compiled by gcc and by clang at -O2 (-fstack-usage), has a frame such that an
+ * entry point's plus the largest helper's stays within 4096 bytes, with no dynamic frame; the
+ * values move to the caller's work array, and the entry points give the same bits as the
+ * default build's (under ASan and UBSan, work malloc'ed to exactly OSC_WORK()), natively and
+ * through the CasADi ABI (its sz_w). ADGEN_FUNC, defined as a section attribute, reaches
+ * every function of a chunked, a checkpointing and a CasADi file (objdump -t: all in that
+ * section).
  */
 #include "testutil.h"
 
