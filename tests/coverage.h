@@ -22,7 +22,7 @@
 enum {
     CV_ARRAY, CV_ARRAY2, CV_DATA, CV_SUM, CV_PROD, CV_FOR, CV_ITER_SCALAR, CV_REC_CONST,
     CV_KEPT_SUM, CV_REC_KEPT, CV_REC_READS_OUTSIDE, CV_STATES2, CV_CAPTURE, CV_IF, CV_CALL,
-    CV_CALL_ARRAY, CV_INLINE, CV_VECTOR, CV_EMPTY_RANGE, CV_SIZE_NUMBER, CV_RUNTIME_SIZE,
+    CV_CALL_ARRAY, CV_INLINE, CV_VECTOR_CALL, CV_VECTOR, CV_EMPTY_RANGE, CV_SIZE_NUMBER, CV_RUNTIME_SIZE,
     CV_TRAJECTORY, CV_FIXED
 };
 
@@ -44,6 +44,7 @@ static const char *const coverage_fixed[CV_FIXED] = {
     [CV_CALL] = "calls of definitions",
     [CV_CALL_ARRAY] = "calls passing arrays",
     [CV_INLINE] = "inline definitions",
+    [CV_VECTOR_CALL] = "calls of definitions returning lists",
     [CV_VECTOR] = "vector results",
     [CV_EMPTY_RANGE] = "empty constant ranges",
     [CV_SIZE_NUMBER] = "sizes read as numbers",
@@ -100,6 +101,23 @@ static int cv_empty_range(const char *text)
         if (lo > hi && !(isalnum((unsigned char)*end) || *end == '_' || *end == '-' ||
                          *end == '+'))
             return 1;
+    }
+    return 0;
+}
+
+/* A definition returning a list (`) = [`) whose name the text calls later: `name(`. */
+static int cv_vector_call(const char *text)
+{
+    for (const char *p = strstr(text, ") = ["); p; p = strstr(p + 1, ") = [")) {
+        const char *line = p;
+        while (line > text && line[-1] != '\n')
+            line--;
+        if (strncmp(line, "inline ", 7) == 0)
+            line += 7;
+        size_t n = strcspn(line, "(");
+        for (const char *c = strchr(p, '\n'); c && *c; c++)
+            if (strncmp(c, line, n + 1) == 0 && !(isalnum((unsigned char)c[-1]) || c[-1] == '_'))
+                return 1;
     }
     return 0;
 }
@@ -178,6 +196,7 @@ static void coverage_count(Coverage *cv, const char *text, const Program *prog)
     has[CV_FOR] = strstr(text, "for ") != NULL;
     has[CV_IF] = strstr(text, "if(") != NULL;
     has[CV_INLINE] = strstr(text, "inline ") != NULL;
+    has[CV_VECTOR_CALL] = cv_vector_call(text);
     has[CV_ITER_SCALAR] = cv_iteration_scalar(text);
     has[CV_EMPTY_RANGE] = cv_empty_range(text);
     has[CV_ARRAY2] = strstr(text, "][") != NULL;

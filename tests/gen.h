@@ -95,9 +95,12 @@ typedef struct {
                                     (0: a scalar) */
     const int *arity;
     const int (*shape)[8];
+    const int *nvalues;    /* per callable: 0 for one value, else a list's length */
     int ncallable;
     int konst;             /* the file's constant K, a number in expressions too; 0: none */
     int calling;           /* the definition gen_can_call checked */
+    int bound[8];          /* the arrays of arr that bind a list's values (c = cons(x)) */
+    int nbound;
 } Gen;
 
 static void gen_expr(Gen *g, int depth);
@@ -381,6 +384,31 @@ static int gen_can_call(Gen *g, int d)
     return 1;
 }
 
+/* A call of callable d: its name and arguments (an array in scope of each array input's
+ * size). */
+static void gen_call_args(Gen *g, int d, int depth)
+{
+    buf_printf(g->out, "%s(", g->callable[d]);
+    for (int i = 0; i < g->arity[d]; i++) {
+        buf_printf(g->out, i ? ", " : "");
+        if (g->shape[d][i])
+            buf_printf(g->out, "%s", g->arr[gen_array_of(g, g->shape[d][i])].name);
+        else
+            gen_expr(g, depth);
+    }
+    buf_printf(g->out, ")");
+}
+
+/* A callable returning a list, drawn among them; -1 (and nothing drawn) when there is none. */
+static int gen_vector_callable(Gen *g)
+{
+    int found[16], n = 0;
+    for (int d = 0; d < g->ncallable && n < 16; d++)
+        if (g->nvalues[d])
+            found[n++] = d;
+    return n ? found[rng_below(g->rng, (unsigned)n)] : -1;
+}
+
 /* The model language: if(c, a, b); a sum or prod over an array in scope; a call of an
  * earlier definition. `which` picks; what does not fit falls back to a leaf. */
 static void gen_model(Gen *g, int depth, unsigned which)
@@ -414,15 +442,9 @@ static void gen_model(Gen *g, int depth, unsigned which)
     } else if (which == 3 && g->ncallable && gen_can_call(g, (int)rng_below(g->rng,
                                                                          (unsigned)g->ncallable))) {
         int d = g->calling;
-        buf_printf(o, "%s(", g->callable[d]);
-        for (int i = 0; i < g->arity[d]; i++) {
-            buf_printf(o, i ? ", " : "");
-            if (g->shape[d][i])
-                buf_printf(o, "%s", g->arr[gen_array_of(g, g->shape[d][i])].name);
-            else
-                gen_expr(g, depth);
-        }
-        buf_printf(o, ")");
+        gen_call_args(g, d, depth);
+        if (g->nvalues[d]) /* one value of a list, indexed where it is read */
+            buf_printf(o, "[%u]", rng_below(g->rng, (unsigned)g->nvalues[d]));
     } else {
         gen_leaf(g);
     }
@@ -538,6 +560,19 @@ static void gen_block(Gen *g, const char *def_name)
     for (int i = 0; i < n; i++) {
         if (g->narr && g->narr < 8 && !chain && rng_chance(g->rng, 20))
             gen_loop(g);
+        int d = gen_vector_callable(g);
+        if (d >= 0 && g->narr < 8 && !chain && rng_chance(g->rng, 50) && gen_can_call(g, d)) {
+            /* the values of a list bound as a local array: c = cons(x), then c[0], c[1] */
+            const char *name = gen_fresh_name(g, def_name);
+            buf_printf(o, "    %s = ", name);
+            gen_call_args(g, d, 1);
+            buf_printf(o, "\n");
+            g->bound[g->nbound++] = g->narr;
+            g->arr[g->narr].name = name;
+            g->arr[g->narr].cols = 0;
+            g->arr[g->narr++].size = g->nvalues[d];
+            continue;
+        }
         const char *name = gen_fresh_name(g, def_name);
         buf_printf(o, "    %s = ", name);
         if (chain && g->nvars > g->ninputs) {
@@ -559,6 +594,9 @@ static void gen_block(Gen *g, const char *def_name)
     for (int i = g->ninputs; i < g->nvars; i++)
         if (!g->used[i])
             buf_printf(o, " %s %s", rng_chance(g->rng, 50) ? "+" : "-", g->vars[i]);
+    for (int i = 0; i < g->nbound; i++) /* each read once at least */
+        buf_printf(o, " + %s[%u]", g->arr[g->bound[i]].name,
+                   rng_below(g->rng, (unsigned)g->arr[g->bound[i]].size));
     buf_printf(o, "\n}\n");
 }
 
@@ -566,10 +604,10 @@ static void gen_block(Gen *g, const char *def_name)
  * (`v[3]`, or sized by the file's constant K), and some data after ';'. */
 static void gen_def(Rng *rng, Buf *out, const GenSize *size, const char *name, int bare,
                     const char *const *callable, const int *arity, const int (*shape)[8],
-                    int ncallable, int konst)
+                    const int *nvalues, int ncallable, int konst)
 {
     Gen g = {.rng = rng, .out = out, .size = size, .callable = callable, .arity = arity,
-             .shape = shape, .ncallable = ncallable, .konst = konst};
+             .shape = shape, .nvalues = nvalues, .ncallable = ncallable, .konst = konst};
     int ninputs = (int)rng_below(rng, (unsigned)size->max_inputs + 1);
     if (ninputs == 0 && (bare || rng_chance(rng, 70)))
         ninputs = 1; /* a definition without inputs is rare; a bare one needs a variable */
@@ -622,6 +660,33 @@ static void gen_def(Rng *rng, Buf *out, const GenSize *size, const char *name, i
         free(g.pool[i]);
 }
 
+/* `inline NAME(u, v) = [..., ...]`: a helper of one or two scalar inputs returning two or
+ * three values; its arity and its number of values. */
+static void gen_vector_def(Rng *rng, Buf *out, const GenSize *size, const char *name,
+                           int *arity, int *nvalues)
+{
+    Gen g = {.rng = rng, .out = out, .size = size};
+    int n = 1 + (int)rng_below(rng, 2), m = 2 + (int)rng_below(rng, 2);
+    buf_printf(out, "inline %s(", name);
+    for (int i = 0; i < n; i++) {
+        const char *input = gen_fresh_name(&g, name);
+        buf_printf(out, "%s%s", i ? ", " : "", input);
+        g.used[g.nvars] = 1;
+        g.vars[g.nvars++] = input;
+    }
+    g.ninputs = g.nvars;
+    buf_printf(out, ") = [");
+    for (int k = 0; k < m; k++) {
+        buf_printf(out, k ? ", " : "");
+        gen_expr(&g, 1 + (int)rng_below(rng, (unsigned)size->max_depth));
+    }
+    buf_printf(out, "]\n");
+    for (int i = 0; i < g.npool; i++)
+        free(g.pool[i]);
+    *arity = n;
+    *nvalues = m;
+}
+
 /* Whether a definition's name is one the language calls a function of its own: a call of it
  * means that function, not the definition. */
 static int gen_is_language_function(const char *name)
@@ -657,7 +722,7 @@ static inline void gen_program(Buf *out, uint64_t seed, const GenSize *size)
     Rng rng = {seed};
     buf_printf(out, "# adgen differential test, seed %llu\n", (unsigned long long)seed);
     if (rng_chance(&rng, 8)) {
-        gen_def(&rng, out, size, "", 1, NULL, NULL, NULL, 0, 0);
+        gen_def(&rng, out, size, "", 1, NULL, NULL, NULL, NULL, 0, 0);
         return;
     }
     int konst = 0;
@@ -667,22 +732,37 @@ static inline void gen_program(Buf *out, uint64_t seed, const GenSize *size)
     }
     int ndefs = 1 + (int)rng_below(&rng, (unsigned)size->max_defs);
     const char *names[16], *callable[16];
-    int arity[16], shape[16][8], ncallable = 0, called[16] = {0};
+    int arity[16], shape[16][8] = {{0}}, nvalues[16] = {0}, ncallable = 0, called[16] = {0};
     size_t starts[16];
+    /* sometimes first a helper returning a list, which later definitions call (indexed, or
+     * bound to a local array) and which is only inlined; dropped when none calls it. Its
+     * own stream of draws. */
+    Rng vrng = {seed ^ 0x9e3779b97f4a7c15ull};
+    const char *vname = NULL;
+    size_t vstart = out->len, vend = out->len;
+    if (ndefs > 1 && rng_chance(&vrng, 30)) {
+        do
+            vname = gen_names[rng_below(&vrng, GEN_NNAMES)];
+        while (gen_is_language_function(vname));
+        gen_vector_def(&vrng, out, size, vname, &arity[0], &nvalues[0]);
+        callable[ncallable++] = vname;
+        vend = out->len;
+    }
     for (int d = 0; d < ndefs && d < 16; d++) {
         const char *name;
         int taken;
         do {
             name = gen_names[rng_below(&rng, GEN_NNAMES)];
-            taken = 0;
+            taken = vname && (strcmp(vname, name) == 0 || gen_is_grad_of(vname, name) ||
+                              gen_is_grad_of(name, vname));
             for (int e = 0; e < d; e++)
                 taken |= strcmp(names[e], name) == 0 || gen_is_grad_of(names[e], name) ||
                          gen_is_grad_of(name, names[e]);
         } while (taken);
         names[d] = name;
         size_t start = starts[d] = out->len;
-        gen_def(&rng, out, size, name, 0, callable, arity, (const int (*)[8])shape, ncallable,
-                konst);
+        gen_def(&rng, out, size, name, 0, callable, arity, (const int (*)[8])shape, nvalues,
+                ncallable, konst);
         /* a definition without data may be called by later ones, with arrays of its sizes */
         const char *head = out->data + start + strlen(name) + 1;
         size_t head_len = strcspn(head, ")");
@@ -712,6 +792,10 @@ static inline void gen_program(Buf *out, uint64_t seed, const GenSize *size)
         buf_puts(out, word); /* room for it */
         memmove(out->data + starts[d] + n, out->data + starts[d], tail);
         memcpy(out->data + starts[d], word, n);
+    }
+    if (vname && !gen_called_after(out->data + vend, vname)) {
+        memmove(out->data + vstart, out->data + vend, out->len - vend + 1);
+        out->len -= vend - vstart;
     }
 }
 

@@ -650,8 +650,8 @@ static void test_diff_random_programs(void **state)
     print_message("  central differences skipped at %ld of %ld components (kinks, "
                   "ill-conditioning)\n", st.fd_skipped, st.components);
     static const int drawn[] = {CV_ARRAY, CV_ARRAY2, CV_DATA, CV_SUM, CV_PROD, CV_FOR,
-                                CV_ITER_SCALAR, CV_IF, CV_CALL, CV_CALL_ARRAY, CV_INLINE, CV_EMPTY_RANGE,
-                                CV_SIZE_NUMBER};
+                                CV_ITER_SCALAR, CV_IF, CV_CALL, CV_CALL_ARRAY, CV_INLINE,
+                                CV_VECTOR_CALL, CV_EMPTY_RANGE, CV_SIZE_NUMBER};
     coverage_want(&coverage, drawn, sizeof drawn / sizeof *drawn, 1, 1u << ENTRY_GRAD);
     int low = coverage_report(&coverage, stdout);
     if (st.failures)

@@ -515,7 +515,8 @@ static void test_modes_random_programs(void **state)
     assert_int_equal(count_after(log, "failures "), 0);
     assert_true(count_after(log, "checks ") > 20 * n);
     free(log);
-    static const int drawn[] = {CV_ARRAY, CV_DATA, CV_SUM, CV_FOR, CV_IF, CV_CALL, CV_VECTOR};
+    static const int drawn[] = {CV_ARRAY, CV_DATA, CV_SUM, CV_FOR, CV_IF, CV_CALL, CV_VECTOR_CALL,
+                                CV_VECTOR};
     /* the checkpointed variants need a kept recurrence: test_kept_random draws those */
     coverage_want(&cv, drawn, sizeof drawn / sizeof *drawn, 0,
                   ((1u << ENTRY_KINDS) - 1) & ~ENTRIES_CKP);
