@@ -10,6 +10,7 @@
  *   matrix.c  the layout of some entry points' matrices: columns of jvp, compressed columns
  *   loops.c   an entry point's body, its runs printed as C loops among its statements
  *   chunks.c  a large body in chunks
+ *   casadi.c  CasADi's external functions around the entry points (--abi=casadi)
  *
  * After emit_c.c, which calls them all, a file calls only the files before it in this list.
  */
