@@ -6,7 +6,9 @@
  * and checks, in C, that the value, the gradient, jvp, vjp and hvp agree to rounding: the
  * unrolled form is the independent route, the one the rest of the tests check against
  * finite differences and the interpreter. The generated C must compile warning-free with gcc
- * and clang at -std=c99 -pedantic -Werror, and with clang as C++.
+ * and clang at -std=c99 -pedantic -Werror, and with clang as C++. Then every kept entry point
+ * runs under ASan and UBSan at n = 0, 1, 2 and 1000 with each array malloc'ed to exactly its
+ * size (the work arrays to NAME_WORK's and NAME_WORK_CKP's).
  * ADGEN_KEPT_N programs (default 30) from seed ADGEN_KEPT_SEED (default 1).
  */
 #include "testutil.h"
@@ -18,6 +20,7 @@
 #define GCC "gcc -std=c99 -O0 -Wall -Wextra -pedantic -Werror"
 #define CLANG "clang -std=c99 -Wall -Wextra -pedantic -Werror -fsyntax-only"
 #define CLANGXX "clang++ -x c++ -Wall -Wextra -Werror -fsyntax-only"
+#define SAN "-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
 
 static const int sizes[] = {1, 2, 5};
 enum { NSIZES = sizeof sizes / sizeof *sizes };
@@ -160,6 +163,44 @@ static void put_size(Buf *d, int K, const GenKept *g)
     buf_puts(d, "        (void)work;\n        (void)hk;\n        (void)hu;\n        (void)xd;\n    }\n");
 }
 
+/* The kept entry points at size K under ASan and UBSan (san.c), every array malloc'ed to its
+ * exact size (none at K = 0, the work array NAME_WORK's or NAME_WORK_CKP's): what they read
+ * and write must stay inside. */
+static void put_san_size(Buf *d, int K, const GenKept *g)
+{
+    const char *work = g->recurrence ? ", work" : "", *all = g->traj ? ", work" : "";
+    buf_printf(d, "    {\n        long K = %d;\n", K);
+    buf_printf(d, "        double *work = get(%s), *p = get(2), *q = get(1), *x = get(K), "
+                  "*y = get(K);\n", g->recurrence ? "K_F_WORK(K)" : "0");
+    buf_puts(d, "        double *pd = get(2), *xd = get(K), *gp = get(2), *gq = get(1), "
+                "*gx = get(K);\n        double v = k_f(K, p, q[0], x, y");
+    buf_printf(d, "%s);\n", all);
+    const char *xb = g->x_diff ? ", gx" : "", *xdot = g->x_diff ? ", xd" : "";
+    buf_printf(d, "        v += k_f_grad(K, p, q[0], x, y, gp, gq%s%s);\n", xb, work);
+    buf_printf(d, "        k_f_jvp(K, p, q[0], x, y, pd, 0.5%s, &v%s);\n", xdot, all);
+    buf_printf(d, "        k_f_vjp(K, p, q[0], x, y, 1.5, gp, gq%s%s);\n", xb, work);
+    if (!g->recurrence)
+        buf_printf(d, "        k_f_hvp(K, p, q[0], x, y, pd, 0.5%s, gp, gq%s);\n", xdot, xb);
+    if (g->recurrence && !g->second && !g->traj)
+        for (int c = 1; c <= 3; c += 2) {
+            buf_printf(d, "        double *ck%d = get(K_F_WORK_CKP(K, %d));\n", c, c);
+            buf_printf(d, "        v += k_f_grad_ckp(K, p, q[0], x, y, gp, gq%s, %d, ck%d);\n",
+                       xb, c, c);
+            buf_printf(d, "        k_f_vjp_ckp(K, p, q[0], x, y, 1.5, gp, gq%s, %d, ck%d);\n"
+                          "        free(ck%d);\n", xb, c, c, c);
+        }
+    if (!g->x_diff) {
+        buf_printf(d, "        double *J = get(3);\n        v += k_f_jac(K, p, q[0], x, y, J%s);\n",
+                   all);
+        if (!g->recurrence)
+            buf_puts(d, "        double *H = get(9);\n        v += k_f_hess(K, p, q[0], x, y, H);\n"
+                        "        free(H);\n");
+        buf_puts(d, "        free(J);\n");
+    }
+    buf_puts(d, "        sink += v;\n        free(work), free(p), free(q), free(x), free(y);\n"
+                "        free(pd), free(xd), free(gp), free(gq), free(gx);\n    }\n");
+}
+
 /* One program: adgen kept and unrolled, the driver, compiled and run. Returns the driver's
  * output (malloc'ed); fails the test on any error. */
 static char *check_program(uint64_t seed)
@@ -207,11 +248,29 @@ static char *check_program(uint64_t seed)
                    "    return n_fail != 0;\n}\n");
     snprintf(path, sizeof path, "%s/main.c", dir);
     spit(path, drv.data);
+    Buf san = {0};
+    buf_puts(&san, "#include <stdlib.h>\n#include \"k.h\"\n\nstatic volatile double sink;\n"
+                   "static unsigned long rnd = 99;\n"
+                   "/* n values, exactly: nothing past them is the array's */\n"
+                   "static double *get(long n)\n{\n"
+                   "    double *v = malloc((size_t)n * sizeof *v);\n"
+                   "    for (long i = 0; i < n; i++) {\n"
+                   "        rnd = rnd * 6364136223846793005ul + 1442695040888963407ul;\n"
+                   "        v[i] = (double)(rnd >> 11) / 9007199254740992.0 * 2 - 1;\n    }\n"
+                   "    return v;\n}\n\nint main(void)\n{\n");
+    static const int san_sizes[] = {0, 1, 2, 1000};
+    for (int s = 0; s < 4; s++)
+        put_san_size(&san, san_sizes[s], &g);
+    buf_puts(&san, "    return 0;\n}\n");
+    char san_path[256];
+    snprintf(san_path, sizeof san_path, "%s/san.c", dir);
+    spit(san_path, san.data);
+    buf_free(&san);
     /* what adgen and the driver wrote; the second pass of make test has the first's bytes and
      * does not build them again */
     char names[2 + 2 * NSIZES][160];
-    const char *inputs[2 + 2 * NSIZES + 2] = {path}, *made[] = {NULL};
-    int ni = 1;
+    const char *inputs[2 + 2 * NSIZES + 3] = {path, san_path}, *made[] = {NULL};
+    int ni = 2;
     snprintf(names[0], sizeof names[0], "%s/k.c", dir);
     snprintf(names[1], sizeof names[1], "%s/k.h", dir);
     for (int s = 0; s < NSIZES; s++) {
@@ -222,7 +281,8 @@ static char *check_program(uint64_t seed)
         inputs[ni++] = names[i];
     Buf cmd = {0};
     buf_printf(&cmd, "cd %s && " GCC " -o main main.c %s -lm 2>&1 && " CLANG " k.c 2>&1 && "
-                     CLANGXX " k.c 2>&1 && ./main 2>&1", dir, files.data);
+                     CLANGXX " k.c 2>&1 && " GCC " " SAN " -o san san.c k.c -lm 2>&1 && ./san "
+                     "2>&1 && ./main 2>&1", dir, files.data);
     rc = run_cached(&log, cmd.data, inputs, made);
     buf_free(&cmd);
     if (rc != 0)
