@@ -147,7 +147,7 @@ struct Def {
     Ast *expr;         /* one-line definitions and bare expressions */
     int bare;          /* a bare expression: sema names it and finds its inputs */
     int inline_only;   /* `inline f(...)`: only inlined where it is called, never emitted */
-    int called;        /* another definition calls it (set by sema) */
+    int called;        /* a definition names it in a call (set by sema, from the text) */
     Def *next;
 };
 

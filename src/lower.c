@@ -389,7 +389,6 @@ static NodeId inline_body(Lower *L, const Ast *e, Def *def, int frame)
         L->calls_cap *= 2;
         L->calls = xrealloc(L->calls, (size_t)L->calls_cap * sizeof *L->calls);
     }
-    def->called = 1;
     L->calls[L->ncalls].def = def;
     L->calls[L->ncalls].at = e->loc;
     L->calls[L->ncalls++].id = frame;

@@ -484,6 +484,30 @@ static void lower_def(Lower *L, Def *def, Func *f)
     L->unroll = unroll;
 }
 
+/* Marks the definitions a calls by name (not the language's functions of those names): a
+ * call the unrolling never reaches (in an empty range) is a call in the source all the same. */
+static void mark_called(Def *defs, const Ast *a)
+{
+    for (; a; a = a->next) {
+        if (a->kind == A_CALL && scope_function_kind(a->name) == N_KINDS)
+            for (Def *d = defs; d; d = d->next)
+                d->called |= d->name == a->name;
+        mark_called(defs, a->lhs);
+        mark_called(defs, a->rhs);
+        mark_called(defs, a->args);
+    }
+}
+
+static void mark_called_in(Def *defs, const Stmt *st)
+{
+    mark_called(defs, st->index);
+    mark_called(defs, st->expr);
+    mark_called(defs, st->from);
+    mark_called(defs, st->to);
+    for (const Stmt *b = st->body; b; b = b->next)
+        mark_called_in(defs, b);
+}
+
 int sema_program(Parse *p, const char *stem, Program *prog)
 {
     Diag *diag = p->diag;
@@ -540,6 +564,11 @@ int sema_program(Parse *p, const char *stem, Program *prog)
         lower_def(&L, d, &prog->funcs[prog->nfuncs++]);
         if (d->inline_only) /* lowered for its errors; its callers inline it */
             func_free(&prog->funcs[--prog->nfuncs]);
+    }
+    for (Def *d = p->defs; d; d = d->next) {
+        mark_called(p->defs, d->expr);
+        for (const Stmt *st = d->body; st; st = st->next)
+            mark_called_in(p->defs, st);
     }
     for (Def *d = p->defs; prog->nfuncs && d; d = d->next)
         if (d->name && d->inline_only && !d->called)

@@ -441,6 +441,23 @@ static const char grad_driver[] =
     "    return 0;\n"
     "}\n";
 
+/* An inline helper nothing calls is a warning (the file still compiles); one called only in
+ * an empty range is called in the source, and no warning. */
+static void test_cli_inline_uncalled(void **state)
+{
+    (void)state;
+    char *out;
+    assert_int_equal(runf(&out, "printf 'inline h(x) = x^2\\nf(x) = x\\n' | " ADGEN_CMD
+                                " - -o /dev/null 2>&1"), 0);
+    assert_contains(out, "<stdin>:1:8: warning: 'h' is inline and nothing calls it, so it writes "
+                         "nothing");
+    free(out);
+    assert_int_equal(runf(&out, "printf 'inline h(x) = x^2\\nf(x) = x + prod(i = 1..0, h(x))\\n' "
+                                "| " ADGEN_CMD " - -o /dev/null 2>&1"), 0);
+    assert_string_equal(out, "");
+    free(out);
+}
+
 static void test_cli_stdin(void **state)
 {
     (void)state;
@@ -758,6 +775,7 @@ int main(void)
         cmocka_unit_test(test_cli_output_replaced_on_success),
         cmocka_unit_test(test_cli_refuses_foreign_output),
         cmocka_unit_test(test_cli_stdin),
+        cmocka_unit_test(test_cli_inline_uncalled),
         cmocka_unit_test(test_cli_stdin_error),
         cmocka_unit_test(test_cli_bare_expression_named_after_file),
         cmocka_unit_test(test_cli_bare_expression_input_order),
