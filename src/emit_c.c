@@ -900,7 +900,8 @@ static void schedule_definition(DefOut *e, Entry *entries, Body *bodies, Runs *r
 /* The start of the source: the include, ADGEN_UNUSED for static functions, and every entry
  * point's prototype (and a sparse one's pattern arrays) in C linkage. */
 static void put_preamble(Buf *out, const Program *prog, const Diag *diag,
-                         const EmitOptions *opt, const DefOut *defs, Entry (*entries)[ENTRY_KINDS])
+                         const EmitOptions *opt, const DefOut *defs, Entry (*entries)[ENTRY_KINDS],
+                         int chunked)
 {
     header_comment(out, diag);
     buf_puts(out, "#include <math.h>\n");
@@ -920,6 +921,10 @@ static void put_preamble(Buf *out, const Program *prog, const Diag *diag,
     buf_puts(out, "\n");
     if (!opt->self_header) /* else the header has it */
         put_func_macro(out);
+    if (chunked) /* inlined back into one function, the parts cost clang 7x the time */
+        buf_puts(out, "#ifndef ADGEN_NOINLINE\n#if defined(__GNUC__)\n"
+                      "#define ADGEN_NOINLINE __attribute__((noinline))\n#else\n"
+                      "#define ADGEN_NOINLINE\n#endif\n#endif\n\n");
     if (opt->file_static)
         buf_printf(out, "#ifndef ADGEN_UNUSED\n#if defined(__GNUC__)\n"
                         "#define ADGEN_UNUSED __attribute__((unused))\n#else\n"
@@ -1005,11 +1010,15 @@ void emit_source(const Program *prog, const Diag *diag, const EmitOptions *opt, 
     Entry(*entries)[ENTRY_KINDS] = arena_alloc(&arena, (size_t)prog->nfuncs * sizeof *entries);
     Body(*bodies)[ENTRY_KINDS] = arena_alloc(&arena, (size_t)prog->nfuncs * sizeof *bodies);
     Runs(*runs)[ENTRY_KINDS] = arena_alloc(&arena, (size_t)prog->nfuncs * sizeof *runs);
+    int chunked = 0;
     for (int i = 0; i < prog->nfuncs; i++) {
         schedule_definition(&defs[i], entries[i], bodies[i], runs[i]);
         memcpy(work + (size_t)i * ENTRY_KINDS, defs[i].s.chunk_work, sizeof defs[i].s.chunk_work);
+        for (int k = 0; k < ENTRY_KINDS; k++)
+            chunked |= (func_printed(&prog->funcs[i]) >> k & 1) && bodies[i][k].nodes &&
+                       chunks_wanted(&defs[i], &bodies[i][k]);
     }
-    put_preamble(out, prog, diag, opt, defs, entries);
+    put_preamble(out, prog, diag, opt, defs, entries, chunked);
     for (int i = 0; i < prog->nfuncs; i++) {
         DefOut *e = &defs[i];
         const Func *f = e->s.f;

@@ -159,4 +159,5 @@ void names_reserve_c(NameSet *s)
     }
     add(s, "ADGEN_UNUSED");
     add(s, "ADGEN_FUNC");
+    add(s, "ADGEN_NOINLINE");
 }

@@ -69,7 +69,7 @@ static void check_frames(const char *cc)
     printf("%s --max-stack=4096: largest entry point frame %ld, largest helper frame %ld\n", cc,
            entry, helper);
     assert_true(entry > 0);
-    assert_true(entry + (helper > 0 ? helper : 0) <= 4096); /* clang inlines them: -1 */
+    assert_true(entry + (helper > 0 ? helper : 0) <= 4096); /* none (-1): all inlined */
     snprintf(su, sizeof su, OUT "/d-%s.su", cc);
     long plain = largest_frame(su, 0);
     printf("%s default: largest entry point frame %ld\n", cc, plain);

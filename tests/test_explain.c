@@ -392,7 +392,7 @@ static char *c_body(const char *c, const char *name)
     for (int k = 1;; k++) {
         char part[128];
         snprintf(part, sizeof part, "%s_part%d", name, k);
-        char *more = one_body(c, "static ADGEN_FUNC void", part);
+        char *more = one_body(c, "static ADGEN_NOINLINE ADGEN_FUNC void", part);
         if (!more)
             break;
         buf_puts(&all, more);
