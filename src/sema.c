@@ -485,17 +485,33 @@ static void lower_def(Lower *L, Def *def, Func *f)
 }
 
 /* Marks the definitions a calls by name (not the language's functions of those names): a
- * call the unrolling never reaches (in an empty range) is a call in the source all the same. */
+ * call the unrolling never reaches (in an empty range) is a call in the source all the same.
+ * A stack of its own: a 10 MB expression nests a million deep. */
 static void mark_called(Def *defs, const Ast *a)
 {
-    for (; a; a = a->next) {
-        if (a->kind == A_CALL && scope_function_kind(a->name) == N_KINDS)
-            for (Def *d = defs; d; d = d->next)
-                d->called |= d->name == a->name;
-        mark_called(defs, a->lhs);
-        mark_called(defs, a->rhs);
-        mark_called(defs, a->args);
+    const Ast **stack = NULL;
+    size_t n = 0, cap = 0;
+    for (;;) {
+        for (; a; a = a->next) {
+            if (a->kind == A_CALL && scope_function_kind(a->name) == N_KINDS)
+                for (Def *d = defs; d; d = d->next)
+                    d->called |= d->name == a->name;
+            const Ast *kids[3] = {a->lhs, a->rhs, a->args};
+            for (int k = 0; k < 3; k++) {
+                if (!kids[k])
+                    continue;
+                if (n == cap) {
+                    cap = cap ? 2 * cap : 64;
+                    stack = xrealloc(stack, cap * sizeof *stack);
+                }
+                stack[n++] = kids[k];
+            }
+        }
+        if (!n)
+            break;
+        a = stack[--n];
     }
+    free(stack);
 }
 
 static void mark_called_in(Def *defs, const Stmt *st)
