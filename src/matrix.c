@@ -44,14 +44,18 @@ uint32_t *matrix_csc_positions(const Sparse *sp, uint32_t ncols, uint32_t **colp
     return pos;
 }
 
-/* In compressed column storage, a sparse entry's stores go to the nonzeros' positions there. */
+/* In compressed column storage, a sparse entry's stores of nonzeros go to their positions
+ * there (its stores of a list's values stay where they are). */
 void matrix_csc_stores(const DefOut *e, Entry *entry)
 {
     if (!e->opt->csc || !entry->pattern)
         return;
     uint32_t *colptr, *pos = matrix_csc_positions(entry->pattern, e->s.f->ndiff, &colptr);
-    for (uint32_t r = 0; r < entry->nstores; r++)
-        entry->elem[r] = pos[entry->elem[r]];
+    for (uint32_t r = 0; r < entry->nstores; r++) {
+        const char *name = entry->args[entry->arg[r]].name;
+        if (name == e->s.jac_nz || name == e->s.hess_nz)
+            entry->elem[r] = pos[entry->elem[r]];
+    }
     free(pos);
     free(colptr);
 }

@@ -36,7 +36,7 @@ static const char driver_head[] =
     "int main(void)\n{\n"
     "    const double x[4] = {1.25, 4.5, 3.75, 1.5}, lambda[2] = {-0.5, 2.0};\n"
     "    const double y[8] = {0.5, -1.25, 2, 0.75, -0.5, 1.5, 1, -2};\n"
-    "    double out[2], v, nz[64], dense[64], tri[64], csc[64];\n"
+    "    double out[2], cout[64], v, nz[64], dense[64], tri[64], csc[64];\n"
     "    (void)v;\n";
 
 /* One sparse entry point (kind "jac" or "hess") of fn, decoded both ways and compared. */
@@ -58,8 +58,14 @@ static void put_sparse(Buf *d, const Fn *fn, const char *kind)
     buf_printf(d, "    for (int k = 0; k < T_%s; k++)\n"
                   "        tri[t_%s_%s_sparse_row[k] * %d + t_%s_%s_sparse_col[k]] = nz[k];\n",
                up, N, kind, fn->n, N, kind);
+    /* a list's values where the triplets' entry point put them, and nothing past them */
+    buf_printf(d, "    memset(cout, 0, sizeof cout);\n");
     buf_printf(d, "    %sc_%s_%s_sparse(%s%s, nz);\n", vec ? "" : "v = ", N, kind, fn->args,
-               vec ? ", out" : "");
+               vec ? ", cout" : "");
+    if (vec)
+        buf_printf(d, "    for (int i = 0; i < 64; i++)\n"
+                      "        check(cout[i] == (i < %d ? out[i] : 0), \"%s\", \"csc's values\", "
+                      "i);\n", fn->rows, N);
     buf_printf(d, "    check(c_%s_%s_sparse_colptr[0] == 0 && c_%s_%s_sparse_colptr[%d] == C_%s, "
                   "\"%s\", \"column starts\", 0);\n", N, kind, N, kind, fn->n, up, N);
     buf_printf(d, "    for (int j = 0; j < %d; j++)\n"
