@@ -487,15 +487,16 @@ static void lower_def(Lower *L, Def *def, Func *f)
 /* Marks the definitions a calls by name (not the language's functions of those names): a
  * call the unrolling never reaches (in an empty range) is a call in the source all the same.
  * A stack of its own: a 10 MB expression nests a million deep. */
-static void mark_called(Def *defs, const Ast *a)
+static void mark_called(const Lower *L, const Ast *a)
 {
     const Ast **stack = NULL;
     size_t n = 0, cap = 0;
     for (;;) {
         for (; a; a = a->next) {
-            if (a->kind == A_CALL && scope_function_kind(a->name) == N_KINDS)
-                for (Def *d = defs; d; d = d->next)
-                    d->called |= d->name == a->name;
+            Def *d = a->kind == A_CALL && scope_function_kind(a->name) == N_KINDS ?
+                     scope_find_def(L, a->name) : NULL;
+            if (d)
+                d->called = 1;
             const Ast *kids[3] = {a->lhs, a->rhs, a->args};
             for (int k = 0; k < 3; k++) {
                 if (!kids[k])
@@ -514,14 +515,14 @@ static void mark_called(Def *defs, const Ast *a)
     free(stack);
 }
 
-static void mark_called_in(Def *defs, const Stmt *st)
+static void mark_called_in(const Lower *L, const Stmt *st)
 {
-    mark_called(defs, st->index);
-    mark_called(defs, st->expr);
-    mark_called(defs, st->from);
-    mark_called(defs, st->to);
+    mark_called(L, st->index);
+    mark_called(L, st->expr);
+    mark_called(L, st->from);
+    mark_called(L, st->to);
     for (const Stmt *b = st->body; b; b = b->next)
-        mark_called_in(defs, b);
+        mark_called_in(L, b);
 }
 
 int sema_program(Parse *p, const char *stem, Program *prog)
@@ -582,9 +583,9 @@ int sema_program(Parse *p, const char *stem, Program *prog)
             func_free(&prog->funcs[--prog->nfuncs]);
     }
     for (Def *d = p->defs; d; d = d->next) {
-        mark_called(p->defs, d->expr);
+        mark_called(&L, d->expr);
         for (const Stmt *st = d->body; st; st = st->next)
-            mark_called_in(p->defs, st);
+            mark_called_in(&L, st);
     }
     for (Def *d = p->defs; prog->nfuncs && d; d = d->next)
         if (d->name && d->inline_only && !d->called)
