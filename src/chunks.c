@@ -104,13 +104,20 @@ static void order_statements(Chunks *ch, const DefOut *e, const Entry *entry, co
     free(order);
 }
 
+/* The C parameters a chunk may read or store through: the inputs, the entry's args, the
+ * sizes. */
+static uint32_t owners(const Func *f, const Entry *entry)
+{
+    return (uint32_t)f->nparams + (uint32_t)entry->nargs + (uint32_t)f->nsizes;
+}
+
 /* Per chunk, the parameters it reads or stores through; per local, the chunk defining it and
  * the last that reads it. */
 static void find_uses(Chunks *ch, const DefOut *e, const Entry *entry, const Body *b)
 {
     const Func *f = e->s.f;
-    /* parameters: the inputs, then the entry's args; an input slot's owner */
-    uint32_t nowners = (uint32_t)f->nparams + (uint32_t)entry->nargs;
+    /* parameters: the inputs, the entry's args, then the sizes; an input slot's owner */
+    uint32_t nowners = owners(f, entry);
     ch->stamp = xrealloc(NULL, (nowners + 1) * sizeof *ch->stamp);
     memset(ch->stamp, 0, (nowners + 1) * sizeof *ch->stamp);
     uint32_t nslots = f->nslots > f->ninputs ? f->nslots : f->ninputs;
@@ -121,6 +128,9 @@ static void find_uses(Chunks *ch, const DefOut *e, const Entry *entry, const Bod
     for (int a = 0; a < entry->nargs; a++)
         for (uint32_t i = 0; !entry->args[a].out && i < entry->args[a].size; i++)
             ch->owner[entry->args[a].slot + i] = (uint32_t)f->nparams + (uint32_t)a;
+    for (int k = 0; k < f->nsizes; k++) /* a size read as a number */
+        if (f->size_slot[k] != UINT32_MAX)
+            ch->owner[f->size_slot[k]] = nowners - (uint32_t)f->nsizes + (uint32_t)k;
     ch->uses = xrealloc(NULL, ch->nchunks * sizeof *ch->uses);
     ch->nuses = xrealloc(NULL, ch->nchunks * sizeof *ch->nuses);
     ch->caps = xrealloc(NULL, ch->nchunks * sizeof *ch->caps);
@@ -229,7 +239,10 @@ void chunks_restore(Chunks *ch, DefOut *e, const Body *b)
 static const char *param_name(const DefOut *e, const Entry *entry, uint32_t p)
 {
     const Func *f = e->s.f;
-    return p < (uint32_t)f->nparams ? e->s.param[p] : entry->args[p - f->nparams].name;
+    uint32_t nargs = (uint32_t)entry->nargs;
+    return p < (uint32_t)f->nparams ? e->s.param[p] :
+           p < f->nparams + nargs ? entry->args[p - f->nparams].name :
+           e->s.size[p - f->nparams - nargs];
 }
 
 static void put_param_decl(Buf *out, const DefOut *e, const Entry *entry, uint32_t p)
@@ -240,6 +253,10 @@ static void put_param_decl(Buf *out, const DefOut *e, const Entry *entry, uint32
         int array = f->params[p].rank > 0;
         buf_printf(out, "%s%s %s%s", array ? "const " : "", real, array ? "*" : "",
                    e->s.param[p]);
+        return;
+    }
+    if (p >= f->nparams + (uint32_t)entry->nargs) {
+        buf_printf(out, "long %s", param_name(e, entry, p));
         return;
     }
     const Arg *a = &entry->args[p - f->nparams];
@@ -307,8 +324,9 @@ void chunks_put_body(Emitter *em, const DefOut *e, const Entry *entry, const Bod
     Buf *out = em->out;
     const Func *f = e->s.f;
     Printer pr = {e, b};
-    uint32_t lastc = ch->nchunks - 1, nowners = (uint32_t)f->nparams + (uint32_t)entry->nargs;
+    uint32_t lastc = ch->nchunks - 1, nowners = owners(f, entry);
     buf_puts(out, "{\n");
+    emit_put_size_checks(out, e);
     /* parameters no chunk reads */
     uint8_t *used = xrealloc(NULL, nowners + 1);
     memset(used, 0, nowners + 1);

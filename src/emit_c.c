@@ -883,6 +883,15 @@ static void schedule_definition(DefOut *e, Entry *entries, Body *bodies, Runs *r
     for (int k = ENTRY_KINDS - 1; k >= 0; k--)
         if (want & ENTRIES_CKP & 1u << k)
             schedule_entry(e, (EntryKind)k, entries, bodies, runs);
+    /* a matrix made of calls of a chunked entry point passes its work array on */
+    for (int k = 0; k < ENTRY_KINDS; k++) {
+        EntryKind ck = func_columns(e->s.f, (EntryKind)k);
+        if (want & 1u << k && ck != ENTRY_KINDS && e->s.chunk_work[ck]) {
+            e->s.chunk_work[k] = e->s.chunk_work[ck];
+            entry_free(&entries[k]);
+            sched_entry(&e->s, (EntryKind)k, &entries[k]);
+        }
+    }
     runs_name_loops(e);
     static const char *const col_names[] = {"direction", "column", "i", "value"};
     int columns = func_printed(e->s.f) != e->s.f->entries;

@@ -132,6 +132,65 @@ static void test_max_stack(void **state)
     free(out);
 }
 
+/* A definition with no kept loop but a size read as a number (y's, n), whose bodies are long
+ * enough to be split into parts, and one that does not read its size: the parts take the size
+ * they read, the entry points that read none mark it unused, and a Jacobian made of calls of
+ * a chunked jvp passes the work array on. Checked against the form with the size given (-D),
+ * where the division by n + 1 is by a constant. */
+static const char sizes_model[] =
+    "wide(x[60]; y[n]) = sum(i = 0..58, sin(x[i]*x[i+1]) * exp(x[i+1] - x[i])) / (n + 1)\n"
+    "wide2(x[60]; y[n]) = sum(i = 0..58, sin(x[i]*x[i+1]) * exp(x[i+1] - x[i]))\n";
+
+static const char sizes_driver[] =
+    "#include <math.h>\n#include <stdio.h>\n#include <stdlib.h>\n"
+    "#include \"k.h\"\n#include \"u.h\"\n"
+    "static int bad;\n"
+    "static void near(const char *what, double a, double b)\n{\n"
+    "    if (!(fabs(a - b) <= 1e-13 * (1 + fabs(b)))) {\n"
+    "        printf(\"%s: %.17g, expected %.17g\\n\", what, a, b);\n        bad = 1;\n    }\n}\n"
+    "int main(void)\n{\n"
+    "    double x[60], v[60], y[3] = {0}, g[60], ug[60], jac[60], ujac[60], hv[60], uhv[60], d, ud;\n"
+    "    double *work = malloc((K_WIDE_WORK() > K_WIDE2_WORK() ? K_WIDE_WORK() : K_WIDE2_WORK()) *\n"
+    "                          sizeof *work);\n"
+    "    for (int i = 0; i < 60; i++) {\n        x[i] = sin(1.3 * i);\n        v[i] = cos(0.7 * i);\n    }\n"
+    "    near(\"wide\", k_wide_grad(3, x, y, g, work), u_wide_grad(x, y, ug));\n"
+    "    near(\"wide jvp value\", k_wide_jvp(3, x, y, v, &d, work), u_wide_jvp(x, y, v, &ud));\n"
+    "    near(\"wide jvp\", d, ud);\n"
+    "    k_wide_jac(3, x, y, jac, work);\n    u_wide_jac(x, y, ujac);\n"
+    "    k_wide_hvp(3, x, y, v, hv, work);\n    u_wide_hvp(x, y, v, uhv);\n"
+    "    for (int i = 0; i < 60; i++) {\n"
+    "        near(\"wide grad\", g[i], ug[i]);\n        near(\"wide jac\", jac[i], ujac[i]);\n"
+    "        near(\"wide hvp\", hv[i], uhv[i]);\n    }\n"
+    "    near(\"wide2\", k_wide2_grad(3, x, y, g, work), u_wide2_grad(x, y, ug));\n"
+    "    k_wide2_jac(3, x, y, jac, work);\n    u_wide2_jac(x, y, ujac);\n"
+    "    for (int i = 0; i < 60; i++) {\n"
+    "        near(\"wide2 grad\", g[i], ug[i]);\n        near(\"wide2 jac\", jac[i], ujac[i]);\n    }\n"
+    "    free(work);\n    printf(\"%s\\n\", bad ? \"DIFFER\" : \"same numbers\");\n"
+    "    return bad;\n}\n";
+
+static void test_sizes_in_parts(void **state)
+{
+    (void)state;
+    spit(OUT "/wide.expr", sizes_model);
+    adgen("--emit=grad,jvp,jac,hvp --max-stack=1024 --prefix=k_ " OUT "/wide.expr -o " OUT
+          "/k.c --header " OUT "/k.h");
+    adgen("--emit=grad,jvp,jac,hvp --prefix=u_ -D n=3 " OUT "/wide.expr -o " OUT "/u.c --header "
+          OUT "/u.h");
+    char *k = read_file(OUT "/k.c");
+    assert_non_null(k);
+    assert_contains(k, "k_wide_grad_part1(");
+    free(k);
+    spit(OUT "/sizes.c", sizes_driver);
+    char *out = NULL;
+    int rc = runf(&out, "cd " OUT " && gcc " FLAGS " -O0 -c k.c 2>&1 && "
+                        "clang " FLAGS " -O0 -c k.c -o k-clang.o 2>&1 && "
+                        "gcc " FLAGS " " SAN " -o sizes sizes.c k.c u.c -lm 2>&1 && ./sizes 2>&1");
+    if (rc != 0)
+        fail_msg("the parts with a size: status %d\n%s", rc, out ? out : "");
+    assert_contains(out, "same numbers");
+    free(out);
+}
+
 /* Every function symbol of object o is in section .text.adgen; returns how many there are. */
 static int functions_in_section(const char *o)
 {
@@ -178,6 +237,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_max_stack),
         cmocka_unit_test(test_func_macro),
+        cmocka_unit_test(test_sizes_in_parts),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
