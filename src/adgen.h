@@ -886,6 +886,7 @@ typedef struct {
     int csc;                  /* sparse entries in compressed column storage, not triplets */
     int casadi;               /* --abi=casadi: CasADi's external functions under the entry
                                  points' names, the native ones static (file_static is set) */
+    int abi_static;           /* --abi=casadi with --static: CasADi's functions static too */
     uint32_t max_stack;       /* --max-stack=BYTES: a large body in small chunks, the values
                                  they pass in the caller's work array; 0: no bound */
     const char *line_file;    /* #line directives name this input; NULL: none */

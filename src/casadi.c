@@ -128,14 +128,16 @@ static void put_sparsity(Buf *out, const Io *io, int k)
 }
 
 /* NAME_sparsity_in or _out, and NAME_name_in or _out. */
-static void put_table(Buf *out, const char *fn, const Io *io, int n, const char *which)
+static void put_table(Buf *out, const char *st, const char *fn, const Io *io, int n,
+                      const char *which)
 {
-    buf_printf(out, "\nADGEN_FUNC const char *%s_name_%s(casadi_int i)\n{\n"
-                    "    switch (i) {\n", fn, which);
+    buf_printf(out, "\n%sADGEN_FUNC const char *%s_name_%s(casadi_int i)\n{\n"
+                    "    switch (i) {\n", st, fn, which);
     for (int k = 0; k < n; k++)
         buf_printf(out, "    case %d: return \"%s\";\n", k, io[k].name);
     buf_puts(out, "    default: return 0;\n    }\n}\n");
-    buf_printf(out, "\nADGEN_FUNC const casadi_int *%s_sparsity_%s(casadi_int i)\n{\n", fn, which);
+    buf_printf(out, "\n%sADGEN_FUNC const casadi_int *%s_sparsity_%s(casadi_int i)\n{\n", st, fn,
+               which);
     for (int k = 0; k < n; k++)
         put_sparsity(out, &io[k], k);
     buf_puts(out, "    switch (i) {\n");
@@ -169,9 +171,9 @@ static void put_reorder(Buf *out, const Io *io, int k)
  * reordered one), the native's call, the reordering. */
 static void put_eval(Buf *out, const DefOut *e, EntryKind kind, const Abi *abi)
 {
-    const char *fn = e->abi_fn[kind];
-    buf_printf(out, "\nADGEN_FUNC int %s(const casadi_real **arg, casadi_real **res, "
-                    "casadi_int *iw, casadi_real *w, int mem)\n{\n", fn);
+    const char *fn = e->abi_fn[kind], *st = e->opt->abi_static ? "static ADGEN_UNUSED " : "";
+    buf_printf(out, "\n%sADGEN_FUNC int %s(const casadi_real **arg, casadi_real **res, "
+                    "casadi_int *iw, casadi_real *w, int mem)\n{\n", st, fn);
     if (abi->nin)
         buf_printf(out, "    static const casadi_real zero[%u] = {0};\n",
                    abi->max_in ? abi->max_in : 1);
@@ -217,29 +219,30 @@ static void put_eval(Buf *out, const DefOut *e, EntryKind kind, const Abi *abi)
 
 /* The trivial rest: the number of inputs and outputs, their defaults, the work sizes, and
  * reference counting and memory, which the functions do not need. */
-static void put_rest(Buf *out, const char *fn, const Abi *abi)
+static void put_rest(Buf *out, const char *st, const char *fn, const Abi *abi)
 {
-    buf_printf(out, "\nADGEN_FUNC casadi_int %s_n_in(void)\n{\n    return %d;\n}\n", fn,
+    buf_printf(out, "\n%sADGEN_FUNC casadi_int %s_n_in(void)\n{\n    return %d;\n}\n", st, fn,
                abi->nin);
-    buf_printf(out, "\nADGEN_FUNC casadi_int %s_n_out(void)\n{\n    return %d;\n}\n", fn,
+    buf_printf(out, "\n%sADGEN_FUNC casadi_int %s_n_out(void)\n{\n    return %d;\n}\n", st, fn,
                abi->nout);
-    buf_printf(out, "\nADGEN_FUNC casadi_real %s_default_in(casadi_int i)\n{\n    (void)i;\n"
-                    "    return 0;\n}\n", fn);
-    buf_printf(out, "\nADGEN_FUNC int %s_work(casadi_int *sz_arg, casadi_int *sz_res, "
-                    "casadi_int *sz_iw, casadi_int *sz_w)\n{\n", fn);
+    buf_printf(out, "\n%sADGEN_FUNC casadi_real %s_default_in(casadi_int i)\n{\n    (void)i;\n"
+                    "    return 0;\n}\n", st, fn);
+    buf_printf(out, "\n%sADGEN_FUNC int %s_work(casadi_int *sz_arg, casadi_int *sz_res, "
+                    "casadi_int *sz_iw, casadi_int *sz_w)\n{\n", st, fn);
     buf_printf(out, "    if (sz_arg)\n        *sz_arg = %d;\n"
                     "    if (sz_res)\n        *sz_res = %d;\n"
                     "    if (sz_iw)\n        *sz_iw = 0;\n    if (sz_w)\n        *sz_w = %u;\n"
                     "    return 0;\n}\n", abi->nin, abi->nout, abi->sz_w);
-    buf_printf(out, "\nADGEN_FUNC void %s_incref(void)\n{\n}\n", fn);
-    buf_printf(out, "\nADGEN_FUNC void %s_decref(void)\n{\n}\n", fn);
-    buf_printf(out, "\nADGEN_FUNC int %s_checkout(void)\n{\n    return 0;\n}\n", fn);
-    buf_printf(out, "\nADGEN_FUNC void %s_release(int mem)\n{\n    (void)mem;\n}\n", fn);
+    buf_printf(out, "\n%sADGEN_FUNC void %s_incref(void)\n{\n}\n", st, fn);
+    buf_printf(out, "\n%sADGEN_FUNC void %s_decref(void)\n{\n}\n", st, fn);
+    buf_printf(out, "\n%sADGEN_FUNC int %s_checkout(void)\n{\n    return 0;\n}\n", st, fn);
+    buf_printf(out, "\n%sADGEN_FUNC void %s_release(int mem)\n{\n    (void)mem;\n}\n", st, fn);
 }
 
 void casadi_put_functions(Buf *out, const DefOut *e)
 {
     const Func *f = e->s.f;
+    const char *st = e->opt->abi_static ? "static ADGEN_UNUSED " : ""; /* --static: these too */
     for (int k = 0; k < ENTRY_KINDS; k++) {
         if (!(f->entries & 1u << k))
             continue;
@@ -250,9 +253,9 @@ void casadi_put_functions(Buf *out, const DefOut *e)
         buf_printf(out, "\n/* %s: CasADi's external function of %s (--abi=casadi) */\n",
                    e->abi_fn[k], e->fn[k]);
         put_eval(out, e, (EntryKind)k, &abi);
-        put_table(out, e->abi_fn[k], abi.in, abi.nin, "in");
-        put_table(out, e->abi_fn[k], abi.out, abi.nout, "out");
-        put_rest(out, e->abi_fn[k], &abi);
+        put_table(out, st, e->abi_fn[k], abi.in, abi.nin, "in");
+        put_table(out, st, e->abi_fn[k], abi.out, abi.nout, "out");
+        put_rest(out, st, e->abi_fn[k], &abi);
         abi_free(&abi);
         entry_free(&en);
     }
@@ -271,26 +274,28 @@ void casadi_put_declarations(Buf *out, const DefOut *e)
     for (int k = 0; k < ENTRY_KINDS; k++) {
         if (!(f->entries & 1u << k))
             continue;
-        const char *fn = e->abi_fn[k];
+        const char *fn = e->abi_fn[k], *st = e->opt->abi_static ? "static ADGEN_UNUSED " : "";
         Entry en;
         Abi abi;
         sched_entry(&e->s, (EntryKind)k, &en);
         abi_make(e, &en, &abi);
-        buf_printf(out, "ADGEN_FUNC int %s(const casadi_real **arg, casadi_real **res, "
-                        "casadi_int *iw, casadi_real *w, int mem);\n", fn);
-        buf_printf(out, "ADGEN_FUNC casadi_int %s_n_in(void);\n"
-                        "ADGEN_FUNC casadi_int %s_n_out(void);\n", fn, fn);
-        buf_printf(out, "ADGEN_FUNC casadi_real %s_default_in(casadi_int i);\n", fn);
-        buf_printf(out, "ADGEN_FUNC const char *%s_name_in(casadi_int i);\n"
-                        "ADGEN_FUNC const char *%s_name_out(casadi_int i);\n", fn, fn);
-        buf_printf(out, "ADGEN_FUNC const casadi_int *%s_sparsity_in(casadi_int i);\n"
-                        "ADGEN_FUNC const casadi_int *%s_sparsity_out(casadi_int i);\n", fn, fn);
-        buf_printf(out, "ADGEN_FUNC int %s_work(casadi_int *sz_arg, casadi_int *sz_res, "
-                        "casadi_int *sz_iw, casadi_int *sz_w);\n", fn);
-        buf_printf(out, "ADGEN_FUNC void %s_incref(void);\nADGEN_FUNC void %s_decref(void);\n",
-                   fn, fn);
-        buf_printf(out, "ADGEN_FUNC int %s_checkout(void);\n"
-                        "ADGEN_FUNC void %s_release(int mem);\n", fn, fn);
+        buf_printf(out, "%sADGEN_FUNC int %s(const casadi_real **arg, casadi_real **res, "
+                        "casadi_int *iw, casadi_real *w, int mem);\n", st, fn);
+        static const char *const rest[] = {
+            "casadi_int %s_n_in(void)", "casadi_int %s_n_out(void)",
+            "casadi_real %s_default_in(casadi_int i)", "const char *%s_name_in(casadi_int i)",
+            "const char *%s_name_out(casadi_int i)",
+            "const casadi_int *%s_sparsity_in(casadi_int i)",
+            "const casadi_int *%s_sparsity_out(casadi_int i)",
+            "int %s_work(casadi_int *sz_arg, casadi_int *sz_res, casadi_int *sz_iw, "
+            "casadi_int *sz_w)",
+            "void %s_incref(void)", "void %s_decref(void)", "int %s_checkout(void)",
+            "void %s_release(int mem)"};
+        for (size_t r = 0; r < sizeof rest / sizeof *rest; r++) {
+            buf_printf(out, "%sADGEN_FUNC ", st);
+            buf_printf(out, rest[r], fn);
+            buf_puts(out, ";\n");
+        }
         buf_printf(out, "#define %s_SZ_ARG %d\n#define %s_SZ_RES %d\n#define %s_SZ_IW 0\n"
                         "#define %s_SZ_W %u\n", fn, abi.nin, fn, abi.nout, fn, fn, abi.sz_w);
         abi_free(&abi);

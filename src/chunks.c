@@ -148,6 +148,8 @@ static void find_uses(Chunks *ch, const DefOut *e, const Entry *entry, const Bod
                 note_uses(ch, e, b, b->nodes[st], c, 1);
             } else {
                 uint32_t r = (uint32_t)(-1 - st);
+                if (print_store_silent(e, entry, r))
+                    continue;
                 use_param(ch, c, (uint32_t)f->nparams + (uint32_t)entry->arg[r]);
                 note_uses(ch, e, b, entry->roots[r], c, 0);
             }

@@ -124,6 +124,8 @@ void print_fill_loops(Buf *out, const DefOut *e, const Entry *entry);
 /* Whether a store through a adds (--accumulate: the partial derivatives of a gradient or a
  * vector-Jacobian product, not the values). */
 int print_adds_into(const DefOut *e, const Entry *entry, const Arg *a);
+/* Store r of entry prints nothing (it adds a zero, and another store names the argument). */
+int print_store_silent(const DefOut *e, const Entry *entry, uint32_t r);
 
 /* ---- runs.c: kept loops: the runs of an entry point, planned -------------------------------- */
 

@@ -156,7 +156,7 @@ static const char *base_name(const char *path)
 static void put_func_macro(Buf *out)
 {
     buf_puts(out, "/* Define ADGEN_FUNC to qualify every function below (__host__ __device__, a "
-                  "section\n * attribute, inline); it goes after `static` where there is one. */\n"
+                  "section\n * attribute, inline under --static); it goes after `static` where there is one. */\n"
                   "#ifndef ADGEN_FUNC\n#define ADGEN_FUNC\n#endif\n\n");
 }
 
@@ -392,8 +392,8 @@ static int put_effect(Buf *t, const DefOut *e, const Entry *entry)
                    entry->kind == ENTRY_JAC_SPARSE ? "Jacobian" : "Hessian",
                    entry->kind == ENTRY_JAC_SPARSE ? e->s.jac_nz : e->s.hess_nz);
     else switch (entry_of(entry->kind)) {
-    case ENTRY_VALUE:
-        if (!f->vector)
+    case ENTRY_VALUE: /* a scalar's says what it returns only when it takes a work array */
+        if (!f->vector && !e->s.chunk_work[ENTRY_VALUE] && !(f->nloops && f->ntraj))
             return 0;
         break;
     case ENTRY_GRAD: case ENTRY_VJP:
@@ -584,6 +584,8 @@ static void put_caveats(Buf *t, const DefOut *e, const Entry *entry)
             buf_printf(t, "%s%s", k ? ", " : "", e->s.size[k]);
         buf_printf(t, ") values of its type %s (%s)", real_type[e->opt->compile.real],
                    !f->ntraj ? "what the recurrence's reverse loop reads of each iteration" :
+                   entry->kind == ENTRY_VALUE ? "the states of the recurrence that the loops "
+                                                "after it read at every step" :
                    !entry_reverse(entry->kind) ? "the states of the recurrence that the loops "
                                                  "after it read at every step, and their "
                                                  "tangents" :
@@ -864,7 +866,11 @@ static void schedule_entry(DefOut *e, EntryKind k, Entry *entries, Body *bodies,
     chunks_plan(&ch, e, &entries[k], &bodies[k]);
     chunks_restore(&ch, e, &bodies[k]);
     e->work = NULL;
-    e->s.chunk_work[k] = ch.nslots;
+    /* on the stack still when they take at most half the bound (long double as 16 bytes, its
+     * size on x86-64 and AArch64, whatever machine adgen runs on) */
+    static const uint32_t bytes[] = {8, 4, 16};
+    if ((uint64_t)ch.nslots * bytes[e->opt->compile.real] > e->opt->max_stack / 2)
+        e->s.chunk_work[k] = ch.nslots;
     chunks_free(&ch);
     if (e->s.chunk_work[k]) {
         entry_free(&entries[k]);

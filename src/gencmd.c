@@ -272,8 +272,10 @@ static int finish_options(Options *o, int lines)
     if (o->emit.casadi && o->emit.accumulate)
         return cli_usage_error("%s", "--abi=casadi stores its outputs: --accumulate does not "
                                      "apply");
-    if (o->emit.casadi) /* the native entry points, which CasADi's call, are the source's */
+    if (o->emit.casadi) { /* the native entry points, which CasADi's call, are the source's */
+        o->emit.abi_static = o->emit.file_static;
         o->emit.file_static = 1;
+    }
     if (o->check && to_stdout)
         return cli_usage_error("%s", "--check compares with the -o FILE: give one");
     if (o->write_deps && !o->dep_path && to_stdout)

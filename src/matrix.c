@@ -115,7 +115,8 @@ void matrix_put_columns(Buf *out, const DefOut *e, const Entry *entry)
                                                    e->s.param[k - f->nsizes]);
     if (f->vector)
         buf_printf(&args, "%s%s", args.len ? ", " : "", e->s.out);
-    if (f->ntraj) /* the value reads the trajectories from the work array */
+    /* the value reads the trajectories from the work array, or passes its parts' values */
+    if (f->ntraj || e->s.chunk_work[ENTRY_VALUE])
         buf_printf(&args, "%s%s", args.len ? ", " : "", e->s.work);
     buf_puts(out, "{\n");
     if (f->vector && !f->result_loop)

@@ -227,18 +227,35 @@ int print_adds_into(const DefOut *e, const Entry *entry, const Arg *a)
            a->param >= 0;
 }
 
+/* Store r adds into its argument and adds a zero: it prints no statement, but for (void) of
+ * the argument once (*once, for its first element) when nothing else names it. */
+static int adds_zero(const DefOut *e, const Entry *entry, uint32_t r, int *once)
+{
+    const Func *f = e->s.f;
+    const Arg *a = &entry->args[entry->arg[r]];
+    /* a kept loop adds into the gradient of the arrays it reads, zeroed first */
+    int loaded = a->param >= 0 && f->params[a->param].loaded;
+    *once = !loaded && (!a->array || entry->elem[r] == 0);
+    return (print_adds_into(e, entry, a) || loaded) && dag_is_const(&f->dag, entry->roots[r], 0.0);
+}
+
+int print_store_silent(const DefOut *e, const Entry *entry, uint32_t r)
+{
+    int once;
+    return adds_zero(e, entry, r, &once) && !once;
+}
+
 void print_store(Emitter *em, const Printer *pr, const Entry *entry, uint32_t r)
 {
     const DefOut *e = pr->e;
     const Func *f = e->s.f;
     Buf *out = em->out;
     const Arg *a = &entry->args[entry->arg[r]];
-    /* a kept loop adds into the gradient of the arrays it reads, zeroed first */
-    int loaded = a->param >= 0 && f->params[a->param].loaded;
+    int loaded = a->param >= 0 && f->params[a->param].loaded, once;
     int adds = print_adds_into(e, entry, a) || loaded;
-    if (adds && dag_is_const(&f->dag, entry->roots[r], 0.0)) {
+    if (adds_zero(e, entry, r, &once)) {
         /* (void) once for the whole array: no statement per untouched element */
-        if (!loaded && (!a->array || entry->elem[r] == 0))
+        if (once)
             buf_printf(out, "    (void)%s; /* %s does not depend on %s */\n", a->name,
                        e->fn[ENTRY_VALUE], a->array ? "some of its elements" : "it");
         return;

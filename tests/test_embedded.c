@@ -87,7 +87,7 @@ static const char driver[] =
     "    int bad = 0;\n"
     "    double f = d_osc_grad(k, c, x0, dt, xt, g, g + 1, g + 2);\n"
     "    double sf = s_osc_grad(k, c, x0, dt, xt, sg, sg + 1, sg + 2, work);\n"
-    "    bad |= !same(f, sf) || !same(f, s_osc(k, c, x0, dt, xt, work));\n"
+    "    bad |= !same(f, sf) || !same(f, s_osc(k, c, x0, dt, xt));\n"
     "    d_osc_hvp(k, c, x0, dt, xt, v[0], v[1], v[2], h, h + 1, h + 2);\n"
     "    s_osc_hvp(k, c, x0, dt, xt, v[0], v[1], v[2], sh, sh + 1, sh + 2, work);\n"
     "    for (int i = 0; i < 3; i++)\n"
@@ -119,6 +119,14 @@ static void test_max_stack(void **state)
     assert_contains(h, "double *work);");
     assert_contains(h, "work must hold S_OSC_WORK() values");
     free(h);
+    /* a bound the parts' values fit in half of: they stay on the stack, no work array (the
+     * value's already at 4096) */
+    adgen("--emit=grad,hvp --max-stack=1000000 " MODEL " -o " OUT "/b.c --header " OUT "/b.h");
+    h = read_file(OUT "/b.h");
+    assert_non_null(h);
+    if (strstr(h, "work"))
+        fail_msg("--max-stack=1000000 takes a work array:\n%s", h);
+    free(h);
     check_frames("gcc");
     check_frames("clang");
     spit(OUT "/driver.c", driver);
@@ -138,8 +146,10 @@ static void test_max_stack(void **state)
  * a chunked jvp passes the work array on. Checked against the form with the size given (-D),
  * where the division by n + 1 is by a constant. */
 static const char sizes_model[] =
-    "wide(x[60]; y[n]) = sum(i = 0..58, sin(x[i]*x[i+1]) * exp(x[i+1] - x[i])) / (n + 1)\n"
-    "wide2(x[60]; y[n]) = sum(i = 0..58, sin(x[i]*x[i+1]) * exp(x[i+1] - x[i]))\n";
+    "wide(x[100]; y[n]) = sum(i = 0..98, sin(x[i]*x[i+1])) *\n"
+    "    sum(i = 0..98, exp(x[i+1] - x[i]) * sin(x[i]*x[i+1])^2) / (n + 1)\n"
+    "wide2(x[100]; y[n]) = sum(i = 0..98, sin(x[i]*x[i+1])) *\n"
+    "    sum(i = 0..98, exp(x[i+1] - x[i]) * sin(x[i]*x[i+1])^2)\n";
 
 static const char sizes_driver[] =
     "#include <math.h>\n#include <stdio.h>\n#include <stdlib.h>\n"
@@ -149,21 +159,23 @@ static const char sizes_driver[] =
     "    if (!(fabs(a - b) <= 1e-13 * (1 + fabs(b)))) {\n"
     "        printf(\"%s: %.17g, expected %.17g\\n\", what, a, b);\n        bad = 1;\n    }\n}\n"
     "int main(void)\n{\n"
-    "    double x[60], v[60], y[3] = {0}, g[60], ug[60], jac[60], ujac[60], hv[60], uhv[60], d, ud;\n"
+    "    double x[100], v[100], y[3] = {0}, g[100], ug[100], jac[100], ujac[100], hv[100];\n"
+    "    double uhv[100], d, ud;\n"
     "    double *work = malloc((K_WIDE_WORK() > K_WIDE2_WORK() ? K_WIDE_WORK() : K_WIDE2_WORK()) *\n"
     "                          sizeof *work);\n"
-    "    for (int i = 0; i < 60; i++) {\n        x[i] = sin(1.3 * i);\n        v[i] = cos(0.7 * i);\n    }\n"
-    "    near(\"wide\", k_wide_grad(3, x, y, g, work), u_wide_grad(x, y, ug));\n"
+    "    for (int i = 0; i < 100; i++) {\n        x[i] = sin(1.3 * i);\n        v[i] = cos(0.7 * i);\n    }\n"
+    "    near(\"wide\", k_wide(3, x, y, work), u_wide(x, y));\n"
+    "    near(\"wide grad value\", k_wide_grad(3, x, y, g, work), u_wide_grad(x, y, ug));\n"
     "    near(\"wide jvp value\", k_wide_jvp(3, x, y, v, &d, work), u_wide_jvp(x, y, v, &ud));\n"
     "    near(\"wide jvp\", d, ud);\n"
     "    k_wide_jac(3, x, y, jac, work);\n    u_wide_jac(x, y, ujac);\n"
     "    k_wide_hvp(3, x, y, v, hv, work);\n    u_wide_hvp(x, y, v, uhv);\n"
-    "    for (int i = 0; i < 60; i++) {\n"
+    "    for (int i = 0; i < 100; i++) {\n"
     "        near(\"wide grad\", g[i], ug[i]);\n        near(\"wide jac\", jac[i], ujac[i]);\n"
     "        near(\"wide hvp\", hv[i], uhv[i]);\n    }\n"
     "    near(\"wide2\", k_wide2_grad(3, x, y, g, work), u_wide2_grad(x, y, ug));\n"
     "    k_wide2_jac(3, x, y, jac, work);\n    u_wide2_jac(x, y, ujac);\n"
-    "    for (int i = 0; i < 60; i++) {\n"
+    "    for (int i = 0; i < 100; i++) {\n"
     "        near(\"wide2 grad\", g[i], ug[i]);\n        near(\"wide2 jac\", jac[i], ujac[i]);\n    }\n"
     "    free(work);\n    printf(\"%s\\n\", bad ? \"DIFFER\" : \"same numbers\");\n"
     "    return bad;\n}\n";
@@ -188,6 +200,20 @@ static void test_sizes_in_parts(void **state)
     if (rc != 0)
         fail_msg("the parts with a size: status %d\n%s", rc, out ? out : "");
     assert_contains(out, "same numbers");
+    free(out);
+}
+
+/* --accumulate drops the stores that add a zero: a part whose stores were all such names no
+ * gradient (it once took it unused, which -Wextra rejects). */
+static void test_accumulate_parts(void **state)
+{
+    (void)state;
+    adgen("--accumulate --max-stack=1024 samples/swingup.expr -o " OUT "/acc.c");
+    char *out = NULL;
+    int rc = runf(&out, "cd " OUT " && gcc " FLAGS " -O0 -c acc.c 2>&1 && clang " FLAGS
+                        " -O0 -c acc.c -o acc-clang.o 2>&1");
+    if (rc != 0)
+        fail_msg("--accumulate in parts: status %d\n%s", rc, out ? out : "");
     free(out);
 }
 
@@ -225,6 +251,14 @@ static void test_func_macro(void **state)
         snprintf(o, sizeof o, OUT "/m%d.o", i + 1);
         counts[i] = functions_in_section(o);
     }
+    /* inline needs --static: every function, the CasADi ABI's too, is then static */
+    adgen("--static --abi=casadi --emit=all samples/hs071.expr -o " OUT "/m4.c");
+    char *out = NULL;
+    int rc = runf(&out, "cd " OUT " && gcc " FLAGS " -O0 -DADGEN_FUNC=inline -c m4.c 2>&1 && "
+                        "clang " FLAGS " -O0 -DADGEN_FUNC=inline -c m4.c -o m4-clang.o 2>&1");
+    if (rc != 0)
+        fail_msg("--static --abi=casadi with ADGEN_FUNC=inline: status %d\n%s", rc, out);
+    free(out);
     printf("functions in .text.adgen: %d chunked, %d checkpointing, %d CasADi\n", counts[0],
            counts[1], counts[2]);
     assert_true(counts[0] > 4); /* osc, osc_grad and their parts */
@@ -238,6 +272,7 @@ int main(void)
         cmocka_unit_test(test_max_stack),
         cmocka_unit_test(test_func_macro),
         cmocka_unit_test(test_sizes_in_parts),
+        cmocka_unit_test(test_accumulate_parts),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
