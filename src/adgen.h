@@ -544,6 +544,28 @@ typedef struct {
 /* The position of entry (i, j) in s, or s->nnz when it is not a structural nonzero. */
 uint32_t sparse_find(const Sparse *s, uint32_t i, uint32_t j);
 
+/* Two loads of a kept sum's iteration whose second derivative is structurally nonzero: the
+ * Hessian has an entry at (load a's element, load b's element) at every step of the loop. */
+typedef struct {
+    int loop;
+    uint32_t a, b;
+} BandPair;
+
+/* The Hessian of a definition whose differentiated inputs are arrays of run-time size read by
+ * kept sums (hess-sparse), when every pair of elements that meet in a term is at a distance
+ * that does not change with the step or the sizes: its pattern is the pairs' entries over
+ * their loops' ranges, and its columns take colours by element, e mod colours, so that no
+ * row meets two columns of one colour (set by func_differentiate). */
+typedef struct {
+    BandPair *pair;       /* both orders of every pair */
+    uint32_t npairs;
+    uint32_t *colours;    /* per parameter: its elements' colours (0: none, or not
+                             differentiated) */
+    uint32_t ncolours;    /* their sum: the Hessian-vector products it takes */
+    const char *why;      /* not banded: why (hess-sparse is then an error), at loc */
+    Loc loc;
+} Band;
+
 /* What differentiation built for one entry point: its result nodes, and its sweeps through the
  * function's kept loops (an entry point sweeps each loop once today; a compressed Jacobian
  * will sweep one several times). */
@@ -619,6 +641,7 @@ struct Func {
     Traj *traj;           /* the recurrences' states read at every step, after the tapes in the
                              work array */
     int ntraj;
+    Band band;            /* hess-sparse with kept loops: its pattern */
 };
 
 typedef struct {

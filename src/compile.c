@@ -38,8 +38,15 @@ int unit_compile(Unit *u, const char *file, const char *src, size_t len, const c
     unsigned missing = u->opt.emit & ~EMIT_FITTING & ~had;
     if (missing && !(u->opt.emit & EMIT_FITTING))
         func_check_entries(&u->prog.funcs[0], missing, &u->diag);
-    for (int i = 0; i < u->prog.nfuncs && !u->diag.errors; i++)
-        func_differentiate(&u->prog.funcs[i]);
+    for (int i = 0; i < u->prog.nfuncs && !u->diag.errors; i++) {
+        Func *f = &u->prog.funcs[i];
+        func_differentiate(f);
+        if (f->band.why && u->opt.emit & EMIT_FITTING) /* --emit=all: what fits */
+            f->entries &= ~(1u << ENTRY_HESS_SPARSE);
+        else if (f->band.why) /* known once the iterations are differentiated */
+            diag_error(&u->diag, f->band.loc, "'%s' has no hess-sparse: %s; hvp gives its "
+                       "products (or give the sizes with -D)", f->name, f->band.why);
+    }
     return u->diag.errors;
 }
 

@@ -24,6 +24,10 @@
 /* Per definition: the names of its C functions and locals, and what printing it needs. */
 typedef struct DefOut DefOut;
 
+/* The locals and parameters of the functions of a Hessian of run-time size (matrix.c). */
+enum { BAND_VARS = 14 };
+extern const char *const band_var_names[BAND_VARS];
+
 /* The file's checkpointing helpers (ckp.c), and a checkpointed variant's locals. */
 enum { CKP_SPLIT, CKP_NEXT, CKP_STEP, CKP_SAVE, CKP_FNS };
 enum { CKP_SNAPS, CKP_STATES, CKP_STEPS, CKP_LEVEL, CKP_NEXT_AT, CKP_END, CKP_TO, CKP_VARS };
@@ -35,12 +39,16 @@ struct DefOut {
     const char *abi_fn[ENTRY_KINDS]; /* --abi=casadi: the CasADi functions' names (those of
                                         the entry points; theirs then end in _native) */
     const char *row[ENTRY_KINDS], *col[ENTRY_KINDS]; /* a sparse entry's pattern arrays */
-    const char *nnz[ENTRY_KINDS];                    /* and its count's macro */
+    const char *nnz[ENTRY_KINDS];                    /* and its count's macro; a pattern of
+                                                        run-time size (src/band.c) has the
+                                                        functions NAME_pattern (row), its
+                                                        walk (col) and NAME_nnz (nnz) */
     const char *index;           /* the loop variable that zeroes a dense matrix */
     unsigned helpers;            /* entry points printed as static helpers, not asked for: the
                                     columns of a Jacobian or a Hessian of kept loops */
     const char *col_var[4];      /* such a matrix's locals: the direction, the column, the row
                                     index and the value */
+    const char *band_var[BAND_VARS]; /* a Hessian of run-time size's (matrix.c) */
     const char *work;            /* the work array of a chunked body */
     const char **literal;        /* per constant node: its text, once printed */
     const char *work_macro;      /* NAME_WORK(sizes): the doubles `work` must hold */
@@ -245,6 +253,14 @@ void matrix_csc_stores(const DefOut *e, Entry *entry);
 /* The body of a Jacobian or a Hessian of a definition with kept loops: the columns of its jvp
  * or hvp (func_columns), one call per differentiated scalar. */
 void matrix_put_columns(Buf *out, const DefOut *e, const Entry *entry);
+/* A Hessian of run-time size (hess-sparse with kept loops, src/band.c): the walk over its
+ * pattern and the functions of its count and pattern, before the entry point (or, when
+ * `declare`, their declarations); and the entry point's body: one call of hvp per colour, the
+ * nonzeros then read off the products by the walk. */
+void matrix_put_band_functions(Buf *out, const DefOut *e, int declare);
+void matrix_put_band(Buf *out, const DefOut *e, const Entry *entry);
+/* The number of differentiated scalars of a definition with kept loops, in the sizes. */
+Affine matrix_diff_length(const Func *f);
 
 /* ---- loops.c: an entry point's body, with its kept loops' runs ------------------------------ */
 

@@ -58,7 +58,16 @@ static DefOut *name_functions(const Program *prog, const EmitOptions *opt, NameS
             defs[i].fn[k] = names_claim(file_names, want.data);
             if (!base)
                 base = defs[i].fn[k];
-            if (entry_info[k].sparse) {
+            if (entry_info[k].sparse && f->nloops) {
+                static const char *const fns[] = {"%s_pattern", "%s_entries", "%s_nnz"};
+                const char **to[] = {&defs[i].row[k], &defs[i].col[k], &defs[i].nnz[k]};
+                for (int j = 0; j < 3; j++) {
+                    Buf name = {0};
+                    buf_printf(&name, fns[j], defs[i].fn[k]);
+                    *to[j] = names_claim(file_names, name.data);
+                    buf_free(&name);
+                }
+            } else if (entry_info[k].sparse) {
                 Buf name = {0};
                 buf_printf(&name, "%s_row", defs[i].fn[k]);
                 defs[i].row[k] = names_claim(file_names, name.data);
@@ -86,6 +95,13 @@ static DefOut *name_functions(const Program *prog, const EmitOptions *opt, NameS
             buf_puts(&name, "_CKP");
             if (ckp_wanted(f))
                 defs[i].work_ckp_macro = names_claim(file_names, name.data);
+            buf_free(&name);
+        }
+        if (f->nloops && f->entries & 1u << ENTRY_HESS_SPARSE && !defs[i].work_macro) {
+            Buf name = {0}; /* the directions and products of a Hessian of run-time size */
+            put_upper(&name, defs[i].fn[ENTRY_VALUE]);
+            buf_puts(&name, "_WORK");
+            defs[i].work_macro = names_claim(file_names, name.data);
             buf_free(&name);
         }
         if (opt->max_stack && !f->nloops) { /* the chunks' values, if any */
@@ -133,6 +149,8 @@ static void start_top_definition(DefOut *e, const Func *f, const NameSet *file_n
     start_definition(e, f, file_names, arena);
     if (e->opt->max_stack && !f->nloops)
         e->s.work = names_claim(&e->s.names, "work");
+    for (int k = 0; f->band.colours && k < BAND_VARS; k++) /* a Hessian of run-time size's */
+        e->band_var[k] = names_claim(&e->s.names, band_var_names[k]);
 }
 
 static void end_definition(DefOut *e)
@@ -287,8 +305,13 @@ static void put_columns(Buf *out, const DefOut *e)
         if (p->kind != PARAM_DIFF)
             continue;
         buf_printf(out, "%s%s", k++ == 0 ? "" : k == n ? " then " : ", ", e->s.param[i]);
-        if (p->rank)
+        if (p->rt_size >= 0) {
+            buf_puts(out, "[0..");
+            print_rt_length(out, e, p);
+            buf_puts(out, p->rank > 1 ? " - 1]" : "-1]");
+        } else if (p->rank) {
             buf_printf(out, "[0..%u]", p->size - 1);
+        }
     }
 }
 
@@ -361,6 +384,13 @@ static void put_matrix(Buf *t, const DefOut *e, const Entry *entry)
                    (unsigned long long)rows * f->ndiff - ((uint64_t)rows * f->ndiff > 0),
                    rows, f->ndiff, jac ? (f->vector ? "value i" : "the value") :
                    "partial derivative i", "differentiated");
+    } else if (!entry->pattern) { /* of run-time size (src/band.c) */
+        buf_printf(t, " and stores the structural nonzeros of its Hessian's lower triangle in "
+                   "%s[0..%s(", e->s.hess_nz, e->nnz[entry->kind]);
+        for (int k = 0; k < f->nsizes; k++)
+            buf_printf(t, "%s%s", k ? ", " : "", e->s.size[k]);
+        buf_printf(t, ") - 1]: entry k is at the row and the column %s stores at k, by row, "
+                   "then column; the columns are ", e->row[entry->kind]);
     } else {
         int jac = entry->kind == ENTRY_JAC_SPARSE;
         buf_printf(t, " and stores the %u structural nonzero%s of its %s in %s[0..%u]: ",
@@ -555,7 +585,10 @@ static void put_caveats(Buf *t, const DefOut *e, const Entry *entry)
         put_size_rules(t, e, 0);
     put_runtime_diff(t, e, entry);
     EntryKind columns = func_columns(f, entry->kind);
-    if (columns != ENTRY_KINDS)
+    if (columns != ENTRY_KINDS && f->band.colours && entry->kind == ENTRY_HESS_SPARSE)
+        buf_printf(t, "; it calls %s %u times, along the elements of one colour each (no row "
+                   "meets two columns of one colour)", e->fn[columns], f->band.ncolours);
+    else if (columns != ENTRY_KINDS)
         buf_printf(t, "; it calls %s once per differentiated scalar, a column each", e->fn[columns]);
     for (int k = 0; k < ENTRY_KINDS; k++)
         if (e->helpers >> entry->kind & 1 && f->entries >> k & 1 &&
@@ -578,7 +611,13 @@ static void put_caveats(Buf *t, const DefOut *e, const Entry *entry)
         buf_printf(t, "; %s must hold %s() values of its type %s (what the parts of its body "
                    "pass on, which --max-stack keeps off the stack)", e->s.work, e->work_macro,
                    real_type[e->opt->compile.real]);
-    } else if (f->nloops && e->work_macro && (entry_reverse(entry->kind) || f->ntraj) && !ckp) {
+    } else if (f->band.colours && entry->kind == ENTRY_HESS_SPARSE) {
+        buf_printf(t, "; %s must hold %s(", e->s.work, e->work_macro);
+        for (int k = 0; k < f->nsizes; k++)
+            buf_printf(t, "%s%s", k ? ", " : "", e->s.size[k]);
+        buf_printf(t, ") values of its type %s (a direction, and a product per colour)",
+                   real_type[e->opt->compile.real]);
+    } else if (f->nloops && e->work_macro && find_arg(entry, e->s.work) && !ckp) {
         buf_printf(t, "; %s must hold %s(", e->s.work, e->work_macro);
         for (int k = 0; k < f->nsizes; k++)
             buf_printf(t, "%s%s", k ? ", " : "", e->s.size[k]);
@@ -722,6 +761,19 @@ static void put_work_macro(Buf *out, const DefOut *e)
             ckp_put_work_macro(out, e, &f->loops[i]);
     if (!e->work_macro)
         return;
+    if (f->band.colours) { /* hess-sparse: a direction, and a product per colour */
+        Affine len = matrix_diff_length(f);
+        for (int s = 0; s <= MAX_SIZES; s++)
+            len.c[s] *= f->band.ncolours + 1;
+        len.k *= f->band.ncolours + 1;
+        buf_printf(out, "#define %s(", e->work_macro);
+        for (int k = 0; k < f->nsizes; k++)
+            buf_printf(out, "%s%s", k ? ", " : "", e->s.size[k]);
+        buf_puts(out, ") (");
+        put_macro_count(out, e, &len);
+        buf_puts(out, ")\n");
+        return;
+    }
     if (!f->nloops) { /* --max-stack: the most any chunked entry point takes */
         uint32_t most = 0;
         for (int k = 0; k < ENTRY_KINDS; k++)
@@ -832,6 +884,15 @@ int emit_check(const Program *prog, Diag *diag, const EmitOptions *opt)
                        "CasADi's functions have inputs and outputs of fixed sizes (give the "
                        "sizes with -D, and no --unroll)", f->name, f->nsizes ? "sizes known only "
                        "at run time" : "loops kept by --unroll");
+    }
+    for (int i = 0; opt->csc && i < prog->nfuncs; i++) {
+        const Func *f = &prog->funcs[i];
+        const Def *d = f->def;
+        if (f->nloops && f->entries & 1u << ENTRY_HESS_SPARSE)
+            diag_error(diag, d->bare ? d->loc : d->name_loc, "--sparse=csc: the Hessian of '%s' "
+                       "has a size known only at run time, and its pattern comes as triplets "
+                       "(%s_hess_sparse_pattern), not yet in compressed columns", f->name,
+                       f->name);
     }
     if (opt->name && prog->nfuncs > 1) {
         const Def *second = prog->funcs[1].def;
@@ -957,6 +1018,8 @@ static void put_preamble(Buf *out, const Program *prog, const Diag *diag,
                 buf_puts(out, ";\n");
                 if (entries[i][k].pattern && !opt->file_static)
                     put_pattern(out, &defs[i], &entries[i][k], 0);
+                else if (k == ENTRY_HESS_SPARSE && prog->funcs[i].nloops)
+                    matrix_put_band_functions(out, &defs[i], 1);
             }
         }
     }
@@ -992,6 +1055,8 @@ static void put_entry(Emitter *em, DefOut *e, Entry *entry, Body *b, Runs *rs,
         buf_printf(out, "#define %s %u\n", e->nnz[k], entry->pattern->nnz);
     if (entry->pattern)
         put_pattern(out, e, entry, 1);
+    else if (k == ENTRY_HESS_SPARSE && f->nloops)
+        matrix_put_band_functions(out, e, 0);
     put_entry_comment(out, e, entry);
     lines_at_source(em, f->def->loc.first_line);
     put_prototype(out, e, entry);
@@ -1001,6 +1066,8 @@ static void put_entry(Emitter *em, DefOut *e, Entry *entry, Body *b, Runs *rs,
         chunks_restore(&ch, e, b);
         chunks_free(&ch);
         free(names);
+    } else if (k == ENTRY_HESS_SPARSE && f->nloops) {
+        matrix_put_band(out, e, entry);
     } else if (func_columns(f, k) != ENTRY_KINDS) {
         matrix_put_columns(out, e, entry);
     } else {
@@ -1118,6 +1185,8 @@ void emit_header(const Program *prog, const Diag *diag, const EmitOptions *opt, 
             if (entry.pattern) {
                 buf_printf(out, "#define %s %u\n", e->nnz[k], entry.pattern->nnz);
                 put_pattern(out, e, &entry, 0);
+            } else if (k == ENTRY_HESS_SPARSE && e->s.f->nloops) {
+                matrix_put_band_functions(out, e, 1);
             }
             entry_free(&entry);
         }

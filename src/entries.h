@@ -12,7 +12,8 @@
  *   sweep   how its nodes come (Sweep below)
  *   scalar  only a scalar result has it (a gradient, second order)
  *   kept    a definition with loops kept at run time has it (a Jacobian and a Hessian when
- *           their columns are of a constant number: those of jvp and hvp)
+ *           their columns are of a constant number: those of jvp and hvp; a sparse Hessian
+ *           when they are all of run-time arrays: hvp's along colours, src/band.c)
  *   sparse  it stores the structural nonzeros of a pattern, given as row and column arrays
  *   of      the entry point whose nodes it prints: its own, or for a checkpointed variant
  *           (which recomputes a kept recurrence from saved states instead of storing every
@@ -31,7 +32,7 @@
     X(JAC_SPARSE,  "jac-sparse",  "_jac_sparse",  SWEEP_COMPRESSED,       0,     0,   1, JAC_SPARSE)  \
     X(HVP,         "hvp",         "_hvp",         SWEEP_FORWARD_REVERSE,  1,     1,   0, HVP)         \
     X(HESS,        "hess",        "_hess",        SWEEP_COMPRESSED_HESS,  1,     1,   0, HESS)        \
-    X(HESS_SPARSE, "hess-sparse", "_hess_sparse", SWEEP_COMPRESSED_HESS,  1,     0,   1, HESS_SPARSE) \
+    X(HESS_SPARSE, "hess-sparse", "_hess_sparse", SWEEP_COMPRESSED_HESS,  1,     1,   1, HESS_SPARSE) \
     X(GRAD_CKP,    "grad-ckp",    "_grad_ckp",    SWEEP_REVERSE,          1,     1,   0, GRAD)        \
     X(VJP_CKP,     "vjp-ckp",     "_vjp_ckp",     SWEEP_REVERSE,          0,     1,   0, VJP)
 

@@ -62,6 +62,8 @@ void func_free(Func *f)
     }
     free(f->loops);
     free(f->traj);
+    free(f->band.pair);
+    free(f->band.colours);
     dag_free(&f->dag);
     free(f->input);
     nodemap_free(&f->adj);

@@ -153,3 +153,342 @@ void matrix_put_columns(Buf *out, const DefOut *e, const Entry *entry)
     buf_puts(out, "}\n");
 }
 
+
+/* ---- a Hessian of run-time size (src/band.c) ----------------------------------------------- */
+
+const char *const band_var_names[BAND_VARS] = {"r", "i", "m", "cand", "colour", "count", "len",
+                                                "a", "b", "t", "row", "col", "nz", "product"};
+enum { V_R, V_I, V_M, V_CAND, V_COLOUR, V_COUNT, V_LEN, V_A, V_B, V_T, V_ROW, V_COL, V_NZ,
+       V_PRODUCT };
+
+/* Parameter p's number of elements, in the sizes. */
+static Affine param_length(const Param *pa)
+{
+    Affine a;
+    memset(&a, 0, sizeof a);
+    uint64_t row = 1;
+    for (int i = 1; i < pa->rank; i++)
+        row *= pa->dims[i];
+    if (pa->rt_size >= 0)
+        a.c[1 + pa->rt_size] = (int64_t)row;
+    else
+        a.k = pa->size;
+    return a;
+}
+
+static void affine_add(Affine *to, const Affine *a)
+{
+    for (int s = 0; s <= MAX_SIZES; s++)
+        to->c[s] += a->c[s];
+    to->k += a->k;
+}
+
+/* The first element of parameter p among the differentiated scalars, in the sizes. */
+static Affine diff_start(const Func *f, int p)
+{
+    Affine off;
+    memset(&off, 0, sizeof off);
+    for (int i = 0; i < p; i++)
+        if (f->params[i].kind == PARAM_DIFF) {
+            Affine l = param_length(&f->params[i]);
+            affine_add(&off, &l);
+        }
+    return off;
+}
+
+Affine matrix_diff_length(const Func *f)
+{
+    return diff_start(f, f->nparams);
+}
+
+/* The first colour of parameter p's elements. */
+static uint32_t colour_start(const Func *f, int p)
+{
+    uint32_t c = 0;
+    for (int i = 0; i < p; i++)
+        c += f->band.colours[i];
+    return c;
+}
+
+/* "long n, long m, " */
+static void put_size_params(Buf *out, const DefOut *e)
+{
+    for (int k = 0; k < e->s.f->nsizes; k++)
+        buf_printf(out, "long %s, ", e->s.size[k]);
+}
+
+/* "n, m, " */
+static void put_size_args(Buf *out, const DefOut *e)
+{
+    for (int k = 0; k < e->s.f->nsizes; k++)
+        buf_printf(out, "%s, ", e->s.size[k]);
+}
+
+static void put_unused_sizes(Buf *out, const DefOut *e)
+{
+    for (int k = 0; k < e->s.f->nsizes; k++)
+        buf_printf(out, "    (void)%s;\n", e->s.size[k]);
+}
+
+/* Whether pair k of the band gives entries of the lower triangle with rows of parameter q:
+ * its column's parameter comes before q, or is q at a distance that is not positive. */
+static int lower_pair(const Func *f, uint32_t k, int q)
+{
+    const BandPair *bp = &f->band.pair[k];
+    const Loop *lp = &f->loops[bp->loop];
+    const Load *ra = &lp->load[bp->a], *cb = &lp->load[bp->b];
+    return ra->param == q && (cb->param < q || (cb->param == q && cb->at.k <= ra->at.k));
+}
+
+/* "name - (a)", simpler when a is a number: "name - 1", "name + 2", "name". */
+static void put_minus(Buf *out, const DefOut *e, const char *name, const Affine *a)
+{
+    int sizes = 0;
+    for (int s = 0; s <= MAX_SIZES; s++)
+        sizes |= a->c[s] != 0;
+    if (sizes) {
+        buf_printf(out, "%s - (", name);
+        print_affine(out, e, name, a);
+        buf_puts(out, ")");
+    } else if (a->k) {
+        buf_printf(out, "%s %c %lld", name, a->k > 0 ? '-' : '+',
+                   (long long)(a->k > 0 ? a->k : -a->k));
+    } else {
+        buf_puts(out, name);
+    }
+}
+
+/* "a + ", or nothing when a is 0. */
+static void put_plus(Buf *out, const DefOut *e, const Affine *a)
+{
+    Affine zero;
+    memset(&zero, 0, sizeof zero);
+    buf_putn(out, "", 0); /* text, if empty */
+    if (memcmp(a, &zero, sizeof zero) == 0)
+        return;
+    print_affine(out, e, "", a);
+    buf_puts(out, " + ");
+}
+
+/* The candidates of row r (of parameter q) from pair k: the step i whose load a is r, in the
+ * loop's range, gives the column of load b and its colour. */
+static void put_candidate(Buf *out, const DefOut *e, uint32_t k)
+{
+    const Func *f = e->s.f;
+    const char *const *v = e->band_var;
+    const BandPair *bp = &f->band.pair[k];
+    const Loop *lp = &f->loops[bp->loop];
+    const Load *ra = &lp->load[bp->a], *cb = &lp->load[bp->b];
+    Affine rest = ra->at; /* r = step * i + rest */
+    int64_t step = rest.c[0];
+    rest.c[0] = 0;
+    Buf t = {0};
+    put_minus(&t, e, v[V_R], &rest);
+    if (step == 1)
+        buf_printf(out, "        {\n            const long %s = %s;\n", v[V_I], t.data);
+    else if (step == -1)
+        buf_printf(out, "        {\n            const long %s = -(%s);\n", v[V_I], t.data);
+    else
+        buf_printf(out, "        if ((%s) %% %lld == 0) {\n            const long %s = (%s) / "
+                        "%lld;\n", t.data, (long long)step, v[V_I], t.data, (long long)step);
+    t.len = 0;
+    print_affine(&t, e, v[V_I], &lp->lo);
+    buf_printf(out, "            if (%s >= %s && ", v[V_I], t.data);
+    t.len = 0;
+    print_affine(&t, e, v[V_I], &lp->hi);
+    buf_printf(out, "%s <= %s) {\n", v[V_I], t.data);
+    t.len = 0;
+    print_affine(&t, e, v[V_I], &cb->at);
+    Affine start = diff_start(f, cb->param);
+    Buf s = {0};
+    put_plus(&s, e, &start);
+    buf_printf(out, "                %s[%s] = %s%s;\n", v[V_CAND], v[V_M], s.data, t.data);
+    buf_printf(out, "                %s[%s++] = ", v[V_COLOUR], v[V_M]);
+    if (colour_start(f, cb->param))
+        buf_printf(out, "%u + ", colour_start(f, cb->param));
+    buf_printf(out, "(%s) %% %u;\n", t.data, f->band.colours[cb->param]);
+    buf_puts(out, "            }\n        }\n");
+    buf_free(&s);
+    buf_free(&t);
+}
+
+/* The rows of parameter q: per row, its candidates sorted by column, each column once. */
+static void put_rows(Buf *out, const DefOut *e, int q)
+{
+    const Func *f = e->s.f;
+    const char *const *v = e->band_var;
+    uint32_t m = 0;
+    for (uint32_t k = 0; k < f->band.npairs; k++)
+        m += lower_pair(f, k, q);
+    if (!m)
+        return;
+    Buf len = {0}, start = {0};
+    Affine l = param_length(&f->params[q]), o = diff_start(f, q);
+    print_affine(&len, e, v[V_I], &l);
+    put_plus(&start, e, &o);
+    buf_printf(out, "    for (long %s = 0; %s < %s; %s++) { /* %s */\n", v[V_R], v[V_R], len.data,
+               v[V_R], e->s.param[q]);
+    buf_printf(out, "        long %s[%u], %s[%u];\n        int %s = 0;\n", v[V_CAND], m,
+               v[V_COLOUR], m, v[V_M]);
+    for (uint32_t k = 0; k < f->band.npairs; k++)
+        if (lower_pair(f, k, q))
+            put_candidate(out, e, k);
+    buf_printf(out, "        for (int %s = 1; %s < %s; %s++)\n", v[V_A], v[V_A], v[V_M], v[V_A]);
+    buf_printf(out, "            for (int %s = %s; %s > 0 && %s[%s - 1] > %s[%s]; %s--) {\n",
+               v[V_B], v[V_A], v[V_B], v[V_CAND], v[V_B], v[V_CAND], v[V_B], v[V_B]);
+    for (int arr = V_CAND; arr <= V_COLOUR; arr++)
+        buf_printf(out, "                const long %s%s = %s[%s];\n                %s[%s] = "
+                        "%s[%s - 1];\n                %s[%s - 1] = %s%s;\n", v[V_T],
+                   arr == V_CAND ? "" : "2", v[arr], v[V_B], v[arr], v[V_B], v[arr], v[V_B],
+                   v[arr], v[V_B], v[V_T], arr == V_CAND ? "" : "2");
+    buf_puts(out, "            }\n");
+    buf_printf(out, "        for (int %s = 0; %s < %s; %s++) {\n", v[V_A], v[V_A], v[V_M], v[V_A]);
+    buf_printf(out, "            if (%s > 0 && %s[%s] == %s[%s - 1])\n                continue;\n",
+               v[V_A], v[V_CAND], v[V_A], v[V_CAND], v[V_A]);
+    buf_printf(out, "            if (%s) {\n                %s[%s] = %s%s;\n"
+                    "                %s[%s] = %s[%s];\n            }\n", v[V_ROW], v[V_ROW],
+               v[V_COUNT], start.data, v[V_R], v[V_COL], v[V_COUNT], v[V_CAND], v[V_A]);
+    buf_printf(out, "            if (%s)\n                %s[%s] = %s[%s[%s] * %s + %s%s];\n",
+               v[V_NZ], v[V_NZ], v[V_COUNT], v[V_PRODUCT], v[V_COLOUR], v[V_A], v[V_LEN],
+               start.data, v[V_R]);
+    buf_printf(out, "            %s++;\n        }\n    }\n", v[V_COUNT]);
+    buf_free(&len);
+    buf_free(&start);
+}
+
+void matrix_put_band_functions(Buf *out, const DefOut *e, int declare)
+{
+    const Func *f = e->s.f;
+    const char *const *v = e->band_var;
+    const char *real = real_type[e->opt->compile.real];
+    const char *st = e->opt->file_static ? "static ADGEN_UNUSED " : "";
+    EntryKind k = ENTRY_HESS_SPARSE;
+    Buf sizes = {0}, args = {0};
+    put_size_params(&sizes, e);
+    put_size_args(&args, e);
+    if (!declare) {
+        Affine l = matrix_diff_length(f);
+        Buf len = {0};
+        print_affine(&len, e, v[V_I], &l);
+        buf_printf(out, "\n/* The structural nonzeros of the lower triangle of %s's Hessian, by row "
+                        "then column:\n * their rows and columns into %s and %s, their values "
+                        "from the products along\n * the colours into %s (each NULL or not); "
+                        "their count. */\n", e->fn[ENTRY_VALUE], v[V_ROW], v[V_COL], v[V_NZ]);
+        buf_printf(out, "static ADGEN_FUNC long %s(%slong *%s, long *%s, %s *%s, const %s *%s)\n{\n",
+                   e->col[k], sizes.data, v[V_ROW], v[V_COL], real, v[V_NZ], real, v[V_PRODUCT]);
+        put_unused_sizes(out, e);
+        buf_printf(out, "    const long %s = %s;\n    long %s = 0;\n    (void)%s;\n", v[V_LEN],
+                   len.data, v[V_COUNT], v[V_LEN]);
+        for (int q = 0; q < f->nparams; q++)
+            if (f->params[q].kind == PARAM_DIFF)
+                put_rows(out, e, q);
+        buf_printf(out, "    return %s;\n}\n", v[V_COUNT]);
+        buf_free(&len);
+    }
+    /* the count and the pattern */
+    buf_printf(out, "\n%s/* The number of structural nonzeros of the lower triangle of %s's "
+                    "Hessian. */\n", declare ? "" : "", e->fn[ENTRY_VALUE]);
+    buf_printf(out, "%sADGEN_FUNC long %s(", st, e->nnz[k]);
+    if (f->nsizes)
+        buf_putn(out, sizes.data, sizes.len - 2);
+    else
+        buf_puts(out, "void");
+    if (declare) {
+        buf_puts(out, ");\n");
+    } else {
+        buf_printf(out, ")\n{\n    return %s(%s0, 0, 0, 0);\n}\n", e->col[k], args.data);
+    }
+    buf_printf(out, "%s/* Stores in %s[k], %s[k] the row and the column of the Hessian's "
+                    "structural nonzero k\n * (%s's), for k < %s(",
+               declare ? "" : "\n", v[V_ROW], v[V_COL], e->fn[k], e->nnz[k]);
+    if (f->nsizes)
+        buf_putn(out, args.data, args.len - 2);
+    buf_puts(out, "), by row then column (row >= column). */\n");
+    buf_printf(out, "%sADGEN_FUNC void %s(%slong *%s, long *%s)", st, e->row[k], sizes.data,
+               v[V_ROW], v[V_COL]);
+    if (declare)
+        buf_puts(out, ";\n");
+    else
+        buf_printf(out, "\n{\n    %s(%s%s, %s, 0, 0);\n}\n\n", e->col[k], args.data, v[V_ROW],
+                   v[V_COL]);
+    buf_free(&sizes);
+    buf_free(&args);
+}
+
+void matrix_put_band(Buf *out, const DefOut *e, const Entry *entry)
+{
+    const Func *f = e->s.f;
+    const Band *b = &f->band;
+    const char *const *v = e->band_var;
+    const char *real = real_type[e->opt->compile.real];
+    static const char *const one[] = {"1.0", "1.0f", "1.0L"}, *const zero[] = {"0.0", "0.0f",
+                                                                               "0.0L"};
+    (void)entry;
+    Buf args = {0};
+    put_size_args(&args, e);
+    for (int p = 0; p < f->nparams; p++)
+        buf_printf(&args, "%s, ", e->s.param[p]);
+    Affine l = matrix_diff_length(f);
+    Buf len = {0};
+    print_affine(&len, e, v[V_I], &l);
+    buf_puts(out, "{\n");
+    if (!b->ncolours) { /* no second derivative: no product */
+        buf_printf(out, "    (void)%s;\n    (void)%s;\n", e->s.hess_nz, e->s.work);
+        buf_printf(out, "    return %s(", e->fn[ENTRY_VALUE]);
+        buf_putn(out, args.data, args.len - 2);
+        buf_puts(out, ");\n}\n");
+        buf_free(&args);
+        buf_free(&len);
+        return;
+    }
+    buf_printf(out, "    const long %s = %s;\n    %s %s = %s;\n", v[V_LEN], len.data, real,
+               v[V_T], zero[e->opt->compile.real]);
+    buf_printf(out, "    for (long %s = 0; %s < %u; %s++) {\n", v[V_A], v[V_A], b->ncolours,
+               v[V_A]);
+    Buf call = {0};
+    buf_printf(&call, "%s(%s", e->fn[ENTRY_HVP], args.data);
+    for (int pass = 0; pass < 2; pass++)
+        for (int p = 0; p < f->nparams; p++) {
+            if (f->params[p].kind != PARAM_DIFF)
+                continue;
+            Affine o = diff_start(f, p), pl = param_length(&f->params[p]);
+            Buf start = {0}, plen = {0};
+            put_plus(&start, e, &o);
+            print_affine(&plen, e, v[V_I], &pl);
+            if (pass == 0) { /* the direction: the elements of colour a */
+                buf_printf(out, "        for (long %s = 0; %s < %s; %s++)\n", v[V_R], v[V_R],
+                           plen.data, v[V_R]);
+                if (b->colours[p] && colour_start(f, p))
+                    buf_printf(out, "            %s[%s%s] = %s %% %u + %u == %s ? %s : %s;\n",
+                               e->s.work, start.data, v[V_R], v[V_R], b->colours[p],
+                               colour_start(f, p), v[V_A], one[e->opt->compile.real],
+                               zero[e->opt->compile.real]);
+                else if (b->colours[p])
+                    buf_printf(out, "            %s[%s%s] = %s %% %u == %s ? %s : %s;\n",
+                               e->s.work, start.data, v[V_R], v[V_R], b->colours[p], v[V_A],
+                               one[e->opt->compile.real], zero[e->opt->compile.real]);
+                else
+                    buf_printf(out, "            %s[%s%s] = %s;\n", e->s.work, start.data,
+                               v[V_R], zero[e->opt->compile.real]);
+                if (start.len)
+                    buf_printf(&call, "%s + %.*s, ", e->s.work, (int)start.len - 3, start.data);
+                else
+                    buf_printf(&call, "%s, ", e->s.work);
+            } else { /* the product, after the direction and the products before it */
+                buf_printf(&call, "%s + %s%s * (%s + 1), ", e->s.work, start.data, v[V_LEN],
+                           v[V_A]);
+            }
+            buf_free(&start);
+            buf_free(&plen);
+        }
+    call.len -= 2;
+    call.data[call.len] = '\0';
+    buf_printf(out, "        %s = %s);\n    }\n", v[V_T], call.data);
+    buf_printf(out, "    %s(", e->col[ENTRY_HESS_SPARSE]);
+    put_size_args(out, e);
+    buf_printf(out, "0, 0, %s, %s + %s);\n    return %s;\n}\n", e->s.hess_nz, e->s.work,
+               v[V_LEN], v[V_T]);
+    buf_free(&call);
+    buf_free(&args);
+    buf_free(&len);
+}

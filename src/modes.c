@@ -62,6 +62,15 @@ static int runtime_columns(const Func *f)
     return runtime_column_param(f) >= 0;
 }
 
+/* The first differentiated input of a constant size; -1 if none. */
+static int constant_column_param(const Func *f)
+{
+    for (int p = 0; p < f->nparams; p++)
+        if (f->params[p].kind == PARAM_DIFF && f->params[p].rt_size < 0)
+            return p;
+    return -1;
+}
+
 unsigned func_misfits(const Func *f)
 {
     int recurrence = has_recurrence(f);
@@ -72,8 +81,11 @@ unsigned func_misfits(const Func *f)
     unsigned fits = ENTRIES_KEPT;
     if (runtime_columns(f))
         fits &= ~(1u << ENTRY_JAC | 1u << ENTRY_HESS);
+    /* a sparse Hessian of run-time size: its columns all of run-time arrays */
+    if (!runtime_columns(f) || constant_column_param(f) >= 0)
+        fits &= ~(1u << ENTRY_HESS_SPARSE);
     if (recurrence)
-        fits &= ~(1u << ENTRY_HVP | 1u << ENTRY_HESS);
+        fits &= ~(1u << ENTRY_HVP | 1u << ENTRY_HESS | 1u << ENTRY_HESS_SPARSE);
     if (f->result_loop) /* values of a run-time number: their products, jvp's columns */
         fits &= 1u << ENTRY_VALUE | 1u << ENTRY_JVP | 1u << ENTRY_VJP | 1u << ENTRY_JAC;
     return (((1u << ENTRY_KINDS) - 1) & ~fits) | shape;
@@ -83,7 +95,8 @@ EntryKind func_columns(const Func *f, EntryKind k)
 {
     if (!f->nsizes && !f->nloops)
         return ENTRY_KINDS;
-    return k == ENTRY_JAC ? ENTRY_JVP : k == ENTRY_HESS ? ENTRY_HVP : ENTRY_KINDS;
+    return k == ENTRY_JAC ? ENTRY_JVP :
+           k == ENTRY_HESS || k == ENTRY_HESS_SPARSE ? ENTRY_HVP : ENTRY_KINDS;
 }
 
 unsigned func_printed(const Func *f)
@@ -142,6 +155,18 @@ int func_check_entries(const Func *f, unsigned asked, Diag *diag)
                    "'%s' has no recurrence kept as a loop, so it has no %s (a checkpointed "
                    "variant recomputes a recurrence's steps from saved states); its modes are %s",
                    f->name, names.data, fits.data);
+    else if (wrong == 1u << ENTRY_HESS_SPARSE && !recurrence && !runtime_columns(f))
+        diag_error(diag, def->bare ? def->loc : def->name_loc,
+                   "'%s' differentiates no array of a size known only at run time, so it has "
+                   "no hess-sparse with its loops kept (hess gives its Hessian, of a constant "
+                   "size); its modes are %s", f->name, fits.data);
+    else if (wrong == 1u << ENTRY_HESS_SPARSE && !recurrence)
+        diag_error(diag, def->bare ? def->loc : def->name_loc,
+                   "'%s' differentiates '%s', of a constant size, beside arrays of run-time "
+                   "sizes, so it has no hess-sparse yet (its pattern is found when every "
+                   "differentiated input is such an array); its modes are %s (or give the "
+                   "sizes with -D)", f->name, f->params[constant_column_param(f)].name,
+                   fits.data);
     else if (runtime_columns(f) && !(wrong & ~(1u << ENTRY_JAC | 1u << ENTRY_HESS)))
         diag_error(diag, def->bare ? def->loc : def->name_loc,
                    "'%s' differentiates '%s', whose size is known only at run time, so it has "
@@ -152,7 +177,8 @@ int func_check_entries(const Func *f, unsigned asked, Diag *diag)
         diag_error(diag, def->bare ? def->loc : def->name_loc,
                    "'%s' has %s, so it has no %s yet; its modes are %s (or give the sizes "
                    "with -D)", f->name, recurrence && !(wrong & ~(1u << ENTRY_HVP |
-                                                                 1u << ENTRY_HESS)) ?
+                                                                 1u << ENTRY_HESS |
+                                                                 1u << ENTRY_HESS_SPARSE)) ?
                    "a recurrence kept as a loop" : f->nsizes ? "sizes known only at run time" :
                    "loops kept by --unroll", names.data, fits.data);
     else
@@ -878,6 +904,8 @@ void func_differentiate(Func *f)
             at.c[s] += (int64_t)lp->ntape * (lp->hi.c[s] - lp->lo.c[s]);
         at.k += (int64_t)lp->ntape * (lp->hi.k - lp->lo.k + 1);
     }
+    if (f->nloops && f->entries & 1u << ENTRY_HESS_SPARSE)
+        band_find(f);
     /* then the trajectories: len values, and len tangents or adjoints */
     for (int t = 0; t < f->ntraj; t++) {
         f->traj[t].at = at;

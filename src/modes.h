@@ -48,4 +48,8 @@ void cone_clear(Cone *c);
 void modes_jacobian(Func *f);
 void modes_hessian(Func *f);
 
+/* band.c: hess-sparse of a definition with kept sums: its pattern's pairs and colours, or why
+ * it has none, into f->band. */
+void band_find(Func *f);
+
 #endif

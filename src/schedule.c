@@ -110,7 +110,8 @@ void sched_init(Sched *s, const Func *f, Arena *arena, const NameSet *file_names
     if (want & 1u << ENTRY_HESS_SPARSE)
         s->hess_nz = names_claim(&s->names, "hess_nz");
     for (int i = 0; i < f->nloops; i++)
-        if (f->loops[i].nstate && !s->work && (want & ENTRIES_REVERSE || f->ntraj))
+        if (!s->work && ((f->loops[i].nstate && (want & ENTRIES_REVERSE || f->ntraj)) ||
+                         want & 1u << ENTRY_HESS_SPARSE))
             s->work = names_claim(&s->names, "work");
     if (want & ENTRIES_CKP)
         s->snaps = names_claim(&s->names, "snaps");
@@ -291,7 +292,10 @@ void sched_entry(const Sched *s, EntryKind k, Entry *e)
         break;
     case ENTRY_HESS_SPARSE:
         e->ret = f->roots[0];
-        add_sparse(&eb, s->hess_nz, &f->mode[ENTRY_HESS].sparse);
+        if (func_columns(f, k) != ENTRY_KINDS) /* calls of hvp along colours fill it */
+            add_arg(&eb, s->hess_nz, 1, 1, 0, -1, 0);
+        else
+            add_sparse(&eb, s->hess_nz, &f->mode[ENTRY_HESS].sparse);
         break;
     case ENTRY_GRAD_CKP: case ENTRY_VJP_CKP: case ENTRY_KINDS:
         abort();
@@ -301,7 +305,11 @@ void sched_entry(const Sched *s, EntryKind k, Entry *e)
         e->args[a].count = 1;
     }
     /* a recurrence's tape (trajectories: every entry point), or a chunked body's values */
-    if (s->work && (s->chunk_work[k] || (f->nloops && (entry_reverse(k) || f->ntraj))))
+    int taped = 0;
+    for (int i = 0; i < f->nloops; i++)
+        taped |= f->loops[i].nstate > 0;
+    if (s->work && (s->chunk_work[k] || (taped && (entry_reverse(k) || f->ntraj)) ||
+                    (f->nloops && k == ENTRY_HESS_SPARSE)))
         add_arg(&eb, s->work, 1, 1, 0, -1, 0);
     e->nroots = e->nstores;
     if (!e->roots)

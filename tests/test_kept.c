@@ -332,6 +332,20 @@ static const Model models[] = {
 };
 enum { NMODELS = sizeof models / sizeof *models };
 
+/* The models whose Hessian hess-sparse refuses, with a word of the reason: elements that meet
+ * at a distance that changes with the step, a nonlinear function of a sum (dense). */
+static const char *refused_band(const char *name)
+{
+    static const char *const refused[][2] = {
+        {"rev", "a distance that changes with the step"},
+        {"var", "a nonlinear function of this sum"},
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof *refused; i++)
+        if (strcmp(name, refused[i][0]) == 0)
+            return refused[i][1];
+    return NULL;
+}
+
 /* The sizes the kept code is checked at against the unrolled form or the closed form, and
  * under the sanitizers. */
 static const long plain_sizes[] = {0, 1, 2, 3, 7};
@@ -537,10 +551,82 @@ static void put_ckp_check(Buf *d, const Model *m, const Head *h, const char *wor
     buf_puts(d, "            free(cw);\n        }\n");
 }
 
+/* The sparse Hessian of run-time size (s_NAME_hess_sparse, its pattern from s_NAME_hess_sparse_
+ * pattern): its value is the function's; its pattern is the lower triangle, by row then column,
+ * each entry once; the matrix it gives times the direction d is the kept hvp's product hk; and
+ * against the unrolled build's uK_ (when `unrolled`), the same count, rows, columns and values
+ * to rounding. The work array is malloc'ed to exactly S_NAME_WORK(sizes). */
+static void put_band_check(Buf *d, const Model *m, const Head *h, int unrolled, long K)
+{
+    const char *M = m->name;
+    char upper[64];
+    size_t n = 0;
+    for (; M[n] && n + 1 < sizeof upper; n++)
+        upper[n] = (char)toupper((unsigned char)M[n]);
+    upper[n] = '\0';
+    Buf sizes = {0};
+    buf_putn(&sizes, "", 0);
+    for (int z = 0; z < h->nsizes; z++)
+        buf_printf(&sizes, "%ss_%s", z ? ", " : "", h->size[z]);
+    buf_puts(d, "        {\n            long len = 0, at = 0;\n");
+    each_diff(d, h, "            ", "len++;");
+    buf_printf(d, "            const long nnz = s_%s_hess_sparse_nnz(%s);\n", M, sizes.data);
+    buf_puts(d, "            long *row = malloc((size_t)(nnz + 1) * sizeof *row), *col = "
+                "malloc((size_t)(nnz + 1) * sizeof *col);\n"
+                "            double *hz = fill(nnz, 7.5), *hd = fill(len, 0), *dd = fill(len, 0), "
+                "*hh = fill(len, 0);\n");
+    buf_printf(d, "            double *sw = fill(S_%s_WORK(%s), 7.5);\n", upper, sizes.data);
+    buf_printf(d, "            s_%s_hess_sparse_pattern(%s%srow, col);\n", M, sizes.data,
+               h->nsizes ? ", " : "");
+    char *a = call_args(h, 1, NULL, NULL, "hz, sw");
+    buf_printf(d, "            exact(M, \"hess-sparse's value\", K, 0, s_%s_hess_sparse(%s), vk);\n",
+               M, a);
+    free(a);
+    each_diff(d, h, "            ", "dd[at] = d_@[k], hh[at++] = hk_@[k];");
+    buf_puts(d, "            double hmax = maxabs(hh, len, 0);\n"
+                "            for (long k = 0; k < nnz; k++) {\n"
+                "                n_checks++;\n"
+                "                if (col[k] < 0 || row[k] < col[k] || row[k] >= len || (k > 0 && "
+                "(row[k] < row[k - 1] || (row[k] == row[k - 1] && col[k] <= col[k - 1]))))\n"
+                "                    fail(M, \"hess-sparse's pattern\", K, k, (double)row[k], "
+                "(double)col[k]);\n"
+                "                else {\n"
+                "                    hd[row[k]] += hz[k] * dd[col[k]];\n"
+                "                    if (row[k] != col[k])\n"
+                "                        hd[col[k]] += hz[k] * dd[row[k]];\n"
+                "                }\n            }\n"
+                "            for (long k = 0; k < len; k++)\n"
+                "                near(M, \"hess-sparse times d = hvp\", K, k, hd[k], hh[k], hmax, "
+                "K > 1000 ? 1e-9 : 1e-12);\n");
+    if (unrolled) {
+        buf_printf(d, "            exact(M, \"hess-sparse's count\", K, 0, (double)nnz, "
+                      "(double)U%ld_%s_HESS_SPARSE_NNZ);\n", K, upper);
+        buf_printf(d, "            double *hu = fill(U%ld_%s_HESS_SPARSE_NNZ, 7.5), umax = 0;\n",
+                   K, upper);
+        a = call_args(h, 0, NULL, NULL, "hu");
+        buf_printf(d, "            u%ld_%s_hess_sparse(%s);\n", K, M, a);
+        free(a);
+        buf_printf(d, "            umax = maxabs(hu, U%ld_%s_HESS_SPARSE_NNZ, 0);\n", K, upper);
+        buf_printf(d, "            for (long k = 0; k < nnz && nnz == U%ld_%s_HESS_SPARSE_NNZ; "
+                      "k++) {\n"
+                      "                exact(M, \"hess-sparse's row\", K, k, (double)row[k], "
+                      "(double)u%ld_%s_hess_sparse_row[k]);\n"
+                      "                exact(M, \"hess-sparse's column\", K, k, (double)col[k], "
+                      "(double)u%ld_%s_hess_sparse_col[k]);\n"
+                      "                near(M, \"hess-sparse\", K, k, hz[k], hu[k], umax, "
+                      "1e-12);\n            }\n            free(hu);\n",
+                   K, upper, K, M, K, M);
+    }
+    buf_puts(d, "            free(row);\n            free(col);\n            free(hz);\n"
+                "            free(hd);\n            free(dd);\n            free(hh);\n"
+                "            free(sw);\n        }\n");
+    buf_free(&sizes);
+}
+
 /* check_NAME(K, how): one model at base size K at `points` random points; how is 0 for the
  * closed form, K for the unrolled build uK_, -1 for finite results only. */
-static void put_check(Buf *d, const Model *m, const Head *h, const char *work, int unrolled,
-                      int nk, const long *ks)
+static void put_check(Buf *d, const Model *m, const Head *h, const char *work, int band,
+                      int unrolled, int nk, const long *ks)
 {
     const char *M = m->name;
     int nohvp = m->rec; /* a recurrence has no hvp */
@@ -607,6 +693,8 @@ static void put_check(Buf *d, const Model *m, const Head *h, const char *work, i
     }
     if (m->rec == 1 && !m->traj)
         put_ckp_check(d, m, h, work);
+    if (band && !unrolled)
+        put_band_check(d, m, h, 0, 0);
     /* the modes against each other (their sums in different orders at large n) */
     buf_puts(d, "        const double tol = K > 1000 ? 1e-9 : 1e-12;\n"
                 "        double gmax = 0, gd = 0, gdscale = 0;\n"
@@ -703,6 +791,8 @@ static void put_check(Buf *d, const Model *m, const Head *h, const char *work, i
             each_diff(d, h, "            ", "near(M, \"hvp\", K, k, hk_@[k], hu_@[k], hmax, "
                                             "1e-12);");
         }
+        if (band)
+            put_band_check(d, m, h, 1, K);
         for (int k = 0; k < h->np; k++)
             if (h->p[k].diff)
                 buf_printf(d, "            free(gu_%s);\n            free(bu_%s);\n"
@@ -790,6 +880,31 @@ static void build_drivers(void)
             snprintf(work, sizeof work, "%.*s", (int)strcspn(w, "("), w);
             free(text);
         }
+        /* hess-sparse: where every differentiated input is an array of run-time size, and
+         * no recurrence; found, or refused with its reason */
+        int band = !m->rec && h.np > 0;
+        for (int k = 0; k < h.np; k++)
+            band &= !h.p[k].diff || (h.p[k].rank > 0 && !isdigit((unsigned char)h.p[k].dim[0][0]));
+        if (band) {
+            char *msg = NULL;
+            int rc = runf(&msg, ADGEN_CMD " --emit=hess-sparse --prefix=s_ " OUT "/%s.expr -o "
+                                OUT "/%s_s.c --header " OUT "/%s_s.h 2>&1", m->name, m->name,
+                          m->name);
+            const char *why = refused_band(m->name);
+            if (why && (rc != 1 || !strstr(msg, why)))
+                fail_msg("%s: hess-sparse should be refused (%s): status %d\n%s", m->name, why,
+                         rc, msg);
+            if (!why && rc != 0)
+                fail_msg("%s: hess-sparse: status %d\n%s", m->name, rc, msg);
+            free(msg);
+            band = !why;
+        }
+        if (band) {
+            Buf *to[] = {&plain, &san, &all};
+            for (int t = 0; t < 3; t++)
+                buf_printf(to[t], "#include \"%s_s.h\"\n#include \"%s_s.c\"\n", m->name,
+                           m->name);
+        }
         opt.len = 0;
         buf_printf(&opt, "--emit=grad,vjp%s --accumulate --prefix=a_", ckp ? ",grad-ckp" : "");
         free(generate(m, "a", opt.data));
@@ -813,20 +928,24 @@ static void build_drivers(void)
             if (K < m->kmin)
                 continue;
             opt.len = 0;
-            buf_printf(&opt, "%s --prefix=u%ld_", emit, K);
+            buf_printf(&opt, "%s%s --prefix=u%ld_", emit, band ? ",hess-sparse" : "", K);
+            if (band) /* the count's macro is the header's */
+                buf_printf(&opt, " --header=" OUT "/%s_u%ld.h", m->name, K);
             for (int z = 0; z < h.nsizes; z++)
                 buf_printf(&opt, " -D %s=%ld", h.size[z], size_value(K, z));
             char suffix[32];
             snprintf(suffix, sizeof suffix, "u%ld", K);
             free(generate(m, suffix, opt.data));
+            if (band)
+                buf_printf(&plain, "#include \"%s_%s.h\"\n", m->name, suffix);
             buf_printf(&plain, "#include \"%s_%s.c\"\n", m->name, suffix);
             ks[nk++] = K;
         }
         buf_free(&opt);
         buf_puts(&plain, "\n");
         buf_puts(&san, "\n");
-        put_check(&plain, m, &h, work, 1, nk, ks);
-        put_check(&san, m, &h, work, 0, 0, NULL);
+        put_check(&plain, m, &h, work, band, 1, nk, ks);
+        put_check(&san, m, &h, work, band, 0, 0, NULL);
         for (size_t s = 0; s < sizeof plain_sizes / sizeof *plain_sizes; s++)
             buf_printf(&plain_main, "    check_%s(%ld, %ld, 3);\n", m->name, plain_sizes[s],
                        plain_sizes[s] < m->kmin ? 0 : plain_sizes[s]);
@@ -1119,14 +1238,20 @@ static void test_kept_missing_modes_are_errors(void **state)
     static const char columns[] = "modes.expr:1:1: error: 'f' differentiates 'x', whose size is "
                                   "known only at run time, so it has no %s yet (a column per "
                                   "element); its modes are ";
+    /* a sparse Hessian of run-time size needs every differentiated input of run-time size */
+    static const char mixed[] = "modes.expr:1:1: error: 'f' differentiates 'b', of a constant "
+                                "size, beside arrays of run-time sizes, so it has no %s yet "
+                                "(its pattern is found when every differentiated input is such "
+                                "an array); its modes are ";
     spit(OUT "/modes.expr", "f(x[n], b) = b^2 + sum(i = 0..n-1, x[i]^2)\n");
     char has[128] = "";
     for (size_t i = 0; i < sizeof modes / sizeof *modes; i++) {
-        char *out = NULL, want[200];
+        char *out = NULL, want[256];
         int rc = runf(&out, ADGEN_CMD " --emit=%s " OUT "/modes.expr 2>&1", modes[i]);
         if (rc != 1)
             fail_msg("--emit=%s: status %d\n%s", modes[i], rc, out);
-        snprintf(want, sizeof want, strchr(modes[i], '-') ? prefix : columns, modes[i]);
+        snprintf(want, sizeof want, strcmp(modes[i], "hess-sparse") == 0 ? mixed :
+                                    strchr(modes[i], '-') ? prefix : columns, modes[i]);
         assert_contains(out, want);
         /* the list, the same each time, and at least the first-order modes */
         const char *list = strstr(out, want) + strlen(want);

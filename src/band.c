@@ -1,0 +1,183 @@
+/*
+ * band.c: the Hessian pattern of a definition whose differentiated inputs are arrays of
+ * run-time size, read by kept sums. Input: a Func with its kept loops differentiated (their
+ * iterations' hvp, the tangent of the reverse loop's seeds and captures). Output: f->band, the
+ * pairs of loads that meet in a term and the colours of the columns, or why there are none.
+ *
+ * An iteration's Hessian-vector product reaches the tangent of load b from the adjoint of load
+ * a exactly when the second derivative in the two is structurally nonzero: those pairs, over
+ * the loop's range, are the Hessian's entries, when the loop's sum enters the result linearly
+ * (the seed of its reverse loop has no tangent) and reads no value computed from the arrays
+ * outside it (no capture has a tangent); either would couple every element with every other.
+ * When the two loads of every pair move together with the step (the same coefficient of the
+ * loop variable and of the sizes), the distance between a row and its columns is a constant
+ * of the pair, so the columns of one array that meet a row lie in a window as wide as the
+ * spread of those distances: colouring the array's elements by their index modulo the widest
+ * window gives two columns of one colour no common row, and one Hessian-vector product per
+ * colour gives every entry directly (the banded case of Curtis, Powell and Reid).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "modes.h"
+
+/* The differentiated scalars of body whose tangents (dot_of: per node, the scalar whose
+ * tangent input it is, or UINT32_MAX) node `from` reads, into found[*nfound...]; `seen` marks
+ * the nodes visited with `stamp`. */
+static void reach_tangents(const Func *body, NodeId from, uint32_t *seen, uint32_t stamp,
+                           const uint32_t *dot_of, uint32_t *found, uint32_t *nfound)
+{
+    const Dag *d = &body->dag;
+    NodeId *stack = xrealloc(NULL, (d->len + 1) * sizeof *stack);
+    uint32_t top = 0;
+    stack[top++] = from;
+    seen[from] = stamp;
+    while (top) {
+        NodeId id = stack[--top];
+        const Node *nd = &d->nodes[id];
+        if (nd->kind == N_INPUT) {
+            if (dot_of[id] != UINT32_MAX)
+                found[(*nfound)++] = dot_of[id];
+            continue;
+        }
+        NodeId ops[3] = {nd->a, nd->b, nd->c};
+        for (int i = 0; i < node_arity(nd->kind); i++)
+            if (seen[ops[i]] != stamp) {
+                seen[ops[i]] = stamp;
+                stack[top++] = ops[i];
+            }
+    }
+    free(stack);
+}
+
+static void add_pair(Band *b, int loop, uint32_t a, uint32_t c)
+{
+    for (uint32_t k = 0; k < b->npairs; k++)
+        if (b->pair[k].loop == loop && b->pair[k].a == a && b->pair[k].b == c)
+            return;
+    b->pair = xrealloc(b->pair, (b->npairs + 1) * sizeof *b->pair);
+    b->pair[b->npairs++] = (BandPair){loop, a, c};
+}
+
+/* Whether two loads move together with the step: their offsets differ by a constant. */
+static int together(const Load *a, const Load *b)
+{
+    if (a->at.c[0] == 0)
+        return 0;
+    for (int s = 0; s <= MAX_SIZES; s++)
+        if (a->at.c[s] != b->at.c[s])
+            return 0;
+    return 1;
+}
+
+static int64_t floor_mod(int64_t a, int64_t m)
+{
+    int64_t r = a % m;
+    return r < 0 ? r + m : r;
+}
+
+/* The pairs of one loop's iteration; 0, or why there is no band. */
+static const char *loop_pairs(Func *f, int li)
+{
+    const Loop *lp = &f->loops[li];
+    const Func *body = lp->body;
+    const LoopSweep *hs = loop_sweep(f, lp, ENTRY_HVP);
+    if (!dag_is_const(&f->dag, hs->seed[0], 0.0))
+        return "the result is a nonlinear function of this sum, so every element the sum "
+               "reads meets every other in the Hessian (it is dense)";
+    for (uint32_t c = 0; c < lp->ncap; c++)
+        if (!dag_is_const(&f->dag, hs->cap_dot[c], 0.0))
+            return "this sum reads a value computed from the differentiated arrays outside "
+                   "it, so every element meets every other in the Hessian (it is dense)";
+    const Dag *d = &body->dag;
+    uint32_t *dot_of = xrealloc(NULL, (d->len + 1) * sizeof *dot_of);
+    uint32_t *seen = xrealloc(NULL, (d->len + 1) * sizeof *seen);
+    uint32_t *found = xrealloc(NULL, (body->ndiff + 1) * sizeof *found);
+    memset(dot_of, 0xff, (d->len + 1) * sizeof *dot_of);
+    memset(seen, 0, (d->len + 1) * sizeof *seen);
+    for (uint32_t k = 0; k < body->ndiff; k++)
+        dot_of[body->input[body->dot_slot + k]] = k;
+    const char *why = NULL;
+    for (uint32_t k = 0; k < body->ndiff && !why; k++) {
+        uint32_t slot = body->diff[k];
+        if (slot < 1 || slot > lp->nload || !load_diff(f, &lp->load[slot - 1]))
+            continue;
+        uint32_t nfound = 0;
+        reach_tangents(body, body->mode[ENTRY_HVP].node[k], seen, k + 1, dot_of, found,
+                       &nfound);
+        for (uint32_t m = 0; m < nfound; m++) {
+            uint32_t other = body->diff[found[m]];
+            if (other < 1 || other > lp->nload)
+                continue; /* a capture's tangent: none has one (above) */
+            const Load *la = &lp->load[slot - 1], *lb = &lp->load[other - 1];
+            if (!together(la, lb)) {
+                why = "two elements meet in a term of this sum at a distance that changes "
+                      "with the step or the sizes (their indices do not move together), so "
+                      "the Hessian is not banded";
+                break;
+            }
+            add_pair(&f->band, li, slot - 1, other - 1);
+            add_pair(&f->band, li, other - 1, slot - 1);
+        }
+    }
+    free(dot_of);
+    free(seen);
+    free(found);
+    return why;
+}
+
+/* The colours of parameter p's elements: the widest spread of the distances from a row to
+ * its columns in p, over the rows that can meet (one array, one residue of the step). */
+static uint32_t param_colours(const Func *f, int p)
+{
+    const Band *b = &f->band;
+    int64_t most = 0;
+    for (uint32_t k = 0; k < b->npairs; k++) {
+        const Loop *lp = &f->loops[b->pair[k].loop];
+        const Load *row = &lp->load[b->pair[k].a];
+        if (lp->load[b->pair[k].b].param != p)
+            continue;
+        int64_t lo = INT64_MAX, hi = INT64_MIN;
+        for (uint32_t m = 0; m < b->npairs; m++) {
+            const Loop *lm = &f->loops[b->pair[m].loop];
+            const Load *rm = &lm->load[b->pair[m].a], *cm = &lm->load[b->pair[m].b];
+            if (cm->param != p || rm->param != row->param)
+                continue;
+            /* rows of one residue modulo a common step only (else all of them) */
+            int64_t step = row->at.c[0] < 0 ? -row->at.c[0] : row->at.c[0];
+            int same = rm->at.c[0] == row->at.c[0] || rm->at.c[0] == -row->at.c[0];
+            for (int s = 1; s <= MAX_SIZES; s++)
+                same &= rm->at.c[s] % step == 0 && row->at.c[s] % step == 0;
+            if (same && floor_mod(rm->at.k, step) != floor_mod(row->at.k, step))
+                continue;
+            int64_t dist = cm->at.k - rm->at.k;
+            lo = dist < lo ? dist : lo;
+            hi = dist > hi ? dist : hi;
+        }
+        most = hi - lo + 1 > most ? hi - lo + 1 : most;
+    }
+    return (uint32_t)most;
+}
+
+void band_find(Func *f)
+{
+    Band *b = &f->band;
+    memset(b, 0, sizeof *b);
+    for (int i = 0; i < f->nloops && !b->why; i++) {
+        if (!f->loops[i].active)
+            continue;
+        b->why = loop_pairs(f, i);
+        b->loc = f->loops[i].loc;
+    }
+    if (b->why) {
+        free(b->pair);
+        b->pair = NULL;
+        b->npairs = 0;
+        return;
+    }
+    b->colours = xrealloc(NULL, ((size_t)f->nparams + 1) * sizeof *b->colours);
+    for (int p = 0; p < f->nparams; p++) {
+        b->colours[p] = f->params[p].kind == PARAM_DIFF ? param_colours(f, p) : 0;
+        b->ncolours += b->colours[p];
+    }
+}
