@@ -403,6 +403,11 @@ $(eval $(call bench_case,of_u200,samples/oscfit/model.expr,--emit=jac -D T=200 -
 # (build/bench/swingup-CC, run by the section `swingup` of build/bench/bench).
 $(eval $(call bench_case,sw_nlp,samples/swingup.expr,--emit=jac-sparse --emit=hess-sparse --prefix=sw_))
 
+# Newton with N known at run time (issue 19): the extended Rosenbrock function's sparse Hessian
+# through its kept sum, by tests/bench/newton.c (build/bench/newton-CC, run by the section
+# `newton` of build/bench/bench).
+$(eval $(call bench_case,nt_rosen,tests/bench/rosen_n.expr,--emit=grad --emit=hess-sparse --prefix=nt_))
+
 # $(call bench_compiler,CC): build/bench/CC/*.o and build/bench/grad-CC
 define bench_compiler
 build/bench/$(1)/%.o: $(BENCH_GEN)/%.c | build/bench/$(1)
@@ -449,6 +454,13 @@ build/bench/$(1)/swingup.o: tests/bench/swingup.c tests/bench/timing.h $(BENCH_G
 build/bench/swingup-$(1): $(patsubst %,build/bench/$(1)/%.o,swingup swingup_hand sw_nlp)
 	$(1) -o $$@ $$^ -lm
 
+build/bench/$(1)/newton.o: tests/bench/newton.c tests/bench/timing.h $(BENCH_GEN)/nt_rosen.h \
+        | build/bench/$(1)
+	$(1) $(BENCH_CFLAGS) -D_POSIX_C_SOURCE=200809L -I$(BENCH_GEN) -Itests/bench -c -o $$@ $$<
+
+build/bench/newton-$(1): $(patsubst %,build/bench/$(1)/%.o,newton nt_rosen)
+	$(1) -o $$@ $$^ -lm
+
 build/bench/$(1):
 	mkdir -p $$@
 endef
@@ -459,9 +471,10 @@ BENCH_KEPT := $(BENCH_COMPILERS:%=build/bench/kept-%)
 BENCH_CKP  := $(BENCH_COMPILERS:%=build/bench/ckp-%)
 BENCH_OSCFIT := $(BENCH_COMPILERS:%=build/bench/oscfit-%)
 BENCH_SWINGUP := $(BENCH_COMPILERS:%=build/bench/swingup-%)
+BENCH_NEWTON := $(BENCH_COMPILERS:%=build/bench/newton-%)
 
 bench: adgen build/bench/bench $(BENCH_GRAD) $(BENCH_KEPT) $(BENCH_CKP) $(BENCH_OSCFIT) \
-        $(BENCH_SWINGUP)
+        $(BENCH_SWINGUP) $(BENCH_NEWTON)
 	@for g in $(BENCH_GRAD); do $$g; echo; done
 	@if [ -f /usr/include/adolc/adolc.h ]; then echo "ADOL-C: installed, but its" \
 	    "taped-gradient column is not written yet"; else echo "ADOL-C: no" \

@@ -462,6 +462,9 @@ static void put_loop_head(Emitter *em, const DefOut *e, const Run *r, int ckp,
                                                                           "adjoints, in one loop" :
                                                  lp->result ? "what the values add to the "
                                                               "adjoints" :
+                                                 r->fused && r->kind == RUN_REVERSE_TANGENT ?
+                                                 "the sum and the tangents of its summands' "
+                                                 "adjoints, in one loop" :
                                                  r->fused ? "the sum and its summands' "
                                                             "adjoints, in one loop" :
                                                  "the summands' adjoints, summed") :

@@ -156,10 +156,9 @@ void matrix_put_columns(Buf *out, const DefOut *e, const Entry *entry)
 
 /* ---- a Hessian of run-time size (src/band.c) ----------------------------------------------- */
 
-const char *const band_var_names[BAND_VARS] = {"r", "i", "m", "cand", "colour", "count", "len",
-                                                "a", "b", "t", "row", "col", "nz", "product"};
-enum { V_R, V_I, V_M, V_CAND, V_COLOUR, V_COUNT, V_LEN, V_A, V_B, V_T, V_ROW, V_COL, V_NZ,
-       V_PRODUCT };
+const char *const band_var_names[BAND_VARS] = {"r", "from", "to", "count", "len", "a", "t",
+                                                "row", "col", "nz", "product"};
+enum { V_R, V_FROM, V_TO, V_COUNT, V_LEN, V_A, V_T, V_ROW, V_COL, V_NZ, V_PRODUCT };
 
 /* Parameter p's number of elements, in the sizes. */
 static Affine param_length(const Param *pa)
@@ -240,24 +239,6 @@ static int lower_pair(const Func *f, uint32_t k, int q)
     return ra->param == q && (cb->param < q || (cb->param == q && cb->at.k <= ra->at.k));
 }
 
-/* "name - (a)", simpler when a is a number: "name - 1", "name + 2", "name". */
-static void put_minus(Buf *out, const DefOut *e, const char *name, const Affine *a)
-{
-    int sizes = 0;
-    for (int s = 0; s <= MAX_SIZES; s++)
-        sizes |= a->c[s] != 0;
-    if (sizes) {
-        buf_printf(out, "%s - (", name);
-        print_affine(out, e, name, a);
-        buf_puts(out, ")");
-    } else if (a->k) {
-        buf_printf(out, "%s %c %lld", name, a->k > 0 ? '-' : '+',
-                   (long long)(a->k > 0 ? a->k : -a->k));
-    } else {
-        buf_puts(out, name);
-    }
-}
-
 /* "a + ", or nothing when a is 0. */
 static void put_plus(Buf *out, const DefOut *e, const Affine *a)
 {
@@ -270,90 +251,139 @@ static void put_plus(Buf *out, const DefOut *e, const Affine *a)
     buf_puts(out, " + ");
 }
 
-/* The candidates of row r (of parameter q) from pair k: the step i whose load a is r, in the
- * loop's range, gives the column of load b and its colour. */
-static void put_candidate(Buf *out, const DefOut *e, uint32_t k)
+/* " + 2", " - 1", or nothing. */
+static void put_offset(Buf *out, int64_t d)
 {
-    const Func *f = e->s.f;
-    const char *const *v = e->band_var;
-    const BandPair *bp = &f->band.pair[k];
-    const Loop *lp = &f->loops[bp->loop];
-    const Load *ra = &lp->load[bp->a], *cb = &lp->load[bp->b];
-    Affine rest = ra->at; /* r = step * i + rest */
-    int64_t step = rest.c[0];
-    rest.c[0] = 0;
-    Buf t = {0};
-    put_minus(&t, e, v[V_R], &rest);
-    if (step == 1)
-        buf_printf(out, "        {\n            const long %s = %s;\n", v[V_I], t.data);
-    else if (step == -1)
-        buf_printf(out, "        {\n            const long %s = -(%s);\n", v[V_I], t.data);
-    else
-        buf_printf(out, "        if ((%s) %% %lld == 0) {\n            const long %s = (%s) / "
-                        "%lld;\n", t.data, (long long)step, v[V_I], t.data, (long long)step);
-    t.len = 0;
-    print_affine(&t, e, v[V_I], &lp->lo);
-    buf_printf(out, "            if (%s >= %s && ", v[V_I], t.data);
-    t.len = 0;
-    print_affine(&t, e, v[V_I], &lp->hi);
-    buf_printf(out, "%s <= %s) {\n", v[V_I], t.data);
-    t.len = 0;
-    print_affine(&t, e, v[V_I], &cb->at);
-    Affine start = diff_start(f, cb->param);
-    Buf s = {0};
-    put_plus(&s, e, &start);
-    buf_printf(out, "                %s[%s] = %s%s;\n", v[V_CAND], v[V_M], s.data, t.data);
-    buf_printf(out, "                %s[%s++] = ", v[V_COLOUR], v[V_M]);
-    if (colour_start(f, cb->param))
-        buf_printf(out, "%u + ", colour_start(f, cb->param));
-    buf_printf(out, "(%s) %% %u;\n", t.data, f->band.colours[cb->param]);
-    buf_puts(out, "            }\n        }\n");
-    buf_free(&s);
-    buf_free(&t);
+    if (d)
+        buf_printf(out, " %c %lld", d < 0 ? '-' : '+', (long long)(d < 0 ? -d : d));
 }
 
-/* The rows of parameter q: per row, its candidates sorted by column, each column once. */
+/* Pair k's distance from its row to its column: column element = row element + distance. */
+static int64_t pair_distance(const Func *f, uint32_t k)
+{
+    const BandPair *bp = &f->band.pair[k];
+    const Loop *lp = &f->loops[bp->loop];
+    return lp->load[bp->b].at.k - lp->load[bp->a].at.k;
+}
+
+static int pair_column(const Func *f, uint32_t k)
+{
+    const BandPair *bp = &f->band.pair[k];
+    return f->loops[bp->loop].load[bp->b].param;
+}
+
+/* The rows pair k reaches: r = step * i + rest for i in the loop's range, the least and the
+ * greatest, into *from and *to, in the sizes. */
+static void pair_rows(const Func *f, uint32_t k, Affine *from, Affine *to)
+{
+    const BandPair *bp = &f->band.pair[k];
+    const Loop *lp = &f->loops[bp->loop];
+    Affine rest = lp->load[bp->a].at;
+    int64_t step = rest.c[0];
+    rest.c[0] = 0;
+    const Affine *ends[2] = {step > 0 ? &lp->lo : &lp->hi, step > 0 ? &lp->hi : &lp->lo};
+    Affine *to_ends[2] = {from, to};
+    for (int j = 0; j < 2; j++) {
+        for (int z = 0; z <= MAX_SIZES; z++)
+            to_ends[j]->c[z] = step * ends[j]->c[z] + rest.c[z];
+        to_ends[j]->k = step * ends[j]->k + rest.k;
+    }
+}
+
+/* One of the row's bounds arrays: the pairs' least (hi = 0) or greatest rows, in order. */
+static void put_bounds(Buf *out, const DefOut *e, const uint32_t *order, uint32_t n,
+                       const char *name, int hi)
+{
+    buf_printf(out, "        const long %s[%u] = {", name, n);
+    for (uint32_t k = 0; k < n; k++) {
+        Affine from, to;
+        pair_rows(e->s.f, order[k], &from, &to);
+        print_affine(out, e, "", hi ? &to : &from);
+        buf_puts(out, k + 1 < n ? ", " : "};\n");
+    }
+}
+
+/* The rows of parameter q: per row, its entries by column, each once. Each column the row
+ * meets is the row's element plus a distance, a group of pairs sharing the column's
+ * parameter and the distance: in the order of the parameters, then of the distances, they
+ * are ascending, and a group's entry is there when one of its pairs reaches the row (within
+ * the pair's rows, and, for a step other than 1, on one). */
 static void put_rows(Buf *out, const DefOut *e, int q)
 {
     const Func *f = e->s.f;
     const char *const *v = e->band_var;
-    uint32_t m = 0;
-    for (uint32_t k = 0; k < f->band.npairs; k++)
-        m += lower_pair(f, k, q);
-    if (!m)
-        return;
-    Buf len = {0}, start = {0};
-    Affine l = param_length(&f->params[q]), o = diff_start(f, q);
-    print_affine(&len, e, v[V_I], &l);
-    put_plus(&start, e, &o);
-    buf_printf(out, "    for (long %s = 0; %s < %s; %s++) { /* %s */\n", v[V_R], v[V_R], len.data,
-               v[V_R], e->s.param[q]);
-    buf_printf(out, "        long %s[%u], %s[%u];\n        int %s = 0;\n", v[V_CAND], m,
-               v[V_COLOUR], m, v[V_M]);
+    uint32_t n = 0, *order = xrealloc(NULL, (f->band.npairs + 1) * sizeof *order);
     for (uint32_t k = 0; k < f->band.npairs; k++)
         if (lower_pair(f, k, q))
-            put_candidate(out, e, k);
-    buf_printf(out, "        for (int %s = 1; %s < %s; %s++)\n", v[V_A], v[V_A], v[V_M], v[V_A]);
-    buf_printf(out, "            for (int %s = %s; %s > 0 && %s[%s - 1] > %s[%s]; %s--) {\n",
-               v[V_B], v[V_A], v[V_B], v[V_CAND], v[V_B], v[V_CAND], v[V_B], v[V_B]);
-    for (int arr = V_CAND; arr <= V_COLOUR; arr++)
-        buf_printf(out, "                const long %s%s = %s[%s];\n                %s[%s] = "
-                        "%s[%s - 1];\n                %s[%s - 1] = %s%s;\n", v[V_T],
-                   arr == V_CAND ? "" : "2", v[arr], v[V_B], v[arr], v[V_B], v[arr], v[V_B],
-                   v[arr], v[V_B], v[V_T], arr == V_CAND ? "" : "2");
-    buf_puts(out, "            }\n");
-    buf_printf(out, "        for (int %s = 0; %s < %s; %s++) {\n", v[V_A], v[V_A], v[V_M], v[V_A]);
-    buf_printf(out, "            if (%s > 0 && %s[%s] == %s[%s - 1])\n                continue;\n",
-               v[V_A], v[V_CAND], v[V_A], v[V_CAND], v[V_A]);
-    buf_printf(out, "            if (%s) {\n                %s[%s] = %s%s;\n"
-                    "                %s[%s] = %s[%s];\n            }\n", v[V_ROW], v[V_ROW],
-               v[V_COUNT], start.data, v[V_R], v[V_COL], v[V_COUNT], v[V_CAND], v[V_A]);
-    buf_printf(out, "            if (%s)\n                %s[%s] = %s[%s[%s] * %s + %s%s];\n",
-               v[V_NZ], v[V_NZ], v[V_COUNT], v[V_PRODUCT], v[V_COLOUR], v[V_A], v[V_LEN],
-               start.data, v[V_R]);
-    buf_printf(out, "            %s++;\n        }\n    }\n", v[V_COUNT]);
+            order[n++] = k;
+    for (uint32_t a = 1; a < n; a++) /* by column parameter, then distance */
+        for (uint32_t b = a; b > 0; b--) {
+            uint32_t x = order[b - 1], y = order[b];
+            int px = pair_column(f, x), py = pair_column(f, y);
+            if (px < py || (px == py && pair_distance(f, x) <= pair_distance(f, y)))
+                break;
+            order[b - 1] = y;
+            order[b] = x;
+        }
+    if (!n) {
+        free(order);
+        return;
+    }
+    Buf len = {0}, start = {0}, t = {0};
+    Affine l = param_length(&f->params[q]), o = diff_start(f, q);
+    print_affine(&len, e, "", &l);
+    put_plus(&start, e, &o);
+    buf_printf(out, "    { /* the rows of %s */\n", e->s.param[q]);
+    put_bounds(out, e, order, n, v[V_FROM], 0);
+    put_bounds(out, e, order, n, v[V_TO], 1);
+    buf_printf(out, "        for (long %s = 0; %s < %s; %s++) {\n", v[V_R], v[V_R], len.data,
+               v[V_R]);
+    for (uint32_t g = 0; g < n;) {
+        int p = pair_column(f, order[g]);
+        int64_t dist = pair_distance(f, order[g]);
+        buf_puts(out, "            if (");
+        uint32_t end = g;
+        for (; end < n && pair_column(f, order[end]) == p && pair_distance(f, order[end]) == dist;
+             end++) {
+            const BandPair *bp = &f->band.pair[order[end]];
+            const Load *ra = &f->loops[bp->loop].load[bp->a];
+            int64_t step = ra->at.c[0] < 0 ? -ra->at.c[0] : ra->at.c[0];
+            buf_printf(out, "%s(%s >= %s[%u] && %s <= %s[%u]", end > g ? " ||\n                " : "",
+                       v[V_R], v[V_FROM], end, v[V_R], v[V_TO], end);
+            if (step != 1) {
+                Affine rest = ra->at;
+                rest.c[0] = 0;
+                t.len = 0;
+                print_affine(&t, e, "", &rest);
+                buf_printf(out, " && (%s - (%s)) %% %lld == 0", v[V_R], t.data, (long long)step);
+            }
+            buf_puts(out, ")");
+        }
+        Affine po = diff_start(f, p);
+        Buf pstart = {0};
+        put_plus(&pstart, e, &po);
+        buf_printf(out, ") { /* %s[%s", e->s.param[p], v[V_R]);
+        put_offset(out, dist);
+        buf_printf(out, "] */\n                if (%s) {\n                    %s[%s] = %s%s;\n"
+                        "                    %s[%s] = %s%s", v[V_ROW], v[V_ROW], v[V_COUNT],
+                   start.data, v[V_R], v[V_COL], v[V_COUNT], pstart.data, v[V_R]);
+        put_offset(out, dist);
+        buf_printf(out, ";\n                }\n                if (%s)\n                    %s[%s] = %s[(",
+                   v[V_NZ], v[V_NZ], v[V_COUNT], v[V_PRODUCT]);
+        if (colour_start(f, p))
+            buf_printf(out, "%u + ", colour_start(f, p));
+        buf_printf(out, "(%s", v[V_R]);
+        put_offset(out, dist);
+        buf_printf(out, ") %% %u) * %s + %s%s];\n                %s++;\n            }\n",
+                   f->band.colours[p], v[V_LEN], start.data, v[V_R], v[V_COUNT]);
+        buf_free(&pstart);
+        g = end;
+    }
+    buf_puts(out, "        }\n    }\n");
     buf_free(&len);
     buf_free(&start);
+    buf_free(&t);
+    free(order);
 }
 
 void matrix_put_band_functions(Buf *out, const DefOut *e, int declare)
@@ -369,7 +399,7 @@ void matrix_put_band_functions(Buf *out, const DefOut *e, int declare)
     if (!declare) {
         Affine l = matrix_diff_length(f);
         Buf len = {0};
-        print_affine(&len, e, v[V_I], &l);
+        print_affine(&len, e, "", &l);
         buf_printf(out, "\n/* The structural nonzeros of the lower triangle of %s's Hessian, by row "
                         "then column:\n * their rows and columns into %s and %s, their values "
                         "from the products along\n * the colours into %s (each NULL or not); "
@@ -430,7 +460,7 @@ void matrix_put_band(Buf *out, const DefOut *e, const Entry *entry)
         buf_printf(&args, "%s, ", e->s.param[p]);
     Affine l = matrix_diff_length(f);
     Buf len = {0};
-    print_affine(&len, e, v[V_I], &l);
+    print_affine(&len, e, "", &l);
     buf_puts(out, "{\n");
     if (!b->ncolours) { /* no second derivative: no product */
         buf_printf(out, "    (void)%s;\n    (void)%s;\n", e->s.hess_nz, e->s.work);
@@ -443,9 +473,12 @@ void matrix_put_band(Buf *out, const DefOut *e, const Entry *entry)
     }
     buf_printf(out, "    const long %s = %s;\n    %s %s = %s;\n", v[V_LEN], len.data, real,
                v[V_T], zero[e->opt->compile.real]);
+    /* the direction: zeros, but for the elements of colour a while its product is made */
+    buf_printf(out, "    for (long %s = 0; %s < %s; %s++)\n        %s[%s] = %s;\n", v[V_R], v[V_R],
+               v[V_LEN], v[V_R], e->s.work, v[V_R], zero[e->opt->compile.real]);
     buf_printf(out, "    for (long %s = 0; %s < %u; %s++) {\n", v[V_A], v[V_A], b->ncolours,
                v[V_A]);
-    Buf call = {0};
+    Buf call = {0}, set = {0};
     buf_printf(&call, "%s(%s", e->fn[ENTRY_HVP], args.data);
     for (int pass = 0; pass < 2; pass++)
         for (int p = 0; p < f->nparams; p++) {
@@ -454,36 +487,45 @@ void matrix_put_band(Buf *out, const DefOut *e, const Entry *entry)
             Affine o = diff_start(f, p), pl = param_length(&f->params[p]);
             Buf start = {0}, plen = {0};
             put_plus(&start, e, &o);
-            print_affine(&plen, e, v[V_I], &pl);
-            if (pass == 0) { /* the direction: the elements of colour a */
-                buf_printf(out, "        for (long %s = 0; %s < %s; %s++)\n", v[V_R], v[V_R],
-                           plen.data, v[V_R]);
-                if (b->colours[p] && colour_start(f, p))
-                    buf_printf(out, "            %s[%s%s] = %s %% %u + %u == %s ? %s : %s;\n",
-                               e->s.work, start.data, v[V_R], v[V_R], b->colours[p],
-                               colour_start(f, p), v[V_A], one[e->opt->compile.real],
-                               zero[e->opt->compile.real]);
-                else if (b->colours[p])
-                    buf_printf(out, "            %s[%s%s] = %s %% %u == %s ? %s : %s;\n",
-                               e->s.work, start.data, v[V_R], v[V_R], b->colours[p], v[V_A],
-                               one[e->opt->compile.real], zero[e->opt->compile.real]);
-                else
-                    buf_printf(out, "            %s[%s%s] = %s;\n", e->s.work, start.data,
-                               v[V_R], zero[e->opt->compile.real]);
-                if (start.len)
-                    buf_printf(&call, "%s + %.*s, ", e->s.work, (int)start.len - 3, start.data);
-                else
-                    buf_printf(&call, "%s, ", e->s.work);
-            } else { /* the product, after the direction and the products before it */
+            print_affine(&plen, e, "", &pl);
+            if (pass == 0 && b->colours[p]) { /* colour a's elements of p, every colours[p] */
+                uint32_t c0 = colour_start(f, p);
+                buf_puts(&set, "        ");
+                if (b->colours[p] < b->ncolours)
+                    buf_printf(&set, "if (%s >= %u && %s < %u)\n            ", v[V_A], c0,
+                               v[V_A], c0 + b->colours[p]);
+                buf_printf(&set, "for (long %s = %s", v[V_R], v[V_A]);
+                if (c0)
+                    buf_printf(&set, " - %u", c0);
+                buf_printf(&set, "; %s < %s; %s += %u)\n", v[V_R], plen.data, v[V_R],
+                           b->colours[p]);
+                buf_printf(&set, "%s            %s[%s%s] = @;\n", b->colours[p] < b->ncolours ?
+                           "    " : "", e->s.work, start.data, v[V_R]);
+            }
+            if (pass == 0 && start.len)
+                buf_printf(&call, "%s + %.*s, ", e->s.work, (int)start.len - 3, start.data);
+            else if (pass == 0)
+                buf_printf(&call, "%s, ", e->s.work);
+            else /* the product, after the direction and the products before it */
                 buf_printf(&call, "%s + %s%s * (%s + 1), ", e->s.work, start.data, v[V_LEN],
                            v[V_A]);
-            }
             buf_free(&start);
             buf_free(&plen);
         }
-    call.len -= 2;
-    call.data[call.len] = '\0';
-    buf_printf(out, "        %s = %s);\n    }\n", v[V_T], call.data);
+    for (int value = 1; value >= 0; value--) { /* set, product, reset */
+        for (const char *c = set.data; c && *c; c++)
+            if (*c == '@')
+                buf_puts(out, value ? one[e->opt->compile.real] : zero[e->opt->compile.real]);
+            else
+                buf_putn(out, c, 1);
+        if (value) {
+            call.len -= 2;
+            call.data[call.len] = '\0';
+            buf_printf(out, "        %s = %s);\n", v[V_T], call.data);
+        }
+    }
+    buf_puts(out, "    }\n");
+    buf_free(&set);
     buf_printf(out, "    %s(", e->col[ENTRY_HESS_SPARSE]);
     put_size_args(out, e);
     buf_printf(out, "0, 0, %s, %s + %s);\n    return %s;\n}\n", e->s.hess_nz, e->s.work,

@@ -93,13 +93,23 @@ static uint8_t *fusible(const DefOut *e, const Entry *entry, const Body *b, cons
         for (uint32_t c = 0; c < lp->ncap; c++)
             mask[loop_sweep(f, lp, entry->kind == ENTRY_HVP ? ENTRY_GRAD : entry->kind)->live_bar +
                  c] = 1;
+        const LoopSweep *hs = loop_sweep(f, lp, ENTRY_HVP);
+        for (uint32_t c = 0; entry->kind == ENTRY_HVP && c < lp->ncap; c++)
+            mask[hs->bar + c] = mask[hs->live_bar + c] = 1;
     }
     for (int i = 0; i < f->nloops; i++) {
         const Loop *lp = &f->loops[i];
-        if (lp->nstate || !on[RUN_KINDS * i + RUN_VALUE] || !on[RUN_KINDS * i + RUN_REVERSE])
+        const uint8_t *o = &on[RUN_KINDS * i];
+        if (lp->nstate || !o[RUN_VALUE] || !(o[RUN_REVERSE] || o[RUN_REVERSE_TANGENT]))
+            continue;
+        /* the seeds of the reverse loop (and of its tangent) must not read a loop's result */
+        memset(seen, 0, f->dag.len);
+        if (reads_slots(f, loop_sweep(f, lp, o[RUN_REVERSE] ? entry->kind : ENTRY_GRAD)->seed[0],
+                        mask, seen))
             continue;
         memset(seen, 0, f->dag.len);
-        if (reads_slots(f, loop_sweep(f, lp, entry->kind)->seed[0], mask, seen))
+        if (o[RUN_REVERSE_TANGENT] &&
+            reads_slots(f, loop_sweep(f, lp, ENTRY_HVP)->seed[0], mask, seen))
             continue;
         fuse[i] = 1;
         for (uint32_t k = 0; k < b->n && fuse[i]; k++)
@@ -355,7 +365,7 @@ static void choose_runs(DefOut *e, const Entry *entry, const Body *b, Runs *rs)
     for (int i = f->nloops - 1; i >= 0; i--)
         for (int r = RUN_REVERSE; r <= RUN_REVERSE_TANGENT; r++)
             if (on[RUN_KINDS * i + r])
-                rs->run[rs->n++] = (Run){i, (RunKind)r, r == RUN_REVERSE && fuse[i]};
+                rs->run[rs->n++] = (Run){i, (RunKind)r, fuse[i]};
     free(on);
     free(fuse);
     rs->nslots = f->nslots;

@@ -31,7 +31,12 @@
  *    (tests/bench/swingup.c): the sparse Jacobian and Lagrangian Hessian IPOPT asks for,
  *    against derivatives written by hand.
  *
- * BENCH_SECTIONS (a comma list of large, scaling, samples, modes, kept, ckp, oscfit, swingup;
+ * 8. Newton with N at run time (issue 19): build/bench/newton-gcc and newton-clang
+ *    (tests/bench/newton.c): the sparse Hessian of the extended Rosenbrock function through
+ *    its kept sum against its gradient at N = 10^6.
+ *
+ * BENCH_SECTIONS (a comma list of large, scaling, samples, modes, kept, ckp, oscfit, swingup,
+ * newton;
  * default all) chooses what runs, BENCH_CC_TIMEOUT the cap on each compile of the scaling table
  * (seconds, default 120).
  * The inputs are made by a fixed-seed generator, so runs compare. Times are measured on
@@ -717,5 +722,7 @@ int main(void)
         status |= oscfit_speed();
     if (section("swingup"))
         status |= run_drivers("swingup");
+    if (section("newton"))
+        status |= run_drivers("newton");
     return status;
 }
