@@ -1225,6 +1225,45 @@ static void test_kept_size_independent_of_n(void **state)
     free(b);
 }
 
+/* hess-sparse where no banded colouring exists: a located error saying why, and --emit=all
+ * writes the others without it; where one exists, --emit=all writes it with its pattern. */
+static void test_kept_hess_sparse_refused(void **state)
+{
+    (void)state;
+    static const char *const cases[][3] = {
+        {"lse(x[n]) = log(sum(i = 0..n-1, exp(x[i])))\n", "1:17",
+         "the result is a nonlinear function of this sum"},
+        {"rv(x[n]) = sum(i = 0..n-1, x[i]*x[n-1-i])\n", "1:12",
+         "at a distance that changes with the step"},
+        {"cv(x[n]) {\n    m = sum(i = 0..n-1, x[i]) / n\n"
+         "    return sum(i = 0..n-1, (x[i] - m)^2)\n}\n", "2:9",
+         "the result is a nonlinear function of this sum"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        spit(OUT "/band.expr", cases[i][0]);
+        char *out = NULL, want[64];
+        int rc = runf(&out, ADGEN_CMD " --emit=hess-sparse " OUT "/band.expr -o " OUT
+                            "/band.c 2>&1");
+        snprintf(want, sizeof want, "band.expr:%s: error: ", cases[i][1]);
+        if (rc != 1 || !strstr(out, want) || !strstr(out, cases[i][2]) ||
+            !strstr(out, "has no hess-sparse"))
+            fail_msg("%s: status %d, expected %s ... %s:\n%s", cases[i][0], rc, want,
+                     cases[i][2], out);
+        free(out);
+        assert_int_equal(runf(&out, ADGEN_CMD " --emit=all " OUT "/band.expr"), 0);
+        assert_contains(out, "_hvp(");
+        if (strstr(out, "hess_sparse"))
+            fail_msg("%s: --emit=all wrote a hess-sparse", cases[i][0]);
+        free(out);
+    }
+    spit(OUT "/band.expr", "rosen(x[n]) = sum(i = 0..n-2, 100*(x[i+1] - x[i]^2)^2 + (1 - x[i])^2)\n");
+    char *out = NULL;
+    assert_int_equal(runf(&out, ADGEN_CMD " --emit=all " OUT "/band.expr"), 0);
+    assert_contains(out, "long rosen_hess_sparse_nnz(long n)");
+    assert_contains(out, "void rosen_hess_sparse_pattern(long n, long *row, long *col)");
+    free(out);
+}
+
 /* Modes a function of run-time sizes does not have yet: an error naming those it has, and
  * --emit=all gives it exactly those. */
 static void test_kept_missing_modes_are_errors(void **state)
@@ -1332,6 +1371,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kept_signatures),
         cmocka_unit_test(test_kept_missing_modes_are_errors),
+        cmocka_unit_test(test_kept_hess_sparse_refused),
         cmocka_unit_test(test_kept_other_commands_ask_for_sizes),
         cmocka_unit_test(test_kept_size_independent_of_n),
         cmocka_unit_test(test_kept_size_checks),
