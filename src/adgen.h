@@ -545,14 +545,16 @@ typedef struct {
 uint32_t sparse_find(const Sparse *s, uint32_t i, uint32_t j);
 
 /* Two loads of a kept sum's iteration whose second derivative is structurally nonzero: the
- * Hessian has an entry at (load a's element, load b's element) at every step of the loop. */
+ * Hessian has an entry at (load a's element, load b's element) at every step of the loop. In
+ * a Jacobian (Band.jac), a is a value of a returned map's step and b a load its derivative
+ * reads: the entry (that value, b's element), at every step. */
 typedef struct {
     int loop;
     uint32_t a, b;
 } BandPair;
 
 /* The Hessian of a definition whose differentiated inputs are arrays of run-time size read by
- * kept sums (hess-sparse), when every pair of elements that meet in a term is at a distance
+ * kept sums (hess-sparse), or the Jacobian of a returned map of such inputs (jac-sparse), when every pair of elements that meet in a term is at a distance
  * that does not change with the step or the sizes: its pattern is the pairs' entries over
  * their loops' ranges, and its columns take colours by element, e mod colours, so that no
  * row meets two columns of one colour (set by func_differentiate). */
@@ -561,7 +563,9 @@ typedef struct {
     uint32_t npairs;
     uint32_t *colours;    /* per parameter: its elements' colours (0: none, or not
                              differentiated) */
-    uint32_t ncolours;    /* their sum: the Hessian-vector products it takes */
+    uint32_t ncolours;    /* their sum: the Hessian-vector (or Jacobian-vector) products
+                             it takes */
+    int jac;              /* the Jacobian of a returned map (jac-sparse), not a Hessian */
     const char *why;      /* not banded: why (hess-sparse is then an error), at loc */
     Loc loc;
 } Band;

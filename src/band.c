@@ -1,6 +1,6 @@
 /*
  * band.c: the Hessian pattern of a definition whose differentiated inputs are arrays of
- * run-time size, read by kept sums. Input: a Func with its kept loops differentiated (their
+ * run-time size, read by kept sums, and the Jacobian pattern of a returned map of them. Input: a Func with its kept loops differentiated (their
  * iterations' hvp, the tangent of the reverse loop's seeds and captures). Output: f->band, the
  * pairs of loads that meet in a term and the colours of the columns, or why there are none.
  *
@@ -15,6 +15,10 @@
  * spread of those distances: colouring the array's elements by their index modulo the widest
  * window gives two columns of one colour no common row, and one Hessian-vector product per
  * colour gives every entry directly (the banded case of Curtis, Powell and Reid).
+ *
+ * A returned map's Jacobian likewise: each value of a step reads some loads, whose elements
+ * move with the step; the columns of one array that a value meets lie in a window as wide as
+ * the spread of their offsets, and one Jacobian-vector product per colour gives every entry.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -76,6 +80,52 @@ static int64_t floor_mod(int64_t a, int64_t m)
     return r < 0 ? r + m : r;
 }
 
+/* A returned map's pairs: per value of a step, the loads its tangent reads; 0, or why there is
+ * no band. */
+static const char *map_pairs(Func *f, int li)
+{
+    const Loop *lp = &f->loops[li];
+    const Func *body = lp->body;
+    const LoopSweep *js = loop_sweep(f, lp, ENTRY_JVP);
+    for (uint32_t c = 0; c < lp->ncap; c++)
+        if (!dag_is_const(&f->dag, js->cap_dot[c], 0.0))
+            return "its values read a value computed from the differentiated arrays outside "
+                   "the loop, so each meets every element (the Jacobian is dense)";
+    const Dag *d = &body->dag;
+    uint32_t *dot_of = xrealloc(NULL, (d->len + 1) * sizeof *dot_of);
+    uint32_t *seen = xrealloc(NULL, (d->len + 1) * sizeof *seen);
+    uint32_t *found = xrealloc(NULL, (body->ndiff + 1) * sizeof *found);
+    memset(dot_of, 0xff, (d->len + 1) * sizeof *dot_of);
+    memset(seen, 0, (d->len + 1) * sizeof *seen);
+    for (uint32_t k = 0; k < body->ndiff; k++)
+        dot_of[body->input[body->dot_slot + k]] = k;
+    const char *why = NULL;
+    for (uint32_t r = 0; r < lp->result && !why; r++) {
+        uint32_t nfound = 0, first = f->band.npairs;
+        reach_tangents(body, body->mode[ENTRY_JVP].node[r], seen, r + 1, dot_of, found, &nfound);
+        for (uint32_t m = 0; m < nfound && !why; m++) {
+            uint32_t slot = body->diff[found[m]];
+            if (slot < 1 || slot > lp->nload || !load_diff(f, &lp->load[slot - 1]))
+                continue;
+            const Load *lb = &lp->load[slot - 1];
+            for (uint32_t k = first; k < f->band.npairs && !why; k++) {
+                const Load *other = &lp->load[f->band.pair[k].b];
+                if (other->param == lb->param && !together(other, lb))
+                    why = "a value reads two elements of one array at a distance that "
+                          "changes with the step, so the Jacobian is not banded";
+            }
+            if (lb->at.c[0] == 0)
+                why = "a value reads an element at an index that does not move with the "
+                      "step, so that column meets every row (it is dense)";
+            add_pair(&f->band, li, r, slot - 1);
+        }
+    }
+    free(dot_of);
+    free(seen);
+    free(found);
+    return why;
+}
+
 /* The pairs of one loop's iteration; 0, or why there is no band. */
 static const char *loop_pairs(Func *f, int li)
 {
@@ -132,6 +182,20 @@ static uint32_t param_colours(const Func *f, int p)
 {
     const Band *b = &f->band;
     int64_t most = 0;
+    for (uint32_t k = 0; b->jac && k < b->npairs; k++) { /* per value: its loads' spread */
+        const Loop *lp = &f->loops[b->pair[k].loop];
+        int64_t lo = INT64_MAX, hi = INT64_MIN;
+        for (uint32_t m = 0; m < b->npairs; m++) {
+            const Load *l = &lp->load[b->pair[m].b];
+            if (b->pair[m].a != b->pair[k].a || l->param != p)
+                continue;
+            lo = l->at.k < lo ? l->at.k : lo;
+            hi = l->at.k > hi ? l->at.k : hi;
+        }
+        most = lo <= hi && hi - lo + 1 > most ? hi - lo + 1 : most;
+    }
+    if (b->jac)
+        return (uint32_t)most;
     for (uint32_t k = 0; k < b->npairs; k++) {
         const Loop *lp = &f->loops[b->pair[k].loop];
         const Load *row = &lp->load[b->pair[k].a];
@@ -163,10 +227,11 @@ void band_find(Func *f)
 {
     Band *b = &f->band;
     memset(b, 0, sizeof *b);
+    b->jac = f->result_loop > 0;
     for (int i = 0; i < f->nloops && !b->why; i++) {
         if (!f->loops[i].active)
             continue;
-        b->why = loop_pairs(f, i);
+        b->why = b->jac ? map_pairs(f, i) : loop_pairs(f, i);
         b->loc = f->loops[i].loc;
     }
     if (b->why) {

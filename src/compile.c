@@ -41,11 +41,13 @@ int unit_compile(Unit *u, const char *file, const char *src, size_t len, const c
     for (int i = 0; i < u->prog.nfuncs && !u->diag.errors; i++) {
         Func *f = &u->prog.funcs[i];
         func_differentiate(f);
+        EntryKind sparse = f->band.jac ? ENTRY_JAC_SPARSE : ENTRY_HESS_SPARSE;
         if (f->band.why && u->opt.emit & EMIT_FITTING) /* --emit=all: what fits */
-            f->entries &= ~(1u << ENTRY_HESS_SPARSE);
+            f->entries &= ~(1u << sparse);
         else if (f->band.why) /* known once the iterations are differentiated */
-            diag_error(&u->diag, f->band.loc, "'%s' has no hess-sparse: %s; hvp gives its "
-                       "products (or give the sizes with -D)", f->name, f->band.why);
+            diag_error(&u->diag, f->band.loc, "'%s' has no %s: %s; %s gives its products (or "
+                       "give the sizes with -D)", f->name, entry_info[sparse].word, f->band.why,
+                       f->band.jac ? "jvp" : "hvp");
     }
     return u->diag.errors;
 }

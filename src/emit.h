@@ -25,7 +25,7 @@
 typedef struct DefOut DefOut;
 
 /* The locals and parameters of the functions of a Hessian of run-time size (matrix.c). */
-enum { BAND_VARS = 11 };
+enum { BAND_VARS = 12 };
 extern const char *const band_var_names[BAND_VARS];
 
 /* The file's checkpointing helpers (ckp.c), and a checkpointed variant's locals. */
@@ -253,14 +253,17 @@ void matrix_csc_stores(const DefOut *e, Entry *entry);
 /* The body of a Jacobian or a Hessian of a definition with kept loops: the columns of its jvp
  * or hvp (func_columns), one call per differentiated scalar. */
 void matrix_put_columns(Buf *out, const DefOut *e, const Entry *entry);
-/* A Hessian of run-time size (hess-sparse with kept loops, src/band.c): the walk over its
- * pattern and the functions of its count and pattern, before the entry point (or, when
- * `declare`, their declarations); and the entry point's body: one call of hvp per colour, the
- * nonzeros then read off the products by the walk. */
+/* A Hessian or a returned map's Jacobian of run-time size (hess-sparse and jac-sparse with
+ * kept loops, src/band.c): the walk over its pattern and the functions of its count and
+ * pattern, before the entry point (or, when `declare`, their declarations); and the entry
+ * point's body: one call of hvp (jvp) per colour, the nonzeros then read off the products by
+ * the walk. */
 void matrix_put_band_functions(Buf *out, const DefOut *e, int declare);
 void matrix_put_band(Buf *out, const DefOut *e, const Entry *entry);
 /* The number of differentiated scalars of a definition with kept loops, in the sizes. */
 Affine matrix_diff_length(const Func *f);
+/* The steps of a returned map's loop (hi - lo + 1), in the sizes. */
+Affine matrix_map_steps(const Func *f);
 
 /* ---- loops.c: an entry point's body, with its kept loops' runs ------------------------------ */
 

@@ -97,8 +97,9 @@ static DefOut *name_functions(const Program *prog, const EmitOptions *opt, NameS
                 defs[i].work_ckp_macro = names_claim(file_names, name.data);
             buf_free(&name);
         }
-        if (f->nloops && f->entries & 1u << ENTRY_HESS_SPARSE && !defs[i].work_macro) {
-            Buf name = {0}; /* the directions and products of a Hessian of run-time size */
+        if (f->nloops && f->entries & (1u << ENTRY_HESS_SPARSE | 1u << ENTRY_JAC_SPARSE) &&
+            !defs[i].work_macro) {
+            Buf name = {0}; /* the directions and products of a matrix of run-time size */
             put_upper(&name, defs[i].fn[ENTRY_VALUE]);
             buf_puts(&name, "_WORK");
             defs[i].work_macro = names_claim(file_names, name.data);
@@ -385,8 +386,16 @@ static void put_matrix(Buf *t, const DefOut *e, const Entry *entry)
                    rows, f->ndiff, jac ? (f->vector ? "value i" : "the value") :
                    "partial derivative i", "differentiated");
     } else if (!entry->pattern) { /* of run-time size (src/band.c) */
-        buf_printf(t, " and stores the structural nonzeros of its Hessian's lower triangle in "
-                   "%s[0..%s(", e->s.hess_nz, e->nnz[entry->kind]);
+        int jac = entry->kind == ENTRY_JAC_SPARSE;
+        if (jac) {
+            buf_printf(t, " and stores its values in %s[0..", e->s.out);
+            matrix_put_values_count(t, e, -1);
+            buf_printf(t, "] and the structural nonzeros of its Jacobian in %s[0..%s(",
+                       e->s.jac_nz, e->nnz[entry->kind]);
+        } else {
+            buf_printf(t, " and stores the structural nonzeros of its Hessian's lower triangle "
+                       "in %s[0..%s(", e->s.hess_nz, e->nnz[entry->kind]);
+        }
         for (int k = 0; k < f->nsizes; k++)
             buf_printf(t, "%s%s", k ? ", " : "", e->s.size[k]);
         buf_printf(t, ") - 1]: entry k is at the row and the column %s stores at k, by row, "
@@ -585,7 +594,7 @@ static void put_caveats(Buf *t, const DefOut *e, const Entry *entry)
         put_size_rules(t, e, 0);
     put_runtime_diff(t, e, entry);
     EntryKind columns = func_columns(f, entry->kind);
-    if (columns != ENTRY_KINDS && f->band.colours && entry->kind == ENTRY_HESS_SPARSE)
+    if (columns != ENTRY_KINDS && f->band.colours && entry_info[entry->kind].sparse)
         buf_printf(t, "; it calls %s %u times, along the elements of one colour each (no row "
                    "meets two columns of one colour)", e->fn[columns], f->band.ncolours);
     else if (columns != ENTRY_KINDS)
@@ -611,7 +620,7 @@ static void put_caveats(Buf *t, const DefOut *e, const Entry *entry)
         buf_printf(t, "; %s must hold %s() values of its type %s (what the parts of its body "
                    "pass on, which --max-stack keeps off the stack)", e->s.work, e->work_macro,
                    real_type[e->opt->compile.real]);
-    } else if (f->band.colours && entry->kind == ENTRY_HESS_SPARSE) {
+    } else if (f->band.colours && entry_info[entry->kind].sparse) {
         buf_printf(t, "; %s must hold %s(", e->s.work, e->work_macro);
         for (int k = 0; k < f->nsizes; k++)
             buf_printf(t, "%s%s", k ? ", " : "", e->s.size[k]);
@@ -761,16 +770,28 @@ static void put_work_macro(Buf *out, const DefOut *e)
             ckp_put_work_macro(out, e, &f->loops[i]);
     if (!e->work_macro)
         return;
-    if (f->band.colours) { /* hess-sparse: a direction, and a product per colour */
+    if (f->band.colours) { /* a direction, and a product per colour */
         Affine len = matrix_diff_length(f);
-        for (int s = 0; s <= MAX_SIZES; s++)
-            len.c[s] *= f->band.ncolours + 1;
-        len.k *= f->band.ncolours + 1;
+        uint32_t c = f->band.ncolours;
         buf_printf(out, "#define %s(", e->work_macro);
         for (int k = 0; k < f->nsizes; k++)
             buf_printf(out, "%s%s", k ? ", " : "", e->s.size[k]);
         buf_puts(out, ") (");
-        put_macro_count(out, e, &len);
+        if (f->band.jac) { /* a product has as many values as the map (none if its range is
+                            * empty) */
+            Affine steps = matrix_map_steps(f);
+            Buf t = {0};
+            put_macro_count(&t, e, &steps);
+            put_macro_count(out, e, &len);
+            buf_printf(out, " + ((%s) > 0 ? %u * (%s) : 0)", t.data,
+                       c * f->loops[f->result_loop - 1].result, t.data);
+            buf_free(&t);
+        } else {
+            for (int s = 0; s <= MAX_SIZES; s++)
+                len.c[s] *= c + 1;
+            len.k *= c + 1;
+            put_macro_count(out, e, &len);
+        }
         buf_puts(out, ")\n");
         return;
     }
@@ -888,11 +909,12 @@ int emit_check(const Program *prog, Diag *diag, const EmitOptions *opt)
     for (int i = 0; opt->csc && i < prog->nfuncs; i++) {
         const Func *f = &prog->funcs[i];
         const Def *d = f->def;
-        if (f->nloops && f->entries & 1u << ENTRY_HESS_SPARSE)
-            diag_error(diag, d->bare ? d->loc : d->name_loc, "--sparse=csc: the Hessian of '%s' "
+        int jac = f->entries & 1u << ENTRY_JAC_SPARSE;
+        if (f->nloops && f->entries & (1u << ENTRY_HESS_SPARSE | 1u << ENTRY_JAC_SPARSE))
+            diag_error(diag, d->bare ? d->loc : d->name_loc, "--sparse=csc: the %s of '%s' "
                        "has a size known only at run time, and its pattern comes as triplets "
-                       "(%s_hess_sparse_pattern), not yet in compressed columns", f->name,
-                       f->name);
+                       "(%s_%s_pattern), not yet in compressed columns", jac ? "Jacobian" :
+                       "Hessian", f->name, f->name, jac ? "jac_sparse" : "hess_sparse");
     }
     if (opt->name && prog->nfuncs > 1) {
         const Def *second = prog->funcs[1].def;
@@ -1018,7 +1040,7 @@ static void put_preamble(Buf *out, const Program *prog, const Diag *diag,
                 buf_puts(out, ";\n");
                 if (entries[i][k].pattern && !opt->file_static)
                     put_pattern(out, &defs[i], &entries[i][k], 0);
-                else if (k == ENTRY_HESS_SPARSE && prog->funcs[i].nloops)
+                else if (entry_info[k].sparse && prog->funcs[i].nloops)
                     matrix_put_band_functions(out, &defs[i], 1);
             }
         }
@@ -1055,7 +1077,7 @@ static void put_entry(Emitter *em, DefOut *e, Entry *entry, Body *b, Runs *rs,
         buf_printf(out, "#define %s %u\n", e->nnz[k], entry->pattern->nnz);
     if (entry->pattern)
         put_pattern(out, e, entry, 1);
-    else if (k == ENTRY_HESS_SPARSE && f->nloops)
+    else if (entry_info[k].sparse && f->nloops)
         matrix_put_band_functions(out, e, 0);
     put_entry_comment(out, e, entry);
     lines_at_source(em, f->def->loc.first_line);
@@ -1066,7 +1088,7 @@ static void put_entry(Emitter *em, DefOut *e, Entry *entry, Body *b, Runs *rs,
         chunks_restore(&ch, e, b);
         chunks_free(&ch);
         free(names);
-    } else if (k == ENTRY_HESS_SPARSE && f->nloops) {
+    } else if (entry_info[k].sparse && f->nloops) {
         matrix_put_band(out, e, entry);
     } else if (func_columns(f, k) != ENTRY_KINDS) {
         matrix_put_columns(out, e, entry);
@@ -1185,7 +1207,7 @@ void emit_header(const Program *prog, const Diag *diag, const EmitOptions *opt, 
             if (entry.pattern) {
                 buf_printf(out, "#define %s %u\n", e->nnz[k], entry.pattern->nnz);
                 put_pattern(out, e, &entry, 0);
-            } else if (k == ENTRY_HESS_SPARSE && e->s.f->nloops) {
+            } else if (entry_info[k].sparse && e->s.f->nloops) {
                 matrix_put_band_functions(out, e, 1);
             }
             entry_free(&entry);

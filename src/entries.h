@@ -12,8 +12,9 @@
  *   sweep   how its nodes come (Sweep below)
  *   scalar  only a scalar result has it (a gradient, second order)
  *   kept    a definition with loops kept at run time has it (a Jacobian and a Hessian when
- *           their columns are of a constant number: those of jvp and hvp; a sparse Hessian
- *           when they are all of run-time arrays: hvp's along colours, src/band.c)
+ *           their columns are of a constant number: those of jvp and hvp; a sparse Hessian,
+ *           or a returned map's sparse Jacobian, when they are all of run-time arrays: hvp's
+ *           or jvp's along colours, src/band.c)
  *   sparse  it stores the structural nonzeros of a pattern, given as row and column arrays
  *   of      the entry point whose nodes it prints: its own, or for a checkpointed variant
  *           (which recomputes a kept recurrence from saved states instead of storing every
@@ -29,7 +30,7 @@
     X(JVP,         "jvp",         "_jvp",         SWEEP_FORWARD,          0,     1,   0, JVP)         \
     X(VJP,         "vjp",         "_vjp",         SWEEP_REVERSE,          0,     1,   0, VJP)         \
     X(JAC,         "jac",         "_jac",         SWEEP_COMPRESSED,       0,     1,   0, JAC)         \
-    X(JAC_SPARSE,  "jac-sparse",  "_jac_sparse",  SWEEP_COMPRESSED,       0,     0,   1, JAC_SPARSE)  \
+    X(JAC_SPARSE,  "jac-sparse",  "_jac_sparse",  SWEEP_COMPRESSED,       0,     1,   1, JAC_SPARSE)  \
     X(HVP,         "hvp",         "_hvp",         SWEEP_FORWARD_REVERSE,  1,     1,   0, HVP)         \
     X(HESS,        "hess",        "_hess",        SWEEP_COMPRESSED_HESS,  1,     1,   0, HESS)        \
     X(HESS_SPARSE, "hess-sparse", "_hess_sparse", SWEEP_COMPRESSED_HESS,  1,     1,   1, HESS_SPARSE) \

@@ -157,8 +157,8 @@ void matrix_put_columns(Buf *out, const DefOut *e, const Entry *entry)
 /* ---- a Hessian of run-time size (src/band.c) ----------------------------------------------- */
 
 const char *const band_var_names[BAND_VARS] = {"r", "from", "to", "count", "len", "a", "t",
-                                                "row", "col", "nz", "product"};
-enum { V_R, V_FROM, V_TO, V_COUNT, V_LEN, V_A, V_T, V_ROW, V_COL, V_NZ, V_PRODUCT };
+                                                "row", "col", "nz", "product", "rows"};
+enum { V_R, V_FROM, V_TO, V_COUNT, V_LEN, V_A, V_T, V_ROW, V_COL, V_NZ, V_PRODUCT, V_ROWS };
 
 /* Parameter p's number of elements, in the sizes. */
 static Affine param_length(const Param *pa)
@@ -198,6 +198,37 @@ static Affine diff_start(const Func *f, int p)
 Affine matrix_diff_length(const Func *f)
 {
     return diff_start(f, f->nparams);
+}
+
+Affine matrix_map_steps(const Func *f)
+{
+    const Loop *lp = &f->loops[f->result_loop - 1];
+    Affine n;
+    for (int z = 0; z <= MAX_SIZES; z++)
+        n.c[z] = lp->hi.c[z] - lp->lo.c[z];
+    n.k = lp->hi.k - lp->lo.k + 1;
+    return n;
+}
+
+/* The rows of the matrix: a Jacobian's values (none when the map's range is empty), a
+ * Hessian's differentiated scalars. */
+static void put_band_rows(Buf *out, const DefOut *e)
+{
+    const Func *f = e->s.f;
+    if (!f->band.jac) {
+        Affine l = matrix_diff_length(f);
+        print_affine(out, e, "", &l);
+        return;
+    }
+    Affine steps = matrix_map_steps(f);
+    Buf t = {0};
+    print_affine(&t, e, "", &steps);
+    uint32_t per = f->loops[f->result_loop - 1].result;
+    if (per == 1)
+        buf_printf(out, "%s > 0 ? %s : 0", t.data, t.data);
+    else
+        buf_printf(out, "%s > 0 ? %u * (%s) : 0", t.data, per, t.data);
+    buf_free(&t);
 }
 
 /* The first colour of parameter p's elements. */
@@ -386,38 +417,104 @@ static void put_rows(Buf *out, const DefOut *e, int q)
     free(order);
 }
 
+/* A returned map's rows, step by step: value k of step r is row result * (r - lo) + k, and
+ * meets the loads its tangent reads, by parameter then offset, ascending. */
+static void put_map_rows(Buf *out, const DefOut *e)
+{
+    const Func *f = e->s.f;
+    const char *const *v = e->band_var;
+    const Band *b = &f->band;
+    const Loop *lp = &f->loops[f->result_loop - 1];
+    Buf t = {0};
+    Affine end = lp->hi;
+    end.k++;
+    buf_printf(out, "    for (long %s = ", v[V_R]);
+    print_affine(out, e, v[V_R], &lp->lo);
+    buf_printf(out, "; %s < ", v[V_R]);
+    print_affine(out, e, v[V_R], &end);
+    buf_printf(out, "; %s++) {\n", v[V_R]);
+    for (uint32_t k = 0; k < lp->result; k++) {
+        uint32_t n = 0, *order = xrealloc(NULL, (b->npairs + 1) * sizeof *order);
+        for (uint32_t m = 0; m < b->npairs; m++)
+            if (b->pair[m].a == k)
+                order[n++] = m;
+        for (uint32_t a = 1; a < n; a++) /* by parameter, then offset */
+            for (uint32_t c = a; c > 0; c--) {
+                const Load *x = &lp->load[b->pair[order[c - 1]].b];
+                const Load *y = &lp->load[b->pair[order[c]].b];
+                if (x->param < y->param || (x->param == y->param && x->at.k <= y->at.k))
+                    break;
+                uint32_t sw = order[c - 1];
+                order[c - 1] = order[c];
+                order[c] = sw;
+            }
+        Affine row;
+        for (int z = 0; z <= MAX_SIZES; z++)
+            row.c[z] = -(int64_t)lp->result * lp->lo.c[z];
+        row.c[0] = lp->result;
+        row.k = -(int64_t)lp->result * lp->lo.k + k;
+        Buf rowt = {0};
+        print_affine(&rowt, e, v[V_R], &row);
+        for (uint32_t m = 0; m < n; m++) {
+            const Load *ld = &lp->load[b->pair[order[m]].b];
+            Affine po = diff_start(f, ld->param);
+            Buf start = {0};
+            put_plus(&start, e, &po);
+            t.len = 0;
+            print_affine(&t, e, v[V_R], &ld->at);
+            buf_printf(out, "        if (%s) {\n            %s[%s] = %s;\n            %s[%s] = "
+                            "%s%s;\n        }\n", v[V_ROW], v[V_ROW], v[V_COUNT], rowt.data,
+                       v[V_COL], v[V_COUNT], start.data, t.data);
+            buf_printf(out, "        if (%s)\n            %s[%s] = %s[(", v[V_NZ], v[V_NZ],
+                       v[V_COUNT], v[V_PRODUCT]);
+            if (colour_start(f, ld->param))
+                buf_printf(out, "%u + ", colour_start(f, ld->param));
+            buf_printf(out, "(%s) %% %u) * %s + %s];\n        %s++;\n", t.data,
+                       b->colours[ld->param], v[V_LEN], rowt.data, v[V_COUNT]);
+            buf_free(&start);
+        }
+        buf_free(&rowt);
+        free(order);
+    }
+    buf_puts(out, "    }\n");
+    buf_free(&t);
+}
+
 void matrix_put_band_functions(Buf *out, const DefOut *e, int declare)
 {
     const Func *f = e->s.f;
     const char *const *v = e->band_var;
     const char *real = real_type[e->opt->compile.real];
     const char *st = e->opt->file_static ? "static ADGEN_UNUSED " : "";
-    EntryKind k = ENTRY_HESS_SPARSE;
+    int jac = f->band.jac;
+    EntryKind k = jac ? ENTRY_JAC_SPARSE : ENTRY_HESS_SPARSE;
+    const char *what = jac ? "Jacobian" : "Hessian's lower triangle";
     Buf sizes = {0}, args = {0};
     put_size_params(&sizes, e);
     put_size_args(&args, e);
     if (!declare) {
-        Affine l = matrix_diff_length(f);
         Buf len = {0};
-        print_affine(&len, e, "", &l);
-        buf_printf(out, "\n/* The structural nonzeros of the lower triangle of %s's Hessian, by row "
-                        "then column:\n * their rows and columns into %s and %s, their values "
-                        "from the products along\n * the colours into %s (each NULL or not); "
-                        "their count. */\n", e->fn[ENTRY_VALUE], v[V_ROW], v[V_COL], v[V_NZ]);
+        put_band_rows(&len, e);
+        buf_printf(out, "\n/* The structural nonzeros of %s's %s, by row then column:\n * their "
+                        "rows and columns into %s and %s, their values from the products along "
+                        "the\n * colours into %s (each NULL or not); their count. */\n",
+                   e->fn[ENTRY_VALUE], what, v[V_ROW], v[V_COL], v[V_NZ]);
         buf_printf(out, "static ADGEN_FUNC long %s(%slong *%s, long *%s, %s *%s, const %s *%s)\n{\n",
                    e->col[k], sizes.data, v[V_ROW], v[V_COL], real, v[V_NZ], real, v[V_PRODUCT]);
         put_unused_sizes(out, e);
         buf_printf(out, "    const long %s = %s;\n    long %s = 0;\n    (void)%s;\n", v[V_LEN],
                    len.data, v[V_COUNT], v[V_LEN]);
-        for (int q = 0; q < f->nparams; q++)
+        for (int q = 0; !jac && q < f->nparams; q++)
             if (f->params[q].kind == PARAM_DIFF)
                 put_rows(out, e, q);
+        if (jac)
+            put_map_rows(out, e);
         buf_printf(out, "    return %s;\n}\n", v[V_COUNT]);
         buf_free(&len);
     }
     /* the count and the pattern */
-    buf_printf(out, "\n%s/* The number of structural nonzeros of the lower triangle of %s's "
-                    "Hessian. */\n", declare ? "" : "", e->fn[ENTRY_VALUE]);
+    buf_printf(out, "\n/* The number of structural nonzeros of %s's %s. */\n", e->fn[ENTRY_VALUE],
+               what);
     buf_printf(out, "%sADGEN_FUNC long %s(", st, e->nnz[k]);
     if (f->nsizes)
         buf_putn(out, sizes.data, sizes.len - 2);
@@ -428,12 +525,13 @@ void matrix_put_band_functions(Buf *out, const DefOut *e, int declare)
     } else {
         buf_printf(out, ")\n{\n    return %s(%s0, 0, 0, 0);\n}\n", e->col[k], args.data);
     }
-    buf_printf(out, "%s/* Stores in %s[k], %s[k] the row and the column of the Hessian's "
+    buf_printf(out, "%s/* Stores in %s[k], %s[k] the row and the column of the %s's "
                     "structural nonzero k\n * (%s's), for k < %s(",
-               declare ? "" : "\n", v[V_ROW], v[V_COL], e->fn[k], e->nnz[k]);
+               declare ? "" : "\n", v[V_ROW], v[V_COL], jac ? "Jacobian" : "Hessian", e->fn[k],
+               e->nnz[k]);
     if (f->nsizes)
         buf_putn(out, args.data, args.len - 2);
-    buf_puts(out, "), by row then column (row >= column). */\n");
+    buf_printf(out, "), by row then column%s. */\n", jac ? "" : " (row >= column)");
     buf_printf(out, "%sADGEN_FUNC void %s(%slong *%s, long *%s)", st, e->row[k], sizes.data,
                v[V_ROW], v[V_COL]);
     if (declare)
@@ -453,84 +551,107 @@ void matrix_put_band(Buf *out, const DefOut *e, const Entry *entry)
     const char *real = real_type[e->opt->compile.real];
     static const char *const one[] = {"1.0", "1.0f", "1.0L"}, *const zero[] = {"0.0", "0.0f",
                                                                                "0.0L"};
-    (void)entry;
+    EntryKind ck = func_columns(f, entry->kind);
+    const char *nz = b->jac ? e->s.jac_nz : e->s.hess_nz;
     Buf args = {0};
     put_size_args(&args, e);
     for (int p = 0; p < f->nparams; p++)
         buf_printf(&args, "%s, ", e->s.param[p]);
     Affine l = matrix_diff_length(f);
-    Buf len = {0};
+    Buf len = {0}, rows = {0};
     print_affine(&len, e, "", &l);
+    put_band_rows(&rows, e);
     buf_puts(out, "{\n");
-    if (!b->ncolours) { /* no second derivative: no product */
-        buf_printf(out, "    (void)%s;\n    (void)%s;\n", e->s.hess_nz, e->s.work);
-        buf_printf(out, "    return %s(", e->fn[ENTRY_VALUE]);
-        buf_putn(out, args.data, args.len - 2);
-        buf_puts(out, ");\n}\n");
+    if (!b->ncolours) { /* no derivative: no product */
+        buf_printf(out, "    (void)%s;\n    (void)%s;\n", nz, e->s.work);
+        if (b->jac)
+            buf_printf(out, "    %s(%s%s);\n}\n", e->fn[ENTRY_VALUE], args.data, e->s.out);
+        else
+            buf_printf(out, "    return %s(%.*s);\n}\n", e->fn[ENTRY_VALUE],
+                       (int)args.len - 2, args.data);
         buf_free(&args);
         buf_free(&len);
+        buf_free(&rows);
         return;
     }
-    buf_printf(out, "    const long %s = %s;\n    %s %s = %s;\n", v[V_LEN], len.data, real,
-               v[V_T], zero[e->opt->compile.real]);
+    buf_printf(out, "    const long %s = %s, %s = %s;\n", v[V_LEN], len.data, v[V_ROWS],
+               rows.data);
+    if (!b->jac)
+        buf_printf(out, "    %s %s = %s;\n", real, v[V_T], zero[e->opt->compile.real]);
     /* the direction: zeros, but for the elements of colour a while its product is made */
     buf_printf(out, "    for (long %s = 0; %s < %s; %s++)\n        %s[%s] = %s;\n", v[V_R], v[V_R],
                v[V_LEN], v[V_R], e->s.work, v[V_R], zero[e->opt->compile.real]);
     buf_printf(out, "    for (long %s = 0; %s < %u; %s++) {\n", v[V_A], v[V_A], b->ncolours,
                v[V_A]);
-    Buf call = {0}, set = {0};
-    buf_printf(&call, "%s(%s", e->fn[ENTRY_HVP], args.data);
-    for (int pass = 0; pass < 2; pass++)
-        for (int p = 0; p < f->nparams; p++) {
-            if (f->params[p].kind != PARAM_DIFF)
-                continue;
-            Affine o = diff_start(f, p), pl = param_length(&f->params[p]);
-            Buf start = {0}, plen = {0};
+    Buf set = {0};
+    for (int p = 0; p < f->nparams; p++) {
+        if (f->params[p].kind != PARAM_DIFF || !b->colours[p])
+            continue;
+        Affine o = diff_start(f, p), pl = param_length(&f->params[p]);
+        Buf start = {0}, plen = {0};
+        put_plus(&start, e, &o);
+        print_affine(&plen, e, "", &pl);
+        uint32_t c0 = colour_start(f, p); /* colour a's elements of p, every colours[p] */
+        buf_puts(&set, "        ");
+        if (b->colours[p] < b->ncolours)
+            buf_printf(&set, "if (%s >= %u && %s < %u)\n            ", v[V_A], c0, v[V_A],
+                       c0 + b->colours[p]);
+        buf_printf(&set, "for (long %s = %s", v[V_R], v[V_A]);
+        if (c0)
+            buf_printf(&set, " - %u", c0);
+        buf_printf(&set, "; %s < %s; %s += %u)\n", v[V_R], plen.data, v[V_R], b->colours[p]);
+        buf_printf(&set, "%s            %s[%s%s] = @;\n", b->colours[p] < b->ncolours ? "    " :
+                   "", e->s.work, start.data, v[V_R]);
+        buf_free(&start);
+        buf_free(&plen);
+    }
+    /* the call: the direction from work, the product after it and the products before */
+    Buf call = {0};
+    buf_printf(&call, "%s(%s", e->fn[ck], args.data);
+    Entry ce;
+    sched_entry(&e->s, ck, &ce);
+    for (int i = 0; i < ce.nargs; i++) {
+        const Arg *ar = &ce.args[i];
+        Buf start = {0};
+        buf_putn(&start, "", 0);
+        if (ar->param >= 0) {
+            Affine o = diff_start(f, ar->param);
             put_plus(&start, e, &o);
-            print_affine(&plen, e, "", &pl);
-            if (pass == 0 && b->colours[p]) { /* colour a's elements of p, every colours[p] */
-                uint32_t c0 = colour_start(f, p);
-                buf_puts(&set, "        ");
-                if (b->colours[p] < b->ncolours)
-                    buf_printf(&set, "if (%s >= %u && %s < %u)\n            ", v[V_A], c0,
-                               v[V_A], c0 + b->colours[p]);
-                buf_printf(&set, "for (long %s = %s", v[V_R], v[V_A]);
-                if (c0)
-                    buf_printf(&set, " - %u", c0);
-                buf_printf(&set, "; %s < %s; %s += %u)\n", v[V_R], plen.data, v[V_R],
-                           b->colours[p]);
-                buf_printf(&set, "%s            %s[%s%s] = @;\n", b->colours[p] < b->ncolours ?
-                           "    " : "", e->s.work, start.data, v[V_R]);
-            }
-            if (pass == 0 && start.len)
-                buf_printf(&call, "%s + %.*s, ", e->s.work, (int)start.len - 3, start.data);
-            else if (pass == 0)
-                buf_printf(&call, "%s, ", e->s.work);
-            else /* the product, after the direction and the products before it */
-                buf_printf(&call, "%s + %s%s * (%s + 1), ", e->s.work, start.data, v[V_LEN],
-                           v[V_A]);
-            buf_free(&start);
-            buf_free(&plen);
         }
+        if (ar->param >= 0 && !ar->out && start.len)
+            buf_printf(&call, "%s + %.*s", e->s.work, (int)start.len - 3, start.data);
+        else if (ar->param >= 0 && !ar->out)
+            buf_puts(&call, e->s.work);
+        else if (ar->name == e->s.out)
+            buf_puts(&call, e->s.out);
+        else
+            buf_printf(&call, "%s + %s%s + %s * %s", e->s.work, start.data, v[V_LEN], v[V_ROWS],
+                       v[V_A]);
+        buf_puts(&call, i + 1 < ce.nargs ? ", " : ")");
+        buf_free(&start);
+    }
+    entry_free(&ce);
     for (int value = 1; value >= 0; value--) { /* set, product, reset */
         for (const char *c = set.data; c && *c; c++)
             if (*c == '@')
                 buf_puts(out, value ? one[e->opt->compile.real] : zero[e->opt->compile.real]);
             else
                 buf_putn(out, c, 1);
-        if (value) {
-            call.len -= 2;
-            call.data[call.len] = '\0';
-            buf_printf(out, "        %s = %s);\n", v[V_T], call.data);
-        }
+        if (value && b->jac)
+            buf_printf(out, "        %s;\n", call.data);
+        else if (value)
+            buf_printf(out, "        %s = %s;\n", v[V_T], call.data);
     }
     buf_puts(out, "    }\n");
     buf_free(&set);
-    buf_printf(out, "    %s(", e->col[ENTRY_HESS_SPARSE]);
+    buf_printf(out, "    %s(", e->col[entry->kind]);
     put_size_args(out, e);
-    buf_printf(out, "0, 0, %s, %s + %s);\n    return %s;\n}\n", e->s.hess_nz, e->s.work,
-               v[V_LEN], v[V_T]);
+    buf_printf(out, "0, 0, %s, %s + %s);\n", nz, e->s.work, v[V_LEN]);
+    if (!b->jac)
+        buf_printf(out, "    return %s;\n", v[V_T]);
+    buf_puts(out, "}\n");
     buf_free(&call);
     buf_free(&args);
     buf_free(&len);
+    buf_free(&rows);
 }

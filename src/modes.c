@@ -81,13 +81,18 @@ unsigned func_misfits(const Func *f)
     unsigned fits = ENTRIES_KEPT;
     if (runtime_columns(f))
         fits &= ~(1u << ENTRY_JAC | 1u << ENTRY_HESS);
-    /* a sparse Hessian of run-time size: its columns all of run-time arrays */
+    /* a sparse Hessian, or a returned map's Jacobian, of run-time size: its columns all of
+     * run-time arrays */
     if (!runtime_columns(f) || constant_column_param(f) >= 0)
-        fits &= ~(1u << ENTRY_HESS_SPARSE);
+        fits &= ~(1u << ENTRY_HESS_SPARSE | 1u << ENTRY_JAC_SPARSE);
+    if (!f->result_loop)
+        fits &= ~(1u << ENTRY_JAC_SPARSE);
     if (recurrence)
-        fits &= ~(1u << ENTRY_HVP | 1u << ENTRY_HESS | 1u << ENTRY_HESS_SPARSE);
+        fits &= ~(1u << ENTRY_HVP | 1u << ENTRY_HESS | 1u << ENTRY_HESS_SPARSE |
+                  1u << ENTRY_JAC_SPARSE);
     if (f->result_loop) /* values of a run-time number: their products, jvp's columns */
-        fits &= 1u << ENTRY_VALUE | 1u << ENTRY_JVP | 1u << ENTRY_VJP | 1u << ENTRY_JAC;
+        fits &= 1u << ENTRY_VALUE | 1u << ENTRY_JVP | 1u << ENTRY_VJP | 1u << ENTRY_JAC |
+                1u << ENTRY_JAC_SPARSE;
     return (((1u << ENTRY_KINDS) - 1) & ~fits) | shape;
 }
 
@@ -95,7 +100,7 @@ EntryKind func_columns(const Func *f, EntryKind k)
 {
     if (!f->nsizes && !f->nloops)
         return ENTRY_KINDS;
-    return k == ENTRY_JAC ? ENTRY_JVP :
+    return k == ENTRY_JAC || k == ENTRY_JAC_SPARSE ? ENTRY_JVP :
            k == ENTRY_HESS || k == ENTRY_HESS_SPARSE ? ENTRY_HVP : ENTRY_KINDS;
 }
 
@@ -904,7 +909,7 @@ void func_differentiate(Func *f)
             at.c[s] += (int64_t)lp->ntape * (lp->hi.c[s] - lp->lo.c[s]);
         at.k += (int64_t)lp->ntape * (lp->hi.k - lp->lo.k + 1);
     }
-    if (f->nloops && f->entries & 1u << ENTRY_HESS_SPARSE)
+    if (f->nloops && f->entries & (1u << ENTRY_HESS_SPARSE | 1u << ENTRY_JAC_SPARSE))
         band_find(f);
     /* then the trajectories: len values, and len tangents or adjoints */
     for (int t = 0; t < f->ntraj; t++) {

@@ -111,7 +111,7 @@ void sched_init(Sched *s, const Func *f, Arena *arena, const NameSet *file_names
         s->hess_nz = names_claim(&s->names, "hess_nz");
     for (int i = 0; i < f->nloops; i++)
         if (!s->work && ((f->loops[i].nstate && (want & ENTRIES_REVERSE || f->ntraj)) ||
-                         want & 1u << ENTRY_HESS_SPARSE))
+                         want & (1u << ENTRY_HESS_SPARSE | 1u << ENTRY_JAC_SPARSE)))
             s->work = names_claim(&s->names, "work");
     if (want & ENTRIES_CKP)
         s->snaps = names_claim(&s->names, "snaps");
@@ -276,7 +276,10 @@ void sched_entry(const Sched *s, EntryKind k, Entry *e)
         break;
     case ENTRY_JAC_SPARSE:
         add_values(&eb);
-        add_sparse(&eb, s->jac_nz, &f->mode[ENTRY_JAC].sparse);
+        if (func_columns(f, k) != ENTRY_KINDS) /* calls of jvp along colours fill it */
+            add_arg(&eb, s->jac_nz, 1, 1, 0, -1, 0);
+        else
+            add_sparse(&eb, s->jac_nz, &f->mode[ENTRY_JAC].sparse);
         break;
     case ENTRY_HVP:
         e->ret = f->roots[0];
@@ -309,7 +312,7 @@ void sched_entry(const Sched *s, EntryKind k, Entry *e)
     for (int i = 0; i < f->nloops; i++)
         taped |= f->loops[i].nstate > 0;
     if (s->work && (s->chunk_work[k] || (taped && (entry_reverse(k) || f->ntraj)) ||
-                    (f->nloops && k == ENTRY_HESS_SPARSE)))
+                    (f->nloops && entry_info[k].sparse)))
         add_arg(&eb, s->work, 1, 1, 0, -1, 0);
     e->nroots = e->nstores;
     if (!e->roots)

@@ -1225,35 +1225,42 @@ static void test_kept_size_independent_of_n(void **state)
     free(b);
 }
 
-/* hess-sparse where no banded colouring exists: a located error saying why, and --emit=all
- * writes the others without it; where one exists, --emit=all writes it with its pattern. */
-static void test_kept_hess_sparse_refused(void **state)
+/* hess-sparse (jac-sparse of a returned map) where no banded colouring exists: a located
+ * error saying why, and --emit=all writes the others without it; where one exists, --emit=all
+ * writes it with its pattern. */
+static void test_kept_sparse_refused(void **state)
 {
     (void)state;
-    static const char *const cases[][3] = {
+    static const char *const cases[][4] = {
         {"lse(x[n]) = log(sum(i = 0..n-1, exp(x[i])))\n", "1:17",
-         "the result is a nonlinear function of this sum"},
+         "the result is a nonlinear function of this sum", "hess-sparse"},
         {"rv(x[n]) = sum(i = 0..n-1, x[i]*x[n-1-i])\n", "1:12",
-         "at a distance that changes with the step"},
+         "at a distance that changes with the step", "hess-sparse"},
         {"cv(x[n]) {\n    m = sum(i = 0..n-1, x[i]) / n\n"
          "    return sum(i = 0..n-1, (x[i] - m)^2)\n}\n", "2:9",
-         "the result is a nonlinear function of this sum"},
+         "the result is a nonlinear function of this sum", "hess-sparse"},
+        {"rm(x[n]) {\n    for i = 0..n-1 { r[i] = x[i]*x[n-1-i] }\n    return r\n}\n", "3:12",
+         "at a distance that changes with the step", "jac-sparse"},
+        {"cm(x[n]) {\n    m = sum(i = 0..n-1, x[i]) / n\n"
+         "    for i = 0..n-1 { r[i] = (x[i] - m)^2 }\n    return r\n}\n", "4:12",
+         "a value computed from the differentiated arrays outside the loop", "jac-sparse"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         spit(OUT "/band.expr", cases[i][0]);
         char *out = NULL, want[64];
-        int rc = runf(&out, ADGEN_CMD " --emit=hess-sparse " OUT "/band.expr -o " OUT
-                            "/band.c 2>&1");
+        int rc = runf(&out, ADGEN_CMD " --emit=%s " OUT "/band.expr -o " OUT "/band.c 2>&1",
+                      cases[i][3]);
         snprintf(want, sizeof want, "band.expr:%s: error: ", cases[i][1]);
-        if (rc != 1 || !strstr(out, want) || !strstr(out, cases[i][2]) ||
-            !strstr(out, "has no hess-sparse"))
+        char has[32];
+        snprintf(has, sizeof has, "has no %s: ", cases[i][3]);
+        if (rc != 1 || !strstr(out, want) || !strstr(out, cases[i][2]) || !strstr(out, has))
             fail_msg("%s: status %d, expected %s ... %s:\n%s", cases[i][0], rc, want,
                      cases[i][2], out);
         free(out);
         assert_int_equal(runf(&out, ADGEN_CMD " --emit=all " OUT "/band.expr"), 0);
-        assert_contains(out, "_hvp(");
-        if (strstr(out, "hess_sparse"))
-            fail_msg("%s: --emit=all wrote a hess-sparse", cases[i][0]);
+        assert_contains(out, "_jvp(");
+        if (strstr(out, "_sparse"))
+            fail_msg("%s: --emit=all wrote a sparse entry point", cases[i][0]);
         free(out);
     }
     spit(OUT "/band.expr", "rosen(x[n]) = sum(i = 0..n-2, 100*(x[i+1] - x[i]^2)^2 + (1 - x[i])^2)\n");
@@ -1371,7 +1378,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kept_signatures),
         cmocka_unit_test(test_kept_missing_modes_are_errors),
-        cmocka_unit_test(test_kept_hess_sparse_refused),
+        cmocka_unit_test(test_kept_sparse_refused),
         cmocka_unit_test(test_kept_other_commands_ask_for_sizes),
         cmocka_unit_test(test_kept_size_independent_of_n),
         cmocka_unit_test(test_kept_size_checks),

@@ -389,6 +389,108 @@ static void put_map(Buf *d, const MapModel *m)
     buf_puts(d, "    }\n}\n\n");
 }
 
+/* Returned maps whose differentiated inputs are all arrays of run-time size: their jac-sparse,
+ * with the pattern as code (NAME_jac_sparse_nnz, NAME_jac_sparse_pattern), against the
+ * unrolled form's jac-sparse at the sizes of `sizes` (the same count, rows and columns, the
+ * values to rounding, and the map's values to the bit), and at n = 0 and 1000 the matrix times
+ * a direction against the kept jvp, all under ASan with every array exactly its size and the
+ * work array exactly K_NAME_WORK(n). */
+typedef struct {
+    const char *name, *src;
+    const char *inputs; /* C: the inputs at size n, one per line ("x = vec(n, 1)") */
+    const char *args;   /* the inputs as arguments */
+    const char *ndiff;  /* the differentiated scalars, a C expression of n */
+    const char *nvals;  /* the values */
+    const char *dirs;   /* the direction's arguments, from dd (ndiff values) */
+} SparseMap;
+
+static const SparseMap sparse_maps[] = {
+    {"band2",
+     "# two arrays, two values a step, each reading both arrays at i and i+1 (4 colours)\n"
+     "band2(x[n], z[n]; t[n]) {\n"
+     "    for i = 0..n-2 {\n"
+     "        r[i][0] = x[i+1] - x[i] - 0.1*sin(z[i])*t[i]\n"
+     "        r[i][1] = z[i+1] - z[i] + 0.1*x[i]*x[i+1]\n"
+     "    }\n"
+     "    return r\n"
+     "}\n",
+     "x = vec(n, 1), *z = vec(n, 2), *t = vec(n, 3)", "x, z, t", "2 * n",
+     "n > 1 ? 2 * (n - 1) : 0", "dd, dd + n"},
+    {"blk",
+     "# a 2-D array: a block of two columns a value (2 colours)\n"
+     "blk(X[n][2]; t[n]) {\n"
+     "    for i = 0..n-1 {\n"
+     "        r[i] = X[i][0]*X[i][1] - exp(t[i]*X[i][1])\n"
+     "    }\n"
+     "    return r\n"
+     "}\n",
+     "x = vec(2 * n, 1), *t = vec(n, 3)", "x, t", "2 * n", "n", "dd"},
+};
+enum { NSPARSE = sizeof sparse_maps / sizeof *sparse_maps };
+
+/* sparse_NAME(n, unrolled) */
+static void put_sparse_map(Buf *d, const SparseMap *m)
+{
+    const char *N = m->name;
+    char upper[32];
+    size_t k = 0;
+    for (; N[k] && k + 1 < sizeof upper; k++)
+        upper[k] = (char)(N[k] >= 'a' && N[k] <= 'z' ? N[k] - 'a' + 'A' : N[k]);
+    upper[k] = '\0';
+    buf_printf(d, "static void sparse_%s(long n, int unrolled)\n{\n", N);
+    buf_printf(d, "    const char *M = \"%s jac-sparse\";\n    const long nd = %s, nv = %s;\n",
+               N, m->ndiff, m->nvals);
+    buf_printf(d, "    double *%s;\n", m->inputs);
+    buf_printf(d, "    double *dd = vec(nd, 5), *out = vec(nv, 0), *v2 = vec(nv, 0), "
+                  "*jv = vec(nv, 0), *work = vec((long)K_%s_WORK(n), 0);\n", upper);
+    buf_printf(d, "    const long nnz = k_%s_jac_sparse_nnz(n);\n", N);
+    buf_puts(d, "    long *row = malloc((size_t)(nnz > 0 ? nnz : 1) * sizeof *row);\n"
+                "    long *col = malloc((size_t)(nnz > 0 ? nnz : 1) * sizeof *col);\n"
+                "    double *jz = vec(nnz, 0), *Jd = vec(nv, 0);\n");
+    buf_printf(d, "    k_%s_jac_sparse_pattern(n, row, col);\n", N);
+    buf_printf(d, "    k_%s_jac_sparse(n, %s, out, jz, work);\n", N, m->args);
+    buf_printf(d, "    k_%s_jvp(n, %s, %s, v2, jv);\n", N, m->args, m->dirs);
+    buf_puts(d, "    for (long i = 0; i < nv; i++) {\n"
+                "        bits(M, \"values\", n, i, out[i], v2[i]);\n        Jd[i] = 0;\n    }\n"
+                "    for (long q = 0; q < nnz; q++) {\n"
+                "        n_checks++;\n"
+                "        if ((row[q] < 0 || row[q] >= nv || col[q] < 0 || col[q] >= nd || (q > 0 &&"
+                " (row[q] < row[q - 1] || (row[q] == row[q - 1] && col[q] <= col[q - 1])))) &&\n"
+                "            n_fail++ < 30)\n"
+                "            printf(\"FAIL %s at n = %ld: entry %ld at (%ld, %ld)\\n\", M, n, q, "
+                "row[q], col[q]);\n"
+                "        else\n            Jd[row[q]] += jz[q] * dd[col[q]];\n    }\n"
+                "    for (long i = 0; i < nv; i++)\n"
+                "        near(M, \"J d = jvp\", n, i, Jd[i], jv[i], big(jv, nv));\n");
+    buf_puts(d, "    switch (unrolled ? n : -1) {\n");
+    for (int s = 0; s < NSIZES; s++) {
+        int K = sizes[s];
+        buf_printf(d, "    case %d: {\n        double *ujz = vec(U%d_%s_JAC_SPARSE_NNZ, 0), *uout = "
+                      "vec(nv, 0);\n", K, K, upper);
+        buf_printf(d, "        u%d_%s_jac_sparse(%s, uout, ujz);\n", K, N, m->args);
+        buf_printf(d, "        near(M, \"count\", n, 0, (double)nnz, "
+                      "(double)U%d_%s_JAC_SPARSE_NNZ, 0);\n", K, upper);
+        buf_printf(d, "        for (long q = 0; q < nnz && nnz == U%d_%s_JAC_SPARSE_NNZ; q++) {\n"
+                      "            near(M, \"row\", n, q, (double)row[q], "
+                      "(double)u%d_%s_jac_sparse_row[q], 0);\n"
+                      "            near(M, \"column\", n, q, (double)col[q], "
+                      "(double)u%d_%s_jac_sparse_col[q], 0);\n"
+                      "            near(M, \"entry\", n, q, jz[q], ujz[q], big(ujz, nnz));\n"
+                      "        }\n", K, upper, K, N, K, N);
+        buf_puts(d, "        for (long i = 0; i < nv; i++)\n"
+                    "            near(M, \"unrolled values\", n, i, out[i], uout[i], 1);\n"
+                    "        free(ujz);\n        free(uout);\n        break;\n    }\n");
+    }
+    buf_puts(d, "    default:\n        break;\n    }\n");
+    for (const char *c = m->args; *c; c += strspn(c, ", ")) { /* the inputs */
+        size_t len = strcspn(c, ",");
+        buf_printf(d, "    free(%.*s);\n", (int)len, c);
+        c += len;
+    }
+    buf_puts(d, "    free(dd);\n    free(out);\n    free(v2);\n    free(jv);\n    free(work);\n"
+                "    free(row);\n    free(col);\n    free(jz);\n    free(Jd);\n}\n\n");
+}
+
 static char *build_and_run(void)
 {
     runf(NULL, "mkdir -p " OUT);
@@ -443,6 +545,30 @@ static char *build_and_run(void)
         for (int s = 0; s < NSIZES; s++)
             buf_printf(&main_body, "    check_%s(%d, 1);\n", m->name, sizes[s]);
         buf_printf(&main_body, "    check_%s(0, 0);\n    check_%s(1000, 0);\n", m->name,
+                   m->name);
+    }
+    for (int i = 0; i < NSPARSE; i++) {
+        const SparseMap *m = &sparse_maps[i];
+        char path[128], opt[128], stem[64];
+        snprintf(path, sizeof path, OUT "/%s.expr", m->name);
+        spit(path, m->src);
+        snprintf(stem, sizeof stem, "%s_k", m->name);
+        adgen(m->name, "--emit=jvp,jac-sparse --prefix=k_", stem);
+        buf_printf(&d, "#include \"%s.h\"\n", stem);
+        buf_printf(&files, " %s.c", stem);
+        for (int s = 0; s < NSIZES; s++) {
+            snprintf(opt, sizeof opt, "--emit=jac-sparse -D n=%d --prefix=u%d_", sizes[s],
+                     sizes[s]);
+            snprintf(stem, sizeof stem, "%s_u%d", m->name, sizes[s]);
+            adgen(m->name, opt, stem);
+            buf_printf(&d, "#include \"%s.h\"\n", stem);
+            buf_printf(&files, " %s.c", stem);
+        }
+        buf_puts(&d, "\n");
+        put_sparse_map(&d, m);
+        for (int s = 0; s < NSIZES; s++)
+            buf_printf(&main_body, "    sparse_%s(%d, 1);\n", m->name, sizes[s]);
+        buf_printf(&main_body, "    sparse_%s(0, 0);\n    sparse_%s(1000, 0);\n", m->name,
                    m->name);
     }
     buf_printf(&d, "int main(void)\n{\n%s    printf(\"checks %%ld failures %%ld\\n\", n_checks, "
