@@ -502,6 +502,9 @@ void matrix_put_band_functions(Buf *out, const DefOut *e, int declare)
         buf_printf(out, "static ADGEN_FUNC long %s(%slong *%s, long *%s, %s *%s, const %s *%s)\n{\n",
                    e->col[k], sizes.data, v[V_ROW], v[V_COL], real, v[V_NZ], real, v[V_PRODUCT]);
         put_unused_sizes(out, e);
+        if (!f->band.npairs) /* no entry */
+            buf_printf(out, "    (void)%s;\n    (void)%s;\n    (void)%s;\n    (void)%s;\n",
+                       v[V_ROW], v[V_COL], v[V_NZ], v[V_PRODUCT]);
         buf_printf(out, "    const long %s = %s;\n    long %s = 0;\n    (void)%s;\n", v[V_LEN],
                    len.data, v[V_COUNT], v[V_LEN]);
         for (int q = 0; !jac && q < f->nparams; q++)
@@ -562,8 +565,8 @@ void matrix_put_band(Buf *out, const DefOut *e, const Entry *entry)
     print_affine(&len, e, "", &l);
     put_band_rows(&rows, e);
     buf_puts(out, "{\n");
-    if (!b->ncolours) { /* no derivative: no product */
-        buf_printf(out, "    (void)%s;\n    (void)%s;\n", nz, e->s.work);
+    if (!b->ncolours) { /* no derivative: no product (and the helper is not called) */
+        buf_printf(out, "    (void)%s;\n    (void)%s;\n    (void)%s;\n", nz, e->s.work, e->fn[ck]);
         if (b->jac)
             buf_printf(out, "    %s(%s%s);\n}\n", e->fn[ENTRY_VALUE], args.data, e->s.out);
         else

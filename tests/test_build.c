@@ -137,9 +137,12 @@ static void test_oscfit_sample_fits(void **state)
     }
 }
 
-/* samples/ipopt: IPOPT solves HS071 and the pendulum's swing-up with adgen's gradient, sparse
- * Jacobian and sparse Lagrangian Hessian: HS071 to Hock and Schittkowski's optimum (solve
- * checks it), the swing-up as it does with derivatives written by hand. */
+/* samples/ipopt: IPOPT solves HS071, the pendulum's swing-up and the hanging chain with
+ * adgen's gradient, sparse Jacobian and sparse Lagrangian Hessian: HS071 to Hock and
+ * Schittkowski's optimum (solve checks it), the swing-up as it does with derivatives written
+ * by hand, the chain (sizes known at run time, patterns computed at run time) at 200 and 2000
+ * points to the catenary's energy and sag within the discretisation's error (chain checks
+ * them). */
 static void test_ipopt_sample_solves(void **state)
 {
     (void)state;
@@ -148,8 +151,8 @@ static void test_ipopt_sample_solves(void **state)
                  "install coinor-libipopt-dev)");
     const char *dir = OUT "/ipopt";
     assert_int_equal(runf(NULL, "rm -rf %s && mkdir -p %s/samples && cp -R samples/ipopt "
-                                "samples/hs071.expr samples/swingup.expr %s/samples/", dir, dir,
-                          dir), 0);
+                                "samples/hs071.expr samples/swingup.expr samples/chain.expr "
+                                "%s/samples/", dir, dir, dir), 0);
     char *out = NULL;
     int rc = runf(&out, MAKE " -C %s/samples/ipopt --no-print-directory ADGEN=\"$(realpath "
                         ADGEN_CMD ")\" 2>&1 && %s/samples/ipopt/solve", dir, dir);
@@ -159,6 +162,14 @@ static void test_ipopt_sample_solves(void **state)
     assert_contains(out, "IPOPT status 0 after 8 iterations, f = 17.01401");
     assert_contains(out, ": ok");
     free(out);
+    for (int points = 200; points <= 2000; points *= 10) {
+        rc = runf(&out, "%s/samples/ipopt/chain %d", dir, points);
+        printf("%s", out);
+        if (rc != 0)
+            fail_msg("samples/ipopt/chain %d: status %d\n%s", points, rc, out);
+        assert_contains(out, ": ok");
+        free(out);
+    }
     /* the swing-up converges with the exact Hessian, in the iterations and to the optimum of
      * the same driver linked with derivatives written by hand */
     char *hand = NULL;
