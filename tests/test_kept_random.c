@@ -348,6 +348,179 @@ static void test_kept_random_programs(void **state)
                  "programs", low);
 }
 
+/* ---- banded patterns of run-time size (hess-sparse, jac-sparse) ---------------------------- */
+
+static const int band_sizes[] = {2, 3, 5};
+
+/* The driver of one banded program (gen_band_program): at n = 2, 3 and 5 the kept sparse
+ * entry point's count, rows, columns and values against the unrolled form's (-D n=K), and at
+ * n = 0, 1, 2, 3, 5 and 1000 the matrix it gives times a random direction against the kept
+ * hvp (jvp), with every array malloc'ed to exactly its size (work to K_F_WORK(n)). */
+static void put_band_driver(Buf *d, int map)
+{
+    const char *kind = map ? "jac_sparse" : "hess_sparse", *KIND = map ? "JAC_SPARSE" :
+                                                                          "HESS_SPARSE";
+    buf_puts(d, driver_head);
+    buf_puts(d, "#include \"k.h\"\n");
+    for (size_t s = 0; s < sizeof band_sizes / sizeof *band_sizes; s++)
+        buf_printf(d, "#include \"u%d.h\"\n", band_sizes[s]);
+    buf_puts(d, "static double *vec(long len)\n{\n"
+                "    double *v = malloc((size_t)(len > 0 ? len : 1) * sizeof *v);\n"
+                "    if (!v)\n        exit(2);\n"
+                "    for (long i = 0; i < len; i++)\n        v[i] = draw();\n    return v;\n}\n"
+                "int main(void)\n{\n"
+                "    static const long ns[] = {2, 3, 5, 0, 1, 1000};\n"
+                "    (void)bits;\n"
+                "    for (int s = 0; s < 6; s++) {\n"
+                "        const long n = ns[s];\n");
+    buf_printf(d, "        const long nv = %s, nnz = k_f_%s_nnz(n);\n",
+               map ? "n > 1 ? 2 * (n - 1) : 0" : "n", kind);
+    buf_printf(d, "        double *x = vec(n), *p = vec(2), q = draw(), *y = vec(n), *dd = vec(n);\n"
+                  "        double *work = vec((long)K_F_WORK(n)), *nz = vec(nnz), *out = vec(nv);\n"
+                  "        double *prod = vec(nv), *md = vec(nv), *o2 = vec(nv), *odd = vec(nv);\n"
+                  "        long *row = malloc((size_t)(nnz > 0 ? nnz : 1) * sizeof *row);\n"
+                  "        long *col = malloc((size_t)(nnz > 0 ? nnz : 1) * sizeof *col);\n"
+                  "        k_f_%s_pattern(n, row, col);\n", kind);
+    if (map)
+        buf_puts(d, "        k_f_jac_sparse(n, x, p, q, y, out, nz, work);\n"
+                    "        k_f_jvp(n, x, p, q, y, dd, o2, prod);\n");
+    else
+        buf_puts(d, "        double v1 = k_f_hess_sparse(n, x, p, q, y, nz, work);\n"
+                    "        double v2 = k_f_hvp(n, x, p, q, y, dd, prod);\n"
+                    "        same(\"hess-sparse's value\", (int)n, v1, v2);\n");
+    buf_printf(d, "        for (long i = 0; i < nv; i++)\n            md[i] = odd[i] = 0;\n"
+                  "        for (long k = 0; k < nnz; k++) {\n"
+                  "            n_checks++;\n"
+                  "            if (row[k] < 0 || row[k] >= nv || col[k] < 0 || col[k] >= n || "
+                  "%s(k > 0 && (row[k] < row[k - 1] || (row[k] == row[k - 1] && col[k] <= "
+                  "col[k - 1])))) {\n"
+                  "                n_fail++;\n"
+                  "                printf(\"entry %%ld at (%%ld, %%ld), n = %%ld\\n\", k, row[k], "
+                  "col[k], n);\n                continue;\n            }\n"
+                  "            md[row[k]] += nz[k] * dd[col[k]];\n"
+                  "            if (!isfinite(nz[k]))\n                odd[row[k]] = 1;\n", map ? "" :
+               "row[k] < col[k] || ");
+    if (!map)
+        buf_puts(d, "            if (row[k] != col[k])\n"
+                    "                md[col[k]] += nz[k] * dd[row[k]];\n"
+                    "            if (!isfinite(nz[k]))\n                odd[col[k]] = 1;\n");
+    /* a row meeting an entry that is not a number (a domain edge) is not compared: NaN in one
+     * entry reaches the row of its column in the sum, where the product may have none */
+    buf_puts(d, "        }\n        scale = mag(prod, (int)nv);\n"
+                "        for (long i = 0; i < nv; i++)\n"
+                "            if (!odd[i])\n"
+                "                same(\"the matrix times d against the product\", (int)n, md[i], "
+                "prod[i]);\n");
+    if (map)
+        buf_puts(d, "        for (long i = 0; i < nv; i++)\n"
+                    "            same(\"the values\", (int)n, out[i], o2[i]);\n");
+    buf_puts(d, "        switch (n) {\n");
+    for (size_t s = 0; s < sizeof band_sizes / sizeof *band_sizes; s++) {
+        int K = band_sizes[s];
+        buf_printf(d, "        case %d: {\n            double *unz = vec(U%d_F_%s_NNZ);\n", K, K,
+                   KIND);
+        if (map)
+            buf_printf(d, "            u%d_f_jac_sparse(x, p, q, y, o2, unz);\n", K);
+        else
+            buf_printf(d, "            u%d_f_hess_sparse(x, p, q, y, unz);\n", K);
+        char colodd[64] = ""; /* a Hessian's entry is in its column's row too */
+        if (!map)
+            snprintf(colodd, sizeof colodd, "odd[u%d_f_%s_col[k]] = ", K, kind);
+        /* the rows where an unrolled entry is not a number: there the product along a colour
+         * carries it into the row's other entries of that colour (0 times NaN), where the
+         * unrolled sweeps, which know which inputs they carry, have numbers */
+        buf_printf(d, "            same(\"the count\", %d, (double)nnz, (double)U%d_F_%s_NNZ);\n"
+                      "            scale = mag(unz, U%d_F_%s_NNZ);\n"
+                      "            for (long i = 0; i < nv; i++)\n                odd[i] = 0;\n"
+                      "            for (long k = 0; k < nnz && nnz == U%d_F_%s_NNZ; k++)\n"
+                      "                if (!isfinite(unz[k]))\n"
+                      "                    odd[u%d_f_%s_row[k]] = %s1;\n"
+                      "            for (long k = 0; k < nnz && nnz == U%d_F_%s_NNZ; k++) {\n"
+                      "                same(\"a row\", %d, (double)row[k], "
+                      "(double)u%d_f_%s_row[k]);\n"
+                      "                same(\"a column\", %d, (double)col[k], "
+                      "(double)u%d_f_%s_col[k]);\n"
+                      "                if (!odd[row[k]])\n"
+                      "                    same(\"an entry\", %d, nz[k], unz[k]);\n"
+                      "            }\n            free(unz);\n            break;\n        }\n",
+                   K, K, KIND, K, KIND, K, KIND, K, kind, colodd, K, KIND, K, K, kind, K, K, kind,
+                   K);
+    }
+    buf_puts(d, "        default:\n            break;\n        }\n"
+                "        free(x);\n        free(p);\n        free(y);\n        free(dd);\n"
+                "        free(work);\n        free(nz);\n        free(out);\n        free(prod);\n"
+                "        free(md);\n        free(o2);\n        free(odd);\n        free(row);\n"
+                "        free(col);\n"
+                "    }\n"
+                "    printf(\"checks %ld failures %ld\\n\", n_checks, n_fail);\n"
+                "    return n_fail != 0;\n}\n");
+}
+
+/* One banded program: generated, kept and unrolled, its driver compiled by gcc under ASan and
+ * UBSan (and the kept code by clang) and run; its log. */
+static char *check_band_program(uint64_t seed)
+{
+    Buf text = {0}, d = {0};
+    int map;
+    gen_band_program(&text, seed, &map);
+    spit(OUT "/band/f.expr", text.data);
+    char *out = NULL;
+    int rc = runf(&out, "cd " OUT "/band && " "\"${ADGEN:-../../../../adgen}\""
+                        " --emit=%s --prefix=k_ f.expr -o k.c --header k.h 2>&1",
+                  map ? "jvp,jac-sparse" : "hvp,hess-sparse");
+    if (rc != 0)
+        fail_msg("seed %llu: adgen: status %d\n%s\n%s", (unsigned long long)seed, rc, out,
+                 text.data);
+    free(out);
+    Buf units = {0};
+    buf_puts(&units, " k.c");
+    for (size_t s = 0; s < sizeof band_sizes / sizeof *band_sizes; s++) {
+        int K = band_sizes[s];
+        rc = runf(&out, "cd " OUT "/band && " "\"${ADGEN:-../../../../adgen}\"" " --emit=%s -D n=%d "
+                        "--prefix=u%d_ f.expr -o u%d.c --header u%d.h 2>&1",
+                  map ? "jac-sparse" : "hess-sparse", K, K, K, K);
+        if (rc != 0)
+            fail_msg("seed %llu: adgen -D n=%d: status %d\n%s\n%s", (unsigned long long)seed, K,
+                     rc, out, text.data);
+        free(out);
+        buf_printf(&units, " u%d.c", K);
+    }
+    put_band_driver(&d, map);
+    spit(OUT "/band/driver.c", d.data);
+    rc = runf(&out, "cd " OUT "/band && " GCC " " SAN " -o driver driver.c%s -lm 2>&1 && "
+                    CLANG " k.c 2>&1 && ./driver 2>&1", units.data);
+    if (rc != 0)
+        fail_msg("seed %llu: status %d\n%s\n%s", (unsigned long long)seed, rc, out, text.data);
+    buf_free(&text);
+    buf_free(&d);
+    buf_free(&units);
+    return out;
+}
+
+static void test_kept_random_sparse(void **state)
+{
+    (void)state;
+    unsigned long n = env_or("ADGEN_SPARSE_N", 20), seed = env_or("ADGEN_KEPT_SEED", 1);
+    long checks = 0, maps = 0;
+    runf(NULL, "mkdir -p " OUT "/band");
+    for (unsigned long i = 0; i < n; i++) {
+        Buf probe = {0};
+        int map;
+        gen_band_program(&probe, seed + i, &map);
+        buf_free(&probe);
+        maps += map;
+        char *log = check_band_program(seed + i);
+        long got = -1;
+        assert_int_equal(sscanf(strstr(log, "checks ") ? strstr(log, "checks ") : "", "checks %ld",
+                                &got), 1);
+        checks += got;
+        free(log);
+    }
+    printf("%lu banded programs (%ld returned maps: jac-sparse; the others hess-sparse), %ld "
+           "checks, 0 failures\n", n, maps, checks);
+    assert_true(checks > (long)n * 20);
+}
+
 /* The generator is deterministic: a seed gives the same text. */
 static void test_kept_generator_is_reproducible(void **state)
 {
@@ -378,6 +551,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kept_generator_is_reproducible),
+        cmocka_unit_test(test_kept_random_sparse),
         cmocka_unit_test(test_kept_random_programs),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
