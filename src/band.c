@@ -74,6 +74,21 @@ static int together(const Load *a, const Load *b)
     return 1;
 }
 
+/* Why two loads that meet in a term do not move together. */
+static const char *apart(const Load *a, const Load *b)
+{
+    if (a->at.c[0] == 0 || b->at.c[0] == 0)
+        return "a term reads an element at an index that does not move with the step, so "
+               "that element meets every other (a dense row and column)";
+    if (a->param != b->param && a->at.c[0] != b->at.c[0])
+        return "a term reads two arrays whose indices move by different steps (a row of a "
+               "2-D array beside an element of a 1-D one), which the colouring does not "
+               "handle yet";
+    return "two elements meet in a term of this sum at a distance that changes with the "
+           "step or the sizes (their indices do not move together), so the Hessian is not "
+           "banded";
+}
+
 static int64_t floor_mod(int64_t a, int64_t m)
 {
     int64_t r = a % m;
@@ -161,9 +176,7 @@ static const char *loop_pairs(Func *f, int li)
                 continue; /* a capture's tangent: none has one (above) */
             const Load *la = &lp->load[slot - 1], *lb = &lp->load[other - 1];
             if (!together(la, lb)) {
-                why = "two elements meet in a term of this sum at a distance that changes "
-                      "with the step or the sizes (their indices do not move together), so "
-                      "the Hessian is not banded";
+                why = apart(la, lb);
                 break;
             }
             add_pair(&f->band, li, slot - 1, other - 1);

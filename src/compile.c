@@ -63,8 +63,12 @@ int compile_source(const char *file, const char *src, size_t len, const char *st
                    const EmitOptions *opt, FILE *messages, Buf *c_text, Buf *h_text)
 {
     Unit u = {.opt = opt->compile};
-    if (unit_compile(&u, file, src, len, stem, messages) == 0 &&
-        emit_check(&u.prog, &u.diag, opt) == 0) {
+    int compiled = unit_compile(&u, file, src, len, stem, messages) == 0;
+    for (int i = 0; compiled && opt->csc && opt->compile.emit & EMIT_FITTING &&
+                    i < u.prog.nfuncs; i++) /* --emit=all: what compressed columns fit */
+        if (u.prog.funcs[i].nloops)
+            u.prog.funcs[i].entries &= ~(1u << ENTRY_JAC_SPARSE | 1u << ENTRY_HESS_SPARSE);
+    if (compiled && emit_check(&u.prog, &u.diag, opt) == 0) {
         /* printing builds no node: the tables go before the text grows */
         for (int i = 0; i < u.prog.nfuncs; i++)
             dag_seal(&u.prog.funcs[i].dag);

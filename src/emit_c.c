@@ -388,9 +388,7 @@ static void put_matrix(Buf *t, const DefOut *e, const Entry *entry)
     } else if (!entry->pattern) { /* of run-time size (src/band.c) */
         int jac = entry->kind == ENTRY_JAC_SPARSE;
         if (jac) {
-            buf_printf(t, " and stores its values in %s[0..", e->s.out);
-            matrix_put_values_count(t, e, -1);
-            buf_printf(t, "] and the structural nonzeros of its Jacobian in %s[0..%s(",
+            buf_printf(t, " and the structural nonzeros of its Jacobian in %s[0..%s(",
                        e->s.jac_nz, e->nnz[entry->kind]);
         } else {
             buf_printf(t, " and stores the structural nonzeros of its Hessian's lower triangle "
@@ -602,7 +600,9 @@ static void put_caveats(Buf *t, const DefOut *e, const Entry *entry)
     for (int k = 0; k < ENTRY_KINDS; k++)
         if (e->helpers >> entry->kind & 1 && f->entries >> k & 1 &&
             func_columns(f, (EntryKind)k) == entry->kind)
-            buf_printf(t, "; %s's columns (a static helper, not in the header)", e->fn[k]);
+            buf_printf(t, "; %s's %s (a static helper, not in the header)", e->fn[k],
+                       f->band.colours && entry_info[k].sparse ? "products along colours" :
+                       "columns");
     int ckp = entry_of(entry->kind) != entry->kind;
     if (ckp && e->work_ckp_macro) {
         buf_printf(t, "; it keeps %s + 1 states of the recurrence and computes the others "
@@ -913,8 +913,9 @@ int emit_check(const Program *prog, Diag *diag, const EmitOptions *opt)
         if (f->nloops && f->entries & (1u << ENTRY_HESS_SPARSE | 1u << ENTRY_JAC_SPARSE))
             diag_error(diag, d->bare ? d->loc : d->name_loc, "--sparse=csc: the %s of '%s' "
                        "has a size known only at run time, and its pattern comes as triplets "
-                       "(%s_%s_pattern), not yet in compressed columns", jac ? "Jacobian" :
-                       "Hessian", f->name, f->name, jac ? "jac_sparse" : "hess_sparse");
+                       "(%s%s_%s_pattern), not yet in compressed columns", jac ? "Jacobian" :
+                       "Hessian", f->name, opt->prefix ? opt->prefix : "",
+                       opt->name ? opt->name : f->name, jac ? "jac_sparse" : "hess_sparse");
     }
     if (opt->name && prog->nfuncs > 1) {
         const Def *second = prog->funcs[1].def;

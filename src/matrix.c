@@ -406,7 +406,7 @@ static void put_rows(Buf *out, const DefOut *e, int q)
         buf_printf(out, "(%s", v[V_R]);
         put_offset(out, dist);
         buf_printf(out, ") %% %u) * %s + %s%s];\n                %s++;\n            }\n",
-                   f->band.colours[p], v[V_LEN], start.data, v[V_R], v[V_COUNT]);
+                   f->band.colours[p], v[V_ROWS], start.data, v[V_R], v[V_COUNT]);
         buf_free(&pstart);
         g = end;
     }
@@ -470,7 +470,7 @@ static void put_map_rows(Buf *out, const DefOut *e)
             if (colour_start(f, ld->param))
                 buf_printf(out, "%u + ", colour_start(f, ld->param));
             buf_printf(out, "(%s) %% %u) * %s + %s];\n        %s++;\n", t.data,
-                       b->colours[ld->param], v[V_LEN], rowt.data, v[V_COUNT]);
+                       b->colours[ld->param], v[V_ROWS], rowt.data, v[V_COUNT]);
             buf_free(&start);
         }
         buf_free(&rowt);
@@ -505,8 +505,8 @@ void matrix_put_band_functions(Buf *out, const DefOut *e, int declare)
         if (!f->band.npairs) /* no entry */
             buf_printf(out, "    (void)%s;\n    (void)%s;\n    (void)%s;\n    (void)%s;\n",
                        v[V_ROW], v[V_COL], v[V_NZ], v[V_PRODUCT]);
-        buf_printf(out, "    const long %s = %s;\n    long %s = 0;\n    (void)%s;\n", v[V_LEN],
-                   len.data, v[V_COUNT], v[V_LEN]);
+        buf_printf(out, "    const long %s = %s;\n    long %s = 0;\n    (void)%s;\n", v[V_ROWS],
+                   len.data, v[V_COUNT], v[V_ROWS]);
         for (int q = 0; !jac && q < f->nparams; q++)
             if (f->params[q].kind == PARAM_DIFF)
                 put_rows(out, e, q);

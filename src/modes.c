@@ -160,12 +160,14 @@ int func_check_entries(const Func *f, unsigned asked, Diag *diag)
                    "'%s' has no recurrence kept as a loop, so it has no %s (a checkpointed "
                    "variant recomputes a recurrence's steps from saved states); its modes are %s",
                    f->name, names.data, fits.data);
-    else if (wrong == 1u << ENTRY_HESS_SPARSE && !recurrence && !runtime_columns(f))
+    else if (wrong == 1u << ENTRY_HESS_SPARSE && !recurrence && !runtime_columns(f) &&
+             !f->vector && (f->nsizes || f->nloops))
         diag_error(diag, def->bare ? def->loc : def->name_loc,
                    "'%s' differentiates no array of a size known only at run time, so it has "
-                   "no hess-sparse with its loops kept (hess gives its Hessian, of a constant "
+                   "no hess-sparse while its sizes are (hess gives its Hessian, of a constant "
                    "size); its modes are %s", f->name, fits.data);
-    else if (wrong == 1u << ENTRY_HESS_SPARSE && !recurrence)
+    else if (wrong == 1u << ENTRY_HESS_SPARSE && !recurrence && !f->vector &&
+             (f->nsizes || f->nloops))
         diag_error(diag, def->bare ? def->loc : def->name_loc,
                    "'%s' differentiates '%s', of a constant size, beside arrays of run-time "
                    "sizes, so it has no hess-sparse yet (its pattern is found when every "

@@ -251,11 +251,14 @@ static void test_func_macro(void **state)
         snprintf(o, sizeof o, OUT "/m%d.o", i + 1);
         counts[i] = functions_in_section(o);
     }
-    /* inline needs --static: every function, the CasADi ABI's too, is then static */
+    /* inline needs --static: every function, the CasADi ABI's too, is then static; parts
+     * (m5) with ADGEN_NOINLINE empty */
     adgen("--static --abi=casadi --emit=all samples/hs071.expr -o " OUT "/m4.c");
+    adgen("--static --max-stack=4096 " MODEL " -o " OUT "/m5.c");
     char *out = NULL;
     int rc = runf(&out, "cd " OUT " && gcc " FLAGS " -O0 -DADGEN_FUNC=inline -c m4.c 2>&1 && "
-                        "clang " FLAGS " -O0 -DADGEN_FUNC=inline -c m4.c -o m4-clang.o 2>&1");
+                        "clang " FLAGS " -O0 -DADGEN_FUNC=inline -c m4.c -o m4-clang.o 2>&1 && "
+                        "gcc " FLAGS " -O0 -DADGEN_FUNC=inline -DADGEN_NOINLINE= -c m5.c 2>&1");
     if (rc != 0)
         fail_msg("--static --abi=casadi with ADGEN_FUNC=inline: status %d\n%s", rc, out);
     free(out);

@@ -1244,6 +1244,10 @@ static void test_kept_sparse_refused(void **state)
         {"cm(x[n]) {\n    m = sum(i = 0..n-1, x[i]) / n\n"
          "    for i = 0..n-1 { r[i] = (x[i] - m)^2 }\n    return r\n}\n", "4:12",
          "a value computed from the differentiated arrays outside the loop", "jac-sparse"},
+        {"fx(x[n]) = sum(i = 0..n-1, exp(x[0])*x[i])\n", "1:12",
+         "an index that does not move with the step", "hess-sparse"},
+        {"st(X[n][2], y[n]) = sum(i = 0..n-1, X[i][0]*y[i])\n", "1:21",
+         "indices move by different steps", "hess-sparse"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         spit(OUT "/band.expr", cases[i][0]);

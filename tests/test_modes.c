@@ -541,6 +541,12 @@ static void test_modes_misfit_is_an_error(void **state)
     assert_contains(out, "misfit.expr:1:1: error: 'r' returns 2 values, so it has no hess");
     assert_contains(out, "jvp, vjp, jac, jac-sparse");
     free(out);
+    /* hess-sparse alone: the same, not the message of a Hessian of run-time size */
+    rc = runf(&out, ADGEN_CMD " --emit=hess-sparse " OUT "/misfit.expr 2>&1");
+    assert_int_equal(rc, 1);
+    assert_contains(out, "'r' returns 2 values, so it has no hess-sparse (a scalar result's); "
+                         "the modes of a vector result are jvp, vjp, jac, jac-sparse");
+    free(out);
     rc = runf(&out, ADGEN_CMD " --emit=jvp,gradient " OUT "/misfit.expr 2>&1");
     assert_int_equal(rc, 2);
     assert_contains(out, "unknown entry point 'gradient'");
