@@ -909,7 +909,9 @@ static inline void gen_kept_program(Buf *out, uint64_t seed, GenKept *k)
 
 /* A definition whose Hessian or Jacobian has a size known only at run time and a banded
  * pattern (hess-sparse, jac-sparse with the pattern as code, src/band.c): x[n] the only
- * differentiated input, p, q and y data. A scalar is a sum of kept sums reading x[i], x[i+1]
+ * differentiated input, p, q and y data. The loop variable is not read as a number: where it
+ * makes a term vanish (x[i]*i at i = 0) the unrolled pattern loses an entry the kept one keeps
+ * (README: an explicit zero), and the patterns are compared exactly. A scalar is a sum of kept sums reading x[i], x[i+1]
  * (and, in a third, x[i+2]) and data, each scaled by a number or a data scalar (linear in the
  * sums: a banded Hessian); a vector result (*map set) is a map over 0..n-2 of two values a
  * step reading x[i] and x[i+1]. */
@@ -925,9 +927,9 @@ static inline void gen_band_program(Buf *out, uint64_t seed, int *map)
     if (*map) {
         static const char *const in_map[] = {"x[i]", "x[i+1]", "a", "y[i]", "p[1]"};
         buf_puts(out, "    for i = 0..n-2 {\n        r[i][0] = ");
-        gen_kept_expr(&rng, out, in_map, 5, "i", 3);
+        gen_kept_expr(&rng, out, in_map, 5, NULL, 3);
         buf_puts(out, "\n        r[i][1] = ");
-        gen_kept_expr(&rng, out, in_map, rng_chance(&rng, 50) ? 5 : 1, "i", 2);
+        gen_kept_expr(&rng, out, in_map, rng_chance(&rng, 50) ? 5 : 1, NULL, 2);
         buf_puts(out, " + x[i+1]\n    }\n    return r\n}\n");
         return;
     }
@@ -936,14 +938,14 @@ static inline void gen_band_program(Buf *out, uint64_t seed, int *map)
     static const char *const in3[] = {"x[i+2]", "x[i]", "a"};
     static const char *const scale[] = {"1", "0.5", "q", "p[1]", "-2"};
     buf_puts(out, "    s1 = sum(i = 0..n-1, ");
-    gen_kept_expr(&rng, out, in1, 4, "i", 3);
+    gen_kept_expr(&rng, out, in1, 4, NULL, 3);
     buf_puts(out, ")\n    s2 = sum(i = 0..n-2, ");
-    gen_kept_expr(&rng, out, in2, 4, "i", 3);
+    gen_kept_expr(&rng, out, in2, 4, NULL, 3);
     buf_puts(out, ")\n");
     int third = rng_chance(&rng, 40);
     if (third) {
         buf_puts(out, "    s3 = sum(i = 0..n-3, ");
-        gen_kept_expr(&rng, out, in3, 3, "i", 2);
+        gen_kept_expr(&rng, out, in3, 3, NULL, 2);
         buf_puts(out, ")\n");
     }
     buf_printf(out, "    return %s*s1 + %s*s2%s%s + a\n}\n", GEN_PICK_RNG(&rng, scale),
