@@ -113,8 +113,9 @@ static int show(const Options *o)
     int status = EXIT_INPUT;
     if (unit_compile(&u, strcmp(o->input, "-") == 0 ? "<stdin>" : o->input, src.data, src.len,
                      stem, stderr) == 0) {
-        /* the pictures and the sweeps are of one value and its gradient, and all three of
-         * constant sizes: the others are left out, and a file of none of those is an error */
+        /* the pictures and the sweeps are of one value and its gradient, and both of
+         * constant sizes: the others are left out, and a file of none of those is an error;
+         * the report counts kept loops by the iteration */
         int shown = 0, report = o->show == SHOW_REPORT;
         for (int i = 0; report && o->emit.compile.emit && i < u.prog.nfuncs; i++) {
             Func *f = &u.prog.funcs[i]; /* those asked for, and the default it is compared with */
@@ -122,11 +123,11 @@ static int show(const Options *o)
                           1u << (f->vector ? ENTRY_JAC : ENTRY_GRAD);
         }
         for (int i = 0; i < u.prog.nfuncs; i++)
-            shown += !u.prog.funcs[i].nsizes && (report || !u.prog.funcs[i].vector);
+            shown += report || (!u.prog.funcs[i].nsizes && !u.prog.funcs[i].vector);
         for (int i = 0; i < u.prog.nfuncs; i++) {
             const Func *f = &u.prog.funcs[i];
             Loc loc = f->def->bare ? f->def->loc : f->def->name_loc;
-            char *sizes = func_sizes_list(f);
+            char *sizes = report ? NULL : func_sizes_list(f);
             if (sizes && shown)
                 diag_warning(&u.diag, loc, "'%s' has sizes known only at run time (%s) and is "
                              "left out: give them with -D NAME=VALUE to show it", f->name, sizes);

@@ -6,7 +6,9 @@
  * ratio beside the cheap-gradient bound, the operations hash-consing shared, the named locals
  * (temporaries) of each C function, and a `file:line:col: note:` per source place where the
  * derivative is undefined, unbounded or jumps (domain edges, kinks, branch switches), once per
- * place. Walks are loops in id order.
+ * place. A definition with loops kept at run time counts its operations outside the loops
+ * so, then one iteration of each loop (its value and its reverse step) with its range.
+ * Walks are loops in id order.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -178,6 +180,14 @@ static void domain_notes(const Func *f, const Diag *diag, Buf *out)
     free(body);
 }
 
+/* "0..N - 2": a kept loop's range, in its sizes. */
+static void print_range(Buf *out, const Func *f, const Loop *lp)
+{
+    func_put_affine(out, &lp->lo, lp->var, f->size, " * ");
+    buf_puts(out, "..");
+    func_put_affine(out, &lp->hi, lp->var, f->size, " * ");
+}
+
 /* Per entry point asked for: its operations and the sweeps that make them (a compressed
  * Jacobian's or Hessian's colours: the groups of columns or rows a sweep carries at once). */
 static void report_entries(const Func *f, const Sched *s, Buf *out)
@@ -196,7 +206,10 @@ static void report_entries(const Func *f, const Sched *s, Buf *out)
         const Sparse *sp = &f->mode[entry_of((EntryKind)k) == ENTRY_JAC_SPARSE ? ENTRY_JAC :
                                     entry_of((EntryKind)k) == ENTRY_HESS_SPARSE ? ENTRY_HESS :
                                     entry_of((EntryKind)k)].sparse;
-        if (columns != ENTRY_KINDS)
+        if (columns != ENTRY_KINDS && f->band.colours && entry_info[k].sparse)
+            buf_printf(out, "%u calls of %s, along a colour of the columns each\n",
+                       f->band.ncolours, entry_info[columns].word);
+        else if (columns != ENTRY_KINDS)
             buf_printf(out, "%u calls of %s, a column each\n", f->ndiff,
                        entry_info[columns].word);
         else if (entry_info[k].sweep == SWEEP_COMPRESSED)
@@ -212,6 +225,44 @@ static void report_entries(const Func *f, const Sched *s, Buf *out)
                        entry_info[k].sweep == SWEEP_FORWARD ? "1 forward" :
                        "1 reverse, 1 forward over it");
     }
+}
+
+/* A definition's loops kept at run time: per loop, what one iteration costs (the C runs it
+ * over the range), and where its derivative is not to be trusted. */
+static void report_loops(const Func *f, const Diag *diag, Buf *out)
+{
+    buf_printf(out, "  kept loops: operations of one iteration (the C repeats it over the "
+                    "range)\n  %-28s %-16s %8s %8s %6s\n", "loop", "range", f->name,
+               f->vector ? "jacobian" : "gradient", "tape");
+    for (int i = 0; i < f->nloops; i++) {
+        const Loop *lp = &f->loops[i];
+        const Func *body = lp->body;
+        uint32_t per_kind[N_KINDS], nroots = (uint32_t)body->nroots, nd = body->ndiff;
+        uint32_t value = count_body(body, body->roots, (int)nroots, per_kind), grad = value;
+        /* the iteration's reverse step (a vector result's: its tangent step), its value too */
+        const NodeId *step = f->vector ? body->mode[ENTRY_JVP].node : body->mode[ENTRY_VJP].node;
+        uint32_t nstep = f->vector ? nroots : nd;
+        if (step) {
+            NodeId *all = xrealloc(NULL, (nroots + nstep + 1) * sizeof *all);
+            memcpy(all, body->roots, nroots * sizeof *all);
+            memcpy(all + nroots, step, nstep * sizeof *all);
+            grad = count_body(body, all, (int)(nroots + nstep), per_kind);
+            free(all);
+        }
+        Buf what = {0}, range = {0};
+        buf_printf(&what, "%s over %s (%d:%d)", lp->nstate ? "recurrence" : lp->result ? "map" :
+                   "sum", lp->var, lp->loc.first_line, lp->loc.first_column);
+        print_range(&range, f, lp);
+        buf_printf(out, "  %-28s %-16s %8u %8u ", what.data, range.data, value, grad);
+        if (lp->nstate)
+            buf_printf(out, "%6u\n", lp->ntape);
+        else
+            buf_printf(out, "%6s\n", "-");
+        buf_free(&what);
+        buf_free(&range);
+    }
+    for (int i = 0; i < f->nloops; i++)
+        domain_notes(f->loops[i].body, diag, out);
 }
 
 static void report_func(Func *f, const Diag *diag, NameSet *file_names, Arena *arena, Buf *out)
@@ -248,6 +299,8 @@ static void report_func(Func *f, const Diag *diag, NameSet *file_names, Arena *a
                     "hash-consing\n", f->shared, f->shared == 1 ? "" : "s");
     report_entries(f, &s, out);
     sched_free(&s);
+    if (f->nloops)
+        report_loops(f, diag, out);
     domain_notes(f, diag, out);
 }
 
@@ -256,10 +309,8 @@ void report_program(Program *prog, const Diag *diag, Buf *out)
     Arena arena = {0};
     NameSet file_names;
     names_init(&file_names, &arena, 16, NULL);
-    for (int i = 0, shown = 0; i < prog->nfuncs; i++) {
-        if (prog->funcs[i].nsizes) /* constant sizes only: main.c says so */
-            continue;
-        buf_puts(out, shown++ ? "\n" : "");
+    for (int i = 0; i < prog->nfuncs; i++) {
+        buf_puts(out, i ? "\n" : "");
         report_func(&prog->funcs[i], diag, &file_names, &arena, out);
     }
     if (!out->data)

@@ -1349,7 +1349,6 @@ static void test_kept_other_commands_ask_for_sizes(void **state)
         {"--explain %s", "-D n=2 --explain %s", 1},
         {"--explain=latex %s", "-D n=2 --explain=latex %s", 1},
         {"--dot %s", "-D n=2 --dot %s", 1},
-        {"--report %s", "-D n=2 --report %s", 1},
     };
     spit(OUT "/ask.expr", "f(x[n]) = sum(i = 0..n-1, x[i]^2)\n");
     for (size_t i = 0; i < sizeof runs / sizeof *runs; i++) {
@@ -1372,6 +1371,32 @@ static void test_kept_other_commands_ask_for_sizes(void **state)
     }
 }
 
+/* --report counts a kept loop by the iteration: Rosenbrock's sum over 0..n-2 is one line,
+ * whose operations a term, times the n - 1 terms, plus the n - 2 additions that join them, are
+ * the unrolled form's at n = 5 (the independent count: its report of -D n=5). */
+static void test_kept_report_counts_one_iteration(void **state)
+{
+    (void)state;
+    spit(OUT "/rep.expr", "rosen(x[n]) = sum(i = 0..n-2, 100*(x[i+1] - x[i]^2)^2 + (1 - x[i])^2)\n");
+    char *out = NULL;
+    assert_int_equal(runf(&out, ADGEN_CMD " --report " OUT "/rep.expr 2>&1"), 0);
+    const char *line = strstr(out, "sum over i (1:15)");
+    if (!line)
+        fail_msg("no line of the kept sum:\n%s", out);
+    unsigned term = 0, grad = 0;
+    assert_int_equal(sscanf(line, "sum over i (1:15) 0..n - 2 %u %u", &term, &grad), 2);
+    free(out);
+    assert_int_equal(runf(&out, ADGEN_CMD " --report -D n=5 " OUT "/rep.expr 2>&1"), 0);
+    unsigned all = 0;
+    line = strstr(out, "\n  all ");
+    assert_non_null(line);
+    assert_int_equal(sscanf(line, " all %u", &all), 1);
+    free(out);
+    printf("a term: %u operations (its gradient %u); unrolled at n = 5: %u\n", term, grad, all);
+    assert_true(term > 0 && grad > term);
+    assert_int_equal(all, 4 * term + 3);
+}
+
 int main(void)
 {
     mkdir("build/tests", 0777);
@@ -1384,6 +1409,7 @@ int main(void)
         cmocka_unit_test(test_kept_missing_modes_are_errors),
         cmocka_unit_test(test_kept_sparse_refused),
         cmocka_unit_test(test_kept_other_commands_ask_for_sizes),
+        cmocka_unit_test(test_kept_report_counts_one_iteration),
         cmocka_unit_test(test_kept_size_independent_of_n),
         cmocka_unit_test(test_kept_size_checks),
         cmocka_unit_test(test_kept_against_unrolled),
