@@ -470,8 +470,8 @@ int kept_map_result(Lower *L, const Ast *e, const Array *a, Result *r)
         ok = roots[t] && !L->stop;
     }
     L->d = &L->f->dag;
-    if (ok) {
-        kept_finish(L, &k, roots, inner, e->loc);
+    if (ok) { /* placed at the loop, whose values a message about them means */
+        kept_finish(L, &k, roots, inner, a->map->loc);
         L->f->loops[L->f->nloops - 1].result = inner;
         L->f->result_loop = L->f->nloops;
     }

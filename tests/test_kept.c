@@ -1239,10 +1239,10 @@ static void test_kept_sparse_refused(void **state)
         {"cv(x[n]) {\n    m = sum(i = 0..n-1, x[i]) / n\n"
          "    return sum(i = 0..n-1, (x[i] - m)^2)\n}\n", "2:9",
          "the result is a nonlinear function of this sum", "hess-sparse"},
-        {"rm(x[n]) {\n    for i = 0..n-1 { r[i] = x[i]*x[n-1-i] }\n    return r\n}\n", "3:12",
+        {"rm(x[n]) {\n    for i = 0..n-1 { r[i] = x[i]*x[n-1-i] }\n    return r\n}\n", "2:5",
          "at a distance that changes with the step", "jac-sparse"},
         {"cm(x[n]) {\n    m = sum(i = 0..n-1, x[i]) / n\n"
-         "    for i = 0..n-1 { r[i] = (x[i] - m)^2 }\n    return r\n}\n", "4:12",
+         "    for i = 0..n-1 { r[i] = (x[i] - m)^2 }\n    return r\n}\n", "3:5",
          "a value computed from the differentiated arrays outside the loop", "jac-sparse"},
         {"fx(x[n]) = sum(i = 0..n-1, exp(x[0])*x[i])\n", "1:12",
          "an index that does not move with the step", "hess-sparse"},
