@@ -428,23 +428,30 @@ static void put_band_driver(Buf *d, int map)
             snprintf(colodd, sizeof colodd, "odd[u%d_f_%s_col[k]] = ", K, kind);
         /* the rows where an unrolled entry is not a number: there the product along a colour
          * carries it into the row's other entries of that colour (0 times NaN), where the
-         * unrolled sweeps, which know which inputs they carry, have numbers */
-        buf_printf(d, "            same(\"the count\", %d, (double)nnz, (double)U%d_F_%s_NNZ);\n"
-                      "            scale = mag(unz, U%d_F_%s_NNZ);\n"
+         * unrolled sweeps, which know which inputs they carry, have numbers. The kept pattern
+         * holds the unrolled one, in the same order; an entry more is an explicit zero (a term
+         * that cancels, x - x, folds to 0 in the unrolled sweeps' constant seeds but not in
+         * the iteration's, which are the direction's). */
+        buf_printf(d, "            scale = mag(unz, U%d_F_%s_NNZ);\n"
                       "            for (long i = 0; i < nv; i++)\n                odd[i] = 0;\n"
-                      "            for (long k = 0; k < nnz && nnz == U%d_F_%s_NNZ; k++)\n"
+                      "            for (long k = 0; k < U%d_F_%s_NNZ; k++)\n"
                       "                if (!isfinite(unz[k]))\n"
                       "                    odd[u%d_f_%s_row[k]] = %s1;\n"
-                      "            for (long k = 0; k < nnz && nnz == U%d_F_%s_NNZ; k++) {\n"
-                      "                same(\"a row\", %d, (double)row[k], "
-                      "(double)u%d_f_%s_row[k]);\n"
-                      "                same(\"a column\", %d, (double)col[k], "
-                      "(double)u%d_f_%s_col[k]);\n"
-                      "                if (!odd[row[k]])\n"
-                      "                    same(\"an entry\", %d, nz[k], unz[k]);\n"
-                      "            }\n            free(unz);\n            break;\n        }\n",
-                   K, K, KIND, K, KIND, K, KIND, K, kind, colodd, K, KIND, K, K, kind, K, K, kind,
-                   K);
+                      "            long u = 0;\n"
+                      "            for (long k = 0; k < nnz; k++) {\n"
+                      "                if (u < U%d_F_%s_NNZ && row[k] == u%d_f_%s_row[u] && "
+                      "col[k] == u%d_f_%s_col[u]) {\n"
+                      "                    if (!odd[row[k]])\n"
+                      "                        same(\"an entry\", %d, nz[k], unz[u]);\n"
+                      "                    u++;\n"
+                      "                } else if (!odd[row[k]]) {\n"
+                      "                    same(\"an entry beyond the unrolled pattern\", %d, "
+                      "nz[k], 0);\n"
+                      "                }\n            }\n"
+                      "            same(\"the unrolled entries found\", %d, (double)u, "
+                      "(double)U%d_F_%s_NNZ);\n"
+                      "            free(unz);\n            break;\n        }\n",
+                   K, KIND, K, KIND, K, kind, colodd, K, KIND, K, kind, K, kind, K, K, K, K, KIND);
     }
     buf_puts(d, "        default:\n            break;\n        }\n"
                 "        free(x);\n        free(p);\n        free(y);\n        free(dd);\n"
