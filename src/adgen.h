@@ -570,6 +570,12 @@ typedef struct {
     Loc loc;
 } Band;
 
+/* Where pair k of f's band puts its column from its row, the key that orders a row's columns
+ * of one array: in one array, the distance (column = row + it); between two arrays whose
+ * indices move by steps sa and sb, sa times the column's offset less sb times the row's
+ * (column = (sb row + it) / sa) (src/band.c). */
+int64_t band_offset(const Func *f, uint32_t k);
+
 /* What differentiation built for one entry point: its result nodes, and its sweeps through the
  * function's kept loops (an entry point sweeps each loop once today; a compressed Jacobian
  * will sweep one several times). */

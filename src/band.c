@@ -66,10 +66,18 @@ static void add_pair(Band *b, int loop, uint32_t a, uint32_t c)
 /* Whether two loads move together with the step: their offsets differ by a constant. */
 static int together(const Load *a, const Load *b)
 {
-    if (a->at.c[0] == 0)
+    if (a->at.c[0] == 0 || b->at.c[0] == 0)
         return 0;
-    for (int s = 0; s <= MAX_SIZES; s++)
-        if (a->at.c[s] != b->at.c[s])
+    if (a->param == b->param) { /* one array: the same coefficients, a constant distance */
+        for (int s = 0; s <= MAX_SIZES; s++)
+            if (a->at.c[s] != b->at.c[s])
+                return 0;
+        return 1;
+    }
+    /* two arrays, maybe of different steps (a row of X[n][2] beside u[n]): the sizes move
+     * them in the same proportion, so that one's element fixes the other's */
+    for (int s = 1; s <= MAX_SIZES; s++)
+        if (a->at.c[s] * b->at.c[0] != b->at.c[s] * a->at.c[0])
             return 0;
     return 1;
 }
@@ -80,13 +88,27 @@ static const char *apart(const Load *a, const Load *b)
     if (a->at.c[0] == 0 || b->at.c[0] == 0)
         return "a term reads an element at an index that does not move with the step, so "
                "that element meets every other (a dense row and column)";
-    if (a->param != b->param && a->at.c[0] != b->at.c[0])
-        return "a term reads two arrays whose indices move by different steps (a row of a "
-               "2-D array beside an element of a 1-D one), which the colouring does not "
-               "handle yet";
+    if (a->param != b->param)
+        return "a term reads two arrays whose indices move apart as the sizes grow, so the "
+               "Hessian is not banded";
     return "two elements meet in a term of this sum at a distance that changes with the "
            "step or the sizes (their indices do not move together), so the Hessian is not "
            "banded";
+}
+
+/* Pair k's row (end 0) or column (end 1) load. */
+static const Load *pair_load(const Func *f, uint32_t k, int end)
+{
+    const BandPair *bp = &f->band.pair[k];
+    return &f->loops[bp->loop].load[end ? bp->b : bp->a];
+}
+
+int64_t band_offset(const Func *f, uint32_t k)
+{
+    const Load *a = pair_load(f, k, 0), *b = pair_load(f, k, 1);
+    if (a->param == b->param)
+        return b->at.k - a->at.k;
+    return b->at.k * a->at.c[0] - b->at.c[0] * a->at.k;
 }
 
 static int64_t floor_mod(int64_t a, int64_t m)
@@ -227,11 +249,15 @@ static uint32_t param_colours(const Func *f, int p)
                 same &= rm->at.c[s] % step == 0 && row->at.c[s] % step == 0;
             if (same && floor_mod(rm->at.k, step) != floor_mod(row->at.k, step))
                 continue;
-            int64_t dist = cm->at.k - rm->at.k;
+            int64_t dist = band_offset(f, m);
             lo = dist < lo ? dist : lo;
             hi = dist > hi ? dist : hi;
         }
-        most = hi - lo + 1 > most ? hi - lo + 1 : most;
+        /* two arrays: the offsets are in steps of the row's array (columns an integer apart
+         * in a window of (hi - lo) / step) */
+        int64_t step = row->at.c[0] < 0 ? -row->at.c[0] : row->at.c[0];
+        int64_t width = row->param == p ? hi - lo : (hi - lo) / step;
+        most = width + 1 > most ? width + 1 : most;
     }
     return (uint32_t)most;
 }
@@ -247,6 +273,20 @@ void band_find(Func *f)
         b->why = b->jac ? map_pairs(f, i) : loop_pairs(f, i);
         b->loc = f->loops[i].loc;
     }
+    /* two arrays meet at one proportion of steps (their windows line up row by row) */
+    for (uint32_t k = 0; !b->why && !b->jac && k < b->npairs; k++)
+        for (uint32_t m = 0; m < k && !b->why; m++) {
+            const Load *ka = pair_load(f, k, 0), *kb = pair_load(f, k, 1);
+            const Load *ma = pair_load(f, m, 0), *mb = pair_load(f, m, 1);
+            if (ka->param == kb->param || ka->param != ma->param || kb->param != mb->param)
+                continue;
+            if (ka->at.c[0] != ma->at.c[0] || kb->at.c[0] != mb->at.c[0] ||
+                (ka->at.c[0] != kb->at.c[0] && (ka->at.c[0] < 0 || kb->at.c[0] < 0))) {
+                b->why = "two arrays meet in terms whose indices move by different steps in "
+                         "different loops, which the colouring does not handle yet";
+                b->loc = f->loops[b->pair[k].loop].loc;
+            }
+        }
     if (b->why) {
         free(b->pair);
         b->pair = NULL;

@@ -270,6 +270,24 @@ static int lower_pair(const Func *f, uint32_t k, int q)
     return ra->param == q && (cb->param < q || (cb->param == q && cb->at.k <= ra->at.k));
 }
 
+/* "name - (a)", simpler when a is a number: "name - 1", "name + 2", "name". */
+static void put_minus(Buf *out, const DefOut *e, const char *name, const Affine *a)
+{
+    int sizes = 0;
+    for (int z = 0; z <= MAX_SIZES; z++)
+        sizes |= a->c[z] != 0;
+    if (sizes) {
+        buf_printf(out, "%s - (", name);
+        print_affine(out, e, name, a);
+        buf_puts(out, ")");
+    } else if (a->k) {
+        buf_printf(out, "%s %c %lld", name, a->k > 0 ? '-' : '+',
+                   (long long)(a->k > 0 ? a->k : -a->k));
+    } else {
+        buf_puts(out, name);
+    }
+}
+
 /* "a + ", or nothing when a is 0. */
 static void put_plus(Buf *out, const DefOut *e, const Affine *a)
 {
@@ -289,12 +307,48 @@ static void put_offset(Buf *out, int64_t d)
         buf_printf(out, " %c %lld", d < 0 ? '-' : '+', (long long)(d < 0 ? -d : d));
 }
 
-/* Pair k's distance from its row to its column: column element = row element + distance. */
+/* Whether pair k's column is its row plus a constant: one array, or two whose indices move
+ * by the same step. */
+static int pair_direct(const Func *f, uint32_t k)
+{
+    const BandPair *bp = &f->band.pair[k];
+    const Loop *lp = &f->loops[bp->loop];
+    const Load *a = &lp->load[bp->a], *b = &lp->load[bp->b];
+    return a->param == b->param || a->at.c[0] == b->at.c[0];
+}
+
+/* That constant (column = row + it). */
 static int64_t pair_distance(const Func *f, uint32_t k)
 {
     const BandPair *bp = &f->band.pair[k];
     const Loop *lp = &f->loops[bp->loop];
     return lp->load[bp->b].at.k - lp->load[bp->a].at.k;
+}
+
+/* Pair k's column among its array's elements, for row r (reached by the pair): its load's
+ * index at the step r is at. */
+static void put_pair_column(Buf *out, const DefOut *e, uint32_t k)
+{
+    const Func *f = e->s.f;
+    const char *r = e->band_var[V_R];
+    if (pair_direct(f, k)) {
+        buf_puts(out, r);
+        put_offset(out, pair_distance(f, k));
+        return;
+    }
+    const BandPair *bp = &f->band.pair[k];
+    const Loop *lp = &f->loops[bp->loop];
+    const Load *a = &lp->load[bp->a], *b = &lp->load[bp->b];
+    Affine rest = a->at, off = b->at;
+    rest.c[0] = off.c[0] = 0;
+    Buf t = {0};
+    put_minus(&t, e, r, &rest);
+    buf_printf(out, "%lld * ((%s) / %lld)", (long long)b->at.c[0], t.data, (long long)a->at.c[0]);
+    t.len = 0;
+    print_affine(&t, e, "", &off);
+    if (t.len && strcmp(t.data, "0") != 0)
+        buf_printf(out, " + (%s)", t.data);
+    buf_free(&t);
 }
 
 static int pair_column(const Func *f, uint32_t k)
@@ -351,7 +405,7 @@ static void put_rows(Buf *out, const DefOut *e, int q)
         for (uint32_t b = a; b > 0; b--) {
             uint32_t x = order[b - 1], y = order[b];
             int px = pair_column(f, x), py = pair_column(f, y);
-            if (px < py || (px == py && pair_distance(f, x) <= pair_distance(f, y)))
+            if (px < py || (px == py && band_offset(f, x) <= band_offset(f, y)))
                 break;
             order[b - 1] = y;
             order[b] = x;
@@ -371,43 +425,61 @@ static void put_rows(Buf *out, const DefOut *e, int q)
                v[V_R]);
     for (uint32_t g = 0; g < n;) {
         int p = pair_column(f, order[g]);
-        int64_t dist = pair_distance(f, order[g]);
-        buf_puts(out, "            if (");
+        int64_t key = band_offset(f, order[g]);
         uint32_t end = g;
-        for (; end < n && pair_column(f, order[end]) == p && pair_distance(f, order[end]) == dist;
-             end++) {
-            const BandPair *bp = &f->band.pair[order[end]];
+        while (end < n && pair_column(f, order[end]) == p && band_offset(f, order[end]) == key)
+            end++;
+        /* the group's pairs' conditions, and its column: the same for each pair that holds */
+        Buf *cond = xrealloc(NULL, (end - g) * sizeof *cond), column = {0};
+        memset(cond, 0, (end - g) * sizeof *cond);
+        int direct = 1;
+        for (uint32_t m = g; m < end; m++) {
+            const BandPair *bp = &f->band.pair[order[m]];
             const Load *ra = &f->loops[bp->loop].load[bp->a];
             int64_t step = ra->at.c[0] < 0 ? -ra->at.c[0] : ra->at.c[0];
-            buf_printf(out, "%s(%s >= %s[%u] && %s <= %s[%u]", end > g ? " ||\n                " : "",
-                       v[V_R], v[V_FROM], end, v[V_R], v[V_TO], end);
+            buf_printf(&cond[m - g], "%s >= %s[%u] && %s <= %s[%u]", v[V_R], v[V_FROM], m,
+                       v[V_R], v[V_TO], m);
             if (step != 1) {
                 Affine rest = ra->at;
                 rest.c[0] = 0;
                 t.len = 0;
                 print_affine(&t, e, "", &rest);
-                buf_printf(out, " && (%s - (%s)) %% %lld == 0", v[V_R], t.data, (long long)step);
+                buf_printf(&cond[m - g], " && (%s - (%s)) %% %lld == 0", v[V_R], t.data,
+                           (long long)step);
             }
-            buf_puts(out, ")");
+            direct &= pair_direct(f, order[m]);
         }
+        for (uint32_t m = g; m < end; m++) {
+            if (direct && m > g)
+                break;
+            if (!direct && m + 1 < end)
+                buf_printf(&column, "(%s) ? ", cond[m - g].data);
+            put_pair_column(&column, e, order[m]);
+            if (!direct && m + 1 < end)
+                buf_puts(&column, " : ");
+        }
+        buf_puts(out, "            if (");
+        for (uint32_t m = g; m < end; m++)
+            buf_printf(out, "%s(%s)", m > g ? " ||\n                " : "", cond[m - g].data);
         Affine po = diff_start(f, p);
         Buf pstart = {0};
         put_plus(&pstart, e, &po);
-        buf_printf(out, ") { /* %s[%s", e->s.param[p], v[V_R]);
-        put_offset(out, dist);
-        buf_printf(out, "] */\n                if (%s) {\n                    %s[%s] = %s%s;\n"
-                        "                    %s[%s] = %s%s", v[V_ROW], v[V_ROW], v[V_COUNT],
-                   start.data, v[V_R], v[V_COL], v[V_COUNT], pstart.data, v[V_R]);
-        put_offset(out, dist);
-        buf_printf(out, ";\n                }\n                if (%s)\n                    %s[%s] = %s[(",
-                   v[V_NZ], v[V_NZ], v[V_COUNT], v[V_PRODUCT]);
+        buf_printf(out, ") { /* %s[%s] */\n", e->s.param[p], column.data);
+        buf_printf(out, "                if (%s) {\n                    %s[%s] = %s%s;\n"
+                        "                    %s[%s] = %s%s;\n                }\n", v[V_ROW],
+                   v[V_ROW], v[V_COUNT], start.data, v[V_R], v[V_COL], v[V_COUNT], pstart.data,
+                   column.data);
+        buf_printf(out, "                if (%s)\n                    %s[%s] = %s[(", v[V_NZ],
+                   v[V_NZ], v[V_COUNT], v[V_PRODUCT]);
         if (colour_start(f, p))
             buf_printf(out, "%u + ", colour_start(f, p));
-        buf_printf(out, "(%s", v[V_R]);
-        put_offset(out, dist);
-        buf_printf(out, ") %% %u) * %s + %s%s];\n                %s++;\n            }\n",
-                   f->band.colours[p], v[V_ROWS], start.data, v[V_R], v[V_COUNT]);
+        buf_printf(out, "(%s) %% %u) * %s + %s%s];\n                %s++;\n            }\n",
+                   column.data, f->band.colours[p], v[V_ROWS], start.data, v[V_R], v[V_COUNT]);
         buf_free(&pstart);
+        buf_free(&column);
+        for (uint32_t m = g; m < end; m++)
+            buf_free(&cond[m - g]);
+        free(cond);
         g = end;
     }
     buf_puts(out, "        }\n    }\n");
