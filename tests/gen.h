@@ -908,39 +908,45 @@ static inline void gen_kept_program(Buf *out, uint64_t seed, GenKept *k)
 }
 
 /* A definition whose Hessian or Jacobian has a size known only at run time and a banded
- * pattern (hess-sparse, jac-sparse with the pattern as code, src/band.c): x[n] the only
- * differentiated input, p, q and y data. The loop variable is not read as a number: where it
- * makes a term vanish (x[i]*i at i = 0) the unrolled pattern loses an entry the kept one keeps
- * (README: an explicit zero), and the patterns are compared exactly. A scalar is a sum of kept sums reading x[i], x[i+1]
- * (and, in a third, x[i+2]) and data, each scaled by a number or a data scalar (linear in the
- * sums: a banded Hessian); a vector result (*map set) is a map over 0..n-2 of two values a
- * step reading x[i] and x[i+1]. */
-static inline void gen_band_program(Buf *out, uint64_t seed, int *map)
+ * pattern (hess-sparse, jac-sparse with the pattern as code, src/band.c): x[n] differentiated
+ * (and, when *two is set, Z[n][2] after it, read a row a step: arrays of different steps), p,
+ * q and y data. A scalar is a sum of kept sums reading x[i], x[i+1] (and, in a third, x[i+2])
+ * and data, each scaled by a number or a data scalar (linear in the sums: a banded Hessian); a
+ * vector result (*map set) is a map over 0..n-2 of two values a step reading x[i] and x[i+1].
+ * The loop variable is not read as a number: where it makes a term vanish (x[i]*i at i = 0)
+ * the unrolled pattern loses an entry the kept one keeps (README: an explicit zero). Whether
+ * Z comes is drawn apart, so that a seed without it gives the program it gave before Z was
+ * added. */
+static inline void gen_band_program(Buf *out, uint64_t seed, int *map, int *two)
 {
-    Rng rng = {seed};
+    Rng rng = {seed}, apart = {seed * 2654435761u + 7};
     *map = rng_chance(&rng, 35);
+    *two = rng_chance(&apart, 30);
+    int z = *two ? 2 : 0;
     buf_printf(out, "# adgen banded-pattern test, seed %llu\n", (unsigned long long)seed);
-    buf_printf(out, "f(x[n]; p[2], q, y[n]) {\n    a = ");
+    buf_printf(out, "f(x[n]%s; p[2], q, y[n]) {\n    a = ", *two ? ", Z[n][2]" : "");
     static const char *const outer[] = {"p[0]", "p[1]", "q"};
     gen_kept_expr(&rng, out, outer, 3, NULL, 2);
     buf_puts(out, "\n");
     if (*map) {
-        static const char *const in_map[] = {"x[i]", "x[i+1]", "a", "y[i]", "p[1]"};
+        static const char *const in_map[] = {"x[i]", "x[i+1]", "a", "y[i]", "p[1]",
+                                             "Z[i][1]", "Z[i+1][0]"};
         buf_puts(out, "    for i = 0..n-2 {\n        r[i][0] = ");
-        gen_kept_expr(&rng, out, in_map, 5, NULL, 3);
+        gen_kept_expr(&rng, out, in_map, 5 + z, NULL, 3);
         buf_puts(out, "\n        r[i][1] = ");
-        gen_kept_expr(&rng, out, in_map, rng_chance(&rng, 50) ? 5 : 1, NULL, 2);
+        gen_kept_expr(&rng, out, in_map, rng_chance(&rng, 50) ? 5 + z : 1, NULL, 2);
         buf_puts(out, " + x[i+1]\n    }\n    return r\n}\n");
         return;
     }
-    static const char *const in1[] = {"x[i]", "a", "y[i]", "q"};
-    static const char *const in2[] = {"x[i]", "x[i+1]", "p[0]", "y[i+1]"};
+    static const char *const in1[] = {"x[i]", "a", "y[i]", "q", "Z[i][0]", "Z[i][1]"};
+    static const char *const in2[] = {"x[i]", "x[i+1]", "p[0]", "y[i+1]", "Z[i+1][0]",
+                                      "Z[i][1]"};
     static const char *const in3[] = {"x[i+2]", "x[i]", "a"};
     static const char *const scale[] = {"1", "0.5", "q", "p[1]", "-2"};
     buf_puts(out, "    s1 = sum(i = 0..n-1, ");
-    gen_kept_expr(&rng, out, in1, 4, NULL, 3);
+    gen_kept_expr(&rng, out, in1, 4 + z, NULL, 3);
     buf_puts(out, ")\n    s2 = sum(i = 0..n-2, ");
-    gen_kept_expr(&rng, out, in2, 4, NULL, 3);
+    gen_kept_expr(&rng, out, in2, 4 + z, NULL, 3);
     buf_puts(out, ")\n");
     int third = rng_chance(&rng, 40);
     if (third) {

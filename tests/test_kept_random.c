@@ -356,8 +356,10 @@ static const int band_sizes[] = {2, 3, 5};
  * entry point's count, rows, columns and values against the unrolled form's (-D n=K), and at
  * n = 0, 1, 2, 3, 5 and 1000 the matrix it gives times a random direction against the kept
  * hvp (jvp), with every array malloc'ed to exactly its size (work to K_F_WORK(n)). */
-static void put_band_driver(Buf *d, int map)
+static void put_band_driver(Buf *d, int map, int two)
 {
+    /* with Z[n][2]: its elements after x's, its direction and product after x's */
+    const char *args = two ? "x, Z, p, q, y" : "x, p, q, y", *dirs = two ? "dd, dd + n" : "dd";
     const char *kind = map ? "jac_sparse" : "hess_sparse", *KIND = map ? "JAC_SPARSE" :
                                                                           "HESS_SPARSE";
     buf_puts(d, driver_head);
@@ -373,25 +375,29 @@ static void put_band_driver(Buf *d, int map)
                 "    (void)bits;\n"
                 "    for (int s = 0; s < 6; s++) {\n"
                 "        const long n = ns[s];\n");
-    buf_printf(d, "        const long nv = %s, nnz = k_f_%s_nnz(n);\n",
-               map ? "n > 1 ? 2 * (n - 1) : 0" : "n", kind);
-    buf_printf(d, "        double *x = vec(n), *p = vec(2), q = draw(), *y = vec(n), *dd = vec(n);\n"
+    buf_printf(d, "        const long nd = %s, nv = %s, nnz = k_f_%s_nnz(n);\n",
+               two ? "3 * n" : "n", map ? "n > 1 ? 2 * (n - 1) : 0" : "nd", kind);
+    buf_printf(d, "        double *x = vec(n), *Z = vec(%s), *p = vec(2), q = draw(), *y = vec(n);\n"
+                  "        double *dd = vec(nd);\n"
+                  "        (void)Z;\n", two ? "2 * n" : "0");
+    buf_printf(d, ""
                   "        double *work = vec((long)K_F_WORK(n)), *nz = vec(nnz), *out = vec(nv);\n"
                   "        double *prod = vec(nv), *md = vec(nv), *o2 = vec(nv), *odd = vec(nv);\n"
                   "        long *row = malloc((size_t)(nnz > 0 ? nnz : 1) * sizeof *row);\n"
                   "        long *col = malloc((size_t)(nnz > 0 ? nnz : 1) * sizeof *col);\n"
                   "        k_f_%s_pattern(n, row, col);\n", kind);
     if (map)
-        buf_puts(d, "        k_f_jac_sparse(n, x, p, q, y, out, nz, work);\n"
-                    "        k_f_jvp(n, x, p, q, y, dd, o2, prod);\n");
+        buf_printf(d, "        k_f_jac_sparse(n, %s, out, nz, work);\n"
+                      "        k_f_jvp(n, %s, %s, o2, prod);\n", args, args, dirs);
     else
-        buf_puts(d, "        double v1 = k_f_hess_sparse(n, x, p, q, y, nz, work);\n"
-                    "        double v2 = k_f_hvp(n, x, p, q, y, dd, prod);\n"
-                    "        same(\"hess-sparse's value\", (int)n, v1, v2);\n");
+        buf_printf(d, "        double v1 = k_f_hess_sparse(n, %s, nz, work);\n"
+                      "        double v2 = k_f_hvp(n, %s, %s, prod%s);\n"
+                      "        same(\"hess-sparse's value\", (int)n, v1, v2);\n", args, args,
+                   dirs, two ? ", prod + n" : "");
     buf_printf(d, "        for (long i = 0; i < nv; i++)\n            md[i] = odd[i] = 0;\n"
                   "        for (long k = 0; k < nnz; k++) {\n"
                   "            n_checks++;\n"
-                  "            if (row[k] < 0 || row[k] >= nv || col[k] < 0 || col[k] >= n || "
+                  "            if (row[k] < 0 || row[k] >= nv || col[k] < 0 || col[k] >= nd || "
                   "%s(k > 0 && (row[k] < row[k - 1] || (row[k] == row[k - 1] && col[k] <= "
                   "col[k - 1])))) {\n"
                   "                n_fail++;\n"
@@ -420,9 +426,9 @@ static void put_band_driver(Buf *d, int map)
         buf_printf(d, "        case %d: {\n            double *unz = vec(U%d_F_%s_NNZ);\n", K, K,
                    KIND);
         if (map)
-            buf_printf(d, "            u%d_f_jac_sparse(x, p, q, y, o2, unz);\n", K);
+            buf_printf(d, "            u%d_f_jac_sparse(%s, o2, unz);\n", K, args);
         else
-            buf_printf(d, "            u%d_f_hess_sparse(x, p, q, y, unz);\n", K);
+            buf_printf(d, "            u%d_f_hess_sparse(%s, unz);\n", K, args);
         char colodd[64] = ""; /* a Hessian's entry is in its column's row too */
         if (!map)
             snprintf(colodd, sizeof colodd, "odd[u%d_f_%s_col[k]] = ", K, kind);
@@ -454,7 +460,8 @@ static void put_band_driver(Buf *d, int map)
                    K, KIND, K, KIND, K, kind, colodd, K, KIND, K, kind, K, kind, K, K, K, K, KIND);
     }
     buf_puts(d, "        default:\n            break;\n        }\n"
-                "        free(x);\n        free(p);\n        free(y);\n        free(dd);\n"
+                "        free(x);\n        free(Z);\n        free(p);\n        free(y);\n"
+                "        free(dd);\n"
                 "        free(work);\n        free(nz);\n        free(out);\n        free(prod);\n"
                 "        free(md);\n        free(o2);\n        free(odd);\n        free(row);\n"
                 "        free(col);\n"
@@ -468,8 +475,8 @@ static void put_band_driver(Buf *d, int map)
 static char *check_band_program(uint64_t seed)
 {
     Buf text = {0}, d = {0};
-    int map;
-    gen_band_program(&text, seed, &map);
+    int map, two;
+    gen_band_program(&text, seed, &map, &two);
     spit(OUT "/band/f.expr", text.data);
     char *out = NULL;
     int rc = runf(&out, "cd " OUT "/band && " "\"${ADGEN:-../../../../adgen}\""
@@ -492,7 +499,7 @@ static char *check_band_program(uint64_t seed)
         free(out);
         buf_printf(&units, " u%d.c", K);
     }
-    put_band_driver(&d, map);
+    put_band_driver(&d, map, two);
     spit(OUT "/band/driver.c", d.data);
     rc = runf(&out, "cd " OUT "/band && " GCC " " SAN " -o driver driver.c%s -lm 2>&1 && "
                     CLANG " k.c 2>&1 && ./driver 2>&1", units.data);
@@ -508,14 +515,15 @@ static void test_kept_random_sparse(void **state)
 {
     (void)state;
     unsigned long n = env_or("ADGEN_SPARSE_N", 20), seed = env_or("ADGEN_KEPT_SEED", 1);
-    long checks = 0, maps = 0;
+    long checks = 0, maps = 0, twos = 0;
     runf(NULL, "mkdir -p " OUT "/band");
     for (unsigned long i = 0; i < n; i++) {
         Buf probe = {0};
-        int map;
-        gen_band_program(&probe, seed + i, &map);
+        int map, two;
+        gen_band_program(&probe, seed + i, &map, &two);
         buf_free(&probe);
         maps += map;
+        twos += two;
         char *log = check_band_program(seed + i);
         long got = -1;
         assert_int_equal(sscanf(strstr(log, "checks ") ? strstr(log, "checks ") : "", "checks %ld",
@@ -523,8 +531,8 @@ static void test_kept_random_sparse(void **state)
         checks += got;
         free(log);
     }
-    printf("%lu banded programs (%ld returned maps: jac-sparse; the others hess-sparse), %ld "
-           "checks, 0 failures\n", n, maps, checks);
+    printf("%lu banded programs (%ld returned maps: jac-sparse; the others hess-sparse; %ld "
+           "with Z[n][2] beside x[n]), %ld checks, 0 failures\n", n, maps, twos, checks);
     assert_true(checks > (long)n * 20);
 }
 
