@@ -25,12 +25,38 @@
 
 #include "modes.h"
 
-/* The differentiated scalars of body whose tangents (dot_of: per node, the scalar whose
- * tangent input it is, or UINT32_MAX) node `from` reads, into found[*nfound...]; `seen` marks
- * the nodes visited with `stamp`. */
-static void reach_tangents(const Func *body, NodeId from, uint32_t *seen, uint32_t stamp,
-                           const uint32_t *dot_of, uint32_t *found, uint32_t *nfound)
+/* What a walk of an iteration's nodes to the tangents they read keeps: per node, the
+ * differentiated scalar whose tangent input it is (or UINT32_MAX) and the walk that last
+ * visited it; the scalars a walk found. */
+typedef struct {
+    uint32_t *dot_of, *seen, *found;
+} Reach;
+
+static void reach_init(Reach *r, const Func *body)
 {
+    const Dag *d = &body->dag;
+    r->dot_of = xrealloc(NULL, (d->len + 1) * sizeof *r->dot_of);
+    r->seen = xrealloc(NULL, (d->len + 1) * sizeof *r->seen);
+    r->found = xrealloc(NULL, (body->ndiff + 1) * sizeof *r->found);
+    memset(r->dot_of, 0xff, (d->len + 1) * sizeof *r->dot_of);
+    memset(r->seen, 0, (d->len + 1) * sizeof *r->seen);
+    for (uint32_t k = 0; k < body->ndiff; k++)
+        r->dot_of[body->input[body->dot_slot + k]] = k;
+}
+
+static void reach_free(Reach *r)
+{
+    free(r->dot_of);
+    free(r->seen);
+    free(r->found);
+}
+
+/* The differentiated scalars of body whose tangents node `from` reads, into
+ * re->found[0..*nfound); the walk marks what it visits with `stamp`. */
+static void reach_tangents(const Func *body, NodeId from, Reach *re, uint32_t stamp,
+                           uint32_t *nfound)
+{
+    uint32_t *seen = re->seen, *dot_of = re->dot_of, *found = re->found;
     const Dag *d = &body->dag;
     NodeId *stack = xrealloc(NULL, (d->len + 1) * sizeof *stack);
     uint32_t top = 0;
@@ -128,20 +154,14 @@ static const char *map_pairs(Func *f, int li)
         if (!dag_is_const(&f->dag, js->cap_dot[c], 0.0))
             return "its values read a value computed from the differentiated arrays outside "
                    "the loop, so each meets every element (the Jacobian is dense)";
-    const Dag *d = &body->dag;
-    uint32_t *dot_of = xrealloc(NULL, (d->len + 1) * sizeof *dot_of);
-    uint32_t *seen = xrealloc(NULL, (d->len + 1) * sizeof *seen);
-    uint32_t *found = xrealloc(NULL, (body->ndiff + 1) * sizeof *found);
-    memset(dot_of, 0xff, (d->len + 1) * sizeof *dot_of);
-    memset(seen, 0, (d->len + 1) * sizeof *seen);
-    for (uint32_t k = 0; k < body->ndiff; k++)
-        dot_of[body->input[body->dot_slot + k]] = k;
+    Reach re;
+    reach_init(&re, body);
     const char *why = NULL;
     for (uint32_t r = 0; r < lp->result && !why; r++) {
         uint32_t nfound = 0, first = f->band.npairs;
-        reach_tangents(body, body->mode[ENTRY_JVP].node[r], seen, r + 1, dot_of, found, &nfound);
+        reach_tangents(body, body->mode[ENTRY_JVP].node[r], &re, r + 1, &nfound);
         for (uint32_t m = 0; m < nfound && !why; m++) {
-            uint32_t slot = body->diff[found[m]];
+            uint32_t slot = body->diff[re.found[m]];
             if (slot < 1 || slot > lp->nload || !load_diff(f, &lp->load[slot - 1]))
                 continue;
             const Load *lb = &lp->load[slot - 1];
@@ -157,9 +177,7 @@ static const char *map_pairs(Func *f, int li)
             add_pair(&f->band, li, r, slot - 1);
         }
     }
-    free(dot_of);
-    free(seen);
-    free(found);
+    reach_free(&re);
     return why;
 }
 
@@ -176,24 +194,17 @@ static const char *loop_pairs(Func *f, int li)
         if (!dag_is_const(&f->dag, hs->cap_dot[c], 0.0))
             return "this sum reads a value computed from the differentiated arrays outside "
                    "it, so every element meets every other in the Hessian (it is dense)";
-    const Dag *d = &body->dag;
-    uint32_t *dot_of = xrealloc(NULL, (d->len + 1) * sizeof *dot_of);
-    uint32_t *seen = xrealloc(NULL, (d->len + 1) * sizeof *seen);
-    uint32_t *found = xrealloc(NULL, (body->ndiff + 1) * sizeof *found);
-    memset(dot_of, 0xff, (d->len + 1) * sizeof *dot_of);
-    memset(seen, 0, (d->len + 1) * sizeof *seen);
-    for (uint32_t k = 0; k < body->ndiff; k++)
-        dot_of[body->input[body->dot_slot + k]] = k;
+    Reach re;
+    reach_init(&re, body);
     const char *why = NULL;
     for (uint32_t k = 0; k < body->ndiff && !why; k++) {
         uint32_t slot = body->diff[k];
         if (slot < 1 || slot > lp->nload || !load_diff(f, &lp->load[slot - 1]))
             continue;
         uint32_t nfound = 0;
-        reach_tangents(body, body->mode[ENTRY_HVP].node[k], seen, k + 1, dot_of, found,
-                       &nfound);
+        reach_tangents(body, body->mode[ENTRY_HVP].node[k], &re, k + 1, &nfound);
         for (uint32_t m = 0; m < nfound; m++) {
-            uint32_t other = body->diff[found[m]];
+            uint32_t other = body->diff[re.found[m]];
             if (other < 1 || other > lp->nload)
                 continue; /* a capture's tangent: none has one (above) */
             const Load *la = &lp->load[slot - 1], *lb = &lp->load[other - 1];
@@ -205,9 +216,7 @@ static const char *loop_pairs(Func *f, int li)
             add_pair(&f->band, li, other - 1, slot - 1);
         }
     }
-    free(dot_of);
-    free(seen);
-    free(found);
+    reach_free(&re);
     return why;
 }
 
