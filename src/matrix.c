@@ -17,10 +17,10 @@
 void matrix_put_values_count(Buf *out, const DefOut *e, int64_t plus)
 {
     const Loop *lp = &e->s.f->loops[e->s.f->result_loop - 1];
-    Affine count = lp->hi;
+    Affine count = matrix_map_steps(e->s.f);
     for (int s = 0; s <= MAX_SIZES; s++)
-        count.c[s] = (count.c[s] - lp->lo.c[s]) * lp->result;
-    count.k = (count.k - lp->lo.k + 1) * lp->result + plus;
+        count.c[s] *= lp->result;
+    count.k = count.k * lp->result + plus;
     print_affine(out, e, lp->var, &count);
 }
 

@@ -299,6 +299,15 @@ static unsigned long env_or(const char *name, unsigned long dflt)
     return v && *v ? strtoul(v, NULL, 10) : dflt;
 }
 
+/* The number of checks a driver's log reports ("checks N failures 0"). */
+static long log_checks(const char *log)
+{
+    long got = -1;
+    assert_int_equal(sscanf(strstr(log, "checks ") ? strstr(log, "checks ") : "", "checks %ld",
+                            &got), 1);
+    return got;
+}
+
 /* Adds what program `text` drew to cv: it is compiled in memory with the kept modes. */
 static void count_program(Coverage *cv, const char *text)
 {
@@ -327,10 +336,7 @@ static void test_kept_random_programs(void **state)
         trajs += g.traj;
         diff_x += g.x_diff;
         char *log = check_program(seed + i);
-        long got = -1;
-        assert_int_equal(sscanf(strstr(log, "checks ") ? strstr(log, "checks ") : "", "checks %ld",
-                                &got), 1);
-        checks += got;
+        checks += log_checks(log);
         free(log);
     }
     printf("%lu programs (%ld with a recurrence, %ld with two, %ld reading a trajectory, %ld "
@@ -529,10 +535,7 @@ static void test_kept_random_sparse(void **state)
         maps += map;
         twos += two;
         char *log = check_band_program(seed + i);
-        long got = -1;
-        assert_int_equal(sscanf(strstr(log, "checks ") ? strstr(log, "checks ") : "", "checks %ld",
-                                &got), 1);
-        checks += got;
+        checks += log_checks(log);
         free(log);
     }
     printf("%lu banded programs (%ld returned maps: jac-sparse; the others hess-sparse; %ld "
