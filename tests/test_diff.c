@@ -402,12 +402,39 @@ static int on_kink(const Func *f, const double *x, double *v)
     return 0;
 }
 
-static double primal_at(const Func *f, double *x, int i, double h, double *v)
+/* Which way each selection of f's primal goes at the values v, into way[]: a comparison's
+ * outcome, an if's test, the operand min or max picks; 1 when it goes another way than
+ * way[] said already (the first call: `was` 0). */
+static int branches_moved(const Func *f, const double *v, uint8_t *way, int was)
+{
+    int moved = 0;
+    for (NodeId id = 1; id < f->nprimal; id++) {
+        const Node *nd = &f->dag.nodes[id];
+        uint8_t w;
+        if (op_info[nd->kind].form == F_CMP)
+            w = v[id] != 0;
+        else if (nd->kind == N_IF)
+            w = v[nd->a] != 0;
+        else if (nd->kind == N_MIN || nd->kind == N_MAX)
+            w = v[nd->a] < v[nd->b] ? 1 : v[nd->a] > v[nd->b] ? 2 : v[nd->a] == v[nd->b] ? 3 : 4;
+        else
+            continue;
+        moved |= was && way[id] != w;
+        way[id] = w;
+    }
+    return moved;
+}
+
+/* f at x with x[i] moved by h, its values into v; *moved set when a selection goes another way
+ * than way[] says. */
+static double primal_at(const Func *f, double *x, int i, double h, double *v, uint8_t *way,
+                        int *moved)
 {
     double saved = x[i];
     x[i] = saved + h;
     eval_dag(&f->dag, x, v);
     x[i] = saved;
+    *moved |= branches_moved(f, v, way, h != 0);
     return v[f->roots[0]];
 }
 
@@ -429,6 +456,10 @@ static double primal_at(const Func *f, double *x, int i, double h, double *v)
  *   the second difference of f shows: a term like sin(6e8 x) has a derivative of 6e8 at x
  *   that no quotient over h resolves, while its amplitude is too small for the quotients
  *   to show it;
+ * - a selection goes another way at some point of the stencil than at x (a comparison, an
+ *   if's test, min or max's pick): the quotients then measure another branch, even where the
+ *   two meet continuously at x, or where a comparison with a NaN (pow of a negative base at
+ *   x +- h, an integer power at x) decides it beside x only;
  * - x lies exactly on a kink or step of some node (abs, relu or sign at 0, floor or ceil at
  *   an integer, a tie of min or max): there the derivative follows the documented convention,
  *   which need not be the function's; min(2^|x|, 2^x) is smooth at 0 with derivative log 2,
@@ -446,9 +477,13 @@ static void check_fd(Stats *st, Case *c, int fn, double *x, int i, double g, dou
     x[i] = saved - h;
     eval_tangent(f, x, tm, NULL);
     x[i] = saved;
-    double f0 = primal_at(f, x, i, 0, v);
-    double fp = primal_at(f, x, i, h, v), fm = primal_at(f, x, i, -h, v);
-    double fp2 = primal_at(f, x, i, 2 * h, v), fm2 = primal_at(f, x, i, -2 * h, v);
+    uint8_t *way = malloc(f->nprimal + 1);
+    int moved = 0;
+    double f0 = primal_at(f, x, i, 0, v, way, &moved);
+    double fp = primal_at(f, x, i, h, v, way, &moved), fm = primal_at(f, x, i, -h, v, way, &moved);
+    double fp2 = primal_at(f, x, i, 2 * h, v, way, &moved);
+    double fm2 = primal_at(f, x, i, -2 * h, v, way, &moved);
+    free(way);
     double d1 = (fp - fm) / (2 * h), d2 = (fp2 - fm2) / (4 * h);
     double fwd = (fp - f0) / h, bwd = (f0 - fm) / h;
     double fwd2 = (fp2 - f0) / (2 * h), bwd2 = (f0 - fm2) / (2 * h);
@@ -460,7 +495,8 @@ static void check_fd(Stats *st, Case *c, int fn, double *x, int i, double g, dou
                  isfinite(fm2) && isfinite(tp[i]) && isfinite(tm[i]);
     if (!finite || 64 * DBL_EPSILON * mv / h > small || 1024 * DBL_EPSILON * mg > small ||
         fabs(curve) > 1e-2 * unit || fabs((fwd2 - bwd2) - 2 * curve) > small ||
-        fabs(d1 - d2) > small || fabs(tp[i] - tm[i] - 2 * curve) > small || on_kink(f, x, v)) {
+        fabs(d1 - d2) > small || fabs(tp[i] - tm[i] - 2 * curve) > small || moved ||
+        on_kink(f, x, v)) {
         st->fd_skipped++;
         return;
     }
