@@ -380,7 +380,7 @@ typedef struct {
 
 /* The entry points a definition can be emitted as, in the order a file has them. */
 typedef enum {
-#define X(kind, word, suffix, sweep, scalar, kept, sparse, of) ENTRY_##kind,
+#define X(kind, word, suffix, sweep, scalar, kept, sparse, of, batch) ENTRY_##kind,
     ENTRIES(X)
 #undef X
     ENTRY_KINDS
@@ -402,29 +402,36 @@ typedef struct {
     SweepShape sweep;
     int scalar, kept, sparse;
     EntryKind of;
+    int batch;
 } EntryInfo;
 
 extern const EntryInfo entry_info[ENTRY_KINDS];
 
 /* The entry points whose column is set, as bits of EntryKind. */
 enum {
-#define X(kind, word, suffix, sweep, scalar, kept, sparse, of) | (scalar ? 1u << ENTRY_##kind : 0)
+#define X(kind, word, suffix, sweep, scalar, kept, sparse, of, batch) \
+    | (scalar ? 1u << ENTRY_##kind : 0)
     ENTRIES_SCALAR = 0 ENTRIES(X),
 #undef X
-#define X(kind, word, suffix, sweep, scalar, kept, sparse, of) | (kept ? 1u << ENTRY_##kind : 0)
+#define X(kind, word, suffix, sweep, scalar, kept, sparse, of, batch) \
+    | (kept ? 1u << ENTRY_##kind : 0)
     ENTRIES_KEPT = 0 ENTRIES(X),
 #undef X
-#define X(kind, word, suffix, sweep, scalar, kept, sparse, of) \
+#define X(kind, word, suffix, sweep, scalar, kept, sparse, of, batch) \
     | (sweep == SWEEP_REVERSE ? 1u << ENTRY_##kind : 0)
     ENTRIES_REVERSE = 0 ENTRIES(X), /* those of entry_reverse */
 #undef X
-#define X(kind, word, suffix, sweep, scalar, kept, sparse, of) \
+#define X(kind, word, suffix, sweep, scalar, kept, sparse, of, batch) \
     | (sweep == SWEEP_FORWARD || sweep == SWEEP_FORWARD_REVERSE ? 1u << ENTRY_##kind : 0)
     ENTRIES_TANGENTS = 0 ENTRIES(X), /* those of entry_tangents */
 #undef X
-#define X(kind, word, suffix, sweep, scalar, kept, sparse, of) \
-    | (ENTRY_##of != ENTRY_##kind ? 1u << ENTRY_##kind : 0)
-    ENTRIES_CKP = 0 ENTRIES(X) /* the checkpointed variants */
+#define X(kind, word, suffix, sweep, scalar, kept, sparse, of, batch) \
+    | (ENTRY_##of != ENTRY_##kind && !batch ? 1u << ENTRY_##kind : 0)
+    ENTRIES_CKP = 0 ENTRIES(X), /* the checkpointed variants */
+#undef X
+#define X(kind, word, suffix, sweep, scalar, kept, sparse, of, batch) \
+    | (batch ? 1u << ENTRY_##kind : 0)
+    ENTRIES_BATCH = 0 ENTRIES(X) /* the batched variants */
 #undef X
 };
 
@@ -440,7 +447,7 @@ EntryKind entry_of(EntryKind k);
 /* With bits of EntryKind: the entry points among them the function's result has (--emit=all
  * asks for all of them; `adgen eval` for what it may print). */
 #define EMIT_FITTING (1u << 31)
-#define EMIT_ALL (EMIT_FITTING | ((1u << ENTRY_KINDS) - 1))
+#define EMIT_ALL (EMIT_FITTING | (((1u << ENTRY_KINDS) - 1) & ~ENTRIES_BATCH))
 
 /* ---- kept loops: sizes known at run time ------------------------------------------------- */
 
@@ -856,12 +863,14 @@ typedef struct {
     const char **gparam; /* per parameter: its gradient pointer's C name (x_bar) */
     const char **dparam; /* per parameter: its tangent's (x_dot) */
     const char **hparam; /* per parameter: its Hessian-vector product's (x_hv) */
-    const char *out, *out_dot, *out_bar, *jac, *jac_nz, *hess, *hess_nz;
+    const char *out, *out_dot, *out_bar, *jac, *jac_nz, *hess, *hess_nz; /* out: a vector
+                            result's values, or a batched variant's */
     const char *work;    /* the states a recurrence's reverse loop reads (grad, vjp), or the
                             values a chunked body passes (--max-stack), or NULL */
     uint32_t chunk_work[ENTRY_KINDS]; /* per entry point: the values of a chunked body's work
                                          array when the caller gives it (--max-stack) */
     const char *snaps;   /* a checkpointed variant's number of snapshots, or NULL */
+    const char *points, *point; /* a batched variant's number of points and its loop's index */
     const char **local;  /* per node: its C name once it is a parameter or a local */
     uint32_t *stamp;     /* per node: the generation of the body that last marked it */
     uint32_t *pos;       /* per node: its position in that body */

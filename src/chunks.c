@@ -273,7 +273,7 @@ static void put_chunk_statements(Emitter *em, const DefOut *e, const Entry *entr
     Buf *out = em->out;
     const Func *f = e->s.f;
     const Dag *d = &f->dag;
-    Printer pr = {e, b};
+    Printer pr = {e, b, 0};
     for (uint32_t i = ch->start[c]; i < ch->start[c + 1]; i++) {
         long st = ch->stmt[i];
         if (st >= 0) {
@@ -325,7 +325,7 @@ void chunks_put_body(Emitter *em, const DefOut *e, const Entry *entry, const Bod
 {
     Buf *out = em->out;
     const Func *f = e->s.f;
-    Printer pr = {e, b};
+    Printer pr = {e, b, 0};
     uint32_t lastc = ch->nchunks - 1, nowners = owners(f, entry);
     buf_puts(out, "{\n");
     emit_put_size_checks(out, e);

@@ -46,7 +46,9 @@ const char cli_usage[] =
     "      --emit=LIST       the entry points to write besides NAME: a comma-separated\n"
     "                        list of grad, jvp, vjp, jac, jac-sparse, hvp, hess,\n"
     "                        hess-sparse, grad-ckp, vjp-ckp (checkpointed: a kept\n"
-    "                        recurrence in little memory), or 'all' (every one each\n"
+    "                        recurrence in little memory), value-batch, grad-batch,\n"
+    "                        jvp-batch, vjp-batch (many points in one vectorised\n"
+    "                        loop), or 'all' (every one-point entry point each\n"
     "                        function has); the default is grad (jac for a function\n"
     "                        returning a list)\n"
     "      --accumulate      NAME_grad and NAME_vjp add to *x_bar instead of overwriting\n"
@@ -115,7 +117,8 @@ int cli_emit(const char *arg, unsigned *out)
         }
         if (!found) {
             fprintf(stderr, "adgen: --emit: unknown entry point '%.*s' (grad, jvp, vjp, jac, "
-                            "jac-sparse, hvp, hess, hess-sparse, grad-ckp, vjp-ckp or all)\n"
+                            "jac-sparse, hvp, hess, hess-sparse, grad-ckp, vjp-ckp, "
+                            "value-batch, grad-batch, jvp-batch, vjp-batch or all)\n"
                             "Try 'adgen --help' for more information.\n", (int)n, s);
             return EXIT_USAGE;
         }

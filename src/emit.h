@@ -11,6 +11,7 @@
  *   loops.c   an entry point's body, its runs printed as C loops among its statements
  *   chunks.c  a large body in chunks
  *   casadi.c  CasADi's external functions around the entry points (--abi=casadi)
+ *   batch.c   the batched variants: an entry point's body in a loop over many points
  *
  * After emit_c.c, which calls them all, a file calls only the files before it in this list.
  */
@@ -99,6 +100,7 @@ enum { P_TERNARY, P_ADD, P_MUL, P_UNARY, P_PRIMARY };
 typedef struct {
     const DefOut *e;
     const Body *b;
+    int batch;         /* in a batched variant's loop: stores at [j * points + p] */
 } Printer;
 
 /* A reference to a node: its name when it has one, else its expression inlined. */
@@ -322,5 +324,15 @@ void casadi_put_types(Buf *out, RealType real);
 void casadi_put_declarations(Buf *out, const DefOut *e);
 /* Per entry point asked for: the CasADi functions, which call the (static) native one. */
 void casadi_put_functions(Buf *out, const DefOut *e);
+
+/* ---- batch.c: the batched variants ------------------------------------------------------- */
+
+/* Once per file with batched entry points: ADGEN_BATCH_LOOP, the pragma of their loops, and
+ * the vector forms of the libm functions they call (-DADGEN_LIBMVEC). */
+void batch_put_macros(Buf *out, const Program *prog, const EmitOptions *opt);
+/* What a batched entry point computes, for its comment. */
+void batch_comment(Buf *t, const DefOut *e, const Entry *entry);
+/* Its body: the loop over the points around the body b of the entry point it varies. */
+void batch_put_body(Emitter *em, DefOut *e, const Entry *entry, const Body *b);
 
 #endif

@@ -461,7 +461,8 @@ static int put_effect(Buf *t, const DefOut *e, const Entry *entry)
         buf_puts(t, " the Hessian times the direction ");
         put_arg_list(t, e, entry, 0);
         break;
-    case ENTRY_GRAD_CKP: case ENTRY_VJP_CKP: case ENTRY_KINDS:
+    case ENTRY_GRAD_CKP: case ENTRY_VJP_CKP: case ENTRY_VALUE_BATCH: case ENTRY_GRAD_BATCH:
+    case ENTRY_JVP_BATCH: case ENTRY_VJP_BATCH: case ENTRY_KINDS:
         abort();
     }
     return 1;
@@ -603,7 +604,7 @@ static void put_caveats(Buf *t, const DefOut *e, const Entry *entry)
             buf_printf(t, "; %s's %s (a static helper, not in the header)", e->fn[k],
                        f->band.colours && entry_info[k].sparse ? "products along colours" :
                        "columns");
-    int ckp = entry_of(entry->kind) != entry->kind;
+    int ckp = ENTRIES_CKP >> entry->kind & 1;
     if (ckp && e->work_ckp_macro) {
         buf_printf(t, "; it keeps %s + 1 states of the recurrence and computes the others "
                    "again (binomial checkpointing: revolve's fewest forward steps for %s "
@@ -664,8 +665,11 @@ static void put_wrapped_comment(Buf *out, const char *text)
 static void put_entry_comment(Buf *out, const DefOut *e, const Entry *entry)
 {
     Buf t = {0};
-    put_returns(&t, e);
-    if (put_effect(&t, e, entry)) {
+    if (entry_info[entry->kind].batch)
+        batch_comment(&t, e, entry);
+    else
+        put_returns(&t, e);
+    if (entry_info[entry->kind].batch || put_effect(&t, e, entry)) {
         put_caveats(&t, e, entry);
         buf_puts(&t, ".");
         put_wrapped_comment(out, t.data);
@@ -684,6 +688,16 @@ static void put_prototype(Buf *out, const DefOut *e, const Entry *entry)
     else if (e->helpers >> entry->kind & 1)
         buf_puts(out, "static ");
     buf_printf(out, "ADGEN_FUNC %s %s(", entry->ret ? real : "void", e->fn[entry->kind]);
+    if (entry_info[entry->kind].batch) { /* every argument an array over the points */
+        buf_printf(out, "long %s", e->s.points);
+        for (int i = 0; i < f->nparams; i++)
+            buf_printf(out, ", const %s *%s", real, e->s.param[i]);
+        for (int i = 0; i < entry->nargs; i++)
+            buf_printf(out, ", %s%s *%s", entry->args[i].out ? "" : "const ", real,
+                       entry->args[i].name);
+        buf_puts(out, ")");
+        return;
+    }
     if (f->nsizes + f->nparams + entry->nargs == 0)
         buf_puts(out, "void");
     for (int k = 0; k < f->nsizes; k++)
@@ -906,6 +920,14 @@ int emit_check(const Program *prog, Diag *diag, const EmitOptions *opt)
                        "sizes with -D, and no --unroll)", f->name, f->nsizes ? "sizes known only "
                        "at run time" : "loops kept by --unroll");
     }
+    for (int i = 0; opt->casadi && i < prog->nfuncs; i++) {
+        const Func *f = &prog->funcs[i];
+        const Def *d = f->def;
+        if (f->entries & ENTRIES_BATCH)
+            diag_error(diag, d->bare ? d->loc : d->name_loc, "--abi=casadi: '%s' has batched "
+                       "entry points, but a CasADi function is of one point (write them in a "
+                       "file of their own, without --abi)", f->name);
+    }
     for (int i = 0; opt->csc && i < prog->nfuncs; i++) {
         const Func *f = &prog->funcs[i];
         const Def *d = f->def;
@@ -939,8 +961,9 @@ static void schedule_entry(DefOut *e, EntryKind k, Entry *entries, Body *bodies,
         runs_plan(e, &entries[k], &bodies[k], &runs[k]);
         return;
     }
-    sched_body(&e->s, entries[k].roots, (int)entries[k].nroots, &bodies[k], k == ENTRY_JVP);
-    if (!e->opt->max_stack || !chunks_wanted(e, &bodies[k]))
+    sched_body(&e->s, entries[k].roots, (int)entries[k].nroots, &bodies[k],
+               entry_of(k) == ENTRY_JVP);
+    if (!e->opt->max_stack || entry_info[k].batch || !chunks_wanted(e, &bodies[k]))
         return;
     /* --max-stack: the values the chunks pass are the caller's to hold, so the entry point
      * takes a work array; a plan undone at once counts them */
@@ -1028,6 +1051,7 @@ static void put_preamble(Buf *out, const Program *prog, const Diag *diag,
         buf_printf(out, "#ifndef ADGEN_UNUSED\n#if defined(__GNUC__)\n"
                         "#define ADGEN_UNUSED __attribute__((unused))\n#else\n"
                         "#define ADGEN_UNUSED\n#endif\n#endif\n\n");
+    batch_put_macros(out, prog, opt);
     if (opt->casadi && !opt->self_header) /* the CasADi functions' declarations */
         casadi_put_types(out, opt->compile.real);
     /* compiled as C++, the definitions take the C linkage the header declares */
@@ -1062,7 +1086,7 @@ static void put_entry(Emitter *em, DefOut *e, Entry *entry, Body *b, Runs *rs,
     sched_activate(&e->s, b);
     Chunks ch;
     const char **names = NULL;
-    int chunked = chunks_wanted(e, b);
+    int chunked = !entry_info[k].batch && chunks_wanted(e, b);
     if (chunked) {
         chunks_plan(&ch, e, entry, b);
         names = xrealloc(NULL, ch.nchunks * sizeof *names);
@@ -1093,6 +1117,8 @@ static void put_entry(Emitter *em, DefOut *e, Entry *entry, Body *b, Runs *rs,
         matrix_put_band(out, e, entry);
     } else if (func_columns(f, k) != ENTRY_KINDS) {
         matrix_put_columns(out, e, entry);
+    } else if (entry_info[k].batch) {
+        batch_put_body(em, e, entry, b);
     } else {
         loops_put_body(em, e, entry, b, rs);
     }
@@ -1120,8 +1146,8 @@ void emit_source(const Program *prog, const Diag *diag, const EmitOptions *opt, 
         schedule_definition(&defs[i], entries[i], bodies[i], runs[i]);
         memcpy(work + (size_t)i * ENTRY_KINDS, defs[i].s.chunk_work, sizeof defs[i].s.chunk_work);
         for (int k = 0; k < ENTRY_KINDS; k++)
-            chunked |= (func_printed(&prog->funcs[i]) >> k & 1) && bodies[i][k].nodes &&
-                       chunks_wanted(&defs[i], &bodies[i][k]);
+            chunked |= (func_printed(&prog->funcs[i]) >> k & 1) && !entry_info[k].batch &&
+                       bodies[i][k].nodes && chunks_wanted(&defs[i], &bodies[i][k]);
     }
     put_preamble(out, prog, diag, opt, defs, entries, chunked);
     for (int i = 0; i < prog->nfuncs; i++) {
@@ -1131,10 +1157,16 @@ void emit_source(const Program *prog, const Diag *diag, const EmitOptions *opt, 
         put_source_comment(out, diag, e);
         if (opt->file_static) /* no header: the macro here */
             put_work_macro(out, e);
-        for (int k = 0; k < ENTRY_KINDS; k++)
-            if (func_printed(f) & 1u << k)
-                put_entry(&em, e, &entries[i][k], &bodies[i][k],
-                          f->nloops ? &runs[i][k] : NULL, &file_names);
+        for (int k = 0; k < ENTRY_KINDS; k++) {
+            if (!(func_printed(f) & 1u << k))
+                continue;
+            if (entry_info[k].batch && !(func_printed(f) & ENTRIES_BATCH & ((1u << k) - 1)))
+                buf_puts(out, "\nADGEN_BATCH_BEGIN"); /* the batched variants come last */
+            put_entry(&em, e, &entries[i][k], &bodies[i][k], f->nloops ? &runs[i][k] : NULL,
+                      &file_names);
+        }
+        if (func_printed(f) & ENTRIES_BATCH)
+            buf_puts(out, "ADGEN_BATCH_END\n");
         if (opt->casadi) {
             buf_puts(out, "\n#ifdef __cplusplus\nextern \"C\" {\n#endif\n");
             casadi_put_functions(out, e);

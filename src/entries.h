@@ -16,25 +16,31 @@
  *           or a returned map's sparse Jacobian, when they are all of run-time arrays: hvp's
  *           or jvp's along colours, src/band.c)
  *   sparse  it stores the structural nonzeros of a pattern, given as row and column arrays
- *   of      the entry point whose nodes it prints: its own, or for a checkpointed variant
- *           (which recomputes a kept recurrence from saved states instead of storing every
- *           step, src/ckp.c) the entry point it is a variant of
+ *   of      the entry point whose nodes it prints: its own, or for a variant the entry point
+ *           it is a variant of: a checkpointed one recomputes a kept recurrence from saved
+ *           states instead of storing every step (src/ckp.c), a batched one computes it at
+ *           many points in one vectorisable loop (src/batch.c)
+ *   batch   a batched variant: asked by name (`all` means one point's entry points)
  */
 #ifndef ADGEN_ENTRIES_H
 #define ADGEN_ENTRIES_H
 
-#define ENTRIES(X)                                                                                    \
-    /* kind        word           suffix          sweep                   scalar kept sparse of */    \
-    X(VALUE,       "value",       "",             SWEEP_NONE,             0,     1,   0, VALUE)       \
-    X(GRAD,        "grad",        "_grad",        SWEEP_REVERSE,          1,     1,   0, GRAD)        \
-    X(JVP,         "jvp",         "_jvp",         SWEEP_FORWARD,          0,     1,   0, JVP)         \
-    X(VJP,         "vjp",         "_vjp",         SWEEP_REVERSE,          0,     1,   0, VJP)         \
-    X(JAC,         "jac",         "_jac",         SWEEP_COMPRESSED,       0,     1,   0, JAC)         \
-    X(JAC_SPARSE,  "jac-sparse",  "_jac_sparse",  SWEEP_COMPRESSED,       0,     1,   1, JAC_SPARSE)  \
-    X(HVP,         "hvp",         "_hvp",         SWEEP_FORWARD_REVERSE,  1,     1,   0, HVP)         \
-    X(HESS,        "hess",        "_hess",        SWEEP_COMPRESSED_HESS,  1,     1,   0, HESS)        \
-    X(HESS_SPARSE, "hess-sparse", "_hess_sparse", SWEEP_COMPRESSED_HESS,  1,     1,   1, HESS_SPARSE) \
-    X(GRAD_CKP,    "grad-ckp",    "_grad_ckp",    SWEEP_REVERSE,          1,     1,   0, GRAD)        \
-    X(VJP_CKP,     "vjp-ckp",     "_vjp_ckp",     SWEEP_REVERSE,          0,     1,   0, VJP)
+#define ENTRIES(X)                                                                                \
+    /* kind       word           suffix          sweep                  sc kp sp of          b */ \
+    X(VALUE,       "value",       "",             SWEEP_NONE,            0, 1, 0, VALUE,       0) \
+    X(GRAD,        "grad",        "_grad",        SWEEP_REVERSE,         1, 1, 0, GRAD,        0) \
+    X(JVP,         "jvp",         "_jvp",         SWEEP_FORWARD,         0, 1, 0, JVP,         0) \
+    X(VJP,         "vjp",         "_vjp",         SWEEP_REVERSE,         0, 1, 0, VJP,         0) \
+    X(JAC,         "jac",         "_jac",         SWEEP_COMPRESSED,      0, 1, 0, JAC,         0) \
+    X(JAC_SPARSE,  "jac-sparse",  "_jac_sparse",  SWEEP_COMPRESSED,      0, 1, 1, JAC_SPARSE,  0) \
+    X(HVP,         "hvp",         "_hvp",         SWEEP_FORWARD_REVERSE, 1, 1, 0, HVP,         0) \
+    X(HESS,        "hess",        "_hess",        SWEEP_COMPRESSED_HESS, 1, 1, 0, HESS,        0) \
+    X(HESS_SPARSE, "hess-sparse", "_hess_sparse", SWEEP_COMPRESSED_HESS, 1, 1, 1, HESS_SPARSE, 0) \
+    X(GRAD_CKP,    "grad-ckp",    "_grad_ckp",    SWEEP_REVERSE,         1, 1, 0, GRAD,        0) \
+    X(VJP_CKP,     "vjp-ckp",     "_vjp_ckp",     SWEEP_REVERSE,         0, 1, 0, VJP,         0) \
+    X(VALUE_BATCH, "value-batch", "_batch",       SWEEP_NONE,            0, 0, 0, VALUE,       1) \
+    X(GRAD_BATCH,  "grad-batch",  "_grad_batch",  SWEEP_REVERSE,         1, 0, 0, GRAD,        1) \
+    X(JVP_BATCH,   "jvp-batch",   "_jvp_batch",   SWEEP_FORWARD,         0, 0, 0, JVP,         1) \
+    X(VJP_BATCH,   "vjp-batch",   "_vjp_batch",   SWEEP_REVERSE,         0, 0, 0, VJP,         1)
 
 #endif

@@ -219,7 +219,7 @@ static NodeId *name_iteration_inputs(const DefOut *e, const Entry *entry, const 
     const Func *f = e->s.f;
     const Loop *lp = &f->loops[r->loop];
     const Func *body = lp->body;
-    Printer outer = {e, b};
+    Printer outer = {e, b, 0};
     const char *var = e->loop_var[r->loop], *real = real_type[e->opt->compile.real];
     const char **name = e->loops[r->loop].s.local, **local = e->s.local;
     uint32_t nout = loop_results(lp), st0 = 1 + lp->nload, cap0 = st0 + lp->nstate;
@@ -393,7 +393,7 @@ static void put_carried(Buf *out, const DefOut *e, const Entry *entry, const Bod
 {
     const Func *f = e->s.f;
     const Loop *lp = &f->loops[r->loop];
-    Printer outer = {e, b};
+    Printer outer = {e, b, 0};
     const char *real = real_type[e->opt->compile.real], *zero = literal_zero[e->opt->compile.real];
     const char **local = e->s.local;
     uint32_t nout = loop_results(lp);
@@ -494,7 +494,7 @@ static void put_iteration(Emitter *em, const DefOut *e, const Run *r, const RunO
         buf_printf(em->out, "%sint %s = 0;\n", indent, e->never);
     if (tape)
         tape_name(e, r, tape, ckp);
-    Printer pr = {be, &bb};
+    Printer pr = {be, &bb, 0};
     for (uint32_t k = 0; k < bb.n; k++)
         if (bb.local[k])
             print_local(em, &pr, bb.nodes[k], indent);
@@ -727,7 +727,7 @@ static void pull_local(Emitter *em, const DefOut *e, const Entry *entry, const B
         return;
     rs->done[k] = 1;
     NodeId id = b->nodes[k];
-    Printer pr = {e, b};
+    Printer pr = {e, b, 0};
     pull_operands(em, e, entry, b, rs, id, 1);
     put_runs_to(em, e, entry, b, rs, run_needed(&pr, rs, id, 1));
     print_local(em, &pr, id, "    ");
@@ -748,7 +748,7 @@ void loops_put_body(Emitter *em, const DefOut *e, const Entry *entry, const Body
 {
     Buf *out = em->out;
     const Func *f = e->s.f;
-    Printer pr = {e, b};
+    Printer pr = {e, b, 0};
     uint8_t *loaded = xrealloc(NULL, (size_t)f->nparams + 1), size_used[MAX_SIZES] = {0};
     memset(loaded, 0, (size_t)f->nparams + 1);
     runs_use(e, entry, b, rs, loaded, size_used);

@@ -27,8 +27,8 @@
 #include "modes.h"
 
 const EntryInfo entry_info[ENTRY_KINDS] = {
-#define X(kind, word, suffix, sweep, scalar, kept, sparse, of) \
-    [ENTRY_##kind] = {word, suffix, sweep, scalar, kept, sparse, ENTRY_##of},
+#define X(kind, word, suffix, sweep, scalar, kept, sparse, of, batch) \
+    [ENTRY_##kind] = {word, suffix, sweep, scalar, kept, sparse, ENTRY_##of, batch},
     ENTRIES(X)
 #undef X
 };
@@ -145,6 +145,12 @@ int func_check_entries(const Func *f, unsigned asked, Diag *diag)
                    "'%s' returns a number of values known only at run time, so it has no %s "
                    "yet; its modes are %s (or give the sizes with -D)", f->name, names.data,
                    fits.data);
+    else if (!(wrong & ~ENTRIES_BATCH) && !(wrong & ENTRIES_SCALAR && f->vector))
+        diag_error(diag, def->bare ? def->loc : def->name_loc,
+                   "'%s' has %s, so it has no %s (a batched entry point is one loop over "
+                   "points of one constant size); its modes are %s (or give the sizes with -D)",
+                   f->name, f->nsizes ? "sizes known only at run time" : "loops kept by --unroll",
+                   names.data, fits.data);
     else if (!(wrong & ~ENTRIES_CKP) && recurrence && f->ntraj)
         diag_error(diag, def->bare ? def->loc : def->name_loc,
                    "'%s' reads the states of its recurrence at every step after its loop, so "
@@ -860,7 +866,7 @@ void func_differentiate(Func *f)
             f->nslots += bars[k] == ENTRY_GRAD || want & 1u << bars[k] ? lp->ncap : 0;
         }
         for (int k = 0; k < ENTRY_KINDS; k++) {
-            if (!entry_tangents(k))
+            if (!entry_tangents(k) || entry_of(k) != (EntryKind)k) /* a variant: its own's */
                 continue;
             loop_sweep(f, lp, k)->live_dot = f->nslots;
             f->nslots += want & 1u << k ? 1 : 0;

@@ -253,15 +253,21 @@ void print_store(Emitter *em, const Printer *pr, const Entry *entry, uint32_t r)
     const Arg *a = &entry->args[entry->arg[r]];
     int loaded = a->param >= 0 && f->params[a->param].loaded, once;
     int adds = print_adds_into(e, entry, a) || loaded;
+    const char *indent = pr->batch ? "        " : "    ";
     if (adds_zero(e, entry, r, &once)) {
         /* (void) once for the whole array: no statement per untouched element */
         if (once)
-            buf_printf(out, "    (void)%s; /* %s does not depend on %s */\n", a->name,
+            buf_printf(out, "%s(void)%s; /* %s does not depend on %s */\n", indent, a->name,
                        e->fn[ENTRY_VALUE], a->array ? "some of its elements" : "it");
         return;
     }
     lines_at_source(em, lines_of(f, entry->roots[r]));
-    if (a->array)
+    if (pr->batch && entry->elem[r])
+        buf_printf(out, "%s%s[%u * %s + %s] %s= ", indent, a->name, entry->elem[r], e->s.points,
+                   e->s.point, adds ? "+" : "");
+    else if (pr->batch)
+        buf_printf(out, "%s%s[%s] %s= ", indent, a->name, e->s.point, adds ? "+" : "");
+    else if (a->array)
         buf_printf(out, "    %s[%u] %s= ", a->name, entry->elem[r], adds ? "+" : "");
     else
         buf_printf(out, "    *%s %s= ", a->name, adds ? "+" : "");

@@ -496,7 +496,7 @@ void runs_name_loops(DefOut *e)
                         claim_ident(s, acc, bars[k] == ENTRY_HVP ? "_dot_live" : "_live");
         }
         for (int k = 0; !lp->nstate && k < ENTRY_KINDS; k++)
-            if (entry_tangents(k) && built & 1u << k)
+            if (entry_tangents(k) && entry_of(k) == (EntryKind)k && built & 1u << k)
                 s->local[f->input[loop_sweep(f, lp, k)->live_dot]] =
                     claim_ident(s, s->local[f->input[lp->slot]], "_dot_live");
     }

@@ -93,7 +93,7 @@ void sched_init(Sched *s, const Func *f, Arena *arena, const NameSet *file_names
         if (want & 1u << ENTRY_HVP)
             s->hparam[p] = claim2(s, pa->name, "_hv");
     }
-    if (f->vector)
+    if (f->vector || want & ENTRIES_BATCH)
         s->out = names_claim(&s->names, "out");
     if (want & 1u << ENTRY_JVP)
         s->out_dot = names_claim(&s->names, "out_dot");
@@ -115,6 +115,10 @@ void sched_init(Sched *s, const Func *f, Arena *arena, const NameSet *file_names
             s->work = names_claim(&s->names, "work");
     if (want & ENTRIES_CKP)
         s->snaps = names_claim(&s->names, "snaps");
+    if (want & ENTRIES_BATCH) {
+        s->points = names_claim(&s->names, "points");
+        s->point = names_claim(&s->names, "p");
+    }
 }
 
 void sched_free(Sched *s)
@@ -167,11 +171,11 @@ static void add_store(EntryBuilder *eb, int arg, uint32_t elem, NodeId node)
     e->elem[e->nstores++] = elem;
 }
 
-/* The values of f: returned, or stored through `out`. */
+/* The values of f: returned, or stored through `out` (a batched variant's too). */
 static void add_values(EntryBuilder *eb)
 {
     const Func *f = eb->s->f;
-    if (!f->vector) {
+    if (!f->vector && !entry_info[eb->e->kind].batch) {
         eb->e->ret = f->roots[0];
         return;
     }
@@ -245,7 +249,7 @@ void sched_entry(const Sched *s, EntryKind k, Entry *e)
         NodeId *g = xrealloc(NULL, (f->ndiff + 1) * sizeof *g);
         for (uint32_t i = 0; i < f->ndiff; i++)
             g[i] = f->mode[ENTRY_GRAD].node[f->diff[i]];
-        e->ret = f->roots[0];
+        add_values(&eb);
         add_per_input(&eb, s->gparam, 1, g);
         free(g);
         break;
@@ -300,10 +304,11 @@ void sched_entry(const Sched *s, EntryKind k, Entry *e)
         else
             add_sparse(&eb, s->hess_nz, &f->mode[ENTRY_HESS].sparse);
         break;
-    case ENTRY_GRAD_CKP: case ENTRY_VJP_CKP: case ENTRY_KINDS:
+    case ENTRY_GRAD_CKP: case ENTRY_VJP_CKP: case ENTRY_VALUE_BATCH: case ENTRY_GRAD_BATCH:
+    case ENTRY_JVP_BATCH: case ENTRY_VJP_BATCH: case ENTRY_KINDS:
         abort();
     }
-    if (s->snaps && entry_of(k) != k) {
+    if (ENTRIES_CKP >> k & 1) {
         int a = add_arg(&eb, s->snaps, 0, 0, 0, -1, 0);
         e->args[a].count = 1;
     }

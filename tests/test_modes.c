@@ -12,7 +12,10 @@
  *   - the Hessian is symmetric, hvp(v) = H v;
  *   - the Jacobian against central differences of the value function, the Hessian against
  *     central differences of the gradient (where one-sided differences agree: no kink within
- *     the step), the independent route.
+ *     the step), the independent route;
+ *   - the batched variants (value-batch, grad-batch, jvp-batch, vjp-batch) at 5 points, in
+ *     their structure-of-arrays layout, against the one-point entry points at each point, bit
+ *     for bit, and called at 0 points.
  * ADGEN_MODES_N random programs (default 20) from seed ADGEN_MODES_SEED (default 1).
  */
 #include "testutil.h"
@@ -80,6 +83,10 @@ static const char driver_checks[] =
     "    double (*hess)(const double *, double *);\n"
     "    double (*hesss)(const double *, double *);\n"
     "    int hnnz;\n    const int *hrow, *hcol;\n"
+    "    void (*bval)(long, const double *, double *);\n"
+    "    void (*bgrad)(long, const double *, double *, double *);\n"
+    "    void (*bjvp)(long, const double *, const double *, double *, double *);\n"
+    "    void (*bvjp)(long, const double *, const double *, double *, double *);\n"
     "} Fn;\n\n"
     "static long n_checks, n_fd, n_fail;\n"
     "static unsigned long long rng = 88172645463325252ull;\n"
@@ -212,6 +219,46 @@ static const char driver_checks[] =
     "            near(f, \"hvp = H v\", i, 0, hv[i], s, sc);\n"
     "        }\n"
     "    }\n"
+    "}\n\n"
+    "/* the batched variants at K points: element s of point p at [s * K + p] */\n"
+    "static void check_batch(const Fn *f)\n{\n"
+    "    enum { K = 5 };\n"
+    "    static double X[NI * K], V[NI * K], U[NO * K], O[NO * K], G[NI * K], JV[NO * K];\n"
+    "    double x[NI], v[NI], g[NI];\n"
+    "    static double u[NO], out[NO], jv[NO];\n"
+    "    int m = f->m, nd = f->nd;\n"
+    "    for (int p = 0; p < K; p++) {\n"
+    "        for (int s = 0; s < f->n; s++)\n            X[s * K + p] = uniform(-1.5, 1.5);\n"
+    "        for (int j = 0; j < nd; j++)\n            V[j * K + p] = uniform(-1, 1);\n"
+    "        for (int i = 0; i < m; i++)\n            U[i * K + p] = uniform(-1, 1);\n"
+    "    }\n"
+    "    O[0] = 7;\n"
+    "    f->bval(0, X, O);\n"
+    "    exact(f, \"value-batch at 0 points\", 0, 0, O[0], 7);\n"
+    "    for (int pass = 0; pass < 4; pass++) {\n"
+    "        if (pass == 0)\n            f->bval(K, X, O);\n"
+    "        else if (pass == 1 && f->bgrad)\n            f->bgrad(K, X, O, G);\n"
+    "        else if (pass == 2)\n            f->bjvp(K, X, V, O, JV);\n"
+    "        else if (pass == 3)\n            f->bvjp(K, X, U, O, G);\n"
+    "        else\n            continue;\n"
+    "        static const char *const what[] = {\"value-batch\", \"grad-batch\", \"jvp-batch\",\n"
+    "                                           \"vjp-batch\"};\n"
+    "        for (int p = 0; p < K; p++) {\n"
+    "            for (int s = 0; s < f->n; s++)\n                x[s] = X[s * K + p];\n"
+    "            for (int j = 0; j < nd; j++)\n                v[j] = V[j * K + p];\n"
+    "            for (int i = 0; i < m; i++)\n                u[i] = U[i * K + p];\n"
+    "            if (pass == 0)\n                f->val(x, out);\n"
+    "            else if (pass == 1)\n                out[0] = f->grad(x, g);\n"
+    "            else if (pass == 2)\n                f->jvp(x, v, out, jv);\n"
+    "            else\n                f->vjp(x, u, out, g);\n"
+    "            for (int i = 0; i < m; i++) {\n"
+    "                exact(f, what[pass], p, i, O[i * K + p], out[i]);\n"
+    "                if (pass == 2)\n                    exact(f, what[pass], p, i, JV[i * K + p], jv[i]);\n"
+    "            }\n"
+    "            for (int j = 0; (pass == 1 || pass == 3) && j < nd; j++)\n"
+    "                exact(f, what[pass], p, j, G[j * K + p], g[j]);\n"
+    "        }\n"
+    "    }\n"
     "}\n\n";
 
 typedef struct {
@@ -224,13 +271,14 @@ static void prog_init(Prog *p, const char *text, const char *prefix)
 {
     memset(p, 0, sizeof *p);
     buf_puts(&p->text, text);
-    EmitOptions opt = {.compile.emit = EMIT_ALL, .prefix = prefix, .header_name = "modes.h"};
+    EmitOptions opt = {.compile.emit = EMIT_ALL | ENTRIES_BATCH, .prefix = prefix,
+                       .header_name = "modes.h"};
     char *messages = NULL;
     size_t mlen = 0;
     FILE *m = open_memstream(&messages, &mlen);
     int errors = compile_source("prog.expr", p->text.data, p->text.len, "prog", &opt, m,
                                 &p->c_text, &p->h_text);
-    p->unit.opt.emit = EMIT_ALL;
+    p->unit.opt.emit = EMIT_ALL | ENTRIES_BATCH;
     errors += unit_compile(&p->unit, "prog.expr", p->text.data, p->text.len, "prog", m);
     fclose(m);
     if (errors)
@@ -278,6 +326,25 @@ static void put_inputs(Buf *b, const Func *f)
             arg(b, "x + %u", f->params[k].first);
         else
             arg(b, "x[%u]", f->params[k].first);
+}
+
+/* The inputs of a batched variant from X (slot s of point p at X[s * k + p]): pointers. */
+static void put_batch_inputs(Buf *b, const Func *f)
+{
+    for (int k = 0; k < f->nparams; k++)
+        arg(b, "X + %u * k", f->params[k].first);
+}
+
+/* Per differentiated input, from `base` indexed by differentiated scalar, of k points. */
+static void put_batch_per_diff(Buf *b, const Func *f, const char *base)
+{
+    uint32_t o = 0;
+    for (int k = 0; k < f->nparams; k++) {
+        if (f->params[k].kind != PARAM_DIFF)
+            continue;
+        arg(b, "%s + %u * k", base, o);
+        o += f->params[k].size;
+    }
 }
 
 /* Per differentiated input, from the array `base` indexed by differentiated scalar: a
@@ -348,7 +415,9 @@ static void put_function(Buf *drv, const Func *f, const char *id, const char **a
         case ENTRY_HVP: put_per_diff(&c, f, "v", 1); put_per_diff(&c, f, "hv", 0); break;
         case ENTRY_HESS: arg(&c, "H"); break;
         case ENTRY_HESS_SPARSE: arg(&c, "nz"); break;
-        case ENTRY_VALUE: case ENTRY_GRAD_CKP: case ENTRY_VJP_CKP: case ENTRY_KINDS: break;
+        case ENTRY_VALUE: case ENTRY_GRAD_CKP: case ENTRY_VJP_CKP: case ENTRY_VALUE_BATCH:
+        case ENTRY_GRAD_BATCH: case ENTRY_JVP_BATCH: case ENTRY_VJP_BATCH: case ENTRY_KINDS:
+            break;
         }
         buf_printf(drv, "static double %s_%s(%s)\n{\n", id, w[i].what, w[i].params);
         /* every parameter is used or voided: (void) them all */
@@ -360,6 +429,35 @@ static void put_function(Buf *drv, const Func *f, const char *id, const char **a
             buf_printf(drv, "    return %s%s(%s);\n}\n",
                        strstr(w[i].params, "double *out") ? "out[0] = " : "", fn[w[i].k],
                        c.data);
+    }
+    /* the batched variants, of one signature too */
+    struct {
+        EntryKind k;
+        const char *what, *params;
+    } bw[] = {
+        {ENTRY_VALUE_BATCH, "bval", "long k, const double *X, double *O"},
+        {ENTRY_GRAD_BATCH, "bgrad", "long k, const double *X, double *O, double *G"},
+        {ENTRY_JVP_BATCH, "bjvp", "long k, const double *X, const double *V, double *O, double *JV"},
+        {ENTRY_VJP_BATCH, "bvjp", "long k, const double *X, const double *U, double *O, double *G"},
+    };
+    for (size_t i = 0; i < sizeof bw / sizeof *bw; i++) {
+        if (!fn[bw[i].k])
+            continue;
+        c.len = 0;
+        c.data[0] = 0;
+        arg(&c, "k");
+        put_batch_inputs(&c, f);
+        if (bw[i].k == ENTRY_JVP_BATCH)
+            put_batch_per_diff(&c, f, "V");
+        if (bw[i].k == ENTRY_VJP_BATCH)
+            arg(&c, "U");
+        arg(&c, bw[i].k == ENTRY_JVP_BATCH ? "O, JV" : "O");
+        if (bw[i].k == ENTRY_GRAD_BATCH || bw[i].k == ENTRY_VJP_BATCH)
+            put_batch_per_diff(&c, f, "G");
+        buf_printf(drv, "static void %s_%s(%s)\n{\n", id, bw[i].what, bw[i].params);
+        for (const char *p = bw[i].params; (p = strchr(p, '*')) != NULL; p++)
+            buf_printf(drv, "    (void)%.*s;\n", (int)strcspn(p + 1, ","), p + 1);
+        buf_printf(drv, "    %s(%s);\n}\n", fn[bw[i].k], c.data);
     }
     buf_printf(drv, "static const int %s_diff[] = {", id);
     for (uint32_t k = 0; k < f->ndiff || k == 0; k++)
@@ -373,10 +471,16 @@ static void put_function(Buf *drv, const Func *f, const char *id, const char **a
     buf_printf(drv, "%s_jvp, %s_vjp, %s_jac, %s_jacs, %u, %s, %s, ", id, id, id, id,
                f->mode[ENTRY_JAC].sparse.nnz, arr[0], arr[1]);
     if (scalar)
-        buf_printf(drv, "%s_hvp, %s_hess, %s_hesss, %u, %s, %s};\n", id, id, id,
+        buf_printf(drv, "%s_hvp, %s_hess, %s_hesss, %u, %s, %s, ", id, id, id,
                    f->mode[ENTRY_HESS].sparse.nnz, arr[2], arr[3]);
     else
-        buf_puts(drv, "0, 0, 0, 0, 0, 0};\n");
+        buf_puts(drv, "0, 0, 0, 0, 0, 0, ");
+    buf_printf(drv, "%s_bval, ", id);
+    if (scalar)
+        buf_printf(drv, "%s_bgrad, ", id);
+    else
+        buf_puts(drv, "0, ");
+    buf_printf(drv, "%s_bjvp, %s_bvjp};\n", id, id);
     buf_free(&c);
     for (int k = 0; k < ENTRY_KINDS; k++)
         free(fn[k]);
@@ -404,7 +508,7 @@ static char *run_programs(Prog *progs, int n, const char *stem)
             char id[32];
             snprintf(id, sizeof id, "w%d_%d", i, j);
             put_function(&drv, f, id, &at_fn, &at_arr);
-            buf_printf(&calls, "    check(&%s_fn);\n", id);
+            buf_printf(&calls, "    check(&%s_fn);\n    check_batch(&%s_fn);\n", id, id);
         }
     }
     buf_printf(&drv, "\nint main(void)\n{\n%s    printf(\"checks %%ld differences %%ld "
