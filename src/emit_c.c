@@ -1157,16 +1157,10 @@ void emit_source(const Program *prog, const Diag *diag, const EmitOptions *opt, 
         put_source_comment(out, diag, e);
         if (opt->file_static) /* no header: the macro here */
             put_work_macro(out, e);
-        for (int k = 0; k < ENTRY_KINDS; k++) {
-            if (!(func_printed(f) & 1u << k))
-                continue;
-            if (entry_info[k].batch && !(func_printed(f) & ENTRIES_BATCH & ((1u << k) - 1)))
-                buf_puts(out, "\nADGEN_BATCH_BEGIN"); /* the batched variants come last */
-            put_entry(&em, e, &entries[i][k], &bodies[i][k], f->nloops ? &runs[i][k] : NULL,
-                      &file_names);
-        }
-        if (func_printed(f) & ENTRIES_BATCH)
-            buf_puts(out, "ADGEN_BATCH_END\n");
+        for (int k = 0; k < ENTRY_KINDS; k++)
+            if (func_printed(f) & 1u << k)
+                put_entry(&em, e, &entries[i][k], &bodies[i][k],
+                          f->nloops ? &runs[i][k] : NULL, &file_names);
         if (opt->casadi) {
             buf_puts(out, "\n#ifdef __cplusplus\nextern \"C\" {\n#endif\n");
             casadi_put_functions(out, e);
