@@ -408,6 +408,24 @@ $(eval $(call bench_case,sw_nlp,samples/swingup.expr,--emit=jac-sparse --emit=he
 # `newton` of build/bench/bench).
 $(eval $(call bench_case,nt_rosen,tests/bench/rosen_n.expr,--emit=grad --emit=hess-sparse --prefix=nt_))
 
+# The batched gradients (issue 23): eq. 5.109 and the network, their one-point gradients (bs_)
+# against their batched ones (bb_; bp_ split across cores), by tests/bench/batch.c
+# (build/bench/batch-CC, run by the section `batch` of build/bench/bench). BATCH_CFLAGS_CC are
+# the README's flags for vectorised batches; the one-point file is built as a user would,
+# -O3 -march=native.
+BENCH_BATCH_CASES := bs_f bb_f bp_f bs_mlp bb_mlp bp_mlp
+$(eval $(call bench_case,bs_f,samples/eq5109.expr,--emit=grad --prefix=bs_))
+$(eval $(call bench_case,bb_f,samples/eq5109.expr,--emit=grad-batch --prefix=bb_))
+$(eval $(call bench_case,bp_f,samples/eq5109.expr,--emit=grad-batch --prefix=bp_))
+$(eval $(call bench_case,bs_mlp,samples/mlp.expr,--emit=grad --prefix=bs_))
+$(eval $(call bench_case,bb_mlp,samples/mlp.expr,--emit=grad-batch --prefix=bb_))
+$(eval $(call bench_case,bp_mlp,samples/mlp.expr,--emit=grad-batch --prefix=bp_))
+BATCH_ONE_CFLAGS   := -std=c99 -Wall -Wextra -pedantic -Werror -O3 -march=native
+BATCH_CFLAGS_gcc   := $(BATCH_ONE_CFLAGS) -mprefer-vector-width=256 -fno-math-errno \
+                      -DADGEN_LIBMVEC -fno-builtin-sin -fno-builtin-cos
+BATCH_CFLAGS_clang := $(BATCH_ONE_CFLAGS) -fno-math-errno -fveclib=libmvec
+BATCH_OPENMP_gcc   := -fopenmp -DADGEN_PARALLEL
+
 # $(call bench_compiler,CC): build/bench/CC/*.o and build/bench/grad-CC
 define bench_compiler
 build/bench/$(1)/%.o: $(BENCH_GEN)/%.c | build/bench/$(1)
@@ -461,6 +479,23 @@ build/bench/$(1)/newton.o: tests/bench/newton.c tests/bench/timing.h $(BENCH_GEN
 build/bench/newton-$(1): $(patsubst %,build/bench/$(1)/%.o,newton nt_rosen)
 	$(1) -o $$@ $$^ -lm
 
+build/bench/$(1)/bs_%.o: $(BENCH_GEN)/bs_%.c | build/bench/$(1)
+	$(1) $(BATCH_ONE_CFLAGS) -c -o $$@ $$<
+
+build/bench/$(1)/bb_%.o: $(BENCH_GEN)/bb_%.c | build/bench/$(1)
+	$(1) $(BATCH_CFLAGS_$(1)) -c -o $$@ $$<
+
+build/bench/$(1)/bp_%.o: $(BENCH_GEN)/bp_%.c | build/bench/$(1)
+	$(1) $(BATCH_CFLAGS_$(1)) $(BATCH_OPENMP_$(1)) -c -o $$@ $$<
+
+build/bench/$(1)/batch.o: tests/bench/batch.c tests/bench/timing.h \
+        $(BENCH_BATCH_CASES:%=$(BENCH_GEN)/%.h) | build/bench/$(1)
+	$(1) $(BENCH_CFLAGS) -D_POSIX_C_SOURCE=200809L $(if $(BATCH_OPENMP_$(1)),-DBATCH_OPENMP) \
+	    -I$(BENCH_GEN) -Itests/bench -c -o $$@ $$<
+
+build/bench/batch-$(1): $(patsubst %,build/bench/$(1)/%.o,batch $(BENCH_BATCH_CASES))
+	$(1) $(BATCH_OPENMP_$(1)) -o $$@ $$^ -lm
+
 build/bench/$(1):
 	mkdir -p $$@
 endef
@@ -472,9 +507,10 @@ BENCH_CKP  := $(BENCH_COMPILERS:%=build/bench/ckp-%)
 BENCH_OSCFIT := $(BENCH_COMPILERS:%=build/bench/oscfit-%)
 BENCH_SWINGUP := $(BENCH_COMPILERS:%=build/bench/swingup-%)
 BENCH_NEWTON := $(BENCH_COMPILERS:%=build/bench/newton-%)
+BENCH_BATCH := $(BENCH_COMPILERS:%=build/bench/batch-%)
 
 bench: adgen build/bench/bench $(BENCH_GRAD) $(BENCH_KEPT) $(BENCH_CKP) $(BENCH_OSCFIT) \
-        $(BENCH_SWINGUP) $(BENCH_NEWTON)
+        $(BENCH_SWINGUP) $(BENCH_NEWTON) $(BENCH_BATCH)
 	@for g in $(BENCH_GRAD); do $$g; echo; done
 	@if [ -f /usr/include/adolc/adolc.h ]; then echo "ADOL-C: installed, but its" \
 	    "taped-gradient column is not written yet"; else echo "ADOL-C: no" \

@@ -35,8 +35,12 @@
  *    (tests/bench/newton.c): the sparse Hessian of the extended Rosenbrock function through
  *    its kept sum against its gradient at N = 10^6.
  *
+ * 9. Batched gradients (issue 23): build/bench/batch-gcc and batch-clang (tests/bench/batch.c):
+ *    eq. 5.109's and the network's NAME_grad_batch over 10^4 points against a loop of
+ *    NAME_grad calls, on one core and (gcc, OpenMP) on all.
+ *
  * BENCH_SECTIONS (a comma list of large, scaling, samples, modes, kept, ckp, oscfit, swingup,
- * newton;
+ * newton, batch;
  * default all) chooses what runs, BENCH_CC_TIMEOUT the cap on each compile of the scaling table
  * (seconds, default 120).
  * The inputs are made by a fixed-seed generator, so runs compare. Times are measured on
@@ -724,5 +728,7 @@ int main(void)
         status |= run_drivers("swingup");
     if (section("newton"))
         status |= run_drivers("newton");
+    if (section("batch"))
+        status |= run_drivers("batch");
     return status;
 }
