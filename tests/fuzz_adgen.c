@@ -30,16 +30,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size == 0)
         return 0;
     unsigned bits = data[0];
+    /* static, not accumulating, real 3 % 3 (double): CasADi's ABI */
+    int casadi = (bits & 0x33) == 0x13;
     EmitOptions opt = {
         .compile.real = (RealType)(bits % 3),
-        .compile.emit = bits & 0x08 ? EMIT_ALL : 0, /* every entry point each function has */
+        /* every entry point each function has, and the batched variants but for CasADi */
+        .compile.emit = bits & 0x08 ? EMIT_ALL | (casadi ? 0 : ENTRIES_BATCH) : 0,
         .prefix = bits & 0x04 ? "p_" : NULL,
         .csc = (bits & 0x04) != 0,
         .name = (bits & 0x0c) == 0x0c ? "g" : NULL,
         .file_static = (bits & 0x10) != 0,
         .accumulate = (bits & 0x20) != 0,
-        /* static, not accumulating, real 3 % 3 (double): CasADi's ABI */
-        .casadi = (bits & 0x33) == 0x13,
+        .casadi = casadi,
         .max_stack = (bits & 0x60) == 0x60 ? 1024 : 0, /* chunks of 64, work the caller's */
         .line_file = bits & 0x40 ? "in.expr" : NULL,
         .out_file = bits & 0x40 ? "out.c" : NULL,

@@ -30,6 +30,7 @@ sets=(
     "--emit=all --unroll=4"
     "--emit=all --abi=casadi"
     "--emit=all --max-stack=1024"
+    "--emit=all,value-batch,grad-batch,jvp-batch,vjp-batch --accumulate"
     "--emit=all --no-line SIZES"
     "--dot"
     "--dot=adjoint"
