@@ -126,6 +126,7 @@ static void start_definition(DefOut *e, const Func *f, const NameSet *file_names
 {
     sched_init(&e->s, f, arena, file_names);
     e->literal = arena_alloc(arena, f->dag.len * sizeof *e->literal);
+    e->one = arena_alloc(arena, f->dag.len);
     for (int k = 0; k < f->nsizes; k++) {
         if (f->size_slot[k] == UINT32_MAX)
             continue;

@@ -236,12 +236,15 @@ static NodeId *name_iteration_inputs(const DefOut *e, const Entry *entry, const 
     for (uint32_t j = 0; !back && j < lp->nstate; j++)
         name[body->input[st0 + j]] = local[f->input[lp->slot + j]];
     if (back) {
+        uint8_t *one = e->loops[r->loop].one; /* only the reverse runs read the seeds */
         EntryKind seed = r->kind == RUN_REVERSE_TANGENT ? ENTRY_GRAD : entry->kind;
-        for (uint32_t j = 0; j < nout; j++)
+        for (uint32_t j = 0; j < nout; j++) {
+            NodeId sd = rec || lp->result ? 0 : loop_sweep(f, lp, seed)->seed[j];
             name[body->input[body->bar_slot + j]] =
                 rec ? local[f->input[bar + lp->ncap + j]] :
-                lp->result ? value_text(e, lp, e->s.out_bar, var, j) :
-                             outer_text(&outer, loop_sweep(f, lp, seed)->seed[j]);
+                lp->result ? value_text(e, lp, e->s.out_bar, var, j) : outer_text(&outer, sd);
+            one[body->input[body->bar_slot + j]] = sd && dag_is_const(&f->dag, sd, 1.0);
+        }
         if (r->kind == RUN_REVERSE_TANGENT)
             name[body->input[body->bar_dot_slot]] =
                 outer_text(&outer, loop_sweep(f, lp, ENTRY_HVP)->seed[0]);

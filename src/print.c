@@ -28,9 +28,22 @@ int print_is_local(const Printer *p, NodeId id)
     return k >= 0 && p->b->local[k];
 }
 
+/* The operand a product or quotient by an input bound to 1 (e->one) prints as, else 0: x * 1
+ * and x / 1 are x exactly. */
+static NodeId times_one(const Printer *p, const Node *nd)
+{
+    if (nd->kind == N_MUL && p->e->one[nd->a])
+        return nd->b;
+    if ((nd->kind == N_MUL || nd->kind == N_DIV) && p->e->one[nd->b])
+        return nd->a;
+    return 0;
+}
+
 static int prec_of(const Printer *p, NodeId id)
 {
     const Node *nd = &dag_of(p)->nodes[id];
+    if (!print_is_local(p, id) && p->e->s.keep[id] != KEEP_LEAF && times_one(p, nd))
+        return prec_of(p, times_one(p, nd));
     if (nd->kind == N_CONST)
         return nd->k < 0 || (nd->k == 0 && signbit(nd->k)) ? P_UNARY : P_PRIMARY;
     if (nd->kind == N_INPUT || print_is_local(p, id) || p->e->s.keep[id] == KEEP_LEAF)
@@ -163,6 +176,10 @@ void print_node(Buf *out, const Printer *p, NodeId id)
     const Node *nd = &dag_of(p)->nodes[id];
     const OpInfo *op = &op_info[nd->kind];
     RealType real = p->e->opt->compile.real;
+    if (times_one(p, nd)) {
+        print_expr(out, p, times_one(p, nd));
+        return;
+    }
     switch (op->form) {
     case F_ADD: case F_MUL: {
         int prec = op->form == F_ADD ? P_ADD : P_MUL;
