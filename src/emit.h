@@ -52,9 +52,9 @@ struct DefOut {
     const char *band_var[BAND_VARS]; /* a Hessian of run-time size's (matrix.c) */
     const char *work;            /* the work array of a chunked body */
     const char **literal;        /* per constant node: its text, once printed */
-    uint8_t *one;                /* a kept loop's iteration: per node, an input the run being
-                                    printed binds to the constant 1 (a seed), which products
-                                    and quotients by it print without */
+    uint8_t *one;                /* a kept loop's iteration's (else NULL): per node, an input
+                                    the run being printed binds to the constant 1 (a seed),
+                                    which products and quotients by it print without */
     const char *work_macro;      /* NAME_WORK(sizes): the doubles `work` must hold */
     DefOut *loops;               /* per kept loop: its iteration's */
     const char **loop_var;       /* per kept loop: its index's C name */

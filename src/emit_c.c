@@ -126,7 +126,6 @@ static void start_definition(DefOut *e, const Func *f, const NameSet *file_names
 {
     sched_init(&e->s, f, arena, file_names);
     e->literal = arena_alloc(arena, f->dag.len * sizeof *e->literal);
-    e->one = arena_alloc(arena, f->dag.len);
     for (int k = 0; k < f->nsizes; k++) {
         if (f->size_slot[k] == UINT32_MAX)
             continue;
@@ -140,6 +139,7 @@ static void start_definition(DefOut *e, const Func *f, const NameSet *file_names
     for (int i = 0; i < f->nloops; i++) {
         e->loops[i].opt = e->opt;
         start_definition(&e->loops[i], f->loops[i].body, &e->s.names, arena);
+        e->loops[i].one = arena_alloc(arena, f->loops[i].body->dag.len);
     }
 }
 

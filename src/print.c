@@ -32,6 +32,8 @@ int print_is_local(const Printer *p, NodeId id)
  * and x / 1 are x exactly. */
 static NodeId times_one(const Printer *p, const Node *nd)
 {
+    if (!p->e->one)
+        return 0;
     if (nd->kind == N_MUL && p->e->one[nd->a])
         return nd->b;
     if ((nd->kind == N_MUL || nd->kind == N_DIV) && p->e->one[nd->b])
@@ -42,7 +44,7 @@ static NodeId times_one(const Printer *p, const Node *nd)
 static int prec_of(const Printer *p, NodeId id)
 {
     const Node *nd = &dag_of(p)->nodes[id];
-    if (!print_is_local(p, id) && p->e->s.keep[id] != KEEP_LEAF && times_one(p, nd))
+    if (times_one(p, nd) && !print_is_local(p, id) && p->e->s.keep[id] != KEEP_LEAF)
         return prec_of(p, times_one(p, nd));
     if (nd->kind == N_CONST)
         return nd->k < 0 || (nd->k == 0 && signbit(nd->k)) ? P_UNARY : P_PRIMARY;
