@@ -46,6 +46,7 @@ typedef struct {
     Term *terms;
     uint32_t nterms;
     int lines;           /* LaTeX: equations since the last heading (each ends with \\) */
+    const char *scope;   /* DOT: what its node ids start with ("f0", a loop's "f0l1") */
 } Ex;
 
 /* ---- names ------------------------------------------------------------------------------- */
@@ -81,8 +82,22 @@ static void ex_init(Ex *x, Func *f, ExplainStyle style, int collapse)
     x->inlined = xrealloc(NULL, x->n);
     memset(x->body, 0, x->n);
     memset(x->inlined, 0, x->n);
-    x->body[x->root] = 1;
-    dag_reach(x->d, x->root, x->body);
+    /* from every root (a recurrence's iteration has one a state), and what kept loops read
+     * of the function: their captures and the states' first values */
+    NodeId top = 0;
+    for (int r = 0; r < f->nroots; r++) {
+        x->body[f->roots[r]] = 1;
+        top = f->roots[r] > top ? f->roots[r] : top;
+    }
+    for (int l = 0; l < f->nloops; l++) {
+        const Loop *lp = &f->loops[l];
+        for (uint32_t c = 0; c < lp->ncap + lp->nstate; c++) {
+            NodeId id = c < lp->ncap ? lp->cap[c] : lp->init[c - lp->ncap];
+            x->body[id] = id < x->n;
+            top = id < x->n && id > top ? id : top;
+        }
+    }
+    dag_reach(x->d, top, x->body);
     x->body[0] = 0;
     if (collapse)
         choose_inlined(x);
@@ -661,12 +676,12 @@ static long dot_node(const Ex *x, NodeId id, int collapse)
     return id;
 }
 
-static void put_dot_id(Buf *out, int fn, long node)
+static void put_dot_id(Buf *out, const char *scope, long node)
 {
     if (node < 0)
-        buf_printf(out, "f%dp%ld", fn, -1 - node);
+        buf_printf(out, "%sp%ld", scope, -1 - node);
     else
-        buf_printf(out, "f%dn%ld", fn, node);
+        buf_printf(out, "%sn%ld", scope, node);
 }
 
 /* A DOT string: quotes and backslashes escaped; a newline as \n. */
@@ -751,12 +766,33 @@ static const char *element_stem(Ex *x, const char *label)
     return end < n ? arena_strndup(&x->arena, label, end) : NULL;
 }
 
+/* A box: node (an id of put_dot_id) labelled. */
+static void dot_box(const Ex *x, long node, const char *label, const char *indent, Buf *out)
+{
+    buf_puts(out, indent);
+    put_dot_id(out, x->scope, node);
+    buf_puts(out, " [shape=box, label=");
+    put_dot_string(out, label);
+    buf_puts(out, "];\n");
+}
+
 /* A function's inputs in DOT, as boxes; arrays collapsed into one box each. */
-static void dot_inputs(const Ex *x, int fn, int collapse, const char *indent, Buf *out)
+static void dot_inputs(const Ex *x, int collapse, const char *indent, Buf *out)
 {
     const Func *f = x->f;
     for (int p = 0; p < f->nparams; p++) {
         const Param *pa = &f->params[p];
+        if (pa->rt_size >= 0) { /* no element of its own: one box, read by the loops */
+            Buf label = {0};
+            buf_printf(&label, "%s[%s]", pa->name, f->size[pa->rt_size]);
+            for (int r = 1; r < pa->rank; r++)
+                buf_printf(&label, "[%u]", pa->dims[r]);
+            if (pa->kind == PARAM_DATA)
+                buf_puts(&label, "\n(data)");
+            dot_box(x, -1 - p, label.data, indent, out);
+            buf_free(&label);
+            continue;
+        }
         for (uint32_t k = 0; k < pa->size; k++) {
             NodeId in = f->input[pa->first + k];
             if (!x->body[in] && !(collapse && pa->rank))
@@ -770,7 +806,7 @@ static void dot_inputs(const Ex *x, int fn, int collapse, const char *indent, Bu
             if (pa->kind == PARAM_DATA)
                 buf_puts(&label, "\n(data)");
             buf_puts(out, indent);
-            put_dot_id(out, fn, dot_node(x, in, collapse));
+            put_dot_id(out, x->scope, dot_node(x, in, collapse));
             buf_puts(out, " [shape=box, label=");
             put_dot_string(out, label.data);
             buf_puts(out, "];\n");
@@ -780,7 +816,7 @@ static void dot_inputs(const Ex *x, int fn, int collapse, const char *indent, Bu
 }
 
 /* Its operations; the elements of a local array in a cluster. */
-static void dot_operations(Ex *x, int fn, const char *indent, Buf *out)
+static void dot_operations(Ex *x, const char *indent, Buf *out)
 {
     Clustered *cl = xrealloc(NULL, (x->n + 1) * sizeof *cl);
     uint32_t ncl = 0;
@@ -796,7 +832,7 @@ static void dot_operations(Ex *x, int fn, const char *indent, Buf *out)
         buf_printf(&label, "%s\n", x->name[id]);
         put_definition(x, &label, id);
         buf_puts(out, indent);
-        put_dot_id(out, fn, id);
+        put_dot_id(out, x->scope, id);
         buf_puts(out, id == x->root ? " [peripheries=2, label=" : " [label=");
         put_dot_string(out, label.data);
         buf_puts(out, "];\n");
@@ -805,8 +841,8 @@ static void dot_operations(Ex *x, int fn, const char *indent, Buf *out)
     qsort(cl, ncl, sizeof *cl, by_stem);
     for (uint32_t k = 0; k < ncl; k++) {
         if (k == 0 || strcmp(cl[k].stem, cl[k - 1].stem) != 0) {
-            buf_printf(out, "%ssubgraph cluster_f%d_%s {\n%s    label=", indent, fn, cl[k].stem,
-                       indent);
+            buf_printf(out, "%ssubgraph cluster_%s_%s {\n%s    label=", indent, x->scope,
+                       cl[k].stem, indent);
             put_dot_string(out, cl[k].stem);
             buf_printf(out, "; style=rounded;\n");
         }
@@ -814,7 +850,7 @@ static void dot_operations(Ex *x, int fn, const char *indent, Buf *out)
         buf_printf(&label, "%s\n", x->name[cl[k].id]);
         put_definition(x, &label, cl[k].id);
         buf_printf(out, "%s    ", indent);
-        put_dot_id(out, fn, cl[k].id);
+        put_dot_id(out, x->scope, cl[k].id);
         buf_puts(out, cl[k].id == x->root ? " [peripheries=2, label=" : " [label=");
         put_dot_string(out, label.data);
         buf_puts(out, "];\n");
@@ -826,7 +862,7 @@ static void dot_operations(Ex *x, int fn, const char *indent, Buf *out)
 }
 
 /* The data flow, and against it the adjoints' flow (eq. 5.145), labelled with the partials. */
-static void dot_edges(Ex *x, int fn, int adjoint, int collapse, const char *indent, Buf *out)
+static void dot_edges(Ex *x, int adjoint, int collapse, const char *indent, Buf *out)
 {
     long *list = NULL;
     uint32_t cap = 0;
@@ -836,9 +872,9 @@ static void dot_edges(Ex *x, int fn, int adjoint, int collapse, const char *inde
         uint32_t n = shown_operands(x, w, collapse, &list, &cap);
         for (uint32_t k = 0; k < n; k++) {
             buf_puts(out, indent);
-            put_dot_id(out, fn, list[k]);
+            put_dot_id(out, x->scope, list[k]);
             buf_puts(out, " -> ");
-            put_dot_id(out, fn, w);
+            put_dot_id(out, x->scope, w);
             buf_puts(out, ";\n");
         }
         if (!adjoint || !has_adjoint(x, w))
@@ -847,9 +883,9 @@ static void dot_edges(Ex *x, int fn, int adjoint, int collapse, const char *inde
             if (list[k] >= 0 && !has_adjoint(x, (NodeId)list[k]))
                 continue;
             buf_puts(out, indent);
-            put_dot_id(out, fn, w);
+            put_dot_id(out, x->scope, w);
             buf_puts(out, " -> ");
-            put_dot_id(out, fn, list[k]);
+            put_dot_id(out, x->scope, list[k]);
             buf_puts(out, " [style=dashed, color=red, constraint=false];\n");
         }
     }
@@ -859,9 +895,9 @@ static void dot_edges(Ex *x, int fn, int adjoint, int collapse, const char *inde
         buf_puts(&label, " = ");
         put_partial_value(x, &label, &x->terms[t], 0);
         buf_puts(out, indent);
-        put_dot_id(out, fn, x->terms[t].w);
+        put_dot_id(out, x->scope, x->terms[t].w);
         buf_puts(out, " -> ");
-        put_dot_id(out, fn, x->terms[t].v);
+        put_dot_id(out, x->scope, x->terms[t].v);
         buf_puts(out, " [style=dashed, color=red, fontcolor=red, constraint=false, label=");
         put_dot_string(out, label.data);
         buf_puts(out, "];\n");
@@ -870,11 +906,181 @@ static void dot_edges(Ex *x, int fn, int adjoint, int collapse, const char *inde
     free(list);
 }
 
+/* An element a kept loop reads, as the source writes it: X[i][0], x[i + 1]. */
+static void put_load(Buf *out, const Func *f, const Loop *lp, const Load *ld)
+{
+    if (ld->param < 0) { /* a state of an earlier recurrence, at every step */
+        const Traj *t = &f->traj[-1 - ld->param];
+        buf_printf(out, "%s[", f->loops[t->loop].state_name[t->state]);
+        func_put_affine(out, &ld->at, lp->var, f->size, "*");
+        buf_puts(out, "]");
+        return;
+    }
+    const Param *pa = &f->params[ld->param];
+    Affine at = ld->at;
+    int64_t stride = 1, idx[MAX_RANK];
+    for (int r = pa->rank - 1; r > 0; r--) { /* the constant trailing indices */
+        int64_t k = ((at.k % (int64_t)pa->dims[r]) + pa->dims[r]) % pa->dims[r];
+        idx[r] = k;
+        at.k = (at.k - k) / pa->dims[r];
+        for (int j = 0; j <= MAX_SIZES; j++)
+            at.c[j] /= pa->dims[r];
+        stride *= pa->dims[r];
+    }
+    buf_printf(out, "%s[", pa->name);
+    func_put_affine(out, &at, lp->var, f->size, "*");
+    buf_puts(out, "]");
+    for (int r = 1; r < pa->rank; r++)
+        buf_printf(out, "[%lld]", (long long)idx[r]);
+    (void)stride;
+}
+
+/* Kept loop l of f (x its picture) as a cluster: one iteration's graph, its loads and captures
+ * read from f's boxes and nodes, and where its results go (a sum's into f, a recurrence's
+ * next states back to its states, the last into f). */
+static void dot_loop(Ex *x, int l, int adjoint, const char *indent, Buf *out)
+{
+    Func *f = x->f;
+    const Loop *lp = &f->loops[l];
+    Func *body = lp->body;
+    Buf scope = {0}, in = {0}, t = {0};
+    buf_printf(&scope, "%sl%d", x->scope, l);
+    buf_printf(&in, "%s    ", indent);
+    Ex b;
+    ex_init(&b, body, EXPLAIN_TEXT, count_ops(body) > COLLAPSE_OVER);
+    b.scope = scope.data;
+    if (adjoint && !b.inlined[b.root])
+        ex_terms(&b);
+    uint32_t st0 = 1 + lp->nload, cap0 = st0 + lp->nstate;
+    b.name[body->input[0]] = lp->var;
+    for (uint32_t k = 0; k < lp->nload; k++) {
+        t.len = 0;
+        put_load(&t, f, lp, &lp->load[k]);
+        b.name[body->input[1 + k]] = arena_strndup(&b.arena, t.data, t.len);
+    }
+    for (uint32_t j = 0; j < lp->nstate; j++) {
+        t.len = 0;
+        buf_printf(&t, "%s[%s]", lp->state_name[j], lp->var);
+        b.name[body->input[st0 + j]] = arena_strndup(&b.arena, t.data, t.len);
+        t.len = 0;
+        buf_printf(&t, "%s[%s + 1]", lp->state_name[j], lp->var);
+        if (node_is_op(&body->dag, body->roots[j])) /* else an input, by its own name */
+            b.name[body->roots[j]] = arena_strndup(&b.arena, t.data, t.len);
+    }
+    for (uint32_t c = 0; c < lp->ncap; c++) { /* an unnamed value by its definition (dt/2) */
+        NodeId cap = lp->cap[c];
+        t.len = 0;
+        if (node_is_op(&f->dag, cap) && !f->dag.meta[cap].label)
+            put_definition(x, &t, cap);
+        else
+            buf_puts(&t, x->name[cap] ? x->name[cap] : "(value)");
+        b.name[body->input[cap0 + c]] = arena_strndup(&b.arena, t.data, t.len);
+    }
+    if (!lp->nstate && node_is_op(&body->dag, b.root))
+        b.name[b.root] = "term";
+    t.len = 0;
+    buf_printf(&t, "%s over %s = ", lp->nstate ? "recurrence" : "sum", lp->var);
+    func_put_affine(&t, &lp->lo, lp->var, f->size, "*");
+    buf_puts(&t, "..");
+    func_put_affine(&t, &lp->hi, lp->var, f->size, "*");
+    buf_printf(out, "%ssubgraph cluster_%s {\n%s    label=", indent, scope.data, indent);
+    put_dot_string(out, t.data);
+    buf_printf(out, "; style=dashed;\n");
+    for (uint32_t s = 0; s < cap0 + lp->ncap; s++)
+        if (b.body[body->input[s]])
+            dot_box(&b, body->input[s], b.name[body->input[s]], in.data, out);
+    dot_operations(&b, in.data, out);
+    dot_edges(&b, adjoint, 0, in.data, out);
+    buf_printf(out, "%s}\n", indent);
+    /* into the loop: an array's box to its loads, a value to its capture, a state's first
+     * value to the state */
+    for (uint32_t k = 0; k < lp->nload; k++) {
+        const Load *ld = &lp->load[k];
+        if (!b.body[body->input[1 + k]] || ld->param < 0)
+            continue;
+        buf_puts(out, indent);
+        put_dot_id(out, x->scope, -1 - ld->param);
+        buf_puts(out, " -> ");
+        put_dot_id(out, b.scope, body->input[1 + k]);
+        buf_puts(out, " [style=dotted];\n");
+    }
+    for (uint32_t c = 0; c < lp->ncap + lp->nstate; c++) {
+        NodeId from = c < lp->ncap ? lp->cap[c] : lp->init[c - lp->ncap];
+        NodeId to = body->input[c < lp->ncap ? cap0 + c : st0 + c - lp->ncap];
+        if (!b.body[to] || f->dag.nodes[from].kind == N_CONST)
+            continue;
+        buf_puts(out, indent);
+        put_dot_id(out, x->scope, dot_node(x, from, 0));
+        buf_puts(out, " -> ");
+        put_dot_id(out, b.scope, to);
+        buf_puts(out, " [style=dotted];\n");
+    }
+    /* out of it: the sum, or each state's next value to the state and its last to f */
+    for (uint32_t j = 0; j < loop_results(lp); j++) {
+        NodeId root = body->roots[j], slot = f->input[lp->slot + j];
+        if (lp->nstate && b.body[body->input[st0 + j]]) {
+            buf_puts(out, indent);
+            put_dot_id(out, b.scope, root);
+            buf_puts(out, " -> ");
+            put_dot_id(out, b.scope, body->input[st0 + j]);
+            buf_puts(out, " [style=dashed, constraint=false, label=\"next step\"];\n");
+        }
+        if (!x->body[slot])
+            continue;
+        buf_puts(out, indent);
+        put_dot_id(out, b.scope, root);
+        buf_puts(out, " -> ");
+        put_dot_id(out, x->scope, slot);
+        buf_printf(out, " [label=\"%s\"];\n", lp->nstate ? "last" : "sum");
+    }
+    ex_free(&b);
+    buf_free(&scope);
+    buf_free(&in);
+    buf_free(&t);
+}
+
+/* The boxes of what f reads besides its parameters: its sizes read as numbers, and its kept
+ * loops' results (a sum, a recurrence's last states), named for the expressions that read
+ * them. */
+static void dot_loop_results(Ex *x, const char *indent, Buf *out)
+{
+    const Func *f = x->f;
+    for (int k = 0; k < f->nsizes; k++) {
+        if (f->size_slot[k] == UINT32_MAX || !x->body[f->input[f->size_slot[k]]])
+            continue;
+        x->name[f->input[f->size_slot[k]]] = f->size[k];
+        dot_box(x, f->input[f->size_slot[k]], f->size[k], indent, out);
+    }
+    for (int l = 0; l < f->nloops; l++) {
+        const Loop *lp = &f->loops[l];
+        for (uint32_t j = 0; j < loop_results(lp); j++) {
+            NodeId in = f->input[lp->slot + j];
+            if (!x->body[in])
+                continue;
+            Buf name = {0};
+            if (lp->nstate)
+                buf_printf(&name, "%s_last", lp->state_name[j]);
+            else
+                buf_printf(&name, "sum_%s", lp->var);
+            x->name[in] = names_claim(&x->names, name.data);
+            buf_free(&name);
+            buf_puts(out, indent);
+            put_dot_id(out, x->scope, in);
+            buf_puts(out, " [shape=box, style=rounded, label=");
+            put_dot_string(out, x->name[in]);
+            buf_puts(out, "];\n");
+        }
+    }
+}
+
 static void dot_func(Func *f, int fn, int nfuncs, int adjoint, Buf *out)
 {
     int collapse = count_ops(f) > COLLAPSE_OVER;
     Ex x;
     ex_init(&x, f, EXPLAIN_TEXT, collapse);
+    char scope[16];
+    snprintf(scope, sizeof scope, "f%d", fn);
+    x.scope = scope;
     if (adjoint && !collapse)
         ex_terms(&x);
     const char *indent = nfuncs > 1 ? "        " : "    ";
@@ -883,9 +1089,12 @@ static void dot_func(Func *f, int fn, int nfuncs, int adjoint, Buf *out)
         put_dot_string(out, f->name);
         buf_puts(out, ";\n");
     }
-    dot_inputs(&x, fn, collapse, indent, out);
-    dot_operations(&x, fn, indent, out);
-    dot_edges(&x, fn, adjoint, collapse, indent, out);
+    dot_loop_results(&x, indent, out);
+    dot_inputs(&x, collapse, indent, out);
+    dot_operations(&x, indent, out);
+    dot_edges(&x, adjoint, collapse, indent, out);
+    for (int l = 0; l < f->nloops; l++)
+        dot_loop(&x, l, adjoint, indent, out);
     if (nfuncs > 1)
         buf_puts(out, "    }\n");
     ex_free(&x);
@@ -899,7 +1108,7 @@ void explain_dot(Program *prog, int adjoint, Buf *out)
     buf_puts(out, "    rankdir=LR;\n    node [fontname=\"Helvetica\"];\n"
                   "    edge [fontname=\"Helvetica\", fontsize=10];\n");
     for (int i = 0; i < prog->nfuncs; i++)
-        if (!prog->funcs[i].vector && !prog->funcs[i].nsizes) /* one value, constant sizes */
+        if (!prog->funcs[i].vector) /* one value; kept loops drawn as one iteration each */
             dot_func(&prog->funcs[i], i, prog->nfuncs, adjoint, out);
     buf_puts(out, "}\n");
 }

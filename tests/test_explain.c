@@ -344,6 +344,69 @@ static void test_dot_network_collapsed(void **state)
     free(dot);
 }
 
+/* The operation nodes (ellipses: no shape=box) of a DOT text, between `from` and `to` (NULL:
+ * the start and the end). */
+static int dot_operations_between(const char *dot, const char *from, const char *to)
+{
+    const char *s = from ? strstr(dot, from) : dot;
+    assert_non_null(s);
+    const char *end = to ? strstr(s, to) : s + strlen(s);
+    assert_non_null(end);
+    int n = 0;
+    for (const char *l = s; l && l < end; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
+        const char *nl = strchr(l, '\n');
+        size_t len = nl ? (size_t)(nl - l) : strlen(l);
+        char line[512];
+        snprintf(line, sizeof line, "%.*s", (int)(len < 511 ? len : 511), l);
+        n += strstr(line, " [") && strstr(line, "label=") && !strstr(line, "shape=box") &&
+             !strstr(line, "->");
+    }
+    return n;
+}
+
+/* A kept loop is drawn as one iteration in a cluster (issue 19): the extended Rosenbrock
+ * function with N left open has as many operations in its cluster as the graph unrolled at
+ * N = 2 (one term) has in all; its loads are read from the array's box, the term goes into
+ * the sum, and a recurrence's next state goes back to its state. */
+static void test_dot_kept_loops(void **state)
+{
+    (void)state;
+    if (runf(NULL, "command -v dot >/dev/null") != 0)
+        fail_msg("Graphviz's dot is missing (apt-get install graphviz)");
+    int nodes, edges, dashed;
+    dot_counts("--dot tests/bench/rosen_n.expr", &nodes, &edges, &dashed);
+    char *kept = NULL, *unrolled = NULL;
+    assert_int_equal(runf(&kept, ADGEN_CMD " --dot tests/bench/rosen_n.expr"), 0);
+    assert_int_equal(runf(&unrolled, ADGEN_CMD " --dot -D N=2 tests/bench/rosen_n.expr"), 0);
+    int term = dot_operations_between(kept, "subgraph cluster_f0l0 {", "\n    }");
+    assert_int_equal(term, dot_operations_between(unrolled, NULL, NULL));
+    assert_int_equal(term, 7);
+    assert_contains(kept, "label=\"sum over i = 0..N - 2\"");
+    assert_contains(kept, "f0p0 [shape=box, label=\"x[N]\"];");
+    assert_contains(kept, "[shape=box, label=\"x[i + 1]\"];");
+    assert_contains(kept, "f0p0 -> f0l0n2 [style=dotted];");
+    assert_contains(kept, "[label=\"sum\"];");
+    free(kept);
+    free(unrolled);
+    /* the iteration's partials, against the data flow */
+    dot_counts("--dot=adjoint tests/bench/rosen_n.expr", &nodes, &edges, &dashed);
+    assert_true(dashed >= 7);
+    spit(OUT "/rec.expr", "f(a; n) {\n    s[0] = a\n    for k = 0..n-1 { s[k+1] = 2*s[k] + a }\n"
+                          "    return s[n]^2\n}\n");
+    dot_counts("--dot " OUT "/rec.expr", &nodes, &edges, &dashed);
+    assert_int_equal(runf(&kept, ADGEN_CMD " --dot " OUT "/rec.expr"), 0);
+    assert_contains(kept, "label=\"recurrence over k = 0..n - 1\"");
+    assert_contains(kept, " -> f0l0n2 [style=dashed, constraint=false, label=\"next step\"];");
+    assert_contains(kept, "[label=\"last\"];");
+    assert_contains(kept, "label=\"s[k + 1]\\n");
+    assert_contains(kept, "f0n1 -> f0l0n2 [style=dotted];"); /* s[0] = a */
+    free(kept);
+    /* --explain still wants the sizes */
+    assert_int_equal(runf(&kept, ADGEN_CMD " --explain " OUT "/rec.expr 2>&1"), 1);
+    assert_contains(kept, "'f' has sizes known only at run time (n): give them with -D");
+    free(kept);
+}
+
 /* ---- --report --------------------------------------------------------------------------------- */
 
 /* The text of C function `name`'s body in the C source, comments removed (malloc'ed). */
@@ -626,6 +689,7 @@ int main(void)
         cmocka_unit_test(test_explain_latex),
         cmocka_unit_test(test_dot_book_graph),
         cmocka_unit_test(test_dot_network_collapsed),
+        cmocka_unit_test(test_dot_kept_loops),
         cmocka_unit_test(test_report_counts_match_c),
         cmocka_unit_test(test_report_sharing),
         cmocka_unit_test(test_report_entry_points),
