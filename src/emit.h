@@ -153,6 +153,20 @@ typedef struct {
     int fused;         /* a reverse run that also computes the sum (its value run is gone) */
 } Run;
 
+/* A gradient (or Hessian-vector product) of a run-time array that one forward reverse run
+ * writes whole, element after element (the sum's loads x[i + lo] .. x[i + hi] cover the
+ * array exactly): its elements' terms carried in registers, as a hand adjoint carries them,
+ * each stored once when no later step adds to it, instead of the array zeroed and added into
+ * at every step. */
+typedef struct {
+    int run;
+    int param;
+    int hv;              /* the Hessian-vector product's (OUT_LOAD_HV), else the gradient's */
+    int64_t lo, hi;      /* the loads' offsets from the loop's index */
+    const char **carry;  /* hi - lo + 1 registers: elements index + lo .. index + hi */
+    const char *end;     /* the index after the last step (the first when there is none) */
+} Rotation;
+
 /* An entry point's runs, in an order that gives each what it reads: the sums in the order of
  * the source, then the reverse loops backwards; each printed just before the first statement
  * that reads what it defines. */
@@ -163,6 +177,8 @@ typedef struct {
     int *slot_run;     /* per input slot: the run defining it, or -1 */
     uint32_t nslots;
     uint8_t *done;     /* per position of the body: its local is printed */
+    Rotation *rot;     /* the arrays carried in registers */
+    int nrot;
 } Runs;
 
 /* What a run's iteration computes: a node of its body, and where it goes. */
@@ -197,6 +213,9 @@ typedef struct {
 void runs_plan(DefOut *e, const Entry *entry, Body *b, Runs *rs);
 /* Frees what runs_plan allocated in rs. */
 void runs_free(Runs *rs);
+/* The rotation of run j's output of param's gradient (hv: its Hessian-vector product's), or
+ * NULL. */
+const Rotation *runs_rotation(const Runs *rs, int j, int param, int hv);
 /* The outputs of run r the entry point needs, into *outs (allocated); their number. */
 uint32_t runs_outputs(const DefOut *e, const Entry *entry, const Body *b, const Run *r,
                       RunOut **outs);

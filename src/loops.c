@@ -581,11 +581,70 @@ static void put_ckp_reverse(Emitter *em, const DefOut *e, const Entry *entry, co
     free(to);
 }
 
-/* Run r: the declarations of what it computes, the loop, its statements, then the sums and
- * the new states. */
-static void put_run(Emitter *em, const DefOut *e, const Entry *entry, const Body *b, const Run *r)
+/* The gradients run j carries in registers (Rotation): declared before its loop (`where` 0),
+ * each step's first element stored and the registers moved on at the end of its iteration
+ * (1), and after the loop the last elements stored (2). */
+static void put_rotations(Buf *out, const DefOut *e, const Runs *rs, int j, int where)
 {
     const Func *f = e->s.f;
+    const Loop *lp = &f->loops[rs->run[j].loop];
+    const char *var = e->loop_var[rs->run[j].loop], *real = real_type[e->opt->compile.real];
+    const char *zero = literal_zero[e->opt->compile.real];
+    for (int k = 0; k < rs->nrot; k++) {
+        const Rotation *ro = &rs->rot[k];
+        if (ro->run != j)
+            continue;
+        const char *array = ro->hv ? e->s.hparam[ro->param] : e->s.gparam[ro->param];
+        const char *op = e->opt->accumulate && !ro->hv ? "+=" : "=";
+        int64_t w = ro->hi - ro->lo;
+        Affine at;
+        memset(&at, 0, sizeof at);
+        if (where == 0) {
+            for (int64_t d = 0; d <= w; d++)
+                buf_printf(out, "    %s %s = %s;\n", real, ro->carry[d], zero);
+        } else if (where == 1) {
+            at.c[0] = 1;
+            at.k = ro->lo;
+            buf_printf(out, "        %s %s %s;\n", load_text(e, array, var, &at), op,
+                       ro->carry[0]);
+            for (int64_t d = 0; d < w; d++)
+                buf_printf(out, "        %s = %s;\n", ro->carry[d], ro->carry[d + 1]);
+            buf_printf(out, "        %s = %s;\n", ro->carry[w], zero);
+        } else if (w > 0) {
+            /* the last w elements, or the first ones when the loop ran no step */
+            Affine after = lp->hi;
+            after.k++;
+            buf_printf(out, "    const long %s = ", ro->end);
+            print_affine(out, e, var, &after);
+            buf_puts(out, " > ");
+            print_affine(out, e, var, &lp->lo);
+            buf_puts(out, " ? ");
+            print_affine(out, e, var, &after);
+            buf_puts(out, " : ");
+            print_affine(out, e, var, &lp->lo);
+            buf_puts(out, ";\n");
+            for (int64_t d = 0; d < w; d++) {
+                Buf idx = {0};
+                buf_printf(&idx, "%s", ro->end);
+                if (ro->lo + d)
+                    buf_printf(&idx, " %c %lld", ro->lo + d < 0 ? '-' : '+',
+                               (long long)(ro->lo + d < 0 ? -(ro->lo + d) : ro->lo + d));
+                buf_printf(out, "    if (%s < ", idx.data);
+                print_rt_length(out, e, &f->params[ro->param]);
+                buf_printf(out, ")\n        %s[%s] %s %s;\n", array, idx.data, op, ro->carry[d]);
+                buf_free(&idx);
+            }
+        }
+    }
+}
+
+/* Run j of rs: the declarations of what it computes, the loop, its statements, then the sums
+ * and the new states. */
+static void put_run(Emitter *em, const DefOut *e, const Entry *entry, const Body *b,
+                    const Runs *rs, int j)
+{
+    const Func *f = e->s.f;
+    const Run *r = &rs->run[j];
     const Loop *lp = &f->loops[r->loop];
     DefOut *be = &e->loops[r->loop];
     RunOut *o;
@@ -600,19 +659,29 @@ static void put_run(Emitter *em, const DefOut *e, const Entry *entry, const Body
     NodeId *flag = name_iteration_inputs(e, entry, b, r);
     Routes rt;
     routes_make(&rt, e, entry, r, o, n);
+    for (uint32_t k = 0; k < n; k++) { /* a carried element's term into its register */
+        const Load *ld = &lp->load[o[k].idx < lp->nload ? o[k].idx : 0];
+        const Rotation *ro = o[k].kind == OUT_LOAD_BAR || o[k].kind == OUT_LOAD_HV ?
+                             runs_rotation(rs, j, ld->param, o[k].kind == OUT_LOAD_HV) : NULL;
+        if (ro)
+            rt.into[k] = ro->carry[ld->at.k - ro->lo];
+    }
     put_carried(em->out, e, entry, b, r, o, rt.into, n);
+    put_rotations(em->out, e, rs, j, 0);
     if (ckp && r->kind == RUN_REVERSE) {
         put_ckp_reverse(em, e, entry, b, r, o, &rt, n, flag);
     } else {
         const char **state = xrealloc(NULL, (lp->nstate + 1) * sizeof *state);
-        for (uint32_t j = 0; j < lp->nstate; j++)
-            state[j] = e->s.local[f->input[lp->slot + j]];
+        for (uint32_t st = 0; st < lp->nstate; st++)
+            state[st] = e->s.local[f->input[lp->slot + st]];
         TapeSaved tape;
         tape_mark(be, lp, r, &tape);
         put_loop_head(em, e, r, ckp, state);
         put_traj_adjoints(em->out, e, entry, b, r, o, rt.into, n, 1);
         put_iteration(em, e, r, o, rt.roots, rt.into, rt.adds, n, flag, &tape, 0, "        ");
+        put_rotations(em->out, e, rs, j, 1);
         buf_puts(em->out, "    }\n");
+        put_rotations(em->out, e, rs, j, 2);
         put_traj_adjoints(em->out, e, entry, b, r, o, rt.into, n, 0);
         tape_put_back(be, lp, &tape);
         free(state);
@@ -717,7 +786,7 @@ static void put_runs_to(Emitter *em, const DefOut *e, const Entry *entry, const 
         free(in);
         if (rs->next != j)
             continue;
-        put_run(em, e, entry, b, &rs->run[j]);
+        put_run(em, e, entry, b, rs, j);
         rs->next = j + 1;
     }
 }
@@ -792,8 +861,13 @@ void loops_put_body(Emitter *em, const DefOut *e, const Entry *entry, const Body
                 used |= a->name == e->s.out ||
                         (a->name == e->s.out_dot && rs->run[j].kind == RUN_TANGENT) ||
                         (a->name == e->s.out_bar && rs->run[j].kind >= RUN_REVERSE);
+        int rotated = 0; /* written whole by a run that carries it */
+        for (int j = 0; rs && a->param >= 0 && j < rs->nrot; j++)
+            rotated |= rs->rot[j].param == a->param &&
+                       a->name == (rs->rot[j].hv ? e->s.hparam : e->s.gparam)[a->param];
+        used |= rotated;
         if (a->param >= 0 && (f->params[a->param].rt_size >= 0 || f->params[a->param].loaded) &&
-            a->out && !print_adds_into(e, entry, a)) {
+            a->out && !print_adds_into(e, entry, a) && !rotated) {
             /* a run-time array's gradient: zeroed here, added into by the reverse loops */
             buf_printf(out, "    for (long %s = 0; %s < ", e->index, e->index);
             print_rt_length(out, e, &f->params[a->param]);

@@ -355,6 +355,8 @@ static void choose_runs(DefOut *e, const Entry *entry, const Body *b, Runs *rs)
         }
     }
     uint8_t *fuse = fusible(e, entry, b, on);
+    rs->rot = NULL;
+    rs->nrot = 0;
     rs->n = 0;
     rs->next = 0;
     rs->run = xrealloc(NULL, ((size_t)f->nloops * 2 + 1) * sizeof *rs->run);
@@ -399,6 +401,90 @@ static void choose_runs(DefOut *e, const Entry *entry, const Body *b, Runs *rs)
     }
 }
 
+const Rotation *runs_rotation(const Runs *rs, int j, int param, int hv)
+{
+    for (int k = 0; k < rs->nrot; k++)
+        if (rs->rot[k].run == j && rs->rot[k].param == param && rs->rot[k].hv == hv)
+            return &rs->rot[k];
+    return NULL;
+}
+
+enum { MAX_CARRY = 8 }; /* registers a rotation may carry */
+
+/* Whether the loads of `param` that run j adds into the gradient (hv: the Hessian-vector
+ * product) of are at index + offset, offsets *lo..*hi, covering the 1-D array exactly, and no
+ * other run adds into it. */
+static int rotates(const DefOut *e, const Entry *entry, const Body *b, const Runs *rs, int j,
+                   int param, int hv, int64_t *lo, int64_t *hi)
+{
+    const Func *f = e->s.f;
+    const Param *pa = &f->params[param];
+    int found = 0, ok = pa->rank == 1;
+    *lo = *hi = 0;
+    for (int r = 0; r < rs->n && ok; r++) {
+        RunOut *o;
+        uint32_t n = runs_outputs(e, entry, b, &rs->run[r], &o);
+        const Loop *lp = &f->loops[rs->run[r].loop];
+        for (uint32_t k = 0; k < n && ok; k++) {
+            if (o[k].kind != (hv ? OUT_LOAD_HV : OUT_LOAD_BAR) ||
+                lp->load[o[k].idx].param != param)
+                continue;
+            const Affine *at = &lp->load[o[k].idx].at;
+            ok = r == j && at->c[0] == 1;
+            for (int s = 1; s <= MAX_SIZES && ok; s++)
+                ok = at->c[s] == 0;
+            *lo = found && *lo < at->k ? *lo : at->k;
+            *hi = found && *hi > at->k ? *hi : at->k;
+            found = 1;
+        }
+        free(o);
+    }
+    if (!ok || !found || *hi - *lo >= MAX_CARRY)
+        return 0;
+    /* the first element is the first step's, the last the last step's: lo + *lo is 0 and
+     * hi + *hi is the array's length - 1 (a run-time size's, or a constant one's) */
+    const Loop *lp = &f->loops[rs->run[j].loop];
+    for (int s = 0; s <= MAX_SIZES; s++)
+        ok = ok && lp->lo.c[s] == 0 && lp->hi.c[s] == (pa->rt_size >= 0 && s == 1 + pa->rt_size);
+    return ok && lp->lo.k + *lo == 0 &&
+           lp->hi.k + *hi == (pa->rt_size >= 0 ? -1 : (int64_t)pa->size - 1);
+}
+
+/* The gradients the entry point's forward reverse runs carry in registers (Rotation). */
+static void plan_rotations(DefOut *e, const Entry *entry, const Body *b, Runs *rs)
+{
+    const Func *f = e->s.f;
+    rs->rot = NULL;
+    rs->nrot = 0;
+    for (int j = 0; j < rs->n; j++) {
+        const Run *r = &rs->run[j];
+        if (r->kind < RUN_REVERSE || f->loops[r->loop].nstate)
+            continue;
+        for (int p = 0; p < f->nparams; p++) {
+            for (int hv = 0; hv < 2; hv++) {
+                int64_t lo, hi;
+                if (!rotates(e, entry, b, rs, j, p, hv, &lo, &hi))
+                    continue;
+                rs->rot = xrealloc(rs->rot, ((size_t)rs->nrot + 1) * sizeof *rs->rot);
+                Rotation *ro = &rs->rot[rs->nrot++];
+                const char *array = hv ? e->s.hparam[p] : e->s.gparam[p];
+                *ro = (Rotation){j, p, hv, lo, hi, NULL, NULL};
+                ro->carry = arena_alloc(e->s.arena, (size_t)(hi - lo + 1) * sizeof *ro->carry);
+                for (int64_t d = 0; d <= hi - lo; d++) {
+                    Buf name = {0};
+                    buf_printf(&name, "%s_%lld", array, (long long)d);
+                    ro->carry[d] = names_claim(&e->s.names, name.data);
+                    buf_free(&name);
+                }
+                Buf name = {0};
+                buf_printf(&name, "%s_end", array);
+                ro->end = names_claim(&e->s.names, name.data);
+                buf_free(&name);
+            }
+        }
+    }
+}
+
 void runs_plan(DefOut *e, const Entry *entry, Body *b, Runs *rs)
 {
     Sched *s = &e->s;
@@ -423,10 +509,12 @@ void runs_plan(DefOut *e, const Entry *entry, Body *b, Runs *rs)
     for (uint32_t k = entry->nroots; k < n; k++)
         s->keep[roots[k]] = 0;
     free(roots);
+    plan_rotations(e, entry, b, rs);
 }
 
 void runs_free(Runs *rs)
 {
+    free(rs->rot);
     free(rs->run);
     free(rs->slot_run);
     free(rs->done);
