@@ -491,8 +491,8 @@ typedef struct {
                              value, its tangent */
     NodeId *cap_dot_zero; /* per capture: when its tangent is one */
     uint32_t bar;         /* grad, vjp: ncap + nstate slots, the captures' adjoint terms the
-                             loop sums, then the adjoints of the states' first values; hvp: ncap
-                             slots, the tangents of grad's terms */
+                             loop sums, then the adjoints of the states' first values; hvp: the
+                             tangents of grad's (ncap + nstate) */
     uint32_t live_bar;    /* grad, vjp, hvp: ncap slots, 1 where a capture's term was not a
                              strong zero in some iteration (else the sum is one) */
     uint32_t live_dot;    /* jvp, hvp: the same of a sum's tangent (one slot) */
@@ -532,8 +532,11 @@ typedef struct {
                              loop of grad and vjp (ntape doubles per iteration), so that the
                              reverse loop computes only what the adjoints need */
     uint32_t ntape;
+    uint32_t wstride;     /* its values a step in the work array: ntape, or when hvp is built
+                             2 nstate if more (hvp's forward loop stores each step's states and
+                             their tangents, from which its reverse loop computes the step) */
     Affine work_at;       /* where its tape starts in the work array: after the tapes of the
-                             recurrences before it (ntape values a step each) */
+                             recurrences before it (wstride values a step each) */
     int *traj;            /* a recurrence's: per state, 1 + its trajectory (Func.traj) when a
                              later loop reads it at every step, else 0; NULL when none is */
 } Loop;

@@ -188,6 +188,9 @@ typedef enum {
     OUT_LOAD_BAR,   /* added into load idx's element of the gradient */
     OUT_LOAD_HV,    /* of the Hessian-vector product */
     OUT_STATE_BAR,  /* state idx's adjoint, the next iteration's (backwards) */
+    OUT_STATE_HV,   /* its tangent (hvp's reverse loop) */
+    OUT_STEP,       /* hvp's forward loop: state idx at the step's start (idx < nstate), or
+                       the tangent of state idx - nstate, stored for the reverse loop */
     OUT_CAP_BAR,    /* capture idx's adjoint term, summed */
     OUT_CAP_HV,     /* its tangent */
     OUT_TAPE,       /* a recurrence's tape entry idx, stored for the reverse loop */

@@ -84,13 +84,16 @@ static DefOut *name_functions(const Program *prog, const EmitOptions *opt, NameS
             buf_free(&want);
         }
         for (int l = 0; l < f->nloops; l++) {
-            if (!f->loops[l].nstate || !(f->entries & ENTRIES_REVERSE || f->ntraj) ||
+            if (!f->loops[l].nstate ||
+                !(f->entries & (ENTRIES_REVERSE | 1u << ENTRY_HVP | 1u << ENTRY_HESS) ||
+                  f->ntraj) ||
                 defs[i].work_macro || defs[i].work_ckp_macro)
                 continue; /* one macro for all the recurrences */
             Buf name = {0};
             put_upper(&name, defs[i].fn[ENTRY_VALUE]);
             buf_puts(&name, "_WORK");
-            if (f->entries & ENTRIES_REVERSE & ~ENTRIES_CKP || f->ntraj)
+            if (f->entries & ((ENTRIES_REVERSE & ~ENTRIES_CKP) | 1u << ENTRY_HVP |
+                              1u << ENTRY_HESS) || f->ntraj)
                 defs[i].work_macro = names_claim(file_names, name.data);
             buf_puts(&name, "_CKP");
             if (ckp_wanted(f))
@@ -517,8 +520,8 @@ static long long size_divisor(const Func *f)
                 int64_t sum = list[a]->k < 0 ? -list[a]->k : list[a]->k;
                 for (int c = 0; c <= MAX_SIZES; c++)
                     sum += list[a]->c[c] < 0 ? -list[a]->c[c] : list[a]->c[c];
-                /* a tape's ntape values a step, a trajectory's two regions */
-                sum *= 1 + (int64_t)lp->ntape + 2 * f->ntraj;
+                /* a tape's wstride values a step, a trajectory's two regions */
+                sum *= 1 + (int64_t)lp->wstride + 2 * f->ntraj;
                 m = sum > m ? sum : m;
             }
             n = 0;
@@ -633,6 +636,9 @@ static void put_caveats(Buf *t, const DefOut *e, const Entry *entry)
         for (int k = 0; k < f->nsizes; k++)
             buf_printf(t, "%s%s", k ? ", " : "", e->s.size[k]);
         buf_printf(t, ") values of its type %s (%s)", real_type[e->opt->compile.real],
+                   entry->kind == ENTRY_HVP || entry->kind == ENTRY_HESS ?
+                   "each step's states and their tangents, from which the recurrence's reverse "
+                   "loop computes the step again" :
                    !f->ntraj ? "what the recurrence's reverse loop reads of each iteration" :
                    entry->kind == ENTRY_VALUE ? "the states of the recurrence that the loops "
                                                 "after it read at every step" :
@@ -823,13 +829,13 @@ static void put_work_macro(Buf *out, const DefOut *e)
         buf_printf(out, "%s%s", k ? ", " : "", e->s.size[k]);
     int terms = f->ntraj; /* several: their sum, in parentheses */
     for (int i = 0; i < f->nloops; i++)
-        terms += f->loops[i].nstate && f->loops[i].ntape;
+        terms += f->loops[i].nstate && f->loops[i].wstride;
     int wrap = terms > 1 || f->ntraj; /* a product or a sum, in parentheses */
     buf_puts(out, wrap ? ") (" : terms ? ") " : ") 0");
     int first = 1;
     for (int i = 0; i < f->nloops; i++) {
         const Loop *lp = &f->loops[i];
-        if (!lp->nstate || !lp->ntape)
+        if (!lp->nstate || !lp->wstride)
             continue;
         buf_puts(out, first ? "" : " + ");
         first = 0;
@@ -837,7 +843,7 @@ static void put_work_macro(Buf *out, const DefOut *e)
         trips.k += 1 - lp->lo.k;
         Buf t = {0};
         put_macro_count(&t, e, &trips);
-        buf_printf(out, "((%s) > 0 ? %u * (%s) : 0)", t.data, lp->ntape, t.data);
+        buf_printf(out, "((%s) > 0 ? %u * (%s) : 0)", t.data, lp->wstride, t.data);
         buf_free(&t);
     }
     for (int i = 0; i < f->ntraj; i++) {

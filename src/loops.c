@@ -82,7 +82,7 @@ static const char *work_text(const DefOut *e, const Loop *lp, const char *var, u
     Affine at = lp->work_at;
     if (ckp)
         memset(&at, 0, sizeof at);
-    at.c[0] = ckp ? 0 : lp->ntape;
+    at.c[0] = ckp ? 0 : lp->wstride;
     at.k += (int64_t)t - at.c[0] * lp->lo.k;
     return load_text(e, e->s.work, var, &at);
 }
@@ -125,7 +125,7 @@ static int nonzero_const(const Dag *d, NodeId id)
 static int carried(const RunOut *o, const uint8_t *adds, uint32_t k)
 {
     return !adds[k] && (o[k].kind == OUT_RESULT || o[k].kind == OUT_RESULT_DOT ||
-                        o[k].kind == OUT_STATE_BAR);
+                        o[k].kind == OUT_STATE_BAR || o[k].kind == OUT_STATE_HV);
 }
 
 /* Where a returned map's value j of iteration `var` is, in `array` (out, out_dot, out_bar):
@@ -233,8 +233,11 @@ static NodeId *name_iteration_inputs(const DefOut *e, const Entry *entry, const 
         name[body->input[1 + l]] = load_ref(e, &lp->load[l], var, OUT_TRAJ);
     for (uint32_t c = 0; c < lp->ncap; c++)
         name[body->input[cap0 + c]] = outer_text(&outer, lp->cap[c]);
-    for (uint32_t j = 0; !back && j < lp->nstate; j++)
-        name[body->input[st0 + j]] = local[f->input[lp->slot + j]];
+    /* the states: carried forwards; hvp's reverse loop reads them off its tape */
+    int stepped = back && rec && r->kind == RUN_REVERSE_TANGENT;
+    for (uint32_t j = 0; (!back || stepped) && j < lp->nstate; j++)
+        name[body->input[st0 + j]] = stepped ? work_text(e, lp, var, j, 0) :
+                                               local[f->input[lp->slot + j]];
     if (back) {
         uint8_t *one = e->loops[r->loop].one; /* only the reverse runs read the seeds */
         EntryKind seed = r->kind == RUN_REVERSE_TANGENT ? ENTRY_GRAD : entry->kind;
@@ -245,9 +248,11 @@ static NodeId *name_iteration_inputs(const DefOut *e, const Entry *entry, const 
                 lp->result ? value_text(e, lp, e->s.out_bar, var, j) : outer_text(&outer, sd);
             one[body->input[body->bar_slot + j]] = sd && dag_is_const(&f->dag, sd, 1.0);
         }
-        if (r->kind == RUN_REVERSE_TANGENT)
-            name[body->input[body->bar_dot_slot]] =
-                outer_text(&outer, loop_sweep(f, lp, ENTRY_HVP)->seed[0]);
+        uint32_t hv = loop_sweep(f, lp, ENTRY_HVP)->bar + lp->ncap;
+        for (uint32_t j = 0; r->kind == RUN_REVERSE_TANGENT && j < (rec ? nout : 1); j++)
+            name[body->input[body->bar_dot_slot + j]] =
+                rec ? local[f->input[hv + j]] :
+                      outer_text(&outer, loop_sweep(f, lp, ENTRY_HVP)->seed[0]);
     }
     for (uint32_t k = 0; (r->kind == RUN_TANGENT || r->kind == RUN_REVERSE_TANGENT) &&
                          k < body->ndiff; k++) {
@@ -255,6 +260,8 @@ static NodeId *name_iteration_inputs(const DefOut *e, const Entry *entry, const 
         NodeId dot = body->input[body->dot_slot + k];
         if (slot < st0)
             name[dot] = load_ref(e, &lp->load[slot - 1], var, OUT_TRAJ_DOT);
+        else if (slot < cap0 && stepped)
+            name[dot] = work_text(e, lp, var, lp->nstate + slot - st0, 0);
         else if (slot < cap0)
             name[dot] = local[f->input[lp->dot_slot + slot - st0]];
         else
@@ -281,7 +288,7 @@ typedef struct {
 /* Marks the tape as leaves, keeping the marks it had. */
 static void tape_mark(DefOut *be, const Loop *lp, const Run *r, TapeSaved *ts)
 {
-    ts->on = lp->nstate > 0 && r->kind >= RUN_REVERSE;
+    ts->on = lp->nstate > 0 && r->kind == RUN_REVERSE; /* hvp's reverse loop computes it */
     ts->name = xrealloc(NULL, (lp->ntape + 1) * sizeof *ts->name);
     ts->keep = xrealloc(NULL, lp->ntape + 1);
     for (uint32_t j = 0; ts->on && j < lp->ntape; j++) {
@@ -343,6 +350,14 @@ static void route_outputs(const DefOut *e, const Entry *entry, const Run *r, con
             break;
         case OUT_STATE_BAR:
             into[k] = local[f->input[bar + lp->ncap + o[k].idx]];
+            adds[k] = 0;
+            break;
+        case OUT_STATE_HV:
+            into[k] = local[f->input[loop_sweep(f, lp, ENTRY_HVP)->bar + lp->ncap + o[k].idx]];
+            adds[k] = 0;
+            break;
+        case OUT_STEP: /* where hvp's tape keeps it, as a tape entry */
+            into[k] = work_text(e, lp, var, o[k].idx, 0);
             adds[k] = 0;
             break;
         case OUT_CAP_BAR: into[k] = local[f->input[bar + o[k].idx]]; break;
@@ -410,10 +425,12 @@ static void put_carried(Buf *out, const DefOut *e, const Entry *entry, const Bod
     for (uint32_t j = 0; rec && r->kind == RUN_TANGENT && j < nout; j++)
         buf_printf(out, "    %s %s = %s;\n", real, local[f->input[lp->dot_slot + j]],
                    outer_text(&outer, loop_sweep(f, lp, entry->kind)->cap_dot[lp->ncap + j]));
+    EntryKind seeds = r->kind == RUN_REVERSE_TANGENT ? ENTRY_GRAD : entry->kind;
     for (uint32_t k = 0; k < n; k++)
-        if (o[k].kind == OUT_STATE_BAR)
+        if (o[k].kind == OUT_STATE_BAR || o[k].kind == OUT_STATE_HV)
             buf_printf(out, "    %s %s = %s;\n", real, into[k],
-                       outer_text(&outer, loop_sweep(f, lp, entry->kind)->seed[o[k].idx]));
+                       outer_text(&outer, loop_sweep(f, lp, o[k].kind == OUT_STATE_HV ?
+                                                     ENTRY_HVP : seeds)->seed[o[k].idx]));
     /* the trajectories' first elements: the states before the loop */
     for (uint32_t k = 0; k < n; k++) {
         uint32_t j = o[k].idx;
@@ -851,7 +868,8 @@ void loops_put_body(Emitter *em, const DefOut *e, const Entry *entry, const Body
         if (a->param >= 0)
             used |= (loaded[a->param] & (a->out ? USE_WRITE : USE_DOT)) != 0;
         for (int j = 0; rs && a->name == e->s.work && j < rs->n; j++)
-            used |= f->loops[rs->run[j].loop].ntape > 0 || f->loops[rs->run[j].loop].traj;
+            used |= f->loops[rs->run[j].loop].ntape > 0 || f->loops[rs->run[j].loop].traj ||
+                    (entry->kind == ENTRY_HVP && f->loops[rs->run[j].loop].nstate);
         for (int j = 0; rs && a->count && j < rs->n; j++)
             used |= ckp_on(e, entry, &rs->run[j]);
         /* a returned map's values, tangents and cotangents: its loop's runs', the cotangents

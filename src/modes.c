@@ -87,9 +87,9 @@ unsigned func_misfits(const Func *f)
         fits &= ~(1u << ENTRY_HESS_SPARSE | 1u << ENTRY_JAC_SPARSE);
     if (!f->result_loop)
         fits &= ~(1u << ENTRY_JAC_SPARSE);
-    if (recurrence)
-        fits &= ~(1u << ENTRY_HVP | 1u << ENTRY_HESS | 1u << ENTRY_HESS_SPARSE |
-                  1u << ENTRY_JAC_SPARSE);
+    if (recurrence) /* second order through its trajectories: not yet */
+        fits &= ~((f->ntraj ? 1u << ENTRY_HVP | 1u << ENTRY_HESS : 0) |
+                  1u << ENTRY_HESS_SPARSE | 1u << ENTRY_JAC_SPARSE);
     if (f->result_loop) /* values of a run-time number: their products, jvp's columns */
         fits &= 1u << ENTRY_VALUE | 1u << ENTRY_JVP | 1u << ENTRY_VJP | 1u << ENTRY_JAC |
                 1u << ENTRY_JAC_SPARSE;
@@ -192,8 +192,10 @@ int func_check_entries(const Func *f, unsigned asked, Diag *diag)
                    "with -D)", f->name, recurrence && !(wrong & ~(1u << ENTRY_HVP |
                                                                  1u << ENTRY_HESS |
                                                                  1u << ENTRY_HESS_SPARSE)) ?
-                   "a recurrence kept as a loop" : f->nsizes ? "sizes known only at run time" :
-                   "loops kept by --unroll", names.data, fits.data);
+                   (f->ntraj ? "a recurrence whose states a later loop reads at every step" :
+                    "a recurrence kept as a loop") :
+                   f->nsizes ? "sizes known only at run time" : "loops kept by --unroll",
+                   names.data, fits.data);
     else
         diag_error(diag, def->bare ? def->loc : def->name_loc,
                    "'%s' returns %d value%s, so it has no %s (a scalar result's); the modes of "
@@ -723,31 +725,37 @@ static void hvp(Func *f)
     uint32_t nt = f->ndiff, ns = f->ndiff;
     for (int i = 0; i < f->nloops; i++)
         if (f->loops[i].active)
-            nt += f->loops[i].ncap + 1, ns += f->loops[i].ncap + 1;
+            nt += f->loops[i].ncap + 2 * loop_results(&f->loops[i]),
+            ns += f->loops[i].ncap + 2 * loop_results(&f->loops[i]);
     NodeId *targets = new_ids(nt);
     uint32_t *slots = xrealloc(NULL, (ns + 1) * sizeof *slots);
     memcpy(targets, g, f->ndiff * sizeof *g);
     memcpy(slots, f->diff, f->ndiff * sizeof *slots);
     nt = ns = f->ndiff;
+    /* a loop's results, seeded with their tangents; the adjoints it gives (a sum's captures',
+     * a recurrence's also its states' first values'), with theirs; the seeds of its reverse
+     * loop and what it reads of the function are targets */
     for (int i = 0; i < f->nloops; i++) {
         const Loop *lp = &f->loops[i];
         if (!lp->active)
             continue;
-        seeds[lp->slot] = f->input[lp->dot_slot];
-        slots[ns++] = lp->slot;
         const LoopSweep *gs = loop_sweep(f, lp, ENTRY_GRAD), *hs = loop_sweep(f, lp, ENTRY_HVP);
-        targets[nt++] = gs->seed[0];
-        for (uint32_t c = 0; c < lp->ncap; c++) {
+        for (uint32_t j = 0; j < loop_results(lp); j++) {
+            seeds[lp->slot + j] = f->input[lp->dot_slot + j];
+            slots[ns++] = lp->slot + j;
+            targets[nt++] = gs->seed[j];
+        }
+        for (uint32_t c = 0; c < lp->ncap + lp->nstate; c++) {
             seeds[gs->bar + c] = f->input[hs->bar + c];
             slots[ns++] = gs->bar + c;
-            targets[nt++] = lp->cap[c];
+            targets[nt++] = c < lp->ncap ? lp->cap[c] : lp->init[c - lp->ncap];
         }
     }
     Cone cone;
     cone_init(&cone, d, targets, nt);
     for (int i = 0; i < f->nloops; i++) {
         const Loop *lp = &f->loops[i];
-        if (!lp->active)
+        if (!lp->active || lp->nstate) /* a recurrence's results and adjoints are no sums */
             continue;
         const LoopSweep *gs = loop_sweep(f, lp, ENTRY_GRAD), *hs = loop_sweep(f, lp, ENTRY_HVP);
         cone.zero[f->input[lp->slot]] = summed_zero(f, hs->live_dot);
@@ -762,17 +770,21 @@ static void hvp(Func *f)
     for (int i = 0; i < f->nloops; i++) {
         const Loop *lp = &f->loops[i];
         LoopSweep *hs = loop_sweep(f, lp, ENTRY_HVP);
-        NodeId s = loop_sweep(f, lp, ENTRY_GRAD)->seed[0];
-        hs->seed = new_ids(1);
-        hs->seed_zero = new_ids(1);
-        hs->seed[0] = lp->active && cone.tan[s] ? cone.tan[s] : zero;
-        hs->seed_zero[0] = lp->active && cone.tan[s] ? cone.zero[s] : 0;
-        hs->cap_dot = new_ids(lp->ncap);
-        hs->cap_dot_zero = new_ids(lp->ncap);
-        for (uint32_t c = 0; c < lp->ncap; c++) {
-            int has = lp->active && cone.tan[lp->cap[c]];
-            hs->cap_dot[c] = has ? cone.tan[lp->cap[c]] : zero;
-            hs->cap_dot_zero[c] = has ? cone.zero[lp->cap[c]] : 0;
+        uint32_t nout = loop_results(lp);
+        hs->seed = new_ids(nout);
+        hs->seed_zero = new_ids(nout);
+        for (uint32_t j = 0; j < nout; j++) {
+            NodeId s = loop_sweep(f, lp, ENTRY_GRAD)->seed[j];
+            hs->seed[j] = lp->active && cone.tan[s] ? cone.tan[s] : zero;
+            hs->seed_zero[j] = lp->active && cone.tan[s] ? cone.zero[s] : 0;
+        }
+        hs->cap_dot = new_ids(lp->ncap + lp->nstate);
+        hs->cap_dot_zero = new_ids(lp->ncap + lp->nstate);
+        for (uint32_t c = 0; c < lp->ncap + lp->nstate; c++) {
+            NodeId v = c < lp->ncap ? lp->cap[c] : lp->init[c - lp->ncap];
+            int has = lp->active && cone.tan[v];
+            hs->cap_dot[c] = has ? cone.tan[v] : zero;
+            hs->cap_dot_zero[c] = has ? cone.zero[v] : 0;
         }
     }
     cone_free(&cone);
@@ -858,7 +870,7 @@ void func_differentiate(Func *f)
         lp->dot_slot = f->nslots;
         f->nslots += want & ENTRIES_TANGENTS ? loop_results(lp) : 0;
         loop_sweep(f, lp, ENTRY_HVP)->bar = f->nslots;
-        f->nslots += want & 1u << ENTRY_HVP ? lp->ncap : 0;
+        f->nslots += want & 1u << ENTRY_HVP ? lp->ncap + lp->nstate : 0;
         /* whether the sums above had a live term */
         static const EntryKind bars[] = {ENTRY_GRAD, ENTRY_VJP, ENTRY_HVP};
         for (int k = 0; k < 3; k++) {
@@ -911,11 +923,14 @@ void func_differentiate(Func *f)
         func_differentiate(lp->body);
         if (lp->nstate && want & ENTRIES_REVERSE)
             loop_tape(lp);
-        /* the recurrences' tapes one after another: ntape values a step each */
+        lp->wstride = lp->ntape;
+        if (lp->nstate && want & 1u << ENTRY_HVP && 2 * lp->nstate > lp->wstride)
+            lp->wstride = 2 * lp->nstate;
+        /* the recurrences' tapes one after another: wstride values a step each */
         lp->work_at = at;
         for (int s = 1; s <= MAX_SIZES; s++)
-            at.c[s] += (int64_t)lp->ntape * (lp->hi.c[s] - lp->lo.c[s]);
-        at.k += (int64_t)lp->ntape * (lp->hi.k - lp->lo.k + 1);
+            at.c[s] += (int64_t)lp->wstride * (lp->hi.c[s] - lp->lo.c[s]);
+        at.k += (int64_t)lp->wstride * (lp->hi.k - lp->lo.k + 1);
     }
     if (f->nloops && f->entries & (1u << ENTRY_HESS_SPARSE | 1u << ENTRY_JAC_SPARSE))
         band_find(f);

@@ -129,8 +129,9 @@ uint32_t runs_out_slot(const Func *f, const Loop *lp, EntryKind k, const RunOut 
     case OUT_CAP_BAR: return loop_bar(f, lp, k) + o->idx;
     case OUT_CAP_HV: return loop_sweep(f, lp, ENTRY_HVP)->bar + o->idx;
     case OUT_LIVE: return o->idx;
-    case OUT_LOAD_BAR: case OUT_LOAD_HV: case OUT_STATE_BAR: case OUT_TAPE: case OUT_VALUE:
-    case OUT_VALUE_DOT: case OUT_TRAJ: case OUT_TRAJ_DOT: case OUT_TRAJ_ZERO:
+    case OUT_LOAD_BAR: case OUT_LOAD_HV: case OUT_STATE_BAR: case OUT_STATE_HV: case OUT_STEP:
+    case OUT_TAPE: case OUT_VALUE: case OUT_VALUE_DOT: case OUT_TRAJ: case OUT_TRAJ_DOT:
+    case OUT_TRAJ_ZERO:
         return UINT32_MAX;
     }
     return UINT32_MAX;
@@ -145,10 +146,13 @@ static uint32_t drop_idle_outputs(const DefOut *e, const Body *b, const Loop *lp
 {
     const Func *f = e->s.f, *body = lp->body;
     const Dag *d = &body->dag;
+    uint32_t hv = loop_sweep(f, lp, ENTRY_HVP)->bar;
     uint8_t *need = xrealloc(NULL, n + 1), *reach = xrealloc(NULL, d->len);
     for (uint32_t k = 0; k < n; k++)
         need[k] = o[k].kind == OUT_STATE_BAR ?
                   body_find(&e->s, b, f->input[bar + lp->ncap + o[k].idx]) >= 0 :
+                  o[k].kind == OUT_STATE_HV ?
+                  body_find(&e->s, b, f->input[hv + lp->ncap + o[k].idx]) >= 0 :
                   !((o[k].kind == OUT_LOAD_BAR || o[k].kind == OUT_LOAD_HV) &&
                     dag_is_const(d, o[k].node, 0.0));
     for (int changed = 1; changed;) {
@@ -157,9 +161,11 @@ static uint32_t drop_idle_outputs(const DefOut *e, const Body *b, const Loop *lp
         for (uint32_t k = 0; k < n; k++)
             reach[o[k].node] = need[k] && o[k].node != 0;
         dag_reach(d, d->len - 1, reach);
-        for (uint32_t k = 0; k < n; k++) /* a state's adjoint read by what is kept */
-            if (!need[k] && o[k].kind == OUT_STATE_BAR &&
-                reach[body->input[body->bar_slot + o[k].idx]])
+        for (uint32_t k = 0; k < n; k++) /* a state's adjoint (or tangent) read by what is kept */
+            if (!need[k] && ((o[k].kind == OUT_STATE_BAR &&
+                              reach[body->input[body->bar_slot + o[k].idx]]) ||
+                             (o[k].kind == OUT_STATE_HV &&
+                              reach[body->input[body->bar_dot_slot + o[k].idx]])))
                 need[k] = changed = 1;
     }
     uint32_t kept = 0;
@@ -180,11 +186,19 @@ uint32_t runs_outputs(const DefOut *e, const Entry *entry, const Body *b, const 
     const Derived *jvp = &body->mode[ENTRY_JVP], *vjp = &body->mode[ENTRY_VJP],
                   *hvp = &body->mode[ENTRY_HVP];
     uint32_t nout = loop_results(lp), st0 = 1 + lp->nload, cap0 = st0 + lp->nstate, n = 0;
-    RunOut *o = xrealloc(NULL, (7 * nout + 4 * body->ndiff + lp->ntape + 2) * sizeof *o);
+    RunOut *o = xrealloc(NULL, (9 * nout + 4 * body->ndiff + lp->ntape + 2) * sizeof *o);
     EntryKind bar = r->kind == RUN_REVERSE_TANGENT ? ENTRY_GRAD : entry->kind;
     /* the tape first: it reads the states before the new ones replace them */
     for (uint32_t t = 0; r->kind == RUN_VALUE && entry_reverse(entry->kind) && t < lp->ntape; t++)
         o[n++] = (RunOut){lp->tape[t], OUT_TAPE, t};
+    /* hvp's tape: each step's states and their tangents */
+    for (uint32_t k = 0; r->kind == RUN_TANGENT && entry->kind == ENTRY_HVP && lp->nstate &&
+                         k < body->ndiff; k++)
+        if (body->diff[k] >= st0 && body->diff[k] < cap0) {
+            uint32_t j = body->diff[k] - st0;
+            o[n++] = (RunOut){body->input[st0 + j], OUT_STEP, j};
+            o[n++] = (RunOut){body->input[body->dot_slot + k], OUT_STEP, lp->nstate + j};
+        }
     for (uint32_t j = 0; lp->traj && r->kind < RUN_REVERSE && j < nout; j++) {
         if (!lp->traj[j])
             continue;
@@ -217,7 +231,9 @@ uint32_t runs_outputs(const DefOut *e, const Entry *entry, const Body *b, const 
             continue;
         if (slot < st0) {
             o[n++] = (RunOut){hvp->node[k], OUT_LOAD_HV, slot - 1};
-        } else if (slot >= cap0) {
+        } else if (slot < cap0) {
+            o[n++] = (RunOut){hvp->node[k], OUT_STATE_HV, slot - st0};
+        } else {
             o[n++] = (RunOut){hvp->node[k], OUT_CAP_HV, slot - cap0};
             o[n++] = (RunOut){hvp->zero[k], OUT_LIVE,
                               loop_sweep(f, lp, ENTRY_HVP)->live_bar + slot - cap0};
@@ -284,16 +300,18 @@ void runs_reads(const DefOut *e, const Body *b, const Entry *entry, const Run *r
         if (r->kind == RUN_TANGENT)
             (*roots)[(*n)++] = own->cap_dot[lp->ncap + j];
     }
+    const LoopSweep *gs = loop_sweep(f, lp, ENTRY_GRAD);
     for (uint32_t k = 0; k < nouts; k++) /* the adjoints of the states the loop carries */
-        if (o[k].kind == OUT_STATE_BAR)
-            (*roots)[(*n)++] = own->seed[o[k].idx];
+        if (o[k].kind == OUT_STATE_BAR || o[k].kind == OUT_STATE_HV)
+            (*roots)[(*n)++] = (r->kind == RUN_REVERSE_TANGENT && o[k].kind == OUT_STATE_BAR ?
+                                gs : own)->seed[o[k].idx];
     for (uint32_t k = 0; tangent && k < body->ndiff; k++)
         if (body->diff[k] >= cap0 && reach[body->input[body->dot_slot + k]])
             (*roots)[(*n)++] = own->cap_dot[body->diff[k] - cap0];
     if (!lp->nstate && !lp->result && r->kind == RUN_REVERSE &&
         reach[body->input[body->bar_slot]])
         (*roots)[(*n)++] = own->seed[0];
-    if (r->kind == RUN_REVERSE_TANGENT) {
+    if (r->kind == RUN_REVERSE_TANGENT && !lp->nstate) {
         if (reach[body->input[body->bar_slot]])
             (*roots)[(*n)++] = loop_sweep(f, lp, ENTRY_GRAD)->seed[0];
         if (reach[body->input[body->bar_dot_slot]])
@@ -328,11 +346,14 @@ static void choose_runs(DefOut *e, const Entry *entry, const Body *b, Runs *rs)
         int sum = lp->result || has_slots(s, b, lp->slot, nout);
         int dot = tangent && (lp->result || has_slots(s, b, lp->dot_slot, nout));
         int bar = has_slots(s, b, loop_bar(f, lp, entry->kind), lp->ncap + lp->nstate) ||
-                  (hvp && has_slots(s, b, loop_sweep(f, lp, ENTRY_HVP)->bar, lp->ncap));
+                  (hvp && has_slots(s, b, loop_sweep(f, lp, ENTRY_HVP)->bar,
+                                    lp->ncap + lp->nstate));
         for (uint32_t l = 0; l < lp->nload; l++)
             bar |= load_diff(f, &lp->load[l]);
         int reverse = (entry_reverse(entry->kind) || hvp) && lp->active && bar;
-        /* a recurrence's reverse loop reads the states its forward loop stored */
+        /* a recurrence's reverse loop reads the states its forward loop stored (hvp's: and
+         * their tangents) */
+        dot |= hvp && reverse && lp->nstate;
         on[RUN_KINDS * i + RUN_VALUE] = (sum || (reverse && lp->nstate)) && !(tangent && dot);
         on[RUN_KINDS * i + RUN_TANGENT] = tangent && dot;
         on[RUN_KINDS * i + RUN_REVERSE] = reverse && !hvp;
@@ -383,10 +404,11 @@ static void choose_runs(DefOut *e, const Entry *entry, const Body *b, Runs *rs)
             for (uint32_t c = 0; c < lp->ncap; c++)
                 rs->slot_run[loop_sweep(f, lp, bar)->live_bar + c] = j;
             const LoopSweep *hs = loop_sweep(f, lp, ENTRY_HVP);
-            for (uint32_t c = 0; rs->run[j].kind == RUN_REVERSE_TANGENT && c < lp->ncap; c++) {
-                rs->slot_run[hs->bar + c] = j;
+            for (uint32_t c = 0; rs->run[j].kind == RUN_REVERSE_TANGENT && c < lp->ncap; c++)
                 rs->slot_run[hs->live_bar + c] = j;
-            }
+            for (uint32_t c = 0; rs->run[j].kind == RUN_REVERSE_TANGENT &&
+                                 c < lp->ncap + lp->nstate; c++)
+                rs->slot_run[hs->bar + c] = j;
             if (rs->run[j].fused)
                 rs->slot_run[lp->slot] = j;
             continue;
@@ -567,6 +589,9 @@ void runs_name_loops(DefOut *e)
                 s->local[f->input[gs->bar + lp->ncap + j]] = bar;
             if (bar && built & 1u << ENTRY_VJP)
                 s->local[f->input[vs->bar + lp->ncap + j]] = bar;
+            if (bar && built & 1u << ENTRY_HVP) /* its tangent, hvp's reverse loop carries */
+                s->local[f->input[loop_sweep(f, lp, ENTRY_HVP)->bar + lp->ncap + j]] =
+                    claim_ident(s, bar, "_dot");
             buf_free(&want);
         }
         for (uint32_t c = 0; c < lp->ncap; c++) {

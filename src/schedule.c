@@ -110,7 +110,8 @@ void sched_init(Sched *s, const Func *f, Arena *arena, const NameSet *file_names
     if (want & 1u << ENTRY_HESS_SPARSE)
         s->hess_nz = names_claim(&s->names, "hess_nz");
     for (int i = 0; i < f->nloops; i++)
-        if (!s->work && ((f->loops[i].nstate && (want & ENTRIES_REVERSE || f->ntraj)) ||
+        if (!s->work && ((f->loops[i].nstate &&
+                          (want & (ENTRIES_REVERSE | 1u << ENTRY_HVP) || f->ntraj)) ||
                          want & (1u << ENTRY_HESS_SPARSE | 1u << ENTRY_JAC_SPARSE)))
             s->work = names_claim(&s->names, "work");
     if (want & ENTRIES_CKP)
@@ -316,7 +317,9 @@ void sched_entry(const Sched *s, EntryKind k, Entry *e)
     int taped = 0;
     for (int i = 0; i < f->nloops; i++)
         taped |= f->loops[i].nstate > 0;
-    if (s->work && (s->chunk_work[k] || (taped && (entry_reverse(k) || f->ntraj)) ||
+    if (s->work && (s->chunk_work[k] ||
+                    (taped && (entry_reverse(k) || f->ntraj || k == ENTRY_HVP ||
+                               k == ENTRY_HESS)) ||
                     (f->nloops && entry_info[k].sparse)))
         add_arg(&eb, s->work, 1, 1, 0, -1, 0);
     e->nroots = e->nstores;

@@ -49,8 +49,9 @@ typedef struct {
      * the inputs p_NAME[k]; a NaN value skips the derivatives */
     const char *closed;
     int kmin;     /* the least size the unrolled form has (1 unless a range reverses) */
-    int rec;         /* recurrences: grad and vjp take a work array, there is no hvp; with one,
-                        the checkpointed variants too */
+    int rec;         /* recurrences: grad, vjp and hvp take a work array (hvp's closed form
+                        is not written: the unrolled form checks it); with one, the
+                        checkpointed variants too */
     int traj;        /* a recurrence's states read at every step after its loop: every entry
                         point takes the work array, and there is no checkpointed variant */
 } Model;
@@ -634,7 +635,7 @@ static void put_check(Buf *d, const Model *m, const Head *h, const char *work, i
                       int unrolled, int nk, const long *ks)
 {
     const char *M = m->name;
-    int nohvp = m->rec; /* a recurrence has no hvp */
+    int nohvp = m->traj; /* a trajectory read after its recurrence: no hvp */
     buf_printf(d, "static void check_%s(long K, int how, int points)\n{\n", M);
     buf_printf(d, "    const char *M = \"%s\";\n", M);
     for (int z = 0; z < h->nsizes; z++)
@@ -690,7 +691,7 @@ static void put_check(Buf *d, const Model *m, const Head *h, const char *work, i
                   "vk);\n", M, a);
     free(a);
     if (!nohvp) {
-        char *hv = call_args(h, -1, "hk_%s", "hk_%s", NULL);
+        char *hv = call_args(h, -1, "hk_%s", "hk_%s", m->rec ? w : NULL);
         a = call_args(h, 1, "d_%s[0]", "d_%s", hv);
         buf_printf(d, "        exact(M, \"hvp's value\", K, 0, k_%s_hvp(%s), vk);\n", M, a);
         free(a);
@@ -735,7 +736,7 @@ static void put_check(Buf *d, const Model *m, const Head *h, const char *work, i
                                         "want_g_@[k], wmax, 1e-14);");
     buf_puts(d, "                near(M, \"jvp (closed form)\", K, 0, jk, wd, wmax, "
                 "1e-14);\n");
-    if (!nohvp) {
+    if (!nohvp && !m->rec) {
         buf_puts(d, "                double hmax = 0;\n");
         each_diff(d, h, "                ", "hmax = maxabs(want_hv_@ + k, 1, hmax);");
         each_diff(d, h, "                ", "near(M, \"hvp (closed form)\", K, k, hk_@[k], "
@@ -863,7 +864,7 @@ static void build_drivers(void)
         snprintf(path, sizeof path, OUT "/%s.expr", m->name);
         spit(path, m->src);
         /* the unrolled form has no recurrence to checkpoint */
-        snprintf(emit, sizeof emit, "--emit=grad,jvp,vjp%s", m->rec ? "" : ",hvp");
+        snprintf(emit, sizeof emit, "--emit=grad,jvp,vjp%s", m->traj ? "" : ",hvp");
         Buf opt = {0};
         int ckp = m->rec == 1 && !m->traj;
         buf_printf(&opt, "%s%s --prefix=k_", emit, ckp ? ",grad-ckp,vjp-ckp" : "");
