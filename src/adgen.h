@@ -885,6 +885,10 @@ enum { KEEP_LOCAL = 1, KEEP_LEAF = 2 };
 
 void sched_init(Sched *s, const Func *f, Arena *arena, const NameSet *file_names);
 void sched_free(Sched *s);
+/* The names a batched variant adds (its values of a scalar result, its number of points and
+ * its loop's index): claimed after the one-point entry points have named their locals, so
+ * that asking for a batched variant renames none of theirs. */
+void sched_claim_batch(Sched *s);
 /* The entry of kind k of s's function (allocated in s's arena). */
 void sched_entry(const Sched *s, EntryKind k, Entry *e);
 void entry_free(Entry *e);

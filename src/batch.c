@@ -13,13 +13,13 @@
 #include "adgen.h"
 #include "emit.h"
 
-/* The <math.h> functions of double that glibc's libmvec has in vector form on x86-64 (its
- * <bits/math-vector.h>), sorted. */
+/* The <math.h> functions of double that glibc's libmvec has in vector form on x86-64, sorted:
+ * since glibc 2.22 the first five, since 2.35 the others (the symbols' versions). */
 static const char *const vector_libm[] = {
-    "acos", "acosh", "asin", "asinh", "atan", "atan2", "atanh", "cbrt", "cos", "cosh", "erfc",
-    "exp", "exp2", "expm1", "hypot", "log", "log10", "log1p", "log2", "pow", "sin", "sinh",
-    "tan", "tanh"};
-enum { VECTOR_LIBM = sizeof vector_libm / sizeof *vector_libm };
+    "cos", "exp", "log", "pow", "sin",
+    "acos", "acosh", "asin", "asinh", "atan", "atan2", "atanh", "cbrt", "cosh", "erf", "erfc",
+    "exp2", "expm1", "hypot", "log10", "log1p", "log2", "sinh", "tan", "tanh"};
+enum { VECTOR_LIBM = sizeof vector_libm / sizeof *vector_libm, VECTOR_LIBM_2_22 = 5 };
 
 static int find_vector_libm(const char *name, size_t n)
 {
@@ -79,7 +79,13 @@ void batch_put_macros(Buf *out, const Program *prog, const EmitOptions *opt)
                   "#define ADGEN_BATCH_LOOP _Pragma(\"omp simd\")\n"
                   "#elif defined(__GNUC__) && !defined(__clang__)\n"
                   "#define ADGEN_BATCH_LOOP _Pragma(\"GCC ivdep\")\n"
-                  "#else\n#define ADGEN_BATCH_LOOP\n#endif\n#endif\n");
+                  "#else\n#define ADGEN_BATCH_LOOP\n#endif\n#endif\n"
+                  "/* Their arrays do not overlap (but inputs may share one): restrict, so that "
+                  "compilers need\n * not check. */\n"
+                  "#ifndef ADGEN_RESTRICT\n"
+                  "#if !defined(__cplusplus)\n#define ADGEN_RESTRICT restrict\n"
+                  "#elif defined(__GNUC__)\n#define ADGEN_RESTRICT __restrict__\n"
+                  "#else\n#define ADGEN_RESTRICT\n#endif\n#endif\n");
     for (int k = 0; k < N_KINDS; k++)
         if (kinds[k])
             mark_calls((NodeKind)k, used);
@@ -87,39 +93,74 @@ void batch_put_macros(Buf *out, const Program *prog, const EmitOptions *opt)
     for (int i = 0; i < VECTOR_LIBM; i++)
         calls |= used[i];
     if (calls && opt->compile.real != REAL_LONG_DOUBLE) {
-        buf_puts(out, "/* -DADGEN_LIBMVEC (gcc, glibc on x86-64; with -fno-math-errno): the loops "
-                      "call glibc's vector\n * forms of these, which its <math.h> declares only "
-                      "under -ffast-math (clang: -fveclib=libmvec) */\n"
+        buf_puts(out, "/* -DADGEN_LIBMVEC (gcc, glibc on x86-64; with -fno-math-errno): loops "
+                      "gcc vectorises call glibc's\n * vector forms of these, which its <math.h> "
+                      "declares only under -ffast-math; any loop of this\n * file, so that the "
+                      "one-point entry points' loops may round differently too (clang:\n * "
+                      "-fveclib=libmvec) */\n"
                       "#if defined(ADGEN_LIBMVEC) && defined(__GNUC__) && !defined(__clang__) && "
-                      "defined(__x86_64__)\n");
+                      "defined(__x86_64__) && \\\n    defined(__GLIBC__)\n");
         const char *real = real_type[opt->compile.real], *suffix = real_suffix[opt->compile.real];
+        int newer = 0;
         for (int i = 0; i < VECTOR_LIBM; i++) {
             if (!used[i])
                 continue;
+            if (i >= VECTOR_LIBM_2_22 && !newer++)
+                buf_puts(out, "#if __GLIBC_PREREQ(2, 35)\n");
             int two = !strcmp(vector_libm[i], "atan2") || !strcmp(vector_libm[i], "pow") ||
                       !strcmp(vector_libm[i], "hypot");
             buf_printf(out, "__attribute__((__simd__(\"notinbranch\"))) %s %s%s(%s%s%s);\n", real,
                        vector_libm[i], suffix, real, two ? ", " : "", two ? real : "");
         }
-        buf_puts(out, "#endif\n");
+        buf_puts(out, newer ? "#endif\n#endif\n" : "#endif\n");
     }
     buf_puts(out, "\n");
 }
 
+/* The names of entry's arguments of inputs, outputs (`out`) or not, "x_bar, y_bar and z_bar". */
+static void put_args(Buf *t, const Entry *entry, int out)
+{
+    int n = 0, k = 0;
+    for (int i = 0; i < entry->nargs; i++)
+        n += entry->args[i].param >= 0 && entry->args[i].out == out;
+    for (int i = 0; i < entry->nargs; i++)
+        if (entry->args[i].param >= 0 && entry->args[i].out == out)
+            buf_printf(t, "%s%s", k++ == 0 ? "" : k == n ? " and " : ", ", entry->args[i].name);
+}
+
 void batch_comment(Buf *t, const DefOut *e, const Entry *entry)
 {
+    const Func *f = e->s.f;
     EntryKind of = entry_of(entry->kind);
-    Buf one = {0}; /* the one-point entry point's name, printed or not */
-    buf_printf(&one, "%s%s", e->fn[ENTRY_VALUE], entry_info[of].suffix);
-    buf_printf(t, "At each of the points %s = 0..%s - 1, what %s computes, %s stored in %s: "
-               "element j of an argument (0 of a scalar) at point %s is at [j * %s + %s], "
-               "inputs and outputs alike (structure of arrays). The points are independent, "
-               "and the loop over them is ADGEN_BATCH_LOOP, which compilers vectorise; each "
-               "point's numbers are %s's, but where the vector forms of libm's functions "
-               "(-DADGEN_LIBMVEC) round differently", e->s.point, e->s.points, one.data,
-               e->s.f->vector ? "its values" : of == ENTRY_VALUE ? "its value" :
-               "the value it returns", e->s.out, e->s.point, e->s.points, e->s.point, one.data);
-    buf_free(&one);
+    const char *s = f->vector ? "s" : "", *one = e->fn[of];
+    buf_printf(t, "At each of the points %s = 0..%s - 1: the value%s of %s in %s", e->s.point,
+               e->s.points, s, e->fn[ENTRY_VALUE], e->s.out);
+    switch (of) {
+    case ENTRY_GRAD: case ENTRY_VJP:
+        buf_puts(t, of == ENTRY_GRAD ? ", and its partial derivatives " :
+                                       ", and the product of the cotangents ");
+        if (of == ENTRY_VJP)
+            buf_printf(t, "%s and the Jacobian ", e->s.out_bar);
+        buf_puts(t, e->opt->accumulate ? "added to " : "in ");
+        put_args(t, entry, 1);
+        break;
+    case ENTRY_JVP:
+        buf_printf(t, ", and in %s the derivative along the direction ", e->s.out_dot);
+        put_args(t, entry, 0);
+        break;
+    default:
+        break;
+    }
+    if (one)
+        buf_printf(t, ", as %s computes them", one);
+    buf_printf(t, ". Element j of an argument (0 of a scalar) at point %s is at [j * %s + %s], "
+               "inputs and outputs alike (structure of arrays); the arrays do not overlap, but "
+               "inputs may share one. The points are independent, and the loop over them is "
+               "ADGEN_BATCH_LOOP, which compilers vectorise. Each point's numbers are those of "
+               "one point, but where the vector forms of libm's functions round differently "
+               "(-DADGEN_LIBMVEC, clang's -fveclib) or a compiler contracts a * b + c into one "
+               "rounding in one loop and not in the other (GNU C with FMA; -std=c99 or "
+               "-ffp-contract=off does not)", e->s.point, e->s.points, e->s.point);
 }
 
 /* Names the slots first.. of an argument as the batched loop reads them: name[p], then
@@ -171,6 +212,7 @@ void batch_put_body(Emitter *em, DefOut *e, const Entry *entry, const Body *b)
             buf_printf(out, "    (void)%s;\n", a->name);
         rename_slots(e, a->slot, a->size, a->name, old);
     }
+    lines_at_output(em); /* the loop's lines are the file's own */
     buf_printf(out, "    ADGEN_BATCH_LOOP\n    for (long %s = 0; %s < %s; %s++) {\n", e->s.point,
                e->s.point, e->s.points, e->s.point);
     for (uint32_t k = 0; k < b->n; k++)

@@ -686,7 +686,8 @@ static void put_entry_comment(Buf *out, const DefOut *e, const Entry *entry)
 
 /* ---- declarations --------------------------------------------------------------------------- */
 
-static void put_prototype(Buf *out, const DefOut *e, const Entry *entry)
+/* An entry point's prototype; a definition's takes a batched variant's arrays restrict. */
+static void put_prototype(Buf *out, const DefOut *e, const Entry *entry, int definition)
 {
     const Func *f = e->s.f;
     const char *real = real_type[e->opt->compile.real];
@@ -696,11 +697,12 @@ static void put_prototype(Buf *out, const DefOut *e, const Entry *entry)
         buf_puts(out, "static ");
     buf_printf(out, "ADGEN_FUNC %s %s(", entry->ret ? real : "void", e->fn[entry->kind]);
     if (entry_info[entry->kind].batch) { /* every argument an array over the points */
+        const char *restrict_ = definition ? "ADGEN_RESTRICT " : "";
         buf_printf(out, "long %s", e->s.points);
         for (int i = 0; i < f->nparams; i++)
-            buf_printf(out, ", const %s *%s", real, e->s.param[i]);
+            buf_printf(out, ", const %s *%s%s", real, restrict_, e->s.param[i]);
         for (int i = 0; i < entry->nargs; i++)
-            buf_printf(out, ", %s%s *%s", entry->args[i].out ? "" : "const ", real,
+            buf_printf(out, ", %s%s *%s%s", entry->args[i].out ? "" : "const ", real, restrict_,
                        entry->args[i].name);
         buf_puts(out, ")");
         return;
@@ -997,11 +999,17 @@ static void schedule_definition(DefOut *e, Entry *entries, Body *bodies, Runs *r
 {
     unsigned want = func_printed(e->s.f);
     for (int k = ENTRY_KINDS - 1; k >= 0; k--)
-        if (want & ~ENTRIES_CKP & 1u << k)
+        if (want & ~ENTRIES_CKP & ~ENTRIES_BATCH & 1u << k)
             schedule_entry(e, (EntryKind)k, entries, bodies, runs);
-    /* a checkpointed variant after: its nodes are named as in its stored variant */
+    /* the variants after: a checkpointed variant's nodes are named as in its stored variant,
+     * a batched one's names come after all of those */
     for (int k = ENTRY_KINDS - 1; k >= 0; k--)
         if (want & ENTRIES_CKP & 1u << k)
+            schedule_entry(e, (EntryKind)k, entries, bodies, runs);
+    if (want & ENTRIES_BATCH)
+        sched_claim_batch(&e->s);
+    for (int k = ENTRY_KINDS - 1; k >= 0; k--)
+        if (want & ENTRIES_BATCH & 1u << k)
             schedule_entry(e, (EntryKind)k, entries, bodies, runs);
     /* a matrix made of calls of a chunked entry point passes its work array on */
     for (int k = 0; k < ENTRY_KINDS; k++) {
@@ -1068,7 +1076,7 @@ static void put_preamble(Buf *out, const Program *prog, const Diag *diag,
     for (int i = 0; i < prog->nfuncs; i++) {
         for (int k = 0; k < ENTRY_KINDS; k++) {
             if (prog->funcs[i].entries & 1u << k) {
-                put_prototype(out, &defs[i], &entries[i][k]);
+                put_prototype(out, &defs[i], &entries[i][k], 0);
                 buf_puts(out, ";\n");
                 if (entries[i][k].pattern && !opt->file_static)
                     put_pattern(out, &defs[i], &entries[i][k], 0);
@@ -1113,7 +1121,7 @@ static void put_entry(Emitter *em, DefOut *e, Entry *entry, Body *b, Runs *rs,
         matrix_put_band_functions(out, e, 0);
     put_entry_comment(out, e, entry);
     lines_at_source(em, f->def->loc.first_line);
-    put_prototype(out, e, entry);
+    put_prototype(out, e, entry, 1);
     buf_puts(out, "\n");
     if (chunked) {
         chunks_put_body(em, e, entry, b, &ch, names);
@@ -1230,13 +1238,26 @@ void emit_header(const Program *prog, const Diag *diag, const EmitOptions *opt, 
             continue;
         }
         put_work_macro(out, e);
+        if (prog->funcs[i].entries & ENTRIES_BATCH) {
+            /* the batched variants' names come after the bodies' locals, as in the source
+             * (a definition with them has no kept loops, so no runs) */
+            Entry entries[ENTRY_KINDS];
+            Body bodies[ENTRY_KINDS];
+            memset(entries, 0, sizeof entries);
+            memset(bodies, 0, sizeof bodies);
+            schedule_definition(e, entries, bodies, NULL);
+            for (int k = 0; k < ENTRY_KINDS; k++) {
+                body_free(&bodies[k]);
+                entry_free(&entries[k]);
+            }
+        }
         for (int k = 0; k < ENTRY_KINDS; k++) {
             if (!(prog->funcs[i].entries & 1u << k))
                 continue;
             Entry entry;
             sched_entry(&e->s, (EntryKind)k, &entry);
             put_entry_comment(out, e, &entry);
-            put_prototype(out, e, &entry);
+            put_prototype(out, e, &entry, 0);
             buf_puts(out, ";\n");
             if (entry.pattern) {
                 buf_printf(out, "#define %s %u\n", e->nnz[k], entry.pattern->nnz);

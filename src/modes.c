@@ -148,9 +148,10 @@ int func_check_entries(const Func *f, unsigned asked, Diag *diag)
     else if (!(wrong & ~ENTRIES_BATCH) && !(wrong & ENTRIES_SCALAR && f->vector))
         diag_error(diag, def->bare ? def->loc : def->name_loc,
                    "'%s' has %s, so it has no %s (a batched entry point is one loop over "
-                   "points of one constant size); its modes are %s (or give the sizes with -D)",
-                   f->name, f->nsizes ? "sizes known only at run time" : "loops kept by --unroll",
-                   names.data, fits.data);
+                   "points of one constant size); its modes are %s (or %s)", f->name,
+                   f->nsizes ? "sizes known only at run time" : "loops kept by --unroll",
+                   names.data, fits.data, f->nsizes ? "give the sizes with -D" :
+                                                      "leave out --unroll");
     else if (!(wrong & ~ENTRIES_CKP) && recurrence && f->ntraj)
         diag_error(diag, def->bare ? def->loc : def->name_loc,
                    "'%s' reads the states of its recurrence at every step after its loop, so "
@@ -188,14 +189,15 @@ int func_check_entries(const Func *f, unsigned asked, Diag *diag)
                    fits.data);
     else if (f->nsizes || f->nloops)
         diag_error(diag, def->bare ? def->loc : def->name_loc,
-                   "'%s' has %s, so it has no %s yet; its modes are %s (or give the sizes "
-                   "with -D)", f->name, recurrence && !(wrong & ~(1u << ENTRY_HVP |
+                   "'%s' has %s, so it has no %s yet; its modes are %s (or %s)", f->name,
+                   recurrence && !(wrong & ~(1u << ENTRY_HVP |
                                                                  1u << ENTRY_HESS |
                                                                  1u << ENTRY_HESS_SPARSE)) ?
                    (f->ntraj ? "a recurrence whose states a later loop reads at every step" :
                     "a recurrence kept as a loop") :
                    f->nsizes ? "sizes known only at run time" : "loops kept by --unroll",
-                   names.data, fits.data);
+                   names.data, fits.data, f->nsizes ? "give the sizes with -D" :
+                                                      "leave out --unroll");
     else
         diag_error(diag, def->bare ? def->loc : def->name_loc,
                    "'%s' returns %d value%s, so it has no %s (a scalar result's); the modes of "

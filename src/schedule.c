@@ -93,7 +93,7 @@ void sched_init(Sched *s, const Func *f, Arena *arena, const NameSet *file_names
         if (want & 1u << ENTRY_HVP)
             s->hparam[p] = claim2(s, pa->name, "_hv");
     }
-    if (f->vector || want & ENTRIES_BATCH)
+    if (f->vector)
         s->out = names_claim(&s->names, "out");
     if (want & 1u << ENTRY_JVP)
         s->out_dot = names_claim(&s->names, "out_dot");
@@ -116,10 +116,14 @@ void sched_init(Sched *s, const Func *f, Arena *arena, const NameSet *file_names
             s->work = names_claim(&s->names, "work");
     if (want & ENTRIES_CKP)
         s->snaps = names_claim(&s->names, "snaps");
-    if (want & ENTRIES_BATCH) {
-        s->points = names_claim(&s->names, "points");
-        s->point = names_claim(&s->names, "p");
-    }
+}
+
+void sched_claim_batch(Sched *s)
+{
+    if (!s->f->vector)
+        s->out = names_claim(&s->names, "out");
+    s->points = names_claim(&s->names, "points");
+    s->point = names_claim(&s->names, "p");
 }
 
 void sched_free(Sched *s)

@@ -360,6 +360,10 @@ static void test_batch_vectorised(void **state)
                       clang_report, clang_marker);
     prepare("network", network, "--no-line");
     expect_vectorised("network", "gcc", GCC_VEC, gcc_report, gcc_marker);
+    /* several arrays: clang needs them restrict (no pragma asks it) */
+    prepare("two", "pl(x, y) = x*y + exp(y)\n", "--no-line");
+    expect_vectorised("two", "clang", "-O2 -march=native -fno-math-errno -fveclib=libmvec",
+                      clang_report, clang_marker);
 }
 
 /* What has no batched variant says why, where. */
@@ -386,6 +390,37 @@ static void test_batch_refused(void **state)
     assert_int_equal(runf(&out, ADGEN_CMD " --emit=all " OUT "/vec.expr"), 0);
     assert_null(strstr(out, "_batch"));
     free(out);
+    /* constant sizes kept as loops by --unroll: leave it out */
+    spit(OUT "/unroll.expr", "su(x[50]) = sum(i = 0..49, x[i]^2*exp(x[i]))\n");
+    assert_int_equal(runf(&out, ADGEN_CMD " --emit=grad-batch --unroll=10 " OUT
+                                "/unroll.expr 2>&1"), 1);
+    assert_contains(out, "'su' has loops kept by --unroll, so it has no grad-batch");
+    assert_contains(out, "(or leave out --unroll)");
+    free(out);
+}
+
+/* Asking for a batched variant renames nothing in the one-point entry points: its own names
+ * (points, p, out) come after theirs. */
+static void test_batch_names_after(void **state)
+{
+    (void)state;
+    spit(OUT "/names.expr", "lo(x, y) {\n    p = x*y\n    points = p + sin(x)\n"
+                            "    out = points*points\n    return out + p\n}\n");
+    char *one = NULL, *both = NULL;
+    assert_int_equal(runf(&one, ADGEN_CMD " --emit=grad --no-line " OUT "/names.expr"), 0);
+    assert_int_equal(runf(&both, ADGEN_CMD " --emit=grad,grad-batch --no-line " OUT
+                                 "/names.expr"), 0);
+    const char *head = "ADGEN_FUNC double lo_grad(double x, double y, double *x_bar, "
+                       "double *y_bar)\n{";
+    const char *a = strstr(one, head), *b = strstr(both, head);
+    assert_non_null(a);
+    assert_non_null(b);
+    size_t n = strstr(a, "\n}\n") - a;
+    assert_true(strncmp(a, b, n + 3) == 0);
+    assert_contains(a, "const double points = p + sin(x);");
+    assert_contains(both, "lo_grad_batch(long points_, ");
+    free(one);
+    free(both);
 }
 
 int main(void)
@@ -399,6 +434,7 @@ int main(void)
         cmocka_unit_test(test_batch_vector_result),
         cmocka_unit_test(test_batch_float),
         cmocka_unit_test(test_batch_vectorised),
+        cmocka_unit_test(test_batch_names_after),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
