@@ -403,14 +403,20 @@ static int on_kink(const Func *f, const double *x, double *v)
 }
 
 /* Which way each selection of f's primal goes at the values v, into way[]: a comparison's
- * outcome, an if's test, the operand min or max picks; 1 when it goes another way than
- * way[] said already (the first call: `was` 0). */
-static int branches_moved(const Func *f, const double *v, uint8_t *way, int was)
+ * outcome, an if's test, the operand min or max picks, and the step a step function (floor,
+ * ceil, sign) is on, into step[]; 1 when one goes another way than way[] and step[] said
+ * already (the first call: `was` 0). */
+static int branches_moved(const Func *f, const double *v, uint8_t *way, double *step, int was)
 {
     int moved = 0;
     for (NodeId id = 1; id < f->nprimal; id++) {
         const Node *nd = &f->dag.nodes[id];
         uint8_t w;
+        if (nd->kind == N_FLOOR || nd->kind == N_CEIL || nd->kind == N_SIGN) {
+            moved |= was && !(step[id] == v[id] || (isnan(step[id]) && isnan(v[id])));
+            step[id] = v[id];
+            continue;
+        }
         if (op_info[nd->kind].form == F_CMP)
             w = v[id] != 0;
         else if (nd->kind == N_IF)
@@ -425,16 +431,16 @@ static int branches_moved(const Func *f, const double *v, uint8_t *way, int was)
     return moved;
 }
 
-/* f at x with x[i] moved by h, its values into v; *moved set when a selection goes another way
- * than way[] says. */
+/* f at x with x[i] moved by h, its values into v; *moved set when a selection or a step goes
+ * another way than way[] and step[] say. */
 static double primal_at(const Func *f, double *x, int i, double h, double *v, uint8_t *way,
-                        int *moved)
+                        double *step, int *moved)
 {
     double saved = x[i];
     x[i] = saved + h;
     eval_dag(&f->dag, x, v);
     x[i] = saved;
-    *moved |= branches_moved(f, v, way, h != 0);
+    *moved |= branches_moved(f, v, way, step, h != 0);
     return v[f->roots[0]];
 }
 
@@ -459,7 +465,9 @@ static double primal_at(const Func *f, double *x, int i, double h, double *v, ui
  * - a selection goes another way at some point of the stencil than at x (a comparison, an
  *   if's test, min or max's pick): the quotients then measure another branch, even where the
  *   two meet continuously at x, or where a comparison with a NaN (pow of a negative base at
- *   x +- h, an integer power at x) decides it beside x only;
+ *   x +- h, an integer power at x) decides it beside x only; or a step function (floor,
+ *   ceil, sign) is on another step: floor of a steep value is a staircase whose quotients
+ *   measure its slope, where its derivative is 0;
  * - x lies exactly on a kink or step of some node (abs, relu or sign at 0, floor or ceil at
  *   an integer, a tie of min or max): there the derivative follows the documented convention,
  *   which need not be the function's; min(2^|x|, 2^x) is smooth at 0 with derivative log 2,
@@ -478,12 +486,15 @@ static void check_fd(Stats *st, Case *c, int fn, double *x, int i, double g, dou
     eval_tangent(f, x, tm, NULL);
     x[i] = saved;
     uint8_t *way = malloc(f->nprimal + 1);
+    double *step = malloc((f->nprimal + 1) * sizeof *step);
     int moved = 0;
-    double f0 = primal_at(f, x, i, 0, v, way, &moved);
-    double fp = primal_at(f, x, i, h, v, way, &moved), fm = primal_at(f, x, i, -h, v, way, &moved);
-    double fp2 = primal_at(f, x, i, 2 * h, v, way, &moved);
-    double fm2 = primal_at(f, x, i, -2 * h, v, way, &moved);
+    double f0 = primal_at(f, x, i, 0, v, way, step, &moved);
+    double fp = primal_at(f, x, i, h, v, way, step, &moved);
+    double fm = primal_at(f, x, i, -h, v, way, step, &moved);
+    double fp2 = primal_at(f, x, i, 2 * h, v, way, step, &moved);
+    double fm2 = primal_at(f, x, i, -2 * h, v, way, step, &moved);
     free(way);
+    free(step);
     double d1 = (fp - fm) / (2 * h), d2 = (fp2 - fm2) / (4 * h);
     double fwd = (fp - f0) / h, bwd = (f0 - fm) / h;
     double fwd2 = (fp2 - f0) / (2 * h), bwd2 = (f0 - fm2) / (2 * h);
