@@ -41,6 +41,8 @@ typedef struct {
     const char **name;   /* per primal node in the body: its name */
     uint8_t *body;       /* per primal node: reached from the output */
     uint8_t *inlined;    /* DOT: printed inside its one consumer */
+    uint8_t *looped;     /* --explain: per primal node, a kept sum reads it (its adjoint has
+                            the steps' terms too), or NULL */
     NodeId root, expand; /* expand: printed as its definition, not its name */
     uint32_t *head, *tail, *count; /* per primal node: its terms, in consumer order */
     Term *terms;
@@ -525,7 +527,7 @@ static void ex_reverse(Ex *x, Buf *out, int substituted)
         line_start(x, out);
         put_d(x, out, x->root, v);
         line_mid(x, out);
-        if (!x->head[v])
+        if (!x->head[v] && !(x->looped && x->looped[v]))
             buf_puts(out, "0");
         for (uint32_t t = x->head[v]; t; t = x->terms[t].next) {
             const Term *term = &x->terms[t];
@@ -545,62 +547,120 @@ static void ex_reverse(Ex *x, Buf *out, int substituted)
                 put_partial_value(x, out, term, P_PRIMARY);
             }
         }
+        if (x->looped && x->looped[v]) /* what the kept sums add, each step's */
+            buf_printf(out, "%s%s", x->head[v] ? " + " : "",
+                       is_latex(x) ? "\\text{(the steps' terms, below)}" :
+                                     "(the steps' terms, below)");
         line_end(x, out);
     }
 }
 
+/* The sweeps of x's function under the title `name(head)`. */
+static void explain_ex(Ex *x, const char *name, const char *head, Buf *out)
+{
+    switch (x->style) {
+    case EXPLAIN_TEXT: buf_printf(out, "%s(%s)\n", name, head); break;
+    case EXPLAIN_LATEX: buf_printf(out, "%% %s(%s)\n\\begin{align*}\n", name, head); break;
+    case EXPLAIN_MARKDOWN: buf_printf(out, "### `%s(%s)`\n", name, head); break;
+    }
+    ex_forward(x, out);
+    if (node_is_op(x->d, x->root) && has_adjoint(x, x->root)) {
+        ex_partials(x, out);
+        Buf h = {0};
+        buf_puts(&h, "reverse sweep (eq. 5.145), from ");
+        if (x->style == EXPLAIN_TEXT) {
+            put_d(x, &h, x->root, x->root);
+        } else {
+            buf_puts(&h, "$");
+            put_d(x, &h, x->root, x->root);
+            buf_puts(&h, "$");
+        }
+        buf_puts(&h, " = 1");
+        heading(x, out, h.data);
+        buf_free(&h);
+        ex_reverse(x, out, 0);
+        heading_end(x, out);
+        heading(x, out, "the partials substituted");
+        ex_reverse(x, out, 1);
+        heading_end(x, out);
+    }
+    if (x->style == EXPLAIN_LATEX)
+        buf_puts(out, "\n\\end{align*}\n");
+}
+
+static void name_loop_results(Ex *x);
+static void name_iteration(Ex *b, Ex *x, const Loop *lp);
+
+/* f's sweeps, then each kept sum's: one iteration, a function of the loop's index, its loads
+ * and the values it reads, whose sweeps every iteration runs, seeded with the sum's adjoint. */
 static void explain_func(Func *f, ExplainStyle style, Buf *out)
 {
     Ex x;
     ex_init(&x, f, style, 0);
+    name_loop_results(&x);
     ex_terms(&x);
+    if (f->nloops) {
+        x.looped = arena_alloc(&x.arena, x.n);
+        for (int l = 0; l < f->nloops; l++)
+            for (uint32_t c = 0; c < f->loops[l].ncap; c++)
+                x.looped[f->loops[l].cap[c]] = f->loops[l].cap[c] < x.n;
+    }
     Buf head = {0};
-    for (int p = 0; p < f->nparams; p++) { /* the head as the source has it, sizes numbers */
+    buf_putn(&head, "", 0);
+    for (int p = 0; p < f->nparams; p++) { /* the head as the source has it */
         buf_printf(&head, "%s%s", p == 0 ? "" : p == f->def->ndiff ? "; " : ", ",
                    f->params[p].name);
-        for (int d = 0; d < f->params[p].rank; d++)
-            buf_printf(&head, "[%u]", f->params[p].dims[d]);
+        for (int d = 0; d < f->params[p].rank; d++) {
+            if (d == 0 && f->params[p].rt_size >= 0)
+                buf_printf(&head, "[%s]", f->size[f->params[p].rt_size]);
+            else
+                buf_printf(&head, "[%u]", f->params[p].dims[d]);
+        }
     }
-    switch (style) {
-    case EXPLAIN_TEXT: buf_printf(out, "%s(%s)\n", f->name, head.data ? head.data : ""); break;
-    case EXPLAIN_LATEX:
-        buf_printf(out, "%% %s(%s)\n\\begin{align*}\n", f->name, head.data ? head.data : "");
-        break;
-    case EXPLAIN_MARKDOWN:
-        buf_printf(out, "### `%s(%s)`\n", f->name, head.data ? head.data : "");
-        break;
+    explain_ex(&x, f->name, head.data, out);
+    for (int l = 0; l < f->nloops; l++) {
+        const Loop *lp = &f->loops[l];
+        Ex b;
+        ex_init(&b, lp->body, style, 0);
+        name_iteration(&b, &x, lp);
+        ex_terms(&b);
+        head.len = 0;
+        if (x.root == f->input[lp->slot]) /* the function is the sum */
+            buf_printf(&head, "%s = ", f->name);
+        buf_printf(&head, "%s = the sum of term over %s = ", x.name[f->input[lp->slot]],
+                   lp->var);
+        func_put_affine(&head, &lp->lo, lp->var, f->size, "*");
+        buf_puts(&head, "..");
+        func_put_affine(&head, &lp->hi, lp->var, f->size, "*");
+        const char *sep = style == EXPLAIN_LATEX ? "\n% " : "\n";
+        buf_printf(&head, ":%sone term's sweeps, which each step runs seeded with d%s/d%s (here "
+                          "dterm/dterm = 1);%sthe adjoints of what a term reads add up over the "
+                          "steps", sep, f->name, x.name[f->input[lp->slot]], sep);
+        buf_printf(out, style == EXPLAIN_LATEX ? "\n%% %s\n" :
+                        style == EXPLAIN_MARKDOWN ? "\n%s\n\n" : "\n%s\n", head.data);
+        head.len = 0;
+        buf_printf(&head, "%s", lp->var);
+        for (uint32_t k = 0; k < lp->nload; k++)
+            buf_printf(&head, ", %s", b.name[lp->body->input[1 + k]]);
+        explain_ex(&b, "term", head.data, out);
+        ex_free(&b);
     }
     buf_free(&head);
-    ex_forward(&x, out);
-    if (node_is_op(x.d, x.root) && has_adjoint(&x, x.root)) {
-        ex_partials(&x, out);
-        Buf h = {0};
-        buf_puts(&h, "reverse sweep (eq. 5.145), from ");
-        if (style == EXPLAIN_TEXT) {
-            put_d(&x, &h, x.root, x.root);
-        } else {
-            buf_puts(&h, "$");
-            put_d(&x, &h, x.root, x.root);
-            buf_puts(&h, "$");
-        }
-        buf_puts(&h, " = 1");
-        heading(&x, out, h.data);
-        buf_free(&h);
-        ex_reverse(&x, out, 0);
-        heading_end(&x, out);
-        heading(&x, out, "the partials substituted");
-        ex_reverse(&x, out, 1);
-        heading_end(&x, out);
-    }
-    if (style == EXPLAIN_LATEX)
-        buf_puts(out, "\n\\end{align*}\n");
     ex_free(&x);
+}
+
+int explain_kept(const Func *f)
+{
+    for (int l = 0; l < f->nloops; l++)
+        if (f->loops[l].nstate || f->loops[l].result)
+            return 0;
+    return 1;
 }
 
 void explain_program(Program *prog, ExplainStyle style, Buf *out)
 {
     for (int i = 0, shown = 0; i < prog->nfuncs; i++) {
-        if (prog->funcs[i].vector || prog->funcs[i].nsizes) /* one value, constant sizes */
+        if (prog->funcs[i].vector || !explain_kept(&prog->funcs[i])) /* one value */
             continue;
         buf_puts(out, shown++ ? "\n" : "");
         explain_func(&prog->funcs[i], style, out);
@@ -935,6 +995,43 @@ static void put_load(Buf *out, const Func *f, const Loop *lp, const Load *ld)
     (void)stride;
 }
 
+/* The names of kept loop lp's iteration b (of function x): the index, its loads as the source
+ * writes them (x[i + 1]), its states (s[k]; the next ones s[k + 1]), the values it reads by
+ * their names in x (an unnamed one by its definition, dt/2), and a sum's term. */
+static void name_iteration(Ex *b, Ex *x, const Loop *lp)
+{
+    const Func *f = x->f, *body = lp->body;
+    Buf t = {0};
+    uint32_t st0 = 1 + lp->nload, cap0 = st0 + lp->nstate;
+    b->name[body->input[0]] = lp->var;
+    for (uint32_t k = 0; k < lp->nload; k++) {
+        t.len = 0;
+        put_load(&t, f, lp, &lp->load[k]);
+        b->name[body->input[1 + k]] = arena_strndup(&b->arena, t.data, t.len);
+    }
+    for (uint32_t j = 0; j < lp->nstate; j++) {
+        t.len = 0;
+        buf_printf(&t, "%s[%s]", lp->state_name[j], lp->var);
+        b->name[body->input[st0 + j]] = arena_strndup(&b->arena, t.data, t.len);
+        t.len = 0;
+        buf_printf(&t, "%s[%s + 1]", lp->state_name[j], lp->var);
+        if (node_is_op(&body->dag, body->roots[j])) /* else an input, by its own name */
+            b->name[body->roots[j]] = arena_strndup(&b->arena, t.data, t.len);
+    }
+    for (uint32_t c = 0; c < lp->ncap; c++) { /* an unnamed value by its definition (dt/2) */
+        NodeId cap = lp->cap[c];
+        t.len = 0;
+        if (node_is_op(&f->dag, cap) && !f->dag.meta[cap].label)
+            put_definition(x, &t, cap);
+        else
+            buf_puts(&t, x->name[cap] ? x->name[cap] : "(value)");
+        b->name[body->input[cap0 + c]] = arena_strndup(&b->arena, t.data, t.len);
+    }
+    if (!lp->nstate && node_is_op(&body->dag, b->root))
+        b->name[b->root] = "term";
+    buf_free(&t);
+}
+
 /* Kept loop l of f (x its picture) as a cluster: one iteration's graph, its loads and captures
  * read from f's boxes and nodes, and where its results go (a sum's into f, a recurrence's
  * next states back to its states, the last into f). */
@@ -952,32 +1049,7 @@ static void dot_loop(Ex *x, int l, int adjoint, const char *indent, Buf *out)
     if (adjoint && !b.inlined[b.root])
         ex_terms(&b);
     uint32_t st0 = 1 + lp->nload, cap0 = st0 + lp->nstate;
-    b.name[body->input[0]] = lp->var;
-    for (uint32_t k = 0; k < lp->nload; k++) {
-        t.len = 0;
-        put_load(&t, f, lp, &lp->load[k]);
-        b.name[body->input[1 + k]] = arena_strndup(&b.arena, t.data, t.len);
-    }
-    for (uint32_t j = 0; j < lp->nstate; j++) {
-        t.len = 0;
-        buf_printf(&t, "%s[%s]", lp->state_name[j], lp->var);
-        b.name[body->input[st0 + j]] = arena_strndup(&b.arena, t.data, t.len);
-        t.len = 0;
-        buf_printf(&t, "%s[%s + 1]", lp->state_name[j], lp->var);
-        if (node_is_op(&body->dag, body->roots[j])) /* else an input, by its own name */
-            b.name[body->roots[j]] = arena_strndup(&b.arena, t.data, t.len);
-    }
-    for (uint32_t c = 0; c < lp->ncap; c++) { /* an unnamed value by its definition (dt/2) */
-        NodeId cap = lp->cap[c];
-        t.len = 0;
-        if (node_is_op(&f->dag, cap) && !f->dag.meta[cap].label)
-            put_definition(x, &t, cap);
-        else
-            buf_puts(&t, x->name[cap] ? x->name[cap] : "(value)");
-        b.name[body->input[cap0 + c]] = arena_strndup(&b.arena, t.data, t.len);
-    }
-    if (!lp->nstate && node_is_op(&body->dag, b.root))
-        b.name[b.root] = "term";
+    name_iteration(&b, x, lp);
     t.len = 0;
     buf_printf(&t, "%s over %s = ", lp->nstate ? "recurrence" : "sum", lp->var);
     func_put_affine(&t, &lp->lo, lp->var, f->size, "*");
@@ -1042,28 +1114,39 @@ static void dot_loop(Ex *x, int l, int adjoint, const char *indent, Buf *out)
 /* The boxes of what f reads besides its parameters: its sizes read as numbers, and its kept
  * loops' results (a sum, a recurrence's last states), named for the expressions that read
  * them. */
+static void name_loop_results(Ex *x)
+{
+    const Func *f = x->f;
+    for (int k = 0; k < f->nsizes; k++)
+        if (f->size_slot[k] != UINT32_MAX)
+            x->name[f->input[f->size_slot[k]]] = f->size[k];
+    for (int l = 0; l < f->nloops; l++) {
+        const Loop *lp = &f->loops[l];
+        for (uint32_t j = 0; j < loop_results(lp); j++) {
+            Buf name = {0};
+            if (lp->nstate)
+                buf_printf(&name, "%s_last", lp->state_name[j]);
+            else
+                buf_printf(&name, "sum_%s", lp->var);
+            x->name[f->input[lp->slot + j]] = names_claim(&x->names, name.data);
+            buf_free(&name);
+        }
+    }
+}
+
 static void dot_loop_results(Ex *x, const char *indent, Buf *out)
 {
     const Func *f = x->f;
-    for (int k = 0; k < f->nsizes; k++) {
-        if (f->size_slot[k] == UINT32_MAX || !x->body[f->input[f->size_slot[k]]])
-            continue;
-        x->name[f->input[f->size_slot[k]]] = f->size[k];
-        dot_box(x, f->input[f->size_slot[k]], f->size[k], indent, out);
-    }
+    name_loop_results(x);
+    for (int k = 0; k < f->nsizes; k++)
+        if (f->size_slot[k] != UINT32_MAX && x->body[f->input[f->size_slot[k]]])
+            dot_box(x, f->input[f->size_slot[k]], f->size[k], indent, out);
     for (int l = 0; l < f->nloops; l++) {
         const Loop *lp = &f->loops[l];
         for (uint32_t j = 0; j < loop_results(lp); j++) {
             NodeId in = f->input[lp->slot + j];
             if (!x->body[in])
                 continue;
-            Buf name = {0};
-            if (lp->nstate)
-                buf_printf(&name, "%s_last", lp->state_name[j]);
-            else
-                buf_printf(&name, "sum_%s", lp->var);
-            x->name[in] = names_claim(&x->names, name.data);
-            buf_free(&name);
             buf_puts(out, indent);
             put_dot_id(out, x->scope, in);
             buf_puts(out, " [shape=box, style=rounded, label=");

@@ -123,13 +123,14 @@ static int show(const Options *o)
                           1u << (f->vector ? ENTRY_JAC : ENTRY_GRAD);
         }
         for (int i = 0; i < u.prog.nfuncs; i++)
-            shown += report || ((!u.prog.funcs[i].nsizes || o->show != SHOW_EXPLAIN) &&
+            shown += report || ((o->show != SHOW_EXPLAIN || explain_kept(&u.prog.funcs[i])) &&
                                 !u.prog.funcs[i].vector);
         for (int i = 0; i < u.prog.nfuncs; i++) {
             const Func *f = &u.prog.funcs[i];
             Loc loc = f->def->bare ? f->def->loc : f->def->name_loc;
-            /* --dot draws a kept loop as one iteration in a cluster */
-            char *sizes = report || o->show != SHOW_EXPLAIN ? NULL : func_sizes_list(f);
+            /* --dot draws a kept loop as one iteration in a cluster, --explain a kept sum */
+            char *sizes = report || o->show != SHOW_EXPLAIN || explain_kept(f) ? NULL :
+                          func_sizes_list(f);
             if (sizes && shown)
                 diag_warning(&u.diag, loc, "'%s' has sizes known only at run time (%s) and is "
                              "left out: give them with -D NAME=VALUE to show it", f->name, sizes);

@@ -401,9 +401,58 @@ static void test_dot_kept_loops(void **state)
     assert_contains(kept, "label=\"s[k + 1]\\n");
     assert_contains(kept, "f0n1 -> f0l0n2 [style=dotted];"); /* s[0] = a */
     free(kept);
-    /* --explain still wants the sizes */
+    /* --explain of a recurrence still wants the sizes */
     assert_int_equal(runf(&kept, ADGEN_CMD " --explain " OUT "/rec.expr 2>&1"), 1);
     assert_contains(kept, "'f' has sizes known only at run time (n): give them with -D");
+    free(kept);
+}
+
+/* text with every `from` replaced by `to` (malloc'ed) */
+static char *replaced(const char *text, const char *from, const char *to)
+{
+    Buf b = {0};
+    buf_putn(&b, "", 0);
+    for (const char *s = text, *hit; *s; s = hit + strlen(from)) {
+        hit = strstr(s, from);
+        if (!hit) {
+            buf_puts(&b, s);
+            break;
+        }
+        buf_putn(&b, s, (size_t)(hit - s));
+        buf_puts(&b, to);
+    }
+    return b.data;
+}
+
+/* --explain on a kept sum: the function, then one term's sweeps; those are the sweeps of the
+ * graph unrolled at N = 2 (one term) with its elements named as the loop reads them. */
+static void test_explain_kept_sum(void **state)
+{
+    (void)state;
+    char *kept = NULL, *unrolled = NULL;
+    assert_int_equal(runf(&kept, ADGEN_CMD " --explain tests/bench/rosen_n.expr"), 0);
+    assert_int_equal(runf(&unrolled, ADGEN_CMD " --explain -D N=2 tests/bench/rosen_n.expr"), 0);
+    assert_contains(kept, "rosen = sum_i = the sum of term over i = 0..N - 2:\n");
+    assert_contains(kept, "seeded with drosen/dsum_i");
+    const char *term = strstr(kept, "term(i, x[i + 1], x[i])\nforward sweep");
+    assert_non_null(term);
+    char *a = replaced(unrolled, "x[0]", "x[i]"), *b = replaced(a, "x[1]", "x[i + 1]");
+    char *c = replaced(b, "rosen", "term");
+    const char *want = strstr(c, "forward sweep"), *got = strstr(term, "forward sweep");
+    size_t n = (size_t)(strstr(want, "reverse sweep") - want);
+    assert_true(n > 100);
+    if (strncmp(got, want, n) != 0)
+        fail_msg("the term's sweeps differ from the unrolled ones:\n%s\n---\n%.*s", got, (int)n,
+                 want);
+    free(a);
+    free(b);
+    free(c);
+    free(kept);
+    free(unrolled);
+    /* a function reading the values a sum captures: their adjoints come from the steps */
+    assert_int_equal(runf(&kept, ADGEN_CMD " --explain samples/logreg.expr"), 0);
+    assert_contains(kept, "    dlogreg/dw[0] = (the steps' terms, below)\n");
+    assert_contains(kept, "term(n, X[n][0], X[n][1], X[n][2], y[n])\n");
     free(kept);
 }
 
@@ -690,6 +739,7 @@ int main(void)
         cmocka_unit_test(test_dot_book_graph),
         cmocka_unit_test(test_dot_network_collapsed),
         cmocka_unit_test(test_dot_kept_loops),
+        cmocka_unit_test(test_explain_kept_sum),
         cmocka_unit_test(test_report_counts_match_c),
         cmocka_unit_test(test_report_sharing),
         cmocka_unit_test(test_report_entry_points),
