@@ -875,6 +875,15 @@ static void dot_inputs(const Ex *x, int collapse, const char *indent, Buf *out)
     }
 }
 
+/* Whether node id is one of the function's results (an iteration's: a recurrence's states). */
+static int is_root(const Ex *x, NodeId id)
+{
+    for (int r = 0; r < x->f->nroots; r++)
+        if (x->f->roots[r] == id)
+            return 1;
+    return 0;
+}
+
 /* Its operations; the elements of a local array in a cluster. */
 static void dot_operations(Ex *x, const char *indent, Buf *out)
 {
@@ -893,7 +902,7 @@ static void dot_operations(Ex *x, const char *indent, Buf *out)
         put_definition(x, &label, id);
         buf_puts(out, indent);
         put_dot_id(out, x->scope, id);
-        buf_puts(out, id == x->root ? " [peripheries=2, label=" : " [label=");
+        buf_puts(out, is_root(x, id) ? " [peripheries=2, label=" : " [label=");
         put_dot_string(out, label.data);
         buf_puts(out, "];\n");
         buf_free(&label);
@@ -911,7 +920,7 @@ static void dot_operations(Ex *x, const char *indent, Buf *out)
         put_definition(x, &label, cl[k].id);
         buf_printf(out, "%s    ", indent);
         put_dot_id(out, x->scope, cl[k].id);
-        buf_puts(out, cl[k].id == x->root ? " [peripheries=2, label=" : " [label=");
+        buf_puts(out, is_root(x, cl[k].id) ? " [peripheries=2, label=" : " [label=");
         put_dot_string(out, label.data);
         buf_puts(out, "];\n");
         buf_free(&label);
@@ -1149,7 +1158,8 @@ static void dot_loop_results(Ex *x, const char *indent, Buf *out)
                 continue;
             buf_puts(out, indent);
             put_dot_id(out, x->scope, in);
-            buf_puts(out, " [shape=box, style=rounded, label=");
+            buf_puts(out, in == x->root ? " [shape=box, style=rounded, peripheries=2, label=" :
+                                          " [shape=box, style=rounded, label=");
             put_dot_string(out, x->name[in]);
             buf_puts(out, "];\n");
         }

@@ -193,7 +193,8 @@ int func_check_entries(const Func *f, unsigned asked, Diag *diag)
                    recurrence && !(wrong & ~(1u << ENTRY_HVP |
                                                                  1u << ENTRY_HESS |
                                                                  1u << ENTRY_HESS_SPARSE)) ?
-                   (f->ntraj ? "a recurrence whose states a later loop reads at every step" :
+                   (f->ntraj && wrong & (1u << ENTRY_HVP | 1u << ENTRY_HESS) ?
+                    "a recurrence whose states a later loop reads at every step" :
                     "a recurrence kept as a loop") :
                    f->nsizes ? "sizes known only at run time" : "loops kept by --unroll",
                    names.data, fits.data, f->nsizes ? "give the sizes with -D" :
