@@ -1168,6 +1168,38 @@ static void test_kept_signatures(void **state)
  * reversed abort with the message (ADGEN_REQUIRE's default), or go to the includer's
  * ADGEN_REQUIRE (here: print and exit, before any array is read); a size in range runs as
  * without the checks. */
+/* hvp beside a recurrence that depends on data only (it stores no step, and reads no work):
+ * warning-free, and the unrolled form's numbers at n = 3. */
+static void test_kept_hvp_inactive_recurrence(void **state)
+{
+    (void)state;
+    spit(OUT "/inact.expr", "f(a, b; n, c) {\n    s[0] = c\n"
+                            "    for k = 0..n-1 { s[k+1] = s[k]*0.5 + 1 }\n"
+                            "    return a^3 * s[n] + sin(b)*a\n}\n");
+    spit(OUT "/inact_main.c",
+         "#include <math.h>\n#include <stdio.h>\n#include <stdlib.h>\n"
+         "#include \"inact_k.h\"\n#include \"inact_u.h\"\n"
+         "int main(void)\n{\n"
+         "    double *w = malloc(K_F_WORK(3) * sizeof *w), hk[2], hu[2];\n"
+         "    double vk = k_f_hvp(3, 0.7, 0.4, 1.5, 0.3, -0.8, &hk[0], &hk[1], w);\n"
+         "    double vu = u_f_hvp(0.7, 0.4, 1.5, 0.3, -0.8, &hu[0], &hu[1]);\n"
+         "    int bad = fabs(vk - vu) > 1e-14;\n"
+         "    for (int i = 0; i < 2; i++)\n"
+         "        bad |= fabs(hk[i] - hu[i]) > 1e-13 * (1 + fabs(hu[i]));\n"
+         "    printf(\"%.17g %.17g %.17g / %.17g %.17g %.17g\\n\", vk, hk[0], hk[1], vu, hu[0],\n"
+         "           hu[1]);\n"
+         "    free(w);\n    return bad;\n}\n");
+    char *out = NULL;
+    int rc = runf(&out, ADGEN_CMD " --emit=hvp,hess --prefix=k_ " OUT "/inact.expr -o " OUT
+                        "/inact_k.c --header " OUT "/inact_k.h && " ADGEN_CMD " -D n=3 "
+                        "--emit=hvp --prefix=u_ " OUT "/inact.expr -o " OUT "/inact_u.c --header "
+                        OUT "/inact_u.h && cd " OUT " && " GCC " -o inact inact_k.c inact_u.c "
+                        "inact_main.c -lm && " CLANG " inact_k.c && ./inact 2>&1");
+    if (rc != 0)
+        fail_msg("status %d\n%s", rc, out);
+    free(out);
+}
+
 static void test_kept_size_checks(void **state)
 {
     (void)state;
@@ -1423,6 +1455,7 @@ int main(void)
         cmocka_unit_test(test_kept_other_commands_ask_for_sizes),
         cmocka_unit_test(test_kept_report_counts_one_iteration),
         cmocka_unit_test(test_kept_size_independent_of_n),
+        cmocka_unit_test(test_kept_hvp_inactive_recurrence),
         cmocka_unit_test(test_kept_size_checks),
         cmocka_unit_test(test_kept_against_unrolled),
         cmocka_unit_test(test_kept_sanitized_large_n),
