@@ -23,7 +23,7 @@ enum {
     CV_ARRAY, CV_ARRAY2, CV_DATA, CV_SUM, CV_PROD, CV_FOR, CV_ITER_SCALAR, CV_REC_CONST,
     CV_KEPT_SUM, CV_REC_KEPT, CV_REC_READS_OUTSIDE, CV_STATES2, CV_CAPTURE, CV_IF, CV_CALL,
     CV_CALL_ARRAY, CV_INLINE, CV_VECTOR_CALL, CV_VECTOR, CV_EMPTY_RANGE, CV_SIZE_NUMBER, CV_RUNTIME_SIZE,
-    CV_TRAJECTORY, CV_REC_HVP, CV_FIXED
+    CV_TRAJECTORY, CV_REC_HVP, CV_REC_DATA, CV_FIXED
 };
 
 static const char *const coverage_fixed[CV_FIXED] = {
@@ -51,6 +51,7 @@ static const char *const coverage_fixed[CV_FIXED] = {
     [CV_RUNTIME_SIZE] = "sizes known at run time",
     [CV_TRAJECTORY] = "kept recurrences' states read at every step after the loop",
     [CV_REC_HVP] = "kept recurrences differentiated twice (hvp)",
+    [CV_REC_DATA] = "kept recurrences of data only",
 };
 
 /* The rows: the fixed constructs, then one per kind of ops.h that is an operation, then one
@@ -228,6 +229,7 @@ static void coverage_count(Coverage *cv, const char *text, const Program *prog)
             const Func *body = lp->body;
             has[lp->nstate ? CV_REC_KEPT : CV_KEPT_SUM] = 1;
             has[CV_REC_HVP] |= lp->nstate && f->entries & 1u << ENTRY_HVP;
+            has[CV_REC_DATA] |= lp->nstate && !lp->active;
             has[CV_STATES2] |= lp->nstate > 1;
             has[CV_CAPTURE] |= lp->ncap > 0;
             cv_kinds(cv, seen, &body->dag, body->nprimal ? body->nprimal : body->dag.len);

@@ -805,10 +805,12 @@ static inline void gen_program(Buf *out, uint64_t seed, const GenSize *size)
  * or f(p[2], q; x[n], y[n]) (x data), n a size known at run time. */
 typedef struct {
     int x_diff;      /* x is differentiated */
-    int recurrence;  /* the body has a recurrence (no hvp, a work array) */
+    int recurrence;  /* the body has a recurrence (a work array) */
     int second;      /* and a second one after it, from its last state (no checkpointing) */
     int traj;        /* a sum after it reads its trajectory (and the second one, if any, does
                         too): every entry point takes the work array, no checkpointing */
+    int data_rec;    /* a recurrence of data only (no tangent, no adjoint), counted in
+                        recurrence and, beside another, in second */
 } GenKept;
 
 /* An expression of depth about `depth` over the given names (they are printed as they are:
@@ -831,7 +833,8 @@ static void gen_kept_expr(Rng *rng, Buf *out, const char *const *names, int n,
 /* A definition with sums over a run-time range (one of them reading x[i+1]), sometimes a map
  * a sum reads and sometimes a recurrence (a bounded step, a value from outside added as it
  * is, or two states trading values; sometimes a second one after it, sometimes a sum over its
- * trajectory), drawn from seed: the same text with -D n=K is its unrolled form. */
+ * trajectory; sometimes a recurrence of data only), drawn from seed: the same text with
+ * -D n=K is its unrolled form. */
 static inline void gen_kept_program(Buf *out, uint64_t seed, GenKept *k)
 {
     Rng rng = {seed};
@@ -900,11 +903,18 @@ static inline void gen_kept_program(Buf *out, uint64_t seed, GenKept *k)
         gen_kept_expr(&rng, out, in_traj, 5, "j", 2);
         buf_printf(out, ")^2)\n");
     }
+    int rec = k->recurrence, second = k->second;
+    k->data_rec = rng_chance(&rng, 25);
+    if (k->data_rec) { /* it carries no tangent and stores no step */
+        buf_printf(out, "    d[0] = 0.5\n    for k = 0..n-1 { d[k+1] = 0.5*d[k] + 0.25*y[k] }\n");
+        k->second |= k->recurrence;
+        k->recurrence = 1;
+    }
     static const char *const result[] = {"a", "s1", "s2", "p[0]", "q", "r[n]"};
     buf_printf(out, "    return ");
-    gen_kept_expr(&rng, out, result, k->recurrence ? 6 : 5, NULL, 2);
-    buf_printf(out, " + s1 - s2%s%s%s\n}\n", k->recurrence ? " + r[n]" : "",
-               k->second ? " + w[n]" : "", k->traj ? " + s3" : "");
+    gen_kept_expr(&rng, out, result, rec ? 6 : 5, NULL, 2);
+    buf_printf(out, " + s1 - s2%s%s%s%s\n}\n", rec ? " + r[n]" : "", second ? " + w[n]" : "",
+               k->traj ? " + s3" : "", k->data_rec ? " + p[0]*d[n]" : "");
 }
 
 /* A definition whose Hessian or Jacobian has a size known only at run time and a banded
