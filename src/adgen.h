@@ -521,6 +521,8 @@ typedef struct {
     /* set by func_differentiate: */
     int active;           /* the sum depends on a differentiated input */
     uint8_t *cap_active;  /* per capture: it does (the body differentiates with respect to it) */
+    uint8_t *state_active; /* per state: it does (its first value does, or its next one reads
+                              what does); the others carry no tangent and no adjoint */
     uint32_t dot_slot;    /* jvp, hvp: the results' tangents (one set for both) */
     uint32_t flag_slot;   /* the body's slots of those conditions: per capture (its tangent's),
                              then per result the seed's, then the seed's tangent's */
@@ -695,6 +697,12 @@ uint32_t loop_bar(const Func *f, const Loop *lp, EntryKind k);
  * seed's, then per result its seed's tangent's. */
 static inline uint32_t loop_load_slot(const Loop *lp, uint32_t l) { (void)lp; return 1 + l; }
 static inline uint32_t loop_state_slot(const Loop *lp, uint32_t j) { return 1 + lp->nload + j; }
+/* Whether result j of loop lp carries a tangent: a sum's when the loop is active, a state's
+ * when it is. */
+static inline int loop_result_active(const Loop *lp, uint32_t j)
+{
+    return lp->active && (!lp->nstate || !lp->state_active || lp->state_active[j]);
+}
 static inline uint32_t loop_cap_slot(const Loop *lp, uint32_t c)
 {
     return 1 + lp->nload + lp->nstate + c;

@@ -58,6 +58,7 @@ void func_free(Func *f)
         free(lp->cap_active);
         free(lp->init);
         free(lp->tape);
+        free(lp->state_active);
         free(lp->traj);
     }
     free(f->loops);

@@ -423,8 +423,9 @@ static void put_carried(Buf *out, const DefOut *e, const Entry *entry, const Bod
         buf_printf(out, "    %s %s = %s;\n", real, local[f->input[lp->slot + j]],
                    outer_text(&outer, lp->init[j]));
     for (uint32_t j = 0; rec && r->kind == RUN_TANGENT && j < nout; j++)
-        buf_printf(out, "    %s %s = %s;\n", real, local[f->input[lp->dot_slot + j]],
-                   outer_text(&outer, loop_sweep(f, lp, entry->kind)->cap_dot[lp->ncap + j]));
+        if (loop_result_active(lp, j))
+            buf_printf(out, "    %s %s = %s;\n", real, local[f->input[lp->dot_slot + j]],
+                       outer_text(&outer, loop_sweep(f, lp, entry->kind)->cap_dot[lp->ncap + j]));
     EntryKind seeds = r->kind == RUN_REVERSE_TANGENT ? ENTRY_GRAD : entry->kind;
     for (uint32_t k = 0; k < n; k++)
         if (o[k].kind == OUT_STATE_BAR || o[k].kind == OUT_STATE_HV)
@@ -438,7 +439,8 @@ static void put_carried(Buf *out, const DefOut *e, const Entry *entry, const Bod
             buf_printf(out, "    %s = %s;\n", traj_text(e, lp, j, e->loop_var[r->loop], 0,
                                                         o[k].kind),
                        o[k].kind == OUT_TRAJ ? local[f->input[lp->slot + j]] :
-                       o[k].kind == OUT_TRAJ_DOT ? local[f->input[lp->dot_slot + j]] : zero);
+                       o[k].kind == OUT_TRAJ_DOT && loop_result_active(lp, j) ?
+                       local[f->input[lp->dot_slot + j]] : zero);
     }
 }
 

@@ -388,8 +388,31 @@ static void loop_activity(const Func *f, Loop *lp, const uint8_t *dep)
         body->params[cap0 + c].kind = dep[lp->cap[c]] ? PARAM_DIFF : PARAM_DATA;
         lp->active |= dep[lp->cap[c]];
     }
+    /* a state is active when its first value is, or its next one reads an active input */
+    lp->state_active = xrealloc(NULL, lp->nstate + 1);
+    uint8_t *reach = xrealloc(NULL, body->dag.len);
     for (uint32_t j = 0; j < lp->nstate; j++)
-        body->params[loop_state_slot(lp, j)].kind = lp->active ? PARAM_DIFF : PARAM_DATA;
+        lp->state_active[j] = dep[lp->init[j]];
+    for (int changed = lp->active && lp->nstate; changed;) {
+        changed = 0;
+        for (uint32_t j = 0; j < lp->nstate; j++) {
+            if (lp->state_active[j])
+                continue;
+            memset(reach, 0, body->dag.len);
+            reach[body->roots[j]] = 1;
+            dag_reach(&body->dag, body->roots[j], reach);
+            for (uint32_t s = 0; s < body->ninputs && !lp->state_active[j]; s++) {
+                int in = s >= loop_state_slot(lp, 0) && s < loop_cap_slot(lp, 0) ?
+                         lp->state_active[s - loop_state_slot(lp, 0)] :
+                         s > 0 && body->params[s].kind == PARAM_DIFF;
+                lp->state_active[j] = in && reach[body->input[s]];
+            }
+            changed |= lp->state_active[j];
+        }
+    }
+    free(reach);
+    for (uint32_t j = 0; j < lp->nstate; j++)
+        body->params[loop_state_slot(lp, j)].kind = lp->state_active[j] ? PARAM_DIFF : PARAM_DATA;
 }
 
 /* Which kept sums depend on a differentiated input (`active`), and which of their captures do;
@@ -653,8 +676,9 @@ static void jvp(Func *f)
         sz[s] = f->slot_zero[s];
     for (int i = 0; i < f->nloops; i++) {
         const Loop *lp = &f->loops[i];
-        for (uint32_t j = 0; lp->active && j < loop_results(lp); j++)
-            seeds[lp->slot + j] = f->input[lp->dot_slot + j];
+        for (uint32_t j = 0; j < loop_results(lp); j++)
+            if (loop_result_active(lp, j))
+                seeds[lp->slot + j] = f->input[lp->dot_slot + j];
         sz[lp->slot] = lp->nstate || !lp->active ? 0 :
                        summed_zero(f, loop_sweep(f, lp, ENTRY_JVP)->live_dot);
     }
@@ -744,7 +768,8 @@ static void hvp(Func *f)
             continue;
         const LoopSweep *gs = loop_sweep(f, lp, ENTRY_GRAD), *hs = loop_sweep(f, lp, ENTRY_HVP);
         for (uint32_t j = 0; j < loop_results(lp); j++) {
-            seeds[lp->slot + j] = f->input[lp->dot_slot + j];
+            if (loop_result_active(lp, j))
+                seeds[lp->slot + j] = f->input[lp->dot_slot + j];
             slots[ns++] = lp->slot + j;
             targets[nt++] = gs->seed[j];
         }

@@ -191,14 +191,14 @@ uint32_t runs_outputs(const DefOut *e, const Entry *entry, const Body *b, const 
     /* the tape first: it reads the states before the new ones replace them */
     for (uint32_t t = 0; r->kind == RUN_VALUE && entry_reverse(entry->kind) && t < lp->ntape; t++)
         o[n++] = (RunOut){lp->tape[t], OUT_TAPE, t};
-    /* hvp's tape: each step's states and their tangents */
-    for (uint32_t k = 0; r->kind == RUN_TANGENT && entry->kind == ENTRY_HVP && lp->nstate &&
-                         k < body->ndiff; k++)
-        if (body->diff[k] >= st0 && body->diff[k] < cap0) {
-            uint32_t j = body->diff[k] - st0;
-            o[n++] = (RunOut){body->input[st0 + j], OUT_STEP, j};
-            o[n++] = (RunOut){body->input[body->dot_slot + k], OUT_STEP, lp->nstate + j};
-        }
+    /* hvp's tape: each step's states and the active ones' tangents */
+    for (uint32_t j = 0; r->kind == RUN_TANGENT && entry->kind == ENTRY_HVP && j < lp->nstate;
+         j++) {
+        o[n++] = (RunOut){body->input[st0 + j], OUT_STEP, j};
+        for (uint32_t k = 0; k < body->ndiff; k++)
+            if (body->diff[k] == st0 + j)
+                o[n++] = (RunOut){body->input[body->dot_slot + k], OUT_STEP, lp->nstate + j};
+    }
     for (uint32_t j = 0; lp->traj && r->kind < RUN_REVERSE && j < nout; j++) {
         if (!lp->traj[j])
             continue;
@@ -212,6 +212,8 @@ uint32_t runs_outputs(const DefOut *e, const Entry *entry, const Body *b, const 
         for (uint32_t j = 0; j < nout; j++)
             o[n++] = (RunOut){body->roots[j], lp->result ? OUT_VALUE : OUT_RESULT, j};
     for (uint32_t j = 0; r->kind == RUN_TANGENT && j < nout; j++) {
+        if (!lp->result && !loop_result_active(lp, j)) /* a state of data only: no tangent */
+            continue;
         o[n++] = (RunOut){jvp->node[j], lp->result ? OUT_VALUE_DOT : OUT_RESULT_DOT, j};
         if (!lp->nstate && !lp->result)
             o[n++] = (RunOut){jvp->zero[j], OUT_LIVE, loop_sweep(f, lp, entry->kind)->live_dot};
@@ -297,7 +299,7 @@ void runs_reads(const DefOut *e, const Body *b, const Entry *entry, const Run *r
     for (uint32_t j = 0; j < lp->nstate; j++) {
         if (r->kind < RUN_REVERSE)
             (*roots)[(*n)++] = lp->init[j];
-        if (r->kind == RUN_TANGENT)
+        if (r->kind == RUN_TANGENT && loop_result_active(lp, j))
             (*roots)[(*n)++] = own->cap_dot[lp->ncap + j];
     }
     const LoopSweep *gs = loop_sweep(f, lp, ENTRY_GRAD);

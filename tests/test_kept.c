@@ -1168,6 +1168,34 @@ static void test_kept_signatures(void **state)
  * reversed abort with the message (ADGEN_REQUIRE's default), or go to the includer's
  * ADGEN_REQUIRE (here: print and exit, before any array is read); a size in range runs as
  * without the checks. */
+/* A state of data only carries no tangent: at its domain edge (sqrt(w) at w = 0, an infinite
+ * partial) jvp and hvp are the unrolled form's numbers, not 0 times infinity. */
+static void test_kept_data_state_at_edge(void **state)
+{
+    (void)state;
+    spit(OUT "/dz.expr", "dz(a; n, c) {\n    x[0] = a\n    w[0] = c\n"
+                         "    for k = 0..n-1 { x[k+1] = x[k] + sqrt(w[k])*a\n"
+                         "                     w[k+1] = w[k]*0.5 }\n    return x[n]^2\n}\n");
+    spit(OUT "/dz_main.c",
+         "#include <math.h>\n#include <stdio.h>\n#include <stdlib.h>\n"
+         "#include \"dz_k.h\"\n#include \"dz_u.h\"\n"
+         "int main(void)\n{\n"
+         "    double *w = malloc(K_DZ_WORK(2) * sizeof *w), jk, ju, hk, hu;\n"
+         "    k_dz_jvp(2, 0.5, 0.0, 1.0, &jk);\n    u_dz_jvp(0.5, 0.0, 1.0, &ju);\n"
+         "    k_dz_hvp(2, 0.5, 0.0, 1.0, &hk, w);\n    u_dz_hvp(0.5, 0.0, 1.0, &hu);\n"
+         "    printf(\"jvp %.17g %.17g hvp %.17g %.17g\\n\", jk, ju, hk, hu);\n"
+         "    free(w);\n    return !(jk == ju && hk == hu && isfinite(jk) && isfinite(hk));\n}\n");
+    char *out = NULL;
+    int rc = runf(&out, ADGEN_CMD " --emit=jvp,hvp --prefix=k_ " OUT "/dz.expr -o " OUT
+                        "/dz_k.c --header " OUT "/dz_k.h && " ADGEN_CMD " -D n=2 --emit=jvp,hvp "
+                        "--prefix=u_ " OUT "/dz.expr -o " OUT "/dz_u.c --header " OUT
+                        "/dz_u.h && cd " OUT " && " GCC " -o dz dz_k.c dz_u.c dz_main.c -lm && "
+                        "./dz 2>&1");
+    if (rc != 0)
+        fail_msg("status %d\n%s", rc, out);
+    free(out);
+}
+
 /* hvp beside a recurrence that depends on data only (it stores no step, and reads no work):
  * warning-free, and the unrolled form's numbers at n = 3. */
 static void test_kept_hvp_inactive_recurrence(void **state)
@@ -1456,6 +1484,7 @@ int main(void)
         cmocka_unit_test(test_kept_report_counts_one_iteration),
         cmocka_unit_test(test_kept_size_independent_of_n),
         cmocka_unit_test(test_kept_hvp_inactive_recurrence),
+        cmocka_unit_test(test_kept_data_state_at_edge),
         cmocka_unit_test(test_kept_size_checks),
         cmocka_unit_test(test_kept_against_unrolled),
         cmocka_unit_test(test_kept_sanitized_large_n),
