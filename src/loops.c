@@ -870,7 +870,8 @@ void loops_put_body(Emitter *em, const DefOut *e, const Entry *entry, const Body
         if (a->param >= 0)
             used |= (loaded[a->param] & (a->out ? USE_WRITE : USE_DOT)) != 0;
         for (int j = 0; rs && a->name == e->s.work && j < rs->n; j++)
-            used |= f->loops[rs->run[j].loop].ntape > 0 || f->loops[rs->run[j].loop].traj ||
+            used |= (f->loops[rs->run[j].loop].ntape > 0 && entry_reverse(entry->kind)) ||
+                    f->loops[rs->run[j].loop].traj ||
                     (entry->kind == ENTRY_HVP && rs->run[j].kind == RUN_TANGENT &&
                      f->loops[rs->run[j].loop].nstate); /* hvp's stored steps */
         for (int j = 0; rs && a->count && j < rs->n; j++)
