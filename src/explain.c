@@ -987,21 +987,19 @@ static void put_load(Buf *out, const Func *f, const Loop *lp, const Load *ld)
     }
     const Param *pa = &f->params[ld->param];
     Affine at = ld->at;
-    int64_t stride = 1, idx[MAX_RANK];
+    int64_t idx[MAX_RANK];
     for (int r = pa->rank - 1; r > 0; r--) { /* the constant trailing indices */
         int64_t k = ((at.k % (int64_t)pa->dims[r]) + pa->dims[r]) % pa->dims[r];
         idx[r] = k;
         at.k = (at.k - k) / pa->dims[r];
         for (int j = 0; j <= MAX_SIZES; j++)
             at.c[j] /= pa->dims[r];
-        stride *= pa->dims[r];
     }
     buf_printf(out, "%s[", pa->name);
     func_put_affine(out, &at, lp->var, f->size, "*");
     buf_puts(out, "]");
     for (int r = 1; r < pa->rank; r++)
         buf_printf(out, "[%lld]", (long long)idx[r]);
-    (void)stride;
 }
 
 /* The names of kept loop lp's iteration b (of function x): the index, its loads as the source
