@@ -1168,6 +1168,23 @@ static void test_kept_signatures(void **state)
  * reversed abort with the message (ADGEN_REQUIRE's default), or go to the includer's
  * ADGEN_REQUIRE (here: print and exit, before any array is read); a size in range runs as
  * without the checks. */
+/* OUT/<stem>.expr kept (--emit=<emit> --prefix=k_) and unrolled at `size` (-D size, prefix u_),
+ * each with its header, and the driver OUT/<stem>_main.c over both: built warning-free (the
+ * kept C by clang too) and run; a failing status fails the test. */
+static void kept_beside_unrolled(const char *stem, const char *emit, const char *size)
+{
+    char *out = NULL;
+    int rc = runf(&out, ADGEN_CMD " --emit=%s --prefix=k_ " OUT "/%s.expr -o " OUT "/%s_k.c "
+                        "--header " OUT "/%s_k.h && " ADGEN_CMD " -D %s --emit=%s --prefix=u_ "
+                        OUT "/%s.expr -o " OUT "/%s_u.c --header " OUT "/%s_u.h && cd " OUT
+                        " && " GCC " -o %s %s_k.c %s_u.c %s_main.c -lm && " CLANG " %s_k.c && "
+                        "./%s 2>&1", emit, stem, stem, stem, size, emit, stem, stem, stem, stem,
+                  stem, stem, stem, stem, stem);
+    if (rc != 0)
+        fail_msg("%s: status %d\n%s", stem, rc, out);
+    free(out);
+}
+
 /* A state of data only carries no tangent: at its domain edge (sqrt(w) at w = 0, an infinite
  * partial) jvp and hvp are the unrolled form's numbers, not 0 times infinity. */
 static void test_kept_data_state_at_edge(void **state)
@@ -1185,15 +1202,7 @@ static void test_kept_data_state_at_edge(void **state)
          "    k_dz_hvp(2, 0.5, 0.0, 1.0, &hk, w);\n    u_dz_hvp(0.5, 0.0, 1.0, &hu);\n"
          "    printf(\"jvp %.17g %.17g hvp %.17g %.17g\\n\", jk, ju, hk, hu);\n"
          "    free(w);\n    return !(jk == ju && hk == hu && isfinite(jk) && isfinite(hk));\n}\n");
-    char *out = NULL;
-    int rc = runf(&out, ADGEN_CMD " --emit=jvp,hvp --prefix=k_ " OUT "/dz.expr -o " OUT
-                        "/dz_k.c --header " OUT "/dz_k.h && " ADGEN_CMD " -D n=2 --emit=jvp,hvp "
-                        "--prefix=u_ " OUT "/dz.expr -o " OUT "/dz_u.c --header " OUT
-                        "/dz_u.h && cd " OUT " && " GCC " -o dz dz_k.c dz_u.c dz_main.c -lm && "
-                        "./dz 2>&1");
-    if (rc != 0)
-        fail_msg("status %d\n%s", rc, out);
-    free(out);
+    kept_beside_unrolled("dz", "jvp,hvp", "n=2");
 }
 
 /* hvp beside a recurrence that depends on data only (it stores no step, and reads no work):
@@ -1217,15 +1226,7 @@ static void test_kept_hvp_inactive_recurrence(void **state)
          "    printf(\"%.17g %.17g %.17g / %.17g %.17g %.17g\\n\", vk, hk[0], hk[1], vu, hu[0],\n"
          "           hu[1]);\n"
          "    free(w);\n    return bad;\n}\n");
-    char *out = NULL;
-    int rc = runf(&out, ADGEN_CMD " --emit=hvp,hess --prefix=k_ " OUT "/inact.expr -o " OUT
-                        "/inact_k.c --header " OUT "/inact_k.h && " ADGEN_CMD " -D n=3 "
-                        "--emit=hvp --prefix=u_ " OUT "/inact.expr -o " OUT "/inact_u.c --header "
-                        OUT "/inact_u.h && cd " OUT " && " GCC " -o inact inact_k.c inact_u.c "
-                        "inact_main.c -lm && " CLANG " inact_k.c && ./inact 2>&1");
-    if (rc != 0)
-        fail_msg("status %d\n%s", rc, out);
-    free(out);
+    kept_beside_unrolled("inact", "hvp,hess", "n=3");
 }
 
 static void test_kept_size_checks(void **state)
