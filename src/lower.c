@@ -532,12 +532,10 @@ static NodeId lower_call_index(Lower *L, Ast *e)
     return values.nodes[k];
 }
 
-/* Whether an argument of call is lowered to a value first: not a range, nor an array passed
- * by name to anything but a function of the language. */
+/* Whether an argument of call is lowered to a value first: not an array passed by name to
+ * anything but a function of the language (a range is lowered to its error). */
 static int lowered_arg(Lower *L, const Ast *call, const Ast *a)
 {
-    if (a->kind == A_RANGE)
-        return 0;
     if (a->kind != A_VAR || is_reduction(call))
         return 1;
     Binding *b = scope_lookup(&L->scope, a->name, lower_frame(L));
