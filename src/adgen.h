@@ -679,6 +679,10 @@ void program_free(Program *prog);
 
 /* ---- func.c: a Func's and a Loop's accessors and release (below sema and modes) ----------- */
 
+/* Whether f has run-time sizes or kept loops: its entry points are built around the loops
+ * (a definition with sizes but no loop, such as a sum over a range empty at every size,
+ * among them). */
+static inline int func_kept(const Func *f) { return f->nsizes || f->nloops; }
 /* A kept loop's results: its sum, its last states, or a returned map's values a step. */
 uint32_t loop_results(const Loop *lp);
 /* Whether what kept loop load ld reads depends on a differentiated input: an element of a

@@ -58,7 +58,7 @@ static DefOut *name_functions(const Program *prog, const EmitOptions *opt, NameS
             defs[i].fn[k] = names_claim(file_names, want.data);
             if (!base)
                 base = defs[i].fn[k];
-            if (entry_info[k].sparse && f->nloops) {
+            if (entry_info[k].sparse && func_kept(f)) {
                 static const char *const fns[] = {"%s_pattern", "%s_entries", "%s_nnz"};
                 const char **to[] = {&defs[i].row[k], &defs[i].col[k], &defs[i].nnz[k]};
                 for (int j = 0; j < 3; j++) {
@@ -100,7 +100,7 @@ static DefOut *name_functions(const Program *prog, const EmitOptions *opt, NameS
                 defs[i].work_ckp_macro = names_claim(file_names, name.data);
             buf_free(&name);
         }
-        if (f->nloops && f->entries & (1u << ENTRY_HESS_SPARSE | 1u << ENTRY_JAC_SPARSE) &&
+        if (func_kept(f) && f->entries & (1u << ENTRY_HESS_SPARSE | 1u << ENTRY_JAC_SPARSE) &&
             !defs[i].work_macro) {
             Buf name = {0}; /* the directions and products of a matrix of run-time size */
             put_upper(&name, defs[i].fn[ENTRY_VALUE]);
@@ -923,7 +923,7 @@ int emit_check(const Program *prog, Diag *diag, const EmitOptions *opt)
     for (int i = 0; opt->casadi && i < prog->nfuncs; i++) {
         const Func *f = &prog->funcs[i];
         const Def *d = f->def;
-        if (f->nsizes || f->nloops)
+        if (func_kept(f))
             diag_error(diag, d->bare ? d->loc : d->name_loc, "--abi=casadi: '%s' has %s, but "
                        "CasADi's functions have inputs and outputs of fixed sizes (give the "
                        "sizes with -D, and no --unroll)", f->name, f->nsizes ? "sizes known only "
@@ -941,7 +941,7 @@ int emit_check(const Program *prog, Diag *diag, const EmitOptions *opt)
         const Func *f = &prog->funcs[i];
         const Def *d = f->def;
         int jac = f->entries & 1u << ENTRY_JAC_SPARSE;
-        if (f->nloops && f->entries & (1u << ENTRY_HESS_SPARSE | 1u << ENTRY_JAC_SPARSE))
+        if (func_kept(f) && f->entries & (1u << ENTRY_HESS_SPARSE | 1u << ENTRY_JAC_SPARSE))
             diag_error(diag, d->bare ? d->loc : d->name_loc, "--sparse=csc: the %s of '%s' "
                        "has a size known only at run time, and its pattern comes as triplets "
                        "(%s%s_%s_pattern), not yet in compressed columns", jac ? "Jacobian" :
@@ -1080,7 +1080,7 @@ static void put_preamble(Buf *out, const Program *prog, const Diag *diag,
                 buf_puts(out, ";\n");
                 if (entries[i][k].pattern && !opt->file_static)
                     put_pattern(out, &defs[i], &entries[i][k], 0);
-                else if (entry_info[k].sparse && prog->funcs[i].nloops)
+                else if (entry_info[k].sparse && func_kept(&prog->funcs[i]))
                     matrix_put_band_functions(out, &defs[i], 1);
             }
         }
@@ -1117,7 +1117,7 @@ static void put_entry(Emitter *em, DefOut *e, Entry *entry, Body *b, Runs *rs,
         buf_printf(out, "#define %s %u\n", e->nnz[k], entry->pattern->nnz);
     if (entry->pattern)
         put_pattern(out, e, entry, 1);
-    else if (entry_info[k].sparse && f->nloops)
+    else if (entry_info[k].sparse && func_kept(f))
         matrix_put_band_functions(out, e, 0);
     put_entry_comment(out, e, entry);
     lines_at_source(em, f->def->loc.first_line);
@@ -1128,7 +1128,7 @@ static void put_entry(Emitter *em, DefOut *e, Entry *entry, Body *b, Runs *rs,
         chunks_restore(&ch, e, b);
         chunks_free(&ch);
         free(names);
-    } else if (entry_info[k].sparse && f->nloops) {
+    } else if (entry_info[k].sparse && func_kept(f)) {
         matrix_put_band(out, e, entry);
     } else if (func_columns(f, k) != ENTRY_KINDS) {
         matrix_put_columns(out, e, entry);
@@ -1262,7 +1262,7 @@ void emit_header(const Program *prog, const Diag *diag, const EmitOptions *opt, 
             if (entry.pattern) {
                 buf_printf(out, "#define %s %u\n", e->nnz[k], entry.pattern->nnz);
                 put_pattern(out, e, &entry, 0);
-            } else if (entry_info[k].sparse && e->s.f->nloops) {
+            } else if (entry_info[k].sparse && func_kept(e->s.f)) {
                 matrix_put_band_functions(out, e, 1);
             }
             entry_free(&entry);

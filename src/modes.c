@@ -76,7 +76,7 @@ unsigned func_misfits(const Func *f)
     int recurrence = has_recurrence(f);
     unsigned shape = (f->vector ? ENTRIES_SCALAR : 0) |
                      (recurrence == 1 && !f->ntraj ? 0 : ENTRIES_CKP);
-    if (!f->nsizes && !f->nloops)
+    if (!func_kept(f))
         return shape;
     unsigned fits = ENTRIES_KEPT;
     if (runtime_columns(f))
@@ -98,7 +98,7 @@ unsigned func_misfits(const Func *f)
 
 EntryKind func_columns(const Func *f, EntryKind k)
 {
-    if (!f->nsizes && !f->nloops)
+    if (!func_kept(f))
         return ENTRY_KINDS;
     return k == ENTRY_JAC || k == ENTRY_JAC_SPARSE ? ENTRY_JVP :
            k == ENTRY_HESS || k == ENTRY_HESS_SPARSE ? ENTRY_HVP : ENTRY_KINDS;
@@ -136,7 +136,7 @@ int func_check_entries(const Func *f, unsigned asked, Diag *diag)
     }
     const Def *def = f->def;
     int recurrence = has_recurrence(f);
-    if (f->vector && (wrong & ENTRIES_SCALAR) && (f->nsizes || f->nloops))
+    if (f->vector && (wrong & ENTRIES_SCALAR) && func_kept(f))
         diag_error(diag, def->bare ? def->loc : def->name_loc,
                    "'%s' returns several values, so it has no %s (a scalar result's); its "
                    "modes are %s", f->name, names.data, fits.data);
@@ -168,13 +168,13 @@ int func_check_entries(const Func *f, unsigned asked, Diag *diag)
                    "variant recomputes a recurrence's steps from saved states); its modes are %s",
                    f->name, names.data, fits.data);
     else if (wrong == 1u << ENTRY_HESS_SPARSE && !recurrence && !runtime_columns(f) &&
-             !f->vector && (f->nsizes || f->nloops))
+             !f->vector && func_kept(f))
         diag_error(diag, def->bare ? def->loc : def->name_loc,
                    "'%s' differentiates no array of a size known only at run time, so it has "
                    "no hess-sparse while its sizes are (hess gives its Hessian, of a constant "
                    "size); its modes are %s", f->name, fits.data);
     else if (wrong == 1u << ENTRY_HESS_SPARSE && !recurrence && !f->vector &&
-             (f->nsizes || f->nloops))
+             func_kept(f))
         diag_error(diag, def->bare ? def->loc : def->name_loc,
                    "'%s' differentiates '%s', of a constant size, beside arrays of run-time "
                    "sizes, so it has no hess-sparse yet (its pattern is found when every "
@@ -187,7 +187,7 @@ int func_check_entries(const Func *f, unsigned asked, Diag *diag)
                    "no %s yet (a column per element); its modes are %s (or give the sizes with "
                    "-D)", f->name, f->params[runtime_column_param(f)].name, names.data,
                    fits.data);
-    else if (f->nsizes || f->nloops)
+    else if (func_kept(f))
         diag_error(diag, def->bare ? def->loc : def->name_loc,
                    "'%s' has %s, so it has no %s yet; its modes are %s (or %s)", f->name,
                    recurrence && !(wrong & ~(1u << ENTRY_HVP |
@@ -960,7 +960,7 @@ void func_differentiate(Func *f)
             at.c[s] += (int64_t)lp->wstride * (lp->hi.c[s] - lp->lo.c[s]);
         at.k += (int64_t)lp->wstride * (lp->hi.k - lp->lo.k + 1);
     }
-    if (f->nloops && f->entries & (1u << ENTRY_HESS_SPARSE | 1u << ENTRY_JAC_SPARSE))
+    if (func_kept(f) && f->entries & (1u << ENTRY_HESS_SPARSE | 1u << ENTRY_JAC_SPARSE))
         band_find(f);
     /* then the trajectories: len values, and len tangents or adjoints */
     for (int t = 0; t < f->ntraj; t++) {

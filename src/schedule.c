@@ -109,11 +109,13 @@ void sched_init(Sched *s, const Func *f, Arena *arena, const NameSet *file_names
         s->hess = names_claim(&s->names, "hess");
     if (want & 1u << ENTRY_HESS_SPARSE)
         s->hess_nz = names_claim(&s->names, "hess_nz");
+    /* a recurrence's tapes and trajectories; the products of a sparse matrix of run-time
+     * size (their pattern is code) */
+    int work = func_kept(f) && want & (1u << ENTRY_HESS_SPARSE | 1u << ENTRY_JAC_SPARSE);
     for (int i = 0; i < f->nloops; i++)
-        if (!s->work && ((f->loops[i].nstate &&
-                          (want & (ENTRIES_REVERSE | 1u << ENTRY_HVP) || f->ntraj)) ||
-                         want & (1u << ENTRY_HESS_SPARSE | 1u << ENTRY_JAC_SPARSE)))
-            s->work = names_claim(&s->names, "work");
+        work |= f->loops[i].nstate && (want & (ENTRIES_REVERSE | 1u << ENTRY_HVP) || f->ntraj);
+    if (work)
+        s->work = names_claim(&s->names, "work");
     if (want & ENTRIES_CKP)
         s->snaps = names_claim(&s->names, "snaps");
 }
@@ -324,7 +326,7 @@ void sched_entry(const Sched *s, EntryKind k, Entry *e)
     if (s->work && (s->chunk_work[k] ||
                     (taped && (entry_reverse(k) || f->ntraj || k == ENTRY_HVP ||
                                k == ENTRY_HESS)) ||
-                    (f->nloops && entry_info[k].sparse)))
+                    (func_kept(f) && entry_info[k].sparse)))
         add_arg(&eb, s->work, 1, 1, 0, -1, 0);
     e->nroots = e->nstores;
     if (!e->roots)

@@ -1229,6 +1229,29 @@ static void test_kept_hvp_inactive_recurrence(void **state)
     kept_beside_unrolled("inact", "hvp,hess", "n=3");
 }
 
+/* Sizes but no loop (a sum over a range empty at every size): every entry point, hess-sparse's
+ * pattern as code among them (it crashed adgen), warning-free and the unrolled form's. */
+static void test_kept_sizes_without_loop(void **state)
+{
+    (void)state;
+    spit(OUT "/none.expr", "none(x[n]) = sum(i = 1..n*0, x[n-i]) + 2\n");
+    spit(OUT "/none_main.c",
+         "#include <stdio.h>\n#include <stdlib.h>\n"
+         "#include \"none_k.h\"\n#include \"none_u.h\"\n"
+         "int main(void)\n{\n"
+         "    double x[3] = {1, 2, 3}, g[3] = {7, 7, 7}, h[1], w[K_NONE_WORK(3) + 1];\n"
+         "    long row[1], col[1];\n"
+         "    int bad = k_none(3, x) != 2 || u_none(x) != 2 || k_none_grad(3, x, g) != 2;\n"
+         "    for (int i = 0; i < 3; i++)\n        bad |= g[i] != 0;\n"
+         "    bad |= k_none_hess_sparse_nnz(3) != U_NONE_HESS_SPARSE_NNZ ||\n"
+         "           k_none_hess_sparse_nnz(3) != 0;\n"
+         "    k_none_hess_sparse_pattern(3, row, col);\n"
+         "    bad |= k_none_hess_sparse(3, x, h, w) != u_none_hess_sparse(x, h);\n"
+         "    printf(\"%ld %d\\n\", k_none_hess_sparse_nnz(3), bad);\n"
+         "    return bad;\n}\n");
+    kept_beside_unrolled("none", "all", "n=3");
+}
+
 static void test_kept_size_checks(void **state)
 {
     (void)state;
@@ -1486,6 +1509,7 @@ int main(void)
         cmocka_unit_test(test_kept_size_independent_of_n),
         cmocka_unit_test(test_kept_hvp_inactive_recurrence),
         cmocka_unit_test(test_kept_data_state_at_edge),
+        cmocka_unit_test(test_kept_sizes_without_loop),
         cmocka_unit_test(test_kept_size_checks),
         cmocka_unit_test(test_kept_against_unrolled),
         cmocka_unit_test(test_kept_sanitized_large_n),
