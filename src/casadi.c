@@ -287,8 +287,8 @@ void casadi_put_declarations(Buf *out, const DefOut *e)
             "const char *%s_name_out(casadi_int i)",
             "const casadi_int *%s_sparsity_in(casadi_int i)",
             "const casadi_int *%s_sparsity_out(casadi_int i)",
-            "int %s_work(casadi_int *sz_arg, casadi_int *sz_res, casadi_int *sz_iw, "
-            "casadi_int *sz_w)",
+            ("int %s_work(casadi_int *sz_arg, casadi_int *sz_res, casadi_int *sz_iw, "
+             "casadi_int *sz_w)"),
             "void %s_incref(void)", "void %s_decref(void)", "int %s_checkout(void)",
             "void %s_release(int mem)"};
         for (size_t r = 0; r < sizeof rest / sizeof *rest; r++) {

@@ -3,7 +3,7 @@
  * parse, sema, DAG, reverse, emit). The first input byte chooses the emission options, so
  * every combination the command line can ask for is reached; the rest is the source text.
  * A crash, a sanitizer report, a leak, a timeout or output that differs between two runs on
- * the same input is a finding. Built and run by `make fuzz`.
+ * the same input (a quarter of the inputs) is a finding. Built and run by `make fuzz`.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -50,8 +50,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *src = (const char *)data + 1;
     Buf c_text = {0}, h_text = {0};
     if (compile_source("in.expr", src, size - 1, "in", &opt, sink(), &c_text,
-                       bits & 0x80 ? &h_text : NULL) == 0) {
-        /* reproducible builds: a second run (other addresses) must write the same bytes */
+                       bits & 0x80 ? &h_text : NULL) == 0 && size % 4 == 0) {
+        /* reproducible builds: a second run (other addresses) must write the same bytes;
+         * for a quarter of the inputs, by their length, which no option bit decides */
         Buf c2 = {0}, h2 = {0};
         compile_source("in.expr", src, size - 1, "in", &opt, sink(), &c2, &h2);
         if (c2.len != c_text.len || memcmp(c2.data, c_text.data, c_text.len) != 0 ||
