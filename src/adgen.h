@@ -737,6 +737,15 @@ char *func_sizes_list(const Func *f);
  * columns have a run-time number (an array of a run-time size differentiated), second order
  * of a recurrence, and the checkpointed variants of a definition with no recurrence. */
 unsigned func_misfits(const Func *f);
+/* Whether f's sparse Jacobian and Hessian through kept loops are dense: every differentiated
+ * input is of a constant size and no loop reads a differentiated array's elements (the
+ * loops read them as values), so every pair is an entry, computed by the dense matrix's
+ * columns (with a constant number of rows, the pattern is constant too). */
+int func_dense_sparse(const Func *f);
+/* Whether f's entry point k is a sparse matrix whose pattern is code, a function of the
+ * sizes (NAME_nnz, NAME_pattern): banded (f->band), or dense with a run-time number of rows
+ * (a returned map's jac-sparse). */
+int func_pattern_code(const Func *f, EntryKind k);
 /* The entry point whose columns make f's entry point k, when f has kept loops: jvp's make
  * the Jacobian, hvp's the Hessian, one call a differentiated scalar; else ENTRY_KINDS. */
 EntryKind func_columns(const Func *f, EntryKind k);

@@ -286,6 +286,10 @@ void matrix_put_columns(Buf *out, const DefOut *e, const Entry *entry);
  * point's body: one call of hvp (jvp) per colour, the nonzeros then read off the products by
  * the walk. */
 void matrix_put_band_functions(Buf *out, const DefOut *e, int declare);
+/* The count and the pattern functions of e's sparse entry point whose pattern is code
+ * (func_pattern_code): banded, or a returned map's dense Jacobian (or, when `declare`, their
+ * declarations). */
+void matrix_put_pattern_code(Buf *out, const DefOut *e, int declare);
 void matrix_put_band(Buf *out, const DefOut *e, const Entry *entry);
 /* The number of differentiated scalars of a definition with kept loops, in the sizes. */
 Affine matrix_diff_length(const Func *f);

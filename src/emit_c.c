@@ -58,7 +58,7 @@ static DefOut *name_functions(const Program *prog, const EmitOptions *opt, NameS
             defs[i].fn[k] = names_claim(file_names, want.data);
             if (!base)
                 base = defs[i].fn[k];
-            if (entry_info[k].sparse && func_kept(f)) {
+            if (func_pattern_code(f, (EntryKind)k)) {
                 static const char *const fns[] = {"%s_pattern", "%s_entries", "%s_nnz"};
                 const char **to[] = {&defs[i].row[k], &defs[i].col[k], &defs[i].nnz[k]};
                 for (int j = 0; j < 3; j++) {
@@ -100,7 +100,7 @@ static DefOut *name_functions(const Program *prog, const EmitOptions *opt, NameS
                 defs[i].work_ckp_macro = names_claim(file_names, name.data);
             buf_free(&name);
         }
-        if (func_kept(f) && f->entries & (1u << ENTRY_HESS_SPARSE | 1u << ENTRY_JAC_SPARSE) &&
+        if (f->band.colours && f->entries & (1u << ENTRY_HESS_SPARSE | 1u << ENTRY_JAC_SPARSE) &&
             !defs[i].work_macro) {
             Buf name = {0}; /* the directions and products of a matrix of run-time size */
             put_upper(&name, defs[i].fn[ENTRY_VALUE]);
@@ -154,7 +154,9 @@ static void start_top_definition(DefOut *e, const Func *f, const NameSet *file_n
     start_definition(e, f, file_names, arena);
     if (e->opt->max_stack && !f->nloops)
         e->s.work = names_claim(&e->s.names, "work");
-    for (int k = 0; f->band.colours && k < BAND_VARS; k++) /* a Hessian of run-time size's */
+    int code = f->band.colours || /* a pattern of run-time size's */
+               (f->entries >> ENTRY_JAC_SPARSE & 1 && func_pattern_code(f, ENTRY_JAC_SPARSE));
+    for (int k = 0; code && k < BAND_VARS; k++)
         e->band_var[k] = names_claim(&e->s.names, band_var_names[k]);
 }
 
@@ -601,7 +603,10 @@ static void put_caveats(Buf *t, const DefOut *e, const Entry *entry)
         buf_printf(t, "; it calls %s %u times, along the elements of one colour each (no row "
                    "meets two columns of one colour)", e->fn[columns], f->band.ncolours);
     else if (columns != ENTRY_KINDS)
-        buf_printf(t, "; it calls %s once per differentiated scalar, a column each", e->fn[columns]);
+        buf_printf(t, "; it calls %s once per differentiated scalar, a column each%s",
+                   e->fn[columns], entry_info[entry->kind].sparse ?
+                   " (its pattern is every entry: the kept loops read those scalars as values, "
+                   "and which entries are always zero is not looked into)" : "");
     for (int k = 0; k < ENTRY_KINDS; k++)
         if (e->helpers >> entry->kind & 1 && f->entries >> k & 1 &&
             func_columns(f, (EntryKind)k) == entry->kind)
@@ -941,7 +946,8 @@ int emit_check(const Program *prog, Diag *diag, const EmitOptions *opt)
         const Func *f = &prog->funcs[i];
         const Def *d = f->def;
         int jac = f->entries & 1u << ENTRY_JAC_SPARSE;
-        if (func_kept(f) && f->entries & (1u << ENTRY_HESS_SPARSE | 1u << ENTRY_JAC_SPARSE))
+        if ((f->entries >> ENTRY_JAC_SPARSE & 1 && func_pattern_code(f, ENTRY_JAC_SPARSE)) ||
+            (f->entries >> ENTRY_HESS_SPARSE & 1 && func_pattern_code(f, ENTRY_HESS_SPARSE)))
             diag_error(diag, d->bare ? d->loc : d->name_loc, "--sparse=csc: the %s of '%s' "
                        "has a size known only at run time, and its pattern comes as triplets "
                        "(%s%s_%s_pattern), not yet in compressed columns", jac ? "Jacobian" :
@@ -1080,8 +1086,8 @@ static void put_preamble(Buf *out, const Program *prog, const Diag *diag,
                 buf_puts(out, ";\n");
                 if (entries[i][k].pattern && !opt->file_static)
                     put_pattern(out, &defs[i], &entries[i][k], 0);
-                else if (entry_info[k].sparse && func_kept(&prog->funcs[i]))
-                    matrix_put_band_functions(out, &defs[i], 1);
+                else if (func_pattern_code(&prog->funcs[i], (EntryKind)k))
+                    matrix_put_pattern_code(out, &defs[i], 1);
             }
         }
     }
@@ -1117,8 +1123,8 @@ static void put_entry(Emitter *em, DefOut *e, Entry *entry, Body *b, Runs *rs,
         buf_printf(out, "#define %s %u\n", e->nnz[k], entry->pattern->nnz);
     if (entry->pattern)
         put_pattern(out, e, entry, 1);
-    else if (entry_info[k].sparse && func_kept(f))
-        matrix_put_band_functions(out, e, 0);
+    else if (func_pattern_code(f, k))
+        matrix_put_pattern_code(out, e, 0);
     put_entry_comment(out, e, entry);
     lines_at_source(em, f->def->loc.first_line);
     put_prototype(out, e, entry, 1);
@@ -1128,7 +1134,7 @@ static void put_entry(Emitter *em, DefOut *e, Entry *entry, Body *b, Runs *rs,
         chunks_restore(&ch, e, b);
         chunks_free(&ch);
         free(names);
-    } else if (entry_info[k].sparse && func_kept(f)) {
+    } else if (entry_info[k].sparse && f->band.colours) {
         matrix_put_band(out, e, entry);
     } else if (func_columns(f, k) != ENTRY_KINDS) {
         matrix_put_columns(out, e, entry);
@@ -1262,8 +1268,8 @@ void emit_header(const Program *prog, const Diag *diag, const EmitOptions *opt, 
             if (entry.pattern) {
                 buf_printf(out, "#define %s %u\n", e->nnz[k], entry.pattern->nnz);
                 put_pattern(out, e, &entry, 0);
-            } else if (entry_info[k].sparse && func_kept(e->s.f)) {
-                matrix_put_band_functions(out, e, 1);
+            } else if (func_pattern_code(e->s.f, (EntryKind)k)) {
+                matrix_put_pattern_code(out, e, 1);
             }
             entry_free(&entry);
         }

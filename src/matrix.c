@@ -77,9 +77,13 @@ void matrix_put_columns(Buf *out, const DefOut *e, const Entry *entry)
 {
     const Func *f = e->s.f;
     EntryKind ck = func_columns(f, entry->kind);
-    int hess = entry->kind == ENTRY_HESS;
+    int hess = entry->kind == ENTRY_HESS || entry->kind == ENTRY_HESS_SPARSE;
+    int lower = entry->kind == ENTRY_HESS_SPARSE; /* packed, by rows or by columns */
+    int csc = e->opt->csc && entry_info[entry->kind].sparse;
     uint32_t n = f->ndiff, rows = hess ? n : (uint32_t)f->nroots;
-    const char *real = real_type[e->opt->compile.real], *mat = hess ? e->s.hess : e->s.jac;
+    const char *real = real_type[e->opt->compile.real];
+    const char *mat = entry->kind == ENTRY_HESS ? e->s.hess : entry->kind == ENTRY_JAC ?
+                      e->s.jac : lower ? e->s.hess_nz : e->s.jac_nz;
     /* a returned map's column: jvp stores each value, then its tangent, through out */
     const char *dir = e->col_var[0], *col = f->result_loop ? e->s.out : e->col_var[1];
     const char *i = e->col_var[2];
@@ -133,17 +137,27 @@ void matrix_put_columns(Buf *out, const DefOut *e, const Entry *entry)
     buf_printf(out, "            %s[%s] = %s == %s ? %s : %s;\n", dir, i, i, j,
                one[e->opt->compile.real], zero[e->opt->compile.real]);
     buf_printf(out, "        %s(%s);\n", e->fn[ck], call.data);
-    buf_printf(out, "        for (long %s = 0; %s < ", i, i);
+    buf_printf(out, "        for (long %s = %s; %s < ", i, lower ? j : "0", i);
     if (f->result_loop)
         matrix_put_values_count(out, e, 0);
     else
         buf_printf(out, "%u", rows);
-    buf_printf(out, "; %s++)\n            %s[%s * %u + %s] = %s[%s];\n    }\n", i, mat, i, n, j,
-               col, i);
+    /* entry (i, j): row-major; packed lower triangle by rows (i (i + 1) / 2 + j) or by
+     * columns (column j starts at j (2 n - j - 1) / 2); compressed columns (j rows + i) */
+    buf_printf(out, "; %s++)\n            %s[", i, mat);
+    if (lower && csc)
+        buf_printf(out, "%s * (%u - %s) / 2 + %s", j, 2 * n - 1, j, i);
+    else if (lower)
+        buf_printf(out, "%s * (%s + 1) / 2 + %s", i, i, j);
+    else if (csc)
+        buf_printf(out, "%s * %u + %s", j, rows, i);
+    else
+        buf_printf(out, "%s * %u + %s", i, n, j);
+    buf_printf(out, "] = %s[%s];\n    }\n", col, i);
     if (f->result_loop)
         buf_printf(out, "    %s(%s);\n", e->fn[ENTRY_VALUE], args.data);
     buf_free(&args);
-    if (hess)
+    if (entry->kind == ENTRY_HESS)
         buf_printf(out, "    for (long %s = 0; %s < %u; %s++)\n        for (long %s = 0; %s < %s; "
                         "%s++)\n            %s[%s * %u + %s] = %s[%s * %u + %s];\n", j, j, n, j,
                    i, i, j, i, mat, i, n, j, mat, j, n, i);
@@ -616,6 +630,58 @@ void matrix_put_band_functions(Buf *out, const DefOut *e, int declare)
                    v[V_COL]);
     buf_free(&sizes);
     buf_free(&args);
+}
+
+/* The count and the pattern of a returned map's dense Jacobian (jac-sparse with columns of
+ * constant sizes): every entry, by row then column, the dense Jacobian's order. */
+static void put_dense_pattern(Buf *out, const DefOut *e, int declare)
+{
+    const Func *f = e->s.f;
+    const char *const *v = e->band_var;
+    const char *st = e->opt->file_static ? "static ADGEN_UNUSED " : "";
+    EntryKind k = ENTRY_JAC_SPARSE;
+    Buf sizes = {0}, count = {0};
+    put_size_params(&sizes, e);
+    matrix_put_values_count(&count, e, 0);
+    buf_printf(out, "\n/* The number of structural nonzeros of %s's Jacobian: every entry, as "
+                    "many as\n * its values times %u. */\n", e->fn[ENTRY_VALUE], f->ndiff);
+    buf_printf(out, "%sADGEN_FUNC long %s(%.*s)", st, e->nnz[k], (int)sizes.len - 2, sizes.data);
+    if (declare)
+        buf_puts(out, ";\n");
+    else
+        buf_printf(out, "\n{\n    const long %s = %s;\n    return %s > 0 ? %s * %u : 0;\n}\n",
+                   v[V_ROWS], count.data, v[V_ROWS], v[V_ROWS], f->ndiff);
+    buf_printf(out, "%s/* Stores in %s[k], %s[k] the row and the column of the Jacobian's "
+                    "structural nonzero k\n * (%s's), for k < %s(", declare ? "" : "\n",
+               v[V_ROW], v[V_COL], e->fn[k], e->nnz[k]);
+    for (int s = 0; s < f->nsizes; s++)
+        buf_printf(out, "%s%s", s ? ", " : "", e->s.size[s]);
+    buf_puts(out, "), by row then column. */\n");
+    buf_printf(out, "%sADGEN_FUNC void %s(%slong *%s, long *%s)", st, e->row[k], sizes.data,
+               v[V_ROW], v[V_COL]);
+    if (declare) {
+        buf_puts(out, ";\n");
+    } else {
+        buf_printf(out, "\n{\n    const long %s = %s;\n", v[V_ROWS], count.data);
+        buf_printf(out, "    for (long %s = 0; %s < %s; %s++)\n", v[V_R], v[V_R], v[V_ROWS],
+                   v[V_R]);
+        buf_printf(out, "        for (long %s = 0; %s < %u; %s++) {\n", v[V_A], v[V_A],
+                   f->ndiff, v[V_A]);
+        buf_printf(out, "            %s[%s * %u + %s] = %s;\n", v[V_ROW], v[V_R], f->ndiff,
+                   v[V_A], v[V_R]);
+        buf_printf(out, "            %s[%s * %u + %s] = %s;\n        }\n}\n\n", v[V_COL],
+                   v[V_R], f->ndiff, v[V_A], v[V_A]);
+    }
+    buf_free(&sizes);
+    buf_free(&count);
+}
+
+void matrix_put_pattern_code(Buf *out, const DefOut *e, int declare)
+{
+    if (e->s.f->band.colours)
+        matrix_put_band_functions(out, e, declare);
+    else
+        put_dense_pattern(out, e, declare);
 }
 
 void matrix_put_band(Buf *out, const DefOut *e, const Entry *entry)

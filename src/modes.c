@@ -62,6 +62,30 @@ static int runtime_columns(const Func *f)
     return runtime_column_param(f) >= 0;
 }
 
+/* Whether a kept loop reads elements of a differentiated array (of a run-time size, or one
+ * kept by --unroll): its Hessian and Jacobian couple elements by the loop's index. */
+static int loads_diff_array(const Func *f)
+{
+    for (int i = 0; i < f->nloops; i++)
+        for (uint32_t l = 0; l < f->loops[i].nload; l++) {
+            int p = f->loops[i].load[l].param;
+            if (p >= 0 && f->params[p].kind == PARAM_DIFF)
+                return 1;
+        }
+    return 0;
+}
+
+int func_dense_sparse(const Func *f)
+{
+    return func_kept(f) && !runtime_columns(f) && !loads_diff_array(f);
+}
+
+int func_pattern_code(const Func *f, EntryKind k)
+{
+    return entry_info[k].sparse &&
+           (f->band.colours || (k == ENTRY_JAC_SPARSE && f->result_loop && func_dense_sparse(f)));
+}
+
 /* The first differentiated input of a constant size; -1 if none. */
 static int constant_column_param(const Func *f)
 {
@@ -79,17 +103,19 @@ unsigned func_misfits(const Func *f)
     if (!func_kept(f))
         return shape;
     unsigned fits = ENTRIES_KEPT;
+    int dense = func_dense_sparse(f);
     if (runtime_columns(f))
         fits &= ~(1u << ENTRY_JAC | 1u << ENTRY_HESS);
     /* a sparse Hessian, or a returned map's Jacobian, of run-time size: its columns all of
-     * run-time arrays */
-    if (!runtime_columns(f) || constant_column_param(f) >= 0)
+     * run-time arrays (banded); or all of constant sizes, read by the loops as values (every
+     * pair an entry: the dense matrix's columns) */
+    if (!dense && (!runtime_columns(f) || constant_column_param(f) >= 0))
         fits &= ~(1u << ENTRY_HESS_SPARSE | 1u << ENTRY_JAC_SPARSE);
-    if (!f->result_loop)
+    if (!dense && !f->result_loop)
         fits &= ~(1u << ENTRY_JAC_SPARSE);
     if (recurrence) /* second order through its trajectories: not yet */
-        fits &= ~((f->ntraj ? 1u << ENTRY_HVP | 1u << ENTRY_HESS : 0) |
-                  1u << ENTRY_HESS_SPARSE | 1u << ENTRY_JAC_SPARSE);
+        fits &= ~((f->ntraj ? 1u << ENTRY_HVP | 1u << ENTRY_HESS | 1u << ENTRY_HESS_SPARSE : 0) |
+                  (dense ? 0 : 1u << ENTRY_HESS_SPARSE | 1u << ENTRY_JAC_SPARSE));
     if (f->result_loop) /* values of a run-time number: their products, jvp's columns */
         fits &= 1u << ENTRY_VALUE | 1u << ENTRY_JVP | 1u << ENTRY_VJP | 1u << ENTRY_JAC |
                 1u << ENTRY_JAC_SPARSE;
@@ -167,12 +193,6 @@ int func_check_entries(const Func *f, unsigned asked, Diag *diag)
                    "'%s' has no recurrence kept as a loop, so it has no %s (a checkpointed "
                    "variant recomputes a recurrence's steps from saved states); its modes are %s",
                    f->name, names.data, fits.data);
-    else if (wrong == 1u << ENTRY_HESS_SPARSE && !recurrence && !runtime_columns(f) &&
-             !f->vector && func_kept(f))
-        diag_error(diag, def->bare ? def->loc : def->name_loc,
-                   "'%s' differentiates no array of a size known only at run time, so it has "
-                   "no hess-sparse while its sizes are (hess gives its Hessian, of a constant "
-                   "size); its modes are %s", f->name, fits.data);
     else if (wrong == 1u << ENTRY_HESS_SPARSE && !recurrence && !f->vector &&
              func_kept(f))
         diag_error(diag, def->bare ? def->loc : def->name_loc,
@@ -858,6 +878,29 @@ static void vjp_tangent(Func *f)
 
 /* ---- the whole --------------------------------------------------------------------------- */
 
+/* The patterns of a sparse Jacobian (of a constant number of values) and Hessian through
+ * kept loops whose columns are all of constant sizes: every entry, by row then column (the
+ * Hessian's lower triangle), computed by the dense matrix's columns. */
+static void dense_patterns(Func *f)
+{
+    for (int h = 0; h < 2; h++) {
+        EntryKind k = h ? ENTRY_HESS_SPARSE : ENTRY_JAC_SPARSE;
+        if (!(f->entries & 1u << k) || (!h && f->result_loop))
+            continue;
+        Sparse *sp = &f->mode[h ? ENTRY_HESS : ENTRY_JAC].sparse;
+        uint32_t rows = h ? f->ndiff : (uint32_t)f->nroots;
+        sp->nnz = 0;
+        sp->row = xrealloc(NULL, ((size_t)rows * f->ndiff + 1) * sizeof *sp->row);
+        sp->col = xrealloc(NULL, ((size_t)rows * f->ndiff + 1) * sizeof *sp->col);
+        for (uint32_t i = 0; i < rows; i++)
+            for (uint32_t j = 0; j < (h ? i + 1 : f->ndiff); j++, sp->nnz++) {
+                sp->row[sp->nnz] = i;
+                sp->col[sp->nnz] = j;
+            }
+        sp->groups = f->ndiff;
+    }
+}
+
 void func_differentiate(Func *f)
 {
     Dag *d = &f->dag;
@@ -960,8 +1003,10 @@ void func_differentiate(Func *f)
             at.c[s] += (int64_t)lp->wstride * (lp->hi.c[s] - lp->lo.c[s]);
         at.k += (int64_t)lp->wstride * (lp->hi.k - lp->lo.k + 1);
     }
-    if (func_kept(f) && f->entries & (1u << ENTRY_HESS_SPARSE | 1u << ENTRY_JAC_SPARSE))
+    if (runtime_columns(f) && f->entries & (1u << ENTRY_HESS_SPARSE | 1u << ENTRY_JAC_SPARSE))
         band_find(f);
+    if (func_dense_sparse(f))
+        dense_patterns(f);
     /* then the trajectories: len values, and len tangents or adjoints */
     for (int t = 0; t < f->ntraj; t++) {
         f->traj[t].at = at;

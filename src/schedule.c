@@ -111,7 +111,7 @@ void sched_init(Sched *s, const Func *f, Arena *arena, const NameSet *file_names
         s->hess_nz = names_claim(&s->names, "hess_nz");
     /* a recurrence's tapes and trajectories; the products of a sparse matrix of run-time
      * size (their pattern is code) */
-    int work = func_kept(f) && want & (1u << ENTRY_HESS_SPARSE | 1u << ENTRY_JAC_SPARSE);
+    int work = f->band.colours && want & (1u << ENTRY_HESS_SPARSE | 1u << ENTRY_JAC_SPARSE);
     for (int i = 0; i < f->nloops; i++)
         work |= f->loops[i].nstate && (want & (ENTRIES_REVERSE | 1u << ENTRY_HVP) || f->ntraj);
     if (work)
@@ -287,9 +287,11 @@ void sched_entry(const Sched *s, EntryKind k, Entry *e)
         break;
     case ENTRY_JAC_SPARSE:
         add_values(&eb);
-        if (func_columns(f, k) != ENTRY_KINDS) /* calls of jvp along colours fill it */
+        if (func_columns(f, k) != ENTRY_KINDS) { /* calls of jvp (along colours) fill it */
             add_arg(&eb, s->jac_nz, 1, 1, 0, -1, 0);
-        else
+            if (f->mode[ENTRY_JAC].sparse.row) /* dense, of a constant number of values */
+                e->pattern = &f->mode[ENTRY_JAC].sparse;
+        } else
             add_sparse(&eb, s->jac_nz, &f->mode[ENTRY_JAC].sparse);
         break;
     case ENTRY_HVP:
@@ -306,9 +308,11 @@ void sched_entry(const Sched *s, EntryKind k, Entry *e)
         break;
     case ENTRY_HESS_SPARSE:
         e->ret = f->roots[0];
-        if (func_columns(f, k) != ENTRY_KINDS) /* calls of hvp along colours fill it */
+        if (func_columns(f, k) != ENTRY_KINDS) { /* calls of hvp (along colours) fill it */
             add_arg(&eb, s->hess_nz, 1, 1, 0, -1, 0);
-        else
+            if (f->mode[ENTRY_HESS].sparse.row) /* dense */
+                e->pattern = &f->mode[ENTRY_HESS].sparse;
+        } else
             add_sparse(&eb, s->hess_nz, &f->mode[ENTRY_HESS].sparse);
         break;
     case ENTRY_GRAD_CKP: case ENTRY_VJP_CKP: case ENTRY_VALUE_BATCH: case ENTRY_GRAD_BATCH:
@@ -325,8 +329,8 @@ void sched_entry(const Sched *s, EntryKind k, Entry *e)
         taped |= f->loops[i].nstate > 0;
     if (s->work && (s->chunk_work[k] ||
                     (taped && (entry_reverse(k) || f->ntraj || k == ENTRY_HVP ||
-                               k == ENTRY_HESS)) ||
-                    (func_kept(f) && entry_info[k].sparse)))
+                               k == ENTRY_HESS || k == ENTRY_HESS_SPARSE)) ||
+                    (f->band.colours && entry_info[k].sparse)))
         add_arg(&eb, s->work, 1, 1, 0, -1, 0);
     e->nroots = e->nstores;
     if (!e->roots)

@@ -193,6 +193,55 @@ static void put_kept_calls(Buf *d, const Model *m)
     }
 }
 
+/* Model m's jac-sparse, and a scalar's hess-sparse (their columns of constant sizes: every
+ * entry, a constant pattern), by rows (k_) and in compressed columns (c_): each entry the
+ * dense matrix's (J, and H once computed below) to the bit, at the place its pattern says;
+ * the pattern every entry, by row then column (the Hessian's lower triangle). */
+static void put_sparse_checks(Buf *d, const Model *m, const char *upper)
+{
+    const char *N = m->name, *work = m->ckp ? ", work" : "";
+    int vec = m->nout > 1, nd = m->ndiff;
+    for (int h = 0; h < 2 - vec; h++) {
+        const char *w = h ? "hess" : "jac", *W = h ? "HESS" : "JAC", *mat = h ? "H" : "J";
+        char nd_1[16]; /* the last column of a row of the Jacobian */
+        snprintf(nd_1, sizeof nd_1, "%d", nd - 1);
+        buf_puts(d, "        {\n");
+        if (h) /* H first: the dense Hessian's columns */
+            buf_printf(d, "            k_%s_hess(n, %s, H%s);\n", N, m->args, work);
+        buf_printf(d, "            double *z = vec(%s%s_SPARSE_NNZ, 0), *cz = vec(C%s%s_SPARSE_NNZ, "
+                      "0), *sv = vec(%d, 0);\n", upper, W, upper + 1, W, m->nout);
+        if (vec || h)
+            buf_printf(d, "            k_%s_%s_sparse(n, %s, %sz%s);\n"
+                          "            c_%s_%s_sparse(n, %s, %scz%s);\n", N, w, m->args,
+                       h ? "" : "sv, ", h ? work : "", N, w, m->args, h ? "" : "sv, ",
+                       h ? work : "");
+        else
+            buf_printf(d, "            sv[0] = k_%s_jac_sparse(n, %s, z);\n"
+                          "            c_%s_jac_sparse(n, %s, cz);\n", N, m->args, N, m->args);
+        if (!h)
+            buf_printf(d, "            for (int i = 0; i < %d; i++)\n"
+                          "                bits(M, \"jac-sparse's values\", n, i, sv[i], v[i]);\n",
+                       m->nout);
+        buf_printf(d, "            near(M, \"%s-sparse count\", n, 0, %s%s_SPARSE_NNZ, %d, 0);\n",
+                   w, upper, W, h ? nd * (nd + 1) / 2 : m->nout * nd);
+        buf_printf(d, "            for (int q = 0, i = 0, j = 0; q < %s%s_SPARSE_NNZ; q++) {\n"
+                      "                near(M, \"%s-sparse row\", n, q, k_%s_%s_sparse_row[q], i, 0);\n"
+                      "                near(M, \"%s-sparse column\", n, q, k_%s_%s_sparse_col[q], j, 0);\n"
+                      "                bits(M, \"%s-sparse\", n, q, z[q], %s[i * %d + j]);\n"
+                      "                if (++j > %s) {\n                    j = 0;\n"
+                      "                    i++;\n                }\n            }\n",
+                   upper, W, w, N, w, w, N, w, w, mat, nd, h ? "i" : nd_1);
+        buf_printf(d, "            for (int j = 0; j < %d; j++)\n"
+                      "                for (int q = c_%s_%s_sparse_colptr[j]; q < "
+                      "c_%s_%s_sparse_colptr[j + 1]; q++)\n"
+                      "                    bits(M, \"%s-sparse, compressed columns\", n, q, cz[q], "
+                      "%s[c_%s_%s_sparse_row[q] * %d + j]);\n",
+                   nd, N, w, N, w, w, mat, N, w, nd);
+        buf_puts(d, "            free(z);\n            free(cz);\n            free(sv);\n"
+                    "        }\n");
+    }
+}
+
 static void put_model(Buf *d, const Model *m)
 {
     const char *N = m->name;
@@ -213,6 +262,9 @@ static void put_model(Buf *d, const Model *m)
     if (m->ckp && vec)
         buf_printf(d, "        double *work = vec((long)%sWORK(n), 0), *cw = "
                       "vec((long)%sWORK_CKP(n, 2), 0), *cb = vec(%d, 0);\n", upper, upper, nd);
+    else if (m->ckp) /* hvp's states and tangents */
+        buf_printf(d, "        double *work = vec((long)%sWORK(n), 0), *cw = vec(1, 0), "
+                      "*cb = vec(%d, 0);\n", upper, nd);
     else
         buf_printf(d, "        double *work = vec(1, 0), *cw = vec(1, 0), *cb = vec(%d, 0);\n",
                    nd);
@@ -242,8 +294,10 @@ static void put_model(Buf *d, const Model *m)
         buf_printf(d, "        for (int j = 0; j < %d; j++)\n"
                       "            bits(M, \"vjp-ckp\", n, j, cb[j], vb[j]);\n", nd);
     }
-    if (!vec && !m->ckp) {
-        buf_printf(d, "        vj[0] = k_%s_hess(n, %s, H);\n", N, m->args);
+    put_sparse_checks(d, m, upper);
+    if (!vec) {
+        buf_printf(d, "        vj[0] = k_%s_hess(n, %s, H%s);\n", N, m->args,
+                   m->ckp ? ", work" : "");
         buf_printf(d, "        bits(M, \"hess's value\", n, 0, vj[0], v[0]);\n"
                       "        for (int i = 0; i < %d; i++)\n"
                       "            for (int j = 0; j < %d; j++)\n"
@@ -268,7 +322,7 @@ static void put_model(Buf *d, const Model *m)
                       "            for (int i = 0; i < %d; i++)\n"
                       "                near(M, \"jac\", n, i, J[i], uJ[i], big(uJ, %d));\n",
                    no, no * nd, no * nd);
-        if (!vec && !m->ckp) {
+        if (!vec) {
             buf_printf(d, "            u%d_%s_hess(%s, uH);\n", K, N, args);
             buf_printf(d, "            for (int i = 0; i < %d; i++)\n"
                           "                near(M, \"hess\", n, i, H[i], uH[i], big(uH, %d));\n",
@@ -349,7 +403,27 @@ static void put_map(Buf *d, const MapModel *m)
                     "* d[j]);\n"
                     "                near(M, \"J d = jvp\", n, i, jv[i], s, sc2);\n"
                     "                bits(M, \"jac's values\", n, i, vj[i], v[i]);\n"
-                    "            }\n            free(J);\n            free(vj);\n        }\n");
+                    "            }\n");
+        /* jac-sparse: every entry, by row then column, the pattern as code; jac's numbers */
+        buf_printf(d, "            const long nnz = k_%s_jac_sparse_nnz(n);\n"
+                      "            long *row = malloc((size_t)(nnz > 0 ? nnz : 1) * sizeof *row);\n"
+                      "            long *col = malloc((size_t)(nnz > 0 ? nnz : 1) * sizeof *col);\n"
+                      "            double *jz = vec(nnz, 0);\n"
+                      "            k_%s_jac_sparse_pattern(n, row, col);\n"
+                      "            k_%s_jac_sparse(n, %s, vj, jz%s);\n", N, N, N, m->args, work);
+        buf_puts(d, "            near(M, \"jac-sparse count\", n, 0, (double)nnz, "
+                    "(double)(len * nscal), 0);\n"
+                    "            for (long q = 0; q < nnz && nnz == len * nscal; q++) {\n"
+                    "                near(M, \"jac-sparse row\", n, q, (double)row[q], "
+                    "(double)(q / nscal), 0);\n"
+                    "                near(M, \"jac-sparse column\", n, q, (double)col[q], "
+                    "(double)(q % nscal), 0);\n"
+                    "                bits(M, \"jac-sparse = jac\", n, q, jz[q], J[q]);\n"
+                    "            }\n"
+                    "            for (long i = 0; i < len; i++)\n"
+                    "                bits(M, \"jac-sparse's values\", n, i, vj[i], v[i]);\n"
+                    "            free(row);\n            free(col);\n            free(jz);\n"
+                    "            free(J);\n            free(vj);\n        }\n");
     }
     buf_puts(d, "        switch (unrolled ? n : -1) {\n");
     for (int s = 0; s < NSIZES; s++) {
@@ -502,15 +576,22 @@ static char *build_and_run(void)
         snprintf(path, sizeof path, OUT "/%s.expr", m->name);
         spit(path, m->src);
         int vec = m->nout > 1;
-        snprintf(opt, sizeof opt, "--emit=jac%s%s --prefix=k_ --name=%s", vec ? ",jvp,vjp" : "",
-                 vec && m->ckp ? ",vjp-ckp" : !vec && !m->ckp ? ",hess" : "", m->name);
+        snprintf(opt, sizeof opt, "--emit=jac,jac-sparse%s%s --prefix=k_ --name=%s",
+                 vec ? ",jvp,vjp" : ",hess,hess-sparse", vec && m->ckp ? ",vjp-ckp" : "",
+                 m->name);
         snprintf(stem, sizeof stem, "%s_k", m->name);
         adgen(m->name, opt, stem);
         buf_printf(&d, "#include \"%s.h\"\n", stem);
         buf_printf(&files, " %s.c", stem);
+        snprintf(opt, sizeof opt, "--emit=jac-sparse%s --sparse=csc --prefix=c_ --name=%s",
+                 vec ? "" : ",hess-sparse", m->name);
+        snprintf(stem, sizeof stem, "%s_c", m->name);
+        adgen(m->name, opt, stem);
+        buf_printf(&d, "#include \"%s.h\"\n", stem);
+        buf_printf(&files, " %s.c", stem);
         for (int s = 0; s < NSIZES; s++) {
-            snprintf(opt, sizeof opt, "--emit=jac%s -D n=%d --prefix=u%d_", !vec && !m->ckp ?
-                     ",hess" : "", sizes[s], sizes[s]);
+            snprintf(opt, sizeof opt, "--emit=jac%s -D n=%d --prefix=u%d_", !vec ? ",hess" : "",
+                     sizes[s], sizes[s]);
             snprintf(stem, sizeof stem, "%s_u%d", m->name, sizes[s]);
             adgen(m->name, opt, stem);
             buf_printf(&d, "#include \"%s.h\"\n", stem);
@@ -529,8 +610,8 @@ static char *build_and_run(void)
         snprintf(path, sizeof path, OUT "/%s.expr", m->name);
         spit(path, m->src);
         snprintf(stem, sizeof stem, "%s_k", m->name);
-        adgen(m->name, m->jac ? "--emit=jvp,vjp,jac --prefix=k_" : "--emit=jvp,vjp --prefix=k_",
-              stem);
+        adgen(m->name, m->jac ? "--emit=jvp,vjp,jac,jac-sparse --prefix=k_" :
+                                "--emit=jvp,vjp --prefix=k_", stem);
         buf_printf(&d, "#include \"%s.h\"\n", stem);
         buf_printf(&files, " %s.c", stem);
         for (int s = 0; s < NSIZES; s++) {

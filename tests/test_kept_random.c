@@ -138,7 +138,14 @@ static void put_size(Buf *d, int K, const GenKept *g)
                       "                    e[i] = i == j;\n"
                       "                u%d_f_jvp(p, q, x, y, e, e[2], &uJ);\n"
                       "                scale = fabs(uJ) > 1 ? fabs(uJ) : 1;\n"
-                      "                same(\"jac\", K, J[j], uJ);\n            }\n        }\n", all, K);
+                      "                same(\"jac\", K, J[j], uJ);\n            }\n", all, K);
+        /* jac-sparse by those columns: every entry, jac's bits */
+        buf_printf(d, "            double Jz[K_F_JAC_SPARSE_NNZ];\n"
+                      "            bits(\"jac-sparse's value\", K, k_f_jac_sparse(K, p, q, x, y, "
+                      "Jz%s), vk);\n"
+                      "            for (int k = 0; k < K_F_JAC_SPARSE_NNZ; k++)\n"
+                      "                bits(\"jac-sparse\", K, Jz[k], J[k_f_jac_sparse_row[k] * 3 + "
+                      "k_f_jac_sparse_col[k]]);\n        }\n", all);
     }
     if (!g->x_diff && !g->traj) {
         buf_printf(d, "        {\n            double H[9], uH[3], e[3];\n"
@@ -150,7 +157,13 @@ static void put_size(Buf *d, int K, const GenKept *g)
                       "                scale = mag(uH, 3);\n"
                       "                for (int i = j; i < 3; i++)\n"
                       "                    same(\"hess\", K, H[i * 3 + j], uH[i]);\n"
-                      "            }\n        }\n", work, K);
+                      "            }\n", work, K);
+        buf_printf(d, "            double Hz[K_F_HESS_SPARSE_NNZ];\n"
+                      "            bits(\"hess-sparse's value\", K, k_f_hess_sparse(K, p, q, x, y, "
+                      "Hz%s), vk);\n"
+                      "            for (int k = 0; k < K_F_HESS_SPARSE_NNZ; k++)\n"
+                      "                bits(\"hess-sparse\", K, Hz[k], H[k_f_hess_sparse_row[k] * 3 + "
+                      "k_f_hess_sparse_col[k]]);\n        }\n", work);
     }
     if (!g->traj) { /* a recurrence's hvp stores its steps in the work array */
         const char *xh = g->x_diff ? ", hk + 3" : "", *xhu = g->x_diff ? ", hu + 3" : "";
@@ -217,9 +230,9 @@ static char *check_program(uint64_t seed)
     char path[256];
     snprintf(path, sizeof path, "%s/f.expr", dir);
     spit(path, text.data);
-    char modes[64];
+    char modes[128];
     snprintf(modes, sizeof modes, "grad,jvp,vjp%s%s", g.traj ? "" : ",hvp",
-             g.x_diff ? "" : g.traj ? ",jac" : ",jac,hess");
+             g.x_diff ? "" : g.traj ? ",jac,jac-sparse" : ",jac,hess,jac-sparse,hess-sparse");
     if (g.recurrence && !g.second && !g.traj)
         strcat(modes, ",grad-ckp,vjp-ckp");
     const char *umodes = "grad,jvp,vjp,hvp";
