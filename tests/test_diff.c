@@ -461,7 +461,9 @@ static double primal_at(const Func *f, double *x, int i, double h, double *v, ui
  * - forward mode's derivative changes between x - h and x + h by other than the 2h f''
  *   the second difference of f shows: a term like sin(6e8 x) has a derivative of 6e8 at x
  *   that no quotient over h resolves, while its amplitude is too small for the quotients
- *   to show it;
+ *   to show it; or its derivative at x is not the mean of those at x - h and x + h: a
+ *   feature narrower than h (atan2(y, c x) near x = 0 with y / c = 1e-8 turns by pi there)
+ *   that the quotients step over;
  * - a selection goes another way at some point of the stencil than at x (a comparison, an
  *   if's test, min or max's pick): the quotients then measure another branch, even where the
  *   two meet continuously at x, or where a comparison with a NaN (pow of a negative base at
@@ -479,7 +481,8 @@ static void check_fd(Stats *st, Case *c, int fn, double *x, int i, double g, dou
 {
     const Func *f = &c->unit.prog.funcs[fn];
     double h = 1e-5 * (fabs(x[i]) > 1 ? fabs(x[i]) : 1), tp[MAX_SLOTS], tm[MAX_SLOTS];
-    double saved = x[i];
+    double t0[MAX_SLOTS], saved = x[i];
+    eval_tangent(f, x, t0, NULL);
     x[i] = saved + h;
     eval_tangent(f, x, tp, NULL);
     x[i] = saved - h;
@@ -503,10 +506,11 @@ static void check_fd(Stats *st, Case *c, int fn, double *x, int i, double g, dou
     double tol = st->c_grad.tol;
     double small = 0.1 * tol * unit;
     int finite = isfinite(f0) && isfinite(fp) && isfinite(fm) && isfinite(fp2) &&
-                 isfinite(fm2) && isfinite(tp[i]) && isfinite(tm[i]);
+                 isfinite(fm2) && isfinite(tp[i]) && isfinite(tm[i]) && isfinite(t0[i]);
     if (!finite || 64 * DBL_EPSILON * mv / h > small || 1024 * DBL_EPSILON * mg > small ||
         fabs(curve) > 1e-2 * unit || fabs((fwd2 - bwd2) - 2 * curve) > small ||
-        fabs(d1 - d2) > small || fabs(tp[i] - tm[i] - 2 * curve) > small || moved ||
+        fabs(d1 - d2) > small || fabs(tp[i] - tm[i] - 2 * curve) > small ||
+        fabs(t0[i] - (tp[i] + tm[i]) / 2) > small || moved ||
         on_kink(f, x, v)) {
         st->fd_skipped++;
         return;
