@@ -476,6 +476,9 @@ typedef struct {
     int loop;             /* the recurrence */
     uint32_t state;
     Affine at, len;       /* len: hi - lo + 2 of the recurrence */
+    uint32_t areas;       /* its regions of len in the work array: values, then tangents or
+                             adjoints (2); with hvp built, values, tangents, adjoints and the
+                             adjoints' tangents (4) (set by func_differentiate) */
 } Traj;
 
 typedef struct Func Func;

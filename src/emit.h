@@ -200,6 +200,7 @@ typedef enum {
     OUT_TRAJ_DOT,   /* its tangent, stored after the trajectory */
     OUT_TRAJ_ZERO,  /* the trajectory's adjoint at the next value zeroed (a reverse sweep's
                        forward loop, before the readers add into it) */
+    OUT_TRAJ_HV_ZERO, /* and its tangent (hvp's) */
     OUT_LIVE        /* slot idx gets 1 where the node, a strong-zero condition of a term
                        summed (0: none), is false: the sum had a live term */
 } OutKind;

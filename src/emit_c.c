@@ -522,8 +522,8 @@ static long long size_divisor(const Func *f)
                 int64_t sum = list[a]->k < 0 ? -list[a]->k : list[a]->k;
                 for (int c = 0; c <= MAX_SIZES; c++)
                     sum += list[a]->c[c] < 0 ? -list[a]->c[c] : list[a]->c[c];
-                /* a tape's wstride values a step, a trajectory's two regions */
-                sum *= 1 + (int64_t)lp->wstride + 2 * f->ntraj;
+                /* a tape's wstride values a step, a trajectory's regions */
+                sum *= 1 + (int64_t)lp->wstride + (f->ntraj ? f->traj[0].areas : 0) * f->ntraj;
                 m = sum > m ? sum : m;
             }
             n = 0;
@@ -854,7 +854,7 @@ static void put_work_macro(Buf *out, const DefOut *e)
         buf_free(&t);
     }
     for (int i = 0; i < f->ntraj; i++) {
-        buf_puts(out, first ? "2 * (" : " + 2 * (");
+        buf_printf(out, "%s%u * (", first ? "" : " + ", f->traj[i].areas);
         first = 0;
         put_macro_count(out, e, &f->traj[i].len);
         buf_puts(out, ")");

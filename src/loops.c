@@ -42,21 +42,25 @@ static const char *load_text(const DefOut *e, const char *array, const char *var
 }
 
 /* Where kept loop load ld's element of iteration `var` is, of `which`: its array's or its
- * trajectory's values (OUT_TRAJ), their tangents (OUT_TRAJ_DOT), or their adjoints
- * (OUT_TRAJ_ZERO; of an array, its gradient or its Hessian-vector product: OUT_LOAD_BAR,
- * OUT_LOAD_HV). */
+ * trajectory's values (OUT_TRAJ), their tangents (OUT_TRAJ_DOT), their adjoints (OUT_LOAD_BAR,
+ * OUT_TRAJ_ZERO: an array's gradient) or their adjoints' tangents (OUT_LOAD_HV,
+ * OUT_TRAJ_HV_ZERO: an array's Hessian-vector product). */
 static const char *load_ref(const DefOut *e, const Load *ld, const char *var, OutKind which)
 {
+    int hv = which == OUT_LOAD_HV || which == OUT_TRAJ_HV_ZERO;
     if (ld->param >= 0)
         return load_text(e, which == OUT_TRAJ ? e->s.param[ld->param] :
                             which == OUT_TRAJ_DOT ? e->s.dparam[ld->param] :
-                            which == OUT_LOAD_HV ? e->s.hparam[ld->param] :
-                            e->s.gparam[ld->param], var, &ld->at);
+                            hv ? e->s.hparam[ld->param] : e->s.gparam[ld->param], var, &ld->at);
     const Traj *t = &e->s.f->traj[-1 - ld->param];
+    /* its region: values, tangents, adjoints (after the values when there are no tangents),
+     * the adjoints' tangents */
+    int64_t region = which == OUT_TRAJ ? 0 : which == OUT_TRAJ_DOT ? 1 : hv ? 3 :
+                     t->areas == 4 ? 2 : 1;
     Affine at = ld->at;
     for (int s = 0; s <= MAX_SIZES; s++)
-        at.c[s] += t->at.c[s] + (which == OUT_TRAJ ? 0 : t->len.c[s]);
-    at.k += t->at.k + (which == OUT_TRAJ ? 0 : t->len.k);
+        at.c[s] += t->at.c[s] + region * t->len.c[s];
+    at.k += t->at.k + region * t->len.k;
     return load_text(e, e->s.work, var, &at);
 }
 
@@ -344,7 +348,7 @@ static void route_outputs(const DefOut *e, const Entry *entry, const Run *r, con
             break;
         case OUT_LOAD_BAR: into[k] = load_ref(e, ld, var, OUT_LOAD_BAR); break;
         case OUT_LOAD_HV: into[k] = load_ref(e, ld, var, OUT_LOAD_HV); break;
-        case OUT_TRAJ: case OUT_TRAJ_DOT: case OUT_TRAJ_ZERO:
+        case OUT_TRAJ: case OUT_TRAJ_DOT: case OUT_TRAJ_ZERO: case OUT_TRAJ_HV_ZERO:
             into[k] = traj_text(e, lp, o[k].idx, var, 1, o[k].kind);
             adds[k] = 0;
             break;
@@ -435,7 +439,8 @@ static void put_carried(Buf *out, const DefOut *e, const Entry *entry, const Bod
     /* the trajectories' first elements: the states before the loop */
     for (uint32_t k = 0; k < n; k++) {
         uint32_t j = o[k].idx;
-        if (o[k].kind == OUT_TRAJ || o[k].kind == OUT_TRAJ_DOT || o[k].kind == OUT_TRAJ_ZERO)
+        if (o[k].kind == OUT_TRAJ || o[k].kind == OUT_TRAJ_DOT || o[k].kind == OUT_TRAJ_ZERO ||
+            o[k].kind == OUT_TRAJ_HV_ZERO)
             buf_printf(out, "    %s = %s;\n", traj_text(e, lp, j, e->loop_var[r->loop], 0,
                                                         o[k].kind),
                        o[k].kind == OUT_TRAJ ? local[f->input[lp->slot + j]] :
@@ -444,9 +449,10 @@ static void put_carried(Buf *out, const DefOut *e, const Entry *entry, const Bod
     }
 }
 
-/* In a recurrence's reverse loop, the adjoints the readers of its trajectories added, into
- * its states' (routed into[k]): of the state after step `var` at the top of the iteration
- * (after: 1), of the state before the loop after it (0), where the body b reads that. */
+/* In a recurrence's reverse loop, the adjoints the readers of its trajectories added (and
+ * hvp's, their tangents), into its states' (routed into[k]): of the state after step `var` at
+ * the top of the iteration (after: 1), of the state before the loop after it (0), where the
+ * body b reads that. */
 static void put_traj_adjoints(Buf *out, const DefOut *e, const Entry *entry, const Body *b,
                               const Run *r, const RunOut *o, const char *const *into,
                               uint32_t n, int after)
@@ -454,11 +460,15 @@ static void put_traj_adjoints(Buf *out, const DefOut *e, const Entry *entry, con
     const Func *f = e->s.f;
     const Loop *lp = &f->loops[r->loop];
     uint32_t bar = loop_bar(f, lp, entry->kind) + lp->ncap;
-    for (uint32_t k = 0; lp->traj && k < n; k++)
-        if (o[k].kind == OUT_STATE_BAR && lp->traj[o[k].idx] &&
-            (after || body_find(&e->s, b, f->input[bar + o[k].idx]) >= 0))
+    uint32_t hv = loop_sweep(f, lp, ENTRY_HVP)->bar + lp->ncap;
+    for (uint32_t k = 0; lp->traj && k < n; k++) {
+        int tangent = o[k].kind == OUT_STATE_HV;
+        if ((o[k].kind == OUT_STATE_BAR || tangent) && lp->traj[o[k].idx] &&
+            (after || body_find(&e->s, b, f->input[(tangent ? hv : bar) + o[k].idx]) >= 0))
             buf_printf(out, "%s%s += %s;\n", after ? "        " : "    ", into[k],
-                       traj_text(e, lp, o[k].idx, e->loop_var[r->loop], after, OUT_TRAJ_ZERO));
+                       traj_text(e, lp, o[k].idx, e->loop_var[r->loop], after,
+                                 tangent ? OUT_TRAJ_HV_ZERO : OUT_TRAJ_ZERO));
+    }
 }
 
 /* The loop's comment and its `for`, forwards or (a recurrence's reverse loop) backwards; in

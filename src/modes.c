@@ -113,9 +113,8 @@ unsigned func_misfits(const Func *f)
         fits &= ~(1u << ENTRY_HESS_SPARSE | 1u << ENTRY_JAC_SPARSE);
     if (!dense && !f->result_loop)
         fits &= ~(1u << ENTRY_JAC_SPARSE);
-    if (recurrence) /* second order through its trajectories: not yet */
-        fits &= ~((f->ntraj ? 1u << ENTRY_HVP | 1u << ENTRY_HESS | 1u << ENTRY_HESS_SPARSE : 0) |
-                  (dense ? 0 : 1u << ENTRY_HESS_SPARSE | 1u << ENTRY_JAC_SPARSE));
+    if (recurrence)
+        fits &= ~(dense ? 0 : 1u << ENTRY_HESS_SPARSE | 1u << ENTRY_JAC_SPARSE);
     if (f->result_loop) /* values of a run-time number: their products, jvp's columns */
         fits &= 1u << ENTRY_VALUE | 1u << ENTRY_JVP | 1u << ENTRY_VJP | 1u << ENTRY_JAC |
                 1u << ENTRY_JAC_SPARSE;
@@ -210,12 +209,8 @@ int func_check_entries(const Func *f, unsigned asked, Diag *diag)
     else if (func_kept(f))
         diag_error(diag, def->bare ? def->loc : def->name_loc,
                    "'%s' has %s, so it has no %s yet; its modes are %s (or %s)", f->name,
-                   recurrence && !(wrong & ~(1u << ENTRY_HVP |
-                                                                 1u << ENTRY_HESS |
-                                                                 1u << ENTRY_HESS_SPARSE)) ?
-                   (f->ntraj && wrong & (1u << ENTRY_HVP | 1u << ENTRY_HESS) ?
-                    "a recurrence whose states a later loop reads at every step" :
-                    "a recurrence kept as a loop") :
+                   recurrence && !(wrong & ~(1u << ENTRY_HESS_SPARSE | 1u << ENTRY_JAC_SPARSE)) ?
+                   "a recurrence kept as a loop" :
                    f->nsizes ? "sizes known only at run time" : "loops kept by --unroll",
                    names.data, fits.data, f->nsizes ? "give the sizes with -D" :
                                                       "leave out --unroll");
@@ -824,7 +819,9 @@ static void hvp(Func *f)
         for (uint32_t j = 0; j < nout; j++) {
             NodeId s = loop_sweep(f, lp, ENTRY_GRAD)->seed[j];
             hs->seed[j] = lp->active && cone.tan[s] ? cone.tan[s] : zero;
-            hs->seed_zero[j] = lp->active && cone.tan[s] ? cone.zero[s] : 0;
+            /* a trajectory's adjoints' tangents join the state's in the loop */
+            hs->seed_zero[j] = lp->active && cone.tan[s] && !(lp->traj && lp->traj[j]) ?
+                               cone.zero[s] : 0;
         }
         hs->cap_dot = new_ids(lp->ncap + lp->nstate);
         hs->cap_dot_zero = new_ids(lp->ncap + lp->nstate);
@@ -1007,11 +1004,13 @@ void func_differentiate(Func *f)
         band_find(f);
     if (func_dense_sparse(f))
         dense_patterns(f);
-    /* then the trajectories: len values, and len tangents or adjoints */
+    /* then the trajectories: len values, and len tangents or adjoints (hvp: both, and the
+     * adjoints' tangents) */
     for (int t = 0; t < f->ntraj; t++) {
         f->traj[t].at = at;
+        f->traj[t].areas = want & 1u << ENTRY_HVP ? 4 : 2;
         for (int s = 1; s <= MAX_SIZES; s++)
-            at.c[s] += 2 * f->traj[t].len.c[s];
-        at.k += 2 * f->traj[t].len.k;
+            at.c[s] += f->traj[t].areas * f->traj[t].len.c[s];
+        at.k += f->traj[t].areas * f->traj[t].len.k;
     }
 }

@@ -131,7 +131,7 @@ uint32_t runs_out_slot(const Func *f, const Loop *lp, EntryKind k, const RunOut 
     case OUT_LIVE: return o->idx;
     case OUT_LOAD_BAR: case OUT_LOAD_HV: case OUT_STATE_BAR: case OUT_STATE_HV: case OUT_STEP:
     case OUT_TAPE: case OUT_VALUE: case OUT_VALUE_DOT: case OUT_TRAJ: case OUT_TRAJ_DOT:
-    case OUT_TRAJ_ZERO:
+    case OUT_TRAJ_ZERO: case OUT_TRAJ_HV_ZERO:
         return UINT32_MAX;
     }
     return UINT32_MAX;
@@ -205,8 +205,10 @@ uint32_t runs_outputs(const DefOut *e, const Entry *entry, const Body *b, const 
         o[n++] = (RunOut){body->roots[j], OUT_TRAJ, j};
         if (r->kind == RUN_TANGENT)
             o[n++] = (RunOut){jvp->node[j], OUT_TRAJ_DOT, j};
-        else if (entry_reverse(entry->kind))
+        if (entry_reverse(entry->kind) || entry->kind == ENTRY_HVP)
             o[n++] = (RunOut){body->zero, OUT_TRAJ_ZERO, j};
+        if (entry->kind == ENTRY_HVP)
+            o[n++] = (RunOut){body->zero, OUT_TRAJ_HV_ZERO, j};
     }
     if (r->kind < RUN_REVERSE || r->fused)
         for (uint32_t j = 0; j < nout; j++)
@@ -220,7 +222,8 @@ uint32_t runs_outputs(const DefOut *e, const Entry *entry, const Body *b, const 
     }
     for (uint32_t k = 0; r->kind >= RUN_REVERSE && k < body->ndiff; k++) {
         uint32_t slot = body->diff[k];
-        if (slot < st0 && r->kind == RUN_REVERSE)
+        /* hvp: a trajectory's adjoint too, which its recurrence's reverse loop carries */
+        if (slot < st0 && (r->kind == RUN_REVERSE || lp->load[slot - 1].param < 0))
             o[n++] = (RunOut){vjp->node[k], OUT_LOAD_BAR, slot - 1};
         else if (slot >= st0 && slot < cap0)
             o[n++] = (RunOut){vjp->node[k], OUT_STATE_BAR, slot - st0};
@@ -368,12 +371,16 @@ static void choose_runs(DefOut *e, const Entry *entry, const Body *b, Runs *rs)
         const Loop *lp = &f->loops[i];
         const uint8_t *ro = &on[RUN_KINDS * i];
         for (uint32_t l = 0; l < lp->nload; l++) {
-            if (lp->load[l].param >= 0 || !(ro[RUN_VALUE] || ro[RUN_TANGENT] || ro[RUN_REVERSE]))
+            if (lp->load[l].param >= 0 || !(ro[RUN_VALUE] || ro[RUN_TANGENT] ||
+                                            ro[RUN_REVERSE] || ro[RUN_REVERSE_TANGENT]))
                 continue;
             int t = f->traj[-1 - lp->load[l].param].loop;
             uint8_t *to = &on[RUN_KINDS * t];
-            to[RUN_TANGENT] |= ro[RUN_TANGENT] && f->loops[t].active;
             to[RUN_REVERSE] |= ro[RUN_REVERSE] && f->loops[t].active;
+            to[RUN_REVERSE_TANGENT] |= ro[RUN_REVERSE_TANGENT] && f->loops[t].active;
+            /* hvp's reverse loop steps from the states and tangents its tangent loop stored */
+            to[RUN_TANGENT] |= (ro[RUN_TANGENT] || to[RUN_REVERSE_TANGENT]) &&
+                               f->loops[t].active;
             to[RUN_VALUE] = !to[RUN_TANGENT];
         }
     }

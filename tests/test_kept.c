@@ -635,7 +635,6 @@ static void put_check(Buf *d, const Model *m, const Head *h, const char *work, i
                       int unrolled, int nk, const long *ks)
 {
     const char *M = m->name;
-    int nohvp = m->traj; /* a trajectory read after its recurrence: no hvp */
     buf_printf(d, "static void check_%s(long K, int how, int points)\n{\n", M);
     buf_printf(d, "    const char *M = \"%s\";\n", M);
     for (int z = 0; z < h->nsizes; z++)
@@ -690,7 +689,7 @@ static void put_check(Buf *d, const Model *m, const Head *h, const char *work, i
     buf_printf(d, "        exact(M, \"accumulating grad's value\", K, 0, a_%s_grad(%s), "
                   "vk);\n", M, a);
     free(a);
-    if (!nohvp) {
+    {
         char *hv = call_args(h, -1, "hk_%s", "hk_%s", m->rec ? w : NULL);
         a = call_args(h, 1, "d_%s[0]", "d_%s", hv);
         buf_printf(d, "        exact(M, \"hvp's value\", K, 0, k_%s_hvp(%s), vk);\n", M, a);
@@ -736,7 +735,7 @@ static void put_check(Buf *d, const Model *m, const Head *h, const char *work, i
                                         "want_g_@[k], wmax, 1e-14);");
     buf_puts(d, "                near(M, \"jvp (closed form)\", K, 0, jk, wd, wmax, "
                 "1e-14);\n");
-    if (!nohvp && !m->rec) {
+    if (!m->rec) {
         buf_puts(d, "                double hmax = 0;\n");
         each_diff(d, h, "                ", "hmax = maxabs(want_hv_@ + k, 1, hmax);");
         each_diff(d, h, "                ", "near(M, \"hvp (closed form)\", K, k, hk_@[k], "
@@ -752,8 +751,7 @@ static void put_check(Buf *d, const Model *m, const Head *h, const char *work, i
     buf_puts(d, "        case -1:\n            finite(M, \"value\", K, 0, vk);\n");
     each_diff(d, h, "            ", "finite(M, \"grad\", K, k, gk_@[k]);");
     buf_puts(d, "            finite(M, \"jvp\", K, 0, jk);\n");
-    if (!nohvp)
-        each_diff(d, h, "            ", "finite(M, \"hvp\", K, k, hk_@[k]);");
+    each_diff(d, h, "            ", "finite(M, \"hvp\", K, k, hk_@[k]);");
     buf_puts(d, "            break;\n");
     /* the unrolled builds */
     for (int u = 0; unrolled && u < nk; u++) {
@@ -786,7 +784,7 @@ static void put_check(Buf *d, const Model *m, const Head *h, const char *work, i
         free(a);
         each_diff(d, h, "            ", "near(M, \"vjp\", K, k, bk_@[k], bu_@[k], "
                                         "fabs(ub) * umax, 1e-12);");
-        if (!nohvp) {
+        {
             char *hv = call_args(h, -1, "hu_%s", "hu_%s", NULL);
             a = call_args(h, 0, "d_%s[0]", "d_%s", hv);
             buf_printf(d, "            u%ld_%s_hvp(%s);\n", K, M, a);
@@ -864,7 +862,7 @@ static void build_drivers(void)
         snprintf(path, sizeof path, OUT "/%s.expr", m->name);
         spit(path, m->src);
         /* the unrolled form has no recurrence to checkpoint */
-        snprintf(emit, sizeof emit, "--emit=grad,jvp,vjp%s", m->traj ? "" : ",hvp");
+        snprintf(emit, sizeof emit, "--emit=grad,jvp,vjp,hvp");
         Buf opt = {0};
         int ckp = m->rec == 1 && !m->traj;
         buf_printf(&opt, "%s%s --prefix=k_", emit, ckp ? ",grad-ckp,vjp-ckp" : "");

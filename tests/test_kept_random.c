@@ -147,7 +147,7 @@ static void put_size(Buf *d, int K, const GenKept *g)
                       "                bits(\"jac-sparse\", K, Jz[k], J[k_f_jac_sparse_row[k] * 3 + "
                       "k_f_jac_sparse_col[k]]);\n        }\n", all);
     }
-    if (!g->x_diff && !g->traj) {
+    if (!g->x_diff) {
         buf_printf(d, "        {\n            double H[9], uH[3], e[3];\n"
                       "            bits(\"hess's value\", K, k_f_hess(K, p, q, x, y, H%s), vk);\n"
                       "            for (int j = 0; j < 3; j++) {\n"
@@ -165,7 +165,7 @@ static void put_size(Buf *d, int K, const GenKept *g)
                       "                bits(\"hess-sparse\", K, Hz[k], H[k_f_hess_sparse_row[k] * 3 + "
                       "k_f_hess_sparse_col[k]]);\n        }\n", work);
     }
-    if (!g->traj) { /* a recurrence's hvp stores its steps in the work array */
+    { /* a recurrence's hvp stores its steps in the work array */
         const char *xh = g->x_diff ? ", hk + 3" : "", *xhu = g->x_diff ? ", hu + 3" : "";
         buf_printf(d, "        k_f_hvp(K, p, q, x, y, pd, qd%s, hk, hk + 2%s%s);\n", xdot, xh,
                    work);
@@ -194,9 +194,7 @@ static void put_san_size(Buf *d, int K, const GenKept *g)
     buf_printf(d, "        v += k_f_grad(K, p, q[0], x, y, gp, gq%s%s);\n", xb, work);
     buf_printf(d, "        k_f_jvp(K, p, q[0], x, y, pd, 0.5%s, &v%s);\n", xdot, all);
     buf_printf(d, "        k_f_vjp(K, p, q[0], x, y, 1.5, gp, gq%s%s);\n", xb, work);
-    if (!g->traj)
-        buf_printf(d, "        k_f_hvp(K, p, q[0], x, y, pd, 0.5%s, gp, gq%s%s);\n", xdot, xb,
-                   work);
+    buf_printf(d, "        k_f_hvp(K, p, q[0], x, y, pd, 0.5%s, gp, gq%s%s);\n", xdot, xb, work);
     if (g->recurrence && !g->second && !g->traj)
         for (int c = 1; c <= 3; c += 2) {
             buf_printf(d, "        double *ck%d = get(K_F_WORK_CKP(K, %d));\n", c, c);
@@ -208,9 +206,8 @@ static void put_san_size(Buf *d, int K, const GenKept *g)
     if (!g->x_diff) {
         buf_printf(d, "        double *J = get(3);\n        v += k_f_jac(K, p, q[0], x, y, J%s);\n",
                    all);
-        if (!g->traj)
-            buf_printf(d, "        double *H = get(9);\n        v += k_f_hess(K, p, q[0], x, y, "
-                          "H%s);\n        free(H);\n", work);
+        buf_printf(d, "        double *H = get(9);\n        v += k_f_hess(K, p, q[0], x, y, "
+                      "H%s);\n        free(H);\n", work);
         buf_puts(d, "        free(J);\n");
     }
     buf_puts(d, "        sink += v;\n        free(work), free(p), free(q), free(x), free(y);\n"
@@ -231,8 +228,8 @@ static char *check_program(uint64_t seed)
     snprintf(path, sizeof path, "%s/f.expr", dir);
     spit(path, text.data);
     char modes[128];
-    snprintf(modes, sizeof modes, "grad,jvp,vjp%s%s", g.traj ? "" : ",hvp",
-             g.x_diff ? "" : g.traj ? ",jac,jac-sparse" : ",jac,hess,jac-sparse,hess-sparse");
+    snprintf(modes, sizeof modes, "grad,jvp,vjp,hvp%s",
+             g.x_diff ? "" : ",jac,hess,jac-sparse,hess-sparse");
     if (g.recurrence && !g.second && !g.traj)
         strcat(modes, ",grad-ckp,vjp-ckp");
     const char *umodes = "grad,jvp,vjp,hvp";
