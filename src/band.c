@@ -181,17 +181,66 @@ static const char *map_pairs(Func *f, int li)
     return why;
 }
 
-/* The pairs of one loop's iteration; 0, or why there is no band. */
+/* Whether hvp's node `id` of f reads a tangent along the arrays: a kept loop's tangent or
+ * adjoint's tangent, of a loop that reads a differentiated array (the function's own tangent
+ * inputs are its inputs of constant sizes'). */
+static int along_arrays(const Func *f, NodeId id)
+{
+    const Dag *d = &f->dag;
+    uint8_t *mask = xrealloc(NULL, f->nslots + 1);
+    memset(mask, 0, f->nslots + 1);
+    for (int i = 0; i < f->nloops; i++) {
+        const Loop *lp = &f->loops[i];
+        int reads = 0;
+        for (uint32_t l = 0; l < lp->nload; l++)
+            reads |= load_diff(f, &lp->load[l]);
+        if (!reads)
+            continue;
+        const LoopSweep *hs = loop_sweep(f, lp, ENTRY_HVP);
+        for (uint32_t j = 0; j < loop_results(lp); j++)
+            mask[lp->dot_slot + j] = 1;
+        for (uint32_t c = 0; c < lp->ncap + lp->nstate; c++)
+            mask[hs->bar + c] = 1;
+    }
+    uint8_t *seen = xrealloc(NULL, d->len + 1);
+    memset(seen, 0, d->len + 1);
+    NodeId *stack = xrealloc(NULL, (d->len + 1) * sizeof *stack);
+    uint32_t top = 0;
+    int found = 0;
+    stack[top++] = id;
+    seen[id] = 1;
+    while (top && !found) {
+        const Node *nd = &d->nodes[stack[--top]];
+        if (nd->kind == N_INPUT) {
+            found = mask[(uint32_t)nd->k];
+            continue;
+        }
+        NodeId ops[3] = {nd->a, nd->b, nd->c};
+        for (int i = 0; i < node_arity(nd->kind); i++)
+            if (!seen[ops[i]]) {
+                seen[ops[i]] = 1;
+                stack[top++] = ops[i];
+            }
+    }
+    free(stack);
+    free(seen);
+    free(mask);
+    return found;
+}
+
+/* The pairs of one loop's iteration; 0, or why there is no band. A seed or a capture whose
+ * tangent is along inputs of constant sizes only is the arrow's border (every element
+ * meets those inputs), not a coupling of the elements. */
 static const char *loop_pairs(Func *f, int li)
 {
     const Loop *lp = &f->loops[li];
     const Func *body = lp->body;
     const LoopSweep *hs = loop_sweep(f, lp, ENTRY_HVP);
-    if (!dag_is_const(&f->dag, hs->seed[0], 0.0))
+    if (along_arrays(f, hs->seed[0]))
         return "the result is a nonlinear function of this sum, so every element the sum "
                "reads meets every other in the Hessian (it is dense)";
     for (uint32_t c = 0; c < lp->ncap; c++)
-        if (!dag_is_const(&f->dag, hs->cap_dot[c], 0.0))
+        if (along_arrays(f, hs->cap_dot[c]))
             return "this sum reads a value computed from the differentiated arrays outside "
                    "it, so every element meets every other in the Hessian (it is dense)";
     Reach re;
@@ -206,7 +255,7 @@ static const char *loop_pairs(Func *f, int li)
         for (uint32_t m = 0; m < nfound; m++) {
             uint32_t other = body->diff[re.found[m]];
             if (other < 1 || other > lp->nload)
-                continue; /* a capture's tangent: none has one (above) */
+                continue; /* a capture's tangent: along inputs of constant sizes (above) */
             const Load *la = &lp->load[slot - 1], *lb = &lp->load[other - 1];
             if (!together(la, lb)) {
                 why = apart(la, lb);
@@ -304,7 +353,9 @@ void band_find(Func *f)
     }
     b->colours = xrealloc(NULL, ((size_t)f->nparams + 1) * sizeof *b->colours);
     for (int p = 0; p < f->nparams; p++) {
-        b->colours[p] = f->params[p].kind == PARAM_DIFF ? param_colours(f, p) : 0;
+        /* an input of a constant size: a colour per element (a unit direction each) */
+        b->colours[p] = f->params[p].kind != PARAM_DIFF ? 0 :
+                        f->params[p].rt_size < 0 ? f->params[p].size : param_colours(f, p);
         b->ncolours += b->colours[p];
     }
 }

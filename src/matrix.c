@@ -407,10 +407,100 @@ static void put_bounds(Buf *out, const DefOut *e, const uint32_t *order, uint32_
  * parameter and the distance: in the order of the parameters, then of the distances, they
  * are ascending, and a group's entry is there when one of its pairs reaches the row (within
  * the pair's rows, and, for a step other than 1, on one). */
+/* Whether parameter p is a differentiated input of a constant size beside the arrays: its
+ * elements have a colour each, and their rows and columns hold every element (the arrow's
+ * border). */
+static int border_param(const Func *f, int p)
+{
+    return f->params[p].kind == PARAM_DIFF && f->params[p].rt_size < 0;
+}
+
+/* An entry of row `row` (text: "start + r"), column pstart + (column text), whose value is
+ * the product of colour (colour text) at row `at`; counted. */
+static void put_entry(Buf *out, const DefOut *e, const char *indent, const char *row,
+                      const char *column, const char *colour, const char *at)
+{
+    const char *const *v = e->band_var;
+    buf_printf(out, "%sif (%s) {\n%s    %s[%s] = %s;\n%s    %s[%s] = %s;\n%s}\n", indent,
+               v[V_ROW], indent, v[V_ROW], v[V_COUNT], row, indent, v[V_COL], v[V_COUNT], column,
+               indent);
+    buf_printf(out, "%sif (%s)\n%s    %s[%s] = %s[(%s) * %s + %s];\n%s%s++;\n", indent, v[V_NZ],
+               indent, v[V_NZ], v[V_COUNT], v[V_PRODUCT], colour, v[V_ROWS], at, indent,
+               v[V_COUNT]);
+}
+
+/* Text: "start + (name)". */
+static char *start_plus(const DefOut *e, int p, const char *name)
+{
+    Affine o = diff_start(e->s.f, p);
+    Buf t = {0};
+    put_plus(&t, e, &o);
+    buf_puts(&t, name);
+    return t.data;
+}
+
+/* Row `row` (text, of the global order) meets every element of parameter p, whose product
+ * of colour `colour` (text) holds the entry at the column's row (a border input's column,
+ * by symmetry); in a loop over the elements when p has several. */
+static void put_dense_columns(Buf *out, const DefOut *e, const char *indent, const char *row,
+                              int p, const char *colour_of, int column_colour)
+{
+    const char *const *v = e->band_var;
+    Affine l = param_length(&e->s.f->params[p]);
+    Buf len = {0}, colour = {0};
+    print_affine(&len, e, "", &l);
+    char *column = start_plus(e, p, v[V_A]);
+    buf_printf(out, "%sfor (long %s = 0; %s < %s; %s++) { /* %s */\n", indent, v[V_A], v[V_A],
+               len.data, v[V_A], e->s.param[p]);
+    if (column_colour) /* a border input's own colour, the column's */
+        buf_printf(&colour, "%u + %s", colour_start(e->s.f, p), v[V_A]);
+    else
+        buf_puts(&colour, colour_of);
+    Buf in = {0};
+    buf_printf(&in, "%s    ", indent);
+    put_entry(out, e, in.data, row, column, colour.data, column_colour ? row : column);
+    buf_printf(out, "%s}\n", indent);
+    free(column);
+    buf_free(&in);
+    buf_free(&len);
+    buf_free(&colour);
+}
+
+/* The rows of border input q: each meets every element of the inputs before it (of arrays
+ * and of border inputs alike) and its own up to itself, their values its colour's product. */
+static void put_border_rows(Buf *out, const DefOut *e, int q)
+{
+    const Func *f = e->s.f;
+    const char *const *v = e->band_var;
+    char *row = start_plus(e, q, v[V_R]);
+    Buf colour = {0};
+    buf_printf(&colour, "%u + %s", colour_start(f, q), v[V_R]);
+    buf_printf(out, "    for (long %s = 0; %s < %u; %s++) { /* the rows of %s */\n", v[V_R],
+               v[V_R], f->params[q].size, v[V_R], e->s.param[q]);
+    for (int p = 0; p < q; p++)
+        if (f->params[p].kind == PARAM_DIFF)
+            put_dense_columns(out, e, "        ", row, p, colour.data, 0);
+    char *column = start_plus(e, q, v[V_A]);
+    buf_printf(out, "        for (long %s = 0; %s <= %s; %s++) { /* %s */\n", v[V_A], v[V_A],
+               v[V_R], v[V_A], e->s.param[q]);
+    put_entry(out, e, "            ", row, column, colour.data, column);
+    buf_puts(out, "        }\n    }\n");
+    free(column);
+    free(row);
+    buf_free(&colour);
+}
+
 static void put_rows(Buf *out, const DefOut *e, int q)
 {
     const Func *f = e->s.f;
     const char *const *v = e->band_var;
+    if (border_param(f, q)) {
+        put_border_rows(out, e, q);
+        return;
+    }
+    int border = 0;
+    for (int p = 0; p < q; p++)
+        border |= border_param(f, p);
     uint32_t n = 0, *order = xrealloc(NULL, (f->band.npairs + 1) * sizeof *order);
     for (uint32_t k = 0; k < f->band.npairs; k++)
         if (lower_pair(f, k, q))
@@ -424,7 +514,7 @@ static void put_rows(Buf *out, const DefOut *e, int q)
             order[b - 1] = y;
             order[b] = x;
         }
-    if (!n) {
+    if (!n && !border) {
         free(order);
         return;
     }
@@ -432,12 +522,25 @@ static void put_rows(Buf *out, const DefOut *e, int q)
     Affine l = param_length(&f->params[q]), o = diff_start(f, q);
     print_affine(&len, e, "", &l);
     put_plus(&start, e, &o);
+    char *row = start_plus(e, q, v[V_R]);
     buf_printf(out, "    { /* the rows of %s */\n", e->s.param[q]);
-    put_bounds(out, e, order, n, v[V_FROM], 0);
-    put_bounds(out, e, order, n, v[V_TO], 1);
+    if (n) {
+        put_bounds(out, e, order, n, v[V_FROM], 0);
+        put_bounds(out, e, order, n, v[V_TO], 1);
+    }
     buf_printf(out, "        for (long %s = 0; %s < %s; %s++) {\n", v[V_R], v[V_R], len.data,
                v[V_R]);
-    for (uint32_t g = 0; g < n;) {
+    /* by column: the border inputs before q, and the arrays' groups, in parameter order */
+    for (uint32_t g = 0, pc = 0; g < n || (int)pc < q;) {
+        if ((int)pc < q && border_param(f, (int)pc) && (g == n || pair_column(f, order[g]) >= (int)pc)) {
+            put_dense_columns(out, e, "            ", row, (int)pc, NULL, 1);
+            pc++;
+            continue;
+        }
+        if (g == n || ((int)pc < q && pair_column(f, order[g]) > (int)pc)) {
+            pc++;
+            continue;
+        }
         int p = pair_column(f, order[g]);
         int64_t key = band_offset(f, order[g]);
         uint32_t end = g;
@@ -497,6 +600,7 @@ static void put_rows(Buf *out, const DefOut *e, int q)
         g = end;
     }
     buf_puts(out, "        }\n    }\n");
+    free(row);
     buf_free(&len);
     buf_free(&start);
     buf_free(&t);
@@ -759,7 +863,10 @@ void matrix_put_band(Buf *out, const DefOut *e, const Entry *entry)
             Affine o = diff_start(f, ar->param);
             put_plus(&start, e, &o);
         }
-        if (ar->param >= 0 && !ar->out && start.len)
+        if (ar->param >= 0 && !ar->out && !ar->array) /* an input of one scalar */
+            buf_printf(&call, "%s[%.*s]", e->s.work, start.len ? (int)start.len - 3 : 1,
+                       start.len ? start.data : "0");
+        else if (ar->param >= 0 && !ar->out && start.len)
             buf_printf(&call, "%s + %.*s", e->s.work, (int)start.len - 3, start.data);
         else if (ar->param >= 0 && !ar->out)
             buf_puts(&call, e->s.work);

@@ -109,8 +109,12 @@ unsigned func_misfits(const Func *f)
     /* a sparse Hessian, or a returned map's Jacobian, of run-time size: its columns all of
      * run-time arrays (banded); or all of constant sizes, read by the loops as values (every
      * pair an entry: the dense matrix's columns) */
-    if (!dense && (!runtime_columns(f) || constant_column_param(f) >= 0))
+    if (!dense && !runtime_columns(f))
         fits &= ~(1u << ENTRY_HESS_SPARSE | 1u << ENTRY_JAC_SPARSE);
+    /* inputs of constant sizes beside the arrays: the Hessian's arrow, not yet a map's
+     * Jacobian's dense columns */
+    if (!dense && constant_column_param(f) >= 0)
+        fits &= ~(1u << ENTRY_JAC_SPARSE);
     if (!dense && !f->result_loop)
         fits &= ~(1u << ENTRY_JAC_SPARSE);
     if (recurrence)
@@ -165,6 +169,14 @@ int func_check_entries(const Func *f, unsigned asked, Diag *diag)
         diag_error(diag, def->bare ? def->loc : def->name_loc,
                    "'%s' returns several values, so it has no %s (a scalar result's); its "
                    "modes are %s", f->name, names.data, fits.data);
+    else if (wrong == 1u << ENTRY_JAC_SPARSE && f->result_loop && runtime_columns(f) &&
+             constant_column_param(f) >= 0)
+        diag_error(diag, def->bare ? def->loc : def->name_loc,
+                   "'%s' differentiates '%s', of a constant size, beside arrays of run-time "
+                   "sizes, so it has no jac-sparse yet (its pattern is found when every "
+                   "differentiated input is such an array, or none is); its modes are %s (or "
+                   "give the sizes with -D)", f->name, f->params[constant_column_param(f)].name,
+                   fits.data);
     else if (f->result_loop)
         diag_error(diag, def->bare ? def->loc : def->name_loc,
                    "'%s' returns a number of values known only at run time, so it has no %s "
@@ -192,14 +204,6 @@ int func_check_entries(const Func *f, unsigned asked, Diag *diag)
                    "'%s' has no recurrence kept as a loop, so it has no %s (a checkpointed "
                    "variant recomputes a recurrence's steps from saved states); its modes are %s",
                    f->name, names.data, fits.data);
-    else if (wrong == 1u << ENTRY_HESS_SPARSE && !recurrence && !f->vector &&
-             func_kept(f))
-        diag_error(diag, def->bare ? def->loc : def->name_loc,
-                   "'%s' differentiates '%s', of a constant size, beside arrays of run-time "
-                   "sizes, so it has no hess-sparse yet (its pattern is found when every "
-                   "differentiated input is such an array); its modes are %s (or give the "
-                   "sizes with -D)", f->name, f->params[constant_column_param(f)].name,
-                   fits.data);
     else if (runtime_columns(f) && !(wrong & ~(1u << ENTRY_JAC | 1u << ENTRY_HESS)))
         diag_error(diag, def->bare ? def->loc : def->name_loc,
                    "'%s' differentiates '%s', whose size is known only at run time, so it has "

@@ -927,14 +927,17 @@ static inline void gen_kept_program(Buf *out, uint64_t seed, GenKept *k)
  * the unrolled pattern loses an entry the kept one keeps (README: an explicit zero). Whether
  * Z comes is drawn apart, so that a seed without it gives the program it gave before Z was
  * added. */
-static inline void gen_band_program(Buf *out, uint64_t seed, int *map, int *two)
+static inline void gen_band_program(Buf *out, uint64_t seed, int *map, int *two, int *arrow)
 {
-    Rng rng = {seed}, apart = {seed * 2654435761u + 7};
+    Rng rng = {seed}, apart = {seed * 2654435761u + 7}, bordered = {seed * 40503u + 11};
     *map = rng_chance(&rng, 35);
     *two = rng_chance(&apart, 30);
+    /* q differentiated too (a Hessian's only): the arrow, q's row and column dense */
+    *arrow = !*map && rng_chance(&bordered, 35);
     int z = *two ? 2 : 0;
     buf_printf(out, "# adgen banded-pattern test, seed %llu\n", (unsigned long long)seed);
-    buf_printf(out, "f(x[n]%s; p[2], q, y[n]) {\n    a = ", *two ? ", Z[n][2]" : "");
+    buf_printf(out, "f(x[n]%s%s; p[2]%s, y[n]) {\n    a = ", *two ? ", Z[n][2]" : "",
+               *arrow ? ", q" : "", *arrow ? "" : ", q");
     static const char *const outer[] = {"p[0]", "p[1]", "q"};
     gen_kept_expr(&rng, out, outer, 3, NULL, 2);
     buf_puts(out, "\n");

@@ -378,10 +378,17 @@ static const int band_sizes[] = {2, 3, 5};
  * entry point's count, rows, columns and values against the unrolled form's (-D n=K), and at
  * n = 0, 1, 2, 3, 5 and 1000 the matrix it gives times a random direction against the kept
  * hvp (jvp), with every array malloc'ed to exactly its size (work to K_F_WORK(n)). */
-static void put_band_driver(Buf *d, int map, int two)
+static void put_band_driver(Buf *d, int map, int two, int arrow)
 {
-    /* with Z[n][2]: its elements after x's, its direction and product after x's */
-    const char *args = two ? "x, Z, p, q, y" : "x, p, q, y", *dirs = two ? "dd, dd + n" : "dd";
+    /* with Z[n][2]: its elements after x's, its direction and product after x's; with q
+     * differentiated (the arrow), its element last */
+    static const char *const all_args[2][2] = {{"x, p, q, y", "x, Z, p, q, y"},
+                                               {"x, q, p, y", "x, Z, q, p, y"}};
+    static const char *const all_dirs[2][2] = {{"dd", "dd, dd + n"},
+                                               {"dd, dd[n]", "dd, dd + n, dd[3 * n]"}};
+    static const char *const all_hv[2][2] = {{"prod", "prod, prod + n"},
+                                             {"prod, prod + n", "prod, prod + n, prod + 3 * n"}};
+    const char *args = all_args[arrow][two], *dirs = all_dirs[arrow][two];
     const char *kind = map ? "jac_sparse" : "hess_sparse", *KIND = map ? "JAC_SPARSE" :
                                                                           "HESS_SPARSE";
     buf_puts(d, driver_head);
@@ -397,8 +404,9 @@ static void put_band_driver(Buf *d, int map, int two)
                 "    (void)bits;\n"
                 "    for (int s = 0; s < 6; s++) {\n"
                 "        const long n = ns[s];\n");
-    buf_printf(d, "        const long nd = %s, nv = %s, nnz = k_f_%s_nnz(n);\n",
-               two ? "3 * n" : "n", map ? "n > 1 ? 2 * (n - 1) : 0" : "nd", kind);
+    buf_printf(d, "        const long nd = %s%s, nv = %s, nnz = k_f_%s_nnz(n);\n",
+               two ? "3 * n" : "n", arrow ? " + 1" : "", map ? "n > 1 ? 2 * (n - 1) : 0" : "nd",
+               kind);
     buf_printf(d, "        double *x = vec(n), *Z = vec(%s), *p = vec(2), q = draw(), *y = vec(n);\n"
                   "        double *dd = vec(nd);\n"
                   "        (void)Z;\n", two ? "2 * n" : "0");
@@ -413,9 +421,9 @@ static void put_band_driver(Buf *d, int map, int two)
                       "        k_f_jvp(n, %s, %s, o2, prod);\n", args, args, dirs);
     else
         buf_printf(d, "        double v1 = k_f_hess_sparse(n, %s, nz, work);\n"
-                      "        double v2 = k_f_hvp(n, %s, %s, prod%s);\n"
+                      "        double v2 = k_f_hvp(n, %s, %s, %s);\n"
                       "        same(\"hess-sparse's value\", (int)n, v1, v2);\n", args, args,
-                   dirs, two ? ", prod + n" : "");
+                   dirs, all_hv[arrow][two]);
     buf_printf(d, "        for (long i = 0; i < nv; i++)\n            md[i] = odd[i] = 0;\n"
                   "        for (long k = 0; k < nnz; k++) {\n"
                   "            n_checks++;\n"
@@ -497,8 +505,8 @@ static void put_band_driver(Buf *d, int map, int two)
 static char *check_band_program(uint64_t seed)
 {
     Buf text = {0}, d = {0};
-    int map, two;
-    gen_band_program(&text, seed, &map, &two);
+    int map, two, arrow;
+    gen_band_program(&text, seed, &map, &two, &arrow);
     spit(OUT "/band/f.expr", text.data);
     char *out = NULL;
     int rc = runf(&out, "cd " OUT "/band && " "\"${ADGEN:-../../../../adgen}\""
@@ -521,7 +529,7 @@ static char *check_band_program(uint64_t seed)
         free(out);
         buf_printf(&units, " u%d.c", K);
     }
-    put_band_driver(&d, map, two);
+    put_band_driver(&d, map, two, arrow);
     spit(OUT "/band/driver.c", d.data);
     rc = runf(&out, "cd " OUT "/band && " GCC " " SAN " -o driver driver.c%s -lm 2>&1 && "
                     CLANG " k.c 2>&1 && ./driver 2>&1", units.data);
@@ -537,23 +545,25 @@ static void test_kept_random_sparse(void **state)
 {
     (void)state;
     unsigned long n = env_or("ADGEN_SPARSE_N", 20), seed = env_or("ADGEN_KEPT_SEED", 1);
-    long checks = 0, maps = 0, twos = 0;
+    long checks = 0, maps = 0, twos = 0, arrows = 0;
     Coverage cv = {.generator = "gen_band_program"};
     runf(NULL, "mkdir -p " OUT "/band");
     for (unsigned long i = 0; i < n; i++) {
         Buf probe = {0};
-        int map, two;
-        gen_band_program(&probe, seed + i, &map, &two);
+        int map, two, arrow;
+        gen_band_program(&probe, seed + i, &map, &two, &arrow);
         count_program(&cv, probe.data);
         buf_free(&probe);
         maps += map;
         twos += two;
+        arrows += arrow;
         char *log = check_band_program(seed + i);
         checks += log_checks(log);
         free(log);
     }
     printf("%lu banded programs (%ld returned maps: jac-sparse; the others hess-sparse; %ld "
-           "with Z[n][2] beside x[n]), %ld checks, 0 failures\n", n, maps, twos, checks);
+           "with Z[n][2] beside x[n]; %ld with q differentiated beside them, an arrow), %ld "
+           "checks, 0 failures\n", n, maps, twos, arrows, checks);
     assert_true(checks > (long)n * 20);
     static const int drawn[] = {CV_ARRAY, CV_DATA, CV_SUM, CV_FOR, CV_KEPT_SUM, CV_CAPTURE,
                                 CV_RUNTIME_SIZE};
