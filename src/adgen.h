@@ -577,7 +577,7 @@ typedef struct {
     BandPair *pair;       /* both orders of every pair */
     uint32_t npairs;
     uint32_t *colours;    /* per parameter: its elements' colours (0: none, or not
-                             differentiated) */
+                             differentiated; an input of a constant size: one per element) */
     uint32_t ncolours;    /* their sum: the Hessian-vector (or Jacobian-vector) products
                              it takes */
     int jac;              /* the Jacobian of a returned map (jac-sparse), not a Hessian */

@@ -1,6 +1,7 @@
 /*
  * band.c: the Hessian pattern of a definition whose differentiated inputs are arrays of
- * run-time size, read by kept sums, and the Jacobian pattern of a returned map of them. Input: a Func with its kept loops differentiated (their
+ * run-time size, read by kept sums (and inputs of constant sizes beside them: the arrow), and
+ * the Jacobian pattern of a returned map of them. Input: a Func with its kept loops differentiated (their
  * iterations' hvp, the tangent of the reverse loop's seeds and captures). Output: f->band, the
  * pairs of loads that meet in a term and the colours of the columns, or why there are none.
  *
