@@ -144,6 +144,53 @@ static int64_t floor_mod(int64_t a, int64_t m)
     return r < 0 ? r + m : r;
 }
 
+/* Whether node `id` of f (of jvp, or of hvp) reads a tangent along the arrays: a kept loop's
+ * tangent or (hvp) adjoint's tangent, of a loop that reads a differentiated array (the
+ * function's own tangent inputs are its inputs of constant sizes'). */
+static int along_arrays(const Func *f, NodeId id)
+{
+    const Dag *d = &f->dag;
+    uint8_t *mask = xrealloc(NULL, f->nslots + 1);
+    memset(mask, 0, f->nslots + 1);
+    for (int i = 0; i < f->nloops; i++) {
+        const Loop *lp = &f->loops[i];
+        int reads = 0;
+        for (uint32_t l = 0; l < lp->nload; l++)
+            reads |= load_diff(f, &lp->load[l]);
+        if (!reads)
+            continue;
+        const LoopSweep *hs = loop_sweep(f, lp, ENTRY_HVP);
+        for (uint32_t j = 0; j < loop_results(lp); j++)
+            mask[lp->dot_slot + j] = 1;
+        for (uint32_t c = 0; func_built(f) >> ENTRY_HVP & 1 && c < lp->ncap + lp->nstate; c++)
+            mask[hs->bar + c] = 1;
+    }
+    uint8_t *seen = xrealloc(NULL, d->len + 1);
+    memset(seen, 0, d->len + 1);
+    NodeId *stack = xrealloc(NULL, (d->len + 1) * sizeof *stack);
+    uint32_t top = 0;
+    int found = 0;
+    stack[top++] = id;
+    seen[id] = 1;
+    while (top && !found) {
+        const Node *nd = &d->nodes[stack[--top]];
+        if (nd->kind == N_INPUT) {
+            found = mask[(uint32_t)nd->k];
+            continue;
+        }
+        NodeId ops[3] = {nd->a, nd->b, nd->c};
+        for (int i = 0; i < node_arity(nd->kind); i++)
+            if (!seen[ops[i]]) {
+                seen[ops[i]] = 1;
+                stack[top++] = ops[i];
+            }
+    }
+    free(stack);
+    free(seen);
+    free(mask);
+    return found;
+}
+
 /* A returned map's pairs: per value of a step, the loads its tangent reads; 0, or why there is
  * no band. */
 static const char *map_pairs(Func *f, int li)
@@ -152,7 +199,7 @@ static const char *map_pairs(Func *f, int li)
     const Func *body = lp->body;
     const LoopSweep *js = loop_sweep(f, lp, ENTRY_JVP);
     for (uint32_t c = 0; c < lp->ncap; c++)
-        if (!dag_is_const(&f->dag, js->cap_dot[c], 0.0))
+        if (along_arrays(f, js->cap_dot[c]))
             return "its values read a value computed from the differentiated arrays outside "
                    "the loop, so each meets every element (the Jacobian is dense)";
     Reach re;
@@ -180,53 +227,6 @@ static const char *map_pairs(Func *f, int li)
     }
     reach_free(&re);
     return why;
-}
-
-/* Whether hvp's node `id` of f reads a tangent along the arrays: a kept loop's tangent or
- * adjoint's tangent, of a loop that reads a differentiated array (the function's own tangent
- * inputs are its inputs of constant sizes'). */
-static int along_arrays(const Func *f, NodeId id)
-{
-    const Dag *d = &f->dag;
-    uint8_t *mask = xrealloc(NULL, f->nslots + 1);
-    memset(mask, 0, f->nslots + 1);
-    for (int i = 0; i < f->nloops; i++) {
-        const Loop *lp = &f->loops[i];
-        int reads = 0;
-        for (uint32_t l = 0; l < lp->nload; l++)
-            reads |= load_diff(f, &lp->load[l]);
-        if (!reads)
-            continue;
-        const LoopSweep *hs = loop_sweep(f, lp, ENTRY_HVP);
-        for (uint32_t j = 0; j < loop_results(lp); j++)
-            mask[lp->dot_slot + j] = 1;
-        for (uint32_t c = 0; c < lp->ncap + lp->nstate; c++)
-            mask[hs->bar + c] = 1;
-    }
-    uint8_t *seen = xrealloc(NULL, d->len + 1);
-    memset(seen, 0, d->len + 1);
-    NodeId *stack = xrealloc(NULL, (d->len + 1) * sizeof *stack);
-    uint32_t top = 0;
-    int found = 0;
-    stack[top++] = id;
-    seen[id] = 1;
-    while (top && !found) {
-        const Node *nd = &d->nodes[stack[--top]];
-        if (nd->kind == N_INPUT) {
-            found = mask[(uint32_t)nd->k];
-            continue;
-        }
-        NodeId ops[3] = {nd->a, nd->b, nd->c};
-        for (int i = 0; i < node_arity(nd->kind); i++)
-            if (!seen[ops[i]]) {
-                seen[ops[i]] = 1;
-                stack[top++] = ops[i];
-            }
-    }
-    free(stack);
-    free(seen);
-    free(mask);
-    return found;
 }
 
 /* The pairs of one loop's iteration; 0, or why there is no band. A seed or a capture whose

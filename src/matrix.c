@@ -645,7 +645,14 @@ static void put_map_rows(Buf *out, const DefOut *e)
         row.k = -(int64_t)lp->result * lp->lo.k + k;
         Buf rowt = {0};
         print_affine(&rowt, e, v[V_R], &row);
-        for (uint32_t m = 0; m < n; m++) {
+        int border = 0; /* the inputs of constant sizes put: their columns are dense */
+        for (uint32_t m = 0; m <= n; m++) {
+            int before = m < n ? lp->load[b->pair[order[m]].b].param : f->nparams;
+            for (; border < before; border++)
+                if (border_param(f, border))
+                    put_dense_columns(out, e, "        ", rowt.data, border, NULL, 1);
+            if (m == n)
+                break;
             const Load *ld = &lp->load[b->pair[order[m]].b];
             Affine po = diff_start(f, ld->param);
             Buf start = {0};

@@ -86,15 +86,6 @@ int func_pattern_code(const Func *f, EntryKind k)
            (f->band.colours || (k == ENTRY_JAC_SPARSE && f->result_loop && func_dense_sparse(f)));
 }
 
-/* The first differentiated input of a constant size; -1 if none. */
-static int constant_column_param(const Func *f)
-{
-    for (int p = 0; p < f->nparams; p++)
-        if (f->params[p].kind == PARAM_DIFF && f->params[p].rt_size < 0)
-            return p;
-    return -1;
-}
-
 unsigned func_misfits(const Func *f)
 {
     int recurrence = has_recurrence(f);
@@ -109,12 +100,10 @@ unsigned func_misfits(const Func *f)
     /* a sparse Hessian, or a returned map's Jacobian, of run-time size: its columns all of
      * run-time arrays (banded); or all of constant sizes, read by the loops as values (every
      * pair an entry: the dense matrix's columns) */
+    /* (inputs of constant sizes beside the arrays: the Hessian's arrow, the Jacobian's dense
+     * columns) */
     if (!dense && !runtime_columns(f))
         fits &= ~(1u << ENTRY_HESS_SPARSE | 1u << ENTRY_JAC_SPARSE);
-    /* inputs of constant sizes beside the arrays: the Hessian's arrow, not yet a map's
-     * Jacobian's dense columns */
-    if (!dense && constant_column_param(f) >= 0)
-        fits &= ~(1u << ENTRY_JAC_SPARSE);
     if (!dense && !f->result_loop)
         fits &= ~(1u << ENTRY_JAC_SPARSE);
     if (recurrence)
@@ -169,14 +158,6 @@ int func_check_entries(const Func *f, unsigned asked, Diag *diag)
         diag_error(diag, def->bare ? def->loc : def->name_loc,
                    "'%s' returns several values, so it has no %s (a scalar result's); its "
                    "modes are %s", f->name, names.data, fits.data);
-    else if (wrong == 1u << ENTRY_JAC_SPARSE && f->result_loop && runtime_columns(f) &&
-             constant_column_param(f) >= 0)
-        diag_error(diag, def->bare ? def->loc : def->name_loc,
-                   "'%s' differentiates '%s', of a constant size, beside arrays of run-time "
-                   "sizes, so it has no jac-sparse yet (its pattern is found when every "
-                   "differentiated input is such an array, or none is); its modes are %s (or "
-                   "give the sizes with -D)", f->name, f->params[constant_column_param(f)].name,
-                   fits.data);
     else if (f->result_loop)
         diag_error(diag, def->bare ? def->loc : def->name_loc,
                    "'%s' returns a number of values known only at run time, so it has no %s "

@@ -919,21 +919,22 @@ static inline void gen_kept_program(Buf *out, uint64_t seed, GenKept *k)
 
 /* A definition whose Hessian or Jacobian has a size known only at run time and a banded
  * pattern (hess-sparse, jac-sparse with the pattern as code, src/band.c): x[n] differentiated
- * (and, when *two is set, Z[n][2] after it, read a row a step: arrays of different steps), p,
- * q and y data. A scalar is a sum of kept sums reading x[i], x[i+1] (and, in a third, x[i+2])
+ * (and, when *two is set, Z[n][2] after it, read a row a step: arrays of different steps; when
+ * *arrow is set, the scalar q after them: a dense row and column), p, q and y data. A scalar is a sum of kept sums reading x[i], x[i+1] (and, in a third, x[i+2])
  * and data, each scaled by a number or a data scalar (linear in the sums: a banded Hessian); a
  * vector result (*map set) is a map over 0..n-2 of two values a step reading x[i] and x[i+1].
  * The loop variable is not read as a number: where it makes a term vanish (x[i]*i at i = 0)
  * the unrolled pattern loses an entry the kept one keeps (README: an explicit zero). Whether
- * Z comes is drawn apart, so that a seed without it gives the program it gave before Z was
- * added. */
+ * Z comes, and q's place, are drawn apart, so that a seed without them gives the program it
+ * gave before they were added. */
 static inline void gen_band_program(Buf *out, uint64_t seed, int *map, int *two, int *arrow)
 {
     Rng rng = {seed}, apart = {seed * 2654435761u + 7}, bordered = {seed * 40503u + 11};
     *map = rng_chance(&rng, 35);
     *two = rng_chance(&apart, 30);
-    /* q differentiated too (a Hessian's only): the arrow, q's row and column dense */
-    *arrow = !*map && rng_chance(&bordered, 35);
+    /* q differentiated too: the Hessian's arrow (q's row and column dense), the Jacobian's
+     * dense column */
+    *arrow = rng_chance(&bordered, 35);
     int z = *two ? 2 : 0;
     buf_printf(out, "# adgen banded-pattern test, seed %llu\n", (unsigned long long)seed);
     buf_printf(out, "f(x[n]%s%s; p[2]%s, y[n]) {\n    a = ", *two ? ", Z[n][2]" : "",

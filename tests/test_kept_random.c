@@ -562,7 +562,8 @@ static void test_kept_random_sparse(void **state)
         free(log);
     }
     printf("%lu banded programs (%ld returned maps: jac-sparse; the others hess-sparse; %ld "
-           "with Z[n][2] beside x[n]; %ld with q differentiated beside them, an arrow), %ld "
+           "with Z[n][2] beside x[n]; %ld with q differentiated beside them: an arrow, a dense "
+           "column), %ld "
            "checks, 0 failures\n", n, maps, twos, arrows, checks);
     assert_true(checks > (long)n * 20);
     static const int drawn[] = {CV_ARRAY, CV_DATA, CV_SUM, CV_FOR, CV_KEPT_SUM, CV_CAPTURE,
