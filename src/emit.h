@@ -26,7 +26,7 @@
 typedef struct DefOut DefOut;
 
 /* The locals and parameters of the functions of a Hessian of run-time size (matrix.c). */
-enum { BAND_VARS = 12 };
+enum { BAND_VARS = 13 };
 extern const char *const band_var_names[BAND_VARS];
 
 /* The file's checkpointing helpers (ckp.c), and a checkpointed variant's locals. */

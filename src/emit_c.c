@@ -402,8 +402,13 @@ static void put_matrix(Buf *t, const DefOut *e, const Entry *entry)
         }
         for (int k = 0; k < f->nsizes; k++)
             buf_printf(t, "%s%s", k ? ", " : "", e->s.size[k]);
-        buf_printf(t, ") - 1]: entry k is at the row and the column %s stores at k, by row, "
-                   "then column; the columns are ", e->row[entry->kind]);
+        if (e->opt->csc)
+            buf_printf(t, ") - 1]: compressed column storage, entry k is in the column and at "
+                       "the row %s stores for it, by column, then row; the columns are ",
+                       e->row[entry->kind]);
+        else
+            buf_printf(t, ") - 1]: entry k is at the row and the column %s stores at k, by "
+                       "row, then column; the columns are ", e->row[entry->kind]);
     } else {
         int jac = entry->kind == ENTRY_JAC_SPARSE;
         buf_printf(t, " and stores the %u structural nonzero%s of its %s in %s[0..%u]: ",
@@ -946,13 +951,11 @@ int emit_check(const Program *prog, Diag *diag, const EmitOptions *opt)
         const Func *f = &prog->funcs[i];
         const Def *d = f->def;
         int jac = f->entries & 1u << ENTRY_JAC_SPARSE;
-        if ((f->entries >> ENTRY_JAC_SPARSE & 1 && func_pattern_code(f, ENTRY_JAC_SPARSE)) ||
-            (f->entries >> ENTRY_HESS_SPARSE & 1 && func_pattern_code(f, ENTRY_HESS_SPARSE)))
-            diag_error(diag, d->bare ? d->loc : d->name_loc, "--sparse=csc: the %s of '%s' "
-                       "has a size known only at run time, and its pattern comes as triplets "
-                       "(%s%s_%s_pattern), not yet in compressed columns", jac ? "Jacobian" :
-                       "Hessian", f->name, opt->prefix ? opt->prefix : "",
-                       opt->name ? opt->name : f->name, jac ? "jac_sparse" : "hess_sparse");
+        if (jac && func_pattern_code(f, ENTRY_JAC_SPARSE)) /* a Hessian's has columns */
+            diag_error(diag, d->bare ? d->loc : d->name_loc, "--sparse=csc: the Jacobian of "
+                       "'%s' has a size known only at run time, and its pattern comes as "
+                       "triplets (%s%s_jac_sparse_pattern), not yet in compressed columns",
+                       f->name, opt->prefix ? opt->prefix : "", opt->name ? opt->name : f->name);
     }
     if (opt->name && prog->nfuncs > 1) {
         const Def *second = prog->funcs[1].def;

@@ -171,8 +171,10 @@ void matrix_put_columns(Buf *out, const DefOut *e, const Entry *entry)
 /* ---- a Hessian of run-time size (src/band.c) ----------------------------------------------- */
 
 const char *const band_var_names[BAND_VARS] = {"r", "from", "to", "count", "len", "a", "t",
-                                                "row", "col", "nz", "product", "rows"};
-enum { V_R, V_FROM, V_TO, V_COUNT, V_LEN, V_A, V_T, V_ROW, V_COL, V_NZ, V_PRODUCT, V_ROWS };
+                                                "row", "col", "nz", "product", "rows",
+                                                "colptr"};
+enum { V_R, V_FROM, V_TO, V_COUNT, V_LEN, V_A, V_T, V_ROW, V_COL, V_NZ, V_PRODUCT, V_ROWS,
+       V_COLPTR };
 
 /* Parameter p's number of elements, in the sizes. */
 static Affine param_length(const Param *pa)
@@ -275,12 +277,16 @@ static void put_unused_sizes(Buf *out, const DefOut *e)
 }
 
 /* Whether pair k of the band gives entries of the lower triangle with rows of parameter q:
- * its column's parameter comes before q, or is q at a distance that is not positive. */
-static int lower_pair(const Func *f, uint32_t k, int q)
+ * its column's parameter comes before q, or is q at a distance that is not positive; or (by
+ * columns: the walk over q's elements is over columns, its pairs give their rows) after q, or
+ * q at a distance that is not negative. */
+static int lower_pair(const Func *f, uint32_t k, int q, int csc)
 {
     const BandPair *bp = &f->band.pair[k];
     const Loop *lp = &f->loops[bp->loop];
     const Load *ra = &lp->load[bp->a], *cb = &lp->load[bp->b];
+    if (csc)
+        return ra->param == q && (cb->param > q || (cb->param == q && cb->at.k >= ra->at.k));
     return ra->param == q && (cb->param < q || (cb->param == q && cb->at.k <= ra->at.k));
 }
 
@@ -416,14 +422,19 @@ static int border_param(const Func *f, int p)
 }
 
 /* An entry of row `row` (text: "start + r"), column pstart + (column text), whose value is
- * the product of colour (colour text) at row `at`; counted. */
+ * the product of colour (colour text) at row `at`; counted. By columns (csc), the walk is over
+ * columns: `row` is the column, `column` the row, and only the row is stored. */
 static void put_entry(Buf *out, const DefOut *e, const char *indent, const char *row,
-                      const char *column, const char *colour, const char *at)
+                      const char *column, const char *colour, const char *at, int csc)
 {
     const char *const *v = e->band_var;
-    buf_printf(out, "%sif (%s) {\n%s    %s[%s] = %s;\n%s    %s[%s] = %s;\n%s}\n", indent,
-               v[V_ROW], indent, v[V_ROW], v[V_COUNT], row, indent, v[V_COL], v[V_COUNT], column,
-               indent);
+    if (csc)
+        buf_printf(out, "%sif (%s)\n%s    %s[%s] = %s;\n", indent, v[V_ROW], indent, v[V_ROW],
+                   v[V_COUNT], column);
+    else
+        buf_printf(out, "%sif (%s) {\n%s    %s[%s] = %s;\n%s    %s[%s] = %s;\n%s}\n", indent,
+                   v[V_ROW], indent, v[V_ROW], v[V_COUNT], row, indent, v[V_COL], v[V_COUNT],
+                   column, indent);
     buf_printf(out, "%sif (%s)\n%s    %s[%s] = %s[(%s) * %s + %s];\n%s%s++;\n", indent, v[V_NZ],
                indent, v[V_NZ], v[V_COUNT], v[V_PRODUCT], colour, v[V_ROWS], at, indent,
                v[V_COUNT]);
@@ -443,7 +454,7 @@ static char *start_plus(const DefOut *e, int p, const char *name)
  * of colour `colour` (text) holds the entry at the column's row (a border input's column,
  * by symmetry); in a loop over the elements when p has several. */
 static void put_dense_columns(Buf *out, const DefOut *e, const char *indent, const char *row,
-                              int p, const char *colour_of, int column_colour)
+                              int p, const char *colour_of, int column_colour, int csc)
 {
     const char *const *v = e->band_var;
     Affine l = param_length(&e->s.f->params[p]);
@@ -458,7 +469,7 @@ static void put_dense_columns(Buf *out, const DefOut *e, const char *indent, con
         buf_puts(&colour, colour_of);
     Buf in = {0};
     buf_printf(&in, "%s    ", indent);
-    put_entry(out, e, in.data, row, column, colour.data, column_colour ? row : column);
+    put_entry(out, e, in.data, row, column, colour.data, column_colour ? row : column, csc);
     buf_printf(out, "%s}\n", indent);
     free(column);
     buf_free(&in);
@@ -467,43 +478,57 @@ static void put_dense_columns(Buf *out, const DefOut *e, const char *indent, con
 }
 
 /* The rows of border input q: each meets every element of the inputs before it (of arrays
- * and of border inputs alike) and its own up to itself, their values its colour's product. */
-static void put_border_rows(Buf *out, const DefOut *e, int q)
+ * and of border inputs alike) and its own up to itself, their values its colour's product.
+ * By columns (csc): its columns, each meeting its own elements from itself on, then every
+ * element of the inputs after it. */
+static void put_border_rows(Buf *out, const DefOut *e, int q, int csc)
 {
     const Func *f = e->s.f;
     const char *const *v = e->band_var;
     char *row = start_plus(e, q, v[V_R]);
     Buf colour = {0};
     buf_printf(&colour, "%u + %s", colour_start(f, q), v[V_R]);
-    buf_printf(out, "    for (long %s = 0; %s < %u; %s++) { /* the rows of %s */\n", v[V_R],
-               v[V_R], f->params[q].size, v[V_R], e->s.param[q]);
-    for (int p = 0; p < q; p++)
+    buf_printf(out, "    for (long %s = 0; %s < %u; %s++) { /* the %s of %s */\n", v[V_R],
+               v[V_R], f->params[q].size, v[V_R], csc ? "columns" : "rows", e->s.param[q]);
+    if (csc)
+        buf_printf(out, "        if (%s)\n            %s[%s] = %s;\n", v[V_COLPTR],
+                   v[V_COLPTR], row, v[V_COUNT]);
+    for (int p = 0; !csc && p < q; p++)
         if (f->params[p].kind == PARAM_DIFF)
-            put_dense_columns(out, e, "        ", row, p, colour.data, 0);
+            put_dense_columns(out, e, "        ", row, p, colour.data, 0, 0);
     char *column = start_plus(e, q, v[V_A]);
-    buf_printf(out, "        for (long %s = 0; %s <= %s; %s++) { /* %s */\n", v[V_A], v[V_A],
-               v[V_R], v[V_A], e->s.param[q]);
-    put_entry(out, e, "            ", row, column, colour.data, column);
-    buf_puts(out, "        }\n    }\n");
+    if (csc)
+        buf_printf(out, "        for (long %s = %s; %s < %u; %s++) { /* %s */\n", v[V_A],
+                   v[V_R], v[V_A], f->params[q].size, v[V_A], e->s.param[q]);
+    else
+        buf_printf(out, "        for (long %s = 0; %s <= %s; %s++) { /* %s */\n", v[V_A],
+                   v[V_A], v[V_R], v[V_A], e->s.param[q]);
+    put_entry(out, e, "            ", row, column, colour.data, column, csc);
+    buf_puts(out, "        }\n");
+    for (int p = q + 1; csc && p < f->nparams; p++)
+        if (f->params[p].kind == PARAM_DIFF)
+            put_dense_columns(out, e, "        ", row, p, colour.data, 0, 1);
+    buf_puts(out, "    }\n");
     free(column);
     free(row);
     buf_free(&colour);
 }
 
-static void put_rows(Buf *out, const DefOut *e, int q)
+static void put_rows(Buf *out, const DefOut *e, int q, int csc)
 {
     const Func *f = e->s.f;
     const char *const *v = e->band_var;
     if (border_param(f, q)) {
-        put_border_rows(out, e, q);
+        put_border_rows(out, e, q, csc);
         return;
     }
-    int border = 0;
-    for (int p = 0; p < q; p++)
+    /* the border inputs it meets: those before q (by columns: after) */
+    int first = csc ? q + 1 : 0, bound = csc ? f->nparams : q, border = 0;
+    for (int p = first; p < bound; p++)
         border |= border_param(f, p);
     uint32_t n = 0, *order = xrealloc(NULL, (f->band.npairs + 1) * sizeof *order);
     for (uint32_t k = 0; k < f->band.npairs; k++)
-        if (lower_pair(f, k, q))
+        if (lower_pair(f, k, q, csc))
             order[n++] = k;
     for (uint32_t a = 1; a < n; a++) /* by column parameter, then distance */
         for (uint32_t b = a; b > 0; b--) {
@@ -514,7 +539,7 @@ static void put_rows(Buf *out, const DefOut *e, int q)
             order[b - 1] = y;
             order[b] = x;
         }
-    if (!n && !border) {
+    if (!n && !border && !csc) { /* by columns, each column's start is stored */
         free(order);
         return;
     }
@@ -523,21 +548,26 @@ static void put_rows(Buf *out, const DefOut *e, int q)
     print_affine(&len, e, "", &l);
     put_plus(&start, e, &o);
     char *row = start_plus(e, q, v[V_R]);
-    buf_printf(out, "    { /* the rows of %s */\n", e->s.param[q]);
+    buf_printf(out, "    { /* the %s of %s */\n", csc ? "columns" : "rows", e->s.param[q]);
     if (n) {
         put_bounds(out, e, order, n, v[V_FROM], 0);
         put_bounds(out, e, order, n, v[V_TO], 1);
     }
     buf_printf(out, "        for (long %s = 0; %s < %s; %s++) {\n", v[V_R], v[V_R], len.data,
                v[V_R]);
-    /* by column: the border inputs before q, and the arrays' groups, in parameter order */
-    for (uint32_t g = 0, pc = 0; g < n || (int)pc < q;) {
-        if ((int)pc < q && border_param(f, (int)pc) && (g == n || pair_column(f, order[g]) >= (int)pc)) {
-            put_dense_columns(out, e, "            ", row, (int)pc, NULL, 1);
+    if (csc)
+        buf_printf(out, "            if (%s)\n                %s[%s] = %s;\n", v[V_COLPTR],
+                   v[V_COLPTR], row, v[V_COUNT]);
+    /* by column (by row): the border inputs before q (after q), and the arrays' groups, in
+     * parameter order */
+    for (uint32_t g = 0, pc = (uint32_t)first; g < n || (int)pc < bound;) {
+        if ((int)pc < bound && border_param(f, (int)pc) &&
+            (g == n || pair_column(f, order[g]) >= (int)pc)) {
+            put_dense_columns(out, e, "            ", row, (int)pc, NULL, 1, csc);
             pc++;
             continue;
         }
-        if (g == n || ((int)pc < q && pair_column(f, order[g]) > (int)pc)) {
+        if (g == n || ((int)pc < bound && pair_column(f, order[g]) > (int)pc)) {
             pc++;
             continue;
         }
@@ -582,10 +612,14 @@ static void put_rows(Buf *out, const DefOut *e, int q)
         Buf pstart = {0};
         put_plus(&pstart, e, &po);
         buf_printf(out, ") { /* %s[%s] */\n", e->s.param[p], column.data);
-        buf_printf(out, "                if (%s) {\n                    %s[%s] = %s%s;\n"
-                        "                    %s[%s] = %s%s;\n                }\n", v[V_ROW],
-                   v[V_ROW], v[V_COUNT], start.data, v[V_R], v[V_COL], v[V_COUNT], pstart.data,
-                   column.data);
+        if (csc) /* the walk's element is the column, the pair's the row */
+            buf_printf(out, "                if (%s)\n                    %s[%s] = %s%s;\n",
+                       v[V_ROW], v[V_ROW], v[V_COUNT], pstart.data, column.data);
+        else
+            buf_printf(out, "                if (%s) {\n                    %s[%s] = %s%s;\n"
+                            "                    %s[%s] = %s%s;\n                }\n", v[V_ROW],
+                       v[V_ROW], v[V_COUNT], start.data, v[V_R], v[V_COL], v[V_COUNT],
+                       pstart.data, column.data);
         buf_printf(out, "                if (%s)\n                    %s[%s] = %s[(", v[V_NZ],
                    v[V_NZ], v[V_COUNT], v[V_PRODUCT]);
         if (colour_start(f, p))
@@ -650,7 +684,7 @@ static void put_map_rows(Buf *out, const DefOut *e)
             int before = m < n ? lp->load[b->pair[order[m]].b].param : f->nparams;
             for (; border < before; border++)
                 if (border_param(f, border))
-                    put_dense_columns(out, e, "        ", rowt.data, border, NULL, 1);
+                    put_dense_columns(out, e, "        ", rowt.data, border, NULL, 1, 0);
             if (m == n)
                 break;
             const Load *ld = &lp->load[b->pair[order[m]].b];
@@ -683,32 +717,43 @@ void matrix_put_band_functions(Buf *out, const DefOut *e, int declare)
     const char *const *v = e->band_var;
     const char *real = real_type[e->opt->compile.real];
     const char *st = e->opt->file_static ? "static ADGEN_UNUSED " : "";
-    int jac = f->band.jac;
+    int jac = f->band.jac, csc = e->opt->csc; /* csc: a Hessian's (a map's is refused) */
     EntryKind k = jac ? ENTRY_JAC_SPARSE : ENTRY_HESS_SPARSE;
     const char *what = jac ? "Jacobian" : "Hessian's lower triangle";
+    const char *second = csc ? v[V_COLPTR] : v[V_COL];
     Buf sizes = {0}, args = {0};
     put_size_params(&sizes, e);
     put_size_args(&args, e);
     if (!declare) {
         Buf len = {0};
         put_band_rows(&len, e);
-        buf_printf(out, "\n/* The structural nonzeros of %s's %s, by row then column:\n * their "
-                        "rows and columns into %s and %s, their values from the products along "
-                        "the\n * colours into %s (each NULL or not); their count. */\n",
-                   e->fn[ENTRY_VALUE], what, v[V_ROW], v[V_COL], v[V_NZ]);
+        if (csc)
+            buf_printf(out, "\n/* The structural nonzeros of %s's %s, by column then row:\n * "
+                            "where each column starts into %s (and the count after the last), "
+                            "their rows\n * into %s, their values from the products along the "
+                            "colours into %s (each NULL\n * or not); their count. */\n",
+                       e->fn[ENTRY_VALUE], what, v[V_COLPTR], v[V_ROW], v[V_NZ]);
+        else
+            buf_printf(out, "\n/* The structural nonzeros of %s's %s, by row then column:\n * "
+                            "their rows and columns into %s and %s, their values from the "
+                            "products along the\n * colours into %s (each NULL or not); their "
+                            "count. */\n", e->fn[ENTRY_VALUE], what, v[V_ROW], v[V_COL], v[V_NZ]);
         buf_printf(out, "static ADGEN_FUNC long %s(%slong *%s, long *%s, %s *%s, const %s *%s)\n{\n",
-                   e->col[k], sizes.data, v[V_ROW], v[V_COL], real, v[V_NZ], real, v[V_PRODUCT]);
+                   e->col[k], sizes.data, v[V_ROW], second, real, v[V_NZ], real, v[V_PRODUCT]);
         put_unused_sizes(out, e);
         if (!f->band.npairs) /* no entry */
             buf_printf(out, "    (void)%s;\n    (void)%s;\n    (void)%s;\n    (void)%s;\n",
-                       v[V_ROW], v[V_COL], v[V_NZ], v[V_PRODUCT]);
+                       v[V_ROW], second, v[V_NZ], v[V_PRODUCT]);
         buf_printf(out, "    const long %s = %s;\n    long %s = 0;\n    (void)%s;\n", v[V_ROWS],
                    len.data, v[V_COUNT], v[V_ROWS]);
         for (int q = 0; !jac && q < f->nparams; q++)
             if (f->params[q].kind == PARAM_DIFF)
-                put_rows(out, e, q);
+                put_rows(out, e, q, csc);
         if (jac)
             put_map_rows(out, e);
+        if (csc)
+            buf_printf(out, "    if (%s)\n        %s[%s] = %s;\n", v[V_COLPTR], v[V_COLPTR],
+                       v[V_ROWS], v[V_COUNT]);
         buf_printf(out, "    return %s;\n}\n", v[V_COUNT]);
         buf_free(&len);
     }
@@ -725,20 +770,38 @@ void matrix_put_band_functions(Buf *out, const DefOut *e, int declare)
     } else {
         buf_printf(out, ")\n{\n    return %s(%s0, 0, 0, 0);\n}\n", e->col[k], args.data);
     }
-    buf_printf(out, "%s/* Stores in %s[k], %s[k] the row and the column of the %s's "
-                    "structural nonzero k\n * (%s's), for k < %s(",
-               declare ? "" : "\n", v[V_ROW], v[V_COL], jac ? "Jacobian" : "Hessian", e->fn[k],
-               e->nnz[k]);
-    if (f->nsizes)
-        buf_putn(out, args.data, args.len - 2);
-    buf_printf(out, "), by row then column%s. */\n", jac ? "" : " (row >= column)");
-    buf_printf(out, "%sADGEN_FUNC void %s(%slong *%s, long *%s)", st, e->row[k], sizes.data,
-               v[V_ROW], v[V_COL]);
+    if (csc) {
+        Buf cols = {0};
+        put_band_rows(&cols, e);
+        buf_printf(out, "%s/* Stores in %s[j] where column j of the Hessian's lower triangle "
+                        "starts, for j <= %s\n * (%s[%s] = %s(",
+                   declare ? "" : "\n", v[V_COLPTR], cols.data, v[V_COLPTR], cols.data,
+                   e->nnz[k]);
+        if (f->nsizes)
+            buf_putn(out, args.data, args.len - 2);
+        buf_printf(out, ")), and in %s[k] the row of structural nonzero k\n * (%s's), by column "
+                        "then row (row >= column). */\n", v[V_ROW], e->fn[k]);
+        buf_free(&cols);
+    } else {
+        buf_printf(out, "%s/* Stores in %s[k], %s[k] the row and the column of the %s's "
+                        "structural nonzero k\n * (%s's), for k < %s(",
+                   declare ? "" : "\n", v[V_ROW], v[V_COL], jac ? "Jacobian" : "Hessian",
+                   e->fn[k], e->nnz[k]);
+        if (f->nsizes)
+            buf_putn(out, args.data, args.len - 2);
+        buf_printf(out, "), by row then column%s. */\n", jac ? "" : " (row >= column)");
+    }
+    if (csc)
+        buf_printf(out, "%sADGEN_FUNC void %s(%slong *%s, long *%s)", st, e->row[k], sizes.data,
+                   v[V_COLPTR], v[V_ROW]);
+    else
+        buf_printf(out, "%sADGEN_FUNC void %s(%slong *%s, long *%s)", st, e->row[k], sizes.data,
+                   v[V_ROW], v[V_COL]);
     if (declare)
         buf_puts(out, ";\n");
     else
         buf_printf(out, "\n{\n    %s(%s%s, %s, 0, 0);\n}\n\n", e->col[k], args.data, v[V_ROW],
-                   v[V_COL]);
+                   second);
     buf_free(&sizes);
     buf_free(&args);
 }

@@ -392,7 +392,7 @@ static void put_band_driver(Buf *d, int map, int two, int arrow)
     const char *kind = map ? "jac_sparse" : "hess_sparse", *KIND = map ? "JAC_SPARSE" :
                                                                           "HESS_SPARSE";
     buf_puts(d, driver_head);
-    buf_puts(d, "#include \"k.h\"\n");
+    buf_puts(d, map ? "#include \"k.h\"\n" : "#include \"k.h\"\n#include \"c.h\"\n");
     for (size_t s = 0; s < sizeof band_sizes / sizeof *band_sizes; s++)
         buf_printf(d, "#include \"u%d.h\"\n", band_sizes[s]);
     buf_puts(d, "static double *vec(long len)\n{\n"
@@ -450,6 +450,42 @@ static void put_band_driver(Buf *d, int map, int two, int arrow)
     if (map)
         buf_puts(d, "        for (long i = 0; i < nv; i++)\n"
                     "            same(\"the values\", (int)n, out[i], o2[i]);\n");
+    else /* by columns (--sparse=csc): each column's rows ascending, the triplets' numbers
+          * to rounding (an entry below the diagonal comes from the product of its row's
+          * colour, not its column's: H's other half) */
+        buf_puts(d, "        {\n            scale = mag(nz, (int)nnz);\n"
+                    "            long *cp = malloc((size_t)(nd + 1) * sizeof *cp), *rs = "
+                    "malloc((size_t)(nd + 1) * sizeof *rs);\n"
+                    "            long *cr = malloc((size_t)(nnz > 0 ? nnz : 1) * sizeof *cr);\n"
+                    "            double *cz = vec(nnz);\n"
+                    "            c_f_hess_sparse_pattern(n, cp, cr);\n");
+    if (!map)
+        buf_printf(d, "            bits(\"csc's value\", (int)n, c_f_hess_sparse(n, %s, cz, work), "
+                      "v1);\n", args);
+    if (!map)
+        buf_puts(d, "            n_checks++;\n"
+                    "            if (cp[0] != 0 || cp[nd] != nnz)\n"
+                    "                n_fail++, printf(\"csc: colptr ends %ld %ld, n = %ld\\n\", "
+                    "cp[0], cp[nd], n);\n"
+                    "            for (long i = 0, k = 0; i <= nd; i++) /* the triplets' rows */\n"
+                    "                for (rs[i] = k; k < nnz && row[k] == i; k++)\n"
+                    "                    ;\n"
+                    "            for (long j = 0; j < nd && cp[nd] == nnz; j++)\n"
+                    "                for (long q = cp[j]; q < cp[j + 1]; q++) {\n"
+                    "                    long k = cr[q] >= j && cr[q] < nd ? rs[cr[q]] : nnz;\n"
+                    "                    while (k < nnz && row[k] == cr[q] && col[k] != j)\n"
+                    "                        k++;\n"
+                    "                    n_checks++;\n"
+                    "                    if (k == nnz || row[k] != cr[q] || (q > cp[j] && cr[q] "
+                    "<= cr[q - 1])) {\n"
+                    "                        n_fail++;\n"
+                    "                        printf(\"csc: (%ld, %ld) at %ld, n = %ld\\n\", "
+                    "cr[q], j, q, n);\n"
+                    "                    } else {\n"
+                    "                        same(\"csc\", (int)n, cz[q], nz[k]);\n"
+                    "                    }\n                }\n"
+                    "            free(cp);\n            free(rs);\n            free(cr);\n"
+                    "            free(cz);\n        }\n");
     buf_puts(d, "        switch (n) {\n");
     for (size_t s = 0; s < sizeof band_sizes / sizeof *band_sizes; s++) {
         int K = band_sizes[s];
@@ -518,6 +554,16 @@ static char *check_band_program(uint64_t seed)
     free(out);
     Buf units = {0};
     buf_puts(&units, " k.c");
+    if (!map) { /* the Hessian by columns */
+        rc = runf(&out, "cd " OUT "/band && " "\"${ADGEN:-../../../../adgen}\""
+                        " --emit=hess-sparse --sparse=csc --prefix=c_ f.expr -o c.c --header c.h "
+                        "2>&1");
+        if (rc != 0)
+            fail_msg("seed %llu: adgen --sparse=csc: status %d\n%s\n%s",
+                     (unsigned long long)seed, rc, out, text.data);
+        free(out);
+        buf_puts(&units, " c.c");
+    }
     for (size_t s = 0; s < sizeof band_sizes / sizeof *band_sizes; s++) {
         int K = band_sizes[s];
         rc = runf(&out, "cd " OUT "/band && " "\"${ADGEN:-../../../../adgen}\"" " --emit=%s -D n=%d "
