@@ -97,11 +97,10 @@ unsigned func_misfits(const Func *f)
     int dense = func_dense_sparse(f);
     if (runtime_columns(f))
         fits &= ~(1u << ENTRY_JAC | 1u << ENTRY_HESS);
-    /* a sparse Hessian, or a returned map's Jacobian, of run-time size: its columns all of
-     * run-time arrays (banded); or all of constant sizes, read by the loops as values (every
-     * pair an entry: the dense matrix's columns) */
-    /* (inputs of constant sizes beside the arrays: the Hessian's arrow, the Jacobian's dense
-     * columns) */
+    /* a sparse Hessian, or a returned map's Jacobian, of run-time size: the arrays' band
+     * (inputs of constant sizes beside them: the Hessian's arrow, the Jacobian's dense
+     * columns); or, with inputs of constant sizes only, read by the loops as values, every
+     * entry: the dense matrix's columns */
     if (!dense && !runtime_columns(f))
         fits &= ~(1u << ENTRY_HESS_SPARSE | 1u << ENTRY_JAC_SPARSE);
     if (!dense && !f->result_loop)
