@@ -280,7 +280,7 @@ static void put_unused_sizes(Buf *out, const DefOut *e)
  * its column's parameter comes before q, or is q at a distance that is not positive; or (by
  * columns: the walk over q's elements is over columns, its pairs give their rows) after q, or
  * q at a distance that is not negative. */
-static int lower_pair(const Func *f, uint32_t k, int q, int csc)
+static int half_pair(const Func *f, uint32_t k, int q, int csc)
 {
     const BandPair *bp = &f->band.pair[k];
     const Loop *lp = &f->loops[bp->loop];
@@ -408,11 +408,6 @@ static void put_bounds(Buf *out, const DefOut *e, const uint32_t *order, uint32_
     }
 }
 
-/* The rows of parameter q: per row, its entries by column, each once. Each column the row
- * meets is the row's element plus a distance, a group of pairs sharing the column's
- * parameter and the distance: in the order of the parameters, then of the distances, they
- * are ascending, and a group's entry is there when one of its pairs reaches the row (within
- * the pair's rows, and, for a step other than 1, on one). */
 /* Whether parameter p is a differentiated input of a constant size beside the arrays: its
  * elements have a colour each, and their rows and columns hold every element (the arrow's
  * border). */
@@ -514,6 +509,13 @@ static void put_border_rows(Buf *out, const DefOut *e, int q, int csc)
     buf_free(&colour);
 }
 
+/* The rows of parameter q: per row, its entries by column, each once. Each column the row
+ * meets is the row's element plus a distance, a group of pairs sharing the column's
+ * parameter and the distance: in the order of the parameters, then of the distances, they
+ * are ascending, and a group's entry is there when one of its pairs reaches the row (within
+ * the pair's rows, and, for a step other than 1, on one); the border inputs' columns come in
+ * their parameters' places. By columns (csc), the same walk over q's elements as columns,
+ * with the band's other half and the border inputs after q as rows. */
 static void put_rows(Buf *out, const DefOut *e, int q, int csc)
 {
     const Func *f = e->s.f;
@@ -528,7 +530,7 @@ static void put_rows(Buf *out, const DefOut *e, int q, int csc)
         border |= border_param(f, p);
     uint32_t n = 0, *order = xrealloc(NULL, (f->band.npairs + 1) * sizeof *order);
     for (uint32_t k = 0; k < f->band.npairs; k++)
-        if (lower_pair(f, k, q, csc))
+        if (half_pair(f, k, q, csc))
             order[n++] = k;
     for (uint32_t a = 1; a < n; a++) /* by column parameter, then distance */
         for (uint32_t b = a; b > 0; b--) {
