@@ -452,7 +452,9 @@ static void put_band_driver(Buf *d, int map, int two, int arrow)
                     "            same(\"the values\", (int)n, out[i], o2[i]);\n");
     else /* by columns (--sparse=csc): each column's rows ascending, the triplets' numbers
           * to rounding (an entry below the diagonal comes from the product of its row's
-          * colour, not its column's: H's other half) */
+          * colour, not its column's: H's other half), but where its row or column meets an
+          * entry that is not a number (which the two halves' products spread to different
+          * entries: 0 times NaN) */
         buf_puts(d, "        {\n            scale = mag(nz, (int)nnz);\n"
                     "            long *cp = malloc((size_t)(nd + 1) * sizeof *cp), *rs = "
                     "malloc((size_t)(nd + 1) * sizeof *rs);\n"
@@ -481,7 +483,7 @@ static void put_band_driver(Buf *d, int map, int two, int arrow)
                     "                        n_fail++;\n"
                     "                        printf(\"csc: (%ld, %ld) at %ld, n = %ld\\n\", "
                     "cr[q], j, q, n);\n"
-                    "                    } else {\n"
+                    "                    } else if (!odd[cr[q]] && !odd[j]) {\n"
                     "                        same(\"csc\", (int)n, cz[q], nz[k]);\n"
                     "                    }\n                }\n"
                     "            free(cp);\n            free(rs);\n            free(cr);\n"
