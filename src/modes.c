@@ -472,8 +472,8 @@ static void loop_tape(Loop *lp)
     dag_reach(d, n - 1, reach);
     for (NodeId id = 1; id < n; id++) {
         const Node *nd = &d->nodes[id];
-        uint32_t s = (uint32_t)nd->k;
-        if (nd->kind == N_INPUT) {
+        if (nd->kind == N_INPUT) { /* k: a slot (a constant's is a number, maybe 1e308) */
+            uint32_t s = (uint32_t)nd->k;
             bar[id] = s >= body->bar_slot && s < body->bar_slot + (uint32_t)body->nroots;
             state[id] = s >= st0 && s < st0 + lp->nstate;
         } else {

@@ -1227,6 +1227,20 @@ static void test_kept_hvp_inactive_recurrence(void **state)
     kept_beside_unrolled("inact", "hvp,hess", "n=3");
 }
 
+/* A constant beyond 2^32 in a recurrence's step: the tape's walk read every node's number as
+ * a slot, a float-to-integer conversion out of range (UBSan, in the sanitized pass; fuzz). */
+static void test_kept_huge_constant_in_step(void **state)
+{
+    (void)state;
+    spit(OUT "/huge.expr", "f(a; n) {\n    s[0] = a\n    for k = 0..n-1 { s[k+1] = sin(s[k]*1e308) + "
+                           "a }\n    return s[n]\n}\n");
+    char *out = NULL;
+    int rc = runf(&out, ADGEN_CMD " --emit=grad,hvp " OUT "/huge.expr 2>&1");
+    if (rc != 0)
+        fail_msg("status %d\n%s", rc, out);
+    free(out);
+}
+
 /* Sizes but no loop (a sum over a range empty at every size): every entry point, hess-sparse's
  * pattern as code among them (it crashed adgen), warning-free and the unrolled form's. */
 static void test_kept_sizes_without_loop(void **state)
@@ -1502,6 +1516,7 @@ int main(void)
         cmocka_unit_test(test_kept_size_independent_of_n),
         cmocka_unit_test(test_kept_hvp_inactive_recurrence),
         cmocka_unit_test(test_kept_data_state_at_edge),
+        cmocka_unit_test(test_kept_huge_constant_in_step),
         cmocka_unit_test(test_kept_sizes_without_loop),
         cmocka_unit_test(test_kept_size_checks),
         cmocka_unit_test(test_kept_against_unrolled),
