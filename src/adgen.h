@@ -682,6 +682,9 @@ void program_free(Program *prog);
 
 /* ---- func.c: a Func's and a Loop's accessors and release (below sema and modes) ----------- */
 
+/* Whether node id of f reads, through its operands, an input slot with mask[slot] set.
+ * Iterative; marks what it visited in seen (f->dag.len bytes, zeroed by the caller). */
+int func_reads_slots(const Func *f, NodeId id, const uint8_t *mask, uint8_t *seen);
 /* Whether f has run-time sizes or kept loops: its entry points are built around the loops
  * (a definition with sizes but no loop, such as a sum over a range empty at every size,
  * among them). */

@@ -167,25 +167,7 @@ static int along_arrays(const Func *f, NodeId id)
     }
     uint8_t *seen = xrealloc(NULL, d->len + 1);
     memset(seen, 0, d->len + 1);
-    NodeId *stack = xrealloc(NULL, (d->len + 1) * sizeof *stack);
-    uint32_t top = 0;
-    int found = 0;
-    stack[top++] = id;
-    seen[id] = 1;
-    while (top && !found) {
-        const Node *nd = &d->nodes[stack[--top]];
-        if (nd->kind == N_INPUT) {
-            found = mask[(uint32_t)nd->k];
-            continue;
-        }
-        NodeId ops[3] = {nd->a, nd->b, nd->c};
-        for (int i = 0; i < node_arity(nd->kind); i++)
-            if (!seen[ops[i]]) {
-                seen[ops[i]] = 1;
-                stack[top++] = ops[i];
-            }
-    }
-    free(stack);
+    int found = func_reads_slots(f, id, mask, seen);
     free(seen);
     free(mask);
     return found;

@@ -92,3 +92,31 @@ void func_put_affine(Buf *out, const Affine *a, const char *var, const char *con
     else if (a->k)
         buf_printf(out, " %c %lld", a->k < 0 ? '-' : '+', (long long)(a->k < 0 ? -a->k : a->k));
 }
+
+int func_reads_slots(const Func *f, NodeId id, const uint8_t *mask, uint8_t *seen)
+{
+    uint32_t top = 0, cap = 64;
+    NodeId *stack = xrealloc(NULL, cap * sizeof *stack);
+    int found = 0;
+    stack[top++] = id;
+    while (top && !found) {
+        NodeId n = stack[--top];
+        const Node *nd = &f->dag.nodes[n];
+        if (!n || seen[n])
+            continue;
+        seen[n] = 1;
+        if (nd->kind == N_INPUT) {
+            found = mask[(uint32_t)nd->k];
+            continue;
+        }
+        if (top + 3 > cap) {
+            cap *= 2;
+            stack = xrealloc(stack, cap * sizeof *stack);
+        }
+        stack[top++] = nd->a;
+        stack[top++] = nd->b;
+        stack[top++] = nd->c;
+    }
+    free(stack);
+    return found;
+}

@@ -25,36 +25,6 @@ static int has_slots(const Sched *s, const Body *b, uint32_t slot, uint32_t n)
     return 0;
 }
 
-/* Whether node id of the function reads, through its operands, a slot with mask[slot] set.
- * Iterative; marks what it visited in seen. */
-static int reads_slots(const Func *f, NodeId id, const uint8_t *mask, uint8_t *seen)
-{
-    uint32_t top = 0, cap = 64;
-    NodeId *stack = xrealloc(NULL, cap * sizeof *stack);
-    int found = 0;
-    stack[top++] = id;
-    while (top && !found) {
-        NodeId n = stack[--top];
-        const Node *nd = &f->dag.nodes[n];
-        if (!n || seen[n])
-            continue;
-        seen[n] = 1;
-        if (nd->kind == N_INPUT) {
-            found = mask[(uint32_t)nd->k];
-            continue;
-        }
-        if (top + 3 > cap) {
-            cap *= 2;
-            stack = xrealloc(stack, cap * sizeof *stack);
-        }
-        stack[top++] = nd->a;
-        stack[top++] = nd->b;
-        stack[top++] = nd->c;
-    }
-    free(stack);
-    return found;
-}
-
 /* Whether the statement of node id (top) reads node `target` inside its expression. */
 static int inline_reads(const Sched *s, const Body *b, NodeId id, NodeId target, int top)
 {
@@ -104,12 +74,12 @@ static uint8_t *fusible(const DefOut *e, const Entry *entry, const Body *b, cons
             continue;
         /* the seeds of the reverse loop (and of its tangent) must not read a loop's result */
         memset(seen, 0, f->dag.len);
-        if (reads_slots(f, loop_sweep(f, lp, o[RUN_REVERSE] ? entry->kind : ENTRY_GRAD)->seed[0],
+        if (func_reads_slots(f, loop_sweep(f, lp, o[RUN_REVERSE] ? entry->kind : ENTRY_GRAD)->seed[0],
                         mask, seen))
             continue;
         memset(seen, 0, f->dag.len);
         if (o[RUN_REVERSE_TANGENT] &&
-            reads_slots(f, loop_sweep(f, lp, ENTRY_HVP)->seed[0], mask, seen))
+            func_reads_slots(f, loop_sweep(f, lp, ENTRY_HVP)->seed[0], mask, seen))
             continue;
         fuse[i] = 1;
         for (uint32_t k = 0; k < b->n && fuse[i]; k++)
