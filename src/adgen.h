@@ -499,6 +499,10 @@ typedef struct {
     uint32_t live_bar;    /* grad, vjp, hvp: ncap slots, 1 where a capture's term was not a
                              strong zero in some iteration (else the sum is one) */
     uint32_t live_dot;    /* jvp, hvp: the same of a sum's tangent (one slot) */
+    uint32_t zero_bar;    /* grad, vjp, hvp: a recurrence's nstate slots, whether each state's
+                             adjoint (hvp: its tangent) after the reverse loop, its first
+                             value's, is a strong zero: the flag the loop carries, read where
+                             Loop.state_flag was set before the sweeps */
 } LoopSweep;
 
 /* A loop over a range that depends on a run-time size, kept as a C loop: a sum, or a
@@ -526,6 +530,10 @@ typedef struct {
     uint8_t *cap_active;  /* per capture: it does (the body differentiates with respect to it) */
     uint8_t *state_active; /* per state: it does (its first value does, or its next one reads
                               what does); the others carry no tangent and no adjoint */
+    uint8_t *state_flag;  /* per state: its adjoint (and its tangent's) may be a strong zero at
+                             some step, so that the reverse loops carry whether it is: its last
+                             value is not read or read under a condition, or every next state
+                             its step reads it into is such a state */
     uint32_t dot_slot;    /* jvp, hvp: the results' tangents (one set for both) */
     uint32_t flag_slot;   /* the body's slots of those conditions: per capture (its tangent's),
                              then per result the seed's, then the seed's tangent's */
@@ -712,6 +720,11 @@ static inline uint32_t loop_state_slot(const Loop *lp, uint32_t j) { return 1 + 
 static inline int loop_result_active(const Loop *lp, uint32_t j)
 {
     return lp->active && (!lp->nstate || !lp->state_active || lp->state_active[j]);
+}
+/* Whether the reverse loops of lp carry the strong-zero flag of state j's adjoint. */
+static inline int loop_state_flag(const Loop *lp, uint32_t j)
+{
+    return lp->nstate && lp->state_flag && lp->state_flag[j];
 }
 static inline uint32_t loop_cap_slot(const Loop *lp, uint32_t c)
 {

@@ -296,7 +296,7 @@ static NodeId either(Dag *d, NodeId p, NodeId q)
 
 NodeId deriv_both(Dag *d, NodeId p, NodeId q)
 {
-    return p && q ? dag_binary(d, N_AND, p, q) : 0;
+    return p && q ? (p == q ? p : dag_binary(d, N_AND, p, q)) : 0;
 }
 
 NodeId deriv_term(Dag *d, NodeId w, int i, NodeId x, NodeId x_zero, NodeId *term_zero)

@@ -67,6 +67,9 @@ struct DefOut {
     const char *work_ckp_macro;  /* NAME_WORK_CKP(sizes, snaps), or NULL */
     const char *ckp_var[CKP_VARS]; /* a checkpointed variant's locals */
     const char **ckp_state;      /* per state of the recurrence: its copy the reverse loop steps */
+    const char ***state_zero;    /* per kept loop, per state with a flag (Loop.state_flag):
+                                    the carried flags of its adjoint ([2 j]) and of its
+                                    tangent ([2 j + 1]) */
 };
 
 /* ---- lines.c: #line directives -------------------------------------------------------------- */
@@ -189,6 +192,9 @@ typedef enum {
     OUT_LOAD_HV,    /* of the Hessian-vector product */
     OUT_STATE_BAR,  /* state idx's adjoint, the next iteration's (backwards) */
     OUT_STATE_HV,   /* its tangent (hvp's reverse loop) */
+    OUT_STATE_ZERO, /* whether state idx's adjoint is a strong zero, the next iteration's:
+                       its flag (Loop.state_flag) the reverse loop carries */
+    OUT_STATE_HV_ZERO, /* the same of its tangent */
     OUT_STEP,       /* hvp's forward loop: state idx at the step's start (idx < nstate), or
                        the tangent of state idx - nstate, stored for the reverse loop */
     OUT_CAP_BAR,    /* capture idx's adjoint term, summed */

@@ -59,6 +59,7 @@ void func_free(Func *f)
         free(lp->init);
         free(lp->tape);
         free(lp->state_active);
+        free(lp->state_flag);
         free(lp->traj);
     }
     free(f->loops);

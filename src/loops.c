@@ -129,7 +129,8 @@ static int nonzero_const(const Dag *d, NodeId id)
 static int carried(const RunOut *o, const uint8_t *adds, uint32_t k)
 {
     return !adds[k] && (o[k].kind == OUT_RESULT || o[k].kind == OUT_RESULT_DOT ||
-                        o[k].kind == OUT_STATE_BAR || o[k].kind == OUT_STATE_HV);
+                        o[k].kind == OUT_STATE_BAR || o[k].kind == OUT_STATE_HV ||
+                        o[k].kind == OUT_STATE_ZERO || o[k].kind == OUT_STATE_HV_ZERO);
 }
 
 /* Where a returned map's value j of iteration `var` is, in `array` (out, out_dot, out_bar):
@@ -276,6 +277,14 @@ static NodeId *name_iteration_inputs(const DefOut *e, const Entry *entry, const 
     for (uint32_t i = 0; i < lp->ncap + 2 * nout; i++)
         if (flag[i])
             name[body->input[lp->flag_slot + i]] = outer_text(&outer, flag[i]);
+    /* the flags a recurrence's reverse loop carries */
+    for (uint32_t j = 0; back && rec && j < nout; j++) {
+        if (!loop_state_flag(lp, j))
+            continue;
+        name[body->input[loop_seed_flag(lp, j)]] = e->state_zero[r->loop][2 * j];
+        if (r->kind == RUN_REVERSE_TANGENT)
+            name[body->input[loop_seed_dot_flag(lp, j)]] = e->state_zero[r->loop][2 * j + 1];
+    }
     return flag;
 }
 
@@ -360,6 +369,11 @@ static void route_outputs(const DefOut *e, const Entry *entry, const Run *r, con
             into[k] = local[f->input[loop_sweep(f, lp, ENTRY_HVP)->bar + lp->ncap + o[k].idx]];
             adds[k] = 0;
             break;
+        case OUT_STATE_ZERO:
+        case OUT_STATE_HV_ZERO:
+            into[k] = e->state_zero[r->loop][2 * o[k].idx + (o[k].kind == OUT_STATE_HV_ZERO)];
+            adds[k] = 0;
+            break;
         case OUT_STEP: /* where hvp's tape keeps it, as a tape entry */
             into[k] = work_text(e, lp, var, o[k].idx, 0);
             adds[k] = 0;
@@ -436,6 +450,15 @@ static void put_carried(Buf *out, const DefOut *e, const Entry *entry, const Bod
             buf_printf(out, "    %s %s = %s;\n", real, into[k],
                        outer_text(&outer, loop_sweep(f, lp, o[k].kind == OUT_STATE_HV ?
                                                      ENTRY_HVP : seeds)->seed[o[k].idx]));
+    /* the flags of the states' adjoints (and their tangents') being strong zeros */
+    for (uint32_t k = 0; k < n; k++) {
+        if (o[k].kind != OUT_STATE_ZERO && o[k].kind != OUT_STATE_HV_ZERO)
+            continue;
+        const LoopSweep *sw = loop_sweep(f, lp, o[k].kind == OUT_STATE_HV_ZERO ? ENTRY_HVP :
+                                                seeds);
+        NodeId z = sw->seed_zero ? sw->seed_zero[o[k].idx] : 0;
+        buf_printf(out, "    %s %s = %s;\n", real, into[k], z ? outer_text(&outer, z) : zero);
+    }
     /* the trajectories' first elements: the states before the loop */
     for (uint32_t k = 0; k < n; k++) {
         uint32_t j = o[k].idx;

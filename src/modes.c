@@ -525,21 +525,63 @@ static int any_zero(const Func *f, const Loop *lp, unsigned kinds, int seed, uin
     return 0;
 }
 
+/* Which states of a recurrence carry a strong-zero flag through its reverse loops
+ * (lp->state_flag, set before the sweeps by unread_states): those whose seed may be a strong
+ * zero in some sweep (once they are made), then each state
+ * whose step reads it into no next value but such states' (its adjoint's terms are all
+ * theirs). A state a later loop reads at every step never is one: the readers' adjoints join
+ * its own at every step. */
+static void state_flags(const Func *f, Loop *lp)
+{
+    const Func *body = lp->body;
+    uint32_t n = lp->nstate;
+    uint8_t *flag = lp->state_flag;
+    if (!n || !lp->active)
+        return;
+    uint8_t *reads = xrealloc(NULL, (size_t)n * n), *reach = xrealloc(NULL, body->dag.len);
+    for (uint32_t j = 0; j < n; j++) { /* reads[s * n + j]: state j's next value reads s */
+        memset(reach, 0, body->dag.len);
+        reach[body->roots[j]] = 1;
+        dag_reach(&body->dag, body->roots[j], reach);
+        for (uint32_t s = 0; s < n; s++)
+            reads[(size_t)s * n + j] = lp->state_active[j] &&
+                                       reach[body->input[loop_state_slot(lp, s)]];
+    }
+    for (uint32_t j = 0; j < n; j++)
+        flag[j] |= lp->state_active[j] && !(lp->traj && lp->traj[j]) &&
+                   any_zero(f, lp, ENTRIES_REVERSE, 1, j);
+    for (int changed = 1; changed;) {
+        changed = 0;
+        for (uint32_t s = 0; s < n; s++) {
+            int all = lp->state_active[s] && !flag[s] && !(lp->traj && lp->traj[s]);
+            for (uint32_t j = 0; all && j < n; j++)
+                all = !reads[(size_t)s * n + j] || flag[j];
+            flag[s] |= all;
+            changed |= all;
+        }
+    }
+    free(reads);
+    free(reach);
+}
+
 /* A body's strong-zero conditions of what crosses into it, its flag slots: per capture (its
  * tangent), per result (its cotangent, its cotangent's tangent). Only a flag some entry
- * point has a condition for is read: the others are never. */
+ * point has a condition for, or a recurrence carries, is read: the others are never. */
 static void body_flags(const Func *f, Loop *lp)
 {
     Func *body = lp->body;
     uint32_t nout = loop_results(lp);
     NodeId *z = new_ids(body->ninputs + 2 * nout);
+    state_flags(f, lp);
     for (uint32_t c = 0; c < lp->ncap; c++)
         if (any_zero(f, lp, ENTRIES_TANGENTS, 0, c))
             z[loop_cap_slot(lp, c)] = body->input[loop_cap_flag(lp, c)];
+    /* a recurrence's seeds are the adjoints it carries: a flag where it carries one */
     for (uint32_t j = 0; j < nout; j++) {
-        if (any_zero(f, lp, ENTRIES_REVERSE, 1, j))
+        if (lp->nstate ? loop_state_flag(lp, j) : any_zero(f, lp, ENTRIES_REVERSE, 1, j))
             z[body->ninputs + j] = body->input[loop_seed_flag(lp, j)];
-        if (any_zero(f, lp, 1u << ENTRY_HVP, 1, j))
+        if (lp->nstate ? loop_state_flag(lp, j) && func_built(f) & 1u << ENTRY_HVP :
+                         any_zero(f, lp, 1u << ENTRY_HVP, 1, j))
             z[body->ninputs + nout + j] = body->input[loop_seed_dot_flag(lp, j)];
     }
     body->slot_zero = z;
@@ -589,6 +631,45 @@ static NodeId summed_zero(Func *f, uint32_t slot)
     return dag_binary(&f->dag, N_EQ, f->input[slot], f->zero);
 }
 
+/* Before the sweeps: the states of recurrences whose last values nothing the sweeps
+ * differentiate reads (no root of the function, no first value or capture of a kept loop),
+ * which start their reverse loops as strong zeros, and those that are one through them
+ * (state_flags): the adjoints of their first values are strong zeros where the flags the
+ * loop carries say so (LoopSweep.zero_bar). Seeds that are strong zeros under a condition
+ * add theirs once the sweeps are made (body_flags), for the loop only. */
+static void unread_states(Func *f)
+{
+    const Dag *d = &f->dag;
+    uint8_t *reach = xrealloc(NULL, d->len);
+    memset(reach, 0, d->len);
+    for (int k = 0; k < f->nroots; k++)
+        reach[f->roots[k]] = 1;
+    for (int i = 0; i < f->nloops; i++) {
+        const Loop *lp = &f->loops[i];
+        for (uint32_t c = 0; lp->active && c < lp->ncap + lp->nstate; c++)
+            reach[c < lp->ncap ? lp->cap[c] : lp->init[c - lp->ncap]] = 1;
+    }
+    dag_reach(d, d->len - 1, reach);
+    for (int i = 0; i < f->nloops; i++) {
+        Loop *lp = &f->loops[i];
+        lp->state_flag = xrealloc(NULL, lp->nstate + 1);
+        memset(lp->state_flag, 0, lp->nstate + 1);
+        for (uint32_t j = 0; lp->active && j < lp->nstate; j++)
+            lp->state_flag[j] = lp->state_active[j] && !(lp->traj && lp->traj[j]) &&
+                                !reach[f->input[lp->slot + j]];
+        state_flags(f, lp);
+    }
+    free(reach);
+}
+
+/* The strong-zero condition of the seed of a kept loop's result j that has no adjoint (no
+ * tangent of one): always one for an active recurrence's state (its adjoint starts as a
+ * strong zero, which the reverse loop carries until a term comes), else none. */
+static NodeId unread_state(Func *f, const Loop *lp, uint32_t j)
+{
+    return lp->active && lp->nstate && lp->state_active[j] ? dag_const(&f->dag, 1.0) : 0;
+}
+
 /* A reverse sweep through kept sums: each active capture is one more root, seeded with its
  * slot of the terms the reverse loop sums, and each active sum's slot is differentiated, so
  * that its adjoint is the seed of that loop. */
@@ -613,7 +694,9 @@ static void loop_reverse(Func *f, int nroots, const NodeId *roots, const NodeId 
         for (uint32_t c = 0; c < lp->ncap + lp->nstate; c++, n++) {
             r[n] = c < lp->ncap ? lp->cap[c] : lp->init[c - lp->ncap];
             sd[n] = f->input[loop_bar(f, lp, kind) + c];
-            sz[n] = c < lp->ncap ? summed_zero(f, loop_sweep(f, lp, kind)->live_bar + c) : 0;
+            const LoopSweep *sw = loop_sweep(f, lp, kind);
+            sz[n] = c < lp->ncap ? summed_zero(f, sw->live_bar + c) :
+                    loop_state_flag(lp, c - lp->ncap) ? f->input[sw->zero_bar + c - lp->ncap] : 0;
         }
     }
     for (int k = 0; f->root_zero && k < nroots; k++)
@@ -627,9 +710,11 @@ static void loop_reverse(Func *f, int nroots, const NodeId *roots, const NodeId 
         for (uint32_t j = 0; j < loop_results(lp); j++) {
             NodeId a = lp->active ? adj->of[f->input[lp->slot + j]] : 0;
             sw->seed[j] = a ? a : f->zero;
-            /* a trajectory's adjoints join the state's in the loop: never a strong zero */
-            sw->seed_zero[j] = a && !(lp->traj && lp->traj[j]) ?
-                               adj_zero->of[f->input[lp->slot + j]] : 0;
+            /* a trajectory's adjoints join the state's in the loop: never a strong zero; a
+             * state whose last value is not read starts as one */
+            sw->seed_zero[j] = lp->traj && lp->traj[j] ? 0 :
+                               a ? adj_zero->of[f->input[lp->slot + j]] :
+                               unread_state(f, lp, j);
         }
     }
     free(r);
@@ -789,6 +874,13 @@ static void hvp(Func *f)
         for (uint32_t c = 0; c < lp->ncap; c++)
             cone.zero[f->input[gs->bar + c]] = summed_zero(f, hs->live_bar + c);
     }
+    for (int i = 0; i < f->nloops; i++) {
+        const Loop *lp = &f->loops[i];
+        const LoopSweep *gs = loop_sweep(f, lp, ENTRY_GRAD), *hs = loop_sweep(f, lp, ENTRY_HVP);
+        for (uint32_t j = 0; lp->active && j < lp->nstate; j++)
+            if (loop_state_flag(lp, j))
+                cone.zero[f->input[gs->bar + lp->ncap + j]] = f->input[hs->zero_bar + j];
+    }
     begin_sweep(f, "tangent sweep of both (forward over reverse)");
     cone_sweep(&cone, slots, ns, f->input, seeds);
     NodeId *hv = f->mode[ENTRY_HVP].node = new_ids(f->ndiff);
@@ -804,8 +896,9 @@ static void hvp(Func *f)
             NodeId s = loop_sweep(f, lp, ENTRY_GRAD)->seed[j];
             hs->seed[j] = lp->active && cone.tan[s] ? cone.tan[s] : zero;
             /* a trajectory's adjoints' tangents join the state's in the loop */
-            hs->seed_zero[j] = lp->active && cone.tan[s] && !(lp->traj && lp->traj[j]) ?
-                               cone.zero[s] : 0;
+            hs->seed_zero[j] = lp->traj && lp->traj[j] ? 0 :
+                               lp->active && cone.tan[s] ? cone.zero[s] :
+                               unread_state(f, lp, j);
         }
         hs->cap_dot = new_ids(lp->ncap + lp->nstate);
         hs->cap_dot_zero = new_ids(lp->ncap + lp->nstate);
@@ -928,6 +1021,8 @@ void func_differentiate(Func *f)
         for (int k = 0; k < 3; k++) {
             loop_sweep(f, lp, bars[k])->live_bar = f->nslots;
             f->nslots += bars[k] == ENTRY_GRAD || want & 1u << bars[k] ? lp->ncap : 0;
+            loop_sweep(f, lp, bars[k])->zero_bar = f->nslots;
+            f->nslots += bars[k] == ENTRY_GRAD || want & 1u << bars[k] ? lp->nstate : 0;
         }
         for (int k = 0; k < ENTRY_KINDS; k++) {
             if (!entry_tangents(k) || entry_of(k) != (EntryKind)k) /* a variant: its own's */
@@ -944,6 +1039,7 @@ void func_differentiate(Func *f)
     for (uint32_t s = f->ninputs; s < f->nslots; s++)
         f->input[s] = dag_input(d, s);
     f->zero = dag_const(d, 0.0);
+    unread_states(f);
     f->nsweeps = 0;
     begin_sweep(f, "forward sweep (eq. 5.143)");
     f->sweeps[0].first = 1;

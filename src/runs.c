@@ -60,6 +60,9 @@ static uint8_t *fusible(const DefOut *e, const Entry *entry, const Body *b, cons
             mask[lp->slot + j] = 1;
         for (uint32_t c = 0; c < lp->ncap + lp->nstate; c++)
             mask[loop_bar(f, lp, entry->kind) + c] = 1;
+        for (uint32_t j = 0; j < lp->nstate; j++)
+            mask[loop_sweep(f, lp, entry->kind == ENTRY_HVP ? ENTRY_GRAD : entry->kind)->zero_bar +
+                 j] = 1;
         for (uint32_t c = 0; c < lp->ncap; c++)
             mask[loop_sweep(f, lp, entry->kind == ENTRY_HVP ? ENTRY_GRAD : entry->kind)->live_bar +
                  c] = 1;
@@ -99,7 +102,8 @@ uint32_t runs_out_slot(const Func *f, const Loop *lp, EntryKind k, const RunOut 
     case OUT_CAP_BAR: return loop_bar(f, lp, k) + o->idx;
     case OUT_CAP_HV: return loop_sweep(f, lp, ENTRY_HVP)->bar + o->idx;
     case OUT_LIVE: return o->idx;
-    case OUT_LOAD_BAR: case OUT_LOAD_HV: case OUT_STATE_BAR: case OUT_STATE_HV: case OUT_STEP:
+    case OUT_LOAD_BAR: case OUT_LOAD_HV: case OUT_STATE_BAR: case OUT_STATE_HV:
+    case OUT_STATE_ZERO: case OUT_STATE_HV_ZERO: case OUT_STEP:
     case OUT_TAPE: case OUT_VALUE: case OUT_VALUE_DOT: case OUT_TRAJ: case OUT_TRAJ_DOT:
     case OUT_TRAJ_ZERO: case OUT_TRAJ_HV_ZERO:
         return UINT32_MAX;
@@ -112,30 +116,38 @@ uint32_t runs_out_slot(const Func *f, const Loop *lp, EntryKind k, const RunOut 
  * loop, as the adjoint of the state's first value, nor another output's statement in the
  * iteration). Returns how many are left. */
 static uint32_t drop_idle_outputs(const DefOut *e, const Body *b, const Loop *lp, RunOut *o,
-                                  uint32_t n, uint32_t bar)
+                                  uint32_t n, uint32_t bar, uint32_t zb)
 {
     const Func *f = e->s.f, *body = lp->body;
     const Dag *d = &body->dag;
-    uint32_t hv = loop_sweep(f, lp, ENTRY_HVP)->bar;
+    uint32_t hv = loop_sweep(f, lp, ENTRY_HVP)->bar, hzb = loop_sweep(f, lp, ENTRY_HVP)->zero_bar;
     uint8_t *need = xrealloc(NULL, n + 1), *reach = xrealloc(NULL, d->len);
     for (uint32_t k = 0; k < n; k++)
         need[k] = o[k].kind == OUT_STATE_BAR ?
                   body_find(&e->s, b, f->input[bar + lp->ncap + o[k].idx]) >= 0 :
                   o[k].kind == OUT_STATE_HV ?
                   body_find(&e->s, b, f->input[hv + lp->ncap + o[k].idx]) >= 0 :
+                  o[k].kind == OUT_STATE_ZERO ?
+                  body_find(&e->s, b, f->input[zb + o[k].idx]) >= 0 :
+                  o[k].kind == OUT_STATE_HV_ZERO ?
+                  body_find(&e->s, b, f->input[hzb + o[k].idx]) >= 0 :
                   !((o[k].kind == OUT_LOAD_BAR || o[k].kind == OUT_LOAD_HV) &&
                     dag_is_const(d, o[k].node, 0.0));
     for (int changed = 1; changed;) {
         changed = 0;
         memset(reach, 0, d->len);
-        for (uint32_t k = 0; k < n; k++)
-            reach[o[k].node] = need[k] && o[k].node != 0;
+        for (uint32_t k = 0; k < n; k++) /* outputs may share a node */
+            reach[o[k].node] |= need[k] && o[k].node != 0;
         dag_reach(d, d->len - 1, reach);
         for (uint32_t k = 0; k < n; k++) /* a state's adjoint (or tangent) read by what is kept */
             if (!need[k] && ((o[k].kind == OUT_STATE_BAR &&
                               reach[body->input[body->bar_slot + o[k].idx]]) ||
                              (o[k].kind == OUT_STATE_HV &&
-                              reach[body->input[body->bar_dot_slot + o[k].idx]])))
+                              reach[body->input[body->bar_dot_slot + o[k].idx]]) ||
+                             (o[k].kind == OUT_STATE_ZERO &&
+                              reach[body->input[loop_seed_flag(lp, o[k].idx)]]) ||
+                             (o[k].kind == OUT_STATE_HV_ZERO &&
+                              reach[body->input[loop_seed_dot_flag(lp, o[k].idx)]])))
                 need[k] = changed = 1;
     }
     uint32_t kept = 0;
@@ -197,6 +209,9 @@ uint32_t runs_outputs(const DefOut *e, const Entry *entry, const Body *b, const 
             o[n++] = (RunOut){vjp->node[k], OUT_LOAD_BAR, slot - 1};
         else if (slot >= st0 && slot < cap0)
             o[n++] = (RunOut){vjp->node[k], OUT_STATE_BAR, slot - st0};
+        if (slot >= st0 && slot < cap0 && loop_state_flag(lp, slot - st0))
+            o[n++] = (RunOut){vjp->zero[k] ? vjp->zero[k] : body->zero, OUT_STATE_ZERO,
+                              slot - st0};
         else if (slot >= cap0) {
             o[n++] = (RunOut){vjp->node[k], OUT_CAP_BAR, slot - cap0};
             o[n++] = (RunOut){vjp->zero[k], OUT_LIVE,
@@ -208,6 +223,9 @@ uint32_t runs_outputs(const DefOut *e, const Entry *entry, const Body *b, const 
             o[n++] = (RunOut){hvp->node[k], OUT_LOAD_HV, slot - 1};
         } else if (slot < cap0) {
             o[n++] = (RunOut){hvp->node[k], OUT_STATE_HV, slot - st0};
+            if (loop_state_flag(lp, slot - st0))
+                o[n++] = (RunOut){hvp->zero[k] ? hvp->zero[k] : body->zero, OUT_STATE_HV_ZERO,
+                                  slot - st0};
         } else {
             o[n++] = (RunOut){hvp->node[k], OUT_CAP_HV, slot - cap0};
             o[n++] = (RunOut){hvp->zero[k], OUT_LIVE,
@@ -221,7 +239,9 @@ uint32_t runs_outputs(const DefOut *e, const Entry *entry, const Body *b, const 
             o[kept++] = o[k];
     }
     *outs = o;
-    return drop_idle_outputs(e, b, lp, o, kept, loop_bar(f, lp, entry->kind));
+    return drop_idle_outputs(e, b, lp, o, kept, loop_bar(f, lp, entry->kind),
+                             loop_sweep(f, lp, entry_of(entry->kind) == ENTRY_VJP ? ENTRY_VJP :
+                                                                     ENTRY_GRAD)->zero_bar);
 }
 
 NodeId *runs_flags(const Func *f, const Loop *lp, const Entry *entry, const Run *r)
@@ -241,8 +261,13 @@ NodeId *runs_flags(const Func *f, const Loop *lp, const Entry *entry, const Run 
         else if (i >= lp->ncap + nout && r->kind == RUN_REVERSE_TANGENT && hs->seed_zero)
             flag[i] = hs->seed_zero[i - lp->ncap - nout];
         /* a condition folded to false is none: the iteration names it `never`, a variable,
-         * not the constant C compilers warn about as an operand of && and || */
-        if (flag[i] && dag_is_const(&f->dag, flag[i], 0.0))
+         * not the constant C compilers warn about as an operand of && and ||; but a flag
+         * the loop carries starts at it */
+        if (i >= lp->ncap && lp->nstate) /* a recurrence's: the flags it carries only */
+            flag[i] = !loop_state_flag(lp, (i - lp->ncap) % nout) || r->kind < RUN_REVERSE ||
+                      (i >= lp->ncap + nout && r->kind != RUN_REVERSE_TANGENT) ? 0 :
+                      flag[i] ? flag[i] : f->zero;
+        else if (flag[i] && dag_is_const(&f->dag, flag[i], 0.0))
             flag[i] = 0;
     }
     return flag;
@@ -383,6 +408,11 @@ static void choose_runs(DefOut *e, const Entry *entry, const Body *b, Runs *rs)
             for (uint32_t c = 0; c < lp->ncap; c++)
                 rs->slot_run[loop_sweep(f, lp, bar)->live_bar + c] = j;
             const LoopSweep *hs = loop_sweep(f, lp, ENTRY_HVP);
+            for (uint32_t c = 0; c < lp->nstate; c++) {
+                rs->slot_run[loop_sweep(f, lp, bar)->zero_bar + c] = j;
+                if (rs->run[j].kind == RUN_REVERSE_TANGENT)
+                    rs->slot_run[hs->zero_bar + c] = j;
+            }
             for (uint32_t c = 0; rs->run[j].kind == RUN_REVERSE_TANGENT && c < lp->ncap; c++)
                 rs->slot_run[hs->live_bar + c] = j;
             for (uint32_t c = 0; rs->run[j].kind == RUN_REVERSE_TANGENT &&
@@ -544,14 +574,17 @@ void runs_name_loops(DefOut *e)
     Sched *s = &e->s;
     const Func *f = s->f;
     unsigned built = func_built(f);
+    e->state_zero = arena_alloc(s->arena, ((size_t)f->nloops + 1) * sizeof *e->state_zero);
     for (int i = 0; i < f->nloops; i++) {
         const Loop *lp = &f->loops[i];
         const LoopSweep *gs = loop_sweep(f, lp, ENTRY_GRAD), *vs = loop_sweep(f, lp, ENTRY_VJP);
         e->loop_var[i] = names_claim(&s->names, lp->var);
         e->never = e->never ? e->never : names_claim(&s->names, "never");
-        if (lp->nstate > e->nold && lp->nstate > 1) {
-            e->old = xrealloc(e->old, lp->nstate * sizeof *e->old);
-            while (e->nold < lp->nstate)
+        /* a cycle of carried values takes a copy: states trade values, their tangents,
+         * adjoints and the adjoints' strong-zero flags too */
+        if (2 * lp->nstate > e->nold && lp->nstate > 1) {
+            e->old = xrealloc(e->old, 2 * lp->nstate * sizeof *e->old);
+            while (e->nold < 2 * lp->nstate)
                 e->old[e->nold++] = names_claim(&s->names, "old");
         }
         for (uint32_t j = 0; j < loop_results(lp); j++) {
@@ -572,6 +605,20 @@ void runs_name_loops(DefOut *e)
                 s->local[f->input[loop_sweep(f, lp, ENTRY_HVP)->bar + lp->ncap + j]] =
                     claim_ident(s, bar, "_dot");
             buf_free(&want);
+        }
+        e->state_zero[i] = arena_alloc(s->arena, (2 * (size_t)lp->nstate + 1) *
+                                                 sizeof *e->state_zero[i]);
+        for (uint32_t j = 0; j < lp->nstate; j++) {
+            if (!loop_state_flag(lp, j))
+                continue;
+            const char *bar = s->local[f->input[gs->bar + lp->ncap + j]];
+            const char *z = e->state_zero[i][2 * j] = claim_ident(s, bar, "_zero");
+            s->local[f->input[gs->zero_bar + j]] = z;
+            if (built & 1u << ENTRY_VJP)
+                s->local[f->input[vs->zero_bar + j]] = z;
+            if (built & 1u << ENTRY_HVP)
+                s->local[f->input[loop_sweep(f, lp, ENTRY_HVP)->zero_bar + j]] =
+                    e->state_zero[i][2 * j + 1] = claim_ident(s, bar, "_dot_zero");
         }
         for (uint32_t c = 0; c < lp->ncap; c++) {
             const char *acc = s->local[f->input[gs->bar + c]] =

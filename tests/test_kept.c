@@ -279,6 +279,33 @@ static const Model models[] = {
                "}\n",
      "want_v = p_a[0];\n"
      "            want_g_a[0] = 1;", 1, 1, 0},
+    {"pick", "# a result that reads one state or the other by a condition: the seed of the\n"
+             "# other is a strong zero, until the reverse loop adds a term into it (the flag\n"
+             "# of it the loop carries; a flag fixed at the seed's lost those terms)\n"
+             "pick(a, b; c[n]) {\n"
+             "    x[0] = a\n"
+             "    y[0] = 1\n"
+             "    for k = 0..n-1 {\n"
+             "        x[k+1] = 0.5*x[k] + 0.25*y[k]*b\n"
+             "        y[k+1] = 0.5*y[k] + 0.25*x[k]*c[k]\n"
+             "    }\n"
+             "    return if(b > 0, y[n], x[n])\n"
+             "}\n",
+     "want_v = p_b[0] > 0 ? 1 : p_a[0];\n"
+     "            want_g_a[0] = p_b[0] > 0 ? 0 : 1;", 1, 1, 0},
+    {"dead", "# a state nothing reads, whose first value has an infinite partial times 0 (NaN\n"
+             "# where an adjoint reaches it): its adjoint is a strong zero through the loop\n"
+             "dead(a, b; c[n]) {\n"
+             "    x[0] = a\n"
+             "    v[0] = sqrt(abs(b) - abs(b))\n"
+             "    for k = 0..n-1 {\n"
+             "        x[k+1] = 0.5*x[k]*sin(b) + c[k]\n"
+             "        v[k+1] = c[k]*x[k] + v[k]\n"
+             "    }\n"
+             "    return x[n]\n"
+             "}\n",
+     "want_v = p_a[0];\n"
+     "            want_g_a[0] = 1;", 1, 1, 0},
     {"reads", "# a recurrence reading a value of the function twice and a hoisted one\n"
               "reads(a, x0; c[n]) {\n"
               "    s[0] = x0\n"
