@@ -589,6 +589,10 @@ typedef struct {
     uint32_t ncolours;    /* their sum: the Hessian-vector (or Jacobian-vector) products
                              it takes */
     int jac;              /* the Jacobian of a returned map (jac-sparse), not a Hessian */
+    int elements;         /* a Hessian whose pairs are all in sums of constant seeds, of
+                             arrays only (no arrow): hess-sparse adds each term's own
+                             Hessian (its iteration's HESS mode) into the products in one
+                             pass per loop, instead of a Hessian-vector product per colour */
     const char *why;      /* not banded: why (hess-sparse is then an error), at loc */
     Loc loc;
 } Band;

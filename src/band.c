@@ -335,10 +335,15 @@ void band_find(Func *f)
         return;
     }
     b->colours = xrealloc(NULL, ((size_t)f->nparams + 1) * sizeof *b->colours);
+    b->elements = !b->jac;
     for (int p = 0; p < f->nparams; p++) {
         /* an input of a constant size: a colour per element (a unit direction each) */
         b->colours[p] = f->params[p].kind != PARAM_DIFF ? 0 :
                         f->params[p].rt_size < 0 ? f->params[p].size : param_colours(f, p);
         b->ncolours += b->colours[p];
+        b->elements &= f->params[p].kind != PARAM_DIFF || f->params[p].rt_size >= 0;
     }
+    /* every pair in a term whose Hessian was made (a sum of a constant seed) */
+    for (uint32_t k = 0; b->elements && k < b->npairs; k++)
+        b->elements = f->loops[b->pair[k].loop].body->mode[ENTRY_HESS].sparse.node != NULL;
 }

@@ -290,14 +290,15 @@ void matrix_put_columns(Buf *out, const DefOut *e, const Entry *entry);
 /* A Hessian or a returned map's Jacobian of run-time size (hess-sparse and jac-sparse with
  * kept loops, src/band.c): the walk over its pattern and the functions of its count and
  * pattern, before the entry point (or, when `declare`, their declarations); and the entry
- * point's body: one call of hvp (jvp) per colour, the nonzeros then read off the products by
- * the walk. */
+ * point's body: one call of hvp (jvp) per colour, or (Band.elements) a loop per sum adding
+ * its terms' Hessians into those products, the nonzeros then read off the products by the
+ * walk. */
 void matrix_put_band_functions(Buf *out, const DefOut *e, int declare);
 /* The count and the pattern functions of e's sparse entry point whose pattern is code
  * (func_pattern_code): banded, or a returned map's dense Jacobian (or, when `declare`, their
  * declarations). */
 void matrix_put_pattern_code(Buf *out, const DefOut *e, int declare);
-void matrix_put_band(Buf *out, const DefOut *e, const Entry *entry);
+void matrix_put_band(Emitter *em, const DefOut *e, const Entry *entry);
 /* The number of differentiated scalars of a definition with kept loops, in the sizes. */
 Affine matrix_diff_length(const Func *f);
 /* The steps of a returned map's loop (hi - lo + 1), in the sizes. */
@@ -308,6 +309,11 @@ Affine matrix_map_steps(const Func *f);
 /* The body b of the entry point, its runs rs (NULL: it has none) each printed just before
  * the first statement that reads what it computes: from the opening brace to the closing one. */
 void loops_put_body(Emitter *em, const DefOut *e, const Entry *entry, const Body *b, Runs *rs);
+/* Kept loop `loop` of entry point entry's definition, its iteration adding node roots[k] of
+ * its body into into[k] (C text reading the loop's variable), under the comment `what`; the
+ * values of the definition it reads are b's locals. */
+void loops_put_terms(Emitter *em, const DefOut *e, const Entry *entry, const Body *b, int loop,
+                     const NodeId *roots, const char **into, uint32_t n, const char *what);
 /* Whether the entry point's runs rs checkpoint a recurrence (call ckp.c's helpers). */
 int loops_checkpoints(const DefOut *e, const Entry *entry, const Runs *rs);
 

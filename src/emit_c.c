@@ -604,7 +604,12 @@ static void put_caveats(Buf *t, const DefOut *e, const Entry *entry)
         put_size_rules(t, e, 0);
     put_runtime_diff(t, e, entry);
     EntryKind columns = func_columns(f, entry->kind);
-    if (columns != ENTRY_KINDS && f->band.colours && entry_info[entry->kind].sparse)
+    int elements = f->band.elements && entry->kind == ENTRY_HESS_SPARSE;
+    if (elements)
+        buf_printf(t, "; it adds the second derivatives of each term of the sums into %u "
+                   "products, the Hessian times the elements of one colour each (no row meets "
+                   "two columns of one colour), in one pass per sum", f->band.ncolours);
+    else if (columns != ENTRY_KINDS && f->band.colours && entry_info[entry->kind].sparse)
         buf_printf(t, "; it calls %s %u times, along the elements of one colour each (no row "
                    "meets two columns of one colour)", e->fn[columns], f->band.ncolours);
     else if (columns != ENTRY_KINDS)
@@ -639,8 +644,8 @@ static void put_caveats(Buf *t, const DefOut *e, const Entry *entry)
         buf_printf(t, "; %s must hold %s(", e->s.work, e->work_macro);
         for (int k = 0; k < f->nsizes; k++)
             buf_printf(t, "%s%s", k ? ", " : "", e->s.size[k]);
-        buf_printf(t, ") values of its type %s (a direction, and a product per colour)",
-                   real_type[e->opt->compile.real]);
+        buf_printf(t, ") values of its type %s (%sa product per colour)",
+                   real_type[e->opt->compile.real], f->band.elements ? "" : "a direction, and ");
     } else if (f->nloops && e->work_macro && find_arg(entry, e->s.work) && !ckp) {
         buf_printf(t, "; %s must hold %s(", e->s.work, e->work_macro);
         for (int k = 0; k < f->nsizes; k++)
@@ -803,7 +808,7 @@ static void put_work_macro(Buf *out, const DefOut *e)
             ckp_put_work_macro(out, e, &f->loops[i]);
     if (!e->work_macro)
         return;
-    if (f->band.colours) { /* a direction, and a product per colour */
+    if (f->band.colours) { /* a direction (not for the terms' Hessians), a product per colour */
         Affine len = matrix_diff_length(f);
         uint32_t c = f->band.ncolours;
         buf_printf(out, "#define %s(", e->work_macro);
@@ -820,9 +825,10 @@ static void put_work_macro(Buf *out, const DefOut *e)
                        c * f->loops[f->result_loop - 1].result, t.data);
             buf_free(&t);
         } else {
+            uint32_t m = f->band.elements ? c : c + 1;
             for (int s = 0; s <= MAX_SIZES; s++)
-                len.c[s] *= c + 1;
-            len.k *= c + 1;
+                len.c[s] *= m;
+            len.k *= m;
             put_macro_count(out, e, &len);
         }
         buf_puts(out, ")\n");
@@ -1138,7 +1144,7 @@ static void put_entry(Emitter *em, DefOut *e, Entry *entry, Body *b, Runs *rs,
         chunks_free(&ch);
         free(names);
     } else if (entry_info[k].sparse && f->band.colours) {
-        matrix_put_band(out, e, entry);
+        matrix_put_band(em, e, entry);
     } else if (func_columns(f, k) != ENTRY_KINDS) {
         matrix_put_columns(out, e, entry);
     } else if (entry_info[k].batch) {

@@ -494,10 +494,11 @@ static void put_traj_adjoints(Buf *out, const DefOut *e, const Entry *entry, con
     }
 }
 
-/* The loop's comment and its `for`, forwards or (a recurrence's reverse loop) backwards; in
- * a checkpointed variant, the forward loop saving states (state: their names). */
+/* The loop's comment (`what`, unless NULL: the run's) and its `for`, forwards or (a
+ * recurrence's reverse loop) backwards; in a checkpointed variant, the forward loop saving
+ * states (state: their names). */
 static void put_loop_head(Emitter *em, const DefOut *e, const Run *r, int ckp,
-                          const char *const *state)
+                          const char *const *state, const char *what)
 {
     const Loop *lp = &e->s.f->loops[r->loop];
     Buf *out = em->out;
@@ -510,7 +511,8 @@ static void put_loop_head(Emitter *em, const DefOut *e, const Run *r, int ckp,
         ckp_put_first_head(out, e, lp, var, state);
         return;
     }
-    buf_printf(out, "    /* %s */\n", back ? (rec ? "the recurrence backwards: the adjoints of "
+    buf_printf(out, "    /* %s */\n", what ? what :
+                                    back ? (rec ? "the recurrence backwards: the adjoints of "
                                                        "its states and of what it reads" :
                                                  lp->result && r->fused ? "the values and what "
                                                                           "they add to the "
@@ -728,7 +730,7 @@ static void put_run(Emitter *em, const DefOut *e, const Entry *entry, const Body
             state[st] = e->s.local[f->input[lp->slot + st]];
         TapeSaved tape;
         tape_mark(be, lp, r, &tape);
-        put_loop_head(em, e, r, ckp, state);
+        put_loop_head(em, e, r, ckp, state, NULL);
         put_traj_adjoints(em->out, e, entry, b, r, o, rt.into, n, 1);
         put_iteration(em, e, r, o, rt.roots, rt.into, rt.adds, n, flag, &tape, 0, "        ");
         put_rotations(em->out, e, rs, j, 1);
@@ -740,6 +742,29 @@ static void put_run(Emitter *em, const DefOut *e, const Entry *entry, const Body
     }
     free(flag);
     routes_free(&rt);
+    free(o);
+}
+
+void loops_put_terms(Emitter *em, const DefOut *e, const Entry *entry, const Body *b, int loop,
+                     const NodeId *roots, const char **into, uint32_t n, const char *what)
+{
+    Run r = {loop, RUN_VALUE, 0};
+    RunOut *o = xrealloc(NULL, (n + 1) * sizeof *o);
+    uint8_t *adds = xrealloc(NULL, n + 1);
+    for (uint32_t k = 0; k < n; k++) {
+        o[k] = (RunOut){roots[k], OUT_LOAD_HV, 0};
+        adds[k] = 1;
+    }
+    NodeId *flag = name_iteration_inputs(e, entry, b, &r);
+    const Func *body = e->s.f->loops[loop].body;
+    Printer outer = {e, b, 0}; /* and the seed of the reverse loop, a value before it */
+    e->loops[loop].s.local[body->input[body->bar_slot]] =
+        outer_text(&outer, loop_sweep(e->s.f, &e->s.f->loops[loop], ENTRY_GRAD)->seed[0]);
+    put_loop_head(em, e, &r, 0, NULL, what);
+    put_iteration(em, e, &r, o, roots, into, adds, n, flag, NULL, 0, "        ");
+    buf_puts(em->out, "    }\n");
+    free(flag);
+    free(adds);
     free(o);
 }
 

@@ -12,6 +12,9 @@
 #include "adgen.h"
 #include "emit.h"
 
+static const char *const literal_one[] = {"1.0", "1.0f", "1.0L"},
+                         *const literal_zero[] = {"0.0", "0.0f", "0.0L"};
+
 /* The number of values of a returned map, its loop's steps times its values a step, plus
  * `plus`: "2 * n - 1". */
 void matrix_put_values_count(Buf *out, const DefOut *e, int64_t plus)
@@ -88,8 +91,6 @@ void matrix_put_columns(Buf *out, const DefOut *e, const Entry *entry)
     const char *dir = e->col_var[0], *col = f->result_loop ? e->s.out : e->col_var[1];
     const char *i = e->col_var[2];
     const char *value = e->col_var[3], *j = e->index;
-    static const char *const one[] = {"1.0", "1.0f", "1.0L"}, *const zero[] = {"0.0", "0.0f",
-                                                                               "0.0L"};
     Entry ce;
     sched_entry(&e->s, ck, &ce);
     Buf call = {0};
@@ -135,7 +136,7 @@ void matrix_put_columns(Buf *out, const DefOut *e, const Entry *entry)
     buf_printf(out, "    for (long %s = 0; %s < %u; %s++) {\n", j, j, n, j);
     buf_printf(out, "        for (long %s = 0; %s < %u; %s++)\n", i, i, n, i);
     buf_printf(out, "            %s[%s] = %s == %s ? %s : %s;\n", dir, i, i, j,
-               one[e->opt->compile.real], zero[e->opt->compile.real]);
+               literal_one[e->opt->compile.real], literal_zero[e->opt->compile.real]);
     buf_printf(out, "        %s(%s);\n", e->fn[ck], call.data);
     buf_printf(out, "        for (long %s = %s; %s < ", i, lower ? j : "0", i);
     if (f->result_loop)
@@ -860,14 +861,131 @@ void matrix_put_pattern_code(Buf *out, const DefOut *e, int declare)
         put_dense_pattern(out, e, declare);
 }
 
-void matrix_put_band(Buf *out, const DefOut *e, const Entry *entry)
+/* The node of pair k's second derivative in its loop's iteration (Band.elements): the lower
+ * entry of the iteration's Hessian at its two loads' differentiated scalars (0 where it is
+ * structurally zero). */
+static NodeId pair_node(const Func *f, uint32_t k)
+{
+    const BandPair *bp = &f->band.pair[k];
+    const Func *body = f->loops[bp->loop].body;
+    uint32_t ka = 0, kb = 0;
+    for (uint32_t j = 0; j < body->ndiff; j++) {
+        ka = body->diff[j] == loop_load_slot(&f->loops[bp->loop], bp->a) ? j : ka;
+        kb = body->diff[j] == loop_load_slot(&f->loops[bp->loop], bp->b) ? j : kb;
+    }
+    const Sparse *sp = &body->mode[ENTRY_HESS].sparse;
+    uint32_t at = sparse_find(sp, ka > kb ? ka : kb, ka > kb ? kb : ka);
+    return at < sp->nnz ? sp->node[at] : body->zero;
+}
+
+/* Where pair k of the band adds its term's second derivative, the entry (its row load's
+ * element, its column load's) of the products: the column's colour's product, at the row:
+ * "work[rows * (2 + (i + 1) % 3) + N + i]". */
+static const char *pair_product(const DefOut *e, uint32_t k)
+{
+    const Func *f = e->s.f;
+    const BandPair *bp = &f->band.pair[k];
+    const Loop *lp = &f->loops[bp->loop];
+    const Load *row = &lp->load[bp->a], *col = &lp->load[bp->b];
+    const char *var = e->loop_var[bp->loop];
+    uint32_t c0 = colour_start(f, col->param), nc = f->band.colours[col->param];
+    Affine start = diff_start(f, row->param);
+    Buf t = {0};
+    buf_printf(&t, "%s[%s * ", e->s.work, e->band_var[V_ROWS]);
+    if (nc == 1) {
+        buf_printf(&t, "%u", c0);
+    } else {
+        buf_puts(&t, "(");
+        if (c0)
+            buf_printf(&t, "%u + ", c0);
+        Buf at = {0};
+        print_affine(&at, e, var, &col->at);
+        buf_printf(&t, strchr(at.data, ' ') ? "(%s) %% %u)" : "%s %% %u)", at.data, nc);
+        buf_free(&at);
+    }
+    buf_puts(&t, " + ");
+    put_plus(&t, e, &start);
+    print_affine(&t, e, var, &row->at);
+    buf_puts(&t, "]");
+    const char *s = arena_strndup(e->s.arena, t.data, t.len);
+    buf_free(&t);
+    return s;
+}
+
+/* hess-sparse by the terms' Hessians (Band.elements): the products zeroed, each sum's loop
+ * adding its terms' second derivatives times its seed into them (the values of the
+ * definition its iterations read, the seed among them, computed first), the nonzeros read
+ * off them; the value the function's. */
+static void put_band_elements(Emitter *em, const DefOut *e, const Entry *entry,
+                              const char *args)
 {
     const Func *f = e->s.f;
     const Band *b = &f->band;
     const char *const *v = e->band_var;
+    Buf *out = em->out;
+    Buf rows = {0};
+    put_band_rows(&rows, e);
+    buf_printf(out, "    const long %s = %s;\n", v[V_ROWS], rows.data);
+    buf_printf(out, "    for (long %s = 0; %s < %u * %s; %s++)\n        %s[%s] = %s;\n", v[V_R],
+               v[V_R], b->ncolours, v[V_ROWS], v[V_R], e->s.work, v[V_R],
+               literal_zero[e->opt->compile.real]);
+    /* per loop, the entries of its pairs and the captures they read */
+    NodeId *roots = xrealloc(NULL, (b->npairs + 1) * sizeof *roots), *caps = NULL;
+    const char **into = xrealloc(NULL, (b->npairs + 1) * sizeof *into);
+    uint32_t ncaps = 0;
+    for (int i = 0; i < f->nloops; i++) {
+        const Loop *lp = &f->loops[i];
+        const Dag *d = &lp->body->dag;
+        uint8_t *reach = xrealloc(NULL, d->len);
+        memset(reach, 0, d->len);
+        for (uint32_t k = 0; k < b->npairs; k++)
+            if (b->pair[k].loop == i)
+                reach[pair_node(f, k)] = 1;
+        dag_reach(d, d->len - 1, reach);
+        caps = xrealloc(caps, (ncaps + lp->ncap + 2) * sizeof *caps);
+        for (uint32_t c = 0; c < lp->ncap; c++)
+            if (reach[lp->body->input[loop_cap_slot(lp, c)]])
+                caps[ncaps++] = lp->cap[c];
+        if (reach[lp->body->input[lp->body->bar_slot]]) /* a seed that is not a number */
+            caps[ncaps++] = loop_sweep(f, lp, ENTRY_GRAD)->seed[0];
+        free(reach);
+    }
+    Body fb;
+    sched_body((Sched *)&e->s, caps, (int)ncaps, &fb, 0);
+    Printer pr = {e, &fb, 0};
+    for (uint32_t k = 0; k < fb.n; k++)
+        if (fb.local[k])
+            print_local(em, &pr, fb.nodes[k], "    ");
+    for (int i = 0; i < f->nloops; i++) {
+        uint32_t n = 0;
+        for (uint32_t k = 0; k < b->npairs; k++)
+            if (b->pair[k].loop == i) {
+                roots[n] = pair_node(f, k);
+                into[n++] = pair_product(e, k);
+            }
+        if (n)
+            loops_put_terms(em, e, entry, &fb, i, roots, into, n,
+                            "the second derivatives of the sum's terms, into the products of "
+                            "the colours");
+    }
+    body_free(&fb);
+    buf_printf(out, "    %s(", e->col[entry->kind]);
+    put_size_args(out, e);
+    buf_printf(out, "0, 0, %s, %s);\n", e->s.hess_nz, e->s.work);
+    buf_printf(out, "    return %s(%.*s);\n}\n", e->fn[ENTRY_VALUE], (int)strlen(args) - 2, args);
+    free(roots);
+    free(into);
+    free(caps);
+    buf_free(&rows);
+}
+
+void matrix_put_band(Emitter *em, const DefOut *e, const Entry *entry)
+{
+    Buf *out = em->out;
+    const Func *f = e->s.f;
+    const Band *b = &f->band;
+    const char *const *v = e->band_var;
     const char *real = real_type[e->opt->compile.real];
-    static const char *const one[] = {"1.0", "1.0f", "1.0L"}, *const zero[] = {"0.0", "0.0f",
-                                                                               "0.0L"};
     EntryKind ck = func_columns(f, entry->kind);
     const char *nz = b->jac ? e->s.jac_nz : e->s.hess_nz;
     Buf args = {0};
@@ -879,6 +997,13 @@ void matrix_put_band(Buf *out, const DefOut *e, const Entry *entry)
     print_affine(&len, e, "", &l);
     put_band_rows(&rows, e);
     buf_puts(out, "{\n");
+    if (b->elements) {
+        put_band_elements(em, e, entry, args.data);
+        buf_free(&args);
+        buf_free(&len);
+        buf_free(&rows);
+        return;
+    }
     if (!b->ncolours) { /* no derivative: no product (and the helper is not called) */
         buf_printf(out, "    (void)%s;\n    (void)%s;\n    (void)%s;\n", nz, e->s.work, e->fn[ck]);
         if (b->jac)
@@ -894,10 +1019,10 @@ void matrix_put_band(Buf *out, const DefOut *e, const Entry *entry)
     buf_printf(out, "    const long %s = %s, %s = %s;\n", v[V_LEN], len.data, v[V_ROWS],
                rows.data);
     if (!b->jac)
-        buf_printf(out, "    %s %s = %s;\n", real, v[V_T], zero[e->opt->compile.real]);
+        buf_printf(out, "    %s %s = %s;\n", real, v[V_T], literal_zero[e->opt->compile.real]);
     /* the direction: zeros, but for the elements of colour a while its product is made */
     buf_printf(out, "    for (long %s = 0; %s < %s; %s++)\n        %s[%s] = %s;\n", v[V_R], v[V_R],
-               v[V_LEN], v[V_R], e->s.work, v[V_R], zero[e->opt->compile.real]);
+               v[V_LEN], v[V_R], e->s.work, v[V_R], literal_zero[e->opt->compile.real]);
     buf_printf(out, "    for (long %s = 0; %s < %u; %s++) {\n", v[V_A], v[V_A], b->ncolours,
                v[V_A]);
     Buf set = {0};
@@ -954,7 +1079,7 @@ void matrix_put_band(Buf *out, const DefOut *e, const Entry *entry)
     for (int value = 1; value >= 0; value--) { /* set, product, reset */
         for (const char *c = set.data; c && *c; c++)
             if (*c == '@')
-                buf_puts(out, value ? one[e->opt->compile.real] : zero[e->opt->compile.real]);
+                buf_puts(out, (value ? literal_one : literal_zero)[e->opt->compile.real]);
             else
                 buf_putn(out, c, 1);
         if (value && b->jac)

@@ -125,7 +125,8 @@ unsigned func_printed(const Func *f)
 {
     unsigned kinds = f->entries;
     for (int k = 0; k < ENTRY_KINDS; k++)
-        if (f->entries & 1u << k && func_columns(f, (EntryKind)k) != ENTRY_KINDS)
+        if (f->entries & 1u << k && func_columns(f, (EntryKind)k) != ENTRY_KINDS &&
+            !(k == ENTRY_HESS_SPARSE && f->band.elements)) /* no products: the terms' own */
             kinds |= 1u << func_columns(f, (EntryKind)k);
     return kinds;
 }
@@ -1068,7 +1069,20 @@ void func_differentiate(Func *f)
     for (int i = 0; i < f->nloops; i++) {
         Loop *lp = &f->loops[i];
         body_flags(f, lp);
+        /* a sum's term's own Hessian, times its seed (a number, or the value the iteration's
+         * seed input reads): what a banded hess-sparse adds up, where the seed is never a
+         * strong zero */
+        const LoopSweep *gs = loop_sweep(f, lp, ENTRY_GRAD);
+        int elements = want & 1u << ENTRY_HESS_SPARSE && runtime_columns(f) && !lp->nstate &&
+                       !lp->result && lp->active && !gs->seed_zero[0] &&
+                       lp->body->entries & 1u << ENTRY_VJP;
+        lp->body->entries |= elements ? 1u << ENTRY_HESS : 0;
         func_differentiate(lp->body);
+        Func *body = lp->body;
+        NodeId seed = body->root_seed[0] ? body->root_seed[0] : body->input[body->bar_slot];
+        Sparse *eh = &body->mode[ENTRY_HESS].sparse;
+        for (uint32_t k = 0; elements && k < eh->nnz; k++)
+            eh->node[k] = dag_binary(&body->dag, N_MUL, seed, eh->node[k]);
         if (lp->nstate && want & ENTRIES_REVERSE)
             loop_tape(lp);
         lp->wstride = lp->ntape;

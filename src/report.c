@@ -206,7 +206,10 @@ static void report_entries(const Func *f, const Sched *s, Buf *out)
         const Sparse *sp = &f->mode[entry_of((EntryKind)k) == ENTRY_JAC_SPARSE ? ENTRY_JAC :
                                     entry_of((EntryKind)k) == ENTRY_HESS_SPARSE ? ENTRY_HESS :
                                     entry_of((EntryKind)k)].sparse;
-        if (columns != ENTRY_KINDS && f->band.colours && entry_info[k].sparse)
+        if (k == ENTRY_HESS_SPARSE && f->band.elements)
+            buf_printf(out, "the terms' second derivatives into %u products, a colour "
+                       "of the columns each\n", f->band.ncolours);
+        else if (columns != ENTRY_KINDS && f->band.colours && entry_info[k].sparse)
             buf_printf(out, "%u calls of %s, along a colour of the columns each\n",
                        f->band.ncolours, entry_info[columns].word);
         else if (columns != ENTRY_KINDS)
