@@ -26,7 +26,7 @@
 typedef struct DefOut DefOut;
 
 /* The locals and parameters of the functions of a Hessian of run-time size (matrix.c). */
-enum { BAND_VARS = 13 };
+enum { BAND_VARS = 14 };
 extern const char *const band_var_names[BAND_VARS];
 
 /* The file's checkpointing helpers (ckp.c), and a checkpointed variant's locals. */
@@ -299,6 +299,10 @@ void matrix_put_band_functions(Buf *out, const DefOut *e, int declare);
  * declarations). */
 void matrix_put_pattern_code(Buf *out, const DefOut *e, int declare);
 void matrix_put_band(Emitter *em, const DefOut *e, const Entry *entry);
+/* The one differentiated array whose hess-sparse is computed row by row from the terms'
+ * Hessians (Band.elements, triplets, loads that move by one a step: no products, no work
+ * array), or -1. */
+int matrix_band_pull(const DefOut *e);
 /* The number of differentiated scalars of a definition with kept loops, in the sizes. */
 Affine matrix_diff_length(const Func *f);
 /* The steps of a returned map's loop (hi - lo + 1), in the sizes. */
@@ -314,6 +318,11 @@ void loops_put_body(Emitter *em, const DefOut *e, const Entry *entry, const Body
  * values of the definition it reads are b's locals. */
 void loops_put_terms(Emitter *em, const DefOut *e, const Entry *entry, const Body *b, int loop,
                      const NodeId *roots, const char **into, uint32_t n, const char *what);
+/* The same of one iteration, in a block that head opens (setting the loop's variable, C text
+ * ending in a newline) and that ends at indent. */
+void loops_put_step(Emitter *em, const DefOut *e, const Entry *entry, const Body *b, int loop,
+                    const NodeId *roots, const char **into, uint32_t n, const char *head,
+                    const char *indent);
 /* Whether the entry point's runs rs checkpoint a recurrence (call ckp.c's helpers). */
 int loops_checkpoints(const DefOut *e, const Entry *entry, const Runs *rs);
 

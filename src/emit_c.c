@@ -605,7 +605,10 @@ static void put_caveats(Buf *t, const DefOut *e, const Entry *entry)
     put_runtime_diff(t, e, entry);
     EntryKind columns = func_columns(f, entry->kind);
     int elements = f->band.elements && entry->kind == ENTRY_HESS_SPARSE;
-    if (elements)
+    if (elements && matrix_band_pull(e) >= 0)
+        buf_puts(t, "; each row's entries are the second derivatives of the terms that meet "
+                    "it, computed at their steps, in one pass over the rows");
+    else if (elements)
         buf_printf(t, "; it adds the second derivatives of each term of the sums into %u "
                    "products, the Hessian times the elements of one colour each (no row meets "
                    "two columns of one colour), in one pass per sum", f->band.ncolours);
@@ -640,6 +643,10 @@ static void put_caveats(Buf *t, const DefOut *e, const Entry *entry)
         buf_printf(t, "; %s must hold %s() values of its type %s (what the parts of its body "
                    "pass on, which --max-stack keeps off the stack)", e->s.work, e->work_macro,
                    real_type[e->opt->compile.real]);
+    } else if (f->band.colours && entry_info[entry->kind].sparse &&
+               matrix_band_pull(e) >= 0) {
+        buf_printf(t, "; %s is not read (%s is 0: any pointer will do)", e->s.work,
+                   e->work_macro);
     } else if (f->band.colours && entry_info[entry->kind].sparse) {
         buf_printf(t, "; %s must hold %s(", e->s.work, e->work_macro);
         for (int k = 0; k < f->nsizes; k++)
@@ -825,7 +832,7 @@ static void put_work_macro(Buf *out, const DefOut *e)
                        c * f->loops[f->result_loop - 1].result, t.data);
             buf_free(&t);
         } else {
-            uint32_t m = f->band.elements ? c : c + 1;
+            uint32_t m = matrix_band_pull(e) >= 0 ? 0 : f->band.elements ? c : c + 1;
             for (int s = 0; s <= MAX_SIZES; s++)
                 len.c[s] *= m;
             len.k *= m;

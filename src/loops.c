@@ -745,8 +745,10 @@ static void put_run(Emitter *em, const DefOut *e, const Entry *entry, const Body
     free(o);
 }
 
-void loops_put_terms(Emitter *em, const DefOut *e, const Entry *entry, const Body *b, int loop,
-                     const NodeId *roots, const char **into, uint32_t n, const char *what)
+/* loops_put_terms and loops_put_step: the loop (head NULL) or the block. */
+static void put_terms(Emitter *em, const DefOut *e, const Entry *entry, const Body *b, int loop,
+                      const NodeId *roots, const char **into, uint32_t n, const char *what,
+                      const char *head, const char *indent)
 {
     Run r = {loop, RUN_VALUE, 0};
     RunOut *o = xrealloc(NULL, (n + 1) * sizeof *o);
@@ -760,12 +762,31 @@ void loops_put_terms(Emitter *em, const DefOut *e, const Entry *entry, const Bod
     Printer outer = {e, b, 0}; /* and the seed of the reverse loop, a value before it */
     e->loops[loop].s.local[body->input[body->bar_slot]] =
         outer_text(&outer, loop_sweep(e->s.f, &e->s.f->loops[loop], ENTRY_GRAD)->seed[0]);
-    put_loop_head(em, e, &r, 0, NULL, what);
-    put_iteration(em, e, &r, o, roots, into, adds, n, flag, NULL, 0, "        ");
-    buf_puts(em->out, "    }\n");
+    Buf in = {0};
+    buf_printf(&in, "%s    ", indent);
+    if (head)
+        buf_puts(em->out, head);
+    else
+        put_loop_head(em, e, &r, 0, NULL, what);
+    put_iteration(em, e, &r, o, roots, into, adds, n, flag, NULL, 0, in.data);
+    buf_printf(em->out, "%s}\n", indent);
+    buf_free(&in);
     free(flag);
     free(adds);
     free(o);
+}
+
+void loops_put_terms(Emitter *em, const DefOut *e, const Entry *entry, const Body *b, int loop,
+                     const NodeId *roots, const char **into, uint32_t n, const char *what)
+{
+    put_terms(em, e, entry, b, loop, roots, into, n, what, NULL, "    ");
+}
+
+void loops_put_step(Emitter *em, const DefOut *e, const Entry *entry, const Body *b, int loop,
+                    const NodeId *roots, const char **into, uint32_t n, const char *head,
+                    const char *indent)
+{
+    put_terms(em, e, entry, b, loop, roots, into, n, NULL, head, indent);
 }
 
 /* ---- where the runs go among the statements ------------------------------------------------- */

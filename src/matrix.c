@@ -173,9 +173,9 @@ void matrix_put_columns(Buf *out, const DefOut *e, const Entry *entry)
 
 const char *const band_var_names[BAND_VARS] = {"r", "from", "to", "count", "len", "a", "t",
                                                 "row", "col", "nz", "product", "rows",
-                                                "colptr"};
+                                                "colptr", "value"};
 enum { V_R, V_FROM, V_TO, V_COUNT, V_LEN, V_A, V_T, V_ROW, V_COL, V_NZ, V_PRODUCT, V_ROWS,
-       V_COLPTR };
+       V_COLPTR, V_VALUE };
 
 /* Parameter p's number of elements, in the sizes. */
 static Affine param_length(const Param *pa)
@@ -398,9 +398,9 @@ static void pair_rows(const Func *f, uint32_t k, Affine *from, Affine *to)
 
 /* One of the row's bounds arrays: the pairs' least (hi = 0) or greatest rows, in order. */
 static void put_bounds(Buf *out, const DefOut *e, const uint32_t *order, uint32_t n,
-                       const char *name, int hi)
+                       const char *name, int hi, const char *indent)
 {
-    buf_printf(out, "        const long %s[%u] = {", name, n);
+    buf_printf(out, "%sconst long %s[%u] = {", indent, name, n);
     for (uint32_t k = 0; k < n; k++) {
         Affine from, to;
         pair_rows(e->s.f, order[k], &from, &to);
@@ -517,6 +517,34 @@ static void put_border_rows(Buf *out, const DefOut *e, int q, int csc)
  * the pair's rows, and, for a step other than 1, on one); the border inputs' columns come in
  * their parameters' places. By columns (csc), the same walk over q's elements as columns,
  * with the band's other half and the border inputs after q as rows. */
+/* The pairs of the band whose rows (by columns: columns) are q's elements, in the order a
+ * row meets their columns: by column parameter, then distance; into *order (allocated), their
+ * number. Pairs of one parameter and distance make one entry, a group. */
+static uint32_t half_order(const Func *f, int q, int csc, uint32_t **order_out)
+{
+    uint32_t n = 0, *order = *order_out = xrealloc(NULL, (f->band.npairs + 1) * sizeof *order);
+    for (uint32_t k = 0; k < f->band.npairs; k++)
+        if (half_pair(f, k, q, csc))
+            order[n++] = k;
+    for (uint32_t a = 1; a < n; a++)
+        for (uint32_t b = a; b > 0; b--) {
+            uint32_t x = order[b - 1], y = order[b];
+            int px = pair_column(f, x), py = pair_column(f, y);
+            if (px < py || (px == py && band_offset(f, x) <= band_offset(f, y)))
+                break;
+            order[b - 1] = y;
+            order[b] = x;
+        }
+    return n;
+}
+
+/* Whether order[m] starts a group (half_order). */
+static int group_start(const Func *f, const uint32_t *order, uint32_t m)
+{
+    return m == 0 || pair_column(f, order[m]) != pair_column(f, order[m - 1]) ||
+           band_offset(f, order[m]) != band_offset(f, order[m - 1]);
+}
+
 static void put_rows(Buf *out, const DefOut *e, int q, int csc)
 {
     const Func *f = e->s.f;
@@ -529,19 +557,7 @@ static void put_rows(Buf *out, const DefOut *e, int q, int csc)
     int first = csc ? q + 1 : 0, bound = csc ? f->nparams : q, border = 0;
     for (int p = first; p < bound; p++)
         border |= border_param(f, p);
-    uint32_t n = 0, *order = xrealloc(NULL, (f->band.npairs + 1) * sizeof *order);
-    for (uint32_t k = 0; k < f->band.npairs; k++)
-        if (half_pair(f, k, q, csc))
-            order[n++] = k;
-    for (uint32_t a = 1; a < n; a++) /* by column parameter, then distance */
-        for (uint32_t b = a; b > 0; b--) {
-            uint32_t x = order[b - 1], y = order[b];
-            int px = pair_column(f, x), py = pair_column(f, y);
-            if (px < py || (px == py && band_offset(f, x) <= band_offset(f, y)))
-                break;
-            order[b - 1] = y;
-            order[b] = x;
-        }
+    uint32_t *order, n = half_order(f, q, csc, &order);
     if (!n && !border && !csc) { /* by columns, each column's start is stored */
         free(order);
         return;
@@ -553,8 +569,8 @@ static void put_rows(Buf *out, const DefOut *e, int q, int csc)
     char *row = start_plus(e, q, v[V_R]);
     buf_printf(out, "    { /* the %s of %s */\n", csc ? "columns" : "rows", e->s.param[q]);
     if (n) {
-        put_bounds(out, e, order, n, v[V_FROM], 0);
-        put_bounds(out, e, order, n, v[V_TO], 1);
+        put_bounds(out, e, order, n, v[V_FROM], 0, "        ");
+        put_bounds(out, e, order, n, v[V_TO], 1, "        ");
     }
     buf_printf(out, "        for (long %s = 0; %s < %s; %s++) {\n", v[V_R], v[V_R], len.data,
                v[V_R]);
@@ -912,26 +928,13 @@ static const char *pair_product(const DefOut *e, uint32_t k)
     return s;
 }
 
-/* hess-sparse by the terms' Hessians (Band.elements): the products zeroed, each sum's loop
- * adding its terms' second derivatives times its seed into them (the values of the
- * definition its iterations read, the seed among them, computed first), the nonzeros read
- * off them; the value the function's. */
-static void put_band_elements(Emitter *em, const DefOut *e, const Entry *entry,
-                              const char *args)
+/* The values of the definition that the sums' terms' Hessians read (their seeds among
+ * them), scheduled into fb and printed. */
+static void put_terms_values(Emitter *em, const DefOut *e, Body *fb)
 {
     const Func *f = e->s.f;
     const Band *b = &f->band;
-    const char *const *v = e->band_var;
-    Buf *out = em->out;
-    Buf rows = {0};
-    put_band_rows(&rows, e);
-    buf_printf(out, "    const long %s = %s;\n", v[V_ROWS], rows.data);
-    buf_printf(out, "    for (long %s = 0; %s < %u * %s; %s++)\n        %s[%s] = %s;\n", v[V_R],
-               v[V_R], b->ncolours, v[V_ROWS], v[V_R], e->s.work, v[V_R],
-               literal_zero[e->opt->compile.real]);
-    /* per loop, the entries of its pairs and the captures they read */
-    NodeId *roots = xrealloc(NULL, (b->npairs + 1) * sizeof *roots), *caps = NULL;
-    const char **into = xrealloc(NULL, (b->npairs + 1) * sizeof *into);
+    NodeId *caps = NULL;
     uint32_t ncaps = 0;
     for (int i = 0; i < f->nloops; i++) {
         const Loop *lp = &f->loops[i];
@@ -950,12 +953,35 @@ static void put_band_elements(Emitter *em, const DefOut *e, const Entry *entry,
             caps[ncaps++] = loop_sweep(f, lp, ENTRY_GRAD)->seed[0];
         free(reach);
     }
+    sched_body((Sched *)&e->s, caps, (int)ncaps, fb, 0);
+    Printer pr = {e, fb, 0};
+    for (uint32_t k = 0; k < fb->n; k++)
+        if (fb->local[k])
+            print_local(em, &pr, fb->nodes[k], "    ");
+    free(caps);
+}
+
+/* hess-sparse by the terms' Hessians (Band.elements): the products zeroed, each sum's loop
+ * adding its terms' second derivatives times its seed into them (the values of the
+ * definition its iterations read, the seed among them, computed first), the nonzeros read
+ * off them; the value the function's. */
+static void put_band_elements(Emitter *em, const DefOut *e, const Entry *entry,
+                              const char *args)
+{
+    const Func *f = e->s.f;
+    const Band *b = &f->band;
+    const char *const *v = e->band_var;
+    Buf *out = em->out;
+    Buf rows = {0};
+    put_band_rows(&rows, e);
+    buf_printf(out, "    const long %s = %s;\n", v[V_ROWS], rows.data);
+    buf_printf(out, "    for (long %s = 0; %s < %u * %s; %s++)\n        %s[%s] = %s;\n", v[V_R],
+               v[V_R], b->ncolours, v[V_ROWS], v[V_R], e->s.work, v[V_R],
+               literal_zero[e->opt->compile.real]);
+    NodeId *roots = xrealloc(NULL, (b->npairs + 1) * sizeof *roots);
+    const char **into = xrealloc(NULL, (b->npairs + 1) * sizeof *into);
     Body fb;
-    sched_body((Sched *)&e->s, caps, (int)ncaps, &fb, 0);
-    Printer pr = {e, &fb, 0};
-    for (uint32_t k = 0; k < fb.n; k++)
-        if (fb.local[k])
-            print_local(em, &pr, fb.nodes[k], "    ");
+    put_terms_values(em, e, &fb);
     for (int i = 0; i < f->nloops; i++) {
         uint32_t n = 0;
         for (uint32_t k = 0; k < b->npairs; k++)
@@ -975,9 +1001,140 @@ static void put_band_elements(Emitter *em, const DefOut *e, const Entry *entry,
     buf_printf(out, "    return %s(%.*s);\n}\n", e->fn[ENTRY_VALUE], (int)strlen(args) - 2, args);
     free(roots);
     free(into);
-    free(caps);
     buf_free(&rows);
 }
+
+/* Whether loop lp's iteration's nodes roots[0..n) read its index or a load (not only numbers
+ * and the values before the loop). */
+static int reads_step(const Loop *lp, const NodeId *roots, uint32_t n)
+{
+    const Dag *d = &lp->body->dag;
+    uint8_t *reach = xrealloc(NULL, d->len);
+    memset(reach, 0, d->len);
+    for (uint32_t k = 0; k < n; k++)
+        reach[roots[k]] = 1;
+    dag_reach(d, d->len - 1, reach);
+    int reads = 0;
+    for (uint32_t s = 0; s <= lp->nload; s++)
+        reads |= reach[lp->body->input[s]];
+    free(reach);
+    return reads;
+}
+
+int matrix_band_pull(const DefOut *e)
+{
+    const Func *f = e->s.f;
+    int q = -1;
+    if (!f->band.elements || e->opt->csc)
+        return -1;
+    for (int p = 0; p < f->nparams; p++)
+        if (f->params[p].kind == PARAM_DIFF) {
+            if (q >= 0)
+                return -1;
+            q = p;
+        }
+    for (uint32_t k = 0; k < f->band.npairs; k++) {
+        const BandPair *bp = &f->band.pair[k];
+        const Loop *lp = &f->loops[bp->loop];
+        if (!pair_direct(f, k) || lp->load[bp->a].at.c[0] != 1 || lp->load[bp->b].at.c[0] != 1)
+            return -1;
+    }
+    return q;
+}
+
+/* hess-sparse row by row (matrix_band_pull: one array q): for each row, each term that meets
+ * it computes its second derivatives at its step (the row less its load's offset), added
+ * into the row's entries, which are stored in the pattern's order as the walk finds them
+ * (no products, no work array); the value the function's. */
+static void put_band_pull(Emitter *em, const DefOut *e, const Entry *entry, const char *args,
+                          int q)
+{
+    const Func *f = e->s.f;
+    const char *const *v = e->band_var, *real = real_type[e->opt->compile.real];
+    Buf *out = em->out;
+    uint32_t *order, n = half_order(f, q, 0, &order), ng = 0;
+    uint32_t *group = xrealloc(NULL, (n + 1) * sizeof *group);
+    for (uint32_t m = 0; m < n; m++) {
+        ng += group_start(f, order, m);
+        group[m] = ng - 1;
+    }
+    buf_printf(out, "    (void)%s;\n", e->s.work);
+    if (n)
+        buf_printf(out, "    long %s = 0;\n", v[V_COUNT]);
+    else
+        buf_printf(out, "    (void)%s;\n", e->s.hess_nz);
+    Body fb;
+    put_terms_values(em, e, &fb);
+    if (n) {
+        put_bounds(out, e, order, n, v[V_FROM], 0, "    ");
+        put_bounds(out, e, order, n, v[V_TO], 1, "    ");
+        Affine l = param_length(&f->params[q]);
+        Buf len = {0}, t = {0}, head = {0};
+        print_affine(&len, e, "", &l);
+        buf_printf(out, "    for (long %s = 0; %s < %s; %s++) {\n", v[V_R], v[V_R], len.data,
+                   v[V_R]);
+        buf_printf(out, "        %s %s[%u] = {%s};\n", real, v[V_VALUE], ng,
+                   literal_zero[e->opt->compile.real]);
+        NodeId *roots = xrealloc(NULL, (n + 1) * sizeof *roots);
+        const char **into = xrealloc(NULL, (n + 1) * sizeof *into);
+        uint8_t *done = xrealloc(NULL, n + 1);
+        memset(done, 0, n + 1);
+        /* the pairs of one loop and row load: one step's Hessian, under one condition */
+        for (uint32_t m = 0; m < n; m++) {
+            if (done[m])
+                continue;
+            const BandPair *bm = &f->band.pair[order[m]];
+            const Load *ra = &f->loops[bm->loop].load[bm->a];
+            uint32_t cnt = 0;
+            for (uint32_t j = m; j < n; j++) {
+                const BandPair *bj = &f->band.pair[order[j]];
+                if (done[j] || bj->loop != bm->loop ||
+                    memcmp(&f->loops[bj->loop].load[bj->a].at, &ra->at, sizeof ra->at) != 0)
+                    continue;
+                done[j] = 1;
+                roots[cnt] = pair_node(f, order[j]);
+                t.len = 0;
+                buf_printf(&t, "%s[%u]", v[V_VALUE], group[j]);
+                into[cnt++] = arena_strndup(e->s.arena, t.data, t.len);
+            }
+            Affine rest = ra->at;
+            rest.c[0] = 0;
+            t.len = 0;
+            put_minus(&t, e, v[V_R], &rest);
+            head.len = 0;
+            buf_printf(&head, "        if (%s >= %s[%u] && %s <= %s[%u]) {\n", v[V_R],
+                       v[V_FROM], m, v[V_R], v[V_TO], m);
+            if (reads_step(&f->loops[bm->loop], roots, cnt))
+                buf_printf(&head, "            const long %s = %s;\n", e->loop_var[bm->loop],
+                           t.data);
+            loops_put_step(em, e, entry, &fb, (int)bm->loop, roots, into, cnt, head.data,
+                           "        ");
+        }
+        /* the row's entries that some term meets, in the pattern's order */
+        for (uint32_t m = 0; m < n; m++) {
+            if (!group_start(f, order, m))
+                continue;
+            buf_puts(out, "        if (");
+            for (uint32_t j = m; j < n && group[j] == group[m]; j++)
+                buf_printf(out, "%s(%s >= %s[%u] && %s <= %s[%u])", j > m ?
+                           " ||\n            " : "", v[V_R], v[V_FROM], j, v[V_R], v[V_TO], j);
+            buf_printf(out, ")\n            %s[%s++] = %s[%u];\n", e->s.hess_nz, v[V_COUNT],
+                       v[V_VALUE], group[m]);
+        }
+        buf_puts(out, "    }\n");
+        free(roots);
+        free(into);
+        free(done);
+        buf_free(&len);
+        buf_free(&t);
+        buf_free(&head);
+    }
+    body_free(&fb);
+    buf_printf(out, "    return %s(%.*s);\n}\n", e->fn[ENTRY_VALUE], (int)strlen(args) - 2, args);
+    free(order);
+    free(group);
+}
+
 
 void matrix_put_band(Emitter *em, const DefOut *e, const Entry *entry)
 {
@@ -997,8 +1154,12 @@ void matrix_put_band(Emitter *em, const DefOut *e, const Entry *entry)
     print_affine(&len, e, "", &l);
     put_band_rows(&rows, e);
     buf_puts(out, "{\n");
-    if (b->elements) {
-        put_band_elements(em, e, entry, args.data);
+    int pull = matrix_band_pull(e);
+    if (pull >= 0 || b->elements) {
+        if (pull >= 0)
+            put_band_pull(em, e, entry, args.data, pull);
+        else
+            put_band_elements(em, e, entry, args.data);
         buf_free(&args);
         buf_free(&len);
         buf_free(&rows);

@@ -8,9 +8,9 @@
  * Before timing, at N = 1000, the pattern is checked against the closed form of the
  * tridiagonal Hessian (its 2N - 1 lower-triangle entries, by row then column) and the values
  * against it: H[i][i] = 2 + 1200 x_i^2 - 400 x_{i+1} (i < N - 1) + 200 (i > 0),
- * H[i+1][i] = -400 x_i (relative 1e-13). The number of colours, a product each, is
- * NT_ROSEN_WORK(N) / N (hess-sparse adds every term's Hessian into them in one pass over the
- * sum; target <= 3 sweeps). Then, medians of interleaved batches at N = 10^6: hess-sparse
+ * H[i+1][i] = -400 x_i (relative 1e-13). The number of products along colours is
+ * NT_ROSEN_WORK(N) / N (0: hess-sparse computes each row from the terms that meet it, in one
+ * pass; target <= 3 sweeps). Then, medians of interleaved batches at N = 10^6: hess-sparse
  * against the gradient (target <= 3). A row that misses says MISSES and the exit status is 1.
  */
 #include <math.h>
@@ -85,8 +85,8 @@ int main(void)
     long sweeps = NT_ROSEN_WORK(N_BIG) / N_BIG;
     printf("Newton on Rosenbrock (tests/bench/rosen_n.expr, N at run time, %s -O2), median ms\n",
            compiler());
-    printf("  colours: %ld products, filled in one pass over the sum (target <= %d sweeps)%s\n",
-           sweeps, TARGET_SWEEPS, sweeps <= TARGET_SWEEPS ? "" : "  MISSES");
+    printf("  products along colours: %ld (0: each row from its terms, one pass; target <= %d "
+           "sweeps)%s\n", sweeps, TARGET_SWEEPS, sweeps <= TARGET_SWEEPS ? "" : "  MISSES");
     status |= sweeps > TARGET_SWEEPS;
     n = N_BIG;
     double t[2];
