@@ -343,7 +343,22 @@ void band_find(Func *f)
         b->ncolours += b->colours[p];
         b->elements &= f->params[p].kind != PARAM_DIFF || f->params[p].rt_size >= 0;
     }
-    /* every pair in a term whose Hessian was made (a sum of a constant seed) */
-    for (uint32_t k = 0; b->elements && k < b->npairs; k++)
-        b->elements = f->loops[b->pair[k].loop].body->mode[ENTRY_HESS].sparse.node != NULL;
+    /* every pair in a term whose Hessian was made (a sum whose seed is never a strong zero),
+     * whose seed and captures are values before every loop (computed ahead of the terms,
+     * not a sum the function makes) */
+    uint8_t *mask = xrealloc(NULL, f->nslots + 1), *seen = xrealloc(NULL, f->dag.len);
+    memset(mask, 0, f->nslots + 1);
+    for (int i = 0; i < f->nloops; i++)
+        for (uint32_t j = 0; j < loop_results(&f->loops[i]); j++)
+            mask[f->loops[i].slot + j] = 1;
+    for (uint32_t k = 0; b->elements && k < b->npairs; k++) {
+        const Loop *lp = &f->loops[b->pair[k].loop];
+        b->elements = lp->body->mode[ENTRY_HESS].sparse.node != NULL;
+        memset(seen, 0, f->dag.len);
+        b->elements &= !func_reads_slots(f, loop_sweep(f, lp, ENTRY_GRAD)->seed[0], mask, seen);
+        for (uint32_t c = 0; b->elements && c < lp->ncap; c++)
+            b->elements = !func_reads_slots(f, lp->cap[c], mask, seen);
+    }
+    free(mask);
+    free(seen);
 }

@@ -815,7 +815,8 @@ static void put_work_macro(Buf *out, const DefOut *e)
             ckp_put_work_macro(out, e, &f->loops[i]);
     if (!e->work_macro)
         return;
-    if (f->band.colours) { /* a direction (not for the terms' Hessians), a product per colour */
+    if (f->band.colours) { /* a direction and a product per colour (for the terms' Hessians:
+                            * no direction; row by row: nothing) */
         Affine len = matrix_diff_length(f);
         uint32_t c = f->band.ncolours;
         buf_printf(out, "#define %s(", e->work_macro);

@@ -510,13 +510,6 @@ static void put_border_rows(Buf *out, const DefOut *e, int q, int csc)
     buf_free(&colour);
 }
 
-/* The rows of parameter q: per row, its entries by column, each once. Each column the row
- * meets is the row's element plus a distance, a group of pairs sharing the column's
- * parameter and the distance: in the order of the parameters, then of the distances, they
- * are ascending, and a group's entry is there when one of its pairs reaches the row (within
- * the pair's rows, and, for a step other than 1, on one); the border inputs' columns come in
- * their parameters' places. By columns (csc), the same walk over q's elements as columns,
- * with the band's other half and the border inputs after q as rows. */
 /* The pairs of the band whose rows (by columns: columns) are q's elements, in the order a
  * row meets their columns: by column parameter, then distance; into *order (allocated), their
  * number. Pairs of one parameter and distance make one entry, a group. */
@@ -545,6 +538,13 @@ static int group_start(const Func *f, const uint32_t *order, uint32_t m)
            band_offset(f, order[m]) != band_offset(f, order[m - 1]);
 }
 
+/* The rows of parameter q: per row, its entries by column, each once. Each column the row
+ * meets is the row's element plus a distance, a group of pairs sharing the column's
+ * parameter and the distance: in the order of the parameters, then of the distances, they
+ * are ascending, and a group's entry is there when one of its pairs reaches the row (within
+ * the pair's rows, and, for a step other than 1, on one); the border inputs' columns come in
+ * their parameters' places. By columns (csc), the same walk over q's elements as columns,
+ * with the band's other half and the border inputs after q as rows. */
 static void put_rows(Buf *out, const DefOut *e, int q, int csc)
 {
     const Func *f = e->s.f;
@@ -591,9 +591,8 @@ static void put_rows(Buf *out, const DefOut *e, int q, int csc)
             continue;
         }
         int p = pair_column(f, order[g]);
-        int64_t key = band_offset(f, order[g]);
-        uint32_t end = g;
-        while (end < n && pair_column(f, order[end]) == p && band_offset(f, order[end]) == key)
+        uint32_t end = g + 1;
+        while (end < n && !group_start(f, order, end))
             end++;
         /* the group's pairs' conditions, and its column: the same for each pair that holds */
         Buf *cond = xrealloc(NULL, (end - g) * sizeof *cond), column = {0};
@@ -615,6 +614,9 @@ static void put_rows(Buf *out, const DefOut *e, int q, int csc)
             }
             direct &= pair_direct(f, order[m]);
         }
+        int select = !direct && end - g > 1; /* the column of the pair that holds: in
+                                                * parentheses, an operand of + and % */
+        buf_puts(&column, select ? "(" : "");
         for (uint32_t m = g; m < end; m++) {
             if (direct && m > g)
                 break;
@@ -624,6 +626,7 @@ static void put_rows(Buf *out, const DefOut *e, int q, int csc)
             if (!direct && m + 1 < end)
                 buf_puts(&column, " : ");
         }
+        buf_puts(&column, select ? ")" : "");
         buf_puts(out, "            if (");
         for (uint32_t m = g; m < end; m++)
             buf_printf(out, "%s(%s)", m > g ? " ||\n                " : "", cond[m - g].data);

@@ -205,14 +205,14 @@ uint32_t runs_outputs(const DefOut *e, const Entry *entry, const Body *b, const 
     for (uint32_t k = 0; r->kind >= RUN_REVERSE && k < body->ndiff; k++) {
         uint32_t slot = body->diff[k];
         /* hvp: a trajectory's adjoint too, which its recurrence's reverse loop carries */
-        if (slot < st0 && (r->kind == RUN_REVERSE || lp->load[slot - 1].param < 0))
+        if (slot < st0 && (r->kind == RUN_REVERSE || lp->load[slot - 1].param < 0)) {
             o[n++] = (RunOut){vjp->node[k], OUT_LOAD_BAR, slot - 1};
-        else if (slot >= st0 && slot < cap0)
+        } else if (slot >= st0 && slot < cap0) {
             o[n++] = (RunOut){vjp->node[k], OUT_STATE_BAR, slot - st0};
-        if (slot >= st0 && slot < cap0 && loop_state_flag(lp, slot - st0))
-            o[n++] = (RunOut){vjp->zero[k] ? vjp->zero[k] : body->zero, OUT_STATE_ZERO,
-                              slot - st0};
-        else if (slot >= cap0) {
+            if (loop_state_flag(lp, slot - st0))
+                o[n++] = (RunOut){vjp->zero[k] ? vjp->zero[k] : body->zero, OUT_STATE_ZERO,
+                                  slot - st0};
+        } else if (slot >= cap0) {
             o[n++] = (RunOut){vjp->node[k], OUT_CAP_BAR, slot - cap0};
             o[n++] = (RunOut){vjp->zero[k], OUT_LIVE,
                               loop_sweep(f, lp, bar)->live_bar + slot - cap0};

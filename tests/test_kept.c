@@ -362,6 +362,17 @@ static const Model models[] = {
      "    return sum(z = 0..N-1, loss[z])\n"
      "}\n",
      "want_v = 0;", 1, 0, 0},
+    {"ratio", "# a sum scaled by a sum over the data: hess-sparse's terms' seed is a kept\n"
+              "# loop's result (computed before the terms' Hessians are added up)\n"
+              "ratio(x[n]; c[n]) =\n"
+              "    sum(i = 0..n-2, x[i]^2*x[i+1] + x[i+1]^3) / sum(i = 0..n-1, c[i]^2 + 1)\n",
+     "want_v = NAN; /* 0/0 */", 1, 0, 0},
+    {"steps", "# arrays read at different steps (X[i+1][0] beside w[i+1]): the pattern's column\n"
+              "# of a row is chosen by which pair holds (a ?: that must be parenthesised)\n"
+              "steps(u[n], X[n][2], w[n]) =\n"
+              "    sum(i = 0..n-2, (X[i+1][0] - X[i][0]*w[i+1])^2 + X[i][1]^2*w[i]^3 + u[i]*w[i]) +\n"
+              "    sum(i = 0..n-1, w[i]*X[i][1]*X[i][0])\n",
+     "want_v = 0;", 1, 0, 0},
 };
 enum { NMODELS = sizeof models / sizeof *models };
 
