@@ -359,6 +359,7 @@ void band_find(Func *f)
         for (uint32_t c = 0; b->elements && c < lp->ncap; c++)
             b->elements = !func_reads_slots(f, lp->cap[c], mask, seen);
     }
+    b->elements &= b->ncolours > 0; /* none: no product to make (a linear function) */
     free(mask);
     free(seen);
 }
