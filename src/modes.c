@@ -528,10 +528,9 @@ static int any_zero(const Func *f, const Loop *lp, unsigned kinds, int seed, uin
 
 /* Which states of a recurrence carry a strong-zero flag through its reverse loops
  * (lp->state_flag, set before the sweeps by unread_states): those whose seed may be a strong
- * zero in some sweep (once they are made), then each state
- * whose step reads it into no next value but such states' (its adjoint's terms are all
- * theirs). A state a later loop reads at every step never is one: the readers' adjoints join
- * its own at every step. */
+ * zero in some sweep (once they are made), then each state whose step reads it into no next
+ * value but such states' (its adjoint's terms are all theirs). A state a later loop reads at
+ * every step never is one: the readers' adjoints join its own at every step. */
 static void state_flags(const Func *f, Loop *lp)
 {
     const Func *body = lp->body;
