@@ -967,17 +967,15 @@ static void put_terms_values(Emitter *em, const DefOut *e, Body *fb)
 /* hess-sparse by the terms' Hessians (Band.elements): the products zeroed, each sum's loop
  * adding its terms' second derivatives times its seed into them (the values of the
  * definition its iterations read, the seed among them, computed first), the nonzeros read
- * off them; the value the function's. */
+ * off them; the value the function's (rows: the matrix's rows, C text). */
 static void put_band_elements(Emitter *em, const DefOut *e, const Entry *entry,
-                              const char *args)
+                              const char *args, const char *rows)
 {
     const Func *f = e->s.f;
     const Band *b = &f->band;
     const char *const *v = e->band_var;
     Buf *out = em->out;
-    Buf rows = {0};
-    put_band_rows(&rows, e);
-    buf_printf(out, "    const long %s = %s;\n", v[V_ROWS], rows.data);
+    buf_printf(out, "    const long %s = %s;\n", v[V_ROWS], rows);
     buf_printf(out, "    for (long %s = 0; %s < %u * %s; %s++)\n        %s[%s] = %s;\n", v[V_R],
                v[V_R], b->ncolours, v[V_ROWS], v[V_R], e->s.work, v[V_R],
                literal_zero[e->opt->compile.real]);
@@ -1004,7 +1002,6 @@ static void put_band_elements(Emitter *em, const DefOut *e, const Entry *entry,
     buf_printf(out, "    return %s(%.*s);\n}\n", e->fn[ENTRY_VALUE], (int)strlen(args) - 2, args);
     free(roots);
     free(into);
-    buf_free(&rows);
 }
 
 /* Whether loop lp's iteration's nodes roots[0..n) read its index or a load (not only numbers
@@ -1162,7 +1159,7 @@ void matrix_put_band(Emitter *em, const DefOut *e, const Entry *entry)
         if (pull >= 0)
             put_band_pull(em, e, entry, args.data, pull);
         else
-            put_band_elements(em, e, entry, args.data);
+            put_band_elements(em, e, entry, args.data, rows.data);
         buf_free(&args);
         buf_free(&len);
         buf_free(&rows);
