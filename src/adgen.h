@@ -894,6 +894,9 @@ typedef struct {
     NodeId *nodes;     /* the operations and inputs the roots need, ascending */
     uint32_t n;
     uint8_t *local;    /* per position */
+    uint32_t *partner; /* per position: a sin's or a cos's other of one value + 1, or 0; or
+                          NULL (schedule.c's trig_partners) */
+    uint8_t *printed;  /* per position with a partner: printed already, with it */
     uint32_t generation; /* its marks in Sched.stamp, while it is the active body */
 } Body;
 

@@ -227,6 +227,10 @@ void chunks_plan(Chunks *ch, DefOut *e, const Entry *entry, const Body *b)
     for (uint32_t c = 0; c <= ch->nchunks; c++)
         ch->start[c] = c * size < ch->nstmts ? c * size : ch->nstmts;
     find_uses(ch, e, entry, b);
+    /* a sin and a cos of one value are one call when one chunk has both, else apart */
+    for (uint32_t k = 0; b->partner && k < b->n; k++)
+        if (b->partner[k] && ch->def[k] != ch->def[b->partner[k] - 1])
+            b->partner[k] = 0;
     assign_slots(ch, e, b);
 }
 
@@ -276,6 +280,11 @@ static void put_chunk_statements(Emitter *em, const DefOut *e, const Entry *entr
     Printer pr = {e, b, 0};
     for (uint32_t i = ch->start[c]; i < ch->start[c + 1]; i++) {
         long st = ch->stmt[i];
+        if (st >= 0 && b->partner && b->partner[st]) {
+            if (!b->printed[st])
+                print_sin_cos(em, &pr, st, ch->saved, "    ");
+            continue;
+        }
         if (st >= 0) {
             NodeId id = b->nodes[st];
             lines_at_source(em, lines_of(f, id));

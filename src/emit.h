@@ -130,6 +130,11 @@ void print_affine(Buf *out, const DefOut *e, const char *var, const Affine *a);
 void print_rt_length(Buf *out, const DefOut *e, const Param *pa);
 /* A local's statement: `const double t1 = ...;` */
 void print_local(Emitter *em, const Printer *pr, NodeId id, const char *indent);
+/* Local k of the body and its partner (Body.partner), the sin and the cos of one value, by
+ * one ADGEN_SIN_COS call, declared first unless saved[pos] (a chunk's slot of w); marks both
+ * printed. */
+void print_sin_cos(Emitter *em, const Printer *pr, long k, const char *const *saved,
+                   const char *indent);
 /* Store r of the entry: `x_bar[3] = ...;`, or with --accumulate `+=`, where a constant 0 is
  * no statement. */
 void print_store(Emitter *em, const Printer *pr, const Entry *entry, uint32_t r);

@@ -1057,6 +1057,51 @@ static void schedule_definition(DefOut *e, Entry *entries, Body *bodies, Runs *r
     e->work = names_claim(&e->s.names, "w");
 }
 
+/* Whether f's DAG, or an iteration's of its kept loops, has the sin and the cos of one value
+ * (schedule.c's trig_partners pairs them). */
+static int has_sin_cos(const Func *f)
+{
+    const Dag *d = &f->dag;
+    uint8_t *sin_of = xrealloc(NULL, d->len + 1);
+    memset(sin_of, 0, d->len + 1);
+    int found = 0;
+    for (NodeId id = 1; id < d->len; id++)
+        if (d->nodes[id].kind == N_SIN)
+            sin_of[d->nodes[id].a] = 1;
+    for (NodeId id = 1; id < d->len && !found; id++)
+        found = d->nodes[id].kind == N_COS && sin_of[d->nodes[id].a];
+    free(sin_of);
+    for (int i = 0; i < f->nloops && !found; i++)
+        found = has_sin_cos(f->loops[i].body);
+    return found;
+}
+
+/* ADGEN_SIN_COS (F, L by the real type), which print_sin_cos prints, where a definition has
+ * the sin and the cos of one value: one sincos call where the C library has it. */
+static void put_sin_cos_macro(Buf *out, const Program *prog, RealType real)
+{
+    static const char *const suffix[] = {"", "F", "L"};
+    int any = 0;
+    for (int i = 0; i < prog->nfuncs && !any; i++)
+        any = has_sin_cos(&prog->funcs[i]);
+    if (!any)
+        return;
+    buf_printf(out, "/* ADGEN_SIN_COS%s(x, s, c) stores the sin and the cos of x through s and c: "
+                    "one call of\n * sincos where the C library has it (glibc), else sin and cos; "
+                    "-DADGEN_SINCOS=1 or 0 decides. */\n"
+                    "#ifndef ADGEN_SINCOS\n#if defined(__GLIBC__)\n#define ADGEN_SINCOS 1\n"
+                    "#else\n#define ADGEN_SINCOS 0\n#endif\n#endif\n"
+                    "#ifndef ADGEN_SIN_COS%s\n#if ADGEN_SINCOS\n"
+                    "#if !defined(__cplusplus) && !defined(_GNU_SOURCE) /* else <math.h> "
+                    "declares it */\nvoid sincos%s(%s, %s *, %s *);\n#endif\n"
+                    "#define ADGEN_SIN_COS%s(x, s, c) sincos%s(x, s, c)\n#else\n"
+                    "#define ADGEN_SIN_COS%s(x, s, c) (*(s) = sin%s(x), *(c) = cos%s(x))\n"
+                    "#endif\n#endif\n\n",
+               suffix[real], suffix[real], real_suffix[real], real_type[real], real_type[real],
+               real_type[real], suffix[real], real_suffix[real], suffix[real], real_suffix[real],
+               real_suffix[real]);
+}
+
 /* The start of the source: the include, ADGEN_UNUSED for static functions, and every entry
  * point's prototype (and a sparse one's pattern arrays) in C linkage. */
 static void put_preamble(Buf *out, const Program *prog, const Diag *diag,
@@ -1085,6 +1130,7 @@ static void put_preamble(Buf *out, const Program *prog, const Diag *diag,
         buf_puts(out, "#ifndef ADGEN_NOINLINE\n#if defined(__GNUC__)\n"
                       "#define ADGEN_NOINLINE __attribute__((noinline))\n#else\n"
                       "#define ADGEN_NOINLINE\n#endif\n#endif\n\n");
+    put_sin_cos_macro(out, prog, opt->compile.real);
     if (opt->file_static)
         buf_printf(out, "#ifndef ADGEN_UNUSED\n#if defined(__GNUC__)\n"
                         "#define ADGEN_UNUSED __attribute__((unused))\n#else\n"

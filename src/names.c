@@ -160,4 +160,8 @@ void names_reserve_c(NameSet *s)
     add(s, "ADGEN_UNUSED");
     add(s, "ADGEN_FUNC");
     add(s, "ADGEN_NOINLINE");
+    add(s, "ADGEN_SINCOS");
+    add(s, "ADGEN_SIN_COS");
+    add(s, "ADGEN_SIN_COSF");
+    add(s, "ADGEN_SIN_COSL");
 }

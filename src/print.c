@@ -316,11 +316,52 @@ void print_fill_loops(Buf *out, const DefOut *e, const Entry *entry)
                        e->opt->compile.real == REAL_LONG_DOUBLE ? "0.0L" : "0.0");
 }
 
+/* The macros of the generated file's preamble that store the sin and the cos of one value,
+ * per real type (emit_c.c) */
+static const char *const sin_cos_macro[] = {"ADGEN_SIN_COS", "ADGEN_SIN_COSF", "ADGEN_SIN_COSL"};
+
+void print_sin_cos(Emitter *em, const Printer *pr, long k, const char *const *saved,
+                   const char *indent)
+{
+    const DefOut *e = pr->e;
+    const Body *b = pr->b;
+    const Dag *d = &e->s.f->dag;
+    long q = (long)b->partner[k] - 1;
+    long pos[2] = {d->nodes[b->nodes[k]].kind == N_SIN ? k : q, 0}; /* the sin, the cos */
+    pos[1] = pos[0] == k ? q : k;
+    Buf *out = em->out;
+    int declared = 0;
+    for (int i = 0; i < 2; i++) {
+        if (saved && saved[pos[i]]) /* a chunk's slot of w */
+            continue;
+        if (declared++)
+            buf_puts(out, ", ");
+        else
+            buf_printf(out, "%s%s ", indent, real_type[e->opt->compile.real]);
+        buf_puts(out, e->s.local[b->nodes[pos[i]]]);
+    }
+    if (declared)
+        buf_puts(out, ";\n");
+    lines_at_source(em, lines_of(e->s.f, b->nodes[k]));
+    buf_printf(out, "%s%s(", indent, sin_cos_macro[e->opt->compile.real]);
+    print_expr(out, pr, d->nodes[b->nodes[k]].a);
+    buf_printf(out, ", &%s, &%s);\n", e->s.local[b->nodes[pos[0]]], e->s.local[b->nodes[pos[1]]]);
+    b->printed[k] = b->printed[q] = 1;
+}
+
 void print_local(Emitter *em, const Printer *pr, NodeId id, const char *indent)
 {
     const DefOut *e = pr->e;
     const Func *f = e->s.f;
     Buf *out = em->out;
+    if (pr->b->partner && !pr->batch) {
+        long k = body_find(&e->s, pr->b, id);
+        if (pr->b->partner[k]) {
+            if (!pr->b->printed[k])
+                print_sin_cos(em, pr, k, NULL, indent);
+            return;
+        }
+    }
     lines_at_source(em, lines_of(f, id));
     if (print_is_boolean(f->dag.nodes[id].kind)) { /* a test several selections share */
         buf_printf(out, "%sconst int %s = ", indent, e->s.local[id]);

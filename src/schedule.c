@@ -13,9 +13,10 @@
  * cost the sum of their bodies. A node gets a
  * local when it is a named intermediate of the source, an adjoint or tangent a transform made
  * (named `p_bar` or `p_dot` after a named primal p), used more than once, or would make an
- * inlined expression deeper than MAX_INLINE; that bound keeps the printer's recursion depth
- * constant whatever the input. An operand a template names twice (relu's) counts as used
- * twice. Comparisons are always inlined into the selection they test.
+ * inlined expression deeper than MAX_INLINE (that bound keeps the printer's recursion depth
+ * constant whatever the input), or is the sin or the cos of a value whose other the body has
+ * too (printed together by one sincos). An operand a template names twice (relu's) counts as
+ * used twice. Comparisons are always inlined into the selection they test.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -422,35 +423,60 @@ static uint32_t operand_uses(NodeKind k)
     return n;
 }
 
-/* Which nodes get a local: see the comment at the top. */
-/* In a large body, sin(x) and cos(x) both get locals, which an interleaved order puts side
- * by side after x, in one chunk: the forward sweep's sin and the reverse sweep's cos of one
- * value are then one sincos to gcc, not two calls in two functions. Per position: 1 when
- * its node is such a sin or cos. */
-static uint8_t *trig_pairs(const Sched *s, const Body *b)
+/* A sin or a cos of the body, by its operand. */
+typedef struct {
+    NodeId operand;
+    uint32_t pos;
+} Trig;
+
+static int by_operand(const void *x, const void *y)
 {
-    const Dag *d = &s->f->dag;
-    uint8_t *has = xrealloc(NULL, b->n + 1), *pair = xrealloc(NULL, b->n + 1);
-    memset(has, 0, b->n + 1);
-    memset(pair, 0, b->n + 1);
-    for (int pass = 0; pass < 2; pass++) {
-        for (uint32_t k = 0; k < b->n; k++) {
-            const Node *nd = &d->nodes[b->nodes[k]];
-            if (nd->kind != N_SIN && nd->kind != N_COS)
-                continue;
-            long p = body_find(s, b, nd->a);
-            if (p < 0)
-                continue;
-            if (pass == 0)
-                has[p] |= nd->kind == N_SIN ? 1 : 2;
-            else
-                pair[k] = has[p] == 3;
-        }
-    }
-    free(has);
-    return pair;
+    const Trig *a = x, *b = y;
+    if (a->operand != b->operand)
+        return a->operand < b->operand ? -1 : 1;
+    return a->pos < b->pos ? -1 : a->pos > b->pos;
 }
 
+/* The sin and the cos of one value in one body (the forward sweep's sin x and the reverse
+ * sweep's cos x): both get locals, printed by one sincos call (print.c), and in a large body
+ * an interleaved order puts them side by side after x, in one chunk. Per position: the
+ * other's position + 1, or 0; NULL when the body has no such pair. */
+static uint32_t *trig_partners(const Sched *s, const Body *b)
+{
+    const Dag *d = &s->f->dag;
+    Trig *t = NULL;
+    uint32_t n = 0, cap = 0, *partner = NULL;
+    for (uint32_t k = 0; k < b->n; k++) {
+        NodeId id = b->nodes[k];
+        const Node *nd = &d->nodes[id];
+        if ((nd->kind != N_SIN && nd->kind != N_COS) || s->keep[id] == KEEP_LEAF)
+            continue;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 16;
+            t = xrealloc(t, cap * sizeof *t);
+        }
+        t[n++] = (Trig){nd->a, k};
+    }
+    if (n > 1)
+        qsort(t, n, sizeof *t, by_operand);
+    for (uint32_t i = 0; i + 1 < n; i++) {
+        uint32_t p = t[i].pos, q = t[i + 1].pos;
+        if (t[i].operand != t[i + 1].operand ||
+            d->nodes[b->nodes[p]].kind == d->nodes[b->nodes[q]].kind)
+            continue;
+        if (!partner) {
+            partner = xrealloc(NULL, (b->n + 1) * sizeof *partner);
+            memset(partner, 0, (b->n + 1) * sizeof *partner);
+        }
+        partner[p] = q + 1;
+        partner[q] = p + 1;
+        i++;
+    }
+    free(t);
+    return partner;
+}
+
+/* Which nodes get a local: see the comment at the top. */
 static void choose_locals(const Sched *s, const NodeId *roots, int nroots, Body *b)
 {
     const Dag *d = &s->f->dag;
@@ -460,7 +486,12 @@ static void choose_locals(const Sched *s, const NodeId *roots, int nroots, Body 
     memset(height, 0, b->n + 1);
     b->local = xrealloc(NULL, b->n + 1);
     memset(b->local, 0, b->n + 1);
-    uint8_t *pairs = b->n > LARGE_BODY ? trig_pairs(s, b) : NULL;
+    b->partner = trig_partners(s, b);
+    b->printed = NULL;
+    if (b->partner) {
+        b->printed = xrealloc(NULL, b->n + 1);
+        memset(b->printed, 0, b->n + 1);
+    }
     for (int r = 0; r < nroots; r++) {
         long p = body_find(s, b, roots[r]);
         if (p >= 0)
@@ -489,14 +520,14 @@ static void choose_locals(const Sched *s, const NodeId *roots, int nroots, Body 
         }
         int named = d->meta[id].label || d->meta[id].role != ROLE_NONE;
         if (op_info[nd->kind].form != F_CMP &&
-            (named || uses[k] > 1 || h + 1 > MAX_INLINE || (pairs && pairs[k]) || s->keep[id]))
+            (named || uses[k] > 1 || h + 1 > MAX_INLINE || (b->partner && b->partner[k]) ||
+             s->keep[id]))
             b->local[k] = 1;
         else
             height[k] = (uint8_t)(h + 1);
     }
     free(uses);
     free(height);
-    free(pairs);
 }
 
 /* Names the locals: the primal's first, so that an adjoint or a tangent scheduled before its
@@ -616,6 +647,10 @@ void body_free(Body *b)
 {
     free(b->nodes);
     free(b->local);
+    free(b->partner);
+    free(b->printed);
     b->nodes = NULL;
     b->local = NULL;
+    b->partner = NULL;
+    b->printed = NULL;
 }

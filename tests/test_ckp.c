@@ -7,7 +7,8 @@
  *     (value included), at every number of snapshots from 0 (taken as 1) to n + 1 for every
  *     n up to 50, and at 10, 30 and 100 snapshots for n = 100000;
  *   - the number of forward steps, counted by wrapping the libm sin the chain's step calls
- *     once (the link's --wrap: no hook in the generated code), is the fewest that reverse n
+ *     once, or sincos where a taped step needs its cos too (the link's --wrap: no hook in the
+ *     generated code), is the fewest that reverse n
  *     steps with c saved states plus the one that gives the last state: the minimum over
  *     every split of the recursion, computed here by dynamic programming for n <= 50, and
  *     revolve's closed form r n - C(c + r, r - 1) (checked against it, and used at n = 100000);
@@ -57,6 +58,10 @@ static const char driver[] =
     "double __real_sin(double x);\n"
     "double __wrap_sin(double x);\n"
     "double __wrap_sin(double x)\n{\n    sins++;\n    return __real_sin(x);\n}\n\n"
+    "void __real_sincos(double x, double *s, double *c);\n"
+    "void __wrap_sincos(double x, double *s, double *c);\n"
+    "void __wrap_sincos(double x, double *s, double *c)\n{\n    sins++;\n"
+    "    __real_sincos(x, s, c);\n}\n\n"
     "static void check(int ok, const char *what, long n, long c)\n{\n"
     "    n_checks++;\n"
     "    if (!ok && n_fail++ < 20)\n        printf(\"FAIL %s at n = %ld, c = %ld\\n\", what, n, c);\n}\n\n"
@@ -154,7 +159,7 @@ static void build_and_run(char **out)
     static const char *const made[] = {OUT "/driver", NULL};
     char *built = NULL;
     int rc = run_cached(&built, "cd " OUT " && gcc " STRICT " -O0 -fno-builtin " SAN
-                                " -Wl,--wrap=sin -o driver driver.c chain.c osc.c -lm 2>&1 && "
+                                " -Wl,--wrap=sin,--wrap=sincos -o driver driver.c chain.c osc.c -lm 2>&1 && "
                                 "clang " STRICT " -fsyntax-only chain.c osc.c 2>&1",
                         inputs, made);
     if (rc != 0)

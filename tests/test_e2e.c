@@ -4,7 +4,8 @@
  * which compares the value and every partial with a hand-written reference (closed forms,
  * central differences where a closed form is too long) and exits non-zero on a mismatch. The
  * generated C must also compile with clang and as C++, and eq5109 (one line) and eq5123 (the
- * book's chain a..f) must compute the same bits. Scratch files go to build/tests/e2e. */
+ * book's chain a..f) must compute the same bits, with sincos or with sin and cos. Scratch
+ * files go to build/tests/e2e. */
 #include "testutil.h"
 
 #include <dirent.h>
@@ -292,6 +293,54 @@ static void test_eq5109_same_bits_as_eq5123(void **state)
     free(printed[1]);
 }
 
+/* The sin and the cos of one value are one ADGEN_SIN_COS call (eq. 5.109's gradient needs
+ * cos u for f and sin u for its derivative): sincos from glibc's libm by default, or with
+ * _GNU_SOURCE, which has <math.h> declare it; sin and cos with -DADGEN_SINCOS=0. Each build,
+ * gcc and clang, prints the same bits. */
+static void test_sin_cos_one_call(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *cc, *flags;
+        int sincos; /* the object calls sincos, not sin and cos */
+    } builds[] = {
+        /* gcc -O2 fuses sin and cos itself */
+        {GCC, "", 1}, {GCC, "-DADGEN_SINCOS=0 -O0", 0}, {GCC, "-D_GNU_SOURCE", 1},
+        {CLANG " -O2", "", 1}, {CLANG " -O2", "-DADGEN_SINCOS=0", 0},
+    };
+    require_tool("clang");
+    assert_int_equal(generate("samples/eq5109.expr", "sincos"), 0);
+    char *c;
+    assert_int_equal(run_merged(&c, "grep -c 'ADGEN_SIN_COS(' " OUT "/sincos.c"), 0);
+    assert_true(atoi(c) >= 1);
+    free(c);
+    char *first = NULL;
+    for (size_t i = 0; i < sizeof builds / sizeof *builds; i++) {
+        char *log;
+        int rc = run_merged(&log, "%s %s -c -o " OUT "/sincos.o " OUT "/sincos.c && nm "
+                                  OUT "/sincos.o | grep -c ' U sincos$'",
+                            builds[i].cc, builds[i].flags);
+        if ((rc == 0) != builds[i].sincos) /* grep -c exits 1 when it counts none */
+            fail_msg("`%s %s`: the object %s sincos:\n%s", builds[i].cc, builds[i].flags,
+                     builds[i].sincos ? "does not call" : "calls", log);
+        free(log);
+        rc = run_merged(&log, "%s %s -I" OUT " '-DADGEN_HEADER=\"sincos.h\"' -o " OUT
+                              "/print_sincos tests/e2e/print_f.c " OUT "/sincos.c -lm && "
+                              OUT "/print_sincos", builds[i].cc, builds[i].flags);
+        if (rc != 0)
+            fail_msg("`%s %s` on eq. 5.109 with print_f.c failed:\n%s", builds[i].cc,
+                     builds[i].flags, log);
+        if (!first)
+            first = log;
+        else if (strcmp(first, log) != 0)
+            fail_msg("`%s %s` computes other bits:\n%s--- the first build's:\n%s",
+                     builds[i].cc, builds[i].flags, log, first);
+        else
+            free(log);
+    }
+    free(first);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -301,6 +350,7 @@ int main(void)
         cmocka_unit_test(test_generated_compiles_with_clang),
         cmocka_unit_test(test_generated_compiles_as_cxx),
         cmocka_unit_test(test_eq5109_same_bits_as_eq5123),
+        cmocka_unit_test(test_sin_cos_one_call),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
