@@ -1058,7 +1058,7 @@ static void schedule_definition(DefOut *e, Entry *entries, Body *bodies, Runs *r
 }
 
 /* Whether f's DAG, or an iteration's of its kept loops, has the sin and the cos of one value
- * (schedule.c's trig_partners pairs them). */
+ * not a constant (schedule.c's trig_partners pairs them). */
 static int has_sin_cos(const Func *f)
 {
     const Dag *d = &f->dag;
@@ -1066,7 +1066,7 @@ static int has_sin_cos(const Func *f)
     memset(sin_of, 0, d->len + 1);
     int found = 0;
     for (NodeId id = 1; id < d->len; id++)
-        if (d->nodes[id].kind == N_SIN)
+        if (d->nodes[id].kind == N_SIN && d->nodes[d->nodes[id].a].kind != N_CONST)
             sin_of[d->nodes[id].a] = 1;
     for (NodeId id = 1; id < d->len && !found; id++)
         found = d->nodes[id].kind == N_COS && sin_of[d->nodes[id].a];

@@ -439,8 +439,9 @@ static int by_operand(const void *x, const void *y)
 
 /* The sin and the cos of one value in one body (the forward sweep's sin x and the reverse
  * sweep's cos x): both get locals, printed by one sincos call (print.c), and in a large body
- * an interleaved order puts them side by side after x, in one chunk. Per position: the
- * other's position + 1, or 0; NULL when the body has no such pair. */
+ * an interleaved order puts them side by side after x, in one chunk. Not of a constant,
+ * which gcc folds when it compiles (correctly rounded; sincos at run time, not always). Per
+ * position: the other's position + 1, or 0; NULL when the body has no such pair. */
 static uint32_t *trig_partners(const Sched *s, const Body *b)
 {
     const Dag *d = &s->f->dag;
@@ -449,7 +450,8 @@ static uint32_t *trig_partners(const Sched *s, const Body *b)
     for (uint32_t k = 0; k < b->n; k++) {
         NodeId id = b->nodes[k];
         const Node *nd = &d->nodes[id];
-        if ((nd->kind != N_SIN && nd->kind != N_COS) || s->keep[id] == KEEP_LEAF)
+        if ((nd->kind != N_SIN && nd->kind != N_COS) || s->keep[id] == KEEP_LEAF ||
+            d->nodes[nd->a].kind == N_CONST)
             continue;
         if (n == cap) {
             cap = cap ? 2 * cap : 16;
