@@ -15,7 +15,11 @@
 
 #include "adgen.h"
 
-/* One term of a sum of eq. 5.145, chained per node in the order the consumers made them. */
+/* One term of a sum of eq. 5.145, chained per node from the last consumer that made one, the
+ * lowest in id order, so that the sum adds its terms in the forward sweep's order: in an
+ * interleaved body (schedule.c) each partial sum is then ready right after its consumer,
+ * and only it, not every term, lives on (a 12,500-term sum's gradient passed 24,889 values
+ * between its chunks, 199 KB of stack; added in this order, 655). */
 typedef struct {
     NodeId term;
     uint32_t next;
@@ -29,7 +33,7 @@ typedef struct {
     uint8_t *active;
     uint8_t *seen;         /* per node: TOUCHED, LIVE */
     NodeId *zero;          /* per node: when every term so far is a strong zero */
-    uint32_t *head, *tail; /* per primal node: its terms, 0 when none */
+    uint32_t *head;        /* per primal node: its terms, 0 when none */
     Term *terms;
     uint32_t nterms, cap;
 } Rev;
@@ -54,12 +58,8 @@ static void contribute(Rev *r, NodeId to, NodeId term, NodeId zero)
     }
     uint32_t t = r->nterms++;
     r->terms[t].term = term;
-    r->terms[t].next = 0;
-    if (r->tail[to])
-        r->terms[r->tail[to]].next = t;
-    else
-        r->head[to] = t;
-    r->tail[to] = t;
+    r->terms[t].next = r->head[to];
+    r->head[to] = t;
 }
 
 /* eq. 5.145: the adjoint of a node is the sum of its consumers' terms (0: none was made). */
@@ -119,11 +119,9 @@ void reverse_sweep_z(Dag *d, int nroots, const NodeId *roots, const NodeId *seed
     r.seen = xrealloc(NULL, n);
     r.zero = xrealloc(NULL, n * sizeof *r.zero);
     r.head = xrealloc(NULL, n * sizeof *r.head);
-    r.tail = xrealloc(NULL, n * sizeof *r.tail);
     memset(r.seen, 0, n);
     memset(r.zero, 0, n * sizeof *r.zero);
     memset(r.head, 0, n * sizeof *r.head);
-    memset(r.tail, 0, n * sizeof *r.tail);
     r.nterms = 1; /* term 0 means "none" */
     nodemap_init(adj, n);
     if (adj_zero)
@@ -159,6 +157,5 @@ void reverse_sweep_z(Dag *d, int nroots, const NodeId *roots, const NodeId *seed
     free(r.seen);
     free(r.zero);
     free(r.head);
-    free(r.tail);
     free(r.terms);
 }

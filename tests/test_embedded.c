@@ -8,7 +8,7 @@
  * default build's (under ASan and UBSan, work malloc'ed to exactly OSC_WORK()), natively and
  * through the CasADi ABI (its sz_w). ADGEN_FUNC, defined as a section attribute, reaches
  * every function of a chunked, a checkpointing and a CasADi file (objdump -t: all in that
- * section).
+ * section). A long sum's gradient keeps a small frame without --max-stack.
  */
 #include "testutil.h"
 
@@ -269,6 +269,35 @@ static void test_func_macro(void **state)
     assert_true(counts[2] > 12 * 10); /* 12 entry points, their natives and ABI functions */
 }
 
+/* A long sum's gradient: each input's adjoint adds its terms in the forward sweep's order, so
+ * that between chunks only its partial sum lives, not every term's share (1500 terms over 10
+ * inputs: a 12 KB frame at -O2, 1495 values in the entry point's work array, when the shares
+ * were added in the reverse sweep's order; about 5 KB now, and no more at 12,500 terms). */
+static void test_sum_frame(void **state)
+{
+    (void)state;
+    Buf expr = {0};
+    buf_puts(&expr, "s(x0, x1, x2, x3, x4, x5, x6, x7, x8, x9) = ");
+    for (int k = 0; k < 1500; k++)
+        buf_printf(&expr, "%s%d.%03d*sin(x%d*0.%03d)", k ? " + " : "", k % 7 + 1, k % 997, k % 10,
+                   (k * 37) % 1000 + 1);
+    buf_puts(&expr, "\n");
+    spit(OUT "/sum.expr", expr.data);
+    buf_free(&expr);
+    adgen(OUT "/sum.expr -o " OUT "/sum.c");
+    char *out = NULL;
+    int rc = runf(&out, "cd " OUT " && gcc " FLAGS " -O2 -fstack-usage -c sum.c -o sum.o 2>&1 && "
+                        "grep -w s_grad sum.su");
+    if (rc != 0)
+        fail_msg("the sum's gradient: status %d\n%s", rc, out ? out : "");
+    const char *tab = strchr(out, '\t');
+    assert_non_null(tab);
+    long frame = strtol(tab + 1, NULL, 10);
+    printf("a 1500-term sum's gradient: a frame of %ld bytes at -O2\n", frame);
+    assert_true(frame > 0 && frame < 8192);
+    free(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -276,6 +305,7 @@ int main(void)
         cmocka_unit_test(test_func_macro),
         cmocka_unit_test(test_sizes_in_parts),
         cmocka_unit_test(test_accumulate_parts),
+        cmocka_unit_test(test_sum_frame),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
