@@ -423,18 +423,15 @@ static uint32_t operand_uses(NodeKind k)
     return n;
 }
 
-/* A sin or a cos of the body, by its operand. */
+/* Sorted by key, then id. */
 typedef struct {
-    NodeId operand;
-    uint32_t pos;
-} Trig;
+    NodeId key, id;
+} Keyed;
 
-static int by_operand(const void *x, const void *y)
+static int by_key(const void *x, const void *y)
 {
-    const Trig *a = x, *b = y;
-    if (a->operand != b->operand)
-        return a->operand < b->operand ? -1 : 1;
-    return a->pos < b->pos ? -1 : a->pos > b->pos;
+    const Keyed *a = x, *b = y;
+    return a->key != b->key ? (a->key > b->key) - (a->key < b->key) : (a->id > b->id) - (a->id < b->id);
 }
 
 /* The sin and the cos of one value in one body (the forward sweep's sin x and the reverse
@@ -445,7 +442,7 @@ static int by_operand(const void *x, const void *y)
 static uint32_t *trig_partners(const Sched *s, const Body *b)
 {
     const Dag *d = &s->f->dag;
-    Trig *t = NULL;
+    Keyed *t = NULL; /* each sin and cos by its operand (key), at its position (id) */
     uint32_t n = 0, cap = 0, *partner = NULL;
     for (uint32_t k = 0; k < b->n; k++) {
         NodeId id = b->nodes[k];
@@ -457,13 +454,13 @@ static uint32_t *trig_partners(const Sched *s, const Body *b)
             cap = cap ? 2 * cap : 16;
             t = xrealloc(t, cap * sizeof *t);
         }
-        t[n++] = (Trig){nd->a, k};
+        t[n++] = (Keyed){nd->a, k};
     }
     if (n > 1)
-        qsort(t, n, sizeof *t, by_operand);
+        qsort(t, n, sizeof *t, by_key);
     for (uint32_t i = 0; i + 1 < n; i++) {
-        uint32_t p = t[i].pos, q = t[i + 1].pos;
-        if (t[i].operand != t[i + 1].operand ||
+        uint32_t p = t[i].id, q = t[i + 1].id;
+        if (t[i].key != t[i + 1].key ||
             d->nodes[b->nodes[p]].kind == d->nodes[b->nodes[q]].kind)
             continue;
         if (!partner) {
@@ -561,17 +558,6 @@ static void name_locals(Sched *s, const Body *b)
         }
     }
     buf_free(&want);
-}
-
-/* Sorted by key, then id. */
-typedef struct {
-    NodeId key, id;
-} Keyed;
-
-static int by_key(const void *x, const void *y)
-{
-    const Keyed *a = x, *b = y;
-    return a->key != b->key ? (a->key > b->key) - (a->key < b->key) : (a->id > b->id) - (a->id < b->id);
 }
 
 /* Puts the nodes of b, which are in id order, in the order of k (their keys, in b's order):
