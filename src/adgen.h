@@ -973,6 +973,14 @@ typedef struct {
                                  default */
 } CompileOptions;
 
+/* Where the C text goes while it is printed: write(ctx, data, len) takes the text printed so
+ * far and returns 0, or cannot (nonzero: the printer keeps the rest in memory, and the
+ * caller's error says why). */
+typedef struct {
+    int (*write)(void *ctx, const char *data, size_t len);
+    void *ctx;
+} Stream;
+
 /* What the printer is told besides: how the C it writes is named and placed. */
 typedef struct {
     CompileOptions compile;   /* what the program was made with */
@@ -992,6 +1000,8 @@ typedef struct {
     const char *self_header;  /* the header as the source includes it (its path from the
                                  source's directory), so that the compiler compares the two's
                                  declarations; NULL: not included */
+    const Stream *stream;     /* the source's text past a megabyte is handed over at the end
+                                 of a function; NULL: all of it in the caller's Buf */
 } EmitOptions;
 
 /* Reports (through diag) options that cannot apply to prog; returns the number of errors. */
@@ -1075,6 +1085,8 @@ typedef struct {
     const char *mine;
     char *tmp;   /* NULL: write path directly (standard output or a device) */
     char *real;  /* when path is a symbolic link: the file it names, which tmp replaces */
+    FILE *stream; /* tmp, open while the text is printed into it (output_stream) */
+    int error;   /* errno of a write into stream that failed */
 } Output;
 
 /* The input file (or standard input for "-") into src; 0, or -1 after a message. */
@@ -1084,6 +1096,11 @@ char *output_stem(const char *path);
 /* Writes every text to its path, all or none; returns an exit status. keep: a C file or
  * header that already holds its text is left as it is, its time too. */
 int output_write(Output *outs, const Buf *texts, int n, int force, int keep);
+/* Writes text printed so far into o's temporary file, created at the first call: 0, or -1
+ * when o is standard output or a device, or a file adgen did not write (without force), or
+ * cannot be written; then the caller keeps the text, and output_write says what is wrong.
+ * output_write writes the rest and renames the file into place. */
+int output_stream(Output *o, int force, const char *data, size_t len);
 /* --check: 0 when every file holds its text, 1 when one differs or is missing, 2 on error. */
 int output_check(const Output *outs, const Buf *texts, int n);
 /* The make rule of the outputs, like gcc -MD: targets, then the file the input read. Returns

@@ -326,6 +326,7 @@ void chunks_put_functions(Emitter *em, DefOut *e, const Entry *entry, const Body
         put_chunk_statements(em, e, entry, b, ch, c);
         buf_puts(out, "}\n");
         lines_at_output(em);
+        lines_spill(em);
     }
 }
 

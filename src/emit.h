@@ -87,13 +87,20 @@ typedef struct {
     Buf escaped;         /* the file name escaped_of, escaped */
     const char *escaped_of;
     int ckp_helpers;     /* the checkpointing helpers are printed (before their first use) */
+    int kept;            /* the stream took no text: the rest stays in out */
 } Emitter;
+
+/* Text is handed to the stream in pieces of at least this many bytes. */
+enum { SPILL_BYTES = 1 << 20 };
 
 /* Makes the next output line stand for input line `line` (when #line is on and the line is
  * known), writing a directive only when the current mapping does not already say so. */
 void lines_at_source(Emitter *em, int line);
 /* Points the compiler back at the generated file, if its name is known. */
 void lines_at_output(Emitter *em);
+/* At the end of a function: the text printed so far to the stream, if there is one and the
+ * text is large enough; out then starts empty. */
+void lines_spill(Emitter *em);
 /* The input line of node id of f: its own, else its definition's first. */
 int lines_of(const Func *f, NodeId id);
 

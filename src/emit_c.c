@@ -1242,9 +1242,11 @@ void emit_source(const Program *prog, const Diag *diag, const EmitOptions *opt, 
         if (opt->file_static) /* no header: the macro here */
             put_work_macro(out, e);
         for (int k = 0; k < ENTRY_KINDS; k++)
-            if (func_printed(f) & 1u << k)
+            if (func_printed(f) & 1u << k) {
                 put_entry(&em, e, &entries[i][k], &bodies[i][k],
                           f->nloops ? &runs[i][k] : NULL, &file_names);
+                lines_spill(&em);
+            }
         if (opt->casadi) {
             buf_puts(out, "\n#ifdef __cplusplus\nextern \"C\" {\n#endif\n");
             casadi_put_functions(out, e);

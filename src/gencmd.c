@@ -49,6 +49,18 @@ static int check_paths(const Options *o)
     return 0;
 }
 
+/* The C file being written, while it is printed. */
+typedef struct {
+    Output *out;
+    int force;
+} Spill;
+
+static int spill(void *ctx, const char *data, size_t len)
+{
+    const Spill *s = ctx;
+    return output_stream(s->out, s->force, data, len);
+}
+
 static int compile(Options *o)
 {
     if (check_paths(o) != 0)
@@ -63,14 +75,20 @@ static int compile(Options *o)
     Buf texts[3] = {{0}, {0}, {0}};
     /* what the first line of a file adgen wrote starts with */
     const char *mark = "/* " GENERATED_MARK " ";
-    Output outs[3] = {{o->out_path, PROTECT_C, mark, NULL, NULL},
-                      {o->header_path, PROTECT_C, mark, NULL, NULL},
-                      {o->dep_path, PROTECT_DEPS, NULL, NULL, NULL}};
+    Output outs[3] = {{o->out_path, PROTECT_C, mark, NULL, NULL, NULL, 0},
+                      {o->header_path, PROTECT_C, mark, NULL, NULL, NULL, 0},
+                      {o->dep_path, PROTECT_DEPS, NULL, NULL, NULL, NULL, 0}};
     char *first_target = NULL;
     int n = 1;
     int status = EXIT_INPUT;
+    /* a large C file goes into its temporary file as it is printed, unless it is compared
+     * with what is there (printing starts only once the input compiled without an error) */
+    Spill to = {&outs[0], o->force};
+    Stream stream = {spill, &to};
+    EmitOptions emit = o->emit;
+    emit.stream = o->check || o->keep ? NULL : &stream;
 
-    if (compile_source(shown, src.data, src.len, stem, &o->emit, stderr, &texts[0],
+    if (compile_source(shown, src.data, src.len, stem, &emit, stderr, &texts[0],
                        o->header_path ? &texts[1] : NULL) == 0) {
         if (o->header_path)
             n = 2;

@@ -4,7 +4,8 @@
  * the input line each statement stands for. Output: a `#line N "in"` before a statement only
  * where the compiler's count of lines would otherwise map it elsewhere, and one pointing back
  * at the generated file after a function. Invariant: each byte of the text is scanned for
- * newlines once, however many statements ask where they stand.
+ * newlines once, however many statements ask where they stand; text handed to the stream
+ * (a large output's temporary file) has been counted.
  */
 #include <string.h>
 
@@ -67,6 +68,21 @@ void lines_at_output(Emitter *em)
     /* the directive sits on line newlines + 1; the line after it is line newlines + 2 */
     put_line_directive(em, count_newlines(em, em->out->len) + 2, em->opt->out_file);
     em->in_source = 0;
+}
+
+void lines_spill(Emitter *em)
+{
+    const Stream *s = em->opt->stream;
+    if (!s || em->kept || em->out->len < SPILL_BYTES)
+        return;
+    if (em->opt->line_file)
+        count_newlines(em, em->out->len);
+    if (s->write(s->ctx, em->out->data, em->out->len) != 0) {
+        em->kept = 1;
+        return;
+    }
+    em->out->len = 0;
+    em->scanned = 0;
 }
 
 int lines_of(const Func *f, NodeId id)

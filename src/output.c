@@ -7,6 +7,7 @@
  */
 #define _XOPEN_SOURCE 700 /* realpath */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -68,6 +69,49 @@ static int write_text(FILE *f, const Buf *text)
     return fflush(f);
 }
 
+/* The temporary file a large output is being printed into, for the signal handler. */
+static const char *volatile printing_into;
+
+/* Through a symbolic link, adgen replaces the file it names and keeps the link, as a compiler
+ * writing through it would (a dangling link, with nothing to name, is replaced). */
+static void follow_link(Output *o)
+{
+    struct stat st;
+    if (!o->real && lstat(o->path, &st) == 0 && S_ISLNK(st.st_mode))
+        o->real = realpath(o->path, NULL);
+}
+
+/* o's temporary file, beside the file it replaces and with the mode that file will have (a
+ * new file the usual 0666 less the umask, a replaced one its own); NULL, errno set. */
+static FILE *create_tmp(Output *o)
+{
+    struct stat st;
+    const char *path = o->real ? o->real : o->path;
+    int exists = stat(path, &st) == 0;
+    size_t n = strlen(path);
+    o->tmp = xrealloc(NULL, n + 16);
+    snprintf(o->tmp, n + 16, "%s.adgen-XXXXXX", path);
+    int fd = mkstemp(o->tmp);
+    if (fd < 0) {
+        free(o->tmp);
+        o->tmp = NULL;
+        return NULL;
+    }
+    mode_t mask = umask(0);
+    umask(mask);
+    mode_t mode = exists ? st.st_mode & 07777 : 0666 & ~mask;
+    FILE *f = fchmod(fd, mode) == 0 ? fdopen(fd, "wb") : NULL;
+    if (!f) {
+        int saved = errno;
+        close(fd);
+        unlink(o->tmp);
+        free(o->tmp);
+        o->tmp = NULL;
+        errno = saved;
+    }
+    return f;
+}
+
 static int prepare(Output *o, const Buf *text)
 {
     struct stat st;
@@ -77,13 +121,9 @@ static int prepare(Output *o, const Buf *text)
         fprintf(stderr, "adgen: error writing standard output: %s\n", strerror(errno));
         return -1;
     }
-    /* through a symbolic link, replace the file it names and keep the link, as a compiler
-     * writing through it would (a dangling link, with nothing to name, is replaced) */
-    if (lstat(o->path, &st) == 0 && S_ISLNK(st.st_mode))
-        o->real = realpath(o->path, NULL);
+    follow_link(o);
     const char *path = o->real ? o->real : o->path;
-    int exists = stat(path, &st) == 0;
-    if (exists && !S_ISREG(st.st_mode)) {
+    if (!o->stream && stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
         /* a device or pipe (/dev/null, /dev/stdout) cannot be replaced: write it in place */
         FILE *f = fopen(o->path, "wb");
         int ok = f && write_text(f, text) == 0;
@@ -94,24 +134,16 @@ static int prepare(Output *o, const Buf *text)
         fprintf(stderr, "adgen: cannot write '%s': %s\n", o->path, strerror(errno));
         return -1;
     }
-    size_t n = strlen(path);
-    o->tmp = xrealloc(NULL, n + 16);
-    snprintf(o->tmp, n + 16, "%s.adgen-XXXXXX", path);
-    int fd = mkstemp(o->tmp);
-    if (fd < 0) {
+    FILE *f = o->stream ? o->stream : create_tmp(o);
+    if (!f) {
         fprintf(stderr, "adgen: cannot create '%s': %s\n", o->path, strerror(errno));
-        free(o->tmp);
-        o->tmp = NULL;
         return -1;
     }
-    /* a new file gets the usual 0666 less the umask; a replaced one keeps its mode */
-    mode_t mask = umask(0);
-    umask(mask);
-    mode_t mode = exists ? st.st_mode & 07777 : 0666 & ~mask;
-    FILE *f = fdopen(fd, "wb");
-    int ok = f && fchmod(fd, mode) == 0 && write_text(f, text) == 0;
-    int saved = errno;
-    if (f ? fclose(f) != 0 : close(fd) != 0)
+    o->stream = NULL;
+    printing_into = NULL;
+    int ok = !o->error && write_text(f, text) == 0;
+    int saved = o->error ? o->error : errno;
+    if (fclose(f) != 0)
         ok = 0;
     else
         errno = saved;
@@ -126,6 +158,10 @@ static int prepare(Output *o, const Buf *text)
 
 static void discard(Output *o)
 {
+    if (o->stream)
+        fclose(o->stream);
+    o->stream = NULL;
+    printing_into = NULL;
     if (o->tmp)
         unlink(o->tmp);
     free(o->tmp);
@@ -156,8 +192,8 @@ static int in_place(const Output *o)
 
 /* Whether replacing the file destroys nothing adgen did not write: it is missing, empty or
  * not a regular file, or it starts with o->mine (then, for a dependency file, a space or ':'
- * ends the target's name). Says why not, if not. */
-static int ours(const Output *o)
+ * ends the target's name). Says why not, if not and not quiet. */
+static int ours(const Output *o, int quiet)
 {
     struct stat st;
     if (stat(o->path, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0)
@@ -166,8 +202,9 @@ static int ours(const Output *o)
     char *head = xrealloc(NULL, want + 2);
     FILE *f = fopen(o->path, "rb");
     if (!f) {
-        fprintf(stderr, "adgen: cannot read '%s' to see whether adgen wrote it: %s "
-                        "(--force replaces it)\n", o->path, strerror(errno));
+        if (!quiet)
+            fprintf(stderr, "adgen: cannot read '%s' to see whether adgen wrote it: %s "
+                            "(--force replaces it)\n", o->path, strerror(errno));
         free(head);
         return 0;
     }
@@ -176,8 +213,8 @@ static int ours(const Output *o)
     int mine = n >= want && memcmp(head, o->mine, want) == 0 &&
                (o->protect == PROTECT_C || (n > want && strchr(" :", head[want])));
     free(head);
-    if (mine)
-        return 1;
+    if (mine || quiet)
+        return mine;
     if (o->protect == PROTECT_C)
         fprintf(stderr, "adgen: refusing to overwrite '%s': adgen did not write it (its first "
                         "line is not '/* %s ...'); --force replaces it\n", o->path,
@@ -185,6 +222,36 @@ static int ours(const Output *o)
     else
         fprintf(stderr, "adgen: refusing to overwrite '%s': it is not the dependency file "
                         "adgen writes for '%s'; --force replaces it\n", o->path, o->mine);
+    return 0;
+}
+
+/* Interrupted while printing: the temporary file goes, then the signal does what it would. */
+static void remove_and_raise(int sig)
+{
+    if (printing_into)
+        unlink(printing_into);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+int output_stream(Output *o, int force, const char *data, size_t len)
+{
+    if (!o->stream) {
+        if (o->error || o->tmp || in_place(o) || (!force && !ours(o, 1)))
+            return -1;
+        follow_link(o);
+        if (!(o->stream = create_tmp(o)))
+            return -1;
+        printing_into = o->tmp;
+        static const int stops[] = {SIGHUP, SIGINT, SIGTERM};
+        for (size_t i = 0; i < sizeof stops / sizeof *stops; i++)
+            if (signal(stops[i], remove_and_raise) == SIG_IGN)
+                signal(stops[i], SIG_IGN);
+    }
+    if (fwrite(data, 1, len, o->stream) != len) {
+        o->error = errno ? errno : EIO;
+        return -1;
+    }
     return 0;
 }
 
@@ -211,7 +278,7 @@ static int holds(const char *path, const Buf *text)
 int output_write(Output *outs, const Buf *texts, int n, int force, int keep)
 {
     for (int i = 0; i < n && !force; i++)
-        if (!ours(&outs[i]))
+        if (!ours(&outs[i], 0))
             return EXIT_USAGE;
     for (int last = 0; last < 2; last++) {
         for (int i = 0; i < n; i++) {

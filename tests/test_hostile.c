@@ -2,8 +2,8 @@
  * it: 100,000-deep parentheses, unary minus and calls (no stack overflow, also in the ASan
  * pass), a 10 MB expression, 20,000 definitions, inputs over 2 GB, NUL bytes, invalid UTF-8,
  * a 10,000-character identifier, an unreadable input, a full disk (/dev/full and a file size
- * limit) and unwritable outputs for the source, the header and the dependency file, and
- * --check against a directory. Each run ends with correct output or a located message, the
+ * limit) and unwritable outputs for the source, the header and the dependency file, an
+ * output of megabytes (written while it is printed), and --check against a directory. Each run ends with correct output or a located message, the
  * documented exit status, and no partial or temporary file. What test_cli.c and tests/errors/
  * cover already (empty and comment-only files, CRLF, no final newline, 1e999, 0x1p3, a
  * missing or directory input, -o /dev/full) is not repeated. Inputs are generated here, into
@@ -85,6 +85,18 @@ static void write_nested(const char *path, const char *head, const char *repeat,
     buf_printf(&b, "\n");
     write_bytes(path, b.data, b.len);
     buf_free(&b);
+}
+
+/* f(x) = x + sin(1*x) + ... + sin(n*x), into path. */
+static void write_sines(const char *path, int n)
+{
+    Buf src = {0};
+    buf_printf(&src, "f(x) = x");
+    for (int i = 1; i <= n; i++)
+        buf_printf(&src, " + sin(%d*x)", i);
+    buf_printf(&src, "\n");
+    spit(path, src.data);
+    buf_free(&src);
 }
 
 /* adgen path -o OUT/<name>.c must succeed and write C that compiles. */
@@ -379,13 +391,7 @@ static void test_hostile_stdout_untouched_on_failure(void **state)
 static void test_hostile_disk_full_midway(void **state)
 {
     (void)state;
-    Buf src = {0};
-    buf_printf(&src, "f(x) = x");
-    for (int i = 1; i < 300; i++)
-        buf_printf(&src, " + sin(%d*x)", i);
-    buf_printf(&src, "\n");
-    spit(OUT "/long.expr", src.data);
-    buf_free(&src);
+    write_sines(OUT "/long.expr", 299);
     static const char *const outputs[] = {
         "-o " OUT "/limit.c",
         "-o " OUT "/limit.c --header " OUT "/limit.h -MD",
@@ -399,6 +405,89 @@ static void test_hostile_disk_full_midway(void **state)
         free(err);
         assert_no_file("limit.");
     }
+}
+
+/* Whether every `#line N "path"` in text, on line L, says N = L + 1. */
+static void assert_lines_point_back(const char *text, const char *path)
+{
+    char want[512];
+    int n = snprintf(want, sizeof want, "\"%s\"\n", path), directives = 0;
+    long line = 1;
+    for (const char *at = text; *at; line++) {
+        const char *end = strchr(at, '\n');
+        long said;
+        if (sscanf(at, "#line %ld ", &said) == 1 && strncmp(strchr(at, '"'), want, n) == 0) {
+            if (said != line + 1)
+                fail_msg("%s:%ld: #line %ld, the next line is %ld", path, line, said, line + 1);
+            directives++;
+        }
+        at = end ? end + 1 : at + strlen(at);
+    }
+    assert_true(directives > 100);
+}
+
+/* An output of megabytes goes into its temporary file while it is printed: the same bytes as
+ * on standard output (which is written whole), its #line directives counted across the
+ * pieces, and a full disk, a file adgen did not write and a symbolic link handled as for a
+ * small one. */
+static void test_hostile_large_output_streamed(void **state)
+{
+    (void)state;
+    write_sines(OUT "/big.expr", 20000);
+    char *piped;
+    assert_int_equal(runf(&piped, ADGEN_CMD " --no-line " OUT "/big.expr -o -"), 0);
+    assert_int_equal(runf(NULL, ADGEN_CMD " --no-line " OUT "/big.expr -o " OUT "/big.c"), 0);
+    char *file = must_read(OUT "/big.c");
+    assert_true(strlen(file) > 3 * 1024 * 1024);
+    assert_string_equal(file, piped);
+    free(file);
+    free(piped);
+    assert_no_file("big.c.");
+
+    assert_int_equal(runf(NULL, "chmod 600 " OUT "/big.c && " ADGEN_CMD " " OUT "/big.expr -o "
+                                OUT "/big.c && test \"$(stat -c %%a " OUT "/big.c)\" = 600"), 0);
+    file = must_read(OUT "/big.c");
+    assert_lines_point_back(file, OUT "/big.c");
+    free(file);
+
+    char *err;
+    int status = runf(NULL, "trap '' XFSZ; ulimit -f 2048 && " ADGEN_CMD " " OUT "/big.expr -o "
+                            OUT "/bigfull.c 2>" OUT "/stderr");
+    err = must_read(OUT "/stderr");
+    assert_int_equal(status, 2);
+    assert_string_equal(err, "adgen: cannot write '" OUT "/bigfull.c': File too large\n");
+    free(err);
+    assert_no_file("bigfull.");
+
+    spit(OUT "/bigmine.c", "int mine;\n");
+    assert_int_equal(adgen_err(&err, OUT "/big.expr -o " OUT "/bigmine.c"), 2);
+    assert_contains(err, "refusing to overwrite '" OUT "/bigmine.c'");
+    free(err);
+    file = must_read(OUT "/bigmine.c");
+    assert_string_equal(file, "int mine;\n");
+    free(file);
+    DIR *dir = opendir(OUT);
+    assert_non_null(dir);
+    for (struct dirent *ent; (ent = readdir(dir));)
+        if (strncmp(ent->d_name, "bigmine.c.", 10) == 0)
+            fail_msg("a refused run left " OUT "/%s behind", ent->d_name);
+    closedir(dir);
+
+    assert_int_equal(runf(NULL, "ln -sf big.c " OUT "/biglink.c && " ADGEN_CMD " --no-line " OUT
+                                "/big.expr -o " OUT "/biglink.c && test -L " OUT "/biglink.c"),
+                     0);
+
+    /* stopped while it prints (SIGTERM, once its temporary file is there): nothing is left */
+    write_sines(OUT "/bigger.expr", 100000);
+    char *out;
+    assert_int_equal(runf(&out, "{ " ADGEN_CMD " " OUT "/bigger.expr -o " OUT "/sig.c & p=$!; "
+                                "i=0; until ls " OUT " | grep -q '^sig[.]c[.]adgen-' || "
+                                "[ $i -gt 6000 ]; do i=$((i+1)); sleep 0.01; done; "
+                                "kill -TERM $p; wait $p; echo $?; } 2>/dev/null"),
+                     0);
+    assert_string_equal(out, "143\n");
+    free(out);
+    assert_no_file("sig.");
 }
 
 /* -MF that cannot be written: neither the source nor the header may appear. */
@@ -452,6 +541,7 @@ int main(void)
         cmocka_unit_test(test_hostile_full_device),
         cmocka_unit_test(test_hostile_stdout_untouched_on_failure),
         cmocka_unit_test(test_hostile_disk_full_midway),
+        cmocka_unit_test(test_hostile_large_output_streamed),
         cmocka_unit_test(test_hostile_unwritable_depfile),
         cmocka_unit_test(test_hostile_check_directory),
     };
