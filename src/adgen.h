@@ -1004,6 +1004,10 @@ typedef struct {
                                  of a function; NULL: all of it in the caller's Buf */
 } EmitOptions;
 
+/* The first differentiated input whose elements a returned map's values read at indices that
+ * move apart with the step, so that --sparse=csc cannot order its Jacobian's pattern; -1 if
+ * none. */
+int emit_csc_misfit(const Func *f);
 /* Reports (through diag) options that cannot apply to prog; returns the number of errors. */
 int emit_check(const Program *prog, Diag *diag, const EmitOptions *opt);
 /* emit_source prints the C and notes in work (nfuncs x ENTRY_KINDS) the values of the work

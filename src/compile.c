@@ -66,8 +66,8 @@ int compile_source(const char *file, const char *src, size_t len, const char *st
     int compiled = unit_compile(&u, file, src, len, stem, messages) == 0;
     for (int i = 0; compiled && opt->csc && opt->compile.emit & EMIT_FITTING &&
                     i < u.prog.nfuncs; i++) /* --emit=all: what compressed columns fit */
-        if (u.prog.funcs[i].nloops)
-            u.prog.funcs[i].entries &= ~(1u << ENTRY_JAC_SPARSE | 1u << ENTRY_HESS_SPARSE);
+        if (emit_csc_misfit(&u.prog.funcs[i]) >= 0)
+            u.prog.funcs[i].entries &= ~(1u << ENTRY_JAC_SPARSE);
     if (compiled && emit_check(&u.prog, &u.diag, opt) == 0) {
         /* printing builds no node: the tables go before the text grows */
         for (int i = 0; i < u.prog.nfuncs; i++)

@@ -319,6 +319,9 @@ int matrix_band_pull(const DefOut *e);
 Affine matrix_diff_length(const Func *f);
 /* The steps of a returned map's loop (hi - lo + 1), in the sizes. */
 Affine matrix_map_steps(const Func *f);
+/* Whether the loads of parameter p that a returned map's values read all move alike with the
+ * step and the sizes, so that its Jacobian's pattern by columns has a fixed order. */
+int matrix_map_loads_alike(const Func *f, int p);
 
 /* ---- loops.c: an entry point's body, with its kept loops' runs ------------------------------ */
 

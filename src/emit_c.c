@@ -910,6 +910,14 @@ static int find_stem(const Named *sorted, int n, const char *name, size_t m)
     return -1;
 }
 
+int emit_csc_misfit(const Func *f)
+{
+    for (int p = 0; f->band.jac && p < f->nparams; p++)
+        if (!matrix_map_loads_alike(f, p))
+            return p;
+    return -1;
+}
+
 int emit_check(const Program *prog, Diag *diag, const EmitOptions *opt)
 {
     /* f_grad beside f: one of them would be renamed, and C calling f_grad would get the
@@ -964,12 +972,13 @@ int emit_check(const Program *prog, Diag *diag, const EmitOptions *opt)
     for (int i = 0; opt->csc && i < prog->nfuncs; i++) {
         const Func *f = &prog->funcs[i];
         const Def *d = f->def;
-        int jac = f->entries & 1u << ENTRY_JAC_SPARSE;
-        if (jac && func_pattern_code(f, ENTRY_JAC_SPARSE)) /* a Hessian's has columns */
-            diag_error(diag, d->bare ? d->loc : d->name_loc, "--sparse=csc: the Jacobian of "
-                       "'%s' has a size known only at run time, and its pattern comes as "
-                       "triplets (%s%s_jac_sparse_pattern), not yet in compressed columns",
-                       f->name, opt->prefix ? opt->prefix : "", opt->name ? opt->name : f->name);
+        int p = f->entries & 1u << ENTRY_JAC_SPARSE ? emit_csc_misfit(f) : -1;
+        if (p >= 0)
+            diag_error(diag, d->bare ? d->loc : d->name_loc, "--sparse=csc: the values of '%s' "
+                       "read '%s' at indices that move apart with the step (x[i] beside "
+                       "x[n - 1 - i]), so the rows meeting a column are in no fixed order; its "
+                       "pattern comes as triplets only (leave out --sparse=csc)", f->name,
+                       f->params[p].name);
     }
     if (opt->name && prog->nfuncs > 1) {
         const Def *second = prog->funcs[1].def;

@@ -150,6 +150,11 @@ void matrix_put_columns(Buf *out, const DefOut *e, const Entry *entry)
         buf_printf(out, "%s * (%u - %s) / 2 + %s", j, 2 * n - 1, j, i);
     else if (lower)
         buf_printf(out, "%s * (%s + 1) / 2 + %s", i, i, j);
+    else if (csc && f->result_loop) { /* a column as long as the map */
+        buf_printf(out, "%s * (", j);
+        matrix_put_values_count(out, e, 0);
+        buf_printf(out, ") + %s", i);
+    }
     else if (csc)
         buf_printf(out, "%s * %u + %s", j, rows, i);
     else
@@ -733,13 +738,122 @@ static void put_map_rows(Buf *out, const DefOut *e)
     buf_free(&t);
 }
 
+/* Whether every load of parameter p that a returned map's values read moves alike with the
+ * step and the sizes (x[i] and x[i + 1], not x[i] beside x[n - 1 - i]): the rows meeting one
+ * of its columns are then in the order of the loads' offsets, the pattern by columns. */
+int matrix_map_loads_alike(const Func *f, int p)
+{
+    const Band *b = &f->band;
+    const Loop *lp = &f->loops[f->result_loop - 1];
+    const Load *first = NULL;
+    for (uint32_t m = 0; m < b->npairs; m++) {
+        const Load *l = &lp->load[b->pair[m].b];
+        if (l->param != p)
+            continue;
+        for (int z = 0; first && z <= MAX_SIZES; z++)
+            if (l->at.c[z] != first->at.c[z])
+                return 0;
+        first = first ? first : l;
+    }
+    return 1;
+}
+
+/* A returned map's columns (--sparse=csc), parameter by parameter: a border input's column
+ * meets every row; an array's element meets, for each load of its array, the value of the
+ * step whose load is that element, if the step is in the range. Rows grow with the step, so
+ * the loads go by offset (descending when the index grows with the step), then by value;
+ * each entry's value is the product of its column's colour at its row. */
+static void put_map_columns(Buf *out, const DefOut *e)
+{
+    const Func *f = e->s.f;
+    const char *const *v = e->band_var;
+    const Band *b = &f->band;
+    const Loop *lp = &f->loops[f->result_loop - 1];
+    uint32_t *order = xrealloc(NULL, (b->npairs + 1) * sizeof *order);
+    for (int p = 0; p < f->nparams; p++) {
+        if (f->params[p].kind != PARAM_DIFF)
+            continue;
+        Affine l = param_length(&f->params[p]);
+        Buf len = {0}, colour = {0};
+        print_affine(&len, e, "", &l);
+        char *column = start_plus(e, p, v[V_A]);
+        buf_printf(out, "    for (long %s = 0; %s < %s; %s++) { /* the columns of %s */\n",
+                   v[V_A], v[V_A], len.data, v[V_A], e->s.param[p]);
+        buf_printf(out, "        if (%s)\n            %s[%s] = %s;\n", v[V_COLPTR], v[V_COLPTR],
+                   column, v[V_COUNT]);
+        uint32_t c0 = colour_start(f, p);
+        if (border_param(f, p)) { /* a colour each */
+            buf_printf(&colour, "%u + %s", c0, v[V_A]);
+            buf_printf(out, "        for (long %s = 0; %s < %s; %s++) {\n", v[V_R], v[V_R],
+                       v[V_ROWS], v[V_R]);
+            put_entry(out, e, "            ", "", v[V_R], colour.data, v[V_R], 1);
+            buf_puts(out, "        }\n");
+        } else {
+            if (c0)
+                buf_printf(&colour, "%u + ", c0);
+            buf_printf(&colour, "%s %% %u", v[V_A], b->colours[p]);
+            uint32_t n = 0;
+            for (uint32_t m = 0; m < b->npairs; m++)
+                if (lp->load[b->pair[m].b].param == p)
+                    order[n++] = m;
+            for (uint32_t i = 1; i < n; i++) /* by step, then value */
+                for (uint32_t j = i; j > 0; j--) {
+                    const BandPair *x = &b->pair[order[j - 1]], *y = &b->pair[order[j]];
+                    const Load *lx = &lp->load[x->b], *ly = &lp->load[y->b];
+                    int64_t dx = lx->at.c[0] > 0 ? -lx->at.k : lx->at.k;
+                    int64_t dy = ly->at.c[0] > 0 ? -ly->at.k : ly->at.k;
+                    if (dx < dy || (dx == dy && x->a <= y->a))
+                        break;
+                    uint32_t sw = order[j - 1];
+                    order[j - 1] = order[j];
+                    order[j] = sw;
+                }
+            for (uint32_t i = 0; i < n; i++) {
+                const BandPair *bp = &b->pair[order[i]];
+                Affine base = lp->load[bp->b].at, row;
+                int64_t step = base.c[0];
+                base.c[0] = 0;
+                for (int z = 0; z <= MAX_SIZES; z++)
+                    row.c[z] = -(int64_t)lp->result * lp->lo.c[z];
+                row.c[0] = lp->result;
+                row.k = -(int64_t)lp->result * lp->lo.k + bp->a;
+                Buf at = {0}, rowt = {0};
+                put_minus(&at, e, v[V_A], &base);
+                print_affine(&rowt, e, v[V_T], &row);
+                if (step == 1) {
+                    buf_printf(out, "        {\n            const long %s = %s;\n", v[V_T],
+                               at.data);
+                } else {
+                    buf_printf(out, "        if ((%s) %% %lld == 0) {\n            const long "
+                                    "%s = (%s) / %lld;\n", at.data, (long long)step, v[V_T],
+                               at.data, (long long)step);
+                }
+                buf_printf(out, "            if (%s >= ", v[V_T]);
+                print_affine(out, e, "", &lp->lo);
+                buf_printf(out, " && %s <= ", v[V_T]);
+                print_affine(out, e, "", &lp->hi);
+                buf_puts(out, ") {\n");
+                put_entry(out, e, "                ", "", rowt.data, colour.data, rowt.data, 1);
+                buf_puts(out, "            }\n        }\n");
+                buf_free(&at);
+                buf_free(&rowt);
+            }
+        }
+        buf_puts(out, "    }\n");
+        free(column);
+        buf_free(&len);
+        buf_free(&colour);
+    }
+    free(order);
+}
+
 void matrix_put_band_functions(Buf *out, const DefOut *e, int declare)
 {
     const Func *f = e->s.f;
     const char *const *v = e->band_var;
     const char *real = real_type[e->opt->compile.real];
     const char *st = e->opt->file_static ? "static ADGEN_UNUSED " : "";
-    int jac = f->band.jac, csc = e->opt->csc; /* csc: a Hessian's (a map's is refused) */
+    int jac = f->band.jac, csc = e->opt->csc;
     EntryKind k = jac ? ENTRY_JAC_SPARSE : ENTRY_HESS_SPARSE;
     const char *what = jac ? "Jacobian" : "Hessian's lower triangle";
     const char *second = csc ? v[V_COLPTR] : v[V_COL];
@@ -771,11 +885,16 @@ void matrix_put_band_functions(Buf *out, const DefOut *e, int declare)
         for (int q = 0; !jac && q < f->nparams; q++)
             if (f->params[q].kind == PARAM_DIFF)
                 put_rows(out, e, q, csc);
-        if (jac)
+        if (jac && csc)
+            put_map_columns(out, e);
+        else if (jac)
             put_map_rows(out, e);
-        if (csc)
-            buf_printf(out, "    if (%s)\n        %s[%s] = %s;\n", v[V_COLPTR], v[V_COLPTR],
-                       v[V_ROWS], v[V_COUNT]);
+        if (csc) { /* the count after the last column */
+            Affine cols = matrix_diff_length(f);
+            buf_printf(out, "    if (%s)\n        %s[", v[V_COLPTR], v[V_COLPTR]);
+            print_affine(out, e, "", &cols);
+            buf_printf(out, "] = %s;\n", v[V_COUNT]);
+        }
         buf_printf(out, "    return %s;\n}\n", v[V_COUNT]);
         buf_free(&len);
     }
@@ -794,15 +913,15 @@ void matrix_put_band_functions(Buf *out, const DefOut *e, int declare)
     }
     if (csc) {
         Buf cols = {0};
-        put_band_rows(&cols, e);
-        buf_printf(out, "%s/* Stores in %s[j] where column j of the Hessian's lower triangle "
-                        "starts, for j <= %s\n * (%s[%s] = %s(",
-                   declare ? "" : "\n", v[V_COLPTR], cols.data, v[V_COLPTR], cols.data,
-                   e->nnz[k]);
+        Affine ncols = matrix_diff_length(f);
+        print_affine(&cols, e, "", &ncols);
+        buf_printf(out, "%s/* Stores in %s[j] where column j of the %s starts, for j <= %s\n * "
+                        "(%s[%s] = %s(", declare ? "" : "\n", v[V_COLPTR], what, cols.data,
+                   v[V_COLPTR], cols.data, e->nnz[k]);
         if (f->nsizes)
             buf_putn(out, args.data, args.len - 2);
         buf_printf(out, ")), and in %s[k] the row of structural nonzero k\n * (%s's), by column "
-                        "then row (row >= column). */\n", v[V_ROW], e->fn[k]);
+                        "then row%s. */\n", v[V_ROW], e->fn[k], jac ? "" : " (row >= column)");
         buf_free(&cols);
     } else {
         buf_printf(out, "%s/* Stores in %s[k], %s[k] the row and the column of the %s's "
@@ -847,16 +966,37 @@ static void put_dense_pattern(Buf *out, const DefOut *e, int declare)
     else
         buf_printf(out, "\n{\n    const long %s = %s;\n    return %s > 0 ? %s * %u : 0;\n}\n",
                    v[V_ROWS], count.data, v[V_ROWS], v[V_ROWS], f->ndiff);
-    buf_printf(out, "%s/* Stores in %s[k], %s[k] the row and the column of the Jacobian's "
-                    "structural nonzero k\n * (%s's), for k < %s(", declare ? "" : "\n",
-               v[V_ROW], v[V_COL], e->fn[k], e->nnz[k]);
+    Buf args = {0};
+    buf_putn(&args, "", 0);
     for (int s = 0; s < f->nsizes; s++)
-        buf_printf(out, "%s%s", s ? ", " : "", e->s.size[s]);
-    buf_puts(out, "), by row then column. */\n");
+        buf_printf(&args, "%s%s", s ? ", " : "", e->s.size[s]);
+    if (e->opt->csc)
+        buf_printf(out, "%s/* Stores in %s[j] where column j of the Jacobian starts, for j <= "
+                        "%u\n * (%s[%u] = %s(%s)), and in %s[k] the row of structural nonzero "
+                        "k\n * (%s's), by column then row. */\n", declare ? "" : "\n",
+                   v[V_COLPTR], f->ndiff, v[V_COLPTR], f->ndiff, e->nnz[k], args.data,
+                   v[V_ROW], e->fn[k]);
+    else
+        buf_printf(out, "%s/* Stores in %s[k], %s[k] the row and the column of the Jacobian's "
+                        "structural nonzero k\n * (%s's), for k < %s(%s), by row then column. "
+                        "*/\n", declare ? "" : "\n", v[V_ROW], v[V_COL], e->fn[k], e->nnz[k],
+                   args.data);
+    buf_free(&args);
     buf_printf(out, "%sADGEN_FUNC void %s(%slong *%s, long *%s)", st, e->row[k], sizes.data,
-               v[V_ROW], v[V_COL]);
+               e->opt->csc ? v[V_COLPTR] : v[V_ROW], e->opt->csc ? v[V_ROW] : v[V_COL]);
     if (declare) {
         buf_puts(out, ";\n");
+    } else if (e->opt->csc) {
+        buf_printf(out, "\n{\n    const long %s = %s;\n", v[V_ROWS], count.data);
+        buf_printf(out, "    for (long %s = 0; %s <= %u; %s++)\n        %s[%s] = %s * (%s > 0 ? "
+                        "%s : 0);\n", v[V_A], v[V_A], f->ndiff, v[V_A], v[V_COLPTR], v[V_A],
+                   v[V_A], v[V_ROWS], v[V_ROWS]);
+        buf_printf(out, "    for (long %s = 0; %s < %u; %s++)\n", v[V_A], v[V_A], f->ndiff,
+                   v[V_A]);
+        buf_printf(out, "        for (long %s = 0; %s < %s; %s++)\n", v[V_R], v[V_R], v[V_ROWS],
+                   v[V_R]);
+        buf_printf(out, "            %s[%s * %s + %s] = %s;\n}\n\n", v[V_ROW], v[V_A], v[V_ROWS],
+                   v[V_R], v[V_R]);
     } else {
         buf_printf(out, "\n{\n    const long %s = %s;\n", v[V_ROWS], count.data);
         buf_printf(out, "    for (long %s = 0; %s < %s; %s++)\n", v[V_R], v[V_R], v[V_ROWS],

@@ -1413,6 +1413,24 @@ static void test_kept_sparse_refused(void **state)
     assert_contains(out, "long rosen_hess_sparse_nnz(long n)");
     assert_contains(out, "void rosen_hess_sparse_pattern(long n, long *row, long *col)");
     free(out);
+    /* a map whose values read one array forwards and backwards has a banded Jacobian, but
+     * its rows meet a column in an order that changes with the column: no compressed
+     * columns, and --emit=all leaves them out */
+    spit(OUT "/band.expr", "mir(x[n]) {\n    for i = 0..n-1 {\n        r[i][0] = x[i]^2\n"
+                           "        r[i][1] = sin(x[n-1-i])\n    }\n    return r\n}\n");
+    assert_int_equal(runf(&out, ADGEN_CMD " --emit=jac-sparse " OUT "/band.expr"), 0);
+    assert_contains(out, "void mir_jac_sparse_pattern(long n, long *row, long *col)");
+    free(out);
+    assert_int_equal(runf(&out, ADGEN_CMD " --emit=jac-sparse --sparse=csc " OUT "/band.expr "
+                                "2>&1 >/dev/null"), 1);
+    assert_contains(out, "band.expr:1:1: error: --sparse=csc: the values of 'mir' read 'x' at "
+                         "indices that move apart with the step");
+    free(out);
+    assert_int_equal(runf(&out, ADGEN_CMD " --emit=all --sparse=csc " OUT "/band.expr"), 0);
+    assert_contains(out, "mir_jvp(");
+    if (strstr(out, "_sparse"))
+        fail_msg("mir: --emit=all --sparse=csc wrote a sparse entry point");
+    free(out);
 }
 
 /* Modes a function of run-time sizes does not have yet: an error naming those it has, and

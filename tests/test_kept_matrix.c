@@ -169,6 +169,35 @@ static const char driver_head[] =
     "    if (!v)\n        exit(2);\n"
     "    for (long i = 0; i < len; i++)\n        v[i] = sin(seed + 1.7 * (double)i);\n"
     "    return v;\n}\n"
+    "/* compressed columns cp, cr, cz of nd columns: the nnz triplets row, col, z (by row, then\n"
+    " * column), each once, to the bit, rows ascending in each column */\n"
+    "static void csc_same(const char *m, long n, long nd, long nnz, const long *row,\n"
+    "                     const long *col, const double *z, const long *cp, const long *cr,\n"
+    "                     const double *cz)\n{\n"
+    "    n_checks++;\n"
+    "    if ((cp[0] != 0 || cp[nd] != nnz) && n_fail++ < 30)\n"
+    "        printf(\"FAIL %s at n = %ld: columns from %ld to %ld, %ld entries\\n\", m, n, cp[0],\n"
+    "               cp[nd], nnz);\n"
+    "    for (long j = 0; j < nd && cp[nd] == nnz; j++)\n"
+    "        for (long q = cp[j]; q < cp[j + 1]; q++) {\n"
+    "            long lo = 0, hi = nnz;\n"
+    "            while (lo < hi) {\n"
+    "                long mid = (lo + hi) / 2;\n"
+    "                if (row[mid] < cr[q] || (row[mid] == cr[q] && col[mid] < j))\n"
+    "                    lo = mid + 1;\n"
+    "                else\n"
+    "                    hi = mid;\n"
+    "            }\n"
+    "            n_checks++;\n"
+    "            if (lo == nnz || row[lo] != cr[q] || col[lo] != j || (q > cp[j] && cr[q] <= "
+    "cr[q - 1])) {\n"
+    "                if (n_fail++ < 30)\n"
+    "                    printf(\"FAIL %s at n = %ld: compressed entry %ld (%ld, %ld)\\n\", m, n, q,\n"
+    "                           cr[q], j);\n"
+    "            } else {\n"
+    "                bits(m, \"compressed columns\", n, q, cz[q], z[lo]);\n"
+    "            }\n"
+    "        }\n}\n"
     "static double big(const double *v, long len)\n{\n"
     "    double m = 1;\n"
     "    for (long i = 0; i < len; i++)\n        m = fabs(v[i]) > m ? fabs(v[i]) : m;\n"
@@ -421,7 +450,20 @@ static void put_map(Buf *d, const MapModel *m)
                     "                bits(M, \"jac-sparse = jac\", n, q, jz[q], J[q]);\n"
                     "            }\n"
                     "            for (long i = 0; i < len; i++)\n"
-                    "                bits(M, \"jac-sparse's values\", n, i, vj[i], v[i]);\n"
+                    "                bits(M, \"jac-sparse's values\", n, i, vj[i], v[i]);\n");
+        buf_printf(d, "            long *cp = malloc((size_t)(nscal + 1) * sizeof *cp);\n"
+                      "            long *cr = malloc((size_t)(nnz > 0 ? nnz : 1) * sizeof *cr);\n"
+                      "            double *cz = vec(nnz, 0);\n"
+                      "            near(M, \"compressed count\", n, 0, (double)c_%s_jac_sparse_nnz(n), "
+                      "(double)nnz, 0);\n"
+                      "            c_%s_jac_sparse_pattern(n, cp, cr);\n"
+                      "            c_%s_jac_sparse(n, %s, vj, cz%s);\n"
+                      "            csc_same(M, n, nscal, nnz, row, col, jz, cp, cr, cz);\n"
+                      "            for (long i = 0; i < len; i++)\n"
+                      "                bits(M, \"compressed columns' values\", n, i, vj[i], v[i]);\n"
+                      "            free(cp);\n            free(cr);\n            free(cz);\n",
+                   N, N, N, m->args, work);
+        buf_puts(d, 
                     "            free(row);\n            free(col);\n            free(jz);\n"
                     "            free(J);\n            free(vj);\n        }\n");
     }
@@ -536,6 +578,18 @@ static void put_sparse_map(Buf *d, const SparseMap *m)
                 "        else\n            Jd[row[q]] += jz[q] * dd[col[q]];\n    }\n"
                 "    for (long i = 0; i < nv; i++)\n"
                 "        near(M, \"J d = jvp\", n, i, Jd[i], jv[i], big(jv, nv));\n");
+    buf_printf(d, "    long *cp = malloc((size_t)(nd + 1) * sizeof *cp);\n"
+                  "    long *cr = malloc((size_t)(nnz > 0 ? nnz : 1) * sizeof *cr);\n"
+                  "    double *cz = vec(nnz, 0), *cout = vec(nv, 0);\n"
+                  "    near(M, \"compressed count\", n, 0, (double)c_%s_jac_sparse_nnz(n), "
+                  "(double)nnz, 0);\n"
+                  "    c_%s_jac_sparse_pattern(n, cp, cr);\n"
+                  "    c_%s_jac_sparse(n, %s, cout, cz, work);\n"
+                  "    csc_same(M, n, nd, nnz, row, col, jz, cp, cr, cz);\n"
+                  "    for (long i = 0; i < nv; i++)\n"
+                  "        bits(M, \"compressed columns' values\", n, i, cout[i], out[i]);\n"
+                  "    free(cp);\n    free(cr);\n    free(cz);\n    free(cout);\n", N, N, N,
+               m->args);
     buf_puts(d, "    switch (unrolled ? n : -1) {\n");
     for (int s = 0; s < NSIZES; s++) {
         int K = sizes[s];
@@ -614,6 +668,12 @@ static char *build_and_run(void)
                                 "--emit=jvp,vjp --prefix=k_", stem);
         buf_printf(&d, "#include \"%s.h\"\n", stem);
         buf_printf(&files, " %s.c", stem);
+        if (m->jac) {
+            snprintf(stem, sizeof stem, "%s_c", m->name);
+            adgen(m->name, "--emit=jac-sparse --sparse=csc --prefix=c_", stem);
+            buf_printf(&d, "#include \"%s.h\"\n", stem);
+            buf_printf(&files, " %s.c", stem);
+        }
         for (int s = 0; s < NSIZES; s++) {
             snprintf(opt, sizeof opt, "--emit=jvp,vjp -D n=%d --prefix=u%d_", sizes[s], sizes[s]);
             snprintf(stem, sizeof stem, "%s_u%d", m->name, sizes[s]);
@@ -635,6 +695,10 @@ static char *build_and_run(void)
         spit(path, m->src);
         snprintf(stem, sizeof stem, "%s_k", m->name);
         adgen(m->name, "--emit=jvp,jac-sparse --prefix=k_", stem);
+        buf_printf(&d, "#include \"%s.h\"\n", stem);
+        buf_printf(&files, " %s.c", stem);
+        snprintf(stem, sizeof stem, "%s_c", m->name);
+        adgen(m->name, "--emit=jac-sparse --sparse=csc --prefix=c_", stem);
         buf_printf(&d, "#include \"%s.h\"\n", stem);
         buf_printf(&files, " %s.c", stem);
         for (int s = 0; s < NSIZES; s++) {
