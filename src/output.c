@@ -140,7 +140,6 @@ static int prepare(Output *o, const Buf *text)
         return -1;
     }
     o->stream = NULL;
-    printing_into = NULL;
     int ok = !o->error && write_text(f, text) == 0;
     int saved = o->error ? o->error : errno;
     if (fclose(f) != 0)
@@ -178,6 +177,7 @@ static int commit(Output *o)
         fprintf(stderr, "adgen: cannot write '%s': %s\n", o->path, strerror(errno));
         unlink(o->tmp);
     }
+    printing_into = NULL;
     free(o->tmp);
     o->tmp = NULL;
     return rc;
@@ -244,10 +244,13 @@ int output_stream(Output *o, int force, const char *data, size_t len)
             return -1;
         printing_into = o->tmp;
         static const int stops[] = {SIGHUP, SIGINT, SIGTERM};
-        for (size_t i = 0; i < sizeof stops / sizeof *stops; i++)
-            if (signal(stops[i], remove_and_raise) == SIG_IGN)
-                signal(stops[i], SIG_IGN);
+        for (size_t i = 0; i < sizeof stops / sizeof *stops; i++) {
+            struct sigaction was;
+            if (sigaction(stops[i], NULL, &was) == 0 && was.sa_handler != SIG_IGN)
+                signal(stops[i], remove_and_raise);
+        }
     }
+    errno = 0;
     if (fwrite(data, 1, len, o->stream) != len) {
         o->error = errno ? errno : EIO;
         return -1;
@@ -278,8 +281,11 @@ static int holds(const char *path, const Buf *text)
 int output_write(Output *outs, const Buf *texts, int n, int force, int keep)
 {
     for (int i = 0; i < n && !force; i++)
-        if (!ours(&outs[i], 0))
+        if (!ours(&outs[i], 0)) {
+            for (int j = 0; j < n; j++) /* one printed into its file already */
+                discard(&outs[j]);
             return EXIT_USAGE;
+        }
     for (int last = 0; last < 2; last++) {
         for (int i = 0; i < n; i++) {
             if (in_place(&outs[i]) != last ||

@@ -466,10 +466,18 @@ static void test_hostile_large_output_streamed(void **state)
     file = must_read(OUT "/bigmine.c");
     assert_string_equal(file, "int mine;\n");
     free(file);
+    /* a header adgen did not write is refused once the C is printed into its file */
+    spit(OUT "/bigmine.h", "int mine;\n");
+    assert_int_equal(adgen_err(&err, OUT "/big.expr -o " OUT "/bigother.c --header " OUT
+                                    "/bigmine.h"), 2);
+    assert_contains(err, "refusing to overwrite '" OUT "/bigmine.h'");
+    free(err);
+    assert_no_file("bigother.");
     DIR *dir = opendir(OUT);
     assert_non_null(dir);
     for (struct dirent *ent; (ent = readdir(dir));)
-        if (strncmp(ent->d_name, "bigmine.c.", 10) == 0)
+        if (strncmp(ent->d_name, "bigmine.c.", 10) == 0 ||
+            strncmp(ent->d_name, "bigmine.h.", 10) == 0)
             fail_msg("a refused run left " OUT "/%s behind", ent->d_name);
     closedir(dir);
 
