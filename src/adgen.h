@@ -756,10 +756,17 @@ void func_put_affine(Buf *out, const Affine *a, const char *var, const char *con
  * -D. */
 char *func_sizes_list(const Func *f);
 /* The entry points f cannot have (bits of EntryKind): second order and Jacobians for a vector
- * result; for a definition with kept loops, the sparse ones, a Jacobian or a Hessian whose
- * columns have a run-time number (an array of a run-time size differentiated), second order
- * of a recurrence, and the checkpointed variants of a definition with no recurrence. */
+ * result; for a definition with kept loops, the sparse ones that are neither banded nor
+ * dense, and the checkpointed variants of a definition with no recurrence. */
 unsigned func_misfits(const Func *f);
+/* Whether an array of a run-time size is differentiated: f's Jacobian and Hessian have a
+ * run-time number of columns. */
+int func_runtime_columns(const Func *f);
+/* The number of differentiated scalars of a definition with kept loops, in the sizes. */
+Affine matrix_diff_length(const Func *f);
+/* Whether f has a dense Jacobian or Hessian with a run-time number of columns: its calls of
+ * jvp or hvp take their direction (and a Hessian its column) from the work array. */
+int func_dense_runtime(const Func *f);
 /* Whether f's sparse Jacobian and Hessian through kept loops are dense: every differentiated
  * input is of a constant size and no loop reads a differentiated array's elements (the
  * loops read them as values), so every pair is an entry, computed by the dense matrix's

@@ -31,8 +31,9 @@ int unit_compile(Unit *u, const char *file, const char *src, size_t len, const c
         f->shared = f->dag.hits;
         if (u->opt.emit)
             f->entries = (1u << ENTRY_VALUE | (u->opt.emit & ~EMIT_FITTING)) & ~func_misfits(f);
-        else if (f->entries & func_misfits(f)) /* a default Jacobian of run-time columns: */
-            f->entries = 1u << ENTRY_VALUE | 1u << ENTRY_JVP | 1u << ENTRY_VJP; /* products */
+        else if (f->entries & (func_misfits(f) | (func_runtime_columns(f) ? 1u << ENTRY_JAC :
+                                                  0))) /* a default Jacobian of run-time */
+            f->entries = 1u << ENTRY_VALUE | 1u << ENTRY_JVP | 1u << ENTRY_VJP; /* columns */
         had |= f->entries;
     }
     unsigned missing = u->opt.emit & ~EMIT_FITTING & ~had;

@@ -315,8 +315,6 @@ void matrix_put_band(Emitter *em, const DefOut *e, const Entry *entry);
  * Hessians (Band.elements, triplets, loads that move by one a step: no products, no work
  * array), or -1. */
 int matrix_band_pull(const DefOut *e);
-/* The number of differentiated scalars of a definition with kept loops, in the sizes. */
-Affine matrix_diff_length(const Func *f);
 /* The steps of a returned map's loop (hi - lo + 1), in the sizes. */
 Affine matrix_map_steps(const Func *f);
 /* Whether the loads of parameter p that a returned map's values read all move alike with the

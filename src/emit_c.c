@@ -100,8 +100,9 @@ static DefOut *name_functions(const Program *prog, const EmitOptions *opt, NameS
                 defs[i].work_ckp_macro = names_claim(file_names, name.data);
             buf_free(&name);
         }
-        if (f->band.colours && f->entries & (1u << ENTRY_HESS_SPARSE | 1u << ENTRY_JAC_SPARSE) &&
-            !defs[i].work_macro) {
+        if (((f->band.colours && f->entries & (1u << ENTRY_HESS_SPARSE |
+                                                1u << ENTRY_JAC_SPARSE)) ||
+             func_dense_runtime(f)) && !defs[i].work_macro) {
             Buf name = {0}; /* the directions and products of a matrix of run-time size */
             put_upper(&name, defs[i].fn[ENTRY_VALUE]);
             buf_puts(&name, "_WORK");
@@ -375,15 +376,30 @@ static void put_returns(Buf *t, const DefOut *e)
 static void put_matrix(Buf *t, const DefOut *e, const Entry *entry)
 {
     const Func *f = e->s.f;
-    if (entry->kind == ENTRY_JAC && f->result_loop) {
-        buf_printf(t, " and stores its Jacobian in %s[0..", e->s.jac);
-        matrix_put_values_count(t, e, 0);
-        buf_printf(t, " * %u - 1], row-major, ", f->ndiff);
-        matrix_put_values_count(t, e, 0);
-        buf_printf(t, " x %u: entry (i, j) is the derivative of value i by the differentiated "
-                      "scalar j, in the order ", f->ndiff);
+    int jac = entry->kind == ENTRY_JAC;
+    if ((jac && f->result_loop) || ((jac || entry->kind == ENTRY_HESS) &&
+                                    func_runtime_columns(f))) {
+        Buf rows = {0}, cols = {0};
+        Affine len = matrix_diff_length(f);
+        print_affine(&cols, e, "", &len);
+        if (!jac)
+            print_affine(&rows, e, "", &len);
+        else if (f->result_loop)
+            matrix_put_values_count(&rows, e, 0);
+        else
+            buf_printf(&rows, "%d", f->nroots);
+        /* sums in parentheses: "(n + 1) x (n + 1)" */
+        const char *rp = strchr(rows.data, ' ') ? "(" : "", *re = *rp ? ")" : "";
+        const char *cp = strchr(cols.data, ' ') ? "(" : "", *ce = *cp ? ")" : "";
+        buf_printf(t, " and stores its %s in %s[0..%s%s%s * %s%s%s - 1], row-major, %s%s%s x "
+                      "%s%s%s: entry (i, j) is the derivative of %s by the differentiated scalar "
+                      "j, in the order ", jac ? "Jacobian" : "Hessian (symmetric)", jac ?
+                   e->s.jac : e->s.hess, rp, rows.data, re, cp, cols.data, ce, rp, rows.data, re,
+                   cp, cols.data, ce, !jac ? "partial derivative i" : f->vector ? "value i" :
+                   "the value");
+        buf_free(&rows);
+        buf_free(&cols);
     } else if (entry->kind == ENTRY_JAC || entry->kind == ENTRY_HESS) {
-        int jac = entry->kind == ENTRY_JAC;
         uint32_t rows = jac ? (uint32_t)f->nroots : f->ndiff;
         buf_printf(t, " and stores its %s in %s[0..%llu], row-major, %u x %u: entry (i, j) is "
                    "the derivative of %s by the %s scalar j, in the order ", jac ? "Jacobian" :
@@ -392,7 +408,7 @@ static void put_matrix(Buf *t, const DefOut *e, const Entry *entry)
                    rows, f->ndiff, jac ? (f->vector ? "value i" : "the value") :
                    "partial derivative i", "differentiated");
     } else if (!entry->pattern) { /* of run-time size (src/band.c) */
-        int jac = entry->kind == ENTRY_JAC_SPARSE;
+        jac = entry->kind == ENTRY_JAC_SPARSE;
         if (jac) {
             buf_printf(t, " and the structural nonzeros of its Jacobian in %s[0..%s(",
                        e->s.jac_nz, e->nnz[entry->kind]);
@@ -410,7 +426,7 @@ static void put_matrix(Buf *t, const DefOut *e, const Entry *entry)
             buf_printf(t, ") - 1]: entry k is at the row and the column %s stores at k, by "
                        "row, then column; the columns are ", e->row[entry->kind]);
     } else {
-        int jac = entry->kind == ENTRY_JAC_SPARSE;
+        jac = entry->kind == ENTRY_JAC_SPARSE;
         buf_printf(t, " and stores the %u structural nonzero%s of its %s in %s[0..%u]: ",
                    entry->pattern->nnz, entry->pattern->nnz == 1 ? "" : "s",
                    jac ? "Jacobian" : "Hessian's lower triangle", jac ? e->s.jac_nz : e->s.hess_nz,
@@ -653,6 +669,19 @@ static void put_caveats(Buf *t, const DefOut *e, const Entry *entry)
             buf_printf(t, "%s%s", k ? ", " : "", e->s.size[k]);
         buf_printf(t, ") values of its type %s (%sa product per colour)",
                    real_type[e->opt->compile.real], f->band.elements ? "" : "a direction, and ");
+    } else if (func_runtime_columns(f) && (entry->kind == ENTRY_JAC ||
+                                           entry->kind == ENTRY_HESS)) {
+        buf_printf(t, "; %s must hold %s(", e->s.work, e->work_macro);
+        for (int k = 0; k < f->nsizes; k++)
+            buf_printf(t, "%s%s", k ? ", " : "", e->s.size[k]);
+        int taped = 0; /* what the columns' calls take of it too */
+        for (int i = 0; i < f->nloops; i++)
+            taped |= f->loops[i].nstate > 0;
+        buf_printf(t, ") values of its type %s (each column's unit direction%s", real_type[
+                   e->opt->compile.real], entry->kind == ENTRY_HESS ? " and the column" : "");
+        if (f->ntraj || (taped && entry->kind == ENTRY_HESS))
+            buf_printf(t, ", then what %s needs", e->fn[func_columns(f, entry->kind)]);
+        buf_puts(t, ")");
     } else if (f->nloops && e->work_macro && find_arg(entry, e->s.work) && !ckp) {
         buf_printf(t, "; %s must hold %s(", e->s.work, e->work_macro);
         for (int k = 0; k < f->nsizes; k++)
@@ -805,24 +834,16 @@ static void put_macro_count(Buf *t, const DefOut *e, const Affine *count)
                    (long long)(some && count->k < 0 ? -count->k : count->k));
 }
 
-/* #define NAME_WORK(n) ...: the states of the recurrence, for each iteration; then the
- * trajectories, twice (their values, and their tangents or adjoints). */
-static void put_work_macro(Buf *out, const DefOut *e)
+/* The values NAME_WORK counts but for a dense matrix's columns: a banded matrix's directions
+ * and products, or the recurrences' tapes and the trajectories ("0" if none). */
+static void put_work_count(Buf *out, const DefOut *e)
 {
     const Func *f = e->s.f;
-    for (int i = 0; e->work_ckp_macro && i < f->nloops; i++)
-        if (f->loops[i].nstate)
-            ckp_put_work_macro(out, e, &f->loops[i]);
-    if (!e->work_macro)
-        return;
     if (f->band.colours) { /* a direction and a product per colour (for the terms' Hessians:
                             * no direction; row by row: nothing) */
         Affine len = matrix_diff_length(f);
         uint32_t c = f->band.ncolours;
-        buf_printf(out, "#define %s(", e->work_macro);
-        for (int k = 0; k < f->nsizes; k++)
-            buf_printf(out, "%s%s", k ? ", " : "", e->s.size[k]);
-        buf_puts(out, ") (");
+        buf_puts(out, "(");
         if (f->band.jac) { /* a product has as many values as the map (none if its range is
                             * empty) */
             Affine steps = matrix_map_steps(f);
@@ -839,25 +860,14 @@ static void put_work_macro(Buf *out, const DefOut *e)
             len.k *= m;
             put_macro_count(out, e, &len);
         }
-        buf_puts(out, ")\n");
+        buf_puts(out, ")");
         return;
     }
-    if (!f->nloops) { /* --max-stack: the most any chunked entry point takes */
-        uint32_t most = 0;
-        for (int k = 0; k < ENTRY_KINDS; k++)
-            most = e->s.chunk_work[k] > most ? e->s.chunk_work[k] : most;
-        if (most)
-            buf_printf(out, "#define %s() %u\n", e->work_macro, most);
-        return;
-    }
-    buf_printf(out, "#define %s(", e->work_macro);
-    for (int k = 0; k < f->nsizes; k++)
-        buf_printf(out, "%s%s", k ? ", " : "", e->s.size[k]);
     int terms = f->ntraj; /* several: their sum, in parentheses */
     for (int i = 0; i < f->nloops; i++)
         terms += f->loops[i].nstate && f->loops[i].wstride;
     int wrap = terms > 1 || f->ntraj; /* a product or a sum, in parentheses */
-    buf_puts(out, wrap ? ") (" : terms ? ") " : ") 0");
+    buf_puts(out, wrap ? "(" : terms ? "" : "0");
     int first = 1;
     for (int i = 0; i < f->nloops; i++) {
         const Loop *lp = &f->loops[i];
@@ -878,7 +888,52 @@ static void put_work_macro(Buf *out, const DefOut *e)
         put_macro_count(out, e, &f->traj[i].len);
         buf_puts(out, ")");
     }
-    buf_puts(out, wrap ? ")\n" : "\n");
+    buf_puts(out, wrap ? ")" : "");
+}
+
+/* #define NAME_WORK(n) ...: the states of the recurrence, for each iteration; then the
+ * trajectories, twice (their values, and their tangents or adjoints); or a banded matrix's
+ * directions and products; and before them, for a dense matrix of a run-time number of
+ * columns, a column's direction (and a Hessian's column). */
+static void put_work_macro(Buf *out, const DefOut *e)
+{
+    const Func *f = e->s.f;
+    for (int i = 0; e->work_ckp_macro && i < f->nloops; i++)
+        if (f->loops[i].nstate)
+            ckp_put_work_macro(out, e, &f->loops[i]);
+    if (!e->work_macro)
+        return;
+    if (!f->nloops && !f->band.colours && !func_dense_runtime(f)) { /* --max-stack: the most
+                                                                      * any chunked entry
+                                                                      * point takes */
+        uint32_t most = 0;
+        for (int k = 0; k < ENTRY_KINDS; k++)
+            most = e->s.chunk_work[k] > most ? e->s.chunk_work[k] : most;
+        if (most)
+            buf_printf(out, "#define %s() %u\n", e->work_macro, most);
+        return;
+    }
+    buf_printf(out, "#define %s(", e->work_macro);
+    for (int k = 0; k < f->nsizes; k++)
+        buf_printf(out, "%s%s", k ? ", " : "", e->s.size[k]);
+    buf_puts(out, ") ");
+    Buf x = {0};
+    put_work_count(&x, e);
+    if (func_dense_runtime(f)) {
+        Affine len = matrix_diff_length(f);
+        uint32_t per = f->entries & 1u << ENTRY_HESS ? 2 : 1;
+        for (int s = 0; s <= MAX_SIZES; s++)
+            len.c[s] *= per;
+        len.k *= per;
+        buf_puts(out, "(");
+        if (strcmp(x.data, "0") != 0 && strcmp(x.data, "(0)") != 0)
+            buf_printf(out, "%s + ", x.data);
+        put_macro_count(out, e, &len);
+        buf_puts(out, ")\n");
+    } else {
+        buf_printf(out, "%s\n", x.data);
+    }
+    buf_free(&x);
 }
 
 /* ---- the source and the header -------------------------------------------------------------- */

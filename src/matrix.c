@@ -63,19 +63,25 @@ void matrix_csc_stores(const DefOut *e, Entry *entry)
     free(colptr);
 }
 
-/* The offset of parameter p's first scalar among the differentiated ones. */
-static uint32_t diff_offset(const Func *f, int p)
+static Affine diff_start(const Func *f, int p);
+
+/* Text: the number of differentiated scalars, a constant or an expression of the sizes,
+ * in parentheses where it is a sum ("(2 * n + 1)") when `wrap`. */
+static void put_columns_count(Buf *out, const DefOut *e, int wrap)
 {
-    uint32_t off = 0;
-    for (int i = 0; i < p; i++)
-        off += f->params[i].kind == PARAM_DIFF ? f->params[i].size : 0;
-    return off;
+    Affine len = matrix_diff_length(e->s.f);
+    Buf t = {0};
+    print_affine(&t, e, "", &len);
+    buf_printf(out, wrap && strchr(t.data, ' ') ? "(%s)" : "%s", t.data);
+    buf_free(&t);
 }
 
 /* The body of a Jacobian or a Hessian of a definition with kept loops: per differentiated
  * scalar, one call of the entry point whose columns make it (jvp, hvp) along that scalar's
  * unit direction, its column stored; a Hessian's upper triangle is then its lower one
- * mirrored, so that it is exactly symmetric. */
+ * mirrored, so that it is exactly symmetric. With a run-time number of columns (an array of
+ * a run-time size differentiated), the direction (and a Hessian's column) are the first
+ * values of the work array, and the calls get the rest. */
 void matrix_put_columns(Buf *out, const DefOut *e, const Entry *entry)
 {
     const Func *f = e->s.f;
@@ -83,6 +89,7 @@ void matrix_put_columns(Buf *out, const DefOut *e, const Entry *entry)
     int hess = entry->kind == ENTRY_HESS || entry->kind == ENTRY_HESS_SPARSE;
     int lower = entry->kind == ENTRY_HESS_SPARSE; /* packed, by rows or by columns */
     int csc = e->opt->csc && entry_info[entry->kind].sparse;
+    int rt = func_runtime_columns(f);
     uint32_t n = f->ndiff, rows = hess ? n : (uint32_t)f->nroots;
     const char *real = real_type[e->opt->compile.real];
     const char *mat = entry->kind == ENTRY_HESS ? e->s.hess : entry->kind == ENTRY_JAC ?
@@ -91,6 +98,22 @@ void matrix_put_columns(Buf *out, const DefOut *e, const Entry *entry)
     const char *dir = e->col_var[0], *col = f->result_loop ? e->s.out : e->col_var[1];
     const char *i = e->col_var[2];
     const char *value = e->col_var[3], *j = e->index;
+    /* the columns' count (N: in parentheses), the rows', and what the calls' work is */
+    Buf cols = {0}, ncols = {0}, nrows = {0}, work = {0};
+    put_columns_count(&cols, e, 0);
+    put_columns_count(&ncols, e, 1);
+    if (hess)
+        buf_puts(&nrows, ncols.data);
+    else if (f->result_loop)
+        matrix_put_values_count(&nrows, e, 0);
+    else
+        buf_printf(&nrows, "%u", rows);
+    if (rt && hess)
+        buf_printf(&work, "%s + 2 * %s", e->s.work, ncols.data);
+    else if (rt)
+        buf_printf(&work, "%s + %s", e->s.work, cols.data);
+    else
+        buf_puts(&work, e->s.work ? e->s.work : "");
     Entry ce;
     sched_entry(&e->s, ck, &ce);
     Buf call = {0};
@@ -100,16 +123,24 @@ void matrix_put_columns(Buf *out, const DefOut *e, const Entry *entry)
         buf_printf(&call, "%s, ", e->s.param[p]);
     for (int a = 0; a < ce.nargs; a++) {
         const Arg *ar = &ce.args[a];
-        uint32_t off = ar->param >= 0 ? diff_offset(f, ar->param) : 0;
+        Buf off = {0};
+        if (ar->param >= 0) {
+            Affine o = diff_start(f, ar->param);
+            print_affine(&off, e, "", &o);
+        }
+        int at0 = ar->param >= 0 && strcmp(off.data, "0") == 0;
         if (ar->param >= 0 && !ar->out && !ar->array)
-            buf_printf(&call, "%s[%u]", dir, off);
-        else if (ar->param >= 0 && off)
-            buf_printf(&call, "%s + %u", ar->out ? col : dir, off);
+            buf_printf(&call, "%s[%s]", dir, off.data);
+        else if (ar->param >= 0 && !at0)
+            buf_printf(&call, "%s + %s", ar->out ? col : dir, off.data);
         else if (ar->param >= 0)
             buf_puts(&call, ar->out ? col : dir);
+        else if (ar->name == e->s.work)
+            buf_puts(&call, work.data);
         else
-            buf_puts(&call, ar->name == e->s.out || ar->name == e->s.work ? ar->name : col);
+            buf_puts(&call, ar->name == e->s.out ? ar->name : col);
         buf_puts(&call, a + 1 < ce.nargs ? ", " : "");
+        buf_free(&off);
     }
     entry_free(&ce);
     /* the value (the columns' calls compute it too, but there may be none) */
@@ -122,27 +153,31 @@ void matrix_put_columns(Buf *out, const DefOut *e, const Entry *entry)
         buf_printf(&args, "%s%s", args.len ? ", " : "", e->s.out);
     /* the value reads the trajectories from the work array, or passes its parts' values */
     if (f->ntraj || e->s.chunk_work[ENTRY_VALUE])
-        buf_printf(&args, "%s%s", args.len ? ", " : "", e->s.work);
+        buf_printf(&args, "%s%s", args.len ? ", " : "", work.data);
     buf_puts(out, "{\n");
     if (f->vector && !f->result_loop)
         buf_printf(out, "    %s(%s);\n", e->fn[ENTRY_VALUE], args.data);
     else if (!f->vector)
         buf_printf(out, "    const %s %s = %s(%s);\n", real, value, e->fn[ENTRY_VALUE],
                    args.data);
-    if (f->result_loop) /* a column of run-time length: out, whose values come last */
+    if (rt && hess) /* both of run-time length: the work array's */
+        buf_printf(out, "    %s *const %s = %s, *const %s = %s + %s;\n", real, dir, e->s.work,
+                   col, e->s.work, cols.data);
+    else if (rt && f->result_loop)
+        buf_printf(out, "    %s *const %s = %s;\n", real, dir, e->s.work);
+    else if (rt)
+        buf_printf(out, "    %s *const %s = %s, %s[%u];\n", real, dir, e->s.work, col,
+                   rows ? rows : 1);
+    else if (f->result_loop) /* a column of run-time length: out, whose values come last */
         buf_printf(out, "    %s %s[%u];\n", real, dir, n ? n : 1);
     else
         buf_printf(out, "    %s %s[%u], %s[%u];\n", real, dir, n ? n : 1, col, rows ? rows : 1);
-    buf_printf(out, "    for (long %s = 0; %s < %u; %s++) {\n", j, j, n, j);
-    buf_printf(out, "        for (long %s = 0; %s < %u; %s++)\n", i, i, n, i);
+    buf_printf(out, "    for (long %s = 0; %s < %s; %s++) {\n", j, j, cols.data, j);
+    buf_printf(out, "        for (long %s = 0; %s < %s; %s++)\n", i, i, cols.data, i);
     buf_printf(out, "            %s[%s] = %s == %s ? %s : %s;\n", dir, i, i, j,
                literal_one[e->opt->compile.real], literal_zero[e->opt->compile.real]);
     buf_printf(out, "        %s(%s);\n", e->fn[ck], call.data);
-    buf_printf(out, "        for (long %s = %s; %s < ", i, lower ? j : "0", i);
-    if (f->result_loop)
-        matrix_put_values_count(out, e, 0);
-    else
-        buf_printf(out, "%u", rows);
+    buf_printf(out, "        for (long %s = %s; %s < %s", i, lower ? j : "0", i, nrows.data);
     /* entry (i, j): row-major; packed lower triangle by rows (i (i + 1) / 2 + j) or by
      * columns (column j starts at j (2 n - j - 1) / 2); compressed columns (j rows + i) */
     buf_printf(out, "; %s++)\n            %s[", i, mat);
@@ -150,29 +185,29 @@ void matrix_put_columns(Buf *out, const DefOut *e, const Entry *entry)
         buf_printf(out, "%s * (%u - %s) / 2 + %s", j, 2 * n - 1, j, i);
     else if (lower)
         buf_printf(out, "%s * (%s + 1) / 2 + %s", i, i, j);
-    else if (csc && f->result_loop) { /* a column as long as the map */
-        buf_printf(out, "%s * (", j);
-        matrix_put_values_count(out, e, 0);
-        buf_printf(out, ") + %s", i);
-    }
+    else if (csc && f->result_loop) /* a column as long as the map */
+        buf_printf(out, "%s * (%s) + %s", j, nrows.data, i);
     else if (csc)
         buf_printf(out, "%s * %u + %s", j, rows, i);
     else
-        buf_printf(out, "%s * %u + %s", i, n, j);
+        buf_printf(out, "%s * %s + %s", i, ncols.data, j);
     buf_printf(out, "] = %s[%s];\n    }\n", col, i);
     if (f->result_loop)
         buf_printf(out, "    %s(%s);\n", e->fn[ENTRY_VALUE], args.data);
     buf_free(&args);
     if (entry->kind == ENTRY_HESS)
-        buf_printf(out, "    for (long %s = 0; %s < %u; %s++)\n        for (long %s = 0; %s < %s; "
-                        "%s++)\n            %s[%s * %u + %s] = %s[%s * %u + %s];\n", j, j, n, j,
-                   i, i, j, i, mat, i, n, j, mat, j, n, i);
+        buf_printf(out, "    for (long %s = 0; %s < %s; %s++)\n        for (long %s = 0; %s < %s; "
+                        "%s++)\n            %s[%s * %s + %s] = %s[%s * %s + %s];\n", j, j,
+                   cols.data, j, i, i, j, i, mat, i, ncols.data, j, mat, j, ncols.data, i);
     if (!f->vector)
         buf_printf(out, "    return %s;\n", value);
     buf_free(&call);
+    buf_free(&cols);
+    buf_free(&ncols);
+    buf_free(&nrows);
+    buf_free(&work);
     buf_puts(out, "}\n");
 }
-
 
 /* ---- a Hessian of run-time size (src/band.c) ----------------------------------------------- */
 

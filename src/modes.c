@@ -47,19 +47,17 @@ static int has_recurrence(const Func *f)
     return n;
 }
 
-/* The first differentiated array of a run-time size: a Jacobian of f would have a run-time
- * number of columns; -1 if none. */
-static int runtime_column_param(const Func *f)
+int func_runtime_columns(const Func *f)
 {
     for (int p = 0; p < f->nparams; p++)
         if (f->params[p].kind == PARAM_DIFF && f->params[p].rt_size >= 0)
-            return p;
-    return -1;
+            return 1;
+    return 0;
 }
 
-static int runtime_columns(const Func *f)
+int func_dense_runtime(const Func *f)
 {
-    return runtime_column_param(f) >= 0;
+    return func_runtime_columns(f) && f->entries & (1u << ENTRY_JAC | 1u << ENTRY_HESS);
 }
 
 /* Whether a kept loop reads elements of a differentiated array (of a run-time size, or one
@@ -77,7 +75,7 @@ static int loads_diff_array(const Func *f)
 
 int func_dense_sparse(const Func *f)
 {
-    return func_kept(f) && !runtime_columns(f) && !loads_diff_array(f);
+    return func_kept(f) && !func_runtime_columns(f) && !loads_diff_array(f);
 }
 
 int func_pattern_code(const Func *f, EntryKind k)
@@ -95,13 +93,11 @@ unsigned func_misfits(const Func *f)
         return shape;
     unsigned fits = ENTRIES_KEPT;
     int dense = func_dense_sparse(f);
-    if (runtime_columns(f))
-        fits &= ~(1u << ENTRY_JAC | 1u << ENTRY_HESS);
     /* a sparse Hessian, or a returned map's Jacobian, of run-time size: the arrays' band
      * (inputs of constant sizes beside them: the Hessian's arrow, the Jacobian's dense
      * columns); or, with inputs of constant sizes only, read by the loops as values, every
      * entry: the dense matrix's columns */
-    if (!dense && !runtime_columns(f))
+    if (!dense && !func_runtime_columns(f))
         fits &= ~(1u << ENTRY_HESS_SPARSE | 1u << ENTRY_JAC_SPARSE);
     if (!dense && !f->result_loop)
         fits &= ~(1u << ENTRY_JAC_SPARSE);
@@ -185,12 +181,6 @@ int func_check_entries(const Func *f, unsigned asked, Diag *diag)
                    "'%s' has no recurrence kept as a loop, so it has no %s (a checkpointed "
                    "variant recomputes a recurrence's steps from saved states); its modes are %s",
                    f->name, names.data, fits.data);
-    else if (runtime_columns(f) && !(wrong & ~(1u << ENTRY_JAC | 1u << ENTRY_HESS)))
-        diag_error(diag, def->bare ? def->loc : def->name_loc,
-                   "'%s' differentiates '%s', whose size is known only at run time, so it has "
-                   "no %s yet (a column per element); its modes are %s (or give the sizes with "
-                   "-D)", f->name, f->params[runtime_column_param(f)].name, names.data,
-                   fits.data);
     else if (func_kept(f))
         diag_error(diag, def->bare ? def->loc : def->name_loc,
                    "'%s' has %s, so it has no %s yet; its modes are %s (or %s)", f->name,
@@ -1072,8 +1062,8 @@ void func_differentiate(Func *f)
          * seed input reads): what a banded hess-sparse adds up, where the seed is never a
          * strong zero */
         const LoopSweep *gs = loop_sweep(f, lp, ENTRY_GRAD);
-        int elements = want & 1u << ENTRY_HESS_SPARSE && runtime_columns(f) && !lp->nstate &&
-                       !lp->result && lp->active && !gs->seed_zero[0] &&
+        int elements = want & 1u << ENTRY_HESS_SPARSE && func_runtime_columns(f) &&
+                       !lp->nstate && !lp->result && lp->active && !gs->seed_zero[0] &&
                        lp->body->entries & 1u << ENTRY_VJP;
         lp->body->entries |= elements ? 1u << ENTRY_HESS : 0;
         func_differentiate(lp->body);
@@ -1093,7 +1083,7 @@ void func_differentiate(Func *f)
             at.c[s] += (int64_t)lp->wstride * (lp->hi.c[s] - lp->lo.c[s]);
         at.k += (int64_t)lp->wstride * (lp->hi.k - lp->lo.k + 1);
     }
-    if (runtime_columns(f) && f->entries & (1u << ENTRY_HESS_SPARSE | 1u << ENTRY_JAC_SPARSE))
+    if (func_runtime_columns(f) && f->entries & (1u << ENTRY_HESS_SPARSE | 1u << ENTRY_JAC_SPARSE))
         band_find(f);
     if (func_dense_sparse(f))
         dense_patterns(f);

@@ -212,9 +212,11 @@ static void report_entries(const Func *f, const Sched *s, Buf *out)
         else if (columns != ENTRY_KINDS && f->band.colours && entry_info[k].sparse)
             buf_printf(out, "%u calls of %s, along a colour of the columns each\n",
                        f->band.ncolours, entry_info[columns].word);
-        else if (columns != ENTRY_KINDS)
-            buf_printf(out, "%u calls of %s, a column each\n", f->ndiff,
-                       entry_info[columns].word);
+        else if (columns != ENTRY_KINDS) {
+            Affine n = matrix_diff_length(f);
+            func_put_affine(out, &n, "", f->size, " * ");
+            buf_printf(out, " calls of %s, a column each\n", entry_info[columns].word);
+        }
         else if (entry_info[k].sweep == SWEEP_COMPRESSED)
             buf_printf(out, "%u %s, %u nonzero%s\n", sp->groups, sp->reverse ?
                        "reverse (colours of the rows)" : "forward (colours of the columns)",

@@ -115,6 +115,7 @@ void sched_init(Sched *s, const Func *f, Arena *arena, const NameSet *file_names
     int work = f->band.colours && want & (1u << ENTRY_HESS_SPARSE | 1u << ENTRY_JAC_SPARSE);
     for (int i = 0; i < f->nloops; i++)
         work |= f->loops[i].nstate && (want & (ENTRIES_REVERSE | 1u << ENTRY_HVP) || f->ntraj);
+    work |= func_dense_runtime(f); /* the columns' direction */
     if (work)
         s->work = names_claim(&s->names, "work");
     if (want & ENTRIES_CKP)
@@ -331,7 +332,8 @@ void sched_entry(const Sched *s, EntryKind k, Entry *e)
     if (s->work && (s->chunk_work[k] ||
                     (taped && (entry_reverse(k) || f->ntraj || k == ENTRY_HVP ||
                                k == ENTRY_HESS || k == ENTRY_HESS_SPARSE)) ||
-                    (f->band.colours && entry_info[k].sparse)))
+                    (f->band.colours && entry_info[k].sparse) ||
+                    (func_runtime_columns(f) && (k == ENTRY_JAC || k == ENTRY_HESS))))
         add_arg(&eb, s->work, 1, 1, 0, -1, 0);
     e->nroots = e->nstores;
     if (!e->roots)
