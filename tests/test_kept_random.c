@@ -75,7 +75,7 @@ static void put_size(Buf *d, int K, const GenKept *g)
 {
     const char *work = g->recurrence ? ", work" : "";
     buf_printf(d, "    {\n        enum { K = %d };\n        double work[%s];\n", K,
-               g->recurrence ? "K_F_WORK(K) + 1" : "1");
+               g->recurrence || g->x_diff ? "K_F_WORK(K) + 1" : "1");
     buf_puts(d, "        double p[2] = {draw(), draw()}, q = draw(), x[K], y[K];\n"
                 "        double pd[2] = {draw(), draw()}, qd = draw(), xd[K];\n"
                 "        double gk[2 + 1 + K], gu[2 + 1 + K], hk[2 + 1 + K], hu[2 + 1 + K];\n"
@@ -165,6 +165,25 @@ static void put_size(Buf *d, int K, const GenKept *g)
                       "                bits(\"hess-sparse\", K, Hz[k], H[k_f_hess_sparse_row[k] * 3 + "
                       "k_f_hess_sparse_col[k]]);\n        }\n", work);
     }
+    if (g->x_diff) { /* dense, K + 3 columns of jvp and hvp, their directions in work */
+        buf_printf(d, "        {\n            double J[3 + K], H[(3 + K) * (3 + K)], uJ, uH[3 + K], "
+                      "e[3 + K];\n"
+                      "            bits(\"jac's value\", K, k_f_jac(K, p, q, x, y, J, work), vk);\n"
+                      "            bits(\"hess's value\", K, k_f_hess(K, p, q, x, y, H, work), vk);\n"
+                      "            for (int j = 0; j < 3 + K; j++) {\n"
+                      "                for (int i = 0; i < 3 + K; i++)\n"
+                      "                    e[i] = i == j;\n"
+                      "                u%d_f_jvp(p, q, x, y, e, e[2], e + 3, &uJ);\n"
+                      "                scale = fabs(uJ) > 1 ? fabs(uJ) : 1;\n"
+                      "                same(\"jac\", K, J[j], uJ);\n"
+                      "                u%d_f_hvp(p, q, x, y, e, e[2], e + 3, uH, uH + 2, uH + 3);\n"
+                      "                scale = mag(uH, 3 + K);\n"
+                      "                for (int i = j; i < 3 + K; i++) {\n"
+                      "                    same(\"hess\", K, H[i * (3 + K) + j], uH[i]);\n"
+                      "                    bits(\"hess symmetric\", K, H[j * (3 + K) + i], "
+                      "H[i * (3 + K) + j]);\n"
+                      "                }\n            }\n        }\n", K, K);
+    }
     { /* a recurrence's hvp stores its steps in the work array */
         const char *xh = g->x_diff ? ", hk + 3" : "", *xhu = g->x_diff ? ", hu + 3" : "";
         buf_printf(d, "        k_f_hvp(K, p, q, x, y, pd, qd%s, hk, hk + 2%s%s);\n", xdot, xh,
@@ -228,8 +247,8 @@ static char *check_program(uint64_t seed)
     snprintf(path, sizeof path, "%s/f.expr", dir);
     spit(path, text.data);
     char modes[128];
-    snprintf(modes, sizeof modes, "grad,jvp,vjp,hvp%s",
-             g.x_diff ? "" : ",jac,hess,jac-sparse,hess-sparse");
+    snprintf(modes, sizeof modes, "grad,jvp,vjp,hvp,jac,hess%s",
+             g.x_diff ? "" : ",jac-sparse,hess-sparse");
     if (g.recurrence && !g.second && !g.traj)
         strcat(modes, ",grad-ckp,vjp-ckp");
     const char *umodes = "grad,jvp,vjp,hvp";
