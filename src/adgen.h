@@ -759,6 +759,8 @@ char *func_sizes_list(const Func *f);
  * result; for a definition with kept loops, the sparse ones that are neither banded nor
  * dense, and the checkpointed variants of a definition with no recurrence. */
 unsigned func_misfits(const Func *f);
+/* The number of f's recurrences kept as loops. */
+int func_recurrences(const Func *f);
 /* Whether an array of a run-time size is differentiated: f's Jacobian and Hessian have a
  * run-time number of columns. */
 int func_runtime_columns(const Func *f);

@@ -674,12 +674,9 @@ static void put_caveats(Buf *t, const DefOut *e, const Entry *entry)
         buf_printf(t, "; %s must hold %s(", e->s.work, e->work_macro);
         for (int k = 0; k < f->nsizes; k++)
             buf_printf(t, "%s%s", k ? ", " : "", e->s.size[k]);
-        int taped = 0; /* what the columns' calls take of it too */
-        for (int i = 0; i < f->nloops; i++)
-            taped |= f->loops[i].nstate > 0;
         buf_printf(t, ") values of its type %s (each column's unit direction%s", real_type[
                    e->opt->compile.real], entry->kind == ENTRY_HESS ? " and the column" : "");
-        if (f->ntraj || (taped && entry->kind == ENTRY_HESS))
+        if (f->ntraj || (func_recurrences(f) && entry->kind == ENTRY_HESS)) /* its calls' */
             buf_printf(t, ", then what %s needs", e->fn[func_columns(f, entry->kind)]);
         buf_puts(t, ")");
     } else if (f->nloops && e->work_macro && find_arg(entry, e->s.work) && !ckp) {
@@ -903,9 +900,8 @@ static void put_work_macro(Buf *out, const DefOut *e)
             ckp_put_work_macro(out, e, &f->loops[i]);
     if (!e->work_macro)
         return;
-    if (!f->nloops && !f->band.colours && !func_dense_runtime(f)) { /* --max-stack: the most
-                                                                      * any chunked entry
-                                                                      * point takes */
+    /* --max-stack without loops: the most any chunked entry point takes */
+    if (!f->nloops && !f->band.colours && !func_dense_runtime(f)) {
         uint32_t most = 0;
         for (int k = 0; k < ENTRY_KINDS; k++)
             most = e->s.chunk_work[k] > most ? e->s.chunk_work[k] : most;

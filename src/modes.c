@@ -38,8 +38,7 @@ EntryKind entry_of(EntryKind k)
     return entry_info[k].of;
 }
 
-/* The number of f's recurrences kept as loops. */
-static int has_recurrence(const Func *f)
+int func_recurrences(const Func *f)
 {
     int n = 0;
     for (int i = 0; i < f->nloops; i++)
@@ -86,7 +85,7 @@ int func_pattern_code(const Func *f, EntryKind k)
 
 unsigned func_misfits(const Func *f)
 {
-    int recurrence = has_recurrence(f);
+    int recurrence = func_recurrences(f);
     unsigned shape = (f->vector ? ENTRIES_SCALAR : 0) |
                      (recurrence == 1 && !f->ntraj ? 0 : ENTRIES_CKP);
     if (!func_kept(f))
@@ -149,7 +148,7 @@ int func_check_entries(const Func *f, unsigned asked, Diag *diag)
             buf_printf(&fits, "%s%s", fits.len ? ", " : "", entry_info[k].word);
     }
     const Def *def = f->def;
-    int recurrence = has_recurrence(f);
+    int recurrence = func_recurrences(f);
     if (f->vector && (wrong & ENTRIES_SCALAR) && func_kept(f))
         diag_error(diag, def->bare ? def->loc : def->name_loc,
                    "'%s' returns several values, so it has no %s (a scalar result's); its "

@@ -326,9 +326,7 @@ void sched_entry(const Sched *s, EntryKind k, Entry *e)
         e->args[a].count = 1;
     }
     /* a recurrence's tape (trajectories: every entry point), or a chunked body's values */
-    int taped = 0;
-    for (int i = 0; i < f->nloops; i++)
-        taped |= f->loops[i].nstate > 0;
+    int taped = func_recurrences(f) > 0;
     if (s->work && (s->chunk_work[k] ||
                     (taped && (entry_reverse(k) || f->ntraj || k == ENTRY_HVP ||
                                k == ENTRY_HESS || k == ENTRY_HESS_SPARSE)) ||
