@@ -68,6 +68,9 @@ typedef struct {
     int errors;
     int muted;           /* messages are counted but not printed (sema: an inlined body, whose
                             own lowering reports them) */
+    int printed;         /* errors printed */
+    char held[256];      /* the first error muted since it was emptied, and where */
+    Loc held_loc;
 } Diag;
 
 /* The loc of a message about the whole input (printed without a position). */
@@ -148,6 +151,10 @@ struct Def {
     int bare;          /* a bare expression: sema names it and finds its inputs */
     int inline_only;   /* `inline f(...)`: only inlined where it is called, never emitted */
     int called;        /* a definition names it in a call (set by sema, from the text) */
+    uint8_t *sizes;    /* per parameter, whether it is a size known at run time (sema, when a
+                          call first needs it) */
+    int sizing;        /* sema is finding them: a cycle of calls */
+    int failed;        /* sema: its own lowering reported an error */
     Def *next;
 };
 

@@ -3,6 +3,8 @@
  * line and a `^~~~` marker under the span, as gcc prints them. Stages count errors here and
  * return; main maps the count to the exit status.
  */
+#include <string.h>
+
 #include "adgen.h"
 
 #define SHOW_BEFORE 80   /* at most this many bytes of a long line are shown before loc */
@@ -53,8 +55,14 @@ static void show_line(const Diag *d, Loc loc)
 /* A loc with line 0 (DIAG_WHOLE_FILE) is about the whole input: no position, no quote. */
 static void report(Diag *d, Loc loc, const char *severity, const char *fmt, va_list ap)
 {
+    int error = strcmp(severity, "error") == 0;
+    if (d->muted && error && !d->held[0]) {
+        vsnprintf(d->held, sizeof d->held, fmt, ap);
+        d->held_loc = loc;
+    }
     if (d->muted)
         return;
+    d->printed += error;
     if (loc.first_line > 0)
         fprintf(d->out, "%s:%d:%d: %s: ", d->file, loc.first_line, loc.first_column, severity);
     else

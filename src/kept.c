@@ -341,9 +341,10 @@ static int trailing(Lower *L, const Array *a, const Ast *first, const Affine *id
 
 /* Lowers the statements of the kept `for` loop with its variable at `at` (in the current kept
  * loop's iteration): the elements they assign are recorded as that iteration's. check: this
- * is the loop's own lowering, once, which reports its errors; the others are muted. */
+ * is the loop's own lowering, once, which reports its errors; the others are muted. The
+ * statements see the bindings of frame (the loop's, also when a callee reads the array). */
 static uint32_t lower_map_iter(Lower *L, const Stmt *loop, const Affine *at, int check,
-                               uint32_t scope)
+                               uint32_t scope, int frame)
 {
     Kept *k = L->kept;
     k->iters = grow(k->iters, k->niters, sizeof *k->iters);
@@ -362,10 +363,12 @@ static uint32_t lower_map_iter(Lower *L, const Stmt *loop, const Affine *at, int
         L->scope.hide_lo = scope;
         L->scope.hide_hi = mark;
     }
+    int had = lower_set_frame(L, frame);
     lower_bind_loop(L, loop->name, loop->name_loc, at);
     Stmt *returned = NULL;
     Result r;
     lower_stmts(L, L->f->def, loop->body, 1, &r, &returned);
+    lower_set_frame(L, had);
     scope_unbind_to(&L->scope, mark);
     L->scope.hide_lo = hide_lo;
     L->scope.hide_hi = hide_hi;
@@ -395,7 +398,7 @@ static NodeId map_elem(Lower *L, const Array *a, const Affine *at, const int64_t
                 return 0;
             }
         }
-        it = lower_map_iter(L, a->map, at, 0, a->map_scope);
+        it = lower_map_iter(L, a->map, at, 0, a->map_scope, a->map_frame);
     }
     for (uint32_t j = 0; j < k->nelems; j++) {
         const MapElem *m = &k->elems[j];
@@ -854,6 +857,7 @@ static int mark_loops(Lower *L, const Stmt *loop, const Stmt *first, const Affin
         a->map_hi = *hi;
         a->map_off = off;
         a->map_scope = L->scope.len;
+        a->map_frame = lower_frame(L);
         a->state = a->assigned;
         *states |= a->state;
     }
@@ -879,7 +883,7 @@ int kept_for(Lower *L, Stmt *s, const Affine *lo, const Affine *hi)
     Kept k;
     kept_begin(L, &k, lo, hi, s->name);
     Affine i = aff_var();
-    lower_map_iter(L, s, &i, 1, 0);
+    lower_map_iter(L, s, &i, 1, 0, lower_frame(L));
     kept_end(L, &k);
     return L->diag->errors == errors;
 }

@@ -125,7 +125,7 @@ static NodeId lower_var(Lower *L, const Ast *e)
         case B_SCALAR: return L->kept && b->level == 0 ? kept_capture(L, b->node) : b->node;
         case B_LOOP: return affine_is_const(&b->aff) ? dag_const(L->d, (double)b->aff.k) :
                                                     affine_value(L, &b->aff);
-        case B_SIZE: return size_value(L, (int)b->value);
+        case B_SIZE: return affine_value(L, &b->aff);
         case B_CONST: return b->failed ? 0 : spelled_const(L, b->value, b->text);
         case B_ARRAY:
             diag_error(L->diag, e->loc, "'%s' is an array: index it (%s[i])", e->name, e->name);
@@ -302,8 +302,55 @@ static int calls_itself(Lower *L, const Ast *e, const Def *def)
     return 0;
 }
 
+/* affine_eval of e in the bindings of frame (a callee's, while its arguments are bound in the
+ * caller's). */
+static int eval_in_frame(Lower *L, const Ast *e, int frame, Affine *out)
+{
+    int caller = lower_set_frame(L, frame);
+    int ok = affine_eval(L, e, out, 0);
+    lower_set_frame(L, caller);
+    return ok;
+}
+
+/* Size i of array a as an integer of the sizes: its number; a run-time input's first size;
+ * a map's first, when its elements count from 0 (1 + the last). 0 when it has none (a
+ * recurrence's states, a map from another element). */
+static int array_extent(const Array *a, int i, Affine *out)
+{
+    *out = affine_num(a->dims[i]);
+    if (i == 0 && a->param && a->param->rt_size >= 0) {
+        *out = affine_num(0);
+        out->c[1 + a->param->rt_size] = 1;
+    } else if (a->map) {
+        Affine off = affine_num(a->map_off), first = affine_add(a->map_lo, &off, 1);
+        if (a->state || a->rank > 1 || !affine_is_const(&first) || first.k != 0)
+            return 0;
+        *out = affine_add(a->map_hi, &off, 1);
+        out->k++;
+    }
+    return 1;
+}
+
+/* "N - 1" */
+static void put_size(Buf *t, const Lower *L, const Affine *a)
+{
+    func_put_affine(t, a, L->kept ? L->kept->var : "i", L->f->size, "*");
+}
+
+/* "[N][3]" */
+static void put_shape(Buf *t, const Lower *L, const Affine *dims, int rank)
+{
+    for (int i = 0; i < rank; i++) {
+        buf_puts(t, "[");
+        put_size(t, L, &dims[i]);
+        buf_puts(t, "]");
+    }
+}
+
 /* Binds array parameter p of def, in the callee's frame, to argument a: an array of the
- * caller, by name, of p's shape. 0 after an error. */
+ * caller, by name, of p's shape. A size of p's that the callee's frame does not know yet (a
+ * size known at run time in its head, x[n]) is bound to the argument's: the callee's loops
+ * over it are then the caller's, kept or unrolled as its sizes are. 0 after an error. */
 static int bind_array_arg(Lower *L, const Ast *a, const Ast *p, const Def *def, int frame)
 {
     Binding *ab = a->kind == A_VAR ? scope_lookup(&L->scope, a->name, lower_frame(L)) : NULL;
@@ -316,51 +363,94 @@ static int bind_array_arg(Lower *L, const Ast *a, const Ast *p, const Def *def, 
         *ab->used = 1;
     Array *arr = ab->array;
     int rank = 0, ok = 1;
-    int64_t dims[MAX_RANK];
+    Affine want[MAX_RANK], have[MAX_RANK];
+    for (int i = 0; i < arr->rank; i++)
+        if (!array_extent(arr, i, &have[i])) {
+            diag_error(L->diag, a->loc, arr->state ? "'%s' holds a recurrence's states, which "
+                                                     "a call cannot pass (not supported yet)" :
+                                                     "'%s' is assigned by a loop over a "
+                                                     "run-time range from an element other "
+                                                     "than '%s[0]', or at several indices, "
+                                                     "which a call cannot pass (not supported "
+                                                     "yet)", a->name, a->name);
+            return 0;
+        }
     /* the sizes are the callee's, whose own lowering reports their errors */
     L->diag->muted++;
-    for (const Ast *x = p->args; x && rank < MAX_RANK; x = x->next)
-        if (!int_eval(L, x, &dims[rank++], 0))
+    for (const Ast *x = p->args; x && rank < MAX_RANK; x = x->next, rank++) {
+        if (x->kind == A_VAR && strcmp(x->name, "pi") != 0 && rank < arr->rank &&
+            !scope_lookup(&L->scope, x->name, frame)) {
+            Binding *b = scope_bind(&L->scope, x->name, B_SIZE, x->loc, frame);
+            b->aff = want[rank] = have[rank];
+        } else if (!eval_in_frame(L, x, frame, &want[rank])) {
             ok = 0;
-    L->diag->muted--;
-    if (!ok) {
-        /* a size known only at run time: the callee's kept loops would be the caller's */
-        int64_t v;
-        const Ast *x = p->args;
-        L->diag->muted++;
-        while (x && int_eval(L, x, &v, 0))
-            x = x->next;
-        L->diag->muted--;
-        if (x && x->kind == A_VAR)
-            diag_error(L->diag, a->loc, "'%s' of '%s' has a size known only at run time ('%s'), "
-                                        "which a call cannot pass (not supported yet)", p->name,
-                       def->name, x->name);
-        return 0;
+        }
     }
+    L->diag->muted--;
+    if (!ok)
+        return 0;
     /* a local array's shape is the extent of the elements assigned so far */
-    if (rank != arr->rank || memcmp(dims, arr->dims, (size_t)rank * sizeof *dims) != 0) {
-        Buf want = {0}, have = {0};
-        for (int i = 0; i < rank; i++)
-            buf_printf(&want, "[%lld]", (long long)dims[i]);
-        for (int i = 0; i < arr->rank; i++)
-            buf_printf(&have, "[%lld]", (long long)arr->dims[i]);
-        diag_error(L->diag, a->loc, "'%s' is %s, but '%s' of '%s' is %s", a->name,
-                   have.data, p->name, def->name, want.data);
-        buf_free(&want);
-        buf_free(&have);
+    int same = rank == arr->rank;
+    for (int i = 0; same && i < rank; i++)
+        same = affine_eq(&want[i], &have[i]);
+    if (!same) {
+        Buf w = {0}, h = {0}, src = {0};
+        put_shape(&w, L, want, rank);
+        put_shape(&h, L, have, arr->rank);
+        for (const Ast *x = p->args; x; x = x->next)
+            buf_printf(&src, "[%s]", lower_source_text(L, x->loc));
+        int sized = strcmp(src.data, w.data) != 0; /* its sizes are the call's */
+        diag_error(L->diag, a->loc, "'%s' is %s, but '%s' of '%s' is %s%s%s%s", a->name, h.data,
+                   p->name, def->name, sized ? src.data : w.data,
+                   sized ? ", which is " : "", sized ? w.data : "", sized ? " in this call" : "");
+        buf_free(&w);
+        buf_free(&h);
+        buf_free(&src);
         return 0;
     }
     scope_bind(&L->scope, p->name, B_ARRAY, p->loc, frame)->array = arr;
     return 1;
 }
 
+/* Binds size parameter p of def (a data scalar read in an index or a bound), in the callee's
+ * frame, to argument a, which must then be an integer of the caller's sizes; or checks it
+ * against the size an array before it gave. 0 after an error. */
+static int bind_size_arg(Lower *L, const Ast *a, const Ast *p, const Def *def, int frame)
+{
+    Affine v;
+    L->diag->muted++;
+    int ok = affine_eval(L, a, &v, 0);
+    L->diag->muted--;
+    if (!ok) {
+        diag_error(L->diag, a->loc, "'%s' of '%s' is a size (it is read in an index or a "
+                                    "bound): pass an integer, a constant or a size",
+                   p->name, def->name);
+        return 0;
+    }
+    Binding *b = scope_lookup(&L->scope, p->name, frame);
+    if (b && !affine_eq(&b->aff, &v)) {
+        Buf w = {0}, h = {0};
+        put_size(&w, L, &b->aff);
+        put_size(&h, L, &v);
+        diag_error(L->diag, a->loc, "'%s' of '%s' is %s here, but the array before it gives "
+                                    "it %s", p->name, def->name, h.data, w.data);
+        buf_free(&w);
+        buf_free(&h);
+        return 0;
+    }
+    if (!b)
+        scope_bind(&L->scope, p->name, B_SIZE, p->loc, frame)->aff = v;
+    return 1;
+}
+
 /* Binds the parameters of def, in the callee's frame, to the arguments of call e: the
  * arguments are bound in the caller's frame before the callee's is entered. 0 after an
  * error. */
-static int bind_args(Lower *L, const Ast *e, const Def *def, int frame)
+static int bind_args(Lower *L, const Ast *e, Def *def, int frame)
 {
     const Ast *p = def->params;
-    for (const Ast *a = e->args; a; a = a->next, p = p->next) {
+    int position = 0;
+    for (const Ast *a = e->args; a; a = a->next, p = p->next, position++) {
         if (p->kind == A_VAR) {
             if (a->kind == A_VAR) {
                 Binding *ab = scope_lookup(&L->scope, a->name, lower_frame(L));
@@ -369,6 +459,11 @@ static int bind_args(Lower *L, const Ast *e, const Def *def, int frame)
                                                 "scalar", a->name, p->name, def->name);
                     return 0;
                 }
+            }
+            if (sema_size_param(L, def, position)) {
+                if (!bind_size_arg(L, a, p, def, frame))
+                    return 0;
+                continue;
             }
             NodeId n = a->node;
             if (!n)
@@ -392,14 +487,34 @@ static NodeId inline_body(Lower *L, const Ast *e, Def *def, int frame)
     L->calls[L->ncalls].def = def;
     L->calls[L->ncalls].at = e->loc;
     L->calls[L->ncalls++].id = frame;
-    int errors = L->diag->errors;
+    Diag *dg = L->diag;
+    int errors = dg->errors, printed = dg->printed;
+    char held[sizeof dg->held];
+    Loc held_loc = dg->held_loc;
+    memcpy(held, dg->held, sizeof held);
+    dg->held[0] = 0;
     Result r;
-    L->diag->muted++;
+    dg->muted++;
     int lowered = lower_body(L, def, &r);
-    L->diag->muted--;
+    dg->muted--;
     L->ncalls--;
-    NodeId result = lowered && L->diag->errors == errors ? r.nodes[0] : 0;
-    if (lowered && r.vector && e == L->values_call && L->diag->errors == errors) {
+    /* an error of the body where it is inlined, not of its own (which its own lowering
+     * reports): a kept loop inside the caller's */
+    if (dg->errors != errors && dg->printed == printed && !dg->muted && !def->failed &&
+        dg->held[0]) {
+        char why[sizeof dg->held];
+        Loc at = dg->held_loc;
+        memcpy(why, dg->held, sizeof why);
+        diag_error(dg, e->loc, "'%s' cannot be inlined here: %s", def->name, why);
+        if (at.first_line > 0)
+            diag_note(dg, at, "in the body inlined here");
+    }
+    if (held[0]) {
+        memcpy(dg->held, held, sizeof held);
+        dg->held_loc = held_loc;
+    }
+    NodeId result = lowered && dg->errors == errors ? r.nodes[0] : 0;
+    if (lowered && r.vector && e == L->values_call && dg->errors == errors) {
         *L->values = r; /* an assignment binds them: c = cons(x) */
         result = 0;
     } else if (lowered && r.vector) {

@@ -207,7 +207,6 @@ static int declare_size(Lower *L, const Ast *x)
         return 0;
     }
     Binding *b = scope_bind(&L->scope, x->name, B_SIZE, x->loc, lower_frame(L));
-    b->value = f->nsizes;
     b->aff = affine_num(0);
     b->aff.c[1 + f->nsizes] = 1;
     f->size_slot[f->nsizes] = UINT32_MAX;
@@ -215,8 +214,11 @@ static int declare_size(Lower *L, const Ast *x)
     return 1;
 }
 
-/* Whether `name` is read in an index or a range's bound of the expression. Iterative: an
- * expression may be deep; its indices and bounds are short. */
+static int size_param(Lower *L, Def *def, int position);
+
+/* Whether `name` is read in an index or a range's bound of the expression, or passed as a
+ * size of a definition it calls. Iterative: an expression may be deep; its indices and bounds
+ * are short. */
 static int in_index(Lower *L, Ast *root, const char *name, int bound)
 {
     size_t base = L->stack_top;
@@ -233,10 +235,14 @@ static int in_index(Lower *L, Ast *root, const char *name, int bound)
             L->stack[L->stack_top - 1].expanded = L->stack[L->stack_top - 2].expanded = 1;
             continue;
         }
+        Def *callee = e->kind == A_CALL && scope_function_kind(e->name) == N_KINDS ?
+                      scope_find_def(L, e->name) : NULL;
+        int position = 0;
         for (Ast *a = e->kind == A_CALL || e->kind == A_INDEX || e->kind == A_LIST ? e->args :
-                      NULL; a; a = a->next) {
+                      NULL; a; a = a->next, position++) {
+            int size = callee && position < callee->nparams && size_param(L, callee, position);
             lower_push(L, a);
-            L->stack[L->stack_top - 1].expanded = fr.expanded || e->kind == A_INDEX;
+            L->stack[L->stack_top - 1].expanded = fr.expanded || e->kind == A_INDEX || size;
         }
         Ast *ops[2] = {e->lhs, e->rhs}; /* (an A_INDEX's lhs: the call it indexes) */
         for (int i = 0; i < 2 && e->kind != A_RANGE; i++) {
@@ -276,7 +282,8 @@ static const Ast *unknown_name(Lower *L, const Ast *e, int depth)
     return u ? u : unknown_name(L, e->rhs, depth + 1);
 }
 
-/* Whether a data input of a definition is a size: a scalar read in an index or a bound. */
+/* Whether a data input of a definition is a size: a scalar read in an index or a bound, or
+ * named as an array's size before it. */
 static int is_size_input(Lower *L, const Def *def, const Ast *a, int position)
 {
     if (a->kind != A_VAR || position < def->ndiff)
@@ -286,6 +293,35 @@ static int is_size_input(Lower *L, const Def *def, const Ast *a, int position)
         return 1;
     return (def->expr && in_index(L, def->expr, a->name, 0)) ||
            stmts_index(L, def->body, a->name);
+}
+
+/* is_size_input of parameter `position` of def, seen from a call: without the bindings of its
+ * head, so with its arrays' sizes looked at; found once. A definition that calls itself
+ * (an error) has no size through that call. */
+static int size_param(Lower *L, Def *def, int position)
+{
+    if (!def->sizes) {
+        if (def->sizing)
+            return 0;
+        def->sizing = 1;
+        uint8_t *sizes = arena_alloc(L->arena, (size_t)def->nparams + 1);
+        int j = 0;
+        for (const Ast *a = def->params; a; a = a->next, j++) {
+            int named = 0;
+            for (const Ast *p = def->params; p != a && a->kind == A_VAR; p = p->next)
+                for (const Ast *x = p->kind == A_INDEX ? p->args : NULL; x; x = x->next)
+                    named |= x->kind == A_VAR && strcmp(x->name, a->name) == 0;
+            sizes[j] = (uint8_t)(j >= def->ndiff && (named || is_size_input(L, def, a, j)));
+        }
+        def->sizes = sizes;
+        def->sizing = 0;
+    }
+    return def->sizes[position];
+}
+
+int sema_size_param(Lower *L, Def *def, int position)
+{
+    return size_param(L, def, position);
 }
 
 /* The parameters: names, sizes, kinds; each scalar an input slot. */
@@ -463,6 +499,7 @@ static void lower_def_once(Lower *L, Def *def, Func *f)
         if (def->body && L->diag->errors == errors)
             warn_unused(L, def->body);
     }
+    def->failed = L->diag->errors > L->def_errors;
     scope_unbind_to(&L->scope, mark);
     L->elems.len = 0;
     if (L->elems.slots)

@@ -32,6 +32,8 @@ typedef struct {
     int assigned;             /* an element was assigned outside such a loop */
     int state;                /* and the loop assigns the rest: a recurrence's state */
     uint32_t map_scope;       /* the bindings in sight at the loop */
+    int map_frame;            /* and the frame they are in (a caller's, for a callee reading
+                                 the array as an argument) */
 } Array;
 
 /* An element of a local array, keyed by the array and its indices. */
@@ -54,7 +56,7 @@ typedef struct {
     BindKind kind;
     NodeId node;        /* B_SCALAR */
     Array *array;       /* B_ARRAY */
-    double value;       /* B_LOOP, B_CONST; B_SIZE: its number */
+    double value;       /* B_LOOP, B_CONST */
     Affine aff;         /* B_LOOP: its value, in a kept loop's variable; B_SIZE: the size */
     int level;          /* 1: bound inside a kept loop's iteration, whose nodes are its body's */
     const char *text;   /* B_CONST: its spelling, when it is a number */
@@ -231,6 +233,15 @@ static inline int lower_frame(const Lower *L)
     return L->calls[L->ncalls - 1].id;
 }
 
+/* Makes frame the current one's bindings (a callee's sizes while the call's arguments are
+ * bound, a map's while a callee reads it); returns the frame it had. */
+static inline int lower_set_frame(Lower *L, int frame)
+{
+    int had = L->calls[L->ncalls - 1].id;
+    L->calls[L->ncalls - 1].id = frame;
+    return had;
+}
+
 /* The source text at loc (allocated in the arena). */
 const char *lower_source_text(Lower *L, Loc loc);
 /* Enters a sum, loop or call: 0 after an error when they nest too deep. */
@@ -244,5 +255,11 @@ int lower_assignable(Lower *L, const char *name, Loc loc);
 NodeId lower_expr(Lower *L, Ast *root);
 int lower_stmts(Lower *L, Def *def, Stmt *first, int in_loop, Result *ret, Stmt **returned);
 int lower_body(Lower *L, Def *def, Result *r);
+
+/* ---- sema.c: definitions' heads ----------------------------------------------------------- */
+
+/* Whether parameter `position` of def is a size known at run time: a data scalar read in an
+ * index or a bound, passed as a size to a definition it calls, or an array's size. */
+int sema_size_param(Lower *L, Def *def, int position);
 
 #endif

@@ -321,6 +321,21 @@ static const Model models[] = {
                "# adgen drops (it read past its outputs when choosing which to keep)\n"
                "select(q, x[n]; y[n]) = sum(i = 0..n-1, if(y[i] == x[i], 1, q))\n",
      "want_v = 0;", 1, 0, 0},
+    {"calls", "# definitions called with run-time arrays: a map passed to a helper that sums\n"
+              "# it, a recurrence over a size passed on, a sum over a data array\n"
+              "inline sq(u) = u*u\n"
+              "sumsq(v[m]) = sum(i = 0..m-1, sq(v[i]))\n"
+              "walk(x0, h; c[m]) {\n"
+              "    x[0] = x0\n"
+              "    for k = 0..m-1 { x[k+1] = x[k] + 0.1*h*sin(x[k]) + 0.01*c[k] }\n"
+              "    return x[m]\n"
+              "}\n"
+              "calls(p, q; t[n], y[n]) {\n"
+              "    for i = 0..n-1 { r[i] = p*exp(-q*t[i]) - y[i] }\n"
+              "    return sumsq(r) + walk(p, q, y) + sumsq(t)*q\n"
+              "}\n",
+     "want_v = p_p[0];\n"
+     "            want_g_p[0] = 1;", 1, 1, 0},
     {"traj", "# an ODE fitted to observations after every step: a sum over the trajectory\n"
              "# (x[k+1] for k = 0..n-1), beside the first and last states\n"
              "traj(a, x0; obs[n]) {\n"
@@ -1279,6 +1294,73 @@ static void test_kept_huge_constant_in_step(void **state)
     free(out);
 }
 
+/* Definitions called with arrays of run-time sizes (a Lagrangian from its objective and a
+ * constraint helper, a residual map passed to a sum of squares, a recurrence over a size
+ * passed on) against the same functions inlined by hand: value, gradient and the sparse
+ * Hessian (its pattern as code, to the entry), to rounding, at several sizes. */
+static void test_kept_calls_like_inlined(void **state)
+{
+    (void)state;
+    spit(OUT "/called.expr",
+         "inline c1(a, b) = b - a^2 + 0.1*sin(a)\n"
+         "obj(x[N]) = sum(i = 0..N-2, 100*(x[i+1] - x[i]^2)^2 + (1 - x[i])^2)\n"
+         "sumsq(v[m]) = sum(i = 0..m-1, v[i]^2)\n"
+         "walk(x0, h; m) {\n    x[0] = x0\n"
+         "    for k = 0..m-1 { x[k+1] = x[k] + h*sin(x[k]) }\n    return x[m]\n}\n"
+         "lag(x[N]; sigma, lam[N]) {\n"
+         "    for i = 0..N-2 { r[i] = c1(x[i], x[i+1]) }\n"
+         "    return sigma*obj(x) + sum(i = 0..N-2, lam[i]*r[i]) + sumsq(r)\n}\n"
+         "tr(a; y[n]) = walk(a, 0.2, n) + sumsq(y)*a\n");
+    spit(OUT "/inlined.expr",
+         "lag(x[N]; sigma, lam[N]) {\n"
+         "    for i = 0..N-2 { r[i] = x[i+1] - x[i]^2 + 0.1*sin(x[i]) }\n"
+         "    return sigma*sum(i = 0..N-2, 100*(x[i+1] - x[i]^2)^2 + (1 - x[i])^2) +\n"
+         "        sum(i = 0..N-2, lam[i]*r[i]) + sum(i = 0..N-2, r[i]^2)\n}\n"
+         "tr(a; y[n]) {\n    x[0] = a\n"
+         "    for k = 0..n-1 { x[k+1] = x[k] + 0.2*sin(x[k]) }\n"
+         "    return x[n] + sum(i = 0..n-1, y[i]^2)*a\n}\n");
+    spit(OUT "/calls_main.c",
+         "#include <math.h>\n#include <stdio.h>\n#include <stdlib.h>\n"
+         "#include \"called.h\"\n#include \"inlined.h\"\n"
+         "static int far(double a, double b)\n{\n"
+         "    return !(fabs(a - b) <= 1e-13 * (1 + fabs(b)));\n}\n"
+         "int main(void)\n{\n    int bad = 0;\n"
+         "    for (long n = 0; n <= 9; n++) {\n"
+         "        double x[10], lam[10], y[10], gc[10], gh[10], hc[40], hh[40], ac, ah;\n"
+         "        long rc[40], cc[40], rh[40], ch[40], nnz = c_lag_hess_sparse_nnz(n);\n"
+         "        double *w = malloc((C_TR_WORK(n) + H_TR_WORK(n) + 1) * sizeof *w);\n"
+         "        for (long i = 0; i < n; i++) {\n"
+         "            x[i] = 0.4 + 0.3 * sin(1.7 * i);\n"
+         "            lam[i] = 0.5 - 0.1 * i;\n"
+         "            y[i] = 0.2 * i - 0.3;\n        }\n"
+         "        bad |= far(c_lag(n, x, 1.3, lam), h_lag(n, x, 1.3, lam));\n"
+         "        bad |= far(c_lag_grad(n, x, 1.3, lam, gc), h_lag_grad(n, x, 1.3, lam, gh));\n"
+         "        for (long i = 0; i < n; i++)\n            bad |= far(gc[i], gh[i]);\n"
+         "        bad |= nnz != h_lag_hess_sparse_nnz(n) || nnz > 40 || (n > 1 && nnz == 0);\n"
+         "        c_lag_hess_sparse_pattern(n, rc, cc);\n"
+         "        h_lag_hess_sparse_pattern(n, rh, ch);\n"
+         "        c_lag_hess_sparse(n, x, 1.3, lam, hc, w);\n"
+         "        h_lag_hess_sparse(n, x, 1.3, lam, hh, w);\n"
+         "        for (long k = 0; k < nnz && k < 40; k++)\n"
+         "            bad |= rc[k] != rh[k] || cc[k] != ch[k] || far(hc[k], hh[k]);\n"
+         "        bad |= far(c_tr(n, 0.7, y), h_tr(n, 0.7, y));\n"
+         "        bad |= far(c_tr_grad(n, 0.7, y, &ac, w), h_tr_grad(n, 0.7, y, &ah, w));\n"
+         "        bad |= far(ac, ah);\n"
+         "        printf(\"n %ld: nnz %ld, tr' %.17g %.17g%s\\n\", n, nnz, ac, ah,\n"
+         "               bad ? \" BAD\" : \"\");\n"
+         "        free(w);\n    }\n    return bad;\n}\n");
+    char *out = NULL;
+    int rc = runf(&out, ADGEN_CMD " --emit=grad,hess-sparse --prefix=c_ " OUT "/called.expr -o "
+                        OUT "/called.c --header " OUT "/called.h && " ADGEN_CMD
+                        " --emit=grad,hess-sparse --prefix=h_ " OUT "/inlined.expr -o " OUT
+                        "/inlined.c --header " OUT "/inlined.h && cd " OUT " && " GCC
+                        " -o calls called.c inlined.c calls_main.c -lm && " CLANG
+                        " called.c && ./calls 2>&1");
+    if (rc != 0)
+        fail_msg("status %d\n%s", rc, out);
+    free(out);
+}
+
 /* Sizes but no loop (a sum over a range empty at every size): every entry point, hess-sparse's
  * pattern as code among them (it crashed adgen), warning-free and the unrolled form's. */
 static void test_kept_sizes_without_loop(void **state)
@@ -1696,6 +1778,7 @@ int main(void)
         cmocka_unit_test(test_kept_data_state_at_edge),
         cmocka_unit_test(test_kept_huge_constant_in_step),
         cmocka_unit_test(test_kept_sizes_without_loop),
+        cmocka_unit_test(test_kept_calls_like_inlined),
         cmocka_unit_test(test_kept_size_checks),
         cmocka_unit_test(test_kept_against_unrolled),
         cmocka_unit_test(test_kept_sanitized_large_n),
