@@ -366,7 +366,7 @@ static uint32_t lower_map_iter(Lower *L, const Stmt *loop, const Affine *at, int
     int had = lower_set_frame(L, frame);
     lower_bind_loop(L, loop->name, loop->name_loc, at);
     Stmt *returned = NULL;
-    Result r;
+    Result r = {0};
     lower_stmts(L, L->f->def, loop->body, 1, &r, &returned);
     lower_set_frame(L, had);
     scope_unbind_to(&L->scope, mark);
@@ -428,18 +428,8 @@ static NodeId lower_map_elem(Lower *L, const Array *a, const Affine *idx, const 
     return ok ? map_elem(L, a, &at, rest, e->loc) : 0;
 }
 
-int kept_map_result(Lower *L, const Ast *e, const Array *a, Result *r)
+int kept_map_result(Lower *L, const Ast *e, Array *a, Result *r)
 {
-    if (L->ncalls > 1) { /* an inlined call's: its values would be the caller's */
-        int muted = L->diag->muted; /* the call's own mistake: reported at the call */
-        L->diag->muted = 0;
-        diag_error(L->diag, L->calls[L->ncalls - 1].at, "'%s' returns values of a number known "
-                                                        "only at run time, which a call cannot "
-                                                        "take (not supported yet)",
-                   L->calls[L->ncalls - 1].def->name);
-        L->diag->muted = muted;
-        return 0;
-    }
     Affine off = affine_num(a->map_off), first = affine_add(a->map_lo, &off, 1);
     if (!affine_is_const(&first) || first.k != 0) {
         Buf t = {0};
@@ -449,6 +439,12 @@ int kept_map_result(Lower *L, const Ast *e, const Array *a, Result *r)
                    a->name, t.data);
         buf_free(&t);
         return 0;
+    }
+    if (L->ncalls > 1) { /* an inlined call's: the caller reads the array */
+        r->map = a;
+        r->n = 0;
+        r->nodes = NULL;
+        return 1;
     }
     if (!lower_enter(L, e->loc))
         return 0;
@@ -741,7 +737,7 @@ static int lower_recurrence(Lower *L, Stmt *s, const Affine *lo, const Affine *h
     Affine i = aff_var();
     lower_bind_loop(L, s->name, s->name_loc, &i);
     Stmt *returned = NULL;
-    Result r;
+    Result r = {0};
     int ok = lower_stmts(L, L->f->def, s->body, 1, &r, &returned) && !L->stop &&
              L->diag->errors == errors;
     scope_unbind_to(&L->scope, mark);

@@ -493,7 +493,7 @@ static NodeId inline_body(Lower *L, const Ast *e, Def *def, int frame)
     Loc held_loc = dg->held_loc;
     memcpy(held, dg->held, sizeof held);
     dg->held[0] = 0;
-    Result r;
+    Result r = {0};
     dg->muted++;
     int lowered = lower_body(L, def, &r);
     dg->muted--;
@@ -513,10 +513,15 @@ static NodeId inline_body(Lower *L, const Ast *e, Def *def, int frame)
         memcpy(dg->held, held, sizeof held);
         dg->held_loc = held_loc;
     }
-    NodeId result = lowered && dg->errors == errors ? r.nodes[0] : 0;
+    NodeId result = lowered && dg->errors == errors && !r.map ? r.nodes[0] : 0;
     if (lowered && r.vector && e == L->values_call && dg->errors == errors) {
         *L->values = r; /* an assignment binds them: c = cons(x) */
         result = 0;
+    } else if (lowered && r.map) {
+        diag_error(L->diag, e->loc, "'%s' returns values of a number known only at run time: "
+                                    "assign them (c = %s(...)), then read c[i] in a loop over a "
+                                    "run-time range", def->name, def->name);
+        diag_note(L->diag, def->name_loc, "'%s' is defined here", def->name);
     } else if (lowered && r.vector) {
         diag_error(L->diag, e->loc, "'%s' returns %u values; a call takes one value, or an "
                                     "assignment binds them all (c = %s(...), then c[0], ...)",
@@ -551,7 +556,9 @@ static NodeId lower_call_def(Lower *L, Ast *e, Def *def)
     int frame = ++L->next_frame;
     uint32_t mark = L->scope.len;
     NodeId result = bind_args(L, e, def, frame) ? inline_body(L, e, def, frame) : 0;
-    scope_unbind_to(&L->scope, mark);
+    /* a map it returns is lowered where the caller reads it, in the callee's bindings */
+    if (!(e == L->values_call && L->values->map))
+        scope_unbind_to(&L->scope, mark);
     L->depth--;
     return result;
 }
@@ -626,6 +633,12 @@ static NodeId lower_call_index(Lower *L, Ast *e)
     if (L->stop || (!n && !values.vector))
         return 0;
     const char *callee = e->lhs->name;
+    if (values.map) {
+        diag_error(L->diag, e->loc, "'%s' returns values of a number known only at run time: "
+                                    "assign them (c = %s(...)), then read c[i] in a loop over a "
+                                    "run-time range", callee, callee);
+        return 0;
+    }
     if (!values.vector) {
         diag_error(L->diag, e->loc, "'%s' returns one value, which is not indexed", callee);
         return 0;
@@ -856,6 +869,12 @@ static void assign_elem(Lower *L, Stmt *s, NodeId n)
  * order, c[0] the first. */
 static void bind_values(Lower *L, Stmt *s, const Result *values)
 {
+    if (values->map) { /* the callee's array, its elements lowered where they are read */
+        Binding *b = scope_bind(&L->scope, s->name, B_ARRAY, s->name_loc, lower_frame(L));
+        b->array = values->map;
+        b->used = &s->used;
+        return;
+    }
     Array *a = arena_alloc(L->arena, sizeof *a);
     a->name = s->name;
     a->loc = s->name_loc;
@@ -880,7 +899,7 @@ static void bind_values(Lower *L, Stmt *s, const Result *values)
 }
 
 /* The elements of an array named as a result, row-major; 0 after an error. */
-static int array_result(Lower *L, const Ast *e, const Array *a, Result *r)
+static int array_result(Lower *L, const Ast *e, Array *a, Result *r)
 {
     if (a->map && !a->state)
         return kept_map_result(L, e, a, r);

@@ -486,7 +486,7 @@ static void lower_def_once(Lower *L, Def *def, Func *f)
     if (ok) {
         int errors = L->diag->errors;
         bind_params(L, f);
-        Result r;
+        Result r = {0};
         int lowered = lower_body(L, def, &r);
         if (lowered && r.vector && !f->nsizes && f->nloops) {
             f->vector = 1; /* sums kept by --unroll: lower_def unrolls them */

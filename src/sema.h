@@ -10,16 +10,20 @@
 typedef struct Lower Lower;
 
 /* What a definition returns: one value, or the elements of a list or of an array. */
+typedef struct Array Array;
+
 typedef struct {
     NodeId *nodes;
     uint32_t n;
     int vector;
+    Array *map;         /* an inlined call's map returned whole (values of a run-time number):
+                           the caller reads it as an array; nodes is then NULL */
 } Result;
 
 /* ---- scope.c: names in sight, arrays' elements, definitions and suggestions --------------- */
 
 /* An input array (elements are input slots) or a local one (elements assigned one by one). */
-typedef struct {
+struct Array {
     const char *name;
     Loc loc;
     int rank;
@@ -33,8 +37,9 @@ typedef struct {
     int state;                /* and the loop assigns the rest: a recurrence's state */
     uint32_t map_scope;       /* the bindings in sight at the loop */
     int map_frame;            /* and the frame they are in (a caller's, for a callee reading
-                                 the array as an argument) */
-} Array;
+                                 the array as an argument; a callee's, for a caller reading
+                                 its returned map) */
+};
 
 /* An element of a local array, keyed by the array and its indices. */
 typedef struct {
@@ -182,7 +187,7 @@ void kept_map_assign(Lower *L, Stmt *s, Array *a, NodeId n);
 void kept_state_assign(Lower *L, Stmt *s, Array *a, NodeId n);
 /* `return r` of a map r over a run-time range: a kept loop whose iteration's roots are its
  * elements, the function's values; r gets no node. 0 after an error. */
-int kept_map_result(Lower *L, const Ast *e, const Array *a, Result *r);
+int kept_map_result(Lower *L, const Ast *e, Array *a, Result *r);
 NodeId kept_sum(Lower *L, Ast *e, const Ast *range, Ast *body, const Affine *lo,
                 const Affine *hi);
 int kept_for(Lower *L, Stmt *s, const Affine *lo, const Affine *hi);

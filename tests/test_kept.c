@@ -1295,9 +1295,10 @@ static void test_kept_huge_constant_in_step(void **state)
 }
 
 /* Definitions called with arrays of run-time sizes (a Lagrangian from its objective and a
- * constraint helper, a residual map passed to a sum of squares, a recurrence over a size
- * passed on) against the same functions inlined by hand: value, gradient and the sparse
- * Hessian (its pattern as code, to the entry), to rounding, at several sizes. */
+ * constraint helper or the constraints' map, c = con(x); a residual map passed to a sum of
+ * squares; a recurrence over a size passed on) against the same functions inlined by hand:
+ * value, gradient, jvp and the sparse Hessian (its pattern as code, to the entry), to
+ * rounding, at several sizes. */
 static void test_kept_calls_like_inlined(void **state)
 {
     (void)state;
@@ -1310,7 +1311,11 @@ static void test_kept_calls_like_inlined(void **state)
          "lag(x[N]; sigma, lam[N]) {\n"
          "    for i = 0..N-2 { r[i] = c1(x[i], x[i+1]) }\n"
          "    return sigma*obj(x) + sum(i = 0..N-2, lam[i]*r[i]) + sumsq(r)\n}\n"
-         "tr(a; y[n]) = walk(a, 0.2, n) + sumsq(y)*a\n");
+         "tr(a; y[n]) = walk(a, 0.2, n) + sumsq(y)*a\n"
+         "con(x[N]) {\n    for i = 0..N-2 { r[i] = c1(x[i], x[i+1]) }\n    return r\n}\n"
+         "lag2(x[N]; sigma, lam[N]) {\n    c = con(x)\n"
+         "    return sigma*obj(x) + sum(i = 0..N-2, lam[i]*c[i]) + sumsq(c)\n}\n"
+         "res(x[N]) {\n    c = con(x)\n    return c\n}\n");
     spit(OUT "/inlined.expr",
          "lag(x[N]; sigma, lam[N]) {\n"
          "    for i = 0..N-2 { r[i] = x[i+1] - x[i]^2 + 0.1*sin(x[i]) }\n"
@@ -1318,7 +1323,9 @@ static void test_kept_calls_like_inlined(void **state)
          "        sum(i = 0..N-2, lam[i]*r[i]) + sum(i = 0..N-2, r[i]^2)\n}\n"
          "tr(a; y[n]) {\n    x[0] = a\n"
          "    for k = 0..n-1 { x[k+1] = x[k] + 0.2*sin(x[k]) }\n"
-         "    return x[n] + sum(i = 0..n-1, y[i]^2)*a\n}\n");
+         "    return x[n] + sum(i = 0..n-1, y[i]^2)*a\n}\n"
+         "res(x[N]) {\n    for i = 0..N-2 { r[i] = x[i+1] - x[i]^2 + 0.1*sin(x[i]) }\n"
+         "    return r\n}\n");
     spit(OUT "/calls_main.c",
          "#include <math.h>\n#include <stdio.h>\n#include <stdlib.h>\n"
          "#include \"called.h\"\n#include \"inlined.h\"\n"
@@ -1333,6 +1340,17 @@ static void test_kept_calls_like_inlined(void **state)
          "            x[i] = 0.4 + 0.3 * sin(1.7 * i);\n"
          "            lam[i] = 0.5 - 0.1 * i;\n"
          "            y[i] = 0.2 * i - 0.3;\n        }\n"
+         "        double r[10], rd[10], hr[10], hrd[10], d[10];\n"
+         "        for (long i = 0; i < n; i++)\n            d[i] = cos(1.0 + i);\n"
+         "        c_res_jvp(n, x, d, r, rd);\n        h_res_jvp(n, x, d, hr, hrd);\n"
+         "        for (long i = 0; i + 1 < n; i++)\n"
+         "            bad |= far(r[i], hr[i]) || far(rd[i], hrd[i]);\n"
+         "        bad |= far(c_lag2(n, x, 1.3, lam), h_lag(n, x, 1.3, lam));\n"
+         "        c_lag2_hess_sparse(n, x, 1.3, lam, hc, w);\n"
+         "        h_lag_hess_sparse(n, x, 1.3, lam, hh, w);\n"
+         "        for (long k = 0; k < nnz && k < 40; k++)\n"
+         "            bad |= far(hc[k], hh[k]);\n"
+         "        bad |= nnz != c_lag2_hess_sparse_nnz(n);\n"
          "        bad |= far(c_lag(n, x, 1.3, lam), h_lag(n, x, 1.3, lam));\n"
          "        bad |= far(c_lag_grad(n, x, 1.3, lam, gc), h_lag_grad(n, x, 1.3, lam, gh));\n"
          "        for (long i = 0; i < n; i++)\n            bad |= far(gc[i], gh[i]);\n"
@@ -1350,9 +1368,9 @@ static void test_kept_calls_like_inlined(void **state)
          "               bad ? \" BAD\" : \"\");\n"
          "        free(w);\n    }\n    return bad;\n}\n");
     char *out = NULL;
-    int rc = runf(&out, ADGEN_CMD " --emit=grad,hess-sparse --prefix=c_ " OUT "/called.expr -o "
-                        OUT "/called.c --header " OUT "/called.h && " ADGEN_CMD
-                        " --emit=grad,hess-sparse --prefix=h_ " OUT "/inlined.expr -o " OUT
+    int rc = runf(&out, ADGEN_CMD " --emit=grad,jvp,hess-sparse --prefix=c_ " OUT "/called.expr "
+                        "-o " OUT "/called.c --header " OUT "/called.h && " ADGEN_CMD
+                        " --emit=grad,jvp,hess-sparse --prefix=h_ " OUT "/inlined.expr -o " OUT
                         "/inlined.c --header " OUT "/inlined.h && cd " OUT " && " GCC
                         " -o calls called.c inlined.c calls_main.c -lm && " CLANG
                         " called.c && ./calls 2>&1");
