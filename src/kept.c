@@ -320,6 +320,57 @@ NodeId kept_sum(Lower *L, Ast *e, const Ast *range, Ast *body, const Affine *lo,
     return r;
 }
 
+/* prod(i = lo..hi, body) over a range that depends on a run-time size: a recurrence of one
+ * state, p = 1 before the loop and p * body each step, so that its derivatives are a
+ * recurrence's (the reverse loop reads each step's factor off the tape). */
+NodeId kept_prod(Lower *L, Ast *e, const Ast *range, Ast *body, const Affine *lo,
+                 const Affine *hi)
+{
+    if (L->kept) {
+        diag_error(L->diag, range->loc, "a product over a run-time range inside a loop over "
+                                        "one: only the outer loop can be kept (not supported "
+                                        "yet)");
+        return 0;
+    }
+    if (!affine_is_const(lo)) {
+        diag_error(L->diag, range->lhs->loc, "a product over a run-time range starts at a "
+                                             "number: it is kept as a recurrence, whose first "
+                                             "value is before its loop");
+        return 0;
+    }
+    if (!lower_enter(L, e->loc))
+        return 0;
+    Kept k;
+    kept_begin(L, &k, lo, hi, range->name);
+    k.state = grow(NULL, 0, sizeof *k.state);
+    memset(k.state, 0, sizeof *k.state);
+    k.state[0].init = dag_const(&L->f->dag, 1.0);
+    k.state[0].slot = k.nslots;
+    k.slot_kind = grow(k.slot_kind, k.nslots, sizeof *k.slot_kind);
+    k.slot_ref = grow(k.slot_ref, k.nslots, sizeof *k.slot_ref);
+    k.slot_kind[k.nslots] = SLOT_STATE;
+    k.slot_ref[k.nslots] = 0;
+    k.nstate = 1;
+    NodeId p = dag_input(L->d, k.nslots++);
+    uint32_t mark = L->scope.len;
+    Affine i = aff_var();
+    lower_bind_loop(L, range->name, range->loc, &i);
+    NodeId g = lower_expr(L, body);
+    scope_unbind_to(&L->scope, mark);
+    NodeId next = g && !L->stop ? dag_binary(L->d, N_MUL, p, g) : 0;
+    L->d = &L->f->dag;
+    NodeId r = next ? kept_finish(L, &k, &next, 1, e->loc) : 0;
+    if (r) {
+        Loop *lp = &L->f->loops[L->f->nloops - 1];
+        lp->state_name = arena_alloc(L->arena, sizeof *lp->state_name);
+        lp->state_name[0] = "prod";
+    }
+    free(k.state);
+    kept_end(L, &k);
+    L->depth--;
+    return r;
+}
+
 /* ---- elements an iteration reads: loads and maps ------------------------------------------ */
 
 /* The constant trailing indices of a state or map element into rest; 0 after an error. */

@@ -214,11 +214,6 @@ static NodeId lower_reduction(Lower *L, Ast *e, int is_sum)
                                         "written a..a-1)", (long long)from, (long long)to);
         return 0;
     }
-    if (kept && !is_sum) {
-        diag_error(L->diag, range->loc, "a product over a run-time range is not supported: "
-                                        "for positive factors write exp(sum(..., log(...)))");
-        return 0;
-    }
     Binding *shadowed = scope_lookup(&L->scope, range->name, lower_frame(L));
     /* an enclosing sum's or loop's variable may be reused; an input or local may not */
     if (strcmp(range->name, "pi") == 0 ||
@@ -228,7 +223,8 @@ static NodeId lower_reduction(Lower *L, Ast *e, int is_sum)
         return 0;
     }
     if (kept)
-        return kept_sum(L, e, range, body, &lo, &hi);
+        return is_sum ? kept_sum(L, e, range, body, &lo, &hi) :
+                        kept_prod(L, e, range, body, &lo, &hi);
     if (is_sum && L->unroll && to - from + 1 > (int64_t)L->unroll && !L->kept) {
         /* a trial: what cannot be kept is unrolled, and the trial's messages are not the
          * source's mistakes (the unrolled sum reports its own) */

@@ -190,6 +190,8 @@ void kept_state_assign(Lower *L, Stmt *s, Array *a, NodeId n);
 int kept_map_result(Lower *L, const Ast *e, Array *a, Result *r);
 NodeId kept_sum(Lower *L, Ast *e, const Ast *range, Ast *body, const Affine *lo,
                 const Affine *hi);
+NodeId kept_prod(Lower *L, Ast *e, const Ast *range, Ast *body, const Affine *lo,
+                 const Affine *hi);
 int kept_for(Lower *L, Stmt *s, const Affine *lo, const Affine *hi);
 
 /* ---- lower.c: the lowering state; expressions, calls and statements ----------------------- */

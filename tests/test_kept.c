@@ -336,6 +336,11 @@ static const Model models[] = {
               "}\n",
      "want_v = p_p[0];\n"
      "            want_g_p[0] = 1;", 1, 1, 0},
+    {"prodx", "# a product over a run-time range (a recurrence of one state), the loop\n"
+              "# variable as a number in its factors\n"
+              "prodx(a, x[n]; c[n]) = a*prod(i = 0..n-1, 1 + 0.1*x[i]*c[i] + 0.05*sin(a*i))\n",
+     "want_v = p_a[0];\n"
+     "            want_g_a[0] = 1;", 1, 1, 0},
     {"traj", "# an ODE fitted to observations after every step: a sum over the trajectory\n"
              "# (x[k+1] for k = 0..n-1), beside the first and last states\n"
              "traj(a, x0; obs[n]) {\n"
