@@ -69,7 +69,7 @@ typedef struct {
     int muted;           /* messages are counted but not printed (sema: an inlined body, whose
                             own lowering reports them) */
     int printed;         /* errors printed */
-    char held[256];      /* the first error muted since it was emptied, and where */
+    char held[512];      /* the first error muted since it was emptied, and where */
     Loc held_loc;
 } Diag;
 
@@ -154,7 +154,8 @@ struct Def {
     uint8_t *sizes;    /* per parameter, whether it is a size known at run time (sema, when a
                           call first needs it) */
     int sizing;        /* sema is finding them: a cycle of calls */
-    int failed;        /* sema: its own lowering reported an error */
+    int lowered;       /* sema: it has been lowered on its own */
+    int failed;        /* and that reported an error */
     Def *next;
 };
 

@@ -228,13 +228,15 @@ static NodeId lower_reduction(Lower *L, Ast *e, int is_sum)
     if (is_sum && L->unroll && to - from + 1 > (int64_t)L->unroll && !L->kept) {
         /* a trial: what cannot be kept is unrolled, and the trial's messages are not the
          * source's mistakes (the unrolled sum reports its own) */
-        int errors = L->diag->errors;
+        int errors = L->diag->errors, held = L->diag->held[0] != 0;
         L->diag->muted++;
         NodeId r = kept_sum(L, e, range, body, &lo, &hi);
         L->diag->muted--;
         if (r)
             return r;
         L->diag->errors = errors;
+        if (!held)
+            L->diag->held[0] = 0;
     }
     if (!lower_enter(L, e->loc))
         return 0;
@@ -419,8 +421,8 @@ static int bind_size_arg(Lower *L, const Ast *a, const Ast *p, const Def *def, i
     L->diag->muted--;
     if (!ok) {
         diag_error(L->diag, a->loc, "'%s' of '%s' is a size (it is read in an index or a "
-                                    "bound): pass an integer, a constant or a size",
-                   p->name, def->name);
+                                    "bound): pass an integer linear in the sizes (n, 2*n + 1, "
+                                    "3), not a value", p->name, def->name);
         return 0;
     }
     Binding *b = scope_lookup(&L->scope, p->name, frame);
@@ -495,15 +497,20 @@ static NodeId inline_body(Lower *L, const Ast *e, Def *def, int frame)
     dg->muted--;
     L->ncalls--;
     /* an error of the body where it is inlined, not of its own (which its own lowering
-     * reports): a kept loop inside the caller's */
+     * reports): a kept loop inside the caller's; told once the callee's own is known */
     if (dg->errors != errors && dg->printed == printed && !dg->muted && !def->failed &&
         dg->held[0]) {
-        char why[sizeof dg->held];
-        Loc at = dg->held_loc;
-        memcpy(why, dg->held, sizeof why);
-        diag_error(dg, e->loc, "'%s' cannot be inlined here: %s", def->name, why);
-        if (at.first_line > 0)
-            diag_note(dg, at, "in the body inlined here");
+        if (L->npending == L->pending_cap) {
+            L->pending_cap = L->pending_cap ? 2 * L->pending_cap : 4;
+            L->pending = xrealloc(L->pending, (size_t)L->pending_cap * sizeof *L->pending);
+        }
+        Pending *pd = &L->pending[L->npending++];
+        pd->call = e->loc;
+        pd->def = def;
+        memcpy(pd->why, dg->held, sizeof pd->why);
+        pd->where = dg->held_loc;
+        if (def->lowered)
+            lower_tell_pending(L);
     }
     if (held[0]) {
         memcpy(dg->held, held, sizeof held);
@@ -529,8 +536,9 @@ static NodeId inline_body(Lower *L, const Ast *e, Def *def, int frame)
 }
 
 /* A call of a definition, inlined: its parameters bound to the arguments' nodes and arrays,
- * its body lowered in a frame of its own. Its errors are its own definition's, reported when
- * that is lowered: here they are muted, and only the call's own mistakes are reported. */
+ * its body lowered in a frame of its own. Its errors are muted: its own definition's are
+ * reported when that is lowered, and the call's own mistakes (its arguments; a body that
+ * cannot be where it is inlined) at the call. */
 static NodeId lower_call_def(Lower *L, Ast *e, Def *def)
 {
     if (e->ndiff >= 0) {
@@ -668,6 +676,25 @@ static int lowered_arg(Lower *L, const Ast *call, const Ast *a)
     /* a function of the language takes values: an array there is an error of lower_var; any
      * other call passes arrays by name (or fails as an unknown function, once) */
     return strcmp(call->name, "if") == 0 || scope_function_kind(call->name) < N_KINDS;
+}
+
+void lower_tell_pending(Lower *L)
+{
+    int kept = 0;
+    for (int i = 0; i < L->npending; i++) {
+        Pending *pd = &L->pending[i];
+        if (!pd->def->lowered) {
+            L->pending[kept++] = *pd;
+            continue;
+        }
+        if (pd->def->failed)
+            continue;
+        diag_error(L->diag, pd->call, "'%s' cannot be inlined here: %s", pd->def->name,
+                   pd->why);
+        if (pd->where.first_line > 0)
+            diag_note(L->diag, pd->where, "in the body inlined here");
+    }
+    L->npending = kept;
 }
 
 /* ---- the walk over an expression ---------------------------------------------------------- */

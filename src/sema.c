@@ -214,8 +214,6 @@ static int declare_size(Lower *L, const Ast *x)
     return 1;
 }
 
-static int size_param(Lower *L, Def *def, int position);
-
 /* Whether `name` is read in an index or a range's bound of the expression, or passed as a
  * size of a definition it calls. Iterative: an expression may be deep; its indices and bounds
  * are short. */
@@ -240,7 +238,8 @@ static int in_index(Lower *L, Ast *root, const char *name, int bound)
         int position = 0;
         for (Ast *a = e->kind == A_CALL || e->kind == A_INDEX || e->kind == A_LIST ? e->args :
                       NULL; a; a = a->next, position++) {
-            int size = callee && position < callee->nparams && size_param(L, callee, position);
+            int size = callee && position < callee->nparams &&
+                       sema_size_param(L, callee, position);
             lower_push(L, a);
             L->stack[L->stack_top - 1].expanded = fr.expanded || e->kind == A_INDEX || size;
         }
@@ -282,8 +281,9 @@ static const Ast *unknown_name(Lower *L, const Ast *e, int depth)
     return u ? u : unknown_name(L, e->rhs, depth + 1);
 }
 
-/* Whether a data input of a definition is a size: a scalar read in an index or a bound, or
- * named as an array's size before it. */
+/* Whether a data input of a definition is a size: a scalar read in an index or a bound (or
+ * passed as a callee's size), or bound as a size already (by an array of the head before
+ * it). */
 static int is_size_input(Lower *L, const Def *def, const Ast *a, int position)
 {
     if (a->kind != A_VAR || position < def->ndiff)
@@ -295,15 +295,14 @@ static int is_size_input(Lower *L, const Def *def, const Ast *a, int position)
            stmts_index(L, def->body, a->name);
 }
 
-/* is_size_input of parameter `position` of def, seen from a call: without the bindings of its
- * head, so with its arrays' sizes looked at; found once. A definition that calls itself
- * (an error) has no size through that call. */
-static int size_param(Lower *L, Def *def, int position)
+int sema_size_param(Lower *L, Def *def, int position)
 {
     if (!def->sizes) {
         if (def->sizing)
             return 0;
         def->sizing = 1;
+        /* in a frame of its own: no caller's binding of the same name counts */
+        int had = lower_set_frame(L, ++L->next_frame);
         uint8_t *sizes = arena_alloc(L->arena, (size_t)def->nparams + 1);
         int j = 0;
         for (const Ast *a = def->params; a; a = a->next, j++) {
@@ -313,15 +312,11 @@ static int size_param(Lower *L, Def *def, int position)
                     named |= x->kind == A_VAR && strcmp(x->name, a->name) == 0;
             sizes[j] = (uint8_t)(j >= def->ndiff && (named || is_size_input(L, def, a, j)));
         }
+        lower_set_frame(L, had);
         def->sizes = sizes;
         def->sizing = 0;
     }
     return def->sizes[position];
-}
-
-int sema_size_param(Lower *L, Def *def, int position)
-{
-    return size_param(L, def, position);
 }
 
 /* The parameters: names, sizes, kinds; each scalar an input slot. */
@@ -500,6 +495,7 @@ static void lower_def_once(Lower *L, Def *def, Func *f)
             warn_unused(L, def->body);
     }
     def->failed = L->diag->errors > L->def_errors;
+    def->lowered = 1;
     scope_unbind_to(&L->scope, mark);
     L->elems.len = 0;
     if (L->elems.slots)
@@ -616,9 +612,13 @@ int sema_program(Parse *p, const char *stem, Program *prog)
         if (d->bare)
             free_variables(&L, d);
         lower_def(&L, d, &prog->funcs[prog->nfuncs++]);
-        if (d->inline_only) /* lowered for its errors; its callers inline it */
+        if (d->inline_only) { /* lowered for its errors; its callers inline it */
             func_free(&prog->funcs[--prog->nfuncs]);
+            memset(&prog->funcs[prog->nfuncs], 0, sizeof prog->funcs[prog->nfuncs]);
+        }
+        lower_tell_pending(&L);
     }
+    free(L.pending);
     for (Def *d = p->defs; d; d = d->next) {
         mark_called(&L, d->expr);
         for (const Stmt *st = d->body; st; st = st->next)

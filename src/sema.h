@@ -35,6 +35,8 @@ struct Array {
     Affine map_lo, map_hi;    /* the loop's range */
     int assigned;             /* an element was assigned outside such a loop */
     int state;                /* and the loop assigns the rest: a recurrence's state */
+    int map_rec;              /* a map the loop of a recurrence assigns beside its states, which
+                                 only that loop reads */
     uint32_t map_scope;       /* the bindings in sight at the loop */
     int map_frame;            /* and the frame they are in (a caller's, for a callee reading
                                  the array as an argument; a callee's, for a caller reading
@@ -207,6 +209,15 @@ typedef struct {
     Loc at;             /* the call, for notes on what fails inside it */
 } Call;
 
+/* An inlined body's error that is not its own, told at the call once the callee's own
+ * lowering is known to be clean. */
+typedef struct {
+    Loc call;
+    Def *def;
+    char why[sizeof ((Diag *)0)->held];
+    Loc where;
+} Pending;
+
 struct Lower {
     Parse *p;
     Diag *diag;
@@ -229,6 +240,8 @@ struct Lower {
     uint32_t unroll;        /* --unroll: sums of constant ranges past this many terms are kept */
     const Ast *values_call; /* a call whose several values an assignment binds (c = cons(x)) */
     Result *values;         /* where they go */
+    Pending *pending;
+    int npending, pending_cap;
     Def **defs;             /* every definition, by name */
     size_t defs_cap;
     Arena *arena;
@@ -260,6 +273,8 @@ void lower_bind_loop(Lower *L, const char *name, Loc loc, const Affine *value);
 void lower_push(Lower *L, Ast *e);
 int lower_assignable(Lower *L, const char *name, Loc loc);
 NodeId lower_expr(Lower *L, Ast *root);
+/* Reports the pending errors of calls whose callee has been lowered on its own, cleanly. */
+void lower_tell_pending(Lower *L);
 int lower_stmts(Lower *L, Def *def, Stmt *first, int in_loop, Result *ret, Stmt **returned);
 int lower_body(Lower *L, Def *def, Result *r);
 

@@ -23,7 +23,8 @@ enum {
     CV_ARRAY, CV_ARRAY2, CV_DATA, CV_SUM, CV_PROD, CV_FOR, CV_ITER_SCALAR, CV_REC_CONST,
     CV_KEPT_SUM, CV_REC_KEPT, CV_REC_READS_OUTSIDE, CV_STATES2, CV_CAPTURE, CV_IF, CV_CALL,
     CV_CALL_ARRAY, CV_INLINE, CV_VECTOR_CALL, CV_VECTOR, CV_EMPTY_RANGE, CV_SIZE_NUMBER, CV_RUNTIME_SIZE,
-    CV_TRAJECTORY, CV_REC_HVP, CV_REC_DATA, CV_FIXED
+    CV_TRAJECTORY, CV_REC_HVP, CV_REC_DATA, CV_KEPT_PROD, CV_CALL_RUNTIME, CV_CALL_MAP,
+    CV_FIXED
 };
 
 static const char *const coverage_fixed[CV_FIXED] = {
@@ -52,6 +53,9 @@ static const char *const coverage_fixed[CV_FIXED] = {
     [CV_TRAJECTORY] = "kept recurrences' states read at every step after the loop",
     [CV_REC_HVP] = "kept recurrences differentiated twice (hvp)",
     [CV_REC_DATA] = "kept recurrences of data only",
+    [CV_KEPT_PROD] = "products kept at run time",
+    [CV_CALL_RUNTIME] = "calls passing arrays of run-time sizes",
+    [CV_CALL_MAP] = "calls returning values of a run-time number",
 };
 
 /* The rows: the fixed constructs, then one per kind of ops.h that is an operation, then one
@@ -86,6 +90,34 @@ static int cv_calls(const char *text, const char *name)
         if (cv_word_at(text, p, name) && p[n] == '(' && p != text && p[-1] != '\n')
             return 1;
     return 0;
+}
+
+/* Calls of definitions (inline ones too, which the program has no function of) whose head
+ * names an array size (x[n]: a size known at run time): *runtime when one is called, *map
+ * when one with a loop is assigned (c = hm(x): values of a run-time number). */
+static void cv_runtime_calls(const char *text, unsigned char *runtime, unsigned char *map)
+{
+    for (const char *line = text; line && *line; line = strchr(line, '\n'), line += !!line) {
+        const char *p = strncmp(line, "inline ", 7) == 0 ? line + 7 : line, *q = p;
+        while (isalnum((unsigned char)*q) || *q == '_')
+            q++;
+        const char *close = *q == '(' ? strchr(q, ')') : NULL, *nl = strchr(q, '\n');
+        if (q == p || !close || (nl && nl < close))
+            continue;
+        int sized = 0;
+        for (const char *b = q; b < close; b++)
+            sized |= b[0] == '[' && isalpha((unsigned char)b[1]);
+        char name[64];
+        snprintf(name, sizeof name, "%.*s", (int)(q - p), p);
+        if (!sized || !cv_calls(text, name))
+            continue;
+        *runtime = 1;
+        char assigned[80];
+        snprintf(assigned, sizeof assigned, "= %s(", name);
+        const char *end = strstr(close, "\n}");
+        const char *loop = strstr(close, "for ");
+        *map |= strstr(text, assigned) != NULL && end && loop && loop < end;
+    }
 }
 
 /* A range lo..hi of two integers with lo > hi. */
@@ -204,6 +236,7 @@ static void coverage_count(Coverage *cv, const char *text, const Program *prog)
     has[CV_ARRAY2] = strstr(text, "][") != NULL;
     int recurrence_text = strstr(text, "+1] =") || strstr(text, "+ 1] =");
     has[CV_SIZE_NUMBER] = cv_size_number(text, "K");
+    cv_runtime_calls(text, &has[CV_CALL_RUNTIME], &has[CV_CALL_MAP]);
     for (int i = 0; i < prog->nfuncs; i++) {
         const Func *f = &prog->funcs[i];
         entries |= f->entries;
@@ -231,6 +264,7 @@ static void coverage_count(Coverage *cv, const char *text, const Program *prog)
             has[CV_REC_HVP] |= lp->nstate && f->entries & 1u << ENTRY_HVP;
             has[CV_REC_DATA] |= lp->nstate && !lp->active;
             has[CV_STATES2] |= lp->nstate > 1;
+            has[CV_KEPT_PROD] |= lp->nstate && strcmp(lp->state_name[0], "prod") == 0;
             has[CV_CAPTURE] |= lp->ncap > 0;
             cv_kinds(cv, seen, &body->dag, body->nprimal ? body->nprimal : body->dag.len);
             /* a next state that adds a capture: its adjoint term is the state's own */

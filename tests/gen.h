@@ -811,6 +811,9 @@ typedef struct {
                         too): every entry point takes the work array, no checkpointing */
     int data_rec;    /* a recurrence of data only (no tangent, no adjoint), counted in
                         recurrence and, beside another, in second */
+    int prod;        /* a product over 0..n-1 (a recurrence: counted as data_rec is) */
+    int call;        /* an inline helper over arrays of run-time size, 1: a sum, called
+                        with x and y; 2: a map of x, assigned and read by a kept sum */
 } GenKept;
 
 /* An expression of depth about `depth` over the given names (they are printed as they are:
@@ -842,6 +845,7 @@ static inline void gen_kept_program(Buf *out, uint64_t seed, GenKept *k)
     k->recurrence = rng_chance(&rng, 35);
     int map = rng_chance(&rng, 40);
     buf_printf(out, "# adgen kept-loop test, seed %llu\n", (unsigned long long)seed);
+    size_t head = out->len; /* where the helpers go, drawn last */
     buf_printf(out, "f(p[2], q%s; %sy[n]) {\n", k->x_diff ? ", x[n]" : "",
                k->x_diff ? "" : "x[n], ");
     static const char *const outer[] = {"p[0]", "p[1]", "q"};
@@ -911,10 +915,44 @@ static inline void gen_kept_program(Buf *out, uint64_t seed, GenKept *k)
         k->recurrence = 1;
     }
     static const char *const result[] = {"a", "s1", "s2", "p[0]", "q", "r[n]"};
-    buf_printf(out, "    return ");
-    gen_kept_expr(&rng, out, result, rec ? 6 : 5, NULL, 2);
-    buf_printf(out, " + s1 - s2%s%s%s%s\n}\n", rec ? " + r[n]" : "", second ? " + w[n]" : "",
-               k->traj ? " + s3" : "", k->data_rec ? " + p[0]*d[n]" : "");
+    Buf ret = {0};
+    gen_kept_expr(&rng, &ret, result, rec ? 6 : 5, NULL, 2);
+    /* drawn after the rest, so that a seed without them gives the program it gave before */
+    k->prod = rng_chance(&rng, 25);
+    if (k->prod) { /* factors near 1: the product stays finite at large n */
+        static const char *const in_prod[] = {"p[1]", "q", "a", "x[i]", "y[i]"};
+        buf_printf(out, "    s4 = prod(i = 0..n-1, 1 + 0.25*tanh(");
+        gen_kept_expr(&rng, out, in_prod, 5, "i", 2);
+        buf_printf(out, "))\n");
+        k->second |= k->recurrence;
+        k->recurrence = 1;
+    }
+    k->call = rng_chance(&rng, 40) ? 1 + (int)rng_below(&rng, 2) : 0;
+    Buf helper = {0};
+    if (k->call == 1) {
+        static const char *const in_helper[] = {"v[i]", "w[i]", "c"};
+        buf_printf(&helper, "inline hs(v[m], c; w[m]) = sum(i = 0..m-1, ");
+        gen_kept_expr(&rng, &helper, in_helper, 3, "i", 2);
+        buf_printf(&helper, ")\n");
+    } else if (k->call == 2) {
+        static const char *const in_helper[] = {"v[i]", "v[i+1]"};
+        buf_printf(&helper, "inline hm(v[m]) {\n    for i = 0..m-2 { e[i] = ");
+        gen_kept_expr(&rng, &helper, in_helper, 2, "i", 2);
+        buf_printf(&helper, " }\n    return e\n}\n");
+        buf_printf(out, "    g = hm(x)\n    s5 = sum(i = 0..n-2, g[i]*y[i])\n");
+    }
+    if (helper.len) {
+        size_t n = helper.len;
+        buf_putn(out, helper.data, n); /* grows the buffer by n */
+        memmove(out->data + head + n, out->data + head, out->len - n - head);
+        memcpy(out->data + head, helper.data, n);
+    }
+    buf_free(&helper);
+    buf_printf(out, "    return %s + s1 - s2%s%s%s%s%s%s\n}\n", ret.data, rec ? " + r[n]" : "",
+               second ? " + w[n]" : "", k->traj ? " + s3" : "",
+               k->data_rec ? " + p[0]*d[n]" : "", k->prod ? " + s4" : "",
+               k->call == 1 ? " + hs(x, q, y)" : k->call == 2 ? " + s5" : "");
+    buf_free(&ret);
 }
 
 /* A definition whose Hessian or Jacobian has a size known only at run time and a banded

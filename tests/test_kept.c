@@ -324,7 +324,7 @@ static const Model models[] = {
     {"calls", "# definitions called with run-time arrays: a map passed to a helper that sums\n"
               "# it, a recurrence over a size passed on, a sum over a data array\n"
               "inline sq(u) = u*u\n"
-              "sumsq(v[m]) = sum(i = 0..m-1, sq(v[i]))\n"
+              "inline sumsq(v[m]) = sum(i = 0..m-1, sq(v[i]))\n"
               "walk(x0, h; c[m]) {\n"
               "    x[0] = x0\n"
               "    for k = 0..m-1 { x[k+1] = x[k] + 0.1*h*sin(x[k]) + 0.01*c[k] }\n"
@@ -1301,9 +1301,9 @@ static void test_kept_huge_constant_in_step(void **state)
 
 /* Definitions called with arrays of run-time sizes (a Lagrangian from its objective and a
  * constraint helper or the constraints' map, c = con(x); a residual map passed to a sum of
- * squares; a recurrence over a size passed on) against the same functions inlined by hand:
- * value, gradient, jvp and the sparse Hessian (its pattern as code, to the entry), to
- * rounding, at several sizes. */
+ * squares; a recurrence over a size passed on; a data scalar named like the caller's size,
+ * which stays a value) against the same functions inlined by hand: value, gradient, jvp and
+ * the sparse Hessian (its pattern as code, to the entry), to rounding, at several sizes. */
 static void test_kept_calls_like_inlined(void **state)
 {
     (void)state;
@@ -1316,7 +1316,8 @@ static void test_kept_calls_like_inlined(void **state)
          "lag(x[N]; sigma, lam[N]) {\n"
          "    for i = 0..N-2 { r[i] = c1(x[i], x[i+1]) }\n"
          "    return sigma*obj(x) + sum(i = 0..N-2, lam[i]*r[i]) + sumsq(r)\n}\n"
-         "tr(a; y[n]) = walk(a, 0.2, n) + sumsq(y)*a\n"
+         "scale(a; n) = a*n\n"
+         "tr(a; y[n]) = walk(a, 0.2, n) + sumsq(y)*a + scale(a, 2.5)\n"
          "con(x[N]) {\n    for i = 0..N-2 { r[i] = c1(x[i], x[i+1]) }\n    return r\n}\n"
          "lag2(x[N]; sigma, lam[N]) {\n    c = con(x)\n"
          "    return sigma*obj(x) + sum(i = 0..N-2, lam[i]*c[i]) + sumsq(c)\n}\n"
@@ -1328,7 +1329,7 @@ static void test_kept_calls_like_inlined(void **state)
          "        sum(i = 0..N-2, lam[i]*r[i]) + sum(i = 0..N-2, r[i]^2)\n}\n"
          "tr(a; y[n]) {\n    x[0] = a\n"
          "    for k = 0..n-1 { x[k+1] = x[k] + 0.2*sin(x[k]) }\n"
-         "    return x[n] + sum(i = 0..n-1, y[i]^2)*a\n}\n"
+         "    return x[n] + sum(i = 0..n-1, y[i]^2)*a + a*2.5\n}\n"
          "res(x[N]) {\n    for i = 0..N-2 { r[i] = x[i+1] - x[i]^2 + 0.1*sin(x[i]) }\n"
          "    return r\n}\n");
     spit(OUT "/calls_main.c",

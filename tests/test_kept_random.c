@@ -1,7 +1,8 @@
 /*
  * test_kept_random.c: random programs with loops kept at run time (tests/gen.h,
  * gen_kept_program: sums over 0..n-1 and 0..n-2 reading x[i], x[i+1] and values computed
- * outside, maps a sum reads, recurrences), each compiled twice: kept (n a parameter) and
+ * outside, maps a sum reads, recurrences, products, calls of helpers over arrays of run-time
+ * size, one returning a map), each compiled twice: kept (n a parameter) and
  * unrolled (-D n=K, for K = 1, 2 and 5). A driver calls both at random points and directions
  * and checks, in C, that the value, the gradient, jvp, vjp and hvp agree to rounding: the
  * unrolled form is the independent route, the one the rest of the tests check against
@@ -378,7 +379,7 @@ static void test_kept_random_programs(void **state)
     static const int drawn[] = {CV_ARRAY, CV_DATA, CV_SUM, CV_FOR, CV_ITER_SCALAR, CV_IF,
                                 CV_KEPT_SUM, CV_REC_KEPT, CV_REC_READS_OUTSIDE, CV_STATES2,
                                 CV_CAPTURE, CV_RUNTIME_SIZE, CV_TRAJECTORY, CV_REC_HVP,
-                                CV_REC_DATA};
+                                CV_REC_DATA, CV_KEPT_PROD, CV_CALL_RUNTIME, CV_CALL_MAP};
     /* the sparse matrices of run-time size are the banded generator's (below) */
     coverage_want(&cv, drawn, sizeof drawn / sizeof *drawn, 0,
                   ENTRIES_KEPT & ~(1u | 1u << ENTRY_JAC_SPARSE | 1u << ENTRY_HESS_SPARSE));
