@@ -545,13 +545,6 @@ NodeId kept_index(Lower *L, const Ast *e, const Array *a, const Affine *idx)
                                              "elements in a sum over a run-time range", a->name);
         return 0;
     }
-    if (a->map_rec && L->kept->rec != a->map) {
-        diag_error(L->diag, e->loc, "'%s' is assigned in the loop of a recurrence (line %d), "
-                                    "which keeps only its states: another loop cannot read it "
-                                    "(not supported yet); assign it in a loop of its own, from "
-                                    "the states", a->name, a->map->loc.first_line);
-        return 0;
-    }
     if (a->map)
         return lower_map_elem(L, a, idx, e);
     if (!a->param) {
@@ -918,16 +911,14 @@ static int mark_loops(Lower *L, const Stmt *loop, const Stmt *first, const Affin
     return 1;
 }
 
-/* Marks the maps the recurrence `loop` assigns beside its states (statements from first). */
-static void mark_rec_maps(Lower *L, const Stmt *loop, const Stmt *first)
+int kept_skips(Lower *L, const Stmt *s)
 {
-    for (const Stmt *s = first; s; s = s->next) {
-        if (s->kind == S_FOR)
-            mark_rec_maps(L, loop, s->body);
-        Binding *b = s->kind == S_ELEM ? scope_lookup(&L->scope, s->name, lower_frame(L)) : NULL;
-        if (b && b->kind == B_ARRAY && b->array->map == loop && !b->array->state)
-            b->array->map_rec = 1;
-    }
+    const Kept *k = L->kept;
+    if (!k || !k->lazy || s->kind != S_ELEM)
+        return 0;
+    Binding *b = scope_lookup(&L->scope, s->name, lower_frame(L));
+    return b && b->kind == B_ARRAY && b->array->state &&
+           b->array->map == k->iters[k->iter].loop;
 }
 
 /* A `for` loop over a run-time range: a recurrence, or maps, whose elements a kept sum
@@ -943,10 +934,8 @@ int kept_for(Lower *L, Stmt *s, const Affine *lo, const Affine *hi)
     int states = 0;
     if (!lower_assignable(L, s->name, s->name_loc) || !mark_loops(L, s, s->body, lo, hi, &states))
         return 0;
-    if (states) {
-        mark_rec_maps(L, s, s->body);
+    if (states)
         return lower_recurrence(L, s, lo, hi);
-    }
     int errors = L->diag->errors;
     Kept k;
     kept_begin(L, &k, lo, hi, s->name);

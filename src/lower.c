@@ -1029,6 +1029,8 @@ int lower_stmts(Lower *L, Def *def, Stmt *first, int in_loop, Result *ret, Stmt 
             break;
         }
         case S_ELEM:
+            if (kept_skips(L, s))
+                break;
             assign_elem(L, s, lower_expr(L, s->expr));
             if (L->stop)
                 return 0;

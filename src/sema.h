@@ -35,8 +35,6 @@ struct Array {
     Affine map_lo, map_hi;    /* the loop's range */
     int assigned;             /* an element was assigned outside such a loop */
     int state;                /* and the loop assigns the rest: a recurrence's state */
-    int map_rec;              /* a map the loop of a recurrence assigns beside its states, which
-                                 only that loop reads */
     uint32_t map_scope;       /* the bindings in sight at the loop */
     int map_frame;            /* and the frame they are in (a caller's, for a callee reading
                                  the array as an argument; a callee's, for a caller reading
@@ -195,6 +193,10 @@ NodeId kept_sum(Lower *L, Ast *e, const Ast *range, Ast *body, const Affine *lo,
 NodeId kept_prod(Lower *L, Ast *e, const Ast *range, Ast *body, const Affine *lo,
                  const Affine *hi);
 int kept_for(Lower *L, Stmt *s, const Affine *lo, const Affine *hi);
+/* Whether statement s is left out where it is lowered: a recurrence's next state, in the
+ * recurrence's iteration lowered again for a map it assigns beside its states (another loop
+ * reads the map; the states it reads are then their trajectory's). */
+int kept_skips(Lower *L, const Stmt *s);
 
 /* ---- lower.c: the lowering state; expressions, calls and statements ----------------------- */
 

@@ -1385,6 +1385,44 @@ static void test_kept_calls_like_inlined(void **state)
     free(out);
 }
 
+/* Residuals assigned in the loop of a recurrence beside its states, returned (and another
+ * map there read by a sum): the recurrence's iteration is lowered again for them, its states
+ * read from their trajectory. Values, jvp, vjp and jac against the unrolled form at n = 4, and
+ * the sum's value and gradient against its own. */
+static void test_kept_map_in_recurrence(void **state)
+{
+    (void)state;
+    spit(OUT "/rm.expr",
+         "res(p[2]; x0, y[n]) {\n    x[0] = x0\n    v[0] = 0\n    for k = 0..n-1 {\n"
+         "        a = -p[0]*sin(x[k]) - p[1]*v[k]\n        x[k+1] = x[k] + 0.1*v[k]\n"
+         "        v[k+1] = v[k] + 0.1*a\n        r[k] = x[k+1] - y[k] + 0.01*a\n    }\n"
+         "    return r\n}\n"
+         "loss(b; y[n]) {\n    x[0] = b\n    for j = 0..n-1 {\n"
+         "        x[j+1] = x[j] + 0.1*sin(x[j]) + y[j]\n        z[j] = x[j]*y[j]\n    }\n"
+         "    return sum(i = 0..n-1, z[i]^2) + x[n]\n}\n");
+    spit(OUT "/rm_main.c",
+         "#include <math.h>\n#include <stdio.h>\n#include <stdlib.h>\n"
+         "#include \"rm_k.h\"\n#include \"rm_u.h\"\n"
+         "static int far(double a, double b)\n{\n"
+         "    return !(fabs(a - b) <= 1e-13 * (1 + fabs(b)));\n}\n"
+         "int main(void)\n{\n"
+         "    double p[2] = {0.8, 0.3}, y[4] = {0.1, -0.2, 0.35, 0.5}, pd[2] = {0.6, -1.1};\n"
+         "    double ub[4] = {1, -2, 0.5, 0.25}, ok[4], ou[4], dk[4], du[4], gk[2], gu[2];\n"
+         "    double jk[8], ju[8], bk, bu, *w = malloc(K_RES_WORK(4) * sizeof *w);\n"
+         "    double *wl = malloc(K_LOSS_WORK(4) * sizeof *wl);\n    int bad = 0;\n"
+         "    k_res_jvp(4, p, 0.4, y, pd, ok, dk, w);\n    u_res_jvp(p, 0.4, y, pd, ou, du);\n"
+         "    for (int i = 0; i < 4; i++)\n        bad |= far(ok[i], ou[i]) || far(dk[i], du[i]);\n"
+         "    k_res_vjp(4, p, 0.4, y, ub, ok, gk, w);\n    u_res_vjp(p, 0.4, y, ub, ou, gu);\n"
+         "    bad |= far(gk[0], gu[0]) || far(gk[1], gu[1]);\n"
+         "    k_res_jac(4, p, 0.4, y, ok, jk, w);\n    u_res_jac(p, 0.4, y, ou, ju);\n"
+         "    for (int i = 0; i < 8; i++)\n        bad |= far(jk[i], ju[i]);\n"
+         "    bad |= far(k_loss_grad(4, 0.3, y, &bk, wl), u_loss_grad(0.3, y, &bu));\n"
+         "    bad |= far(bk, bu);\n"
+         "    printf(\"jac %.17g %.17g, loss' %.17g %.17g\\n\", jk[5], ju[5], bk, bu);\n"
+         "    free(w);\n    free(wl);\n    return bad;\n}\n");
+    kept_beside_unrolled("rm", "grad,jvp,vjp,jac", "n=4");
+}
+
 /* Sizes but no loop (a sum over a range empty at every size): every entry point, hess-sparse's
  * pattern as code among them (it crashed adgen), warning-free and the unrolled form's. */
 static void test_kept_sizes_without_loop(void **state)
@@ -1803,6 +1841,7 @@ int main(void)
         cmocka_unit_test(test_kept_huge_constant_in_step),
         cmocka_unit_test(test_kept_sizes_without_loop),
         cmocka_unit_test(test_kept_calls_like_inlined),
+        cmocka_unit_test(test_kept_map_in_recurrence),
         cmocka_unit_test(test_kept_size_checks),
         cmocka_unit_test(test_kept_against_unrolled),
         cmocka_unit_test(test_kept_sanitized_large_n),
