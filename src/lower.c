@@ -181,6 +181,8 @@ static NodeId lower_index(Lower *L, const Ast *e)
             }
             return 0;
         }
+        if (el->iteration) /* c = cons(x) in the iteration: already its node */
+            return el->node;
         n = el->node;
     }
     return L->kept ? kept_capture(L, n) : n;
@@ -875,6 +877,7 @@ static void assign_elem(Lower *L, Stmt *s, NodeId n)
     }
     el->node = n;
     el->stmt = s;
+    el->iteration = L->kept != NULL;
     for (int i = 0; i < a->rank; i++)
         if (idx[i] + 1 > a->dims[i])
             a->dims[i] = idx[i] + 1;
@@ -912,6 +915,7 @@ static void bind_values(Lower *L, Stmt *s, const Result *values)
         Elem *el = scope_elem_find(&L->elems, a, idx, 1);
         el->node = values->nodes[k];
         el->stmt = s;
+        el->iteration = L->kept != NULL;
         if (!L->diag->muted) {
             Buf t = {0};
             buf_printf(&t, "%s_%u", s->name, k);

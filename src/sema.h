@@ -47,6 +47,7 @@ typedef struct {
     int64_t idx[MAX_RANK];
     NodeId node;
     const Stmt *stmt;         /* the assignment */
+    int iteration;            /* assigned in a kept loop's iteration: node is of its DAG */
 } Elem;
 
 typedef struct {

@@ -336,6 +336,25 @@ static const Model models[] = {
               "}\n",
      "want_v = p_p[0];\n"
      "            want_g_p[0] = 1;", 1, 1, 0},
+    {"vcall", "# a definition of two values called in kept loops (d = dyn(...)): its values\n"
+              "# are the iteration's own (they were taken for the function's: wrong numbers)\n"
+              "inline dyn(x, v, u) = [v, -sin(x) - 0.1*v + u]\n"
+              "vcall(x0, u[n]; h) {\n"
+              "    x[0] = x0\n"
+              "    v[0] = 0\n"
+              "    for k = 0..n-1 {\n"
+              "        d = dyn(x[k], v[k], u[k])\n"
+              "        x[k+1] = x[k] + 0.01*tanh(h*d[0])\n"
+              "        v[k+1] = 0.9*v[k] + 0.01*tanh(d[1])\n"
+              "    }\n"
+              "    for i = 0..n-1 {\n"
+              "        e = dyn(u[i], x0, h)\n"
+              "        r[i] = e[1]*u[i]\n"
+              "    }\n"
+              "    return (x[n] - 3)^2 + v[n]^2 + 0.01*sum(k = 0..n-1, r[k]^2)\n"
+              "}\n",
+     "want_v = (p_x0[0] - 3) * (p_x0[0] - 3);\n"
+     "            want_g_x0[0] = 2 * (p_x0[0] - 3);", 1, 1, 0},
     {"prodx", "# a product over a run-time range (a recurrence of one state), the loop\n"
               "# variable as a number in its factors\n"
               "prodx(a, x[n]; c[n]) = a*prod(i = 0..n-1, 1 + 0.1*x[i]*c[i] + 0.05*sin(a*i))\n",
