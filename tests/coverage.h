@@ -24,7 +24,7 @@ enum {
     CV_KEPT_SUM, CV_REC_KEPT, CV_REC_READS_OUTSIDE, CV_STATES2, CV_CAPTURE, CV_IF, CV_CALL,
     CV_CALL_ARRAY, CV_INLINE, CV_VECTOR_CALL, CV_VECTOR, CV_EMPTY_RANGE, CV_SIZE_NUMBER, CV_RUNTIME_SIZE,
     CV_TRAJECTORY, CV_REC_HVP, CV_REC_DATA, CV_KEPT_PROD, CV_CALL_RUNTIME, CV_CALL_MAP,
-    CV_FIXED
+    CV_ITER_VECTOR_CALL, CV_FIXED
 };
 
 static const char *const coverage_fixed[CV_FIXED] = {
@@ -56,6 +56,7 @@ static const char *const coverage_fixed[CV_FIXED] = {
     [CV_KEPT_PROD] = "products kept at run time",
     [CV_CALL_RUNTIME] = "calls passing arrays of run-time sizes",
     [CV_CALL_MAP] = "calls returning values of a run-time number",
+    [CV_ITER_VECTOR_CALL] = "calls of several values inside loops",
 };
 
 /* The rows: the fixed constructs, then one per kind of ops.h that is an operation, then one
@@ -156,9 +157,26 @@ static int cv_vector_call(const char *text)
     return 0;
 }
 
-/* A scalar assigned inside a for block: `name =` on a line of a block opened by `for`. */
-static int cv_iteration_scalar(const char *text)
+/* Whether text defines the n-character name as a list: a line `[inline ]name(...) = [`. */
+static int cv_list_def(const char *text, const char *name, size_t n)
 {
+    for (const char *p = strstr(text, ") = ["); p; p = strstr(p + 1, ") = [")) {
+        const char *line = p;
+        while (line > text && line[-1] != '\n')
+            line--;
+        if (strncmp(line, "inline ", 7) == 0)
+            line += 7;
+        if (strncmp(line, name, n) == 0 && line[n] == '(')
+            return 1;
+    }
+    return 0;
+}
+
+/* A scalar assigned inside a for block: `name =` on a line of a block opened by `for`; and
+ * *vector_call when one is the values of a call of a definition of a list (c = dyn(x)). */
+static int cv_iteration_scalar(const char *text, unsigned char *vector_call)
+{
+    int found = 0;
     int depth = 0, in_for = 0;
     for (const char *line = text; *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 :
                                                                       line + strlen(line)) {
@@ -173,8 +191,13 @@ static int cv_iteration_scalar(const char *text)
         const char *q = p;
         while (isalnum((unsigned char)*q) || *q == '_')
             q++;
-        if (in_for && q > p && strncmp(q, " = ", 3) == 0)
-            return 1;
+        if (in_for && q > p && strncmp(q, " = ", 3) == 0) {
+            const char *r = q + 3, *e = r;
+            while (isalnum((unsigned char)*e) || *e == '_')
+                e++;
+            found = 1;
+            *vector_call |= e > r && *e == '(' && cv_list_def(text, r, (size_t)(e - r));
+        }
         for (const char *c = p; *c && *c != '\n'; c++) {
             depth += *c == '{';
             depth -= *c == '}';
@@ -182,7 +205,7 @@ static int cv_iteration_scalar(const char *text)
         if (depth < in_for)
             in_for = 0;
     }
-    return 0;
+    return found;
 }
 
 /* A size (a file constant or a run-time size) read as a number: outside [] and ranges. */
@@ -231,7 +254,7 @@ static void coverage_count(Coverage *cv, const char *text, const Program *prog)
     has[CV_IF] = strstr(text, "if(") != NULL;
     has[CV_INLINE] = strstr(text, "inline ") != NULL;
     has[CV_VECTOR_CALL] = cv_vector_call(text);
-    has[CV_ITER_SCALAR] = cv_iteration_scalar(text);
+    has[CV_ITER_SCALAR] = (unsigned char)cv_iteration_scalar(text, &has[CV_ITER_VECTOR_CALL]);
     has[CV_EMPTY_RANGE] = cv_empty_range(text);
     has[CV_ARRAY2] = strstr(text, "][") != NULL;
     int recurrence_text = strstr(text, "+1] =") || strstr(text, "+ 1] =");

@@ -836,8 +836,9 @@ static void gen_kept_expr(Rng *rng, Buf *out, const char *const *names, int n,
 /* A definition with sums over a run-time range (one of them reading x[i+1]), sometimes a map
  * a sum reads and sometimes a recurrence (a bounded step, a value from outside added as it
  * is, or two states trading values; sometimes a second one after it, sometimes a sum over its
- * trajectory; sometimes a recurrence of data only), drawn from seed: the same text with
- * -D n=K is its unrolled form. */
+ * trajectory; sometimes a recurrence of data only), a product, an inline helper over the
+ * arrays (a sum, a map assigned whole), a definition of two values called in a map or a
+ * recurrence, drawn from seed: the same text with -D n=K is its unrolled form. */
 static inline void gen_kept_program(Buf *out, uint64_t seed, GenKept *k)
 {
     Rng rng = {seed};
@@ -928,6 +929,7 @@ static inline void gen_kept_program(Buf *out, uint64_t seed, GenKept *k)
         k->recurrence = 1;
     }
     k->call = rng_chance(&rng, 40) ? 1 + (int)rng_below(&rng, 2) : 0;
+    int vcall = rng_chance(&rng, 35) ? 1 + (int)rng_below(&rng, 2) : 0;
     Buf helper = {0};
     if (k->call == 1) {
         static const char *const in_helper[] = {"v[i]", "w[i]", "c"};
@@ -941,6 +943,26 @@ static inline void gen_kept_program(Buf *out, uint64_t seed, GenKept *k)
         buf_printf(&helper, " }\n    return e\n}\n");
         buf_printf(out, "    g = hm(x)\n    s5 = sum(i = 0..n-2, g[i]*y[i])\n");
     }
+    if (vcall) { /* a definition of two values called in a kept map or recurrence */
+        static const char *const in_pair[] = {"a", "b", "c"};
+        buf_printf(&helper, "inline pair(a, b, c) = [");
+        gen_kept_expr(&rng, &helper, in_pair, 3, NULL, 2);
+        buf_printf(&helper, ", ");
+        gen_kept_expr(&rng, &helper, in_pair, 3, NULL, 2);
+        buf_printf(&helper, "]\n");
+        if (vcall == 1)
+            buf_printf(out, "    for i = 0..n-1 {\n        t = pair(x[i], y[i], q)\n"
+                            "        m2[i] = t[0]*tanh(t[1])\n    }\n"
+                            "    s6 = sum(i = 0..n-1, m2[i])\n");
+        else
+            buf_printf(out, "    zz[0] = p[1]\n    for k = 0..n-1 {\n"
+                            "        t = pair(zz[k], x[k], q)\n"
+                            "        zz[k+1] = 0.5*zz[k] + 0.25*tanh(t[0] - t[1])\n    }\n");
+    }
+    if (vcall == 2) {
+        k->second |= k->recurrence;
+        k->recurrence = 1;
+    }
     if (helper.len) {
         size_t n = helper.len;
         buf_putn(out, helper.data, n); /* grows the buffer by n */
@@ -948,10 +970,11 @@ static inline void gen_kept_program(Buf *out, uint64_t seed, GenKept *k)
         memcpy(out->data + head, helper.data, n);
     }
     buf_free(&helper);
-    buf_printf(out, "    return %s + s1 - s2%s%s%s%s%s%s\n}\n", ret.data, rec ? " + r[n]" : "",
-               second ? " + w[n]" : "", k->traj ? " + s3" : "",
+    buf_printf(out, "    return %s + s1 - s2%s%s%s%s%s%s%s\n}\n", ret.data,
+               rec ? " + r[n]" : "", second ? " + w[n]" : "", k->traj ? " + s3" : "",
                k->data_rec ? " + p[0]*d[n]" : "", k->prod ? " + s4" : "",
-               k->call == 1 ? " + hs(x, q, y)" : k->call == 2 ? " + s5" : "");
+               k->call == 1 ? " + hs(x, q, y)" : k->call == 2 ? " + s5" : "",
+               vcall == 1 ? " + s6" : vcall == 2 ? " + zz[n]" : "");
     buf_free(&ret);
 }
 
