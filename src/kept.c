@@ -250,19 +250,58 @@ static Func *iteration_func(Lower *L, const Kept *k, const Dag *nb, NodeId *root
     return body;
 }
 
+/* A loop of f computing what the sum or product k would, of iteration nb (the same range,
+ * loads, first states, captures and nodes): one lowered again (a map's iteration lowered
+ * where each loop reads it, a sum hoisted out of it each time) or written twice; -1 if none. */
+static int same_loop(const Func *f, const Kept *k, const Dag *nb, NodeId root,
+                     const NodeId *cap, uint32_t ncap)
+{
+    for (int i = 0; i < f->nloops; i++) {
+        const Loop *lp = &f->loops[i];
+        const Dag *d = &lp->body->dag;
+        int same = !lp->result && lp->nstate == k->nstate && lp->nload == k->nload &&
+                   lp->ncap == ncap && lp->body->roots[0] == root && d->len >= nb->len &&
+                   affine_eq(&lp->lo, &k->lo) && affine_eq(&lp->hi, &k->hi);
+        for (uint32_t j = 0; same && j < k->nload; j++)
+            same = lp->load[j].param == k->load[j].param &&
+                   affine_eq(&lp->load[j].at, &k->load[j].at);
+        for (uint32_t j = 0; same && j < k->nstate; j++)
+            same = lp->init[j] == k->state[j].init;
+        for (uint32_t c = 0; same && c < ncap; c++)
+            same = lp->cap[c] == cap[c];
+        for (NodeId id = 1; same && id < nb->len; id++) { /* then its flags' inputs */
+            const Node *x = &d->nodes[id], *y = &nb->nodes[id];
+            same = x->kind == y->kind && x->a == y->a && x->b == y->b && x->c == y->c &&
+                   memcmp(&x->k, &y->k, sizeof x->k) == 0;
+        }
+        if (same)
+            return i;
+    }
+    return -1;
+}
+
 /* The kept loop of the iteration k over its range: a Loop of the function, whose results (a
  * sum, or a recurrence's last states) are read through new input slots (the first returned).
- * The roots are the summand, or the states' next values. The iteration is rebuilt: the nodes
+ * The roots are the summand, or the states' next values; with reuse (a sum or a product of
+ * one root), a loop of the function that computes the same is read instead. The iteration is
+ * rebuilt: the nodes
  * that do not depend on the index, a load or a state are built in the function instead
  * (hoisted out of the loop), and the iteration reads those it needs as captures; its slots
  * become the index, the loads, the states, then the captures. */
-static NodeId kept_finish(Lower *L, Kept *k, const NodeId *roots, uint32_t nroots, Loc loc)
+static NodeId kept_finish(Lower *L, Kept *k, const NodeId *roots, uint32_t nroots, Loc loc,
+                          int reuse)
 {
     Func *f = L->f;
     Dag nb;
     uint32_t first = 1 + k->nload + k->nstate, ncap = 0;
     NodeId *cap = NULL;
     NodeId *body_roots = hoist(L, k, roots, nroots, &nb, &cap, &ncap);
+    int same = reuse ? same_loop(f, k, &nb, body_roots[0], cap, ncap) : -1;
+    if (same >= 0) {
+        dag_free(&nb);
+        free(cap);
+        return f->input[f->loops[same].slot];
+    }
     Func *body = iteration_func(L, k, &nb, body_roots, nroots, ncap, loc);
 
     f->loops = grow(f->loops, (uint32_t)f->nloops, sizeof *f->loops);
@@ -294,16 +333,89 @@ static NodeId kept_finish(Lower *L, Kept *k, const NodeId *roots, uint32_t nroot
 
 /* ---- sums --------------------------------------------------------------------------------- */
 
+/* Whether binding b holds something of the kept loop's iteration being lowered: a value it
+ * computed (or captured), its variable, an array of its values. */
+static int in_iteration(const Binding *b)
+{
+    switch (b->kind) {
+    case B_SCALAR: return b->level != 0;
+    case B_LOOP: case B_SIZE: return b->aff.c[0] != 0;
+    case B_ARRAY: return b->array->iteration;
+    case B_CONST: return 0;
+    }
+    return 1;
+}
+
+/* Whether expression e (in a reduction of a kept loop's iteration) reads anything of that
+ * iteration; bound[0..nbound) are the variables of the reductions around e inside it. Deep or
+ * crowded expressions count as reading it. */
+static int reads_iteration(Lower *L, const Ast *e, const char **bound, int nbound, int depth)
+{
+    enum { MAX_DEPTH = 200, MAX_BOUND = 16 };
+    for (; e; e = NULL) {
+        if (depth > MAX_DEPTH)
+            return 1;
+        int named = e->kind == A_VAR || (e->kind == A_INDEX && !e->lhs);
+        for (int i = 0; named && i < nbound; i++)
+            named = bound[i] != e->name;
+        Binding *b = named ? scope_lookup(&L->scope, e->name, lower_frame(L)) : NULL;
+        if (b && in_iteration(b))
+            return 1;
+        if (e->kind == A_CALL && (strcmp(e->name, "sum") == 0 || strcmp(e->name, "prod") == 0) &&
+            e->args && e->args->kind == A_RANGE) {
+            const Ast *range = e->args;
+            if (nbound == MAX_BOUND || reads_iteration(L, range->lhs, bound, nbound, depth + 1) ||
+                reads_iteration(L, range->rhs, bound, nbound, depth + 1))
+                return 1;
+            bound[nbound] = range->name;
+            for (const Ast *a = range->next; a; a = a->next)
+                if (reads_iteration(L, a, bound, nbound + 1, depth + 1))
+                    return 1;
+            continue;
+        }
+        if (reads_iteration(L, e->lhs, bound, nbound, depth + 1) ||
+            reads_iteration(L, e->rhs, bound, nbound, depth + 1))
+            return 1;
+        for (const Ast *a = e->args; a; a = a->next)
+            if (reads_iteration(L, a, bound, nbound, depth + 1))
+                return 1;
+    }
+    return 0;
+}
+
+/* A reduction over a run-time range met inside a kept loop's iteration: when it reads nothing
+ * of the iteration (a normalisation, sum(j = 0..n-1, exp(z[j])), or a call's sum over a whole
+ * array), it is kept as a loop of the function before the outer one, which captures its
+ * value; else 0 after the error (loops inside loops cannot be kept yet). */
+static NodeId hoisted(Lower *L, Ast *e, const Ast *range, Ast *body, const Affine *lo,
+                      const Affine *hi, int is_sum)
+{
+    const char *bound[16] = {range->name};
+    if (lo->c[0] || hi->c[0] || reads_iteration(L, body, bound, 1, 0)) {
+        diag_error(L->diag, range->loc, "a %s over a run-time range inside a loop over one, "
+                                        "reading the loop's values: only the outer loop can be "
+                                        "kept (not supported yet)", is_sum ? "sum" : "product");
+        return 0;
+    }
+    Kept *outer = L->kept;
+    int level = L->scope.level;
+    L->kept = NULL;
+    L->d = &L->f->dag;
+    L->scope.level = 0;
+    NodeId r = is_sum ? kept_sum(L, e, range, body, lo, hi) :
+                        kept_prod(L, e, range, body, lo, hi);
+    L->kept = outer;
+    L->d = &outer->dag;
+    L->scope.level = level;
+    return r ? kept_capture(L, r) : 0;
+}
+
 /* sum(i = lo..hi, body) over a range that depends on a run-time size: kept as a loop. */
 NodeId kept_sum(Lower *L, Ast *e, const Ast *range, Ast *body, const Affine *lo,
                 const Affine *hi)
 {
-    if (L->kept) {
-        diag_error(L->diag, range->loc, "a sum over a run-time range inside a loop over "
-                                        "one: only the outer loop can be kept (not supported "
-                                        "yet)");
-        return 0;
-    }
+    if (L->kept)
+        return hoisted(L, e, range, body, lo, hi, 1);
     if (!lower_enter(L, e->loc))
         return 0;
     Kept k;
@@ -314,7 +426,7 @@ NodeId kept_sum(Lower *L, Ast *e, const Ast *range, Ast *body, const Affine *lo,
     NodeId g = lower_expr(L, body);
     scope_unbind_to(&L->scope, mark);
     L->d = &L->f->dag;
-    NodeId r = g && !L->stop ? kept_finish(L, &k, &g, 1, e->loc) : 0;
+    NodeId r = g && !L->stop ? kept_finish(L, &k, &g, 1, e->loc, 1) : 0;
     kept_end(L, &k);
     L->depth--;
     return r;
@@ -326,12 +438,8 @@ NodeId kept_sum(Lower *L, Ast *e, const Ast *range, Ast *body, const Affine *lo,
 NodeId kept_prod(Lower *L, Ast *e, const Ast *range, Ast *body, const Affine *lo,
                  const Affine *hi)
 {
-    if (L->kept) {
-        diag_error(L->diag, range->loc, "a product over a run-time range inside a loop over "
-                                        "one: only the outer loop can be kept (not supported "
-                                        "yet)");
-        return 0;
-    }
+    if (L->kept)
+        return hoisted(L, e, range, body, lo, hi, 0);
     if (!affine_is_const(lo)) {
         diag_error(L->diag, range->lhs->loc, "a product over a run-time range starts at a "
                                              "number: it is kept as a recurrence, whose first "
@@ -359,8 +467,9 @@ NodeId kept_prod(Lower *L, Ast *e, const Ast *range, Ast *body, const Affine *lo
     scope_unbind_to(&L->scope, mark);
     NodeId next = g && !L->stop ? dag_binary(L->d, N_MUL, p, g) : 0;
     L->d = &L->f->dag;
-    NodeId r = next ? kept_finish(L, &k, &next, 1, e->loc) : 0;
-    if (r) {
+    uint32_t loops = (uint32_t)L->f->nloops;
+    NodeId r = next ? kept_finish(L, &k, &next, 1, e->loc, 1) : 0;
+    if (r && (uint32_t)L->f->nloops > loops) {
         Loop *lp = &L->f->loops[L->f->nloops - 1];
         lp->state_name = arena_alloc(L->arena, sizeof *lp->state_name);
         lp->state_name[0] = "prod";
@@ -521,7 +630,7 @@ int kept_map_result(Lower *L, const Ast *e, Array *a, Result *r)
     }
     L->d = &L->f->dag;
     if (ok) { /* placed at the loop, whose values a message about them means */
-        kept_finish(L, &k, roots, inner, a->map->loc);
+        kept_finish(L, &k, roots, inner, a->map->loc, 0);
         L->f->loops[L->f->nloops - 1].result = inner;
         L->f->result_loop = L->f->nloops;
     }
@@ -803,7 +912,7 @@ static int lower_recurrence(Lower *L, Stmt *s, const Affine *lo, const Affine *h
         }
     }
     if (ok && k.nstate) {
-        kept_finish(L, &k, roots, k.nstate, s->loc);
+        kept_finish(L, &k, roots, k.nstate, s->loc, 0);
         Loop *lp = &L->f->loops[L->f->nloops - 1];
         lp->state_name = arena_alloc(L->arena, k.nstate * sizeof *lp->state_name);
         for (uint32_t j = 0; j < k.nstate; j++) {

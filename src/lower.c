@@ -906,6 +906,7 @@ static void bind_values(Lower *L, Stmt *s, const Result *values)
     a->loc = s->name_loc;
     a->rank = 1;
     a->dims[0] = values->n;
+    a->iteration = L->kept != NULL;
     a->assigned = 1;
     Binding *b = scope_bind(&L->scope, s->name, B_ARRAY, s->name_loc, lower_frame(L));
     b->array = a;

@@ -35,6 +35,7 @@ struct Array {
     Affine map_lo, map_hi;    /* the loop's range */
     int assigned;             /* an element was assigned outside such a loop */
     int state;                /* and the loop assigns the rest: a recurrence's state */
+    int iteration;            /* the values of a call, assigned in a kept loop's iteration */
     uint32_t map_scope;       /* the bindings in sight at the loop */
     int map_frame;            /* and the frame they are in (a caller's, for a callee reading
                                  the array as an argument; a callee's, for a caller reading

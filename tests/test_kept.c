@@ -355,6 +355,15 @@ static const Model models[] = {
               "}\n",
      "want_v = (p_x0[0] - 3) * (p_x0[0] - 3);\n"
      "            want_g_x0[0] = 2 * (p_x0[0] - 3);", 1, 1, 0},
+    {"xent", "# softmax cross-entropy over a run-time number of classes: a sum inside a kept\n"
+             "# sum that reads none of its values (an inline log-sum-exp), kept before it\n"
+             "inline lse(z[m]) = log(sum(j = 0..m-1, exp(z[j])))\n"
+             "xent(z[n]; y[n]) = -sum(i = 0..n-1, y[i]*(z[i] - lse(z))) +\n"
+             "    sum(i = 0..n-1, z[i]*sum(j = 0..n-1, 0.01*z[j]^2))\n",
+     "want_v = 0;", 1, 0, 0},
+    {"hoistp", "# a product over a run-time range inside a kept sum, reading none of its values\n"
+               "hoistp(x[n]; c) = sum(i = 0..n-1, x[i]*prod(j = 0..n-1, 1 + 0.1*c*tanh(x[j])))\n",
+     "want_v = 0;", 1, 1, 0},
     {"prodx", "# a product over a run-time range (a recurrence of one state), the loop\n"
               "# variable as a number in its factors\n"
               "prodx(a, x[n]; c[n]) = a*prod(i = 0..n-1, 1 + 0.1*x[i]*c[i] + 0.05*sin(a*i))\n",
@@ -422,6 +431,7 @@ static const char *refused_band(const char *name)
     static const char *const refused[][2] = {
         {"rev", "a distance that changes with the step"},
         {"var", "a nonlinear function of this sum"},
+        {"xent", "a nonlinear function of this sum"},
     };
     for (size_t i = 0; i < sizeof refused / sizeof *refused; i++)
         if (strcmp(name, refused[i][0]) == 0)
