@@ -333,12 +333,22 @@ static NodeId kept_finish(Lower *L, Kept *k, const NodeId *roots, uint32_t nroot
 
 /* ---- sums --------------------------------------------------------------------------------- */
 
+NodeId kept_outer(const Lower *L, const Binding *b)
+{
+    const Kept *k = L->hoisting;
+    if (!k || b->kind != B_SCALAR || !b->level || !b->node || b->node >= k->dag.len)
+        return 0;
+    const Node *nd = &k->dag.nodes[b->node];
+    uint32_t s = nd->kind == N_INPUT ? (uint32_t)nd->k : UINT32_MAX;
+    return s < k->nslots && k->slot_kind[s] == SLOT_CAPTURE ? k->cap[k->slot_ref[s]] : 0;
+}
+
 /* Whether binding b holds something of the kept loop's iteration being lowered: a value it
- * computed (or captured), its variable, an array of its values. */
-static int in_iteration(const Binding *b)
+ * computed (not one it captured: a call's argument), its variable, an array of its values. */
+static int in_iteration(Lower *L, const Binding *b)
 {
     switch (b->kind) {
-    case B_SCALAR: return b->level != 0;
+    case B_SCALAR: return b->level != 0 && !kept_outer(L, b);
     case B_LOOP: case B_SIZE: return b->aff.c[0] != 0;
     case B_ARRAY: return b->array->iteration;
     case B_CONST: return 0;
@@ -359,7 +369,7 @@ static int reads_iteration(Lower *L, const Ast *e, const char **bound, int nboun
         for (int i = 0; named && i < nbound; i++)
             named = bound[i] != e->name;
         Binding *b = named ? scope_lookup(&L->scope, e->name, lower_frame(L)) : NULL;
-        if (b && in_iteration(b))
+        if (b && in_iteration(L, b))
             return 1;
         if (e->kind == A_CALL && (strcmp(e->name, "sum") == 0 || strcmp(e->name, "prod") == 0) &&
             e->args && e->args->kind == A_RANGE) {
@@ -391,7 +401,11 @@ static NodeId hoisted(Lower *L, Ast *e, const Ast *range, Ast *body, const Affin
                       const Affine *hi, int is_sum)
 {
     const char *bound[16] = {range->name};
-    if (lo->c[0] || hi->c[0] || reads_iteration(L, body, bound, 1, 0)) {
+    Kept *was = L->hoisting;
+    L->hoisting = L->kept;
+    int reads = reads_iteration(L, body, bound, 1, 0);
+    L->hoisting = was;
+    if (lo->c[0] || hi->c[0] || reads) {
         diag_error(L->diag, range->loc, "a %s over a run-time range inside a loop over one, "
                                         "reading the loop's values: only the outer loop can be "
                                         "kept (not supported yet)", is_sum ? "sum" : "product");
@@ -402,8 +416,10 @@ static NodeId hoisted(Lower *L, Ast *e, const Ast *range, Ast *body, const Affin
     L->kept = NULL;
     L->d = &L->f->dag;
     L->scope.level = 0;
+    L->hoisting = outer;
     NodeId r = is_sum ? kept_sum(L, e, range, body, lo, hi) :
                         kept_prod(L, e, range, body, lo, hi);
+    L->hoisting = was;
     L->kept = outer;
     L->d = &outer->dag;
     L->scope.level = level;

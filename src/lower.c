@@ -122,7 +122,11 @@ static NodeId lower_var(Lower *L, const Ast *e)
         if (b->used)
             *b->used = 1;
         switch (b->kind) {
-        case B_SCALAR: return L->kept && b->level == 0 ? kept_capture(L, b->node) : b->node;
+        case B_SCALAR: {
+            NodeId outer = kept_outer(L, b); /* a hoisted sum reads what the loop captured */
+            return outer ? kept_capture(L, outer) :
+                   L->kept && b->level == 0 ? kept_capture(L, b->node) : b->node;
+        }
         case B_LOOP: return affine_is_const(&b->aff) ? dag_const(L->d, (double)b->aff.k) :
                                                     affine_value(L, &b->aff);
         case B_SIZE: return affine_value(L, &b->aff);

@@ -183,6 +183,9 @@ typedef struct {
 enum { SLOT_INDEX, SLOT_LOAD, SLOT_CAPTURE, SLOT_STATE };
 
 NodeId kept_capture(Lower *L, NodeId outer);
+/* While a sum is taken out of a kept loop (hoisting): the function's node that binding b of
+ * the loop's iteration captured (a call's argument), else 0. */
+NodeId kept_outer(const Lower *L, const Binding *b);
 NodeId kept_index(Lower *L, const Ast *e, const Array *a, const Affine *idx);
 NodeId kept_state_index(Lower *L, const Ast *e, const Array *a, const Affine *idx);
 void kept_map_assign(Lower *L, Stmt *s, Array *a, NodeId n);
@@ -228,6 +231,7 @@ struct Lower {
     Func *f;
     Dag *d;                 /* the function's DAG, or a kept loop's iteration's */
     Kept *kept;             /* the kept loop being lowered, or NULL */
+    Kept *hoisting;         /* the kept loop a sum inside it is taken out of, while it is */
     Final *finals;          /* the last states of the definition's recurrences */
     uint32_t nfinals;
     Scope scope;

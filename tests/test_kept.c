@@ -361,6 +361,13 @@ static const Model models[] = {
              "xent(z[n]; y[n]) = -sum(i = 0..n-1, y[i]*(z[i] - lse(z))) +\n"
              "    sum(i = 0..n-1, z[i]*sum(j = 0..n-1, 0.01*z[j]^2))\n",
      "want_v = 0;", 1, 0, 0},
+    {"devw", "# a call's sum over a run-time range inside a kept sum, given a value the sum\n"
+             "# captured (w): kept before it\n"
+             "inline dev(v[m], c) = sum(i = 0..m-1, (v[i] - c)^2)\n"
+             "devw(x[n], w) = sum(i = 0..n-1, x[i]*dev(x, w)) + w^2\n",
+     "want_v = p_w[0] * p_w[0];\n"
+     "            want_g_w[0] = 2 * p_w[0];\n"
+     "            want_hv_w[0] = 2 * d_w[0];", 1, 0, 0},
     {"hoistp", "# a product over a run-time range inside a kept sum, reading none of its values\n"
                "hoistp(x[n]; c) = sum(i = 0..n-1, x[i]*prod(j = 0..n-1, 1 + 0.1*c*tanh(x[j])))\n",
      "want_v = 0;", 1, 1, 0},
@@ -432,6 +439,7 @@ static const char *refused_band(const char *name)
         {"rev", "a distance that changes with the step"},
         {"var", "a nonlinear function of this sum"},
         {"xent", "a nonlinear function of this sum"},
+        {"devw", "reads a value computed from the arrays outside it"},
     };
     for (size_t i = 0; i < sizeof refused / sizeof *refused; i++)
         if (strcmp(name, refused[i][0]) == 0)
