@@ -987,6 +987,19 @@ static int var_plus(Lower *L, const Ast *x, const char *var, int64_t *off)
 /* Marks the local arrays a kept `for` loop assigns: the states of a recurrence (elements
  * assigned before the loop, which assigns the rest at its variable plus a number), or maps.
  * *states: whether there is a state. */
+/* Whether expression e (an index: short) names `name`. */
+static int mentions(const Ast *e, const char *name, int depth)
+{
+    if (!e || depth > 100)
+        return e != NULL;
+    if (e->kind == A_VAR && e->name == name)
+        return 1;
+    for (const Ast *a = e->args; a; a = a->next)
+        if (mentions(a, name, depth + 1))
+            return 1;
+    return mentions(e->lhs, name, depth + 1) || mentions(e->rhs, name, depth + 1);
+}
+
 static int mark_loops(Lower *L, const Stmt *loop, const Stmt *first, const Affine *lo,
                       const Affine *hi, int *states)
 {
@@ -1006,6 +1019,15 @@ static int mark_loops(Lower *L, const Stmt *loop, const Stmt *first, const Affin
             return 0;
         }
         int64_t off;
+        if (!mentions(s->index, loop->name, 0)) {
+            diag_error(L->diag, s->index->loc, "'%s' is assigned at an index without the "
+                                               "loop's variable, inside a loop over a run-time "
+                                               "range: an iteration's own values are scalars "
+                                               "(%s0 = ..., %s1 = ...), its arrays are assigned "
+                                               "at the variable (%s[%s])", s->name, s->name,
+                       s->name, s->name, loop->name);
+            return 0;
+        }
         if (!var_plus(L, s->index, loop->name, &off)) {
             if (a->assigned)
                 diag_error(L->diag, s->index->loc, "a recurrence over a run-time range assigns "

@@ -142,6 +142,21 @@ static NodeId lower_var(Lower *L, const Ast *e)
     return 0;
 }
 
+/* An index, bound or size (affine_eval) where a number is needed when adgen runs. */
+static int int_eval(Lower *L, const Ast *e, int64_t *out, int depth)
+{
+    Affine a;
+    if (!affine_eval(L, e, &a, depth))
+        return 0;
+    if (!affine_is_const(&a)) {
+        diag_error(L->diag, e->loc, "this must be a number when adgen runs, but it depends on "
+                                    "a size known only at run time");
+        return 0;
+    }
+    *out = a.k;
+    return 1;
+}
+
 static NodeId lower_index(Lower *L, const Ast *e)
 {
     Binding *b = scope_lookup(&L->scope, e->name, lower_frame(L));
@@ -153,8 +168,29 @@ static NodeId lower_index(Lower *L, const Ast *e)
         *b->used = 1;
     const Array *a = b->array;
     Affine v[MAX_RANK];
-    if (!affine_indices(L, a, e->args, e->nargs, e->loc, v))
+    if (a->flat && e->nargs == 1 && a->rank > 1) { /* the values of a call, by one index */
+        int64_t k, n = 1;
+        for (int i = 0; i < a->rank; i++)
+            n *= a->dims[i];
+        if (!int_eval(L, e->args, &k, 0))
+            return 0;
+        if (k < 0 || k >= n) {
+            diag_error(L->diag, e->args->loc, "index %lld is out of bounds: '%s' has %lld "
+                                              "values, 0..%lld", (long long)k, e->name,
+                       (long long)n, (long long)n - 1);
+            return 0;
+        }
+        for (int i = a->rank - 1; i >= 0; k /= a->dims[i], i--)
+            v[i] = affine_num(k % a->dims[i]);
+    } else if (a->map && a->name != e->name && e->nargs != a->rank) {
+        diag_error(L->diag, e->loc, "'%s' has %d ind%s, but %d %s given: the values of a call "
+                                    "of a run-time number have its array's shape", e->name,
+                   a->rank, a->rank == 1 ? "ex" : "ices", e->nargs,
+                   e->nargs == 1 ? "was" : "were");
         return 0;
+    } else if (!affine_indices(L, a, e->args, e->nargs, e->loc, v)) {
+        return 0;
+    }
     if (a->state)
         return kept_state_index(L, e, a, v);
     int numbers = 1;
@@ -267,21 +303,6 @@ static NodeId lower_reduction(Lower *L, Ast *e, int is_sum)
     if (failed)
         return 0;
     return acc ? acc : dag_const(L->d, is_sum ? 0.0 : 1.0);
-}
-
-/* An index, bound or size (affine_eval) where a number is needed when adgen runs. */
-static int int_eval(Lower *L, const Ast *e, int64_t *out, int depth)
-{
-    Affine a;
-    if (!affine_eval(L, e, &a, depth))
-        return 0;
-    if (!affine_is_const(&a)) {
-        diag_error(L->diag, e->loc, "this must be a number when adgen runs, but it depends on "
-                                    "a size known only at run time");
-        return 0;
-    }
-    *out = a.k;
-    return 1;
 }
 
 /* Whether def is being lowered already: a call closes a cycle. A cycle is reported where it
@@ -908,15 +929,20 @@ static void bind_values(Lower *L, Stmt *s, const Result *values)
     Array *a = arena_alloc(L->arena, sizeof *a);
     a->name = s->name;
     a->loc = s->name_loc;
-    a->rank = 1;
+    a->rank = values->rank ? values->rank : 1;
     a->dims[0] = values->n;
+    if (values->rank)
+        memcpy(a->dims, values->dims, sizeof a->dims);
     a->iteration = L->kept != NULL;
+    a->flat = 1;
     a->assigned = 1;
     Binding *b = scope_bind(&L->scope, s->name, B_ARRAY, s->name_loc, lower_frame(L));
     b->array = a;
     b->used = &s->used;
     for (uint32_t k = 0; k < values->n; k++) {
-        int64_t idx[MAX_RANK] = {(int64_t)k};
+        int64_t idx[MAX_RANK] = {0};
+        for (int i = a->rank - 1, rest = (int)k; i >= 0; rest /= (int)a->dims[i], i--)
+            idx[i] = rest % a->dims[i];
         Elem *el = scope_elem_find(&L->elems, a, idx, 1);
         el->node = values->nodes[k];
         el->stmt = s;
@@ -948,6 +974,8 @@ static int array_result(Lower *L, const Ast *e, Array *a, Result *r)
         return 0;
     }
     r->n = (uint32_t)n;
+    r->rank = a->rank;
+    memcpy(r->dims, a->dims, sizeof r->dims);
     r->nodes = arena_alloc(L->arena, r->n * sizeof *r->nodes);
     for (uint32_t k = 0; k < r->n; k++) {
         if (a->param) {

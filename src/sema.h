@@ -18,6 +18,8 @@ typedef struct {
     int vector;
     Array *map;         /* an inlined call's map returned whole (values of a run-time number):
                            the caller reads it as an array; nodes is then NULL */
+    int rank;           /* an array returned whole: its shape (0: a list, of n values) */
+    int64_t dims[MAX_RANK];
 } Result;
 
 /* ---- scope.c: names in sight, arrays' elements, definitions and suggestions --------------- */
@@ -36,6 +38,7 @@ struct Array {
     int assigned;             /* an element was assigned outside such a loop */
     int state;                /* and the loop assigns the rest: a recurrence's state */
     int iteration;            /* the values of a call, assigned in a kept loop's iteration */
+    int flat;                 /* the values of a call: also read by one index, row-major */
     uint32_t map_scope;       /* the bindings in sight at the loop */
     int map_frame;            /* and the frame they are in (a caller's, for a callee reading
                                  the array as an argument; a callee's, for a caller reading

@@ -1460,6 +1460,35 @@ static void test_kept_map_in_recurrence(void **state)
     kept_beside_unrolled("rm", "grad,jvp,vjp,jac", "n=4");
 }
 
+/* The values of a call have the callee's array's shape, kept or unrolled: c = con(x) of a map
+ * of two values a step is read c[i][1] in both forms (the unrolled one took one index only);
+ * a constant-size one also by one index, row-major: h against its closed form. */
+static void test_kept_call_values_shape(void **state)
+{
+    (void)state;
+    spit(OUT "/shape.expr",
+         "con(x[N]) {\n    for i = 0..N-1 {\n        r[i][0] = x[i]\n"
+         "        r[i][1] = x[i]^2\n    }\n    return r\n}\n"
+         "s(x[N]) {\n    c = con(x)\n    return sum(i = 0..N-1, c[i][1]*c[i][0])\n}\n"
+         "g(y[2]) {\n    q[0][0] = y[0]\n    q[0][1] = y[1]\n    q[1][0] = y[0]*y[1]\n"
+         "    q[1][1] = y[1]^2\n    return q\n}\n"
+         "h(y[2]) {\n    c = g(y)\n    return c[1][0] + c[3] + c[0][1]\n}\n");
+    spit(OUT "/shape_main.c",
+         "#include <math.h>\n#include <stdio.h>\n"
+         "#include \"shape_k.h\"\n#include \"shape_u.h\"\n"
+         "int main(void)\n{\n"
+         "    double x[3] = {0.5, -1.5, 2}, gk[3], gu[3], y[2] = {2, 3}, gh[2];\n"
+         "    double vk = k_s_grad(3, x, gk), vu = u_s_grad(x, gu);\n"
+         "    int bad = fabs(vk - vu) > 1e-14 || fabs(vk - (0.125 - 3.375 + 8)) > 1e-14;\n"
+         "    for (int i = 0; i < 3; i++)\n"
+         "        bad |= fabs(gk[i] - 3 * x[i] * x[i]) > 1e-13 || fabs(gu[i] - gk[i]) > 1e-13;\n"
+         "    /* h = y0 y1 + y1^2 + y1: 18, gradient (y1, y0 + 2 y1 + 1) = (3, 9) */\n"
+         "    bad |= k_h_grad(y, gh) != 18 || gh[0] != 3 || gh[1] != 9;\n"
+         "    printf(\"%.17g %.17g %g %g\\n\", vk, vu, gh[0], gh[1]);\n"
+         "    return bad;\n}\n");
+    kept_beside_unrolled("shape", "grad", "N=3");
+}
+
 /* Sizes but no loop (a sum over a range empty at every size): every entry point, hess-sparse's
  * pattern as code among them (it crashed adgen), warning-free and the unrolled form's. */
 static void test_kept_sizes_without_loop(void **state)
@@ -1879,6 +1908,7 @@ int main(void)
         cmocka_unit_test(test_kept_sizes_without_loop),
         cmocka_unit_test(test_kept_calls_like_inlined),
         cmocka_unit_test(test_kept_map_in_recurrence),
+        cmocka_unit_test(test_kept_call_values_shape),
         cmocka_unit_test(test_kept_size_checks),
         cmocka_unit_test(test_kept_against_unrolled),
         cmocka_unit_test(test_kept_sanitized_large_n),
