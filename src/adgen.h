@@ -528,6 +528,8 @@ typedef struct {
     Load *load;           /* body slot 1 + k */
     uint32_t nstate;      /* 0: a sum */
     const char **state_name; /* per state: its array's name, with its constant indices */
+    int product;          /* a prod over the range: one state, 1 before the loop, so that a
+                             range reversed when it runs is empty (the product is 1) */
     NodeId *init;         /* body slot 1 + nload + k: its value before the loop (a node of the
                              function) */
     uint32_t ncap;

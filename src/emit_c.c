@@ -585,7 +585,7 @@ static void put_size_rules(Buf *t, const DefOut *e, int check)
         int sure = trips.k >= 0;
         for (int j = 1; j <= MAX_SIZES; j++)
             sure = sure && trips.c[j] >= 0;
-        if (!lp->nstate || sure)
+        if (!lp->nstate || lp->product || sure)
             continue;
         Buf c = {0};
         print_affine(&c, e, lp->var, &trips);

@@ -489,6 +489,7 @@ NodeId kept_prod(Lower *L, Ast *e, const Ast *range, Ast *body, const Affine *lo
         Loop *lp = &L->f->loops[L->f->nloops - 1];
         lp->state_name = arena_alloc(L->arena, sizeof *lp->state_name);
         lp->state_name[0] = "prod";
+        lp->product = 1;
     }
     free(k.state);
     kept_end(L, &k);

@@ -287,7 +287,7 @@ static void coverage_count(Coverage *cv, const char *text, const Program *prog)
             has[CV_REC_HVP] |= lp->nstate && f->entries & 1u << ENTRY_HVP;
             has[CV_REC_DATA] |= lp->nstate && !lp->active;
             has[CV_STATES2] |= lp->nstate > 1;
-            has[CV_KEPT_PROD] |= lp->nstate && strcmp(lp->state_name[0], "prod") == 0;
+            has[CV_KEPT_PROD] |= lp->product;
             has[CV_CAPTURE] |= lp->ncap > 0;
             cv_kinds(cv, seen, &body->dag, body->nprimal ? body->nprimal : body->dag.len);
             /* a next state that adds a capture: its adjoint term is the state's own */

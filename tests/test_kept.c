@@ -355,6 +355,9 @@ static const Model models[] = {
               "}\n",
      "want_v = (p_x0[0] - 3) * (p_x0[0] - 3);\n"
      "            want_g_x0[0] = 2 * (p_x0[0] - 3);", 1, 1, 0},
+    {"prod1", "# a product from 1: at n = 0 its range is reversed when it runs, and empty\n"
+              "prod1(x[n]) = prod(i = 1..n-1, 1 + 0.1*x[i]*x[i-1])\n",
+     "want_v = 1;", 1, 1, 0},
     {"xent", "# softmax cross-entropy over a run-time number of classes: a sum inside a kept\n"
              "# sum that reads none of its values (an inline log-sum-exp), kept before it\n"
              "inline lse(z[m]) = log(sum(j = 0..m-1, exp(z[j])))\n"
