@@ -1058,7 +1058,8 @@ static void dot_loop(Ex *x, int l, int adjoint, const char *indent, Buf *out)
     uint32_t st0 = 1 + lp->nload, cap0 = st0 + lp->nstate;
     name_iteration(&b, x, lp);
     t.len = 0;
-    buf_printf(&t, "%s over %s = ", lp->nstate ? "recurrence" : "sum", lp->var);
+    buf_printf(&t, "%s over %s = ", lp->product ? "product" : lp->nstate ? "recurrence" : "sum",
+               lp->var);
     func_put_affine(&t, &lp->lo, lp->var, f->size, "*");
     buf_puts(&t, "..");
     func_put_affine(&t, &lp->hi, lp->var, f->size, "*");

@@ -255,8 +255,9 @@ static void report_loops(const Func *f, const Diag *diag, Buf *out)
             free(all);
         }
         Buf what = {0}, range = {0};
-        buf_printf(&what, "%s over %s (%d:%d)", lp->nstate ? "recurrence" : lp->result ? "map" :
-                   "sum", lp->var, lp->loc.first_line, lp->loc.first_column);
+        buf_printf(&what, "%s over %s (%d:%d)", lp->product ? "product" :
+                   lp->nstate ? "recurrence" : lp->result ? "map" : "sum", lp->var,
+                   lp->loc.first_line, lp->loc.first_column);
         print_range(&range, f, lp);
         buf_printf(out, "  %-28s %-16s %8u %8u ", what.data, range.data, value, grad);
         if (lp->nstate)
