@@ -94,15 +94,13 @@ static void kept_begin(Lower *L, Kept *k, const Affine *lo, const Affine *hi, co
     k->nslots = 1;
     dag_input(&k->dag, 0);
     L->kept = k;
-    L->d = &k->dag;
-    L->scope.level = 1;
+    L->scope.dag = L->d = &k->dag;
 }
 
 static void kept_end(Lower *L, Kept *k)
 {
     L->kept = NULL;
-    L->d = &L->f->dag;
-    L->scope.level = 0;
+    L->scope.dag = L->d = &L->f->dag;
     dag_free(&k->dag);
     free(k->slot_kind);
     free(k->slot_ref);
@@ -333,63 +331,104 @@ static NodeId kept_finish(Lower *L, Kept *k, const NodeId *roots, uint32_t nroot
 
 /* ---- sums --------------------------------------------------------------------------------- */
 
-NodeId kept_outer(const Lower *L, const Binding *b)
+/* The value of the function that kept loop k's node `node` captured, or 0. */
+static NodeId captured(const Kept *k, NodeId node)
 {
-    const Kept *k = L->hoisting;
-    if (!k || b->kind != B_SCALAR || !b->level || !b->node || b->node >= k->dag.len)
-        return 0;
-    const Node *nd = &k->dag.nodes[b->node];
+    const Node *nd = &k->dag.nodes[node];
     uint32_t s = nd->kind == N_INPUT ? (uint32_t)nd->k : UINT32_MAX;
     return s < k->nslots && k->slot_kind[s] == SLOT_CAPTURE ? k->cap[k->slot_ref[s]] : 0;
 }
 
-/* Whether binding b holds something of the kept loop's iteration being lowered: a value it
- * computed (not one it captured: a call's argument), its variable, an array of its values. */
+/* The loop a sum is being taken out of whose iteration's DAG is dag, or NULL. */
+static const Kept *hoisted_from(const Lower *L, const Dag *dag)
+{
+    for (int h = 0; h < L->nhoist; h++)
+        if (dag == &L->hoist[h]->dag)
+            return L->hoist[h];
+    return NULL;
+}
+
+NodeId kept_node(Lower *L, const Dag *dag, NodeId node)
+{
+    if (!node || dag == L->d)
+        return node;
+    if (dag == &L->f->dag)
+        return L->kept ? kept_capture(L, node) : node;
+    const Kept *k = hoisted_from(L, dag);
+    NodeId outer = k ? captured(k, node) : 0;
+    if (!outer) { /* reads_iteration keeps it from coming here */
+        diag_error(L->diag, DIAG_WHOLE_FILE, "internal error: a value of a kept loop's "
+                                             "iteration read outside it");
+        return 0;
+    }
+    return L->kept ? kept_capture(L, outer) : outer;
+}
+
+/* Whether binding b holds something of the kept loop's iteration being lowered (or of a loop
+ * a sum is being taken out of): a value it computed (not one it captured: a call's argument),
+ * its variable, an array of its values or one it assigns. */
 static int in_iteration(Lower *L, const Binding *b)
 {
     switch (b->kind) {
-    case B_SCALAR: return b->level != 0 && !kept_outer(L, b);
+    case B_SCALAR: {
+        if (!b->node || b->dag == &L->f->dag)
+            return 0;
+        const Kept *k = b->dag == &L->kept->dag ? L->kept : hoisted_from(L, b->dag);
+        return !k || !captured(k, b->node);
+    }
     case B_LOOP: case B_SIZE: return b->aff.c[0] != 0;
-    case B_ARRAY: return b->array->iteration;
     case B_CONST: return 0;
+    case B_ARRAY: {
+        const Array *a = b->array;
+        if (a->param)
+            return 0;
+        if (!a->map) /* a call's values or a callee's local array, made in the iteration */
+            return b->dag != &L->f->dag;
+        for (uint32_t it = 0; it < L->kept->niters; it++)
+            if (L->kept->iters[it].loop == a->map)
+                return 1;
+        return a->state && L->kept->rec == a->map;
+    }
     }
     return 1;
 }
+
+enum { MAX_BOUND = 16 }; /* reductions inside a sum that reads_iteration looks into */
 
 /* Whether expression e (in a reduction of a kept loop's iteration) reads anything of that
  * iteration; bound[0..nbound) are the variables of the reductions around e inside it. Deep or
  * crowded expressions count as reading it. */
 static int reads_iteration(Lower *L, const Ast *e, const char **bound, int nbound, int depth)
 {
-    enum { MAX_DEPTH = 200, MAX_BOUND = 16 };
-    for (; e; e = NULL) {
-        if (depth > MAX_DEPTH)
+    enum { MAX_DEPTH = 200 };
+    if (!e)
+        return 0;
+    if (depth > MAX_DEPTH)
+        return 1;
+    int named = e->kind == A_VAR || (e->kind == A_INDEX && !e->lhs);
+    for (int i = 0; named && i < nbound; i++)
+        named = bound[i] != e->name;
+    Binding *b = named ? scope_lookup(&L->scope, e->name, lower_frame(L)) : NULL;
+    if (b && in_iteration(L, b))
+        return 1;
+    if (e->kind == A_CALL && (strcmp(e->name, "sum") == 0 || strcmp(e->name, "prod") == 0) &&
+        e->args && e->args->kind == A_RANGE) {
+        const Ast *range = e->args;
+        if (nbound == MAX_BOUND || reads_iteration(L, range->lhs, bound, nbound, depth + 1) ||
+            reads_iteration(L, range->rhs, bound, nbound, depth + 1))
             return 1;
-        int named = e->kind == A_VAR || (e->kind == A_INDEX && !e->lhs);
-        for (int i = 0; named && i < nbound; i++)
-            named = bound[i] != e->name;
-        Binding *b = named ? scope_lookup(&L->scope, e->name, lower_frame(L)) : NULL;
-        if (b && in_iteration(L, b))
-            return 1;
-        if (e->kind == A_CALL && (strcmp(e->name, "sum") == 0 || strcmp(e->name, "prod") == 0) &&
-            e->args && e->args->kind == A_RANGE) {
-            const Ast *range = e->args;
-            if (nbound == MAX_BOUND || reads_iteration(L, range->lhs, bound, nbound, depth + 1) ||
-                reads_iteration(L, range->rhs, bound, nbound, depth + 1))
+        bound[nbound] = range->name;
+        for (const Ast *a = range->next; a; a = a->next)
+            if (reads_iteration(L, a, bound, nbound + 1, depth + 1))
                 return 1;
-            bound[nbound] = range->name;
-            for (const Ast *a = range->next; a; a = a->next)
-                if (reads_iteration(L, a, bound, nbound + 1, depth + 1))
-                    return 1;
-            continue;
-        }
-        if (reads_iteration(L, e->lhs, bound, nbound, depth + 1) ||
-            reads_iteration(L, e->rhs, bound, nbound, depth + 1))
-            return 1;
-        for (const Ast *a = e->args; a; a = a->next)
-            if (reads_iteration(L, a, bound, nbound, depth + 1))
-                return 1;
+        return 0;
     }
+    if (reads_iteration(L, e->lhs, bound, nbound, depth + 1) ||
+        reads_iteration(L, e->rhs, bound, nbound, depth + 1))
+        return 1;
+    for (const Ast *a = e->args; a; a = a->next)
+        if (reads_iteration(L, a, bound, nbound, depth + 1))
+            return 1;
     return 0;
 }
 
@@ -400,29 +439,22 @@ static int reads_iteration(Lower *L, const Ast *e, const char **bound, int nboun
 static NodeId hoisted(Lower *L, Ast *e, const Ast *range, Ast *body, const Affine *lo,
                       const Affine *hi, int is_sum)
 {
-    const char *bound[16] = {range->name};
-    Kept *was = L->hoisting;
-    L->hoisting = L->kept;
-    int reads = reads_iteration(L, body, bound, 1, 0);
-    L->hoisting = was;
-    if (lo->c[0] || hi->c[0] || reads) {
+    const char *bound[MAX_BOUND] = {range->name};
+    if (L->nhoist == MAX_HOIST || lo->c[0] || hi->c[0] || reads_iteration(L, body, bound, 1, 0)) {
         diag_error(L->diag, range->loc, "a %s over a run-time range inside a loop over one, "
                                         "reading the loop's values: only the outer loop can be "
                                         "kept (not supported yet)", is_sum ? "sum" : "product");
         return 0;
     }
     Kept *outer = L->kept;
-    int level = L->scope.level;
+    L->hoist[L->nhoist++] = outer;
     L->kept = NULL;
-    L->d = &L->f->dag;
-    L->scope.level = 0;
-    L->hoisting = outer;
+    L->scope.dag = L->d = &L->f->dag;
     NodeId r = is_sum ? kept_sum(L, e, range, body, lo, hi) :
                         kept_prod(L, e, range, body, lo, hi);
-    L->hoisting = was;
+    L->nhoist--;
     L->kept = outer;
-    L->d = &outer->dag;
-    L->scope.level = level;
+    L->scope.dag = L->d = &outer->dag;
     return r ? kept_capture(L, r) : 0;
 }
 
@@ -529,6 +561,7 @@ static uint32_t lower_map_iter(Lower *L, const Stmt *loop, const Affine *at, int
     int lazy = k->lazy;
     k->iters[it].loop = loop;
     k->iters[it].at = *at;
+    k->iters[it].frame = frame;
     k->iters[it].done = 0;
     if (!lower_enter(L, loop->loc))
         return it;
@@ -563,11 +596,13 @@ static NodeId map_elem(Lower *L, const Array *a, const Affine *at, const int64_t
 {
     Kept *k = L->kept;
     uint32_t it = 0;
-    while (it < k->niters && !(k->iters[it].loop == a->map && affine_eq(&k->iters[it].at, at)))
+    while (it < k->niters && !(k->iters[it].loop == a->map && k->iters[it].frame == a->map_frame &&
+                               affine_eq(&k->iters[it].at, at)))
         it++;
     if (it == k->niters) {
         for (uint32_t j = 0; j < k->niters; j++) {
-            if (k->iters[j].loop == a->map && !k->iters[j].done) {
+            if (k->iters[j].loop == a->map && k->iters[j].frame == a->map_frame &&
+                !k->iters[j].done) {
                 diag_error(L->diag, loc, "'%s' is read at another iteration of the loop "
                                          "over a run-time range that assigns it: a "
                                          "recurrence, which such a loop cannot be yet",
@@ -908,6 +943,7 @@ static int lower_recurrence(Lower *L, Stmt *s, const Affine *lo, const Affine *h
     k.iters = grow(NULL, 0, sizeof *k.iters);
     k.iters[0].loop = s;
     k.iters[0].at = aff_var();
+    k.iters[0].frame = lower_frame(L);
     k.iters[0].done = 0;
     k.niters = 1;
     uint32_t mark = L->scope.len;

@@ -122,11 +122,7 @@ static NodeId lower_var(Lower *L, const Ast *e)
         if (b->used)
             *b->used = 1;
         switch (b->kind) {
-        case B_SCALAR: {
-            NodeId outer = kept_outer(L, b); /* a hoisted sum reads what the loop captured */
-            return outer ? kept_capture(L, outer) :
-                   L->kept && b->level == 0 ? kept_capture(L, b->node) : b->node;
-        }
+        case B_SCALAR: return kept_node(L, b->dag, b->node);
         case B_LOOP: return affine_is_const(&b->aff) ? dag_const(L->d, (double)b->aff.k) :
                                                     affine_value(L, &b->aff);
         case B_SIZE: return affine_value(L, &b->aff);
@@ -182,7 +178,7 @@ static NodeId lower_index(Lower *L, const Ast *e)
         }
         for (int i = a->rank - 1; i >= 0; k /= a->dims[i], i--)
             v[i] = affine_num(k % a->dims[i]);
-    } else if (a->map && a->name != e->name && e->nargs != a->rank) {
+    } else if (a->call_map && e->nargs != a->rank) {
         diag_error(L->diag, e->loc, "'%s' has %d ind%s, but %d %s given: the values of a call "
                                     "of a run-time number have its array's shape", e->name,
                    a->rank, a->rank == 1 ? "ex" : "ices", e->nargs,
@@ -221,9 +217,7 @@ static NodeId lower_index(Lower *L, const Ast *e)
             }
             return 0;
         }
-        if (el->iteration) /* c = cons(x) in the iteration: already its node */
-            return el->node;
-        n = el->node;
+        return kept_node(L, el->dag, el->node);
     }
     return L->kept ? kept_capture(L, n) : n;
 }
@@ -902,7 +896,7 @@ static void assign_elem(Lower *L, Stmt *s, NodeId n)
     }
     el->node = n;
     el->stmt = s;
-    el->iteration = L->kept != NULL;
+    el->dag = L->d;
     for (int i = 0; i < a->rank; i++)
         if (idx[i] + 1 > a->dims[i])
             a->dims[i] = idx[i] + 1;
@@ -923,6 +917,8 @@ static void bind_values(Lower *L, Stmt *s, const Result *values)
     if (values->map) { /* the callee's array, its elements lowered where they are read */
         Binding *b = scope_bind(&L->scope, s->name, B_ARRAY, s->name_loc, lower_frame(L));
         b->array = values->map;
+        values->map->name = s->name; /* this call's: the caller's messages name it */
+        values->map->call_map = 1;
         b->used = &s->used;
         return;
     }
@@ -933,7 +929,6 @@ static void bind_values(Lower *L, Stmt *s, const Result *values)
     a->dims[0] = values->n;
     if (values->rank)
         memcpy(a->dims, values->dims, sizeof a->dims);
-    a->iteration = L->kept != NULL;
     a->flat = 1;
     a->assigned = 1;
     Binding *b = scope_bind(&L->scope, s->name, B_ARRAY, s->name_loc, lower_frame(L));
@@ -946,7 +941,7 @@ static void bind_values(Lower *L, Stmt *s, const Result *values)
         Elem *el = scope_elem_find(&L->elems, a, idx, 1);
         el->node = values->nodes[k];
         el->stmt = s;
-        el->iteration = L->kept != NULL;
+        el->dag = L->d;
         if (!L->diag->muted) {
             Buf t = {0};
             buf_printf(&t, "%s_%u", s->name, k);

@@ -56,7 +56,7 @@ Binding *scope_bind(Scope *s, const char *name, BindKind kind, Loc loc, int fram
     b->kind = kind;
     b->loc = loc;
     b->frame = frame;
-    b->level = s->level;
+    b->dag = s->dag;
     b->prev = slot->top;
     slot->top = ++s->len;
     return b;

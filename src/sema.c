@@ -459,7 +459,7 @@ static void warn_unused(Lower *L, Stmt *first)
 static void lower_def_once(Lower *L, Def *def, Func *f)
 {
     L->f = f;
-    L->d = &f->dag;
+    L->scope.dag = L->d = &f->dag;
     f->def = def;
     f->name = def->name;
     dag_init(&f->dag);

@@ -37,8 +37,9 @@ struct Array {
     Affine map_lo, map_hi;    /* the loop's range */
     int assigned;             /* an element was assigned outside such a loop */
     int state;                /* and the loop assigns the rest: a recurrence's state */
-    int iteration;            /* the values of a call, assigned in a kept loop's iteration */
     int flat;                 /* the values of a call: also read by one index, row-major */
+    int call_map;             /* a callee's map its caller reads (c = con(x)), named as the
+                                 caller names it */
     uint32_t map_scope;       /* the bindings in sight at the loop */
     int map_frame;            /* and the frame they are in (a caller's, for a callee reading
                                  the array as an argument; a callee's, for a caller reading
@@ -51,7 +52,7 @@ typedef struct {
     int64_t idx[MAX_RANK];
     NodeId node;
     const Stmt *stmt;         /* the assignment */
-    int iteration;            /* assigned in a kept loop's iteration: node is of its DAG */
+    const Dag *dag;           /* the DAG of node: the function's or a kept iteration's */
 } Elem;
 
 typedef struct {
@@ -68,7 +69,8 @@ typedef struct {
     Array *array;       /* B_ARRAY */
     double value;       /* B_LOOP, B_CONST */
     Affine aff;         /* B_LOOP: its value, in a kept loop's variable; B_SIZE: the size */
-    int level;          /* 1: bound inside a kept loop's iteration, whose nodes are its body's */
+    const Dag *dag;     /* B_SCALAR, B_ARRAY: the DAG its node (elements) belong to: the
+                           function's, or a kept loop's iteration's */
     const char *text;   /* B_CONST: its spelling, when it is a number */
     Loc loc;
     int frame;          /* the inlined body it belongs to; 0: the file */
@@ -89,7 +91,7 @@ typedef struct {
     uint32_t len, cap;
     NameSlot *slots;
     size_t scap, slen;
-    int level;          /* what new bindings get */
+    const Dag *dag;     /* what new bindings get */
     uint32_t hide_lo, hide_hi; /* bindings hide_lo..hide_hi-1 are out of sight (a map's
                                   statements lowered again in a sum see the map's scope) */
 } Scope;
@@ -123,10 +125,12 @@ int affine_in_range(Lower *L, const Affine *v, const Affine *lo, const Affine *h
 /* ---- kept.c: loops over run-time ranges, kept as loops ------------------------------------ */
 
 /* An iteration of a loop over a run-time range that assigns arrays (a map), lowered where a
- * kept sum reads one of its elements: the elements it assigns with its variable at `at`. */
+ * kept sum reads one of its elements: the elements it assigns with its variable at `at`, in
+ * the bindings of frame (a callee's loop is a map of each call). */
 typedef struct {
     const Stmt *loop;
     Affine at;
+    int frame;
     int done;
 } MapIter;
 
@@ -186,9 +190,10 @@ typedef struct {
 enum { SLOT_INDEX, SLOT_LOAD, SLOT_CAPTURE, SLOT_STATE };
 
 NodeId kept_capture(Lower *L, NodeId outer);
-/* While a sum is taken out of a kept loop (hoisting): the function's node that binding b of
- * the loop's iteration captured (a call's argument), else 0. */
-NodeId kept_outer(const Lower *L, const Binding *b);
+/* The node of `node` (of DAG dag) in the DAG being built: itself; a value of the function,
+ * captured in a kept loop; or, in a sum taken out of kept loops, the value of the function a
+ * loop it is taken out of captured (a call's argument). 0 after an error. */
+NodeId kept_node(Lower *L, const Dag *dag, NodeId node);
 NodeId kept_index(Lower *L, const Ast *e, const Array *a, const Affine *idx);
 NodeId kept_state_index(Lower *L, const Ast *e, const Array *a, const Affine *idx);
 void kept_map_assign(Lower *L, Stmt *s, Array *a, NodeId n);
@@ -228,13 +233,16 @@ typedef struct {
     Loc where;
 } Pending;
 
+#define MAX_HOIST 8 /* sums taken out of kept loops inside one another */
+
 struct Lower {
     Parse *p;
     Diag *diag;
     Func *f;
     Dag *d;                 /* the function's DAG, or a kept loop's iteration's */
     Kept *kept;             /* the kept loop being lowered, or NULL */
-    Kept *hoisting;         /* the kept loop a sum inside it is taken out of, while it is */
+    Kept *hoist[MAX_HOIST]; /* the kept loops sums inside them are being taken out of */
+    int nhoist;
     Final *finals;          /* the last states of the definition's recurrences */
     uint32_t nfinals;
     Scope scope;
