@@ -267,7 +267,8 @@ static int same_loop(const Func *f, const Kept *k, const Dag *nb, NodeId root,
             same = lp->init[j] == k->state[j].init;
         for (uint32_t c = 0; same && c < ncap; c++)
             same = lp->cap[c] == cap[c];
-        for (NodeId id = 1; same && id < nb->len; id++) { /* then its flags' inputs */
+        /* nb's nodes (the loop's body has the inputs of its flags after them) */
+        for (NodeId id = 1; same && id < nb->len; id++) {
             const Node *x = &d->nodes[id], *y = &nb->nodes[id];
             same = x->kind == y->kind && x->a == y->a && x->b == y->b && x->c == y->c &&
                    memcmp(&x->k, &y->k, sizeof x->k) == 0;
@@ -282,10 +283,9 @@ static int same_loop(const Func *f, const Kept *k, const Dag *nb, NodeId root,
  * sum, or a recurrence's last states) are read through new input slots (the first returned).
  * The roots are the summand, or the states' next values; with reuse (a sum or a product of
  * one root), a loop of the function that computes the same is read instead. The iteration is
- * rebuilt: the nodes
- * that do not depend on the index, a load or a state are built in the function instead
- * (hoisted out of the loop), and the iteration reads those it needs as captures; its slots
- * become the index, the loads, the states, then the captures. */
+ * rebuilt: the nodes that do not depend on the index, a load or a state are built in the
+ * function instead (hoisted out of the loop), and the iteration reads those it needs as
+ * captures; its slots become the index, the loads, the states, then the captures. */
 static NodeId kept_finish(Lower *L, Kept *k, const NodeId *roots, uint32_t nroots, Loc loc,
                           int reuse)
 {
@@ -1021,9 +1021,6 @@ static int var_plus(Lower *L, const Ast *x, const char *var, int64_t *off)
     return 1;
 }
 
-/* Marks the local arrays a kept `for` loop assigns: the states of a recurrence (elements
- * assigned before the loop, which assigns the rest at its variable plus a number), or maps.
- * *states: whether there is a state. */
 /* Whether expression e (an index: short) names `name`. */
 static int mentions(const Ast *e, const char *name, int depth)
 {
@@ -1037,6 +1034,9 @@ static int mentions(const Ast *e, const char *name, int depth)
     return mentions(e->lhs, name, depth + 1) || mentions(e->rhs, name, depth + 1);
 }
 
+/* Marks the local arrays a kept `for` loop assigns: the states of a recurrence (elements
+ * assigned before the loop, which assigns the rest at its variable plus a number), or maps.
+ * *states: whether there is a state. */
 static int mark_loops(Lower *L, const Stmt *loop, const Stmt *first, const Affine *lo,
                       const Affine *hi, int *states)
 {

@@ -512,7 +512,9 @@ static void put_loop_head(Emitter *em, const DefOut *e, const Run *r, int ckp,
         return;
     }
     buf_printf(out, "    /* %s */\n", what ? what :
-                                    back ? (rec ? "the recurrence backwards: the adjoints of "
+                                    back ? (lp->product ? "the product backwards: the "
+                                                          "adjoints of its factors" :
+                                            rec ? "the recurrence backwards: the adjoints of "
                                                        "its states and of what it reads" :
                                                  lp->result && r->fused ? "the values and what "
                                                                           "they add to the "
@@ -525,6 +527,7 @@ static void put_loop_head(Emitter *em, const DefOut *e, const Run *r, int ckp,
                                                  r->fused ? "the sum and its summands' "
                                                             "adjoints, in one loop" :
                                                  "the summands' adjoints, summed") :
+                                          lp->product ? "the product, kept as a loop" :
                                           rec ? "the recurrence, kept as a loop" :
                                           lp->result ? "the values, kept as a loop" :
                                                 "the sum, kept as a loop");

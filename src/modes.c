@@ -172,8 +172,8 @@ int func_check_entries(const Func *f, unsigned asked, Diag *diag)
                    "to); its modes are %s", f->name, names.data, fits.data);
     else if (!(wrong & ~ENTRIES_CKP) && recurrence > 1)
         diag_error(diag, def->bare ? def->loc : def->name_loc,
-                   "'%s' has %d recurrences kept as loops, so it has no %s (a checkpointed "
-                   "variant schedules one recurrence, not yet several); its modes are %s",
+                   "'%s' has %d recurrences (or products) kept as loops, so it has no %s (a "
+                   "checkpointed variant schedules one, not yet several); its modes are %s",
                    f->name, recurrence, names.data, fits.data);
     else if (!(wrong & ~ENTRIES_CKP))
         diag_error(diag, def->bare ? def->loc : def->name_loc,
