@@ -24,7 +24,7 @@ enum {
     CV_KEPT_SUM, CV_REC_KEPT, CV_REC_READS_OUTSIDE, CV_STATES2, CV_CAPTURE, CV_IF, CV_CALL,
     CV_CALL_ARRAY, CV_INLINE, CV_VECTOR_CALL, CV_VECTOR, CV_EMPTY_RANGE, CV_SIZE_NUMBER, CV_RUNTIME_SIZE,
     CV_TRAJECTORY, CV_REC_HVP, CV_REC_DATA, CV_KEPT_PROD, CV_CALL_RUNTIME, CV_CALL_MAP,
-    CV_ITER_VECTOR_CALL, CV_FIXED
+    CV_ITER_VECTOR_CALL, CV_KEPT_READS_KEPT, CV_FIXED
 };
 
 static const char *const coverage_fixed[CV_FIXED] = {
@@ -57,6 +57,7 @@ static const char *const coverage_fixed[CV_FIXED] = {
     [CV_CALL_RUNTIME] = "calls passing arrays of run-time sizes",
     [CV_CALL_MAP] = "calls returning values of a run-time number",
     [CV_ITER_VECTOR_CALL] = "calls of several values inside loops",
+    [CV_KEPT_READS_KEPT] = "kept loops reading another's value (sums taken out of loops)",
 };
 
 /* The rows: the fixed constructs, then one per kind of ops.h that is an operation, then one
@@ -241,6 +242,22 @@ static void cv_kinds(Coverage *cv, uint8_t *seen, const Dag *d, uint32_t n)
     }
 }
 
+/* Per node of f: whether it depends on a kept loop's result (malloc'ed). */
+static uint8_t *cv_loop_dependents(const Func *f)
+{
+    uint8_t *dep = calloc(f->dag.len + 1, 1);
+    for (NodeId id = 1; dep && id < f->dag.len; id++) {
+        const Node *nd = &f->dag.nodes[id];
+        if (nd->kind == N_CONST)
+            continue;
+        for (int o = 0; nd->kind == N_INPUT && o < f->nloops; o++)
+            dep[id] |= id == f->input[f->loops[o].slot];
+        if (nd->kind != N_INPUT)
+            dep[id] = dep[nd->a] | dep[nd->b] | dep[nd->c];
+    }
+    return dep;
+}
+
 /* Counts one program: its text, and what it compiled to. */
 static void coverage_count(Coverage *cv, const char *text, const Program *prog)
 {
@@ -280,6 +297,7 @@ static void coverage_count(Coverage *cv, const char *text, const Program *prog)
             has[CV_CALL_ARRAY] |= array_param;
         }
         cv_kinds(cv, seen, &f->dag, f->nprimal ? f->nprimal : f->dag.len);
+        uint8_t *dep = cv_loop_dependents(f);
         for (int l = 0; l < f->nloops; l++) {
             const Loop *lp = &f->loops[l];
             const Func *body = lp->body;
@@ -288,6 +306,8 @@ static void coverage_count(Coverage *cv, const char *text, const Program *prog)
             has[CV_REC_DATA] |= lp->nstate && !lp->active;
             has[CV_STATES2] |= lp->nstate > 1;
             has[CV_KEPT_PROD] |= lp->product;
+            for (uint32_t c = 0; dep && c < lp->ncap; c++)
+                has[CV_KEPT_READS_KEPT] |= dep[lp->cap[c]];
             has[CV_CAPTURE] |= lp->ncap > 0;
             cv_kinds(cv, seen, &body->dag, body->nprimal ? body->nprimal : body->dag.len);
             /* a next state that adds a capture: its adjoint term is the state's own */
@@ -301,6 +321,7 @@ static void coverage_count(Coverage *cv, const char *text, const Program *prog)
                 }
             }
         }
+        free(dep);
     }
     has[CV_REC_CONST] = recurrence_text && !has[CV_REC_KEPT];
     for (int c = 0; c < CV_FIXED; c++)

@@ -838,7 +838,9 @@ static void gen_kept_expr(Rng *rng, Buf *out, const char *const *names, int n,
  * is, or two states trading values; sometimes a second one after it, sometimes a sum over its
  * trajectory; sometimes a recurrence of data only), a product, an inline helper over the
  * arrays (a sum, a map assigned whole), a definition of two values called in a map or a
- * recurrence, drawn from seed: the same text with -D n=K is its unrolled form. */
+ * recurrence, a sum inside a kept sum that reads none of its values (of the data, or of a
+ * map whose iteration has a scalar of its own), drawn from seed: the same text with -D n=K
+ * is its unrolled form. */
 static inline void gen_kept_program(Buf *out, uint64_t seed, GenKept *k)
 {
     Rng rng = {seed};
@@ -963,6 +965,13 @@ static inline void gen_kept_program(Buf *out, uint64_t seed, GenKept *k)
         k->second |= k->recurrence;
         k->recurrence = 1;
     }
+    int hoist = rng_chance(&rng, 30); /* a sum inside a kept sum, reading none of its values */
+    if (hoist) {
+        static const char *const in_inner[] = {"x[j]", "y[j]", "q", "p[0]", "a"};
+        buf_printf(out, "    s7 = sum(i = 0..n-1, y[i]*tanh(0.1*sum(j = 0..n-1, ");
+        gen_kept_expr(&rng, out, in_inner, 5, "j", 2);
+        buf_printf(out, "))%s)\n", vcall == 1 ? " + x[i]*sum(j = 0..n-1, m2[j])" : "");
+    }
     if (helper.len) {
         size_t n = helper.len;
         buf_putn(out, helper.data, n); /* grows the buffer by n */
@@ -970,11 +979,11 @@ static inline void gen_kept_program(Buf *out, uint64_t seed, GenKept *k)
         memcpy(out->data + head, helper.data, n);
     }
     buf_free(&helper);
-    buf_printf(out, "    return %s + s1 - s2%s%s%s%s%s%s%s\n}\n", ret.data,
+    buf_printf(out, "    return %s + s1 - s2%s%s%s%s%s%s%s%s\n}\n", ret.data,
                rec ? " + r[n]" : "", second ? " + w[n]" : "", k->traj ? " + s3" : "",
                k->data_rec ? " + p[0]*d[n]" : "", k->prod ? " + s4" : "",
                k->call == 1 ? " + hs(x, q, y)" : k->call == 2 ? " + s5" : "",
-               vcall == 1 ? " + s6" : vcall == 2 ? " + zz[n]" : "");
+               vcall == 1 ? " + s6" : vcall == 2 ? " + zz[n]" : "", hoist ? " + s7" : "");
     buf_free(&ret);
 }
 
