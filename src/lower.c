@@ -156,6 +156,8 @@ static int int_eval(Lower *L, const Ast *e, int64_t *out, int depth)
 static NodeId lower_index(Lower *L, const Ast *e)
 {
     Binding *b = scope_lookup(&L->scope, e->name, lower_frame(L));
+    if (b && b->kind == B_SCALAR && !b->node) /* its assignment failed, and said why */
+        return 0;
     if (!b || b->kind != B_ARRAY) {
         diag_error(L->diag, e->loc, b ? "'%s' is not an array" : "unknown array '%s'", e->name);
         return 0;
