@@ -358,6 +358,11 @@ static const Model models[] = {
     {"prod1", "# a product from 1: at n = 0 its range is reversed when it runs, and empty\n"
               "prod1(x[n]) = prod(i = 1..n-1, 1 + 0.1*x[i]*x[i-1])\n",
      "want_v = 1;", 1, 1, 0},
+    {"pzero", "# a product whose adjoints are all zero (sign'): its checkpointed variant saves\n"
+              "# states no reverse pass reads (a static helper was left unused: -Werror)\n"
+              "pzero(p; y[n]) = p*prod(i = 0..n-1, 1 + 0.25*tanh(sign(p) + y[i]))\n",
+     "want_v = p_p[0];\n"
+     "            want_g_p[0] = 1;", 1, 1, 0},
     {"xent", "# softmax cross-entropy over a run-time number of classes: a sum inside a kept\n"
              "# sum that reads none of its values (an inline log-sum-exp), kept before it\n"
              "inline lse(z[m]) = log(sum(j = 0..m-1, exp(z[j])))\n"
