@@ -141,15 +141,21 @@ static int cv_empty_range(const char *text)
     return 0;
 }
 
-/* A definition returning a list (`) = [`) whose name the text calls later: `name(`. */
+/* The name of the definition whose head ends at p (`) = [`: one returning a list): where its
+ * line starts, after `inline `. */
+static const char *cv_list_head(const char *text, const char *p)
+{
+    const char *line = p;
+    while (line > text && line[-1] != '\n')
+        line--;
+    return strncmp(line, "inline ", 7) == 0 ? line + 7 : line;
+}
+
+/* A definition returning a list whose name the text calls later: `name(`. */
 static int cv_vector_call(const char *text)
 {
     for (const char *p = strstr(text, ") = ["); p; p = strstr(p + 1, ") = [")) {
-        const char *line = p;
-        while (line > text && line[-1] != '\n')
-            line--;
-        if (strncmp(line, "inline ", 7) == 0)
-            line += 7;
+        const char *line = cv_list_head(text, p);
         size_t n = strcspn(line, "(");
         for (const char *c = strchr(p, '\n'); c && *c; c++)
             if (strncmp(c, line, n + 1) == 0 && !(isalnum((unsigned char)c[-1]) || c[-1] == '_'))
@@ -162,11 +168,7 @@ static int cv_vector_call(const char *text)
 static int cv_list_def(const char *text, const char *name, size_t n)
 {
     for (const char *p = strstr(text, ") = ["); p; p = strstr(p + 1, ") = [")) {
-        const char *line = p;
-        while (line > text && line[-1] != '\n')
-            line--;
-        if (strncmp(line, "inline ", 7) == 0)
-            line += 7;
+        const char *line = cv_list_head(text, p);
         if (strncmp(line, name, n) == 0 && line[n] == '(')
             return 1;
     }
