@@ -54,10 +54,11 @@ void buf_free(Buf *b);
 /* ---- diag.c: located diagnostics, gcc-style ---------------------------------------------- */
 
 /* A source span: 1-based line and column of the first and last character, and byte offsets
- * [begin, end) into the source buffer. */
+ * [begin, end) into the source buffer (32 bits: parse_source takes at most INT_MAX bytes; a
+ * Loc is in every syntax tree node and parser stack entry, 24 bytes instead of 32). */
 typedef struct {
     int first_line, first_column, last_line, last_column;
-    size_t begin, end;
+    uint32_t begin, end;
 } Loc;
 
 typedef struct {
@@ -101,18 +102,18 @@ typedef enum {
 } AstKind;
 
 typedef struct Ast Ast;
-struct Ast {
+struct Ast { /* the fields ordered to leave no padding: an input has millions of nodes */
     AstKind kind;
-    Loc loc;
-    double num;
-    const char *name;  /* interned */
     int op;            /* A_CMP: the NodeKind of the comparison */
-    Ast *lhs, *rhs;
-    Ast *args;         /* A_CALL, A_INDEX: first argument or index, chained through next */
+    Loc loc;
     int nargs;
     int ndiff;         /* A_CALL: arguments before a ';' (data inputs follow), -1 if none */
-    Ast *next;
     uint32_t node;     /* sema: the DAG node this expression lowered to */
+    double num;
+    const char *name;  /* interned */
+    Ast *lhs, *rhs;
+    Ast *args;         /* A_CALL, A_INDEX: first argument or index, chained through next */
+    Ast *next;
 };
 
 typedef enum {
@@ -125,15 +126,15 @@ typedef enum {
 typedef struct Stmt Stmt;
 struct Stmt {
     StmtKind kind;
-    Loc loc;
-    const char *name;  /* the name assigned, or the loop variable */
-    Loc name_loc;
-    Ast *index;        /* S_ELEM: the indices, chained through next */
     int nindex;
+    Loc loc;
+    Loc name_loc;
+    int used;          /* sema: a name it assigned was read */
+    const char *name;  /* the name assigned, or the loop variable */
+    Ast *index;        /* S_ELEM: the indices, chained through next */
     Ast *expr;
     Ast *from, *to;    /* S_FOR: the range */
     Stmt *body;        /* S_FOR: the statements repeated */
-    int used;          /* sema: a name it assigned was read */
     Stmt *next;
 };
 
