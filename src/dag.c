@@ -40,6 +40,15 @@ void dag_init(Dag *d)
     memset(d->table, 0, d->tcap * sizeof *d->table);
 }
 
+void dag_reserve(Dag *d, uint32_t n)
+{
+    if (n <= d->cap)
+        return;
+    d->cap = n;
+    d->nodes = xrealloc(d->nodes, d->cap * sizeof *d->nodes);
+    d->meta = xrealloc(d->meta, d->cap * sizeof *d->meta);
+}
+
 void dag_free(Dag *d)
 {
     free(d->nodes);

@@ -969,6 +969,9 @@ void func_differentiate(Func *f)
     Dag *d = &f->dag;
     unsigned want = func_built(f);
     f->nprimal = d->len;
+    /* a gradient takes about twice the primal's nodes more (its adjoints and their terms) */
+    dag_reserve(d, (uint32_t)(3 * (uint64_t)d->len < UINT32_MAX ? 3 * (uint64_t)d->len :
+                              UINT32_MAX));
     f->ndiff = 0;
     for (int p = 0; p < f->nparams; p++)
         f->ndiff += f->params[p].kind == PARAM_DIFF ? f->params[p].size : 0;

@@ -463,6 +463,9 @@ static void lower_def_once(Lower *L, Def *def, Func *f)
     f->def = def;
     f->name = def->name;
     dag_init(&f->dag);
+    /* about a node per 8 bytes of its text (a call inlined is more, a sum unrolled far more:
+     * the DAG grows as usual past it) */
+    dag_reserve(&f->dag, (def->loc.end - def->loc.begin) / 8);
     f->dag.fold = L->p->real == REAL_DOUBLE;
     f->nroots = 1;
     f->roots = arena_alloc(L->arena, sizeof *f->roots);
