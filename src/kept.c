@@ -348,6 +348,84 @@ static const Kept *hoisted_from(const Lower *L, const Dag *dag)
     return NULL;
 }
 
+/* The nodes of kept loop k's iteration that node n reads (itself included), ascending (ids
+ * are a topological order), into *out; returns their number, or 0 when one of them is an
+ * input the loop did not capture (the index, a load, a state): n changes with the step. */
+static uint32_t step_cone(const Kept *k, NodeId n, NodeId **out)
+{
+    const Dag *d = &k->dag;
+    uint8_t *seen = xrealloc(NULL, d->len);
+    memset(seen, 0, d->len);
+    NodeId *stack = xrealloc(NULL, ((size_t)d->len + 1) * sizeof *stack);
+    uint32_t top = 0, count = 0;
+    int invariant = 1;
+    stack[top++] = n;
+    seen[n] = 1;
+    while (top && invariant) {
+        NodeId id = stack[--top];
+        const Node *nd = &d->nodes[id];
+        if (nd->kind == N_INPUT) {
+            invariant = captured(k, id) != 0;
+            continue;
+        }
+        NodeId ops[3] = {nd->a, nd->b, nd->c};
+        for (int i = 0; node_is_op(d, id) && i < node_arity(nd->kind); i++)
+            if (!seen[ops[i]]) {
+                seen[ops[i]] = 1;
+                stack[top++] = ops[i];
+            }
+    }
+    *out = NULL;
+    if (invariant) {
+        *out = stack;
+        for (NodeId id = 1; id <= n; id++)
+            if (seen[id])
+                stack[count++] = id;
+    } else {
+        free(stack);
+    }
+    free(seen);
+    return count;
+}
+
+/* Whether node n of kept loop k's iteration reads only values the loop captured (and
+ * numbers): the same in every step. */
+static int step_invariant(const Kept *k, NodeId n)
+{
+    NodeId *cone;
+    uint32_t count = step_cone(k, n, &cone);
+    free(cone);
+    return count > 0;
+}
+
+/* Node n of kept loop k's iteration, which is the same in every step, built again in the
+ * function's DAG from the values the loop captured (a local of the loop's body that does not
+ * change with the step, read by a sum taken out of the loop); 0 when it changes. */
+static NodeId uncaptured(Lower *L, const Kept *k, NodeId n)
+{
+    NodeId *cone;
+    uint32_t count = step_cone(k, n, &cone);
+    if (!count)
+        return 0;
+    Dag *fd = &L->f->dag;
+    NodeId *to = xrealloc(NULL, ((size_t)n + 1) * sizeof *to);
+    for (uint32_t j = 0; j < count; j++) {
+        NodeId id = cone[j];
+        const Node *nd = &k->dag.nodes[id];
+        if (nd->kind == N_CONST)
+            to[id] = dag_const(fd, nd->k);
+        else if (nd->kind == N_INPUT)
+            to[id] = captured(k, id);
+        else
+            to[id] = dag_op(fd, (NodeKind)nd->kind, nd->a ? to[nd->a] : 0,
+                            nd->b ? to[nd->b] : 0, nd->c ? to[nd->c] : 0);
+    }
+    NodeId r = to[n];
+    free(to);
+    free(cone);
+    return r;
+}
+
 NodeId kept_node(Lower *L, const Dag *dag, NodeId node)
 {
     if (!node || dag == L->d)
@@ -356,6 +434,8 @@ NodeId kept_node(Lower *L, const Dag *dag, NodeId node)
         return L->kept ? kept_capture(L, node) : node;
     const Kept *k = hoisted_from(L, dag);
     NodeId outer = k ? captured(k, node) : 0;
+    if (k && !outer)
+        outer = uncaptured(L, k, node);
     if (!outer) { /* reads_iteration keeps it from coming here */
         diag_error(L->diag, DIAG_WHOLE_FILE, "internal error: a value of a kept loop's "
                                              "iteration read outside it");
@@ -374,7 +454,7 @@ static int in_iteration(Lower *L, const Binding *b)
         if (!b->node || b->dag == &L->f->dag)
             return 0;
         const Kept *k = b->dag == &L->kept->dag ? L->kept : hoisted_from(L, b->dag);
-        return !k || !captured(k, b->node);
+        return !k || (!captured(k, b->node) && !step_invariant(k, b->node));
     }
     case B_LOOP: case B_SIZE: return b->aff.c[0] != 0;
     case B_CONST: return 0;
@@ -397,8 +477,9 @@ enum { MAX_BOUND = 16 }; /* reductions inside a sum that reads_iteration looks i
 
 /* Whether expression e (in a reduction of a kept loop's iteration) reads anything of that
  * iteration; bound[0..nbound) are the variables of the reductions around e inside it. Deep or
- * crowded expressions count as reading it. */
-static int reads_iteration(Lower *L, const Ast *e, const char **bound, int nbound, int depth)
+ * crowded expressions count as reading it. *why gets the first binding found that does. */
+static int reads_iteration(Lower *L, const Ast *e, const char **bound, int nbound, int depth,
+                           const Binding **why)
 {
     enum { MAX_DEPTH = 200 };
     if (!e)
@@ -409,27 +490,48 @@ static int reads_iteration(Lower *L, const Ast *e, const char **bound, int nboun
     for (int i = 0; named && i < nbound; i++)
         named = bound[i] != e->name;
     Binding *b = named ? scope_lookup(&L->scope, e->name, lower_frame(L)) : NULL;
-    if (b && in_iteration(L, b))
+    if (b && in_iteration(L, b)) {
+        *why = b;
         return 1;
+    }
     if (e->kind == A_CALL && (strcmp(e->name, "sum") == 0 || strcmp(e->name, "prod") == 0) &&
         e->args && e->args->kind == A_RANGE) {
         const Ast *range = e->args;
-        if (nbound == MAX_BOUND || reads_iteration(L, range->lhs, bound, nbound, depth + 1) ||
-            reads_iteration(L, range->rhs, bound, nbound, depth + 1))
+        if (nbound == MAX_BOUND ||
+            reads_iteration(L, range->lhs, bound, nbound, depth + 1, why) ||
+            reads_iteration(L, range->rhs, bound, nbound, depth + 1, why))
             return 1;
         bound[nbound] = range->name;
         for (const Ast *a = range->next; a; a = a->next)
-            if (reads_iteration(L, a, bound, nbound + 1, depth + 1))
+            if (reads_iteration(L, a, bound, nbound + 1, depth + 1, why))
                 return 1;
         return 0;
     }
-    if (reads_iteration(L, e->lhs, bound, nbound, depth + 1) ||
-        reads_iteration(L, e->rhs, bound, nbound, depth + 1))
+    if (reads_iteration(L, e->lhs, bound, nbound, depth + 1, why) ||
+        reads_iteration(L, e->rhs, bound, nbound, depth + 1, why))
         return 1;
     for (const Ast *a = e->args; a; a = a->next)
-        if (reads_iteration(L, a, bound, nbound, depth + 1))
+        if (reads_iteration(L, a, bound, nbound, depth + 1, why))
             return 1;
     return 0;
+}
+
+/* Why a reduction over a run-time range cannot be taken out of the kept loop it is in (its
+ * range, or binding b it reads), for the error, into t. */
+static void why_nested(const Affine *lo, const Affine *hi, const Binding *b, Buf *t)
+{
+    buf_putn(t, "", 0);
+    if (lo->c[0] || hi->c[0]) {
+        buf_puts(t, " (its range changes with the step)");
+        return;
+    }
+    if (!b)
+        return;
+    switch (b->kind) {
+    case B_SCALAR: buf_printf(t, " ('%s', computed in each step)", b->name); break;
+    case B_ARRAY: buf_printf(t, " ('%s', assigned in each step)", b->name); break;
+    default: buf_printf(t, " ('%s', which changes with the step)", b->name); break;
+    }
 }
 
 /* A reduction over a run-time range met inside a kept loop's iteration: when it reads nothing
@@ -440,10 +542,16 @@ static NodeId hoisted(Lower *L, Ast *e, const Ast *range, Ast *body, const Affin
                       const Affine *hi, int is_sum)
 {
     const char *bound[MAX_BOUND] = {range->name};
-    if (L->nhoist == MAX_HOIST || lo->c[0] || hi->c[0] || reads_iteration(L, body, bound, 1, 0)) {
+    const Binding *why = NULL;
+    if (L->nhoist == MAX_HOIST || lo->c[0] || hi->c[0] ||
+        reads_iteration(L, body, bound, 1, 0, &why)) {
+        Buf t = {0};
+        why_nested(lo, hi, why, &t);
         diag_error(L->diag, range->loc, "a %s over a run-time range inside a loop over one, "
-                                        "reading the loop's values: only the outer loop can be "
-                                        "kept (not supported yet)", is_sum ? "sum" : "product");
+                                        "reading the loop's values%s: only the outer loop can "
+                                        "be kept (not supported yet)", is_sum ? "sum" : "product",
+                   t.data);
+        buf_free(&t);
         return 0;
     }
     Kept *outer = L->kept;

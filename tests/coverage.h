@@ -24,7 +24,7 @@ enum {
     CV_KEPT_SUM, CV_REC_KEPT, CV_REC_READS_OUTSIDE, CV_STATES2, CV_CAPTURE, CV_IF, CV_CALL,
     CV_CALL_ARRAY, CV_INLINE, CV_VECTOR_CALL, CV_VECTOR, CV_EMPTY_RANGE, CV_SIZE_NUMBER, CV_RUNTIME_SIZE,
     CV_TRAJECTORY, CV_REC_HVP, CV_REC_DATA, CV_KEPT_PROD, CV_CALL_RUNTIME, CV_CALL_MAP,
-    CV_ITER_VECTOR_CALL, CV_KEPT_READS_KEPT, CV_FIXED
+    CV_ITER_VECTOR_CALL, CV_KEPT_READS_KEPT, CV_HOIST_LOCAL, CV_FIXED
 };
 
 static const char *const coverage_fixed[CV_FIXED] = {
@@ -58,6 +58,7 @@ static const char *const coverage_fixed[CV_FIXED] = {
     [CV_CALL_MAP] = "calls returning values of a run-time number",
     [CV_ITER_VECTOR_CALL] = "calls of several values inside loops",
     [CV_KEPT_READS_KEPT] = "kept loops reading another's value (sums taken out of loops)",
+    [CV_HOIST_LOCAL] = "sums inside loops reading a local of the loop's body",
 };
 
 /* The rows: the fixed constructs, then one per kind of ops.h that is an operation, then one
@@ -211,6 +212,43 @@ static int cv_iteration_scalar(const char *text, unsigned char *vector_call)
     return found;
 }
 
+/* A sum inside a `for` loop's body reading a scalar assigned earlier in that body: over a
+ * constant range, or over a run-time one taken out of the loop (gen_kept_program's u7, the
+ * same in every step). */
+static int cv_sum_reads_local(const char *text)
+{
+    char local[8][32];
+    int nlocal = 0, depth = 0, in_for = 0;
+    for (const char *line = text; *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 :
+                                                                      line + strlen(line)) {
+        const char *p = line, *end = strchr(line, '\n') ? strchr(line, '\n') : line + strlen(line);
+        while (*p == ' ')
+            p++;
+        if (strncmp(p, "for ", 4) == 0 && memchr(p, '{', (size_t)(end - p))) {
+            in_for = ++depth;
+            nlocal = 0;
+            continue;
+        }
+        const char *q = p;
+        while (isalnum((unsigned char)*q) || *q == '_')
+            q++;
+        const char *sum = strstr(p, "sum(");
+        for (int i = 0; in_for && sum && sum < end && i < nlocal; i++)
+            for (const char *w = strstr(sum, local[i]); w && w < end; w = strstr(w + 1, local[i]))
+                if (cv_word_at(text, w, local[i]))
+                    return 1;
+        if (in_for && q > p && q - p < 32 && nlocal < 8 && strncmp(q, " = ", 3) == 0) {
+            memcpy(local[nlocal], p, (size_t)(q - p));
+            local[nlocal++][q - p] = '\0';
+        }
+        for (const char *c = p; c < end; c++)
+            depth += (*c == '{') - (*c == '}');
+        if (depth < in_for)
+            in_for = 0;
+    }
+    return 0;
+}
+
 /* A size (a file constant or a run-time size) read as a number: outside [] and ranges. */
 static int cv_size_number(const char *text, const char *size)
 {
@@ -275,6 +313,7 @@ static void coverage_count(Coverage *cv, const char *text, const Program *prog)
     has[CV_VECTOR_CALL] = cv_vector_call(text);
     has[CV_ITER_SCALAR] = (unsigned char)cv_iteration_scalar(text, &has[CV_ITER_VECTOR_CALL]);
     has[CV_EMPTY_RANGE] = cv_empty_range(text);
+    has[CV_HOIST_LOCAL] = cv_sum_reads_local(text);
     has[CV_ARRAY2] = strstr(text, "][") != NULL;
     int recurrence_text = strstr(text, "+1] =") || strstr(text, "+ 1] =");
     has[CV_SIZE_NUMBER] = cv_size_number(text, "K");

@@ -966,7 +966,17 @@ static inline void gen_kept_program(Buf *out, uint64_t seed, GenKept *k)
         k->recurrence = 1;
     }
     int hoist = rng_chance(&rng, 30); /* a sum inside a kept sum, reading none of its values */
-    if (hoist) {
+    if (hoist && rng_chance(&rng, 50)) {
+        /* inside a map, beside a local of its body that does not change with the step */
+        static const char *const in_local[] = {"q", "p[0]", "a"};
+        static const char *const in_inner[] = {"x[j]", "y[j]", "u7", "p[0]", "a"};
+        buf_printf(out, "    for i = 0..n-1 {\n        u7 = ");
+        gen_kept_expr(&rng, out, in_local, 3, NULL, 2);
+        buf_printf(out, "\n        h7[i] = y[i]*tanh(0.1*sum(j = 0..n-1, ");
+        gen_kept_expr(&rng, out, in_inner, 5, "j", 2);
+        buf_printf(out, "))\n    }\n    s7 = sum(i = 0..n-1, h7[i]%s)\n",
+                   vcall == 1 ? " + x[i]*sum(j = 0..n-1, m2[j])" : "");
+    } else if (hoist) {
         static const char *const in_inner[] = {"x[j]", "y[j]", "q", "p[0]", "a"};
         buf_printf(out, "    s7 = sum(i = 0..n-1, y[i]*tanh(0.1*sum(j = 0..n-1, ");
         gen_kept_expr(&rng, out, in_inner, 5, "j", 2);

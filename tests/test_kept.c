@@ -396,6 +396,21 @@ static const Model models[] = {
     {"hoistp", "# a product over a run-time range inside a kept sum, reading none of its values\n"
                "hoistp(x[n]; c) = sum(i = 0..n-1, x[i]*prod(j = 0..n-1, 1 + 0.1*c*tanh(x[j])))\n",
      "want_v = 0;", 1, 1, 0},
+    {"hloc", "# a normalisation reading locals of the loop's body that do not change with the\n"
+             "# step (they were taken for the iteration's: refused)\n"
+             "hloc(x[n], sigma) {\n"
+             "    for i = 0..n-1 {\n"
+             "        s2 = sigma^2\n"
+             "        s4 = s2*s2 + 1\n"
+             "        p[i] = exp(-x[i]^2/s2)*s4/sum(j = 0..n-1, exp(-x[j]^2/s4) + s2)\n"
+             "    }\n"
+             "    return sum(i = 0..n-1, p[i]*x[i])\n}\n",
+     "want_v = 0;", 1, 0, 0},
+    {"hcall", "# a call's sum over a whole array inside a kept sum, given an expression of\n"
+              "# values the sum captured (2*s)\n"
+              "inline norm(v[m], c) = sum(j = 0..m-1, (v[j]*c)^2)\n"
+              "hcall(x[n], s) = sum(i = 0..n-1, x[i]/(1 + norm(x, 2*s)))\n",
+     "want_v = 0;", 1, 0, 0},
     {"prodx", "# a product over a run-time range (a recurrence of one state), the loop\n"
               "# variable as a number in its factors\n"
               "prodx(a, x[n]; c[n]) = a*prod(i = 0..n-1, 1 + 0.1*x[i]*c[i] + 0.05*sin(a*i))\n",
@@ -467,6 +482,8 @@ static const char *refused_band(const char *name)
         {"devw", "reads a value computed from the arrays outside it"},
         {"hmap", "a nonlinear function of this sum"},
         {"hnest", "a nonlinear function of this sum"},
+        {"hloc", "a nonlinear function of this sum"},
+        {"hcall", "a nonlinear function of this sum"},
     };
     for (size_t i = 0; i < sizeof refused / sizeof *refused; i++)
         if (strcmp(name, refused[i][0]) == 0)
