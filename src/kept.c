@@ -445,9 +445,12 @@ NodeId kept_node(Lower *L, const Dag *dag, NodeId node)
 }
 
 /* Whether binding b holds something of the kept loop's iteration being lowered (or of a loop
- * a sum is being taken out of): a value it computed (not one it captured: a call's argument),
- * its variable, an array of its values or one it assigns. */
-static int in_iteration(Lower *L, const Binding *b)
+ * a sum is being taken out of), for a reduction written at `at` that would be taken out of
+ * it: a value it computed that changes with the step (not one it captured: a call's
+ * argument), its variable, an array of its values, or a map the reduction is written in the
+ * loop of (another map's elements are functions of their own index: the reduction lowers its
+ * iterations again). */
+static int in_iteration(Lower *L, const Binding *b, Loc at)
 {
     switch (b->kind) {
     case B_SCALAR: {
@@ -464,10 +467,9 @@ static int in_iteration(Lower *L, const Binding *b)
             return 0;
         if (!a->map) /* a call's values or a callee's local array, made in the iteration */
             return b->dag != &L->f->dag;
-        for (uint32_t it = 0; it < L->kept->niters; it++)
-            if (L->kept->iters[it].loop == a->map)
-                return 1;
-        return a->state && L->kept->rec == a->map;
+        if (a->state && L->kept->rec == a->map)
+            return 1;
+        return at.begin >= a->map->loc.begin && at.end <= a->map->loc.end;
     }
     }
     return 1;
@@ -477,9 +479,10 @@ enum { MAX_BOUND = 16 }; /* reductions inside a sum that reads_iteration looks i
 
 /* Whether expression e (in a reduction of a kept loop's iteration) reads anything of that
  * iteration; bound[0..nbound) are the variables of the reductions around e inside it. Deep or
- * crowded expressions count as reading it. *why gets the first binding found that does. */
+ * crowded expressions count as reading it. *why gets the first binding found that does; the
+ * reduction is written at `at`. */
 static int reads_iteration(Lower *L, const Ast *e, const char **bound, int nbound, int depth,
-                           const Binding **why)
+                           const Binding **why, Loc at)
 {
     enum { MAX_DEPTH = 200 };
     if (!e)
@@ -490,7 +493,7 @@ static int reads_iteration(Lower *L, const Ast *e, const char **bound, int nboun
     for (int i = 0; named && i < nbound; i++)
         named = bound[i] != e->name;
     Binding *b = named ? scope_lookup(&L->scope, e->name, lower_frame(L)) : NULL;
-    if (b && in_iteration(L, b)) {
+    if (b && in_iteration(L, b, at)) {
         *why = b;
         return 1;
     }
@@ -498,20 +501,20 @@ static int reads_iteration(Lower *L, const Ast *e, const char **bound, int nboun
         e->args && e->args->kind == A_RANGE) {
         const Ast *range = e->args;
         if (nbound == MAX_BOUND ||
-            reads_iteration(L, range->lhs, bound, nbound, depth + 1, why) ||
-            reads_iteration(L, range->rhs, bound, nbound, depth + 1, why))
+            reads_iteration(L, range->lhs, bound, nbound, depth + 1, why, at) ||
+            reads_iteration(L, range->rhs, bound, nbound, depth + 1, why, at))
             return 1;
         bound[nbound] = range->name;
         for (const Ast *a = range->next; a; a = a->next)
-            if (reads_iteration(L, a, bound, nbound + 1, depth + 1, why))
+            if (reads_iteration(L, a, bound, nbound + 1, depth + 1, why, at))
                 return 1;
         return 0;
     }
-    if (reads_iteration(L, e->lhs, bound, nbound, depth + 1, why) ||
-        reads_iteration(L, e->rhs, bound, nbound, depth + 1, why))
+    if (reads_iteration(L, e->lhs, bound, nbound, depth + 1, why, at) ||
+        reads_iteration(L, e->rhs, bound, nbound, depth + 1, why, at))
         return 1;
     for (const Ast *a = e->args; a; a = a->next)
-        if (reads_iteration(L, a, bound, nbound, depth + 1, why))
+        if (reads_iteration(L, a, bound, nbound, depth + 1, why, at))
             return 1;
     return 0;
 }
@@ -544,7 +547,7 @@ static NodeId hoisted(Lower *L, Ast *e, const Ast *range, Ast *body, const Affin
     const char *bound[MAX_BOUND] = {range->name};
     const Binding *why = NULL;
     if (L->nhoist == MAX_HOIST || lo->c[0] || hi->c[0] ||
-        reads_iteration(L, body, bound, 1, 0, &why)) {
+        reads_iteration(L, body, bound, 1, 0, &why, e->loc)) {
         Buf t = {0};
         why_nested(lo, hi, why, &t);
         diag_error(L->diag, range->loc, "a %s over a run-time range inside a loop over one, "

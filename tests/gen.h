@@ -974,8 +974,10 @@ static inline void gen_kept_program(Buf *out, uint64_t seed, GenKept *k)
         gen_kept_expr(&rng, out, in_local, 3, NULL, 2);
         buf_printf(out, "\n        h7[i] = y[i]*tanh(0.1*sum(j = 0..n-1, ");
         gen_kept_expr(&rng, out, in_inner, 5, "j", 2);
-        buf_printf(out, "))\n    }\n    s7 = sum(i = 0..n-1, h7[i]%s)\n",
-                   vcall == 1 ? " + x[i]*sum(j = 0..n-1, m2[j])" : "");
+        /* the map read by the sum and by a sum inside it (log-softmax's normaliser) */
+        buf_printf(out, "))\n    }\n    s7 = sum(i = 0..n-1, h7[i]%s%s)\n",
+                   vcall == 1 ? " + x[i]*sum(j = 0..n-1, m2[j])" : "",
+                   rng_chance(&rng, 50) ? " - 0.1*y[i]*log(sum(j = 0..n-1, exp(h7[j])))" : "");
     } else if (hoist) {
         static const char *const in_inner[] = {"x[j]", "y[j]", "q", "p[0]", "a"};
         buf_printf(out, "    s7 = sum(i = 0..n-1, y[i]*tanh(0.1*sum(j = 0..n-1, ");
