@@ -52,12 +52,12 @@ static void context_error(Lower *L, Loc loc, const char *fmt, const char *a, con
 }
 
 /* The node limit: unrolling a loop or sum past it is an error at the loop; `sure` when the
- * loop will pass it before it does. */
+ * loop will pass it before it does. A `for` loop's step counts as a node. */
 static int over_limit(Lower *L, Loc loc, int sure)
 {
     if (L->stop)
         return 1;
-    if (L->d->len <= L->max_nodes && !sure)
+    if (L->d->len + L->steps <= L->max_nodes && !sure)
         return 0;
     char limit[32];
     snprintf(limit, sizeof limit, "%u", L->max_nodes);
@@ -1095,9 +1095,12 @@ int lower_stmts(Lower *L, Def *def, Stmt *first, int in_loop, Result *ret, Stmt 
                                            "is written a..a-1)", (long long)from, (long long)to);
                 break;
             }
-            if (!lower_assignable(L, s->name, s->name_loc) || !lower_enter(L, s->loc))
+            if (!lower_assignable(L, s->name, s->name_loc) ||
+                over_limit(L, s->loc, L->d->len + L->steps + (uint64_t)(to - from + 1) >
+                                          L->max_nodes) ||
+                !lower_enter(L, s->loc))
                 break;
-            for (int64_t i = from; i <= to; i++) {
+            for (int64_t i = from; i <= to; i++, L->steps++) {
                 uint32_t mark = L->scope.len;
                 int errors = L->diag->errors;
                 Affine at = affine_num(i);

@@ -475,6 +475,7 @@ static void lower_def_once(Lower *L, Def *def, Func *f)
     L->ncalls = 1;
     L->stop = 0;
     L->nfinals = 0;
+    L->steps = 0;
     L->def_errors = L->diag->errors;
     uint32_t mark = L->scope.len;
     int ok = lower_params(L, def, f);

@@ -256,6 +256,9 @@ struct Lower {
     int recursion_reported; /* a cycle of calls has been reported */
     int def_errors;         /* the error count when the current definition began */
     uint32_t max_nodes;
+    uint64_t steps;         /* the definition's `for` loops' steps unrolled so far: counted
+                               with its nodes against max_nodes (a loop of constants builds
+                               none, but its elements take memory and its steps time) */
     uint32_t unroll;        /* --unroll: sums of constant ranges past this many terms are kept */
     const Ast *values_call; /* a call whose several values an assignment binds (c = cons(x)) */
     Result *values;         /* where they go */
