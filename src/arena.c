@@ -38,9 +38,11 @@ static void out_of_memory(void)
 
 /* Arrays from HUGE_ARRAY bytes up ask Linux for 2 MB pages (a 10^6-operation input's DAG
  * and hash table are tens of MB read at random: with 4 KB pages nearly every probe missed
- * the TLB, and 512 times as many pages were faulted in). glibc maps such blocks apart, at
- * page boundaries; the advice covers the whole 2 MB pages inside, and mremap, which grows
- * them, keeps it. Elsewhere (or where transparent huge pages are off) it does nothing. */
+ * the TLB, and 512 times as many pages were faulted in). The advice covers the whole 2 MB
+ * pages inside the block; it splits the block's mapping, so that growing it copies it
+ * rather than moving its pages (the DAG reserves its room ahead: dag_reserve), which
+ * measured faster than advising the whole mapping. Elsewhere (or where transparent huge
+ * pages are off) it does nothing. */
 #define HUGE_ARRAY (8u << 20)
 #define HUGE_PAGE ((uintptr_t)2 << 20)
 
