@@ -354,37 +354,27 @@ static const Kept *hoisted_from(const Lower *L, const Dag *dag)
 static uint32_t step_cone(const Kept *k, NodeId n, NodeId **out)
 {
     const Dag *d = &k->dag;
-    uint8_t *seen = xrealloc(NULL, d->len);
-    memset(seen, 0, d->len);
-    NodeId *stack = xrealloc(NULL, ((size_t)d->len + 1) * sizeof *stack);
-    uint32_t top = 0, count = 0;
-    int invariant = 1;
-    stack[top++] = n;
-    seen[n] = 1;
-    while (top && invariant) {
-        NodeId id = stack[--top];
-        const Node *nd = &d->nodes[id];
-        if (nd->kind == N_INPUT) {
-            invariant = captured(k, id) != 0;
+    uint8_t *mark = xrealloc(NULL, (size_t)n + 1);
+    memset(mark, 0, (size_t)n + 1);
+    mark[n] = 1;
+    dag_reach(d, n, mark);
+    NodeId *cone = xrealloc(NULL, ((size_t)n + 1) * sizeof *cone);
+    uint32_t count = 0;
+    for (NodeId id = 1; id <= n; id++) {
+        if (!mark[id])
             continue;
+        if (d->nodes[id].kind == N_INPUT && !captured(k, id)) {
+            count = 0;
+            break;
         }
-        NodeId ops[3] = {nd->a, nd->b, nd->c};
-        for (int i = 0; node_is_op(d, id) && i < node_arity(nd->kind); i++)
-            if (!seen[ops[i]]) {
-                seen[ops[i]] = 1;
-                stack[top++] = ops[i];
-            }
+        cone[count++] = id;
     }
-    *out = NULL;
-    if (invariant) {
-        *out = stack;
-        for (NodeId id = 1; id <= n; id++)
-            if (seen[id])
-                stack[count++] = id;
-    } else {
-        free(stack);
+    free(mark);
+    if (!count) {
+        free(cone);
+        cone = NULL;
     }
-    free(seen);
+    *out = cone;
     return count;
 }
 
