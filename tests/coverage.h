@@ -24,7 +24,7 @@ enum {
     CV_KEPT_SUM, CV_REC_KEPT, CV_REC_READS_OUTSIDE, CV_STATES2, CV_CAPTURE, CV_IF, CV_CALL,
     CV_CALL_ARRAY, CV_INLINE, CV_VECTOR_CALL, CV_VECTOR, CV_EMPTY_RANGE, CV_SIZE_NUMBER, CV_RUNTIME_SIZE,
     CV_TRAJECTORY, CV_REC_HVP, CV_REC_DATA, CV_KEPT_PROD, CV_CALL_RUNTIME, CV_CALL_MAP,
-    CV_ITER_VECTOR_CALL, CV_KEPT_READS_KEPT, CV_HOIST_LOCAL, CV_FIXED
+    CV_ITER_VECTOR_CALL, CV_KEPT_READS_KEPT, CV_HOIST_LOCAL, CV_MAP_TWICE, CV_FIXED
 };
 
 static const char *const coverage_fixed[CV_FIXED] = {
@@ -59,6 +59,7 @@ static const char *const coverage_fixed[CV_FIXED] = {
     [CV_ITER_VECTOR_CALL] = "calls of several values inside loops",
     [CV_KEPT_READS_KEPT] = "kept loops reading another's value (sums taken out of loops)",
     [CV_HOIST_LOCAL] = "sums inside loops reading a local of the loop's body",
+    [CV_MAP_TWICE] = "maps read by a sum and by a sum inside it",
 };
 
 /* The rows: the fixed constructs, then one per kind of ops.h that is an operation, then one
@@ -249,6 +250,40 @@ static int cv_sum_reads_local(const char *text)
     return 0;
 }
 
+/* A line with a sum inside a sum where an array a `for` loop assigns (`NAME[i] = ` in the
+ * text) is read both inside the inner sum and before it (log-softmax's `z[c] - log(sum(k,
+ * exp(z[k])))`). */
+static int cv_map_read_twice(const char *text)
+{
+    for (const char *line = text; *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 :
+                                                                      line + strlen(line)) {
+        const char *end = strchr(line, '\n') ? strchr(line, '\n') : line + strlen(line);
+        const char *outer = strstr(line, "sum(");
+        const char *inner = outer ? strstr(outer + 4, "sum(") : NULL;
+        if (!inner || inner >= end)
+            continue;
+        for (const char *p = inner; p < end; p++) {
+            const char *q = p;
+            while (q < end && (isalnum((unsigned char)*q) || *q == '_'))
+                q++;
+            int starts = p == line || !(isalnum((unsigned char)p[-1]) || p[-1] == '_');
+            if (q == p || *q != '[' || !starts)
+                continue;
+            char name[32], assigned[40];
+            if (q - p >= 24)
+                continue;
+            memcpy(name, p, (size_t)(q - p));
+            name[q - p] = '\0';
+            snprintf(assigned, sizeof assigned, "%s[i] = ", name);
+            for (const char *w = strstr(outer, name); w && w < inner; w = strstr(w + 1, name))
+                if (cv_word_at(text, w, name) && w[q - p] == '[' && strstr(text, assigned))
+                    return 1;
+            p = q;
+        }
+    }
+    return 0;
+}
+
 /* A size (a file constant or a run-time size) read as a number: outside [] and ranges. */
 static int cv_size_number(const char *text, const char *size)
 {
@@ -314,6 +349,7 @@ static void coverage_count(Coverage *cv, const char *text, const Program *prog)
     has[CV_ITER_SCALAR] = (unsigned char)cv_iteration_scalar(text, &has[CV_ITER_VECTOR_CALL]);
     has[CV_EMPTY_RANGE] = cv_empty_range(text);
     has[CV_HOIST_LOCAL] = cv_sum_reads_local(text);
+    has[CV_MAP_TWICE] = cv_map_read_twice(text);
     has[CV_ARRAY2] = strstr(text, "][") != NULL;
     int recurrence_text = strstr(text, "+1] =") || strstr(text, "+ 1] =");
     has[CV_SIZE_NUMBER] = cv_size_number(text, "K");
