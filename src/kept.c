@@ -409,6 +409,8 @@ static NodeId uncaptured(Lower *L, const Kept *k, NodeId n)
         else
             to[id] = dag_op(fd, (NodeKind)nd->kind, nd->a ? to[nd->a] : 0,
                             nd->b ? to[nd->b] : 0, nd->c ? to[nd->c] : 0);
+        if (nd->kind != N_INPUT)
+            copy_meta(fd, to[id], &k->dag, id); /* its source name and line, as hoist's */
     }
     NodeId r = to[n];
     free(to);
