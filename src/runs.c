@@ -519,27 +519,38 @@ static void plan_rotations(DefOut *e, const Entry *entry, const Body *b, Runs *r
 void runs_plan(DefOut *e, const Entry *entry, Body *b, Runs *rs)
 {
     Sched *s = &e->s;
-    uint32_t n = entry->nroots, before = 0;
-    NodeId *roots = xrealloc(NULL, (n + 1) * sizeof *roots);
+    uint32_t n = entry->nroots, nread = 0;
+    NodeId *roots = xrealloc(NULL, (n + 1) * sizeof *roots), *read = NULL;
+    uint8_t *seen = xrealloc(NULL, s->f->dag.len);
+    memset(seen, 0, s->f->dag.len);
     memcpy(roots, entry->roots, n * sizeof *roots);
+    /* until the runs read nothing the body lacks: what they read only grows (a read no
+     * longer needed when the runs change stays a local, so the body never shrinks back
+     * and the plan cannot cycle) */
     for (;;) {
         sched_body(s, roots, (int)n, b, 0);
         choose_runs(e, entry, b, rs);
-        n = entry->nroots;
+        nread = 0;
         for (int j = 0; j < rs->n; j++)
-            runs_reads(e, b, entry, &rs->run[j], &roots, &n);
+            runs_reads(e, b, entry, &rs->run[j], &read, &nread);
+        uint32_t before = n;
+        roots = xrealloc(roots, ((size_t)n + nread + 1) * sizeof *roots);
+        for (uint32_t k = 0; k < nread; k++)
+            if (!seen[read[k]]) {
+                seen[read[k]] = 1;
+                s->keep[read[k]] = KEEP_LOCAL;
+                roots[n++] = read[k];
+            }
         if (n == before)
             break;
-        /* what the runs read are locals, in the body choose_runs reads next */
-        for (uint32_t k = entry->nroots; k < n; k++)
-            s->keep[roots[k]] = KEEP_LOCAL;
-        before = n;
         body_free(b);
         runs_free(rs);
     }
     for (uint32_t k = entry->nroots; k < n; k++)
         s->keep[roots[k]] = 0;
     free(roots);
+    free(read);
+    free(seen);
     plan_rotations(e, entry, b, rs);
 }
 

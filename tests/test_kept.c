@@ -419,6 +419,15 @@ static const Model models[] = {
             "    return 0.01*sum(c = 0..n-1, z[c]^2)\n"
             "           - sum(c = 0..n-1, y[c]*(z[c] - log(sum(k = 0..n-1, exp(z[k])))))\n}\n",
      "want_v = 0;", 1, 0, 0},
+    {"hvpord", "# a sum the same at every step beside another sum: hvp's tangent loop of the\n"
+               "# first read values printed after it (the plan stopped when the runs read as\n"
+               "# many values as before, not the same ones)\n"
+               "hvpord(p[2]; y[n]) {\n"
+               "    for i = 0..n-1 { h[i] = 1.5/(2 + cos(p[1])) }\n"
+               "    s1 = sum(i = 0..n-1, max(0.75, sinh(h[i])))\n"
+               "    s2 = sum(i = 0..n-1, y[i]*p[0]/(2 + cos(p[0])))\n"
+               "    return 2^sin(1.5/(1 + s1^2)) + s1 - s2\n}\n",
+     "want_v = pow(2, sin(1.5));", 1, 0, 0},
     {"prodx", "# a product over a run-time range (a recurrence of one state), the loop\n"
               "# variable as a number in its factors\n"
               "prodx(a, x[n]; c[n]) = a*prod(i = 0..n-1, 1 + 0.1*x[i]*c[i] + 0.05*sin(a*i))\n",
@@ -493,6 +502,7 @@ static const char *refused_band(const char *name)
         {"hloc", "a nonlinear function of this sum"},
         {"hcall", "a nonlinear function of this sum"},
         {"lsm", "a nonlinear function of this sum"},
+        {"hvpord", "a nonlinear function of this sum"},
     };
     for (size_t i = 0; i < sizeof refused / sizeof *refused; i++)
         if (strcmp(name, refused[i][0]) == 0)
