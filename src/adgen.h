@@ -491,7 +491,10 @@ typedef struct {
     Affine at, len;       /* len: hi - lo + 2 of the recurrence */
     uint32_t areas;       /* its regions of len in the work array: values, then tangents or
                              adjoints (2); with hvp built, values, tangents, adjoints and the
-                             adjoints' tangents (4) (set by func_differentiate) */
+                             adjoints' tangents (4); with jac's directions, at least a region
+                             of tangents per direction after the values (set by
+                             func_differentiate) */
+    uint32_t bar_area;    /* the region of its adjoints: 2 with hvp built, else 1 */
 } Traj;
 
 typedef struct Func Func;
@@ -796,6 +799,13 @@ int func_pattern_code(const Func *f, EntryKind k);
 /* The entry point whose columns make f's entry point k, when f has kept loops: jvp's make
  * the Jacobian, hvp's the Hessian, one call a differentiated scalar; else ENTRY_KINDS. */
 EntryKind func_columns(const Func *f, EntryKind k);
+/* The most columns a Jacobian through kept loops computes in one pass (func_directions). */
+enum { MAX_DIRECTIONS = 64 };
+/* The number of directions f's jac computes together, in one pass of its loops (the values
+ * once, each step's tangents along every differentiated scalar in a loop over them), or 0
+ * when its columns are jvp's calls: with kept loops, jac asked for, at most MAX_DIRECTIONS
+ * differentiated scalars, all of constant size and read by no loop as elements. */
+uint32_t func_directions(const Func *f);
 /* The entry points f prints: those asked for, and those whose columns make one (printed as
  * static helpers when not asked for). */
 unsigned func_printed(const Func *f);

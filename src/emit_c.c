@@ -631,6 +631,10 @@ static void put_caveats(Buf *t, const DefOut *e, const Entry *entry)
     else if (columns != ENTRY_KINDS && f->band.colours && entry_info[entry->kind].sparse)
         buf_printf(t, "; it calls %s %u times, along the elements of one colour each (no row "
                    "meets two columns of one colour)", e->fn[columns], f->band.ncolours);
+    else if (entry->kind == ENTRY_JAC && func_directions(f))
+        buf_printf(t, "; one pass of the loops computes the values and the %u columns, each "
+                   "step's values once and their tangents along every differentiated scalar "
+                   "in a loop over them", func_directions(f));
     else if (columns != ENTRY_KINDS)
         buf_printf(t, "; it calls %s once per differentiated scalar, a column each%s",
                    e->fn[columns], entry_info[entry->kind].sparse ?
@@ -1047,6 +1051,11 @@ static void schedule_entry(DefOut *e, EntryKind k, Entry *entries, Body *bodies,
 {
     sched_entry(&e->s, k, &entries[k]);
     matrix_csc_stores(e, &entries[k]);
+    if (k == ENTRY_JAC && func_directions(e->s.f)) { /* jvp's nodes along every direction */
+        sched_entry(&e->s, ENTRY_JVP, &e->dir_jvp);
+        runs_plan(e, &e->dir_jvp, &bodies[k], &runs[k]);
+        return;
+    }
     if (func_columns(e->s.f, k) != ENTRY_KINDS) /* calls, not a body of its own */
         return;
     if (e->s.f->nloops) {
@@ -1110,6 +1119,8 @@ static void schedule_definition(DefOut *e, Entry *entries, Body *bodies, Runs *r
         columns |= (e->s.f->entries >> k & 1) && func_columns(e->s.f, (EntryKind)k) != ENTRY_KINDS;
     for (int k = 0; columns && k < 4; k++)
         e->col_var[k] = names_claim(&e->s.names, col_names[k]);
+    if (func_directions(e->s.f))
+        e->dir_var = names_claim(&e->s.names, "d");
     for (int i = 0; ckp_wanted(e->s.f) && i < e->s.f->nloops; i++)
         if (e->s.f->loops[i].nstate)
             ckp_name_locals(e, &e->s.f->loops[i]);
@@ -1259,6 +1270,9 @@ static void put_entry(Emitter *em, DefOut *e, Entry *entry, Body *b, Runs *rs,
         free(names);
     } else if (entry_info[k].sparse && f->band.colours) {
         matrix_put_band(em, e, entry);
+    } else if (k == ENTRY_JAC && func_directions(f)) {
+        loops_put_jac(em, e, entry, b, rs);
+        entry_free(&e->dir_jvp);
     } else if (func_columns(f, k) != ENTRY_KINDS) {
         matrix_put_columns(out, e, entry);
     } else if (entry_info[k].batch) {

@@ -15,6 +15,23 @@
 #include "emit.h"
 
 static const char *const literal_zero[] = {"0.0", "0.0f", "0.0L"};
+static const char *const literal_one[] = {"1.0", "1.0f", "1.0L"};
+
+/* "for (long d = 0; d < 4; d++)": jac's loop over its directions, without the newline. */
+static void put_dir_loop(Buf *out, const DefOut *e, const char *indent)
+{
+    buf_printf(out, "%sfor (long %s = 0; %s < %u; %s++)", indent, e->dir_var, e->dir_var, e->ndir,
+               e->dir_var);
+}
+
+/* An array of jac's directions, `double x_dot[4];`, and the loop filling it, up to the value
+ * its element `elem` (`x_dot[d]`) is assigned. */
+static void put_dir_array(Buf *out, const DefOut *e, const char *base, const char *elem)
+{
+    buf_printf(out, "    %s %s[%u];\n", real_type[e->opt->compile.real], base, e->ndir);
+    put_dir_loop(out, e, "    ");
+    buf_printf(out, "\n        %s = ", elem);
+}
 
 /* ---- a run as a C loop ---------------------------------------------------------------------- */
 
@@ -55,13 +72,23 @@ static const char *load_ref(const DefOut *e, const Load *ld, const char *var, Ou
     const Traj *t = &e->s.f->traj[-1 - ld->param];
     /* its region: values, tangents, adjoints (after the values when there are no tangents),
      * the adjoints' tangents */
-    int64_t region = which == OUT_TRAJ ? 0 : which == OUT_TRAJ_DOT ? 1 : hv ? 3 :
-                     t->areas == 4 ? 2 : 1;
+    int64_t region = which == OUT_TRAJ ? 0 : which == OUT_TRAJ_DOT ? 1 : hv ? 3 : t->bar_area;
     Affine at = ld->at;
     for (int s = 0; s <= MAX_SIZES; s++)
         at.c[s] += t->at.c[s] + region * t->len.c[s];
     at.k += t->at.k + region * t->len.k;
-    return load_text(e, e->s.work, var, &at);
+    if (which != OUT_TRAJ_DOT || !e->ndir)
+        return load_text(e, e->s.work, var, &at);
+    /* jac's directions: direction d's tangents in region 1 + d */
+    Buf b = {0};
+    buf_printf(&b, "%s[", e->s.work);
+    print_affine(&b, e, var, &at);
+    buf_printf(&b, " + %s * (", e->dir_var);
+    print_affine(&b, e, var, &t->len);
+    buf_puts(&b, ")]");
+    const char *s = arena_strndup(e->s.arena, b.data, b.len);
+    buf_free(&b);
+    return s;
 }
 
 /* Where a recurrence's state j is in its trajectory, of `which` (load_ref's): after the step
@@ -144,7 +171,19 @@ static const char *value_text(const DefOut *e, const Loop *lp, const char *array
     for (int s = 1; s <= MAX_SIZES; s++)
         at.c[s] = -(int64_t)lp->result * lp->lo.c[s];
     at.k = (int64_t)j - (int64_t)lp->result * lp->lo.k;
-    return load_text(e, array, var, &at);
+    if (array != e->s.out_dot || !e->ndir)
+        return load_text(e, array, var, &at);
+    /* jac's directions: the tangent along direction d is the value's row's column d */
+    for (int s = 0; s <= MAX_SIZES; s++)
+        at.c[s] *= e->ndir;
+    at.k *= e->ndir;
+    Buf b = {0};
+    buf_printf(&b, "%s[", e->s.jac);
+    print_affine(&b, e, var, &at);
+    buf_printf(&b, " + %s]", e->dir_var);
+    const char *s = arena_strndup(e->s.arena, b.data, b.len);
+    buf_free(&b);
+    return s;
 }
 
 /* The statements of a run's iteration after its locals: first what reads the carried values
@@ -434,16 +473,30 @@ static void put_carried(Buf *out, const DefOut *e, const Entry *entry, const Bod
     const char **local = e->s.local;
     uint32_t nout = loop_results(lp);
     int rec = lp->nstate > 0, back = r->kind >= RUN_REVERSE;
-    for (uint32_t k = 0; k < n; k++)
-        if (runs_out_slot(f, lp, entry->kind, &o[k]) != UINT32_MAX)
-            buf_printf(out, "    %s %s = %s;\n", real, into[k], zero);
+    for (uint32_t k = 0; k < n; k++) {
+        if (runs_out_slot(f, lp, entry->kind, &o[k]) == UINT32_MAX)
+            continue;
+        if (e->ndir && o[k].kind == OUT_RESULT_DOT) /* a sum's tangent per direction */
+            put_dir_array(out, e, e->dir_base[f->input[lp->dot_slot + o[k].idx]], into[k]);
+        else
+            buf_printf(out, "    %s %s = ", real, into[k]);
+        buf_printf(out, "%s;\n", zero);
+    }
     for (uint32_t j = 0; rec && !back && j < nout; j++)
         buf_printf(out, "    %s %s = %s;\n", real, local[f->input[lp->slot + j]],
                    outer_text(&outer, lp->init[j]));
-    for (uint32_t j = 0; rec && r->kind == RUN_TANGENT && j < nout; j++)
-        if (loop_result_active(lp, j))
-            buf_printf(out, "    %s %s = %s;\n", real, local[f->input[lp->dot_slot + j]],
-                       outer_text(&outer, loop_sweep(f, lp, entry->kind)->cap_dot[lp->ncap + j]));
+    for (uint32_t j = 0; rec && r->kind == RUN_TANGENT && j < nout; j++) {
+        if (!loop_result_active(lp, j))
+            continue;
+        NodeId dot = f->input[lp->dot_slot + j];
+        const char *first = outer_text(&outer,
+                                       loop_sweep(f, lp, entry->kind)->cap_dot[lp->ncap + j]);
+        if (e->ndir) /* a state's tangent per direction */
+            put_dir_array(out, e, e->dir_base[dot], local[dot]);
+        else
+            buf_printf(out, "    %s %s = ", real, local[dot]);
+        buf_printf(out, "%s;\n", first);
+    }
     EntryKind seeds = r->kind == RUN_REVERSE_TANGENT ? ENTRY_GRAD : entry->kind;
     for (uint32_t k = 0; k < n; k++)
         if (o[k].kind == OUT_STATE_BAR || o[k].kind == OUT_STATE_HV)
@@ -462,6 +515,10 @@ static void put_carried(Buf *out, const DefOut *e, const Entry *entry, const Bod
     /* the trajectories' first elements: the states before the loop */
     for (uint32_t k = 0; k < n; k++) {
         uint32_t j = o[k].idx;
+        if (e->ndir && o[k].kind == OUT_TRAJ_DOT) {
+            put_dir_loop(out, e, "    ");
+            buf_puts(out, "\n    ");
+        }
         if (o[k].kind == OUT_TRAJ || o[k].kind == OUT_TRAJ_DOT || o[k].kind == OUT_TRAJ_ZERO ||
             o[k].kind == OUT_TRAJ_HV_ZERO)
             buf_printf(out, "    %s = %s;\n", traj_text(e, lp, j, e->loop_var[r->loop], 0,
@@ -538,6 +595,53 @@ static void put_loop_head(Emitter *em, const DefOut *e, const Run *r, int ckp,
     buf_printf(out, "; %s%s) {\n", var, back && rec ? "--" : "++");
 }
 
+/* Marks in dep (a byte per node of d, the inputs marked) every node that reads a marked one:
+ * d's operands come before what reads them. */
+static void spread_dep(const Dag *d, uint8_t *dep)
+{
+    for (NodeId id = 0; id < d->len; id++) {
+        if (!node_is_op(d, id))
+            continue;
+        const Node *nd = &d->nodes[id];
+        NodeId ops[3] = {nd->a, nd->b, nd->c};
+        for (int i = 0; i < node_arity(nd->kind); i++)
+            dep[id] |= dep[ops[i]];
+    }
+}
+
+/* In jac's pass along its directions, per node of run r's iteration: 1 where it depends on
+ * the direction (it reads a tangent of what the iteration reads). */
+static uint8_t *iteration_dep(const DefOut *e, const Run *r)
+{
+    const Func *body = e->s.f->loops[r->loop].body;
+    uint8_t *dep = xrealloc(NULL, body->dag.len);
+    memset(dep, 0, body->dag.len);
+    for (uint32_t k = 0; k < body->ndiff; k++)
+        dep[body->input[body->dot_slot + k]] = 1;
+    spread_dep(&body->dag, dep);
+    return dep;
+}
+
+/* Marks as locals the values the tangents of an iteration read (dep: iteration_dep), so that
+ * the loop over the directions reads them, not computes them again per direction; returns
+ * which it marked, for the marks to be taken back once the iteration is scheduled. */
+static uint8_t *iteration_hold(DefOut *be, const uint8_t *dep)
+{
+    const Dag *d = &be->s.f->dag;
+    uint8_t *held = xrealloc(NULL, d->len);
+    memset(held, 0, d->len);
+    for (NodeId id = 0; id < d->len; id++) {
+        if (!dep[id] || !node_is_op(d, id))
+            continue;
+        const Node *nd = &d->nodes[id];
+        NodeId ops[3] = {nd->a, nd->b, nd->c};
+        for (int i = 0; i < node_arity(nd->kind); i++)
+            if (!dep[ops[i]] && node_is_op(d, ops[i]) && !be->s.keep[ops[i]])
+                be->s.keep[ops[i]] = held[ops[i]] = KEEP_LOCAL;
+    }
+    return held;
+}
+
 /* The iteration of run r computing its n outputs o (roots[k] into[k], added when adds[k]),
  * its inputs named: the flags never true in it, its locals, then its outputs, at `indent`.
  * Unless tape is NULL, the tape it reads is named once its body is scheduled (a local named
@@ -549,16 +653,59 @@ static void put_iteration(Emitter *em, const DefOut *e, const Run *r, const RunO
 {
     DefOut *be = &e->loops[r->loop];
     Body bb;
+    uint8_t *dep = e->ndir && r->kind == RUN_TANGENT ? iteration_dep(e, r) : NULL;
+    uint8_t *held = dep ? iteration_hold(be, dep) : NULL;
     if (schedule_iteration(e, r, roots, n, flag, &bb)) /* not const: C++ would take it for a
                                                            constant operand */
         buf_printf(em->out, "%sint %s = 0;\n", indent, e->never);
+    for (NodeId id = 0; held && id < be->s.f->dag.len; id++)
+        if (held[id])
+            be->s.keep[id] = 0;
+    free(held);
     if (tape)
         tape_name(e, r, tape, ckp);
     Printer pr = {be, &bb, 0};
     for (uint32_t k = 0; k < bb.n; k++)
-        if (bb.local[k])
+        if (bb.local[k] && !(dep && dep[bb.nodes[k]]))
             print_local(em, &pr, bb.nodes[k], indent);
-    put_run_outputs(em->out, &pr, e->old, o, roots, into, adds, n, indent);
+    if (!dep) {
+        put_run_outputs(em->out, &pr, e->old, o, roots, into, adds, n, indent);
+        body_free(&bb);
+        return;
+    }
+    /* jac's directions: the tangents in a loop over them, then the values */
+    RunOut *so = xrealloc(NULL, (n + 1) * sizeof *so);
+    NodeId *sr = xrealloc(NULL, (n + 1) * sizeof *sr);
+    const char **si = xrealloc(NULL, (n + 1) * sizeof *si);
+    uint8_t *sa = xrealloc(NULL, n + 1);
+    Buf inner = {0};
+    buf_printf(&inner, "%s    ", indent);
+    put_dir_loop(em->out, e, indent);
+    buf_puts(em->out, " {\n");
+    for (uint32_t k = 0; k < bb.n; k++)
+        if (bb.local[k] && dep[bb.nodes[k]])
+            print_local(em, &pr, bb.nodes[k], inner.data);
+    for (int tangents = 1; tangents >= 0; tangents--) {
+        uint32_t m = 0;
+        for (uint32_t k = 0; k < n; k++)
+            if ((o[k].kind == OUT_RESULT_DOT || o[k].kind == OUT_TRAJ_DOT ||
+                 o[k].kind == OUT_VALUE_DOT) == tangents) {
+                so[m] = o[k];
+                sr[m] = roots[k];
+                si[m] = into[k];
+                sa[m++] = adds[k];
+            }
+        put_run_outputs(em->out, &pr, e->old, so, sr, si, sa, m,
+                        tangents ? inner.data : indent);
+        if (tangents)
+            buf_printf(em->out, "%s}\n", indent);
+    }
+    buf_free(&inner);
+    free(so);
+    free(sr);
+    free(si);
+    free(sa);
+    free(dep);
     body_free(&bb);
 }
 
@@ -848,6 +995,21 @@ static int runs_before(const DefOut *e, const Entry *entry, const Body *b, const
 static void pull_local(Emitter *em, const DefOut *e, const Entry *entry, const Body *b,
                        Runs *rs, long k);
 
+/* A local of the body: in jac's pass along its directions, one that depends on the direction
+ * is an array of them, filled by a loop. */
+static void put_local(Emitter *em, const Printer *pr, NodeId id)
+{
+    const DefOut *e = pr->e;
+    if (!e->ndir || !e->dir_dep[id]) {
+        print_local(em, pr, id, "    ");
+        return;
+    }
+    lines_at_source(em, lines_of(e->s.f, id));
+    put_dir_array(em->out, e, e->dir_base[id], e->s.local[id]);
+    print_node(em->out, pr, id);
+    buf_puts(em->out, ";\n");
+}
+
 /* The locals node id's expression reads (through the operands printed inside it), printed
  * first if they are not yet. */
 static void pull_operands(Emitter *em, const DefOut *e, const Entry *entry, const Body *b,
@@ -903,7 +1065,7 @@ static void pull_local(Emitter *em, const DefOut *e, const Entry *entry, const B
     Printer pr = {e, b, 0};
     pull_operands(em, e, entry, b, rs, id, 1);
     put_runs_to(em, e, entry, b, rs, run_needed(&pr, rs, id, 1));
-    print_local(em, &pr, id, "    ");
+    put_local(em, &pr, id);
 }
 
 /* ---- the body ------------------------------------------------------------------------------- */
@@ -941,12 +1103,14 @@ void loops_put_body(Emitter *em, const DefOut *e, const Entry *entry, const Body
         if (k == pa->size && !(loaded[i] & USE_VALUE))
             buf_printf(out, "    (void)%s;\n", e->s.param[i]);
     }
-    /* an argument nothing reads or stores (a direction the result does not depend on) */
-    for (int i = 0; i < entry->nargs; i++) {
-        const Arg *a = &entry->args[i];
-        int used = a->fill;
-        for (uint32_t r = 0; r < entry->nstores && !used; r++)
-            used = entry->arg[r] == i;
+    /* an argument nothing reads or stores (a direction the result does not depend on); jac
+     * along its directions has its own, and stores the columns */
+    const Entry *has = e->ndir ? e->dir_jac : entry;
+    for (int i = 0; i < has->nargs; i++) {
+        const Arg *a = &has->args[i];
+        int used = a->fill || (e->ndir && a->name == e->s.jac);
+        for (uint32_t r = 0; r < has->nstores && !used; r++)
+            used = has->arg[r] == i;
         for (uint32_t k = 0; !a->out && k < a->size && !used; k++)
             used = body_find(&e->s, b, f->input[a->slot + k]) >= 0;
         if (a->param >= 0)
@@ -1003,14 +1167,70 @@ void loops_put_body(Emitter *em, const DefOut *e, const Entry *entry, const Body
         if (rs)
             pull_local(em, e, entry, b, rs, (long)k);
         else
-            print_local(em, &pr, id, "    ");
+            put_local(em, &pr, id);
     }
     if (rs)
         put_runs_to(em, e, entry, b, rs, rs->n - 1);
     if (titled && section >= 0)
         buf_puts(out, "\n");
     print_fill_loops(out, e, entry);
-    for (uint32_t r = 0; r < entry->nstores; r++)
-        print_store(em, &pr, entry, r);
+    for (uint32_t r = 0; r < entry->nstores; r++) {
+        if (!e->ndir || entry->args[entry->arg[r]].name != e->s.out_dot) {
+            print_store(em, &pr, entry, r);
+            continue;
+        }
+        /* jac along its directions: the tangents of value r are its row */
+        lines_at_source(em, lines_of(f, entry->roots[r]));
+        put_dir_loop(out, e, "    ");
+        buf_printf(out, "\n        %s[%u + %s] = ", e->s.jac, entry->elem[r] * e->ndir,
+                   e->dir_var);
+        print_expr(out, &pr, entry->roots[r]);
+        buf_puts(out, ";\n");
+    }
     print_return(em, &pr, entry);
+}
+
+void loops_put_jac(Emitter *em, DefOut *e, const Entry *jac, const Body *b, Runs *rs)
+{
+    const Func *f = e->s.f;
+    const Dag *d = &f->dag;
+    const char **local = e->s.local;
+    uint8_t *dep = xrealloc(NULL, d->len);
+    const char **base = xrealloc(NULL, d->len * sizeof *base);
+    memset(dep, 0, d->len);
+    /* what depends on the direction: the differentiated scalars' tangents, the loops' */
+    for (uint32_t k = 0; k < f->ndiff; k++)
+        dep[f->input[f->dot_slot + k]] = 1;
+    for (int i = 0; i < f->nloops; i++)
+        for (uint32_t j = 0; f->loops[i].active && j < loop_results(&f->loops[i]); j++)
+            dep[f->input[f->loops[i].dot_slot + j]] = 1;
+    spread_dep(d, dep);
+    memcpy(base, local, d->len * sizeof *base);
+    /* direction d is the unit one of differentiated scalar d; what depends on it is an
+     * array of the directions, read at d */
+    Buf t = {0};
+    for (NodeId id = 0; id < d->len; id++) {
+        if (!dep[id] || !local[id])
+            continue;
+        t.len = 0;
+        buf_printf(&t, "%s[%s]", local[id], e->dir_var);
+        local[id] = arena_strndup(e->s.arena, t.data, t.len);
+    }
+    for (uint32_t k = 0; k < f->ndiff; k++) {
+        t.len = 0;
+        buf_printf(&t, "(%s == %u ? %s : %s)", e->dir_var, k,
+                   literal_one[e->opt->compile.real], literal_zero[e->opt->compile.real]);
+        local[f->input[f->dot_slot + k]] = arena_strndup(e->s.arena, t.data, t.len);
+    }
+    buf_free(&t);
+    e->ndir = f->ndiff;
+    e->dir_jac = jac;
+    e->dir_dep = dep;
+    e->dir_base = base;
+    loops_put_body(em, e, &e->dir_jvp, b, rs);
+    e->ndir = 0;
+    for (NodeId id = 0; id < d->len; id++)
+        local[id] = base[id];
+    free(dep);
+    free(base);
 }

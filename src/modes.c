@@ -116,19 +116,35 @@ EntryKind func_columns(const Func *f, EntryKind k)
            k == ENTRY_HESS || k == ENTRY_HESS_SPARSE ? ENTRY_HVP : ENTRY_KINDS;
 }
 
+uint32_t func_directions(const Func *f)
+{
+    if (!(f->entries & 1u << ENTRY_JAC) || !f->nloops || func_runtime_columns(f))
+        return 0;
+    for (int i = 0; i < f->nloops; i++)
+        for (uint32_t l = 0; l < f->loops[i].nload; l++)
+            if (f->loops[i].load[l].param >= 0 &&
+                f->params[f->loops[i].load[l].param].kind == PARAM_DIFF)
+                return 0;
+    uint32_t n = 0;
+    for (int p = 0; p < f->nparams; p++)
+        n += f->params[p].kind == PARAM_DIFF ? f->params[p].size : 0;
+    return n <= MAX_DIRECTIONS ? n : 0;
+}
+
 unsigned func_printed(const Func *f)
 {
     unsigned kinds = f->entries;
     for (int k = 0; k < ENTRY_KINDS; k++)
         if (f->entries & 1u << k && func_columns(f, (EntryKind)k) != ENTRY_KINDS &&
-            !(k == ENTRY_HESS_SPARSE && f->band.elements)) /* no products: the terms' own */
+            !(k == ENTRY_HESS_SPARSE && f->band.elements) && /* no products: the terms' own */
+            !(k == ENTRY_JAC && func_directions(f))) /* its own pass of jvp's nodes */
             kinds |= 1u << func_columns(f, (EntryKind)k);
     return kinds;
 }
 
 unsigned func_built(const Func *f)
 {
-    unsigned kinds = func_printed(f);
+    unsigned kinds = func_printed(f) | (func_directions(f) ? 1u << ENTRY_JVP : 0);
     for (int k = 0; k < ENTRY_KINDS; k++)
         if (kinds & 1u << k)
             kinds |= 1u << entry_info[k].of;
@@ -1094,6 +1110,9 @@ void func_differentiate(Func *f)
     for (int t = 0; t < f->ntraj; t++) {
         f->traj[t].at = at;
         f->traj[t].areas = want & 1u << ENTRY_HVP ? 4 : 2;
+        f->traj[t].bar_area = want & 1u << ENTRY_HVP ? 2 : 1;
+        if (func_directions(f) + 1 > f->traj[t].areas)
+            f->traj[t].areas = func_directions(f) + 1;
         for (int s = 1; s <= MAX_SIZES; s++)
             at.c[s] += f->traj[t].areas * f->traj[t].len.c[s];
         at.k += f->traj[t].areas * f->traj[t].len.k;

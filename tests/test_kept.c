@@ -1523,6 +1523,61 @@ static void test_kept_map_in_recurrence(void **state)
     kept_beside_unrolled("rm", "grad,jvp,vjp,jac", "n=4");
 }
 
+/* jac along all its directions in one pass (func_directions): a map of two values a step
+ * reading a recurrence's trajectory and a sum over it (an outer tangent per direction, read
+ * in the map's loop). Against the unrolled form at n = 3, and against jvp along each unit
+ * direction to the bit (what jac was made of before); with more directions than it takes in
+ * one pass (65 scalars), jac calls jvp per column, against the unrolled form too. */
+static void test_kept_jac_directions(void **state)
+{
+    (void)state;
+    spit(OUT "/jd.expr",
+         "w2(p[3], q; y[n]) {\n    x[0] = p[0]\n    v[0] = q\n    for k = 0..n-1 {\n"
+         "        x[k+1] = x[k] + 0.1*v[k]*p[1]\n"
+         "        v[k+1] = v[k] - 0.1*sin(x[k]) + p[2]*y[k]\n    }\n"
+         "    s = sum(k = 0..n-1, x[k+1]*y[k])\n    for i = 0..n-1 {\n"
+         "        r[i][0] = x[i+1] - y[i]*s\n        r[i][1] = v[i+1]*q*exp(s)\n    }\n"
+         "    return r\n}\n"
+         "wide(p[65]; y[n]) {\n"
+         "    for i = 0..n-1 { r[i] = y[i]*sum(j = 0..64, p[j]*sin(j*y[i])) }\n"
+         "    return r\n}\n");
+    spit(OUT "/jd_main.c",
+         "#include <math.h>\n#include <stdio.h>\n#include <stdlib.h>\n"
+         "#include \"jd_k.h\"\n#include \"jd_u.h\"\n"
+         "static int far(double a, double b)\n{\n"
+         "    return !(fabs(a - b) <= 1e-13 * (1 + fabs(b)));\n}\n"
+         "int main(void)\n{\n"
+         "    double p[65], q = 0.9, y[3] = {0.5, -0.25, 1.5}, ok[6], ou[6], ov[6], od[6];\n"
+         "    double jk[65 * 3], ju[65 * 3], dir[4], *w = malloc(K_W2_WORK(3) * sizeof *w);\n"
+         "    int bad = 0;\n"
+         "    for (int j = 0; j < 65; j++)\n        p[j] = 0.7 + 0.1 * j;\n"
+         "    k_w2_jac(3, p, q, y, ok, jk, w);\n    u_w2_jac(p, q, y, ou, ju);\n"
+         "    for (int i = 0; i < 6; i++)\n        bad |= far(ok[i], ou[i]);\n"
+         "    for (int i = 0; i < 24; i++)\n        bad |= far(jk[i], ju[i]);\n"
+         "    for (int c = 0; c < 4; c++) {\n"
+         "        for (int j = 0; j < 4; j++)\n            dir[j] = j == c;\n"
+         "        k_w2_jvp(3, p, q, y, dir, dir[3], ov, od, w);\n"
+         "        for (int i = 0; i < 6; i++)\n"
+         "            bad |= od[i] != jk[4 * i + c] || ov[i] != ok[i];\n    }\n"
+         "    k_wide_jac(3, p, y, ok, jk);\n    u_wide_jac(p, y, ou, ju);\n"
+         "    for (int i = 0; i < 3; i++)\n        bad |= far(ok[i], ou[i]);\n"
+         "    for (int i = 0; i < 65 * 3; i++)\n        bad |= far(jk[i], ju[i]);\n"
+         "    printf(\"jac %.17g %.17g, wide %.17g %.17g\\n\", jk[5], ju[5], jk[100], ju[100]);\n"
+         "    free(w);\n    return bad;\n}\n");
+    kept_beside_unrolled("jd", "jvp,jac", "n=3");
+    char *out = NULL;
+    /* one pass, no call of jvp; the wide one by columns */
+    assert_int_equal(runf(&out, "sed -n '/^ADGEN_FUNC void k_w2_jac(/,/^}/p' " OUT "/jd_k.c"), 0);
+    assert_contains(out, "for (long d = 0; d < 4; d++) {");
+    assert_null(strstr(out, "k_w2_jvp("));
+    free(out);
+    out = NULL;
+    assert_int_equal(runf(&out, "sed -n '/^ADGEN_FUNC void k_wide_jac(/,/^}/p' " OUT "/jd_k.c"),
+                     0);
+    assert_contains(out, "k_wide_jvp(");
+    free(out);
+}
+
 /* The values of a call have the callee's array's shape, kept or unrolled: c = con(x) of a map
  * of two values a step is read c[i][1] in both forms (the unrolled one took one index only);
  * a constant-size one also by one index, row-major: h against its closed form. */
@@ -1971,6 +2026,7 @@ int main(void)
         cmocka_unit_test(test_kept_sizes_without_loop),
         cmocka_unit_test(test_kept_calls_like_inlined),
         cmocka_unit_test(test_kept_map_in_recurrence),
+        cmocka_unit_test(test_kept_jac_directions),
         cmocka_unit_test(test_kept_call_values_shape),
         cmocka_unit_test(test_kept_size_checks),
         cmocka_unit_test(test_kept_against_unrolled),

@@ -11,8 +11,9 @@
  * Before timing, the kept Jacobian at T = 200 is checked against the unrolled one (relative
  * 1e-12). Then, medians of interleaved batches: the kept Jacobian against the unrolled one at
  * T = 200 (target <= 1.5), and at T = 2,000 the kept Jacobian against 4 times the kept value
- * function (one tangent pass a parameter; target <= 2.5). A row that misses says MISSES and the
- * exit status is 1.
+ * function (the issue's budget of a tangent pass a parameter, which the one pass along all 4
+ * directions undercuts; target <= 2.5). A row that misses says MISSES and the exit status
+ * is 1.
  */
 #include <math.h>
 #include <stdio.h>
