@@ -801,11 +801,14 @@ int func_pattern_code(const Func *f, EntryKind k);
 EntryKind func_columns(const Func *f, EntryKind k);
 /* The most columns a Jacobian through kept loops computes in one pass (func_directions). */
 enum { MAX_DIRECTIONS = 64 };
-/* The number of directions f's jac computes together, in one pass of its loops (the values
- * once, each step's tangents along every differentiated scalar in a loop over them), or 0
- * when its columns are jvp's calls: with kept loops, jac asked for, at most MAX_DIRECTIONS
- * differentiated scalars, all of constant size and read by no loop as elements. */
+/* The number of directions f's jac and jac-sparse compute together, in one pass of its loops
+ * (the values once, each step's tangents along every differentiated scalar in a loop over
+ * them), or 0 when their columns are jvp's calls: with kept loops, jac or jac-sparse asked
+ * for, at most MAX_DIRECTIONS differentiated scalars, all of constant size and read by no
+ * loop as elements. */
 uint32_t func_directions(const Func *f);
+/* Whether f's entry point k is such a pass: jac or jac-sparse, with func_directions. */
+int func_dir_entry(const Func *f, EntryKind k);
 /* The entry points f prints: those asked for, and those whose columns make one (printed as
  * static helpers when not asked for). */
 unsigned func_printed(const Func *f);

@@ -631,10 +631,12 @@ static void put_caveats(Buf *t, const DefOut *e, const Entry *entry)
     else if (columns != ENTRY_KINDS && f->band.colours && entry_info[entry->kind].sparse)
         buf_printf(t, "; it calls %s %u times, along the elements of one colour each (no row "
                    "meets two columns of one colour)", e->fn[columns], f->band.ncolours);
-    else if (entry->kind == ENTRY_JAC && func_directions(f))
+    else if (func_dir_entry(f, entry->kind))
         buf_printf(t, "; one pass of the loops computes the values and the %u columns, each "
                    "step's values once and their tangents along every differentiated scalar "
-                   "in a loop over them", func_directions(f));
+                   "in a loop over them%s", func_directions(f), entry_info[entry->kind].sparse ?
+                   " (its pattern is every entry: the kept loops read those scalars as values, "
+                   "and which entries are always zero is not looked into)" : "");
     else if (columns != ENTRY_KINDS)
         buf_printf(t, "; it calls %s once per differentiated scalar, a column each%s",
                    e->fn[columns], entry_info[entry->kind].sparse ?
@@ -1051,9 +1053,10 @@ static void schedule_entry(DefOut *e, EntryKind k, Entry *entries, Body *bodies,
 {
     sched_entry(&e->s, k, &entries[k]);
     matrix_csc_stores(e, &entries[k]);
-    if (k == ENTRY_JAC && func_directions(e->s.f)) { /* jvp's nodes along every direction */
-        sched_entry(&e->s, ENTRY_JVP, &e->dir_jvp);
-        runs_plan(e, &e->dir_jvp, &bodies[k], &runs[k]);
+    if (func_dir_entry(e->s.f, k)) { /* jvp's nodes along every direction */
+        Entry *jvp = &e->dir_jvp[k == ENTRY_JAC_SPARSE];
+        sched_entry(&e->s, ENTRY_JVP, jvp);
+        runs_plan(e, jvp, &bodies[k], &runs[k]);
         return;
     }
     if (func_columns(e->s.f, k) != ENTRY_KINDS) /* calls, not a body of its own */
@@ -1270,9 +1273,9 @@ static void put_entry(Emitter *em, DefOut *e, Entry *entry, Body *b, Runs *rs,
         free(names);
     } else if (entry_info[k].sparse && f->band.colours) {
         matrix_put_band(em, e, entry);
-    } else if (k == ENTRY_JAC && func_directions(f)) {
+    } else if (func_dir_entry(f, k)) {
         loops_put_jac(em, e, entry, b, rs);
-        entry_free(&e->dir_jvp);
+        entry_free(&e->dir_jvp[k == ENTRY_JAC_SPARSE]);
     } else if (func_columns(f, k) != ENTRY_KINDS) {
         matrix_put_columns(out, e, entry);
     } else if (entry_info[k].batch) {

@@ -24,6 +24,45 @@ static void put_dir_loop(Buf *out, const DefOut *e, const char *indent)
                e->dir_var);
 }
 
+/* Where the tangent of value `row` (in iteration `var` of a returned map's loop) along
+ * direction d goes: its row's column d of jac (row-major), or of jac-sparse's every entry by
+ * rows, or by columns (--sparse=csc: column d's values after the d columns before it). */
+static const char *dir_entry_text(const DefOut *e, const char *var, const Affine *row)
+{
+    const Func *f = e->s.f;
+    Buf b = {0};
+    Affine at = *row;
+    buf_printf(&b, "%s[", e->dir_mat);
+    if (e->dir_csc) {
+        buf_printf(&b, "%s * ", e->dir_var);
+        if (f->result_loop) {
+            buf_puts(&b, "(");
+            matrix_put_values_count(&b, e, 0);
+            buf_puts(&b, ")");
+        } else {
+            buf_printf(&b, "%d", f->nroots);
+        }
+        buf_puts(&b, " + ");
+        print_affine(&b, e, var, &at);
+    } else {
+        int first = at.k == 0; /* jac[d] for the first row, not jac[0 + d] */
+        for (int s = 0; s <= MAX_SIZES; s++) {
+            at.c[s] *= e->ndir;
+            first &= at.c[s] == 0;
+        }
+        at.k *= e->ndir;
+        if (!first) {
+            print_affine(&b, e, var, &at);
+            buf_puts(&b, " + ");
+        }
+        buf_puts(&b, e->dir_var);
+    }
+    buf_puts(&b, "]");
+    const char *s = arena_strndup(e->s.arena, b.data, b.len);
+    buf_free(&b);
+    return s;
+}
+
 /* An array of jac's directions, `double x_dot[4];`, and the loop filling it, up to the value
  * its element `elem` (`x_dot[d]`) is assigned. */
 static void put_dir_array(Buf *out, const DefOut *e, const char *base, const char *elem)
@@ -171,19 +210,9 @@ static const char *value_text(const DefOut *e, const Loop *lp, const char *array
     for (int s = 1; s <= MAX_SIZES; s++)
         at.c[s] = -(int64_t)lp->result * lp->lo.c[s];
     at.k = (int64_t)j - (int64_t)lp->result * lp->lo.k;
-    if (array != e->s.out_dot || !e->ndir)
-        return load_text(e, array, var, &at);
-    /* jac's directions: the tangent along direction d is the value's row's column d */
-    for (int s = 0; s <= MAX_SIZES; s++)
-        at.c[s] *= e->ndir;
-    at.k *= e->ndir;
-    Buf b = {0};
-    buf_printf(&b, "%s[", e->s.jac);
-    print_affine(&b, e, var, &at);
-    buf_printf(&b, " + %s]", e->dir_var);
-    const char *s = arena_strndup(e->s.arena, b.data, b.len);
-    buf_free(&b);
-    return s;
+    if (array == e->s.out_dot && e->ndir)
+        return dir_entry_text(e, var, &at);
+    return load_text(e, array, var, &at);
 }
 
 /* The statements of a run's iteration after its locals: first what reads the carried values
@@ -1108,7 +1137,7 @@ void loops_put_body(Emitter *em, const DefOut *e, const Entry *entry, const Body
     const Entry *has = e->ndir ? e->dir_jac : entry;
     for (int i = 0; i < has->nargs; i++) {
         const Arg *a = &has->args[i];
-        int used = a->fill || (e->ndir && a->name == e->s.jac);
+        int used = a->fill || (e->ndir && a->name == e->dir_mat);
         for (uint32_t r = 0; r < has->nstores && !used; r++)
             used = has->arg[r] == i;
         for (uint32_t k = 0; !a->out && k < a->size && !used; k++)
@@ -1180,10 +1209,12 @@ void loops_put_body(Emitter *em, const DefOut *e, const Entry *entry, const Body
             continue;
         }
         /* jac along its directions: the tangents of value r are its row */
+        Affine row;
+        memset(&row, 0, sizeof row);
+        row.k = entry->elem[r];
         lines_at_source(em, lines_of(f, entry->roots[r]));
         put_dir_loop(out, e, "    ");
-        buf_printf(out, "\n        %s[%u + %s] = ", e->s.jac, entry->elem[r] * e->ndir,
-                   e->dir_var);
+        buf_printf(out, "\n        %s = ", dir_entry_text(e, "", &row));
         print_expr(out, &pr, entry->roots[r]);
         buf_puts(out, ";\n");
     }
@@ -1225,9 +1256,11 @@ void loops_put_jac(Emitter *em, DefOut *e, const Entry *jac, const Body *b, Runs
     buf_free(&t);
     e->ndir = f->ndiff;
     e->dir_jac = jac;
+    e->dir_mat = jac->kind == ENTRY_JAC ? e->s.jac : e->s.jac_nz;
+    e->dir_csc = jac->kind == ENTRY_JAC_SPARSE && e->opt->csc;
     e->dir_dep = dep;
     e->dir_base = base;
-    loops_put_body(em, e, &e->dir_jvp, b, rs);
+    loops_put_body(em, e, &e->dir_jvp[jac->kind == ENTRY_JAC_SPARSE], b, rs);
     e->ndir = 0;
     for (NodeId id = 0; id < d->len; id++)
         local[id] = base[id];

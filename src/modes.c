@@ -118,7 +118,8 @@ EntryKind func_columns(const Func *f, EntryKind k)
 
 uint32_t func_directions(const Func *f)
 {
-    if (!(f->entries & 1u << ENTRY_JAC) || !f->nloops || func_runtime_columns(f))
+    if (!(f->entries & (1u << ENTRY_JAC | 1u << ENTRY_JAC_SPARSE)) || !f->nloops ||
+        func_runtime_columns(f))
         return 0;
     for (int i = 0; i < f->nloops; i++)
         for (uint32_t l = 0; l < f->loops[i].nload; l++)
@@ -131,13 +132,18 @@ uint32_t func_directions(const Func *f)
     return n <= MAX_DIRECTIONS ? n : 0;
 }
 
+int func_dir_entry(const Func *f, EntryKind k)
+{
+    return (k == ENTRY_JAC || k == ENTRY_JAC_SPARSE) && func_directions(f);
+}
+
 unsigned func_printed(const Func *f)
 {
     unsigned kinds = f->entries;
     for (int k = 0; k < ENTRY_KINDS; k++)
         if (f->entries & 1u << k && func_columns(f, (EntryKind)k) != ENTRY_KINDS &&
             !(k == ENTRY_HESS_SPARSE && f->band.elements) && /* no products: the terms' own */
-            !(k == ENTRY_JAC && func_directions(f))) /* its own pass of jvp's nodes */
+            !func_dir_entry(f, (EntryKind)k)) /* its own pass of jvp's nodes */
             kinds |= 1u << func_columns(f, (EntryKind)k);
     return kinds;
 }

@@ -209,7 +209,7 @@ static void report_entries(const Func *f, const Sched *s, Buf *out)
         if (k == ENTRY_HESS_SPARSE && f->band.elements)
             buf_printf(out, "the terms' second derivatives into %u products, a colour "
                        "of the columns each\n", f->band.ncolours);
-        else if (k == ENTRY_JAC && func_directions(f))
+        else if (func_dir_entry(f, (EntryKind)k))
             buf_printf(out, "1 forward, along the %u columns at once\n", func_directions(f));
         else if (columns != ENTRY_KINDS && f->band.colours && entry_info[k].sparse)
             buf_printf(out, "%u calls of %s, along a colour of the columns each\n",
