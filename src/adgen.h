@@ -882,6 +882,9 @@ struct NameSet {
 void names_init(NameSet *s, Arena *arena, size_t cap, const NameSet *outer);
 void names_free(NameSet *s);
 int names_taken(const NameSet *s, const char *name);
+/* Claims `want` as it is, if no claimed name is `want` and C and C++ leave it to programs;
+ * else NULL (one lookup where names_taken and then names_claim take two). */
+const char *names_claim_free(NameSet *s, const char *want);
 /* Adds C and C++ keywords and the <math.h> names, and their float and long double forms. */
 void names_reserve_c(NameSet *s);
 /* Claims `want` made a name C and C++ leave to programs; a taken one gets a suffix. */

@@ -110,20 +110,26 @@ void names_free(NameSet *s)
     s->slots = NULL;
 }
 
+const char *names_claim_free(NameSet *s, const char *want)
+{
+    if (want[0] == '_' || strstr(want, "__"))
+        return NULL;
+    size_t h = hash_str(want);
+    if (taken(s, want, h))
+        return NULL;
+    const char *name = arena_strndup(s->arena, want, strlen(want));
+    add_hashed(s, name, h);
+    return name;
+}
+
 /* Claims `want` made a name C and C++ leave to programs: no leading '_' (C reserves those
  * at file scope) and no "__" (C++ reserves it anywhere); a taken name gets `_`, then `_2`,
  * `_3`, ... appended. */
 const char *names_claim(NameSet *s, const char *want)
 {
-    if (want[0] != '_' && !strstr(want, "__")) {
-        /* the usual case: the name as it is, if free */
-        size_t h = hash_str(want);
-        if (!taken(s, want, h)) {
-            const char *name = arena_strndup(s->arena, want, strlen(want));
-            add_hashed(s, name, h);
-            return name;
-        }
-    }
+    const char *name = names_claim_free(s, want); /* the usual case */
+    if (name)
+        return name;
     Buf b = {0};
     if (want[0] == '_')
         buf_puts(&b, "v");
@@ -139,7 +145,7 @@ const char *names_claim(NameSet *s, const char *want)
             buf_printf(&b, "%u", k);
         }
     }
-    const char *name = arena_strndup(s->arena, b.data, b.len);
+    name = arena_strndup(s->arena, b.data, b.len);
     buf_free(&b);
     add(s, name);
     return name;

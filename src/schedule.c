@@ -552,8 +552,7 @@ static void name_locals(Sched *s, const Body *b)
                 do {
                     want.len = 0;
                     buf_printf(&want, "t%u", ++s->temps);
-                } while (names_taken(&s->names, want.data));
-                s->local[id] = names_claim(&s->names, want.data);
+                } while (!(s->local[id] = names_claim_free(&s->names, want.data)));
             }
         }
     }

@@ -464,8 +464,9 @@ static void lower_def_once(Lower *L, Def *def, Func *f)
     f->name = def->name;
     dag_init(&f->dag);
     /* about a node per 8 bytes of its text (a call inlined is more, a sum unrolled far more:
-     * the DAG grows as usual past it) */
-    dag_reserve(&f->dag, (def->loc.end - def->loc.begin) / 8);
+     * the DAG grows as usual past it), and twice that for a gradient's nodes, so that
+     * differentiating does not copy the DAG to grow it (room not written is not memory) */
+    dag_reserve(&f->dag, (def->loc.end - def->loc.begin) / 8 * 3);
     f->dag.fold = L->p->real == REAL_DOUBLE;
     f->nroots = 1;
     f->roots = arena_alloc(L->arena, sizeof *f->roots);
