@@ -444,8 +444,9 @@ enum {
 #undef X
 #define X(kind, word, suffix, sweep, scalar, kept, sparse, of, batch) \
     | (batch ? 1u << ENTRY_##kind : 0)
-    ENTRIES_BATCH = 0 ENTRIES(X) /* the batched variants */
+    ENTRIES_BATCH = 0 ENTRIES(X), /* the batched variants */
 #undef X
+    ENTRIES_HESSIAN = 1u << ENTRY_HESS | 1u << ENTRY_HESS_SPARSE
 };
 
 /* An entry point with a reverse sweep of its own: it stores adjoints through x_bar (added to
@@ -494,7 +495,10 @@ typedef struct {
                              adjoints' tangents (4); with jac's directions, at least a region
                              of tangents per direction after the values (set by
                              func_differentiate) */
-    uint32_t bar_area;    /* the region of its adjoints: 2 with hvp built, else 1 */
+    uint32_t bar_area;    /* the region of its adjoints: 2 with hvp built, else 1; with
+                             hess's directions, after theirs (1 + directions) */
+    uint32_t hv_area;     /* the region of its adjoints' tangents: 3; with hess's directions,
+                             the first of theirs (2 + directions) */
 } Traj;
 
 typedef struct Func Func;
@@ -801,13 +805,13 @@ int func_pattern_code(const Func *f, EntryKind k);
 EntryKind func_columns(const Func *f, EntryKind k);
 /* The most columns a Jacobian through kept loops computes in one pass (func_directions). */
 enum { MAX_DIRECTIONS = 64 };
-/* The number of directions f's jac and jac-sparse compute together, in one pass of its loops
- * (the values once, each step's tangents along every differentiated scalar in a loop over
- * them), or 0 when their columns are jvp's calls: with kept loops, jac or jac-sparse asked
- * for, at most MAX_DIRECTIONS differentiated scalars, all of constant size and read by no
- * loop as elements. */
+/* The number of directions f's jac, jac-sparse, hess and hess-sparse compute together, in
+ * one pass of its loops (the values once, each step's tangents, and hess's adjoints' tangents, along every
+ * differentiated scalar in a loop over them), or 0 when their columns are jvp's or hvp's
+ * calls: with kept loops, one of them asked for, at most MAX_DIRECTIONS differentiated
+ * scalars, all of constant size and read by no loop as elements. */
 uint32_t func_directions(const Func *f);
-/* Whether f's entry point k is such a pass: jac or jac-sparse, with func_directions. */
+/* Whether f's entry point k is such a pass: a Jacobian or a Hessian, with func_directions. */
 int func_dir_entry(const Func *f, EntryKind k);
 /* The entry points f prints: those asked for, and those whose columns make one (printed as
  * static helpers when not asked for). */

@@ -70,15 +70,17 @@ struct DefOut {
     const char ***state_zero;    /* per kept loop, per state with a flag (Loop.state_flag):
                                     the carried flags of its adjoint ([2 j]) and of its
                                     tangent ([2 j + 1]) */
-    /* jac of a definition with kept loops in one pass along all its directions
-     * (func_directions): jvp's nodes, each tangent a value per direction */
+    /* jac, jac-sparse and hess of a definition with kept loops in one pass along all its
+     * directions (func_directions): jvp's (hvp's) nodes, each tangent a value per direction */
     const char *dir_var;         /* the loop variable over the directions */
-    Entry dir_jvp[2];            /* the jvp entry point whose nodes jac ([0]) and jac-sparse
-                                    ([1]) print */
+    Entry dir_of[4];             /* the jvp entry point whose nodes jac ([0]) and jac-sparse
+                                    ([1]) print, the hvp one of hess ([2]) and hess-sparse
+                                    ([3]) */
     uint32_t ndir;               /* while one prints: the directions, else 0 */
     const Entry *dir_jac;        /* then: its entry point, whose parameters it has */
-    const char *dir_mat;         /* the matrix it stores: jac, or jac_nz (every entry) */
-    int dir_csc;                 /* 1: jac_nz by columns (--sparse=csc), else by rows */
+    const char *dir_mat;         /* the matrix it stores: jac, jac_nz (every entry), hess, or
+                                    hess_nz (the lower triangle) */
+    int dir_csc;                 /* 1: a sparse one by columns (--sparse=csc), else by rows */
     uint8_t *dir_dep;            /* then: per node, 1 where it depends on the direction (an
                                     array of ndir, named dir_base[node] + "[d]") */
     const char **dir_base;
@@ -338,11 +340,18 @@ int matrix_map_loads_alike(const Func *f, int p);
 /* The body b of the entry point, its runs rs (NULL: it has none) each printed just before
  * the first statement that reads what it computes: from the opening brace to the closing one. */
 void loops_put_body(Emitter *em, const DefOut *e, const Entry *entry, const Body *b, Runs *rs);
-/* The body of jac or jac-sparse (the entry point `jac`) along all its directions in one pass
- * (func_dir_entry): the body b and runs rs of jvp's nodes (e->dir_jvp), each value once and
- * each tangent in a loop over the directions (an outer one an array of them), the tangents
- * stored as the columns (jac-sparse: every entry, by rows, or by columns under --sparse=csc). */
+/* The body of a Jacobian or a Hessian (the entry point `jac`) along all its directions in one
+ * pass (func_dir_entry): the body b and runs rs of jvp's nodes (a Hessian's: hvp's;
+ * e->dir_of), each value (and adjoint) once and each tangent in a loop over the directions
+ * (an outer one an array of them), the tangents stored as the columns (jac-sparse: every
+ * entry, by rows, or by columns under --sparse=csc; hess: its lower triangle mirrored, as
+ * hess by hvp's calls; hess-sparse: the lower triangle, by rows or by columns). */
 void loops_put_jac(Emitter *em, DefOut *e, const Entry *jac, const Body *b, Runs *rs);
+/* A Jacobian's or a Hessian's place in DefOut.dir_of. */
+static inline int emit_dir_index(EntryKind k)
+{
+    return k == ENTRY_JAC ? 0 : k == ENTRY_JAC_SPARSE ? 1 : k == ENTRY_HESS ? 2 : 3;
+}
 /* Kept loop `loop` of entry point entry's definition, its iteration adding node roots[k] of
  * its body into into[k] (C text reading the loop's variable), under the comment `what`; the
  * values of the definition it reads are b's locals. */

@@ -621,6 +621,7 @@ static void put_caveats(Buf *t, const DefOut *e, const Entry *entry)
     put_runtime_diff(t, e, entry);
     EntryKind columns = func_columns(f, entry->kind);
     int elements = f->band.elements && entry->kind == ENTRY_HESS_SPARSE;
+    int hess = entry->kind == ENTRY_HESS || entry->kind == ENTRY_HESS_SPARSE;
     if (elements && matrix_band_pull(e) >= 0)
         buf_puts(t, "; each row's entries are the second derivatives of the terms that meet "
                     "it, computed at their steps, in one pass over the rows");
@@ -632,9 +633,14 @@ static void put_caveats(Buf *t, const DefOut *e, const Entry *entry)
         buf_printf(t, "; it calls %s %u times, along the elements of one colour each (no row "
                    "meets two columns of one colour)", e->fn[columns], f->band.ncolours);
     else if (func_dir_entry(f, entry->kind))
-        buf_printf(t, "; one pass of the loops computes the values and the %u columns, each "
-                   "step's values once and their tangents along every differentiated scalar "
-                   "in a loop over them%s", func_directions(f), entry_info[entry->kind].sparse ?
+        buf_printf(t, "; one pass of the loops %s the %u columns, each step's values %sonce "
+                   "and their tangents%s along every differentiated scalar in a loop over "
+                   "them%s", hess ? "forwards and one backwards compute" :
+                   "computes the values and", func_directions(f), hess ? "and adjoints " : "",
+                   entry->kind == ENTRY_HESS ? " (and the adjoints' tangents), its upper "
+                   "triangle the lower one mirrored" : hess ? " (and the adjoints' tangents)" :
+                   "",
+                   entry_info[entry->kind].sparse ?
                    " (its pattern is every entry: the kept loops read those scalars as values, "
                    "and which entries are always zero is not looked into)" : "");
     else if (columns != ENTRY_KINDS)
@@ -1054,9 +1060,10 @@ static void schedule_entry(DefOut *e, EntryKind k, Entry *entries, Body *bodies,
     sched_entry(&e->s, k, &entries[k]);
     matrix_csc_stores(e, &entries[k]);
     if (func_dir_entry(e->s.f, k)) { /* jvp's nodes along every direction */
-        Entry *jvp = &e->dir_jvp[k == ENTRY_JAC_SPARSE];
-        sched_entry(&e->s, ENTRY_JVP, jvp);
-        runs_plan(e, jvp, &bodies[k], &runs[k]);
+        Entry *of = &e->dir_of[emit_dir_index(k)];
+        sched_entry(&e->s, k == ENTRY_HESS || k == ENTRY_HESS_SPARSE ? ENTRY_HVP : ENTRY_JVP,
+                    of);
+        runs_plan(e, of, &bodies[k], &runs[k]);
         return;
     }
     if (func_columns(e->s.f, k) != ENTRY_KINDS) /* calls, not a body of its own */
@@ -1275,7 +1282,7 @@ static void put_entry(Emitter *em, DefOut *e, Entry *entry, Body *b, Runs *rs,
         matrix_put_band(em, e, entry);
     } else if (func_dir_entry(f, k)) {
         loops_put_jac(em, e, entry, b, rs);
-        entry_free(&e->dir_jvp[k == ENTRY_JAC_SPARSE]);
+        entry_free(&e->dir_of[emit_dir_index(k)]);
     } else if (func_columns(f, k) != ENTRY_KINDS) {
         matrix_put_columns(out, e, entry);
     } else if (entry_info[k].batch) {

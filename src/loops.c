@@ -97,6 +97,20 @@ static const char *load_text(const DefOut *e, const char *array, const char *var
     return s;
 }
 
+/* An element of jac's or hess's direction d: "work[k + 4]" with stride "(n + 1)" is
+ * "work[k + 4 + d * (n + 1)]". */
+static const char *dir_offset(const DefOut *e, const char *ref, const char *stride)
+{
+    Buf b = {0};
+    if (strcmp(stride, "1") == 0)
+        buf_printf(&b, "%.*s + %s]", (int)strlen(ref) - 1, ref, e->dir_var);
+    else
+        buf_printf(&b, "%.*s + %s * %s]", (int)strlen(ref) - 1, ref, e->dir_var, stride);
+    const char *s = arena_strndup(e->s.arena, b.data, b.len);
+    buf_free(&b);
+    return s;
+}
+
 /* Where kept loop load ld's element of iteration `var` is, of `which`: its array's or its
  * trajectory's values (OUT_TRAJ), their tangents (OUT_TRAJ_DOT), their adjoints (OUT_LOAD_BAR,
  * OUT_TRAJ_ZERO: an array's gradient) or their adjoints' tangents (OUT_LOAD_HV,
@@ -111,24 +125,25 @@ static const char *load_ref(const DefOut *e, const Load *ld, const char *var, Ou
     const Traj *t = &e->s.f->traj[-1 - ld->param];
     /* its region: values, tangents, adjoints (after the values when there are no tangents),
      * the adjoints' tangents */
-    int64_t region = which == OUT_TRAJ ? 0 : which == OUT_TRAJ_DOT ? 1 : hv ? 3 : t->bar_area;
+    int64_t region = which == OUT_TRAJ ? 0 : which == OUT_TRAJ_DOT ? 1 :
+                     hv ? t->hv_area : t->bar_area;
     Affine at = ld->at;
     for (int s = 0; s <= MAX_SIZES; s++)
         at.c[s] += t->at.c[s] + region * t->len.c[s];
     at.k += t->at.k + region * t->len.k;
-    if (which != OUT_TRAJ_DOT || !e->ndir)
-        return load_text(e, e->s.work, var, &at);
-    /* jac's directions: direction d's tangents in region 1 + d */
-    Buf b = {0};
-    buf_printf(&b, "%s[", e->s.work);
-    print_affine(&b, e, var, &at);
-    buf_printf(&b, " + %s * (", e->dir_var);
-    print_affine(&b, e, var, &t->len);
-    buf_puts(&b, ")]");
-    const char *s = arena_strndup(e->s.arena, b.data, b.len);
-    buf_free(&b);
-    return s;
+    const char *ref = load_text(e, e->s.work, var, &at);
+    if (!e->ndir || (which != OUT_TRAJ_DOT && !hv))
+        return ref;
+    /* along direction d: the d-th of the regions of tangents (of adjoints' tangents) */
+    Buf len = {0};
+    buf_puts(&len, "(");
+    print_affine(&len, e, var, &t->len);
+    buf_puts(&len, ")");
+    ref = dir_offset(e, ref, len.data);
+    buf_free(&len);
+    return ref;
 }
+
 
 /* Where a recurrence's state j is in its trajectory, of `which` (load_ref's): after the step
  * of iteration `var` (after: 1), or before the first step (after: 0). A recurrence starts at
@@ -157,6 +172,19 @@ static const char *work_text(const DefOut *e, const Loop *lp, const char *var, u
     return load_text(e, e->s.work, var, &at);
 }
 
+/* Where hvp's forward loop stores state j of iteration `var` (dot: its tangent), which its
+ * reverse loop steps from; with hess's directions, the tangent along direction d. */
+static const char *step_text(const DefOut *e, const Loop *lp, const char *var, uint32_t j,
+                             int dot)
+{
+    const char *ref = work_text(e, lp, var, dot ? lp->nstate + j : j, 0);
+    if (!dot || !e->ndir)
+        return ref;
+    char stride[16];
+    snprintf(stride, sizeof stride, "%u", lp->nstate);
+    return dir_offset(e, ref, stride);
+}
+
 /* Whether run r of the entry point is printed as a checkpointed variant's: the forward or
  * the reverse loop of a recurrence whose reverse loop reads a tape. */
 static int ckp_on(const DefOut *e, const Entry *entry, const Run *r)
@@ -171,6 +199,24 @@ int loops_checkpoints(const DefOut *e, const Entry *entry, const Runs *rs)
     for (int j = 0; j < rs->n; j++)
         if (ckp_on(e, entry, &rs->run[j]))
             return 1;
+    return 0;
+}
+
+/* Whether output o of a run of loop lp is a value per direction in jac's or hess's pass
+ * along its directions: a tangent, an adjoint's tangent, or where one is stored. */
+static int dir_output(const Loop *lp, const RunOut *o)
+{
+    switch (o->kind) {
+    case OUT_RESULT_DOT: case OUT_TRAJ_DOT: case OUT_VALUE_DOT: case OUT_STATE_HV:
+    case OUT_CAP_HV: case OUT_LOAD_HV: case OUT_TRAJ_HV_ZERO:
+        return 1;
+    case OUT_STEP:
+        return o->idx >= lp->nstate;
+    case OUT_RESULT: case OUT_LOAD_BAR: case OUT_STATE_BAR: case OUT_STATE_ZERO:
+    case OUT_STATE_HV_ZERO: case OUT_CAP_BAR: case OUT_LIVE: case OUT_TAPE: case OUT_VALUE:
+    case OUT_TRAJ: case OUT_TRAJ_ZERO:
+        return 0;
+    }
     return 0;
 }
 
@@ -309,7 +355,7 @@ static NodeId *name_iteration_inputs(const DefOut *e, const Entry *entry, const 
     /* the states: carried forwards; hvp's reverse loop reads them off its tape */
     int stepped = back && rec && r->kind == RUN_REVERSE_TANGENT;
     for (uint32_t j = 0; (!back || stepped) && j < lp->nstate; j++)
-        name[body->input[st0 + j]] = stepped ? work_text(e, lp, var, j, 0) :
+        name[body->input[st0 + j]] = stepped ? step_text(e, lp, var, j, 0) :
                                                local[f->input[lp->slot + j]];
     if (back) {
         uint8_t *one = e->loops[r->loop].one; /* only the reverse runs read the seeds */
@@ -334,7 +380,7 @@ static NodeId *name_iteration_inputs(const DefOut *e, const Entry *entry, const 
         if (slot < st0)
             name[dot] = load_ref(e, &lp->load[slot - 1], var, OUT_TRAJ_DOT);
         else if (slot < cap0 && stepped)
-            name[dot] = work_text(e, lp, var, lp->nstate + slot - st0, 0);
+            name[dot] = step_text(e, lp, var, slot - st0, 1);
         else if (slot < cap0)
             name[dot] = local[f->input[lp->dot_slot + slot - st0]];
         else
@@ -443,7 +489,7 @@ static void route_outputs(const DefOut *e, const Entry *entry, const Run *r, con
             adds[k] = 0;
             break;
         case OUT_STEP: /* where hvp's tape keeps it, as a tape entry */
-            into[k] = work_text(e, lp, var, o[k].idx, 0);
+            into[k] = step_text(e, lp, var, o[k].idx % lp->nstate, o[k].idx >= lp->nstate);
             adds[k] = 0;
             break;
         case OUT_CAP_BAR: into[k] = local[f->input[bar + o[k].idx]]; break;
@@ -503,10 +549,11 @@ static void put_carried(Buf *out, const DefOut *e, const Entry *entry, const Bod
     uint32_t nout = loop_results(lp);
     int rec = lp->nstate > 0, back = r->kind >= RUN_REVERSE;
     for (uint32_t k = 0; k < n; k++) {
-        if (runs_out_slot(f, lp, entry->kind, &o[k]) == UINT32_MAX)
+        uint32_t slot = runs_out_slot(f, lp, entry->kind, &o[k]);
+        if (slot == UINT32_MAX)
             continue;
-        if (e->ndir && o[k].kind == OUT_RESULT_DOT) /* a sum's tangent per direction */
-            put_dir_array(out, e, e->dir_base[f->input[lp->dot_slot + o[k].idx]], into[k]);
+        if (e->ndir && dir_output(lp, &o[k])) /* a sum of tangents per direction */
+            put_dir_array(out, e, e->dir_base[f->input[slot]], into[k]);
         else
             buf_printf(out, "    %s %s = ", real, into[k]);
         buf_printf(out, "%s;\n", zero);
@@ -527,11 +574,17 @@ static void put_carried(Buf *out, const DefOut *e, const Entry *entry, const Bod
         buf_printf(out, "%s;\n", first);
     }
     EntryKind seeds = r->kind == RUN_REVERSE_TANGENT ? ENTRY_GRAD : entry->kind;
-    for (uint32_t k = 0; k < n; k++)
-        if (o[k].kind == OUT_STATE_BAR || o[k].kind == OUT_STATE_HV)
-            buf_printf(out, "    %s %s = %s;\n", real, into[k],
-                       outer_text(&outer, loop_sweep(f, lp, o[k].kind == OUT_STATE_HV ?
-                                                     ENTRY_HVP : seeds)->seed[o[k].idx]));
+    for (uint32_t k = 0; k < n; k++) {
+        if (o[k].kind != OUT_STATE_BAR && o[k].kind != OUT_STATE_HV)
+            continue;
+        const LoopSweep *sw = loop_sweep(f, lp, o[k].kind == OUT_STATE_HV ? ENTRY_HVP : seeds);
+        if (e->ndir && o[k].kind == OUT_STATE_HV) /* an adjoint's tangent per direction */
+            put_dir_array(out, e, e->dir_base[f->input[sw->bar + lp->ncap + o[k].idx]],
+                          into[k]);
+        else
+            buf_printf(out, "    %s %s = ", real, into[k]);
+        buf_printf(out, "%s;\n", outer_text(&outer, sw->seed[o[k].idx]));
+    }
     /* the flags of the states' adjoints (and their tangents') being strong zeros */
     for (uint32_t k = 0; k < n; k++) {
         if (o[k].kind != OUT_STATE_ZERO && o[k].kind != OUT_STATE_HV_ZERO)
@@ -544,7 +597,7 @@ static void put_carried(Buf *out, const DefOut *e, const Entry *entry, const Bod
     /* the trajectories' first elements: the states before the loop */
     for (uint32_t k = 0; k < n; k++) {
         uint32_t j = o[k].idx;
-        if (e->ndir && o[k].kind == OUT_TRAJ_DOT) {
+        if (e->ndir && (o[k].kind == OUT_TRAJ_DOT || o[k].kind == OUT_TRAJ_HV_ZERO)) {
             put_dir_loop(out, e, "    ");
             buf_puts(out, "\n    ");
         }
@@ -572,11 +625,16 @@ static void put_traj_adjoints(Buf *out, const DefOut *e, const Entry *entry, con
     uint32_t hv = loop_sweep(f, lp, ENTRY_HVP)->bar + lp->ncap;
     for (uint32_t k = 0; lp->traj && k < n; k++) {
         int tangent = o[k].kind == OUT_STATE_HV;
-        if ((o[k].kind == OUT_STATE_BAR || tangent) && lp->traj[o[k].idx] &&
-            (after || body_find(&e->s, b, f->input[(tangent ? hv : bar) + o[k].idx]) >= 0))
-            buf_printf(out, "%s%s += %s;\n", after ? "        " : "    ", into[k],
-                       traj_text(e, lp, o[k].idx, e->loop_var[r->loop], after,
-                                 tangent ? OUT_TRAJ_HV_ZERO : OUT_TRAJ_ZERO));
+        if (!(o[k].kind == OUT_STATE_BAR || tangent) || !lp->traj[o[k].idx] ||
+            !(after || body_find(&e->s, b, f->input[(tangent ? hv : bar) + o[k].idx]) >= 0))
+            continue;
+        if (tangent && e->ndir) { /* hess's directions: each one's */
+            put_dir_loop(out, e, after ? "        " : "    ");
+            buf_puts(out, "\n    ");
+        }
+        buf_printf(out, "%s%s += %s;\n", after ? "        " : "    ", into[k],
+                   traj_text(e, lp, o[k].idx, e->loop_var[r->loop], after,
+                             tangent ? OUT_TRAJ_HV_ZERO : OUT_TRAJ_ZERO));
     }
 }
 
@@ -638,8 +696,9 @@ static void spread_dep(const Dag *d, uint8_t *dep)
     }
 }
 
-/* In jac's pass along its directions, per node of run r's iteration: 1 where it depends on
- * the direction (it reads a tangent of what the iteration reads). */
+/* In jac's or hess's pass along its directions, per node of run r's iteration: 1 where it
+ * depends on the direction (it reads a tangent of what the iteration reads, or of an
+ * adjoint). */
 static uint8_t *iteration_dep(const DefOut *e, const Run *r)
 {
     const Func *body = e->s.f->loops[r->loop].body;
@@ -647,6 +706,8 @@ static uint8_t *iteration_dep(const DefOut *e, const Run *r)
     memset(dep, 0, body->dag.len);
     for (uint32_t k = 0; k < body->ndiff; k++)
         dep[body->input[body->dot_slot + k]] = 1;
+    for (int j = 0; r->kind == RUN_REVERSE_TANGENT && j < body->nroots; j++)
+        dep[body->input[body->bar_dot_slot + j]] = 1; /* the adjoints' tangents */
     spread_dep(&body->dag, dep);
     return dep;
 }
@@ -682,7 +743,8 @@ static void put_iteration(Emitter *em, const DefOut *e, const Run *r, const RunO
 {
     DefOut *be = &e->loops[r->loop];
     Body bb;
-    uint8_t *dep = e->ndir && r->kind == RUN_TANGENT ? iteration_dep(e, r) : NULL;
+    uint8_t *dep = e->ndir && (r->kind == RUN_TANGENT || r->kind == RUN_REVERSE_TANGENT) ?
+                   iteration_dep(e, r) : NULL;
     uint8_t *held = dep ? iteration_hold(be, dep) : NULL;
     if (schedule_iteration(e, r, roots, n, flag, &bb)) /* not const: C++ would take it for a
                                                            constant operand */
@@ -717,8 +779,7 @@ static void put_iteration(Emitter *em, const DefOut *e, const Run *r, const RunO
     for (int tangents = 1; tangents >= 0; tangents--) {
         uint32_t m = 0;
         for (uint32_t k = 0; k < n; k++)
-            if ((o[k].kind == OUT_RESULT_DOT || o[k].kind == OUT_TRAJ_DOT ||
-                 o[k].kind == OUT_VALUE_DOT) == tangents) {
+            if (dir_output(&e->s.f->loops[r->loop], &o[k]) == tangents) {
                 so[m] = o[k];
                 sr[m] = roots[k];
                 si[m] = into[k];
@@ -1203,21 +1264,43 @@ void loops_put_body(Emitter *em, const DefOut *e, const Entry *entry, const Body
     if (titled && section >= 0)
         buf_puts(out, "\n");
     print_fill_loops(out, e, entry);
-    for (uint32_t r = 0; r < entry->nstores; r++) {
-        if (!e->ndir || entry->args[entry->arg[r]].name != e->s.out_dot) {
+    for (uint32_t r = 0, hv = 0; r < entry->nstores; r++) {
+        const Arg *a = &entry->args[entry->arg[r]];
+        int tangent = a->name == e->s.out_dot, hvp = a->param >= 0 && a->out;
+        if (!e->ndir || !(tangent || hvp)) {
             print_store(em, &pr, entry, r);
             continue;
         }
-        /* jac along its directions: the tangents of value r are its row */
+        /* along the directions: value r's tangents (the Hessian's: the tangents of the
+         * adjoint of differentiated scalar hv) are its row */
         Affine row;
         memset(&row, 0, sizeof row);
-        row.k = entry->elem[r];
+        row.k = tangent ? entry->elem[r] : hv++;
         lines_at_source(em, lines_of(f, entry->roots[r]));
-        put_dir_loop(out, e, "    ");
-        buf_printf(out, "\n        %s = ", dir_entry_text(e, "", &row));
+        if (e->dir_jac->kind != ENTRY_HESS_SPARSE) {
+            put_dir_loop(out, e, "    ");
+            buf_printf(out, "\n        %s = ", dir_entry_text(e, "", &row));
+        } else {
+            /* the lower triangle: by rows, row r's r + 1 entries after the r rows before it;
+             * by columns, column d from row d on */
+            long long at = e->dir_csc ? row.k : row.k * (row.k + 1) / 2;
+            buf_printf(out, "    for (long %s = 0; %s <= %lld; %s++)\n        %s[", e->dir_var,
+                       e->dir_var, (long long)row.k, e->dir_var, e->dir_mat);
+            if (e->dir_csc)
+                buf_printf(out, "%s * (%u - %s) / 2", e->dir_var, 2 * e->ndir - 1, e->dir_var);
+            else
+                buf_puts(out, e->dir_var);
+            buf_printf(out, at ? " + %lld] = " : "] = ", at);
+        }
         print_expr(out, &pr, entry->roots[r]);
         buf_puts(out, ";\n");
     }
+    if (e->ndir && e->dir_jac->kind == ENTRY_HESS) /* the upper triangle the lower mirrored */
+        buf_printf(out, "    for (long %s = 0; %s < %u; %s++)\n        for (long %s = 0; %s < %s; "
+                        "%s++)\n            %s[%s * %u + %s] = %s[%s * %u + %s];\n", e->dir_var,
+                   e->dir_var, e->ndir, e->dir_var, e->index, e->index, e->dir_var, e->index,
+                   e->dir_mat, e->index, e->ndir, e->dir_var, e->dir_mat, e->dir_var, e->ndir,
+                   e->index);
     print_return(em, &pr, entry);
 }
 
@@ -1232,9 +1315,14 @@ void loops_put_jac(Emitter *em, DefOut *e, const Entry *jac, const Body *b, Runs
     /* what depends on the direction: the differentiated scalars' tangents, the loops' */
     for (uint32_t k = 0; k < f->ndiff; k++)
         dep[f->input[f->dot_slot + k]] = 1;
-    for (int i = 0; i < f->nloops; i++)
-        for (uint32_t j = 0; f->loops[i].active && j < loop_results(&f->loops[i]); j++)
-            dep[f->input[f->loops[i].dot_slot + j]] = 1;
+    for (int i = 0; i < f->nloops; i++) {
+        const Loop *lp = &f->loops[i];
+        for (uint32_t j = 0; lp->active && j < loop_results(lp); j++)
+            dep[f->input[lp->dot_slot + j]] = 1;
+        /* hess: the adjoints' tangents the reverse loops sum and carry */
+        for (uint32_t c = 0; ENTRIES_HESSIAN >> jac->kind & 1 && c < lp->ncap + lp->nstate; c++)
+            dep[f->input[loop_sweep(f, lp, ENTRY_HVP)->bar + c]] = 1;
+    }
     spread_dep(d, dep);
     memcpy(base, local, d->len * sizeof *base);
     /* direction d is the unit one of differentiated scalar d; what depends on it is an
@@ -1256,11 +1344,12 @@ void loops_put_jac(Emitter *em, DefOut *e, const Entry *jac, const Body *b, Runs
     buf_free(&t);
     e->ndir = f->ndiff;
     e->dir_jac = jac;
-    e->dir_mat = jac->kind == ENTRY_JAC ? e->s.jac : e->s.jac_nz;
-    e->dir_csc = jac->kind == ENTRY_JAC_SPARSE && e->opt->csc;
+    e->dir_mat = jac->kind == ENTRY_JAC ? e->s.jac : jac->kind == ENTRY_HESS ? e->s.hess :
+                 jac->kind == ENTRY_JAC_SPARSE ? e->s.jac_nz : e->s.hess_nz;
+    e->dir_csc = entry_info[jac->kind].sparse && e->opt->csc;
     e->dir_dep = dep;
     e->dir_base = base;
-    loops_put_body(em, e, &e->dir_jvp[jac->kind == ENTRY_JAC_SPARSE], b, rs);
+    loops_put_body(em, e, &e->dir_of[emit_dir_index(jac->kind)], b, rs);
     e->ndir = 0;
     for (NodeId id = 0; id < d->len; id++)
         local[id] = base[id];

@@ -118,8 +118,8 @@ EntryKind func_columns(const Func *f, EntryKind k)
 
 uint32_t func_directions(const Func *f)
 {
-    if (!(f->entries & (1u << ENTRY_JAC | 1u << ENTRY_JAC_SPARSE)) || !f->nloops ||
-        func_runtime_columns(f))
+    if (!(f->entries & (1u << ENTRY_JAC | 1u << ENTRY_JAC_SPARSE | ENTRIES_HESSIAN)) ||
+        !f->nloops || func_runtime_columns(f))
         return 0;
     for (int i = 0; i < f->nloops; i++)
         for (uint32_t l = 0; l < f->loops[i].nload; l++)
@@ -134,7 +134,8 @@ uint32_t func_directions(const Func *f)
 
 int func_dir_entry(const Func *f, EntryKind k)
 {
-    return (k == ENTRY_JAC || k == ENTRY_JAC_SPARSE) && func_directions(f);
+    return (k == ENTRY_JAC || k == ENTRY_JAC_SPARSE || k == ENTRY_HESS ||
+            k == ENTRY_HESS_SPARSE) && func_directions(f);
 }
 
 unsigned func_printed(const Func *f)
@@ -150,7 +151,11 @@ unsigned func_printed(const Func *f)
 
 unsigned func_built(const Func *f)
 {
-    unsigned kinds = func_printed(f) | (func_directions(f) ? 1u << ENTRY_JVP : 0);
+    unsigned kinds = func_printed(f);
+    if (func_dir_entry(f, ENTRY_JAC) && f->entries & (1u << ENTRY_JAC | 1u << ENTRY_JAC_SPARSE))
+        kinds |= 1u << ENTRY_JVP;
+    if (func_dir_entry(f, ENTRY_HESS) && f->entries & ENTRIES_HESSIAN)
+        kinds |= 1u << ENTRY_HVP;
     for (int k = 0; k < ENTRY_KINDS; k++)
         if (kinds & 1u << k)
             kinds |= 1u << entry_info[k].of;
@@ -1077,6 +1082,7 @@ void func_differentiate(Func *f)
     if (f->nsweeps > 1 && f->sweeps[f->nsweeps - 1].first == d->len)
         f->nsweeps--;
     /* the iterations, once the function's sweeps say which strong zeros enter them */
+    uint32_t hess_dirs = f->entries & ENTRIES_HESSIAN ? func_directions(f) : 0;
     Affine at;
     memset(&at, 0, sizeof at);
     for (int i = 0; i < f->nloops; i++) {
@@ -1099,8 +1105,10 @@ void func_differentiate(Func *f)
         if (lp->nstate && want & ENTRIES_REVERSE)
             loop_tape(lp);
         lp->wstride = lp->ntape;
-        if (lp->nstate && want & 1u << ENTRY_HVP && 2 * lp->nstate > lp->wstride)
-            lp->wstride = 2 * lp->nstate;
+        /* hvp's steps: the states and their tangents (hess: along each direction) */
+        uint32_t steps = (1 + (hess_dirs ? hess_dirs : 1)) * lp->nstate;
+        if (lp->nstate && want & 1u << ENTRY_HVP && steps > lp->wstride)
+            lp->wstride = steps;
         /* the recurrences' tapes one after another: wstride values a step each */
         lp->work_at = at;
         for (int s = 1; s <= MAX_SIZES; s++)
@@ -1117,8 +1125,14 @@ void func_differentiate(Func *f)
         f->traj[t].at = at;
         f->traj[t].areas = want & 1u << ENTRY_HVP ? 4 : 2;
         f->traj[t].bar_area = want & 1u << ENTRY_HVP ? 2 : 1;
+        f->traj[t].hv_area = 3;
         if (func_directions(f) + 1 > f->traj[t].areas)
             f->traj[t].areas = func_directions(f) + 1;
+        if (hess_dirs) { /* the tangents, the adjoints, the adjoints' tangents */
+            f->traj[t].bar_area = 1 + hess_dirs;
+            f->traj[t].hv_area = 2 + hess_dirs;
+            f->traj[t].areas = 2 + 2 * hess_dirs;
+        }
         for (int s = 1; s <= MAX_SIZES; s++)
             at.c[s] += f->traj[t].areas * f->traj[t].len.c[s];
         at.k += f->traj[t].areas * f->traj[t].len.k;

@@ -210,7 +210,8 @@ static void report_entries(const Func *f, const Sched *s, Buf *out)
             buf_printf(out, "the terms' second derivatives into %u products, a colour "
                        "of the columns each\n", f->band.ncolours);
         else if (func_dir_entry(f, (EntryKind)k))
-            buf_printf(out, "1 forward, along the %u columns at once\n", func_directions(f));
+            buf_printf(out, "%s, along the %u columns at once\n", ENTRIES_HESSIAN >> k & 1 ?
+                       "1 forward, 1 reverse over it" : "1 forward", func_directions(f));
         else if (columns != ENTRY_KINDS && f->band.colours && entry_info[k].sparse)
             buf_printf(out, "%u calls of %s, along a colour of the columns each\n",
                        f->band.ncolours, entry_info[columns].word);

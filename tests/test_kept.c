@@ -1523,11 +1523,13 @@ static void test_kept_map_in_recurrence(void **state)
     kept_beside_unrolled("rm", "grad,jvp,vjp,jac", "n=4");
 }
 
-/* jac along all its directions in one pass (func_directions): a map of two values a step
- * reading a recurrence's trajectory and a sum over it (an outer tangent per direction, read
- * in the map's loop). Against the unrolled form at n = 3, and against jvp along each unit
- * direction to the bit (what jac was made of before); with more directions than it takes in
- * one pass (65 scalars), jac calls jvp per column, against the unrolled form too. */
+/* jac and hess along all their directions in one pass (func_directions): a map of two values
+ * a step reading a recurrence's trajectory and a sum over it (an outer tangent per direction,
+ * read in the map's loop), and a fit's loss over a recurrence's trajectory (hess: the
+ * adjoints' tangents per direction, in the reverse loop). Against the unrolled form at n = 3,
+ * and against jvp (hvp) along each unit direction to the bit (what they were made of
+ * before); with more directions than it takes in one pass (65 scalars), jac calls jvp per
+ * column, against the unrolled form too. */
 static void test_kept_jac_directions(void **state)
 {
     (void)state;
@@ -1540,7 +1542,12 @@ static void test_kept_jac_directions(void **state)
          "    return r\n}\n"
          "wide(p[65]; y[n]) {\n"
          "    for i = 0..n-1 { r[i] = y[i]*sum(j = 0..64, p[j]*sin(j*y[i])) }\n"
-         "    return r\n}\n");
+         "    return r\n}\n"
+         "fit(p[3]; y[n]) {\n    x[0] = p[0]\n    v[0] = 0.5\n    for k = 0..n-1 {\n"
+         "        x[k+1] = x[k] + 0.1*v[k]*p[1]\n"
+         "        v[k+1] = v[k] - 0.1*sin(x[k]) + p[2]*y[k]\n    }\n"
+         "    s = sum(k = 0..n-1, (x[k+1] - y[k])^2)\n"
+         "    return s + 0.5*v[n]^2 + log(1 + sum(k = 0..n-1, exp(p[2]*y[k])))\n}\n");
     spit(OUT "/jd_main.c",
          "#include <math.h>\n#include <stdio.h>\n#include <stdlib.h>\n"
          "#include \"jd_k.h\"\n#include \"jd_u.h\"\n"
@@ -1563,8 +1570,17 @@ static void test_kept_jac_directions(void **state)
          "    for (int i = 0; i < 3; i++)\n        bad |= far(ok[i], ou[i]);\n"
          "    for (int i = 0; i < 65 * 3; i++)\n        bad |= far(jk[i], ju[i]);\n"
          "    printf(\"jac %.17g %.17g, wide %.17g %.17g\\n\", jk[5], ju[5], jk[100], ju[100]);\n"
-         "    free(w);\n    return bad;\n}\n");
-    kept_beside_unrolled("jd", "jvp,jac", "n=3");
+         "    double *wf = malloc(K_FIT_WORK(3) * sizeof *wf), hk[9], hu[9], hv[3];\n"
+         "    bad |= far(k_fit_hess(3, p, y, hk, wf), u_fit_hess(p, y, hu));\n"
+         "    for (int i = 0; i < 9; i++)\n        bad |= far(hk[i], hu[i]);\n"
+         "    for (int c = 0; c < 3; c++) {\n"
+         "        for (int j = 0; j < 3; j++)\n            dir[j] = j == c;\n"
+         "        k_fit_hvp(3, p, y, dir, hv, wf);\n"
+         "        for (int i = c; i < 3; i++)\n"
+         "            bad |= hv[i] != hk[3 * i + c] || hk[3 * c + i] != hk[3 * i + c];\n    }\n"
+         "    printf(\"hess %.17g %.17g\\n\", hk[5], hu[5]);\n"
+         "    free(wf);\n    free(w);\n    return bad;\n}\n");
+    kept_beside_unrolled("jd", "jvp,jac,hvp,hess", "n=3");
     char *out = NULL;
     /* one pass, no call of jvp; the wide one by columns */
     assert_int_equal(runf(&out, "sed -n '/^ADGEN_FUNC void k_w2_jac(/,/^}/p' " OUT "/jd_k.c"), 0);
@@ -1575,6 +1591,12 @@ static void test_kept_jac_directions(void **state)
     assert_int_equal(runf(&out, "sed -n '/^ADGEN_FUNC void k_wide_jac(/,/^}/p' " OUT "/jd_k.c"),
                      0);
     assert_contains(out, "k_wide_jvp(");
+    free(out);
+    out = NULL;
+    assert_int_equal(runf(&out, "sed -n '/^ADGEN_FUNC double k_fit_hess(/,/^}/p' " OUT "/jd_k.c"),
+                     0);
+    assert_contains(out, "for (long d = 0; d < 3; d++) {");
+    assert_null(strstr(out, "k_fit_hvp("));
     free(out);
 }
 
