@@ -348,6 +348,9 @@ void dag_set_role(Dag *d, NodeId from, NodeId q, Role role, NodeId p);
  * their operands: one pass down the ids, since operands come before their nodes. mark[0]
  * may be set after (the absent operand). */
 void dag_reach(const Dag *d, NodeId top, uint8_t *mark);
+/* Marks in mark (a byte per node) every operation that reads a marked node, through its
+ * operands: one pass up the ids. */
+void dag_mark_readers(const Dag *d, uint8_t *mark);
 void nodemap_init(NodeMap *m, uint32_t len);
 /* qsort's comparison of NodeIds, ascending. */
 int node_id_order(const void *x, const void *y);
@@ -701,6 +704,7 @@ struct Func {
                              work array */
     int ntraj;
     Band band;            /* hess-sparse with kept loops: its pattern */
+    uint32_t directions;  /* func_directions (set by func_differentiate) */
 };
 
 typedef struct {
@@ -803,14 +807,22 @@ int func_pattern_code(const Func *f, EntryKind k);
 /* The entry point whose columns make f's entry point k, when f has kept loops: jvp's make
  * the Jacobian, hvp's the Hessian, one call a differentiated scalar; else ENTRY_KINDS. */
 EntryKind func_columns(const Func *f, EntryKind k);
-/* The most columns a Jacobian through kept loops computes in one pass (func_directions). */
-enum { MAX_DIRECTIONS = 64 };
+/* The most columns a Jacobian through kept loops computes in one pass (func_directions), and
+ * the most values per direction it keeps in arrays of them (its outer values that depend on
+ * the direction, counted before scheduling: 4096 doubles are 32 KB of stack). */
+enum { MAX_DIRECTIONS = 64, MAX_DIRECTION_VALUES = 4096 };
 /* The number of directions f's jac, jac-sparse, hess and hess-sparse compute together, in
- * one pass of its loops (the values once, each step's tangents, and hess's adjoints' tangents, along every
- * differentiated scalar in a loop over them), or 0 when their columns are jvp's or hvp's
- * calls: with kept loops, one of them asked for, at most MAX_DIRECTIONS differentiated
- * scalars, all of constant size and read by no loop as elements. */
+ * one pass of its loops (the values once, each step's tangents, and a Hessian's adjoints'
+ * tangents, along every differentiated scalar in a loop over them), or 0 when their columns
+ * are jvp's or hvp's calls: with kept loops, one of them asked for, at most MAX_DIRECTIONS
+ * differentiated scalars, all of constant size and read by no loop as elements, and at
+ * most MAX_DIRECTION_VALUES values in arrays of directions (set by func_differentiate;
+ * 0 before). */
 uint32_t func_directions(const Func *f);
+/* Per node of f, allocated: 1 where it depends on the direction in that pass: it reads the
+ * tangents of the differentiated scalars or of the kept loops' results, or (hessian) the
+ * adjoints' tangents the loops sum. */
+uint8_t *func_dir_dep(const Func *f, int hessian);
 /* Whether f's entry point k is such a pass: a Jacobian or a Hessian, with func_directions. */
 int func_dir_entry(const Func *f, EntryKind k);
 /* The entry points f prints: those asked for, and those whose columns make one (printed as

@@ -343,3 +343,15 @@ void dag_reach(const Dag *d, NodeId top, uint8_t *mark)
         if (mark[id])
             mark[d->nodes[id].a] = mark[d->nodes[id].b] = mark[d->nodes[id].c] = 1;
 }
+
+void dag_mark_readers(const Dag *d, uint8_t *mark)
+{
+    for (NodeId id = 0; id < d->len; id++) {
+        if (!node_is_op(d, id))
+            continue;
+        const Node *nd = &d->nodes[id];
+        NodeId ops[3] = {nd->a, nd->b, nd->c};
+        for (int i = 0; i < node_arity(nd->kind); i++)
+            mark[id] |= mark[ops[i]];
+    }
+}

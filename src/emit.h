@@ -70,8 +70,9 @@ struct DefOut {
     const char ***state_zero;    /* per kept loop, per state with a flag (Loop.state_flag):
                                     the carried flags of its adjoint ([2 j]) and of its
                                     tangent ([2 j + 1]) */
-    /* jac, jac-sparse and hess of a definition with kept loops in one pass along all its
-     * directions (func_directions): jvp's (hvp's) nodes, each tangent a value per direction */
+    /* the Jacobians and Hessians of a definition with kept loops in one pass along all
+     * their directions (func_directions): jvp's (hvp's) nodes, each tangent a value per
+     * direction */
     const char *dir_var;         /* the loop variable over the directions */
     Entry dir_of[4];             /* the jvp entry point whose nodes jac ([0]) and jac-sparse
                                     ([1]) print, the hvp one of hess ([2]) and hess-sparse
@@ -83,7 +84,8 @@ struct DefOut {
     int dir_csc;                 /* 1: a sparse one by columns (--sparse=csc), else by rows */
     uint8_t *dir_dep;            /* then: per node, 1 where it depends on the direction (an
                                     array of ndir, named dir_base[node] + "[d]") */
-    const char **dir_base;
+    const char **dir_base;       /* then: per node, its name as the other entry points have
+                                    it */
 };
 
 /* ---- lines.c: #line directives -------------------------------------------------------------- */

@@ -17,7 +17,8 @@
 static const char *const literal_zero[] = {"0.0", "0.0f", "0.0L"};
 static const char *const literal_one[] = {"1.0", "1.0f", "1.0L"};
 
-/* "for (long d = 0; d < 4; d++)": jac's loop over its directions, without the newline. */
+/* "for (long d = 0; d < 4; d++)": the loop over the directions of a Jacobian or a Hessian in
+ * one pass, without the newline. */
 static void put_dir_loop(Buf *out, const DefOut *e, const char *indent)
 {
     buf_printf(out, "%sfor (long %s = 0; %s < %u; %s++)", indent, e->dir_var, e->dir_var, e->ndir,
@@ -63,7 +64,7 @@ static const char *dir_entry_text(const DefOut *e, const char *var, const Affine
     return s;
 }
 
-/* An array of jac's directions, `double x_dot[4];`, and the loop filling it, up to the value
+/* An array of the directions, `double x_dot[4];`, and the loop filling it, up to the value
  * its element `elem` (`x_dot[d]`) is assigned. */
 static void put_dir_array(Buf *out, const DefOut *e, const char *base, const char *elem)
 {
@@ -98,7 +99,7 @@ static const char *load_text(const DefOut *e, const char *array, const char *var
 }
 
 /* An element of jac's or hess's direction d: "work[k + 4]" with stride "(n + 1)" is
- * "work[k + 4 + d * (n + 1)]". */
+ * "work[k + 4 + d * (n + 1)]" (ref is an element, as load_text and work_text make it). */
 static const char *dir_offset(const DefOut *e, const char *ref, const char *stride)
 {
     Buf b = {0};
@@ -682,20 +683,6 @@ static void put_loop_head(Emitter *em, const DefOut *e, const Run *r, int ckp,
     buf_printf(out, "; %s%s) {\n", var, back && rec ? "--" : "++");
 }
 
-/* Marks in dep (a byte per node of d, the inputs marked) every node that reads a marked one:
- * d's operands come before what reads them. */
-static void spread_dep(const Dag *d, uint8_t *dep)
-{
-    for (NodeId id = 0; id < d->len; id++) {
-        if (!node_is_op(d, id))
-            continue;
-        const Node *nd = &d->nodes[id];
-        NodeId ops[3] = {nd->a, nd->b, nd->c};
-        for (int i = 0; i < node_arity(nd->kind); i++)
-            dep[id] |= dep[ops[i]];
-    }
-}
-
 /* In jac's or hess's pass along its directions, per node of run r's iteration: 1 where it
  * depends on the direction (it reads a tangent of what the iteration reads, or of an
  * adjoint). */
@@ -708,7 +695,7 @@ static uint8_t *iteration_dep(const DefOut *e, const Run *r)
         dep[body->input[body->dot_slot + k]] = 1;
     for (int j = 0; r->kind == RUN_REVERSE_TANGENT && j < body->nroots; j++)
         dep[body->input[body->bar_dot_slot + j]] = 1; /* the adjoints' tangents */
-    spread_dep(&body->dag, dep);
+    dag_mark_readers(&body->dag, dep);
     return dep;
 }
 
@@ -743,8 +730,7 @@ static void put_iteration(Emitter *em, const DefOut *e, const Run *r, const RunO
 {
     DefOut *be = &e->loops[r->loop];
     Body bb;
-    uint8_t *dep = e->ndir && (r->kind == RUN_TANGENT || r->kind == RUN_REVERSE_TANGENT) ?
-                   iteration_dep(e, r) : NULL;
+    uint8_t *dep = e->ndir ? iteration_dep(e, r) : NULL;
     uint8_t *held = dep ? iteration_hold(be, dep) : NULL;
     if (schedule_iteration(e, r, roots, n, flag, &bb)) /* not const: C++ would take it for a
                                                            constant operand */
@@ -759,12 +745,18 @@ static void put_iteration(Emitter *em, const DefOut *e, const Run *r, const RunO
     for (uint32_t k = 0; k < bb.n; k++)
         if (bb.local[k] && !(dep && dep[bb.nodes[k]]))
             print_local(em, &pr, bb.nodes[k], indent);
-    if (!dep) {
+    int some = 0; /* something per direction: a tangent's local or output */
+    for (uint32_t k = 0; dep && k < bb.n; k++)
+        some |= bb.local[k] && dep[bb.nodes[k]];
+    for (uint32_t k = 0; dep && k < n; k++)
+        some |= dir_output(&e->s.f->loops[r->loop], &o[k]);
+    if (!some) {
+        free(dep);
         put_run_outputs(em->out, &pr, e->old, o, roots, into, adds, n, indent);
         body_free(&bb);
         return;
     }
-    /* jac's directions: the tangents in a loop over them, then the values */
+    /* along the directions: the tangents in a loop over them, then the values */
     RunOut *so = xrealloc(NULL, (n + 1) * sizeof *so);
     NodeId *sr = xrealloc(NULL, (n + 1) * sizeof *sr);
     const char **si = xrealloc(NULL, (n + 1) * sizeof *si);
@@ -1085,8 +1077,8 @@ static int runs_before(const DefOut *e, const Entry *entry, const Body *b, const
 static void pull_local(Emitter *em, const DefOut *e, const Entry *entry, const Body *b,
                        Runs *rs, long k);
 
-/* A local of the body: in jac's pass along its directions, one that depends on the direction
- * is an array of them, filled by a loop. */
+/* A local of the body: in a matrix's pass along its directions, one that depends on the
+ * direction is an array of them, filled by a loop. */
 static void put_local(Emitter *em, const Printer *pr, NodeId id)
 {
     const DefOut *e = pr->e;
@@ -1264,7 +1256,7 @@ void loops_put_body(Emitter *em, const DefOut *e, const Entry *entry, const Body
     if (titled && section >= 0)
         buf_puts(out, "\n");
     print_fill_loops(out, e, entry);
-    for (uint32_t r = 0, hv = 0; r < entry->nstores; r++) {
+    for (uint32_t r = 0; r < entry->nstores; r++) {
         const Arg *a = &entry->args[entry->arg[r]];
         int tangent = a->name == e->s.out_dot, hvp = a->param >= 0 && a->out;
         if (!e->ndir || !(tangent || hvp)) {
@@ -1272,10 +1264,13 @@ void loops_put_body(Emitter *em, const DefOut *e, const Entry *entry, const Body
             continue;
         }
         /* along the directions: value r's tangents (the Hessian's: the tangents of the
-         * adjoint of differentiated scalar hv) are its row */
+         * adjoint of a differentiated scalar, after those of the inputs before it) are its
+         * row */
         Affine row;
         memset(&row, 0, sizeof row);
-        row.k = tangent ? entry->elem[r] : hv++;
+        row.k = entry->elem[r];
+        for (int p = 0; hvp && p < a->param; p++)
+            row.k += f->params[p].kind == PARAM_DIFF ? f->params[p].size : 0;
         lines_at_source(em, lines_of(f, entry->roots[r]));
         if (e->dir_jac->kind != ENTRY_HESS_SPARSE) {
             put_dir_loop(out, e, "    ");
@@ -1309,21 +1304,8 @@ void loops_put_jac(Emitter *em, DefOut *e, const Entry *jac, const Body *b, Runs
     const Func *f = e->s.f;
     const Dag *d = &f->dag;
     const char **local = e->s.local;
-    uint8_t *dep = xrealloc(NULL, d->len);
+    uint8_t *dep = func_dir_dep(f, ENTRIES_HESSIAN >> jac->kind & 1);
     const char **base = xrealloc(NULL, d->len * sizeof *base);
-    memset(dep, 0, d->len);
-    /* what depends on the direction: the differentiated scalars' tangents, the loops' */
-    for (uint32_t k = 0; k < f->ndiff; k++)
-        dep[f->input[f->dot_slot + k]] = 1;
-    for (int i = 0; i < f->nloops; i++) {
-        const Loop *lp = &f->loops[i];
-        for (uint32_t j = 0; lp->active && j < loop_results(lp); j++)
-            dep[f->input[lp->dot_slot + j]] = 1;
-        /* hess: the adjoints' tangents the reverse loops sum and carry */
-        for (uint32_t c = 0; ENTRIES_HESSIAN >> jac->kind & 1 && c < lp->ncap + lp->nstate; c++)
-            dep[f->input[loop_sweep(f, lp, ENTRY_HVP)->bar + c]] = 1;
-    }
-    spread_dep(d, dep);
     memcpy(base, local, d->len * sizeof *base);
     /* direction d is the unit one of differentiated scalar d; what depends on it is an
      * array of the directions, read at d */

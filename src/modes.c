@@ -118,6 +118,30 @@ EntryKind func_columns(const Func *f, EntryKind k)
 
 uint32_t func_directions(const Func *f)
 {
+    return f->directions;
+}
+
+uint8_t *func_dir_dep(const Func *f, int hessian)
+{
+    uint8_t *dep = xrealloc(NULL, f->dag.len);
+    memset(dep, 0, f->dag.len);
+    for (uint32_t k = 0; k < f->ndiff; k++)
+        dep[f->input[f->dot_slot + k]] = 1;
+    for (int i = 0; i < f->nloops; i++) {
+        const Loop *lp = &f->loops[i];
+        for (uint32_t j = 0; lp->active && j < loop_results(lp); j++)
+            dep[f->input[lp->dot_slot + j]] = 1;
+        for (uint32_t c = 0; hessian && c < lp->ncap + lp->nstate; c++)
+            dep[f->input[loop_sweep(f, lp, ENTRY_HVP)->bar + c]] = 1;
+    }
+    dag_mark_readers(&f->dag, dep);
+    return dep;
+}
+
+/* func_directions, once f is differentiated: the differentiated scalars when the Jacobians
+ * and Hessians asked for may take one pass along them all. */
+static uint32_t directions_fit(const Func *f)
+{
     if (!(f->entries & (1u << ENTRY_JAC | 1u << ENTRY_JAC_SPARSE | ENTRIES_HESSIAN)) ||
         !f->nloops || func_runtime_columns(f))
         return 0;
@@ -126,10 +150,14 @@ uint32_t func_directions(const Func *f)
             if (f->loops[i].load[l].param >= 0 &&
                 f->params[f->loops[i].load[l].param].kind == PARAM_DIFF)
                 return 0;
-    uint32_t n = 0;
-    for (int p = 0; p < f->nparams; p++)
-        n += f->params[p].kind == PARAM_DIFF ? f->params[p].size : 0;
-    return n <= MAX_DIRECTIONS ? n : 0;
+    uint32_t n = f->ndiff, values = 0;
+    if (n > MAX_DIRECTIONS)
+        return 0;
+    uint8_t *dep = func_dir_dep(f, (f->entries & ENTRIES_HESSIAN) != 0);
+    for (NodeId id = 0; id < f->dag.len; id++)
+        values += dep[id] && node_is_op(&f->dag, id);
+    free(dep);
+    return (uint64_t)values * n <= MAX_DIRECTION_VALUES ? n : 0;
 }
 
 int func_dir_entry(const Func *f, EntryKind k)
@@ -152,9 +180,9 @@ unsigned func_printed(const Func *f)
 unsigned func_built(const Func *f)
 {
     unsigned kinds = func_printed(f);
-    if (func_dir_entry(f, ENTRY_JAC) && f->entries & (1u << ENTRY_JAC | 1u << ENTRY_JAC_SPARSE))
+    if (func_directions(f) && f->entries & (1u << ENTRY_JAC | 1u << ENTRY_JAC_SPARSE))
         kinds |= 1u << ENTRY_JVP;
-    if (func_dir_entry(f, ENTRY_HESS) && f->entries & ENTRIES_HESSIAN)
+    if (func_directions(f) && f->entries & ENTRIES_HESSIAN)
         kinds |= 1u << ENTRY_HVP;
     for (int k = 0; k < ENTRY_KINDS; k++)
         if (kinds & 1u << k)
@@ -1081,8 +1109,10 @@ void func_differentiate(Func *f)
         modes_hessian(f);
     if (f->nsweeps > 1 && f->sweeps[f->nsweeps - 1].first == d->len)
         f->nsweeps--;
-    /* the iterations, once the function's sweeps say which strong zeros enter them */
-    uint32_t hess_dirs = f->entries & ENTRIES_HESSIAN ? func_directions(f) : 0;
+    /* the iterations, once the function's sweeps say which strong zeros enter them; and
+     * whether its matrices take one pass along all directions, which lays out the work */
+    f->directions = directions_fit(f);
+    uint32_t hess_dirs = f->entries & ENTRIES_HESSIAN ? f->directions : 0;
     Affine at;
     memset(&at, 0, sizeof at);
     for (int i = 0; i < f->nloops; i++) {

@@ -1528,8 +1528,12 @@ static void test_kept_map_in_recurrence(void **state)
  * read in the map's loop), and a fit's loss over a recurrence's trajectory (hess: the
  * adjoints' tangents per direction, in the reverse loop). Against the unrolled form at n = 3,
  * and against jvp (hvp) along each unit direction to the bit (what they were made of
- * before); with more directions than it takes in one pass (65 scalars), jac calls jvp per
- * column, against the unrolled form too. */
+ * before); a time grid, a recurrence of data only whose trajectory a sum reads (its regions
+ * of adjoints' tangents are zeroed per direction in a loop that carries no tangent: it did
+ * not compile). With more directions than it takes in one pass (65 scalars), jac calls jvp
+ * per column, against the unrolled form too; and so does hess where the values that depend
+ * on the direction outside the loops would take too much stack (64 scalars, 64 x 64
+ * products). */
 static void test_kept_jac_directions(void **state)
 {
     (void)state;
@@ -1547,7 +1551,9 @@ static void test_kept_jac_directions(void **state)
          "        x[k+1] = x[k] + 0.1*v[k]*p[1]\n"
          "        v[k+1] = v[k] - 0.1*sin(x[k]) + p[2]*y[k]\n    }\n"
          "    s = sum(k = 0..n-1, (x[k+1] - y[k])^2)\n"
-         "    return s + 0.5*v[n]^2 + log(1 + sum(k = 0..n-1, exp(p[2]*y[k])))\n}\n");
+         "    return s + 0.5*v[n]^2 + log(1 + sum(k = 0..n-1, exp(p[2]*y[k])))\n}\n"
+         "grid(c; y[n], h) {\n    t[0] = 0\n    for k = 0..n-1 { t[k+1] = t[k] + h }\n"
+         "    return sum(k = 0..n-1, c^3*sqrt(t[k+1])*y[k])\n}\n");
     spit(OUT "/jd_main.c",
          "#include <math.h>\n#include <stdio.h>\n#include <stdlib.h>\n"
          "#include \"jd_k.h\"\n#include \"jd_u.h\"\n"
@@ -1579,6 +1585,9 @@ static void test_kept_jac_directions(void **state)
          "        for (int i = c; i < 3; i++)\n"
          "            bad |= hv[i] != hk[3 * i + c] || hk[3 * c + i] != hk[3 * i + c];\n    }\n"
          "    printf(\"hess %.17g %.17g\\n\", hk[5], hu[5]);\n"
+         "    double *wg = malloc(K_GRID_WORK(3) * sizeof *wg);\n"
+         "    bad |= far(k_grid_hess(3, 0.8, y, 0.25, hk, wg), u_grid_hess(0.8, y, 0.25, hu));\n"
+         "    bad |= far(hk[0], hu[0]);\n    free(wg);\n"
          "    free(wf);\n    free(w);\n    return bad;\n}\n");
     kept_beside_unrolled("jd", "jvp,jac,hvp,hess", "n=3");
     char *out = NULL;
@@ -1597,6 +1606,18 @@ static void test_kept_jac_directions(void **state)
                      0);
     assert_contains(out, "for (long d = 0; d < 3; d++) {");
     assert_null(strstr(out, "k_fit_hvp("));
+    free(out);
+    spit(OUT "/jdbig.expr",
+         "big(p[64]; n, obs[n]) {\n    s = sum(k = 0..n-1, obs[k]*p[0]*p[1])\n"
+         "    for i = 0..63 { z[i] = sin(p[i]*s) }\n"
+         "    for i = 0..63 { y[i] = tanh(sum(j = 0..63, z[j]*p[j]*(i+1))) }\n"
+         "    return sum(i = 0..63, y[i]^2)\n}\n");
+    out = NULL;
+    assert_int_equal(runf(&out, ADGEN_CMD " --emit=hess " OUT "/jdbig.expr -o " OUT "/jdbig.c && "
+                                GCC " -c " OUT "/jdbig.c -o " OUT "/jdbig.o && sed -n "
+                                "'/^ADGEN_FUNC double big_hess(/,/^}/p' " OUT "/jdbig.c"), 0);
+    assert_contains(out, "big_hvp(");
+    assert_null(strstr(out, "[d]"));
     free(out);
 }
 
