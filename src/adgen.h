@@ -1009,6 +1009,10 @@ void sched_body(Sched *s, const NodeId *roots, int nroots, Body *b, int interlea
 #define LARGE_BODY 600
 #define CHUNK_STATEMENTS 125 /* gcc -O2 took 24 to 34% less time than with 500 on a 10^4-
                                 operation sum or chain, clang 10 to 20%; 64, more again */
+/* The frame an entry point may take without --max-stack: the values its chunks pass on stay
+ * on its stack up to half of it, else they are the caller's work array (a 10^5-operation
+ * chain's gradient passes 800 KB; 10^6 operations' would overflow an 8 MB stack). */
+#define DEFAULT_FRAME 65536
 void body_free(Body *b);
 /* Makes b the body whose positions body_find reads (a freshly scheduled body is). */
 void sched_activate(Sched *s, Body *b);
@@ -1049,7 +1053,9 @@ typedef struct {
                                  points' names, the native ones static (file_static is set) */
     int abi_static;           /* --abi=casadi with --static: CasADi's functions static too */
     uint32_t max_stack;       /* --max-stack=BYTES: a large body in small chunks, the values
-                                 they pass in the caller's work array; 0: no bound */
+                                 they pass in the caller's work array; 0: chunks of
+                                 CHUNK_STATEMENTS, whose values go to the caller's work array
+                                 above half of DEFAULT_FRAME */
     const char *line_file;    /* #line directives name this input; NULL: none */
     const char *out_file;     /* where #line returns after a function; NULL: no return */
     const char *header_name;  /* the header's path: its file name makes the include guard */

@@ -35,7 +35,7 @@ typedef struct {
                              output k, or ABI_WORK */
     int nargs;
     uint32_t sz_w, max_in;
-    uint32_t work;        /* where the native's work array (--max-stack) starts in w */
+    uint32_t work;        /* where the native's work array (its chunks' values) starts in w */
 } Abi;
 
 enum { ABI_WORK = INT_MIN }; /* the native's work array: a part of w */

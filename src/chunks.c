@@ -8,8 +8,8 @@
  * compile time (Rosenbrock-1000's gradient: 10.8 s against 1.4 s) for no faster code. A value
  * read in a later chunk than its own lives in a slot of w, reused once no later chunk reads
  * it. Invariant: chunks_restore gives back the names chunks_plan changed to w[j], so the
- * definition's other bodies print as before. Under --max-stack the chunks are smaller, and w
- * is the caller's.
+ * definition's other bodies print as before. w is the caller's where it would take over half
+ * of the frame's bound (DEFAULT_FRAME, or --max-stack's, under which the chunks are smaller).
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -109,7 +109,8 @@ static DefOut *name_functions(const Program *prog, const EmitOptions *opt, NameS
             defs[i].work_macro = names_claim(file_names, name.data);
             buf_free(&name);
         }
-        if (opt->max_stack && !f->nloops) { /* the chunks' values, if any */
+        if ((opt->max_stack || f->dag.len > LARGE_BODY) && !f->nloops) { /* the chunks'
+                                                                              values, if any */
             Buf name = {0};
             put_upper(&name, defs[i].fn[ENTRY_VALUE]);
             buf_puts(&name, "_WORK");
@@ -147,13 +148,13 @@ static void start_definition(DefOut *e, const Func *f, const NameSet *file_names
     }
 }
 
-/* A definition the file prints: under --max-stack, a body without kept loops may take the
- * values its chunks pass in a work array (named as a recurrence's). */
+/* A definition the file prints: a large body without kept loops may take the values its
+ * chunks pass in a work array (named as a recurrence's). */
 static void start_top_definition(DefOut *e, const Func *f, const NameSet *file_names,
                                  Arena *arena)
 {
     start_definition(e, f, file_names, arena);
-    if (e->opt->max_stack && !f->nloops)
+    if ((e->opt->max_stack || f->dag.len > LARGE_BODY) && !f->nloops)
         e->s.work = names_claim(&e->s.names, "work");
     int code = f->band.colours || /* a pattern of run-time size's */
                (f->entries >> ENTRY_JAC_SPARSE & 1 && func_pattern_code(f, ENTRY_JAC_SPARSE));
@@ -669,8 +670,9 @@ static void put_caveats(Buf *t, const DefOut *e, const Entry *entry)
                    real_type[e->opt->compile.real], e->s.snaps);
     } else if (e->s.chunk_work[entry->kind]) {
         buf_printf(t, "; %s must hold %s() values of its type %s (what the parts of its body "
-                   "pass on, which --max-stack keeps off the stack)", e->s.work, e->work_macro,
-                   real_type[e->opt->compile.real]);
+                   "pass on: over half of the %u bytes its frame may take, --max-stack, so off "
+                   "the stack)", e->s.work, e->work_macro, real_type[e->opt->compile.real],
+                   e->opt->max_stack ? e->opt->max_stack : DEFAULT_FRAME);
     } else if (f->band.colours && entry_info[entry->kind].sparse &&
                matrix_band_pull(e) >= 0) {
         buf_printf(t, "; %s is not read (%s is 0: any pointer will do)", e->s.work,
@@ -912,7 +914,7 @@ static void put_work_macro(Buf *out, const DefOut *e)
             ckp_put_work_macro(out, e, &f->loops[i]);
     if (!e->work_macro)
         return;
-    /* --max-stack without loops: the most any chunked entry point takes */
+    /* without loops: the most any chunked entry point takes */
     if (!f->nloops && !f->band.colours && !func_dense_runtime(f)) {
         uint32_t most = 0;
         for (int k = 0; k < ENTRY_KINDS; k++)
@@ -1074,10 +1076,10 @@ static void schedule_entry(DefOut *e, EntryKind k, Entry *entries, Body *bodies,
     }
     sched_body(&e->s, entries[k].roots, (int)entries[k].nroots, &bodies[k],
                entry_of(k) == ENTRY_JVP);
-    if (!e->opt->max_stack || entry_info[k].batch || !chunks_wanted(e, &bodies[k]))
+    if (entry_info[k].batch || !chunks_wanted(e, &bodies[k]))
         return;
-    /* --max-stack: the values the chunks pass are the caller's to hold, so the entry point
-     * takes a work array; a plan undone at once counts them */
+    /* the values the chunks pass, above half the frame's bound, are the caller's to hold, so
+     * that the entry point takes a work array; a plan undone at once counts them */
     Chunks ch;
     sched_activate(&e->s, &bodies[k]);
     e->work = "w";
@@ -1087,7 +1089,8 @@ static void schedule_entry(DefOut *e, EntryKind k, Entry *entries, Body *bodies,
     /* on the stack still when they take at most half the bound (long double as 16 bytes, its
      * size on x86-64 and AArch64, whatever machine adgen runs on) */
     static const uint32_t bytes[] = {8, 4, 16};
-    if ((uint64_t)ch.nslots * bytes[e->opt->compile.real] > e->opt->max_stack / 2)
+    uint32_t bound = e->opt->max_stack ? e->opt->max_stack : DEFAULT_FRAME;
+    if ((uint64_t)ch.nslots * bytes[e->opt->compile.real] > bound / 2)
         e->s.chunk_work[k] = ch.nslots;
     chunks_free(&ch);
     if (e->s.chunk_work[k]) {

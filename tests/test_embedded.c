@@ -8,7 +8,9 @@
  * default build's (under ASan and UBSan, work malloc'ed to exactly OSC_WORK()), natively and
  * through the CasADi ABI (its sz_w). ADGEN_FUNC, defined as a section attribute, reaches
  * every function of a chunked, a checkpointing and a CasADi file (objdump -t: all in that
- * section). A long sum's gradient keeps a small frame without --max-stack.
+ * section). A long sum's gradient keeps a small frame without --max-stack; a deep chain's,
+ * whose chunks pass on more than 32 KB, takes them in the caller's work array without it, so
+ * that no frame is above 64 KB.
  */
 #include "testutil.h"
 
@@ -298,6 +300,84 @@ static void test_sum_frame(void **state)
     free(out);
 }
 
+/* 9000 sines deep: the reverse sweep reads 9000 cosines, 72 KB, so that by default the
+ * gradient takes them in the caller's work array (no frame above 64 KB with gcc or clang at
+ * -O2), with the bits of the same gradient holding them on its stack (--max-stack=1000000)
+ * and the product of the cosines to rounding. */
+enum { DEEP = 9000 };
+
+static const char deep_driver[] =
+    "#include <math.h>\n#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n"
+    "#include \"deep.h\"\n#include \"deep1.h\"\n"
+    "int main(void)\n{\n"
+    "    double *work = malloc(CH_WORK() * sizeof *work), g, g1, x = 0.7, slope = 1;\n"
+    "    double f = ch_grad(0.7, &g, work), f1 = big_ch_grad(0.7, &g1);\n"
+    "    for (int i = 0; i < DEEP; i++) {\n"
+    "        slope *= cos(x);\n"
+    "        x = sin(x);\n"
+    "    }\n"
+    "    int same = memcmp(&f, &f1, sizeof f) == 0 && memcmp(&g, &g1, sizeof g) == 0;\n"
+    "    int near = fabs(f - x) <= 1e-12 * fabs(x) && fabs(g - slope) <= 1e-9 * fabs(slope);\n"
+    "    printf(\"%s, %s: work %d values, f %.17g, f' %.17g\\n\", same ? \"same bits\" : "
+    "\"DIFFER\",\n"
+    "           near ? \"the closed form\" : \"NOT the closed form\", (int)CH_WORK(), f, g);\n"
+    "    free(work);\n"
+    "    return !(same && near);\n}\n";
+
+static void test_default_frame(void **state)
+{
+    (void)state;
+    Buf expr = {0};
+    buf_puts(&expr, "ch(x) = ");
+    for (int k = 0; k < DEEP; k++)
+        buf_puts(&expr, "sin(");
+    buf_puts(&expr, "x");
+    for (int k = 0; k < DEEP; k++)
+        buf_puts(&expr, ")");
+    buf_puts(&expr, "\n");
+    spit(OUT "/deep.expr", expr.data);
+    buf_free(&expr);
+    adgen(OUT "/deep.expr -o " OUT "/deep.c --header " OUT "/deep.h");
+    adgen("--max-stack=1000000 --prefix=big_ " OUT "/deep.expr -o " OUT "/deep1.c --header " OUT
+          "/deep1.h");
+    char *h = read_file(OUT "/deep.h");
+    assert_non_null(h);
+    assert_contains(h, "double ch_grad(double x, double *x_bar, double *work);");
+    assert_contains(h, "#define CH_WORK() ");
+    free(h);
+    h = read_file(OUT "/deep1.h");
+    assert_non_null(h);
+    assert_contains(h, "double big_ch_grad(double x, double *x_bar);");
+    free(h);
+    static const char *const cc[] = {"gcc", "clang"};
+    for (int i = 0; i < 2; i++) {
+        char *out = NULL;
+        int rc = runf(&out, "cd " OUT " && %s " FLAGS " -O2 -fstack-usage -c deep.c -o deep-%s.o "
+                            "2>&1 && %s " FLAGS " -O2 -fstack-usage -c deep1.c -o deep1-%s.o 2>&1",
+                      cc[i], cc[i], cc[i], cc[i]);
+        if (rc != 0)
+            fail_msg("%s: status %d\n%s", cc[i], rc, out);
+        free(out);
+        char su[64];
+        snprintf(su, sizeof su, OUT "/deep-%s.su", cc[i]);
+        long entry = largest_frame(su, 0), helper = largest_frame(su, 1);
+        snprintf(su, sizeof su, OUT "/deep1-%s.su", cc[i]);
+        long held = largest_frame(su, 0);
+        printf("%s, 9000 sines deep: largest entry point frame %ld, helper %ld; with its values "
+               "on the stack %ld\n", cc[i], entry, helper, held);
+        assert_true(entry > 0 && entry <= 65536 && helper <= 65536);
+        assert_true(held > 65536); /* the bound is not met by chance */
+    }
+    spit(OUT "/deep_driver.c", deep_driver);
+    char *out = NULL;
+    int rc = runf(&out, "cd " OUT " && gcc " FLAGS " " SAN " -DDEEP=%d -o deep_driver "
+                        "deep_driver.c deep.c deep1.c -lm 2>&1 && ./deep_driver 2>&1", DEEP);
+    printf("%s", out ? out : "");
+    if (rc != 0)
+        fail_msg("the deep chain: status %d", rc);
+    free(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -306,6 +386,7 @@ int main(void)
         cmocka_unit_test(test_sizes_in_parts),
         cmocka_unit_test(test_accumulate_parts),
         cmocka_unit_test(test_sum_frame),
+        cmocka_unit_test(test_default_frame),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
