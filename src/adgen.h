@@ -886,12 +886,19 @@ double eval_tangent(const Func *f, const double *x, double *grad, double *scale)
 
 /* ---- names.c: C names, claimed once in a set ------------------------------------------------ */
 
+/* Names t<n><suffix> (n a number written without leading zeros, below 2^31; the suffix
+ * nothing, _bar, _dot or _hv: a body's temporaries and their derivatives, millions in a large
+ * one) are bits of n, a bitmap per suffix; the others are hashed. */
+enum { NAME_SUFFIXES = 4 };
+
 typedef struct NameSet NameSet;
 struct NameSet {
     const char **slots;
     size_t cap, len;
     Arena *arena;
     const NameSet *outer;  /* also taken, or NULL */
+    uint64_t *bits[NAME_SUFFIXES];
+    size_t nwords[NAME_SUFFIXES];
 };
 
 /* cap: a power of two */

@@ -55,32 +55,82 @@ static size_t hash_str(const char *s)
     return h;
 }
 
-/* The sets are probed with one hash of the name. */
-static int taken(const NameSet *s, const char *name, size_t h)
+static const char *const name_suffix[NAME_SUFFIXES] = {"", "_bar", "_dot", "_hv"};
+
+/* The suffix of a name t<n><suffix> (NameSet), n into *n; else -1. */
+static int numbered(const char *name, uint32_t *n)
 {
-    for (; s; s = s->outer)
+    if (name[0] != 't' || name[1] < '1' || name[1] > '9')
+        return -1;
+    uint64_t v = 0;
+    const char *c = name + 1;
+    for (; *c >= '0' && *c <= '9'; c++) {
+        v = 10 * v + (uint64_t)(*c - '0');
+        if (v >= (uint64_t)1 << 31)
+            return -1;
+    }
+    for (int k = 0; k < NAME_SUFFIXES; k++)
+        if (strcmp(c, name_suffix[k]) == 0) {
+            *n = (uint32_t)v;
+            return k;
+        }
+    return -1;
+}
+
+static int has_bit(const NameSet *s, int k, uint32_t n)
+{
+    return n / 64 < s->nwords[k] && s->bits[k][n / 64] >> (n % 64) & 1;
+}
+
+static void set_bit(NameSet *s, int k, uint32_t n)
+{
+    if (n / 64 >= s->nwords[k]) {
+        size_t words = s->nwords[k] ? 2 * s->nwords[k] : 64;
+        while (words <= n / 64)
+            words *= 2;
+        s->bits[k] = xrealloc(s->bits[k], words * sizeof *s->bits[k]);
+        memset(s->bits[k] + s->nwords[k], 0, (words - s->nwords[k]) * sizeof *s->bits[k]);
+        s->nwords[k] = words;
+    }
+    s->bits[k][n / 64] |= (uint64_t)1 << (n % 64);
+}
+
+/* The sets are probed with one hash of the name (or, numbered, k >= 0, with n). */
+static int taken(const NameSet *s, const char *name, size_t h, int k, uint32_t n)
+{
+    for (; s; s = s->outer) {
+        if (k >= 0) {
+            if (has_bit(s, k, n))
+                return 1;
+            continue;
+        }
         for (size_t j = h & (s->cap - 1); s->slots[j]; j = (j + 1) & (s->cap - 1))
             if (strcmp(s->slots[j], name) == 0)
                 return 1;
+    }
     return 0;
 }
 
 int names_taken(const NameSet *s, const char *name)
 {
-    return taken(s, name, hash_str(name));
+    uint32_t n;
+    int k = numbered(name, &n);
+    return taken(s, name, k < 0 ? hash_str(name) : 0, k, n);
 }
 
 static void add_hashed(NameSet *s, const char *name, size_t h)
 {
     if (2 * (s->len + 1) > s->cap) {
-        NameSet bigger = {NULL, s->cap * 2, 0, s->arena, s->outer};
+        NameSet bigger = {NULL, s->cap * 2, 0, s->arena, s->outer, {NULL}, {0}};
         bigger.slots = xrealloc(NULL, bigger.cap * sizeof *bigger.slots);
         memset(bigger.slots, 0, bigger.cap * sizeof *bigger.slots);
         for (size_t i = 0; i < s->cap; i++)
             if (s->slots[i])
                 add_hashed(&bigger, s->slots[i], hash_str(s->slots[i]));
         free(s->slots);
-        *s = bigger;
+        s->slots = bigger.slots;
+        s->cap = bigger.cap;
+        s->len = bigger.len;
     }
     size_t j = h & (s->cap - 1);
     while (s->slots[j])
@@ -91,11 +141,17 @@ static void add_hashed(NameSet *s, const char *name, size_t h)
 
 static void add(NameSet *s, const char *name)
 {
-    add_hashed(s, name, hash_str(name));
+    uint32_t n;
+    int k = numbered(name, &n);
+    if (k >= 0)
+        set_bit(s, k, n);
+    else
+        add_hashed(s, name, hash_str(name));
 }
 
 void names_init(NameSet *s, Arena *arena, size_t cap, const NameSet *outer)
 {
+    memset(s, 0, sizeof *s);
     s->cap = cap;
     s->len = 0;
     s->arena = arena;
@@ -108,17 +164,27 @@ void names_free(NameSet *s)
 {
     free(s->slots);
     s->slots = NULL;
+    for (int k = 0; k < NAME_SUFFIXES; k++) {
+        free(s->bits[k]);
+        s->bits[k] = NULL;
+        s->nwords[k] = 0;
+    }
 }
 
 const char *names_claim_free(NameSet *s, const char *want)
 {
     if (want[0] == '_' || strstr(want, "__"))
         return NULL;
-    size_t h = hash_str(want);
-    if (taken(s, want, h))
+    uint32_t n;
+    int k = numbered(want, &n);
+    size_t h = k < 0 ? hash_str(want) : 0;
+    if (taken(s, want, h, k, n))
         return NULL;
     const char *name = arena_strndup(s->arena, want, strlen(want));
-    add_hashed(s, name, h);
+    if (k >= 0)
+        set_bit(s, k, n);
+    else
+        add_hashed(s, name, h);
     return name;
 }
 

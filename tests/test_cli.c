@@ -705,6 +705,31 @@ static void test_cli_mangling_keywords_and_macros(void **state)
     assert_int_equal(runf(NULL, CXX " -c -o " OUT "/keywords.o " OUT "/keywords.c"), 0);
 }
 
+/* Inputs and locals named like the temporaries and their derivatives (t<n>, t<n>_bar, _dot,
+ * _hv, which names.c keeps as bits of n) or nearly so (t01, t9_bars, a number past 2^31) beside
+ * hundreds of temporaries: every entry point compiles, under C and C++ with -Wshadow. */
+static void test_cli_mangling_temporary_names(void **state)
+{
+    (void)state;
+    Buf in = {0};
+    buf_puts(&in, "g(t1, t1_bar, t2_dot, t01, t3_hv, t9_bars, t2147483648) {\n"
+                  "    t4 = sin(t1)*t1_bar + t2_dot*t2147483648\n"
+                  "    t4_bar = t4*t01 + cos(t3_hv)*t9_bars\n"
+                  "    t5_dot = t4_bar*t4");
+    static const char *const in_sum[] = {"t1", "t01", "t3_hv"};
+    for (int k = 0; k < 300; k++)
+        buf_printf(&in, " + sin(%s*t4_bar + %d)*t1_bar", in_sum[k % 3], k);
+    buf_puts(&in, "\n    return t5_dot*t4\n}\n");
+    write_input("temporaries", in.data);
+    buf_free(&in);
+    assert_int_equal(runf(NULL, ADGEN_CMD " --emit=all " OUT "/temporaries.expr -o " OUT
+                                "/temporaries.c"), 0);
+    assert_int_equal(runf(NULL, C99 " -Wshadow -c -o " OUT "/temporaries.o " OUT
+                                "/temporaries.c"), 0);
+    assert_int_equal(runf(NULL, CXX " -Wshadow -c -o " OUT "/temporaries.o " OUT
+                                "/temporaries.c"), 0);
+}
+
 /* Identifiers C reserves to the implementation (C99 7.1.3) are legal adgen names and must be
  * mangled into usable ones. */
 static void test_cli_mangling_reserved_identifiers(void **state)
@@ -783,6 +808,7 @@ int main(void)
         cmocka_unit_test(test_cli_header),
         cmocka_unit_test(test_cli_mangling),
         cmocka_unit_test(test_cli_mangling_keywords_and_macros),
+        cmocka_unit_test(test_cli_mangling_temporary_names),
         cmocka_unit_test(test_cli_mangling_reserved_identifiers),
         cmocka_unit_test(test_cli_crlf_input),
         cmocka_unit_test(test_cli_no_final_newline),
