@@ -54,6 +54,25 @@ static void add_arg(AstList *l, Ast *a);
 
 /* Deep nesting is legal input: let bison's heap-allocated stack grow far. */
 #define YYMAXDEPTH 10000000
+
+/* Past bison's first stacks, they take at once as many elements as the input has bytes, more
+ * than its nesting can use (an element per open parenthesis at most), which costs address
+ * space only: bison's own growth, by doubling into fresh memory and copying, took most of the
+ * page faults of a 10^6-deep chain of calls. They double beyond that; parse_source frees
+ * them. */
+static void *stack_grow(Parse *ps, int k, void *old, size_t used, size_t bytes);
+#define STACK_DEPTH(depth)                                                                 \
+    ((depth) < (YYPTRDIFF_T)ps->diag->len + 16 ? (YYPTRDIFF_T)ps->diag->len + 16 : 2 * (depth))
+#define yyoverflow(msg, ss, ssize, vs, vsize, ls, lsize, depth)                            \
+    do {                                                                                   \
+        (void)(msg);                                                                       \
+        if (*(depth) >= YYMAXDEPTH)                                                        \
+            YYNOMEM;                                                                       \
+        *(depth) = STACK_DEPTH(*(depth)) < YYMAXDEPTH ? STACK_DEPTH(*(depth)) : YYMAXDEPTH; \
+        *(ss) = stack_grow(ps, 0, *(ss), (size_t)(ssize), (size_t)*(depth) * sizeof **(ss)); \
+        *(vs) = stack_grow(ps, 1, *(vs), (size_t)(vsize), (size_t)*(depth) * sizeof **(vs)); \
+        *(ls) = stack_grow(ps, 2, *(ls), (size_t)(lsize), (size_t)*(depth) * sizeof **(ls)); \
+    } while (0)
 }
 
 /* reentrant: no globals, several parses per process (tests, later an API) */
@@ -308,6 +327,17 @@ arg:
   ;
 
 %%
+
+/* Stack k of the parser grown to `bytes`, `used` of them in use: the first time moved off the
+ * arrays yyparse starts with, then reallocated. */
+static void *stack_grow(Parse *ps, int k, void *old, size_t used, size_t bytes)
+{
+    if (old == ps->stack[k])
+        return ps->stack[k] = xrealloc(old, bytes);
+    ps->stack[k] = xrealloc(NULL, bytes);
+    memcpy(ps->stack[k], old, used);
+    return ps->stack[k];
+}
 
 static void join_args(AstList *l, AstList *more)
 {

@@ -187,6 +187,7 @@ typedef struct {
     Loc last_loc;         /* scanner: where it stands */
     int line, column;     /* scanner: the position of the next character */
     size_t offset;
+    void *stack[3];       /* parser: bison's stacks once grown past its own (parser.y) */
     RealType real;        /* sema: the type the code will compute in */
     const char **defines; /* sema: -D NAME=VALUE, overriding or adding file constants */
     int ndefines;
