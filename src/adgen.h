@@ -327,6 +327,7 @@ void dag_init(Dag *d);
  * adgen's time at 10^6 operations); room that stays unused is never touched, so costs no
  * memory. */
 void dag_reserve(Dag *d, uint32_t n);
+#define MAX_RESERVE (1u << 26) /* nodes reserved ahead at most (3 GB of address space) */
 void dag_free(Dag *d);
 /* Frees the hash-consing table once no node will be built (printing reads nodes only). */
 void dag_seal(Dag *d);

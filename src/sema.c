@@ -463,10 +463,12 @@ static void lower_def_once(Lower *L, Def *def, Func *f)
     f->def = def;
     f->name = def->name;
     dag_init(&f->dag);
-    /* about a node per 8 bytes of its text (a call inlined is more, a sum unrolled far more:
-     * the DAG grows as usual past it), and twice that for a gradient's nodes, so that
-     * differentiating does not copy the DAG to grow it (room not written is not memory) */
-    dag_reserve(&f->dag, (def->loc.end - def->loc.begin) / 8 * 3);
+    /* up to a node per 5 bytes of its text (`sin(` ... `)`: a call inlined is more, a sum
+     * unrolled far more: the DAG grows as usual past it), and twice that for a gradient's
+     * nodes, so that differentiating does not copy the DAG to grow it (room not written is
+     * not memory; at most MAX_RESERVE nodes, a few GB of address space) */
+    uint32_t text = def->loc.end - def->loc.begin;
+    dag_reserve(&f->dag, text / 5 < MAX_RESERVE / 3 ? text / 5 * 3 : MAX_RESERVE);
     f->dag.fold = L->p->real == REAL_DOUBLE;
     f->nroots = 1;
     f->roots = arena_alloc(L->arena, sizeof *f->roots);
