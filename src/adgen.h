@@ -1096,9 +1096,6 @@ typedef enum { EXPLAIN_TEXT, EXPLAIN_LATEX, EXPLAIN_MARKDOWN } ExplainStyle;
  * the forward sweep, the local partials, the reverse sweep and the same with the partials
  * substituted. Adds the partials' nodes to each DAG (so nothing is emitted from prog after). */
 void explain_program(Program *prog, ExplainStyle style, Buf *out);
-/* Whether --explain shows f's kept loops (sums: one iteration each, after f), else it needs
- * the sizes given. */
-int explain_kept(const Func *f);
 /* The computational graph of every function (fig. 5.11) in Graphviz DOT; with adjoint, also the
  * reverse sweep's edges, each labelled with its local partial. */
 void explain_dot(Program *prog, int adjoint, Buf *out);

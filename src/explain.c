@@ -43,6 +43,9 @@ typedef struct {
     uint8_t *inlined;    /* DOT: printed inside its one consumer */
     uint8_t *looped;     /* --explain: per primal node, a kept sum reads it (its adjoint has
                             the steps' terms too), or NULL */
+    uint8_t *reaches;    /* per primal node, its adjoint from root is not structurally 0 (a
+                            step of several states, which has no gradient of its own), or NULL:
+                            the function's gradient says */
     NodeId root, expand; /* expand: printed as its definition, not its name */
     uint32_t *head, *tail, *count; /* per primal node: its terms, in consumer order */
     Term *terms;
@@ -130,6 +133,7 @@ static void ex_init(Ex *x, Func *f, ExplainStyle style, int collapse)
 static void ex_free(Ex *x)
 {
     names_free(&x->names);
+    free(x->reaches);
     free(x->body);
     free(x->inlined);
     free(x->head);
@@ -141,7 +145,35 @@ static void ex_free(Ex *x)
 
 static int has_adjoint(const Ex *x, NodeId id)
 {
+    if (x->reaches)
+        return id && id < x->n && x->reaches[id];
     return id && id < x->n && id < x->f->adj.len && x->f->adj.of[id];
+}
+
+/* x's root made `root`, one of its function's several: the nodes with an adjoint are those
+ * from which a chain of partials not structurally 0 leads to it (ids are topological). */
+static void ex_root(Ex *x, NodeId root)
+{
+    x->root = root;
+    free(x->reaches);
+    x->reaches = xrealloc(NULL, x->n);
+    memset(x->reaches, 0, x->n);
+    if (root >= x->n || !node_is_op(x->d, root))
+        return;
+    x->reaches[root] = 1;
+    NodeId one = dag_const(x->d, 1.0);
+    for (NodeId w = root; w > 0; w--) {
+        if (!x->reaches[w] || !node_is_op(x->d, w))
+            continue;
+        const Node *nd = &x->d->nodes[w];
+        NodeId ops[3] = {nd->a, nd->b, nd->c}, zero;
+        for (int i = 0; i < node_arity(nd->kind); i++) {
+            NodeId p = deriv_term(x->d, w, i, one, 0, &zero);
+            if (p && !dag_is_const(x->d, p, 0.0) && ops[i] < x->n &&
+                x->d->nodes[ops[i]].kind != N_CONST)
+                x->reaches[ops[i]] = 1;
+        }
+    }
 }
 
 /* The local partials, from deriv.c's rules with the factor 1, chained per operand in the
@@ -555,15 +587,20 @@ static void ex_reverse(Ex *x, Buf *out, int substituted)
     }
 }
 
-/* The sweeps of x's function under the title `name(head)`. */
+/* The sweeps of x's function under the title `name(head)`; without the forward sweep when
+ * head is NULL (the reverse sweep from another of its results). */
 static void explain_ex(Ex *x, const char *name, const char *head, Buf *out)
 {
-    switch (x->style) {
-    case EXPLAIN_TEXT: buf_printf(out, "%s(%s)\n", name, head); break;
-    case EXPLAIN_LATEX: buf_printf(out, "%% %s(%s)\n\\begin{align*}\n", name, head); break;
-    case EXPLAIN_MARKDOWN: buf_printf(out, "### `%s(%s)`\n", name, head); break;
+    if (head) {
+        switch (x->style) {
+        case EXPLAIN_TEXT: buf_printf(out, "%s(%s)\n", name, head); break;
+        case EXPLAIN_LATEX: buf_printf(out, "%% %s(%s)\n\\begin{align*}\n", name, head); break;
+        case EXPLAIN_MARKDOWN: buf_printf(out, "### `%s(%s)`\n", name, head); break;
+        }
+        ex_forward(x, out);
+    } else if (x->style == EXPLAIN_LATEX) {
+        buf_puts(out, "\\begin{align*}\n");
     }
-    ex_forward(x, out);
     if (node_is_op(x->d, x->root) && has_adjoint(x, x->root)) {
         ex_partials(x, out);
         Buf h = {0};
@@ -589,10 +626,90 @@ static void explain_ex(Ex *x, const char *name, const char *head, Buf *out)
 }
 
 static void name_loop_results(Ex *x);
-static void name_iteration(Ex *b, Ex *x, const Loop *lp);
+static void name_iteration(Ex *b, Ex *x, const Loop *lp, int enclose);
+
+/* A function node as a title names it: its name, else its definition. */
+static void put_value(Ex *x, Buf *out, NodeId id)
+{
+    if (node_is_op(x->d, id) && !x->d->meta[id].label)
+        put_definition(x, out, id);
+    else if (x->name[id])
+        buf_puts(out, x->name[id]);
+    else
+        put_expr(x, out, id, 0);
+}
+
+/* Kept recurrence lp of x's function: one step's forward sweep, a function of the index, the
+ * states and the loads, then per state that a differentiated input moves, the reverse sweep
+ * from its next value, which the loop runs backwards seeded with the function's adjoint of it
+ * (the step's reverse sweeps of all the states, added, give the states' adjoints a step
+ * before). */
+static void explain_recurrence(Ex *x, const Loop *lp, Buf *out)
+{
+    const Func *f = x->f;
+    Func *body = lp->body;
+    const char *sep = x->style == EXPLAIN_LATEX ? "\n% " : "\n", *first = NULL;
+    Buf t = {0};
+    buf_putn(&t, "", 0);
+    for (uint32_t j = 0; j < lp->nstate; j++)
+        if (x->root == f->input[lp->slot + j]) /* the function is this state */
+            buf_printf(&t, "%s = ", f->name);
+    for (uint32_t j = 0; j < lp->nstate; j++)
+        buf_printf(&t, "%s%s", j ? ", " : "", x->name[f->input[lp->slot + j]]);
+    buf_printf(&t, " = the last %s of the %s over %s = ", lp->nstate > 1 ? "states" : "state",
+               lp->product ? "product" : "recurrence", lp->var);
+    func_put_affine(&t, &lp->lo, lp->var, f->size, "*");
+    buf_puts(&t, "..");
+    func_put_affine(&t, &lp->hi, lp->var, f->size, "*");
+    buf_puts(&t, ", from ");
+    for (uint32_t j = 0; j < lp->nstate; j++) {
+        buf_printf(&t, "%s%s[", j ? ", " : "", lp->state_name[j]);
+        func_put_affine(&t, &lp->lo, lp->var, f->size, "*");
+        buf_puts(&t, "] = ");
+        put_value(x, &t, lp->init[j]);
+    }
+    for (uint32_t j = 0; j < lp->nstate && !first; j++)
+        if (lp->state_active && lp->state_active[j])
+            first = lp->state_name[j];
+    if (first)
+        buf_printf(&t, ":%sone step's sweeps: the loop runs it forwards, then its reverse sweeps "
+                       "backwards, each seeded%swith d%s/d%s[%s + 1] (here d%s[%s + 1]/d%s[%s + "
+                       "1] = 1), which give the states' adjoints a step%sbefore; the adjoints of "
+                       "what a step reads add up over the steps", sep, sep, f->name, first,
+                   lp->var, first, lp->var, first, lp->var, sep);
+    else
+        buf_printf(&t, ":%sone step, which the loop runs forwards (no differentiated input moves "
+                       "its states)", sep);
+    buf_printf(out, x->style == EXPLAIN_LATEX ? "\n%% %s\n" :
+                    x->style == EXPLAIN_MARKDOWN ? "\n%s\n\n" : "\n%s\n", t.data);
+    t.len = 0;
+    buf_printf(&t, "%s", lp->var);
+    Ex b;
+    for (uint32_t j = 0; j < lp->nstate; j++) {
+        int active = lp->state_active && lp->state_active[j];
+        if (j && !active)
+            continue;
+        ex_init(&b, body, x->style, 0);
+        name_iteration(&b, x, lp, 1);
+        ex_root(&b, body->roots[j]);
+        if (!active)
+            memset(b.reaches, 0, b.n);
+        ex_terms(&b);
+        if (!j) {
+            for (uint32_t k = 0; k < lp->nstate; k++)
+                buf_printf(&t, ", %s", b.name[body->input[1 + lp->nload + k]]);
+            for (uint32_t k = 0; k < lp->nload; k++)
+                buf_printf(&t, ", %s", b.name[body->input[1 + k]]);
+        }
+        explain_ex(&b, "step", j ? NULL : t.data, out);
+        ex_free(&b);
+    }
+    buf_free(&t);
+}
 
 /* f's sweeps, then each kept sum's: one iteration, a function of the loop's index, its loads
- * and the values it reads, whose sweeps every iteration runs, seeded with the sum's adjoint. */
+ * and the values it reads, whose sweeps every iteration runs, seeded with the sum's adjoint;
+ * and each kept recurrence's step. */
 static void explain_func(Func *f, ExplainStyle style, Buf *out)
 {
     Ex x;
@@ -601,9 +718,13 @@ static void explain_func(Func *f, ExplainStyle style, Buf *out)
     ex_terms(&x);
     if (f->nloops) {
         x.looped = arena_alloc(&x.arena, x.n);
-        for (int l = 0; l < f->nloops; l++)
-            for (uint32_t c = 0; c < f->loops[l].ncap; c++)
-                x.looped[f->loops[l].cap[c]] = f->loops[l].cap[c] < x.n;
+        for (int l = 0; l < f->nloops; l++) {
+            const Loop *lp = &f->loops[l];
+            for (uint32_t c = 0; c < lp->ncap + lp->nstate; c++) {
+                NodeId v = c < lp->ncap ? lp->cap[c] : lp->init[c - lp->ncap];
+                x.looped[v] = v < x.n;
+            }
+        }
     }
     Buf head = {0};
     buf_putn(&head, "", 0);
@@ -617,12 +738,26 @@ static void explain_func(Func *f, ExplainStyle style, Buf *out)
                 buf_printf(&head, "[%u]", f->params[p].dims[d]);
         }
     }
+    for (int k = 0, data = f->nparams > f->def->ndiff; k < f->nsizes; k++) {
+        int named = 0; /* by an array's size; else a data input of its own (n in chain(x0;
+                          n)), listed with the data */
+        for (int p = 0; p < f->nparams; p++)
+            named |= f->params[p].rt_size == k;
+        if (!named) {
+            buf_printf(&head, "%s%s", data ? ", " : head.len ? "; " : "", f->size[k]);
+            data = 1;
+        }
+    }
     explain_ex(&x, f->name, head.data, out);
     for (int l = 0; l < f->nloops; l++) {
         const Loop *lp = &f->loops[l];
+        if (lp->nstate) {
+            explain_recurrence(&x, lp, out);
+            continue;
+        }
         Ex b;
         ex_init(&b, lp->body, style, 0);
-        name_iteration(&b, &x, lp);
+        name_iteration(&b, &x, lp, 1);
         ex_terms(&b);
         head.len = 0;
         if (x.root == f->input[lp->slot]) /* the function is the sum */
@@ -649,18 +784,10 @@ static void explain_func(Func *f, ExplainStyle style, Buf *out)
     ex_free(&x);
 }
 
-int explain_kept(const Func *f)
-{
-    for (int l = 0; l < f->nloops; l++)
-        if (f->loops[l].nstate || f->loops[l].result)
-            return 0;
-    return 1;
-}
-
 void explain_program(Program *prog, ExplainStyle style, Buf *out)
 {
     for (int i = 0, shown = 0; i < prog->nfuncs; i++) {
-        if (prog->funcs[i].vector || !explain_kept(&prog->funcs[i])) /* one value */
+        if (prog->funcs[i].vector) /* one value */
             continue;
         buf_puts(out, shown++ ? "\n" : "");
         explain_func(&prog->funcs[i], style, out);
@@ -1004,8 +1131,9 @@ static void put_load(Buf *out, const Func *f, const Loop *lp, const Load *ld)
 
 /* The names of kept loop lp's iteration b (of function x): the index, its loads as the source
  * writes them (x[i + 1]), its states (s[k]; the next ones s[k + 1]), the values it reads by
- * their names in x (an unnamed one by its definition, dt/2), and a sum's term. */
-static void name_iteration(Ex *b, Ex *x, const Loop *lp)
+ * their names in x (an unnamed one by its definition, dt/2; in parentheses when `enclose`,
+ * for d.../d(dt/2)), and a sum's term. */
+static void name_iteration(Ex *b, Ex *x, const Loop *lp, int enclose)
 {
     const Func *f = x->f, *body = lp->body;
     Buf t = {0};
@@ -1028,10 +1156,13 @@ static void name_iteration(Ex *b, Ex *x, const Loop *lp)
     for (uint32_t c = 0; c < lp->ncap; c++) { /* an unnamed value by its definition (dt/2) */
         NodeId cap = lp->cap[c];
         t.len = 0;
-        if (node_is_op(&f->dag, cap) && !f->dag.meta[cap].label)
+        if (node_is_op(&f->dag, cap) && !f->dag.meta[cap].label) {
+            buf_puts(&t, enclose ? "(" : "");
             put_definition(x, &t, cap);
-        else
+            buf_puts(&t, enclose ? ")" : "");
+        } else {
             buf_puts(&t, x->name[cap] ? x->name[cap] : "(value)");
+        }
         b->name[body->input[cap0 + c]] = arena_strndup(&b->arena, t.data, t.len);
     }
     if (!lp->nstate && node_is_op(&body->dag, b->root))
@@ -1056,7 +1187,7 @@ static void dot_loop(Ex *x, int l, int adjoint, const char *indent, Buf *out)
     if (adjoint && !b.inlined[b.root])
         ex_terms(&b);
     uint32_t st0 = 1 + lp->nload, cap0 = st0 + lp->nstate;
-    name_iteration(&b, x, lp);
+    name_iteration(&b, x, lp, 0);
     t.len = 0;
     buf_printf(&t, "%s over %s = ", lp->product ? "product" : lp->nstate ? "recurrence" : "sum",
                lp->var);

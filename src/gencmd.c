@@ -141,31 +141,26 @@ static int show(const Options *o)
                           1u << (f->vector ? ENTRY_JAC : ENTRY_GRAD);
         }
         for (int i = 0; i < u.prog.nfuncs; i++)
-            shown += report || ((o->show != SHOW_EXPLAIN || explain_kept(&u.prog.funcs[i])) &&
-                                !u.prog.funcs[i].vector);
+            shown += report || !u.prog.funcs[i].vector;
         for (int i = 0; i < u.prog.nfuncs; i++) {
+            /* kept loops are drawn and explained one iteration each, in a cluster or after the
+             * function's sweeps */
             const Func *f = &u.prog.funcs[i];
             Loc loc = f->def->bare ? f->def->loc : f->def->name_loc;
-            /* --dot draws a kept loop as one iteration in a cluster, --explain a kept sum */
-            char *sizes = report || o->show != SHOW_EXPLAIN || explain_kept(f) ? NULL :
-                          func_sizes_list(f);
-            if (sizes && shown)
-                diag_warning(&u.diag, loc, "'%s' has sizes known only at run time (%s) and is "
-                             "left out: give them with -D NAME=VALUE to show it", f->name, sizes);
-            else if (sizes)
-                diag_error(&u.diag, loc, "'%s' has sizes known only at run time (%s): give "
-                           "them with -D NAME=VALUE to show it", f->name, sizes);
-            free(sizes);
-            if (!f->vector || f->nsizes || report)
+            if (!f->vector || report)
                 continue;
-            if (shown)
-                diag_warning(&u.diag, loc, "'%s' returns %d value%s and is left out: --dot "
-                             "and --explain show functions of one value", f->name, f->nroots,
-                             f->nroots == 1 ? "" : "s");
+            Buf what = {0};
+            if (f->result_loop)
+                buf_puts(&what, "values of a number known only at run time");
             else
-                diag_error(&u.diag, loc, "'%s' returns %d value%s; --dot and --explain show "
-                           "functions of one value", f->name, f->nroots,
-                           f->nroots == 1 ? "" : "s");
+                buf_printf(&what, "%d value%s", f->nroots, f->nroots == 1 ? "" : "s");
+            if (shown)
+                diag_warning(&u.diag, loc, "'%s' returns %s and is left out: --dot and "
+                             "--explain show functions of one value", f->name, what.data);
+            else
+                diag_error(&u.diag, loc, "'%s' returns %s; --dot and --explain show functions "
+                           "of one value", f->name, what.data);
+            buf_free(&what);
         }
     }
     if (u.diag.errors == 0) {
