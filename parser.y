@@ -55,14 +55,17 @@ static void add_arg(AstList *l, Ast *a);
 /* Deep nesting is legal input: let bison's heap-allocated stack grow far. */
 #define YYMAXDEPTH 10000000
 
-/* Past bison's first stacks, they take at once as many elements as the input has bytes, more
- * than its nesting can use (an element per open parenthesis at most), which costs address
- * space only: bison's own growth, by doubling into fresh memory and copying, took most of the
- * page faults of a 10^6-deep chain of calls. They double beyond that; parse_source frees
- * them. */
+/* Past bison's first stacks, they take at once as many elements as the input has bytes (up
+ * to STACK_AHEAD), more than its nesting can use (an element per open parenthesis at most),
+ * which costs address space only: bison's own growth, by doubling into fresh memory and
+ * copying, took most of the page faults of a 10^6-deep chain of calls. They double beyond
+ * that; parse_source frees them. */
+#define STACK_AHEAD ((YYPTRDIFF_T)1 << 22) /* elements: 170 MB of address space */
 static void *stack_grow(Parse *ps, int k, void *old, size_t used, size_t bytes);
 #define STACK_DEPTH(depth)                                                                 \
-    ((depth) < (YYPTRDIFF_T)ps->diag->len + 16 ? (YYPTRDIFF_T)ps->diag->len + 16 : 2 * (depth))
+    ((depth) < (YYPTRDIFF_T)ps->diag->len + 16 && (depth) < STACK_AHEAD ?                  \
+     ((YYPTRDIFF_T)ps->diag->len + 16 < STACK_AHEAD ? (YYPTRDIFF_T)ps->diag->len + 16 :      \
+      STACK_AHEAD) : 2 * (depth))
 #define yyoverflow(msg, ss, ssize, vs, vsize, ls, lsize, depth)                            \
     do {                                                                                   \
         (void)(msg);                                                                       \
@@ -86,6 +89,8 @@ static void *stack_grow(Parse *ps, int k, void *old, size_t used, size_t bytes);
 %define parse.error custom
 /* exact expected-token lists, not ones widened by default reductions */
 %define parse.lac full
+/* YYNOMEM in yyoverflow above */
+%require "3.8"
 /* the grammar is conflict-free; any new conflict must be explained */
 %expect 0
 /* the scanner goes to both yylex and yyparse; the parse state only to yyparse */

@@ -888,10 +888,11 @@ double eval_tangent(const Func *f, const double *x, double *grad, double *scale)
 
 /* ---- names.c: C names, claimed once in a set ------------------------------------------------ */
 
-/* Names t<n><suffix> (n a number written without leading zeros, below 2^31; the suffix
+/* Names t<n><suffix> (n a number written without leading zeros, below NAME_BITS; the suffix
  * nothing, _bar, _dot or _hv: a body's temporaries and their derivatives, millions in a large
- * one) are bits of n, a bitmap per suffix; the others are hashed. */
-enum { NAME_SUFFIXES = 4 };
+ * one) are bits of n, a bitmap per suffix (at most 2 MB each, whatever names the source
+ * gives); the others are hashed. */
+enum { NAME_SUFFIXES = 4, NAME_BITS = 1 << 24 };
 
 typedef struct NameSet NameSet;
 struct NameSet {

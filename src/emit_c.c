@@ -670,8 +670,9 @@ static void put_caveats(Buf *t, const DefOut *e, const Entry *entry)
                    real_type[e->opt->compile.real], e->s.snaps);
     } else if (e->s.chunk_work[entry->kind]) {
         buf_printf(t, "; %s must hold %s() values of its type %s (what the parts of its body "
-                   "pass on: over half of the %u bytes its frame may take, --max-stack, so off "
-                   "the stack)", e->s.work, e->work_macro, real_type[e->opt->compile.real],
+                   "pass on: over half of the %u bytes its frame may take, which --max-stack "
+                   "sets, so off the stack)", e->s.work, e->work_macro,
+                   real_type[e->opt->compile.real],
                    e->opt->max_stack ? e->opt->max_stack : DEFAULT_FRAME);
     } else if (f->band.colours && entry_info[entry->kind].sparse &&
                matrix_band_pull(e) >= 0) {

@@ -151,29 +151,42 @@ static int has_adjoint(const Ex *x, NodeId id)
 }
 
 /* x's root made `root`, one of its function's several: the nodes with an adjoint are those
- * from which a chain of partials not structurally 0 leads to it (ids are topological). */
+ * that depend on a differentiated input (a kept loop's iteration: a load of a differentiated
+ * array, an active state or capture) and from which a chain of partials not structurally 0
+ * leads to it (ids are topological). */
 static void ex_root(Ex *x, NodeId root)
 {
+    const Func *f = x->f;
+    uint8_t *active = xrealloc(NULL, x->n);
+    memset(active, 0, x->n);
+    for (uint32_t s = 1; s < f->ninputs; s++)
+        if (f->input[s] < x->n && f->params[s].kind == PARAM_DIFF)
+            active[f->input[s]] = 1;
+    for (NodeId id = 1; id < x->n; id++) {
+        const Node *nd = &x->d->nodes[id];
+        NodeId ops[3] = {nd->a, nd->b, nd->c};
+        for (int i = 0; node_is_op(x->d, id) && i < node_arity(nd->kind); i++)
+            active[id] |= active[ops[i]];
+    }
     x->root = root;
     free(x->reaches);
     x->reaches = xrealloc(NULL, x->n);
     memset(x->reaches, 0, x->n);
-    if (root >= x->n || !node_is_op(x->d, root))
-        return;
-    x->reaches[root] = 1;
+    if (root < x->n && node_is_op(x->d, root) && active[root])
+        x->reaches[root] = 1;
     NodeId one = dag_const(x->d, 1.0);
-    for (NodeId w = root; w > 0; w--) {
+    for (NodeId w = root < x->n ? root : 0; w > 0; w--) {
         if (!x->reaches[w] || !node_is_op(x->d, w))
             continue;
         const Node *nd = &x->d->nodes[w];
         NodeId ops[3] = {nd->a, nd->b, nd->c}, zero;
         for (int i = 0; i < node_arity(nd->kind); i++) {
             NodeId p = deriv_term(x->d, w, i, one, 0, &zero);
-            if (p && !dag_is_const(x->d, p, 0.0) && ops[i] < x->n &&
-                x->d->nodes[ops[i]].kind != N_CONST)
+            if (p && !dag_is_const(x->d, p, 0.0) && ops[i] < x->n && active[ops[i]])
                 x->reaches[ops[i]] = 1;
         }
     }
+    free(active);
 }
 
 /* The local partials, from deriv.c's rules with the factor 1, chained per operand in the
@@ -299,12 +312,14 @@ static void put_latex_name(Buf *out, const char *s)
     }
     if (!s[stem])
         return;
-    buf_puts(out, "_{");
+    buf_puts(out, "_{"); /* the indices as written, x_{k+1}, X_{i,0} */
     for (const char *c = s + stem; *c; c++)
-        if (*c >= '0' && *c <= '9')
-            buf_putn(out, c, 1);
-        else if (*c == '[' && c != s + stem)
+        if (*c == '[' && c != s + stem)
             buf_puts(out, ",");
+        else if (*c == '_')
+            buf_puts(out, "\\_");
+        else if (*c != '[' && *c != ']' && *c != ' ')
+            buf_putn(out, c, 1);
     buf_puts(out, "}");
 }
 
@@ -514,6 +529,15 @@ static void heading_end(Ex *x, Buf *out)
     }
 }
 
+/* Whether x's function computes anything (else it is a kept loop's result: rosen = sum_i). */
+static int ex_computes(const Ex *x)
+{
+    for (NodeId id = 1; id < x->n; id++)
+        if (x->body[id] && node_is_op(x->d, id))
+            return 1;
+    return 0;
+}
+
 static void ex_forward(Ex *x, Buf *out)
 {
     heading(x, out, "forward sweep (eq. 5.143)");
@@ -594,9 +618,12 @@ static void explain_ex(Ex *x, const char *name, const char *head, Buf *out)
     if (head) {
         switch (x->style) {
         case EXPLAIN_TEXT: buf_printf(out, "%s(%s)\n", name, head); break;
-        case EXPLAIN_LATEX: buf_printf(out, "%% %s(%s)\n\\begin{align*}\n", name, head); break;
+        case EXPLAIN_LATEX: buf_printf(out, "%% %s(%s)\n", name, head); break;
         case EXPLAIN_MARKDOWN: buf_printf(out, "### `%s(%s)`\n", name, head); break;
         }
+        if (!ex_computes(x))
+            return;
+        buf_puts(out, x->style == EXPLAIN_LATEX ? "\\begin{align*}\n" : "");
         ex_forward(x, out);
     } else if (x->style == EXPLAIN_LATEX) {
         buf_puts(out, "\\begin{align*}\n");
@@ -653,7 +680,8 @@ static void explain_recurrence(Ex *x, const Loop *lp, Buf *out)
     buf_putn(&t, "", 0);
     for (uint32_t j = 0; j < lp->nstate; j++)
         if (x->root == f->input[lp->slot + j]) /* the function is this state */
-            buf_printf(&t, "%s = ", f->name);
+            buf_printf(&t, lp->nstate > 1 ? "%s = %s; " : "%s = ", f->name,
+                       x->name[f->input[lp->slot + j]]);
     for (uint32_t j = 0; j < lp->nstate; j++)
         buf_printf(&t, "%s%s", j ? ", " : "", x->name[f->input[lp->slot + j]]);
     buf_printf(&t, " = the last %s of the %s over %s = ", lp->nstate > 1 ? "states" : "state",

@@ -151,7 +151,7 @@ static int show(const Options *o)
                 continue;
             Buf what = {0};
             if (f->result_loop)
-                buf_puts(&what, "values of a number known only at run time");
+                buf_puts(&what, "a number of values known only at run time");
             else
                 buf_printf(&what, "%d value%s", f->nroots, f->nroots == 1 ? "" : "s");
             if (shown)

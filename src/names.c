@@ -66,7 +66,7 @@ static int numbered(const char *name, uint32_t *n)
     const char *c = name + 1;
     for (; *c >= '0' && *c <= '9'; c++) {
         v = 10 * v + (uint64_t)(*c - '0');
-        if (v >= (uint64_t)1 << 31)
+        if (v >= NAME_BITS)
             return -1;
     }
     for (int k = 0; k < NAME_SUFFIXES; k++)
