@@ -1082,7 +1082,9 @@ int lower_stmts(Lower *L, Def *def, Stmt *first, int in_loop, Result *ret, Stmt 
             Affine lo, hi;
             if (!affine_eval(L, s->from, &lo, 0) || !affine_eval(L, s->to, &hi, 0))
                 break;
-            if (!affine_is_const(&lo) || !affine_is_const(&hi)) {
+            if (!affine_is_const(&lo) || !affine_is_const(&hi) ||
+                (L->keep_for && !L->in_for && !L->kept &&
+                 hi.k - lo.k + 1 > (int64_t)L->unroll)) {
                 if (!kept_for(L, s, &lo, &hi))
                     return 0;
                 break;
@@ -1106,7 +1108,9 @@ int lower_stmts(Lower *L, Def *def, Stmt *first, int in_loop, Result *ret, Stmt 
                 Affine at = affine_num(i);
                 lower_bind_loop(L, s->name, s->name_loc, &at);
                 Stmt *inner_return = NULL;
+                L->in_for++;
                 int ok = lower_stmts(L, def, s->body, 1, ret, &inner_return);
+                L->in_for--;
                 scope_unbind_to(&L->scope, mark);
                 /* an error in one iteration would be the same in the next: one message */
                 if (!ok || L->diag->errors != errors || over_limit(L, s->loc, 0)) {

@@ -509,11 +509,37 @@ static void lower_def_once(Lower *L, Def *def, Func *f)
         memset(L->elems.slots, 0, L->elems.cap * sizeof *L->elems.slots);
 }
 
-/* A definition; one of several values is lowered again without kept sums (--unroll), which
- * only a function of one value has. */
+/* Whether the statements hold a `for` loop. */
+static int has_for(const Stmt *s)
+{
+    for (; s; s = s->next)
+        if (s->kind == S_FOR)
+            return 1;
+    return 0;
+}
+
+/* A definition. Under --unroll, one with `for` loops is first lowered with those over more
+ * steps than the option's number kept too, its messages muted: when that lowers without an
+ * error, it is lowered so again for its messages, else its `for` loops are unrolled (a state
+ * read at a constant index, a map read outside a kept loop). One of several values is
+ * lowered again without kept sums, which only a function of one value has. */
 static void lower_def(Lower *L, Def *def, Func *f)
 {
+    if (L->unroll && has_for(def->body)) {
+        int errors = L->diag->errors, held = L->diag->held[0] != 0;
+        L->keep_for = 1;
+        L->diag->muted++;
+        lower_def_once(L, def, f);
+        L->diag->muted--;
+        L->keep_for = L->diag->errors == errors && f->nloops;
+        L->diag->errors = errors;
+        if (!held)
+            L->diag->held[0] = 0;
+        func_free(f);
+        memset(f, 0, sizeof *f);
+    }
     lower_def_once(L, def, f);
+    L->keep_for = 0;
     if (!f->vector || !f->nloops || f->nsizes)
         return;
     func_free(f);

@@ -260,6 +260,9 @@ struct Lower {
                                with its nodes against max_nodes (a loop of constants builds
                                none, but its elements take memory and its steps time) */
     uint32_t unroll;        /* --unroll: sums of constant ranges past this many terms are kept */
+    int keep_for;           /* and `for` loops over more steps than that, outside other `for`
+                               loops (lower_def's first attempt) */
+    int in_for;             /* `for` loops being unrolled around what is lowered */
     const Ast *values_call; /* a call whose several values an assignment binds (c = cons(x)) */
     Result *values;         /* where they go */
     Pending *pending;

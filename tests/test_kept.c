@@ -1385,6 +1385,69 @@ static void test_kept_hvp_inactive_recurrence(void **state)
     kept_beside_unrolled("inact", "hvp,hess", "n=3");
 }
 
+/* --unroll=N keeps a `for` loop of a constant range over more than N steps as a recurrence
+ * where the whole definition can be (the RK4 pendulum at n = 40: its value, gradient, jvp,
+ * hvp and Hessian against the unrolled build's to rounding), and unrolls it where it cannot
+ * (a state read at a constant index: no loop, no error, the warnings once). */
+static void test_kept_unroll_keeps_recurrences(void **state)
+{
+    (void)state;
+    spit(OUT "/ur_main.c",
+         "#include <math.h>\n#include <stdio.h>\n#include <stdlib.h>\n"
+         "#include \"ur_k.h\"\n#include \"ur_u.h\"\n"
+         "static int far(double a, double b) { return fabs(a - b) > 1e-12 * (1 + fabs(b)); }\n"
+         "int main(void)\n{\n"
+         "    double *w = malloc(K_OSC_WORK() * sizeof *w), p[5] = {1.3, 0.2, 0.9, 0.05, 0.3};\n"
+         "    double v[3] = {0.3, -1.1, 0.7}, gk[3], gu[3], hk[3], hu[3], Hk[9], Hu[9], jk, ju;\n"
+         "    int bad = far(k_osc(p[0], p[1], p[2], p[3], p[4]), u_osc(p[0], p[1], p[2], p[3], p[4]));\n"
+         "    bad |= far(k_osc_grad(p[0], p[1], p[2], p[3], p[4], gk, gk + 1, gk + 2, w),\n"
+         "               u_osc_grad(p[0], p[1], p[2], p[3], p[4], gu, gu + 1, gu + 2));\n"
+         "    k_osc_jvp(p[0], p[1], p[2], p[3], p[4], v[0], v[1], v[2], &jk);\n"
+         "    u_osc_jvp(p[0], p[1], p[2], p[3], p[4], v[0], v[1], v[2], &ju);\n"
+         "    k_osc_hvp(p[0], p[1], p[2], p[3], p[4], v[0], v[1], v[2], hk, hk + 1, hk + 2, w);\n"
+         "    u_osc_hvp(p[0], p[1], p[2], p[3], p[4], v[0], v[1], v[2], hu, hu + 1, hu + 2);\n"
+         "    k_osc_hess(p[0], p[1], p[2], p[3], p[4], Hk, w);\n"
+         "    u_osc_hess(p[0], p[1], p[2], p[3], p[4], Hu);\n"
+         "    bad |= far(jk, ju);\n"
+         "    for (int i = 0; i < 3; i++)\n"
+         "        bad |= far(gk[i], gu[i]) || far(hk[i], hu[i]);\n"
+         "    for (int i = 0; i < 9; i++)\n"
+         "        bad |= far(Hk[i], Hu[i]);\n"
+         "    printf(\"%s: grad %.17g %.17g %.17g, hess[0] %.17g\\n\", bad ? \"DIFFER\" : \"same\",\n"
+         "           gk[0], gk[1], gk[2], Hk[0]);\n"
+         "    free(w);\n    return bad;\n}\n");
+    char *out = NULL;
+    int rc = runf(&out, ADGEN_CMD " -D n=40 --unroll=10 --emit=grad,jvp,hvp,hess --prefix=k_ "
+                        "samples/oscillator.expr -o " OUT "/ur_k.c --header " OUT "/ur_k.h && "
+                        ADGEN_CMD " -D n=40 --emit=grad,jvp,hvp,hess --prefix=u_ "
+                        "samples/oscillator.expr -o " OUT "/ur_u.c --header " OUT "/ur_u.h && "
+                        "cd " OUT " && " GCC " " SAN " -o ur ur_k.c ur_u.c ur_main.c -lm && "
+                        CLANG " ur_k.c && ./ur 2>&1");
+    printf("%s", out ? out : "");
+    if (rc != 0)
+        fail_msg("the pendulum kept by --unroll: status %d", rc);
+    free(out);
+    char *k = read_file(OUT "/ur_k.c"), *u = read_file(OUT "/ur_u.c");
+    assert_non_null(strstr(k, "for (long i = 0; i < 40; i++)"));
+    assert_null(strstr(u, "for (long"));
+    free(k);
+    free(u);
+    /* an intermediate state read: unrolled as without the option, its warning printed once */
+    spit(OUT "/ur2.expr", "f(a) {\n    x[0] = a\n    for k = 0..29 { x[k+1] = sin(x[k]) + a }\n"
+                          "    unused = a*2\n    return x[10] + x[30]\n}\n");
+    rc = runf(&out, ADGEN_CMD " --unroll=5 " OUT "/ur2.expr -o " OUT "/ur2.c 2>&1");
+    if (rc != 0)
+        fail_msg("status %d\n%s", rc, out);
+    const char *warn = strstr(out, "'unused' is assigned but never used");
+    assert_non_null(warn);
+    assert_null(strstr(warn + 1, "'unused' is assigned but never used"));
+    assert_null(strstr(out, "error"));
+    free(out);
+    k = read_file(OUT "/ur2.c");
+    assert_null(strstr(k, "for (long"));
+    free(k);
+}
+
 /* A constant beyond 2^32 in a recurrence's step: the tape's walk read every node's number as
  * a slot, a float-to-integer conversion out of range (UBSan, in the sanitized pass; fuzz). */
 static void test_kept_huge_constant_in_step(void **state)
@@ -2066,6 +2129,7 @@ int main(void)
         cmocka_unit_test(test_kept_hvp_inactive_recurrence),
         cmocka_unit_test(test_kept_data_state_at_edge),
         cmocka_unit_test(test_kept_huge_constant_in_step),
+        cmocka_unit_test(test_kept_unroll_keeps_recurrences),
         cmocka_unit_test(test_kept_sizes_without_loop),
         cmocka_unit_test(test_kept_calls_like_inlined),
         cmocka_unit_test(test_kept_map_in_recurrence),
