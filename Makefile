@@ -364,7 +364,7 @@ samples/eq5123-adjoint.svg: samples/eq5123.expr adgen | build
 # them, then runs build/bench/bench (adgen on large inputs, the scaling table, the derivative
 # modes); `make bench-ir` counts their instructions under callgrind.
 BENCH_COMPILERS := gcc clang
-BENCH_CASES     := eq5109 gauss mlp rosen100 rosen1000 rosen1000k chain
+BENCH_CASES     := eq5109 gauss mlp rosen100 rosen1000 rosen1000k chain chaink
 BENCH_GEN       := build/bench/gen
 BENCH_CFLAGS    := -std=c99 -Wall -Wextra -pedantic -Werror -O2
 
@@ -380,6 +380,7 @@ $(eval $(call bench_case,rosen100,samples/rosenbrock.expr,-D N=100 --prefix=r100
 $(eval $(call bench_case,rosen1000,samples/rosenbrock.expr,-D N=1000 --prefix=r1k_))
 $(eval $(call bench_case,rosen1000k,samples/rosenbrock.expr,-D N=1000 --unroll=100 --prefix=r1kk_))
 $(eval $(call bench_case,chain,tests/bench/chain.expr,))
+$(eval $(call bench_case,chaink,tests/bench/chain.expr,--unroll=100 --prefix=ck_))
 
 # The kept-loops tables (issue 13): sizes known at run time, one generated file whatever the
 # data's size, timed by tests/bench/kept.c (build/bench/kept-CC, run by the section `kept` of

@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "chain.h"
+#include "chaink.h"
 #include "eq5109.h"
 #include "gauss.h"
 #include "hand.h"
@@ -86,6 +87,11 @@ static double chain_f(double *g) { (void)g; return chain(0.7); }
 static double chain_g(double *g) { return chain_grad(0.7, g); }
 static double chain_h(double *g) { return hand_chain(0.7, g); }
 
+/* the same with --unroll=100: its recurrence a C loop, its tape in a work array */
+static double chain_work[CK_CHAIN_WORK()];
+static double chaink_f(double *g) { (void)g; return ck_chain(0.7); }
+static double chaink_g(double *g) { return ck_chain_grad(0.7, g, chain_work); }
+
 static double empty(double *g) { (void)g; return 0; }
 
 typedef struct {
@@ -103,6 +109,7 @@ static const Case cases[] = {
     {"Rosenbrock-1000", 1000, 1, {r1k_f, r1k_g, r1k_h, empty}},
     {"  --unroll=100", 1000, 1, {r1kk_f, r1kk_g, r1k_h, empty}},
     {"chain, 1000 steps", 1, 1, {chain_f, chain_g, chain_h, empty}},
+    {"  --unroll=100", 1, 1, {chaink_f, chaink_g, chain_h, empty}},
 };
 #define NCASE ((int)(sizeof cases / sizeof *cases))
 
