@@ -116,8 +116,16 @@ static void ex_init(Ex *x, Func *f, ExplainStyle style, int collapse)
     for (NodeId id = 1; id < x->n; id++)
         if (x->body[id] && node_is_op(x->d, id) && x->d->meta[id].label)
             x->name[id] = names_claim(&x->names, x->d->meta[id].label);
-    if (!x->name[x->root] && node_is_op(x->d, x->root))
+    if (!x->name[x->root] && node_is_op(x->d, x->root) && (f->nroots == 1 || f->iteration))
         x->name[x->root] = names_claim(&x->names, f->name);
+    for (int r = 0; !f->iteration && f->nroots > 1 && r < f->nroots; r++) {
+        NodeId v = f->roots[r]; /* a list's values: f[0], f[1], ... */
+        if (x->name[v] || !node_is_op(x->d, v))
+            continue;
+        char want[64];
+        snprintf(want, sizeof want, "%.40s[%d]", f->name, r);
+        x->name[v] = arena_strndup(&x->arena, want, strlen(want));
+    }
     unsigned temps = 0;
     for (NodeId id = 1; id < x->n; id++) {
         if (!x->body[id] || x->name[id] || !node_is_op(x->d, id) || x->inlined[id])
@@ -159,9 +167,10 @@ static void ex_root(Ex *x, NodeId root)
     const Func *f = x->f;
     uint8_t *active = xrealloc(NULL, x->n);
     memset(active, 0, x->n);
-    for (uint32_t s = 1; s < f->ninputs; s++)
-        if (f->input[s] < x->n && f->params[s].kind == PARAM_DIFF)
-            active[f->input[s]] = 1;
+    for (int p = 0; p < f->nparams; p++) /* an iteration's index is data */
+        for (uint32_t k = 0; f->params[p].kind == PARAM_DIFF && k < f->params[p].size; k++)
+            if (f->input[f->params[p].first + k] < x->n)
+                active[f->input[f->params[p].first + k]] = 1;
     for (NodeId id = 1; id < x->n; id++) {
         const Node *nd = &x->d->nodes[id];
         NodeId ops[3] = {nd->a, nd->b, nd->c};
@@ -776,7 +785,18 @@ static void explain_func(Func *f, ExplainStyle style, Buf *out)
             data = 1;
         }
     }
-    explain_ex(&x, f->name, head.data, out);
+    if (f->vector) { /* several values (no kept loops): a reverse sweep from each */
+        for (int r = 0; r < f->nroots; r++) {
+            Ex v;
+            ex_init(&v, f, style, 0);
+            ex_root(&v, f->roots[r]);
+            ex_terms(&v);
+            explain_ex(&v, f->name, r ? NULL : head.data, out);
+            ex_free(&v);
+        }
+    } else {
+        explain_ex(&x, f->name, head.data, out);
+    }
     for (int l = 0; l < f->nloops; l++) {
         const Loop *lp = &f->loops[l];
         if (lp->nstate) {
@@ -815,7 +835,7 @@ static void explain_func(Func *f, ExplainStyle style, Buf *out)
 void explain_program(Program *prog, ExplainStyle style, Buf *out)
 {
     for (int i = 0, shown = 0; i < prog->nfuncs; i++) {
-        if (prog->funcs[i].vector) /* one value */
+        if (prog->funcs[i].vector && prog->funcs[i].nloops) /* several values: no loops */
             continue;
         buf_puts(out, shown++ ? "\n" : "");
         explain_func(&prog->funcs[i], style, out);

@@ -140,26 +140,31 @@ static int show(const Options *o)
             f->entries &= o->emit.compile.emit | 1u << ENTRY_VALUE |
                           1u << (f->vector ? ENTRY_JAC : ENTRY_GRAD);
         }
+        /* kept loops are drawn and explained one iteration each, in a cluster or after the
+         * function's sweeps; --explain gives several values a reverse sweep each, where the
+         * function has no kept loop */
+        int explain = o->show == SHOW_EXPLAIN;
         for (int i = 0; i < u.prog.nfuncs; i++)
-            shown += report || !u.prog.funcs[i].vector;
+            shown += report || !u.prog.funcs[i].vector ||
+                     (explain && !u.prog.funcs[i].nloops);
         for (int i = 0; i < u.prog.nfuncs; i++) {
-            /* kept loops are drawn and explained one iteration each, in a cluster or after the
-             * function's sweeps */
             const Func *f = &u.prog.funcs[i];
             Loc loc = f->def->bare ? f->def->loc : f->def->name_loc;
-            if (!f->vector || report)
+            if (!f->vector || report || (explain && !f->nloops))
                 continue;
             Buf what = {0};
             if (f->result_loop)
                 buf_puts(&what, "a number of values known only at run time");
             else
                 buf_printf(&what, "%d value%s", f->nroots, f->nroots == 1 ? "" : "s");
+            const char *shows = explain ? "--explain shows functions of several values "
+                                          "without kept loops" :
+                                          "--dot shows functions of one value";
             if (shown)
-                diag_warning(&u.diag, loc, "'%s' returns %s and is left out: --dot and "
-                             "--explain show functions of one value", f->name, what.data);
+                diag_warning(&u.diag, loc, "'%s' returns %s and is left out: %s", f->name,
+                             what.data, shows);
             else
-                diag_error(&u.diag, loc, "'%s' returns %s; --dot and --explain show functions "
-                           "of one value", f->name, what.data);
+                diag_error(&u.diag, loc, "'%s' returns %s; %s", f->name, what.data, shows);
             buf_free(&what);
         }
     }

@@ -472,11 +472,47 @@ static void test_explain_kept_recurrence(void **state)
     assert_contains(kept, "    ds[k + 1]/d(h/2) = 1 * t1\n");
     assert_contains(kept, "e = v_0_last; v_0_last, v_1_last = the last states");
     free(kept);
-    /* a returned map is a vector result, which --explain does not show */
+    /* a returned map is a vector result with kept loops, which --explain does not show */
     assert_int_equal(runf(&kept, ADGEN_CMD " --explain samples/oscfit/model.expr 2>&1"), 1);
-    assert_contains(kept, "'resid' returns a number of values known only at run time; --dot "
-                          "and --explain show functions of one value");
+    assert_contains(kept, "'resid' returns a number of values known only at run time; "
+                          "--explain shows functions of several values without kept loops");
     free(kept);
+}
+
+/* --explain of a list: the forward sweep once, then a reverse sweep from each value, which is
+ * the sweep of that value written as a function of its own (names aside). */
+static void test_explain_several_values(void **state)
+{
+    (void)state;
+    spit(OUT "/two.expr", "g(x, y; c) = [x*y + sin(x), exp(y)*x*c]\n");
+    spit(OUT "/one.expr", "g(x, y; c) = x*y + sin(x)\n");
+    char *two = NULL, *one = NULL;
+    assert_int_equal(runf(&two, ADGEN_CMD " --explain " OUT "/two.expr"), 0);
+    assert_int_equal(runf(&one, ADGEN_CMD " --explain " OUT "/one.expr"), 0);
+    assert_contains(two, "    g[0] = t1 + t2\n");
+    assert_contains(two, "reverse sweep (eq. 5.145), from dg[1]/dg[1] = 1:\n");
+    assert_null(strstr(two, "/dc")); /* data */
+    /* g[0]'s local partials and sweeps are those of g alone */
+    const char *from = strstr(two, "local partials:"), *to = strstr(two, "dg[0]/dx = 1 * y + 1 * "
+                                                                  "cos(x)\n");
+    assert_non_null(from);
+    assert_non_null(to);
+    size_t len = (size_t)(to - from) + strlen("dg[0]/dx = 1 * y + 1 * cos(x)\n");
+    char *part = malloc(len + 1);
+    memcpy(part, from, len);
+    part[len] = '\0';
+    char *renamed = replaced(part, "g[0]", "g");
+    const char *alone = strstr(one, "local partials:");
+    assert_non_null(alone);
+    assert_string_equal(renamed, alone);
+    free(part);
+    free(renamed);
+    free(one);
+    free(two);
+    /* --dot still draws functions of one value */
+    assert_int_equal(runf(&two, ADGEN_CMD " --dot " OUT "/two.expr 2>&1"), 1);
+    assert_contains(two, "'g' returns 2 values; --dot shows functions of one value");
+    free(two);
 }
 
 /* --explain on a kept sum: the function, then one term's sweeps; those are the sweeps of the
@@ -818,6 +854,7 @@ int main(void)
         cmocka_unit_test(test_dot_kept_loops),
         cmocka_unit_test(test_explain_kept_sum),
         cmocka_unit_test(test_explain_kept_recurrence),
+        cmocka_unit_test(test_explain_several_values),
         cmocka_unit_test(test_report_counts_match_c),
         cmocka_unit_test(test_report_sharing),
         cmocka_unit_test(test_report_entry_points),
