@@ -70,6 +70,8 @@ typedef struct {
     int muted;           /* messages are counted but not printed (sema: an inlined body, whose
                             own lowering reports them) */
     int printed;         /* errors printed */
+    int trial;           /* messages are counted, not printed, even those printed when muted
+                            (a trial lowering, done again for good: src/sema.c) */
     char held[512];      /* the first error muted since it was emptied, and where */
     Loc held_loc;
 } Diag;

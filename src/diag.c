@@ -56,6 +56,8 @@ static void show_line(const Diag *d, Loc loc)
 static void report(Diag *d, Loc loc, const char *severity, const char *fmt, va_list ap)
 {
     int error = strcmp(severity, "error") == 0;
+    if (d->trial)
+        return;
     if (d->muted && error && !d->held[0]) {
         vsnprintf(d->held, sizeof d->held, fmt, ap);
         d->held_loc = loc;

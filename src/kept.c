@@ -1032,6 +1032,33 @@ void kept_state_assign(Lower *L, Stmt *s, Array *a, NodeId n)
 
 /* A recurrence over a run-time range: its iteration lowered once, with the states as inputs,
  * into a Loop whose last states the function reads after it. */
+/* Whether an element of recurrence k's states was assigned before its loop at an index the
+ * loop assigns too (x[5] = b before `for k = 0..n-1 { x[k+1] = ... }`: at k = 4, or for
+ * some sizes): then an error at that assignment. */
+static int assigned_before(Lower *L, const Kept *k, const Stmt *s)
+{
+    const ElemTable *t = &L->elems;
+    for (uint32_t j = 0; j < k->nstate; j++) {
+        const Array *a = k->state[j].array;
+        for (size_t e = 0; e < t->cap; e++) {
+            const Elem *el = &t->slots[e];
+            if (el->array != a || !el->stmt ||
+                memcmp(el->idx + 1, k->state[j].idx + 1,
+                       (size_t)(a->rank - 1) * sizeof *el->idx) != 0)
+                continue;
+            int64_t step = el->idx[0] - a->map_off;
+            if (step < k->lo.k || (affine_is_const(&k->hi) && step > k->hi.k))
+                continue;
+            diag_error(L->diag, el->stmt->name_loc, "this element of '%s' is assigned before "
+                                                   "the recurrence and by it (%s = %lld)",
+                       a->name, s->name, (long long)step);
+            diag_note(L->diag, s->loc, "the recurrence");
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static int lower_recurrence(Lower *L, Stmt *s, const Affine *lo, const Affine *hi)
 {
     if (!affine_is_const(lo)) {
@@ -1067,6 +1094,8 @@ static int lower_recurrence(Lower *L, Stmt *s, const Affine *lo, const Affine *h
             ok = 0;
         }
     }
+    if (ok && k.nstate && assigned_before(L, &k, s))
+        ok = 0;
     if (ok && k.nstate) {
         kept_finish(L, &k, roots, k.nstate, s->loc, 0);
         Loop *lp = &L->f->loops[L->f->nloops - 1];

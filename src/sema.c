@@ -518,36 +518,47 @@ static int has_for(const Stmt *s)
     return 0;
 }
 
-/* A definition. Under --unroll, one with `for` loops is first lowered with those over more
- * steps than the option's number kept too, its messages muted: when that lowers without an
- * error, it is lowered so again for its messages, else its `for` loops are unrolled (a state
- * read at a constant index, a map read outside a kept loop). One of several values is
- * lowered again without kept sums, which only a function of one value has. */
-static void lower_def(Lower *L, Def *def, Func *f)
+/* A lowering of def whose messages are counted, not printed, and whose result is thrown
+ * away: whether it had an error; and *vector_loops, whether it gave several values with kept
+ * loops of constant sizes. */
+static int lower_trial(Lower *L, Def *def, Func *f, int *vector_loops)
 {
-    if (L->unroll && has_for(def->body)) {
-        int errors = L->diag->errors, held = L->diag->held[0] != 0;
-        L->keep_for = 1;
-        L->diag->muted++;
-        lower_def_once(L, def, f);
-        L->diag->muted--;
-        L->keep_for = L->diag->errors == errors && f->nloops;
-        L->diag->errors = errors;
-        if (!held)
-            L->diag->held[0] = 0;
-        func_free(f);
-        memset(f, 0, sizeof *f);
-    }
+    int errors = L->diag->errors, recursion = L->recursion_reported;
+    L->diag->trial++;
     lower_def_once(L, def, f);
-    L->keep_for = 0;
-    if (!f->vector || !f->nloops || f->nsizes)
-        return;
+    L->diag->trial--;
+    int failed = L->diag->errors != errors;
+    *vector_loops = f->vector && f->nloops && !f->nsizes;
+    L->diag->errors = errors;
+    L->recursion_reported = recursion;
     func_free(f);
     memset(f, 0, sizeof *f);
+    return failed;
+}
+
+/* A definition. Under --unroll it is lowered first in trials, silently: with its `for` loops
+ * over more steps than the option's number kept too, when it has some; where that has an
+ * error (a state read at a constant index, a map read outside a kept loop), with them
+ * unrolled, only its sums kept; and where that gives several values, with no loop kept,
+ * which only a function of one value has. Then for good, its messages printed once. */
+static void lower_def(Lower *L, Def *def, Func *f)
+{
     uint32_t unroll = L->unroll;
-    L->unroll = 0;
+    if (unroll) {
+        int vector_loops = 0;
+        L->keep_for = has_for(def->body);
+        if (L->keep_for && lower_trial(L, def, f, &vector_loops))
+            L->keep_for = 0;
+        if (!L->keep_for)
+            lower_trial(L, def, f, &vector_loops);
+        if (vector_loops) {
+            L->unroll = 0;
+            L->keep_for = 0;
+        }
+    }
     lower_def_once(L, def, f);
     L->unroll = unroll;
+    L->keep_for = 0;
 }
 
 /* Marks the definitions a calls by name (not the language's functions of those names): a

@@ -1388,7 +1388,9 @@ static void test_kept_hvp_inactive_recurrence(void **state)
 /* --unroll=N keeps a `for` loop of a constant range over more than N steps as a recurrence
  * where the whole definition can be (the RK4 pendulum at n = 40: its value, gradient, jvp,
  * hvp and Hessian against the unrolled build's to rounding), and unrolls it where it cannot
- * (a state read at a constant index: no loop, no error, the warnings once). */
+ * (a state read at a constant index: no loop, no error, the warnings once); the trial
+ * lowerings print nothing, so that every message comes once, and the status is the one
+ * without the option. */
 static void test_kept_unroll_keeps_recurrences(void **state)
 {
     (void)state;
@@ -1446,6 +1448,39 @@ static void test_kept_unroll_keeps_recurrences(void **state)
     k = read_file(OUT "/ur2.c");
     assert_null(strstr(k, "for (long"));
     free(k);
+    /* the trials print nothing: an error is printed once, with the status of the file
+     * without --unroll (recursion, a read before the assignment, an element the loop assigns
+     * again), and a list's warning once */
+    static const struct {
+        const char *stem, *text, *message;
+        int status;
+    } once[] = {
+        {"ur3", "f(a) {\n    x[0] = a\n    for k = 0..9 { x[k+1] = 0.5*sin(x[k]) + a }\n"
+                "    return x[10] + f(a)\n}\n", "recursion cannot be unrolled", 1},
+        {"ur4", "f(a) {\n    x[0] = a\n    for k = 0..9 { x[k+1] = 0.5*sin(x[k]) + z[0] }\n"
+                "    z[0] = a\n    return x[10]\n}\n", "is read before it is assigned", 1},
+        {"ur5", "f(a, b) {\n    x[0] = a\n    x[5] = b\n"
+                "    for k = 0..19 { x[k+1] = 0.5*sin(x[k]) + a }\n    return x[20]\n}\n",
+         "is assigned twice", 1},
+        {"ur6", "f(a, b) {\n    x[0] = a\n    v[0] = b\n    unused = a*2\n"
+                "    for k = 0..19 { x[k+1] = x[k] + 0.1*v[k]\n"
+                "                    v[k+1] = v[k] - 0.1*sin(x[k]) }\n"
+                "    return [x[20], v[20]]\n}\n", "'unused' is assigned but never used", 0},
+    };
+    for (size_t i = 0; i < sizeof once / sizeof *once; i++) {
+        char path[64];
+        snprintf(path, sizeof path, OUT "/%s.expr", once[i].stem);
+        spit(path, once[i].text);
+        for (int unroll = 0; unroll < 2; unroll++) {
+            rc = runf(&out, ADGEN_CMD " %s %s -o " OUT "/%s.c 2>&1", unroll ? "--unroll=3" : "",
+                      path, once[i].stem);
+            const char *hit = strstr(out, once[i].message);
+            if (rc != once[i].status || !hit || strstr(hit + 1, once[i].message))
+                fail_msg("%s%s: status %d, expected %d, and '%s' once:\n%s", once[i].stem,
+                         unroll ? " --unroll=3" : "", rc, once[i].status, once[i].message, out);
+            free(out);
+        }
+    }
 }
 
 /* A constant beyond 2^32 in a recurrence's step: the tape's walk read every node's number as
