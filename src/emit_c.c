@@ -1023,9 +1023,10 @@ int emit_check(const Program *prog, Diag *diag, const EmitOptions *opt)
         const Def *d = f->def;
         if (func_kept(f))
             diag_error(diag, d->bare ? d->loc : d->name_loc, "--abi=casadi: '%s' has %s, but "
-                       "CasADi's functions have inputs and outputs of fixed sizes (give the "
-                       "sizes with -D, and no --unroll)", f->name, f->nsizes ? "sizes known only "
-                       "at run time" : "loops kept by --unroll");
+                       "CasADi's functions have inputs and outputs of fixed sizes (%s)", f->name,
+                       f->nsizes ? "sizes known only at run time" : "loops kept by --unroll",
+                       f->nsizes ? "give the sizes with -D, and no --unroll" :
+                                   "leave out --unroll");
     }
     for (int i = 0; opt->casadi && i < prog->nfuncs; i++) {
         const Func *f = &prog->funcs[i];

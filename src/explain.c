@@ -728,9 +728,7 @@ static void explain_recurrence(Ex *x, const Loop *lp, Buf *out)
             continue;
         ex_init(&b, body, x->style, 0);
         name_iteration(&b, x, lp, 1);
-        ex_root(&b, body->roots[j]);
-        if (!active)
-            memset(b.reaches, 0, b.n);
+        ex_root(&b, body->roots[j]); /* an inactive state's next value: no adjoint */
         ex_terms(&b);
         if (!j) {
             for (uint32_t k = 0; k < lp->nstate; k++)
