@@ -474,19 +474,27 @@ EntryKind entry_of(EntryKind k);
 
 #define MAX_SIZES 4 /* run-time sizes of a definition */
 
-/* An integer of the generated code: k + c[0] i + c[1] n_0 + c[2] n_1 + ..., where i is the
- * variable of the kept loop and n_s the definition's run-time sizes. */
+/* An integer of the generated code: k + c[0] i + c[1] n_0 + c[2] n_1 + ... + o t, where i is
+ * the variable of the kept loop, n_s the definition's run-time sizes and t, in a sum per step
+ * (Loop.per_step), the variable of the outer loop. */
 typedef struct {
     int64_t k;
     int64_t c[1 + MAX_SIZES];
+    int64_t o;
 } Affine;
 
 /* An element of a run-time array that a kept loop reads: param's element at flat offset at;
- * or, when param < 0, element `at` of trajectory -1 - param of the function (Func.traj). */
+ * or, when param < 0, element `at` of trajectory -1 - param of the function (Func.traj); or,
+ * when param is LOAD_INDEX, the integer `at` itself as a number (in a sum per step, the outer
+ * loop's variable read as a value). */
 typedef struct {
     int param;
     Affine at;
 } Load;
+
+#define LOAD_INDEX INT32_MIN
+/* Whether load ld reads a trajectory (Func.traj). */
+static inline int load_traj(const Load *ld) { return ld->param < 0 && ld->param != LOAD_INDEX; }
 
 /* A state of a recurrence that a later kept loop reads at every step (x[k] after the loop
  * over k, not only its last): a run-time array in the work array. The recurrence's forward
@@ -580,7 +588,16 @@ typedef struct {
     Affine work_at;       /* where its tape starts in the work array: after the tapes of the
                              recurrences before it (wstride values a step each) */
     int *traj;            /* a recurrence's: per state, 1 + its trajectory (Func.traj) when a
-                             later loop reads it at every step, else 0; NULL when none is */
+                             later loop reads it at every step, else 0; NULL when none is; a
+                             sum per step's: its one trajectory */
+    int per_step;         /* a sum per step: a sum over lo..hi inside a kept loop's iteration
+                             that reads the iteration (sum(k = 0..K-1, f(x[i], mu[k])) in the
+                             loop over i), kept as a loop over the outer range olo..ohi around
+                             the sum, each step's sum stored in trajectory traj[0] - 1, which
+                             the outer loop's iteration loads at its step; its loads' indices
+                             read the outer variable through Affine.o */
+    Affine olo, ohi;
+    const char *ovar;     /* the outer variable's source name */
 } Loop;
 
 /* The structural nonzeros of a Jacobian or of a Hessian's lower triangle, by row then column,
@@ -731,6 +748,8 @@ int func_reads_slots(const Func *f, NodeId id, const uint8_t *mask, uint8_t *see
  * (a definition with sizes but no loop, such as a sum over a range empty at every size,
  * among them). */
 static inline int func_kept(const Func *f) { return f->nsizes || f->nloops; }
+/* Whether f has a sum per step (Loop.per_step). */
+int func_per_step(const Func *f);
 /* A kept loop's results: its sum, its last states, or a returned map's values a step. */
 uint32_t loop_results(const Loop *lp);
 /* Whether what kept loop load ld reads depends on a differentiated input: an element of a
@@ -774,10 +793,13 @@ static inline uint32_t loop_seed_dot_flag(const Loop *lp, uint32_t j)
     return lp->flag_slot + lp->ncap + (lp->nstate ? lp->nstate : 1) + j;
 }
 void func_free(Func *f);
+/* What a Loop of a Func holds (before or after differentiation). */
+void loop_free(Loop *lp);
 /* An affine integer as text: "3*i + 1", "N - 1" (the one printer: sema's messages with
- * times "*", the generated C with " * "); var names the loop variable, size[s] size s. */
-void func_put_affine(Buf *out, const Affine *a, const char *var, const char *const *size,
-                     const char *times);
+ * times "*", the generated C with " * "); var names the loop variable, ovar the outer one of
+ * a sum per step, size[s] size s. */
+void func_put_affine(Buf *out, const Affine *a, const char *var, const char *ovar,
+                     const char *const *size, const char *times);
 
 /* ---- modes.c: the entry points, as compositions of the two sweeps --------------------------- */
 

@@ -19,7 +19,7 @@ int affine_is_const(const Affine *a)
     for (int j = 0; j <= MAX_SIZES; j++)
         if (a->c[j])
             return 0;
-    return 1;
+    return a->o == 0;
 }
 
 Affine affine_num(int64_t k)
@@ -36,6 +36,7 @@ Affine affine_add(Affine a, const Affine *b, int64_t m)
     a.k += m * b->k;
     for (int j = 0; j <= MAX_SIZES; j++)
         a.c[j] += m * b->c[j];
+    a.o += m * b->o;
     return a;
 }
 
@@ -55,7 +56,7 @@ static Affine aff_at(const Affine *a, const Affine *v)
 
 static int aff_too_large(const Affine *a)
 {
-    if (fabs((double)a->k) > INT_LIMIT)
+    if (fabs((double)a->k) > INT_LIMIT || fabs((double)a->o) > INT_LIMIT)
         return 1;
     for (int j = 0; j <= MAX_SIZES; j++)
         if (fabs((double)a->c[j]) > INT_LIMIT)
@@ -129,6 +130,7 @@ int affine_eval(Lower *L, const Ast *e, Affine *out, int depth)
             int big = fabs((double)a.k * (double)b.k) > INT_LIMIT;
             for (int j = 0; j <= MAX_SIZES; j++)
                 big = big || fabs((double)a.k * (double)b.c[j]) > INT_LIMIT;
+            big = big || fabs((double)a.k * (double)b.o) > INT_LIMIT;
             if (big) {
                 diag_error(L->diag, e->loc, "an index, bound or size is too large");
                 return 0;
@@ -195,7 +197,7 @@ int affine_indices(Lower *L, const Array *a, const Ast *first, int n, Loc loc, A
 /* a as the source would write it: "N - 1", "2*i + 1". */
 void affine_put(Buf *t, const Lower *L, const Affine *a)
 {
-    func_put_affine(t, a, L->kept->var, L->f->size, "*");
+    func_put_affine(t, a, L->kept->var, L->kept->ovar, L->f->size, "*");
 }
 
 /* Whether e >= 0 for all sizes >= 0 with g >= 0 (e and g in the sizes only). By Farkas'
@@ -217,18 +219,38 @@ static int aff_nonneg_given(const Affine *e, const Affine *g)
     return lo <= hi;
 }
 
-/* Whether lo <= v(i) <= hi for every i of the kept loop's range (v affine in i and the sizes;
- * lo and hi in the sizes). When not, an error names what may be out of bounds. */
+/* a with the outer loop's variable of a sum per step replaced by v (v in the sizes only). */
+static Affine aff_at_outer(const Affine *a, const Affine *v)
+{
+    Affine r = *a;
+    r.o = 0;
+    return affine_add(r, v, a->o);
+}
+
+/* Whether e >= 0 for all sizes >= 0 that make kept loop k's range (in a sum per step: or the
+ * outer one) non-empty: one of the two conditions at a time, which suffices for an index of
+ * one of the two variables. */
+static int aff_nonneg_in(const Kept *k, const Affine *e)
+{
+    Affine g = affine_add(k->hi, &k->lo, -1), go = affine_add(k->ohi, &k->olo, -1);
+    return aff_nonneg_given(e, &g) || (k->ovar && aff_nonneg_given(e, &go));
+}
+
+/* Whether lo <= v(i) <= hi for every i of the kept loop's range (v affine in i and the sizes,
+ * and in a sum per step the outer variable over its range; lo and hi in the sizes). When
+ * not, an error names what may be out of bounds. */
 int affine_in_range(Lower *L, const Affine *v, const Affine *lo, const Affine *hi,
                     Loc loc, const char *what)
 {
     Kept *k = L->kept;
     if (k->lazy)
         return 1; /* a map's iteration: its reads were checked for the map's range */
-    Affine g = affine_add(k->hi, &k->lo, -1), ends[2] = {aff_at(v, &k->lo), aff_at(v, &k->hi)};
-    for (int i = 0; i < 2; i++) {
-        Affine below = affine_add(ends[i], lo, -1), above = affine_add(*hi, &ends[i], -1);
-        if (aff_nonneg_given(&below, &g) && aff_nonneg_given(&above, &g))
+    Affine ends[2] = {aff_at(v, &k->lo), aff_at(v, &k->hi)};
+    for (int i = 0; i < 4; i++) {
+        Affine end = aff_at_outer(&ends[i / 2], i % 2 ? &k->ohi : &k->olo);
+        Affine below = affine_add(end, lo, -1), above = affine_add(*hi, &end, -1);
+        if ((i % 2 && !ends[i / 2].o) ||
+            (aff_nonneg_in(k, &below) && aff_nonneg_in(k, &above)))
             continue;
         Buf t = {0};
         affine_put(&t, L, &k->lo);

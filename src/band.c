@@ -311,7 +311,10 @@ void band_find(Func *f)
     for (int i = 0; i < f->nloops && !b->why; i++) {
         if (!f->loops[i].active)
             continue;
-        b->why = b->jac ? map_pairs(f, i) : loop_pairs(f, i);
+        b->why = f->loops[i].per_step ? "a sum over a run-time range inside another loop's "
+                                        "iteration reads a differentiated input, which the "
+                                        "colouring does not handle yet" :
+                 b->jac ? map_pairs(f, i) : loop_pairs(f, i);
         b->loc = f->loops[i].loc;
     }
     /* two arrays meet at one proportion of steps (their windows line up row by row) */

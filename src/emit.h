@@ -58,6 +58,8 @@ struct DefOut {
     const char *work_macro;      /* NAME_WORK(sizes): the doubles `work` must hold */
     DefOut *loops;               /* per kept loop: its iteration's */
     const char **loop_var;       /* per kept loop: its index's C name */
+    const char *step_var;        /* the outer variable of the sums per step (Loop.per_step),
+                                    which are not inside one another */
     const char *never;           /* a condition a loop's iteration takes that is never true */
     const char **old;            /* copies of carried values' old ones in an iteration where
                                     states trade values: as many as a loop has states */

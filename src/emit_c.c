@@ -84,7 +84,7 @@ static DefOut *name_functions(const Program *prog, const EmitOptions *opt, NameS
             buf_free(&want);
         }
         for (int l = 0; l < f->nloops; l++) {
-            if (!f->loops[l].nstate ||
+            if ((!f->loops[l].nstate && !f->loops[l].per_step) ||
                 !(f->entries & (ENTRIES_REVERSE | 1u << ENTRY_HVP | 1u << ENTRY_HESS) ||
                   f->ntraj) ||
                 defs[i].work_macro || defs[i].work_ckp_macro)
@@ -544,6 +544,7 @@ static long long size_divisor(const Func *f)
                 int64_t sum = list[a]->k < 0 ? -list[a]->k : list[a]->k;
                 for (int c = 0; c <= MAX_SIZES; c++)
                     sum += list[a]->c[c] < 0 ? -list[a]->c[c] : list[a]->c[c];
+                sum += list[a]->o < 0 ? -list[a]->o : list[a]->o; /* a sum per step's */
                 /* a tape's wstride values a step, a trajectory's regions */
                 sum *= 1 + (int64_t)lp->wstride + (f->ntraj ? f->traj[0].areas : 0) * f->ntraj;
                 m = sum > m ? sum : m;

@@ -695,13 +695,13 @@ static void explain_recurrence(Ex *x, const Loop *lp, Buf *out)
         buf_printf(&t, "%s%s", j ? ", " : "", x->name[f->input[lp->slot + j]]);
     buf_printf(&t, " = the last %s of the %s over %s = ", lp->nstate > 1 ? "states" : "state",
                lp->product ? "product" : "recurrence", lp->var);
-    func_put_affine(&t, &lp->lo, lp->var, f->size, "*");
+    func_put_affine(&t, &lp->lo, lp->var, NULL, f->size, "*");
     buf_puts(&t, "..");
-    func_put_affine(&t, &lp->hi, lp->var, f->size, "*");
+    func_put_affine(&t, &lp->hi, lp->var, NULL, f->size, "*");
     buf_puts(&t, ", from ");
     for (uint32_t j = 0; j < lp->nstate; j++) {
         buf_printf(&t, "%s%s[", j ? ", " : "", lp->state_name[j]);
-        func_put_affine(&t, &lp->lo, lp->var, f->size, "*");
+        func_put_affine(&t, &lp->lo, lp->var, NULL, f->size, "*");
         buf_puts(&t, "] = ");
         put_value(x, &t, lp->init[j]);
     }
@@ -810,9 +810,9 @@ static void explain_func(Func *f, ExplainStyle style, Buf *out)
             buf_printf(&head, "%s = ", f->name);
         buf_printf(&head, "%s = the sum of term over %s = ", x.name[f->input[lp->slot]],
                    lp->var);
-        func_put_affine(&head, &lp->lo, lp->var, f->size, "*");
+        func_put_affine(&head, &lp->lo, lp->var, NULL, f->size, "*");
         buf_puts(&head, "..");
-        func_put_affine(&head, &lp->hi, lp->var, f->size, "*");
+        func_put_affine(&head, &lp->hi, lp->var, NULL, f->size, "*");
         const char *sep = style == EXPLAIN_LATEX ? "\n% " : "\n";
         buf_printf(&head, ":%sone term's sweeps, which each step runs seeded with d%s/d%s (here "
                           "dterm/dterm = 1);%sthe adjoints of what a term reads add up over the "
@@ -1154,7 +1154,7 @@ static void put_load(Buf *out, const Func *f, const Loop *lp, const Load *ld)
     if (ld->param < 0) { /* a state of an earlier recurrence, at every step */
         const Traj *t = &f->traj[-1 - ld->param];
         buf_printf(out, "%s[", f->loops[t->loop].state_name[t->state]);
-        func_put_affine(out, &ld->at, lp->var, f->size, "*");
+        func_put_affine(out, &ld->at, lp->var, NULL, f->size, "*");
         buf_puts(out, "]");
         return;
     }
@@ -1169,7 +1169,7 @@ static void put_load(Buf *out, const Func *f, const Loop *lp, const Load *ld)
             at.c[j] /= pa->dims[r];
     }
     buf_printf(out, "%s[", pa->name);
-    func_put_affine(out, &at, lp->var, f->size, "*");
+    func_put_affine(out, &at, lp->var, NULL, f->size, "*");
     buf_puts(out, "]");
     for (int r = 1; r < pa->rank; r++)
         buf_printf(out, "[%lld]", (long long)idx[r]);
@@ -1237,9 +1237,9 @@ static void dot_loop(Ex *x, int l, int adjoint, const char *indent, Buf *out)
     t.len = 0;
     buf_printf(&t, "%s over %s = ", lp->product ? "product" : lp->nstate ? "recurrence" : "sum",
                lp->var);
-    func_put_affine(&t, &lp->lo, lp->var, f->size, "*");
+    func_put_affine(&t, &lp->lo, lp->var, NULL, f->size, "*");
     buf_puts(&t, "..");
-    func_put_affine(&t, &lp->hi, lp->var, f->size, "*");
+    func_put_affine(&t, &lp->hi, lp->var, NULL, f->size, "*");
     buf_printf(out, "%ssubgraph cluster_%s {\n%s    label=", indent, scope.data, indent);
     put_dot_string(out, t.data);
     buf_printf(out, "; style=dashed;\n");

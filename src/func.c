@@ -19,6 +19,14 @@ uint32_t loop_bar(const Func *f, const Loop *lp, EntryKind k)
     return loop_sweep(f, lp, entry_of(k) == ENTRY_VJP ? ENTRY_VJP : ENTRY_GRAD)->bar;
 }
 
+int func_per_step(const Func *f)
+{
+    for (int i = 0; i < f->nloops; i++)
+        if (f->loops[i].per_step)
+            return 1;
+    return 0;
+}
+
 uint32_t loop_results(const Loop *lp)
 {
     return lp->nstate ? lp->nstate : lp->result ? lp->result : 1;
@@ -27,7 +35,20 @@ uint32_t loop_results(const Loop *lp)
 int load_diff(const Func *f, const Load *ld)
 {
     return ld->param >= 0 ? f->params[ld->param].kind == PARAM_DIFF :
-                            f->loops[f->traj[-1 - ld->param].loop].active;
+           load_traj(ld) && f->loops[f->traj[-1 - ld->param].loop].active;
+}
+
+void loop_free(Loop *lp)
+{
+    func_free(lp->body);
+    free(lp->load);
+    free(lp->cap);
+    free(lp->cap_active);
+    free(lp->init);
+    free(lp->tape);
+    free(lp->state_active);
+    free(lp->state_flag);
+    free(lp->traj);
 }
 
 void func_free(Func *f)
@@ -50,18 +71,8 @@ void func_free(Func *f)
         free(m->sparse.col);
         free(m->sparse.node);
     }
-    for (int i = 0; i < f->nloops; i++) {
-        Loop *lp = &f->loops[i];
-        func_free(lp->body);
-        free(lp->load);
-        free(lp->cap);
-        free(lp->cap_active);
-        free(lp->init);
-        free(lp->tape);
-        free(lp->state_active);
-        free(lp->state_flag);
-        free(lp->traj);
-    }
+    for (int i = 0; i < f->nloops; i++)
+        loop_free(&f->loops[i]);
     free(f->loops);
     free(f->traj);
     free(f->band.pair);
@@ -72,12 +83,12 @@ void func_free(Func *f)
     free(f->diff);
 }
 
-void func_put_affine(Buf *out, const Affine *a, const char *var, const char *const *size,
-                     const char *times)
+void func_put_affine(Buf *out, const Affine *a, const char *var, const char *ovar,
+                     const char *const *size, const char *times)
 {
     size_t start = out->len;
-    for (int j = 0; j <= MAX_SIZES; j++) {
-        int64_t c = a->c[j];
+    for (int j = 0; j <= MAX_SIZES + 1; j++) {
+        int64_t c = j <= MAX_SIZES ? a->c[j] : a->o;
         if (!c)
             continue;
         if (out->len > start)
@@ -86,7 +97,7 @@ void func_put_affine(Buf *out, const Affine *a, const char *var, const char *con
             buf_puts(out, "-");
         if (c != 1 && c != -1)
             buf_printf(out, "%lld%s", (long long)(c < 0 ? -c : c), times);
-        buf_puts(out, j == 0 ? var : size[j - 1]);
+        buf_puts(out, j == 0 ? var : j <= MAX_SIZES ? size[j - 1] : ovar);
     }
     if (out->len == start)
         buf_printf(out, "%lld", (long long)a->k);

@@ -79,6 +79,23 @@ static NodeId kept_load(Lower *L, int param, const Affine *at)
     return dag_input(L->d, k->nslots++);
 }
 
+NodeId kept_outer_index(Lower *L)
+{
+    Affine t = affine_num(0);
+    t.o = 1;
+    return kept_load(L, LOAD_INDEX, &t);
+}
+
+/* An index of the outer loop's iteration as the sum per step inside it reads it: the outer
+ * variable is its Affine.o. */
+static Affine outer_affine(const Affine *a)
+{
+    Affine r = *a;
+    r.o = r.c[0];
+    r.c[0] = 0;
+    return r;
+}
+
 static void kept_begin(Lower *L, Kept *k, const Affine *lo, const Affine *hi, const char *var)
 {
     memset(k, 0, sizeof *k);
@@ -329,6 +346,42 @@ static NodeId kept_finish(Lower *L, Kept *k, const NodeId *roots, uint32_t nroot
     return out;
 }
 
+/* Drops loop i of f, a sum per step no loop reads, and its trajectory: the loops after it and
+ * the trajectories after its move down, and the loads and loops naming them follow. */
+static void drop_step(Func *f, int i)
+{
+    int t = f->loops[i].traj[0] - 1;
+    loop_free(&f->loops[i]);
+    memmove(&f->loops[i], &f->loops[i + 1], (size_t)(f->nloops - i - 1) * sizeof *f->loops);
+    f->nloops--;
+    memmove(&f->traj[t], &f->traj[t + 1], (size_t)(f->ntraj - t - 1) * sizeof *f->traj);
+    f->ntraj--;
+    for (int j = 0; j < f->ntraj; j++)
+        f->traj[j].loop -= f->traj[j].loop > i;
+    for (int j = 0; j < f->nloops; j++) {
+        Loop *lp = &f->loops[j];
+        for (uint32_t l = 0; l < lp->nload; l++)
+            lp->load[l].param += load_traj(&lp->load[l]) && -1 - lp->load[l].param > t;
+        for (uint32_t s = 0; lp->traj && s < (lp->per_step ? 1 : lp->nstate); s++)
+            lp->traj[s] -= lp->traj[s] > t + 1;
+    }
+    f->result_loop -= f->result_loop > i + 1;
+}
+
+void kept_drop_unread(Func *f)
+{
+    for (int i = f->nloops - 1; i >= 0; i--) {
+        if (!f->loops[i].per_step)
+            continue;
+        int read = 0;
+        for (int j = 0; j < f->nloops && !read; j++)
+            for (uint32_t l = 0; l < f->loops[j].nload && !read; l++)
+                read = f->loops[j].load[l].param == -f->loops[i].traj[0];
+        if (!read)
+            drop_step(f, i);
+    }
+}
+
 /* ---- sums --------------------------------------------------------------------------------- */
 
 /* The value of the function that kept loop k's node `node` captured, or 0. */
@@ -418,10 +471,60 @@ static NodeId uncaptured(Lower *L, const Kept *k, NodeId n)
     return r;
 }
 
+/* Node n of the outer loop's iteration, built again in the iteration of the sum per step
+ * being lowered from what it reads (the outer index, its loads, its captures); 0 after an
+ * error (a recurrence's state, which the sums per step run before). */
+static NodeId from_outer(Lower *L, NodeId n)
+{
+    Kept *k = L->kept, *o = k->outer;
+    const Dag *d = &o->dag;
+    if (k->from_outer[n])
+        return k->from_outer[n];
+    uint8_t *mark = xrealloc(NULL, (size_t)n + 1);
+    memset(mark, 0, (size_t)n + 1);
+    mark[n] = 1;
+    dag_reach(d, n, mark);
+    NodeId *to = k->from_outer;
+    for (NodeId id = 1; id <= n; id++) {
+        if (!mark[id] || to[id])
+            continue;
+        const Node *nd = &d->nodes[id];
+        if (nd->kind == N_CONST) {
+            to[id] = dag_const(L->d, nd->k);
+        } else if (nd->kind == N_INPUT) {
+            uint32_t s = (uint32_t)nd->k;
+            if (o->slot_kind[s] == SLOT_STATE) {
+                diag_error(L->diag, k->at, "a sum over a run-time range inside a recurrence's "
+                                           "loop, reading its state '%s': not supported yet",
+                           o->state[o->slot_ref[s]].array->name);
+                to[n] = 0;
+                break;
+            }
+            if (o->slot_kind[s] == SLOT_INDEX) {
+                to[id] = kept_outer_index(L);
+            } else if (o->slot_kind[s] == SLOT_LOAD) {
+                Affine at = outer_affine(&o->load[o->slot_ref[s]].at);
+                to[id] = kept_load(L, o->load[o->slot_ref[s]].param, &at);
+            } else {
+                to[id] = kept_capture(L, o->cap[o->slot_ref[s]]);
+            }
+        } else {
+            to[id] = dag_op(L->d, (NodeKind)nd->kind, nd->a ? to[nd->a] : 0, nd->b ? to[nd->b] : 0,
+                            nd->c ? to[nd->c] : 0);
+        }
+        if (nd->kind != N_INPUT)
+            copy_meta(L->d, to[id], d, id);
+    }
+    free(mark);
+    return to[n];
+}
+
 NodeId kept_node(Lower *L, const Dag *dag, NodeId node)
 {
     if (!node || dag == L->d)
         return node;
+    if (L->kept && L->kept->outer && dag == &L->kept->outer->dag)
+        return from_outer(L, node);
     if (dag == &L->f->dag)
         return L->kept ? kept_capture(L, node) : node;
     const Kept *k = hoisted_from(L, dag);
@@ -529,6 +632,116 @@ static void why_nested(const Affine *lo, const Affine *hi, const Binding *b, Buf
     }
 }
 
+/* In a sum per step's iteration, what a reduction three loops deep gives: an input that is an
+ * error where the sum reads it (a map's iteration lowered again for another of its elements
+ * lowers every statement, but the sum may read none of theirs). */
+static NodeId deep_slot(Lower *L)
+{
+    Kept *k = L->kept;
+    for (uint32_t s = 0; s < k->nslots; s++)
+        if (k->slot_kind[s] == SLOT_DEEP)
+            return dag_input(L->d, s);
+    k->slot_kind = grow(k->slot_kind, k->nslots, sizeof *k->slot_kind);
+    k->slot_ref = grow(k->slot_ref, k->nslots, sizeof *k->slot_ref);
+    k->slot_kind[k->nslots] = SLOT_DEEP;
+    k->slot_ref[k->nslots] = 0;
+    return dag_input(L->d, k->nslots++);
+}
+
+/* Whether node g of sum per step k's iteration reads a SLOT_DEEP input. */
+static int reads_deep(const Kept *k, NodeId g)
+{
+    const Dag *d = &k->dag;
+    uint8_t *mark = xrealloc(NULL, (size_t)g + 1);
+    memset(mark, 0, (size_t)g + 1);
+    mark[g] = 1;
+    dag_reach(d, g, mark);
+    int deep = 0;
+    for (NodeId id = 1; id <= g && !deep; id++)
+        deep = mark[id] && d->nodes[id].kind == N_INPUT &&
+               k->slot_kind[(uint32_t)d->nodes[id].k] == SLOT_DEEP;
+    free(mark);
+    return deep;
+}
+
+/* A sum over a run-time range inside a kept loop's iteration that reads the iteration: a sum
+ * per step (Loop.per_step), a loop of the function over the outer range around the sum,
+ * lowered with the outer variable as Affine.o (the bindings of the outer iteration's
+ * variables rebound so), whose values of the outer iteration are built again from what they
+ * read; the outer iteration loads its step's sum from the trajectory the loop stores. */
+static NodeId per_step_sum(Lower *L, const Ast *range, Ast *body, const Affine *lo,
+                           const Affine *hi)
+{
+    Kept *outer = L->kept;
+    if (!lower_enter(L, range->loc))
+        return 0;
+    uint32_t mark = L->scope.len;
+    Affine *saved = xrealloc(NULL, ((size_t)mark + 1) * sizeof *saved);
+    for (uint32_t b = 0; b < mark; b++) {
+        Binding *bd = &L->scope.v[b];
+        saved[b] = bd->aff;
+        if (bd->kind == B_LOOP && bd->aff.c[0])
+            bd->aff = outer_affine(&bd->aff);
+    }
+    Kept k;
+    kept_begin(L, &k, lo, hi, range->name);
+    k.outer = outer;
+    k.at = range->loc;
+    k.ovar = outer->var;
+    k.olo = outer->lo;
+    k.ohi = outer->hi;
+    k.from_outer = xrealloc(NULL, ((size_t)outer->dag.len + 1) * sizeof *k.from_outer);
+    memset(k.from_outer, 0, ((size_t)outer->dag.len + 1) * sizeof *k.from_outer);
+    Affine i = aff_var();
+    lower_bind_loop(L, range->name, range->loc, &i);
+    int errors = L->diag->errors, printed = L->diag->printed;
+    NodeId g = lower_expr(L, body);
+    if (g && reads_deep(&k, g)) {
+        diag_error(L->diag, range->loc, "this sum over a run-time range inside a loop over one "
+                                        "reads a sum over a third (a map's element that one "
+                                        "computes): three loops deep are not supported yet");
+        g = 0;
+    } else if (L->diag->errors > errors && L->diag->printed == printed && !L->diag->muted) {
+        diag_error(L->diag, range->loc, "this sum over a run-time range inside a loop over one "
+                                        "cannot be kept: %s", L->diag->held[0] ? L->diag->held :
+                                        "what it reads cannot be computed in its steps");
+        g = 0;
+    }
+    scope_unbind_to(&L->scope, mark);
+    for (uint32_t b = 0; b < mark; b++)
+        L->scope.v[b].aff = saved[b];
+    free(saved);
+    L->d = &L->f->dag;
+    Func *f = L->f;
+    NodeId r = g && !L->stop ? kept_finish(L, &k, &g, 1, range->loc, 0) : 0;
+    int traj = 0;
+    if (r) {
+        Loop *lp = &f->loops[f->nloops - 1];
+        lp->per_step = 1;
+        lp->ovar = outer->var;
+        lp->olo = outer->lo;
+        lp->ohi = outer->hi;
+        f->traj = grow(f->traj, (uint32_t)f->ntraj, sizeof *f->traj);
+        Traj *t = &f->traj[f->ntraj];
+        memset(t, 0, sizeof *t);
+        t->loop = f->nloops - 1;
+        t->len = affine_add(outer->hi, &outer->lo, -1);
+        t->len.k++;
+        traj = ++f->ntraj;
+        lp->traj = xrealloc(NULL, sizeof *lp->traj);
+        lp->traj[0] = traj;
+    }
+    free(k.from_outer);
+    kept_end(L, &k);
+    L->kept = outer;
+    L->scope.dag = L->d = &outer->dag;
+    L->depth--;
+    if (!traj)
+        return 0;
+    Affine at = affine_add(aff_var(), &outer->lo, -1);
+    return kept_load(L, -traj, &at);
+}
+
 /* A reduction over a run-time range met inside a kept loop's iteration: when it reads nothing
  * of the iteration (a normalisation, sum(j = 0..n-1, exp(z[j])), or a call's sum over a whole
  * array), it is kept as a loop of the function before the outer one, which captures its
@@ -538,14 +751,31 @@ static NodeId hoisted(Lower *L, Ast *e, const Ast *range, Ast *body, const Affin
 {
     const char *bound[MAX_BOUND] = {range->name};
     const Binding *why = NULL;
-    if (L->nhoist == MAX_HOIST || lo->c[0] || hi->c[0] ||
-        reads_iteration(L, body, bound, 1, 0, &why, e->loc)) {
+    int reads = reads_iteration(L, body, bound, 1, 0, &why, e->loc);
+    if (reads && is_sum && !L->nhoist && !L->kept->outer && !lo->c[0] && !hi->c[0])
+        return per_step_sum(L, range, body, lo, hi);
+    if (reads && L->kept->outer && L->kept->lazy)
+        return deep_slot(L);
+    if (reads && L->kept->outer) {
+        Buf t = {0};
+        why_nested(lo, hi, why, &t);
+        diag_error(L->diag, range->loc, "a %s over a run-time range inside a sum over one in a "
+                                        "loop over a third, reading their values%s: loops two "
+                                        "deep are kept, not three (not supported yet)",
+                   is_sum ? "sum" : "product", t.data);
+        buf_free(&t);
+        return 0;
+    }
+    if (L->nhoist == MAX_HOIST || lo->c[0] || hi->c[0] || reads) {
         Buf t = {0};
         why_nested(lo, hi, why, &t);
         diag_error(L->diag, range->loc, "a %s over a run-time range inside a loop over one, "
-                                        "reading the loop's values%s: only the outer loop can "
-                                        "be kept (not supported yet)", is_sum ? "sum" : "product",
-                   t.data);
+                                        "reading the loop's values%s: %s (not supported yet)",
+                   is_sum ? "sum" : "product", t.data,
+                   lo->c[0] || hi->c[0] ? "a sum inside is kept over a range the same at every "
+                                          "step" :
+                   !is_sum ? "a sum inside is kept, a product is not" :
+                             "only the outer loop can be kept");
         buf_free(&t);
         return 0;
     }
@@ -698,6 +928,24 @@ static uint32_t lower_map_iter(Lower *L, const Stmt *loop, const Affine *at, int
 static NodeId map_elem(Lower *L, const Array *a, const Affine *at, const int64_t *rest, Loc loc)
 {
     Kept *k = L->kept;
+    /* in a sum per step: an element of the map the outer iteration assigns, at that iteration
+     * (as the loop unrolled reads it) */
+    for (uint32_t j = 0; k->outer && j < k->outer->niters; j++) {
+        const Kept *o = k->outer;
+        if (o->iters[j].loop != a->map || o->iters[j].frame != a->map_frame || o->iters[j].done)
+            continue;
+        Affine cur = outer_affine(&o->iters[j].at);
+        for (uint32_t m = 0; affine_eq(&cur, at) && m < o->nelems; m++)
+            if (o->elems[m].iter == j && o->elems[m].array == a &&
+                memcmp(o->elems[m].idx + 1, rest + 1, (size_t)(a->rank - 1) * sizeof *rest) == 0)
+                return from_outer(L, o->elems[m].node);
+        diag_error(L->diag, loc, affine_eq(&cur, at) ?
+                                 "this element of '%s' is read before it is assigned" :
+                                 "'%s' is read at another iteration of the loop over a run-time "
+                                 "range that assigns it: a recurrence, which such a loop cannot "
+                                 "be yet", a->name);
+        return 0;
+    }
     uint32_t it = 0;
     while (it < k->niters && !(k->iters[it].loop == a->map && k->iters[it].frame == a->map_frame &&
                                affine_eq(&k->iters[it].at, at)))
@@ -748,7 +996,7 @@ int kept_map_result(Lower *L, const Ast *e, Array *a, Result *r)
     Affine off = affine_num(a->map_off), first = affine_add(a->map_lo, &off, 1);
     if (!affine_is_const(&first) || first.k != 0) {
         Buf t = {0};
-        func_put_affine(&t, &first, a->map->name, L->f->size, "*");
+        func_put_affine(&t, &first, a->map->name, NULL, L->f->size, "*");
         diag_error(L->diag, e->loc, "'%s' is returned, so its elements count from '%s[0]', but "
                                     "its loop assigns them from '%s[%s]'", a->name, a->name,
                    a->name, t.data);
@@ -950,6 +1198,13 @@ NodeId kept_state_index(Lower *L, const Ast *e, const Array *a, const Affine *id
     int64_t rest[MAX_RANK];
     if (!trailing(L, a, e->args, idx, rest))
         return 0;
+    if (k && k->outer && k->outer->rec == a->map) {
+        diag_error(L->diag, e->loc, "a sum over a run-time range inside a recurrence's loop "
+                                    "reads its state '%s': not supported yet (the sums in a "
+                                    "step are computed for every step before the recurrence)",
+                   a->name);
+        return 0;
+    }
     if (k && k->rec == a->map) {
         Affine prev = aff_var(), cur = aff_var();
         prev.k = a->map_off - 1;

@@ -119,6 +119,15 @@ static const char *dir_offset(const DefOut *e, const char *ref, const char *stri
 static const char *load_ref(const DefOut *e, const Load *ld, const char *var, OutKind which)
 {
     int hv = which == OUT_LOAD_HV || which == OUT_TRAJ_HV_ZERO;
+    if (ld->param == LOAD_INDEX) { /* the outer variable of a sum per step, as a number */
+        Buf t = {0};
+        buf_printf(&t, "(%s)(", real_type[e->opt->compile.real]);
+        print_affine(&t, e, var, &ld->at);
+        buf_puts(&t, ")");
+        const char *s = arena_strndup(e->s.arena, t.data, t.len);
+        buf_free(&t);
+        return s;
+    }
     if (ld->param >= 0)
         return load_text(e, which == OUT_TRAJ ? e->s.param[ld->param] :
                             which == OUT_TRAJ_DOT ? e->s.dparam[ld->param] :
@@ -158,6 +167,20 @@ static const char *traj_text(const DefOut *e, const Loop *lp, uint32_t j, const 
     ld.at.c[0] = after;
     ld.at.k = after ? 1 - lp->lo.k : 0;
     return load_ref(e, &ld, var, which);
+}
+
+/* A sum per step's element of its trajectory at the outer variable's step, of `which`
+ * (load_ref's): its value, tangent, adjoint or the adjoint's tangent. */
+static const char *step_ref(const DefOut *e, const Loop *lp, OutKind which)
+{
+    Load ld;
+    memset(&ld, 0, sizeof ld);
+    ld.param = -lp->traj[0];
+    for (int s = 1; s <= MAX_SIZES; s++)
+        ld.at.c[s] = -lp->olo.c[s];
+    ld.at.k = -lp->olo.k;
+    ld.at.o = 1;
+    return load_ref(e, &ld, "", which);
 }
 
 /* Where a recurrence's reverse loop finds tape entry t of iteration `var`: "work[2 * k + 1]";
@@ -362,17 +385,19 @@ static NodeId *name_iteration_inputs(const DefOut *e, const Entry *entry, const 
         uint8_t *one = e->loops[r->loop].one; /* only the reverse runs read the seeds */
         EntryKind seed = r->kind == RUN_REVERSE_TANGENT ? ENTRY_GRAD : entry->kind;
         for (uint32_t j = 0; j < nout; j++) {
-            NodeId sd = rec || lp->result ? 0 : loop_sweep(f, lp, seed)->seed[j];
+            NodeId sd = rec || lp->result || lp->per_step ? 0 : loop_sweep(f, lp, seed)->seed[j];
             name[body->input[body->bar_slot + j]] =
                 rec ? local[f->input[bar + lp->ncap + j]] :
-                lp->result ? value_text(e, lp, e->s.out_bar, var, j) : outer_text(&outer, sd);
+                lp->result ? value_text(e, lp, e->s.out_bar, var, j) :
+                lp->per_step ? step_ref(e, lp, OUT_TRAJ_ZERO) : outer_text(&outer, sd);
             one[body->input[body->bar_slot + j]] = sd && dag_is_const(&f->dag, sd, 1.0);
         }
         uint32_t hv = loop_sweep(f, lp, ENTRY_HVP)->bar + lp->ncap;
         for (uint32_t j = 0; r->kind == RUN_REVERSE_TANGENT && j < (rec ? nout : 1); j++)
             name[body->input[body->bar_dot_slot + j]] =
                 rec ? local[f->input[hv + j]] :
-                      outer_text(&outer, loop_sweep(f, lp, ENTRY_HVP)->seed[0]);
+                lp->per_step ? step_ref(e, lp, OUT_TRAJ_HV_ZERO) :
+                               outer_text(&outer, loop_sweep(f, lp, ENTRY_HVP)->seed[0]);
     }
     for (uint32_t k = 0; (r->kind == RUN_TANGENT || r->kind == RUN_REVERSE_TANGENT) &&
                          k < body->ndiff; k++) {
@@ -924,6 +949,86 @@ static void put_rotations(Buf *out, const DefOut *e, const Runs *rs, int j, int 
     }
 }
 
+/* Indents by one level the lines printed since `start`, a line's start (a sum per step's inner
+ * loop, printed as a loop of the function is); #line directives stay at the margin. */
+static void reindent(Emitter *em, size_t start)
+{
+    Buf *out = em->out, t = {0};
+    size_t added = 0;
+    for (size_t i = start; i < out->len; i++) {
+        if ((i == start || out->data[i - 1] == '\n') && out->data[i] != '\n' &&
+            out->data[i] != '#') {
+            buf_puts(&t, "    ");
+            added += i < em->scanned ? 4 : 0;
+        }
+        buf_putn(&t, out->data + i, 1);
+    }
+    out->len = start;
+    buf_putn(out, t.data, t.len);
+    if (em->scanned > start)
+        em->scanned += added;
+    buf_free(&t);
+}
+
+/* Run r, of a sum per step (its n outputs o routed in rt): the loop over the outer steps
+ * around the sum's loop, the step's sum (and tangent) declared in it and stored in the
+ * trajectory after the sum's loop (and, in a sweep that goes back, the readers' adjoints
+ * there zeroed); what the sum's loop adds up over every step (the captures' adjoint terms)
+ * declared before. */
+static void put_per_step(Emitter *em, const DefOut *e, const Entry *entry, const Body *b,
+                         const Run *r, const RunOut *o, const Routes *rt, uint32_t n,
+                         const NodeId *flag)
+{
+    const Loop *lp = &e->s.f->loops[r->loop];
+    Buf *out = em->out;
+    RunOut *so = xrealloc(NULL, (n + 1) * sizeof *so);
+    const char **si = xrealloc(NULL, (n + 1) * sizeof *si);
+    for (int step = 0; step < 2; step++) {
+        uint32_t m = 0;
+        for (uint32_t k = 0; k < n; k++)
+            if ((o[k].kind == OUT_RESULT || o[k].kind == OUT_RESULT_DOT) == step) {
+                so[m] = o[k];
+                si[m++] = rt->into[k];
+            }
+        if (step)
+            break;
+        put_carried(out, e, entry, b, r, so, si, m);
+    }
+    lines_at_source(em, lp->loc.first_line);
+    Affine end = lp->ohi;
+    end.k++;
+    buf_printf(out, "    /* the sums over %s per step of %s, kept as loops */\n", lp->var, lp->ovar);
+    buf_printf(out, "    for (long %s = ", e->step_var);
+    print_affine(out, e, "", &lp->olo);
+    buf_printf(out, "; %s < ", e->step_var);
+    print_affine(out, e, "", &end);
+    buf_printf(out, "; %s++) {\n", e->step_var);
+    size_t start = out->len;
+    uint32_t m = 0;
+    for (uint32_t k = 0; k < n; k++)
+        if (o[k].kind == OUT_RESULT || o[k].kind == OUT_RESULT_DOT) {
+            so[m] = o[k];
+            si[m++] = rt->into[k];
+        }
+    put_carried(out, e, entry, b, r, so, si, m);
+    int back = r->kind >= RUN_REVERSE;
+    put_loop_head(em, e, r, 0, NULL, back ? "the adjoints of its terms" : "its sum");
+    put_iteration(em, e, r, o, rt->roots, rt->into, rt->adds, n, flag, NULL, 0, "        ");
+    buf_puts(out, "    }\n");
+    for (uint32_t k = 0; k < m; k++)
+        buf_printf(out, "    %s = %s;\n", step_ref(e, lp, so[k].kind == OUT_RESULT ? OUT_TRAJ :
+                                                                                OUT_TRAJ_DOT),
+                   si[k]);
+    int zero = !back && (entry_reverse(entry->kind) || entry->kind == ENTRY_HVP);
+    for (int hv = 0; zero && hv <= (entry->kind == ENTRY_HVP); hv++)
+        buf_printf(out, "    %s = %s;\n", step_ref(e, lp, hv ? OUT_TRAJ_HV_ZERO : OUT_TRAJ_ZERO),
+                   literal_zero[e->opt->compile.real]);
+    reindent(em, start);
+    buf_puts(out, "    }\n");
+    free(so);
+    free(si);
+}
+
 /* Run j of rs: the declarations of what it computes, the loop, its statements, then the sums
  * and the new states. */
 static void put_run(Emitter *em, const DefOut *e, const Entry *entry, const Body *b,
@@ -951,6 +1056,13 @@ static void put_run(Emitter *em, const DefOut *e, const Entry *entry, const Body
                              runs_rotation(rs, j, ld->param, o[k].kind == OUT_LOAD_HV) : NULL;
         if (ro)
             rt.into[k] = ro->carry[ld->at.k - ro->lo];
+    }
+    if (lp->per_step) {
+        put_per_step(em, e, entry, b, r, o, &rt, n, flag);
+        free(flag);
+        routes_free(&rt);
+        free(o);
+        return;
     }
     put_carried(em->out, e, entry, b, r, o, rt.into, n);
     put_rotations(em->out, e, rs, j, 0);

@@ -104,12 +104,14 @@ static NodeId affine_value(Lower *L, const Affine *a)
 {
     Dag *d = L->d;
     NodeId v = a->k ? dag_const(d, (double)a->k) : 0;
-    for (int j = 0; j <= MAX_SIZES; j++) {
-        if (!a->c[j])
+    for (int j = 0; j <= MAX_SIZES + 1; j++) {
+        int64_t c = j <= MAX_SIZES ? a->c[j] : a->o;
+        if (!c)
             continue;
-        NodeId x = j == 0 ? dag_input(d, 0) : size_value(L, j - 1);
-        if (a->c[j] != 1)
-            x = dag_binary(d, N_MUL, dag_const(d, (double)a->c[j]), x);
+        NodeId x = j == 0 ? dag_input(d, 0) : j <= MAX_SIZES ? size_value(L, j - 1) :
+                                                               kept_outer_index(L);
+        if (c != 1)
+            x = dag_binary(d, N_MUL, dag_const(d, (double)c), x);
         v = v ? dag_binary(d, N_ADD, v, x) : x;
     }
     return v ? v : dag_const(d, 0.0);
@@ -355,7 +357,8 @@ static int array_extent(const Array *a, int i, Affine *out)
 /* "N - 1" */
 static void put_size(Buf *t, const Lower *L, const Affine *a)
 {
-    func_put_affine(t, a, L->kept ? L->kept->var : "i", L->f->size, "*");
+    func_put_affine(t, a, L->kept ? L->kept->var : "i", L->kept ? L->kept->ovar : NULL,
+                    L->f->size, "*");
 }
 
 /* "[N][3]" */

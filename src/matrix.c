@@ -261,6 +261,7 @@ Affine matrix_map_steps(const Func *f)
 {
     const Loop *lp = &f->loops[f->result_loop - 1];
     Affine n;
+    memset(&n, 0, sizeof n);
     for (int z = 0; z <= MAX_SIZES; z++)
         n.c[z] = lp->hi.c[z] - lp->lo.c[z];
     n.k = lp->hi.k - lp->lo.k + 1;
@@ -443,6 +444,8 @@ static void put_bounds(Buf *out, const DefOut *e, const uint32_t *order, uint32_
     buf_printf(out, "%sconst long %s[%u] = {", indent, name, n);
     for (uint32_t k = 0; k < n; k++) {
         Affine from, to;
+        memset(&from, 0, sizeof from);
+        memset(&to, 0, sizeof to);
         pair_rows(e->s.f, order[k], &from, &to);
         print_affine(out, e, "", hi ? &to : &from);
         buf_puts(out, k + 1 < n ? ", " : "};\n");
@@ -735,6 +738,7 @@ static void put_map_rows(Buf *out, const DefOut *e)
                 order[c] = sw;
             }
         Affine row;
+        memset(&row, 0, sizeof row);
         for (int z = 0; z <= MAX_SIZES; z++)
             row.c[z] = -(int64_t)lp->result * lp->lo.c[z];
         row.c[0] = lp->result;
@@ -846,6 +850,7 @@ static void put_map_columns(Buf *out, const DefOut *e)
             for (uint32_t i = 0; i < n; i++) {
                 const BandPair *bp = &b->pair[order[i]];
                 Affine base = lp->load[bp->b].at, row;
+                memset(&row, 0, sizeof row);
                 int64_t step = base.c[0];
                 base.c[0] = 0;
                 for (int z = 0; z <= MAX_SIZES; z++)

@@ -145,11 +145,14 @@ static uint32_t directions_fit(const Func *f)
     if (!(f->entries & (1u << ENTRY_JAC | 1u << ENTRY_JAC_SPARSE | ENTRIES_HESSIAN)) ||
         !f->nloops || func_runtime_columns(f))
         return 0;
-    for (int i = 0; i < f->nloops; i++)
+    for (int i = 0; i < f->nloops; i++) {
+        if (f->loops[i].per_step) /* its steps' tangents in the work array: by columns */
+            return 0;
         for (uint32_t l = 0; l < f->loops[i].nload; l++)
             if (f->loops[i].load[l].param >= 0 &&
                 f->params[f->loops[i].load[l].param].kind == PARAM_DIFF)
                 return 0;
+    }
     uint32_t n = f->ndiff, values = 0;
     if (n > MAX_DIRECTIONS)
         return 0;
@@ -418,7 +421,7 @@ static void loop_activity(const Func *f, Loop *lp, const uint8_t *dep)
     for (uint32_t j = 0; j < lp->nstate; j++)
         lp->active |= dep[lp->init[j]];
     for (uint32_t l = 0; l < lp->nload; l++) {
-        Loop *rec = lp->load[l].param < 0 ? &f->loops[f->traj[-1 - lp->load[l].param].loop] :
+        Loop *rec = load_traj(&lp->load[l]) ? &f->loops[f->traj[-1 - lp->load[l].param].loop] :
                                             NULL;
         if (rec && !rec->cap_active) /* a trajectory: the recurrence's activity first */
             loop_activity(f, rec, dep);
@@ -633,8 +636,9 @@ static void body_flags(const Func *f, Loop *lp)
     body->root_dot_zero = z + body->ninputs + nout;
     uint8_t *none = body->none = xrealloc(NULL, body->ninputs + 2 * nout);
     memset(none, 0, body->ninputs);
-    /* a recurrence's seeds are the states' adjoints it carries, a returned map's the caller's */
-    memset(none + body->ninputs, !lp->result && !lp->nstate, 2 * nout);
+    /* a recurrence's seeds are the states' adjoints it carries, a returned map's the caller's,
+     * a sum per step's its readers' in the work array */
+    memset(none + body->ninputs, !lp->result && !lp->nstate && !lp->per_step, 2 * nout);
     for (uint32_t c = 0; c < lp->ncap; c++)
         none[loop_cap_slot(lp, c)] = 1;
     for (int k = 0; k < ENTRY_KINDS; k++) {
@@ -643,14 +647,15 @@ static void body_flags(const Func *f, Loop *lp)
             continue;
         for (uint32_t c = 0; sw->cap_dot && c < lp->ncap; c++)
             none[loop_cap_slot(lp, c)] &= !nonzero(&f->dag, sw->cap_dot[c]);
-        for (uint32_t j = 0; sw->seed && !lp->result && !lp->nstate && j < nout; j++)
+        for (uint32_t j = 0; sw->seed && !lp->result && !lp->nstate && !lp->per_step && j < nout;
+             j++)
             none[body->ninputs + (k == ENTRY_HVP ? nout : 0) + j] &=
                 !nonzero(&f->dag, sw->seed[j]);
     }
     /* a sum's seed that is one number in every reverse sweep through it (1 for a sum
      * returned): the iteration multiplies by that number, which folds (t * 1.0 is t) */
     body->root_seed = new_ids(nout);
-    for (uint32_t j = 0; !lp->result && !lp->nstate && j < nout; j++) {
+    for (uint32_t j = 0; !lp->result && !lp->nstate && !lp->per_step && j < nout; j++) {
         NodeId c = 0;
         int same = 1;
         static const EntryKind reverse[] = {ENTRY_GRAD, ENTRY_VJP};

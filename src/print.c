@@ -378,7 +378,7 @@ void print_local(Emitter *em, const Printer *pr, NodeId id, const char *indent)
 
 void print_affine(Buf *out, const DefOut *e, const char *var, const Affine *a)
 {
-    func_put_affine(out, a, var, e->s.size, " * ");
+    func_put_affine(out, a, var, e->step_var, e->s.size, " * ");
 }
 
 void print_rt_length(Buf *out, const DefOut *e, const Param *pa)

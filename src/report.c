@@ -183,9 +183,9 @@ static void domain_notes(const Func *f, const Diag *diag, Buf *out)
 /* "0..N - 2": a kept loop's range, in its sizes. */
 static void print_range(Buf *out, const Func *f, const Loop *lp)
 {
-    func_put_affine(out, &lp->lo, lp->var, f->size, " * ");
+    func_put_affine(out, &lp->lo, lp->var, NULL, f->size, " * ");
     buf_puts(out, "..");
-    func_put_affine(out, &lp->hi, lp->var, f->size, " * ");
+    func_put_affine(out, &lp->hi, lp->var, NULL, f->size, " * ");
 }
 
 /* Per entry point asked for: its operations and the sweeps that make them (a compressed
@@ -217,7 +217,7 @@ static void report_entries(const Func *f, const Sched *s, Buf *out)
                        f->band.ncolours, entry_info[columns].word);
         else if (columns != ENTRY_KINDS) {
             Affine n = matrix_diff_length(f);
-            func_put_affine(out, &n, "", f->size, " * ");
+            func_put_affine(out, &n, "", NULL, f->size, " * ");
             buf_printf(out, " calls of %s, a column each\n", entry_info[columns].word);
         }
         else if (entry_info[k].sweep == SWEEP_COMPRESSED)
@@ -258,8 +258,9 @@ static void report_loops(const Func *f, const Diag *diag, Buf *out)
             free(all);
         }
         Buf what = {0}, range = {0};
-        buf_printf(&what, "%s over %s (%d:%d)", lp->product ? "product" :
+        buf_printf(&what, "%s over %s%s%s (%d:%d)", lp->product ? "product" :
                    lp->nstate ? "recurrence" : lp->result ? "map" : "sum", lp->var,
+                   lp->per_step ? " per " : "", lp->per_step ? lp->ovar : "",
                    lp->loc.first_line, lp->loc.first_column);
         print_range(&range, f, lp);
         buf_printf(out, "  %-28s %-16s %8u %8u ", what.data, range.data, value, grad);

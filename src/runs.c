@@ -73,7 +73,8 @@ static uint8_t *fusible(const DefOut *e, const Entry *entry, const Body *b, cons
     for (int i = 0; i < f->nloops; i++) {
         const Loop *lp = &f->loops[i];
         const uint8_t *o = &on[RUN_KINDS * i];
-        if (lp->nstate || !o[RUN_VALUE] || !(o[RUN_REVERSE] || o[RUN_REVERSE_TANGENT]))
+        if (lp->nstate || lp->per_step || !o[RUN_VALUE] ||
+            !(o[RUN_REVERSE] || o[RUN_REVERSE_TANGENT]))
             continue;
         /* the seeds of the reverse loop (and of its tangent) must not read a loop's result */
         memset(seen, 0, f->dag.len);
@@ -181,7 +182,7 @@ uint32_t runs_outputs(const DefOut *e, const Entry *entry, const Body *b, const 
             if (body->diff[k] == st0 + j)
                 o[n++] = (RunOut){body->input[body->dot_slot + k], OUT_STEP, lp->nstate + j};
     }
-    for (uint32_t j = 0; lp->traj && r->kind < RUN_REVERSE && j < nout; j++) {
+    for (uint32_t j = 0; lp->traj && !lp->per_step && r->kind < RUN_REVERSE && j < nout; j++) {
         if (!lp->traj[j])
             continue;
         o[n++] = (RunOut){body->roots[j], OUT_TRAJ, j};
@@ -205,7 +206,7 @@ uint32_t runs_outputs(const DefOut *e, const Entry *entry, const Body *b, const 
     for (uint32_t k = 0; r->kind >= RUN_REVERSE && k < body->ndiff; k++) {
         uint32_t slot = body->diff[k];
         /* hvp: a trajectory's adjoint too, which its recurrence's reverse loop carries */
-        if (slot < st0 && (r->kind == RUN_REVERSE || lp->load[slot - 1].param < 0)) {
+        if (slot < st0 && (r->kind == RUN_REVERSE || load_traj(&lp->load[slot - 1]))) {
             o[n++] = (RunOut){vjp->node[k], OUT_LOAD_BAR, slot - 1};
         } else if (slot >= st0 && slot < cap0) {
             o[n++] = (RunOut){vjp->node[k], OUT_STATE_BAR, slot - st0};
@@ -235,7 +236,9 @@ uint32_t runs_outputs(const DefOut *e, const Entry *entry, const Body *b, const 
     uint32_t kept = 0;
     for (uint32_t k = 0; k < n; k++) {
         uint32_t slot = runs_out_slot(f, lp, entry->kind, &o[k]);
-        if (slot == UINT32_MAX || body_find(&e->s, b, f->input[slot]) >= 0)
+        /* a sum per step's sum is stored, not read by the function */
+        if (slot == UINT32_MAX || body_find(&e->s, b, f->input[slot]) >= 0 ||
+            (lp->per_step && (o[k].kind == OUT_RESULT || o[k].kind == OUT_RESULT_DOT)))
             o[kept++] = o[k];
     }
     *outs = o;
@@ -308,10 +311,10 @@ void runs_reads(const DefOut *e, const Body *b, const Entry *entry, const Run *r
     for (uint32_t k = 0; tangent && k < body->ndiff; k++)
         if (body->diff[k] >= cap0 && reach[body->input[body->dot_slot + k]])
             (*roots)[(*n)++] = own->cap_dot[body->diff[k] - cap0];
-    if (!lp->nstate && !lp->result && r->kind == RUN_REVERSE &&
+    if (!lp->nstate && !lp->result && !lp->per_step && r->kind == RUN_REVERSE &&
         reach[body->input[body->bar_slot]])
         (*roots)[(*n)++] = own->seed[0];
-    if (r->kind == RUN_REVERSE_TANGENT && !lp->nstate) {
+    if (r->kind == RUN_REVERSE_TANGENT && !lp->nstate && !lp->per_step) {
         if (reach[body->input[body->bar_slot]])
             (*roots)[(*n)++] = loop_sweep(f, lp, ENTRY_GRAD)->seed[0];
         if (reach[body->input[body->bar_dot_slot]])
@@ -366,7 +369,7 @@ static void choose_runs(DefOut *e, const Entry *entry, const Body *b, Runs *rs)
         const Loop *lp = &f->loops[i];
         const uint8_t *ro = &on[RUN_KINDS * i];
         for (uint32_t l = 0; l < lp->nload; l++) {
-            if (lp->load[l].param >= 0 || !(ro[RUN_VALUE] || ro[RUN_TANGENT] ||
+            if (!load_traj(&lp->load[l]) || !(ro[RUN_VALUE] || ro[RUN_TANGENT] ||
                                             ro[RUN_REVERSE] || ro[RUN_REVERSE_TANGENT]))
                 continue;
             int t = f->traj[-1 - lp->load[l].param].loop;
@@ -461,7 +464,7 @@ static int rotates(const DefOut *e, const Entry *entry, const Body *b, const Run
                 lp->load[o[k].idx].param != param)
                 continue;
             const Affine *at = &lp->load[o[k].idx].at;
-            ok = r == j && at->c[0] == 1;
+            ok = r == j && at->c[0] == 1 && !lp->per_step; /* it runs once a step */
             for (int s = 1; s <= MAX_SIZES && ok; s++)
                 ok = at->c[s] == 0;
             *lo = found && *lo < at->k ? *lo : at->k;
@@ -590,6 +593,8 @@ void runs_name_loops(DefOut *e)
         const Loop *lp = &f->loops[i];
         const LoopSweep *gs = loop_sweep(f, lp, ENTRY_GRAD), *vs = loop_sweep(f, lp, ENTRY_VJP);
         e->loop_var[i] = names_claim(&s->names, lp->var);
+        if (lp->per_step && !e->step_var)
+            e->step_var = names_claim(&s->names, lp->ovar);
         e->never = e->never ? e->never : names_claim(&s->names, "never");
         /* a cycle of carried values takes a copy: states trade values, their tangents,
          * adjoints and the adjoints' strong-zero flags too */

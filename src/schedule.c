@@ -114,7 +114,8 @@ void sched_init(Sched *s, const Func *f, Arena *arena, const NameSet *file_names
      * size (their pattern is code) */
     int work = f->band.colours && want & (1u << ENTRY_HESS_SPARSE | 1u << ENTRY_JAC_SPARSE);
     for (int i = 0; i < f->nloops; i++)
-        work |= f->loops[i].nstate && (want & (ENTRIES_REVERSE | 1u << ENTRY_HVP) || f->ntraj);
+        work |= (f->loops[i].nstate && (want & (ENTRIES_REVERSE | 1u << ENTRY_HVP) || f->ntraj)) ||
+                f->loops[i].per_step;
     work |= func_dense_runtime(f); /* the columns' direction */
     if (work)
         s->work = names_claim(&s->names, "work");
@@ -326,7 +327,7 @@ void sched_entry(const Sched *s, EntryKind k, Entry *e)
         e->args[a].count = 1;
     }
     /* a recurrence's tape (trajectories: every entry point), or a chunked body's values */
-    int taped = func_recurrences(f) > 0;
+    int taped = func_recurrences(f) > 0 || f->ntraj; /* a sum per step's trajectory */
     if (s->work && (s->chunk_work[k] ||
                     (taped && (entry_reverse(k) || f->ntraj || k == ENTRY_HVP ||
                                k == ENTRY_HESS || k == ENTRY_HESS_SPARSE)) ||

@@ -500,6 +500,7 @@ static void lower_def_once(Lower *L, Def *def, Func *f)
         }
         if (def->body && L->diag->errors == errors)
             warn_unused(L, def->body);
+        kept_drop_unread(f);
     }
     def->failed = L->diag->errors > L->def_errors;
     def->lowered = 1;

@@ -165,7 +165,7 @@ typedef struct {
 /* The iteration of a kept sum being lowered into a DAG of its own. Its input slots come in
  * the order the body meets them: the index (slot 0), loads and captures; kept_finish orders
  * them and moves what does not change with the index out of the loop. */
-typedef struct {
+typedef struct Kept {
     Dag dag;
     Affine lo, hi;            /* the range (checks of indices) */
     const char *var;
@@ -185,11 +185,26 @@ typedef struct {
     const Stmt *rec;          /* a recurrence being lowered: its loop */
     RecState *state;          /* its state scalars */
     uint32_t nstate;
+    /* a sum per step (Loop.per_step): the loop whose iteration it is in, its variable (the
+     * Affine.o of indices) and range */
+    struct Kept *outer;
+    Loc at;                   /* its range, for errors */
+    const char *ovar;
+    Affine olo, ohi;
+    NodeId *from_outer;       /* per node of the outer iteration: its node here, once built */
 } Kept;
 
-enum { SLOT_INDEX, SLOT_LOAD, SLOT_CAPTURE, SLOT_STATE };
+/* SLOT_DEEP: in a sum per step, what a sum three loops deep gave (a map's iteration lowered
+ * again there for another element): an error where it is read */
+enum { SLOT_INDEX, SLOT_LOAD, SLOT_CAPTURE, SLOT_STATE, SLOT_DEEP };
 
 NodeId kept_capture(Lower *L, NodeId outer);
+/* Drops the sums per step no loop reads: lowered for a statement whose value no loop's
+ * iteration reads (a map's statements lowered for their errors, a recurrence's beside its
+ * states), so that every loop left runs. */
+void kept_drop_unread(Func *f);
+/* In a sum per step, the outer loop's variable as a value. */
+NodeId kept_outer_index(Lower *L);
 /* The node of `node` (of DAG dag) in the DAG being built: itself; a value of the function,
  * captured in a kept loop; or, in a sum taken out of kept loops, the value of the function a
  * loop it is taken out of captured (a call's argument). 0 after an error. */
