@@ -814,6 +814,9 @@ typedef struct {
     int prod;        /* a product over 0..n-1 (a recurrence: counted as data_rec is) */
     int call;        /* an inline helper over arrays of run-time size, 1: a sum, called
                         with x and y; 2: a map of x, assigned and read by a kept sum */
+    int step;        /* a sum per step, 1: in a kept sum's iteration; 2: in a map's, beside a
+                        local of the step: every entry point takes the work array (its
+                        sums' trajectory), no checkpointing */
 } GenKept;
 
 /* An expression of depth about `depth` over the given names (they are printed as they are:
@@ -839,8 +842,9 @@ static void gen_kept_expr(Rng *rng, Buf *out, const char *const *names, int n,
  * trajectory; sometimes a recurrence of data only), a product, an inline helper over the
  * arrays (a sum, a map assigned whole), a definition of two values called in a map or a
  * recurrence, a sum inside a kept sum that reads none of its values (of the data, or of a
- * map whose iteration has a scalar of its own), drawn from seed: the same text with -D n=K
- * is its unrolled form. */
+ * map whose iteration has a scalar of its own), a sum inside a kept sum or map that reads
+ * its values (a sum per step), drawn from seed: the same text with -D n=K is its unrolled
+ * form. */
 static inline void gen_kept_program(Buf *out, uint64_t seed, GenKept *k)
 {
     Rng rng = {seed};
@@ -984,6 +988,24 @@ static inline void gen_kept_program(Buf *out, uint64_t seed, GenKept *k)
         gen_kept_expr(&rng, out, in_inner, 5, "j", 2);
         buf_printf(out, "))%s)\n", vcall == 1 ? " + x[i]*sum(j = 0..n-1, m2[j])" : "");
     }
+    /* a sum over 0..n-1 inside a kept loop's iteration that reads it (drawn apart, so that a
+     * seed gives the program it gave before) */
+    Rng stepped = {seed * 2246822519u + 3};
+    k->step = rng_chance(&stepped, 30) ? 1 + (int)rng_below(&stepped, 2) : 0;
+    if (k->step == 1) {
+        static const char *const in_step[] = {"x[i]", "x[j]", "y[j]", "q", "a"};
+        buf_printf(out, "    s8 = sum(i = 0..n-1, y[i]*log(1 + sum(j = 0..n-1, exp(0.5*tanh(x[i] - ");
+        gen_kept_expr(&stepped, out, in_step, 5, "j", 2);
+        buf_printf(out, ")))))\n");
+    } else if (k->step == 2) {
+        static const char *const in_local[] = {"x[i]", "y[i]", "p[1]"};
+        static const char *const in_step[] = {"u8", "x[j]", "y[j]", "p[0]"};
+        buf_printf(out, "    for i = 0..n-1 {\n        u8 = y[i] + x[i]*(");
+        gen_kept_expr(&stepped, out, in_local, 3, "i", 2);
+        buf_printf(out, ")\n        h8[i] = tanh(0.1*sum(j = 0..n-1, u8*");
+        gen_kept_expr(&stepped, out, in_step, 4, "j", 2);
+        buf_printf(out, "))\n    }\n    s8 = sum(i = 0..n-1, h8[i]*x[i])\n");
+    }
     if (helper.len) {
         size_t n = helper.len;
         buf_putn(out, helper.data, n); /* grows the buffer by n */
@@ -991,11 +1013,12 @@ static inline void gen_kept_program(Buf *out, uint64_t seed, GenKept *k)
         memcpy(out->data + head, helper.data, n);
     }
     buf_free(&helper);
-    buf_printf(out, "    return %s + s1 - s2%s%s%s%s%s%s%s%s\n}\n", ret.data,
+    buf_printf(out, "    return %s + s1 - s2%s%s%s%s%s%s%s%s%s\n}\n", ret.data,
                rec ? " + r[n]" : "", second ? " + w[n]" : "", k->traj ? " + s3" : "",
                k->data_rec ? " + p[0]*d[n]" : "", k->prod ? " + s4" : "",
                k->call == 1 ? " + hs(x, q, y)" : k->call == 2 ? " + s5" : "",
-               vcall == 1 ? " + s6" : vcall == 2 ? " + zz[n]" : "", hoist ? " + s7" : "");
+               vcall == 1 ? " + s6" : vcall == 2 ? " + zz[n]" : "", hoist ? " + s7" : "",
+               k->step ? " + s8" : "");
     buf_free(&ret);
 }
 

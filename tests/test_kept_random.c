@@ -2,7 +2,7 @@
  * test_kept_random.c: random programs with loops kept at run time (tests/gen.h,
  * gen_kept_program: sums over 0..n-1 and 0..n-2 reading x[i], x[i+1] and values computed
  * outside, maps a sum reads, recurrences, products, calls of helpers over arrays of run-time
- * size, one returning a map), each compiled twice: kept (n a parameter) and
+ * size, one returning a map, sums inside kept loops reading their values), each compiled twice: kept (n a parameter) and
  * unrolled (-D n=K, for K = 1, 2 and 5). A driver calls both at random points and directions
  * and checks, in C, that the value, the gradient, jvp, vjp and hvp agree to rounding: the
  * unrolled form is the independent route, the one the rest of the tests check against
@@ -80,9 +80,9 @@ static const char driver_head[] =
  * (prefix uK_). Arguments in the order of f(p[2], q, x[n]; y[n]) or f(p[2], q; x[n], y[n]). */
 static void put_size(Buf *d, int K, const GenKept *g)
 {
-    const char *work = g->recurrence ? ", work" : "";
+    const char *work = g->recurrence || g->step ? ", work" : "";
     buf_printf(d, "    {\n        enum { K = %d };\n        double work[%s];\n", K,
-               g->recurrence || g->x_diff ? "K_F_WORK(K) + 1" : "1");
+               g->recurrence || g->step || g->x_diff ? "K_F_WORK(K) + 1" : "1");
     buf_puts(d, "        double p[2] = {draw(), draw()}, q = draw(), x[K], y[K];\n"
                 "        double pd[2] = {draw(), draw()}, qd = draw(), xd[K];\n"
                 "        double gk[2 + 1 + K], gu[2 + 1 + K], hk[2 + 1 + K], hu[2 + 1 + K];\n"
@@ -92,7 +92,7 @@ static void put_size(Buf *d, int K, const GenKept *g)
                 "            xd[i] = draw();\n        }\n");
     /* the value */
     /* a trajectory: every entry point takes the work array */
-    const char *all = g->traj ? ", work" : "";
+    const char *all = g->traj || g->step ? ", work" : "";
     buf_printf(d, "        scale = 1;\n        nan_value = 0;\n"
                   "        same(\"value\", K, k_f(K, p, q, x, y%s), u%d_f(p, q, x, y));\n"
                   "        nan_value = isnan(u%d_f(p, q, x, y));\n", all, K, K);
@@ -107,7 +107,7 @@ static void put_size(Buf *d, int K, const GenKept *g)
                   "            same(\"grad\", K, gk[i], gu[i]);\n", ng, g->x_diff ? " + K" : "");
     /* the checkpointed gradient: grad's numbers to the bit, at every number of snapshots
      * up to past the steps */
-    int ckp = g->recurrence && !g->second && !g->traj;
+    int ckp = g->recurrence && !g->second && !g->traj && !g->step;
     for (int c = 0; ckp && c <= K + 1; c++) {
         buf_printf(d, "        {\n            double ck[K_F_WORK_CKP(K, %d)], gc[2 + 1 + K];\n", c);
         buf_printf(d, "            bits(\"grad-ckp's value\", K, k_f_grad_ckp(K, p, q, x, y, gc, "
@@ -209,10 +209,11 @@ static void put_size(Buf *d, int K, const GenKept *g)
  * and write must stay inside. */
 static void put_san_size(Buf *d, int K, const GenKept *g)
 {
-    const char *work = g->recurrence ? ", work" : "", *all = g->traj ? ", work" : "";
+    const char *work = g->recurrence || g->step ? ", work" : "";
+    const char *all = g->traj || g->step ? ", work" : "";
     buf_printf(d, "    {\n        long K = %d;\n", K);
     buf_printf(d, "        double *work = get(%s), *p = get(2), *q = get(1), *x = get(K), "
-                  "*y = get(K);\n", g->recurrence ? "K_F_WORK(K)" : "0");
+                  "*y = get(K);\n", g->recurrence || g->step ? "K_F_WORK(K)" : "0");
     buf_puts(d, "        double *pd = get(2), *xd = get(K), *gp = get(2), *gq = get(1), "
                 "*gx = get(K);\n        double v = k_f(K, p, q[0], x, y");
     buf_printf(d, "%s);\n", all);
@@ -221,7 +222,7 @@ static void put_san_size(Buf *d, int K, const GenKept *g)
     buf_printf(d, "        k_f_jvp(K, p, q[0], x, y, pd, 0.5%s, &v%s);\n", xdot, all);
     buf_printf(d, "        k_f_vjp(K, p, q[0], x, y, 1.5, gp, gq%s%s);\n", xb, work);
     buf_printf(d, "        k_f_hvp(K, p, q[0], x, y, pd, 0.5%s, gp, gq%s%s);\n", xdot, xb, work);
-    if (g->recurrence && !g->second && !g->traj)
+    if (g->recurrence && !g->second && !g->traj && !g->step)
         for (int c = 1; c <= 3; c += 2) {
             buf_printf(d, "        double *ck%d = get(K_F_WORK_CKP(K, %d));\n", c, c);
             buf_printf(d, "        v += k_f_grad_ckp(K, p, q[0], x, y, gp, gq%s, %d, ck%d);\n",
@@ -256,7 +257,7 @@ static char *check_program(uint64_t seed)
     char modes[128];
     snprintf(modes, sizeof modes, "grad,jvp,vjp,hvp,jac,hess%s",
              g.x_diff ? "" : ",jac-sparse,hess-sparse");
-    if (g.recurrence && !g.second && !g.traj)
+    if (g.recurrence && !g.second && !g.traj && !g.step)
         strcat(modes, ",grad-ckp,vjp-ckp");
     const char *umodes = "grad,jvp,vjp,hvp";
     int rc = runf(&log, "cd %s && \"${ADGEN:-../../../../adgen}\" --emit=%s --prefix=k_ f.expr "
@@ -387,7 +388,7 @@ static void test_kept_random_programs(void **state)
                                 CV_CAPTURE, CV_RUNTIME_SIZE, CV_TRAJECTORY, CV_REC_HVP,
                                 CV_REC_DATA, CV_KEPT_PROD, CV_CALL_RUNTIME, CV_CALL_MAP,
                                 CV_ITER_VECTOR_CALL, CV_KEPT_READS_KEPT, CV_HOIST_LOCAL,
-                                CV_MAP_TWICE, CV_DIRECTIONS};
+                                CV_MAP_TWICE, CV_DIRECTIONS, CV_PER_STEP};
     /* the sparse matrices of run-time size are the banded generator's (below) */
     coverage_want(&cv, drawn, sizeof drawn / sizeof *drawn, 0,
                   ENTRIES_KEPT & ~(1u | 1u << ENTRY_JAC_SPARSE | 1u << ENTRY_HESS_SPARSE));
