@@ -382,7 +382,8 @@ typedef enum { PARAM_DIFF, PARAM_DATA } ParamKind;
 #define MAX_RANK 4 /* indices of an array */
 
 /* A parameter of a definition: a scalar or an array (row-major), each scalar one input slot;
- * or an array whose first size is known at run time, which has no slots (kept loops read it). */
+ * or an array whose first size (or, of rank 2, both) is known at run time, which has no slots
+ * (kept loops read it). */
 typedef struct {
     const char *name;
     Loc loc;
@@ -390,6 +391,7 @@ typedef struct {
     int rank;                /* 0: a scalar */
     uint32_t dims[MAX_RANK]; /* dims[0] is 0 when it is a run-time size: */
     int rt_size;             /* the Func's size it is, or -1 */
+    int rt_size2;            /* and dims[1] of an array of rank 2 (X[n][m]), or -1 */
     int loaded;              /* a kept loop reads its elements (and adds into its gradient) */
     uint32_t first;          /* its first input slot */
     uint32_t size;           /* its number of slots */
@@ -474,13 +476,16 @@ EntryKind entry_of(EntryKind k);
 
 #define MAX_SIZES 4 /* run-time sizes of a definition */
 
-/* An integer of the generated code: k + c[0] i + c[1] n_0 + c[2] n_1 + ... + o t, where i is
- * the variable of the kept loop, n_s the definition's run-time sizes and t, in a sum per step
- * (Loop.per_step), the variable of the outer loop. */
+/* An integer of the generated code: k + c[0] i + c[1] n_0 + c[2] n_1 + ... + o t
+ * + cv[0] i n_0 + ... + ov[0] t n_0 + ..., where i is the variable of the kept loop, n_s the
+ * definition's run-time sizes and t, in a sum per step (Loop.per_step), the variable of the
+ * outer loop; the products are the flat index of an array of two run-time sizes, X[i][j] at
+ * i m + j (its first index is then free of sizes). */
 typedef struct {
     int64_t k;
     int64_t c[1 + MAX_SIZES];
     int64_t o;
+    int64_t cv[MAX_SIZES], ov[MAX_SIZES];
 } Affine;
 
 /* An element of a run-time array that a kept loop reads: param's element at flat offset at;

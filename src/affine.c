@@ -17,7 +17,7 @@
 int affine_is_const(const Affine *a)
 {
     for (int j = 0; j <= MAX_SIZES; j++)
-        if (a->c[j])
+        if (a->c[j] || (j < MAX_SIZES && (a->cv[j] || a->ov[j])))
             return 0;
     return a->o == 0;
 }
@@ -36,8 +36,24 @@ Affine affine_add(Affine a, const Affine *b, int64_t m)
     a.k += m * b->k;
     for (int j = 0; j <= MAX_SIZES; j++)
         a.c[j] += m * b->c[j];
+    for (int j = 0; j < MAX_SIZES; j++) {
+        a.cv[j] += m * b->cv[j];
+        a.ov[j] += m * b->ov[j];
+    }
     a.o += m * b->o;
     return a;
+}
+
+int affine_times_size(const Affine *a, int s, Affine *out)
+{
+    *out = affine_num(0);
+    for (int j = 1; j <= MAX_SIZES; j++)
+        if (a->c[j] || a->cv[j - 1] || a->ov[j - 1])
+            return 0;
+    out->c[1 + s] = a->k;
+    out->cv[s] = a->c[0];
+    out->ov[s] = a->o;
+    return 1;
 }
 
 int affine_eq(const Affine *a, const Affine *b)
@@ -58,6 +74,9 @@ static int aff_too_large(const Affine *a)
 {
     if (fabs((double)a->k) > INT_LIMIT || fabs((double)a->o) > INT_LIMIT)
         return 1;
+    for (int j = 0; j < MAX_SIZES; j++)
+        if (fabs((double)a->cv[j]) > INT_LIMIT || fabs((double)a->ov[j]) > INT_LIMIT)
+            return 1;
     for (int j = 0; j <= MAX_SIZES; j++)
         if (fabs((double)a->c[j]) > INT_LIMIT)
             return 1;
@@ -178,7 +197,8 @@ int affine_indices(Lower *L, const Array *a, const Ast *first, int n, Loc loc, A
         if (!affine_is_const(&idx[i]))
             continue;
         int64_t v = idx[i].k;
-        int bounded = a->param && (i > 0 || a->param->rt_size < 0);
+        int bounded = a->param && (i > 0 || a->param->rt_size < 0) &&
+                      !(i == 1 && a->param->rt_size2 >= 0);
         if (v < 0 || (bounded && v >= a->dims[i])) {
             if (bounded)
                 diag_error(L->diag, x->loc, "index %lld is out of bounds: '%s' has indices "

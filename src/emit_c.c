@@ -580,6 +580,18 @@ static void put_size_rules(Buf *t, const DefOut *e, int check)
     if (!check)
         buf_printf(t, " in 0..LONG_MAX / %lld (so that its index arithmetic fits a long; "
                       "-DADGEN_CHECK checks this)", d);
+    for (int p = 0; p < f->nparams; p++) { /* an array of two run-time sizes: their product */
+        const Param *pa = &f->params[p];
+        if (pa->rt_size2 < 0)
+            continue;
+        const char *n = e->s.size[pa->rt_size], *m = e->s.size[pa->rt_size2];
+        if (check)
+            buf_printf(t, "    ADGEN_REQUIRE(%s == 0 || %s <= LONG_MAX / %lld / %s, \"%s: %s * %s "
+                          "must be at most LONG_MAX / %lld\");\n", m, n, d, m,
+                       e->fn[ENTRY_VALUE], n, m, d);
+        else
+            buf_printf(t, ", and %s * %s at most LONG_MAX / %lld", n, m, d);
+    }
     for (int i = 0; i < f->nloops; i++) {
         const Loop *lp = &f->loops[i];
         Affine trips = lp->hi;
@@ -700,6 +712,17 @@ static void put_caveats(Buf *t, const DefOut *e, const Entry *entry)
         for (int k = 0; k < f->nsizes; k++)
             buf_printf(t, "%s%s", k ? ", " : "", e->s.size[k]);
         buf_printf(t, ") values of its type %s (%s)", real_type[e->opt->compile.real],
+                   func_per_step(f) && func_recurrences(f) ?
+                   "what its loops store: the recurrences' steps and trajectories, and the sums "
+                   "per step" :
+                   func_per_step(f) ?
+                   (entry->kind == ENTRY_VALUE ? "the sums per step of its loops inside loops" :
+                    entry->kind == ENTRY_HVP ? "the sums per step of its loops inside loops, "
+                                               "their tangents, their adjoints and the "
+                                               "adjoints' tangents" :
+                    !entry_reverse(entry->kind) ? "the sums per step of its loops inside "
+                                                  "loops, and their tangents" :
+                    "the sums per step of its loops inside loops, and their adjoints") :
                    entry->kind == ENTRY_HVP || entry->kind == ENTRY_HESS ?
                    "each step's states and their tangents, from which the recurrence's reverse "
                    "loop computes the step again" :

@@ -767,8 +767,9 @@ static void explain_func(Func *f, ExplainStyle style, Buf *out)
         buf_printf(&head, "%s%s", p == 0 ? "" : p == f->def->ndiff ? "; " : ", ",
                    f->params[p].name);
         for (int d = 0; d < f->params[p].rank; d++) {
-            if (d == 0 && f->params[p].rt_size >= 0)
-                buf_printf(&head, "[%s]", f->size[f->params[p].rt_size]);
+            int rt = d == 0 ? f->params[p].rt_size : d == 1 ? f->params[p].rt_size2 : -1;
+            if (rt >= 0)
+                buf_printf(&head, "[%s]", f->size[rt]);
             else
                 buf_printf(&head, "[%u]", f->params[p].dims[d]);
         }
@@ -777,7 +778,7 @@ static void explain_func(Func *f, ExplainStyle style, Buf *out)
         int named = 0; /* by an array's size; else a data input of its own (n in chain(x0;
                           n)), listed with the data */
         for (int p = 0; p < f->nparams; p++)
-            named |= f->params[p].rt_size == k;
+            named |= f->params[p].rt_size == k || f->params[p].rt_size2 == k;
         if (!named) {
             buf_printf(&head, "%s%s", data ? ", " : head.len ? "; " : "", f->size[k]);
             data = 1;
@@ -1018,7 +1019,9 @@ static void dot_inputs(const Ex *x, int collapse, const char *indent, Buf *out)
         if (pa->rt_size >= 0) { /* no element of its own: one box, read by the loops */
             Buf label = {0};
             buf_printf(&label, "%s[%s]", pa->name, f->size[pa->rt_size]);
-            for (int r = 1; r < pa->rank; r++)
+            if (pa->rt_size2 >= 0)
+                buf_printf(&label, "[%s]", f->size[pa->rt_size2]);
+            for (int r = 1 + (pa->rt_size2 >= 0); r < pa->rank; r++)
                 buf_printf(&label, "[%u]", pa->dims[r]);
             if (pa->kind == PARAM_DATA)
                 buf_puts(&label, "\n(data)");
@@ -1160,6 +1163,20 @@ static void put_load(Buf *out, const Func *f, const Loop *lp, const Load *ld)
     }
     const Param *pa = &f->params[ld->param];
     Affine at = ld->at;
+    if (pa->rt_size2 >= 0) { /* X[n][m] at i m + j: the products are the first index */
+        int s = pa->rt_size2;
+        Affine row;
+        memset(&row, 0, sizeof row);
+        row.c[0] = at.cv[s];
+        row.k = at.c[1 + s];
+        at.cv[s] = at.c[1 + s] = 0;
+        buf_printf(out, "%s[", pa->name);
+        func_put_affine(out, &row, lp->var, NULL, f->size, "*");
+        buf_puts(out, "][");
+        func_put_affine(out, &at, lp->var, NULL, f->size, "*");
+        buf_puts(out, "]");
+        return;
+    }
     int64_t idx[MAX_RANK];
     for (int r = pa->rank - 1; r > 0; r--) { /* the constant trailing indices */
         int64_t k = ((at.k % (int64_t)pa->dims[r]) + pa->dims[r]) % pa->dims[r];

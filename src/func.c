@@ -87,8 +87,13 @@ void func_put_affine(Buf *out, const Affine *a, const char *var, const char *ova
                      const char *const *size, const char *times)
 {
     size_t start = out->len;
-    for (int j = 0; j <= MAX_SIZES + 1; j++) {
-        int64_t c = j <= MAX_SIZES ? a->c[j] : a->o;
+    enum { TERMS = MAX_SIZES + 2 + 2 * MAX_SIZES };
+    for (int t = 0; t < TERMS; t++) {
+        /* the products first (a row's start, i*m + j), var (p < MAX_SIZES) or ovar times a
+         * size; then var, the sizes and ovar */
+        int j = (t + MAX_SIZES + 2) % TERMS, p = j - MAX_SIZES - 2;
+        int64_t c = j <= MAX_SIZES ? a->c[j] : p < 0 ? a->o :
+                    p < MAX_SIZES ? a->cv[p] : a->ov[p - MAX_SIZES];
         if (!c)
             continue;
         if (out->len > start)
@@ -97,7 +102,11 @@ void func_put_affine(Buf *out, const Affine *a, const char *var, const char *ova
             buf_puts(out, "-");
         if (c != 1 && c != -1)
             buf_printf(out, "%lld%s", (long long)(c < 0 ? -c : c), times);
-        buf_puts(out, j == 0 ? var : j <= MAX_SIZES ? size[j - 1] : ovar);
+        if (p >= 0)
+            buf_printf(out, "%s%s%s", p < MAX_SIZES ? var : ovar, times,
+                       size[p % MAX_SIZES]);
+        else
+            buf_puts(out, j == 0 ? var : j <= MAX_SIZES ? size[j - 1] : ovar);
     }
     if (out->len == start)
         buf_printf(out, "%lld", (long long)a->k);

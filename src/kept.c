@@ -254,7 +254,7 @@ static Func *iteration_func(Lower *L, const Kept *k, const Dag *nb, NodeId *root
                                s < first ? "state" : s < first + ncap ? "capture" : "flag";
         body->params[s].loc = loc;
         body->params[s].kind = PARAM_DATA;
-        body->params[s].rt_size = -1;
+        body->params[s].rt_size = body->params[s].rt_size2 = -1;
         body->params[s].first = s;
         body->params[s].size = 1;
     }
@@ -1069,9 +1069,10 @@ NodeId kept_index(Lower *L, const Ast *e, const Array *a, const Affine *idx)
     const Ast *x = e->args;
     for (int i = 0; i < a->rank; i++, x = x->next) {
         Affine lo = affine_num(0), hi = affine_num(a->dims[i] - 1);
-        if (i == 0 && a->param->rt_size >= 0) {
+        int rt = i == 0 ? a->param->rt_size : i == 1 ? a->param->rt_size2 : -1;
+        if (rt >= 0) {
             hi = affine_num(-1);
-            hi.c[1 + a->param->rt_size] = 1;
+            hi.c[1 + rt] = 1;
         }
         Buf what = {0};
         buf_printf(&what, "index '%s' of '%s'", lower_source_text(L, x->loc), a->name);
@@ -1079,6 +1080,17 @@ NodeId kept_index(Lower *L, const Ast *e, const Array *a, const Affine *idx)
         buf_free(&what);
         if (!ok)
             return 0;
+        if (i == 1 && rt >= 0) { /* X[i][j] of X[n][m]: i m + j */
+            Affine row;
+            if (!affine_times_size(&flat, rt, &row)) {
+                diag_error(L->diag, e->args->loc, "the first index of '%s', whose second size "
+                                                  "is known at run time too, reads a size: "
+                                                  "not supported yet", a->name);
+                return 0;
+            }
+            flat = affine_add(idx[i], &row, 1);
+            continue;
+        }
         flat = affine_add(idx[i], &flat, a->dims[i]);
     }
     L->f->params[p].loaded = 1;

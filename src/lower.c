@@ -341,9 +341,9 @@ static int eval_in_frame(Lower *L, const Ast *e, int frame, Affine *out)
 static int array_extent(const Array *a, int i, Affine *out)
 {
     *out = affine_num(a->dims[i]);
-    if (i == 0 && a->param && a->param->rt_size >= 0) {
+    if (i < 2 && a->param && (i ? a->param->rt_size2 : a->param->rt_size) >= 0) {
         *out = affine_num(0);
-        out->c[1 + a->param->rt_size] = 1;
+        out->c[1 + (i ? a->param->rt_size2 : a->param->rt_size)] = 1;
     } else if (a->map) {
         Affine off = affine_num(a->map_off), first = affine_add(a->map_lo, &off, 1);
         if (a->state || a->rank > 1 || !affine_is_const(&first) || first.k != 0)

@@ -102,6 +102,9 @@ unsigned func_misfits(const Func *f)
         fits &= ~(1u << ENTRY_JAC_SPARSE);
     if (recurrence)
         fits &= ~(dense ? 0 : 1u << ENTRY_HESS_SPARSE | 1u << ENTRY_JAC_SPARSE);
+    for (int p = 0; p < f->nparams; p++) /* X[n][m] differentiated: n m columns */
+        if (f->params[p].rt_size2 >= 0 && f->params[p].kind == PARAM_DIFF)
+            fits &= ~(1u << ENTRY_JAC | 1u << ENTRY_JAC_SPARSE | ENTRIES_HESSIAN);
     if (f->result_loop) /* values of a run-time number: their products, jvp's columns */
         fits &= 1u << ENTRY_VALUE | 1u << ENTRY_JVP | 1u << ENTRY_VJP | 1u << ENTRY_JAC |
                 1u << ENTRY_JAC_SPARSE;

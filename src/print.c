@@ -390,6 +390,10 @@ void print_rt_length(Buf *out, const DefOut *e, const Param *pa)
         buf_printf(out, "%u", pa->size);
         return;
     }
+    if (pa->rt_size2 >= 0) {
+        buf_printf(out, "%s * %s", e->s.size[pa->rt_size], e->s.size[pa->rt_size2]);
+        return;
+    }
     if (row != 1)
         buf_printf(out, "%llu * ", (unsigned long long)row);
     buf_puts(out, e->s.size[pa->rt_size]);

@@ -697,6 +697,9 @@ void runs_use(const DefOut *e, const Entry *entry, const Body *b, const Runs *rs
     }
     for (int p = 0; p < f->nparams; p++)
         if (f->params[p].rt_size >= 0 && f->params[p].kind == PARAM_DIFF &&
-            ((entry_reverse(entry->kind) && !e->opt->accumulate) || entry->kind == ENTRY_HVP))
+            ((entry_reverse(entry->kind) && !e->opt->accumulate) || entry->kind == ENTRY_HVP)) {
             size[f->params[p].rt_size] = 1;
+            if (f->params[p].rt_size2 >= 0)
+                size[f->params[p].rt_size2] = 1;
+        }
 }

@@ -336,7 +336,7 @@ static int lower_params(Lower *L, Def *def, Func *f)
         p->name = a->name;
         p->loc = a->loc;
         p->kind = position < def->ndiff ? PARAM_DIFF : PARAM_DATA;
-        p->rt_size = -1;
+        p->rt_size = p->rt_size2 = -1;
         p->size = 1;
         for (Ast *x = a->kind == A_INDEX ? a->args : NULL; x; x = x->next) {
             if (p->rank == MAX_RANK) {
@@ -346,10 +346,11 @@ static int lower_params(Lower *L, Def *def, Func *f)
             }
             if (x->kind == A_VAR && strcmp(x->name, "pi") != 0 &&
                 !scope_lookup(&L->scope, x->name, lower_frame(L))) {
-                if (p->rank > 0) {
+                if (p->rank > 0 && !(p->rank == 1 && p->rt_size >= 0 && !x->next)) {
                     diag_error(L->diag, x->loc, "'%s' is not a constant, and only an array's "
-                                                "first size may be known at run time "
-                                                "(x[%s][3])", x->name, x->name);
+                                                "first size, or both of two, may be known at "
+                                                "run time (x[%s][3], X[rows][%s])",
+                               x->name, x->name, x->name);
                     ok = 0;
                     break;
                 }
@@ -376,14 +377,15 @@ static int lower_params(Lower *L, Def *def, Func *f)
                     s++;
                 Affine just = affine_num(0);
                 just.c[1 + s] = 1;
-                if (p->rank > 0 || !affine_eq(&v, &just)) {
-                    diag_error(L->diag, x->loc, "only an array's first size may be known at "
-                                                "run time, and it is then a name alone "
-                                                "(x[n][3])");
+                int second = p->rank == 1 && p->rt_size >= 0 && !x->next;
+                if ((p->rank > 0 && !second) || !affine_eq(&v, &just)) {
+                    diag_error(L->diag, x->loc, "only an array's first size, or both of two, "
+                                                "may be known at run time, each a name alone "
+                                                "(x[n][3], X[n][m])");
                     ok = 0;
                     break;
                 }
-                p->rt_size = s;
+                *(second ? &p->rt_size2 : &p->rt_size) = s;
                 p->dims[p->rank++] = 0;
                 continue;
             }

@@ -116,6 +116,8 @@ int affine_is_const(const Affine *a);
 Affine affine_num(int64_t k);
 Affine affine_add(Affine a, const Affine *b, int64_t m);
 int affine_eq(const Affine *a, const Affine *b);
+/* a times run-time size s into *out, when a reads no size (k + c[0] i + o t); else 0. */
+int affine_times_size(const Affine *a, int s, Affine *out);
 int affine_eval(Lower *L, const Ast *e, Affine *out, int depth);
 int affine_indices(Lower *L, const Array *a, const Ast *first, int n, Loc loc, Affine *idx);
 void affine_put(Buf *t, const Lower *L, const Affine *a);

@@ -523,6 +523,15 @@ static const Model models[] = {
              "    return sum(i = 0..n-1, p[i]*x[i])\n"
              "}\n",
      "want_v = 0;", 1, 1, 1, 1},
+    {"lreg", "# logistic regression over a run-time number of features: X[N][M], its row's\n"
+             "# dot product a sum per step\n"
+             "lreg(w[M], b; X[N][M], y[N]) =\n"
+             "    sum(i = 0..N-1, log(1 + exp(-y[i]*(sum(j = 0..M-1, w[j]*X[i][j]) + b))))\n",
+     "want_v = 0;", 1, 1, 1, 1},
+    {"mf", "# a differentiated array of two run-time sizes, read in a sum per step\n"
+           "mf(U[N][M], v[M]; R[N][M]) =\n"
+           "    sum(i = 0..N-1, sqrt(1 + sum(j = 0..M-1, (U[i][j]*v[j] - R[i][j])^2)))\n",
+     "want_v = 0;", 1, 1, 1, 1},
     {"callin", "# a call whose kept sum reads a value of the kept loop it is called in\n"
                "dev(v[m], c) = sum(i = 0..m-1, (v[i] - c)^2)\n"
                "callin(x[n]) = sum(i = 0..n-1, sqrt(1 + dev(x, x[i])))\n",

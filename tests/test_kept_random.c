@@ -537,6 +537,7 @@ static void put_band_driver(Buf *d, int map, int two, int arrow, int csc)
         char colodd[64] = ""; /* a Hessian's entry is in its column's row too */
         if (!map)
             snprintf(colodd, sizeof colodd, "odd[u%d_f_%s_col[k]] = ", K, kind);
+        const char *odd = map ? "odd[row[k]]" : "(odd[row[k]] || odd[col[k]])";
         /* the rows where an unrolled entry is not a number: there the product along a colour
          * carries it into the row's other entries of that colour (0 times NaN), where the
          * unrolled sweeps, which know which inputs they carry, have numbers. The kept pattern
@@ -552,17 +553,18 @@ static void put_band_driver(Buf *d, int map, int two, int arrow, int csc)
                       "            for (long k = 0; k < nnz; k++) {\n"
                       "                if (u < U%d_F_%s_NNZ && row[k] == u%d_f_%s_row[u] && "
                       "col[k] == u%d_f_%s_col[u]) {\n"
-                      "                    if (!odd[row[k]])\n"
+                      "                    if (!%s)\n"
                       "                        same(\"an entry\", %d, nz[k], unz[u]);\n"
                       "                    u++;\n"
-                      "                } else if (!odd[row[k]]) {\n"
+                      "                } else if (!%s) {\n"
                       "                    same(\"an entry beyond the unrolled pattern\", %d, "
                       "nz[k], 0);\n"
                       "                }\n            }\n"
                       "            same(\"the unrolled entries found\", %d, (double)u, "
                       "(double)U%d_F_%s_NNZ);\n"
                       "            free(unz);\n            break;\n        }\n",
-                   K, KIND, K, KIND, K, kind, colodd, K, KIND, K, kind, K, kind, K, K, K, K, KIND);
+                   K, KIND, K, KIND, K, kind, colodd, K, KIND, K, kind, K, kind, odd, K, odd, K, K,
+                   K, KIND);
     }
     buf_puts(d, "        default:\n            break;\n        }\n"
                 "        free(x);\n        free(Z);\n        free(p);\n        free(y);\n"
