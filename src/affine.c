@@ -272,11 +272,23 @@ int affine_in_range(Lower *L, const Affine *v, const Affine *lo, const Affine *h
         if ((i % 2 && !ends[i / 2].o) ||
             (aff_nonneg_in(k, &below) && aff_nonneg_in(k, &above)))
             continue;
+        /* in a sum per step, of the outer variable: the ends at the outer range's ends */
         Buf t = {0};
-        affine_put(&t, L, &k->lo);
-        buf_puts(&t, "..");
-        affine_put(&t, L, &k->hi);
-        buf_puts(&t, " makes it ");
+        if (v->c[0] || !v->o) {
+            buf_printf(&t, "%s = ", k->var);
+            affine_put(&t, L, &k->lo);
+            buf_puts(&t, "..");
+            affine_put(&t, L, &k->hi);
+        }
+        if (v->o) {
+            buf_printf(&t, "%s%s = ", v->c[0] ? " and " : "", k->ovar);
+            affine_put(&t, L, &k->olo);
+            buf_puts(&t, "..");
+            affine_put(&t, L, &k->ohi);
+            ends[0] = aff_at_outer(&ends[0], &k->olo);
+            ends[1] = aff_at_outer(&ends[1], &k->ohi);
+        }
+        buf_puts(&t, v->c[0] && v->o ? " make it " : " makes it ");
         affine_put(&t, L, &ends[0]);
         buf_puts(&t, "..");
         affine_put(&t, L, &ends[1]);
@@ -284,8 +296,7 @@ int affine_in_range(Lower *L, const Affine *v, const Affine *lo, const Affine *h
         affine_put(&t, L, lo);
         buf_puts(&t, "..");
         affine_put(&t, L, hi);
-        diag_error(L->diag, loc, "%s may be out of bounds for some sizes: %s = %s", what,
-                   k->var, t.data);
+        diag_error(L->diag, loc, "%s may be out of bounds for some sizes: %s", what, t.data);
         buf_free(&t);
         return 0;
     }

@@ -309,11 +309,11 @@ void band_find(Func *f)
     memset(b, 0, sizeof *b);
     b->jac = f->result_loop > 0;
     for (int i = 0; i < f->nloops && !b->why; i++) {
-        if (!f->loops[i].active)
+        if (!f->loops[i].active && !f->loops[i].per_step)
             continue;
         b->why = f->loops[i].per_step ? "a sum over a run-time range inside another loop's "
-                                        "iteration reads a differentiated input, which the "
-                                        "colouring does not handle yet" :
+                                        "iteration (its sums are stored in the work array), "
+                                        "which the colouring does not handle yet" :
                  b->jac ? map_pairs(f, i) : loop_pairs(f, i);
         b->loc = f->loops[i].loc;
     }

@@ -834,7 +834,8 @@ static void explain_func(Func *f, ExplainStyle style, Buf *out)
 void explain_program(Program *prog, ExplainStyle style, Buf *out)
 {
     for (int i = 0, shown = 0; i < prog->nfuncs; i++) {
-        if (prog->funcs[i].vector && prog->funcs[i].nloops) /* several values: no loops */
+        /* several values: without kept loops; sums per step: not yet */
+        if ((prog->funcs[i].vector && prog->funcs[i].nloops) || func_per_step(&prog->funcs[i]))
             continue;
         buf_puts(out, shown++ ? "\n" : "");
         explain_func(&prog->funcs[i], style, out);
@@ -1394,7 +1395,8 @@ void explain_dot(Program *prog, int adjoint, Buf *out)
     buf_puts(out, "    rankdir=LR;\n    node [fontname=\"Helvetica\"];\n"
                   "    edge [fontname=\"Helvetica\", fontsize=10];\n");
     for (int i = 0; i < prog->nfuncs; i++)
-        if (!prog->funcs[i].vector) /* one value; kept loops drawn as one iteration each */
+        /* one value; kept loops drawn as one iteration each (sums per step: not yet) */
+        if (!prog->funcs[i].vector && !func_per_step(&prog->funcs[i]))
             dot_func(&prog->funcs[i], i, prog->nfuncs, adjoint, out);
     buf_puts(out, "}\n");
 }

@@ -276,7 +276,9 @@ static int same_loop(const Func *f, const Kept *k, const Dag *nb, NodeId root,
         const Dag *d = &lp->body->dag;
         int same = !lp->result && lp->nstate == k->nstate && lp->nload == k->nload &&
                    lp->ncap == ncap && lp->body->roots[0] == root && d->len >= nb->len &&
-                   affine_eq(&lp->lo, &k->lo) && affine_eq(&lp->hi, &k->hi);
+                   affine_eq(&lp->lo, &k->lo) && affine_eq(&lp->hi, &k->hi) &&
+                   lp->per_step == (k->ovar != NULL) &&
+                   (!lp->per_step || (affine_eq(&lp->olo, &k->olo) && affine_eq(&lp->ohi, &k->ohi)));
         for (uint32_t j = 0; same && j < k->nload; j++)
             same = lp->load[j].param == k->load[j].param &&
                    affine_eq(&lp->load[j].at, &k->load[j].at);
@@ -368,17 +370,44 @@ static void drop_step(Func *f, int i)
     f->result_loop -= f->result_loop > i + 1;
 }
 
+/* Whether some loop of f reads trajectory t (its number + 1): a load of it that the loop's
+ * iteration reaches from its roots (a statement whose value the roots do not read leaves its
+ * loads in the iteration's slots). */
+static int traj_read(const Func *f, int t)
+{
+    int read = 0;
+    for (int j = 0; j < f->nloops && !read; j++) {
+        const Func *body = f->loops[j].body;
+        uint8_t *reach = NULL;
+        for (uint32_t l = 0; l < f->loops[j].nload && !read; l++) {
+            if (f->loops[j].load[l].param != -t)
+                continue;
+            if (!reach) {
+                reach = memset(xrealloc(NULL, body->dag.len), 0, body->dag.len);
+                for (int r = 0; r < body->nroots; r++)
+                    reach[body->roots[r]] = 1;
+                dag_reach(&body->dag, body->dag.len - 1, reach);
+            }
+            read = reach[body->input[loop_load_slot(&f->loops[j], l)]];
+        }
+        free(reach);
+    }
+    return read;
+}
+
 void kept_drop_unread(Func *f)
 {
     for (int i = f->nloops - 1; i >= 0; i--) {
-        if (!f->loops[i].per_step)
+        if (!f->loops[i].per_step || traj_read(f, f->loops[i].traj[0]))
             continue;
-        int read = 0;
-        for (int j = 0; j < f->nloops && !read; j++)
-            for (uint32_t l = 0; l < f->loops[j].nload && !read; l++)
-                read = f->loops[j].load[l].param == -f->loops[i].traj[0];
-        if (!read)
-            drop_step(f, i);
+        /* the loads of it nothing reaches: a number, never read */
+        for (int j = 0; j < f->nloops; j++)
+            for (uint32_t l = 0; l < f->loops[j].nload; l++)
+                if (f->loops[j].load[l].param == -f->loops[i].traj[0]) {
+                    f->loops[j].load[l].param = LOAD_INDEX;
+                    memset(&f->loops[j].load[l].at, 0, sizeof f->loops[j].load[l].at);
+                }
+        drop_step(f, i);
     }
 }
 
@@ -554,7 +583,7 @@ static int in_iteration(Lower *L, const Binding *b, Loc at)
         const Kept *k = b->dag == &L->kept->dag ? L->kept : hoisted_from(L, b->dag);
         return !k || (!captured(k, b->node) && !step_invariant(k, b->node));
     }
-    case B_LOOP: case B_SIZE: return b->aff.c[0] != 0;
+    case B_LOOP: case B_SIZE: return b->aff.c[0] != 0 || b->aff.o != 0; /* o: in a sum per step */
     case B_CONST: return 0;
     case B_ARRAY: {
         const Array *a = b->array;
@@ -713,9 +742,13 @@ static NodeId per_step_sum(Lower *L, const Ast *range, Ast *body, const Affine *
     free(saved);
     L->d = &L->f->dag;
     Func *f = L->f;
-    NodeId r = g && !L->stop ? kept_finish(L, &k, &g, 1, range->loc, 0) : 0;
+    int loops = f->nloops;
+    NodeId r = g && !L->stop ? kept_finish(L, &k, &g, 1, range->loc, 1) : 0;
     int traj = 0;
-    if (r) {
+    for (int j = 0; r && f->nloops == loops && j < f->nloops; j++)
+        if (f->input[f->loops[j].slot] == r) /* the same sums, lowered again: theirs */
+            traj = f->loops[j].traj[0];
+    if (r && f->nloops > loops) {
         Loop *lp = &f->loops[f->nloops - 1];
         lp->per_step = 1;
         lp->ovar = outer->var;
@@ -725,8 +758,13 @@ static NodeId per_step_sum(Lower *L, const Ast *range, Ast *body, const Affine *
         Traj *t = &f->traj[f->ntraj];
         memset(t, 0, sizeof *t);
         t->loop = f->nloops - 1;
+        /* the steps, hi - lo + 1, at least: a sum's range may be reversed at some sizes
+         * (1..n-2 at n = 1), where the region must not be negative; each term's positive part
+         * bounds it from above and from 0 (n - 1 takes n) */
         t->len = affine_add(outer->hi, &outer->lo, -1);
-        t->len.k++;
+        t->len.k = t->len.k + 1 > 0 ? t->len.k + 1 : 0;
+        for (int s = 1; s <= MAX_SIZES; s++)
+            t->len.c[s] = t->len.c[s] > 0 ? t->len.c[s] : 0;
         traj = ++f->ntraj;
         lp->traj = xrealloc(NULL, sizeof *lp->traj);
         lp->traj[0] = traj;

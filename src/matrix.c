@@ -995,17 +995,22 @@ static void put_dense_pattern(Buf *out, const DefOut *e, int declare)
     const char *const *v = e->band_var;
     const char *st = e->opt->file_static ? "static ADGEN_UNUSED " : "";
     EntryKind k = ENTRY_JAC_SPARSE;
-    Buf sizes = {0}, count = {0};
+    Buf sizes = {0}, count = {0}, unused = {0};
     put_size_params(&sizes, e);
     matrix_put_values_count(&count, e, 0);
+    Affine steps = matrix_map_steps(f); /* the sizes the values' count does not read */
+    buf_putn(&unused, "", 0);
+    for (int s = 0; s < f->nsizes; s++)
+        if (!steps.c[1 + s])
+            buf_printf(&unused, "    (void)%s;\n", e->s.size[s]);
     buf_printf(out, "\n/* The number of structural nonzeros of %s's Jacobian: every entry, as "
                     "many as\n * its values times %u. */\n", e->fn[ENTRY_VALUE], f->ndiff);
     buf_printf(out, "%sADGEN_FUNC long %s(%.*s)", st, e->nnz[k], (int)sizes.len - 2, sizes.data);
     if (declare)
         buf_puts(out, ";\n");
     else
-        buf_printf(out, "\n{\n    const long %s = %s;\n    return %s > 0 ? %s * %u : 0;\n}\n",
-                   v[V_ROWS], count.data, v[V_ROWS], v[V_ROWS], f->ndiff);
+        buf_printf(out, "\n{\n%s    const long %s = %s;\n    return %s > 0 ? %s * %u : 0;\n}\n",
+                   unused.data, v[V_ROWS], count.data, v[V_ROWS], v[V_ROWS], f->ndiff);
     Buf args = {0};
     buf_putn(&args, "", 0);
     for (int s = 0; s < f->nsizes; s++)
@@ -1027,7 +1032,7 @@ static void put_dense_pattern(Buf *out, const DefOut *e, int declare)
     if (declare) {
         buf_puts(out, ";\n");
     } else if (e->opt->csc) {
-        buf_printf(out, "\n{\n    const long %s = %s;\n", v[V_ROWS], count.data);
+        buf_printf(out, "\n{\n%s    const long %s = %s;\n", unused.data, v[V_ROWS], count.data);
         buf_printf(out, "    for (long %s = 0; %s <= %u; %s++)\n        %s[%s] = %s * (%s > 0 ? "
                         "%s : 0);\n", v[V_A], v[V_A], f->ndiff, v[V_A], v[V_COLPTR], v[V_A],
                    v[V_A], v[V_ROWS], v[V_ROWS]);
@@ -1038,7 +1043,7 @@ static void put_dense_pattern(Buf *out, const DefOut *e, int declare)
         buf_printf(out, "            %s[%s * %s + %s] = %s;\n}\n\n", v[V_ROW], v[V_A], v[V_ROWS],
                    v[V_R], v[V_R]);
     } else {
-        buf_printf(out, "\n{\n    const long %s = %s;\n", v[V_ROWS], count.data);
+        buf_printf(out, "\n{\n%s    const long %s = %s;\n", unused.data, v[V_ROWS], count.data);
         buf_printf(out, "    for (long %s = 0; %s < %s; %s++)\n", v[V_R], v[V_R], v[V_ROWS],
                    v[V_R]);
         buf_printf(out, "        for (long %s = 0; %s < %u; %s++) {\n", v[V_A], v[V_A],
@@ -1050,6 +1055,7 @@ static void put_dense_pattern(Buf *out, const DefOut *e, int declare)
     }
     buf_free(&sizes);
     buf_free(&count);
+    buf_free(&unused);
 }
 
 void matrix_put_pattern_code(Buf *out, const DefOut *e, int declare)

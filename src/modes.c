@@ -226,6 +226,11 @@ int func_check_entries(const Func *f, unsigned asked, Diag *diag)
                    f->nsizes ? "sizes known only at run time" : "loops kept by --unroll",
                    names.data, fits.data, f->nsizes ? "give the sizes with -D" :
                                                       "leave out --unroll");
+    else if (!(wrong & ~ENTRIES_CKP) && recurrence && func_per_step(f))
+        diag_error(diag, def->bare ? def->loc : def->name_loc,
+                   "'%s' has a sum over a run-time range inside a loop over another, so it "
+                   "has no %s (its sums per step are stored, which a checkpointed variant "
+                   "means not to); its modes are %s", f->name, names.data, fits.data);
     else if (!(wrong & ~ENTRIES_CKP) && recurrence && f->ntraj)
         diag_error(diag, def->bare ? def->loc : def->name_loc,
                    "'%s' reads the states of its recurrence at every step after its loop, so "

@@ -532,6 +532,22 @@ static const Model models[] = {
            "mf(U[N][M], v[M]; R[N][M]) =\n"
            "    sum(i = 0..N-1, sqrt(1 + sum(j = 0..M-1, (U[i][j]*v[j] - R[i][j])^2)))\n",
      "want_v = 0;", 1, 1, 1, 1},
+    {"revstep", "# a sum per step whose outer range is reversed at n = 0 (1..n-2): its sums'\n"
+                "# region of the work array is not negative\n"
+                "revstep(mu[K]; x[n]) = sum(i = 1..n-2, log(sum(k = 0..K-1, exp(x[i]*mu[k])))) +\n"
+                "    sum(i = 0..n-1, log(sum(k = 0..K-1, exp(x[i] - mu[k]))))\n",
+     "want_v = 0;", 1, 1, 1, 1},
+    {"stepmap", "# a map's statements with sums per step that nothing reads (dropped), and one\n"
+               "# read by a sum per step through the map's iteration lowered again there\n"
+               "stepmap(w[P], a; y[T]) {\n"
+               "    for t = 0..T-1 {\n"
+               "        v[t] = sum(q = 0..P-1, w[q]*y[t])\n"
+               "        u[t] = a*y[t]^2\n"
+               "        g[t] = log(sum(p = 0..P-1, exp(w[p] - a*y[t])))\n"
+               "    }\n"
+               "    return sum(t = 0..T-1, log(sum(p = 0..P-1, exp(w[p]*u[t])))) + sum(t = 0..T-1, g[t])\n"
+               "}\n",
+     "want_v = 0;", 1, 1, 1, 1},
     {"callin", "# a call whose kept sum reads a value of the kept loop it is called in\n"
                "dev(v[m], c) = sum(i = 0..m-1, (v[i] - c)^2)\n"
                "callin(x[n]) = sum(i = 0..n-1, sqrt(1 + dev(x, x[i])))\n",
@@ -935,10 +951,19 @@ static void put_check(Buf *d, const Model *m, const Head *h, const char *work, i
                 "            near(M, \"jvp = <grad, v>\", K, 0, jk, gd, gdscale, tol);\n");
     each_diff(d, h, "        ", "near(M, \"vjp = u grad\", K, k, bk_@[k], ub * gk_@[k], "
                                 "fabs(ub) * gmax, tol);");
-    each_diff(d, h, "        ", "near(M, \"accumulated vjp\", K, k, va_@[k], rv_@[k] + "
-                                "bk_@[k], 1 + fabs(ub) * gmax, 1e-14);");
-    each_diff(d, h, "        ", "near(M, \"accumulated grad\", K, k, ga_@[k], ra_@[k] + "
-                                "gk_@[k], 1 + gmax, 1e-14);");
+    /* --accumulate adds into the caller's element: at the end, or where a loop adds a term a
+     * step, from its first (a sum per step adds into an element it reads at the inner index
+     * once per outer step: K terms, summed in another order) */
+    const char *acc_tol = m->nested ? "1e-14 * (1 + K)" : "1e-14";
+    Buf acc = {0}, acc2 = {0};
+    buf_printf(&acc, "near(M, \"accumulated vjp\", K, k, va_@[k], rv_@[k] + bk_@[k], "
+                     "1 + fabs(ub) * gmax, %s);", acc_tol);
+    each_diff(d, h, "        ", acc.data);
+    buf_printf(&acc2, "near(M, \"accumulated grad\", K, k, ga_@[k], ra_@[k] + gk_@[k], "
+                      "1 + gmax, %s);", acc_tol);
+    each_diff(d, h, "        ", acc2.data);
+    buf_free(&acc);
+    buf_free(&acc2);
     buf_puts(d, "        switch (how) {\n");
     /* the closed form at the sizes the unrolled form cannot have */
     buf_puts(d, "        case 0: {\n            double want_v = 0;\n");
@@ -1815,6 +1840,43 @@ static void test_kept_call_values_shape(void **state)
     kept_beside_unrolled("shape", "grad", "N=3");
 }
 
+/* A returned map's jac-sparse of constant-size inputs whose pattern (every entry) reads one
+ * size of two: its count and pattern functions compile warning-free (the other size is
+ * unused: it was an error under -Werror), and every entry is the unrolled form's, or 0 where
+ * the unrolled pattern has none. The map's values read a sum per step. */
+static void test_kept_map_pattern_other_size(void **state)
+{
+    (void)state;
+    spit(OUT "/vmap.expr",
+         "vmap(a, mu[3]; x[n], z[m]) {\n    for i = 0..n-1 {\n"
+         "        r[i] = a*x[i] - log(sum(j = 0..m-1, exp(-(x[i] - z[j]*mu[1])^2)))\n"
+         "    }\n    return r\n}\n");
+    spit(OUT "/vmap_main.c",
+         "#include <math.h>\n#include <stdio.h>\n"
+         "#include \"vmap_k.h\"\n#include \"vmap_u.h\"\n"
+         "int main(void)\n{\n"
+         "    double mu[3] = {0.5, -1.5, 2}, x[3] = {0.25, -1, 0.75}, z[2] = {1.5, -0.5};\n"
+         "    double ok[3], ou[3], work[K_VMAP_WORK(3, 2)], jk[12], ju[U_VMAP_JAC_SPARSE_NNZ];\n"
+         "    long row[12], col[12];\n"
+         "    int bad = k_vmap_jac_sparse_nnz(3, 2) != 12;\n"
+         "    k_vmap_jac_sparse_pattern(3, 2, row, col);\n"
+         "    k_vmap_jac_sparse(3, 2, 0.3, mu, x, z, ok, jk, work);\n"
+         "    u_vmap_jac_sparse(0.3, mu, x, z, ou, ju);\n"
+         "    for (int k = 0; k < 12; k++) {\n"
+         "        double want = 0;\n"
+         "        for (int u = 0; u < U_VMAP_JAC_SPARSE_NNZ; u++)\n"
+         "            if (u_vmap_jac_sparse_row[u] == row[k] && u_vmap_jac_sparse_col[u] == col[k])\n"
+         "                want = ju[u];\n"
+         "        bad |= row[k] != k / 4 || col[k] != k % 4 ||\n"
+         "               fabs(jk[k] - want) > 1e-13 * (1 + fabs(want));\n"
+         "    }\n"
+         "    for (int i = 0; i < 3; i++)\n"
+         "        bad |= fabs(ok[i] - ou[i]) > 1e-13 * (1 + fabs(ou[i]));\n"
+         "    printf(\"%.17g %.17g\\n\", jk[1], ju[1]);\n"
+         "    return bad;\n}\n");
+    kept_beside_unrolled("vmap", "jac-sparse", "n=3 -D m=2");
+}
+
 /* Sizes but no loop (a sum over a range empty at every size): every entry point, hess-sparse's
  * pattern as code among them (it crashed adgen), warning-free and the unrolled form's. */
 static void test_kept_sizes_without_loop(void **state)
@@ -2185,6 +2247,25 @@ static void test_kept_other_commands_ask_for_sizes(void **state)
     assert_int_equal(runf(&out, ADGEN_CMD " --explain=latex " OUT "/ask.expr 2>&1"), 0);
     assert_contains(out, "% f = sum_i = the sum of term over i = 0..n - 1:");
     free(out);
+    /* a sum per step: neither draws it yet; beside another function, a warning and that
+     * function (adgen crashed on it), alone an error */
+    spit(OUT "/askstep.expr", "g(x, y) = x*y + sin(x)\n"
+                              "h(mu[K]; x[N]) = sum(i = 0..N-1, log(sum(k = 0..K-1, "
+                              "exp(x[i]*mu[k]))))\n");
+    spit(OUT "/askstep1.expr", "h(mu[K]; x[N]) = sum(i = 0..N-1, log(sum(k = 0..K-1, "
+                               "exp(x[i]*mu[k]))))\n");
+    static const char *const shows[] = {"--explain", "--dot", "--dot=adjoint"};
+    for (size_t i = 0; i < sizeof shows / sizeof *shows; i++) {
+        assert_int_equal(runf(&out, ADGEN_CMD " %s " OUT "/askstep.expr 2>&1", shows[i]), 0);
+        assert_contains(out, "warning: 'h' has a sum over a run-time range inside another loop's "
+                             "iteration and is left out");
+        assert_contains(out, i ? "x*y" : "g = ");
+        free(out);
+        assert_int_equal(runf(&out, ADGEN_CMD " %s " OUT "/askstep1.expr 2>&1", shows[i]), 1);
+        assert_contains(out, "error: 'h' has a sum over a run-time range inside another loop's "
+                             "iteration, which");
+        free(out);
+    }
 }
 
 /* --report counts a kept loop by the iteration: Rosenbrock's sum over 0..n-2 is one line,
@@ -2237,6 +2318,7 @@ int main(void)
         cmocka_unit_test(test_kept_map_in_recurrence),
         cmocka_unit_test(test_kept_jac_directions),
         cmocka_unit_test(test_kept_call_values_shape),
+        cmocka_unit_test(test_kept_map_pattern_other_size),
         cmocka_unit_test(test_kept_size_checks),
         cmocka_unit_test(test_kept_against_unrolled),
         cmocka_unit_test(test_kept_sanitized_large_n),
