@@ -582,7 +582,10 @@ static void put_size_rules(Buf *t, const DefOut *e, int check)
                       "-DADGEN_CHECK checks this)", d);
     for (int p = 0; p < f->nparams; p++) { /* an array of two run-time sizes: their product */
         const Param *pa = &f->params[p];
-        if (pa->rt_size2 < 0)
+        int seen = 0;
+        for (int q = 0; q < p; q++)
+            seen |= f->params[q].rt_size == pa->rt_size && f->params[q].rt_size2 == pa->rt_size2;
+        if (pa->rt_size2 < 0 || seen)
             continue;
         const char *n = e->s.size[pa->rt_size], *m = e->s.size[pa->rt_size2];
         if (check)

@@ -1164,6 +1164,14 @@ static void put_load(Buf *out, const Func *f, const Loop *lp, const Load *ld)
     }
     const Param *pa = &f->params[ld->param];
     Affine at = ld->at;
+    if (pa->rt_size2 >= 0 && at.c[1 + pa->rt_size2]) { /* X[n][m] where a row's size term
+                                                            and the column's are one: flat,
+                                                            as the C has it */
+        buf_printf(out, "%s[", pa->name);
+        func_put_affine(out, &at, lp->var, NULL, f->size, "*");
+        buf_puts(out, "]");
+        return;
+    }
     if (pa->rt_size2 >= 0) { /* X[n][m] at i m + j: the products are the first index */
         int s = pa->rt_size2;
         Affine row;

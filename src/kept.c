@@ -1121,9 +1121,13 @@ NodeId kept_index(Lower *L, const Ast *e, const Array *a, const Affine *idx)
         if (i == 1 && rt >= 0) { /* X[i][j] of X[n][m]: i m + j */
             Affine row;
             if (!affine_times_size(&flat, rt, &row)) {
-                diag_error(L->diag, e->args->loc, "the first index of '%s', whose second size "
-                                                  "is known at run time too, reads a size: "
-                                                  "not supported yet", a->name);
+                Buf t = {0};
+                affine_put(&t, L, &flat);
+                diag_error(L->diag, e->args->loc, "the first index of '%s' (%s here), whose "
+                                                  "second size is known at run time too, "
+                                                  "reads a size: not supported yet", a->name,
+                           t.data);
+                buf_free(&t);
                 return 0;
             }
             flat = affine_add(idx[i], &row, 1);

@@ -542,6 +542,7 @@ static NodeId inline_body(Lower *L, const Ast *e, Def *def, int frame)
         memcpy(dg->held, held, sizeof held);
         dg->held_loc = held_loc;
     }
+    L->called_failed |= dg->errors != errors && def->failed; /* its own errors were told */
     NodeId result = lowered && dg->errors == errors && !r.map ? r.nodes[0] : 0;
     if (lowered && r.vector && e == L->values_call && dg->errors == errors) {
         *L->values = r; /* an assignment binds them: c = cons(x) */

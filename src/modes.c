@@ -210,10 +210,19 @@ int func_check_entries(const Func *f, unsigned asked, Diag *diag)
     }
     const Def *def = f->def;
     int recurrence = func_recurrences(f);
+    const Param *two_sizes = NULL; /* a differentiated X[n][m] */
+    for (int p = 0; p < f->nparams; p++)
+        if (f->params[p].rt_size2 >= 0 && f->params[p].kind == PARAM_DIFF)
+            two_sizes = &f->params[p];
     if (f->vector && (wrong & ENTRIES_SCALAR) && func_kept(f))
         diag_error(diag, def->bare ? def->loc : def->name_loc,
                    "'%s' returns several values, so it has no %s (a scalar result's); its "
                    "modes are %s", f->name, names.data, fits.data);
+    else if (two_sizes && (wrong & (1u << ENTRY_JAC | 1u << ENTRY_JAC_SPARSE | ENTRIES_HESSIAN)))
+        diag_error(diag, def->bare ? def->loc : def->name_loc,
+                   "'%s' differentiates '%s', an array of two sizes known only at run time, so "
+                   "it has no %s (a column per element); its modes are %s (or give the sizes "
+                   "with -D)", f->name, two_sizes->name, names.data, fits.data);
     else if (f->result_loop)
         diag_error(diag, def->bare ? def->loc : def->name_loc,
                    "'%s' returns a number of values known only at run time, so it has no %s "

@@ -346,6 +346,15 @@ static int lower_params(Lower *L, Def *def, Func *f)
             }
             if (x->kind == A_VAR && strcmp(x->name, "pi") != 0 &&
                 !scope_lookup(&L->scope, x->name, lower_frame(L))) {
+                if (p->rank == 1 && p->rt_size < 0 && !x->next && a->args->kind == A_VAR) {
+                    diag_error(L->diag, x->loc, "'%s' is not a constant, but '%s' before it is: "
+                                                "an array's second size may be known at run "
+                                                "time only with its first (give both, or "
+                                                "neither, with -D or as NAME=VALUE)", x->name,
+                               a->args->name);
+                    ok = 0;
+                    break;
+                }
                 if (p->rank > 0 && !(p->rank == 1 && p->rt_size >= 0 && !x->next)) {
                     diag_error(L->diag, x->loc, "'%s' is not a constant, and only an array's "
                                                 "first size, or both of two, may be known at "
@@ -482,6 +491,8 @@ static void lower_def_once(Lower *L, Def *def, Func *f)
     L->nfinals = 0;
     L->steps = 0;
     L->def_errors = L->diag->errors;
+    L->called_failed = 0;
+    int printed = L->diag->printed;
     uint32_t mark = L->scope.len;
     int ok = lower_params(L, def, f);
     f->input = xrealloc(NULL, (f->ninputs + 1) * sizeof *f->input);
@@ -505,6 +516,12 @@ static void lower_def_once(Lower *L, Def *def, Func *f)
         kept_drop_unread(f);
     }
     def->failed = L->diag->errors > L->def_errors;
+    /* an error counted where messages were muted (a map's iteration lowered again where a
+     * loop reads it) and told by nothing after: said here, where it was found */
+    if (def->failed && L->diag->printed == printed && !L->diag->trial && !L->diag->muted &&
+        !L->called_failed && !L->npending)
+        diag_error(L->diag, L->diag->held[0] ? L->diag->held_loc : def->loc, "%s",
+                   L->diag->held[0] ? L->diag->held : "this definition cannot be lowered");
     def->lowered = 1;
     scope_unbind_to(&L->scope, mark);
     L->elems.len = 0;

@@ -284,6 +284,8 @@ struct Lower {
     Result *values;         /* where they go */
     Pending *pending;
     int npending, pending_cap;
+    int called_failed;      /* the definition being lowered inlines a failed one (whose
+                               errors were told) */
     Def **defs;             /* every definition, by name */
     size_t defs_cap;
     Arena *arena;

@@ -1877,6 +1877,37 @@ static void test_kept_map_pattern_other_size(void **state)
     kept_beside_unrolled("vmap", "jac-sparse", "n=3 -D m=2");
 }
 
+/* An array of two run-time sizes: a Jacobian or Hessian of it differentiated is refused
+ * naming it; one of its two sizes given (-D, or a value of eval) asks for both. */
+static void test_kept_two_sizes_messages(void **state)
+{
+    (void)state;
+    spit(OUT "/two.expr", "f(X[N][M]; y[N]) = sum(i = 0..N-1, sum(j = 0..M-1, X[i][j]^2*y[i]))\n");
+    char *out = NULL;
+    static const char *const modes[] = {"jac", "hess", "hess-sparse"};
+    for (size_t i = 0; i < sizeof modes / sizeof *modes; i++) {
+        assert_int_equal(runf(&out, ADGEN_CMD " --emit=%s " OUT "/two.expr -o " OUT "/two.c "
+                                    "2>&1", modes[i]), 1);
+        assert_contains(out, "'f' differentiates 'X', an array of two sizes known only at run "
+                             "time, so it has no ");
+        assert_contains(out, "its modes are grad, jvp, vjp, hvp");
+        free(out);
+    }
+    static const char *const one[] = {"-D N=2 " OUT "/two.expr -o " OUT "/two.c",
+                                      "eval " OUT "/two.expr N=2 X=1,2 y=1,1"};
+    for (size_t i = 0; i < sizeof one / sizeof *one; i++) {
+        assert_int_not_equal(runf(&out, ADGEN_CMD " %s 2>&1", one[i]), 0);
+        assert_contains(out, "error: 'M' is not a constant, but 'N' before it is: an array's "
+                             "second size may be known at run time only with its first");
+        free(out);
+    }
+    /* both given: X = [[1], [2]], y = [1, 1]: f = 1 + 4, df/dX = 2 X */
+    assert_int_equal(runf(&out, ADGEN_CMD " eval " OUT "/two.expr N=2 M=1 X=1,2 y=1,1 2>&1"), 0);
+    assert_contains(out, "f = 5\n");
+    assert_contains(out, "df/dX[1][0] = 4\n");
+    free(out);
+}
+
 /* Sizes but no loop (a sum over a range empty at every size): every entry point, hess-sparse's
  * pattern as code among them (it crashed adgen), warning-free and the unrolled form's. */
 static void test_kept_sizes_without_loop(void **state)
@@ -2319,6 +2350,7 @@ int main(void)
         cmocka_unit_test(test_kept_jac_directions),
         cmocka_unit_test(test_kept_call_values_shape),
         cmocka_unit_test(test_kept_map_pattern_other_size),
+        cmocka_unit_test(test_kept_two_sizes_messages),
         cmocka_unit_test(test_kept_size_checks),
         cmocka_unit_test(test_kept_against_unrolled),
         cmocka_unit_test(test_kept_sanitized_large_n),
