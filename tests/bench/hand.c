@@ -150,3 +150,32 @@ double hand_chain_n(long n, double x0, double h, double *x0_bar, double *h_bar, 
     *h_bar = hb;
     return x;
 }
+
+/* The Gaussian mixture's log-likelihood (tests/bench/gmm.expr) and its gradient, point by
+ * point: the sum over the centres, then its logarithm's adjoint 1/S spread over the centres
+ * again, each term's exponential computed again (as the generated code does; storing K of
+ * them a point takes memory the generated code does not), dividing by s as the .expr does
+ * (a reciprocal is not exact: README, Performance). */
+double hand_gmm(long K, long N, const double *mu, double s, const double *x, double *mu_bar,
+                double *s_bar)
+{
+    double f = 0, sb = 0;
+    for (long k = 0; k < K; k++)
+        mu_bar[k] = 0;
+    for (long i = 0; i < N; i++) {
+        double S = 0;
+        for (long k = 0; k < K; k++) {
+            double d = x[i] - mu[k];
+            S += exp(-d * d / s);
+        }
+        f += log(S);
+        double w = 1.0 / S;
+        for (long k = 0; k < K; k++) {
+            double d = x[i] - mu[k], e = exp(-d * d / s) * w / s;
+            mu_bar[k] += 2.0 * d * e;
+            sb += d * d / s * e;
+        }
+    }
+    *s_bar = sb;
+    return f;
+}

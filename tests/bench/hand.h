@@ -18,5 +18,7 @@ double hand_chain(double x0, double *x0_bar);
 double hand_logistic(long N, const double *w, double b, const double *X, const double *y,
                      double *w_bar, double *b_bar);
 double hand_chain_n(long n, double x0, double h, double *x0_bar, double *h_bar, double *work);
+double hand_gmm(long K, long N, const double *mu, double s, const double *x, double *mu_bar,
+                double *s_bar);
 
 #endif

@@ -13,6 +13,10 @@
  *   hand_chain_n (2n doubles of stored partials; chain_grad stores CHAIN_WORK(n)); target
  *   grad/f <= 3.
  *
+ *   a Gaussian mixture's log-likelihood (tests/bench/gmm.expr: a sum per step, the log-sum-exp
+ *   over K = 16 centres inside the sum over N = 10^5 points): gmm, gmm_grad with its
+ *   GMM_WORK(K, N) doubles, and hand_gmm; targets grad/hand <= 1.1 and grad/f <= 3.
+ *
  * Before timing, the gradients are checked: against the hand adjoints (relative 1e-12), the
  * kept recurrence against its unrolled form (the same .expr with -D n=50) and against central
  * differences at n = 10^6. A failed check prints GRADIENTS DIFFER and the exit status is 1.
@@ -30,6 +34,7 @@
 
 #include "chain_n.h"
 #include "chain_n50.h"
+#include "gmm.h"
 #include "hand.h"
 #include "logistic.h"
 #include "timing.h"
@@ -60,7 +65,16 @@ static double ch_f(double *g) { (void)g; return chain(size, X0, H); }
 static double ch_g(double *g) { return chain_grad(size, X0, H, g, g + 1, work); }
 static double ch_h(double *g) { return hand_chain_n(size, X0, H, g, g + 1, hand_work); }
 
+#define GMM_K 16
+#define GMM_N 100000L
+static double Mu[GMM_K], S = 1.3, *gmm_work;
+
+static double gm_f(double *g) { (void)g; return gmm(GMM_K, size, Mu, S, X, gmm_work); }
+static double gm_g(double *g) { return gmm_grad(GMM_K, size, Mu, S, X, g, g + GMM_K, gmm_work); }
+static double gm_h(double *g) { return hand_gmm(GMM_K, size, Mu, S, X, g, g + GMM_K); }
+
 static Fn *const lr_fn[NKIND] = {lr_f, lr_g, lr_h};
+static Fn *const gm_fn[NKIND] = {gm_f, gm_g, gm_h};
 static Fn *const ch_fn[NKIND] = {ch_f, ch_g, ch_h};
 
 static uint64_t rng = 0x9E3779B97F4A7C15u;
@@ -98,6 +112,9 @@ static void init_inputs(void)
         Y[n] = uniform() < 1.0 / (1.0 + exp(-z)) ? 1.0 : 0.0;
     }
     work = xmalloc(CHAIN_WORK(CHAIN_N) * sizeof *work);
+    gmm_work = xmalloc(GMM_WORK(GMM_K, GMM_N) * sizeof *gmm_work);
+    for (int k = 0; k < GMM_K; k++)
+        Mu[k] = -2.0 + 0.25 * k;
     hand_work = xmalloc(2 * CHAIN_N * sizeof *hand_work);
 }
 
@@ -120,7 +137,7 @@ static double difference(int len, const double *a, const double *b)
 /* grad and hand at the current size: value and gradient of each, and f's value. */
 static double against_hand(Fn *const *fn, int len)
 {
-    double g[5], h[5];
+    double g[GMM_K + 2], h[GMM_K + 2];
     g[0] = fn[GRAD](g + 1);
     h[0] = fn[HAND](h + 1);
     double f = fn[F](NULL);
@@ -256,6 +273,22 @@ static int chain_table(void)
     return status;
 }
 
+static int gmm_table(void)
+{
+    printf("Gaussian mixture, K = %d centres of one width, N = %ld points (tests/bench/gmm.expr: "
+           "a sum per step), %s -O2\n(x the logistic table's first coordinates; medians of "
+           "interleaved batches)\n", GMM_K, GMM_N, compiler());
+    printf("  %-9s %5s %9s %8s %7s %7s %9s %9s  %s\n", "N", "runs", "f ms", "f ns/pt",
+           "grad/f", "hand/f", "grad/hand", "rel. diff", "misses");
+    char label[32], miss[80];
+    snprintf(label, sizeof label, "%ld", GMM_N);
+    int status = row(label, gm_fn, GMM_K + 2, GMM_N, 1, miss);
+    printf(" %s\n  targets: grad/hand <= %.1f and grad/f <= %.0f\n", *miss ? miss : " -",
+           TARGET_VS_HAND, TARGET_VS_F);
+    fflush(stdout);
+    return status;
+}
+
 int main(int argc, char **argv)
 {
     (void)argv;
@@ -266,5 +299,6 @@ int main(int argc, char **argv)
     init_inputs();
     int status = logistic_table();
     status |= chain_table();
+    status |= gmm_table();
     return status;
 }
