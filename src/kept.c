@@ -470,82 +470,88 @@ static int step_invariant(const Kept *k, NodeId n)
     return count > 0;
 }
 
+/* Node n of kept loop k's iteration built again in DAG `into`, with what it reads: to[id] gets
+ * each node of its cone not built yet (a memo, zeroed by the caller), input(L, k, id) an input
+ * of the iteration's; 0 when input gives 0 for one. */
+static NodeId rebuild(Lower *L, const Kept *k, NodeId n, Dag *into, NodeId *to,
+                      NodeId (*input)(Lower *, const Kept *, NodeId))
+{
+    const Dag *d = &k->dag;
+    if (to[n])
+        return to[n];
+    uint8_t *mark = xrealloc(NULL, (size_t)n + 1);
+    memset(mark, 0, (size_t)n + 1);
+    mark[n] = 1;
+    dag_reach(d, n, mark);
+    for (NodeId id = 1; id <= n; id++) {
+        if (!mark[id] || to[id])
+            continue;
+        const Node *nd = &d->nodes[id];
+        if (nd->kind == N_CONST)
+            to[id] = dag_const(into, nd->k);
+        else if (nd->kind == N_INPUT)
+            to[id] = input(L, k, id);
+        else
+            to[id] = dag_op(into, (NodeKind)nd->kind, nd->a ? to[nd->a] : 0,
+                            nd->b ? to[nd->b] : 0, nd->c ? to[nd->c] : 0);
+        if (!to[id])
+            break;
+        if (nd->kind != N_INPUT)
+            copy_meta(into, to[id], d, id); /* its source name and line, as hoist's */
+    }
+    free(mark);
+    return to[n];
+}
+
+/* rebuild's input of a value the loop captured: the function's node, or 0 (the index, a load,
+ * a state: the node changes with the step). */
+static NodeId captured_input(Lower *L, const Kept *k, NodeId id)
+{
+    (void)L;
+    return captured(k, id);
+}
+
 /* Node n of kept loop k's iteration, which is the same in every step, built again in the
  * function's DAG from the values the loop captured (a local of the loop's body that does not
  * change with the step, read by a sum taken out of the loop); 0 when it changes. */
 static NodeId uncaptured(Lower *L, const Kept *k, NodeId n)
 {
-    NodeId *cone;
-    uint32_t count = step_cone(k, n, &cone);
-    if (!count)
+    if (!step_invariant(k, n)) /* before anything is built */
         return 0;
-    Dag *fd = &L->f->dag;
-    NodeId *to = xrealloc(NULL, ((size_t)n + 1) * sizeof *to);
-    for (uint32_t j = 0; j < count; j++) {
-        NodeId id = cone[j];
-        const Node *nd = &k->dag.nodes[id];
-        if (nd->kind == N_CONST)
-            to[id] = dag_const(fd, nd->k);
-        else if (nd->kind == N_INPUT)
-            to[id] = captured(k, id);
-        else
-            to[id] = dag_op(fd, (NodeKind)nd->kind, nd->a ? to[nd->a] : 0,
-                            nd->b ? to[nd->b] : 0, nd->c ? to[nd->c] : 0);
-        if (nd->kind != N_INPUT)
-            copy_meta(fd, to[id], &k->dag, id); /* its source name and line, as hoist's */
-    }
-    NodeId r = to[n];
+    NodeId *to = memset(xrealloc(NULL, ((size_t)n + 1) * sizeof *to), 0,
+                        ((size_t)n + 1) * sizeof *to);
+    NodeId r = rebuild(L, k, n, &L->f->dag, to, captured_input);
     free(to);
-    free(cone);
     return r;
 }
 
-/* Node n of the outer loop's iteration, built again in the iteration of the sum per step
- * being lowered from what it reads (the outer index, its loads, its captures); 0 after an
+/* rebuild's input of the outer loop's iteration o in the iteration of the sum per step being
+ * lowered: the outer index, a load with the outer variable as Affine.o, a capture; 0 after an
  * error (a recurrence's state, which the sums per step run before). */
+static NodeId outer_input(Lower *L, const Kept *o, NodeId id)
+{
+    uint32_t s = (uint32_t)o->dag.nodes[id].k;
+    switch (o->slot_kind[s]) {
+    case SLOT_INDEX: return kept_outer_index(L);
+    case SLOT_LOAD: {
+        Affine at = outer_affine(&o->load[o->slot_ref[s]].at);
+        return kept_load(L, o->load[o->slot_ref[s]].param, &at);
+    }
+    case SLOT_CAPTURE: return kept_capture(L, o->cap[o->slot_ref[s]]);
+    default:
+        diag_error(L->diag, L->kept->at, "a sum over a run-time range inside a recurrence's "
+                                         "loop, reading its state '%s': not supported yet",
+                   o->state[o->slot_ref[s]].array->name);
+        return 0;
+    }
+}
+
+/* Node n of the outer loop's iteration, built again in the iteration of the sum per step
+ * being lowered from what it reads. */
 static NodeId from_outer(Lower *L, NodeId n)
 {
-    Kept *k = L->kept, *o = k->outer;
-    const Dag *d = &o->dag;
-    if (k->from_outer[n])
-        return k->from_outer[n];
-    uint8_t *mark = xrealloc(NULL, (size_t)n + 1);
-    memset(mark, 0, (size_t)n + 1);
-    mark[n] = 1;
-    dag_reach(d, n, mark);
-    NodeId *to = k->from_outer;
-    for (NodeId id = 1; id <= n; id++) {
-        if (!mark[id] || to[id])
-            continue;
-        const Node *nd = &d->nodes[id];
-        if (nd->kind == N_CONST) {
-            to[id] = dag_const(L->d, nd->k);
-        } else if (nd->kind == N_INPUT) {
-            uint32_t s = (uint32_t)nd->k;
-            if (o->slot_kind[s] == SLOT_STATE) {
-                diag_error(L->diag, k->at, "a sum over a run-time range inside a recurrence's "
-                                           "loop, reading its state '%s': not supported yet",
-                           o->state[o->slot_ref[s]].array->name);
-                to[n] = 0;
-                break;
-            }
-            if (o->slot_kind[s] == SLOT_INDEX) {
-                to[id] = kept_outer_index(L);
-            } else if (o->slot_kind[s] == SLOT_LOAD) {
-                Affine at = outer_affine(&o->load[o->slot_ref[s]].at);
-                to[id] = kept_load(L, o->load[o->slot_ref[s]].param, &at);
-            } else {
-                to[id] = kept_capture(L, o->cap[o->slot_ref[s]]);
-            }
-        } else {
-            to[id] = dag_op(L->d, (NodeKind)nd->kind, nd->a ? to[nd->a] : 0, nd->b ? to[nd->b] : 0,
-                            nd->c ? to[nd->c] : 0);
-        }
-        if (nd->kind != N_INPUT)
-            copy_meta(L->d, to[id], d, id);
-    }
-    free(mark);
-    return to[n];
+    Kept *k = L->kept;
+    return rebuild(L, k->outer, n, L->d, k->from_outer, outer_input);
 }
 
 NodeId kept_node(Lower *L, const Dag *dag, NodeId node)
