@@ -256,6 +256,138 @@ static int aff_nonneg_in(const Kept *k, const Affine *e)
     return aff_nonneg_given(e, &g) || (k->ovar && aff_nonneg_given(e, &go));
 }
 
+/* In a sum per step whose range moves with the outer variable t (j = lo(t)..hi(t) for t =
+ * olo..ohi, sum(j = 0..i, ...)), v(t, j) is linear, so it stays within bounds when it does at
+ * each vertex of the polygon the range fills. Vertex w: 0..3 the corner at outer end w % 2
+ * and inner end w / 2, under the condition that the outer range or that inner one is not
+ * empty; 4 where the inner range closes (lo(t) = hi(t)), when t is within the outer range,
+ * everything times the closing's step s to stay in the integers. Gives v's value there times
+ * *scale, and the two conditions (each >= 0); 0 when there is no such vertex (a range whose
+ * width does not change closes nowhere). */
+static int moving_vertex(const Kept *k, const Affine *v, int w, Affine *at, int64_t *scale,
+                         Affine cond[2])
+{
+    Affine width = affine_add(k->hi, &k->lo, -1), end = aff_at(v, w / 2 % 2 ? &k->hi : &k->lo);
+    *scale = 1;
+    if (w < 4) {
+        const Affine *t = w % 2 ? &k->ohi : &k->olo;
+        *at = aff_at_outer(&end, t);
+        cond[0] = affine_add(k->ohi, &k->olo, -1);
+        cond[1] = aff_at_outer(&width, t);
+        return 1;
+    }
+    if (!width.o)
+        return 0;
+    /* t* = -d0 / d1 for the width d0 + d1 t: s t* with s = |d1| */
+    int64_t s = width.o < 0 ? -width.o : width.o;
+    Affine d0 = width, e0 = end;
+    d0.o = e0.o = 0;
+    Affine st = affine_add(affine_num(0), &d0, width.o < 0 ? 1 : -1);
+    *at = affine_add(affine_add(affine_num(0), &e0, s), &st, end.o);
+    *scale = s;
+    cond[0] = affine_add(st, &k->olo, -s);
+    cond[1] = affine_add(affine_add(affine_num(0), &k->ohi, s), &st, -1);
+    return 1;
+}
+
+/* Whether lo <= at / s <= hi for all sizes that make c[0] >= 0 or c[1] >= 0 (or, weaker
+ * than both, their sum). */
+static int vertex_in_range(const Affine *at, int64_t s, const Affine *lo, const Affine *hi,
+                           const Affine c[2])
+{
+    Affine below = affine_add(*at, lo, -s), above = affine_add(affine_add(affine_num(0), hi, s),
+                                                                at, -1);
+    Affine both = affine_add(c[0], &c[1], 1);
+    return (aff_nonneg_given(&below, &c[0]) || aff_nonneg_given(&below, &c[1]) ||
+            aff_nonneg_given(&below, &both)) &&
+           (aff_nonneg_given(&above, &c[0]) || aff_nonneg_given(&above, &c[1]) ||
+            aff_nonneg_given(&above, &both));
+}
+
+static int64_t aff_value(const Affine *a, const int64_t *size)
+{
+    int64_t r = a->k;
+    for (int j = 0; j < MAX_SIZES; j++)
+        r += a->c[1 + j] * size[j];
+    return r;
+}
+
+/* Sizes, each 0..WITNESS_MAX, at which a vertex (moving_vertex) is a point of the range and
+ * out of lo..hi: 1 and size[] when some are. */
+static int vertex_witness(const Affine *at, int64_t s, const Affine *lo, const Affine *hi,
+                          const Affine c[2], int nsizes, int64_t *size)
+{
+    enum { WITNESS_MAX = 6 };
+    int64_t count = 1;
+    for (int j = 0; j < nsizes; j++)
+        count *= WITNESS_MAX + 1;
+    for (int64_t m = 0; m < count; m++) {
+        int64_t rest = m;
+        memset(size, 0, MAX_SIZES * sizeof *size);
+        for (int j = 0; j < nsizes; j++, rest /= WITNESS_MAX + 1)
+            size[j] = rest % (WITNESS_MAX + 1);
+        int64_t x = aff_value(at, size);
+        if (aff_value(&c[0], size) >= 0 && aff_value(&c[1], size) >= 0 &&
+            (x < s * aff_value(lo, size) || x > s * aff_value(hi, size)))
+            return 1;
+    }
+    return 0;
+}
+
+/* A moving range's error (v out of lo..hi at a vertex): the vertex with sizes that take v out
+ * of bounds there when some do, else the first one not proven. */
+static int moving_in_range(Lower *L, const Affine *v, const Affine *lo, const Affine *hi,
+                           Loc loc, const char *what)
+{
+    const Kept *k = L->kept;
+    int bad = -1;
+    int64_t size[MAX_SIZES], scale;
+    int sized = 0;
+    Affine at, c[2];
+    for (int w = 0; w < 5 && !sized; w++) {
+        if (!moving_vertex(k, v, w, &at, &scale, c) || vertex_in_range(&at, scale, lo, hi, c))
+            continue;
+        sized = vertex_witness(&at, scale, lo, hi, c, L->f->nsizes, size);
+        bad = bad < 0 || sized ? w : bad;
+    }
+    if (bad < 0)
+        return 1;
+    moving_vertex(k, v, bad, &at, &scale, c);
+    Buf t = {0};
+    buf_printf(&t, "%s = ", k->var);
+    affine_put(&t, L, &k->lo);
+    buf_puts(&t, "..");
+    affine_put(&t, L, &k->hi);
+    buf_printf(&t, " and %s = ", k->ovar);
+    affine_put(&t, L, &k->olo);
+    buf_puts(&t, "..");
+    affine_put(&t, L, &k->ohi);
+    buf_puts(&t, " make it ");
+    if (bad == 4) {
+        buf_puts(&t, "(");
+        affine_put(&t, L, &at);
+        buf_printf(&t, ") / %lld where the range of %s closes", (long long)scale, k->var);
+    } else {
+        const Affine *o = bad % 2 ? &k->ohi : &k->olo;
+        Affine j = aff_at_outer(bad / 2 ? &k->hi : &k->lo, o);
+        affine_put(&t, L, &at);
+        buf_printf(&t, " at %s = ", k->ovar);
+        affine_put(&t, L, o);
+        buf_printf(&t, ", %s = ", k->var);
+        affine_put(&t, L, &j);
+    }
+    buf_puts(&t, ", outside ");
+    affine_put(&t, L, lo);
+    buf_puts(&t, "..");
+    affine_put(&t, L, hi);
+    for (int j = 0; sized && j < L->f->nsizes; j++)
+        buf_printf(&t, "%s%s = %lld", j ? ", " : " (when ", L->f->size[j], (long long)size[j]);
+    buf_puts(&t, sized ? ")" : "");
+    diag_error(L->diag, loc, "%s may be out of bounds for some sizes: %s", what, t.data);
+    buf_free(&t);
+    return 0;
+}
+
 /* Whether lo <= v(i) <= hi for every i of the kept loop's range (v affine in i and the sizes,
  * and in a sum per step the outer variable over its range; lo and hi in the sizes). When
  * not, an error names what may be out of bounds. */
@@ -265,6 +397,8 @@ int affine_in_range(Lower *L, const Affine *v, const Affine *lo, const Affine *h
     Kept *k = L->kept;
     if (k->lazy)
         return 1; /* a map's iteration: its reads were checked for the map's range */
+    if (k->lo.o || k->hi.o)
+        return moving_in_range(L, v, lo, hi, loc, what);
     Affine ends[2] = {aff_at(v, &k->lo), aff_at(v, &k->hi)};
     for (int i = 0; i < 4; i++) {
         Affine end = aff_at_outer(&ends[i / 2], i % 2 ? &k->ohi : &k->olo);

@@ -719,7 +719,8 @@ static NodeId per_step_sum(Lower *L, const Ast *range, Ast *body, const Affine *
             bd->aff = outer_affine(&bd->aff);
     }
     Kept k;
-    kept_begin(L, &k, lo, hi, range->name);
+    Affine klo = outer_affine(lo), khi = outer_affine(hi);
+    kept_begin(L, &k, &klo, &khi, range->name);
     k.outer = outer;
     k.at = range->loc;
     k.ovar = outer->var;
@@ -796,7 +797,8 @@ static NodeId hoisted(Lower *L, Ast *e, const Ast *range, Ast *body, const Affin
     const char *bound[MAX_BOUND] = {range->name};
     const Binding *why = NULL;
     int reads = reads_iteration(L, body, bound, 1, 0, &why, e->loc);
-    if (reads && is_sum && !L->nhoist && !L->kept->outer && !lo->c[0] && !hi->c[0])
+    int moves = lo->c[0] || hi->c[0]; /* the range changes with the step: sum(j = 0..i, ...) */
+    if ((reads || moves) && is_sum && !L->nhoist && !L->kept->outer)
         return per_step_sum(L, range, body, lo, hi);
     if (reads && L->kept->outer && L->kept->lazy)
         return deep_slot(L);
@@ -810,14 +812,12 @@ static NodeId hoisted(Lower *L, Ast *e, const Ast *range, Ast *body, const Affin
         buf_free(&t);
         return 0;
     }
-    if (L->nhoist == MAX_HOIST || lo->c[0] || hi->c[0] || reads) {
+    if (L->nhoist == MAX_HOIST || moves || reads) {
         Buf t = {0};
         why_nested(lo, hi, why, &t);
         diag_error(L->diag, range->loc, "a %s over a run-time range inside a loop over one, "
                                         "reading the loop's values%s: %s (not supported yet)",
                    is_sum ? "sum" : "product", t.data,
-                   lo->c[0] || hi->c[0] ? "a sum inside is kept over a range the same at every "
-                                          "step" :
                    !is_sum ? "a sum inside is kept, a product is not" :
                              "only the outer loop can be kept");
         buf_free(&t);

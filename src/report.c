@@ -183,9 +183,9 @@ static void domain_notes(const Func *f, const Diag *diag, Buf *out)
 /* "0..N - 2": a kept loop's range, in its sizes. */
 static void print_range(Buf *out, const Func *f, const Loop *lp)
 {
-    func_put_affine(out, &lp->lo, lp->var, NULL, f->size, " * ");
+    func_put_affine(out, &lp->lo, lp->var, lp->ovar, f->size, " * ");
     buf_puts(out, "..");
-    func_put_affine(out, &lp->hi, lp->var, NULL, f->size, " * ");
+    func_put_affine(out, &lp->hi, lp->var, lp->ovar, f->size, " * ");
 }
 
 /* Per entry point asked for: its operations and the sweeps that make them (a compressed

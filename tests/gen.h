@@ -817,6 +817,7 @@ typedef struct {
     int step;        /* a sum per step, 1: in a kept sum's iteration; 2: in a map's, beside a
                         local of the step: every entry point takes the work array (its
                         sums' trajectory), no checkpointing */
+    int moving;      /* the sum per step's range moves with the step (0..i, i..n-1, ...) */
 } GenKept;
 
 /* An expression of depth about `depth` over the given names (they are printed as they are:
@@ -992,18 +993,25 @@ static inline void gen_kept_program(Buf *out, uint64_t seed, GenKept *k)
      * seed gives the program it gave before) */
     Rng stepped = {seed * 2246822519u + 3};
     k->step = rng_chance(&stepped, 30) ? 1 + (int)rng_below(&stepped, 2) : 0;
+    /* its range: 0..n-1, or one that moves with the step, the last name of in_step then
+     * x[i-j] where j = 0..i (drawn apart again) */
+    static const char *const ranges[] = {"0..n-1", "0..i", "0..i-1", "i..n-1", "i+1..n-1"};
+    Rng moved = {seed * 3266489917u + 5};
+    int range = k->step && rng_chance(&moved, 50) ? 1 + (int)rng_below(&moved, 4) : 0;
+    k->moving = range != 0;
     if (k->step == 1) {
-        static const char *const in_step[] = {"x[i]", "x[j]", "y[j]", "q", "a"};
-        buf_printf(out, "    s8 = sum(i = 0..n-1, y[i]*log(1 + sum(j = 0..n-1, exp(0.5*tanh(x[i] - ");
-        gen_kept_expr(&stepped, out, in_step, 5, "j", 2);
+        static const char *const in_step[] = {"x[i]", "x[j]", "y[j]", "q", "a", "x[i-j]"};
+        buf_printf(out, "    s8 = sum(i = 0..n-1, y[i]*log(1 + sum(j = %s, exp(0.5*tanh(x[i] - ",
+                   ranges[range]);
+        gen_kept_expr(&stepped, out, in_step, range == 1 ? 6 : 5, "j", 2);
         buf_printf(out, ")))))\n");
     } else if (k->step == 2) {
         static const char *const in_local[] = {"x[i]", "y[i]", "p[1]"};
-        static const char *const in_step[] = {"u8", "x[j]", "y[j]", "p[0]"};
+        static const char *const in_step[] = {"u8", "x[j]", "y[j]", "p[0]", "x[i-j]"};
         buf_printf(out, "    for i = 0..n-1 {\n        u8 = y[i] + x[i]*(");
         gen_kept_expr(&stepped, out, in_local, 3, "i", 2);
-        buf_printf(out, ")\n        h8[i] = tanh(0.1*sum(j = 0..n-1, u8*");
-        gen_kept_expr(&stepped, out, in_step, 4, "j", 2);
+        buf_printf(out, ")\n        h8[i] = tanh(0.1*sum(j = %s, u8*", ranges[range]);
+        gen_kept_expr(&stepped, out, in_step, range == 1 ? 5 : 4, "j", 2);
         buf_printf(out, "))\n    }\n    s8 = sum(i = 0..n-1, h8[i]*x[i])\n");
     }
     if (helper.len) {

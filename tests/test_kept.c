@@ -548,6 +548,40 @@ static const Model models[] = {
                "    return sum(t = 0..T-1, log(sum(p = 0..P-1, exp(w[p]*u[t])))) + sum(t = 0..T-1, g[t])\n"
                "}\n",
      "want_v = 0;", 1, 1, 1, 1},
+    {"cox", "# a sum per step whose range moves with the step: Cox's partial likelihood, each\n"
+            "# event's risk set the later times (j = i..N-1), with a ridge penalty\n"
+            "cox(b[3]; X[N][3], d[N]) {\n"
+            "    for i = 0..N-1 { eta[i] = sum(k = 0..2, b[k]*X[i][k]) }\n"
+            "    return sum(i = 0..N-1, d[i]*(eta[i] - log(sum(j = i..N-1, exp(eta[j]))))) -\n"
+            "        0.5*sum(k = 0..2, b[k]^2)\n"
+            "}\n",
+     "want_v = -0.5 * (p_b[0] * p_b[0] + p_b[1] * p_b[1] + p_b[2] * p_b[2]);\n"
+     "            for (int k = 0; k < 3; k++)\n"
+     "                want_g_b[k] = -p_b[k], want_hv_b[k] = -d_b[k];", 1, 1, 1, 1},
+    {"pairs", "# pairs i < j: a range that starts after the step and is empty at the last one\n"
+             "pairs(x[n]) = sum(i = 0..n-1, sum(j = i+1..n-1, 1/(1 + (x[i] - x[j])^2)))\n",
+     "want_v = 0;", 1, 1, 1, 1},
+    {"conv", "# a causal convolution fitted to data: a map of sums over j = 0..i, the kernel read\n"
+             "# backwards\n"
+             "conv(h[n]; u[n], y[n]) {\n"
+             "    for i = 0..n-1 { c[i] = sum(j = 0..i, h[i-j]*u[j]) }\n"
+             "    return sum(i = 0..n-1, (c[i] - y[i])^2)\n"
+             "}\n",
+     "want_v = 0;", 1, 1, 1, 1},
+    {"window", "# a moving window, i-2..i, over a range that starts at 2, and a correlation's\n"
+               "# lags (j = i..n-1, x[j-i])\n"
+               "window(x[n]; w) = sum(i = 2..n-1, (x[i] - sum(j = i-2..i, w*x[j])/3)^2 +\n"
+               "    sin(sum(j = i..n-1, x[j-i]*x[j])))\n",
+     "want_v = 0;", 2, 1, 1, 1},
+    {"volt", "# a recurrence whose step reads a sum over its past data, j = 0..k (a memory term)\n"
+             "volt(a, c; u[T]) {\n"
+             "    x[0] = 1\n"
+             "    for k = 0..T-1 {\n"
+             "        x[k+1] = x[k] + 0.1*sin(a*x[k]) + c*sum(j = 0..k, u[j]*exp(0.5*(j - k))) / (1 + k)\n"
+             "    }\n"
+             "    return x[T]\n"
+             "}\n",
+     "want_v = 1;", 1, 1, 1, 1},
     {"callin", "# a call whose kept sum reads a value of the kept loop it is called in\n"
                "dev(v[m], c) = sum(i = 0..m-1, (v[i] - c)^2)\n"
                "callin(x[n]) = sum(i = 0..n-1, sqrt(1 + dev(x, x[i])))\n",
