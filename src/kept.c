@@ -1259,10 +1259,17 @@ NodeId kept_state_index(Lower *L, const Ast *e, const Array *a, const Affine *id
     if (!trailing(L, a, e->args, idx, rest))
         return 0;
     if (k && k->outer && k->outer->rec == a->map) {
+        /* the way round: the sum's sizes given, when the recurrence's range has none of them */
+        Buf t = {0};
+        for (int s = 1; s <= MAX_SIZES; s++)
+            if ((k->lo.c[s] || k->hi.c[s]) && !k->olo.c[s] && !k->ohi.c[s])
+                buf_printf(&t, "%s-D %s=...", t.len ? " " : "", L->f->size[s - 1]);
         diag_error(L->diag, e->loc, "a sum over a run-time range inside a recurrence's loop "
                                     "reads its state '%s': not supported yet (the sums in a "
-                                    "step are computed for every step before the recurrence)",
-                   a->name);
+                                    "step are computed for every step before the recurrence)%s%s%s",
+                   a->name, t.len ? "; give the sum's size with " : "", t.len ? t.data : "",
+                   t.len ? " to unroll it in the step, the recurrence staying a loop" : "");
+        buf_free(&t);
         return 0;
     }
     if (k && k->rec == a->map) {

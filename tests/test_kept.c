@@ -1911,6 +1911,39 @@ static void test_kept_map_pattern_other_size(void **state)
     kept_beside_unrolled("vmap", "jac-sparse", "n=3 -D m=2");
 }
 
+/* A sum over a run-time range in a recurrence's step that reads its states is refused with
+ * the way round: its size given with -D, which unrolls it in the step while the recurrence
+ * stays a loop; that way gives the fully unrolled form's numbers. */
+static void test_kept_state_sum_given_size(void **state)
+{
+    (void)state;
+    spit(OUT "/pf.expr", "pf(a, c; z[P], y[T]) {\n    x[0] = 1\n    for k = 0..T-1 {\n"
+                         "        x[k+1] = x[k] + 0.1*sum(p = 0..P-1, sin(a*x[k]*z[p]))/P + c*y[k]\n"
+                         "    }\n    return x[T]\n}\n");
+    char *out = NULL;
+    assert_int_equal(runf(&out, ADGEN_CMD " " OUT "/pf.expr -o " OUT "/pf.c 2>&1"), 1);
+    assert_contains(out, "give the sum's size with -D P=... to unroll it in the step, the "
+                         "recurrence staying a loop");
+    free(out);
+    spit(OUT "/pf_main.c",
+         "#include <math.h>\n#include <stdio.h>\n"
+         "#include \"pf_k.h\"\n#include \"pf_u.h\"\n"
+         "static int far(double a, double b)\n{\n    return !(fabs(a - b) <= 1e-13 * (1 + fabs(b)));\n}\n"
+         "int main(void)\n{\n"
+         "    double z[3] = {0.3, -0.7, 1.1}, y[5] = {0.1, 0.2, -0.3, 0.4, 0.5};\n"
+         "    double work[K_PF_WORK(5)], gk[2], gu[2], hk[2], hu[2];\n"
+         "    int bad = far(k_pf_grad(5, 0.8, 0.3, z, y, gk, gk + 1, work),\n"
+         "                  u_pf_grad(0.8, 0.3, z, y, gu, gu + 1));\n"
+         "    k_pf_hvp(5, 0.8, 0.3, z, y, 1, -1, hk, hk + 1, work);\n"
+         "    u_pf_hvp(0.8, 0.3, z, y, 1, -1, hu, hu + 1);\n"
+         "    for (int i = 0; i < 2; i++)\n"
+         "        bad |= far(gk[i], gu[i]) || far(hk[i], hu[i]) || gu[i] == 0 || hu[i] == 0;\n"
+         "    printf(\"%.17g %.17g\\n\", gk[0], gu[0]);\n"
+         "    return bad;\n}\n");
+    /* P given to both (the kept one through its options), T kept in one */
+    kept_beside_unrolled("pf", "grad,hvp -D P=3", "T=5");
+}
+
 /* An array of two run-time sizes: a Jacobian or Hessian of it differentiated is refused
  * naming it; one of its two sizes given (-D, or a value of eval) asks for both. */
 static void test_kept_two_sizes_messages(void **state)
@@ -2385,6 +2418,7 @@ int main(void)
         cmocka_unit_test(test_kept_call_values_shape),
         cmocka_unit_test(test_kept_map_pattern_other_size),
         cmocka_unit_test(test_kept_two_sizes_messages),
+        cmocka_unit_test(test_kept_state_sum_given_size),
         cmocka_unit_test(test_kept_size_checks),
         cmocka_unit_test(test_kept_against_unrolled),
         cmocka_unit_test(test_kept_sanitized_large_n),
