@@ -8,6 +8,7 @@
  * magnitude (exact in a double, far from overflow); a product has a constant factor.
  */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sema.h"
@@ -256,6 +257,42 @@ static int aff_nonneg_in(const Kept *k, const Affine *e)
     return aff_nonneg_given(e, &g) || (k->ovar && aff_nonneg_given(e, &go));
 }
 
+/* Whether e >= 0 for all sizes >= 0 with g[0] >= 0 and g[1] >= 0 (all in the sizes only): by
+ * Farkas' lemma, when e - l0 g[0] - l1 g[1] has no negative coefficient for some l0, l1 >= 0.
+ * Those (l0, l1) are a polygon in the quadrant, which when not empty has a corner where two of
+ * its lines meet (a coefficient's bound, or an axis): each such point is tried, in exact
+ * integer arithmetic (unproven when a coefficient is too large for it). */
+static int aff_nonneg_given2(const Affine *e, const Affine g[2])
+{
+    enum { LINES = MAX_SIZES + 3, LIMIT = 1 << 20 };
+    int64_t a[LINES], b[LINES], c[LINES]; /* a l0 + b l1 <= c, then the axes l0, l1 = 0 */
+    for (int j = 0; j <= MAX_SIZES; j++) {
+        a[j] = j ? g[0].c[j] : g[0].k;
+        b[j] = j ? g[1].c[j] : g[1].k;
+        c[j] = j ? e->c[j] : e->k;
+        if (llabs(a[j]) > LIMIT || llabs(b[j]) > LIMIT || llabs(c[j]) > LIMIT)
+            return 0;
+    }
+    a[LINES - 2] = b[LINES - 1] = 1;
+    a[LINES - 1] = b[LINES - 2] = c[LINES - 2] = c[LINES - 1] = 0;
+    for (int p = 0; p < LINES; p++)
+        for (int q = p + 1; q < LINES; q++) {
+            int64_t det = a[p] * b[q] - a[q] * b[p];
+            if (!det)
+                continue;
+            /* l0 = n0 / det, l1 = n1 / det, with det > 0 */
+            int64_t n0 = c[p] * b[q] - c[q] * b[p], n1 = a[p] * c[q] - a[q] * c[p];
+            if (det < 0)
+                det = -det, n0 = -n0, n1 = -n1;
+            int ok = n0 >= 0 && n1 >= 0;
+            for (int j = 0; ok && j <= MAX_SIZES; j++)
+                ok = a[j] * n0 + b[j] * n1 <= c[j] * det;
+            if (ok)
+                return 1;
+        }
+    return 0;
+}
+
 /* In a sum per step whose range moves with the outer variable t (j = lo(t)..hi(t) for t =
  * olo..ohi, sum(j = 0..i, ...)), v(t, j) is linear, so it stays within bounds when it does at
  * each vertex of the polygon the range fills. Vertex w: 0..3 the corner at outer end w % 2
@@ -297,61 +334,66 @@ static int vertex_in_range(const Affine *at, int64_t s, const Affine *lo, const 
 {
     Affine below = affine_add(*at, lo, -s), above = affine_add(affine_add(affine_num(0), hi, s),
                                                                 at, -1);
-    Affine both = affine_add(c[0], &c[1], 1);
-    return (aff_nonneg_given(&below, &c[0]) || aff_nonneg_given(&below, &c[1]) ||
-            aff_nonneg_given(&below, &both)) &&
-           (aff_nonneg_given(&above, &c[0]) || aff_nonneg_given(&above, &c[1]) ||
-            aff_nonneg_given(&above, &both));
+    return aff_nonneg_given2(&below, c) && aff_nonneg_given2(&above, c);
 }
 
-static int64_t aff_value(const Affine *a, const int64_t *size)
+/* a at the sizes, the kept loop's variable j and the outer one t */
+static int64_t aff_value(const Affine *a, const int64_t *size, int64_t t, int64_t j)
 {
-    int64_t r = a->k;
-    for (int j = 0; j < MAX_SIZES; j++)
-        r += a->c[1 + j] * size[j];
+    int64_t r = a->k + a->c[0] * j + a->o * t;
+    for (int s = 0; s < MAX_SIZES; s++)
+        r += (a->c[1 + s] + a->cv[s] * j + a->ov[s] * t) * size[s];
     return r;
 }
 
-/* Sizes, each 0..WITNESS_MAX, at which a vertex (moving_vertex) is a point of the range and
- * out of lo..hi: 1 and size[] when some are. */
-static int vertex_witness(const Affine *at, int64_t s, const Affine *lo, const Affine *hi,
-                          const Affine c[2], int nsizes, int64_t *size)
+/* A point of a moving range, its sizes each 0..WITNESS_MAX, where v is out of lo..hi: 1 with
+ * the sizes, the step t, j and v there (ranges past WITNESS_STEPS steps are not searched). */
+static int moving_witness(const Kept *k, const Affine *v, const Affine *lo, const Affine *hi,
+                          int nsizes, int64_t *size, int64_t *point)
 {
-    enum { WITNESS_MAX = 6 };
+    enum { WITNESS_MAX = 6, WITNESS_STEPS = 256 };
     int64_t count = 1;
-    for (int j = 0; j < nsizes; j++)
+    for (int s = 0; s < nsizes; s++)
         count *= WITNESS_MAX + 1;
     for (int64_t m = 0; m < count; m++) {
         int64_t rest = m;
         memset(size, 0, MAX_SIZES * sizeof *size);
-        for (int j = 0; j < nsizes; j++, rest /= WITNESS_MAX + 1)
-            size[j] = rest % (WITNESS_MAX + 1);
-        int64_t x = aff_value(at, size);
-        if (aff_value(&c[0], size) >= 0 && aff_value(&c[1], size) >= 0 &&
-            (x < s * aff_value(lo, size) || x > s * aff_value(hi, size)))
-            return 1;
+        for (int s = 0; s < nsizes; s++, rest /= WITNESS_MAX + 1)
+            size[s] = rest % (WITNESS_MAX + 1);
+        int64_t t1 = aff_value(&k->ohi, size, 0, 0), l = aff_value(lo, size, 0, 0),
+                h = aff_value(hi, size, 0, 0);
+        for (int64_t t = aff_value(&k->olo, size, 0, 0), n = 0; t <= t1 && n < WITNESS_STEPS;
+             t++, n++) {
+            int64_t j1 = aff_value(&k->hi, size, t, 0);
+            for (int64_t j = aff_value(&k->lo, size, t, 0), n2 = 0; j <= j1 && n2 < WITNESS_STEPS;
+                 j++, n2++) {
+                int64_t x = aff_value(v, size, t, j);
+                if (x < l || x > h) {
+                    point[0] = t, point[1] = j, point[2] = x;
+                    return 1;
+                }
+            }
+        }
     }
     return 0;
 }
 
-/* A moving range's error (v out of lo..hi at a vertex): the vertex with sizes that take v out
- * of bounds there when some do, else the first one not proven. */
+/* A moving range's error: v out of lo..hi at a point the search finds (the sizes, the step and
+ * the value there), else at a vertex not proven (in the sizes). */
 static int moving_in_range(Lower *L, const Affine *v, const Affine *lo, const Affine *hi,
                            Loc loc, const char *what)
 {
     const Kept *k = L->kept;
     int bad = -1;
-    int64_t size[MAX_SIZES], scale;
-    int sized = 0;
+    int64_t scale;
     Affine at, c[2];
-    for (int w = 0; w < 5 && !sized; w++) {
-        if (!moving_vertex(k, v, w, &at, &scale, c) || vertex_in_range(&at, scale, lo, hi, c))
-            continue;
-        sized = vertex_witness(&at, scale, lo, hi, c, L->f->nsizes, size);
-        bad = bad < 0 || sized ? w : bad;
-    }
+    for (int w = 0; w < 5 && bad < 0; w++)
+        if (moving_vertex(k, v, w, &at, &scale, c) && !vertex_in_range(&at, scale, lo, hi, c))
+            bad = w;
     if (bad < 0)
         return 1;
+    int64_t size[MAX_SIZES], point[3];
+    int found = moving_witness(k, v, lo, hi, L->f->nsizes, size, point);
     moving_vertex(k, v, bad, &at, &scale, c);
     Buf t = {0};
     buf_printf(&t, "%s = ", k->var);
@@ -362,27 +404,35 @@ static int moving_in_range(Lower *L, const Affine *v, const Affine *lo, const Af
     affine_put(&t, L, &k->olo);
     buf_puts(&t, "..");
     affine_put(&t, L, &k->ohi);
-    buf_puts(&t, " make it ");
-    if (bad == 4) {
-        buf_puts(&t, "(");
+    if (found) {
+        buf_printf(&t, " make it %lld at %s = %lld, %s = %lld when ", (long long)point[2],
+                   k->ovar, (long long)point[0], k->var, (long long)point[1]);
+        for (int s = 0; s < L->f->nsizes; s++)
+            buf_printf(&t, "%s%s = %lld", s ? ", " : "", L->f->size[s], (long long)size[s]);
+        int64_t l = aff_value(lo, size, 0, 0), h = aff_value(hi, size, 0, 0);
+        buf_printf(&t, ", outside %lld..%lld%s", (long long)l, (long long)h,
+                   h < l ? " (no element)" : "");
+    } else if (bad == 4) {
+        buf_puts(&t, " make it (");
         affine_put(&t, L, &at);
-        buf_printf(&t, ") / %lld where the range of %s closes", (long long)scale, k->var);
+        buf_printf(&t, ") / %lld where the range of %s closes, outside ", (long long)scale,
+                   k->var);
     } else {
         const Affine *o = bad % 2 ? &k->ohi : &k->olo;
         Affine j = aff_at_outer(bad / 2 ? &k->hi : &k->lo, o);
+        buf_puts(&t, " make it ");
         affine_put(&t, L, &at);
         buf_printf(&t, " at %s = ", k->ovar);
         affine_put(&t, L, o);
         buf_printf(&t, ", %s = ", k->var);
         affine_put(&t, L, &j);
+        buf_puts(&t, ", outside ");
     }
-    buf_puts(&t, ", outside ");
-    affine_put(&t, L, lo);
-    buf_puts(&t, "..");
-    affine_put(&t, L, hi);
-    for (int j = 0; sized && j < L->f->nsizes; j++)
-        buf_printf(&t, "%s%s = %lld", j ? ", " : " (when ", L->f->size[j], (long long)size[j]);
-    buf_puts(&t, sized ? ")" : "");
+    if (!found) {
+        affine_put(&t, L, lo);
+        buf_puts(&t, "..");
+        affine_put(&t, L, hi);
+    }
     diag_error(L->diag, loc, "%s may be out of bounds for some sizes: %s", what, t.data);
     buf_free(&t);
     return 0;

@@ -809,15 +809,24 @@ static void explain_func(Func *f, ExplainStyle style, Buf *out)
         head.len = 0;
         if (x.root == f->input[lp->slot]) /* the function is the sum */
             buf_printf(&head, "%s = ", f->name);
-        buf_printf(&head, "%s = the sum of term over %s = ", x.name[f->input[lp->slot]],
-                   lp->var);
-        func_put_affine(&head, &lp->lo, lp->var, NULL, f->size, "*");
+        Buf sum = {0}; /* a sum per step's at the outer step: sum_k[i] */
+        buf_printf(&sum, lp->per_step ? "%s[%s]" : "%s", x.name[f->input[lp->slot]], lp->ovar);
+        buf_printf(&head, "%s = the sum of term over %s = ", sum.data, lp->var);
+        func_put_affine(&head, &lp->lo, lp->var, lp->ovar, f->size, "*");
         buf_puts(&head, "..");
-        func_put_affine(&head, &lp->hi, lp->var, NULL, f->size, "*");
+        func_put_affine(&head, &lp->hi, lp->var, lp->ovar, f->size, "*");
+        if (lp->per_step) {
+            buf_printf(&head, ", at each step %s = ", lp->ovar);
+            func_put_affine(&head, &lp->olo, lp->var, lp->ovar, f->size, "*");
+            buf_puts(&head, "..");
+            func_put_affine(&head, &lp->ohi, lp->var, lp->ovar, f->size, "*");
+            buf_printf(&head, " of the loop that reads it");
+        }
         const char *sep = style == EXPLAIN_LATEX ? "\n% " : "\n";
         buf_printf(&head, ":%sone term's sweeps, which each step runs seeded with d%s/d%s (here "
                           "dterm/dterm = 1);%sthe adjoints of what a term reads add up over the "
-                          "steps", sep, f->name, x.name[f->input[lp->slot]], sep);
+                          "steps", sep, f->name, sum.data, sep);
+        buf_free(&sum);
         buf_printf(out, style == EXPLAIN_LATEX ? "\n%% %s\n" :
                         style == EXPLAIN_MARKDOWN ? "\n%s\n\n" : "\n%s\n", head.data);
         head.len = 0;
@@ -834,8 +843,8 @@ static void explain_func(Func *f, ExplainStyle style, Buf *out)
 void explain_program(Program *prog, ExplainStyle style, Buf *out)
 {
     for (int i = 0, shown = 0; i < prog->nfuncs; i++) {
-        /* several values: without kept loops; sums per step: not yet */
-        if ((prog->funcs[i].vector && prog->funcs[i].nloops) || func_per_step(&prog->funcs[i]))
+        /* several values: without kept loops */
+        if (prog->funcs[i].vector && prog->funcs[i].nloops)
             continue;
         buf_puts(out, shown++ ? "\n" : "");
         explain_func(&prog->funcs[i], style, out);
@@ -1152,13 +1161,26 @@ static void dot_edges(Ex *x, int adjoint, int collapse, const char *indent, Buf 
     free(list);
 }
 
-/* An element a kept loop reads, as the source writes it: X[i][0], x[i + 1]. */
-static void put_load(Buf *out, const Func *f, const Loop *lp, const Load *ld)
+/* An element a kept loop reads, as the source writes it: X[i][0], x[i + 1]; in a sum per
+ * step, the outer variable read as a number (i), and a step's sum as its name in x at that
+ * step (sum_k[i]). */
+static void put_load(Buf *out, const Ex *x, const Loop *lp, const Load *ld)
 {
-    if (ld->param < 0) { /* a state of an earlier recurrence, at every step */
+    const Func *f = x->f;
+    if (ld->param == LOAD_INDEX) {
+        func_put_affine(out, &ld->at, lp->var, lp->ovar, f->size, "*");
+        return;
+    }
+    if (ld->param < 0) { /* a state of an earlier recurrence, or the sums per step */
         const Traj *t = &f->traj[-1 - ld->param];
-        buf_printf(out, "%s[", f->loops[t->loop].state_name[t->state]);
-        func_put_affine(out, &ld->at, lp->var, NULL, f->size, "*");
+        const Loop *from = &f->loops[t->loop];
+        Affine at = ld->at;
+        for (int j = 0; from->per_step && j <= MAX_SIZES; j++) /* the step, not its offset */
+            at.c[j] += from->olo.c[j];
+        at.k += from->per_step ? from->olo.k : 0;
+        buf_printf(out, "%s[", from->per_step ? x->name[f->input[from->slot]] :
+                                                from->state_name[t->state]);
+        func_put_affine(out, &at, lp->var, lp->ovar, f->size, "*");
         buf_puts(out, "]");
         return;
     }
@@ -1168,21 +1190,23 @@ static void put_load(Buf *out, const Func *f, const Loop *lp, const Load *ld)
                                                             and the column's are one: flat,
                                                             as the C has it */
         buf_printf(out, "%s[", pa->name);
-        func_put_affine(out, &at, lp->var, NULL, f->size, "*");
+        func_put_affine(out, &at, lp->var, lp->ovar, f->size, "*");
         buf_puts(out, "]");
         return;
     }
-    if (pa->rt_size2 >= 0) { /* X[n][m] at i m + j: the products are the first index */
+    if (pa->rt_size2 >= 0) { /* X[n][m] at i m + j: the products are the first index (in a
+                                sum per step, of the outer variable) */
         int s = pa->rt_size2;
         Affine row;
         memset(&row, 0, sizeof row);
         row.c[0] = at.cv[s];
+        row.o = at.ov[s];
         row.k = at.c[1 + s];
-        at.cv[s] = at.c[1 + s] = 0;
+        at.cv[s] = at.ov[s] = at.c[1 + s] = 0;
         buf_printf(out, "%s[", pa->name);
-        func_put_affine(out, &row, lp->var, NULL, f->size, "*");
+        func_put_affine(out, &row, lp->var, lp->ovar, f->size, "*");
         buf_puts(out, "][");
-        func_put_affine(out, &at, lp->var, NULL, f->size, "*");
+        func_put_affine(out, &at, lp->var, lp->ovar, f->size, "*");
         buf_puts(out, "]");
         return;
     }
@@ -1193,9 +1217,10 @@ static void put_load(Buf *out, const Func *f, const Loop *lp, const Load *ld)
         at.k = (at.k - k) / pa->dims[r];
         for (int j = 0; j <= MAX_SIZES; j++)
             at.c[j] /= pa->dims[r];
+        at.o /= pa->dims[r];
     }
     buf_printf(out, "%s[", pa->name);
-    func_put_affine(out, &at, lp->var, NULL, f->size, "*");
+    func_put_affine(out, &at, lp->var, lp->ovar, f->size, "*");
     buf_puts(out, "]");
     for (int r = 1; r < pa->rank; r++)
         buf_printf(out, "[%lld]", (long long)idx[r]);
@@ -1213,7 +1238,7 @@ static void name_iteration(Ex *b, Ex *x, const Loop *lp, int enclose)
     b->name[body->input[0]] = lp->var;
     for (uint32_t k = 0; k < lp->nload; k++) {
         t.len = 0;
-        put_load(&t, f, lp, &lp->load[k]);
+        put_load(&t, x, lp, &lp->load[k]);
         b->name[body->input[1 + k]] = arena_strndup(&b->arena, t.data, t.len);
     }
     for (uint32_t j = 0; j < lp->nstate; j++) {
@@ -1263,9 +1288,15 @@ static void dot_loop(Ex *x, int l, int adjoint, const char *indent, Buf *out)
     t.len = 0;
     buf_printf(&t, "%s over %s = ", lp->product ? "product" : lp->nstate ? "recurrence" : "sum",
                lp->var);
-    func_put_affine(&t, &lp->lo, lp->var, NULL, f->size, "*");
+    func_put_affine(&t, &lp->lo, lp->var, lp->ovar, f->size, "*");
     buf_puts(&t, "..");
-    func_put_affine(&t, &lp->hi, lp->var, NULL, f->size, "*");
+    func_put_affine(&t, &lp->hi, lp->var, lp->ovar, f->size, "*");
+    if (lp->per_step) {
+        buf_printf(&t, " per %s = ", lp->ovar);
+        func_put_affine(&t, &lp->olo, lp->var, lp->ovar, f->size, "*");
+        buf_puts(&t, "..");
+        func_put_affine(&t, &lp->ohi, lp->var, lp->ovar, f->size, "*");
+    }
     buf_printf(out, "%ssubgraph cluster_%s {\n%s    label=", indent, scope.data, indent);
     put_dot_string(out, t.data);
     buf_printf(out, "; style=dashed;\n");
@@ -1298,7 +1329,17 @@ static void dot_loop(Ex *x, int l, int adjoint, const char *indent, Buf *out)
         put_dot_id(out, b.scope, to);
         buf_puts(out, " [style=dotted];\n");
     }
-    /* out of it: the sum, or each state's next value to the state and its last to f */
+    /* out of it: a sum per step to the loads of its step's sum in the loops that read it */
+    for (int r = 0; lp->per_step && r < f->nloops; r++)
+        for (uint32_t k = 0; k < f->loops[r].nload; k++) {
+            if (f->loops[r].load[k].param != -lp->traj[0])
+                continue;
+            buf_puts(out, indent);
+            put_dot_id(out, b.scope, body->roots[0]);
+            buf_printf(out, " -> %sl%dn%u [label=\"per step\"];\n", x->scope, r,
+                       (unsigned)f->loops[r].body->input[1 + k]);
+        }
+    /* the sum, or each state's next value to the state and its last to f */
     for (uint32_t j = 0; j < loop_results(lp); j++) {
         NodeId root = body->roots[j], slot = f->input[lp->slot + j];
         if (lp->nstate && b.body[body->input[st0 + j]]) {
@@ -1403,8 +1444,8 @@ void explain_dot(Program *prog, int adjoint, Buf *out)
     buf_puts(out, "    rankdir=LR;\n    node [fontname=\"Helvetica\"];\n"
                   "    edge [fontname=\"Helvetica\", fontsize=10];\n");
     for (int i = 0; i < prog->nfuncs; i++)
-        /* one value; kept loops drawn as one iteration each (sums per step: not yet) */
-        if (!prog->funcs[i].vector && !func_per_step(&prog->funcs[i]))
+        /* one value; kept loops drawn as one iteration each */
+        if (!prog->funcs[i].vector)
             dot_func(&prog->funcs[i], i, prog->nfuncs, adjoint, out);
     buf_puts(out, "}\n");
 }

@@ -145,26 +145,13 @@ static int show(const Options *o)
          * function has no kept loop */
         int explain = o->show == SHOW_EXPLAIN;
         for (int i = 0; i < u.prog.nfuncs; i++)
-            shown += report || ((!u.prog.funcs[i].vector || (explain && !u.prog.funcs[i].nloops)) &&
-                                !func_per_step(&u.prog.funcs[i]));
+            shown += report || !u.prog.funcs[i].vector || (explain && !u.prog.funcs[i].nloops);
         for (int i = 0; i < u.prog.nfuncs; i++) {
             const Func *f = &u.prog.funcs[i];
             Loc loc = f->def->bare ? f->def->loc : f->def->name_loc;
-            if (report || ((!f->vector || (explain && !f->nloops)) && !func_per_step(f)))
+            if (report || !f->vector || (explain && !f->nloops))
                 continue;
             Buf what = {0};
-            if (func_per_step(f)) {
-                const char *shown_as = explain ? "--explain" : "--dot";
-                if (shown)
-                    diag_warning(&u.diag, loc, "'%s' has a sum over a run-time range inside "
-                                               "another loop's iteration and is left out: %s "
-                                               "does not show those yet", f->name, shown_as);
-                else
-                    diag_error(&u.diag, loc, "'%s' has a sum over a run-time range inside "
-                                             "another loop's iteration, which %s does not "
-                                             "show yet", f->name, shown_as);
-                continue;
-            }
             if (f->result_loop)
                 buf_puts(&what, "a number of values known only at run time");
             else

@@ -1911,6 +1911,45 @@ static void test_kept_map_pattern_other_size(void **state)
     kept_beside_unrolled("vmap", "jac-sparse", "n=3 -D m=2");
 }
 
+/* The bounds of a range that moves with the step: j = 2i..n-2-i is in bounds only where both
+ * ranges are not empty at once (proven with both conditions), and runs under the sanitizers
+ * at n = 0..9 with x malloc'ed to n, its value and gradient those of the loops written out in
+ * the driver; x[3*i] in j = i..n-1-i is out of bounds at n = 3, i = 1 (j = 1), the point the
+ * error names. */
+static void test_kept_moving_bounds(void **state)
+{
+    (void)state;
+    spit(OUT "/a1.expr", "a1(x[n]) = sum(i = 0..n-1, sin(sum(j = 2*i..n-2-i, x[j])))\n");
+    spit(OUT "/a1_main.c",
+         "#include <math.h>\n#include <stdio.h>\n#include <stdlib.h>\n#include \"a1_k.h\"\n"
+         "int main(void)\n{\n    int bad = 0;\n"
+         "    for (long n = 0; n <= 9; n++) {\n"
+         "        double *x = malloc((size_t)n * sizeof *x + 1), *g = malloc((size_t)n * sizeof *g + 1);\n"
+         "        double *w = malloc(sizeof *w * (size_t)K_A1_WORK(n) + 1), *h = calloc((size_t)n + 1, sizeof *h);\n"
+         "        double want = 0;\n"
+         "        for (long j = 0; j < n; j++)\n            x[j] = 0.3 + 0.1 * (double)j;\n"
+         "        for (long i = 0; i < n; i++) {\n            double s = 0;\n"
+         "            for (long j = 2 * i; j <= n - 2 - i; j++)\n                s += x[j];\n"
+         "            want += sin(s);\n"
+         "            for (long j = 2 * i; j <= n - 2 - i; j++)\n                h[j] += cos(s);\n        }\n"
+         "        double v = k_a1_grad(n, x, g, w);\n"
+         "        bad |= fabs(v - want) > 1e-13 || fabs(k_a1(n, x, w) - want) > 1e-13;\n"
+         "        for (long j = 0; j < n; j++)\n            bad |= fabs(g[j] - h[j]) > 1e-13;\n"
+         "        free(x), free(g), free(w), free(h);\n    }\n    return bad;\n}\n");
+    char *out = NULL;
+    int rc = runf(&out, ADGEN_CMD " --emit=grad --prefix=k_ " OUT "/a1.expr -o " OUT "/a1_k.c "
+                        "--header " OUT "/a1_k.h && cd " OUT " && " GCC " " SAN " -o a1 a1_k.c "
+                        "a1_main.c -lm && ./a1 2>&1");
+    if (rc != 0)
+        fail_msg("a1: status %d\n%s", rc, out);
+    free(out);
+    spit(OUT "/e8.expr", "e8(x[n]) = sum(i = 0..n-1, sin(sum(j = i..n-1-i, x[j]*x[3*i])))\n");
+    assert_int_equal(runf(&out, ADGEN_CMD " " OUT "/e8.expr -o " OUT "/e8.c 2>&1"), 1);
+    assert_contains(out, "index '3*i' of 'x' may be out of bounds for some sizes: j = i..n - i - 1 "
+                         "and i = 0..n - 1 make it 3 at i = 1, j = 1 when n = 3, outside 0..2\n");
+    free(out);
+}
+
 /* A sum over a run-time range in a recurrence's step that reads its states is refused with
  * the way round: its size given with -D, which unrolls it in the step while the recurrence
  * stays a loop; that way gives the fully unrolled form's numbers. */
@@ -2345,23 +2384,36 @@ static void test_kept_other_commands_ask_for_sizes(void **state)
     assert_int_equal(runf(&out, ADGEN_CMD " --explain=latex " OUT "/ask.expr 2>&1"), 0);
     assert_contains(out, "% f = sum_i = the sum of term over i = 0..n - 1:");
     free(out);
-    /* a sum per step: neither draws it yet; beside another function, a warning and that
-     * function (adgen crashed on it), alone an error */
+    /* a sum per step: its iteration, a function of the outer step's values too, with its
+     * step's sum named by the outer variable where the outer loop reads it; its local partials
+     * are the unrolled form's (K = N = 1), renamed; --dot draws it as a cluster, its sum going
+     * to the outer loop's load of it */
     spit(OUT "/askstep.expr", "g(x, y) = x*y + sin(x)\n"
                               "h(mu[K]; x[N]) = sum(i = 0..N-1, log(sum(k = 0..K-1, "
                               "exp(x[i]*mu[k]))))\n");
-    spit(OUT "/askstep1.expr", "h(mu[K]; x[N]) = sum(i = 0..N-1, log(sum(k = 0..K-1, "
-                               "exp(x[i]*mu[k]))))\n");
-    static const char *const shows[] = {"--explain", "--dot", "--dot=adjoint"};
-    for (size_t i = 0; i < sizeof shows / sizeof *shows; i++) {
-        assert_int_equal(runf(&out, ADGEN_CMD " %s " OUT "/askstep.expr 2>&1", shows[i]), 0);
-        assert_contains(out, "warning: 'h' has a sum over a run-time range inside another loop's "
-                             "iteration and is left out");
-        assert_contains(out, i ? "x*y" : "g = ");
-        free(out);
-        assert_int_equal(runf(&out, ADGEN_CMD " %s " OUT "/askstep1.expr 2>&1", shows[i]), 1);
-        assert_contains(out, "error: 'h' has a sum over a run-time range inside another loop's "
-                             "iteration, which");
+    char *unrolled = NULL;
+    assert_int_equal(runf(&out, ADGEN_CMD " --explain " OUT "/askstep.expr 2>&1"), 0);
+    assert_int_equal(runf(&unrolled, ADGEN_CMD " --explain -D K=1 -D N=1 " OUT "/askstep.expr"),
+                     0);
+    assert_contains(out, "g = ");
+    assert_contains(out, "\nsum_k[i] = the sum of term over k = 0..K - 1, at each step i = "
+                         "0..N - 1 of the loop that reads it:\none term's sweeps, which each step "
+                         "runs seeded with dh/dsum_k[i]");
+    assert_contains(out, "\nterm(k, x[i], mu[k])\n");
+    assert_contains(unrolled, "    dt1/dmu[0] = x[0]\n    dt2/dt1 = exp(t1)\n    dh/dt2 = 1/t2\n");
+    assert_contains(out, "    dt1/dmu[k] = x[i]\n    dterm/dt1 = exp(t1)\n");
+    assert_contains(out, "\nterm(i, sum_k[i])\n");
+    assert_contains(out, "    dterm/dsum_k[i] = 1/sum_k[i]\n");
+    free(out);
+    free(unrolled);
+    static const char *const dots[] = {"--dot", "--dot=adjoint"};
+    for (size_t i = 0; i < sizeof dots / sizeof *dots; i++) {
+        assert_int_equal(runf(&out, ADGEN_CMD " %s " OUT "/askstep.expr > " OUT "/askstep.dot "
+                                    "&& dot -Tplain " OUT "/askstep.dot >/dev/null && cat " OUT
+                                    "/askstep.dot", dots[i]), 0);
+        assert_contains(out, "label=\"sum over k = 0..K - 1 per i = 0..N - 1\"");
+        assert_contains(out, "label=\"sum_k[i]\"];");
+        assert_contains(out, "[label=\"per step\"];");
         free(out);
     }
 }
@@ -2419,6 +2471,7 @@ int main(void)
         cmocka_unit_test(test_kept_map_pattern_other_size),
         cmocka_unit_test(test_kept_two_sizes_messages),
         cmocka_unit_test(test_kept_state_sum_given_size),
+        cmocka_unit_test(test_kept_moving_bounds),
         cmocka_unit_test(test_kept_size_checks),
         cmocka_unit_test(test_kept_against_unrolled),
         cmocka_unit_test(test_kept_sanitized_large_n),
