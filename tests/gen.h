@@ -818,6 +818,8 @@ typedef struct {
                         local of the step: every entry point takes the work array (its
                         sums' trajectory), no checkpointing */
     int moving;      /* the sum per step's range moves with the step (0..i, i..n-1, ...) */
+    int matrix;      /* data W[n][nw] of two run-time sizes, read by a sum per step over
+                        0..nw-1: the entry points take nw after n, and W after y */
 } GenKept;
 
 /* An expression of depth about `depth` over the given names (they are printed as they are:
@@ -854,8 +856,11 @@ static inline void gen_kept_program(Buf *out, uint64_t seed, GenKept *k)
     int map = rng_chance(&rng, 40);
     buf_printf(out, "# adgen kept-loop test, seed %llu\n", (unsigned long long)seed);
     size_t head = out->len; /* where the helpers go, drawn last */
-    buf_printf(out, "f(p[2], q%s; %sy[n]) {\n", k->x_diff ? ", x[n]" : "",
-               k->x_diff ? "" : "x[n], ");
+    /* drawn apart, so that a seed gives the program it gave before */
+    Rng wide = {seed * 2654435761u + 7};
+    k->matrix = rng_chance(&wide, 25);
+    buf_printf(out, "f(p[2], q%s; %sy[n]%s) {\n", k->x_diff ? ", x[n]" : "",
+               k->x_diff ? "" : "x[n], ", k->matrix ? ", W[n][nw]" : "");
     static const char *const outer[] = {"p[0]", "p[1]", "q"};
     buf_printf(out, "    a = ");
     gen_kept_expr(&rng, out, outer, 3, NULL, 2);
@@ -1014,6 +1019,12 @@ static inline void gen_kept_program(Buf *out, uint64_t seed, GenKept *k)
         gen_kept_expr(&stepped, out, in_step, range == 1 ? 5 : 4, "j", 2);
         buf_printf(out, "))\n    }\n    s8 = sum(i = 0..n-1, h8[i]*x[i])\n");
     }
+    if (k->matrix) {
+        static const char *const in_row[] = {"W[i][j]", "x[i]", "p[0]", "q", "y[i]"};
+        buf_printf(out, "    s9 = sum(i = 0..n-1, y[i]*tanh(sum(j = 0..nw-1, W[i][j]*(");
+        gen_kept_expr(&wide, out, in_row, 5, "j", 2);
+        buf_printf(out, "))))\n");
+    }
     if (helper.len) {
         size_t n = helper.len;
         buf_putn(out, helper.data, n); /* grows the buffer by n */
@@ -1021,12 +1032,12 @@ static inline void gen_kept_program(Buf *out, uint64_t seed, GenKept *k)
         memcpy(out->data + head, helper.data, n);
     }
     buf_free(&helper);
-    buf_printf(out, "    return %s + s1 - s2%s%s%s%s%s%s%s%s%s\n}\n", ret.data,
+    buf_printf(out, "    return %s + s1 - s2%s%s%s%s%s%s%s%s%s%s\n}\n", ret.data,
                rec ? " + r[n]" : "", second ? " + w[n]" : "", k->traj ? " + s3" : "",
                k->data_rec ? " + p[0]*d[n]" : "", k->prod ? " + s4" : "",
                k->call == 1 ? " + hs(x, q, y)" : k->call == 2 ? " + s5" : "",
                vcall == 1 ? " + s6" : vcall == 2 ? " + zz[n]" : "", hoist ? " + s7" : "",
-               k->step ? " + s8" : "");
+               k->step ? " + s8" : "", k->matrix ? " + s9" : "");
     buf_free(&ret);
 }
 

@@ -78,11 +78,59 @@ static const char driver_head[] =
 
 /* The checks at one size K: the kept entry points (prefix k_) against the unrolled ones
  * (prefix uK_). Arguments in the order of f(p[2], q, x[n]; y[n]) or f(p[2], q; x[n], y[n]). */
+/* The width of W[n][nw] (GenKept.matrix) beside n = K: in the drivers against the unrolled
+ * form, and under the sanitizers (0 at K = 1: rows of no element). */
+static int matrix_width(int K, int san)
+{
+    return san ? (K == 1 ? 0 : 2) : K % 3 + 1;
+}
+
+/* With W[n][nw], the text a driver printed from `from` on, its calls given nw after n and W
+ * after y, the work array's macros nw after n; W declared at the block's start (after the line
+ * that declares K). */
+static void put_matrix(Buf *d, size_t from, int K, int san)
+{
+    static const char *const edits[][2] = {
+        {"(K, p, q", "(K, M, p, q"}, {", x, y", ", x, y, W"}, {"WORK(K", "WORK(K, M"},
+        {"free(y)", "free(y), free(W)"}};
+    Buf t = {0};
+    buf_putn(&t, d->data + from, d->len - from);
+    for (size_t e = 0; e < sizeof edits / sizeof *edits; e++) {
+        Buf u = {0};
+        buf_putn(&u, "", 0);
+        for (const char *c = t.data, *hit; *c; c = hit + strlen(edits[e][0])) {
+            hit = strstr(c, edits[e][0]);
+            if (!hit) {
+                buf_puts(&u, c);
+                break;
+            }
+            buf_putn(&u, c, (size_t)(hit - c));
+            buf_puts(&u, edits[e][1]);
+        }
+        buf_free(&t);
+        t = u;
+    }
+    const char *line = strchr(t.data, '\n'), *nl = line ? strchr(line + 1, '\n') : NULL;
+    size_t at = nl ? (size_t)(nl + 1 - t.data) : t.len;
+    d->len = from;
+    buf_putn(d, t.data, at);
+    if (san)
+        buf_printf(d, "        long M = %d;\n        double *W = get(K * M);\n",
+                   matrix_width(K, 1));
+    else
+        buf_printf(d, "        enum { M = %d };\n        double W[K * M];\n"
+                      "        for (int i = 0; i < K * M; i++)\n            W[i] = draw();\n",
+                   matrix_width(K, 0));
+    buf_putn(d, t.data + at, t.len - at);
+    buf_free(&t);
+}
+
 static void put_size(Buf *d, int K, const GenKept *g)
 {
-    const char *work = g->recurrence || g->step ? ", work" : "";
+    size_t from = d->len;
+    const char *work = g->recurrence || g->step || g->matrix ? ", work" : "";
     buf_printf(d, "    {\n        enum { K = %d };\n        double work[%s];\n", K,
-               g->recurrence || g->step || g->x_diff ? "K_F_WORK(K) + 1" : "1");
+               g->recurrence || g->step || g->matrix || g->x_diff ? "K_F_WORK(K) + 1" : "1");
     buf_puts(d, "        double p[2] = {draw(), draw()}, q = draw(), x[K], y[K];\n"
                 "        double pd[2] = {draw(), draw()}, qd = draw(), xd[K];\n"
                 "        double gk[2 + 1 + K], gu[2 + 1 + K], hk[2 + 1 + K], hu[2 + 1 + K];\n"
@@ -92,7 +140,7 @@ static void put_size(Buf *d, int K, const GenKept *g)
                 "            xd[i] = draw();\n        }\n");
     /* the value */
     /* a trajectory: every entry point takes the work array */
-    const char *all = g->traj || g->step ? ", work" : "";
+    const char *all = g->traj || g->step || g->matrix ? ", work" : "";
     buf_printf(d, "        scale = 1;\n        nan_value = 0;\n"
                   "        same(\"value\", K, k_f(K, p, q, x, y%s), u%d_f(p, q, x, y));\n"
                   "        nan_value = isnan(u%d_f(p, q, x, y));\n", all, K, K);
@@ -107,7 +155,7 @@ static void put_size(Buf *d, int K, const GenKept *g)
                   "            same(\"grad\", K, gk[i], gu[i]);\n", ng, g->x_diff ? " + K" : "");
     /* the checkpointed gradient: grad's numbers to the bit, at every number of snapshots
      * up to past the steps */
-    int ckp = g->recurrence && !g->second && !g->traj && !g->step;
+    int ckp = g->recurrence && !g->second && !g->traj && !g->step && !g->matrix;
     for (int c = 0; ckp && c <= K + 1; c++) {
         buf_printf(d, "        {\n            double ck[K_F_WORK_CKP(K, %d)], gc[2 + 1 + K];\n", c);
         buf_printf(d, "            bits(\"grad-ckp's value\", K, k_f_grad_ckp(K, p, q, x, y, gc, "
@@ -202,6 +250,8 @@ static void put_size(Buf *d, int K, const GenKept *g)
                    g->x_diff ? " + K" : "");
     }
     buf_puts(d, "        (void)work;\n        (void)hk;\n        (void)hu;\n        (void)xd;\n    }\n");
+    if (g->matrix)
+        put_matrix(d, from, K, 0);
 }
 
 /* The kept entry points at size K under ASan and UBSan (san.c), every array malloc'ed to its
@@ -209,11 +259,12 @@ static void put_size(Buf *d, int K, const GenKept *g)
  * and write must stay inside. */
 static void put_san_size(Buf *d, int K, const GenKept *g)
 {
-    const char *work = g->recurrence || g->step ? ", work" : "";
-    const char *all = g->traj || g->step ? ", work" : "";
+    size_t from = d->len;
+    const char *work = g->recurrence || g->step || g->matrix ? ", work" : "";
+    const char *all = g->traj || g->step || g->matrix ? ", work" : "";
     buf_printf(d, "    {\n        long K = %d;\n", K);
     buf_printf(d, "        double *work = get(%s), *p = get(2), *q = get(1), *x = get(K), "
-                  "*y = get(K);\n", g->recurrence || g->step ? "K_F_WORK(K)" : "0");
+                  "*y = get(K);\n", g->recurrence || g->step || g->matrix ? "K_F_WORK(K)" : "0");
     buf_puts(d, "        double *pd = get(2), *xd = get(K), *gp = get(2), *gq = get(1), "
                 "*gx = get(K);\n        double v = k_f(K, p, q[0], x, y");
     buf_printf(d, "%s);\n", all);
@@ -222,7 +273,7 @@ static void put_san_size(Buf *d, int K, const GenKept *g)
     buf_printf(d, "        k_f_jvp(K, p, q[0], x, y, pd, 0.5%s, &v%s);\n", xdot, all);
     buf_printf(d, "        k_f_vjp(K, p, q[0], x, y, 1.5, gp, gq%s%s);\n", xb, work);
     buf_printf(d, "        k_f_hvp(K, p, q[0], x, y, pd, 0.5%s, gp, gq%s%s);\n", xdot, xb, work);
-    if (g->recurrence && !g->second && !g->traj && !g->step)
+    if (g->recurrence && !g->second && !g->traj && !g->step && !g->matrix)
         for (int c = 1; c <= 3; c += 2) {
             buf_printf(d, "        double *ck%d = get(K_F_WORK_CKP(K, %d));\n", c, c);
             buf_printf(d, "        v += k_f_grad_ckp(K, p, q[0], x, y, gp, gq%s, %d, ck%d);\n",
@@ -239,6 +290,8 @@ static void put_san_size(Buf *d, int K, const GenKept *g)
     }
     buf_puts(d, "        sink += v;\n        free(work), free(p), free(q), free(x), free(y);\n"
                 "        free(pd), free(xd), free(gp), free(gq), free(gx);\n    }\n");
+    if (g->matrix)
+        put_matrix(d, from, K, 1);
 }
 
 /* One program: adgen kept and unrolled, the driver, compiled and run. Returns the driver's
@@ -257,7 +310,7 @@ static char *check_program(uint64_t seed)
     char modes[128];
     snprintf(modes, sizeof modes, "grad,jvp,vjp,hvp,jac,hess%s",
              g.x_diff ? "" : ",jac-sparse,hess-sparse");
-    if (g.recurrence && !g.second && !g.traj && !g.step)
+    if (g.recurrence && !g.second && !g.traj && !g.step && !g.matrix)
         strcat(modes, ",grad-ckp,vjp-ckp");
     const char *umodes = "grad,jvp,vjp,hvp";
     int rc = runf(&log, "cd %s && \"${ADGEN:-../../../../adgen}\" --emit=%s --prefix=k_ f.expr "
@@ -271,9 +324,12 @@ static char *check_program(uint64_t seed)
     Buf files = {0};
     buf_puts(&files, "k.c");
     for (int s = 0; s < NSIZES; s++) {
-        rc = runf(&log, "cd %s && \"${ADGEN:-../../../../adgen}\" -D n=%d --emit=%s "
+        char width[32] = ""; /* W[n][nw]: both sizes given */
+        if (g.matrix)
+            snprintf(width, sizeof width, " -D nw=%d", matrix_width(sizes[s], 0));
+        rc = runf(&log, "cd %s && \"${ADGEN:-../../../../adgen}\" -D n=%d%s --emit=%s "
                         "--prefix=u%d_ f.expr -o u%d.c --header u%d.h 2>&1", dir, sizes[s],
-                  umodes, sizes[s], sizes[s], sizes[s]);
+                  width, umodes, sizes[s], sizes[s], sizes[s]);
         if (rc != 0)
             fail_msg("adgen -D n=%d on seed %llu: status %d\n%s", sizes[s],
                      (unsigned long long)seed, rc, log);
@@ -388,7 +444,8 @@ static void test_kept_random_programs(void **state)
                                 CV_CAPTURE, CV_RUNTIME_SIZE, CV_TRAJECTORY, CV_REC_HVP,
                                 CV_REC_DATA, CV_KEPT_PROD, CV_CALL_RUNTIME, CV_CALL_MAP,
                                 CV_ITER_VECTOR_CALL, CV_KEPT_READS_KEPT, CV_HOIST_LOCAL,
-                                CV_MAP_TWICE, CV_DIRECTIONS, CV_PER_STEP, CV_MOVING};
+                                CV_MAP_TWICE, CV_DIRECTIONS, CV_PER_STEP, CV_MOVING,
+                                CV_TWO_SIZES};
     /* the sparse matrices of run-time size are the banded generator's (below) */
     coverage_want(&cv, drawn, sizeof drawn / sizeof *drawn, 0,
                   ENTRIES_KEPT & ~(1u | 1u << ENTRY_JAC_SPARSE | 1u << ENTRY_HESS_SPARSE));
