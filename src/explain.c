@@ -52,6 +52,9 @@ typedef struct {
     uint32_t nterms;
     int lines;           /* LaTeX: equations since the last heading (each ends with \\) */
     const char *scope;   /* DOT: what its node ids start with ("f0", a loop's "f0l1") */
+    const char **ovar;   /* per kept loop of a sum per step, its outer variable's name: the
+                            source's, with a _ where it is the sum's own (a callee's i in the
+                            caller's loop over i) */
 } Ex;
 
 /* ---- names ------------------------------------------------------------------------------- */
@@ -104,6 +107,18 @@ static void ex_init(Ex *x, Func *f, ExplainStyle style, int collapse)
     }
     dag_reach(x->d, top, x->body);
     x->body[0] = 0;
+    x->ovar = arena_alloc(&x->arena, ((size_t)f->nloops + 1) * sizeof *x->ovar);
+    for (int l = 0; l < f->nloops; l++) {
+        const Loop *lp = &f->loops[l];
+        x->ovar[l] = lp->ovar;
+        if (lp->ovar && strcmp(lp->ovar, lp->var) == 0) {
+            size_t n = strlen(lp->ovar);
+            char *o = arena_alloc(&x->arena, n + 2);
+            memcpy(o, lp->ovar, n);
+            memcpy(o + n, "_", 2);
+            x->ovar[l] = o;
+        }
+    }
     if (collapse)
         choose_inlined(x);
     names_init(&x->names, &x->arena, 16, NULL);
@@ -810,17 +825,17 @@ static void explain_func(Func *f, ExplainStyle style, Buf *out)
         if (x.root == f->input[lp->slot]) /* the function is the sum */
             buf_printf(&head, "%s = ", f->name);
         Buf sum = {0}; /* a sum per step's at the outer step: sum_k[i] */
-        buf_printf(&sum, lp->per_step ? "%s[%s]" : "%s", x.name[f->input[lp->slot]], lp->ovar);
+        const char *ovar = x.ovar[l];
+        buf_printf(&sum, lp->per_step ? "%s[%s]" : "%s", x.name[f->input[lp->slot]], ovar);
         buf_printf(&head, "%s = the sum of term over %s = ", sum.data, lp->var);
-        func_put_affine(&head, &lp->lo, lp->var, lp->ovar, f->size, "*");
+        func_put_affine(&head, &lp->lo, lp->var, ovar, f->size, "*");
         buf_puts(&head, "..");
-        func_put_affine(&head, &lp->hi, lp->var, lp->ovar, f->size, "*");
+        func_put_affine(&head, &lp->hi, lp->var, ovar, f->size, "*");
         if (lp->per_step) {
-            buf_printf(&head, ", at each step %s = ", lp->ovar);
-            func_put_affine(&head, &lp->olo, lp->var, lp->ovar, f->size, "*");
+            buf_printf(&head, ", for each %s = ", ovar);
+            func_put_affine(&head, &lp->olo, lp->var, ovar, f->size, "*");
             buf_puts(&head, "..");
-            func_put_affine(&head, &lp->ohi, lp->var, lp->ovar, f->size, "*");
-            buf_printf(&head, " of the loop that reads it");
+            func_put_affine(&head, &lp->ohi, lp->var, ovar, f->size, "*");
         }
         const char *sep = style == EXPLAIN_LATEX ? "\n% " : "\n";
         buf_printf(&head, ":%sone term's sweeps, which each step runs seeded with d%s/d%s (here "
@@ -831,8 +846,9 @@ static void explain_func(Func *f, ExplainStyle style, Buf *out)
                         style == EXPLAIN_MARKDOWN ? "\n%s\n\n" : "\n%s\n", head.data);
         head.len = 0;
         buf_printf(&head, "%s", lp->var);
-        for (uint32_t k = 0; k < lp->nload; k++)
-            buf_printf(&head, ", %s", b.name[lp->body->input[1 + k]]);
+        for (uint32_t k = 0; k < lp->nload; k++) /* what the term reads */
+            if (b.body[lp->body->input[1 + k]])
+                buf_printf(&head, ", %s", b.name[lp->body->input[1 + k]]);
         explain_ex(&b, "term", head.data, out);
         ex_free(&b);
     }
@@ -1167,8 +1183,9 @@ static void dot_edges(Ex *x, int adjoint, int collapse, const char *indent, Buf 
 static void put_load(Buf *out, const Ex *x, const Loop *lp, const Load *ld)
 {
     const Func *f = x->f;
+    const char *ovar = x->ovar[lp - f->loops];
     if (ld->param == LOAD_INDEX) {
-        func_put_affine(out, &ld->at, lp->var, lp->ovar, f->size, "*");
+        func_put_affine(out, &ld->at, lp->var, ovar, f->size, "*");
         return;
     }
     if (ld->param < 0) { /* a state of an earlier recurrence, or the sums per step */
@@ -1180,33 +1197,29 @@ static void put_load(Buf *out, const Ex *x, const Loop *lp, const Load *ld)
         at.k += from->per_step ? from->olo.k : 0;
         buf_printf(out, "%s[", from->per_step ? x->name[f->input[from->slot]] :
                                                 from->state_name[t->state]);
-        func_put_affine(out, &at, lp->var, lp->ovar, f->size, "*");
+        func_put_affine(out, &at, lp->var, ovar, f->size, "*");
         buf_puts(out, "]");
         return;
     }
     const Param *pa = &f->params[ld->param];
     Affine at = ld->at;
-    if (pa->rt_size2 >= 0 && at.c[1 + pa->rt_size2]) { /* X[n][m] where a row's size term
-                                                            and the column's are one: flat,
-                                                            as the C has it */
-        buf_printf(out, "%s[", pa->name);
-        func_put_affine(out, &at, lp->var, lp->ovar, f->size, "*");
-        buf_puts(out, "]");
-        return;
-    }
     if (pa->rt_size2 >= 0) { /* X[n][m] at i m + j: the products are the first index (in a
-                                sum per step, of the outer variable) */
+                                sum per step, of the outer variable); a term m is the row's
+                                (X[i + 1][j]) unless the column counts down from it, or is a
+                                number below 0 without it (X[i][m - 1 - j]) */
         int s = pa->rt_size2;
         Affine row;
         memset(&row, 0, sizeof row);
         row.c[0] = at.cv[s];
         row.o = at.ov[s];
-        row.k = at.c[1 + s];
-        at.cv[s] = at.ov[s] = at.c[1 + s] = 0;
+        int col_m = at.c[0] < 0 || at.o < 0 || (!at.c[0] && !at.o && at.k < 0);
+        row.k = col_m ? 0 : at.c[1 + s];
+        at.cv[s] = at.ov[s] = 0;
+        at.c[1 + s] = col_m ? at.c[1 + s] : 0;
         buf_printf(out, "%s[", pa->name);
-        func_put_affine(out, &row, lp->var, lp->ovar, f->size, "*");
+        func_put_affine(out, &row, lp->var, ovar, f->size, "*");
         buf_puts(out, "][");
-        func_put_affine(out, &at, lp->var, lp->ovar, f->size, "*");
+        func_put_affine(out, &at, lp->var, ovar, f->size, "*");
         buf_puts(out, "]");
         return;
     }
@@ -1220,7 +1233,7 @@ static void put_load(Buf *out, const Ex *x, const Loop *lp, const Load *ld)
         at.o /= pa->dims[r];
     }
     buf_printf(out, "%s[", pa->name);
-    func_put_affine(out, &at, lp->var, lp->ovar, f->size, "*");
+    func_put_affine(out, &at, lp->var, ovar, f->size, "*");
     buf_puts(out, "]");
     for (int r = 1; r < pa->rank; r++)
         buf_printf(out, "[%lld]", (long long)idx[r]);
@@ -1279,23 +1292,24 @@ static void dot_loop(Ex *x, int l, int adjoint, const char *indent, Buf *out)
     buf_printf(&scope, "%sl%d", x->scope, l);
     buf_printf(&in, "%s    ", indent);
     Ex b;
-    ex_init(&b, body, EXPLAIN_TEXT, count_ops(body) > COLLAPSE_OVER);
+    int collapse = count_ops(body) > COLLAPSE_OVER; /* its edges then carry no partials */
+    ex_init(&b, body, EXPLAIN_TEXT, collapse);
     b.scope = scope.data;
-    if (adjoint && !b.inlined[b.root])
+    if (adjoint && !collapse)
         ex_terms(&b);
     uint32_t st0 = 1 + lp->nload, cap0 = st0 + lp->nstate;
     name_iteration(&b, x, lp, 0);
     t.len = 0;
     buf_printf(&t, "%s over %s = ", lp->product ? "product" : lp->nstate ? "recurrence" : "sum",
                lp->var);
-    func_put_affine(&t, &lp->lo, lp->var, lp->ovar, f->size, "*");
+    func_put_affine(&t, &lp->lo, lp->var, x->ovar[l], f->size, "*");
     buf_puts(&t, "..");
-    func_put_affine(&t, &lp->hi, lp->var, lp->ovar, f->size, "*");
+    func_put_affine(&t, &lp->hi, lp->var, x->ovar[l], f->size, "*");
     if (lp->per_step) {
-        buf_printf(&t, " per %s = ", lp->ovar);
-        func_put_affine(&t, &lp->olo, lp->var, lp->ovar, f->size, "*");
+        buf_printf(&t, " per %s = ", x->ovar[l]);
+        func_put_affine(&t, &lp->olo, lp->var, x->ovar[l], f->size, "*");
         buf_puts(&t, "..");
-        func_put_affine(&t, &lp->ohi, lp->var, lp->ovar, f->size, "*");
+        func_put_affine(&t, &lp->ohi, lp->var, x->ovar[l], f->size, "*");
     }
     buf_printf(out, "%ssubgraph cluster_%s {\n%s    label=", indent, scope.data, indent);
     put_dot_string(out, t.data);
@@ -1304,7 +1318,7 @@ static void dot_loop(Ex *x, int l, int adjoint, const char *indent, Buf *out)
         if (b.body[body->input[s]])
             dot_box(&b, body->input[s], b.name[body->input[s]], in.data, out);
     dot_operations(&b, in.data, out);
-    dot_edges(&b, adjoint, 0, in.data, out);
+    dot_edges(&b, adjoint, collapse, in.data, out);
     buf_printf(out, "%s}\n", indent);
     /* into the loop: an array's box to its loads, a value to its capture, a state's first
      * value to the state */

@@ -2396,9 +2396,9 @@ static void test_kept_other_commands_ask_for_sizes(void **state)
     assert_int_equal(runf(&unrolled, ADGEN_CMD " --explain -D K=1 -D N=1 " OUT "/askstep.expr"),
                      0);
     assert_contains(out, "g = ");
-    assert_contains(out, "\nsum_k[i] = the sum of term over k = 0..K - 1, at each step i = "
-                         "0..N - 1 of the loop that reads it:\none term's sweeps, which each step "
-                         "runs seeded with dh/dsum_k[i]");
+    assert_contains(out, "\nsum_k[i] = the sum of term over k = 0..K - 1, for each i = "
+                         "0..N - 1:\none term's sweeps, which each step runs seeded with "
+                         "dh/dsum_k[i]");
     assert_contains(out, "\nterm(k, x[i], mu[k])\n");
     assert_contains(unrolled, "    dt1/dmu[0] = x[0]\n    dt2/dt1 = exp(t1)\n    dh/dt2 = 1/t2\n");
     assert_contains(out, "    dt1/dmu[k] = x[i]\n    dterm/dt1 = exp(t1)\n");
@@ -2416,6 +2416,33 @@ static void test_kept_other_commands_ask_for_sizes(void **state)
         assert_contains(out, "[label=\"per step\"];");
         free(out);
     }
+    /* a callee's i in the caller's loop over i: the outer one is i_; a dropped sum per step's
+     * load and a load the term does not read are not the term's arguments; X[N][M]'s
+     * elements as the source writes them; a term of more than 40 operations drawn collapsed
+     * with its partials (it crashed) */
+    spit(OUT "/askmore.expr",
+         "dev(v[m], c) = sum(i = 0..m-1, (v[i] - c)^2)\n"
+         "callin(x[n]) = sum(i = 0..n-1, sqrt(1 + dev(x, x[i])))\n"
+         "sm5(a; w[P], y[T]) {\n    for t = 0..T-1 {\n        v[t] = sum(q = 0..P-1, w[q]*y[t])\n"
+         "        g[t] = sin(a*y[t])\n    }\n    return sum(t = 0..T-1, g[t])\n}\n"
+         "m29(w[M]; X[N][M]) = sum(i = 0..N-2, sin(sum(j = 0..M-2, w[j]*(X[i+1][j+1] - X[i][j]))))\n"
+         "m30(w[M]; X[N][M]) = sum(i = 0..N-1, sin(sum(j = 0..M-1, w[j]*X[i][M-1-j])))\n"
+         "big(mu[K]) = sum(k = 0..K-1, sin(2*mu[k]) + sin(3*mu[k]) + sin(4*mu[k]) + sin(5*mu[k]) +\n"
+         "    sin(6*mu[k]) + sin(7*mu[k]) + sin(8*mu[k]) + sin(9*mu[k]) + sin(10*mu[k]) +\n"
+         "    sin(11*mu[k]) + sin(12*mu[k]) + sin(13*mu[k]) + sin(14*mu[k]) + sin(15*mu[k]))\n");
+    assert_int_equal(runf(&out, ADGEN_CMD " --explain " OUT "/askmore.expr 2>&1"), 0);
+    assert_contains(out, "\nsum_i[i_] = the sum of term over i = 0..n - 1, for each i_ = 0..n - 1:");
+    assert_contains(out, "\nterm(i, x[i], x[i_])\n");
+    assert_contains(out, "\nterm(t, y[t])\n");
+    assert_contains(out, "\nterm(j, w[j], X[i + 1][j + 1], X[i][j])\n");
+    assert_contains(out, "\nterm(j, w[j], X[i][-j + M - 1])\n");
+    free(out);
+    assert_int_equal(runf(&out, ADGEN_CMD " --dot=adjoint " OUT "/askmore.expr > " OUT
+                                "/askmore.dot && dot -Tplain " OUT "/askmore.dot >/dev/null && cat "
+                                OUT "/askmore.dot"), 0);
+    assert_contains(out, "label=\"sum over i = 0..n - 1 per i_ = 0..n - 1\"");
+    assert_contains(out, "label=\"sum over k = 0..K - 1\"");
+    free(out);
 }
 
 /* --report counts a kept loop by the iteration: Rosenbrock's sum over 0..n-2 is one line,
