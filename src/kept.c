@@ -579,17 +579,19 @@ NodeId kept_node(Lower *L, const Dag *dag, NodeId node)
  * it: a value it computed that changes with the step (not one it captured: a call's
  * argument), its variable, an array of its values, or a map the reduction is written in the
  * loop of (another map's elements are functions of their own index: the reduction lowers its
- * iterations again). */
-static int in_iteration(Lower *L, const Binding *b, Loc at)
+ * iterations again). `inner`: in a sum per step's iteration, of that iteration itself, not
+ * of the outer one's (its variable and values). */
+static int in_iteration(Lower *L, const Binding *b, Loc at, int inner)
 {
     switch (b->kind) {
     case B_SCALAR: {
-        if (!b->node || b->dag == &L->f->dag)
+        if (!b->node || b->dag == &L->f->dag || (inner && b->dag == &L->kept->outer->dag))
             return 0;
         const Kept *k = b->dag == &L->kept->dag ? L->kept : hoisted_from(L, b->dag);
         return !k || (!captured(k, b->node) && !step_invariant(k, b->node));
     }
-    case B_LOOP: case B_SIZE: return b->aff.c[0] != 0 || b->aff.o != 0; /* o: in a sum per step */
+    case B_LOOP: case B_SIZE: /* o: the outer variable, in a sum per step */
+        return b->aff.c[0] != 0 || (!inner && b->aff.o != 0);
     case B_CONST: return 0;
     case B_ARRAY: {
         const Array *a = b->array;
@@ -612,7 +614,7 @@ enum { MAX_BOUND = 16 }; /* reductions inside a sum that reads_iteration looks i
  * crowded expressions count as reading it. *why gets the first binding found that does; the
  * reduction is written at `at`. */
 static int reads_iteration(Lower *L, const Ast *e, const char **bound, int nbound, int depth,
-                           const Binding **why, Loc at)
+                           const Binding **why, Loc at, int inner)
 {
     enum { MAX_DEPTH = 200 };
     if (!e)
@@ -623,7 +625,7 @@ static int reads_iteration(Lower *L, const Ast *e, const char **bound, int nboun
     for (int i = 0; named && i < nbound; i++)
         named = bound[i] != e->name;
     Binding *b = named ? scope_lookup(&L->scope, e->name, lower_frame(L)) : NULL;
-    if (b && in_iteration(L, b, at)) {
+    if (b && in_iteration(L, b, at, inner)) {
         *why = b;
         return 1;
     }
@@ -631,20 +633,20 @@ static int reads_iteration(Lower *L, const Ast *e, const char **bound, int nboun
         e->args && e->args->kind == A_RANGE) {
         const Ast *range = e->args;
         if (nbound == MAX_BOUND ||
-            reads_iteration(L, range->lhs, bound, nbound, depth + 1, why, at) ||
-            reads_iteration(L, range->rhs, bound, nbound, depth + 1, why, at))
+            reads_iteration(L, range->lhs, bound, nbound, depth + 1, why, at, inner) ||
+            reads_iteration(L, range->rhs, bound, nbound, depth + 1, why, at, inner))
             return 1;
         bound[nbound] = range->name;
         for (const Ast *a = range->next; a; a = a->next)
-            if (reads_iteration(L, a, bound, nbound + 1, depth + 1, why, at))
+            if (reads_iteration(L, a, bound, nbound + 1, depth + 1, why, at, inner))
                 return 1;
         return 0;
     }
-    if (reads_iteration(L, e->lhs, bound, nbound, depth + 1, why, at) ||
-        reads_iteration(L, e->rhs, bound, nbound, depth + 1, why, at))
+    if (reads_iteration(L, e->lhs, bound, nbound, depth + 1, why, at, inner) ||
+        reads_iteration(L, e->rhs, bound, nbound, depth + 1, why, at, inner))
         return 1;
     for (const Ast *a = e->args; a; a = a->next)
-        if (reads_iteration(L, a, bound, nbound, depth + 1, why, at))
+        if (reads_iteration(L, a, bound, nbound, depth + 1, why, at, inner))
             return 1;
     return 0;
 }
@@ -787,6 +789,46 @@ static NodeId per_step_sum(Lower *L, const Ast *range, Ast *body, const Affine *
     return kept_load(L, -traj, &at);
 }
 
+/* In a sum per step's iteration, a sum over a run-time range that reads the outer iteration's
+ * values but none of this one's (a softmax's normaliser sum(l = 0..n-1, exp(q[i]*k[l]))
+ * inside the sum over j in the loop over i): a sum per step of the outer loop, lowered there
+ * (the outer variable bound as that loop's again), which this iteration loads at its step. */
+static NodeId outer_step_sum(Lower *L, const Ast *range, Ast *body, const Affine *lo,
+                             const Affine *hi)
+{
+    Kept *inner = L->kept, *outer = inner->outer;
+    uint32_t mark = L->scope.len, len = outer->dag.len;
+    Affine *saved = xrealloc(NULL, ((size_t)mark + 1) * sizeof *saved);
+    for (uint32_t b = 0; b < mark; b++) {
+        Binding *bd = &L->scope.v[b];
+        saved[b] = bd->aff;
+        if (bd->kind == B_LOOP && bd->aff.o) {
+            bd->aff.c[0] = bd->aff.o;
+            bd->aff.o = 0;
+        }
+    }
+    Affine olo = *lo, ohi = *hi;
+    olo.c[0] = olo.o, ohi.c[0] = ohi.o;
+    olo.o = ohi.o = 0;
+    L->kept = outer;
+    L->scope.dag = L->d = &outer->dag;
+    NodeId g = per_step_sum(L, range, body, &olo, &ohi);
+    for (uint32_t b = 0; b < mark; b++)
+        L->scope.v[b].aff = saved[b];
+    free(saved);
+    L->kept = inner;
+    L->scope.dag = L->d = &inner->dag;
+    if (!g)
+        return 0;
+    if (outer->dag.len > len) { /* the outer iteration's nodes built here, by node */
+        inner->from_outer = xrealloc(inner->from_outer,
+                                     ((size_t)outer->dag.len + 1) * sizeof *inner->from_outer);
+        memset(inner->from_outer + len + 1, 0,
+               ((size_t)outer->dag.len - len) * sizeof *inner->from_outer);
+    }
+    return from_outer(L, g);
+}
+
 /* A reduction over a run-time range met inside a kept loop's iteration: when it reads nothing
  * of the iteration (a normalisation, sum(j = 0..n-1, exp(z[j])), or a call's sum over a whole
  * array), it is kept as a loop of the function before the outer one, which captures its
@@ -796,12 +838,15 @@ static NodeId hoisted(Lower *L, Ast *e, const Ast *range, Ast *body, const Affin
 {
     const char *bound[MAX_BOUND] = {range->name};
     const Binding *why = NULL;
-    int reads = reads_iteration(L, body, bound, 1, 0, &why, e->loc);
+    int reads = reads_iteration(L, body, bound, 1, 0, &why, e->loc, 0);
     int moves = lo->c[0] || hi->c[0]; /* the range changes with the step: sum(j = 0..i, ...) */
     if ((reads || moves) && is_sum && !L->nhoist && !L->kept->outer)
         return per_step_sum(L, range, body, lo, hi);
     if (reads && L->kept->outer && L->kept->lazy)
         return deep_slot(L);
+    if (reads && is_sum && L->kept->outer && !lo->c[0] && !hi->c[0] &&
+        !reads_iteration(L, body, bound, 1, 0, &why, e->loc, 1))
+        return outer_step_sum(L, range, body, lo, hi);
     if (reads && L->kept->outer) {
         Buf t = {0};
         why_nested(lo, hi, why, &t);

@@ -582,6 +582,14 @@ static const Model models[] = {
              "    return x[T]\n"
              "}\n",
      "want_v = 1;", 1, 1, 1, 1},
+    {"att", "# a softmax's normaliser written inside the sum over j it divides, reading the\n"
+            "# outer step (i) but not j: a sum per step of the loop over i\n"
+            "att(q[n], k[n]; v[n]) =\n"
+            "    sum(i = 0..n-1, sin(q[i] + sum(j = 0..n-1, v[j]*exp(q[i]*k[j]) / sum(l = 0..n-1, exp(q[i]*k[l])))))\n",
+     "want_v = 0;", 1, 1, 1, 1},
+    {"cumsoft", "# the same over ranges that move with the step: j = 0..i, normalised over l = 0..i\n"
+                "cumsoft(x[n]; w) = sum(i = 0..n-1, log(1 + sum(j = 0..i, w^2*x[j]^2 / sum(l = 0..i, exp(x[l] - x[i])))))\n",
+     "want_v = 0;", 1, 1, 1, 1},
     {"callin", "# a call whose kept sum reads a value of the kept loop it is called in\n"
                "dev(v[m], c) = sum(i = 0..m-1, (v[i] - c)^2)\n"
                "callin(x[n]) = sum(i = 0..n-1, sqrt(1 + dev(x, x[i])))\n",
