@@ -25,7 +25,7 @@ enum {
     CV_CALL_ARRAY, CV_INLINE, CV_VECTOR_CALL, CV_VECTOR, CV_EMPTY_RANGE, CV_SIZE_NUMBER, CV_RUNTIME_SIZE,
     CV_TRAJECTORY, CV_REC_HVP, CV_REC_DATA, CV_KEPT_PROD, CV_CALL_RUNTIME, CV_CALL_MAP,
     CV_ITER_VECTOR_CALL, CV_KEPT_READS_KEPT, CV_HOIST_LOCAL, CV_MAP_TWICE, CV_DIRECTIONS,
-    CV_PER_STEP, CV_MOVING, CV_TWO_SIZES, CV_FIXED
+    CV_PER_STEP, CV_MOVING, CV_OUTER_STEP, CV_TWO_SIZES, CV_FIXED
 };
 
 static const char *const coverage_fixed[CV_FIXED] = {
@@ -64,6 +64,7 @@ static const char *const coverage_fixed[CV_FIXED] = {
     [CV_DIRECTIONS] = "kept Jacobians and Hessians in one pass along their directions",
     [CV_PER_STEP] = "sums per step (a kept sum inside a kept loop, reading it)",
     [CV_MOVING] = "sums per step over ranges moving with the step (0..i)",
+    [CV_OUTER_STEP] = "sums of the outer step inside sums per step",
     [CV_TWO_SIZES] = "arrays of two run-time sizes (W[n][nw])",
 };
 
@@ -367,8 +368,13 @@ static void coverage_count(Coverage *cv, const char *text, const Program *prog)
         has[CV_TRAJECTORY] |= f->ntraj > 0;
         has[CV_DIRECTIONS] |= func_directions(f) > 0;
         has[CV_PER_STEP] |= func_per_step(f);
-        for (int l = 0; l < f->nloops; l++)
+        for (int l = 0; l < f->nloops; l++) {
             has[CV_MOVING] |= f->loops[l].lo.o != 0 || f->loops[l].hi.o != 0;
+            for (uint32_t d = 0; f->loops[l].per_step && d < f->loops[l].nload; d++) {
+                const Load *ld = &f->loops[l].load[d]; /* another sum per step's sums */
+                has[CV_OUTER_STEP] |= load_traj(ld) && f->loops[f->traj[-1 - ld->param].loop].per_step;
+            }
+        }
         for (int p = 0; p < f->nparams; p++)
             has[CV_TWO_SIZES] |= f->params[p].rt_size2 >= 0;
         for (int s = 0; s < f->nsizes; s++)

@@ -1004,12 +1004,16 @@ static inline void gen_kept_program(Buf *out, uint64_t seed, GenKept *k)
     Rng moved = {seed * 3266489917u + 5};
     int range = k->step && rng_chance(&moved, 50) ? 1 + (int)rng_below(&moved, 4) : 0;
     k->moving = range != 0;
+    /* a normaliser of the outer step inside the sum over j (drawn apart again) */
+    Rng normed = {seed * 2246822519u + 11};
+    const char *norm = k->step && rng_chance(&normed, 40) ? " / (1 + sum(l = 0..n-1, "
+                                                           "exp(0.3*tanh(x[i]*y[l]))))" : "";
     if (k->step == 1) {
         static const char *const in_step[] = {"x[i]", "x[j]", "y[j]", "q", "a", "x[i-j]"};
         buf_printf(out, "    s8 = sum(i = 0..n-1, y[i]*log(1 + sum(j = %s, exp(0.5*tanh(x[i] - ",
                    ranges[range]);
         gen_kept_expr(&stepped, out, in_step, range == 1 ? 6 : 5, "j", 2);
-        buf_printf(out, ")))))\n");
+        buf_printf(out, "))%s)))\n", norm);
     } else if (k->step == 2) {
         static const char *const in_local[] = {"x[i]", "y[i]", "p[1]"};
         static const char *const in_step[] = {"u8", "x[j]", "y[j]", "p[0]", "x[i-j]"};
@@ -1017,7 +1021,7 @@ static inline void gen_kept_program(Buf *out, uint64_t seed, GenKept *k)
         gen_kept_expr(&stepped, out, in_local, 3, "i", 2);
         buf_printf(out, ")\n        h8[i] = tanh(0.1*sum(j = %s, u8*", ranges[range]);
         gen_kept_expr(&stepped, out, in_step, range == 1 ? 5 : 4, "j", 2);
-        buf_printf(out, "))\n    }\n    s8 = sum(i = 0..n-1, h8[i]*x[i])\n");
+        buf_printf(out, "%s))\n    }\n    s8 = sum(i = 0..n-1, h8[i]*x[i])\n", norm);
     }
     if (k->matrix) {
         static const char *const in_row[] = {"W[i][j]", "x[i]", "p[0]", "q", "y[i]"};
