@@ -558,6 +558,17 @@ static const Model models[] = {
      "want_v = -0.5 * (p_b[0] * p_b[0] + p_b[1] * p_b[1] + p_b[2] * p_b[2]);\n"
      "            for (int k = 0; k < 3; k++)\n"
      "                want_g_b[k] = -p_b[k], want_hv_b[k] = -d_b[k];", 1, 1, 1, 1},
+    {"cox2", "# Cox's partial likelihood with its risk sets a recurrence's running total from the\n"
+             "# end (README), read at every step after it\n"
+             "cox2(b[3]; X[N][3], d[N]) {\n"
+             "    for i = 0..N-1 { eta[i] = sum(k = 0..2, b[k]*X[i][k]) }\n"
+             "    r[0] = 0\n"
+             "    for k = 0..N-1 { r[k+1] = r[k] + exp(eta[N-1-k]) }\n"
+             "    return sum(i = 0..N-1, d[i]*(eta[i] - log(r[N-i]))) - 0.5*sum(k = 0..2, b[k]^2)\n"
+             "}\n",
+     "want_v = -0.5 * (p_b[0] * p_b[0] + p_b[1] * p_b[1] + p_b[2] * p_b[2]);\n"
+     "            for (int k = 0; k < 3; k++)\n"
+     "                want_g_b[k] = -p_b[k], want_hv_b[k] = -d_b[k];", 1, 1, 1, 0},
     {"pairs", "# pairs i < j: a range that starts after the step and is empty at the last one\n"
              "pairs(x[n]) = sum(i = 0..n-1, sum(j = i+1..n-1, 1/(1 + (x[i] - x[j])^2)))\n",
      "want_v = 0;", 1, 1, 1, 1},
