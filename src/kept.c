@@ -656,7 +656,7 @@ static int reads_iteration(Lower *L, const Ast *e, const char **bound, int nboun
 static void why_nested(const Affine *lo, const Affine *hi, const Binding *b, Buf *t)
 {
     buf_putn(t, "", 0);
-    if (lo->c[0] || hi->c[0]) {
+    if (lo->c[0] || hi->c[0] || lo->o || hi->o) {
         buf_puts(t, " (its range changes with the step)");
         return;
     }
@@ -840,6 +840,7 @@ static NodeId hoisted(Lower *L, Ast *e, const Ast *range, Ast *body, const Affin
     const Binding *why = NULL;
     int reads = reads_iteration(L, body, bound, 1, 0, &why, e->loc, 0);
     int moves = lo->c[0] || hi->c[0]; /* the range changes with the step: sum(j = 0..i, ...) */
+    reads |= lo->o || hi->o; /* in a sum per step's, with the outer step: sum(l = 0..i, ...) */
     if ((reads || moves) && is_sum && !L->nhoist && !L->kept->outer)
         return per_step_sum(L, range, body, lo, hi);
     if (reads && L->kept->outer && L->kept->lazy)

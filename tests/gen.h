@@ -1004,10 +1004,13 @@ static inline void gen_kept_program(Buf *out, uint64_t seed, GenKept *k)
     Rng moved = {seed * 3266489917u + 5};
     int range = k->step && rng_chance(&moved, 50) ? 1 + (int)rng_below(&moved, 4) : 0;
     k->moving = range != 0;
-    /* a normaliser of the outer step inside the sum over j (drawn apart again) */
+    /* a normaliser of the outer step inside the sum over j, over 0..n-1 or a range that
+     * moves with the outer step (drawn apart again) */
     Rng normed = {seed * 2246822519u + 11};
-    const char *norm = k->step && rng_chance(&normed, 40) ? " / (1 + sum(l = 0..n-1, "
-                                                           "exp(0.3*tanh(x[i]*y[l]))))" : "";
+    static const char *const norms[] = {
+        " / (1 + sum(l = 0..n-1, exp(0.3*tanh(x[i]*y[l]))))",
+        " / (1 + sum(l = 0..i, exp(0.3*tanh(x[i]*y[l]))))", " / (1 + sum(l = i..n-1, y[l]^2))"};
+    const char *norm = k->step && rng_chance(&normed, 40) ? norms[rng_below(&normed, 3)] : "";
     if (k->step == 1) {
         static const char *const in_step[] = {"x[i]", "x[j]", "y[j]", "q", "a", "x[i-j]"};
         buf_printf(out, "    s8 = sum(i = 0..n-1, y[i]*log(1 + sum(j = %s, exp(0.5*tanh(x[i] - ",

@@ -601,6 +601,20 @@ static const Model models[] = {
     {"cumsoft", "# the same over ranges that move with the step: j = 0..i, normalised over l = 0..i\n"
                 "cumsoft(x[n]; w) = sum(i = 0..n-1, log(1 + sum(j = 0..i, w^2*x[j]^2 / sum(l = 0..i, exp(x[l] - x[i])))))\n",
      "want_v = 0;", 1, 1, 1, 1},
+    {"normmove", "# normalisers that read the outer step only through their range (l = 0..i,\n"
+                 "# l = i..n-1: they were taken out of both loops)\n"
+                 "normmove(x[n]) = sum(i = 0..n-1, sum(j = 0..n-1, x[j] / sum(l = 0..i, x[l]^2 + 1))) +\n"
+                 "    sum(i = 0..n-1, sum(j = 0..i, x[j] / sum(l = i..n-1, x[l]^2 + 1)))\n",
+     "want_v = 0;", 1, 1, 1, 1},
+    {"recmove", "# a recurrence's step whose sum per step holds a normaliser over the past data\n"
+                "recmove(a, c[P]; u[T]) {\n"
+                "    x[0] = 1\n"
+                "    for t = 0..T-1 {\n"
+                "        x[t+1] = x[t] + 0.1*sin(a*x[t])*sum(j = 0..P-1, c[j]*u[t] / sum(l = 0..t, exp(u[l])))\n"
+                "    }\n"
+                "    return x[T]\n"
+                "}\n",
+     "want_v = 1;", 1, 1, 1, 1},
     {"callin", "# a call whose kept sum reads a value of the kept loop it is called in\n"
                "dev(v[m], c) = sum(i = 0..m-1, (v[i] - c)^2)\n"
                "callin(x[n]) = sum(i = 0..n-1, sqrt(1 + dev(x, x[i])))\n",
