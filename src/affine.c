@@ -257,6 +257,14 @@ static int aff_nonneg_in(const Kept *k, const Affine *e)
     return aff_nonneg_given(e, &g) || (k->ovar && aff_nonneg_given(e, &go));
 }
 
+/* "lo..hi" as the source writes it, for an error. */
+static void put_span(Buf *t, const Lower *L, const Affine *lo, const Affine *hi)
+{
+    affine_put(t, L, lo);
+    buf_puts(t, "..");
+    affine_put(t, L, hi);
+}
+
 /* Whether e >= 0 for all sizes >= 0 with g[0] >= 0 and g[1] >= 0 (all in the sizes only): by
  * Farkas' lemma, when e - l0 g[0] - l1 g[1] has no negative coefficient for some l0, l1 >= 0.
  * Those (l0, l1) are a polygon in the quadrant, which when not empty has a corner where two of
@@ -397,13 +405,9 @@ static int moving_in_range(Lower *L, const Affine *v, const Affine *lo, const Af
     moving_vertex(k, v, bad, &at, &scale, c);
     Buf t = {0};
     buf_printf(&t, "%s = ", k->var);
-    affine_put(&t, L, &k->lo);
-    buf_puts(&t, "..");
-    affine_put(&t, L, &k->hi);
+    put_span(&t, L, &k->lo, &k->hi);
     buf_printf(&t, " and %s = ", k->ovar);
-    affine_put(&t, L, &k->olo);
-    buf_puts(&t, "..");
-    affine_put(&t, L, &k->ohi);
+    put_span(&t, L, &k->olo, &k->ohi);
     if (found) {
         buf_printf(&t, " make it %lld at %s = %lld, %s = %lld when ", (long long)point[2],
                    k->ovar, (long long)point[0], k->var, (long long)point[1]);
@@ -429,9 +433,7 @@ static int moving_in_range(Lower *L, const Affine *v, const Affine *lo, const Af
         buf_puts(&t, ", outside ");
     }
     if (!found) {
-        affine_put(&t, L, lo);
-        buf_puts(&t, "..");
-        affine_put(&t, L, hi);
+        put_span(&t, L, lo, hi);
     }
     diag_error(L->diag, loc, "%s may be out of bounds for some sizes: %s", what, t.data);
     buf_free(&t);
@@ -460,26 +462,18 @@ int affine_in_range(Lower *L, const Affine *v, const Affine *lo, const Affine *h
         Buf t = {0};
         if (v->c[0] || !v->o) {
             buf_printf(&t, "%s = ", k->var);
-            affine_put(&t, L, &k->lo);
-            buf_puts(&t, "..");
-            affine_put(&t, L, &k->hi);
+            put_span(&t, L, &k->lo, &k->hi);
         }
         if (v->o) {
             buf_printf(&t, "%s%s = ", v->c[0] ? " and " : "", k->ovar);
-            affine_put(&t, L, &k->olo);
-            buf_puts(&t, "..");
-            affine_put(&t, L, &k->ohi);
+            put_span(&t, L, &k->olo, &k->ohi);
             ends[0] = aff_at_outer(&ends[0], &k->olo);
             ends[1] = aff_at_outer(&ends[1], &k->ohi);
         }
         buf_puts(&t, v->c[0] && v->o ? " make it " : " makes it ");
-        affine_put(&t, L, &ends[0]);
-        buf_puts(&t, "..");
-        affine_put(&t, L, &ends[1]);
+        put_span(&t, L, &ends[0], &ends[1]);
         buf_puts(&t, ", outside ");
-        affine_put(&t, L, lo);
-        buf_puts(&t, "..");
-        affine_put(&t, L, hi);
+        put_span(&t, L, lo, hi);
         diag_error(L->diag, loc, "%s may be out of bounds for some sizes: %s", what, t.data);
         buf_free(&t);
         return 0;
