@@ -304,7 +304,7 @@ static int aff_nonneg_given2(const Affine *e, const Affine g[2])
 /* In a sum per step whose range moves with the outer variable t (j = lo(t)..hi(t) for t =
  * olo..ohi, sum(j = 0..i, ...)), v(t, j) is linear, so it stays within bounds when it does at
  * each vertex of the polygon the range fills. Vertex w: 0..3 the corner at outer end w % 2
- * and inner end w / 2, under the condition that the outer range or that inner one is not
+ * and inner end w / 2, under the conditions that the outer range and that inner one are not
  * empty; 4 where the inner range closes (lo(t) = hi(t)), when t is within the outer range,
  * everything times the closing's step s to stay in the integers. Gives v's value there times
  * *scale, and the two conditions (each >= 0); 0 when there is no such vertex (a range whose
@@ -335,8 +335,7 @@ static int moving_vertex(const Kept *k, const Affine *v, int w, Affine *at, int6
     return 1;
 }
 
-/* Whether lo <= at / s <= hi for all sizes that make c[0] >= 0 or c[1] >= 0 (or, weaker
- * than both, their sum). */
+/* Whether lo <= at / s <= hi for all sizes that make c[0] >= 0 and c[1] >= 0. */
 static int vertex_in_range(const Affine *at, int64_t s, const Affine *lo, const Affine *hi,
                            const Affine c[2])
 {
@@ -432,9 +431,8 @@ static int moving_in_range(Lower *L, const Affine *v, const Affine *lo, const Af
         affine_put(&t, L, &j);
         buf_puts(&t, ", outside ");
     }
-    if (!found) {
+    if (!found)
         put_span(&t, L, lo, hi);
-    }
     diag_error(L->diag, loc, "%s may be out of bounds for some sizes: %s", what, t.data);
     buf_free(&t);
     return 0;
