@@ -601,6 +601,8 @@ static int in_iteration(Lower *L, const Binding *b, Loc at, int inner)
             return b->dag != &L->f->dag;
         if (a->state && L->kept->rec == a->map)
             return 1;
+        if (inner && a->state && L->kept->outer->rec == a->map)
+            return 0; /* the outer recurrence's state (refused there, with the way round) */
         return at.begin >= a->map->loc.begin && at.end <= a->map->loc.end;
     }
     }

@@ -2014,6 +2014,16 @@ static void test_kept_state_sum_given_size(void **state)
          "    return bad;\n}\n");
     /* P given to both (the kept one through its options), T kept in one */
     kept_beside_unrolled("pf", "grad,hvp -D P=3", "T=5");
+    /* the state read by a normaliser inside the step's sum per step: the same way round */
+    spit(OUT "/pfn.expr", "pfn(a, c[P]; u[T]) {\n    x[0] = 1\n    for t = 0..T-1 {\n"
+                          "        x[t+1] = x[t] + 0.1*sum(j = 0..P-1, c[j]*exp(u[t]*c[j]) / "
+                          "sum(l = 0..P-1, exp(x[t]*c[l])))\n    }\n    return x[T]\n}\n");
+    assert_int_equal(runf(&out, ADGEN_CMD " " OUT "/pfn.expr -o " OUT "/pfn.c 2>&1"), 1);
+    assert_contains(out, "reads its state 'x': not supported yet");
+    assert_contains(out, "give the sum's size with -D P=... to unroll it in the step");
+    free(out);
+    assert_int_equal(runf(&out, ADGEN_CMD " -D P=3 " OUT "/pfn.expr -o " OUT "/pfn.c 2>&1"), 0);
+    free(out);
 }
 
 /* An array of two run-time sizes: a Jacobian or Hessian of it differentiated is refused
