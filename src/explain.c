@@ -1177,6 +1177,40 @@ static void dot_edges(Ex *x, int adjoint, int collapse, const char *indent, Buf 
     free(list);
 }
 
+/* An index as the source would write it: its terms that add first, then those that subtract
+ * (i - j, m - 1 - j where func_put_affine prints -j + i). */
+static void put_index(Buf *out, const Affine *a, const char *var, const char *ovar,
+                      const char *const *size)
+{
+    Affine add = *a, sub;
+    memset(&sub, 0, sizeof sub);
+    int adds = add.k > 0 || add.c[0] > 0 || add.o > 0;
+    sub.k = add.k < 0 ? -add.k : 0, add.k = add.k < 0 ? 0 : add.k;
+    sub.o = add.o < 0 ? -add.o : 0, add.o = add.o < 0 ? 0 : add.o;
+    for (int j = 0; j <= MAX_SIZES; j++) {
+        adds |= add.c[j] > 0;
+        sub.c[j] = add.c[j] < 0 ? -add.c[j] : 0, add.c[j] = add.c[j] < 0 ? 0 : add.c[j];
+    }
+    for (int j = 0; j < MAX_SIZES; j++) {
+        adds |= add.cv[j] > 0 || add.ov[j] > 0;
+        sub.cv[j] = add.cv[j] < 0 ? -add.cv[j] : 0, add.cv[j] = add.cv[j] < 0 ? 0 : add.cv[j];
+        sub.ov[j] = add.ov[j] < 0 ? -add.ov[j] : 0, add.ov[j] = add.ov[j] < 0 ? 0 : add.ov[j];
+    }
+    if (!adds) {
+        func_put_affine(out, a, var, ovar, size, "*");
+        return;
+    }
+    func_put_affine(out, &add, var, ovar, size, "*");
+    Buf t = {0};
+    func_put_affine(&t, &sub, var, ovar, size, "*");
+    if (strcmp(t.data, "0") != 0) { /* sub's terms are positive, joined by + */
+        buf_puts(out, " - ");
+        for (const char *c = t.data; *c; c++)
+            buf_putn(out, *c == '+' ? "-" : c, 1);
+    }
+    buf_free(&t);
+}
+
 /* An element a kept loop reads, as the source writes it: X[i][0], x[i + 1]; in a sum per
  * step, the outer variable read as a number (i), and a step's sum as its name in x at that
  * step (sum_k[i]). */
@@ -1185,7 +1219,7 @@ static void put_load(Buf *out, const Ex *x, const Loop *lp, const Load *ld)
     const Func *f = x->f;
     const char *ovar = x->ovar[lp - f->loops];
     if (ld->param == LOAD_INDEX) {
-        func_put_affine(out, &ld->at, lp->var, ovar, f->size, "*");
+        put_index(out, &ld->at, lp->var, ovar, f->size);
         return;
     }
     if (ld->param < 0) { /* a state of an earlier recurrence, or the sums per step */
@@ -1197,7 +1231,7 @@ static void put_load(Buf *out, const Ex *x, const Loop *lp, const Load *ld)
         at.k += from->per_step ? from->olo.k : 0;
         buf_printf(out, "%s[", from->per_step ? x->name[f->input[from->slot]] :
                                                 from->state_name[t->state]);
-        func_put_affine(out, &at, lp->var, ovar, f->size, "*");
+        put_index(out, &at, lp->var, ovar, f->size);
         buf_puts(out, "]");
         return;
     }
@@ -1217,9 +1251,9 @@ static void put_load(Buf *out, const Ex *x, const Loop *lp, const Load *ld)
         at.cv[s] = at.ov[s] = 0;
         at.c[1 + s] = col_m ? at.c[1 + s] : 0;
         buf_printf(out, "%s[", pa->name);
-        func_put_affine(out, &row, lp->var, ovar, f->size, "*");
+        put_index(out, &row, lp->var, ovar, f->size);
         buf_puts(out, "][");
-        func_put_affine(out, &at, lp->var, ovar, f->size, "*");
+        put_index(out, &at, lp->var, ovar, f->size);
         buf_puts(out, "]");
         return;
     }
@@ -1233,7 +1267,7 @@ static void put_load(Buf *out, const Ex *x, const Loop *lp, const Load *ld)
         at.o /= pa->dims[r];
     }
     buf_printf(out, "%s[", pa->name);
-    func_put_affine(out, &at, lp->var, ovar, f->size, "*");
+    put_index(out, &at, lp->var, ovar, f->size);
     buf_puts(out, "]");
     for (int r = 1; r < pa->rank; r++)
         buf_printf(out, "[%lld]", (long long)idx[r]);

@@ -2478,7 +2478,7 @@ static void test_kept_other_commands_ask_for_sizes(void **state)
     assert_contains(out, "\nterm(i, x[i], x[i_])\n");
     assert_contains(out, "\nterm(t, y[t])\n");
     assert_contains(out, "\nterm(j, w[j], X[i + 1][j + 1], X[i][j])\n");
-    assert_contains(out, "\nterm(j, w[j], X[i][-j + M - 1])\n");
+    assert_contains(out, "\nterm(j, w[j], X[i][M - j - 1])\n");
     free(out);
     assert_int_equal(runf(&out, ADGEN_CMD " --dot=adjoint " OUT "/askmore.expr > " OUT
                                 "/askmore.dot && dot -Tplain " OUT "/askmore.dot >/dev/null && cat "
