@@ -96,6 +96,37 @@ static Affine outer_affine(const Affine *a)
     return r;
 }
 
+/* outer_affine undone: the outer variable as the kept loop's again. */
+static Affine inner_affine(const Affine *a)
+{
+    Affine r = *a;
+    r.c[0] = r.o;
+    r.o = 0;
+    return r;
+}
+
+/* The loop variables of the scope's first mark bindings rebound: to the outer variable
+ * (`out`: lowering a sum per step) or back to the kept loop's (lowering a sum of the outer
+ * step there); their bindings before, for restore_loops. */
+static Affine *rebind_loops(Lower *L, uint32_t mark, int out)
+{
+    Affine *saved = xrealloc(NULL, ((size_t)mark + 1) * sizeof *saved);
+    for (uint32_t b = 0; b < mark; b++) {
+        Binding *bd = &L->scope.v[b];
+        saved[b] = bd->aff;
+        if (bd->kind == B_LOOP && (out ? bd->aff.c[0] : bd->aff.o))
+            bd->aff = out ? outer_affine(&bd->aff) : inner_affine(&bd->aff);
+    }
+    return saved;
+}
+
+static void restore_loops(Lower *L, Affine *saved, uint32_t mark)
+{
+    for (uint32_t b = 0; b < mark; b++)
+        L->scope.v[b].aff = saved[b];
+    free(saved);
+}
+
 static void kept_begin(Lower *L, Kept *k, const Affine *lo, const Affine *hi, const char *var)
 {
     memset(k, 0, sizeof *k);
@@ -715,13 +746,7 @@ static NodeId per_step_sum(Lower *L, const Ast *range, Ast *body, const Affine *
     if (!lower_enter(L, range->loc))
         return 0;
     uint32_t mark = L->scope.len;
-    Affine *saved = xrealloc(NULL, ((size_t)mark + 1) * sizeof *saved);
-    for (uint32_t b = 0; b < mark; b++) {
-        Binding *bd = &L->scope.v[b];
-        saved[b] = bd->aff;
-        if (bd->kind == B_LOOP && bd->aff.c[0])
-            bd->aff = outer_affine(&bd->aff);
-    }
+    Affine *saved = rebind_loops(L, mark, 1);
     Kept k;
     Affine klo = outer_affine(lo), khi = outer_affine(hi);
     kept_begin(L, &k, &klo, &khi, range->name);
@@ -748,9 +773,7 @@ static NodeId per_step_sum(Lower *L, const Ast *range, Ast *body, const Affine *
         g = 0;
     }
     scope_unbind_to(&L->scope, mark);
-    for (uint32_t b = 0; b < mark; b++)
-        L->scope.v[b].aff = saved[b];
-    free(saved);
+    restore_loops(L, saved, mark);
     L->d = &L->f->dag;
     Func *f = L->f;
     int loops = f->nloops;
@@ -800,24 +823,12 @@ static NodeId outer_step_sum(Lower *L, const Ast *range, Ast *body, const Affine
 {
     Kept *inner = L->kept, *outer = inner->outer;
     uint32_t mark = L->scope.len, len = outer->dag.len;
-    Affine *saved = xrealloc(NULL, ((size_t)mark + 1) * sizeof *saved);
-    for (uint32_t b = 0; b < mark; b++) {
-        Binding *bd = &L->scope.v[b];
-        saved[b] = bd->aff;
-        if (bd->kind == B_LOOP && bd->aff.o) {
-            bd->aff.c[0] = bd->aff.o;
-            bd->aff.o = 0;
-        }
-    }
-    Affine olo = *lo, ohi = *hi;
-    olo.c[0] = olo.o, ohi.c[0] = ohi.o;
-    olo.o = ohi.o = 0;
+    Affine *saved = rebind_loops(L, mark, 0);
+    Affine olo = inner_affine(lo), ohi = inner_affine(hi);
     L->kept = outer;
     L->scope.dag = L->d = &outer->dag;
     NodeId g = per_step_sum(L, range, body, &olo, &ohi);
-    for (uint32_t b = 0; b < mark; b++)
-        L->scope.v[b].aff = saved[b];
-    free(saved);
+    restore_loops(L, saved, mark);
     L->kept = inner;
     L->scope.dag = L->d = &inner->dag;
     if (!g)
