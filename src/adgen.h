@@ -603,6 +603,10 @@ typedef struct {
                              read the outer variable through Affine.o */
     Affine olo, ohi;
     const char *ovar;     /* the outer variable's source name */
+    int host;             /* a sum per step of a recurrence's loop that reads its states: 1 +
+                             that loop, whose forward loops compute its sum at the top of each
+                             step and whose reverse loops its terms' adjoints at the end (else
+                             0) */
 } Loop;
 
 /* The structural nonzeros of a Jacobian or of a Hessian's lower triangle, by row then column,

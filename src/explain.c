@@ -838,6 +838,9 @@ static void explain_func(Func *f, ExplainStyle style, Buf *out)
             func_put_affine(&head, &lp->ohi, lp->var, ovar, f->size, "*");
         }
         const char *sep = style == EXPLAIN_LATEX ? "\n% " : "\n";
+        if (lp->host) /* it reads the recurrence's states */
+            buf_printf(&head, ",%scomputed in the loop of the recurrence over %s at each step, "
+                              "before the step (backwards: after it)", sep, ovar);
         buf_printf(&head, ":%sone term's sweeps, which each step runs seeded with d%s/d%s (here "
                           "dterm/dterm = 1);%sthe adjoints of what a term reads add up over the "
                           "steps", sep, f->name, sum.data, sep);

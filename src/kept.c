@@ -393,6 +393,7 @@ static void drop_step(Func *f, int i)
         f->traj[j].loop -= f->traj[j].loop > i;
     for (int j = 0; j < f->nloops; j++) {
         Loop *lp = &f->loops[j];
+        lp->host -= lp->host > i + 1;
         for (uint32_t l = 0; l < lp->nload; l++)
             lp->load[l].param += load_traj(&lp->load[l]) && -1 - lp->load[l].param > t;
         for (uint32_t s = 0; lp->traj && s < (lp->per_step ? 1 : lp->nstate); s++)
@@ -556,9 +557,32 @@ static NodeId uncaptured(Lower *L, const Kept *k, NodeId n)
     return r;
 }
 
+/* In a sum per step of a recurrence's loop, the recurrence's state j at the step (x[k] in the
+ * step from x[k] to x[k+1]): a load of its trajectory, which the recurrence's forward loop
+ * stores before each step, where the sum is computed (Loop.host; lower_recurrence gives the
+ * trajectory its loop). */
+static NodeId state_at_step(Lower *L, uint32_t j)
+{
+    Kept *o = L->kept->outer;
+    Func *f = L->f;
+    if (!o->state[j].traj) {
+        f->traj = grow(f->traj, (uint32_t)f->ntraj, sizeof *f->traj);
+        Traj *t = &f->traj[f->ntraj];
+        memset(t, 0, sizeof *t);
+        t->loop = -1;
+        t->state = j;
+        t->len = affine_add(o->hi, &o->lo, -1); /* the states before the steps, and the last */
+        t->len.k += 2;
+        o->state[j].traj = ++f->ntraj;
+    }
+    Affine at = affine_num(-o->lo.k);
+    at.o = 1;
+    return kept_load(L, -o->state[j].traj, &at);
+}
+
 /* rebuild's input of the outer loop's iteration o in the iteration of the sum per step being
- * lowered: the outer index, a load with the outer variable as Affine.o, a capture; 0 after an
- * error (a recurrence's state, which the sums per step run before). */
+ * lowered: the outer index, a load with the outer variable as Affine.o, a capture, a
+ * recurrence's state at the step. */
 static NodeId outer_input(Lower *L, const Kept *o, NodeId id)
 {
     uint32_t s = (uint32_t)o->dag.nodes[id].k;
@@ -569,10 +593,10 @@ static NodeId outer_input(Lower *L, const Kept *o, NodeId id)
         return kept_load(L, o->load[o->slot_ref[s]].param, &at);
     }
     case SLOT_CAPTURE: return kept_capture(L, o->cap[o->slot_ref[s]]);
+    case SLOT_STATE: return state_at_step(L, o->slot_ref[s]);
     default:
-        diag_error(L->diag, L->kept->at, "a sum over a run-time range inside a recurrence's "
-                                         "loop, reading its state '%s': not supported yet",
-                   o->state[o->slot_ref[s]].array->name);
+        diag_error(L->diag, DIAG_WHOLE_FILE, "internal error: a sum per step reads an input of "
+                                             "the outer iteration it cannot build again");
         return 0;
     }
 }
@@ -1317,18 +1341,31 @@ NodeId kept_state_index(Lower *L, const Ast *e, const Array *a, const Affine *id
     int64_t rest[MAX_RANK];
     if (!trailing(L, a, e->args, idx, rest))
         return 0;
-    if (k && k->outer && k->outer->rec == a->map) {
-        /* the way round: the sum's sizes given, when the recurrence's range has none of them */
-        Buf t = {0};
-        for (int s = 1; s <= MAX_SIZES; s++)
-            if ((k->lo.c[s] || k->hi.c[s]) && !k->olo.c[s] && !k->ohi.c[s])
-                buf_printf(&t, "%s-D %s=...", t.len ? " " : "", L->f->size[s - 1]);
-        diag_error(L->diag, e->loc, "a sum over a run-time range inside a recurrence's loop "
-                                    "reads its state '%s': not supported yet (the sums in a "
-                                    "step are computed for every step before the recurrence)%s%s%s",
-                   a->name, t.len ? "; give the sum's size with " : "", t.len ? t.data : "",
-                   t.len ? " to unroll it in the step, the recurrence staying a loop" : "");
+    if (k && k->outer && k->outer->rec == a->map) { /* a sum per step of its loop */
+        Kept *o = k->outer;
+        Affine prev = affine_num(a->map_off - 1), cur = affine_num(a->map_off);
+        prev.o = cur.o = 1;
+        if (affine_eq(&idx[0], &prev)) {
+            L->kept = o;
+            L->d = &o->dag;
+            NodeId s = state_slot(L, a, rest, e->loc);
+            L->kept = k;
+            L->d = &k->dag;
+            return s ? state_at_step(L, o->slot_ref[(uint32_t)o->dag.nodes[s].k]) : 0;
+        }
+        for (uint32_t j = 0; affine_eq(&idx[0], &cur) && j < o->nstate; j++)
+            if (o->state[j].array == a && o->state[j].next &&
+                memcmp(o->state[j].idx + 1, rest + 1, (size_t)(a->rank - 1) * sizeof *rest) == 0)
+                return from_outer(L, o->state[j].next); /* built again from the step's */
+        Buf t = {0}, u = {0};
+        affine_put(&t, L, &prev);
+        affine_put(&u, L, &cur);
+        diag_error(L->diag, e->loc, "a sum over a run-time range inside the loop of the "
+                                    "recurrence '%s' reads its state at the step only: '%s[%s]', "
+                                    "the one the step starts from, or '%s[%s]' once assigned",
+                   a->name, a->name, t.data, a->name, u.data);
         buf_free(&t);
+        buf_free(&u);
         return 0;
     }
     if (k && k->rec == a->map) {
@@ -1411,8 +1448,6 @@ void kept_state_assign(Lower *L, Stmt *s, Array *a, NodeId n)
     }
 }
 
-/* A recurrence over a run-time range: its iteration lowered once, with the states as inputs,
- * into a Loop whose last states the function reads after it. */
 /* Whether an element of recurrence k's states was assigned before its loop at an index the
  * loop assigns too (x[5] = b before `for k = 0..n-1 { x[k+1] = ... }`: at k = 4, or for
  * some sizes): then an error at that assignment. */
@@ -1440,6 +1475,29 @@ static int assigned_before(Lower *L, const Kept *k, const Stmt *s)
     return 0;
 }
 
+/* The trajectories of the states of recurrence k, the function's last loop, that its sums per
+ * step read at the step (state_at_step): theirs, and those sums computed in its loop. */
+static void host_steps(Func *f, const Kept *k)
+{
+    int r = f->nloops - 1;
+    Loop *lp = &f->loops[r];
+    for (uint32_t j = 0; j < k->nstate; j++) {
+        if (!k->state[j].traj)
+            continue;
+        if (!lp->traj)
+            lp->traj = memset(xrealloc(NULL, lp->nstate * sizeof *lp->traj), 0,
+                              lp->nstate * sizeof *lp->traj);
+        lp->traj[j] = k->state[j].traj;
+        f->traj[k->state[j].traj - 1].loop = r;
+        for (int i = 0; i < r; i++)
+            for (uint32_t l = 0; f->loops[i].per_step && l < f->loops[i].nload; l++)
+                if (f->loops[i].load[l].param == -k->state[j].traj)
+                    f->loops[i].host = 1 + r;
+    }
+}
+
+/* A recurrence over a run-time range: its iteration lowered once, with the states as inputs,
+ * into a Loop whose last states the function reads after it. */
 static int lower_recurrence(Lower *L, Stmt *s, const Affine *lo, const Affine *hi)
 {
     if (!affine_is_const(lo)) {
@@ -1480,6 +1538,7 @@ static int lower_recurrence(Lower *L, Stmt *s, const Affine *lo, const Affine *h
     if (ok && k.nstate) {
         kept_finish(L, &k, roots, k.nstate, s->loc, 0);
         Loop *lp = &L->f->loops[L->f->nloops - 1];
+        host_steps(L->f, &k);
         lp->state_name = arena_alloc(L->arena, k.nstate * sizeof *lp->state_name);
         for (uint32_t j = 0; j < k.nstate; j++) {
             Buf t = {0};

@@ -681,7 +681,8 @@ static void put_loop_head(Emitter *em, const DefOut *e, const Run *r, int ckp,
         ckp_put_first_head(out, e, lp, var, state);
         return;
     }
-    buf_printf(out, "    /* %s */\n", what ? what :
+    if (!what || *what)
+        buf_printf(out, "    /* %s */\n", what ? what :
                                     back ? (lp->product ? "the product backwards: the "
                                                           "adjoints of its factors" :
                                             rec ? "the recurrence backwards: the adjoints of "
@@ -970,14 +971,20 @@ static void reindent(Emitter *em, size_t start)
     buf_free(&t);
 }
 
+/* Which parts of a sum per step's run put_per_step prints: what its loop adds up over every
+ * step, declared before the steps (PER_STEP_HEAD); a step (PER_STEP_STEP, the outer variable
+ * the loop's of a recurrence that computes the sum in its loop); both, with the loop over the
+ * steps (PER_STEP_ALL). */
+enum { PER_STEP_HEAD = 1, PER_STEP_STEP = 2, PER_STEP_ALL = 3 };
+
 /* Run r, of a sum per step (its n outputs o routed in rt): the loop over the outer steps
  * around the sum's loop, the step's sum (and tangent) declared in it and stored in the
  * trajectory after the sum's loop (and, in a sweep that goes back, the readers' adjoints
  * there zeroed); what the sum's loop adds up over every step (the captures' adjoint terms)
- * declared before. */
+ * declared before; the parts in `parts`. */
 static void put_per_step(Emitter *em, const DefOut *e, const Entry *entry, const Body *b,
                          const Run *r, const RunOut *o, const Routes *rt, uint32_t n,
-                         const NodeId *flag)
+                         const NodeId *flag, int parts)
 {
     const Loop *lp = &e->s.f->loops[r->loop];
     Buf *out = em->out;
@@ -990,20 +997,30 @@ static void put_per_step(Emitter *em, const DefOut *e, const Entry *entry, const
                 so[m] = o[k];
                 si[m++] = rt->into[k];
             }
-        if (step)
+        if (step || !(parts & PER_STEP_HEAD))
             break;
         put_carried(out, e, entry, b, r, so, si, m);
     }
+    if (!(parts & PER_STEP_STEP)) {
+        free(so);
+        free(si);
+        return;
+    }
     lines_at_source(em, lp->loc.first_line);
-    Affine end = lp->ohi;
-    end.k++;
-    buf_printf(out, "    /* the sums over %s per step of %s, kept as loops */\n", lp->var, lp->ovar);
-    buf_printf(out, "    for (long %s = ", e->step_var);
-    print_affine(out, e, "", &lp->olo);
-    buf_printf(out, "; %s < ", e->step_var);
-    print_affine(out, e, "", &end);
-    buf_printf(out, "; %s++) {\n", e->step_var);
+    int back = r->kind >= RUN_REVERSE;
     size_t start = out->len;
+    if (parts == PER_STEP_ALL) {
+        Affine end = lp->ohi;
+        end.k++;
+        buf_printf(out, "    /* the sums over %s per step of %s, kept as loops */\n", lp->var,
+                   lp->ovar);
+        buf_printf(out, "    for (long %s = ", e->step_var);
+        print_affine(out, e, "", &lp->olo);
+        buf_printf(out, "; %s < ", e->step_var);
+        print_affine(out, e, "", &end);
+        buf_printf(out, "; %s++) {\n", e->step_var);
+        start = out->len;
+    }
     uint32_t m = 0;
     for (uint32_t k = 0; k < n; k++)
         if (o[k].kind == OUT_RESULT || o[k].kind == OUT_RESULT_DOT) {
@@ -1011,8 +1028,14 @@ static void put_per_step(Emitter *em, const DefOut *e, const Entry *entry, const
             si[m++] = rt->into[k];
         }
     put_carried(out, e, entry, b, r, so, si, m);
-    int back = r->kind >= RUN_REVERSE;
-    put_loop_head(em, e, r, 0, NULL, back ? "the adjoints of its terms" : "its sum");
+    Buf what = {0};
+    if (parts != PER_STEP_ALL)
+        buf_printf(&what, "%sthe sum over %s at this step",
+                   back ? "the adjoints of the terms of " : "", lp->var);
+    else
+        buf_puts(&what, back ? "the adjoints of its terms" : "its sum");
+    put_loop_head(em, e, r, 0, NULL, what.data);
+    buf_free(&what);
     put_iteration(em, e, r, o, rt->roots, rt->into, rt->adds, n, flag, NULL, 0, "        ");
     buf_puts(out, "    }\n");
     for (uint32_t k = 0; k < m; k++)
@@ -1024,9 +1047,44 @@ static void put_per_step(Emitter *em, const DefOut *e, const Entry *entry, const
         buf_printf(out, "    %s = %s;\n", step_ref(e, lp, hv ? OUT_TRAJ_HV_ZERO : OUT_TRAJ_ZERO),
                    literal_zero[e->opt->compile.real]);
     reindent(em, start);
-    buf_puts(out, "    }\n");
+    if (parts == PER_STEP_ALL)
+        buf_puts(out, "    }\n");
     free(so);
     free(si);
+}
+
+/* Of the runs of the sums per step that recurrence run j of rs computes in its loop (Loop.host)
+ * in its direction (forwards or backwards), the parts `parts` (put_per_step's): what they add
+ * up before its loop, or their steps inside it, at the top of a forward loop's iteration (the
+ * step reads their sums) and at the end of a reverse loop's (they read the adjoints of their
+ * sums that the step added, and add into those of the states before it); parts 0 prints
+ * nothing. Returns whether some such run computes something. */
+static int put_hosted(Emitter *em, const DefOut *e, const Entry *entry, const Body *b,
+                      const Runs *rs, int j, int parts)
+{
+    int some = 0;
+    const Func *f = e->s.f;
+    int back = rs->run[j].kind >= RUN_REVERSE;
+    for (int q = 0; q < rs->n; q++) {
+        const Run *h = &rs->run[q];
+        if (f->loops[h->loop].host != rs->run[j].loop + 1 || (h->kind >= RUN_REVERSE) != back)
+            continue;
+        RunOut *o;
+        uint32_t n = runs_outputs(e, entry, b, h, &o);
+        some |= n > 0;
+        if (!n || !parts) {
+            free(o);
+            continue;
+        }
+        NodeId *flag = name_iteration_inputs(e, entry, b, h);
+        Routes rt;
+        routes_make(&rt, e, entry, h, o, n);
+        put_per_step(em, e, entry, b, h, o, &rt, n, flag, parts);
+        free(flag);
+        routes_free(&rt);
+        free(o);
+    }
+    return some;
 }
 
 /* Run j of rs: the declarations of what it computes, the loop, its statements, then the sums
@@ -1058,7 +1116,8 @@ static void put_run(Emitter *em, const DefOut *e, const Entry *entry, const Body
             rt.into[k] = ro->carry[ld->at.k - ro->lo];
     }
     if (lp->per_step) {
-        put_per_step(em, e, entry, b, r, o, &rt, n, flag);
+        if (!lp->host) /* else its recurrence's run prints it (put_hosted) */
+            put_per_step(em, e, entry, b, r, o, &rt, n, flag, PER_STEP_ALL);
         free(flag);
         routes_free(&rt);
         free(o);
@@ -1066,6 +1125,7 @@ static void put_run(Emitter *em, const DefOut *e, const Entry *entry, const Body
     }
     put_carried(em->out, e, entry, b, r, o, rt.into, n);
     put_rotations(em->out, e, rs, j, 0);
+    put_hosted(em, e, entry, b, rs, j, PER_STEP_HEAD);
     if (ckp && r->kind == RUN_REVERSE) {
         put_ckp_reverse(em, e, entry, b, r, o, &rt, n, flag);
     } else {
@@ -1076,7 +1136,18 @@ static void put_run(Emitter *em, const DefOut *e, const Entry *entry, const Body
         tape_mark(be, lp, r, &tape);
         put_loop_head(em, e, r, ckp, state, NULL);
         put_traj_adjoints(em->out, e, entry, b, r, o, rt.into, n, 1);
-        put_iteration(em, e, r, o, rt.roots, rt.into, rt.adds, n, flag, &tape, 0, "        ");
+        /* a reverse loop's sums per step come after the step's locals' scope */
+        int block = r->kind >= RUN_REVERSE && put_hosted(em, e, entry, b, rs, j, 0);
+        if (r->kind < RUN_REVERSE)
+            put_hosted(em, e, entry, b, rs, j, PER_STEP_STEP);
+        if (block)
+            buf_puts(em->out, "        {\n");
+        put_iteration(em, e, r, o, rt.roots, rt.into, rt.adds, n, flag, &tape, 0,
+                      block ? "            " : "        ");
+        if (block)
+            buf_puts(em->out, "        }\n");
+        if (r->kind >= RUN_REVERSE)
+            put_hosted(em, e, entry, b, rs, j, PER_STEP_STEP);
         put_rotations(em->out, e, rs, j, 1);
         buf_puts(em->out, "    }\n");
         put_rotations(em->out, e, rs, j, 2);
@@ -1235,6 +1306,10 @@ static void put_runs_to(Emitter *em, const DefOut *e, const Entry *entry, const 
         NodeId *in = NULL;
         uint32_t n = 0;
         runs_reads(e, b, entry, &rs->run[j], &in, &n);
+        for (int q = 0; q < rs->n; q++) /* and what the sums it computes in its loop read */
+            if (e->s.f->loops[rs->run[q].loop].host == rs->run[j].loop + 1 &&
+                (rs->run[q].kind >= RUN_REVERSE) == (rs->run[j].kind >= RUN_REVERSE))
+                runs_reads(e, b, entry, &rs->run[q], &in, &n);
         for (uint32_t i = 0; i < n; i++) {
             long k = body_find(&e->s, b, in[i]);
             if (k >= 0 && b->local[k])

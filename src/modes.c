@@ -429,34 +429,12 @@ char *func_sizes_list(const Func *f)
     return b.data;
 }
 
-/* Whether kept loop lp depends on a differentiated input (`active`), and which of its
- * captures do, given dep (per node of the function before it: whether it does). */
-static void loop_activity(const Func *f, Loop *lp, const uint8_t *dep)
+/* Per state of recurrence lp: whether it is active, from what state_active holds (its first
+ * value's), growing it: a state is also when its next value reads an active input. */
+static void states_activity(Loop *lp)
 {
     Func *body = lp->body;
-    lp->cap_active = xrealloc(NULL, lp->ncap + 1);
-    for (uint32_t j = 0; j < lp->nstate; j++)
-        lp->active |= dep[lp->init[j]];
-    for (uint32_t l = 0; l < lp->nload; l++) {
-        Loop *rec = load_traj(&lp->load[l]) ? &f->loops[f->traj[-1 - lp->load[l].param].loop] :
-                                            NULL;
-        if (rec && !rec->cap_active) /* a trajectory: the recurrence's activity first */
-            loop_activity(f, rec, dep);
-        int diff = load_diff(f, &lp->load[l]);
-        body->params[loop_load_slot(lp, l)].kind = diff ? PARAM_DIFF : PARAM_DATA;
-        lp->active |= diff;
-    }
-    uint32_t cap0 = loop_cap_slot(lp, 0);
-    for (uint32_t c = 0; c < lp->ncap; c++) {
-        lp->cap_active[c] = dep[lp->cap[c]];
-        body->params[cap0 + c].kind = dep[lp->cap[c]] ? PARAM_DIFF : PARAM_DATA;
-        lp->active |= dep[lp->cap[c]];
-    }
-    /* a state is active when its first value is, or its next one reads an active input */
-    lp->state_active = xrealloc(NULL, lp->nstate + 1);
     uint8_t *reach = xrealloc(NULL, body->dag.len);
-    for (uint32_t j = 0; j < lp->nstate; j++)
-        lp->state_active[j] = dep[lp->init[j]];
     for (int changed = lp->active && lp->nstate; changed;) {
         changed = 0;
         for (uint32_t j = 0; j < lp->nstate; j++) {
@@ -477,6 +455,78 @@ static void loop_activity(const Func *f, Loop *lp, const uint8_t *dep)
     free(reach);
     for (uint32_t j = 0; j < lp->nstate; j++)
         body->params[loop_state_slot(lp, j)].kind = lp->state_active[j] ? PARAM_DIFF : PARAM_DATA;
+}
+
+/* The kinds of loop lp's loads in its iteration: differentiated where load_diff says. */
+static int loads_activity(const Func *f, Loop *lp)
+{
+    int active = 0;
+    for (uint32_t l = 0; l < lp->nload; l++) {
+        int diff = load_diff(f, &lp->load[l]);
+        lp->body->params[loop_load_slot(lp, l)].kind = diff ? PARAM_DIFF : PARAM_DATA;
+        active |= diff;
+    }
+    return active;
+}
+
+static void loop_activity(const Func *f, Loop *lp, const uint8_t *dep);
+
+/* Recurrence lp (loop r) and the sums per step it computes in its loop, which read its states
+ * and which it reads, active together: a sum read the states at a step before the
+ * recurrence's activity was known, the recurrence read the sums' before theirs was. */
+static void hosted_activity(const Func *f, int r, const uint8_t *dep)
+{
+    Loop *lp = &f->loops[r];
+    int hosts = 0;
+    for (int i = 0; i < r; i++) {
+        Loop *ps = &f->loops[i];
+        if (ps->host != r + 1)
+            continue;
+        if (!ps->cap_active)
+            loop_activity(f, ps, dep);
+        ps->active |= lp->active;
+        loads_activity(f, ps);
+        hosts = 1;
+    }
+    if (hosts) {
+        lp->active |= loads_activity(f, lp);
+        states_activity(lp);
+    }
+}
+
+/* Whether kept loop lp depends on a differentiated input (`active`), and which of its
+ * captures do, given dep (per node of the function before it: whether it does). A sum per
+ * step a recurrence computes in its loop is the recurrence's (hosted_activity). */
+static void loop_activity(const Func *f, Loop *lp, const uint8_t *dep)
+{
+    Func *body = lp->body;
+    if (lp->host && !f->loops[lp->host - 1].cap_active) {
+        loop_activity(f, &f->loops[lp->host - 1], dep);
+        return;
+    }
+    lp->cap_active = xrealloc(NULL, lp->ncap + 1);
+    for (uint32_t j = 0; j < lp->nstate; j++)
+        lp->active |= dep[lp->init[j]];
+    for (uint32_t l = 0; l < lp->nload; l++) {
+        Loop *rec = load_traj(&lp->load[l]) ? &f->loops[f->traj[-1 - lp->load[l].param].loop] :
+                                            NULL;
+        if (rec && !rec->cap_active) /* a trajectory: the recurrence's activity first */
+            loop_activity(f, rec, dep);
+    }
+    lp->active |= loads_activity(f, lp);
+    uint32_t cap0 = loop_cap_slot(lp, 0);
+    for (uint32_t c = 0; c < lp->ncap; c++) {
+        lp->cap_active[c] = dep[lp->cap[c]];
+        body->params[cap0 + c].kind = dep[lp->cap[c]] ? PARAM_DIFF : PARAM_DATA;
+        lp->active |= dep[lp->cap[c]];
+    }
+    /* a state is active when its first value is, or its next one reads an active input */
+    lp->state_active = xrealloc(NULL, lp->nstate + 1);
+    for (uint32_t j = 0; j < lp->nstate; j++)
+        lp->state_active[j] = dep[lp->init[j]];
+    states_activity(lp);
+    if (lp->nstate)
+        hosted_activity(f, (int)(lp - f->loops), dep);
 }
 
 /* Which kept sums depend on a differentiated input (`active`), and which of their captures do;
@@ -507,7 +557,9 @@ static void loops_activity(Func *f, const uint8_t *wrt)
         }
         uint32_t s = (uint32_t)nd->k;
         dep[id] = s < f->ninputs && wrt[s];
-        if (s >= f->ninputs || loop_of[s] < 0)
+        /* a sum its recurrence computes in its loop: with the recurrence, whose sums' captures
+         * all come before its results (the function reads the sum only through it) */
+        if (s >= f->ninputs || loop_of[s] < 0 || f->loops[loop_of[s]].host)
             continue;
         Loop *lp = &f->loops[loop_of[s]];
         if (!lp->cap_active)

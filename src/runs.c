@@ -332,6 +332,35 @@ void runs_reads(const DefOut *e, const Body *b, const Entry *entry, const Run *r
     free(o);
 }
 
+/* Recurrence i's runs and those of the sums per step it computes in its loop (Loop.host), in
+ * on (choose_runs'): the sums run where the recurrence runs, forwards (their tangents with its
+ * tangents) and backwards; a reverse loop of one is the other's too. */
+static void host_runs(const Func *f, uint8_t *on, int i)
+{
+    uint8_t *ro = &on[RUN_KINDS * i];
+    for (int h = 0; h < i; h++) {
+        const Loop *ps = &f->loops[h];
+        uint8_t *po = &on[RUN_KINDS * h];
+        if (ps->host != i + 1)
+            continue;
+        for (int k = RUN_REVERSE; ps->active && k <= RUN_REVERSE_TANGENT; k++)
+            ro[k] |= po[k];
+    }
+    if (ro[RUN_REVERSE_TANGENT]) /* hvp's reverse loop steps from its tangent loop's states */
+        ro[RUN_TANGENT] = 1;
+    ro[RUN_VALUE] = (ro[RUN_VALUE] || ro[RUN_REVERSE]) && !ro[RUN_TANGENT];
+    for (int h = 0; h < i; h++) {
+        const Loop *ps = &f->loops[h];
+        uint8_t *po = &on[RUN_KINDS * h];
+        if (ps->host != i + 1)
+            continue;
+        po[RUN_TANGENT] = ro[RUN_TANGENT] && ps->active;
+        po[RUN_VALUE] = (ro[RUN_VALUE] || ro[RUN_TANGENT]) && !po[RUN_TANGENT];
+        po[RUN_REVERSE] = ro[RUN_REVERSE] && ps->active;
+        po[RUN_REVERSE_TANGENT] = ro[RUN_REVERSE_TANGENT] && ps->active;
+    }
+}
+
 /* Which runs the body b needs (on[RUN_KINDS * loop + kind]), then their order in rs. */
 static void choose_runs(DefOut *e, const Entry *entry, const Body *b, Runs *rs)
 {
@@ -368,6 +397,8 @@ static void choose_runs(DefOut *e, const Entry *entry, const Body *b, Runs *rs)
     for (int i = f->nloops - 1; i >= 0; i--) {
         const Loop *lp = &f->loops[i];
         const uint8_t *ro = &on[RUN_KINDS * i];
+        if (lp->nstate)
+            host_runs(f, on, i);
         for (uint32_t l = 0; l < lp->nload; l++) {
             if (!load_traj(&lp->load[l]) || !(ro[RUN_VALUE] || ro[RUN_TANGENT] ||
                                             ro[RUN_REVERSE] || ro[RUN_REVERSE_TANGENT]))
@@ -595,6 +626,9 @@ void runs_name_loops(DefOut *e)
         e->loop_var[i] = names_claim(&s->names, lp->var);
         if (lp->per_step && !e->step_var)
             e->step_var = names_claim(&s->names, lp->ovar);
+        for (int h = 0; h < i; h++) /* its sums per step read its variable as theirs */
+            if (f->loops[h].host == i + 1)
+                e->loop_var[i] = e->step_var;
         e->never = e->never ? e->never : names_claim(&s->names, "never");
         /* a cycle of carried values takes a copy: states trade values, their tangents,
          * adjoints and the adjoints' strong-zero flags too */

@@ -151,6 +151,8 @@ typedef struct {
     NodeId init;
     uint32_t slot;
     NodeId next;
+    int traj;     /* 1 + its trajectory (Func.traj) when a sum per step of the loop reads it at
+                     the step, else 0 */
 } RecState;
 
 /* A recurrence's last state: element `at` of the array, read after the loop; state `state`

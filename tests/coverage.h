@@ -25,7 +25,7 @@ enum {
     CV_CALL_ARRAY, CV_INLINE, CV_VECTOR_CALL, CV_VECTOR, CV_EMPTY_RANGE, CV_SIZE_NUMBER, CV_RUNTIME_SIZE,
     CV_TRAJECTORY, CV_REC_HVP, CV_REC_DATA, CV_KEPT_PROD, CV_CALL_RUNTIME, CV_CALL_MAP,
     CV_ITER_VECTOR_CALL, CV_KEPT_READS_KEPT, CV_HOIST_LOCAL, CV_MAP_TWICE, CV_DIRECTIONS,
-    CV_PER_STEP, CV_MOVING, CV_OUTER_STEP, CV_TWO_SIZES, CV_FIXED
+    CV_PER_STEP, CV_MOVING, CV_OUTER_STEP, CV_TWO_SIZES, CV_HOSTED, CV_FIXED
 };
 
 static const char *const coverage_fixed[CV_FIXED] = {
@@ -66,6 +66,7 @@ static const char *const coverage_fixed[CV_FIXED] = {
     [CV_MOVING] = "sums per step over ranges moving with the step (0..i)",
     [CV_OUTER_STEP] = "sums of the outer step inside sums per step",
     [CV_TWO_SIZES] = "arrays of two run-time sizes (W[n][nw])",
+    [CV_HOSTED] = "sums per step in a recurrence's step reading its state",
 };
 
 /* The rows: the fixed constructs, then one per kind of ops.h that is an operation, then one
@@ -370,6 +371,7 @@ static void coverage_count(Coverage *cv, const char *text, const Program *prog)
         has[CV_PER_STEP] |= func_per_step(f);
         for (int l = 0; l < f->nloops; l++) {
             has[CV_MOVING] |= f->loops[l].lo.o != 0 || f->loops[l].hi.o != 0;
+            has[CV_HOSTED] |= f->loops[l].host != 0;
             for (uint32_t d = 0; f->loops[l].per_step && d < f->loops[l].nload; d++) {
                 const Load *ld = &f->loops[l].load[d]; /* another sum per step's sums */
                 has[CV_OUTER_STEP] |= load_traj(ld) && f->loops[f->traj[-1 - ld->param].loop].per_step;

@@ -820,6 +820,9 @@ typedef struct {
     int moving;      /* the sum per step's range moves with the step (0..i, i..n-1, ...) */
     int matrix;      /* data W[n][nw] of two run-time sizes, read by a sum per step over
                         0..nw-1: the entry points take nw after n, and W after y */
+    int hosted;      /* a recurrence whose step has a sum over 0..n-1 or 0..k reading its
+                        state (computed in its loop): counted in recurrence (and second,
+                        beside another) and traj, as it stores its states */
 } GenKept;
 
 /* An expression of depth about `depth` over the given names (they are printed as they are:
@@ -1026,6 +1029,30 @@ static inline void gen_kept_program(Buf *out, uint64_t seed, GenKept *k)
         gen_kept_expr(&stepped, out, in_step, range == 1 ? 5 : 4, "j", 2);
         buf_printf(out, "%s))\n    }\n    s8 = sum(i = 0..n-1, h8[i]*x[i])\n", norm);
     }
+    /* a recurrence whose step's sum reads its state, x[k] or, once assigned, the next
+     * one's: a particle filter's (drawn apart again) */
+    Rng hosted = {seed * 2654435761u + 13};
+    int s3 = k->traj;
+    k->hosted = rng_chance(&hosted, 25);
+    if (k->hosted) {
+        static const char *const in_part[] = {"v[k]", "x[j]", "y[j]", "p[1]", "a", "y[k]"};
+        static const char *const in_part2[] = {"v[k+1]", "x[j]", "c[k]", "q"};
+        int two = rng_chance(&hosted, 40), moves = rng_chance(&hosted, 30);
+        buf_printf(out, "    v[0] = 0.5\n%s    for k = 0..n-1 {\n        v[k+1] = v[k] + "
+                        "0.2*tanh(sum(j = %s, sin(v[k] + ",
+                   two ? "    c[0] = 0\n" : "", moves ? "0..k" : "0..n-1");
+        gen_kept_expr(&hosted, out, in_part, 6, "j", 2);
+        buf_printf(out, ")) / (1 + n))\n");
+        if (two) { /* a second state reading the first's new value in its sum */
+            buf_printf(out, "        c[k+1] = 0.5*c[k] + 0.1*sum(j = 0..n-1, sin(c[k] - v[k+1] + ");
+            gen_kept_expr(&hosted, out, in_part2, 4, "j", 2);
+            buf_printf(out, "))\n");
+        }
+        buf_printf(out, "    }\n");
+        k->second |= k->recurrence;
+        k->recurrence = 1;
+        k->traj = 1;
+    }
     if (k->matrix) {
         static const char *const in_row[] = {"W[i][j]", "x[i]", "p[0]", "q", "y[i]"};
         buf_printf(out, "    s9 = sum(i = 0..n-1, y[i]*tanh(sum(j = 0..nw-1, W[i][j]*(");
@@ -1039,12 +1066,13 @@ static inline void gen_kept_program(Buf *out, uint64_t seed, GenKept *k)
         memcpy(out->data + head, helper.data, n);
     }
     buf_free(&helper);
-    buf_printf(out, "    return %s + s1 - s2%s%s%s%s%s%s%s%s%s%s\n}\n", ret.data,
-               rec ? " + r[n]" : "", second ? " + w[n]" : "", k->traj ? " + s3" : "",
+    buf_printf(out, "    return %s + s1 - s2%s%s%s%s%s%s%s%s%s%s%s\n}\n", ret.data,
+               rec ? " + r[n]" : "", second ? " + w[n]" : "", s3 ? " + s3" : "",
                k->data_rec ? " + p[0]*d[n]" : "", k->prod ? " + s4" : "",
                k->call == 1 ? " + hs(x, q, y)" : k->call == 2 ? " + s5" : "",
                vcall == 1 ? " + s6" : vcall == 2 ? " + zz[n]" : "", hoist ? " + s7" : "",
-               k->step ? " + s8" : "", k->matrix ? " + s9" : "");
+               k->step ? " + s8" : "", k->matrix ? " + s9" : "",
+               k->hosted ? " + v[n]*q" : "");
     buf_free(&ret);
 }
 

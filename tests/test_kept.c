@@ -615,6 +615,57 @@ static const Model models[] = {
                 "    return x[T]\n"
                 "}\n",
      "want_v = 1;", 1, 1, 1, 1},
+    {"pstate", "# a sum over particles in a recurrence's step that reads the state: computed in\n"
+               "# the recurrence's loop at each step\n"
+               "pstate(a, w[P]; u[T]) {\n"
+               "    x[0] = 1\n"
+               "    for k = 0..T-1 { x[k+1] = x[k] + 0.1*u[k]*sum(p = 0..P-1, sin(a*x[k]*w[p])) / (1 + P) }\n"
+               "    return x[T]\n"
+               "}\n",
+     "want_v = 1;", 1, 1, 1, 1},
+    {"pfilt", "# a filter's step: two sums over the particles of the state and the observation,\n"
+              "# one a local of the step, and the log-likelihood a second state\n"
+              "pfilt(a, w[P]; obs[T]) {\n"
+              "    x[0] = 0.5\n"
+              "    l[0] = 0\n"
+              "    for k = 0..T-1 {\n"
+              "        s = sum(p = 0..P-1, exp(-(x[k] + a*w[p] - obs[k])^2))\n"
+              "        x[k+1] = x[k] + 0.1*sum(p = 0..P-1, w[p]*exp(-(x[k] + a*w[p] - obs[k])^2)) / (s + 1)\n"
+              "        l[k+1] = l[k] + log(s + 1)\n"
+              "    }\n"
+              "    return l[T] + x[T]\n"
+              "}\n",
+     "want_v = 0.5;", 1, 1, 1, 1},
+    {"patt", "# a normaliser of the state inside the sum over the particles, both computed at\n"
+             "# each step; the state read through a local of the step\n"
+             "patt(a, w[P]; u[T]) {\n"
+             "    x[0] = 1\n"
+             "    for t = 0..T-1 {\n"
+             "        v = a*x[t]\n"
+             "        x[t+1] = x[t] + 0.1*u[t]*sum(j = 0..P-1, w[j]*exp(v*w[j]) / (1 + sum(l = 0..P-1, exp(v*w[l]))))\n"
+             "    }\n"
+             "    return x[T]\n"
+             "}\n",
+     "want_v = 1;", 1, 1, 1, 1},
+    {"pfit", "# a step's sum over particles reading the state, and the trajectory fitted to\n"
+             "# observations after the loop\n"
+             "pfit(a, w[P]; obs[T]) {\n"
+             "    x[0] = 1\n"
+             "    for k = 0..T-1 { x[k+1] = x[k] + 0.1*sum(p = 0..P-1, tanh(a*x[k] - w[p])) / (1 + P) }\n"
+             "    return sum(k = 0..T-1, (x[k+1] - obs[k])^2)\n"
+             "}\n",
+     "want_v = 0;", 1, 1, 1, 1},
+    {"pnext", "# a step's sum over particles reading a state once the step assigned it\n"
+              "pnext(a, w[P]; u[T]) {\n"
+              "    x[0] = 1\n"
+              "    y[0] = 0\n"
+              "    for k = 0..T-1 {\n"
+              "        x[k+1] = x[k] + 0.1*sin(a*x[k])*u[k]\n"
+              "        y[k+1] = y[k] + sum(p = 0..P-1, cos(x[k+1]*w[p] + y[k])) / (1 + P)\n"
+              "    }\n"
+              "    return x[T]*y[T]\n"
+              "}\n",
+     "want_v = 0;", 1, 1, 1, 1},
     {"callin", "# a call whose kept sum reads a value of the kept loop it is called in\n"
                "dev(v[m], c) = sum(i = 0..m-1, (v[i] - c)^2)\n"
                "callin(x[n]) = sum(i = 0..n-1, sqrt(1 + dev(x, x[i])))\n",
@@ -1986,16 +2037,23 @@ static void test_kept_moving_bounds(void **state)
 /* A sum over a run-time range in a recurrence's step that reads its states is refused with
  * the way round: its size given with -D, which unrolls it in the step while the recurrence
  * stays a loop; that way gives the fully unrolled form's numbers. */
-static void test_kept_state_sum_given_size(void **state)
+/* A sum over particles in a recurrence's step that reads the state: kept in the recurrence's
+ * loop (the models pstate, pfilt, patt, pfit, pnext check it), or, its size given, unrolled in
+ * the step, the recurrence staying a loop, as the fully unrolled form. */
+static void test_kept_state_sum_in_recurrence(void **state)
 {
     (void)state;
     spit(OUT "/pf.expr", "pf(a, c; z[P], y[T]) {\n    x[0] = 1\n    for k = 0..T-1 {\n"
                          "        x[k+1] = x[k] + 0.1*sum(p = 0..P-1, sin(a*x[k]*z[p]))/P + c*y[k]\n"
                          "    }\n    return x[T]\n}\n");
     char *out = NULL;
-    assert_int_equal(runf(&out, ADGEN_CMD " " OUT "/pf.expr -o " OUT "/pf.c 2>&1"), 1);
-    assert_contains(out, "give the sum's size with -D P=... to unroll it in the step, the "
-                         "recurrence staying a loop");
+    assert_int_equal(runf(&out, ADGEN_CMD " " OUT "/pf.expr -o " OUT "/pf.c 2>&1"), 0);
+    assert_int_equal(runf(NULL, "grep -c 'the sum over p at this step' " OUT "/pf.c"), 0);
+    free(out);
+    assert_int_equal(runf(&out, ADGEN_CMD " --explain " OUT "/pf.expr 2>&1"), 0);
+    assert_contains(out, "sum_p[k] = the sum of term over p = 0..P - 1, for each k = 0..T - 1,\n"
+                         "computed in the loop of the recurrence over k at each step");
+    assert_contains(out, "step(k, x[k], sum_p[k], y[k])");
     free(out);
     spit(OUT "/pf_main.c",
          "#include <math.h>\n#include <stdio.h>\n"
@@ -2014,16 +2072,6 @@ static void test_kept_state_sum_given_size(void **state)
          "    return bad;\n}\n");
     /* P given to both (the kept one through its options), T kept in one */
     kept_beside_unrolled("pf", "grad,hvp -D P=3", "T=5");
-    /* the state read by a normaliser inside the step's sum per step: the same way round */
-    spit(OUT "/pfn.expr", "pfn(a, c[P]; u[T]) {\n    x[0] = 1\n    for t = 0..T-1 {\n"
-                          "        x[t+1] = x[t] + 0.1*sum(j = 0..P-1, c[j]*exp(u[t]*c[j]) / "
-                          "sum(l = 0..P-1, exp(x[t]*c[l])))\n    }\n    return x[T]\n}\n");
-    assert_int_equal(runf(&out, ADGEN_CMD " " OUT "/pfn.expr -o " OUT "/pfn.c 2>&1"), 1);
-    assert_contains(out, "reads its state 'x': not supported yet");
-    assert_contains(out, "give the sum's size with -D P=... to unroll it in the step");
-    free(out);
-    assert_int_equal(runf(&out, ADGEN_CMD " -D P=3 " OUT "/pfn.expr -o " OUT "/pfn.c 2>&1"), 0);
-    free(out);
 }
 
 /* An array of two run-time sizes: a Jacobian or Hessian of it differentiated is refused
@@ -2540,7 +2588,7 @@ int main(void)
         cmocka_unit_test(test_kept_call_values_shape),
         cmocka_unit_test(test_kept_map_pattern_other_size),
         cmocka_unit_test(test_kept_two_sizes_messages),
-        cmocka_unit_test(test_kept_state_sum_given_size),
+        cmocka_unit_test(test_kept_state_sum_in_recurrence),
         cmocka_unit_test(test_kept_moving_bounds),
         cmocka_unit_test(test_kept_size_checks),
         cmocka_unit_test(test_kept_against_unrolled),
