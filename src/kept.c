@@ -557,11 +557,11 @@ static NodeId uncaptured(Lower *L, const Kept *k, NodeId n)
     return r;
 }
 
-/* In a sum per step of a recurrence's loop, the recurrence's state j at the step (x[k] in the
- * step from x[k] to x[k+1]): a load of its trajectory, which the recurrence's forward loop
- * stores before each step, where the sum is computed (Loop.host; lower_recurrence gives the
- * trajectory its loop). */
-static NodeId state_at_step(Lower *L, uint32_t j)
+/* In a sum per step of a recurrence's loop, the recurrence's state j at element `at` of its
+ * trajectory (its first value's is 0), which the recurrence's forward loop stores as it goes:
+ * before each step, where the sum is computed (Loop.host; lower_recurrence gives the
+ * trajectory its loop), it holds the states up to the step's. */
+static NodeId state_traj(Lower *L, uint32_t j, const Affine *at)
 {
     Kept *o = L->kept->outer;
     Func *f = L->f;
@@ -575,9 +575,15 @@ static NodeId state_at_step(Lower *L, uint32_t j)
         t->len.k += 2;
         o->state[j].traj = ++f->ntraj;
     }
-    Affine at = affine_num(-o->lo.k);
+    return kept_load(L, -o->state[j].traj, at);
+}
+
+/* The state at the step (x[k] in the step from x[k] to x[k+1]). */
+static NodeId state_at_step(Lower *L, uint32_t j)
+{
+    Affine at = affine_num(-L->kept->outer->lo.k);
     at.o = 1;
-    return kept_load(L, -o->state[j].traj, &at);
+    return state_traj(L, j, &at);
 }
 
 /* rebuild's input of the outer loop's iteration o in the iteration of the sum per step being
@@ -1333,6 +1339,55 @@ static NodeId trajectory(Lower *L, const Final *fi, const Affine *m, Loc loc)
     return kept_load(L, -rec->traj[fi->state], &at);
 }
 
+/* In a sum per step of recurrence o's loop, element idx of its state array a (rest: the other
+ * indices) at a step before the sum's (a memory term, sum(j = 0..k, c[k-j]*x[j])): a load of
+ * its trajectory, stored when the sum runs at the top of its step; 0 after an error, which
+ * names what may not be stored yet. */
+static NodeId past_state(Lower *L, const Ast *e, const Array *a, const Affine *idx,
+                         const int64_t *rest)
+{
+    Kept *k = L->kept, *o = k->outer;
+    L->kept = o;
+    L->d = &o->dag;
+    NodeId s = state_slot(L, a, rest, e->loc);
+    L->kept = k;
+    L->d = &k->dag;
+    if (!s)
+        return 0;
+    Affine first = affine_num(o->lo.k + a->map_off - 1), off = affine_num(a->map_off);
+    Affine last = affine_add(o->hi, &off, 1);
+    Buf what = {0};
+    buf_printf(&what, "index '%s' of '%s'", lower_source_text(L, e->args->loc), a->name);
+    int ok = affine_in_range(L, &idx[0], &first, &last, e->args->loc, what.data);
+    buf_free(&what);
+    if (!ok)
+        return 0;
+    /* at most the step's: the index less the step in first - (the last step)..map_off - 1,
+     * proven quietly, the error saying why */
+    Affine past = idx[0], lo = affine_add(first, &o->hi, -1), hi = affine_num(a->map_off - 1);
+    past.o--;
+    int errors = L->diag->errors;
+    L->diag->trial++;
+    ok = affine_in_range(L, &past, &lo, &hi, e->args->loc, "");
+    L->diag->trial--;
+    L->diag->errors = errors;
+    if (!ok) {
+        Affine prev = affine_num(a->map_off - 1);
+        prev.o = 1;
+        Buf t = {0};
+        affine_put(&t, L, &prev);
+        diag_error(L->diag, e->args->loc, "a sum over a run-time range in the loop of the "
+                                          "recurrence '%s' may read a state after the step's "
+                                          "('%s[%s]') for some sizes: the sum is computed at the "
+                                          "top of the step, where the states up to that one "
+                                          "are known", a->name, a->name, t.data);
+        buf_free(&t);
+        return 0;
+    }
+    Affine at = affine_add(idx[0], &first, -1);
+    return state_traj(L, o->slot_ref[(uint32_t)o->dag.nodes[s].k], &at);
+}
+
 /* An element of a recurrence's state array: the previous or this iteration's inside its loop,
  * one assigned before it, or the last after it. */
 NodeId kept_state_index(Lower *L, const Ast *e, const Array *a, const Affine *idx)
@@ -1357,16 +1412,7 @@ NodeId kept_state_index(Lower *L, const Ast *e, const Array *a, const Affine *id
             if (o->state[j].array == a && o->state[j].next &&
                 memcmp(o->state[j].idx + 1, rest + 1, (size_t)(a->rank - 1) * sizeof *rest) == 0)
                 return from_outer(L, o->state[j].next); /* built again from the step's */
-        Buf t = {0}, u = {0};
-        affine_put(&t, L, &prev);
-        affine_put(&u, L, &cur);
-        diag_error(L->diag, e->loc, "a sum over a run-time range inside the loop of the "
-                                    "recurrence '%s' reads its state at the step only: '%s[%s]', "
-                                    "the one the step starts from, or '%s[%s]' once assigned",
-                   a->name, a->name, t.data, a->name, u.data);
-        buf_free(&t);
-        buf_free(&u);
-        return 0;
+        return past_state(L, e, a, idx, rest);
     }
     if (k && k->rec == a->map) {
         Affine prev = aff_var(), cur = aff_var();

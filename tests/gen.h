@@ -821,8 +821,9 @@ typedef struct {
     int matrix;      /* data W[n][nw] of two run-time sizes, read by a sum per step over
                         0..nw-1: the entry points take nw after n, and W after y */
     int hosted;      /* a recurrence whose step has a sum over 0..n-1 or 0..k reading its
-                        state (computed in its loop): counted in recurrence (and second,
-                        beside another) and traj, as it stores its states */
+                        state (the step's, the next once assigned, over 0..k a past one:
+                        computed in its loop): counted in recurrence (and second, beside
+                        another) and traj, as it stores its states */
 } GenKept;
 
 /* An expression of depth about `depth` over the given names (they are printed as they are:
@@ -1035,13 +1036,14 @@ static inline void gen_kept_program(Buf *out, uint64_t seed, GenKept *k)
     int s3 = k->traj;
     k->hosted = rng_chance(&hosted, 25);
     if (k->hosted) {
-        static const char *const in_part[] = {"v[k]", "x[j]", "y[j]", "p[1]", "a", "y[k]"};
+        /* over 0..k, a past state too (a memory term) */
+        static const char *const in_part[] = {"v[k]", "x[j]", "y[j]", "p[1]", "a", "y[k]", "v[j]"};
         static const char *const in_part2[] = {"v[k+1]", "x[j]", "c[k]", "q"};
         int two = rng_chance(&hosted, 40), moves = rng_chance(&hosted, 30);
         buf_printf(out, "    v[0] = 0.5\n%s    for k = 0..n-1 {\n        v[k+1] = v[k] + "
                         "0.2*tanh(sum(j = %s, sin(v[k] + ",
                    two ? "    c[0] = 0\n" : "", moves ? "0..k" : "0..n-1");
-        gen_kept_expr(&hosted, out, in_part, 6, "j", 2);
+        gen_kept_expr(&hosted, out, in_part, moves ? 7 : 6, "j", 2);
         buf_printf(out, ")) / (1 + n))\n");
         if (two) { /* a second state reading the first's new value in its sum */
             buf_printf(out, "        c[k+1] = 0.5*c[k] + 0.1*sum(j = 0..n-1, sin(c[k] - v[k+1] + ");

@@ -655,6 +655,16 @@ static const Model models[] = {
              "    return sum(k = 0..T-1, (x[k+1] - obs[k])^2)\n"
              "}\n",
      "want_v = 0;", 1, 1, 1, 1},
+    {"pmem", "# a memory term: the step's sum over the past states, x[j] for j = 0..k, with a\n"
+             "# differentiated kernel\n"
+             "pmem(a, c[T]; u[T]) {\n"
+             "    x[0] = 1\n"
+             "    for k = 0..T-1 {\n"
+             "        x[k+1] = x[k] + 0.1*u[k] - a*sum(j = 0..k, c[k-j]*sin(x[j])) / (1 + k)\n"
+             "    }\n"
+             "    return x[T]\n"
+             "}\n",
+     "want_v = 1;", 1, 1, 1, 1},
     {"pnext", "# a step's sum over particles reading a state once the step assigned it\n"
               "pnext(a, w[P]; u[T]) {\n"
               "    x[0] = 1\n"
