@@ -385,9 +385,10 @@ $(eval $(call bench_case,chaink,tests/bench/chain.expr,--unroll=100 --prefix=ck_
 # The kept-loops tables (issue 13): sizes known at run time, one generated file whatever the
 # data's size, timed by tests/bench/kept.c (build/bench/kept-CC, run by the section `kept` of
 # build/bench/bench); chain_n50 is the recurrence unrolled at n = 50, to check the kept one by.
-BENCH_KEPT_CASES := logistic chain_n chain_n50 gmm
+BENCH_KEPT_CASES := logistic chain_n chain_n50 gmm pfilt
 $(eval $(call bench_case,logistic,tests/bench/logistic.expr,))
 $(eval $(call bench_case,gmm,tests/bench/gmm.expr,))
+$(eval $(call bench_case,pfilt,tests/bench/pfilt.expr,))
 $(eval $(call bench_case,chain_n,tests/bench/chain_n.expr,))
 $(eval $(call bench_case,chain_n50,tests/bench/chain_n.expr,-D n=50 --prefix=u50_))
 

@@ -179,3 +179,42 @@ double hand_gmm(long K, long N, const double *mu, double s, const double *x, dou
     *s_bar = sb;
     return f;
 }
+
+/* The filter's log-likelihood (tests/bench/pfilt.expr) and its gradient: forwards, each step's
+ * two sums over the particles in one loop, the state and both sums stored (3T doubles);
+ * backwards, the step's adjoints, then its terms' again in one loop, their exponentials
+ * computed again, the state's adjoint summed in a register. */
+double hand_pfilt(long P, long T, double a, const double *w, const double *obs, double *a_bar,
+                  double *w_bar, double *work)
+{
+    double x = 0.5, l = 0, ab = 0, xb = 0;
+    for (long p = 0; p < P; p++)
+        w_bar[p] = 0;
+    for (long k = 0; k < T; k++) {
+        double s = 0, m = 0;
+        for (long p = 0; p < P; p++) {
+            double d = x + a * w[p] - obs[k], e = exp(-d * d);
+            s += e;
+            m += w[p] * e;
+        }
+        work[3 * k] = x;
+        work[3 * k + 1] = s;
+        work[3 * k + 2] = m;
+        x = 0.9 * x + 0.1 * m / s;
+        l += log(s);
+    }
+    for (long k = T - 1; k >= 0; k--) {
+        double xk = work[3 * k], s = work[3 * k + 1], m = work[3 * k + 2];
+        double mb = 0.1 * xb / s, sb = 1.0 / s - 0.1 * xb * m / (s * s), xs = 0.9 * xb;
+        for (long p = 0; p < P; p++) {
+            double d = xk + a * w[p] - obs[k], e = exp(-d * d);
+            double db = -2.0 * d * e * (sb + mb * w[p]);
+            xs += db;
+            ab += db * w[p];
+            w_bar[p] += mb * e + db * a;
+        }
+        xb = xs;
+    }
+    *a_bar = ab;
+    return l;
+}

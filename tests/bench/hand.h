@@ -20,5 +20,8 @@ double hand_logistic(long N, const double *w, double b, const double *X, const d
 double hand_chain_n(long n, double x0, double h, double *x0_bar, double *h_bar, double *work);
 double hand_gmm(long K, long N, const double *mu, double s, const double *x, double *mu_bar,
                 double *s_bar);
+/* work holds 3T doubles. */
+double hand_pfilt(long P, long T, double a, const double *w, const double *obs, double *a_bar,
+                  double *w_bar, double *work);
 
 #endif

@@ -17,6 +17,11 @@
  *   over K = 16 centres inside the sum over N = 10^5 points): gmm, gmm_grad with its
  *   GMM_WORK(K, N) doubles, and hand_gmm; targets grad/hand <= 1.1 and grad/f <= 3.
  *
+ *   a filter's log-likelihood (tests/bench/pfilt.expr: sums over P = 1000 particles of the
+ *   state in a recurrence's step, over T = 1000 steps, computed in its loop): pfilt,
+ *   pfilt_grad with its PFILT_WORK(P, T) doubles, and hand_pfilt (its two sums in one loop);
+ *   the same targets.
+ *
  * Before timing, the gradients are checked: against the hand adjoints (relative 1e-12), the
  * kept recurrence against its unrolled form (the same .expr with -D n=50) and against central
  * differences at n = 10^6. A failed check prints GRADIENTS DIFFER and the exit status is 1.
@@ -37,6 +42,7 @@
 #include "gmm.h"
 #include "hand.h"
 #include "logistic.h"
+#include "pfilt.h"
 #include "timing.h"
 
 enum { F, GRAD, HAND, NKIND };
@@ -73,7 +79,16 @@ static double gm_f(double *g) { (void)g; return gmm(GMM_K, size, Mu, S, X, gmm_w
 static double gm_g(double *g) { return gmm_grad(GMM_K, size, Mu, S, X, g, g + GMM_K, gmm_work); }
 static double gm_h(double *g) { return hand_gmm(GMM_K, size, Mu, S, X, g, g + GMM_K); }
 
+#define PF_P 1000
+#define PF_T 1000L
+static double Aw = 0.8, Wp[PF_P], *Obs, *pf_work, *pf_hand_work;
+
+static double pf_f(double *g) { (void)g; return pfilt(PF_P, size, Aw, Wp, Obs, pf_work); }
+static double pf_g(double *g) { return pfilt_grad(PF_P, size, Aw, Wp, Obs, g, g + 1, pf_work); }
+static double pf_h(double *g) { return hand_pfilt(PF_P, size, Aw, Wp, Obs, g, g + 1, pf_hand_work); }
+
 static Fn *const lr_fn[NKIND] = {lr_f, lr_g, lr_h};
+static Fn *const pf_fn[NKIND] = {pf_f, pf_g, pf_h};
 static Fn *const gm_fn[NKIND] = {gm_f, gm_g, gm_h};
 static Fn *const ch_fn[NKIND] = {ch_f, ch_g, ch_h};
 
@@ -115,6 +130,13 @@ static void init_inputs(void)
     gmm_work = xmalloc(GMM_WORK(GMM_K, GMM_N) * sizeof *gmm_work);
     for (int k = 0; k < GMM_K; k++)
         Mu[k] = -2.0 + 0.25 * k;
+    pf_work = xmalloc(PFILT_WORK(PF_P, PF_T) * sizeof *pf_work);
+    pf_hand_work = xmalloc(3 * PF_T * sizeof *pf_hand_work);
+    Obs = xmalloc(PF_T * sizeof *Obs);
+    for (int p = 0; p < PF_P; p++)
+        Wp[p] = 2.0 * uniform() - 1.0;
+    for (long k = 0; k < PF_T; k++)
+        Obs[k] = sin(0.01 * k) + 0.2 * uniform();
     hand_work = xmalloc(2 * CHAIN_N * sizeof *hand_work);
 }
 
@@ -137,7 +159,7 @@ static double difference(int len, const double *a, const double *b)
 /* grad and hand at the current size: value and gradient of each, and f's value. */
 static double against_hand(Fn *const *fn, int len)
 {
-    double g[GMM_K + 2], h[GMM_K + 2];
+    double g[PF_P + 2], h[PF_P + 2];
     g[0] = fn[GRAD](g + 1);
     h[0] = fn[HAND](h + 1);
     double f = fn[F](NULL);
@@ -289,6 +311,22 @@ static int gmm_table(void)
     return status;
 }
 
+static int pfilt_table(void)
+{
+    printf("Filter, P = %d particles, T = %ld steps (tests/bench/pfilt.expr: sums over the "
+           "particles of the\nstate in the recurrence's loop), %s -O2 (medians of interleaved "
+           "batches)\n", PF_P, PF_T, compiler());
+    printf("  %-9s %5s %9s %8s %7s %7s %9s %9s  %s\n", "T", "runs", "f ms", "ns/step",
+           "grad/f", "hand/f", "grad/hand", "rel. diff", "misses");
+    char label[32], miss[80];
+    snprintf(label, sizeof label, "%ld", PF_T);
+    int status = row(label, pf_fn, PF_P + 2, PF_T, 1, miss);
+    printf(" %s\n  targets: grad/hand <= %.1f and grad/f <= %.0f\n", *miss ? miss : " -",
+           TARGET_VS_HAND, TARGET_VS_F);
+    fflush(stdout);
+    return status;
+}
+
 int main(int argc, char **argv)
 {
     (void)argv;
@@ -300,5 +338,6 @@ int main(int argc, char **argv)
     int status = logistic_table();
     status |= chain_table();
     status |= gmm_table();
+    status |= pfilt_table();
     return status;
 }
