@@ -762,8 +762,8 @@ int func_per_step(const Func *f);
 /* A kept loop's results: its sum, its last states, or a returned map's values a step. */
 uint32_t loop_results(const Loop *lp);
 /* Whether what kept loop load ld reads depends on a differentiated input: an element of a
- * differentiated array, or a trajectory of a recurrence that does (set by
- * func_differentiate). */
+ * differentiated array, a sum per step's trajectory, or a recurrence's state's that does (set
+ * by func_differentiate). */
 int load_diff(const Func *f, const Load *ld);
 /* Entry point k's sweep through f's kept loop lp. */
 LoopSweep *loop_sweep(const Func *f, const Loop *lp, EntryKind k);

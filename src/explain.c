@@ -757,6 +757,60 @@ static void explain_recurrence(Ex *x, const Loop *lp, Buf *out)
     buf_free(&t);
 }
 
+/* Sum j of kept loop l of x's function (a sum per step's loop may compute several): its
+ * heading, then one term's sweeps. */
+static void explain_sum(Ex *x, int l, uint32_t j, Buf *out)
+{
+    const Func *f = x->f;
+    const Loop *lp = &f->loops[l];
+    ExplainStyle style = x->style;
+    Ex b;
+    ex_init(&b, lp->body, style, 0);
+    if (j)
+        ex_root(&b, lp->body->roots[j]);
+    name_iteration(&b, x, lp, 1);
+    ex_terms(&b);
+    Buf head = {0};
+    buf_putn(&head, "", 0);
+    if (x->root == f->input[lp->slot + j]) /* the function is the sum */
+        buf_printf(&head, "%s = ", f->name);
+    Buf sum = {0}; /* a sum per step's at the outer step: sum_k[i] */
+    const char *ovar = x->ovar[l];
+    buf_printf(&sum, lp->per_step ? "%s[%s]" : "%s", x->name[f->input[lp->slot + j]], ovar);
+    buf_printf(&head, "%s = the sum of term over %s = ", sum.data, lp->var);
+    func_put_affine(&head, &lp->lo, lp->var, ovar, f->size, "*");
+    buf_puts(&head, "..");
+    func_put_affine(&head, &lp->hi, lp->var, ovar, f->size, "*");
+    if (lp->per_step) {
+        buf_printf(&head, ", for each %s = ", ovar);
+        func_put_affine(&head, &lp->olo, lp->var, ovar, f->size, "*");
+        buf_puts(&head, "..");
+        func_put_affine(&head, &lp->ohi, lp->var, ovar, f->size, "*");
+    }
+    const char *sep = style == EXPLAIN_LATEX ? "\n% " : "\n";
+    for (uint32_t k = 0, with = 0; k < loop_results(lp); k++) /* the others of its loop */
+        if (k != j)
+            buf_printf(&head, "%s%s[%s]", with++ ? ", " : ", in one loop with ",
+                       x->name[f->input[lp->slot + k]], ovar);
+    if (lp->host) /* it reads the recurrence's states */
+        buf_printf(&head, ",%scomputed in the loop of the recurrence over %s at each step, "
+                          "before the step (backwards: after it)", sep, ovar);
+    buf_printf(&head, ":%sone term's sweeps, which each step runs seeded with d%s/d%s (here "
+                      "dterm/dterm = 1);%sthe adjoints of what a term reads add up over the "
+                      "steps", sep, f->name, sum.data, sep);
+    buf_free(&sum);
+    buf_printf(out, style == EXPLAIN_LATEX ? "\n%% %s\n" :
+                    style == EXPLAIN_MARKDOWN ? "\n%s\n\n" : "\n%s\n", head.data);
+    head.len = 0;
+    buf_printf(&head, "%s", lp->var);
+    for (uint32_t k = 0; k < lp->nload; k++) /* what the term reads */
+        if (b.body[lp->body->input[1 + k]])
+            buf_printf(&head, ", %s", b.name[lp->body->input[1 + k]]);
+    explain_ex(&b, "term", head.data, out);
+    ex_free(&b);
+    buf_free(&head);
+}
+
 /* f's sweeps, then each kept sum's: one iteration, a function of the loop's index, its loads
  * and the values it reads, whose sweeps every iteration runs, seeded with the sum's adjoint;
  * and each kept recurrence's step. */
@@ -817,43 +871,8 @@ static void explain_func(Func *f, ExplainStyle style, Buf *out)
             explain_recurrence(&x, lp, out);
             continue;
         }
-        Ex b;
-        ex_init(&b, lp->body, style, 0);
-        name_iteration(&b, &x, lp, 1);
-        ex_terms(&b);
-        head.len = 0;
-        if (x.root == f->input[lp->slot]) /* the function is the sum */
-            buf_printf(&head, "%s = ", f->name);
-        Buf sum = {0}; /* a sum per step's at the outer step: sum_k[i] */
-        const char *ovar = x.ovar[l];
-        buf_printf(&sum, lp->per_step ? "%s[%s]" : "%s", x.name[f->input[lp->slot]], ovar);
-        buf_printf(&head, "%s = the sum of term over %s = ", sum.data, lp->var);
-        func_put_affine(&head, &lp->lo, lp->var, ovar, f->size, "*");
-        buf_puts(&head, "..");
-        func_put_affine(&head, &lp->hi, lp->var, ovar, f->size, "*");
-        if (lp->per_step) {
-            buf_printf(&head, ", for each %s = ", ovar);
-            func_put_affine(&head, &lp->olo, lp->var, ovar, f->size, "*");
-            buf_puts(&head, "..");
-            func_put_affine(&head, &lp->ohi, lp->var, ovar, f->size, "*");
-        }
-        const char *sep = style == EXPLAIN_LATEX ? "\n% " : "\n";
-        if (lp->host) /* it reads the recurrence's states */
-            buf_printf(&head, ",%scomputed in the loop of the recurrence over %s at each step, "
-                              "before the step (backwards: after it)", sep, ovar);
-        buf_printf(&head, ":%sone term's sweeps, which each step runs seeded with d%s/d%s (here "
-                          "dterm/dterm = 1);%sthe adjoints of what a term reads add up over the "
-                          "steps", sep, f->name, sum.data, sep);
-        buf_free(&sum);
-        buf_printf(out, style == EXPLAIN_LATEX ? "\n%% %s\n" :
-                        style == EXPLAIN_MARKDOWN ? "\n%s\n\n" : "\n%s\n", head.data);
-        head.len = 0;
-        buf_printf(&head, "%s", lp->var);
-        for (uint32_t k = 0; k < lp->nload; k++) /* what the term reads */
-            if (b.body[lp->body->input[1 + k]])
-                buf_printf(&head, ", %s", b.name[lp->body->input[1 + k]]);
-        explain_ex(&b, "term", head.data, out);
-        ex_free(&b);
+        for (uint32_t j = 0; j < loop_results(lp); j++) /* sums per step of one loop: each */
+            explain_sum(&x, l, j, out);
     }
     buf_free(&head);
     ex_free(&x);
@@ -1232,7 +1251,10 @@ static void put_load(Buf *out, const Ex *x, const Loop *lp, const Load *ld)
         for (int j = 0; from->per_step && j <= MAX_SIZES; j++) /* the step, not its offset */
             at.c[j] += from->olo.c[j];
         at.k += from->per_step ? from->olo.k : 0;
-        buf_printf(out, "%s[", from->per_step ? x->name[f->input[from->slot]] :
+        uint32_t sum = 0; /* which of the loop's sums */
+        while (from->per_step && from->traj[sum] != -ld->param)
+            sum++;
+        buf_printf(out, "%s[", from->per_step ? x->name[f->input[from->slot + sum]] :
                                                 from->state_name[t->state]);
         put_index(out, &at, lp->var, ovar, f->size);
         buf_puts(out, "]");
@@ -1314,6 +1336,13 @@ static void name_iteration(Ex *b, Ex *x, const Loop *lp, int enclose)
     }
     if (!lp->nstate && node_is_op(&body->dag, b->root))
         b->name[b->root] = "term";
+    for (uint32_t j = 0; !lp->nstate && j < loop_results(lp); j++) { /* the loop's other sums' */
+        if (body->roots[j] == b->root || !node_is_op(&body->dag, body->roots[j]))
+            continue;
+        t.len = 0;
+        buf_printf(&t, "term%u", j + 1);
+        b->name[body->roots[j]] = arena_strndup(&b->arena, t.data, t.len);
+    }
     buf_free(&t);
 }
 
@@ -1383,10 +1412,13 @@ static void dot_loop(Ex *x, int l, int adjoint, const char *indent, Buf *out)
     /* out of it: a sum per step to the loads of its step's sum in the loops that read it */
     for (int r = 0; lp->per_step && r < f->nloops; r++)
         for (uint32_t k = 0; k < f->loops[r].nload; k++) {
-            if (f->loops[r].load[k].param != -lp->traj[0])
+            uint32_t j = 0;
+            while (j < loop_results(lp) && f->loops[r].load[k].param != -lp->traj[j])
+                j++;
+            if (j == loop_results(lp))
                 continue;
             buf_puts(out, indent);
-            put_dot_id(out, b.scope, body->roots[0]);
+            put_dot_id(out, b.scope, body->roots[j]);
             buf_printf(out, " -> %sl%dn%u [label=\"per step\"];\n", x->scope, r,
                        (unsigned)f->loops[r].body->input[1 + k]);
         }

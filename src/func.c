@@ -29,13 +29,20 @@ int func_per_step(const Func *f)
 
 uint32_t loop_results(const Loop *lp)
 {
-    return lp->nstate ? lp->nstate : lp->result ? lp->result : 1;
+    return lp->nstate ? lp->nstate : lp->result ? lp->result : (uint32_t)lp->body->nroots;
 }
 
 int load_diff(const Func *f, const Load *ld)
 {
-    return ld->param >= 0 ? f->params[ld->param].kind == PARAM_DIFF :
-           load_traj(ld) && f->loops[f->traj[-1 - ld->param].loop].active;
+    if (ld->param >= 0)
+        return f->params[ld->param].kind == PARAM_DIFF;
+    if (!load_traj(ld))
+        return 0;
+    const Traj *t = &f->traj[-1 - ld->param];
+    const Loop *lp = &f->loops[t->loop];
+    /* a recurrence's state of data only carries no tangent, as unrolled: its reader does not
+     * differentiate it (a domain edge of it, sqrt(t[k]) at t = 0, makes no NaN) */
+    return lp->active && (lp->per_step || !lp->state_active || lp->state_active[t->state]);
 }
 
 void loop_free(Loop *lp)

@@ -147,6 +147,13 @@ static void kept_begin(Lower *L, Kept *k, const Affine *lo, const Affine *hi, co
 
 static void kept_end(Lower *L, Kept *k)
 {
+    for (uint32_t j = 0; j < k->nopen; j++) { /* after an error: never made loops */
+        kept_end(L, k->open[j]);
+        free(k->open[j]);
+    }
+    free(k->open);
+    free(k->roots);
+    free(k->trajs);
     L->kept = NULL;
     L->scope.dag = L->d = &L->f->dag;
     dag_free(&k->dag);
@@ -329,6 +336,8 @@ static int same_loop(const Func *f, const Kept *k, const Dag *nb, NodeId root,
     return -1;
 }
 
+static void flush_steps(Lower *L, Kept *outer, const NodeId *roots, uint32_t nroots);
+
 /* The kept loop of the iteration k over its range: a Loop of the function, whose results (a
  * sum, or a recurrence's last states) are read through new input slots (the first returned).
  * The roots are the summand, or the states' next values; with reuse (a sum or a product of
@@ -340,6 +349,7 @@ static NodeId kept_finish(Lower *L, Kept *k, const NodeId *roots, uint32_t nroot
                           int reuse)
 {
     Func *f = L->f;
+    flush_steps(L, k, roots, nroots); /* its sums per step: loops before it */
     Dag nb;
     uint32_t first = 1 + k->nload + k->nstate, ncap = 0;
     NodeId *cap = NULL;
@@ -379,26 +389,44 @@ static NodeId kept_finish(Lower *L, Kept *k, const NodeId *roots, uint32_t nroot
     return out;
 }
 
-/* Drops loop i of f, a sum per step no loop reads, and its trajectory: the loops after it and
- * the trajectories after its move down, and the loads and loops naming them follow. */
+/* Drops trajectory t of f, which no loop reads: those after it move down, and the loads and
+ * loops naming them follow. */
+static void drop_traj(Func *f, int t)
+{
+    memmove(&f->traj[t], &f->traj[t + 1], (size_t)(f->ntraj - t - 1) * sizeof *f->traj);
+    f->ntraj--;
+    for (int j = 0; j < f->nloops; j++) {
+        Loop *lp = &f->loops[j];
+        for (uint32_t l = 0; l < lp->nload; l++)
+            lp->load[l].param += load_traj(&lp->load[l]) && -1 - lp->load[l].param > t;
+        for (uint32_t s = 0; lp->traj && s < (lp->per_step ? loop_results(lp) : lp->nstate); s++)
+            lp->traj[s] -= lp->traj[s] > t + 1;
+    }
+}
+
+/* Drops loop i of f, a sum per step no loop reads, and its trajectories: the loops after it
+ * move down, and the trajectories and loops naming them follow. */
 static void drop_step(Func *f, int i)
 {
-    int t = f->loops[i].traj[0] - 1;
+    uint32_t n = loop_results(&f->loops[i]);
+    int *gone = xrealloc(NULL, n * sizeof *gone);
+    memcpy(gone, f->loops[i].traj, n * sizeof *gone);
     loop_free(&f->loops[i]);
     memmove(&f->loops[i], &f->loops[i + 1], (size_t)(f->nloops - i - 1) * sizeof *f->loops);
     f->nloops--;
-    memmove(&f->traj[t], &f->traj[t + 1], (size_t)(f->ntraj - t - 1) * sizeof *f->traj);
-    f->ntraj--;
     for (int j = 0; j < f->ntraj; j++)
         f->traj[j].loop -= f->traj[j].loop > i;
-    for (int j = 0; j < f->nloops; j++) {
-        Loop *lp = &f->loops[j];
-        lp->host -= lp->host > i + 1;
-        for (uint32_t l = 0; l < lp->nload; l++)
-            lp->load[l].param += load_traj(&lp->load[l]) && -1 - lp->load[l].param > t;
-        for (uint32_t s = 0; lp->traj && s < (lp->per_step ? 1 : lp->nstate); s++)
-            lp->traj[s] -= lp->traj[s] > t + 1;
+    for (int j = 0; j < f->nloops; j++)
+        f->loops[j].host -= f->loops[j].host > i + 1;
+    for (uint32_t g = 0; g < n; g++) { /* the later ones first: the numbers stay right */
+        int t = 0;
+        for (uint32_t h = 0; h < n; h++)
+            t = gone[h] > t ? gone[h] : t;
+        for (uint32_t h = 0; h < n; h++)
+            gone[h] = gone[h] == t ? 0 : gone[h];
+        drop_traj(f, t - 1);
     }
+    free(gone);
     f->result_loop -= f->result_loop > i + 1;
 }
 
@@ -429,16 +457,35 @@ static int traj_read(const Func *f, int t)
 
 void kept_drop_unread(Func *f)
 {
+    /* the trajectories of sums no iteration made a loop reads: of an iteration lowered for its
+     * errors only (a map's statements, with their sums per step), or read by nothing
+     * (flush_steps); their loads (in no statement the roots read) a number */
+    for (int t = f->ntraj - 1; t >= 0; t--) {
+        if (f->traj[t].loop >= 0)
+            continue;
+        for (int j = 0; j < f->nloops; j++)
+            for (uint32_t l = 0; l < f->loops[j].nload; l++)
+                if (f->loops[j].load[l].param == -1 - t) {
+                    f->loops[j].load[l].param = LOAD_INDEX;
+                    memset(&f->loops[j].load[l].at, 0, sizeof f->loops[j].load[l].at);
+                }
+        drop_traj(f, t);
+    }
     for (int i = f->nloops - 1; i >= 0; i--) {
-        if (!f->loops[i].per_step || traj_read(f, f->loops[i].traj[0]))
+        const Loop *lp = &f->loops[i];
+        int read = !lp->per_step;
+        for (uint32_t r = 0; !read && r < loop_results(lp); r++)
+            read = traj_read(f, lp->traj[r]);
+        if (read)
             continue;
         /* the loads of it nothing reaches: a number, never read */
         for (int j = 0; j < f->nloops; j++)
             for (uint32_t l = 0; l < f->loops[j].nload; l++)
-                if (f->loops[j].load[l].param == -f->loops[i].traj[0]) {
-                    f->loops[j].load[l].param = LOAD_INDEX;
-                    memset(&f->loops[j].load[l].at, 0, sizeof f->loops[j].load[l].at);
-                }
+                for (uint32_t r = 0; r < loop_results(lp); r++)
+                    if (f->loops[j].load[l].param == -lp->traj[r]) {
+                        f->loops[j].load[l].param = LOAD_INDEX;
+                        memset(&f->loops[j].load[l].at, 0, sizeof f->loops[j].load[l].at);
+                    }
         drop_step(f, i);
     }
 }
@@ -764,6 +811,168 @@ static int reads_deep(const Kept *k, NodeId g)
     return deep;
 }
 
+/* A new trajectory of a sum per step of outer: its steps, hi - lo + 1, at least (a sum's range
+ * may be reversed at some sizes, 1..n-2 at n = 1, where the region must not be negative; each
+ * term's positive part bounds it from above and from 0: n - 1 takes n), its loop to come
+ * (finish_step). Returns its number + 1. */
+static int step_traj(Func *f, const Kept *outer)
+{
+    f->traj = grow(f->traj, (uint32_t)f->ntraj, sizeof *f->traj);
+    Traj *t = &f->traj[f->ntraj];
+    memset(t, 0, sizeof *t);
+    t->loop = -1;
+    t->len = affine_add(outer->hi, &outer->lo, -1);
+    t->len.k = t->len.k + 1 > 0 ? t->len.k + 1 : 0;
+    for (int s = 1; s <= MAX_SIZES; s++)
+        t->len.c[s] = t->len.c[s] > 0 ? t->len.c[s] : 0;
+    return ++f->ntraj;
+}
+
+/* Sum per step k (its n summands roots, their trajectories trajs, or NULL: new ones) made a
+ * loop of the function, which stores each step's sums in them; a sum of one summand may be a
+ * loop the function has (lowered again). Ends k. Returns the first trajectory, 0 after an
+ * error. */
+static int finish_step(Lower *L, Kept *k, const NodeId *roots, uint32_t n, const int *trajs)
+{
+    Func *f = L->f;
+    L->kept = k;
+    L->d = &f->dag;
+    int loops = f->nloops, traj = 0;
+    NodeId r = kept_finish(L, k, roots, n, k->at, !trajs);
+    for (int j = 0; r && f->nloops == loops && j < f->nloops; j++)
+        if (f->input[f->loops[j].slot] == r) /* the same sums, lowered again: theirs */
+            traj = f->loops[j].traj[0];
+    if (r && f->nloops > loops) {
+        Loop *lp = &f->loops[f->nloops - 1];
+        lp->per_step = 1;
+        lp->ovar = k->ovar;
+        lp->olo = k->olo;
+        lp->ohi = k->ohi;
+        lp->traj = xrealloc(NULL, n * sizeof *lp->traj);
+        for (uint32_t j = 0; j < n; j++) {
+            lp->traj[j] = trajs ? trajs[j] : step_traj(f, k->outer);
+            f->traj[lp->traj[j] - 1].loop = f->nloops - 1;
+        }
+        traj = lp->traj[0];
+    }
+    kept_end(L, k);
+    return traj;
+}
+
+/* Whether outer's iteration, from its n roots, reads trajectory t (its number + 1). */
+static int reads_traj(const Kept *outer, const NodeId *roots, uint32_t n, int t)
+{
+    const Dag *d = &outer->dag;
+    uint8_t *reach = memset(xrealloc(NULL, d->len), 0, d->len);
+    for (uint32_t r = 0; r < n; r++) {
+        reach[roots[r]] = 1;
+        dag_reach(d, roots[r], reach);
+    }
+    int read = 0;
+    for (NodeId id = 1; id < d->len && !read; id++) {
+        uint32_t s = (uint32_t)d->nodes[id].k;
+        read = reach[id] && d->nodes[id].kind == N_INPUT && outer->slot_kind[s] == SLOT_LOAD &&
+               outer->load[outer->slot_ref[s]].param == -t;
+    }
+    free(reach);
+    return read;
+}
+
+/* The sums per step of outer not yet loops made loops, in the order they were opened; when
+ * outer's iteration is being made a loop (its n roots given), only the sums it reads (a map's
+ * statement that nothing reads lowers its sums too: their trajectories are then read by
+ * nothing, and dropped with them, kept_drop_unread). */
+static void flush_steps(Lower *L, Kept *outer, const NodeId *roots, uint32_t n)
+{
+    if (!outer->nopen)
+        return;
+    Kept *kept = L->kept;
+    Dag *d = L->d;
+    const Dag *sd = L->scope.dag;
+    for (uint32_t j = 0; j < outer->nopen; j++) {
+        Kept *k = outer->open[j];
+        uint32_t m = 0;
+        for (uint32_t r = 0; r < k->nroots; r++)
+            if (!roots || reads_traj(outer, roots, n, k->trajs[r])) {
+                k->roots[m] = k->roots[r];
+                k->trajs[m++] = k->trajs[r];
+            }
+        if (m)
+            finish_step(L, k, k->roots, m, k->trajs);
+        else
+            kept_end(L, k);
+        free(k);
+    }
+    outer->nopen = 0;
+    L->kept = kept;
+    L->d = d;
+    L->scope.dag = sd;
+}
+
+/* rebuild's input of sum per step k's iteration in another one of the same outer loop and
+ * ranges (L->kept): the index, a load, a capture. */
+static NodeId merged_input(Lower *L, const Kept *k, NodeId id)
+{
+    uint32_t s = (uint32_t)k->dag.nodes[id].k;
+    switch (k->slot_kind[s]) {
+    case SLOT_INDEX: return dag_input(L->d, 0);
+    case SLOT_LOAD: return kept_load(L, k->load[k->slot_ref[s]].param, &k->load[k->slot_ref[s]].at);
+    case SLOT_CAPTURE: return kept_capture(L, k->cap[k->slot_ref[s]]);
+    default: return 0;
+    }
+}
+
+/* Sum per step k of outer, of summand g: a summand of a sum per step of outer over the same
+ * ranges not yet a loop, into whose iteration it is built again (one loop computes both,
+ * their common values once: a weighted mean's sum(p, w[p]*e) / sum(p, e)), or the first of
+ * one of its own, made a loop when outer's iteration is (flush_steps); one that reads a sum
+ * not yet a loop (a normaliser inside it) is made a loop at once, after those. Ends k.
+ * Returns its trajectory (its number + 1), 0 after an error. */
+static int step_sum(Lower *L, Kept *outer, Kept *k, NodeId g)
+{
+    Func *f = L->f;
+    int reads_open = 0;
+    for (uint32_t l = 0; l < k->nload; l++)
+        for (uint32_t j = 0; load_traj(&k->load[l]) && j < outer->nopen; j++)
+            for (uint32_t r = 0; r < outer->open[j]->nroots; r++)
+                reads_open |= k->load[l].param == -outer->open[j]->trajs[r];
+    if (reads_open) {
+        flush_steps(L, outer, NULL, 0);
+        return finish_step(L, k, &g, 1, NULL);
+    }
+    for (uint32_t j = 0; j < outer->nopen; j++) {
+        Kept *o = outer->open[j];
+        if (!affine_eq(&o->lo, &k->lo) || !affine_eq(&o->hi, &k->hi))
+            continue;
+        NodeId *to = memset(xrealloc(NULL, (size_t)k->dag.len * sizeof *to), 0,
+                            (size_t)k->dag.len * sizeof *to);
+        L->kept = o;
+        L->d = &o->dag;
+        NodeId r = rebuild(L, k, g, &o->dag, to, merged_input);
+        free(to);
+        kept_end(L, k);
+        if (!r)
+            return 0;
+        for (uint32_t s = 0; s < o->nroots; s++)
+            if (o->roots[s] == r)
+                return o->trajs[s];
+        o->roots = grow(o->roots, o->nroots, sizeof *o->roots);
+        o->trajs = grow(o->trajs, o->nroots, sizeof *o->trajs);
+        o->roots[o->nroots] = r;
+        return o->trajs[o->nroots++] = step_traj(f, outer);
+    }
+    Kept *o = xrealloc(NULL, sizeof *o);
+    *o = *k;
+    o->roots = grow(NULL, 0, sizeof *o->roots);
+    o->trajs = grow(NULL, 0, sizeof *o->trajs);
+    o->roots[0] = g;
+    o->trajs[0] = step_traj(f, outer);
+    o->nroots = 1;
+    outer->open = grow(outer->open, outer->nopen, sizeof *outer->open);
+    outer->open[outer->nopen++] = o;
+    return o->trajs[0];
+}
+
 /* A sum over a run-time range inside a kept loop's iteration that reads the iteration: a sum
  * per step (Loop.per_step), a loop of the function over the outer range around the sum,
  * lowered with the outer variable as Affine.o (the bindings of the outer iteration's
@@ -804,37 +1013,13 @@ static NodeId per_step_sum(Lower *L, const Ast *range, Ast *body, const Affine *
     }
     scope_unbind_to(&L->scope, mark);
     restore_loops(L, saved, mark);
-    L->d = &L->f->dag;
-    Func *f = L->f;
-    int loops = f->nloops;
-    NodeId r = g && !L->stop ? kept_finish(L, &k, &g, 1, range->loc, 1) : 0;
-    int traj = 0;
-    for (int j = 0; r && f->nloops == loops && j < f->nloops; j++)
-        if (f->input[f->loops[j].slot] == r) /* the same sums, lowered again: theirs */
-            traj = f->loops[j].traj[0];
-    if (r && f->nloops > loops) {
-        Loop *lp = &f->loops[f->nloops - 1];
-        lp->per_step = 1;
-        lp->ovar = outer->var;
-        lp->olo = outer->lo;
-        lp->ohi = outer->hi;
-        f->traj = grow(f->traj, (uint32_t)f->ntraj, sizeof *f->traj);
-        Traj *t = &f->traj[f->ntraj];
-        memset(t, 0, sizeof *t);
-        t->loop = f->nloops - 1;
-        /* the steps, hi - lo + 1, at least: a sum's range may be reversed at some sizes
-         * (1..n-2 at n = 1), where the region must not be negative; each term's positive part
-         * bounds it from above and from 0 (n - 1 takes n) */
-        t->len = affine_add(outer->hi, &outer->lo, -1);
-        t->len.k = t->len.k + 1 > 0 ? t->len.k + 1 : 0;
-        for (int s = 1; s <= MAX_SIZES; s++)
-            t->len.c[s] = t->len.c[s] > 0 ? t->len.c[s] : 0;
-        traj = ++f->ntraj;
-        lp->traj = xrealloc(NULL, sizeof *lp->traj);
-        lp->traj[0] = traj;
-    }
     free(k.from_outer);
-    kept_end(L, &k);
+    k.from_outer = NULL;
+    int traj = 0;
+    if (g && !L->stop)
+        traj = step_sum(L, outer, &k, g);
+    else
+        kept_end(L, &k);
     L->kept = outer;
     L->scope.dag = L->d = &outer->dag;
     L->depth--;

@@ -169,13 +169,13 @@ static const char *traj_text(const DefOut *e, const Loop *lp, uint32_t j, const 
     return load_ref(e, &ld, var, which);
 }
 
-/* A sum per step's element of its trajectory at the outer variable's step, of `which`
- * (load_ref's): its value, tangent, adjoint or the adjoint's tangent. */
-static const char *step_ref(const DefOut *e, const Loop *lp, OutKind which)
+/* A sum per step's element of its j-th sum's trajectory at the outer variable's step, of
+ * `which` (load_ref's): its value, tangent, adjoint or the adjoint's tangent. */
+static const char *step_ref(const DefOut *e, const Loop *lp, uint32_t j, OutKind which)
 {
     Load ld;
     memset(&ld, 0, sizeof ld);
-    ld.param = -lp->traj[0];
+    ld.param = -lp->traj[j];
     for (int s = 1; s <= MAX_SIZES; s++)
         ld.at.c[s] = -lp->olo.c[s];
     ld.at.k = -lp->olo.k;
@@ -389,14 +389,15 @@ static NodeId *name_iteration_inputs(const DefOut *e, const Entry *entry, const 
             name[body->input[body->bar_slot + j]] =
                 rec ? local[f->input[bar + lp->ncap + j]] :
                 lp->result ? value_text(e, lp, e->s.out_bar, var, j) :
-                lp->per_step ? step_ref(e, lp, OUT_TRAJ_ZERO) : outer_text(&outer, sd);
+                lp->per_step ? step_ref(e, lp, j, OUT_TRAJ_ZERO) : outer_text(&outer, sd);
             one[body->input[body->bar_slot + j]] = sd && dag_is_const(&f->dag, sd, 1.0);
         }
         uint32_t hv = loop_sweep(f, lp, ENTRY_HVP)->bar + lp->ncap;
-        for (uint32_t j = 0; r->kind == RUN_REVERSE_TANGENT && j < (rec ? nout : 1); j++)
+        for (uint32_t j = 0; r->kind == RUN_REVERSE_TANGENT && j < (rec || lp->per_step ? nout : 1);
+             j++)
             name[body->input[body->bar_dot_slot + j]] =
                 rec ? local[f->input[hv + j]] :
-                lp->per_step ? step_ref(e, lp, OUT_TRAJ_HV_ZERO) :
+                lp->per_step ? step_ref(e, lp, j, OUT_TRAJ_HV_ZERO) :
                                outer_text(&outer, loop_sweep(f, lp, ENTRY_HVP)->seed[0]);
     }
     for (uint32_t k = 0; (r->kind == RUN_TANGENT || r->kind == RUN_REVERSE_TANGENT) &&
@@ -1029,23 +1030,26 @@ static void put_per_step(Emitter *em, const DefOut *e, const Entry *entry, const
         }
     put_carried(out, e, entry, b, r, so, si, m);
     Buf what = {0};
+    int sums = loop_results(lp) > 1;
     if (parts != PER_STEP_ALL)
-        buf_printf(&what, "%sthe sum over %s at this step",
-                   back ? "the adjoints of the terms of " : "", lp->var);
+        buf_printf(&what, "%sthe sum%s over %s at this step",
+                   back ? "the adjoints of the terms of " : "", sums ? "s" : "", lp->var);
     else
-        buf_puts(&what, back ? "the adjoints of its terms" : "its sum");
+        buf_puts(&what, back ? "the adjoints of its terms" : sums ? "its sums" : "its sum");
     put_loop_head(em, e, r, 0, NULL, what.data);
     buf_free(&what);
     put_iteration(em, e, r, o, rt->roots, rt->into, rt->adds, n, flag, NULL, 0, "        ");
     buf_puts(out, "    }\n");
     for (uint32_t k = 0; k < m; k++)
-        buf_printf(out, "    %s = %s;\n", step_ref(e, lp, so[k].kind == OUT_RESULT ? OUT_TRAJ :
-                                                                                OUT_TRAJ_DOT),
+        buf_printf(out, "    %s = %s;\n",
+                   step_ref(e, lp, so[k].idx, so[k].kind == OUT_RESULT ? OUT_TRAJ : OUT_TRAJ_DOT),
                    si[k]);
     int zero = !back && (entry_reverse(entry->kind) || entry->kind == ENTRY_HVP);
-    for (int hv = 0; zero && hv <= (entry->kind == ENTRY_HVP); hv++)
-        buf_printf(out, "    %s = %s;\n", step_ref(e, lp, hv ? OUT_TRAJ_HV_ZERO : OUT_TRAJ_ZERO),
-                   literal_zero[e->opt->compile.real]);
+    for (uint32_t j = 0; zero && j < loop_results(lp); j++)
+        for (int hv = 0; hv <= (entry->kind == ENTRY_HVP); hv++)
+            buf_printf(out, "    %s = %s;\n",
+                       step_ref(e, lp, j, hv ? OUT_TRAJ_HV_ZERO : OUT_TRAJ_ZERO),
+                       literal_zero[e->opt->compile.real]);
     reindent(em, start);
     if (parts == PER_STEP_ALL)
         buf_puts(out, "    }\n");

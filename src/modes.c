@@ -477,20 +477,28 @@ static void loop_activity(const Func *f, Loop *lp, const uint8_t *dep);
 static void hosted_activity(const Func *f, int r, const uint8_t *dep)
 {
     Loop *lp = &f->loops[r];
-    int hosts = 0;
-    for (int i = 0; i < r; i++) {
-        Loop *ps = &f->loops[i];
-        if (ps->host != r + 1)
-            continue;
-        if (!ps->cap_active)
-            loop_activity(f, ps, dep);
-        ps->active |= lp->active;
-        loads_activity(f, ps);
-        hosts = 1;
-    }
-    if (hosts) {
-        lp->active |= loads_activity(f, lp);
-        states_activity(lp);
+    for (int grown = 1; grown;) { /* until no state becomes active (the sums read each) */
+        int hosts = 0;
+        for (int i = 0; i < r; i++) {
+            Loop *ps = &f->loops[i];
+            if (ps->host != r + 1)
+                continue;
+            if (!ps->cap_active)
+                loop_activity(f, ps, dep);
+            ps->active |= lp->active;
+            loads_activity(f, ps);
+            hosts = 1;
+        }
+        uint32_t before = 0, after = 0;
+        for (uint32_t j = 0; j < lp->nstate; j++)
+            before += lp->state_active[j];
+        if (hosts) {
+            lp->active |= loads_activity(f, lp);
+            states_activity(lp);
+        }
+        for (uint32_t j = 0; j < lp->nstate; j++)
+            after += lp->state_active[j];
+        grown = after > before;
     }
 }
 

@@ -196,6 +196,13 @@ typedef struct Kept {
     const char *ovar;
     Affine olo, ohi;
     NodeId *from_outer;       /* per node of the outer iteration: its node here, once built */
+    /* its sums per step not yet made loops (step_sum), each a Kept of its own with roots (the
+     * summands) and their trajectories; and, in such a sum, those */
+    struct Kept **open;
+    uint32_t nopen;
+    NodeId *roots;
+    int *trajs;
+    uint32_t nroots;
 } Kept;
 
 /* SLOT_DEEP: in a sum per step, what a sum three loops deep gave (a map's iteration lowered
