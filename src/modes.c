@@ -259,7 +259,9 @@ int func_check_entries(const Func *f, unsigned asked, Diag *diag)
         diag_error(diag, def->bare ? def->loc : def->name_loc,
                    "'%s' has %s, so it has no %s yet; its modes are %s (or %s)", f->name,
                    recurrence && !(wrong & ~(1u << ENTRY_HESS_SPARSE | 1u << ENTRY_JAC_SPARSE)) ?
-                   "a recurrence kept as a loop" :
+                   (func_dense_sparse(f) ? "a recurrence kept as a loop" :
+                    "a recurrence kept as a loop and a differentiated input of a run-time "
+                    "size") :
                    f->nsizes ? "sizes known only at run time" : "loops kept by --unroll",
                    names.data, fits.data, f->nsizes ? "give the sizes with -D" :
                                                       "leave out --unroll");

@@ -2509,6 +2509,14 @@ static void test_kept_missing_modes_are_errors(void **state)
                      listed ? "is" : "is not", has, listed ? "not" : "but");
     }
     free(out);
+    /* a recurrence beside a differentiated array of run-time size: both named (a recurrence
+     * of inputs of constant sizes has jac-sparse, its columns dense) */
+    spit(OUT "/modes2.expr", "g(a, w[P]; u[T]) {\n    x[0] = 1\n    for k = 0..T-1 { x[k+1] = "
+                             "x[k] + 0.1*sum(p = 0..P-1, sin(a*x[k]*w[p])) }\n    return x[T]\n}\n");
+    assert_int_equal(runf(&out, ADGEN_CMD " --emit=jac-sparse " OUT "/modes2.expr 2>&1"), 1);
+    assert_contains(out, "'g' has a recurrence kept as a loop and a differentiated input of a "
+                         "run-time size, so it has no jac-sparse yet");
+    free(out);
 }
 
 /* The commands that interpret the unrolled graph ask for the sizes; --dot draws the loop,
