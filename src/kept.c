@@ -154,6 +154,7 @@ static void kept_end(Lower *L, Kept *k)
     free(k->open);
     free(k->roots);
     free(k->trajs);
+    free(k->vars);
     L->kept = NULL;
     L->scope.dag = L->d = &L->f->dag;
     dag_free(&k->dag);
@@ -895,8 +896,10 @@ static void flush_steps(Lower *L, Kept *outer, const NodeId *roots, uint32_t n)
         for (uint32_t r = 0; r < k->nroots; r++)
             if (!roots || reads_traj(outer, roots, n, k->trajs[r])) {
                 k->roots[m] = k->roots[r];
+                k->vars[m] = k->vars[r];
                 k->trajs[m++] = k->trajs[r];
             }
+        k->var = m ? k->vars[0] : k->var;
         if (m)
             finish_step(L, k, k->roots, m, k->trajs);
         else
@@ -949,6 +952,7 @@ static int step_sum(Lower *L, Kept *outer, Kept *k, NodeId g)
         L->kept = o;
         L->d = &o->dag;
         NodeId r = rebuild(L, k, g, &o->dag, to, merged_input);
+        const char *var = k->var;
         free(to);
         kept_end(L, k);
         if (!r)
@@ -958,14 +962,18 @@ static int step_sum(Lower *L, Kept *outer, Kept *k, NodeId g)
                 return o->trajs[s];
         o->roots = grow(o->roots, o->nroots, sizeof *o->roots);
         o->trajs = grow(o->trajs, o->nroots, sizeof *o->trajs);
+        o->vars = grow(o->vars, o->nroots, sizeof *o->vars);
         o->roots[o->nroots] = r;
+        o->vars[o->nroots] = var;
         return o->trajs[o->nroots++] = step_traj(f, outer);
     }
     Kept *o = xrealloc(NULL, sizeof *o);
     *o = *k;
     o->roots = grow(NULL, 0, sizeof *o->roots);
     o->trajs = grow(NULL, 0, sizeof *o->trajs);
+    o->vars = grow(NULL, 0, sizeof *o->vars);
     o->roots[0] = g;
+    o->vars[0] = o->var;
     o->trajs[0] = step_traj(f, outer);
     o->nroots = 1;
     outer->open = grow(outer->open, outer->nopen, sizeof *outer->open);

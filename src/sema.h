@@ -202,6 +202,7 @@ typedef struct Kept {
     uint32_t nopen;
     NodeId *roots;
     int *trajs;
+    const char **vars;        /* per root, its sum's variable (the loop's is the first kept) */
     uint32_t nroots;
 } Kept;
 
