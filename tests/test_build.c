@@ -137,6 +137,31 @@ static void test_oscfit_sample_fits(void **state)
     }
 }
 
+/* samples/pfilter: a state-space model's parameters estimated by Newton's method on its
+ * filter's log-likelihood, a recurrence whose step sums over particles of its state; the
+ * gradient vanishes at the estimate, whose likelihood is at least the true parameters', at
+ * the default 500 steps and 32 particles and at 50 steps and 4. */
+static void test_pfilter_sample_fits(void **state)
+{
+    (void)state;
+    install();
+    const char *dir = OUT "/pfilter";
+    assert_int_equal(runf(NULL, "rm -rf %s && cp -R samples/pfilter %s", dir, dir), 0);
+    char *out = NULL;
+    int rc = runf(&out, MAKE " -C %s --no-print-directory clean all ADGEN=%s/" ROOT
+                        "/usr/local/bin/adgen ADGEN_MK=%s/" ROOT
+                        "/usr/local/share/adgen/adgen.mk 2>&1", dir, cwd(), cwd());
+    if (rc != 0)
+        fail_msg("make in samples/pfilter: status %d\n%s", rc, out);
+    free(out);
+    static const char *const sizes[] = {"", "50 4"};
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(runf(&out, "%s/fit %s", dir, sizes[i]), 0);
+        assert_contains(out, ": ok");
+        free(out);
+    }
+}
+
 /* samples/ipopt: IPOPT solves HS071, the pendulum's swing-up and the hanging chain with
  * adgen's gradient, sparse Jacobian and sparse Lagrangian Hessian: HS071 to Hock and
  * Schittkowski's optimum (solve checks it), the swing-up as it does with derivatives written
@@ -1146,6 +1171,7 @@ int main(void)
         cmocka_unit_test(test_install_tree),
         cmocka_unit_test(test_project_builds_and_runs),
         cmocka_unit_test(test_oscfit_sample_fits),
+        cmocka_unit_test(test_pfilter_sample_fits),
         cmocka_unit_test(test_ipopt_sample_solves),
         cmocka_unit_test(test_project_touch_rebuilds_dependents_only),
         cmocka_unit_test(test_project_failed_run_retries),
