@@ -114,27 +114,35 @@ static void test_project_builds_and_runs(void **state)
     free(out);
 }
 
-/* samples/oscfit: an ODE fitted by Levenberg-Marquardt, the residuals reading a kept
- * recurrence's trajectory; it recovers its parameters at the default 2,000 steps and at 300. */
-static void test_oscfit_sample_fits(void **state)
+/* Sample `name` built with the installed adgen, then its ./fit run with each of the n
+ * argument lists: exit 0, and ": ok" said. */
+static void sample_fits(const char *name, const char *const *args, int n)
 {
-    (void)state;
     install();
-    const char *dir = OUT "/oscfit";
-    assert_int_equal(runf(NULL, "rm -rf %s && cp -R samples/oscfit %s", dir, dir), 0);
+    char dir[256];
+    snprintf(dir, sizeof dir, OUT "/%s", name);
+    assert_int_equal(runf(NULL, "rm -rf %s && cp -R samples/%s %s", dir, name, dir), 0);
     char *out = NULL;
     int rc = runf(&out, MAKE " -C %s --no-print-directory clean all ADGEN=%s/" ROOT
                         "/usr/local/bin/adgen ADGEN_MK=%s/" ROOT
                         "/usr/local/share/adgen/adgen.mk 2>&1", dir, cwd(), cwd());
     if (rc != 0)
-        fail_msg("make in samples/oscfit: status %d\n%s", rc, out);
+        fail_msg("make in samples/%s: status %d\n%s", name, rc, out);
     free(out);
-    static const char *const steps[] = {"", "300"};
-    for (int i = 0; i < 2; i++) {
-        assert_int_equal(runf(&out, "%s/fit %s", dir, steps[i]), 0);
+    for (int i = 0; i < n; i++) {
+        assert_int_equal(runf(&out, "%s/fit %s", dir, args[i]), 0);
         assert_contains(out, ": ok");
         free(out);
     }
+}
+
+/* samples/oscfit: an ODE fitted by Levenberg-Marquardt, the residuals reading a kept
+ * recurrence's trajectory; it recovers its parameters at the default 2,000 steps and at 300. */
+static void test_oscfit_sample_fits(void **state)
+{
+    (void)state;
+    static const char *const steps[] = {"", "300"};
+    sample_fits("oscfit", steps, 2);
 }
 
 /* samples/pfilter: a state-space model's parameters estimated by Newton's method on its
@@ -144,22 +152,8 @@ static void test_oscfit_sample_fits(void **state)
 static void test_pfilter_sample_fits(void **state)
 {
     (void)state;
-    install();
-    const char *dir = OUT "/pfilter";
-    assert_int_equal(runf(NULL, "rm -rf %s && cp -R samples/pfilter %s", dir, dir), 0);
-    char *out = NULL;
-    int rc = runf(&out, MAKE " -C %s --no-print-directory clean all ADGEN=%s/" ROOT
-                        "/usr/local/bin/adgen ADGEN_MK=%s/" ROOT
-                        "/usr/local/share/adgen/adgen.mk 2>&1", dir, cwd(), cwd());
-    if (rc != 0)
-        fail_msg("make in samples/pfilter: status %d\n%s", rc, out);
-    free(out);
     static const char *const sizes[] = {"", "50 4"};
-    for (int i = 0; i < 2; i++) {
-        assert_int_equal(runf(&out, "%s/fit %s", dir, sizes[i]), 0);
-        assert_contains(out, ": ok");
-        free(out);
-    }
+    sample_fits("pfilter", sizes, 2);
 }
 
 /* samples/ipopt: IPOPT solves HS071, the pendulum's swing-up and the hanging chain with

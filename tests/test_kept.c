@@ -2117,8 +2117,6 @@ static void test_kept_state_sum_in_recurrence(void **state)
     kept_beside_unrolled("pf", "grad,hvp -D P=3", "T=5");
 }
 
-/* An array of two run-time sizes: a Jacobian or Hessian of it differentiated is refused
- * naming it; one of its two sizes given (-D, or a value of eval) asks for both. */
 /* Sums per step of one outer loop and one range are one loop: a weighted mean's two sums, a
  * filter's in its recurrence's step; a normaliser inside one of them is a loop before it. */
 static void test_kept_sibling_sums_one_loop(void **state)
@@ -2151,6 +2149,8 @@ static void test_kept_sibling_sums_one_loop(void **state)
     free(out);
 }
 
+/* An array of two run-time sizes: a Jacobian or Hessian of it differentiated is refused
+ * naming it; one of its two sizes given (-D, or a value of eval) asks for both. */
 static void test_kept_two_sizes_messages(void **state)
 {
     (void)state;

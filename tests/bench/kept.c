@@ -295,36 +295,39 @@ static int chain_table(void)
     return status;
 }
 
-static int gmm_table(void)
+/* A table of one row at size n (label: its column's head; per: the unit of ns per call),
+ * after its title, with its misses and the targets. */
+static int one_row_table(const char *title, const char *label, const char *per,
+                         Fn *const *fn, int len, long n)
 {
-    printf("Gaussian mixture, K = %d centres of one width, N = %ld points (tests/bench/gmm.expr: "
-           "a sum per step), %s -O2\n(x the logistic table's first coordinates; medians of "
-           "interleaved batches)\n", GMM_K, GMM_N, compiler());
-    printf("  %-9s %5s %9s %8s %7s %7s %9s %9s  %s\n", "N", "runs", "f ms", "f ns/pt",
-           "grad/f", "hand/f", "grad/hand", "rel. diff", "misses");
-    char label[32], miss[80];
-    snprintf(label, sizeof label, "%ld", GMM_N);
-    int status = row(label, gm_fn, GMM_K + 2, GMM_N, 1, miss);
+    printf("%s", title);
+    printf("  %-9s %5s %9s %8s %7s %7s %9s %9s  %s\n", label, "runs", "f ms", per, "grad/f",
+           "hand/f", "grad/hand", "rel. diff", "misses");
+    char size[32], miss[80];
+    snprintf(size, sizeof size, "%ld", n);
+    int status = row(size, fn, len, n, 1, miss);
     printf(" %s\n  targets: grad/hand <= %.1f and grad/f <= %.0f\n", *miss ? miss : " -",
            TARGET_VS_HAND, TARGET_VS_F);
     fflush(stdout);
     return status;
 }
 
+static int gmm_table(void)
+{
+    char title[256];
+    snprintf(title, sizeof title, "Gaussian mixture, K = %d centres of one width, N = %ld "
+             "points (tests/bench/gmm.expr: a sum per step), %s -O2\n(x the logistic table's "
+             "first coordinates; medians of interleaved batches)\n", GMM_K, GMM_N, compiler());
+    return one_row_table(title, "N", "f ns/pt", gm_fn, GMM_K + 2, GMM_N);
+}
+
 static int pfilt_table(void)
 {
-    printf("Filter, P = %d particles, T = %ld steps (tests/bench/pfilt.expr: sums over the "
-           "particles of the\nstate in the recurrence's loop), %s -O2 (medians of interleaved "
-           "batches)\n", PF_P, PF_T, compiler());
-    printf("  %-9s %5s %9s %8s %7s %7s %9s %9s  %s\n", "T", "runs", "f ms", "ns/step",
-           "grad/f", "hand/f", "grad/hand", "rel. diff", "misses");
-    char label[32], miss[80];
-    snprintf(label, sizeof label, "%ld", PF_T);
-    int status = row(label, pf_fn, PF_P + 2, PF_T, 1, miss);
-    printf(" %s\n  targets: grad/hand <= %.1f and grad/f <= %.0f\n", *miss ? miss : " -",
-           TARGET_VS_HAND, TARGET_VS_F);
-    fflush(stdout);
-    return status;
+    char title[256];
+    snprintf(title, sizeof title, "Filter, P = %d particles, T = %ld steps (tests/bench/pfilt.expr: "
+             "sums over the particles of the\nstate in the recurrence's loop), %s -O2 (medians of "
+             "interleaved batches)\n", PF_P, PF_T, compiler());
+    return one_row_table(title, "T", "ns/step", pf_fn, PF_P + 2, PF_T);
 }
 
 int main(int argc, char **argv)
