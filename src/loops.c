@@ -682,8 +682,7 @@ static void put_loop_head(Emitter *em, const DefOut *e, const Run *r, int ckp,
         ckp_put_first_head(out, e, lp, var, state);
         return;
     }
-    if (!what || *what)
-        buf_printf(out, "    /* %s */\n", what ? what :
+    buf_printf(out, "    /* %s */\n", what ? what :
                                     back ? (lp->product ? "the product backwards: the "
                                                           "adjoints of its factors" :
                                             rec ? "the recurrence backwards: the adjoints of "

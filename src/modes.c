@@ -432,10 +432,12 @@ char *func_sizes_list(const Func *f)
 }
 
 /* Per state of recurrence lp: whether it is active, from what state_active holds (its first
- * value's), growing it: a state is also when its next value reads an active input. */
-static void states_activity(Loop *lp)
+ * value's), growing it: a state is also when its next value reads an active input. Returns
+ * whether it grew. */
+static int states_activity(Loop *lp)
 {
     Func *body = lp->body;
+    int grown = 0;
     uint8_t *reach = xrealloc(NULL, body->dag.len);
     for (int changed = lp->active && lp->nstate; changed;) {
         changed = 0;
@@ -453,10 +455,12 @@ static void states_activity(Loop *lp)
             }
             changed |= lp->state_active[j];
         }
+        grown |= changed;
     }
     free(reach);
     for (uint32_t j = 0; j < lp->nstate; j++)
         body->params[loop_state_slot(lp, j)].kind = lp->state_active[j] ? PARAM_DIFF : PARAM_DATA;
+    return grown;
 }
 
 /* The kinds of loop lp's loads in its iteration: differentiated where load_diff says. */
@@ -491,16 +495,9 @@ static void hosted_activity(const Func *f, int r, const uint8_t *dep)
             loads_activity(f, ps);
             hosts = 1;
         }
-        uint32_t before = 0, after = 0;
-        for (uint32_t j = 0; j < lp->nstate; j++)
-            before += lp->state_active[j];
-        if (hosts) {
+        if (hosts)
             lp->active |= loads_activity(f, lp);
-            states_activity(lp);
-        }
-        for (uint32_t j = 0; j < lp->nstate; j++)
-            after += lp->state_active[j];
-        grown = after > before;
+        grown = hosts && states_activity(lp);
     }
 }
 
