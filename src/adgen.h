@@ -296,7 +296,8 @@ typedef struct {
 } NodeMeta;
 
 /* A hash-table entry keeps its node's hash, so that probing and growing compare and move
- * slots without touching the (much larger, randomly placed) nodes. */
+ * slots without touching the (much larger, randomly placed) nodes. The table holds the
+ * constants and inputs, and the operations whose operands' chains are full (dag.c). */
 typedef struct {
     NodeId id;        /* 0: empty */
     uint32_t hash;
@@ -306,8 +307,10 @@ typedef struct {
     Node *nodes;      /* nodes[0] is unused */
     NodeMeta *meta;   /* per node, same length */
     uint32_t len, cap;
+    NodeId *head;     /* per node: the last operation built whose home it is (dag.c), or 0 */
+    NodeId *next;     /* per operation with a home: the one built before it of that home */
     DagSlot *table;   /* open addressing over node ids */
-    uint32_t tcap;
+    uint32_t tcap, tlen;
     int fold;         /* fold constant operations that round: only right in double */
     uint32_t hits;    /* operations dag_op found already built (sharing hash-consing made) */
 } Dag;
@@ -331,7 +334,7 @@ void dag_init(Dag *d);
 void dag_reserve(Dag *d, uint32_t n);
 #define MAX_RESERVE (1u << 26) /* nodes reserved ahead at most (3 GB of address space) */
 void dag_free(Dag *d);
-/* Frees the hash-consing table once no node will be built (printing reads nodes only). */
+/* Frees the hash-consing tables once no node will be built (printing reads nodes only). */
 void dag_seal(Dag *d);
 NodeId dag_const(Dag *d, double v);
 NodeId dag_input(Dag *d, uint32_t slot);
