@@ -69,6 +69,18 @@ void *xrealloc(void *p, size_t size)
     return q;
 }
 
+/* A block of zeros: calloc knows that a fresh mapping is zero, where zeroing each object as
+ * it is allocated wrote the syntax tree's 200 MB once more. */
+static ArenaBlock *new_block(size_t cap)
+{
+    ArenaBlock *b = calloc(1, sizeof *b + cap);
+    if (!b)
+        out_of_memory();
+    if (sizeof *b + cap >= HUGE_ARRAY)
+        advise_huge(b, sizeof *b + cap);
+    return b;
+}
+
 void *arena_alloc(Arena *a, size_t size)
 {
     size = (size + sizeof(double) - 1) & ~(sizeof(double) - 1);
@@ -77,7 +89,7 @@ void *arena_alloc(Arena *a, size_t size)
         size_t cap = !b ? FIRST_BLOCK : b->cap < BLOCK_SIZE ? 2 * b->cap : BLOCK_SIZE;
         if (cap < size)
             cap = size;
-        b = xrealloc(NULL, sizeof *b + cap);
+        b = new_block(cap);
         b->next = a->head;
         b->used = 0;
         b->cap = cap;
@@ -85,7 +97,6 @@ void *arena_alloc(Arena *a, size_t size)
     }
     void *p = (char *)b->data + b->used;
     b->used += size;
-    memset(p, 0, size);
     return p;
 }
 
