@@ -37,6 +37,8 @@ void *arena_alloc(Arena *a, size_t size);
 char *arena_strndup(Arena *a, const char *s, size_t n);
 void arena_free(Arena *a);
 void *xrealloc(void *p, size_t size);
+/* Keeps freed memory for the allocations after it (main calls it first; glibc only). */
+void memory_reuse(void);
 
 /* ---- buf.c: growable text buffer --------------------------------------------------------- */
 

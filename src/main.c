@@ -12,6 +12,7 @@
 int main(int argc, char **argv)
 {
     opterr = 0;
+    memory_reuse();
     if (argc > 1 && strcmp(argv[1], "eval") == 0)
         return cli_flush_stdout(evalcmd_main(argc - 1, argv + 1));
     if (argc > 1 && strcmp(argv[1], "check") == 0)
