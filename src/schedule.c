@@ -363,30 +363,30 @@ void sched_activate(Sched *s, Body *b)
     }
 }
 
-/* The operations and inputs reachable from the roots, ascending: sorted when they are few
- * against the span of their ids, else read off the marks in id order. */
+/* Bodies that reach more nodes than this are collected by a pass down the ids. */
+#define SMALL_BODY 4096
+
+/* The operations and inputs reachable from the roots, ascending. A small body is searched
+ * from its roots and sorted; past SMALL_BODY nodes the search stops and the ids are read
+ * down from the largest root instead, each marked node marking its operands, so that the
+ * nodes are read in order rather than at random (a large body's search missed the cache at
+ * nearly every node). */
 static void collect(Sched *s, const NodeId *roots, int nroots, Body *b)
 {
     const Dag *d = &s->f->dag;
-    uint32_t cap = 64, top = 0, nodes_cap = 0;
-    NodeId *stack = xrealloc(NULL, cap * sizeof *stack), lo = UINT32_MAX, hi = 0;
+    uint32_t cap = 64, top = 0;
+    NodeId *stack = xrealloc(NULL, cap * sizeof *stack), hi = 0;
     uint32_t mark = ++s->generation;
     b->n = 0;
-    b->nodes = NULL;
-    for (int r = 0; r < nroots; r++) {
+    b->nodes = xrealloc(NULL, (SMALL_BODY + 1) * sizeof *b->nodes);
+    for (int r = 0; r < nroots && b->n <= SMALL_BODY; r++) {
         stack[top++] = roots[r];
-        while (top > 0) {
+        while (top > 0 && b->n <= SMALL_BODY) {
             NodeId id = stack[--top];
             if (!id || d->nodes[id].kind == N_CONST || s->stamp[id] == mark)
                 continue;
             s->stamp[id] = mark;
-            if (b->n == nodes_cap) {
-                nodes_cap = nodes_cap ? 2 * nodes_cap : 64;
-                b->nodes = xrealloc(b->nodes, nodes_cap * sizeof *b->nodes);
-            }
             b->nodes[b->n++] = id;
-            lo = id < lo ? id : lo;
-            hi = id > hi ? id : hi;
             if (s->keep[id] == KEEP_LEAF)
                 continue;
             const Node *nd = &d->nodes[id];
@@ -401,13 +401,47 @@ static void collect(Sched *s, const NodeId *roots, int nroots, Body *b)
         }
     }
     free(stack);
-    if (b->n && (uint64_t)b->n * 16 < (uint64_t)(hi - lo)) {
+    if (b->n <= SMALL_BODY) {
         qsort(b->nodes, b->n, sizeof *b->nodes, node_id_order);
-    } else if (b->n) {
-        uint32_t k = 0;
-        for (NodeId id = lo; id <= hi; id++)
-            if (s->stamp[id] == mark)
-                b->nodes[k++] = id;
+        sched_activate(s, b);
+        return;
+    }
+    /* marked: reached (constants too, passed over where they are read) */
+    mark = ++s->generation;
+    uint32_t pending = 0, n = 0, nodes_cap = 2 * SMALL_BODY;
+    for (int r = 0; r < nroots; r++)
+        if (roots[r] && s->stamp[roots[r]] != mark) {
+            s->stamp[roots[r]] = mark;
+            pending++;
+            hi = roots[r] > hi ? roots[r] : hi;
+        }
+    b->nodes = xrealloc(b->nodes, nodes_cap * sizeof *b->nodes);
+    for (NodeId id = hi; pending; id--) {
+        if (s->stamp[id] != mark)
+            continue;
+        pending--;
+        const Node *nd = &d->nodes[id];
+        if (nd->kind == N_CONST)
+            continue;
+        if (n == nodes_cap) {
+            nodes_cap *= 2;
+            b->nodes = xrealloc(b->nodes, nodes_cap * sizeof *b->nodes);
+        }
+        b->nodes[n++] = id;
+        if (s->keep[id] == KEEP_LEAF)
+            continue;
+        NodeId ops[3] = {nd->a, nd->b, nd->c};
+        for (int i = 0; i < node_arity(nd->kind); i++)
+            if (s->stamp[ops[i]] != mark) {
+                s->stamp[ops[i]] = mark;
+                pending++;
+            }
+    }
+    b->n = n;
+    for (uint32_t i = 0; i < n / 2; i++) {
+        NodeId t = b->nodes[i];
+        b->nodes[i] = b->nodes[n - 1 - i];
+        b->nodes[n - 1 - i] = t;
     }
     sched_activate(s, b);
 }
