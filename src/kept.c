@@ -405,6 +405,18 @@ static void drop_traj(Func *f, int t)
     }
 }
 
+/* The loads of trajectory t (its number + 1), which nothing reaches, made numbers (never
+ * read), before the trajectory goes. */
+static void unload_traj(Func *f, int t)
+{
+    for (int j = 0; j < f->nloops; j++)
+        for (uint32_t l = 0; l < f->loops[j].nload; l++)
+            if (f->loops[j].load[l].param == -t) {
+                f->loops[j].load[l].param = LOAD_INDEX;
+                memset(&f->loops[j].load[l].at, 0, sizeof f->loops[j].load[l].at);
+            }
+}
+
 /* Drops loop i of f, a sum per step no loop reads, and its trajectories: the loops after it
  * move down, and the trajectories and loops naming them follow. */
 static void drop_step(Func *f, int i)
@@ -431,13 +443,16 @@ static void drop_step(Func *f, int i)
     f->result_loop -= f->result_loop > i + 1;
 }
 
-/* Whether some loop of f reads trajectory t (its number + 1): a load of it that the loop's
- * iteration reaches from its roots (a statement whose value the roots do not read leaves its
- * loads in the iteration's slots). */
-static int traj_read(const Func *f, int t)
+/* Whether some loop of f reads trajectory t (its number + 1), but the sums per step computed
+ * in loop `in` (Loop.host; -1: none): a load of it that the loop's iteration reaches from its
+ * roots (a statement whose value the roots do not read leaves its loads in the iteration's
+ * slots). */
+static int traj_read(const Func *f, int t, int in)
 {
     int read = 0;
     for (int j = 0; j < f->nloops && !read; j++) {
+        if (in >= 0 && f->loops[j].host == in + 1)
+            continue;
         const Func *body = f->loops[j].body;
         uint8_t *reach = NULL;
         for (uint32_t l = 0; l < f->loops[j].nload && !read; l++) {
@@ -456,37 +471,124 @@ static int traj_read(const Func *f, int t)
     return read;
 }
 
+/* Whether loop h of f reads a result of loop g (a sum per step's trajectory). */
+static int reads_step(const Func *f, int h, int g)
+{
+    const Loop *hp = &f->loops[h], *gp = &f->loops[g];
+    for (uint32_t l = 0; l < hp->nload; l++)
+        for (uint32_t r = 0; gp->per_step && r < loop_results(gp); r++)
+            if (hp->load[l].param == -gp->traj[r])
+                return 1;
+    return 0;
+}
+
+/* One round of the liveness of recurrence i of f (drop_dead_states): what the live states'
+ * steps read (states, and the sums per step computed in its loop, Loop.host) is live, and
+ * what those sums read (their states, other such sums). Returns whether it marked more. */
+static int mark_live(const Func *f, int i, uint8_t *live, uint8_t *sums)
+{
+    const Loop *lp = &f->loops[i];
+    const Func *body = lp->body;
+    uint8_t *reach = memset(xrealloc(NULL, body->dag.len), 0, body->dag.len);
+    for (uint32_t j = 0; j < lp->nstate; j++)
+        reach[body->roots[j]] = live[j];
+    dag_reach(&body->dag, body->dag.len - 1, reach);
+    int more = 0;
+    for (uint32_t s = 0; s < lp->nstate; s++)
+        if (!live[s] && reach[body->input[loop_state_slot(lp, s)]])
+            more = live[s] = 1;
+    for (int h = 0; h < f->nloops; h++) {
+        const Loop *hp = &f->loops[h];
+        if (hp->host != i + 1 || sums[h])
+            continue;
+        for (uint32_t l = 0; l < lp->nload && !sums[h]; l++)
+            for (uint32_t r = 0; r < loop_results(hp); r++)
+                if (lp->load[l].param == -hp->traj[r] && reach[body->input[loop_load_slot(lp, l)]])
+                    more = sums[h] = 1;
+        for (int g = 0; g < f->nloops && !sums[h]; g++)
+            if (sums[g] && reads_step(f, g, h))
+                more = sums[h] = 1;
+    }
+    for (int h = 0; h < f->nloops; h++)
+        for (uint32_t m = 0; sums[h] && m < f->loops[h].nload; m++)
+            for (uint32_t s = 0; lp->traj && s < lp->nstate; s++)
+                if (!live[s] && lp->traj[s] && f->loops[h].load[m].param == -lp->traj[s])
+                    more = live[s] = 1;
+    free(reach);
+    return more;
+}
+
+/* The states of f's recurrences that nothing reads (no root of the function, no other loop, no
+ * live state's step, no sum per step a live one reads) and the sums per step computed in their
+ * loops that only they read, are no code in the unrolled form. Here the sums go (their loads
+ * in the dead states' steps made numbers, then drop_step), and so do the dead states'
+ * trajectories, so that their adjoints are the strong zeros of unread states (their sums'
+ * terms' adjoints, 0 times a NaN partial, made the gradient NaN where the unrolled one is a
+ * number). Their values are still computed in the loop, from what is left of their steps. */
+static void drop_dead_states(Func *f)
+{
+    const Dag *d = &f->dag;
+    uint8_t *reach = memset(xrealloc(NULL, d->len), 0, d->len);
+    for (int k = 0; k < f->nroots; k++)
+        reach[f->roots[k]] = 1;
+    for (int i = 0; i < f->nloops; i++) {
+        for (uint32_t c = 0; c < f->loops[i].ncap; c++)
+            reach[f->loops[i].cap[c]] = 1;
+        for (uint32_t s = 0; s < f->loops[i].nstate; s++)
+            reach[f->loops[i].init[s]] = 1;
+    }
+    dag_reach(d, d->len - 1, reach);
+    uint8_t *sums = xrealloc(NULL, (size_t)f->nloops + 1);
+    for (int i = 0; i < f->nloops; i++) {
+        Loop *lp = &f->loops[i];
+        if (!lp->nstate || lp->per_step)
+            continue;
+        uint8_t *live = xrealloc(NULL, lp->nstate);
+        for (uint32_t j = 0; j < lp->nstate; j++)
+            live[j] = reach[f->input[lp->slot + j]] ||
+                      (lp->traj && lp->traj[j] && traj_read(f, lp->traj[j], i));
+        memset(sums, 0, (size_t)f->nloops + 1);
+        while (mark_live(f, i, live, sums))
+            ;
+        for (int h = 0; h < f->nloops; h++)
+            for (uint32_t r = 0; f->loops[h].host == i + 1 && !sums[h] &&
+                                 r < loop_results(&f->loops[h]); r++)
+                unload_traj(f, f->loops[h].traj[r]);
+        for (uint32_t j = 0; j < lp->nstate; j++) {
+            int t = live[j] || !lp->traj ? 0 : lp->traj[j];
+            if (!t)
+                continue;
+            unload_traj(f, t);
+            lp->traj[j] = 0;
+            drop_traj(f, t - 1);
+        }
+        free(live);
+    }
+    free(sums);
+    free(reach);
+}
+
 void kept_drop_unread(Func *f)
 {
+    drop_dead_states(f);
     /* the trajectories of sums no iteration made a loop reads: of an iteration lowered for its
      * errors only (a map's statements, with their sums per step), or read by nothing
      * (flush_steps); their loads (in no statement the roots read) a number */
     for (int t = f->ntraj - 1; t >= 0; t--) {
         if (f->traj[t].loop >= 0)
             continue;
-        for (int j = 0; j < f->nloops; j++)
-            for (uint32_t l = 0; l < f->loops[j].nload; l++)
-                if (f->loops[j].load[l].param == -1 - t) {
-                    f->loops[j].load[l].param = LOAD_INDEX;
-                    memset(&f->loops[j].load[l].at, 0, sizeof f->loops[j].load[l].at);
-                }
+        unload_traj(f, t + 1);
         drop_traj(f, t);
     }
     for (int i = f->nloops - 1; i >= 0; i--) {
         const Loop *lp = &f->loops[i];
         int read = !lp->per_step;
         for (uint32_t r = 0; !read && r < loop_results(lp); r++)
-            read = traj_read(f, lp->traj[r]);
+            read = traj_read(f, lp->traj[r], -1);
         if (read)
             continue;
-        /* the loads of it nothing reaches: a number, never read */
-        for (int j = 0; j < f->nloops; j++)
-            for (uint32_t l = 0; l < f->loops[j].nload; l++)
-                for (uint32_t r = 0; r < loop_results(lp); r++)
-                    if (f->loops[j].load[l].param == -lp->traj[r]) {
-                        f->loops[j].load[l].param = LOAD_INDEX;
-                        memset(&f->loops[j].load[l].at, 0, sizeof f->loops[j].load[l].at);
-                    }
+        for (uint32_t r = 0; r < loop_results(lp); r++)
+            unload_traj(f, lp->traj[r]);
         drop_step(f, i);
     }
 }
@@ -1651,6 +1753,15 @@ NodeId kept_state_index(Lower *L, const Ast *e, const Array *a, const Affine *id
     return 0;
 }
 
+int kept_final_of(const Lower *L, const Array *a, const int64_t *idx)
+{
+    for (uint32_t j = 0; j < L->nfinals; j++)
+        if (L->finals[j].array == a &&
+            memcmp(L->finals[j].idx + 1, idx + 1, (size_t)(a->rank - 1) * sizeof *idx) == 0)
+            return 1;
+    return 0;
+}
+
 /* An element assignment of a recurrence's state in its loop: the next value. */
 void kept_state_assign(Lower *L, Stmt *s, Array *a, NodeId n)
 {
@@ -1845,6 +1956,48 @@ static int mentions(const Ast *e, const char *name, int depth)
     return mentions(e->lhs, name, depth + 1) || mentions(e->rhs, name, depth + 1);
 }
 
+/* Whether expression e (a loop's bound) reads a size known only at run time. */
+static int reads_size(Lower *L, const Ast *e, int depth)
+{
+    if (!e || depth > 100)
+        return 0;
+    if (e->kind == A_VAR) {
+        const Binding *b = scope_lookup(&L->scope, e->name, lower_frame(L));
+        return b && b->kind == B_SIZE && !affine_is_const(&b->aff);
+    }
+    for (const Ast *a = e->args; a; a = a->next)
+        if (reads_size(L, a, depth + 1))
+            return 1;
+    return reads_size(L, e->lhs, depth + 1) || reads_size(L, e->rhs, depth + 1);
+}
+
+/* The error of `for` loop s over a run-time range inside a kept loop. */
+static void nested_for(Lower *L, const Stmt *s)
+{
+    diag_error(L->diag, s->loc, "a loop over a run-time range inside another: only the outer "
+                                "one can be kept (not supported yet); give the outer one's "
+                                "size with -D to unroll it, and this one is kept at each of its "
+                                "steps, its arrays indexed first by its variable (x[%s+1][i])",
+               s->name);
+}
+
+/* Whether statements first, in a kept loop's body, hold a `for` loop over a run-time range
+ * (then the error). */
+static int nests_runtime_for(Lower *L, const Stmt *first)
+{
+    for (const Stmt *s = first; s; s = s->next) {
+        if (s->kind != S_FOR)
+            continue;
+        if (reads_size(L, s->from, 0) || reads_size(L, s->to, 0)) {
+            nested_for(L, s);
+            return 1;
+        }
+        if (nests_runtime_for(L, s->body))
+            return 1;
+    }
+    return 0;
+}
+
 /* Marks the local arrays a kept `for` loop assigns: the states of a recurrence (elements
  * assigned before the loop, which assigns the rest at its variable plus a number), or maps.
  * *states: whether there is a state. */
@@ -1922,12 +2075,12 @@ int kept_skips(Lower *L, const Stmt *s)
 int kept_for(Lower *L, Stmt *s, const Affine *lo, const Affine *hi)
 {
     if (L->kept) {
-        diag_error(L->diag, s->loc, "a loop over a run-time range inside another: only the "
-                                    "outer one can be kept (not supported yet)");
+        nested_for(L, s);
         return 0;
     }
     int states = 0;
-    if (!lower_assignable(L, s->name, s->name_loc) || !mark_loops(L, s, s->body, lo, hi, &states))
+    if (!lower_assignable(L, s->name, s->name_loc) || nests_runtime_for(L, s->body) ||
+        !mark_loops(L, s, s->body, lo, hi, &states))
         return 0;
     if (states)
         return lower_recurrence(L, s, lo, hi);

@@ -879,16 +879,26 @@ static void assign_elem(Lower *L, Stmt *s, NodeId n)
         return;
     }
     Array *a = b->array;
-    if (a->map) {
+    int64_t idx[MAX_RANK];
+    if (a->map && a->state && !L->kept) {
+        /* an element no recurrence computes: the first of one its loop computes when it is
+         * lowered again (a loop around it unrolled: x[0][i] = y0[i], then
+         * x[t+1][i] = f(x[t][i]) for each i) */
+        if (!eval_indices(L, a, s->index, s->nindex, s->name_loc, idx))
+            return;
+        if (kept_final_of(L, a, idx)) {
+            kept_state_assign(L, s, a, n);
+            return;
+        }
+    } else if (a->map) {
         if (a->state)
             kept_state_assign(L, s, a, n);
         else
             kept_map_assign(L, s, a, n);
         return;
-    }
-    int64_t idx[MAX_RANK];
-    if (!eval_indices(L, a, s->index, s->nindex, s->name_loc, idx))
+    } else if (!eval_indices(L, a, s->index, s->nindex, s->name_loc, idx)) {
         return;
+    }
     a->assigned = 1;
     Elem *el = scope_elem_find(&L->elems, a, idx, 1);
     if (el->stmt) {

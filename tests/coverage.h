@@ -25,7 +25,7 @@ enum {
     CV_CALL_ARRAY, CV_INLINE, CV_VECTOR_CALL, CV_VECTOR, CV_EMPTY_RANGE, CV_SIZE_NUMBER, CV_RUNTIME_SIZE,
     CV_TRAJECTORY, CV_REC_HVP, CV_REC_DATA, CV_KEPT_PROD, CV_CALL_RUNTIME, CV_CALL_MAP,
     CV_ITER_VECTOR_CALL, CV_KEPT_READS_KEPT, CV_HOIST_LOCAL, CV_MAP_TWICE, CV_DIRECTIONS,
-    CV_PER_STEP, CV_MOVING, CV_OUTER_STEP, CV_TWO_SIZES, CV_HOSTED, CV_FIXED
+    CV_PER_STEP, CV_MOVING, CV_OUTER_STEP, CV_TWO_SIZES, CV_HOSTED, CV_COLUMNS, CV_FIXED
 };
 
 static const char *const coverage_fixed[CV_FIXED] = {
@@ -67,6 +67,7 @@ static const char *const coverage_fixed[CV_FIXED] = {
     [CV_OUTER_STEP] = "sums of the outer step inside sums per step",
     [CV_TWO_SIZES] = "arrays of two run-time sizes (W[n][nw])",
     [CV_HOSTED] = "sums per step in a recurrence's step reading its state",
+    [CV_COLUMNS] = "kept recurrences lowered again at each step of a constant loop",
 };
 
 /* The rows: the fixed constructs, then one per kind of ops.h that is an operation, then one
@@ -372,6 +373,9 @@ static void coverage_count(Coverage *cv, const char *text, const Program *prog)
         for (int l = 0; l < f->nloops; l++) {
             has[CV_MOVING] |= f->loops[l].lo.o != 0 || f->loops[l].hi.o != 0;
             has[CV_HOSTED] |= f->loops[l].host != 0;
+            for (int o = 0; o < l; o++) /* one `for` statement, two recurrences */
+                has[CV_COLUMNS] |= f->loops[l].nstate && f->loops[o].nstate &&
+                                   f->loops[o].loc.begin == f->loops[l].loc.begin;
             for (uint32_t d = 0; f->loops[l].per_step && d < f->loops[l].nload; d++) {
                 const Load *ld = &f->loops[l].load[d]; /* another sum per step's sums */
                 has[CV_OUTER_STEP] |= load_traj(ld) && f->loops[f->traj[-1 - ld->param].loop].per_step;

@@ -824,6 +824,9 @@ typedef struct {
                         state (the step's, the next once assigned, over 0..k a past one:
                         computed in its loop): counted in recurrence (and second, beside
                         another) and traj, as it stores its states */
+    int columns;     /* a recurrence in a loop over 0..1, lowered again at each of its steps
+                        (two recurrences, over two columns of one array): counted in
+                        recurrence and second */
 } GenKept;
 
 /* An expression of depth about `depth` over the given names (they are printed as they are:
@@ -1055,6 +1058,18 @@ static inline void gen_kept_program(Buf *out, uint64_t seed, GenKept *k)
         k->recurrence = 1;
         k->traj = 1;
     }
+    /* a recurrence in a loop of a constant range: one per step, over a column of cz */
+    Rng cols = {seed * 2246822519u + 29};
+    k->columns = rng_chance(&cols, 20);
+    if (k->columns) {
+        static const char *const in_col[] = {"cz[k][m]", "p[m]", "q", "y[k]", "x[k]"};
+        buf_printf(out, "    for m = 0..1 {\n        cz[0][m] = 0.5*p[m]\n        for k = 0..n-1 "
+                        "{ cz[k+1][m] = cz[k][m] + 0.2*sin(cz[k][m] + p[m]*(");
+        gen_kept_expr(&cols, out, in_col, 5, "k", 3);
+        buf_printf(out, ")) }\n    }\n");
+        k->second = 1;
+        k->recurrence = 1;
+    }
     if (k->matrix) {
         static const char *const in_row[] = {"W[i][j]", "x[i]", "p[0]", "q", "y[i]"};
         buf_printf(out, "    s9 = sum(i = 0..n-1, y[i]*tanh(sum(j = 0..nw-1, W[i][j]*(");
@@ -1068,13 +1083,13 @@ static inline void gen_kept_program(Buf *out, uint64_t seed, GenKept *k)
         memcpy(out->data + head, helper.data, n);
     }
     buf_free(&helper);
-    buf_printf(out, "    return %s + s1 - s2%s%s%s%s%s%s%s%s%s%s%s\n}\n", ret.data,
+    buf_printf(out, "    return %s + s1 - s2%s%s%s%s%s%s%s%s%s%s%s%s\n}\n", ret.data,
                rec ? " + r[n]" : "", second ? " + w[n]" : "", s3 ? " + s3" : "",
                k->data_rec ? " + p[0]*d[n]" : "", k->prod ? " + s4" : "",
                k->call == 1 ? " + hs(x, q, y)" : k->call == 2 ? " + s5" : "",
                vcall == 1 ? " + s6" : vcall == 2 ? " + zz[n]" : "", hoist ? " + s7" : "",
                k->step ? " + s8" : "", k->matrix ? " + s9" : "",
-               k->hosted ? " + v[n]*q" : "");
+               k->hosted ? " + v[n]*q" : "", k->columns ? " + cz[n][0] - q*cz[n][1]" : "");
     buf_free(&ret);
 }
 
