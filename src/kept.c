@@ -482,16 +482,34 @@ static int reads_step(const Func *f, int h, int g)
     return 0;
 }
 
+/* Whether loop h of f is a sum per step that only recurrence i's step and the sums per step
+ * computed in its loop (Loop.host) read. */
+static int step_of(const Func *f, int i, int h)
+{
+    if (h == i || !f->loops[h].per_step)
+        return 0;
+    int read = 0;
+    for (int j = 0; j < f->nloops; j++) {
+        if (j == h || !reads_step(f, j, h))
+            continue;
+        if (j != i && f->loops[j].host != i + 1)
+            return 0;
+        read = 1;
+    }
+    return read;
+}
+
 /* One round of the liveness of recurrence i of f (drop_dead_states): what the live states'
- * steps read (states, and the sums per step computed in its loop, Loop.host) is live, and
- * what those sums read (their states, other such sums). Returns whether it marked more. */
+ * steps read (states, and the sums per step only its loop reads, step_of) is live, and what
+ * those sums read (their states, other such sums). Returns whether it marked more. */
 static int mark_live(const Func *f, int i, uint8_t *live, uint8_t *sums)
 {
     const Loop *lp = &f->loops[i];
     const Func *body = lp->body;
     uint8_t *reach = memset(xrealloc(NULL, body->dag.len), 0, body->dag.len);
     for (uint32_t j = 0; j < lp->nstate; j++)
-        reach[body->roots[j]] = live[j];
+        if (live[j])
+            reach[body->roots[j]] = 1;
     dag_reach(&body->dag, body->dag.len - 1, reach);
     int more = 0;
     for (uint32_t s = 0; s < lp->nstate; s++)
@@ -499,7 +517,7 @@ static int mark_live(const Func *f, int i, uint8_t *live, uint8_t *sums)
             more = live[s] = 1;
     for (int h = 0; h < f->nloops; h++) {
         const Loop *hp = &f->loops[h];
-        if (hp->host != i + 1 || sums[h])
+        if (sums[h] || !step_of(f, i, h))
             continue;
         for (uint32_t l = 0; l < lp->nload && !sums[h]; l++)
             for (uint32_t r = 0; r < loop_results(hp); r++)
@@ -519,8 +537,8 @@ static int mark_live(const Func *f, int i, uint8_t *live, uint8_t *sums)
 }
 
 /* The states of f's recurrences that nothing reads (no root of the function, no other loop, no
- * live state's step, no sum per step a live one reads) and the sums per step computed in their
- * loops that only they read, are no code in the unrolled form. Here the sums go (their loads
+ * live state's step, no sum per step a live one reads) and the sums per step of their loops
+ * that only they read, are no code in the unrolled form. Here the sums go (their loads
  * in the dead states' steps made numbers, then drop_step), and so do the dead states'
  * trajectories, so that their adjoints are the strong zeros of unread states (their sums'
  * terms' adjoints, 0 times a NaN partial, made the gradient NaN where the unrolled one is a
@@ -550,9 +568,10 @@ static void drop_dead_states(Func *f)
         memset(sums, 0, (size_t)f->nloops + 1);
         while (mark_live(f, i, live, sums))
             ;
+        for (int h = 0; h < f->nloops; h++) /* the dead sums: 2 */
+            sums[h] = !sums[h] && step_of(f, i, h) ? 2 : sums[h];
         for (int h = 0; h < f->nloops; h++)
-            for (uint32_t r = 0; f->loops[h].host == i + 1 && !sums[h] &&
-                                 r < loop_results(&f->loops[h]); r++)
+            for (uint32_t r = 0; sums[h] == 2 && r < loop_results(&f->loops[h]); r++)
                 unload_traj(f, f->loops[h].traj[r]);
         for (uint32_t j = 0; j < lp->nstate; j++) {
             int t = live[j] || !lp->traj ? 0 : lp->traj[j];
@@ -1969,6 +1988,14 @@ static int reads_size(Lower *L, const Ast *e, int depth)
         if (reads_size(L, a, depth + 1))
             return 1;
     return reads_size(L, e->lhs, depth + 1) || reads_size(L, e->rhs, depth + 1);
+}
+
+int kept_reads_size(Lower *L, const Ast *index)
+{
+    for (const Ast *x = index; x; x = x->next)
+        if (reads_size(L, x, 0))
+            return 1;
+    return 0;
 }
 
 /* The error of `for` loop s over a run-time range inside a kept loop. */

@@ -880,7 +880,7 @@ static void assign_elem(Lower *L, Stmt *s, NodeId n)
     }
     Array *a = b->array;
     int64_t idx[MAX_RANK];
-    if (a->map && a->state && !L->kept) {
+    if (a->map && a->state && !L->kept && !kept_reads_size(L, s->index)) {
         /* an element no recurrence computes: the first of one its loop computes when it is
          * lowered again (a loop around it unrolled: x[0][i] = y0[i], then
          * x[t+1][i] = f(x[t][i]) for each i) */

@@ -211,10 +211,10 @@ typedef struct Kept {
 enum { SLOT_INDEX, SLOT_LOAD, SLOT_CAPTURE, SLOT_STATE, SLOT_DEEP };
 
 NodeId kept_capture(Lower *L, NodeId outer);
-/* Makes each state of a recurrence that nothing reads its own next value (no code, as
- * unrolled), then drops the sums per step no loop reads: lowered for a statement whose value
- * no loop's iteration reads (a map's statements lowered for their errors, a recurrence's
- * beside its states, a state nothing reads), so that every loop left runs. */
+/* Drops the sums per step no loop reads: lowered for a statement whose value no loop's
+ * iteration reads (a map's statements lowered for their errors, a recurrence's beside its
+ * states), or read only by states of a recurrence that nothing reads, whose trajectories go
+ * too (drop_dead_states), so that every loop left runs. */
 void kept_drop_unread(Func *f);
 /* In a sum per step, the outer loop's variable as a value. */
 NodeId kept_outer_index(Lower *L);
@@ -226,6 +226,8 @@ NodeId kept_index(Lower *L, const Ast *e, const Array *a, const Affine *idx);
 NodeId kept_state_index(Lower *L, const Ast *e, const Array *a, const Affine *idx);
 void kept_map_assign(Lower *L, Stmt *s, Array *a, NodeId n);
 void kept_state_assign(Lower *L, Stmt *s, Array *a, NodeId n);
+/* Whether an index of the chain `index` reads a size known only at run time. */
+int kept_reads_size(Lower *L, const Ast *index);
 /* Whether a recurrence computes the elements of state array a at the constant indices of
  * element idx after its first (idx[0] is not read). */
 int kept_final_of(const Lower *L, const Array *a, const int64_t *idx);
