@@ -499,7 +499,7 @@ static int step_of(const Func *f, int i, int h)
     return read;
 }
 
-/* One round of the liveness of recurrence i of f (drop_dead_states): what the live states'
+/* One round of the liveness of recurrence i of f (kept_dead_states): what the live states'
  * steps read (states, and the sums per step only its loop reads, step_of) is live, and what
  * those sums read (their states, other such sums). Returns whether it marked more. */
 static int mark_live(const Func *f, int i, uint8_t *live, uint8_t *sums)
@@ -536,14 +536,13 @@ static int mark_live(const Func *f, int i, uint8_t *live, uint8_t *sums)
     return more;
 }
 
-/* The states of f's recurrences that nothing reads (no root of the function, no other loop, no
- * live state's step, no sum per step a live one reads) and the sums per step of their loops
- * that only they read, are no code in the unrolled form. Here the sums go (their loads
- * in the dead states' steps made numbers, then drop_step), and so do the dead states'
- * trajectories, so that their adjoints are the strong zeros of unread states (their sums'
- * terms' adjoints, 0 times a NaN partial, made the gradient NaN where the unrolled one is a
- * number). Their values are still computed in the loop, from what is left of their steps. */
-static void drop_dead_states(Func *f)
+/* Whether loop lp is a recurrence's (not a product's, not a sum per step's). */
+static int is_recurrence(const Loop *lp)
+{
+    return lp->nstate && !lp->per_step && !lp->product;
+}
+
+uint32_t kept_dead_states(const Func *f, DeadState **dead)
 {
     const Dag *d = &f->dag;
     uint8_t *reach = memset(xrealloc(NULL, d->len), 0, d->len);
@@ -557,9 +556,11 @@ static void drop_dead_states(Func *f)
     }
     dag_reach(d, d->len - 1, reach);
     uint8_t *sums = xrealloc(NULL, (size_t)f->nloops + 1);
+    uint32_t n = 0, rec = 0;
+    *dead = NULL;
     for (int i = 0; i < f->nloops; i++) {
-        Loop *lp = &f->loops[i];
-        if (!lp->nstate || lp->per_step)
+        const Loop *lp = &f->loops[i];
+        if (!is_recurrence(lp))
             continue;
         uint8_t *live = xrealloc(NULL, lp->nstate);
         for (uint32_t j = 0; j < lp->nstate; j++)
@@ -568,28 +569,23 @@ static void drop_dead_states(Func *f)
         memset(sums, 0, (size_t)f->nloops + 1);
         while (mark_live(f, i, live, sums))
             ;
-        for (int h = 0; h < f->nloops; h++) /* the dead sums: 2 */
-            sums[h] = !sums[h] && step_of(f, i, h) ? 2 : sums[h];
-        for (int h = 0; h < f->nloops; h++)
-            for (uint32_t r = 0; sums[h] == 2 && r < loop_results(&f->loops[h]); r++)
-                unload_traj(f, f->loops[h].traj[r]);
         for (uint32_t j = 0; j < lp->nstate; j++) {
-            int t = live[j] || !lp->traj ? 0 : lp->traj[j];
-            if (!t)
+            if (live[j])
                 continue;
-            unload_traj(f, t);
-            lp->traj[j] = 0;
-            drop_traj(f, t - 1);
+            *dead = grow(*dead, n, sizeof **dead);
+            (*dead)[n].rec = rec;
+            (*dead)[n++].name = lp->state_name[j];
         }
+        rec++;
         free(live);
     }
     free(sums);
     free(reach);
+    return n;
 }
 
 void kept_drop_unread(Func *f)
 {
-    drop_dead_states(f);
     /* the trajectories of sums no iteration made a loop reads: of an iteration lowered for its
      * errors only (a map's statements, with their sums per step), or read by nothing
      * (flush_steps); their loads (in no statement the roots read) a number */
@@ -1760,6 +1756,8 @@ NodeId kept_state_index(Lower *L, const Ast *e, const Array *a, const Affine *id
         if (fi->array != a ||
             memcmp(fi->idx + 1, rest + 1, (size_t)(a->rank - 1) * sizeof *rest) != 0)
             continue;
+        if (fi->loop < 0) /* a state left out (leave_dead): this read reaches no result */
+            return dag_const(L->d, 0.0);
         if (affine_eq(&fi->at, &idx[0]))
             return L->kept ? kept_capture(L, fi->node) : fi->node;
         if (L->kept)
@@ -1858,11 +1856,66 @@ static void host_steps(Func *f, const Kept *k)
                               lp->nstate * sizeof *lp->traj);
         lp->traj[j] = k->state[j].traj;
         f->traj[k->state[j].traj - 1].loop = r;
+        f->traj[k->state[j].traj - 1].state = j;
         for (int i = 0; i < r; i++)
             for (uint32_t l = 0; f->loops[i].per_step && l < f->loops[i].nload; l++)
                 if (f->loops[i].load[l].param == -k->state[j].traj)
                     f->loops[i].host = 1 + r;
     }
+}
+
+/* The name of recurrence state st in the Loop (Loop.state_name): its array's, with its
+ * constant indices. */
+static const char *state_name(Lower *L, const RecState *st)
+{
+    Buf t = {0};
+    buf_puts(&t, st->array->name);
+    for (int d = 1; d < st->array->rank; d++)
+        buf_printf(&t, "_%lld", (long long)st->idx[d]);
+    const char *name = arena_strndup(L->arena, t.data, t.len);
+    buf_free(&t);
+    return name;
+}
+
+/* Whether state st of the recurrence being lowered is one L->dead leaves out. */
+static int is_dead(Lower *L, const RecState *st)
+{
+    if (!L->ndead)
+        return 0;
+    const char *name = state_name(L, st);
+    for (uint32_t j = 0; j < L->ndead; j++)
+        if (L->dead[j].rec == L->nrec && strcmp(L->dead[j].name, name) == 0)
+            return 1;
+    return 0;
+}
+
+/* The states of recurrence k that L->dead leaves out, taken out of k (its states and their
+ * next values, roots) and moved after the live ones: returns how many are live. A live
+ * state's next value that reads a dead one is a miss (L->dead_missed). */
+static uint32_t leave_dead(Lower *L, Kept *k, NodeId *roots)
+{
+    uint32_t live = 0;
+    RecState *dead = xrealloc(NULL, (k->nstate + 1) * sizeof *dead);
+    uint32_t ndead = 0;
+    for (uint32_t j = 0; j < k->nstate; j++) {
+        if (is_dead(L, &k->state[j]))
+            dead[ndead++] = k->state[j];
+        else
+            k->state[live++] = k->state[j];
+    }
+    memcpy(&k->state[live], dead, ndead * sizeof *dead);
+    free(dead);
+    uint8_t *reach = memset(xrealloc(NULL, k->dag.len), 0, k->dag.len);
+    for (uint32_t j = 0; j < k->nstate; j++) {
+        roots[j] = k->state[j].next;
+        reach[roots[j]] = j < live;
+        k->slot_ref[k->state[j].slot] = j;
+    }
+    dag_reach(&k->dag, k->dag.len - 1, reach);
+    for (uint32_t j = live; j < k->nstate; j++)
+        L->dead_missed |= reach[dag_input(&k->dag, k->state[j].slot)];
+    free(reach);
+    return live;
 }
 
 /* A recurrence over a run-time range: its iteration lowered once, with the states as inputs,
@@ -1904,28 +1957,28 @@ static int lower_recurrence(Lower *L, Stmt *s, const Affine *lo, const Affine *h
     }
     if (ok && k.nstate && assigned_before(L, &k, s))
         ok = 0;
+    uint32_t nstate = k.nstate;
+    if (ok && k.nstate)
+        k.nstate = leave_dead(L, &k, roots);
     if (ok && k.nstate) {
         kept_finish(L, &k, roots, k.nstate, s->loc, 0);
         Loop *lp = &L->f->loops[L->f->nloops - 1];
         host_steps(L->f, &k);
         lp->state_name = arena_alloc(L->arena, k.nstate * sizeof *lp->state_name);
-        for (uint32_t j = 0; j < k.nstate; j++) {
-            Buf t = {0};
-            buf_puts(&t, k.state[j].array->name);
-            for (int d = 1; d < k.state[j].array->rank; d++)
-                buf_printf(&t, "_%lld", (long long)k.state[j].idx[d]);
-            lp->state_name[j] = arena_strndup(L->arena, t.data, t.len);
-            buf_free(&t);
-        }
-        for (uint32_t j = 0; j < k.nstate; j++) {
+        for (uint32_t j = 0; j < k.nstate; j++)
+            lp->state_name[j] = state_name(L, &k.state[j]);
+    }
+    if (ok && nstate) {
+        L->nrec++;
+        for (uint32_t j = 0; j < nstate; j++) {
             L->finals = grow(L->finals, L->nfinals, sizeof *L->finals);
             Final *fi = &L->finals[L->nfinals++];
             fi->array = k.state[j].array;
             memcpy(fi->idx, k.state[j].idx, sizeof fi->idx);
             Affine off = affine_num(fi->array->map_off);
             fi->at = affine_add(*hi, &off, 1);
-            fi->node = L->f->input[lp->slot + j];
-            fi->loop = L->f->nloops - 1;
+            fi->node = j < k.nstate ? L->f->input[L->f->loops[L->f->nloops - 1].slot + j] : 0;
+            fi->loop = j < k.nstate ? L->f->nloops - 1 : -1; /* -1: left out, read by nothing */
             fi->state = j;
         }
     }

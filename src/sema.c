@@ -489,6 +489,8 @@ static void lower_def_once(Lower *L, Def *def, Func *f)
     L->ncalls = 1;
     L->stop = 0;
     L->nfinals = 0;
+    L->nrec = 0;
+    L->dead_missed = 0;
     L->steps = 0;
     L->def_errors = L->diag->errors;
     L->called_failed = 0;
@@ -556,6 +558,41 @@ static int lower_trial(Lower *L, Def *def, Func *f, int *vector_loops)
     return failed;
 }
 
+/* Def, lowered into f, lowered again without the states of its recurrences that nothing
+ * reads (kept_dead_states), quietly (its messages were told): that replaces f, unless it
+ * found an error or did not leave out exactly those states. */
+static void lower_live(Lower *L, Def *def, Func *f)
+{
+    DeadState *dead;
+    uint32_t ndead = kept_dead_states(f, &dead), nrec = L->nrec;
+    if (!ndead)
+        return;
+    int errors = L->diag->errors, recursion = L->recursion_reported;
+    Func first = *f;
+    memset(f, 0, sizeof *f);
+    L->dead = dead;
+    L->ndead = ndead;
+    L->diag->trial++;
+    lower_def_once(L, def, f);
+    L->diag->trial--;
+    L->dead = NULL;
+    L->ndead = 0;
+    DeadState *more = NULL;
+    int failed = L->diag->errors != errors || L->dead_missed || L->nrec != nrec ||
+                 kept_dead_states(f, &more);
+    free(more);
+    free(dead);
+    L->diag->errors = errors;
+    L->recursion_reported = recursion;
+    def->failed = 0;
+    if (failed) {
+        func_free(f);
+        *f = first;
+    } else {
+        func_free(&first);
+    }
+}
+
 /* A definition. Under --unroll it is lowered first in trials, silently: with its `for` loops
  * over more steps than the option's number kept too, when it has some; where that has an
  * error (a state read at a constant index, a map read outside a kept loop), with them
@@ -577,6 +614,8 @@ static void lower_def(Lower *L, Def *def, Func *f)
         }
     }
     lower_def_once(L, def, f);
+    if (!def->failed)
+        lower_live(L, def, f);
     L->unroll = unroll;
     L->keep_for = 0;
 }

@@ -166,6 +166,13 @@ typedef struct {
     uint32_t state;
 } Final;
 
+/* A state of a recurrence that nothing reads (kept_dead_states): the rec-th recurrence the
+ * definition lowers, state `name` (Loop.state_name). */
+typedef struct {
+    uint32_t rec;
+    const char *name;
+} DeadState;
+
 /* The iteration of a kept sum being lowered into a DAG of its own. Its input slots come in
  * the order the body meets them: the index (slot 0), loads and captures; kept_finish orders
  * them and moves what does not change with the index out of the loop. */
@@ -213,9 +220,15 @@ enum { SLOT_INDEX, SLOT_LOAD, SLOT_CAPTURE, SLOT_STATE, SLOT_DEEP };
 NodeId kept_capture(Lower *L, NodeId outer);
 /* Drops the sums per step no loop reads: lowered for a statement whose value no loop's
  * iteration reads (a map's statements lowered for their errors, a recurrence's beside its
- * states), or read only by states of a recurrence that nothing reads, whose trajectories go
- * too (drop_dead_states), so that every loop left runs. */
+ * states), so that every loop left runs. */
 void kept_drop_unread(Func *f);
+/* The states of f's recurrences that nothing reads: no root of the function, no other loop,
+ * no live state's step, no sum per step a live one reads. The unrolled form has no code for
+ * them, and the kept one may have none either (a variable set and never read; their sums'
+ * terms' adjoints, 0 times a NaN partial, a NaN gradient where the unrolled one is a number):
+ * their definition is lowered again without them (L->dead). *dead gets them (malloc'ed);
+ * returns how many. */
+uint32_t kept_dead_states(const Func *f, DeadState **dead);
 /* In a sum per step, the outer loop's variable as a value. */
 NodeId kept_outer_index(Lower *L);
 /* The node of `node` (of DAG dag) in the DAG being built: itself; a value of the function,
@@ -278,6 +291,10 @@ struct Lower {
     int nhoist;
     Final *finals;          /* the last states of the definition's recurrences */
     uint32_t nfinals;
+    const DeadState *dead;  /* the states the definition's second lowering leaves out */
+    uint32_t ndead;
+    uint32_t nrec;          /* recurrences lowered so far */
+    int dead_missed;        /* a state of dead was not found where it was, or is read */
     Scope scope;
     ElemTable elems;
     Frame *stack;           /* the explicit stack of lower_expr */

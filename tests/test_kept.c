@@ -2132,43 +2132,45 @@ static void test_kept_state_sum_in_recurrence(void **state)
     kept_beside_unrolled("pf", "grad,hvp -D P=3", "T=5");
 }
 
-/* A state nothing reads is no code in the unrolled form: the sums per step only its step reads
- * go (their terms' adjoints, 0 times a NaN partial, made the kept gradient NaN where the
- * unrolled one is a number), and a live state whose next value is the same node keeps its
- * sum. The kept C is compiled without -Wunused-but-set-variable: the dead state's variable
- * is still assigned (known, open). */
+/* A state nothing reads is no code in the unrolled form, nor in the kept one: y (whose next
+ * value does not read it: its variable was set and never read, which -Werror refuses), g and
+ * h with sums per step only they read (their terms' adjoints, 0 times the NaN partial of
+ * sqrt(w[p] - 2), made the kept gradient NaN where the unrolled one is a number; h's sum is
+ * of the range and the step of x's, one loop with it before it was left out), and x, whose
+ * next value is the same node as y's, keeps its sum. grad, jvp and hvp against the unrolled
+ * form, at -Werror. */
 static void test_kept_dead_state_sums(void **state)
 {
     (void)state;
     spit(OUT "/dsum.expr",
-         "dsum(a, w[P]; obs[T]) {\n    x[0] = 0.5\n    y[0] = 0.5\n    g[0] = 0\n"
+         "dsum(a, w[P]; obs[T]) {\n    x[0] = 0.5\n    y[0] = 0.5\n    g[0] = 0\n    h[0] = 0\n"
          "    for k = 0..T-1 {\n        s = sum(p = 0..P-1, exp(-(x[k] + a*w[p] - obs[k])^2))\n"
          "        x[k+1] = 0.5*x[k] + log(s + 1)\n        y[k+1] = 0.5*x[k] + log(s + 1)\n"
          "        g[k+1] = g[k] + sum(p = 0..P-1, sqrt(w[p] - 2)*sin(x[k+1] - obs[k]))\n"
+         "        h[k+1] = h[k] + sum(p = 0..P-1, sqrt(w[p] - 2)*x[k])\n"
          "    }\n    return x[T] + sum(p = 0..P-1, w[p])\n}\n");
     spit(OUT "/dsum_main.c",
          "#include <math.h>\n#include <stdio.h>\n"
          "#include \"dsum_k.h\"\n#include \"dsum_u.h\"\n"
          "static int far(double a, double b)\n{\n"
-         "    return !(fabs(a - b) <= 1e-13 * (1 + fabs(b)));\n}\n"
+         "    return !(fabs(a - b) <= 1e-13 * (1 + fabs(b))) || !isfinite(a);\n}\n"
          "int main(void)\n{\n"
          "    double w[3] = {0.3, -0.7, 1.1}, o[4] = {0.1, 0.2, -0.3, 0.4};\n"
-         "    double work[K_DSUM_WORK(3, 4)], gk[4], gu[4];\n"
+         "    double d[3] = {0.5, -0.25, 2}, work[K_DSUM_WORK(3, 4)], gk[4], gu[4];\n"
+         "    double jk, ju, hk[4], hu[4];\n"
          "    int bad = far(k_dsum_grad(3, 4, 0.8, w, o, gk, gk + 1, work),\n"
          "                  u_dsum_grad(0.8, w, o, gu, gu + 1));\n"
+         "    k_dsum_jvp(3, 4, 0.8, w, o, 1.5, d, &jk, work);\n"
+         "    u_dsum_jvp(0.8, w, o, 1.5, d, &ju);\n"
+         "    k_dsum_hvp(3, 4, 0.8, w, o, 1.5, d, hk, hk + 1, work);\n"
+         "    u_dsum_hvp(0.8, w, o, 1.5, d, hu, hu + 1);\n"
+         "    bad |= far(jk, ju);\n"
          "    for (int i = 0; i < 4; i++)\n"
-         "        bad |= far(gk[i], gu[i]) || !isfinite(gk[i]);\n"
-         "    printf(\"%.17g %.17g\\n\", gk[1], gu[1]);\n"
+         "        bad |= far(gk[i], gu[i]) || far(hk[i], hu[i]);\n"
+         "    printf(\"grad %.17g %.17g jvp %.17g %.17g hvp %.17g %.17g\\n\", gk[1], gu[1], jk, ju,\n"
+         "           hk[1], hu[1]);\n"
          "    return bad;\n}\n");
-    char *out = NULL;
-    int rc = runf(&out, ADGEN_CMD " --emit=grad --prefix=k_ " OUT "/dsum.expr -o " OUT
-                        "/dsum_k.c --header " OUT "/dsum_k.h && " ADGEN_CMD " -D T=4 -D P=3 "
-                        "--emit=grad --prefix=u_ " OUT "/dsum.expr -o " OUT "/dsum_u.c --header "
-                        OUT "/dsum_u.h && cd " OUT " && " GCC " -Wno-unused-but-set-variable "
-                        "-o dsum dsum_k.c dsum_u.c dsum_main.c -lm && ./dsum 2>&1");
-    if (rc != 0)
-        fail_msg("dsum: status %d\n%s", rc, out);
-    free(out);
+    kept_beside_unrolled("dsum", "grad,jvp,hvp", "T=4 -D P=3");
 }
 
 /* A recurrence over a run-time range inside a loop over another is an error whose way round
