@@ -25,7 +25,8 @@ enum {
     CV_CALL_ARRAY, CV_INLINE, CV_VECTOR_CALL, CV_VECTOR, CV_EMPTY_RANGE, CV_SIZE_NUMBER, CV_RUNTIME_SIZE,
     CV_TRAJECTORY, CV_REC_HVP, CV_REC_DATA, CV_KEPT_PROD, CV_CALL_RUNTIME, CV_CALL_MAP,
     CV_ITER_VECTOR_CALL, CV_KEPT_READS_KEPT, CV_HOIST_LOCAL, CV_MAP_TWICE, CV_DIRECTIONS,
-    CV_PER_STEP, CV_MOVING, CV_OUTER_STEP, CV_TWO_SIZES, CV_HOSTED, CV_COLUMNS, CV_FIXED
+    CV_PER_STEP, CV_MOVING, CV_OUTER_STEP, CV_TWO_SIZES, CV_HOSTED, CV_COLUMNS,
+    CV_DEAD_STATE, CV_FIXED
 };
 
 static const char *const coverage_fixed[CV_FIXED] = {
@@ -68,6 +69,7 @@ static const char *const coverage_fixed[CV_FIXED] = {
     [CV_TWO_SIZES] = "arrays of two run-time sizes (W[n][nw])",
     [CV_HOSTED] = "sums per step in a recurrence's step reading its state",
     [CV_COLUMNS] = "kept recurrences lowered again at each step of a constant loop",
+    [CV_DEAD_STATE] = "a recurrence's state nothing reads, left out of its loop",
 };
 
 /* The rows: the fixed constructs, then one per kind of ops.h that is an operation, then one
@@ -370,6 +372,11 @@ static void coverage_count(Coverage *cv, const char *text, const Program *prog)
         has[CV_TRAJECTORY] |= f->ntraj > 0;
         has[CV_DIRECTIONS] |= func_directions(f) > 0;
         has[CV_PER_STEP] |= func_per_step(f);
+        int g9 = 0; /* gen_kept_program's state nothing reads, left out */
+        for (int l = 0; l < f->nloops; l++)
+            for (uint32_t j = 0; f->loops[l].state_name && j < f->loops[l].nstate; j++)
+                g9 |= strcmp(f->loops[l].state_name[j], "g9") == 0;
+        has[CV_DEAD_STATE] |= strstr(text, "g9[k+1] =") && !g9;
         for (int l = 0; l < f->nloops; l++) {
             has[CV_MOVING] |= f->loops[l].lo.o != 0 || f->loops[l].hi.o != 0;
             has[CV_HOSTED] |= f->loops[l].host != 0;

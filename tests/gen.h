@@ -827,6 +827,9 @@ typedef struct {
     int columns;     /* a recurrence in a loop over 0..1, lowered again at each of its steps
                         (two recurrences, over two columns of one array): counted in
                         recurrence and second */
+    int dead;        /* a recurrence whose second state nothing reads (left out of its loop),
+                        sometimes with sums per step: counted in recurrence and second (and
+                        traj with the sums, which store its states) */
 } GenKept;
 
 /* An expression of depth about `depth` over the given names (they are printed as they are:
@@ -1070,6 +1073,25 @@ static inline void gen_kept_program(Buf *out, uint64_t seed, GenKept *k)
         k->second = 1;
         k->recurrence = 1;
     }
+    /* a recurrence with a state nothing reads (g9: its step does not read it), sometimes
+     * with a sum per step of the range of e9's, whose terms' partials are NaN */
+    Rng dead = {seed * 2246822519u + 31};
+    k->dead = rng_chance(&dead, 20);
+    if (k->dead) {
+        static const char *const in_live[] = {"e9[k]", "x[k]", "y[k]", "p[1]", "a"};
+        static const char *const in_dead[] = {"e9[k]", "x[k]", "p[0]", "y[k]", "a", "e9[k+1]"};
+        int sums = rng_chance(&dead, 50);
+        buf_printf(out, "    e9[0] = 0.5\n    g9[0] = 0.5\n    for k = 0..n-1 {\n"
+                        "        e9[k+1] = e9[k] + 0.2*tanh(");
+        gen_kept_expr(&dead, out, in_live, 5, "k", 2);
+        buf_printf(out, ")%s\n        g9[k+1] = ",
+                   sums ? " + 0.1*sum(j = 0..n-1, sin(e9[k] - y[j]))" : "");
+        gen_kept_expr(&dead, out, in_dead, 6, "k", 2);
+        buf_printf(out, "%s\n    }\n", sums ? " + sum(j = 0..n-1, log2(y[j] - 3)*e9[k])" : "");
+        k->second = 1;
+        k->recurrence = 1;
+        k->traj |= sums;
+    }
     if (k->matrix) {
         static const char *const in_row[] = {"W[i][j]", "x[i]", "p[0]", "q", "y[i]"};
         buf_printf(out, "    s9 = sum(i = 0..n-1, y[i]*tanh(sum(j = 0..nw-1, W[i][j]*(");
@@ -1083,13 +1105,14 @@ static inline void gen_kept_program(Buf *out, uint64_t seed, GenKept *k)
         memcpy(out->data + head, helper.data, n);
     }
     buf_free(&helper);
-    buf_printf(out, "    return %s + s1 - s2%s%s%s%s%s%s%s%s%s%s%s%s\n}\n", ret.data,
+    buf_printf(out, "    return %s + s1 - s2%s%s%s%s%s%s%s%s%s%s%s%s%s\n}\n", ret.data,
                rec ? " + r[n]" : "", second ? " + w[n]" : "", s3 ? " + s3" : "",
                k->data_rec ? " + p[0]*d[n]" : "", k->prod ? " + s4" : "",
                k->call == 1 ? " + hs(x, q, y)" : k->call == 2 ? " + s5" : "",
                vcall == 1 ? " + s6" : vcall == 2 ? " + zz[n]" : "", hoist ? " + s7" : "",
                k->step ? " + s8" : "", k->matrix ? " + s9" : "",
-               k->hosted ? " + v[n]*q" : "", k->columns ? " + cz[n][0] - q*cz[n][1]" : "");
+               k->hosted ? " + v[n]*q" : "", k->columns ? " + cz[n][0] - q*cz[n][1]" : "",
+               k->dead ? " + e9[n]" : "");
     buf_free(&ret);
 }
 
