@@ -134,6 +134,8 @@ struct Stmt {
     Loc loc;
     Loc name_loc;
     int used;          /* sema: a name it assigned was read */
+    int time_at;       /* S_ELEM of a recurrence written state first: where its time index
+                          was in the source (timefirst.c moved it first); else 0 */
     const char *name;  /* the name assigned, or the loop variable */
     Ast *index;        /* S_ELEM: the indices, chained through next */
     Ast *expr;

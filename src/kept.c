@@ -1596,8 +1596,7 @@ static NodeId state_slot(Lower *L, const Array *a, const int64_t *idx, Loc loc)
     if (!el || !el->node) {
         if (!el) {
             Buf t = {0};
-            for (int i = 0; i < a->rank; i++)
-                buf_printf(&t, "[%lld]", (long long)at[i]);
+            scope_put_elem(&t, a, at);
             diag_error(L->diag, loc, "the recurrence starts from '%s%s', which is not assigned "
                                      "before its loop", a->name, t.data);
             buf_free(&t);

@@ -214,8 +214,7 @@ static NodeId lower_index(Lower *L, const Ast *e)
              * run) */
             if (L->diag->errors == L->def_errors) {
                 Buf t = {0};
-                for (int i = 0; i < a->rank; i++)
-                    buf_printf(&t, "[%lld]", (long long)idx[i]);
+                scope_put_elem(&t, a, idx);
                 context_error(L, e->loc, "'%s%s' is read before it is assigned", a->name, t.data);
                 buf_free(&t);
             }
@@ -903,8 +902,7 @@ static void assign_elem(Lower *L, Stmt *s, NodeId n)
     Elem *el = scope_elem_find(&L->elems, a, idx, 1);
     if (el->stmt) {
         Buf t = {0};
-        for (int i = 0; i < a->rank; i++)
-            buf_printf(&t, "[%lld]", (long long)idx[i]);
+        scope_put_elem(&t, a, idx);
         diag_error(L->diag, s->name_loc, "'%s%s' is assigned twice", s->name, t.data);
         diag_note(L->diag, el->stmt->loc, "'%s%s' first assigned here", s->name, t.data);
         buf_free(&t);
@@ -1175,6 +1173,7 @@ static void declare_arrays(Lower *L, const Stmt *body, Stmt *first)
         a->name = s->name;
         a->loc = s->name_loc;
         a->rank = s->nindex;
+        a->time_at = s->time_at;
         scope_bind(&L->scope, s->name, B_ARRAY, s->name_loc, lower_frame(L))->array = a;
     }
 }

@@ -90,6 +90,14 @@ static size_t elem_hash(const Array *a, const int64_t *idx)
     return (size_t)(h ^ (h >> 29));
 }
 
+void scope_put_elem(Buf *t, const Array *a, const int64_t *idx)
+{
+    for (int i = 0; i < a->rank; i++) {
+        int at = a->time_at && (i == 0 || i == a->time_at) ? a->time_at - i : i;
+        buf_printf(t, "[%lld]", (long long)idx[at]);
+    }
+}
+
 Elem *scope_elem_find(ElemTable *t, const Array *a, const int64_t *idx, int add)
 {
     if (add && 2 * (t->len + 1) > t->cap) {

@@ -709,6 +709,8 @@ int sema_program(Parse *p, const char *stem, Program *prog)
             continue;
         }
     }
+    for (Def *d = p->defs; d; d = d->next)
+        sema_time_first(d);
     for (Def *d = p->defs; d; d = d->next) {
         if (!d->name)
             continue;

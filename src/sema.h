@@ -34,6 +34,8 @@ struct Array {
     const Param *param;       /* an input: its parameter; NULL for a local array */
     const Stmt *map;          /* a local array a loop over a run-time range assigns: that loop */
     int64_t map_off;          /* its first index is the loop's variable plus this */
+    int time_at;              /* written state first: where the source has its first index
+                                 (Stmt.time_at), for messages */
     Affine map_lo, map_hi;    /* the loop's range */
     int assigned;             /* an element was assigned outside such a loop */
     int state;                /* and the loop assigns the rest: a recurrence's state */
@@ -98,6 +100,8 @@ typedef struct {
 
 /* The element idx of local array a: NULL when it has none, unless add makes it. */
 Elem *scope_elem_find(ElemTable *t, const Array *a, const int64_t *idx, int add);
+/* Element idx of a as the source writes it: "[2][0]". */
+void scope_put_elem(Buf *t, const Array *a, const int64_t *idx);
 /* A new binding of name, innermost, in frame (0: the file's). */
 Binding *scope_bind(Scope *s, const char *name, BindKind kind, Loc loc, int frame);
 /* Drops the bindings made since s->len was mark. */
@@ -354,6 +358,12 @@ NodeId lower_expr(Lower *L, Ast *root);
 void lower_tell_pending(Lower *L);
 int lower_stmts(Lower *L, Def *def, Stmt *first, int in_loop, Result *ret, Stmt **returned);
 int lower_body(Lower *L, Def *def, Result *r);
+
+/* ---- timefirst.c: recurrences written state first ------------------------------------------ */
+
+/* Reorders the indices of the arrays def's recurrences write state first (x[0][t+1] = ...),
+ * time first (x[t+1][0]), as sema reads a recurrence; before any definition is lowered. */
+void sema_time_first(Def *def);
 
 /* ---- sema.c: definitions' heads ----------------------------------------------------------- */
 

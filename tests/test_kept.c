@@ -282,6 +282,19 @@ static const Model models[] = {
      "                want_v += (p_y0[i] - 0.5) * (p_y0[i] - 0.5);\n"
      "                want_g_y0[i] = 2 * (p_y0[i] - 0.5);\n"
      "            }", 1, 3, 0, 0},
+    {"sfirst", "# a damped pendulum's two states written state first (CasADi's X[:, k]):\n"
+               "# reordered, time first, before sema reads it\n"
+               "sfirst(k, c, a; u[T]) {\n"
+               "    x[0][0] = a\n"
+               "    x[1][0] = 0.5*a\n"
+               "    for t = 0..T-1 {\n"
+               "        x[0][t+1] = 0.9*x[0][t] + 0.05*x[1][t]\n"
+               "        x[1][t+1] = 0.9*x[1][t] - 0.05*tanh(k*sin(x[0][t]) + c*x[1][t] - u[t])\n"
+               "    }\n"
+               "    return x[0][T]^2 + x[1][T]^2\n"
+               "}\n",
+     "want_v = 1.25 * p_a[0] * p_a[0];\n"
+     "            want_g_a[0] = 2.5 * p_a[0];", 1, 1, 0, 0},
     {"unread", "# a state whose last value is not read (its adjoint's seed is 0) but whose\n"
                "# adjoint the loop carries into the one read\n"
                "unread(a, b; d[n]) {\n"
@@ -2173,6 +2186,46 @@ static void test_kept_dead_state_sums(void **state)
     kept_beside_unrolled("dsum", "grad,jvp,hvp", "T=4 -D P=3");
 }
 
+/* A recurrence written state first (x[0][t+1] = f(x[0][t], x[1][t])) is the one written time
+ * first: the same C, but for its comments and #line directives, in every entry point, kept
+ * and unrolled; and an array whose other index reads a loop around the recurrence's (a map
+ * over i of a recurrence over j) keeps its order, and its kept map. */
+static void test_kept_state_first(void **state)
+{
+    (void)state;
+    spit(OUT "/sf.expr",
+         "sf(k, c; u[T]) {\n    x[0][0] = 1\n    x[1][0] = 0\n    for t = 0..T-1 {\n"
+         "        x[0][t+1] = x[0][t] + 0.05*x[1][t]\n"
+         "        x[1][t+1] = x[1][t] - 0.05*(k*sin(x[0][t]) + c*x[1][t] - u[t])\n"
+         "    }\n    return [x[0][T], x[1][T]^2]\n}\n");
+    spit(OUT "/tf.expr",
+         "sf(k, c; u[T]) {\n    x[0][0] = 1\n    x[0][1] = 0\n    for t = 0..T-1 {\n"
+         "        x[t+1][0] = x[t][0] + 0.05*x[t][1]\n"
+         "        x[t+1][1] = x[t][1] - 0.05*(k*sin(x[t][0]) + c*x[t][1] - u[t])\n"
+         "    }\n    return [x[T][0], x[T][1]^2]\n}\n");
+    static const char *const how[] = {"--emit=all", "--emit=all -D T=3"};
+    for (int i = 0; i < 2; i++) {
+        char *out = NULL;
+        int rc = runf(&out, "for f in sf tf; do " ADGEN_CMD " %s " OUT "/$f.expr -o - | "
+                            "grep -v '^#line\\|^ \\*\\|^/\\*' > " OUT "/$f.%d.c || exit 1; "
+                            "done && cmp " OUT "/sf.%d.c " OUT "/tf.%d.c && grep -c 'ADGEN_FUNC' "
+                            OUT "/sf.%d.c", how[i], i, i, i, i);
+        if (rc != 0)
+            fail_msg("%s: status %d\n%s", how[i], rc, out);
+        assert_true(atoi(out) >= 8);
+        free(out);
+    }
+    spit(OUT "/cs.expr",
+         "cs(w; X[N][3]) {\n    for i = 0..N-1 {\n        r[i][0] = X[i][0]\n"
+         "        for j = 1..2 { r[i][j] = r[i][j-1]*w + X[i][j] }\n    }\n"
+         "    return sum(i = 0..N-1, r[i][2]^2)\n}\n");
+    char *out = NULL;
+    assert_int_equal(runf(&out, ADGEN_CMD " --emit=value " OUT "/cs.expr -o - | grep -c "
+                                "'the sum, kept as a loop'"), 0);
+    assert_string_equal(out, "1\n");
+    free(out);
+}
+
 /* A recurrence over a run-time range inside a loop over another is an error whose way round
  * works: the outer size given, that loop is unrolled and the recurrence kept at each of its
  * steps (the model multi checks such recurrences against the unrolled form). */
@@ -2745,6 +2798,7 @@ int main(void)
         cmocka_unit_test(test_kept_map_pattern_other_size),
         cmocka_unit_test(test_kept_two_sizes_messages),
         cmocka_unit_test(test_kept_sibling_sums_one_loop),
+        cmocka_unit_test(test_kept_state_first),
         cmocka_unit_test(test_kept_nested_for_way_round),
         cmocka_unit_test(test_kept_dead_state_sums),
         cmocka_unit_test(test_kept_state_sum_in_recurrence),

@@ -1,0 +1,301 @@
+/*
+ * timefirst.c: recurrences written state first. Input: a definition's syntax tree. Output:
+ * the same tree with the indices of each local array a recurrence writes state first
+ * (x[0][t+1] = x[0][t] + h*x[1][t], CasADi's X[:, k]) reordered, its time index first
+ * (x[t+1][0]), as sema reads a recurrence's states; the statements assigning it note where
+ * its time index was (Stmt.time_at), so that messages print elements as the source does.
+ * Invariants: an array is reordered only where every use of it names one element with as many
+ * indices (no whole-array use, which would show the order), every recurrence writing it
+ * agrees on the position, and none writes it time first; the walks over expressions keep a
+ * stack of their own (a 10 MB expression nests a million deep).
+ */
+#include <stdlib.h>
+
+#include "sema.h"
+
+/* The loops around a statement looked at: deeper ones are not (a recurrence there is one
+ * nobody writes). */
+#define MAX_NEST 16
+
+typedef struct {
+    const char *name;
+    int at;     /* the time index's position */
+    int rank;
+    int bad;    /* a use that forbids reordering it */
+} Later;
+
+typedef struct {
+    Later *v;
+    int n;
+} Laters;
+
+typedef void Visit(Ast *a, void *ctx);
+
+/* Calls visit on every node of the expressions from a (through next too). */
+static void walk(Ast *a, Visit *visit, void *ctx)
+{
+    Ast **stack = NULL;
+    size_t n = 0, cap = 0;
+    for (;;) {
+        for (; a; a = a->next) {
+            visit(a, ctx);
+            Ast *kids[3] = {a->lhs, a->rhs, a->args};
+            for (int k = 0; k < 3; k++) {
+                if (!kids[k])
+                    continue;
+                if (n == cap) {
+                    cap = cap ? 2 * cap : 64;
+                    stack = xrealloc(stack, cap * sizeof *stack);
+                }
+                stack[n++] = kids[k];
+            }
+        }
+        if (!n)
+            break;
+        a = stack[--n];
+    }
+    free(stack);
+}
+
+/* Calls visit on every expression of the statements from s, loops' bodies too. */
+static void walk_stmts(Stmt *s, Visit *visit, void *ctx)
+{
+    for (; s; s = s->next) {
+        walk(s->index, visit, ctx);
+        walk(s->expr, visit, ctx);
+        walk(s->from, visit, ctx);
+        walk(s->to, visit, ctx);
+        walk_stmts(s->body, visit, ctx);
+    }
+}
+
+/* Whether x is the variable v plus a whole number (v, v + 1, 1 + v, v - 2): *off gets it. */
+static int var_plus(const Ast *x, const char *v, int64_t *off)
+{
+    *off = 0;
+    if (x->kind == A_VAR)
+        return x->name == v;
+    if (x->kind != A_ADD && x->kind != A_SUB)
+        return 0;
+    const Ast *var = x->lhs, *num = x->rhs;
+    if (x->kind == A_ADD && num->kind == A_VAR) {
+        var = x->rhs;
+        num = x->lhs;
+    }
+    if (var->kind != A_VAR || var->name != v || num->kind != A_NUM || num->num != (int64_t)num->num)
+        return 0;
+    *off = x->kind == A_SUB ? -(int64_t)num->num : (int64_t)num->num;
+    return 1;
+}
+
+typedef struct {
+    const char *v;
+    int found;
+} Mention;
+
+static void see_var(Ast *a, void *ctx)
+{
+    Mention *m = ctx;
+    m->found |= a->kind == A_VAR && a->name == m->v;
+}
+
+/* Whether the expression x (not its next) reads the variable v. */
+static int mentions(Ast *x, const char *v)
+{
+    Mention m = {v, 0};
+    Ast *next = x->next;
+    x->next = NULL;
+    walk(x, see_var, &m);
+    x->next = next;
+    return m.found;
+}
+
+/* The position of v + (a number) among the n indices from first, when exactly one is that and
+ * no other reads v; -1 if not. */
+static int time_position(Ast *first, int n, const char *v, int64_t *off)
+{
+    int at = -1, i = 0;
+    for (Ast *x = first; x; x = x->next, i++) {
+        int64_t o;
+        if (var_plus(x, v, &o) && at < 0) {
+            at = i;
+            *off = o;
+        } else if (mentions(x, v)) {
+            return -1;
+        }
+    }
+    return i == n ? at : -1;
+}
+
+typedef struct {
+    const char *name, *v;
+    int at, rank;
+    int64_t off;
+    int read;
+} Step;
+
+/* A read of the array at its time position at an earlier step (x[0][t] in x[0][t+1]'s loop). */
+static void see_earlier(Ast *a, void *ctx)
+{
+    Step *st = ctx;
+    int64_t off;
+    if (a->kind == A_INDEX && a->name == st->name && a->nargs == st->rank &&
+        time_position(a->args, a->nargs, st->v, &off) == st->at && off < st->off)
+        st->read = 1;
+}
+
+static Later *find_later(const Laters *ls, const char *name)
+{
+    for (int i = 0; i < ls->n; i++)
+        if (ls->v[i].name == name)
+            return &ls->v[i];
+    return NULL;
+}
+
+static Later *later_of(Laters *ls, const char *name)
+{
+    Later *found = find_later(ls, name);
+    if (found)
+        return found;
+    ls->v = xrealloc(ls->v, (size_t)(ls->n + 1) * sizeof *ls->v);
+    Later *l = &ls->v[ls->n++];
+    l->name = name;
+    l->at = -1;
+    l->rank = 0;
+    l->bad = 0;
+    return l;
+}
+
+/* The recurrences among the statements of the loop loops[n - 1] (and of the loops inside
+ * it), the loops around it in loops[0..n - 2]: an element assigned at one loop's variable plus
+ * a number in one index (the innermost such loop's), whose loop reads the array there at an
+ * earlier step, and whose other indices read no loop around that one (a map over i of a
+ * recurrence over j, r[i][j+1] = r[i][j] + ..., stays as it is: its first index is the map's).
+ * Each array's time position goes to ls (bad where two disagree). */
+static void find_recurrences(Laters *ls, Stmt **loops, int n)
+{
+    for (Stmt *s = loops[n - 1]->body; s; s = s->next) {
+        if (s->kind == S_FOR && n < MAX_NEST) {
+            loops[n] = s;
+            find_recurrences(ls, loops, n + 1);
+            continue;
+        }
+        if (s->kind != S_ELEM)
+            continue;
+        Step st = {s->name, NULL, -1, s->nindex, 0, 0};
+        int i = n - 1;
+        for (; i >= 0 && !st.read; i--) {
+            st.v = loops[i]->name;
+            st.at = time_position(s->index, s->nindex, st.v, &st.off);
+            const Later *known = st.at >= 0 ? find_later(ls, s->name) : NULL;
+            if (known && known->at == st.at) /* another state of it: no walk again */
+                st.read = 1;
+            else if (st.at >= 0)
+                walk_stmts(loops[i]->body, see_earlier, &st);
+        }
+        int outer = 0; /* an index reads a loop around the recurrence's */
+        for (Ast *x = s->index; st.read && x; x = x->next)
+            for (int j = 0; j <= i; j++)
+                outer |= mentions(x, loops[j]->name);
+        if (!st.read || outer)
+            continue;
+        Later *l = later_of(ls, s->name);
+        l->bad |= (l->at >= 0 && l->at != st.at) || (l->rank && l->rank != s->nindex);
+        l->at = st.at;
+        l->rank = s->nindex;
+    }
+}
+
+/* What forbids reordering: a whole-array use, a use with another number of indices, the name
+ * bound as a scalar or a range's variable. */
+static void see_use(Ast *a, void *ctx)
+{
+    Laters *ls = ctx;
+    for (int i = 0; i < ls->n; i++) {
+        Later *l = &ls->v[i];
+        if (a->name != l->name)
+            continue;
+        l->bad |= a->kind == A_VAR || a->kind == A_RANGE || a->kind == A_CALL ||
+                  (a->kind == A_INDEX && a->nargs != l->rank);
+    }
+}
+
+static void check_stmts(Laters *ls, const Stmt *s)
+{
+    for (; s; s = s->next)
+        for (int i = 0; i < ls->n; i++)
+            if (s->name == ls->v[i].name)
+                ls->v[i].bad |= s->kind != S_ELEM || s->nindex != ls->v[i].rank;
+}
+
+static void check_all(Laters *ls, Stmt *s)
+{
+    check_stmts(ls, s);
+    for (; s; s = s->next)
+        if (s->kind == S_FOR)
+            check_all(ls, s->body);
+}
+
+/* The chain of n indices from *first with the one at position `at` moved first and the
+ * first moved there. */
+static void swap_first(Ast **first, int at)
+{
+    Ast *v[MAX_RANK], **p = first;
+    int n = 0;
+    for (Ast *x = *first; x && n < MAX_RANK; x = x->next)
+        v[n++] = x;
+    Ast *rest = v[n - 1]->next, *t = v[0];
+    v[0] = v[at];
+    v[at] = t;
+    for (int i = 0; i < n; i++) {
+        *p = v[i];
+        p = &v[i]->next;
+    }
+    *p = rest;
+}
+
+static void reorder_use(Ast *a, void *ctx)
+{
+    const Laters *ls = ctx;
+    for (int i = 0; a->kind == A_INDEX && i < ls->n; i++)
+        if (a->name == ls->v[i].name && !ls->v[i].bad && ls->v[i].at > 0)
+            swap_first(&a->args, ls->v[i].at);
+}
+
+static void reorder_stmts(const Laters *ls, Stmt *s)
+{
+    for (; s; s = s->next) {
+        for (int i = 0; s->kind == S_ELEM && i < ls->n; i++)
+            if (s->name == ls->v[i].name && !ls->v[i].bad && ls->v[i].at > 0) {
+                swap_first(&s->index, ls->v[i].at);
+                s->time_at = ls->v[i].at;
+            }
+        reorder_stmts(ls, s->body);
+    }
+}
+
+void sema_time_first(Def *def)
+{
+    Laters ls = {NULL, 0};
+    Stmt *loops[MAX_NEST];
+    for (Stmt *s = def->body; s; s = s->next)
+        if (s->kind == S_FOR) {
+            loops[0] = s;
+            find_recurrences(&ls, loops, 1);
+        }
+    int some = 0;
+    for (int i = 0; i < ls.n; i++)
+        some |= ls.v[i].at > 0 && ls.v[i].rank <= MAX_RANK && !ls.v[i].bad;
+    if (some) {
+        for (const Ast *p = def->params; p; p = p->next)
+            for (int i = 0; i < ls.n; i++)
+                ls.v[i].bad |= p->name == ls.v[i].name;
+        check_all(&ls, def->body);
+        walk_stmts(def->body, see_use, &ls);
+        for (int i = 0; i < ls.n; i++)
+            ls.v[i].bad |= ls.v[i].rank > MAX_RANK;
+        walk_stmts(def->body, reorder_use, &ls);
+        reorder_stmts(&ls, def->body);
+    }
+    free(ls.v);
+}
