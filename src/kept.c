@@ -2050,28 +2050,28 @@ int kept_reads_size(Lower *L, const Ast *index)
     return 0;
 }
 
-/* The error of `for` loop s over a run-time range inside a kept loop. */
-static void nested_for(Lower *L, const Stmt *s)
+/* The error of `for` loop s over a run-time range inside a kept loop over `outer`. */
+static void nested_for(Lower *L, const Stmt *s, const char *outer)
 {
-    diag_error(L->diag, s->loc, "a loop over a run-time range inside another: only the outer "
-                                "one can be kept (not supported yet); give the outer one's "
-                                "size with -D to unroll it, and this one is kept at each of its "
-                                "steps, its arrays indexed first by its variable (x[%s+1][i])",
-               s->name);
+    diag_error(L->diag, s->loc, "a loop over a run-time range inside another: only one of them "
+                                "can be kept (not supported yet); give the other's size with "
+                                "-D: the outer one's, and this one is kept at each of its steps "
+                                "(x[%s+1][%s]), or this one's, and it is unrolled in each of the "
+                                "outer one's", s->name, outer);
 }
 
 /* Whether statements first, in a kept loop's body, hold a `for` loop over a run-time range
  * (then the error). */
-static int nests_runtime_for(Lower *L, const Stmt *first)
+static int nests_runtime_for(Lower *L, const Stmt *first, const char *outer)
 {
     for (const Stmt *s = first; s; s = s->next) {
         if (s->kind != S_FOR)
             continue;
         if (reads_size(L, s->from, 0) || reads_size(L, s->to, 0)) {
-            nested_for(L, s);
+            nested_for(L, s, outer);
             return 1;
         }
-        if (nests_runtime_for(L, s->body))
+        if (nests_runtime_for(L, s->body, outer))
             return 1;
     }
     return 0;
@@ -2099,6 +2099,17 @@ static int mark_loops(Lower *L, const Stmt *loop, const Stmt *first, const Affin
             return 0;
         }
         int64_t off;
+        int later = 0;
+        for (const Ast *x = s->index->next; x; x = x->next)
+            later |= mentions(x, loop->name, 0);
+        if (!mentions(s->index, loop->name, 0) && later) {
+            diag_error(L->diag, s->name_loc, "'%s' is assigned, inside a loop over a run-time "
+                                             "range, along another of its indices: an array of "
+                                             "two run-time sizes (a grid over time) is not "
+                                             "supported yet; give one of the sizes with -D",
+                       s->name);
+            return 0;
+        }
         if (!mentions(s->index, loop->name, 0)) {
             diag_error(L->diag, s->index->loc, "'%s' is assigned at an index without the "
                                                "loop's variable, inside a loop over a run-time "
@@ -2154,11 +2165,11 @@ int kept_skips(Lower *L, const Stmt *s)
 int kept_for(Lower *L, Stmt *s, const Affine *lo, const Affine *hi)
 {
     if (L->kept) {
-        nested_for(L, s);
+        nested_for(L, s, L->kept->var);
         return 0;
     }
     int states = 0;
-    if (!lower_assignable(L, s->name, s->name_loc) || nests_runtime_for(L, s->body) ||
+    if (!lower_assignable(L, s->name, s->name_loc) || nests_runtime_for(L, s->body, s->name) ||
         !mark_loops(L, s, s->body, lo, hi, &states))
         return 0;
     if (states)

@@ -2226,20 +2226,43 @@ static void test_kept_state_first(void **state)
     free(out);
 }
 
-/* A recurrence over a run-time range inside a loop over another is an error whose way round
- * works: the outer size given, that loop is unrolled and the recurrence kept at each of its
- * steps (the model multi checks such recurrences against the unrolled form). */
+/* A recurrence over a run-time range inside a loop over another is an error whose ways round
+ * work: the outer size given, that loop is unrolled and the recurrence kept at each of its
+ * steps (the model multi checks such recurrences against the unrolled form); the inner size
+ * given (a grid of an explicit heat equation, written state first), the inner loop is
+ * unrolled in each step of one kept recurrence, whose value is the closed form's. */
 static void test_kept_nested_for_way_round(void **state)
 {
     (void)state;
     static const char path[] = "tests/errors/runtime_for_nested.expr";
     char *out = NULL;
     assert_int_equal(runf(&out, ADGEN_CMD " %s -o " OUT "/nest.c 2>&1", path), 1);
-    assert_contains(out, "give the outer one's size with -D to unroll it");
+    assert_contains(out, "give the other's size with -D: the outer one's");
     free(out);
     assert_int_equal(runf(&out, ADGEN_CMD " -D N=2 --emit=value %s -o - | grep -c "
                                 "'the recurrence, kept as a loop'", path), 0);
     assert_string_equal(out, "2\n");
+    free(out);
+    spit(OUT "/heat.expr",
+         "heat(a; u0[N], T) {\n    for i = 0..N-1 { u[i][0] = u0[i] }\n"
+         "    for t = 0..T-1 {\n        for i = 0..N-1 { u[i][t+1] = u[i][t] + a*u[i][t] }\n"
+         "    }\n    return sum(i = 0..N-1, u[i][T])\n}\n");
+    assert_int_equal(runf(&out, ADGEN_CMD " " OUT "/heat.expr -o " OUT "/heat.c 2>&1"), 1);
+    assert_contains(out, "an array of two run-time sizes (a grid over time) is not supported");
+    free(out);
+    spit(OUT "/heat_main.c",
+         "#include <math.h>\n#include <stdio.h>\n#include \"heat.h\"\n"
+         "int main(void)\n{\n    double u0[3] = {1, 2, -0.5};\n"
+         "    double v = heat(7, 0.1, u0), want = 2.5 * pow(1.1, 7);\n"
+         "    printf(\"%.17g %.17g\\n\", v, want);\n"
+         "    return !(fabs(v - want) <= 1e-14 * want);\n}\n");
+    int rc = runf(&out, ADGEN_CMD " -D N=3 --emit=value " OUT "/heat.expr -o " OUT "/heat.c "
+                        "--header " OUT "/heat.h && grep -c 'the recurrence, kept as a loop' " OUT "/heat.c && "
+                        GCC " -o " OUT "/heat " OUT "/heat.c " OUT "/heat_main.c -lm && " OUT
+                        "/heat 2>&1");
+    if (rc != 0)
+        fail_msg("heat: status %d\n%s", rc, out);
+    assert_true(strncmp(out, "1\n", 2) == 0);
     free(out);
 }
 
