@@ -1723,7 +1723,11 @@ NodeId kept_state_index(Lower *L, const Ast *e, const Array *a, const Affine *id
                 return from_outer(L, o->state[j].next); /* built again from the step's */
         return past_state(L, e, a, idx, rest);
     }
-    if (k && k->rec == a->map) {
+    int own = 0; /* a state of this recurrence, or another's (a column lowered before) */
+    for (uint32_t j = 0; k && k->rec == a->map && j < k->nstate; j++)
+        own |= k->state[j].array == a &&
+               memcmp(k->state[j].idx + 1, rest + 1, (size_t)(a->rank - 1) * sizeof *rest) == 0;
+    if (k && k->rec == a->map && (own || !kept_final_of(L, a, rest))) {
         Affine prev = aff_var(), cur = aff_var();
         prev.k = a->map_off - 1;
         cur.k = a->map_off;

@@ -26,7 +26,7 @@ enum {
     CV_TRAJECTORY, CV_REC_HVP, CV_REC_DATA, CV_KEPT_PROD, CV_CALL_RUNTIME, CV_CALL_MAP,
     CV_ITER_VECTOR_CALL, CV_KEPT_READS_KEPT, CV_HOIST_LOCAL, CV_MAP_TWICE, CV_DIRECTIONS,
     CV_PER_STEP, CV_MOVING, CV_OUTER_STEP, CV_TWO_SIZES, CV_HOSTED, CV_COLUMNS,
-    CV_DEAD_STATE, CV_FIXED
+    CV_DEAD_STATE, CV_STATE_FIRST, CV_FIXED
 };
 
 static const char *const coverage_fixed[CV_FIXED] = {
@@ -70,6 +70,7 @@ static const char *const coverage_fixed[CV_FIXED] = {
     [CV_HOSTED] = "sums per step in a recurrence's step reading its state",
     [CV_COLUMNS] = "kept recurrences lowered again at each step of a constant loop",
     [CV_DEAD_STATE] = "a recurrence's state nothing reads, left out of its loop",
+    [CV_STATE_FIRST] = "a recurrence's states written state first (e9[0][k+1])",
 };
 
 /* The rows: the fixed constructs, then one per kind of ops.h that is an operation, then one
@@ -372,11 +373,17 @@ static void coverage_count(Coverage *cv, const char *text, const Program *prog)
         has[CV_TRAJECTORY] |= f->ntraj > 0;
         has[CV_DIRECTIONS] |= func_directions(f) > 0;
         has[CV_PER_STEP] |= func_per_step(f);
-        int g9 = 0; /* gen_kept_program's state nothing reads, left out */
+        /* gen_kept_program's state nothing reads, left out, and its live one, which is e9_0
+         * when the two are written state first */
+        int g9 = 0, e9 = 0;
         for (int l = 0; l < f->nloops; l++)
-            for (uint32_t j = 0; f->loops[l].state_name && j < f->loops[l].nstate; j++)
-                g9 |= strcmp(f->loops[l].state_name[j], "g9") == 0;
-        has[CV_DEAD_STATE] |= strstr(text, "g9[k+1] =") && !g9;
+            for (uint32_t j = 0; f->loops[l].state_name && j < f->loops[l].nstate; j++) {
+                g9 |= strcmp(f->loops[l].state_name[j], "g9") == 0 ||
+                      strcmp(f->loops[l].state_name[j], "e9_1") == 0;
+                e9 |= strcmp(f->loops[l].state_name[j], "e9_0") == 0;
+            }
+        has[CV_DEAD_STATE] |= (strstr(text, "g9[k+1] =") || strstr(text, "e9[1][k+1] =")) && !g9;
+        has[CV_STATE_FIRST] |= strstr(text, "e9[0][k+1] =") && e9;
         for (int l = 0; l < f->nloops; l++) {
             has[CV_MOVING] |= f->loops[l].lo.o != 0 || f->loops[l].hi.o != 0;
             has[CV_HOSTED] |= f->loops[l].host != 0;

@@ -830,6 +830,7 @@ typedef struct {
     int dead;        /* a recurrence whose second state nothing reads (left out of its loop),
                         sometimes with sums per step: counted in recurrence and second (and
                         traj with the sums, which store its states) */
+    int state_first; /* and its two states are one array written state first */
 } GenKept;
 
 /* An expression of depth about `depth` over the given names (they are printed as they are:
@@ -1074,20 +1075,29 @@ static inline void gen_kept_program(Buf *out, uint64_t seed, GenKept *k)
         k->recurrence = 1;
     }
     /* a recurrence with a state nothing reads (g9: its step does not read it), sometimes
-     * with a sum per step of the range of e9's, whose terms' partials are NaN */
+     * with a sum per step of the range of e9's, whose terms' partials are NaN; sometimes the
+     * two written as one array, state first (e9[0][k], e9[1][k]) */
     Rng dead = {seed * 2246822519u + 31};
     k->dead = rng_chance(&dead, 20);
     if (k->dead) {
-        static const char *const in_live[] = {"e9[k]", "x[k]", "y[k]", "p[1]", "a"};
-        static const char *const in_dead[] = {"e9[k]", "x[k]", "p[0]", "y[k]", "a", "e9[k+1]"};
         int sums = rng_chance(&dead, 50);
-        buf_printf(out, "    e9[0] = 0.5\n    g9[0] = 0.5\n    for k = 0..n-1 {\n"
-                        "        e9[k+1] = e9[k] + 0.2*tanh(");
+        k->state_first = rng_chance(&dead, 40);
+        const char *e = k->state_first ? "e9[0]" : "e9", *g = k->state_first ? "e9[1]" : "g9";
+        const char *ek = k->state_first ? "e9[0][k]" : "e9[k]";
+        const char *ek1 = k->state_first ? "e9[0][k+1]" : "e9[k+1]";
+        const char *in_live[] = {ek, "x[k]", "y[k]", "p[1]", "a"};
+        const char *in_dead[] = {ek, "x[k]", "p[0]", "y[k]", "a", ek1};
+        buf_printf(out, "    %s[0] = 0.5\n    %s[0] = 0.5\n    for k = 0..n-1 {\n"
+                        "        %s = %s + 0.2*tanh(", e, g, ek1, ek);
         gen_kept_expr(&dead, out, in_live, 5, "k", 2);
-        buf_printf(out, ")%s\n        g9[k+1] = ",
-                   sums ? " + 0.1*sum(j = 0..n-1, sin(e9[k] - y[j]))" : "");
+        buf_printf(out, ")");
+        if (sums)
+            buf_printf(out, " + 0.1*sum(j = 0..n-1, sin(%s - y[j]))", ek);
+        buf_printf(out, "\n        %s[k+1] = ", g);
         gen_kept_expr(&dead, out, in_dead, 6, "k", 2);
-        buf_printf(out, "%s\n    }\n", sums ? " + sum(j = 0..n-1, log2(y[j] - 3)*e9[k])" : "");
+        if (sums)
+            buf_printf(out, " + sum(j = 0..n-1, log2(y[j] - 3)*%s)", ek);
+        buf_printf(out, "\n    }\n");
         k->second = 1;
         k->recurrence = 1;
         k->traj |= sums;
@@ -1112,7 +1122,7 @@ static inline void gen_kept_program(Buf *out, uint64_t seed, GenKept *k)
                vcall == 1 ? " + s6" : vcall == 2 ? " + zz[n]" : "", hoist ? " + s7" : "",
                k->step ? " + s8" : "", k->matrix ? " + s9" : "",
                k->hosted ? " + v[n]*q" : "", k->columns ? " + cz[n][0] - q*cz[n][1]" : "",
-               k->dead ? " + e9[n]" : "");
+               !k->dead ? "" : k->state_first ? " + e9[0][n]" : " + e9[n]");
     buf_free(&ret);
 }
 

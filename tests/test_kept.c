@@ -282,19 +282,6 @@ static const Model models[] = {
      "                want_v += (p_y0[i] - 0.5) * (p_y0[i] - 0.5);\n"
      "                want_g_y0[i] = 2 * (p_y0[i] - 0.5);\n"
      "            }", 1, 3, 0, 0},
-    {"sfirst", "# a damped pendulum's two states written state first (CasADi's X[:, k]):\n"
-               "# reordered, time first, before sema reads it\n"
-               "sfirst(k, c, a; u[T]) {\n"
-               "    x[0][0] = a\n"
-               "    x[1][0] = 0.5*a\n"
-               "    for t = 0..T-1 {\n"
-               "        x[0][t+1] = 0.9*x[0][t] + 0.05*x[1][t]\n"
-               "        x[1][t+1] = 0.9*x[1][t] - 0.05*tanh(k*sin(x[0][t]) + c*x[1][t] - u[t])\n"
-               "    }\n"
-               "    return x[0][T]^2 + x[1][T]^2\n"
-               "}\n",
-     "want_v = 1.25 * p_a[0] * p_a[0];\n"
-     "            want_g_a[0] = 2.5 * p_a[0];", 1, 1, 0, 0},
     {"unread", "# a state whose last value is not read (its adjoint's seed is 0) but whose\n"
                "# adjoint the loop carries into the one read\n"
                "unread(a, b; d[n]) {\n"
@@ -750,6 +737,34 @@ static const Model models[] = {
               "    sum(i = 0..n-2, (X[i+1][0] - X[i][0]*w[i+1])^2 + X[i][1]^2*w[i]^3 + u[i]*w[i]) +\n"
               "    sum(i = 0..n-1, w[i]*X[i][1]*X[i][0])\n",
      "want_v = 0;", 1, 0, 0, 0},
+    {"colread", "# columns lowered one after another, each step reading column 0's state at\n"
+                "# the step: a trajectory of the recurrence lowered before (until stop 43, an\n"
+                "# error saying the loop does not assign the state it reads)\n"
+                "colread(k, z0[3]; u[T]) {\n"
+                "    for i = 0..2 {\n"
+                "        x[0][i] = z0[i]\n"
+                "        for t = 0..T-1 { x[t+1][i] = 0.9*x[t][i] + 0.1*tanh(u[t] - "
+                "k*sin(x[t][0]*x[t][i]) + x[t][i]*x[t][0]) }\n"
+                "    }\n"
+                "    return x[T][0]^2 + x[T][1]^2 + x[T][2]*x[T][1]\n"
+                "}\n",
+     "want_v = p_z0[0] * p_z0[0] + p_z0[1] * p_z0[1] + p_z0[2] * p_z0[1];\n"
+     "            want_g_z0[0] = 2 * p_z0[0];\n"
+     "            want_g_z0[1] = 2 * p_z0[1] + p_z0[2];\n"
+     "            want_g_z0[2] = p_z0[1];", 1, 1, 1, 0},
+    {"sfirst", "# a damped pendulum's two states written state first (CasADi's X[:, k]):\n"
+               "# reordered, time first, before sema reads it\n"
+               "sfirst(k, c, a; u[T]) {\n"
+               "    x[0][0] = a\n"
+               "    x[1][0] = 0.5*a\n"
+               "    for t = 0..T-1 {\n"
+               "        x[0][t+1] = 0.9*x[0][t] + 0.05*x[1][t]\n"
+               "        x[1][t+1] = 0.9*x[1][t] - 0.05*tanh(k*sin(x[0][t]) + c*x[1][t] - u[t])\n"
+               "    }\n"
+               "    return x[0][T]^2 + x[1][T]^2\n"
+               "}\n",
+     "want_v = 1.25 * p_a[0] * p_a[0];\n"
+     "            want_g_a[0] = 2.5 * p_a[0];", 1, 1, 0, 0},
 };
 enum { NMODELS = sizeof models / sizeof *models };
 

@@ -446,7 +446,7 @@ static void test_kept_random_programs(void **state)
                                 CV_ITER_VECTOR_CALL, CV_KEPT_READS_KEPT, CV_HOIST_LOCAL,
                                 CV_MAP_TWICE, CV_DIRECTIONS, CV_PER_STEP, CV_MOVING,
                                 CV_OUTER_STEP, CV_TWO_SIZES, CV_HOSTED, CV_COLUMNS,
-                                CV_DEAD_STATE};
+                                CV_DEAD_STATE, CV_STATE_FIRST};
     /* the sparse matrices of run-time size are the banded generator's (below) */
     coverage_want(&cv, drawn, sizeof drawn / sizeof *drawn, 0,
                   ENTRIES_KEPT & ~(1u | 1u << ENTRY_JAC_SPARSE | 1u << ENTRY_HESS_SPARSE));
