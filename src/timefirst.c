@@ -166,11 +166,26 @@ static Later *later_of(Laters *ls, const char *name)
     return l;
 }
 
+static void see_name(Ast *a, void *ctx)
+{
+    *(int *)ctx |= a->kind == A_VAR || a->kind == A_INDEX || a->kind == A_CALL;
+}
+
+/* Whether the range of loop s is of numbers only (0..2): it is unrolled, whatever the sizes. */
+static int numbers_only(Stmt *s)
+{
+    int names = 0;
+    walk(s->from, see_name, &names);
+    walk(s->to, see_name, &names);
+    return !names;
+}
+
 /* The recurrences among the statements of the loop loops[n - 1] (and of the loops inside
  * it), the loops around it in loops[0..n - 2]: an element assigned at one loop's variable plus
  * a number in one index (the innermost such loop's), whose loop reads the array there at an
- * earlier step, and whose other indices read no loop around that one (a map over i of a
- * recurrence over j, r[i][j+1] = r[i][j] + ..., stays as it is: its first index is the map's).
+ * earlier step, and whose other indices read no loop around that one but of a range of
+ * numbers (a map over i of a recurrence over j, r[i][j+1] = r[i][j] + ..., stays as it is: its
+ * first index is the map's; with i over 0..2, one recurrence per column, it is reordered).
  * Each array's time position goes to ls (bad where two disagree). */
 static void find_recurrences(Laters *ls, Stmt **loops, int n)
 {
@@ -193,10 +208,11 @@ static void find_recurrences(Laters *ls, Stmt **loops, int n)
             else if (st.at >= 0)
                 walk_stmts(loops[i]->body, see_earlier, &st);
         }
-        int outer = 0; /* an index reads a loop around the recurrence's */
+        int outer = 0; /* an index reads a loop around the recurrence's, of a range not of
+                          numbers only */
         for (Ast *x = s->index; st.read && x; x = x->next)
             for (int j = 0; j <= i; j++)
-                outer |= mentions(x, loops[j]->name);
+                outer |= mentions(x, loops[j]->name) && !numbers_only(loops[j]);
         if (!st.read || outer)
             continue;
         Later *l = later_of(ls, s->name);

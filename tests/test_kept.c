@@ -2201,10 +2201,11 @@ static void test_kept_dead_state_sums(void **state)
     kept_beside_unrolled("dsum", "grad,jvp,hvp", "T=4 -D P=3");
 }
 
-/* A recurrence written state first (x[0][t+1] = f(x[0][t], x[1][t])) is the one written time
- * first: the same C, but for its comments and #line directives, in every entry point, kept
- * and unrolled; and an array whose other index reads a loop around the recurrence's (a map
- * over i of a recurrence over j) keeps its order, and its kept map. */
+/* A recurrence written state first (x[0][t+1] = f(x[0][t], x[1][t]); columns x[i][t+1] of a
+ * loop over 0..2) is the one written time first: the same C, but for its comments and #line
+ * directives, in every entry point, kept and unrolled; and an array whose other index reads a
+ * loop of a run-time range around the recurrence's (a map over i of a recurrence over j)
+ * keeps its order, and its kept map. */
 static void test_kept_state_first(void **state)
 {
     (void)state;
@@ -2218,15 +2219,26 @@ static void test_kept_state_first(void **state)
          "        x[t+1][0] = x[t][0] + 0.05*x[t][1]\n"
          "        x[t+1][1] = x[t][1] - 0.05*(k*sin(x[t][0]) + c*x[t][1] - u[t])\n"
          "    }\n    return [x[T][0], x[T][1]^2]\n}\n");
+    /* columns of a loop over 0..2, each reading column 0's states */
+    spit(OUT "/cf.expr",
+         "cf(k, z0[3]; u[T]) {\n    for i = 0..2 {\n        x[i][0] = z0[i]\n"
+         "        for t = 0..T-1 { x[i][t+1] = 0.9*x[i][t] + 0.1*tanh(u[t] - "
+         "k*sin(x[0][t]*x[i][t])) }\n    }\n    return x[0][T]^2 + x[2][T]*x[1][T]\n}\n");
+    spit(OUT "/ct.expr",
+         "cf(k, z0[3]; u[T]) {\n    for i = 0..2 {\n        x[0][i] = z0[i]\n"
+         "        for t = 0..T-1 { x[t+1][i] = 0.9*x[t][i] + 0.1*tanh(u[t] - "
+         "k*sin(x[t][0]*x[t][i])) }\n    }\n    return x[T][0]^2 + x[T][2]*x[T][1]\n}\n");
     static const char *const how[] = {"--emit=all", "--emit=all -D T=3"};
-    for (int i = 0; i < 2; i++) {
+    static const char *const pair[][2] = {{"sf", "tf"}, {"cf", "ct"}};
+    for (int i = 0; i < 4; i++) {
+        const char *a = pair[i / 2][0], *b = pair[i / 2][1];
         char *out = NULL;
-        int rc = runf(&out, "for f in sf tf; do " ADGEN_CMD " %s " OUT "/$f.expr -o - | "
+        int rc = runf(&out, "for f in %s %s; do " ADGEN_CMD " %s " OUT "/$f.expr -o - | "
                             "grep -v '^#line\\|^ \\*\\|^/\\*' > " OUT "/$f.%d.c || exit 1; "
-                            "done && cmp " OUT "/sf.%d.c " OUT "/tf.%d.c && grep -c 'ADGEN_FUNC' "
-                            OUT "/sf.%d.c", how[i], i, i, i, i);
+                            "done && cmp " OUT "/%s.%d.c " OUT "/%s.%d.c && grep -c 'ADGEN_FUNC' "
+                            OUT "/%s.%d.c", a, b, how[i % 2], i, a, i, b, i, a, i);
         if (rc != 0)
-            fail_msg("%s: status %d\n%s", how[i], rc, out);
+            fail_msg("%s %s: status %d\n%s", a, how[i % 2], rc, out);
         assert_true(atoi(out) >= 8);
         free(out);
     }
