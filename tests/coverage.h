@@ -70,7 +70,7 @@ static const char *const coverage_fixed[CV_FIXED] = {
     [CV_HOSTED] = "sums per step in a recurrence's step reading its state",
     [CV_COLUMNS] = "kept recurrences lowered again at each step of a constant loop",
     [CV_DEAD_STATE] = "a recurrence's state nothing reads, left out of its loop",
-    [CV_STATE_FIRST] = "a recurrence's states written state first (e9[0][k+1])",
+    [CV_STATE_FIRST] = "recurrences written state first (e9[0][k+1], cz[m][k+1])",
 };
 
 /* The rows: the fixed constructs, then one per kind of ops.h that is an operation, then one
@@ -395,6 +395,7 @@ static void coverage_count(Coverage *cv, const char *text, const Program *prog)
                 has[CV_OUTER_STEP] |= load_traj(ld) && f->loops[f->traj[-1 - ld->param].loop].per_step;
             }
         }
+        has[CV_STATE_FIRST] |= strstr(text, "cz[m][k+1] =") && has[CV_COLUMNS];
         for (int p = 0; p < f->nparams; p++)
             has[CV_TWO_SIZES] |= f->params[p].rt_size2 >= 0;
         for (int s = 0; s < f->nsizes; s++)

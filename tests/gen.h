@@ -831,6 +831,7 @@ typedef struct {
                         sometimes with sums per step: counted in recurrence and second (and
                         traj with the sums, which store its states) */
     int state_first; /* and its two states are one array written state first */
+    int columns_first; /* the columns' recurrences written state first (cz[m][k]) */
 } GenKept;
 
 /* An expression of depth about `depth` over the given names (they are printed as they are:
@@ -1065,10 +1066,14 @@ static inline void gen_kept_program(Buf *out, uint64_t seed, GenKept *k)
     /* a recurrence in a loop of a constant range: one per step, over a column of cz */
     Rng cols = {seed * 2246822519u + 29};
     k->columns = rng_chance(&cols, 20);
+    Rng first = {seed * 2246822519u + 37}; /* sometimes written state first, cz[m][k] */
+    k->columns_first = k->columns && rng_chance(&first, 40);
     if (k->columns) {
-        static const char *const in_col[] = {"cz[k][m]", "p[m]", "q", "y[k]", "x[k]"};
-        buf_printf(out, "    for m = 0..1 {\n        cz[0][m] = 0.5*p[m]\n        for k = 0..n-1 "
-                        "{ cz[k+1][m] = cz[k][m] + 0.2*sin(cz[k][m] + p[m]*(");
+        int sf = k->columns_first;
+        const char *in_col[] = {sf ? "cz[m][k]" : "cz[k][m]", "p[m]", "q", "y[k]", "x[k]"};
+        buf_printf(out, "    for m = 0..1 {\n        cz[%s] = 0.5*p[m]\n        for k = 0..n-1 "
+                        "{ cz[%s] = %s + 0.2*sin(%s + p[m]*(", sf ? "m][0" : "0][m",
+                   sf ? "m][k+1" : "k+1][m", in_col[0], in_col[0]);
         gen_kept_expr(&cols, out, in_col, 5, "k", 3);
         buf_printf(out, ")) }\n    }\n");
         k->second = 1;
@@ -1121,7 +1126,9 @@ static inline void gen_kept_program(Buf *out, uint64_t seed, GenKept *k)
                k->call == 1 ? " + hs(x, q, y)" : k->call == 2 ? " + s5" : "",
                vcall == 1 ? " + s6" : vcall == 2 ? " + zz[n]" : "", hoist ? " + s7" : "",
                k->step ? " + s8" : "", k->matrix ? " + s9" : "",
-               k->hosted ? " + v[n]*q" : "", k->columns ? " + cz[n][0] - q*cz[n][1]" : "",
+               k->hosted ? " + v[n]*q" : "",
+               !k->columns ? "" : k->columns_first ? " + cz[0][n] - q*cz[1][n]" :
+                                                     " + cz[n][0] - q*cz[n][1]",
                !k->dead ? "" : k->state_first ? " + e9[0][n]" : " + e9[n]");
     buf_free(&ret);
 }
