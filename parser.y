@@ -28,12 +28,10 @@ typedef struct { Stmt *head, *tail; } StmtList;
             (Cur).first_line = YYRHSLOC(Rhs, 1).first_line;          \
             (Cur).first_column = YYRHSLOC(Rhs, 1).first_column;      \
             (Cur).begin = YYRHSLOC(Rhs, 1).begin;                    \
-            (Cur).last_line = YYRHSLOC(Rhs, N).last_line;            \
-            (Cur).last_column = YYRHSLOC(Rhs, N).last_column;        \
             (Cur).end = YYRHSLOC(Rhs, N).end;                        \
         } else {                                                     \
-            (Cur).first_line = (Cur).last_line = YYRHSLOC(Rhs, 0).last_line;       \
-            (Cur).first_column = (Cur).last_column = YYRHSLOC(Rhs, 0).last_column; \
+            (Cur).first_line = YYRHSLOC(Rhs, 0).first_line;          \
+            (Cur).first_column = YYRHSLOC(Rhs, 0).first_column;      \
             (Cur).begin = (Cur).end = YYRHSLOC(Rhs, 0).end;          \
         }                                                            \
     } while (0)
@@ -410,8 +408,6 @@ static Def *new_def(Parse *ps, Loc loc, Ast *head)
     d->name = head->name;
     d->name_loc = head->loc;
     d->name_loc.end = d->name_loc.begin + strlen(head->name);
-    d->name_loc.last_line = d->name_loc.first_line;
-    d->name_loc.last_column = d->name_loc.first_column + (int)strlen(head->name) - 1;
     d->params = head->args;
     d->nparams = head->nargs;
     d->ndiff = head->ndiff < 0 ? head->nargs : head->ndiff;

@@ -55,11 +55,11 @@ void buf_free(Buf *b);
 
 /* ---- diag.c: located diagnostics, gcc-style ---------------------------------------------- */
 
-/* A source span: 1-based line and column of the first and last character, and byte offsets
- * [begin, end) into the source buffer (32 bits: parse_source takes at most INT_MAX bytes; a
- * Loc is in every syntax tree node and parser stack entry, 24 bytes instead of 32). */
+/* A source span: 1-based line and column of the first character, and byte offsets [begin,
+ * end) into the source buffer (32 bits: parse_source takes at most INT_MAX bytes; a Loc is in
+ * every syntax tree node and parser stack entry, 16 bytes). */
 typedef struct {
-    int first_line, first_column, last_line, last_column;
+    int first_line, first_column;
     uint32_t begin, end;
 } Loc;
 
@@ -79,7 +79,7 @@ typedef struct {
 } Diag;
 
 /* The loc of a message about the whole input (printed without a position). */
-#define DIAG_WHOLE_FILE ((Loc){0, 0, 0, 0, 0, 0})
+#define DIAG_WHOLE_FILE ((Loc){0, 0, 0, 0})
 
 void diag_error(Diag *d, Loc loc, const char *fmt, ...) PRINTF_LIKE(3, 4);
 void diag_note(Diag *d, Loc loc, const char *fmt, ...) PRINTF_LIKE(3, 4);

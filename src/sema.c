@@ -669,7 +669,7 @@ int sema_program(Parse *p, const char *stem, Program *prog)
     for (Def *d = p->defs; d; d = d->next)
         ndefs++;
     if (ndefs == 0) {
-        Loc start = {1, 1, 1, 1, 0, 0};
+        Loc start = {1, 1, 0, 0};
         diag_error(diag, start, "empty file: expected a definition or an expression");
         return 1;
     }

@@ -121,7 +121,6 @@ static void test_lexer_locations(void **state)
     assert_int_equal(next(&L, &v, &loc), TOK_IDENT);
     assert_int_equal(loc.first_line, 2);
     assert_int_equal(loc.first_column, 3);
-    assert_int_equal(loc.last_column, 6);
     assert_int_equal(loc.begin, 11);
     assert_int_equal(loc.end, 15);
     lex_close(&L);
