@@ -610,6 +610,8 @@ typedef struct {
                              read the outer variable through Affine.o */
     Affine olo, ohi;
     const char *ovar;     /* the outer variable's source name */
+    uint32_t rec;         /* a recurrence's: the number of recurrences its definition lowered
+                             before it (StateKey.rec) */
     int host;             /* a sum per step of a recurrence's loop that reads its states: 1 +
                              that loop, whose forward loops compute its sum at the top of each
                              step and whose reverse loops its terms' adjoints at the end (else

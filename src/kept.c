@@ -542,7 +542,7 @@ static int is_recurrence(const Loop *lp)
     return lp->nstate && !lp->per_step && !lp->product;
 }
 
-uint32_t kept_dead_states(const Func *f, DeadState **dead)
+uint32_t kept_dead_states(const Lower *L, const Func *f, StateKey **dead)
 {
     const Dag *d = &f->dag;
     uint8_t *reach = memset(xrealloc(NULL, d->len), 0, d->len);
@@ -556,7 +556,7 @@ uint32_t kept_dead_states(const Func *f, DeadState **dead)
     }
     dag_reach(d, d->len - 1, reach);
     uint8_t *sums = xrealloc(NULL, (size_t)f->nloops + 1);
-    uint32_t n = 0, rec = 0;
+    uint32_t n = 0;
     *dead = NULL;
     for (int i = 0; i < f->nloops; i++) {
         const Loop *lp = &f->loops[i];
@@ -569,14 +569,12 @@ uint32_t kept_dead_states(const Func *f, DeadState **dead)
         memset(sums, 0, (size_t)f->nloops + 1);
         while (mark_live(f, i, live, sums))
             ;
-        for (uint32_t j = 0; j < lp->nstate; j++) {
-            if (live[j])
-                continue;
-            *dead = grow(*dead, n, sizeof **dead);
-            (*dead)[n].rec = rec;
-            (*dead)[n++].name = lp->state_name[j];
-        }
-        rec++;
+        for (uint32_t j = 0; j < lp->nstate; j++)
+            for (uint32_t m = 0; !live[j] && m < L->nkeys; m++)
+                if (L->keys[m].rec == lp->rec && L->keys[m].state == j) {
+                    *dead = grow(*dead, n, sizeof **dead);
+                    (*dead)[n++] = L->keys[m];
+                }
         free(live);
     }
     free(sums);
@@ -1697,6 +1695,17 @@ static NodeId past_state(Lower *L, const Ast *e, const Array *a, const Affine *i
     return state_traj(L, o->slot_ref[(uint32_t)o->dag.nodes[s].k], &at);
 }
 
+/* Whether the state of array a at constant indices idx (idx[0] unused) is one L->dead leaves
+ * out: of recurrence number rec, or of any (UINT32_MAX). */
+static int dead_state(const Lower *L, uint32_t rec, const Array *a, const int64_t *idx)
+{
+    for (uint32_t j = 0; j < L->ndead; j++)
+        if ((rec == UINT32_MAX || L->dead[j].rec == rec) && L->dead[j].array == a->name &&
+            memcmp(L->dead[j].idx + 1, idx + 1, (size_t)(a->rank - 1) * sizeof *idx) == 0)
+            return 1;
+    return 0;
+}
+
 /* An element of a recurrence's state array: the previous or this iteration's inside its loop,
  * one assigned before it, or the last after it. */
 NodeId kept_state_index(Lower *L, const Ast *e, const Array *a, const Affine *idx)
@@ -1723,6 +1732,8 @@ NodeId kept_state_index(Lower *L, const Ast *e, const Array *a, const Affine *id
                 return from_outer(L, o->state[j].next); /* built again from the step's */
         return past_state(L, e, a, idx, rest);
     }
+    if (k && k->rec == a->map && dead_state(L, k->ordinal, a, rest))
+        return dag_const(L->d, 0.0); /* left out (L->dead): this read reaches nothing */
     int own = 0; /* a state of this recurrence, or another's (a column lowered before) */
     for (uint32_t j = 0; k && k->rec == a->map && j < k->nstate; j++)
         own |= k->state[j].array == a &&
@@ -1759,13 +1770,13 @@ NodeId kept_state_index(Lower *L, const Ast *e, const Array *a, const Affine *id
         if (fi->array != a ||
             memcmp(fi->idx + 1, rest + 1, (size_t)(a->rank - 1) * sizeof *rest) != 0)
             continue;
-        if (fi->loop < 0) /* a state left out (leave_dead): this read reaches no result */
-            return dag_const(L->d, 0.0);
         if (affine_eq(&fi->at, &idx[0]))
             return L->kept ? kept_capture(L, fi->node) : fi->node;
         if (L->kept)
             return trajectory(L, fi, &idx[0], e->args->loc);
     }
+    if (dead_state(L, UINT32_MAX, a, rest)) /* left out (L->dead): this read reaches nothing */
+        return dag_const(L->d, 0.0);
     diag_error(L->diag, e->loc, "'%s' is the state of a recurrence over a run-time range: "
                                 "outside a loop over such a range, only its elements before "
                                 "the loop and its last can be read (a sum over a run-time range "
@@ -1880,47 +1891,6 @@ static const char *state_name(Lower *L, const RecState *st)
     return name;
 }
 
-/* Whether state st of the recurrence being lowered is one L->dead leaves out. */
-static int is_dead(Lower *L, const RecState *st)
-{
-    if (!L->ndead)
-        return 0;
-    const char *name = state_name(L, st);
-    for (uint32_t j = 0; j < L->ndead; j++)
-        if (L->dead[j].rec == L->nrec && strcmp(L->dead[j].name, name) == 0)
-            return 1;
-    return 0;
-}
-
-/* The states of recurrence k that L->dead leaves out, taken out of k (its states and their
- * next values, roots) and moved after the live ones: returns how many are live. A live
- * state's next value that reads a dead one is a miss (L->dead_missed). */
-static uint32_t leave_dead(Lower *L, Kept *k, NodeId *roots)
-{
-    uint32_t live = 0;
-    RecState *dead = xrealloc(NULL, (k->nstate + 1) * sizeof *dead);
-    uint32_t ndead = 0;
-    for (uint32_t j = 0; j < k->nstate; j++) {
-        if (is_dead(L, &k->state[j]))
-            dead[ndead++] = k->state[j];
-        else
-            k->state[live++] = k->state[j];
-    }
-    memcpy(&k->state[live], dead, ndead * sizeof *dead);
-    free(dead);
-    uint8_t *reach = memset(xrealloc(NULL, k->dag.len), 0, k->dag.len);
-    for (uint32_t j = 0; j < k->nstate; j++) {
-        roots[j] = k->state[j].next;
-        reach[roots[j]] = j < live;
-        k->slot_ref[k->state[j].slot] = j;
-    }
-    dag_reach(&k->dag, k->dag.len - 1, reach);
-    for (uint32_t j = live; j < k->nstate; j++)
-        L->dead_missed |= reach[dag_input(&k->dag, k->state[j].slot)];
-    free(reach);
-    return live;
-}
-
 /* A recurrence over a run-time range: its iteration lowered once, with the states as inputs,
  * into a Loop whose last states the function reads after it. */
 static int lower_recurrence(Lower *L, Stmt *s, const Affine *lo, const Affine *hi)
@@ -1934,6 +1904,7 @@ static int lower_recurrence(Lower *L, Stmt *s, const Affine *lo, const Affine *h
     Kept k;
     kept_begin(L, &k, lo, hi, s->name);
     k.rec = s;
+    k.ordinal = L->nrec++;
     k.iters = grow(NULL, 0, sizeof *k.iters);
     k.iters[0].loop = s;
     k.iters[0].at = aff_var();
@@ -1960,28 +1931,30 @@ static int lower_recurrence(Lower *L, Stmt *s, const Affine *lo, const Affine *h
     }
     if (ok && k.nstate && assigned_before(L, &k, s))
         ok = 0;
-    uint32_t nstate = k.nstate;
-    if (ok && k.nstate)
-        k.nstate = leave_dead(L, &k, roots);
     if (ok && k.nstate) {
         kept_finish(L, &k, roots, k.nstate, s->loc, 0);
         Loop *lp = &L->f->loops[L->f->nloops - 1];
         host_steps(L->f, &k);
+        lp->rec = k.ordinal;
         lp->state_name = arena_alloc(L->arena, k.nstate * sizeof *lp->state_name);
-        for (uint32_t j = 0; j < k.nstate; j++)
+        for (uint32_t j = 0; j < k.nstate; j++) {
             lp->state_name[j] = state_name(L, &k.state[j]);
-    }
-    if (ok && nstate) {
-        L->nrec++;
-        for (uint32_t j = 0; j < nstate; j++) {
+            L->keys = grow(L->keys, L->nkeys, sizeof *L->keys);
+            StateKey *key = &L->keys[L->nkeys++];
+            key->rec = k.ordinal;
+            key->state = j;
+            key->array = k.state[j].array->name;
+            memcpy(key->idx, k.state[j].idx, sizeof key->idx);
+        }
+        for (uint32_t j = 0; j < k.nstate; j++) {
             L->finals = grow(L->finals, L->nfinals, sizeof *L->finals);
             Final *fi = &L->finals[L->nfinals++];
             fi->array = k.state[j].array;
             memcpy(fi->idx, k.state[j].idx, sizeof fi->idx);
             Affine off = affine_num(fi->array->map_off);
             fi->at = affine_add(*hi, &off, 1);
-            fi->node = j < k.nstate ? L->f->input[L->f->loops[L->f->nloops - 1].slot + j] : 0;
-            fi->loop = j < k.nstate ? L->f->nloops - 1 : -1; /* -1: left out, read by nothing */
+            fi->node = L->f->input[lp->slot + j];
+            fi->loop = L->f->nloops - 1;
             fi->state = j;
         }
     }
@@ -2156,11 +2129,19 @@ static int mark_loops(Lower *L, const Stmt *loop, const Stmt *first, const Affin
 int kept_skips(Lower *L, const Stmt *s)
 {
     const Kept *k = L->kept;
-    if (!k || !k->lazy || s->kind != S_ELEM)
+    if (!k || s->kind != S_ELEM)
         return 0;
     Binding *b = scope_lookup(&L->scope, s->name, lower_frame(L));
-    return b && b->kind == B_ARRAY && b->array->state &&
-           b->array->map == k->iters[k->iter].loop;
+    if (!b || b->kind != B_ARRAY || !b->array->state)
+        return 0;
+    const Array *a = b->array;
+    if (k->lazy)
+        return a->map == k->iters[k->iter].loop;
+    Affine v[MAX_RANK];
+    int64_t rest[MAX_RANK];
+    return L->ndead && k->rec == a->map &&
+           affine_indices(L, a, s->index, s->nindex, s->name_loc, v) &&
+           trailing(L, a, s->index, v, rest) && dead_state(L, k->ordinal, a, rest);
 }
 
 /* A `for` loop over a run-time range: a recurrence, or maps, whose elements a kept sum

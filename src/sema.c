@@ -490,7 +490,7 @@ static void lower_def_once(Lower *L, Def *def, Func *f)
     L->stop = 0;
     L->nfinals = 0;
     L->nrec = 0;
-    L->dead_missed = 0;
+    L->nkeys = 0;
     L->steps = 0;
     L->def_errors = L->diag->errors;
     L->called_failed = 0;
@@ -559,38 +559,40 @@ static int lower_trial(Lower *L, Def *def, Func *f, int *vector_loops)
 }
 
 /* Def, lowered into f, lowered again without the states of its recurrences that nothing
- * reads (kept_dead_states), quietly (its messages were told): that replaces f, unless it
- * found an error or did not leave out exactly those states. */
+ * reads (kept_dead_states), quietly (its messages were told), as long as that finds more
+ * (leaving a state out can leave the states only its first value read unread): each lowering
+ * replaces f, unless it finds an error. */
 static void lower_live(Lower *L, Def *def, Func *f)
 {
-    DeadState *dead;
-    uint32_t ndead = kept_dead_states(f, &dead), nrec = L->nrec;
-    if (!ndead)
-        return;
-    int errors = L->diag->errors, recursion = L->recursion_reported;
-    Func first = *f;
-    memset(f, 0, sizeof *f);
-    L->dead = dead;
-    L->ndead = ndead;
-    L->diag->trial++;
-    lower_def_once(L, def, f);
-    L->diag->trial--;
-    L->dead = NULL;
-    L->ndead = 0;
-    DeadState *more = NULL;
-    int failed = L->diag->errors != errors || L->dead_missed || L->nrec != nrec ||
-                 kept_dead_states(f, &more);
-    free(more);
-    free(dead);
-    L->diag->errors = errors;
-    L->recursion_reported = recursion;
-    def->failed = 0;
-    if (failed) {
-        func_free(f);
-        *f = first;
-    } else {
-        func_free(&first);
+    StateKey *dead = NULL, *more;
+    uint32_t ndead = 0, n;
+    while ((n = kept_dead_states(L, f, &more))) {
+        dead = xrealloc(dead, (ndead + n) * sizeof *dead);
+        memcpy(dead + ndead, more, n * sizeof *dead);
+        ndead += n;
+        free(more);
+        int errors = L->diag->errors, recursion = L->recursion_reported;
+        Func before = *f;
+        memset(f, 0, sizeof *f);
+        L->dead = dead;
+        L->ndead = ndead;
+        L->diag->trial++;
+        lower_def_once(L, def, f);
+        L->diag->trial--;
+        L->dead = NULL;
+        L->ndead = 0;
+        int failed = L->diag->errors != errors;
+        L->diag->errors = errors;
+        L->recursion_reported = recursion;
+        def->failed = 0;
+        if (failed) {
+            func_free(f);
+            *f = before;
+            break;
+        }
+        func_free(&before);
     }
+    free(dead);
 }
 
 /* A definition. Under --unroll it is lowered first in trials, silently: with its `for` loops
@@ -742,6 +744,7 @@ int sema_program(Parse *p, const char *stem, Program *prog)
     free(L.elems.slots);
     free(L.stack);
     free(L.finals);
+    free(L.keys);
     free(L.calls);
     free(L.defs);
     return diag->errors - errors_before;

@@ -170,12 +170,15 @@ typedef struct {
     uint32_t state;
 } Final;
 
-/* A state of a recurrence that nothing reads (kept_dead_states): the rec-th recurrence the
- * definition lowers, state `name` (Loop.state_name). */
+/* A state of a recurrence: of the rec-th recurrence the definition lowers (Kept.ordinal,
+ * Loop.rec), state number `state` of its Loop, its array's name and constant indices (idx[0]
+ * unused): the same in every lowering of the definition. */
 typedef struct {
     uint32_t rec;
-    const char *name;
-} DeadState;
+    uint32_t state;
+    const char *array;
+    int64_t idx[MAX_RANK];
+} StateKey;
 
 /* The iteration of a kept sum being lowered into a DAG of its own. Its input slots come in
  * the order the body meets them: the index (slot 0), loads and captures; kept_finish orders
@@ -198,6 +201,7 @@ typedef struct Kept {
     int lazy;                 /* lowering a map's iteration: its indices were checked */
     uint32_t iter;            /* that iteration */
     const Stmt *rec;          /* a recurrence being lowered: its loop */
+    uint32_t ordinal;         /* and the number of recurrences lowered before it */
     RecState *state;          /* its state scalars */
     uint32_t nstate;
     /* a sum per step (Loop.per_step): the loop whose iteration it is in, its variable (the
@@ -230,9 +234,9 @@ void kept_drop_unread(Func *f);
  * no live state's step, no sum per step a live one reads. The unrolled form has no code for
  * them, and the kept one may have none either (a variable set and never read; their sums'
  * terms' adjoints, 0 times a NaN partial, a NaN gradient where the unrolled one is a number):
- * their definition is lowered again without them (L->dead). *dead gets them (malloc'ed);
- * returns how many. */
-uint32_t kept_dead_states(const Func *f, DeadState **dead);
+ * their definition is lowered again without them (L->dead). f is L's last lowering (L->keys
+ * name its states); *dead gets them (malloc'ed); returns how many. */
+uint32_t kept_dead_states(const Lower *L, const Func *f, StateKey **dead);
 /* In a sum per step, the outer loop's variable as a value. */
 NodeId kept_outer_index(Lower *L);
 /* The node of `node` (of DAG dag) in the DAG being built: itself; a value of the function,
@@ -258,7 +262,8 @@ NodeId kept_prod(Lower *L, Ast *e, const Ast *range, Ast *body, const Affine *lo
 int kept_for(Lower *L, Stmt *s, const Affine *lo, const Affine *hi);
 /* Whether statement s is left out where it is lowered: a recurrence's next state, in the
  * recurrence's iteration lowered again for a map it assigns beside its states (another loop
- * reads the map; the states it reads are then their trajectory's). */
+ * reads the map; the states it reads are then their trajectory's), or of a state L->dead
+ * leaves out. */
 int kept_skips(Lower *L, const Stmt *s);
 
 /* ---- lower.c: the lowering state; expressions, calls and statements ----------------------- */
@@ -295,10 +300,12 @@ struct Lower {
     int nhoist;
     Final *finals;          /* the last states of the definition's recurrences */
     uint32_t nfinals;
-    const DeadState *dead;  /* the states the definition's second lowering leaves out */
-    uint32_t ndead;
+    StateKey *keys;         /* the states of the recurrences lowered so far */
+    uint32_t nkeys;
     uint32_t nrec;          /* recurrences lowered so far */
-    int dead_missed;        /* a state of dead was not found where it was, or is read */
+    const StateKey *dead;   /* the states a lowering again leaves out (kept_dead_states): their
+                               next values are not lowered, and they read as 0 */
+    uint32_t ndead;
     Scope scope;
     ElemTable elems;
     Frame *stack;           /* the explicit stack of lower_expr */

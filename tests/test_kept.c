@@ -765,6 +765,53 @@ static const Model models[] = {
                "}\n",
      "want_v = 1.25 * p_a[0] * p_a[0];\n"
      "            want_g_a[0] = 2.5 * p_a[0];", 1, 1, 0, 0},
+    {"dname", "# a live state x_1 beside a dead one x[k][1], whose C names are one (x_1): the\n"
+              "# states left out are told by array and indices, not by that name\n"
+              "dname(a, b; c[T]) {\n"
+              "    x_1[0] = a\n"
+              "    x[0][1] = b\n"
+              "    x[0][0] = b\n"
+              "    for k = 0..T-1 {\n"
+              "        x_1[k+1] = 0.9*x_1[k] + b*c[k]\n"
+              "        x[k+1][1] = 0.5*x[k][1] + sin(x[k][0])\n"
+              "        x[k+1][0] = 0.5*x[k][0] + c[k]\n"
+              "    }\n"
+              "    return x_1[T] + x[T][0]\n"
+              "}\n",
+     "want_v = p_a[0] + p_b[0];\n"
+     "            want_g_a[0] = 1;\n"
+     "            want_g_b[0] = 1;", 1, 1, 0, 0},
+    {"dmerge", "# a dead state's sum per step of the live one's range, made one loop with it when\n"
+               "# another sum reads the new state (x[k+1]): not lowered, it leaves no term whose\n"
+               "# adjoint is 0 times the NaN partial of sqrt(w[p] - 2)\n"
+               "dmerge(a, w[P]; obs[T]) {\n"
+               "    x[0] = 0.5\n"
+               "    y[0] = 0\n"
+               "    z[0] = 1\n"
+               "    for k = 0..T-1 {\n"
+               "        s = sum(p = 0..P-1, exp(-(x[k] + a*w[p] - obs[k])^2))\n"
+               "        x[k+1] = 0.5*x[k] + 0.1*log(s + 1)\n"
+               "        y[k+1] = y[k] + sum(p = 0..P-1, sqrt(w[p] - 2)*x[k])\n"
+               "        z[k+1] = z[k]*0.9 + 0.1*tanh(sum(p = 0..P-1, w[p]*x[k+1]))\n"
+               "    }\n"
+               "    return x[T] + z[T]\n"
+               "}\n",
+     "want_v = 1.5;", 1, 1, 1, 1},
+    {"dchain", "# a recurrence nothing reads whose first value reads a state of another, which\n"
+               "# nothing else reads: left out, it leaves that one unread, left out in turn\n"
+               "dchain(a, b; c[T]) {\n"
+               "    x[0] = a\n"
+               "    y[0] = b\n"
+               "    for k = 0..T-1 {\n"
+               "        x[k+1] = 0.9*x[k] + b*c[k]\n"
+               "        y[k+1] = sin(x[k])\n"
+               "    }\n"
+               "    z[0] = y[T]\n"
+               "    for k = 0..T-1 { z[k+1] = a + c[k] }\n"
+               "    return x[T]\n"
+               "}\n",
+     "want_v = p_a[0];\n"
+     "            want_g_a[0] = 1;", 1, 1, 0, 0},
 };
 enum { NMODELS = sizeof models / sizeof *models };
 
