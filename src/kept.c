@@ -443,15 +443,27 @@ static void drop_step(Func *f, int i)
     f->result_loop -= f->result_loop > i + 1;
 }
 
+/* Whether loop lp of f is a sum whose value nothing reaches (reach: the function's nodes
+ * its roots and loops reach), which is not printed. */
+static int sum_unread(const Func *f, const Loop *lp, const uint8_t *reach)
+{
+    if (!reach || lp->nstate || lp->per_step || lp->result)
+        return 0;
+    for (uint32_t r = 0; r < loop_results(lp); r++)
+        if (reach[f->input[lp->slot + r]])
+            return 0;
+    return 1;
+}
+
 /* Whether some loop of f reads trajectory t (its number + 1), but the sums per step computed
- * in loop `in` (Loop.host; -1: none): a load of it that the loop's iteration reaches from its
- * roots (a statement whose value the roots do not read leaves its loads in the iteration's
- * slots). */
-static int traj_read(const Func *f, int t, int in)
+ * in loop `in` (Loop.host; -1: none) and, with reach, the sums nothing reads (sum_unread): a
+ * load of it that the loop's iteration reaches from its roots (a statement whose value the
+ * roots do not read leaves its loads in the iteration's slots). */
+static int traj_read(const Func *f, int t, int in, const uint8_t *reach_f)
 {
     int read = 0;
     for (int j = 0; j < f->nloops && !read; j++) {
-        if (in >= 0 && f->loops[j].host == in + 1)
+        if ((in >= 0 && f->loops[j].host == in + 1) || sum_unread(f, &f->loops[j], reach_f))
             continue;
         const Func *body = f->loops[j].body;
         uint8_t *reach = NULL;
@@ -565,7 +577,7 @@ uint32_t kept_dead_states(const Lower *L, const Func *f, StateKey **dead)
         uint8_t *live = xrealloc(NULL, lp->nstate);
         for (uint32_t j = 0; j < lp->nstate; j++)
             live[j] = reach[f->input[lp->slot + j]] ||
-                      (lp->traj && lp->traj[j] && traj_read(f, lp->traj[j], i));
+                      (lp->traj && lp->traj[j] && traj_read(f, lp->traj[j], i, reach));
         memset(sums, 0, (size_t)f->nloops + 1);
         while (mark_live(f, i, live, sums))
             ;
@@ -597,7 +609,7 @@ void kept_drop_unread(Func *f)
         const Loop *lp = &f->loops[i];
         int read = !lp->per_step;
         for (uint32_t r = 0; !read && r < loop_results(lp); r++)
-            read = traj_read(f, lp->traj[r], -1);
+            read = traj_read(f, lp->traj[r], -1, NULL);
         if (read)
             continue;
         for (uint32_t r = 0; r < loop_results(lp); r++)

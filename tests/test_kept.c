@@ -812,6 +812,20 @@ static const Model models[] = {
                "}\n",
      "want_v = p_a[0];\n"
      "            want_g_a[0] = 1;", 1, 1, 0, 0},
+    {"dunread", "# a state whose trajectory only a sum nothing reads reads (a sum not printed):\n"
+                "# left out, with its trajectory and work\n"
+                "dunread(a, b; c[T]) {\n"
+                "    x[0] = a\n"
+                "    y[0] = b\n"
+                "    for k = 0..T-1 {\n"
+                "        x[k+1] = 0.9*x[k] + b*c[k]\n"
+                "        y[k+1] = sin(x[k]) + 0.5*y[k]\n"
+                "    }\n"
+                "    s = sum(k = 0..T-1, y[k+1]*c[k])\n"
+                "    return x[T]\n"
+                "}\n",
+     "want_v = p_a[0];\n"
+     "            want_g_a[0] = 1;", 1, 1, 0, 0},
 };
 enum { NMODELS = sizeof models / sizeof *models };
 
