@@ -2039,14 +2039,37 @@ int kept_reads_size(Lower *L, const Ast *index)
     return 0;
 }
 
-/* The error of `for` loop s over a run-time range inside a kept loop over `outer`. */
+/* Whether the statements from first (and in loops among them) assign an element whose first
+ * index reads the variable v. */
+static int first_index_reads(const Stmt *first, const char *v)
+{
+    for (const Stmt *s = first; s; s = s->next)
+        if ((s->kind == S_ELEM && mentions(s->index, v, 0)) ||
+            (s->kind == S_FOR && first_index_reads(s->body, v)))
+            return 1;
+    return 0;
+}
+
+/* The error of `for` loop s over a run-time range inside a kept loop over `outer`: the way
+ * round is the size of the loop whose variable the arrays' first indices do not read given
+ * with -D (that loop unrolled, the other kept). */
 static void nested_for(Lower *L, const Stmt *s, const char *outer)
 {
-    diag_error(L->diag, s->loc, "a loop over a run-time range inside another: only one of them "
-                                "can be kept (not supported yet); give the other's size with "
-                                "-D: the outer one's, and this one is kept at each of its steps "
-                                "(x[%s+1][%s]), or this one's, and it is unrolled in each of the "
-                                "outer one's", s->name, outer);
+    int inner_first = first_index_reads(s->body, s->name);
+    int outer_first = first_index_reads(s->body, outer);
+    if (inner_first == outer_first)
+        diag_error(L->diag, s->loc, "a loop over a run-time range inside another: only one of "
+                                    "them can be kept (not supported yet); give with -D the "
+                                    "size of the one whose variable is not the first index of "
+                                    "the arrays assigned");
+    else
+        diag_error(L->diag, s->loc, "a loop over a run-time range inside another: only one of "
+                                    "them can be kept (not supported yet); give %s size with "
+                                    "-D, and %s (x[%s%s][%s])", inner_first ? "the outer one's" :
+                                    "this one's", inner_first ? "this one is kept at each of "
+                                    "its steps" : "it is unrolled in each step of the outer one",
+                   inner_first ? s->name : outer, inner_first ? "+1" : "",
+                   inner_first ? outer : s->name);
 }
 
 /* Whether statements first, in a kept loop's body, hold a `for` loop over a run-time range
@@ -2092,10 +2115,14 @@ static int mark_loops(Lower *L, const Stmt *loop, const Stmt *first, const Affin
         for (const Ast *x = s->index->next; x; x = x->next)
             later |= mentions(x, loop->name, 0);
         if (!mentions(s->index, loop->name, 0) && later) {
-            diag_error(L->diag, s->name_loc, "'%s' is assigned, inside a loop over a run-time "
-                                             "range, along another of its indices: an array of "
-                                             "two run-time sizes (a grid over time) is not "
-                                             "supported yet; give one of the sizes with -D",
+            diag_error(L->diag, s->name_loc, "'%s' is assigned at the loop's variable in an "
+                                             "index after the first, inside a loop over a "
+                                             "run-time range: such a loop assigns an array at "
+                                             "its variable in the first index (%s[%s][0]; a "
+                                             "recurrence may be written state first where every "
+                                             "use of '%s' names one element); an array over two "
+                                             "run-time ranges (a grid over time) is not "
+                                             "supported yet", s->name, s->name, loop->name,
                        s->name);
             return 0;
         }

@@ -712,7 +712,7 @@ int sema_program(Parse *p, const char *stem, Program *prog)
         }
     }
     for (Def *d = p->defs; d; d = d->next)
-        sema_time_first(d);
+        sema_time_first(&L, d);
     for (Def *d = p->defs; d; d = d->next) {
         if (!d->name)
             continue;

@@ -9,13 +9,16 @@
  * agrees on the position, and none writes it time first; the walks over expressions keep a
  * stack of their own (a 10 MB expression nests a million deep).
  */
+#include <math.h>
 #include <stdlib.h>
 
 #include "sema.h"
 
-/* The loops around a statement looked at: deeper ones are not (a recurrence there is one
- * nobody writes). */
-#define MAX_NEST 16
+/* A loop, and the loops around it. */
+typedef struct Around {
+    Stmt *loop;
+    const struct Around *up;
+} Around;
 
 typedef struct {
     const char *name;
@@ -82,7 +85,8 @@ static int var_plus(const Ast *x, const char *v, int64_t *off)
         var = x->rhs;
         num = x->lhs;
     }
-    if (var->kind != A_VAR || var->name != v || num->kind != A_NUM || num->num != (int64_t)num->num)
+    if (var->kind != A_VAR || var->name != v || num->kind != A_NUM || !(fabs(num->num) < 1e15) ||
+        num->num != floor(num->num))
         return 0;
     *off = x->kind == A_SUB ? -(int64_t)num->num : (int64_t)num->num;
     return 1;
@@ -166,53 +170,63 @@ static Later *later_of(Laters *ls, const char *name)
     return l;
 }
 
+typedef struct {
+    Lower *L;
+    int names;
+} Names;
+
+/* A name that is not a file constant (or -D's). */
 static void see_name(Ast *a, void *ctx)
 {
-    *(int *)ctx |= a->kind == A_VAR || a->kind == A_INDEX || a->kind == A_CALL;
+    Names *n = ctx;
+    const Binding *b = a->kind == A_VAR ? scope_lookup(&n->L->scope, a->name, 0) : NULL;
+    n->names |= a->kind == A_INDEX || a->kind == A_CALL ||
+                (a->kind == A_VAR && (!b || b->kind != B_CONST));
 }
 
-/* Whether the range of loop s is of numbers only (0..2): it is unrolled, whatever the sizes. */
-static int numbers_only(Stmt *s)
+/* Whether the range of loop s is of numbers and constants only (0..2, 0..N-1 with -D N=3): it
+ * is unrolled, whatever the sizes. */
+static int numbers_only(Lower *L, Stmt *s)
 {
-    int names = 0;
-    walk(s->from, see_name, &names);
-    walk(s->to, see_name, &names);
-    return !names;
+    Names n = {L, 0};
+    walk(s->from, see_name, &n);
+    walk(s->to, see_name, &n);
+    return !n.names;
 }
 
-/* The recurrences among the statements of the loop loops[n - 1] (and of the loops inside
- * it), the loops around it in loops[0..n - 2]: an element assigned at one loop's variable plus
- * a number in one index (the innermost such loop's), whose loop reads the array there at an
- * earlier step, and whose other indices read no loop around that one but of a range of
- * numbers (a map over i of a recurrence over j, r[i][j+1] = r[i][j] + ..., stays as it is: its
- * first index is the map's; with i over 0..2, one recurrence per column, it is reordered).
- * Each array's time position goes to ls (bad where two disagree). */
-static void find_recurrences(Laters *ls, Stmt **loops, int n)
+/* The recurrences among the statements of the loop at (and of the loops inside it): an
+ * element assigned at one loop's variable plus a number in one index (the innermost such
+ * loop's), whose loop reads the array there at an earlier step, and whose other indices read
+ * no loop around that one but of a range of numbers (a map over i of a recurrence over j,
+ * r[i][j+1] = r[i][j] + ..., stays as it is: its first index is the map's; with i over 0..2,
+ * one recurrence per column, it is reordered). Each array's time position goes to ls (bad
+ * where two disagree). */
+static void find_recurrences(Lower *L, Laters *ls, const Around *at)
 {
-    for (Stmt *s = loops[n - 1]->body; s; s = s->next) {
-        if (s->kind == S_FOR && n < MAX_NEST) {
-            loops[n] = s;
-            find_recurrences(ls, loops, n + 1);
+    for (Stmt *s = at->loop->body; s; s = s->next) {
+        if (s->kind == S_FOR) {
+            Around in = {s, at};
+            find_recurrences(L, ls, &in);
             continue;
         }
         if (s->kind != S_ELEM)
             continue;
         Step st = {s->name, NULL, -1, s->nindex, 0, 0};
-        int i = n - 1;
-        for (; i >= 0 && !st.read; i--) {
-            st.v = loops[i]->name;
+        const Around *rec = at;
+        for (; rec && !st.read; rec = rec->up) {
+            st.v = rec->loop->name;
             st.at = time_position(s->index, s->nindex, st.v, &st.off);
             const Later *known = st.at >= 0 ? find_later(ls, s->name) : NULL;
             if (known && known->at == st.at) /* another state of it: no walk again */
                 st.read = 1;
             else if (st.at >= 0)
-                walk_stmts(loops[i]->body, see_earlier, &st);
+                walk_stmts(rec->loop->body, see_earlier, &st);
         }
         int outer = 0; /* an index reads a loop around the recurrence's, of a range not of
                           numbers only */
         for (Ast *x = s->index; st.read && x; x = x->next)
-            for (int j = 0; j <= i; j++)
-                outer |= mentions(x, loops[j]->name) && !numbers_only(loops[j]);
+            for (const Around *o = rec; o; o = o->up)
+                outer |= mentions(x, o->loop->name) && !numbers_only(L, o->loop);
         if (!st.read || outer)
             continue;
         Later *l = later_of(ls, s->name);
@@ -290,14 +304,13 @@ static void reorder_stmts(const Laters *ls, Stmt *s)
     }
 }
 
-void sema_time_first(Def *def)
+void sema_time_first(Lower *L, Def *def)
 {
     Laters ls = {NULL, 0};
-    Stmt *loops[MAX_NEST];
     for (Stmt *s = def->body; s; s = s->next)
         if (s->kind == S_FOR) {
-            loops[0] = s;
-            find_recurrences(&ls, loops, 1);
+            Around top = {s, NULL};
+            find_recurrences(L, &ls, &top);
         }
     int some = 0;
     for (int i = 0; i < ls.n; i++)

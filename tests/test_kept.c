@@ -2289,17 +2289,28 @@ static void test_kept_state_first(void **state)
          "cf(k, z0[3]; u[T]) {\n    for i = 0..2 {\n        x[0][i] = z0[i]\n"
          "        for t = 0..T-1 { x[t+1][i] = 0.9*x[t][i] + 0.1*tanh(u[t] - "
          "k*sin(x[t][0]*x[t][i])) }\n    }\n    return x[T][0]^2 + x[T][2]*x[T][1]\n}\n");
-    static const char *const how[] = {"--emit=all", "--emit=all -D T=3"};
-    static const char *const pair[][2] = {{"sf", "tf"}, {"cf", "ct"}};
-    for (int i = 0; i < 4; i++) {
-        const char *a = pair[i / 2][0], *b = pair[i / 2][1];
+    /* and over 0..P-1 with P given (-D) */
+    spit(OUT "/pf.expr",
+         "pf(k, z0[P]; u[T]) {\n    for i = 0..P-1 {\n        x[i][0] = z0[i]\n"
+         "        for t = 0..T-1 { x[i][t+1] = 0.9*x[i][t] + 0.1*tanh(u[t] - k*x[i][t]) }\n"
+         "    }\n    return sum(i = 0..P-1, x[i][T]^2)\n}\n");
+    spit(OUT "/pt.expr",
+         "pf(k, z0[P]; u[T]) {\n    for i = 0..P-1 {\n        x[0][i] = z0[i]\n"
+         "        for t = 0..T-1 { x[t+1][i] = 0.9*x[t][i] + 0.1*tanh(u[t] - k*x[t][i]) }\n"
+         "    }\n    return sum(i = 0..P-1, x[T][i]^2)\n}\n");
+    static const char *const cases[][3] = {
+        {"sf", "tf", "--emit=all"}, {"sf", "tf", "--emit=all -D T=3"},
+        {"cf", "ct", "--emit=all"}, {"cf", "ct", "--emit=all -D T=3"},
+        {"pf", "pt", "--emit=all -D P=3"}};
+    for (int i = 0; i < 5; i++) {
+        const char *a = cases[i][0], *b = cases[i][1];
         char *out = NULL;
         int rc = runf(&out, "for f in %s %s; do " ADGEN_CMD " %s " OUT "/$f.expr -o - | "
                             "grep -v '^#line\\|^ \\*\\|^/\\*' > " OUT "/$f.%d.c || exit 1; "
                             "done && cmp " OUT "/%s.%d.c " OUT "/%s.%d.c && grep -c 'ADGEN_FUNC' "
-                            OUT "/%s.%d.c", a, b, how[i % 2], i, a, i, b, i, a, i);
+                            OUT "/%s.%d.c", a, b, cases[i][2], i, a, i, b, i, a, i);
         if (rc != 0)
-            fail_msg("%s %s: status %d\n%s", a, how[i % 2], rc, out);
+            fail_msg("%s %s: status %d\n%s", a, cases[i][2], rc, out);
         assert_true(atoi(out) >= 8);
         free(out);
     }
@@ -2325,7 +2336,7 @@ static void test_kept_nested_for_way_round(void **state)
     static const char path[] = "tests/errors/runtime_for_nested.expr";
     char *out = NULL;
     assert_int_equal(runf(&out, ADGEN_CMD " %s -o " OUT "/nest.c 2>&1", path), 1);
-    assert_contains(out, "give the other's size with -D: the outer one's");
+    assert_contains(out, "give the outer one's size with -D, and this one is kept");
     free(out);
     assert_int_equal(runf(&out, ADGEN_CMD " -D N=2 --emit=value %s -o - | grep -c "
                                 "'the recurrence, kept as a loop'", path), 0);
@@ -2336,7 +2347,7 @@ static void test_kept_nested_for_way_round(void **state)
          "    for t = 0..T-1 {\n        for i = 0..N-1 { u[i][t+1] = u[i][t] + a*u[i][t] }\n"
          "    }\n    return sum(i = 0..N-1, u[i][T])\n}\n");
     assert_int_equal(runf(&out, ADGEN_CMD " " OUT "/heat.expr -o " OUT "/heat.c 2>&1"), 1);
-    assert_contains(out, "an array of two run-time sizes (a grid over time) is not supported");
+    assert_contains(out, "an array over two run-time ranges (a grid over time) is not supported");
     free(out);
     spit(OUT "/heat_main.c",
          "#include <math.h>\n#include <stdio.h>\n#include \"heat.h\"\n"
