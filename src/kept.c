@@ -1746,7 +1746,9 @@ NodeId kept_state_index(Lower *L, const Ast *e, const Array *a, const Affine *id
     }
     if (k && k->rec == a->map && dead_state(L, k->ordinal, a, rest))
         return dag_const(L->d, 0.0); /* left out (L->dead): this read reaches nothing */
-    int own = 0; /* a state of this recurrence, or another's (a column lowered before) */
+    /* a state this step already reads; else one a column lowered before computed
+     * (kept_final_of) is read as its trajectory */
+    int own = 0;
     for (uint32_t j = 0; k && k->rec == a->map && j < k->nstate; j++)
         own |= k->state[j].array == a &&
                memcmp(k->state[j].idx + 1, rest + 1, (size_t)(a->rank - 1) * sizeof *rest) == 0;
@@ -2168,7 +2170,7 @@ static int mark_loops(Lower *L, const Stmt *loop, const Stmt *first, const Affin
 int kept_skips(Lower *L, const Stmt *s)
 {
     const Kept *k = L->kept;
-    if (!k || s->kind != S_ELEM)
+    if (!k || s->kind != S_ELEM || (!k->lazy && !L->ndead))
         return 0;
     Binding *b = scope_lookup(&L->scope, s->name, lower_frame(L));
     if (!b || b->kind != B_ARRAY || !b->array->state)

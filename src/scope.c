@@ -92,10 +92,8 @@ static size_t elem_hash(const Array *a, const int64_t *idx)
 
 void scope_put_elem(Buf *t, const Array *a, const int64_t *idx)
 {
-    for (int i = 0; i < a->rank; i++) {
-        int at = a->time_at && (i == 0 || i == a->time_at) ? a->time_at - i : i;
-        buf_printf(t, "[%lld]", (long long)idx[at]);
-    }
+    for (int i = 0; i < a->rank; i++) /* the time index was moved first (timefirst.c) */
+        buf_printf(t, "[%lld]", (long long)idx[i == a->time_at ? 0 : i < a->time_at ? i + 1 : i]);
 }
 
 Elem *scope_elem_find(ElemTable *t, const Array *a, const int64_t *idx, int add)

@@ -5,9 +5,11 @@
  * scalar; sizes known at run time), its output nodes and the source names of named
  * intermediates. This file holds the file constants (and -D), the definitions by name, each
  * definition's head and a bare expression's inputs; lower.c lowers the bodies, with scope.c,
- * affine.c and kept.c (the stage's private header is sema.h). Invariants: every error is
- * located and counted; a definition is lowered whole before the next, once, or twice when
- * --unroll kept a sum of a vector result (the second time without).
+ * affine.c and kept.c (the stage's private header is sema.h); timefirst.c reorders the
+ * indices of recurrences written state first in every definition before any is lowered.
+ * Invariants: every error is located and counted; a definition is lowered whole before the
+ * next, once, or twice when --unroll kept a sum of a vector result (the second time without),
+ * and again, quietly, while its recurrences have states nothing reads (lower_live).
  */
 #include <ctype.h>
 #include <math.h>
@@ -599,7 +601,8 @@ static void lower_live(Lower *L, Def *def, Func *f)
  * over more steps than the option's number kept too, when it has some; where that has an
  * error (a state read at a constant index, a map read outside a kept loop), with them
  * unrolled, only its sums kept; and where that gives several values, with no loop kept,
- * which only a function of one value has. Then for good, its messages printed once. */
+ * which only a function of one value has. Then for good, its messages printed once, and
+ * again without the states of its recurrences that nothing reads (lower_live). */
 static void lower_def(Lower *L, Def *def, Func *f)
 {
     uint32_t unroll = L->unroll;
@@ -712,7 +715,7 @@ int sema_program(Parse *p, const char *stem, Program *prog)
         }
     }
     for (Def *d = p->defs; d; d = d->next)
-        sema_time_first(&L, d);
+        timefirst_reorder(&L, d);
     for (Def *d = p->defs; d; d = d->next) {
         if (!d->name)
             continue;

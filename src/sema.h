@@ -370,7 +370,7 @@ int lower_body(Lower *L, Def *def, Result *r);
 
 /* Reorders the indices of the arrays def's recurrences write state first (x[0][t+1] = ...),
  * time first (x[t+1][0]), as sema reads a recurrence; before any definition is lowered. */
-void sema_time_first(Lower *L, Def *def);
+void timefirst_reorder(Lower *L, Def *def);
 
 /* ---- sema.c: definitions' heads ----------------------------------------------------------- */
 

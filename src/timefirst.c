@@ -7,7 +7,8 @@
  * Invariants: an array is reordered only where every use of it names one element with as many
  * indices (no whole-array use, which would show the order), every recurrence writing it
  * agrees on the position, and none writes it time first; the walks over expressions keep a
- * stack of their own (a 10 MB expression nests a million deep).
+ * stack of their own (a 10 MB expression nests a million deep); those over statements recurse
+ * by nested loops, which the parser bounds.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@ typedef struct Around {
     const struct Around *up;
 } Around;
 
+/* An array a recurrence writes: where its time index is, whether it may be reordered. */
 typedef struct {
     const char *name;
     int at;     /* the time index's position */
@@ -73,7 +75,7 @@ static void walk_stmts(Stmt *s, Visit *visit, void *ctx)
 }
 
 /* Whether x is the variable v plus a whole number (v, v + 1, 1 + v, v - 2): *off gets it. */
-static int var_plus(const Ast *x, const char *v, int64_t *off)
+static int plus_number(const Ast *x, const char *v, int64_t *off)
 {
     *off = 0;
     if (x->kind == A_VAR)
@@ -104,7 +106,7 @@ static void see_var(Ast *a, void *ctx)
 }
 
 /* Whether the expression x (not its next) reads the variable v. */
-static int mentions(Ast *x, const char *v)
+static int reads_var(Ast *x, const char *v)
 {
     Mention m = {v, 0};
     Ast *next = x->next;
@@ -121,10 +123,10 @@ static int time_position(Ast *first, int n, const char *v, int64_t *off)
     int at = -1, i = 0;
     for (Ast *x = first; x; x = x->next, i++) {
         int64_t o;
-        if (var_plus(x, v, &o) && at < 0) {
+        if (plus_number(x, v, &o) && at < 0) {
             at = i;
             *off = o;
-        } else if (mentions(x, v)) {
+        } else if (reads_var(x, v)) {
             return -1;
         }
     }
@@ -226,11 +228,12 @@ static void find_recurrences(Lower *L, Laters *ls, const Around *at)
                           numbers only */
         for (Ast *x = s->index; st.read && x; x = x->next)
             for (const Around *o = rec; o; o = o->up)
-                outer |= mentions(x, o->loop->name) && !numbers_only(L, o->loop);
+                outer |= reads_var(x, o->loop->name) && !numbers_only(L, o->loop);
         if (!st.read || outer)
             continue;
         Later *l = later_of(ls, s->name);
-        l->bad |= (l->at >= 0 && l->at != st.at) || (l->rank && l->rank != s->nindex);
+        l->bad |= (l->at >= 0 && l->at != st.at) || (l->rank && l->rank != s->nindex) ||
+                  s->nindex > MAX_RANK;
         l->at = st.at;
         l->rank = s->nindex;
     }
@@ -266,17 +269,18 @@ static void check_all(Laters *ls, Stmt *s)
             check_all(ls, s->body);
 }
 
-/* The chain of n indices from *first with the one at position `at` moved first and the
- * first moved there. */
-static void swap_first(Ast **first, int at)
+/* The chain of indices from *first with the one at position `at` moved first, the others
+ * after it in their order. */
+static void time_first(Ast **first, int at)
 {
-    Ast *v[MAX_RANK], **p = first;
+    Ast *v[MAX_RANK] = {0}, **p = first;
     int n = 0;
     for (Ast *x = *first; x && n < MAX_RANK; x = x->next)
         v[n++] = x;
-    Ast *rest = v[n - 1]->next, *t = v[0];
-    v[0] = v[at];
-    v[at] = t;
+    Ast *rest = v[n - 1]->next, *t = v[at];
+    for (int i = at; i > 0; i--)
+        v[i] = v[i - 1];
+    v[0] = t;
     for (int i = 0; i < n; i++) {
         *p = v[i];
         p = &v[i]->next;
@@ -289,7 +293,7 @@ static void reorder_use(Ast *a, void *ctx)
     const Laters *ls = ctx;
     for (int i = 0; a->kind == A_INDEX && i < ls->n; i++)
         if (a->name == ls->v[i].name && !ls->v[i].bad && ls->v[i].at > 0)
-            swap_first(&a->args, ls->v[i].at);
+            time_first(&a->args, ls->v[i].at);
 }
 
 static void reorder_stmts(const Laters *ls, Stmt *s)
@@ -297,14 +301,14 @@ static void reorder_stmts(const Laters *ls, Stmt *s)
     for (; s; s = s->next) {
         for (int i = 0; s->kind == S_ELEM && i < ls->n; i++)
             if (s->name == ls->v[i].name && !ls->v[i].bad && ls->v[i].at > 0) {
-                swap_first(&s->index, ls->v[i].at);
+                time_first(&s->index, ls->v[i].at);
                 s->time_at = ls->v[i].at;
             }
         reorder_stmts(ls, s->body);
     }
 }
 
-void sema_time_first(Lower *L, Def *def)
+void timefirst_reorder(Lower *L, Def *def)
 {
     Laters ls = {NULL, 0};
     for (Stmt *s = def->body; s; s = s->next)
@@ -314,15 +318,13 @@ void sema_time_first(Lower *L, Def *def)
         }
     int some = 0;
     for (int i = 0; i < ls.n; i++)
-        some |= ls.v[i].at > 0 && ls.v[i].rank <= MAX_RANK && !ls.v[i].bad;
+        some |= ls.v[i].at > 0 && !ls.v[i].bad;
     if (some) {
         for (const Ast *p = def->params; p; p = p->next)
             for (int i = 0; i < ls.n; i++)
                 ls.v[i].bad |= p->name == ls.v[i].name;
         check_all(&ls, def->body);
         walk_stmts(def->body, see_use, &ls);
-        for (int i = 0; i < ls.n; i++)
-            ls.v[i].bad |= ls.v[i].rank > MAX_RANK;
         walk_stmts(def->body, reorder_use, &ls);
         reorder_stmts(&ls, def->body);
     }

@@ -351,6 +351,9 @@ static void coverage_count(Coverage *cv, const char *text, const Program *prog)
     uint8_t seen[N_KINDS] = {0};
     unsigned entries = 0;
     cv->programs++;
+    /* gen_kept_program's state nothing reads, left out (in every function), and its live one,
+     * which is e9_0 when the two are written state first */
+    int g9 = 0, e9 = 0;
     has[CV_SUM] = strstr(text, "sum(") != NULL;
     has[CV_PROD] = strstr(text, "prod(") != NULL;
     has[CV_FOR] = strstr(text, "for ") != NULL;
@@ -373,17 +376,13 @@ static void coverage_count(Coverage *cv, const char *text, const Program *prog)
         has[CV_TRAJECTORY] |= f->ntraj > 0;
         has[CV_DIRECTIONS] |= func_directions(f) > 0;
         has[CV_PER_STEP] |= func_per_step(f);
-        /* gen_kept_program's state nothing reads, left out, and its live one, which is e9_0
-         * when the two are written state first */
-        int g9 = 0, e9 = 0;
         for (int l = 0; l < f->nloops; l++)
             for (uint32_t j = 0; f->loops[l].state_name && j < f->loops[l].nstate; j++) {
                 g9 |= strcmp(f->loops[l].state_name[j], "g9") == 0 ||
                       strcmp(f->loops[l].state_name[j], "e9_1") == 0;
                 e9 |= strcmp(f->loops[l].state_name[j], "e9_0") == 0;
             }
-        has[CV_DEAD_STATE] |= (strstr(text, "g9[k+1] =") || strstr(text, "e9[1][k+1] =")) && !g9;
-        has[CV_STATE_FIRST] |= strstr(text, "e9[0][k+1] =") && e9;
+
         for (int l = 0; l < f->nloops; l++) {
             has[CV_MOVING] |= f->loops[l].lo.o != 0 || f->loops[l].hi.o != 0;
             has[CV_HOSTED] |= f->loops[l].host != 0;
@@ -439,6 +438,8 @@ static void coverage_count(Coverage *cv, const char *text, const Program *prog)
         free(dep);
     }
     has[CV_REC_CONST] = recurrence_text && !has[CV_REC_KEPT];
+    has[CV_DEAD_STATE] = (strstr(text, "g9[k+1] =") || strstr(text, "e9[1][k+1] =")) && !g9;
+    has[CV_STATE_FIRST] |= strstr(text, "e9[0][k+1] =") && e9;
     for (int c = 0; c < CV_FIXED; c++)
         cv->hits[c] += has[c];
     for (int k = 0; k < ENTRY_KINDS; k++)

@@ -2298,11 +2298,22 @@ static void test_kept_state_first(void **state)
          "pf(k, z0[P]; u[T]) {\n    for i = 0..P-1 {\n        x[0][i] = z0[i]\n"
          "        for t = 0..T-1 { x[t+1][i] = 0.9*x[t][i] + 0.1*tanh(u[t] - k*x[t][i]) }\n"
          "    }\n    return sum(i = 0..P-1, x[T][i]^2)\n}\n");
+    /* three indices, time last: moved first, the others in their order (names x_0_1) */
+    spit(OUT "/rf.expr",
+         "rf(a; u[T]) {\n    x[0][1][0] = 1\n    x[1][0][0] = 0.5\n    for t = 0..T-1 {\n"
+         "        x[0][1][t+1] = 0.9*x[0][1][t] + 0.1*x[1][0][t]\n"
+         "        x[1][0][t+1] = 0.9*x[1][0][t] - 0.1*a*sin(x[0][1][t]) + u[t]\n"
+         "    }\n    return x[0][1][T] + x[1][0][T]^2\n}\n");
+    spit(OUT "/rt.expr",
+         "rf(a; u[T]) {\n    x[0][0][1] = 1\n    x[0][1][0] = 0.5\n    for t = 0..T-1 {\n"
+         "        x[t+1][0][1] = 0.9*x[t][0][1] + 0.1*x[t][1][0]\n"
+         "        x[t+1][1][0] = 0.9*x[t][1][0] - 0.1*a*sin(x[t][0][1]) + u[t]\n"
+         "    }\n    return x[T][0][1] + x[T][1][0]^2\n}\n");
     static const char *const cases[][3] = {
         {"sf", "tf", "--emit=all"}, {"sf", "tf", "--emit=all -D T=3"},
         {"cf", "ct", "--emit=all"}, {"cf", "ct", "--emit=all -D T=3"},
-        {"pf", "pt", "--emit=all -D P=3"}};
-    for (int i = 0; i < 5; i++) {
+        {"pf", "pt", "--emit=all -D P=3"}, {"rf", "rt", "--emit=all"}};
+    for (int i = 0; i < 6; i++) {
         const char *a = cases[i][0], *b = cases[i][1];
         char *out = NULL;
         int rc = runf(&out, "for f in %s %s; do " ADGEN_CMD " %s " OUT "/$f.expr -o - | "
