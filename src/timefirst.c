@@ -5,8 +5,9 @@
  * (x[t+1][0]), as sema reads a recurrence's states; the statements assigning it note where
  * its time index was (Stmt.time_at), so that messages print elements as the source does.
  * Invariants: an array is reordered only where every use of it names one element with as many
- * indices (no whole-array use, which would show the order), every recurrence writing it
- * agrees on the position, and none writes it time first; the walks over expressions keep a
+ * indices (no whole-array use, which would show the order) and every recurrence writing it
+ * agrees on the position (an assignment reading no earlier step is not looked at: written
+ * time first beside a state-first recurrence, it is moved too); the walks over expressions keep a
  * stack of their own (a 10 MB expression nests a million deep); those over statements recurse
  * by nested loops, which the parser bounds.
  */
@@ -224,8 +225,8 @@ static void find_recurrences(Lower *L, Laters *ls, const Around *at)
             else if (st.at >= 0)
                 walk_stmts(rec->loop->body, see_earlier, &st);
         }
-        int outer = 0; /* an index reads a loop around the recurrence's, of a range not of
-                          numbers only */
+        int outer = 0; /* an index reads a loop around the recurrence's (rec, past it now),
+                          of a range not of numbers only */
         for (Ast *x = s->index; st.read && x; x = x->next)
             for (const Around *o = rec; o; o = o->up)
                 outer |= reads_var(x, o->loop->name) && !numbers_only(L, o->loop);
