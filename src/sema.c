@@ -625,20 +625,14 @@ static void lower_def(Lower *L, Def *def, Func *f)
     L->keep_for = 0;
 }
 
-/* Marks the definitions a calls by name (not the language's functions of those names): a
- * call the unrolling never reaches (in an empty range) is a call in the source all the same.
- * A stack of its own: a 10 MB expression nests a million deep. */
-static void mark_called(const Lower *L, const Ast *a)
+void sema_walk(Ast *a, SemaVisit *visit, void *ctx)
 {
-    const Ast **stack = NULL;
+    Ast **stack = NULL;
     size_t n = 0, cap = 0;
     for (;;) {
         for (; a; a = a->next) {
-            Def *d = a->kind == A_CALL && scope_function_kind(a->name) == N_KINDS ?
-                     scope_find_def(L, a->name) : NULL;
-            if (d)
-                d->called = 1;
-            const Ast *kids[3] = {a->lhs, a->rhs, a->args};
+            visit(a, ctx);
+            Ast *kids[3] = {a->lhs, a->rhs, a->args};
             for (int k = 0; k < 3; k++) {
                 if (!kids[k])
                     continue;
@@ -656,14 +650,26 @@ static void mark_called(const Lower *L, const Ast *a)
     free(stack);
 }
 
-static void mark_called_in(const Lower *L, const Stmt *st)
+void sema_walk_stmts(Stmt *s, SemaVisit *visit, void *ctx)
 {
-    mark_called(L, st->index);
-    mark_called(L, st->expr);
-    mark_called(L, st->from);
-    mark_called(L, st->to);
-    for (const Stmt *b = st->body; b; b = b->next)
-        mark_called_in(L, b);
+    for (; s; s = s->next) {
+        sema_walk(s->index, visit, ctx);
+        sema_walk(s->expr, visit, ctx);
+        sema_walk(s->from, visit, ctx);
+        sema_walk(s->to, visit, ctx);
+        sema_walk_stmts(s->body, visit, ctx);
+    }
+}
+
+/* Marks the definition a calls by name (not the language's function of that name): a call
+ * the unrolling never reaches (in an empty range) is a call in the source all the same. */
+static void mark_called(Ast *a, void *ctx)
+{
+    const Lower *L = ctx;
+    Def *d = a->kind == A_CALL && scope_function_kind(a->name) == N_KINDS ?
+             scope_find_def(L, a->name) : NULL;
+    if (d)
+        d->called = 1;
 }
 
 int sema_program(Parse *p, const char *stem, Program *prog)
@@ -730,9 +736,8 @@ int sema_program(Parse *p, const char *stem, Program *prog)
     }
     free(L.pending);
     for (Def *d = p->defs; d; d = d->next) {
-        mark_called(&L, d->expr);
-        for (const Stmt *st = d->body; st; st = st->next)
-            mark_called_in(&L, st);
+        sema_walk(d->expr, mark_called, &L);
+        sema_walk_stmts(d->body, mark_called, &L);
     }
     for (Def *d = p->defs; prog->nfuncs && d; d = d->next)
         if (d->name && d->inline_only && !d->called)

@@ -366,6 +366,14 @@ void lower_tell_pending(Lower *L);
 int lower_stmts(Lower *L, Def *def, Stmt *first, int in_loop, Result *ret, Stmt **returned);
 int lower_body(Lower *L, Def *def, Result *r);
 
+/* A visit of an expression node (sema_walk). */
+typedef void SemaVisit(Ast *a, void *ctx);
+/* Calls visit on every node of the expressions from a (through next too), with a stack of its
+ * own: a 10 MB expression nests a million deep. */
+void sema_walk(Ast *a, SemaVisit *visit, void *ctx);
+/* sema_walk over every expression of the statements from s, loops' bodies too. */
+void sema_walk_stmts(Stmt *s, SemaVisit *visit, void *ctx);
+
 /* ---- timefirst.c: recurrences written state first ------------------------------------------ */
 
 /* Reorders the indices of the arrays def's recurrences write state first (x[0][t+1] = ...),

@@ -35,46 +35,6 @@ typedef struct {
     int n;
 } Laters;
 
-typedef void Visit(Ast *a, void *ctx);
-
-/* Calls visit on every node of the expressions from a (through next too). */
-static void walk(Ast *a, Visit *visit, void *ctx)
-{
-    Ast **stack = NULL;
-    size_t n = 0, cap = 0;
-    for (;;) {
-        for (; a; a = a->next) {
-            visit(a, ctx);
-            Ast *kids[3] = {a->lhs, a->rhs, a->args};
-            for (int k = 0; k < 3; k++) {
-                if (!kids[k])
-                    continue;
-                if (n == cap) {
-                    cap = cap ? 2 * cap : 64;
-                    stack = xrealloc(stack, cap * sizeof *stack);
-                }
-                stack[n++] = kids[k];
-            }
-        }
-        if (!n)
-            break;
-        a = stack[--n];
-    }
-    free(stack);
-}
-
-/* Calls visit on every expression of the statements from s, loops' bodies too. */
-static void walk_stmts(Stmt *s, Visit *visit, void *ctx)
-{
-    for (; s; s = s->next) {
-        walk(s->index, visit, ctx);
-        walk(s->expr, visit, ctx);
-        walk(s->from, visit, ctx);
-        walk(s->to, visit, ctx);
-        walk_stmts(s->body, visit, ctx);
-    }
-}
-
 /* Whether x is the variable v plus a whole number (v, v + 1, 1 + v, v - 2): *off gets it. */
 static int plus_number(const Ast *x, const char *v, int64_t *off)
 {
@@ -110,10 +70,10 @@ static void see_var(Ast *a, void *ctx)
 static int reads_var(Ast *x, const char *v)
 {
     Mention m = {v, 0};
-    Ast *next = x->next;
-    x->next = NULL;
-    walk(x, see_var, &m);
-    x->next = next;
+    see_var(x, &m);
+    sema_walk(x->lhs, see_var, &m);
+    sema_walk(x->rhs, see_var, &m);
+    sema_walk(x->args, see_var, &m);
     return m.found;
 }
 
@@ -192,8 +152,8 @@ static void see_name(Ast *a, void *ctx)
 static int numbers_only(Lower *L, Stmt *s)
 {
     Names n = {L, 0};
-    walk(s->from, see_name, &n);
-    walk(s->to, see_name, &n);
+    sema_walk(s->from, see_name, &n);
+    sema_walk(s->to, see_name, &n);
     return !n.names;
 }
 
@@ -223,7 +183,7 @@ static void find_recurrences(Lower *L, Laters *ls, const Around *at)
             if (known && known->at == st.at) /* another state of it: no walk again */
                 st.read = 1;
             else if (st.at >= 0)
-                walk_stmts(rec->loop->body, see_earlier, &st);
+                sema_walk_stmts(rec->loop->body, see_earlier, &st);
         }
         int outer = 0; /* an index reads a loop around the recurrence's (rec, past it now),
                           of a range not of numbers only */
@@ -325,8 +285,8 @@ void timefirst_reorder(Lower *L, Def *def)
             for (int i = 0; i < ls.n; i++)
                 ls.v[i].bad |= p->name == ls.v[i].name;
         check_all(&ls, def->body);
-        walk_stmts(def->body, see_use, &ls);
-        walk_stmts(def->body, reorder_use, &ls);
+        sema_walk_stmts(def->body, see_use, &ls);
+        sema_walk_stmts(def->body, reorder_use, &ls);
         reorder_stmts(&ls, def->body);
     }
     free(ls.v);
